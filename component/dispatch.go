@@ -1,0 +1,181 @@
+package component
+
+import (
+	"context"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"xmppgw/mapping"
+	"xmppgw/transports"
+)
+
+// lane is the ordered queue of jobs to one remote contact from one account.
+// One worker at a time drains it, so messages to a contact keep their order.
+type lane struct {
+	jobs    []mapping.Job
+	running bool
+}
+
+// dispatchLoop moves stored jobs into lanes as they are enqueued.
+func (g *Gateway) dispatchLoop(ctx context.Context) {
+	var last int64
+	for {
+		jobs, err := g.o.Store.Pending(ctx, g.name, last, 512)
+		if err != nil && ctx.Err() == nil {
+			g.log.Error("reading the outbound queue failed", "err", err)
+			sleep(ctx, time.Second)
+		}
+		for _, j := range jobs {
+			last = j.ID
+			g.addJob(ctx, j)
+		}
+		if len(jobs) == 512 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			g.drain()
+			return
+		case <-g.wakeOut:
+		}
+	}
+}
+
+// drain waits up to the grace period for lane workers to finish.
+func (g *Gateway) drain() {
+	done := make(chan struct{})
+	go func() { g.busy.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(g.o.Grace):
+		g.log.Warn("shutdown grace period over; unsent messages stay queued")
+	}
+}
+
+func (g *Gateway) addJob(ctx context.Context, j mapping.Job) {
+	key := j.Account + "\x00" + j.Remote
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	l := g.lanes[key]
+	if l == nil {
+		l = &lane{}
+		g.lanes[key] = l
+	}
+	l.jobs = append(l.jobs, j)
+	if !l.running {
+		l.running = true
+		g.busy.Add(1)
+		go g.runLane(ctx, key, l)
+	}
+}
+
+func (g *Gateway) runLane(ctx context.Context, key string, l *lane) {
+	defer g.busy.Done()
+	for {
+		g.mu.Lock()
+		if len(l.jobs) == 0 || ctx.Err() != nil {
+			delete(g.lanes, key)
+			g.mu.Unlock()
+			return
+		}
+		j := l.jobs[0]
+		g.mu.Unlock()
+
+		g.sendJob(ctx, j)
+
+		g.mu.Lock()
+		l.jobs = l.jobs[1:]
+		g.mu.Unlock()
+	}
+}
+
+// sendJob sends j, retrying temporary failures with jittered exponential
+// backoff until it succeeds, fails for good, outlives RetryFor, or ctx ends
+// (then it stays in the store).
+func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
+	out := transports.Outbound{
+		Account: transports.Addr(j.Account), To: transports.Addr(j.Remote),
+		Body: j.Body, ID: strconv.FormatInt(j.ID, 10),
+	}
+	for attempt := j.Attempts; ; attempt++ {
+		g.sem <- struct{}{}
+		// A request in flight finishes even if shutdown begins meanwhile.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+		remoteID, err := g.o.Transport.Send(sctx, out)
+		cancel()
+		<-g.sem
+		if err == nil {
+			g.Stats.ToProvider.Add(1)
+			g.log.Debug("sent", "id", j.StanzaID, "provider_id", remoteID)
+			g.persist(ctx, func(c context.Context) error { return g.o.Store.Sent(c, j, remoteID) })
+			return
+		}
+		pe := providerError(err)
+		if !pe.Temporary() || time.Since(j.Created) > g.o.RetryFor {
+			g.Stats.Failed.Add(1)
+			g.log.Warn("message failed", "id", j.StanzaID, "err", pe)
+			g.failJob(ctx, j, pe)
+			return
+		}
+		g.Stats.Retries.Add(1)
+		g.persist(ctx, func(c context.Context) error { return g.o.Store.Attempted(c, j.ID) })
+		wait := g.backoff(attempt)
+		if pe.RetryAfter > wait {
+			wait = pe.RetryAfter
+		}
+		g.log.Info("send failed; will retry", "id", j.StanzaID, "err", pe, "retry_in", wait.Round(time.Millisecond))
+		if !sleep(ctx, wait) {
+			return
+		}
+	}
+}
+
+// failJob tells the sender that j failed, with the provider's reason.
+func (g *Gateway) failJob(ctx context.Context, j mapping.Job, pe *transports.Error) {
+	contact, err := mapping.ContactJID(transports.Addr(j.Remote), g.domain.Domainpart())
+	from := g.domain.String()
+	if err == nil {
+		from = contact.String()
+	}
+	st := render(message{Type: "error", ID: j.StanzaID, From: from, To: j.Sender, Error: errorFor(pe, g.domain.String())})
+	g.persist(ctx, func(c context.Context) error { return g.o.Store.Failed(c, j, st) })
+	wake(g.wakeIn)
+}
+
+// persist retries a store write that must not be lost, until it succeeds or
+// the grace period after shutdown is over.
+func (g *Gateway) persist(ctx context.Context, f func(context.Context) error) {
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.o.Grace)
+	defer cancel()
+	for attempt := 0; ; attempt++ {
+		err := f(c)
+		if err == nil {
+			return
+		}
+		g.log.Error("store write failed; retrying", "err", err)
+		if !sleep(c, backoff(attempt)) {
+			return
+		}
+	}
+}
+
+// backoff returns the jittered delay before retry number attempt (0-based):
+// 1s, 2s, 4s ... capped at 5 minutes, each +-50%.
+func backoff(attempt int) time.Duration {
+	d := time.Second << min(attempt, 8)
+	d = min(d, 5*time.Minute)
+	return d/2 + rand.N(d)
+}
+
+// sleep waits d or until ctx is done; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,35 @@
+package component
+
+import (
+	"errors"
+
+	"xmppgw/transports"
+)
+
+// providerError classifies err (from Transport.Send) for retry and reply.
+func providerError(err error) *transports.Error {
+	var pe *transports.Error
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return &transports.Error{Kind: transports.KindUnknown, Provider: "transport", Message: err.Error()}
+}
+
+// errorFor maps a provider failure to the stanza error the sender gets.
+func errorFor(pe *transports.Error, by string) *stanzaError {
+	var e *stanzaError
+	switch pe.Kind {
+	case transports.KindInvalidAddress:
+		e = newError("modify", "jid-malformed", pe.Error())
+	case transports.KindRejected:
+		e = newError("cancel", "not-acceptable", pe.Error())
+	case transports.KindUnreachable:
+		e = newError("cancel", "recipient-unavailable", pe.Error())
+	case transports.KindAuth:
+		e = newError("cancel", "service-unavailable", pe.Error())
+	default: // temporary failures that outlasted the retry period
+		e = newError("wait", "remote-server-timeout", pe.Error())
+	}
+	e.By = by
+	return e
+}

@@ -1,0 +1,132 @@
+package component
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/mapping"
+	"xmppgw/transports"
+)
+
+// Options configure a Gateway. Transport, Store, Link and Logger are
+// required.
+type Options struct {
+	Transport transports.Transport
+	Identity  transports.Identity
+	Store     *mapping.Store
+	Link      *Link
+	Logger    *slog.Logger
+
+	// Allowed reports whether a bare JID may use the gateway. Nil allows
+	// nobody.
+	Allowed func(bare string) bool
+	Version string // reported by XEP-0092
+
+	// RetryFor is how long temporary provider failures are retried before
+	// the sender gets an error; zero means 10 minutes.
+	RetryFor time.Duration
+	// Workers bounds concurrent provider requests; zero means 16.
+	Workers int
+	// Grace is how long Run waits for in-flight provider requests after ctx
+	// ends; zero means 10 seconds.
+	Grace time.Duration
+}
+
+// Gateway bridges one transport to XMPP through one component connection.
+type Gateway struct {
+	o      Options
+	name   string
+	domain jid.JID
+	log    *slog.Logger
+	owners map[transports.Addr][]string // account -> bare JIDs, sorted
+
+	wakeOut chan struct{} // new jobs for the provider
+	wakeIn  chan struct{} // new stanzas for XMPP
+	sem     chan struct{} // bounds concurrent Send calls
+
+	mu    sync.Mutex
+	lanes map[string]*lane // one ordered queue per (account, remote)
+	backoff func(attempt int) time.Duration
+	busy  sync.WaitGroup   // running lane workers
+
+	// Stats are counters an operator can read (metrics come later).
+	Stats Stats
+}
+
+// Stats counts what a Gateway did.
+type Stats struct {
+	ToProvider, FromProvider, Duplicates, Unowned, Failed, Retries atomic.Int64
+}
+
+// New returns a Gateway; it starts nothing until Run.
+func New(o Options) *Gateway {
+	if o.RetryFor == 0 {
+		o.RetryFor = 10 * time.Minute
+	}
+	if o.Workers == 0 {
+		o.Workers = 16
+	}
+	if o.Grace == 0 {
+		o.Grace = 10 * time.Second
+	}
+	g := &Gateway{
+		o:       o,
+		name:    o.Transport.Name(),
+		domain:  o.Link.Domain,
+		log:     o.Logger.With("transport", o.Transport.Name()),
+		owners:  map[transports.Addr][]string{},
+		wakeOut: make(chan struct{}, 1),
+		wakeIn:  make(chan struct{}, 1),
+		sem:     make(chan struct{}, o.Workers),
+		lanes:   map[string]*lane{},
+		backoff: backoff,
+	}
+	for user, acct := range o.Transport.Accounts() {
+		g.owners[acct] = append(g.owners[acct], user)
+	}
+	for _, users := range g.owners {
+		sort.Strings(users)
+	}
+	return g
+}
+
+// Run connects to the server and relays messages until ctx is done. Jobs not
+// finished within the grace period stay in the store for the next start.
+func (g *Gateway) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	run := func(f func()) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
+	run(func() { g.o.Link.Run(ctx, g, func() { wake(g.wakeIn) }) })
+	run(func() { g.writeLoop(ctx) })
+	run(func() { g.dispatchLoop(ctx) })
+	run(func() {
+		if err := g.o.Transport.Run(ctx, g); err != nil && ctx.Err() == nil {
+			g.log.Error("transport stopped", "err", err)
+		}
+	})
+	wg.Wait()
+	return nil
+}
+
+// allowed reports whether the bare JID may use the gateway.
+func (g *Gateway) allowed(bare string) bool {
+	return g.o.Allowed != nil && g.o.Allowed(bare)
+}
+
+func wake(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// storeTimeout bounds a store write made on the XMPP read loop.
+const storeTimeout = 5 * time.Second

@@ -1,0 +1,132 @@
+package component
+
+import (
+	"context"
+	"testing"
+)
+
+const (
+	errNS = `xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"`
+)
+
+var handleTests = []struct {
+	in, out string
+	job     bool // a job for +15551234567 is queued
+}{
+	0: { // a chat message from a user with a number becomes a job, silently
+		in:  `<message type="chat" id="m0" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>disk full</body></message>`,
+		job: true,
+	},
+	1: { // type-less (normal) messages too
+		in:  `<message id="m1" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>disk full</body></message>`,
+		job: true,
+	},
+	2: {
+		in:  `<message type="chat" id="m2" from="mallory@evil.test/x" to="+15551234567@sms.example.test"><body>hi</body></message>`,
+		out: `<message type="error" id="m2" from="+15551234567@sms.example.test" to="mallory@evil.test/x"><error type="auth"><forbidden ` + errNS + `></forbidden><text ` + errNS + `>mallory@evil.test may not use this gateway</text></error></message>`,
+	},
+	3: {
+		in:  `<message type="chat" id="m3" from="alice@example.test/phone" to="12ab@sms.example.test"><body>hi</body></message>`,
+		out: `<message type="error" id="m3" from="12ab@sms.example.test" to="alice@example.test/phone"><error type="modify"><jid-malformed ` + errNS + `></jid-malformed><text ` + errNS + `>fake: &#34;12ab&#34; is not an E.164 number</text></error></message>`,
+	},
+	4: {
+		in:  `<message type="chat" id="m4" from="bob@example.test/pc" to="+15551234567@sms.example.test"><body>hi</body></message>`,
+		out: `<message type="error" id="m4" from="+15551234567@sms.example.test" to="bob@example.test/pc"><error type="auth"><registration-required ` + errNS + `></registration-required><text ` + errNS + `>bob@example.test has no SMS account on this gateway; ask the operator to add one</text></error></message>`,
+	},
+	5: {
+		in:  `<message type="groupchat" id="m5" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>hi</body></message>`,
+		out: `<message type="error" id="m5" from="+15551234567@sms.example.test" to="alice@example.test/phone"><error type="cancel"><feature-not-implemented ` + errNS + `></feature-not-implemented><text ` + errNS + `>only chat and normal messages are relayed</text></error></message>`,
+	},
+	6: { // chat state only: nothing to relay, nothing to answer
+		in: `<message type="chat" id="m6" from="alice@example.test/phone" to="+15551234567@sms.example.test"><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`,
+	},
+	7: { // errors are never answered
+		in: `<message type="error" id="m7" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>x</body></message>`,
+	},
+	8: {
+		in:  `<message type="chat" id="m8" from="alice@example.test/phone" to="sms.example.test"><body>hi</body></message>`,
+		out: `<message type="error" id="m8" from="sms.example.test" to="alice@example.test/phone"><error type="modify"><bad-request ` + errNS + `></bad-request><text ` + errNS + `>write to NUMBER@sms.example.test to reach a contact; this is the gateway itself</text></error></message>`,
+	},
+	9: {
+		in:  `<iq type="get" id="i9" from="alice@example.test/phone" to="sms.example.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
+		out: `<iq type="result" id="i9" from="sms.example.test" to="alice@example.test/phone"><query xmlns="http://jabber.org/protocol/disco#info"><identity category="gateway" type="sms" name="SMS gateway"></identity><feature var="http://jabber.org/protocol/disco#info"></feature><feature var="http://jabber.org/protocol/disco#items"></feature><feature var="jabber:iq:gateway"></feature><feature var="urn:xmpp:ping"></feature><feature var="jabber:iq:version"></feature><feature var="urn:xmpp:receipts"></feature></query></iq>`,
+	},
+	10: {
+		in:  `<iq type="get" id="i10" from="alice@example.test/phone" to="+15551234567@sms.example.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
+		out: `<iq type="result" id="i10" from="+15551234567@sms.example.test" to="alice@example.test/phone"><query xmlns="http://jabber.org/protocol/disco#info"><identity category="client" type="phone"></identity><feature var="http://jabber.org/protocol/disco#info"></feature><feature var="urn:xmpp:receipts"></feature></query></iq>`,
+	},
+	11: {
+		in:  `<iq type="get" id="i11" from="alice@example.test/phone" to="sms.example.test"><ping xmlns="urn:xmpp:ping"/></iq>`,
+		out: `<iq type="result" id="i11" from="sms.example.test" to="alice@example.test/phone"></iq>`,
+	},
+	12: {
+		in:  `<iq type="get" id="i12" from="alice@example.test/phone" to="sms.example.test"><query xmlns="jabber:iq:version"/></iq>`,
+		out: `<iq type="result" id="i12" from="sms.example.test" to="alice@example.test/phone"><query xmlns="jabber:iq:version"><name>xmppgw</name><version>test</version></query></iq>`,
+	},
+	13: {
+		in:  `<iq type="get" id="i13" from="alice@example.test/phone" to="sms.example.test"><query xmlns="jabber:iq:gateway"/></iq>`,
+		out: `<iq type="result" id="i13" from="sms.example.test" to="alice@example.test/phone"><query xmlns="jabber:iq:gateway"><desc>Enter a phone number</desc><prompt>Phone number</prompt></query></iq>`,
+	},
+	14: {
+		in:  `<iq type="set" id="i14" from="alice@example.test/phone" to="sms.example.test"><query xmlns="jabber:iq:gateway"><prompt>+15551234567</prompt></query></iq>`,
+		out: `<iq type="result" id="i14" from="sms.example.test" to="alice@example.test/phone"><query xmlns="jabber:iq:gateway"><jid>+15551234567@sms.example.test</jid></query></iq>`,
+	},
+	15: {
+		in:  `<iq type="set" id="i15" from="alice@example.test/phone" to="sms.example.test"><query xmlns="jabber:iq:gateway"><prompt>call me</prompt></query></iq>`,
+		out: `<iq type="error" id="i15" from="sms.example.test" to="alice@example.test/phone"><error type="modify"><not-acceptable ` + errNS + `></not-acceptable><text ` + errNS + `>fake: &#34;call me&#34; is not an E.164 number</text></error></iq>`,
+	},
+	16: {
+		in:  `<iq type="get" id="i16" from="alice@example.test/phone" to="sms.example.test"><query xmlns="jabber:iq:roster"/></iq>`,
+		out: `<iq type="error" id="i16" from="sms.example.test" to="alice@example.test/phone"><error type="cancel"><service-unavailable ` + errNS + `></service-unavailable></error></iq>`,
+	},
+	17: {
+		in:  `<presence type="subscribe" id="p17" from="alice@example.test/phone" to="+15551234567@sms.example.test"/>`,
+		out: `<presence type="subscribed" id="p17" from="+15551234567@sms.example.test" to="alice@example.test"></presence><presence from="+15551234567@sms.example.test" to="alice@example.test"></presence>`,
+	},
+	18: {
+		in:  `<presence type="probe" from="alice@example.test" to="+15551234567@sms.example.test"/>`,
+		out: `<presence from="+15551234567@sms.example.test" to="alice@example.test"></presence>`,
+	},
+	19: {
+		in:  `<presence type="subscribe" from="mallory@evil.test" to="+15551234567@sms.example.test"/>`,
+		out: `<presence type="error" from="+15551234567@sms.example.test" to="mallory@evil.test"><error type="auth"><forbidden ` + errNS + `></forbidden><text ` + errNS + `>mallory@evil.test may not use this gateway</text></error></presence>`,
+	},
+	20: {
+		in:  `<presence type="unsubscribe" from="alice@example.test" to="+15551234567@sms.example.test"/>`,
+		out: `<presence type="unsubscribed" from="+15551234567@sms.example.test" to="alice@example.test"></presence>`,
+	},
+	21: { // a recipient on another domain (misrouted)
+		in:  `<message type="chat" id="m21" from="alice@example.test/phone" to="bob@example.test"><body>hi</body></message>`,
+		out: `<message type="error" id="m21" from="sms.example.test" to="alice@example.test/phone"><error type="modify"><jid-malformed ` + errNS + `></jid-malformed><text ` + errNS + `>invalid recipient address</text></error></message>`,
+	},
+}
+
+func TestHandle(t *testing.T) {
+	for i, tc := range handleTests {
+		g, _, store := testGateway(t)
+		if out := handle(t, g, tc.in); out != tc.out {
+			t.Errorf("%d: wrote\n%s\nwant\n%s", i, out, tc.out)
+		}
+		jobs, err := store.Pending(context.Background(), "sms", 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(jobs) == 1 && jobs[0].Remote == "+15551234567"; got != tc.job || len(jobs) > 1 {
+			t.Errorf("%d: queued %+v, want a job: %v", i, jobs, tc.job)
+		}
+	}
+}
+
+func TestHandleQueuesJob(t *testing.T) {
+	g, _, store := testGateway(t)
+	handle(t, g, `<message type="chat" id="r1" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>disk full</body><request xmlns="urn:xmpp:receipts"/></message>`)
+	jobs, err := store.Pending(context.Background(), "sms", 0, 10)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("jobs %v, %v", jobs, err)
+	}
+	j := jobs[0]
+	if j.Sender != "alice@example.test/phone" || j.Account != "+15550001111" || j.Remote != "+15551234567" ||
+		j.Body != "disk full" || j.StanzaID != "r1" || !j.Receipt {
+		t.Errorf("job %+v", j)
+	}
+}

@@ -1,0 +1,105 @@
+package component
+
+import (
+	"encoding/xml"
+
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/mapping"
+)
+
+type discoInfo struct {
+	XMLName    xml.Name        `xml:"http://jabber.org/protocol/disco#info query"`
+	Node       string          `xml:"node,attr,omitempty"`
+	Identities []discoIdentity `xml:"identity"`
+	Features   []discoFeature  `xml:"feature"`
+}
+
+type discoIdentity struct {
+	Category string `xml:"category,attr"`
+	Type     string `xml:"type,attr"`
+	Name     string `xml:"name,attr,omitempty"`
+}
+
+type discoFeature struct {
+	Var string `xml:"var,attr"`
+}
+
+type discoItems struct {
+	XMLName xml.Name `xml:"http://jabber.org/protocol/disco#items query"`
+	Node    string   `xml:"node,attr,omitempty"`
+}
+
+type gatewayQuery struct {
+	XMLName xml.Name `xml:"jabber:iq:gateway query"`
+	Desc    string   `xml:"desc,omitempty"`
+	Prompt  string   `xml:"prompt,omitempty"`
+	JID     string   `xml:"jid,omitempty"`
+}
+
+type versionQuery struct {
+	XMLName xml.Name `xml:"jabber:iq:version query"`
+	Name    string   `xml:"name"`
+	Version string   `xml:"version"`
+}
+
+// Features of the gateway JID and of each contact JID.
+var (
+	gatewayFeatures = []string{nsDiscoInfo, nsDiscoItem, nsGateway, nsPing, nsVersion, nsReceipts}
+	contactFeatures = []string{nsDiscoInfo, nsReceipts}
+)
+
+// handleIQ answers XEP-0030 disco, XEP-0100 jabber:iq:gateway, XEP-0199 ping
+// and XEP-0092 version; anything else gets service-unavailable.
+func (g *Gateway) handleIQ(t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID) {
+	if in.Type != "get" && in.Type != "set" {
+		return // results and errors to our own requests: we send none yet
+	}
+	result := func(p any) {
+		g.encode(t, iq{Type: "result", ID: in.ID, From: to.String(), To: from.String(), Payload: p})
+	}
+	gatewayJID := to.Localpart() == ""
+	ns, typ := in.Payload.XMLName.Space, in.Type
+	switch {
+	case ns == nsDiscoInfo && typ == "get":
+		result(g.discoInfo(in.Payload.Node, gatewayJID))
+	case ns == nsDiscoItem && typ == "get":
+		result(discoItems{Node: in.Payload.Node})
+	case ns == nsPing && typ == "get":
+		result(nil)
+	case ns == nsVersion && typ == "get" && gatewayJID:
+		result(versionQuery{Name: "xmppgw", Version: g.o.Version})
+	case ns == nsGateway && typ == "get" && gatewayJID:
+		result(gatewayQuery{Desc: g.o.Identity.Desc, Prompt: g.o.Identity.Prompt})
+	case ns == nsGateway && typ == "set" && gatewayJID:
+		addr, err := g.o.Transport.ParseAddr(in.Payload.Prompt)
+		if err != nil {
+			g.reply(t, in, from, to, newError("modify", "not-acceptable", err.Error()))
+			return
+		}
+		c, err := mapping.ContactJID(addr, g.domain.Domainpart())
+		if err != nil {
+			g.reply(t, in, from, to, newError("modify", "not-acceptable", err.Error()))
+			return
+		}
+		result(gatewayQuery{JID: c.String()})
+	default:
+		g.reply(t, in, from, to, newError("cancel", "service-unavailable", ""))
+	}
+}
+
+func (g *Gateway) discoInfo(node string, gatewayJID bool) discoInfo {
+	q := discoInfo{Node: node}
+	features := contactFeatures
+	if gatewayJID {
+		q.Identities = []discoIdentity{{Category: "gateway", Type: g.o.Identity.Gateway, Name: g.o.Identity.Name + " gateway"}}
+		features = gatewayFeatures
+	} else {
+		q.Identities = []discoIdentity{{Category: "client", Type: "phone"}}
+	}
+	for _, f := range features {
+		q.Features = append(q.Features, discoFeature{Var: f})
+	}
+	return q
+}

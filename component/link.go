@@ -1,0 +1,140 @@
+package component
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"time"
+
+	"mellium.im/xmpp"
+	xcomp "mellium.im/xmpp/component"
+	"mellium.im/xmpp/jid"
+)
+
+// Link keeps one XEP-0114 component session to the server up, reconnecting
+// with jittered exponential backoff when it drops.
+type Link struct {
+	Server string  // host:port of the component listener
+	Domain jid.JID // the component's domain
+	Secret []byte
+	Logger *slog.Logger
+
+	// MinBackoff and MaxBackoff bound the reconnect delay; zero means 200ms
+	// and 30s.
+	MinBackoff, MaxBackoff time.Duration
+
+	mu      sync.Mutex
+	session *xmpp.Session
+	up      chan struct{} // closed while a session is up; replaced when it drops
+}
+
+// Connected reports whether a session is up.
+func (l *Link) Connected() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.session != nil
+}
+
+// Session waits until a session is up and returns it.
+func (l *Link) Session(ctx context.Context) (*xmpp.Session, error) {
+	for {
+		l.mu.Lock()
+		s, up := l.session, l.upChan()
+		l.mu.Unlock()
+		if s != nil {
+			return s, nil
+		}
+		select {
+		case <-up:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// upChan returns the channel closed when the next session comes up. l.mu held.
+func (l *Link) upChan() chan struct{} {
+	if l.up == nil {
+		l.up = make(chan struct{})
+	}
+	return l.up
+}
+
+// Run connects and serves h until ctx is done, reconnecting as needed.
+// onUp is called (in its own goroutine) after every successful handshake.
+func (l *Link) Run(ctx context.Context, h xmpp.Handler, onUp func()) error {
+	minB, maxB := l.MinBackoff, l.MaxBackoff
+	if minB == 0 {
+		minB = 200 * time.Millisecond
+	}
+	if maxB == 0 {
+		maxB = 30 * time.Second
+	}
+	backoff := minB
+	for {
+		start := time.Now()
+		err := l.serveOnce(ctx, h, onUp)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if time.Since(start) > 10*time.Second {
+			backoff = minB // it was up for a while: start over
+		}
+		wait := backoff/2 + rand.N(backoff/2+1)
+		l.Logger.Warn("component: disconnected, reconnecting", "server", l.Server,
+			"domain", l.Domain.String(), "err", err, "retry_in", wait.Round(time.Millisecond))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		backoff = min(backoff*2, maxB)
+	}
+}
+
+func (l *Link) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error {
+	var d net.Dialer
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	conn, err := d.DialContext(dctx, "tcp", l.Server)
+	if err != nil {
+		cancel()
+		return fmt.Errorf("component: dial: %w", err)
+	}
+	s, err := xcomp.NewSession(dctx, l.Domain, l.Secret, conn)
+	cancel()
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("component: handshake as %s: %w", l.Domain, err)
+	}
+	l.Logger.Info("component: connected", "server", l.Server, "domain", l.Domain.String())
+
+	l.mu.Lock()
+	l.session = s
+	close(l.upChan())
+	l.up = nil
+	l.mu.Unlock()
+	if onUp != nil {
+		go onUp()
+	}
+
+	// Close the session when ctx ends so Serve returns.
+	stop := context.AfterFunc(ctx, func() {
+		s.SetCloseDeadline(time.Now().Add(2 * time.Second))
+		s.Close()
+	})
+	err = s.Serve(h)
+	stop()
+
+	l.mu.Lock()
+	l.session = nil
+	l.mu.Unlock()
+	conn.Close()
+	if err == nil {
+		err = errors.New("component: server closed the stream")
+	}
+	return err
+}

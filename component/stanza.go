@@ -1,0 +1,113 @@
+package component
+
+import (
+	"bytes"
+	"encoding/xml"
+	"io"
+)
+
+// Namespaces used by the gateway.
+const (
+	nsStanzas   = "urn:ietf:params:xml:ns:xmpp-stanzas"
+	nsReceipts  = "urn:xmpp:receipts"
+	nsDiscoInfo = "http://jabber.org/protocol/disco#info"
+	nsDiscoItem = "http://jabber.org/protocol/disco#items"
+	nsGateway   = "jabber:iq:gateway"
+	nsPing      = "urn:xmpp:ping"
+	nsVersion   = "jabber:iq:version"
+)
+
+// message is an outgoing <message/>.
+type message struct {
+	XMLName  xml.Name     `xml:"message"`
+	Type     string       `xml:"type,attr,omitempty"`
+	ID       string       `xml:"id,attr,omitempty"`
+	From     string       `xml:"from,attr"`
+	To       string       `xml:"to,attr"`
+	Body     string       `xml:"body,omitempty"`
+	Received *receipt     `xml:"urn:xmpp:receipts received,omitempty"`
+	Error    *stanzaError `xml:"error,omitempty"`
+}
+
+type receipt struct {
+	ID string `xml:"id,attr"`
+}
+
+// presence is an outgoing <presence/>.
+type presence struct {
+	XMLName xml.Name     `xml:"presence"`
+	Type    string       `xml:"type,attr,omitempty"`
+	ID      string       `xml:"id,attr,omitempty"`
+	From    string       `xml:"from,attr"`
+	To      string       `xml:"to,attr"`
+	Status  string       `xml:"status,omitempty"`
+	Error   *stanzaError `xml:"error,omitempty"`
+}
+
+// iq is an outgoing <iq/>; Payload is already-encoded inner XML.
+type iq struct {
+	XMLName xml.Name     `xml:"iq"`
+	Type    string       `xml:"type,attr"`
+	ID      string       `xml:"id,attr"`
+	From    string       `xml:"from,attr"`
+	To      string       `xml:"to,attr"`
+	Payload any          `xml:",omitempty"`
+	Error   *stanzaError `xml:"error,omitempty"`
+}
+
+// stanzaError is an RFC 6120 stanza error.
+type stanzaError struct {
+	Type      string    `xml:"type,attr"`
+	By        string    `xml:"by,attr,omitempty"`
+	Condition condition `xml:""`
+	Text      string    `xml:"urn:ietf:params:xml:ns:xmpp-stanzas text,omitempty"`
+}
+
+// condition is a defined stanza error condition element.
+type condition struct{ XMLName xml.Name }
+
+func newError(typ, cond, text string) *stanzaError {
+	return &stanzaError{Type: typ, Condition: condition{xml.Name{Space: nsStanzas, Local: cond}}, Text: text}
+}
+
+// render serialises a stanza for the store or the wire.
+func render(v any) []byte {
+	b, err := xml.Marshal(v)
+	if err != nil {
+		// Only a programming error (an unmarshalable type) gets here.
+		panic("component: render: " + err.Error())
+	}
+	return b
+}
+
+// rawReader reads serialised XML as raw tokens, so namespaces are written
+// back exactly as they were rendered.
+type rawReader struct{ d *xml.Decoder }
+
+func newRawReader(b []byte) rawReader { return rawReader{xml.NewDecoder(bytes.NewReader(b))} }
+
+func (r rawReader) Token() (xml.Token, error) {
+	tok, err := r.d.RawToken()
+	if err == io.EOF && tok != nil {
+		err = nil
+	}
+	return tok, err
+}
+
+// inStanza is what the handlers decode an incoming stanza into.
+type inStanza struct {
+	XMLName xml.Name
+	From    string    `xml:"from,attr"`
+	To      string    `xml:"to,attr"`
+	ID      string    `xml:"id,attr"`
+	Type    string    `xml:"type,attr"`
+	Body    *string   `xml:"body"`
+	Request *struct{} `xml:"urn:xmpp:receipts request"`
+	Payload payload   `xml:",any"` // first unknown child: the IQ payload
+}
+
+type payload struct {
+	XMLName xml.Name
+	Node    string `xml:"node,attr"`
+	Prompt  string `xml:"prompt"`
+}

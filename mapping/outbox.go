@@ -1,0 +1,159 @@
+package mapping
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Job is a message from an XMPP user waiting to be sent to a provider.
+type Job struct {
+	ID        int64
+	Transport string
+	Sender    string // full JID of the XMPP sender
+	Account   string // foreign identity to send from
+	Remote    string // foreign recipient
+	Body      string
+	StanzaID  string
+	Receipt   bool // the sender asked for a delivery receipt
+	Attempts  int
+	Created   time.Time
+}
+
+// Enqueue stores j and records its sender as the last writer to j.Remote,
+// in one transaction. It returns the job's id.
+func (s *Store) Enqueue(ctx context.Context, j Job) (int64, error) {
+	var id int64
+	now := s.millis()
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO outbox
+			(transport, sender, account, remote, body, stanza_id, receipt, created)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			j.Transport, j.Sender, j.Account, j.Remote, j.Body, j.StanzaID, j.Receipt, now)
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO last_writer (transport, account, remote, user, at)
+			VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (transport, account, remote) DO UPDATE SET user = excluded.user, at = excluded.at`,
+			j.Transport, j.Account, j.Remote, bare(j.Sender), now)
+		return err
+	})
+	return id, err
+}
+
+// Pending returns up to limit jobs of transport with ids above after, oldest
+// first.
+func (s *Store) Pending(ctx context.Context, transport string, after int64, limit int) ([]Job, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, transport, sender, account, remote, body,
+		stanza_id, receipt, attempts, created FROM outbox
+		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`, transport, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer rows.Close()
+	var jobs []Job
+	for rows.Next() {
+		var j Job
+		var created int64
+		if err := rows.Scan(&j.ID, &j.Transport, &j.Sender, &j.Account, &j.Remote, &j.Body,
+			&j.StanzaID, &j.Receipt, &j.Attempts, &created); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		j.Created = time.UnixMilli(created)
+		jobs = append(jobs, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return jobs, nil
+}
+
+// Attempted records one more failed attempt at job id.
+func (s *Store) Attempted(ctx context.Context, id int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1 WHERE id = ?`, id)
+		return err
+	})
+}
+
+// Sent removes job j from the queue and remembers that the provider accepted
+// it as remoteID, so delivery reports can find the sender.
+func (s *Store) Sent(ctx context.Context, j Job, remoteID string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, j.ID); err != nil {
+			return err
+		}
+		if remoteID == "" {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO sent
+			(transport, remote_id, sender, remote, stanza_id, receipt, created)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			j.Transport, remoteID, j.Sender, j.Remote, j.StanzaID, j.Receipt, s.millis())
+		return err
+	})
+}
+
+// Failed removes job j from the queue and, in the same transaction, queues
+// the stanza that tells its sender so.
+func (s *Store) Failed(ctx context.Context, j Job, stanza []byte) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, j.ID); err != nil {
+			return err
+		}
+		return queueStanza(ctx, tx, j.Transport, stanza, s.millis())
+	})
+}
+
+// SentRecord is what the store remembers of a message a provider accepted.
+type SentRecord struct {
+	Sender   string
+	Remote   string
+	StanzaID string
+	Receipt  bool
+}
+
+// LookupSent finds the message the provider knows as remoteID.
+func (s *Store) LookupSent(ctx context.Context, transport, remoteID string) (SentRecord, bool, error) {
+	var r SentRecord
+	err := s.db.QueryRowContext(ctx, `SELECT sender, remote, stanza_id, receipt FROM sent
+		WHERE transport = ? AND remote_id = ?`, transport, remoteID).
+		Scan(&r.Sender, &r.Remote, &r.StanzaID, &r.Receipt)
+	if err == sql.ErrNoRows {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return r, true, nil
+}
+
+// LastWriter returns the bare JID of the user who last wrote to remote from
+// account, or "".
+func (s *Store) LastWriter(ctx context.Context, transport, account, remote string) (string, error) {
+	var user string
+	err := s.db.QueryRowContext(ctx, `SELECT user FROM last_writer
+		WHERE transport = ? AND account = ? AND remote = ?`, transport, account, remote).Scan(&user)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return user, nil
+}
+
+// bare strips the resource from a JID string.
+func bare(j string) string {
+	for i := 0; i < len(j); i++ {
+		if j[i] == '/' {
+			return j[:i]
+		}
+	}
+	return j
+}

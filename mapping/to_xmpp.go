@@ -1,0 +1,79 @@
+package mapping
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// Queued is a stanza waiting to be written to the XMPP server.
+type Queued struct {
+	ID     int64
+	Stanza []byte // serialised XML of one stanza
+}
+
+// Accept stores stanzas for delivery to XMPP unless the provider event key
+// was accepted before. It reports whether it was a duplicate. Both happen in
+// one transaction: a stored event is never lost, and never stored twice.
+// An empty key disables the dedupe.
+func (s *Store) Accept(ctx context.Context, transport, key string, stanzas ...[]byte) (dup bool, err error) {
+	now := s.millis()
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		if key != "" {
+			res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO seen (transport, key, created)
+				VALUES (?, ?, ?)`, transport, key, now)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				dup = true
+				return nil
+			}
+		}
+		for _, st := range stanzas {
+			if err := queueStanza(ctx, tx, transport, st, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return dup, err
+}
+
+func queueStanza(ctx context.Context, tx *sql.Tx, transport string, stanza []byte, now int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO to_xmpp (transport, stanza, created) VALUES (?, ?, ?)`,
+		transport, stanza, now)
+	return err
+}
+
+// Outgoing returns up to limit stanzas of transport waiting for XMPP, oldest
+// first.
+func (s *Store) Outgoing(ctx context.Context, transport string, limit int) ([]Queued, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, stanza FROM to_xmpp
+		WHERE transport = ? ORDER BY id LIMIT ?`, transport, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer rows.Close()
+	var out []Queued
+	for rows.Next() {
+		var q Queued
+		if err := rows.Scan(&q.ID, &q.Stanza); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		out = append(out, q)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return out, nil
+}
+
+// Written removes stanzas of transport up to and including id, once they
+// have been written to the server.
+func (s *Store) Written(ctx context.Context, transport string, upTo int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM to_xmpp WHERE transport = ? AND id <= ?`, transport, upTo)
+		return err
+	})
+}

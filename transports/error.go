@@ -1,0 +1,46 @@
+package transports
+
+import (
+	"fmt"
+	"time"
+)
+
+// Kind classifies a provider failure so the core can answer the XMPP sender
+// with the right error condition and decide whether to retry.
+type Kind int
+
+// Kinds of failure.
+const (
+	KindUnknown        Kind = iota // unclassified; treated as temporary
+	KindInvalidAddress             // the recipient address is not valid
+	KindRejected                   // the provider refused this message for good
+	KindUnreachable                // the recipient cannot receive it
+	KindAuth                       // our credentials were refused
+	KindRateLimited                // too many requests; retry later
+	KindUnavailable                // the provider is down or timed out; retry later
+)
+
+// Error is a classified provider failure.
+type Error struct {
+	Kind       Kind
+	Provider   string        // "twilio"
+	Code       string        // the provider's own error code, if any
+	Message    string        // the provider's message; must not contain secrets
+	RetryAfter time.Duration // when the provider said when to retry
+}
+
+func (e *Error) Error() string {
+	if e.Code != "" {
+		return fmt.Sprintf("%s error %s: %s", e.Provider, e.Code, e.Message)
+	}
+	return fmt.Sprintf("%s: %s", e.Provider, e.Message)
+}
+
+// Temporary reports whether retrying the same request may succeed.
+func (e *Error) Temporary() bool {
+	switch e.Kind {
+	case KindUnknown, KindRateLimited, KindUnavailable:
+		return true
+	}
+	return false
+}

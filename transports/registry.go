@@ -1,0 +1,85 @@
+package transports
+
+import (
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+)
+
+// Problem is one thing wrong with a transport's settings. Key is the path
+// below "settings", with dots between levels ("numbers.alice@example.com").
+type Problem struct {
+	Key string
+	Msg string
+}
+
+// Settings is a transport type's settings block, decoded from YAML.
+type Settings interface {
+	// Validate reports every problem with the decoded values and fills in
+	// defaults. It does no I/O.
+	Validate() []Problem
+}
+
+// Params is what every transport gets from the config, beside its settings.
+type Params struct {
+	Name      string // unique name; webhooks live under /hooks/<Name>/
+	Domain    string // the component's domain, e.g. "sms.example.com"
+	PublicURL string // public base URL of the webhooks, ending in "/hooks/<Name>"
+	Logger    *slog.Logger
+}
+
+// Identity describes a kind of transport to XMPP users (XEP-0030, XEP-0100).
+type Identity struct {
+	Gateway string // XEP-0030 "gateway" identity type: "sms", "telegram"
+	Name    string // human name of the network: "SMS"
+	Prompt  string // what a user types to reach a contact: "Phone number"
+	Desc    string // one sentence of help for that prompt
+}
+
+// Type describes a kind of transport ("twilio", "telegram").
+type Type struct {
+	Name     string
+	Identity Identity
+	// NewSettings returns a pointer to a new settings value to decode into.
+	NewSettings func() Settings
+	// New builds a transport from validated settings. It has no side
+	// effects: no network, no goroutines.
+	New func(p Params, s Settings) (Transport, error)
+}
+
+var (
+	regMu sync.RWMutex
+	types = map[string]Type{}
+)
+
+// Register makes a transport type available by name. It is meant to be
+// called from init functions and panics on a duplicate name.
+func Register(t Type) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	if _, dup := types[t.Name]; dup {
+		panic(fmt.Sprintf("transports: type %q registered twice", t.Name))
+	}
+	types[t.Name] = t
+}
+
+// Lookup returns the registered type with the given name.
+func Lookup(name string) (Type, bool) {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	t, ok := types[name]
+	return t, ok
+}
+
+// Names returns the registered type names, sorted.
+func Names() []string {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	out := make([]string, 0, len(types))
+	for n := range types {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

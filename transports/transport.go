@@ -1,0 +1,91 @@
+package transports
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Addr is an address on a foreign network, opaque to the core: a phone number
+// in E.164 form ("+15551234567"), a Telegram chat id ("123456789"), ...
+// An Addr returned by ParseAddr is normalised: equal identities compare equal.
+type Addr string
+
+// Inbound is a message that arrived from the foreign network.
+type Inbound struct {
+	Account Addr      // our identity it was sent to (the gateway's number)
+	From    Addr      // the remote sender
+	ID      string    // the provider's message id; the core dedupes on it
+	Body    string    // text
+	Time    time.Time // when the provider received it; zero if unknown
+}
+
+// Outbound is a message to send to the foreign network.
+type Outbound struct {
+	Account Addr   // our identity to send from (the user's number)
+	To      Addr   // the remote recipient, as returned by ParseAddr
+	Body    string // text
+	ID      string // a stable id of this job, the same on every retry
+}
+
+// State is a delivery state reported by a provider.
+type State string
+
+// Delivery states, in the order a message normally goes through them.
+const (
+	StateSent      State = "sent"      // handed to the carrier
+	StateDelivered State = "delivered" // reached the recipient's device
+	StateFailed    State = "failed"    // will not be delivered
+)
+
+// Status is a delivery report for a message sent earlier.
+type Status struct {
+	RemoteID string // the id Send returned
+	State    State
+	Code     string // the provider's error code, if any
+	Text     string // a human-readable reason, if any
+}
+
+// Sink receives what a transport hears from its network.
+// Implementations are safe for concurrent use and return quickly.
+//
+// A nil error means the event is durably stored and will be processed; any
+// other error means it was not, and the transport must make the provider
+// retry (for example by answering its webhook with a 5xx status).
+type Sink interface {
+	Deliver(ctx context.Context, in Inbound) error
+	Report(ctx context.Context, st Status) error
+}
+
+// Transport is a connection to one foreign network.
+type Transport interface {
+	// Name is the transport's unique name from the config; it keys the store
+	// and the webhook path /hooks/<name>/.
+	Name() string
+
+	// ParseAddr validates and normalises a foreign address typed by a user or
+	// taken from a JID's local part. It does no I/O and is safe for concurrent
+	// use. Errors describe what is wrong with s.
+	ParseAddr(s string) (Addr, error)
+
+	// Accounts maps bare XMPP JIDs ("alice@example.com") to the identity each
+	// user sends from. It is fixed for the transport's lifetime; the caller
+	// must not modify it.
+	Accounts() map[string]Addr
+
+	// Run blocks until ctx is done, passing what the network sends to sink.
+	// Transports fed only by webhooks may simply wait for ctx.
+	Run(ctx context.Context, sink Sink) error
+
+	// Send delivers out and returns the provider's id for it. It may block on
+	// the network and must honour ctx. A failure is returned as *Error when
+	// the transport can classify it.
+	Send(ctx context.Context, out Outbound) (remoteID string, err error)
+}
+
+// WebhookReceiver is implemented by transports that receive HTTP callbacks.
+// The returned handler is mounted at /hooks/<name>/ with that prefix
+// stripped, so it sees paths such as "/inbound".
+type WebhookReceiver interface {
+	Webhooks(sink Sink) http.Handler
+}
