@@ -108,7 +108,15 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 		if err == nil {
 			g.Stats.ToProvider.Add(1)
 			g.log.Debug("sent", "id", j.StanzaID, "provider_id", remoteID)
-			g.persist(ctx, func(c context.Context) error { return g.o.Store.Sent(c, j, remoteID) })
+			var early []mapping.Report
+			g.persist(ctx, func(c context.Context) (err error) {
+				early, err = g.o.Store.Sent(c, j, remoteID)
+				return err
+			})
+			for _, r := range early {
+				st := transports.Status{RemoteID: r.RemoteID, State: transports.State(r.State), Code: r.Code, Text: r.Text}
+				g.persist(ctx, func(c context.Context) error { return g.Report(c, st) })
+			}
 			return
 		}
 		pe := providerError(err)

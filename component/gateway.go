@@ -130,3 +130,9 @@ func wake(c chan struct{}) {
 
 // storeTimeout bounds a store write made on the XMPP read loop.
 const storeTimeout = 5 * time.Second
+
+// Name is the transport's name.
+func (g *Gateway) Name() string { return g.name }
+
+// Connected reports whether the component session is up.
+func (g *Gateway) Connected() bool { return g.o.Link.Connected() }

@@ -67,12 +67,14 @@ func (g *Gateway) Report(ctx context.Context, st transports.Status) error {
 	if st.State != transports.StateDelivered && st.State != transports.StateFailed {
 		return nil
 	}
-	rec, ok, err := g.o.Store.LookupSent(ctx, g.name, st.RemoteID)
+	rec, ok, err := g.o.Store.LookupSent(ctx, g.name, mapping.Report{
+		RemoteID: st.RemoteID, State: string(st.State), Code: st.Code, Text: st.Text})
 	if err != nil {
 		return err
 	}
 	if !ok {
-		g.log.Info("delivery report for an unknown message", "provider_id", st.RemoteID, "state", st.State)
+		// Kept: the send it reports on may not be recorded yet.
+		g.log.Info("delivery report for a message not known yet; kept", "provider_id", st.RemoteID, "state", st.State)
 		return nil
 	}
 	contact, err := mapping.ContactJID(transports.Addr(rec.Remote), g.domain.Domainpart())

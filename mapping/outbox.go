@@ -81,10 +81,18 @@ func (s *Store) Attempted(ctx context.Context, id int64) error {
 	})
 }
 
+// Report is a provider's delivery report, kept when it arrives early.
+type Report struct {
+	RemoteID, State, Code, Text string
+}
+
 // Sent removes job j from the queue and remembers that the provider accepted
-// it as remoteID, so delivery reports can find the sender.
-func (s *Store) Sent(ctx context.Context, j Job, remoteID string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+// it as remoteID, so delivery reports can find the sender. It returns the
+// reports on remoteID that arrived before this call, removing them.
+func (s *Store) Sent(ctx context.Context, j Job, remoteID string) ([]Report, error) {
+	var early []Report
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		early = early[:0]
 		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, j.ID); err != nil {
 			return err
 		}
@@ -95,8 +103,25 @@ func (s *Store) Sent(ctx context.Context, j Job, remoteID string) error {
 			(transport, remote_id, sender, remote, stanza_id, receipt, created)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			j.Transport, remoteID, j.Sender, j.Remote, j.StanzaID, j.Receipt, s.millis())
-		return err
+		if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `DELETE FROM early_report WHERE transport = ? AND remote_id = ?
+			RETURNING state, code, text`, j.Transport, remoteID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r := Report{RemoteID: remoteID}
+			if err := rows.Scan(&r.State, &r.Code, &r.Text); err != nil {
+				return err
+			}
+			early = append(early, r)
+		}
+		return rows.Err()
 	})
+	return early, err
 }
 
 // Failed removes job j from the queue and, in the same transaction, queues
@@ -118,19 +143,28 @@ type SentRecord struct {
 	Receipt  bool
 }
 
-// LookupSent finds the message the provider knows as remoteID.
-func (s *Store) LookupSent(ctx context.Context, transport, remoteID string) (SentRecord, bool, error) {
-	var r SentRecord
-	err := s.db.QueryRowContext(ctx, `SELECT sender, remote, stanza_id, receipt FROM sent
-		WHERE transport = ? AND remote_id = ?`, transport, remoteID).
-		Scan(&r.Sender, &r.Remote, &r.StanzaID, &r.Receipt)
-	if err == sql.ErrNoRows {
-		return r, false, nil
-	}
-	if err != nil {
-		return r, false, fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	return r, true, nil
+// LookupSent finds the message the provider knows as r.RemoteID. If there is
+// none yet, it keeps r, atomically, for Sent to return when it comes.
+func (s *Store) LookupSent(ctx context.Context, transport string, r Report) (SentRecord, bool, error) {
+	var rec SentRecord
+	var found bool
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT sender, remote, stanza_id, receipt FROM sent
+			WHERE transport = ? AND remote_id = ?`, transport, r.RemoteID).
+			Scan(&rec.Sender, &rec.Remote, &rec.StanzaID, &rec.Receipt)
+		if err == nil {
+			found = true
+			return nil
+		}
+		if err != sql.ErrNoRows {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO early_report
+			(transport, remote_id, state, code, text, created) VALUES (?, ?, ?, ?, ?, ?)`,
+			transport, r.RemoteID, r.State, r.Code, r.Text, s.millis())
+		return err
+	})
+	return rec, found, err
 }
 
 // LastWriter returns the bare JID of the user who last wrote to remote from

@@ -1,6 +1,6 @@
 -- Messages from XMPP waiting to be sent to a provider, in arrival order.
 CREATE TABLE outbox (
-	id         INTEGER PRIMARY KEY,
+	id         INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: workers resume after the last id seen
 	transport  TEXT    NOT NULL,
 	sender     TEXT    NOT NULL, -- full JID of the XMPP sender
 	account    TEXT    NOT NULL, -- foreign identity to send from
@@ -27,7 +27,7 @@ CREATE TABLE sent (
 
 -- Stanzas waiting to be written to the XMPP server, in order.
 CREATE TABLE to_xmpp (
-	id         INTEGER PRIMARY KEY,
+	id         INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: workers resume after the last id seen
 	transport  TEXT    NOT NULL,
 	stanza     BLOB    NOT NULL,
 	created    INTEGER NOT NULL
@@ -50,4 +50,16 @@ CREATE TABLE last_writer (
 	user       TEXT    NOT NULL,
 	at         INTEGER NOT NULL,
 	PRIMARY KEY (transport, account, remote)
+) WITHOUT ROWID;
+
+-- Delivery reports that arrived before the send that they report on was
+-- recorded (a provider may call back before its API call returns).
+CREATE TABLE early_report (
+	transport  TEXT    NOT NULL,
+	remote_id  TEXT    NOT NULL,
+	state      TEXT    NOT NULL,
+	code       TEXT    NOT NULL,
+	text       TEXT    NOT NULL,
+	created    INTEGER NOT NULL,
+	PRIMARY KEY (transport, remote_id, state)
 ) WITHOUT ROWID;

@@ -1,0 +1,32 @@
+# xmppgw: an XMPP gateway (XEP-0114 component) to SMS and other networks.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+FUZZTIME ?= 10s
+
+.PHONY: build deps test unit integration fuzz demo vet clean
+
+build: ## bin/xmppgw
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/xmppgw ./cmd/xmppgw
+
+deps: ## install the Debian packages the tests and the demo use (prosody, slixmpp, sendxmpp)
+	bash scripts/install-deps.sh
+
+vet:
+	$(GO) vet ./...
+
+test: deps vet ## install what is needed, then run every test (real Prosody included) and bounded fuzzing
+	$(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) fuzz
+
+fuzz: ## run each fuzz target for FUZZTIME
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./configs/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseAddr$$' -fuzztime=$(FUZZTIME) ./transports/sms/
+	$(GO) test -run='^$$' -fuzz='^FuzzInboundWebhook$$' -fuzztime=$(FUZZTIME) ./transports/sms/
+	$(GO) test -run='^$$' -fuzz='^FuzzHandleStanza$$' -fuzztime=$(FUZZTIME) ./component/
+
+demo: deps build ## an alert from an XMPP client to SMS and a signed reply back, on loopback
+	$(GO) run ./cmd/xmppgw-demo -gateway bin/xmppgw
+
+clean:
+	rm -rf bin .demo

@@ -1,0 +1,64 @@
+// Command xmppgw runs the XMPP gateway.
+//
+//	xmppgw run -config FILE     run until SIGINT or SIGTERM
+//	xmppgw check -config FILE   validate a config; exit 2 listing every problem
+//	xmppgw version              print the version
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	_ "xmppgw/transports/sms" // registers the "twilio" transport type
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the gateway failed while running
+	exitUsage   = 2 // bad command line or config
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(ctx, args[1:], stderr)
+	case "check":
+		return cmdCheck(args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "xmppgw", version)
+		return exitOK
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "xmppgw: unknown command %q\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  xmppgw run -config FILE     run the gateway until SIGINT or SIGTERM
+  xmppgw check -config FILE   validate FILE; exits 2 listing every problem
+  xmppgw version              print the version
+`)
+}

@@ -1,0 +1,104 @@
+package component
+
+import (
+	"context"
+	"testing"
+
+	"xmppgw/mapping"
+	"xmppgw/transports"
+)
+
+func TestDeliver(t *testing.T) {
+	ctx := context.Background()
+	in := transports.Inbound{Account: "+15550001111", From: "+15551234567", ID: "SM1", Body: "ack <ok>"}
+
+	// 0: a shared number nobody has written from goes to every owner.
+	g, _, store := testGateway(t)
+	if err := g.Deliver(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	want := `<message type="chat" id="SM1-0" from="+15551234567@sms.example.test" to="alice@example.test"><body>ack &lt;ok&gt;</body></message>` +
+		`<message type="chat" id="SM1-1" from="+15551234567@sms.example.test" to="carol@example.test"><body>ack &lt;ok&gt;</body></message>`
+	if got := queued(t, store); got != want {
+		t.Errorf("0: queued\n%s\nwant\n%s", got, want)
+	}
+	// 1: the same provider id again is a duplicate: nothing more is queued.
+	if err := g.Deliver(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if got := queued(t, store); got != want {
+		t.Errorf("1: replay queued\n%s", got)
+	}
+	if g.Stats.Duplicates.Load() != 1 {
+		t.Errorf("1: duplicates %d", g.Stats.Duplicates.Load())
+	}
+
+	// 2: after carol wrote to the phone, its replies go to carol only.
+	g, _, store = testGateway(t)
+	handle(t, g, `<message type="chat" id="c1" from="carol@example.test/pc" to="+15551234567@sms.example.test"><body>hi</body></message>`)
+	if err := g.Deliver(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	want = `<message type="chat" id="SM1" from="+15551234567@sms.example.test" to="carol@example.test"><body>ack &lt;ok&gt;</body></message>`
+	if got := queued(t, store); got != want {
+		t.Errorf("2: queued\n%s\nwant\n%s", got, want)
+	}
+
+	// 3: a number nobody owns is acknowledged, counted, and queues nothing.
+	g, _, store = testGateway(t)
+	if err := g.Deliver(ctx, transports.Inbound{Account: "+15559999999", From: "+15551234567", ID: "SM2", Body: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := queued(t, store); got != "" || g.Stats.Unowned.Load() != 1 {
+		t.Errorf("3: queued %q, unowned %d", got, g.Stats.Unowned.Load())
+	}
+}
+
+func TestReport(t *testing.T) {
+	ctx := context.Background()
+	g, tr, store := testGateway(t)
+	ctx2, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go g.dispatchLoop(ctx2)
+	handle(t, g, `<message type="chat" id="r1" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>a</body><request xmlns="urn:xmpp:receipts"/></message>`)
+	handle(t, g, `<message type="chat" id="r2" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>b</body></message>`)
+	if _, err := tr.Wait(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	waitSent := func(id string) {
+		for {
+			if _, ok, _ := store.LookupSent(ctx, "sms", mapping.Report{RemoteID: id, State: "sent"}); ok {
+				return
+			}
+			sleep(ctx, 0)
+		}
+	}
+	waitSent("R1")
+	waitSent("R2")
+
+	reports := []struct {
+		st   transports.Status
+		want string
+	}{
+		0: {transports.Status{RemoteID: "R1", State: transports.StateSent}, ``},
+		1: {transports.Status{RemoteID: "R1", State: transports.StateDelivered},
+			`<message id="rcpt-R1" from="+15551234567@sms.example.test" to="alice@example.test/phone"><received xmlns="urn:xmpp:receipts" id="r1"></received></message>`},
+		2: {transports.Status{RemoteID: "R1", State: transports.StateDelivered}, ``}, // replayed callback
+		3: {transports.Status{RemoteID: "R2", State: transports.StateDelivered}, ``}, // no receipt asked
+		4: {transports.Status{RemoteID: "R2", State: transports.StateFailed, Code: "30003", Text: "Unreachable destination handset"},
+			`<message type="error" id="r2" from="+15551234567@sms.example.test" to="alice@example.test/phone"><error type="cancel" by="sms.example.test"><recipient-unavailable ` + errNS + `></recipient-unavailable><text ` + errNS + `>SMS error 30003: Unreachable destination handset</text></error></message>`},
+		5: {transports.Status{RemoteID: "unknown", State: transports.StateDelivered}, ``},
+	}
+	for i, r := range reports {
+		if err := g.Report(ctx, r.st); err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		got := queued(t, store)
+		if got != r.want {
+			t.Errorf("%d: queued\n%s\nwant\n%s", i, got, r.want)
+		}
+		if q, _ := store.Outgoing(ctx, "sms", 10); len(q) > 0 {
+			store.Written(ctx, "sms", q[len(q)-1].ID)
+		}
+	}
+}
