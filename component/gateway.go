@@ -50,10 +50,10 @@ type Gateway struct {
 	wakeIn  chan struct{} // new stanzas for XMPP
 	sem     chan struct{} // bounds concurrent Send calls
 
-	mu    sync.Mutex
-	lanes map[string]*lane // one ordered queue per (account, remote)
+	mu      sync.Mutex
+	lanes   map[string]*lane // one ordered queue per (account, remote)
 	backoff func(attempt int) time.Duration
-	busy  sync.WaitGroup   // running lane workers
+	busy    sync.WaitGroup // running lane workers
 
 	// Stats are counters an operator can read (metrics come later).
 	Stats Stats

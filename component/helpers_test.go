@@ -48,9 +48,11 @@ type pipe struct {
 	enc *xml.Encoder
 }
 
-func (p pipe) EncodeToken(t xml.Token) error                      { return p.enc.EncodeToken(t) }
-func (p pipe) Encode(v any) error                                 { return p.enc.Encode(v) }
-func (p pipe) EncodeElement(v any, start xml.StartElement) error { return p.enc.EncodeElement(v, start) }
+func (p pipe) EncodeToken(t xml.Token) error { return p.enc.EncodeToken(t) }
+func (p pipe) Encode(v any) error            { return p.enc.Encode(v) }
+func (p pipe) EncodeElement(v any, start xml.StartElement) error {
+	return p.enc.EncodeElement(v, start)
+}
 
 // handle runs g.HandleXMPP on the stanza in and returns what it wrote.
 func handle(t *testing.T, g *Gateway, in string) string {

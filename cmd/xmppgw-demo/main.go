@@ -1,0 +1,228 @@
+// Command xmppgw-demo runs the gateway end to end on loopback and prints each
+// hop: a throwaway Prosody, the gateway binary with its SQLite store, and a
+// local Twilio-compatible sandbox. An XMPP user sends an alert to a phone
+// number; the sandbox receives it as Twilio would and sends a signed reply,
+// which arrives back in the user's chat. `make demo` runs it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/internal/xmpptest"
+	"xmppgw/transports/sms/twiliofake"
+)
+
+const (
+	accountSID = "ACdemo0000000000000000000000000000"
+	authToken  = "demotoken0000000000000000000000"
+	aliceNum   = "+15550001111"
+	oncallNum  = "+15551234567"
+)
+
+func main() {
+	gateway := flag.String("gateway", "bin/xmppgw", "path of the xmppgw binary")
+	dir := flag.String("dir", ".demo", "working directory (emptied first)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := demo(ctx, *gateway, *dir); err != nil {
+		fmt.Fprintln(os.Stderr, "demo failed:", err)
+		os.Exit(1)
+	}
+}
+
+func step(format string, a ...any) { fmt.Printf("==> "+format+"\n", a...) }
+func hop(format string, a ...any)  { fmt.Printf("    "+format+"\n", a...) }
+
+func demo(ctx context.Context, gateway, dir string) error {
+	if err := xmpptest.Installed(); err != nil {
+		return err
+	}
+	dir, _ = filepath.Abs(dir)
+	os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+
+	step("starting a throwaway Prosody on loopback (%s)", filepath.Join(dir, "prosody"))
+	p, err := xmpptest.StartProsody(ctx, xmpptest.ProsodyConfig{
+		Domain:     "example.test",
+		Components: map[string]string{"sms.example.test": "demo-secret"},
+		Users:      map[string]string{"alice": "alice-pw"},
+		Dir:        filepath.Join(dir, "prosody"),
+	})
+	if err != nil {
+		return err
+	}
+	defer p.Stop()
+	hop("c2s on %s, component listener on %s, user alice@example.test", p.C2SAddr, p.ComponentAddr)
+
+	step("starting the Twilio-compatible sandbox")
+	sandbox := twiliofake.New(accountSID, authToken)
+	apiURL, err := sandbox.Start()
+	if err != nil {
+		return err
+	}
+	defer sandbox.Close()
+	hop("Messages API at %s/2010-04-01/Accounts/%s/Messages.json (Basic auth)", apiURL, accountSID)
+
+	port, err := xmpptest.FreePort()
+	if err != nil {
+		return err
+	}
+	public := fmt.Sprintf("http://127.0.0.1:%d", port)
+	cfgPath := filepath.Join(dir, "xmppgw.yaml")
+	cfg := fmt.Sprintf(`# written by xmppgw-demo
+xmpp:
+  server: %s
+store:
+  driver: sqlite
+  path: %s
+http:
+  listen: 127.0.0.1:%d
+  public_url: %s
+access:
+  allow: [example.test]
+transports:
+  - name: sms
+    type: twilio
+    domain: sms.example.test
+    secret: ${SMS_COMPONENT_SECRET}
+    settings:
+      account_sid: ${TWILIO_ACCOUNT_SID}
+      auth_token: ${TWILIO_AUTH_TOKEN}
+      api_url: %s
+      default_region: US
+      numbers:
+        alice@example.test: "%s"
+`, p.ComponentAddr, filepath.Join(dir, "xmppgw.db"), port, public, apiURL, aliceNum)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		return err
+	}
+
+	step("starting the gateway: %s run -config %s", gateway, cfgPath)
+	logPath := filepath.Join(dir, "xmppgw.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	cmd := exec.Command(gateway, "run", "-config", cfgPath)
+	cmd.Env = append(os.Environ(), "SMS_COMPONENT_SECRET=demo-secret",
+		"TWILIO_ACCOUNT_SID="+accountSID, "TWILIO_AUTH_TOKEN="+authToken)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s (run `make build`): %w", gateway, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		<-exited
+	}()
+	if err := waitReady(ctx, public+"/readyz", exited); err != nil {
+		return fmt.Errorf("%w; gateway log: %s", err, logPath)
+	}
+	hop("component sms.example.test connected; webhooks at %s/hooks/sms/", public)
+
+	alice, err := xmpptest.Dial(ctx, p.C2SAddr, jid.MustParse("alice@example.test/demo"), "alice-pw")
+	if err != nil {
+		return err
+	}
+	defer alice.Close()
+
+	alert := "ALERT db1: disk /var 95% full"
+	step("1. XMPP -> gateway: alice sends an alert to the on-call phone")
+	raw := fmt.Sprintf(`<message type="chat" id="alert-1" to="%s@sms.example.test"><body>%s</body><request xmlns="urn:xmpp:receipts"/></message>`, oncallNum, alert)
+	hop("%s", raw)
+	if err := alice.Send(ctx, raw); err != nil {
+		return err
+	}
+
+	msgs, err := sandbox.Wait(ctx, 1)
+	if err != nil {
+		return err
+	}
+	m := msgs[0]
+	step("2. gateway -> Twilio: POST /2010-04-01/Accounts/%s/Messages.json", accountSID)
+	hop("From=%s To=%s Body=%q", m.From, m.To, m.Body)
+	hop("StatusCallback=%s -> 201 Created, sid %s", m.StatusCallback, m.SID)
+
+	step("3. Twilio -> gateway: the on-call phone replies (signed webhook)")
+	sid, status, err := sandbox.SendInbound(ctx, public+"/hooks/sms/inbound", oncallNum, aliceNum, "ack, looking at db1")
+	if err != nil {
+		return err
+	}
+	hop("POST %s/hooks/sms/inbound MessageSid=%s, X-Twilio-Signature checked -> HTTP %d", public, sid, status)
+	if status != http.StatusOK {
+		return fmt.Errorf("webhook answered %d", status)
+	}
+
+	step("4. gateway -> XMPP: alice receives the reply in the same chat")
+	reply, err := alice.NextMessage(ctx)
+	if err != nil {
+		return err
+	}
+	hop("%s", reply.XML)
+	if reply.Body != "ack, looking at db1" || reply.From != oncallNum+"@sms.example.test" {
+		return errors.New("unexpected reply")
+	}
+
+	step("5. Twilio reports the alert delivered: alice gets an XEP-0184 receipt")
+	if _, err := sandbox.SendStatus(ctx, m, "delivered", ""); err != nil {
+		return err
+	}
+	rcpt, err := alice.NextMessage(ctx)
+	if err != nil {
+		return err
+	}
+	hop("%s", rcpt.XML)
+	if !strings.Contains(rcpt.XML, `id="alert-1"`) {
+		return errors.New("unexpected receipt")
+	}
+
+	step("6. a forged webhook (no signature) is refused")
+	resp, err := http.PostForm(public+"/hooks/sms/inbound", sandbox.InboundForm("SMforged", oncallNum, aliceNum, "forged"))
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	hop("HTTP %d", resp.StatusCode)
+
+	fmt.Printf("\ndemo OK. Config: %s, gateway log: %s, Prosody log: %s\n", cfgPath, logPath, p.LogPath)
+	return nil
+}
+
+// waitReady polls the gateway's /readyz until it answers 200.
+func waitReady(ctx context.Context, url string, exited <-chan error) error {
+	for {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("gateway exited: %v", err)
+		case <-ctx.Done():
+			return fmt.Errorf("gateway not ready: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
