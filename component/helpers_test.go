@@ -19,7 +19,7 @@ import (
 
 // testGateway returns a gateway for sms.example.test with a fake transport:
 // alice and carol share +15550001111; bob is allowed but has no number.
-func testGateway(t *testing.T) (*Gateway, *transporttest.Transport, *mapping.Store) {
+func testGateway(t testing.TB) (*Gateway, *transporttest.Transport, *mapping.Store) {
 	t.Helper()
 	store, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
 	if err != nil {

@@ -1,0 +1,91 @@
+package configs
+
+import (
+	_ "embed"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/transports"
+)
+
+// Example is the commented example configuration (example.yaml).
+//
+//go:embed example.yaml
+var Example []byte
+
+// Config is a loaded and validated configuration.
+type Config struct {
+	File       string      `yaml:"-"` // the file it was read from
+	XMPP       XMPP        `yaml:"xmpp"`
+	Store      Store       `yaml:"store"`
+	HTTP       HTTP        `yaml:"http"`
+	Access     Access      `yaml:"access"`
+	Log        Log         `yaml:"log"`
+	Transports []Transport `yaml:"transports"`
+}
+
+// XMPP is the connection to the XMPP server.
+type XMPP struct {
+	Server string `yaml:"server"` // host:port of the server's component listener
+}
+
+// Store is the gateway's database.
+type Store struct {
+	Driver string `yaml:"driver"` // "sqlite", the default and only driver
+	Path   string `yaml:"path"`   // default "data/xmppgw.db"
+}
+
+// HTTP is the webhook listener.
+type HTTP struct {
+	Listen    string `yaml:"listen"`     // host:port; port 0 picks a free one
+	PublicURL string `yaml:"public_url"` // absolute http(s) URL, no trailing slash
+}
+
+// Access says who may use the gateway.
+type Access struct {
+	// Allow holds domains ("example.com") and bare JIDs ("ops@other.org"),
+	// in canonical form after loading. Empty means nobody is allowed.
+	Allow []string `yaml:"allow"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info (default), warn or error
+	Format string `yaml:"format"` // text (default) or json
+}
+
+// Transport is one configured transport: one component connection.
+type Transport struct {
+	Name     string              `yaml:"name"`   // unique; webhooks live under /hooks/<name>/
+	Type     string              `yaml:"type"`   // a registered transports.Type
+	Domain   string              `yaml:"domain"` // the component's domain, canonical form
+	Secret   string              `yaml:"secret"` // the component's shared secret
+	Settings transports.Settings `yaml:"-"`      // decoded and validated settings
+	Line     int                 `yaml:"-"`      // line of this list item
+}
+
+// Allowed reports whether the user with the given bare JID may use the
+// gateway: its domain or the bare JID itself must be listed in access.allow.
+// Both sides are compared in canonical form, so case does not matter.
+// Subdomains of a listed domain are not allowed.
+func (c *Config) Allowed(bareJID string) bool {
+	j, err := jid.Parse(bareJID)
+	if err != nil {
+		return false
+	}
+	bare := j.Bare().String()
+	for _, a := range c.Access.Allow {
+		e, err := jid.Parse(a)
+		if err != nil {
+			continue
+		}
+		if e.Localpart() == "" {
+			if e.Domainpart() == j.Domainpart() {
+				return true
+			}
+		} else if e.Bare().String() == bare {
+			return true
+		}
+	}
+	return false
+}

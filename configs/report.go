@@ -1,0 +1,136 @@
+package configs
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// add records a problem whose message was written by this package and so
+// holds no expanded values.
+func (p *parser) add(line int, key, msg string) {
+	p.probs = append(p.probs, Problem{File: p.file, Line: line, Key: key, Msg: msg})
+}
+
+// addForeign records a problem whose message comes from elsewhere (a
+// transport type, a yaml.Unmarshaler), hiding any expanded value it quotes.
+func (p *parser) addForeign(line int, key, msg string) {
+	p.add(line, p.redact(key), p.redact(msg))
+}
+
+// redact replaces every value that came from the environment with the
+// config text it replaced. Very short values are left alone: they are not
+// secrets, and replacing them would garble ordinary words.
+func (p *parser) redact(s string) string {
+	type sub struct{ value, text string }
+	var subs []sub
+	for n, text := range p.orig {
+		if len(n.Value) >= 4 && strings.Contains(s, n.Value) {
+			subs = append(subs, sub{n.Value, text})
+		}
+	}
+	sort.Slice(subs, func(i, j int) bool { return len(subs[i].value) > len(subs[j].value) })
+	for _, r := range subs {
+		s = strings.ReplaceAll(s, r.value, r.text)
+	}
+	return s
+}
+
+// invalid reports a bad value at path, unless that value was already
+// reported (an unset variable, a type mismatch).
+func (p *parser) invalid(path, msg string) {
+	if p.reported(path) {
+		return
+	}
+	if pos, ok := p.pos[path]; ok && (pos.node == nil || pos.node.Kind != yaml.ScalarNode) {
+		return // not a scalar: a type mismatch
+	}
+	p.add(p.lineNear(path), path, msg)
+}
+
+// require reports a missing or empty required value and returns whether
+// the value is there.
+func (p *parser) require(path, value string) bool {
+	if value != "" {
+		return true
+	}
+	if _, ok := p.pos[path]; ok {
+		p.invalid(path, "must not be empty")
+	} else if !p.reported(parentPath(path)) {
+		p.add(p.lineNear(path), path, "is required")
+	}
+	return false
+}
+
+// nearest returns path or its nearest ancestor that is in the file.
+func (p *parser) nearest(path string) string {
+	for path != "" {
+		if _, ok := p.pos[path]; ok {
+			return path
+		}
+		path = parentPath(path)
+	}
+	return ""
+}
+
+// lineNear returns the line of path or of its nearest ancestor in the file.
+func (p *parser) lineNear(path string) int {
+	return p.pos[p.nearest(path)].line
+}
+
+// parentPath cuts the last ".key" or "[i]" off path.
+func parentPath(path string) string {
+	if i := strings.LastIndexAny(path, ".["); i >= 0 {
+		return path[:i]
+	}
+	return ""
+}
+
+// text returns the config text of the value at path, before expansion.
+func (p *parser) text(path string) string {
+	n := p.pos[path].node
+	if n == nil {
+		return ""
+	}
+	if t, ok := p.orig[n]; ok {
+		return t
+	}
+	return n.Value
+}
+
+// describe names what node n is, for "expected X, got Y" messages, quoting
+// config text only.
+func (p *parser) describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		t, ok := p.orig[n]
+		if !ok {
+			t = n.Value
+		}
+		return quoteShort(t)
+	}
+	return "an alias"
+}
+
+// quoteShort quotes s, cut to a readable length.
+func quoteShort(s string) string {
+	const max = 40
+	if utf8.RuneCountInString(s) > max {
+		s = string([]rune(s)[:max-3]) + "..."
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}

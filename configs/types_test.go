@@ -1,0 +1,62 @@
+package configs
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"xmppgw/transports"
+)
+
+// testSettings are the settings of the test-only transport type "testtype".
+type testSettings struct {
+	Token   string            `yaml:"token"`
+	Numbers map[string]string `yaml:"numbers"`
+}
+
+func (s *testSettings) Validate() []transports.Problem {
+	var ps []transports.Problem
+	switch {
+	case s.Token == "":
+		ps = append(ps, transports.Problem{Key: "token", Msg: "is required"})
+	case strings.HasPrefix(s.Token, "bad"):
+		// Quotes the value, as a careless transport might.
+		ps = append(ps, transports.Problem{Key: "token", Msg: fmt.Sprintf("%q is malformed", s.Token)})
+	}
+	for _, user := range slices.Sorted(maps.Keys(s.Numbers)) {
+		if !strings.HasPrefix(s.Numbers[user], "+") {
+			ps = append(ps, transports.Problem{Key: "numbers." + user, Msg: "must start with +"})
+		}
+	}
+	return ps
+}
+
+// twilioSettings stands in for the real twilio type's settings, so that
+// example.yaml can be checked without importing transports/sms.
+type twilioSettings struct {
+	AccountSID    string            `yaml:"account_sid"`
+	AuthToken     string            `yaml:"auth_token"`
+	APIURL        string            `yaml:"api_url"`
+	DefaultRegion string            `yaml:"default_region"`
+	Numbers       map[string]string `yaml:"numbers"`
+}
+
+func (s *twilioSettings) Validate() []transports.Problem { return nil }
+
+func init() {
+	noNew := func(transports.Params, transports.Settings) (transports.Transport, error) {
+		return nil, errors.New("test type")
+	}
+	transports.Register(transports.Type{
+		Name:        "testtype",
+		NewSettings: func() transports.Settings { return &testSettings{} },
+		New:         noNew,
+	})
+	transports.Register(transports.Type{
+		Name:        "twilio",
+		NewSettings: func() transports.Settings { return &twilioSettings{} },
+		New:         noNew,
+	})
+}

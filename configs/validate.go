@@ -1,0 +1,192 @@
+package configs
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/transports"
+)
+
+// Defaults.
+const (
+	defaultStoreDriver = "sqlite"
+	defaultStorePath   = "data/xmppgw.db"
+	defaultLogLevel    = "info"
+	defaultLogFormat   = "text"
+)
+
+// validate checks the decoded config, fills in defaults and normalises
+// values, and decodes each transport's settings.
+func (p *parser) validate(c *Config, raw []transportFile) {
+	if p.require("xmpp.server", c.XMPP.Server) {
+		p.hostPort("xmpp.server", c.XMPP.Server, false)
+	}
+	p.validateStore(&c.Store)
+	p.validateHTTP(&c.HTTP)
+	p.validateAccess(&c.Access)
+	p.validateLog(&c.Log)
+	c.Transports = p.validateTransports(raw)
+}
+
+func (p *parser) validateStore(s *Store) {
+	if s.Driver == "" {
+		s.Driver = defaultStoreDriver
+	}
+	if s.Driver != "sqlite" {
+		p.invalid("store.driver", fmt.Sprintf(`unknown driver %s; the only driver is "sqlite"`, quoteShort(p.text("store.driver"))))
+	}
+	if s.Path == "" {
+		s.Path = defaultStorePath
+	}
+}
+
+func (p *parser) validateHTTP(h *HTTP) {
+	if p.require("http.listen", h.Listen) {
+		p.hostPort("http.listen", h.Listen, true)
+	}
+	if !p.require("http.public_url", h.PublicURL) {
+		return
+	}
+	const key = "http.public_url"
+	u, err := url.Parse(h.PublicURL)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		p.invalid(key, "must be an absolute http or https URL")
+	case u.User != nil:
+		p.invalid(key, "must not contain a user name or password")
+	case u.RawQuery != "" || u.ForceQuery:
+		p.invalid(key, "must not have a query")
+	case u.Fragment != "":
+		p.invalid(key, "must not have a fragment")
+	default:
+		h.PublicURL = strings.TrimRight(h.PublicURL, "/")
+	}
+}
+
+// hostPort checks that value is host:port. listen allows an empty host
+// (all interfaces) and port 0 (any free port).
+func (p *parser) hostPort(key, value string, listen bool) {
+	host, port, err := net.SplitHostPort(value)
+	if err != nil {
+		p.invalid(key, "must be host:port")
+		return
+	}
+	min := 1
+	if listen {
+		min = 0
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < min || n > 65535 {
+		p.invalid(key, fmt.Sprintf("the port must be a number from %d to 65535", min))
+	} else if host == "" && !listen {
+		p.invalid(key, "the host is missing; write host:port")
+	}
+}
+
+func (p *parser) validateAccess(a *Access) {
+	for i, s := range a.Allow {
+		key := "access.allow[" + strconv.Itoa(i) + "]"
+		j, err := jid.Parse(s)
+		switch {
+		case err != nil:
+			p.invalid(key, fmt.Sprintf("%s is not a domain or a bare JID", quoteShort(p.text(key))))
+		case j.Resourcepart() != "":
+			p.invalid(key, "must be a domain or a bare JID, without a /resource")
+		default:
+			a.Allow[i] = j.String()
+		}
+	}
+}
+
+func (p *parser) validateLog(l *Log) {
+	if l.Level == "" {
+		l.Level = defaultLogLevel
+	}
+	switch l.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		p.invalid("log.level", fmt.Sprintf("unknown level %s; use debug, info, warn or error", quoteShort(p.text("log.level"))))
+	}
+	if l.Format == "" {
+		l.Format = defaultLogFormat
+	}
+	switch l.Format {
+	case "text", "json":
+	default:
+		p.invalid("log.format", fmt.Sprintf("unknown format %s; use text or json", quoteShort(p.text("log.format"))))
+	}
+}
+
+var transportName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+func (p *parser) validateTransports(raw []transportFile) []Transport {
+	if len(raw) == 0 {
+		if n := p.pos["transports"].node; n == nil || n.Kind == yaml.SequenceNode || isNull(n) {
+			p.add(p.lineNear("transports"), "transports", "at least one transport is required")
+		}
+		return nil
+	}
+	names := map[string]string{}   // name -> path of the transport using it
+	domains := map[string]string{} // domain -> path of the transport using it
+	var out []Transport
+	for i, rt := range raw {
+		path := "transports[" + strconv.Itoa(i) + "]"
+		pos := p.pos[path]
+		if pos.node == nil || (pos.node.Kind != yaml.MappingNode && !isNull(pos.node)) {
+			continue // reported as a type mismatch
+		}
+		t := rt.Transport
+		t.Line = pos.line
+		if p.require(path+".name", t.Name) {
+			switch prev, dup := names[t.Name]; {
+			case !transportName.MatchString(t.Name):
+				p.invalid(path+".name", "must be lower-case letters, digits, '-' and '_', starting with a letter or digit")
+			case dup:
+				p.invalid(path+".name", fmt.Sprintf("same name as %s (line %d)", prev, p.pos[prev].line))
+			default:
+				names[t.Name] = path
+			}
+		}
+		if p.require(path+".domain", t.Domain) {
+			j, err := jid.Parse(t.Domain)
+			switch {
+			case err != nil:
+				p.invalid(path+".domain", fmt.Sprintf("%s is not a valid domain", quoteShort(p.text(path+".domain"))))
+			case j.Localpart() != "" || j.Resourcepart() != "":
+				p.invalid(path+".domain", `must be a domain only, without "@" or "/"`)
+			default:
+				t.Domain = j.String()
+				if prev, dup := domains[t.Domain]; dup {
+					p.invalid(path+".domain", fmt.Sprintf("same domain as %s (line %d)", prev, p.pos[prev].line))
+				} else {
+					domains[t.Domain] = path
+				}
+			}
+		}
+		p.require(path+".secret", t.Secret)
+		if p.require(path+".type", t.Type) {
+			if typ, ok := transports.Lookup(t.Type); ok {
+				t.Settings = p.settings(typ, rt.Settings, path+".settings")
+			} else {
+				p.invalid(path+".type", unknownType(p.text(path+".type")))
+			}
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// unknownType explains that no transport type is called text.
+func unknownType(text string) string {
+	known := transports.Names()
+	if len(known) == 0 {
+		return unknown("type", text, nil) + "; no transport types are built in"
+	}
+	return unknown("type", text, known) + "; known types: " + strings.Join(known, ", ")
+}
