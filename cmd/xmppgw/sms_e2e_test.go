@@ -129,3 +129,55 @@ func TestSMSErrors(t *testing.T) {
 		}
 	}
 }
+
+// Disco and XEP-0100 through Prosody: a client finds the gateway and turns a
+// typed number into a JID; subscribing to a number is approved.
+func TestSMSDiscovery(t *testing.T) {
+	e := startEnv(t)
+	ctx := testCtx(t)
+	alice := e.login(t, "alice")
+	exchange := func(raw string) xmpptest.Stanza {
+		t.Helper()
+		if err := alice.Send(ctx, raw); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			s, err := alice.Next(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Name == "iq" {
+				return s
+			}
+		}
+	}
+	got := exchange(`<iq type="get" id="d1" to="sms.example.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`)
+	if got.Type != "result" || !strings.Contains(got.XML, `type="sms" category="gateway"`) ||
+		!strings.Contains(got.XML, `var="jabber:iq:gateway"`) {
+		t.Fatalf("disco#info: %s", got.XML)
+	}
+	got = exchange(`<iq type="set" id="g1" to="sms.example.test"><query xmlns="jabber:iq:gateway"><prompt>(555) 123-4567</prompt></query></iq>`)
+	if got.Type != "result" || !strings.Contains(got.XML, `>+15551234567@sms.example.test</jid>`) {
+		t.Fatalf("jabber:iq:gateway: %s", got.XML)
+	}
+	got = exchange(`<iq type="get" id="p1" to="sms.example.test"><ping xmlns="urn:xmpp:ping"/></iq>`)
+	if got.Type != "result" || got.ID != "p1" {
+		t.Fatalf("ping: %s", got.XML)
+	}
+	got = exchange(`<iq type="get" id="v1" to="sms.example.test"><query xmlns="jabber:iq:version"/></iq>`)
+	if got.Type != "result" || !strings.Contains(got.XML, ">xmppgw</name>") {
+		t.Fatalf("version: %s", got.XML)
+	}
+	if err := alice.Send(ctx, `<presence type="subscribe" to="+15551234567@sms.example.test"/>`); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		s, err := alice.Next(ctx)
+		if err != nil {
+			t.Fatal("no available presence from the contact:", err)
+		}
+		if s.Name == "presence" && s.From == "+15551234567@sms.example.test" && s.Type == "" {
+			break
+		}
+	}
+}

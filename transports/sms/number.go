@@ -1,0 +1,127 @@
+package sms
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"xmppgw/transports"
+)
+
+// maxNumberLen bounds the input ParseNumber looks at; real numbers, even
+// formatted, are far shorter.
+const maxNumberLen = 40
+
+// ParseNumber validates a phone number and returns it in E.164 form. Numbers
+// without a leading "+" are read as national numbers of region (an ISO 3166
+// code such as "US"). Only digits, spaces and the punctuation "+-.()" are
+// allowed, and "+" only first.
+//
+// A number is accepted when phonenumbers parses it and judges its length
+// possible for its country (IsPossibleNumber, without the "local only"
+// case). It deliberately does not use IsValidNumber: that rejects the
+// fictional 555 numbers used in tests and demos (+15551234567) and lags behind
+// newly allocated ranges. The provider has the final word on reachability.
+func ParseNumber(s, region string) (transports.Addr, error) {
+	e164, msg := parseNumber(s, region)
+	if msg != "" {
+		return "", errors.New("sms: " + msg)
+	}
+	return transports.Addr(e164), nil
+}
+
+// parseNumber returns s in E.164 form, or a description of what is wrong
+// with it. The text has no package prefix so that settings problems can use
+// it too.
+func parseNumber(s, region string) (e164, problem string) {
+	if msg := numberProblem(s, region); msg != "" {
+		return "", msg
+	}
+	num, _ := phonenumbers.Parse(s, region) // cannot fail: checked above
+	e164 = phonenumbers.Format(num, phonenumbers.E164)
+	if len(e164) > 16 { // E.164 allows 15 digits; phonenumbers allows more
+		return "", badNumber(s, "too long")
+	}
+	// A few degenerate inputs (runs of zeros) do not survive a round trip
+	// through phonenumbers; refuse them rather than return an unstable Addr.
+	if again, err := phonenumbers.Parse(e164, ""); err != nil ||
+		phonenumbers.Format(again, phonenumbers.E164) != e164 ||
+		phonenumbers.IsPossibleNumberWithReason(again) != phonenumbers.IS_POSSIBLE {
+		return "", badNumber(s, "")
+	}
+	return e164, ""
+}
+
+// numberProblem describes what is wrong with s as a phone number, or returns
+// "" if it looks fine.
+func numberProblem(s, region string) string {
+	bad := func(why string) string { return badNumber(s, why) }
+	if strings.TrimSpace(s) == "" {
+		return "empty phone number"
+	}
+	if len(s) > maxNumberLen {
+		return bad("too long")
+	}
+	digits := 0
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '+' && i == strings.IndexFunc(s, notSpace):
+		case strings.ContainsRune(" -.()", r):
+		default:
+			return bad(fmt.Sprintf("unexpected %q", r))
+		}
+	}
+	if digits == 0 {
+		return bad("no digits")
+	}
+	num, err := phonenumbers.Parse(s, region)
+	switch {
+	case errors.Is(err, phonenumbers.ErrInvalidCountryCode):
+		return bad("unknown country code")
+	case errors.Is(err, phonenumbers.ErrTooShortNSN), errors.Is(err, phonenumbers.ErrTooShortAfterIDD):
+		return bad("too short")
+	case errors.Is(err, phonenumbers.ErrNumTooLong):
+		return bad("too long")
+	case err != nil:
+		return bad("")
+	}
+	if num.GetExtension() != "" {
+		return bad("extensions are not supported")
+	}
+	switch phonenumbers.IsPossibleNumberWithReason(num) {
+	case phonenumbers.IS_POSSIBLE:
+		return ""
+	case phonenumbers.IS_POSSIBLE_LOCAL_ONLY:
+		return bad("area code missing")
+	case phonenumbers.TOO_SHORT:
+		return bad("too short")
+	case phonenumbers.TOO_LONG:
+		return bad("too long")
+	case phonenumbers.INVALID_COUNTRY_CODE:
+		return bad("unknown country code")
+	}
+	return bad("")
+}
+
+// badNumber says that s is not a valid phone number, and why if known.
+func badNumber(s, why string) string {
+	if len(s) > maxNumberLen {
+		s = s[:maxNumberLen] + "..."
+	}
+	if why == "" {
+		return fmt.Sprintf("%q is not a valid phone number", s)
+	}
+	return fmt.Sprintf("%q is not a valid phone number (%s)", s, why)
+}
+
+func notSpace(r rune) bool { return r != ' ' }
+
+// ParseAddr implements transports.Transport with the configured default
+// region; see ParseNumber.
+func (t *Transport) ParseAddr(s string) (transports.Addr, error) {
+	return ParseNumber(s, t.settings.DefaultRegion)
+}

@@ -1,0 +1,95 @@
+package sms
+
+import (
+	"strconv"
+	"testing"
+
+	"xmppgw/transports"
+)
+
+func TestParseNumber(t *testing.T) {
+	cases := []struct {
+		in, region string
+		want       transports.Addr
+		err        string
+	}{
+		0:  {"+15551234567", "US", "+15551234567", ""},
+		1:  {"+1 (555) 123-4567", "US", "+15551234567", ""},
+		2:  {"555-123-4567", "US", "+15551234567", ""},
+		3:  {"(555) 000.1111", "US", "+15550001111", ""},
+		4:  {"+15550001111", "GB", "+15550001111", ""},
+		5:  {"07700 900123", "GB", "+447700900123", ""},
+		6:  {"+44 7700 900123", "US", "+447700900123", ""},
+		7:  {"  +4930123456  ", "US", "+4930123456", ""},
+		8:  {"12", "US", "", `sms: "12" is not a valid phone number (too short)`},
+		9:  {"", "US", "", "sms: empty phone number"},
+		10: {"   ", "US", "", "sms: empty phone number"},
+		11: {"555-1234", "US", "", `sms: "555-1234" is not a valid phone number (area code missing)`},
+		12: {"+1555123456789012", "US", "", `sms: "+1555123456789012" is not a valid phone number (too long)`},
+		13: {"1-800-FLOWERS", "US", "", `sms: "1-800-FLOWERS" is not a valid phone number (unexpected 'F')`},
+		14: {"+999 123 4567", "US", "", `sms: "+999 123 4567" is not a valid phone number (unknown country code)`},
+		15: {"555-123-4567 x12", "US", "", `sms: "555-123-4567 x12" is not a valid phone number (unexpected 'x')`},
+		16: {"5551234567", "", "", `sms: "5551234567" is not a valid phone number (unknown country code)`},
+		17: {"1+5551234567", "US", "", `sms: "1+5551234567" is not a valid phone number (unexpected '+')`},
+		18: {"++15551234567", "US", "", `sms: "++15551234567" is not a valid phone number (unexpected '+')`},
+		19: {"---", "US", "", `sms: "---" is not a valid phone number (no digits)`},
+		20: {"+1555000111122223333444455556666777788889999", "US", "", `sms: "+155500011112222333344445555666677778888..." is not a valid phone number (too long)`},
+		21: {"+1 555 123 4567", "ZZ", "+15551234567", ""},
+		22: {"0000000000", "BA", "", `sms: "0000000000" is not a valid phone number`}, // unstable in phonenumbers
+		23: {"+4910000000000000", "US", "", `sms: "+4910000000000000" is not a valid phone number (too long)`},
+	}
+	for i, tc := range cases {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			got, err := ParseNumber(tc.in, tc.region)
+			errStr := ""
+			if err != nil {
+				errStr = err.Error()
+			}
+			if got != tc.want || errStr != tc.err {
+				t.Errorf("ParseNumber(%q, %q) = %q, %q; want %q, %q", tc.in, tc.region, got, errStr, tc.want, tc.err)
+			}
+		})
+	}
+}
+
+func TestParseAddrUsesRegion(t *testing.T) {
+	tr := newTestTransport(t, "https://api.twilio.com", "")
+	if got, err := tr.ParseAddr("555-123-4567"); got != "+15551234567" || err != nil {
+		t.Errorf("ParseAddr = %q, %v", got, err)
+	}
+}
+
+// FuzzParseAddr checks that ParseNumber never panics and that what it accepts
+// is a fixed point in E.164 form.
+func FuzzParseAddr(f *testing.F) {
+	for _, s := range []string{"+15551234567", "+1 (555) 123-4567", "555-123-4567", "12", "07700 900123",
+		"+44 7700 900123", "+800 1234 5678", "+39 06 1234 5678", "+", "(", "0", "+0", "+9999999999999999"} {
+		f.Add(s, "US")
+		f.Add(s, "GB")
+	}
+	f.Add("06 1234 5678", "IT")
+	f.Add("030 123456", "DE")
+	f.Fuzz(func(t *testing.T, s, region string) {
+		got, err := ParseNumber(s, region)
+		if err != nil {
+			if got != "" {
+				t.Fatalf("ParseNumber(%q) = %q with error %v", s, got, err)
+			}
+			return
+		}
+		if len(got) < 3 || got[0] != '+' || len(got) > 16 {
+			t.Fatalf("ParseNumber(%q, %q) = %q, not E.164", s, region, got)
+		}
+		for _, r := range got[1:] {
+			if r < '0' || r > '9' {
+				t.Fatalf("ParseNumber(%q, %q) = %q, not E.164", s, region, got)
+			}
+		}
+		for _, reg := range []string{region, "US", ""} {
+			again, err := ParseNumber(string(got), reg)
+			if err != nil || again != got {
+				t.Fatalf("ParseNumber(%q, %q) = %q, but re-parsing with %q gives %q, %v", s, region, got, reg, again, err)
+			}
+		}
+	})
+}

@@ -1,0 +1,110 @@
+package sms
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/twilio/twilio-go/client"
+
+	"xmppgw/transports"
+)
+
+// TypeName is the transport type this package registers.
+const TypeName = "twilio"
+
+func init() {
+	transports.Register(transports.Type{
+		Name: TypeName,
+		Identity: transports.Identity{
+			Gateway: "sms",
+			Name:    "SMS",
+			Prompt:  "Phone number",
+			Desc:    "Enter a phone number, with its country code (+1 555 123 4567) or in your region's national form.",
+		},
+		NewSettings: func() transports.Settings { return new(Settings) },
+		New: func(p transports.Params, s transports.Settings) (transports.Transport, error) {
+			ss, ok := s.(*Settings)
+			if !ok {
+				return nil, fmt.Errorf("sms: settings are %T, want *sms.Settings", s)
+			}
+			return New(p, ss)
+		},
+	})
+}
+
+// Transport is a Twilio SMS transport. It is safe for concurrent use.
+type Transport struct {
+	name      string
+	publicURL string // ends in "/hooks/<name>", no trailing slash; may be empty
+	settings  Settings
+	apiBase   *url.URL
+	accounts  map[string]transports.Addr
+	validator client.RequestValidator
+	log       *slog.Logger
+
+	// Replaceable in tests.
+	httpTransport http.RoundTripper
+	now           func() time.Time
+}
+
+var (
+	_ transports.Transport       = (*Transport)(nil)
+	_ transports.WebhookReceiver = (*Transport)(nil)
+)
+
+// New builds a transport from settings. It validates a copy of s (so it also
+// accepts settings whose Validate was not called) and has no side effects.
+// Without p.PublicURL, Send asks for no status callbacks and no webhook
+// signature can match.
+func New(p transports.Params, s *Settings) (*Transport, error) {
+	if s == nil {
+		return nil, fmt.Errorf("sms: no settings")
+	}
+	cp := *s
+	cp.Numbers = maps.Clone(s.Numbers)
+	if probs := cp.Validate(); len(probs) > 0 {
+		return nil, fmt.Errorf("sms: invalid settings: %s: %s", probs[0].Key, probs[0].Msg)
+	}
+	base, err := url.Parse(cp.APIURL)
+	if err != nil {
+		return nil, fmt.Errorf("sms: api_url: %v", err) // unreachable after Validate
+	}
+	accounts := make(map[string]transports.Addr, len(cp.Numbers))
+	for jid, num := range cp.Numbers {
+		accounts[jid] = transports.Addr(num)
+	}
+	log := p.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Transport{
+		name:          p.Name,
+		publicURL:     strings.TrimRight(p.PublicURL, "/"),
+		settings:      cp,
+		apiBase:       base,
+		accounts:      accounts,
+		validator:     client.NewRequestValidator(cp.AuthToken),
+		log:           log.With("transport", p.Name),
+		httpTransport: http.DefaultTransport,
+		now:           time.Now,
+	}, nil
+}
+
+// Name implements transports.Transport.
+func (t *Transport) Name() string { return t.name }
+
+// Accounts implements transports.Transport: bare JID -> E.164 sender number.
+func (t *Transport) Accounts() map[string]transports.Addr { return t.accounts }
+
+// Run implements transports.Transport. Everything arrives by webhook, so it
+// only waits for ctx.
+func (t *Transport) Run(ctx context.Context, _ transports.Sink) error {
+	<-ctx.Done()
+	return nil
+}

@@ -1,0 +1,222 @@
+package sms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twilio/twilio-go/client"
+	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+
+	"xmppgw/transports"
+)
+
+// sendTimeout bounds a Send whose context has no deadline.
+const sendTimeout = 30 * time.Second
+
+// provider is the Provider of every *transports.Error from this package.
+const provider = "twilio"
+
+// Send implements transports.Transport: it creates a Message resource from
+// out.Account to out.To and returns its SID. Failures are *transports.Error.
+func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, sendTimeout)
+		defer cancel()
+	}
+
+	// twilio-go builds its requests without a context and only knows
+	// api.twilio.com; a fresh client per call lets rw add both.
+	rw := &rewriter{base: t.apiBase, next: t.httpTransport, ctx: ctx}
+	defer rw.closeBody()
+	c := &client.Client{
+		Credentials: client.NewCredentials(t.settings.AccountSID, t.settings.AuthToken),
+		HTTPClient: &http.Client{
+			Transport:     rw,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+	c.SetAccountSid(t.settings.AccountSID)
+	rh := client.NewRequestHandler(c)
+	rh.Edge, rh.Region = "", "" // ignore TWILIO_EDGE/TWILIO_REGION: api_url decides
+	api := openapi.NewApiService(rh)
+
+	params := &openapi.CreateMessageParams{}
+	params.SetTo(string(out.To)).SetFrom(string(out.Account)).SetBody(out.Body)
+	if t.publicURL != "" {
+		params.SetStatusCallback(t.publicURL + "/status")
+	}
+
+	msg, err := api.CreateMessage(params)
+	if err != nil {
+		e := t.classify(ctx, err, rw)
+		level := slog.LevelWarn
+		if e.Kind == transports.KindAuth {
+			level = slog.LevelError
+		}
+		t.log.Log(ctx, level, "sms: send failed", "job", out.ID, "to", string(out.To),
+			"kind", int(e.Kind), "code", e.Code, "error", e.Message)
+		return "", e
+	}
+	if msg.Sid == nil || *msg.Sid == "" {
+		return "", &transports.Error{Kind: transports.KindUnknown, Provider: provider,
+			Message: "response carries no message sid"}
+	}
+	t.log.Debug("sms: sent", "job", out.ID, "to", string(out.To), "sid", *msg.Sid)
+	return *msg.Sid, nil
+}
+
+// rewriter sends twilio-go's requests to the configured base URL under the
+// Send's context, and remembers the response's status and Retry-After.
+type rewriter struct {
+	base *url.URL
+	next http.RoundTripper
+	ctx  context.Context
+
+	resp *http.Response // last response, closed by closeBody
+}
+
+func (rw *rewriter) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := req.Clone(rw.ctx)
+	r.URL.Scheme = rw.base.Scheme
+	r.URL.Host = rw.base.Host
+	r.URL.Path = strings.TrimRight(rw.base.Path, "/") + req.URL.Path
+	r.URL.RawPath = ""
+	r.Host = ""
+	resp, err := rw.next.RoundTrip(r)
+	if err == nil {
+		rw.resp = resp
+	}
+	return resp, err
+}
+
+// closeBody closes the last response body: twilio-go leaves error bodies open.
+func (rw *rewriter) closeBody() {
+	if rw.resp != nil {
+		rw.resp.Body.Close()
+	}
+}
+
+func (rw *rewriter) status() int {
+	if rw.resp == nil {
+		return 0
+	}
+	return rw.resp.StatusCode
+}
+
+// classify turns a twilio-go error into a *transports.Error.
+func (t *Transport) classify(ctx context.Context, err error, rw *rewriter) *transports.Error {
+	e := &transports.Error{Provider: provider}
+	var rest *client.TwilioRestError
+	switch {
+	case errors.As(err, &rest):
+		status := rest.Status
+		if status == 0 {
+			status = rw.status()
+		}
+		e.Kind = kindFor(status, rest.Code)
+		if rest.Code != 0 {
+			e.Code = strconv.Itoa(rest.Code)
+		}
+		e.Message = rest.Message
+		if e.Message == "" {
+			e.Message = http.StatusText(status)
+		}
+	case rw.status() >= 300:
+		// An error answer that is not Twilio's JSON (a proxy's HTML page).
+		e.Kind = kindFor(rw.status(), 0)
+		e.Message = fmt.Sprintf("HTTP %d without a Twilio error body", rw.status())
+	case ctx.Err() != nil:
+		e.Kind = transports.KindUnavailable
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			e.Message = "request timed out"
+		} else {
+			e.Message = "request canceled"
+		}
+	case rw.resp == nil:
+		// No response at all: DNS, connection refused, TLS, reset.
+		e.Kind = transports.KindUnavailable
+		e.Message = err.Error()
+	default:
+		// A 2xx answer we could not decode.
+		e.Kind = transports.KindUnknown
+		e.Message = "unreadable response: " + err.Error()
+	}
+	if rw.resp != nil {
+		e.RetryAfter = retryAfter(rw.resp.Header.Get("Retry-After"), t.now())
+	}
+	e.Message = t.redact(e.Message)
+	return e
+}
+
+// kindFor classifies a Twilio error by HTTP status and error code.
+// See https://www.twilio.com/docs/api/errors.
+func kindFor(status, code int) transports.Kind {
+	switch code {
+	case 20429, // Too Many Requests
+		14107, // too many replies between two numbers
+		21611: // the From number's queue is full
+		return transports.KindRateLimited
+	case 20003, // Authenticate
+		20005,        // account not active
+		20404,        // resource not found: on Messages.json, the account SID is wrong
+		21222, 21224: // credentials refused by twilio-go (illegal characters)
+		return transports.KindAuth
+	case 21211, // invalid 'To' phone number
+		21217, // phone number does not appear to be valid
+		21614, // 'To' is not a valid mobile number
+		21604: // 'To' is required
+		return transports.KindInvalidAddress
+	case 21610, // recipient replied STOP (unsubscribed)
+		21612: // 'To' not reachable via SMS from this 'From'
+		return transports.KindUnreachable
+	case 21408: // permission to send to this region is not enabled
+		return transports.KindRejected
+	}
+	switch {
+	case status == http.StatusTooManyRequests:
+		return transports.KindRateLimited
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return transports.KindAuth
+	case status >= 500:
+		return transports.KindUnavailable
+	case status == http.StatusRequestTimeout:
+		return transports.KindUnavailable
+	case status >= 400:
+		return transports.KindRejected
+	}
+	return transports.KindUnknown
+}
+
+// retryAfter parses a Retry-After header (seconds or an HTTP date).
+func retryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(h)); err == nil {
+		if n < 0 {
+			return 0
+		}
+		return time.Duration(min(n, 24*3600)) * time.Second
+	}
+	if when, err := http.ParseTime(h); err == nil && when.After(now) {
+		return when.Sub(now)
+	}
+	return 0
+}
+
+// redact removes the auth token from a message, in case a provider or a
+// library ever echoes it.
+func (t *Transport) redact(s string) string {
+	if tok := t.settings.AuthToken; tok != "" {
+		s = strings.ReplaceAll(s, tok, "[redacted]")
+	}
+	return s
+}

@@ -1,0 +1,277 @@
+package sms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"xmppgw/transports"
+	"xmppgw/transports/sms/twiliofake"
+)
+
+const publicURL = "https://gw.example.test/hooks/sms"
+
+func out(to, body string) transports.Outbound {
+	return transports.Outbound{Account: testAlice, To: transports.Addr(to), Body: body, ID: "job1"}
+}
+
+func startFake(t *testing.T, sid, token string) (*twiliofake.Fake, string) {
+	t.Helper()
+	f := twiliofake.New(sid, token)
+	base, err := f.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	return f, base
+}
+
+func TestSendSuccess(t *testing.T) {
+	t.Setenv("TWILIO_EDGE", "sydney") // must not move requests away from api_url
+	t.Setenv("TWILIO_REGION", "au1")
+	f, base := startFake(t, testSID, testToken)
+	tr := newTestTransport(t, base, publicURL)
+	sid, err := tr.Send(context.Background(), out("+15551234567", "hello & ünïcode"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("fake has %d messages", len(msgs))
+	}
+	m := msgs[0]
+	want := twiliofake.Message{SID: sid, From: testAlice, To: "+15551234567", Body: "hello & ünïcode",
+		StatusCallback: publicURL + "/status", Created: m.Created}
+	if fmt.Sprint(m) != fmt.Sprint(want) {
+		t.Errorf("sent %+v\nwant %+v", m, want)
+	}
+}
+
+// TestSendPathPrefix checks that api_url's path is kept in front of
+// Twilio's paths (e.g. a Twilio-compatible API under /api/laml).
+func TestSendPathPrefix(t *testing.T) {
+	f := twiliofake.New(testSID, testToken)
+	var host string
+	mux := http.NewServeMux()
+	mux.Handle("/api/laml/", http.StripPrefix("/api/laml", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host = r.Host
+		f.Handler().ServeHTTP(w, r)
+	})))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	tr := newTestTransport(t, srv.URL+"/api/laml/", "")
+	if _, err := tr.Send(context.Background(), out("+15551234567", "hi")); err != nil {
+		t.Fatal(err)
+	}
+	if m := f.Messages(); len(m) != 1 || m[0].StatusCallback != "" {
+		t.Errorf("messages %+v (want one, without a status callback)", m)
+	}
+	if want := strings.TrimPrefix(srv.URL, "http://"); host != want {
+		t.Errorf("Host %q, want %q", host, want)
+	}
+}
+
+func TestSendTwilioErrors(t *testing.T) {
+	apiErr := func(status, code int, msg string) func(twiliofake.Message) *twiliofake.APIError {
+		return func(twiliofake.Message) *twiliofake.APIError {
+			return &twiliofake.APIError{Status: status, Code: code, Message: msg}
+		}
+	}
+	cases := []struct {
+		fakeSID, fakeToken string // default: ours
+		apiPath            string // appended to the fake's URL
+		hook               func(twiliofake.Message) *twiliofake.APIError
+		rate               int
+		to, body           string
+		kind               transports.Kind
+		code, message      string
+	}{
+		0:  {to: "555", body: "x", kind: transports.KindInvalidAddress, code: "21211", message: "The 'To' number 555 is not a valid phone number."},
+		1:  {to: "", body: "x", kind: transports.KindInvalidAddress, code: "21604", message: "A 'To' phone number is required."},
+		2:  {body: "", kind: transports.KindRejected, code: "21602", message: "Message body is required."},
+		3:  {body: strings.Repeat("x", 1601), kind: transports.KindRejected, code: "21617"},
+		4:  {hook: apiErr(400, 21610, "Attempt to send to unsubscribed recipient"), kind: transports.KindUnreachable, code: "21610", message: "Attempt to send to unsubscribed recipient"},
+		5:  {hook: apiErr(400, 21612, "The 'To' phone number is not currently reachable"), kind: transports.KindUnreachable, code: "21612"},
+		6:  {hook: apiErr(400, 21408, "Permission to send an SMS has not been enabled"), kind: transports.KindRejected, code: "21408"},
+		7:  {hook: apiErr(400, 21614, "'To' number is not a valid mobile number"), kind: transports.KindInvalidAddress, code: "21614"},
+		8:  {hook: apiErr(400, 21217, "Phone number does not appear to be valid"), kind: transports.KindInvalidAddress, code: "21217"},
+		9:  {hook: apiErr(400, 21606, "The 'From' phone number provided is not a valid message-capable Twilio phone number"), kind: transports.KindRejected, code: "21606"},
+		10: {hook: apiErr(500, 20500, "Internal Server Error"), kind: transports.KindUnavailable, code: "20500", message: "Internal Server Error"},
+		11: {hook: apiErr(503, 20503, "Service Unavailable"), kind: transports.KindUnavailable, code: "20503"},
+		12: {hook: apiErr(429, 20429, "Too Many Requests"), kind: transports.KindRateLimited, code: "20429"},
+		13: {hook: apiErr(400, 14107, "Reply rate limit hit"), kind: transports.KindRateLimited, code: "14107"},
+		14: {hook: apiErr(400, 21611, "This 'From' number has exceeded the maximum number of queued messages"), kind: transports.KindRateLimited, code: "21611"},
+		15: {rate: 1, kind: transports.KindRateLimited, code: "20429", message: "Too Many Requests"}, // the second send
+		16: {fakeToken: "other", kind: transports.KindAuth, code: "20003", message: "Authenticate"},
+		17: {fakeSID: "ACother", kind: transports.KindAuth, code: "20003"},
+		18: {apiPath: "/nowhere", kind: transports.KindAuth, code: "20404"},
+		19: {hook: apiErr(403, 20403, "Forbidden"), kind: transports.KindAuth, code: "20403"},
+	}
+	for i, tc := range cases {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			sid, token := testSID, testToken
+			if tc.fakeSID != "" {
+				sid = tc.fakeSID
+			}
+			if tc.fakeToken != "" {
+				token = tc.fakeToken
+			}
+			f, base := startFake(t, sid, token)
+			f.OnSend(tc.hook)
+			tr := newTestTransport(t, base+tc.apiPath, publicURL)
+			to, body := tc.to, tc.body
+			if to == "" && tc.code != "21604" {
+				to = "+15551234567"
+			}
+			if body == "" && tc.code != "21602" {
+				body = "hi"
+			}
+			if tc.rate > 0 {
+				f.SetRateLimit(tc.rate)
+				if _, err := tr.Send(context.Background(), out(to, body)); err != nil {
+					t.Fatalf("first send: %v", err)
+				}
+			}
+			_, err := tr.Send(context.Background(), out(to, body))
+			var e *transports.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %v (%T), want *transports.Error", err, err)
+			}
+			if e.Kind != tc.kind || e.Code != tc.code || e.Provider != "twilio" {
+				t.Errorf("got kind %d code %q provider %q, want kind %d code %q", e.Kind, e.Code, e.Provider, tc.kind, tc.code)
+			}
+			if tc.message != "" && e.Message != tc.message {
+				t.Errorf("message %q, want %q", e.Message, tc.message)
+			}
+			if strings.Contains(err.Error(), testToken) {
+				t.Errorf("error %q reveals the token", err)
+			}
+		})
+	}
+}
+
+// TestSendHTTPFailures covers answers that are not Twilio's and failures to
+// get an answer.
+func TestSendHTTPFailures(t *testing.T) {
+	date := fixedNow.Add(90 * time.Second).Format(http.TimeFormat)
+	cases := []struct {
+		status      int
+		header      [2]string
+		body        string
+		kind        transports.Kind
+		code, msg   string
+		retryAfter  time.Duration
+		block, down bool
+	}{
+		0: {status: 429, header: [2]string{"Retry-After", "7"}, body: `{"code":20429,"message":"Too Many Requests","status":429}`,
+			kind: transports.KindRateLimited, code: "20429", msg: "Too Many Requests", retryAfter: 7 * time.Second},
+		1: {status: 503, header: [2]string{"Retry-After", date}, body: `{"code":20503,"message":"Service Unavailable","status":503}`,
+			kind: transports.KindUnavailable, code: "20503", retryAfter: 90 * time.Second},
+		2: {status: 502, body: "<html>Bad Gateway</html>", kind: transports.KindUnavailable, msg: "HTTP 502 without a Twilio error body"},
+		3: {status: 429, body: "slow down", kind: transports.KindRateLimited, msg: "HTTP 429 without a Twilio error body"},
+		4: {status: 404, body: "not here", kind: transports.KindRejected, msg: "HTTP 404 without a Twilio error body"},
+		5: {status: 400, body: `{"message":"bad"}`, kind: transports.KindRejected, msg: "bad"},
+		6: {status: 201, body: "{not json", kind: transports.KindUnknown},
+		7: {status: 201, body: `{"status":"queued"}`, kind: transports.KindUnknown, msg: "response carries no message sid"},
+		8: {block: true, kind: transports.KindUnavailable, msg: "request timed out"},
+		9: {down: true, kind: transports.KindUnavailable},
+	}
+	for i, tc := range cases {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			release := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tc.block {
+					select {
+					case <-r.Context().Done():
+					case <-release:
+					}
+					return
+				}
+				if tc.header[0] != "" {
+					w.Header().Set(tc.header[0], tc.header[1])
+				}
+				w.WriteHeader(tc.status)
+				fmt.Fprint(w, tc.body)
+			}))
+			defer srv.Close()
+			defer close(release)
+			base := srv.URL
+			if tc.down {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				base = "http://" + ln.Addr().String()
+				ln.Close()
+			}
+			tr := newTestTransport(t, base, publicURL)
+			ctx := context.Background()
+			if tc.block {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, 50*time.Millisecond)
+				defer cancel()
+			}
+			_, err := tr.Send(ctx, out("+15551234567", "hi"))
+			var e *transports.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %v (%T), want *transports.Error", err, err)
+			}
+			if e.Kind != tc.kind || e.Code != tc.code || e.RetryAfter != tc.retryAfter {
+				t.Errorf("got kind %d code %q retry %v, want kind %d code %q retry %v (%v)",
+					e.Kind, e.Code, e.RetryAfter, tc.kind, tc.code, tc.retryAfter, e)
+			}
+			if tc.msg != "" && e.Message != tc.msg {
+				t.Errorf("message %q, want %q", e.Message, tc.msg)
+			}
+			if strings.Contains(err.Error(), testToken) {
+				t.Errorf("error %q reveals the token", err)
+			}
+		})
+	}
+}
+
+func TestSendCanceled(t *testing.T) {
+	_, base := startFake(t, testSID, testToken)
+	tr := newTestTransport(t, base, publicURL)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := tr.Send(ctx, out("+15551234567", "hi"))
+	var e *transports.Error
+	if !errors.As(err, &e) || e.Kind != transports.KindUnavailable || e.Message != "request canceled" {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tr := newTestTransport(t, "https://api.twilio.com", "")
+	if got := tr.redact("a" + testToken + "b"); got != "a[redacted]b" {
+		t.Errorf("redact = %q", got)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	for i, tc := range []struct {
+		h    string
+		want time.Duration
+	}{
+		0: {"", 0},
+		1: {"3", 3 * time.Second},
+		2: {" 3 ", 3 * time.Second},
+		3: {"-1", 0},
+		4: {"soon", 0},
+		5: {fixedNow.Add(time.Minute).Format(http.TimeFormat), time.Minute},
+		6: {fixedNow.Add(-time.Minute).Format(http.TimeFormat), 0},
+		7: {"999999999", 24 * time.Hour},
+	} {
+		if got := retryAfter(tc.h, fixedNow); got != tc.want {
+			t.Errorf("%d: retryAfter(%q) = %v, want %v", i, tc.h, got, tc.want)
+		}
+	}
+}

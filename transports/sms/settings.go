@@ -1,0 +1,170 @@
+package sms
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"xmppgw/transports"
+)
+
+// Defaults filled in by Validate.
+const (
+	DefaultAPIURL = "https://api.twilio.com"
+	DefaultRegion = "US"
+)
+
+// credential is what twilio-go accepts as account SID and auth token; it
+// refuses anything else before sending a request.
+var credential = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
+
+// Settings is the settings block of a "twilio" transport.
+//
+//	account_sid: AC0123...       # required
+//	auth_token: 0123...          # required; also signs webhooks
+//	api_url: https://api.twilio.com  # or a Twilio-compatible endpoint
+//	default_region: US           # for numbers written without "+"
+//	numbers:                     # bare JID -> the number it sends from
+//	  alice@example.com: "+15551234567"
+type Settings struct {
+	AccountSID    string            `yaml:"account_sid"`
+	AuthToken     string            `yaml:"auth_token"`
+	APIURL        string            `yaml:"api_url"`
+	DefaultRegion string            `yaml:"default_region"`
+	Numbers       map[string]string `yaml:"numbers"`
+}
+
+var _ transports.Settings = (*Settings)(nil)
+
+// Validate fills in defaults, normalises numbers to E.164 and JIDs to lower
+// case, and reports every problem. Problems never quote the auth token.
+// It is idempotent.
+func (s *Settings) Validate() []transports.Problem {
+	var probs []transports.Problem
+	add := func(key, format string, args ...any) {
+		probs = append(probs, transports.Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+
+	for _, c := range []struct{ key, val string }{
+		{"account_sid", s.AccountSID},
+		{"auth_token", s.AuthToken},
+	} {
+		switch {
+		case c.val == "":
+			add(c.key, "is required")
+		case !credential.MatchString(c.val):
+			add(c.key, "must contain only letters and digits")
+		}
+	}
+
+	if s.APIURL == "" {
+		s.APIURL = DefaultAPIURL
+	}
+	if msg := apiURLProblem(s.APIURL); msg != "" {
+		add("api_url", "%s", msg)
+	} else {
+		s.APIURL = strings.TrimRight(s.APIURL, "/")
+	}
+
+	if s.DefaultRegion == "" {
+		s.DefaultRegion = DefaultRegion
+	}
+	region := strings.ToUpper(s.DefaultRegion)
+	if phonenumbers.GetSupportedRegions()[region] {
+		s.DefaultRegion = region
+	} else {
+		add("default_region", "unknown region code %q (want an ISO 3166 code such as \"US\")", s.DefaultRegion)
+		region = "" // numbers must then carry a country code
+	}
+
+	keys := make([]string, 0, len(s.Numbers))
+	for k := range s.Numbers {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	norm := make(map[string]string, len(s.Numbers))
+	owner := map[string]string{} // number -> first JID with it
+	for _, k := range keys {
+		key := "numbers." + k
+		jid := strings.ToLower(strings.TrimSpace(k))
+		if !isBareJID(jid) {
+			add(key, "%q is not a bare JID (want user@domain)", k)
+			continue
+		}
+		if _, dup := norm[jid]; dup {
+			add(key, "duplicates another entry for %s", jid)
+			continue
+		}
+		num, msg := parseNumber(s.Numbers[k], region)
+		if msg != "" {
+			add(key, "%s", msg)
+			continue
+		}
+		if other, taken := owner[num]; taken {
+			// Inbound messages to the number could not be routed.
+			add(key, "%s is already the number of %s", num, other)
+			continue
+		}
+		owner[num] = jid
+		norm[jid] = num
+	}
+	if len(probs) == 0 && s.Numbers != nil {
+		s.Numbers = norm
+	}
+	return probs
+}
+
+func apiURLProblem(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return "must be an absolute http or https URL"
+	case u.User != nil:
+		return "must not contain credentials"
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return "must not have a query or fragment"
+	}
+	return ""
+}
+
+// isBareJID is a loose check that s looks like "user@domain": exactly one
+// '@' with something on both sides, and no resource.
+func isBareJID(s string) bool {
+	at := strings.IndexByte(s, '@')
+	return at > 0 && at < len(s)-1 &&
+		strings.Count(s, "@") == 1 &&
+		!strings.ContainsAny(s, "/ \t\r\n")
+}
+
+// String describes s without the auth token, so that printing settings by
+// mistake leaks nothing.
+func (s Settings) String() string {
+	return fmt.Sprintf("{account_sid:%s auth_token:%s api_url:%s default_region:%s numbers:%v}",
+		s.AccountSID, redacted(s.AuthToken), s.APIURL, s.DefaultRegion, s.Numbers)
+}
+
+// GoString is String, for %#v.
+func (s Settings) GoString() string { return s.String() }
+
+// LogValue keeps the auth token out of logs.
+func (s Settings) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("account_sid", s.AccountSID),
+		slog.String("auth_token", redacted(s.AuthToken)),
+		slog.String("api_url", s.APIURL),
+		slog.String("default_region", s.DefaultRegion),
+		slog.Int("numbers", len(s.Numbers)),
+	)
+}
+
+func redacted(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "[redacted]"
+}

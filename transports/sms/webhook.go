@@ -1,0 +1,194 @@
+package sms
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"xmppgw/transports"
+)
+
+// maxWebhookBody bounds a webhook request body. Twilio's are a few KiB.
+const maxWebhookBody = 64 << 10
+
+// emptyTwiML answers an inbound message without replying to it.
+const emptyTwiML = `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`
+
+// errorTexts describes common delivery error codes of status callbacks.
+// See https://www.twilio.com/docs/api/errors.
+var errorTexts = map[string]string{
+	"30003": "Unreachable destination handset",
+	"30004": "Message blocked",
+	"30005": "Unknown destination handset",
+	"30006": "Landline or unreachable carrier",
+	"30007": "Carrier violation (filtered)",
+	"30008": "Unknown error",
+}
+
+// Webhooks implements transports.WebhookReceiver. The handler expects the
+// "/hooks/<name>" prefix stripped and serves POST /inbound and POST /status.
+func (t *Transport) Webhooks(sink transports.Sink) http.Handler {
+	return &webhooks{t: t, sink: sink}
+}
+
+type webhooks struct {
+	t    *Transport
+	sink transports.Sink
+}
+
+func (h *webhooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var handle func(http.ResponseWriter, *http.Request, url.Values)
+	switch r.URL.Path {
+	case "/inbound":
+		handle = h.inbound
+	case "/status":
+		handle = h.status
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "sms: method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+		http.Error(w, "sms: want an application/x-www-form-urlencoded body", http.StatusUnsupportedMediaType)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxWebhookBody)
+	if err := r.ParseForm(); err != nil {
+		if _, big := errors.AsType[*http.MaxBytesError](err); big {
+			http.Error(w, "sms: body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "sms: malformed form body", http.StatusBadRequest)
+		return
+	}
+
+	// Twilio signs the URL it called (with any query) and the POST params.
+	form := r.PostForm
+	signed := h.t.publicURL + r.URL.Path
+	if r.URL.RawQuery != "" {
+		signed += "?" + r.URL.RawQuery
+	}
+	params := make(map[string]string, len(form))
+	for k, v := range form {
+		params[k] = v[0]
+	}
+	sig := r.Header.Get("X-Twilio-Signature")
+	if sig == "" || !h.t.validator.Validate(signed, params, sig) {
+		h.t.log.Warn("sms: webhook with a missing or bad signature", "path", r.URL.Path, "remote", r.RemoteAddr)
+		http.Error(w, "sms: bad signature", http.StatusForbidden)
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(form.Get("AccountSid")), []byte(h.t.settings.AccountSID)) != 1 {
+		h.t.log.Warn("sms: webhook for another account", "path", r.URL.Path, "remote", r.RemoteAddr)
+		http.Error(w, "sms: wrong account", http.StatusForbidden)
+		return
+	}
+	handle(w, r, form)
+}
+
+// inbound passes an incoming SMS to the sink.
+func (h *webhooks) inbound(w http.ResponseWriter, r *http.Request, form url.Values) {
+	sid := form.Get("MessageSid")
+	for _, f := range []string{"MessageSid", "From", "To"} {
+		if form.Get(f) == "" {
+			http.Error(w, "sms: missing "+f, http.StatusBadRequest)
+			return
+		}
+	}
+	from, err := senderAddr(h.t, form.Get("From"))
+	if err != nil {
+		http.Error(w, "sms: invalid From: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	to, err := h.t.ParseAddr(form.Get("To"))
+	if err != nil {
+		http.Error(w, "sms: invalid To: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	body := form.Get("Body")
+	if n := form.Get("NumMedia"); n != "" && n != "0" {
+		h.t.log.Info("sms: inbound media not supported; passing the text only", "sid", sid, "num_media", n)
+		body = strings.TrimSpace(body + "\n[MMS with " + n + " attachment(s); media are not relayed yet]")
+	}
+	in := transports.Inbound{
+		Account: to,
+		From:    from,
+		ID:      sid,
+		Body:    body,
+		Time:    h.t.now(),
+	}
+	if err := h.sink.Deliver(r.Context(), in); err != nil {
+		h.t.log.Error("sms: inbound not stored; Twilio will retry", "sid", sid, "error", err)
+		http.Error(w, "sms: try again later", http.StatusServiceUnavailable)
+		return
+	}
+	h.t.log.Debug("sms: inbound", "sid", sid, "from", string(from), "to", string(to), "body", in.Body)
+	w.Header().Set("Content-Type", "text/xml")
+	fmt.Fprint(w, emptyTwiML)
+}
+
+// status passes a delivery report to the sink.
+func (h *webhooks) status(w http.ResponseWriter, r *http.Request, form url.Values) {
+	sid, status := form.Get("MessageSid"), form.Get("MessageStatus")
+	if sid == "" || status == "" {
+		http.Error(w, "sms: missing MessageSid or MessageStatus", http.StatusBadRequest)
+		return
+	}
+	st := transports.Status{RemoteID: sid}
+	switch status {
+	case "sent":
+		st.State = transports.StateSent
+	case "delivered":
+		st.State = transports.StateDelivered
+	case "undelivered", "failed":
+		st.State = transports.StateFailed
+		st.Code = form.Get("ErrorCode")
+		st.Text = failureText(st.Code, form.Get("ErrorMessage"))
+	default:
+		// queued, accepted, sending, scheduled, ...: nothing to report.
+		h.t.log.Debug("sms: status ignored", "sid", sid, "status", status)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if err := h.sink.Report(r.Context(), st); err != nil {
+		h.t.log.Error("sms: status not stored; Twilio will retry", "sid", sid, "error", err)
+		http.Error(w, "sms: try again later", http.StatusServiceUnavailable)
+		return
+	}
+	h.t.log.Debug("sms: status", "sid", sid, "status", status, "code", st.Code)
+	w.WriteHeader(http.StatusOK)
+}
+
+// failureText is a short human-readable reason for a delivery failure.
+func failureText(code, message string) string {
+	if s, ok := errorTexts[code]; ok {
+		return s
+	}
+	if message != "" && len(message) <= 200 {
+		return message
+	}
+	return "delivery failed"
+}
+
+// shortSender matches short codes and alphanumeric sender ids, which send
+// SMS but are not phone numbers.
+var shortSender = regexp.MustCompile(`^(?:[0-9]{3,8}|[A-Za-z0-9][A-Za-z0-9 ]{0,10})$`)
+
+// senderAddr normalises an inbound From: a phone number in E.164, or a short
+// code or alphanumeric sender id as it is, so such messages are not lost.
+func senderAddr(t *Transport, s string) (transports.Addr, error) {
+	a, err := t.ParseAddr(s)
+	if err == nil || !shortSender.MatchString(s) {
+		return a, err
+	}
+	return transports.Addr(s), nil
+}

@@ -1,0 +1,311 @@
+package sms
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"xmppgw/transports"
+	"xmppgw/transports/sms/twiliofake"
+)
+
+// hookServer serves tr's webhooks at /hooks/sms/ like the core does, with
+// PublicURL equal to the server's own URL so that signatures match.
+func hookServer(t *testing.T, sink transports.Sink) (*Transport, string) {
+	t.Helper()
+	var h http.Handler
+	mux := http.NewServeMux()
+	mux.Handle("/hooks/sms/", http.StripPrefix("/hooks/sms", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+	})))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	tr := newTestTransport(t, "https://api.twilio.com", srv.URL+"/hooks/sms")
+	h = tr.Webhooks(sink)
+	return tr, srv.URL + "/hooks/sms"
+}
+
+func TestInboundEndToEnd(t *testing.T) {
+	sink := &recSink{}
+	_, hooks := hookServer(t, sink)
+	f := twiliofake.New(testSID, testToken)
+	ctx := context.Background()
+
+	sid, status, err := f.SendInbound(ctx, hooks+"/inbound", "+1 555 123 4567", testAlice, "hi there")
+	if err != nil || status != 200 {
+		t.Fatalf("SendInbound: %d %v", status, err)
+	}
+	want := []transports.Inbound{{Account: testAlice, From: "+15551234567", ID: sid, Body: "hi there", Time: fixedNow}}
+	if !reflect.DeepEqual(sink.inbound, want) {
+		t.Fatalf("delivered %+v\nwant %+v", sink.inbound, want)
+	}
+	// A replay is delivered again: deduping on ID is the core's job.
+	if st, err := f.PostForm(ctx, hooks+"/inbound", f.InboundForm(sid, "+15551234567", testAlice, "hi there")); err != nil || st != 200 {
+		t.Fatalf("replay: %d %v", st, err)
+	}
+	if n, _ := sink.counts(); n != 2 || sink.inbound[1].ID != sid {
+		t.Errorf("after replay: %+v", sink.inbound)
+	}
+	// Signed for another URL (as if Twilio called a different host).
+	wrong := twiliofake.New(testSID, testToken)
+	req, _ := http.NewRequest(http.MethodPost, hooks+"/inbound", strings.NewReader(
+		wrong.InboundForm(sid, "+15551234567", testAlice, "x").Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", twiliofake.Sign(testToken, "https://elsewhere.example/hooks/sms/inbound",
+		wrong.InboundForm(sid, "+15551234567", testAlice, "x")))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Errorf("signed for another URL: %d", resp.StatusCode)
+	}
+}
+
+func TestStatusEndToEnd(t *testing.T) {
+	sink := &recSink{}
+	tr, hooks := hookServer(t, sink)
+	f, base := startFake(t, testSID, testToken)
+	tr.apiBase, _ = url.Parse(base)
+	ctx := context.Background()
+	sid, err := tr.Send(ctx, out("+15551234567", "hi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := f.Messages()[0]
+	if m.StatusCallback != hooks+"/status" {
+		t.Fatalf("StatusCallback %q", m.StatusCallback)
+	}
+	for _, s := range []struct{ status, code string }{{"queued", ""}, {"sent", ""}, {"undelivered", "30003"}} {
+		if st, err := f.SendStatus(ctx, m, s.status, s.code); err != nil || st != 200 {
+			t.Fatalf("SendStatus(%s): %d %v", s.status, st, err)
+		}
+	}
+	want := []transports.Status{
+		{RemoteID: sid, State: transports.StateSent},
+		{RemoteID: sid, State: transports.StateFailed, Code: "30003", Text: "Unreachable destination handset"},
+	}
+	if !reflect.DeepEqual(sink.statuses, want) {
+		t.Errorf("reported %+v\nwant %+v", sink.statuses, want)
+	}
+}
+
+// whURL is the public URL the table tests sign for.
+const whURL = "https://gw.example.test/hooks/sms"
+
+type hookReq struct {
+	method, path, ctype string
+	form                url.Values
+	raw                 string // body instead of form
+	sig                 string // "" = sign correctly; "-" = no header
+}
+
+func (r hookReq) do(h http.Handler) *httptest.ResponseRecorder {
+	body := r.raw
+	if r.form != nil {
+		body = r.form.Encode()
+	}
+	method, ctype := r.method, r.ctype
+	if method == "" {
+		method = http.MethodPost
+	}
+	if ctype == "" {
+		ctype = "application/x-www-form-urlencoded"
+	}
+	req := httptest.NewRequest(method, "http://127.0.0.1:8080"+r.path, strings.NewReader(body))
+	req.Header.Set("Content-Type", ctype)
+	switch r.sig {
+	case "":
+		form, _ := url.ParseQuery(body)
+		req.Header.Set("X-Twilio-Signature", twiliofake.Sign(testToken, whURL+r.path, form))
+	case "-":
+	default:
+		req.Header.Set("X-Twilio-Signature", r.sig)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w
+}
+
+func inboundForm(mod func(url.Values)) url.Values {
+	f := url.Values{
+		"MessageSid": {"SM0123456789abcdef0123456789abcdef"},
+		"AccountSid": {testSID},
+		"From":       {"+15551234567"},
+		"To":         {"+15550001111"},
+		"Body":       {"hello"},
+		"NumMedia":   {"0"},
+	}
+	if mod != nil {
+		mod(f)
+	}
+	return f
+}
+
+func statusForm(status, code string) url.Values {
+	f := url.Values{
+		"MessageSid":    {"SM0123456789abcdef0123456789abcdef"},
+		"AccountSid":    {testSID},
+		"MessageStatus": {status},
+	}
+	if code != "" {
+		f.Set("ErrorCode", code)
+	}
+	return f
+}
+
+func TestWebhooks(t *testing.T) {
+	const sid = "SM0123456789abcdef0123456789abcdef"
+	cases := []struct {
+		req      hookReq
+		sinkErr  error
+		status   int
+		body     string // substring of the response body
+		inbound  []transports.Inbound
+		statuses []transports.Status
+	}{
+		0: {req: hookReq{path: "/inbound", form: inboundForm(nil)}, status: 200, body: emptyTwiML,
+			inbound: []transports.Inbound{{Account: "+15550001111", From: "+15551234567", ID: sid, Body: "hello", Time: fixedNow}}},
+		1: {req: hookReq{path: "/inbound", form: inboundForm(nil), sig: "-"}, status: 403},
+		2: {req: hookReq{path: "/inbound", form: inboundForm(nil), sig: "AAAAAAAAAAAAAAAAAAAAAAAAAAA="}, status: 403},
+		3: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("AccountSid", "ACother") })}, status: 403},
+		4: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Del("AccountSid") })}, status: 403},
+		5: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("Body", strings.Repeat("x", 70<<10)) })}, status: 413},
+		6: {req: hookReq{path: "/inbound", raw: "a=%zz"}, status: 400},
+		7: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Del("MessageSid") })}, status: 400, body: "missing MessageSid"},
+		8: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Del("From") })}, status: 400, body: "missing From"},
+		9: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Del("To") })}, status: 400, body: "missing To"},
+		10: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("From", "+12") })}, status: 400,
+			body: `invalid From: sms: "+12" is not a valid phone number`},
+		11: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("To", "nope") })}, status: 400, body: "invalid To"},
+		12: {req: hookReq{path: "/inbound", form: inboundForm(nil)}, sinkErr: errSink, status: 503},
+		13: {req: hookReq{method: http.MethodGet, path: "/inbound"}, status: 405},
+		14: {req: hookReq{path: "/other", form: inboundForm(nil)}, status: 404},
+		15: {req: hookReq{path: "/inbound", form: inboundForm(nil), ctype: "application/json"}, status: 415},
+		16: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) {
+			f.Set("From", "555-123-4567") // national form, default region
+			f.Set("Body", "")
+			f.Set("NumMedia", "1")
+		})}, status: 200, inbound: []transports.Inbound{{Account: "+15550001111", From: "+15551234567", ID: sid, Time: fixedNow,
+			Body: "[MMS with 1 attachment(s); media are not relayed yet]"}}},
+		17: {req: hookReq{path: "/status", form: statusForm("queued", "")}, status: 200},
+		18: {req: hookReq{path: "/status", form: statusForm("accepted", "")}, status: 200},
+		19: {req: hookReq{path: "/status", form: statusForm("sending", "")}, status: 200},
+		20: {req: hookReq{path: "/status", form: statusForm("sent", "")}, status: 200,
+			statuses: []transports.Status{{RemoteID: sid, State: transports.StateSent}}},
+		21: {req: hookReq{path: "/status", form: statusForm("delivered", "")}, status: 200,
+			statuses: []transports.Status{{RemoteID: sid, State: transports.StateDelivered}}},
+		22: {req: hookReq{path: "/status", form: statusForm("undelivered", "30007")}, status: 200,
+			statuses: []transports.Status{{RemoteID: sid, State: transports.StateFailed, Code: "30007", Text: "Carrier violation (filtered)"}}},
+		23: {req: hookReq{path: "/status", form: statusForm("failed", "30008")}, status: 200,
+			statuses: []transports.Status{{RemoteID: sid, State: transports.StateFailed, Code: "30008", Text: "Unknown error"}}},
+		24: {req: hookReq{path: "/status", form: statusForm("failed", "30410")}, status: 200,
+			statuses: []transports.Status{{RemoteID: sid, State: transports.StateFailed, Code: "30410", Text: "delivery failed"}}},
+		25: {req: hookReq{path: "/status", form: func() url.Values {
+			f := statusForm("failed", "30999")
+			f.Set("ErrorMessage", "Provider timeout")
+			return f
+		}()}, status: 200,
+			statuses: []transports.Status{{RemoteID: sid, State: transports.StateFailed, Code: "30999", Text: "Provider timeout"}}},
+		26: {req: hookReq{path: "/status", form: statusForm("delivered", "")}, sinkErr: errSink, status: 503},
+		27: {req: hookReq{path: "/status", form: statusForm("", "")}, status: 400},
+		28: {req: hookReq{path: "/status", form: statusForm("delivered", ""), sig: "-"}, status: 403},
+		29: {req: hookReq{path: "/status", form: statusForm("failed", "30003")}, status: 200,
+			statuses: []transports.Status{{RemoteID: sid, State: transports.StateFailed, Code: "30003", Text: "Unreachable destination handset"}}},
+		30: {req: hookReq{path: "/status?token=abc", form: statusForm("sent", "")}, status: 200,
+			statuses: []transports.Status{{RemoteID: sid, State: transports.StateSent}}},
+		31: {req: hookReq{path: "/", form: inboundForm(nil)}, status: 404},
+		32: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("From", "MyBank") })}, status: 200,
+			inbound: []transports.Inbound{{Account: "+15550001111", From: "MyBank", ID: sid, Body: "hello", Time: fixedNow}}},
+		33: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("From", "72345") })}, status: 200,
+			inbound: []transports.Inbound{{Account: "+15550001111", From: "72345", ID: sid, Body: "hello", Time: fixedNow}}},
+	}
+	for i, tc := range cases {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			tr := newTestTransport(t, "https://api.twilio.com", whURL)
+			sink := &recSink{err: tc.sinkErr}
+			w := tc.req.do(tr.Webhooks(sink))
+			if w.Code != tc.status {
+				t.Fatalf("status %d, want %d (%q)", w.Code, tc.status, w.Body.String())
+			}
+			if !strings.Contains(w.Body.String(), tc.body) {
+				t.Errorf("body %q, want it to contain %q", w.Body.String(), tc.body)
+			}
+			if tc.status == 200 && tc.req.path == "/inbound" && w.Header().Get("Content-Type") != "text/xml" {
+				t.Errorf("Content-Type %q", w.Header().Get("Content-Type"))
+			}
+			if fmt.Sprint(sink.inbound) != fmt.Sprint(tc.inbound) {
+				t.Errorf("delivered %+v\nwant %+v", sink.inbound, tc.inbound)
+			}
+			if fmt.Sprint(sink.statuses) != fmt.Sprint(tc.statuses) {
+				t.Errorf("reported %+v\nwant %+v", sink.statuses, tc.statuses)
+			}
+			if strings.Contains(w.Body.String(), testToken) {
+				t.Error("response reveals the token")
+			}
+		})
+	}
+}
+
+func TestRun(t *testing.T) {
+	tr := newTestTransport(t, "https://api.twilio.com", whURL)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := tr.Run(ctx, &recSink{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// FuzzInboundWebhook posts arbitrary form bodies, signed or not, and checks
+// that the handler neither panics nor delivers anything it should not.
+func FuzzInboundWebhook(f *testing.F) {
+	f.Add(inboundForm(nil).Encode(), true, false, uint8(0))
+	f.Add(inboundForm(nil).Encode(), false, false, uint8(0))
+	f.Add(statusForm("failed", "30003").Encode(), true, false, uint8(1))
+	f.Add(statusForm("delivered", "").Encode(), true, true, uint8(1))
+	f.Add("From=%2B15551234567&To=5550001111&MessageSid=SM1", true, true, uint8(0))
+	f.Add("a=%zz&b", true, true, uint8(0))
+	f.Add("", false, false, uint8(2))
+	tr := newTestTransport(f, "https://api.twilio.com", whURL)
+	f.Fuzz(func(t *testing.T, body string, signed, fixAccount bool, which uint8) {
+		path := []string{"/inbound", "/status", "/x"}[int(which)%3]
+		if fixAccount {
+			if form, err := url.ParseQuery(body); err == nil {
+				form.Set("AccountSid", testSID)
+				body = form.Encode()
+			}
+		}
+		sig := "-"
+		if signed {
+			sig = ""
+		}
+		sink := &recSink{}
+		w := hookReq{path: path, raw: body, sig: sig}.do(tr.Webhooks(sink))
+		switch w.Code {
+		case 200, 400, 403, 404, 413:
+		default:
+			t.Fatalf("status %d for %s %q", w.Code, path, body)
+		}
+		nIn, nSt := sink.counts()
+		if w.Code != 200 && nIn+nSt != 0 {
+			t.Fatalf("status %d but %d delivered, %d reported", w.Code, nIn, nSt)
+		}
+		if !signed && nIn+nSt != 0 {
+			t.Fatalf("unsigned request delivered")
+		}
+		for _, in := range sink.inbound {
+			for _, a := range []transports.Addr{in.From, in.Account} {
+				if again, err := tr.ParseAddr(string(a)); err != nil || again != a {
+					t.Fatalf("delivered a non-normalised address %q", a)
+				}
+			}
+		}
+	})
+}
