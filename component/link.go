@@ -100,12 +100,16 @@ func (l *Link) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error
 	var d net.Dialer
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	conn, err := d.DialContext(dctx, "tcp", l.Server)
+	cancel()
 	if err != nil {
-		cancel()
 		return fmt.Errorf("component: dial: %w", err)
 	}
-	s, err := xcomp.NewSession(dctx, l.Domain, l.Secret, conn)
-	cancel()
+	// The handshake gets ctx itself, not a shorter-lived one: mellium watches
+	// it in a goroutine that may fire after NewSession returns and would then
+	// break the established session. A connection deadline bounds it instead.
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	s, err := xcomp.NewSession(ctx, l.Domain, l.Secret, conn)
+	conn.SetDeadline(time.Time{})
 	if err != nil {
 		conn.Close()
 		return fmt.Errorf("component: handshake as %s: %w", l.Domain, err)

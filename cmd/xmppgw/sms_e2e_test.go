@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/xml"
 	"net/http"
 	"strings"
 	"testing"
@@ -152,7 +153,14 @@ func TestSMSDiscovery(t *testing.T) {
 		}
 	}
 	got := exchange(`<iq type="get" id="d1" to="sms.example.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`)
-	if got.Type != "result" || !strings.Contains(got.XML, `type="sms" category="gateway"`) ||
+	var info struct {
+		Identity struct {
+			Category string `xml:"category,attr"`
+			Type     string `xml:"type,attr"`
+		} `xml:"query>identity"`
+	}
+	if err := xml.Unmarshal([]byte(got.XML), &info); err != nil || got.Type != "result" ||
+		info.Identity.Category != "gateway" || info.Identity.Type != "sms" ||
 		!strings.Contains(got.XML, `var="jabber:iq:gateway"`) {
 		t.Fatalf("disco#info: %s", got.XML)
 	}

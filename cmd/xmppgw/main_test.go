@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"xmppgw/configs"
+)
+
+func TestCommands(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, configs.Example, 0o600)
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte(`xmpp:
+  sever: 127.0.0.1:5347
+http:
+  listen: 127.0.0.1:8080
+  public_url: gw.example.com
+transports:
+  - name: sms
+    type: twilio
+    domain: sms.example.com
+    secret: ${UNSET_SECRET_FOR_TEST}
+    settings:
+      account_sid: AC123
+      auth_token: tok-en
+      numbers:
+        alice@example.com: "12"
+`), 0o600)
+	t.Setenv("SMS_COMPONENT_SECRET", "s")
+	t.Setenv("TWILIO_ACCOUNT_SID", "AC0123")
+	t.Setenv("TWILIO_AUTH_TOKEN", "secrettoken42")
+
+	tests := []struct {
+		args     []string
+		code     int
+		out, err []string // substrings
+	}{
+		0: {[]string{"version"}, 0, []string{"xmppgw dev"}, nil},
+		1: {[]string{"check", "-config", good}, 0, []string{"good.yaml: ok (1 transports)"}, nil},
+		2: {[]string{"check", "-config", bad}, 2, nil, []string{
+			"bad.yaml:2: xmpp: unknown key \"sever\" (did you mean \"server\"?)",
+			"bad.yaml:1: xmpp.server: is required",
+			"bad.yaml:5: http.public_url:",
+			"bad.yaml:10: transports[0].secret: environment variable UNSET_SECRET_FOR_TEST is not set",
+			"bad.yaml:13: transports[0].settings.auth_token:",
+			"bad.yaml:15: transports[0].settings.numbers.alice@example.com:",
+		}},
+		3: {[]string{"check"}, 2, nil, []string{"usage: xmppgw check -config FILE"}},
+		4: {[]string{"frobnicate"}, 2, nil, []string{`unknown command "frobnicate"`}},
+		5: {[]string{"run", "-config", filepath.Join(dir, "missing.yaml")}, 2, nil, []string{"missing.yaml"}},
+	}
+	for i, tc := range tests {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), tc.args, &out, &errb)
+		if code != tc.code {
+			t.Errorf("%d: exit %d, want %d; stderr:\n%s", i, code, tc.code, errb.String())
+		}
+		for _, s := range tc.out {
+			if !strings.Contains(out.String(), s) {
+				t.Errorf("%d: stdout %q lacks %q", i, out.String(), s)
+			}
+		}
+		for _, s := range tc.err {
+			if !strings.Contains(errb.String(), s) {
+				t.Errorf("%d: stderr\n%s\nlacks %q", i, errb.String(), s)
+			}
+		}
+		if strings.Contains(out.String()+errb.String(), "secrettoken42") || strings.Contains(errb.String(), "tok-en") {
+			t.Errorf("%d: a secret was printed", i)
+		}
+	}
+}

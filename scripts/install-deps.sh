@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# install-deps.sh installs the Debian packages the integration tests need:
+# a real XMPP server (prosody) and two third-party clients (python3-slixmpp,
+# sendxmpp). It is idempotent: packages already installed are left alone and
+# `apt-get update` only runs when something is missing. Safe without stdin (CI).
+set -euo pipefail
+
+PACKAGES=(prosody python3-slixmpp sendxmpp)
+
+log() { printf 'install-deps: %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# is_installed PKG: true if dpkg reports the package as installed.
+is_installed() {
+	local status
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) || return 1
+	[[ "$status" == "installed" ]]
+}
+
+# has_commands PKG: true if the package's main commands are on PATH.
+has_commands() {
+	case "$1" in
+	prosody) command -v prosody >/dev/null 2>&1 && command -v prosodyctl >/dev/null 2>&1 ;;
+	sendxmpp) command -v sendxmpp >/dev/null 2>&1 ;;
+	python3-slixmpp) /usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 ;;
+	*) return 1 ;;
+	esac
+}
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+	if command -v dpkg-query >/dev/null 2>&1 && is_installed "$pkg" && has_commands "$pkg"; then
+		log "$pkg: already installed"
+	elif ! command -v dpkg-query >/dev/null 2>&1 && has_commands "$pkg"; then
+		log "$pkg: found on PATH (no dpkg)"
+	else
+		log "$pkg: missing"
+		missing+=("$pkg")
+	fi
+done
+
+if ((${#missing[@]} == 0)); then
+	log "all dependencies present"
+	exit 0
+fi
+
+command -v apt-get >/dev/null 2>&1 ||
+	die "apt-get not found; install ${missing[*]} by hand"
+
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+	if command -v sudo >/dev/null 2>&1; then
+		SUDO=(sudo -n) # -n: never prompt, there may be no terminal (CI)
+	else
+		die "not root and sudo not available; cannot install ${missing[*]}"
+	fi
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+run() {
+	log "running: $*"
+	"$@" </dev/null
+}
+run "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q ||
+	die "apt-get update failed"
+run "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+	die "apt-get install ${missing[*]} failed"
+
+for pkg in "${missing[@]}"; do
+	has_commands "$pkg" || die "$pkg was installed but its commands are still not usable"
+done
+log "installed: ${missing[*]}"
