@@ -88,6 +88,8 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 		wg.Add(1)
 		go func() { defer wg.Done(); g.Run(gctx) }()
 	}
+	wg.Add(1)
+	go func() { defer wg.Done(); prune(gctx, store, log) }()
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -143,4 +145,22 @@ func newGateway(cfg *configs.Config, tc configs.Transport, store *mapping.Store,
 		mux.Handle(prefix+"/", http.StripPrefix(prefix, wr.Webhooks(g)))
 	}
 	return g, nil
+}
+
+// retention is how long dedupe keys and delivery-report records are kept:
+// far longer than any provider retries a webhook.
+const retention = 14 * 24 * time.Hour
+
+// prune trims old dedupe and report records every hour until ctx is done.
+func prune(ctx context.Context, store *mapping.Store, log *slog.Logger) {
+	for {
+		if err := store.Prune(ctx, time.Now().Add(-retention)); err != nil && ctx.Err() == nil {
+			log.Warn("pruning the store failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Hour):
+		}
+	}
 }

@@ -1,0 +1,25 @@
+package mapping
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Prune forgets dedupe keys, sent-message records and unmatched early
+// reports older than before. Queued messages are never pruned.
+func (s *Store) Prune(ctx context.Context, before time.Time) error {
+	ms := before.UnixMilli()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM seen WHERE created < ?`,
+			`DELETE FROM sent WHERE created < ?`,
+			`DELETE FROM early_report WHERE created < ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, ms); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,93 @@
+package mapping
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func openTest(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := OpenSQLite(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Jobs and queued stanzas survive reopening the store, and job ids are never
+// reused, so a worker resuming after the last id it saw misses nothing.
+func TestStoreDurableAndOrdered(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sub", "gw.db")
+	s := openTest(t, path)
+	j := Job{Transport: "sms", Sender: "alice@example.test/a", Account: "+1", Remote: "+2", Body: "b", StanzaID: "x"}
+	id1, err := s.Enqueue(ctx, j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Sent(ctx, Job{ID: id1, Transport: "sms"}, "R1"); err != nil {
+		t.Fatal(err)
+	}
+	id2, _ := s.Enqueue(ctx, j)
+	if id2 <= id1 {
+		t.Errorf("id %d reused after %d was deleted", id2, id1)
+	}
+	if _, err := s.Accept(ctx, "sms", "in:SM1", []byte("<message/>")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s = openTest(t, path) // migrations run again: nothing to do
+	jobs, err := s.Pending(ctx, "sms", id1, 10)
+	if err != nil || len(jobs) != 1 || jobs[0].ID != id2 || jobs[0].Body != "b" {
+		t.Fatalf("pending after reopen: %+v, %v", jobs, err)
+	}
+	q, err := s.Outgoing(ctx, "sms", 10)
+	if err != nil || len(q) != 1 || string(q[0].Stanza) != "<message/>" {
+		t.Fatalf("outgoing after reopen: %+v, %v", q, err)
+	}
+	if dup, _ := s.Accept(ctx, "sms", "in:SM1", []byte("<message/>")); !dup {
+		t.Error("a replayed key after reopen was not a duplicate")
+	}
+	if w, _ := s.LastWriter(ctx, "sms", "+1", "+2"); w != "alice@example.test" {
+		t.Errorf("last writer %q", w)
+	}
+}
+
+// A delivery report that arrives before its send is recorded is kept and
+// handed over when the send is recorded.
+func TestStoreEarlyReport(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "gw.db"))
+	if _, found, err := s.LookupSent(ctx, "sms", Report{RemoteID: "R9", State: "delivered"}); err != nil || found {
+		t.Fatalf("found %v, %v", found, err)
+	}
+	id, _ := s.Enqueue(ctx, Job{Transport: "sms", Sender: "a@b/c", Account: "+1", Remote: "+2", StanzaID: "s9", Receipt: true})
+	early, err := s.Sent(ctx, Job{ID: id, Transport: "sms", Sender: "a@b/c", Remote: "+2", StanzaID: "s9", Receipt: true}, "R9")
+	if err != nil || len(early) != 1 || early[0].State != "delivered" {
+		t.Fatalf("early %+v, %v", early, err)
+	}
+	rec, found, err := s.LookupSent(ctx, "sms", Report{RemoteID: "R9", State: "delivered"})
+	if err != nil || !found || rec.StanzaID != "s9" || !rec.Receipt {
+		t.Fatalf("lookup %+v %v %v", rec, found, err)
+	}
+}
+
+func TestStorePrune(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "gw.db"))
+	s.Accept(ctx, "sms", "in:old")
+	s.now = func() time.Time { return time.Now().Add(48 * time.Hour) }
+	if err := s.Prune(ctx, time.Now().Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if dup, _ := s.Accept(ctx, "sms", "in:old"); dup {
+		t.Error("an old key was kept")
+	}
+	if dup, _ := s.Accept(ctx, "sms", "in:old"); !dup {
+		t.Error("a recent key was pruned")
+	}
+}
