@@ -10,17 +10,27 @@ import (
 
 // cmdCheck validates a config file without connecting to anything.
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	path, ok := configFlag("check", args, stderr)
+	cfg, ok := loadConfig("check", args, stderr)
 	if !ok {
-		return exitUsage
-	}
-	cfg, err := configs.Load(path)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d transports)\n", cfg.File, len(cfg.Transports))
 	return exitOK
+}
+
+// loadConfig parses "-config FILE" for subcommand name and loads FILE,
+// printing every problem to stderr.
+func loadConfig(name string, args []string, stderr io.Writer) (*configs.Config, bool) {
+	path, ok := configFlag(name, args, stderr)
+	if !ok {
+		return nil, false
+	}
+	cfg, err := configs.Load(path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, false
+	}
+	return cfg, true
 }
 
 // configFlag parses "-config FILE" for subcommand name.

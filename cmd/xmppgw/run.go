@@ -20,13 +20,8 @@ import (
 
 // cmdRun runs the gateway until ctx is done.
 func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
-	path, ok := configFlag("run", args, stderr)
+	cfg, ok := loadConfig("run", args, stderr)
 	if !ok {
-		return exitUsage
-	}
-	cfg, err := configs.Load(path)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
 	log := newLogger(cfg.Log, stderr)
