@@ -25,6 +25,10 @@ const (
 	startTries   = 5                // attempts when a port turns out to be taken
 )
 
+// errForcedKill means Prosody did not stop on SIGTERM in time and was killed.
+// Seen rarely on a loaded machine, with no "Received SIGTERM" in its log.
+var errForcedKill = errors.New("xmpptest: prosody was killed")
+
 // errPortInUse means Prosody could not bind one of its ports.
 var errPortInUse = errors.New("xmpptest: prosody port in use")
 
@@ -148,7 +152,10 @@ func StartProsodyT(t testing.TB, cfg ProsodyConfig) *Prosody {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := p.Stop(); err != nil {
+		if err := p.Stop(); errors.Is(err, errForcedKill) {
+			// The server is gone either way; its shutdown speed is not under test.
+			t.Logf("stopping prosody: %v", err)
+		} else if err != nil {
 			t.Errorf("stopping prosody: %v", err)
 		}
 		if t.Failed() {
@@ -185,7 +192,7 @@ func (p *Prosody) Kill() error {
 // Restart stops Prosody and starts it again on the same ports with the same
 // data directory, so accounts and offline messages survive.
 func (p *Prosody) Restart(ctx context.Context) error {
-	if err := p.Stop(); err != nil {
+	if err := p.Stop(); err != nil && !errors.Is(err, errForcedKill) {
 		return err
 	}
 	var err error
@@ -355,7 +362,7 @@ wait:
 		if sig == syscall.SIGKILL {
 			return nil
 		}
-		return fmt.Errorf("xmpptest: prosody ignored %v for %v and was killed", sig, timeout)
+		return fmt.Errorf("%w: prosody ignored %v for %v", errForcedKill, sig, timeout)
 	case <-time.After(timeout):
 		return fmt.Errorf("xmpptest: prosody (pid %d) did not exit after SIGKILL", pid)
 	}
