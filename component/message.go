@@ -41,10 +41,7 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 		g.reply(t, in, from, to, newError("modify", "jid-malformed", err.Error()))
 		return
 	}
-	if contact, err := mapping.ContactJID(remote, g.domain.Domainpart()); err == nil && !contact.Equal(to.Bare()) {
-		// Not the canonical form: we accept it, replies come from the canonical JID.
-		g.log.Debug("normalised recipient", "to", to.String(), "as", contact.String())
-	}
+	// remote is canonical (E.164): replies come from its JID whatever was typed.
 	account, ok := g.o.Transport.Accounts()[bare]
 	if !ok {
 		g.reply(t, in, from, to, newError("auth", "registration-required",
