@@ -179,9 +179,10 @@ func failureText(code, message string) string {
 	return "delivery failed"
 }
 
-// shortSender matches short codes and alphanumeric sender ids, which send
-// SMS but are not phone numbers.
-var shortSender = regexp.MustCompile(`^(?:[0-9]{3,8}|[A-Za-z0-9][A-Za-z0-9 ]{0,10})$`)
+// shortSender matches short codes (3-8 digits) and alphanumeric sender ids
+// (up to 11 characters, at least one letter), which send SMS but are not
+// phone numbers.
+var shortSender = regexp.MustCompile(`^(?:[0-9]{3,8}|[A-Za-z0-9 ]{0,10}[A-Za-z][A-Za-z0-9 ]{0,10})$`)
 
 // senderAddr normalises an inbound From: a phone number in E.164, or a short
 // code or alphanumeric sender id as it is, so such messages are not lost.

@@ -301,7 +301,10 @@ func FuzzInboundWebhook(f *testing.F) {
 			t.Fatalf("unsigned request delivered")
 		}
 		for _, in := range sink.inbound {
-			for _, a := range []transports.Addr{in.From, in.Account} {
+			for i, a := range []transports.Addr{in.From, in.Account} {
+				if i == 0 && shortSender.MatchString(string(a)) {
+					continue // a short code or alphanumeric sender id, kept as sent
+				}
 				if again, err := tr.ParseAddr(string(a)); err != nil || again != a {
 					t.Fatalf("delivered a non-normalised address %q", a)
 				}
