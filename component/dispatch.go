@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"xmppgw/mapping"
@@ -98,6 +99,13 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 		Account: transports.Addr(j.Account), To: transports.Addr(j.Remote),
 		Body: j.Body, ID: strconv.FormatInt(j.ID, 10),
 	}
+	if j.Replaces != "" {
+		// The original was sent before this job (same lane), if at all.
+		g.persist(ctx, func(c context.Context) (err error) {
+			out.Replaces, _, err = g.o.Store.SentID(c, g.name, j.Remote, bareJID(j.Sender), j.Replaces)
+			return err
+		})
+	}
 	for attempt := j.Attempts; ; attempt++ {
 		g.sem <- struct{}{}
 		// A request in flight finishes even if shutdown begins meanwhile.
@@ -166,6 +174,14 @@ func (g *Gateway) persist(ctx context.Context, f func(context.Context) error) {
 			return
 		}
 	}
+}
+
+// bareJID strips the resource from a JID string.
+func bareJID(j string) string {
+	if i := strings.IndexByte(j, '/'); i >= 0 {
+		return j[:i]
+	}
+	return j
 }
 
 // backoff returns the jittered delay before retry number attempt (0-based):

@@ -45,6 +45,10 @@ type Gateway struct {
 	domain jid.JID
 	log    *slog.Logger
 	owners map[transports.Addr][]string // account -> bare JIDs, sorted
+	linker transports.Linker             // nil unless contacts are linked one by one
+	typer  transports.Typer              // nil unless the transport shows typing
+	reach  atomic.Pointer[reachability]  // whether the network can be reached
+	typing chan struct{}                 // bounds typing notifications in flight
 
 	wakeOut chan struct{} // new jobs for the provider
 	wakeIn  chan struct{} // new stanzas for XMPP
@@ -87,6 +91,10 @@ func New(o Options) *Gateway {
 		lanes:   map[string]*lane{},
 		backoff: backoff,
 	}
+	g.linker, _ = o.Transport.(transports.Linker)
+	g.typer, _ = o.Transport.(transports.Typer)
+	g.typing = make(chan struct{}, 4)
+	g.reach.Store(&reachability{ok: true})
 	for user, acct := range o.Transport.Accounts() {
 		g.owners[acct] = append(g.owners[acct], user)
 	}
@@ -99,6 +107,13 @@ func New(o Options) *Gateway {
 // Run connects to the server and relays messages until ctx is done. Jobs not
 // finished within the grace period stay in the store for the next start.
 func (g *Gateway) Run(ctx context.Context) error {
+	if g.linker != nil {
+		static := map[string]string{}
+		for remote, user := range g.linker.StaticLinks() {
+			static[string(remote)] = user
+		}
+		g.persist(ctx, func(c context.Context) error { return g.o.Store.SyncStaticLinks(c, g.name, static) })
+	}
 	var wg sync.WaitGroup
 	run := func(f func()) {
 		wg.Add(1)

@@ -38,6 +38,14 @@ type gatewayQuery struct {
 	JID     string   `xml:"jid,omitempty"`
 }
 
+// registerQuery is an XEP-0077 registration form: instructions only, since
+// linking needs nothing but the code they contain.
+type registerQuery struct {
+	XMLName      xml.Name  `xml:"jabber:iq:register query"`
+	Instructions string    `xml:"instructions,omitempty"`
+	Registered   *struct{} `xml:"registered,omitempty"`
+}
+
 type versionQuery struct {
 	XMLName xml.Name `xml:"jabber:iq:version query"`
 	Name    string   `xml:"name"`
@@ -50,8 +58,9 @@ var (
 	contactFeatures = []string{nsDiscoInfo, nsReceipts}
 )
 
-// handleIQ answers XEP-0030 disco, XEP-0100 jabber:iq:gateway, XEP-0199 ping
-// and XEP-0092 version; anything else gets service-unavailable.
+// handleIQ answers XEP-0030 disco, XEP-0100 jabber:iq:gateway, XEP-0199 ping,
+// XEP-0092 version and, for Linker transports, XEP-0077 registration;
+// anything else gets service-unavailable.
 func (g *Gateway) handleIQ(t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID) {
 	if in.Type != "get" && in.Type != "set" {
 		return // results and errors to our own requests: we send none yet
@@ -70,6 +79,8 @@ func (g *Gateway) handleIQ(t xmlstream.TokenReadEncoder, in inStanza, from, to j
 		result(nil)
 	case ns == nsVersion && typ == "get" && gatewayJID:
 		result(versionQuery{Name: "xmppgw", Version: g.o.Version})
+	case ns == nsRegister && gatewayJID && g.linker != nil:
+		g.register(t, in, from, to)
 	case ns == nsGateway && typ == "get" && gatewayJID:
 		result(gatewayQuery{Desc: g.o.Identity.Desc, Prompt: g.o.Identity.Prompt})
 	case ns == nsGateway && typ == "set" && gatewayJID:
@@ -95,6 +106,9 @@ func (g *Gateway) discoInfo(node string, gatewayJID bool) discoInfo {
 	if gatewayJID {
 		q.Identities = []discoIdentity{{Category: "gateway", Type: g.o.Identity.Gateway, Name: g.o.Identity.Name + " gateway"}}
 		features = gatewayFeatures
+		if g.linker != nil {
+			features = append(features[:len(features):len(features)], nsRegister)
+		}
 	} else {
 		q.Identities = []discoIdentity{{Category: "client", Type: "phone"}}
 	}

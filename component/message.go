@@ -3,11 +3,13 @@ package component
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/mapping"
+	"xmppgw/transports"
 )
 
 // handleMessage turns a chat or normal message to a contact into a job.
@@ -24,14 +26,23 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 		return
 	}
 	if in.Body == nil || *in.Body == "" {
-		return // chat states and other body-less notifications carry nothing to relay
+		if in.Composing != nil {
+			g.composing(from, to)
+		}
+		return // other chat states and body-less notifications carry nothing to relay
 	}
 	bare := from.Bare().String()
 	if !g.allowed(bare) {
 		g.reply(t, in, from, to, newError("auth", "forbidden", bare+" may not use this gateway"))
 		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
 	if to.Localpart() == "" {
+		if g.linker != nil {
+			g.command(ctx, t, in, from, to, *in.Body)
+			return
+		}
 		g.reply(t, in, from, to, newError("modify", "bad-request",
 			"write to NUMBER@"+g.domain.String()+" to reach a contact; this is the gateway itself"))
 		return
@@ -41,16 +52,13 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 		g.reply(t, in, from, to, newError("modify", "jid-malformed", err.Error()))
 		return
 	}
-	// remote is canonical (E.164): replies come from its JID whatever was typed.
-	account, ok := g.o.Transport.Accounts()[bare]
-	if !ok {
-		g.reply(t, in, from, to, newError("auth", "registration-required",
-			bare+" has no "+g.o.Identity.Name+" account on this gateway; ask the operator to add one"))
+	// remote is canonical: replies come from its JID whatever was typed.
+	account, e := g.accountFor(ctx, bare, remote)
+	if e != nil {
+		g.reply(t, in, from, to, e)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
-	_, err = g.o.Store.Enqueue(ctx, mapping.Job{
+	j := mapping.Job{
 		Transport: g.name,
 		Sender:    from.String(),
 		Account:   string(account),
@@ -58,15 +66,114 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 		Body:      *in.Body,
 		StanzaID:  in.ID,
 		Receipt:   in.Request != nil,
-	})
-	if err != nil {
+	}
+	if in.Replace != nil {
+		j.Replaces = in.Replace.ID
+	}
+	if _, err = g.o.Store.Enqueue(ctx, j); err != nil {
 		g.log.Error("cannot store message; refused", "err", err, "id", in.ID)
-		cond := "internal-server-error"
-		if errors.Is(err, mapping.ErrUnavailable) {
-			cond = "resource-constraint"
-		}
-		g.reply(t, in, from, to, newError("wait", cond, "the gateway cannot store messages right now; try again later"))
+		g.reply(t, in, from, to, storeError(err))
 		return
 	}
 	wake(g.wakeOut)
+}
+
+// accountFor returns the account user sends to remote from, or the stanza
+// error that refuses the message: a Linker's contact must be linked to the
+// user; otherwise the user needs an account of their own.
+func (g *Gateway) accountFor(ctx context.Context, user string, remote transports.Addr) (transports.Addr, *stanzaError) {
+	if g.linker != nil {
+		ok, err := g.linkedTo(ctx, remote, user)
+		if err != nil {
+			return "", storeError(err)
+		}
+		if !ok {
+			return "", newError("cancel", "item-not-found", string(remote)+" is not a "+g.o.Identity.Name+
+				" chat linked to "+user+"; send \"link\" to "+g.domain.String()+" to link one")
+		}
+		return "", nil
+	}
+	account, ok := g.o.Transport.Accounts()[user]
+	if !ok {
+		return "", newError("auth", "registration-required",
+			user+" has no "+g.o.Identity.Name+" account on this gateway; ask the operator to add one")
+	}
+	return account, nil
+}
+
+// storeError is the error for a stanza the store could not take.
+func storeError(err error) *stanzaError {
+	cond := "internal-server-error"
+	if errors.Is(err, mapping.ErrUnavailable) {
+		cond = "resource-constraint"
+	}
+	return newError("wait", cond, "the gateway cannot store messages right now; try again later")
+}
+
+// composing passes an XEP-0085 "composing" notification on, best effort and
+// off the read loop; it is dropped when too many are in flight.
+func (g *Gateway) composing(from, to jid.JID) {
+	if g.typer == nil || to.Localpart() == "" || !g.allowed(from.Bare().String()) {
+		return
+	}
+	remote, err := g.o.Transport.ParseAddr(mapping.AddrOf(to))
+	if err != nil {
+		return
+	}
+	select {
+	case g.typing <- struct{}{}:
+	default:
+		return
+	}
+	go func() {
+		defer func() { <-g.typing }()
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		defer cancel()
+		account, e := g.accountFor(ctx, from.Bare().String(), remote)
+		if e != nil {
+			return
+		}
+		if err := g.typer.Typing(ctx, account, remote); err != nil {
+			g.log.Debug("typing notification failed", "remote", remote, "err", err)
+		}
+	}()
+}
+
+// command answers a message to the gateway JID of a Linker transport:
+// "link" gets a one-time link code, anything else the list of commands.
+func (g *Gateway) command(ctx context.Context, t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID, body string) {
+	var text string
+	switch strings.ToLower(strings.TrimSpace(body)) {
+	case "link":
+		help, err := g.newLinkCode(ctx, from.Bare().String())
+		if err != nil {
+			g.reply(t, in, from, to, storeError(err))
+			return
+		}
+		text = help
+	case "links":
+		links, err := g.o.Store.LinksOf(ctx, g.name, from.Bare().String())
+		if err != nil {
+			g.reply(t, in, from, to, storeError(err))
+			return
+		}
+		text = "No " + g.o.Identity.Name + " chat is linked to you."
+		if len(links) > 0 {
+			text = "Your linked " + g.o.Identity.Name + " chats:"
+			for _, l := range links {
+				c, _ := mapping.ContactJID(transports.Addr(l.Remote), g.domain.Domainpart())
+				text += "\n" + c.String()
+				if l.Name != "" {
+					text += " " + l.Name
+				}
+				if l.Static {
+					text += " (set in the config)"
+				}
+			}
+		}
+	default:
+		text = "Commands: \"link\" gives you a one-time code to link a " + g.o.Identity.Name +
+			" chat; \"links\" lists your linked chats. Unregister from " + g.domain.String() + " to unlink them all."
+	}
+	g.encode(t, message{Type: "chat", From: g.domain.String(), To: from.String(), Body: text})
 }

@@ -1,29 +1,34 @@
 package component
 
 import (
+	"context"
+
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/mapping"
 )
 
-// handlePresence approves subscriptions to the gateway and its contacts and
-// answers probes: a remote contact is shown as available, since SMS has no
-// presence of its own.
+// handlePresence answers subscriptions and probes. The gateway JID shows
+// whether the network can be reached. A contact of a Linker transport is
+// available to the user it is linked to and refuses everyone else; other
+// contacts (phone numbers, which have no presence of their own) are always
+// available.
 func (g *Gateway) handlePresence(t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID) {
 	switch in.Type {
-	case "subscribe", "probe", "unsubscribe", "":
-	default: // subscribed, unsubscribed, unavailable, error: nothing to answer
+	case "subscribe", "subscribed", "probe", "unsubscribe", "":
+	default: // unsubscribed, unavailable, error: nothing to answer
 		return
 	}
 	bare := from.Bare().String()
 	if !g.allowed(bare) {
-		if in.Type != "" {
+		if in.Type != "" && in.Type != "subscribed" {
 			g.reply(t, in, from, to, newError("auth", "forbidden", bare+" may not use this gateway"))
 		}
 		return
 	}
 	contact := to.Bare()
+	linked := true
 	if to.Localpart() != "" {
 		remote, err := g.o.Transport.ParseAddr(mapping.AddrOf(to))
 		if err != nil {
@@ -33,20 +38,38 @@ func (g *Gateway) handlePresence(t xmlstream.TokenReadEncoder, in inStanza, from
 		if c, err := mapping.ContactJID(remote, g.domain.Domainpart()); err == nil {
 			contact = c
 		}
+		if g.linker != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+			linked, err = g.linkedTo(ctx, remote, bare)
+			cancel()
+			if err != nil {
+				g.reply(t, in, from, to, storeError(err))
+				return
+			}
+		}
 	}
 	f, u := contact.String(), from.Bare().String()
-	switch in.Type {
-	case "subscribe":
-		g.encode(t, presence{Type: "subscribed", ID: in.ID, From: f, To: u})
-		g.encode(t, presence{From: f, To: u})
-	case "unsubscribe":
+	available := presence{From: f, To: from.String()}
+	if to.Localpart() == "" {
+		available = g.gatewayPresence(from.String())
+	}
+	switch {
+	case in.Type == "unsubscribe" || !linked && in.Type == "subscribe":
 		g.encode(t, presence{Type: "unsubscribed", ID: in.ID, From: f, To: u})
-	case "probe":
-		g.encode(t, presence{From: f, To: from.String()})
-	case "":
-		// Directed available presence: answer so the client shows the contact.
-		if to.Localpart() == "" {
-			g.encode(t, presence{From: f, To: from.String()})
+	case !linked:
+		if in.Type == "probe" {
+			g.encode(t, presence{Type: "unsubscribed", From: f, To: u})
 		}
+	case in.Type == "subscribe":
+		g.encode(t, presence{Type: "subscribed", ID: in.ID, From: f, To: u})
+		available.To = u
+		g.encode(t, available)
+	case in.Type == "subscribed", in.Type == "probe":
+		// The user approved the contact's request, or the server asks on
+		// the user's behalf (at login).
+		g.encode(t, available)
+	case in.Type == "" && to.Localpart() == "":
+		// Directed available presence: answer so the client shows the gateway.
+		g.encode(t, available)
 	}
 }

@@ -14,38 +14,34 @@ var _ transports.Sink = (*Gateway)(nil)
 // Deliver stores an inbound message as stanzas for its XMPP recipients,
 // deduplicated by the provider's id. A nil return means it is stored.
 //
-// Recipients are the users whose account it was sent to. When several users
-// share that account, it goes to the one who last wrote to the sender, or to
-// all of them if none has. A message to an account nobody owns is logged,
-// counted and acknowledged: retrying it would not help.
+// For a Linker transport the recipient is the user the sender is linked to;
+// the contact first asks that user to subscribe if it has not yet. Otherwise
+// recipients are the users whose account it was sent to: when several share
+// it, the one who last wrote to the sender, or all of them if none has.
+// A message that reaches nobody is logged, counted and acknowledged with
+// transports.ErrNoRecipient: retrying it would not help.
 func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
-	users := g.owners[in.Account]
-	if len(users) == 0 {
-		g.Stats.Unowned.Add(1)
-		g.log.Warn("inbound message for an account nobody owns; acknowledged and dropped",
-			"account", in.Account, "provider_id", in.ID)
-		return nil
-	}
-	if len(users) > 1 {
-		last, err := g.o.Store.LastWriter(ctx, g.name, string(in.Account), string(in.From))
-		if err != nil {
-			return err
-		}
-		if slices.Contains(users, last) {
-			users = []string{last}
-		}
-	}
 	contact, err := mapping.ContactJID(in.From, g.domain.Domainpart())
 	if err != nil {
 		return err
 	}
-	stanzas := make([][]byte, len(users))
+	users, err := g.recipients(ctx, in, contact.String())
+	if err != nil {
+		return err
+	}
+	if len(users) == 0 {
+		g.Stats.Unowned.Add(1)
+		g.log.Warn("inbound message reaches nobody; acknowledged and dropped",
+			"account", in.Account, "remote", in.From, "provider_id", in.ID)
+		return transports.ErrNoRecipient
+	}
+	var stanzas [][]byte
 	for i, u := range users {
-		id := in.ID
+		suffix := ""
 		if len(users) > 1 {
-			id += "-" + strconv.Itoa(i)
+			suffix = "-" + strconv.Itoa(i)
 		}
-		stanzas[i] = render(message{Type: "chat", ID: id, From: contact.String(), To: u, Body: in.Body})
+		stanzas = append(stanzas, inboundStanzas(in, contact.String(), u, suffix)...)
 	}
 	dup, err := g.o.Store.Accept(ctx, g.name, "in:"+in.ID, stanzas...)
 	if err != nil {
@@ -59,6 +55,59 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 	g.Stats.FromProvider.Add(1)
 	wake(g.wakeIn)
 	return nil
+}
+
+// recipients returns the bare JIDs that in goes to.
+func (g *Gateway) recipients(ctx context.Context, in transports.Inbound, contact string) ([]string, error) {
+	if g.linker != nil {
+		l, ok, err := g.o.Store.LinkOf(ctx, g.name, string(in.From))
+		if err != nil || !ok {
+			return nil, err
+		}
+		if !l.Asked {
+			// A link from the config: the contact asks to subscribe with its
+			// first message, when its name is known.
+			sub := render(presence{Type: "subscribe", From: contact, To: l.User, Nick: in.Name})
+			if _, err := g.o.Store.MarkAsked(ctx, g.name, l.Remote, in.Name, sub); err != nil {
+				return nil, err
+			}
+		}
+		return []string{l.User}, nil
+	}
+	users := g.owners[in.Account]
+	if len(users) > 1 {
+		last, err := g.o.Store.LastWriter(ctx, g.name, string(in.Account), string(in.From))
+		if err != nil {
+			return nil, err
+		}
+		if slices.Contains(users, last) {
+			users = []string{last}
+		}
+	}
+	return users, nil
+}
+
+// inboundStanzas renders in for user: its text (a correction if it replaces
+// an earlier message), then each attachment as an XEP-0066 URL that is also
+// the body, so that every client shows something.
+func inboundStanzas(in transports.Inbound, contact, user, suffix string) [][]byte {
+	var out [][]byte
+	id := in.ID + suffix
+	if in.Body != "" || len(in.Media) == 0 {
+		m := message{Type: "chat", ID: id, From: contact, To: user, Body: in.Body}
+		if in.Replaces != "" {
+			m.Replace = &replace{ID: in.Replaces + suffix}
+		}
+		out = append(out, render(m))
+	}
+	for k, url := range in.Media {
+		mid := id
+		if len(out) > 0 {
+			mid = in.ID + "-m" + strconv.Itoa(k) + suffix
+		}
+		out = append(out, render(message{Type: "chat", ID: mid, From: contact, To: user, Body: url, OOB: &oob{URL: url}}))
+	}
+	return out
 }
 
 // Report turns a delivery report into an XEP-0184 receipt (if the sender

@@ -2,6 +2,7 @@ package component
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"xmppgw/mapping"
@@ -46,8 +47,8 @@ func TestDeliver(t *testing.T) {
 
 	// 3: a number nobody owns is acknowledged, counted, and queues nothing.
 	g, _, store = testGateway(t)
-	if err := g.Deliver(ctx, transports.Inbound{Account: "+15559999999", From: "+15551234567", ID: "SM2", Body: "x"}); err != nil {
-		t.Fatal(err)
+	if err := g.Deliver(ctx, transports.Inbound{Account: "+15559999999", From: "+15551234567", ID: "SM2", Body: "x"}); !errors.Is(err, transports.ErrNoRecipient) {
+		t.Fatalf("got %v, want ErrNoRecipient", err)
 	}
 	if got := queued(t, store); got != "" || g.Stats.Unowned.Load() != 1 {
 		t.Errorf("3: queued %q, unowned %d", got, g.Stats.Unowned.Load())

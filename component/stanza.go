@@ -15,6 +15,11 @@ const (
 	nsGateway   = "jabber:iq:gateway"
 	nsPing      = "urn:xmpp:ping"
 	nsVersion   = "jabber:iq:version"
+	nsRegister  = "jabber:iq:register"
+	nsCorrect   = "urn:xmpp:message-correct:0"
+	nsOOB       = "jabber:x:oob"
+	nsNick      = "http://jabber.org/protocol/nick"
+	nsChatState = "http://jabber.org/protocol/chatstates"
 )
 
 // message is an outgoing <message/>.
@@ -25,12 +30,24 @@ type message struct {
 	From     string       `xml:"from,attr"`
 	To       string       `xml:"to,attr"`
 	Body     string       `xml:"body,omitempty"`
+	Replace  *replace     `xml:"urn:xmpp:message-correct:0 replace,omitempty"`
+	OOB      *oob         `xml:"jabber:x:oob x,omitempty"`
 	Received *receipt     `xml:"urn:xmpp:receipts received,omitempty"`
 	Error    *stanzaError `xml:"error,omitempty"`
 }
 
 type receipt struct {
 	ID string `xml:"id,attr"`
+}
+
+// replace marks an XEP-0308 correction of the message with ID.
+type replace struct {
+	ID string `xml:"id,attr"`
+}
+
+// oob is an XEP-0066 out-of-band URL.
+type oob struct {
+	URL string `xml:"url"`
 }
 
 // presence is an outgoing <presence/>.
@@ -41,6 +58,7 @@ type presence struct {
 	From    string       `xml:"from,attr"`
 	To      string       `xml:"to,attr"`
 	Status  string       `xml:"status,omitempty"`
+	Nick    string       `xml:"http://jabber.org/protocol/nick nick,omitempty"`
 	Error   *stanzaError `xml:"error,omitempty"`
 }
 
@@ -96,18 +114,21 @@ func (r rawReader) Token() (xml.Token, error) {
 
 // inStanza is what the handlers decode an incoming stanza into.
 type inStanza struct {
-	XMLName xml.Name
-	From    string    `xml:"from,attr"`
-	To      string    `xml:"to,attr"`
-	ID      string    `xml:"id,attr"`
-	Type    string    `xml:"type,attr"`
-	Body    *string   `xml:"body"`
-	Request *struct{} `xml:"urn:xmpp:receipts request"`
-	Payload payload   `xml:",any"` // first unknown child: the IQ payload
+	XMLName   xml.Name
+	From      string    `xml:"from,attr"`
+	To        string    `xml:"to,attr"`
+	ID        string    `xml:"id,attr"`
+	Type      string    `xml:"type,attr"`
+	Body      *string   `xml:"body"`
+	Request   *struct{} `xml:"urn:xmpp:receipts request"`
+	Replace   *replace  `xml:"urn:xmpp:message-correct:0 replace"`
+	Composing *struct{} `xml:"http://jabber.org/protocol/chatstates composing"`
+	Payload   payload   `xml:",any"` // first unknown child: the IQ payload
 }
 
 type payload struct {
 	XMLName xml.Name
-	Node    string `xml:"node,attr"`
-	Prompt  string `xml:"prompt"`
+	Node    string    `xml:"node,attr"`
+	Prompt  string    `xml:"prompt"`
+	Remove  *struct{} `xml:"remove"` // jabber:iq:register
 }

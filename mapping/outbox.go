@@ -16,7 +16,8 @@ type Job struct {
 	Remote    string // foreign recipient
 	Body      string
 	StanzaID  string
-	Receipt   bool // the sender asked for a delivery receipt
+	Receipt   bool   // the sender asked for a delivery receipt
+	Replaces  string // stanza id of the sender's earlier message this corrects, or ""
 	Attempts  int
 	Created   time.Time
 }
@@ -28,9 +29,9 @@ func (s *Store) Enqueue(ctx context.Context, j Job) (int64, error) {
 	now := s.millis()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO outbox
-			(transport, sender, account, remote, body, stanza_id, receipt, created)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			j.Transport, j.Sender, j.Account, j.Remote, j.Body, j.StanzaID, j.Receipt, now)
+			(transport, sender, account, remote, body, stanza_id, receipt, replaces, created)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			j.Transport, j.Sender, j.Account, j.Remote, j.Body, j.StanzaID, j.Receipt, j.Replaces, now)
 		if err != nil {
 			return err
 		}
@@ -50,7 +51,7 @@ func (s *Store) Enqueue(ctx context.Context, j Job) (int64, error) {
 // first.
 func (s *Store) Pending(ctx context.Context, transport string, after int64, limit int) ([]Job, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, transport, sender, account, remote, body,
-		stanza_id, receipt, attempts, created FROM outbox
+		stanza_id, receipt, replaces, attempts, created FROM outbox
 		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`, transport, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
@@ -61,7 +62,7 @@ func (s *Store) Pending(ctx context.Context, transport string, after int64, limi
 		var j Job
 		var created int64
 		if err := rows.Scan(&j.ID, &j.Transport, &j.Sender, &j.Account, &j.Remote, &j.Body,
-			&j.StanzaID, &j.Receipt, &j.Attempts, &created); err != nil {
+			&j.StanzaID, &j.Receipt, &j.Replaces, &j.Attempts, &created); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
 		j.Created = time.UnixMilli(created)
@@ -99,7 +100,13 @@ func (s *Store) Sent(ctx context.Context, j Job, remoteID string) ([]Report, err
 		if remoteID == "" {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO sent
+		// A correction keeps the record of the message it edits: later
+		// corrections refer to the original's stanza id too.
+		verb := "INSERT OR REPLACE"
+		if j.Replaces != "" {
+			verb = "INSERT OR IGNORE"
+		}
+		_, err := tx.ExecContext(ctx, verb+` INTO sent
 			(transport, remote_id, sender, remote, stanza_id, receipt, created)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			j.Transport, remoteID, j.Sender, j.Remote, j.StanzaID, j.Receipt, s.millis())
@@ -165,6 +172,30 @@ func (s *Store) LookupSent(ctx context.Context, transport string, r Report) (Sen
 		return err
 	})
 	return rec, found, err
+}
+
+// SentID returns the provider's id for the message with stanzaID that user
+// (a bare JID) sent to remote, if it was sent and is still remembered.
+func (s *Store) SentID(ctx context.Context, transport, remote, user, stanzaID string) (string, bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT remote_id, sender FROM sent
+		WHERE transport = ? AND remote = ? AND stanza_id = ? ORDER BY created`, transport, remote, stanzaID)
+	if err != nil {
+		return "", false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, sender string
+		if err := rows.Scan(&id, &sender); err != nil {
+			return "", false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		if bare(sender) == user {
+			return id, true, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return "", false, nil
 }
 
 // LastWriter returns the bare JID of the user who last wrote to remote from

@@ -7,7 +7,8 @@ import (
 )
 
 // Prune forgets dedupe keys, sent-message records and unmatched early
-// reports older than before. Queued messages are never pruned.
+// reports older than before, and expired link codes. Queued messages are
+// never pruned.
 func (s *Store) Prune(ctx context.Context, before time.Time) error {
 	ms := before.UnixMilli()
 	return s.tx(ctx, func(tx *sql.Tx) error {
@@ -20,6 +21,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 				return err
 			}
 		}
-		return nil
+		_, err := tx.ExecContext(ctx, `DELETE FROM link_codes WHERE expires < ?`, s.millis())
+		return err
 	})
 }

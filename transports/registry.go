@@ -26,6 +26,8 @@ type Params struct {
 	Name      string // unique name; webhooks live under /hooks/<Name>/
 	Domain    string // the component's domain, e.g. "sms.example.com"
 	PublicURL string // public base URL of the webhooks, ending in "/hooks/<Name>"
+	MediaURL  string // public base URL of served media, ending in "/media/<Name>"
+	State     KV     // durable state private to this transport
 	Logger    *slog.Logger
 }
 

@@ -2,6 +2,7 @@ package transports
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 )
@@ -16,8 +17,12 @@ type Inbound struct {
 	Account Addr      // our identity it was sent to (the gateway's number)
 	From    Addr      // the remote sender
 	ID      string    // the provider's message id; the core dedupes on it
-	Body    string    // text
+	Body    string    // text; may be empty when Media is not
 	Time    time.Time // when the provider received it; zero if unknown
+
+	Name     string   // the sender's display name (a chat's title, a person's name), if known
+	Replaces string   // the ID of an earlier Inbound that this one edits, or ""
+	Media    []string // public URLs of attachments, served by the gateway
 }
 
 // Outbound is a message to send to the foreign network.
@@ -26,6 +31,10 @@ type Outbound struct {
 	To      Addr   // the remote recipient, as returned by ParseAddr
 	Body    string // text
 	ID      string // a stable id of this job, the same on every retry
+
+	// Replaces is the id that Send returned for an earlier message that this
+	// one corrects, or "". Transports that cannot edit send it as new.
+	Replaces string
 }
 
 // State is a delivery state reported by a provider.
@@ -52,10 +61,29 @@ type Status struct {
 // A nil error means the event is durably stored and will be processed; any
 // other error means it was not, and the transport must make the provider
 // retry (for example by answering its webhook with a 5xx status).
+//
+// Deliver returns ErrNoRecipient when the message was acknowledged but no
+// XMPP user receives it (nobody owns the account, the chat is not linked);
+// retrying would not help.
 type Sink interface {
 	Deliver(ctx context.Context, in Inbound) error
 	Report(ctx context.Context, st Status) error
+
+	// Reachable tells whether the network can be reached; why says why not.
+	// The gateway's own presence shows it. It does not block.
+	Reachable(ok bool, why string)
+
+	// Link redeems a one-time code that an XMPP user got from the gateway,
+	// linking remote (a chat, named name) to that user. It returns the
+	// user's bare JID, or an error whose text can be shown to the remote.
+	Link(ctx context.Context, remote Addr, name, code string) (user string, err error)
+	// Unlink removes remote's link and returns the user it was linked to.
+	Unlink(ctx context.Context, remote Addr) (user string, err error)
 }
+
+// ErrNoRecipient is returned by Sink.Deliver for a message that reaches
+// nobody; see Sink.
+var ErrNoRecipient = errors.New("no XMPP user receives messages from this contact")
 
 // Transport is a connection to one foreign network.
 type Transport interface {

@@ -44,6 +44,16 @@ func (s *recSink) Report(_ context.Context, st transports.Status) error {
 	return nil
 }
 
+func (s *recSink) Reachable(bool, string) {}
+
+func (s *recSink) Link(context.Context, transports.Addr, string, string) (string, error) {
+	return "", &transports.LinkError{Msg: "not linkable"}
+}
+
+func (s *recSink) Unlink(context.Context, transports.Addr) (string, error) {
+	return "", &transports.LinkError{Msg: "not linkable"}
+}
+
 func (s *recSink) counts() (int, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -126,7 +126,11 @@ func (h *webhooks) inbound(w http.ResponseWriter, r *http.Request, form url.Valu
 		Body:    body,
 		Time:    h.t.now(),
 	}
-	if err := h.sink.Deliver(r.Context(), in); err != nil {
+	err = h.sink.Deliver(r.Context(), in)
+	if errors.Is(err, transports.ErrNoRecipient) {
+		err = nil // acknowledged: Twilio retrying would not help
+	}
+	if err != nil {
 		h.t.log.Error("sms: inbound not stored; Twilio will retry", "sid", sid, "error", err)
 		http.Error(w, "sms: try again later", http.StatusServiceUnavailable)
 		return

@@ -1,0 +1,110 @@
+package component
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"xmppgw/mapping"
+	"xmppgw/transports"
+)
+
+// codeTTL is how long a link code can be redeemed.
+const codeTTL = 15 * time.Minute
+
+// Link redeems a link code sent from remote (see transports.Sink). The
+// contact then asks its new user to subscribe, with name as its nickname,
+// and the gateway says so to the user.
+func (g *Gateway) Link(ctx context.Context, remote transports.Addr, name, code string) (string, error) {
+	contact, err := mapping.ContactJID(remote, g.domain.Domainpart())
+	if err != nil {
+		return "", &transports.LinkError{Msg: err.Error()}
+	}
+	user, err := g.o.Store.RedeemLinkCode(ctx, g.name, code, string(remote), name, func(user string) [][]byte {
+		return [][]byte{
+			render(presence{Type: "subscribe", From: contact.String(), To: user, Nick: name}),
+			render(message{Type: "chat", From: g.domain.String(), To: user,
+				Body: fmt.Sprintf("Linked %s chat %s: it is your contact %s.", g.o.Identity.Name, describe(name, remote), contact)}),
+		}
+	})
+	if err != nil {
+		return "", linkError(err)
+	}
+	g.log.Info("chat linked", "remote", remote, "user", user)
+	wake(g.wakeIn)
+	return user, nil
+}
+
+// Unlink removes remote's link (see transports.Sink); its contact goes
+// offline and leaves the user's roster.
+func (g *Gateway) Unlink(ctx context.Context, remote transports.Addr) (string, error) {
+	user, err := g.o.Store.Unlink(ctx, g.name, string(remote), func(user string) [][]byte {
+		return g.unlinkStanzas(user, remote)
+	})
+	if err != nil {
+		return "", linkError(err)
+	}
+	g.log.Info("chat unlinked", "remote", remote, "user", user)
+	wake(g.wakeIn)
+	return user, nil
+}
+
+// unlinkUser removes every code link of user.
+func (g *Gateway) unlinkUser(ctx context.Context, user string) ([]string, error) {
+	removed, err := g.o.Store.UnlinkUser(ctx, g.name, user, func(remote string) [][]byte {
+		return g.unlinkStanzas(user, transports.Addr(remote))
+	})
+	if err == nil && len(removed) > 0 {
+		g.log.Info("user unregistered", "user", user, "unlinked", len(removed))
+		wake(g.wakeIn)
+	}
+	return removed, err
+}
+
+func (g *Gateway) unlinkStanzas(user string, remote transports.Addr) [][]byte {
+	contact, err := mapping.ContactJID(remote, g.domain.Domainpart())
+	if err != nil {
+		return nil
+	}
+	c := contact.String()
+	return [][]byte{
+		render(presence{Type: "unavailable", From: c, To: user}),
+		render(presence{Type: "unsubscribed", From: c, To: user}),
+		render(presence{Type: "unsubscribe", From: c, To: user}),
+		render(message{Type: "chat", From: g.domain.String(), To: user,
+			Body: fmt.Sprintf("Unlinked %s chat %s.", g.o.Identity.Name, remote)}),
+	}
+}
+
+// newLinkCode returns a fresh code for user and the help that goes with it.
+func (g *Gateway) newLinkCode(ctx context.Context, user string) (string, error) {
+	code, err := g.o.Store.NewLinkCode(ctx, g.name, user, codeTTL)
+	if err != nil {
+		return "", err
+	}
+	return g.linker.LinkHelp(code) + fmt.Sprintf(" The code works once, within %d minutes.", int(codeTTL.Minutes())), nil
+}
+
+// linkedTo reports whether remote is linked to user.
+func (g *Gateway) linkedTo(ctx context.Context, remote transports.Addr, user string) (bool, error) {
+	l, ok, err := g.o.Store.LinkOf(ctx, g.name, string(remote))
+	return ok && l.User == user, err
+}
+
+// linkError turns the store's refusals into messages for the remote user.
+func linkError(err error) error {
+	for _, e := range []error{mapping.ErrBadCode, mapping.ErrStaticLink, mapping.ErrLinkedToOther, mapping.ErrNotLinked} {
+		if errors.Is(err, e) {
+			return &transports.LinkError{Msg: e.Error()}
+		}
+	}
+	return err
+}
+
+func describe(name string, remote transports.Addr) string {
+	if name == "" {
+		return string(remote)
+	}
+	return fmt.Sprintf("%q (%s)", name, remote)
+}

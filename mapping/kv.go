@@ -1,0 +1,39 @@
+package mapping
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// KV is a transport's durable key-value state in the store.
+type KV struct {
+	store     *Store
+	transport string
+}
+
+// KV returns the key-value state of transport.
+func (s *Store) KV(transport string) KV { return KV{s, transport} }
+
+// Get returns the value of key, or "" if it was never set.
+func (k KV) Get(ctx context.Context, key string) (string, error) {
+	var v string
+	err := k.store.db.QueryRowContext(ctx, `SELECT value FROM kv WHERE transport = ? AND key = ?`,
+		k.transport, key).Scan(&v)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return v, nil
+}
+
+// Set stores value under key.
+func (k KV) Set(ctx context.Context, key, value string) error {
+	return k.store.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO kv (transport, key, value) VALUES (?, ?, ?)
+			ON CONFLICT (transport, key) DO UPDATE SET value = excluded.value`, k.transport, key, value)
+		return err
+	})
+}

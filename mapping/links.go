@@ -1,0 +1,305 @@
+package mapping
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Link is a remote contact (a Telegram chat) linked to one XMPP user.
+type Link struct {
+	Remote string
+	User   string // bare JID
+	Name   string // the chat's title or the person's name, if known
+	Static bool   // set in the config, not with a code
+	Asked  bool   // the contact has asked the user to subscribe
+}
+
+// Errors of linking, worded for the remote user who typed the command.
+var (
+	ErrBadCode       = errors.New("that code is unknown or has expired; ask the gateway for a new one")
+	ErrStaticLink    = errors.New("this chat's link is set in the gateway's config; ask its operator to change it")
+	ErrLinkedToOther = errors.New("this chat is already linked to another XMPP user; send /unlink first")
+	ErrNotLinked     = errors.New("this chat is not linked")
+)
+
+// SyncStaticLinks makes the config's links (remote -> bare JID) the static
+// links of transport: new ones are added, changed ones updated and those no
+// longer in the config removed. A config link replaces a code link.
+func (s *Store) SyncStaticLinks(ctx context.Context, transport string, links map[string]string) error {
+	now := s.millis()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT remote FROM links WHERE transport = ? AND static = 1`, transport)
+		if err != nil {
+			return err
+		}
+		var gone []string
+		for rows.Next() {
+			var r string
+			if err := rows.Scan(&r); err != nil {
+				rows.Close()
+				return err
+			}
+			if _, ok := links[r]; !ok {
+				gone = append(gone, r)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range gone {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE transport = ? AND remote = ?`, transport, r); err != nil {
+				return err
+			}
+		}
+		for _, r := range slices.Sorted(maps.Keys(links)) {
+			_, err := tx.ExecContext(ctx, `INSERT INTO links (transport, remote, user, name, static, asked, created)
+				VALUES (?, ?, ?, '', 1, 0, ?)
+				ON CONFLICT (transport, remote) DO UPDATE SET static = 1, user = excluded.user,
+					asked = CASE WHEN links.user = excluded.user THEN links.asked ELSE 0 END`,
+				transport, r, links[r], now)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// LinkOf returns the link of remote, if there is one.
+func (s *Store) LinkOf(ctx context.Context, transport, remote string) (Link, bool, error) {
+	l := Link{Remote: remote}
+	err := s.db.QueryRowContext(ctx, `SELECT user, name, static, asked FROM links
+		WHERE transport = ? AND remote = ?`, transport, remote).Scan(&l.User, &l.Name, &l.Static, &l.Asked)
+	if err == sql.ErrNoRows {
+		return Link{}, false, nil
+	}
+	if err != nil {
+		return Link{}, false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return l, true, nil
+}
+
+// LinksOf returns user's links, ordered by remote.
+func (s *Store) LinksOf(ctx context.Context, transport, user string) ([]Link, error) {
+	return s.queryLinks(ctx, `SELECT remote, user, name, static, asked FROM links
+		WHERE transport = ? AND user = ? ORDER BY remote`, transport, user)
+}
+
+// LinkedUsers returns the users with at least one link, sorted.
+func (s *Store) LinkedUsers(ctx context.Context, transport string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT user FROM links WHERE transport = ? ORDER BY user`, transport)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer rows.Close()
+	var users []string
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return users, nil
+}
+
+func (s *Store) queryLinks(ctx context.Context, q string, args ...any) ([]Link, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer rows.Close()
+	var out []Link
+	for rows.Next() {
+		var l Link
+		if err := rows.Scan(&l.Remote, &l.User, &l.Name, &l.Static, &l.Asked); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return out, nil
+}
+
+// codeAlphabet has no look-alike characters (0/O, 1/I).
+const codeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+// NewLinkCode stores and returns a one-time code that links a remote contact
+// to user when redeemed within ttl.
+func (s *Store) NewLinkCode(ctx context.Context, transport, user string, ttl time.Duration) (string, error) {
+	b := make([]byte, 8)
+	rand.Read(b)
+	for i := range b {
+		b[i] = codeAlphabet[int(b[i])%len(codeAlphabet)]
+	}
+	code := string(b)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO link_codes (transport, code, user, expires) VALUES (?, ?, ?, ?)`,
+			transport, code, user, s.now().Add(ttl).UnixMilli())
+		return err
+	})
+	return code, err
+}
+
+// RedeemLinkCode links remote (named name) to the user who asked for code,
+// using the code up, and queues stanzas(user) for XMPP in the same
+// transaction. It returns the user. Errors other than ErrUnavailable are
+// meant to be shown to the remote.
+func (s *Store) RedeemLinkCode(ctx context.Context, transport, code, remote, name string, stanzas func(user string) [][]byte) (string, error) {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	var user string
+	var refused error
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT user FROM link_codes WHERE transport = ? AND code = ? AND expires >= ?`,
+			transport, code, s.millis()).Scan(&user)
+		if err == sql.ErrNoRows {
+			refused = ErrBadCode
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var owner string
+		var static bool
+		err = tx.QueryRowContext(ctx, `SELECT user, static FROM links WHERE transport = ? AND remote = ?`,
+			transport, remote).Scan(&owner, &static)
+		switch {
+		case err == sql.ErrNoRows:
+		case err != nil:
+			return err
+		case static:
+			refused = ErrStaticLink
+			return nil
+		case owner != user:
+			refused = ErrLinkedToOther
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM link_codes WHERE transport = ? AND code = ?`, transport, code); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO links (transport, remote, user, name, static, asked, created)
+			VALUES (?, ?, ?, ?, 0, 1, ?)
+			ON CONFLICT (transport, remote) DO UPDATE SET name = excluded.name, asked = 1`,
+			transport, remote, user, name, s.millis())
+		if err != nil {
+			return err
+		}
+		return queueAll(ctx, tx, transport, stanzas(user), s.millis())
+	})
+	if err != nil {
+		return "", err
+	}
+	if refused != nil {
+		return "", refused
+	}
+	return user, nil
+}
+
+// Unlink removes the code link of remote, queuing stanzas(user) for XMPP in
+// the same transaction, and returns the user it was linked to.
+func (s *Store) Unlink(ctx context.Context, transport, remote string, stanzas func(user string) [][]byte) (string, error) {
+	var user string
+	var refused error
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var static bool
+		err := tx.QueryRowContext(ctx, `SELECT user, static FROM links WHERE transport = ? AND remote = ?`,
+			transport, remote).Scan(&user, &static)
+		switch {
+		case err == sql.ErrNoRows:
+			refused = ErrNotLinked
+			return nil
+		case err != nil:
+			return err
+		case static:
+			refused = ErrStaticLink
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE transport = ? AND remote = ?`, transport, remote); err != nil {
+			return err
+		}
+		return queueAll(ctx, tx, transport, stanzas(user), s.millis())
+	})
+	if err != nil {
+		return "", err
+	}
+	if refused != nil {
+		return "", refused
+	}
+	return user, nil
+}
+
+// UnlinkUser removes every code link of user, queuing stanzas(remote) for
+// each in the same transaction, and returns the remotes unlinked.
+func (s *Store) UnlinkUser(ctx context.Context, transport, user string, stanzas func(remote string) [][]byte) ([]string, error) {
+	var removed []string
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		removed = removed[:0]
+		rows, err := tx.QueryContext(ctx, `DELETE FROM links WHERE transport = ? AND user = ? AND static = 0
+			RETURNING remote`, transport, user)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var r string
+			if err := rows.Scan(&r); err != nil {
+				rows.Close()
+				return err
+			}
+			removed = append(removed, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		slices.Sort(removed)
+		for _, r := range removed {
+			if err := queueAll(ctx, tx, transport, stanzas(r), s.millis()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return removed, err
+}
+
+// MarkAsked records that remote's contact asked its user to subscribe,
+// queuing stanzas in the same transaction, unless that was done before. It
+// reports whether it was done now.
+func (s *Store) MarkAsked(ctx context.Context, transport, remote, name string, stanzas ...[]byte) (bool, error) {
+	var done bool
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE links SET asked = 1, name = ?
+			WHERE transport = ? AND remote = ? AND asked = 0`, name, transport, remote)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		done = true
+		return queueAll(ctx, tx, transport, stanzas, s.millis())
+	})
+	return done, err
+}
+
+func queueAll(ctx context.Context, tx *sql.Tx, transport string, stanzas [][]byte, now int64) error {
+	for _, st := range stanzas {
+		if err := queueStanza(ctx, tx, transport, st, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}

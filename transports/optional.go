@@ -1,0 +1,48 @@
+package transports
+
+import (
+	"context"
+	"net/http"
+)
+
+// LinkError is Sink.Link's or Sink.Unlink's refusal, worded to be shown to
+// the remote user. Any other error from them means the request could not be
+// processed now and should be retried.
+type LinkError struct{ Msg string }
+
+func (e *LinkError) Error() string { return e.Msg }
+
+// Linker is implemented by transports whose remote contacts are linked to
+// XMPP users one by one (a Telegram chat to its user), rather than reached
+// from an account of the user's own (an SMS number). For them the core
+// routes by links kept in the store, Accounts is unused, and Inbound.Account
+// and Outbound.Account are empty.
+type Linker interface {
+	// StaticLinks returns the links fixed in the config: remote -> bare JID.
+	StaticLinks() map[Addr]string
+	// LinkHelp tells a user what to do with a one-time link code.
+	LinkHelp(code string) string
+}
+
+// Typer is implemented by transports that can show that a user is typing.
+type Typer interface {
+	// Typing tells to that the user is composing a message. It is best
+	// effort: it may skip the request (to respect rate limits) and must
+	// return within ctx.
+	Typing(ctx context.Context, account, to Addr) error
+}
+
+// MediaServer is implemented by transports that serve attachments to XMPP
+// users. The handler is mounted at /media/<name>/ with that prefix stripped;
+// Params.MediaURL is its public address.
+type MediaServer interface {
+	Media() http.Handler
+}
+
+// KV is a small durable key-value store for a transport's own state,
+// such as a poll offset. Keys are private to the transport.
+type KV interface {
+	// Get returns the value of key, or "" if it was never set.
+	Get(ctx context.Context, key string) (string, error)
+	Set(ctx context.Context, key, value string) error
+}
