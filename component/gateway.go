@@ -45,10 +45,10 @@ type Gateway struct {
 	domain jid.JID
 	log    *slog.Logger
 	owners map[transports.Addr][]string // account -> bare JIDs, sorted
-	linker transports.Linker             // nil unless contacts are linked one by one
-	typer  transports.Typer              // nil unless the transport shows typing
-	reach  atomic.Pointer[reachability]  // whether the network can be reached
-	typing chan struct{}                 // bounds typing notifications in flight
+	linker transports.Linker            // nil unless contacts are linked one by one
+	typer  transports.Typer             // nil unless the transport shows typing
+	reach  atomic.Pointer[reachability] // whether the network can be reached
+	typing chan struct{}                // bounds typing notifications in flight
 
 	wakeOut chan struct{} // new jobs for the provider
 	wakeIn  chan struct{} // new stanzas for XMPP

@@ -252,11 +252,11 @@ func TestParseProblems(t *testing.T) {
 		{name: "transport name and type", yaml: edit("name: t1", "name: T1", "type: testtype", "type: testtyp"),
 			want: []string{
 				`gw.yaml:9: transports[0].name: must be lower-case letters, digits, '-' and '_', starting with a letter or digit`,
-				`gw.yaml:10: transports[0].type: unknown type "testtyp" (did you mean "testtype"?); known types: testtype, twilio`,
+				`gw.yaml:10: transports[0].type: unknown type "testtyp" (did you mean "testtype"?); known types: telegram, testtype, twilio`,
 			}},
-		{name: "unknown type without hint", yaml: edit("type: testtype", "type: telegram"),
+		{name: "unknown type without hint", yaml: edit("type: testtype", "type: matrix"),
 			want: []string{
-				`gw.yaml:10: transports[0].type: unknown type "telegram"; known types: testtype, twilio`,
+				`gw.yaml:10: transports[0].type: unknown type "matrix"; known types: telegram, testtype, twilio`,
 			}},
 		{name: "transport domain", yaml: edit("domain: t1.example.com", "domain: bot@t1.example.com"),
 			want: []string{
@@ -309,7 +309,7 @@ func TestParseProblems(t *testing.T) {
 				`gw.yaml:2: xmpp.server: is required`,
 				`gw.yaml:3: xmpp: unknown key "sever" (did you mean "server"?)`,
 				`gw.yaml:10: transports[0].name: must be lower-case letters, digits, '-' and '_', starting with a letter or digit`,
-				`gw.yaml:11: transports[0].type: unknown type "nope"; known types: testtype, twilio`,
+				`gw.yaml:11: transports[0].type: unknown type "nope"; known types: telegram, testtype, twilio`,
 				`gw.yaml:13: transports[0].secret: environment variable NOPE is not set`,
 			}},
 	}
@@ -340,6 +340,8 @@ func TestParseValid(t *testing.T) {
 		"SMS_COMPONENT_SECRET": "s1",
 		"TWILIO_ACCOUNT_SID":   "AC00",
 		"TWILIO_AUTH_TOKEN":    "t0",
+		"TG_COMPONENT_SECRET":  "s2",
+		"TELEGRAM_BOT_TOKEN":   "1:tok",
 	}
 	tests := []struct {
 		name  string
@@ -362,8 +364,8 @@ func TestParseValid(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("got %+v\nwant %+v", got, want)
 			}
-			if len(c.Transports) != 1 {
-				t.Fatalf("got %d transports, want 1", len(c.Transports))
+			if len(c.Transports) != 2 {
+				t.Fatalf("got %d transports, want 2", len(c.Transports))
 			}
 			tr := c.Transports[0]
 			if tr.Name != "sms" || tr.Type != "twilio" || tr.Domain != "sms.example.com" || tr.Secret != "s1" || tr.Line != 26 {
@@ -375,6 +377,13 @@ func TestParseValid(t *testing.T) {
 			}
 			if !reflect.DeepEqual(tr.Settings, wantSettings) {
 				t.Errorf("got settings %+v, want %+v", tr.Settings, wantSettings)
+			}
+			tg := c.Transports[1]
+			wantTG := &telegramSettings{Token: "1:tok", APIURL: "https://api.telegram.org", Mode: "polling",
+				Chats: map[string]string{"123456789": "alice@example.com"}}
+			if tg.Name != "telegram" || tg.Type != "telegram" || tg.Domain != "telegram.example.com" || tg.Secret != "s2" ||
+				!reflect.DeepEqual(tg.Settings, wantTG) {
+				t.Errorf("got transport %+v, settings %+v", tg, tg.Settings)
 			}
 		}},
 		{name: "defaults and normalisation", yaml: edit("[example.com]", "[Example.COM, Ops@Other.org]", "t1.example.com", "T1.Example.COM."), check: func(t *testing.T, c *Config) {
@@ -460,6 +469,8 @@ func TestExampleNeedsItsVariables(t *testing.T) {
 		"example.yaml:29: transports[0].secret: environment variable SMS_COMPONENT_SECRET is not set",
 		"example.yaml:31: transports[0].settings.account_sid: environment variable TWILIO_ACCOUNT_SID is not set",
 		"example.yaml:32: transports[0].settings.auth_token: environment variable TWILIO_AUTH_TOKEN is not set",
+		"example.yaml:41: transports[1].secret: environment variable TG_COMPONENT_SECRET is not set",
+		"example.yaml:43: transports[1].settings.token: environment variable TELEGRAM_BOT_TOKEN is not set",
 	}
 	if got := problemsOf(t, err); !reflect.DeepEqual(got, want) {
 		t.Errorf("got\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))

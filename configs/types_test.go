@@ -45,6 +45,17 @@ type twilioSettings struct {
 
 func (s *twilioSettings) Validate() []transports.Problem { return nil }
 
+// telegramSettings stands in for the real telegram type's settings.
+type telegramSettings struct {
+	Token         string            `yaml:"token"`
+	APIURL        string            `yaml:"api_url"`
+	Mode          string            `yaml:"mode"`
+	WebhookSecret string            `yaml:"webhook_secret"`
+	Chats         map[string]string `yaml:"chats"`
+}
+
+func (s *telegramSettings) Validate() []transports.Problem { return nil }
+
 func init() {
 	noNew := func(transports.Params, transports.Settings) (transports.Transport, error) {
 		return nil, errors.New("test type")
@@ -52,6 +63,11 @@ func init() {
 	transports.Register(transports.Type{
 		Name:        "testtype",
 		NewSettings: func() transports.Settings { return &testSettings{} },
+		New:         noNew,
+	})
+	transports.Register(transports.Type{
+		Name:        "telegram",
+		NewSettings: func() transports.Settings { return &telegramSettings{} },
 		New:         noNew,
 	})
 	transports.Register(transports.Type{

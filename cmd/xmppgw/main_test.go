@@ -35,6 +35,8 @@ transports:
 	t.Setenv("SMS_COMPONENT_SECRET", "s")
 	t.Setenv("TWILIO_ACCOUNT_SID", "AC0123")
 	t.Setenv("TWILIO_AUTH_TOKEN", "secrettoken42")
+	t.Setenv("TG_COMPONENT_SECRET", "s2")
+	t.Setenv("TELEGRAM_BOT_TOKEN", "123456:secret-bot-token")
 
 	tests := []struct {
 		args     []string
@@ -42,7 +44,7 @@ transports:
 		out, err []string // substrings
 	}{
 		0: {[]string{"version"}, 0, []string{"xmppgw dev"}, nil},
-		1: {[]string{"check", "-config", good}, 0, []string{"good.yaml: ok (1 transports)"}, nil},
+		1: {[]string{"check", "-config", good}, 0, []string{"good.yaml: ok (2 transports)"}, nil},
 		2: {[]string{"check", "-config", bad}, 2, nil, []string{
 			"bad.yaml:2: xmpp: unknown key \"sever\" (did you mean \"server\"?)",
 			"bad.yaml:1: xmpp.server: is required",

@@ -117,6 +117,8 @@ func newGateway(cfg *configs.Config, tc configs.Transport, store *mapping.Store,
 		Name:      tc.Name,
 		Domain:    tc.Domain,
 		PublicURL: cfg.HTTP.PublicURL + "/hooks/" + tc.Name,
+		MediaURL:  cfg.HTTP.PublicURL + "/media/" + tc.Name,
+		State:     store.KV(tc.Name),
 		Logger:    log,
 	}, tc.Settings)
 	if err != nil {
@@ -138,6 +140,10 @@ func newGateway(cfg *configs.Config, tc configs.Transport, store *mapping.Store,
 	if wr, ok := tr.(transports.WebhookReceiver); ok {
 		prefix := "/hooks/" + tc.Name
 		mux.Handle(prefix+"/", http.StripPrefix(prefix, wr.Webhooks(g)))
+	}
+	if ms, ok := tr.(transports.MediaServer); ok {
+		prefix := "/media/" + tc.Name
+		mux.Handle(prefix+"/", http.StripPrefix(prefix, ms.Media()))
 	}
 	return g, nil
 }

@@ -1,0 +1,45 @@
+// Package botfake is an in-memory fake of the Telegram Bot API for one bot,
+// served with net/http/httptest, for the gateway's tests and its demo
+// (api.telegram.org cannot be reached from there).
+//
+// It speaks the real wire format, so the real client
+// (github.com/go-telegram-bot-api/telegram-bot-api/v5) works against it
+// unchanged:
+//
+//	f := botfake.New(token)
+//	defer f.Close()
+//	bot, err := tgbotapi.NewBotAPIWithClient(token, f.Start()+"/bot%s/%s", http.DefaultClient)
+//
+// Methods are called as POST (or GET) /bot<TOKEN>/<method>, matched
+// case-insensitively, with parameters in the query string or a
+// form-urlencoded, multipart or JSON body. Answers are
+// {"ok":true,"result":...} or {"ok":false,"error_code":N,"description":...}
+// with HTTP status N and Telegram's own descriptions, plus
+// parameters.retry_after for 429 and parameters.migrate_to_chat_id for
+// upgraded groups. A wrong token answers 401 "Unauthorized", an unknown
+// method 404 "Not Found". Files are downloaded from
+// GET /file/bot<TOKEN>/<file_path>.
+//
+// Covered methods: getMe; getUpdates (offset confirms, negative offsets,
+// limit, long polling with timeout up to 50 s, allowed_updates, 409 while
+// a webhook is set or when a newer getUpdates call takes over);
+// sendMessage (4096 UTF-16 code units, replies, parse_mode names);
+// editMessageText (only the bot's messages, "message is not modified");
+// deleteMessage; sendChatAction; getFile; getChat; setWebhook,
+// deleteWebhook and getWebhookInfo. With a webhook set, updates are POSTed
+// to it one at a time in order, with X-Telegram-Bot-Api-Secret-Token, and
+// retried after a non-2xx answer or a connection error.
+//
+// Tests play the users (UserSends, UserSendsPhoto, UserEdits, PushUpdate,
+// ...), inspect what the bot did (Sent, Edits, Deleted, Actions, Calls,
+// Offsets, WaitSent, WaitFor) and inject faults (Kick, Migrate, Fail,
+// SetRateLimit). A chat is known once a user wrote in it or AddChat named
+// it; other chats answer "Bad Request: chat not found".
+//
+// Not faked: sending media, inline mode, callback queries, keyboards
+// (reply_markup is accepted and ignored), parse_mode markup (texts are
+// stored and measured as sent, not parsed into entities), answering a
+// webhook with a method call, and parallel webhook connections.
+//
+// The fake logs nothing and all its methods are safe for concurrent use.
+package botfake

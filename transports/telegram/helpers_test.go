@@ -1,0 +1,177 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"xmppgw/transports"
+	"xmppgw/transports/telegram/botfake"
+)
+
+const testToken = "123456:test-bot-token_x"
+
+// memKV is a transports.KV in memory.
+type memKV struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (k *memKV) Get(_ context.Context, key string) (string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.m[key], nil
+}
+
+func (k *memKV) Set(_ context.Context, key, v string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil {
+		k.m = map[string]string{}
+	}
+	k.m[key] = v
+	return nil
+}
+
+// recSink records what the transport hands it. Chats in linked reach a
+// user; deliverErr, if set, is returned by Deliver; codes maps link codes
+// to users.
+type recSink struct {
+	mu         sync.Mutex
+	linked     map[transports.Addr]string
+	codes      map[string]string
+	deliverErr error
+	inbound    []transports.Inbound
+	reach      []bool
+	changed    chan struct{}
+}
+
+func newSink() *recSink {
+	return &recSink{linked: map[transports.Addr]string{}, codes: map[string]string{}, changed: make(chan struct{}, 1)}
+}
+
+func (s *recSink) Deliver(_ context.Context, in transports.Inbound) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.deliverErr != nil {
+		return s.deliverErr
+	}
+	if _, ok := s.linked[in.From]; !ok {
+		return transports.ErrNoRecipient
+	}
+	s.inbound = append(s.inbound, in)
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (s *recSink) Report(context.Context, transports.Status) error { return nil }
+
+func (s *recSink) Reachable(ok bool, _ string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reach = append(s.reach, ok)
+}
+
+func (s *recSink) Link(_ context.Context, remote transports.Addr, _, code string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	user, ok := s.codes[code]
+	if !ok {
+		return "", &transports.LinkError{Msg: "bad code"}
+	}
+	delete(s.codes, code)
+	s.linked[remote] = user
+	return user, nil
+}
+
+func (s *recSink) Unlink(_ context.Context, remote transports.Addr) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	user, ok := s.linked[remote]
+	if !ok {
+		return "", &transports.LinkError{Msg: "not linked"}
+	}
+	delete(s.linked, remote)
+	return user, nil
+}
+
+func (s *recSink) got() []transports.Inbound {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]transports.Inbound(nil), s.inbound...)
+}
+
+// waitInbound waits until the sink holds n messages.
+func (s *recSink) waitInbound(t *testing.T, n int) []transports.Inbound {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		if got := s.got(); len(got) >= n {
+			return got
+		}
+		select {
+		case <-s.changed:
+		case <-time.After(20 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("sink has %d messages, want %d", len(s.got()), n)
+		}
+	}
+}
+
+// newTest starts a fake Bot API and a transport using it.
+func newTest(t *testing.T, mode string, kv transports.KV) (*Transport, *botfake.Fake) {
+	t.Helper()
+	fake := botfake.New(testToken)
+	base := fake.Start()
+	t.Cleanup(fake.Close)
+	if kv == nil {
+		kv = &memKV{}
+	}
+	s := &Settings{Token: testToken, APIURL: base, Mode: mode, WebhookSecret: "hook-secret",
+		RateLimits: RateLimits{ChatPerSecond: 1000, GroupPerMinute: 60000, TotalPerSecond: 1000}}
+	tr, err := New(transports.Params{Name: "telegram", Domain: "telegram.example.test",
+		PublicURL: "https://gw.example.test/hooks/telegram", MediaURL: "https://gw.example.test/media/telegram",
+		State: kv}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.pollTimeout = time.Second
+	return tr, fake
+}
+
+// run runs tr until the test ends.
+func run(t *testing.T, tr *Transport, sink transports.Sink) context.CancelFunc {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { tr.Run(ctx, sink); close(done) }()
+	stop := func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return stop
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// newTestWith builds another transport on an existing fake (a restart).
+func newTestWith(t *testing.T, fake *botfake.Fake, kv transports.KV) (*Transport, *botfake.Fake) {
+	t.Helper()
+	s := &Settings{Token: testToken, APIURL: fake.Start(), Mode: ModePolling,
+		RateLimits: RateLimits{ChatPerSecond: 1000, GroupPerMinute: 60000, TotalPerSecond: 1000}}
+	tr, err := New(transports.Params{Name: "telegram", Domain: "telegram.example.test",
+		MediaURL: "https://gw.example.test/media/telegram", State: kv}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.pollTimeout = time.Second
+	return tr, fake
+}
+
+var errTest = errors.New("store is down")

@@ -1,0 +1,233 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"xmppgw/transports"
+)
+
+// helpEvery is how often an unlinked chat is told how to link itself.
+const helpEvery = time.Hour
+
+// allowedUpdates are the update kinds the gateway asks for.
+const allowedUpdates = `["message","edited_message","channel_post","edited_channel_post"]`
+
+// handle passes one update to sink. A nil return means it is done with
+// (stored, answered, or of no interest); any other error means it must be
+// handled again later.
+func (t *Transport) handle(ctx context.Context, sink transports.Sink, u tgbotapi.Update) error {
+	msg, edited := u.Message, false
+	switch {
+	case msg != nil:
+	case u.EditedMessage != nil:
+		msg, edited = u.EditedMessage, true
+	case u.ChannelPost != nil:
+		msg = u.ChannelPost
+	case u.EditedChannelPost != nil:
+		msg, edited = u.EditedChannelPost, true
+	default:
+		t.log.Debug("update of no interest ignored", "update_id", u.UpdateID)
+		return nil
+	}
+	if msg.Chat == nil {
+		return nil
+	}
+	chat := transports.Addr(strconv.FormatInt(msg.Chat.ID, 10))
+	text := msg.Text
+	if text == "" {
+		text = msg.Caption
+	}
+	if !edited {
+		if cmd, arg, ok := t.command(text); ok {
+			return t.runCommand(ctx, sink, msg, chat, cmd, arg)
+		}
+	}
+	in := transports.Inbound{
+		From: chat,
+		ID:   messageKey(msg.Chat.ID, msg.MessageID),
+		Body: text,
+		Time: msg.Time(),
+		Name: chatName(msg.Chat),
+	}
+	if edited {
+		in.Replaces = in.ID
+		in.ID += ":e" + strconv.Itoa(msg.EditDate)
+	} else {
+		in.Media = t.media(msg)
+		if in.Body == "" && len(in.Media) == 0 {
+			in.Body = "[" + describeUnsupported(msg) + "]"
+		}
+	}
+	if !msg.Chat.IsPrivate() && in.Body != "" {
+		in.Body = prefixLines(senderName(msg), in.Body)
+	}
+	err := sink.Deliver(ctx, in)
+	if errors.Is(err, transports.ErrNoRecipient) {
+		t.helpUnlinked(ctx, msg.Chat.ID)
+		return nil
+	}
+	return err
+}
+
+// command splits "/link@bot CODE" into ("link", "CODE"). Commands addressed
+// to another bot are not ours.
+func (t *Transport) command(text string) (cmd, arg string, ok bool) {
+	if !strings.HasPrefix(text, "/") {
+		return "", "", false
+	}
+	word, rest, _ := strings.Cut(text[1:], " ")
+	word, at, _ := strings.Cut(word, "@")
+	t.mu.Lock()
+	bot := t.botName
+	t.mu.Unlock()
+	if at != "" && !strings.EqualFold(at, bot) {
+		return "", "", false
+	}
+	switch word = strings.ToLower(word); word {
+	case "link", "unlink", "start", "help":
+		return word, strings.TrimSpace(rest), true
+	}
+	return "", "", false
+}
+
+// runCommand carries out a bot command and answers it in the chat.
+func (t *Transport) runCommand(ctx context.Context, sink transports.Sink, msg *tgbotapi.Message, chat transports.Addr, cmd, arg string) error {
+	var answer string
+	switch cmd {
+	case "link":
+		if arg == "" {
+			answer = "Send /link followed by the code the XMPP gateway gave you: send \"link\" to " + t.domain + " from your XMPP account to get one."
+			break
+		}
+		user, err := sink.Link(ctx, chat, chatName(msg.Chat), arg)
+		var le *transports.LinkError
+		switch {
+		case errors.As(err, &le):
+			answer = "Not linked: " + le.Msg
+		case err != nil:
+			return err
+		default:
+			answer = fmt.Sprintf("Linked: messages in this chat now reach %s over XMPP, as %s@%s.", user, chat, t.domain)
+		}
+	case "unlink":
+		user, err := sink.Unlink(ctx, chat)
+		var le *transports.LinkError
+		switch {
+		case errors.As(err, &le):
+			answer = "Not unlinked: " + le.Msg
+		case err != nil:
+			return err
+		default:
+			answer = "Unlinked: messages in this chat no longer reach " + user + "."
+		}
+	default: // start, help
+		answer = t.linkInstructions()
+	}
+	t.reply(ctx, msg.Chat.ID, answer)
+	return nil
+}
+
+func (t *Transport) linkInstructions() string {
+	return "This bot bridges Telegram chats to XMPP. To link this chat to your XMPP account, send \"link\" to " +
+		t.domain + " from your XMPP client, then send /link CODE here with the code you get."
+}
+
+// helpUnlinked tells an unlinked chat how to link itself, at most once per
+// helpEvery, so a busy group is not flooded.
+func (t *Transport) helpUnlinked(ctx context.Context, chat int64) {
+	t.mu.Lock()
+	now := time.Now()
+	last, seen := t.helped[chat]
+	if seen && now.Sub(last) < helpEvery {
+		t.mu.Unlock()
+		return
+	}
+	t.helped[chat] = now
+	if len(t.helped) > 10000 {
+		for id, at := range t.helped {
+			if now.Sub(at) > helpEvery {
+				delete(t.helped, id)
+			}
+		}
+	}
+	t.mu.Unlock()
+	t.log.Info("message from an unlinked chat; told it how to link", "chat", chat)
+	t.reply(ctx, chat, "This chat is not linked to anyone on XMPP, so messages here reach nobody. "+t.linkInstructions())
+}
+
+// reply sends the bot's own answer to a chat, best effort.
+func (t *Transport) reply(ctx context.Context, chat int64, text string) {
+	if _, err := t.sendText(ctx, chat, text); err != nil {
+		t.log.Warn("answering in the chat failed", "chat", chat, "err", err)
+	}
+}
+
+// messageKey identifies a Telegram message: ids are per chat.
+func messageKey(chat int64, id int) string { return fmt.Sprintf("%d:%d", chat, id) }
+
+// chatName is a chat's title, or the person's name.
+func chatName(c *tgbotapi.Chat) string {
+	if c.Title != "" {
+		return c.Title
+	}
+	if name := strings.TrimSpace(c.FirstName + " " + c.LastName); name != "" {
+		return name
+	}
+	return c.UserName
+}
+
+// senderName names who wrote msg in a group.
+func senderName(msg *tgbotapi.Message) string {
+	switch {
+	case msg.From != nil:
+		if name := strings.TrimSpace(msg.From.FirstName + " " + msg.From.LastName); name != "" {
+			return name
+		}
+		return msg.From.UserName
+	case msg.SenderChat != nil:
+		return chatName(msg.SenderChat)
+	case msg.AuthorSignature != "":
+		return msg.AuthorSignature
+	}
+	return ""
+}
+
+// prefixLines puts "name: " before every line of text.
+func prefixLines(name, text string) string {
+	if name == "" {
+		return text
+	}
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = name + ": " + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+// describeUnsupported names a message that has neither text nor a file.
+func describeUnsupported(msg *tgbotapi.Message) string {
+	switch {
+	case msg.Location != nil:
+		return fmt.Sprintf("location: geo:%g,%g", msg.Location.Latitude, msg.Location.Longitude)
+	case msg.Contact != nil:
+		return "contact: " + strings.TrimSpace(msg.Contact.FirstName+" "+msg.Contact.LastName) + " " + msg.Contact.PhoneNumber
+	case msg.Poll != nil:
+		return "poll: " + msg.Poll.Question
+	case msg.Dice != nil:
+		return fmt.Sprintf("dice %s: %d", msg.Dice.Emoji, msg.Dice.Value)
+	case len(msg.NewChatMembers) > 0:
+		return "new members joined"
+	case msg.LeftChatMember != nil:
+		return msg.LeftChatMember.FirstName + " left"
+	case msg.NewChatTitle != "":
+		return "new chat title: " + msg.NewChatTitle
+	}
+	return "a kind of Telegram message the gateway cannot show"
+}

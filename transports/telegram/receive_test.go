@@ -1,0 +1,179 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	"xmppgw/transports"
+)
+
+// Updates become Inbound messages: names, group prefixes, edits, media and
+// kinds with no text.
+func TestPollingUpdates(t *testing.T) {
+	kv := &memKV{}
+	tr, fake := newTest(t, ModePolling, kv)
+	sink := newSink()
+	sink.linked["111"] = "alice@example.test"
+	sink.linked["-1001234"] = "alice@example.test"
+	run(t, tr, sink)
+
+	m1 := fake.UserSends(dm, alice, "hi there")
+	fake.UserSends(group, bob, "line one\nline two")
+	fake.UserEdits(dm, alice, m1.MessageID, "hi there!")
+	photo := fake.UserSendsPhoto(dm, alice, "look", []byte("JPEGDATA"))
+	fake.UserSendsVoice(dm, alice, []byte("OGGDATA"))
+	got := sink.waitInbound(t, 5)
+
+	want := []transports.Inbound{
+		{From: "111", ID: "111:1", Body: "hi there", Name: "Alice A"},
+		{From: "-1001234", ID: "-1001234:1", Body: "Bob: line one\nBob: line two", Name: "Ops"},
+		{From: "111", ID: "111:1:e", Body: "hi there!", Name: "Alice A", Replaces: "111:1"},
+		{From: "111", ID: "111:2", Body: "look", Name: "Alice A"},
+		{From: "111", ID: "111:3", Body: "", Name: "Alice A"},
+	}
+	for i := range want {
+		g := got[i]
+		if i == 2 {
+			g.ID = g.ID[:strings.LastIndex(g.ID, ":e")+2] // the edit date varies
+		}
+		media := g.Media
+		g.Time, g.Media = want[i].Time, nil
+		if !reflect.DeepEqual(g, want[i]) {
+			t.Errorf("%d: got %+v\nwant %+v", i, g, want[i])
+		}
+		if (i >= 3) != (len(media) == 1) {
+			t.Errorf("%d: media %q", i, media)
+		}
+	}
+	// The media URL is the gateway's, signed, and serves the bytes.
+	url := got[3].Media[0]
+	if !strings.HasPrefix(url, "https://gw.example.test/media/telegram/") || strings.Contains(url, testToken) {
+		t.Fatalf("media URL %q", url)
+	}
+	srv := httptest.NewServer(http.StripPrefix("/media/telegram", tr.Media()))
+	defer srv.Close()
+	local := srv.URL + strings.TrimPrefix(url, "https://gw.example.test")
+	for _, c := range []struct {
+		url    string
+		status int
+		body   string
+	}{
+		{local, 200, "JPEGDATA"},
+		{strings.Replace(local, "/media/telegram/", "/media/telegram/x", 1), 404, ""},
+		{srv.URL + "/media/telegram/" + tr.sign("nope") + "/nope/a.jpg", 404, ""},
+	} {
+		resp, err := http.Get(c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || (c.body != "" && string(b) != c.body) {
+			t.Errorf("GET %s: %d %q", c.url, resp.StatusCode, b)
+		}
+	}
+	_ = photo
+
+	// The offset is kept past every handled update.
+	if v, _ := kv.Get(context.Background(), offsetKey); v != "6" {
+		t.Errorf("stored offset %q, want 6", v)
+	}
+}
+
+// A restart resumes from the stored offset: nothing lost, nothing repeated.
+func TestPollingRestart(t *testing.T) {
+	kv := &memKV{}
+	tr, fake := newTest(t, ModePolling, kv)
+	sink := newSink()
+	sink.linked["111"] = "alice@example.test"
+	stop := run(t, tr, sink)
+	fake.UserSends(dm, alice, "one")
+	sink.waitInbound(t, 1)
+	stop()
+	fake.UserSends(dm, alice, "two") // while stopped
+
+	tr2, _ := newTestWith(t, fake, kv)
+	sink2 := newSink()
+	sink2.linked["111"] = "alice@example.test"
+	run(t, tr2, sink2)
+	fake.UserSends(dm, alice, "three")
+	got := sink2.waitInbound(t, 2)
+	if len(got) != 2 || got[0].Body != "two" || got[1].Body != "three" {
+		t.Errorf("after restart got %+v, want two, three", got)
+	}
+}
+
+// A store failure stops the offset: the update is handled again later.
+func TestPollingRetriesUnstored(t *testing.T) {
+	kv := &memKV{}
+	tr, fake := newTest(t, ModePolling, kv)
+	sink := newSink()
+	sink.linked["111"] = "alice@example.test"
+	sink.deliverErr = errors.New("store down")
+	run(t, tr, sink)
+	fake.UserSends(dm, alice, "kept")
+	ctx := testCtx(t)
+	fake.WaitFor(ctx, func() bool { return fake.Calls("getUpdates") >= 2 })
+	if v, _ := kv.Get(context.Background(), offsetKey); v != "" {
+		t.Fatalf("offset advanced to %q past an unstored update", v)
+	}
+	sink.mu.Lock()
+	sink.deliverErr = nil
+	sink.mu.Unlock()
+	if got := sink.waitInbound(t, 1); got[0].Body != "kept" {
+		t.Errorf("got %+v", got)
+	}
+}
+
+// /link and /unlink go to the sink and are answered in the chat; an
+// unlinked chat is told how to link, once.
+func TestCommands(t *testing.T) {
+	tr, fake := newTest(t, ModePolling, nil)
+	sink := newSink()
+	sink.codes["ABCD2345"] = "alice@example.test"
+	run(t, tr, sink)
+	ctx := testCtx(t)
+
+	steps := []struct{ send, reply string }{
+		{"hello?", "This chat is not linked to anyone on XMPP"},
+		{"still there?", ""}, // told once only
+		{"/link WRONG", "Not linked: bad code"},
+		{"/link@xmppgw_test_bot ABCD2345", "Linked: messages in this chat now reach alice@example.test over XMPP, as 111@telegram.example.test."},
+		{"/unlink", "Unlinked: messages in this chat no longer reach alice@example.test."},
+		{"/start", "This bot bridges Telegram chats to XMPP."},
+		{"/link@otherbot X", ""}, // not for us: an ordinary (unlinked) message
+	}
+	for _, st := range steps {
+		before := len(fake.SentTo(111))
+		fake.UserSends(dm, alice, st.send)
+		if st.reply == "" {
+			// Wait until the update was consumed, then check nothing was said.
+			fake.WaitFor(ctx, func() bool { return fake.Pending() == 0 && fake.Calls("getUpdates") > 0 })
+			fake.UserSends(dm, alice, "/start") // a marker that always gets an answer
+			msgs, err := fake.WaitSent(ctx, len(fake.Sent())+1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if last := msgs[len(msgs)-1]; !strings.HasPrefix(last.Text, "This bot bridges") || len(fake.SentTo(111)) != before+1 {
+				t.Errorf("%q was answered: %q", st.send, fake.SentTo(111)[before].Text)
+			}
+			continue
+		}
+		msgs, err := fake.WaitSent(ctx, len(fake.Sent())+1)
+		if err != nil {
+			t.Fatalf("%q: %v", st.send, err)
+		}
+		if last := msgs[len(msgs)-1].Text; !strings.HasPrefix(last, st.reply) {
+			t.Errorf("%q answered %q, want %q...", st.send, last, st.reply)
+		}
+	}
+	if len(sink.got()) != 0 {
+		t.Errorf("commands were relayed: %+v", sink.got())
+	}
+}

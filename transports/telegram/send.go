@@ -1,0 +1,175 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"xmppgw/transports"
+)
+
+// maxText is the longest text of one Telegram message, in UTF-16 units.
+const maxText = 4096
+
+// sentMessage is the part of a Bot API Message that Send needs.
+type sentMessage struct {
+	MessageID int `json:"message_id"`
+}
+
+// Send implements transports.Transport. A long text is sent as several
+// messages; the remote id lists them all ("CHAT:ID,ID..."). A correction
+// (out.Replaces set) edits them. When a retry follows a partial send, the
+// parts already sent are not sent again.
+func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, error) {
+	chat := chatID(out.To)
+	parts := split(out.Body, maxText)
+	if out.Replaces != "" {
+		if c, ids, ok := parseRemoteID(out.Replaces); ok && c == chat {
+			return t.edit(ctx, chat, out.Replaces, ids, parts)
+		}
+	}
+	t.mu.Lock()
+	ids := t.progress[out.ID]
+	t.mu.Unlock()
+	for i := len(ids); i < len(parts); i++ {
+		id, err := t.sendText(ctx, chat, parts[i])
+		if err != nil {
+			t.mu.Lock()
+			if pe, ok := err.(*transports.Error); ok && pe.Temporary() {
+				t.progress[out.ID] = ids
+			} else {
+				delete(t.progress, out.ID)
+			}
+			t.mu.Unlock()
+			return "", err
+		}
+		ids = append(ids, id)
+	}
+	t.mu.Lock()
+	delete(t.progress, out.ID)
+	t.mu.Unlock()
+	return remoteID(chat, ids), nil
+}
+
+// sendText sends one message of at most maxText, paced.
+func (t *Transport) sendText(ctx context.Context, chat int64, text string) (int, error) {
+	if err := t.pace.wait(ctx, chat); err != nil {
+		return 0, &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: "waiting for the rate limit: " + err.Error()}
+	}
+	var m sentMessage
+	err := t.call(ctx, "sendMessage", tgbotapi.Params{"chat_id": strconv.FormatInt(chat, 10), "text": text}, &m)
+	return m.MessageID, err
+}
+
+// edit replaces the text of the messages ids with parts: parts beyond the
+// old messages are sent as new ones, old messages beyond the parts deleted.
+func (t *Transport) edit(ctx context.Context, chat int64, original string, ids []int, parts []string) (string, error) {
+	for i, part := range parts {
+		if i >= len(ids) {
+			if _, err := t.sendText(ctx, chat, part); err != nil {
+				return "", err
+			}
+			continue
+		}
+		if err := t.pace.wait(ctx, chat); err != nil {
+			return "", &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: err.Error()}
+		}
+		err := t.call(ctx, "editMessageText", tgbotapi.Params{
+			"chat_id": strconv.FormatInt(chat, 10), "message_id": strconv.Itoa(ids[i]), "text": part}, nil)
+		switch {
+		case err == nil, notModified(err):
+		case editGone(err):
+			// Deleted meanwhile: the correction goes out as a new message.
+			if _, err := t.sendText(ctx, chat, part); err != nil {
+				return "", err
+			}
+		default:
+			return "", err
+		}
+	}
+	for _, id := range ids[min(len(parts), len(ids)):] {
+		err := t.call(ctx, "deleteMessage", tgbotapi.Params{"chat_id": strconv.FormatInt(chat, 10), "message_id": strconv.Itoa(id)}, nil)
+		if err != nil {
+			t.log.Info("deleting the surplus part of an edited message failed", "chat", chat, "err", err)
+		}
+	}
+	return original, nil
+}
+
+// Typing implements transports.Typer with sendChatAction "typing", at most
+// once every few seconds per chat.
+func (t *Transport) Typing(ctx context.Context, _, to transports.Addr) error {
+	chat := chatID(to)
+	if !t.pace.allowTyping(chat) {
+		return nil
+	}
+	return t.call(ctx, "sendChatAction", tgbotapi.Params{"chat_id": strconv.FormatInt(chat, 10), "action": "typing"}, nil)
+}
+
+// remoteID is the id Send returns: the chat, then the message ids.
+func remoteID(chat int64, ids []int) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.Itoa(id)
+	}
+	return fmt.Sprintf("%d:%s", chat, strings.Join(s, ","))
+}
+
+func parseRemoteID(s string) (int64, []int, bool) {
+	c, list, ok := strings.Cut(s, ":")
+	if !ok {
+		return 0, nil, false
+	}
+	chat, err := strconv.ParseInt(c, 10, 64)
+	if err != nil {
+		return 0, nil, false
+	}
+	var ids []int
+	for _, p := range strings.Split(list, ",") {
+		id, err := strconv.Atoi(p)
+		if err != nil {
+			return 0, nil, false
+		}
+		ids = append(ids, id)
+	}
+	return chat, ids, true
+}
+
+// split cuts text into parts of at most limit UTF-16 units, at the last
+// line break or space that fits, else at a character boundary.
+func split(text string, limit int) []string {
+	var parts []string
+	for utf16Len(text) > limit {
+		cut, units := len(text), 0 // cut: byte offset of the longest prefix that fits
+		for i, r := range text {
+			n := max(utf16.RuneLen(r), 1)
+			if units+n > limit {
+				cut = i
+				break
+			}
+			units += n
+		}
+		head := text[:cut]
+		// A break right after the fitting prefix counts too.
+		if i := strings.LastIndexAny(text[:cut+1], "\n "); i > cut/2 {
+			head = text[:i]
+			text = text[i+1:]
+		} else {
+			text = text[cut:]
+		}
+		parts = append(parts, head)
+	}
+	return append(parts, text)
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += max(utf16.RuneLen(r), 1)
+	}
+	return n
+}

@@ -1,0 +1,146 @@
+package telegram
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"xmppgw/transports"
+	"xmppgw/transports/telegram/botfake"
+)
+
+var (
+	alice = botfake.User{ID: 111, FirstName: "Alice", LastName: "A"}
+	bob   = botfake.User{ID: 222, FirstName: "Bob"}
+	dm    = botfake.Chat{ID: 111, Type: "private", FirstName: "Alice", LastName: "A"}
+	group = botfake.Chat{ID: -1001234, Type: "supergroup", Title: "Ops"}
+)
+
+func TestSend(t *testing.T) {
+	tr, fake := newTest(t, ModePolling, nil)
+	fake.AddChat(dm)
+	ctx := testCtx(t)
+
+	id, err := tr.Send(ctx, transports.Outbound{To: "111", Body: "hello", ID: "1"})
+	if err != nil || id != "111:1" {
+		t.Fatalf("Send = %q, %v", id, err)
+	}
+	long := strings.Repeat("x", maxText) + " tail"
+	id2, err := tr.Send(ctx, transports.Outbound{To: "111", Body: long, ID: "2"})
+	if err != nil || id2 != "111:2,3" {
+		t.Fatalf("long Send = %q, %v", id2, err)
+	}
+	// A correction edits the message, and the parts of a long one.
+	if _, err := tr.Send(ctx, transports.Outbound{To: "111", Body: "hello, world", ID: "3", Replaces: id}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Send(ctx, transports.Outbound{To: "111", Body: "short now", ID: "4", Replaces: id2}); err != nil {
+		t.Fatal(err)
+	}
+	deleted := map[int]bool{}
+	for _, d := range fake.Deleted() {
+		deleted[d.MessageID] = true
+	}
+	var texts []string
+	for _, m := range fake.SentTo(111) {
+		if !deleted[m.MessageID] {
+			texts = append(texts, m.Text)
+		}
+	}
+	if want := []string{"hello, world", "short now"}; strings.Join(texts, "|") != strings.Join(want, "|") {
+		t.Errorf("chat holds %q, want %q", texts, want)
+	}
+	if n := len(fake.Deleted()); n != 1 {
+		t.Errorf("%d messages deleted, want the surplus part only", n)
+	}
+	// Same text again: Telegram says "not modified", which is success.
+	if _, err := tr.Send(ctx, transports.Outbound{To: "111", Body: "hello, world", ID: "5", Replaces: id}); err != nil {
+		t.Errorf("unchanged correction: %v", err)
+	}
+	if err := tr.Typing(ctx, "", "111"); err != nil {
+		t.Fatal(err)
+	}
+	tr.Typing(ctx, "", "111") // within typingEvery: skipped
+	if a := fake.Actions(); len(a) != 1 || a[0].Action != "typing" || a[0].ChatID != 111 {
+		t.Errorf("actions %+v, want one typing", a)
+	}
+}
+
+func TestSendErrors(t *testing.T) {
+	tr, fake := newTest(t, ModePolling, nil)
+	fake.AddChat(dm)
+	fake.AddChat(group)
+	fake.Kick(group.ID, "Forbidden: bot was kicked from the supergroup chat")
+	ctx := testCtx(t)
+
+	tests := []struct {
+		name      string
+		setup     func()
+		to        transports.Addr
+		kind      transports.Kind
+		msg       string
+		retryWait time.Duration
+	}{
+		{"kicked", nil, "-1001234", transports.KindUnreachable, "Telegram error 403: Forbidden: bot was kicked from the supergroup chat", 0},
+		{"unknown chat", nil, "999", transports.KindUnreachable, "Telegram error 400: Bad Request: chat not found", 0},
+		{"flood", func() { fake.Fail("sendMessage", 1, 429, "Too Many Requests: retry after 7", 7) }, "111",
+			transports.KindRateLimited, "Telegram error 429: Too Many Requests: retry after 7", 7 * time.Second},
+		{"server error", func() { fake.Fail("sendMessage", 1, 502, "Bad Gateway", 0) }, "111",
+			transports.KindUnavailable, "Telegram error 502: Bad Gateway", 0},
+	}
+	for _, tt := range tests {
+		if tt.setup != nil {
+			tt.setup()
+		}
+		_, err := tr.Send(ctx, transports.Outbound{To: tt.to, Body: "x", ID: tt.name})
+		var pe *transports.Error
+		if !errors.As(err, &pe) || pe.Kind != tt.kind || pe.Error() != tt.msg || pe.RetryAfter != tt.retryWait {
+			t.Errorf("%s: got %#v (%v)", tt.name, pe, err)
+		}
+	}
+
+	// A wrong token is an auth failure, and the token never shows.
+	bad, err := New(transports.Params{Name: "telegram", State: &memKV{}}, &Settings{Token: "999:wrong-token", APIURL: fake.Start()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = bad.Send(ctx, transports.Outbound{To: "111", Body: "x", ID: "t"})
+	var pe *transports.Error
+	if !errors.As(err, &pe) || pe.Kind != transports.KindAuth {
+		t.Errorf("wrong token: %v", err)
+	}
+	// Unreachable API: temporary, and the URL's token is scrubbed.
+	down, err := New(transports.Params{Name: "telegram", State: &memKV{}}, &Settings{Token: testToken, APIURL: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = down.Send(ctx, transports.Outbound{To: "111", Body: "x", ID: "d"})
+	if !errors.As(err, &pe) || pe.Kind != transports.KindUnavailable || strings.Contains(err.Error(), testToken) {
+		t.Errorf("unreachable API: %v", err)
+	}
+}
+
+// A retry after a partial send of a long text sends only what is missing.
+func TestSendResumesParts(t *testing.T) {
+	tr, fake := newTest(t, ModePolling, nil)
+	fake.AddChat(dm)
+	ctx := testCtx(t)
+	long := strings.Repeat("a", maxText) + strings.Repeat("b", 10)
+	_, err := tr.Send(ctx, transports.Outbound{To: "111", Body: strings.Repeat("z", 3), ID: "warm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.progress["9"] = []int{42} // as if part one was sent before a failure
+	id, err := tr.Send(ctx, transports.Outbound{To: "111", Body: long, ID: "9"})
+	if err != nil || id != "111:42,2" {
+		t.Fatalf("resumed Send = %q, %v", id, err)
+	}
+	sent := fake.SentTo(111)
+	if last := sent[len(sent)-1]; last.Text != strings.Repeat("b", 10) {
+		t.Errorf("resumed with %q", last.Text[:10])
+	}
+	if _, ok := tr.progress["9"]; ok {
+		t.Error("progress kept after success")
+	}
+}

@@ -1,0 +1,181 @@
+package telegram
+
+import (
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"xmppgw/transports"
+)
+
+// Defaults filled in by Validate.
+const (
+	DefaultAPIURL = "https://api.telegram.org"
+	ModePolling   = "polling"
+	ModeWebhook   = "webhook"
+)
+
+var (
+	tokenRE  = regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]+$`)
+	secretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`) // Telegram's rule for secret_token
+)
+
+// Settings is the settings block of a "telegram" transport.
+//
+//	token: 123456:ABC...          # from @BotFather; required
+//	api_url: https://api.telegram.org  # or a self-hosted Bot API server
+//	mode: polling                 # or webhook
+//	webhook_secret: ...           # required in webhook mode
+//	chats:                        # static links: chat id -> bare JID
+//	  "123456789": alice@example.com
+//	rate_limits:                  # optional; Telegram's published limits
+//	  chat_per_second: 1
+//	  group_per_minute: 20
+//	  total_per_second: 30
+type Settings struct {
+	Token         string            `yaml:"token"`
+	APIURL        string            `yaml:"api_url"`
+	Mode          string            `yaml:"mode"`
+	WebhookSecret string            `yaml:"webhook_secret"`
+	Chats         map[string]string `yaml:"chats"`
+	RateLimits    RateLimits        `yaml:"rate_limits"`
+}
+
+// RateLimits pace what the bot sends; zero values take the defaults.
+type RateLimits struct {
+	ChatPerSecond  float64 `yaml:"chat_per_second"`
+	GroupPerMinute float64 `yaml:"group_per_minute"`
+	TotalPerSecond float64 `yaml:"total_per_second"`
+}
+
+var _ transports.Settings = (*Settings)(nil)
+
+// Validate fills in defaults, normalises chat ids and JIDs, and reports
+// every problem. Problems never quote the token or the webhook secret.
+func (s *Settings) Validate() []transports.Problem {
+	var probs []transports.Problem
+	add := func(key, format string, args ...any) {
+		probs = append(probs, transports.Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	switch {
+	case s.Token == "":
+		add("token", "is required (get one from @BotFather)")
+	case !tokenRE.MatchString(s.Token):
+		add("token", "is not a bot token (want digits, a colon, then letters, digits, _ or -)")
+	}
+	if s.APIURL == "" {
+		s.APIURL = DefaultAPIURL
+	}
+	if msg := apiURLProblem(s.APIURL); msg != "" {
+		add("api_url", "%s", msg)
+	} else {
+		s.APIURL = strings.TrimRight(s.APIURL, "/")
+	}
+	if s.Mode == "" {
+		s.Mode = ModePolling
+	}
+	switch s.Mode {
+	case ModePolling:
+		if s.WebhookSecret != "" && !secretRE.MatchString(s.WebhookSecret) {
+			add("webhook_secret", "must be 1-256 letters, digits, _ or -")
+		}
+	case ModeWebhook:
+		switch {
+		case s.WebhookSecret == "":
+			add("webhook_secret", "is required in webhook mode")
+		case !secretRE.MatchString(s.WebhookSecret):
+			add("webhook_secret", "must be 1-256 letters, digits, _ or -")
+		}
+	default:
+		add("mode", "%q is not a mode (want polling or webhook)", s.Mode)
+	}
+	norm := make(map[string]string, len(s.Chats))
+	for _, k := range slices.Sorted(maps.Keys(s.Chats)) {
+		key := "chats." + k
+		chat, err := ParseChatID(k)
+		if err != nil {
+			add(key, "%v", err)
+			continue
+		}
+		if _, dup := norm[chat]; dup {
+			add(key, "duplicates chat %s", chat)
+			continue
+		}
+		user := strings.ToLower(strings.TrimSpace(s.Chats[k]))
+		if !isBareJID(user) {
+			add(key, "%q is not a bare JID (want user@domain)", s.Chats[k])
+			continue
+		}
+		norm[chat] = user
+	}
+	if len(probs) == 0 && s.Chats != nil {
+		s.Chats = norm
+	}
+	r := &s.RateLimits
+	for _, l := range []struct {
+		key string
+		v   *float64
+		def float64
+	}{
+		{"rate_limits.chat_per_second", &r.ChatPerSecond, 1},
+		{"rate_limits.group_per_minute", &r.GroupPerMinute, 20},
+		{"rate_limits.total_per_second", &r.TotalPerSecond, 30},
+	} {
+		switch {
+		case *l.v < 0:
+			add(l.key, "must be positive")
+		case *l.v == 0:
+			*l.v = l.def
+		}
+	}
+	return probs
+}
+
+func apiURLProblem(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return "must be an absolute http or https URL"
+	case u.User != nil:
+		return "must not contain credentials"
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return "must not have a query or fragment"
+	}
+	return ""
+}
+
+// isBareJID is a loose check that s looks like "user@domain".
+func isBareJID(s string) bool {
+	at := strings.IndexByte(s, '@')
+	return at > 0 && at < len(s)-1 && strings.Count(s, "@") == 1 && !strings.ContainsAny(s, "/ \t\r\n")
+}
+
+// String describes s without its secrets.
+func (s Settings) String() string {
+	return fmt.Sprintf("{token:%s api_url:%s mode:%s webhook_secret:%s chats:%v}",
+		redacted(s.Token), s.APIURL, s.Mode, redacted(s.WebhookSecret), s.Chats)
+}
+
+// GoString is String, for %#v.
+func (s Settings) GoString() string { return s.String() }
+
+// LogValue keeps secrets out of logs.
+func (s Settings) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("token", redacted(s.Token)),
+		slog.String("api_url", s.APIURL),
+		slog.String("mode", s.Mode),
+		slog.Int("chats", len(s.Chats)),
+	)
+}
+
+func redacted(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "[redacted]"
+}

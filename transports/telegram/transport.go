@@ -1,0 +1,138 @@
+package telegram
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"xmppgw/transports"
+)
+
+// TypeName is the transport type this package registers.
+const TypeName = "telegram"
+
+func init() {
+	transports.Register(transports.Type{
+		Name: TypeName,
+		Identity: transports.Identity{
+			Gateway: "telegram",
+			Name:    "Telegram",
+			Prompt:  "Chat ID",
+			Desc:    "Enter the id of a Telegram chat linked to you (send \"link\" to the gateway to link one).",
+		},
+		NewSettings: func() transports.Settings { return new(Settings) },
+		New: func(p transports.Params, s transports.Settings) (transports.Transport, error) {
+			ss, ok := s.(*Settings)
+			if !ok {
+				return nil, fmt.Errorf("telegram: settings are %T, want *telegram.Settings", s)
+			}
+			return New(p, ss)
+		},
+	})
+}
+
+// Transport is a Telegram bot transport. It is safe for concurrent use.
+type Transport struct {
+	name      string
+	domain    string
+	s         Settings
+	endpoint  string // api_url + "/bot%s/%s", as the library wants it
+	publicURL string // ends in "/hooks/<name>"
+	mediaURL  string // ends in "/media/<name>"
+	mediaKey  []byte // signs media URLs
+	state     transports.KV
+	static    map[transports.Addr]string
+	log       *slog.Logger
+	http      *http.Client
+	pace      *pacer
+
+	pollTimeout time.Duration // getUpdates long-poll timeout
+
+	mu       sync.Mutex
+	botName  string              // the bot's @username, once getMe answered
+	progress map[string][]int    // job id -> message ids of the parts sent so far
+	helped   map[int64]time.Time // when an unlinked chat was last told how to link
+}
+
+var (
+	_ transports.Transport       = (*Transport)(nil)
+	_ transports.Linker          = (*Transport)(nil)
+	_ transports.Typer           = (*Transport)(nil)
+	_ transports.WebhookReceiver = (*Transport)(nil)
+	_ transports.MediaServer     = (*Transport)(nil)
+)
+
+// New builds a transport from settings. It validates a copy of s and has no
+// side effects: the bot is first contacted by Run.
+func New(p transports.Params, s *Settings) (*Transport, error) {
+	if s == nil {
+		return nil, fmt.Errorf("telegram: no settings")
+	}
+	cp := *s
+	cp.Chats = maps.Clone(s.Chats)
+	if probs := cp.Validate(); len(probs) > 0 {
+		return nil, fmt.Errorf("telegram: invalid settings: %s: %s", probs[0].Key, probs[0].Msg)
+	}
+	if p.State == nil {
+		return nil, fmt.Errorf("telegram: no state store")
+	}
+	log := p.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	static := make(map[transports.Addr]string, len(cp.Chats))
+	for chat, user := range cp.Chats {
+		static[transports.Addr(chat)] = user
+	}
+	key := hmac.New(sha256.New, []byte("xmppgw media"))
+	key.Write([]byte(cp.Token))
+	return &Transport{
+		name:        p.Name,
+		domain:      p.Domain,
+		s:           cp,
+		endpoint:    cp.APIURL + "/bot%s/%s",
+		publicURL:   strings.TrimRight(p.PublicURL, "/"),
+		mediaURL:    strings.TrimRight(p.MediaURL, "/"),
+		mediaKey:    key.Sum(nil),
+		state:       p.State,
+		static:      static,
+		log:         log.With("transport", p.Name),
+		http:        &http.Client{},
+		pace:        newPacer(cp.RateLimits),
+		pollTimeout: 30 * time.Second,
+		progress:    map[string][]int{},
+		helped:      map[int64]time.Time{},
+	}, nil
+}
+
+// Name implements transports.Transport.
+func (t *Transport) Name() string { return t.name }
+
+// Accounts implements transports.Transport. Chats are linked one by one
+// (see StaticLinks), so there are no accounts.
+func (t *Transport) Accounts() map[string]transports.Addr { return nil }
+
+// StaticLinks implements transports.Linker: the chats of the config.
+func (t *Transport) StaticLinks() map[transports.Addr]string { return t.static }
+
+// LinkHelp implements transports.Linker.
+func (t *Transport) LinkHelp(code string) string {
+	return fmt.Sprintf("To link a Telegram chat, send /link %s to %s in that chat (for a group, add the bot to it first).",
+		code, t.botRef())
+}
+
+// botRef names the bot for help texts.
+func (t *Transport) botRef() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.botName == "" {
+		return "the gateway's bot"
+	}
+	return "@" + t.botName
+}
