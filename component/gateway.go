@@ -50,9 +50,10 @@ type Gateway struct {
 	reach  atomic.Pointer[reachability] // whether the network can be reached
 	typing chan struct{}                // bounds typing notifications in flight
 
-	wakeOut chan struct{} // new jobs for the provider
-	wakeIn  chan struct{} // new stanzas for XMPP
-	sem     chan struct{} // bounds concurrent Send calls
+	wakeOut   chan struct{} // new jobs for the provider
+	wakeIn    chan struct{} // new stanzas for XMPP
+	wakeReach chan struct{} // the network's reachability changed
+	sem       chan struct{} // bounds concurrent Send calls
 
 	mu      sync.Mutex
 	lanes   map[string]*lane // one ordered queue per (account, remote)
@@ -80,16 +81,17 @@ func New(o Options) *Gateway {
 		o.Grace = 10 * time.Second
 	}
 	g := &Gateway{
-		o:       o,
-		name:    o.Transport.Name(),
-		domain:  o.Link.Domain,
-		log:     o.Logger.With("transport", o.Transport.Name()),
-		owners:  map[transports.Addr][]string{},
-		wakeOut: make(chan struct{}, 1),
-		wakeIn:  make(chan struct{}, 1),
-		sem:     make(chan struct{}, o.Workers),
-		lanes:   map[string]*lane{},
-		backoff: backoff,
+		o:         o,
+		name:      o.Transport.Name(),
+		domain:    o.Link.Domain,
+		log:       o.Logger.With("transport", o.Transport.Name()),
+		owners:    map[transports.Addr][]string{},
+		wakeOut:   make(chan struct{}, 1),
+		wakeIn:    make(chan struct{}, 1),
+		wakeReach: make(chan struct{}, 1),
+		sem:       make(chan struct{}, o.Workers),
+		lanes:     map[string]*lane{},
+		backoff:   backoff,
 	}
 	g.linker, _ = o.Transport.(transports.Linker)
 	g.typer, _ = o.Transport.(transports.Typer)
@@ -122,6 +124,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	run(func() { g.o.Link.Run(ctx, g, func() { wake(g.wakeIn) }) })
 	run(func() { g.writeLoop(ctx) })
 	run(func() { g.dispatchLoop(ctx) })
+	run(func() { g.announceLoop(ctx) })
 	run(func() {
 		if err := g.o.Transport.Run(ctx, g); err != nil && ctx.Err() == nil {
 			g.log.Error("transport stopped", "err", err)

@@ -9,45 +9,58 @@ type reachability struct {
 }
 
 // Reachable records whether the network can be reached. On a change, the
-// gateway JID's presence is sent to every linked user.
+// gateway JID's presence is sent to every linked user (by announceLoop).
 func (g *Gateway) Reachable(ok bool, why string) {
-	if !ok && why == "" {
-		why = g.o.Identity.Name + " cannot be reached"
+	next := &reachability{ok: ok}
+	if !ok {
+		next.why = why
+		if why == "" {
+			next.why = g.o.Identity.Name + " cannot be reached"
+		}
 	}
-	next := &reachability{ok: ok, why: why}
-	if ok {
-		next.why = ""
-	}
-	prev := g.reach.Swap(next)
-	if *prev == *next {
+	if prev := g.reach.Swap(next); *prev == *next {
 		return
 	}
 	if ok {
 		g.log.Info("network reachable")
 	} else {
-		g.log.Warn("network unreachable", "why", why)
+		g.log.Warn("network unreachable", "why", next.why)
 	}
-	if g.linker == nil {
-		return
-	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-		defer cancel()
-		users, err := g.o.Store.LinkedUsers(ctx, g.name)
+	wake(g.wakeReach)
+}
+
+// announceLoop sends the gateway's presence to linked users whenever the
+// network's reachability changes, one change after another, so the last
+// presence sent is always the current one.
+func (g *Gateway) announceLoop(ctx context.Context) {
+	announced := reachability{ok: true}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-g.wakeReach:
+		}
+		now := *g.reach.Load()
+		if now == announced || g.linker == nil {
+			continue
+		}
+		c, cancel := context.WithTimeout(ctx, storeTimeout)
+		users, err := g.o.Store.LinkedUsers(c, g.name)
+		if err == nil {
+			stanzas := make([][]byte, len(users))
+			for i, u := range users {
+				stanzas[i] = render(g.gatewayPresence(u))
+			}
+			_, err = g.o.Store.Accept(c, g.name, "", stanzas...)
+		}
+		cancel()
 		if err != nil {
 			g.log.Warn("cannot announce the gateway's presence", "err", err)
-			return
+			continue
 		}
-		stanzas := make([][]byte, len(users))
-		for i, u := range users {
-			stanzas[i] = render(g.gatewayPresence(u))
-		}
-		if _, err := g.o.Store.Accept(ctx, g.name, "", stanzas...); err != nil {
-			g.log.Warn("cannot announce the gateway's presence", "err", err)
-			return
-		}
+		announced = now
 		wake(g.wakeIn)
-	}()
+	}
 }
 
 // gatewayPresence is the gateway JID's presence to user: available while

@@ -16,30 +16,49 @@ import (
 	"xmppgw/configs"
 	"xmppgw/internal/xmpptest"
 	"xmppgw/transports/sms/twiliofake"
+	"xmppgw/transports/telegram/botfake"
 )
 
 const (
 	testSID   = "AC0123456789abcdef0123456789abcdef"
 	testToken = "0123456789abcdef0123456789abcdef"
 	aliceNum  = "+15550001111"
+	tgToken   = "7000001:test-bot-token"
+	tgSecret  = "tg-hook-secret"
 )
 
-// env is one running system: Prosody, the Twilio fake and the gateway.
+// env is one running system: Prosody, the Twilio and Telegram fakes and the
+// gateway.
 type env struct {
 	prosody *xmpptest.Prosody
 	twilio  *twiliofake.Fake
+	tg      *botfake.Fake
 	public  string // the gateway's public_url (its HTTP listener here)
 	cfgPath string
 	stop    func() // stops the gateway and waits for it
 }
 
-// startEnv starts Prosody with alice, bob and mallory, the Twilio fake, and
-// the gateway (in this process) on a store in dir.
-func startEnv(t *testing.T) *env {
+// tgOptions are the Telegram transport's settings in a test env.
+type tgOptions struct {
+	mode  string            // polling (default) or webhook
+	chats map[string]string // static links
+}
+
+// startEnv starts Prosody with alice, bob and mallory, the Twilio and
+// Telegram fakes, and the gateway (in this process) on a store in dir, with
+// an SMS and a Telegram transport.
+func startEnv(t *testing.T, tgOpts ...tgOptions) *env {
 	t.Helper()
+	var tgo tgOptions
+	if len(tgOpts) > 0 {
+		tgo = tgOpts[0]
+	}
+	if tgo.mode == "" {
+		tgo.mode = "polling"
+	}
 	p := xmpptest.StartProsodyT(t, xmpptest.ProsodyConfig{
 		Domain:     "example.test",
-		Components: map[string]string{"sms.example.test": "s3cret"},
+		Components: map[string]string{"sms.example.test": "s3cret", "telegram.example.test": "s3cret"},
 		Users:      map[string]string{"alice": "pw", "bob": "pw", "mallory": "pw"},
 		Dir:        t.TempDir(),
 	})
@@ -53,7 +72,17 @@ func startEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{prosody: p, twilio: fake, public: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	tg := botfake.New(tgToken)
+	tgURL := tg.Start()
+	t.Cleanup(tg.Close)
+	chats := ""
+	for chat, user := range tgo.chats {
+		chats += fmt.Sprintf("        %q: %s\n", chat, user)
+	}
+	if chats != "" {
+		chats = "      chats:\n" + chats
+	}
+	e := &env{prosody: p, twilio: fake, tg: tg, public: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	e.cfgPath = filepath.Join(t.TempDir(), "xmppgw.yaml")
 	cfg := fmt.Sprintf(`xmpp:
   server: %s
@@ -77,7 +106,18 @@ transports:
       api_url: %s
       numbers:
         alice@example.test: "%s"
-`, p.ComponentAddr, filepath.Join(t.TempDir(), "gw.db"), port, e.public, testSID, testToken, apiURL, aliceNum)
+  - name: telegram
+    type: telegram
+    domain: telegram.example.test
+    secret: ${TEST_COMPONENT_SECRET}
+    settings:
+      token: %s
+      api_url: %s
+      mode: %s
+      webhook_secret: %s
+      rate_limits: {chat_per_second: 50, group_per_minute: 3000}
+%s`, p.ComponentAddr, filepath.Join(t.TempDir(), "gw.db"), port, e.public, testSID, testToken, apiURL, aliceNum,
+		tgToken, tgURL, tgo.mode, tgSecret, chats)
 	if err := os.WriteFile(e.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

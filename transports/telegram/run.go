@@ -58,9 +58,13 @@ func (t *Transport) poll(ctx context.Context, sink transports.Sink) error {
 	failures := 0
 	for ctx.Err() == nil {
 		var updates []tgbotapi.Update
+		wait := t.pollTimeout
+		if failures > 0 {
+			wait = 0 // after a failure, learn at once that Telegram is back
+		}
 		err := t.call(ctx, "getUpdates", tgbotapi.Params{
 			"offset":          strconv.Itoa(offset),
-			"timeout":         strconv.Itoa(int(t.pollTimeout / time.Second)),
+			"timeout":         strconv.Itoa(int(wait / time.Second)),
 			"allowed_updates": allowedUpdates,
 		}, &updates)
 		if err != nil {
