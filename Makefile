@@ -24,6 +24,8 @@ fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz='^FuzzParseAddr$$' -fuzztime=$(FUZZTIME) ./transports/sms/
 	$(GO) test -run='^$$' -fuzz='^FuzzInboundWebhook$$' -fuzztime=$(FUZZTIME) ./transports/sms/
 	$(GO) test -run='^$$' -fuzz='^FuzzHandleStanza$$' -fuzztime=$(FUZZTIME) ./component/
+	$(GO) test -run='^$$' -fuzz='^FuzzWebhookUpdate$$' -fuzztime=$(FUZZTIME) ./transports/telegram/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseChatID$$' -fuzztime=$(FUZZTIME) ./transports/telegram/
 
 demo: deps build ## an alert from an XMPP client to SMS and a signed reply back, on loopback
 	$(GO) run ./cmd/xmppgw-demo -gateway bin/xmppgw

@@ -20,7 +20,7 @@ import (
 
 // linkedGateway is a gateway for tg.example.test, whose contacts are linked
 // one by one: +15550002222 is alice's by config.
-func linkedGateway(t *testing.T) (*Gateway, *transporttest.Linked, *mapping.Store) {
+func linkedGateway(t testing.TB) (*Gateway, *transporttest.Linked, *mapping.Store) {
 	t.Helper()
 	store, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
 	if err != nil {

@@ -124,7 +124,7 @@ func (s *recSink) waitInbound(t *testing.T, n int) []transports.Inbound {
 }
 
 // newTest starts a fake Bot API and a transport using it.
-func newTest(t *testing.T, mode string, kv transports.KV) (*Transport, *botfake.Fake) {
+func newTest(t testing.TB, mode string, kv transports.KV) (*Transport, *botfake.Fake) {
 	t.Helper()
 	fake := botfake.New(testToken)
 	base := fake.Start()

@@ -30,11 +30,15 @@ type chatPace struct {
 	group *rate.Limiter // nil for one-to-one chats
 }
 
+// margin keeps the pace a little under each limit, so that requests
+// bunched up by network jitter still arrive within it.
+const margin = 0.97
+
 func newPacer(l RateLimits) *pacer {
 	return &pacer{
-		total:     rate.NewLimiter(rate.Limit(l.TotalPerSecond), max(1, int(l.TotalPerSecond))),
-		chatRate:  rate.Limit(l.ChatPerSecond),
-		groupRate: rate.Limit(l.GroupPerMinute / 60),
+		total:     rate.NewLimiter(rate.Limit(l.TotalPerSecond*margin), max(1, int(l.TotalPerSecond))),
+		chatRate:  rate.Limit(l.ChatPerSecond * margin),
+		groupRate: rate.Limit(l.GroupPerMinute * margin / 60),
 		groupMax:  max(1, int(l.GroupPerMinute)),
 		chats:     map[int64]*chatPace{},
 		typing:    map[int64]time.Time{},
