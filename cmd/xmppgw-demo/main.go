@@ -1,8 +1,10 @@
 // Command xmppgw-demo runs the gateway end to end on loopback and prints each
 // hop: a throwaway Prosody, the gateway binary with its SQLite store, and a
-// local Twilio-compatible sandbox. An XMPP user sends an alert to a phone
-// number; the sandbox receives it as Twilio would and sends a signed reply,
-// which arrives back in the user's chat. `make demo` runs it.
+// local Twilio-compatible sandbox and Telegram Bot API sandbox. An XMPP user
+// sends an alert to a phone number; the sandbox receives it as Twilio would
+// and sends a signed reply, which arrives back in the user's chat. Then the
+// user links a Telegram chat with a one-time code and chats with it.
+// `make demo` runs it.
 package main
 
 import (
@@ -15,6 +17,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -23,6 +26,7 @@ import (
 
 	"xmppgw/internal/xmpptest"
 	"xmppgw/transports/sms/twiliofake"
+	"xmppgw/transports/telegram/botfake"
 )
 
 const (
@@ -30,6 +34,7 @@ const (
 	authToken  = "demotoken0000000000000000000000"
 	aliceNum   = "+15550001111"
 	oncallNum  = "+15551234567"
+	botToken   = "7000001:demo-bot-token"
 )
 
 func main() {
@@ -62,7 +67,7 @@ func demo(ctx context.Context, gateway, dir string) error {
 	step("starting a throwaway Prosody on loopback (%s)", filepath.Join(dir, "prosody"))
 	p, err := xmpptest.StartProsody(ctx, xmpptest.ProsodyConfig{
 		Domain:     "example.test",
-		Components: map[string]string{"sms.example.test": "demo-secret"},
+		Components: map[string]string{"sms.example.test": "demo-secret", "telegram.example.test": "demo-secret"},
 		Users:      map[string]string{"alice": "alice-pw"},
 		Dir:        filepath.Join(dir, "prosody"),
 	})
@@ -80,6 +85,12 @@ func demo(ctx context.Context, gateway, dir string) error {
 	}
 	defer sandbox.Close()
 	hop("Messages API at %s/2010-04-01/Accounts/%s/Messages.json (Basic auth)", apiURL, accountSID)
+
+	step("starting the Telegram Bot API sandbox")
+	tg := botfake.New(botToken)
+	tgURL := tg.Start()
+	defer tg.Close()
+	hop("Bot API at %s/bot<token>/<method>, bot @%s", tgURL, tg.Bot().Username)
 
 	port, err := xmpptest.FreePort()
 	if err != nil {
@@ -110,7 +121,15 @@ transports:
       default_region: US
       numbers:
         alice@example.test: "%s"
-`, p.ComponentAddr, filepath.Join(dir, "xmppgw.db"), port, public, apiURL, aliceNum)
+  - name: telegram
+    type: telegram
+    domain: telegram.example.test
+    secret: ${TG_COMPONENT_SECRET}
+    settings:
+      token: ${TELEGRAM_BOT_TOKEN}
+      api_url: %s
+      mode: polling
+`, p.ComponentAddr, filepath.Join(dir, "xmppgw.db"), port, public, apiURL, aliceNum, tgURL)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return err
 	}
@@ -124,7 +143,8 @@ transports:
 	defer logFile.Close()
 	cmd := exec.Command(gateway, "run", "-config", cfgPath)
 	cmd.Env = append(os.Environ(), "SMS_COMPONENT_SECRET=demo-secret",
-		"TWILIO_ACCOUNT_SID="+accountSID, "TWILIO_AUTH_TOKEN="+authToken)
+		"TWILIO_ACCOUNT_SID="+accountSID, "TWILIO_AUTH_TOKEN="+authToken,
+		"TG_COMPONENT_SECRET=demo-secret", "TELEGRAM_BOT_TOKEN="+botToken)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s (run `make build`): %w", gateway, err)
@@ -138,7 +158,7 @@ transports:
 	if err := waitReady(ctx, public+"/readyz", exited); err != nil {
 		return fmt.Errorf("%w; gateway log: %s", err, logPath)
 	}
-	hop("component sms.example.test connected; webhooks at %s/hooks/sms/", public)
+	hop("components sms.example.test and telegram.example.test connected; webhooks at %s/hooks/", public)
 
 	alice, err := xmpptest.Dial(ctx, p.C2SAddr, jid.MustParse("alice@example.test/demo"), "alice-pw")
 	if err != nil {
@@ -204,8 +224,85 @@ transports:
 	resp.Body.Close()
 	hop("HTTP %d", resp.StatusCode)
 
+	if err := telegramDemo(ctx, alice, tg); err != nil {
+		return err
+	}
+
 	fmt.Printf("\ndemo OK. Config: %s, gateway log: %s, Prosody log: %s\n", cfgPath, logPath, p.LogPath)
 	return nil
+}
+
+// telegramDemo links a Telegram chat to alice with a code and chats with it.
+func telegramDemo(ctx context.Context, alice *xmpptest.Client, tg *botfake.Fake) error {
+	tgUser := botfake.User{ID: 424242, FirstName: "Oncall", LastName: "Phone"}
+	chat := botfake.Chat{ID: 424242, Type: "private", FirstName: "Oncall", LastName: "Phone"}
+	contact := "424242@telegram.example.test"
+
+	step("7. alice asks the Telegram gateway for a link code")
+	raw := `<message type="chat" to="telegram.example.test"><body>link</body></message>`
+	hop("%s", raw)
+	if err := alice.Send(ctx, raw); err != nil {
+		return err
+	}
+	m, err := next(ctx, alice, func(s xmpptest.Stanza) bool { return s.Name == "message" && s.From == "telegram.example.test" })
+	if err != nil {
+		return err
+	}
+	hop("gateway: %s", m.Body)
+	code := regexp.MustCompile(`/link ([A-Z0-9]{8})`).FindStringSubmatch(m.Body)
+	if code == nil {
+		return errors.New("no link code in the gateway's answer")
+	}
+
+	step("8. in Telegram, the chat sends /link %s to the bot", code[1])
+	tg.UserSends(chat, tgUser, "/link "+code[1])
+	sub, err := next(ctx, alice, func(s xmpptest.Stanza) bool { return s.Name == "presence" && s.Type == "subscribe" })
+	if err != nil {
+		return err
+	}
+	hop("alice gets: %s", sub.XML)
+	if err := alice.Send(ctx, `<presence type="subscribed" to="`+contact+`"/>`); err != nil {
+		return err
+	}
+	replies, err := tg.WaitSent(ctx, 1)
+	if err != nil {
+		return err
+	}
+	hop("bot answers in Telegram: %s", replies[0].Text)
+
+	step("9. Telegram -> XMPP: the chat writes, alice receives it from %s", contact)
+	tg.UserSends(chat, tgUser, "restarting db1 now")
+	got, err := next(ctx, alice, func(s xmpptest.Stanza) bool { return s.Name == "message" && s.From == contact })
+	if err != nil {
+		return err
+	}
+	hop("%s", got.XML)
+
+	step("10. XMPP -> Telegram: alice answers; the bot sends it with sendMessage")
+	raw = `<message type="chat" id="tg-1" to="` + contact + `"><body>thanks, watching the graphs</body></message>`
+	hop("%s", raw)
+	if err := alice.Send(ctx, raw); err != nil {
+		return err
+	}
+	sent, err := tg.WaitSent(ctx, 2)
+	if err != nil {
+		return err
+	}
+	hop("sendMessage chat_id=%d text=%q -> message_id %d", sent[1].Chat.ID, sent[1].Text, sent[1].MessageID)
+	if sent[1].Text != "thanks, watching the graphs" {
+		return errors.New("unexpected Telegram message")
+	}
+	return nil
+}
+
+// next returns c's next stanza that matches, skipping others.
+func next(ctx context.Context, c *xmpptest.Client, match func(xmpptest.Stanza) bool) (xmpptest.Stanza, error) {
+	for {
+		s, err := c.Next(ctx)
+		if err != nil || match(s) {
+			return s, err
+		}
+	}
 }
 
 // waitReady polls the gateway's /readyz until it answers 200.
