@@ -20,6 +20,11 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 	if err := d.Decode(&in); err != nil {
 		return err // malformed XML: the stream cannot continue
 	}
+	if in.From == "" {
+		// RFC 6120 8.1.2.1: no from means the stream's peer, here the
+		// server on its own behalf or routing our own stanza back to us.
+		in.From = g.domain.String()
+	}
 	from, err := jid.Parse(in.From)
 	if err != nil {
 		g.log.Warn("dropping stanza with an invalid from", "from", in.From, "id", in.ID)

@@ -2,13 +2,21 @@ package component
 
 import (
 	"context"
+	"encoding/xml"
+	"fmt"
+	"strconv"
+	"sync/atomic"
 	"time"
+
+	"mellium.im/xmpp"
 )
 
 // writeLoop writes stored stanzas to the server in order, waiting while the
-// component is disconnected. A stanza leaves the store only after it was
-// written, so none is lost across reconnects or restarts (one may be written
-// twice if the process dies between the two).
+// component is disconnected. A batch leaves the store only once the server
+// has routed it (see barrier), so none is lost when the server or the
+// connection goes away mid-batch. If the process dies between the server's
+// answer and the commit, the batch is written again after the restart, with
+// the same stanza ids.
 func (g *Gateway) writeLoop(ctx context.Context) {
 	for ctx.Err() == nil {
 		batch, err := g.o.Store.Outgoing(ctx, g.name, 256)
@@ -37,6 +45,14 @@ func (g *Gateway) writeLoop(ctx context.Context) {
 			}
 			written = q.ID
 		}
+		if err == nil {
+			err = g.barrier(ctx, s)
+		} else {
+			written = 0 // the server may not have routed what was written
+		}
+		if err != nil {
+			written = 0
+		}
 		if written != 0 {
 			g.persist(ctx, func(c context.Context) error { return g.o.Store.Written(c, g.name, written) })
 		}
@@ -45,4 +61,39 @@ func (g *Gateway) writeLoop(ctx context.Context) {
 			sleep(ctx, 200*time.Millisecond)
 		}
 	}
+}
+
+// barrierTimeout bounds the wait for the server to route a batch.
+const barrierTimeout = 30 * time.Second
+
+var barrierSeq atomic.Int64
+
+// barrier returns once the server has processed everything written before
+// it: it sends a ping from the component to itself, which the server routes
+// back only after the stanzas ahead of it on the stream. XEP-0114 has no
+// acknowledgements of its own.
+func (g *Gateway) barrier(ctx context.Context, s *xmpp.Session) error {
+	ctx, cancel := context.WithTimeout(ctx, barrierTimeout)
+	defer cancel()
+	d := g.domain.String()
+	id := "barrier-" + strconv.FormatInt(barrierSeq.Add(1), 10)
+	r, err := s.SendIQ(ctx, newRawReader(render(iq{Type: "get", ID: id, From: d, To: d, Payload: pingQuery{}})))
+	if err != nil {
+		return fmt.Errorf("waiting for the server to route a batch: %w", err)
+	}
+	defer r.Close()
+	var res struct {
+		Type string `xml:"type,attr"`
+	}
+	if err := xml.NewTokenDecoder(r).Decode(&res); err != nil {
+		return fmt.Errorf("the server's answer to a batch: %w", err)
+	}
+	if res.Type != "result" {
+		return fmt.Errorf("the server answered a batch with an iq of type %q", res.Type)
+	}
+	return nil
+}
+
+type pingQuery struct {
+	XMLName xml.Name `xml:"urn:xmpp:ping ping"`
 }
