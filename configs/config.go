@@ -2,6 +2,7 @@ package configs
 
 import (
 	_ "embed"
+	"time"
 
 	"mellium.im/xmpp/jid"
 
@@ -56,12 +57,15 @@ type Log struct {
 
 // Transport is one configured transport: one component connection.
 type Transport struct {
-	Name     string              `yaml:"name"`   // unique; webhooks live under /hooks/<name>/
-	Type     string              `yaml:"type"`   // a registered transports.Type
-	Domain   string              `yaml:"domain"` // the component's domain, canonical form
-	Secret   string              `yaml:"secret"` // the component's shared secret
-	Settings transports.Settings `yaml:"-"`      // decoded and validated settings
-	Line     int                 `yaml:"-"`      // line of this list item
+	Name   string `yaml:"name"`   // unique; webhooks live under /hooks/<name>/
+	Type   string `yaml:"type"`   // a registered transports.Type
+	Domain string `yaml:"domain"` // the component's domain, canonical form
+	Secret string `yaml:"secret"` // the component's shared secret
+	// RetryFor is how long temporary provider failures are retried before
+	// the sender gets an error (default 10 minutes).
+	RetryFor time.Duration       `yaml:"retry_for"`
+	Settings transports.Settings `yaml:"-"` // decoded and validated settings
+	Line     int                 `yaml:"-"` // line of this list item
 }
 
 // Allowed reports whether the user with the given bare JID may use the

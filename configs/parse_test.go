@@ -254,6 +254,8 @@ func TestParseProblems(t *testing.T) {
 				`gw.yaml:9: transports[0].name: must be lower-case letters, digits, '-' and '_', starting with a letter or digit`,
 				`gw.yaml:10: transports[0].type: unknown type "testtyp" (did you mean "testtype"?); known types: telegram, testtype, twilio`,
 			}},
+		{name: "retry_for out of range", yaml: edit("    secret: ${SECRET}\n", "    secret: ${SECRET}\n    retry_for: 500ms\n"),
+			want: []string{`gw.yaml:13: transports[0].retry_for: must be between 1s and 168h`}},
 		{name: "unknown type without hint", yaml: edit("type: testtype", "type: matrix"),
 			want: []string{
 				`gw.yaml:10: transports[0].type: unknown type "matrix"; known types: telegram, testtype, twilio`,
@@ -368,7 +370,8 @@ func TestParseValid(t *testing.T) {
 				t.Fatalf("got %d transports, want 2", len(c.Transports))
 			}
 			tr := c.Transports[0]
-			if tr.Name != "sms" || tr.Type != "twilio" || tr.Domain != "sms.example.com" || tr.Secret != "s1" || tr.Line != 26 {
+			if tr.Name != "sms" || tr.Type != "twilio" || tr.Domain != "sms.example.com" || tr.Secret != "s1" || tr.Line != 26 ||
+				tr.RetryFor != DefaultRetryFor {
 				t.Errorf("got transport %+v", tr)
 			}
 			wantSettings := &twilioSettings{
@@ -467,10 +470,10 @@ func TestExampleNeedsItsVariables(t *testing.T) {
 	_, err := Parse("example.yaml", Example, nil)
 	want := []string{
 		"example.yaml:29: transports[0].secret: environment variable SMS_COMPONENT_SECRET is not set",
-		"example.yaml:31: transports[0].settings.account_sid: environment variable TWILIO_ACCOUNT_SID is not set",
-		"example.yaml:32: transports[0].settings.auth_token: environment variable TWILIO_AUTH_TOKEN is not set",
-		"example.yaml:41: transports[1].secret: environment variable TG_COMPONENT_SECRET is not set",
-		"example.yaml:43: transports[1].settings.token: environment variable TELEGRAM_BOT_TOKEN is not set",
+		"example.yaml:32: transports[0].settings.account_sid: environment variable TWILIO_ACCOUNT_SID is not set",
+		"example.yaml:33: transports[0].settings.auth_token: environment variable TWILIO_AUTH_TOKEN is not set",
+		"example.yaml:42: transports[1].secret: environment variable TG_COMPONENT_SECRET is not set",
+		"example.yaml:44: transports[1].settings.token: environment variable TELEGRAM_BOT_TOKEN is not set",
 	}
 	if got := problemsOf(t, err); !reflect.DeepEqual(got, want) {
 		t.Errorf("got\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 	"mellium.im/xmpp/jid"
@@ -123,6 +124,10 @@ func (p *parser) validateLog(l *Log) {
 	}
 }
 
+// DefaultRetryFor is how long temporary provider failures are retried
+// unless a transport's retry_for says otherwise.
+const DefaultRetryFor = 10 * time.Minute
+
 var transportName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 func (p *parser) validateTransports(raw []transportFile) []Transport {
@@ -170,6 +175,12 @@ func (p *parser) validateTransports(raw []transportFile) []Transport {
 			}
 		}
 		p.require(path+".secret", t.Secret)
+		switch {
+		case t.RetryFor == 0:
+			t.RetryFor = DefaultRetryFor
+		case t.RetryFor < time.Second || t.RetryFor > 7*24*time.Hour:
+			p.invalid(path+".retry_for", "must be between 1s and 168h")
+		}
 		if p.require(path+".type", t.Type) {
 			if typ, ok := transports.Lookup(t.Type); ok {
 				t.Settings = p.settings(typ, rt.Settings, path+".settings")

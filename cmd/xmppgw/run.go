@@ -136,6 +136,7 @@ func newGateway(cfg *configs.Config, tc configs.Transport, store *mapping.Store,
 		Logger:    log,
 		Allowed:   cfg.Allowed,
 		Version:   version,
+		RetryFor:  tc.RetryFor,
 	})
 	if wr, ok := tr.(transports.WebhookReceiver); ok {
 		prefix := "/hooks/" + tc.Name
