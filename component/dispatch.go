@@ -106,25 +106,37 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 			return err
 		})
 	}
+	rec, _ := g.o.Transport.(transports.Reconciler)
 	for attempt := j.Attempts; ; attempt++ {
-		g.sem <- struct{}{}
-		// A request in flight finishes even if shutdown begins meanwhile.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
-		remoteID, err := g.o.Transport.Send(sctx, out)
-		cancel()
-		<-g.sem
-		if err == nil {
-			g.Stats.ToProvider.Add(1)
-			g.log.Debug("sent", "id", j.StanzaID, "provider_id", remoteID)
-			var early []mapping.Report
-			g.persist(ctx, func(c context.Context) (err error) {
-				early, err = g.o.Store.Sent(c, j, remoteID)
-				return err
-			})
-			for _, r := range early {
-				st := transports.Status{RemoteID: r.RemoteID, State: transports.State(r.State), Code: r.Code, Text: r.Text}
-				g.persist(ctx, func(c context.Context) error { return g.Report(c, st) })
+		var remoteID string
+		var err error
+		found := false
+		if rec != nil && !j.Inflight.IsZero() {
+			// A send began before and its outcome is unknown: ask first.
+			remoteID, found, err = g.reconcile(ctx, rec, j, out)
+		}
+		if err == nil && !found {
+			if rec != nil {
+				g.persist(ctx, func(c context.Context) (err error) {
+					j.Inflight, err = g.o.Store.MarkInflight(c, j.ID, time.Now())
+					return err
+				})
 			}
+			if g.pacer != nil {
+				// Waiting for this contact's turn holds no request slot.
+				if err := g.pacer.Pace(ctx, out); err != nil {
+					return // shutting down: the job stays queued
+				}
+			}
+			g.sem <- struct{}{}
+			// A request in flight finishes even if shutdown begins meanwhile.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+			remoteID, err = g.o.Transport.Send(sctx, out)
+			cancel()
+			<-g.sem
+		}
+		if err == nil {
+			g.sent(ctx, j, remoteID)
 			return
 		}
 		pe := providerError(err)
@@ -135,7 +147,13 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 			return
 		}
 		g.Stats.Retries.Add(1)
-		g.persist(ctx, func(c context.Context) error { return g.o.Store.Attempted(c, j.ID) })
+		// A refusal means the provider surely did not take the message; a
+		// timeout or a 5xx leaves it unknown.
+		notTaken := pe.Kind == transports.KindRateLimited
+		g.persist(ctx, func(c context.Context) error { return g.o.Store.Attempted(c, j.ID, notTaken) })
+		if notTaken {
+			j.Inflight = time.Time{}
+		}
 		wait := g.backoff(attempt)
 		if pe.RetryAfter > wait {
 			wait = pe.RetryAfter
@@ -145,6 +163,46 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 			return
 		}
 	}
+}
+
+// sent records that the provider took j as remoteID, and passes on the
+// delivery reports that arrived before this was recorded.
+func (g *Gateway) sent(ctx context.Context, j mapping.Job, remoteID string) {
+	g.Stats.ToProvider.Add(1)
+	g.log.Debug("sent", "id", j.StanzaID, "provider_id", remoteID)
+	var early []mapping.Report
+	g.persist(ctx, func(c context.Context) (err error) {
+		early, err = g.o.Store.Sent(c, j, remoteID)
+		return err
+	})
+	for _, r := range early {
+		st := transports.Status{RemoteID: r.RemoteID, State: transports.State(r.State), Code: r.Code, Text: r.Text}
+		g.persist(ctx, func(c context.Context) error { return g.Report(c, st) })
+	}
+}
+
+// reconcile looks for j at the provider: a message like it, created since
+// the unresolved send began, that is not recorded as another job's.
+func (g *Gateway) reconcile(ctx context.Context, rec transports.Reconciler, j mapping.Job, out transports.Outbound) (string, bool, error) {
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	// Provider clocks and ours differ a little; ids already ours are skipped.
+	ids, err := rec.SentSince(rctx, out, j.Inflight.Add(-2*time.Second))
+	if err != nil {
+		return "", false, err
+	}
+	for _, id := range ids {
+		known, err := g.o.Store.KnownRemote(rctx, g.name, id)
+		if err != nil {
+			return "", false, err
+		}
+		if !known {
+			g.Stats.Reconciled.Add(1)
+			g.log.Info("a send of unknown outcome had reached the provider; not repeated", "id", j.StanzaID, "provider_id", id)
+			return id, true, nil
+		}
+	}
+	return "", false, nil
 }
 
 // failJob tells the sender that j failed, with the provider's reason.

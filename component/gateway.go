@@ -36,6 +36,9 @@ type Options struct {
 	// Grace is how long Run waits for in-flight provider requests after ctx
 	// ends; zero means 10 seconds.
 	Grace time.Duration
+	// MaxStanza is the largest stanza accepted, in bytes; zero means
+	// DefaultMaxStanza. Larger ones get policy-violation.
+	MaxStanza int
 }
 
 // Gateway bridges one transport to XMPP through one component connection.
@@ -47,6 +50,8 @@ type Gateway struct {
 	owners map[transports.Addr][]string // account -> bare JIDs, sorted
 	linker transports.Linker            // nil unless contacts are linked one by one
 	typer  transports.Typer             // nil unless the transport shows typing
+	pacer  transports.Pacer             // nil unless the transport paces sends
+	quota  *quota                       // nil unless the transport caps users' messages
 	reach  atomic.Pointer[reachability] // whether the network can be reached
 	typing chan struct{}                // bounds typing notifications in flight
 
@@ -67,6 +72,12 @@ type Gateway struct {
 // Stats counts what a Gateway did.
 type Stats struct {
 	ToProvider, FromProvider, Duplicates, Unowned, Failed, Retries atomic.Int64
+
+	Resends    atomic.Int64 // XMPP messages sent again by their client, queued once
+	Reconciled atomic.Int64 // sends of unknown outcome found at the provider, not repeated
+	OverQuota  atomic.Int64 // messages refused over a user's hourly limit
+	Refused    atomic.Int64 // stanzas answered with an error (bad address, not allowed, too big...)
+	Malformed  atomic.Int64 // malformed XML from the server (the session is restarted)
 }
 
 // New returns a Gateway; it starts nothing until Run.
@@ -79,6 +90,9 @@ func New(o Options) *Gateway {
 	}
 	if o.Grace == 0 {
 		o.Grace = 10 * time.Second
+	}
+	if o.MaxStanza == 0 {
+		o.MaxStanza = DefaultMaxStanza
 	}
 	g := &Gateway{
 		o:         o,
@@ -95,6 +109,10 @@ func New(o Options) *Gateway {
 	}
 	g.linker, _ = o.Transport.(transports.Linker)
 	g.typer, _ = o.Transport.(transports.Typer)
+	g.pacer, _ = o.Transport.(transports.Pacer)
+	if q, ok := o.Transport.(transports.Quota); ok && q.HourlyLimit() > 0 {
+		g.quota = newQuota(q.HourlyLimit())
+	}
 	g.typing = make(chan struct{}, 4)
 	g.reach.Store(&reachability{ok: true})
 	for user, acct := range o.Transport.Accounts() {
@@ -115,6 +133,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 			static[string(remote)] = user
 		}
 		g.persist(ctx, func(c context.Context) error { return g.o.Store.SyncStaticLinks(c, g.name, static) })
+	}
+	if g.quota != nil {
+		g.persist(ctx, g.seedQuota)
 	}
 	var wg sync.WaitGroup
 	run := func(f func()) {

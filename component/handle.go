@@ -2,6 +2,8 @@ package component
 
 import (
 	"encoding/xml"
+	"errors"
+	"fmt"
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
@@ -16,9 +18,14 @@ var _ xmpp.Handler = (*Gateway)(nil)
 // never for a bad stanza (that would close the session).
 func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
 	var in inStanza
-	d := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(*start), t))
-	if err := d.Decode(&in); err != nil {
-		return err // malformed XML: the stream cannot continue
+	lim := &limitReader{r: xmlstream.MultiReader(xmlstream.Token(*start), t), left: g.o.MaxStanza}
+	if err := xml.NewTokenDecoder(lim).Decode(&in); err != nil {
+		if errors.Is(err, errTooBig) {
+			return g.tooBig(t, lim, *start)
+		}
+		g.Stats.Malformed.Add(1)
+		g.log.Error("malformed XML from the server; reconnecting", "err", err)
+		return err // the stream cannot continue
 	}
 	if in.From == "" {
 		// RFC 6120 8.1.2.1: no from means the stream's peer, here the
@@ -46,12 +53,34 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 	return nil
 }
 
+// tooBig skips the rest of a stanza over the size limit and refuses it.
+func (g *Gateway) tooBig(t xmlstream.TokenReadEncoder, lim *limitReader, start xml.StartElement) error {
+	if err := lim.skipRest(); err != nil {
+		g.Stats.Malformed.Add(1)
+		return err
+	}
+	in := headerOf(start)
+	g.log.Warn("stanza over the size limit refused", "from", in.From, "id", in.ID, "limit", g.o.MaxStanza)
+	from, err := jid.Parse(in.From)
+	if err != nil {
+		return nil
+	}
+	to, err := jid.Parse(in.To)
+	if err != nil {
+		to = g.domain
+	}
+	g.reply(t, in, from, to, newError("modify", "policy-violation",
+		fmt.Sprintf("stanza over the gateway's limit of %d bytes", g.o.MaxStanza)))
+	return nil
+}
+
 // reply answers in with an error of the same stanza kind. Errors are never
 // answered, to avoid loops.
 func (g *Gateway) reply(t xmlstream.Encoder, in inStanza, from, to jid.JID, e *stanzaError) {
 	if in.Type == "error" {
 		return
 	}
+	g.Stats.Refused.Add(1)
 	var v any
 	switch in.XMLName.Local {
 	case "message":

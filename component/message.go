@@ -3,7 +3,9 @@ package component
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp/jid"
@@ -70,10 +72,27 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 	if in.Replace != nil {
 		j.Replaces = in.Replace.ID
 	}
-	if _, err = g.o.Store.Enqueue(ctx, j); err != nil {
+	now := time.Now()
+	if g.quota != nil && !g.quota.allows(bare, now) {
+		g.Stats.OverQuota.Add(1)
+		g.log.Warn("message over the user's hourly limit; refused", "user", bare, "id", in.ID, "limit", g.quota.limit)
+		g.reply(t, in, from, to, newError("modify", "policy-violation", fmt.Sprintf(
+			"you may send at most %d %s messages an hour; try again later", g.quota.limit, g.o.Identity.Name)))
+		return
+	}
+	_, dup, err := g.o.Store.Enqueue(ctx, j)
+	if err != nil {
 		g.log.Error("cannot store message; refused", "err", err, "id", in.ID)
 		g.reply(t, in, from, to, storeError(err))
 		return
+	}
+	if dup {
+		g.Stats.Resends.Add(1)
+		g.log.Info("message resent by the client; already queued", "id", in.ID)
+		return
+	}
+	if g.quota != nil {
+		g.quota.add(bare, now)
 	}
 	wake(g.wakeOut)
 }

@@ -158,10 +158,10 @@ func TestSentIDAndCorrections(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, filepath.Join(t.TempDir(), "gw.db"))
 	j := Job{Transport: "tg", Sender: "alice@x.test/phone", Remote: "5", Body: "helo", StanzaID: "m1"}
-	j.ID, _ = s.Enqueue(ctx, j)
+	j.ID, _, _ = s.Enqueue(ctx, j)
 	s.Sent(ctx, j, "5:10")
 	c := Job{Transport: "tg", Sender: "alice@x.test/laptop", Remote: "5", Body: "hello", StanzaID: "m2", Replaces: "m1"}
-	c.ID, _ = s.Enqueue(ctx, c)
+	c.ID, _, _ = s.Enqueue(ctx, c)
 	s.Sent(ctx, c, "5:10")
 	tests := []struct{ user, stanza, want string }{
 		{"alice@x.test", "m1", "5:10"},

@@ -2,7 +2,9 @@ package mapping
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"time"
 )
@@ -20,14 +22,33 @@ type Job struct {
 	Replaces  string // stanza id of the sender's earlier message this corrects, or ""
 	Attempts  int
 	Created   time.Time
+	Inflight  time.Time // when a send began whose outcome is unknown; zero if none
 }
 
+// resendWindow is how long an XMPP message is remembered by sender, stanza
+// id, recipient and body, so that a client resending it (after a reconnect)
+// does not send it twice. It is short because simple clients reuse ids.
+const resendWindow = 10 * time.Minute
+
 // Enqueue stores j and records its sender as the last writer to j.Remote,
-// in one transaction. It returns the job's id.
-func (s *Store) Enqueue(ctx context.Context, j Job) (int64, error) {
-	var id int64
+// in one transaction. It returns the job's id, or dup if the same sender sent
+// the same stanza (id, recipient and body) within the last few minutes.
+func (s *Store) Enqueue(ctx context.Context, j Job) (id int64, dup bool, err error) {
 	now := s.millis()
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		if j.StanzaID != "" {
+			key := resendKey(j)
+			res, err := tx.ExecContext(ctx, `INSERT INTO seen (transport, key, created) VALUES (?, ?, ?)
+				ON CONFLICT (transport, key) DO UPDATE SET created = excluded.created WHERE seen.created < ?`,
+				j.Transport, key, now, now-resendWindow.Milliseconds())
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				dup = true
+				return nil
+			}
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO outbox
 			(transport, sender, account, remote, body, stanza_id, receipt, replaces, created)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -44,14 +65,20 @@ func (s *Store) Enqueue(ctx context.Context, j Job) (int64, error) {
 			j.Transport, j.Account, j.Remote, bare(j.Sender), now)
 		return err
 	})
-	return id, err
+	return id, dup, err
+}
+
+// resendKey identifies an XMPP message for the resend window.
+func resendKey(j Job) string {
+	h := sha256.Sum256([]byte(j.Body))
+	return "out:" + bare(j.Sender) + "\x00" + j.Remote + "\x00" + j.StanzaID + "\x00" + hex.EncodeToString(h[:12])
 }
 
 // Pending returns up to limit jobs of transport with ids above after, oldest
 // first.
 func (s *Store) Pending(ctx context.Context, transport string, after int64, limit int) ([]Job, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, transport, sender, account, remote, body,
-		stanza_id, receipt, replaces, attempts, created FROM outbox
+		stanza_id, receipt, replaces, attempts, created, inflight FROM outbox
 		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`, transport, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
@@ -60,12 +87,15 @@ func (s *Store) Pending(ctx context.Context, transport string, after int64, limi
 	var jobs []Job
 	for rows.Next() {
 		var j Job
-		var created int64
+		var created, inflight int64
 		if err := rows.Scan(&j.ID, &j.Transport, &j.Sender, &j.Account, &j.Remote, &j.Body,
-			&j.StanzaID, &j.Receipt, &j.Replaces, &j.Attempts, &created); err != nil {
+			&j.StanzaID, &j.Receipt, &j.Replaces, &j.Attempts, &created, &inflight); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
 		j.Created = time.UnixMilli(created)
+		if inflight != 0 {
+			j.Inflight = time.UnixMilli(inflight)
+		}
 		jobs = append(jobs, j)
 	}
 	if err := rows.Err(); err != nil {
@@ -74,12 +104,42 @@ func (s *Store) Pending(ctx context.Context, transport string, after int64, limi
 	return jobs, nil
 }
 
-// Attempted records one more failed attempt at job id.
-func (s *Store) Attempted(ctx context.Context, id int64) error {
+// Attempted records one more failed attempt at job id. If the provider
+// surely did not take it, the in-flight mark is cleared.
+func (s *Store) Attempted(ctx context.Context, id int64, notTaken bool) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1 WHERE id = ?`, id)
+		q := `UPDATE outbox SET attempts = attempts + 1 WHERE id = ?`
+		if notTaken {
+			q = `UPDATE outbox SET attempts = attempts + 1, inflight = 0 WHERE id = ?`
+		}
+		_, err := tx.ExecContext(ctx, q, id)
 		return err
 	})
+}
+
+// MarkInflight records that a send of job id begins, unless an earlier one
+// whose outcome is unknown is already recorded. It returns the mark.
+func (s *Store) MarkInflight(ctx context.Context, id int64, at time.Time) (time.Time, error) {
+	var mark int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `UPDATE outbox SET inflight = CASE WHEN inflight = 0 THEN ? ELSE inflight END
+			WHERE id = ? RETURNING inflight`, at.UnixMilli(), id).Scan(&mark)
+	})
+	return time.UnixMilli(mark), err
+}
+
+// KnownRemote reports whether a provider id is recorded as one of our sends.
+func (s *Store) KnownRemote(ctx context.Context, transport, remoteID string) (bool, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM sent WHERE transport = ? AND remote_id = ?`,
+		transport, remoteID).Scan(&one)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return true, nil
 }
 
 // Report is a provider's delivery report, kept when it arrives early.
@@ -221,4 +281,35 @@ func bare(j string) string {
 		}
 	}
 	return j
+}
+
+// Send is one message a user sent through a transport, for rate caps.
+type Send struct {
+	User string // bare JID
+	At   time.Time
+}
+
+// SendsSince returns the messages users sent through transport since a
+// time, queued or sent, oldest first.
+func (s *Store) SendsSince(ctx context.Context, transport string, since time.Time) ([]Send, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT sender, created FROM outbox WHERE transport = ? AND created >= ?
+		UNION ALL SELECT sender, created FROM sent WHERE transport = ? AND created >= ?
+		ORDER BY 2`, transport, since.UnixMilli(), transport, since.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer rows.Close()
+	var out []Send
+	for rows.Next() {
+		var sender string
+		var at int64
+		if err := rows.Scan(&sender, &at); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		out = append(out, Send{User: bare(sender), At: time.UnixMilli(at)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return out, nil
 }

@@ -24,14 +24,15 @@ func TestStoreDurableAndOrdered(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "gw.db")
 	s := openTest(t, path)
 	j := Job{Transport: "sms", Sender: "alice@example.test/a", Account: "+1", Remote: "+2", Body: "b", StanzaID: "x"}
-	id1, err := s.Enqueue(ctx, j)
+	id1, _, err := s.Enqueue(ctx, j)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Sent(ctx, Job{ID: id1, Transport: "sms"}, "R1"); err != nil {
 		t.Fatal(err)
 	}
-	id2, _ := s.Enqueue(ctx, j)
+	j.StanzaID = "y"
+	id2, _, _ := s.Enqueue(ctx, j)
 	if id2 <= id1 {
 		t.Errorf("id %d reused after %d was deleted", id2, id1)
 	}
@@ -65,7 +66,7 @@ func TestStoreEarlyReport(t *testing.T) {
 	if _, found, err := s.LookupSent(ctx, "sms", Report{RemoteID: "R9", State: "delivered"}); err != nil || found {
 		t.Fatalf("found %v, %v", found, err)
 	}
-	id, _ := s.Enqueue(ctx, Job{Transport: "sms", Sender: "a@b/c", Account: "+1", Remote: "+2", StanzaID: "s9", Receipt: true})
+	id, _, _ := s.Enqueue(ctx, Job{Transport: "sms", Sender: "a@b/c", Account: "+1", Remote: "+2", StanzaID: "s9", Receipt: true})
 	early, err := s.Sent(ctx, Job{ID: id, Transport: "sms", Sender: "a@b/c", Remote: "+2", StanzaID: "s9", Receipt: true}, "R9")
 	if err != nil || len(early) != 1 || early[0].State != "delivered" {
 		t.Fatalf("early %+v, %v", early, err)
@@ -89,5 +90,77 @@ func TestStorePrune(t *testing.T) {
 	}
 	if dup, _ := s.Accept(ctx, "sms", "in:old"); !dup {
 		t.Error("a recent key was pruned")
+	}
+}
+
+// A client resending a message (same sender, id, recipient and body) within
+// the resend window queues it once; the same id with another body, to
+// another recipient, or after the window is a new message.
+func TestEnqueueDedupesResends(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "gw.db"))
+	now := time.Unix(1_700_000_000, 0)
+	s.now = func() time.Time { return now }
+	base := Job{Transport: "sms", Sender: "alice@x.test/phone", Account: "+1", Remote: "+2", Body: "disk full", StanzaID: "1"}
+	steps := []struct {
+		name  string
+		edit  func(*Job)
+		later time.Duration
+		dup   bool
+	}{
+		{"first", func(*Job) {}, 0, false},
+		{"resent from another resource", func(j *Job) { j.Sender = "alice@x.test/laptop" }, 0, true},
+		{"same id, other body", func(j *Job) { j.Body = "disk ok" }, 0, false},
+		{"same id, other recipient", func(j *Job) { j.Remote = "+3" }, 0, false},
+		{"no id", func(j *Job) { j.StanzaID = "" }, 0, false},
+		{"no id again", func(j *Job) { j.StanzaID = "" }, 0, false},
+		{"within the window", func(*Job) {}, 9 * time.Minute, true},
+		{"after the window", func(*Job) {}, 20 * time.Minute, false},
+	}
+	queued := 0
+	for _, st := range steps {
+		now = now.Add(st.later)
+		j := base
+		st.edit(&j)
+		_, dup, err := s.Enqueue(ctx, j)
+		if err != nil || dup != st.dup {
+			t.Errorf("%s: dup %v, err %v; want dup %v", st.name, dup, err, st.dup)
+		}
+		if !dup {
+			queued++
+		}
+	}
+	if jobs, _ := s.Pending(ctx, "sms", 0, 100); len(jobs) != queued {
+		t.Errorf("%d jobs queued, want %d", len(jobs), queued)
+	}
+}
+
+// The in-flight mark keeps the first unresolved send, and goes when the
+// provider surely did not take the message.
+func TestInflightMark(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "gw.db"))
+	id, _, _ := s.Enqueue(ctx, Job{Transport: "sms", Sender: "a@x/r", Remote: "+2", Body: "b", StanzaID: "m"})
+	t1 := time.UnixMilli(1_700_000_000_000)
+	if m, err := s.MarkInflight(ctx, id, t1); err != nil || !m.Equal(t1) {
+		t.Fatalf("mark %v, %v", m, err)
+	}
+	if m, _ := s.MarkInflight(ctx, id, t1.Add(time.Minute)); !m.Equal(t1) {
+		t.Errorf("second mark moved to %v", m)
+	}
+	s.Attempted(ctx, id, false)
+	if jobs, _ := s.Pending(ctx, "sms", 0, 1); !jobs[0].Inflight.Equal(t1) || jobs[0].Attempts != 1 {
+		t.Errorf("after an unknown outcome: %+v", jobs[0])
+	}
+	s.Attempted(ctx, id, true)
+	if jobs, _ := s.Pending(ctx, "sms", 0, 1); !jobs[0].Inflight.IsZero() {
+		t.Errorf("mark kept after a refusal: %+v", jobs[0])
+	}
+	if known, _ := s.KnownRemote(ctx, "sms", "SM1"); known {
+		t.Error("SM1 known before it was sent")
+	}
+	s.Sent(ctx, Job{ID: id, Transport: "sms", Sender: "a@x/r", Remote: "+2", StanzaID: "m"}, "SM1")
+	if known, _ := s.KnownRemote(ctx, "sms", "SM1"); !known {
+		t.Error("SM1 unknown after it was sent")
 	}
 }

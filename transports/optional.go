@@ -3,6 +3,7 @@ package transports
 import (
 	"context"
 	"net/http"
+	"time"
 )
 
 // LinkError is Sink.Link's or Sink.Unlink's refusal, worded to be shown to
@@ -45,4 +46,29 @@ type KV interface {
 	// Get returns the value of key, or "" if it was never set.
 	Get(ctx context.Context, key string) (string, error)
 	Set(ctx context.Context, key, value string) error
+}
+
+// Reconciler is implemented by transports that can look up what the
+// provider has, to settle a send whose outcome is unknown: the gateway died
+// during it, or the request timed out. Without it such a send is repeated,
+// and the recipient may get the message twice.
+type Reconciler interface {
+	// SentSince returns the provider's ids of messages from out.Account to
+	// out.To with out.Body, created at or after since, oldest first.
+	SentSince(ctx context.Context, out Outbound, since time.Time) ([]string, error)
+}
+
+// Pacer is implemented by transports that keep sends within the provider's
+// rate limits. The core calls Pace before each Send, outside its bound on
+// concurrent requests, so a contact waiting for its turn holds up no other.
+type Pacer interface {
+	// Pace blocks until out may be sent, or ctx ends.
+	Pace(ctx context.Context, out Outbound) error
+}
+
+// Quota is implemented by transports that cost money per message. The core
+// refuses, with policy-violation, a user's messages beyond HourlyLimit in
+// any hour; 0 means no limit.
+type Quota interface {
+	HourlyLimit() int
 }

@@ -46,6 +46,7 @@ type Transport struct {
 	apiBase   *url.URL
 	accounts  map[string]transports.Addr
 	validator client.RequestValidator
+	pace      *pacer
 	log       *slog.Logger
 
 	// Replaceable in tests.
@@ -56,6 +57,9 @@ type Transport struct {
 var (
 	_ transports.Transport       = (*Transport)(nil)
 	_ transports.WebhookReceiver = (*Transport)(nil)
+	_ transports.Reconciler      = (*Transport)(nil)
+	_ transports.Pacer           = (*Transport)(nil)
+	_ transports.Quota           = (*Transport)(nil)
 )
 
 // New builds a transport from settings. It validates a copy of s (so it also
@@ -90,6 +94,7 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 		apiBase:       base,
 		accounts:      accounts,
 		validator:     client.NewRequestValidator(cp.AuthToken),
+		pace:          newPacer(cp.RateLimits),
 		log:           log.With("transport", p.Name),
 		httpTransport: http.DefaultTransport,
 		now:           time.Now,

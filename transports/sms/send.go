@@ -25,6 +25,7 @@ const provider = "twilio"
 
 // Send implements transports.Transport: it creates a Message resource from
 // out.Account to out.To and returns its SID. Failures are *transports.Error.
+// Pacing is up to the caller (see Pace).
 func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -32,21 +33,8 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 		defer cancel()
 	}
 
-	// twilio-go builds its requests without a context and only knows
-	// api.twilio.com; a fresh client per call lets rw add both.
-	rw := &rewriter{base: t.apiBase, next: t.httpTransport, ctx: ctx}
+	api, rw := t.api(ctx)
 	defer rw.closeBody()
-	c := &client.Client{
-		Credentials: client.NewCredentials(t.settings.AccountSID, t.settings.AuthToken),
-		HTTPClient: &http.Client{
-			Transport:     rw,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-	}
-	c.SetAccountSid(t.settings.AccountSID)
-	rh := client.NewRequestHandler(c)
-	rh.Edge, rh.Region = "", "" // ignore TWILIO_EDGE/TWILIO_REGION: api_url decides
-	api := openapi.NewApiService(rh)
 
 	params := &openapi.CreateMessageParams{}
 	params.SetTo(string(out.To)).SetFrom(string(out.Account)).SetBody(out.Body)
@@ -71,6 +59,56 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 	}
 	t.log.Debug("sms: sent", "job", out.ID, "to", string(out.To), "sid", *msg.Sid)
 	return *msg.Sid, nil
+}
+
+// api returns a Messages API client bound to ctx. twilio-go builds its
+// requests without a context and only knows api.twilio.com; a fresh client
+// per call lets the rewriter add both.
+func (t *Transport) api(ctx context.Context) (*openapi.ApiService, *rewriter) {
+	rw := &rewriter{base: t.apiBase, next: t.httpTransport, ctx: ctx}
+	c := &client.Client{
+		Credentials: client.NewCredentials(t.settings.AccountSID, t.settings.AuthToken),
+		HTTPClient: &http.Client{
+			Transport:     rw,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+	c.SetAccountSid(t.settings.AccountSID)
+	rh := client.NewRequestHandler(c)
+	rh.Edge, rh.Region = "", "" // ignore TWILIO_EDGE/TWILIO_REGION: api_url decides
+	return openapi.NewApiService(rh), rw
+}
+
+// SentSince implements transports.Reconciler: it lists the newest Message
+// resources from out.Account to out.To and returns the SIDs of those with
+// out.Body created at or after since, oldest first.
+func (t *Transport) SentSince(ctx context.Context, out transports.Outbound, since time.Time) ([]string, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, sendTimeout)
+		defer cancel()
+	}
+	api, rw := t.api(ctx)
+	defer rw.closeBody()
+	params := &openapi.ListMessageParams{}
+	params.SetTo(string(out.To)).SetFrom(string(out.Account)).SetPageSize(100).SetLimit(100)
+	msgs, err := api.ListMessage(params) // newest first
+	if err != nil {
+		return nil, t.classify(ctx, err, rw)
+	}
+	since = since.Truncate(time.Second) // Twilio's dates have whole seconds
+	var ids []string
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := msgs[i]
+		if m.Sid == nil || m.Body == nil || *m.Body != out.Body || m.DateCreated == nil {
+			continue
+		}
+		created, err := time.Parse(time.RFC1123Z, *m.DateCreated)
+		if err == nil && !created.Before(since) {
+			ids = append(ids, *m.Sid)
+		}
+	}
+	return ids, nil
 }
 
 // rewriter sends twilio-go's requests to the configured base URL under the

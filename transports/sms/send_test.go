@@ -275,3 +275,34 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// SentSince finds, through twilio-go's list call, the messages with the same
+// body sent from the same number to the same recipient since a time.
+func TestSentSince(t *testing.T) {
+	fake := twiliofake.New(testSID, testToken)
+	base, err := fake.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	tr := newTestTransport(t, base, "")
+	ctx := context.Background()
+	before := time.Now().Add(-time.Second)
+	out := transports.Outbound{Account: testAlice, To: "+15551234567", Body: "disk full", ID: "1"}
+	var sids []string
+	for _, o := range []transports.Outbound{out, {Account: testAlice, To: "+15551234567", Body: "other"},
+		{Account: testAlice, To: "+15557654321", Body: "disk full"}, out} {
+		sid, err := tr.Send(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sids = append(sids, sid)
+	}
+	got, err := tr.SentSince(ctx, out, before)
+	if err != nil || len(got) != 2 || got[0] != sids[0] || got[1] != sids[3] {
+		t.Errorf("SentSince = %v, %v; want [%s %s]", got, err, sids[0], sids[3])
+	}
+	if got, _ := tr.SentSince(ctx, out, time.Now().Add(time.Hour)); len(got) != 0 {
+		t.Errorf("messages from the future: %v", got)
+	}
+}

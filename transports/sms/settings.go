@@ -31,13 +31,33 @@ var credential = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
 //	default_region: US           # for numbers written without "+"
 //	numbers:                     # bare JID -> the number it sends from
 //	  alice@example.com: "+15551234567"
+//	rate_limits:                 # optional; these are the defaults
+//	  number_per_second: 1       # Twilio's rate for a US long code
+//	  total_per_second: 100
+//	  user_per_hour: 200         # abuse guard: SMS one user may send an hour; 0 is no limit
 type Settings struct {
 	AccountSID    string            `yaml:"account_sid"`
 	AuthToken     string            `yaml:"auth_token"`
 	APIURL        string            `yaml:"api_url"`
 	DefaultRegion string            `yaml:"default_region"`
 	Numbers       map[string]string `yaml:"numbers"`
+	RateLimits    RateLimits        `yaml:"rate_limits"`
 }
+
+// RateLimits pace sends and cap what one user may send.
+type RateLimits struct {
+	NumberPerSecond float64 `yaml:"number_per_second"`
+	TotalPerSecond  float64 `yaml:"total_per_second"`
+	UserPerHour     *int    `yaml:"user_per_hour"` // nil: the default; 0: no limit
+}
+
+// Default rate limits: Twilio's published rate for a long code, and a
+// conservative per-user cap.
+const (
+	DefaultNumberPerSecond = 1
+	DefaultTotalPerSecond  = 100
+	DefaultUserPerHour     = 200
+)
 
 var _ transports.Settings = (*Settings)(nil)
 
@@ -115,6 +135,29 @@ func (s *Settings) Validate() []transports.Problem {
 	}
 	if len(probs) == 0 && s.Numbers != nil {
 		s.Numbers = norm
+	}
+	r := &s.RateLimits
+	for _, l := range []struct {
+		key string
+		v   *float64
+		def float64
+	}{
+		{"rate_limits.number_per_second", &r.NumberPerSecond, DefaultNumberPerSecond},
+		{"rate_limits.total_per_second", &r.TotalPerSecond, DefaultTotalPerSecond},
+	} {
+		switch {
+		case *l.v < 0:
+			add(l.key, "must be positive")
+		case *l.v == 0:
+			*l.v = l.def
+		}
+	}
+	switch {
+	case r.UserPerHour == nil:
+		n := DefaultUserPerHour
+		r.UserPerHour = &n
+	case *r.UserPerHour < 0:
+		add("rate_limits.user_per_hour", "must be 0 (no limit) or more")
 	}
 	return probs
 }

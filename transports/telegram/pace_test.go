@@ -15,7 +15,11 @@ func TestPacingAvoidsFloodControl(t *testing.T) {
 	fake.SetRateLimit(1)
 	ctx := testCtx(t)
 	for i := range 3 {
-		if _, err := tr.Send(ctx, transports.Outbound{To: "111", Body: "tick", ID: string(rune('a' + i))}); err != nil {
+		out := transports.Outbound{To: "111", Body: "tick", ID: string(rune('a' + i))}
+		if err := tr.Pace(ctx, out); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.Send(ctx, out); err != nil {
 			t.Fatalf("send %d: %v", i, err)
 		}
 	}

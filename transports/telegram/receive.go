@@ -164,7 +164,7 @@ func (t *Transport) helpUnlinked(ctx context.Context, chat int64) {
 
 // reply sends the bot's own answer to a chat, best effort.
 func (t *Transport) reply(ctx context.Context, chat int64, text string) {
-	if _, err := t.sendText(ctx, chat, text); err != nil {
+	if _, err := t.sendText(ctx, chat, text, true); err != nil {
 		t.log.Warn("answering in the chat failed", "chat", chat, "err", err)
 	}
 }

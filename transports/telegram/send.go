@@ -36,7 +36,8 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 	ids := t.progress[out.ID]
 	t.mu.Unlock()
 	for i := len(ids); i < len(parts); i++ {
-		id, err := t.sendText(ctx, chat, parts[i])
+		// The caller paced the first part (see Pace); the rest wait here.
+		id, err := t.sendText(ctx, chat, parts[i], i > 0)
 		if err != nil {
 			t.mu.Lock()
 			if pe, ok := err.(*transports.Error); ok && pe.Temporary() {
@@ -55,10 +56,18 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 	return remoteID(chat, ids), nil
 }
 
-// sendText sends one message of at most maxText, paced.
-func (t *Transport) sendText(ctx context.Context, chat int64, text string) (int, error) {
-	if err := t.pace.wait(ctx, chat); err != nil {
-		return 0, &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: "waiting for the rate limit: " + err.Error()}
+// Pace implements transports.Pacer: it waits for the chat's turn.
+func (t *Transport) Pace(ctx context.Context, out transports.Outbound) error {
+	return t.pace.wait(ctx, chatID(out.To))
+}
+
+// sendText sends one message of at most maxText, waiting for its turn first
+// if paced.
+func (t *Transport) sendText(ctx context.Context, chat int64, text string, paced bool) (int, error) {
+	if paced {
+		if err := t.pace.wait(ctx, chat); err != nil {
+			return 0, &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: "waiting for the rate limit: " + err.Error()}
+		}
 	}
 	var m sentMessage
 	err := t.call(ctx, "sendMessage", tgbotapi.Params{"chat_id": strconv.FormatInt(chat, 10), "text": text}, &m)
@@ -70,13 +79,15 @@ func (t *Transport) sendText(ctx context.Context, chat int64, text string) (int,
 func (t *Transport) edit(ctx context.Context, chat int64, original string, ids []int, parts []string) (string, error) {
 	for i, part := range parts {
 		if i >= len(ids) {
-			if _, err := t.sendText(ctx, chat, part); err != nil {
+			if _, err := t.sendText(ctx, chat, part, true); err != nil {
 				return "", err
 			}
 			continue
 		}
-		if err := t.pace.wait(ctx, chat); err != nil {
-			return "", &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: err.Error()}
+		if i > 0 { // the caller paced the first
+			if err := t.pace.wait(ctx, chat); err != nil {
+				return "", &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: err.Error()}
+			}
 		}
 		err := t.call(ctx, "editMessageText", tgbotapi.Params{
 			"chat_id": strconv.FormatInt(chat, 10), "message_id": strconv.Itoa(ids[i]), "text": part}, nil)
@@ -84,7 +95,7 @@ func (t *Transport) edit(ctx context.Context, chat int64, original string, ids [
 		case err == nil, notModified(err):
 		case editGone(err):
 			// Deleted meanwhile: the correction goes out as a new message.
-			if _, err := t.sendText(ctx, chat, part); err != nil {
+			if _, err := t.sendText(ctx, chat, part, true); err != nil {
 				return "", err
 			}
 		default:

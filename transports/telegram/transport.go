@@ -66,6 +66,7 @@ var (
 	_ transports.Typer           = (*Transport)(nil)
 	_ transports.WebhookReceiver = (*Transport)(nil)
 	_ transports.MediaServer     = (*Transport)(nil)
+	_ transports.Pacer           = (*Transport)(nil)
 )
 
 // New builds a transport from settings. It validates a copy of s and has no

@@ -31,6 +31,10 @@ func (f *Fake) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &APIError{Status: http.StatusUnauthorized, Code: 20003, Message: "Authenticate"})
 		return
 	}
+	if r.Method == http.MethodGet && r.URL.Path == "/"+apiVersion+"/Accounts/"+f.accountSID+"/Messages.json" {
+		f.list(w, r)
+		return
+	}
 	if r.Method != http.MethodPost || r.URL.Path != "/"+apiVersion+"/Accounts/"+f.accountSID+"/Messages.json" {
 		writeError(w, &APIError{Status: http.StatusNotFound, Code: 20404,
 			Message: fmt.Sprintf("The requested resource %s was not found", r.URL.Path)})
@@ -77,6 +81,69 @@ func (f *Fake) serveAPI(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 
 	writeJSON(w, http.StatusCreated, f.resource(m))
+}
+
+// list answers GET Messages.json: the messages created through the fake,
+// newest first, filtered by To, From and DateSent (YYYY-MM-DD, with > or <
+// for on-or-after and on-or-before), in one page of at most PageSize
+// (default 50, at most 1000).
+func (f *Fake) list(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	size := 50
+	if v := q.Get("PageSize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, &APIError{http.StatusBadRequest, 20001, "Invalid PageSize"})
+			return
+		}
+		size = n
+	}
+	dateFilter := func(param string, keep func(day, ref time.Time) bool) (func(time.Time) bool, bool) {
+		v := q.Get(param)
+		if v == "" {
+			return func(time.Time) bool { return true }, true
+		}
+		ref, err := time.Parse("2006-01-02", v)
+		if err != nil {
+			return nil, false
+		}
+		return func(t time.Time) bool {
+			y, m, d := t.UTC().Date()
+			return keep(time.Date(y, m, d, 0, 0, 0, 0, time.UTC), ref)
+		}, true
+	}
+	on, ok1 := dateFilter("DateSent", func(day, ref time.Time) bool { return day.Equal(ref) })
+	after, ok2 := dateFilter("DateSent>", func(day, ref time.Time) bool { return !day.Before(ref) })
+	before, ok3 := dateFilter("DateSent<", func(day, ref time.Time) bool { return !day.After(ref) })
+	if !ok1 || !ok2 || !ok3 {
+		writeError(w, &APIError{http.StatusBadRequest, 20001, "Invalid DateSent"})
+		return
+	}
+	var out []resource
+	for _, m := range f.copyMessages() {
+		if (q.Get("To") == "" || m.To == q.Get("To")) && (q.Get("From") == "" || m.From == q.Get("From")) &&
+			on(m.Created) && after(m.Created) && before(m.Created) {
+			out = append(out, f.resource(m))
+		}
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	if len(out) > size {
+		out = out[:size]
+	}
+	uri := "/" + apiVersion + "/Accounts/" + f.accountSID + "/Messages.json?" + q.Encode()
+	writeJSON(w, http.StatusOK, struct {
+		End             int        `json:"end"`
+		FirstPageURI    string     `json:"first_page_uri"`
+		NextPageURI     *string    `json:"next_page_uri"`
+		Page            int        `json:"page"`
+		PageSize        int        `json:"page_size"`
+		PreviousPageURI *string    `json:"previous_page_uri"`
+		Messages        []resource `json:"messages"`
+		Start           int        `json:"start"`
+		URI             string     `json:"uri"`
+	}{End: max(len(out)-1, 0), FirstPageURI: uri, PageSize: size, Messages: append([]resource{}, out...), URI: uri})
 }
 
 // validate applies Twilio's checks of a Messages create request.

@@ -82,7 +82,7 @@ func TestAPI(t *testing.T) {
 		3:  {"ACother", testToken, msgPath, "", good, 401, 20003, "Authenticate"},
 		4:  {testSID, testToken, "/2010-04-01/Accounts/ACother/Messages.json", "", good, 404, 20404, "The requested resource /2010-04-01/Accounts/ACother/Messages.json was not found"},
 		5:  {testSID, testToken, "/2010-04-01/Accounts/" + testSID + "/Calls.json", "", good, 404, 20404, ""},
-		6:  {testSID, testToken, msgPath, http.MethodGet, good, 404, 20404, ""},
+		6:  {testSID, testToken, strings.Replace(msgPath, "Messages", "Calls", 1), http.MethodGet, good, 404, 20404, ""},
 		7:  {testSID, testToken, msgPath, "", with("To", ""), 400, 21604, "A 'To' phone number is required."},
 		8:  {testSID, testToken, msgPath, "", with("From", ""), 400, 21603, "A 'From' phone number is required."},
 		9:  {testSID, testToken, msgPath, "", with("To", "555-1234"), 400, 21211, "The 'To' number 555-1234 is not a valid phone number."},
@@ -367,5 +367,39 @@ func TestSignKnown(t *testing.T) {
 	got := Sign("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", form)
 	if want := "0/KCTR6DLpKmkAf8muzZqo1nDgQ="; got != want {
 		t.Errorf("Sign = %q, want %q", got, want)
+	}
+}
+
+// GET Messages.json lists what was created, newest first, filtered by To
+// and From, as twilio-go's ListMessage reads it.
+func TestList(t *testing.T) {
+	f := New(testSID, testToken)
+	srv := httptest.NewServer(f.Handler())
+	defer srv.Close()
+	for _, to := range []string{"+15551230001", "+15551230002", "+15551230001"} {
+		form := url.Values{"To": {to}, "From": {"+15550001111"}, "Body": {"hi " + to}}
+		if res := post(t, srv.URL, testSID, testToken, msgPath, form); res.status != 201 {
+			t.Fatalf("create: %d", res.status)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+msgPath+"?To=%2B15551230001&From=%2B15550001111&PageSize=10", nil)
+	req.SetBasicAuth(testSID, testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page struct {
+		Messages []struct {
+			SID, To, Body string
+		} `json:"messages"`
+		NextPageURI *string `json:"next_page_uri"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("list: %d, %v", resp.StatusCode, err)
+	}
+	all := f.Messages()
+	if len(page.Messages) != 2 || page.Messages[0].SID != all[2].SID || page.Messages[1].SID != all[0].SID || page.NextPageURI != nil {
+		t.Errorf("listed %+v", page)
 	}
 }
