@@ -217,19 +217,36 @@ func (g *Gateway) failJob(ctx context.Context, j mapping.Job, pe *transports.Err
 	wake(g.wakeIn)
 }
 
-// persist retries a store write that must not be lost, until it succeeds or
-// the grace period after shutdown is over.
+// persist retries a store write that must not be lost until it succeeds:
+// while the gateway runs, for as long as it takes (a full disk is waited
+// out); after shutdown began, for the grace period.
 func (g *Gateway) persist(ctx context.Context, f func(context.Context) error) {
-	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.o.Grace)
-	defer cancel()
+	var grace <-chan time.Time
 	for attempt := 0; ; attempt++ {
+		c, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 		err := f(c)
+		cancel()
 		if err == nil {
 			return
 		}
 		g.log.Error("store write failed; retrying", "err", err)
-		if !sleep(c, backoff(attempt)) {
+		if grace == nil && ctx.Err() != nil {
+			grace = time.After(g.o.Grace)
+		}
+		done := ctx.Done()
+		if grace != nil {
+			done = nil // already in the grace period: just wait
+		}
+		t := time.NewTimer(min(backoff(attempt), 5*time.Second))
+		select {
+		case <-t.C:
+		case <-grace:
+			t.Stop()
+			g.log.Error("store write abandoned at shutdown; the next start redoes it")
 			return
+		case <-done:
+			// Shutdown began: from now on only the grace period is left.
+			t.Stop()
 		}
 	}
 }

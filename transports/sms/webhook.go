@@ -1,6 +1,7 @@
 package sms
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -9,12 +10,16 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"xmppgw/transports"
 )
 
-// maxWebhookBody bounds a webhook request body. Twilio's are a few KiB.
-const maxWebhookBody = 64 << 10
+// Limits on one webhook request. Twilio's bodies are a few KiB.
+const (
+	maxWebhookBody = 64 << 10
+	webhookBudget  = 10 * time.Second
+)
 
 // emptyTwiML answers an inbound message without replying to it.
 const emptyTwiML = `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`
@@ -61,6 +66,10 @@ func (h *webhooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "sms: want an application/x-www-form-urlencoded body", http.StatusUnsupportedMediaType)
 		return
 	}
+	// Twilio gives up after 15 s; storing must finish well within that.
+	ctx, cancel := context.WithTimeout(r.Context(), webhookBudget)
+	defer cancel()
+	r = r.WithContext(ctx)
 	r.Body = http.MaxBytesReader(w, r.Body, maxWebhookBody)
 	if err := r.ParseForm(); err != nil {
 		if _, big := errors.AsType[*http.MaxBytesError](err); big {
