@@ -182,11 +182,11 @@ func TestDeliverLinked(t *testing.T) {
 	}
 	c := `from="+15550002222@tg.example.test" to="alice@example.test"`
 	want := `<presence type="subscribe" ` + c + `><nick xmlns="http://jabber.org/protocol/nick">Alice&#39;s phone</nick></presence>
-<message type="chat" id="7:1" ` + c + `><body>hello</body></message>
-<message type="chat" id="7:1:e5" ` + c + `><body>hello!</body><replace xmlns="urn:xmpp:message-correct:0" id="7:1"></replace></message>
-<message type="chat" id="7:2" ` + c + `><body>look</body></message>
-<message type="chat" id="7:2-m0" ` + c + `><body>https://gw/media/tg/s/f/photo.jpg</body><x xmlns="jabber:x:oob"><url>https://gw/media/tg/s/f/photo.jpg</url></x></message>
-<message type="chat" id="7:3" ` + c + `><body>https://gw/media/tg/s/g/voice.oga</body><x xmlns="jabber:x:oob"><url>https://gw/media/tg/s/g/voice.oga</url></x></message>
+<message type="chat" id="7:1" ` + c + `><body>hello</body><origin-id xmlns="urn:xmpp:sid:0" id="7:1"></origin-id></message>
+<message type="chat" id="7:1:e5" ` + c + `><body>hello!</body><replace xmlns="urn:xmpp:message-correct:0" id="7:1"></replace><origin-id xmlns="urn:xmpp:sid:0" id="7:1:e5"></origin-id></message>
+<message type="chat" id="7:2" ` + c + `><body>look</body><origin-id xmlns="urn:xmpp:sid:0" id="7:2"></origin-id></message>
+<message type="chat" id="7:2-m0" ` + c + `><body>https://gw/media/tg/s/f/photo.jpg</body><origin-id xmlns="urn:xmpp:sid:0" id="7:2-m0"></origin-id><x xmlns="jabber:x:oob"><url>https://gw/media/tg/s/f/photo.jpg</url></x></message>
+<message type="chat" id="7:3" ` + c + `><body>https://gw/media/tg/s/g/voice.oga</body><origin-id xmlns="urn:xmpp:sid:0" id="7:3"></origin-id><x xmlns="jabber:x:oob"><url>https://gw/media/tg/s/g/voice.oga</url></x></message>
 `
 	if got := queuedFor(t, store, "tg"); got != want {
 		t.Errorf("queued\n%s\nwant\n%s", got, want)

@@ -94,7 +94,7 @@ func inboundStanzas(in transports.Inbound, contact, user, suffix string) [][]byt
 	var out [][]byte
 	id := in.ID + suffix
 	if in.Body != "" || len(in.Media) == 0 {
-		m := message{Type: "chat", ID: id, From: contact, To: user, Body: in.Body}
+		m := message{Type: "chat", ID: id, From: contact, To: user, Body: in.Body, OriginID: &originID{id}}
 		if in.Replaces != "" {
 			m.Replace = &replace{ID: in.Replaces + suffix}
 		}
@@ -105,7 +105,8 @@ func inboundStanzas(in transports.Inbound, contact, user, suffix string) [][]byt
 		if len(out) > 0 {
 			mid = in.ID + "-m" + strconv.Itoa(k) + suffix
 		}
-		out = append(out, render(message{Type: "chat", ID: mid, From: contact, To: user, Body: url, OOB: &oob{URL: url}}))
+		out = append(out, render(message{Type: "chat", ID: mid, From: contact, To: user, Body: url,
+			OriginID: &originID{mid}, OOB: &oob{URL: url}}))
 	}
 	return out
 }

@@ -18,8 +18,8 @@ func TestDeliver(t *testing.T) {
 	if err := g.Deliver(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	want := `<message type="chat" id="SM1-0" from="+15551234567@sms.example.test" to="alice@example.test"><body>ack &lt;ok&gt;</body></message>` +
-		`<message type="chat" id="SM1-1" from="+15551234567@sms.example.test" to="carol@example.test"><body>ack &lt;ok&gt;</body></message>`
+	want := `<message type="chat" id="SM1-0" from="+15551234567@sms.example.test" to="alice@example.test"><body>ack &lt;ok&gt;</body><origin-id xmlns="urn:xmpp:sid:0" id="SM1-0"></origin-id></message>` +
+		`<message type="chat" id="SM1-1" from="+15551234567@sms.example.test" to="carol@example.test"><body>ack &lt;ok&gt;</body><origin-id xmlns="urn:xmpp:sid:0" id="SM1-1"></origin-id></message>`
 	if got := queued(t, store); got != want {
 		t.Errorf("0: queued\n%s\nwant\n%s", got, want)
 	}
@@ -40,7 +40,7 @@ func TestDeliver(t *testing.T) {
 	if err := g.Deliver(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	want = `<message type="chat" id="SM1" from="+15551234567@sms.example.test" to="carol@example.test"><body>ack &lt;ok&gt;</body></message>`
+	want = `<message type="chat" id="SM1" from="+15551234567@sms.example.test" to="carol@example.test"><body>ack &lt;ok&gt;</body><origin-id xmlns="urn:xmpp:sid:0" id="SM1"></origin-id></message>`
 	if got := queued(t, store); got != want {
 		t.Errorf("2: queued\n%s\nwant\n%s", got, want)
 	}

@@ -31,6 +31,7 @@ type message struct {
 	To       string       `xml:"to,attr"`
 	Body     string       `xml:"body,omitempty"`
 	Replace  *replace     `xml:"urn:xmpp:message-correct:0 replace,omitempty"`
+	OriginID *originID    `xml:"urn:xmpp:sid:0 origin-id,omitempty"`
 	OOB      *oob         `xml:"jabber:x:oob x,omitempty"`
 	Received *receipt     `xml:"urn:xmpp:receipts received,omitempty"`
 	Error    *stanzaError `xml:"error,omitempty"`
@@ -42,6 +43,12 @@ type receipt struct {
 
 // replace marks an XEP-0308 correction of the message with ID.
 type replace struct {
+	ID string `xml:"id,attr"`
+}
+
+// originID is an XEP-0359 origin id: the stable id of a message, the same
+// on every copy, so that a client can recognise one written twice.
+type originID struct {
 	ID string `xml:"id,attr"`
 }
 

@@ -1,0 +1,437 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/internal/xmpptest"
+	"xmppgw/transports/sms/twiliofake"
+)
+
+// The fault suite sends faultN messages each way through a real Prosody and
+// the gateway process, injects one fault halfway, and counts what arrived.
+// Lost and duplicated must be 0, and each contact's messages in order.
+// XMPP_FAULT_TABLE names a file that receives the table (make test prints it).
+
+const (
+	faultN       = 1000
+	faultRemotes = 10 // phone numbers on the other side
+	faultBatch   = 50 // XMPP messages between two acknowledgements
+)
+
+func remoteNum(k int) string { return fmt.Sprintf("+1555100%04d", k%faultRemotes) }
+
+// faultRow is one line of the table.
+type faultRow struct {
+	name                              string
+	sent, delivered, duplicated, lost [2]int // [out, in]
+	disorder                          int
+	rewrites                          int // copies under the same id: see tally
+	notes                             string
+}
+
+func TestFaultSuite(t *testing.T) {
+	scenarios := []struct {
+		name  string
+		// fault injects a fault, calling begin once it is in place (the
+		// senders, paused halfway, then go on into it), and describes it.
+		fault func(t *testing.T, e *faultEnv, c *faultCounters, begin func()) string
+	}{
+		{"no fault (control)", nil},
+		{"Prosody restarted mid-run", func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
+			begin()
+			if err := e.p.Restart(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			return "Prosody restarted once"
+		}},
+		{"provider 500/429 for 2 s", func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
+			var n500, n429 atomic.Int64
+			until := time.Now().Add(2 * time.Second)
+			e.twilio.OnSend(func(twiliofake.Message) *twiliofake.APIError {
+				if time.Now().After(until) {
+					return nil
+				}
+				if n500.Load() <= n429.Load() {
+					n500.Add(1)
+					return &twiliofake.APIError{Status: 500, Code: 20500, Message: "Internal Server Error"}
+				}
+				n429.Add(1)
+				return &twiliofake.APIError{Status: 429, Code: 20429, Message: "Too Many Requests"}
+			})
+			begin()
+			time.Sleep(time.Until(until))
+			return fmt.Sprintf("provider answered %d x 500, %d x 429", n500.Load(), n429.Load())
+		}},
+		{"gateway SIGKILLed, restarted", func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
+			begin()
+			time.Sleep(20 * time.Millisecond) // in the thick of it
+			e.stopGateway(syscall.SIGKILL)
+			time.Sleep(300 * time.Millisecond)
+			e.startGateway()
+			return "killed once, same store"
+		}},
+		{"webhooks replayed 3 times", nil},
+		{"store disk full for 2 s", func(t *testing.T, e *faultEnv, c *faultCounters, begin func()) string {
+			before := c.refusedXMPP.Load() + c.refusedHook.Load()
+			e.fileLimit("1")
+			begin()
+			time.Sleep(2 * time.Second)
+			e.fileLimit("unlimited")
+			return fmt.Sprintf("intake refused %d times while full", c.refusedXMPP.Load()+c.refusedHook.Load()-before)
+		}},
+	}
+	var rows []faultRow
+	for _, sc := range scenarios {
+		ok := t.Run(sc.name, func(t *testing.T) {
+			e := startFaultEnv(t)
+			rows = append(rows, runFaultScenario(t, e, sc.name, sc.fault, sc.name == "webhooks replayed 3 times"))
+		})
+		if !ok {
+			break
+		}
+	}
+	table := formatFaultTable(rows)
+	t.Log("\n" + table)
+	if path := os.Getenv("XMPPGW_FAULT_TABLE"); path != "" {
+		if err := os.WriteFile(path, []byte(table), 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// faultCounters are what the senders saw.
+type faultCounters struct {
+	refusedXMPP atomic.Int64 // XMPP error answers to our messages (resent later)
+	refusedHook atomic.Int64 // webhook answers other than 200 (retried, as Twilio does)
+	resentBatch atomic.Int64
+}
+
+func runFaultScenario(t *testing.T, e *faultEnv, name string, fault func(*testing.T, *faultEnv, *faultCounters, func()) string, replay bool) faultRow {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	tag := strings.Fields(name)[0]
+	var c faultCounters
+	in := newTally()
+	recvCtx, stopRecv := context.WithCancel(ctx)
+	recvDone := make(chan struct{})
+	go func() { defer close(recvDone); receiveInbound(recvCtx, e, tag, in) }()
+
+	// Both senders pause halfway until the fault is in place.
+	var halfway sync.WaitGroup
+	halfway.Add(2)
+	begun := make(chan struct{})
+	if fault == nil {
+		close(begun)
+	}
+	half := func() { halfway.Done(); <-begun }
+	errs := make(chan error, 2)
+	go func() { errs <- sendOutbound(ctx, e, tag, &c, half) }()
+	go func() { errs <- postInbound(ctx, e, tag, &c, replay, half) }()
+	halfway.Wait()
+	notes := ""
+	if fault != nil {
+		notes = fault(t, e, &c, sync.OnceFunc(func() { close(begun) }))
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Everything was accepted; wait for it to arrive, then a little more
+	// for late duplicates.
+	outTally := func() *tally {
+		o := newTally()
+		for _, m := range e.twilio.Messages() {
+			if strings.HasPrefix(m.Body, "o-"+tag+"-") {
+				o.add(m.To, m.Body, m.SID)
+			}
+		}
+		return o
+	}
+	for ctx.Err() == nil && (outTally().distinct() < faultN || in.distinct() < faultN) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	stopRecv()
+	<-recvDone
+	out := outTally()
+	row := faultRow{name: name, notes: notes}
+	row.sent = [2]int{faultN, faultN}
+	for i, tl := range []*tally{out, in} {
+		row.delivered[i] = tl.distinct()
+		row.duplicated[i] = tl.duplicates()
+		row.rewrites += tl.rewrites()
+		row.lost[i] = faultN - tl.distinct()
+		row.disorder += tl.disorder()
+	}
+	if n := c.resentBatch.Load(); n > 0 {
+		row.notes = strings.TrimSpace(row.notes + fmt.Sprintf("; XMPP client resent %d batches after %d error answers", n, c.refusedXMPP.Load()))
+	}
+	if n := c.refusedHook.Load(); n > 0 {
+		row.notes = strings.TrimSpace(row.notes + fmt.Sprintf("; %d webhook posts refused and retried", n))
+	}
+	if replay {
+		row.notes = "each webhook posted 4 times, all answered 200"
+	}
+	log := e.logs.String()
+	var said []string
+	for _, c := range []struct{ line, what string }{
+		{"duplicate inbound message ignored", "replayed webhooks ignored"},
+		{"message resent by the client; already queued", "resent stanzas queued once"},
+		{"not repeated", "sends of unknown outcome found at Twilio, not repeated"},
+	} {
+		if n := strings.Count(log, c.line); n > 0 {
+			said = append(said, fmt.Sprintf("%d %s", n, c.what))
+		}
+	}
+	if len(said) > 0 {
+		row.notes += "; gateway log: " + strings.Join(said, ", ")
+	}
+	row.notes = strings.TrimPrefix(row.notes, "; ")
+	if row.lost != [2]int{} || row.duplicated != [2]int{} || row.disorder != 0 {
+		t.Errorf("%s: lost %v, duplicated %v, out of order %d (out, in)", name, row.lost, row.duplicated, row.disorder)
+	}
+	return row
+}
+
+// sendOutbound sends faultN messages as bob to faultRemotes numbers, in
+// batches. A batch counts as accepted when a ping to the gateway, sent after
+// it, is answered and none of its messages got an error; otherwise it is
+// sent again, with the same ids, as a client would after a reconnect.
+func sendOutbound(ctx context.Context, e *faultEnv, tag string, c *faultCounters, half func()) error {
+	var cl *xmpptest.Client
+	defer func() {
+		if cl != nil {
+			cl.Close()
+		}
+	}()
+	for b := 0; b < faultN; b += faultBatch {
+		if b == faultN/2 {
+			half()
+		}
+		for attempt := 0; ; attempt++ {
+			if ctx.Err() != nil {
+				return fmt.Errorf("outbound: batch %d not accepted: %w", b, ctx.Err())
+			}
+			if cl == nil {
+				var err error
+				if cl, err = xmpptest.Dial(ctx, e.p.C2SAddr, jid.MustParse("bob@example.test/faults"), "pw"); err != nil {
+					time.Sleep(200 * time.Millisecond)
+					continue
+				}
+			}
+			ok, alive := sendBatch(ctx, cl, tag, b, attempt, c)
+			if ok {
+				break
+			}
+			c.resentBatch.Add(1)
+			if !alive {
+				cl.Close()
+				cl = nil
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// sendBatch sends one batch and its ping; it reports whether the batch was
+// accepted and whether the connection is still usable.
+func sendBatch(ctx context.Context, cl *xmpptest.Client, tag string, b, attempt int, c *faultCounters) (ok, alive bool) {
+	for k := b; k < b+faultBatch; k++ {
+		body := fmt.Sprintf("o-%s-%d", tag, k)
+		if err := cl.Send(ctx, `<message type="chat" id="`+body+`" to="`+remoteNum(k)+`@sms.example.test"><body>`+body+`</body></message>`); err != nil {
+			return false, false
+		}
+	}
+	pingID := fmt.Sprintf("ack-%s-%d-%d", tag, b, attempt)
+	if err := cl.Send(ctx, `<iq type="get" id="`+pingID+`" to="sms.example.test"><ping xmlns="urn:xmpp:ping"/></iq>`); err != nil {
+		return false, false
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	refused := false
+	for {
+		st, err := cl.Next(wctx)
+		if err != nil {
+			return false, errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && false
+		}
+		switch {
+		case st.Name == "message" && st.Type == "error" && strings.HasPrefix(st.ID, "o-"+tag+"-"):
+			c.refusedXMPP.Add(1)
+			refused = true
+		case st.Name == "iq" && st.ID == pingID:
+			return st.Type == "result" && !refused, true
+		}
+	}
+}
+
+// postInbound posts faultN signed webhooks, one sender per phone number
+// each in order, retrying each until it gets 200, as Twilio does.
+func postInbound(ctx context.Context, e *faultEnv, tag string, c *faultCounters, replay bool, half func()) error {
+	url := e.public + "/hooks/sms/inbound"
+	var posted atomic.Int64
+	var once sync.Once
+	var wg sync.WaitGroup
+	errs := make(chan error, faultRemotes)
+	for r := range faultRemotes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := r; k < faultN; k += faultRemotes {
+				sum := sha256.Sum256([]byte(tag + strconv.Itoa(k)))
+				sid := "SM" + hex.EncodeToString(sum[:16])
+				form := e.twilio.InboundForm(sid, remoteNum(k), aliceNum, fmt.Sprintf("i-%s-%d", tag, k))
+				times := 1
+				if replay {
+					times = 4
+				}
+				for range times {
+					for {
+						if ctx.Err() != nil {
+							errs <- fmt.Errorf("inbound: %s not accepted: %w", sid, ctx.Err())
+							return
+						}
+						status, err := e.twilio.PostForm(ctx, url, form)
+						if err == nil && status == 200 {
+							break
+						}
+						c.refusedHook.Add(1)
+						time.Sleep(100 * time.Millisecond)
+					}
+				}
+				if posted.Add(1) >= faultN/2 {
+					once.Do(half) // every sender waits here until the fault is in place
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	once.Do(half)
+	close(errs)
+	return <-errs
+}
+
+// receiveInbound reads alice's messages until ctx ends, logging in again
+// whenever her connection is lost (Prosody keeps what arrives meanwhile).
+func receiveInbound(ctx context.Context, e *faultEnv, tag string, in *tally) {
+	for ctx.Err() == nil {
+		cl, err := xmpptest.Dial(ctx, e.p.C2SAddr, jid.MustParse("alice@example.test/faults"), "pw")
+		if err != nil {
+			time.Sleep(200 * time.Millisecond)
+			continue
+		}
+		for {
+			st, err := cl.Next(ctx)
+			if err != nil {
+				break
+			}
+			if st.Name == "message" && st.Type == "chat" && strings.HasPrefix(st.Body, "i-"+tag+"-") {
+				in.add(strings.TrimSuffix(st.From, "@sms.example.test"), st.Body, st.ID)
+			}
+		}
+		cl.Close()
+	}
+}
+
+// tally counts messages by body (each message has its own) and by id, and
+// remembers each contact's order. A copy under a new id is a duplicate the
+// user sees twice; a copy under the same id (XMPP stanza id and XEP-0359
+// origin-id) is a rewrite that clients recognise as the same message.
+type tally struct {
+	mu     sync.Mutex
+	copies map[string]map[string]int // body -> id -> copies
+	order  map[string][]int          // remote -> message numbers in arrival order
+}
+
+func newTally() *tally { return &tally{copies: map[string]map[string]int{}, order: map[string][]int{}} }
+
+func (t *tally) add(remote, body, id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.copies[body] == nil {
+		t.copies[body] = map[string]int{}
+		k, _ := strconv.Atoi(body[strings.LastIndexByte(body, '-')+1:])
+		t.order[remote] = append(t.order[remote], k)
+	}
+	t.copies[body][id]++
+}
+
+func (t *tally) distinct() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.copies)
+}
+
+// duplicates counts copies under ids other than a message's first.
+func (t *tally) duplicates() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, ids := range t.copies {
+		n += len(ids) - 1
+	}
+	return n
+}
+
+// rewrites counts extra copies under the same id.
+func (t *tally) rewrites() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, ids := range t.copies {
+		for _, c := range ids {
+			n += c - 1
+		}
+	}
+	return n
+}
+
+// disorder counts messages that arrived after a later one from the same
+// contact.
+func (t *tally) disorder() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, ks := range t.order {
+		if !sort.IntsAreSorted(ks) {
+			for i := 1; i < len(ks); i++ {
+				if ks[i] < ks[i-1] {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
+func formatFaultTable(rows []faultRow) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "fault suite: %d messages each way per scenario (out = XMPP -> SMS, in = SMS -> XMPP), real Prosody, gateway process\n\n", faultN)
+	fmt.Fprintf(&b, "| scenario | sent out/in | delivered out/in | duplicated out/in | lost out/in | out of order | same-id rewrites | notes |\n")
+	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %d/%d | %d/%d | %d/%d | %d/%d | %d | %d | %s |\n", r.name,
+			r.sent[0], r.sent[1], r.delivered[0], r.delivered[1], r.duplicated[0], r.duplicated[1],
+			r.lost[0], r.lost[1], r.disorder, r.rewrites, r.notes)
+	}
+	b.WriteString("\nduplicated: a message delivered again under a new id (a second SMS, or a second XMPP message the user sees).\n" +
+		"same-id rewrites: a stanza written again after the server or the gateway died between routing it and\n" +
+		"confirming it (XEP-0114 has no acknowledgements); it carries the same id and XEP-0359 origin-id.\n")
+	return b.String()
+}
