@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: build deps test unit integration fuzz demo vet clean
+.PHONY: build deps test unit integration faults fuzz fuzz-corpus demo vet clean
 
 build: ## bin/xmppgw
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/xmppgw ./cmd/xmppgw
@@ -16,8 +16,13 @@ vet:
 	$(GO) vet ./...
 
 test: deps vet ## install what is needed, then run every test (real Prosody included) and bounded fuzzing
-	$(GO) test -count=1 -timeout 20m ./...
+	XMPPGW_FAULT_TABLE=$(CURDIR)/.faults.txt $(GO) test -count=1 -timeout 20m ./...
+	@cat .faults.txt
 	$(MAKE) fuzz
+
+faults: ## only the fault suite, with its table
+	XMPPGW_FAULT_TABLE=$(CURDIR)/.faults.txt $(GO) test -count=1 -run '^TestFaultSuite$$' ./cmd/xmppgw/
+	@cat .faults.txt
 
 fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./configs/
@@ -26,6 +31,9 @@ fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz='^FuzzHandleStanza$$' -fuzztime=$(FUZZTIME) ./component/
 	$(GO) test -run='^$$' -fuzz='^FuzzWebhookUpdate$$' -fuzztime=$(FUZZTIME) ./transports/telegram/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseChatID$$' -fuzztime=$(FUZZTIME) ./transports/telegram/
+
+fuzz-corpus: ## keep what fuzzing found interesting in testdata/fuzz (commit it)
+	bash scripts/keep-fuzz-corpus.sh
 
 demo: deps build ## an alert from an XMPP client to SMS and a signed reply back, on loopback
 	$(GO) run ./cmd/xmppgw-demo -gateway bin/xmppgw

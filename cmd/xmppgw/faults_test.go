@@ -25,7 +25,7 @@ import (
 // The fault suite sends faultN messages each way through a real Prosody and
 // the gateway process, injects one fault halfway, and counts what arrived.
 // Lost and duplicated must be 0, and each contact's messages in order.
-// XMPP_FAULT_TABLE names a file that receives the table (make test prints it).
+// XMPPGW_FAULT_TABLE names a file that receives the table (make test prints it).
 
 const (
 	faultN       = 1000
