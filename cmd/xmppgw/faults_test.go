@@ -87,12 +87,18 @@ func TestFaultSuite(t *testing.T) {
 		}},
 		{"webhooks replayed 3 times", nil},
 		{"store disk full for 2 s", func(t *testing.T, e *faultEnv, c *faultCounters, begin func()) string {
-			before := c.refusedXMPP.Load() + c.refusedHook.Load()
 			e.fileLimit("1")
 			begin()
 			time.Sleep(2 * time.Second)
 			e.fileLimit("unlimited")
-			return fmt.Sprintf("intake refused %d times while full", c.refusedXMPP.Load()+c.refusedHook.Load()-before)
+			// Intake must have refused loudly, and only in the two ways
+			// that make senders retry.
+			seen := c.seen()
+			if seen["xmpp wait/resource-constraint"] == 0 || seen["webhook 503"] == 0 || len(seen) != 2 {
+				t.Errorf("refusals while the disk was full: %v; want only wait/resource-constraint and 503", seen)
+			}
+			return fmt.Sprintf("while full: %d x XMPP wait/resource-constraint, %d x webhook 503",
+				seen["xmpp wait/resource-constraint"], seen["webhook 503"])
 		}},
 	}
 	var rows []faultRow
@@ -119,6 +125,28 @@ type faultCounters struct {
 	refusedXMPP atomic.Int64 // XMPP error answers to our messages (resent later)
 	refusedHook atomic.Int64 // webhook answers other than 200 (retried, as Twilio does)
 	resentBatch atomic.Int64
+
+	mu    sync.Mutex
+	kinds map[string]int // "xmpp wait/resource-constraint", "webhook 503", ...
+}
+
+func (c *faultCounters) saw(kind string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.kinds == nil {
+		c.kinds = map[string]int{}
+	}
+	c.kinds[kind]++
+}
+
+func (c *faultCounters) seen() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range c.kinds {
+		out[k] = v
+	}
+	return out
 }
 
 func runFaultScenario(t *testing.T, e *faultEnv, name string, fault func(*testing.T, *faultEnv, *faultCounters, func()) string, replay bool) faultRow {
@@ -274,6 +302,7 @@ func sendBatch(ctx context.Context, cl *xmpptest.Client, tag string, b, attempt 
 		switch {
 		case st.Name == "message" && st.Type == "error" && strings.HasPrefix(st.ID, "o-"+tag+"-"):
 			c.refusedXMPP.Add(1)
+			c.saw("xmpp " + st.ErrorType + "/" + st.ErrorCondition)
 			refused = true
 		case st.Name == "iq" && st.ID == pingID:
 			return st.Type == "result" && !refused, true
@@ -312,6 +341,11 @@ func postInbound(ctx context.Context, e *faultEnv, tag string, c *faultCounters,
 							break
 						}
 						c.refusedHook.Add(1)
+						if err != nil {
+							c.saw("webhook: no answer")
+						} else {
+							c.saw("webhook " + strconv.Itoa(status))
+						}
 						time.Sleep(100 * time.Millisecond)
 					}
 				}
