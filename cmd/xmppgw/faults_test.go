@@ -46,7 +46,7 @@ type faultRow struct {
 
 func TestFaultSuite(t *testing.T) {
 	scenarios := []struct {
-		name  string
+		name string
 		// fault injects a fault, calling begin once it is in place (the
 		// senders, paused halfway, then go on into it), and describes it.
 		fault func(t *testing.T, e *faultEnv, c *faultCounters, begin func()) string
