@@ -142,8 +142,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); f() }()
 	}
-	run(func() { g.o.Link.Run(ctx, g, func() { wake(g.wakeIn) }) })
-	run(func() { g.writeLoop(ctx) })
+	// The link outlives ctx until the writer has finished its batch, so a
+	// clean shutdown leaves nothing to be written twice.
+	linkCtx, stopLink := context.WithCancel(context.WithoutCancel(ctx))
+	run(func() { g.o.Link.Run(linkCtx, g, func() { wake(g.wakeIn) }) })
+	run(func() { defer stopLink(); g.writeLoop(ctx) })
 	run(func() { g.dispatchLoop(ctx) })
 	run(func() { g.announceLoop(ctx) })
 	run(func() {

@@ -38,23 +38,20 @@ func (g *Gateway) writeLoop(ctx context.Context) {
 		if err != nil {
 			return
 		}
-		var written int64
+		// A batch is finished even if shutdown begins meanwhile.
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), barrierTimeout)
 		for _, q := range batch {
-			if err = s.Send(ctx, newRawReader(q.Stanza)); err != nil {
+			if err = s.Send(bctx, newRawReader(q.Stanza)); err != nil {
 				break
 			}
-			written = q.ID
 		}
 		if err == nil {
-			err = g.barrier(ctx, s)
-		} else {
-			written = 0 // the server may not have routed what was written
+			err = g.barrier(bctx, s)
 		}
-		if err != nil {
-			written = 0
-		}
-		if written != 0 {
-			g.persist(ctx, func(c context.Context) error { return g.o.Store.Written(c, g.name, written) })
+		cancel()
+		if err == nil {
+			last := batch[len(batch)-1].ID
+			g.persist(ctx, func(c context.Context) error { return g.o.Store.Written(c, g.name, last) })
 		}
 		if err != nil && ctx.Err() == nil {
 			g.log.Warn("writing to the server failed; will resend after reconnect", "err", err)

@@ -16,6 +16,7 @@ import (
 
 	"xmppgw/internal/xmpptest"
 	"xmppgw/transports/sms/twiliofake"
+	"xmppgw/transports/telegram/botfake"
 )
 
 // The fault suite runs the gateway as a separate process, so that it can be
@@ -57,6 +58,7 @@ type faultEnv struct {
 	t       *testing.T
 	p       *xmpptest.Prosody
 	twilio  *twiliofake.Fake
+	tg      *botfake.Fake
 	bin     string
 	cfgPath string
 	public  string
@@ -89,7 +91,7 @@ func startFaultEnv(t *testing.T) *faultEnv {
 	e := &faultEnv{t: t, bin: gatewayBinary(t), logs: &syncBuffer{}}
 	e.p = xmpptest.StartProsodyT(t, xmpptest.ProsodyConfig{
 		Domain:     "example.test",
-		Components: map[string]string{"sms.example.test": "s3cret"},
+		Components: map[string]string{"sms.example.test": "s3cret", "telegram.example.test": "s3cret"},
 		Users:      map[string]string{"alice": "pw", "bob": "pw"},
 		Dir:        t.TempDir(),
 	})
@@ -99,6 +101,15 @@ func startFaultEnv(t *testing.T) *faultEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.twilio.Close)
+	e.tg = botfake.New(tgToken)
+	tgURL := e.tg.Start()
+	t.Cleanup(e.tg.Close)
+	chats := ""
+	for r := range faultRemotes {
+		// Bob's chats exist on Telegram's side (someone started them).
+		e.tg.AddChat(botfake.Chat{ID: tgOutChat(r), Type: "private", FirstName: "Out", LastName: strconv.Itoa(r)})
+		chats += fmt.Sprintf("        \"%d\": alice@example.test\n        \"%d\": bob@example.test\n", tgInChat(r), tgOutChat(r))
+	}
 	port, err := xmpptest.FreePort()
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +140,17 @@ transports:
         alice@example.test: "%s"
         bob@example.test: "%s"
       rate_limits: {number_per_second: 5000, total_per_second: 5000, user_per_hour: 0}
-`, e.p.ComponentAddr, filepath.Join(t.TempDir(), "gw.db"), port, e.public, testSID, testToken, apiURL, aliceNum, bobNum)
+  - name: telegram
+    type: telegram
+    domain: telegram.example.test
+    secret: s3cret
+    settings:
+      token: %s
+      api_url: %s
+      rate_limits: {chat_per_second: 1000, group_per_minute: 60000, total_per_second: 5000}
+      chats:
+%s`, e.p.ComponentAddr, filepath.Join(t.TempDir(), "gw.db"), port, e.public, testSID, testToken, apiURL, aliceNum, bobNum,
+		tgToken, tgURL, chats)
 	if err := os.WriteFile(e.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"xmppgw/internal/xmpptest"
 	"xmppgw/transports/sms/twiliofake"
+	"xmppgw/transports/telegram/botfake"
 )
 
 // The fault suite sends faultN messages each way through a real Prosody and
@@ -35,6 +36,79 @@ const (
 
 func remoteNum(k int) string { return fmt.Sprintf("+1555100%04d", k%faultRemotes) }
 
+// Telegram chats: alice's receive, bob's are written to.
+func tgInChat(r int) int64  { return 1000 + int64(r%faultRemotes) }
+func tgOutChat(r int) int64 { return 2000 + int64(r%faultRemotes) }
+
+// faultNet is one network's side of the traffic.
+type faultNet struct {
+	domain  string
+	outJID  func(k int) string // contact the k-th outbound message goes to
+	inject  func(ctx context.Context, e *faultEnv, c *faultCounters, tag string, k int, replay bool) error
+	holding func(e *faultEnv, tag string) *tally // outbound messages the provider holds
+}
+
+var smsNet = faultNet{
+	domain: "sms.example.test",
+	outJID: func(k int) string { return remoteNum(k) + "@sms.example.test" },
+	inject: func(ctx context.Context, e *faultEnv, c *faultCounters, tag string, k int, replay bool) error {
+		sum := sha256.Sum256([]byte(tag + strconv.Itoa(k)))
+		sid := "SM" + hex.EncodeToString(sum[:16])
+		form := e.twilio.InboundForm(sid, remoteNum(k), aliceNum, fmt.Sprintf("i-%s-%d", tag, k))
+		times := 1
+		if replay {
+			times = 4
+		}
+		for range times {
+			for {
+				if ctx.Err() != nil {
+					return fmt.Errorf("inbound: %s not accepted: %w", sid, ctx.Err())
+				}
+				status, err := e.twilio.PostForm(ctx, e.public+"/hooks/sms/inbound", form)
+				if err == nil && status == 200 {
+					break
+				}
+				c.refusedHook.Add(1)
+				if err != nil {
+					c.saw("webhook: no answer")
+				} else {
+					c.saw("webhook " + strconv.Itoa(status))
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		return nil
+	},
+	holding: func(e *faultEnv, tag string) *tally {
+		o := newTally()
+		for _, m := range e.twilio.Messages() {
+			if strings.HasPrefix(m.Body, "o-"+tag+"-") {
+				o.add(m.To, m.Body, m.SID)
+			}
+		}
+		return o
+	},
+}
+
+var telegramNet = faultNet{
+	domain: "telegram.example.test",
+	outJID: func(k int) string { return fmt.Sprintf("%d@telegram.example.test", tgOutChat(k)) },
+	inject: func(_ context.Context, e *faultEnv, _ *faultCounters, tag string, k int, _ bool) error {
+		chat := botfake.Chat{ID: tgInChat(k), Type: "private", FirstName: "Chat", LastName: strconv.Itoa(k % faultRemotes)}
+		e.tg.UserSends(chat, botfake.User{ID: chat.ID, FirstName: chat.FirstName}, fmt.Sprintf("i-%s-%d", tag, k))
+		return nil
+	},
+	holding: func(e *faultEnv, tag string) *tally {
+		o := newTally()
+		for _, m := range e.tg.Sent() {
+			if strings.HasPrefix(m.Text, "o-"+tag+"-") {
+				o.add(strconv.FormatInt(m.Chat.ID, 10), m.Text, fmt.Sprintf("%d:%d", m.Chat.ID, m.MessageID))
+			}
+		}
+		return o
+	},
+}
+
 // faultRow is one line of the table.
 type faultRow struct {
 	name                              string
@@ -47,19 +121,20 @@ type faultRow struct {
 func TestFaultSuite(t *testing.T) {
 	scenarios := []struct {
 		name string
+		net  *faultNet // nil: SMS
 		// fault injects a fault, calling begin once it is in place (the
 		// senders, paused halfway, then go on into it), and describes it.
 		fault func(t *testing.T, e *faultEnv, c *faultCounters, begin func()) string
 	}{
-		{"no fault (control)", nil},
-		{"Prosody restarted mid-run", func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
+		{"no fault (control)", nil, nil},
+		{"Prosody restarted mid-run", nil, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
 			begin()
 			if err := e.p.Restart(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			return "Prosody restarted once"
 		}},
-		{"provider 500/429 for 2 s", func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
+		{"provider 500/429 for 2 s", nil, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
 			var n500, n429 atomic.Int64
 			until := time.Now().Add(2 * time.Second)
 			e.twilio.OnSend(func(twiliofake.Message) *twiliofake.APIError {
@@ -77,7 +152,7 @@ func TestFaultSuite(t *testing.T) {
 			time.Sleep(time.Until(until))
 			return fmt.Sprintf("provider answered %d x 500, %d x 429", n500.Load(), n429.Load())
 		}},
-		{"gateway SIGKILLed, restarted", func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
+		{"gateway SIGKILLed, restarted", nil, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
 			begin()
 			time.Sleep(20 * time.Millisecond) // in the thick of it
 			e.stopGateway(syscall.SIGKILL)
@@ -85,8 +160,21 @@ func TestFaultSuite(t *testing.T) {
 			e.startGateway()
 			return "killed once, same store"
 		}},
-		{"webhooks replayed 3 times", nil},
-		{"store disk full for 2 s", func(t *testing.T, e *faultEnv, c *faultCounters, begin func()) string {
+		{"webhooks replayed 3 times", nil, nil},
+		{"Telegram: Bot API 429 and 502", &telegramNet, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
+			e.tg.Fail("sendMessage", 20, 429, "Too Many Requests: retry after 1", 1)
+			e.tg.Fail("getUpdates", 3, 502, "Bad Gateway", 0)
+			begin()
+			return "20 sendMessage answered 429 (retry_after 1), 3 getUpdates answered 502"
+		}},
+		{"Telegram: gateway restarted (SIGTERM)", &telegramNet, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
+			begin()
+			time.Sleep(20 * time.Millisecond)
+			e.stopGateway(syscall.SIGTERM)
+			e.startGateway()
+			return "polling resumed from the stored offset"
+		}},
+		{"store disk full for 2 s", nil, func(t *testing.T, e *faultEnv, c *faultCounters, begin func()) string {
 			e.fileLimit("1")
 			begin()
 			time.Sleep(2 * time.Second)
@@ -105,7 +193,11 @@ func TestFaultSuite(t *testing.T) {
 	for _, sc := range scenarios {
 		ok := t.Run(sc.name, func(t *testing.T) {
 			e := startFaultEnv(t)
-			rows = append(rows, runFaultScenario(t, e, sc.name, sc.fault, sc.name == "webhooks replayed 3 times"))
+			net := sc.net
+			if net == nil {
+				net = &smsNet
+			}
+			rows = append(rows, runFaultScenario(t, e, net, sc.name, sc.fault, sc.name == "webhooks replayed 3 times"))
 		})
 		if !ok {
 			break
@@ -149,15 +241,15 @@ func (c *faultCounters) seen() map[string]int {
 	return out
 }
 
-func runFaultScenario(t *testing.T, e *faultEnv, name string, fault func(*testing.T, *faultEnv, *faultCounters, func()) string, replay bool) faultRow {
+func runFaultScenario(t *testing.T, e *faultEnv, net *faultNet, name string, fault func(*testing.T, *faultEnv, *faultCounters, func()) string, replay bool) faultRow {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	tag := strings.Fields(name)[0]
+	tag := strings.Trim(strings.Fields(name)[0], ":")
 	var c faultCounters
 	in := newTally()
 	recvCtx, stopRecv := context.WithCancel(ctx)
 	recvDone := make(chan struct{})
-	go func() { defer close(recvDone); receiveInbound(recvCtx, e, tag, in) }()
+	go func() { defer close(recvDone); receiveInbound(recvCtx, e, net, tag, in) }()
 
 	// Both senders pause halfway until the fault is in place.
 	var halfway sync.WaitGroup
@@ -168,8 +260,8 @@ func runFaultScenario(t *testing.T, e *faultEnv, name string, fault func(*testin
 	}
 	half := func() { halfway.Done(); <-begun }
 	errs := make(chan error, 2)
-	go func() { errs <- sendOutbound(ctx, e, tag, &c, half) }()
-	go func() { errs <- postInbound(ctx, e, tag, &c, replay, half) }()
+	go func() { errs <- sendOutbound(ctx, e, net, tag, &c, half) }()
+	go func() { errs <- postInbound(ctx, e, net, tag, &c, replay, half) }()
 	halfway.Wait()
 	notes := ""
 	if fault != nil {
@@ -182,15 +274,7 @@ func runFaultScenario(t *testing.T, e *faultEnv, name string, fault func(*testin
 	}
 	// Everything was accepted; wait for it to arrive, then a little more
 	// for late duplicates.
-	outTally := func() *tally {
-		o := newTally()
-		for _, m := range e.twilio.Messages() {
-			if strings.HasPrefix(m.Body, "o-"+tag+"-") {
-				o.add(m.To, m.Body, m.SID)
-			}
-		}
-		return o
-	}
+	outTally := func() *tally { return net.holding(e, tag) }
 	for ctx.Err() == nil && (outTally().distinct() < faultN || in.distinct() < faultN) {
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -241,7 +325,7 @@ func runFaultScenario(t *testing.T, e *faultEnv, name string, fault func(*testin
 // batches. A batch counts as accepted when a ping to the gateway, sent after
 // it, is answered and none of its messages got an error; otherwise it is
 // sent again, with the same ids, as a client would after a reconnect.
-func sendOutbound(ctx context.Context, e *faultEnv, tag string, c *faultCounters, half func()) error {
+func sendOutbound(ctx context.Context, e *faultEnv, net *faultNet, tag string, c *faultCounters, half func()) error {
 	var cl *xmpptest.Client
 	defer func() {
 		if cl != nil {
@@ -263,7 +347,7 @@ func sendOutbound(ctx context.Context, e *faultEnv, tag string, c *faultCounters
 					continue
 				}
 			}
-			ok, alive := sendBatch(ctx, cl, tag, b, attempt, c)
+			ok, alive := sendBatch(ctx, cl, net, tag, b, attempt, c)
 			if ok {
 				break
 			}
@@ -280,15 +364,15 @@ func sendOutbound(ctx context.Context, e *faultEnv, tag string, c *faultCounters
 
 // sendBatch sends one batch and its ping; it reports whether the batch was
 // accepted and whether the connection is still usable.
-func sendBatch(ctx context.Context, cl *xmpptest.Client, tag string, b, attempt int, c *faultCounters) (ok, alive bool) {
+func sendBatch(ctx context.Context, cl *xmpptest.Client, net *faultNet, tag string, b, attempt int, c *faultCounters) (ok, alive bool) {
 	for k := b; k < b+faultBatch; k++ {
 		body := fmt.Sprintf("o-%s-%d", tag, k)
-		if err := cl.Send(ctx, `<message type="chat" id="`+body+`" to="`+remoteNum(k)+`@sms.example.test"><body>`+body+`</body></message>`); err != nil {
+		if err := cl.Send(ctx, `<message type="chat" id="`+body+`" to="`+net.outJID(k)+`"><body>`+body+`</body></message>`); err != nil {
 			return false, false
 		}
 	}
 	pingID := fmt.Sprintf("ack-%s-%d-%d", tag, b, attempt)
-	if err := cl.Send(ctx, `<iq type="get" id="`+pingID+`" to="sms.example.test"><ping xmlns="urn:xmpp:ping"/></iq>`); err != nil {
+	if err := cl.Send(ctx, `<iq type="get" id="`+pingID+`" to="`+net.domain+`"><ping xmlns="urn:xmpp:ping"/></iq>`); err != nil {
 		return false, false
 	}
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -310,10 +394,9 @@ func sendBatch(ctx context.Context, cl *xmpptest.Client, tag string, b, attempt 
 	}
 }
 
-// postInbound posts faultN signed webhooks, one sender per phone number
-// each in order, retrying each until it gets 200, as Twilio does.
-func postInbound(ctx context.Context, e *faultEnv, tag string, c *faultCounters, replay bool, half func()) error {
-	url := e.public + "/hooks/sms/inbound"
+// postInbound has the provider deliver faultN messages, one sender per
+// contact each in order; each is retried until accepted, as Twilio does.
+func postInbound(ctx context.Context, e *faultEnv, net *faultNet, tag string, c *faultCounters, replay bool, half func()) error {
 	var posted atomic.Int64
 	var once sync.Once
 	var wg sync.WaitGroup
@@ -323,31 +406,9 @@ func postInbound(ctx context.Context, e *faultEnv, tag string, c *faultCounters,
 		go func() {
 			defer wg.Done()
 			for k := r; k < faultN; k += faultRemotes {
-				sum := sha256.Sum256([]byte(tag + strconv.Itoa(k)))
-				sid := "SM" + hex.EncodeToString(sum[:16])
-				form := e.twilio.InboundForm(sid, remoteNum(k), aliceNum, fmt.Sprintf("i-%s-%d", tag, k))
-				times := 1
-				if replay {
-					times = 4
-				}
-				for range times {
-					for {
-						if ctx.Err() != nil {
-							errs <- fmt.Errorf("inbound: %s not accepted: %w", sid, ctx.Err())
-							return
-						}
-						status, err := e.twilio.PostForm(ctx, url, form)
-						if err == nil && status == 200 {
-							break
-						}
-						c.refusedHook.Add(1)
-						if err != nil {
-							c.saw("webhook: no answer")
-						} else {
-							c.saw("webhook " + strconv.Itoa(status))
-						}
-						time.Sleep(100 * time.Millisecond)
-					}
+				if err := net.inject(ctx, e, c, tag, k, replay); err != nil {
+					errs <- err
+					return
 				}
 				if posted.Add(1) >= faultN/2 {
 					once.Do(half) // every sender waits here until the fault is in place
@@ -363,7 +424,7 @@ func postInbound(ctx context.Context, e *faultEnv, tag string, c *faultCounters,
 
 // receiveInbound reads alice's messages until ctx ends, logging in again
 // whenever her connection is lost (Prosody keeps what arrives meanwhile).
-func receiveInbound(ctx context.Context, e *faultEnv, tag string, in *tally) {
+func receiveInbound(ctx context.Context, e *faultEnv, net *faultNet, tag string, in *tally) {
 	for ctx.Err() == nil {
 		cl, err := xmpptest.Dial(ctx, e.p.C2SAddr, jid.MustParse("alice@example.test/faults"), "pw")
 		if err != nil {
@@ -376,7 +437,7 @@ func receiveInbound(ctx context.Context, e *faultEnv, tag string, in *tally) {
 				break
 			}
 			if st.Name == "message" && st.Type == "chat" && strings.HasPrefix(st.Body, "i-"+tag+"-") {
-				in.add(strings.TrimSuffix(st.From, "@sms.example.test"), st.Body, st.ID)
+				in.add(strings.TrimSuffix(st.From, "@"+net.domain), st.Body, st.ID)
 			}
 		}
 		cl.Close()
