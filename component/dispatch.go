@@ -129,6 +129,9 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 				}
 			}
 			g.sem <- struct{}{}
+			if start, ok := g.outClock.take(j.ID); ok {
+				g.observe("out", start)
+			}
 			// A request in flight finishes even if shutdown begins meanwhile.
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 			remoteID, err = g.o.Transport.Send(sctx, out)

@@ -39,6 +39,8 @@ type Options struct {
 	// MaxStanza is the largest stanza accepted, in bytes; zero means
 	// DefaultMaxStanza. Larger ones get policy-violation.
 	MaxStanza int
+	// Metrics, if set, receive the gateway's latency and message counts.
+	Metrics *Metrics
 }
 
 // Gateway bridges one transport to XMPP through one component connection.
@@ -59,6 +61,9 @@ type Gateway struct {
 	wakeIn    chan struct{} // new stanzas for XMPP
 	wakeReach chan struct{} // the network's reachability changed
 	sem       chan struct{} // bounds concurrent Send calls
+
+	outClock clock // job id -> when its stanza was read
+	inClock  clock // XMPP queue id -> when the provider's event arrived
 
 	mu      sync.Mutex
 	lanes   map[string]*lane // one ordered queue per (account, remote)

@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"time"
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
@@ -17,7 +18,7 @@ var _ xmpp.Handler = (*Gateway)(nil)
 // Replies go to t. It returns an error only when the stream itself is broken,
 // never for a bad stanza (that would close the session).
 func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
-	var in inStanza
+	in := inStanza{read: time.Now()}
 	lim := &limitReader{r: xmlstream.MultiReader(xmlstream.Token(*start), t), left: g.o.MaxStanza}
 	if err := xml.NewTokenDecoder(lim).Decode(&in); err != nil {
 		if errors.Is(err, errTooBig) {

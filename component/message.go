@@ -80,7 +80,7 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 			"you may send at most %d %s messages an hour; try again later", g.quota.limit, g.o.Identity.Name)))
 		return
 	}
-	_, dup, err := g.o.Store.Enqueue(ctx, j)
+	id, dup, err := g.o.Store.Enqueue(ctx, j)
 	if err != nil {
 		g.log.Error("cannot store message; refused", "err", err, "id", in.ID)
 		g.reply(t, in, from, to, storeError(err))
@@ -93,6 +93,9 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 	}
 	if g.quota != nil {
 		g.quota.add(bare, now)
+	}
+	if g.o.Metrics != nil {
+		g.outClock.mark(id, in.read)
 	}
 	wake(g.wakeOut)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"time"
 
 	"xmppgw/mapping"
 	"xmppgw/transports"
@@ -21,6 +22,7 @@ var _ transports.Sink = (*Gateway)(nil)
 // A message that reaches nobody is logged, counted and acknowledged with
 // transports.ErrNoRecipient: retrying it would not help.
 func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
+	start := time.Now()
 	contact, err := mapping.ContactJID(in.From, g.domain.Domainpart())
 	if err != nil {
 		return err
@@ -43,9 +45,14 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 		}
 		stanzas = append(stanzas, inboundStanzas(in, contact.String(), u, suffix)...)
 	}
-	dup, err := g.o.Store.Accept(ctx, g.name, "in:"+in.ID, stanzas...)
+	ids, dup, err := g.o.Store.AcceptIDs(ctx, g.name, "in:"+in.ID, stanzas...)
 	if err != nil {
 		return err
+	}
+	if g.o.Metrics != nil {
+		for _, id := range ids {
+			g.inClock.mark(id, start)
+		}
 	}
 	if dup {
 		g.Stats.Duplicates.Add(1)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"io"
+	"time"
 )
 
 // Namespaces used by the gateway.
@@ -131,6 +132,8 @@ type inStanza struct {
 	Replace   *replace  `xml:"urn:xmpp:message-correct:0 replace"`
 	Composing *struct{} `xml:"http://jabber.org/protocol/chatstates composing"`
 	Payload   payload   `xml:",any"` // first unknown child: the IQ payload
+
+	read time.Time // when the gateway began reading it
 }
 
 type payload struct {

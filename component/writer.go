@@ -44,6 +44,9 @@ func (g *Gateway) writeLoop(ctx context.Context) {
 			if err = s.Send(bctx, newRawReader(q.Stanza)); err != nil {
 				break
 			}
+			if start, ok := g.inClock.take(q.ID); ok {
+				g.observe("in", start)
+			}
 		}
 		if err == nil {
 			err = g.barrier(bctx, s)

@@ -17,6 +17,12 @@ type Queued struct {
 // one transaction: a stored event is never lost, and never stored twice.
 // An empty key disables the dedupe.
 func (s *Store) Accept(ctx context.Context, transport, key string, stanzas ...[]byte) (dup bool, err error) {
+	_, dup, err = s.AcceptIDs(ctx, transport, key, stanzas...)
+	return dup, err
+}
+
+// AcceptIDs is Accept, also returning the queue ids of the stanzas.
+func (s *Store) AcceptIDs(ctx context.Context, transport, key string, stanzas ...[]byte) (ids []int64, dup bool, err error) {
 	now := s.millis()
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		if key != "" {
@@ -30,14 +36,22 @@ func (s *Store) Accept(ctx context.Context, transport, key string, stanzas ...[]
 				return nil
 			}
 		}
+		ids = ids[:0]
 		for _, st := range stanzas {
-			if err := queueStanza(ctx, tx, transport, st, now); err != nil {
+			res, err := tx.ExecContext(ctx, `INSERT INTO to_xmpp (transport, stanza, created) VALUES (?, ?, ?)`,
+				transport, st, now)
+			if err != nil {
 				return err
 			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
 		}
 		return nil
 	})
-	return dup, err
+	return ids, dup, err
 }
 
 func queueStanza(ctx context.Context, tx *sql.Tx, transport string, stanza []byte, now int64) error {

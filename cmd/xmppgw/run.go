@@ -10,6 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/component"
@@ -44,9 +47,13 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := component.NewMetrics(reg)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	var gateways []*component.Gateway
 	for _, tc := range cfg.Transports {
-		g, err := newGateway(cfg, tc, store, log, mux)
+		g, err := newGateway(cfg, tc, store, log, mux, metrics)
 		if err != nil {
 			return err
 		}
@@ -107,7 +114,7 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 }
 
 // newGateway builds one transport and its gateway, mounting its webhooks.
-func newGateway(cfg *configs.Config, tc configs.Transport, store *mapping.Store, log *slog.Logger, mux *http.ServeMux) (*component.Gateway, error) {
+func newGateway(cfg *configs.Config, tc configs.Transport, store *mapping.Store, log *slog.Logger, mux *http.ServeMux, metrics *component.Metrics) (*component.Gateway, error) {
 	typ, ok := transports.Lookup(tc.Type)
 	if !ok {
 		return nil, fmt.Errorf("transport %s: unknown type %q", tc.Name, tc.Type)
@@ -137,6 +144,7 @@ func newGateway(cfg *configs.Config, tc configs.Transport, store *mapping.Store,
 		Allowed:   cfg.Allowed,
 		Version:   version,
 		RetryFor:  tc.RetryFor,
+		Metrics:   metrics,
 	})
 	if wr, ok := tr.(transports.WebhookReceiver); ok {
 		prefix := "/hooks/" + tc.Name
