@@ -303,3 +303,24 @@ func queueAll(ctx context.Context, tx *sql.Tx, transport string, stanzas [][]byt
 	}
 	return nil
 }
+
+// ImportLinks adds code links in one transaction, replacing any link of the
+// same remotes, without asking anyone to subscribe. It is for bulk loads
+// (an import, a benchmark's fixture).
+func (s *Store) ImportLinks(ctx context.Context, transport string, links []Link) error {
+	now := s.millis()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO links (transport, remote, user, name, static, asked, created)
+			VALUES (?, ?, ?, ?, 0, 1, ?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, l := range links {
+			if _, err := stmt.ExecContext(ctx, transport, l.Remote, l.User, l.Name, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -179,3 +179,18 @@ func TestSentIDAndCorrections(t *testing.T) {
 		t.Errorf("pending after sends: %+v", pending)
 	}
 }
+
+func TestImportLinks(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "gw.db"))
+	links := []Link{{Remote: "1", User: "a@x.test", Name: "One"}, {Remote: "2", User: "b@x.test"}}
+	if err := s.ImportLinks(ctx, "tg", links); err != nil {
+		t.Fatal(err)
+	}
+	if l, ok, _ := s.LinkOf(ctx, "tg", "1"); !ok || l != (Link{Remote: "1", User: "a@x.test", Name: "One", Asked: true}) {
+		t.Errorf("link %+v, %v", l, ok)
+	}
+	if q := queuedStanzas(t, s, "tg"); len(q) != 0 {
+		t.Errorf("import queued %q", q)
+	}
+}

@@ -117,3 +117,13 @@ type Transport interface {
 type WebhookReceiver interface {
 	Webhooks(sink Sink) http.Handler
 }
+
+// HTTPTransport returns an http.RoundTripper for calls to a provider's API:
+// the default one, keeping enough idle connections for the gateway's
+// concurrent requests instead of opening a new one for most of them.
+func HTTPTransport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 64
+	return t
+}

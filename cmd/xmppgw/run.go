@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
+	"os"
 	"sync"
 	"time"
 
@@ -51,6 +53,11 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := component.NewMetrics(reg)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if os.Getenv("XMPPGW_PPROF") == "1" {
+		// Profiling on demand, for `make bench` investigations.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	}
 	var gateways []*component.Gateway
 	for _, tc := range cfg.Transports {
 		g, err := newGateway(cfg, tc, store, log, mux, metrics)

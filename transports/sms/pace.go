@@ -27,7 +27,7 @@ func newPacer(l RateLimits) *pacer {
 	return &pacer{
 		total:   rate.NewLimiter(rate.Limit(l.TotalPerSecond*margin), max(1, int(l.TotalPerSecond))),
 		perNum:  rate.Limit(l.NumberPerSecond * margin),
-		burst:   max(1, int(l.NumberPerSecond)),
+		burst:   1, // a steady rate, as a carrier sends from one number
 		numbers: map[transports.Addr]*rate.Limiter{},
 	}
 }

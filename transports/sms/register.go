@@ -96,7 +96,7 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 		validator:     client.NewRequestValidator(cp.AuthToken),
 		pace:          newPacer(cp.RateLimits),
 		log:           log.With("transport", p.Name),
-		httpTransport: http.DefaultTransport,
+		httpTransport: transports.HTTPTransport(),
 		now:           time.Now,
 	}, nil
 }

@@ -104,7 +104,7 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 		state:       p.State,
 		static:      static,
 		log:         log.With("transport", p.Name),
-		http:        &http.Client{},
+		http:        &http.Client{Transport: transports.HTTPTransport()},
 		pace:        newPacer(cp.RateLimits),
 		pollTimeout: 30 * time.Second,
 		progress:    map[string][]int{},

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/internal/xmpptest"
+	"xmppgw/mapping"
+	"xmppgw/transports/sms/twiliofake"
+	"xmppgw/transports/telegram/botfake"
+)
+
+const (
+	benchSID   = "ACbench000000000000000000000000000"
+	benchToken = "benchtoken000000000000000000000"
+	botToken   = "7000001:bench-bot-token"
+	senders    = 4
+	secret     = "bench-secret"
+)
+
+func senderNum(i int) string   { return fmt.Sprintf("+1555000%04d", i) }
+func receiverNum(i int) string { return fmt.Sprintf("+1555001%04d", i) }
+func remote(k int) string      { return fmt.Sprintf("+1555900%04d", k%100) }
+
+// env is Prosody, the fakes, the gateway process and the c2s clients.
+type env struct {
+	dir     string
+	gateway string
+	p       *xmpptest.Prosody
+	twilio  *twiliofake.Fake
+	tg      *botfake.Fake
+	apiURL  string
+	tgURL   string
+	public  string
+	store   string
+
+	proc *exec.Cmd
+	done chan error
+	logs *bytes.Buffer
+
+	senders   []*xmpptest.Client
+	receivers []*xmpptest.Client
+	got       []atomic.Int64 // per receiver: messages of the current phase
+	phase     atomic.Value   // string prefix of the current phase's bodies
+	recvWG    sync.WaitGroup
+}
+
+func startEnv(ctx context.Context, gateway, dir string) (*env, error) {
+	if err := xmpptest.Installed(); err != nil {
+		return nil, err
+	}
+	os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	users := map[string]string{}
+	for i := range senders {
+		users[fmt.Sprintf("s%d", i)] = "pw"
+		users[fmt.Sprintf("r%d", i)] = "pw"
+	}
+	p, err := xmpptest.StartProsody(ctx, xmpptest.ProsodyConfig{
+		Domain:     "example.test",
+		Components: map[string]string{"sms.example.test": secret, "telegram.example.test": secret},
+		Users:      users,
+		Dir:        filepath.Join(dir, "prosody"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	e := &env{dir: dir, gateway: gateway, p: p, logs: &bytes.Buffer{}, store: filepath.Join(dir, "xmppgw.db")}
+	e.phase.Store("none")
+	e.twilio = twiliofake.New(benchSID, benchToken)
+	if e.apiURL, err = e.twilio.Start(); err != nil {
+		e.close()
+		return nil, err
+	}
+	e.tg = botfake.New(botToken)
+	e.tgURL = e.tg.Start()
+	port, err := xmpptest.FreePort()
+	if err != nil {
+		e.close()
+		return nil, err
+	}
+	e.public = fmt.Sprintf("http://127.0.0.1:%d", port)
+	if err := e.writeConfig("config.yaml", port, 1_000_000); err != nil {
+		e.close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// writeConfig writes a gateway config whose SMS numbers may each send
+// perNumber messages a second.
+func (e *env) writeConfig(name string, port int, perNumber float64) error {
+	var nums strings.Builder
+	for i := range senders {
+		fmt.Fprintf(&nums, "        s%d@example.test: %q\n        r%d@example.test: %q\n", i, senderNum(i), i, receiverNum(i))
+	}
+	cfg := fmt.Sprintf(`xmpp:
+  server: %s
+store:
+  path: %s
+http:
+  listen: 127.0.0.1:%d
+  public_url: %s
+access:
+  allow: [example.test]
+log:
+  level: warn
+transports:
+  - name: sms
+    type: twilio
+    domain: sms.example.test
+    secret: %s
+    settings:
+      account_sid: %s
+      auth_token: %s
+      api_url: %s
+      rate_limits: {number_per_second: %g, total_per_second: 1000000, user_per_hour: 0}
+      numbers:
+%s  - name: telegram
+    type: telegram
+    domain: telegram.example.test
+    secret: %s
+    settings:
+      token: %s
+      api_url: %s
+`, e.p.ComponentAddr, e.store, port, e.public, secret, benchSID, benchToken, e.apiURL, perNumber, nums.String(),
+		secret, botToken, e.tgURL)
+	return os.WriteFile(filepath.Join(e.dir, name), []byte(cfg), 0o600)
+}
+
+// startGateway execs the gateway and returns how long it took until its
+// components were connected (GET /readyz answers 200).
+func (e *env) startGateway(ctx context.Context, config string) (time.Duration, error) {
+	e.logs.Reset()
+	cmd := exec.Command(e.gateway, "run", "-config", filepath.Join(e.dir, config))
+	cmd.Stdout, cmd.Stderr = e.logs, e.logs
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("start %s (run `make build`): %w", e.gateway, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	e.proc, e.done = cmd, done
+	client := &http.Client{Timeout: time.Second}
+	for {
+		if resp, err := client.Get(e.public + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return time.Since(start), nil
+			}
+		}
+		select {
+		case err := <-done:
+			return 0, fmt.Errorf("gateway exited: %v\n%s", err, e.logs.String())
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+func (e *env) stopGateway() {
+	if e.proc == nil {
+		return
+	}
+	e.proc.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-e.done:
+	case <-time.After(20 * time.Second):
+		e.proc.Process.Kill()
+		<-e.done
+	}
+	e.proc = nil
+}
+
+func (e *env) close() {
+	e.stopGateway()
+	for _, c := range append(e.senders, e.receivers...) {
+		c.Close()
+	}
+	e.recvWG.Wait()
+	if e.twilio != nil {
+		e.twilio.Close()
+	}
+	if e.tg != nil {
+		e.tg.Close()
+	}
+	e.p.Stop()
+}
+
+// cpuTime is the gateway process's user+sys CPU time so far.
+func (e *env) cpuTime() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", e.proc.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name, which is in parentheses.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticks, nil
+}
+
+// peakRSS is the gateway process's peak resident set (VmHWM) in MiB.
+func (e *env) peakRSS() (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.proc.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			kb, err := strconv.ParseFloat(strings.Fields(line)[1], 64)
+			return kb / 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", e.proc.Process.Pid)
+}
+
+// login connects the senders and receivers; receivers count the messages
+// of the current phase.
+func (e *env) login(ctx context.Context) error {
+	for i := range senders {
+		s, err := xmpptest.Dial(ctx, e.p.C2SAddr, jid.MustParse(fmt.Sprintf("s%d@example.test/bench", i)), "pw")
+		if err != nil {
+			return err
+		}
+		e.senders = append(e.senders, s)
+		r, err := xmpptest.Dial(ctx, e.p.C2SAddr, jid.MustParse(fmt.Sprintf("r%d@example.test/bench", i)), "pw")
+		if err != nil {
+			return err
+		}
+		e.receivers = append(e.receivers, r)
+	}
+	e.got = make([]atomic.Int64, senders)
+	for i, r := range e.receivers {
+		e.recvWG.Add(1)
+		go func() {
+			defer e.recvWG.Done()
+			for {
+				st, err := r.Next(context.Background())
+				if err != nil {
+					return
+				}
+				if st.Name == "message" && strings.HasPrefix(st.Body, e.phase.Load().(string)) {
+					e.got[i].Add(1)
+				}
+			}
+		}()
+	}
+	return nil
+}
+
+// seed fills the store as a long-running gateway's would be: links
+// Telegram chats and queued SMS.
+func (e *env) seed(ctx context.Context, links, queued int) error {
+	s, err := mapping.OpenSQLite(ctx, e.store)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ls := make([]mapping.Link, links)
+	for i := range ls {
+		ls[i] = mapping.Link{Remote: strconv.Itoa(100000000 + i), User: fmt.Sprintf("user%d@example.test", i%5000), Name: "Chat " + strconv.Itoa(i)}
+	}
+	if err := s.ImportLinks(ctx, "telegram", ls); err != nil {
+		return err
+	}
+	for k := range queued {
+		_, _, err := s.Enqueue(ctx, mapping.Job{Transport: "sms", Sender: "s0@example.test/seed", Account: senderNum(0),
+			Remote: remote(k), Body: "queued " + strconv.Itoa(k), StanzaID: "seed-" + strconv.Itoa(k)})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
