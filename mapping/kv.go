@@ -18,7 +18,7 @@ func (s *Store) KV(transport string) KV { return KV{s, transport} }
 // Get returns the value of key, or "" if it was never set.
 func (k KV) Get(ctx context.Context, key string) (string, error) {
 	var v string
-	err := k.store.db.QueryRowContext(ctx, `SELECT value FROM kv WHERE transport = ? AND key = ?`,
+	err := k.store.queryRow(ctx, `SELECT value FROM kv WHERE transport = ? AND key = ?`,
 		k.transport, key).Scan(&v)
 	if err == sql.ErrNoRows {
 		return "", nil
@@ -31,7 +31,7 @@ func (k KV) Get(ctx context.Context, key string) (string, error) {
 
 // Set stores value under key.
 func (k KV) Set(ctx context.Context, key, value string) error {
-	return k.store.tx(ctx, func(tx *sql.Tx) error {
+	return k.store.tx(ctx, func(tx *sqlTx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO kv (transport, key, value) VALUES (?, ?, ?)
 			ON CONFLICT (transport, key) DO UPDATE SET value = excluded.value`, k.transport, key, value)
 		return err

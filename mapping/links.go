@@ -34,7 +34,7 @@ var (
 // longer in the config removed. A config link replaces a code link.
 func (s *Store) SyncStaticLinks(ctx context.Context, transport string, links map[string]string) error {
 	now := s.millis()
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *sqlTx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT remote FROM links WHERE transport = ? AND static = 1`, transport)
 		if err != nil {
 			return err
@@ -76,7 +76,7 @@ func (s *Store) SyncStaticLinks(ctx context.Context, transport string, links map
 // LinkOf returns the link of remote, if there is one.
 func (s *Store) LinkOf(ctx context.Context, transport, remote string) (Link, bool, error) {
 	l := Link{Remote: remote}
-	err := s.db.QueryRowContext(ctx, `SELECT user, name, static, asked FROM links
+	err := s.queryRow(ctx, `SELECT user, name, static, asked FROM links
 		WHERE transport = ? AND remote = ?`, transport, remote).Scan(&l.User, &l.Name, &l.Static, &l.Asked)
 	if err == sql.ErrNoRows {
 		return Link{}, false, nil
@@ -95,7 +95,7 @@ func (s *Store) LinksOf(ctx context.Context, transport, user string) ([]Link, er
 
 // LinkedUsers returns the users with at least one link, sorted.
 func (s *Store) LinkedUsers(ctx context.Context, transport string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT user FROM links WHERE transport = ? ORDER BY user`, transport)
+	rows, err := s.query(ctx, `SELECT DISTINCT user FROM links WHERE transport = ? ORDER BY user`, transport)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
@@ -115,7 +115,7 @@ func (s *Store) LinkedUsers(ctx context.Context, transport string) ([]string, er
 }
 
 func (s *Store) queryLinks(ctx context.Context, q string, args ...any) ([]Link, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
@@ -146,7 +146,7 @@ func (s *Store) NewLinkCode(ctx context.Context, transport, user string, ttl tim
 		b[i] = codeAlphabet[int(b[i])%len(codeAlphabet)]
 	}
 	code := string(b)
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sqlTx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO link_codes (transport, code, user, expires) VALUES (?, ?, ?, ?)`,
 			transport, code, user, s.now().Add(ttl).UnixMilli())
 		return err
@@ -162,7 +162,7 @@ func (s *Store) RedeemLinkCode(ctx context.Context, transport, code, remote, nam
 	code = strings.ToUpper(strings.TrimSpace(code))
 	var user string
 	var refused error
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sqlTx) error {
 		err := tx.QueryRowContext(ctx, `SELECT user FROM link_codes WHERE transport = ? AND code = ? AND expires >= ?`,
 			transport, code, s.millis()).Scan(&user)
 		if err == sql.ErrNoRows {
@@ -213,7 +213,7 @@ func (s *Store) RedeemLinkCode(ctx context.Context, transport, code, remote, nam
 func (s *Store) Unlink(ctx context.Context, transport, remote string, stanzas func(user string) [][]byte) (string, error) {
 	var user string
 	var refused error
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sqlTx) error {
 		var static bool
 		err := tx.QueryRowContext(ctx, `SELECT user, static FROM links WHERE transport = ? AND remote = ?`,
 			transport, remote).Scan(&user, &static)
@@ -245,7 +245,7 @@ func (s *Store) Unlink(ctx context.Context, transport, remote string, stanzas fu
 // each in the same transaction, and returns the remotes unlinked.
 func (s *Store) UnlinkUser(ctx context.Context, transport, user string, stanzas func(remote string) [][]byte) ([]string, error) {
 	var removed []string
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sqlTx) error {
 		removed = removed[:0]
 		rows, err := tx.QueryContext(ctx, `DELETE FROM links WHERE transport = ? AND user = ? AND static = 0
 			RETURNING remote`, transport, user)
@@ -280,7 +280,7 @@ func (s *Store) UnlinkUser(ctx context.Context, transport, user string, stanzas 
 // reports whether it was done now.
 func (s *Store) MarkAsked(ctx context.Context, transport, remote, name string, stanzas ...[]byte) (bool, error) {
 	var done bool
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sqlTx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE links SET asked = 1, name = ?
 			WHERE transport = ? AND remote = ? AND asked = 0`, name, transport, remote)
 		if err != nil {
@@ -295,7 +295,7 @@ func (s *Store) MarkAsked(ctx context.Context, transport, remote, name string, s
 	return done, err
 }
 
-func queueAll(ctx context.Context, tx *sql.Tx, transport string, stanzas [][]byte, now int64) error {
+func queueAll(ctx context.Context, tx *sqlTx, transport string, stanzas [][]byte, now int64) error {
 	for _, st := range stanzas {
 		if err := queueStanza(ctx, tx, transport, st, now); err != nil {
 			return err
@@ -309,15 +309,10 @@ func queueAll(ctx context.Context, tx *sql.Tx, transport string, stanzas [][]byt
 // (an import, a benchmark's fixture).
 func (s *Store) ImportLinks(ctx context.Context, transport string, links []Link) error {
 	now := s.millis()
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO links (transport, remote, user, name, static, asked, created)
-			VALUES (?, ?, ?, ?, 0, 1, ?)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
+	return s.tx(ctx, func(tx *sqlTx) error {
 		for _, l := range links {
-			if _, err := stmt.ExecContext(ctx, transport, l.Remote, l.User, l.Name, now); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO links (transport, remote, user, name, static, asked, created)
+				VALUES (?, ?, ?, ?, 0, 1, ?)`, transport, l.Remote, l.User, l.Name, now); err != nil {
 				return err
 			}
 		}

@@ -35,7 +35,7 @@ const resendWindow = 10 * time.Minute
 // the same stanza (id, recipient and body) within the last few minutes.
 func (s *Store) Enqueue(ctx context.Context, j Job) (id int64, dup bool, err error) {
 	now := s.millis()
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sqlTx) error {
 		if j.StanzaID != "" {
 			key := resendKey(j)
 			res, err := tx.ExecContext(ctx, `INSERT INTO seen (transport, key, created) VALUES (?, ?, ?)
@@ -77,7 +77,7 @@ func resendKey(j Job) string {
 // Pending returns up to limit jobs of transport with ids above after, oldest
 // first.
 func (s *Store) Pending(ctx context.Context, transport string, after int64, limit int) ([]Job, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, transport, sender, account, remote, body,
+	rows, err := s.query(ctx, `SELECT id, transport, sender, account, remote, body,
 		stanza_id, receipt, replaces, attempts, created, inflight FROM outbox
 		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`, transport, after, limit)
 	if err != nil {
@@ -107,7 +107,7 @@ func (s *Store) Pending(ctx context.Context, transport string, after int64, limi
 // Attempted records one more failed attempt at job id. If the provider
 // surely did not take it, the in-flight mark is cleared.
 func (s *Store) Attempted(ctx context.Context, id int64, notTaken bool) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *sqlTx) error {
 		q := `UPDATE outbox SET attempts = attempts + 1 WHERE id = ?`
 		if notTaken {
 			q = `UPDATE outbox SET attempts = attempts + 1, inflight = 0 WHERE id = ?`
@@ -121,7 +121,7 @@ func (s *Store) Attempted(ctx context.Context, id int64, notTaken bool) error {
 // whose outcome is unknown is already recorded. It returns the mark.
 func (s *Store) MarkInflight(ctx context.Context, id int64, at time.Time) (time.Time, error) {
 	var mark int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sqlTx) error {
 		return tx.QueryRowContext(ctx, `UPDATE outbox SET inflight = CASE WHEN inflight = 0 THEN ? ELSE inflight END
 			WHERE id = ? RETURNING inflight`, at.UnixMilli(), id).Scan(&mark)
 	})
@@ -131,7 +131,7 @@ func (s *Store) MarkInflight(ctx context.Context, id int64, at time.Time) (time.
 // KnownRemote reports whether a provider id is recorded as one of our sends.
 func (s *Store) KnownRemote(ctx context.Context, transport, remoteID string) (bool, error) {
 	var one int
-	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM sent WHERE transport = ? AND remote_id = ?`,
+	err := s.queryRow(ctx, `SELECT 1 FROM sent WHERE transport = ? AND remote_id = ?`,
 		transport, remoteID).Scan(&one)
 	if err == sql.ErrNoRows {
 		return false, nil
@@ -152,7 +152,7 @@ type Report struct {
 // reports on remoteID that arrived before this call, removing them.
 func (s *Store) Sent(ctx context.Context, j Job, remoteID string) ([]Report, error) {
 	var early []Report
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sqlTx) error {
 		early = early[:0]
 		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, j.ID); err != nil {
 			return err
@@ -194,7 +194,7 @@ func (s *Store) Sent(ctx context.Context, j Job, remoteID string) ([]Report, err
 // Failed removes job j from the queue and, in the same transaction, queues
 // the stanza that tells its sender so.
 func (s *Store) Failed(ctx context.Context, j Job, stanza []byte) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *sqlTx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, j.ID); err != nil {
 			return err
 		}
@@ -215,7 +215,7 @@ type SentRecord struct {
 func (s *Store) LookupSent(ctx context.Context, transport string, r Report) (SentRecord, bool, error) {
 	var rec SentRecord
 	var found bool
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sqlTx) error {
 		err := tx.QueryRowContext(ctx, `SELECT sender, remote, stanza_id, receipt FROM sent
 			WHERE transport = ? AND remote_id = ?`, transport, r.RemoteID).
 			Scan(&rec.Sender, &rec.Remote, &rec.StanzaID, &rec.Receipt)
@@ -237,7 +237,7 @@ func (s *Store) LookupSent(ctx context.Context, transport string, r Report) (Sen
 // SentID returns the provider's id for the message with stanzaID that user
 // (a bare JID) sent to remote, if it was sent and is still remembered.
 func (s *Store) SentID(ctx context.Context, transport, remote, user, stanzaID string) (string, bool, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT remote_id, sender FROM sent
+	rows, err := s.query(ctx, `SELECT remote_id, sender FROM sent
 		WHERE transport = ? AND remote = ? AND stanza_id = ? ORDER BY created`, transport, remote, stanzaID)
 	if err != nil {
 		return "", false, fmt.Errorf("%w: %v", ErrUnavailable, err)
@@ -262,7 +262,7 @@ func (s *Store) SentID(ctx context.Context, transport, remote, user, stanzaID st
 // account, or "".
 func (s *Store) LastWriter(ctx context.Context, transport, account, remote string) (string, error) {
 	var user string
-	err := s.db.QueryRowContext(ctx, `SELECT user FROM last_writer
+	err := s.queryRow(ctx, `SELECT user FROM last_writer
 		WHERE transport = ? AND account = ? AND remote = ?`, transport, account, remote).Scan(&user)
 	if err == sql.ErrNoRows {
 		return "", nil
@@ -292,7 +292,7 @@ type Send struct {
 // SendsSince returns the messages users sent through transport since a
 // time, queued or sent, oldest first.
 func (s *Store) SendsSince(ctx context.Context, transport string, since time.Time) ([]Send, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT sender, created FROM outbox WHERE transport = ? AND created >= ?
+	rows, err := s.query(ctx, `SELECT sender, created FROM outbox WHERE transport = ? AND created >= ?
 		UNION ALL SELECT sender, created FROM sent WHERE transport = ? AND created >= ?
 		ORDER BY 2`, transport, since.UnixMilli(), transport, since.UnixMilli())
 	if err != nil {

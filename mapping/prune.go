@@ -2,7 +2,6 @@ package mapping
 
 import (
 	"context"
-	"database/sql"
 	"time"
 )
 
@@ -11,7 +10,7 @@ import (
 // never pruned.
 func (s *Store) Prune(ctx context.Context, before time.Time) error {
 	ms := before.UnixMilli()
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *sqlTx) error {
 		for _, q := range []string{
 			`DELETE FROM seen WHERE created < ?`,
 			`DELETE FROM sent WHERE created < ?`,

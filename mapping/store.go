@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // the embedded store's driver
@@ -26,8 +27,14 @@ var ErrUnavailable = errors.New("mapping: store unavailable")
 
 // Store is the gateway's durable state. It is safe for concurrent use.
 type Store struct {
-	db  *sql.DB
-	now func() time.Time
+	db    *sql.DB
+	now   func() time.Time
+	stmts stmtCache
+
+	writes    chan *write // to the committer
+	closed    chan struct{}
+	closeOnce sync.Once
+	stopped   chan struct{} // the committer is done
 }
 
 // OpenSQLite opens (creating if missing) the SQLite store at path and brings
@@ -46,18 +53,24 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mapping: open %s: %w", path, err)
 	}
-	// One connection: SQLite has one writer anyway, and this avoids SQLITE_BUSY.
-	db.SetMaxOpenConns(1)
-	s := &Store{db: db, now: time.Now}
+	// Two connections: one for the committer, which is the only writer (so
+	// there is no SQLITE_BUSY), one for reads and preparing statements.
+	db.SetMaxOpenConns(2)
+	s := &Store{db: db, now: time.Now, writes: make(chan *write), closed: make(chan struct{}), stopped: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
+	go s.committer()
 	return s, nil
 }
 
-// Close closes the store.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops accepting writes and closes the store.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	<-s.stopped
+	return s.db.Close()
+}
 
 // Ping reports whether the store answers.
 func (s *Store) Ping(ctx context.Context) error {
@@ -86,7 +99,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			continue
 		}
 		body, _ := migrations.ReadFile("migrations/" + e.Name())
-		err = s.tx(ctx, func(tx *sql.Tx) error {
+		err = s.rawTx(ctx, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
@@ -100,8 +113,9 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// tx runs f in a transaction, committing if it returns nil.
-func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
+// rawTx runs f in a transaction of its own, for migrations (which hold
+// several statements each and cannot be prepared).
+func (s *Store) rawTx(ctx context.Context, f func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)

@@ -2,7 +2,6 @@ package mapping
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -24,7 +23,7 @@ func (s *Store) Accept(ctx context.Context, transport, key string, stanzas ...[]
 // AcceptIDs is Accept, also returning the queue ids of the stanzas.
 func (s *Store) AcceptIDs(ctx context.Context, transport, key string, stanzas ...[]byte) (ids []int64, dup bool, err error) {
 	now := s.millis()
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sqlTx) error {
 		if key != "" {
 			res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO seen (transport, key, created)
 				VALUES (?, ?, ?)`, transport, key, now)
@@ -54,7 +53,7 @@ func (s *Store) AcceptIDs(ctx context.Context, transport, key string, stanzas ..
 	return ids, dup, err
 }
 
-func queueStanza(ctx context.Context, tx *sql.Tx, transport string, stanza []byte, now int64) error {
+func queueStanza(ctx context.Context, tx *sqlTx, transport string, stanza []byte, now int64) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO to_xmpp (transport, stanza, created) VALUES (?, ?, ?)`,
 		transport, stanza, now)
 	return err
@@ -63,7 +62,7 @@ func queueStanza(ctx context.Context, tx *sql.Tx, transport string, stanza []byt
 // Outgoing returns up to limit stanzas of transport waiting for XMPP, oldest
 // first.
 func (s *Store) Outgoing(ctx context.Context, transport string, limit int) ([]Queued, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, stanza FROM to_xmpp
+	rows, err := s.query(ctx, `SELECT id, stanza FROM to_xmpp
 		WHERE transport = ? ORDER BY id LIMIT ?`, transport, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
@@ -86,7 +85,7 @@ func (s *Store) Outgoing(ctx context.Context, transport string, limit int) ([]Qu
 // Written removes stanzas of transport up to and including id, once they
 // have been written to the server.
 func (s *Store) Written(ctx context.Context, transport string, upTo int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *sqlTx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM to_xmpp WHERE transport = ? AND id <= ?`, transport, upTo)
 		return err
 	})
