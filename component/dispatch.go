@@ -50,6 +50,7 @@ func (g *Gateway) drain() {
 	select {
 	case <-done:
 	case <-time.After(g.o.Grace):
+		g.unfinished.Store(true)
 		g.log.Warn("shutdown grace period over; unsent messages stay queued")
 	}
 }
@@ -107,6 +108,10 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 		})
 	}
 	rec, _ := g.o.Transport.(transports.Reconciler)
+	if rec != nil && j.Inflight.IsZero() && g.unclean && j.Created.Before(g.started) {
+		// The last run may have died during this job's send.
+		j.Inflight = j.Created
+	}
 	for attempt := j.Attempts; ; attempt++ {
 		var remoteID string
 		var err error
@@ -116,11 +121,10 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 			remoteID, found, err = g.reconcile(ctx, rec, j, out)
 		}
 		if err == nil && !found {
-			if rec != nil {
-				g.persist(ctx, func(c context.Context) (err error) {
-					j.Inflight, err = g.o.Store.MarkInflight(c, j.ID, time.Now())
-					return err
-				})
+			if rec != nil && j.Inflight.IsZero() {
+				// Kept in memory; the store learns it only if the outcome
+				// stays unknown, or from an unclean shutdown (see Run).
+				j.Inflight = time.Now()
 			}
 			if g.pacer != nil {
 				// Waiting for this contact's turn holds no request slot.
@@ -152,11 +156,10 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 		g.Stats.Retries.Add(1)
 		// A refusal means the provider surely did not take the message; a
 		// timeout or a 5xx leaves it unknown.
-		notTaken := pe.Kind == transports.KindRateLimited
-		g.persist(ctx, func(c context.Context) error { return g.o.Store.Attempted(c, j.ID, notTaken) })
-		if notTaken {
+		if pe.Kind == transports.KindRateLimited {
 			j.Inflight = time.Time{}
 		}
+		g.persist(ctx, func(c context.Context) error { return g.o.Store.Attempted(c, j.ID, j.Inflight) })
 		wait := g.backoff(attempt)
 		if pe.RetryAfter > wait {
 			wait = pe.RetryAfter

@@ -62,8 +62,12 @@ type Gateway struct {
 	wakeReach chan struct{} // the network's reachability changed
 	sem       chan struct{} // bounds concurrent Send calls
 
-	outClock clock // job id -> when its stanza was read
-	inClock  clock // XMPP queue id -> when the provider's event arrived
+	started time.Time // when Run began
+	unclean bool      // the previous run did not shut down cleanly
+	// unfinished is set when shutdown left sends under way.
+	unfinished atomic.Bool
+	outClock   clock // job id -> when its stanza was read
+	inClock    clock // XMPP queue id -> when the provider's event arrived
 
 	mu      sync.Mutex
 	lanes   map[string]*lane // one ordered queue per (account, remote)
@@ -141,6 +145,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	if g.quota != nil {
 		g.persist(ctx, g.seedQuota)
+	}
+	g.started = time.Now()
+	if _, ok := g.o.Transport.(transports.Reconciler); ok {
+		g.persist(ctx, g.noteStart)
+		defer g.noteStop()
 	}
 	var wg sync.WaitGroup
 	run := func(f func()) {

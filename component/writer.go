@@ -8,7 +8,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
+
+	"xmppgw/mapping"
 )
 
 // writeLoop writes stored stanzas to the server in order, waiting while the
@@ -40,12 +43,12 @@ func (g *Gateway) writeLoop(ctx context.Context) {
 		}
 		// A batch is finished even if shutdown begins meanwhile.
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), barrierTimeout)
-		for _, q := range batch {
-			if err = s.Send(bctx, newRawReader(q.Stanza)); err != nil {
-				break
-			}
-			if start, ok := g.inClock.take(q.ID); ok {
-				g.observe("in", start)
+		err = writeBatch(s, batch)
+		if err == nil && g.o.Metrics != nil {
+			for _, q := range batch {
+				if start, ok := g.inClock.take(q.ID); ok {
+					g.observe("in", start)
+				}
 			}
 		}
 		if err == nil {
@@ -61,6 +64,18 @@ func (g *Gateway) writeLoop(ctx context.Context) {
 			sleep(ctx, 200*time.Millisecond)
 		}
 	}
+}
+
+// writeBatch writes stanzas to the session with one flush.
+func writeBatch(s *xmpp.Session, batch []mapping.Queued) error {
+	w := s.TokenWriter()
+	defer w.Close()
+	for _, q := range batch {
+		if _, err := xmlstream.Copy(w, newRawReader(q.Stanza)); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
 }
 
 // barrierTimeout bounds the wait for the server to route a batch.

@@ -104,28 +104,18 @@ func (s *Store) Pending(ctx context.Context, transport string, after int64, limi
 	return jobs, nil
 }
 
-// Attempted records one more failed attempt at job id. If the provider
-// surely did not take it, the in-flight mark is cleared.
-func (s *Store) Attempted(ctx context.Context, id int64, notTaken bool) error {
+// Attempted records one more failed attempt at job id, and when the send
+// whose outcome is unknown began (zero if the provider surely did not take
+// it).
+func (s *Store) Attempted(ctx context.Context, id int64, inflight time.Time) error {
+	var mark int64
+	if !inflight.IsZero() {
+		mark = inflight.UnixMilli()
+	}
 	return s.tx(ctx, func(tx *sqlTx) error {
-		q := `UPDATE outbox SET attempts = attempts + 1 WHERE id = ?`
-		if notTaken {
-			q = `UPDATE outbox SET attempts = attempts + 1, inflight = 0 WHERE id = ?`
-		}
-		_, err := tx.ExecContext(ctx, q, id)
+		_, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, inflight = ? WHERE id = ?`, mark, id)
 		return err
 	})
-}
-
-// MarkInflight records that a send of job id begins, unless an earlier one
-// whose outcome is unknown is already recorded. It returns the mark.
-func (s *Store) MarkInflight(ctx context.Context, id int64, at time.Time) (time.Time, error) {
-	var mark int64
-	err := s.tx(ctx, func(tx *sqlTx) error {
-		return tx.QueryRowContext(ctx, `UPDATE outbox SET inflight = CASE WHEN inflight = 0 THEN ? ELSE inflight END
-			WHERE id = ? RETURNING inflight`, at.UnixMilli(), id).Scan(&mark)
-	})
-	return time.UnixMilli(mark), err
 }
 
 // KnownRemote reports whether a provider id is recorded as one of our sends.

@@ -135,25 +135,19 @@ func TestEnqueueDedupesResends(t *testing.T) {
 	}
 }
 
-// The in-flight mark keeps the first unresolved send, and goes when the
-// provider surely did not take the message.
+// A failed attempt records when the send of unknown outcome began, or
+// clears it when the provider surely did not take the message.
 func TestInflightMark(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, filepath.Join(t.TempDir(), "gw.db"))
 	id, _, _ := s.Enqueue(ctx, Job{Transport: "sms", Sender: "a@x/r", Remote: "+2", Body: "b", StanzaID: "m"})
 	t1 := time.UnixMilli(1_700_000_000_000)
-	if m, err := s.MarkInflight(ctx, id, t1); err != nil || !m.Equal(t1) {
-		t.Fatalf("mark %v, %v", m, err)
-	}
-	if m, _ := s.MarkInflight(ctx, id, t1.Add(time.Minute)); !m.Equal(t1) {
-		t.Errorf("second mark moved to %v", m)
-	}
-	s.Attempted(ctx, id, false)
+	s.Attempted(ctx, id, t1)
 	if jobs, _ := s.Pending(ctx, "sms", 0, 1); !jobs[0].Inflight.Equal(t1) || jobs[0].Attempts != 1 {
 		t.Errorf("after an unknown outcome: %+v", jobs[0])
 	}
-	s.Attempted(ctx, id, true)
-	if jobs, _ := s.Pending(ctx, "sms", 0, 1); !jobs[0].Inflight.IsZero() {
+	s.Attempted(ctx, id, time.Time{})
+	if jobs, _ := s.Pending(ctx, "sms", 0, 1); !jobs[0].Inflight.IsZero() || jobs[0].Attempts != 2 {
 		t.Errorf("mark kept after a refusal: %+v", jobs[0])
 	}
 	if known, _ := s.KnownRemote(ctx, "sms", "SM1"); known {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/nyaruka/phonenumbers"
 
@@ -122,6 +123,38 @@ func notSpace(r rune) bool { return r != ' ' }
 
 // ParseAddr implements transports.Transport with the configured default
 // region; see ParseNumber.
+// Results are cached: parsing is costly, and the same numbers recur.
 func (t *Transport) ParseAddr(s string) (transports.Addr, error) {
-	return ParseNumber(s, t.settings.DefaultRegion)
+	return t.numbers.parse(s, t.settings.DefaultRegion)
+}
+
+// numberCache remembers ParseNumber's results for recent inputs.
+type numberCache struct {
+	mu sync.Mutex
+	m  map[string]parsed
+}
+
+type parsed struct {
+	addr transports.Addr
+	err  error
+}
+
+// maxCached bounds the cache; it is emptied when full (inputs are untrusted).
+const maxCached = 8192
+
+func (c *numberCache) parse(s, region string) (transports.Addr, error) {
+	c.mu.Lock()
+	if p, ok := c.m[s]; ok {
+		c.mu.Unlock()
+		return p.addr, p.err
+	}
+	c.mu.Unlock()
+	addr, err := ParseNumber(s, region)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCached {
+		c.m = make(map[string]parsed)
+	}
+	c.m[s] = parsed{addr, err}
+	c.mu.Unlock()
+	return addr, err
 }

@@ -47,6 +47,7 @@ type Transport struct {
 	accounts  map[string]transports.Addr
 	validator client.RequestValidator
 	pace      *pacer
+	numbers   numberCache
 	log       *slog.Logger
 
 	// Replaceable in tests.

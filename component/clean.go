@@ -1,0 +1,39 @@
+package component
+
+import (
+	"context"
+	"time"
+)
+
+// cleanKey is where a gateway notes, in its transport's state, whether it
+// shut down cleanly: "1" after a clean shutdown, "0" while running.
+const cleanKey = "core.clean_shutdown"
+
+// noteStart reads how the last run ended and notes that this one runs. After
+// an unclean end (SIGKILL, a crash, a grace period that ran out), every job
+// queued before this start is reconciled with the provider before it is sent,
+// since its send may have been under way.
+func (g *Gateway) noteStart(ctx context.Context) error {
+	kv := g.o.Store.KV(g.name)
+	v, err := kv.Get(ctx, cleanKey)
+	if err != nil {
+		return err
+	}
+	g.unclean = v == "0" // never started: nothing was under way
+	if g.unclean {
+		g.log.Warn("the last run did not shut down cleanly; queued messages are checked with the provider before they are sent")
+	}
+	return kv.Set(ctx, cleanKey, "0")
+}
+
+// noteStop notes a clean shutdown, if every send finished.
+func (g *Gateway) noteStop() {
+	if g.unfinished.Load() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := g.o.Store.KV(g.name).Set(ctx, cleanKey, "1"); err != nil {
+		g.log.Warn("cannot note the clean shutdown", "err", err)
+	}
+}
