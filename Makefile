@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: build deps test unit integration faults fuzz fuzz-corpus demo vet clean
+.PHONY: build deps test unit integration faults fuzz fuzz-corpus bench demo vet clean
 
 build: ## bin/xmppgw
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/xmppgw ./cmd/xmppgw
@@ -35,8 +35,12 @@ fuzz: ## run each fuzz target for FUZZTIME
 fuzz-corpus: ## keep what fuzzing found interesting in testdata/fuzz (commit it)
 	bash scripts/keep-fuzz-corpus.sh
 
+bench: deps build ## performance figures, each a ratio to a baseline measured in the same run (at most 10 minutes)
+	$(GO) test -run='^$$' -bench=. -benchtime=3000x ./component/ ./mapping/ | tee .bench-micro.txt
+	timeout 600 $(GO) run ./cmd/xmppgw-bench -gateway bin/xmppgw -micro .bench-micro.txt
+
 demo: deps build ## an alert from an XMPP client to SMS and a signed reply back, on loopback
 	$(GO) run ./cmd/xmppgw-demo -gateway bin/xmppgw
 
 clean:
-	rm -rf bin .demo
+	rm -rf bin .demo .bench .bench-micro.txt .faults.txt

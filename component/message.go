@@ -68,6 +68,7 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 		Body:      *in.Body,
 		StanzaID:  in.ID,
 		Receipt:   in.Request != nil,
+		Shared:    len(g.owners[account]) > 1,
 	}
 	if in.Replace != nil {
 		j.Replaces = in.Replace.ID

@@ -72,6 +72,21 @@ func (s *Store) commit(group []*write) {
 		return
 	}
 	t := &sqlTx{tx: tx, s: s}
+	if len(group) == 1 {
+		// Alone: no savepoint needed, the transaction is the write's own.
+		w := group[0]
+		err := w.f(t)
+		if err != nil {
+			tx.Rollback()
+		} else {
+			err = tx.Commit()
+		}
+		if err != nil {
+			err = fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		w.done <- err
+		return
+	}
 	results := make([]error, len(group))
 	ok := 0
 	for i, w := range group {

@@ -23,6 +23,10 @@ type Job struct {
 	Attempts  int
 	Created   time.Time
 	Inflight  time.Time // when a send began whose outcome is unknown; zero if none
+
+	// Shared says that several users send from Account, so the store must
+	// remember who last wrote to Remote (not stored with the job).
+	Shared bool
 }
 
 // resendWindow is how long an XMPP message is remembered by sender, stanza
@@ -30,8 +34,8 @@ type Job struct {
 // does not send it twice. It is short because simple clients reuse ids.
 const resendWindow = 10 * time.Minute
 
-// Enqueue stores j and records its sender as the last writer to j.Remote,
-// in one transaction. It returns the job's id, or dup if the same sender sent
+// Enqueue stores j and, if j.Shared, records its sender as the last writer
+// to j.Remote, in one transaction. It returns the job's id, or dup if the same sender sent
 // the same stanza (id, recipient and body) within the last few minutes.
 func (s *Store) Enqueue(ctx context.Context, j Job) (id int64, dup bool, err error) {
 	now := s.millis()
@@ -58,6 +62,9 @@ func (s *Store) Enqueue(ctx context.Context, j Job) (id int64, dup bool, err err
 		}
 		if id, err = res.LastInsertId(); err != nil {
 			return err
+		}
+		if !j.Shared {
+			return nil
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO last_writer (transport, account, remote, user, at)
 			VALUES (?, ?, ?, ?, ?)

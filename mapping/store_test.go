@@ -23,7 +23,7 @@ func TestStoreDurableAndOrdered(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sub", "gw.db")
 	s := openTest(t, path)
-	j := Job{Transport: "sms", Sender: "alice@example.test/a", Account: "+1", Remote: "+2", Body: "b", StanzaID: "x"}
+	j := Job{Transport: "sms", Sender: "alice@example.test/a", Account: "+1", Remote: "+2", Body: "b", StanzaID: "x", Shared: true}
 	id1, _, err := s.Enqueue(ctx, j)
 	if err != nil {
 		t.Fatal(err)

@@ -27,6 +27,7 @@ func main() {
 	dir := flag.String("dir", ".bench", "working directory (emptied first)")
 	n := flag.Int("n", 20000, "messages per throughput measurement")
 	runs := flag.Int("runs", 3, "repetitions of each throughput measurement (the median is reported)")
+	micro := flag.String("micro", "", "`go test -bench` output to report as ratios to the baselines")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -36,7 +37,7 @@ func main() {
 	http.DefaultTransport.(*http.Transport).MaxIdleConnsPerHost = 128
 
 	abs, _ := filepath.Abs(*dir)
-	b := &bench{gateway: *gateway, dir: abs, n: *n, runs: *runs}
+	b := &bench{gateway: *gateway, dir: abs, n: *n, runs: *runs, micro: *micro}
 	if err := b.run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "bench failed:", err)
 		os.Exit(1)
@@ -47,6 +48,7 @@ func main() {
 type bench struct {
 	gateway, dir string
 	n, runs      int
+	micro        string
 	env          *env
 	rows         []row
 }
@@ -134,6 +136,11 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	b.add("pacing", fmt.Sprintf("%.3f", pacing), "0.95..1.0, no 429", fmt.Sprintf("limit 50/s from one number over 20 s; %d answers were 429", n429))
 
+	if b.micro != "" {
+		if err := b.microRatios(b.micro); err != nil {
+			return err
+		}
+	}
 	b.print()
 	fmt.Printf("BENCH out_ratio=%.2f in_ratio=%.2f cpu_us_per_msg=%.1f p99_ms=%.2f rss_mb=%.1f pacing=%.3f startup_ms=%d\n",
 		mo/mb, mi/mb, cpuPerMsg, p99, rss, pacing, startup.Milliseconds())
