@@ -170,6 +170,9 @@ func (s *Store) Sent(ctx context.Context, j Job, remoteID string) ([]Report, err
 		if err != nil {
 			return err
 		}
+		if s.earlyReports.Load() == 0 {
+			return nil // none kept: skip the lookup (the common case)
+		}
 		rows, err := tx.QueryContext(ctx, `DELETE FROM early_report WHERE transport = ? AND remote_id = ?
 			RETURNING state, code, text`, j.Transport, remoteID)
 		if err != nil {
@@ -223,6 +226,7 @@ func (s *Store) LookupSent(ctx context.Context, transport string, r Report) (Sen
 		if err != sql.ErrNoRows {
 			return err
 		}
+		s.earlyReports.Add(1) // before the insert: Sent must not skip a report
 		_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO early_report
 			(transport, remote_id, state, code, text, created) VALUES (?, ?, ?, ?, ?, ?)`,
 			transport, r.RemoteID, r.State, r.Code, r.Text, s.millis())

@@ -10,7 +10,7 @@ import (
 // never pruned.
 func (s *Store) Prune(ctx context.Context, before time.Time) error {
 	ms := before.UnixMilli()
-	return s.tx(ctx, func(tx *sqlTx) error {
+	err := s.tx(ctx, func(tx *sqlTx) error {
 		for _, q := range []string{
 			`DELETE FROM seen WHERE created < ?`,
 			`DELETE FROM sent WHERE created < ?`,
@@ -20,7 +20,16 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM link_codes WHERE expires < ?`, s.millis())
-		return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM link_codes WHERE expires < ?`, s.millis()); err != nil {
+			return err
+		}
+		// Recounted here, in the committer, so no insert slips between.
+		var n int64
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM early_report`).Scan(&n); err != nil {
+			return err
+		}
+		s.earlyReports.Store(n)
+		return nil
 	})
+	return err
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // the embedded store's driver
@@ -30,6 +31,9 @@ type Store struct {
 	db    *sql.DB
 	now   func() time.Time
 	stmts stmtCache
+	// earlyReports is 0 when the early_report table is surely empty; it is
+	// raised before each insert and recounted when pruning.
+	earlyReports atomic.Int64
 
 	writes    chan *write // to the committer
 	closed    chan struct{}
@@ -58,6 +62,10 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxOpenConns(2)
 	s := &Store{db: db, now: time.Now, writes: make(chan *write), closed: make(chan struct{}), stopped: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.countEarlyReports(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -127,6 +135,16 @@ func (s *Store) rawTx(ctx context.Context, f func(*sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
+	return nil
+}
+
+// countEarlyReports recounts the early reports kept.
+func (s *Store) countEarlyReports(ctx context.Context) error {
+	var n int64
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM early_report`).Scan(&n); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	s.earlyReports.Store(n)
 	return nil
 }
 
