@@ -21,25 +21,55 @@ type lane struct {
 // dispatchLoop moves stored jobs into lanes as they are enqueued.
 func (g *Gateway) dispatchLoop(ctx context.Context) {
 	var last int64
+	fromStore := true // read the store until caught up, then take handoffs
 	for {
-		jobs, err := g.o.Store.Pending(ctx, g.name, last, 512)
-		if err != nil && ctx.Err() == nil {
-			g.log.Error("reading the outbound queue failed", "err", err)
-			sleep(ctx, time.Second)
-		}
-		for _, j := range jobs {
-			last = j.ID
-			g.addJob(ctx, j)
-		}
-		if len(jobs) == 512 {
-			continue
+		if fromStore {
+			jobs, err := g.o.Store.Pending(ctx, g.name, last, 512)
+			if err != nil && ctx.Err() == nil {
+				g.log.Error("reading the outbound queue failed", "err", err)
+				sleep(ctx, time.Second)
+				continue
+			}
+			for _, j := range jobs {
+				last = j.ID
+				g.addJob(ctx, j)
+			}
+			if len(jobs) == 512 {
+				continue
+			}
+			fromStore = false
 		}
 		select {
 		case <-ctx.Done():
 			g.drain()
 			return
+		case j := <-g.handoff:
+			// Stored jobs in id order, straight from the handler. Those
+			// already read from the store are skipped; after a gap (a
+			// handoff that did not fit, another transport's job), the store
+			// is read instead, so none is missed.
+			switch {
+			case j.ID <= last:
+			case j.ID == last+1:
+				last = j.ID
+				g.addJob(ctx, j)
+			default:
+				fromStore = true
+			}
 		case <-g.wakeOut:
+			// A handoff did not fit, or jobs were stored elsewhere.
+			fromStore = true
 		}
+	}
+}
+
+// handOff passes a stored job to the dispatcher without a store read, or
+// tells it to read the store if it is busy.
+func (g *Gateway) handOff(j mapping.Job) {
+	select {
+	case g.handoff <- j:
+	default:
+		wake(g.wakeOut)
 	}
 }
 

@@ -57,10 +57,11 @@ type Gateway struct {
 	reach  atomic.Pointer[reachability] // whether the network can be reached
 	typing chan struct{}                // bounds typing notifications in flight
 
-	wakeOut   chan struct{} // new jobs for the provider
-	wakeIn    chan struct{} // new stanzas for XMPP
-	wakeReach chan struct{} // the network's reachability changed
-	sem       chan struct{} // bounds concurrent Send calls
+	wakeOut   chan struct{}    // new jobs for the provider, to be read from the store
+	handoff   chan mapping.Job // new jobs for the provider, in id order
+	wakeIn    chan struct{}    // new stanzas for XMPP
+	wakeReach chan struct{}    // the network's reachability changed
+	sem       chan struct{}    // bounds concurrent Send calls
 
 	started time.Time // when Run began
 	unclean bool      // the previous run did not shut down cleanly
@@ -112,6 +113,7 @@ func New(o Options) *Gateway {
 		wakeOut:   make(chan struct{}, 1),
 		wakeIn:    make(chan struct{}, 1),
 		wakeReach: make(chan struct{}, 1),
+		handoff:   make(chan mapping.Job, 1024),
 		sem:       make(chan struct{}, o.Workers),
 		lanes:     map[string]*lane{},
 		backoff:   backoff,

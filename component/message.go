@@ -98,7 +98,8 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 	if g.o.Metrics != nil {
 		g.outClock.mark(id, in.read)
 	}
-	wake(g.wakeOut)
+	j.ID, j.Created = id, now
+	g.handOff(j)
 }
 
 // accountFor returns the account user sends to remote from, or the stanza
