@@ -17,12 +17,32 @@ import (
 // writeLoop writes stored stanzas to the server in order, waiting while the
 // component is disconnected. A batch leaves the store only once the server
 // has routed it (see barrier), so none is lost when the server or the
-// connection goes away mid-batch. If the process dies between the server's
-// answer and the commit, the batch is written again after the restart, with
-// the same stanza ids.
+// connection goes away mid-batch. Batches are pipelined: the next is written
+// while the server confirms the last. If the process dies between the
+// server's answer and the commit, stanzas are written again after the
+// restart, with the same ids.
 func (g *Gateway) writeLoop(ctx context.Context) {
+	w := &writer{g: g, waits: make(chan *barrierWait, maxInflightBatches), broken: make(chan struct{}, 1)}
+	confirmed := make(chan struct{})
+	go func() { defer close(confirmed); w.confirm(ctx) }()
+	defer func() {
+		close(w.waits) // let the confirmations in flight finish first
+		<-confirmed
+	}()
+	var sess *xmpp.Session
+	var cursor int64 // the last queue id written to sess
 	for ctx.Err() == nil {
-		batch, err := g.o.Store.Outgoing(ctx, g.name, 256)
+		select {
+		case <-w.broken:
+			// A batch went unconfirmed: write again all that is unconfirmed.
+			cursor = w.confirmedUpTo.Load()
+			if ctx.Err() == nil {
+				sleep(ctx, 200*time.Millisecond)
+			}
+			continue
+		default:
+		}
+		batch, err := g.o.Store.OutgoingAfter(ctx, g.name, cursor, 256)
 		if err != nil {
 			if ctx.Err() == nil {
 				g.log.Error("reading the XMPP queue failed", "err", err)
@@ -34,6 +54,8 @@ func (g *Gateway) writeLoop(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 			case <-g.wakeIn:
+			case <-w.broken:
+				w.signalBroken() // handled at the top of the loop
 			}
 			continue
 		}
@@ -41,28 +63,89 @@ func (g *Gateway) writeLoop(ctx context.Context) {
 		if err != nil {
 			return
 		}
-		// A batch is finished even if shutdown begins meanwhile.
-		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), barrierTimeout)
-		err = writeBatch(s, batch)
-		if err == nil && g.o.Metrics != nil {
+		if s != sess {
+			// A new session: what the old one did not confirm goes again.
+			sess = s
+			w.session.Store(s)
+			if c := w.confirmedUpTo.Load(); cursor > c {
+				cursor = c
+				continue
+			}
+		}
+		if err := writeBatch(s, batch); err != nil {
+			if ctx.Err() == nil {
+				g.log.Warn("writing to the server failed; will resend after reconnect", "err", err)
+			}
+			w.signalBroken()
+			continue
+		}
+		if g.o.Metrics != nil {
 			for _, q := range batch {
 				if start, ok := g.inClock.take(q.ID); ok {
 					g.observe("in", start)
 				}
 			}
 		}
-		if err == nil {
-			err = g.barrier(bctx, s)
+		cursor = batch[len(batch)-1].ID
+		bw := &barrierWait{last: cursor, sess: s, done: make(chan error, 1)}
+		go func() {
+			// A batch is confirmed even if shutdown begins meanwhile.
+			bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), barrierTimeout)
+			defer cancel()
+			bw.done <- g.barrier(bctx, s)
+		}()
+		w.waits <- bw // blocks while maxInflightBatches wait for the server
+	}
+}
+
+// maxInflightBatches bounds the batches written but not yet confirmed.
+const maxInflightBatches = 16
+
+// writer is the state writeLoop shares with its confirmations.
+type writer struct {
+	g             *Gateway
+	waits         chan *barrierWait            // in the order the batches were written
+	broken        chan struct{}                // a batch went unconfirmed
+	confirmedUpTo atomic.Int64                 // the last queue id removed from the store
+	session       atomic.Pointer[xmpp.Session] // the session being written to
+}
+
+// barrierWait is one written batch waiting for the server.
+type barrierWait struct {
+	last int64
+	sess *xmpp.Session
+	done chan error
+}
+
+func (w *writer) signalBroken() {
+	select {
+	case w.broken <- struct{}{}:
+	default:
+	}
+}
+
+// confirm removes batches from the store as the server confirms them, in
+// order. A confirmation implies every batch before it on the stream, so a
+// later success also covers an earlier batch whose ping timed out.
+func (w *writer) confirm(ctx context.Context) {
+	g := w.g
+	for bw := range w.waits {
+		if err := <-bw.done; err != nil {
+			// Only the current session's failures matter: the writer has
+			// already started over for a new one.
+			if bw.sess == w.session.Load() {
+				if ctx.Err() == nil {
+					g.log.Warn("the server did not confirm a batch; will resend", "err", err)
+				}
+				w.signalBroken()
+			}
+			continue
 		}
-		cancel()
-		if err == nil {
-			last := batch[len(batch)-1].ID
-			g.persist(ctx, func(c context.Context) error { return g.o.Store.Written(c, g.name, last) })
+		if bw.last <= w.confirmedUpTo.Load() {
+			continue
 		}
-		if err != nil && ctx.Err() == nil {
-			g.log.Warn("writing to the server failed; will resend after reconnect", "err", err)
-			sleep(ctx, 200*time.Millisecond)
-		}
+		g.persist(ctx, func(c context.Context) error { return g.o.Store.Written(c, g.name, bw.last) })
+		w.confirmedUpTo.Store(bw.last)
 	}
 }
 

@@ -53,9 +53,6 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)") // WAL+NORMAL: durable across process crashes
 	q.Add("_pragma", "busy_timeout(5000)")
-	// Checkpoint every 8,000 pages (32 MiB of WAL) rather than 1,000: the
-	// queues rewrite the same few pages, and a checkpoint copies each once.
-	q.Add("_pragma", "wal_autocheckpoint(8000)")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("mapping: open %s: %w", path, err)
