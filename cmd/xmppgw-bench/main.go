@@ -111,12 +111,19 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	cpuPerMsg := float64((cpu1 - cpu0).Microseconds()) / float64(relayed)
 	mb, mo, mi := median(base), median(out), median(in)
+	// The baseline moves from run to run (Prosody and the clients share two
+	// cores); each run's ratio is to its own baseline, and the median is kept.
+	var ro, ri []float64
+	for i := range base {
+		ro, ri = append(ro, out[i]/base[i]), append(ri, in[i]/base[i])
+	}
+	outRatio, inRatio := median(ro), median(ri)
 	fmt.Println()
 	b.add("baseline c2s->Prosody->c2s", fmt.Sprintf("%.0f msg/s", mb), "", "the same senders and Prosody, to c2s receivers")
 	b.add("out: c2s->gateway->SMS", fmt.Sprintf("%.0f msg/s", mo), "", "")
 	b.add("in: SMS webhook->gateway->c2s", fmt.Sprintf("%.0f msg/s", mi), "", "")
-	b.add("out_ratio", fmt.Sprintf("%.2f", mo/mb), ">= 0.9", "")
-	b.add("in_ratio", fmt.Sprintf("%.2f", mi/mb), ">= 0.9", "")
+	b.add("out_ratio", fmt.Sprintf("%.2f", outRatio), ">= 0.9", "median of the runs' out/baseline")
+	b.add("in_ratio", fmt.Sprintf("%.2f", inRatio), ">= 0.9", "median of the runs' in/baseline")
 	b.add("cpu_us_per_msg", fmt.Sprintf("%.1f", cpuPerMsg), "<= 40", fmt.Sprintf("gateway user+sys CPU over %d relayed messages", relayed))
 
 	// The gateway's own latency at 1,000 msg/s.
@@ -143,7 +150,7 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	b.print()
 	fmt.Printf("BENCH out_ratio=%.2f in_ratio=%.2f cpu_us_per_msg=%.1f p99_ms=%.2f rss_mb=%.1f pacing=%.3f startup_ms=%d\n",
-		mo/mb, mi/mb, cpuPerMsg, p99, rss, pacing, startup.Milliseconds())
+		outRatio, inRatio, cpuPerMsg, p99, rss, pacing, startup.Milliseconds())
 	return nil
 }
 
