@@ -99,7 +99,7 @@ func (g *Gateway) writeLoop(ctx context.Context) {
 }
 
 // maxInflightBatches bounds the batches written but not yet confirmed.
-const maxInflightBatches = 16
+const maxInflightBatches = 4
 
 // writer is the state writeLoop shares with its confirmations.
 type writer struct {
