@@ -11,17 +11,23 @@ const cleanKey = "core.clean_shutdown"
 
 // noteStart reads how the last run ended and notes that this one runs. After
 // an unclean end (SIGKILL, a crash, a grace period that ran out), every job
-// queued before this start is reconciled with the provider before it is sent,
-// since its send may have been under way.
+// queued before this start is marked in flight, so it is reconciled with the
+// provider before it is sent: its send may have been under way.
 func (g *Gateway) noteStart(ctx context.Context) error {
 	kv := g.o.Store.KV(g.name)
 	v, err := kv.Get(ctx, cleanKey)
 	if err != nil {
 		return err
 	}
-	g.unclean = v == "0" // never started: nothing was under way
-	if g.unclean {
-		g.log.Warn("the last run did not shut down cleanly; queued messages are checked with the provider before they are sent")
+	if v == "0" { // "": never started, nothing was under way
+		// Stored, so that the marks outlive this run even if it stops
+		// before sending these jobs.
+		n, err := g.o.Store.MarkUnresolved(ctx, g.name, g.started)
+		if err != nil {
+			return err
+		}
+		g.log.Warn("the last run did not shut down cleanly; queued messages are checked with the provider before they are sent",
+			"queued", n)
 	}
 	return kv.Set(ctx, cleanKey, "0")
 }

@@ -138,10 +138,6 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 		})
 	}
 	rec, _ := g.o.Transport.(transports.Reconciler)
-	if rec != nil && j.Inflight.IsZero() && g.unclean && j.Created.Before(g.started) {
-		// The last run may have died during this job's send.
-		j.Inflight = j.Created
-	}
 	for attempt := j.Attempts; ; attempt++ {
 		var remoteID string
 		var err error

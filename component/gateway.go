@@ -161,8 +161,20 @@ func (g *Gateway) Run(ctx context.Context) error {
 	// The link outlives ctx until the writer has finished its batch, so a
 	// clean shutdown leaves nothing to be written twice.
 	linkCtx, stopLink := context.WithCancel(context.WithoutCancel(ctx))
+	writerDone := make(chan struct{})
 	run(func() { g.o.Link.Run(linkCtx, g, func() { wake(g.wakeIn) }) })
-	run(func() { defer stopLink(); g.writeLoop(ctx) })
+	run(func() { defer stopLink(); defer close(writerDone); g.writeLoop(ctx) })
+	run(func() {
+		// Do not wait for the writer forever: past the grace period the
+		// link closes anyway, and what is unconfirmed stays stored.
+		<-ctx.Done()
+		select {
+		case <-writerDone:
+		case <-time.After(g.o.Grace + barrierTimeout):
+			g.log.Warn("the XMPP writer did not finish in time; closing the link")
+			stopLink()
+		}
+	})
 	run(func() { g.dispatchLoop(ctx) })
 	run(func() { g.announceLoop(ctx) })
 	run(func() {

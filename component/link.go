@@ -99,11 +99,12 @@ func (l *Link) Run(ctx context.Context, h xmpp.Handler, onUp func()) error {
 func (l *Link) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error {
 	var d net.Dialer
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	conn, err := d.DialContext(dctx, "tcp", l.Server)
+	raw, err := d.DialContext(dctx, "tcp", l.Server)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("component: dial: %w", err)
 	}
+	conn := writeDeadlineConn{raw}
 	// The handshake gets ctx itself, not a shorter-lived one: mellium watches
 	// it in a goroutine that may fire after NewSession returns and would then
 	// break the established session. A connection deadline bounds it instead.
@@ -125,8 +126,12 @@ func (l *Link) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error
 		go onUp()
 	}
 
-	// Close the session when ctx ends so Serve returns.
+	// Close the session when ctx ends so Serve returns; close the
+	// connection too if that takes long (a write may be stuck on a server
+	// that stopped reading, holding the lock Close needs).
 	stop := context.AfterFunc(ctx, func() {
+		force := time.AfterFunc(3*time.Second, func() { conn.Close() })
+		defer force.Stop()
 		s.SetCloseDeadline(time.Now().Add(2 * time.Second))
 		s.Close()
 	})
@@ -141,4 +146,16 @@ func (l *Link) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error
 		err = errors.New("component: server closed the stream")
 	}
 	return err
+}
+
+// writeTimeout bounds one write to the server: a server that stops reading
+// breaks the session (and the link reconnects) instead of blocking it.
+const writeTimeout = 30 * time.Second
+
+// writeDeadlineConn sets a write deadline before every write.
+type writeDeadlineConn struct{ net.Conn }
+
+func (c writeDeadlineConn) Write(b []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	return c.Conn.Write(b)
 }

@@ -139,7 +139,11 @@ type sqlTx struct {
 	s  *Store
 }
 
+// Statements of an admitted write are not interrupted by its caller's
+// context: SQLite would roll back the whole group's transaction.
+
 func (t *sqlTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	ctx = context.WithoutCancel(ctx)
 	st, err := t.s.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -148,6 +152,7 @@ func (t *sqlTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Res
 }
 
 func (t *sqlTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx = context.WithoutCancel(ctx)
 	st, err := t.s.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -156,6 +161,7 @@ func (t *sqlTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.R
 }
 
 func (t *sqlTx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
 	st, err := t.s.stmt(ctx, q)
 	if err != nil {
 		return t.tx.QueryRowContext(ctx, q, args...) // reports the same error

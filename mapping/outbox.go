@@ -314,3 +314,20 @@ func (s *Store) SendsSince(ctx context.Context, transport string, since time.Tim
 	}
 	return out, nil
 }
+
+// MarkUnresolved marks every job of transport queued before a time, and not
+// marked yet, as possibly sent (in flight since it was queued): after a run
+// that died, any of them may have reached the provider.
+func (s *Store) MarkUnresolved(ctx context.Context, transport string, before time.Time) (int64, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sqlTx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET inflight = created
+			WHERE transport = ? AND inflight = 0 AND created < ?`, transport, before.UnixMilli())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}

@@ -158,3 +158,28 @@ func TestInflightMark(t *testing.T) {
 		t.Error("SM1 unknown after it was sent")
 	}
 }
+
+// After a run that died, every job queued before the new start is marked
+// possibly sent, and the marks are stored.
+func TestMarkUnresolved(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "gw.db"))
+	old := time.UnixMilli(1_700_000_000_000)
+	s.now = func() time.Time { return old }
+	a, _, _ := s.Enqueue(ctx, Job{Transport: "sms", Sender: "a@x/r", Remote: "+2", Body: "a", StanzaID: "1"})
+	b, _, _ := s.Enqueue(ctx, Job{Transport: "sms", Sender: "a@x/r", Remote: "+2", Body: "b", StanzaID: "2"})
+	s.Attempted(ctx, b, old.Add(time.Second)) // already marked: kept
+	s.now = time.Now
+	s.Enqueue(ctx, Job{Transport: "sms", Sender: "a@x/r", Remote: "+2", Body: "c", StanzaID: "3"})
+	n, err := s.MarkUnresolved(ctx, "sms", old.Add(time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("marked %d, %v", n, err)
+	}
+	jobs, _ := s.Pending(ctx, "sms", 0, 10)
+	want := map[int64]time.Time{a: old, b: old.Add(time.Second)}
+	for _, j := range jobs {
+		if w := want[j.ID]; !j.Inflight.Equal(w) {
+			t.Errorf("job %d (%s): inflight %v, want %v", j.ID, j.Body, j.Inflight, w)
+		}
+	}
+}
