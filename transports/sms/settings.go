@@ -3,7 +3,6 @@ package sms
 import (
 	"fmt"
 	"log/slog"
-	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -85,7 +84,7 @@ func (s *Settings) Validate() []transports.Problem {
 	if s.APIURL == "" {
 		s.APIURL = DefaultAPIURL
 	}
-	if msg := apiURLProblem(s.APIURL); msg != "" {
+	if msg := transports.APIURLProblem(s.APIURL); msg != "" {
 		add("api_url", "%s", msg)
 	} else {
 		s.APIURL = strings.TrimRight(s.APIURL, "/")
@@ -112,7 +111,7 @@ func (s *Settings) Validate() []transports.Problem {
 	for _, k := range keys {
 		key := "numbers." + k
 		jid := strings.ToLower(strings.TrimSpace(k))
-		if !isBareJID(jid) {
+		if !transports.IsBareJID(jid) {
 			add(key, "%q is not a bare JID (want user@domain)", k)
 			continue
 		}
@@ -162,33 +161,11 @@ func (s *Settings) Validate() []transports.Problem {
 	return probs
 }
 
-func apiURLProblem(raw string) string {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		return "must be an absolute http or https URL"
-	case u.User != nil:
-		return "must not contain credentials"
-	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		return "must not have a query or fragment"
-	}
-	return ""
-}
-
-// isBareJID is a loose check that s looks like "user@domain": exactly one
-// '@' with something on both sides, and no resource.
-func isBareJID(s string) bool {
-	at := strings.IndexByte(s, '@')
-	return at > 0 && at < len(s)-1 &&
-		strings.Count(s, "@") == 1 &&
-		!strings.ContainsAny(s, "/ \t\r\n")
-}
-
 // String describes s without the auth token, so that printing settings by
 // mistake leaks nothing.
 func (s Settings) String() string {
 	return fmt.Sprintf("{account_sid:%s auth_token:%s api_url:%s default_region:%s numbers:%v}",
-		s.AccountSID, redacted(s.AuthToken), s.APIURL, s.DefaultRegion, s.Numbers)
+		s.AccountSID, transports.Redacted(s.AuthToken), s.APIURL, s.DefaultRegion, s.Numbers)
 }
 
 // GoString is String, for %#v.
@@ -198,16 +175,9 @@ func (s Settings) GoString() string { return s.String() }
 func (s Settings) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("account_sid", s.AccountSID),
-		slog.String("auth_token", redacted(s.AuthToken)),
+		slog.String("auth_token", transports.Redacted(s.AuthToken)),
 		slog.String("api_url", s.APIURL),
 		slog.String("default_region", s.DefaultRegion),
 		slog.Int("numbers", len(s.Numbers)),
 	)
-}
-
-func redacted(secret string) string {
-	if secret == "" {
-		return ""
-	}
-	return "[redacted]"
 }

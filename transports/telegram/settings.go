@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -70,7 +69,7 @@ func (s *Settings) Validate() []transports.Problem {
 	if s.APIURL == "" {
 		s.APIURL = DefaultAPIURL
 	}
-	if msg := apiURLProblem(s.APIURL); msg != "" {
+	if msg := transports.APIURLProblem(s.APIURL); msg != "" {
 		add("api_url", "%s", msg)
 	} else {
 		s.APIURL = strings.TrimRight(s.APIURL, "/")
@@ -106,7 +105,7 @@ func (s *Settings) Validate() []transports.Problem {
 			continue
 		}
 		user := strings.ToLower(strings.TrimSpace(s.Chats[k]))
-		if !isBareJID(user) {
+		if !transports.IsBareJID(user) {
 			add(key, "%q is not a bare JID (want user@domain)", s.Chats[k])
 			continue
 		}
@@ -135,29 +134,10 @@ func (s *Settings) Validate() []transports.Problem {
 	return probs
 }
 
-func apiURLProblem(raw string) string {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		return "must be an absolute http or https URL"
-	case u.User != nil:
-		return "must not contain credentials"
-	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		return "must not have a query or fragment"
-	}
-	return ""
-}
-
-// isBareJID is a loose check that s looks like "user@domain".
-func isBareJID(s string) bool {
-	at := strings.IndexByte(s, '@')
-	return at > 0 && at < len(s)-1 && strings.Count(s, "@") == 1 && !strings.ContainsAny(s, "/ \t\r\n")
-}
-
 // String describes s without its secrets.
 func (s Settings) String() string {
 	return fmt.Sprintf("{token:%s api_url:%s mode:%s webhook_secret:%s chats:%v}",
-		redacted(s.Token), s.APIURL, s.Mode, redacted(s.WebhookSecret), s.Chats)
+		transports.Redacted(s.Token), s.APIURL, s.Mode, transports.Redacted(s.WebhookSecret), s.Chats)
 }
 
 // GoString is String, for %#v.
@@ -166,16 +146,9 @@ func (s Settings) GoString() string { return s.String() }
 // LogValue keeps secrets out of logs.
 func (s Settings) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("token", redacted(s.Token)),
+		slog.String("token", transports.Redacted(s.Token)),
 		slog.String("api_url", s.APIURL),
 		slog.String("mode", s.Mode),
 		slog.Int("chats", len(s.Chats)),
 	)
-}
-
-func redacted(secret string) string {
-	if secret == "" {
-		return ""
-	}
-	return "[redacted]"
 }
