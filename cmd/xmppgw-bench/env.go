@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -156,22 +155,10 @@ func (e *env) startGateway(ctx context.Context, config string) (time.Duration, e
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	e.proc, e.done = cmd, done
-	client := &http.Client{Timeout: time.Second}
-	for {
-		if resp, err := client.Get(e.public + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return time.Since(start), nil
-			}
-		}
-		select {
-		case err := <-done:
-			return 0, fmt.Errorf("gateway exited: %v\n%s", err, e.logs.String())
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-time.After(2 * time.Millisecond):
-		}
+	if err := xmpptest.WaitReady(ctx, e.public+"/readyz", done); err != nil {
+		return 0, fmt.Errorf("%w\n%s", err, e.logs.String())
 	}
+	return time.Since(start), nil
 }
 
 func (e *env) stopGateway() {

@@ -155,7 +155,7 @@ transports:
 		cmd.Process.Signal(syscall.SIGTERM)
 		<-exited
 	}()
-	if err := waitReady(ctx, public+"/readyz", exited); err != nil {
+	if err := xmpptest.WaitReady(ctx, public+"/readyz", exited); err != nil {
 		return fmt.Errorf("%w; gateway log: %s", err, logPath)
 	}
 	hop("components sms.example.test and telegram.example.test connected; webhooks at %s/hooks/", public)
@@ -301,25 +301,6 @@ func next(ctx context.Context, c *xmpptest.Client, match func(xmpptest.Stanza) b
 		s, err := c.Next(ctx)
 		if err != nil || match(s) {
 			return s, err
-		}
-	}
-}
-
-// waitReady polls the gateway's /readyz until it answers 200.
-func waitReady(ctx context.Context, url string, exited <-chan error) error {
-	for {
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case err := <-exited:
-			return fmt.Errorf("gateway exited: %v", err)
-		case <-ctx.Done():
-			return fmt.Errorf("gateway not ready: %w", ctx.Err())
-		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }

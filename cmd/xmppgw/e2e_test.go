@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,20 +159,8 @@ func (e *env) start(t *testing.T) {
 // waitReady polls /readyz until the component is connected.
 func (e *env) waitReady(t *testing.T) {
 	t.Helper()
-	ctx := testCtx(t)
-	for {
-		resp, err := http.Get(e.public + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("gateway never became ready: %v", err)
-		case <-time.After(20 * time.Millisecond):
-		}
+	if err := xmpptest.WaitReady(testCtx(t), e.public+"/readyz", nil); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -179,20 +178,8 @@ func (e *faultEnv) startGateway() {
 	e.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for {
-		if resp, err := http.Get(e.public + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		select {
-		case err := <-done:
-			e.t.Fatalf("gateway exited: %v\n%s", err, tail(e.logs.String(), 4000))
-		case <-ctx.Done():
-			e.t.Fatalf("gateway not ready\n%s", tail(e.logs.String(), 4000))
-		case <-time.After(20 * time.Millisecond):
-		}
+	if err := xmpptest.WaitReady(ctx, e.public+"/readyz", done); err != nil {
+		e.t.Fatalf("%v\n%s", err, tail(e.logs.String(), 4000))
 	}
 }
 

@@ -27,11 +27,8 @@ const provider = "twilio"
 // out.Account to out.To and returns its SID. Failures are *transports.Error.
 // Pacing is up to the caller (see Pace).
 func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, sendTimeout)
-		defer cancel()
-	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 
 	api, rw := t.api(ctx)
 	defer rw.closeBody()
@@ -61,6 +58,14 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 	return *msg.Sid, nil
 }
 
+// bounded gives ctx a deadline of sendTimeout if it has none.
+func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, sendTimeout)
+}
+
 // api returns a Messages API client bound to ctx. twilio-go builds its
 // requests without a context and only knows api.twilio.com; a fresh client
 // per call lets the rewriter add both.
@@ -83,11 +88,8 @@ func (t *Transport) api(ctx context.Context) (*openapi.ApiService, *rewriter) {
 // resources from out.Account to out.To and returns the SIDs of those with
 // out.Body created at or after since, oldest first.
 func (t *Transport) SentSince(ctx context.Context, out transports.Outbound, since time.Time) ([]string, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, sendTimeout)
-		defer cancel()
-	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	api, rw := t.api(ctx)
 	defer rw.closeBody()
 	params := &openapi.ListMessageParams{}
