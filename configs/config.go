@@ -21,7 +21,9 @@ type Config struct {
 	Store      Store       `yaml:"store"`
 	HTTP       HTTP        `yaml:"http"`
 	Access     Access      `yaml:"access"`
+	Admins     []string    `yaml:"admins"` // bare JIDs allowed the admin commands
 	Log        Log         `yaml:"log"`
+	Alerts     *Alerts     `yaml:"alerts"` // nil: POST /alerts is off
 	Transports []Transport `yaml:"transports"`
 }
 
@@ -32,8 +34,9 @@ type XMPP struct {
 
 // Store is the gateway's database.
 type Store struct {
-	Driver string `yaml:"driver"` // "sqlite", the default and only driver
-	Path   string `yaml:"path"`   // default "data/xmppgw.db"
+	Driver string `yaml:"driver"` // "sqlite" (the default) or "postgres"
+	Path   string `yaml:"path"`   // sqlite: default "data/xmppgw.db"
+	DSN    string `yaml:"dsn"`    // postgres: a connection string or URL
 }
 
 // HTTP is the webhook listener.
