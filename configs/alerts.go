@@ -12,3 +12,8 @@ type AlertRoute struct {
 	Match map[string]string `yaml:"match"` // label -> exact value; empty matches every alert
 	To    []string          `yaml:"to"`    // JIDs: users, or contacts of a transport (+1555...@sms.example.com)
 }
+
+// validateAlerts checks the alerts block, if any.
+func (p *parser) validateAlerts(a *Alerts) {
+	// TODO(alerts): filled in by the alert endpoint's commit.
+}

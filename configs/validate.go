@@ -32,7 +32,9 @@ func (p *parser) validate(c *Config, raw []transportFile) {
 	p.validateStore(&c.Store)
 	p.validateHTTP(&c.HTTP)
 	p.validateAccess(&c.Access)
+	p.validateAdmins(c.Admins)
 	p.validateLog(&c.Log)
+	p.validateAlerts(c.Alerts)
 	c.Transports = p.validateTransports(raw)
 }
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # install-deps.sh installs the Debian packages the integration tests need:
-# a real XMPP server (prosody) and two third-party clients (python3-slixmpp,
-# sendxmpp). It is idempotent: packages already installed are left alone and
+# real XMPP servers (prosody, ejabberd), two third-party clients
+# (python3-slixmpp, sendxmpp) and PostgreSQL for the shared store. It is idempotent: packages already installed are left alone and
 # `apt-get update` only runs when something is missing. Safe without stdin (CI).
 set -euo pipefail
 
-PACKAGES=(prosody python3-slixmpp sendxmpp)
+PACKAGES=(prosody ejabberd python3-slixmpp sendxmpp postgresql)
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -21,6 +21,8 @@ is_installed() {
 has_commands() {
 	case "$1" in
 	prosody) command -v prosody >/dev/null 2>&1 && command -v prosodyctl >/dev/null 2>&1 ;;
+	ejabberd) command -v ejabberdctl >/dev/null 2>&1 ;;
+	postgresql) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ;;
 	sendxmpp) command -v sendxmpp >/dev/null 2>&1 ;;
 	python3-slixmpp) /usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 ;;
 	*) return 1 ;;
