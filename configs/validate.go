@@ -38,16 +38,49 @@ func (p *parser) validate(c *Config, raw []transportFile) {
 	c.Transports = p.validateTransports(raw)
 }
 
+// validateStore checks the store's driver and its location: a file for
+// sqlite (default data/xmppgw.db), a dsn for postgres. The dsn is never
+// quoted in a problem: it may hold a password.
 func (p *parser) validateStore(s *Store) {
 	if s.Driver == "" {
 		s.Driver = defaultStoreDriver
 	}
-	if s.Driver != "sqlite" {
-		p.invalid("store.driver", fmt.Sprintf(`unknown driver %s; the only driver is "sqlite"`, quoteShort(p.text("store.driver"))))
+	switch s.Driver {
+	case "sqlite":
+		if s.DSN != "" {
+			p.invalid("store.dsn", `is for driver "postgres"; the sqlite store is a file, set with store.path`)
+		}
+		if s.Path == "" {
+			s.Path = defaultStorePath
+		}
+	case "postgres":
+		if s.Path != "" {
+			p.invalid("store.path", `is for driver "sqlite"; the postgres store is set with store.dsn`)
+		}
+		if p.require("store.dsn", s.DSN) {
+			if msg := checkDSN(s.DSN); msg != "" {
+				p.invalid("store.dsn", msg)
+			}
+		}
+	default:
+		p.invalid("store.driver", fmt.Sprintf(`unknown driver %s; use "sqlite" or "postgres"`, quoteShort(p.text("store.driver"))))
 	}
-	if s.Path == "" {
-		s.Path = defaultStorePath
+}
+
+// checkDSN returns what is wrong with the form of a PostgreSQL connection
+// string, in words that do not quote it, or "". The driver reads the rest
+// when the store is opened.
+func checkDSN(dsn string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		if _, err := url.Parse(dsn); err != nil { // err quotes dsn: not shown
+			return "is not a valid URL (postgres://user:password@host:5432/db; escape special characters in the password with %XX)"
+		}
+		return ""
 	}
+	if strings.Contains(dsn, "://") || !strings.Contains(dsn, "=") {
+		return "must be a postgres:// URL or key=value pairs (host=... dbname=...)"
+	}
+	return ""
 }
 
 func (p *parser) validateHTTP(h *HTTP) {

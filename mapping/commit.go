@@ -61,17 +61,22 @@ func (s *Store) committer() {
 // commit runs group in one transaction.
 func (s *Store) commit(group []*write) {
 	ctx := context.Background()
+	if s.d.commitTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.d.commitTimeout)
+		defer cancel()
+	}
 	fail := func(err error) {
 		for _, w := range group {
 			w.done <- fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	t, err := s.begin(ctx)
 	if err != nil {
 		fail(err)
 		return
 	}
-	t := &sqlTx{tx: tx, s: s}
+	tx := t.tx
 	if len(group) == 1 {
 		// Alone: no savepoint needed, the transaction is the write's own.
 		w := group[0]
@@ -133,40 +138,82 @@ func (s *Store) commit(group []*write) {
 	}
 }
 
+// beginTries bounds the connections begin tries: a server restart leaves
+// dead ones in the pool, each failing once when next used.
+const beginTries = 3
+
+// begin starts a write transaction (taking the dialect's write lock). It
+// tries again on another connection if that fails, which is safe: nothing
+// has been written yet.
+func (s *Store) begin(ctx context.Context) (*sqlTx, error) {
+	var err error
+	for range beginTries {
+		var tx *sql.Tx
+		if tx, err = s.db.BeginTx(ctx, nil); err != nil {
+			continue
+		}
+		t := &sqlTx{tx: tx, s: s, ctx: ctx}
+		if s.d.lockWrites != "" {
+			if _, err = t.ExecContext(ctx, s.d.lockWrites); err != nil {
+				tx.Rollback()
+				continue
+			}
+		}
+		return t, nil
+	}
+	return nil, err
+}
+
 // sqlTx is a transaction whose statements are prepared once and reused.
+// Queries are written with ? placeholders (see dialect.bind).
 type sqlTx struct {
-	tx *sql.Tx
-	s  *Store
+	tx  *sql.Tx
+	s   *Store
+	ctx context.Context // the commit's
 }
 
 // Statements of an admitted write are not interrupted by its caller's
-// context: SQLite would roll back the whole group's transaction.
+// context, only by the commit's (a timeout on PostgreSQL): a cancelled
+// statement rolls back the whole group's transaction. The ctx parameters
+// are there to read like database/sql.
 
-func (t *sqlTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	ctx = context.WithoutCancel(ctx)
-	st, err := t.s.stmt(ctx, q)
+func (t *sqlTx) ExecContext(_ context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := t.s.stmt(t.ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	return t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, t.s.args(args)...)
 }
 
-func (t *sqlTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	ctx = context.WithoutCancel(ctx)
-	st, err := t.s.stmt(ctx, q)
+func (t *sqlTx) QueryContext(_ context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := t.s.stmt(t.ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, t.s.args(args)...)
 }
 
-func (t *sqlTx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	ctx = context.WithoutCancel(ctx)
-	st, err := t.s.stmt(ctx, q)
+func (t *sqlTx) QueryRowContext(_ context.Context, q string, args ...any) *sql.Row {
+	st, err := t.s.stmt(t.ctx, q)
 	if err != nil {
-		return t.tx.QueryRowContext(ctx, q, args...) // reports the same error
+		return t.tx.QueryRowContext(t.ctx, t.s.d.bind(q), t.s.args(args)...) // reports the same error
 	}
-	return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, t.s.args(args)...)
+}
+
+// insertID runs q, an INSERT into a table whose key is id, and returns the
+// new row's id.
+func (t *sqlTx) insertID(q string, args ...any) (int64, error) {
+	if t.s.d.returning {
+		var id int64
+		err := t.QueryRowContext(t.ctx, q+" RETURNING id", args...).Scan(&id)
+		return id, err
+	}
+	res, err := t.ExecContext(t.ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }
 
 // stmtCache holds the store's prepared statements by query text.
@@ -175,15 +222,16 @@ type stmtCache struct {
 	m  map[string]*sql.Stmt
 }
 
-// stmt returns q prepared (on any connection; database/sql prepares it
-// again on another when needed and keeps both).
+// stmt returns q, written with ? placeholders, prepared for the driver (on
+// any connection; database/sql prepares it again on another when needed
+// and keeps both). The cache is keyed by q as written.
 func (s *Store) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	s.stmts.mu.Lock()
 	defer s.stmts.mu.Unlock()
 	if st, ok := s.stmts.m[q]; ok {
 		return st, nil
 	}
-	st, err := s.db.PrepareContext(ctx, q)
+	st, err := s.db.PrepareContext(ctx, s.d.bind(q))
 	if err != nil {
 		return nil, err
 	}
@@ -200,14 +248,22 @@ func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, er
 	if err != nil {
 		return nil, err
 	}
-	return st.QueryContext(ctx, args...)
+	return st.QueryContext(ctx, s.args(args)...)
 }
 
 // queryRow is query for one row.
 func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	st, err := s.stmt(ctx, q)
 	if err != nil {
-		return s.db.QueryRowContext(ctx, q, args...) // reports the same error
+		return s.db.QueryRowContext(ctx, s.d.bind(q), s.args(args)...) // reports the same error
 	}
-	return st.QueryRowContext(ctx, args...)
+	return st.QueryRowContext(ctx, s.args(args)...)
+}
+
+// args is args adapted for the dialect (see dialect.validText).
+func (s *Store) args(args []any) []any {
+	if s.d.validText {
+		return validText(args)
+	}
+	return args
 }

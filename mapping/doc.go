@@ -4,6 +4,19 @@
 // record of provider message ids, and who last wrote to whom.
 //
 // Remote contacts' JIDs are computed from their foreign addresses
-// (LocalJID/AddrOf), never stored. Everything a message needs to survive a
+// (ContactJID/AddrOf), never stored. Everything a message needs to survive a
 // restart is in the Store, written before the message is acknowledged.
+//
+// The Store runs on SQLite (a file, one process: OpenSQLite) or PostgreSQL
+// (a server that several processes may share: OpenPostgres), with the same
+// contract; Open picks one by name. The files:
+//
+//   - store.go: Open, OpenSQLite, the Store; postgres.go: OpenPostgres.
+//   - dialect.go: what differs between the two (placeholders, schema
+//     version, locks); queries are written once with ? placeholders.
+//   - migrate.go, migrations/{sqlite,postgres}/NNN_*.sql: the schema, the
+//     same numbered changes in each dialect.
+//   - commit.go: the single writer, committing concurrent writes together.
+//   - lead.go: Lead, which of several processes on one database is active.
+//   - outbox.go, to_xmpp.go, links.go, kv.go, prune.go: the data.
 package mapping

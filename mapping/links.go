@@ -35,7 +35,7 @@ var (
 func (s *Store) SyncStaticLinks(ctx context.Context, transport string, links map[string]string) error {
 	now := s.millis()
 	return s.tx(ctx, func(tx *sqlTx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT remote FROM links WHERE transport = ? AND static = 1`, transport)
+		rows, err := tx.QueryContext(ctx, `SELECT remote FROM links WHERE transport = ? AND static = TRUE`, transport)
 		if err != nil {
 			return err
 		}
@@ -60,10 +60,10 @@ func (s *Store) SyncStaticLinks(ctx context.Context, transport string, links map
 			}
 		}
 		for _, r := range slices.Sorted(maps.Keys(links)) {
-			_, err := tx.ExecContext(ctx, `INSERT INTO links (transport, remote, user, name, static, asked, created)
-				VALUES (?, ?, ?, '', 1, 0, ?)
-				ON CONFLICT (transport, remote) DO UPDATE SET static = 1, user = excluded.user,
-					asked = CASE WHEN links.user = excluded.user THEN links.asked ELSE 0 END`,
+			_, err := tx.ExecContext(ctx, `INSERT INTO links (transport, remote, jid, name, static, asked, created)
+				VALUES (?, ?, ?, '', TRUE, FALSE, ?)
+				ON CONFLICT (transport, remote) DO UPDATE SET static = TRUE, jid = excluded.jid,
+					asked = CASE WHEN links.jid = excluded.jid THEN links.asked ELSE FALSE END`,
 				transport, r, links[r], now)
 			if err != nil {
 				return err
@@ -76,7 +76,7 @@ func (s *Store) SyncStaticLinks(ctx context.Context, transport string, links map
 // LinkOf returns the link of remote, if there is one.
 func (s *Store) LinkOf(ctx context.Context, transport, remote string) (Link, bool, error) {
 	l := Link{Remote: remote}
-	err := s.queryRow(ctx, `SELECT user, name, static, asked FROM links
+	err := s.queryRow(ctx, `SELECT jid, name, static, asked FROM links
 		WHERE transport = ? AND remote = ?`, transport, remote).Scan(&l.User, &l.Name, &l.Static, &l.Asked)
 	if err == sql.ErrNoRows {
 		return Link{}, false, nil
@@ -89,13 +89,13 @@ func (s *Store) LinkOf(ctx context.Context, transport, remote string) (Link, boo
 
 // LinksOf returns user's links, ordered by remote.
 func (s *Store) LinksOf(ctx context.Context, transport, user string) ([]Link, error) {
-	return s.queryLinks(ctx, `SELECT remote, user, name, static, asked FROM links
-		WHERE transport = ? AND user = ? ORDER BY remote`, transport, user)
+	return s.queryLinks(ctx, `SELECT remote, jid, name, static, asked FROM links
+		WHERE transport = ? AND jid = ? ORDER BY remote`, transport, user)
 }
 
 // LinkedUsers returns the users with at least one link, sorted.
 func (s *Store) LinkedUsers(ctx context.Context, transport string) ([]string, error) {
-	rows, err := s.query(ctx, `SELECT DISTINCT user FROM links WHERE transport = ? ORDER BY user`, transport)
+	rows, err := s.query(ctx, `SELECT DISTINCT jid FROM links WHERE transport = ? ORDER BY jid`, transport)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
@@ -147,7 +147,7 @@ func (s *Store) NewLinkCode(ctx context.Context, transport, user string, ttl tim
 	}
 	code := string(b)
 	err := s.tx(ctx, func(tx *sqlTx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO link_codes (transport, code, user, expires) VALUES (?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO link_codes (transport, code, jid, expires) VALUES (?, ?, ?, ?)`,
 			transport, code, user, s.now().Add(ttl).UnixMilli())
 		return err
 	})
@@ -163,7 +163,7 @@ func (s *Store) RedeemLinkCode(ctx context.Context, transport, code, remote, nam
 	var user string
 	var refused error
 	err := s.tx(ctx, func(tx *sqlTx) error {
-		err := tx.QueryRowContext(ctx, `SELECT user FROM link_codes WHERE transport = ? AND code = ? AND expires >= ?`,
+		err := tx.QueryRowContext(ctx, `SELECT jid FROM link_codes WHERE transport = ? AND code = ? AND expires >= ?`,
 			transport, code, s.millis()).Scan(&user)
 		if err == sql.ErrNoRows {
 			refused = ErrBadCode
@@ -174,7 +174,7 @@ func (s *Store) RedeemLinkCode(ctx context.Context, transport, code, remote, nam
 		}
 		var owner string
 		var static bool
-		err = tx.QueryRowContext(ctx, `SELECT user, static FROM links WHERE transport = ? AND remote = ?`,
+		err = tx.QueryRowContext(ctx, `SELECT jid, static FROM links WHERE transport = ? AND remote = ?`,
 			transport, remote).Scan(&owner, &static)
 		switch {
 		case err == sql.ErrNoRows:
@@ -187,12 +187,17 @@ func (s *Store) RedeemLinkCode(ctx context.Context, transport, code, remote, nam
 			refused = ErrLinkedToOther
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM link_codes WHERE transport = ? AND code = ?`, transport, code); err != nil {
+		res, err := tx.ExecContext(ctx, `DELETE FROM link_codes WHERE transport = ? AND code = ?`, transport, code)
+		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO links (transport, remote, user, name, static, asked, created)
-			VALUES (?, ?, ?, ?, 0, 1, ?)
-			ON CONFLICT (transport, remote) DO UPDATE SET name = excluded.name, asked = 1`,
+		if n, _ := res.RowsAffected(); n == 0 {
+			refused = ErrBadCode // another process redeemed it meanwhile
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO links (transport, remote, jid, name, static, asked, created)
+			VALUES (?, ?, ?, ?, FALSE, TRUE, ?)
+			ON CONFLICT (transport, remote) DO UPDATE SET name = excluded.name, asked = TRUE`,
 			transport, remote, user, name, s.millis())
 		if err != nil {
 			return err
@@ -215,7 +220,7 @@ func (s *Store) Unlink(ctx context.Context, transport, remote string, stanzas fu
 	var refused error
 	err := s.tx(ctx, func(tx *sqlTx) error {
 		var static bool
-		err := tx.QueryRowContext(ctx, `SELECT user, static FROM links WHERE transport = ? AND remote = ?`,
+		err := tx.QueryRowContext(ctx, `SELECT jid, static FROM links WHERE transport = ? AND remote = ?`,
 			transport, remote).Scan(&user, &static)
 		switch {
 		case err == sql.ErrNoRows:
@@ -247,7 +252,7 @@ func (s *Store) UnlinkUser(ctx context.Context, transport, user string, stanzas 
 	var removed []string
 	err := s.tx(ctx, func(tx *sqlTx) error {
 		removed = removed[:0]
-		rows, err := tx.QueryContext(ctx, `DELETE FROM links WHERE transport = ? AND user = ? AND static = 0
+		rows, err := tx.QueryContext(ctx, `DELETE FROM links WHERE transport = ? AND jid = ? AND static = FALSE
 			RETURNING remote`, transport, user)
 		if err != nil {
 			return err
@@ -281,8 +286,8 @@ func (s *Store) UnlinkUser(ctx context.Context, transport, user string, stanzas 
 func (s *Store) MarkAsked(ctx context.Context, transport, remote, name string, stanzas ...[]byte) (bool, error) {
 	var done bool
 	err := s.tx(ctx, func(tx *sqlTx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE links SET asked = 1, name = ?
-			WHERE transport = ? AND remote = ? AND asked = 0`, name, transport, remote)
+		res, err := tx.ExecContext(ctx, `UPDATE links SET asked = TRUE, name = ?
+			WHERE transport = ? AND remote = ? AND asked = FALSE`, name, transport, remote)
 		if err != nil {
 			return err
 		}
@@ -311,8 +316,10 @@ func (s *Store) ImportLinks(ctx context.Context, transport string, links []Link)
 	now := s.millis()
 	return s.tx(ctx, func(tx *sqlTx) error {
 		for _, l := range links {
-			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO links (transport, remote, user, name, static, asked, created)
-				VALUES (?, ?, ?, ?, 0, 1, ?)`, transport, l.Remote, l.User, l.Name, now); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO links (transport, remote, jid, name, static, asked, created)
+				VALUES (?, ?, ?, ?, FALSE, TRUE, ?)
+				ON CONFLICT (transport, remote) DO UPDATE SET jid = excluded.jid, name = excluded.name,
+					static = FALSE, asked = TRUE, created = excluded.created`, transport, l.Remote, l.User, l.Name, now); err != nil {
 				return err
 			}
 		}

@@ -3,7 +3,6 @@ package mapping
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -29,56 +28,58 @@ func queuedStanzas(t *testing.T, s *Store, transport string) []string {
 // A code links a chat once, to the user who asked for it; static links come
 // from the config and cannot be changed from the chat.
 func TestLinkCodes(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t, filepath.Join(t.TempDir(), "gw.db"))
-	if err := s.SyncStaticLinks(ctx, "tg", map[string]string{"100": "carol@example.test"}); err != nil {
-		t.Fatal(err)
-	}
-	code, err := s.NewLinkCode(ctx, "tg", "alice@example.test", time.Minute)
-	if err != nil || len(code) != 8 {
-		t.Fatalf("code %q, err %v", code, err)
-	}
-	bobCode, _ := s.NewLinkCode(ctx, "tg", "bob@example.test", time.Minute)
-	expired, _ := s.NewLinkCode(ctx, "tg", "bob@example.test", -time.Second)
-
-	steps := []struct {
-		name, code, remote string
-		wantUser           string
-		wantErr            error
-	}{
-		{"unknown code", "NOPE2345", "200", "", ErrBadCode},
-		{"expired code", expired, "200", "", ErrBadCode},
-		{"static chat", code, "100", "", ErrStaticLink},
-		{"good code, lower case", " " + lower(code) + " ", "200", "alice@example.test", nil},
-		{"code used up", code, "300", "", ErrBadCode},
-		{"chat linked to someone else", bobCode, "200", "", ErrLinkedToOther},
-		{"code of another transport", bobCode + "X", "400", "", ErrBadCode},
-	}
-	for _, st := range steps {
-		user, err := s.RedeemLinkCode(ctx, "tg", st.code, st.remote, "Chat "+st.remote, stanzaFor("subscribe"))
-		if user != st.wantUser || !errors.Is(err, st.wantErr) {
-			t.Errorf("%s: got (%q, %v), want (%q, %v)", st.name, user, err, st.wantUser, st.wantErr)
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		if err := s.SyncStaticLinks(ctx, "tg", map[string]string{"100": "carol@example.test"}); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if got, want := queuedStanzas(t, s, "tg"), []string{"<subscribe who='alice@example.test'/>"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("queued %q, want %q", got, want)
-	}
-	l, ok, _ := s.LinkOf(ctx, "tg", "200")
-	if want := (Link{Remote: "200", User: "alice@example.test", Name: "Chat 200", Asked: true}); !ok || l != want {
-		t.Errorf("link %+v, want %+v", l, want)
-	}
-	if _, err := s.Unlink(ctx, "tg", "100", stanzaFor("x")); !errors.Is(err, ErrStaticLink) {
-		t.Errorf("unlinking a static link: %v", err)
-	}
-	if _, err := s.Unlink(ctx, "tg", "999", stanzaFor("x")); !errors.Is(err, ErrNotLinked) {
-		t.Errorf("unlinking an unknown chat: %v", err)
-	}
-	if user, err := s.Unlink(ctx, "tg", "200", stanzaFor("unsubscribed")); user != "alice@example.test" || err != nil {
-		t.Errorf("unlink: %q, %v", user, err)
-	}
-	if _, ok, _ := s.LinkOf(ctx, "tg", "200"); ok {
-		t.Error("still linked after unlink")
-	}
+		code, err := s.NewLinkCode(ctx, "tg", "alice@example.test", time.Minute)
+		if err != nil || len(code) != 8 {
+			t.Fatalf("code %q, err %v", code, err)
+		}
+		bobCode, _ := s.NewLinkCode(ctx, "tg", "bob@example.test", time.Minute)
+		expired, _ := s.NewLinkCode(ctx, "tg", "bob@example.test", -time.Second)
+
+		steps := []struct {
+			name, code, remote string
+			wantUser           string
+			wantErr            error
+		}{
+			{"unknown code", "NOPE2345", "200", "", ErrBadCode},
+			{"expired code", expired, "200", "", ErrBadCode},
+			{"static chat", code, "100", "", ErrStaticLink},
+			{"good code, lower case", " " + lower(code) + " ", "200", "alice@example.test", nil},
+			{"code used up", code, "300", "", ErrBadCode},
+			{"chat linked to someone else", bobCode, "200", "", ErrLinkedToOther},
+			{"code of another transport", bobCode + "X", "400", "", ErrBadCode},
+		}
+		for _, st := range steps {
+			user, err := s.RedeemLinkCode(ctx, "tg", st.code, st.remote, "Chat "+st.remote, stanzaFor("subscribe"))
+			if user != st.wantUser || !errors.Is(err, st.wantErr) {
+				t.Errorf("%s: got (%q, %v), want (%q, %v)", st.name, user, err, st.wantUser, st.wantErr)
+			}
+		}
+		if got, want := queuedStanzas(t, s, "tg"), []string{"<subscribe who='alice@example.test'/>"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("queued %q, want %q", got, want)
+		}
+		l, ok, _ := s.LinkOf(ctx, "tg", "200")
+		if want := (Link{Remote: "200", User: "alice@example.test", Name: "Chat 200", Asked: true}); !ok || l != want {
+			t.Errorf("link %+v, want %+v", l, want)
+		}
+		if _, err := s.Unlink(ctx, "tg", "100", stanzaFor("x")); !errors.Is(err, ErrStaticLink) {
+			t.Errorf("unlinking a static link: %v", err)
+		}
+		if _, err := s.Unlink(ctx, "tg", "999", stanzaFor("x")); !errors.Is(err, ErrNotLinked) {
+			t.Errorf("unlinking an unknown chat: %v", err)
+		}
+		if user, err := s.Unlink(ctx, "tg", "200", stanzaFor("unsubscribed")); user != "alice@example.test" || err != nil {
+			t.Errorf("unlink: %q, %v", user, err)
+		}
+		if _, ok, _ := s.LinkOf(ctx, "tg", "200"); ok {
+			t.Error("still linked after unlink")
+		}
+	})
 }
 
 func lower(s string) string {
@@ -94,103 +95,110 @@ func lower(s string) string {
 // Syncing the config adds, updates and removes static links, and leaves code
 // links alone unless the config takes the chat over.
 func TestSyncStaticLinks(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t, filepath.Join(t.TempDir(), "gw.db"))
-	s.SyncStaticLinks(ctx, "tg", map[string]string{"1": "a@x.test", "2": "b@x.test"})
-	s.MarkAsked(ctx, "tg", "1", "One")
-	code, _ := s.NewLinkCode(ctx, "tg", "c@x.test", time.Minute)
-	s.RedeemLinkCode(ctx, "tg", code, "3", "Three", stanzaFor("s"))
-	code, _ = s.NewLinkCode(ctx, "tg", "c@x.test", time.Minute)
-	s.RedeemLinkCode(ctx, "tg", code, "4", "Four", stanzaFor("s"))
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		s.SyncStaticLinks(ctx, "tg", map[string]string{"1": "a@x.test", "2": "b@x.test"})
+		s.MarkAsked(ctx, "tg", "1", "One")
+		code, _ := s.NewLinkCode(ctx, "tg", "c@x.test", time.Minute)
+		s.RedeemLinkCode(ctx, "tg", code, "3", "Three", stanzaFor("s"))
+		code, _ = s.NewLinkCode(ctx, "tg", "c@x.test", time.Minute)
+		s.RedeemLinkCode(ctx, "tg", code, "4", "Four", stanzaFor("s"))
 
-	if err := s.SyncStaticLinks(ctx, "tg", map[string]string{"1": "a@x.test", "3": "d@x.test"}); err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]Link{
-		"1": {Remote: "1", User: "a@x.test", Name: "One", Static: true, Asked: true},
-		"3": {Remote: "3", User: "d@x.test", Name: "Three", Static: true, Asked: false},
-		"4": {Remote: "4", User: "c@x.test", Name: "Four", Asked: true},
-	}
-	for _, r := range []string{"1", "2", "3", "4"} {
-		l, ok, err := s.LinkOf(ctx, "tg", r)
-		if err != nil {
+		if err := s.SyncStaticLinks(ctx, "tg", map[string]string{"1": "a@x.test", "3": "d@x.test"}); err != nil {
 			t.Fatal(err)
 		}
-		if w, want := want[r]; ok != want || l != w {
-			t.Errorf("chat %s: got %+v (%v), want %+v (%v)", r, l, ok, w, want)
+		want := map[string]Link{
+			"1": {Remote: "1", User: "a@x.test", Name: "One", Static: true, Asked: true},
+			"3": {Remote: "3", User: "d@x.test", Name: "Three", Static: true, Asked: false},
+			"4": {Remote: "4", User: "c@x.test", Name: "Four", Asked: true},
 		}
-	}
-	users, _ := s.LinkedUsers(ctx, "tg")
-	if w := []string{"a@x.test", "c@x.test", "d@x.test"}; !reflect.DeepEqual(users, w) {
-		t.Errorf("linked users %v, want %v", users, w)
-	}
-	removed, err := s.UnlinkUser(ctx, "tg", "c@x.test", stanzaFor("gone"))
-	if err != nil || !reflect.DeepEqual(removed, []string{"4"}) {
-		t.Errorf("UnlinkUser: %v, %v", removed, err)
-	}
-	if again, _ := s.MarkAsked(ctx, "tg", "1", "One"); again {
-		t.Error("MarkAsked asked twice")
-	}
+		for _, r := range []string{"1", "2", "3", "4"} {
+			l, ok, err := s.LinkOf(ctx, "tg", r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w, want := want[r]; ok != want || l != w {
+				t.Errorf("chat %s: got %+v (%v), want %+v (%v)", r, l, ok, w, want)
+			}
+		}
+		users, _ := s.LinkedUsers(ctx, "tg")
+		if w := []string{"a@x.test", "c@x.test", "d@x.test"}; !reflect.DeepEqual(users, w) {
+			t.Errorf("linked users %v, want %v", users, w)
+		}
+		removed, err := s.UnlinkUser(ctx, "tg", "c@x.test", stanzaFor("gone"))
+		if err != nil || !reflect.DeepEqual(removed, []string{"4"}) {
+			t.Errorf("UnlinkUser: %v, %v", removed, err)
+		}
+		if again, _ := s.MarkAsked(ctx, "tg", "1", "One"); again {
+			t.Error("MarkAsked asked twice")
+		}
+	})
 }
 
 // Transport state survives reopening the store.
 func TestKV(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "gw.db")
-	s := openTest(t, path)
-	kv := s.KV("tg")
-	if v, err := kv.Get(ctx, "offset"); v != "" || err != nil {
-		t.Fatalf("unset key: %q, %v", v, err)
-	}
-	kv.Set(ctx, "offset", "41")
-	kv.Set(ctx, "offset", "42")
-	s.KV("other").Set(ctx, "offset", "7")
-	s.Close()
-	s = openTest(t, path)
-	if v, _ := s.KV("tg").Get(ctx, "offset"); v != "42" {
-		t.Errorf("offset after reopen = %q, want 42", v)
-	}
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		kv := s.KV("tg")
+		if v, err := kv.Get(ctx, "offset"); v != "" || err != nil {
+			t.Fatalf("unset key: %q, %v", v, err)
+		}
+		kv.Set(ctx, "offset", "41")
+		kv.Set(ctx, "offset", "42")
+		s.KV("other").Set(ctx, "offset", "7")
+		s.Close()
+		s = open(t)
+		if v, _ := s.KV("tg").Get(ctx, "offset"); v != "42" {
+			t.Errorf("offset after reopen = %q, want 42", v)
+		}
+	})
 }
 
 // A correction's own send does not replace the record of the original, so
 // every later correction still finds it.
 func TestSentIDAndCorrections(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t, filepath.Join(t.TempDir(), "gw.db"))
-	j := Job{Transport: "tg", Sender: "alice@x.test/phone", Remote: "5", Body: "helo", StanzaID: "m1"}
-	j.ID, _, _ = s.Enqueue(ctx, j)
-	s.Sent(ctx, j, "5:10")
-	c := Job{Transport: "tg", Sender: "alice@x.test/laptop", Remote: "5", Body: "hello", StanzaID: "m2", Replaces: "m1"}
-	c.ID, _, _ = s.Enqueue(ctx, c)
-	s.Sent(ctx, c, "5:10")
-	tests := []struct{ user, stanza, want string }{
-		{"alice@x.test", "m1", "5:10"},
-		{"bob@x.test", "m1", ""},
-		{"alice@x.test", "m9", ""},
-	}
-	for _, tt := range tests {
-		id, ok, err := s.SentID(ctx, "tg", "5", tt.user, tt.stanza)
-		if err != nil || id != tt.want || ok != (tt.want != "") {
-			t.Errorf("SentID(%s, %s) = %q, %v, %v; want %q", tt.user, tt.stanza, id, ok, err, tt.want)
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		j := Job{Transport: "tg", Sender: "alice@x.test/phone", Remote: "5", Body: "helo", StanzaID: "m1"}
+		j.ID, _, _ = s.Enqueue(ctx, j)
+		s.Sent(ctx, j, "5:10")
+		c := Job{Transport: "tg", Sender: "alice@x.test/laptop", Remote: "5", Body: "hello", StanzaID: "m2", Replaces: "m1"}
+		c.ID, _, _ = s.Enqueue(ctx, c)
+		s.Sent(ctx, c, "5:10")
+		tests := []struct{ user, stanza, want string }{
+			{"alice@x.test", "m1", "5:10"},
+			{"bob@x.test", "m1", ""},
+			{"alice@x.test", "m9", ""},
 		}
-	}
-	pending, _ := s.Pending(ctx, "tg", 0, 10)
-	if len(pending) != 0 {
-		t.Errorf("pending after sends: %+v", pending)
-	}
+		for _, tt := range tests {
+			id, ok, err := s.SentID(ctx, "tg", "5", tt.user, tt.stanza)
+			if err != nil || id != tt.want || ok != (tt.want != "") {
+				t.Errorf("SentID(%s, %s) = %q, %v, %v; want %q", tt.user, tt.stanza, id, ok, err, tt.want)
+			}
+		}
+		pending, _ := s.Pending(ctx, "tg", 0, 10)
+		if len(pending) != 0 {
+			t.Errorf("pending after sends: %+v", pending)
+		}
+	})
 }
 
 func TestImportLinks(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t, filepath.Join(t.TempDir(), "gw.db"))
-	links := []Link{{Remote: "1", User: "a@x.test", Name: "One"}, {Remote: "2", User: "b@x.test"}}
-	if err := s.ImportLinks(ctx, "tg", links); err != nil {
-		t.Fatal(err)
-	}
-	if l, ok, _ := s.LinkOf(ctx, "tg", "1"); !ok || l != (Link{Remote: "1", User: "a@x.test", Name: "One", Asked: true}) {
-		t.Errorf("link %+v, %v", l, ok)
-	}
-	if q := queuedStanzas(t, s, "tg"); len(q) != 0 {
-		t.Errorf("import queued %q", q)
-	}
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		links := []Link{{Remote: "1", User: "a@x.test", Name: "One"}, {Remote: "2", User: "b@x.test"}}
+		if err := s.ImportLinks(ctx, "tg", links); err != nil {
+			t.Fatal(err)
+		}
+		if l, ok, _ := s.LinkOf(ctx, "tg", "1"); !ok || l != (Link{Remote: "1", User: "a@x.test", Name: "One", Asked: true}) {
+			t.Errorf("link %+v, %v", l, ok)
+		}
+		if q := queuedStanzas(t, s, "tg"); len(q) != 0 {
+			t.Errorf("import queued %q", q)
+		}
+	})
 }

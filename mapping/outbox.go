@@ -53,22 +53,19 @@ func (s *Store) Enqueue(ctx context.Context, j Job) (id int64, dup bool, err err
 				return nil
 			}
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO outbox
+		id, err = tx.insertID(`INSERT INTO outbox
 			(transport, sender, account, remote, body, stanza_id, receipt, replaces, created)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			j.Transport, j.Sender, j.Account, j.Remote, j.Body, j.StanzaID, j.Receipt, j.Replaces, now)
 		if err != nil {
 			return err
 		}
-		if id, err = res.LastInsertId(); err != nil {
-			return err
-		}
 		if !j.Shared {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO last_writer (transport, account, remote, user, at)
+		_, err = tx.ExecContext(ctx, `INSERT INTO last_writer (transport, account, remote, jid, at)
 			VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (transport, account, remote) DO UPDATE SET user = excluded.user, at = excluded.at`,
+			ON CONFLICT (transport, account, remote) DO UPDATE SET jid = excluded.jid, at = excluded.at`,
 			j.Transport, j.Account, j.Remote, bare(j.Sender), now)
 		return err
 	})
@@ -159,18 +156,15 @@ func (s *Store) Sent(ctx context.Context, j Job, remoteID string) ([]Report, err
 		}
 		// A correction keeps the record of the message it edits: later
 		// corrections refer to the original's stanza id too.
-		verb := "INSERT OR REPLACE"
+		q := recordSent
 		if j.Replaces != "" {
-			verb = "INSERT OR IGNORE"
+			q = recordSentCorrection
 		}
-		_, err := tx.ExecContext(ctx, verb+` INTO sent
-			(transport, remote_id, sender, remote, stanza_id, receipt, created)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			j.Transport, remoteID, j.Sender, j.Remote, j.StanzaID, j.Receipt, s.millis())
+		_, err := tx.ExecContext(ctx, q, j.Transport, remoteID, j.Sender, j.Remote, j.StanzaID, j.Receipt, s.millis())
 		if err != nil {
 			return err
 		}
-		if s.earlyReports.Load() == 0 {
+		if !s.d.shared && s.earlyReports.Load() == 0 {
 			return nil // none kept: skip the lookup (the common case)
 		}
 		rows, err := tx.QueryContext(ctx, `DELETE FROM early_report WHERE transport = ? AND remote_id = ?
@@ -190,6 +184,18 @@ func (s *Store) Sent(ctx context.Context, j Job, remoteID string) ([]Report, err
 	})
 	return early, err
 }
+
+// Sent's record of a send: a new one replaces any of the same provider id,
+// a correction's does not.
+const (
+	recordSent = `INSERT INTO sent (transport, remote_id, sender, remote, stanza_id, receipt, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (transport, remote_id) DO UPDATE SET sender = excluded.sender, remote = excluded.remote,
+			stanza_id = excluded.stanza_id, receipt = excluded.receipt, created = excluded.created`
+	recordSentCorrection = `INSERT INTO sent (transport, remote_id, sender, remote, stanza_id, receipt, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (transport, remote_id) DO NOTHING`
+)
 
 // Failed removes job j from the queue and, in the same transaction, queues
 // the stanza that tells its sender so.
@@ -227,8 +233,9 @@ func (s *Store) LookupSent(ctx context.Context, transport string, r Report) (Sen
 			return err
 		}
 		s.earlyReports.Add(1) // before the insert: Sent must not skip a report
-		_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO early_report
-			(transport, remote_id, state, code, text, created) VALUES (?, ?, ?, ?, ?, ?)`,
+		_, err = tx.ExecContext(ctx, `INSERT INTO early_report
+			(transport, remote_id, state, code, text, created) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (transport, remote_id, state) DO NOTHING`,
 			transport, r.RemoteID, r.State, r.Code, r.Text, s.millis())
 		return err
 	})
@@ -263,7 +270,7 @@ func (s *Store) SentID(ctx context.Context, transport, remote, user, stanzaID st
 // account, or "".
 func (s *Store) LastWriter(ctx context.Context, transport, account, remote string) (string, error) {
 	var user string
-	err := s.queryRow(ctx, `SELECT user FROM last_writer
+	err := s.queryRow(ctx, `SELECT jid FROM last_writer
 		WHERE transport = ? AND account = ? AND remote = ?`, transport, account, remote).Scan(&user)
 	if err == sql.ErrNoRows {
 		return "", nil

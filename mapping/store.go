@@ -3,24 +3,17 @@ package mapping
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // the embedded store's driver
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
 
 // ErrUnavailable wraps every failure to read or write the store, so callers
 // can refuse intake (503, a wait error) instead of losing messages.
@@ -29,16 +22,39 @@ var ErrUnavailable = errors.New("mapping: store unavailable")
 // Store is the gateway's durable state. It is safe for concurrent use.
 type Store struct {
 	db    *sql.DB
+	d     *dialect
 	now   func() time.Time
 	stmts stmtCache
 	// earlyReports is 0 when the early_report table is surely empty; it is
-	// raised before each insert and recounted when pruning.
+	// raised before each insert and recounted when pruning. Only trusted
+	// when this process is the database's only writer (!d.shared).
 	earlyReports atomic.Int64
 
 	writes    chan *write // to the committer
 	closed    chan struct{}
 	closeOnce sync.Once
-	stopped   chan struct{} // the committer is done
+	closeMu   sync.Mutex     // orders closing and counting leaders
+	stopped   chan struct{}  // the committer is done
+	leaders   sync.WaitGroup // Leads under way or held, done before the db closes
+}
+
+// Open opens the store of driver: DriverSQLite at path (dsn must be empty)
+// or DriverPostgres at dsn (path must be empty), bringing its schema up to
+// date. Errors never quote dsn, which may hold a password.
+func Open(ctx context.Context, driver, path, dsn string) (*Store, error) {
+	switch driver {
+	case DriverSQLite:
+		if dsn != "" {
+			return nil, errors.New("mapping: a dsn is for postgres; sqlite takes a path")
+		}
+		return OpenSQLite(ctx, path)
+	case DriverPostgres:
+		if path != "" {
+			return nil, errors.New("mapping: a path is for sqlite; postgres takes a dsn")
+		}
+		return OpenPostgres(ctx, dsn)
+	}
+	return nil, fmt.Errorf("mapping: unknown store driver %q (want %q or %q)", driver, DriverSQLite, DriverPostgres)
 }
 
 // OpenSQLite opens (creating if missing) the SQLite store at path and brings
@@ -60,7 +76,13 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	// Two connections: one for the committer, which is the only writer (so
 	// there is no SQLITE_BUSY), one for reads and preparing statements.
 	db.SetMaxOpenConns(2)
-	s := &Store{db: db, now: time.Now, writes: make(chan *write), closed: make(chan struct{}), stopped: make(chan struct{})}
+	return start(ctx, db, sqliteDialect)
+}
+
+// start migrates db and starts the committer of a new Store on it; it
+// closes db if it fails.
+func start(ctx context.Context, db *sql.DB, d *dialect) (*Store, error) {
+	s := &Store{db: db, d: d, now: time.Now, writes: make(chan *write), closed: make(chan struct{}), stopped: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -73,66 +95,23 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// Close stops accepting writes and closes the store.
+// Driver returns the store's driver: DriverSQLite or DriverPostgres.
+func (s *Store) Driver() string { return s.d.name }
+
+// Close stops accepting writes, ends any leadership held (see Lead) and
+// closes the store.
 func (s *Store) Close() error {
+	s.closeMu.Lock()
 	s.closeOnce.Do(func() { close(s.closed) })
+	s.closeMu.Unlock()
 	<-s.stopped
+	s.leaders.Wait()
 	return s.db.Close()
 }
 
 // Ping reports whether the store answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	return nil
-}
-
-func (s *Store) migrate(ctx context.Context) error {
-	var version int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("mapping: read schema version: %w", err)
-	}
-	names, err := migrations.ReadDir("migrations")
-	if err != nil {
-		return err
-	}
-	sort.Slice(names, func(i, j int) bool { return names[i].Name() < names[j].Name() })
-	for _, e := range names {
-		n, err := strconv.Atoi(strings.SplitN(e.Name(), "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("mapping: migration %s has no number", e.Name())
-		}
-		if n <= version {
-			continue
-		}
-		body, _ := migrations.ReadFile("migrations/" + e.Name())
-		err = s.rawTx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", n))
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("mapping: migration %s: %w", e.Name(), err)
-		}
-	}
-	return nil
-}
-
-// rawTx runs f in a transaction of its own, for migrations (which hold
-// several statements each and cannot be prepared).
-func (s *Store) rawTx(ctx context.Context, f func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	if err := f(tx); err != nil {
-		tx.Rollback()
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	return nil

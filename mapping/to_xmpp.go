@@ -25,8 +25,8 @@ func (s *Store) AcceptIDs(ctx context.Context, transport, key string, stanzas ..
 	now := s.millis()
 	err = s.tx(ctx, func(tx *sqlTx) error {
 		if key != "" {
-			res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO seen (transport, key, created)
-				VALUES (?, ?, ?)`, transport, key, now)
+			res, err := tx.ExecContext(ctx, `INSERT INTO seen (transport, key, created)
+				VALUES (?, ?, ?) ON CONFLICT (transport, key) DO NOTHING`, transport, key, now)
 			if err != nil {
 				return err
 			}
@@ -37,12 +37,8 @@ func (s *Store) AcceptIDs(ctx context.Context, transport, key string, stanzas ..
 		}
 		ids = ids[:0]
 		for _, st := range stanzas {
-			res, err := tx.ExecContext(ctx, `INSERT INTO to_xmpp (transport, stanza, created) VALUES (?, ?, ?)`,
+			id, err := tx.insertID(`INSERT INTO to_xmpp (transport, stanza, created) VALUES (?, ?, ?)`,
 				transport, st, now)
-			if err != nil {
-				return err
-			}
-			id, err := res.LastInsertId()
 			if err != nil {
 				return err
 			}

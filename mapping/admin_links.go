@@ -1,0 +1,51 @@
+package mapping
+
+import (
+	"context"
+	"database/sql"
+)
+
+// AllLinks returns every link of transport, ordered by user then remote.
+func (s *Store) AllLinks(ctx context.Context, transport string) ([]Link, error) {
+	return s.queryLinks(ctx, `SELECT remote, jid, name, static, asked FROM links
+		WHERE transport = ? ORDER BY jid, remote`, transport)
+}
+
+// AddLink links remote to user on an operator's behalf, as if the user had
+// redeemed a code: the link can be removed like a code link. stanzas, if
+// any, are queued for XMPP in the same transaction and the link is marked
+// as asked; without them the contact asks with its first message, as a
+// config link does. It refuses with ErrStaticLink or ErrLinkedToOther when
+// remote is linked already (to the same user it succeeds and does nothing).
+func (s *Store) AddLink(ctx context.Context, transport, remote, user string, stanzas ...[]byte) error {
+	var refused error
+	err := s.tx(ctx, func(tx *sqlTx) error {
+		refused = nil
+		var owner string
+		var static bool
+		err := tx.QueryRowContext(ctx, `SELECT jid, static FROM links WHERE transport = ? AND remote = ?`,
+			transport, remote).Scan(&owner, &static)
+		switch {
+		case err == nil && owner == user:
+			return nil
+		case err == nil && static:
+			refused = ErrStaticLink
+			return nil
+		case err == nil:
+			refused = ErrLinkedToOther
+			return nil
+		case err != sql.ErrNoRows:
+			return err
+		}
+		asked := len(stanzas) > 0
+		if _, err := tx.ExecContext(ctx, `INSERT INTO links (transport, remote, jid, name, static, asked, created)
+			VALUES (?, ?, ?, '', FALSE, ?, ?)`, transport, remote, user, asked, s.millis()); err != nil {
+			return err
+		}
+		return queueAll(ctx, tx, transport, stanzas, s.millis())
+	})
+	if err != nil {
+		return err
+	}
+	return refused
+}
