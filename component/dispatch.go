@@ -164,9 +164,11 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 			}
 			// A request in flight finishes even if shutdown begins meanwhile.
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+			began := time.Now()
 			remoteID, err = g.o.Transport.Send(sctx, out)
 			cancel()
 			<-g.sem
+			g.observeRequest(began, err)
 		}
 		if err == nil {
 			g.sent(ctx, j, remoteID)
@@ -175,11 +177,14 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 		pe := providerError(err)
 		if !pe.Temporary() || time.Since(j.Created) > g.o.RetryFor {
 			g.Stats.Failed.Add(1)
-			g.log.Warn("message failed", "id", j.StanzaID, "err", pe)
+			g.log.Warn("message failed", "stanza_id", j.StanzaID, "err", pe)
 			g.failJob(ctx, j, pe)
 			return
 		}
 		g.Stats.Retries.Add(1)
+		if g.o.Metrics != nil {
+			g.o.Metrics.Retries.WithLabelValues(g.name).Inc()
+		}
 		// A refusal means the provider surely did not take the message; a
 		// timeout or a 5xx leaves it unknown.
 		if pe.Kind == transports.KindRateLimited {
@@ -190,7 +195,7 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 		if pe.RetryAfter > wait {
 			wait = pe.RetryAfter
 		}
-		g.log.Info("send failed; will retry", "id", j.StanzaID, "err", pe, "retry_in", wait.Round(time.Millisecond))
+		g.log.Info("send failed; will retry", "stanza_id", j.StanzaID, "err", pe, "retry_in", wait.Round(time.Millisecond))
 		if !sleep(ctx, wait) {
 			return
 		}
@@ -201,7 +206,7 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 // delivery reports that arrived before this was recorded.
 func (g *Gateway) sent(ctx context.Context, j mapping.Job, remoteID string) {
 	g.Stats.ToProvider.Add(1)
-	g.log.Debug("sent", "id", j.StanzaID, "provider_id", remoteID)
+	g.log.Debug("sent", "stanza_id", j.StanzaID, "provider_id", remoteID)
 	var early []mapping.Report
 	g.persist(ctx, func(c context.Context) (err error) {
 		early, err = g.o.Store.Sent(c, j, remoteID)
@@ -230,7 +235,7 @@ func (g *Gateway) reconcile(ctx context.Context, rec transports.Reconciler, j ma
 		}
 		if !known {
 			g.Stats.Reconciled.Add(1)
-			g.log.Info("a send of unknown outcome had reached the provider; not repeated", "id", j.StanzaID, "provider_id", id)
+			g.log.Info("a send of unknown outcome had reached the provider; not repeated", "stanza_id", j.StanzaID, "provider_id", id)
 			return id, true, nil
 		}
 	}
@@ -244,7 +249,7 @@ func (g *Gateway) failJob(ctx context.Context, j mapping.Job, pe *transports.Err
 	if err == nil {
 		from = contact.String()
 	}
-	st := render(message{Type: "error", ID: j.StanzaID, From: from, To: j.Sender, Error: errorFor(pe, g.domain.String())})
+	st := failureStanza(j.StanzaID, from, j.Sender, errorFor(pe, g.domain.String()))
 	g.persist(ctx, func(c context.Context) error { return g.o.Store.Failed(c, j, st) })
 	wake(g.wakeIn)
 }

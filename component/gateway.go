@@ -26,6 +26,9 @@ type Options struct {
 	// Allowed reports whether a bare JID may use the gateway. Nil allows
 	// nobody.
 	Allowed func(bare string) bool
+	// Admin reports whether a bare JID may run the admin commands. Nil
+	// allows nobody.
+	Admin   func(bare string) bool
 	Version string // reported by XEP-0092
 
 	// RetryFor is how long temporary provider failures are retried before
@@ -126,6 +129,22 @@ func New(o Options) *Gateway {
 	}
 	g.typing = make(chan struct{}, 4)
 	g.reach.Store(&reachability{ok: true})
+	if m := o.Metrics; m != nil {
+		m.queues.add(g.name, o.Store)
+		m.Connected.WithLabelValues(g.name).Set(0)
+		m.Reconnects.WithLabelValues(g.name)
+		var ups atomic.Int64
+		o.Link.OnChange = func(up bool) {
+			if !up {
+				m.Connected.WithLabelValues(g.name).Set(0)
+				return
+			}
+			m.Connected.WithLabelValues(g.name).Set(1)
+			if ups.Add(1) > 1 {
+				m.Reconnects.WithLabelValues(g.name).Inc()
+			}
+		}
+	}
 	for user, acct := range o.Transport.Accounts() {
 		g.owners[acct] = append(g.owners[acct], user)
 	}

@@ -25,6 +25,7 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 			return g.tooBig(t, lim, *start)
 		}
 		g.Stats.Malformed.Add(1)
+		g.countError("malformed")
 		g.log.Error("malformed XML from the server; reconnecting", "err", err)
 		return err // the stream cannot continue
 	}
@@ -35,7 +36,7 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 	}
 	from, err := jid.Parse(in.From)
 	if err != nil {
-		g.log.Warn("dropping stanza with an invalid from", "from", in.From, "id", in.ID)
+		g.log.Warn("dropping stanza with an invalid from", "from", in.From, "stanza_id", in.ID)
 		return nil
 	}
 	to, err := jid.Parse(in.To)
@@ -61,7 +62,7 @@ func (g *Gateway) tooBig(t xmlstream.TokenReadEncoder, lim *limitReader, start x
 		return err
 	}
 	in := headerOf(start)
-	g.log.Warn("stanza over the size limit refused", "from", in.From, "id", in.ID, "limit", g.o.MaxStanza)
+	g.log.Warn("stanza over the size limit refused", "from", in.From, "stanza_id", in.ID, "limit", g.o.MaxStanza)
 	from, err := jid.Parse(in.From)
 	if err != nil {
 		return nil
@@ -82,6 +83,9 @@ func (g *Gateway) reply(t xmlstream.Encoder, in inStanza, from, to jid.JID, e *s
 		return
 	}
 	g.Stats.Refused.Add(1)
+	if g.o.Metrics != nil {
+		g.o.Metrics.Refusals.WithLabelValues(g.name, e.Condition.XMLName.Local).Inc()
+	}
 	var v any
 	switch in.XMLName.Local {
 	case "message":

@@ -27,8 +27,15 @@ type discoFeature struct {
 }
 
 type discoItems struct {
-	XMLName xml.Name `xml:"http://jabber.org/protocol/disco#items query"`
-	Node    string   `xml:"node,attr,omitempty"`
+	XMLName xml.Name    `xml:"http://jabber.org/protocol/disco#items query"`
+	Node    string      `xml:"node,attr,omitempty"`
+	Items   []discoItem `xml:"item"`
+}
+
+type discoItem struct {
+	JID  string `xml:"jid,attr"`
+	Node string `xml:"node,attr,omitempty"`
+	Name string `xml:"name,attr,omitempty"`
 }
 
 type gatewayQuery struct {
@@ -44,6 +51,7 @@ type registerQuery struct {
 	XMLName      xml.Name  `xml:"jabber:iq:register query"`
 	Instructions string    `xml:"instructions,omitempty"`
 	Registered   *struct{} `xml:"registered,omitempty"`
+	Phone        string    `xml:"phone,omitempty"` // the user's number, for account transports
 }
 
 type versionQuery struct {
@@ -54,7 +62,7 @@ type versionQuery struct {
 
 // Features of the gateway JID and of each contact JID.
 var (
-	gatewayFeatures = []string{nsDiscoInfo, nsDiscoItem, nsGateway, nsPing, nsVersion, nsReceipts}
+	gatewayFeatures = []string{nsCommands, nsDiscoInfo, nsDiscoItem, nsGateway, nsPing, nsVersion, nsReceipts, nsRegister}
 	contactFeatures = []string{nsDiscoInfo, nsReceipts}
 )
 
@@ -73,13 +81,17 @@ func (g *Gateway) handleIQ(t xmlstream.TokenReadEncoder, in inStanza, from, to j
 	switch {
 	case ns == nsDiscoInfo && typ == "get":
 		result(g.discoInfo(in.Payload.Node, gatewayJID))
+	case ns == nsDiscoItem && typ == "get" && gatewayJID && in.Payload.Node == nsCommands:
+		result(g.commandItems(from.Bare().String()))
 	case ns == nsDiscoItem && typ == "get":
 		result(discoItems{Node: in.Payload.Node})
+	case ns == nsCommands && gatewayJID:
+		g.handleCommand(t, in, from, to)
 	case ns == nsPing && typ == "get":
 		result(nil)
 	case ns == nsVersion && typ == "get" && gatewayJID:
 		result(versionQuery{Name: "xmppgw", Version: g.o.Version})
-	case ns == nsRegister && gatewayJID && g.linker != nil:
+	case ns == nsRegister && gatewayJID:
 		g.register(t, in, from, to)
 	case ns == nsGateway && typ == "get" && gatewayJID:
 		result(gatewayQuery{Desc: g.o.Identity.Desc, Prompt: g.o.Identity.Prompt})
@@ -106,9 +118,6 @@ func (g *Gateway) discoInfo(node string, gatewayJID bool) discoInfo {
 	if gatewayJID {
 		q.Identities = []discoIdentity{{Category: "gateway", Type: g.o.Identity.Gateway, Name: g.o.Identity.Name + " gateway"}}
 		features = gatewayFeatures
-		if g.linker != nil {
-			features = append(features[:len(features):len(features)], nsRegister)
-		}
 	} else {
 		q.Identities = []discoIdentity{{Category: "client", Type: "phone"}}
 	}

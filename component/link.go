@@ -22,6 +22,9 @@ type Link struct {
 	Domain jid.JID // the component's domain
 	Secret []byte
 	Logger *slog.Logger
+	// OnChange, if set, is called when a session comes up (true) or goes
+	// down (false).
+	OnChange func(up bool)
 
 	// MinBackoff and MaxBackoff bound the reconnect delay; zero means 200ms
 	// and 30s.
@@ -125,6 +128,9 @@ func (l *Link) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error
 	if onUp != nil {
 		go onUp()
 	}
+	if l.OnChange != nil {
+		l.OnChange(true)
+	}
 
 	// Close the session when ctx ends so Serve returns; close the
 	// connection too if that takes long (a write may be stuck on a server
@@ -132,7 +138,9 @@ func (l *Link) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error
 	stop := context.AfterFunc(ctx, func() {
 		force := time.AfterFunc(3*time.Second, func() { conn.Close() })
 		defer force.Stop()
-		s.SetCloseDeadline(time.Now().Add(2 * time.Second))
+		// Not s.SetCloseDeadline: it writes session fields that Serve reads
+		// unsynchronised. A read deadline on the conn bounds the wait the same way.
+		conn.SetReadDeadline(time.Now().Add(2 * time.Second))
 		s.Close()
 	})
 	err = s.Serve(h)
@@ -141,6 +149,9 @@ func (l *Link) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error
 	l.mu.Lock()
 	l.session = nil
 	l.mu.Unlock()
+	if l.OnChange != nil {
+		l.OnChange(false)
+	}
 	conn.Close()
 	if err == nil {
 		err = errors.New("component: server closed the stream")

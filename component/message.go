@@ -19,7 +19,7 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 	switch in.Type {
 	case "", "normal", "chat":
 	case "error":
-		g.log.Debug("error from XMPP", "from", from.String(), "id", in.ID)
+		g.log.Debug("error from XMPP", "from", from.String(), "stanza_id", in.ID)
 		return
 	case "headline":
 		return // RFC 6121: never answered
@@ -76,20 +76,20 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 	now := time.Now()
 	if g.quota != nil && !g.quota.allows(bare, now) {
 		g.Stats.OverQuota.Add(1)
-		g.log.Warn("message over the user's hourly limit; refused", "user", bare, "id", in.ID, "limit", g.quota.limit)
+		g.log.Warn("message over the user's hourly limit; refused", "user", bare, "stanza_id", in.ID, "limit", g.quota.limit)
 		g.reply(t, in, from, to, newError("modify", "policy-violation", fmt.Sprintf(
 			"you may send at most %d %s messages an hour; try again later", g.quota.limit, g.o.Identity.Name)))
 		return
 	}
 	id, dup, err := g.o.Store.Enqueue(ctx, j)
 	if err != nil {
-		g.log.Error("cannot store message; refused", "err", err, "id", in.ID)
+		g.log.Error("cannot store message; refused", "err", err, "stanza_id", in.ID)
 		g.reply(t, in, from, to, storeError(err))
 		return
 	}
 	if dup {
 		g.Stats.Resends.Add(1)
-		g.log.Info("message resent by the client; already queued", "id", in.ID)
+		g.log.Info("message resent by the client; already queued", "stanza_id", in.ID)
 		return
 	}
 	if g.quota != nil {
@@ -176,24 +176,10 @@ func (g *Gateway) command(ctx context.Context, t xmlstream.TokenReadEncoder, in 
 		}
 		text = help
 	case "links":
-		links, err := g.o.Store.LinksOf(ctx, g.name, from.Bare().String())
-		if err != nil {
+		var err error
+		if text, err = g.linksText(ctx, from.Bare().String()); err != nil {
 			g.reply(t, in, from, to, storeError(err))
 			return
-		}
-		text = "No " + g.o.Identity.Name + " chat is linked to you."
-		if len(links) > 0 {
-			text = "Your linked " + g.o.Identity.Name + " chats:"
-			for _, l := range links {
-				c, _ := mapping.ContactJID(transports.Addr(l.Remote), g.domain.Domainpart())
-				text += "\n" + c.String()
-				if l.Name != "" {
-					text += " " + l.Name
-				}
-				if l.Static {
-					text += " (set in the config)"
-				}
-			}
 		}
 	default:
 		text = "Commands: \"link\" gives you a one-time code to link a " + g.o.Identity.Name +

@@ -16,6 +16,25 @@ type Metrics struct {
 	Latency *prometheus.HistogramVec
 	// Messages counts messages relayed, by direction.
 	Messages *prometheus.CounterVec
+	// Errors counts failures by kind: each failed provider request by its
+	// kind (rate_limited, unavailable, rejected...), a provider's failure
+	// report (delivery_failed), malformed XML from the server (malformed).
+	Errors *prometheus.CounterVec
+	// Refusals counts stanzas answered with an error, by condition.
+	Refusals *prometheus.CounterVec
+	// Retries counts provider requests retried after a temporary failure.
+	Retries *prometheus.CounterVec
+	// Requests times provider requests, by outcome ("ok" or an error kind).
+	Requests *prometheus.HistogramVec
+	// Connected is 1 while a transport's component session is up.
+	Connected *prometheus.GaugeVec
+	// Reconnects counts component sessions established after the first.
+	Reconnects *prometheus.CounterVec
+	// Active is 1 while this instance holds the component connections
+	// (always, without a standby), 0 while it is a standby.
+	Active prometheus.Gauge
+
+	queues *queueCollector
 }
 
 // NewMetrics registers the metrics with reg.
@@ -31,8 +50,39 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "xmppgw_messages_total",
 			Help: "Messages relayed, by transport and direction (out: XMPP to provider, in: provider to XMPP).",
 		}, []string{"transport", "direction"}),
+		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xmppgw_errors_total",
+			Help: "Failures by transport and kind: provider request failures by their kind, delivery_failed reports, malformed XML.",
+		}, []string{"transport", "kind"}),
+		Refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xmppgw_stanza_errors_total",
+			Help: "Stanzas answered with an XMPP error, by transport and condition.",
+		}, []string{"transport", "condition"}),
+		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xmppgw_retries_total",
+			Help: "Provider requests retried after a temporary failure.",
+		}, []string{"transport"}),
+		Requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "xmppgw_provider_request_seconds",
+			Help:    "Provider API requests that send a message, by transport and outcome (ok or the failure kind).",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}, []string{"transport", "outcome"}),
+		Connected: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "xmppgw_component_connected",
+			Help: "1 while the transport's XEP-0114 component session is up.",
+		}, []string{"transport"}),
+		Reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xmppgw_component_reconnects_total",
+			Help: "Component sessions established again after the first one.",
+		}, []string{"transport"}),
+		Active: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "xmppgw_active",
+			Help: "1 while this instance holds the component connections, 0 while it is a standby.",
+		}),
+		queues: &queueCollector{},
 	}
-	reg.MustRegister(m.Latency, m.Messages)
+	reg.MustRegister(m.Latency, m.Messages, m.Errors, m.Refusals, m.Retries, m.Requests,
+		m.Connected, m.Reconnects, m.Active, m.queues)
 	return m
 }
 
@@ -67,6 +117,27 @@ func (c *clock) take(key int64) (time.Time, bool) {
 	t, ok := c.start[key]
 	delete(c.start, key)
 	return t, ok
+}
+
+// countError counts a failure of kind, if metrics are on.
+func (g *Gateway) countError(kind string) {
+	if g.o.Metrics != nil {
+		g.o.Metrics.Errors.WithLabelValues(g.name, kind).Inc()
+	}
+}
+
+// observeRequest times one provider request that began at began and
+// counts its failure by kind.
+func (g *Gateway) observeRequest(began time.Time, err error) {
+	if g.o.Metrics == nil {
+		return
+	}
+	outcome := "ok"
+	if err != nil {
+		outcome = providerError(err).Kind.String()
+		g.countError(outcome)
+	}
+	g.o.Metrics.Requests.WithLabelValues(g.name, outcome).Observe(time.Since(began).Seconds())
 }
 
 // observe records a message leaving the gateway in direction ("out", "in")

@@ -2,26 +2,32 @@ package component
 
 import (
 	"context"
+	"fmt"
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp/jid"
 )
 
-// register answers XEP-0077 on the gateway JID of a Linker transport.
-// Asking for the form gets instructions with a fresh link code; submitting
+// register answers XEP-0077 on the gateway JID. For a Linker transport,
+// asking for the form gets instructions with a fresh link code; submitting
 // it sends the code again as a chat message; removing the registration
-// unlinks every chat the user linked with a code.
+// unlinks every chat the user linked with a code. For an account transport
+// (SMS) it shows the user's number, which the operator sets.
 func (g *Gateway) register(t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID) {
 	user := from.Bare().String()
 	if !g.allowed(user) {
 		g.reply(t, in, from, to, newError("auth", "forbidden", user+" may not use this gateway"))
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
 	result := func(p any) {
 		g.encode(t, iq{Type: "result", ID: in.ID, From: to.String(), To: from.String(), Payload: p})
 	}
+	if g.linker == nil {
+		g.registerAccount(t, in, from, to, result)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
 	if in.Type == "set" && in.Payload.Remove != nil {
 		if _, err := g.unlinkUser(ctx, user); err != nil {
 			g.reply(t, in, from, to, storeError(err))
@@ -50,4 +56,25 @@ func (g *Gateway) register(t xmlstream.TokenReadEncoder, in inStanza, from, to j
 		q.Registered = &struct{}{}
 	}
 	result(q)
+}
+
+// registerAccount answers XEP-0077 for a transport where each user sends
+// from an account of their own, fixed in the config: the form shows it.
+func (g *Gateway) registerAccount(t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID, result func(any)) {
+	name := g.o.Identity.Name
+	number, ok := g.o.Transport.Accounts()[from.Bare().String()]
+	switch {
+	case in.Type == "get" && ok:
+		result(registerQuery{Registered: &struct{}{}, Phone: string(number), Instructions: fmt.Sprintf(
+			"Your %s number is %s. Write to NUMBER@%s to reach a contact from it. The operator assigns numbers.", name, number, g.domain)})
+	case in.Type == "get":
+		result(registerQuery{Instructions: fmt.Sprintf("You have no %s number on this gateway; ask the operator to add one.", name)})
+	case in.Payload.Remove != nil:
+		g.reply(t, in, from, to, newError("cancel", "not-allowed",
+			"your "+name+" number is set in the gateway's config; ask the operator to remove it"))
+	case ok:
+		result(nil) // already registered; nothing to change
+	default:
+		g.reply(t, in, from, to, newError("cancel", "not-allowed", "the operator assigns "+name+" numbers; ask them to add one"))
+	}
 }

@@ -142,9 +142,9 @@ func (g *Gateway) Report(ctx context.Context, st transports.Status) error {
 	switch {
 	case st.State == transports.StateFailed:
 		g.Stats.Failed.Add(1)
+		g.countError("delivery_failed")
 		pe := &transports.Error{Kind: transports.KindUnreachable, Provider: providerName(g.o.Identity), Code: st.Code, Message: st.Text}
-		stanza = render(message{Type: "error", ID: rec.StanzaID, From: contact.String(), To: rec.Sender,
-			Error: errorFor(pe, g.domain.String())})
+		stanza = failureStanza(rec.StanzaID, contact.String(), rec.Sender, errorFor(pe, g.domain.String()))
 	case rec.Receipt:
 		stanza = render(message{ID: "rcpt-" + st.RemoteID, From: contact.String(), To: rec.Sender,
 			Received: &receipt{ID: rec.StanzaID}})

@@ -21,6 +21,8 @@ const (
 	nsOOB       = "jabber:x:oob"
 	nsNick      = "http://jabber.org/protocol/nick"
 	nsChatState = "http://jabber.org/protocol/chatstates"
+	nsCommands  = "http://jabber.org/protocol/commands"
+	nsData      = "jabber:x:data"
 )
 
 // message is an outgoing <message/>.
@@ -141,4 +143,8 @@ type payload struct {
 	Node    string    `xml:"node,attr"`
 	Prompt  string    `xml:"prompt"`
 	Remove  *struct{} `xml:"remove"` // jabber:iq:register
+
+	Action    string    `xml:"action,attr"`    // XEP-0050
+	SessionID string    `xml:"sessionid,attr"` // XEP-0050
+	Form      *dataForm `xml:"jabber:x:data x"`
 }

@@ -1,6 +1,17 @@
 package configs
 
-// Alerts configures POST /alerts (see validate_alerts.go).
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+	"mellium.im/xmpp/jid"
+)
+
+// Alerts configures POST /alerts (see validateAlerts).
 type Alerts struct {
 	Token  string       `yaml:"token"`  // bearer token callers must send
 	From   string       `yaml:"from"`   // bare JID alerts are sent as: its SMS number, where failures are reported
@@ -13,7 +24,111 @@ type AlertRoute struct {
 	To    []string          `yaml:"to"`    // JIDs: users, or contacts of a transport (+1555...@sms.example.com)
 }
 
-// validateAlerts checks the alerts block, if any.
+// MinAlertsToken is the shortest bearer token accepted for POST /alerts.
+const MinAlertsToken = 16
+
+// labelName is Prometheus's rule for label names.
+var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// validateAlerts checks the alerts block, if any, and normalises its JIDs.
+// What needs the transports themselves (that a contact's address parses,
+// that from has a number on an SMS transport) is checked at startup.
 func (p *parser) validateAlerts(a *Alerts) {
-	// TODO(alerts): filled in by the alert endpoint's commit.
+	if a == nil {
+		return
+	}
+	if p.require("alerts.token", a.Token) && len(a.Token) < MinAlertsToken {
+		p.invalid("alerts.token", fmt.Sprintf("must be at least %d characters long", MinAlertsToken))
+	}
+	if a.From != "" {
+		const key = "alerts.from"
+		j, err := jid.Parse(a.From)
+		switch {
+		case err != nil || j.Localpart() == "":
+			p.invalid(key, fmt.Sprintf("%s is not a bare JID (user@domain)", quoteShort(p.text(key))))
+		case j.Resourcepart() != "":
+			p.invalid(key, "must be a bare JID, without a /resource")
+		default:
+			a.From = j.String()
+		}
+	}
+	domains := p.transportDomains()
+	needFrom := "" // the first destination that is a transport's contact
+	defaultRoute := ""
+	for i := range a.Routes {
+		r := &a.Routes[i]
+		path := "alerts.routes[" + strconv.Itoa(i) + "]"
+		if pos := p.pos[path]; pos.node == nil || (pos.node.Kind != yaml.MappingNode && !isNull(pos.node)) {
+			continue // reported as a type mismatch
+		}
+		if defaultRoute != "" {
+			p.add(p.lineNear(path), path, "is never used: "+defaultRoute+" has no match and takes every alert")
+		}
+		for _, name := range slices.Sorted(maps.Keys(r.Match)) {
+			if !labelName.MatchString(name) {
+				p.add(p.lineNear(path+".match."+name), path+".match", fmt.Sprintf("%s is not a label name", quoteShort(name)))
+			}
+		}
+		if len(r.Match) == 0 && defaultRoute == "" {
+			defaultRoute = path
+		}
+		if len(r.To) == 0 {
+			if !p.reported(path + ".to") {
+				p.add(p.lineNear(path+".to"), path+".to", "at least one JID is required")
+			}
+			continue
+		}
+		for k, to := range r.To {
+			key := path + ".to[" + strconv.Itoa(k) + "]"
+			j, err := jid.Parse(to)
+			if err != nil {
+				p.invalid(key, fmt.Sprintf("%s is not a JID", quoteShort(p.text(key))))
+				continue
+			}
+			name, contact := domains[j.Domainpart()]
+			switch {
+			case contact && j.Localpart() == "":
+				p.invalid(key, fmt.Sprintf("%s is the gateway of transport %q itself; write ADDRESS@%s", quoteShort(p.text(key)), name, j.Domainpart()))
+				continue
+			case j.Localpart() == "":
+				p.invalid(key, fmt.Sprintf("%s is not a user's JID (user@domain)", quoteShort(p.text(key))))
+				continue
+			case contact && j.Resourcepart() != "":
+				p.invalid(key, "a transport's contact has no /resource")
+				continue
+			case contact && needFrom == "":
+				needFrom = key
+			}
+			r.To[k] = j.String()
+		}
+	}
+	if needFrom != "" && a.From == "" && !p.reported("alerts.from") {
+		p.add(p.lineNear("alerts.from"), "alerts.from",
+			"is required: "+needFrom+" is a transport's contact, and alerts to contacts are sent as this user")
+	}
+}
+
+// transportDomains maps the domain of each transport in the file (as
+// decoded, before the transports are validated) to its name.
+func (p *parser) transportDomains() map[string]string {
+	out := map[string]string{}
+	for i := 0; ; i++ {
+		path := "transports[" + strconv.Itoa(i) + "]"
+		if _, ok := p.pos[path]; !ok {
+			return out
+		}
+		n := p.pos[path+".domain"].node
+		if n == nil || n.Kind != yaml.ScalarNode {
+			continue
+		}
+		d, err := jid.Parse(n.Value)
+		if err != nil || d.Localpart() != "" {
+			continue // reported by validateTransports
+		}
+		name := ""
+		if nn := p.pos[path+".name"].node; nn != nil && nn.Kind == yaml.ScalarNode {
+			name = nn.Value
+		}
+		out[d.Domainpart()] = name
+	}
 }

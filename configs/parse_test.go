@@ -236,7 +236,7 @@ func TestParseProblems(t *testing.T) {
 			}},
 		{name: "store driver", yaml: "store:\n  driver: mysql\n" + base,
 			want: []string{
-				`gw.yaml:2: store.driver: unknown driver "mysql"; the only driver is "sqlite"`,
+				`gw.yaml:2: store.driver: unknown driver "mysql"; use "sqlite" or "postgres"`,
 			}},
 		{name: "log level and format", yaml: "log:\n  level: LOUD\n  format: xml\n" + base,
 			want: []string{
@@ -359,6 +359,7 @@ func TestParseValid(t *testing.T) {
 				Store:  Store{Driver: "sqlite", Path: "data/xmppgw.db"},
 				HTTP:   HTTP{Listen: "127.0.0.1:8080", PublicURL: "https://gw.example.com"},
 				Access: Access{Allow: []string{"example.com", "ops@other.org"}},
+				Admins: []string{"ops@other.org"},
 				Log:    Log{Level: "info", Format: "text"},
 			}
 			got := *c
@@ -370,7 +371,7 @@ func TestParseValid(t *testing.T) {
 				t.Fatalf("got %d transports, want 2", len(c.Transports))
 			}
 			tr := c.Transports[0]
-			if tr.Name != "sms" || tr.Type != "twilio" || tr.Domain != "sms.example.com" || tr.Secret != "s1" || tr.Line != 26 ||
+			if tr.Name != "sms" || tr.Type != "twilio" || tr.Domain != "sms.example.com" || tr.Secret != "s1" || tr.Line != 37 ||
 				tr.RetryFor != DefaultRetryFor {
 				t.Errorf("got transport %+v", tr)
 			}
@@ -469,11 +470,11 @@ transports:
 func TestExampleNeedsItsVariables(t *testing.T) {
 	_, err := Parse("example.yaml", Example, nil)
 	want := []string{
-		"example.yaml:29: transports[0].secret: environment variable SMS_COMPONENT_SECRET is not set",
-		"example.yaml:32: transports[0].settings.account_sid: environment variable TWILIO_ACCOUNT_SID is not set",
-		"example.yaml:33: transports[0].settings.auth_token: environment variable TWILIO_AUTH_TOKEN is not set",
-		"example.yaml:42: transports[1].secret: environment variable TG_COMPONENT_SECRET is not set",
-		"example.yaml:44: transports[1].settings.token: environment variable TELEGRAM_BOT_TOKEN is not set",
+		"example.yaml:40: transports[0].secret: environment variable SMS_COMPONENT_SECRET is not set",
+		"example.yaml:43: transports[0].settings.account_sid: environment variable TWILIO_ACCOUNT_SID is not set",
+		"example.yaml:44: transports[0].settings.auth_token: environment variable TWILIO_AUTH_TOKEN is not set",
+		"example.yaml:53: transports[1].secret: environment variable TG_COMPONENT_SECRET is not set",
+		"example.yaml:55: transports[1].settings.token: environment variable TELEGRAM_BOT_TOKEN is not set",
 	}
 	if got := problemsOf(t, err); !reflect.DeepEqual(got, want) {
 		t.Errorf("got\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))

@@ -20,6 +20,25 @@ const (
 	KindUnavailable                // the provider is down or timed out; retry later
 )
 
+// String names the kind in metrics and logs: "rate_limited", ...
+func (k Kind) String() string {
+	switch k {
+	case KindInvalidAddress:
+		return "invalid_address"
+	case KindRejected:
+		return "rejected"
+	case KindUnreachable:
+		return "unreachable"
+	case KindAuth:
+		return "auth"
+	case KindRateLimited:
+		return "rate_limited"
+	case KindUnavailable:
+		return "unavailable"
+	}
+	return "unknown"
+}
+
 // Error is a classified provider failure.
 type Error struct {
 	Kind       Kind

@@ -2,6 +2,7 @@
 //
 //	xmppgw run -config FILE     run until SIGINT or SIGTERM
 //	xmppgw check -config FILE   validate a config; exit 2 listing every problem
+//	xmppgw links ...            list, add or remove links in the store
 //	xmppgw version              print the version
 package main
 
@@ -44,6 +45,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdRun(ctx, args[1:], stderr)
 	case "check":
 		return cmdCheck(args[1:], stdout, stderr)
+	case "send":
+		return cmdSend(ctx, args[1:], stdout, stderr)
+	case "links":
+		return cmdLinks(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "xmppgw", version)
 		return exitOK
@@ -60,6 +65,10 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   xmppgw run -config FILE     run the gateway until SIGINT or SIGTERM
   xmppgw check -config FILE   validate FILE; exits 2 listing every problem
+  xmppgw send [-config FILE] [-url URL] [-token TOKEN] [--to JID ...] TEXT...
+                              post TEXT to the gateway's POST /alerts ("-" or none: stdin)
+  xmppgw links list|add|remove -config FILE ...
+                              list, add or remove links in the store
   xmppgw version              print the version
 `)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,22 +43,27 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
 // and runs them until ctx is done. If ready is not nil it receives the HTTP
 // listener's address once everything is started.
 func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready chan<- string) error {
-	store, err := mapping.OpenSQLite(ctx, cfg.Store.Path)
+	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 
+	// Operations endpoints answer on every instance; the rest (webhooks,
+	// media, alerts) only on the active one: a standby answers 503.
+	var active atomic.Bool
+	ops := http.NewServeMux()
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	ops.Handle("/", standbyGate(&active, mux))
+	ops.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := component.NewMetrics(reg)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	ops.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	if os.Getenv("XMPPGW_PPROF") == "1" {
 		// Profiling on demand, for `make bench` investigations.
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		ops.HandleFunc("/debug/pprof/", pprof.Index)
+		ops.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	}
 	var gateways []*component.Gateway
 	for _, tc := range cfg.Transports {
@@ -66,8 +73,15 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 		}
 		gateways = append(gateways, g)
 	}
+	if err := mountAlerts(mux, cfg, gateways, log); err != nil {
+		return err
+	}
 
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	ops.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !active.Load() {
+			http.Error(w, "standby: another instance is active", http.StatusServiceUnavailable)
+			return
+		}
 		if err := store.Ping(r.Context()); err != nil {
 			http.Error(w, "store: "+err.Error(), http.StatusServiceUnavailable)
 			return
@@ -85,11 +99,24 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	srv := &http.Server{Handler: ops, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve(ln) }()
-	log.Info("xmppgw started", "version", version, "http", ln.Addr().String(), "transports", len(gateways))
+	log.Info("xmppgw started", "version", version, "http", ln.Addr().String(), "transports", len(gateways), "store", store.Driver())
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	// Only the instance holding the store's lock connects the components.
+	lost, release, err := lead(ctx, store, log)
+	if err != nil {
+		shutdownHTTP(srv)
+		return nil // stopped while a standby
+	}
+	defer release()
+	active.Store(true)
+	metrics.Active.Set(1)
 
 	gctx, stopGateways := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -99,21 +126,20 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); prune(gctx, store, log) }()
-	if ready != nil {
-		ready <- ln.Addr().String()
-	}
 
 	select {
 	case <-ctx.Done():
 		err = nil
 	case err = <-httpErr:
 		err = fmt.Errorf("http: %w", err)
+	case <-lost:
+		// Another instance may hold the lock by now: stop at once, so two
+		// never serve together. A supervisor restarts this one as a standby.
+		err = errors.New("lost the store's active lock (its connection dropped); stopping")
 	}
 	// Stop intake first, then let the gateways finish what is in flight.
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	srv.Shutdown(sctx)
-	cancel()
+	shutdownHTTP(srv)
 	stopGateways()
 	wg.Wait()
 	log.Info("stopped")
@@ -180,4 +206,36 @@ func prune(ctx context.Context, store *mapping.Store, log *slog.Logger) {
 		case <-time.After(time.Hour):
 		}
 	}
+}
+
+// lead waits until this instance holds the store's active lock (at once
+// with SQLite), saying so when it has to wait as a standby.
+func lead(ctx context.Context, store *mapping.Store, log *slog.Logger) (lost <-chan struct{}, release func(), err error) {
+	waiting := time.AfterFunc(500*time.Millisecond, func() {
+		log.Info("standby: another instance is active; taking over when it stops")
+	})
+	lost, release, err = store.Lead(ctx)
+	if !waiting.Stop() && err == nil {
+		log.Info("active: took over from the instance that stopped")
+	}
+	return lost, release, err
+}
+
+// standbyGate answers 503 until active is set, so a load balancer (or a
+// provider's retry) reaches the active instance instead.
+func standbyGate(active *atomic.Bool, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !active.Load() {
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "standby: another xmppgw instance is active", http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func shutdownHTTP(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(ctx)
 }

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"text/tabwriter"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/configs"
+	"xmppgw/mapping"
+	"xmppgw/transports"
+)
+
+const linksUsage = `usage:
+  xmppgw links list   -config FILE [-transport NAME] [-user JID]
+  xmppgw links add    -config FILE TRANSPORT CHAT USER
+  xmppgw links remove -config FILE TRANSPORT CHAT
+`
+
+// cmdLinks lists, adds and removes links in the store, as the admin
+// commands do from an XMPP client. A link added here asks its user to
+// subscribe with the contact's first message, as a config link does; a
+// link removed here sends no notice (the gateway is not told), and the
+// contact answers item-not-found from then on.
+func cmdLinks(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, linksUsage)
+		return exitUsage
+	}
+	verb := args[0]
+	fs := flag.NewFlagSet("links "+verb, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "path of the YAML config file")
+	onlyTransport := fs.String("transport", "", "list: only this transport")
+	onlyUser := fs.String("user", "", "list: only this user's links")
+	if err := fs.Parse(args[1:]); err != nil {
+		return exitUsage
+	}
+	want := map[string]int{"list": 0, "add": 3, "remove": 2}
+	n, known := want[verb]
+	if !known || *path == "" || fs.NArg() != n {
+		fmt.Fprint(stderr, linksUsage)
+		return exitUsage
+	}
+	cfg, err := configs.Load(*path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "xmppgw links:", err)
+		return exitFailure
+	}
+	defer store.Close()
+	switch verb {
+	case "list":
+		err = listLinks(ctx, cfg, store, *onlyTransport, *onlyUser, stdout)
+	case "add":
+		err = addLink(ctx, cfg, store, fs.Arg(0), fs.Arg(1), fs.Arg(2), stdout)
+	case "remove":
+		err = removeLink(ctx, cfg, store, fs.Arg(0), fs.Arg(1), stdout)
+	}
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "xmppgw links:", err)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintln(stderr, "xmppgw links:", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// usageError is a mistake in the command line, as opposed to a failure.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// linkTarget is a configured transport, built (without I/O) to parse
+// addresses and to tell whether its contacts are linked one by one.
+type linkTarget struct {
+	tc     configs.Transport
+	tr     transports.Transport
+	linker transports.Linker
+}
+
+func transportNamed(cfg *configs.Config, store *mapping.Store, name string) (linkTarget, error) {
+	for _, tc := range cfg.Transports {
+		if tc.Name != name {
+			continue
+		}
+		typ, _ := transports.Lookup(tc.Type)
+		tr, err := typ.New(transports.Params{Name: tc.Name, Domain: tc.Domain, State: store.KV(tc.Name),
+			Logger: slog.New(slog.DiscardHandler)}, tc.Settings)
+		if err != nil {
+			return linkTarget{}, fmt.Errorf("transport %s: %w", name, err)
+		}
+		lk, _ := tr.(transports.Linker)
+		return linkTarget{tc, tr, lk}, nil
+	}
+	var names []string
+	for _, tc := range cfg.Transports {
+		names = append(names, tc.Name)
+	}
+	return linkTarget{}, usageError{fmt.Sprintf("no transport named %q; the config has %v", name, names)}
+}
+
+// chat parses a chat typed as an address or as its contact JID.
+func (lt linkTarget) chat(s string) (transports.Addr, error) {
+	if j, err := jid.Parse(s); err == nil && j.Localpart() != "" && j.Domainpart() == lt.tc.Domain {
+		s = mapping.AddrOf(j)
+	}
+	a, err := lt.tr.ParseAddr(s)
+	if err != nil {
+		return "", usageError{err.Error()}
+	}
+	return a, nil
+}
+
+func (lt linkTarget) needLinker() error {
+	if lt.linker == nil {
+		return usageError{fmt.Sprintf("transport %s has no links: its users' numbers are set in its settings (numbers:) in the config", lt.tc.Name)}
+	}
+	return nil
+}
+
+func listLinks(ctx context.Context, cfg *configs.Config, store *mapping.Store, only, user string, w io.Writer) error {
+	if user != "" {
+		j, err := jid.Parse(user)
+		if err != nil {
+			return usageError{fmt.Sprintf("%q is not a JID", user)}
+		}
+		user = j.Bare().String()
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TRANSPORT\tCONTACT\tUSER\tNAME\tORIGIN")
+	found := only == ""
+	for _, tc := range cfg.Transports {
+		if only != "" && tc.Name != only {
+			continue
+		}
+		found = true
+		lt, err := transportNamed(cfg, store, tc.Name)
+		if err != nil {
+			return err
+		}
+		var rows [][]string
+		if lt.linker == nil {
+			for u, n := range lt.tr.Accounts() {
+				if user == "" || u == user {
+					rows = append(rows, []string{string(n), u, "", "config (number)"})
+				}
+			}
+			sort.Slice(rows, func(i, j int) bool { return rows[i][1] < rows[j][1] })
+		} else {
+			links, err := store.AllLinks(ctx, tc.Name)
+			if err != nil {
+				return err
+			}
+			for _, l := range links {
+				if user != "" && l.User != user {
+					continue
+				}
+				origin := "linked"
+				if l.Static {
+					origin = "config"
+				}
+				c, _ := mapping.ContactJID(transports.Addr(l.Remote), tc.Domain)
+				rows = append(rows, []string{c.String(), l.User, l.Name, origin})
+			}
+		}
+		for _, r := range rows {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", tc.Name, r[0], r[1], r[2], r[3])
+		}
+	}
+	if !found {
+		_, err := transportNamed(cfg, store, only)
+		return err
+	}
+	return tw.Flush()
+}
+
+func addLink(ctx context.Context, cfg *configs.Config, store *mapping.Store, transport, chat, user string, w io.Writer) error {
+	lt, err := transportNamed(cfg, store, transport)
+	if err != nil {
+		return err
+	}
+	if err := lt.needLinker(); err != nil {
+		return err
+	}
+	remote, err := lt.chat(chat)
+	if err != nil {
+		return err
+	}
+	u, err := jid.Parse(user)
+	if err != nil || u.Localpart() == "" || u.Resourcepart() != "" {
+		return usageError{fmt.Sprintf("%q is not a bare JID (user@domain)", user)}
+	}
+	if !cfg.Allowed(u.String()) {
+		return usageError{fmt.Sprintf("%s is not allowed to use the gateway (access.allow)", u)}
+	}
+	err = store.AddLink(ctx, transport, string(remote), u.String())
+	if errors.Is(err, mapping.ErrStaticLink) || errors.Is(err, mapping.ErrLinkedToOther) {
+		l, _, _ := store.LinkOf(ctx, transport, string(remote))
+		return fmt.Errorf("%s is linked to %s already; remove that link first", remote, l.User)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "linked %s %s to %s; it asks %s to subscribe with its first message\n", transport, remote, u, u)
+	return nil
+}
+
+func removeLink(ctx context.Context, cfg *configs.Config, store *mapping.Store, transport, chat string, w io.Writer) error {
+	lt, err := transportNamed(cfg, store, transport)
+	if err != nil {
+		return err
+	}
+	if err := lt.needLinker(); err != nil {
+		return err
+	}
+	remote, err := lt.chat(chat)
+	if err != nil {
+		return err
+	}
+	user, err := store.Unlink(ctx, transport, string(remote), func(string) [][]byte { return nil })
+	if errors.Is(err, mapping.ErrStaticLink) {
+		return fmt.Errorf("%s is linked in the config (settings.chats); remove it there", remote)
+	}
+	if errors.Is(err, mapping.ErrNotLinked) {
+		return fmt.Errorf("%s is not linked", remote)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "unlinked %s %s from %s\n", transport, remote, user)
+	return nil
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"xmppgw/mapping"
+)
+
+// TestLinksCommand runs `xmppgw links` against a SQLite store, in order.
+func TestLinksCommand(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "gw.db")
+	cfg := filepath.Join(dir, "gw.yaml")
+	os.WriteFile(cfg, []byte(`xmpp:
+  server: 127.0.0.1:5347
+store:
+  path: `+db+`
+http:
+  listen: 127.0.0.1:0
+  public_url: https://gw.example.com
+access:
+  allow: [example.com]
+transports:
+  - name: sms
+    type: twilio
+    domain: sms.example.com
+    secret: s
+    settings:
+      account_sid: AC0123
+      auth_token: secrettoken42
+      numbers:
+        alice@example.com: "+15550001111"
+  - name: telegram
+    type: telegram
+    domain: telegram.example.com
+    secret: s
+    settings:
+      token: "123456:secret-bot-token"
+      chats:
+        "111": alice@example.com
+`), 0o600)
+	// The gateway syncs config links into the store when it starts.
+	store, err := mapping.OpenSQLite(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SyncStaticLinks(context.Background(), "telegram", map[string]string{"111": "alice@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+
+	steps := []struct {
+		args     []string
+		code     int
+		out, err string // substrings
+	}{
+		{[]string{"add", "-config", cfg, "telegram", "222", "bob@example.com"}, 0,
+			"linked telegram 222 to bob@example.com; it asks bob@example.com to subscribe with its first message", ""},
+		{[]string{"add", "-config", cfg, "telegram", "222", "carol@example.com"}, 1, "", "222 is linked to bob@example.com already; remove that link first"},
+		{[]string{"add", "-config", cfg, "sms", "+15557654321", "bob@example.com"}, 2, "", "transport sms has no links"},
+		{[]string{"add", "-config", cfg, "irc", "1", "bob@example.com"}, 2, "", `no transport named "irc"; the config has [sms telegram]`},
+		{[]string{"add", "-config", cfg, "telegram", "abc", "bob@example.com"}, 2, "", `"abc"`},
+		{[]string{"add", "-config", cfg, "telegram", "333", "mallory@evil.test"}, 2, "", "mallory@evil.test is not allowed to use the gateway"},
+		{[]string{"add", "-config", cfg, "telegram", "333"}, 2, "", "usage:"},
+		{[]string{"list", "-config", cfg}, 0, "TRANSPORT  CONTACT                   USER               NAME  ORIGIN\n" +
+			"sms        +15550001111              alice@example.com        config (number)\n" +
+			"telegram   111@telegram.example.com  alice@example.com        config\n" +
+			"telegram   222@telegram.example.com  bob@example.com          linked\n", ""},
+		{[]string{"list", "-config", cfg, "-user", "bob@example.com", "-transport", "telegram"}, 0,
+			"TRANSPORT  CONTACT                   USER             NAME  ORIGIN\ntelegram   222@telegram.example.com  bob@example.com        linked\n", ""},
+		{[]string{"remove", "-config", cfg, "telegram", "111"}, 1, "", "111 is linked in the config (settings.chats); remove it there"},
+		{[]string{"remove", "-config", cfg, "telegram", "222@telegram.example.com"}, 0, "unlinked telegram 222 from bob@example.com", ""},
+		{[]string{"remove", "-config", cfg, "telegram", "222"}, 1, "", "222 is not linked"},
+	}
+	for i, s := range steps {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), append([]string{"links"}, s.args...), &out, &errb)
+		if code != s.code || !strings.Contains(out.String(), s.out) || !strings.Contains(errb.String(), s.err) {
+			t.Errorf("%d: links %v = %d\nstdout:\n%s\nstderr:\n%s\nwant %d, stdout with %q, stderr with %q",
+				i, s.args, code, out.String(), errb.String(), s.code, s.out, s.err)
+		}
+	}
+}

@@ -1,0 +1,245 @@
+package alerts
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxBody is the largest request body accepted, in bytes.
+const MaxBody = 1 << 20
+
+// MinToken is the shortest bearer token New accepts.
+const MinToken = 16
+
+// queueTimeout bounds the store writes of one request.
+const queueTimeout = 15 * time.Second
+
+// Options configure a Handler. Token, Queue and Logger are required.
+type Options struct {
+	Token  string  // the bearer token callers must send
+	Routes []Route // for requests without "to": the first route matching an alert's labels takes it
+	Queue  Queue
+	Logger *slog.Logger
+}
+
+// Handler serves POST /alerts. It is safe for concurrent use.
+type Handler struct {
+	token  [sha256.Size]byte // compared in constant time
+	routes []route
+	q      Queue
+	log    *slog.Logger
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// New returns a Handler, resolving every route's destinations. An error
+// names the option at fault ("routes[0].to[1]: ...", "token: ...").
+func New(o Options) (*Handler, error) {
+	if len(o.Token) < MinToken {
+		return nil, fmt.Errorf("token: must be at least %d characters long", MinToken)
+	}
+	if o.Queue == nil || o.Logger == nil {
+		return nil, errors.New("internal error: Queue and Logger are required")
+	}
+	h := &Handler{token: sha256.Sum256([]byte(o.Token)), q: o.Queue, log: o.Logger}
+	for i, r := range o.Routes {
+		rr := route{Route: r}
+		dests, err := h.resolve(r.To)
+		if err != nil {
+			return nil, fmt.Errorf("routes[%d].%w", i, err)
+		}
+		rr.dests = dests
+		h.routes = append(h.routes, rr)
+	}
+	return h, nil
+}
+
+// resolve resolves destinations, dropping repeats; an error names the bad
+// one: "to[2]: ...".
+func (h *Handler) resolve(to []string) ([]Destination, error) {
+	var out []Destination
+	seen := map[string]bool{}
+	for i, s := range to {
+		d, err := h.q.Resolve(s)
+		if err != nil {
+			return nil, fmt.Errorf("to[%d]: %w", i, err)
+		}
+		if !seen[d.JID] {
+			seen[d.JID] = true
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// Result is the JSON answer to a request.
+type Result struct {
+	Queued     int    `json:"queued"`             // texts stored for delivery
+	Duplicates int    `json:"duplicates"`         // texts already stored by an earlier request
+	Unrouted   int    `json:"unrouted,omitempty"` // alerts no route took
+	Error      string `json:"error,omitempty"`
+}
+
+// delivery is one text for one destination.
+type delivery struct {
+	dest     Destination
+	id, text string
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	log := h.log.With("remote", r.RemoteAddr)
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		h.answer(w, log, http.StatusMethodNotAllowed, Result{Error: "use POST"})
+		return
+	}
+	if !h.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="xmppgw alerts"`)
+		h.answer(w, log, http.StatusUnauthorized, Result{Error: "a valid Authorization: Bearer token is required"})
+		return
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.answer(w, log, http.StatusRequestEntityTooLarge, Result{Error: fmt.Sprintf("the body is larger than %d bytes", MaxBody)})
+			return
+		}
+		h.answer(w, log, http.StatusBadRequest, Result{Error: "cannot read the body"})
+		return
+	}
+	log.Debug("alert request", "body", string(data))
+	req, err := Parse(data)
+	if err != nil {
+		h.answer(w, log, http.StatusBadRequest, Result{Error: err.Error()})
+		return
+	}
+	ds, unrouted, status, err := h.deliveries(req)
+	if err != nil {
+		h.answer(w, log, status, Result{Error: err.Error(), Unrouted: unrouted})
+		return
+	}
+	res := Result{Unrouted: unrouted}
+	status = http.StatusOK
+	// What is begun is finished even if the caller hangs up: its retry is
+	// then answered from the store.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), queueTimeout)
+	defer cancel()
+	for _, d := range ds {
+		dup, err := h.q.Queue(ctx, d.dest, d.id, d.text)
+		switch {
+		case errors.Is(err, ErrLimited):
+			log.Warn("alert refused over a rate limit", "to", d.dest.JID, "err", err)
+			res.Error, status = err.Error(), http.StatusTooManyRequests
+			continue
+		case err != nil:
+			log.Error("cannot store an alert; the caller should retry", "to", d.dest.JID, "err", err)
+			w.Header().Set("Retry-After", "30")
+			res.Error = "the gateway cannot store alerts right now; retry later"
+			h.answer(w, log, http.StatusServiceUnavailable, res)
+			return
+		case dup:
+			res.Duplicates++
+		default:
+			res.Queued++
+		}
+		log.Debug("alert queued", "to", d.dest.JID, "id", d.id, "duplicate", dup)
+	}
+	if unrouted > 0 {
+		log.Warn("alerts matched no route and were dropped", "count", unrouted)
+	}
+	h.answer(w, log, status, res)
+}
+
+// authorized checks the bearer token in constant time.
+func (h *Handler) authorized(r *http.Request) bool {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	return subtle.ConstantTimeCompare(got[:], h.token[:]) == 1
+}
+
+// deliveries turns a request into texts for destinations. On error it
+// returns the HTTP status to answer with.
+func (h *Handler) deliveries(req Request) ([]delivery, int, int, error) {
+	var explicit []Destination
+	if len(req.To) > 0 {
+		var err error
+		if explicit, err = h.resolve(req.To); err != nil {
+			return nil, 0, http.StatusBadRequest, err
+		}
+	}
+	var out []delivery
+	add := func(dests []Destination, t Text, id func(dest string) string) {
+		texts := map[bool]string{} // one SMS or not -> the text
+		for _, d := range dests {
+			sms := d.Kind == SMS
+			text, ok := texts[sms]
+			if !ok {
+				if sms {
+					text = t.SMS()
+				} else {
+					text = t.Full()
+				}
+				texts[sms] = text
+			}
+			out = append(out, delivery{dest: d, id: id(d.JID), text: text})
+		}
+	}
+	if req.Alerts == nil {
+		dests := explicit
+		if len(dests) == 0 {
+			for _, r := range h.routes {
+				if r.matches(nil) {
+					dests = r.dests
+					break
+				}
+			}
+		}
+		if len(dests) == 0 {
+			return nil, 0, http.StatusUnprocessableEntity, errors.New(`no destination: give "to", or configure a route without match`)
+		}
+		add(dests, PlainText(req.Text), func(dest string) string { return simpleID(req.ID, dest) })
+		return out, 0, 0, nil
+	}
+	n := req.Alerts
+	gs, unrouted := []group{{alerts: n.Alerts, dests: explicit}}, 0
+	if len(explicit) == 0 {
+		gs, unrouted = groups(h.routes, n)
+	}
+	if len(gs) == 0 {
+		return nil, unrouted, http.StatusUnprocessableEntity, fmt.Errorf("no route matches any of the %d alerts, and the request gives no \"to\"", unrouted)
+	}
+	for _, g := range gs {
+		t := Render(n, g.alerts)
+		add(g.dests, t, func(dest string) string { return notificationID(n, g.alerts, dest) })
+	}
+	return out, unrouted, 0, nil
+}
+
+// answer writes res as JSON with status, and logs refusals.
+func (h *Handler) answer(w http.ResponseWriter, log *slog.Logger, status int, res Result) {
+	switch {
+	case status == http.StatusOK:
+		log.Info("alerts queued", "queued", res.Queued, "duplicates", res.Duplicates)
+	case status != http.StatusServiceUnavailable && status != http.StatusTooManyRequests:
+		log.Warn("alert request refused", "status", status, "reason", res.Error)
+	}
+	b, _ := json.Marshal(res)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
