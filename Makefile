@@ -9,13 +9,13 @@ FUZZTIME ?= 10s
 build: ## bin/xmppgw
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/xmppgw ./cmd/xmppgw
 
-deps: ## install the Debian packages the tests and the demo use (prosody, slixmpp, sendxmpp)
+deps: ## install the Debian packages the tests and the demo use (prosody, ejabberd, postgresql, slixmpp, sendxmpp)
 	bash scripts/install-deps.sh
 
 vet:
 	$(GO) vet ./...
 
-test: deps vet ## install what is needed, then run every test (real Prosody included) and bounded fuzzing
+test: deps vet ## install what is needed, then run every test (real Prosody, ejabberd and PostgreSQL included) and bounded fuzzing
 	XMPPGW_FAULT_TABLE=$(CURDIR)/.faults.txt $(GO) test -count=1 -timeout 20m ./...
 	@cat .faults.txt
 	$(MAKE) fuzz
@@ -31,6 +31,7 @@ fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz='^FuzzHandleStanza$$' -fuzztime=$(FUZZTIME) ./component/
 	$(GO) test -run='^$$' -fuzz='^FuzzWebhookUpdate$$' -fuzztime=$(FUZZTIME) ./transports/telegram/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseChatID$$' -fuzztime=$(FUZZTIME) ./transports/telegram/
+	$(GO) test -run='^$$' -fuzz='^FuzzAlertPayload$$' -fuzztime=$(FUZZTIME) ./component/alerts/
 
 fuzz-corpus: ## keep what fuzzing found interesting in testdata/fuzz (commit it)
 	bash scripts/keep-fuzz-corpus.sh

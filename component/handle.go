@@ -41,6 +41,12 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 	}
 	to, err := jid.Parse(in.To)
 	if err != nil || to.Domainpart() != g.domain.Domainpart() {
+		if err == nil {
+			// ejabberd routes every domain of a listener to each connection
+			// unless the listener sets global_routes: false.
+			g.log.Warn("stanza for another domain refused; on ejabberd set global_routes: false on the ejabberd_service listener",
+				"to", in.To, "stanza_id", in.ID)
+		}
 		g.reply(t, in, from, g.domain, newError("modify", "jid-malformed", "invalid recipient address"))
 		return nil
 	}

@@ -26,10 +26,12 @@ const (
 	tgSecret  = "tg-hook-secret"
 )
 
-// env is one running system: Prosody, the Twilio and Telegram fakes and the
+// env is one running system: an XMPP server (Prosody unless
+// tgOptions.server says otherwise), the Twilio and Telegram fakes and the
 // gateway.
 type env struct {
-	prosody *xmpptest.Prosody
+	srv     xmpptest.Server   // the XMPP server, Prosody or ejabberd
+	prosody *xmpptest.Prosody // srv when it is Prosody (the default), else nil
 	twilio  *twiliofake.Fake
 	tg      *botfake.Fake
 	public  string // the gateway's public_url (its HTTP listener here)
@@ -37,15 +39,17 @@ type env struct {
 	stop    func() // stops the gateway and waits for it
 }
 
-// tgOptions are the Telegram transport's settings in a test env.
+// tgOptions are the Telegram transport's settings in a test env, and the
+// XMPP server to run.
 type tgOptions struct {
-	mode  string            // polling (default) or webhook
-	chats map[string]string // static links
+	mode   string            // polling (default) or webhook
+	chats  map[string]string // static links
+	server string            // xmpptest.ServerProsody (default) or xmpptest.ServerEjabberd
 }
 
-// startEnv starts Prosody with alice, bob and mallory, the Twilio and
-// Telegram fakes, and the gateway (in this process) on a store in dir, with
-// an SMS and a Telegram transport.
+// startEnv starts an XMPP server (Prosody unless tgOpts says otherwise) with
+// alice, bob and mallory, the Twilio and Telegram fakes, and the gateway (in
+// this process) on a store in dir, with an SMS and a Telegram transport.
 func startEnv(t *testing.T, tgOpts ...tgOptions) *env {
 	t.Helper()
 	var tgo tgOptions
@@ -55,11 +59,13 @@ func startEnv(t *testing.T, tgOpts ...tgOptions) *env {
 	if tgo.mode == "" {
 		tgo.mode = "polling"
 	}
-	p := xmpptest.StartProsodyT(t, xmpptest.ProsodyConfig{
+	if tgo.server == "" {
+		tgo.server = xmpptest.ServerProsody
+	}
+	srv := xmpptest.StartServerT(t, tgo.server, xmpptest.ServerConfig{
 		Domain:     "example.test",
 		Components: map[string]string{"sms.example.test": "s3cret", "telegram.example.test": "s3cret"},
 		Users:      map[string]string{"alice": "pw", "bob": "pw", "mallory": "pw"},
-		Dir:        t.TempDir(),
 	})
 	fake := twiliofake.New(testSID, testToken)
 	apiURL, err := fake.Start()
@@ -81,7 +87,8 @@ func startEnv(t *testing.T, tgOpts ...tgOptions) *env {
 	if chats != "" {
 		chats = "      chats:\n" + chats
 	}
-	e := &env{prosody: p, twilio: fake, tg: tg, public: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	e := &env{srv: srv, twilio: fake, tg: tg, public: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	e.prosody, _ = srv.(*xmpptest.Prosody)
 	e.cfgPath = filepath.Join(t.TempDir(), "xmppgw.yaml")
 	cfg := fmt.Sprintf(`xmpp:
   server: %s
@@ -115,7 +122,7 @@ transports:
       mode: %s
       webhook_secret: %s
       rate_limits: {chat_per_second: 50, group_per_minute: 3000}
-%s`, p.ComponentAddr, filepath.Join(t.TempDir(), "gw.db"), port, e.public, testSID, testToken, apiURL, aliceNum,
+%s`, srv.Component(), filepath.Join(t.TempDir(), "gw.db"), port, e.public, testSID, testToken, apiURL, aliceNum,
 		tgToken, tgURL, tgo.mode, tgSecret, chats)
 	if err := os.WriteFile(e.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -166,7 +173,17 @@ func (e *env) waitReady(t *testing.T) {
 
 func (e *env) login(t *testing.T, user string) *xmpptest.Client {
 	t.Helper()
-	return xmpptest.DialT(t, e.prosody.C2SAddr, jid.MustParse(user+"@example.test/test"), "pw")
+	return xmpptest.DialT(t, e.srv.C2S(), jid.MustParse(user+"@example.test/test"), "pw")
+}
+
+// forEachServer runs test as one subtest per XMPP server (xmpptest.Servers),
+// named after it: TestX/prosody, TestX/ejabberd. Not in parallel: startEnv
+// uses t.Setenv.
+func forEachServer(t *testing.T, test func(t *testing.T, server string)) {
+	t.Helper()
+	for _, server := range xmpptest.Servers {
+		t.Run(server, func(t *testing.T) { test(t, server) })
+	}
 }
 
 func testCtx(t *testing.T) context.Context {

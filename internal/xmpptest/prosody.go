@@ -25,12 +25,13 @@ const (
 	startTries   = 5                // attempts when a port turns out to be taken
 )
 
-// errForcedKill means Prosody did not stop on SIGTERM in time and was killed.
-// Seen rarely on a loaded machine, with no "Received SIGTERM" in its log.
-var errForcedKill = errors.New("xmpptest: prosody was killed")
+// errForcedKill means the server did not stop on SIGTERM in time and was
+// killed. Seen rarely with Prosody on a loaded machine, with no "Received
+// SIGTERM" in its log.
+var errForcedKill = errors.New("xmpptest: server was killed")
 
-// errPortInUse means Prosody could not bind one of its ports.
-var errPortInUse = errors.New("xmpptest: prosody port in use")
+// errPortInUse means the server could not bind one of its ports.
+var errPortInUse = errors.New("xmpptest: server port in use")
 
 // ProsodyConfig describes the Prosody instance to start.
 type ProsodyConfig struct {
@@ -368,8 +369,11 @@ wait:
 	}
 }
 
-func (p *Prosody) logSince(offset int64) string {
-	f, err := os.Open(p.LogPath)
+func (p *Prosody) logSince(offset int64) string { return logSince(p.LogPath, offset) }
+
+// logSince returns what was appended to the file at path after offset.
+func logSince(path string, offset int64) string {
+	f, err := os.Open(path)
 	if err != nil {
 		return ""
 	}

@@ -47,14 +47,14 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 			level = slog.LevelError
 		}
 		t.log.Log(ctx, level, "sms: send failed", "job", out.ID, "to", string(out.To),
-			"kind", int(e.Kind), "code", e.Code, "error", e.Message)
+			"kind", e.Kind.String(), "code", e.Code, "error", e.Message)
 		return "", e
 	}
 	if msg.Sid == nil || *msg.Sid == "" {
 		return "", &transports.Error{Kind: transports.KindUnknown, Provider: provider,
 			Message: "response carries no message sid"}
 	}
-	t.log.Debug("sms: sent", "job", out.ID, "to", string(out.To), "sid", *msg.Sid)
+	t.log.Debug("sms: sent", "job", out.ID, "to", string(out.To), "provider_id", *msg.Sid)
 	return *msg.Sid, nil
 }
 

@@ -125,7 +125,7 @@ func (h *webhooks) inbound(w http.ResponseWriter, r *http.Request, form url.Valu
 	}
 	body := form.Get("Body")
 	if n := form.Get("NumMedia"); n != "" && n != "0" {
-		h.t.log.Info("sms: inbound media not supported; passing the text only", "sid", sid, "num_media", n)
+		h.t.log.Info("sms: inbound media not supported; passing the text only", "provider_id", sid, "num_media", n)
 		body = strings.TrimSpace(body + "\n[MMS with " + n + " attachment(s); media are not relayed yet]")
 	}
 	in := transports.Inbound{
@@ -140,11 +140,11 @@ func (h *webhooks) inbound(w http.ResponseWriter, r *http.Request, form url.Valu
 		err = nil // acknowledged: Twilio retrying would not help
 	}
 	if err != nil {
-		h.t.log.Error("sms: inbound not stored; Twilio will retry", "sid", sid, "error", err)
+		h.t.log.Error("sms: inbound not stored; Twilio will retry", "provider_id", sid, "error", err)
 		http.Error(w, "sms: try again later", http.StatusServiceUnavailable)
 		return
 	}
-	h.t.log.Debug("sms: inbound", "sid", sid, "from", string(from), "to", string(to), "body", in.Body)
+	h.t.log.Debug("sms: inbound", "provider_id", sid, "from", string(from), "to", string(to), "body", in.Body)
 	w.Header().Set("Content-Type", "text/xml")
 	fmt.Fprint(w, emptyTwiML)
 }
@@ -168,16 +168,16 @@ func (h *webhooks) status(w http.ResponseWriter, r *http.Request, form url.Value
 		st.Text = failureText(st.Code, form.Get("ErrorMessage"))
 	default:
 		// queued, accepted, sending, scheduled, ...: nothing to report.
-		h.t.log.Debug("sms: status ignored", "sid", sid, "status", status)
+		h.t.log.Debug("sms: status ignored", "provider_id", sid, "status", status)
 		w.WriteHeader(http.StatusOK)
 		return
 	}
 	if err := h.sink.Report(r.Context(), st); err != nil {
-		h.t.log.Error("sms: status not stored; Twilio will retry", "sid", sid, "error", err)
+		h.t.log.Error("sms: status not stored; Twilio will retry", "provider_id", sid, "error", err)
 		http.Error(w, "sms: try again later", http.StatusServiceUnavailable)
 		return
 	}
-	h.t.log.Debug("sms: status", "sid", sid, "status", status, "code", st.Code)
+	h.t.log.Debug("sms: status", "provider_id", sid, "status", status, "code", st.Code)
 	w.WriteHeader(http.StatusOK)
 }
 

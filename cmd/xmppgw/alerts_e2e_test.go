@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"xmppgw/configs"
+	"xmppgw/transports/sms/twiliofake"
+)
+
+const alertsToken = "e2e-alerts-token-0123456789"
+
+// alertsYAML routes critical alerts to bob, a phone and a Telegram group,
+// and every other alert to alice; alerts are sent as alice.
+const alertsYAML = `
+alerts:
+  token: ${TEST_ALERTS_TOKEN}
+  from: alice@example.test
+  routes:
+    - match: {severity: critical}
+      to: [bob@example.test, "+15551234567@sms.example.test", "-1001234@telegram.example.test"]
+    - to: [alice@example.test]
+`
+
+// startAlertEnv is startEnv with alertsYAML in the config. (startEnv takes
+// no extra YAML, so the gateway is restarted on the extended config.)
+func startAlertEnv(t *testing.T) *env {
+	t.Helper()
+	t.Setenv("TEST_ALERTS_TOKEN", alertsToken)
+	t.Setenv("XMPPGW_ALERTS_TOKEN", "")
+	e := startEnv(t)
+	e.stop()
+	f, err := os.OpenFile(e.cfgPath, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(alertsYAML); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	e.tg.AddChat(tgGroup)
+	e.start(t)
+	return e
+}
+
+// postAlerts posts body to the gateway's /alerts with token.
+func postAlerts(t *testing.T, e *env, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(testCtx(t), "POST", e.public+"/alerts", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, strings.TrimSpace(string(b))
+}
+
+// amAlert is one alert of an Alertmanager payload.
+func amAlert(status, instance, severity, summary, fingerprint string) string {
+	return fmt.Sprintf(`{"status": %q, "labels": {"alertname": "HighLatency", "instance": %q, "job": "api", "severity": %q},
+	"annotations": {"summary": %q}, "startsAt": "2024-05-01T10:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+	"generatorURL": "http://prometheus.example.test/graph", "fingerprint": %q}`, status, instance, severity, summary, fingerprint)
+}
+
+// An Alertmanager notification with firing and resolved alerts is routed by
+// severity: the critical ones reach an XMPP user, a phone (one SMS, from
+// the alerts user's number) and a Telegram group; the others go to the
+// default route. A retried POST delivers nothing twice; a wrong token gets
+// 401; xmppgw send reaches a user; a failed SMS is reported to the alerts
+// user.
+func TestAlertsE2E(t *testing.T) {
+	e := startAlertEnv(t)
+	ctx := testCtx(t)
+	alice, bob := e.login(t, "alice"), e.login(t, "bob")
+
+	payload := `{"version": "4", "groupKey": "{}:{alertname=\"HighLatency\"}", "truncatedAlerts": 0,
+	"status": "firing", "receiver": "xmppgw", "groupLabels": {"alertname": "HighLatency"},
+	"commonLabels": {"alertname": "HighLatency", "job": "api"}, "commonAnnotations": {},
+	"externalURL": "http://alertmanager.example.test:9093", "alerts": [` +
+		amAlert("firing", "api-1:9090", "critical", "p99 latency 812ms", "a1") + "," +
+		amAlert("firing", "api-2:9090", "critical", "p99 latency 790ms", "a2") + "," +
+		amAlert("firing", "api-4:9090", "critical", "p99 latency 655ms", "a4") + "," +
+		amAlert("resolved", "api-3:9090", "critical", "p99 latency 120ms", "a3") + "," +
+		amAlert("firing", "api-9:9090", "warning", "p99 latency 420ms", "a9") + `]}`
+
+	// Refused without the right token; nothing is queued.
+	for _, token := range []string{"", "wrong-token-0123456789abc", alertsToken + "x"} {
+		if status, body := postAlerts(t, e, token, payload); status != 401 {
+			t.Errorf("token %q: got %d %s, want 401", token, status, body)
+		}
+	}
+
+	status, body := postAlerts(t, e, alertsToken, payload)
+	if status != 200 || body != `{"queued":4,"duplicates":0}` {
+		t.Fatalf("POST /alerts: %d %s", status, body)
+	}
+	critical := "[FIRING:3] HighLatency (severity=critical)\n" +
+		"- api-1:9090: p99 latency 812ms\n- api-2:9090: p99 latency 790ms\n- api-4:9090: p99 latency 655ms\n" +
+		"[RESOLVED:1]\n- api-3:9090: p99 latency 120ms"
+	got := nextWhere(t, bob, "the alert", from("sms.example.test", "message", "chat"))
+	if got.Body != critical {
+		t.Errorf("bob got\n%s\nwant\n%s", got.Body, critical)
+	}
+	got = nextWhere(t, alice, "the default route's alert", from("sms.example.test", "message", "chat"))
+	if want := "[FIRING:1] HighLatency (severity=warning)\n- api-9:9090: p99 latency 420ms"; got.Body != want {
+		t.Errorf("alice got\n%s\nwant\n%s", got.Body, want)
+	}
+	sms, err := e.twilio.Wait(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSMS := "[FIRING:3] HighLatency (severity=critical)\n" +
+		"- api-1:9090: p99 latency 812ms\n- api-2:9090: p99 latency 790ms\n- api-4:9090: p99 latency 655ms\n... +1 more"
+	if m := sms[0]; m.From != aliceNum || m.To != "+15551234567" || m.Body != wantSMS || twiliofake.Segments(m.Body) != 1 {
+		t.Errorf("Twilio got %+v, want From %s To +15551234567 Body\n%s", m, aliceNum, wantSMS)
+	}
+	tg, err := e.tg.WaitSent(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg[0].Chat.ID != tgGroup.ID || tg[0].Text != critical {
+		t.Errorf("Telegram got %+v", tg[0])
+	}
+
+	// Alertmanager retries the POST: stored once already.
+	status, body = postAlerts(t, e, alertsToken, payload)
+	if status != 200 || body != `{"queued":0,"duplicates":4}` {
+		t.Errorf("retried POST: %d %s", status, body)
+	}
+
+	// xmppgw send, with the URL and token from the config; bob's next
+	// message is this one, so the retry sent him nothing.
+	var stdout, stderr bytes.Buffer
+	if code := cmdSend(ctx, []string{"-config", e.cfgPath, "--to", "bob@example.test", "backup", "done"}, &stdout, &stderr); code != 0 ||
+		stdout.String() != "queued 1 message\n" {
+		t.Fatalf("xmppgw send: exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
+	got = nextWhere(t, bob, "the sent text", from("sms.example.test", "message", "chat"))
+	if got.Body != "backup done" {
+		t.Errorf("bob got %q after xmppgw send; a repeated alert?", got.Body)
+	}
+
+	// A phone that cannot get SMS: alice, the alerts user, is told.
+	e.twilio.OnSend(func(m twiliofake.Message) *twiliofake.APIError {
+		if m.To == "+15550009999" {
+			return &twiliofake.APIError{Status: 400, Code: 21610, Message: "Attempt to send to unsubscribed recipient"}
+		}
+		return nil
+	})
+	stdout.Reset()
+	stderr.Reset()
+	if code := send(ctx, []string{"-url", e.public + "/alerts", "-token", alertsToken, "--to", "+15550009999"},
+		strings.NewReader("db1 disk full\n"), &stdout, &stderr); code != 0 {
+		t.Fatalf("xmppgw send: exit %d, stderr %q", code, stderr.String())
+	}
+	got = nextWhere(t, alice, "the failure", from("+15550009999@sms.example.test", "message", "chat"))
+	if !strings.HasPrefix(got.Body, "Not delivered (") || !strings.Contains(got.Body, "21610") {
+		t.Errorf("alice got %s", got.XML)
+	}
+
+	// Nothing was sent twice.
+	time.Sleep(200 * time.Millisecond)
+	if n := len(e.twilio.Messages()); n != 1 { // the failed one is not kept
+		t.Errorf("Twilio took %d messages, want 1", n)
+	}
+	if n := len(e.tg.Sent()); n != 1 {
+		t.Errorf("Telegram got %d messages, want 1", n)
+	}
+
+	// A wrong token from xmppgw send: exit 1 with the server's reason.
+	stderr.Reset()
+	if code := send(ctx, []string{"-url", e.public + "/alerts", "-token", "wrong-token-0123456789", "hi"}, nil, io.Discard, &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), "401 Unauthorized: a valid Authorization: Bearer token is required") {
+		t.Errorf("wrong token: exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// xmppgw send's command line, without a gateway.
+func TestAlertsSendUsage(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv("XMPPGW_ALERTS_TOKEN", "")
+	tests := []struct {
+		args   []string
+		stdin  string
+		code   int
+		stderr string
+	}{
+		0: {[]string{"hello"}, "", 2, "xmppgw send: give -url, or -config to take the address from"},
+		1: {[]string{"-url", "http://127.0.0.1:1/alerts", "hello"}, "", 2, "xmppgw send: no token"},
+		2: {[]string{"-url", "http://127.0.0.1:1/alerts", "-token", "t"}, " \n", 2, "xmppgw send: the text is empty"},
+		3: {[]string{"-bogus"}, "", 2, "flag provided but not defined: -bogus"},
+		4: {[]string{"-url", "http://127.0.0.1:1/alerts", "-token", "t", "hi"}, "", 1, "connection refused"},
+	}
+	for i, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		code := send(ctx, tt.args, strings.NewReader(tt.stdin), &stdout, &stderr)
+		if code != tt.code || !strings.Contains(stderr.String(), tt.stderr) {
+			t.Errorf("%d: exit %d, stderr %q; want %d, %q", i, code, stderr.String(), tt.code, tt.stderr)
+		}
+	}
+
+	for _, tt := range []struct{ listen, want, err string }{
+		{"127.0.0.1:8080", "http://127.0.0.1:8080/alerts", ""},
+		{":8080", "http://127.0.0.1:8080/alerts", ""},
+		{"0.0.0.0:8080", "http://127.0.0.1:8080/alerts", ""},
+		{"[::]:8080", "http://127.0.0.1:8080/alerts", ""},
+		{"[::1]:8080", "http://[::1]:8080/alerts", ""},
+		{"gw.internal:80", "http://gw.internal:80/alerts", ""},
+		{"127.0.0.1:0", "", "http.listen has port 0, so the gateway's port is not known"},
+	} {
+		got, err := alertsURL(tt.listen)
+		if got != tt.want || (err == nil) != (tt.err == "") || err != nil && err.Error() != tt.err {
+			t.Errorf("alertsURL(%q) = %q, %v", tt.listen, got, err)
+		}
+	}
+
+	// Flags may come after the text; "--" ends them.
+	fs := flag.NewFlagSet("send", flag.ContinueOnError)
+	var to listFlag
+	fs.Var(&to, "to", "")
+	words, ok := parseInterleaved(fs, []string{"disk", "full", "--to", "a@b", "on", "--", "--to", "x"})
+	if !ok || strings.Join(words, " ") != "disk full on --to x" || fs.Lookup("to").Value.String() != "a@b" {
+		t.Errorf("parsed %q, to %q", words, fs.Lookup("to").Value)
+	}
+}
+
+// What config validation cannot see stops the start, naming the key: a
+// contact that does not parse, or an alerts user without a number on the
+// SMS transport it would send from.
+func TestAlertsStartupErrors(t *testing.T) {
+	dir := t.TempDir()
+	conf := func(from, to string) string {
+		return fmt.Sprintf(`xmpp: {server: "127.0.0.1:1"}
+store: {path: %q}
+http: {listen: "127.0.0.1:0", public_url: "http://127.0.0.1"}
+transports:
+  - name: sms
+    type: twilio
+    domain: sms.example.test
+    secret: s3cret
+    settings:
+      account_sid: %s
+      auth_token: %s
+      api_url: http://127.0.0.1:1
+      numbers: {alice@example.test: "%s"}
+  - name: telegram
+    type: telegram
+    domain: telegram.example.test
+    secret: s3cret
+    settings: {token: %q, api_url: "http://127.0.0.1:1"}
+alerts:
+  token: %s
+  from: %s
+  routes:
+    - to: [ops@example.test, %q]
+`, dir+"/gw.db", testSID, testToken, aliceNum, tgToken, alertsToken, from, to)
+	}
+	tests := []struct{ from, to, want string }{
+		0: {"bob@example.test", "+15551234567@sms.example.test",
+			`gw.yaml: alerts.routes[0].to[1]: +15551234567@sms.example.test: alerts are sent as bob@example.test, who has no SMS account on transport "sms" (add it to that transport's numbers)`},
+		1: {"alice@example.test", "12@sms.example.test", `gw.yaml: alerts.routes[0].to[1]: sms: "12" is not a valid phone number (too short)`},
+		2: {"bob@example.test", "chat@telegram.example.test",
+			`gw.yaml: alerts.routes[0].to[1]: "chat" is not a Telegram chat id (want a number such as 123456789, or -100... for a group)`},
+	}
+	log := slog.New(slog.DiscardHandler)
+	for i, tt := range tests {
+		cfg, err := configs.Parse("gw.yaml", []byte(conf(tt.from, tt.to)), nil)
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		if err := serve(context.Background(), cfg, log, nil); err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%d: got %v\nwant %s", i, err, tt.want)
+		}
+	}
+}
