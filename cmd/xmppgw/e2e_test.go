@@ -99,6 +99,7 @@ http:
   public_url: %s
 access:
   allow: [alice@example.test, bob@example.test]
+admins: [bob@example.test]
 log:
   level: debug
 transports:
