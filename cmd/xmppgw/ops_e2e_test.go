@@ -42,7 +42,9 @@ func TestOperatorCommands(t *testing.T) {
 			}
 			return ask(c, id, `<iq type="set" id="`+id+`" to="`+to+`"><command xmlns="http://jabber.org/protocol/commands" node="`+node+`" action="execute">`+form+`</command></iq>`)
 		}
-		field := func(name, value string) string { return `<field var="` + name + `"><value>` + value + `</value></field>` }
+		field := func(name, value string) string {
+			return `<field var="` + name + `"><value>` + value + `</value></field>`
+		}
 		note := regexp.MustCompile(`<note[^>]*>([^<]*)</note>`)
 		noteOf := func(s xmpptest.Stanza) string {
 			if m := note.FindStringSubmatch(s.XML); m != nil {
