@@ -100,20 +100,27 @@ func (g *Gateway) cmdUnlink(ctx context.Context, from jid.JID, f *dataForm) (cmd
 		return failed("Choose at least one chat to unlink."), nil
 	}
 	var done []string
+	// stop reports the chats unlinked so far and why the rest were not.
+	stop := func(why string) cmdNote {
+		if len(done) > 0 {
+			why = "Unlinked " + strings.Join(done, ", ") + ". Stopped: " + why
+		}
+		return failed(why)
+	}
 	for _, c := range chats {
 		remote, err := g.o.Transport.ParseAddr(c)
 		if err != nil {
-			return failed(c + ": " + err.Error()), nil
+			return stop(c + ": " + err.Error()), nil
 		}
 		if ok, err := g.linkedTo(ctx, remote, user); err != nil {
 			return cmdNote{}, err
 		} else if !ok {
-			return failed(c + " is not linked to you."), nil
+			return stop(c + " is not linked to you."), nil
 		}
 		if _, err := g.Unlink(ctx, remote); err != nil {
 			var le *transports.LinkError
 			if errors.As(err, &le) {
-				return failed(c + ": " + le.Msg), nil
+				return stop(c + ": " + le.Msg), nil
 			}
 			return cmdNote{}, err
 		}
@@ -157,6 +164,9 @@ func (g *Gateway) cmdAdminLink(ctx context.Context, _ jid.JID, f *dataForm) (cmd
 		return failed(fmt.Sprintf("%q is not a bare JID (user@domain).", f.value("user"))), nil
 	}
 	user := u.Bare().String()
+	if !g.allowed(user) {
+		return failed(user + " may not use this gateway (access.allow)."), nil
+	}
 	remote, note := g.parseChat(f.value("chat"))
 	if note != nil {
 		return *note, nil

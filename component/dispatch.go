@@ -18,10 +18,16 @@ type lane struct {
 	running bool
 }
 
+// storePoll is how often the queues are read even without a wake-up, for
+// what another process stored in a shared database.
+const storePoll = 5 * time.Second
+
 // dispatchLoop moves stored jobs into lanes as they are enqueued.
 func (g *Gateway) dispatchLoop(ctx context.Context) {
 	var last int64
 	fromStore := true // read the store until caught up, then take handoffs
+	poll := time.NewTicker(storePoll)
+	defer poll.Stop()
 	for {
 		if fromStore {
 			jobs, err := g.o.Store.Pending(ctx, g.name, last, 512)
@@ -58,6 +64,9 @@ func (g *Gateway) dispatchLoop(ctx context.Context) {
 			}
 		case <-g.wakeOut:
 			// A handoff did not fit, or jobs were stored elsewhere.
+			fromStore = true
+		case <-poll.C:
+			// Another process may have stored jobs (a shared store).
 			fromStore = true
 		}
 	}
@@ -206,6 +215,7 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 // delivery reports that arrived before this was recorded.
 func (g *Gateway) sent(ctx context.Context, j mapping.Job, remoteID string) {
 	g.Stats.ToProvider.Add(1)
+	g.countMessage("out")
 	g.log.Debug("sent", "stanza_id", j.StanzaID, "provider_id", remoteID)
 	var early []mapping.Report
 	g.persist(ctx, func(c context.Context) (err error) {

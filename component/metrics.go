@@ -48,7 +48,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"transport", "direction"}),
 		Messages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xmppgw_messages_total",
-			Help: "Messages relayed, by transport and direction (out: XMPP to provider, in: provider to XMPP).",
+			Help: "Messages relayed, by transport and direction: out, taken by the provider; in, from the provider and stored for XMPP (then written in order).",
 		}, []string{"transport", "direction"}),
 		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xmppgw_errors_total",
@@ -119,6 +119,13 @@ func (c *clock) take(key int64) (time.Time, bool) {
 	return t, ok
 }
 
+// countMessage counts a message relayed in direction, if metrics are on.
+func (g *Gateway) countMessage(direction string) {
+	if g.o.Metrics != nil {
+		g.o.Metrics.Messages.WithLabelValues(g.name, direction).Inc()
+	}
+}
+
 // countError counts a failure of kind, if metrics are on.
 func (g *Gateway) countError(kind string) {
 	if g.o.Metrics != nil {
@@ -144,6 +151,5 @@ func (g *Gateway) observeRequest(began time.Time, err error) {
 // that entered it at start. Only messages that entered while metrics were on
 // are counted.
 func (g *Gateway) observe(direction string, start time.Time) {
-	g.o.Metrics.Messages.WithLabelValues(g.name, direction).Inc()
 	g.o.Metrics.Latency.WithLabelValues(g.name, direction).Observe(time.Since(start).Seconds())
 }

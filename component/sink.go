@@ -60,6 +60,7 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 		return nil
 	}
 	g.Stats.FromProvider.Add(1)
+	g.countMessage("in")
 	wake(g.wakeIn)
 	return nil
 }

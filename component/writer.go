@@ -54,6 +54,7 @@ func (g *Gateway) writeLoop(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 			case <-g.wakeIn:
+			case <-time.After(storePoll): // what another process stored
 			case <-w.broken:
 				w.signalBroken() // handled at the top of the loop
 			}

@@ -20,6 +20,10 @@ const (
 	// server ends the session, freeing the lead. Without it, the server
 	// would wait for TCP keepalive, by default for hours.
 	leadIdle = 5 * time.Second
+	// LeadSettle is how long a new leader should wait before acting: by
+	// then a previous leader whose session failed has noticed (it checks
+	// every leadPoll, each check bounded by leadCheck) and stopped.
+	LeadSettle = leadPoll + leadCheck + time.Second
 )
 
 // Lead makes this process the store's leader, for active/standby: of the
@@ -83,6 +87,7 @@ func (s *Store) acquireLead(ctx context.Context) (*sql.Conn, error) {
 		if conn == nil {
 			c, err := s.db.Conn(ctx)
 			if err != nil {
+				s.leadWaitError(err)
 				lastErr = err
 			} else {
 				conn = c
@@ -97,6 +102,7 @@ func (s *Store) acquireLead(ctx context.Context) (*sql.Conn, error) {
 			if err != nil {
 				// The lock may have been granted with the answer lost:
 				// end the session, which frees it, and start again.
+				s.leadWaitError(err)
 				lastErr = err
 				discard(conn)
 				conn = nil
@@ -211,4 +217,13 @@ func discard(conn *sql.Conn) {
 		return driver.ErrBadConn // database/sql drops the connection
 	})
 	conn.Close()
+}
+
+// leadWaitError reports a store failure met while waiting for the lead
+// through the store's OnLeadError hook, so that a standby whose database is
+// unreachable does not look like a healthy standby.
+func (s *Store) leadWaitError(err error) {
+	if f := s.OnLeadError; f != nil {
+		f(err)
+	}
 }

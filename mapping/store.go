@@ -21,6 +21,10 @@ var ErrUnavailable = errors.New("mapping: store unavailable")
 
 // Store is the gateway's durable state. It is safe for concurrent use.
 type Store struct {
+	// OnLeadError, if set before Lead, is called with each store failure
+	// met while Lead waits (the database cannot be reached).
+	OnLeadError func(error)
+
 	db    *sql.DB
 	d     *dialect
 	now   func() time.Time

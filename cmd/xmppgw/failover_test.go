@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,8 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // to end a lock session
+
 	"xmppgw/internal/pgtest"
 	"xmppgw/internal/xmpptest"
 	"xmppgw/transports/sms/twiliofake"
@@ -25,88 +28,105 @@ import (
 // after the active instance dies (the issue's requirement).
 const failoverTakeover = 10 * time.Second
 
-// TestFailover runs two gateway processes on one PostgreSQL store. The
-// active one takes messages while Twilio is down, so they stay queued; it is
-// then killed with SIGKILL. The standby must take over within 10 s and send
-// every queued message once, in order.
-func TestFailover(t *testing.T) {
+// pair is two gateway processes on one PostgreSQL store, a active and b a
+// standby, with Twilio answering 503 until down is cleared.
+type pair struct {
+	ctx   context.Context
+	dsn   string
+	p     *xmpptest.Prosody
+	tw    *twiliofake.Fake
+	down  atomic.Bool
+	a, b  *instance
+	alice *xmpptest.Client
+}
+
+func startPair(t *testing.T) *pair {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 	bin := gatewayBinary(t)
 	pg := pgtest.StartT(t)
 	dsn, err := pg.CreateDatabase(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := xmpptest.StartProsodyT(t, xmpptest.ProsodyConfig{
+	e := &pair{ctx: ctx, dsn: dsn}
+	e.p = xmpptest.StartProsodyT(t, xmpptest.ProsodyConfig{
 		Domain:     "example.test",
 		Components: map[string]string{"sms.example.test": "s3cret"},
 		Users:      map[string]string{"alice": "pw"},
 		Dir:        t.TempDir(),
 	})
-	tw := twiliofake.New(testSID, testToken)
-	apiURL, err := tw.Start()
+	e.tw = twiliofake.New(testSID, testToken)
+	apiURL, err := e.tw.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(tw.Close)
-	var down atomic.Bool
-	down.Store(true)
-	tw.OnSend(func(twiliofake.Message) *twiliofake.APIError {
-		if down.Load() {
+	t.Cleanup(e.tw.Close)
+	e.down.Store(true)
+	e.tw.OnSend(func(twiliofake.Message) *twiliofake.APIError {
+		if e.down.Load() {
 			return &twiliofake.APIError{Status: 503, Code: 20503, Message: "Service Unavailable"}
 		}
 		return nil
 	})
-
-	a := startInstance(t, bin, "a", p.ComponentAddr, dsn, apiURL)
-	if err := xmpptest.WaitReady(ctx, a.url+"/readyz", a.done); err != nil {
-		t.Fatalf("instance a: %v\n%s", err, a.logs.String())
+	e.a = startInstance(t, bin, "a", e.p.ComponentAddr, dsn, apiURL)
+	if err := xmpptest.WaitReady(ctx, e.a.url+"/readyz", e.a.done); err != nil {
+		t.Fatalf("instance a: %v\n%s", err, e.a.logs.String())
 	}
-	b := startInstance(t, bin, "b", p.ComponentAddr, dsn, apiURL)
+	e.b = startInstance(t, bin, "b", e.p.ComponentAddr, dsn, apiURL)
 	waitFor(t, ctx, "b to answer as a standby", func() bool {
-		code, body := get(b.url + "/readyz")
+		code, body := get(e.b.url + "/readyz")
 		return code == http.StatusServiceUnavailable && strings.Contains(body, "standby")
 	})
-	if code, _ := get(b.url + "/hooks/sms/inbound"); code != http.StatusServiceUnavailable {
+	if code, _ := get(e.b.url + "/hooks/sms/inbound"); code != http.StatusServiceUnavailable {
 		t.Errorf("a standby's webhook answered %d, want 503", code)
 	}
 	t.Logf("a is active, b is a standby (readyz 503 standby)")
+	e.alice = xmpptest.DialT(t, e.p.C2SAddr, jid.MustParse("alice@example.test/test"), "pw")
+	return e
+}
 
-	const n = 20
-	alice := xmpptest.DialT(t, p.C2SAddr, jid.MustParse("alice@example.test/test"), "pw")
-	for i := range n {
+// queue has alice send n pages (first, first+1, ...) and waits until a
+// holds them queued.
+func (e *pair) queue(t *testing.T, first, n int) {
+	t.Helper()
+	for i := first; i < first+n; i++ {
 		msg := fmt.Sprintf(`<message type="chat" id="f%d" to="+15557654321@sms.example.test"><body>page %02d</body></message>`, i, i)
-		if err := alice.Send(ctx, msg); err != nil {
+		if err := e.alice.Send(e.ctx, msg); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, ctx, "a to queue the messages", func() bool {
-		_, body := get(a.url + "/metrics")
-		return strings.Contains(body, fmt.Sprintf(`xmppgw_queue_depth{queue="out",transport="sms"} %d`, n))
+	waitFor(t, e.ctx, "a to queue the messages", func() bool {
+		_, body := get(e.a.url + "/metrics")
+		return strings.Contains(body, fmt.Sprintf("\nxmppgw_queue_depth{queue=\"out\",transport=\"sms\"} %d\n", first+n))
 	})
-	t.Logf("a holds %d queued messages (Twilio answers 503); killing a with SIGKILL", n)
+	t.Logf("a holds %d queued messages (Twilio answers 503)", first+n)
+}
 
-	a.cmd.Process.Signal(syscall.SIGKILL)
-	killed := time.Now()
-	<-a.exited
-	waitFor(t, ctx, "b to become ready", func() bool {
-		code, _ := get(b.url + "/readyz")
+// takeover waits for b to become ready, checking the bound from since.
+func (e *pair) takeover(t *testing.T, since time.Time) {
+	t.Helper()
+	waitFor(t, e.ctx, "b to become ready", func() bool {
+		code, _ := get(e.b.url + "/readyz")
 		return code == http.StatusOK
 	})
-	takeover := time.Since(killed)
-	t.Logf("b ready %v after a was killed", takeover.Round(time.Millisecond))
-	if takeover > failoverTakeover {
-		t.Errorf("takeover took %v, want at most %v", takeover, failoverTakeover)
+	took := time.Since(since)
+	t.Logf("b ready %v after a stopped being active", took.Round(time.Millisecond))
+	if took > failoverTakeover {
+		t.Errorf("takeover took %v, want at most %v", took, failoverTakeover)
 	}
+}
 
-	down.Store(false)
-	msgs, err := tw.Wait(ctx, n)
-	if err != nil {
-		t.Fatalf("sent after takeover: %v (%d messages)", err, len(tw.Messages()))
+// delivered lets Twilio take messages again and checks that it gets pages
+// 0..n-1, each once, in order.
+func (e *pair) delivered(t *testing.T, n int) {
+	t.Helper()
+	e.down.Store(false)
+	if _, err := e.tw.Wait(e.ctx, n); err != nil {
+		t.Fatalf("sent after takeover: %v (%d messages)", err, len(e.tw.Messages()))
 	}
-	time.Sleep(500 * time.Millisecond) // a duplicate would show up by now
-	msgs = tw.Messages()
+	time.Sleep(time.Second) // a duplicate would show up by now
+	msgs := e.tw.Messages()
 	if len(msgs) != n {
 		t.Errorf("Twilio got %d messages, want %d (none twice)", len(msgs), n)
 	}
@@ -116,11 +136,60 @@ func TestFailover(t *testing.T) {
 		}
 	}
 	t.Logf("b sent %d/%d queued messages, each once, in order", len(msgs), n)
-	for _, l := range strings.Split(b.logs.String(), "\n") {
+	for _, l := range strings.Split(e.b.logs.String(), "\n") {
 		if strings.Contains(l, "standby") || strings.Contains(l, "took over") {
 			t.Logf("b: %s", l)
 		}
 	}
+}
+
+// TestFailover kills the active instance with SIGKILL while it holds
+// queued messages: the standby must take over within 10 s and send every
+// one of them once, in order.
+func TestFailover(t *testing.T) {
+	e := startPair(t)
+	const n = 20
+	e.queue(t, 0, n)
+	t.Logf("killing a with SIGKILL")
+	e.a.cmd.Process.Signal(syscall.SIGKILL)
+	killed := time.Now()
+	<-e.a.exited
+	e.takeover(t, killed)
+	e.delivered(t, n)
+}
+
+// TestFailoverLostLock ends the active instance's lock session in
+// PostgreSQL (as a database failover or a network cut would) while the
+// process lives on: it must exit by itself, and the standby take over and
+// send what was queued, once.
+func TestFailoverLostLock(t *testing.T) {
+	e := startPair(t)
+	const n = 10
+	e.queue(t, 0, n)
+	db, err := sql.Open("pgx", e.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var ended int
+	err = db.QueryRowContext(e.ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted`).Scan(&ended)
+	if err != nil || ended != 1 {
+		t.Fatalf("ending the lock session: %d sessions, %v", ended, err)
+	}
+	cut := time.Now()
+	t.Logf("ended a's lock session with pg_terminate_backend")
+	select {
+	case <-e.a.exited:
+	case <-time.After(failoverTakeover):
+		t.Fatalf("a still runs %v after losing its lock", failoverTakeover)
+	}
+	if code := e.a.cmd.ProcessState.ExitCode(); code != exitFailure || !strings.Contains(e.a.logs.String(), "lost the store's active lock") {
+		t.Errorf("a exited with %d; log:\n%s", code, tail(e.a.logs.String(), 2000))
+	}
+	t.Logf("a exited with status %d %v after losing its lock", e.a.cmd.ProcessState.ExitCode(), time.Since(cut).Round(time.Millisecond))
+	e.takeover(t, cut)
+	e.delivered(t, n)
 }
 
 // instance is one gateway process of a failover pair.

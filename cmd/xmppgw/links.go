@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sort"
 	"text/tabwriter"
 
@@ -52,6 +53,15 @@ func cmdLinks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
+	}
+	if cfg.Store.Driver == mapping.DriverSQLite {
+		// Opening creates a missing file: a wrong relative path would
+		// quietly give an empty store.
+		if _, err := os.Stat(cfg.Store.Path); err != nil {
+			fmt.Fprintf(stderr, "xmppgw links: no store at %s (store.path; a relative path is taken from the current directory): %v\n",
+				cfg.Store.Path, err)
+			return exitFailure
+		}
 	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {

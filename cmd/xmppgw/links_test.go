@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +55,18 @@ transports:
 	}
 	store.Close()
 
+	// A store path that does not exist is refused, not created.
+	var errb bytes.Buffer
+	missing := filepath.Join(dir, "other.yaml")
+	os.WriteFile(missing, []byte(strings.Replace(mustRead(t, cfg), db, filepath.Join(dir, "nope.db"), 1)), 0o600)
+	if code := run(context.Background(), []string{"links", "list", "-config", missing}, io.Discard, &errb); code != exitFailure ||
+		!strings.Contains(errb.String(), "no store at "+filepath.Join(dir, "nope.db")) {
+		t.Errorf("missing store: %d %s", code, errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nope.db")); err == nil {
+		t.Error("links list created a store")
+	}
+
 	steps := []struct {
 		args     []string
 		code     int
@@ -85,4 +98,13 @@ transports:
 				i, s.args, code, out.String(), errb.String(), s.code, s.out, s.err)
 		}
 	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

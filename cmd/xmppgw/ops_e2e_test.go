@@ -118,7 +118,8 @@ func TestOperatorCommands(t *testing.T) {
 			`xmppgw_component_connected{transport="sms"} 1`,
 			`xmppgw_component_connected{transport="telegram"} 1`,
 			`xmppgw_component_reconnects_total{transport="sms"} 0`,
-			`xmppgw_messages_total{direction="out",transport="sms"} 2`,
+			`xmppgw_messages_total{direction="out",transport="sms"} 1`,
+			`xmppgw_messages_total{direction="out",transport="telegram"} 1`,
 			`xmppgw_provider_request_seconds_count{outcome="ok",transport="sms"} 1`,
 			`xmppgw_provider_request_seconds_count{outcome="ok",transport="telegram"} 1`,
 			`xmppgw_errors_total{kind="unreachable",transport="sms"} 1`,
@@ -126,7 +127,7 @@ func TestOperatorCommands(t *testing.T) {
 			`xmppgw_queue_depth{queue="out",transport="sms"} 0`,
 			`xmppgw_queue_depth{queue="in",transport="telegram"} 0`,
 		} {
-			if !strings.Contains(body, want) {
+			if !strings.Contains(body, "\n"+want+"\n") {
 				t.Errorf("/metrics lacks %s", want)
 			}
 		}

@@ -34,7 +34,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
 	log := newLogger(cfg.Log, stderr)
 	if err := serve(ctx, cfg, log, nil); err != nil {
 		log.Error("xmppgw stopped", "err", err)
-		return exitFailure
+		return exitFailure // main exits at once: after errLostLead, gateways may still be running
 	}
 	return exitOK
 }
@@ -59,7 +59,9 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := component.NewMetrics(reg)
-	ops.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	// A failed collector (the store's queue depth) must not hide the rest.
+	ops.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorHandling: promhttp.ContinueOnError, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
 	if os.Getenv("XMPPGW_PPROF") == "1" {
 		// Profiling on demand, for `make bench` investigations.
 		ops.HandleFunc("/debug/pprof/", pprof.Index)
@@ -79,7 +81,11 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 
 	ops.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if !active.Load() {
-			http.Error(w, "standby: another instance is active", http.StatusServiceUnavailable)
+			msg := "standby: another instance is active"
+			if err := store.Ping(r.Context()); err != nil {
+				msg = "standby: the store cannot be reached"
+			}
+			http.Error(w, msg, http.StatusServiceUnavailable)
 			return
 		}
 		if err := store.Ping(r.Context()); err != nil {
@@ -114,11 +120,11 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 		shutdownHTTP(srv)
 		return nil // stopped while a standby
 	}
-	defer release()
 	active.Store(true)
 	metrics.Active.Set(1)
 
 	gctx, stopGateways := context.WithCancel(context.WithoutCancel(ctx))
+	defer release() // after the gateways have stopped (deferred before: runs later)
 	var wg sync.WaitGroup
 	for _, g := range gateways {
 		wg.Add(1)
@@ -133,9 +139,13 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 	case err = <-httpErr:
 		err = fmt.Errorf("http: %w", err)
 	case <-lost:
-		// Another instance may hold the lock by now: stop at once, so two
-		// never serve together. A supervisor restarts this one as a standby.
-		err = errors.New("lost the store's active lock (its connection dropped); stopping")
+		// Another instance may hold the lock by now. Stop at once, as a
+		// crash would, without finishing anything: what is unfinished is in
+		// the store, and the next leader treats it as after a crash. A
+		// supervisor restarts this process as a standby.
+		srv.Close()
+		stopGateways()
+		return errLostLead
 	}
 	// Stop intake first, then let the gateways finish what is in flight.
 	log.Info("shutting down")
@@ -209,17 +219,42 @@ func prune(ctx context.Context, store *mapping.Store, log *slog.Logger) {
 	}
 }
 
+// errLostLead ends serve when the active lock is lost; the caller must exit
+// the process at once (the gateways are not waited for).
+var errLostLead = errors.New("lost the store's active lock (its database session failed); exiting so that one instance stays active")
+
 // lead waits until this instance holds the store's active lock (at once
-// with SQLite), saying so when it has to wait as a standby.
+// with SQLite), saying so when it has to wait as a standby. On a shared
+// store it then waits mapping.LeadSettle, so that a previous leader whose
+// session failed has stopped before this one starts.
 func lead(ctx context.Context, store *mapping.Store, log *slog.Logger) (lost <-chan struct{}, release func(), err error) {
 	waiting := time.AfterFunc(500*time.Millisecond, func() {
 		log.Info("standby: another instance is active; taking over when it stops")
 	})
+	var lastWarn time.Time
+	store.OnLeadError = func(err error) {
+		if time.Since(lastWarn) > time.Minute {
+			lastWarn = time.Now()
+			log.Warn("standby: cannot reach the store to take the active lock", "err", err)
+		}
+	}
 	lost, release, err = store.Lead(ctx)
-	if !waiting.Stop() && err == nil {
+	if err != nil {
+		waiting.Stop()
+		return nil, nil, err
+	}
+	if store.Driver() == mapping.DriverPostgres {
+		select {
+		case <-time.After(mapping.LeadSettle):
+		case <-ctx.Done():
+			release()
+			return nil, nil, ctx.Err()
+		}
+	}
+	if !waiting.Stop() {
 		log.Info("active: took over from the instance that stopped")
 	}
-	return lost, release, err
+	return lost, release, nil
 }
 
 // standbyGate answers 503 until active is set, so a load balancer (or a
