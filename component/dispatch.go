@@ -222,6 +222,18 @@ func (g *Gateway) sent(ctx context.Context, j mapping.Job, remoteID string) {
 		early, err = g.o.Store.Sent(c, j, remoteID)
 		return err
 	})
+	if g.receiptOnAccept && (j.Receipt || j.Markable) && remoteID != "" {
+		// No delivery report will come: the provider's acceptance is the
+		// receipt.
+		if contact, err := mapping.ContactJID(transports.Addr(j.Remote), g.domain.Domainpart()); err == nil {
+			st := receiptStanza(remoteID, contact.String(), j.Sender, j.StanzaID, j.Receipt, j.Markable)
+			g.persist(ctx, func(c context.Context) error {
+				_, err := g.o.Store.Accept(c, g.name, "accepted:"+remoteID, st)
+				return err
+			})
+			wake(g.wakeIn)
+		}
+	}
 	for _, r := range early {
 		st := transports.Status{RemoteID: r.RemoteID, State: transports.State(r.State), Code: r.Code, Text: r.Text}
 		g.persist(ctx, func(c context.Context) error { return g.Report(c, st) })

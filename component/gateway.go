@@ -55,10 +55,13 @@ type Gateway struct {
 	owners map[transports.Addr][]string // account -> bare JIDs, sorted
 	linker transports.Linker            // nil unless contacts are linked one by one
 	typer  transports.Typer             // nil unless the transport shows typing
-	pacer  transports.Pacer             // nil unless the transport paces sends
-	quota  *quota                       // nil unless the transport caps users' messages
-	reach  atomic.Pointer[reachability] // whether the network can be reached
-	typing chan struct{}                // bounds typing notifications in flight
+	// receiptOnAccept: the provider never reports delivery, so receipts
+	// are sent when it accepts a message.
+	receiptOnAccept bool
+	pacer           transports.Pacer             // nil unless the transport paces sends
+	quota           *quota                       // nil unless the transport caps users' messages
+	reach           atomic.Pointer[reachability] // whether the network can be reached
+	typing          chan struct{}                // bounds typing notifications in flight
 
 	wakeOut   chan struct{}    // new jobs for the provider, to be read from the store
 	handoff   chan mapping.Job // new jobs for the provider, in id order
@@ -123,6 +126,7 @@ func New(o Options) *Gateway {
 	}
 	g.linker, _ = o.Transport.(transports.Linker)
 	g.typer, _ = o.Transport.(transports.Typer)
+	_, g.receiptOnAccept = o.Transport.(transports.ReceiptOnAccept)
 	g.pacer, _ = o.Transport.(transports.Pacer)
 	if q, ok := o.Transport.(transports.Quota); ok && q.HourlyLimit() > 0 {
 		g.quota = newQuota(q.HourlyLimit())

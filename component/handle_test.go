@@ -49,11 +49,11 @@ var handleTests = []struct {
 	},
 	9: {
 		in:  `<iq type="get" id="i9" from="alice@example.test/phone" to="sms.example.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
-		out: `<iq type="result" id="i9" from="sms.example.test" to="alice@example.test/phone"><query xmlns="http://jabber.org/protocol/disco#info"><identity category="gateway" type="sms" name="SMS gateway"></identity><feature var="http://jabber.org/protocol/commands"></feature><feature var="http://jabber.org/protocol/disco#info"></feature><feature var="http://jabber.org/protocol/disco#items"></feature><feature var="jabber:iq:gateway"></feature><feature var="urn:xmpp:ping"></feature><feature var="jabber:iq:version"></feature><feature var="urn:xmpp:receipts"></feature><feature var="jabber:iq:register"></feature></query></iq>`,
+		out: `<iq type="result" id="i9" from="sms.example.test" to="alice@example.test/phone"><query xmlns="http://jabber.org/protocol/disco#info"><identity category="gateway" type="sms" name="SMS gateway"></identity><feature var="http://jabber.org/protocol/commands"></feature><feature var="http://jabber.org/protocol/address"></feature><feature var="http://jabber.org/protocol/disco#info"></feature><feature var="http://jabber.org/protocol/disco#items"></feature><feature var="jabber:iq:gateway"></feature><feature var="urn:xmpp:ping"></feature><feature var="jabber:iq:version"></feature><feature var="urn:xmpp:receipts"></feature><feature var="jabber:iq:register"></feature></query></iq>`,
 	},
 	10: {
 		in:  `<iq type="get" id="i10" from="alice@example.test/phone" to="+15551234567@sms.example.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
-		out: `<iq type="result" id="i10" from="+15551234567@sms.example.test" to="alice@example.test/phone"><query xmlns="http://jabber.org/protocol/disco#info"><identity category="client" type="phone"></identity><feature var="http://jabber.org/protocol/disco#info"></feature><feature var="urn:xmpp:receipts"></feature></query></iq>`,
+		out: `<iq type="result" id="i10" from="+15551234567@sms.example.test" to="alice@example.test/phone"><query xmlns="http://jabber.org/protocol/disco#info"><identity category="client" type="phone"></identity><feature var="http://jabber.org/protocol/disco#info"></feature><feature var="urn:xmpp:receipts"></feature><feature var="urn:xmpp:chat-markers:0"></feature></query></iq>`,
 	},
 	11: {
 		in:  `<iq type="get" id="i11" from="alice@example.test/phone" to="sms.example.test"><ping xmlns="urn:xmpp:ping"/></iq>`,

@@ -62,8 +62,8 @@ type versionQuery struct {
 
 // Features of the gateway JID and of each contact JID.
 var (
-	gatewayFeatures = []string{nsCommands, nsDiscoInfo, nsDiscoItem, nsGateway, nsPing, nsVersion, nsReceipts, nsRegister}
-	contactFeatures = []string{nsDiscoInfo, nsReceipts}
+	gatewayFeatures = []string{nsCommands, nsAddress, nsDiscoInfo, nsDiscoItem, nsGateway, nsPing, nsVersion, nsReceipts, nsRegister}
+	contactFeatures = []string{nsDiscoInfo, nsReceipts, nsMarkers}
 )
 
 // handleIQ answers XEP-0030 disco, XEP-0100 jabber:iq:gateway, XEP-0199 ping,

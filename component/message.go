@@ -41,6 +41,10 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	if to.Localpart() == "" {
+		if in.Addresses != nil {
+			g.multicast(ctx, t, in, from, to)
+			return
+		}
 		if g.linker != nil {
 			g.command(ctx, t, in, from, to, *in.Body)
 			return
@@ -60,6 +64,31 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 		g.reply(t, in, from, to, e)
 		return
 	}
+	if e := g.overQuota(bare, in.ID, 1); e != nil {
+		g.reply(t, in, from, to, e)
+		return
+	}
+	if err := g.queueMessage(ctx, in, from, remote, account); err != nil {
+		g.reply(t, in, from, to, storeError(err))
+	}
+}
+
+// overQuota returns the policy-violation error if n more messages from user
+// would exceed the transport's hourly cap.
+func (g *Gateway) overQuota(user, stanzaID string, n int) *stanzaError {
+	if g.quota == nil || g.quota.allowsN(user, time.Now(), n) {
+		return nil
+	}
+	g.Stats.OverQuota.Add(1)
+	g.log.Warn("message over the user's hourly limit; refused", "user", user, "stanza_id", stanzaID, "limit", g.quota.limit)
+	return newError("modify", "policy-violation", fmt.Sprintf(
+		"you may send at most %d %s messages an hour; try again later", g.quota.limit, g.o.Identity.Name))
+}
+
+// queueMessage stores in's text as a job for remote, sent from account, and
+// hands it to the dispatcher. A resend of a queued message is not queued
+// again. A returned error is the store's.
+func (g *Gateway) queueMessage(ctx context.Context, in inStanza, from jid.JID, remote, account transports.Addr) error {
 	j := mapping.Job{
 		Transport: g.name,
 		Sender:    from.String(),
@@ -68,38 +97,32 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 		Body:      *in.Body,
 		StanzaID:  in.ID,
 		Receipt:   in.Request != nil,
+		Markable:  in.Markable != nil,
 		Shared:    len(g.owners[account]) > 1,
 	}
 	if in.Replace != nil {
 		j.Replaces = in.Replace.ID
 	}
 	now := time.Now()
-	if g.quota != nil && !g.quota.allows(bare, now) {
-		g.Stats.OverQuota.Add(1)
-		g.log.Warn("message over the user's hourly limit; refused", "user", bare, "stanza_id", in.ID, "limit", g.quota.limit)
-		g.reply(t, in, from, to, newError("modify", "policy-violation", fmt.Sprintf(
-			"you may send at most %d %s messages an hour; try again later", g.quota.limit, g.o.Identity.Name)))
-		return
-	}
 	id, dup, err := g.o.Store.Enqueue(ctx, j)
 	if err != nil {
 		g.log.Error("cannot store message; refused", "err", err, "stanza_id", in.ID)
-		g.reply(t, in, from, to, storeError(err))
-		return
+		return err
 	}
 	if dup {
 		g.Stats.Resends.Add(1)
-		g.log.Info("message resent by the client; already queued", "stanza_id", in.ID)
-		return
+		g.log.Info("message resent by the client; already queued", "stanza_id", in.ID, "remote", remote)
+		return nil
 	}
 	if g.quota != nil {
-		g.quota.add(bare, now)
+		g.quota.add(from.Bare().String(), now)
 	}
 	if g.o.Metrics != nil {
 		g.outClock.mark(id, in.read)
 	}
 	j.ID, j.Created = id, now
 	g.handOff(j)
+	return nil
 }
 
 // accountFor returns the account user sends to remote from, or the stanza

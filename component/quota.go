@@ -21,9 +21,14 @@ func newQuota(limit int) *quota {
 
 // allows reports whether user may send one more message at now.
 func (q *quota) allows(user string, now time.Time) bool {
+	return q.allowsN(user, now, 1)
+}
+
+// allowsN reports whether user may send n more messages at now.
+func (q *quota) allowsN(user string, now time.Time, n int) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.trim(user, now)) < q.limit
+	return len(q.trim(user, now))+n <= q.limit
 }
 
 // add counts one message of user at now.

@@ -146,9 +146,8 @@ func (g *Gateway) Report(ctx context.Context, st transports.Status) error {
 		g.countError("delivery_failed")
 		pe := &transports.Error{Kind: transports.KindUnreachable, Provider: providerName(g.o.Identity), Code: st.Code, Message: st.Text}
 		stanza = failureStanza(rec.StanzaID, contact.String(), rec.Sender, errorFor(pe, g.domain.String()))
-	case rec.Receipt:
-		stanza = render(message{ID: "rcpt-" + st.RemoteID, From: contact.String(), To: rec.Sender,
-			Received: &receipt{ID: rec.StanzaID}})
+	case rec.Receipt || rec.Markable:
+		stanza = receiptStanza(st.RemoteID, contact.String(), rec.Sender, rec.StanzaID, rec.Receipt, rec.Markable)
 	default:
 		return nil
 	}
@@ -164,4 +163,18 @@ func providerName(id transports.Identity) string {
 		return id.Name
 	}
 	return "provider"
+}
+
+// receiptStanza acknowledges the sender's message stanzaID, which the
+// provider knows as remoteID, with an XEP-0184 receipt and/or an XEP-0333
+// "received" marker, as the sender asked.
+func receiptStanza(remoteID, contact, sender, stanzaID string, requested, markable bool) []byte {
+	m := message{ID: "rcpt-" + remoteID, From: contact, To: sender}
+	if requested {
+		m.Received = &receipt{ID: stanzaID}
+	}
+	if markable {
+		m.Marker = &receipt{ID: stanzaID}
+	}
+	return render(m)
 }

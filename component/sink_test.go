@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"xmppgw/mapping"
 	"xmppgw/transports"
+	"xmppgw/transports/transporttest"
 )
 
 func TestDeliver(t *testing.T) {
@@ -63,7 +65,9 @@ func TestReport(t *testing.T) {
 	go g.dispatchLoop(ctx2)
 	handle(t, g, `<message type="chat" id="r1" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>a</body><request xmlns="urn:xmpp:receipts"/></message>`)
 	handle(t, g, `<message type="chat" id="r2" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>b</body></message>`)
-	if _, err := tr.Wait(ctx, 2); err != nil {
+	handle(t, g, `<message type="chat" id="r3" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>c</body><request xmlns="urn:xmpp:receipts"/><markable xmlns="urn:xmpp:chat-markers:0"/></message>`)
+	handle(t, g, `<message type="chat" id="r4" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>d</body><markable xmlns="urn:xmpp:chat-markers:0"/></message>`)
+	if _, err := tr.Wait(ctx, 4); err != nil {
 		t.Fatal(err)
 	}
 	waitSent := func(id string) {
@@ -74,8 +78,9 @@ func TestReport(t *testing.T) {
 			sleep(ctx, 0)
 		}
 	}
-	waitSent("R1")
-	waitSent("R2")
+	for _, id := range []string{"R1", "R2", "R3", "R4"} {
+		waitSent(id)
+	}
 
 	reports := []struct {
 		st   transports.Status
@@ -89,6 +94,10 @@ func TestReport(t *testing.T) {
 		4: {transports.Status{RemoteID: "R2", State: transports.StateFailed, Code: "30003", Text: "Unreachable destination handset"},
 			`<message type="error" id="r2" from="+15551234567@sms.example.test" to="alice@example.test/phone"><error type="cancel" by="sms.example.test"><recipient-unavailable ` + errNS + `></recipient-unavailable><text ` + errNS + `>SMS error 30003: Unreachable destination handset</text></error></message>`},
 		5: {transports.Status{RemoteID: "unknown", State: transports.StateDelivered}, ``},
+		6: {transports.Status{RemoteID: "R3", State: transports.StateDelivered}, // XEP-0184 and XEP-0333 asked
+			`<message id="rcpt-R3" from="+15551234567@sms.example.test" to="alice@example.test/phone"><received xmlns="urn:xmpp:receipts" id="r3"></received><received xmlns="urn:xmpp:chat-markers:0" id="r3"></received></message>`},
+		7: {transports.Status{RemoteID: "R4", State: transports.StateDelivered}, // only markable
+			`<message id="rcpt-R4" from="+15551234567@sms.example.test" to="alice@example.test/phone"><received xmlns="urn:xmpp:chat-markers:0" id="r4"></received></message>`},
 	}
 	for i, r := range reports {
 		if err := g.Report(ctx, r.st); err != nil {
@@ -100,6 +109,40 @@ func TestReport(t *testing.T) {
 		}
 		if q, _ := store.Outgoing(ctx, "sms", 10); len(q) > 0 {
 			store.Written(ctx, "sms", q[len(q)-1].ID)
+		}
+	}
+}
+
+// acceptingTransport stands for a network without delivery reports.
+type acceptingTransport struct{ *transporttest.Transport }
+
+func (acceptingTransport) ReceiptOnAccept() {}
+
+// TestReceiptOnAccept: where the provider never reports delivery, its
+// acceptance of the message is the receipt.
+func TestReceiptOnAccept(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g, tr, store := testGateway(t)
+	g = New(Options{Transport: acceptingTransport{tr}, Identity: g.o.Identity, Store: store, Link: g.o.Link,
+		Logger: g.log, Allowed: g.o.Allowed})
+	go g.dispatchLoop(ctx)
+	handle(t, g, `<message type="chat" id="a1" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>a</body><request xmlns="urn:xmpp:receipts"/><markable xmlns="urn:xmpp:chat-markers:0"/></message>`)
+	handle(t, g, `<message type="chat" id="a2" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>b</body></message>`)
+	if _, err := tr.Wait(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	want := `<message id="rcpt-R1" from="+15551234567@sms.example.test" to="alice@example.test/phone"><received xmlns="urn:xmpp:receipts" id="a1"></received><received xmlns="urn:xmpp:chat-markers:0" id="a1"></received></message>`
+	for {
+		q, _ := store.Outgoing(ctx, "sms", 10)
+		if len(q) > 0 {
+			if got := string(q[0].Stanza); got != want || len(q) != 1 {
+				t.Fatalf("queued %d stanzas, first\n%s\nwant only\n%s", len(q), got, want)
+			}
+			return
+		}
+		if !sleep(ctx, 10*time.Millisecond) {
+			t.Fatal("no receipt queued")
 		}
 	}
 }

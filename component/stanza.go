@@ -22,6 +22,8 @@ const (
 	nsNick      = "http://jabber.org/protocol/nick"
 	nsChatState = "http://jabber.org/protocol/chatstates"
 	nsCommands  = "http://jabber.org/protocol/commands"
+	nsMarkers   = "urn:xmpp:chat-markers:0"
+	nsAddress   = "http://jabber.org/protocol/address"
 	nsData      = "jabber:x:data"
 )
 
@@ -37,6 +39,7 @@ type message struct {
 	OriginID *originID    `xml:"urn:xmpp:sid:0 origin-id,omitempty"`
 	OOB      *oob         `xml:"jabber:x:oob x,omitempty"`
 	Received *receipt     `xml:"urn:xmpp:receipts received,omitempty"`
+	Marker   *receipt     `xml:"urn:xmpp:chat-markers:0 received,omitempty"`
 	Error    *stanzaError `xml:"error,omitempty"`
 }
 
@@ -125,15 +128,17 @@ func (r rawReader) Token() (xml.Token, error) {
 // inStanza is what the handlers decode an incoming stanza into.
 type inStanza struct {
 	XMLName   xml.Name
-	From      string    `xml:"from,attr"`
-	To        string    `xml:"to,attr"`
-	ID        string    `xml:"id,attr"`
-	Type      string    `xml:"type,attr"`
-	Body      *string   `xml:"body"`
-	Request   *struct{} `xml:"urn:xmpp:receipts request"`
-	Replace   *replace  `xml:"urn:xmpp:message-correct:0 replace"`
-	Composing *struct{} `xml:"http://jabber.org/protocol/chatstates composing"`
-	Payload   payload   `xml:",any"` // first unknown child: the IQ payload
+	From      string     `xml:"from,attr"`
+	To        string     `xml:"to,attr"`
+	ID        string     `xml:"id,attr"`
+	Type      string     `xml:"type,attr"`
+	Body      *string    `xml:"body"`
+	Request   *struct{}  `xml:"urn:xmpp:receipts request"`
+	Markable  *struct{}  `xml:"urn:xmpp:chat-markers:0 markable"`
+	Addresses *addresses `xml:"http://jabber.org/protocol/address addresses"`
+	Replace   *replace   `xml:"urn:xmpp:message-correct:0 replace"`
+	Composing *struct{}  `xml:"http://jabber.org/protocol/chatstates composing"`
+	Payload   payload    `xml:",any"` // first unknown child: the IQ payload
 
 	read time.Time // when the gateway began reading it
 }

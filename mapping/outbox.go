@@ -18,7 +18,8 @@ type Job struct {
 	Remote    string // foreign recipient
 	Body      string
 	StanzaID  string
-	Receipt   bool   // the sender asked for a delivery receipt
+	Receipt   bool   // the sender asked for a delivery receipt (XEP-0184)
+	Markable  bool   // the sender marked it markable (XEP-0333)
 	Replaces  string // stanza id of the sender's earlier message this corrects, or ""
 	Attempts  int
 	Created   time.Time
@@ -54,9 +55,9 @@ func (s *Store) Enqueue(ctx context.Context, j Job) (id int64, dup bool, err err
 			}
 		}
 		id, err = tx.insertID(`INSERT INTO outbox
-			(transport, sender, account, remote, body, stanza_id, receipt, replaces, created)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			j.Transport, j.Sender, j.Account, j.Remote, j.Body, j.StanzaID, j.Receipt, j.Replaces, now)
+			(transport, sender, account, remote, body, stanza_id, receipt, markable, replaces, created)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			j.Transport, j.Sender, j.Account, j.Remote, j.Body, j.StanzaID, j.Receipt, j.Markable, j.Replaces, now)
 		if err != nil {
 			return err
 		}
@@ -82,7 +83,7 @@ func resendKey(j Job) string {
 // first.
 func (s *Store) Pending(ctx context.Context, transport string, after int64, limit int) ([]Job, error) {
 	rows, err := s.query(ctx, `SELECT id, transport, sender, account, remote, body,
-		stanza_id, receipt, replaces, attempts, created, inflight FROM outbox
+		stanza_id, receipt, markable, replaces, attempts, created, inflight FROM outbox
 		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`, transport, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
@@ -93,7 +94,7 @@ func (s *Store) Pending(ctx context.Context, transport string, after int64, limi
 		var j Job
 		var created, inflight int64
 		if err := rows.Scan(&j.ID, &j.Transport, &j.Sender, &j.Account, &j.Remote, &j.Body,
-			&j.StanzaID, &j.Receipt, &j.Replaces, &j.Attempts, &created, &inflight); err != nil {
+			&j.StanzaID, &j.Receipt, &j.Markable, &j.Replaces, &j.Attempts, &created, &inflight); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
 		j.Created = time.UnixMilli(created)
@@ -160,7 +161,7 @@ func (s *Store) Sent(ctx context.Context, j Job, remoteID string) ([]Report, err
 		if j.Replaces != "" {
 			q = recordSentCorrection
 		}
-		_, err := tx.ExecContext(ctx, q, j.Transport, remoteID, j.Sender, j.Remote, j.StanzaID, j.Receipt, s.millis())
+		_, err := tx.ExecContext(ctx, q, j.Transport, remoteID, j.Sender, j.Remote, j.StanzaID, j.Receipt, j.Markable, s.millis())
 		if err != nil {
 			return err
 		}
@@ -188,12 +189,13 @@ func (s *Store) Sent(ctx context.Context, j Job, remoteID string) ([]Report, err
 // Sent's record of a send: a new one replaces any of the same provider id,
 // a correction's does not.
 const (
-	recordSent = `INSERT INTO sent (transport, remote_id, sender, remote, stanza_id, receipt, created)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
+	recordSent = `INSERT INTO sent (transport, remote_id, sender, remote, stanza_id, receipt, markable, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (transport, remote_id) DO UPDATE SET sender = excluded.sender, remote = excluded.remote,
-			stanza_id = excluded.stanza_id, receipt = excluded.receipt, created = excluded.created`
-	recordSentCorrection = `INSERT INTO sent (transport, remote_id, sender, remote, stanza_id, receipt, created)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
+			stanza_id = excluded.stanza_id, receipt = excluded.receipt, markable = excluded.markable,
+			created = excluded.created`
+	recordSentCorrection = `INSERT INTO sent (transport, remote_id, sender, remote, stanza_id, receipt, markable, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (transport, remote_id) DO NOTHING`
 )
 
@@ -213,7 +215,8 @@ type SentRecord struct {
 	Sender   string
 	Remote   string
 	StanzaID string
-	Receipt  bool
+	Receipt  bool // XEP-0184 requested
+	Markable bool // XEP-0333 markable
 }
 
 // LookupSent finds the message the provider knows as r.RemoteID. If there is
@@ -222,9 +225,9 @@ func (s *Store) LookupSent(ctx context.Context, transport string, r Report) (Sen
 	var rec SentRecord
 	var found bool
 	err := s.tx(ctx, func(tx *sqlTx) error {
-		err := tx.QueryRowContext(ctx, `SELECT sender, remote, stanza_id, receipt FROM sent
+		err := tx.QueryRowContext(ctx, `SELECT sender, remote, stanza_id, receipt, markable FROM sent
 			WHERE transport = ? AND remote_id = ?`, transport, r.RemoteID).
-			Scan(&rec.Sender, &rec.Remote, &rec.StanzaID, &rec.Receipt)
+			Scan(&rec.Sender, &rec.Remote, &rec.StanzaID, &rec.Receipt, &rec.Markable)
 		if err == nil {
 			found = true
 			return nil

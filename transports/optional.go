@@ -25,6 +25,13 @@ type Linker interface {
 	LinkHelp(code string) string
 }
 
+// ReceiptOnAccept is implemented by transports whose provider never reports
+// delivery (Telegram): the core sends the XEP-0184 receipt and the XEP-0333
+// "received" marker when Send succeeds, instead of on a delivery report.
+type ReceiptOnAccept interface {
+	ReceiptOnAccept()
+}
+
 // Typer is implemented by transports that can show that a user is typing.
 type Typer interface {
 	// Typing tells to that the user is composing a message. It is best

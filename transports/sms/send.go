@@ -17,6 +17,19 @@ import (
 	"xmppgw/transports"
 )
 
+// correctionPrefix marks an SMS that corrects an earlier one (an XEP-0308
+// correction from XMPP): an SMS cannot be edited, so the correction is sent
+// as a new message that says what it is.
+const correctionPrefix = "Correction: "
+
+// smsBody is the text sent for out.
+func smsBody(out transports.Outbound) string {
+	if out.Replaces != "" {
+		return correctionPrefix + out.Body
+	}
+	return out.Body
+}
+
 // sendTimeout bounds a Send whose context has no deadline.
 const sendTimeout = 30 * time.Second
 
@@ -34,7 +47,7 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 	defer rw.closeBody()
 
 	params := &openapi.CreateMessageParams{}
-	params.SetTo(string(out.To)).SetFrom(string(out.Account)).SetBody(out.Body)
+	params.SetTo(string(out.To)).SetFrom(string(out.Account)).SetBody(smsBody(out))
 	if t.publicURL != "" {
 		params.SetStatusCallback(t.publicURL + "/status")
 	}
@@ -102,7 +115,7 @@ func (t *Transport) SentSince(ctx context.Context, out transports.Outbound, sinc
 	var ids []string
 	for i := len(msgs) - 1; i >= 0; i-- {
 		m := msgs[i]
-		if m.Sid == nil || m.Body == nil || *m.Body != out.Body || m.DateCreated == nil {
+		if m.Sid == nil || m.Body == nil || *m.Body != smsBody(out) || m.DateCreated == nil {
 			continue
 		}
 		created, err := time.Parse(time.RFC1123Z, *m.DateCreated)

@@ -54,6 +54,21 @@ func TestSendSuccess(t *testing.T) {
 	}
 }
 
+// TestSendCorrection: an SMS cannot be edited, so an XEP-0308 correction is
+// a new SMS that says it is one.
+func TestSendCorrection(t *testing.T) {
+	f, base := startFake(t, testSID, testToken)
+	tr := newTestTransport(t, base, publicURL)
+	o := out("+15551234567", "db is back up")
+	o.Replaces = "SM00000000000000000000000000000001"
+	if _, err := tr.Send(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if msgs := f.Messages(); len(msgs) != 1 || msgs[0].Body != "Correction: db is back up" {
+		t.Errorf("sent %+v", msgs)
+	}
+}
+
 // TestSendPathPrefix checks that api_url's path is kept in front of
 // Twilio's paths (e.g. a Twilio-compatible API under /api/laml).
 func TestSendPathPrefix(t *testing.T) {

@@ -111,6 +111,10 @@ func (t *Transport) edit(ctx context.Context, chat int64, original string, ids [
 	return original, nil
 }
 
+// ReceiptOnAccept implements transports.ReceiptOnAccept: the Bot API has no
+// delivery reports, so a message accepted by sendMessage counts as received.
+func (t *Transport) ReceiptOnAccept() {}
+
 // Typing implements transports.Typer with sendChatAction "typing", at most
 // once every few seconds per chat.
 func (t *Transport) Typing(ctx context.Context, _, to transports.Addr) error {

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"xmppgw/internal/xmpptest"
+	"xmppgw/transports/sms/twiliofake"
+	"xmppgw/transports/telegram/botfake"
+)
+
+// TestReceiptsAndMarkers: XEP-0184 receipts and XEP-0333 "received"
+// markers come back when Twilio reports delivery, and when the Bot API
+// accepts a message (it reports nothing later).
+func TestReceiptsAndMarkers(t *testing.T) {
+	forEachServer(t, func(t *testing.T, server string) {
+		e := startEnv(t, tgOptions{server: server, chats: map[string]string{"111": "alice@example.test"}})
+		e.tg.AddChat(botfake.Chat{ID: 111, Type: "private", FirstName: "Dana"})
+		ctx := testCtx(t)
+		alice := e.login(t, "alice")
+		const asks = `<request xmlns="urn:xmpp:receipts"/><markable xmlns="urn:xmpp:chat-markers:0"/>`
+
+		alice.Send(ctx, `<message type="chat" id="s1" to="+15557654321@sms.example.test"><body>deploy done</body>`+asks+`</message>`)
+		msgs, err := e.twilio.Wait(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, err := e.twilio.SendStatus(ctx, msgs[0], "delivered", ""); err != nil || st/100 != 2 {
+			t.Fatalf("status callback: %d %v", st, err)
+		}
+		got := nextWhere(t, alice, "the SMS receipt", func(s xmpptest.Stanza) bool { return strings.Contains(s.XML, "received") })
+		if got.From != "+15557654321@sms.example.test" || !strings.Contains(got.XML, `<received xmlns="urn:xmpp:receipts" id="s1">`) ||
+			!strings.Contains(got.XML, `<received xmlns="urn:xmpp:chat-markers:0" id="s1">`) {
+			t.Errorf("SMS receipt: %s", got.XML)
+		}
+
+		alice.Send(ctx, `<message type="chat" id="t1" to="111@telegram.example.test"><body>on it</body>`+asks+`</message>`)
+		got = nextWhere(t, alice, "the Telegram receipt", func(s xmpptest.Stanza) bool { return strings.Contains(s.XML, "received") })
+		if got.From != "111@telegram.example.test" || !strings.Contains(got.XML, `<received xmlns="urn:xmpp:receipts" id="t1">`) ||
+			!strings.Contains(got.XML, `<received xmlns="urn:xmpp:chat-markers:0" id="t1">`) {
+			t.Errorf("Telegram receipt: %s", got.XML)
+		}
+		if sent := e.tg.SentTo(111); len(sent) != 1 || sent[0].Text != "on it" {
+			t.Errorf("Telegram got %+v", sent)
+		}
+	})
+}
+
+// TestGroupTextAndCorrection: an XEP-0033 message to the gateway JID is
+// sent to each number, with each number's failure reported from its own
+// JID; an XEP-0308 correction becomes an SMS marked as one.
+func TestGroupTextAndCorrection(t *testing.T) {
+	forEachServer(t, func(t *testing.T, server string) {
+		e := startEnv(t, tgOptions{server: server})
+		e.twilio.OnSend(func(m twiliofake.Message) *twiliofake.APIError {
+			if m.To == "+15550009999" {
+				return &twiliofake.APIError{Status: 400, Code: 21610, Message: "Attempt to send to unsubscribed recipient"}
+			}
+			return nil
+		})
+		ctx := testCtx(t)
+		alice := e.login(t, "alice")
+		alice.Send(ctx, `<message type="chat" id="g1" to="sms.example.test"><body>standup moved to 10:30</body>`+
+			`<addresses xmlns="http://jabber.org/protocol/address">`+
+			`<address type="to" jid="+15557654321@sms.example.test"/>`+
+			`<address type="to" jid="+15550009999@sms.example.test"/>`+
+			`<address type="cc" jid="+15551112222@sms.example.test"/>`+
+			`</addresses></message>`)
+		failed := nextWhere(t, alice, "the failure of one number", func(s xmpptest.Stanza) bool { return s.ID == "g1" })
+		if failed.Type != "error" || failed.From != "+15550009999@sms.example.test" || !strings.Contains(failed.ErrorText, "21610") {
+			t.Errorf("per-number failure: %s", failed.XML)
+		}
+		msgs, err := e.twilio.Wait(ctx, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		to := map[string]string{}
+		for _, m := range msgs {
+			to[m.To] = m.Body
+			if m.From != aliceNum {
+				t.Errorf("sent from %s", m.From)
+			}
+		}
+		if to["+15557654321"] != "standup moved to 10:30" || to["+15551112222"] != "standup moved to 10:30" || len(to) != 2 {
+			t.Errorf("group text sent as %v", to)
+		}
+
+		alice.Send(ctx, `<message type="chat" id="c1" to="+15557654321@sms.example.test"><body>db is down</body></message>`)
+		if _, err := e.twilio.Wait(ctx, 3); err != nil {
+			t.Fatal(err)
+		}
+		alice.Send(ctx, `<message type="chat" id="c2" to="+15557654321@sms.example.test"><body>db is up</body><replace xmlns="urn:xmpp:message-correct:0" id="c1"/></message>`)
+		msgs, err = e.twilio.Wait(ctx, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last := msgs[3]; last.Body != "Correction: db is up" || last.To != "+15557654321" {
+			t.Errorf("correction sent as %+v", last)
+		}
+	})
+}

@@ -1,0 +1,4 @@
+-- The sender marked the message XEP-0333 markable: the "received" chat
+-- marker goes with the XEP-0184 receipt.
+ALTER TABLE outbox ADD COLUMN markable INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sent ADD COLUMN markable INTEGER NOT NULL DEFAULT 0;
