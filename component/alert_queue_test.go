@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -129,7 +130,7 @@ func TestAlertQueueContacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (transports.Outbound{Account: "+15550001111", To: "+15551234567", Body: "[FIRING:1] Down", ID: sent[0].ID}); sent[0] != want {
+	if want := (transports.Outbound{Account: "+15550001111", To: "+15551234567", Body: "[FIRING:1] Down", ID: sent[0].ID}); !reflect.DeepEqual(sent[0], want) {
 		t.Errorf("SMS sent %+v, want %+v", sent[0], want)
 	}
 	// The shared number's replies now go to the alerts user.

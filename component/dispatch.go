@@ -137,14 +137,17 @@ func (g *Gateway) runLane(ctx context.Context, key string, l *lane) {
 func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 	out := transports.Outbound{
 		Account: transports.Addr(j.Account), To: transports.Addr(j.Remote),
-		Body: j.Body, ID: strconv.FormatInt(j.ID, 10),
+		Body: j.Body, ID: strconv.FormatInt(j.ID, 10), Quote: j.Quote, Media: j.Media,
 	}
+	// The originals were sent before this job (same lane), if at all.
 	if j.Replaces != "" {
-		// The original was sent before this job (same lane), if at all.
-		g.persist(ctx, func(c context.Context) (err error) {
-			out.Replaces, _, err = g.o.Store.SentID(c, g.name, j.Remote, bareJID(j.Sender), j.Replaces)
-			return err
-		})
+		out.Replaces = g.providerID(ctx, j, j.Replaces, false)
+	}
+	if j.Retracts != "" {
+		out.Retracts = g.providerID(ctx, j, j.Retracts, false)
+	}
+	if j.ReplyTo != "" {
+		out.ReplyTo = g.providerID(ctx, j, j.ReplyTo, true)
 	}
 	rec, _ := g.o.Transport.(transports.Reconciler)
 	for attempt := j.Attempts; ; attempt++ {
@@ -209,6 +212,23 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 			return
 		}
 	}
+}
+
+// providerID returns the provider's id of the message that j's sender knows
+// as stanzaID: one the sender sent, or (if received is true) one the sender
+// received from the contact, whose stanza id is the provider's id already.
+// It returns "" when it is neither.
+func (g *Gateway) providerID(ctx context.Context, j mapping.Job, stanzaID string, received bool) string {
+	var id string
+	var found bool
+	g.persist(ctx, func(c context.Context) (err error) {
+		id, found, err = g.o.Store.SentID(c, g.name, j.Remote, bareJID(j.Sender), stanzaID)
+		return err
+	})
+	if !found && received {
+		return stanzaID
+	}
+	return id
 }
 
 // sent records that the provider took j as remoteID, and passes on the

@@ -27,7 +27,7 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 		g.reply(t, in, from, to, newError("cancel", "feature-not-implemented", "only chat and normal messages are relayed"))
 		return
 	}
-	if in.Body == nil || *in.Body == "" {
+	if (in.Body == nil || *in.Body == "") && len(in.OOB) == 0 && in.Retract == nil {
 		if in.Composing != nil {
 			g.composing(from, to)
 		}
@@ -45,7 +45,7 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 			g.multicast(ctx, t, in, from, to)
 			return
 		}
-		if g.linker != nil {
+		if g.linker != nil && in.Body != nil {
 			g.command(ctx, t, in, from, to, *in.Body)
 			return
 		}
@@ -89,15 +89,20 @@ func (g *Gateway) overQuota(user, stanzaID string, n int) *stanzaError {
 // hands it to the dispatcher. A resend of a queued message is not queued
 // again. A returned error is the store's.
 func (g *Gateway) queueMessage(ctx context.Context, in inStanza, from jid.JID, remote, account transports.Addr) error {
+	p := messageParts(in)
 	j := mapping.Job{
 		Transport: g.name,
 		Sender:    from.String(),
 		Account:   string(account),
 		Remote:    string(remote),
-		Body:      *in.Body,
+		Body:      p.body,
 		StanzaID:  in.ID,
 		Receipt:   in.Request != nil,
 		Markable:  in.Markable != nil,
+		ReplyTo:   p.replyTo,
+		Quote:     p.quote,
+		Media:     p.media,
+		Retracts:  p.retracts,
 		Shared:    len(g.owners[account]) > 1,
 	}
 	if in.Replace != nil {

@@ -136,6 +136,10 @@ type inStanza struct {
 	Request   *struct{}  `xml:"urn:xmpp:receipts request"`
 	Markable  *struct{}  `xml:"urn:xmpp:chat-markers:0 markable"`
 	Addresses *addresses `xml:"http://jabber.org/protocol/address addresses"`
+	OOB       []oob      `xml:"jabber:x:oob x"`
+	Reply     *replyRef  `xml:"urn:xmpp:reply:0 reply"`
+	Fallbacks []fallback `xml:"urn:xmpp:fallback:0 fallback"`
+	Retract   *replace   `xml:"urn:xmpp:message-retract:1 retract"`
 	Replace   *replace   `xml:"urn:xmpp:message-correct:0 replace"`
 	Composing *struct{}  `xml:"http://jabber.org/protocol/chatstates composing"`
 	Payload   payload    `xml:",any"` // first unknown child: the IQ payload

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -18,9 +19,13 @@ type Job struct {
 	Remote    string // foreign recipient
 	Body      string
 	StanzaID  string
-	Receipt   bool   // the sender asked for a delivery receipt (XEP-0184)
-	Markable  bool   // the sender marked it markable (XEP-0333)
-	Replaces  string // stanza id of the sender's earlier message this corrects, or ""
+	Receipt   bool     // the sender asked for a delivery receipt (XEP-0184)
+	Markable  bool     // the sender marked it markable (XEP-0333)
+	Replaces  string   // stanza id of the sender's earlier message this corrects, or ""
+	ReplyTo   string   // stanza id of the message this replies to (XEP-0461), or ""
+	Quote     string   // the quoted text of that message (the reply's fallback), or ""
+	Media     []string // URLs of attachments (XEP-0066)
+	Retracts  string   // stanza id of the sender's message to delete (XEP-0424); Body is then ""
 	Attempts  int
 	Created   time.Time
 	Inflight  time.Time // when a send began whose outcome is unknown; zero if none
@@ -55,9 +60,11 @@ func (s *Store) Enqueue(ctx context.Context, j Job) (id int64, dup bool, err err
 			}
 		}
 		id, err = tx.insertID(`INSERT INTO outbox
-			(transport, sender, account, remote, body, stanza_id, receipt, markable, replaces, created)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			j.Transport, j.Sender, j.Account, j.Remote, j.Body, j.StanzaID, j.Receipt, j.Markable, j.Replaces, now)
+			(transport, sender, account, remote, body, stanza_id, receipt, markable, replaces,
+			 reply_to, quote, media, retracts, created)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			j.Transport, j.Sender, j.Account, j.Remote, j.Body, j.StanzaID, j.Receipt, j.Markable, j.Replaces,
+			j.ReplyTo, j.Quote, strings.Join(j.Media, "\n"), j.Retracts, now)
 		if err != nil {
 			return err
 		}
@@ -83,7 +90,7 @@ func resendKey(j Job) string {
 // first.
 func (s *Store) Pending(ctx context.Context, transport string, after int64, limit int) ([]Job, error) {
 	rows, err := s.query(ctx, `SELECT id, transport, sender, account, remote, body,
-		stanza_id, receipt, markable, replaces, attempts, created, inflight FROM outbox
+		stanza_id, receipt, markable, replaces, reply_to, quote, media, retracts, attempts, created, inflight FROM outbox
 		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`, transport, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
@@ -93,9 +100,14 @@ func (s *Store) Pending(ctx context.Context, transport string, after int64, limi
 	for rows.Next() {
 		var j Job
 		var created, inflight int64
+		var media string
 		if err := rows.Scan(&j.ID, &j.Transport, &j.Sender, &j.Account, &j.Remote, &j.Body,
-			&j.StanzaID, &j.Receipt, &j.Markable, &j.Replaces, &j.Attempts, &created, &inflight); err != nil {
+			&j.StanzaID, &j.Receipt, &j.Markable, &j.Replaces, &j.ReplyTo, &j.Quote, &media, &j.Retracts,
+			&j.Attempts, &created, &inflight); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		if media != "" {
+			j.Media = strings.Split(media, "\n")
 		}
 		j.Created = time.UnixMilli(created)
 		if inflight != 0 {

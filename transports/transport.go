@@ -22,6 +22,8 @@ type Inbound struct {
 
 	Name     string   // the sender's display name (a chat's title, a person's name), if known
 	Replaces string   // the ID of an earlier Inbound that this one edits, or ""
+	ReplyTo  string   // the ID of the message this one replies to (an Inbound.ID or a Send id), or ""
+	Quote    string   // the text of that message, for clients without replies, or ""
 	Media    []string // public URLs of attachments, served by the gateway
 }
 
@@ -35,6 +37,18 @@ type Outbound struct {
 	// Replaces is the id that Send returned for an earlier message that this
 	// one corrects, or "". Transports that cannot edit send it as new.
 	Replaces string
+	// ReplyTo is the provider's id of the message this one replies to: the
+	// id Send returned, or an Inbound.ID; "" if none or unknown. Quote is the
+	// quoted text of that message, for networks without replies (SMS).
+	ReplyTo, Quote string
+	// Media are URLs of attachments to send with Body (which may then be
+	// empty). They may be private to the user's server: a transport that
+	// needs public URLs fetches them itself.
+	Media []string
+	// Retracts is the id Send returned for an earlier message to delete; the
+	// rest is then empty. Transports that cannot delete return a *Error of
+	// KindRejected.
+	Retracts string
 }
 
 // State is a delivery state reported by a provider.

@@ -22,12 +22,17 @@ import (
 // as a new message that says what it is.
 const correctionPrefix = "Correction: "
 
-// smsBody is the text sent for out.
+// smsBody is the text sent for out: a reply starts with a short quote of
+// the message it answers ("> quote"), as SMS has no replies.
 func smsBody(out transports.Outbound) string {
-	if out.Replaces != "" {
-		return correctionPrefix + out.Body
+	body := out.Body
+	if out.Quote != "" {
+		body = "> " + out.Quote + "\n" + body
 	}
-	return out.Body
+	if out.Replaces != "" {
+		body = correctionPrefix + body
+	}
+	return body
 }
 
 // sendTimeout bounds a Send whose context has no deadline.
@@ -40,6 +45,10 @@ const provider = "twilio"
 // out.Account to out.To and returns its SID. Failures are *transports.Error.
 // Pacing is up to the caller (see Pace).
 func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, error) {
+	if out.Retracts != "" {
+		return "", &transports.Error{Kind: transports.KindRejected, Provider: provider,
+			Message: "an SMS cannot be deleted once sent"}
+	}
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 

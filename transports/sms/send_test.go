@@ -69,6 +69,31 @@ func TestSendCorrection(t *testing.T) {
 	}
 }
 
+// TestSendReplyAndRetraction: a reply starts with a short quote; a
+// retraction is refused, as an SMS cannot be deleted.
+func TestSendReplyAndRetraction(t *testing.T) {
+	f, base := startFake(t, testSID, testToken)
+	tr := newTestTransport(t, base, publicURL)
+	o := out("+15551234567", "yes, restarting it")
+	o.Quote = "is the db down?"
+	if _, err := tr.Send(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if msgs := f.Messages(); len(msgs) != 1 || msgs[0].Body != "> is the db down?\nyes, restarting it" {
+		t.Errorf("sent %+v", msgs)
+	}
+	r := out("+15551234567", "")
+	r.Retracts = "SM00000000000000000000000000000001"
+	_, err := tr.Send(context.Background(), r)
+	var pe *transports.Error
+	if !errors.As(err, &pe) || pe.Kind != transports.KindRejected || pe.Message != "an SMS cannot be deleted once sent" {
+		t.Errorf("retraction: %v", err)
+	}
+	if len(f.Messages()) != 1 {
+		t.Errorf("a retraction reached Twilio")
+	}
+}
+
 // TestSendPathPrefix checks that api_url's path is kept in front of
 // Twilio's paths (e.g. a Twilio-compatible API under /api/laml).
 func TestSendPathPrefix(t *testing.T) {

@@ -1,0 +1,115 @@
+package component
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Namespaces of the per-message features read from XMPP.
+const (
+	nsReply    = "urn:xmpp:reply:0"
+	nsFallback = "urn:xmpp:fallback:0"
+	nsRetract  = "urn:xmpp:message-retract:1"
+)
+
+// replyRef is an XEP-0461 reply: the id of the message replied to.
+type replyRef struct {
+	ID string `xml:"id,attr"`
+	To string `xml:"to,attr,omitempty"`
+}
+
+// fallback is an XEP-0428 fallback indication: the ranges of the body that
+// only exist for clients without the feature named by For.
+type fallback struct {
+	For    string          `xml:"for,attr"`
+	Bodies []fallbackRange `xml:"body"`
+}
+
+type fallbackRange struct {
+	Start *int `xml:"start,attr"`
+	End   *int `xml:"end,attr"`
+}
+
+// maxQuote bounds a reply's quoted text carried to a network without
+// replies (one SMS is 160 characters).
+const maxQuote = 40
+
+// parts is what a message from XMPP carries, beyond who it is for.
+type parts struct {
+	body     string   // the text, without fallbacks for features we map
+	replyTo  string   // XEP-0461: the stanza id replied to
+	quote    string   // the reply's quoted text, shortened
+	media    []string // XEP-0066 URLs
+	retracts string   // XEP-0424: the stanza id to delete
+}
+
+// messageParts reads the features of in that map to the foreign network.
+// A reply's fallback quote is cut from the body and kept apart; an
+// attachment's URL is not repeated as text when the body is only that URL.
+func messageParts(in inStanza) parts {
+	var p parts
+	if in.Retract != nil {
+		p.retracts = in.Retract.ID
+		return p // the body is a fallback for clients without retraction
+	}
+	if in.Body != nil {
+		p.body = *in.Body
+	}
+	if in.Reply != nil && in.Reply.ID != "" {
+		p.replyTo = in.Reply.ID
+		for _, f := range in.Fallbacks {
+			if f.For != nsReply {
+				continue
+			}
+			for _, r := range f.Bodies {
+				quote, rest, ok := cut(p.body, r)
+				if ok {
+					p.quote, p.body = shortQuote(quote), rest
+				}
+			}
+		}
+	}
+	for _, o := range in.OOB {
+		if u := strings.TrimSpace(o.URL); u != "" {
+			p.media = append(p.media, u)
+		}
+	}
+	if len(p.media) == 1 && strings.TrimSpace(p.body) == p.media[0] {
+		p.body = ""
+	}
+	return p
+}
+
+// cut splits body at the fallback range r, counted in code points (XEP-0426):
+// the text in the range, and the body without it.
+func cut(body string, r fallbackRange) (in, rest string, ok bool) {
+	n := utf8.RuneCountInString(body)
+	start, end := 0, n
+	if r.Start != nil {
+		start = *r.Start
+	}
+	if r.End != nil {
+		end = *r.End
+	}
+	if start < 0 || end > n || start > end {
+		return "", body, false
+	}
+	runes := []rune(body)
+	return string(runes[start:end]), string(runes[:start]) + string(runes[end:]), true
+}
+
+// shortQuote turns a fallback quote ("> text\n") into one short line.
+func shortQuote(q string) string {
+	var lines []string
+	for _, l := range strings.Split(q, "\n") {
+		l = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(l), ">"))
+		if l != "" {
+			lines = append(lines, l)
+		}
+	}
+	s := strings.Join(lines, " ")
+	if utf8.RuneCountInString(s) > maxQuote {
+		s = string([]rune(s)[:maxQuote-1]) + "…"
+	}
+	return s
+}
