@@ -4,7 +4,9 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"xmppgw/mapping"
 	"xmppgw/transports"
@@ -37,13 +39,31 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 			"account", in.Account, "remote", in.From, "provider_id", in.ID)
 		return transports.ErrNoRecipient
 	}
+	// A reply refers to a message of the contact's (its stanza id is the
+	// provider's id) or to one the user sent (recorded when sent).
+	var own string
+	if in.ReplyTo != "" {
+		var found bool
+		if own, found, err = g.o.Store.StanzaIDOf(ctx, g.name, in.ReplyTo); err != nil {
+			return err
+		} else if !found {
+			own = ""
+		}
+	}
 	var stanzas [][]byte
 	for i, u := range users {
 		suffix := ""
 		if len(users) > 1 {
 			suffix = "-" + strconv.Itoa(i)
 		}
-		stanzas = append(stanzas, inboundStanzas(in, contact.String(), u, suffix)...)
+		var reply *replyRef
+		switch {
+		case own != "":
+			reply = &replyRef{ID: own, To: u}
+		case in.ReplyTo != "":
+			reply = &replyRef{ID: in.ReplyTo + suffix, To: contact.String()}
+		}
+		stanzas = append(stanzas, inboundStanzas(in, contact.String(), u, suffix, reply)...)
 	}
 	ids, dup, err := g.o.Store.AcceptIDs(ctx, g.name, "in:"+in.ID, stanzas...)
 	if err != nil {
@@ -98,13 +118,22 @@ func (g *Gateway) recipients(ctx context.Context, in transports.Inbound, contact
 // inboundStanzas renders in for user: its text (a correction if it replaces
 // an earlier message), then each attachment as an XEP-0066 URL that is also
 // the body, so that every client shows something.
-func inboundStanzas(in transports.Inbound, contact, user, suffix string) [][]byte {
+func inboundStanzas(in transports.Inbound, contact, user, suffix string, reply *replyRef) [][]byte {
 	var out [][]byte
 	id := in.ID + suffix
 	if in.Body != "" || len(in.Media) == 0 {
 		m := message{Type: "chat", ID: id, From: contact, To: user, Body: in.Body, OriginID: &originID{id}}
 		if in.Replaces != "" {
 			m.Replace = &replace{ID: in.Replaces + suffix}
+		}
+		if reply != nil {
+			m.Reply = reply
+			if q := quoteLines(in.Quote); q != "" {
+				// For clients without XEP-0461: the quote, marked as a
+				// fallback (XEP-0428) that others cut off.
+				m.Body = q + m.Body
+				m.Fallback = &fallback{For: nsReply, Bodies: []fallbackRange{{Start: ptr(0), End: ptr(utf8.RuneCountInString(q))}}}
+			}
 		}
 		out = append(out, render(m))
 	}
@@ -178,3 +207,17 @@ func receiptStanza(remoteID, contact, sender, stanzaID string, requested, markab
 	}
 	return render(m)
 }
+
+// quoteLines quotes text as "> " lines for a reply's fallback body.
+func quoteLines(text string) string {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return ""
+	}
+	if utf8.RuneCountInString(text) > 200 {
+		text = string([]rune(text)[:199]) + "…"
+	}
+	return "> " + strings.ReplaceAll(text, "\n", "\n> ") + "\n"
+}
+
+func ptr(n int) *int { return &n }

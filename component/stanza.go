@@ -36,6 +36,8 @@ type message struct {
 	To       string       `xml:"to,attr"`
 	Body     string       `xml:"body,omitempty"`
 	Replace  *replace     `xml:"urn:xmpp:message-correct:0 replace,omitempty"`
+	Reply    *replyRef    `xml:"urn:xmpp:reply:0 reply,omitempty"`
+	Fallback *fallback    `xml:"urn:xmpp:fallback:0 fallback,omitempty"`
 	OriginID *originID    `xml:"urn:xmpp:sid:0 origin-id,omitempty"`
 	OOB      *oob         `xml:"jabber:x:oob x,omitempty"`
 	Received *receipt     `xml:"urn:xmpp:receipts received,omitempty"`

@@ -353,3 +353,17 @@ func (s *Store) MarkUnresolved(ctx context.Context, transport string, before tim
 	})
 	return n, err
 }
+
+// StanzaIDOf returns the stanza id of the message the provider knows as
+// remoteID (one sent from XMPP), if it is recorded.
+func (s *Store) StanzaIDOf(ctx context.Context, transport, remoteID string) (string, bool, error) {
+	var id string
+	err := s.queryRow(ctx, `SELECT stanza_id FROM sent WHERE transport = ? AND remote_id = ?`, transport, remoteID).Scan(&id)
+	if err == sql.ErrNoRows {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return id, true, nil
+}

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"encoding/xml"
+	"html"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"xmppgw/internal/xmpptest"
 	"xmppgw/transports/sms/twiliofake"
@@ -96,6 +100,76 @@ func TestGroupTextAndCorrection(t *testing.T) {
 		}
 		if last := msgs[3]; last.Body != "Correction: db is up" || last.To != "+15557654321" {
 			t.Errorf("correction sent as %+v", last)
+		}
+	})
+}
+
+// TestRepliesAndRetraction: XEP-0461 replies map to and from Telegram's
+// reply_to_message, with XEP-0428 fallback quotes; an XEP-0424 retraction
+// deletes the Telegram message. On SMS a reply starts with a short quote
+// and a retraction is refused.
+func TestRepliesAndRetraction(t *testing.T) {
+	forEachServer(t, func(t *testing.T, server string) {
+		e := startEnv(t, tgOptions{server: server, chats: map[string]string{"111": "alice@example.test"}})
+		ctx := testCtx(t)
+		alice := e.login(t, "alice")
+		contact := "111@telegram.example.test"
+
+		m1 := e.tg.UserSends(tgDM, tgAlice, "is the db down?")
+		got := nextWhere(t, alice, "the question", func(s xmpptest.Stanza) bool { return s.Body == "is the db down?" })
+		// The client quotes it: "> is the db down?\n" is 18 characters.
+		alice.Send(ctx, `<message type="chat" id="r1" to="`+contact+`"><body>&gt; is the db down?
+yes, restarting</body><request xmlns="urn:xmpp:receipts"/><reply xmlns="urn:xmpp:reply:0" id="`+got.ID+`" to="`+contact+`"/><fallback xmlns="urn:xmpp:fallback:0" for="urn:xmpp:reply:0"><body start="0" end="18"/></fallback></message>`)
+		sent, err := e.tg.WaitSent(ctx, 1)
+		if err != nil || sent[0].Text != "yes, restarting" || sent[0].ReplyToMessage == nil || sent[0].ReplyToMessage.MessageID != m1.MessageID {
+			t.Fatalf("Telegram got %+v, %v", sent, err)
+		}
+
+		// The receipt comes once the gateway has recorded the send.
+		nextWhere(t, alice, "the receipt", func(s xmpptest.Stanza) bool { return strings.Contains(s.XML, `id="r1"`) })
+		e.tg.UserReplies(tgDM, tgAlice, "thanks", sent[0])
+		got = nextWhere(t, alice, "the reply", func(s xmpptest.Stanza) bool { return strings.HasSuffix(s.Body, "thanks") })
+		var r struct {
+			Reply struct {
+				ID string `xml:"id,attr"`
+				To string `xml:"to,attr"`
+			} `xml:"urn:xmpp:reply:0 reply"`
+			Fallback struct {
+				For  string `xml:"for,attr"`
+				Body struct {
+					Start string `xml:"start,attr"`
+					End   string `xml:"end,attr"`
+				} `xml:"body"`
+			} `xml:"urn:xmpp:fallback:0 fallback"`
+		}
+		if err := xml.Unmarshal([]byte(got.XML), &r); err != nil || got.Body != "> yes, restarting\nthanks" ||
+			r.Reply.ID != "r1" || r.Reply.To != "alice@example.test" || r.Fallback.For != "urn:xmpp:reply:0" ||
+			r.Fallback.Body.Start != "0" || r.Fallback.Body.End != "18" {
+			t.Errorf("reply from Telegram: %s (%+v)", got.XML, r)
+		}
+
+		alice.Send(ctx, `<message type="chat" id="d1" to="`+contact+`"><body>/me retracted a message</body><retract xmlns="urn:xmpp:message-retract:1" id="r1"/><fallback xmlns="urn:xmpp:fallback:0" for="urn:xmpp:message-retract:1"/></message>`)
+		if err := e.tg.WaitFor(ctx, func() bool { return len(e.tg.Deleted()) == 1 }); err != nil {
+			t.Fatal("no deleteMessage:", err)
+		}
+		if d := e.tg.Deleted()[0]; d.ChatID != 111 || d.MessageID != sent[0].MessageID {
+			t.Errorf("deleted %+v, want message %d", d, sent[0].MessageID)
+		}
+		if n := len(e.tg.Sent()); n != 1 {
+			t.Errorf("%d messages sent, want 1 (a retraction sends nothing)", n)
+		}
+
+		// SMS: a short quote, and a refused retraction.
+		quote := "> the backup job failed again last night, can you look\n"
+		alice.Send(ctx, `<message type="chat" id="s1" to="+15557654321@sms.example.test"><body>`+html.EscapeString(quote)+`looking now</body><reply xmlns="urn:xmpp:reply:0" id="SMx"/><fallback xmlns="urn:xmpp:fallback:0" for="urn:xmpp:reply:0"><body start="0" end="`+strconv.Itoa(utf8.RuneCountInString(quote))+`"/></fallback></message>`)
+		msgs, err := e.twilio.Wait(ctx, 1)
+		if err != nil || msgs[0].Body != "> the backup job failed again last night,…\nlooking now" {
+			t.Fatalf("SMS reply sent as %+v, %v", msgs, err)
+		}
+		alice.Send(ctx, `<message type="chat" id="s2" to="+15557654321@sms.example.test"><retract xmlns="urn:xmpp:message-retract:1" id="s1"/></message>`)
+		refused := nextWhere(t, alice, "the refused retraction", func(s xmpptest.Stanza) bool { return s.ID == "s2" })
+		if refused.Type != "error" || refused.ErrorCondition != "not-acceptable" || !strings.Contains(refused.ErrorText, "an SMS cannot be deleted once sent") {
+			t.Errorf("SMS retraction: %s", refused.XML)
 		}
 	})
 }

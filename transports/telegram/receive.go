@@ -56,6 +56,13 @@ func (t *Transport) handle(ctx context.Context, sink transports.Sink, u tgbotapi
 		Time: msg.Time(),
 		Name: chatName(msg.Chat),
 	}
+	if r := msg.ReplyToMessage; r != nil {
+		in.ReplyTo = messageKey(msg.Chat.ID, r.MessageID)
+		in.Quote = r.Text
+		if in.Quote == "" {
+			in.Quote = r.Caption
+		}
+	}
 	if edited {
 		in.Replaces = in.ID
 		in.ID += ":e" + strconv.Itoa(msg.EditDate)
@@ -164,7 +171,7 @@ func (t *Transport) helpUnlinked(ctx context.Context, chat int64) {
 
 // reply sends the bot's own answer to a chat, best effort.
 func (t *Transport) reply(ctx context.Context, chat int64, text string) {
-	if _, err := t.sendText(ctx, chat, text, true); err != nil {
+	if _, err := t.sendText(ctx, chat, text, true, 0); err != nil {
 		t.log.Warn("answering in the chat failed", "chat", chat, "err", err)
 	}
 }

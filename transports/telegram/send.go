@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -22,10 +23,18 @@ type sentMessage struct {
 
 // Send implements transports.Transport. A long text is sent as several
 // messages; the remote id lists them all ("CHAT:ID,ID..."). A correction
-// (out.Replaces set) edits them. When a retry follows a partial send, the
+// (out.Replaces set) edits them; a retraction deletes them. A reply answers
+// the first message of out.ReplyTo. When a retry follows a partial send, the
 // parts already sent are not sent again.
 func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, error) {
 	chat := chatID(out.To)
+	if out.Retracts != "" {
+		return "", t.retract(ctx, chat, out.Retracts)
+	}
+	replyTo := 0
+	if c, ids, ok := parseRemoteID(out.ReplyTo); ok && c == chat && len(ids) > 0 {
+		replyTo = ids[0]
+	}
 	parts := split(out.Body, maxText)
 	if out.Replaces != "" {
 		if c, ids, ok := parseRemoteID(out.Replaces); ok && c == chat {
@@ -37,7 +46,11 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 	t.mu.Unlock()
 	for i := len(ids); i < len(parts); i++ {
 		// The caller paced the first part (see Pace); the rest wait here.
-		id, err := t.sendText(ctx, chat, parts[i], i > 0)
+		reply := 0
+		if i == 0 {
+			reply = replyTo
+		}
+		id, err := t.sendText(ctx, chat, parts[i], i > 0, reply)
 		if err != nil {
 			t.mu.Lock()
 			if pe, ok := err.(*transports.Error); ok && pe.Temporary() {
@@ -62,16 +75,38 @@ func (t *Transport) Pace(ctx context.Context, out transports.Outbound) error {
 }
 
 // sendText sends one message of at most maxText, waiting for its turn first
-// if paced.
-func (t *Transport) sendText(ctx context.Context, chat int64, text string, paced bool) (int, error) {
+// if paced, as a reply to message replyTo unless it is 0.
+func (t *Transport) sendText(ctx context.Context, chat int64, text string, paced bool, replyTo int) (int, error) {
 	if paced {
 		if err := t.pace.wait(ctx, chat); err != nil {
 			return 0, &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: "waiting for the rate limit: " + err.Error()}
 		}
 	}
 	var m sentMessage
-	err := t.call(ctx, "sendMessage", tgbotapi.Params{"chat_id": strconv.FormatInt(chat, 10), "text": text}, &m)
+	p := tgbotapi.Params{"chat_id": strconv.FormatInt(chat, 10), "text": text}
+	if replyTo != 0 {
+		p["reply_to_message_id"] = strconv.Itoa(replyTo)
+		p["allow_sending_without_reply"] = "true" // the original may be gone
+	}
+	err := t.call(ctx, "sendMessage", p, &m)
 	return m.MessageID, err
+}
+
+// retract deletes the messages of remote id (XEP-0424 retraction). One
+// already gone counts as deleted.
+func (t *Transport) retract(ctx context.Context, chat int64, remote string) error {
+	c, ids, ok := parseRemoteID(remote)
+	if !ok || c != chat {
+		return &transports.Error{Kind: transports.KindRejected, Provider: "Telegram", Message: "unknown message to delete"}
+	}
+	for _, id := range ids {
+		err := t.call(ctx, "deleteMessage", tgbotapi.Params{"chat_id": strconv.FormatInt(chat, 10), "message_id": strconv.Itoa(id)}, nil)
+		var pe *transports.Error
+		if err != nil && !(errors.As(err, &pe) && strings.Contains(pe.Message, "message to delete not found")) {
+			return err
+		}
+	}
+	return nil
 }
 
 // edit replaces the text of the messages ids with parts: parts beyond the
@@ -79,7 +114,7 @@ func (t *Transport) sendText(ctx context.Context, chat int64, text string, paced
 func (t *Transport) edit(ctx context.Context, chat int64, original string, ids []int, parts []string) (string, error) {
 	for i, part := range parts {
 		if i >= len(ids) {
-			if _, err := t.sendText(ctx, chat, part, true); err != nil {
+			if _, err := t.sendText(ctx, chat, part, true, 0); err != nil {
 				return "", err
 			}
 			continue
@@ -95,7 +130,7 @@ func (t *Transport) edit(ctx context.Context, chat int64, original string, ids [
 		case err == nil, notModified(err):
 		case editGone(err):
 			// Deleted meanwhile: the correction goes out as a new message.
-			if _, err := t.sendText(ctx, chat, part, true); err != nil {
+			if _, err := t.sendText(ctx, chat, part, true, 0); err != nil {
 				return "", err
 			}
 		default:

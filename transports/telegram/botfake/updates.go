@@ -32,6 +32,17 @@ func (f *Fake) UserSends(c Chat, from User, text string) Message {
 	return f.userMessage(c, from, func(m *Message) { m.Text = text })
 }
 
+// UserReplies is UserSends answering message to (reply_to_message), as a
+// Telegram client's "Reply" does.
+func (f *Fake) UserReplies(c Chat, from User, text string, to Message) Message {
+	return f.userMessage(c, from, func(m *Message) {
+		m.Text = text
+		r := to
+		r.ReplyToMessage = nil // Telegram does not nest replies
+		m.ReplyToMessage = &r
+	})
+}
+
 // userMessage registers a new message in c, lets fill complete it (with
 // f.mu held), queues its update and returns it.
 func (f *Fake) userMessage(c Chat, from User, fill func(*Message)) Message {
