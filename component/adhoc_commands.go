@@ -176,9 +176,9 @@ func (g *Gateway) cmdAdminLink(ctx context.Context, _ jid.JID, f *dataForm) (cmd
 		return failed(err.Error()), nil
 	}
 	err = g.o.Store.AddLink(ctx, g.name, string(remote), user,
-		render(presence{Type: "subscribe", From: contact.String(), To: user}),
-		render(message{Type: "chat", From: g.domain.String(), To: user,
-			Body: fmt.Sprintf("An administrator linked %s chat %s to you: it is your contact %s.", g.o.Identity.Name, remote, contact)}))
+		append(g.addContact(contact.String(), user, ""),
+			render(message{Type: "chat", From: g.domain.String(), To: user,
+				Body: fmt.Sprintf("An administrator linked %s chat %s to you: it is your contact %s.", g.o.Identity.Name, remote, contact)}))...)
 	if errors.Is(err, mapping.ErrStaticLink) || errors.Is(err, mapping.ErrLinkedToOther) {
 		return failed(fmt.Sprintf("%s is linked already; remove that link first.", remote)), nil
 	}

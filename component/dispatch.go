@@ -149,6 +149,9 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 	if j.ReplyTo != "" {
 		out.ReplyTo = g.providerID(ctx, j, j.ReplyTo, true)
 	}
+	if j.ReactTo != "" {
+		out.ReactTo, out.Reactions = g.providerID(ctx, j, j.ReactTo, true), j.Reactions
+	}
 	rec, _ := g.o.Transport.(transports.Reconciler)
 	for attempt := j.Attempts; ; attempt++ {
 		var remoteID string

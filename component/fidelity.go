@@ -10,7 +10,15 @@ const (
 	nsReply    = "urn:xmpp:reply:0"
 	nsFallback = "urn:xmpp:fallback:0"
 	nsRetract  = "urn:xmpp:message-retract:1"
+	nsReacts   = "urn:xmpp:reactions:0"
 )
+
+// reactions is an XEP-0444 reaction set: the sender's whole set of
+// reactions to message ID.
+type reactions struct {
+	ID        string   `xml:"id,attr"`
+	Reactions []string `xml:"reaction"`
+}
 
 // replyRef is an XEP-0461 reply: the id of the message replied to.
 type replyRef struct {
@@ -41,6 +49,8 @@ type parts struct {
 	quote    string   // the reply's quoted text, shortened
 	media    []string // XEP-0066 URLs
 	retracts string   // XEP-0424: the stanza id to delete
+	reactTo  string   // XEP-0444: the stanza id reacted to
+	reacts   []string // the sender's reactions to it (none: removed)
 }
 
 // messageParts reads the features of in that map to the foreign network.
@@ -51,6 +61,15 @@ func messageParts(in inStanza) parts {
 	if in.Retract != nil {
 		p.retracts = in.Retract.ID
 		return p // the body is a fallback for clients without retraction
+	}
+	if in.Reactions != nil {
+		p.reactTo = in.Reactions.ID
+		for _, r := range in.Reactions.Reactions {
+			if r = strings.TrimSpace(r); r != "" {
+				p.reacts = append(p.reacts, r)
+			}
+		}
+		return p // a body would be a fallback
 	}
 	if in.Body != nil {
 		p.body = *in.Body

@@ -62,6 +62,8 @@ type Gateway struct {
 	quota           *quota                       // nil unless the transport caps users' messages
 	reach           atomic.Pointer[reachability] // whether the network can be reached
 	typing          chan struct{}                // bounds typing notifications in flight
+	avatars         chan struct{}                // bounds picture fetches for vCards
+	privs           privileges                   // XEP-0356 roster access, per user domain
 
 	wakeOut   chan struct{}    // new jobs for the provider, to be read from the store
 	handoff   chan mapping.Job // new jobs for the provider, in id order
@@ -132,6 +134,7 @@ func New(o Options) *Gateway {
 		g.quota = newQuota(q.HourlyLimit())
 	}
 	g.typing = make(chan struct{}, 4)
+	g.avatars = make(chan struct{}, 4)
 	g.reach.Store(&reachability{ok: true})
 	if m := o.Metrics; m != nil {
 		m.queues.add(g.name, o.Store)
@@ -149,6 +152,7 @@ func New(o Options) *Gateway {
 			}
 		}
 	}
+	g.forgetPrivilegesOnDrop()
 	for user, acct := range o.Transport.Accounts() {
 		g.owners[acct] = append(g.owners[acct], user)
 	}

@@ -20,7 +20,8 @@ var _ xmpp.Handler = (*Gateway)(nil)
 func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
 	in := inStanza{read: time.Now()}
 	lim := &limitReader{r: xmlstream.MultiReader(xmlstream.Token(*start), t), left: g.o.MaxStanza}
-	if err := xml.NewTokenDecoder(lim).Decode(&in); err != nil {
+	spy := &serverSpy{r: lim}
+	if err := xml.NewTokenDecoder(spy).Decode(&in); err != nil {
 		if errors.Is(err, errTooBig) {
 			return g.tooBig(t, lim, *start)
 		}
@@ -49,6 +50,9 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 		}
 		g.reply(t, in, from, g.domain, newError("modify", "jid-malformed", "invalid recipient address"))
 		return nil
+	}
+	if g.privilegeStanza(start.Name.Local, in, spy, from) {
+		return nil // XEP-0356: the server's grant, or its answer to a roster push
 	}
 	switch start.Name.Local {
 	case "message":

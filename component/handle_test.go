@@ -53,7 +53,7 @@ var handleTests = []struct {
 	},
 	10: {
 		in:  `<iq type="get" id="i10" from="alice@example.test/phone" to="+15551234567@sms.example.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
-		out: `<iq type="result" id="i10" from="+15551234567@sms.example.test" to="alice@example.test/phone"><query xmlns="http://jabber.org/protocol/disco#info"><identity category="client" type="phone"></identity><feature var="http://jabber.org/protocol/disco#info"></feature><feature var="urn:xmpp:receipts"></feature><feature var="urn:xmpp:chat-markers:0"></feature></query></iq>`,
+		out: `<iq type="result" id="i10" from="+15551234567@sms.example.test" to="alice@example.test/phone"><query xmlns="http://jabber.org/protocol/disco#info"><identity category="client" type="phone"></identity><feature var="http://jabber.org/protocol/disco#info"></feature><feature var="urn:xmpp:receipts"></feature><feature var="urn:xmpp:chat-markers:0"></feature><feature var="urn:xmpp:reactions:0"></feature><feature var="vcard-temp"></feature></query></iq>`,
 	},
 	11: {
 		in:  `<iq type="get" id="i11" from="alice@example.test/phone" to="sms.example.test"><ping xmlns="urn:xmpp:ping"/></iq>`,

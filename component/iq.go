@@ -63,7 +63,7 @@ type versionQuery struct {
 // Features of the gateway JID and of each contact JID.
 var (
 	gatewayFeatures = []string{nsCommands, nsAddress, nsDiscoInfo, nsDiscoItem, nsGateway, nsPing, nsVersion, nsReceipts, nsRegister}
-	contactFeatures = []string{nsDiscoInfo, nsReceipts, nsMarkers}
+	contactFeatures = []string{nsDiscoInfo, nsReceipts, nsMarkers, nsReacts, nsVCard}
 )
 
 // handleIQ answers XEP-0030 disco, XEP-0100 jabber:iq:gateway, XEP-0199 ping,
@@ -85,6 +85,8 @@ func (g *Gateway) handleIQ(t xmlstream.TokenReadEncoder, in inStanza, from, to j
 		result(g.commandItems(from.Bare().String()))
 	case ns == nsDiscoItem && typ == "get":
 		result(discoItems{Node: in.Payload.Node})
+	case ns == nsVCard && typ == "get" && !gatewayJID:
+		g.vcard(t, in, from, to)
 	case ns == nsCommands && gatewayJID:
 		g.handleCommand(t, in, from, to)
 	case ns == nsPing && typ == "get":

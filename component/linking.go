@@ -22,11 +22,9 @@ func (g *Gateway) Link(ctx context.Context, remote transports.Addr, name, code s
 		return "", &transports.LinkError{Msg: err.Error()}
 	}
 	user, err := g.o.Store.RedeemLinkCode(ctx, g.name, code, string(remote), name, func(user string) [][]byte {
-		return [][]byte{
-			render(presence{Type: "subscribe", From: contact.String(), To: user, Nick: name}),
+		return append(g.addContact(contact.String(), user, name),
 			render(message{Type: "chat", From: g.domain.String(), To: user,
-				Body: fmt.Sprintf("Linked %s chat %s: it is your contact %s.", g.o.Identity.Name, describe(name, remote), contact)}),
-		}
+				Body: fmt.Sprintf("Linked %s chat %s: it is your contact %s.", g.o.Identity.Name, describe(name, remote), contact)}))
 	})
 	if err != nil {
 		return "", linkError(err)
@@ -68,13 +66,9 @@ func (g *Gateway) unlinkStanzas(user string, remote transports.Addr) [][]byte {
 		return nil
 	}
 	c := contact.String()
-	return [][]byte{
-		render(presence{Type: "unavailable", From: c, To: user}),
-		render(presence{Type: "unsubscribed", From: c, To: user}),
-		render(presence{Type: "unsubscribe", From: c, To: user}),
+	return append(g.dropContact(c, user),
 		render(message{Type: "chat", From: g.domain.String(), To: user,
-			Body: fmt.Sprintf("Unlinked %s chat %s.", g.o.Identity.Name, remote)}),
-	}
+			Body: fmt.Sprintf("Unlinked %s chat %s.", g.o.Identity.Name, remote)}))
 }
 
 // newLinkCode returns a fresh code for user and the help that goes with it.

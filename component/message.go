@@ -27,7 +27,7 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 		g.reply(t, in, from, to, newError("cancel", "feature-not-implemented", "only chat and normal messages are relayed"))
 		return
 	}
-	if (in.Body == nil || *in.Body == "") && len(in.OOB) == 0 && in.Retract == nil {
+	if (in.Body == nil || *in.Body == "") && len(in.OOB) == 0 && in.Retract == nil && in.Reactions == nil {
 		if in.Composing != nil {
 			g.composing(from, to)
 		}
@@ -103,6 +103,8 @@ func (g *Gateway) queueMessage(ctx context.Context, in inStanza, from jid.JID, r
 		Quote:     p.quote,
 		Media:     p.media,
 		Retracts:  p.retracts,
+		ReactTo:   p.reactTo,
+		Reactions: p.reacts,
 		Shared:    len(g.owners[account]) > 1,
 	}
 	if in.Replace != nil {

@@ -39,12 +39,17 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 			"account", in.Account, "remote", in.From, "provider_id", in.ID)
 		return transports.ErrNoRecipient
 	}
-	// A reply refers to a message of the contact's (its stanza id is the
-	// provider's id) or to one the user sent (recorded when sent).
+	// A reply or a reaction refers to a message of the contact's (its
+	// stanza id is the provider's id) or to one the user sent (recorded
+	// when sent).
+	target := in.ReplyTo
+	if in.ReactTo != "" {
+		target = in.ReactTo
+	}
 	var own string
-	if in.ReplyTo != "" {
+	if target != "" {
 		var found bool
-		if own, found, err = g.o.Store.StanzaIDOf(ctx, g.name, in.ReplyTo); err != nil {
+		if own, found, err = g.o.Store.StanzaIDOf(ctx, g.name, target); err != nil {
 			return err
 		} else if !found {
 			own = ""
@@ -56,14 +61,19 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 		if len(users) > 1 {
 			suffix = "-" + strconv.Itoa(i)
 		}
-		var reply *replyRef
+		var ref *replyRef
 		switch {
 		case own != "":
-			reply = &replyRef{ID: own, To: u}
-		case in.ReplyTo != "":
-			reply = &replyRef{ID: in.ReplyTo + suffix, To: contact.String()}
+			ref = &replyRef{ID: own, To: u}
+		case target != "":
+			ref = &replyRef{ID: target + suffix, To: contact.String()}
 		}
-		stanzas = append(stanzas, inboundStanzas(in, contact.String(), u, suffix, reply)...)
+		if in.ReactTo != "" {
+			stanzas = append(stanzas, render(message{Type: "chat", ID: in.ID + suffix, From: contact.String(), To: u,
+				Reacts: &reactions{ID: ref.ID, Reactions: in.Reactions}, Store: &struct{}{}}))
+			continue
+		}
+		stanzas = append(stanzas, inboundStanzas(in, contact.String(), u, suffix, ref)...)
 	}
 	ids, dup, err := g.o.Store.AcceptIDs(ctx, g.name, "in:"+in.ID, stanzas...)
 	if err != nil {
@@ -95,8 +105,7 @@ func (g *Gateway) recipients(ctx context.Context, in transports.Inbound, contact
 		if !l.Asked {
 			// A link from the config: the contact asks to subscribe with its
 			// first message, when its name is known.
-			sub := render(presence{Type: "subscribe", From: contact, To: l.User, Nick: in.Name})
-			if _, err := g.o.Store.MarkAsked(ctx, g.name, l.Remote, in.Name, sub); err != nil {
+			if _, err := g.o.Store.MarkAsked(ctx, g.name, l.Remote, in.Name, g.addContact(contact, l.User, in.Name)...); err != nil {
 				return nil, err
 			}
 		}

@@ -38,6 +38,8 @@ type message struct {
 	Replace  *replace     `xml:"urn:xmpp:message-correct:0 replace,omitempty"`
 	Reply    *replyRef    `xml:"urn:xmpp:reply:0 reply,omitempty"`
 	Fallback *fallback    `xml:"urn:xmpp:fallback:0 fallback,omitempty"`
+	Reacts   *reactions   `xml:"urn:xmpp:reactions:0 reactions,omitempty"`
+	Store    *struct{}    `xml:"urn:xmpp:hints store,omitempty"`
 	OriginID *originID    `xml:"urn:xmpp:sid:0 origin-id,omitempty"`
 	OOB      *oob         `xml:"jabber:x:oob x,omitempty"`
 	Received *receipt     `xml:"urn:xmpp:receipts received,omitempty"`
@@ -142,6 +144,7 @@ type inStanza struct {
 	Reply     *replyRef  `xml:"urn:xmpp:reply:0 reply"`
 	Fallbacks []fallback `xml:"urn:xmpp:fallback:0 fallback"`
 	Retract   *replace   `xml:"urn:xmpp:message-retract:1 retract"`
+	Reactions *reactions `xml:"urn:xmpp:reactions:0 reactions"`
 	Replace   *replace   `xml:"urn:xmpp:message-correct:0 replace"`
 	Composing *struct{}  `xml:"http://jabber.org/protocol/chatstates composing"`
 	Payload   payload    `xml:",any"` // first unknown child: the IQ payload

@@ -26,6 +26,8 @@ type Job struct {
 	Quote     string   // the quoted text of that message (the reply's fallback), or ""
 	Media     []string // URLs of attachments (XEP-0066)
 	Retracts  string   // stanza id of the sender's message to delete (XEP-0424); Body is then ""
+	ReactTo   string   // stanza id of the message reacted to (XEP-0444); Body is then ""
+	Reactions []string // the sender's reactions to it, replacing earlier ones; none removes them
 	Attempts  int
 	Created   time.Time
 	Inflight  time.Time // when a send began whose outcome is unknown; zero if none
@@ -61,10 +63,10 @@ func (s *Store) Enqueue(ctx context.Context, j Job) (id int64, dup bool, err err
 		}
 		id, err = tx.insertID(`INSERT INTO outbox
 			(transport, sender, account, remote, body, stanza_id, receipt, markable, replaces,
-			 reply_to, quote, media, retracts, created)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			 reply_to, quote, media, retracts, react_to, reactions, created)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			j.Transport, j.Sender, j.Account, j.Remote, j.Body, j.StanzaID, j.Receipt, j.Markable, j.Replaces,
-			j.ReplyTo, j.Quote, strings.Join(j.Media, "\n"), j.Retracts, now)
+			j.ReplyTo, j.Quote, strings.Join(j.Media, "\n"), j.Retracts, j.ReactTo, strings.Join(j.Reactions, "\n"), now)
 		if err != nil {
 			return err
 		}
@@ -90,7 +92,8 @@ func resendKey(j Job) string {
 // first.
 func (s *Store) Pending(ctx context.Context, transport string, after int64, limit int) ([]Job, error) {
 	rows, err := s.query(ctx, `SELECT id, transport, sender, account, remote, body,
-		stanza_id, receipt, markable, replaces, reply_to, quote, media, retracts, attempts, created, inflight FROM outbox
+		stanza_id, receipt, markable, replaces, reply_to, quote, media, retracts, react_to, reactions,
+		attempts, created, inflight FROM outbox
 		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`, transport, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
@@ -100,14 +103,17 @@ func (s *Store) Pending(ctx context.Context, transport string, after int64, limi
 	for rows.Next() {
 		var j Job
 		var created, inflight int64
-		var media string
+		var media, reactions string
 		if err := rows.Scan(&j.ID, &j.Transport, &j.Sender, &j.Account, &j.Remote, &j.Body,
 			&j.StanzaID, &j.Receipt, &j.Markable, &j.Replaces, &j.ReplyTo, &j.Quote, &media, &j.Retracts,
-			&j.Attempts, &created, &inflight); err != nil {
+			&j.ReactTo, &reactions, &j.Attempts, &created, &inflight); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
 		if media != "" {
 			j.Media = strings.Split(media, "\n")
+		}
+		if reactions != "" {
+			j.Reactions = strings.Split(reactions, "\n")
 		}
 		j.Created = time.UnixMilli(created)
 		if inflight != 0 {

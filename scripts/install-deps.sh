@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # install-deps.sh installs the Debian packages the integration tests need:
-# real XMPP servers (prosody, ejabberd), two third-party clients
-# (python3-slixmpp, sendxmpp) and PostgreSQL for the shared store. It is idempotent: packages already installed are left alone and
+# real XMPP servers (prosody, with prosody-modules for mod_privilege, and
+# ejabberd), two third-party clients (python3-slixmpp, sendxmpp) and PostgreSQL for the shared store. It is idempotent: packages already installed are left alone and
 # `apt-get update` only runs when something is missing. Safe without stdin (CI).
 set -euo pipefail
 
-PACKAGES=(prosody ejabberd python3-slixmpp sendxmpp postgresql)
+PACKAGES=(prosody prosody-modules ejabberd python3-slixmpp sendxmpp postgresql)
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -21,6 +21,7 @@ is_installed() {
 has_commands() {
 	case "$1" in
 	prosody) command -v prosody >/dev/null 2>&1 && command -v prosodyctl >/dev/null 2>&1 ;;
+	prosody-modules) [[ -f /usr/lib/prosody/modules/mod_privilege/mod_privilege.lua ]] ;;
 	ejabberd) command -v ejabberdctl >/dev/null 2>&1 ;;
 	postgresql) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ;;
 	sendxmpp) command -v sendxmpp >/dev/null 2>&1 ;;

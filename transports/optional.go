@@ -25,6 +25,14 @@ type Linker interface {
 	LinkHelp(code string) string
 }
 
+// Avatars is implemented by transports that can fetch a contact's picture
+// (a Telegram profile photo), for its vCard (XEP-0054/0153).
+type Avatars interface {
+	// Avatar returns remote's picture and its MIME type, or nil data if it
+	// has none. It may block on the network and must honour ctx.
+	Avatar(ctx context.Context, remote Addr) (data []byte, mimeType string, err error)
+}
+
 // ReceiptOnAccept is implemented by transports whose provider never reports
 // delivery (Telegram): the core sends the XEP-0184 receipt and the XEP-0333
 // "received" marker when Send succeeds, instead of on a delivery report.

@@ -20,11 +20,16 @@ type Inbound struct {
 	Body    string    // text; may be empty when Media is not
 	Time    time.Time // when the provider received it; zero if unknown
 
-	Name     string   // the sender's display name (a chat's title, a person's name), if known
-	Replaces string   // the ID of an earlier Inbound that this one edits, or ""
-	ReplyTo  string   // the ID of the message this one replies to (an Inbound.ID or a Send id), or ""
-	Quote    string   // the text of that message, for clients without replies, or ""
-	Media    []string // public URLs of attachments, served by the gateway
+	Name     string // the sender's display name (a chat's title, a person's name), if known
+	Replaces string // the ID of an earlier Inbound that this one edits, or ""
+	ReplyTo  string // the ID of the message this one replies to (an Inbound.ID or a Send id), or ""
+	Quote    string // the text of that message, for clients without replies, or ""
+	// ReactTo is the ID of a message the sender reacted to; Reactions is then
+	// the sender's whole set of reactions to it (none: removed), and the
+	// Inbound carries nothing else.
+	ReactTo   string
+	Reactions []string
+	Media     []string // public URLs of attachments, served by the gateway
 }
 
 // Outbound is a message to send to the foreign network.
@@ -49,6 +54,11 @@ type Outbound struct {
 	// rest is then empty. Transports that cannot delete return a *Error of
 	// KindRejected.
 	Retracts string
+	// ReactTo is the provider's id of a message the user reacts to (as
+	// ReplyTo); Reactions is then the user's whole set of reactions to it,
+	// replacing earlier ones (none removes them), and the rest is empty.
+	ReactTo   string
+	Reactions []string
 }
 
 // State is a delivery state reported by a provider.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/xml"
 	"html"
 	"strconv"
@@ -170,6 +171,95 @@ yes, restarting</body><request xmlns="urn:xmpp:receipts"/><reply xmlns="urn:xmpp
 		refused := nextWhere(t, alice, "the refused retraction", func(s xmpptest.Stanza) bool { return s.ID == "s2" })
 		if refused.Type != "error" || refused.ErrorCondition != "not-acceptable" || !strings.Contains(refused.ErrorText, "an SMS cannot be deleted once sent") {
 			t.Errorf("SMS retraction: %s", refused.XML)
+		}
+	})
+}
+
+// TestReactions: XEP-0444 reactions map to and from Telegram's
+// setMessageReaction and message_reaction updates; on SMS they are said in
+// words.
+func TestReactions(t *testing.T) {
+	forEachServer(t, func(t *testing.T, server string) {
+		e := startEnv(t, tgOptions{server: server, chats: map[string]string{"111": "alice@example.test"}})
+		ctx := testCtx(t)
+		alice := e.login(t, "alice")
+		contact := "111@telegram.example.test"
+		react := func(id, target, emoji string) {
+			alice.Send(ctx, `<message type="chat" id="`+id+`" to="`+contact+`"><reactions xmlns="urn:xmpp:reactions:0" id="`+target+
+				`"><reaction>`+emoji+`</reaction></reactions><store xmlns="urn:xmpp:hints"/></message>`)
+		}
+
+		m1 := e.tg.UserSends(tgDM, tgAlice, "deploy?")
+		got := nextWhere(t, alice, "the question", func(s xmpptest.Stanza) bool { return s.Body == "deploy?" })
+		react("re1", got.ID, "👍")
+		if err := e.tg.WaitFor(ctx, func() bool { return len(e.tg.Reactions()) == 1 }); err != nil {
+			t.Fatal("no setMessageReaction:", err)
+		}
+		if r := e.tg.Reactions()[0]; r.ChatID != 111 || r.MessageID != m1.MessageID || r.Emoji != "👍" {
+			t.Errorf("reaction %+v, want 👍 on message %d", r, m1.MessageID)
+		}
+		// Telegram takes only its own set of emoji.
+		react("re2", got.ID, "🦀")
+		refused := nextWhere(t, alice, "the refused reaction", func(s xmpptest.Stanza) bool { return s.ID == "re2" })
+		if refused.Type != "error" || refused.ErrorCondition != "not-acceptable" || !strings.Contains(refused.ErrorText, "REACTION_INVALID") {
+			t.Errorf("invalid reaction: %s", refused.XML)
+		}
+
+		alice.Send(ctx, `<message type="chat" id="x1" to="`+contact+`"><body>shipped</body><request xmlns="urn:xmpp:receipts"/></message>`)
+		nextWhere(t, alice, "the receipt", func(s xmpptest.Stanza) bool { return strings.Contains(s.XML, `id="x1"`) })
+		sent := e.tg.SentTo(111)
+		e.tg.UserReacts(tgDM, tgAlice, sent[len(sent)-1].MessageID, "🎉")
+		got = nextWhere(t, alice, "the reaction", func(s xmpptest.Stanza) bool { return strings.Contains(s.XML, "urn:xmpp:reactions:0") })
+		var r struct {
+			Reactions struct {
+				ID        string   `xml:"id,attr"`
+				Reactions []string `xml:"reaction"`
+			} `xml:"urn:xmpp:reactions:0 reactions"`
+		}
+		if err := xml.Unmarshal([]byte(got.XML), &r); err != nil || got.From != contact || r.Reactions.ID != "x1" ||
+			len(r.Reactions.Reactions) != 1 || r.Reactions.Reactions[0] != "🎉" {
+			t.Errorf("reaction from Telegram: %s", got.XML)
+		}
+
+		alice.Send(ctx, `<message type="chat" id="s1" to="+15557654321@sms.example.test"><reactions xmlns="urn:xmpp:reactions:0" id="SMx"><reaction>👍</reaction></reactions></message>`)
+		if msgs, err := e.twilio.Wait(ctx, 1); err != nil || msgs[0].Body != "Reacted 👍" {
+			t.Errorf("SMS reaction sent as %+v, %v", msgs, err)
+		}
+	})
+}
+
+// TestContactVCard: a contact's vCard (XEP-0054) carries the Telegram
+// person's name and profile photo; an SMS contact's, its number.
+func TestContactVCard(t *testing.T) {
+	forEachServer(t, func(t *testing.T, server string) {
+		e := startEnv(t, tgOptions{server: server, chats: map[string]string{"111": "alice@example.test"}})
+		ctx := testCtx(t)
+		alice := e.login(t, "alice")
+		photo := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDRfake-avatar")
+		e.tg.SetProfilePhoto(111, photo)
+		e.tg.UserSends(tgDM, tgAlice, "hello") // a config link learns the name with the first message
+		nextWhere(t, alice, "the first message", func(s xmpptest.Stanza) bool { return s.Body == "hello" })
+
+		var card struct {
+			FN    string `xml:"vCard>FN"`
+			Type  string `xml:"vCard>PHOTO>TYPE"`
+			Photo string `xml:"vCard>PHOTO>BINVAL"`
+		}
+		alice.Send(ctx, `<iq type="get" id="v1" to="111@telegram.example.test"><vCard xmlns="vcard-temp"/></iq>`)
+		got := nextWhere(t, alice, "the vCard", func(s xmpptest.Stanza) bool { return s.ID == "v1" })
+		if err := xml.Unmarshal([]byte(got.XML), &card); err != nil || got.Type != "result" || card.FN != "Alice Tg" ||
+			card.Type != "image/png" || card.Photo != base64.StdEncoding.EncodeToString(photo) {
+			t.Errorf("Telegram vCard: %s (%+v)", got.XML, card)
+		}
+		alice.Send(ctx, `<iq type="get" id="v2" to="+15557654321@sms.example.test"><vCard xmlns="vcard-temp"/></iq>`)
+		got = nextWhere(t, alice, "the SMS vCard", func(s xmpptest.Stanza) bool { return s.ID == "v2" })
+		card.FN, card.Photo = "", ""
+		if err := xml.Unmarshal([]byte(got.XML), &card); err != nil || card.FN != "+15557654321" || card.Photo != "" {
+			t.Errorf("SMS vCard: %s", got.XML)
+		}
+		alice.Send(ctx, `<iq type="get" id="v3" to="222@telegram.example.test"><vCard xmlns="vcard-temp"/></iq>`)
+		if got := nextWhere(t, alice, "the refusal", func(s xmpptest.Stanza) bool { return s.ID == "v3" }); got.ErrorCondition != "item-not-found" {
+			t.Errorf("vCard of an unlinked chat: %s", got.XML)
 		}
 	})
 }

@@ -44,6 +44,22 @@ type ProsodyConfig struct {
 	// ExtraConfig is raw Lua added to the global section, before the
 	// VirtualHost (e.g. settings for a module in Modules).
 	ExtraConfig string
+	// Privileged makes components XEP-0356 privileged entities with
+	// mod_privilege (from the prosody-modules package): component domain
+	// -> roster access ("get", "set" or "both"). The module is loaded on
+	// the VirtualHost and on those components only.
+	Privileged map[string]string
+}
+
+// PrivilegeModule is where the prosody-modules package installs mod_privilege.
+const PrivilegeModule = "/usr/lib/prosody/modules/mod_privilege/mod_privilege.lua"
+
+// PrivilegeInstalled returns nil if mod_privilege is installed.
+func PrivilegeInstalled() error {
+	if _, err := os.Stat(PrivilegeModule); err != nil {
+		return fmt.Errorf("xmpptest: mod_privilege not found (%v): run scripts/install-deps.sh to install prosody-modules", err)
+	}
+	return nil
 }
 
 // Prosody is a running (or stopped) Prosody process started by StartProsody.
@@ -425,6 +441,11 @@ func (p *Prosody) config() string {
 	}
 	modules := []string{"disco", "roster", "saslauth", "ping", "posix", "offline"}
 	modules = append(modules, p.cfg.Modules...)
+	plugins := "{}"
+	if len(p.cfg.Privileged) > 0 {
+		modules = append(modules, "privilege")
+		plugins = "{ " + q(filepath.Dir(filepath.Dir(PrivilegeModule))) + " }"
+	}
 	for i, m := range modules {
 		modules[i] = q(m)
 	}
@@ -434,7 +455,7 @@ run_as_root = true -- mod_posix refuses to run as root otherwise
 daemonize = false
 pidfile = %s
 data_path = %s
-plugin_paths = {}
+plugin_paths = %s
 certificates = %s
 log = { { levels = { min = %s }, to = "file", filename = %s } }
 interfaces = { "127.0.0.1" }
@@ -449,10 +470,20 @@ c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
 %s
 VirtualHost %s
-`, path("prosody.pid"), path("data"), path("certs"), q(level), q(p.LogPath),
+`, path("prosody.pid"), path("data"), plugins, path("certs"), q(level), q(p.LogPath),
 		p.c2sPort, p.compPort, strings.Join(modules, ", "), p.cfg.ExtraConfig, q(p.cfg.Domain))
+	if len(p.cfg.Privileged) > 0 {
+		b.WriteString("privileged_entities = {\n")
+		for _, c := range sortedKeys(p.cfg.Privileged) {
+			fmt.Fprintf(&b, "\t[%s] = { roster = %s },\n", q(c), q(p.cfg.Privileged[c]))
+		}
+		b.WriteString("}\n")
+	}
 	for _, c := range sortedKeys(p.cfg.Components) {
 		fmt.Fprintf(&b, "\nComponent %s\n\tcomponent_secret = %s\n", q(c), q(p.cfg.Components[c]))
+		if _, ok := p.cfg.Privileged[c]; ok {
+			b.WriteString("\tmodules_enabled = { \"privilege\" }\n")
+		}
 	}
 	return b.String()
 }

@@ -11,6 +11,18 @@
 // Every webhook must carry a valid X-Twilio-Signature computed over the public
 // URL (transports.Params.PublicURL + path) and come from our account.
 //
+// Media (MMS) are served under transports.Params.MediaURL, HMAC-signed with
+// a key derived from the auth token, so that only URLs the gateway handed
+// out are served and nothing is stored but an inbound medium's Twilio URL:
+//
+//	GET /media/<name>/<sig>/<MessageSid>/<N><ext>   inbound medium N, fetched
+//	    from Twilio (only under api_url's host) with the account's credentials
+//	GET /media/<name>/out/<sig>/<base64url(URL)>    an outbound attachment on
+//	    a non-public server, fetched from it when Twilio asks
+//
+// Outbound attachments on public hosts (see transports.IsPublicURL) go to
+// Twilio as they are.
+//
 // Phone numbers are normalised to E.164 ("+15551234567") with
 // github.com/nyaruka/phonenumbers. The package never logs the auth token nor
 // puts it in an error.

@@ -2,12 +2,15 @@ package sms
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twilio/twilio-go/client"
@@ -50,9 +53,17 @@ type Transport struct {
 	numbers   numberCache
 	log       *slog.Logger
 
+	mediaURL string        // ends in "/media/<name>", no trailing slash; may be empty
+	mediaKey []byte        // signs media URLs; derived from the auth token
+	state    transports.KV // where inbound media URLs are kept; may be nil
+	memMedia sync.Map      // inbound media URLs when state is nil
+
 	// Replaceable in tests.
 	httpTransport http.RoundTripper
-	now           func() time.Time
+	// fetchTransport fetches users' attachment URLs (see transports.FetchTransport).
+	fetchTransport http.RoundTripper
+	now            func() time.Time
+	isPublic       func(ctx context.Context, rawURL string) bool
 }
 
 var (
@@ -61,6 +72,7 @@ var (
 	_ transports.Reconciler      = (*Transport)(nil)
 	_ transports.Pacer           = (*Transport)(nil)
 	_ transports.Quota           = (*Transport)(nil)
+	_ transports.MediaServer     = (*Transport)(nil)
 )
 
 // New builds a transport from settings. It validates a copy of s (so it also
@@ -88,17 +100,24 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	key := hmac.New(sha256.New, []byte("xmppgw sms media"))
+	key.Write([]byte(cp.AuthToken))
 	return &Transport{
-		name:          p.Name,
-		publicURL:     strings.TrimRight(p.PublicURL, "/"),
-		settings:      cp,
-		apiBase:       base,
-		accounts:      accounts,
-		validator:     client.NewRequestValidator(cp.AuthToken),
-		pace:          newPacer(cp.RateLimits),
-		log:           log.With("transport", p.Name),
-		httpTransport: transports.HTTPTransport(),
-		now:           time.Now,
+		name:           p.Name,
+		mediaURL:       strings.TrimRight(p.MediaURL, "/"),
+		mediaKey:       key.Sum(nil),
+		state:          p.State,
+		isPublic:       transports.IsPublicURL,
+		publicURL:      strings.TrimRight(p.PublicURL, "/"),
+		settings:       cp,
+		apiBase:        base,
+		accounts:       accounts,
+		validator:      client.NewRequestValidator(cp.AuthToken),
+		pace:           newPacer(cp.RateLimits),
+		log:            log.With("transport", p.Name),
+		httpTransport:  transports.HTTPTransport(),
+		fetchTransport: transports.FetchTransport(),
+		now:            time.Now,
 	}, nil
 }
 

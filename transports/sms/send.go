@@ -23,8 +23,12 @@ import (
 const correctionPrefix = "Correction: "
 
 // smsBody is the text sent for out: a reply starts with a short quote of
-// the message it answers ("> quote"), as SMS has no replies.
+// the message it answers ("> quote"), as SMS has no replies; a reaction is
+// said in words.
 func smsBody(out transports.Outbound) string {
+	if out.ReactTo != "" {
+		return "Reacted " + strings.Join(out.Reactions, " ") // SMS has no reactions: say it
+	}
 	body := out.Body
 	if out.Quote != "" {
 		body = "> " + out.Quote + "\n" + body
@@ -49,6 +53,9 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 		return "", &transports.Error{Kind: transports.KindRejected, Provider: provider,
 			Message: "an SMS cannot be deleted once sent"}
 	}
+	if out.ReactTo != "" && len(out.Reactions) == 0 {
+		return "", nil // a reaction taken back: an SMS cannot take anything back
+	}
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 
@@ -56,7 +63,17 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 	defer rw.closeBody()
 
 	params := &openapi.CreateMessageParams{}
-	params.SetTo(string(out.To)).SetFrom(string(out.Account)).SetBody(smsBody(out))
+	params.SetTo(string(out.To)).SetFrom(string(out.Account))
+	if body := smsBody(out); body != "" || len(out.Media) == 0 {
+		params.SetBody(body)
+	}
+	if len(out.Media) > 0 {
+		media, e := t.outboundMedia(ctx, out)
+		if e != nil {
+			return "", e
+		}
+		params.SetMediaUrl(media)
+	}
 	if t.publicURL != "" {
 		params.SetStatusCallback(t.publicURL + "/status")
 	}

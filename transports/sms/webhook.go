@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strings"
 	"time"
 
 	"xmppgw/transports"
@@ -123,10 +122,18 @@ func (h *webhooks) inbound(w http.ResponseWriter, r *http.Request, form url.Valu
 		http.Error(w, "sms: invalid To: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	media, dropped, err := h.t.inboundMedia(r.Context(), sid, form)
+	if err != nil {
+		h.t.log.Error("sms: inbound media not stored; Twilio will retry", "provider_id", sid, "error", err)
+		http.Error(w, "sms: try again later", http.StatusServiceUnavailable)
+		return
+	}
 	body := form.Get("Body")
-	if n := form.Get("NumMedia"); n != "" && n != "0" {
-		h.t.log.Info("sms: inbound media not supported; passing the text only", "provider_id", sid, "num_media", n)
-		body = strings.TrimSpace(body + "\n[MMS with " + n + " attachment(s); media are not relayed yet]")
+	if dropped > 0 {
+		if body != "" {
+			body += "\n"
+		}
+		body += fmt.Sprintf("[%d attachment(s) could not be relayed]", dropped)
 	}
 	in := transports.Inbound{
 		Account: to,
@@ -134,6 +141,7 @@ func (h *webhooks) inbound(w http.ResponseWriter, r *http.Request, form url.Valu
 		ID:      sid,
 		Body:    body,
 		Time:    h.t.now(),
+		Media:   media,
 	}
 	err = h.sink.Deliver(r.Context(), in)
 	if errors.Is(err, transports.ErrNoRecipient) {

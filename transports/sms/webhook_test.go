@@ -194,7 +194,7 @@ func TestWebhooks(t *testing.T) {
 			f.Set("Body", "")
 			f.Set("NumMedia", "1")
 		})}, status: 200, inbound: []transports.Inbound{{Account: "+15550001111", From: "+15551234567", ID: sid, Time: fixedNow,
-			Body: "[MMS with 1 attachment(s); media are not relayed yet]"}}},
+			Body: "[1 attachment(s) could not be relayed]"}}},
 		17: {req: hookReq{path: "/status", form: statusForm("queued", "")}, status: 200},
 		18: {req: hookReq{path: "/status", form: statusForm("accepted", "")}, status: 200},
 		19: {req: hookReq{path: "/status", form: statusForm("sending", "")}, status: 200},

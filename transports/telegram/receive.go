@@ -17,14 +17,16 @@ import (
 const helpEvery = time.Hour
 
 // allowedUpdates are the update kinds the gateway asks for.
-const allowedUpdates = `["message","edited_message","channel_post","edited_channel_post"]`
+const allowedUpdates = `["message","edited_message","channel_post","edited_channel_post","message_reaction"]`
 
 // handle passes one update to sink. A nil return means it is done with
 // (stored, answered, or of no interest); any other error means it must be
 // handled again later.
-func (t *Transport) handle(ctx context.Context, sink transports.Sink, u tgbotapi.Update) error {
+func (t *Transport) handle(ctx context.Context, sink transports.Sink, u update) error {
 	msg, edited := u.Message, false
 	switch {
+	case u.MessageReaction != nil:
+		return t.handleReaction(ctx, sink, u.MessageReaction)
 	case msg != nil:
 	case u.EditedMessage != nil:
 		msg, edited = u.EditedMessage, true

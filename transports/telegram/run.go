@@ -57,7 +57,7 @@ func (t *Transport) poll(ctx context.Context, sink transports.Sink) error {
 	}
 	failures := 0
 	for ctx.Err() == nil {
-		var updates []tgbotapi.Update
+		var updates []update
 		wait := t.pollTimeout
 		if failures > 0 {
 			wait = 0 // after a failure, learn at once that Telegram is back

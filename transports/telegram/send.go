@@ -31,6 +31,12 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 	if out.Retracts != "" {
 		return "", t.retract(ctx, chat, out.Retracts)
 	}
+	if len(out.Media) > 0 {
+		return t.sendMedia(ctx, chat, out)
+	}
+	if out.ReactTo != "" {
+		return "", t.react(ctx, chat, out.ReactTo, out.Reactions)
+	}
 	replyTo := 0
 	if c, ids, ok := parseRemoteID(out.ReplyTo); ok && c == chat && len(ids) > 0 {
 		replyTo = ids[0]

@@ -50,6 +50,7 @@ type Transport struct {
 	static    map[transports.Addr]string
 	log       *slog.Logger
 	http      *http.Client
+	fetch     *http.Client // users' attachment URLs (see transports.FetchTransport)
 	pace      *pacer
 
 	pollTimeout time.Duration // getUpdates long-poll timeout
@@ -105,6 +106,7 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 		static:      static,
 		log:         log.With("transport", p.Name),
 		http:        &http.Client{Transport: transports.HTTPTransport()},
+		fetch:       &http.Client{Transport: transports.FetchTransport()},
 		pace:        newPacer(cp.RateLimits),
 		pollTimeout: 30 * time.Second,
 		progress:    map[string][]int{},

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"xmppgw/transports"
 )
 
@@ -40,7 +38,7 @@ func (t *Transport) Webhooks(sink transports.Sink) http.Handler {
 			http.Error(w, "telegram: bad secret token", http.StatusForbidden)
 			return
 		}
-		var u tgbotapi.Update
+		var u update
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxUpdate))
 		if err := dec.Decode(&u); err != nil {
 			var tooBig *http.MaxBytesError

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"time"
@@ -15,7 +16,19 @@ const (
 	apiVersion   = "2010-04-01"
 	maxBodyChars = 1600
 	maxFormBytes = 1 << 20
+	maxMedia     = 10 // MediaUrl per message
 )
+
+// mediaURLsOK reports whether every MediaUrl is an absolute http(s) URL.
+func mediaURLsOK(urls []string) bool {
+	for _, s := range urls {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return false
+		}
+	}
+	return true
+}
 
 // e164 is how strictly the fake checks 'To'.
 var e164 = regexp.MustCompile(`^\+[1-9]\d{1,14}$`)
@@ -29,6 +42,9 @@ func (f *Fake) serveAPI(w http.ResponseWriter, r *http.Request) {
 		subtle.ConstantTimeCompare([]byte(pass), []byte(f.authToken)) != 1 {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
 		writeError(w, &APIError{Status: http.StatusUnauthorized, Code: 20003, Message: "Authenticate"})
+		return
+	}
+	if f.serveMedia(w, r) {
 		return
 	}
 	if r.Method == http.MethodGet && r.URL.Path == "/"+apiVersion+"/Accounts/"+f.accountSID+"/Messages.json" {
@@ -157,6 +173,10 @@ func validate(m Message) *APIError {
 		return &APIError{http.StatusBadRequest, 21211, fmt.Sprintf("The 'To' number %s is not a valid phone number.", m.To)}
 	case m.Body == "" && len(m.MediaURLs) == 0:
 		return &APIError{http.StatusBadRequest, 21602, "Message body is required."}
+	case len(m.MediaURLs) > maxMedia:
+		return &APIError{http.StatusBadRequest, 21623, "Number of media files exceeds allowed limit."}
+	case !mediaURLsOK(m.MediaURLs):
+		return &APIError{http.StatusBadRequest, 21620, "Invalid media URL(s)."}
 	case utf8.RuneCountInString(m.Body) > maxBodyChars:
 		return &APIError{http.StatusBadRequest, 21617, "The concatenated message body exceeds the 1600 character limit."}
 	}

@@ -10,6 +10,11 @@
 // and it posts inbound messages and status callbacks signed with
 // X-Twilio-Signature exactly as Twilio does (see Sign).
 //
+// Media: sends accept up to 10 MediaUrl (kept in Message.MediaURLs, not
+// fetched); AddMedia stores a file served, with Basic auth, at
+// /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{MediaSid};
+// InboundMMSForm and SendInboundMMS post an incoming MMS pointing at it.
+//
 // It keeps everything in memory and is safe for concurrent use. It does not
 // import net/http/httptest, so linking it into a binary adds no flags.
 package twiliofake

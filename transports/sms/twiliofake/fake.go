@@ -46,6 +46,10 @@ type Fake struct {
 	buckets map[string]*bucket // by From
 	n429    int
 	srv     *http.Server
+	base    string // the API's base URL, once started
+
+	media        map[string]media // by path
+	mediaFetches int
 
 	now    func() time.Time // replaceable in tests
 	client *http.Client     // for webhooks
@@ -80,7 +84,8 @@ func (f *Fake) Start() (baseURL string, err error) {
 	}
 	f.srv = &http.Server{Handler: f.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go f.srv.Serve(ln)
-	return "http://" + ln.Addr().String(), nil
+	f.base = "http://" + ln.Addr().String()
+	return f.base, nil
 }
 
 // Close stops the server started by Start. It is safe to call more than once.

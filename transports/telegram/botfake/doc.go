@@ -36,7 +36,13 @@
 // SetRateLimit). A chat is known once a user wrote in it or AddChat named
 // it; other chats answer "Bad Request: chat not found".
 //
-// Not faked: sending media, inline mode, callback queries, keyboards
+// sendPhoto, sendDocument and sendVoice take an upload (multipart), an HTTP
+// URL (recorded, not fetched; loopback and private hosts fail with "failed
+// to get HTTP URL content" as Telegram cannot reach them) or a known file_id;
+// Media and WaitMedia return what was sent.
+//
+// Not faked: other media methods (sendVideo, sendAudio, media groups...),
+// inline mode, callback queries, keyboards
 // (reply_markup is accepted and ignored), parse_mode markup (texts are
 // stored and measured as sent, not parsed into entities), answering a
 // webhook with a method call, and parallel webhook connections.

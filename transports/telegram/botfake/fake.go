@@ -49,6 +49,8 @@ type Fake struct {
 	sent    []*Message
 	edits   []Edit
 	deleted []Deleted
+	reacted []Reaction     // setMessageReaction calls
+	avatars map[int64]File // user id -> profile photo (SetProfilePhoto)
 	actions []Action
 	calls   map[string]int
 	offsets []int

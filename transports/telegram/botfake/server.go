@@ -61,17 +61,19 @@ type handler func(f *Fake, r *http.Request, p params) (any, *apiError)
 
 // methods maps lower-case method names to their handlers.
 var methods = map[string]handler{
-	"getme":           (*Fake).getMe,
-	"getupdates":      (*Fake).getUpdates,
-	"sendmessage":     (*Fake).sendMessage,
-	"editmessagetext": (*Fake).editMessageText,
-	"deletemessage":   (*Fake).deleteMessage,
-	"sendchataction":  (*Fake).sendChatAction,
-	"getfile":         (*Fake).getFile,
-	"getchat":         (*Fake).getChat,
-	"setwebhook":      (*Fake).setWebhook,
-	"deletewebhook":   (*Fake).deleteWebhook,
-	"getwebhookinfo":  (*Fake).getWebhookInfo,
+	"getme":                (*Fake).getMe,
+	"getupdates":           (*Fake).getUpdates,
+	"sendmessage":          (*Fake).sendMessage,
+	"editmessagetext":      (*Fake).editMessageText,
+	"deletemessage":        (*Fake).deleteMessage,
+	"sendchataction":       (*Fake).sendChatAction,
+	"getfile":              (*Fake).getFile,
+	"getchat":              (*Fake).getChat,
+	"setwebhook":           (*Fake).setWebhook,
+	"deletewebhook":        (*Fake).deleteWebhook,
+	"getwebhookinfo":       (*Fake).getWebhookInfo,
+	"setmessagereaction":   (*Fake).setMessageReaction,
+	"getuserprofilephotos": (*Fake).getUserProfilePhotos,
 }
 
 // Handler returns the fake's HTTP interface: /bot<TOKEN>/<method> and

@@ -45,7 +45,8 @@ type Message struct {
 	ParseMode           string `json:"-"`
 	DisableNotification bool   `json:"-"`
 
-	replyMarkup string // raw reply_markup, to detect "message is not modified"
+	replyMarkup string    // raw reply_markup, to detect "message is not modified"
+	file        *sentFile // how the bot sent the message's file, if it did
 }
 
 // PhotoSize is one size of a photo.

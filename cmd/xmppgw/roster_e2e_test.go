@@ -1,0 +1,193 @@
+package main
+
+import (
+	"encoding/xml"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/internal/xmpptest"
+	"xmppgw/transports/telegram/botfake"
+)
+
+// startRosterEnv is startEnv's Prosody with mod_privilege (XEP-0356)
+// granting telegram.example.test the roster access given ("both", "get"...),
+// and the gateway with its Telegram transport only.
+func startRosterEnv(t *testing.T, roster string) *env {
+	t.Helper()
+	if err := xmpptest.PrivilegeInstalled(); err != nil {
+		t.Fatalf("%v\nPlease run scripts/install-deps.sh (make test does it) before running the tests.", err)
+	}
+	p := xmpptest.StartProsodyT(t, xmpptest.ProsodyConfig{
+		Domain:     "example.test",
+		Components: map[string]string{"telegram.example.test": "s3cret"},
+		Users:      map[string]string{"alice": "pw", "bob": "pw"},
+		Privileged: map[string]string{"telegram.example.test": roster},
+	})
+	port, err := xmpptest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := botfake.New(tgToken)
+	tgURL := tg.Start()
+	t.Cleanup(tg.Close)
+	e := &env{srv: p, prosody: p, tg: tg, public: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	e.cfgPath = filepath.Join(t.TempDir(), "xmppgw.yaml")
+	cfg := fmt.Sprintf(`xmpp:
+  server: %s
+store:
+  path: %s
+http:
+  listen: 127.0.0.1:%d
+  public_url: %s
+access:
+  allow: [alice@example.test, bob@example.test]
+log:
+  level: debug
+transports:
+  - name: telegram
+    type: telegram
+    domain: telegram.example.test
+    secret: s3cret
+    settings:
+      token: %s
+      api_url: %s
+      mode: polling
+      rate_limits: {chat_per_second: 50, group_per_minute: 3000}
+`, p.Component(), filepath.Join(t.TempDir(), "gw.db"), port, e.public, tgToken, tgURL)
+	if err := os.WriteFile(e.cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.start(t)
+	return e
+}
+
+// rosterIQ is a jabber:iq:roster push or result, as a client reads it.
+type rosterIQ struct {
+	Items []struct {
+		JID          string   `xml:"jid,attr"`
+		Name         string   `xml:"name,attr"`
+		Subscription string   `xml:"subscription,attr"`
+		Groups       []string `xml:"group"`
+	} `xml:"jabber:iq:roster query>item"`
+}
+
+// rosterItem returns the item for jid in a roster iq, as
+// "subscription name [groups]", or "" if there is none.
+func rosterItem(t *testing.T, s xmpptest.Stanza, jid string) string {
+	t.Helper()
+	var q rosterIQ
+	if err := xml.Unmarshal([]byte(s.XML), &q); err != nil {
+		t.Fatalf("roster iq %s: %v", s.XML, err)
+	}
+	for _, it := range q.Items {
+		if it.JID == jid {
+			return fmt.Sprintf("%s %s %v", it.Subscription, it.Name, it.Groups)
+		}
+	}
+	return ""
+}
+
+func isRosterPush(s xmpptest.Stanza) bool {
+	return s.Name == "iq" && s.Type == "set" && strings.Contains(s.XML, "jabber:iq:roster")
+}
+
+// getRoster asks alice's server for her roster (which also makes her
+// session receive roster pushes) and returns the result.
+func getRoster(t *testing.T, c *xmpptest.Client, id string) xmpptest.Stanza {
+	t.Helper()
+	if err := c.Send(testCtx(t), `<iq type="get" id="`+id+`"><query xmlns="jabber:iq:roster"/></iq>`); err != nil {
+		t.Fatal(err)
+	}
+	return nextWhere(t, c, "the roster", func(s xmpptest.Stanza) bool { return s.Name == "iq" && s.ID == id })
+}
+
+// With the roster privilege, a chat linked by code is pushed into the
+// user's roster in the Telegram group, shows online at once, and leaves
+// the roster on /unlink: no subscription request.
+func TestRosterPrivilegedLink(t *testing.T) {
+	e := startRosterEnv(t, "both")
+	ctx := testCtx(t)
+	alice := e.login(t, "alice")
+	contact := "111@telegram.example.test"
+	if r := getRoster(t, alice, "r0"); r.Type != "result" || rosterItem(t, r, contact) != "" {
+		t.Fatalf("roster before linking: %s", r.XML)
+	}
+
+	code := linkCode(t, alice)
+	e.tg.UserSends(tgDM, tgAlice, "/link "+code)
+	var seen []xmpptest.Stanza
+	push := nextWhere(t, alice, "the roster push", func(s xmpptest.Stanza) bool { seen = append(seen, s); return isRosterPush(s) })
+	if got := rosterItem(t, push, contact); got != "both Alice Tg [Telegram]" {
+		t.Errorf("roster push item %q in %s", got, push.XML)
+	}
+	nextWhere(t, alice, "the contact's presence", func(s xmpptest.Stanza) bool {
+		seen = append(seen, s)
+		return s.Name == "presence" && s.Type == "" && s.From == contact
+	})
+	note := nextWhere(t, alice, "the gateway's note", func(s xmpptest.Stanza) bool {
+		seen = append(seen, s)
+		return from("telegram.example.test", "message", "chat")(s)
+	})
+	if note.Body != `Linked Telegram chat "Alice Tg" (111): it is your contact 111@telegram.example.test.` {
+		t.Errorf("gateway said %q", note.Body)
+	}
+	for _, s := range seen {
+		if s.Name == "presence" && s.Type == "subscribe" {
+			t.Errorf("subscription request despite the privilege: %s", s.XML)
+		}
+	}
+	if got := rosterItem(t, getRoster(t, alice, "r1"), contact); got != "both Alice Tg [Telegram]" {
+		t.Errorf("roster item %q after linking", got)
+	}
+
+	// The contact works at once, both ways.
+	e.tg.UserSends(tgDM, tgAlice, "hello")
+	if got := nextWhere(t, alice, "the message", from(contact, "message", "chat")); got.Body != "hello" {
+		t.Errorf("alice got %s", got.XML)
+	}
+	alice.Send(ctx, `<message type="chat" id="x1" to="`+contact+`"><body>hi there</body></message>`)
+	if sent, err := e.tg.WaitSent(ctx, 2); err != nil || sent[1].Text != "hi there" {
+		t.Fatalf("Telegram got %+v, %v", sent, err)
+	}
+
+	// A new login gets the contact's presence from the server's probe.
+	alice2 := xmpptest.DialT(t, e.srv.C2S(), jid.MustParse("alice@example.test/second"), "pw")
+	nextWhere(t, alice2, "the contact's presence at login", from(contact, "presence", ""))
+
+	// /unlink takes it off the roster.
+	e.tg.UserSends(tgDM, tgAlice, "/unlink")
+	push = nextWhere(t, alice, "the roster removal", isRosterPush)
+	if got := rosterItem(t, push, contact); got != "remove  []" {
+		t.Errorf("roster push item %q in %s", got, push.XML)
+	}
+	if got := rosterItem(t, getRoster(t, alice, "r2"), contact); got != "" {
+		t.Errorf("roster item %q after unlinking", got)
+	}
+}
+
+// With mod_privilege granting only roster "get", the gateway cannot set
+// rosters: the contact asks to subscribe, as without the module.
+func TestRosterWithoutSetPrivilege(t *testing.T) {
+	e := startRosterEnv(t, "get")
+	alice := e.login(t, "alice")
+	contact := "111@telegram.example.test"
+	getRoster(t, alice, "r0")
+	code := linkCode(t, alice)
+	e.tg.UserSends(tgDM, tgAlice, "/link "+code)
+	var pushed bool
+	sub := nextWhere(t, alice, "the subscription request", func(s xmpptest.Stanza) bool {
+		pushed = pushed || isRosterPush(s) && rosterItem(t, s, contact) == "both Alice Tg [Telegram]"
+		return from(contact, "presence", "subscribe")(s)
+	})
+	if !strings.Contains(sub.XML, `<nick xmlns="http://jabber.org/protocol/nick">Alice Tg</nick>`) {
+		t.Errorf("subscription request without the nickname: %s", sub.XML)
+	}
+	if pushed {
+		t.Error("the contact was pushed into the roster without the privilege")
+	}
+}

@@ -1,0 +1,340 @@
+package sms
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"xmppgw/transports"
+	"xmppgw/transports/sms/twiliofake"
+)
+
+// mediaEnv is a transport on apiURL whose webhooks and media are served
+// like the core does: /hooks/sms/ and /media/sms/.
+type mediaEnv struct {
+	tr    *Transport
+	sink  *recSink
+	hooks string // public URL of the webhooks
+	media string // public URL of the media
+}
+
+func newMediaEnv(t *testing.T, apiURL, token string) *mediaEnv {
+	t.Helper()
+	e := &mediaEnv{sink: &recSink{}}
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	e.hooks, e.media = srv.URL+"/hooks/sms", srv.URL+"/media/sms"
+	tr, err := New(transports.Params{Name: "sms", PublicURL: e.hooks, MediaURL: e.media, State: &memKV{}}, &Settings{
+		AccountSID: testSID, AuthToken: token, APIURL: apiURL,
+		Numbers: map[string]string{"alice@example.test": testAlice},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.now = func() time.Time { return fixedNow }
+	e.tr = tr
+	mux.Handle("/hooks/sms/", http.StripPrefix("/hooks/sms", tr.Webhooks(e.sink)))
+	mux.Handle("/media/sms/", http.StripPrefix("/media/sms", tr.Media()))
+	return e
+}
+
+// memKV is a transports.KV in memory.
+type memKV struct{ m sync.Map }
+
+func (k *memKV) Get(_ context.Context, key string) (string, error) {
+	v, _ := k.m.Load(key)
+	s, _ := v.(string)
+	return s, nil
+}
+
+func (k *memKV) Set(_ context.Context, key, v string) error { k.m.Store(key, v); return nil }
+
+func get(t *testing.T, u string) (int, string, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+}
+
+func TestInboundMMS(t *testing.T) {
+	f, base := startFake(t, testSID, testToken)
+	e := newMediaEnv(t, base, testToken)
+	sid, src, status, err := f.SendInboundMMS(context.Background(), e.hooks+"/inbound", "+15551234567", testAlice, "look", "image/jpeg", []byte("JPEGDATA"))
+	if err != nil || status != 200 {
+		t.Fatalf("SendInboundMMS: %d %v", status, err)
+	}
+	if !strings.HasPrefix(src, base+"/2010-04-01/Accounts/"+testSID+"/Messages/"+sid+"/Media/ME") {
+		t.Errorf("fake media URL %q", src)
+	}
+	want := e.media + "/" + e.tr.sign("in", sid+"/0") + "/" + sid + "/0.jpg"
+	if len(e.sink.inbound) != 1 {
+		t.Fatalf("delivered %+v", e.sink.inbound)
+	}
+	in := e.sink.inbound[0]
+	if in.Body != "look" || !reflect.DeepEqual(in.Media, []string{want}) {
+		t.Fatalf("delivered body %q media %q, want %q", in.Body, in.Media, want)
+	}
+	if strings.Contains(in.Media[0], testToken) || strings.Contains(in.Media[0], base) {
+		t.Errorf("media URL leaks the token or the API: %s", in.Media[0])
+	}
+	code, ctype, body := get(t, want)
+	if code != 200 || ctype != "image/jpeg" || body != "JPEGDATA" {
+		t.Errorf("GET media: %d %q %q", code, ctype, body)
+	}
+	if n := f.MediaFetches(); n != 1 {
+		t.Errorf("fake served %d media, want 1", n)
+	}
+	// Bad signatures, a wrong index, a method: 404/405, Twilio not asked.
+	for _, bad := range []string{
+		e.media + "/AAAAAAAAAAAAAAAAAAAAAA/" + sid + "/0.jpg",
+		e.media + "/" + e.tr.sign("in", sid+"/0") + "/" + sid + "/1.jpg",
+		e.media + "/" + e.tr.sign("in", sid+"/1") + "/" + sid + "/1.jpg", // signed but never received
+		e.media + "/" + e.tr.sign("in", sid+"/0") + "/SMother/0.jpg",
+		e.media + "/" + e.tr.sign("out", sid+"/0") + "/" + sid + "/0.jpg",
+		e.media + "/" + sid + "/0.jpg",
+		e.media + "/",
+	} {
+		if code, _, _ := get(t, bad); code != 404 {
+			t.Errorf("GET %s: %d, want 404", bad, code)
+		}
+	}
+	if n := f.MediaFetches(); n != 1 {
+		t.Errorf("fake served %d media, want 1", n)
+	}
+	resp, err := http.Post(want, "text/plain", nil)
+	if err != nil || resp.StatusCode != 405 {
+		t.Errorf("POST media: %v %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+}
+
+// TestInboundMediaElsewhere: a MediaUrl outside the API's host is never
+// fetched (with the account's credentials or at all).
+func TestInboundMediaElsewhere(t *testing.T) {
+	f, base := startFake(t, testSID, testToken)
+	var hits atomic.Int32
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	t.Cleanup(evil.Close)
+	e := newMediaEnv(t, base, testToken)
+	sid := "MM0123456789abcdef0123456789abcdef"
+	form := f.InboundMMSForm(sid, "+15551234567", testAlice, "hi",
+		twiliofake.Medium{URL: evil.URL + "/2010-04-01/Accounts/" + testSID + "/Messages/" + sid + "/Media/ME1", ContentType: "image/png"},
+		twiliofake.Medium{URL: f.AddMedia(sid, "image/png", []byte("PNG")), ContentType: "image/png"},
+		twiliofake.Medium{URL: "file:///etc/passwd", ContentType: "text/plain"})
+	if st, err := f.PostForm(context.Background(), e.hooks+"/inbound", form); err != nil || st != 200 {
+		t.Fatalf("post: %d %v", st, err)
+	}
+	in := e.sink.inbound[0]
+	want := []string{e.media + "/" + e.tr.sign("in", sid+"/1") + "/" + sid + "/1.png"}
+	if in.Body != "hi\n[2 attachment(s) could not be relayed]" || !reflect.DeepEqual(in.Media, want) {
+		t.Fatalf("delivered %q %q, want media %q", in.Body, in.Media, want)
+	}
+	// Even signed, medium 0 is unknown.
+	if code, _, _ := get(t, e.media+"/"+e.tr.sign("in", sid+"/0")+"/"+sid+"/0.png"); code != 404 {
+		t.Errorf("medium 0: %d", code)
+	}
+	if code, _, body := get(t, want[0]); code != 200 || body != "PNG" {
+		t.Errorf("medium 1: %d %q", code, body)
+	}
+	if hits.Load() != 0 {
+		t.Errorf("the foreign host got %d requests", hits.Load())
+	}
+}
+
+// TestTwilioMediaAuth: the fake wants Basic auth for media, and the gateway
+// gives it; with wrong credentials the gateway answers 502.
+func TestTwilioMediaAuth(t *testing.T) {
+	f, base := startFake(t, testSID, testToken)
+	src := f.AddMedia("MM1", "image/gif", []byte("GIF89a"))
+	resp, err := http.Get(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var apiErr struct {
+		Code   int `json:"code"`
+		Status int `json:"status"`
+	}
+	json.NewDecoder(resp.Body).Decode(&apiErr)
+	resp.Body.Close()
+	if resp.StatusCode != 401 || apiErr.Code != 20003 || apiErr.Status != 401 {
+		t.Errorf("unauthenticated GET: %d %+v", resp.StatusCode, apiErr)
+	}
+
+	e := newMediaEnv(t, base, "wrongToken1") // its own webhooks are signed with this token
+	form := url.Values{"MessageSid": {"MM1"}, "NumMedia": {"1"}, "MediaUrl0": {src}, "MediaContentType0": {"image/gif"}}
+	urls, dropped, err := e.tr.inboundMedia(context.Background(), "MM1", form)
+	if err != nil || dropped != 0 || len(urls) != 1 {
+		t.Fatalf("inboundMedia: %q %d %v", urls, dropped, err)
+	}
+	if code, _, body := get(t, urls[0]); code != 502 || strings.Contains(body, "wrongToken1") {
+		t.Errorf("GET with wrong credentials: %d %q", code, body)
+	}
+}
+
+// TestMediaRedirectAndLimits: Twilio redirects media to a CDN; the
+// credentials do not follow. Failures are 502, oversize files 413.
+func TestMediaRedirectAndLimits(t *testing.T) {
+	var cdnAuth atomic.Value
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cdnAuth.Store(r.Header.Get("Authorization"))
+		w.Header().Set("Content-Type", "audio/ogg")
+		io.WriteString(w, "OGGDATA")
+	}))
+	t.Cleanup(cdn.Close)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != testSID || p != testToken {
+			w.WriteHeader(401)
+			return
+		}
+		switch path.Base(r.URL.Path) {
+		case "MEredirect":
+			http.Redirect(w, r, cdn.URL+"/signed?Expires=1", http.StatusTemporaryRedirect)
+		case "MEbig":
+			w.Header().Set("Content-Length", strconv.Itoa(maxMedia+1))
+			w.WriteHeader(200)
+		default:
+			w.WriteHeader(404)
+		}
+	}))
+	t.Cleanup(api.Close)
+	e := newMediaEnv(t, api.URL, testToken)
+	prefix := api.URL + "/2010-04-01/Accounts/" + testSID + "/Messages/MM2/Media/"
+	form := url.Values{"NumMedia": {"3"},
+		"MediaUrl0": {prefix + "MEredirect"}, "MediaContentType0": {"audio/ogg"},
+		"MediaUrl1": {prefix + "MEbig"}, "MediaContentType1": {"video/mp4"},
+		"MediaUrl2": {prefix + "MEgone"}, "MediaContentType2": {"image/jpeg"}}
+	urls, _, err := e.tr.inboundMedia(context.Background(), "MM2", form)
+	if err != nil || len(urls) != 3 {
+		t.Fatalf("inboundMedia: %q %v", urls, err)
+	}
+	for i, ext := range []string{".ogg", ".mp4", ".jpg"} {
+		if !strings.HasSuffix(urls[i], "/MM2/"+strconv.Itoa(i)+ext) {
+			t.Errorf("url %d: %s", i, urls[i])
+		}
+	}
+	if code, ctype, body := get(t, urls[0]); code != 200 || ctype != "audio/ogg" || body != "OGGDATA" {
+		t.Errorf("redirected: %d %q %q", code, ctype, body)
+	}
+	if a, _ := cdnAuth.Load().(string); a != "" {
+		t.Errorf("the CDN got Authorization %q", a)
+	}
+	if code, _, _ := get(t, urls[1]); code != 413 {
+		t.Errorf("oversize: %d, want 413", code)
+	}
+	if code, _, _ := get(t, urls[2]); code != 502 {
+		t.Errorf("Twilio 404: %d, want 502", code)
+	}
+}
+
+// TestSendMedia: public attachment URLs go to Twilio as they are; others
+// through the gateway, which fetches them when Twilio asks.
+func TestSendMedia(t *testing.T) {
+	f, base := startFake(t, testSID, testToken)
+	var fetches atomic.Int32
+	upload := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		if r.URL.Path != "/upload/abc/cat.jpg" {
+			w.WriteHeader(404)
+			return
+		}
+		w.Header().Set("Content-Type", "image/jpeg")
+		io.WriteString(w, "CATJPEG")
+	}))
+	t.Cleanup(upload.Close)
+	e := newMediaEnv(t, base, testToken)
+	private := upload.URL + "/upload/abc/cat.jpg"
+	public := "https://cdn.example.com/dog.png"
+	e.tr.isPublic = func(_ context.Context, u string) bool { return strings.HasPrefix(u, "https://cdn.example.com/") }
+
+	o := out("+15551234567", "")
+	o.Media = []string{private, public}
+	sid, err := e.tr.Send(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := f.Messages()[0]
+	gw := e.media + "/out/" + e.tr.sign("out", private) + "/" + base64.RawURLEncoding.EncodeToString([]byte(private))
+	if m.SID != sid || m.Body != "" || !reflect.DeepEqual(m.MediaURLs, []string{gw, public}) {
+		t.Fatalf("sent %+v, want media %q", m, []string{gw, public})
+	}
+	if fetches.Load() != 0 {
+		t.Errorf("fetched %d times before Twilio asked", fetches.Load())
+	}
+	if code, ctype, body := get(t, m.MediaURLs[0]); code != 200 || ctype != "image/jpeg" || body != "CATJPEG" {
+		t.Errorf("GET gateway URL: %d %q %q", code, ctype, body)
+	}
+	// Not an open proxy: another URL, or a tampered signature, is 404.
+	other := upload.URL + "/upload/abc/other.jpg"
+	for _, bad := range []string{
+		e.media + "/out/" + e.tr.sign("out", private) + "/" + base64.RawURLEncoding.EncodeToString([]byte(other)),
+		e.media + "/out/" + e.tr.sign("in", private) + "/" + base64.RawURLEncoding.EncodeToString([]byte(private)),
+		e.media + "/out/x/" + base64.RawURLEncoding.EncodeToString([]byte(private)),
+		e.media + "/out/" + e.tr.sign("out", private) + "/!!",
+	} {
+		if code, _, _ := get(t, bad); code != 404 {
+			t.Errorf("GET %s: %d, want 404", bad, code)
+		}
+	}
+	if fetches.Load() != 1 {
+		t.Errorf("origin fetched %d times, want 1", fetches.Load())
+	}
+	// The origin failing is 502.
+	o.Media = []string{upload.URL + "/upload/gone.jpg"}
+	o.Body = "caption"
+	if _, err := e.tr.Send(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	m = f.Messages()[1]
+	if m.Body != "caption" || len(m.MediaURLs) != 1 {
+		t.Fatalf("sent %+v", m)
+	}
+	if code, _, _ := get(t, m.MediaURLs[0]); code != 502 {
+		t.Errorf("origin 404: %d, want 502", code)
+	}
+}
+
+func TestSendMediaRefused(t *testing.T) {
+	_, base := startFake(t, testSID, testToken)
+	tr := newTestTransport(t, base, publicURL) // serves no media
+	o := out("+15551234567", "x")
+	for _, media := range [][]string{
+		{"http://127.0.0.1:1/a.jpg"}, // private, and nowhere to serve it from
+		{"file:///etc/passwd"},
+		strings.Split(strings.Repeat("https://cdn.example.com/a.jpg ", 11), " ")[:11],
+	} {
+		o.Media = media
+		_, err := tr.Send(context.Background(), o)
+		pe, ok := err.(*transports.Error)
+		if !ok || pe.Kind != transports.KindRejected {
+			t.Errorf("media %q: %v, want KindRejected", media[0], err)
+		}
+	}
+}
+
+func TestExtFor(t *testing.T) {
+	for ct, want := range map[string]string{
+		"image/jpeg": ".jpg", "image/png": ".png", "audio/ogg": ".ogg", "video/mp4": ".mp4",
+		"text/vcard": ".vcf", "image/jpeg; charset=x": ".jpg", "": "", "application/x-unknown-thing": "",
+	} {
+		if got := extFor(ct); got != want {
+			t.Errorf("extFor(%q) = %q, want %q", ct, got, want)
+		}
+	}
+}
