@@ -55,6 +55,8 @@ type Gateway struct {
 	owners map[transports.Addr][]string // account -> bare JIDs, sorted
 	linker transports.Linker            // nil unless contacts are linked one by one
 	typer  transports.Typer             // nil unless the transport shows typing
+	roomer transports.Rooms             // nil unless groups can be rooms
+	joined joinedRooms                  // who is in which room (XEP-0045)
 	// receiptOnAccept: the provider never reports delivery, so receipts
 	// are sent when it accepts a message.
 	receiptOnAccept bool
@@ -128,6 +130,7 @@ func New(o Options) *Gateway {
 	}
 	g.linker, _ = o.Transport.(transports.Linker)
 	g.typer, _ = o.Transport.(transports.Typer)
+	g.roomer, _ = o.Transport.(transports.Rooms)
 	_, g.receiptOnAccept = o.Transport.(transports.ReceiptOnAccept)
 	g.pacer, _ = o.Transport.(transports.Pacer)
 	if q, ok := o.Transport.(transports.Quota); ok && q.HourlyLimit() > 0 {

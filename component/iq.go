@@ -1,7 +1,9 @@
 package component
 
 import (
+	"context"
 	"encoding/xml"
+	"slices"
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp/jid"
@@ -80,6 +82,10 @@ func (g *Gateway) handleIQ(t xmlstream.TokenReadEncoder, in inStanza, from, to j
 	ns, typ := in.Payload.XMLName.Space, in.Type
 	switch {
 	case ns == nsDiscoInfo && typ == "get":
+		if title, ok := g.roomTitle(to); ok && in.Payload.Node == "" {
+			result(roomInfo(title))
+			return
+		}
 		result(g.discoInfo(in.Payload.Node, gatewayJID))
 	case ns == nsDiscoItem && typ == "get" && gatewayJID && in.Payload.Node == nsCommands:
 		result(g.commandItems(from.Bare().String()))
@@ -124,6 +130,37 @@ func (g *Gateway) discoInfo(node string, gatewayJID bool) discoInfo {
 		q.Identities = []discoIdentity{{Category: "client", Type: "phone"}}
 	}
 	for _, f := range features {
+		q.Features = append(q.Features, discoFeature{Var: f})
+	}
+	return q
+}
+
+// roomTitle returns the title of the linked group at to, if to is one.
+func (g *Gateway) roomTitle(to jid.JID) (string, bool) {
+	if g.roomer == nil || to.Localpart() == "" || to.Resourcepart() != "" {
+		return "", false
+	}
+	remote, err := g.o.Transport.ParseAddr(mapping.AddrOf(to))
+	if err != nil || !g.isRoom(remote) {
+		return "", false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	l, ok, err := g.o.Store.LinkOf(ctx, g.name, string(remote))
+	if err != nil || !ok {
+		return "", false
+	}
+	if l.Name == "" {
+		return string(remote), true
+	}
+	return l.Name, true
+}
+
+// roomInfo is a room's disco#info (XEP-0045 6.4), with the contact's
+// features.
+func roomInfo(title string) discoInfo {
+	q := discoInfo{Identities: []discoIdentity{{Category: "conference", Type: "text", Name: title}}}
+	for _, f := range append(slices.Clone(roomFeatures), contactFeatures...) {
 		q.Features = append(q.Features, discoFeature{Var: f})
 	}
 	return q

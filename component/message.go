@@ -20,9 +20,19 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 	case "", "normal", "chat":
 	case "error":
 		g.log.Debug("error from XMPP", "from", from.String(), "stanza_id", in.ID)
+		g.ghost(from, to)
 		return
 	case "headline":
 		return // RFC 6121: never answered
+	case "groupchat":
+		if g.roomer != nil && to.Localpart() != "" && to.Resourcepart() == "" {
+			if remote, err := g.o.Transport.ParseAddr(mapping.AddrOf(to)); err == nil && g.isRoom(remote) {
+				g.roomMessage(t, in, from, to, remote)
+				return
+			}
+		}
+		g.reply(t, in, from, to, newError("cancel", "feature-not-implemented", "only chat and normal messages are relayed"))
+		return
 	default:
 		g.reply(t, in, from, to, newError("cancel", "feature-not-implemented", "only chat and normal messages are relayed"))
 		return

@@ -15,9 +15,24 @@ import (
 // contacts (phone numbers, which have no presence of their own) are always
 // available.
 func (g *Gateway) handlePresence(t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID) {
+	if g.roomer != nil && to.Localpart() != "" && to.Resourcepart() != "" && (in.Type == "" || in.Type == "unavailable") {
+		// Presence to room/nick: XEP-0045.
+		remote, err := g.o.Transport.ParseAddr(mapping.AddrOf(to))
+		switch {
+		case err == nil && g.isRoom(remote):
+			g.roomPresence(t, in, from, to, remote)
+			return
+		case in.MUC != nil && in.Type == "":
+			g.reply(t, in, from, to, newError("cancel", "item-not-found", "only a group can be joined as a room"))
+			return
+		}
+	}
 	switch in.Type {
 	case "subscribe", "subscribed", "probe", "unsubscribe", "":
-	default: // unsubscribed, unavailable, error: nothing to answer
+	case "error":
+		g.ghost(from, to)
+		return
+	default: // unsubscribed, unavailable: nothing to answer
 		return
 	}
 	bare := from.Bare().String()

@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"mellium.im/xmpp/jid"
+
 	"xmppgw/mapping"
 	"xmppgw/transports"
 )
@@ -55,8 +57,41 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 			own = ""
 		}
 	}
+	// A group shown as a room: its messages are kept for the history, and
+	// go to the user's resources that joined it; without any, the group is
+	// a one-to-one contact whose lines are prefixed with the sender.
+	isRoom := g.isRoom(in.From)
+	var joined []string
+	if isRoom && len(users) == 1 {
+		joined, _ = g.joined.of(contact.String(), users[0])
+	}
 	var stanzas [][]byte
+	for _, f := range joined {
+		var ref *replyRef
+		switch {
+		case own != "":
+			ref = &replyRef{ID: own}
+		case target != "":
+			ref = &replyRef{ID: target, To: contact.String()}
+		}
+		if in.ReactTo != "" {
+			stanzas = append(stanzas, render(message{Type: "groupchat", ID: in.ID, From: occupantJID(contact, in.Sender), To: f,
+				Reacts: &reactions{ID: ref.ID, Reactions: in.Reactions}, Store: &struct{}{}}))
+			continue
+		}
+		stanzas = append(stanzas, inboundStanzas(in, contact.String(), f, "", ref, contact)...)
+	}
+	var entries []mapping.RoomEntry
+	if isRoom {
+		entries = roomEntries(in) // the member's text, without the prefix below
+	}
+	if len(joined) == 0 && in.Group {
+		in.Body = prefixLines(in.Sender, in.Body)
+	}
 	for i, u := range users {
+		if len(joined) > 0 {
+			break // in the room instead
+		}
 		suffix := ""
 		if len(users) > 1 {
 			suffix = "-" + strconv.Itoa(i)
@@ -73,9 +108,15 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 				Reacts: &reactions{ID: ref.ID, Reactions: in.Reactions}, Store: &struct{}{}}))
 			continue
 		}
-		stanzas = append(stanzas, inboundStanzas(in, contact.String(), u, suffix, ref)...)
+		stanzas = append(stanzas, inboundStanzas(in, contact.String(), u, suffix, ref, jid.JID{})...)
 	}
-	ids, dup, err := g.o.Store.AcceptIDs(ctx, g.name, "in:"+in.ID, stanzas...)
+	var ids []int64
+	var dup bool
+	if isRoom {
+		ids, dup, err = g.o.Store.AcceptRoom(ctx, g.name, "in:"+in.ID, entries, roomHistory, stanzas...)
+	} else {
+		ids, dup, err = g.o.Store.AcceptIDs(ctx, g.name, "in:"+in.ID, stanzas...)
+	}
 	if err != nil {
 		return err
 	}
@@ -126,12 +167,22 @@ func (g *Gateway) recipients(ctx context.Context, in transports.Inbound, contact
 
 // inboundStanzas renders in for user: its text (a correction if it replaces
 // an earlier message), then each attachment as an XEP-0066 URL that is also
-// the body, so that every client shows something.
-func inboundStanzas(in transports.Inbound, contact, user, suffix string, reply *replyRef) [][]byte {
+// the body, so that every client shows something. If room is set, user is
+// a full JID in that room, and the stanzas are groupchat messages from the
+// sender's occupant.
+func inboundStanzas(in transports.Inbound, contact, user, suffix string, reply *replyRef, room jid.JID) [][]byte {
 	var out [][]byte
 	id := in.ID + suffix
+	typ, from := "chat", contact
+	var sid func(id string) *stanzaID
+	if room.Localpart() != "" {
+		typ, from = "groupchat", occupantJID(room, in.Sender)
+		sid = func(id string) *stanzaID { return &stanzaID{ID: id, By: room.String()} }
+	} else {
+		sid = func(string) *stanzaID { return nil }
+	}
 	if in.Body != "" || len(in.Media) == 0 {
-		m := message{Type: "chat", ID: id, From: contact, To: user, Body: in.Body, OriginID: &originID{id}}
+		m := message{Type: typ, ID: id, From: from, To: user, Body: in.Body, OriginID: &originID{id}, StanzaID: sid(id)}
 		if in.Replaces != "" {
 			m.Replace = &replace{ID: in.Replaces + suffix}
 		}
@@ -151,8 +202,28 @@ func inboundStanzas(in transports.Inbound, contact, user, suffix string, reply *
 		if len(out) > 0 {
 			mid = in.ID + "-m" + strconv.Itoa(k) + suffix
 		}
-		out = append(out, render(message{Type: "chat", ID: mid, From: contact, To: user, Body: url,
-			OriginID: &originID{mid}, OOB: &oob{URL: url}}))
+		out = append(out, render(message{Type: typ, ID: mid, From: from, To: user, Body: url,
+			OriginID: &originID{mid}, StanzaID: sid(mid), OOB: &oob{URL: url}}))
+	}
+	return out
+}
+
+// roomEntries is what of in is kept in its room's history: its text and
+// attachments, with the ids inboundStanzas gives them. Reactions are not.
+func roomEntries(in transports.Inbound) []mapping.RoomEntry {
+	if in.ReactTo != "" {
+		return nil
+	}
+	var out []mapping.RoomEntry
+	if in.Body != "" || len(in.Media) == 0 {
+		out = append(out, mapping.RoomEntry{Room: string(in.From), Sender: in.Sender, StanzaID: in.ID, Body: in.Body, Replaces: in.Replaces})
+	}
+	for k, url := range in.Media {
+		mid := in.ID
+		if len(out) > 0 {
+			mid = in.ID + "-m" + strconv.Itoa(k)
+		}
+		out = append(out, mapping.RoomEntry{Room: string(in.From), Sender: in.Sender, StanzaID: mid, Body: url, OOB: url})
 	}
 	return out
 }

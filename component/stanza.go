@@ -34,13 +34,17 @@ type message struct {
 	ID       string       `xml:"id,attr,omitempty"`
 	From     string       `xml:"from,attr"`
 	To       string       `xml:"to,attr"`
+	Subject  *string      `xml:"subject,omitempty"`
 	Body     string       `xml:"body,omitempty"`
 	Replace  *replace     `xml:"urn:xmpp:message-correct:0 replace,omitempty"`
+	Retract  *replace     `xml:"urn:xmpp:message-retract:1 retract,omitempty"`
 	Reply    *replyRef    `xml:"urn:xmpp:reply:0 reply,omitempty"`
 	Fallback *fallback    `xml:"urn:xmpp:fallback:0 fallback,omitempty"`
 	Reacts   *reactions   `xml:"urn:xmpp:reactions:0 reactions,omitempty"`
 	Store    *struct{}    `xml:"urn:xmpp:hints store,omitempty"`
 	OriginID *originID    `xml:"urn:xmpp:sid:0 origin-id,omitempty"`
+	StanzaID *stanzaID    `xml:"urn:xmpp:sid:0 stanza-id,omitempty"`
+	Delay    *delay       `xml:"urn:xmpp:delay delay,omitempty"`
 	OOB      *oob         `xml:"jabber:x:oob x,omitempty"`
 	Received *receipt     `xml:"urn:xmpp:receipts received,omitempty"`
 	Marker   *receipt     `xml:"urn:xmpp:chat-markers:0 received,omitempty"`
@@ -76,6 +80,7 @@ type presence struct {
 	To      string       `xml:"to,attr"`
 	Status  string       `xml:"status,omitempty"`
 	Nick    string       `xml:"http://jabber.org/protocol/nick nick,omitempty"`
+	MUCUser *mucUser     `xml:"http://jabber.org/protocol/muc#user x,omitempty"`
 	Error   *stanzaError `xml:"error,omitempty"`
 }
 
@@ -147,6 +152,7 @@ type inStanza struct {
 	Reactions *reactions `xml:"urn:xmpp:reactions:0 reactions"`
 	Replace   *replace   `xml:"urn:xmpp:message-correct:0 replace"`
 	Composing *struct{}  `xml:"http://jabber.org/protocol/chatstates composing"`
+	MUC       *mucJoin   `xml:"http://jabber.org/protocol/muc x"`
 	Payload   payload    `xml:",any"` // first unknown child: the IQ payload
 
 	read time.Time // when the gateway began reading it

@@ -22,6 +22,12 @@ func (s *Store) Accept(ctx context.Context, transport, key string, stanzas ...[]
 
 // AcceptIDs is Accept, also returning the queue ids of the stanzas.
 func (s *Store) AcceptIDs(ctx context.Context, transport, key string, stanzas ...[]byte) (ids []int64, dup bool, err error) {
+	return s.acceptIDs(ctx, transport, key, nil, stanzas...)
+}
+
+// acceptIDs is AcceptIDs, also running also(tx, now) in the transaction
+// when the key is new.
+func (s *Store) acceptIDs(ctx context.Context, transport, key string, also func(tx *sqlTx, now int64) error, stanzas ...[]byte) (ids []int64, dup bool, err error) {
 	now := s.millis()
 	err = s.tx(ctx, func(tx *sqlTx) error {
 		if key != "" {
@@ -33,6 +39,11 @@ func (s *Store) AcceptIDs(ctx context.Context, transport, key string, stanzas ..
 			if n, _ := res.RowsAffected(); n == 0 {
 				dup = true
 				return nil
+			}
+		}
+		if also != nil {
+			if err := also(tx, now); err != nil {
+				return err
 			}
 		}
 		ids = ids[:0]

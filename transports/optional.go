@@ -87,3 +87,11 @@ type Pacer interface {
 type Quota interface {
 	HourlyLimit() int
 }
+
+// Rooms is implemented by transports whose group chats can be shown as
+// XEP-0045 rooms (a Telegram group): the linked user may join a group's
+// contact JID as a room, where members are occupants.
+type Rooms interface {
+	// IsRoom reports whether remote, as returned by ParseAddr, is a group.
+	IsRoom(remote Addr) bool
+}

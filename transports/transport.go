@@ -30,6 +30,13 @@ type Inbound struct {
 	ReactTo   string
 	Reactions []string
 	Media     []string // public URLs of attachments, served by the gateway
+
+	// Group is set for a message in a group chat (one chat, many members);
+	// Sender then names the member who wrote it ("" if unknown). Body is
+	// the member's text alone: the core adds the name where the group is
+	// shown as a single contact.
+	Group  bool
+	Sender string
 }
 
 // Outbound is a message to send to the foreign network.

@@ -33,3 +33,11 @@ func chatID(a transports.Addr) int64 {
 
 // isGroup reports whether a chat id is a group's (groups are negative).
 func isGroup(id int64) bool { return id < 0 }
+
+var _ transports.Rooms = (*Transport)(nil)
+
+// IsRoom reports whether chat is a group (or channel): their ids are
+// negative, a person's positive.
+func (t *Transport) IsRoom(chat transports.Addr) bool {
+	return strings.HasPrefix(string(chat), "-")
+}

@@ -48,6 +48,12 @@ func (t *Transport) handleReaction(ctx context.Context, sink transports.Sink, r 
 	if r.User != nil {
 		in.ID += ":" + strconv.FormatInt(r.User.ID, 10)
 	}
+	if !r.Chat.IsPrivate() {
+		in.Group = true
+		if r.User != nil {
+			in.Sender = senderName(&tgbotapi.Message{From: r.User})
+		}
+	}
 	for _, rt := range r.NewReaction {
 		if rt.Type == "emoji" && rt.Emoji != "" {
 			in.Reactions = append(in.Reactions, rt.Emoji)

@@ -74,8 +74,8 @@ func (t *Transport) handle(ctx context.Context, sink transports.Sink, u update) 
 			in.Body = "[" + describeUnsupported(msg) + "]"
 		}
 	}
-	if !msg.Chat.IsPrivate() && in.Body != "" {
-		in.Body = prefixLines(senderName(msg), in.Body)
+	if !msg.Chat.IsPrivate() {
+		in.Group, in.Sender = true, senderName(msg)
 	}
 	err := sink.Deliver(ctx, in)
 	if errors.Is(err, transports.ErrNoRecipient) {
@@ -206,18 +206,6 @@ func senderName(msg *tgbotapi.Message) string {
 		return msg.AuthorSignature
 	}
 	return ""
-}
-
-// prefixLines puts "name: " before every line of text.
-func prefixLines(name, text string) string {
-	if name == "" {
-		return text
-	}
-	lines := strings.Split(text, "\n")
-	for i, l := range lines {
-		lines[i] = name + ": " + l
-	}
-	return strings.Join(lines, "\n")
 }
 
 // describeUnsupported names a message that has neither text nor a file.

@@ -1,0 +1,323 @@
+package component
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/mapping"
+	"xmppgw/transports"
+)
+
+// A group of a transports.Rooms transport is also an XEP-0045 room at its
+// contact JID, hosted by the gateway. Only the user the group is linked to
+// may join it; the members seen speaking are its occupants. While none of
+// the user's resources has joined, the group stays a one-to-one contact
+// whose lines are prefixed with the sender's name.
+
+// Namespaces of XEP-0045 and what goes with it.
+const (
+	nsMUC     = "http://jabber.org/protocol/muc"
+	nsMUCUser = "http://jabber.org/protocol/muc#user"
+	nsDelay   = "urn:xmpp:delay"
+)
+
+// roomHistory is how many of a room's last messages are kept and replayed
+// to a user who joins.
+const roomHistory = 20
+
+// roomFeatures are a room's disco#info features, before the contact's.
+var roomFeatures = []string{nsMUC, "muc_persistent", "muc_membersonly", "muc_nonanonymous", "muc_unsecured"}
+
+// mucJoin is the <x xmlns="http://jabber.org/protocol/muc"/> of a join.
+type mucJoin struct {
+	History *struct {
+		MaxStanzas *int `xml:"maxstanzas,attr"`
+	} `xml:"history"`
+}
+
+// mucUser is the <x xmlns="http://jabber.org/protocol/muc#user"/> of an
+// occupant's presence.
+type mucUser struct {
+	Item   mucItem     `xml:"item"`
+	Status []mucStatus `xml:"status"`
+}
+
+type mucItem struct {
+	Affiliation string `xml:"affiliation,attr"`
+	Role        string `xml:"role,attr"`
+	JID         string `xml:"jid,attr,omitempty"`
+}
+
+type mucStatus struct {
+	Code int `xml:"code,attr"`
+}
+
+// stanzaID is an XEP-0359 stanza id assigned by the room: what MUC clients
+// refer to in replies (XEP-0461) and reactions.
+type stanzaID struct {
+	ID string `xml:"id,attr"`
+	By string `xml:"by,attr"`
+}
+
+// delay is an XEP-0203 delay: when a history message was first sent.
+type delay struct {
+	Stamp string `xml:"stamp,attr"`
+	From  string `xml:"from,attr,omitempty"`
+}
+
+// joinedRooms remembers, in memory, which full JIDs are in which room and
+// under which nick. A restart forgets them: clients join again when they
+// see the room gone (XEP-0410) or reconnect.
+type joinedRooms struct {
+	mu    sync.Mutex
+	rooms map[string]map[string]string // room bare JID -> full JID -> nick
+}
+
+// join records full in room as nick and returns the nick it had before.
+func (r *joinedRooms) join(room, full, nick string) (prev string, was bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.rooms == nil {
+		r.rooms = map[string]map[string]string{}
+	}
+	occ := r.rooms[room]
+	if occ == nil {
+		occ = map[string]string{}
+		r.rooms[room] = occ
+	}
+	prev, was = occ[full]
+	occ[full] = nick
+	return prev, was
+}
+
+// leave forgets full in room and returns its nick.
+func (r *joinedRooms) leave(room, full string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	nick, ok := r.rooms[room][full]
+	if ok {
+		delete(r.rooms[room], full)
+		if len(r.rooms[room]) == 0 {
+			delete(r.rooms, room)
+		}
+	}
+	return nick, ok
+}
+
+// nick returns full's nick in room, if it has joined.
+func (r *joinedRooms) nick(room, full string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n, ok := r.rooms[room][full]
+	return n, ok
+}
+
+// of returns the full JIDs of user (a bare JID) in room, sorted, with their
+// nicks.
+func (r *joinedRooms) of(room, user string) (fulls, nicks []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for f := range r.rooms[room] {
+		if j, err := jid.Parse(f); err == nil && j.Bare().String() == user {
+			fulls = append(fulls, f)
+		}
+	}
+	slices.Sort(fulls)
+	for _, f := range fulls {
+		nicks = append(nicks, r.rooms[room][f])
+	}
+	return fulls, nicks
+}
+
+// isRoom reports whether remote is a group shown as a room.
+func (g *Gateway) isRoom(remote transports.Addr) bool {
+	return g.roomer != nil && g.roomer.IsRoom(remote)
+}
+
+// occupantJID is room/nick, or the room itself if nick is not a valid
+// resource.
+func occupantJID(room jid.JID, nick string) string {
+	if nick != "" {
+		if j, err := room.WithResource(nick); err == nil {
+			return j.String()
+		}
+	}
+	return room.String()
+}
+
+// selfPresence is the presence of the user's own occupant in room.
+func selfPresence(room jid.JID, nick, full, typ string) presence {
+	item := mucItem{Affiliation: "member", Role: "participant", JID: full}
+	if typ == "unavailable" {
+		item.Role = "none"
+	}
+	return presence{Type: typ, From: occupantJID(room, nick), To: full,
+		MUCUser: &mucUser{Item: item, Status: []mucStatus{{100}, {110}}}}
+}
+
+// roomPresence handles the user's presence to room/nick: a join (answered
+// with the occupants, the user's own presence, the history and the
+// subject, in XEP-0045's order), a presence update, or leaving.
+func (g *Gateway) roomPresence(t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID, remote transports.Addr) {
+	room, err := mapping.ContactJID(remote, g.domain.Domainpart())
+	if err != nil {
+		g.reply(t, in, from, to, newError("modify", "jid-malformed", err.Error()))
+		return
+	}
+	full, nick := from.String(), to.Resourcepart()
+	if in.Type == "unavailable" {
+		if n, ok := g.joined.leave(room.String(), full); ok {
+			g.encode(t, selfPresence(room, n, full, "unavailable"))
+		}
+		return
+	}
+	bare := from.Bare().String()
+	if !g.allowed(bare) {
+		g.reply(t, in, from, to, newError("auth", "forbidden", bare+" may not use this gateway"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	l, ok, err := g.o.Store.LinkOf(ctx, g.name, string(remote))
+	switch {
+	case err != nil:
+		g.reply(t, in, from, to, storeError(err))
+		return
+	case !ok:
+		g.reply(t, in, from, to, newError("cancel", "item-not-found", string(remote)+" is not a "+g.o.Identity.Name+
+			" group linked to anyone; send \"link\" to "+g.domain.String()+" to link one"))
+		return
+	case l.User != bare:
+		g.reply(t, in, from, to, newError("auth", "registration-required",
+			"this room is the "+g.o.Identity.Name+" group of another user"))
+		return
+	}
+	if _, was := g.joined.join(room.String(), full, nick); was && in.MUC == nil {
+		g.encode(t, selfPresence(room, nick, full, "")) // a presence update or a new nick
+		return
+	}
+	members, err := g.o.Store.RoomMembers(ctx, g.name, string(remote))
+	if err != nil {
+		g.log.Warn("reading a room's members failed", "room", remote, "err", err)
+	}
+	for _, m := range members {
+		if m == nick {
+			continue
+		}
+		g.encode(t, presence{From: occupantJID(room, m), To: full,
+			MUCUser: &mucUser{Item: mucItem{Affiliation: "member", Role: "participant"}}})
+	}
+	g.encode(t, selfPresence(room, nick, full, ""))
+	n := roomHistory
+	if in.MUC != nil && in.MUC.History != nil && in.MUC.History.MaxStanzas != nil {
+		n = min(max(*in.MUC.History.MaxStanzas, 0), roomHistory)
+	}
+	if n > 0 {
+		history, err := g.o.Store.RoomHistory(ctx, g.name, string(remote), n)
+		if err != nil {
+			g.log.Warn("reading a room's history failed", "room", remote, "err", err)
+		}
+		for _, e := range history {
+			m := message{Type: "groupchat", ID: e.StanzaID, From: occupantJID(room, e.Sender), To: full, Body: e.Body,
+				StanzaID: &stanzaID{ID: e.StanzaID, By: room.String()},
+				Delay:    &delay{Stamp: time.UnixMilli(e.Created).UTC().Format("2006-01-02T15:04:05.000Z"), From: room.String()}}
+			if e.Replaces != "" {
+				m.Replace = &replace{ID: e.Replaces}
+			}
+			if e.OOB != "" {
+				m.OOB = &oob{URL: e.OOB}
+			}
+			g.encode(t, m)
+		}
+	}
+	subject := l.Name
+	if subject == "" {
+		subject = string(remote)
+	}
+	g.encode(t, message{Type: "groupchat", From: room.String(), To: full, Subject: &subject})
+	g.log.Info("user joined a room", "room", remote, "jid", full)
+}
+
+// ghost forgets from in the room of to when from bounced a stanza from
+// the room with an error: the client is gone (XEP-0045 7.2.x: an error
+// from an occupant removes it), so the group is a contact again.
+func (g *Gateway) ghost(from, to jid.JID) {
+	if g.roomer == nil || to.Localpart() == "" {
+		return
+	}
+	if _, ok := g.joined.leave(to.Bare().String(), from.String()); ok {
+		g.log.Info("a room occupant bounced a stanza; removed", "room", to.Bare().String(), "jid", from.String())
+	}
+}
+
+// roomMessage relays the user's groupchat message to the group, like a chat
+// message, and reflects it to each of the user's resources in the room
+// (XEP-0045): the network never echoes the bot's own messages.
+func (g *Gateway) roomMessage(t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID, remote transports.Addr) {
+	room := to.Bare()
+	nick, ok := g.joined.nick(room.String(), from.String())
+	if !ok {
+		g.reply(t, in, from, to, newError("modify", "not-acceptable", "join the room before writing to it"))
+		return
+	}
+	if (in.Body == nil || *in.Body == "") && len(in.OOB) == 0 && in.Retract == nil && in.Reactions == nil {
+		if in.Composing != nil {
+			g.composing(from, to)
+		}
+		return
+	}
+	bare := from.Bare().String()
+	if !g.allowed(bare) {
+		g.reply(t, in, from, to, newError("auth", "forbidden", bare+" may not use this gateway"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	account, e := g.accountFor(ctx, bare, remote)
+	if e != nil {
+		g.reply(t, in, from, to, e)
+		return
+	}
+	if e := g.overQuota(bare, in.ID, 1); e != nil {
+		g.reply(t, in, from, to, e)
+		return
+	}
+	if err := g.queueMessage(ctx, in, from, remote, account); err != nil {
+		g.reply(t, in, from, to, storeError(err))
+		return
+	}
+	fulls, _ := g.joined.of(room.String(), bare)
+	for _, f := range fulls {
+		m := message{Type: "groupchat", ID: in.ID, From: occupantJID(room, nick), To: f,
+			Replace: in.Replace, Retract: in.Retract, Reacts: in.Reactions, Reply: in.Reply}
+		if in.Body != nil {
+			m.Body = *in.Body
+		}
+		if len(in.OOB) > 0 {
+			m.OOB = &in.OOB[0]
+		}
+		if in.Reply != nil && len(in.Fallbacks) > 0 {
+			m.Fallback = &in.Fallbacks[0]
+		}
+		g.encode(t, m)
+	}
+}
+
+// prefixLines puts "name: " before every line of text: a group's message
+// shown in a one-to-one chat.
+func prefixLines(name, text string) string {
+	if name == "" || text == "" {
+		return text
+	}
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = name + ": " + l
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,198 @@
+package component
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/mapping"
+	"xmppgw/transports"
+	"xmppgw/transports/transporttest"
+)
+
+// roomLinked is a Linked transport whose +1555000333x contacts are groups.
+type roomLinked struct{ *transporttest.Linked }
+
+func (roomLinked) IsRoom(a transports.Addr) bool { return strings.HasPrefix(string(a), "+1555000333") }
+
+// roomGateway is a gateway for tg.example.test where +15550003333 ("Ops
+// team") is alice's group, +15550003334 bob's, and +15550002222 alice's
+// one-to-one chat.
+func roomGateway(t testing.TB) (*Gateway, *mapping.Store) {
+	t.Helper()
+	store, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	tr := roomLinked{&transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}}
+	g := New(Options{
+		Transport: tr,
+		Identity:  transports.Identity{Gateway: "telegram", Name: "Telegram", Prompt: "Chat ID"},
+		Store:     store,
+		Link:      &Link{Domain: jid.MustParse("tg.example.test")},
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Allowed:   func(b string) bool { return strings.HasSuffix(b, "@example.test") },
+	})
+	if err := store.ImportLinks(context.Background(), "tg", []mapping.Link{
+		{Remote: "+15550002222", User: "alice@example.test", Name: "Alice"},
+		{Remote: "+15550003333", User: "alice@example.test", Name: "Ops team"},
+		{Remote: "+15550003334", User: "bob@example.test", Name: "Bob's"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return g, store
+}
+
+var stampRE = regexp.MustCompile(`stamp="[0-9T:.Z-]+"`)
+
+// roomSteps run in order on one gateway: each either handles a stanza (in)
+// or delivers a group message (deliver), and expects what is written back
+// (out) and what is queued for XMPP (queued), exactly.
+var roomSteps = []struct {
+	in      string
+	deliver *transports.Inbound
+	out     string
+	queued  string
+}{
+	0: { // before anyone joins, the group is a contact with prefixed lines
+		deliver: &transports.Inbound{From: "+15550003333", ID: "g1", Body: "deploy done\nall good", Group: true, Sender: "Bob"},
+		queued:  `<message type="chat" id="g1" from="+15550003333@tg.example.test" to="alice@example.test"><body>Bob: deploy done&#xA;Bob: all good</body><origin-id xmlns="urn:xmpp:sid:0" id="g1"></origin-id></message>`,
+	},
+	1: { // the user joins: occupants, self-presence, history, subject
+		in: `<presence from="alice@example.test/pc" to="+15550003333@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
+		out: `<presence from="+15550003333@tg.example.test/Bob" to="alice@example.test/pc"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant"></item></x></presence>` +
+			`<presence from="+15550003333@tg.example.test/al" to="alice@example.test/pc"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant" jid="alice@example.test/pc"></item><status code="100"></status><status code="110"></status></x></presence>` +
+			`<message type="groupchat" id="g1" from="+15550003333@tg.example.test/Bob" to="alice@example.test/pc"><body>deploy done` + "\n" + `all good</body><stanza-id xmlns="urn:xmpp:sid:0" id="g1" by="+15550003333@tg.example.test"></stanza-id><delay xmlns="urn:xmpp:delay" STAMP from="+15550003333@tg.example.test"></delay></message>` +
+			`<message type="groupchat" from="+15550003333@tg.example.test" to="alice@example.test/pc"><subject>Ops team</subject></message>`,
+	},
+	2: { // a member speaks: a groupchat message to the joined resource
+		deliver: &transports.Inbound{From: "+15550003333", ID: "g2", Body: "ship it", Group: true, Sender: "Carol", Media: []string{"https://gw/m/1.jpg"}},
+		queued: `<message type="groupchat" id="g2" from="+15550003333@tg.example.test/Carol" to="alice@example.test/pc"><body>ship it</body><origin-id xmlns="urn:xmpp:sid:0" id="g2"></origin-id><stanza-id xmlns="urn:xmpp:sid:0" id="g2" by="+15550003333@tg.example.test"></stanza-id></message>` +
+			`<message type="groupchat" id="g2-m0" from="+15550003333@tg.example.test/Carol" to="alice@example.test/pc"><body>https://gw/m/1.jpg</body><origin-id xmlns="urn:xmpp:sid:0" id="g2-m0"></origin-id><stanza-id xmlns="urn:xmpp:sid:0" id="g2-m0" by="+15550003333@tg.example.test"></stanza-id><x xmlns="jabber:x:oob"><url>https://gw/m/1.jpg</url></x></message>`,
+	},
+	3: { // an edit is a correction
+		deliver: &transports.Inbound{From: "+15550003333", ID: "g2:e1", Body: "ship it now", Group: true, Sender: "Carol", Replaces: "g2"},
+		queued:  `<message type="groupchat" id="g2:e1" from="+15550003333@tg.example.test/Carol" to="alice@example.test/pc"><body>ship it now</body><replace xmlns="urn:xmpp:message-correct:0" id="g2"></replace><origin-id xmlns="urn:xmpp:sid:0" id="g2:e1"></origin-id><stanza-id xmlns="urn:xmpp:sid:0" id="g2:e1" by="+15550003333@tg.example.test"></stanza-id></message>`,
+	},
+	4: { // the user writes: queued for the group, reflected once
+		in:  `<message type="groupchat" id="u1" from="alice@example.test/pc" to="+15550003333@tg.example.test"><body>on it</body></message>`,
+		out: `<message type="groupchat" id="u1" from="+15550003333@tg.example.test/al" to="alice@example.test/pc"><body>on it</body></message>`,
+	},
+	5: { // from a resource that has not joined: refused
+		in:  `<message type="groupchat" id="u2" from="alice@example.test/phone" to="+15550003333@tg.example.test"><body>hi</body></message>`,
+		out: `<message type="error" id="u2" from="+15550003333@tg.example.test" to="alice@example.test/phone"><error type="modify"><not-acceptable ` + errNS + `></not-acceptable><text ` + errNS + `>join the room before writing to it</text></error></message>`,
+	},
+	6: { // another user's group
+		in:  `<presence id="j6" from="alice@example.test/pc" to="+15550003334@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
+		out: `<presence type="error" id="j6" from="+15550003334@tg.example.test/al" to="alice@example.test/pc"><error type="auth"><registration-required ` + errNS + `></registration-required><text ` + errNS + `>this room is the Telegram group of another user</text></error></presence>`,
+	},
+	7: { // an unlinked group
+		in:  `<presence id="j7" from="alice@example.test/pc" to="+15550003339@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
+		out: `<presence type="error" id="j7" from="+15550003339@tg.example.test/al" to="alice@example.test/pc"><error type="cancel"><item-not-found ` + errNS + `></item-not-found><text ` + errNS + `>+15550003339 is not a Telegram group linked to anyone; send &#34;link&#34; to tg.example.test to link one</text></error></presence>`,
+	},
+	8: { // someone not allowed
+		in:  `<presence id="j8" from="mallory@evil.test/x" to="+15550003333@tg.example.test/m"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
+		out: `<presence type="error" id="j8" from="+15550003333@tg.example.test/m" to="mallory@evil.test/x"><error type="auth"><forbidden ` + errNS + `></forbidden><text ` + errNS + `>mallory@evil.test may not use this gateway</text></error></presence>`,
+	},
+	9: { // a one-to-one chat is no room
+		in:  `<presence id="j9" from="alice@example.test/pc" to="+15550002222@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
+		out: `<presence type="error" id="j9" from="+15550002222@tg.example.test/al" to="alice@example.test/pc"><error type="cancel"><item-not-found ` + errNS + `></item-not-found><text ` + errNS + `>only a group can be joined as a room</text></error></presence>`,
+	},
+	10: { // disco#info of the room
+		in: `<iq type="get" id="d10" from="alice@example.test/pc" to="+15550003333@tg.example.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
+		out: `<iq type="result" id="d10" from="+15550003333@tg.example.test" to="alice@example.test/pc"><query xmlns="http://jabber.org/protocol/disco#info"><identity category="conference" type="text" name="Ops team"></identity>` +
+			`<feature var="http://jabber.org/protocol/muc"></feature><feature var="muc_persistent"></feature><feature var="muc_membersonly"></feature><feature var="muc_nonanonymous"></feature><feature var="muc_unsecured"></feature>` +
+			`<feature var="http://jabber.org/protocol/disco#info"></feature><feature var="urn:xmpp:receipts"></feature><feature var="urn:xmpp:chat-markers:0"></feature><feature var="urn:xmpp:reactions:0"></feature><feature var="vcard-temp"></feature></query></iq>`,
+	},
+	11: { // leaving
+		in:  `<presence type="unavailable" from="alice@example.test/pc" to="+15550003333@tg.example.test/al"/>`,
+		out: `<presence type="unavailable" from="+15550003333@tg.example.test/al" to="alice@example.test/pc"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="none" jid="alice@example.test/pc"></item><status code="100"></status><status code="110"></status></x></presence>`,
+	},
+	12: { // ...and the group is a contact again
+		deliver: &transports.Inbound{From: "+15550003333", ID: "g3", Body: "bye", Group: true, Sender: "Bob"},
+		queued:  `<message type="chat" id="g3" from="+15550003333@tg.example.test" to="alice@example.test"><body>Bob: bye</body><origin-id xmlns="urn:xmpp:sid:0" id="g3"></origin-id></message>`,
+	},
+	13: { // joining again without history: occupants, self, subject
+		in: `<presence from="alice@example.test/pc" to="+15550003333@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="0"/></x></presence>`,
+		out: `<presence from="+15550003333@tg.example.test/Bob" to="alice@example.test/pc"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant"></item></x></presence>` +
+			`<presence from="+15550003333@tg.example.test/Carol" to="alice@example.test/pc"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant"></item></x></presence>` +
+			`<presence from="+15550003333@tg.example.test/al" to="alice@example.test/pc"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant" jid="alice@example.test/pc"></item><status code="100"></status><status code="110"></status></x></presence>` +
+			`<message type="groupchat" from="+15550003333@tg.example.test" to="alice@example.test/pc"><subject>Ops team</subject></message>`,
+	},
+	14: { // the server bounces a message to the resource: it is gone
+		in: `<message type="error" id="g9" from="alice@example.test/pc" to="+15550003333@tg.example.test/Bob"><error type="cancel"><service-unavailable ` + errNS + `/></error></message>`,
+	},
+	15: {
+		deliver: &transports.Inbound{From: "+15550003333", ID: "g4", Body: "anyone?", Group: true, Sender: "Bob"},
+		queued:  `<message type="chat" id="g4" from="+15550003333@tg.example.test" to="alice@example.test"><body>Bob: anyone?</body><origin-id xmlns="urn:xmpp:sid:0" id="g4"></origin-id></message>`,
+	},
+	16: { // another resource joins
+		in: `<presence from="alice@example.test/phone" to="+15550003333@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="0"/></x></presence>`,
+		out: `<presence from="+15550003333@tg.example.test/Bob" to="alice@example.test/phone"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant"></item></x></presence>` +
+			`<presence from="+15550003333@tg.example.test/Carol" to="alice@example.test/phone"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant"></item></x></presence>` +
+			`<presence from="+15550003333@tg.example.test/al" to="alice@example.test/phone"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant" jid="alice@example.test/phone"></item><status code="100"></status><status code="110"></status></x></presence>` +
+			`<message type="groupchat" from="+15550003333@tg.example.test" to="alice@example.test/phone"><subject>Ops team</subject></message>`,
+	},
+	17: { // a reply, and a reaction, in the room
+		deliver: &transports.Inbound{From: "+15550003333", ID: "g5", Body: "done", Group: true, Sender: "Ann", ReplyTo: "g2", Quote: "ship it"},
+		queued:  `<message type="groupchat" id="g5" from="+15550003333@tg.example.test/Ann" to="alice@example.test/phone"><body>&gt; ship it&#xA;done</body><reply xmlns="urn:xmpp:reply:0" id="g2" to="+15550003333@tg.example.test"></reply><fallback xmlns="urn:xmpp:fallback:0" for="urn:xmpp:reply:0"><body start="0" end="10"></body></fallback><origin-id xmlns="urn:xmpp:sid:0" id="g5"></origin-id><stanza-id xmlns="urn:xmpp:sid:0" id="g5" by="+15550003333@tg.example.test"></stanza-id></message>`,
+	},
+	18: {
+		deliver: &transports.Inbound{From: "+15550003333", ID: "g2:r1", Group: true, Sender: "Ann", ReactTo: "g2", Reactions: []string{"👍"}},
+		queued:  `<message type="groupchat" id="g2:r1" from="+15550003333@tg.example.test/Ann" to="alice@example.test/phone"><reactions xmlns="urn:xmpp:reactions:0" id="g2"><reaction>👍</reaction></reactions><store xmlns="urn:xmpp:hints"></store></message>`,
+	},
+}
+
+func TestRoomSteps(t *testing.T) {
+	g, store := roomGateway(t)
+	ctx := context.Background()
+	var last int64
+	for i, s := range roomSteps {
+		var out string
+		if s.deliver != nil {
+			if err := g.Deliver(ctx, *s.deliver); err != nil {
+				t.Fatalf("%d: Deliver: %v", i, err)
+			}
+		} else {
+			out = stampRE.ReplaceAllString(handle(t, g, s.in), "STAMP")
+		}
+		if out != s.out {
+			t.Errorf("%d: wrote\n%s\nwant\n%s", i, out, s.out)
+		}
+		q, err := store.OutgoingAfter(ctx, "tg", last, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, st := range q {
+			b.Write(st.Stanza)
+			last = st.ID
+		}
+		if b.String() != s.queued {
+			t.Errorf("%d: queued\n%s\nwant\n%s", i, b.String(), s.queued)
+		}
+	}
+	// The user's groupchat message became a job for the group.
+	jobs, err := store.Pending(ctx, "tg", 0, 10)
+	if err != nil || len(jobs) != 1 || jobs[0].Remote != "+15550003333" || jobs[0].Body != "on it" || jobs[0].StanzaID != "u1" {
+		t.Errorf("jobs %+v, %v", jobs, err)
+	}
+	// History keeps the last roomHistory messages.
+	for i := range roomHistory + 5 {
+		in := transports.Inbound{From: "+15550003333", ID: "h" + string(rune('a'+i)), Body: "x", Group: true, Sender: "Bob"}
+		if err := g.Deliver(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := store.RoomHistory(ctx, "tg", "+15550003333", 100)
+	if err != nil || len(h) != roomHistory || h[len(h)-1].StanzaID != "h"+string(rune('a'+roomHistory+4)) {
+		t.Errorf("history %d entries, %v", len(h), err)
+	}
+}
