@@ -28,8 +28,8 @@ const (
 )
 
 // roomHistory is how many of a room's last messages are kept and replayed
-// to a user who joins.
-const roomHistory = 20
+// to a user who joins (the transport's setting).
+func (g *Gateway) roomHistory() int { return g.roomer.RoomHistory() }
 
 // roomFeatures are a room's disco#info features, before the contact's.
 var roomFeatures = []string{nsMUC, "muc_persistent", "muc_membersonly", "muc_nonanonymous", "muc_unsecured"}
@@ -214,9 +214,9 @@ func (g *Gateway) roomPresence(t xmlstream.TokenReadEncoder, in inStanza, from, 
 			MUCUser: &mucUser{Item: mucItem{Affiliation: "member", Role: "participant"}}})
 	}
 	g.encode(t, selfPresence(room, nick, full, ""))
-	n := roomHistory
+	n := g.roomHistory()
 	if in.MUC != nil && in.MUC.History != nil && in.MUC.History.MaxStanzas != nil {
-		n = min(max(*in.MUC.History.MaxStanzas, 0), roomHistory)
+		n = min(max(*in.MUC.History.MaxStanzas, 0), n)
 	}
 	if n > 0 {
 		history, err := g.o.Store.RoomHistory(ctx, g.name, string(remote), n)

@@ -21,6 +21,11 @@ type roomLinked struct{ *transporttest.Linked }
 
 func (roomLinked) IsRoom(a transports.Addr) bool { return strings.HasPrefix(string(a), "+1555000333") }
 
+// roomHistory is the test transport's room_history.
+const roomHistory = 20
+
+func (roomLinked) RoomHistory() int { return roomHistory }
+
 // roomGateway is a gateway for tg.example.test where +15550003333 ("Ops
 // team") is alice's group, +15550003334 bob's, and +15550002222 alice's
 // one-to-one chat.

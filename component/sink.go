@@ -113,7 +113,7 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 	var ids []int64
 	var dup bool
 	if isRoom {
-		ids, dup, err = g.o.Store.AcceptRoom(ctx, g.name, "in:"+in.ID, entries, roomHistory, stanzas...)
+		ids, dup, err = g.o.Store.AcceptRoom(ctx, g.name, "in:"+in.ID, entries, g.roomHistory(), stanzas...)
 	} else {
 		ids, dup, err = g.o.Store.AcceptIDs(ctx, g.name, "in:"+in.ID, stanzas...)
 	}

@@ -94,4 +94,7 @@ type Quota interface {
 type Rooms interface {
 	// IsRoom reports whether remote, as returned by ParseAddr, is a group.
 	IsRoom(remote Addr) bool
+	// RoomHistory is how many of a room's last messages are kept and
+	// replayed on join.
+	RoomHistory() int
 }

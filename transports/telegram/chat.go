@@ -41,3 +41,6 @@ var _ transports.Rooms = (*Transport)(nil)
 func (t *Transport) IsRoom(chat transports.Addr) bool {
 	return strings.HasPrefix(string(chat), "-")
 }
+
+// RoomHistory implements transports.Rooms: settings' room_history.
+func (t *Transport) RoomHistory() int { return *t.s.RoomHistory }

@@ -42,7 +42,16 @@ type Settings struct {
 	WebhookSecret string            `yaml:"webhook_secret"`
 	Chats         map[string]string `yaml:"chats"`
 	RateLimits    RateLimits        `yaml:"rate_limits"`
+	// RoomHistory is how many of a group's last messages are kept and
+	// replayed when the user joins its room (default 20; 0 keeps none).
+	RoomHistory *int `yaml:"room_history"`
 }
+
+// Bounds of room_history.
+const (
+	defaultRoomHistory = 20
+	maxRoomHistory     = 500
+)
 
 // RateLimits pace what the bot sends; zero values take the defaults.
 type RateLimits struct {
@@ -130,6 +139,13 @@ func (s *Settings) Validate() []transports.Problem {
 		case *l.v == 0:
 			*l.v = l.def
 		}
+	}
+	switch {
+	case s.RoomHistory == nil:
+		n := defaultRoomHistory
+		s.RoomHistory = &n
+	case *s.RoomHistory < 0 || *s.RoomHistory > maxRoomHistory:
+		add("room_history", "must be from 0 to %d", maxRoomHistory)
 	}
 	return probs
 }

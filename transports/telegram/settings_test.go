@@ -30,6 +30,7 @@ func TestSettingsValidate(t *testing.T) {
 				`chats.abc: "abc" is not a Telegram chat id (want a number such as 123456789, or -100... for a group)`,
 			}},
 		{"negative rate", Settings{Token: "1:a", RateLimits: RateLimits{ChatPerSecond: -1}}, []string{"rate_limits.chat_per_second: must be positive"}},
+		{"room history out of range", Settings{Token: "1:a", RoomHistory: ptrInt(501)}, []string{"room_history: must be from 0 to 500"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,7 +48,7 @@ func TestSettingsValidate(t *testing.T) {
 		t.Fatal(ps)
 	}
 	want := Settings{Token: "777:tokensecret", APIURL: DefaultAPIURL, Mode: ModePolling, Chats: map[string]string{"-1001": "alice@example.com"},
-		RateLimits: RateLimits{ChatPerSecond: 1, GroupPerMinute: 20, TotalPerSecond: 30}}
+		RateLimits: RateLimits{ChatPerSecond: 1, GroupPerMinute: 20, TotalPerSecond: 30}, RoomHistory: ptrInt(20)}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("normalised to %+v, want %+v", s, want)
 	}
@@ -102,3 +103,5 @@ func TestSplit(t *testing.T) {
 		}
 	}
 }
+
+func ptrInt(n int) *int { return &n }
