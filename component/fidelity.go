@@ -20,6 +20,13 @@ type reactions struct {
 	Reactions []string `xml:"reaction"`
 }
 
+// applyTo is an XEP-0422 fastening, which XEP-0424 before version 1.0 used
+// for retractions: <apply-to id=...><retract xmlns=message-retract:0/>.
+type applyTo struct {
+	ID      string    `xml:"id,attr"`
+	Retract *struct{} `xml:"urn:xmpp:message-retract:0 retract"`
+}
+
 // replyRef is an XEP-0461 reply: the id of the message replied to.
 type replyRef struct {
 	ID string `xml:"id,attr"`
@@ -62,6 +69,10 @@ func messageParts(in inStanza) parts {
 		p.retracts = in.Retract.ID
 		return p // the body is a fallback for clients without retraction
 	}
+	if in.ApplyTo != nil && in.ApplyTo.Retract != nil && in.ApplyTo.ID != "" {
+		p.retracts = in.ApplyTo.ID // the older form (slixmpp 1.8)
+		return p
+	}
 	if in.Reactions != nil {
 		p.reactTo = in.Reactions.ID
 		for _, r := range in.Reactions.Reactions {
@@ -76,9 +87,12 @@ func messageParts(in inStanza) parts {
 	}
 	if in.Reply != nil && in.Reply.ID != "" {
 		p.replyTo = in.Reply.ID
-		for _, f := range in.Fallbacks {
-			if f.For != nsReply {
+		for _, f := range append(in.Fallbacks, in.OldFallbacks...) {
+			if f.For != nsReply && f.For != "" {
 				continue
+			}
+			if f.For == "" && len(f.Bodies) == 0 {
+				continue // a whole-body fallback is for another feature
 			}
 			for _, r := range f.Bodies {
 				quote, rest, ok := cut(p.body, r)

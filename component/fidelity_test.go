@@ -38,6 +38,13 @@ ok</body><reply xmlns="urn:xmpp:reply:0" id="m2"/><fallback xmlns="urn:xmpp:fall
 		{"reactions removed",
 			`<message><reactions xmlns="urn:xmpp:reactions:0" id="m7"/></message>`,
 			parts{reactTo: "m7"}},
+		{"a retraction in XEP-0424's older form (slixmpp 1.8)",
+			`<message><body>This person attempted to retract a previous message</body><apply-to xmlns="urn:xmpp:fasten:0" id="m8"><retract xmlns="urn:xmpp:message-retract:0"/></apply-to><fallback xmlns="urn:xmpp:fallback:0"/></message>`,
+			parts{retracts: "m8"}},
+		{"a reply quote marked in XEP-0428's older namespace",
+			`<message><body>&gt; ping?
+pong</body><reply xmlns="urn:xmpp:reply:0" id="m9"/><fallback xmlns="urn:xmpp:feature-fallback:0" for="urn:xmpp:reply:0"><body start="0" end="8"/></fallback></message>`,
+			parts{body: "pong", replyTo: "m9", quote: "ping?"}},
 		{"a retraction: its body is a fallback",
 			`<message><body>retracted</body><retract xmlns="urn:xmpp:message-retract:1" id="m5"/></message>`,
 			parts{retracts: "m5"}},

@@ -37,7 +37,7 @@ func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from,
 		g.reply(t, in, from, to, newError("cancel", "feature-not-implemented", "only chat and normal messages are relayed"))
 		return
 	}
-	if (in.Body == nil || *in.Body == "") && len(in.OOB) == 0 && in.Retract == nil && in.Reactions == nil {
+	if (in.Body == nil || *in.Body == "") && len(in.OOB) == 0 && in.Retract == nil && in.ApplyTo == nil && in.Reactions == nil {
 		if in.Composing != nil {
 			g.composing(from, to)
 		}

@@ -266,7 +266,7 @@ func (g *Gateway) roomMessage(t xmlstream.TokenReadEncoder, in inStanza, from, t
 		g.reply(t, in, from, to, newError("modify", "not-acceptable", "join the room before writing to it"))
 		return
 	}
-	if (in.Body == nil || *in.Body == "") && len(in.OOB) == 0 && in.Retract == nil && in.Reactions == nil {
+	if (in.Body == nil || *in.Body == "") && len(in.OOB) == 0 && in.Retract == nil && in.ApplyTo == nil && in.Reactions == nil {
 		if in.Composing != nil {
 			g.composing(from, to)
 		}

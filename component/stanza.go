@@ -149,11 +149,14 @@ type inStanza struct {
 	Reply     *replyRef  `xml:"urn:xmpp:reply:0 reply"`
 	Fallbacks []fallback `xml:"urn:xmpp:fallback:0 fallback"`
 	Retract   *replace   `xml:"urn:xmpp:message-retract:1 retract"`
-	Reactions *reactions `xml:"urn:xmpp:reactions:0 reactions"`
-	Replace   *replace   `xml:"urn:xmpp:message-correct:0 replace"`
-	Composing *struct{}  `xml:"http://jabber.org/protocol/chatstates composing"`
-	MUC       *mucJoin   `xml:"http://jabber.org/protocol/muc x"`
-	Payload   payload    `xml:",any"` // first unknown child: the IQ payload
+	ApplyTo   *applyTo   `xml:"urn:xmpp:fasten:0 apply-to"` // XEP-0424 before 1.0
+	// Fallbacks in the namespace XEP-0428 had before 0.2 (slixmpp 1.8).
+	OldFallbacks []fallback `xml:"urn:xmpp:feature-fallback:0 fallback"`
+	Reactions    *reactions `xml:"urn:xmpp:reactions:0 reactions"`
+	Replace      *replace   `xml:"urn:xmpp:message-correct:0 replace"`
+	Composing    *struct{}  `xml:"http://jabber.org/protocol/chatstates composing"`
+	MUC          *mucJoin   `xml:"http://jabber.org/protocol/muc x"`
+	Payload      payload    `xml:",any"` // first unknown child: the IQ payload
 
 	read time.Time // when the gateway began reading it
 }
