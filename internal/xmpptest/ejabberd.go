@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,14 @@ type EjabberdConfig struct {
 	// ExtraConfig is raw YAML added at the top level of ejabberd.yml (options
 	// not set by xmpptest; a key it sets may not be repeated).
 	ExtraConfig string
+	// Privileged makes components XEP-0356 privileged entities with
+	// ejabberd's mod_privilege: component domain -> roster access ("get",
+	// "set" or "both"). Each access gets an ACL of those component domains
+	// (xmpptest_roster_both...) and an access rule of the same name allowing
+	// it, which mod_privilege's roster option names. ejabberd 23.01 then
+	// sends each component, when it connects, a message from the host with
+	// <privilege xmlns="urn:xmpp:privilege:1">.
+	Privileged map[string]string
 }
 
 // Ejabberd is a running (or stopped) ejabberd started by StartEjabberd.
@@ -122,6 +131,11 @@ func StartEjabberd(ctx context.Context, cfg EjabberdConfig) (*Ejabberd, error) {
 	}
 	if cfg.Dir == "" {
 		return nil, errors.New("xmpptest: EjabberdConfig.Dir is required")
+	}
+	for c, access := range cfg.Privileged {
+		if access != "both" && access != "get" && access != "set" {
+			return nil, fmt.Errorf("xmpptest: EjabberdConfig.Privileged[%q] = %q: want both, get or set", c, access)
+		}
 	}
 	dir, err := filepath.Abs(cfg.Dir)
 	if err != nil {
@@ -462,23 +476,48 @@ listen:
 	// one registration per IP address per 10 minutes.
 	modules := []string{"mod_admin_extra", "mod_disco", "mod_offline", "mod_ping", "mod_register", "mod_roster"}
 	modules = append(modules, e.cfg.Modules...)
+	// mod_privilege: an ACL and an access rule per roster access granted.
+	privileged := map[string][]string{} // roster access -> component domains
+	var accesses []string
+	for _, c := range sortedKeys(e.cfg.Privileged) {
+		access := e.cfg.Privileged[c]
+		if privileged[access] == nil {
+			accesses = append(accesses, access)
+		}
+		privileged[access] = append(privileged[access], c)
+	}
+	sort.Strings(accesses)
+	privACL, privRules, privOpts := "", "", ""
+	for _, access := range accesses {
+		name := "xmpptest_roster_" + access
+		var hosts []string
+		for _, c := range privileged[access] {
+			hosts = append(hosts, q(c))
+		}
+		privACL += fmt.Sprintf("  %s: {server: [%s]}\n", name, strings.Join(hosts, ", "))
+		privRules += fmt.Sprintf("  %s: {allow: %s}\n", name, name)
+		privOpts += fmt.Sprintf("      %s: %s\n", access, name)
+	}
 	fmt.Fprintf(&b, `auth_method: internal
 auth_password_format: scram
 registration_timeout: infinity
 acl:
   local: {user_regexp: ""}
-access_rules:
+%saccess_rules:
   local: {allow: local}
   c2s: {allow: all}
   register: {allow: all}
   s2s: {deny: all}
-s2s_access: s2s
+%ss2s_access: s2s
 shaper_rules:
   c2s_shaper: none
 modules:
-`)
+`, privACL, privRules)
 	for _, m := range modules {
 		fmt.Fprintf(&b, "  %s: {}\n", m)
+	}
+	if privOpts != "" {
+		fmt.Fprintf(&b, "  mod_privilege:\n    roster:\n%s", privOpts)
 	}
 	if e.cfg.ExtraConfig != "" {
 		b.WriteString(e.cfg.ExtraConfig)

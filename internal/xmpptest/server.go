@@ -45,6 +45,10 @@ type ServerConfig struct {
 	Components map[string]string // XEP-0114 component domain -> secret
 	Users      map[string]string // localpart -> password
 	Dir        string            // working dir; a t.TempDir() if empty
+	// Privileged makes components XEP-0356 privileged entities: component
+	// domain -> roster access ("get", "set" or "both"), with Prosody's
+	// mod_privilege (prosody-modules) or ejabberd's.
+	Privileged map[string]string
 }
 
 // StartServerT starts the server named kind (one of Servers) for a test, as
@@ -55,9 +59,9 @@ func StartServerT(t testing.TB, kind string, cfg ServerConfig) Server {
 	t.Helper()
 	switch kind {
 	case ServerProsody:
-		return StartProsodyT(t, ProsodyConfig{Domain: cfg.Domain, Components: cfg.Components, Users: cfg.Users, Dir: cfg.Dir})
+		return StartProsodyT(t, ProsodyConfig{Domain: cfg.Domain, Components: cfg.Components, Users: cfg.Users, Dir: cfg.Dir, Privileged: cfg.Privileged})
 	case ServerEjabberd:
-		return StartEjabberdT(t, EjabberdConfig{Domain: cfg.Domain, Components: cfg.Components, Users: cfg.Users, Dir: cfg.Dir})
+		return StartEjabberdT(t, EjabberdConfig{Domain: cfg.Domain, Components: cfg.Components, Users: cfg.Users, Dir: cfg.Dir, Privileged: cfg.Privileged})
 	}
 	t.Fatalf("xmpptest: unknown server %q (want one of %v)", kind, Servers)
 	return nil
@@ -67,9 +71,9 @@ func StartServerT(t testing.TB, kind string, cfg ServerConfig) Server {
 func StartServer(ctx context.Context, kind string, cfg ServerConfig) (Server, error) {
 	switch kind {
 	case ServerProsody:
-		return StartProsody(ctx, ProsodyConfig{Domain: cfg.Domain, Components: cfg.Components, Users: cfg.Users, Dir: cfg.Dir})
+		return StartProsody(ctx, ProsodyConfig{Domain: cfg.Domain, Components: cfg.Components, Users: cfg.Users, Dir: cfg.Dir, Privileged: cfg.Privileged})
 	case ServerEjabberd:
-		return StartEjabberd(ctx, EjabberdConfig{Domain: cfg.Domain, Components: cfg.Components, Users: cfg.Users, Dir: cfg.Dir})
+		return StartEjabberd(ctx, EjabberdConfig{Domain: cfg.Domain, Components: cfg.Components, Users: cfg.Users, Dir: cfg.Dir, Privileged: cfg.Privileged})
 	}
 	return nil, fmt.Errorf("xmpptest: unknown server %q (want one of %v)", kind, Servers)
 }
