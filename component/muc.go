@@ -292,6 +292,7 @@ func (g *Gateway) roomMessage(t xmlstream.TokenReadEncoder, in inStanza, from, t
 		g.reply(t, in, from, to, storeError(err))
 		return
 	}
+	g.keepOwn(ctx, in, remote, nick)
 	fulls, _ := g.joined.of(room.String(), bare)
 	for _, f := range fulls {
 		m := message{Type: "groupchat", ID: in.ID, From: occupantJID(room, nick), To: f,
@@ -306,6 +307,32 @@ func (g *Gateway) roomMessage(t xmlstream.TokenReadEncoder, in inStanza, from, t
 			m.Fallback = &in.Fallbacks[0]
 		}
 		g.encode(t, m)
+	}
+}
+
+// keepOwn keeps the user's own groupchat message (a text or an attachment,
+// or an edit of one) in the room's history, from the nick it was sent
+// under, after its job is queued: a failure is logged, the message is sent
+// all the same.
+func (g *Gateway) keepOwn(ctx context.Context, in inStanza, remote transports.Addr, nick string) {
+	e := mapping.RoomEntry{Room: string(remote), Sender: nick, StanzaID: in.ID}
+	if in.Body != nil {
+		e.Body = *in.Body
+	}
+	if len(in.OOB) > 0 {
+		e.OOB = in.OOB[0].URL
+		if e.Body == "" {
+			e.Body = e.OOB
+		}
+	}
+	if in.Replace != nil {
+		e.Replaces = in.Replace.ID
+	}
+	if e.Body == "" || in.Retract != nil || in.Reactions != nil {
+		return
+	}
+	if err := g.o.Store.KeepOwnRoomMessage(ctx, g.name, e, g.roomHistory()); err != nil {
+		g.log.Warn("cannot keep the user's message in the room's history", "room", remote, "err", err)
 	}
 }
 

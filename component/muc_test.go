@@ -153,6 +153,19 @@ var roomSteps = []struct {
 		deliver: &transports.Inbound{From: "+15550003333", ID: "g2:r1", Group: true, Sender: "Ann", ReactTo: "g2", Reactions: []string{"👍"}},
 		queued:  `<message type="groupchat" id="g2:r1" from="+15550003333@tg.example.test/Ann" to="alice@example.test/phone"><reactions xmlns="urn:xmpp:reactions:0" id="g2"><reaction>👍</reaction></reactions><store xmlns="urn:xmpp:hints"></store></message>`,
 	},
+	19: { // a third resource joins with the last 5 messages: the user's own is among them, from its nick
+		in: `<presence from="alice@example.test/tablet" to="+15550003333@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="5"/></x></presence>`,
+		out: `<presence from="+15550003333@tg.example.test/Ann" to="alice@example.test/tablet"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant"></item></x></presence>` +
+			`<presence from="+15550003333@tg.example.test/Bob" to="alice@example.test/tablet"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant"></item></x></presence>` +
+			`<presence from="+15550003333@tg.example.test/Carol" to="alice@example.test/tablet"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant"></item></x></presence>` +
+			`<presence from="+15550003333@tg.example.test/al" to="alice@example.test/tablet"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant" jid="alice@example.test/tablet"></item><status code="100"></status><status code="110"></status></x></presence>` +
+			`<message type="groupchat" id="g2:e1" from="+15550003333@tg.example.test/Carol" to="alice@example.test/tablet"><body>ship it now</body><replace xmlns="urn:xmpp:message-correct:0" id="g2"></replace><stanza-id xmlns="urn:xmpp:sid:0" id="g2:e1" by="+15550003333@tg.example.test"></stanza-id><delay xmlns="urn:xmpp:delay" STAMP from="+15550003333@tg.example.test"></delay></message>` +
+			`<message type="groupchat" id="u1" from="+15550003333@tg.example.test/al" to="alice@example.test/tablet"><body>on it</body><stanza-id xmlns="urn:xmpp:sid:0" id="u1" by="+15550003333@tg.example.test"></stanza-id><delay xmlns="urn:xmpp:delay" STAMP from="+15550003333@tg.example.test"></delay></message>` +
+			`<message type="groupchat" id="g3" from="+15550003333@tg.example.test/Bob" to="alice@example.test/tablet"><body>bye</body><stanza-id xmlns="urn:xmpp:sid:0" id="g3" by="+15550003333@tg.example.test"></stanza-id><delay xmlns="urn:xmpp:delay" STAMP from="+15550003333@tg.example.test"></delay></message>` +
+			`<message type="groupchat" id="g4" from="+15550003333@tg.example.test/Bob" to="alice@example.test/tablet"><body>anyone?</body><stanza-id xmlns="urn:xmpp:sid:0" id="g4" by="+15550003333@tg.example.test"></stanza-id><delay xmlns="urn:xmpp:delay" STAMP from="+15550003333@tg.example.test"></delay></message>` +
+			`<message type="groupchat" id="g5" from="+15550003333@tg.example.test/Ann" to="alice@example.test/tablet"><body>done</body><stanza-id xmlns="urn:xmpp:sid:0" id="g5" by="+15550003333@tg.example.test"></stanza-id><delay xmlns="urn:xmpp:delay" STAMP from="+15550003333@tg.example.test"></delay></message>` +
+			`<message type="groupchat" from="+15550003333@tg.example.test" to="alice@example.test/tablet"><subject>Ops team</subject></message>`,
+	},
 }
 
 func TestRoomSteps(t *testing.T) {

@@ -96,3 +96,33 @@ func (s *Store) RoomMembers(ctx context.Context, transport, room string) ([]stri
 	}
 	return out, nil
 }
+
+// KeepOwnRoomMessage keeps the user's own message e (Sender is the user's
+// nick) in its room's history, trimmed to the last keep, without making
+// the user a member. It is written after the message's job is queued, in
+// a transaction of its own: a resend of a stanza id already kept from the
+// same nick is kept once.
+func (s *Store) KeepOwnRoomMessage(ctx context.Context, transport string, e RoomEntry, keep int) error {
+	now := s.millis()
+	return s.tx(ctx, func(tx *sqlTx) error {
+		if e.StanzaID != "" {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM room_history WHERE transport = ? AND room = ? AND sender = ? AND stanza_id = ?`,
+				transport, e.Room, e.Sender, e.StanzaID).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO room_history
+			(transport, room, sender, stanza_id, body, oob, replaces, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			transport, e.Room, e.Sender, e.StanzaID, e.Body, e.OOB, e.Replaces, now); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM room_history WHERE transport = ? AND room = ? AND id <=
+			(SELECT id FROM room_history WHERE transport = ? AND room = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+			transport, e.Room, transport, e.Room, keep)
+		return err
+	})
+}

@@ -54,3 +54,43 @@ func TestRoomHistory(t *testing.T) {
 		}
 	})
 }
+
+// The user's own messages are kept in order with the members', count
+// toward the room's limit, are kept once per stanza id, and do not make
+// the user a member.
+func TestKeepOwnRoomMessage(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		if _, _, err := s.AcceptRoom(ctx, "tg", "in:1", []RoomEntry{{Room: "-100", Sender: "Bob", StanzaID: "m1", Body: "hi"}}, 3); err != nil {
+			t.Fatal(err)
+		}
+		own := RoomEntry{Room: "-100", Sender: "al", StanzaID: "u1", Body: "on it"}
+		for range 2 { // a resend is kept once
+			if err := s.KeepOwnRoomMessage(ctx, "tg", own, 3); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, err := s.AcceptRoom(ctx, "tg", "in:2", []RoomEntry{{Room: "-100", Sender: "Carol", StanzaID: "m2", Body: "ok"}}, 3); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.KeepOwnRoomMessage(ctx, "tg", RoomEntry{Room: "-100", Sender: "al", StanzaID: "u2", Body: "on it!", Replaces: "u1"}, 3); err != nil {
+			t.Fatal(err)
+		}
+		h, err := s.RoomHistory(ctx, "tg", "-100", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range h {
+			got = append(got, e.Sender+":"+e.StanzaID)
+		}
+		if !slices.Equal(got, []string{"al:u1", "Carol:m2", "al:u2"}) || h[2].Replaces != "u1" || h[0].Body != "on it" || h[0].Created == 0 {
+			t.Errorf("history %+v", h)
+		}
+		members, err := s.RoomMembers(ctx, "tg", "-100")
+		if err != nil || !slices.Equal(members, []string{"Bob", "Carol"}) {
+			t.Errorf("members %q, %v", members, err)
+		}
+	})
+}

@@ -86,5 +86,32 @@ func TestMUCTelegramGroupRoom(t *testing.T) {
 		if got.Body != "Bob: after leave" {
 			t.Errorf("after leave: %q", got.Body)
 		}
+
+		// Joining again: the history has alice's own message, in order,
+		// from her nick, and she is no occupant of her own.
+		if err := alice.Send(ctx, `<presence to="`+room+`/alice"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="4"/></x></presence>`); err != nil {
+			t.Fatal(err)
+		}
+		occ = nextWhere(t, alice, "Bob's occupant presence again", inRoom)
+		if occ.Name != "presence" || occ.From != room+"/Bob" {
+			t.Fatalf("first after rejoin: %s", occ.XML)
+		}
+		self = nextWhere(t, alice, "the self-presence again", inRoom)
+		if self.Name != "presence" || self.From != room+"/alice" || !strings.Contains(self.XML, `code="110"`) {
+			t.Fatalf("self-presence after rejoin: %s", self.XML)
+		}
+		for _, want := range []struct{ from, body string }{
+			{"Bob", "live now"}, {"alice", "from xmpp"}, {"Bob", "marker"}, {"Bob", "after leave"},
+		} {
+			h := nextWhere(t, alice, "the history after rejoin", inRoom)
+			if h.Name != "message" || h.Type != "groupchat" || h.From != room+"/"+want.from || h.Body != want.body ||
+				!strings.Contains(h.XML, `urn:xmpp:delay`) {
+				t.Fatalf("history after rejoin: want %s: %q, got %s", want.from, want.body, h.XML)
+			}
+		}
+		subj = nextWhere(t, alice, "the subject again", inRoom)
+		if subj.Name != "message" || subj.From != room || subj.Subject != "Ops team" {
+			t.Fatalf("subject after rejoin: %s", subj.XML)
+		}
 	})
 }
