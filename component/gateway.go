@@ -64,7 +64,8 @@ type Gateway struct {
 	quota           *quota                       // nil unless the transport caps users' messages
 	reach           atomic.Pointer[reachability] // whether the network can be reached
 	typing          chan struct{}                // bounds typing notifications in flight
-	avatars         chan struct{}                // bounds picture fetches for vCards
+	avatars         chan struct{}                // bounds picture fetches for vCards and presence
+	hashes          avatarHashes                 // contacts' picture hashes (XEP-0153)
 	privs           privileges                   // XEP-0356 roster access, per user domain
 
 	wakeOut   chan struct{}    // new jobs for the provider, to be read from the store

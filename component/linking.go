@@ -31,6 +31,7 @@ func (g *Gateway) Link(ctx context.Context, remote transports.Addr, name, code s
 	}
 	g.log.Info("chat linked", "remote", remote, "user", user)
 	wake(g.wakeIn)
+	g.refreshAvatar(remote, user) // XEP-0153, in the background
 	return user, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/mapping"
+	"xmppgw/transports"
 )
 
 // handlePresence answers subscriptions and probes. The gateway JID shows
@@ -44,8 +45,10 @@ func (g *Gateway) handlePresence(t xmlstream.TokenReadEncoder, in inStanza, from
 	}
 	contact := to.Bare()
 	linked := true
+	var remote transports.Addr
 	if to.Localpart() != "" {
-		remote, err := g.o.Transport.ParseAddr(mapping.AddrOf(to))
+		var err error
+		remote, err = g.o.Transport.ParseAddr(mapping.AddrOf(to))
 		if err != nil {
 			g.reply(t, in, from, to, newError("modify", "jid-malformed", err.Error()))
 			return
@@ -67,6 +70,13 @@ func (g *Gateway) handlePresence(t xmlstream.TokenReadEncoder, in inStanza, from
 	available := presence{From: f, To: from.String()}
 	if to.Localpart() == "" {
 		available = g.gatewayPresence(from.String())
+	} else if linked {
+		// XEP-0153: the picture's hash, if known; if not, it is learned
+		// in the background and sent in a presence of its own.
+		available.Avatar = g.avatarUpdate(remote)
+		if available.Avatar == nil && in.Type != "unsubscribe" {
+			g.refreshAvatar(remote, u)
+		}
 	}
 	switch {
 	case in.Type == "unsubscribe" || !linked && in.Type == "subscribe":

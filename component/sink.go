@@ -133,6 +133,12 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 	g.Stats.FromProvider.Add(1)
 	g.countMessage("in")
 	wake(g.wakeIn)
+	// XEP-0153: the first message of a contact whose picture hash is not
+	// known yet has it learned, in the background (not for a room the
+	// user is in: its occupants' presences carry no picture).
+	if len(joined) == 0 {
+		g.refreshAvatar(in.From, users...)
+	}
 	return nil
 }
 

@@ -81,6 +81,7 @@ type presence struct {
 	Status  string       `xml:"status,omitempty"`
 	Nick    string       `xml:"http://jabber.org/protocol/nick nick,omitempty"`
 	MUCUser *mucUser     `xml:"http://jabber.org/protocol/muc#user x,omitempty"`
+	Avatar  *vcardUpdate `xml:"vcard-temp:x:update x,omitempty"`
 	Error   *stanzaError `xml:"error,omitempty"`
 }
 

@@ -81,13 +81,20 @@ func (g *Gateway) vcard(t xmlstream.TokenReadEncoder, in inStanza, from, to jid.
 		ctx, cancel := context.WithTimeout(context.Background(), avatarTimeout)
 		defer cancel()
 		data, mimeType, err := av.Avatar(ctx, remote)
+		stanzas := [][]byte{nil}
 		if err != nil {
 			g.log.Info("cannot fetch a contact's picture; its vCard has none", "remote", remote, "err", err)
-		} else if len(data) > 0 {
-			card.Photo = &vPhoto{Type: mimeType, BinVal: base64.StdEncoding.EncodeToString(data)}
+		} else {
+			if len(data) > 0 {
+				card.Photo = &vPhoto{Type: mimeType, BinVal: base64.StdEncoding.EncodeToString(data)}
+			}
+			// XEP-0153: a new or changed picture is announced in the
+			// contact's presence, after the answer.
+			stanzas = append(stanzas, g.learnAvatar(remote, data, user)...)
 		}
+		stanzas[0] = answer(card)
 		key := "vcard:" + from.String() + ":" + in.ID + ":" + strconv.FormatInt(time.Now().UnixNano(), 10)
-		if _, err := g.o.Store.Accept(ctx, g.name, key, answer(card)); err != nil {
+		if _, err := g.o.Store.Accept(ctx, g.name, key, stanzas...); err != nil {
 			g.log.Warn("cannot queue a vCard answer", "err", err)
 			return
 		}

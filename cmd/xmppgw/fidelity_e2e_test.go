@@ -1,7 +1,9 @@
 package main
 
 import (
+	"crypto/sha1"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/xml"
 	"html"
 	"strconv"
@@ -238,7 +240,27 @@ func TestContactVCard(t *testing.T) {
 		photo := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDRfake-avatar")
 		e.tg.SetProfilePhoto(111, photo)
 		e.tg.UserSends(tgDM, tgAlice, "hello") // a config link learns the name with the first message
-		nextWhere(t, alice, "the first message", func(s xmpptest.Stanza) bool { return s.Body == "hello" })
+		// The first message, and then (XEP-0153) the contact's presence with
+		// the SHA-1 of its picture, learned in the background.
+		var hello, update bool
+		for !hello || !update {
+			st := nextWhere(t, alice, "the first message and the picture's hash", func(s xmpptest.Stanza) bool {
+				return s.Body == "hello" || s.Name == "presence" && s.Type == "" && s.From == "111@telegram.example.test" &&
+					strings.Contains(s.XML, "vcard-temp:x:update")
+			})
+			if st.Name != "presence" {
+				hello = true
+				continue
+			}
+			update = true
+			var x struct {
+				Photo *string `xml:"x>photo"`
+			}
+			sum := sha1.Sum(photo)
+			if err := xml.Unmarshal([]byte(st.XML), &x); err != nil || x.Photo == nil || *x.Photo != hex.EncodeToString(sum[:]) {
+				t.Errorf("presence with the picture's hash: %s", st.XML)
+			}
+		}
 
 		var card struct {
 			FN    string `xml:"vCard>FN"`
