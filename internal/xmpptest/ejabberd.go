@@ -15,7 +15,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -75,9 +74,7 @@ type Ejabberd struct {
 	compPort int
 	distPort int
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when cmd has exited
+	process
 }
 
 // ejabberdctlPath is where Debian installs ejabberdctl; /usr/sbin is not on
@@ -288,48 +285,11 @@ func (e *Ejabberd) Kill() error {
 
 // Restart stops ejabberd and starts it again on the same ports, with the same
 // node name and database, so accounts and offline messages survive.
-func (e *Ejabberd) Restart(ctx context.Context) error {
-	if err := e.Stop(); err != nil && !errors.Is(err, errForcedKill) {
-		return err
-	}
-	var err error
-	for try := 1; try <= startTries; try++ {
-		if err = e.start(ctx); !errors.Is(err, errPortInUse) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(err, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	return err
-}
-
-// Running reports whether the ejabberd process is alive.
-func (e *Ejabberd) Running() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.cmd == nil {
-		return false
-	}
-	select {
-	case <-e.done:
-		return false
-	default:
-		return true
-	}
-}
+func (e *Ejabberd) Restart(ctx context.Context) error { return restart(ctx, e.Stop, e.start) }
 
 // Log returns ejabberd's console output (all runs). ejabberd also writes
 // Dir/log/ejabberd.log, without the crash reports.
-func (e *Ejabberd) Log() string {
-	b, err := os.ReadFile(e.LogPath)
-	if err != nil {
-		return fmt.Sprintf("(cannot read %s: %v)", e.LogPath, err)
-	}
-	return cleanCtlOutput(string(b))
-}
+func (e *Ejabberd) Log() string { return cleanCtlOutput(readLog(e.LogPath)) }
 
 // Pid returns the process id of the Erlang VM, or 0 if it is not running.
 func (e *Ejabberd) Pid() int {

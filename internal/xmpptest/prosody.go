@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -75,10 +74,8 @@ type Prosody struct {
 	c2sPort  int
 	compPort int
 
-	mu        sync.Mutex
-	cmd       *exec.Cmd
-	done      chan struct{} // closed when cmd has exited
-	logOffset int64         // size of the log when cmd started
+	process
+	logOffset int64 // size of the log when cmd started; guarded by mu
 }
 
 // Installed returns nil if prosody and prosodyctl are on PATH.
@@ -208,48 +205,10 @@ func (p *Prosody) Kill() error {
 
 // Restart stops Prosody and starts it again on the same ports with the same
 // data directory, so accounts and offline messages survive.
-func (p *Prosody) Restart(ctx context.Context) error {
-	if err := p.Stop(); err != nil && !errors.Is(err, errForcedKill) {
-		return err
-	}
-	var err error
-	for try := 1; try <= startTries; try++ {
-		if err = p.start(ctx); !errors.Is(err, errPortInUse) {
-			return err
-		}
-		// The same ports are required: wait for whoever holds them.
-		select {
-		case <-ctx.Done():
-			return errors.Join(err, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	return err
-}
-
-// Running reports whether the Prosody process is alive.
-func (p *Prosody) Running() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.cmd == nil {
-		return false
-	}
-	select {
-	case <-p.done:
-		return false
-	default:
-		return true
-	}
-}
+func (p *Prosody) Restart(ctx context.Context) error { return restart(ctx, p.Stop, p.start) }
 
 // Log returns the contents of Prosody's log file (all runs).
-func (p *Prosody) Log() string {
-	b, err := os.ReadFile(p.LogPath)
-	if err != nil {
-		return fmt.Sprintf("(cannot read %s: %v)", p.LogPath, err)
-	}
-	return string(b)
-}
+func (p *Prosody) Log() string { return readLog(p.LogPath) }
 
 func (p *Prosody) setPorts(c2s, comp int) {
 	p.c2sPort, p.compPort = c2s, comp
