@@ -7,7 +7,7 @@ import (
 
 // AllLinks returns every link of transport, ordered by user then remote.
 func (s *Store) AllLinks(ctx context.Context, transport string) ([]Link, error) {
-	return s.queryLinks(ctx, `SELECT remote, jid, name, static, asked FROM links
+	return s.queryLinks(ctx, `SELECT remote, jid, name, static, asked, linked_by FROM links
 		WHERE transport = ? ORDER BY jid, remote`, transport)
 }
 

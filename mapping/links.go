@@ -19,6 +19,26 @@ type Link struct {
 	Name   string // the chat's title or the person's name, if known
 	Static bool   // set in the config, not with a code
 	Asked  bool   // the contact has asked the user to subscribe
+	// LinkedBy is the group member who linked a group with a code (the
+	// network's id of them, see Asker); "" for a one-to-one chat, a link
+	// from the config, or a group linked before this was recorded.
+	LinkedBy string
+}
+
+// Asker is who asked, in a group chat, to link or unlink it: a member, by
+// the network's stable id of them ("" if the network gave none), and
+// whether the network said, when they asked, that they administer it.
+type Asker struct {
+	Member string
+	Admin  bool
+}
+
+// mayChange reports whether who may change the link of a group that by
+// linked: an administrator, or the member who linked it. A link recorded
+// without a member (made before members were recorded) only an
+// administrator may change.
+func (who Asker) mayChange(by string) bool {
+	return who.Admin || (who.Member != "" && who.Member == by)
 }
 
 // Errors of linking, worded for the remote user who typed the command.
@@ -27,6 +47,7 @@ var (
 	ErrStaticLink    = errors.New("this chat's link is set in the gateway's config; ask its operator to change it")
 	ErrLinkedToOther = errors.New("this chat is already linked to another XMPP user; send /unlink first")
 	ErrNotLinked     = errors.New("this chat is not linked")
+	ErrNotLinker     = errors.New("only the member who linked this chat, or an administrator of it, may change its link")
 )
 
 // SyncStaticLinks makes the config's links (remote -> bare JID) the static
@@ -76,8 +97,8 @@ func (s *Store) SyncStaticLinks(ctx context.Context, transport string, links map
 // LinkOf returns the link of remote, if there is one.
 func (s *Store) LinkOf(ctx context.Context, transport, remote string) (Link, bool, error) {
 	l := Link{Remote: remote}
-	err := s.queryRow(ctx, `SELECT jid, name, static, asked FROM links
-		WHERE transport = ? AND remote = ?`, transport, remote).Scan(&l.User, &l.Name, &l.Static, &l.Asked)
+	err := s.queryRow(ctx, `SELECT jid, name, static, asked, linked_by FROM links
+		WHERE transport = ? AND remote = ?`, transport, remote).Scan(&l.User, &l.Name, &l.Static, &l.Asked, &l.LinkedBy)
 	if err == sql.ErrNoRows {
 		return Link{}, false, nil
 	}
@@ -89,7 +110,7 @@ func (s *Store) LinkOf(ctx context.Context, transport, remote string) (Link, boo
 
 // LinksOf returns user's links, ordered by remote.
 func (s *Store) LinksOf(ctx context.Context, transport, user string) ([]Link, error) {
-	return s.queryLinks(ctx, `SELECT remote, jid, name, static, asked FROM links
+	return s.queryLinks(ctx, `SELECT remote, jid, name, static, asked, linked_by FROM links
 		WHERE transport = ? AND jid = ? ORDER BY remote`, transport, user)
 }
 
@@ -123,7 +144,7 @@ func (s *Store) queryLinks(ctx context.Context, q string, args ...any) ([]Link, 
 	var out []Link
 	for rows.Next() {
 		var l Link
-		if err := rows.Scan(&l.Remote, &l.User, &l.Name, &l.Static, &l.Asked); err != nil {
+		if err := rows.Scan(&l.Remote, &l.User, &l.Name, &l.Static, &l.Asked, &l.LinkedBy); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
 		out = append(out, l)
@@ -138,7 +159,8 @@ func (s *Store) queryLinks(ctx context.Context, q string, args ...any) ([]Link, 
 const codeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 // NewLinkCode stores and returns a one-time code that links a remote contact
-// to user when redeemed within ttl.
+// to user when redeemed within ttl. A user has one outstanding code: a new
+// one replaces the one before, which no longer works.
 func (s *Store) NewLinkCode(ctx context.Context, transport, user string, ttl time.Duration) (string, error) {
 	b := make([]byte, 8)
 	rand.Read(b)
@@ -147,7 +169,8 @@ func (s *Store) NewLinkCode(ctx context.Context, transport, user string, ttl tim
 	}
 	code := string(b)
 	err := s.tx(ctx, func(tx *sqlTx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO link_codes (transport, code, jid, expires) VALUES (?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO link_codes (transport, code, jid, expires) VALUES (?, ?, ?, ?)
+			ON CONFLICT (transport, jid) DO UPDATE SET code = excluded.code, expires = excluded.expires`,
 			transport, code, user, s.now().Add(ttl).UnixMilli())
 		return err
 	})
@@ -157,8 +180,25 @@ func (s *Store) NewLinkCode(ctx context.Context, transport, user string, ttl tim
 // RedeemLinkCode links remote (named name) to the user who asked for code,
 // using the code up, and queues stanzas(user) for XMPP in the same
 // transaction. It returns the user. Errors other than ErrUnavailable are
-// meant to be shown to the remote.
+// meant to be shown to the remote. It is for a one-to-one chat, whose one
+// person is whoever asks; a group's member asks with RedeemGroupLinkCode.
 func (s *Store) RedeemLinkCode(ctx context.Context, transport, code, remote, name string, stanzas func(user string) [][]byte) (string, error) {
+	return s.redeem(ctx, transport, code, remote, name, nil, stanzas)
+}
+
+// RedeemGroupLinkCode is RedeemLinkCode for a group, asked by who: any
+// member may link a group that is not linked, and who is recorded as the
+// member who linked it; a linked group only that member or an
+// administrator may link again (ErrNotLinker).
+func (s *Store) RedeemGroupLinkCode(ctx context.Context, transport, code, remote, name string, who Asker, stanzas func(user string) [][]byte) (string, error) {
+	return s.redeem(ctx, transport, code, remote, name, &who, stanzas)
+}
+
+func (s *Store) redeem(ctx context.Context, transport, code, remote, name string, who *Asker, stanzas func(user string) [][]byte) (string, error) {
+	by := ""
+	if who != nil {
+		by = who.Member
+	}
 	code = strings.ToUpper(strings.TrimSpace(code))
 	var user string
 	var refused error
@@ -172,16 +212,19 @@ func (s *Store) RedeemLinkCode(ctx context.Context, transport, code, remote, nam
 		if err != nil {
 			return err
 		}
-		var owner string
+		var owner, linker string
 		var static bool
-		err = tx.QueryRowContext(ctx, `SELECT jid, static FROM links WHERE transport = ? AND remote = ?`,
-			transport, remote).Scan(&owner, &static)
+		err = tx.QueryRowContext(ctx, `SELECT jid, static, linked_by FROM links WHERE transport = ? AND remote = ?`,
+			transport, remote).Scan(&owner, &static, &linker)
 		switch {
 		case err == sql.ErrNoRows:
 		case err != nil:
 			return err
 		case static:
 			refused = ErrStaticLink
+			return nil
+		case who != nil && !who.mayChange(linker):
+			refused = ErrNotLinker
 			return nil
 		case owner != user:
 			refused = ErrLinkedToOther
@@ -195,10 +238,10 @@ func (s *Store) RedeemLinkCode(ctx context.Context, transport, code, remote, nam
 			refused = ErrBadCode // another process redeemed it meanwhile
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO links (transport, remote, jid, name, static, asked, created)
-			VALUES (?, ?, ?, ?, FALSE, TRUE, ?)
-			ON CONFLICT (transport, remote) DO UPDATE SET name = excluded.name, asked = TRUE`,
-			transport, remote, user, name, s.millis())
+		_, err = tx.ExecContext(ctx, `INSERT INTO links (transport, remote, jid, name, static, asked, created, linked_by)
+			VALUES (?, ?, ?, ?, FALSE, TRUE, ?, ?)
+			ON CONFLICT (transport, remote) DO UPDATE SET name = excluded.name, asked = TRUE, linked_by = excluded.linked_by`,
+			transport, remote, user, name, s.millis(), by)
 		if err != nil {
 			return err
 		}
@@ -214,14 +257,27 @@ func (s *Store) RedeemLinkCode(ctx context.Context, transport, code, remote, nam
 }
 
 // Unlink removes the code link of remote, queuing stanzas(user) for XMPP in
-// the same transaction, and returns the user it was linked to.
+// the same transaction, and returns the user it was linked to. It is for a
+// one-to-one chat, or a request from the XMPP side; a group's member asks
+// with UnlinkGroup.
 func (s *Store) Unlink(ctx context.Context, transport, remote string, stanzas func(user string) [][]byte) (string, error) {
+	return s.unlink(ctx, transport, remote, nil, stanzas)
+}
+
+// UnlinkGroup is Unlink asked by who, a member of the group remote: only
+// the member who linked it or an administrator may (ErrNotLinker).
+func (s *Store) UnlinkGroup(ctx context.Context, transport, remote string, who Asker, stanzas func(user string) [][]byte) (string, error) {
+	return s.unlink(ctx, transport, remote, &who, stanzas)
+}
+
+func (s *Store) unlink(ctx context.Context, transport, remote string, who *Asker, stanzas func(user string) [][]byte) (string, error) {
 	var user string
 	var refused error
 	err := s.tx(ctx, func(tx *sqlTx) error {
 		var static bool
-		err := tx.QueryRowContext(ctx, `SELECT jid, static FROM links WHERE transport = ? AND remote = ?`,
-			transport, remote).Scan(&user, &static)
+		var linker string
+		err := tx.QueryRowContext(ctx, `SELECT jid, static, linked_by FROM links WHERE transport = ? AND remote = ?`,
+			transport, remote).Scan(&user, &static, &linker)
 		switch {
 		case err == sql.ErrNoRows:
 			refused = ErrNotLinked
@@ -230,6 +286,9 @@ func (s *Store) Unlink(ctx context.Context, transport, remote string, stanzas fu
 			return err
 		case static:
 			refused = ErrStaticLink
+			return nil
+		case who != nil && !who.mayChange(linker):
+			refused = ErrNotLinker
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE transport = ? AND remote = ?`, transport, remote); err != nil {
@@ -316,10 +375,11 @@ func (s *Store) ImportLinks(ctx context.Context, transport string, links []Link)
 	now := s.millis()
 	return s.tx(ctx, func(tx *sqlTx) error {
 		for _, l := range links {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO links (transport, remote, jid, name, static, asked, created)
-				VALUES (?, ?, ?, ?, FALSE, TRUE, ?)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO links (transport, remote, jid, name, static, asked, created, linked_by)
+				VALUES (?, ?, ?, ?, FALSE, TRUE, ?, ?)
 				ON CONFLICT (transport, remote) DO UPDATE SET jid = excluded.jid, name = excluded.name,
-					static = FALSE, asked = TRUE, created = excluded.created`, transport, l.Remote, l.User, l.Name, now); err != nil {
+					static = FALSE, asked = TRUE, created = excluded.created, linked_by = excluded.linked_by`,
+				transport, l.Remote, l.User, l.Name, now, l.LinkedBy); err != nil {
 				return err
 			}
 		}

@@ -39,7 +39,7 @@ func TestLinkCodes(t *testing.T) {
 			t.Fatalf("code %q, err %v", code, err)
 		}
 		bobCode, _ := s.NewLinkCode(ctx, "tg", "bob@example.test", time.Minute)
-		expired, _ := s.NewLinkCode(ctx, "tg", "bob@example.test", -time.Second)
+		expired, _ := s.NewLinkCode(ctx, "tg", "carol@example.test", -time.Second)
 
 		steps := []struct {
 			name, code, remote string

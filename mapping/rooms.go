@@ -3,6 +3,7 @@ package mapping
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // RoomEntry is one message of a group shown as an XEP-0045 room, kept for
@@ -75,10 +76,11 @@ func (s *Store) RoomHistory(ctx context.Context, transport, room string, n int) 
 	return out, nil
 }
 
-// RoomMembers returns the names of the members seen speaking in room,
-// sorted.
+// RoomMembers returns the nicks of the members seen speaking in room,
+// sorted. Nicks the user took (ClaimUserNick) are not members.
 func (s *Store) RoomMembers(ctx context.Context, transport, room string) ([]string, error) {
-	rows, err := s.query(ctx, `SELECT name FROM room_members WHERE transport = ? AND room = ? ORDER BY name`, transport, room)
+	rows, err := s.query(ctx, `SELECT name FROM room_members WHERE transport = ? AND room = ?
+		AND member NOT LIKE 'xmpp:%' ORDER BY name`, transport, room)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
@@ -125,4 +127,77 @@ func (s *Store) KeepOwnRoomMessage(ctx context.Context, transport string, e Room
 			transport, e.Room, transport, e.Room, keep)
 		return err
 	})
+}
+
+// A room's nicks are unique: each row of room_members is a nick held by
+// one member (the network's id of them) or by the linked XMPP user
+// ("xmpp:" and the bare JID, a nick the user joined under). A nick held by
+// "" (kept before members' ids were) goes to the first member who claims
+// it.
+
+// userHolder is how a nick held by the XMPP user user is recorded.
+func userHolder(user string) string { return "xmpp:" + user }
+
+// memberHolder is how a nick held by a member is recorded: never like a
+// user's.
+func memberHolder(member string) string {
+	if strings.HasPrefix(member, "xmpp:") {
+		return "member:" + member
+	}
+	return member
+}
+
+// claimNick gives nick in room to holder, unless someone else holds it,
+// and reports whether holder holds it now.
+func claimNick(ctx context.Context, tx *sqlTx, transport, room, nick, holder string, now int64) (bool, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO room_members (transport, room, name, member, seen) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (transport, room, name) DO UPDATE SET member = excluded.member
+		WHERE room_members.member = '' OR room_members.member = excluded.member`,
+		transport, room, nick, holder, now)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// RoomNick returns the nick of a member (the network's stable id of them,
+// "" if it gave none) whose name is name, in room, and records it as the
+// member's: name itself if nobody else holds it, or else name with the
+// first suffix " (2)", " (3)", ... that is free or already the member's.
+// So two members of the same name, or a member named like the user's
+// nick, get different nicks, and each keeps its own while its name stays.
+func (s *Store) RoomNick(ctx context.Context, transport, room, member, name string) (string, error) {
+	holder := memberHolder(member)
+	var nick string
+	err := s.tx(ctx, func(tx *sqlTx) error {
+		now := s.millis()
+		for k := 1; ; k++ {
+			nick = name
+			if k > 1 {
+				nick = fmt.Sprintf("%s (%d)", name, k)
+			}
+			ok, err := claimNick(ctx, tx, transport, room, nick, holder, now)
+			if err != nil || ok {
+				return err
+			}
+		}
+	})
+	if err != nil {
+		return "", err
+	}
+	return nick, nil
+}
+
+// ClaimUserNick records nick as the XMPP user's in room, unless a member
+// holds it, and reports whether the user holds it now. The user keeps it:
+// a member named so later gets a suffix (RoomNick).
+func (s *Store) ClaimUserNick(ctx context.Context, transport, room, user, nick string) (bool, error) {
+	var ok bool
+	err := s.tx(ctx, func(tx *sqlTx) error {
+		var err error
+		ok, err = claimNick(ctx, tx, transport, room, nick, userHolder(user), s.millis())
+		return err
+	})
+	return ok, err
 }

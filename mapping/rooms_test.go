@@ -94,3 +94,56 @@ func TestKeepOwnRoomMessage(t *testing.T) {
 		}
 	})
 }
+
+// Members are told apart by their ids: a second member of the same name,
+// or one named like the user's nick, gets a suffix, and each keeps its
+// nick; the user's nicks are not members.
+func TestRoomNicks(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		user := func(nick string, want bool) {
+			t.Helper()
+			if ok, err := s.ClaimUserNick(ctx, "tg", "-100", "alice@x.test", nick); ok != want || err != nil {
+				t.Errorf("user takes %q: %v, %v; want %v", nick, ok, err, want)
+			}
+		}
+		user("al", true)
+		steps := []struct{ member, name, want string }{
+			0: {"1", "Bob", "Bob"},
+			1: {"2", "Bob", "Bob (2)"},
+			2: {"1", "Bob", "Bob"},
+			3: {"2", "Bob", "Bob (2)"},
+			4: {"3", "al", "al (2)"},
+			5: {"xmpp:alice@x.test", "al", "al (3)"}, // an id like the user's is not the user
+			6: {"4", "Bob (2)", "Bob (2) (2)"},
+			7: {"5", "Carol", "Carol"},
+		}
+		for i, st := range steps {
+			if got, err := s.RoomNick(ctx, "tg", "-100", st.member, st.name); got != st.want || err != nil {
+				t.Errorf("%d: member %s named %q: %q, %v; want %q", i, st.member, st.name, got, err, st.want)
+			}
+		}
+		user("al", true)     // still the user's
+		user("Carol", false) // a member's
+		if got, _ := s.RoomNick(ctx, "tg", "-200", "3", "al"); got != "al" {
+			t.Errorf("in another room: %q", got)
+		}
+		// A member seen before ids were kept: the first member of that name
+		// takes the nick over.
+		if _, _, err := s.AcceptRoom(ctx, "tg", "in:old", []RoomEntry{{Room: "-100", Sender: "Dan", StanzaID: "o"}}, 3); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.RoomNick(ctx, "tg", "-100", "6", "Dan"); got != "Dan" {
+			t.Errorf("old member: %q", got)
+		}
+		if got, _ := s.RoomNick(ctx, "tg", "-100", "7", "Dan"); got != "Dan (2)" {
+			t.Errorf("second Dan: %q", got)
+		}
+		members, err := s.RoomMembers(ctx, "tg", "-100")
+		want := []string{"Bob", "Bob (2)", "Bob (2) (2)", "Carol", "Dan", "Dan (2)", "al (2)", "al (3)"}
+		if err != nil || !slices.Equal(members, want) {
+			t.Errorf("members %q, %v; want %q", members, err, want)
+		}
+	})
+}
