@@ -117,7 +117,7 @@ func (g *Gateway) cmdUnlink(ctx context.Context, from jid.JID, f *dataForm) (cmd
 		} else if !ok {
 			return stop(c + " is not linked to you."), nil
 		}
-		if _, err := g.Unlink(ctx, remote); err != nil {
+		if _, err := g.unlink(ctx, remote, nil); err != nil {
 			var le *transports.LinkError
 			if errors.As(err, &le) {
 				return stop(c + ": " + le.Msg), nil
@@ -201,7 +201,7 @@ func (g *Gateway) cmdAdminUnlink(ctx context.Context, _ jid.JID, f *dataForm) (c
 	if note != nil {
 		return *note, nil
 	}
-	user, err := g.Unlink(ctx, remote)
+	user, err := g.unlink(ctx, remote, nil)
 	var le *transports.LinkError
 	if errors.As(err, &le) {
 		return failed(fmt.Sprintf("%s: %s", remote, le.Msg)), nil

@@ -82,7 +82,7 @@ func (g *Gateway) handleIQ(t xmlstream.TokenReadEncoder, in inStanza, from, to j
 	ns, typ := in.Payload.XMLName.Space, in.Type
 	switch {
 	case ns == nsDiscoInfo && typ == "get":
-		if title, ok := g.roomTitle(to); ok && in.Payload.Node == "" {
+		if title, ok := g.roomTitle(from, to); ok && in.Payload.Node == "" {
 			result(roomInfo(title))
 			return
 		}
@@ -135,9 +135,16 @@ func (g *Gateway) discoInfo(node string, gatewayJID bool) discoInfo {
 	return q
 }
 
-// roomTitle returns the title of the linked group at to, if to is one.
-func (g *Gateway) roomTitle(to jid.JID) (string, bool) {
+// roomTitle returns the title of the linked group at to, if to is one and
+// from may see it: an allowed user the group is linked to. Anyone else is
+// answered as for a JID that is no room (a contact's bare features), so
+// that disco tells nobody else which groups are linked, nor their titles.
+func (g *Gateway) roomTitle(from, to jid.JID) (string, bool) {
 	if g.roomer == nil || to.Localpart() == "" || to.Resourcepart() != "" {
+		return "", false
+	}
+	bare := from.Bare().String()
+	if !g.allowed(bare) {
 		return "", false
 	}
 	remote, err := g.o.Transport.ParseAddr(mapping.AddrOf(to))
@@ -147,7 +154,7 @@ func (g *Gateway) roomTitle(to jid.JID) (string, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	l, ok, err := g.o.Store.LinkOf(ctx, g.name, string(remote))
-	if err != nil || !ok {
+	if err != nil || !ok || l.User != bare {
 		return "", false
 	}
 	if l.Name == "" {

@@ -13,20 +13,46 @@ import (
 // codeTTL is how long a link code can be redeemed.
 const codeTTL = 15 * time.Minute
 
+var _ transports.GroupLinker = (*Gateway)(nil)
+
 // Link redeems a link code sent from remote (see transports.Sink). The
 // contact then asks its new user to subscribe, with name as its nickname,
-// and the gateway says so to the user.
+// and the gateway says so to the user. For a group (transports.Rooms) it
+// is LinkGroup by an unknown member: a transport should call LinkGroup.
 func (g *Gateway) Link(ctx context.Context, remote transports.Addr, name, code string) (string, error) {
+	if g.isRoom(remote) {
+		return "", g.LinkGroup(ctx, remote, name, code, transports.Asker{})
+	}
+	return g.link(ctx, remote, name, code, nil)
+}
+
+// LinkGroup redeems a link code sent by a member of the group remote (see
+// transports.GroupLinker).
+func (g *Gateway) LinkGroup(ctx context.Context, remote transports.Addr, name, code string, by transports.Asker) error {
+	_, err := g.link(ctx, remote, name, code, &mapping.Asker{Member: by.Member, Admin: by.Admin})
+	return err
+}
+
+func (g *Gateway) link(ctx context.Context, remote transports.Addr, name, code string, by *mapping.Asker) (string, error) {
 	contact, err := mapping.ContactJID(remote, g.domain.Domainpart())
 	if err != nil {
 		return "", &transports.LinkError{Msg: err.Error()}
 	}
-	user, err := g.o.Store.RedeemLinkCode(ctx, g.name, code, string(remote), name, func(user string) [][]byte {
+	stanzas := func(user string) [][]byte {
 		return append(g.addContact(contact.String(), user, name),
 			render(message{Type: "chat", From: g.domain.String(), To: user,
 				Body: fmt.Sprintf("Linked %s chat %s: it is your contact %s.", g.o.Identity.Name, describe(name, remote), contact)}))
-	})
+	}
+	var user string
+	if by != nil {
+		user, err = g.o.Store.RedeemGroupLinkCode(ctx, g.name, code, string(remote), name, *by, stanzas)
+	} else {
+		user, err = g.o.Store.RedeemLinkCode(ctx, g.name, code, string(remote), name, stanzas)
+	}
 	if err != nil {
+		if errors.Is(err, mapping.ErrNotLinker) {
+			g.log.Info("a group member may not change the group's link", "remote", remote, "member", by.Member)
+		}
 		return "", linkError(err)
 	}
 	g.log.Info("chat linked", "remote", remote, "user", user)
@@ -35,13 +61,40 @@ func (g *Gateway) Link(ctx context.Context, remote transports.Addr, name, code s
 	return user, nil
 }
 
-// Unlink removes remote's link (see transports.Sink); its contact goes
-// offline and leaves the user's roster.
+// Unlink removes remote's link, asked from remote (see transports.Sink);
+// its contact goes offline and leaves the user's roster. For a group
+// (transports.Rooms) it is UnlinkGroup by an unknown member, which is
+// refused: a transport should call UnlinkGroup.
 func (g *Gateway) Unlink(ctx context.Context, remote transports.Addr) (string, error) {
-	user, err := g.o.Store.Unlink(ctx, g.name, string(remote), func(user string) [][]byte {
-		return g.unlinkStanzas(user, remote)
-	})
+	if g.isRoom(remote) {
+		return "", g.UnlinkGroup(ctx, remote, transports.Asker{})
+	}
+	return g.unlink(ctx, remote, nil)
+}
+
+// UnlinkGroup removes the link of the group remote, asked by one of its
+// members (see transports.GroupLinker).
+func (g *Gateway) UnlinkGroup(ctx context.Context, remote transports.Addr, by transports.Asker) error {
+	_, err := g.unlink(ctx, remote, &mapping.Asker{Member: by.Member, Admin: by.Admin})
+	return err
+}
+
+// unlink removes remote's link, asked by a member of the group remote, or
+// with by nil from a one-to-one chat or by the XMPP side (the user or an
+// operator, whom the caller has checked).
+func (g *Gateway) unlink(ctx context.Context, remote transports.Addr, by *mapping.Asker) (string, error) {
+	stanzas := func(user string) [][]byte { return g.unlinkStanzas(user, remote) }
+	var user string
+	var err error
+	if by != nil {
+		user, err = g.o.Store.UnlinkGroup(ctx, g.name, string(remote), *by, stanzas)
+	} else {
+		user, err = g.o.Store.Unlink(ctx, g.name, string(remote), stanzas)
+	}
 	if err != nil {
+		if errors.Is(err, mapping.ErrNotLinker) {
+			g.log.Info("a group member may not change the group's link", "remote", remote, "member", by.Member)
+		}
 		return "", linkError(err)
 	}
 	g.log.Info("chat unlinked", "remote", remote, "user", user)
@@ -89,7 +142,7 @@ func (g *Gateway) linkedTo(ctx context.Context, remote transports.Addr, user str
 
 // linkError turns the store's refusals into messages for the remote user.
 func linkError(err error) error {
-	for _, e := range []error{mapping.ErrBadCode, mapping.ErrStaticLink, mapping.ErrLinkedToOther, mapping.ErrNotLinked} {
+	for _, e := range []error{mapping.ErrBadCode, mapping.ErrStaticLink, mapping.ErrLinkedToOther, mapping.ErrNotLinked, mapping.ErrNotLinker} {
 		if errors.Is(err, e) {
 			return &transports.LinkError{Msg: e.Error()}
 		}

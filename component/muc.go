@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp/jid"
@@ -198,6 +199,20 @@ func (g *Gateway) roomPresence(t xmlstream.TokenReadEncoder, in inStanza, from, 
 			"this room is the "+g.o.Identity.Name+" group of another user"))
 		return
 	}
+	// The nick becomes the user's in this room, for good: a member named
+	// so later gets a suffix. One a member holds already is refused
+	// (XEP-0045 7.2.9).
+	if prev, was := g.joined.nick(room.String(), full); !was || prev != nick {
+		ok, err := g.o.Store.ClaimUserNick(ctx, g.name, string(remote), bare, nick)
+		switch {
+		case err != nil:
+			g.reply(t, in, from, to, storeError(err))
+			return
+		case !ok:
+			g.reply(t, in, from, to, newError("cancel", "conflict", "a member of the group goes by that nick; choose another"))
+			return
+		}
+	}
 	if _, was := g.joined.join(room.String(), full, nick); was && in.MUC == nil {
 		g.encode(t, selfPresence(room, nick, full, "")) // a presence update or a new nick
 		return
@@ -336,10 +351,20 @@ func (g *Gateway) keepOwn(ctx context.Context, in inStanza, remote transports.Ad
 	}
 }
 
+// lineBreaks turns every line break a client may show (CR LF, CR, NEL,
+// LS, PS, VT, FF) into LF, so that no line escapes its prefix.
+var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n", "\v", "\n", "\f", "\n")
+
 // prefixLines puts "name: " before every line of text: a group's message
-// shown in a one-to-one chat.
+// shown in a one-to-one chat. Every kind of line break is made LF first,
+// so a member cannot start a line of their own that looks like another's
+// ("ok\rAlice: approved").
 func prefixLines(name, text string) string {
-	if name == "" || text == "" {
+	if text == "" {
+		return text
+	}
+	text = lineBreaks.Replace(text)
+	if name == "" {
 		return text
 	}
 	lines := strings.Split(text, "\n")
@@ -347,4 +372,34 @@ func prefixLines(name, text string) string {
 		lines[i] = name + ": " + l
 	}
 	return strings.Join(lines, "\n")
+}
+
+// memberName is a member's name made fit to show: on one line, trimmed.
+func memberName(name string) string {
+	return strings.TrimSpace(strings.Join(strings.Fields(lineBreaks.Replace(name)), " "))
+}
+
+// anonymousMember names a member whose name cannot be a nick.
+const anonymousMember = "member"
+
+// memberNick returns the nick that in's sender speaks under in room: its
+// name, normalised as a JID resource, with a suffix if another member or
+// the user holds that nick (see mapping.Store.RoomNick). A sender with
+// neither a name nor an id is the group itself ("").
+func (g *Gateway) memberNick(ctx context.Context, room jid.JID, in transports.Inbound) (string, error) {
+	name := memberName(in.Sender)
+	if name == "" && in.SenderID == "" {
+		return "", nil
+	}
+	if j, err := room.WithResource(name); err == nil && name != "" {
+		name = j.Resourcepart()
+	} else {
+		name = anonymousMember
+	}
+	// Leave room for the suffix within a resource's 1023 bytes.
+	for len(name) > 1000 {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	return g.o.Store.RoomNick(ctx, g.name, string(in.From), in.SenderID, name)
 }

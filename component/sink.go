@@ -61,6 +61,17 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 	// go to the user's resources that joined it; without any, the group is
 	// a one-to-one contact whose lines are prefixed with the sender.
 	isRoom := g.isRoom(in.From)
+	if in.Group {
+		// A member's nick tells same-named members apart, and never is the
+		// user's own (the room's occupants, the 1:1 prefix, the history).
+		if isRoom {
+			if in.Sender, err = g.memberNick(ctx, contact, in); err != nil {
+				return err
+			}
+		} else {
+			in.Sender = memberName(in.Sender)
+		}
+	}
 	var joined []string
 	if isRoom && len(users) == 1 {
 		joined, _ = g.joined.of(contact.String(), users[0])

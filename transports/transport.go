@@ -32,11 +32,14 @@ type Inbound struct {
 	Media     []string // public URLs of attachments, served by the gateway
 
 	// Group is set for a message in a group chat (one chat, many members);
-	// Sender then names the member who wrote it ("" if unknown). Body is
-	// the member's text alone: the core adds the name where the group is
-	// shown as a single contact.
-	Group  bool
-	Sender string
+	// Sender then names the member who wrote it ("" if unknown), and
+	// SenderID is the network's stable id of that member ("" if unknown),
+	// which tells apart members of the same name. Body is the member's text
+	// alone: the core adds the name where the group is shown as a single
+	// contact.
+	Group    bool
+	Sender   string
+	SenderID string
 }
 
 // Outbound is a message to send to the foreign network.
@@ -105,10 +108,12 @@ type Sink interface {
 	Reachable(ok bool, why string)
 
 	// Link redeems a one-time code that an XMPP user got from the gateway,
-	// linking remote (a chat, named name) to that user. It returns the
-	// user's bare JID, or an error whose text can be shown to the remote.
+	// linking remote (a one-to-one chat, named name) to that user. It
+	// returns the user's bare JID, or an error whose text can be shown to
+	// the remote. A command sent in a group goes to GroupLinker instead.
 	Link(ctx context.Context, remote Addr, name, code string) (user string, err error)
-	// Unlink removes remote's link and returns the user it was linked to.
+	// Unlink removes the link of remote (a one-to-one chat) and returns the
+	// user it was linked to. A command sent in a group goes to GroupLinker.
 	Unlink(ctx context.Context, remote Addr) (user string, err error)
 }
 
