@@ -202,3 +202,40 @@ func TestImportLinks(t *testing.T) {
 		}
 	})
 }
+
+// A message is found by its origin-id as well as its stanza id, and a
+// correction by its own ids: the original's provider id either way.
+func TestSentIDByOriginAndCorrection(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		j := Job{Transport: "tg", Sender: "alice@x.test/web", Remote: "5", Body: "helo", StanzaID: "s1", OriginID: "o1"}
+		j.ID, _, _ = s.Enqueue(ctx, j)
+		if _, err := s.Sent(ctx, j, "5:10"); err != nil {
+			t.Fatal(err)
+		}
+		c := Job{Transport: "tg", Sender: "alice@x.test/web", Remote: "5", Body: "hello", StanzaID: "s2", OriginID: "o2", Replaces: "o1"}
+		c.ID, _, _ = s.Enqueue(ctx, c)
+		if pending, _ := s.Pending(ctx, "tg", 0, 10); len(pending) != 1 || pending[0].OriginID != "o2" {
+			t.Fatalf("pending %+v", pending)
+		}
+		if _, err := s.Sent(ctx, c, "5:10"); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct{ user, remote, ref, want string }{
+			0: {"alice@x.test", "5", "s1", "5:10"},
+			1: {"alice@x.test", "5", "o1", "5:10"},
+			2: {"alice@x.test", "5", "s2", "5:10"},
+			3: {"alice@x.test", "5", "o2", "5:10"},
+			4: {"bob@x.test", "5", "o2", ""},
+			5: {"alice@x.test", "6", "o1", ""},
+			6: {"alice@x.test", "5", "", ""},
+		}
+		for i, tt := range tests {
+			id, ok, err := s.SentID(ctx, "tg", tt.remote, tt.user, tt.ref)
+			if err != nil || id != tt.want || ok != (tt.want != "") {
+				t.Errorf("%d: SentID(%s, %s) = %q, %v, %v; want %q", i, tt.user, tt.ref, id, ok, err, tt.want)
+			}
+		}
+	})
+}

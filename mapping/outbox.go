@@ -19,6 +19,7 @@ type Job struct {
 	Remote    string // foreign recipient
 	Body      string
 	StanzaID  string
+	OriginID  string   // the sender's XEP-0359 origin-id, or ""
 	Receipt   bool     // the sender asked for a delivery receipt (XEP-0184)
 	Markable  bool     // the sender marked it markable (XEP-0333)
 	Replaces  string   // stanza id of the sender's earlier message this corrects, or ""
@@ -62,10 +63,10 @@ func (s *Store) Enqueue(ctx context.Context, j Job) (id int64, dup bool, err err
 			}
 		}
 		id, err = tx.insertID(`INSERT INTO outbox
-			(transport, sender, account, remote, body, stanza_id, receipt, markable, replaces,
+			(transport, sender, account, remote, body, stanza_id, origin_id, receipt, markable, replaces,
 			 reply_to, quote, media, retracts, react_to, reactions, created)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			j.Transport, j.Sender, j.Account, j.Remote, j.Body, j.StanzaID, j.Receipt, j.Markable, j.Replaces,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			j.Transport, j.Sender, j.Account, j.Remote, j.Body, j.StanzaID, j.OriginID, j.Receipt, j.Markable, j.Replaces,
 			j.ReplyTo, j.Quote, strings.Join(j.Media, "\n"), j.Retracts, j.ReactTo, strings.Join(j.Reactions, "\n"), now)
 		if err != nil {
 			return err
@@ -92,7 +93,7 @@ func resendKey(j Job) string {
 // first.
 func (s *Store) Pending(ctx context.Context, transport string, after int64, limit int) ([]Job, error) {
 	rows, err := s.query(ctx, `SELECT id, transport, sender, account, remote, body,
-		stanza_id, receipt, markable, replaces, reply_to, quote, media, retracts, react_to, reactions,
+		stanza_id, origin_id, receipt, markable, replaces, reply_to, quote, media, retracts, react_to, reactions,
 		attempts, created, inflight FROM outbox
 		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`, transport, after, limit)
 	if err != nil {
@@ -105,7 +106,7 @@ func (s *Store) Pending(ctx context.Context, transport string, after int64, limi
 		var created, inflight int64
 		var media, reactions string
 		if err := rows.Scan(&j.ID, &j.Transport, &j.Sender, &j.Account, &j.Remote, &j.Body,
-			&j.StanzaID, &j.Receipt, &j.Markable, &j.Replaces, &j.ReplyTo, &j.Quote, &media, &j.Retracts,
+			&j.StanzaID, &j.OriginID, &j.Receipt, &j.Markable, &j.Replaces, &j.ReplyTo, &j.Quote, &media, &j.Retracts,
 			&j.ReactTo, &reactions, &j.Attempts, &created, &inflight); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
@@ -183,6 +184,9 @@ func (s *Store) Sent(ctx context.Context, j Job, remoteID string) ([]Report, err
 		if err != nil {
 			return err
 		}
+		if err := recordRefs(ctx, tx, j, remoteID, s.millis()); err != nil {
+			return err
+		}
 		if !s.d.shared && s.earlyReports.Load() == 0 {
 			return nil // none kept: skip the lookup (the common case)
 		}
@@ -216,6 +220,29 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (transport, remote_id) DO NOTHING`
 )
+
+// recordRefs keeps the ids by which j's sender may refer to the message
+// sent as remoteID that sent itself does not hold: j's origin-id when it
+// differs from its stanza id, and a correction's own ids (sent keeps the
+// original's).
+func recordRefs(ctx context.Context, tx *sqlTx, j Job, remoteID string, now int64) error {
+	refs := make([]string, 0, 2)
+	if j.Replaces != "" && j.StanzaID != "" {
+		refs = append(refs, j.StanzaID)
+	}
+	if j.OriginID != "" && j.OriginID != j.StanzaID {
+		refs = append(refs, j.OriginID)
+	}
+	for _, ref := range refs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sent_ref (transport, remote, sender, ref, remote_id, created)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (transport, remote, sender, ref) DO UPDATE SET remote_id = excluded.remote_id, created = excluded.created`,
+			j.Transport, j.Remote, bare(j.Sender), ref, remoteID, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Failed removes job j from the queue and, in the same transaction, queues
 // the stanza that tells its sender so.
@@ -263,11 +290,24 @@ func (s *Store) LookupSent(ctx context.Context, transport string, r Report) (Sen
 	return rec, found, err
 }
 
-// SentID returns the provider's id for the message with stanzaID that user
-// (a bare JID) sent to remote, if it was sent and is still remembered.
-func (s *Store) SentID(ctx context.Context, transport, remote, user, stanzaID string) (string, bool, error) {
+// SentID returns the provider's id for the message that user (a bare JID)
+// sent to remote and refers to as ref: its stanza id or origin-id, or a
+// correction's, if it was sent and is still remembered.
+func (s *Store) SentID(ctx context.Context, transport, remote, user, ref string) (string, bool, error) {
+	if ref == "" {
+		return "", false, nil
+	}
+	var id string
+	err := s.queryRow(ctx, `SELECT remote_id FROM sent_ref
+		WHERE transport = ? AND remote = ? AND sender = ? AND ref = ?`, transport, remote, user, ref).Scan(&id)
+	if err == nil {
+		return id, true, nil
+	}
+	if err != sql.ErrNoRows {
+		return "", false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
 	rows, err := s.query(ctx, `SELECT remote_id, sender FROM sent
-		WHERE transport = ? AND remote = ? AND stanza_id = ? ORDER BY created`, transport, remote, stanzaID)
+		WHERE transport = ? AND remote = ? AND stanza_id = ? ORDER BY created`, transport, remote, ref)
 	if err != nil {
 		return "", false, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}

@@ -14,6 +14,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 		for _, q := range []string{
 			`DELETE FROM seen WHERE created < ?`,
 			`DELETE FROM sent WHERE created < ?`,
+			`DELETE FROM sent_ref WHERE created < ?`,
 			`DELETE FROM early_report WHERE created < ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, ms); err != nil {

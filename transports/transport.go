@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -69,6 +70,19 @@ type Outbound struct {
 	// replacing earlier ones (none removes them), and the rest is empty.
 	ReactTo   string
 	Reactions []string
+}
+
+// Empty reports whether out has nothing to send: no text (or only white
+// space), no media, and neither a retraction nor a reaction. Send refuses
+// such an Outbound with a *Error of KindRejected, before any request: a
+// transport never sends an empty message.
+func (out Outbound) Empty() bool {
+	return strings.TrimSpace(out.Body) == "" && len(out.Media) == 0 && out.Retracts == "" && out.ReactTo == ""
+}
+
+// ErrEmpty is the refusal of an Outbound with nothing to send (see Empty).
+func ErrEmpty(provider string) *Error {
+	return &Error{Kind: KindRejected, Provider: provider, Message: "the message has nothing to send"}
 }
 
 // State is a delivery state reported by a provider.
@@ -143,7 +157,9 @@ type Transport interface {
 
 	// Send delivers out and returns the provider's id for it. It may block on
 	// the network and must honour ctx. A failure is returned as *Error when
-	// the transport can classify it.
+	// the transport can classify it. It never sends an empty message: an
+	// Outbound with nothing to send (Outbound.Empty) gets ErrEmpty, before
+	// any request.
 	Send(ctx context.Context, out Outbound) (remoteID string, err error)
 }
 

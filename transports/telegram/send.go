@@ -27,6 +27,9 @@ type sentMessage struct {
 // the first message of out.ReplyTo. When a retry follows a partial send, the
 // parts already sent are not sent again.
 func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, error) {
+	if out.Empty() {
+		return "", transports.ErrEmpty("Telegram")
+	}
 	chat := chatID(out.To)
 	if out.Retracts != "" {
 		return "", t.retract(ctx, chat, out.Retracts)
