@@ -49,6 +49,21 @@ func (t *Transport) call(ctx context.Context, method string, p tgbotapi.Params, 
 	return nil
 }
 
+// isAdmin asks Telegram whether user administers chat (getChatMember:
+// "creator" or "administrator").
+func (t *Transport) isAdmin(ctx context.Context, chat, user int64) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	bot := &tgbotapi.BotAPI{Token: t.s.Token, Client: ctxClient{ctx, t.http}}
+	bot.SetAPIEndpoint(t.endpoint)
+	m, err := bot.GetChatMember(tgbotapi.GetChatMemberConfig{
+		ChatConfigWithUser: tgbotapi.ChatConfigWithUser{ChatID: chat, UserID: user}})
+	if err != nil {
+		return false, t.classify(err)
+	}
+	return m.IsCreator() || m.IsAdministrator(), nil
+}
+
 // classify sorts a Bot API failure into a transports.Error.
 func (t *Transport) classify(err error) *transports.Error {
 	var te *tgbotapi.Error

@@ -43,13 +43,16 @@ type recSink struct {
 	linked     map[transports.Addr]string
 	codes      map[string]string
 	deliverErr error
+	linkedBy   map[transports.Addr]string // group -> the member who linked it
+	askers     []transports.Asker         // who asked LinkGroup and UnlinkGroup
 	inbound    []transports.Inbound
 	reach      []bool
 	changed    chan struct{}
 }
 
 func newSink() *recSink {
-	return &recSink{linked: map[transports.Addr]string{}, codes: map[string]string{}, changed: make(chan struct{}, 1)}
+	return &recSink{linked: map[transports.Addr]string{}, codes: map[string]string{}, linkedBy: map[transports.Addr]string{},
+		changed: make(chan struct{}, 1)}
 }
 
 func (s *recSink) Deliver(_ context.Context, in transports.Inbound) error {
@@ -98,6 +101,45 @@ func (s *recSink) Unlink(_ context.Context, remote transports.Addr) (string, err
 	}
 	delete(s.linked, remote)
 	return user, nil
+}
+
+var _ transports.GroupLinker = (*recSink)(nil)
+
+// mayChange is the rule of transports.GroupLinker. s.mu must be held.
+func (s *recSink) mayChange(remote transports.Addr, by transports.Asker) error {
+	s.askers = append(s.askers, by)
+	if _, ok := s.linked[remote]; ok && !by.Admin && (by.Member == "" || by.Member != s.linkedBy[remote]) {
+		return &transports.LinkError{Msg: "not yours"}
+	}
+	return nil
+}
+
+func (s *recSink) LinkGroup(_ context.Context, remote transports.Addr, _, code string, by transports.Asker) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.mayChange(remote, by); err != nil {
+		return err
+	}
+	user, ok := s.codes[code]
+	if !ok {
+		return &transports.LinkError{Msg: "bad code"}
+	}
+	delete(s.codes, code)
+	s.linked[remote], s.linkedBy[remote] = user, by.Member
+	return nil
+}
+
+func (s *recSink) UnlinkGroup(_ context.Context, remote transports.Addr, by transports.Asker) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.mayChange(remote, by); err != nil {
+		return err
+	}
+	if _, ok := s.linked[remote]; !ok {
+		return &transports.LinkError{Msg: "not linked"}
+	}
+	delete(s.linked, remote)
+	return nil
 }
 
 func (s *recSink) got() []transports.Inbound {

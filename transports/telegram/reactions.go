@@ -52,6 +52,7 @@ func (t *Transport) handleReaction(ctx context.Context, sink transports.Sink, r 
 		in.Group = true
 		if r.User != nil {
 			in.Sender = senderName(&tgbotapi.Message{From: r.User})
+			in.SenderID = strconv.FormatInt(r.User.ID, 10)
 		}
 	}
 	for _, rt := range r.NewReaction {

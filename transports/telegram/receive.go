@@ -75,7 +75,7 @@ func (t *Transport) handle(ctx context.Context, sink transports.Sink, u update) 
 		}
 	}
 	if !msg.Chat.IsPrivate() {
-		in.Group, in.Sender = true, senderName(msg)
+		in.Group, in.Sender, in.SenderID = true, senderName(msg), senderID(msg)
 	}
 	err := sink.Deliver(ctx, in)
 	if errors.Is(err, transports.ErrNoRecipient) {
@@ -106,15 +106,44 @@ func (t *Transport) command(text string) (cmd, arg string, ok bool) {
 	return "", "", false
 }
 
-// runCommand carries out a bot command and answers it in the chat.
+// runCommand carries out a bot command and answers it in the chat. In a
+// group, /link and /unlink go to the sink's GroupLinker with the member
+// who asked, and the answer never names the XMPP user: every member sees it.
 func (t *Transport) runCommand(ctx context.Context, sink transports.Sink, msg *tgbotapi.Message, chat transports.Addr, cmd, arg string) error {
+	group := !msg.Chat.IsPrivate()
 	var answer string
-	switch cmd {
-	case "link":
-		if arg == "" {
-			answer = "Send /link followed by the code the XMPP gateway gave you: send \"link\" to " + t.domain + " from your XMPP account to get one."
+	switch {
+	case cmd == "link" && arg == "":
+		answer = "Send /link followed by the code the XMPP gateway gave you: send \"link\" to " + t.domain + " from your XMPP account to get one."
+	case (cmd == "link" || cmd == "unlink") && group:
+		gl, ok := sink.(transports.GroupLinker)
+		if !ok {
+			answer = "Groups cannot be linked through this gateway."
 			break
 		}
+		by, err := t.asker(ctx, msg)
+		if err != nil {
+			return err
+		}
+		if cmd == "link" {
+			err = gl.LinkGroup(ctx, chat, chatName(msg.Chat), arg, by)
+		} else {
+			err = gl.UnlinkGroup(ctx, chat, by)
+		}
+		var le *transports.LinkError
+		switch {
+		case errors.As(err, &le) && cmd == "link":
+			answer = "Not linked: " + le.Msg
+		case errors.As(err, &le):
+			answer = "Not unlinked: " + le.Msg
+		case err != nil:
+			return err
+		case cmd == "link":
+			answer = "This chat is now linked to an XMPP user."
+		default:
+			answer = "This chat is no longer linked to an XMPP user."
+		}
+	case cmd == "link":
 		user, err := sink.Link(ctx, chat, chatName(msg.Chat), arg)
 		var le *transports.LinkError
 		switch {
@@ -125,7 +154,7 @@ func (t *Transport) runCommand(ctx context.Context, sink transports.Sink, msg *t
 		default:
 			answer = fmt.Sprintf("Linked: messages in this chat now reach %s over XMPP, as %s@%s.", user, chat, t.domain)
 		}
-	case "unlink":
+	case cmd == "unlink":
 		user, err := sink.Unlink(ctx, chat)
 		var le *transports.LinkError
 		switch {
@@ -141,6 +170,33 @@ func (t *Transport) runCommand(ctx context.Context, sink transports.Sink, msg *t
 	}
 	t.reply(ctx, msg.Chat.ID, answer)
 	return nil
+}
+
+// asker says who sent a command in a group: an anonymous administrator or
+// a channel's own post (sent as the chat itself) administers it; a user is
+// asked about with getChatMember; a message sent as another chat (a
+// channel) is not an administrator. A temporary failure of getChatMember is
+// returned, so the command is handled again later; a refusal (the user is
+// not found in the chat) means not an administrator.
+func (t *Transport) asker(ctx context.Context, msg *tgbotapi.Message) (transports.Asker, error) {
+	by := transports.Asker{Member: senderID(msg)}
+	switch {
+	case msg.SenderChat != nil:
+		by.Admin = msg.SenderChat.ID == msg.Chat.ID
+	case msg.From != nil:
+		admin, err := t.isAdmin(ctx, msg.Chat.ID, msg.From.ID)
+		var pe *transports.Error
+		switch {
+		case err == nil:
+			by.Admin = admin
+		case errors.As(err, &pe) && (pe.Kind == transports.KindRejected || pe.Kind == transports.KindUnreachable):
+			t.log.Info("getChatMember refused; the member is taken for no administrator",
+				"chat", msg.Chat.ID, "member", msg.From.ID, "err", err)
+		default:
+			return by, err
+		}
+	}
+	return by, nil
 }
 
 func (t *Transport) linkInstructions() string {
@@ -204,6 +260,20 @@ func senderName(msg *tgbotapi.Message) string {
 		return chatName(msg.SenderChat)
 	case msg.AuthorSignature != "":
 		return msg.AuthorSignature
+	}
+	return ""
+}
+
+// senderID is the stable id of who wrote msg in a group: the user's id,
+// or the id of the chat it was sent as ("" if neither is known). User ids
+// are positive and chat ids of groups and channels negative, so the two
+// never meet.
+func senderID(msg *tgbotapi.Message) string {
+	switch {
+	case msg.SenderChat != nil:
+		return strconv.FormatInt(msg.SenderChat.ID, 10)
+	case msg.From != nil:
+		return strconv.FormatInt(msg.From.ID, 10)
 	}
 	return ""
 }

@@ -32,7 +32,7 @@ func TestPollingUpdates(t *testing.T) {
 
 	want := []transports.Inbound{
 		{From: "111", ID: "111:1", Body: "hi there", Name: "Alice A"},
-		{From: "-1001234", ID: "-1001234:1", Body: "line one\nline two", Name: "Ops", Group: true, Sender: "Bob"},
+		{From: "-1001234", ID: "-1001234:1", Body: "line one\nline two", Name: "Ops", Group: true, Sender: "Bob", SenderID: "222"},
 		{From: "111", ID: "111:1:e", Body: "hi there!", Name: "Alice A", Replaces: "111:1"},
 		{From: "111", ID: "111:2", Body: "look", Name: "Alice A"},
 		{From: "111", ID: "111:3", Body: "", Name: "Alice A"},

@@ -25,7 +25,9 @@
 // a webhook is set or when a newer getUpdates call takes over);
 // sendMessage (4096 UTF-16 code units, replies, parse_mode names);
 // editMessageText (only the bot's messages, "message is not modified");
-// deleteMessage; sendChatAction; getFile; getChat; setWebhook,
+// deleteMessage; sendChatAction; getFile; getChat; getChatMember (members
+// are the users who wrote in the chat, "member" unless SetMemberStatus
+// made them "administrator", "creator" or else); setWebhook,
 // deleteWebhook and getWebhookInfo. With a webhook set, updates are POSTed
 // to it one at a time in order, with X-Telegram-Bot-Api-Secret-Token, and
 // retried after a non-2xx answer or a connection error.

@@ -77,9 +77,10 @@ type Fake struct {
 
 // chatState is a known chat and the messages in it.
 type chatState struct {
-	chat   Chat
-	lastID int              // last message_id used in the chat
-	msgs   map[int]*Message // not deleted, by message_id
+	chat    Chat
+	lastID  int                  // last message_id used in the chat
+	msgs    map[int]*Message     // not deleted, by message_id
+	members map[int64]ChatMember // by user id: who wrote in the chat or SetMemberStatus named
 }
 
 // New returns a fake for the bot with the given token. It is not listening
@@ -177,7 +178,7 @@ func (f *Fake) chatLocked(c Chat) *chatState {
 	c = normalizeChat(c)
 	cs := f.chats[c.ID]
 	if cs == nil {
-		cs = &chatState{chat: c, msgs: map[int]*Message{}}
+		cs = &chatState{chat: c, msgs: map[int]*Message{}, members: map[int64]ChatMember{}}
 		f.chats[c.ID] = cs
 		return cs
 	}

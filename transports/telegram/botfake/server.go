@@ -69,6 +69,7 @@ var methods = map[string]handler{
 	"sendchataction":       (*Fake).sendChatAction,
 	"getfile":              (*Fake).getFile,
 	"getchat":              (*Fake).getChat,
+	"getchatmember":        (*Fake).getChatMember,
 	"setwebhook":           (*Fake).setWebhook,
 	"deletewebhook":        (*Fake).deleteWebhook,
 	"getwebhookinfo":       (*Fake).getWebhookInfo,

@@ -67,6 +67,7 @@ func (f *Fake) userMessageLocked(c Chat, from User, fill func(*Message)) Message
 	} else {
 		u := from
 		m.From = &u
+		cs.joinLocked(from)
 	}
 	fill(m)
 	cs.msgs[m.MessageID] = m
