@@ -23,6 +23,10 @@ func errorFor(pe *transports.Error, by string) *stanzaError {
 		e = newError("modify", "jid-malformed", pe.Error())
 	case transports.KindRejected:
 		e = newError("cancel", "not-acceptable", pe.Error())
+	case transports.KindNotAllowed:
+		// The gateway's own refusal (an attachment's address): its generic
+		// text alone, which names no provider, host or network error.
+		e = newError("modify", "not-acceptable", pe.Message)
 	case transports.KindUnreachable:
 		e = newError("cancel", "recipient-unavailable", pe.Error())
 	case transports.KindAuth:

@@ -18,6 +18,7 @@ const (
 	KindAuth                       // our credentials were refused
 	KindRateLimited                // too many requests; retry later
 	KindUnavailable                // the provider is down or timed out; retry later
+	KindNotAllowed                 // the gateway's policy refuses what the message asks (an attachment's address); the sender must change it
 )
 
 // String names the kind in metrics and logs: "rate_limited", ...
@@ -35,6 +36,8 @@ func (k Kind) String() string {
 		return "rate_limited"
 	case KindUnavailable:
 		return "unavailable"
+	case KindNotAllowed:
+		return "not_allowed"
 	}
 	return "unknown"
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"time"
 )
 
 // Problem is one thing wrong with a transport's settings. Key is the path
@@ -29,6 +30,13 @@ type Params struct {
 	MediaURL  string // public base URL of served media, ending in "/media/<Name>"
 	State     KV     // durable state private to this transport
 	Logger    *slog.Logger
+	// Fetch decides which addresses users' attachment URLs may reach when
+	// the transport fetches them (media.fetch_allow); nil is
+	// DefaultFetchPolicy.
+	Fetch *FetchPolicy
+	// MediaTTL is how long the media URLs the transport signs stay valid
+	// (media.url_ttl); 0 is DefaultMediaTTL.
+	MediaTTL time.Duration
 }
 
 // Identity describes a kind of transport to XMPP users (XEP-0030, XEP-0100).

@@ -2,11 +2,8 @@ package sms
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -32,6 +29,7 @@ var mediaExt = map[string]string{
 	"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp",
 	"audio/ogg": ".ogg", "audio/mpeg": ".mp3", "audio/amr": ".amr", "video/mp4": ".mp4",
 	"video/3gpp": ".3gp", "text/vcard": ".vcf", "text/x-vcard": ".vcf", "application/pdf": ".pdf",
+	"text/html": ".html",
 }
 
 func extFor(contentType string) string {
@@ -45,14 +43,15 @@ func extFor(contentType string) string {
 	return ""
 }
 
-// sign makes a media URL unguessable: only URLs the gateway handed out are
-// served. kind keeps inbound and outbound signatures apart.
-func (t *Transport) sign(kind, s string) string {
-	m := hmac.New(sha256.New, t.mediaKey)
-	m.Write([]byte(kind))
-	m.Write([]byte{0})
-	m.Write([]byte(s))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+// outboundTTL caps how long a URL of a user's attachment, handed to Twilio,
+// is served: Twilio fetches it when it sends the message.
+const outboundTTL = 24 * time.Hour
+
+// signedPath returns "<sig>/<expiry>/" + rest for a media URL whose path
+// elements are elems (kind first: "in" or "out", which keeps the two
+// apart), valid for ttl (the transport's media TTL if 0).
+func (t *Transport) signedPath(ttl time.Duration, rest string, elems ...string) string {
+	return t.signer.Sign(ttl, elems...) + "/" + rest
 }
 
 // twilioMediaURL reports whether raw is a URL of the configured API (its
@@ -100,14 +99,16 @@ func (t *Transport) inboundMedia(ctx context.Context, sid string, form url.Value
 		} else {
 			t.memMedia.Store(mediaKey(sid, i), val)
 		}
-		esc := url.PathEscape(sid)
-		urls = append(urls, t.mediaURL+"/"+t.sign("in", esc+"/"+strconv.Itoa(i))+"/"+esc+"/"+strconv.Itoa(i)+extFor(ctype))
+		file := strconv.Itoa(i) + extFor(ctype)
+		urls = append(urls, t.mediaURL+"/"+t.signedPath(0, url.PathEscape(sid)+"/"+file, "in", sid, file))
 	}
 	return urls, dropped, nil
 }
 
 // outboundMedia returns the URLs to give Twilio for out's media: public ones
-// as they are, others through the gateway (see Media).
+// as they are; others through the gateway (see Media), if the fetch policy
+// allows their address. A refused URL fails the whole message, for good,
+// with the generic text alone; nothing is sent to Twilio.
 func (t *Transport) outboundMedia(ctx context.Context, out transports.Outbound) ([]string, *transports.Error) {
 	if len(out.Media) > maxMediaURLs {
 		return nil, &transports.Error{Kind: transports.KindRejected, Provider: provider,
@@ -124,25 +125,41 @@ func (t *Transport) outboundMedia(ctx context.Context, out transports.Outbound) 
 			urls = append(urls, u)
 			continue
 		}
+		// Served through the gateway: only from an address the policy
+		// allows, now and (checked again on connecting) when Twilio asks.
+		if err := t.policy.Check(ctx, u); err != nil {
+			if errors.Is(err, transports.ErrNotAllowed) {
+				t.log.Warn("sms: attachment refused: its address is not allowed", "host", pu.Host, "err", err)
+				return nil, transports.AttachmentNotAllowed(provider)
+			}
+			t.log.Warn("sms: attachment's host cannot be looked up", "host", pu.Host, "err", err)
+			return nil, &transports.Error{Kind: transports.KindUnavailable, Provider: provider,
+				Message: "an attachment's address could not be looked up"}
+		}
 		if t.mediaURL == "" {
 			return nil, &transports.Error{Kind: transports.KindRejected, Provider: provider,
 				Message: "an attachment is not on a public server and the gateway serves no media"}
 		}
-		urls = append(urls, t.mediaURL+"/out/"+t.sign("out", u)+"/"+base64.RawURLEncoding.EncodeToString([]byte(u)))
+		urls = append(urls, t.mediaURL+"/out/"+t.signedPath(outboundTTL, base64.RawURLEncoding.EncodeToString([]byte(u)), "out", u))
 	}
 	return urls, nil
 }
 
 // Media implements transports.MediaServer:
 //
-//   - GET /<sig>/<MessageSid>/<N><ext> fetches inbound medium N of an MMS
-//     from Twilio with the account's credentials and streams it;
-//   - GET /out/<sig>/<base64url(URL)> fetches an outbound attachment from
-//     the user's (non-public) server on demand, for Twilio to pick up.
+//   - GET /<sig>/<expiry>/<MessageSid>/<N><ext> fetches inbound medium N of
+//     an MMS from Twilio with the account's credentials and streams it;
+//   - GET /out/<sig>/<expiry>/<base64url(URL)> fetches an outbound
+//     attachment from the user's (non-public) server on demand, for Twilio
+//     to pick up, under the fetch policy.
 //
-// Nothing is stored; a bad signature is 404.
+// The signature covers the expiry and the whole path; a bad or expired one
+// is 404. Nothing is stored. Files are served as transports.ServeMedia
+// does: labelled by their bytes or the provider's type, only passive
+// images, audio and video inline.
 func (t *Transport) Media() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		transports.SetMediaHeaders(w.Header())
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			http.Error(w, "sms media: method not allowed", http.StatusMethodNotAllowed)
@@ -151,19 +168,18 @@ func (t *Transport) Media() http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), mediaTimeout)
 		defer cancel()
 		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
-		if len(parts) == 3 && parts[0] == "out" {
-			t.serveOutbound(ctx, w, r, parts[1], parts[2])
+		if len(parts) == 4 && parts[0] == "out" {
+			t.serveOutbound(ctx, w, r, parts[1], parts[2], parts[3])
 			return
 		}
-		if len(parts) != 3 {
+		if len(parts) != 4 {
 			http.NotFound(w, r)
 			return
 		}
-		sig, sid, file := parts[0], parts[1], parts[2]
+		sig, exp, sid, file := parts[0], parts[1], parts[2], parts[3]
 		num := strings.TrimSuffix(file, path.Ext(file))
 		n, err := strconv.Atoi(num)
-		if err != nil || n < 0 || strconv.Itoa(n) != num ||
-			!hmac.Equal([]byte(sig), []byte(t.sign("in", url.PathEscape(sid)+"/"+num))) {
+		if err != nil || n < 0 || strconv.Itoa(n) != num || !t.signer.Verify(sig, exp, "in", sid, file) {
 			http.NotFound(w, r)
 			return
 		}
@@ -190,14 +206,14 @@ func (t *Transport) Media() http.Handler {
 		// Sent to the API host only, not on a redirect to another host
 		// (Twilio redirects to its CDN with a signed URL): see relay.
 		req.SetBasicAuth(t.settings.AccountSID, t.settings.AuthToken)
-		t.relay(w, r, req, ctype, t.httpTransport, "provider_id", sid)
+		t.relay(w, r, req, file, ctype, t.httpTransport, "provider_id", sid)
 	})
 }
 
-// serveOutbound answers /out/<sig>/<b64>.
-func (t *Transport) serveOutbound(ctx context.Context, w http.ResponseWriter, r *http.Request, sig, enc string) {
+// serveOutbound answers /out/<sig>/<expiry>/<b64>.
+func (t *Transport) serveOutbound(ctx context.Context, w http.ResponseWriter, r *http.Request, sig, exp, enc string) {
 	raw, err := base64.RawURLEncoding.DecodeString(enc)
-	if err != nil || !hmac.Equal([]byte(sig), []byte(t.sign("out", string(raw)))) {
+	if err != nil || !t.signer.Verify(sig, exp, "out", string(raw)) {
 		http.NotFound(w, r)
 		return
 	}
@@ -211,13 +227,13 @@ func (t *Transport) serveOutbound(ctx context.Context, w http.ResponseWriter, r 
 		http.NotFound(w, r)
 		return
 	}
-	t.relay(w, r, req, "", t.fetchTransport, "host", u.Host)
+	t.relay(w, r, req, path.Base(u.Path), "", t.fetchTransport, "host", u.Host)
 }
 
-// relay fetches req and streams its body to w with its Content-Type (or
-// ctype if the origin sends none): 502 if the origin fails, 413 if it is
-// larger than maxMedia.
-func (t *Transport) relay(w http.ResponseWriter, r *http.Request, req *http.Request, ctype string, rt http.RoundTripper, logArgs ...any) {
+// relay fetches req and streams its body to w as transports.ServeMedia does,
+// named name, with the origin's Content-Type and ctype as the declared
+// types: 502 if the origin fails, 413 if it is larger than maxMedia.
+func (t *Transport) relay(w http.ResponseWriter, r *http.Request, req *http.Request, name, ctype string, rt http.RoundTripper, logArgs ...any) {
 	c := &http.Client{Transport: rt, CheckRedirect: func(req *http.Request, via []*http.Request) error {
 		if len(via) >= 10 {
 			return errors.New("too many redirects")
@@ -234,7 +250,11 @@ func (t *Transport) relay(w http.ResponseWriter, r *http.Request, req *http.Requ
 	}}
 	resp, err := c.Do(req)
 	if err != nil {
-		t.log.Warn("sms media: fetch failed", append(logArgs, "error", t.redact(errText(err)))...)
+		if errors.Is(err, transports.ErrNotAllowed) {
+			t.log.Warn("sms media: refused: the address is not allowed", append(logArgs, "error", t.redact(errText(err)))...)
+		} else {
+			t.log.Warn("sms media: fetch failed", append(logArgs, "error", t.redact(errText(err)))...)
+		}
 		http.Error(w, "sms media: the file cannot be fetched", http.StatusBadGateway)
 		return
 	}
@@ -244,30 +264,13 @@ func (t *Transport) relay(w http.ResponseWriter, r *http.Request, req *http.Requ
 		http.Error(w, "sms media: the file cannot be fetched", http.StatusBadGateway)
 		return
 	}
-	if resp.ContentLength > maxMedia {
-		http.Error(w, "sms media: file too large", http.StatusRequestEntityTooLarge)
-		return
-	}
-	if ct := resp.Header.Get("Content-Type"); ct != "" {
-		ctype = ct
-	}
-	if ctype == "" {
-		ctype = "application/octet-stream"
-	}
-	w.Header().Set("Content-Type", ctype)
-	if resp.ContentLength >= 0 {
-		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
-	}
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "private, max-age=86400")
-	if r.Method == http.MethodHead {
-		return
-	}
-	// Without a Content-Length the cap cuts the stream short.
-	if n, _ := io.Copy(w, io.LimitReader(resp.Body, maxMedia)); n == maxMedia {
-		if m, _ := resp.Body.Read(make([]byte, 1)); m > 0 {
-			t.log.Warn("sms media: file too large; cut short", logArgs...)
-		}
+	err = transports.ServeMedia(w, r, transports.MediaFile{Body: resp.Body, Size: resp.ContentLength, Name: name,
+		Declared: []string{resp.Header.Get("Content-Type"), ctype}, Limit: maxMedia})
+	switch {
+	case errors.Is(err, transports.ErrMediaTooLarge):
+		t.log.Warn("sms media: file too large", logArgs...)
+	case err != nil:
+		t.log.Warn("sms media: relay failed", append(logArgs, "error", t.redact(errText(err)))...)
 	}
 }
 

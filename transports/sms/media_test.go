@@ -83,7 +83,7 @@ func TestInboundMMS(t *testing.T) {
 	if !strings.HasPrefix(src, base+"/2010-04-01/Accounts/"+testSID+"/Messages/"+sid+"/Media/ME") {
 		t.Errorf("fake media URL %q", src)
 	}
-	want := e.media + "/" + e.tr.sign("in", sid+"/0") + "/" + sid + "/0.jpg"
+	want := e.media + "/" + e.tr.signedPath(0, sid+"/0.jpg", "in", sid, "0.jpg")
 	if len(e.sink.inbound) != 1 {
 		t.Fatalf("delivered %+v", e.sink.inbound)
 	}
@@ -101,13 +101,18 @@ func TestInboundMMS(t *testing.T) {
 	if n := f.MediaFetches(); n != 1 {
 		t.Errorf("fake served %d media, want 1", n)
 	}
-	// Bad signatures, a wrong index, a method: 404/405, Twilio not asked.
+	// Bad signatures, a wrong index or name, a method: 404/405, Twilio
+	// not asked.
+	sig0 := e.tr.signedPath(0, "", "in", sid, "0.jpg") // "<sig>/<exp>/"
 	for _, bad := range []string{
-		e.media + "/AAAAAAAAAAAAAAAAAAAAAA/" + sid + "/0.jpg",
-		e.media + "/" + e.tr.sign("in", sid+"/0") + "/" + sid + "/1.jpg",
-		e.media + "/" + e.tr.sign("in", sid+"/1") + "/" + sid + "/1.jpg", // signed but never received
-		e.media + "/" + e.tr.sign("in", sid+"/0") + "/SMother/0.jpg",
-		e.media + "/" + e.tr.sign("out", sid+"/0") + "/" + sid + "/0.jpg",
+		e.media + "/AAAAAAAAAAAAAAAAAAAAAA/" + strings.Split(sig0, "/")[1] + "/" + sid + "/0.jpg",
+		e.media + "/" + sig0 + sid + "/1.jpg",
+		e.media + "/" + sig0 + sid + "/0.html", // renamed
+		e.media + "/" + sig0 + sid + "/0",
+		e.media + "/" + e.tr.signedPath(0, sid+"/1.jpg", "in", sid, "1.jpg"), // signed but never received
+		e.media + "/" + sig0 + "SMother/0.jpg",
+		e.media + "/" + e.tr.signedPath(0, sid+"/0.jpg", "out", sid, "0.jpg"),
+		e.media + "/" + strings.Split(sig0, "/")[0] + "/" + sid + "/0.jpg",
 		e.media + "/" + sid + "/0.jpg",
 		e.media + "/",
 	} {
@@ -142,12 +147,12 @@ func TestInboundMediaElsewhere(t *testing.T) {
 		t.Fatalf("post: %d %v", st, err)
 	}
 	in := e.sink.inbound[0]
-	want := []string{e.media + "/" + e.tr.sign("in", sid+"/1") + "/" + sid + "/1.png"}
+	want := []string{e.media + "/" + e.tr.signedPath(0, sid+"/1.png", "in", sid, "1.png")}
 	if in.Body != "hi\n[2 attachment(s) could not be relayed]" || !reflect.DeepEqual(in.Media, want) {
 		t.Fatalf("delivered %q %q, want media %q", in.Body, in.Media, want)
 	}
 	// Even signed, medium 0 is unknown.
-	if code, _, _ := get(t, e.media+"/"+e.tr.sign("in", sid+"/0")+"/"+sid+"/0.png"); code != 404 {
+	if code, _, _ := get(t, e.media+"/"+e.tr.signedPath(0, sid+"/0.png", "in", sid, "0.png")); code != 404 {
 		t.Errorf("medium 0: %d", code)
 	}
 	if code, _, body := get(t, want[0]); code != 200 || body != "PNG" {
@@ -262,6 +267,7 @@ func TestSendMedia(t *testing.T) {
 	private := upload.URL + "/upload/abc/cat.jpg"
 	public := "https://cdn.example.com/dog.png"
 	e.tr.isPublic = func(_ context.Context, u string) bool { return strings.HasPrefix(u, "https://cdn.example.com/") }
+	setPolicy(t, e.tr, []string{"127.0.0.1"}, nil) // the upload server is on the gateway's host
 
 	o := out("+15551234567", "")
 	o.Media = []string{private, public}
@@ -270,7 +276,8 @@ func TestSendMedia(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := f.Messages()[0]
-	gw := e.media + "/out/" + e.tr.sign("out", private) + "/" + base64.RawURLEncoding.EncodeToString([]byte(private))
+	enc := base64.RawURLEncoding.EncodeToString([]byte(private))
+	gw := e.media + "/out/" + e.tr.signedPath(outboundTTL, enc, "out", private)
 	if m.SID != sid || m.Body != "" || !reflect.DeepEqual(m.MediaURLs, []string{gw, public}) {
 		t.Fatalf("sent %+v, want media %q", m, []string{gw, public})
 	}
@@ -282,11 +289,13 @@ func TestSendMedia(t *testing.T) {
 	}
 	// Not an open proxy: another URL, or a tampered signature, is 404.
 	other := upload.URL + "/upload/abc/other.jpg"
+	sigExp := e.tr.signedPath(outboundTTL, "", "out", private)
 	for _, bad := range []string{
-		e.media + "/out/" + e.tr.sign("out", private) + "/" + base64.RawURLEncoding.EncodeToString([]byte(other)),
-		e.media + "/out/" + e.tr.sign("in", private) + "/" + base64.RawURLEncoding.EncodeToString([]byte(private)),
-		e.media + "/out/x/" + base64.RawURLEncoding.EncodeToString([]byte(private)),
-		e.media + "/out/" + e.tr.sign("out", private) + "/!!",
+		e.media + "/out/" + sigExp + base64.RawURLEncoding.EncodeToString([]byte(other)),
+		e.media + "/out/" + e.tr.signedPath(outboundTTL, enc, "in", private),
+		e.media + "/out/x/" + strings.Split(sigExp, "/")[1] + "/" + enc,
+		e.media + "/out/" + sigExp + "!!",
+		e.media + "/out/" + strings.Split(sigExp, "/")[0] + "/" + enc,
 	} {
 		if code, _, _ := get(t, bad); code != 404 {
 			t.Errorf("GET %s: %d, want 404", bad, code)
@@ -314,8 +323,9 @@ func TestSendMediaRefused(t *testing.T) {
 	_, base := startFake(t, testSID, testToken)
 	tr := newTestTransport(t, base, publicURL) // serves no media
 	o := out("+15551234567", "x")
+	setPolicy(t, tr, []string{"127.0.0.1"}, nil)
 	for _, media := range [][]string{
-		{"http://127.0.0.1:1/a.jpg"}, // private, and nowhere to serve it from
+		{"http://127.0.0.1:1/a.jpg"}, // private (allowed), and nowhere to serve it from
 		{"file:///etc/passwd"},
 		strings.Split(strings.Repeat("https://cdn.example.com/a.jpg ", 11), " ")[:11],
 	} {
@@ -325,6 +335,12 @@ func TestSendMediaRefused(t *testing.T) {
 		if !ok || pe.Kind != transports.KindRejected {
 			t.Errorf("media %q: %v, want KindRejected", media[0], err)
 		}
+	}
+	// Not allowed comes first.
+	setPolicy(t, tr, nil, nil)
+	o.Media = []string{"http://127.0.0.1:1/a.jpg"}
+	if _, err := tr.Send(context.Background(), o); err == nil || err.(*transports.Error).Kind != transports.KindNotAllowed {
+		t.Errorf("media on loopback: %v, want KindNotAllowed", err)
 	}
 }
 

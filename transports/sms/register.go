@@ -53,14 +53,15 @@ type Transport struct {
 	numbers   numberCache
 	log       *slog.Logger
 
-	mediaURL string        // ends in "/media/<name>", no trailing slash; may be empty
-	mediaKey []byte        // signs media URLs; derived from the auth token
-	state    transports.KV // where inbound media URLs are kept; may be nil
-	memMedia sync.Map      // inbound media URLs when state is nil
+	mediaURL string                  // ends in "/media/<name>", no trailing slash; may be empty
+	signer   *transports.MediaSigner // signs media URLs; keyed by the auth token
+	policy   *transports.FetchPolicy // which addresses users' attachment URLs may reach
+	state    transports.KV           // where inbound media URLs are kept; may be nil
+	memMedia sync.Map                // inbound media URLs when state is nil
 
 	// Replaceable in tests.
 	httpTransport http.RoundTripper
-	// fetchTransport fetches users' attachment URLs (see transports.FetchTransport).
+	// fetchTransport fetches users' attachment URLs, under policy.
 	fetchTransport http.RoundTripper
 	now            func() time.Time
 	isPublic       func(ctx context.Context, rawURL string) bool
@@ -102,10 +103,14 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 	}
 	key := hmac.New(sha256.New, []byte("xmppgw sms media"))
 	key.Write([]byte(cp.AuthToken))
-	return &Transport{
+	policy := p.Fetch
+	if policy == nil {
+		policy = transports.DefaultFetchPolicy()
+	}
+	t := &Transport{
 		name:           p.Name,
 		mediaURL:       strings.TrimRight(p.MediaURL, "/"),
-		mediaKey:       key.Sum(nil),
+		policy:         policy,
 		state:          p.State,
 		isPublic:       transports.IsPublicURL,
 		publicURL:      strings.TrimRight(p.PublicURL, "/"),
@@ -116,9 +121,11 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 		pace:           newPacer(cp.RateLimits),
 		log:            log.With("transport", p.Name),
 		httpTransport:  transports.HTTPTransport(),
-		fetchTransport: transports.FetchTransport(),
+		fetchTransport: policy.Transport(),
 		now:            time.Now,
-	}, nil
+	}
+	t.signer = transports.NewMediaSigner(key.Sum(nil), p.MediaTTL, func() time.Time { return t.now() })
+	return t, nil
 }
 
 // Name implements transports.Transport.

@@ -1,16 +1,13 @@
 package telegram
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"io"
+	"context"
 	"mime"
 	"net/http"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -47,7 +44,7 @@ func (t *Transport) media(msg *tgbotapi.Message) []string {
 	if name == "" {
 		name = "file"
 	}
-	return []string{t.mediaURL + "/" + t.sign(id) + "/" + url.PathEscape(id) + "/" + url.PathEscape(name)}
+	return []string{t.mediaURL + "/" + t.signer.Sign(0, id, name) + "/" + url.PathEscape(id) + "/" + url.PathEscape(name)}
 }
 
 func extension(mimeType, def string) string {
@@ -57,12 +54,11 @@ func extension(mimeType, def string) string {
 	return def
 }
 
-// sign makes a media URL unguessable: only URLs the gateway handed out are
-// served.
-func (t *Transport) sign(fileID string) string {
-	m := hmac.New(sha256.New, t.mediaKey)
-	m.Write([]byte(fileID))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+// sign returns the signature of a media path's elements, as in the URLs
+// media hands out (without their expiry).
+func (t *Transport) sign(elems ...string) string {
+	sig, _, _ := strings.Cut(t.signer.Sign(0, elems...), "/")
+	return sig
 }
 
 // telegramFile is the Bot API's File object.
@@ -72,23 +68,33 @@ type telegramFile struct {
 	FilePath string `json:"file_path"`
 }
 
-// Media implements transports.MediaServer: GET /<signature>/<file id>/<name>
-// fetches the file from Telegram and streams it. The token stays inside.
+// mediaTimeout bounds serving one file: getFile and the download.
+const mediaTimeout = 2 * time.Minute
+
+// Media implements transports.MediaServer: GET /<signature>/<expiry>/<file
+// id>/<name> fetches the file from Telegram and streams it. The signature
+// covers the expiry, the file id and the name; the token stays inside. The
+// Content-Type comes from the file's bytes or Telegram's type, never from
+// the name, and only passive images, audio and video are served inline
+// (see transports.ServeMedia).
 func (t *Transport) Media() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		transports.SetMediaHeaders(w.Header())
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			http.Error(w, "telegram media: method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 3)
-		if len(parts) != 3 || !hmac.Equal([]byte(parts[0]), []byte(t.sign(parts[1]))) {
+		parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 4)
+		if len(parts) != 4 || !t.signer.Verify(parts[0], parts[1], parts[2], parts[3]) {
 			http.NotFound(w, r)
 			return
 		}
-		fileID, name := parts[1], parts[2]
+		fileID, name := parts[2], parts[3]
+		ctx, cancel := context.WithTimeout(r.Context(), mediaTimeout)
+		defer cancel()
 		var f telegramFile
-		if err := t.call(r.Context(), "getFile", tgbotapi.Params{"file_id": fileID}, &f); err != nil {
+		if err := t.call(ctx, "getFile", tgbotapi.Params{"file_id": fileID}, &f); err != nil {
 			status := http.StatusBadGateway
 			if pe, ok := err.(*transports.Error); ok && pe.Kind == transports.KindRejected {
 				status = http.StatusNotFound // Telegram no longer has it
@@ -101,7 +107,7 @@ func (t *Transport) Media() http.Handler {
 			http.Error(w, "telegram media: file too large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet,
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet,
 			t.s.APIURL+"/file/bot"+t.s.Token+"/"+f.FilePath, nil)
 		resp, err := t.http.Do(req)
 		if err != nil {
@@ -115,25 +121,12 @@ func (t *Transport) Media() http.Handler {
 			http.Error(w, "telegram media: download failed", http.StatusBadGateway)
 			return
 		}
-		ctype := mime.TypeByExtension(path.Ext(name))
-		if ctype == "" {
-			ctype = mime.TypeByExtension(path.Ext(f.FilePath))
+		// Telegram's own types: its Content-Type, then its file_path's
+		// extension (photos/file_1.jpg), which the bytes overrule.
+		err = transports.ServeMedia(w, r, transports.MediaFile{Body: resp.Body, Size: resp.ContentLength, Name: name,
+			Declared: []string{resp.Header.Get("Content-Type"), mime.TypeByExtension(path.Ext(f.FilePath))}, Limit: maxMedia})
+		if err != nil {
+			t.log.Warn("media: serving failed", "err", t.scrub(err.Error()))
 		}
-		if ctype == "" {
-			ctype = resp.Header.Get("Content-Type")
-		}
-		if ctype != "" {
-			w.Header().Set("Content-Type", ctype)
-		}
-		if resp.ContentLength >= 0 {
-			w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
-		}
-		w.Header().Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": name}))
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Cache-Control", "private, max-age=86400")
-		if r.Method == http.MethodHead {
-			return
-		}
-		io.Copy(w, io.LimitReader(resp.Body, maxMedia))
 	})
 }

@@ -152,6 +152,12 @@ func (t *Transport) sendFile(ctx context.Context, chat int64, rawURL, caption st
 		return m.MessageID, err
 	}
 
+	// The gateway fetches it: only from an address the fetch policy allows
+	// (checked here, and again on every connection), and the user learns
+	// nothing of the network but that.
+	if err := t.policy.Check(ctx, rawURL); err != nil {
+		return 0, t.fetchFailed(err, u.Host)
+	}
 	ctx, cancel := context.WithTimeout(ctx, uploadTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
@@ -160,17 +166,16 @@ func (t *Transport) sendFile(ctx context.Context, chat int64, rawURL, caption st
 	}
 	resp, err := t.fetch.Do(req)
 	if err != nil {
-		return 0, &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram",
-			Message: "fetching the attachment from " + u.Host + " failed: " + fetchErr(err)}
+		return 0, t.fetchFailed(err, u.Host)
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
 		return 0, &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram",
-			Message: fmt.Sprintf("fetching the attachment from %s: HTTP %d", u.Host, resp.StatusCode)}
+			Message: fmt.Sprintf("fetching the attachment: HTTP %d", resp.StatusCode)}
 	case resp.StatusCode != http.StatusOK:
 		return 0, &transports.Error{Kind: transports.KindRejected, Provider: "Telegram",
-			Message: fmt.Sprintf("fetching the attachment from %s: HTTP %d", u.Host, resp.StatusCode)}
+			Message: fmt.Sprintf("fetching the attachment: HTTP %d", resp.StatusCode)}
 	case resp.ContentLength > maxUpload:
 		return 0, tooLarge()
 	}
@@ -184,6 +189,20 @@ func (t *Transport) sendFile(ctx context.Context, chat int64, rawURL, caption st
 		return 0, tooLarge()
 	}
 	return m.MessageID, err
+}
+
+// fetchFailed classifies a failed fetch of a user's attachment from host:
+// an address the policy refuses is a permanent failure, anything else
+// temporary; either way the text says nothing of the network (the details
+// go to the log).
+func (t *Transport) fetchFailed(err error, host string) *transports.Error {
+	if errors.Is(err, transports.ErrNotAllowed) {
+		t.log.Warn("attachment refused: its address is not allowed", "host", host, "err", fetchErr(err))
+		return transports.AttachmentNotAllowed("Telegram")
+	}
+	t.log.Warn("fetching an attachment failed", "host", host, "err", fetchErr(err))
+	return &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram",
+		Message: "the attachment could not be fetched"}
 }
 
 func tooLarge() *transports.Error {

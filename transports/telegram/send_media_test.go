@@ -3,8 +3,11 @@ package telegram
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -41,6 +44,28 @@ func newFileServer(t *testing.T, files map[string][2]string) *fileServer {
 	return fs
 }
 
+// setPolicy makes tr fetch users' URLs under a policy allowing allow, with
+// host names resolved from hosts (anything else does not exist): no test
+// asks a real DNS server.
+func setPolicy(t *testing.T, tr *Transport, allow []string, hosts map[string]string) {
+	t.Helper()
+	p, err := transports.NewFetchPolicy(allow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.policy = p.WithLookup(func(_ context.Context, _, host string) ([]netip.Addr, error) {
+		if a, ok := hosts[host]; ok {
+			return []netip.Addr{netip.MustParseAddr(a)}, nil
+		}
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	})
+	tr.fetch = &http.Client{Transport: tr.policy.Transport()}
+}
+
+// allowLoopback lets tr fetch from test servers on 127.0.0.1, as an operator
+// allows an upload service on the gateway's own host.
+func allowLoopback(t *testing.T, tr *Transport) { setPolicy(t, tr, []string{"127.0.0.1"}, nil) }
+
 // publicHosts marks URLs with these prefixes public for the test.
 func publicHosts(t *testing.T, prefixes ...string) {
 	old := isPublicURL
@@ -58,6 +83,7 @@ func publicHosts(t *testing.T, prefixes ...string) {
 func TestSendMediaUpload(t *testing.T) {
 	tr, fake := newTest(t, ModePolling, nil)
 	fake.AddChat(dm)
+	allowLoopback(t, tr)
 	fs := newFileServer(t, map[string][2]string{
 		"/up/cat.jpg":    {"image/jpeg", "JPEGBYTES"},
 		"/up/note":       {"audio/ogg", "OGGBYTES"},
@@ -105,6 +131,7 @@ func TestSendMediaUpload(t *testing.T) {
 func TestSendMediaByURL(t *testing.T) {
 	tr, fake := newTest(t, ModePolling, nil)
 	fake.AddChat(dm)
+	allowLoopback(t, tr)
 	fs := newFileServer(t, map[string][2]string{"/pic": {"image/png", "PNG"}, "/doc.txt": {"text/plain", "T"}})
 	publicHosts(t, fs.URL)
 	ctx := testCtx(t)
@@ -139,6 +166,7 @@ func TestSendMediaByURL(t *testing.T) {
 func TestSendMediaCaption(t *testing.T) {
 	tr, fake := newTest(t, ModePolling, nil)
 	fake.AddChat(dm)
+	allowLoopback(t, tr)
 	fs := newFileServer(t, map[string][2]string{"/a.png": {"image/png", "PNG"}})
 	ctx := testCtx(t)
 	exact := strings.Repeat("é", maxCaption)
@@ -162,6 +190,7 @@ func TestSendMediaCaption(t *testing.T) {
 func TestSendMediaFailures(t *testing.T) {
 	tr, fake := newTest(t, ModePolling, nil)
 	fake.AddChat(dm)
+	allowLoopback(t, tr)
 	fs := newFileServer(t, map[string][2]string{"/ok.jpg": {"image/jpeg", "J"}})
 	ctx := testCtx(t)
 	for _, tc := range []struct {
@@ -173,8 +202,9 @@ func TestSendMediaFailures(t *testing.T) {
 		{"http://127.0.0.1:1/a.jpg", transports.KindUnavailable},
 	} {
 		_, err := tr.Send(ctx, transports.Outbound{To: "111", ID: tc.url, Media: []string{tc.url}})
-		if pe, ok := err.(*transports.Error); !ok || pe.Kind != tc.kind {
-			t.Errorf("%s: %v, want kind %v", tc.url, err, tc.kind)
+		if pe, ok := err.(*transports.Error); !ok || pe.Kind != tc.kind || strings.Contains(pe.Message, "127.0.0.1") ||
+			strings.Contains(pe.Message, "refused") {
+			t.Errorf("%s: %v, want kind %v, and no address or network error", tc.url, err, tc.kind)
 		}
 	}
 	// A retry after a partial send does not repeat what was sent.
@@ -201,6 +231,54 @@ func TestSendMediaFailures(t *testing.T) {
 	if len(got) != 2 || string(got[0].Data) != "J/ok.jpg" || got[0].Caption != "x" ||
 		string(got[1].Data) != "J/flaky.jpg" || got[1].Caption != "" {
 		t.Errorf("sent %+v", got)
+	}
+}
+
+// TestSendMediaNotAllowed (issue 12, item 3): by default the gateway
+// fetches nothing from its own network for Telegram uploads. A canary on
+// 127.0.0.1, reached by its address, an IPv4-mapped form, a name that
+// resolves to it or a redirect from an allowed host, gets no request; each
+// message fails at once, for good, with the generic text alone.
+func TestSendMediaNotAllowed(t *testing.T) {
+	tr, fake := newTest(t, ModePolling, nil)
+	fake.AddChat(dm)
+	var hits atomic.Int32
+	canary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		io.WriteString(w, "xmppgw_secret 1")
+	}))
+	t.Cleanup(canary.Close)
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, canary.URL+"/metrics", http.StatusFound)
+	}))
+	t.Cleanup(redirect.Close)
+	port := canary.URL[strings.LastIndex(canary.URL, ":")+1:]
+	rport := redirect.URL[strings.LastIndex(redirect.URL, ":")+1:]
+	publicHosts(t) // nothing is public: no DNS lookups
+	setPolicy(t, tr, []string{"upload.example.test"}, map[string]string{
+		"internal.example.test": "127.0.0.1",
+		"upload.example.test":   "127.0.0.1",
+	})
+	ctx := testCtx(t)
+	for i, u := range []string{
+		canary.URL + "/metrics",
+		"http://[::ffff:127.0.0.1]:" + port + "/metrics",
+		"http://internal.example.test:" + port + "/metrics",
+		"http://localhost:" + port + "/metrics",
+		"http://127.0.0.1:1/closed-port",
+		"http://upload.example.test:" + rport + "/a.jpg", // allowed, but redirects to the canary
+	} {
+		_, err := tr.Send(ctx, transports.Outbound{To: "111", ID: "n" + strconv.Itoa(i), Body: "see", Media: []string{u}})
+		pe, ok := err.(*transports.Error)
+		if !ok || pe.Kind != transports.KindNotAllowed || pe.Temporary() || pe.Message != "this attachment's address is not allowed" {
+			t.Errorf("%02d %s: %v, want KindNotAllowed with the generic text", i, u, err)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the canary got %d requests, want 0", n)
+	}
+	if got := fake.SentTo(111); len(got) != 0 {
+		t.Errorf("Telegram got %+v", got)
 	}
 }
 

@@ -42,15 +42,16 @@ type Transport struct {
 	name      string
 	domain    string
 	s         Settings
-	endpoint  string // api_url + "/bot%s/%s", as the library wants it
-	publicURL string // ends in "/hooks/<name>"
-	mediaURL  string // ends in "/media/<name>"
-	mediaKey  []byte // signs media URLs
+	endpoint  string                  // api_url + "/bot%s/%s", as the library wants it
+	publicURL string                  // ends in "/hooks/<name>"
+	mediaURL  string                  // ends in "/media/<name>"
+	signer    *transports.MediaSigner // signs media URLs
 	state     transports.KV
 	static    map[transports.Addr]string
 	log       *slog.Logger
 	http      *http.Client
-	fetch     *http.Client // users' attachment URLs (see transports.FetchTransport)
+	fetch     *http.Client            // users' attachment URLs, under policy
+	policy    *transports.FetchPolicy // which addresses fetch may reach
 	pace      *pacer
 
 	pollTimeout time.Duration // getUpdates long-poll timeout
@@ -94,6 +95,10 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 	}
 	key := hmac.New(sha256.New, []byte("xmppgw media"))
 	key.Write([]byte(cp.Token))
+	policy := p.Fetch
+	if policy == nil {
+		policy = transports.DefaultFetchPolicy()
+	}
 	return &Transport{
 		name:        p.Name,
 		domain:      p.Domain,
@@ -101,12 +106,13 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 		endpoint:    cp.APIURL + "/bot%s/%s",
 		publicURL:   strings.TrimRight(p.PublicURL, "/"),
 		mediaURL:    strings.TrimRight(p.MediaURL, "/"),
-		mediaKey:    key.Sum(nil),
+		signer:      transports.NewMediaSigner(key.Sum(nil), p.MediaTTL, nil),
 		state:       p.State,
 		static:      static,
 		log:         log.With("transport", p.Name),
 		http:        &http.Client{Transport: transports.HTTPTransport()},
-		fetch:       &http.Client{Transport: transports.FetchTransport()},
+		fetch:       &http.Client{Transport: policy.Transport()},
+		policy:      policy,
 		pace:        newPacer(cp.RateLimits),
 		pollTimeout: 30 * time.Second,
 		progress:    map[string][]int{},

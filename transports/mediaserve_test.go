@@ -1,0 +1,148 @@
+package transports
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMediaType(t *testing.T) {
+	const (
+		jpeg = "\xff\xd8\xff\xe0 a jpeg"
+		png  = "\x89PNG\r\n\x1a\n a png"
+		gif  = "GIF89a a gif"
+		mp4  = "\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+		ogg  = "OggS\x00\x02 an ogg"
+		html = "<!DOCTYPE html><script>alert(1)</script>"
+		svg  = `<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>`
+		xml  = `<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>`
+		pdf  = "%PDF-1.7 a pdf"
+		amr  = "#!AMR\n\x3c\x00"
+		bin  = "\x00\x01\x02\x03 unknown"
+	)
+	tests := []struct {
+		head     string
+		declared []string
+		ctype    string
+		inline   bool
+	}{
+		{jpeg, nil, "image/jpeg", true},
+		{jpeg, []string{"text/html"}, "image/jpeg", true}, // the bytes win
+		{png, []string{"image/jpeg"}, "image/png", true},
+		{gif, nil, "image/gif", true},
+		{mp4, nil, "video/mp4", true},
+		{ogg, nil, "audio/ogg", true},
+		{ogg, []string{"video/ogg"}, "video/ogg", true},
+		{ogg, []string{"audio/ogg; codecs=opus"}, "audio/ogg", true},
+		{html, nil, "application/octet-stream", false},
+		{html, []string{"image/png"}, "application/octet-stream", false}, // the bytes say HTML
+		{svg, []string{"image/svg+xml"}, "application/octet-stream", false},
+		{xml, []string{"image/svg+xml"}, "application/octet-stream", false},
+		{pdf, []string{"application/pdf"}, "application/octet-stream", false},
+		{amr, []string{"audio/amr"}, "audio/amr", true}, // sniffed as text: the provider's type
+		{amr, nil, "application/octet-stream", false},
+		{bin, []string{"application/octet-stream", "video/3gpp"}, "video/3gpp", true},
+		{bin, []string{"image/svg+xml", "text/html"}, "application/octet-stream", false},
+		{"plain text", []string{"text/plain"}, "application/octet-stream", false},
+		{"", nil, "application/octet-stream", false},
+		{"\xff\xd8 not quite a jpeg", []string{"image/jpeg"}, "image/jpeg", true},
+	}
+	for i, tt := range tests {
+		ctype, inline := MediaType([]byte(tt.head), tt.declared...)
+		if ctype != tt.ctype || inline != tt.inline {
+			t.Errorf("%02d MediaType(%q, %q) = %q, %v; want %q, %v", i, tt.head, tt.declared, ctype, inline, tt.ctype, tt.inline)
+		}
+	}
+}
+
+func TestServeMedia(t *testing.T) {
+	tests := []struct {
+		method string
+		file   MediaFile
+		status int
+		header map[string]string
+		body   string
+		err    error
+	}{
+		{http.MethodGet, MediaFile{Body: strings.NewReader("<html><script>x</script>"), Size: -1, Name: "invoice.html", Declared: []string{"text/html"}, Limit: 100},
+			200, map[string]string{"Content-Type": "application/octet-stream", "Content-Disposition": `attachment; filename=invoice.html`, "Content-Length": ""},
+			"<html><script>x</script>", nil},
+		{http.MethodGet, MediaFile{Body: strings.NewReader("\x89PNG\r\n\x1a\nxx"), Size: 10, Name: "a/b/x.svg", Limit: 100},
+			200, map[string]string{"Content-Type": "image/png", "Content-Disposition": `inline; filename=x.svg`, "Content-Length": "10"},
+			"\x89PNG\r\n\x1a\nxx", nil},
+		{http.MethodHead, MediaFile{Body: strings.NewReader("GIF89a"), Size: 6, Limit: 100},
+			200, map[string]string{"Content-Type": "image/gif", "Content-Disposition": "inline", "Content-Length": "6"}, "", nil},
+		{http.MethodGet, MediaFile{Body: strings.NewReader("GIF89a"), Size: 6, Name: "café.gif", Limit: 100},
+			200, map[string]string{"Content-Disposition": `inline; filename*=utf-8''caf%C3%A9.gif`}, "GIF89a", nil},
+		{http.MethodGet, MediaFile{Body: strings.NewReader("GIF89a"), Size: 6, Limit: 5},
+			413, map[string]string{"Content-Disposition": ""}, "media: file too large\n", ErrMediaTooLarge},
+		{http.MethodGet, MediaFile{Body: strings.NewReader("GIF89a-and-more"), Size: -1, Limit: 6},
+			200, map[string]string{"Content-Type": "image/gif"}, "GIF89a", ErrMediaTooLarge},
+	}
+	for i, tt := range tests {
+		w := httptest.NewRecorder()
+		err := ServeMedia(w, httptest.NewRequest(tt.method, "/x", nil), tt.file)
+		if w.Code != tt.status || w.Body.String() != tt.body || err != tt.err {
+			t.Errorf("%02d: %d %q %v; want %d %q %v", i, w.Code, w.Body.String(), err, tt.status, tt.body, tt.err)
+		}
+		h := w.Result().Header
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Content-Security-Policy") != "sandbox; default-src 'none'" {
+			t.Errorf("%02d: headers %v", i, h)
+		}
+		for k, v := range tt.header {
+			if got := h.Get(k); got != v {
+				t.Errorf("%02d: %s: %q, want %q", i, k, got, v)
+			}
+		}
+	}
+}
+
+func TestMediaSigner(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	clock := func() time.Time { return now }
+	s := NewMediaSigner([]byte("key"), 0, clock)
+	if s.TTL() != 30*24*time.Hour {
+		t.Fatalf("default TTL %v", s.TTL())
+	}
+	sig, exp, _ := strings.Cut(s.Sign(0, "FILEID", "invoice.pdf"), "/")
+	if exp != "1702592000" {
+		t.Fatalf("expiry %s, want 30 days later", exp)
+	}
+	other := NewMediaSigner([]byte("other key"), 0, clock)
+	osig, _, _ := strings.Cut(other.Sign(0, "FILEID", "invoice.pdf"), "/")
+	tests := []struct {
+		sig, exp string
+		elems    []string
+		at       time.Time
+		ok       bool
+	}{
+		{sig, exp, []string{"FILEID", "invoice.pdf"}, now, true},
+		{sig, exp, []string{"FILEID", "invoice.pdf"}, now.Add(30 * 24 * time.Hour), true},
+		{sig, exp, []string{"FILEID", "invoice.pdf"}, now.Add(30*24*time.Hour + time.Second), false}, // expired
+		{sig, exp, []string{"FILEID", "invoice.svg"}, now, false},                                    // renamed
+		{sig, exp, []string{"FILEID", "invoice.pdf", ""}, now, false},
+		{sig, exp, []string{"FILEIDinvoice.pdf"}, now, false},
+		{sig, exp, []string{"FILEI", "Dinvoice.pdf"}, now, false},
+		{sig, "1802592000", []string{"FILEID", "invoice.pdf"}, now, false}, // a later expiry
+		{sig, "01702592000", []string{"FILEID", "invoice.pdf"}, now, false},
+		{sig, "", []string{"FILEID", "invoice.pdf"}, now, false},
+		{osig, exp, []string{"FILEID", "invoice.pdf"}, now, false},
+		{"", exp, []string{"FILEID", "invoice.pdf"}, now, false},
+	}
+	for i, tt := range tests {
+		now = tt.at
+		if got := s.Verify(tt.sig, tt.exp, tt.elems...); got != tt.ok {
+			t.Errorf("%02d Verify(%q, %q, %q) at %v = %v, want %v", i, tt.sig, tt.exp, tt.elems, tt.at.Unix(), got, tt.ok)
+		}
+	}
+	// A shorter TTL for one URL; a longer one is capped.
+	now = time.Unix(1_700_000_000, 0)
+	if _, e, _ := strings.Cut(s.Sign(time.Hour, "x"), "/"); e != "1700003600" {
+		t.Errorf("1h expiry %s", e)
+	}
+	if _, e, _ := strings.Cut(s.Sign(365*24*time.Hour, "x"), "/"); e != exp {
+		t.Errorf("capped expiry %s, want %s", e, exp)
+	}
+}

@@ -1,0 +1,343 @@
+package transports
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// These tests never connect anywhere but 127.0.0.1: the filter is tested
+// by calling its Control hook with addresses, and host names resolve
+// through a fake resolver.
+
+func TestDeniedAddr(t *testing.T) {
+	tests := []struct {
+		addr   string
+		denied bool
+	}{
+		{"127.0.0.1", true},
+		{"127.255.0.9", true},
+		{"::1", true},
+		{"10.0.0.1", true},
+		{"172.16.0.1", true},
+		{"172.31.255.255", true},
+		{"192.168.1.1", true},
+		{"100.64.0.1", true},      // CGNAT (RFC 6598)
+		{"100.127.255.255", true}, // its last address
+		{"169.254.169.254", true}, // cloud metadata
+		{"fe80::1", true},
+		{"fe80::1%eth0", true},
+		{"fc00::1", true}, // ULA (RFC 4193)
+		{"fd00::1", true},
+		{"fdff:ffff::1", true},
+		{"fec0::1", true},
+		{"224.0.0.1", true},
+		{"239.255.255.250", true},
+		{"ff02::1", true},
+		{"0.0.0.0", true},
+		{"0.1.2.3", true},
+		{"::", true},
+		{"255.255.255.255", true},
+		{"240.0.0.1", true},
+		{"::ffff:127.0.0.1", true}, // IPv4-mapped forms
+		{"::ffff:10.1.2.3", true},
+		{"::ffff:169.254.169.254", true},
+		{"64:ff9b::a00:1", true}, // NAT64 of 10.0.0.1
+		{"64:ff9b:1::1", true},
+		{"198.18.0.1", true},
+		{"93.184.216.34", false},
+		{"8.8.8.8", false},
+		{"100.63.255.255", false}, // just outside CGNAT
+		{"100.128.0.0", false},
+		{"172.32.0.1", false},
+		{"11.0.0.1", false},
+		{"2606:2800:220:1::1", false},
+		{"::ffff:93.184.216.34", false},
+		{"64:ff9b::808:808", false}, // NAT64 of 8.8.8.8
+	}
+	for i, tt := range tests {
+		a := netip.MustParseAddr(tt.addr)
+		if got := deniedAddr(a); got != tt.denied {
+			t.Errorf("%02d deniedAddr(%s) = %v, want %v", i, tt.addr, got, tt.denied)
+		}
+	}
+	if !deniedAddr(netip.Addr{}) {
+		t.Error("the zero Addr is not denied")
+	}
+}
+
+func TestParseFetchAllow(t *testing.T) {
+	tests := []struct {
+		in     string
+		name   string
+		prefix string
+		err    string
+	}{
+		{"upload.example.com", "upload.example.com", "", ""},
+		{"Upload.Example.COM.", "upload.example.com", "", ""},
+		{"localhost", "localhost", "", ""},
+		{"10.1.2.3", "", "10.1.2.3/32", ""},
+		{"10.1.2.0/24", "", "10.1.2.0/24", ""},
+		{"10.1.2.3/24", "", "10.1.2.0/24", ""},
+		{"::1", "", "::1/128", ""},
+		{"fd12:3456::/48", "", "fd12:3456::/48", ""},
+		{"::ffff:10.0.0.0/104", "", "10.0.0.0/8", ""},
+		{"::ffff:127.0.0.1", "", "127.0.0.1/32", ""},
+		{"10.1.2.0/33", "", "", "is not a valid CIDR prefix"},
+		{"fe80::1%eth0", "", "", "must not have an IPv6 zone"},
+		{"https://upload.example.com", "", "", "is not a host name, an IP address or a CIDR prefix"},
+		{"upload.example.com:5281", "", "", "is not a host name, an IP address or a CIDR prefix"},
+		{"*.example.com", "", "", "is not a host name, an IP address or a CIDR prefix"},
+		{"upload.example.com/x", "", "", "is not a host name, an IP address or a CIDR prefix"},
+		{"-bad.example.com", "", "", "is not a host name, an IP address or a CIDR prefix"},
+		{"", "", "", "is not a host name, an IP address or a CIDR prefix"},
+	}
+	for i, tt := range tests {
+		name, prefix, err := ParseFetchAllow(tt.in)
+		gotErr := ""
+		if err != nil {
+			gotErr = err.Error()
+		}
+		gotPrefix := ""
+		if prefix.IsValid() {
+			gotPrefix = prefix.String()
+		}
+		if name != tt.name || gotPrefix != tt.prefix || gotErr != tt.err {
+			t.Errorf("%02d ParseFetchAllow(%q) = %q, %q, %q; want %q, %q, %q", i, tt.in, name, gotPrefix, gotErr, tt.name, tt.prefix, tt.err)
+		}
+	}
+}
+
+// TestFetchPolicyControl calls the dialer hook directly, as the dialer
+// would with each resolved address.
+func TestFetchPolicyControl(t *testing.T) {
+	def := DefaultFetchPolicy()
+	allow, err := NewFetchPolicy([]string{"upload.example.com", "10.1.2.0/24", "fd12:3456::/48", "::ffff:192.168.7.7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		address   string
+		def, with bool // allowed by def, by allow
+	}{
+		{"93.184.216.34:443", true, true},
+		{"[2606:2800:220:1::1]:443", true, true},
+		{"127.0.0.1:8080", false, false},
+		{"[::1]:8080", false, false},
+		{"[::ffff:127.0.0.1]:8080", false, false},
+		{"10.1.2.7:443", false, true},
+		{"[::ffff:10.1.2.7]:443", false, true},
+		{"10.1.3.7:443", false, false},
+		{"192.168.7.7:80", false, true},
+		{"192.168.7.8:80", false, false},
+		{"[fd12:3456:0:1::9]:443", false, true},
+		{"[fd12:3456:1::9]:443", false, false},
+		{"[fd00::1]:443", false, false},
+		{"100.64.0.1:80", false, false},
+		{"169.254.169.254:80", false, false},
+		{"[fe80::1%eth0]:80", false, false},
+		{"255.255.255.255:80", false, false},
+		{"0.0.0.0:80", false, false},
+		{"224.0.0.251:5353", false, false},
+		{"not-an-address", false, false},
+		{"upload.example.com:443", false, false}, // names are checked before, in dial
+	}
+	for i, tt := range tests {
+		for _, c := range []struct {
+			p    *FetchPolicy
+			want bool
+		}{{def, tt.def}, {allow, tt.with}} {
+			err := c.p.Control("tcp", tt.address, nil)
+			if (err == nil) != c.want || (err != nil && !errors.Is(err, ErrNotAllowed)) {
+				t.Errorf("%02d Control(%q) with %v = %v, want allowed %v", i, tt.address, c.p.prefixes, err, c.want)
+			}
+		}
+	}
+}
+
+// fakeLookup resolves names from a table; anything else does not exist.
+func fakeLookup(table map[string][]string) func(context.Context, string, string) ([]netip.Addr, error) {
+	return func(_ context.Context, _, host string) ([]netip.Addr, error) {
+		if host == "timeout.test" {
+			return nil, &net.DNSError{Err: "i/o timeout", Name: host, IsTimeout: true}
+		}
+		var out []netip.Addr
+		for _, s := range table[host] {
+			out = append(out, netip.MustParseAddr(s))
+		}
+		if len(out) == 0 {
+			return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+		}
+		return out, nil
+	}
+}
+
+func TestFetchPolicyCheck(t *testing.T) {
+	p, err := NewFetchPolicy([]string{"upload.example.com", "10.1.2.0/24"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = p.WithLookup(fakeLookup(map[string][]string{
+		"files.example.com":  {"93.184.216.34", "2606:2800:220:1::1"},
+		"upload.example.com": {"10.9.9.9"},
+		"internal.example":   {"10.0.0.7"},
+		"lan.example":        {"10.1.2.8"},
+		"mixed.example.com":  {"93.184.216.34", "127.0.0.1"},
+		"rebind.example.com": {"::ffff:127.0.0.1"},
+	}))
+	const (
+		ok = iota
+		refused
+		lookupFailed
+	)
+	tests := []struct {
+		url  string
+		want int
+	}{
+		{"https://files.example.com/a.jpg", ok},
+		{"https://upload.example.com/a.jpg", ok}, // allowed by name, whatever it resolves to
+		{"https://UPLOAD.example.com./a.jpg", ok},
+		{"https://lan.example/a.jpg", ok},
+		{"http://10.1.2.3:5280/a.jpg", ok},
+		{"http://93.184.216.34/a", ok},
+		{"https://internal.example/a.jpg", refused},
+		{"https://mixed.example.com/a.jpg", refused},
+		{"https://rebind.example.com/a.jpg", refused},
+		{"https://nowhere.example/a.jpg", refused},
+		{"http://127.0.0.1:8080/metrics", refused},
+		{"http://[::1]/a", refused},
+		{"http://[::ffff:127.0.0.1]/a", refused},
+		{"http://169.254.169.254/latest/meta-data/", refused},
+		{"http://10.1.3.1/a", refused},
+		{"ftp://files.example.com/a", refused},
+		{"file:///etc/passwd", refused},
+		{"/relative", refused},
+		{"https://timeout.test/a", lookupFailed},
+	}
+	for i, tt := range tests {
+		err := p.Check(context.Background(), tt.url)
+		got := ok
+		switch {
+		case errors.Is(err, ErrNotAllowed):
+			got = refused
+		case err != nil:
+			got = lookupFailed
+		}
+		if got != tt.want {
+			t.Errorf("%02d Check(%q) = %v, want outcome %d", i, tt.url, err, tt.want)
+		}
+	}
+}
+
+// canary is an HTTP server on 127.0.0.1 that counts the requests it gets.
+type canary struct {
+	*httptest.Server
+	hits atomic.Int32
+}
+
+func newCanary(t *testing.T) *canary {
+	t.Helper()
+	c := &canary{}
+	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		c.hits.Add(1)
+		fmt.Fprint(w, "secret")
+	}))
+	t.Cleanup(c.Close)
+	return c
+}
+
+// TestFetchPolicyTransport fetches through the policy's transport: every way
+// to reach a canary on loopback (its address, a name resolving to it, an
+// IPv4-mapped form, a redirect from an allowed host) is refused before any
+// request, with an error that wraps ErrNotAllowed.
+func TestFetchPolicyTransport(t *testing.T) {
+	c := newCanary(t)
+	cu, _ := url.Parse(c.URL)
+	port := cu.Port()
+	if cu.Hostname() != "127.0.0.1" {
+		t.Skipf("the test server is on %s, not 127.0.0.1", cu.Hostname())
+	}
+	// An allowed host (by name) that redirects to the canary.
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, c.URL+"/metrics", http.StatusFound)
+	}))
+	t.Cleanup(redirector.Close)
+	ru, _ := url.Parse(redirector.URL)
+	lookup := fakeLookup(map[string][]string{
+		"evil.example":     {"127.0.0.1"},
+		"upload.example":   {"127.0.0.1"},
+		"dual.example":     {"::ffff:127.0.0.1", "127.0.0.1"},
+		"public.example":   {"93.184.216.34"},
+		"loopback.example": {"127.0.0.1"},
+	})
+	def := DefaultFetchPolicy().WithLookup(lookup)
+	byName, err := NewFetchPolicy([]string{"upload.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName = byName.WithLookup(lookup)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	get := func(p *FetchPolicy, u string) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := (&http.Client{Transport: p.Transport()}).Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	for i, u := range []string{
+		c.URL + "/metrics",
+		"http://evil.example:" + port + "/metrics",
+		"http://dual.example:" + port + "/metrics",
+		"http://[::ffff:127.0.0.1]:" + port + "/metrics",
+		"http://localhost.:" + port + "/metrics", // resolved by the fake: no such host
+	} {
+		err := get(def, u)
+		if err == nil || (i < 4 && !errors.Is(err, ErrNotAllowed)) {
+			t.Errorf("%02d GET %s: %v, want refused", i, u, err)
+		}
+	}
+	// Allowed by name, then redirected to an address that is not.
+	err = get(byName, "http://upload.example:"+ru.Port()+"/file")
+	if !errors.Is(err, ErrNotAllowed) {
+		t.Errorf("redirect to the canary: %v, want refused", err)
+	}
+	if n := c.hits.Load(); n != 0 {
+		t.Fatalf("the canary got %d requests, want 0", n)
+	}
+
+	// With 127.0.0.1 allowed, the same fetches work: what was refused was
+	// the address, nothing else.
+	lo, err := NewFetchPolicy([]string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo = lo.WithLookup(lookup)
+	if err := get(lo, "http://loopback.example:"+port+"/x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := get(lo, "http://upload.example:"+ru.Port()+"/file"); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.hits.Load(); n != 2 {
+		t.Errorf("the canary got %d requests, want 2", n)
+	}
+	if msg := AttachmentNotAllowed("Telegram").Error(); msg != "Telegram: this attachment's address is not allowed" ||
+		AttachmentNotAllowed("x").Temporary() || strings.Contains(msg, "127.0.0.1") {
+		t.Errorf("AttachmentNotAllowed: %q", msg)
+	}
+}

@@ -1,0 +1,103 @@
+package telegram
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"xmppgw/transports"
+)
+
+// mediaGet GETs u and returns the status, the headers and the body.
+func mediaGet(t *testing.T, u string) (int, http.Header, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// TestMediaNotActive (issue 12, item 4): files from Telegram are served
+// from public_url's origin, so none may run there as a page. An HTML
+// document is a download, not a page; renaming it in the URL breaks the
+// signature; a photo is an inline image. Every answer, errors included,
+// carries nosniff and a sandboxing CSP.
+func TestMediaNotActive(t *testing.T) {
+	tr, fake := newTest(t, ModePolling, nil)
+	sink := newSink()
+	sink.linked["111"] = "alice@example.test"
+	run(t, tr, sink)
+	fake.UserSendsDocument(dm, alice, "", "invoice.html", "text/html", []byte("<html><script>alert(document.cookie)</script></html>"))
+	fake.UserSendsDocument(dm, alice, "", "x.bin", "image/svg+xml", []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>`))
+	fake.UserSendsPhoto(dm, alice, "", []byte("\xff\xd8\xff\xe0 a photo"))
+	got := sink.waitInbound(t, 3)
+	srv := httptest.NewServer(http.StripPrefix("/media/telegram", tr.Media()))
+	defer srv.Close()
+	local := func(u string) string { return srv.URL + strings.TrimPrefix(u, "https://gw.example.test") }
+	html, svg, photo := local(got[0].Media[0]), local(got[1].Media[0]), local(got[2].Media[0])
+	if !strings.HasSuffix(html, "/invoice.html") || !strings.HasSuffix(svg, "/x.bin") {
+		t.Fatalf("media URLs %q %q", html, svg)
+	}
+	tests := []struct {
+		url         string
+		status      int
+		ctype, disp string
+	}{
+		{html, 200, "application/octet-stream", "attachment; filename=invoice.html"},
+		{svg, 200, "application/octet-stream", "attachment; filename=x.bin"},
+		{photo, 200, "image/jpeg", "inline; filename=photo.jpg"},
+		{strings.TrimSuffix(html, "invoice.html") + "x.svg", 404, "text/plain; charset=utf-8", ""},
+		{strings.TrimSuffix(html, "invoice.html") + "invoice.jpg", 404, "text/plain; charset=utf-8", ""},
+		{strings.TrimSuffix(photo, "photo.jpg") + "photo.svg", 404, "text/plain; charset=utf-8", ""},
+	}
+	for i, tt := range tests {
+		status, h, _ := mediaGet(t, tt.url)
+		if status != tt.status || h.Get("Content-Type") != tt.ctype || h.Get("Content-Disposition") != tt.disp ||
+			h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Content-Security-Policy") != "sandbox; default-src 'none'" {
+			t.Errorf("%02d GET %s: %d, Content-Type %q, Content-Disposition %q, nosniff %q, CSP %q; want %d %q %q",
+				i, tt.url, status, h.Get("Content-Type"), h.Get("Content-Disposition"), h.Get("X-Content-Type-Options"),
+				h.Get("Content-Security-Policy"), tt.status, tt.ctype, tt.disp)
+		}
+	}
+}
+
+// TestMediaExpiry: a media URL carries its expiry (the transport's
+// MediaTTL), covered by the signature.
+func TestMediaExpiry(t *testing.T) {
+	tr, fake := newTest(t, ModePolling, nil)
+	now := time.Unix(1_700_000_000, 0)
+	tr.signer = transports.NewMediaSigner([]byte("test key"), time.Hour, func() time.Time { return now })
+	sink := newSink()
+	sink.linked["111"] = "alice@example.test"
+	run(t, tr, sink)
+	fake.UserSendsPhoto(dm, alice, "", []byte("\xff\xd8\xff\xe0 a photo"))
+	u := sink.waitInbound(t, 1)[0].Media[0]
+	if !strings.Contains(u, "/1700003600/") {
+		t.Fatalf("media URL %q has no expiry an hour on", u)
+	}
+	srv := httptest.NewServer(http.StripPrefix("/media/telegram", tr.Media()))
+	defer srv.Close()
+	local := srv.URL + strings.TrimPrefix(u, "https://gw.example.test")
+	tests := []struct {
+		at     time.Time
+		url    string
+		status int
+	}{
+		{now.Add(59 * time.Minute), local, 200},
+		{now.Add(time.Hour), local, 200},
+		{now.Add(time.Hour + time.Second), local, 404},
+		{now, strings.Replace(local, "/1700003600/", "/1800003600/", 1), 404}, // a later expiry, same signature
+	}
+	for i, tt := range tests {
+		now = tt.at
+		if status, _, _ := mediaGet(t, tt.url); status != tt.status {
+			t.Errorf("%02d GET %s at +%v: %d, want %d", i, tt.url, tt.at.Sub(time.Unix(1_700_000_000, 0)), status, tt.status)
+		}
+	}
+}
