@@ -24,6 +24,7 @@ type Config struct {
 	Admins     []string    `yaml:"admins"` // bare JIDs allowed the admin commands
 	Log        Log         `yaml:"log"`
 	Alerts     *Alerts     `yaml:"alerts"` // nil: POST /alerts is off
+	Media      Media       `yaml:"media"`
 	Transports []Transport `yaml:"transports"`
 }
 

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // base is a valid config; cases edit it with strings.Replace.
@@ -361,6 +362,7 @@ func TestParseValid(t *testing.T) {
 				Access: Access{Allow: []string{"example.com", "ops@other.org"}},
 				Admins: []string{"ops@other.org"},
 				Log:    Log{Level: "info", Format: "text"},
+				Media:  Media{URLTTL: 30 * 24 * time.Hour},
 			}
 			got := *c
 			got.Transports = nil

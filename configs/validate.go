@@ -35,6 +35,7 @@ func (p *parser) validate(c *Config, raw []transportFile) {
 	p.validateAdmins(c.Admins)
 	p.validateLog(&c.Log)
 	p.validateAlerts(c.Alerts)
+	p.validateMedia(&c.Media)
 	c.Transports = p.validateTransports(raw)
 }
 

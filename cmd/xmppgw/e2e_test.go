@@ -45,6 +45,9 @@ type tgOptions struct {
 	mode   string            // polling (default) or webhook
 	chats  map[string]string // static links
 	server string            // xmpptest.ServerProsody (default) or xmpptest.ServerEjabberd
+	// fetchAllow is media.fetch_allow: what users' attachment URLs may
+	// reach beside the Internet (nothing by default, not even loopback).
+	fetchAllow []string
 }
 
 // startEnv starts an XMPP server (Prosody unless tgOpts says otherwise) with
@@ -87,6 +90,10 @@ func startEnv(t *testing.T, tgOpts ...tgOptions) *env {
 	if chats != "" {
 		chats = "      chats:\n" + chats
 	}
+	media := ""
+	if tgo.fetchAllow != nil {
+		media = fmt.Sprintf("media:\n  fetch_allow: [%s]\n", strings.Join(tgo.fetchAllow, ", "))
+	}
 	e := &env{srv: srv, twilio: fake, tg: tg, public: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	e.prosody, _ = srv.(*xmpptest.Prosody)
 	e.cfgPath = filepath.Join(t.TempDir(), "xmppgw.yaml")
@@ -102,7 +109,7 @@ access:
 admins: [bob@example.test]
 log:
   level: debug
-transports:
+%stransports:
   - name: sms
     type: twilio
     domain: sms.example.test
@@ -123,7 +130,7 @@ transports:
       mode: %s
       webhook_secret: %s
       rate_limits: {chat_per_second: 50, group_per_minute: 3000}
-%s`, srv.Component(), filepath.Join(t.TempDir(), "gw.db"), port, e.public, testSID, testToken, apiURL, aliceNum,
+%s`, srv.Component(), filepath.Join(t.TempDir(), "gw.db"), port, e.public, media, testSID, testToken, apiURL, aliceNum,
 		tgToken, tgURL, tgo.mode, tgSecret, chats)
 	if err := os.WriteFile(e.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -37,7 +37,10 @@ func fetch(t *testing.T, u string) (int, string, []byte) {
 // (uploaded by the gateway).
 func TestMedia(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server, chats: map[string]string{"111": "alice@example.test"}})
+		// The upload server is on the gateway's host: allowed, as an
+		// operator allows an XMPP server's upload service.
+		e := startEnv(t, tgOptions{server: server, chats: map[string]string{"111": "alice@example.test"},
+			fetchAllow: []string{"127.0.0.1"}})
 		e.tg.AddChat(botfake.Chat{ID: 111, Type: "private", FirstName: "Dana"})
 		ctx := testCtx(t)
 		alice := e.login(t, "alice")

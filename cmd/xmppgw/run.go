@@ -163,6 +163,10 @@ func newGateway(cfg *configs.Config, tc configs.Transport, store *mapping.Store,
 		return nil, fmt.Errorf("transport %s: unknown type %q", tc.Name, tc.Type)
 	}
 	tlog := log.With("transport", tc.Name)
+	fetch, err := transports.NewFetchPolicy(cfg.Media.FetchAllow)
+	if err != nil {
+		return nil, fmt.Errorf("media: %w", err) // unreachable after configs validated it
+	}
 	tr, err := typ.New(transports.Params{
 		Name:      tc.Name,
 		Domain:    tc.Domain,
@@ -170,6 +174,8 @@ func newGateway(cfg *configs.Config, tc configs.Transport, store *mapping.Store,
 		MediaURL:  cfg.HTTP.PublicURL + "/media/" + tc.Name,
 		State:     store.KV(tc.Name),
 		Logger:    log,
+		Fetch:     fetch,
+		MediaTTL:  cfg.Media.URLTTL,
 	}, tc.Settings)
 	if err != nil {
 		return nil, fmt.Errorf("transport %s: %w", tc.Name, err)
