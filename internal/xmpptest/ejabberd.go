@@ -22,7 +22,7 @@ import (
 )
 
 const (
-	ejabberdStartTimeout = 30 * time.Second // an Erlang VM boots slower than Prosody, more so under load
+	ejabberdStartTimeout = 90 * time.Second // an Erlang VM boots slower than Prosody: 15-20 s, even over 30 s, with both cores busy
 	ejabberdStopTimeout  = 10 * time.Second // SIGTERM grace; a clean stop takes 1-2.5 s
 	ejabberdCtlTimeout   = 30 * time.Second // one ejabberdctl command (it boots a VM of its own)
 )
