@@ -12,16 +12,21 @@
 // URL (transports.Params.PublicURL + path) and come from our account.
 //
 // Media (MMS) are served under transports.Params.MediaURL, HMAC-signed with
-// a key derived from the auth token, so that only URLs the gateway handed
-// out are served and nothing is stored but an inbound medium's Twilio URL:
+// a key derived from the auth token over the whole path and an expiry
+// (transports.MediaSigner), so that only URLs the gateway handed out are
+// served and nothing is stored but an inbound medium's Twilio URL:
 //
-//	GET /media/<name>/<sig>/<MessageSid>/<N><ext>   inbound medium N, fetched
-//	    from Twilio (only under api_url's host) with the account's credentials
-//	GET /media/<name>/out/<sig>/<base64url(URL)>    an outbound attachment on
-//	    a non-public server, fetched from it when Twilio asks
+//	GET /media/<name>/<sig>/<expiry>/<MessageSid>/<N><ext>   inbound medium
+//	    N, fetched from Twilio (only under api_url's host) with the
+//	    account's credentials
+//	GET /media/<name>/out/<sig>/<expiry>/<base64url(URL)>    an outbound
+//	    attachment on a non-public server, fetched from it when Twilio asks
 //
-// Outbound attachments on public hosts (see transports.IsPublicURL) go to
-// Twilio as they are.
+// Files are served as transports.ServeMedia does (passive types inline,
+// the rest as downloads, in a sandbox). Outbound attachments on public
+// hosts (see transports.IsPublicURL) go to Twilio as they are; others only
+// if transports.Params.Fetch allows their address, checked at send time and
+// again on connecting: else Send fails with transports.KindNotAllowed.
 //
 // Phone numbers are normalised to E.164 ("+15551234567") with
 // github.com/nyaruka/phonenumbers. The package never logs the auth token nor

@@ -8,6 +8,10 @@
 // in the chat. Updates arrive by long polling getUpdates (the offset is kept
 // in the store) or by webhook (POST /hooks/<name>/update, checked against
 // X-Telegram-Bot-Api-Secret-Token). Attachments are served to XMPP users
-// under /media/<name>/ so that the bot token never appears in a URL.
+// under /media/<name>/<sig>/<expiry>/<file id>/<name>, signed over the whole
+// path, so that the bot token never appears in a URL (see
+// transports.ServeMedia for how they are labelled). A user's attachment that
+// Telegram cannot fetch itself is uploaded by the gateway, only from an
+// address transports.Params.Fetch allows.
 // Sends are paced to Telegram's published limits.
 package telegram
