@@ -3,6 +3,7 @@ package mapping
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,6 +41,35 @@ func TestOpenArguments(t *testing.T) {
 		}
 		if errors.Is(err, ErrUnavailable) != tt.unavailable {
 			t.Errorf("%s: errors.Is(%v, ErrUnavailable) = %v", tt.name, err, !tt.unavailable)
+		}
+	}
+}
+
+// A new SQLite store and its WAL side files are readable by their owner
+// only, whatever the directory's mode.
+func TestSQLiteFileMode(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "gw.db")
+	s, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.KV("t").Set(ctx, "k", "v"); err != nil { // the WAL has a frame
+		t.Fatal(err)
+	}
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != 0o600 {
+			t.Errorf("%s: mode %v, want -rw-------", filepath.Base(name), got)
 		}
 	}
 }

@@ -61,14 +61,22 @@ func Open(ctx context.Context, driver, path, dsn string) (*Store, error) {
 	return nil, fmt.Errorf("mapping: unknown store driver %q (want %q or %q)", driver, DriverSQLite, DriverPostgres)
 }
 
-// OpenSQLite opens (creating if missing) the SQLite store at path and brings
-// its schema up to date.
+// OpenSQLite opens (creating if missing, readable by its owner only) the
+// SQLite store at path and brings its schema up to date. An existing file
+// keeps its mode.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("mapping: create store directory: %w", err)
 		}
 	}
+	// Create the file private (0600) before SQLite does (0644 less the
+	// umask): its -wal and -shm files take the database file's mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("mapping: create store: %w", err)
+	}
+	f.Close()
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)") // WAL+NORMAL: durable across process crashes
