@@ -11,7 +11,7 @@ import (
 func withAlerts(block string) string { return base + "alerts:\n" + block }
 
 func TestAlertsProblems(t *testing.T) {
-	env := map[string]string{"SECRET": "s", "TOKEN": "t", "ALERTS_TOKEN": "short-secret"}
+	env := map[string]string{"SECRET": "component-secret-1", "TOKEN": "t", "ALERTS_TOKEN": "short-secret"}
 	tests := []struct {
 		name string
 		yaml string
@@ -85,7 +85,7 @@ func TestAlertsProblems(t *testing.T) {
 }
 
 func TestAlertsValid(t *testing.T) {
-	env := map[string]string{"SECRET": "s", "TOKEN": "t", "ALERTS_TOKEN": "0123456789abcdef-secret"}
+	env := map[string]string{"SECRET": "component-secret-1", "TOKEN": "t", "ALERTS_TOKEN": "0123456789abcdef-secret"}
 	c, err := Parse("gw.yaml", []byte(withAlerts(`  token: ${ALERTS_TOKEN}
   from: Ops@Example.com
   routes:

@@ -68,13 +68,13 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(path, []byte(base), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("SECRET", "from-env")
+	t.Setenv("SECRET", "from-env-0123456789")
 	t.Setenv("TOKEN", "tok")
 	c, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.File != path || c.Transports[0].Secret != "from-env" {
+	if c.File != path || c.Transports[0].Secret != "from-env-0123456789" {
 		t.Errorf("got File %q, secret %q", c.File, c.Transports[0].Secret)
 	}
 

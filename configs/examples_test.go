@@ -27,12 +27,12 @@ var transportExamples = []struct {
 	env      map[string]string
 }{
 	{"sms.yaml", "../transports/sms/settings.go", map[string]string{
-		"SMS_COMPONENT_SECRET": "s3cret",
+		"SMS_COMPONENT_SECRET": "s3cret-s3cret-s3cret",
 		"TWILIO_ACCOUNT_SID":   "AC0123456789abcdef0123456789abcdef",
 		"TWILIO_AUTH_TOKEN":    "0123456789abcdef0123456789abcdef",
 	}},
 	{"telegram.yaml", "../transports/telegram/settings.go", map[string]string{
-		"TG_COMPONENT_SECRET":     "s3cret",
+		"TG_COMPONENT_SECRET":     "s3cret-s3cret-s3cret",
 		"TELEGRAM_BOT_TOKEN":      "123456:ABC-def_ghi",
 		"TELEGRAM_WEBHOOK_SECRET": "0123456789abcdef",
 	}},

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 	"mellium.im/xmpp/jid"
@@ -160,6 +161,11 @@ func (p *parser) validateLog(l *Log) {
 	}
 }
 
+// MinSecretLen is the shortest component secret accepted: the XEP-0114
+// handshake is a SHA-1 of the stream id and the secret, which anyone who
+// sees it can test guesses against offline.
+const MinSecretLen = 16
+
 // DefaultRetryFor is how long temporary provider failures are retried
 // unless a transport's retry_for says otherwise.
 const DefaultRetryFor = 10 * time.Minute
@@ -210,7 +216,9 @@ func (p *parser) validateTransports(raw []transportFile) []Transport {
 				}
 			}
 		}
-		p.require(path+".secret", t.Secret)
+		if p.require(path+".secret", t.Secret) && utf8.RuneCountInString(t.Secret) < MinSecretLen {
+			p.invalid(path+".secret", fmt.Sprintf("is too short: at least %d characters (e.g. openssl rand -hex 16)", MinSecretLen))
+		}
 		switch {
 		case t.RetryFor == 0:
 			t.RetryFor = DefaultRetryFor

@@ -27,7 +27,7 @@ const (
 	benchToken = "benchtoken000000000000000000000"
 	botToken   = "7000001:bench-bot-token"
 	senders    = 4
-	secret     = "bench-secret"
+	secret     = "bench-secret-0123456789"
 )
 
 func senderNum(i int) string   { return fmt.Sprintf("+1555000%04d", i) }

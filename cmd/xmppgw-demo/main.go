@@ -67,7 +67,7 @@ func demo(ctx context.Context, gateway, dir string) error {
 	step("starting a throwaway Prosody on loopback (%s)", filepath.Join(dir, "prosody"))
 	p, err := xmpptest.StartProsody(ctx, xmpptest.ProsodyConfig{
 		Domain:     "example.test",
-		Components: map[string]string{"sms.example.test": "demo-secret", "telegram.example.test": "demo-secret"},
+		Components: map[string]string{"sms.example.test": "demo-secret-0123456789", "telegram.example.test": "demo-secret-0123456789"},
 		Users:      map[string]string{"alice": "alice-pw"},
 		Dir:        filepath.Join(dir, "prosody"),
 	})
@@ -142,9 +142,9 @@ transports:
 	}
 	defer logFile.Close()
 	cmd := exec.Command(gateway, "run", "-config", cfgPath)
-	cmd.Env = append(os.Environ(), "SMS_COMPONENT_SECRET=demo-secret",
+	cmd.Env = append(os.Environ(), "SMS_COMPONENT_SECRET=demo-secret-0123456789",
 		"TWILIO_ACCOUNT_SID="+accountSID, "TWILIO_AUTH_TOKEN="+authToken,
-		"TG_COMPONENT_SECRET=demo-secret", "TELEGRAM_BOT_TOKEN="+botToken)
+		"TG_COMPONENT_SECRET=demo-secret-0123456789", "TELEGRAM_BOT_TOKEN="+botToken)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s (run `make build`): %w", gateway, err)

@@ -254,7 +254,7 @@ transports:
   - name: sms
     type: twilio
     domain: sms.example.test
-    secret: s3cret
+    secret: s3cret-s3cret-s3cret
     settings:
       account_sid: %s
       auth_token: %s
@@ -263,7 +263,7 @@ transports:
   - name: telegram
     type: telegram
     domain: telegram.example.test
-    secret: s3cret
+    secret: s3cret-s3cret-s3cret
     settings: {token: %q, api_url: "http://127.0.0.1:1"}
 alerts:
   token: %s

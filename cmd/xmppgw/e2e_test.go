@@ -23,7 +23,7 @@ const (
 	testToken = "0123456789abcdef0123456789abcdef"
 	aliceNum  = "+15550001111"
 	tgToken   = "7000001:test-bot-token"
-	tgSecret  = "tg-hook-secret"
+	tgSecret  = "tg-hook-secret-0123"
 )
 
 // env is one running system: an XMPP server (Prosody unless
@@ -67,7 +67,7 @@ func startEnv(t *testing.T, tgOpts ...tgOptions) *env {
 	}
 	srv := xmpptest.StartServerT(t, tgo.server, xmpptest.ServerConfig{
 		Domain:     "example.test",
-		Components: map[string]string{"sms.example.test": "s3cret", "telegram.example.test": "s3cret"},
+		Components: map[string]string{"sms.example.test": "s3cret-s3cret-s3cret", "telegram.example.test": "s3cret-s3cret-s3cret"},
 		Users:      map[string]string{"alice": "pw", "bob": "pw", "mallory": "pw"},
 	})
 	fake := twiliofake.New(testSID, testToken)
@@ -135,7 +135,7 @@ log:
 	if err := os.WriteFile(e.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("TEST_COMPONENT_SECRET", "s3cret")
+	t.Setenv("TEST_COMPONENT_SECRET", "s3cret-s3cret-s3cret")
 	e.start(t)
 	return e
 }

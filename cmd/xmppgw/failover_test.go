@@ -52,7 +52,7 @@ func startPair(t *testing.T) *pair {
 	e := &pair{ctx: ctx, dsn: dsn}
 	e.p = xmpptest.StartProsodyT(t, xmpptest.ProsodyConfig{
 		Domain:     "example.test",
-		Components: map[string]string{"sms.example.test": "s3cret"},
+		Components: map[string]string{"sms.example.test": "s3cret-s3cret-s3cret"},
 		Users:      map[string]string{"alice": "pw"},
 		Dir:        t.TempDir(),
 	})
@@ -222,7 +222,7 @@ transports:
   - name: sms
     type: twilio
     domain: sms.example.test
-    secret: s3cret
+    secret: s3cret-s3cret-s3cret
     settings:
       account_sid: %s
       auth_token: %s

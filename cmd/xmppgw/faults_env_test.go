@@ -90,7 +90,7 @@ func startFaultEnv(t *testing.T) *faultEnv {
 	e := &faultEnv{t: t, bin: gatewayBinary(t), logs: &syncBuffer{}}
 	e.p = xmpptest.StartProsodyT(t, xmpptest.ProsodyConfig{
 		Domain:     "example.test",
-		Components: map[string]string{"sms.example.test": "s3cret", "telegram.example.test": "s3cret"},
+		Components: map[string]string{"sms.example.test": "s3cret-s3cret-s3cret", "telegram.example.test": "s3cret-s3cret-s3cret"},
 		Users:      map[string]string{"alice": "pw", "bob": "pw"},
 		Dir:        t.TempDir(),
 	})
@@ -130,7 +130,7 @@ transports:
   - name: sms
     type: twilio
     domain: sms.example.test
-    secret: s3cret
+    secret: s3cret-s3cret-s3cret
     settings:
       account_sid: %s
       auth_token: %s
@@ -142,7 +142,7 @@ transports:
   - name: telegram
     type: telegram
     domain: telegram.example.test
-    secret: s3cret
+    secret: s3cret-s3cret-s3cret
     settings:
       token: %s
       api_url: %s

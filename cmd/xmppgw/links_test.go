@@ -30,7 +30,7 @@ transports:
   - name: sms
     type: twilio
     domain: sms.example.com
-    secret: s
+    secret: 0123456789abcdef
     settings:
       account_sid: AC0123
       auth_token: secrettoken42
@@ -39,7 +39,7 @@ transports:
   - name: telegram
     type: telegram
     domain: telegram.example.com
-    secret: s
+    secret: 0123456789abcdef
     settings:
       token: "123456:secret-bot-token"
       chats:

@@ -32,10 +32,26 @@ transports:
       numbers:
         alice@example.com: "12"
 `), 0o600)
-	t.Setenv("SMS_COMPONENT_SECRET", "s")
+	short := filepath.Join(dir, "short.yaml")
+	os.WriteFile(short, []byte(`xmpp:
+  server: 127.0.0.1:5347
+http:
+  listen: 127.0.0.1:8080
+  public_url: https://gw.example.com
+transports:
+  - name: tg
+    type: telegram
+    domain: tg.example.com
+    secret: x
+    settings:
+      token: "123456:secret-bot-token"
+      mode: webhook
+      webhook_secret: 0123456789abcde
+`), 0o600)
+	t.Setenv("SMS_COMPONENT_SECRET", "sms-component-secret")
 	t.Setenv("TWILIO_ACCOUNT_SID", "AC0123")
 	t.Setenv("TWILIO_AUTH_TOKEN", "secrettoken42")
-	t.Setenv("TG_COMPONENT_SECRET", "s2")
+	t.Setenv("TG_COMPONENT_SECRET", "tg-component-secret")
 	t.Setenv("TELEGRAM_BOT_TOKEN", "123456:secret-bot-token")
 
 	tests := []struct {
@@ -56,6 +72,10 @@ transports:
 		3: {[]string{"check"}, 2, nil, []string{"usage: xmppgw check -config FILE"}},
 		4: {[]string{"frobnicate"}, 2, nil, []string{`unknown command "frobnicate"`}},
 		5: {[]string{"run", "-config", filepath.Join(dir, "missing.yaml")}, 2, nil, []string{"missing.yaml"}},
+		6: {[]string{"check", "-config", short}, 2, nil, []string{
+			"short.yaml:10: transports[0].secret: is too short: at least 16 characters",
+			"short.yaml:14: transports[0].settings.webhook_secret: is too short: at least 16 characters",
+		}},
 	}
 	for i, tc := range tests {
 		var out, errb bytes.Buffer
@@ -73,7 +93,8 @@ transports:
 				t.Errorf("%d: stderr\n%s\nlacks %q", i, errb.String(), s)
 			}
 		}
-		if strings.Contains(out.String()+errb.String(), "secrettoken42") || strings.Contains(errb.String(), "tok-en") {
+		if strings.Contains(out.String()+errb.String(), "secrettoken42") || strings.Contains(errb.String(), "tok-en") ||
+			strings.Contains(errb.String(), "0123456789abcde") {
 			t.Errorf("%d: a secret was printed", i)
 		}
 	}

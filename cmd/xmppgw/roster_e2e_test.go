@@ -27,7 +27,7 @@ func startRosterEnv(t *testing.T, server, roster string) *env {
 	}
 	p := xmpptest.StartServerT(t, server, xmpptest.ServerConfig{
 		Domain:     "example.test",
-		Components: map[string]string{"telegram.example.test": "s3cret"},
+		Components: map[string]string{"telegram.example.test": "s3cret-s3cret-s3cret"},
 		Users:      map[string]string{"alice": "pw", "bob": "pw"},
 		Privileged: map[string]string{"telegram.example.test": roster},
 	})
@@ -56,7 +56,7 @@ transports:
   - name: telegram
     type: telegram
     domain: telegram.example.test
-    secret: s3cret
+    secret: s3cret-s3cret-s3cret
     settings:
       token: %s
       api_url: %s

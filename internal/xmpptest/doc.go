@@ -11,7 +11,7 @@
 //		t.Run(kind, func(t *testing.T) {
 //			srv := xmpptest.StartServerT(t, kind, xmpptest.ServerConfig{
 //				Domain:     "example.test",
-//				Components: map[string]string{"sms.example.test": "s3cret"},
+//				Components: map[string]string{"sms.example.test": "s3cret-s3cret-s3cret"},
 //				Users:      map[string]string{"alice": "pw", "bob": "pw"},
 //			})
 //			alice := xmpptest.DialT(t, srv.C2S(), jid.MustParse("alice@example.test"), "pw")

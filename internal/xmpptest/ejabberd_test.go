@@ -75,7 +75,7 @@ func TestComponentConnects(t *testing.T) {
 			tc.s.Close()
 			t.Fatal("a wrong secret was accepted")
 		}
-		tc, err := dialComponent(t, c, p.Component(), component, "s3cret")
+		tc, err := dialComponent(t, c, p.Component(), component, "s3cret-s3cret-s3cret")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +142,7 @@ func TestEjabberdProcess(t *testing.T) {
 	t.Parallel()
 	e := xmpptest.StartEjabberdT(t, xmpptest.EjabberdConfig{
 		Domain:     domain,
-		Components: map[string]string{component: "s3cret"},
+		Components: map[string]string{component: "s3cret-s3cret-s3cret"},
 		Users:      map[string]string{"alice": "old"},
 		Modules:    []string{"mod_version"},
 		LogLevel:   "debug",

@@ -25,7 +25,7 @@ func start(t *testing.T) *xmpptest.Prosody {
 	t.Helper()
 	return xmpptest.StartProsodyT(t, xmpptest.ProsodyConfig{
 		Domain:     domain,
-		Components: map[string]string{component: "s3cret"},
+		Components: map[string]string{component: "s3cret-s3cret-s3cret"},
 		Users:      testUsers,
 	})
 }
@@ -35,7 +35,7 @@ func startServer(t *testing.T, kind string) xmpptest.Server {
 	t.Helper()
 	return xmpptest.StartServerT(t, kind, xmpptest.ServerConfig{
 		Domain:     domain,
-		Components: map[string]string{component: "s3cret"},
+		Components: map[string]string{component: "s3cret-s3cret-s3cret"},
 		Users:      testUsers,
 	})
 }

@@ -62,6 +62,21 @@ type RateLimits struct {
 
 var _ transports.Settings = (*Settings)(nil)
 
+// minWebhookSecret is the shortest webhook secret accepted: it is all that
+// tells Telegram's calls from anyone else's.
+const minWebhookSecret = 16
+
+// checkWebhookSecret reports a webhook secret Telegram would refuse, or one
+// too short to be hard to guess, without quoting it.
+func checkWebhookSecret(secret string, add func(key, format string, args ...any)) {
+	switch {
+	case !secretRE.MatchString(secret):
+		add("webhook_secret", "must be 1-256 letters, digits, _ or -")
+	case len(secret) < minWebhookSecret:
+		add("webhook_secret", "is too short: at least %d characters (e.g. openssl rand -hex 16)", minWebhookSecret)
+	}
+}
+
 // Validate fills in defaults, normalises chat ids and JIDs, and reports
 // every problem. Problems never quote the token or the webhook secret.
 func (s *Settings) Validate() []transports.Problem {
@@ -88,15 +103,14 @@ func (s *Settings) Validate() []transports.Problem {
 	}
 	switch s.Mode {
 	case ModePolling:
-		if s.WebhookSecret != "" && !secretRE.MatchString(s.WebhookSecret) {
-			add("webhook_secret", "must be 1-256 letters, digits, _ or -")
+		if s.WebhookSecret != "" {
+			checkWebhookSecret(s.WebhookSecret, add)
 		}
 	case ModeWebhook:
-		switch {
-		case s.WebhookSecret == "":
+		if s.WebhookSecret == "" {
 			add("webhook_secret", "is required in webhook mode")
-		case !secretRE.MatchString(s.WebhookSecret):
-			add("webhook_secret", "must be 1-256 letters, digits, _ or -")
+		} else {
+			checkWebhookSecret(s.WebhookSecret, add)
 		}
 	default:
 		add("mode", "%q is not a mode (want polling or webhook)", s.Mode)

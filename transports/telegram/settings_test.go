@@ -22,6 +22,11 @@ func TestSettingsValidate(t *testing.T) {
 		{"webhook needs a secret", Settings{Token: "1:a", Mode: "webhook"}, []string{"webhook_secret: is required in webhook mode"}},
 		{"webhook secret charset", Settings{Token: "1:a", Mode: "webhook", WebhookSecret: "a b"},
 			[]string{"webhook_secret: must be 1-256 letters, digits, _ or -"}},
+		{"webhook secret too short", Settings{Token: "1:a", Mode: "webhook", WebhookSecret: "0123456789abcde"},
+			[]string{"webhook_secret: is too short: at least 16 characters (e.g. openssl rand -hex 16)"}},
+		{"webhook secret too short in polling mode", Settings{Token: "1:a", WebhookSecret: "x"},
+			[]string{"webhook_secret: is too short: at least 16 characters (e.g. openssl rand -hex 16)"}},
+		{"webhook secret of 16", Settings{Token: "1:a", Mode: "webhook", WebhookSecret: "0123456789abcdef"}, nil},
 		{"chats", Settings{Token: "1:a", Chats: map[string]string{"abc": "a@x", "12": "nobody", "-0": "b@x", "05": "c@x"}},
 			[]string{
 				`chats.-0: "-0" is not a Telegram chat id (want a number such as 123456789, or -100... for a group)`,
