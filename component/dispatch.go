@@ -2,6 +2,7 @@ package component
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -156,10 +157,23 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 	for attempt := j.Attempts; ; attempt++ {
 		var remoteID string
 		var err error
-		found := false
+		found, checkFailed := false, false
 		if rec != nil && !j.Inflight.IsZero() {
 			// A send began before and its outcome is unknown: ask first.
 			remoteID, found, err = g.reconcile(ctx, rec, j, out)
+			switch {
+			case errors.Is(err, transports.ErrCannotReconcile):
+				// No way to know: at least once, a possible duplicate.
+				g.Stats.UncheckedResends.Add(1)
+				if g.o.Metrics != nil {
+					g.o.Metrics.UncheckedResends.WithLabelValues(g.name).Inc()
+				}
+				g.log.Warn("a send of unknown outcome cannot be checked at the provider; sending again, possibly a duplicate",
+					"stanza_id", j.StanzaID, "err", err)
+				err = nil
+			case err != nil:
+				checkFailed = true
+			}
 		}
 		if err == nil && !found {
 			if rec != nil && j.Inflight.IsZero() {
@@ -190,6 +204,11 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 			return
 		}
 		pe := providerError(err)
+		if checkFailed {
+			// The check failed, not the send: whatever the listing's
+			// answer, the message may still go out.
+			pe = checkError(pe)
+		}
 		if !pe.Temporary() || time.Since(j.Created) > g.o.RetryFor {
 			g.Stats.Failed.Add(1)
 			g.log.Warn("message failed", "stanza_id", j.StanzaID, "err", pe)
@@ -285,6 +304,16 @@ func (g *Gateway) reconcile(ctx context.Context, rec transports.Reconciler, j ma
 		}
 	}
 	return "", false, nil
+}
+
+// checkError is a failed reconciliation as a failure of the send: always
+// temporary, so the job is retried within RetryFor (then the sender gets
+// the usual timeout error), keeping the provider's RetryAfter.
+func checkError(pe *transports.Error) *transports.Error {
+	return &transports.Error{
+		Kind: transports.KindUnavailable, Provider: pe.Provider, Code: pe.Code, RetryAfter: pe.RetryAfter,
+		Message: "could not check whether an earlier attempt reached the provider: " + pe.Message,
+	}
 }
 
 // failJob tells the sender that j failed, with the provider's reason.

@@ -99,6 +99,10 @@ type Stats struct {
 	OverQuota  atomic.Int64 // messages refused over a user's hourly limit
 	Refused    atomic.Int64 // stanzas answered with an error (bad address, not allowed, too big...)
 	Malformed  atomic.Int64 // malformed XML from the server (the session is restarted)
+
+	// UncheckedResends counts sends of unknown outcome repeated without a
+	// check (transports.ErrCannotReconcile): each is a possible duplicate.
+	UncheckedResends atomic.Int64
 }
 
 // New returns a Gateway; it starts nothing until Run.

@@ -24,6 +24,10 @@ type Metrics struct {
 	Refusals *prometheus.CounterVec
 	// Retries counts provider requests retried after a temporary failure.
 	Retries *prometheus.CounterVec
+	// UncheckedResends counts sends of unknown outcome repeated without a
+	// check at the provider (it cannot list its messages, or the operator
+	// chose not to): each may have reached the recipient twice.
+	UncheckedResends *prometheus.CounterVec
 	// Requests times provider requests, by outcome ("ok" or an error kind).
 	Requests *prometheus.HistogramVec
 	// Connected is 1 while a transport's component session is up.
@@ -62,6 +66,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "xmppgw_retries_total",
 			Help: "Provider requests retried after a temporary failure.",
 		}, []string{"transport"}),
+		UncheckedResends: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xmppgw_unchecked_resends_total",
+			Help: "Sends of unknown outcome (a timeout, a 5xx) repeated without checking the provider first: possible duplicates.",
+		}, []string{"transport"}),
 		Requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "xmppgw_provider_request_seconds",
 			Help:    "Provider API requests that send a message, by transport and outcome (ok or the failure kind).",
@@ -81,7 +89,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		queues: &queueCollector{},
 	}
-	reg.MustRegister(m.Latency, m.Messages, m.Errors, m.Refusals, m.Retries, m.Requests,
+	reg.MustRegister(m.Latency, m.Messages, m.Errors, m.Refusals, m.Retries, m.UncheckedResends, m.Requests,
 		m.Connected, m.Reconnects, m.Active, m.queues)
 	return m
 }

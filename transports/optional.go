@@ -2,6 +2,7 @@ package transports
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 )
@@ -63,13 +64,30 @@ type KV interface {
 	Set(ctx context.Context, key, value string) error
 }
 
+// ErrCannotReconcile is wrapped by a Reconciler's error when the provider
+// cannot be asked at all what it holds: it does not implement the listing
+// (a 4xx or 501 answer to it), or the operator turned the check off. The
+// core then sends again without a check, at least once: the recipient may
+// get the message twice, and the core logs and counts each such send.
+var ErrCannotReconcile = errors.New("the provider's messages cannot be listed")
+
 // Reconciler is implemented by transports that can look up what the
 // provider has, to settle a send whose outcome is unknown: the gateway died
 // during it, or the request timed out. Without it such a send is repeated,
 // and the recipient may get the message twice.
+//
+// The core calls SentSince before every new attempt at a send whose outcome
+// is unknown, never for a first attempt.
 type Reconciler interface {
 	// SentSince returns the provider's ids of messages from out.Account to
 	// out.To with out.Body, created at or after since, oldest first.
+	//
+	// An error that wraps ErrCannotReconcile means the check cannot be made
+	// (see there); the core sends again at once. Any other error means the
+	// check failed this time (a timeout, a 5xx, a 429, an unreadable
+	// answer): the core treats it as a temporary failure of the send, waits
+	// and checks again, within the transport's retry_for; its RetryAfter,
+	// if it is a *Error, is honoured. It must not block beyond ctx.
 	SentSince(ctx context.Context, out Outbound, since time.Time) ([]string, error)
 }
 

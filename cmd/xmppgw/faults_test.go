@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -124,15 +125,18 @@ func TestFaultSuite(t *testing.T) {
 		// fault injects a fault, calling begin once it is in place (the
 		// senders, paused halfway, then go on into it), and describes it.
 		fault func(t *testing.T, e *faultEnv, c *faultCounters, begin func()) string
+		// check, if set, runs once everything arrived: what else the
+		// scenario must show, and a note for the table.
+		check func(t *testing.T, e *faultEnv, c *faultCounters) string
 	}{
-		{"no fault (control)", nil, nil},
+		{"no fault (control)", nil, nil, nil},
 		{"Prosody restarted mid-run", nil, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
 			begin()
 			if err := e.p.Restart(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			return "Prosody restarted once"
-		}},
+		}, nil},
 		{"provider 500/429 for 2 s", nil, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
 			var n500, n429 atomic.Int64
 			until := time.Now().Add(2 * time.Second)
@@ -150,6 +154,38 @@ func TestFaultSuite(t *testing.T) {
 			begin()
 			time.Sleep(time.Until(until))
 			return fmt.Sprintf("provider answered %d x 500, %d x 429", n500.Load(), n429.Load())
+		}, nil},
+		{"provider without a message list, 500 for 2 s", nil, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
+			// A Twilio-compatible API with only POST Messages.json: the
+			// check before a send of unknown outcome is repeated cannot be
+			// made. Its 500s take nothing, so no resend is a duplicate.
+			e.twilio.SetListStatus(http.StatusMethodNotAllowed)
+			var n500 atomic.Int64
+			until := time.Now().Add(2 * time.Second)
+			e.twilio.OnSend(func(twiliofake.Message) *twiliofake.APIError {
+				if time.Now().After(until) {
+					return nil
+				}
+				n500.Add(1)
+				return &twiliofake.APIError{Status: 500, Code: 20500, Message: "Internal Server Error"}
+			})
+			begin()
+			time.Sleep(time.Until(until))
+			return fmt.Sprintf("GET Messages.json answered 405 throughout; sends answered %d x 500, none taken", n500.Load())
+		}, func(t *testing.T, e *faultEnv, c *faultCounters) string {
+			// A failed check delays a message, never drops it: no error
+			// answer, and every resend without a check logged and counted.
+			if n := c.refusedXMPP.Load(); n != 0 {
+				t.Errorf("the sender got %d error answers %v; want none", n, c.seen())
+			}
+			_, body := get(e.public + "/metrics")
+			unchecked := metricValue(body, `xmppgw_unchecked_resends_total{transport="sms"}`)
+			warned := strings.Count(e.logs.String(), "cannot be checked at the provider")
+			lists := e.twilio.Lists()
+			if unchecked == 0 || unchecked != warned || unchecked != lists {
+				t.Errorf("%d lists refused, %d unchecked resends counted, %d logged; want as many, and some", lists, unchecked, warned)
+			}
+			return fmt.Sprintf("%d sends repeated without a check (xmppgw_unchecked_resends_total), %d error answers", unchecked, c.refusedXMPP.Load())
 		}},
 		{"gateway SIGKILLed, restarted", nil, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
 			begin()
@@ -158,21 +194,21 @@ func TestFaultSuite(t *testing.T) {
 			time.Sleep(300 * time.Millisecond)
 			e.startGateway()
 			return "killed once, same store"
-		}},
-		{"webhooks replayed 3 times", nil, nil},
+		}, nil},
+		{"webhooks replayed 3 times", nil, nil, nil},
 		{"Telegram: Bot API 429 and 502", &telegramNet, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
 			e.tg.Fail("sendMessage", 20, 429, "Too Many Requests: retry after 1", 1)
 			e.tg.Fail("getUpdates", 3, 502, "Bad Gateway", 0)
 			begin()
 			return "20 sendMessage answered 429 (retry_after 1), 3 getUpdates answered 502"
-		}},
+		}, nil},
 		{"Telegram: gateway restarted (SIGTERM)", &telegramNet, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
 			begin()
 			time.Sleep(20 * time.Millisecond)
 			e.stopGateway(syscall.SIGTERM)
 			e.startGateway()
 			return "polling resumed from the stored offset"
-		}},
+		}, nil},
 		{"store disk full for 2 s", nil, func(t *testing.T, e *faultEnv, c *faultCounters, begin func()) string {
 			e.fileLimit("1")
 			begin()
@@ -186,7 +222,7 @@ func TestFaultSuite(t *testing.T) {
 			}
 			return fmt.Sprintf("while full: %d x XMPP wait/resource-constraint, %d x webhook 503",
 				seen["xmpp wait/resource-constraint"], seen["webhook 503"])
-		}},
+		}, nil},
 	}
 	var rows []faultRow
 	for _, sc := range scenarios {
@@ -196,7 +232,7 @@ func TestFaultSuite(t *testing.T) {
 			if net == nil {
 				net = &smsNet
 			}
-			rows = append(rows, runFaultScenario(t, e, net, sc.name, sc.fault, sc.name == "webhooks replayed 3 times"))
+			rows = append(rows, runFaultScenario(t, e, net, sc.name, sc.fault, sc.check, sc.name == "webhooks replayed 3 times"))
 		})
 		if !ok {
 			break
@@ -257,7 +293,8 @@ func (c *faultCounters) seen() map[string]int {
 	return out
 }
 
-func runFaultScenario(t *testing.T, e *faultEnv, net *faultNet, name string, fault func(*testing.T, *faultEnv, *faultCounters, func()) string, replay bool) faultRow {
+func runFaultScenario(t *testing.T, e *faultEnv, net *faultNet, name string, fault func(*testing.T, *faultEnv, *faultCounters, func()) string,
+	check func(*testing.T, *faultEnv, *faultCounters) string, replay bool) faultRow {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	tag := strings.Trim(strings.Fields(name)[0], ":")
@@ -320,12 +357,16 @@ func runFaultScenario(t *testing.T, e *faultEnv, net *faultNet, name string, fau
 	if replay {
 		row.notes = "each webhook posted 4 times, all answered 200"
 	}
+	if check != nil {
+		row.notes += "; " + check(t, e, &c)
+	}
 	log := e.logs.String()
 	var said []string
 	for _, c := range []struct{ line, what string }{
 		{"duplicate inbound message ignored", "replayed webhooks ignored"},
 		{"message resent by the client; already queued", "resent stanzas queued once"},
 		{"not repeated", "sends of unknown outcome found at Twilio, not repeated"},
+		{"cannot be checked at the provider", "sends of unknown outcome repeated unchecked"},
 	} {
 		if n := strings.Count(log, c.line); n > 0 {
 			said = append(said, fmt.Sprintf("%d %s", n, c.what))
@@ -538,6 +579,21 @@ func (t *tally) disorder(resent func(k int) bool) int {
 		}
 	}
 	return n
+}
+
+// metricValue returns the value of the sample named name (with its
+// labels) in a Prometheus text exposition, or -1 if there is none.
+func metricValue(body, name string) int {
+	for _, l := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return -1
+			}
+			return int(n)
+		}
+	}
+	return -1
 }
 
 func formatFaultTable(rows []faultRow) string {

@@ -126,7 +126,17 @@ func (t *Transport) api(ctx context.Context) (*openapi.ApiService, *rewriter) {
 // SentSince implements transports.Reconciler: it lists the newest Message
 // resources from out.Account to out.To and returns the SIDs of those with
 // out.Body created at or after since, oldest first.
+//
+// With reconcile: resend it lists nothing and returns an error wrapping
+// transports.ErrCannotReconcile. So it does when the listing is answered
+// with a 4xx other than 408 and 429, or with 501: the endpoint does not
+// offer it (a Twilio-compatible API with only POST Messages.json) or does
+// not let these credentials use it. Any other failure (a timeout, a 5xx, a
+// 429) is the *transports.Error of a check to be made again.
 func (t *Transport) SentSince(ctx context.Context, out transports.Outbound, since time.Time) ([]string, error) {
+	if t.settings.Reconcile == ReconcileResend {
+		return nil, fmt.Errorf("%w: reconcile is set to resend", transports.ErrCannotReconcile)
+	}
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	api, rw := t.api(ctx)
@@ -135,7 +145,12 @@ func (t *Transport) SentSince(ctx context.Context, out transports.Outbound, sinc
 	params.SetTo(string(out.To)).SetFrom(string(out.Account)).SetPageSize(100).SetLimit(100)
 	msgs, err := api.ListMessage(params) // newest first
 	if err != nil {
-		return nil, t.classify(ctx, err, rw)
+		e := t.classify(ctx, err, rw)
+		if status := rw.status(); cannotList(status) {
+			return nil, fmt.Errorf("%w (GET Messages.json answered HTTP %d; reconcile: resend skips the check): %w",
+				transports.ErrCannotReconcile, status, e)
+		}
+		return nil, e
 	}
 	since = since.Truncate(time.Second) // Twilio's dates have whole seconds
 	var ids []string
@@ -150,6 +165,18 @@ func (t *Transport) SentSince(ctx context.Context, out transports.Outbound, sinc
 		}
 	}
 	return ids, nil
+}
+
+// cannotList reports whether an HTTP status answering the listing of
+// messages means it cannot be used at all, rather than not now.
+func cannotList(status int) bool {
+	switch {
+	case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests:
+		return false
+	case status >= 400 && status < 500:
+		return true
+	}
+	return status == http.StatusNotImplemented
 }
 
 // rewriter sends twilio-go's requests to the configured base URL under the

@@ -346,3 +346,75 @@ func TestSentSince(t *testing.T) {
 		t.Errorf("messages from the future: %v", got)
 	}
 }
+
+// A provider that answers the listing with a 4xx (other than 408 and 429)
+// or 501 cannot be asked what it holds: SentSince says so with
+// transports.ErrCannotReconcile, and the core sends again. Other failures
+// are a check to make again later. With reconcile: resend nothing is
+// listed.
+func TestSentSinceCannotList(t *testing.T) {
+	f, base := startFake(t, testSID, testToken)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close() // connection refused
+	cases := []struct {
+		reconcile string
+		apiURL    string // default: the fake
+		status    int    // the fake's answer to the listing
+		cannot    bool   // ErrCannotReconcile
+		kind      transports.Kind
+		lists     int // requests the fake saw
+	}{
+		0:  {status: 404, cannot: true, kind: transports.KindRejected, lists: 1},
+		1:  {status: 405, cannot: true, kind: transports.KindRejected, lists: 1},
+		2:  {status: 501, cannot: true, kind: transports.KindUnavailable, lists: 1},
+		3:  {status: 401, cannot: true, kind: transports.KindAuth, lists: 1},
+		4:  {status: 403, cannot: true, kind: transports.KindAuth, lists: 1},
+		5:  {status: 400, cannot: true, kind: transports.KindRejected, lists: 1},
+		6:  {status: 500, kind: transports.KindUnavailable, lists: 1},
+		7:  {status: 503, kind: transports.KindUnavailable, lists: 1},
+		8:  {status: 429, kind: transports.KindRateLimited, lists: 1},
+		9:  {status: 408, kind: transports.KindUnavailable, lists: 1},
+		10: {apiURL: deadURL, kind: transports.KindUnavailable},
+		11: {reconcile: "resend", status: 0, cannot: true, kind: -1},
+		12: {reconcile: "resend", status: 404, cannot: true, kind: -1},
+		13: {reconcile: "list", status: 0, kind: -2, lists: 1}, // the listing works: no error
+	}
+	for i, tc := range cases {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			f.SetListStatus(tc.status)
+			before := f.Lists()
+			api := base
+			if tc.apiURL != "" {
+				api = tc.apiURL
+			}
+			tr, err := New(transports.Params{Name: "sms"}, &Settings{AccountSID: testSID, AuthToken: testToken, APIURL: api,
+				Numbers: map[string]string{"alice@example.test": testAlice}, Reconcile: tc.reconcile})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids, err := tr.SentSince(context.Background(), out("+15551234567", "hi"), time.Now().Add(-time.Minute))
+			if got := errors.Is(err, transports.ErrCannotReconcile); got != tc.cannot {
+				t.Errorf("ErrCannotReconcile %v, want %v (err %v)", got, tc.cannot, err)
+			}
+			var pe *transports.Error
+			switch {
+			case tc.kind == -2:
+				if err != nil || len(ids) != 0 {
+					t.Errorf("SentSince = %v, %v; want none, no error", ids, err)
+				}
+			case tc.kind == -1:
+				if errors.As(err, &pe) {
+					t.Errorf("a provider error %v, want none (nothing was asked)", pe)
+				}
+			case !errors.As(err, &pe) || pe.Kind != tc.kind:
+				t.Errorf("err %v, want a %s *transports.Error", err, tc.kind)
+			case !tc.cannot && !pe.Temporary():
+				t.Errorf("%v is not temporary", pe)
+			}
+			if n := f.Lists() - before; n != tc.lists {
+				t.Errorf("%d list requests, want %d", n, tc.lists)
+			}
+		})
+	}
+}

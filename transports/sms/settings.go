@@ -34,6 +34,7 @@ var credential = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
 //	  number_per_second: 1       # Twilio's rate for a US long code
 //	  total_per_second: 100
 //	  user_per_hour: 200         # abuse guard: SMS one user may send an hour; 0 is no limit
+//	reconcile: list              # list (default) or resend: see Reconcile
 type Settings struct {
 	AccountSID    string            `yaml:"account_sid"`
 	AuthToken     string            `yaml:"auth_token"`
@@ -41,7 +42,19 @@ type Settings struct {
 	DefaultRegion string            `yaml:"default_region"`
 	Numbers       map[string]string `yaml:"numbers"`
 	RateLimits    RateLimits        `yaml:"rate_limits"`
+	// Reconcile says what settles a send of unknown outcome (a timeout, a
+	// 5xx) before it is tried again: ReconcileList (the default) looks for
+	// it in the provider's messages and falls back to sending again if the
+	// provider cannot list them; ReconcileResend never lists and sends
+	// again, at least once (a possible duplicate, logged and counted).
+	Reconcile string `yaml:"reconcile"`
 }
+
+// Values of Settings.Reconcile.
+const (
+	ReconcileList   = "list"
+	ReconcileResend = "resend"
+)
 
 // RateLimits pace sends and cap what one user may send.
 type RateLimits struct {
@@ -158,14 +171,21 @@ func (s *Settings) Validate() []transports.Problem {
 	case *r.UserPerHour < 0:
 		add("rate_limits.user_per_hour", "must be 0 (no limit) or more")
 	}
+	switch s.Reconcile {
+	case "":
+		s.Reconcile = ReconcileList
+	case ReconcileList, ReconcileResend:
+	default:
+		add("reconcile", "%q is not list or resend (list: look for a send of unknown outcome in the provider's messages before sending again; resend: send again without looking)", s.Reconcile)
+	}
 	return probs
 }
 
 // String describes s without the auth token, so that printing settings by
 // mistake leaks nothing.
 func (s Settings) String() string {
-	return fmt.Sprintf("{account_sid:%s auth_token:%s api_url:%s default_region:%s numbers:%v}",
-		s.AccountSID, transports.Redacted(s.AuthToken), s.APIURL, s.DefaultRegion, s.Numbers)
+	return fmt.Sprintf("{account_sid:%s auth_token:%s api_url:%s default_region:%s numbers:%v reconcile:%s}",
+		s.AccountSID, transports.Redacted(s.AuthToken), s.APIURL, s.DefaultRegion, s.Numbers, s.Reconcile)
 }
 
 // GoString is String, for %#v.
@@ -179,5 +199,6 @@ func (s Settings) LogValue() slog.Value {
 		slog.String("api_url", s.APIURL),
 		slog.String("default_region", s.DefaultRegion),
 		slog.Int("numbers", len(s.Numbers)),
+		slog.String("reconcile", s.Reconcile),
 	)
 }

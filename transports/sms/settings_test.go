@@ -13,17 +13,19 @@ import (
 func TestValidate(t *testing.T) {
 	const token = "s3cr3tT0ken42"
 	cases := []struct {
-		in      Settings
-		want    []transports.Problem
-		numbers map[string]string // after Validate, when no problems
-		apiURL  string
-		region  string
+		in        Settings
+		want      []transports.Problem
+		numbers   map[string]string // after Validate, when no problems
+		apiURL    string
+		region    string
+		reconcile string
 	}{
 		0: {
-			in:      Settings{AccountSID: testSID, AuthToken: token},
-			apiURL:  "https://api.twilio.com",
-			region:  "US",
-			numbers: nil,
+			in:        Settings{AccountSID: testSID, AuthToken: token},
+			apiURL:    "https://api.twilio.com",
+			region:    "US",
+			numbers:   nil,
+			reconcile: "list",
 		},
 		1: {
 			in: Settings{AccountSID: testSID, AuthToken: token, APIURL: "http://127.0.0.1:8080/proxy/", DefaultRegion: "gb",
@@ -31,9 +33,10 @@ func TestValidate(t *testing.T) {
 					"Alice@Example.COM": "07700 900123",
 					"bob@example.com":   "+1 (555) 123-4567",
 				}},
-			apiURL:  "http://127.0.0.1:8080/proxy",
-			region:  "GB",
-			numbers: map[string]string{"alice@example.com": "+447700900123", "bob@example.com": "+15551234567"},
+			apiURL:    "http://127.0.0.1:8080/proxy",
+			region:    "GB",
+			numbers:   map[string]string{"alice@example.com": "+447700900123", "bob@example.com": "+15551234567"},
+			reconcile: "list",
 		},
 		2: {
 			in: Settings{},
@@ -110,6 +113,26 @@ func TestValidate(t *testing.T) {
 				prob("numbers.alice@example.com", `"555 123 4567" is not a valid phone number (unknown country code)`),
 			},
 		},
+		12: {
+			in:        Settings{AccountSID: testSID, AuthToken: token, Reconcile: "resend"},
+			apiURL:    "https://api.twilio.com",
+			region:    "US",
+			reconcile: "resend",
+		},
+		13: {
+			in:        Settings{AccountSID: testSID, AuthToken: token, Reconcile: "list"},
+			apiURL:    "https://api.twilio.com",
+			region:    "US",
+			reconcile: "list",
+		},
+		14: {
+			in:   Settings{AccountSID: testSID, AuthToken: token, Reconcile: "never"},
+			want: []transports.Problem{prob("reconcile", `"never" is not list or resend (list: look for a send of unknown outcome in the provider's messages before sending again; resend: send again without looking)`)},
+		},
+		15: {
+			in:   Settings{AccountSID: testSID, AuthToken: token, Reconcile: "Resend"},
+			want: []transports.Problem{prob("reconcile", `"Resend" is not list or resend (list: look for a send of unknown outcome in the provider's messages before sending again; resend: send again without looking)`)},
+		},
 	}
 	for i, tc := range cases {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
@@ -126,8 +149,8 @@ func TestValidate(t *testing.T) {
 			if len(tc.want) > 0 {
 				return
 			}
-			if s.APIURL != tc.apiURL || s.DefaultRegion != tc.region {
-				t.Errorf("api_url %q region %q, want %q %q", s.APIURL, s.DefaultRegion, tc.apiURL, tc.region)
+			if s.APIURL != tc.apiURL || s.DefaultRegion != tc.region || s.Reconcile != tc.reconcile {
+				t.Errorf("api_url %q region %q reconcile %q, want %q %q %q", s.APIURL, s.DefaultRegion, s.Reconcile, tc.apiURL, tc.region, tc.reconcile)
 			}
 			if !reflect.DeepEqual(s.Numbers, tc.numbers) {
 				t.Errorf("numbers %v, want %v", s.Numbers, tc.numbers)

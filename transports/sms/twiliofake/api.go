@@ -48,6 +48,17 @@ func (f *Fake) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodGet && r.URL.Path == "/"+apiVersion+"/Accounts/"+f.accountSID+"/Messages.json" {
+		f.mu.Lock()
+		f.nLists++
+		status := f.listAs
+		f.mu.Unlock()
+		if status != 0 {
+			if status == http.StatusMethodNotAllowed {
+				w.Header().Set("Allow", http.MethodPost)
+			}
+			http.Error(w, http.StatusText(status), status)
+			return
+		}
 		f.list(w, r)
 		return
 	}

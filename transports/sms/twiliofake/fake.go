@@ -45,6 +45,8 @@ type Fake struct {
 	rate    int                // sends per second per From; 0 = unlimited
 	buckets map[string]*bucket // by From
 	n429    int
+	listAs  int // the status GET Messages.json answers with; 0: the listing
+	nLists  int // GET Messages.json requests
 	srv     *http.Server
 	base    string // the API's base URL, once started
 
@@ -150,6 +152,25 @@ func (f *Fake) SetRateLimit(perSecond int) {
 	defer f.mu.Unlock()
 	f.rate = max(perSecond, 0)
 	clear(f.buckets)
+}
+
+// SetListStatus makes GET Messages.json (the listing of messages) answer
+// status, with a plain-text body that is not Twilio's, as a
+// Twilio-compatible endpoint does that implements only POST Messages.json
+// (404, 405 with "Allow: POST", 501), does not let these credentials list
+// (401, 403), or fails (5xx). 0 restores the listing. Sends are unaffected.
+func (f *Fake) SetListStatus(status int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.listAs = status
+}
+
+// Lists returns how many GET Messages.json requests were authorized,
+// answered with the listing or not.
+func (f *Fake) Lists() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.nLists
 }
 
 // Count429 returns how many sends were refused by the rate limit.

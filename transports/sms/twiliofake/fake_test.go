@@ -403,3 +403,49 @@ func TestList(t *testing.T) {
 		t.Errorf("listed %+v", page)
 	}
 }
+
+// SetListStatus turns the listing into what an endpoint with only POST
+// Messages.json answers; sends still work.
+func TestSetListStatus(t *testing.T) {
+	f := New(testSID, testToken)
+	srv := httptest.NewServer(f.Handler())
+	defer srv.Close()
+	cases := []struct {
+		set    int
+		status int
+		allow  string
+		body   string
+	}{
+		0: {404, 404, "", "Not Found\n"},
+		1: {405, 405, "POST", "Method Not Allowed\n"},
+		2: {501, 501, "", "Not Implemented\n"},
+		3: {401, 401, "", "Unauthorized\n"},
+		4: {0, 200, "", ""},
+	}
+	for i, tc := range cases {
+		f.SetListStatus(tc.set)
+		if res := post(t, srv.URL, testSID, testToken, msgPath, url.Values{"To": {"+15551230001"}, "From": {"+15550001111"}, "Body": {"hi"}}); res.status != 201 {
+			t.Errorf("%d: send answered %d", i, res.status)
+		}
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+msgPath, nil)
+		req.SetBasicAuth(testSID, testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || resp.Header.Get("Allow") != tc.allow {
+			t.Errorf("%d: list answered %d, Allow %q; want %d, %q", i, resp.StatusCode, resp.Header.Get("Allow"), tc.status, tc.allow)
+		}
+		if tc.body != "" && string(b) != tc.body {
+			t.Errorf("%d: body %q, want %q", i, b, tc.body)
+		}
+		if f.Lists() != i+1 {
+			t.Errorf("%d: Lists() = %d, want %d", i, f.Lists(), i+1)
+		}
+	}
+	if n := len(f.Messages()); n != len(cases) {
+		t.Errorf("%d messages sent, want %d", n, len(cases))
+	}
+}
