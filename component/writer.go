@@ -2,9 +2,10 @@ package component
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/xml"
 	"fmt"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -165,17 +166,18 @@ func writeBatch(s *xmpp.Session, batch []mapping.Queued) error {
 // barrierTimeout bounds the wait for the server to route a batch.
 const barrierTimeout = 30 * time.Second
 
-var barrierSeq atomic.Int64
-
 // barrier returns once the server has processed everything written before
 // it: it sends a ping from the component to itself, which the server routes
 // back only after the stanzas ahead of it on the stream. XEP-0114 has no
-// acknowledgements of its own.
+// acknowledgements of its own. The ping's id is random, and only an answer
+// from the gateway's own domain counts: a user who could guess the id and
+// answer first would otherwise have a batch removed from the store before
+// the server routed it.
 func (g *Gateway) barrier(ctx context.Context, s *xmpp.Session) error {
 	ctx, cancel := context.WithTimeout(ctx, barrierTimeout)
 	defer cancel()
 	d := g.domain.String()
-	id := "barrier-" + strconv.FormatInt(barrierSeq.Add(1), 10)
+	id := barrierID()
 	r, err := s.SendIQ(ctx, newRawReader(render(iq{Type: "get", ID: id, From: d, To: d, Payload: pingQuery{}})))
 	if err != nil {
 		return fmt.Errorf("waiting for the server to route a batch: %w", err)
@@ -183,14 +185,26 @@ func (g *Gateway) barrier(ctx context.Context, s *xmpp.Session) error {
 	defer r.Close()
 	var res struct {
 		Type string `xml:"type,attr"`
+		From string `xml:"from,attr"`
 	}
 	if err := xml.NewTokenDecoder(r).Decode(&res); err != nil {
 		return fmt.Errorf("the server's answer to a batch: %w", err)
+	}
+	// The session reads our own domain in from as "" (mellium blanks it).
+	if res.From != "" && res.From != d {
+		return fmt.Errorf("an answer to a batch's ping came from %q, not from %s", res.From, d)
 	}
 	if res.Type != "result" {
 		return fmt.Errorf("the server answered a batch with an iq of type %q", res.Type)
 	}
 	return nil
+}
+
+// barrierID returns a new ping id no one else can guess: 128 random bits.
+func barrierID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return "barrier-" + hex.EncodeToString(b)
 }
 
 type pingQuery struct {

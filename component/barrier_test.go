@@ -1,0 +1,113 @@
+package component
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"io"
+	"net"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"mellium.im/xmpp"
+	"mellium.im/xmpp/stream"
+)
+
+// barrierIDs is the form of a write barrier's ping id: 128 random bits.
+var barrierIDs = regexp.MustCompile(`^barrier-[0-9a-f]{32}$`)
+
+// A write barrier's ping has an id no one can guess, and only an answer
+// from the gateway's own domain confirms a batch: a user's answer with the
+// same id, even of type result, does not.
+func TestBarrierAnswer(t *testing.T) {
+	const ping = `<iq type="get" id="ID" from="sms.example.test" to="sms.example.test"><ping xmlns="urn:xmpp:ping"></ping></iq>`
+	tests := []struct {
+		answer string // ID is replaced by the ping's id
+		ok     bool
+	}{
+		0: {`<iq type="result" id="ID" from="sms.example.test" to="sms.example.test"/>`, true},
+		1: {`<iq type="result" id="ID" from="alice@example.test/pc" to="sms.example.test"/>`, false},
+		2: {`<iq type="result" id="ID" from="alice@example.test" to="sms.example.test"/>`, false},
+		3: {`<iq type="result" id="ID" from="example.test" to="sms.example.test"/>`, false},
+		4: {`<iq type="result" id="ID" from="other.example.test" to="sms.example.test"/>`, false},
+		5: {`<iq type="error" id="ID" from="sms.example.test" to="sms.example.test"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`, false},
+	}
+	seen := map[string]bool{}
+	for i, tt := range tests {
+		g, _, _ := testGateway(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		sess, server := pipeSession(t, ctx, g)
+		done := make(chan error, 1)
+		go func() { done <- g.barrier(ctx, sess) }()
+
+		got, id := readStanza(t, server)
+		if !barrierIDs.MatchString(id) || seen[id] {
+			t.Errorf("%d: ping id %q: want barrier- and 32 random hex digits, new each time", i, id)
+		}
+		seen[id] = true
+		if got = strings.Replace(got, `id="`+id+`"`, `id="ID"`, 1); got != ping {
+			t.Errorf("%d: ping\n%s\nwant\n%s", i, got, ping)
+		}
+		if _, err := io.WriteString(server, strings.Replace(tt.answer, `id="ID"`, `id="`+id+`"`, 1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; (err == nil) != tt.ok {
+			t.Errorf("%d: barrier returned %v, want ok %v", i, err, tt.ok)
+		}
+		cancel()
+	}
+}
+
+// pipeSession returns a component session of g served over a pipe, as
+// after the handshake, and the pipe's server end.
+func pipeSession(t *testing.T, ctx context.Context, g *Gateway) (*xmpp.Session, net.Conn) {
+	t.Helper()
+	client, server := net.Pipe()
+	t.Cleanup(func() { client.Close(); server.Close() })
+	ready := func(_ context.Context, in, _ *stream.Info, _ *xmpp.Session, _ any) (xmpp.SessionState, io.ReadWriter, any, error) {
+		in.XMLNS = "jabber:component:accept"
+		return xmpp.Ready, nil, nil, nil
+	}
+	s, err := xmpp.NewSession(ctx, g.domain, g.domain, client, 0, ready)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() { defer close(served); s.Serve(g) }()
+	t.Cleanup(func() { client.Close(); <-served })
+	return s, server
+}
+
+// readStanza reads one top-level element from r and returns it, as written,
+// and its id.
+func readStanza(t *testing.T, r io.Reader) (string, string) {
+	t.Helper()
+	var raw bytes.Buffer
+	d := xml.NewDecoder(io.TeeReader(r, &raw))
+	depth := 0
+	var id string
+	for {
+		tok, err := d.RawToken()
+		if err != nil {
+			t.Fatalf("reading a stanza: %v (read %q)", err, raw.String())
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				for _, a := range tok.Attr {
+					if a.Name.Local == "id" {
+						id = a.Value
+					}
+				}
+			}
+			depth++
+		case xml.EndElement:
+			depth--
+			if depth == 0 {
+				return raw.String()[:d.InputOffset()], id
+			}
+		}
+	}
+}
