@@ -140,18 +140,30 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 		Account: transports.Addr(j.Account), To: transports.Addr(j.Remote),
 		Body: j.Body, ID: strconv.FormatInt(j.ID, 10), Quote: j.Quote, Media: j.Media,
 	}
-	// The originals were sent before this job (same lane), if at all.
+	// The originals were sent before this job (same lane), if at all. A
+	// correction or retraction of a message not known here is refused: it
+	// must never go out as a message without its text.
 	if j.Replaces != "" {
-		out.Replaces = g.providerID(ctx, j, j.Replaces, false)
+		if out.Replaces = g.providerID(ctx, j, j.Replaces, false); out.Replaces == "" {
+			g.refuseJob(ctx, j, newError("cancel", "item-not-found", "that message is not known here"))
+			return
+		}
 	}
 	if j.Retracts != "" {
-		out.Retracts = g.providerID(ctx, j, j.Retracts, false)
+		if out.Retracts = g.providerID(ctx, j, j.Retracts, false); out.Retracts == "" {
+			g.refuseJob(ctx, j, newError("cancel", "item-not-found", "that message is not known here"))
+			return
+		}
 	}
 	if j.ReplyTo != "" {
 		out.ReplyTo = g.providerID(ctx, j, j.ReplyTo, true)
 	}
 	if j.ReactTo != "" {
 		out.ReactTo, out.Reactions = g.providerID(ctx, j, j.ReactTo, true), j.Reactions
+	}
+	if out.Empty() {
+		g.refuseJob(ctx, j, newError("modify", "not-acceptable", "the message has nothing to send"))
+		return
 	}
 	rec, _ := g.o.Transport.(transports.Reconciler)
 	for attempt := j.Attempts; ; attempt++ {
@@ -318,12 +330,18 @@ func checkError(pe *transports.Error) *transports.Error {
 
 // failJob tells the sender that j failed, with the provider's reason.
 func (g *Gateway) failJob(ctx context.Context, j mapping.Job, pe *transports.Error) {
+	g.refuseJob(ctx, j, errorFor(pe, g.domain.String()))
+}
+
+// refuseJob removes j from the queue and tells its sender why, with e.
+func (g *Gateway) refuseJob(ctx context.Context, j mapping.Job, e *stanzaError) {
+	e.By = g.domain.String()
 	contact, err := mapping.ContactJID(transports.Addr(j.Remote), g.domain.Domainpart())
 	from := g.domain.String()
 	if err == nil {
 		from = contact.String()
 	}
-	st := failureStanza(j.StanzaID, from, j.Sender, errorFor(pe, g.domain.String()))
+	st := failureStanza(j.StanzaID, from, j.Sender, e)
 	g.persist(ctx, func(c context.Context) error { return g.o.Store.Failed(c, j, st) })
 	wake(g.wakeIn)
 }

@@ -120,6 +120,9 @@ func (g *Gateway) queueMessage(ctx context.Context, in inStanza, from jid.JID, r
 	if in.Replace != nil {
 		j.Replaces = in.Replace.ID
 	}
+	if in.OriginID != nil {
+		j.OriginID = in.OriginID.ID
+	}
 	now := time.Now()
 	id, dup, err := g.o.Store.Enqueue(ctx, j)
 	if err != nil {

@@ -155,6 +155,7 @@ type inStanza struct {
 	OldFallbacks []fallback `xml:"urn:xmpp:feature-fallback:0 fallback"`
 	Reactions    *reactions `xml:"urn:xmpp:reactions:0 reactions"`
 	Replace      *replace   `xml:"urn:xmpp:message-correct:0 replace"`
+	OriginID     *originID  `xml:"urn:xmpp:sid:0 origin-id"`
 	Composing    *struct{}  `xml:"http://jabber.org/protocol/chatstates composing"`
 	MUC          *mucJoin   `xml:"http://jabber.org/protocol/muc x"`
 	Payload      payload    `xml:",any"` // first unknown child: the IQ payload

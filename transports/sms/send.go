@@ -49,6 +49,9 @@ const provider = "twilio"
 // out.Account to out.To and returns its SID. Failures are *transports.Error.
 // Pacing is up to the caller (see Pace).
 func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, error) {
+	if out.Empty() {
+		return "", transports.ErrEmpty(provider)
+	}
 	if out.Retracts != "" {
 		return "", &transports.Error{Kind: transports.KindRejected, Provider: provider,
 			Message: "an SMS cannot be deleted once sent"}

@@ -1,0 +1,106 @@
+package component
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"xmppgw/mapping"
+	"xmppgw/transports"
+)
+
+// drain waits until the store holds no job of g's transport.
+func drain(t *testing.T, ctx context.Context, store *mapping.Store) {
+	t.Helper()
+	for ctx.Err() == nil {
+		if jobs, _ := store.Pending(ctx, "sms", 0, 10); len(jobs) == 0 {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Fatal("jobs still queued")
+}
+
+// References (corrections, retractions, reactions, replies) resolve by the
+// stanza id or the XEP-0359 origin-id of the message they name, a
+// correction's ids included, as Converse.js sends them. A reference to a
+// message not known here is refused with item-not-found, and nothing is
+// sent for it.
+func TestReferencesByOriginID(t *testing.T) {
+	c := &costly{limit: 100}
+	var mu sync.Mutex
+	var calls []transports.Outbound
+	c.SendFunc = func(out transports.Outbound) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, out)
+		if out.Replaces != "" {
+			return out.Replaces, nil // an edit keeps the message's id
+		}
+		return "R" + string(rune('0'+len(calls))), nil
+	}
+	g, store := costlyGateway(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go g.dispatchLoop(ctx)
+
+	const head = `<message type="chat" from="alice@example.test/web" to="+15551234567@sms.example.test" `
+	steps := []struct {
+		in   string
+		want transports.Outbound // the Send it causes (ID not compared)
+	}{
+		0: {head + `id="s1"><body>helo</body><origin-id xmlns="urn:xmpp:sid:0" id="o1"/></message>`,
+			transports.Outbound{Body: "helo"}},
+		1: {head + `id="s2"><body>hello</body><replace xmlns="urn:xmpp:message-correct:0" id="o1"/><origin-id xmlns="urn:xmpp:sid:0" id="o2"/></message>`,
+			transports.Outbound{Body: "hello", Replaces: "R1"}},
+		2: {head + `id="s3"><reactions xmlns="urn:xmpp:reactions:0" id="o2"><reaction>👍</reaction></reactions></message>`,
+			transports.Outbound{ReactTo: "R1", Reactions: []string{"👍"}}},
+		3: {head + `id="s4"><body>yes</body><reply xmlns="urn:xmpp:reply:0" id="s2"/><origin-id xmlns="urn:xmpp:sid:0" id="o4"/></message>`,
+			transports.Outbound{Body: "yes", ReplyTo: "R1"}},
+		4: {head + `id="s5"><body>/me retracted</body><retract xmlns="urn:xmpp:message-retract:1" id="o2"/><fallback xmlns="urn:xmpp:fallback:0" for="urn:xmpp:message-retract:1"/><origin-id xmlns="urn:xmpp:sid:0" id="o5"/></message>`,
+			transports.Outbound{Retracts: "R1"}},
+	}
+	for i, st := range steps {
+		if out := handle(t, g, st.in); out != "" {
+			t.Fatalf("%d: answered %s", i, out)
+		}
+		drain(t, ctx, store)
+		mu.Lock()
+		if len(calls) != i+1 {
+			t.Fatalf("%d: %d sends, want %d", i, len(calls), i+1)
+		}
+		got := calls[i]
+		mu.Unlock()
+		got.ID, got.Account, got.To = "", "", ""
+		if got.Body != st.want.Body || got.Replaces != st.want.Replaces || got.ReactTo != st.want.ReactTo ||
+			got.ReplyTo != st.want.ReplyTo || got.Retracts != st.want.Retracts || len(got.Reactions) != len(st.want.Reactions) {
+			t.Errorf("%d: sent %+v, want %+v", i, got, st.want)
+		}
+	}
+
+	// Unknown references: refused, nothing sent.
+	refused := []struct{ in, out string }{
+		0: {head + `id="u1"><body>/me retracted</body><retract xmlns="urn:xmpp:message-retract:1" id="nope"/></message>`,
+			`<message type="error" id="u1" from="+15551234567@sms.example.test" to="alice@example.test/web"><error type="cancel" by="sms.example.test"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></item-not-found><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">that message is not known here</text></error></message>`},
+		1: {head + `id="u2"><body>fixed</body><replace xmlns="urn:xmpp:message-correct:0" id="nope"/></message>`,
+			`<message type="error" id="u2" from="+15551234567@sms.example.test" to="alice@example.test/web"><error type="cancel" by="sms.example.test"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></item-not-found><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">that message is not known here</text></error></message>`},
+		2: {head + `id="u3"><body> </body></message>`,
+			`<message type="error" id="u3" from="+15551234567@sms.example.test" to="alice@example.test/web"><error type="modify" by="sms.example.test"><not-acceptable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></not-acceptable><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">the message has nothing to send</text></error></message>`},
+	}
+	for i, r := range refused {
+		before := queued(t, store)
+		if out := handle(t, g, r.in); out != "" {
+			t.Fatalf("refused %d: answered %s", i, out)
+		}
+		drain(t, ctx, store)
+		if got := queued(t, store)[len(before):]; got != r.out {
+			t.Errorf("refused %d: queued\n%s\nwant\n%s", i, got, r.out)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) != len(steps) {
+		t.Errorf("%d sends after the refusals, want %d: %+v", len(calls), len(steps), calls[len(steps):])
+	}
+}
