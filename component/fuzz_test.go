@@ -2,14 +2,85 @@ package component
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
+	"errors"
 	"io"
 	"strings"
 	"testing"
+
+	"mellium.im/xmpp"
+	"mellium.im/xmpp/stream"
 )
 
-// FuzzHandleStanza feeds arbitrary stanzas to the handler: it must never
-// panic, and whatever it writes must be well-formed XML.
+// serve runs a real mellium session over in (stanzas with no stream header,
+// as the read loop sees them after the handshake) with g as its handler, and
+// returns what the session wrote and what Serve returned: nil when the input
+// ran out with the stream intact, an error when the stream ended.
+func serve(t testing.TB, g *Gateway, in string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	rw := struct {
+		io.Reader
+		io.Writer
+	}{strings.NewReader(in), &out}
+	ready := func(_ context.Context, in, _ *stream.Info, _ *xmpp.Session, _ any) (xmpp.SessionState, io.ReadWriter, any, error) {
+		in.XMLNS = "jabber:component:accept"
+		return xmpp.Ready, nil, nil, nil
+	}
+	s, err := xmpp.NewSession(context.Background(), g.domain, g.domain, rw, 0, ready)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Serve(g)
+	return strings.TrimSuffix(out.String(), "</stream:stream>"), err
+}
+
+// wellFormed reports whether in is a sequence of complete, well-formed
+// elements, with only whitespace between them.
+func wellFormed(in string) bool { return wellFormedTop(in, nil) }
+
+// stanzas reports whether in is a sequence of well-formed stanzas of the
+// component stream (message, presence, iq), with only whitespace between.
+func stanzas(in string) bool {
+	return wellFormedTop(in, func(n xml.Name) bool {
+		return n.Space == "" && (n.Local == "message" || n.Local == "presence" || n.Local == "iq")
+	})
+}
+
+func wellFormedTop(in string, top func(xml.Name) bool) bool {
+	d := xml.NewDecoder(strings.NewReader(in))
+	depth := 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return depth == 0
+		}
+		if err != nil {
+			return false
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if depth == 0 && top != nil && !top(t.Name) {
+				return false
+			}
+			depth++
+		case xml.EndElement:
+			depth--
+		case xml.CharData:
+			if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
+				return false
+			}
+		case xml.ProcInst, xml.Directive:
+			return false // not allowed in a stream
+		}
+	}
+}
+
+// FuzzHandleStanza feeds arbitrary input to a real session served by the
+// gateway. Properties: a well-formed stanza never ends the stream, whatever
+// its values; whatever the gateway writes is well-formed XML; it never
+// panics.
 func FuzzHandleStanza(f *testing.F) {
 	for _, tc := range handleTests {
 		f.Add(tc.in)
@@ -18,32 +89,86 @@ func FuzzHandleStanza(f *testing.F) {
 	for _, tc := range linkedHandleTests {
 		f.Add(tc.in)
 	}
+	for _, tc := range badValueTests {
+		f.Add(tc.in)
+	}
 	f.Add(`<message type="chat" id="c" from="alice@example.test/p" to="+15550002222@tg.example.test"><body>x</body><replace xmlns="urn:xmpp:message-correct:0" id=""/></message>`)
 	f.Add(`<message type="chat" from="alice@example.test/p" to="+15550002222@tg.example.test"><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`)
 	sms, _, _ := testGateway(f)
 	tg, _, _ := linkedGateway(f)
 	f.Fuzz(func(t *testing.T, in string) {
+		wf := stanzas(in)
 		for _, g := range []*Gateway{sms, tg} {
-			d := xml.NewDecoder(strings.NewReader(in))
-			tok, err := d.Token()
-			start, ok := tok.(xml.StartElement)
-			if err != nil || !ok {
-				return
-			}
-			var out bytes.Buffer
-			enc := xml.NewEncoder(&out)
-			if err := g.HandleXMPP(pipe{d, enc}, &start); err != nil {
-				continue // malformed input ends the stream; that is the contract
-			}
-			enc.Flush()
-			od := xml.NewDecoder(&out)
-			for {
-				if _, err := od.Token(); err == io.EOF {
-					break
-				} else if err != nil {
-					t.Fatalf("wrote malformed XML %q: %v", out.String(), err)
+			out, err := serve(t, g, in)
+			if err != nil {
+				if wf {
+					t.Fatalf("well-formed stanzas ended the stream: %v\ninput: %q\nwrote: %q", err, in, out)
 				}
+				continue // XML that is not well-formed may end the stream
+			}
+			if !wellFormed(out) {
+				t.Fatalf("wrote malformed XML %q", out)
 			}
 		}
 	})
+}
+
+// badValueTests are well-formed stanzas with values that do not fit their
+// types: each is refused alone, and the stream goes on.
+var badValueTests = []struct {
+	in, out string
+}{
+	0: {
+		in:  `<presence id="j1" from="mallory@evil.test/x" to="-100777@sms.example.test/x"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="x"/></x></presence>`,
+		out: `<presence type="error" id="j1" from="-100777@sms.example.test/x" to="mallory@evil.test/x"><error type="modify"><bad-request xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></bad-request><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">a value in this stanza is not valid</text></error></presence>`,
+	},
+	1: {
+		in:  `<message type="chat" id="m1" from="alice@example.test/p" to="+15550002222@sms.example.test"><body>x</body><fallback xmlns="urn:xmpp:fallback:0" for="urn:xmpp:reply:0"><body start="a"/></fallback></message>`,
+		out: `<message type="error" id="m1" from="+15550002222@sms.example.test" to="alice@example.test/p"><error type="modify"><bad-request xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></bad-request><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">a value in this stanza is not valid</text></error></message>`,
+	},
+	2: {
+		in:  `<message type="chat" id="m2" from="alice@example.test/p" to="+15550002222@sms.example.test"><body>x</body><fallback xmlns="urn:xmpp:fallback:0" for="urn:xmpp:reply:0"><body start="0" end="99999999999999999999999"/></fallback></message>`,
+		out: `<message type="error" id="m2" from="+15550002222@sms.example.test" to="alice@example.test/p"><error type="modify"><bad-request xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></bad-request><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">a value in this stanza is not valid</text></error></message>`,
+	},
+	3: { // an address mellium cannot parse: answered as written
+		in:  `<iq type="get" id="q1" from="a@b@c" to="sms.example.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
+		out: `<iq type="error" id="q1" from="sms.example.test" to="a@b@c"><error type="modify"><jid-malformed xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></jid-malformed><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">invalid sender address</text></error></iq>`,
+	},
+	4: { // an error is never answered
+		in:  `<message type="error" id="m3" from="alice@example.test/p" to="+15550002222@sms.example.test"><fallback xmlns="urn:xmpp:fallback:0" for="urn:xmpp:reply:0"><body start="-"/></fallback></message>`,
+		out: ``,
+	},
+}
+
+// TestBadValueKeepsStream sends each stanza with a bad value, then a ping,
+// through a real session: the stanza is refused, and the ping after it is
+// still answered on the same stream.
+func TestBadValueKeepsStream(t *testing.T) {
+	g, _, _ := testGateway(t)
+	const ping = `<iq type="get" id="p1" from="alice@example.test/p" to="sms.example.test"><ping xmlns="urn:xmpp:ping"/></iq>`
+	const pong = `<iq type="result" id="p1" from="sms.example.test" to="alice@example.test/p"></iq>`
+	for i, tc := range badValueTests {
+		out, err := serve(t, g, tc.in+ping)
+		if err != nil {
+			t.Errorf("%d: the stream ended: %v", i, err)
+			continue
+		}
+		if want := tc.out + pong; out != want {
+			t.Errorf("%d: wrote\n%s\nwant\n%s", i, out, want)
+		}
+	}
+}
+
+// TestMalformedEndsStream: XML that is not well-formed is the one input
+// that ends the stream.
+func TestMalformedEndsStream(t *testing.T) {
+	g, _, _ := testGateway(t)
+	for i, in := range []string{
+		`<message from="alice@example.test/p" to="+15550002222@sms.example.test"><body>x</message>`,
+		`<message from="alice@example.test/p" to="+15550002222@sms.example.test"><body>x</body>`,
+	} {
+		if _, err := serve(t, g, in); err == nil || errors.Is(err, io.EOF) {
+			t.Errorf("%d: the stream went on after %q (err %v)", i, in, err)
+		}
+	}
 }

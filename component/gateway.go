@@ -159,6 +159,7 @@ func New(o Options) *Gateway {
 				m.Reconnects.WithLabelValues(g.name).Inc()
 			}
 		}
+		o.Link.OnRestart = func(cause string) { m.Restarts.WithLabelValues(g.name, cause).Inc() }
 	}
 	g.forgetPrivilegesOnDrop()
 	for user, acct := range o.Transport.Accounts() {

@@ -22,13 +22,21 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 	lim := &limitReader{r: xmlstream.MultiReader(xmlstream.Token(*start), t), left: g.o.MaxStanza}
 	spy := &serverSpy{r: lim}
 	if err := xml.NewTokenDecoder(spy).Decode(&in); err != nil {
-		if errors.Is(err, errTooBig) {
+		switch {
+		case errors.Is(err, errTooBig):
 			return g.tooBig(t, lim, *start)
+		case lim.err != nil:
+			// The stream itself failed: XML that is not well-formed, or
+			// the connection.
+			g.Stats.Malformed.Add(1)
+			g.countError("malformed")
+			g.log.Error("malformed XML from the server; reconnecting", "err", err)
+			return err // the stream cannot continue
 		}
-		g.Stats.Malformed.Add(1)
-		g.countError("malformed")
-		g.log.Error("malformed XML from the server; reconnecting", "err", err)
-		return err // the stream cannot continue
+		// Well-formed, but a value does not fit its type (an integer
+		// attribute that does not parse): refuse this stanza alone. The
+		// session's reader skips the rest of it.
+		return g.badValue(t, *start, err)
 	}
 	if in.From == "" {
 		// RFC 6120 8.1.2.1: no from means the stream's peer, here the
@@ -38,6 +46,7 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 	from, err := jid.Parse(in.From)
 	if err != nil {
 		g.log.Warn("dropping stanza with an invalid from", "from", in.From, "stanza_id", in.ID)
+		g.answerUnaddressable(t, in)
 		return nil
 	}
 	to, err := jid.Parse(in.To)
@@ -84,6 +93,38 @@ func (g *Gateway) tooBig(t xmlstream.TokenReadEncoder, lim *limitReader, start x
 	g.reply(t, in, from, to, newError("modify", "policy-violation",
 		fmt.Sprintf("stanza over the gateway's limit of %d bytes", g.o.MaxStanza)))
 	return nil
+}
+
+// badValue refuses a well-formed stanza that could not be decoded because
+// of a bad value in it, with modify/bad-request.
+func (g *Gateway) badValue(t xmlstream.TokenReadEncoder, start xml.StartElement, err error) error {
+	in := headerOf(start)
+	g.countError("bad_value")
+	g.log.Warn("stanza with a bad value refused", "from", in.From, "stanza_id", in.ID, "err", err)
+	from, perr := jid.Parse(in.From)
+	if perr != nil {
+		g.answerUnaddressable(t, in)
+		return nil
+	}
+	to, perr := jid.Parse(in.To)
+	if perr != nil {
+		to = g.domain
+	}
+	g.reply(t, in, from, to, newError("modify", "bad-request", "a value in this stanza is not valid"))
+	return nil
+}
+
+// answerUnaddressable answers an IQ request whose from is not a JID the
+// gateway can parse (servers' and mellium's address rules may differ). The
+// error goes back to the from as written: left unanswered, the session
+// would answer it itself, fail to parse the address and end the stream.
+func (g *Gateway) answerUnaddressable(t xmlstream.Encoder, in inStanza) {
+	if in.XMLName.Local != "iq" || (in.Type != "get" && in.Type != "set") {
+		return
+	}
+	g.Stats.Refused.Add(1)
+	g.encode(t, iq{Type: "error", ID: in.ID, From: g.domain.String(), To: in.From,
+		Error: newError("modify", "jid-malformed", "invalid sender address")})
 }
 
 // reply answers in with an error of the same stanza kind. Errors are never

@@ -3,6 +3,7 @@ package component
 import (
 	"encoding/xml"
 	"errors"
+	"io"
 )
 
 // DefaultMaxStanza is the largest stanza the gateway accepts, in bytes of
@@ -18,11 +19,15 @@ type limitReader struct {
 	r     xml.TokenReader
 	left  int
 	depth int
+	err   error // the first error of r other than io.EOF: the stream is broken
 }
 
 func (l *limitReader) Token() (xml.Token, error) {
 	tok, err := l.r.Token()
 	if err != nil {
+		if err != io.EOF && l.err == nil {
+			l.err = err
+		}
 		return tok, err
 	}
 	switch t := tok.(type) {

@@ -2,17 +2,21 @@ package component
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
 	xcomp "mellium.im/xmpp/component"
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stream"
 )
 
 // Link keeps one XEP-0114 component session to the server up, reconnecting
@@ -25,6 +29,10 @@ type Link struct {
 	// OnChange, if set, is called when a session comes up (true) or goes
 	// down (false).
 	OnChange func(up bool)
+
+	// OnRestart, if set, is called each time a session ends or fails to
+	// start, with the cause (see restartCause), except at shutdown.
+	OnRestart func(cause string)
 
 	// MinBackoff and MaxBackoff bound the reconnect delay; zero means 200ms
 	// and 30s.
@@ -79,17 +87,22 @@ func (l *Link) Run(ctx context.Context, h xmpp.Handler, onUp func()) error {
 	}
 	backoff := minB
 	for {
+		sh := &servedHandler{h: h}
 		start := time.Now()
-		err := l.serveOnce(ctx, h, onUp)
+		err := l.serveOnce(ctx, sh, onUp)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if time.Since(start) > 10*time.Second {
-			backoff = minB // it was up for a while: start over
+		cause := restartCause(err)
+		if l.OnRestart != nil {
+			l.OnRestart(cause)
+		}
+		if sh.served.Load() || time.Since(start) > 10*time.Second {
+			backoff = minB // the session worked: start over
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
 		l.Logger.Warn("component: disconnected, reconnecting", "server", l.Server,
-			"domain", l.Domain.String(), "err", err, "retry_in", wait.Round(time.Millisecond))
+			"domain", l.Domain.String(), "cause", cause, "err", err, "retry_in", wait.Round(time.Millisecond))
 		select {
 		case <-ctx.Done():
 			return nil
@@ -105,7 +118,7 @@ func (l *Link) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error
 	raw, err := d.DialContext(dctx, "tcp", l.Server)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("component: dial: %w", err)
+		return &startError{"dial", fmt.Errorf("component: dial: %w", err)}
 	}
 	conn := writeDeadlineConn{raw}
 	// The handshake gets ctx itself, not a shorter-lived one: mellium watches
@@ -116,7 +129,7 @@ func (l *Link) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error
 	conn.SetDeadline(time.Time{})
 	if err != nil {
 		conn.Close()
-		return fmt.Errorf("component: handshake as %s: %w", l.Domain, err)
+		return &startError{"handshake", fmt.Errorf("component: handshake as %s: %w", l.Domain, err)}
 	}
 	l.Logger.Info("component: connected", "server", l.Server, "domain", l.Domain.String())
 
@@ -154,9 +167,57 @@ func (l *Link) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error
 	}
 	conn.Close()
 	if err == nil {
-		err = errors.New("component: server closed the stream")
+		err = errServerClosed
 	}
 	return err
+}
+
+var errServerClosed = errors.New("component: server closed the stream")
+
+// startError is a session that did not start: its stage ("dial" or
+// "handshake") is the restart's cause.
+type startError struct {
+	stage string
+	err   error
+}
+
+func (e *startError) Error() string { return e.err.Error() }
+func (e *startError) Unwrap() error { return e.err }
+
+// servedHandler passes stanzas to h and remembers whether it handled one:
+// the session worked.
+type servedHandler struct {
+	h      xmpp.Handler
+	served atomic.Bool
+}
+
+func (s *servedHandler) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	err := s.h.HandleXMPP(t, start)
+	if err == nil && !s.served.Load() {
+		s.served.Store(true)
+	}
+	return err
+}
+
+// restartCause names why a session ended, for the restarts metric:
+// dial, handshake, stream_error (the server sent one), malformed (XML that
+// is not well-formed), closed (the server closed it) or io (the connection
+// failed).
+func restartCause(err error) string {
+	var se *startError
+	var serr stream.Error
+	var syn *xml.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return se.stage
+	case errors.As(err, &syn):
+		return "malformed"
+	case errors.As(err, &serr):
+		return "stream_error"
+	case errors.Is(err, errServerClosed):
+		return "closed"
+	}
+	return "io"
 }
 
 // writeTimeout bounds one write to the server: a server that stops reading

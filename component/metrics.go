@@ -34,6 +34,9 @@ type Metrics struct {
 	Connected *prometheus.GaugeVec
 	// Reconnects counts component sessions established after the first.
 	Reconnects *prometheus.CounterVec
+	// Restarts counts component sessions that ended or failed to start,
+	// by cause (see restartCause).
+	Restarts *prometheus.CounterVec
 	// Active is 1 while this instance holds the component connections
 	// (always, without a standby), 0 while it is a standby.
 	Active prometheus.Gauge
@@ -83,6 +86,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "xmppgw_component_reconnects_total",
 			Help: "Component sessions established again after the first one.",
 		}, []string{"transport"}),
+		Restarts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xmppgw_component_restarts_total",
+			Help: "Component sessions that ended or failed to start, by cause: dial, handshake, stream_error, malformed, closed, io.",
+		}, []string{"transport", "cause"}),
 		Active: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "xmppgw_active",
 			Help: "1 while this instance holds the component connections, 0 while it is a standby.",
@@ -90,7 +97,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		queues: &queueCollector{},
 	}
 	reg.MustRegister(m.Latency, m.Messages, m.Errors, m.Refusals, m.Retries, m.UncheckedResends, m.Requests,
-		m.Connected, m.Reconnects, m.Active, m.queues)
+		m.Connected, m.Reconnects, m.Restarts, m.Active, m.queues)
 	return m
 }
 
