@@ -135,7 +135,7 @@ func TestSendTwilioErrors(t *testing.T) {
 	}{
 		0:  {to: "555", body: "x", kind: transports.KindInvalidAddress, code: "21211", message: "The 'To' number 555 is not a valid phone number."},
 		1:  {to: "", body: "x", kind: transports.KindInvalidAddress, code: "21604", message: "A 'To' phone number is required."},
-		2:  {body: "", kind: transports.KindRejected, code: "21602", message: "Message body is required."},
+		2:  {hook: apiErr(400, 21602, "Message body is required."), kind: transports.KindRejected, code: "21602", message: "Message body is required."}, // an empty body never reaches Twilio (TestSendNeverEmpty)
 		3:  {body: strings.Repeat("x", 1601), kind: transports.KindRejected, code: "21617"},
 		4:  {hook: apiErr(400, 21610, "Attempt to send to unsubscribed recipient"), kind: transports.KindUnreachable, code: "21610", message: "Attempt to send to unsubscribed recipient"},
 		5:  {hook: apiErr(400, 21612, "The 'To' phone number is not currently reachable"), kind: transports.KindUnreachable, code: "21612"},
@@ -170,7 +170,7 @@ func TestSendTwilioErrors(t *testing.T) {
 			if to == "" && tc.code != "21604" {
 				to = "+15551234567"
 			}
-			if body == "" && tc.code != "21602" {
+			if body == "" {
 				body = "hi"
 			}
 			if tc.rate > 0 {
