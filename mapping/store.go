@@ -40,6 +40,10 @@ type Store struct {
 	closeMu   sync.Mutex     // orders closing and counting leaders
 	stopped   chan struct{}  // the committer is done
 	leaders   sync.WaitGroup // Leads under way or held, done before the db closes
+
+	probeMu sync.Mutex
+	probe   *writeProbe    // the last CheckWrite write, or nil
+	probes  sync.WaitGroup // CheckWrite writes under way, done before the db closes
 }
 
 // Open opens the store of driver: DriverSQLite at path (dsn must be empty)
@@ -118,6 +122,7 @@ func (s *Store) Close() error {
 	s.closeMu.Unlock()
 	<-s.stopped
 	s.leaders.Wait()
+	s.probes.Wait()
 	return s.db.Close()
 }
 

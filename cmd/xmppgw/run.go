@@ -79,27 +79,7 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 		return err
 	}
 
-	ops.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if !active.Load() {
-			msg := "standby: another instance is active"
-			if err := store.Ping(r.Context()); err != nil {
-				msg = "standby: the store cannot be reached"
-			}
-			http.Error(w, msg, http.StatusServiceUnavailable)
-			return
-		}
-		if err := store.Ping(r.Context()); err != nil {
-			http.Error(w, "store: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		for _, g := range gateways {
-			if !g.Connected() {
-				http.Error(w, "transport "+g.Name()+": component not connected", http.StatusServiceUnavailable)
-				return
-			}
-		}
-		io.WriteString(w, "ready\n")
-	})
+	ops.Handle("GET /readyz", readyHandler(&active, store, gateways, log))
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
