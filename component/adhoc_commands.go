@@ -95,7 +95,7 @@ func (g *Gateway) unlinkForm(ctx context.Context, user string) (*dataForm, *cmdN
 
 func (g *Gateway) cmdUnlink(ctx context.Context, from jid.JID, f *dataForm) (cmdNote, error) {
 	user := from.Bare().String()
-	chats := f.values("chats")
+	chats := f.Values("chats")
 	if len(chats) == 0 {
 		return failed("Choose at least one chat to unlink."), nil
 	}
@@ -159,15 +159,15 @@ func (g *Gateway) adminLinkForm(context.Context, string) (*dataForm, *cmdNote, e
 }
 
 func (g *Gateway) cmdAdminLink(ctx context.Context, _ jid.JID, f *dataForm) (cmdNote, error) {
-	u, err := jid.Parse(f.value("user"))
+	u, err := jid.Parse(f.Value("user"))
 	if err != nil || u.Localpart() == "" {
-		return failed(fmt.Sprintf("%q is not a bare JID (user@domain).", f.value("user"))), nil
+		return failed(fmt.Sprintf("%q is not a bare JID (user@domain).", f.Value("user"))), nil
 	}
 	user := u.Bare().String()
 	if !g.allowed(user) {
 		return failed(user + " may not use this gateway (access.allow)."), nil
 	}
-	remote, note := g.parseChat(f.value("chat"))
+	remote, note := g.parseChat(f.Value("chat"))
 	if note != nil {
 		return *note, nil
 	}
@@ -197,7 +197,7 @@ func (g *Gateway) adminUnlinkForm(context.Context, string) (*dataForm, *cmdNote,
 }
 
 func (g *Gateway) cmdAdminUnlink(ctx context.Context, _ jid.JID, f *dataForm) (cmdNote, error) {
-	remote, note := g.parseChat(f.value("chat"))
+	remote, note := g.parseChat(f.Value("chat"))
 	if note != nil {
 		return *note, nil
 	}
@@ -261,11 +261,11 @@ func (g *Gateway) sendTestForm(context.Context, string) (*dataForm, *cmdNote, er
 // same queue as any message; a failure comes back to the admin as an error
 // message from the contact.
 func (g *Gateway) cmdSendTest(ctx context.Context, from jid.JID, f *dataForm) (cmdNote, error) {
-	remote, note := g.parseChat(f.value("to"))
+	remote, note := g.parseChat(f.Value("to"))
 	if note != nil {
 		return *note, nil
 	}
-	text := f.value("text")
+	text := f.Value("text")
 	if text == "" {
 		text = "Test message from xmppgw"
 	}

@@ -179,7 +179,7 @@ const alertWindow = 10 * time.Minute
 // queueAlertStanza stores an alert for an XMPP user as a chat message from
 // the gateway's JID, and wakes the writer.
 func (g *Gateway) queueAlertStanza(ctx context.Context, to, id, text string, now time.Time) (bool, error) {
-	st := render(message{Type: "chat", ID: id, From: g.domain.String(), To: to, Body: text, OriginID: &originID{id}})
+	st := render(message{Type: "chat", ID: id, From: g.domain.String(), To: to, Body: text, OriginID: &originID{ID: id}})
 	window := now.UnixMilli() / alertWindow.Milliseconds()
 	dup, err := g.o.Store.Accept(ctx, g.name, alertKey(id, to, text, window), st)
 	if err != nil || dup {

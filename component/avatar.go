@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
-	"encoding/xml"
 	"strconv"
 	"sync"
 	"time"
@@ -21,14 +20,6 @@ import (
 // Hashes are kept in memory: after a restart they are learned again.
 
 const nsVCardUpdate = "vcard-temp:x:update"
-
-// vcardUpdate is XEP-0153's <x xmlns="vcard-temp:x:update"/>: Photo is the
-// lower-case hex SHA-1 of the picture, or "" (an empty <photo/>) if the
-// contact has none.
-type vcardUpdate struct {
-	XMLName xml.Name `xml:"vcard-temp:x:update x"`
-	Photo   string   `xml:"photo"`
-}
 
 // avatarRetry is how long after a failed fetch a contact's picture is not
 // fetched again in the background.

@@ -49,7 +49,7 @@ func BenchmarkStanzaEncode(b *testing.B) {
 	for b.Loop() {
 		out.Reset()
 		st := render(message{Type: "chat", ID: "SM0123456789", From: "+15551234567@sms.example.com", To: "alice@example.com",
-			Body: "ack, looking at db1", OriginID: &originID{"SM0123456789"}})
+			Body: "ack, looking at db1", OriginID: &originID{ID: "SM0123456789"}})
 		enc := xml.NewEncoder(&out)
 		if _, err := xmlstream.Copy(enc, newRawReader(st)); err != nil {
 			b.Fatal(err)

@@ -15,11 +15,11 @@ func TestErrorFor(t *testing.T) {
 		want string
 	}{
 		{transports.AttachmentNotAllowed("Telegram"),
-			`<stanzaError type="modify" by="tg.example.test"><not-acceptable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></not-acceptable><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">this attachment&#39;s address is not allowed</text></stanzaError>`},
+			`<error type="modify" by="tg.example.test"><not-acceptable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></not-acceptable><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">this attachment&#39;s address is not allowed</text></error>`},
 		{&transports.Error{Kind: transports.KindRejected, Provider: "twilio", Code: "21610", Message: "unsubscribed"},
-			`<stanzaError type="cancel" by="tg.example.test"><not-acceptable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></not-acceptable><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">twilio error 21610: unsubscribed</text></stanzaError>`},
+			`<error type="cancel" by="tg.example.test"><not-acceptable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></not-acceptable><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">twilio error 21610: unsubscribed</text></error>`},
 		{&transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: "the attachment could not be fetched"},
-			`<stanzaError type="wait" by="tg.example.test"><remote-server-timeout xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></remote-server-timeout><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">Telegram: the attachment could not be fetched</text></stanzaError>`},
+			`<error type="wait" by="tg.example.test"><remote-server-timeout xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></remote-server-timeout><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">Telegram: the attachment could not be fetched</text></error>`},
 	}
 	for i, tt := range tests {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {

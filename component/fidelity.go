@@ -5,46 +5,6 @@ import (
 	"unicode/utf8"
 )
 
-// Namespaces of the per-message features read from XMPP.
-const (
-	nsReply    = "urn:xmpp:reply:0"
-	nsFallback = "urn:xmpp:fallback:0"
-	nsRetract  = "urn:xmpp:message-retract:1"
-	nsReacts   = "urn:xmpp:reactions:0"
-)
-
-// reactions is an XEP-0444 reaction set: the sender's whole set of
-// reactions to message ID.
-type reactions struct {
-	ID        string   `xml:"id,attr"`
-	Reactions []string `xml:"reaction"`
-}
-
-// applyTo is an XEP-0422 fastening, which XEP-0424 before version 1.0 used
-// for retractions: <apply-to id=...><retract xmlns=message-retract:0/>.
-type applyTo struct {
-	ID      string    `xml:"id,attr"`
-	Retract *struct{} `xml:"urn:xmpp:message-retract:0 retract"`
-}
-
-// replyRef is an XEP-0461 reply: the id of the message replied to.
-type replyRef struct {
-	ID string `xml:"id,attr"`
-	To string `xml:"to,attr,omitempty"`
-}
-
-// fallback is an XEP-0428 fallback indication: the ranges of the body that
-// only exist for clients without the feature named by For.
-type fallback struct {
-	For    string          `xml:"for,attr"`
-	Bodies []fallbackRange `xml:"body"`
-}
-
-type fallbackRange struct {
-	Start *int `xml:"start,attr"`
-	End   *int `xml:"end,attr"`
-}
-
 // maxQuote bounds a reply's quoted text carried to a network without
 // replies (one SMS is 160 characters).
 const maxQuote = 40

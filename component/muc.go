@@ -21,56 +21,12 @@ import (
 // the user's resources has joined, the group stays a one-to-one contact
 // whose lines are prefixed with the sender's name.
 
-// Namespaces of XEP-0045 and what goes with it.
-const (
-	nsMUC     = "http://jabber.org/protocol/muc"
-	nsMUCUser = "http://jabber.org/protocol/muc#user"
-	nsDelay   = "urn:xmpp:delay"
-)
-
 // roomHistory is how many of a room's last messages are kept and replayed
 // to a user who joins (the transport's setting).
 func (g *Gateway) roomHistory() int { return g.roomer.RoomHistory() }
 
 // roomFeatures are a room's disco#info features, before the contact's.
 var roomFeatures = []string{nsMUC, "muc_persistent", "muc_membersonly", "muc_nonanonymous", "muc_unsecured"}
-
-// mucJoin is the <x xmlns="http://jabber.org/protocol/muc"/> of a join.
-type mucJoin struct {
-	History *struct {
-		MaxStanzas *int `xml:"maxstanzas,attr"`
-	} `xml:"history"`
-}
-
-// mucUser is the <x xmlns="http://jabber.org/protocol/muc#user"/> of an
-// occupant's presence.
-type mucUser struct {
-	Item   mucItem     `xml:"item"`
-	Status []mucStatus `xml:"status"`
-}
-
-type mucItem struct {
-	Affiliation string `xml:"affiliation,attr"`
-	Role        string `xml:"role,attr"`
-	JID         string `xml:"jid,attr,omitempty"`
-}
-
-type mucStatus struct {
-	Code int `xml:"code,attr"`
-}
-
-// stanzaID is an XEP-0359 stanza id assigned by the room: what MUC clients
-// refer to in replies (XEP-0461) and reactions.
-type stanzaID struct {
-	ID string `xml:"id,attr"`
-	By string `xml:"by,attr"`
-}
-
-// delay is an XEP-0203 delay: when a history message was first sent.
-type delay struct {
-	Stamp string `xml:"stamp,attr"`
-	From  string `xml:"from,attr,omitempty"`
-}
 
 // joinedRooms remembers, in memory, which full JIDs are in which room and
 // under which nick. A restart forgets them: clients join again when they
@@ -159,7 +115,7 @@ func selfPresence(room jid.JID, nick, full, typ string) presence {
 		item.Role = "none"
 	}
 	return presence{Type: typ, From: occupantJID(room, nick), To: full,
-		MUCUser: &mucUser{Item: item, Status: []mucStatus{{100}, {110}}}}
+		MUCUser: &mucUser{Item: item, Status: []mucStatus{{Code: 100}, {Code: 110}}}}
 }
 
 // roomPresence handles the user's presence to room/nick: a join (answered

@@ -11,17 +11,6 @@ import (
 	"xmppgw/transports"
 )
 
-// addresses is an XEP-0033 extended addressing header.
-type addresses struct {
-	Address []address `xml:"address"`
-}
-
-type address struct {
-	Type      string `xml:"type,attr"`
-	JID       string `xml:"jid,attr"`
-	Delivered string `xml:"delivered,attr"`
-}
-
 // maxMulticast bounds the recipients of one multicast message.
 const maxMulticast = 50
 

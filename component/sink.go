@@ -199,7 +199,7 @@ func inboundStanzas(in transports.Inbound, contact, user, suffix string, reply *
 		sid = func(string) *stanzaID { return nil }
 	}
 	if in.Body != "" || len(in.Media) == 0 {
-		m := message{Type: typ, ID: id, From: from, To: user, Body: in.Body, OriginID: &originID{id}, StanzaID: sid(id)}
+		m := message{Type: typ, ID: id, From: from, To: user, Body: in.Body, OriginID: &originID{ID: id}, StanzaID: sid(id)}
 		if in.Replaces != "" {
 			m.Replace = &replace{ID: in.Replaces + suffix}
 		}
@@ -220,7 +220,7 @@ func inboundStanzas(in transports.Inbound, contact, user, suffix string, reply *
 			mid = in.ID + "-m" + strconv.Itoa(k) + suffix
 		}
 		out = append(out, render(message{Type: typ, ID: mid, From: from, To: user, Body: url,
-			OriginID: &originID{mid}, StanzaID: sid(mid), OOB: &oob{URL: url}}))
+			OriginID: &originID{ID: mid}, StanzaID: sid(mid), OOB: &oob{URL: url}}))
 	}
 	return out
 }
