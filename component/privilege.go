@@ -123,6 +123,7 @@ func attr(t xml.StartElement, name string) string {
 type privileges struct {
 	mu     sync.Mutex
 	roster map[string]bool // domain -> roster set granted
+	heard  chan struct{}   // closed once a server has advertised, since the last reset
 }
 
 func (p *privileges) set(domain string, ok bool) {
@@ -132,6 +133,33 @@ func (p *privileges) set(domain string, ok bool) {
 		p.roster = map[string]bool{}
 	}
 	p.roster[domain] = ok
+	if h := p.heardLocked(); !isDone(h) {
+		close(h)
+	}
+}
+
+// advertised returns a channel closed once a server has advertised its
+// privileges on the current session.
+func (p *privileges) advertised() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.heardLocked()
+}
+
+func (p *privileges) heardLocked() chan struct{} {
+	if p.heard == nil {
+		p.heard = make(chan struct{})
+	}
+	return p.heard
+}
+
+func isDone(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // rosterSet reports whether rosters of user (a bare JID) can be set.
@@ -149,6 +177,7 @@ func (p *privileges) reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.roster = nil
+	p.heard = nil
 }
 
 // forgetPrivilegesOnDrop clears the privileges when the link goes down, so

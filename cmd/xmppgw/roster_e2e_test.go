@@ -17,8 +17,9 @@ import (
 // startRosterEnv is startEnv's XMPP server (server: xmpptest.ServerProsody
 // or ServerEjabberd) with mod_privilege (XEP-0356) granting
 // telegram.example.test the roster access given ("both", "get"...), and the
-// gateway with its Telegram transport only.
-func startRosterEnv(t *testing.T, server, roster string) *env {
+// gateway with its Telegram transport only, with chats (chat id -> bare
+// JID) as its links from the config.
+func startRosterEnv(t *testing.T, server, roster string, chats map[string]string) *env {
 	t.Helper()
 	if server == xmpptest.ServerProsody {
 		if err := xmpptest.PrivilegeInstalled(); err != nil {
@@ -63,6 +64,12 @@ transports:
       mode: polling
       rate_limits: {chat_per_second: 50, group_per_minute: 3000}
 `, p.Component(), filepath.Join(t.TempDir(), "gw.db"), port, e.public, tgToken, tgURL)
+	if len(chats) > 0 {
+		cfg += "      chats:\n"
+		for chat, user := range chats {
+			cfg += fmt.Sprintf("        %q: %s\n", chat, user)
+		}
+	}
 	if err := os.WriteFile(e.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +126,7 @@ func TestRosterPrivilegedLink(t *testing.T) {
 }
 
 func testRosterPrivilegedLink(t *testing.T, server string) {
-	e := startRosterEnv(t, server, "both")
+	e := startRosterEnv(t, server, "both", nil)
 	if server == xmpptest.ServerEjabberd {
 		testRosterPushRefused(t, e)
 		return
@@ -181,6 +188,51 @@ func testRosterPrivilegedLink(t *testing.T, server string) {
 	if got := rosterItem(t, getRoster(t, alice, "r2"), contact); got != "" {
 		t.Errorf("roster item %q after unlinking", got)
 	}
+}
+
+// A link from the config is in its user's roster once the component has
+// connected, before the chat's first message: pushed with the privilege
+// (Prosody), or asked with a subscription request where the push fails
+// (ejabberd 23.01, see testRosterPushRefused). Not again after a restart.
+func TestRosterConfigLink(t *testing.T) {
+	forEachServer(t, func(t *testing.T, server string) {
+		e := startRosterEnv(t, server, "both", map[string]string{"111": "alice@example.test"})
+		ctx := testCtx(t)
+		alice := e.login(t, "alice")
+		contact := "111@telegram.example.test"
+		if server == xmpptest.ServerEjabberd {
+			nextWhere(t, alice, "the subscription request", from(contact, "presence", "subscribe"))
+			alice.Send(ctx, `<presence type="subscribed" to="`+contact+`"/>`)
+		} else if got := rosterItem(t, getRoster(t, alice, "r0"), contact); got == "" {
+			// Not applied yet: it comes as a push to the session that
+			// asked for the roster.
+			push := nextWhere(t, alice, "the roster push", func(s xmpptest.Stanza) bool {
+				return isRosterPush(s) && rosterItem(t, s, contact) != ""
+			})
+			if got := rosterItem(t, push, contact); got != "both  [Telegram]" {
+				t.Errorf("roster push item %q in %s", got, push.XML)
+			}
+		} else if got != "both  [Telegram]" {
+			t.Errorf("roster item %q", got)
+		}
+
+		// Nothing more is asked, after a restart or with the first message.
+		e.stop()
+		e.start(t)
+		e.tg.UserSends(tgDM, tgAlice, "hello")
+		var seen []xmpptest.Stanza
+		if got := nextWhere(t, alice, "the message", func(s xmpptest.Stanza) bool {
+			seen = append(seen, s)
+			return from(contact, "message", "chat")(s)
+		}); got.Body != "hello" {
+			t.Errorf("alice got %s", got.XML)
+		}
+		for _, s := range seen {
+			if from(contact, "presence", "subscribe")(s) || isRosterPush(s) && strings.HasSuffix(rosterItem(t, s, contact), "[Telegram]") {
+				t.Errorf("asked again: %s", s.XML)
+			}
+		}
+	})
 }
 
 // ejabberd 23.01 grants the roster privilege (it sends the component
@@ -265,7 +317,7 @@ func TestRosterWithoutSetPrivilege(t *testing.T) {
 }
 
 func testRosterWithoutSetPrivilege(t *testing.T, server string) {
-	e := startRosterEnv(t, server, "get")
+	e := startRosterEnv(t, server, "get", nil)
 	alice := e.login(t, "alice")
 	contact := "111@telegram.example.test"
 	getRoster(t, alice, "r0")
