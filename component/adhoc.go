@@ -6,8 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 
-	"mellium.im/xmlstream"
 	"mellium.im/xmpp/jid"
+
+	"xmppgw/component/router"
 )
 
 // command is an XEP-0050 <command/> element as the gateway sends it.
@@ -77,7 +78,7 @@ func (g *Gateway) commandItems(user string) discoItems {
 }
 
 // handleCommand executes an XEP-0050 command on the gateway JID.
-func (g *Gateway) handleCommand(t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID) {
+func (g *Gateway) handleCommand(t router.Writer, in inStanza, from, to jid.JID) {
 	user := from.Bare().String()
 	if in.Type != "set" {
 		g.reply(t, in, from, to, newError("modify", "bad-request", "commands are executed with an iq of type set"))
@@ -100,7 +101,7 @@ func (g *Gateway) handleCommand(t xmlstream.TokenReadEncoder, in inStanza, from,
 	}
 	result := func(c command) {
 		c.Node = cmd.node
-		g.encode(t, iq{Type: "result", ID: in.ID, From: to.String(), To: from.String(), Payload: c})
+		t.Encode(iq{Type: "result", ID: in.ID, From: to.String(), To: from.String(), Payload: c})
 	}
 	switch in.Payload.Action {
 	case "", "execute", "complete":

@@ -10,6 +10,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/component/router"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 )
@@ -86,6 +87,10 @@ type Gateway struct {
 	backoff func(attempt int) time.Duration
 	busy    sync.WaitGroup // running lane workers
 
+	router *router.Router                  // routes stanzas to handlers (routes.go)
+	life   atomic.Pointer[context.Context] // the gateway's lifetime, set by Run
+	bg     sync.WaitGroup                  // goroutines started with Go
+
 	// Stats are counters an operator can read (metrics come later).
 	Stats Stats
 }
@@ -161,6 +166,7 @@ func New(o Options) *Gateway {
 		}
 		o.Link.OnRestart = func(cause string) { m.Restarts.WithLabelValues(g.name, cause).Inc() }
 	}
+	g.router = g.newRouter()
 	g.forgetPrivilegesOnDrop()
 	for user, acct := range o.Transport.Accounts() {
 		g.owners[acct] = append(g.owners[acct], user)
@@ -174,6 +180,8 @@ func New(o Options) *Gateway {
 // Run connects to the server and relays messages until ctx is done. Jobs not
 // finished within the grace period stay in the store for the next start.
 func (g *Gateway) Run(ctx context.Context) error {
+	g.life.Store(&ctx)
+	defer g.bg.Wait() // goroutines started with Go
 	if g.linker != nil {
 		static := map[string]string{}
 		for remote, user := range g.linker.StaticLinks() {
@@ -212,6 +220,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		}
 	})
 	run(func() { g.dispatchLoop(ctx) })
+	run(func() { g.askConfigLinksOnConnect(ctx) })
 	run(func() { g.announceLoop(ctx) })
 	run(func() {
 		if err := g.o.Transport.Run(ctx, g); err != nil && ctx.Err() == nil {

@@ -4,7 +4,10 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"time"
+	"xmppgw/component/router"
+	"xmppgw/mapping"
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
@@ -13,31 +16,28 @@ import (
 
 var _ xmpp.Handler = (*Gateway)(nil)
 
-// HandleXMPP is called by the session's read loop for every stanza. It never
-// waits on a provider: messages are stored and handed to lane workers.
-// Replies go to t. It returns an error only when the stream itself is broken,
-// never for a bad stanza (that would close the session).
+// HandleXMPP is called by the session's read loop for every stanza. It
+// reads the stanza whole (up to the size limit), then routes it (see
+// routes.go). It never waits on a provider. It returns an error only when
+// the stream itself is broken (XML that is not well-formed, or the
+// connection), never for a well-formed stanza, whatever its values: that
+// would close the session.
 func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
-	in := inStanza{read: time.Now()}
+	read := time.Now()
+	w := sessionWriter{g: g, t: t}
 	lim := &limitReader{r: xmlstream.MultiReader(xmlstream.Token(*start), t), left: g.o.MaxStanza}
 	spy := &serverSpy{r: lim}
-	if err := xml.NewTokenDecoder(spy).Decode(&in); err != nil {
-		switch {
-		case errors.Is(err, errTooBig):
-			return g.tooBig(t, lim, *start)
-		case lim.err != nil:
-			// The stream itself failed: XML that is not well-formed, or
-			// the connection.
-			g.Stats.Malformed.Add(1)
-			g.countError("malformed")
-			g.log.Error("malformed XML from the server; reconnecting", "err", err)
-			return err // the stream cannot continue
+	tokens, err := readWholeStanza(spy)
+	if err != nil {
+		if errors.Is(err, errTooBig) {
+			return g.tooBig(w, lim, *start)
 		}
-		// Well-formed, but a value does not fit its type (an integer
-		// attribute that does not parse): refuse this stanza alone. The
-		// session's reader skips the rest of it.
-		return g.badValue(t, *start, err)
+		g.Stats.Malformed.Add(1)
+		g.countError("malformed")
+		g.log.Error("malformed XML from the server; reconnecting", "err", err)
+		return err // the stream cannot continue
 	}
+	in := headerOf(*start)
 	if in.From == "" {
 		// RFC 6120 8.1.2.1: no from means the stream's peer, here the
 		// server on its own behalf or routing our own stanza back to us.
@@ -46,7 +46,7 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 	from, err := jid.Parse(in.From)
 	if err != nil {
 		g.log.Warn("dropping stanza with an invalid from", "from", in.From, "stanza_id", in.ID)
-		g.answerUnaddressable(t, in)
+		g.answerUnaddressable(w, in)
 		return nil
 	}
 	to, err := jid.Parse(in.To)
@@ -57,25 +57,71 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 			g.log.Warn("stanza for another domain refused; on ejabberd set global_routes: false on the ejabberd_service listener",
 				"to", in.To, "stanza_id", in.ID)
 		}
-		g.reply(t, in, from, g.domain, newError("modify", "jid-malformed", "invalid recipient address"))
+		g.reply(w, in, from, g.domain, newError("modify", "jid-malformed", "invalid recipient address"))
 		return nil
 	}
 	if g.privilegeStanza(start.Name.Local, in, spy, from) {
 		return nil // XEP-0356: the server's grant, or its answer to a roster push
 	}
-	switch start.Name.Local {
-	case "message":
-		g.handleMessage(t, in, from, to)
-	case "presence":
-		g.handlePresence(t, in, from, to)
-	case "iq":
-		g.handleIQ(t, in, from, to)
-	}
+	s := router.NewStanza(tokens, from, to, g.target(to))
+	s.Read = read
+	g.router.Dispatch(g.baseCtx(), w, s)
 	return nil
 }
 
+// readStanza reads the tokens of one stanza, from its start element to its
+// end, each a copy.
+func readWholeStanza(r xml.TokenReader) ([]xml.Token, error) {
+	tokens := make([]xml.Token, 0, 16)
+	depth := 0
+	for {
+		tok, err := r.Token()
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			depth++
+		case xml.EndElement:
+			depth--
+		}
+		tokens = append(tokens, xml.CopyToken(tok))
+		if depth == 0 {
+			return tokens, nil
+		}
+	}
+}
+
+// target says what to is: the gateway, a room, an occupant or a contact.
+func (g *Gateway) target(to jid.JID) router.Target {
+	if to.Localpart() == "" {
+		return router.Gateway
+	}
+	if g.roomer != nil {
+		if remote, err := g.o.Transport.ParseAddr(mapping.AddrOf(to)); err == nil && g.isRoom(remote) {
+			if to.Resourcepart() != "" {
+				return router.Occupant
+			}
+			return router.Room
+		}
+	}
+	return router.Contact
+}
+
+// sessionWriter writes a handler's answers to the session's stream.
+type sessionWriter struct {
+	g *Gateway
+	t xmlstream.TokenWriter
+}
+
+// Encode writes v as raw tokens.
+func (w sessionWriter) Encode(v any) { w.g.encode(w.t, v) }
+
 // tooBig skips the rest of a stanza over the size limit and refuses it.
-func (g *Gateway) tooBig(t xmlstream.TokenReadEncoder, lim *limitReader, start xml.StartElement) error {
+func (g *Gateway) tooBig(t router.Writer, lim *limitReader, start xml.StartElement) error {
 	if err := lim.skipRest(); err != nil {
 		g.Stats.Malformed.Add(1)
 		return err
@@ -95,48 +141,34 @@ func (g *Gateway) tooBig(t xmlstream.TokenReadEncoder, lim *limitReader, start x
 	return nil
 }
 
-// badValue refuses a well-formed stanza that could not be decoded because
-// of a bad value in it, with modify/bad-request.
-func (g *Gateway) badValue(t xmlstream.TokenReadEncoder, start xml.StartElement, err error) error {
-	in := headerOf(start)
-	g.countError("bad_value")
-	g.log.Warn("stanza with a bad value refused", "from", in.From, "stanza_id", in.ID, "err", err)
-	from, perr := jid.Parse(in.From)
-	if perr != nil {
-		g.answerUnaddressable(t, in)
-		return nil
-	}
-	to, perr := jid.Parse(in.To)
-	if perr != nil {
-		to = g.domain
-	}
-	g.reply(t, in, from, to, newError("modify", "bad-request", "a value in this stanza is not valid"))
-	return nil
-}
-
 // answerUnaddressable answers an IQ request whose from is not a JID the
 // gateway can parse (servers' and mellium's address rules may differ). The
 // error goes back to the from as written: left unanswered, the session
 // would answer it itself, fail to parse the address and end the stream.
-func (g *Gateway) answerUnaddressable(t xmlstream.Encoder, in inStanza) {
+func (g *Gateway) answerUnaddressable(t router.Writer, in inStanza) {
 	if in.XMLName.Local != "iq" || (in.Type != "get" && in.Type != "set") {
 		return
 	}
 	g.Stats.Refused.Add(1)
-	g.encode(t, iq{Type: "error", ID: in.ID, From: g.domain.String(), To: in.From,
+	t.Encode(iq{Type: "error", ID: in.ID, From: g.domain.String(), To: in.From,
 		Error: newError("modify", "jid-malformed", "invalid sender address")})
+}
+
+// countRefusal counts a stanza answered with an error of condition cond.
+func (g *Gateway) countRefusal(cond string) {
+	g.Stats.Refused.Add(1)
+	if g.o.Metrics != nil {
+		g.o.Metrics.Refusals.WithLabelValues(g.name, cond).Inc()
+	}
 }
 
 // reply answers in with an error of the same stanza kind. Errors are never
 // answered, to avoid loops.
-func (g *Gateway) reply(t xmlstream.Encoder, in inStanza, from, to jid.JID, e *stanzaError) {
+func (g *Gateway) reply(t router.Writer, in inStanza, from, to jid.JID, e *stanzaError) {
 	if in.Type == "error" {
 		return
 	}
-	g.Stats.Refused.Add(1)
-	if g.o.Metrics != nil {
-		g.o.Metrics.Refusals.WithLabelValues(g.name, e.Condition.XMLName.Local).Inc()
-	}
+	g.countRefusal(e.Condition.XMLName.Local)
 	var v any
 	switch in.XMLName.Local {
 	case "message":
@@ -146,7 +178,7 @@ func (g *Gateway) reply(t xmlstream.Encoder, in inStanza, from, to jid.JID, e *s
 	default:
 		v = iq{Type: "error", ID: in.ID, From: to.String(), To: from.String(), Error: e}
 	}
-	g.encode(t, v)
+	t.Encode(v)
 }
 
 // encode writes v to t as raw tokens.

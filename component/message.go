@@ -7,15 +7,15 @@ import (
 	"strings"
 	"time"
 
-	"mellium.im/xmlstream"
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/component/router"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 )
 
 // handleMessage turns a chat or normal message to a contact into a job.
-func (g *Gateway) handleMessage(t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID) {
+func (g *Gateway) handleMessage(t router.Writer, in inStanza, from, to jid.JID) {
 	switch in.Type {
 	case "", "normal", "chat":
 	case "error":
@@ -208,7 +208,7 @@ func (g *Gateway) composing(from, to jid.JID) {
 
 // command answers a message to the gateway JID of a Linker transport:
 // "link" gets a one-time link code, anything else the list of commands.
-func (g *Gateway) command(ctx context.Context, t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID, body string) {
+func (g *Gateway) command(ctx context.Context, t router.Writer, in inStanza, from, to jid.JID, body string) {
 	var text string
 	switch strings.ToLower(strings.TrimSpace(body)) {
 	case "link":
@@ -228,5 +228,5 @@ func (g *Gateway) command(ctx context.Context, t xmlstream.TokenReadEncoder, in 
 		text = "Commands: \"link\" gives you a one-time code to link a " + g.o.Identity.Name +
 			" chat; \"links\" lists your linked chats. Unregister from " + g.domain.String() + " to unlink them all."
 	}
-	g.encode(t, message{Type: "chat", From: g.domain.String(), To: from.String(), Body: text})
+	t.Encode(message{Type: "chat", From: g.domain.String(), To: from.String(), Body: text})
 }

@@ -8,9 +8,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"mellium.im/xmlstream"
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/component/router"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 )
@@ -121,7 +121,7 @@ func selfPresence(room jid.JID, nick, full, typ string) presence {
 // roomPresence handles the user's presence to room/nick: a join (answered
 // with the occupants, the user's own presence, the history and the
 // subject, in XEP-0045's order), a presence update, or leaving.
-func (g *Gateway) roomPresence(t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID, remote transports.Addr) {
+func (g *Gateway) roomPresence(t router.Writer, in inStanza, from, to jid.JID, remote transports.Addr) {
 	room, err := mapping.ContactJID(remote, g.domain.Domainpart())
 	if err != nil {
 		g.reply(t, in, from, to, newError("modify", "jid-malformed", err.Error()))
@@ -130,7 +130,7 @@ func (g *Gateway) roomPresence(t xmlstream.TokenReadEncoder, in inStanza, from, 
 	full, nick := from.String(), to.Resourcepart()
 	if in.Type == "unavailable" {
 		if n, ok := g.joined.leave(room.String(), full); ok {
-			g.encode(t, selfPresence(room, n, full, "unavailable"))
+			t.Encode(selfPresence(room, n, full, "unavailable"))
 		}
 		return
 	}
@@ -170,7 +170,7 @@ func (g *Gateway) roomPresence(t xmlstream.TokenReadEncoder, in inStanza, from, 
 		}
 	}
 	if _, was := g.joined.join(room.String(), full, nick); was && in.MUC == nil {
-		g.encode(t, selfPresence(room, nick, full, "")) // a presence update or a new nick
+		t.Encode(selfPresence(room, nick, full, "")) // a presence update or a new nick
 		return
 	}
 	members, err := g.o.Store.RoomMembers(ctx, g.name, string(remote))
@@ -181,10 +181,10 @@ func (g *Gateway) roomPresence(t xmlstream.TokenReadEncoder, in inStanza, from, 
 		if m == nick {
 			continue
 		}
-		g.encode(t, presence{From: occupantJID(room, m), To: full,
+		t.Encode(presence{From: occupantJID(room, m), To: full,
 			MUCUser: &mucUser{Item: mucItem{Affiliation: "member", Role: "participant"}}})
 	}
-	g.encode(t, selfPresence(room, nick, full, ""))
+	t.Encode(selfPresence(room, nick, full, ""))
 	n := g.roomHistory()
 	if in.MUC != nil && in.MUC.History != nil && in.MUC.History.MaxStanzas != nil {
 		n = min(max(*in.MUC.History.MaxStanzas, 0), n)
@@ -204,14 +204,14 @@ func (g *Gateway) roomPresence(t xmlstream.TokenReadEncoder, in inStanza, from, 
 			if e.OOB != "" {
 				m.OOB = &oob{URL: e.OOB}
 			}
-			g.encode(t, m)
+			t.Encode(m)
 		}
 	}
 	subject := l.Name
 	if subject == "" {
 		subject = string(remote)
 	}
-	g.encode(t, message{Type: "groupchat", From: room.String(), To: full, Subject: &subject})
+	t.Encode(message{Type: "groupchat", From: room.String(), To: full, Subject: &subject})
 	g.log.Info("user joined a room", "room", remote, "jid", full)
 }
 
@@ -230,7 +230,7 @@ func (g *Gateway) ghost(from, to jid.JID) {
 // roomMessage relays the user's groupchat message to the group, like a chat
 // message, and reflects it to each of the user's resources in the room
 // (XEP-0045): the network never echoes the bot's own messages.
-func (g *Gateway) roomMessage(t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID, remote transports.Addr) {
+func (g *Gateway) roomMessage(t router.Writer, in inStanza, from, to jid.JID, remote transports.Addr) {
 	room := to.Bare()
 	nick, ok := g.joined.nick(room.String(), from.String())
 	if !ok {
@@ -277,7 +277,7 @@ func (g *Gateway) roomMessage(t xmlstream.TokenReadEncoder, in inStanza, from, t
 		if in.Reply != nil && len(in.Fallbacks) > 0 {
 			m.Fallback = &in.Fallbacks[0]
 		}
-		g.encode(t, m)
+		t.Encode(m)
 	}
 }
 

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"mellium.im/xmlstream"
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/component/router"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 )
@@ -20,7 +20,7 @@ const maxMulticast = 50
 // before anything is queued; a bad one refuses the whole message with an
 // error naming it. Each contact's delivery reports and failures then come
 // from that contact's JID, so the sender sees which one failed.
-func (g *Gateway) multicast(ctx context.Context, t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID) {
+func (g *Gateway) multicast(ctx context.Context, t router.Writer, in inStanza, from, to jid.JID) {
 	refuse := func(cond, text string) {
 		g.reply(t, in, from, to, newError("modify", cond, text))
 	}

@@ -3,9 +3,9 @@ package component
 import (
 	"context"
 
-	"mellium.im/xmlstream"
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/component/router"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 )
@@ -15,7 +15,7 @@ import (
 // available to the user it is linked to and refuses everyone else; other
 // contacts (phone numbers, which have no presence of their own) are always
 // available.
-func (g *Gateway) handlePresence(t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID) {
+func (g *Gateway) handlePresence(t router.Writer, in inStanza, from, to jid.JID) {
 	if g.roomer != nil && to.Localpart() != "" && to.Resourcepart() != "" && (in.Type == "" || in.Type == "unavailable") {
 		// Presence to room/nick: XEP-0045.
 		remote, err := g.o.Transport.ParseAddr(mapping.AddrOf(to))
@@ -80,21 +80,21 @@ func (g *Gateway) handlePresence(t xmlstream.TokenReadEncoder, in inStanza, from
 	}
 	switch {
 	case in.Type == "unsubscribe" || !linked && in.Type == "subscribe":
-		g.encode(t, presence{Type: "unsubscribed", ID: in.ID, From: f, To: u})
+		t.Encode(presence{Type: "unsubscribed", ID: in.ID, From: f, To: u})
 	case !linked:
 		if in.Type == "probe" {
-			g.encode(t, presence{Type: "unsubscribed", From: f, To: u})
+			t.Encode(presence{Type: "unsubscribed", From: f, To: u})
 		}
 	case in.Type == "subscribe":
-		g.encode(t, presence{Type: "subscribed", ID: in.ID, From: f, To: u})
+		t.Encode(presence{Type: "subscribed", ID: in.ID, From: f, To: u})
 		available.To = u
-		g.encode(t, available)
+		t.Encode(available)
 	case in.Type == "subscribed", in.Type == "probe":
 		// The user approved the contact's request, or the server asks on
 		// the user's behalf (at login).
-		g.encode(t, available)
+		t.Encode(available)
 	case in.Type == "" && to.Localpart() == "":
 		// Directed available presence: answer so the client shows the gateway.
-		g.encode(t, available)
+		t.Encode(available)
 	}
 }

@@ -2,25 +2,38 @@ package component
 
 import (
 	"context"
+	"encoding/xml"
 	"fmt"
 
-	"mellium.im/xmlstream"
 	"mellium.im/xmpp/jid"
+
+	"xmppgw/component/router"
 )
+
+// XEP-0077 in-band registration with the gateway JID.
+
+// registerQuery is an XEP-0077 registration form: instructions only, since
+// linking needs nothing but the code they contain.
+type registerQuery struct {
+	XMLName      xml.Name  `xml:"jabber:iq:register query"`
+	Instructions string    `xml:"instructions,omitempty"`
+	Registered   *struct{} `xml:"registered,omitempty"`
+	Phone        string    `xml:"phone,omitempty"` // the user's number, for account transports
+}
 
 // register answers XEP-0077 on the gateway JID. For a Linker transport,
 // asking for the form gets instructions with a fresh link code; submitting
 // it sends the code again as a chat message; removing the registration
 // unlinks every chat the user linked with a code. For an account transport
 // (SMS) it shows the user's number, which the operator sets.
-func (g *Gateway) register(t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID) {
+func (g *Gateway) register(t router.Writer, in inStanza, from, to jid.JID) {
 	user := from.Bare().String()
 	if !g.allowed(user) {
 		g.reply(t, in, from, to, newError("auth", "forbidden", user+" may not use this gateway"))
 		return
 	}
 	result := func(p any) {
-		g.encode(t, iq{Type: "result", ID: in.ID, From: to.String(), To: from.String(), Payload: p})
+		t.Encode(iq{Type: "result", ID: in.ID, From: to.String(), To: from.String(), Payload: p})
 	}
 	if g.linker == nil {
 		g.registerAccount(t, in, from, to, result)
@@ -43,7 +56,7 @@ func (g *Gateway) register(t xmlstream.TokenReadEncoder, in inStanza, from, to j
 	}
 	if in.Type == "set" {
 		result(nil)
-		g.encode(t, message{Type: "chat", From: g.domain.String(), To: from.String(), Body: help})
+		t.Encode(message{Type: "chat", From: g.domain.String(), To: from.String(), Body: help})
 		return
 	}
 	q := registerQuery{Instructions: help}
@@ -60,7 +73,7 @@ func (g *Gateway) register(t xmlstream.TokenReadEncoder, in inStanza, from, to j
 
 // registerAccount answers XEP-0077 for a transport where each user sends
 // from an account of their own, fixed in the config: the form shows it.
-func (g *Gateway) registerAccount(t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID, result func(any)) {
+func (g *Gateway) registerAccount(t router.Writer, in inStanza, from, to jid.JID, result func(any)) {
 	name := g.o.Identity.Name
 	number, ok := g.o.Transport.Accounts()[from.Bare().String()]
 	switch {

@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"time"
 
-	"mellium.im/xmlstream"
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/component/router"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 )
@@ -35,7 +35,7 @@ const avatarTimeout = 15 * time.Second
 // linked chat's title or person's name, or the address) and, where the
 // transport can fetch it, its picture. The picture is fetched off the read
 // loop; the answer then goes through the queue to XMPP.
-func (g *Gateway) vcard(t xmlstream.TokenReadEncoder, in inStanza, from, to jid.JID) {
+func (g *Gateway) vcard(t router.Writer, in inStanza, from, to jid.JID) {
 	user := from.Bare().String()
 	if !g.allowed(user) {
 		g.reply(t, in, from, to, newError("auth", "forbidden", user+" may not use this gateway"))
@@ -67,13 +67,13 @@ func (g *Gateway) vcard(t xmlstream.TokenReadEncoder, in inStanza, from, to jid.
 	}
 	av, ok := g.o.Transport.(transports.Avatars)
 	if !ok {
-		g.encode(t, iq{Type: "result", ID: in.ID, From: to.String(), To: from.String(), Payload: card})
+		t.Encode(iq{Type: "result", ID: in.ID, From: to.String(), To: from.String(), Payload: card})
 		return
 	}
 	select {
 	case g.avatars <- struct{}{}:
 	default: // too many fetches under way: the name only
-		g.encode(t, iq{Type: "result", ID: in.ID, From: to.String(), To: from.String(), Payload: card})
+		t.Encode(iq{Type: "result", ID: in.ID, From: to.String(), To: from.String(), Payload: card})
 		return
 	}
 	go func() {

@@ -265,3 +265,11 @@ func (f *Form) Value(name string) string {
 	}
 	return ""
 }
+
+// Error implements error, so that handlers can return a stanza error.
+func (e *Error) Error() string {
+	if e.Text != "" {
+		return e.Condition.XMLName.Local + ": " + e.Text
+	}
+	return e.Condition.XMLName.Local
+}

@@ -1,0 +1,81 @@
+package core
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/component/router"
+	"xmppgw/mapping"
+	"xmppgw/transports"
+)
+
+// Core is what a module may use of the gateway it is built for.
+type Core interface {
+	// Name is the transport's name, the store's key for its rows.
+	Name() string
+	// Domain is the component's domain.
+	Domain() jid.JID
+	// Identity is how the gateway presents itself.
+	Identity() transports.Identity
+	Logger() *slog.Logger
+	Transport() transports.Transport
+	Store() *mapping.Store
+	// Allowed and Admin report whether a bare JID may use the gateway and
+	// its admin commands.
+	Allowed(bare string) bool
+	Admin(bare string) bool
+	// Context is the gateway's lifetime; work started by a handler derives
+	// its context from it, never from context.Background.
+	Context() context.Context
+	// Go runs f in a goroutine the gateway waits for when it stops; f's
+	// context ends when the gateway stops.
+	Go(f func(ctx context.Context))
+	// Queue stores v (a value of package stanza) for the server: durable,
+	// in order with everything else queued, written once connected. It
+	// fails only when the store does.
+	Queue(ctx context.Context, v any) error
+}
+
+// Module is a concern package's part of every gateway.
+type Module struct {
+	// Name names the module in logs and errors.
+	Name string
+	// New builds the module for one gateway. It has no side effects: no
+	// goroutine, no I/O. It returns nil routes if the module has nothing
+	// to do for this gateway's transport.
+	New func(c Core) Instance
+}
+
+// Instance is a module built for one gateway.
+type Instance interface {
+	// Routes are the stanzas the module handles.
+	Routes() []router.Route
+}
+
+var (
+	mu      sync.Mutex
+	modules []Module
+)
+
+// Register adds m to the modules every gateway is built with. It is
+// called from init; registering a name twice panics.
+func Register(m Module) {
+	mu.Lock()
+	defer mu.Unlock()
+	for _, o := range modules {
+		if o.Name == m.Name {
+			panic("core: module " + m.Name + " registered twice")
+		}
+	}
+	modules = append(modules, m)
+}
+
+// Modules returns the registered modules, in the order registered.
+func Modules() []Module {
+	mu.Lock()
+	defer mu.Unlock()
+	return append([]Module(nil), modules...)
+}

@@ -1,0 +1,65 @@
+package component
+
+import (
+	"context"
+	"log/slog"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/component/core"
+	"xmppgw/mapping"
+	"xmppgw/transports"
+)
+
+// The Gateway is the Core of the modules built for it (package core).
+var _ core.Core = (*Gateway)(nil)
+
+// Domain implements core.Core.
+func (g *Gateway) Domain() jid.JID { return g.domain }
+
+// Identity implements core.Core.
+func (g *Gateway) Identity() transports.Identity { return g.o.Identity }
+
+// Logger implements core.Core.
+func (g *Gateway) Logger() *slog.Logger { return g.log }
+
+// Transport implements core.Core.
+func (g *Gateway) Transport() transports.Transport { return g.o.Transport }
+
+// Store implements core.Core.
+func (g *Gateway) Store() *mapping.Store { return g.o.Store }
+
+// Allowed implements core.Core.
+func (g *Gateway) Allowed(bare string) bool { return g.allowed(bare) }
+
+// Admin implements core.Core.
+func (g *Gateway) Admin(bare string) bool { return g.admin(bare) }
+
+// Context implements core.Core: the gateway's lifetime, from Run; before
+// Run (in tests), a context that never ends.
+func (g *Gateway) Context() context.Context { return g.baseCtx() }
+
+func (g *Gateway) baseCtx() context.Context {
+	if c := g.life.Load(); c != nil {
+		return *c
+	}
+	return context.Background()
+}
+
+// Go implements core.Core: Run waits for f before it returns.
+func (g *Gateway) Go(f func(ctx context.Context)) {
+	g.bg.Add(1)
+	go func() {
+		defer g.bg.Done()
+		f(g.baseCtx())
+	}()
+}
+
+// Queue implements core.Core.
+func (g *Gateway) Queue(ctx context.Context, v any) error {
+	if _, err := g.o.Store.Accept(ctx, g.name, "", render(v)); err != nil {
+		return err
+	}
+	wake(g.wakeIn)
+	return nil
+}

@@ -1,0 +1,89 @@
+package component
+
+import (
+	"context"
+	"encoding/xml"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/component/core"
+	"xmppgw/component/router"
+)
+
+// coreRoutes are the core's own route constructors; each file that handles
+// an XEP adds its own in init. Modules of concern packages (package core)
+// add theirs the same way.
+var coreRoutes []func(g *Gateway) []router.Route
+
+// newRouter builds g's router from the core's routes and the registered
+// modules'.
+func (g *Gateway) newRouter() *router.Router {
+	r := router.New(g.log)
+	r.Refused = g.countRefusal
+	for _, f := range coreRoutes {
+		r.Add(f(g)...)
+	}
+	for _, m := range core.Modules() {
+		if inst := m.New(g); inst != nil {
+			r.Add(inst.Routes()...)
+		}
+	}
+	return r
+}
+
+// withInStanza adapts a handler that reads the whole stanza into inStanza
+// (decoding it leniently: a bad value answers bad-request).
+func (g *Gateway) withInStanza(f func(router.Writer, inStanza, jid.JID, jid.JID)) router.Handler {
+	return router.HandlerFunc(func(_ context.Context, w router.Writer, s *router.Stanza) error {
+		in := inStanza{read: s.Read}
+		if err := s.Decode(&in); err != nil {
+			return err
+		}
+		if in.From == "" {
+			in.From = g.domain.String()
+		}
+		f(w, in, s.From, s.To)
+		return nil
+	})
+}
+
+func init() {
+	coreRoutes = append(coreRoutes, func(g *Gateway) []router.Route {
+		contacts := router.Contact | router.Room
+		routes := []router.Route{
+			// Messages to contacts and rooms become jobs; to the gateway,
+			// commands and XEP-0033 group texts (message.go).
+			{Kind: router.Message, Handler: g.withInStanza(g.handleMessage), Features: []router.Feature{
+				{Var: nsReceipts, Targets: router.Gateway | contacts},
+				{Var: nsAddress, Targets: router.Gateway},
+				{Var: nsMarkers, Targets: contacts},
+				{Var: nsReacts, Targets: contacts},
+			}},
+			// Subscriptions, probes and, for rooms, joins (presence.go, muc.go).
+			{Kind: router.Presence, Handler: g.withInStanza(g.handlePresence)},
+			// XEP-0077 (register.go).
+			{Kind: router.IQ, Types: []string{"get", "set"}, Payload: xml.Name{Space: nsRegister, Local: "query"},
+				Targets: router.Gateway, Features: []router.Feature{{Var: nsRegister, Targets: router.Gateway}},
+				Handler: g.withInStanza(g.register)},
+			// XEP-0050 (adhoc.go).
+			{Kind: router.IQ, Types: []string{"get", "set"}, Payload: xml.Name{Space: nsCommands, Local: "command"},
+				Targets: router.Gateway, Features: []router.Feature{{Var: nsCommands, Targets: router.Gateway}},
+				Handler: g.withInStanza(g.handleCommand)},
+			// XEP-0054 (vcard.go).
+			{Kind: router.IQ, Types: []string{"get"}, Payload: xml.Name{Space: nsVCard, Local: "vCard"},
+				Targets: contacts | router.Occupant, Features: []router.Feature{{Var: nsVCard, Targets: contacts}},
+				Handler: g.withInStanza(g.vcard)},
+		}
+		if g.roomer != nil {
+			var muc []router.Feature
+			for _, f := range roomFeatures {
+				muc = append(muc, router.Feature{Var: f, Targets: router.Room})
+			}
+			// XEP-0045 joins and leaves (muc.go): the presence route
+			// handles them; this one declares the room's features.
+			routes = append(routes, router.Route{Kind: router.Presence, Targets: router.Occupant,
+				Handler: g.withInStanza(g.handlePresence), Features: muc})
+		}
+		return routes
+	})
+}
