@@ -14,9 +14,10 @@ func (s *Store) AllLinks(ctx context.Context, transport string) ([]Link, error) 
 // AddLink links remote to user on an operator's behalf, as if the user had
 // redeemed a code: the link can be removed like a code link. stanzas, if
 // any, are queued for XMPP in the same transaction and the link is marked
-// as asked; without them the contact asks with its first message, as a
-// config link does. It refuses with ErrStaticLink or ErrLinkedToOther when
-// remote is linked already (to the same user it succeeds and does nothing).
+// as asked; without them the contact asks with its first message (a
+// config link asks when the gateway connects). It refuses with
+// ErrStaticLink or ErrLinkedToOther when remote is linked already (to the
+// same user it succeeds and does nothing).
 func (s *Store) AddLink(ctx context.Context, transport, remote, user string, stanzas ...[]byte) error {
 	var refused error
 	err := s.tx(ctx, func(tx *sqlTx) error {
