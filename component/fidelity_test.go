@@ -1,6 +1,11 @@
 package component
 
 import (
+	"strings"
+	"xmppgw/component/router"
+
+	"mellium.im/xmpp/jid"
+
 	"encoding/xml"
 	"reflect"
 	"testing"
@@ -49,9 +54,14 @@ pong</body><reply xmlns="urn:xmpp:reply:0" id="m9"/><fallback xmlns="urn:xmpp:fe
 			`<message><body>retracted</body><retract xmlns="urn:xmpp:message-retract:1" id="m5"/></message>`,
 			parts{retracts: "m5"}},
 	}
+	g, _, _ := testGateway(t)
 	for _, tt := range tests {
-		var in inStanza
-		if err := xml.Unmarshal([]byte(tt.in), &in); err != nil {
+		tokens, err := readWholeStanza(xml.NewDecoder(strings.NewReader(tt.in)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := g.readInStanza(router.NewStanza(tokens, jid.JID{}, jid.JID{}, router.Contact))
+		if err != nil {
 			t.Fatal(err)
 		}
 		if got := messageParts(in); !reflect.DeepEqual(got, tt.want) {

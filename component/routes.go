@@ -31,16 +31,13 @@ func (g *Gateway) newRouter() *router.Router {
 	return r
 }
 
-// withInStanza adapts a handler that reads the whole stanza into inStanza
-// (decoding it leniently: a bad value answers bad-request).
+// withInStanza adapts a handler that works on an inStanza, read by the
+// registered parts (stanza_parts.go): a bad value answers bad-request.
 func (g *Gateway) withInStanza(f func(router.Writer, inStanza, jid.JID, jid.JID)) router.Handler {
 	return router.HandlerFunc(func(_ context.Context, w router.Writer, s *router.Stanza) error {
-		in := inStanza{read: s.Read}
-		if err := s.Decode(&in); err != nil {
+		in, err := g.readInStanza(s)
+		if err != nil {
 			return err
-		}
-		if in.From == "" {
-			in.From = g.domain.String()
 		}
 		f(w, in, s.From, s.To)
 		return nil
@@ -53,12 +50,7 @@ func init() {
 		routes := []router.Route{
 			// Messages to contacts and rooms become jobs; to the gateway,
 			// commands and XEP-0033 group texts (message.go).
-			{Kind: router.Message, Handler: g.withInStanza(g.handleMessage), Features: []router.Feature{
-				{Var: nsReceipts, Targets: router.Gateway | contacts},
-				{Var: nsAddress, Targets: router.Gateway},
-				{Var: nsMarkers, Targets: contacts},
-				{Var: nsReacts, Targets: contacts},
-			}},
+			{Kind: router.Message, Handler: g.withInStanza(g.handleMessage), Features: partFeatures(router.Message)},
 			// Subscriptions, probes and, for rooms, joins (presence.go, muc.go).
 			{Kind: router.Presence, Handler: g.withInStanza(g.handlePresence)},
 			// XEP-0077 (register.go).

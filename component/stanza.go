@@ -5,34 +5,34 @@ import (
 	"time"
 )
 
-// inStanza is what the handlers decode an incoming stanza into.
+// inStanza is a received stanza as the core's handlers work on it: its
+// addressing from the start element (headerOf), each element read by its
+// XEP's part (stanza_parts.go), and an IQ's payload.
 type inStanza struct {
-	XMLName   xml.Name
-	From      string     `xml:"from,attr"`
-	To        string     `xml:"to,attr"`
-	ID        string     `xml:"id,attr"`
-	Type      string     `xml:"type,attr"`
-	Body      *string    `xml:"body"`
-	Request   *struct{}  `xml:"urn:xmpp:receipts request"`
-	Markable  *struct{}  `xml:"urn:xmpp:chat-markers:0 markable"`
-	Addresses *addresses `xml:"http://jabber.org/protocol/address addresses"`
-	OOB       []oob      `xml:"jabber:x:oob x"`
-	Reply     *replyRef  `xml:"urn:xmpp:reply:0 reply"`
-	Fallbacks []fallback `xml:"urn:xmpp:fallback:0 fallback"`
-	Retract   *replace   `xml:"urn:xmpp:message-retract:1 retract"`
-	ApplyTo   *applyTo   `xml:"urn:xmpp:fasten:0 apply-to"` // XEP-0424 before 1.0
-	// Fallbacks in the namespace XEP-0428 had before 0.2 (slixmpp 1.8).
-	OldFallbacks []fallback `xml:"urn:xmpp:feature-fallback:0 fallback"`
-	Reactions    *reactions `xml:"urn:xmpp:reactions:0 reactions"`
-	Replace      *replace   `xml:"urn:xmpp:message-correct:0 replace"`
-	OriginID     *originID  `xml:"urn:xmpp:sid:0 origin-id"`
-	Composing    *struct{}  `xml:"http://jabber.org/protocol/chatstates composing"`
-	MUC          *mucJoin   `xml:"http://jabber.org/protocol/muc x"`
-	Payload      payload    `xml:",any"` // first unknown child: the IQ payload
+	XMLName            xml.Name
+	From, To, ID, Type string
+
+	Body         *string
+	Request      *struct{}  // XEP-0184
+	Markable     *struct{}  // XEP-0333
+	Addresses    *addresses // XEP-0033
+	OOB          []oob      // XEP-0066
+	Reply        *replyRef  // XEP-0461
+	Fallbacks    []fallback // XEP-0428
+	OldFallbacks []fallback // XEP-0428 before 0.2 (slixmpp 1.8)
+	Retract      *replace   // XEP-0424
+	ApplyTo      *applyTo   // XEP-0424 before 1.0
+	Reactions    *reactions // XEP-0444
+	Replace      *replace   // XEP-0308
+	OriginID     *originID  // XEP-0359
+	Composing    *struct{}  // XEP-0085
+	MUC          *mucJoin   // XEP-0045 join
+	Payload      payload    // an IQ's payload
 
 	read time.Time // when the gateway began reading it
 }
 
+// payload is what the core's IQ handlers read of an IQ's payload.
 type payload struct {
 	XMLName xml.Name
 	Node    string    `xml:"node,attr"`

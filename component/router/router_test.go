@@ -144,3 +144,21 @@ func TestDecodeChild(t *testing.T) {
 		t.Errorf("Child(urn:b) missing or type %q", s.Type)
 	}
 }
+
+func TestEachChild(t *testing.T) {
+	s := parse(t, `<message from="a@x.test" to="b@y.test"><x xmlns="jabber:x:oob"><url>u1</url></x><body>b</body><x xmlns="jabber:x:oob"><url>u2</url></x></message>`, Contact)
+	var urls []string
+	err := s.EachChild(xml.Name{Space: "jabber:x:oob", Local: "x"}, func(decode func(any) error) error {
+		var v struct {
+			URL string `xml:"url"`
+		}
+		if err := decode(&v); err != nil {
+			return err
+		}
+		urls = append(urls, v.URL)
+		return nil
+	})
+	if err != nil || strings.Join(urls, ",") != "u1,u2" {
+		t.Errorf("EachChild: %q, %v", urls, err)
+	}
+}

@@ -111,6 +111,31 @@ func (s *Stanza) DecodeChild(name xml.Name, v any) (bool, error) {
 	return true, decode(s.tokens[i:j+1], v)
 }
 
+// EachChild calls f for every child element named name, in order, with a
+// function that decodes that child into v. It stops at the first error.
+func (s *Stanza) EachChild(name xml.Name, f func(decode func(v any) error) error) error {
+	depth, from := 0, -1
+	for i, tok := range s.tokens {
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth == 2 && nameMatches(name, t.Name) {
+				from = i
+			}
+		case xml.EndElement:
+			depth--
+			if depth == 1 && from >= 0 {
+				child := s.tokens[from : i+1]
+				from = -1
+				if err := f(func(v any) error { return decode(child, v) }); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
 func decode(tokens []xml.Token, v any) error {
 	if err := xml.NewTokenDecoder(&sliceReader{tokens: tokens}).Decode(v); err != nil {
 		return BadRequest(err)
