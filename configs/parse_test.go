@@ -265,7 +265,7 @@ func TestParseProblems(t *testing.T) {
 			want: []string{
 				`gw.yaml:11: transports[0].domain: must be a domain only, without "@" or "/"`,
 			}},
-		{name: "duplicate name and domain", yaml: base + "  - {name: t1, type: testtype, domain: T1.Example.com., secret: s, settings: {token: x}}\n",
+		{name: "duplicate name and domain", yaml: base + "  - {name: t1, type: testtype, domain: T1.Example.com., secret: 0123456789abcdef, settings: {token: x}}\n",
 			want: []string{
 				`gw.yaml:17: transports[1].name: same name as transports[0] (line 9)`,
 				`gw.yaml:17: transports[1].domain: same domain as transports[0] (line 9)`,
@@ -340,10 +340,10 @@ func TestParseProblems(t *testing.T) {
 
 func TestParseValid(t *testing.T) {
 	exampleEnv := map[string]string{
-		"SMS_COMPONENT_SECRET": "s1",
+		"SMS_COMPONENT_SECRET": "s1-component-secret",
 		"TWILIO_ACCOUNT_SID":   "AC00",
 		"TWILIO_AUTH_TOKEN":    "t0",
-		"TG_COMPONENT_SECRET":  "s2",
+		"TG_COMPONENT_SECRET":  "s2-component-secret",
 		"TELEGRAM_BOT_TOKEN":   "1:tok",
 	}
 	tests := []struct {
@@ -362,7 +362,7 @@ func TestParseValid(t *testing.T) {
 				Access: Access{Allow: []string{"example.com", "ops@other.org"}},
 				Admins: []string{"ops@other.org"},
 				Log:    Log{Level: "info", Format: "text"},
-				Media:  Media{URLTTL: 30 * 24 * time.Hour},
+				Media:  Media{FetchAllow: []string{"upload.example.com"}, URLTTL: 30 * 24 * time.Hour},
 			}
 			got := *c
 			got.Transports = nil
@@ -373,7 +373,7 @@ func TestParseValid(t *testing.T) {
 				t.Fatalf("got %d transports, want 2", len(c.Transports))
 			}
 			tr := c.Transports[0]
-			if tr.Name != "sms" || tr.Type != "twilio" || tr.Domain != "sms.example.com" || tr.Secret != "s1" || tr.Line != 37 ||
+			if tr.Name != "sms" || tr.Type != "twilio" || tr.Domain != "sms.example.com" || tr.Secret != "s1-component-secret" || tr.Line != 37 ||
 				tr.RetryFor != DefaultRetryFor {
 				t.Errorf("got transport %+v", tr)
 			}
@@ -387,7 +387,7 @@ func TestParseValid(t *testing.T) {
 			tg := c.Transports[1]
 			wantTG := &telegramSettings{Token: "1:tok", APIURL: "https://api.telegram.org", Mode: "polling",
 				Chats: map[string]string{"123456789": "alice@example.com"}}
-			if tg.Name != "telegram" || tg.Type != "telegram" || tg.Domain != "telegram.example.com" || tg.Secret != "s2" ||
+			if tg.Name != "telegram" || tg.Type != "telegram" || tg.Domain != "telegram.example.com" || tg.Secret != "s2-component-secret" ||
 				!reflect.DeepEqual(tg.Settings, wantTG) {
 				t.Errorf("got transport %+v, settings %+v", tg, tg.Settings)
 			}
@@ -410,8 +410,8 @@ func TestParseValid(t *testing.T) {
 				t.Errorf("settings: got %+v", s)
 			}
 		}},
-		{name: "dollars and null", yaml: edit("secret: ${SECRET}", "secret: $${SECRET}$$x$", "token: ${TOKEN}", "token: ${NULL}"), check: func(t *testing.T, c *Config) {
-			if got := c.Transports[0].Secret; got != "${SECRET}$x$" {
+		{name: "dollars and null", yaml: edit("secret: ${SECRET}", "secret: $${SECRET}$$x$0123", "token: ${TOKEN}", "token: ${NULL}"), check: func(t *testing.T, c *Config) {
+			if got := c.Transports[0].Secret; got != "${SECRET}$x$0123" {
 				t.Errorf("secret: got %q", got)
 			}
 			if got := c.Transports[0].Settings.(*testSettings).Token; got != "null" {
