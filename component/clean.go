@@ -37,7 +37,8 @@ func (g *Gateway) noteStop() {
 	if g.unfinished.Load() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// After the gateway's lifetime ended: not cancelled with it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(g.baseCtx()), 5*time.Second)
 	defer cancel()
 	if err := g.o.Store.KV(g.name).Set(ctx, cleanKey, "1"); err != nil {
 		g.log.Warn("cannot note the clean shutdown", "err", err)

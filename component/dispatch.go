@@ -3,11 +3,11 @@ package component
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
 
+	"xmppgw/internal/backoff"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 )
@@ -366,7 +366,7 @@ func (g *Gateway) persist(ctx context.Context, f func(context.Context) error) {
 		if grace != nil {
 			done = nil // already in the grace period: just wait
 		}
-		t := time.NewTimer(min(backoff(attempt), 5*time.Second))
+		t := time.NewTimer(min(sendRetry.Delay(attempt), 5*time.Second))
 		select {
 		case <-t.C:
 		case <-grace:
@@ -388,22 +388,8 @@ func bareJID(j string) string {
 	return j
 }
 
-// backoff returns the jittered delay before retry number attempt (0-based):
-// 1s, 2s, 4s ... capped at 5 minutes, each +-50%.
-func backoff(attempt int) time.Duration {
-	d := time.Second << min(attempt, 8)
-	d = min(d, 5*time.Minute)
-	return d/2 + rand.N(d)
-}
+// sendRetry is the backoff of a failed send: 1 s doubling to 5 minutes.
+var sendRetry = backoff.Policy{Min: time.Second, Max: 5 * time.Minute}
 
 // sleep waits d or until ctx is done; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
+var sleep = backoff.Sleep

@@ -136,7 +136,7 @@ func New(o Options) *Gateway {
 		handoff:   make(chan mapping.Job, 1024),
 		sem:       make(chan struct{}, o.Workers),
 		lanes:     map[string]*lane{},
-		backoff:   backoff,
+		backoff:   sendRetry.Delay,
 	}
 	g.linker, _ = o.Transport.(transports.Linker)
 	g.typer, _ = o.Transport.(transports.Typer)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -17,6 +16,8 @@ import (
 	xcomp "mellium.im/xmpp/component"
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stream"
+
+	"xmppgw/internal/backoff"
 )
 
 // Link keeps one XEP-0114 component session to the server up, reconnecting
@@ -78,14 +79,14 @@ func (l *Link) upChan() chan struct{} {
 // Run connects and serves h until ctx is done, reconnecting as needed.
 // onUp is called (in its own goroutine) after every successful handshake.
 func (l *Link) Run(ctx context.Context, h xmpp.Handler, onUp func()) error {
-	minB, maxB := l.MinBackoff, l.MaxBackoff
-	if minB == 0 {
-		minB = 200 * time.Millisecond
+	policy := backoff.Policy{Min: l.MinBackoff, Max: l.MaxBackoff}
+	if policy.Min == 0 {
+		policy.Min = 200 * time.Millisecond
 	}
-	if maxB == 0 {
-		maxB = 30 * time.Second
+	if policy.Max == 0 {
+		policy.Max = 30 * time.Second
 	}
-	backoff := minB
+	attempt := 0
 	for {
 		sh := &servedHandler{h: h}
 		start := time.Now()
@@ -98,17 +99,15 @@ func (l *Link) Run(ctx context.Context, h xmpp.Handler, onUp func()) error {
 			l.OnRestart(cause)
 		}
 		if sh.served.Load() || time.Since(start) > 10*time.Second {
-			backoff = minB // the session worked: start over
+			attempt = 0 // the session worked: start over
 		}
-		wait := backoff/2 + rand.N(backoff/2+1)
+		wait := policy.Delay(attempt)
+		attempt++
 		l.Logger.Warn("component: disconnected, reconnecting", "server", l.Server,
 			"domain", l.Domain.String(), "cause", cause, "err", err, "retry_in", wait.Round(time.Millisecond))
-		select {
-		case <-ctx.Done():
+		if !backoff.Sleep(ctx, wait) {
 			return nil
-		case <-time.After(wait):
 		}
-		backoff = min(backoff*2, maxB)
 	}
 }
 

@@ -48,7 +48,7 @@ func (g *Gateway) handleMessage(t router.Writer, in inStanza, from, to jid.JID) 
 		g.reply(t, in, from, to, newError("auth", "forbidden", bare+" may not use this gateway"))
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := context.WithTimeout(g.baseCtx(), storeTimeout)
 	defer cancel()
 	if to.Localpart() == "" {
 		if in.Addresses != nil {
@@ -192,9 +192,9 @@ func (g *Gateway) composing(from, to jid.JID) {
 	default:
 		return
 	}
-	go func() {
+	g.Go(func(ctx context.Context) {
 		defer func() { <-g.typing }()
-		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 		defer cancel()
 		account, e := g.accountFor(ctx, from.Bare().String(), remote)
 		if e != nil {
@@ -203,7 +203,7 @@ func (g *Gateway) composing(from, to jid.JID) {
 		if err := g.typer.Typing(ctx, account, remote); err != nil {
 			g.log.Debug("typing notification failed", "remote", remote, "err", err)
 		}
-	}()
+	})
 }
 
 // command answers a message to the gateway JID of a Linker transport:

@@ -57,7 +57,7 @@ func (g *Gateway) handlePresence(t router.Writer, in inStanza, from, to jid.JID)
 			contact = c
 		}
 		if g.linker != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+			ctx, cancel := context.WithTimeout(g.baseCtx(), storeTimeout)
 			linked, err = g.linkedTo(ctx, remote, bare)
 			cancel()
 			if err != nil {

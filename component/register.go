@@ -39,7 +39,7 @@ func (g *Gateway) register(t router.Writer, in inStanza, from, to jid.JID) {
 		g.registerAccount(t, in, from, to, result)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := context.WithTimeout(g.baseCtx(), storeTimeout)
 	defer cancel()
 	if in.Type == "set" && in.Payload.Remove != nil {
 		if _, err := g.unlinkUser(ctx, user); err != nil {

@@ -2,12 +2,12 @@ package telegram
 
 import (
 	"context"
-	"math/rand/v2"
 	"strconv"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"xmppgw/internal/backoff"
 	"xmppgw/transports"
 )
 
@@ -74,7 +74,7 @@ func (t *Transport) poll(ctx context.Context, sink transports.Sink) error {
 			sink.Reachable(false, err.Error())
 			t.log.Warn("getUpdates failed; will retry", "err", err)
 			failures++
-			sleep(ctx, backoff(failures))
+			sleep(ctx, retryWait(failures))
 			continue
 		}
 		sink.Reachable(true, "")
@@ -84,14 +84,14 @@ func (t *Transport) poll(ctx context.Context, sink transports.Sink) error {
 				// Not stored: poll again from this update.
 				t.log.Error("update not handled; will retry", "update_id", u.UpdateID, "err", err)
 				failures++
-				sleep(ctx, backoff(failures))
+				sleep(ctx, retryWait(failures))
 				break
 			}
 			next := u.UpdateID + 1
 			if err := t.state.Set(ctx, offsetKey, strconv.Itoa(next)); err != nil {
 				t.log.Error("saving the update offset failed; will retry", "err", err)
 				failures++
-				sleep(ctx, backoff(failures))
+				sleep(ctx, retryWait(failures))
 				break
 			}
 			offset = next
@@ -114,7 +114,7 @@ func (t *Transport) retry(ctx context.Context, sink transports.Sink, f func(cont
 		}
 		sink.Reachable(false, err.Error())
 		t.log.Warn("Telegram request failed; will retry", "err", err)
-		if !sleep(ctx, backoff(attempt)) {
+		if !sleep(ctx, retryWait(attempt)) {
 			return false
 		}
 	}
@@ -141,20 +141,10 @@ func (t *Transport) setWebhook(ctx context.Context) error {
 	}, nil)
 }
 
-// backoff is the jittered delay after the n-th failure in a row: 1 s
-// doubling to 30 s.
-func backoff(n int) time.Duration {
-	d := min(time.Second<<min(n-1, 5), 30*time.Second)
-	return d/2 + rand.N(d/2+1)
-}
+// pollRetry is the wait after failures in a row: 1 s doubling to 30 s.
+var pollRetry = backoff.Policy{Min: time.Second, Max: 30 * time.Second}
 
-func sleep(ctx context.Context, d time.Duration) bool {
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
+// backoff is the wait after the n-th failure in a row (n >= 1).
+func retryWait(n int) time.Duration { return pollRetry.Delay(max(n-1, 0)) }
+
+var sleep = backoff.Sleep
