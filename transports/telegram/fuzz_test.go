@@ -25,7 +25,7 @@ func FuzzWebhookUpdate(f *testing.F) {
 	h := tr.Webhooks(sink)
 	f.Fuzz(func(t *testing.T, body string) {
 		r := httptest.NewRequest("POST", "/update", strings.NewReader(body))
-		r.Header.Set("X-Telegram-Bot-Api-Secret-Token", "hook-secret")
+		r.Header.Set("X-Telegram-Bot-Api-Secret-Token", "hook-secret-0123456789")
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
 		switch w.Code {

@@ -174,7 +174,7 @@ func newTest(t testing.TB, mode string, kv transports.KV) (*Transport, *botfake.
 	if kv == nil {
 		kv = &memKV{}
 	}
-	s := &Settings{Token: testToken, APIURL: base, Mode: mode, WebhookSecret: "hook-secret",
+	s := &Settings{Token: testToken, APIURL: base, Mode: mode, WebhookSecret: "hook-secret-0123456789",
 		RateLimits: RateLimits{ChatPerSecond: 1000, GroupPerMinute: 60000, TotalPerSecond: 1000}}
 	tr, err := New(transports.Params{Name: "telegram", Domain: "telegram.example.test",
 		PublicURL: "https://gw.example.test/hooks/telegram", MediaURL: "https://gw.example.test/media/telegram",

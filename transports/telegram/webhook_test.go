@@ -22,11 +22,11 @@ func TestWebhookRequests(t *testing.T) {
 	}{
 		{"no secret", "POST", "", update, 403},
 		{"wrong secret", "POST", "hook-secreT", update, 403},
-		{"GET", "GET", "hook-secret", "", 405},
-		{"malformed", "POST", "hook-secret", `{"update_id":`, 400},
-		{"too large", "POST", "hook-secret", `{"update_id":1,"x":"` + strings.Repeat("a", maxUpdate) + `"}`, 413},
-		{"good", "POST", "hook-secret", update, 200},
-		{"replayed", "POST", "hook-secret", update, 200},
+		{"GET", "GET", "hook-secret-0123456789", "", 405},
+		{"malformed", "POST", "hook-secret-0123456789", `{"update_id":`, 400},
+		{"too large", "POST", "hook-secret-0123456789", `{"update_id":1,"x":"` + strings.Repeat("a", maxUpdate) + `"}`, 413},
+		{"good", "POST", "hook-secret-0123456789", update, 200},
+		{"replayed", "POST", "hook-secret-0123456789", update, 200},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest(tt.method, "/update", strings.NewReader(tt.body))
@@ -47,7 +47,7 @@ func TestWebhookRequests(t *testing.T) {
 
 	sink.deliverErr = errTest
 	r := httptest.NewRequest("POST", "/update", strings.NewReader(update))
-	r.Header.Set("X-Telegram-Bot-Api-Secret-Token", "hook-secret")
+	r.Header.Set("X-Telegram-Bot-Api-Secret-Token", "hook-secret-0123456789")
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	if w.Code != http.StatusServiceUnavailable {
