@@ -20,13 +20,18 @@ import (
 func serve(t testing.TB, g *Gateway, in string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
+	// The stream's header declares the namespace its stanzas have; the
+	// negotiator reads it, as the handshake would.
 	rw := struct {
 		io.Reader
 		io.Writer
-	}{strings.NewReader(in), &out}
-	ready := func(_ context.Context, in, _ *stream.Info, _ *xmpp.Session, _ any) (xmpp.SessionState, io.ReadWriter, any, error) {
+	}{strings.NewReader(streamHeader + in + `</stream:stream>`), &out}
+	ready := func(_ context.Context, in, _ *stream.Info, s *xmpp.Session, _ any) (xmpp.SessionState, io.ReadWriter, any, error) {
 		in.XMLNS = "jabber:component:accept"
-		return xmpp.Ready, nil, nil, nil
+		r := s.TokenReader()
+		defer r.Close()
+		_, err := r.Token()
+		return xmpp.Ready, nil, nil, err
 	}
 	s, err := xmpp.NewSession(context.Background(), g.domain, g.domain, rw, 0, ready)
 	if err != nil {
@@ -35,6 +40,8 @@ func serve(t testing.TB, g *Gateway, in string) (string, error) {
 	err = s.Serve(g)
 	return strings.TrimSuffix(out.String(), "</stream:stream>"), err
 }
+
+const streamHeader = `<stream:stream xmlns="jabber:component:accept" xmlns:stream="http://etherx.jabber.org/streams" from="sms.example.test" id="x">`
 
 // wellFormed reports whether in is a sequence of complete, well-formed
 // elements, with only whitespace between them.

@@ -57,7 +57,11 @@ func (p pipe) EncodeElement(v any, start xml.StartElement) error {
 // handle runs g.HandleXMPP on the stanza in and returns what it wrote.
 func handle(t *testing.T, g *Gateway, in string) string {
 	t.Helper()
-	d := xml.NewDecoder(strings.NewReader(in))
+	// In a stream, stanzas have the stream's default namespace.
+	d := xml.NewDecoder(strings.NewReader(`<stream xmlns="jabber:component:accept">` + in + `</stream>`))
+	if _, err := d.Token(); err != nil {
+		t.Fatal(err)
+	}
 	tok, err := d.Token()
 	if err != nil {
 		t.Fatal(err)

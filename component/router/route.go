@@ -124,8 +124,12 @@ func (r *Route) matches(s *Stanza) bool {
 	return true
 }
 
+// nameMatches reports whether got is want. A want without a namespace is
+// an element of the stanza's own namespace (body, subject, thread): in a
+// stream it has the stream's default namespace (jabber:component:accept),
+// so, as with encoding/xml's tags, any namespace matches it.
 func nameMatches(want, got xml.Name) bool {
-	return want.Space == got.Space && (want.Local == "" || want.Local == got.Local)
+	return (want.Space == "" || want.Space == got.Space) && (want.Local == "" || want.Local == got.Local)
 }
 
 // specificity ranks routes matching the same stanza.

@@ -162,3 +162,20 @@ func TestEachChild(t *testing.T) {
 		t.Errorf("EachChild: %q, %v", urls, err)
 	}
 }
+
+// In a stream, the stanza's own children (body) have the stream's default
+// namespace: a route or part naming them without one still finds them.
+func TestStreamNamespace(t *testing.T) {
+	s := parse(t, `<message xmlns="jabber:component:accept" from="a@x.test" to="b@y.test"><body>hi</body></message>`, Contact)
+	var body string
+	if ok, err := s.DecodeChild(xml.Name{Local: "body"}, &body); !ok || err != nil || body != "hi" {
+		t.Errorf("DecodeChild(body) = %v, %v, %q", ok, err, body)
+	}
+	r := New(slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Route{Kind: Message, Payload: xml.Name{Local: "body"}, Handler: named("body")})
+	var w buf
+	r.Dispatch(context.Background(), &w, s)
+	if !strings.Contains(w.String(), `id="body"`) {
+		t.Errorf("the body route did not match: %s", w.String())
+	}
+}
