@@ -12,7 +12,10 @@ const cmdNS = `xmlns="http://jabber.org/protocol/commands"`
 var sessionIDs = regexp.MustCompile(`sessionid="[0-9a-f]{16}"`)
 
 // adhocTests run in order against one SMS gateway (admin@example.test is
-// an admin; alice has a number, bob has none).
+// an admin; alice has a number, bob has none): the commands module
+// (package adhoc) through the gateway, its command list answered by the
+// core's disco#items, and registration. The commands alone are tested in
+// package adhoc.
 var adhocTests = []struct{ name, in, out string }{
 	{"user's command list",
 		`<iq type="get" id="c1" from="alice@example.test/pc" to="sms.example.test"><query xmlns="http://jabber.org/protocol/disco#items" node="http://jabber.org/protocol/commands"/></iq>`,
@@ -23,36 +26,9 @@ var adhocTests = []struct{ name, in, out string }{
 	{"a stranger sees none",
 		`<iq type="get" id="c3" from="mallory@evil.test/x" to="sms.example.test"><query xmlns="http://jabber.org/protocol/disco#items" node="http://jabber.org/protocol/commands"/></iq>`,
 		`<iq type="result" id="c3" from="sms.example.test" to="mallory@evil.test/x"><query xmlns="http://jabber.org/protocol/disco#items" node="http://jabber.org/protocol/commands"></query></iq>`},
-	{"my links shows the number",
-		`<iq type="set" id="c4" from="alice@example.test/pc" to="sms.example.test"><command xmlns="http://jabber.org/protocol/commands" node="links" action="execute"/></iq>`,
-		`<iq type="result" id="c4" from="sms.example.test" to="alice@example.test/pc"><command ` + cmdNS + ` node="links" status="completed"><note type="info">Your SMS number is +15550001111. Write to NUMBER@sms.example.test to reach a contact from it.</note></command></iq>`},
-	{"no number",
-		`<iq type="set" id="c5" from="bob@example.test/pc" to="sms.example.test"><command xmlns="http://jabber.org/protocol/commands" node="links" action="execute"/></iq>`,
-		`<iq type="result" id="c5" from="sms.example.test" to="bob@example.test/pc"><command ` + cmdNS + ` node="links" status="completed"><note type="info">You have no SMS number on this gateway; ask the operator to add one.</note></command></iq>`},
-	{"admin command refused to a user",
-		`<iq type="set" id="c6" from="alice@example.test/pc" to="sms.example.test"><command xmlns="http://jabber.org/protocol/commands" node="stats" action="execute"/></iq>`,
-		`<iq type="error" id="c6" from="sms.example.test" to="alice@example.test/pc"><error type="auth"><forbidden ` + errNS + `></forbidden><text ` + errNS + `>alice@example.test may not run stats</text></error></iq>`},
-	{"linking commands do not exist for SMS",
-		`<iq type="set" id="c7" from="admin@example.test/pc" to="sms.example.test"><command xmlns="http://jabber.org/protocol/commands" node="admin-link" action="execute"/></iq>`,
-		`<iq type="error" id="c7" from="sms.example.test" to="admin@example.test/pc"><error type="cancel"><item-not-found ` + errNS + `></item-not-found><text ` + errNS + `>no such command: admin-link</text></error></iq>`},
-	{"all links lists the configured numbers",
-		`<iq type="set" id="c8" from="admin@example.test/pc" to="sms.example.test"><command xmlns="http://jabber.org/protocol/commands" node="admin-links"/></iq>`,
-		`<iq type="result" id="c8" from="sms.example.test" to="admin@example.test/pc"><command ` + cmdNS + ` node="admin-links" status="completed"><note type="info">2 links:` + "\n" + `alice@example.test: +15550001111 (set in the config)` + "\n" + `carol@example.test: +15550001111 (set in the config)</note></command></iq>`},
-	{"send-test asks for a form",
-		`<iq type="set" id="c9" from="admin@example.test/pc" to="sms.example.test"><command xmlns="http://jabber.org/protocol/commands" node="send-test" action="execute"/></iq>`,
-		`<iq type="result" id="c9" from="sms.example.test" to="admin@example.test/pc"><command ` + cmdNS + ` node="send-test" sessionid="S" status="executing"><actions execute="complete"><complete></complete></actions><x xmlns="jabber:x:data" type="form"><title>Send a test message</title><field var="to" type="text-single" label="Phone number"><required></required></field><field var="text" type="text-single" label="Text"><value>Test message from xmppgw</value></field></x></command></iq>`},
 	{"an admin without a number cannot send a test SMS",
 		`<iq type="set" id="c10" from="admin@example.test/pc" to="sms.example.test"><command xmlns="http://jabber.org/protocol/commands" node="send-test" sessionid="abc" action="complete"><x xmlns="jabber:x:data" type="submit"><field var="to"><value>+15557654321</value></field></x></command></iq>`,
 		`<iq type="result" id="c10" from="sms.example.test" to="admin@example.test/pc"><command ` + cmdNS + ` node="send-test" sessionid="abc" status="completed"><note type="error">admin@example.test has no SMS account on this gateway; ask the operator to add one</note></command></iq>`},
-	{"a bad number is named",
-		`<iq type="set" id="c11" from="admin@example.test/pc" to="sms.example.test"><command xmlns="http://jabber.org/protocol/commands" node="send-test" sessionid="abc"><x xmlns="jabber:x:data" type="submit"><field var="to"><value>12ab</value></field></x></command></iq>`,
-		`<iq type="result" id="c11" from="sms.example.test" to="admin@example.test/pc"><command ` + cmdNS + ` node="send-test" sessionid="abc" status="completed"><note type="error">&#34;12ab&#34;: fake: &#34;12ab&#34; is not an E.164 number</note></command></iq>`},
-	{"cancel",
-		`<iq type="set" id="c12" from="admin@example.test/pc" to="sms.example.test"><command xmlns="http://jabber.org/protocol/commands" node="send-test" sessionid="abc" action="cancel"/></iq>`,
-		`<iq type="result" id="c12" from="sms.example.test" to="admin@example.test/pc"><command ` + cmdNS + ` node="send-test" sessionid="abc" status="canceled"></command></iq>`},
-	{"unknown command",
-		`<iq type="set" id="c13" from="alice@example.test/pc" to="sms.example.test"><command xmlns="http://jabber.org/protocol/commands" node="rm-rf"/></iq>`,
-		`<iq type="error" id="c13" from="sms.example.test" to="alice@example.test/pc"><error type="cancel"><item-not-found ` + errNS + `></item-not-found><text ` + errNS + `>no such command: rm-rf</text></error></iq>`},
 	{"registration shows the number",
 		`<iq type="get" id="r1" from="alice@example.test/pc" to="sms.example.test"><query xmlns="jabber:iq:register"/></iq>`,
 		`<iq type="result" id="r1" from="sms.example.test" to="alice@example.test/pc"><query xmlns="jabber:iq:register"><instructions>Your SMS number is +15550001111. Write to NUMBER@sms.example.test to reach a contact from it. The operator assigns numbers.</instructions><registered></registered><phone>+15550001111</phone></query></iq>`},
@@ -156,6 +132,9 @@ func TestAdhocLinked(t *testing.T) {
 		{"admin cannot remove a config link",
 			`<iq type="set" id="a5" from="admin@example.test/pc" to="tg.example.test"><command xmlns="http://jabber.org/protocol/commands" node="admin-unlink" sessionid="w"><x xmlns="jabber:x:data" type="submit"><field var="chat"><value>+15550002222</value></field></x></command></iq>`,
 			`<iq type="result" id="a5" from="tg.example.test" to="admin@example.test/pc"><command ` + cmdNS + ` node="admin-unlink" sessionid="w" status="completed"><note type="error">+15550002222: this chat&#39;s link is set in the gateway&#39;s config; ask its operator to change it</note></command></iq>`, ""},
+		{"an admin tests a chat linked to another user",
+			`<iq type="set" id="t1" from="admin@example.test/pc" to="tg.example.test"><command xmlns="http://jabber.org/protocol/commands" node="send-test" sessionid="v"><x xmlns="jabber:x:data" type="submit"><field var="to"><value>+15550002222</value></field></x></command></iq>`,
+			`<iq type="result" id="t1" from="tg.example.test" to="admin@example.test/pc"><command ` + cmdNS + ` node="send-test" sessionid="v" status="completed"><note type="info">Queued a test message to +15550002222; a failure comes back to you as an error from +15550002222@tg.example.test.</note></command></iq>`, ""},
 		{"my links",
 			`<iq type="set" id="l1" from="alice@example.test/pc" to="tg.example.test"><command xmlns="http://jabber.org/protocol/commands" node="links"/></iq>`,
 			`<iq type="result" id="l1" from="tg.example.test" to="alice@example.test/pc"><command ` + cmdNS + ` node="links" status="completed"><note type="info">Your linked Telegram chats:` + "\n" + `+15550002222@tg.example.test (set in the config)</note></command></iq>`, ""},

@@ -33,7 +33,7 @@ func (g *Gateway) Store() *mapping.Store { return g.o.Store }
 func (g *Gateway) Allowed(bare string) bool { return g.allowed(bare) }
 
 // Admin implements core.Core.
-func (g *Gateway) Admin(bare string) bool { return g.admin(bare) }
+func (g *Gateway) Admin(bare string) bool { return g.o.Admin != nil && g.o.Admin(bare) }
 
 // Context implements core.Core: the gateway's lifetime, from Run; before
 // Run (in tests), a context that never ends.

@@ -51,11 +51,13 @@ func (g *Gateway) discoItemsHandler(_ context.Context, w router.Writer, s *route
 	if _, err := s.DecodeChild(s.Payload, &q); err != nil {
 		return err
 	}
-	if s.Target == router.Gateway && q.Node == nsCommands {
-		router.Result(w, s, g.commandItems(s.From.Bare().String()))
-		return nil
+	items := discoItems{Node: q.Node}
+	if n := g.nodeItems[q.Node]; s.Target == router.Gateway && n != nil {
+		for _, it := range n.Items(s.From) {
+			items.Items = append(items.Items, discoItem{JID: it.JID, Node: it.Node, Name: it.Name})
+		}
 	}
-	router.Result(w, s, discoItems{Node: q.Node})
+	router.Result(w, s, items)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/component/core"
 	"xmppgw/component/router"
 	"xmppgw/mapping"
 	"xmppgw/transports"
@@ -90,6 +91,10 @@ type Gateway struct {
 	router *router.Router                  // routes stanzas to handlers (routes.go)
 	life   atomic.Pointer[context.Context] // the gateway's lifetime, set by Run
 	bg     sync.WaitGroup                  // goroutines started with Go
+
+	// nodeItems are the modules that list a disco#items node of the
+	// gateway JID, by node (routes.go, disco.go).
+	nodeItems map[string]core.NodeItems
 
 	// Stats are counters an operator can read (metrics come later).
 	Stats Stats

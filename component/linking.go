@@ -140,6 +140,35 @@ func (g *Gateway) linkedTo(ctx context.Context, remote transports.Addr, user str
 	return ok && l.User == user, err
 }
 
+// linksText lists user's links for a chat message or a command note.
+func (g *Gateway) linksText(ctx context.Context, user string) (string, error) {
+	links, err := g.o.Store.LinksOf(ctx, g.name, user)
+	if err != nil {
+		return "", err
+	}
+	if len(links) == 0 {
+		return "No " + g.o.Identity.Name + " chat is linked to you.", nil
+	}
+	text := "Your linked " + g.o.Identity.Name + " chats:"
+	for _, l := range links {
+		text += "\n" + g.describeLink(l)
+	}
+	return text, nil
+}
+
+// describeLink is one line about a link: contact JID, name, origin.
+func (g *Gateway) describeLink(l mapping.Link) string {
+	c, _ := mapping.ContactJID(transports.Addr(l.Remote), g.domain.Domainpart())
+	s := c.String()
+	if l.Name != "" {
+		s += " " + l.Name
+	}
+	if l.Static {
+		s += " (set in the config)"
+	}
+	return s
+}
+
 // linkError turns the store's refusals into messages for the remote user.
 func linkError(err error) error {
 	for _, e := range []error{mapping.ErrBadCode, mapping.ErrStaticLink, mapping.ErrLinkedToOther, mapping.ErrNotLinked, mapping.ErrNotLinker} {

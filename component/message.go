@@ -2,13 +2,13 @@ package component
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/component/core"
 	"xmppgw/component/router"
 	"xmppgw/mapping"
 	"xmppgw/transports"
@@ -169,13 +169,7 @@ func (g *Gateway) accountFor(ctx context.Context, user string, remote transports
 }
 
 // storeError is the error for a stanza the store could not take.
-func storeError(err error) *stanzaError {
-	cond := "internal-server-error"
-	if errors.Is(err, mapping.ErrUnavailable) {
-		cond = "resource-constraint"
-	}
-	return newError("wait", cond, "the gateway cannot store messages right now; try again later")
-}
+func storeError(err error) *stanzaError { return core.StoreError(err) }
 
 // composing passes an XEP-0085 "composing" notification on, best effort and
 // off the read loop; it is dropped when too many are in flight.

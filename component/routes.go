@@ -16,16 +16,21 @@ import (
 var coreRoutes []func(g *Gateway) []router.Route
 
 // newRouter builds g's router from the core's routes and the registered
-// modules'.
+// modules', and notes the modules that list disco#items nodes
+// (core.NodeItems).
 func (g *Gateway) newRouter() *router.Router {
 	r := router.New(g.log)
 	r.Refused = g.countRefusal
 	for _, f := range coreRoutes {
 		r.Add(f(g)...)
 	}
+	g.nodeItems = map[string]core.NodeItems{}
 	for _, m := range core.Modules() {
 		if inst := m.New(g); inst != nil {
 			r.Add(inst.Routes()...)
+			if n, ok := inst.(core.NodeItems); ok && g.nodeItems[n.Node()] == nil {
+				g.nodeItems[n.Node()] = n
+			}
 		}
 	}
 	return r
@@ -57,10 +62,6 @@ func init() {
 			{Kind: router.IQ, Types: []string{"get", "set"}, Payload: xml.Name{Space: nsRegister, Local: "query"},
 				Targets: router.Gateway, Features: []router.Feature{{Var: nsRegister, Targets: router.Gateway}},
 				Handler: g.withInStanza(g.register)},
-			// XEP-0050 (adhoc.go).
-			{Kind: router.IQ, Types: []string{"get", "set"}, Payload: xml.Name{Space: nsCommands, Local: "command"},
-				Targets: router.Gateway, Features: []router.Feature{{Var: nsCommands, Targets: router.Gateway}},
-				Handler: g.withInStanza(g.handleCommand)},
 			// XEP-0054 (vcard.go).
 			{Kind: router.IQ, Types: []string{"get"}, Payload: xml.Name{Space: nsVCard, Local: "vCard"},
 				Targets: contacts | router.Occupant, Features: []router.Feature{{Var: nsVCard, Targets: contacts}},

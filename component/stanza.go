@@ -35,11 +35,6 @@ type inStanza struct {
 // payload is what the core's IQ handlers read of an IQ's payload.
 type payload struct {
 	XMLName xml.Name
-	Node    string    `xml:"node,attr"`
 	Prompt  string    `xml:"prompt"`
 	Remove  *struct{} `xml:"remove"` // jabber:iq:register
-
-	Action    string    `xml:"action,attr"`    // XEP-0050
-	SessionID string    `xml:"sessionid,attr"` // XEP-0050
-	Form      *dataForm `xml:"jabber:x:data x"`
 }

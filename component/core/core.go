@@ -37,6 +37,37 @@ type Core interface {
 	// in order with everything else queued, written once connected. It
 	// fails only when the store does.
 	Queue(ctx context.Context, v any) error
+
+	// Links and operation, for the ad-hoc commands (package adhoc). The
+	// link methods are for a transports.Linker only.
+
+	// LinksText lists user's linked chats, one DescribeLink line each, as
+	// the chat command "links" says it.
+	LinksText(ctx context.Context, user string) (string, error)
+	// DescribeLink is one line about l: its contact JID, name and origin.
+	DescribeLink(l mapping.Link) string
+	// NewLinkCode stores a fresh one-time link code for user and returns
+	// the help that says how to redeem it.
+	NewLinkCode(ctx context.Context, user string) (string, error)
+	// AddLink links remote to user as an operator asked: it stores the
+	// link with the stanzas that make remote user's contact and a chat
+	// message from the gateway saying notice. An error wrapping
+	// mapping.ErrStaticLink or mapping.ErrLinkedToOther means remote is
+	// linked already.
+	AddLink(ctx context.Context, remote transports.Addr, user, notice string) error
+	// RemoveLink removes remote's link, asked from XMPP by its user or an
+	// admin, whom the caller has checked: the contact leaves the user's
+	// roster and the user is told. It returns that user; a
+	// *transports.LinkError says why the link cannot be removed.
+	RemoveLink(ctx context.Context, remote transports.Addr) (user string, err error)
+	// SendTest queues text for remote as a message from the XMPP address
+	// from, through the same queue and lanes as any message, with no
+	// quota. Where users have accounts, from sends from its own and a
+	// *stanza.Error says it has none; where chats are linked, any chat
+	// can be tested, linked to from or not. Any other error is the store's.
+	SendTest(ctx context.Context, from jid.JID, remote transports.Addr, text string) error
+	// Status is the gateway's state and counters now.
+	Status() Status
 }
 
 // Module is a concern package's part of every gateway.

@@ -1,0 +1,8 @@
+package component
+
+// The concern packages, one import per concern package, like Caddy's
+// imports.go: each registers its module (package core) in init, and every
+// gateway is built with it.
+import (
+	_ "xmppgw/component/adhoc" // XEP-0050 ad-hoc commands on the gateway JID
+)
