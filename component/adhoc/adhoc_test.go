@@ -1,9 +1,7 @@
 package adhoc
 
 import (
-	"bytes"
 	"context"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +15,7 @@ import (
 
 	"xmppgw/component/core"
 	"xmppgw/component/router"
+	"xmppgw/component/router/routertest"
 	"xmppgw/component/stanza"
 	"xmppgw/mapping"
 	"xmppgw/transports"
@@ -134,65 +133,17 @@ func openStore(t *testing.T) *mapping.Store {
 	return s
 }
 
-// buffer writes stanzas as the gateway does: rendered, then copied token
-// by token (a newline in text stays one).
-type buffer struct{ enc *xml.Encoder }
-
-func (b buffer) Encode(v any) {
-	r := stanza.NewRawReader(stanza.Render(v))
-	for {
-		tok, err := r.Token()
-		if err != nil {
-			return
-		}
-		b.enc.EncodeToken(tok)
-	}
-}
-
 // serve routes one stanza, written as XML, through the module's routes and
-// returns what is written back, with session ids replaced by S. The stanza
-// is read in a stream's default namespace, as a server sends it.
+// returns what is written back, with session ids replaced by S.
 func serve(t *testing.T, m core.Instance, in string) string {
 	t.Helper()
-	d := xml.NewDecoder(strings.NewReader(`<stream xmlns="jabber:component:accept">` + in + `</stream>`))
-	var tokens []xml.Token
-	for depth := 0; ; {
-		tok, err := d.Token()
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch tok.(type) {
-		case xml.StartElement:
-			depth++
-		case xml.EndElement:
-			depth--
-		}
-		if depth == 0 {
-			break // the stream's end
-		}
-		if depth > 1 || len(tokens) > 0 {
-			tokens = append(tokens, xml.CopyToken(tok))
-		}
+	s := routertest.Stanza(t, in, router.Contact)
+	if s.To.Localpart() == "" {
+		s.Target = router.Gateway
 	}
-	var from, to jid.JID
-	for _, a := range tokens[0].(xml.StartElement).Attr {
-		switch a.Name.Local {
-		case "from":
-			from = jid.MustParse(a.Value)
-		case "to":
-			to = jid.MustParse(a.Value)
-		}
-	}
-	target := router.Contact
-	if to.Localpart() == "" {
-		target = router.Gateway
-	}
-	var out bytes.Buffer
-	enc := xml.NewEncoder(&out)
-	router.New(slog.New(slog.NewTextHandler(io.Discard, nil)), m.Routes()...).
-		Dispatch(context.Background(), buffer{enc}, router.NewStanza(tokens, from, to, target))
-	enc.Flush()
-	return sessionIDs.ReplaceAllString(out.String(), `sessionid="S"`)
+	var w routertest.Writer
+	router.New(slog.New(slog.NewTextHandler(io.Discard, nil)), m.Routes()...).Dispatch(context.Background(), &w, s)
+	return sessionIDs.ReplaceAllString(w.String(), `sessionid="S"`)
 }
 
 // TestCommandsSMS runs the commands of an SMS gateway, whose chats are not

@@ -4,6 +4,7 @@
 package routertest
 
 import (
+	"bytes"
 	"encoding/xml"
 	"strings"
 	"testing"
@@ -59,8 +60,28 @@ func Stanza(t testing.TB, raw string, target router.Target) *router.Stanza {
 	return router.NewStanza(toks, from, to, target)
 }
 
-// Writer records what is written to it, serialised.
-type Writer struct{ strings.Builder }
+// Writer records what is written to it as the gateway's session writer
+// does: each stanza rendered, then copied token by token to the stream.
+type Writer struct {
+	buf bytes.Buffer
+	enc *xml.Encoder
+}
 
 // Encode implements router.Writer.
-func (w *Writer) Encode(v any) { w.Write(stanza.Render(v)) }
+func (w *Writer) Encode(v any) {
+	if w.enc == nil {
+		w.enc = xml.NewEncoder(&w.buf)
+	}
+	r := stanza.NewRawReader(stanza.Render(v))
+	for {
+		tok, err := r.Token()
+		if err != nil {
+			break
+		}
+		w.enc.EncodeToken(tok)
+	}
+	w.enc.Flush()
+}
+
+// String returns what was written.
+func (w *Writer) String() string { return w.buf.String() }
