@@ -48,6 +48,8 @@ func sha1Hex(b []byte) string {
 
 // A contact's presence carries its picture's hash (XEP-0153), learned in
 // the background with its first message, and again from a vCard fetch.
+// The hashes are package vcard's (core.Avatars); this drives that module
+// through the whole gateway: the sink, the presence handler and the queue.
 func TestAvatarHashInPresence(t *testing.T) {
 	store, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
 	if err != nil {

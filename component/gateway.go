@@ -66,8 +66,7 @@ type Gateway struct {
 	quota           *quota                       // nil unless the transport caps users' messages
 	reach           atomic.Pointer[reachability] // whether the network can be reached
 	typing          chan struct{}                // bounds typing notifications in flight
-	avatars         chan struct{}                // bounds picture fetches for vCards and presence
-	hashes          avatarHashes                 // contacts' picture hashes (XEP-0153)
+	avatars         core.Avatars                 // the module that knows contacts' pictures (routes.go, avatar.go)
 	privs           privileges                   // XEP-0356 roster access, per user domain
 
 	wakeOut   chan struct{}    // new jobs for the provider, to be read from the store
@@ -152,7 +151,6 @@ func New(o Options) *Gateway {
 		g.quota = newQuota(q.HourlyLimit())
 	}
 	g.typing = make(chan struct{}, 4)
-	g.avatars = make(chan struct{}, 4)
 	g.reach.Store(&reachability{ok: true})
 	if m := o.Metrics; m != nil {
 		m.queues.add(g.name, o.Store)

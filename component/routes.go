@@ -27,6 +27,9 @@ func (g *Gateway) newRouter() *router.Router {
 	g.nodeItems = map[string]core.NodeItems{}
 	for _, m := range core.Modules() {
 		if inst := m.New(g); inst != nil {
+			if a, ok := inst.(core.Avatars); ok && g.avatars == nil {
+				g.avatars = a
+			}
 			r.Add(inst.Routes()...)
 			if n, ok := inst.(core.NodeItems); ok && g.nodeItems[n.Node()] == nil {
 				g.nodeItems[n.Node()] = n
@@ -51,7 +54,6 @@ func (g *Gateway) withInStanza(f func(router.Writer, inStanza, jid.JID, jid.JID)
 
 func init() {
 	coreRoutes = append(coreRoutes, func(g *Gateway) []router.Route {
-		contacts := router.Contact | router.Room
 		routes := []router.Route{
 			// Messages to contacts and rooms become jobs; to the gateway,
 			// commands and XEP-0033 group texts (message.go).
@@ -62,10 +64,6 @@ func init() {
 			{Kind: router.IQ, Types: []string{"get", "set"}, Payload: xml.Name{Space: nsRegister, Local: "query"},
 				Targets: router.Gateway, Features: []router.Feature{{Var: nsRegister, Targets: router.Gateway}},
 				Handler: g.withInStanza(g.register)},
-			// XEP-0054 (vcard.go).
-			{Kind: router.IQ, Types: []string{"get"}, Payload: xml.Name{Space: nsVCard, Local: "vCard"},
-				Targets: contacts | router.Occupant, Features: []router.Feature{{Var: nsVCard, Targets: contacts}},
-				Handler: g.withInStanza(g.vcard)},
 		}
 		if g.roomer != nil {
 			var muc []router.Feature

@@ -1,0 +1,158 @@
+// Package vcard answers XEP-0054 vCard requests for contacts, with their
+// name and, where the transport fetches pictures (transports.Avatars),
+// their picture; and it keeps the XEP-0153 hashes of contacts' pictures,
+// which the core puts in their presences (core.Avatars).
+//
+// Pictures are fetched off the read loop, in goroutines started with
+// core.Core.Go, at most maxFetches at once; what they learn reaches XMPP
+// through core.Core.Queue.
+package vcard
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/xml"
+	"time"
+
+	"xmppgw/component/core"
+	"xmppgw/component/router"
+	"xmppgw/component/stanza"
+	"xmppgw/mapping"
+	"xmppgw/transports"
+)
+
+// Namespaces of XEP-0054 and XEP-0153.
+const (
+	NS       = "vcard-temp"
+	NSUpdate = "vcard-temp:x:update"
+)
+
+const (
+	// fetchTimeout bounds fetching a contact's picture.
+	fetchTimeout = 15 * time.Second
+	// storeTimeout bounds the handler's look-up of a link.
+	storeTimeout = 5 * time.Second
+	// maxFetches bounds the pictures fetched at once, for vCards and
+	// presences together.
+	maxFetches = 4
+)
+
+func init() {
+	core.Register(core.Module{Name: "vcard", New: func(c core.Core) core.Instance { return New(c) }})
+}
+
+// Card is an XEP-0054 vCard: a contact's name and picture.
+type Card struct {
+	XMLName xml.Name `xml:"vcard-temp vCard"`
+	FN      string   `xml:"FN,omitempty"`
+	Photo   *Photo   `xml:"PHOTO,omitempty"`
+}
+
+// Photo is a vCard's picture.
+type Photo struct {
+	Type   string `xml:"TYPE"`
+	BinVal string `xml:"BINVAL"`
+}
+
+// Instance is the module built for one gateway.
+type Instance struct {
+	c      core.Core
+	linked bool               // contacts are linked one by one (transports.Linker)
+	av     transports.Avatars // nil unless the transport fetches pictures
+	// fetches bounds the pictures fetched at once.
+	fetches chan struct{}
+	hashes  hashes
+	now     func() time.Time
+}
+
+var (
+	_ core.Instance = (*Instance)(nil)
+	_ core.Avatars  = (*Instance)(nil)
+)
+
+// New returns the module for c's gateway. It starts nothing.
+func New(c core.Core) *Instance {
+	v := &Instance{c: c, fetches: make(chan struct{}, maxFetches), now: time.Now}
+	_, v.linked = c.Transport().(transports.Linker)
+	v.av, _ = c.Transport().(transports.Avatars)
+	return v
+}
+
+// Routes implements core.Instance: vCard gets to contacts, rooms and
+// occupants (whose vCard is their room's).
+func (v *Instance) Routes() []router.Route {
+	contacts := router.Contact | router.Room
+	return []router.Route{{Kind: router.IQ, Types: []string{"get"}, Payload: xml.Name{Space: NS, Local: "vCard"},
+		Targets: contacts | router.Occupant, Features: []router.Feature{{Var: NS, Targets: contacts}},
+		Handler: router.HandlerFunc(v.handle)}}
+}
+
+// handle answers an XEP-0054 vCard request for a contact: its name (a
+// linked chat's title or person's name, or the address) and, where the
+// transport can fetch it, its picture. The picture is fetched off the read
+// loop; the answer then goes through the queue to XMPP, followed by the
+// contact's presence if its picture's hash is new (XEP-0153). A get
+// carries nothing to read: the request's payload is not decoded.
+func (v *Instance) handle(ctx context.Context, w router.Writer, s *router.Stanza) error {
+	user := s.From.Bare().String()
+	if !v.c.Allowed(user) {
+		return stanza.NewError("auth", "forbidden", user+" may not use this gateway")
+	}
+	remote, err := v.c.Transport().ParseAddr(mapping.AddrOf(s.To))
+	if err != nil {
+		return stanza.NewError("modify", "jid-malformed", err.Error())
+	}
+	card := Card{FN: string(remote)}
+	if v.linked {
+		ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		l, ok, err := v.c.Store().LinkOf(ctx, v.c.Name(), string(remote))
+		cancel()
+		switch {
+		case err != nil:
+			return core.StoreError(err)
+		case !ok || l.User != user:
+			return stanza.NewError("cancel", "item-not-found", string(remote)+" is not a chat linked to "+user)
+		case l.Name != "":
+			card.FN = l.Name
+		}
+	}
+	if v.av == nil || !v.acquire() { // no pictures, or too many fetches under way: the name only
+		router.Result(w, s, card)
+		return nil
+	}
+	answer := stanza.IQ{Type: "result", ID: s.ID, From: s.To.String(), To: s.From.String()}
+	v.c.Go(func(ctx context.Context) {
+		defer v.release()
+		ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+		defer cancel()
+		data, mimeType, err := v.av.Avatar(ctx, remote)
+		var then []stanza.Presence
+		if err != nil {
+			v.c.Logger().Info("cannot fetch a contact's picture; its vCard has none", "remote", remote, "err", err)
+		} else {
+			if len(data) > 0 {
+				card.Photo = &Photo{Type: mimeType, BinVal: base64.StdEncoding.EncodeToString(data)}
+			}
+			then = v.learn(remote, data, user)
+		}
+		answer.Payload = card
+		if err := v.c.Queue(ctx, answer); err != nil {
+			v.c.Logger().Warn("cannot queue a vCard answer", "err", err)
+			return
+		}
+		v.queue(ctx, remote, then)
+	})
+	return nil
+}
+
+// acquire takes one of the fetches, if one is free.
+func (v *Instance) acquire() bool {
+	select {
+	case v.fetches <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (v *Instance) release() { <-v.fetches }

@@ -1,0 +1,402 @@
+package vcard
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/component/core"
+	"xmppgw/component/router"
+	"xmppgw/component/router/routertest"
+	"xmppgw/component/stanza"
+	"xmppgw/mapping"
+	"xmppgw/transports"
+	"xmppgw/transports/transporttest"
+)
+
+// fakeCore is the Core of the module under test. Its embedded Core is nil:
+// a method the module must not use panics.
+type fakeCore struct {
+	core.Core
+	tr    transports.Transport
+	store *mapping.Store
+
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	queued  strings.Builder
+	failing bool // Queue fails
+}
+
+func (c *fakeCore) Name() string                    { return c.tr.Name() }
+func (c *fakeCore) Domain() jid.JID                 { return jid.MustParse("tg.example.test") }
+func (c *fakeCore) Transport() transports.Transport { return c.tr }
+func (c *fakeCore) Store() *mapping.Store           { return c.store }
+func (c *fakeCore) Logger() *slog.Logger            { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func (c *fakeCore) Context() context.Context        { return context.Background() }
+func (c *fakeCore) Allowed(bare string) bool        { return strings.HasSuffix(bare, "@example.test") }
+
+func (c *fakeCore) Go(f func(context.Context)) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		f(context.Background())
+	}()
+}
+
+func (c *fakeCore) Queue(_ context.Context, v any) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.failing {
+		return errors.New("store down")
+	}
+	c.queued.Write(stanza.Render(v))
+	return nil
+}
+
+// flush waits for the goroutines started and returns what they queued
+// since the last call.
+func (c *fakeCore) flush() string {
+	c.wg.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.queued.String()
+	c.queued.Reset()
+	return s
+}
+
+// pictures is a fake transports.Avatars: photos by address, an error for
+// the addresses in fail, and a gate that holds every fetch while it is
+// set.
+type pictures struct {
+	mu     sync.Mutex
+	photos map[transports.Addr][]byte
+	fail   map[transports.Addr]bool
+	gate   chan struct{}
+	calls  int
+}
+
+func (p *pictures) Avatar(ctx context.Context, remote transports.Addr) ([]byte, string, error) {
+	p.mu.Lock()
+	p.calls++
+	gate := p.gate
+	data, fail := p.photos[remote], p.fail[remote]
+	p.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, "", ctx.Err()
+		}
+	}
+	if fail {
+		return nil, "", errors.New("no network")
+	}
+	return data, "image/png", nil
+}
+
+func (p *pictures) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.calls
+}
+
+// linkedPictures is a Linker with pictures, like Telegram; plainPictures
+// has pictures but no links.
+type linkedPictures struct {
+	*transporttest.Linked
+	*pictures
+}
+
+type plainPictures struct {
+	*transporttest.Transport
+	*pictures
+}
+
+func newStore(t *testing.T) *mapping.Store {
+	t.Helper()
+	store, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// serve dispatches raw to v's routes and returns what was written on the
+// read loop.
+func serve(t *testing.T, v *Instance, raw string, target router.Target) string {
+	t.Helper()
+	var w routertest.Writer
+	router.New(slog.New(slog.NewTextHandler(io.Discard, nil)), v.Routes()...).Dispatch(context.Background(), &w, routertest.Stanza(t, raw, target))
+	return w.String()
+}
+
+func sha1Hex(b []byte) string {
+	s := sha1.Sum(b)
+	return hex.EncodeToString(s[:])
+}
+
+// A vCard get is answered with the contact's name and picture: on the read
+// loop without pictures, else from a fetch through the queue, followed by
+// the contact's presence with its new hash (XEP-0153).
+func TestVCard(t *testing.T) {
+	photo := []byte("\x89PNG new")
+	const (
+		alice = `from="alice@example.test/pc"`
+		get   = `<vCard xmlns="vcard-temp"/></iq>`
+		to222 = ` to="+15550002222@tg.example.test">`
+		to223 = ` to="+15550002223@tg.example.test">`
+	)
+	presence := func(remote, photo string) string {
+		return `<presence from="` + remote + `@tg.example.test" to="alice@example.test"><x xmlns="vcard-temp:x:update"><photo>` + photo + `</photo></x></presence>`
+	}
+	tests := []struct {
+		name     string
+		tr       string // "plain" (no links, no pictures), "linked", "pictures" (linked, with pictures), "unlinked-pictures", "closed"
+		in       string
+		target   router.Target
+		busy     bool // every fetch slot taken
+		failing  bool // Queue fails
+		out      string
+		queued   string
+		fetchers int // pictures fetched
+	}{
+		0: {name: "no links, no pictures: the address", tr: "plain",
+			in:  `<iq type="get" id="v1" ` + alice + to222 + get,
+			out: `<iq type="result" id="v1" from="+15550002222@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>+15550002222</FN></vCard></iq>`},
+		1: {name: "not allowed", tr: "plain",
+			in:  `<iq type="get" id="v2" from="mallory@evil.test/x"` + to222 + get,
+			out: `<iq type="error" id="v2" from="+15550002222@tg.example.test" to="mallory@evil.test/x"><error type="auth"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></forbidden><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">mallory@evil.test may not use this gateway</text></error></iq>`},
+		2: {name: "not an address of the transport", tr: "plain",
+			in:  `<iq type="get" id="v3" ` + alice + ` to="bob@tg.example.test">` + get,
+			out: `<iq type="error" id="v3" from="bob@tg.example.test" to="alice@example.test/pc"><error type="modify"><jid-malformed xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></jid-malformed><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">fake: &#34;bob&#34; is not an E.164 number</text></error></iq>`},
+		3: {name: "linked: the chat's name", tr: "linked",
+			in:  `<iq type="get" id="v4" ` + alice + to222 + get,
+			out: `<iq type="result" id="v4" from="+15550002222@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>Alice</FN></vCard></iq>`},
+		4: {name: "linked to someone else", tr: "linked",
+			in:  `<iq type="get" id="v5" ` + alice + ` to="+15550002224@tg.example.test">` + get,
+			out: `<iq type="error" id="v5" from="+15550002224@tg.example.test" to="alice@example.test/pc"><error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></item-not-found><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">+15550002224 is not a chat linked to alice@example.test</text></error></iq>`},
+		5: {name: "not linked", tr: "linked",
+			in:  `<iq type="get" id="v6" ` + alice + ` to="+15550009999@tg.example.test">` + get,
+			out: `<iq type="error" id="v6" from="+15550009999@tg.example.test" to="alice@example.test/pc"><error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></item-not-found><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">+15550009999 is not a chat linked to alice@example.test</text></error></iq>`},
+		6: {name: "the store is unavailable", tr: "closed",
+			in:  `<iq type="get" id="v7" ` + alice + to222 + get,
+			out: `<iq type="error" id="v7" from="+15550002222@tg.example.test" to="alice@example.test/pc"><error type="wait"><resource-constraint xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></resource-constraint><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">the gateway cannot store messages right now; try again later</text></error></iq>`},
+		7: {name: "a picture: answered through the queue, then the new hash", tr: "pictures",
+			in: `<iq type="get" id="v8" ` + alice + to223 + get,
+			queued: `<iq type="result" id="v8" from="+15550002223@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>Nobody</FN><PHOTO><TYPE>image/png</TYPE><BINVAL>iVBORyBuZXc=</BINVAL></PHOTO></vCard></iq>` +
+				presence("+15550002223", sha1Hex(photo)),
+			fetchers: 1},
+		8: {name: "no picture: no PHOTO, an empty hash", tr: "pictures",
+			in: `<iq type="get" id="v9" ` + alice + to222 + get,
+			queued: `<iq type="result" id="v9" from="+15550002222@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>Alice</FN></vCard></iq>` +
+				presence("+15550002222", ""),
+			fetchers: 1},
+		9: {name: "the fetch fails: the name only, no presence", tr: "pictures",
+			in:       `<iq type="get" id="v10" ` + alice + ` to="+15550002225@tg.example.test">` + get,
+			queued:   `<iq type="result" id="v10" from="+15550002225@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>Broken</FN></vCard></iq>`,
+			fetchers: 1},
+		10: {name: "too many fetches under way: the name only, at once", tr: "pictures", busy: true,
+			in:  `<iq type="get" id="v11" ` + alice + to223 + get,
+			out: `<iq type="result" id="v11" from="+15550002223@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>Nobody</FN></vCard></iq>`},
+		11: {name: "an occupant's vCard is its room's", tr: "plain", target: router.Occupant,
+			in:  `<iq type="get" id="v12" ` + alice + ` to="+15550002222@tg.example.test/Bob">` + get,
+			out: `<iq type="result" id="v12" from="+15550002222@tg.example.test/Bob" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>+15550002222</FN></vCard></iq>`},
+		12: {name: "the queue fails: nothing is sent", tr: "pictures", failing: true,
+			in: `<iq type="get" id="v13" ` + alice + to223 + get, fetchers: 1},
+		13: {name: "pictures without links: the address and the picture", tr: "unlinked-pictures",
+			in: `<iq type="get" id="v14" ` + alice + to223 + get,
+			queued: `<iq type="result" id="v14" from="+15550002223@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>+15550002223</FN><PHOTO><TYPE>image/png</TYPE><BINVAL>iVBORyBuZXc=</BINVAL></PHOTO></vCard></iq>` +
+				presence("+15550002223", sha1Hex(photo)),
+			fetchers: 1},
+		14: {name: "a set is not routed here", tr: "plain",
+			in:  `<iq type="set" id="v15" ` + alice + to222 + get,
+			out: `<iq type="error" id="v15" from="+15550002222@tg.example.test" to="alice@example.test/pc"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></service-unavailable></error></iq>`},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			store := newStore(t)
+			if err := store.ImportLinks(context.Background(), "tg", []mapping.Link{
+				{Remote: "+15550002222", User: "alice@example.test", Name: "Alice", Asked: true},
+				{Remote: "+15550002223", User: "alice@example.test", Name: "Nobody", Asked: true},
+				{Remote: "+15550002224", User: "bob@example.test", Name: "Bob", Asked: true},
+				{Remote: "+15550002225", User: "alice@example.test", Name: "Broken", Asked: true},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			pics := &pictures{photos: map[transports.Addr][]byte{"+15550002223": photo}, fail: map[transports.Addr]bool{"+15550002225": true}}
+			var tr transports.Transport
+			linked := &transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}
+			switch tc.tr {
+			case "plain":
+				tr = &linked.Transport
+			case "linked", "closed":
+				tr = linked
+			case "pictures":
+				tr = linkedPictures{linked, pics}
+			case "unlinked-pictures":
+				tr = plainPictures{&linked.Transport, pics}
+			}
+			if tc.tr == "closed" {
+				store.Close()
+			}
+			c := &fakeCore{tr: tr, store: store, failing: tc.failing}
+			v := New(c)
+			if tc.busy {
+				for range maxFetches {
+					v.acquire()
+				}
+			}
+			target := tc.target
+			if target == 0 {
+				target = router.Contact
+			}
+			if out := serve(t, v, tc.in, target); out != tc.out {
+				t.Errorf("%d: on the read loop:\n%s\nwant\n%s", i, out, tc.out)
+			}
+			if q := c.flush(); q != tc.queued {
+				t.Errorf("%d: queued:\n%s\nwant\n%s", i, q, tc.queued)
+			}
+			if n := pics.count(); n != tc.fetchers {
+				t.Errorf("%d: %d pictures fetched, want %d", i, n, tc.fetchers)
+			}
+			if !tc.busy && len(v.fetches) != 0 {
+				t.Errorf("%d: %d fetch slots still taken", i, len(v.fetches))
+			}
+		})
+	}
+}
+
+// The route declares vcard-temp on contacts and rooms, not on the gateway.
+func TestFeatures(t *testing.T) {
+	r := router.New(slog.New(slog.NewTextHandler(io.Discard, nil)), New(&fakeCore{tr: &transporttest.Transport{TransportName: "sms"}}).Routes()...)
+	for i, tc := range []struct {
+		target router.Target
+		want   []string
+	}{
+		0: {router.Contact, []string{NS}},
+		1: {router.Room, []string{NS}},
+		2: {router.Gateway, nil},
+		3: {router.Occupant, nil},
+	} {
+		if got := r.Features(tc.target); !slices.Equal(got, tc.want) {
+			t.Errorf("%d: features %v, want %v", i, got, tc.want)
+		}
+	}
+}
+
+// RefreshAvatar learns a hash once, in a goroutine of the core's, and
+// sends the presence with it; AvatarUpdate then has it. A failed fetch is
+// tried again only after retryAfter; fetches over the bound are dropped,
+// and the hash is learned another time.
+func TestRefreshAvatar(t *testing.T) {
+	photo := []byte("\x89PNG fake")
+	pics := &pictures{photos: map[transports.Addr][]byte{"+15550002222": photo}, fail: map[transports.Addr]bool{"+15550002225": true}}
+	c := &fakeCore{tr: linkedPictures{&transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}, pics}}
+	v := New(c)
+	now := time.Unix(1_700_000_000, 0)
+	v.now = func() time.Time { return now }
+	hash := sha1Hex(photo)
+	update := func(remote transports.Addr) string {
+		if u := v.AvatarUpdate(remote); u != nil {
+			return string(stanza.Render(u))
+		}
+		return "nil"
+	}
+
+	// 0: unknown, then learned and sent to both users.
+	if got := update("+15550002222"); got != "nil" {
+		t.Errorf("0: before: %s", got)
+	}
+	v.RefreshAvatar("+15550002222", "alice@example.test", "bob@example.test")
+	want := `<presence from="+15550002222@tg.example.test" to="alice@example.test"><x xmlns="vcard-temp:x:update"><photo>` + hash + `</photo></x></presence>` +
+		`<presence from="+15550002222@tg.example.test" to="bob@example.test"><x xmlns="vcard-temp:x:update"><photo>` + hash + `</photo></x></presence>`
+	if got := c.flush(); got != want {
+		t.Errorf("0: queued:\n%s\nwant\n%s", got, want)
+	}
+	if got, want := update("+15550002222"), `<x xmlns="vcard-temp:x:update"><photo>`+hash+`</photo></x>`; got != want {
+		t.Errorf("0: update %s, want %s", got, want)
+	}
+	// 1: known: nothing fetched; no users: nothing fetched.
+	v.RefreshAvatar("+15550002222", "alice@example.test")
+	v.RefreshAvatar("+15550002223")
+	if got := c.flush(); got != "" || pics.count() != 1 {
+		t.Errorf("1: queued %q, %d fetches", got, pics.count())
+	}
+	// 2: a failed fetch is not tried again before retryAfter.
+	v.RefreshAvatar("+15550002225", "alice@example.test")
+	c.flush()
+	v.RefreshAvatar("+15550002225", "alice@example.test")
+	c.flush()
+	if n := pics.count(); n != 2 {
+		t.Errorf("2: %d fetches, want 2", n)
+	}
+	now = now.Add(retryAfter)
+	v.RefreshAvatar("+15550002225", "alice@example.test")
+	if got := c.flush(); got != "" || pics.count() != 3 || update("+15550002225") != "nil" {
+		t.Errorf("2: after retryAfter: queued %q, %d fetches, update %s", got, pics.count(), update("+15550002225"))
+	}
+	// 3: no picture: an empty hash.
+	v.RefreshAvatar("+15550002223", "alice@example.test")
+	want = `<presence from="+15550002223@tg.example.test" to="alice@example.test"><x xmlns="vcard-temp:x:update"><photo></photo></x></presence>`
+	if got := c.flush(); got != want {
+		t.Errorf("3: queued:\n%s\nwant\n%s", got, want)
+	}
+	// 4: at most maxFetches at once, one per contact; the rest are dropped
+	// and not remembered as under way.
+	gate := make(chan struct{})
+	pics.mu.Lock()
+	pics.gate = gate
+	pics.mu.Unlock()
+	before := pics.count()
+	remotes := []transports.Addr{"+15550003000", "+15550003001", "+15550003002", "+15550003003", "+15550003004", "+15550003005"}
+	for _, r := range remotes {
+		v.RefreshAvatar(r, "alice@example.test")
+		v.RefreshAvatar(r, "alice@example.test") // under way already
+	}
+	if n := len(v.fetches); n != maxFetches {
+		t.Errorf("4: %d fetches under way, want %d", n, maxFetches)
+	}
+	close(gate)
+	c.flush()
+	if n := pics.count() - before; n != maxFetches {
+		t.Errorf("4: %d pictures fetched, want %d", n, maxFetches)
+	}
+	pics.mu.Lock()
+	pics.gate = nil
+	pics.mu.Unlock()
+	v.RefreshAvatar(remotes[maxFetches], "alice@example.test")
+	c.flush()
+	if got := update(remotes[maxFetches]); got != `<x xmlns="vcard-temp:x:update"><photo></photo></x>` {
+		t.Errorf("4: a dropped refresh is tried again: update %s", got)
+	}
+	// 5: a transport without pictures: nothing, ever.
+	plain := New(&fakeCore{tr: &transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}})
+	plain.RefreshAvatar("+15550002222", "alice@example.test")
+	if u := plain.AvatarUpdate("+15550002222"); u != nil || len(plain.fetches) != 0 {
+		t.Errorf("5: update %+v, %d fetches", u, len(plain.fetches))
+	}
+}
+
+// Hash is the hex SHA-1 of a picture, "" for none.
+func TestHash(t *testing.T) {
+	for i, tc := range []struct{ in, want string }{
+		0: {"", ""},
+		1: {"abc", "a9993e364706816aba3e25717850c26c9cd0d89d"},
+	} {
+		if got := Hash([]byte(tc.in)); got != tc.want {
+			t.Errorf("%d: Hash(%q) = %q, want %q", i, tc.in, got, tc.want)
+		}
+	}
+}
