@@ -123,11 +123,13 @@ func FuzzHandleStanza(f *testing.F) {
 // badValueTests are well-formed stanzas with values that do not fit their
 // types: each is refused alone, and the stream goes on.
 var badValueTests = []struct {
+	rooms   bool // on roomGateway (tg.example.test, package muc's rooms), else testGateway
 	in, out string
 }{
 	0: {
-		in:  `<presence id="j1" from="mallory@evil.test/x" to="-100777@sms.example.test/x"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="x"/></x></presence>`,
-		out: `<presence type="error" id="j1" from="-100777@sms.example.test/x" to="mallory@evil.test/x"><error type="modify"><bad-request xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></bad-request><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">a value in this stanza is not valid</text></error></presence>`,
+		rooms: true,
+		in:    `<presence id="j1" from="mallory@evil.test/x" to="+15550003333@tg.example.test/x"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="x"/></x></presence>`,
+		out:   `<presence type="error" id="j1" from="+15550003333@tg.example.test/x" to="mallory@evil.test/x"><error type="modify"><bad-request xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></bad-request><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">a value in this stanza is not valid</text></error></presence>`,
 	},
 	1: {
 		in:  `<message type="chat" id="m1" from="alice@example.test/p" to="+15550002222@sms.example.test"><body>x</body><fallback xmlns="urn:xmpp:fallback:0" for="urn:xmpp:reply:0"><body start="a"/></fallback></message>`,
@@ -151,10 +153,16 @@ var badValueTests = []struct {
 // through a real session: the stanza is refused, and the ping after it is
 // still answered on the same stream.
 func TestBadValueKeepsStream(t *testing.T) {
-	g, _, _ := testGateway(t)
-	const ping = `<iq type="get" id="p1" from="alice@example.test/p" to="sms.example.test"><ping xmlns="urn:xmpp:ping"/></iq>`
-	const pong = `<iq type="result" id="p1" from="sms.example.test" to="alice@example.test/p"></iq>`
+	sms, _, _ := testGateway(t)
+	tg, _ := roomGateway(t)
+	const ping = `<iq type="get" id="p1" from="alice@example.test/p" to="DOMAIN"><ping xmlns="urn:xmpp:ping"/></iq>`
+	const pong = `<iq type="result" id="p1" from="DOMAIN" to="alice@example.test/p"></iq>`
 	for i, tc := range badValueTests {
+		g, domain := sms, "sms.example.test"
+		if tc.rooms {
+			g, domain = tg, "tg.example.test"
+		}
+		ping, pong := strings.ReplaceAll(ping, "DOMAIN", domain), strings.ReplaceAll(pong, "DOMAIN", domain)
 		out, err := serve(t, g, tc.in+ping)
 		if err != nil {
 			t.Errorf("%d: the stream ended: %v", i, err)

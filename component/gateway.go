@@ -58,7 +58,7 @@ type Gateway struct {
 	linker transports.Linker            // nil unless contacts are linked one by one
 	typer  transports.Typer             // nil unless the transport shows typing
 	roomer transports.Rooms             // nil unless groups can be rooms
-	joined joinedRooms                  // who is in which room (XEP-0045)
+	rooms  core.RoomSink                // the module that shows them as rooms (routes.go)
 	// receiptOnAccept: the provider never reports delivery, so receipts
 	// are sent when it accepts a message.
 	receiptOnAccept bool

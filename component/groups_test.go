@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"xmppgw/mapping"
 	"xmppgw/transports"
 )
 
@@ -20,7 +21,8 @@ type roomStep struct {
 	queued  string
 }
 
-func runRoomSteps(t *testing.T, steps []roomStep) {
+// runRoomSteps runs steps in order on one roomGateway, and returns it.
+func runRoomSteps(t *testing.T, steps []roomStep) (*Gateway, *mapping.Store) {
 	t.Helper()
 	g, store := roomGateway(t)
 	ctx := context.Background()
@@ -50,6 +52,7 @@ func runRoomSteps(t *testing.T, steps []roomStep) {
 			t.Errorf("%d: queued\n%s\nwant\n%s", i, b.String(), s.queued)
 		}
 	}
+	return g, store
 }
 
 // A member cannot start a line of their own inside the prefixed text of a

@@ -19,29 +19,17 @@ func (g *Gateway) handleMessage(t router.Writer, in inStanza, from, to jid.JID) 
 	switch in.Type {
 	case "", "normal", "chat":
 	case "error":
+		// A room's are package muc's.
 		g.log.Debug("error from XMPP", "from", from.String(), "stanza_id", in.ID)
-		g.ghost(from, to)
 		return
 	case "headline":
 		return // RFC 6121: never answered
-	case "groupchat":
-		if g.roomer != nil && to.Localpart() != "" && to.Resourcepart() == "" {
-			if remote, err := g.o.Transport.ParseAddr(mapping.AddrOf(to)); err == nil && g.isRoom(remote) {
-				g.roomMessage(t, in, from, to, remote)
-				return
-			}
-		}
-		g.reply(t, in, from, to, newError("cancel", "feature-not-implemented", "only chat and normal messages are relayed"))
-		return
-	default:
+	default: // groupchat to a room is package muc's
 		g.reply(t, in, from, to, newError("cancel", "feature-not-implemented", "only chat and normal messages are relayed"))
 		return
 	}
-	if (in.Body == nil || *in.Body == "") && len(in.OOB) == 0 && in.Retract == nil && in.ApplyTo == nil && in.Reactions == nil {
-		if in.Composing != nil {
-			g.composing(from, to)
-		}
-		return // other chat states and body-less notifications carry nothing to relay
+	if g.nothingToRelay(in, from, to) {
+		return
 	}
 	bare := from.Bare().String()
 	if !g.allowed(bare) {
@@ -69,12 +57,8 @@ func (g *Gateway) handleMessage(t router.Writer, in inStanza, from, to jid.JID) 
 		return
 	}
 	// remote is canonical: replies come from its JID whatever was typed.
-	account, e := g.accountFor(ctx, bare, remote)
+	account, e := g.mayRelay(ctx, bare, in.ID, remote)
 	if e != nil {
-		g.reply(t, in, from, to, e)
-		return
-	}
-	if e := g.overQuota(bare, in.ID, 1); e != nil {
 		g.reply(t, in, from, to, e)
 		return
 	}

@@ -5,5 +5,6 @@ package component
 // gateway is built with it.
 import (
 	_ "xmppgw/component/adhoc" // XEP-0050 ad-hoc commands on the gateway JID
+	_ "xmppgw/component/muc"   // XEP-0045 rooms: a transport's groups as rooms
 	_ "xmppgw/component/vcard" // XEP-0054 vCards and XEP-0153 picture hashes of contacts
 )

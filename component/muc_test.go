@@ -57,15 +57,9 @@ func roomGateway(t testing.TB) (*Gateway, *mapping.Store) {
 
 var stampRE = regexp.MustCompile(`stamp="[0-9T:.Z-]+"`)
 
-// roomSteps run in order on one gateway: each either handles a stanza (in)
-// or delivers a group message (deliver), and expects what is written back
-// (out) and what is queued for XMPP (queued), exactly.
-var roomSteps = []struct {
-	in      string
-	deliver *transports.Inbound
-	out     string
-	queued  string
-}{
+// roomSteps run in order on one gateway (runRoomSteps), through the rooms
+// module (package muc) and the sink.
+var roomSteps = []roomStep{
 	0: { // before anyone joins, the group is a contact with prefixed lines
 		deliver: &transports.Inbound{From: "+15550003333", ID: "g1", Body: "deploy done\nall good", Group: true, Sender: "Bob"},
 		queued:  `<message type="chat" id="g1" from="+15550003333@tg.example.test" to="alice@example.test"><body>Bob: deploy done&#xA;Bob: all good</body><origin-id xmlns="urn:xmpp:sid:0" id="g1"></origin-id></message>`,
@@ -168,34 +162,8 @@ var roomSteps = []struct {
 }
 
 func TestRoomSteps(t *testing.T) {
-	g, store := roomGateway(t)
+	g, store := runRoomSteps(t, roomSteps)
 	ctx := context.Background()
-	var last int64
-	for i, s := range roomSteps {
-		var out string
-		if s.deliver != nil {
-			if err := g.Deliver(ctx, *s.deliver); err != nil {
-				t.Fatalf("%d: Deliver: %v", i, err)
-			}
-		} else {
-			out = stampRE.ReplaceAllString(handle(t, g, s.in), "STAMP")
-		}
-		if out != s.out {
-			t.Errorf("%d: wrote\n%s\nwant\n%s", i, out, s.out)
-		}
-		q, err := store.OutgoingAfter(ctx, "tg", last, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var b strings.Builder
-		for _, st := range q {
-			b.Write(st.Stanza)
-			last = st.ID
-		}
-		if b.String() != s.queued {
-			t.Errorf("%d: queued\n%s\nwant\n%s", i, b.String(), s.queued)
-		}
-	}
 	// The user's groupchat message became a job for the group.
 	jobs, err := store.Pending(ctx, "tg", 0, 10)
 	if err != nil || len(jobs) != 1 || jobs[0].Remote != "+15550003333" || jobs[0].Body != "on it" || jobs[0].StanzaID != "u1" {

@@ -16,24 +16,11 @@ import (
 // contacts (phone numbers, which have no presence of their own) are always
 // available.
 func (g *Gateway) handlePresence(t router.Writer, in inStanza, from, to jid.JID) {
-	if g.roomer != nil && to.Localpart() != "" && to.Resourcepart() != "" && (in.Type == "" || in.Type == "unavailable") {
-		// Presence to room/nick: XEP-0045.
-		remote, err := g.o.Transport.ParseAddr(mapping.AddrOf(to))
-		switch {
-		case err == nil && g.isRoom(remote):
-			g.roomPresence(t, in, from, to, remote)
-			return
-		case in.MUC != nil && in.Type == "":
-			g.reply(t, in, from, to, newError("cancel", "item-not-found", "only a group can be joined as a room"))
-			return
-		}
-	}
+	// Joins and leaves of rooms, and errors from their occupants, are
+	// package muc's.
 	switch in.Type {
 	case "subscribe", "subscribed", "probe", "unsubscribe", "":
-	case "error":
-		g.ghost(from, to)
-		return
-	default: // unsubscribed, unavailable: nothing to answer
+	default: // unsubscribed, unavailable, error: nothing to answer
 		return
 	}
 	bare := from.Bare().String()

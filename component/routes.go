@@ -27,6 +27,9 @@ func (g *Gateway) newRouter() *router.Router {
 	g.nodeItems = map[string]core.NodeItems{}
 	for _, m := range core.Modules() {
 		if inst := m.New(g); inst != nil {
+			if rs, ok := inst.(core.RoomSink); ok && g.rooms == nil {
+				g.rooms = rs
+			}
 			if a, ok := inst.(core.Avatars); ok && g.avatars == nil {
 				g.avatars = a
 			}
@@ -58,22 +61,12 @@ func init() {
 			// Messages to contacts and rooms become jobs; to the gateway,
 			// commands and XEP-0033 group texts (message.go).
 			{Kind: router.Message, Handler: g.withInStanza(g.handleMessage), Features: partFeatures(router.Message)},
-			// Subscriptions, probes and, for rooms, joins (presence.go, muc.go).
+			// Subscriptions and probes (presence.go); rooms' are package muc's.
 			{Kind: router.Presence, Handler: g.withInStanza(g.handlePresence)},
 			// XEP-0077 (register.go).
 			{Kind: router.IQ, Types: []string{"get", "set"}, Payload: xml.Name{Space: nsRegister, Local: "query"},
 				Targets: router.Gateway, Features: []router.Feature{{Var: nsRegister, Targets: router.Gateway}},
 				Handler: g.withInStanza(g.register)},
-		}
-		if g.roomer != nil {
-			var muc []router.Feature
-			for _, f := range roomFeatures {
-				muc = append(muc, router.Feature{Var: f, Targets: router.Room})
-			}
-			// XEP-0045 joins and leaves (muc.go): the presence route
-			// handles them; this one declares the room's features.
-			routes = append(routes, router.Route{Kind: router.Presence, Targets: router.Occupant,
-				Handler: g.withInStanza(g.handlePresence), Features: muc})
 		}
 		return routes
 	})

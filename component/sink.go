@@ -8,8 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"mellium.im/xmpp/jid"
-
+	"xmppgw/component/core"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 )
@@ -60,22 +59,18 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 	// A group shown as a room: its messages are kept for the history, and
 	// go to the user's resources that joined it; without any, the group is
 	// a one-to-one contact whose lines are prefixed with the sender.
-	isRoom := g.isRoom(in.From)
 	if in.Group {
-		// A member's nick tells same-named members apart, and never is the
-		// user's own (the room's occupants, the 1:1 prefix, the history).
-		if isRoom {
-			if in.Sender, err = g.memberNick(ctx, contact, in); err != nil {
-				return err
-			}
-		} else {
-			in.Sender = memberName(in.Sender)
+		in.Sender = memberName(in.Sender)
+	}
+	var room core.RoomDelivery
+	isRoom := g.rooms != nil && g.isRoom(in.From)
+	if isRoom {
+		if room, err = g.rooms.RoomInbound(ctx, in, contact, users); err != nil {
+			return err
 		}
+		in.Sender = room.Sender
 	}
-	var joined []string
-	if isRoom && len(users) == 1 {
-		joined, _ = g.joined.of(contact.String(), users[0])
-	}
+	joined := room.To
 	var stanzas [][]byte
 	for _, f := range joined {
 		var ref *replyRef
@@ -86,15 +81,11 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 			ref = &replyRef{ID: target, To: contact.String()}
 		}
 		if in.ReactTo != "" {
-			stanzas = append(stanzas, render(message{Type: "groupchat", ID: in.ID, From: occupantJID(contact, in.Sender), To: f,
+			stanzas = append(stanzas, render(message{Type: "groupchat", ID: in.ID, From: room.From, To: f,
 				Reacts: &reactions{ID: ref.ID, Reactions: in.Reactions}, Store: &struct{}{}}))
 			continue
 		}
-		stanzas = append(stanzas, inboundStanzas(in, contact.String(), f, "", ref, contact)...)
-	}
-	var entries []mapping.RoomEntry
-	if isRoom {
-		entries = roomEntries(in) // the member's text, without the prefix below
+		stanzas = append(stanzas, inboundStanzas(in, contact.String(), f, "", ref, room.From)...)
 	}
 	if len(joined) == 0 && in.Group {
 		in.Body = prefixLines(in.Sender, in.Body)
@@ -119,12 +110,13 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 				Reacts: &reactions{ID: ref.ID, Reactions: in.Reactions}, Store: &struct{}{}}))
 			continue
 		}
-		stanzas = append(stanzas, inboundStanzas(in, contact.String(), u, suffix, ref, jid.JID{})...)
+		stanzas = append(stanzas, inboundStanzas(in, contact.String(), u, suffix, ref, "")...)
 	}
 	var ids []int64
 	var dup bool
 	if isRoom {
-		ids, dup, err = g.o.Store.AcceptRoom(ctx, g.name, "in:"+in.ID, entries, g.roomHistory(), stanzas...)
+		// The history keeps the member's text, without the prefix above.
+		ids, dup, err = g.o.Store.AcceptRoom(ctx, g.name, "in:"+in.ID, room.History, room.Keep, stanzas...)
 	} else {
 		ids, dup, err = g.o.Store.AcceptIDs(ctx, g.name, "in:"+in.ID, stanzas...)
 	}
@@ -185,17 +177,17 @@ func (g *Gateway) recipients(ctx context.Context, in transports.Inbound, contact
 
 // inboundStanzas renders in for user: its text (a correction if it replaces
 // an earlier message), then each attachment as an XEP-0066 URL that is also
-// the body, so that every client shows something. If room is set, user is
-// a full JID in that room, and the stanzas are groupchat messages from the
-// sender's occupant.
-func inboundStanzas(in transports.Inbound, contact, user, suffix string, reply *replyRef, room jid.JID) [][]byte {
+// the body, so that every client shows something. If occupant is set, user
+// is a full JID in the room that contact is (core.RoomDelivery), and the
+// stanzas are groupchat messages from occupant, the sender's occupant JID.
+func inboundStanzas(in transports.Inbound, contact, user, suffix string, reply *replyRef, occupant string) [][]byte {
 	var out [][]byte
 	id := in.ID + suffix
 	typ, from := "chat", contact
 	var sid func(id string) *stanzaID
-	if room.Localpart() != "" {
-		typ, from = "groupchat", occupantJID(room, in.Sender)
-		sid = func(id string) *stanzaID { return &stanzaID{ID: id, By: room.String()} }
+	if occupant != "" {
+		typ, from = "groupchat", occupant
+		sid = func(id string) *stanzaID { return &stanzaID{ID: id, By: contact} }
 	} else {
 		sid = func(string) *stanzaID { return nil }
 	}
@@ -222,26 +214,6 @@ func inboundStanzas(in transports.Inbound, contact, user, suffix string, reply *
 		}
 		out = append(out, render(message{Type: typ, ID: mid, From: from, To: user, Body: url,
 			OriginID: &originID{ID: mid}, StanzaID: sid(mid), OOB: &oob{URL: url}}))
-	}
-	return out
-}
-
-// roomEntries is what of in is kept in its room's history: its text and
-// attachments, with the ids inboundStanzas gives them. Reactions are not.
-func roomEntries(in transports.Inbound) []mapping.RoomEntry {
-	if in.ReactTo != "" {
-		return nil
-	}
-	var out []mapping.RoomEntry
-	if in.Body != "" || len(in.Media) == 0 {
-		out = append(out, mapping.RoomEntry{Room: string(in.From), Sender: in.Sender, StanzaID: in.ID, Body: in.Body, Replaces: in.Replaces})
-	}
-	for k, url := range in.Media {
-		mid := in.ID
-		if len(out) > 0 {
-			mid = in.ID + "-m" + strconv.Itoa(k)
-		}
-		out = append(out, mapping.RoomEntry{Room: string(in.From), Sender: in.Sender, StanzaID: mid, Body: url, OOB: url})
 	}
 	return out
 }

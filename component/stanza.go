@@ -26,7 +26,6 @@ type inStanza struct {
 	Replace      *replace   // XEP-0308
 	OriginID     *originID  // XEP-0359
 	Composing    *struct{}  // XEP-0085
-	MUC          *mucJoin   // XEP-0045 join
 	Payload      payload    // an IQ's payload
 
 	read time.Time // when the gateway began reading it

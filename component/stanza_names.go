@@ -21,12 +21,7 @@ type (
 	replyRef      = stanza.ReplyRef
 	fallback      = stanza.Fallback
 	fallbackRange = stanza.FallbackRange
-	mucJoin       = stanza.MUCJoin
-	mucUser       = stanza.MUCUser
-	mucItem       = stanza.MUCItem
-	mucStatus     = stanza.MUCStatus
 	stanzaID      = stanza.StanzaID
-	delay         = stanza.Delay
 	vcardUpdate   = stanza.VCardUpdate
 	addresses     = stanza.Addresses
 	address       = stanza.Address
@@ -62,7 +57,4 @@ const (
 	nsFallback  = stanza.NSFallback
 	nsRetract   = stanza.NSRetract
 	nsReacts    = stanza.NSReacts
-	nsMUC       = stanza.NSMUC
-	nsMUCUser   = stanza.NSMUCUser
-	nsDelay     = stanza.NSDelay
 )

@@ -82,10 +82,9 @@ func partFeatures(kind router.Kind) []router.Feature {
 }
 
 func init() {
-	// The body, and XEP-0045's join element of a presence: not XEPs of
-	// their own to advertise.
+	// The body: no XEP of its own to advertise. (XEP-0045's join element
+	// is package muc's.)
 	stanzaParts = append(stanzaParts,
 		one(router.Message, xml.Name{Local: "body"}, router.Feature{}, func(in *inStanza, v *string) { in.Body = v }),
-		one(router.Presence, xml.Name{Space: nsMUC, Local: "x"}, router.Feature{}, func(in *inStanza, v *mucJoin) { in.MUC = v }),
 	)
 }

@@ -8,6 +8,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/component/router"
+	"xmppgw/component/stanza"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 )
@@ -37,6 +38,20 @@ type Core interface {
 	// in order with everything else queued, written once connected. It
 	// fails only when the store does.
 	Queue(ctx context.Context, v any) error
+	// Relay relays the user's message s to remote as the core relays a
+	// chat message to a contact: a chat state is passed on (nothing else
+	// happens then); the sender must be allowed, have the account to send
+	// from and be within the hourly quota; then the message becomes a job,
+	// stored by the intake. It returns the error that refuses s (a
+	// *stanza.Error, or a bad value: router.BadRequest). Once the job is
+	// stored (or found queued already: a resend), then is called, possibly
+	// on another goroutine, with the writer for what acknowledges the
+	// message and the message as the core read it: its id, body, first
+	// attachment, correction, retraction, reactions, reply and the reply's
+	// fallback. A message the store refuses is answered by the core, and
+	// then is not called.
+	Relay(ctx context.Context, w router.Writer, s *router.Stanza, remote transports.Addr,
+		then func(ctx context.Context, w router.Writer, m *stanza.Message)) error
 
 	// Links and operation, for the ad-hoc commands (package adhoc). The
 	// link methods are for a transports.Linker only.

@@ -1,0 +1,49 @@
+package core
+
+import (
+	"context"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/mapping"
+	"xmppgw/transports"
+)
+
+// RoomSink is an optional interface of the Instance that shows a
+// transport's groups as XEP-0045 rooms (package muc). One Instance has it
+// (the first registered); without one, a group is a one-to-one contact
+// whose lines are prefixed with their sender's name.
+//
+// The sink (Gateway.Deliver) calls RoomInbound for every inbound message
+// of a group that is a room (transports.Rooms.IsRoom), before it renders
+// and stores the message, with the users the message goes to. It is called
+// on the transport's goroutines, concurrently with itself and with the
+// routes' handlers. It may read the store and record a member's nick
+// (Store.RoomNick); it must not write to the session nor queue stanzas or
+// history itself: the sink stores the message's stanzas and what the
+// history keeps of it in one transaction, once, deduplicated by the
+// provider's id.
+type RoomSink interface {
+	// RoomInbound says how in, a message of the group whose JID is room,
+	// is shown to users (bare JIDs). in.Sender is the member's name as
+	// the sink shows it: on one line, trimmed.
+	RoomInbound(ctx context.Context, in transports.Inbound, room jid.JID, users []string) (RoomDelivery, error)
+}
+
+// RoomDelivery is how an inbound message of a room is shown.
+type RoomDelivery struct {
+	// Sender is the name the message is shown under: for a member of the
+	// group, their nick in the room; "" for the group itself.
+	Sender string
+	// To are the full JIDs of the user's resources in the room, sorted:
+	// each gets a groupchat copy of the message from From (the sender's
+	// occupant JID), with an XEP-0359 stanza id by the room. With none,
+	// the room is shown as a one-to-one contact, its lines prefixed with
+	// Sender.
+	To   []string
+	From string
+	// History is what the room's history keeps of the message, and Keep
+	// how many of the room's last entries it keeps.
+	History []mapping.RoomEntry
+	Keep    int
+}

@@ -1,0 +1,68 @@
+package muc
+
+import (
+	"context"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/component/router"
+	"xmppgw/component/stanza"
+	"xmppgw/mapping"
+	"xmppgw/transports"
+)
+
+// message relays the user's groupchat message to the group, as the core
+// relays a chat message (core.Core.Relay), and once it is stored keeps it
+// in the room's history and reflects it to each of the user's resources in
+// the room (XEP-0045): the network never echoes the bot's own messages.
+func (r *rooms) message(ctx context.Context, w router.Writer, s *router.Stanza) error {
+	room := s.To.Bare()
+	nick, ok := r.joined.nick(room.String(), s.From.String())
+	if !ok {
+		return stanza.NewError("modify", "not-acceptable", "join the room before writing to it")
+	}
+	remote, err := r.c.Transport().ParseAddr(mapping.AddrOf(s.To))
+	if err != nil {
+		return stanza.NewError("modify", "jid-malformed", err.Error())
+	}
+	user := s.From.Bare().String()
+	return r.c.Relay(ctx, w, s, remote, func(ctx context.Context, w router.Writer, m *stanza.Message) {
+		r.keepOwn(ctx, remote, nick, m)
+		r.reflect(w, room, user, nick, *m)
+	})
+}
+
+// reflect sends the user's groupchat message m back to each of the user's
+// resources in the room, from the user's occupant.
+func (r *rooms) reflect(w router.Writer, room jid.JID, user, nick string, m stanza.Message) {
+	m.Type, m.From = "groupchat", occupantJID(room, nick)
+	for _, f := range r.joined.of(room.String(), user) {
+		m.To = f
+		w.Encode(m)
+	}
+}
+
+// keepOwn keeps the user's own groupchat message m (a text or an
+// attachment, or an edit of one) in the room's history, from the nick it
+// was sent under: a failure is logged, the message is sent all the same.
+func (r *rooms) keepOwn(ctx context.Context, remote transports.Addr, nick string, m *stanza.Message) {
+	if m.Retract != nil || m.Reacts != nil {
+		return
+	}
+	e := mapping.RoomEntry{Room: string(remote), Sender: nick, StanzaID: m.ID, Body: m.Body}
+	if m.OOB != nil {
+		e.OOB = m.OOB.URL
+		if e.Body == "" {
+			e.Body = e.OOB
+		}
+	}
+	if m.Replace != nil {
+		e.Replaces = m.Replace.ID
+	}
+	if e.Body == "" {
+		return
+	}
+	if err := r.c.Store().KeepOwnRoomMessage(ctx, r.c.Name(), e, r.tr.RoomHistory()); err != nil {
+		r.c.Logger().Warn("cannot keep the user's message in the room's history", "room", remote, "err", err)
+	}
+}

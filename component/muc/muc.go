@@ -1,0 +1,153 @@
+// Package muc shows the groups of a transports.Rooms transport as XEP-0045
+// rooms hosted by the gateway, each at its group's contact JID. Only the
+// user the group is linked to may join it; the members seen speaking are
+// its occupants, under nicks the store keeps apart (mapping.Store.RoomNick).
+// While none of the user's resources has joined, the group stays a
+// one-to-one contact whose lines the core prefixes with the sender's name.
+//
+// It handles joins, presence updates and leaves (presence.go), the user's
+// groupchat messages, relayed by the core and reflected (message.go), the
+// errors by which a client's server says it is gone, and, for the sink
+// (core.RoomSink), how a group's inbound messages are shown in the room
+// (sink.go). Which resources are in which room is kept in memory: a
+// restart forgets it, and clients join again when they reconnect.
+package muc
+
+import (
+	"slices"
+	"sync"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/component/core"
+	"xmppgw/component/router"
+	"xmppgw/component/stanza"
+	"xmppgw/transports"
+)
+
+func init() { core.Register(core.Module{Name: "muc", New: New}) }
+
+// storeTimeout bounds a handler's store calls.
+const storeTimeout = 5 * time.Second
+
+// features are a room's disco#info features (XEP-0045 6.4), besides those
+// of a contact.
+var features = []string{stanza.NSMUC, "muc_persistent", "muc_membersonly", "muc_nonanonymous", "muc_unsecured"}
+
+// rooms is the module built for one gateway.
+type rooms struct {
+	c      core.Core
+	tr     transports.Rooms
+	joined occupants
+}
+
+var (
+	_ core.Instance = (*rooms)(nil)
+	_ core.RoomSink = (*rooms)(nil)
+)
+
+// New builds the module for c's gateway: nil unless its transport shows
+// groups as rooms.
+func New(c core.Core) core.Instance {
+	tr, ok := c.Transport().(transports.Rooms)
+	if !ok {
+		return nil
+	}
+	return &rooms{c: c, tr: tr}
+}
+
+// Routes implements core.Instance.
+func (r *rooms) Routes() []router.Route {
+	var fs []router.Feature
+	for _, f := range features {
+		fs = append(fs, router.Feature{Var: f, Targets: router.Room})
+	}
+	return []router.Route{
+		// Joins, presence updates and leaves; the room's features.
+		{Kind: router.Presence, Types: []string{"", "unavailable"}, Targets: router.Occupant,
+			Features: fs, Handler: router.HandlerFunc(r.presence)},
+		// A join of a contact that is no group.
+		{Kind: router.Presence, Types: []string{""}, Payload: joinName, Targets: router.Contact,
+			Handler: router.HandlerFunc(r.noRoom)},
+		// The user's messages to the room.
+		{Kind: router.Message, Types: []string{"groupchat"}, Targets: router.Room,
+			Handler: router.HandlerFunc(r.message)},
+		// Errors from an occupant's client: it is gone.
+		{Kind: router.Message, Types: []string{"error"}, Targets: router.Room | router.Occupant,
+			Handler: router.HandlerFunc(r.bounced)},
+		{Kind: router.Presence, Types: []string{"error"}, Targets: router.Room | router.Occupant,
+			Handler: router.HandlerFunc(r.bounced)},
+	}
+}
+
+// occupants remembers, in memory, which full JIDs are in which room and
+// under which nick.
+type occupants struct {
+	mu    sync.Mutex
+	rooms map[string]map[string]string // room bare JID -> full JID -> nick
+}
+
+// join records full in room as nick and reports whether it was in already.
+func (o *occupants) join(room, full, nick string) (was bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.rooms == nil {
+		o.rooms = map[string]map[string]string{}
+	}
+	occ := o.rooms[room]
+	if occ == nil {
+		occ = map[string]string{}
+		o.rooms[room] = occ
+	}
+	_, was = occ[full]
+	occ[full] = nick
+	return was
+}
+
+// leave forgets full in room and returns its nick.
+func (o *occupants) leave(room, full string) (string, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	nick, ok := o.rooms[room][full]
+	if ok {
+		delete(o.rooms[room], full)
+		if len(o.rooms[room]) == 0 {
+			delete(o.rooms, room)
+		}
+	}
+	return nick, ok
+}
+
+// nick returns full's nick in room, if it has joined.
+func (o *occupants) nick(room, full string) (string, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n, ok := o.rooms[room][full]
+	return n, ok
+}
+
+// of returns the full JIDs of user (a bare JID) in room, sorted.
+func (o *occupants) of(room, user string) []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var fulls []string
+	for f := range o.rooms[room] {
+		if j, err := jid.Parse(f); err == nil && j.Bare().String() == user {
+			fulls = append(fulls, f)
+		}
+	}
+	slices.Sort(fulls)
+	return fulls
+}
+
+// occupantJID is room/nick, or the room itself if nick is not a valid
+// resource.
+func occupantJID(room jid.JID, nick string) string {
+	if nick != "" {
+		if j, err := room.WithResource(nick); err == nil {
+			return j.String()
+		}
+	}
+	return room.String()
+}

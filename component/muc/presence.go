@@ -1,0 +1,161 @@
+package muc
+
+import (
+	"context"
+	"encoding/xml"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/component/core"
+	"xmppgw/component/router"
+	"xmppgw/component/stanza"
+	"xmppgw/mapping"
+)
+
+// joinName is the element of a join: <x xmlns="http://jabber.org/protocol/muc"/>.
+var joinName = xml.Name{Space: stanza.NSMUC, Local: "x"}
+
+// presence handles the user's presence to room/nick: a join (answered
+// with the occupants, the user's own presence, the history and the
+// subject, in XEP-0045's order), a presence update, or leaving.
+func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza) error {
+	remote, err := r.c.Transport().ParseAddr(mapping.AddrOf(s.To))
+	if err != nil {
+		return stanza.NewError("modify", "jid-malformed", err.Error())
+	}
+	room, err := mapping.ContactJID(remote, r.c.Domain().Domainpart())
+	if err != nil {
+		return stanza.NewError("modify", "jid-malformed", err.Error())
+	}
+	full, nick := s.From.String(), s.To.Resourcepart()
+	if s.Type == "unavailable" {
+		if n, ok := r.joined.leave(room.String(), full); ok {
+			w.Encode(selfPresence(room, n, full, "unavailable"))
+		}
+		return nil
+	}
+	join, err := readJoin(s)
+	if err != nil {
+		return err
+	}
+	bare := s.From.Bare().String()
+	if !r.c.Allowed(bare) {
+		return stanza.NewError("auth", "forbidden", bare+" may not use this gateway")
+	}
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	store, name := r.c.Store(), r.c.Name()
+	l, ok, err := store.LinkOf(ctx, name, string(remote))
+	switch {
+	case err != nil:
+		return core.StoreError(err)
+	case !ok:
+		return stanza.NewError("cancel", "item-not-found", string(remote)+" is not a "+r.c.Identity().Name+
+			" group linked to anyone; send \"link\" to "+r.c.Domain().String()+" to link one")
+	case l.User != bare:
+		return stanza.NewError("auth", "registration-required",
+			"this room is the "+r.c.Identity().Name+" group of another user")
+	}
+	// The nick becomes the user's in this room, for good: a member named
+	// so later gets a suffix. One a member holds already is refused
+	// (XEP-0045 7.2.9).
+	if prev, was := r.joined.nick(room.String(), full); !was || prev != nick {
+		ok, err := store.ClaimUserNick(ctx, name, string(remote), bare, nick)
+		switch {
+		case err != nil:
+			return core.StoreError(err)
+		case !ok:
+			return stanza.NewError("cancel", "conflict", "a member of the group goes by that nick; choose another")
+		}
+	}
+	if was := r.joined.join(room.String(), full, nick); was && join == nil {
+		w.Encode(selfPresence(room, nick, full, "")) // a presence update or a new nick
+		return nil
+	}
+	members, err := store.RoomMembers(ctx, name, string(remote))
+	if err != nil {
+		r.c.Logger().Warn("reading a room's members failed", "room", remote, "err", err)
+	}
+	for _, m := range members {
+		if m == nick {
+			continue
+		}
+		w.Encode(stanza.Presence{From: occupantJID(room, m), To: full,
+			MUCUser: &stanza.MUCUser{Item: stanza.MUCItem{Affiliation: "member", Role: "participant"}}})
+	}
+	w.Encode(selfPresence(room, nick, full, ""))
+	n := r.tr.RoomHistory()
+	if join != nil && join.History != nil && join.History.MaxStanzas != nil {
+		n = min(max(*join.History.MaxStanzas, 0), n)
+	}
+	if n > 0 {
+		history, err := store.RoomHistory(ctx, name, string(remote), n)
+		if err != nil {
+			r.c.Logger().Warn("reading a room's history failed", "room", remote, "err", err)
+		}
+		for _, e := range history {
+			m := stanza.Message{Type: "groupchat", ID: e.StanzaID, From: occupantJID(room, e.Sender), To: full, Body: e.Body,
+				StanzaID: &stanza.StanzaID{ID: e.StanzaID, By: room.String()},
+				Delay:    &stanza.Delay{Stamp: time.UnixMilli(e.Created).UTC().Format("2006-01-02T15:04:05.000Z"), From: room.String()}}
+			if e.Replaces != "" {
+				m.Replace = &stanza.Replace{ID: e.Replaces}
+			}
+			if e.OOB != "" {
+				m.OOB = &stanza.OOB{URL: e.OOB}
+			}
+			w.Encode(m)
+		}
+	}
+	subject := l.Name
+	if subject == "" {
+		subject = string(remote)
+	}
+	w.Encode(stanza.Message{Type: "groupchat", From: room.String(), To: full, Subject: &subject})
+	r.c.Logger().Info("user joined a room", "room", remote, "jid", full)
+	return nil
+}
+
+// readJoin reads the join element of s, if any: a bad value in it (a
+// maxstanzas that is no number) refuses s with bad-request.
+func readJoin(s *router.Stanza) (*stanza.MUCJoin, error) {
+	j := new(stanza.MUCJoin)
+	ok, err := s.DecodeChild(joinName, j)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// selfPresence is the presence of the user's own occupant in room.
+func selfPresence(room jid.JID, nick, full, typ string) stanza.Presence {
+	item := stanza.MUCItem{Affiliation: "member", Role: "participant", JID: full}
+	if typ == "unavailable" {
+		item.Role = "none"
+	}
+	return stanza.Presence{Type: typ, From: occupantJID(room, nick), To: full,
+		MUCUser: &stanza.MUCUser{Item: item, Status: []stanza.MUCStatus{{Code: 100}, {Code: 110}}}}
+}
+
+// noRoom refuses a join of a contact that is no group, at contact/nick; a
+// join element in a presence to a contact's bare JID is no join, and is
+// ignored.
+func (r *rooms) noRoom(_ context.Context, _ router.Writer, s *router.Stanza) error {
+	if s.To.Resourcepart() == "" {
+		return nil
+	}
+	return stanza.NewError("cancel", "item-not-found", "only a group can be joined as a room")
+}
+
+// bounced forgets the sender in the room of the stanza's recipient when the
+// sender bounced a stanza from the room with an error: the client is gone
+// (an error from an occupant removes it, XEP-0045 7.2.x), so the group is
+// a contact again until it joins again.
+func (r *rooms) bounced(_ context.Context, _ router.Writer, s *router.Stanza) error {
+	room := s.To.Bare().String()
+	r.c.Logger().Debug("error from XMPP", "from", s.From.String(), "stanza_id", s.ID)
+	if _, ok := r.joined.leave(room, s.From.String()); ok {
+		r.c.Logger().Info("a room occupant bounced a stanza; removed", "room", room, "jid", s.From.String())
+	}
+	return nil
+}
