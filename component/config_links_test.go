@@ -73,14 +73,15 @@ func TestConfigLinksAskedOnConnect(t *testing.T) {
 	}
 }
 
-// connect runs g.askConfigLinksOnConnect on a new session whose server
-// sends before, then, if ping, answers the gateway's ping to itself and
-// sends after.
+// connect brings a new session up, as the link does, whose server sends
+// before, then, if ping, answers the gateway's ping to itself and sends
+// after; it returns when the work the roster module started on connecting
+// (package roster) is done.
 func connect(t *testing.T, g *Gateway, before, after string, ping bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	g.privs.reset() // as when the link dropped
+	g.o.Link.OnChange(false) // the previous session dropped
 	sess, server := pipeSession(t, ctx, g)
 	g.o.Link.mu.Lock()
 	g.o.Link.session = sess
@@ -90,8 +91,7 @@ func connect(t *testing.T, g *Gateway, before, after string, ping bool) {
 		g.o.Link.session = nil
 		g.o.Link.mu.Unlock()
 	}()
-	done := make(chan struct{})
-	go func() { defer close(done); g.askConfigLinksOnConnect(ctx) }()
+	g.o.Link.OnChange(true)
 
 	if ping {
 		_, id := readStanza(t, server)
@@ -99,5 +99,5 @@ func connect(t *testing.T, g *Gateway, before, after string, ping bool) {
 			t.Fatal(err)
 		}
 	}
-	<-done
+	g.bg.Wait() // the goroutines started with Go
 }

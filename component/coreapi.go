@@ -63,3 +63,18 @@ func (g *Gateway) Queue(ctx context.Context, v any) error {
 	wake(g.wakeIn)
 	return nil
 }
+
+// Queued implements core.Core.
+func (g *Gateway) Queued() { wake(g.wakeIn) }
+
+// Persist implements core.Core.
+func (g *Gateway) Persist(ctx context.Context, f func(context.Context) error) { g.persist(ctx, f) }
+
+// Barrier implements core.Core.
+func (g *Gateway) Barrier(ctx context.Context) error {
+	s, err := g.o.Link.Session(ctx)
+	if err != nil {
+		return err
+	}
+	return g.barrier(ctx, s)
+}

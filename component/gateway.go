@@ -67,7 +67,6 @@ type Gateway struct {
 	reach           atomic.Pointer[reachability] // whether the network can be reached
 	typing          chan struct{}                // bounds typing notifications in flight
 	avatars         core.Avatars                 // the module that knows contacts' pictures (routes.go, avatar.go)
-	privs           privileges                   // XEP-0356 roster access, per user domain
 
 	wakeOut   chan struct{}    // new jobs for the provider, to be read from the store
 	handoff   chan mapping.Job // new jobs for the provider, in id order
@@ -88,6 +87,7 @@ type Gateway struct {
 	busy    sync.WaitGroup // running lane workers
 
 	router *router.Router                  // routes stanzas to handlers (routes.go)
+	mods   []core.Instance                 // the registered modules, built for g (routes.go)
 	life   atomic.Pointer[context.Context] // the gateway's lifetime, set by Run
 	bg     sync.WaitGroup                  // goroutines started with Go
 
@@ -170,7 +170,7 @@ func New(o Options) *Gateway {
 		o.Link.OnRestart = func(cause string) { m.Restarts.WithLabelValues(g.name, cause).Inc() }
 	}
 	g.router = g.newRouter()
-	g.forgetPrivilegesOnDrop()
+	g.watchSessions()
 	for user, acct := range o.Transport.Accounts() {
 		g.owners[acct] = append(g.owners[acct], user)
 	}
@@ -223,7 +223,6 @@ func (g *Gateway) Run(ctx context.Context) error {
 		}
 	})
 	run(func() { g.dispatchLoop(ctx) })
-	run(func() { g.askConfigLinksOnConnect(ctx) })
 	run(func() { g.announceLoop(ctx) })
 	run(func() {
 		if err := g.o.Transport.Run(ctx, g); err != nil && ctx.Err() == nil {

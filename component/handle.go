@@ -26,8 +26,7 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 	read := time.Now()
 	w := sessionWriter{g: g, t: t}
 	lim := &limitReader{r: xmlstream.MultiReader(xmlstream.Token(*start), t), left: g.o.MaxStanza}
-	spy := &serverSpy{r: lim}
-	tokens, err := readWholeStanza(spy)
+	tokens, err := readWholeStanza(lim)
 	if err != nil {
 		if errors.Is(err, errTooBig) {
 			return g.tooBig(w, lim, *start)
@@ -59,9 +58,6 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 		}
 		g.reply(w, in, from, g.domain, newError("modify", "jid-malformed", "invalid recipient address"))
 		return nil
-	}
-	if g.privilegeStanza(start.Name.Local, in, spy, from) {
-		return nil // XEP-0356: the server's grant, or its answer to a roster push
 	}
 	s := router.NewStanza(tokens, from, to, g.target(to))
 	s.Read = read

@@ -1,6 +1,7 @@
 package component
 
 import (
+	"bytes"
 	"context"
 	"regexp"
 	"strings"
@@ -26,47 +27,75 @@ func pushID(t *testing.T, s string) string {
 	return m[1]
 }
 
-// The server's XEP-0356 advertisement is read per domain, answered with
-// nothing, and forgotten when the link drops.
-func TestPrivilegeAdvertisement(t *testing.T) {
-	tests := []struct {
-		name, in string
-		domain   string
-		want     bool
-	}{
-		{"v2 roster both", grantRoster, "example.test", true},
-		{"v2 roster set", `<message from="other.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="set"/></privilege></message>`, "other.test", true},
-		{"v1 roster both", `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:1"><perm access="roster" type="both"/></privilege></message>`, "example.test", true},
-		{"roster get only", `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="get"/><perm access="presence" type="roster"/></privilege></message>`, "example.test", false},
-		{"no perm", `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"/></message>`, "example.test", false},
-		{"not from a server", `<message from="alice@example.test/pc" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege></message>`, "example.test", false},
-		{"from ourselves", `<message to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege></message>`, "tg.example.test", false},
+// The roster module (package roster, where its own tests are) is driven
+// by the gateway: the server's advertisement and its answers to roster
+// pushes are routed to it, whatever other route could take them, and
+// answered with nothing; the link's session changes reach it.
+func TestRosterModuleThroughGateway(t *testing.T) {
+	ctx := context.Background()
+	g, _, store := linkedGateway(t)
+	const sub = `<presence type="subscribe" from="+15550003333@tg.example.test" to="bob@example.test"></presence>`
+	if got := string(bytes.Join(g.addContact("+15550003333@tg.example.test", "bob@example.test", ""), nil)); got != sub {
+		t.Errorf("before the advertisement: %s", got)
 	}
-	for _, tt := range tests {
-		g, _, _ := linkedGateway(t)
-		if out := handle(t, g, tt.in); out != "" {
-			t.Errorf("%s: answered %s", tt.name, out)
+	for _, in := range []string{grantRoster, strings.Replace(grantRoster, `<message `, `<message type="chat" `, 1)} {
+		if out := handle(t, g, in); out != "" {
+			t.Errorf("answered %s", out)
 		}
-		if got := g.privs.rosterSet("bob@" + tt.domain); got != tt.want {
-			t.Errorf("%s: roster set %v, want %v", tt.name, got, tt.want)
-		}
+	}
+	add := g.addContact("+15550003333@tg.example.test", "bob@example.test", "")
+	if len(add) != 2 || !strings.HasPrefix(string(add[0]), `<iq type="set" id="roster.add.`) {
+		t.Fatalf("with the privilege: %s", bytes.Join(add, nil))
+	}
+	g.o.Link.OnChange(true)
+	if got := string(bytes.Join(g.addContact("+15550003333@tg.example.test", "bob@example.test", ""), nil)); got == sub {
+		t.Error("privilege lost when the link came up")
 	}
 
+	// A refused push is answered by the subscription request.
+	code := regexp.MustCompile(`/link ([A-Z0-9]{8})`).FindStringSubmatch(
+		handle(t, g, `<message type="chat" id="c1" from="bob@example.test/pc" to="tg.example.test"><body>link</body></message>`))
+	if _, err := g.Link(ctx, "+15550003333", "Ops", code[1]); err != nil {
+		t.Fatal(err)
+	}
+	id := pushID(t, queuedFor(t, store, "tg"))
+	if out := handle(t, g, `<iq type="result" id="`+id+`" from="bob@example.test" to="tg.example.test"/>`); out != "" {
+		t.Errorf("answered a result: %s", out)
+	}
+	if out := handle(t, g, `<iq type="error" id="`+id+`" from="bob@example.test" to="tg.example.test"><error type="auth"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`); out != "" {
+		t.Errorf("answered an error: %s", out)
+	}
+	want := `<presence type="subscribe" from="+15550003333@tg.example.test" to="bob@example.test"><nick xmlns="http://jabber.org/protocol/nick">Ops</nick></presence>
+`
+	if got := queuedFor(t, store, "tg"); got != want {
+		t.Errorf("fallback queued\n%s\nwant\n%s", got, want)
+	}
+
+	g.o.Link.OnChange(false)
+	if got := string(bytes.Join(g.addContact("+15550003333@tg.example.test", "bob@example.test", ""), nil)); got != sub {
+		t.Errorf("privilege kept after the link dropped: %s", got)
+	}
+}
+
+// Without a module that implements core.Contacts, a contact asks to
+// subscribe, and cancels both subscriptions when unlinked.
+func TestContactsWithoutModule(t *testing.T) {
 	g, _, _ := linkedGateway(t)
 	handle(t, g, grantRoster)
-	g.o.Link.OnChange(true)
-	if !g.privs.rosterSet("bob@example.test") {
-		t.Fatal("privilege lost when the link came up")
+	g.mods = nil
+	c, u := "+15550003333@tg.example.test", "bob@example.test"
+	tests := []struct{ got, want string }{
+		0: {string(bytes.Join(g.addContact(c, u, "Ops"), nil)),
+			`<presence type="subscribe" from="+15550003333@tg.example.test" to="bob@example.test"><nick xmlns="http://jabber.org/protocol/nick">Ops</nick></presence>`},
+		1: {string(bytes.Join(g.dropContact(c, u), nil)),
+			`<presence type="unavailable" from="+15550003333@tg.example.test" to="bob@example.test"></presence>` +
+				`<presence type="unsubscribed" from="+15550003333@tg.example.test" to="bob@example.test"></presence>` +
+				`<presence type="unsubscribe" from="+15550003333@tg.example.test" to="bob@example.test"></presence>`},
 	}
-	g.o.Link.OnChange(false)
-	if g.privs.rosterSet("bob@example.test") {
-		t.Error("privilege kept after the link dropped")
-	}
-	// A later advertisement without roster access takes it back.
-	handle(t, g, grantRoster)
-	handle(t, g, `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"></privilege></message>`)
-	if g.privs.rosterSet("bob@example.test") {
-		t.Error("privilege kept after the server withdrew it")
+	for i, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%d: got\n%s\nwant\n%s", i, tt.got, tt.want)
+		}
 	}
 }
 
@@ -142,69 +171,5 @@ func TestAdminAndConfigLinkWithPrivilege(t *testing.T) {
 `
 	if got := rosterID(queuedFor(t, store, "tg")); got != want {
 		t.Errorf("config link queued\n%s\nwant\n%s", got, want)
-	}
-}
-
-// The server's answers to roster pushes: a result is taken silently; an
-// error is answered by the subscription presences, if the link still
-// stands as it was pushed.
-func TestRosterPushAnswers(t *testing.T) {
-	ctx := context.Background()
-	g, _, store := linkedGateway(t)
-	handle(t, g, grantRoster)
-	code := regexp.MustCompile(`/link ([A-Z0-9]{8})`).FindStringSubmatch(
-		handle(t, g, `<message type="chat" id="c1" from="bob@example.test/pc" to="tg.example.test"><body>link</body></message>`))
-	if _, err := g.Link(ctx, "+15550003333", "Ops", code[1]); err != nil {
-		t.Fatal(err)
-	}
-	add := pushID(t, queuedFor(t, store, "tg"))
-
-	if out := handle(t, g, `<iq type="result" id="`+add+`" from="bob@example.test" to="tg.example.test"/>`); out != "" {
-		t.Errorf("answered a result: %s", out)
-	}
-	if q, _ := store.Outgoing(ctx, "tg", 10); len(q) != 0 {
-		t.Errorf("queued after a result: %d", len(q))
-	}
-
-	errIQ := func(id, cond string) string {
-		return `<iq type="error" id="` + id + `" from="bob@example.test" to="tg.example.test"><error type="auth"><` + cond + ` xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`
-	}
-	// Only the server answers from the bare JID: a client's forged answer does nothing.
-	handle(t, g, strings.Replace(errIQ(add, "forbidden"), `from="bob@example.test"`, `from="bob@example.test/pc"`, 1))
-	if q, _ := store.Outgoing(ctx, "tg", 10); len(q) != 0 {
-		t.Errorf("queued after a client's answer: %d", len(q))
-	}
-	if out := handle(t, g, errIQ(add, "forbidden")); out != "" {
-		t.Errorf("answered an error: %s", out)
-	}
-	want := `<presence type="subscribe" from="+15550003333@tg.example.test" to="bob@example.test"><nick xmlns="http://jabber.org/protocol/nick">Ops</nick></presence>
-`
-	if got := queuedFor(t, store, "tg"); got != want {
-		t.Errorf("fallback queued\n%s\nwant\n%s", got, want)
-	}
-	handle(t, g, errIQ(add, "forbidden")) // the same answer twice: once only
-	if q, _ := store.Outgoing(ctx, "tg", 10); len(q) != 0 {
-		t.Errorf("fallback queued twice: %d", len(q))
-	}
-
-	if _, err := g.Unlink(ctx, "+15550003333"); err != nil {
-		t.Fatal(err)
-	}
-	remove := pushID(t, queuedFor(t, store, "tg"))
-	handle(t, g, errIQ(remove, "item-not-found")) // the user had removed it already
-	if q, _ := store.Outgoing(ctx, "tg", 10); len(q) != 0 {
-		t.Errorf("queued after item-not-found: %d", len(q))
-	}
-	handle(t, g, errIQ(remove, "internal-server-error"))
-	want = `<presence type="unsubscribed" from="+15550003333@tg.example.test" to="bob@example.test"></presence>
-<presence type="unsubscribe" from="+15550003333@tg.example.test" to="bob@example.test"></presence>
-`
-	if got := queuedFor(t, store, "tg"); got != want {
-		t.Errorf("remove fallback queued\n%s\nwant\n%s", got, want)
-	}
-	// A stale add refused after the unlink changes nothing.
-	handle(t, g, errIQ(add[:len(add)-1]+"x", "forbidden"))
-	if q, _ := store.Outgoing(ctx, "tg", 10); len(q) != 0 {
-		t.Errorf("queued for a stale push: %d", len(q))
 	}
 }

@@ -27,6 +27,7 @@ func (g *Gateway) newRouter() *router.Router {
 	g.nodeItems = map[string]core.NodeItems{}
 	for _, m := range core.Modules() {
 		if inst := m.New(g); inst != nil {
+			g.mods = append(g.mods, inst)
 			if rs, ok := inst.(core.RoomSink); ok && g.rooms == nil {
 				g.rooms = rs
 			}

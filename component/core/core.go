@@ -38,6 +38,20 @@ type Core interface {
 	// in order with everything else queued, written once connected. It
 	// fails only when the store does.
 	Queue(ctx context.Context, v any) error
+	// Queued tells the core that stanzas for the server were stored
+	// directly, with a Store method that queues them in its transaction
+	// (Accept with a key, MarkAsked...), so that it writes them now.
+	Queued()
+	// Persist runs f, a store write, until it succeeds, retrying failures
+	// with the core's backoff. Once ctx has ended it retries for the grace
+	// period only, then gives up: the next start must redo the work.
+	Persist(ctx context.Context, f func(context.Context) error)
+	// Barrier waits until the component session is up and the server has
+	// routed back a ping written after everything before it, so that what
+	// the server sent on connecting (XEP-0356's grants) has been handled.
+	// It fails when ctx ends, the session drops or the server does not
+	// answer in time.
+	Barrier(ctx context.Context) error
 	// Relay relays the user's message s to remote as the core relays a
 	// chat message to a contact: a chat state is passed on (nothing else
 	// happens then); the sender must be allowed, have the account to send

@@ -1,0 +1,129 @@
+package roster
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/component/core"
+	"xmppgw/component/router"
+	"xmppgw/component/router/routertest"
+	"xmppgw/mapping"
+	"xmppgw/transports"
+	"xmppgw/transports/transporttest"
+)
+
+// fakeCore is the gateway a module is built for in these tests: the
+// methods the module uses; any other panics (the embedded nil Core).
+type fakeCore struct {
+	core.Core
+	store   *mapping.Store
+	tr      *transporttest.Linked
+	bg      sync.WaitGroup
+	queued  atomic.Int64
+	barrier func(ctx context.Context) error
+}
+
+var domain = jid.MustParse("tg.example.test")
+
+func (c *fakeCore) Name() string                    { return "tg" }
+func (c *fakeCore) Domain() jid.JID                 { return domain }
+func (c *fakeCore) Identity() transports.Identity   { return transports.Identity{Name: "Telegram"} }
+func (c *fakeCore) Logger() *slog.Logger            { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func (c *fakeCore) Transport() transports.Transport { return c.tr }
+func (c *fakeCore) Store() *mapping.Store           { return c.store }
+func (c *fakeCore) Context() context.Context        { return context.Background() }
+func (c *fakeCore) Queued()                         { c.queued.Add(1) }
+func (c *fakeCore) Barrier(ctx context.Context) error {
+	return c.barrier(ctx)
+}
+
+func (c *fakeCore) Go(f func(ctx context.Context)) {
+	c.bg.Add(1)
+	go func() { defer c.bg.Done(); f(context.Background()) }()
+}
+
+func (c *fakeCore) Persist(ctx context.Context, f func(context.Context) error) {
+	for f(ctx) != nil {
+	}
+}
+
+// newRoster returns the module built for a fake gateway "tg" whose store
+// holds alice@example.test's link from the config, to +15550002222.
+func newRoster(t *testing.T) (*Roster, *fakeCore) {
+	t.Helper()
+	store, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	tr := &transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"},
+		Links: map[transports.Addr]string{"+15550002222": "alice@example.test"}}
+	if err := store.SyncStaticLinks(context.Background(), "tg", map[string]string{"+15550002222": "alice@example.test"}); err != nil {
+		t.Fatal(err)
+	}
+	c := &fakeCore{store: store, tr: tr}
+	return New(c).(*Roster), c
+}
+
+// handle routes the stanza in, read in the component stream's namespace,
+// through the module's routes as the core does (a stanza without a from is
+// the server's own), and returns what the module wrote back.
+func handle(t *testing.T, r *Roster, in string) string {
+	t.Helper()
+	target := router.Contact
+	if strings.Contains(in, `to="tg.example.test"`) {
+		target = router.Gateway
+	}
+	s := routertest.Stanza(t, in, target)
+	if s.From.String() == "" {
+		s.From = domain
+	}
+	var w routertest.Writer
+	router.New(r.log, r.Routes()...).Dispatch(context.Background(), &w, s)
+	return w.String()
+}
+
+// pending returns the stanzas queued for XMPP, one a line, and takes them
+// off the queue.
+func pending(t *testing.T, store *mapping.Store) string {
+	t.Helper()
+	q, err := store.Outgoing(context.Background(), "tg", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, s := range q {
+		b.Write(s.Stanza)
+		b.WriteString("\n")
+	}
+	if len(q) > 0 {
+		store.Written(context.Background(), "tg", q[len(q)-1].ID)
+	}
+	return b.String()
+}
+
+const grantRoster = `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/><perm access="message" type="outgoing"/></privilege></message>`
+
+// rosterIDs matches roster push ids; rosterID normalises their random end.
+var rosterIDs = regexp.MustCompile(`id="(roster\.(?:add|remove)\.[A-Za-z0-9_-]+)\.[0-9a-f]{16}"`)
+
+func rosterID(s string) string { return rosterIDs.ReplaceAllString(s, `id="$1.N"`) }
+
+// firstPushID returns the (first) roster push id in s.
+func firstPushID(t *testing.T, s string) string {
+	t.Helper()
+	m := regexp.MustCompile(`id="(roster\.[^"]+)"`).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no roster push in\n%s", s)
+	}
+	return m[1]
+}

@@ -1,0 +1,149 @@
+package roster
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/xml"
+	"strings"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/component/router"
+	"xmppgw/component/stanza"
+	"xmppgw/mapping"
+)
+
+// storeTimeout bounds a store call made on the read loop.
+const storeTimeout = 5 * time.Second
+
+const idPrefix = "roster."
+
+// pushID names a roster push: op ("add" or "remove") and the contact are in
+// it, so that an error answered later (even after a restart) can be acted
+// on.
+func pushID(op, contact string) string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return idPrefix + op + "." + base64.RawURLEncoding.EncodeToString([]byte(contact)) + "." + hex.EncodeToString(b)
+}
+
+// item is one jabber:iq:roster item.
+type item struct {
+	JID          string   `xml:"jid,attr"`
+	Name         string   `xml:"name,attr,omitempty"`
+	Subscription string   `xml:"subscription,attr"`
+	Groups       []string `xml:"group"`
+}
+
+type query struct {
+	XMLName xml.Name `xml:"jabber:iq:roster query"`
+	Items   []item   `xml:"item"`
+}
+
+// push sets (or, with subscription "remove", removes) contact in user's
+// roster, on the privilege the user's server granted.
+func (r *Roster) push(op, contact, user string, it item) stanza.IQ {
+	it.JID = contact
+	return stanza.IQ{Type: "set", ID: pushID(op, contact), From: r.c.Domain().String(), To: user,
+		Payload: query{Items: []item{it}}}
+}
+
+// answer is what is read of the server's answer to a roster push: its
+// error, if any, in whatever namespace the stream gives the <error/>.
+type answer struct {
+	Error *struct {
+		Children []struct {
+			XMLName xml.Name
+			Text    string `xml:",chardata"`
+		} `xml:",any"`
+	} `xml:"error"`
+}
+
+// condition returns the error's defined condition and text.
+func (a *answer) condition() (cond, text string) {
+	if a.Error == nil {
+		return "", ""
+	}
+	for _, c := range a.Error.Children {
+		switch {
+		case c.XMLName.Space != stanza.NSStanzas:
+		case c.XMLName.Local == "text":
+			text += c.Text
+		case cond == "":
+			cond = c.XMLName.Local
+		}
+	}
+	return cond, text
+}
+
+// pushAnswer handles the server's answer to a roster push: an IQ result or
+// error with a push's id, from the user's bare JID (a client could not
+// send that). Other answers to the gateway JID are ignored, as the router
+// would. An error is logged and, if the link still stands as pushed, the
+// subscription presences are sent instead.
+func (r *Roster) pushAnswer(ctx context.Context, _ router.Writer, s *router.Stanza) error {
+	if !strings.HasPrefix(s.ID, idPrefix) || s.From.Resourcepart() != "" {
+		return nil
+	}
+	parts := strings.Split(s.ID, ".")
+	var contact string
+	if len(parts) == 4 {
+		if b, err := base64.RawURLEncoding.DecodeString(parts[2]); err == nil {
+			contact = string(b)
+		}
+	}
+	op := ""
+	if len(parts) > 1 {
+		op = parts[1]
+	}
+	user := s.From.Bare().String()
+	if s.Type == "result" {
+		r.log.Debug("roster push applied", "op", op, "user", user, "contact", contact)
+		return nil
+	}
+	var a answer
+	if err := s.Decode(&a); err != nil {
+		r.log.Warn("an answer to a roster push could not be read", "err", err, "stanza_id", s.ID)
+	}
+	cond, text := a.condition()
+	if op == "remove" && cond == "item-not-found" {
+		r.log.Info("contact already off the user's roster", "user", user, "contact", contact)
+		return nil
+	}
+	r.log.Warn("roster push refused by the server; falling back to presence subscription",
+		"op", op, "user", user, "contact", contact, "condition", cond, "text", text, "stanza_id", s.ID)
+	c, err := jid.Parse(contact)
+	if err != nil || c.Domainpart() != r.c.Domain().Domainpart() || c.Localpart() == "" {
+		return nil
+	}
+	remote, err := r.c.Transport().ParseAddr(mapping.AddrOf(c))
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	store, name := r.c.Store(), r.c.Name()
+	l, linked, err := store.LinkOf(ctx, name, string(remote))
+	if err != nil {
+		r.log.Error("roster push fallback: reading the link failed", "err", err, "remote", remote)
+		return nil
+	}
+	var stanzas []any
+	switch {
+	case op == "add" && linked && l.User == user:
+		stanzas = []any{stanza.Presence{Type: "subscribe", From: contact, To: user, Nick: l.Name}}
+	case op == "remove" && !(linked && l.User == user):
+		stanzas = unsubscribe(contact, user)
+	default:
+		return nil // the link changed since: nothing to make up for
+	}
+	if _, err := store.Accept(ctx, name, "roster-fallback:"+s.ID, render(stanzas)...); err != nil {
+		r.log.Error("roster push fallback: queueing failed", "err", err, "remote", remote)
+		return nil
+	}
+	r.c.Queued()
+	return nil
+}
