@@ -165,7 +165,7 @@ func TestRoomDiscoPrivacy(t *testing.T) {
 }
 
 // A group's link changes only at the request of the member who linked it or
-// an administrator; Sink.Link and Sink.Unlink, which do not say who asks,
+// an administrator; Sink.Redeem and Sink.Unlink, which do not say who asks,
 // cannot change a linked group.
 func TestGroupLinkRules(t *testing.T) {
 	g, store := roomGateway(t)
@@ -185,7 +185,7 @@ func TestGroupLinkRules(t *testing.T) {
 		}
 	}
 	// alice's group, linked before members were recorded
-	_, err := g.Link(ctx, "+15550003333", "Ops", code("alice@example.test"))
+	_, err := g.Redeem(ctx, "+15550003333", "Ops", code("alice@example.test"))
 	refused("Link without an asker", err)
 	_, err = g.Unlink(ctx, "+15550003333")
 	refused("Unlink without an asker", err)

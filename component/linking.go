@@ -15,11 +15,11 @@ const codeTTL = 15 * time.Minute
 
 var _ transports.GroupLinker = (*Gateway)(nil)
 
-// Link redeems a link code sent from remote (see transports.Sink). The
+// Redeem redeems a link code sent from remote (see transports.Sink). The
 // contact then asks its new user to subscribe, with name as its nickname,
 // and the gateway says so to the user. For a group (transports.Rooms) it
 // is LinkGroup by an unknown member: a transport should call LinkGroup.
-func (g *Gateway) Link(ctx context.Context, remote transports.Addr, name, code string) (string, error) {
+func (g *Gateway) Redeem(ctx context.Context, remote transports.Addr, name, code string) (string, error) {
 	if g.isRoom(remote) {
 		return "", g.LinkGroup(ctx, remote, name, code, transports.Asker{})
 	}

@@ -118,10 +118,10 @@ func TestLinkFlow(t *testing.T) {
 	if m == nil || !strings.HasPrefix(out, `<message type="chat" from="tg.example.test" to="bob@example.test/pc"><body>`) {
 		t.Fatalf("link answer: %s", out)
 	}
-	if _, err := g.Link(ctx, "+15550003333", "Ops", "WRONG"); !errors.As(err, new(*transports.LinkError)) {
+	if _, err := g.Redeem(ctx, "+15550003333", "Ops", "WRONG"); !errors.As(err, new(*transports.LinkError)) {
 		t.Errorf("bad code: %v", err)
 	}
-	user, err := g.Link(ctx, "+15550003333", "Ops", m[1])
+	user, err := g.Redeem(ctx, "+15550003333", "Ops", m[1])
 	if err != nil || user != "bob@example.test" {
 		t.Fatalf("Link = %q, %v", user, err)
 	}

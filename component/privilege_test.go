@@ -55,7 +55,7 @@ func TestRosterModuleThroughGateway(t *testing.T) {
 	// A refused push is answered by the subscription request.
 	code := regexp.MustCompile(`/link ([A-Z0-9]{8})`).FindStringSubmatch(
 		handle(t, g, `<message type="chat" id="c1" from="bob@example.test/pc" to="tg.example.test"><body>link</body></message>`))
-	if _, err := g.Link(ctx, "+15550003333", "Ops", code[1]); err != nil {
+	if _, err := g.Redeem(ctx, "+15550003333", "Ops", code[1]); err != nil {
 		t.Fatal(err)
 	}
 	id := pushID(t, queuedFor(t, store, "tg"))
@@ -110,7 +110,7 @@ func TestLinkWithPrivilege(t *testing.T) {
 	if code == nil {
 		t.Fatal("no code")
 	}
-	if _, err := g.Link(ctx, "+15550003333", "Ops & co", code[1]); err != nil {
+	if _, err := g.Redeem(ctx, "+15550003333", "Ops & co", code[1]); err != nil {
 		t.Fatal(err)
 	}
 	want := `<iq type="set" id="roster.add.KzE1NTUwMDAzMzMzQHRnLmV4YW1wbGUudGVzdA.N" from="tg.example.test" to="bob@example.test"><query xmlns="jabber:iq:roster"><item jid="+15550003333@tg.example.test" name="Ops &amp; co" subscription="both"><group>Telegram</group></item></query></iq>
@@ -139,7 +139,7 @@ func TestLinkPrivilegeOtherDomain(t *testing.T) {
 	handle(t, g, `<message from="other.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege></message>`)
 	code := regexp.MustCompile(`/link ([A-Z0-9]{8})`).FindStringSubmatch(
 		handle(t, g, `<message type="chat" id="c1" from="bob@example.test/pc" to="tg.example.test"><body>link</body></message>`))
-	if _, err := g.Link(context.Background(), "+15550003333", "Ops", code[1]); err != nil {
+	if _, err := g.Redeem(context.Background(), "+15550003333", "Ops", code[1]); err != nil {
 		t.Fatal(err)
 	}
 	if got := queuedFor(t, store, "tg"); !strings.HasPrefix(got, `<presence type="subscribe" from="+15550003333@tg.example.test" to="bob@example.test"><nick xmlns="http://jabber.org/protocol/nick">Ops</nick></presence>`+"\n") {

@@ -17,7 +17,7 @@ type Asker struct {
 // GroupLinker is implemented by the Sink (the gateway's is) for transports
 // whose chats include groups, where anyone in the chat may type a command.
 // For a /link or /unlink sent in a group, a transport calls LinkGroup or
-// UnlinkGroup, never Sink.Link or Sink.Unlink, which are for one-to-one
+// UnlinkGroup, never Sink.Redeem or Sink.Unlink, which are for one-to-one
 // chats, where the one person in the chat is the one who asks.
 //
 // The contract: a group that is not linked may be linked by any member who
@@ -29,7 +29,7 @@ type Asker struct {
 //
 // Neither returns the XMPP user: whatever the bot says in a group is seen
 // by all its members, and must not name the user. Errors are as for
-// Sink.Link: a *LinkError is a refusal to show in the chat, anything else
+// Sink.Redeem: a *LinkError is a refusal to show in the chat, anything else
 // means try again later.
 type GroupLinker interface {
 	LinkGroup(ctx context.Context, remote Addr, name, code string, by Asker) error

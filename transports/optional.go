@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// LinkError is Sink.Link's or Sink.Unlink's refusal, worded to be shown to
+// LinkError is Sink.Redeem's or Sink.Unlink's refusal, worded to be shown to
 // the remote user. Any other error from them means the request could not be
 // processed now and should be retried.
 type LinkError struct{ Msg string }

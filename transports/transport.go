@@ -121,11 +121,11 @@ type Sink interface {
 	// The gateway's own presence shows it. It does not block.
 	Reachable(ok bool, why string)
 
-	// Link redeems a one-time code that an XMPP user got from the gateway,
+	// Redeem redeems a one-time code that an XMPP user got from the gateway,
 	// linking remote (a one-to-one chat, named name) to that user. It
 	// returns the user's bare JID, or an error whose text can be shown to
 	// the remote. A command sent in a group goes to GroupLinker instead.
-	Link(ctx context.Context, remote Addr, name, code string) (user string, err error)
+	Redeem(ctx context.Context, remote Addr, name, code string) (user string, err error)
 	// Unlink removes the link of remote (a one-to-one chat) and returns the
 	// user it was linked to. A command sent in a group goes to GroupLinker.
 	Unlink(ctx context.Context, remote Addr) (user string, err error)

@@ -46,7 +46,7 @@ func (s *recSink) Report(_ context.Context, st transports.Status) error {
 
 func (s *recSink) Reachable(bool, string) {}
 
-func (s *recSink) Link(context.Context, transports.Addr, string, string) (string, error) {
+func (s *recSink) Redeem(context.Context, transports.Addr, string, string) (string, error) {
 	return "", &transports.LinkError{Msg: "not linkable"}
 }
 

@@ -80,7 +80,7 @@ func (s *recSink) Reachable(ok bool, _ string) {
 	s.reach = append(s.reach, ok)
 }
 
-func (s *recSink) Link(_ context.Context, remote transports.Addr, _, code string) (string, error) {
+func (s *recSink) Redeem(_ context.Context, remote transports.Addr, _, code string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	user, ok := s.codes[code]

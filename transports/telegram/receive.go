@@ -144,7 +144,7 @@ func (t *Transport) runCommand(ctx context.Context, sink transports.Sink, msg *t
 			answer = "This chat is no longer linked to an XMPP user."
 		}
 	case cmd == "link":
-		user, err := sink.Link(ctx, chat, chatName(msg.Chat), arg)
+		user, err := sink.Redeem(ctx, chat, chatName(msg.Chat), arg)
 		var le *transports.LinkError
 		switch {
 		case errors.As(err, &le):
