@@ -30,7 +30,7 @@ func alertGateways(t *testing.T) (sms, tg *Gateway, smsT *transporttest.Transpor
 		Transport: tgT,
 		Identity:  transports.Identity{Gateway: "telegram", Name: "Telegram"},
 		Store:     store,
-		Link:      &Link{Domain: jid.MustParse("tg.example.test")},
+		Conn:      &Conn{Domain: jid.MustParse("tg.example.test")},
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	return sms, tg, smsT, tgT, store

@@ -81,17 +81,17 @@ func connect(t *testing.T, g *Gateway, before, after string, ping bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	g.o.Link.OnChange(false) // the previous session dropped
+	g.o.Conn.OnChange(false) // the previous session dropped
 	sess, server := pipeSession(t, ctx, g)
-	g.o.Link.mu.Lock()
-	g.o.Link.session = sess
-	g.o.Link.mu.Unlock()
+	g.o.Conn.mu.Lock()
+	g.o.Conn.session = sess
+	g.o.Conn.mu.Unlock()
 	defer func() {
-		g.o.Link.mu.Lock()
-		g.o.Link.session = nil
-		g.o.Link.mu.Unlock()
+		g.o.Conn.mu.Lock()
+		g.o.Conn.session = nil
+		g.o.Conn.mu.Unlock()
 	}()
-	g.o.Link.OnChange(true)
+	g.o.Conn.OnChange(true)
 
 	if ping {
 		_, id := readStanza(t, server)

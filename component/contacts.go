@@ -48,8 +48,8 @@ func (g *Gateway) watchSessions() {
 	if len(watchers) == 0 {
 		return
 	}
-	next := g.o.Link.OnChange
-	g.o.Link.OnChange = func(up bool) {
+	next := g.o.Conn.OnChange
+	g.o.Conn.OnChange = func(up bool) {
 		if next != nil {
 			next(up)
 		}

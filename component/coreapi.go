@@ -72,7 +72,7 @@ func (g *Gateway) Persist(ctx context.Context, f func(context.Context) error) { 
 
 // Barrier implements core.Core.
 func (g *Gateway) Barrier(ctx context.Context) error {
-	s, err := g.o.Link.Session(ctx)
+	s, err := g.o.Conn.Session(ctx)
 	if err != nil {
 		return err
 	}

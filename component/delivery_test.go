@@ -52,7 +52,7 @@ func costlyGateway(t *testing.T, c *costly) (*Gateway, *mapping.Store) {
 	c.Accts = map[string]transports.Addr{"alice@example.test": "+15550001111"}
 	g := New(Options{
 		Transport: c, Identity: transports.Identity{Gateway: "sms", Name: "SMS"}, Store: store,
-		Link:    &Link{Domain: jid.MustParse("sms.example.test")},
+		Conn:    &Conn{Domain: jid.MustParse("sms.example.test")},
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Allowed: func(b string) bool { return strings.HasSuffix(b, "@example.test") },
 	})

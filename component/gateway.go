@@ -22,7 +22,7 @@ type Options struct {
 	Transport transports.Transport
 	Identity  transports.Identity
 	Store     *mapping.Store
-	Link      *Link
+	Conn      *Conn
 	Logger    *slog.Logger
 
 	// Allowed reports whether a bare JID may use the gateway. Nil allows
@@ -131,7 +131,7 @@ func New(o Options) *Gateway {
 	g := &Gateway{
 		o:         o,
 		name:      o.Transport.Name(),
-		domain:    o.Link.Domain,
+		domain:    o.Conn.Domain,
 		log:       o.Logger.With("transport", o.Transport.Name()),
 		owners:    map[transports.Addr][]string{},
 		wakeOut:   make(chan struct{}, 1),
@@ -157,7 +157,7 @@ func New(o Options) *Gateway {
 		m.Connected.WithLabelValues(g.name).Set(0)
 		m.Reconnects.WithLabelValues(g.name)
 		var ups atomic.Int64
-		o.Link.OnChange = func(up bool) {
+		o.Conn.OnChange = func(up bool) {
 			if !up {
 				m.Connected.WithLabelValues(g.name).Set(0)
 				return
@@ -167,7 +167,7 @@ func New(o Options) *Gateway {
 				m.Reconnects.WithLabelValues(g.name).Inc()
 			}
 		}
-		o.Link.OnRestart = func(cause string) { m.Restarts.WithLabelValues(g.name, cause).Inc() }
+		o.Conn.OnRestart = func(cause string) { m.Restarts.WithLabelValues(g.name, cause).Inc() }
 	}
 	g.router = g.newRouter()
 	g.watchSessions()
@@ -205,12 +205,12 @@ func (g *Gateway) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); f() }()
 	}
-	// The link outlives ctx until the writer has finished its batch, so a
+	// The connection outlives ctx until the writer has finished its batch, so a
 	// clean shutdown leaves nothing to be written twice.
-	linkCtx, stopLink := context.WithCancel(context.WithoutCancel(ctx))
+	connCtx, stopConn := context.WithCancel(context.WithoutCancel(ctx))
 	writerDone := make(chan struct{})
-	run(func() { g.o.Link.Run(linkCtx, g, func() { wake(g.wakeIn) }) })
-	run(func() { defer stopLink(); defer close(writerDone); g.writeLoop(ctx) })
+	run(func() { g.o.Conn.Run(connCtx, g, func() { wake(g.wakeIn) }) })
+	run(func() { defer stopConn(); defer close(writerDone); g.writeLoop(ctx) })
 	run(func() {
 		// Do not wait for the writer forever: past the grace period the
 		// link closes anyway, and what is unconfirmed stays stored.
@@ -218,8 +218,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 		select {
 		case <-writerDone:
 		case <-time.After(g.o.Grace + barrierTimeout):
-			g.log.Warn("the XMPP writer did not finish in time; closing the link")
-			stopLink()
+			g.log.Warn("the XMPP writer did not finish in time; closing the connection")
+			stopConn()
 		}
 	})
 	run(func() { g.dispatchLoop(ctx) })
@@ -252,4 +252,4 @@ const storeTimeout = 5 * time.Second
 func (g *Gateway) Name() string { return g.name }
 
 // Connected reports whether the component session is up.
-func (g *Gateway) Connected() bool { return g.o.Link.Connected() }
+func (g *Gateway) Connected() bool { return g.o.Conn.Connected() }

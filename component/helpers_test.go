@@ -34,7 +34,7 @@ func testGateway(t testing.TB) (*Gateway, *transporttest.Transport, *mapping.Sto
 		Transport: tr,
 		Identity:  transports.Identity{Gateway: "sms", Name: "SMS", Prompt: "Phone number", Desc: "Enter a phone number"},
 		Store:     store,
-		Link:      &Link{Domain: jid.MustParse("sms.example.test")},
+		Conn:      &Conn{Domain: jid.MustParse("sms.example.test")},
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Allowed:   func(b string) bool { return strings.HasSuffix(b, "@example.test") },
 		Version:   "test",

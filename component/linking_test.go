@@ -33,7 +33,7 @@ func linkedGateway(t testing.TB) (*Gateway, *transporttest.Linked, *mapping.Stor
 		Transport: tr,
 		Identity:  transports.Identity{Gateway: "telegram", Name: "Telegram", Prompt: "Chat ID"},
 		Store:     store,
-		Link:      &Link{Domain: jid.MustParse("tg.example.test")},
+		Conn:      &Conn{Domain: jid.MustParse("tg.example.test")},
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Allowed:   func(b string) bool { return strings.HasSuffix(b, "@example.test") },
 	})

@@ -41,7 +41,7 @@ func roomGateway(t testing.TB) (*Gateway, *mapping.Store) {
 		Transport: tr,
 		Identity:  transports.Identity{Gateway: "telegram", Name: "Telegram", Prompt: "Chat ID"},
 		Store:     store,
-		Link:      &Link{Domain: jid.MustParse("tg.example.test")},
+		Conn:      &Conn{Domain: jid.MustParse("tg.example.test")},
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Allowed:   func(b string) bool { return strings.HasSuffix(b, "@example.test") },
 	})

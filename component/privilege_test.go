@@ -47,7 +47,7 @@ func TestRosterModuleThroughGateway(t *testing.T) {
 	if len(add) != 2 || !strings.HasPrefix(string(add[0]), `<iq type="set" id="roster.add.`) {
 		t.Fatalf("with the privilege: %s", bytes.Join(add, nil))
 	}
-	g.o.Link.OnChange(true)
+	g.o.Conn.OnChange(true)
 	if got := string(bytes.Join(g.addContact("+15550003333@tg.example.test", "bob@example.test", ""), nil)); got == sub {
 		t.Error("privilege lost when the link came up")
 	}
@@ -71,7 +71,7 @@ func TestRosterModuleThroughGateway(t *testing.T) {
 		t.Errorf("fallback queued\n%s\nwant\n%s", got, want)
 	}
 
-	g.o.Link.OnChange(false)
+	g.o.Conn.OnChange(false)
 	if got := string(bytes.Join(g.addContact("+15550003333@tg.example.test", "bob@example.test", ""), nil)); got != sub {
 		t.Errorf("privilege kept after the link dropped: %s", got)
 	}

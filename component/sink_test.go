@@ -124,7 +124,7 @@ func TestReceiptOnAccept(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	g, tr, store := testGateway(t)
-	g = New(Options{Transport: acceptingTransport{tr}, Identity: g.o.Identity, Store: store, Link: g.o.Link,
+	g = New(Options{Transport: acceptingTransport{tr}, Identity: g.o.Identity, Store: store, Conn: g.o.Conn,
 		Logger: g.log, Allowed: g.o.Allowed})
 	go g.dispatchLoop(ctx)
 	handle(t, g, `<message type="chat" id="a1" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>a</body><request xmlns="urn:xmpp:receipts"/><markable xmlns="urn:xmpp:chat-markers:0"/></message>`)

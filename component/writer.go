@@ -61,7 +61,7 @@ func (g *Gateway) writeLoop(ctx context.Context) {
 			}
 			continue
 		}
-		s, err := g.o.Link.Session(ctx)
+		s, err := g.o.Conn.Session(ctx)
 		if err != nil {
 			return
 		}

@@ -20,9 +20,9 @@ import (
 	"xmppgw/internal/backoff"
 )
 
-// Link keeps one XEP-0114 component session to the server up, reconnecting
+// Conn keeps one XEP-0114 component session to the server up, reconnecting
 // with jittered exponential backoff when it drops.
-type Link struct {
+type Conn struct {
 	Server string  // host:port of the component listener
 	Domain jid.JID // the component's domain
 	Secret []byte
@@ -45,14 +45,14 @@ type Link struct {
 }
 
 // Connected reports whether a session is up.
-func (l *Link) Connected() bool {
+func (l *Conn) Connected() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.session != nil
 }
 
 // Session waits until a session is up and returns it.
-func (l *Link) Session(ctx context.Context) (*xmpp.Session, error) {
+func (l *Conn) Session(ctx context.Context) (*xmpp.Session, error) {
 	for {
 		l.mu.Lock()
 		s, up := l.session, l.upChan()
@@ -69,7 +69,7 @@ func (l *Link) Session(ctx context.Context) (*xmpp.Session, error) {
 }
 
 // upChan returns the channel closed when the next session comes up. l.mu held.
-func (l *Link) upChan() chan struct{} {
+func (l *Conn) upChan() chan struct{} {
 	if l.up == nil {
 		l.up = make(chan struct{})
 	}
@@ -78,7 +78,7 @@ func (l *Link) upChan() chan struct{} {
 
 // Run connects and serves h until ctx is done, reconnecting as needed.
 // onUp is called (in its own goroutine) after every successful handshake.
-func (l *Link) Run(ctx context.Context, h xmpp.Handler, onUp func()) error {
+func (l *Conn) Run(ctx context.Context, h xmpp.Handler, onUp func()) error {
 	policy := backoff.Policy{Min: l.MinBackoff, Max: l.MaxBackoff}
 	if policy.Min == 0 {
 		policy.Min = 200 * time.Millisecond
@@ -111,7 +111,7 @@ func (l *Link) Run(ctx context.Context, h xmpp.Handler, onUp func()) error {
 	}
 }
 
-func (l *Link) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error {
+func (l *Conn) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error {
 	var d net.Dialer
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	raw, err := d.DialContext(dctx, "tcp", l.Server)
@@ -220,7 +220,7 @@ func restartCause(err error) string {
 }
 
 // writeTimeout bounds one write to the server: a server that stops reading
-// breaks the session (and the link reconnects) instead of blocking it.
+// breaks the session (and the connection is made again) instead of blocking it.
 const writeTimeout = 30 * time.Second
 
 // writeDeadlineConn sets a write deadline before every write.
