@@ -36,7 +36,7 @@ fuzz: ## run each fuzz target for FUZZTIME
 fuzz-corpus: ## keep what fuzzing found interesting in testdata/fuzz (commit it)
 	bash scripts/keep-fuzz-corpus.sh
 
-bench: deps build ## performance figures, each a ratio to a baseline measured in the same run (at most 10 minutes)
+bench: deps build ## performance figures behind Prosody and ejabberd, each a ratio to a baseline measured in the same run (at most 10 minutes)
 	$(GO) test -run='^$$' -bench=. -benchtime=3000x ./component/ ./mapping/ | tee .bench-micro.txt
 	timeout 600 $(GO) run ./cmd/xmppgw-bench -gateway bin/xmppgw -micro .bench-micro.txt
 

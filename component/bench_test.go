@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"mellium.im/xmlstream"
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/component/router"
 )
 
 // Each benchmark X has a baseline X_Baseline: encoding/xml doing the least
@@ -15,15 +18,22 @@ import (
 
 const benchStanza = `<message type="chat" id="a1" from="alice@example.com/phone" to="+15551234567@sms.example.com"><body>disk full on db1</body><request xmlns="urn:xmpp:receipts"/></message>`
 
-// BenchmarkStanzaDecode: a message as HandleXMPP reads it.
+// BenchmarkStanzaDecode: a message as HandleXMPP reads it: whole, within
+// the size limit, then each registered part (stanza_parts.go).
 func BenchmarkStanzaDecode(b *testing.B) {
+	g, _, _ := testGateway(b)
+	from, to := jid.MustParse("alice@example.com/phone"), jid.MustParse("+15551234567@sms.example.com")
 	for b.Loop() {
 		d := xml.NewDecoder(strings.NewReader(benchStanza))
 		tok, _ := d.Token()
 		start := tok.(xml.StartElement)
-		var in inStanza
 		lim := &limitReader{r: xmlstream.MultiReader(xmlstream.Token(start), d), left: DefaultMaxStanza}
-		if err := xml.NewTokenDecoder(lim).Decode(&in); err != nil || in.Body == nil {
+		tokens, err := readWholeStanza(lim)
+		if err != nil {
+			b.Fatal(err)
+		}
+		in, err := g.readInStanza(router.NewStanza(tokens, from, to, router.Contact))
+		if err != nil || in.Body == nil {
 			b.Fatal(err)
 		}
 	}

@@ -86,6 +86,7 @@ type Gateway struct {
 	backoff func(attempt int) time.Duration
 	busy    sync.WaitGroup // running lane workers
 
+	in     *intake                         // stanzas read, waiting for their commit (intake.go)
 	router *router.Router                  // routes stanzas to handlers (routes.go)
 	mods   []core.Instance                 // the registered modules, built for g (routes.go)
 	life   atomic.Pointer[context.Context] // the gateway's lifetime, set by Run
@@ -169,6 +170,7 @@ func New(o Options) *Gateway {
 		}
 		o.Conn.OnRestart = func(cause string) { m.Restarts.WithLabelValues(g.name, cause).Inc() }
 	}
+	g.in = newIntake(o.Store, intakeSize)
 	g.router = g.newRouter()
 	g.watchSessions()
 	for user, acct := range o.Transport.Accounts() {
@@ -209,7 +211,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 	// clean shutdown leaves nothing to be written twice.
 	connCtx, stopConn := context.WithCancel(context.WithoutCancel(ctx))
 	writerDone := make(chan struct{})
-	run(func() { g.o.Conn.Run(connCtx, g, func() { wake(g.wakeIn) }) })
+	// The intake commits what the read loop hands it until the read loop
+	// has ended, then what is left.
+	g.in.running.Store(true)
+	run(func() { g.intakeLoop(ctx) })
+	run(func() { defer g.stopIntake(); g.o.Conn.Run(connCtx, g, func() { wake(g.wakeIn) }) })
 	run(func() { defer stopConn(); defer close(writerDone); g.writeLoop(ctx) })
 	run(func() {
 		// Do not wait for the writer forever: past the grace period the

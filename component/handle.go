@@ -113,8 +113,19 @@ type sessionWriter struct {
 	t xmlstream.TokenWriter
 }
 
+// Encode writes v as raw tokens; while stanzas read before it wait for
+// their commit, it is written after them (see intake).
+func (w sessionWriter) Encode(v any) {
+	if !w.g.afterCommits(tokenWriter(w), v) {
+		w.g.encode(w.t, v)
+	}
+}
+
+// tokenWriter writes to the stanza's writer at once.
+type tokenWriter sessionWriter
+
 // Encode writes v as raw tokens.
-func (w sessionWriter) Encode(v any) { w.g.encode(w.t, v) }
+func (w tokenWriter) Encode(v any) { w.g.encode(w.t, v) }
 
 // tooBig skips the rest of a stanza over the size limit and refuses it.
 func (g *Gateway) tooBig(t router.Writer, lim *limitReader, start xml.StartElement) error {

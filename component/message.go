@@ -62,9 +62,7 @@ func (g *Gateway) handleMessage(t router.Writer, in inStanza, from, to jid.JID) 
 		g.reply(t, in, from, to, e)
 		return
 	}
-	if err := g.queueMessage(ctx, in, from, remote, account); err != nil {
-		g.reply(t, in, from, to, storeError(err))
-	}
+	g.queueMessage(t, in, from, to, msgTarget{remote, account})
 }
 
 // overQuota returns the policy-violation error if n more messages from user
@@ -77,56 +75,6 @@ func (g *Gateway) overQuota(user, stanzaID string, n int) *stanzaError {
 	g.log.Warn("message over the user's hourly limit; refused", "user", user, "stanza_id", stanzaID, "limit", g.quota.limit)
 	return newError("modify", "policy-violation", fmt.Sprintf(
 		"you may send at most %d %s messages an hour; try again later", g.quota.limit, g.o.Identity.Name))
-}
-
-// queueMessage stores in's text as a job for remote, sent from account, and
-// hands it to the dispatcher. A resend of a queued message is not queued
-// again. A returned error is the store's.
-func (g *Gateway) queueMessage(ctx context.Context, in inStanza, from jid.JID, remote, account transports.Addr) error {
-	p := messageParts(in)
-	j := mapping.Job{
-		Transport: g.name,
-		Sender:    from.String(),
-		Account:   string(account),
-		Remote:    string(remote),
-		Body:      p.body,
-		StanzaID:  in.ID,
-		Receipt:   in.Request != nil,
-		Markable:  in.Markable != nil,
-		ReplyTo:   p.replyTo,
-		Quote:     p.quote,
-		Media:     p.media,
-		Retracts:  p.retracts,
-		ReactTo:   p.reactTo,
-		Reactions: p.reacts,
-		Shared:    len(g.owners[account]) > 1,
-	}
-	if in.Replace != nil {
-		j.Replaces = in.Replace.ID
-	}
-	if in.OriginID != nil {
-		j.OriginID = in.OriginID.ID
-	}
-	now := time.Now()
-	id, dup, err := g.o.Store.Enqueue(ctx, j)
-	if err != nil {
-		g.log.Error("cannot store message; refused", "err", err, "stanza_id", in.ID)
-		return err
-	}
-	if dup {
-		g.Stats.Resends.Add(1)
-		g.log.Info("message resent by the client; already queued", "stanza_id", in.ID, "remote", remote)
-		return nil
-	}
-	if g.quota != nil {
-		g.quota.add(from.Bare().String(), now)
-	}
-	if g.o.Metrics != nil {
-		g.outClock.mark(id, in.read)
-	}
-	j.ID, j.Created = id, now
-	g.handOff(j)
-	return nil
 }
 
 // accountFor returns the account user sends to remote from, or the stanza

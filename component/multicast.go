@@ -24,8 +24,7 @@ func (g *Gateway) multicast(ctx context.Context, t router.Writer, in inStanza, f
 	refuse := func(cond, text string) {
 		g.reply(t, in, from, to, newError("modify", cond, text))
 	}
-	type target struct{ remote, account transports.Addr }
-	var targets []target
+	var targets []msgTarget
 	seen := map[transports.Addr]bool{}
 	for _, a := range in.Addresses.Address {
 		switch a.Type {
@@ -62,7 +61,7 @@ func (g *Gateway) multicast(ctx context.Context, t router.Writer, in inStanza, f
 			g.reply(t, in, from, to, e)
 			return
 		}
-		targets = append(targets, target{remote, account})
+		targets = append(targets, msgTarget{remote, account})
 	}
 	switch {
 	case len(targets) == 0:
@@ -76,13 +75,7 @@ func (g *Gateway) multicast(ctx context.Context, t router.Writer, in inStanza, f
 		g.reply(t, in, from, to, e)
 		return
 	}
-	for _, tg := range targets {
-		if err := g.queueMessage(ctx, in, from, tg.remote, tg.account); err != nil {
-			// Those queued stay queued; a resend of the message is queued
-			// once for them and newly for the rest.
-			g.reply(t, in, from, to, storeError(err))
-			return
-		}
-	}
-	g.log.Info("group message queued", "stanza_id", in.ID, "recipients", len(targets))
+	// One transaction for all of them (see intake): all are queued, or
+	// the message is refused.
+	g.queueMessage(t, in, from, to, targets...)
 }

@@ -31,10 +31,9 @@ func (g *Gateway) Relay(ctx context.Context, w router.Writer, s *router.Stanza, 
 	if e != nil {
 		return e
 	}
-	if err := g.queueMessage(ctx, in, s.From, remote, account); err != nil {
-		return storeError(err)
-	}
-	then(ctx, w, relayed(in))
+	m := relayed(in)
+	g.queueMessageThen(w, in, s.From, s.To, func(ctx context.Context, w router.Writer) { then(ctx, w, m) },
+		msgTarget{remote, account})
 	return nil
 }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"mellium.im/xmpp/jid"
@@ -146,6 +148,114 @@ func BenchmarkDequeue_Baseline(b *testing.B) {
 			}
 			last = id
 			i++
+		}
+	}
+}
+
+// benchJob is a job as the bench's out run queues it.
+func benchJob(i int) Job {
+	return Job{Transport: "sms", Sender: "alice@example.com/phone", Account: "+15550001111",
+		Remote: fmt.Sprintf("+1555900%04d", i%100), Body: fmt.Sprint("disk full on db", i), StanzaID: fmt.Sprint(i)}
+}
+
+// intakeGroup is the group size of the batch benchmarks: what the intake
+// commits at once under load.
+const intakeGroup = 64
+
+// BenchmarkEnqueueBatch: XMPP messages made durable as the intake does, in
+// groups of intakeGroup per transaction; ns per message.
+func BenchmarkEnqueueBatch(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	for i := 0; i < b.N; i += intakeGroup {
+		jobs := make([]Job, 0, intakeGroup)
+		for k := i; k < min(i+intakeGroup, b.N); k++ {
+			jobs = append(jobs, benchJob(k))
+		}
+		if _, err := s.EnqueueBatch(ctx, jobs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEnqueueBatch_Baseline(b *testing.B) {
+	db := rawDB(b)
+	stmt, _ := db.Prepare(`INSERT INTO q (body) VALUES (?)`)
+	for i := 0; i < b.N; i += intakeGroup {
+		tx, _ := db.Begin()
+		for k := i; k < min(i+intakeGroup, b.N); k++ {
+			if _, err := tx.Stmt(stmt).Exec("disk full on db1"); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// lanes is the number of concurrent senders, as the gateway's workers.
+const lanes = 16
+
+// BenchmarkSentLanes: jobs recorded as sent by 16 concurrent workers, as
+// the dispatcher's lanes do (their writes are committed in groups); ns per
+// job.
+func BenchmarkSentLanes(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	var jobs []Job
+	for i := 0; i < b.N; i += intakeGroup {
+		var batch []Job
+		for k := i; k < min(i+intakeGroup, b.N); k++ {
+			batch = append(batch, benchJob(k))
+		}
+		res, err := s.EnqueueBatch(ctx, batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for k, r := range res {
+			batch[k].ID = r.ID
+		}
+		jobs = append(jobs, batch...)
+	}
+	next := make(chan Job, len(jobs))
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				if _, err := s.Sent(ctx, j, fmt.Sprintf("SM%032x", rand.Uint64())); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func BenchmarkSentLanes_Baseline(b *testing.B) {
+	db := rawDB(b)
+	for range b.N {
+		db.Exec(`INSERT INTO q (body) VALUES ('disk full on db1')`)
+	}
+	b.ResetTimer()
+	del, _ := db.Prepare(`DELETE FROM q WHERE id = ?`)
+	for i := 0; i < b.N; i += lanes {
+		tx, _ := db.Begin()
+		for id := i + 1; id <= min(i+lanes, b.N); id++ {
+			if _, err := tx.Stmt(del).Exec(id); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

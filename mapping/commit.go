@@ -15,6 +15,9 @@ type write struct {
 	ctx  context.Context
 	f    func(*sqlTx) error
 	done chan error
+	// rerun says that f sets everything it reports each time it runs, so
+	// it may run again after being rolled back (see txRerun).
+	rerun bool
 }
 
 // tx runs f in a transaction and returns once it is committed (nil) or
@@ -22,7 +25,21 @@ type write struct {
 // committed together (group commit): one commit, one WAL write, for many.
 // Each runs in its own savepoint, so one failing rolls back only itself.
 func (s *Store) tx(ctx context.Context, f func(*sqlTx) error) error {
-	w := &write{ctx: ctx, f: f, done: make(chan error, 1)}
+	return s.submit(ctx, f, false)
+}
+
+// txRerun is tx for a write on the hot path whose f sets everything it
+// reports each time it runs (it may run twice). The committer runs all such
+// writes of a group under one savepoint instead of one each (a savepoint
+// costs two statements and journals every page it touches); if one of them
+// fails, that savepoint is rolled back and each runs again alone, in its
+// own, after the group's commit.
+func (s *Store) txRerun(ctx context.Context, f func(*sqlTx) error) error {
+	return s.submit(ctx, f, true)
+}
+
+func (s *Store) submit(ctx context.Context, f func(*sqlTx) error, rerun bool) error {
+	w := &write{ctx: ctx, f: f, done: make(chan error, 1), rerun: rerun}
 	select {
 	case s.writes <- w:
 	case <-ctx.Done():
@@ -58,8 +75,90 @@ func (s *Store) committer() {
 	}
 }
 
-// commit runs group in one transaction.
+// commit runs group in one transaction, its rerun writes as one (see
+// txRerun).
 func (s *Store) commit(group []*write) {
+	group, merged := mergeReruns(group)
+	s.commitGroup(group)
+	if merged != nil {
+		merged.finish(s)
+	}
+}
+
+// merged is the rerun writes of a group, run as one write.
+type merged struct {
+	w       *write   // the one write, in the group
+	members []*write // in order
+	skipped []error  // per member: its context's error if it did not run
+	failed  bool     // a member's f failed: the rest were rolled back too
+}
+
+// mergeReruns returns group with its rerun writes (if more than one)
+// replaced by one write at the place of the first.
+func mergeReruns(group []*write) ([]*write, *merged) {
+	n := 0
+	for _, w := range group {
+		if w.rerun {
+			n++
+		}
+	}
+	if n < 2 {
+		return group, nil
+	}
+	m := &merged{}
+	m.w = &write{ctx: context.Background(), done: make(chan error, 1), f: func(tx *sqlTx) error {
+		m.skipped = make([]error, len(m.members))
+		for i, w := range m.members {
+			if err := w.ctx.Err(); err != nil {
+				m.skipped[i] = err // never ran: nothing to undo
+				continue
+			}
+			if err := w.f(tx); err != nil {
+				m.failed = true
+				return err
+			}
+		}
+		return nil
+	}}
+	out := make([]*write, 0, len(group)-n+1)
+	for _, w := range group {
+		if !w.rerun {
+			out = append(out, w)
+			continue
+		}
+		if m.members == nil {
+			out = append(out, m.w)
+		}
+		m.members = append(m.members, w)
+	}
+	return out, m
+}
+
+// finish reports the merged write's outcome to each member, or, if a
+// member failed, runs each again alone.
+func (m *merged) finish(s *Store) {
+	err := <-m.w.done
+	if m.failed {
+		for _, w := range m.members {
+			w.rerun = false
+		}
+		s.commitGroup(m.members)
+		return
+	}
+	for i, w := range m.members {
+		switch {
+		case err != nil:
+			w.done <- err
+		case m.skipped[i] != nil:
+			w.done <- fmt.Errorf("%w: %v", ErrUnavailable, m.skipped[i])
+		default:
+			w.done <- nil
+		}
+	}
+}
+
+// commitGroup runs group in one transaction.
+func (s *Store) commitGroup(group []*write) {
 	ctx := context.Background()
 	if s.d.commitTimeout > 0 {
 		var cancel context.CancelFunc

@@ -73,3 +73,82 @@ func TestGroupCommitSavepoints(t *testing.T) {
 		}
 	})
 }
+
+// Rerun writes of one group share a savepoint: when all succeed each runs
+// once; when one fails, each runs again alone (those queued after it for
+// the first time), and all but it commit, as does a plain write of the
+// same group.
+func TestGroupCommitReruns(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		for _, failing := range []int{-1, 2} {
+			ctx := context.Background()
+			s := open(t)
+			if err := s.KV("t").Set(ctx, "taken", "0"); err != nil {
+				t.Fatal(err)
+			}
+			// Keys of this round: the store may be the same for both.
+			hold, held := make(chan struct{}), make(chan struct{})
+			go s.tx(ctx, func(*sqlTx) error { close(held); <-hold; return nil })
+			<-held
+			const n = 5
+			var mu sync.Mutex
+			runs := make([]int, n+1)
+			errs := make([]error, n+1)
+			var wg sync.WaitGroup
+			for i := range n + 1 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					f := func(tx *sqlTx) error {
+						mu.Lock()
+						runs[i]++
+						mu.Unlock()
+						if _, err := tx.ExecContext(ctx, `INSERT INTO kv (transport, key, value) VALUES ('t', ?, 'x')`, fmt.Sprint("k", failing, "-", i)); err != nil {
+							return err
+						}
+						if i != failing {
+							return nil
+						}
+						_, err := tx.ExecContext(ctx, `INSERT INTO kv (transport, key, value) VALUES ('t', 'taken', 'dup')`)
+						return err
+					}
+					if i == n {
+						errs[i] = s.tx(ctx, f) // a plain write in the same group
+					} else {
+						errs[i] = s.txRerun(ctx, f)
+					}
+				}()
+			}
+			time.Sleep(300 * time.Millisecond) // the writers reach the committer's queue
+			close(hold)
+			wg.Wait()
+			for i := range n + 1 {
+				// Merged (those queued before the failing one, and it),
+				// then alone; the plain write once.
+				switch {
+				case failing < 0 || i == n:
+					if runs[i] != 1 {
+						t.Errorf("failing %d: write %d ran %d times, want once", failing, i, runs[i])
+					}
+				case i == failing:
+					if runs[i] != 2 {
+						t.Errorf("the failing write ran %d times, want twice (merged, then alone)", runs[i])
+					}
+				case runs[i] < 1 || runs[i] > 2:
+					t.Errorf("failing %d: write %d ran %d times, want once or twice", failing, i, runs[i])
+				}
+				v, err := s.KV("t").Get(ctx, fmt.Sprint("k", failing, "-", i))
+				if i == failing {
+					if !errors.Is(errs[i], ErrUnavailable) || v != "" {
+						t.Errorf("the failing write returned %v and left %q", errs[i], v)
+					}
+				} else if errs[i] != nil || v != "x" || err != nil {
+					t.Errorf("failing %d: write %d: %v; k%d = %q, %v", failing, i, errs[i], i, v, err)
+				}
+			}
+			if v, _ := s.KV("t").Get(ctx, "taken"); v != "0" {
+				t.Errorf("taken = %q", v)
+			}
+		}
+	})
+}

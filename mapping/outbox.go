@@ -47,40 +47,73 @@ const resendWindow = 10 * time.Minute
 // to j.Remote, in one transaction. It returns the job's id, or dup if the same sender sent
 // the same stanza (id, recipient and body) within the last few minutes.
 func (s *Store) Enqueue(ctx context.Context, j Job) (id int64, dup bool, err error) {
+	res, err := s.EnqueueBatch(ctx, []Job{j})
+	if err != nil {
+		return 0, false, err
+	}
+	return res[0].ID, res[0].Dup, nil
+}
+
+// Enqueued is what EnqueueBatch did with one job.
+type Enqueued struct {
+	ID  int64 // the job's id, if it was queued
+	Dup bool  // a resend within the window (see Enqueue): not queued again
+}
+
+// EnqueueBatch is Enqueue for several jobs, in one transaction: they are
+// all stored, in order, or none is (an error wrapping ErrUnavailable). A job
+// that repeats an earlier one of the same batch is a resend too.
+func (s *Store) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, error) {
 	now := s.millis()
-	err = s.tx(ctx, func(tx *sqlTx) error {
-		if j.StanzaID != "" {
-			key := resendKey(j)
-			res, err := tx.ExecContext(ctx, `INSERT INTO seen (transport, key, created) VALUES (?, ?, ?)
-				ON CONFLICT (transport, key) DO UPDATE SET created = excluded.created WHERE seen.created < ?`,
-				j.Transport, key, now, now-resendWindow.Milliseconds())
+	out := make([]Enqueued, len(jobs))
+	err := s.txRerun(ctx, func(tx *sqlTx) error {
+		clear(out) // the committer may run this again
+		for i, j := range jobs {
+			id, dup, err := enqueue(ctx, tx, j, now)
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				dup = true
-				return nil
-			}
+			out[i] = Enqueued{ID: id, Dup: dup}
 		}
-		id, err = tx.insertID(`INSERT INTO outbox
-			(transport, sender, account, remote, body, stanza_id, origin_id, receipt, markable, replaces,
-			 reply_to, quote, media, retracts, react_to, reactions, created)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			j.Transport, j.Sender, j.Account, j.Remote, j.Body, j.StanzaID, j.OriginID, j.Receipt, j.Markable, j.Replaces,
-			j.ReplyTo, j.Quote, strings.Join(j.Media, "\n"), j.Retracts, j.ReactTo, strings.Join(j.Reactions, "\n"), now)
-		if err != nil {
-			return err
-		}
-		if !j.Shared {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO last_writer (transport, account, remote, jid, at)
-			VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (transport, account, remote) DO UPDATE SET jid = excluded.jid, at = excluded.at`,
-			j.Transport, j.Account, j.Remote, bare(j.Sender), now)
-		return err
+		return nil
 	})
-	return id, dup, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// enqueue is one job of EnqueueBatch.
+func enqueue(ctx context.Context, tx *sqlTx, j Job, now int64) (id int64, dup bool, err error) {
+	if j.StanzaID != "" {
+		key := resendKey(j)
+		res, err := tx.ExecContext(ctx, `INSERT INTO seen (transport, key, created) VALUES (?, ?, ?)
+			ON CONFLICT (transport, key) DO UPDATE SET created = excluded.created WHERE seen.created < ?`,
+			j.Transport, key, now, now-resendWindow.Milliseconds())
+		if err != nil {
+			return 0, false, err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return 0, true, nil
+		}
+	}
+	id, err = tx.insertID(`INSERT INTO outbox
+		(transport, sender, account, remote, body, stanza_id, origin_id, receipt, markable, replaces,
+		 reply_to, quote, media, retracts, react_to, reactions, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		j.Transport, j.Sender, j.Account, j.Remote, j.Body, j.StanzaID, j.OriginID, j.Receipt, j.Markable, j.Replaces,
+		j.ReplyTo, j.Quote, strings.Join(j.Media, "\n"), j.Retracts, j.ReactTo, strings.Join(j.Reactions, "\n"), now)
+	if err != nil {
+		return 0, false, err
+	}
+	if !j.Shared {
+		return id, false, nil
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO last_writer (transport, account, remote, jid, at)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (transport, account, remote) DO UPDATE SET jid = excluded.jid, at = excluded.at`,
+		j.Transport, j.Account, j.Remote, bare(j.Sender), now)
+	return id, false, err
 }
 
 // resendKey identifies an XMPP message for the resend window.
@@ -136,7 +169,7 @@ func (s *Store) Attempted(ctx context.Context, id int64, inflight time.Time) err
 	if !inflight.IsZero() {
 		mark = inflight.UnixMilli()
 	}
-	return s.tx(ctx, func(tx *sqlTx) error {
+	return s.txRerun(ctx, func(tx *sqlTx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, inflight = ? WHERE id = ?`, mark, id)
 		return err
 	})
@@ -166,7 +199,7 @@ type Report struct {
 // reports on remoteID that arrived before this call, removing them.
 func (s *Store) Sent(ctx context.Context, j Job, remoteID string) ([]Report, error) {
 	var early []Report
-	err := s.tx(ctx, func(tx *sqlTx) error {
+	err := s.txRerun(ctx, func(tx *sqlTx) error {
 		early = early[:0]
 		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, j.ID); err != nil {
 			return err
@@ -247,7 +280,7 @@ func recordRefs(ctx context.Context, tx *sqlTx, j Job, remoteID string, now int6
 // Failed removes job j from the queue and, in the same transaction, queues
 // the stanza that tells its sender so.
 func (s *Store) Failed(ctx context.Context, j Job, stanza []byte) error {
-	return s.tx(ctx, func(tx *sqlTx) error {
+	return s.txRerun(ctx, func(tx *sqlTx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, j.ID); err != nil {
 			return err
 		}

@@ -29,7 +29,8 @@ func (s *Store) AcceptIDs(ctx context.Context, transport, key string, stanzas ..
 // when the key is new.
 func (s *Store) acceptIDs(ctx context.Context, transport, key string, also func(tx *sqlTx, now int64) error, stanzas ...[]byte) (ids []int64, dup bool, err error) {
 	now := s.millis()
-	err = s.tx(ctx, func(tx *sqlTx) error {
+	err = s.txRerun(ctx, func(tx *sqlTx) error {
+		ids, dup = ids[:0], false // the committer may run this again
 		if key != "" {
 			res, err := tx.ExecContext(ctx, `INSERT INTO seen (transport, key, created)
 				VALUES (?, ?, ?) ON CONFLICT (transport, key) DO NOTHING`, transport, key, now)
@@ -46,7 +47,6 @@ func (s *Store) acceptIDs(ctx context.Context, transport, key string, also func(
 				return err
 			}
 		}
-		ids = ids[:0]
 		for _, st := range stanzas {
 			id, err := tx.insertID(`INSERT INTO to_xmpp (transport, stanza, created) VALUES (?, ?, ?)`,
 				transport, st, now)
@@ -97,7 +97,7 @@ func (s *Store) OutgoingAfter(ctx context.Context, transport string, after int64
 // Written removes stanzas of transport up to and including id, once they
 // have been written to the server.
 func (s *Store) Written(ctx context.Context, transport string, upTo int64) error {
-	return s.tx(ctx, func(tx *sqlTx) error {
+	return s.txRerun(ctx, func(tx *sqlTx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM to_xmpp WHERE transport = ? AND id <= ?`, transport, upTo)
 		return err
 	})

@@ -34,11 +34,19 @@ func senderNum(i int) string   { return fmt.Sprintf("+1555000%04d", i) }
 func receiverNum(i int) string { return fmt.Sprintf("+1555001%04d", i) }
 func remote(k int) string      { return fmt.Sprintf("+1555900%04d", k%100) }
 
-// env is Prosody, the fakes, the gateway process and the c2s clients.
+// server is an XMPP server the gateway is measured behind.
+type server struct {
+	name      string // "Prosody", "ejabberd"
+	c2s, comp string // client and component addresses
+	stop      func() error
+}
+
+// env is the XMPP server, the fakes, the gateway process and the c2s clients.
 type env struct {
 	dir     string
 	gateway string
-	p       *xmpptest.Prosody
+	srv     server // the server the gateway and the clients use now
+	servers []server
 	twilio  *twiliofake.Fake
 	tg      *botfake.Fake
 	apiURL  string
@@ -49,6 +57,8 @@ type env struct {
 	proc *exec.Cmd
 	done chan error
 	logs *bytes.Buffer
+	// pprof, if set, mounts /debug/pprof/ on the gateway (XMPPGW_PPROF=1).
+	pprof bool
 
 	senders   []*xmpptest.Client
 	receivers []*xmpptest.Client
@@ -65,22 +75,12 @@ func startEnv(ctx context.Context, gateway, dir string) (*env, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	users := map[string]string{}
-	for i := range senders {
-		users[fmt.Sprintf("s%d", i)] = "pw"
-		users[fmt.Sprintf("r%d", i)] = "pw"
-	}
-	p, err := xmpptest.StartProsody(ctx, xmpptest.ProsodyConfig{
-		Domain:     "example.test",
-		Components: map[string]string{"sms.example.test": secret, "telegram.example.test": secret},
-		Users:      users,
-		Dir:        filepath.Join(dir, "prosody"),
-	})
-	if err != nil {
+	e := &env{dir: dir, gateway: gateway, logs: &bytes.Buffer{}, store: filepath.Join(dir, "xmppgw.db")}
+	e.phase.Store("none")
+	if err := e.useProsody(ctx); err != nil {
 		return nil, err
 	}
-	e := &env{dir: dir, gateway: gateway, p: p, logs: &bytes.Buffer{}, store: filepath.Join(dir, "xmppgw.db")}
-	e.phase.Store("none")
+	var err error
 	e.twilio = twiliofake.New(benchSID, benchToken)
 	if e.apiURL, err = e.twilio.Start(); err != nil {
 		e.close()
@@ -94,16 +94,69 @@ func startEnv(ctx context.Context, gateway, dir string) (*env, error) {
 		return nil, err
 	}
 	e.public = fmt.Sprintf("http://127.0.0.1:%d", port)
-	if err := e.writeConfig("config.yaml", port, 1_000_000); err != nil {
+	if err := e.writeConfig("config.yaml", 1_000_000); err != nil {
 		e.close()
 		return nil, err
 	}
 	return e, nil
 }
 
-// writeConfig writes a gateway config whose SMS numbers may each send
-// perNumber messages a second.
-func (e *env) writeConfig(name string, port int, perNumber float64) error {
+// benchUsers are the c2s accounts: senders s0.. and receivers r0..
+func benchUsers() map[string]string {
+	users := map[string]string{}
+	for i := range senders {
+		users[fmt.Sprintf("s%d", i)] = "pw"
+		users[fmt.Sprintf("r%d", i)] = "pw"
+	}
+	return users
+}
+
+var benchComponents = map[string]string{"sms.example.test": secret, "telegram.example.test": secret}
+
+// useProsody starts Prosody and makes it the server in use.
+func (e *env) useProsody(ctx context.Context) error {
+	p, err := xmpptest.StartProsody(ctx, xmpptest.ProsodyConfig{
+		Domain:     "example.test",
+		Components: benchComponents,
+		Users:      benchUsers(),
+		Dir:        filepath.Join(e.dir, "prosody"),
+	})
+	if err != nil {
+		return err
+	}
+	e.srv = server{name: "Prosody", c2s: p.C2SAddr, comp: p.ComponentAddr, stop: p.Stop}
+	e.servers = append(e.servers, e.srv)
+	return nil
+}
+
+// useEjabberd starts ejabberd and makes it the server in use: the gateway
+// is restarted on it and the clients log in to it.
+func (e *env) useEjabberd(ctx context.Context) error {
+	e.stopGateway()
+	e.logout()
+	j, err := xmpptest.StartEjabberd(ctx, xmpptest.EjabberdConfig{
+		Domain:     "example.test",
+		Components: benchComponents,
+		Users:      benchUsers(),
+		Dir:        filepath.Join(e.dir, "ejabberd"),
+	})
+	if err != nil {
+		return err
+	}
+	e.srv = server{name: "ejabberd", c2s: j.C2SAddr, comp: j.ComponentAddr, stop: j.Stop}
+	e.servers = append(e.servers, e.srv)
+	if err := e.writeConfig("ejabberd.yaml", 1_000_000); err != nil {
+		return err
+	}
+	if _, err := e.startGateway(ctx, "ejabberd.yaml"); err != nil {
+		return err
+	}
+	return e.login(ctx)
+}
+
+// writeConfig writes a gateway config for the server in use whose SMS
+// numbers may each send perNumber messages a second.
+func (e *env) writeConfig(name string, perNumber float64) error {
 	var nums strings.Builder
 	for i := range senders {
 		fmt.Fprintf(&nums, "        s%d@example.test: %q\n        r%d@example.test: %q\n", i, senderNum(i), i, receiverNum(i))
@@ -113,7 +166,7 @@ func (e *env) writeConfig(name string, port int, perNumber float64) error {
 store:
   path: %s
 http:
-  listen: 127.0.0.1:%d
+  listen: %s
   public_url: %s
 access:
   allow: [example.test]
@@ -137,7 +190,7 @@ transports:
     settings:
       token: %s
       api_url: %s
-`, e.p.ComponentAddr, e.store, port, e.public, secret, benchSID, benchToken, e.apiURL, perNumber, nums.String(),
+`, e.srv.comp, e.store, strings.TrimPrefix(e.public, "http://"), e.public, secret, benchSID, benchToken, e.apiURL, perNumber, nums.String(),
 		secret, botToken, e.tgURL)
 	return os.WriteFile(filepath.Join(e.dir, name), []byte(cfg), 0o600)
 }
@@ -148,6 +201,9 @@ func (e *env) startGateway(ctx context.Context, config string) (time.Duration, e
 	e.logs.Reset()
 	cmd := exec.Command(e.gateway, "run", "-config", filepath.Join(e.dir, config))
 	cmd.Stdout, cmd.Stderr = e.logs, e.logs
+	if e.pprof {
+		cmd.Env = append(os.Environ(), "XMPPGW_PPROF=1")
+	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("start %s (run `make build`): %w", e.gateway, err)
@@ -177,17 +233,25 @@ func (e *env) stopGateway() {
 
 func (e *env) close() {
 	e.stopGateway()
-	for _, c := range append(e.senders, e.receivers...) {
-		c.Close()
-	}
-	e.recvWG.Wait()
+	e.logout()
 	if e.twilio != nil {
 		e.twilio.Close()
 	}
 	if e.tg != nil {
 		e.tg.Close()
 	}
-	e.p.Stop()
+	for _, s := range e.servers {
+		s.stop()
+	}
+}
+
+// logout closes the c2s clients.
+func (e *env) logout() {
+	for _, c := range append(e.senders, e.receivers...) {
+		c.Close()
+	}
+	e.recvWG.Wait()
+	e.senders, e.receivers = nil, nil
 }
 
 // cpuTime is the gateway process's user+sys CPU time so far.
@@ -219,16 +283,16 @@ func (e *env) peakRSS() (float64, error) {
 	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", e.proc.Process.Pid)
 }
 
-// login connects the senders and receivers; receivers count the messages
-// of the current phase.
+// login connects the senders and receivers to the server in use;
+// receivers count the messages of the current phase.
 func (e *env) login(ctx context.Context) error {
 	for i := range senders {
-		s, err := xmpptest.Dial(ctx, e.p.C2SAddr, jid.MustParse(fmt.Sprintf("s%d@example.test/bench", i)), "pw")
+		s, err := xmpptest.Dial(ctx, e.srv.c2s, jid.MustParse(fmt.Sprintf("s%d@example.test/bench", i)), "pw")
 		if err != nil {
 			return err
 		}
 		e.senders = append(e.senders, s)
-		r, err := xmpptest.Dial(ctx, e.p.C2SAddr, jid.MustParse(fmt.Sprintf("r%d@example.test/bench", i)), "pw")
+		r, err := xmpptest.Dial(ctx, e.srv.c2s, jid.MustParse(fmt.Sprintf("r%d@example.test/bench", i)), "pw")
 		if err != nil {
 			return err
 		}

@@ -1,11 +1,16 @@
 // Command xmppgw-bench measures the gateway against the XMPP server it sits
-// behind: a real Prosody on loopback, the gateway binary with its SQLite
-// store, and in-process Twilio and Telegram fakes that answer at once. Each
-// throughput is reported as a ratio to a baseline measured in the same run:
-// the same c2s clients, through the same Prosody, to other c2s clients.
-// `make bench` runs it; it ends with one line:
+// behind: a real Prosody, then a real ejabberd, on loopback, the gateway
+// binary with its SQLite store, and in-process Twilio and Telegram fakes
+// that answer at once. Each throughput is reported as a ratio to a baseline
+// measured in the same run: the same c2s clients, through the same server,
+// to other c2s clients. `make bench` runs it; it ends with one line per
+// server:
 //
 //	BENCH out_ratio=R in_ratio=R cpu_us_per_msg=N p99_ms=N rss_mb=N pacing=R startup_ms=N
+//	BENCH server=ejabberd out_ratio=R in_ratio=R cpu_us_per_msg=N p99_ms=N
+//
+// The first is Prosody's. -profile DIR writes CPU profiles of the gateway
+// (XMPPGW_PPROF=1) taken during the first out and in runs on each server.
 package main
 
 import (
@@ -18,6 +23,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -28,6 +34,8 @@ func main() {
 	n := flag.Int("n", 20000, "messages per throughput measurement")
 	runs := flag.Int("runs", 3, "repetitions of each throughput measurement (the median is reported)")
 	micro := flag.String("micro", "", "`go test -bench` output to report as ratios to the baselines")
+	servers := flag.String("servers", "prosody,ejabberd", "XMPP servers to measure behind, in order (prosody first if both)")
+	profile := flag.String("profile", "", "if set, a `directory` for CPU profiles of the gateway, taken during the first out and in runs on each server")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -37,7 +45,24 @@ func main() {
 	http.DefaultTransport.(*http.Transport).MaxIdleConnsPerHost = 128
 
 	abs, _ := filepath.Abs(*dir)
-	b := &bench{gateway: *gateway, dir: abs, n: *n, runs: *runs, micro: *micro}
+	b := &bench{gateway: *gateway, dir: abs, n: *n, runs: *runs, micro: *micro, profile: *profile}
+	for _, s := range strings.Split(*servers, ",") {
+		switch s = strings.TrimSpace(s); s {
+		case "prosody":
+			b.prosody = true
+		case "ejabberd":
+			b.ejabberd = true
+		default:
+			fmt.Fprintf(os.Stderr, "bench: unknown server %q (want prosody, ejabberd)\n", s)
+			os.Exit(2)
+		}
+	}
+	if b.profile != "" {
+		if err := os.MkdirAll(b.profile, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+	}
 	if err := b.run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "bench failed:", err)
 		os.Exit(1)
@@ -46,11 +71,13 @@ func main() {
 
 // bench holds one run's environment and results.
 type bench struct {
-	gateway, dir string
-	n, runs      int
-	micro        string
-	env          *env
-	rows         []row
+	gateway, dir      string
+	n, runs           int
+	micro             string
+	profile           string // directory for CPU profiles, or ""
+	prosody, ejabberd bool   // the servers to measure behind
+	env               *env
+	rows              []row
 }
 
 // row is one line of the printed table.
@@ -63,14 +90,27 @@ func (b *bench) add(name, value, target, note string) {
 	fmt.Printf("  %-34s %-14s %s\n", name, value, note)
 }
 
+// figures are the throughput and latency figures measured behind one
+// server.
+type figures struct {
+	server            string
+	outRatio, inRatio float64
+	cpuPerMsg, p99    float64
+	baseline, out, in float64 // medians, msg/s
+	pOut, pIn         float64 // ms
+	relayed           int
+}
+
 func (b *bench) run(ctx context.Context) error {
-	fmt.Printf("xmppgw bench: %d CPUs (GOMAXPROCS %d), %d messages per measurement, median of %d runs\n\n",
+	fmt.Printf("xmppgw bench: %d CPUs (GOMAXPROCS %d), %d messages per measurement, median of %d runs\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), b.n, b.runs)
+	fmt.Printf("load average at start: %s\n\n", loadAvg())
 	e, err := startEnv(ctx, b.gateway, b.dir)
 	if err != nil {
 		return err
 	}
 	defer e.close()
+	e.pprof = b.profile != ""
 	b.env = e
 
 	// Startup and memory with 100,000 links and 10,000 queued messages.
@@ -78,61 +118,14 @@ func (b *bench) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-
-	// Throughput, each against the c2s baseline of the same run.
-	var base, out, in []float64
-	cpu0, err := e.cpuTime()
-	if err != nil {
-		return err
-	}
-	relayed := 0
-	for i := range b.runs {
-		r, err := e.baseline(ctx, b.n, i)
+	var all []figures
+	if b.prosody {
+		f, err := b.measure(ctx)
 		if err != nil {
-			return fmt.Errorf("baseline: %w", err)
+			return err
 		}
-		base = append(base, r)
-		r, err = e.outbound(ctx, b.n, i)
-		if err != nil {
-			return fmt.Errorf("outbound: %w", err)
-		}
-		out = append(out, r)
-		r, err = e.inbound(ctx, b.n, i)
-		if err != nil {
-			return fmt.Errorf("inbound: %w", err)
-		}
-		in = append(in, r)
-		relayed += 2 * b.n
-		fmt.Printf("  run %d: baseline %.0f msg/s, out %.0f msg/s, in %.0f msg/s\n", i+1, base[i], out[i], in[i])
+		all = append(all, f)
 	}
-	cpu1, err := e.cpuTime()
-	if err != nil {
-		return err
-	}
-	cpuPerMsg := float64((cpu1 - cpu0).Microseconds()) / float64(relayed)
-	mb, mo, mi := median(base), median(out), median(in)
-	// The baseline moves from run to run (Prosody and the clients share two
-	// cores); each run's ratio is to its own baseline, and the median is kept.
-	var ro, ri []float64
-	for i := range base {
-		ro, ri = append(ro, out[i]/base[i]), append(ri, in[i]/base[i])
-	}
-	outRatio, inRatio := median(ro), median(ri)
-	fmt.Println()
-	b.add("baseline c2s->Prosody->c2s", fmt.Sprintf("%.0f msg/s", mb), "", "the same senders and Prosody, to c2s receivers")
-	b.add("out: c2s->gateway->SMS", fmt.Sprintf("%.0f msg/s", mo), "", "")
-	b.add("in: SMS webhook->gateway->c2s", fmt.Sprintf("%.0f msg/s", mi), "", "")
-	b.add("out_ratio", fmt.Sprintf("%.2f", outRatio), ">= 0.9", "median of the runs' out/baseline")
-	b.add("in_ratio", fmt.Sprintf("%.2f", inRatio), ">= 0.9", "median of the runs' in/baseline")
-	b.add("cpu_us_per_msg", fmt.Sprintf("%.1f", cpuPerMsg), "<= 40", fmt.Sprintf("gateway user+sys CPU over %d relayed messages", relayed))
-
-	// The gateway's own latency at 1,000 msg/s.
-	pOut, pIn, err := e.latency(ctx, 1000, 5*time.Second)
-	if err != nil {
-		return fmt.Errorf("latency: %w", err)
-	}
-	p99 := max(pOut, pIn)
-	b.add("p99_ms", fmt.Sprintf("%.2f", p99), "<= 5", fmt.Sprintf("out %.2f ms, in %.2f ms, at 1,000 msg/s", pOut, pIn))
 	b.add("rss_mb", fmt.Sprintf("%.1f", rss), "<= 64", "peak RSS, 100,000 links stored, 10,000 messages queued at start")
 	b.add("startup_ms", fmt.Sprintf("%d", startup.Milliseconds()), "<= 300", "exec to component connected, 100,000 links stored")
 
@@ -143,15 +136,126 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	b.add("pacing", fmt.Sprintf("%.3f", pacing), "0.95..1.0, no 429", fmt.Sprintf("limit 50/s from one number over 20 s; %d answers were 429", n429))
 
+	if b.ejabberd {
+		fmt.Printf("\n  starting ejabberd\n")
+		if err := e.useEjabberd(ctx); err != nil {
+			return fmt.Errorf("ejabberd: %w", err)
+		}
+		f, err := b.measure(ctx)
+		if err != nil {
+			return err
+		}
+		all = append(all, f)
+	}
+
 	if b.micro != "" {
 		if err := b.microRatios(b.micro); err != nil {
 			return err
 		}
 	}
 	b.print()
-	fmt.Printf("BENCH out_ratio=%.2f in_ratio=%.2f cpu_us_per_msg=%.1f p99_ms=%.2f rss_mb=%.1f pacing=%.3f startup_ms=%d\n",
-		outRatio, inRatio, cpuPerMsg, p99, rss, pacing, startup.Milliseconds())
+	fmt.Printf("load average at end: %s\n", loadAvg())
+	for i, f := range all {
+		// The first line keeps the form it always had (Prosody); each
+		// server's has its name.
+		if i == 0 && f.server == "Prosody" {
+			fmt.Printf("BENCH out_ratio=%.2f in_ratio=%.2f cpu_us_per_msg=%.1f p99_ms=%.2f rss_mb=%.1f pacing=%.3f startup_ms=%d\n",
+				f.outRatio, f.inRatio, f.cpuPerMsg, f.p99, rss, pacing, startup.Milliseconds())
+			continue
+		}
+		fmt.Printf("BENCH server=%s out_ratio=%.2f in_ratio=%.2f cpu_us_per_msg=%.1f p99_ms=%.2f\n",
+			strings.ToLower(f.server), f.outRatio, f.inRatio, f.cpuPerMsg, f.p99)
+	}
 	return nil
+}
+
+// measure runs the throughput runs and the latency measurement behind the
+// server in use, each throughput against the c2s baseline of the same run.
+func (b *bench) measure(ctx context.Context) (figures, error) {
+	e := b.env
+	f := figures{server: e.srv.name}
+	fmt.Printf("\n  behind %s:\n", f.server)
+	var base, out, in []float64
+	cpu0, err := e.cpuTime()
+	if err != nil {
+		return f, err
+	}
+	name := strings.ToLower(f.server)
+	for i := range b.runs {
+		r, err := e.baseline(ctx, b.n, i)
+		if err != nil {
+			return f, fmt.Errorf("baseline: %w", err)
+		}
+		base = append(base, r)
+		wait := func() {}
+		if i == 0 {
+			wait = e.profile(b.profile, name+"-out", profileTime)
+		}
+		r, err = e.outbound(ctx, b.n, i)
+		wait()
+		if err != nil {
+			return f, fmt.Errorf("outbound: %w", err)
+		}
+		out = append(out, r)
+		if i == 0 {
+			wait = e.profile(b.profile, name+"-in", profileTime)
+		}
+		r, err = e.inbound(ctx, b.n, i)
+		wait()
+		if err != nil {
+			return f, fmt.Errorf("inbound: %w", err)
+		}
+		in = append(in, r)
+		f.relayed += 2 * b.n
+		fmt.Printf("  run %d: baseline %.0f msg/s, out %.0f msg/s, in %.0f msg/s (load %s)\n", i+1, base[i], out[i], in[i], loadAvg())
+	}
+	cpu1, err := e.cpuTime()
+	if err != nil {
+		return f, err
+	}
+	f.cpuPerMsg = float64((cpu1 - cpu0).Microseconds()) / float64(f.relayed)
+	f.baseline, f.out, f.in = median(base), median(out), median(in)
+	// The baseline moves from run to run (the server and the clients share
+	// two cores); each run's ratio is to its own baseline, and the median
+	// is kept.
+	var ro, ri []float64
+	for i := range base {
+		ro, ri = append(ro, out[i]/base[i]), append(ri, in[i]/base[i])
+	}
+	f.outRatio, f.inRatio = median(ro), median(ri)
+	fmt.Println()
+	b.add("baseline c2s->"+f.server+"->c2s", fmt.Sprintf("%.0f msg/s", f.baseline), "", "the same senders and server, to c2s receivers")
+	b.add("out: c2s->gateway->SMS", fmt.Sprintf("%.0f msg/s", f.out), "", "")
+	b.add("in: SMS webhook->gateway->c2s", fmt.Sprintf("%.0f msg/s", f.in), "", "")
+	b.add("out_ratio ("+f.server+")", fmt.Sprintf("%.2f", f.outRatio), ">= 0.9", "median of the runs' out/baseline")
+	b.add("in_ratio ("+f.server+")", fmt.Sprintf("%.2f", f.inRatio), ">= 0.9", "median of the runs' in/baseline")
+	b.add("cpu_us_per_msg ("+f.server+")", fmt.Sprintf("%.1f", f.cpuPerMsg), "<= 40", fmt.Sprintf("gateway user+sys CPU over %d relayed messages", f.relayed))
+
+	// The gateway's own latency at 1,000 msg/s.
+	f.pOut, f.pIn, err = e.latency(ctx, 1000, 5*time.Second)
+	if err != nil {
+		return f, fmt.Errorf("latency: %w", err)
+	}
+	f.p99 = max(f.pOut, f.pIn)
+	b.add("p99_ms ("+f.server+")", fmt.Sprintf("%.2f", f.p99), "<= 5", fmt.Sprintf("out %.2f ms, in %.2f ms, at 1,000 msg/s", f.pOut, f.pIn))
+	return f, nil
+}
+
+// profileTime is how long a profile of a measurement lasts, from its start:
+// about as long as one takes. Idle time after it ends adds no samples.
+const profileTime = 4 * time.Second
+
+// loadAvg is the machine's load average over 1, 5 and 15 minutes.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func (b *bench) print() {

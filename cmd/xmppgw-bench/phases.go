@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +40,33 @@ func (b *bench) startupAndMemory(ctx context.Context) (time.Duration, float64, e
 	fmt.Printf("  started in %d ms with %d links; %d queued messages sent; peak RSS %.1f MiB\n",
 		startup.Milliseconds(), links, queued, rss)
 	return startup, rss, e.login(ctx)
+}
+
+// profile, if dir is set, records a CPU profile of the gateway for d from
+// now (its /debug/pprof/profile) into dir/name.pprof, in the background;
+// the returned func waits for it.
+func (e *env) profile(dir, name string, d time.Duration) func() {
+	if dir == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", e.public, max(1, int(d.Seconds()))))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "profile:", err)
+			return
+		}
+		defer resp.Body.Close()
+		f, err := os.Create(filepath.Join(dir, name+".pprof"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "profile:", err)
+			return
+		}
+		defer f.Close()
+		io.Copy(f, resp.Body)
+	}()
+	return func() { <-done }
 }
 
 // newPhase starts counting the receivers' messages with bodies prefixed p.
@@ -282,10 +312,7 @@ func quantile(q float64, before, after *dto.Histogram) float64 {
 // by the limit, and the number of 429 answers.
 func (e *env) pacing(ctx context.Context, gateway string, perSecond float64, window time.Duration) (float64, int, error) {
 	e.stopGateway()
-	port := strings.TrimPrefix(e.public, "http://127.0.0.1:")
-	var p int
-	fmt.Sscanf(port, "%d", &p)
-	if err := e.writeConfig("pacing.yaml", p, perSecond); err != nil {
+	if err := e.writeConfig("pacing.yaml", perSecond); err != nil {
 		return 0, 0, err
 	}
 	e.twilio.SetRateLimit(int(perSecond))

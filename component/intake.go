@@ -1,0 +1,383 @@
+package component
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/component/router"
+	"xmppgw/mapping"
+	"xmppgw/transports"
+)
+
+// The intake is the stage between the read loop and the store.
+//
+// A handler that turns a stanza into jobs hands them to the intake and
+// returns: the read loop never waits for a commit. It waits only when the
+// intake is full (intakeSize stanzas), and the server then sees TCP
+// back-pressure; nothing is dropped. The intake commits what it holds in
+// groups, one transaction per group (Store.EnqueueBatch). A group is
+// bounded by maxIntakeGroup jobs and by intakeWait, and is committed at
+// once when no more stanzas are waiting: an idle stream never waits for
+// company, and while a commit runs the next group gathers.
+//
+// Nothing is acknowledged before its commit: jobs reach the dispatcher,
+// hence the provider (and so receipts and markers, which follow the
+// provider's answer), only once committed. If a group's commit fails,
+// every stanza of the group is answered with wait/resource-constraint, in
+// order, written to the session from the intake's goroutine.
+//
+// A crash loses at most what was read but not yet committed: at most
+// intakeSize stanzas, the same window as the socket's kernel buffer.
+//
+// Before Run starts it (a Gateway used without Run, as in tests), a stanza
+// is committed on the caller's goroutine and refused through its writer.
+const (
+	intakeSize     = 1024                   // stanzas held before the read loop waits
+	maxIntakeGroup = 256                    // jobs in one commit
+	intakeWait     = 2 * time.Millisecond   // longest a group gathers
+	intakeReplyFor = 5 * time.Second        // bounds writing a group's refusals
+	intakeCommitTO = storeTimeout           // bounds one group's commit
+	intakeLog      = "intake commit failed" // logged once per failed group
+)
+
+// intake holds the stanzas handed over by the read loop until committed.
+type intake struct {
+	items   chan *intakeItem
+	stop    chan struct{} // closed when the read loop has ended: drain and return
+	stopped chan struct{} // closed when the loop has returned
+	running atomic.Bool   // the loop runs: hand stanzas to it
+
+	// waits counts the stanzas for which the read loop waited for room.
+	waits atomic.Int64
+	// pending counts the items handed over and not yet done with.
+	pending atomic.Int64
+	// commit stores a group's jobs in one transaction: Store.EnqueueBatch,
+	// unless a test replaces it before Run.
+	commit func(context.Context, []mapping.Job) ([]mapping.Enqueued, error)
+	// refuse, if set, replaces writing a failed group's answers to the
+	// session (tests).
+	refuse func(ctx context.Context, stanzas [][]byte) error
+}
+
+func newIntake(store *mapping.Store, size int) *intake {
+	return &intake{
+		items:   make(chan *intakeItem, size),
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
+		commit:  store.EnqueueBatch,
+	}
+}
+
+// intakeItem is one stanza's jobs.
+type intakeItem struct {
+	jobs    []mapping.Job
+	in      inStanza // what the refusal answers
+	from    jid.JID
+	to      jid.JID   // where the stanza was sent: the refusal's from
+	user    string    // the sender's bare JID
+	counted time.Time // when the jobs were counted against the user's quota
+	t       router.Writer
+	// then, if set, runs once the jobs are stored (or found to be
+	// resends), on the intake's goroutine: what w is given is written to
+	// the session then (to t before Run).
+	then func(ctx context.Context, w router.Writer)
+}
+
+// msgTarget is one contact a message goes to, and the account it is sent
+// from.
+type msgTarget struct {
+	remote, account transports.Addr
+}
+
+// queueMessage hands in to the intake as one job per target: stored, in one
+// transaction, then given to the dispatcher. A resend of a queued message
+// is not queued again. It returns before the commit (see intake), once the
+// intake has room. t must not have been written to yet (the intake may
+// need the session's output to refuse a stanza while the read loop waits).
+func (g *Gateway) queueMessage(t router.Writer, in inStanza, from, to jid.JID, targets ...msgTarget) {
+	g.queueMessageThen(t, in, from, to, nil, targets...)
+}
+
+// queueMessageThen is queueMessage, with then run once the message is
+// stored (see intakeItem.then): what acknowledges it, such as a room's
+// reflection.
+func (g *Gateway) queueMessageThen(t router.Writer, in inStanza, from, to jid.JID,
+	then func(ctx context.Context, w router.Writer), targets ...msgTarget) {
+	p := messageParts(in)
+	it := &intakeItem{in: in, from: from, to: to, user: from.Bare().String(), t: t, then: then}
+	for _, tg := range targets {
+		j := mapping.Job{
+			Transport: g.name,
+			Sender:    from.String(),
+			Account:   string(tg.account),
+			Remote:    string(tg.remote),
+			Body:      p.body,
+			StanzaID:  in.ID,
+			Receipt:   in.Request != nil,
+			Markable:  in.Markable != nil,
+			ReplyTo:   p.replyTo,
+			Quote:     p.quote,
+			Media:     p.media,
+			Retracts:  p.retracts,
+			ReactTo:   p.reactTo,
+			Reactions: p.reacts,
+			Shared:    len(g.owners[tg.account]) > 1,
+		}
+		if in.Replace != nil {
+			j.Replaces = in.Replace.ID
+		}
+		if in.OriginID != nil {
+			j.OriginID = in.OriginID.ID
+		}
+		it.jobs = append(it.jobs, j)
+	}
+	if g.quota != nil {
+		// Counted now, so the next stanza's check sees them; given back
+		// if not queued after all.
+		it.counted = time.Now()
+		for range it.jobs {
+			g.quota.add(it.user, it.counted)
+		}
+	}
+	g.submit(it)
+}
+
+// submit hands it to the intake, waiting for room if it is full; before
+// Run (or after the intake has stopped), it commits it at once instead.
+func (g *Gateway) submit(it *intakeItem) {
+	in := g.in
+	if in.running.Load() {
+		in.pending.Add(1)
+		select {
+		case in.items <- it:
+			return
+		default:
+		}
+		in.waits.Add(1)
+		select {
+		case in.items <- it: // back-pressure: the read loop waits here
+			return
+		case <-in.stopped:
+			in.pending.Add(-1)
+		}
+	}
+	g.commitGroup(g.baseCtx(), []*intakeItem{it}, true)
+}
+
+// afterCommits reports whether v, an answer a handler writes, must wait
+// for the commits of stanzas read before it, and if so hands it to the
+// intake, which writes it once they are done. A client may take any answer
+// (a ping's result, a refusal) for a sign that what it sent before was
+// taken: nothing acknowledges a message before its commit.
+func (g *Gateway) afterCommits(t router.Writer, v any) bool {
+	if g.in.pending.Load() == 0 {
+		return false
+	}
+	g.submit(&intakeItem{t: t, then: func(_ context.Context, w router.Writer) { w.Encode(v) }})
+	return true
+}
+
+// intakeLoop commits what the read loop hands over, in groups, until the
+// read loop has ended (stopIntake), then commits what is left and returns.
+func (g *Gateway) intakeLoop(ctx context.Context) {
+	in := g.in
+	defer close(in.stopped)
+	defer in.running.Store(false)
+	for {
+		var first *intakeItem
+		select {
+		case first = <-in.items:
+		case <-in.stop:
+			// No more stanzas can come: commit the rest.
+			for {
+				select {
+				case first = <-in.items:
+					g.commitGroup(ctx, g.gather(first), false)
+				default:
+					return
+				}
+			}
+		}
+		g.commitGroup(ctx, g.gather(first), false)
+	}
+}
+
+// done marks group's items as done with.
+func (in *intake) done(group []*intakeItem) { in.pending.Add(-int64(len(group))) }
+
+// gather returns a group starting with first: the stanzas waiting behind
+// it, up to maxIntakeGroup jobs and for at most intakeWait.
+func (g *Gateway) gather(first *intakeItem) []*intakeItem {
+	group := []*intakeItem{first}
+	n := len(first.jobs)
+	deadline := time.Now().Add(intakeWait)
+	for n < maxIntakeGroup {
+		select {
+		case it := <-g.in.items:
+			group = append(group, it)
+			n += len(it.jobs)
+		default:
+			return group // none waiting: the stream is idle, commit now
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	return group
+}
+
+// stopIntake tells the intake that the read loop has ended.
+func (g *Gateway) stopIntake() { close(g.in.stop) }
+
+// commitGroup stores the jobs of group in one transaction, then hands them
+// to the dispatcher; or, if that fails, refuses every stanza of the group,
+// in order. inline is set when called on the read loop (before Run): the
+// refusal is then written to the stanza's own writer.
+func (g *Gateway) commitGroup(ctx context.Context, group []*intakeItem, inline bool) {
+	if !inline {
+		defer g.in.done(group)
+	}
+	var jobs []mapping.Job
+	for _, it := range group {
+		jobs = append(jobs, it.jobs...)
+	}
+	var res []mapping.Enqueued
+	var err error
+	if len(jobs) > 0 {
+		// The commit finishes even if shutdown has begun: the stanzas are read.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), intakeCommitTO)
+		res, err = g.in.commit(cctx, jobs)
+		cancel()
+	}
+	// What acknowledges the group's stanzas, or refuses them, in order:
+	// to each stanza's writer if inline, else to the session at once.
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), intakeReplyFor)
+	defer cancel()
+	var later laterWriter
+	out := func(it *intakeItem) router.Writer {
+		if inline {
+			return it.t
+		}
+		return &later
+	}
+	if err != nil {
+		g.log.Error("cannot store messages; refused", "err", err, "stanzas", len(group), "jobs", len(jobs))
+	}
+	now := time.Now()
+	k := 0
+	for _, it := range group {
+		switch {
+		case err != nil && len(it.jobs) > 0:
+			g.refuse(it, err, out(it))
+			continue
+		case err != nil:
+			// An answer that waited for the stanzas before it: they are
+			// refused, it goes as written.
+		default:
+			g.queued(it, res[k:k+len(it.jobs)], now)
+			k += len(it.jobs)
+		}
+		if it.then != nil {
+			it.then(tctx, out(it))
+		}
+	}
+	if len(later) == 0 {
+		return
+	}
+	write := g.writeNow
+	if err != nil && g.in.refuse != nil {
+		write = g.in.refuse
+	}
+	if werr := write(tctx, later); werr != nil {
+		g.log.Warn("could not write the answers to stanzas handed to the intake", "err", werr, "stanzas", len(later))
+	}
+}
+
+// queued hands it's jobs, stored as res, to the dispatcher.
+func (g *Gateway) queued(it *intakeItem, res []mapping.Enqueued, now time.Time) {
+	queued := 0
+	for i, j := range it.jobs {
+		r := res[i]
+		if r.Dup {
+			g.Stats.Resends.Add(1)
+			g.log.Info("message resent by the client; already queued", "stanza_id", j.StanzaID, "remote", j.Remote)
+			g.giveBackQuota(it)
+			continue
+		}
+		queued++
+		if g.o.Metrics != nil {
+			g.outClock.mark(r.ID, it.in.read)
+		}
+		j.ID, j.Created = r.ID, now
+		g.handOff(j)
+	}
+	if len(it.jobs) > 1 {
+		g.log.Info("group message queued", "stanza_id", it.in.ID, "recipients", queued)
+	}
+}
+
+// laterWriter keeps what is encoded to it, to be written to the session.
+type laterWriter [][]byte
+
+// Encode keeps v rendered.
+func (w *laterWriter) Encode(v any) { *w = append(*w, render(v)) }
+
+// refuse answers it, whose jobs could not be stored, with err's
+// wait/resource-constraint, on w.
+func (g *Gateway) refuse(it *intakeItem, err error, w router.Writer) {
+	for range it.jobs {
+		g.giveBackQuota(it)
+	}
+	if it.in.Type == "error" {
+		return // never answered
+	}
+	e := storeError(err)
+	g.countRefusal(e.Condition.XMLName.Local)
+	w.Encode(message{Type: "error", ID: it.in.ID, From: it.to.String(), To: it.from.String(), Error: e})
+}
+
+// giveBackQuota uncounts one job of it from its user's quota.
+func (g *Gateway) giveBackQuota(it *intakeItem) {
+	if g.quota != nil && !it.counted.IsZero() {
+		g.quota.remove(it.user, it.counted)
+	}
+}
+
+// remove uncounts one message of user counted at at.
+func (q *quota) remove(user string, at time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	times := q.sent[user]
+	for i := len(times) - 1; i >= 0; i-- {
+		if times[i].Equal(at) {
+			times = append(times[:i], times[i+1:]...)
+			break
+		}
+	}
+	if len(times) == 0 {
+		delete(q.sent, user)
+	} else {
+		q.sent[user] = times
+	}
+}
+
+// writeNow writes stanzas to the current session in one flush, from a
+// goroutine other than the read loop (never from a handler).
+func (g *Gateway) writeNow(ctx context.Context, stanzas [][]byte) error {
+	s, err := g.o.Conn.Session(ctx)
+	if err != nil {
+		return err
+	}
+	w := s.TokenWriter()
+	defer w.Close()
+	for _, st := range stanzas {
+		if _, err := xmlstream.Copy(w, newRawReader(st)); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
+}

@@ -1,0 +1,27 @@
+package sms
+
+import "testing"
+
+// Of the answer to a send, only the top-level sid is kept for twilio-go.
+func TestTopLevelString(t *testing.T) {
+	tests := []struct {
+		doc  string
+		want string // "" for none
+	}{
+		0: {`{"account_sid": "AC1", "sid": "SM123", "status": "queued"}`, `"SM123"`},
+		1: {`{"subresource_uris": {"media": "/x", "sid": "MEnested"}, "tags": ["sid", {"sid": "no"}], "sid":"SM9"}`, `"SM9"`},
+		2: {`{"body": "a \"sid\": \"fake\" inside", "sid": "SM\u0041"}`, `"SM\u0041"`},
+		3: {`{"media": {"sid": "ME1"}}`, ``},
+		4: {`{"sid": null}`, ``},
+		5: {`{"sid": "unterminated`, ``},
+		6: {`["sid", "SM1"]`, ``},
+		7: {`{"price": null, "sid" : "SM7"}`, `"SM7"`},
+		8: {`{"a": "\\", "sid": "SM8"}`, `"SM8"`},
+	}
+	for i, tt := range tests {
+		got, ok := topLevelString([]byte(tt.doc), "sid")
+		if string(got) != tt.want || ok != (tt.want != "") {
+			t.Errorf("%d: %q, %v; want %q", i, got, ok, tt.want)
+		}
+	}
+}
