@@ -14,6 +14,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/component/alerts"
+	"xmppgw/component/conn"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 	"xmppgw/transports/transporttest"
@@ -30,7 +31,7 @@ func alertGateways(t *testing.T) (sms, tg *Gateway, smsT *transporttest.Transpor
 		Transport: tgT,
 		Identity:  transports.Identity{Gateway: "telegram", Name: "Telegram"},
 		Store:     store,
-		Conn:      &Conn{Domain: jid.MustParse("tg.example.test")},
+		Conn:      &conn.Conn{Domain: jid.MustParse("tg.example.test")},
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	return sms, tg, smsT, tgT, store

@@ -83,13 +83,9 @@ func connect(t *testing.T, g *Gateway, before, after string, ping bool) {
 	defer cancel()
 	g.o.Conn.OnChange(false) // the previous session dropped
 	sess, server := pipeSession(t, ctx, g)
-	g.o.Conn.mu.Lock()
-	g.o.Conn.session = sess
-	g.o.Conn.mu.Unlock()
+	g.o.Conn.Attach(sess)
 	defer func() {
-		g.o.Conn.mu.Lock()
-		g.o.Conn.session = nil
-		g.o.Conn.mu.Unlock()
+		g.o.Conn.Attach(nil)
 	}()
 	g.o.Conn.OnChange(true)
 

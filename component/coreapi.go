@@ -6,6 +6,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/component/conn"
 	"xmppgw/component/core"
 	"xmppgw/mapping"
 	"xmppgw/transports"
@@ -76,5 +77,5 @@ func (g *Gateway) Barrier(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return g.barrier(ctx, s)
+	return conn.Barrier(ctx, s, g.domain)
 }

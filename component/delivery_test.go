@@ -12,6 +12,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/component/conn"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 	"xmppgw/transports/transporttest"
@@ -52,7 +53,7 @@ func costlyGateway(t *testing.T, c *costly) (*Gateway, *mapping.Store) {
 	c.Accts = map[string]transports.Addr{"alice@example.test": "+15550001111"}
 	g := New(Options{
 		Transport: c, Identity: transports.Identity{Gateway: "sms", Name: "SMS"}, Store: store,
-		Conn:    &Conn{Domain: jid.MustParse("sms.example.test")},
+		Conn:    &conn.Conn{Domain: jid.MustParse("sms.example.test")},
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Allowed: func(b string) bool { return strings.HasSuffix(b, "@example.test") },
 	})

@@ -10,6 +10,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/component/conn"
 	"xmppgw/component/core"
 	"xmppgw/component/router"
 	"xmppgw/mapping"
@@ -22,7 +23,7 @@ type Options struct {
 	Transport transports.Transport
 	Identity  transports.Identity
 	Store     *mapping.Store
-	Conn      *Conn
+	Conn      *conn.Conn
 	Logger    *slog.Logger
 
 	// Allowed reports whether a bare JID may use the gateway. Nil allows
@@ -223,7 +224,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		<-ctx.Done()
 		select {
 		case <-writerDone:
-		case <-time.After(g.o.Grace + barrierTimeout):
+		case <-time.After(g.o.Grace + conn.BarrierTimeout):
 			g.log.Warn("the XMPP writer did not finish in time; closing the connection")
 			stopConn()
 		}

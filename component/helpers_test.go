@@ -6,12 +6,16 @@ import (
 	"encoding/xml"
 	"io"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stream"
 
+	"xmppgw/component/conn"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 	"xmppgw/transports/transporttest"
@@ -34,7 +38,7 @@ func testGateway(t testing.TB) (*Gateway, *transporttest.Transport, *mapping.Sto
 		Transport: tr,
 		Identity:  transports.Identity{Gateway: "sms", Name: "SMS", Prompt: "Phone number", Desc: "Enter a phone number"},
 		Store:     store,
-		Conn:      &Conn{Domain: jid.MustParse("sms.example.test")},
+		Conn:      &conn.Conn{Domain: jid.MustParse("sms.example.test")},
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Allowed:   func(b string) bool { return strings.HasSuffix(b, "@example.test") },
 		Version:   "test",
@@ -88,4 +92,56 @@ func queued(t *testing.T, store *mapping.Store) string {
 		b.Write(s.Stanza)
 	}
 	return b.String()
+}
+
+// pipeSession returns a component session of g served over a pipe, as
+// after the handshake, and the pipe's server end.
+func pipeSession(t *testing.T, ctx context.Context, g *Gateway) (*xmpp.Session, net.Conn) {
+	t.Helper()
+	client, server := net.Pipe()
+	t.Cleanup(func() { client.Close(); server.Close() })
+	ready := func(_ context.Context, in, _ *stream.Info, _ *xmpp.Session, _ any) (xmpp.SessionState, io.ReadWriter, any, error) {
+		in.XMLNS = "jabber:component:accept"
+		return xmpp.Ready, nil, nil, nil
+	}
+	s, err := xmpp.NewSession(ctx, g.domain, g.domain, client, 0, ready)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() { defer close(served); s.Serve(g) }()
+	t.Cleanup(func() { client.Close(); <-served })
+	return s, server
+}
+
+// readStanza reads one top-level element from r and returns it, as written,
+// and its id.
+func readStanza(t *testing.T, r io.Reader) (string, string) {
+	t.Helper()
+	var raw bytes.Buffer
+	d := xml.NewDecoder(io.TeeReader(r, &raw))
+	depth := 0
+	var id string
+	for {
+		tok, err := d.RawToken()
+		if err != nil {
+			t.Fatalf("reading a stanza: %v (read %q)", err, raw.String())
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				for _, a := range tok.Attr {
+					if a.Name.Local == "id" {
+						id = a.Value
+					}
+				}
+			}
+			depth++
+		case xml.EndElement:
+			depth--
+			if depth == 0 {
+				return raw.String()[:d.InputOffset()], id
+			}
+		}
+	}
 }

@@ -140,9 +140,7 @@ func sessionOutput(t *testing.T, g *Gateway) func(n int) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	s, server := pipeSession(t, ctx, g)
-	g.o.Conn.mu.Lock()
-	g.o.Conn.session = s
-	g.o.Conn.mu.Unlock()
+	g.o.Conn.Attach(s)
 	var mu sync.Mutex
 	var out bytes.Buffer
 	go func() {

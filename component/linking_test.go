@@ -13,6 +13,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/component/conn"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 	"xmppgw/transports/transporttest"
@@ -33,7 +34,7 @@ func linkedGateway(t testing.TB) (*Gateway, *transporttest.Linked, *mapping.Stor
 		Transport: tr,
 		Identity:  transports.Identity{Gateway: "telegram", Name: "Telegram", Prompt: "Chat ID"},
 		Store:     store,
-		Conn:      &Conn{Domain: jid.MustParse("tg.example.test")},
+		Conn:      &conn.Conn{Domain: jid.MustParse("tg.example.test")},
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Allowed:   func(b string) bool { return strings.HasSuffix(b, "@example.test") },
 	})

@@ -35,7 +35,7 @@ type Metrics struct {
 	// Reconnects counts component sessions established after the first.
 	Reconnects *prometheus.CounterVec
 	// Restarts counts component sessions that ended or failed to start,
-	// by cause (see restartCause).
+	// by cause (see conn.Conn.OnRestart).
 	Restarts *prometheus.CounterVec
 	// Active is 1 while this instance holds the component connections
 	// (always, without a standby), 0 while it is a standby.

@@ -16,6 +16,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/component/conn"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 	"xmppgw/transports/transporttest"
@@ -176,7 +177,7 @@ func listerGateway(t *testing.T, l *lister, logs *syncLog) (*Gateway, *mapping.S
 	l.Accts = map[string]transports.Addr{"alice@example.test": "+15550001111"}
 	g := New(Options{
 		Transport: l, Identity: transports.Identity{Gateway: "sms", Name: "SMS"}, Store: store,
-		Conn:    &Conn{Domain: jid.MustParse("sms.example.test")},
+		Conn:    &conn.Conn{Domain: jid.MustParse("sms.example.test")},
 		Logger:  slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{ReplaceAttr: dropTime})),
 		Allowed: func(b string) bool { return strings.HasSuffix(b, "@example.test") },
 		Metrics: NewMetrics(prometheus.NewRegistry()),

@@ -20,6 +20,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/component"
+	"xmppgw/component/conn"
 	"xmppgw/configs"
 	"xmppgw/mapping"
 	"xmppgw/transports"
@@ -168,7 +169,7 @@ func newGateway(cfg *configs.Config, tc configs.Transport, store *mapping.Store,
 		Transport: tr,
 		Identity:  typ.Identity,
 		Store:     store,
-		Conn:      &component.Conn{Server: cfg.XMPP.Server, Domain: domain, Secret: []byte(tc.Secret), Logger: tlog},
+		Conn:      &conn.Conn{Server: cfg.XMPP.Server, Domain: domain, Secret: []byte(tc.Secret), Logger: tlog},
 		Logger:    log,
 		Allowed:   cfg.Allowed,
 		Admin:     cfg.Admin,

@@ -1,4 +1,9 @@
-package component
+// Package conn is the gateway's XEP-0114 connection to the XMPP server: Conn
+// keeps one component session up (dial, handshake, reconnect with backoff),
+// and Writer writes the stanzas stored for XMPP to it in order, removing them
+// from the store only once the server has routed them (the write barrier).
+// It routes no stanza: the core (package component) uses it.
+package conn
 
 import (
 	"context"
@@ -42,6 +47,19 @@ type Conn struct {
 	mu      sync.Mutex
 	session *xmpp.Session
 	up      chan struct{} // closed while a session is up; replaced when it drops
+}
+
+// Attach makes s the session that is up, without dialing, as after a
+// handshake; Attach(nil) makes none up. It is for tests that serve a
+// session over a pipe: Run manages the session itself.
+func (l *Conn) Attach(s *xmpp.Session) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.session = s
+	if s != nil {
+		close(l.upChan())
+		l.up = nil
+	}
 }
 
 // Connected reports whether a session is up.

@@ -1,4 +1,4 @@
-package component
+package conn
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stream"
 )
 
@@ -34,13 +35,13 @@ func TestBarrierAnswer(t *testing.T) {
 		4: {`<iq type="result" id="ID" from="other.example.test" to="sms.example.test"/>`, false},
 		5: {`<iq type="error" id="ID" from="sms.example.test" to="sms.example.test"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`, false},
 	}
+	domain := jid.MustParse("sms.example.test")
 	seen := map[string]bool{}
 	for i, tt := range tests {
-		g, _, _ := testGateway(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		sess, server := pipeSession(t, ctx, g)
+		sess, server := pipeSession(t, ctx, domain)
 		done := make(chan error, 1)
-		go func() { done <- g.barrier(ctx, sess) }()
+		go func() { done <- Barrier(ctx, sess, domain) }()
 
 		got, id := readStanza(t, server)
 		if !barrierIDs.MatchString(id) || seen[id] {
@@ -60,9 +61,10 @@ func TestBarrierAnswer(t *testing.T) {
 	}
 }
 
-// pipeSession returns a component session of g served over a pipe, as
-// after the handshake, and the pipe's server end.
-func pipeSession(t *testing.T, ctx context.Context, g *Gateway) (*xmpp.Session, net.Conn) {
+// pipeSession returns a component session of domain served over a pipe, as
+// after the handshake, and the pipe's server end. It handles no stanza but
+// the answers to its own iqs.
+func pipeSession(t *testing.T, ctx context.Context, domain jid.JID) (*xmpp.Session, net.Conn) {
 	t.Helper()
 	client, server := net.Pipe()
 	t.Cleanup(func() { client.Close(); server.Close() })
@@ -70,12 +72,12 @@ func pipeSession(t *testing.T, ctx context.Context, g *Gateway) (*xmpp.Session, 
 		in.XMLNS = "jabber:component:accept"
 		return xmpp.Ready, nil, nil, nil
 	}
-	s, err := xmpp.NewSession(ctx, g.domain, g.domain, client, 0, ready)
+	s, err := xmpp.NewSession(ctx, domain, domain, client, 0, ready)
 	if err != nil {
 		t.Fatal(err)
 	}
 	served := make(chan struct{})
-	go func() { defer close(served); s.Serve(g) }()
+	go func() { defer close(served); s.Serve(nil) }()
 	t.Cleanup(func() { client.Close(); <-served })
 	return s, server
 }
