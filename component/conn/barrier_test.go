@@ -1,9 +1,7 @@
 package conn
 
 import (
-	"bytes"
 	"context"
-	"encoding/xml"
 	"io"
 	"net"
 	"regexp"
@@ -83,33 +81,9 @@ func pipeSession(t *testing.T, ctx context.Context, domain jid.JID) (*xmpp.Sessi
 }
 
 // readStanza reads one top-level element from r and returns it, as written,
-// and its id.
+// and its id. Its decoder reads ahead: to read more than one element from r,
+// use one stanzaReader.
 func readStanza(t *testing.T, r io.Reader) (string, string) {
 	t.Helper()
-	var raw bytes.Buffer
-	d := xml.NewDecoder(io.TeeReader(r, &raw))
-	depth := 0
-	var id string
-	for {
-		tok, err := d.RawToken()
-		if err != nil {
-			t.Fatalf("reading a stanza: %v (read %q)", err, raw.String())
-		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			if depth == 0 {
-				for _, a := range tok.Attr {
-					if a.Name.Local == "id" {
-						id = a.Value
-					}
-				}
-			}
-			depth++
-		case xml.EndElement:
-			depth--
-			if depth == 0 {
-				return raw.String()[:d.InputOffset()], id
-			}
-		}
-	}
+	return newStanzaReader(r).next(t)
 }
