@@ -316,6 +316,7 @@ func (e *env) pacing(ctx context.Context, gateway string, perSecond float64, win
 		return 0, 0, err
 	}
 	e.twilio.SetRateLimit(int(perSecond))
+	defer e.twilio.SetRateLimit(0) // the phases after this one measure an unlimited provider
 	n429 := e.twilio.Count429()
 	if _, err := e.startGateway(ctx, "pacing.yaml"); err != nil {
 		return 0, 0, err
