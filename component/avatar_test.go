@@ -82,7 +82,7 @@ func TestAvatarHashInPresence(t *testing.T) {
 		t.Helper()
 		var b strings.Builder
 		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-			q, err := store.OutgoingAfter(ctx, "tg", last, 100)
+			q, err := store.ToXMPPAfter(ctx, "tg", last, 100)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -39,7 +39,7 @@ func runRoomSteps(t *testing.T, steps []roomStep) (*Gateway, *mapping.Store) {
 		if out != s.out {
 			t.Errorf("%d: wrote\n%s\nwant\n%s", i, out, s.out)
 		}
-		q, err := store.OutgoingAfter(ctx, "tg", last, 100)
+		q, err := store.ToXMPPAfter(ctx, "tg", last, 100)
 		if err != nil {
 			t.Fatal(err)
 		}

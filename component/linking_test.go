@@ -46,7 +46,7 @@ func linkedGateway(t testing.TB) (*Gateway, *transporttest.Linked, *mapping.Stor
 
 func queuedFor(t *testing.T, store *mapping.Store, transport string) string {
 	t.Helper()
-	q, err := store.Outgoing(context.Background(), transport, 100)
+	q, err := store.ToXMPP(context.Background(), transport, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

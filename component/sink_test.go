@@ -107,7 +107,7 @@ func TestReport(t *testing.T) {
 		if got != r.want {
 			t.Errorf("%d: queued\n%s\nwant\n%s", i, got, r.want)
 		}
-		if q, _ := store.Outgoing(ctx, "sms", 10); len(q) > 0 {
+		if q, _ := store.ToXMPP(ctx, "sms", 10); len(q) > 0 {
 			store.Written(ctx, "sms", q[len(q)-1].ID)
 		}
 	}
@@ -134,7 +134,7 @@ func TestReceiptOnAccept(t *testing.T) {
 	}
 	want := `<message id="rcpt-R1" from="+15551234567@sms.example.test" to="alice@example.test/phone"><received xmlns="urn:xmpp:receipts" id="a1"></received><received xmlns="urn:xmpp:chat-markers:0" id="a1"></received></message>`
 	for {
-		q, _ := store.Outgoing(ctx, "sms", 10)
+		q, _ := store.ToXMPP(ctx, "sms", 10)
 		if len(q) > 0 {
 			if got := string(q[0].Stanza); got != want || len(q) != 1 {
 				t.Fatalf("queued %d stanzas, first\n%s\nwant only\n%s", len(q), got, want)

@@ -38,7 +38,7 @@ type xmppQueue struct {
 }
 
 func (q xmppQueue) After(ctx context.Context, after int64, limit int) ([]mapping.Queued, error) {
-	return q.s.OutgoingAfter(ctx, q.name, after, limit)
+	return q.s.ToXMPPAfter(ctx, q.name, after, limit)
 }
 
 func (q xmppQueue) Written(ctx context.Context, upTo int64) error {

@@ -19,4 +19,9 @@
 //   - commit.go: the single writer, committing concurrent writes together.
 //   - lead.go: Lead, which of several processes on one database is active.
 //   - outbox.go, to_xmpp.go, links.go, kv.go, prune.go: the data.
+//
+// Two words for the two directions, each meaning one thing: the outbox
+// (table outbox, Job, Enqueue, Pending) holds what goes to providers; the
+// stanzas for XMPP (table to_xmpp, Accept, ToXMPP, Written) what goes to
+// the XMPP server.
 package mapping

@@ -14,7 +14,7 @@ func stanzaFor(s string) func(string) [][]byte {
 
 func queuedStanzas(t *testing.T, s *Store, transport string) []string {
 	t.Helper()
-	q, err := s.Outgoing(context.Background(), transport, 100)
+	q, err := s.ToXMPP(context.Background(), transport, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

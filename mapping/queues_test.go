@@ -21,8 +21,8 @@ func TestQueuesAndCounts(t *testing.T) {
 		if err != nil || dup || len(ids) != 3 || !(ids[0] < ids[1] && ids[1] < ids[2]) {
 			t.Fatalf("AcceptIDs: %v, %v, %v", ids, dup, err)
 		}
-		if q, err := s.OutgoingAfter(ctx, "sms", ids[0], 10); err != nil || len(q) != 2 || string(q[0].Stanza) != "<b/>" {
-			t.Errorf("OutgoingAfter: %+v, %v", q, err)
+		if q, err := s.ToXMPPAfter(ctx, "sms", ids[0], 10); err != nil || len(q) != 2 || string(q[0].Stanza) != "<b/>" {
+			t.Errorf("ToXMPPAfter: %+v, %v", q, err)
 		}
 		if err := s.Written(ctx, "sms", ids[1]); err != nil {
 			t.Fatal(err)

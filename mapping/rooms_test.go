@@ -49,7 +49,7 @@ func TestRoomHistory(t *testing.T) {
 		if err != nil || !slices.Equal(members, []string{"Ann", "Bob", "Carol"}) {
 			t.Errorf("members %q, %v", members, err)
 		}
-		if q, _ := s.Outgoing(ctx, "tg", 100); len(q) != 5 {
+		if q, _ := s.ToXMPP(ctx, "tg", 100); len(q) != 5 {
 			t.Errorf("%d stanzas queued", len(q))
 		}
 	})

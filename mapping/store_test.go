@@ -35,7 +35,7 @@ func TestStoreDurableAndOrdered(t *testing.T) {
 		if err != nil || len(jobs) != 1 || jobs[0].ID != id2 || jobs[0].Body != "b" {
 			t.Fatalf("pending after reopen: %+v, %v", jobs, err)
 		}
-		q, err := s.Outgoing(ctx, "sms", 10)
+		q, err := s.ToXMPP(ctx, "sms", 10)
 		if err != nil || len(q) != 1 || string(q[0].Stanza) != "<message/>" {
 			t.Fatalf("outgoing after reopen: %+v, %v", q, err)
 		}

@@ -66,14 +66,14 @@ func queueStanza(ctx context.Context, tx *sqlTx, transport string, stanza []byte
 	return err
 }
 
-// Outgoing returns up to limit stanzas of transport waiting for XMPP, oldest
+// ToXMPP returns up to limit stanzas of transport waiting for XMPP, oldest
 // first.
-func (s *Store) Outgoing(ctx context.Context, transport string, limit int) ([]Queued, error) {
-	return s.OutgoingAfter(ctx, transport, 0, limit)
+func (s *Store) ToXMPP(ctx context.Context, transport string, limit int) ([]Queued, error) {
+	return s.ToXMPPAfter(ctx, transport, 0, limit)
 }
 
-// OutgoingAfter is Outgoing for the stanzas with ids above after.
-func (s *Store) OutgoingAfter(ctx context.Context, transport string, after int64, limit int) ([]Queued, error) {
+// ToXMPPAfter is ToXMPP for the stanzas with ids above after.
+func (s *Store) ToXMPPAfter(ctx context.Context, transport string, after int64, limit int) ([]Queued, error) {
 	rows, err := s.query(ctx, `SELECT id, stanza FROM to_xmpp
 		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`, transport, after, limit)
 	if err != nil {

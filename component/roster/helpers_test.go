@@ -96,7 +96,7 @@ func handle(t *testing.T, r *Roster, in string) string {
 // off the queue.
 func pending(t *testing.T, store *mapping.Store) string {
 	t.Helper()
-	q, err := store.Outgoing(context.Background(), "tg", 100)
+	q, err := store.ToXMPP(context.Background(), "tg", 100)
 	if err != nil {
 		t.Fatal(err)
 	}

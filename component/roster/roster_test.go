@@ -142,7 +142,7 @@ func TestRosterPushAnswers(t *testing.T) {
 	if out := handle(t, r, `<iq type="result" id="`+add+`" from="bob@example.test" to="tg.example.test"/>`); out != "" {
 		t.Errorf("answered a result: %s", out)
 	}
-	if q, _ := store.Outgoing(ctx, "tg", 10); len(q) != 0 {
+	if q, _ := store.ToXMPP(ctx, "tg", 10); len(q) != 0 {
 		t.Errorf("queued after a result: %d", len(q))
 	}
 
@@ -151,7 +151,7 @@ func TestRosterPushAnswers(t *testing.T) {
 	}
 	// Only the server answers from the bare JID: a client's forged answer does nothing.
 	handle(t, r, strings.Replace(errIQ(add, "forbidden"), `from="bob@example.test"`, `from="bob@example.test/pc"`, 1))
-	if q, _ := store.Outgoing(ctx, "tg", 10); len(q) != 0 {
+	if q, _ := store.ToXMPP(ctx, "tg", 10); len(q) != 0 {
 		t.Errorf("queued after a client's answer: %d", len(q))
 	}
 	if out := handle(t, r, errIQ(add, "forbidden")); out != "" {
@@ -166,7 +166,7 @@ func TestRosterPushAnswers(t *testing.T) {
 		t.Errorf("the core was told of %d queued fallbacks, want 1", n)
 	}
 	handle(t, r, errIQ(add, "forbidden")) // the same answer twice: once only
-	if q, _ := store.Outgoing(ctx, "tg", 10); len(q) != 0 {
+	if q, _ := store.ToXMPP(ctx, "tg", 10); len(q) != 0 {
 		t.Errorf("fallback queued twice: %d", len(q))
 	}
 
@@ -182,7 +182,7 @@ func TestRosterPushAnswers(t *testing.T) {
 		return strings.Replace(s, `<iq `, `<iq xmlns="jabber:client" `, 1)
 	}
 	handle(t, r, inStream(errIQ(remove, "item-not-found"))) // the user had removed it already
-	if q, _ := store.Outgoing(ctx, "tg", 10); len(q) != 0 {
+	if q, _ := store.ToXMPP(ctx, "tg", 10); len(q) != 0 {
 		t.Errorf("queued after item-not-found: %d", len(q))
 	}
 	handle(t, r, inStream(errIQ(remove, "internal-server-error")))
@@ -194,13 +194,13 @@ func TestRosterPushAnswers(t *testing.T) {
 	}
 	// A stale add refused after the unlink changes nothing.
 	handle(t, r, errIQ(add[:len(add)-1]+"x", "forbidden"))
-	if q, _ := store.Outgoing(ctx, "tg", 10); len(q) != 0 {
+	if q, _ := store.ToXMPP(ctx, "tg", 10); len(q) != 0 {
 		t.Errorf("queued for a stale push: %d", len(q))
 	}
 	// Other answers to the gateway JID are not the module's.
 	handle(t, r, errIQ("barrier-1", "forbidden"))
 	handle(t, r, `<iq type="result" id="roster.add.bad" from="bob@example.test" to="tg.example.test"/>`)
-	if q, _ := store.Outgoing(ctx, "tg", 10); len(q) != 0 {
+	if q, _ := store.ToXMPP(ctx, "tg", 10); len(q) != 0 {
 		t.Errorf("queued for an answer to something else: %d", len(q))
 	}
 }
