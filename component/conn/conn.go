@@ -227,6 +227,10 @@ func restartCause(err error) string {
 	switch {
 	case errors.As(err, &se):
 		return se.stage
+	case errors.As(err, &syn) && syn.Msg == "unexpected EOF":
+		// The connection ended mid-stream (a server restarting), not XML
+		// that is not well-formed.
+		return "closed"
 	case errors.As(err, &syn):
 		return "malformed"
 	case errors.As(err, &serr):

@@ -30,6 +30,7 @@ func TestRestartCause(t *testing.T) {
 		{&startError{"dial", errors.New("refused")}, "dial"},
 		{&startError{"handshake", errors.New("not-authorized")}, "handshake"},
 		{fmt.Errorf("reading: %w", &xml.SyntaxError{Msg: "bad", Line: 1}), "malformed"},
+		{fmt.Errorf("reading: %w", &xml.SyntaxError{Msg: "unexpected EOF", Line: 1}), "closed"},
 		{fmt.Errorf("serving: %w", stream.Conflict), "stream_error"},
 		{errServerClosed, "closed"},
 		{io.ErrUnexpectedEOF, "io"},
