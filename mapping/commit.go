@@ -72,6 +72,8 @@ func (s *Store) committer() {
 			}
 		}
 		s.commit(group)
+		s.ckpt.committed()
+		s.finishCheckpoint()
 	}
 }
 

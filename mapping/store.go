@@ -39,6 +39,7 @@ type Store struct {
 	closeOnce sync.Once
 	closeMu   sync.Mutex     // orders closing and counting leaders
 	stopped   chan struct{}  // the committer is done
+	ckpt      *checkpointer  // SQLite's WAL checkpoints, or nil
 	leaders   sync.WaitGroup // Leads under way or held, done before the db closes
 
 	probeMu sync.Mutex
@@ -85,20 +86,31 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)") // WAL+NORMAL: durable across process crashes
 	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "wal_autocheckpoint(0)") // see checkpointer
+	q.Add("_pragma", "journal_size_limit(67108864)")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("mapping: open %s: %w", path, err)
 	}
-	// Two connections: one for the committer, which is the only writer (so
-	// there is no SQLITE_BUSY), one for reads and preparing statements.
-	db.SetMaxOpenConns(2)
-	return start(ctx, db, sqliteDialect)
+	// Three connections: one for the committer, which is the only writer
+	// (so there is no SQLITE_BUSY), one for reads and preparing statements,
+	// one for the checkpointer.
+	db.SetMaxOpenConns(3)
+	s, err := start(ctx, db, sqliteDialect)
+	if err != nil {
+		return nil, err
+	}
+	go s.ckpt.run(s)
+	return s, nil
 }
 
 // start migrates db and starts the committer of a new Store on it; it
 // closes db if it fails.
 func start(ctx context.Context, db *sql.DB, d *dialect) (*Store, error) {
 	s := &Store{db: db, d: d, now: time.Now, writes: make(chan *write), closed: make(chan struct{}), stopped: make(chan struct{})}
+	if d == sqliteDialect {
+		s.ckpt = &checkpointer{wake: make(chan struct{}, 1), done: make(chan struct{})}
+	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -121,6 +133,9 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.closed) })
 	s.closeMu.Unlock()
 	<-s.stopped
+	if s.ckpt != nil {
+		<-s.ckpt.done
+	}
 	s.leaders.Wait()
 	s.probes.Wait()
 	return s.db.Close()
