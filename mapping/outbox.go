@@ -66,10 +66,33 @@ type Enqueued struct {
 func (s *Store) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, error) {
 	now := s.millis()
 	out := make([]Enqueued, len(jobs))
-	err := s.txRerun(ctx, func(tx *sqlTx) error {
-		clear(out) // the committer may run this again
+	// With the window in memory, resends are found before the transaction;
+	// a key whose first job is not committed yet is not a resend (at worst
+	// the message is sent twice, never dropped).
+	var keys []resendKeyHash
+	if s.resend != nil {
+		since := now - resendWindow.Milliseconds()
+		batch := make(map[resendKeyHash]bool, len(jobs))
 		for i, j := range jobs {
-			id, dup, err := enqueue(ctx, tx, j, now)
+			if j.StanzaID == "" {
+				continue
+			}
+			k := resendHash(j)
+			if batch[k] || s.resend.seen(k, since) {
+				out[i].Dup = true
+				continue
+			}
+			batch[k] = true
+			keys = append(keys, k)
+		}
+	}
+	err := s.txRerun(ctx, func(tx *sqlTx) error {
+		for i, j := range jobs {
+			if s.resend != nil && out[i].Dup {
+				continue
+			}
+			out[i] = Enqueued{} // the committer may run this again
+			id, dup, err := enqueue(ctx, tx, j, now, s.resend == nil)
 			if err != nil {
 				return err
 			}
@@ -80,12 +103,16 @@ func (s *Store) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, error
 	if err != nil {
 		return nil, err
 	}
+	if s.resend != nil {
+		s.resend.add(keys, now, now-resendWindow.Milliseconds())
+	}
 	return out, nil
 }
 
-// enqueue is one job of EnqueueBatch.
-func enqueue(ctx context.Context, tx *sqlTx, j Job, now int64) (id int64, dup bool, err error) {
-	if j.StanzaID != "" {
+// enqueue is one job of EnqueueBatch; seenTable says that the resend
+// window is the seen table (not in memory).
+func enqueue(ctx context.Context, tx *sqlTx, j Job, now int64, seenTable bool) (id int64, dup bool, err error) {
+	if j.StanzaID != "" && seenTable {
 		key := resendKey(j)
 		res, err := tx.ExecContext(ctx, `INSERT INTO seen (transport, key, created) VALUES (?, ?, ?)
 			ON CONFLICT (transport, key) DO UPDATE SET created = excluded.created WHERE seen.created < ?`,
@@ -213,7 +240,8 @@ func (s *Store) Sent(ctx context.Context, j Job, remoteID string) ([]Report, err
 		if j.Replaces != "" {
 			q = recordSentCorrection
 		}
-		_, err := tx.ExecContext(ctx, q, j.Transport, remoteID, j.Sender, j.Remote, j.StanzaID, j.Receipt, j.Markable, s.millis())
+		_, err := tx.ExecContext(ctx, q, j.Transport, remoteID, j.Sender, j.Remote, j.StanzaID, j.Receipt, j.Markable, s.millis(),
+			resendKeyOf(j))
 		if err != nil {
 			return err
 		}
@@ -244,13 +272,13 @@ func (s *Store) Sent(ctx context.Context, j Job, remoteID string) ([]Report, err
 // Sent's record of a send: a new one replaces any of the same provider id,
 // a correction's does not.
 const (
-	recordSent = `INSERT INTO sent (transport, remote_id, sender, remote, stanza_id, receipt, markable, created)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	recordSent = `INSERT INTO sent (transport, remote_id, sender, remote, stanza_id, receipt, markable, created, resend_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (transport, remote_id) DO UPDATE SET sender = excluded.sender, remote = excluded.remote,
 			stanza_id = excluded.stanza_id, receipt = excluded.receipt, markable = excluded.markable,
-			created = excluded.created`
-	recordSentCorrection = `INSERT INTO sent (transport, remote_id, sender, remote, stanza_id, receipt, markable, created)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			created = excluded.created, resend_key = excluded.resend_key`
+	recordSentCorrection = `INSERT INTO sent (transport, remote_id, sender, remote, stanza_id, receipt, markable, created, resend_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (transport, remote_id) DO NOTHING`
 )
 

@@ -40,6 +40,7 @@ type Store struct {
 	closeMu   sync.Mutex     // orders closing and counting leaders
 	stopped   chan struct{}  // the committer is done
 	ckpt      *checkpointer  // SQLite's WAL checkpoints, or nil
+	resend    *resendKeys    // the resend window in memory, or nil (in seen)
 	leaders   sync.WaitGroup // Leads under way or held, done before the db closes
 
 	probeMu sync.Mutex
@@ -118,6 +119,12 @@ func start(ctx context.Context, db *sql.DB, d *dialect) (*Store, error) {
 	if err := s.countEarlyReports(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if !d.shared {
+		if err := s.loadResendKeys(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	go s.committer()
 	return s, nil

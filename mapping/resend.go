@@ -1,0 +1,149 @@
+package mapping
+
+import (
+	"cmp"
+	"slices"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"sync"
+)
+
+// The resend window (see Enqueue) of a store that is its database's only
+// writer (SQLite) is kept in memory instead of in the seen table: a
+// random key written per message was a fifth of a message's cost in the
+// store. It is rebuilt at open from what the database already holds:
+//   - every queued job (its key is computed from its row);
+//   - every send recorded in the last resendWindow (sent.resend_key).
+// A job that failed is forgotten, so the sender may send it again. A
+// store shared by several processes (PostgreSQL) keeps the seen table.
+
+// maxResendKeys bounds the window's memory (about 6 MiB); past it the
+// oldest keys are forgotten first, which only shortens the window.
+const maxResendKeys = 100_000
+
+// resendKeyHash is a resend key as the window holds it.
+type resendKeyHash [16]byte
+
+// resendHash hashes resendKey(j) with j's transport.
+func resendHash(j Job) resendKeyHash {
+	h := sha256.Sum256([]byte(j.Transport + "\x00" + resendKey(j)))
+	return resendKeyHash(h[:16])
+}
+
+// resendKeyOf is the value of sent.resend_key for j: its window key in hex,
+// or "" if j has none (no stanza id).
+func resendKeyOf(j Job) string {
+	if j.StanzaID == "" {
+		return ""
+	}
+	h := resendHash(j)
+	return hex.EncodeToString(h[:])
+}
+
+// resendKeys is the in-memory resend window.
+type resendKeys struct {
+	mu    sync.Mutex
+	at    map[resendKeyHash]int64 // key -> when it was committed (unix ms)
+	order []resendEntry           // by time added, oldest first, from head on
+	head  int
+}
+
+type resendEntry struct {
+	key resendKeyHash
+	at  int64
+}
+
+func newResendKeys() *resendKeys {
+	return &resendKeys{at: make(map[resendKeyHash]int64)}
+}
+
+// seen reports whether key was committed after since.
+func (r *resendKeys) seen(key resendKeyHash, since int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	at, ok := r.at[key]
+	return ok && at >= since
+}
+
+// add records keys as committed at now and forgets those older than since
+// or past maxResendKeys.
+func (r *resendKeys) add(keys []resendKeyHash, now, since int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, k := range keys {
+		r.at[k] = now
+		r.order = append(r.order, resendEntry{k, now})
+	}
+	for r.head < len(r.order) && (r.order[r.head].at < since || len(r.order)-r.head > maxResendKeys) {
+		e := r.order[r.head]
+		if r.at[e.key] == e.at {
+			delete(r.at, e.key)
+		}
+		r.head++
+	}
+	if r.head > len(r.order)/2 { // compact, in amortised O(1) per key
+		r.order = append(r.order[:0], r.order[r.head:]...)
+		r.head = 0
+	}
+}
+
+// loadResendKeys rebuilds the window from the queued jobs and the sends
+// recorded since the window's start.
+func (s *Store) loadResendKeys(ctx context.Context) error {
+	now := s.millis()
+	since := now - resendWindow.Milliseconds()
+	r := newResendKeys()
+	rows, err := s.db.QueryContext(ctx, `SELECT transport, sender, remote, body, stanza_id, created FROM outbox
+		WHERE stanza_id <> '' ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("mapping: load the resend window: %w", err)
+	}
+	defer rows.Close()
+	var jobs []resendEntry
+	for rows.Next() {
+		var j Job
+		var created int64
+		if err := rows.Scan(&j.Transport, &j.Sender, &j.Remote, &j.Body, &j.StanzaID, &created); err != nil {
+			return fmt.Errorf("mapping: load the resend window: %w", err)
+		}
+		jobs = append(jobs, resendEntry{resendHash(j), created})
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("mapping: load the resend window: %w", err)
+	}
+	// sent in insertion order, newest first, until the window's start.
+	sent, err := s.db.QueryContext(ctx, `SELECT resend_key, created FROM sent ORDER BY rowid DESC`)
+	if err != nil {
+		return fmt.Errorf("mapping: load the resend window: %w", err)
+	}
+	defer sent.Close()
+	var recent []resendEntry
+	for sent.Next() {
+		var key string
+		var created int64
+		if err := sent.Scan(&key, &created); err != nil {
+			return fmt.Errorf("mapping: load the resend window: %w", err)
+		}
+		if created < since {
+			break
+		}
+		var k resendKeyHash
+		if n, err := hex.Decode(k[:], []byte(key)); err != nil || n != len(k) {
+			continue // none (no stanza id), or not ours
+		}
+		recent = append(recent, resendEntry{k, created})
+	}
+	if err := sent.Err(); err != nil && err != sql.ErrNoRows {
+		return fmt.Errorf("mapping: load the resend window: %w", err)
+	}
+	all := append(recent, jobs...)
+	slices.SortStableFunc(all, func(a, b resendEntry) int { return cmp.Compare(a.at, b.at) })
+	for _, e := range all {
+		r.add([]resendKeyHash{e.key}, e.at, since)
+	}
+	s.resend = r
+	return nil
+}

@@ -1,0 +1,73 @@
+package mapping
+
+import (
+	"context"
+	"testing"
+)
+
+// The resend window survives a restart: a message still queued, or sent,
+// is a resend after the store is opened again; one that failed is not (its
+// sender may send it again).
+func TestResendWindowSurvivesReopen(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		job := func(id string) Job {
+			return Job{Transport: "sms", Sender: "alice@x.test/phone", Account: "+1", Remote: "+2", Body: "disk full", StanzaID: id}
+		}
+		s := open(t)
+		queued, sent, failed := job("queued"), job("sent"), job("failed")
+		for _, j := range []*Job{&queued, &sent, &failed} {
+			id, dup, err := s.Enqueue(ctx, *j)
+			if err != nil || dup {
+				t.Fatalf("Enqueue(%s): dup %v, err %v", j.StanzaID, dup, err)
+			}
+			j.ID = id
+		}
+		if _, err := s.Sent(ctx, sent, "SM1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Failed(ctx, failed, []byte("<message/>")); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+
+		s = open(t)
+		want := map[string]bool{"queued": true, "sent": true, "failed": s.resend == nil, "new": false}
+		for id, dup := range want {
+			_, got, err := s.Enqueue(ctx, job(id))
+			if err != nil || got != dup {
+				t.Errorf("after reopening, Enqueue(%s): dup %v, err %v; want dup %v", id, got, err, dup)
+			}
+		}
+	})
+}
+
+// The window in memory forgets keys past its time, and past its size
+// oldest first.
+func TestResendKeysBounded(t *testing.T) {
+	r := newResendKeys()
+	k := func(i int) resendKeyHash { return resendHash(Job{Transport: "sms", StanzaID: string(rune('a' + i))}) }
+	r.add([]resendKeyHash{k(0), k(1)}, 1000, 0)
+	r.add([]resendKeyHash{k(2)}, 2000, 1500)
+	if r.seen(k(0), 0) || r.seen(k(1), 0) {
+		t.Error("keys older than the window's start were kept")
+	}
+	if !r.seen(k(2), 1500) {
+		t.Error("a key within the window was forgotten")
+	}
+	if r.seen(k(2), 2001) {
+		t.Error("seen ignores since")
+	}
+	for i := range maxResendKeys + 10 {
+		var h resendKeyHash
+		h[0], h[1], h[2] = byte(i), byte(i>>8), byte(i>>16)
+		h[15] = 1
+		r.add([]resendKeyHash{h}, 3000, 0)
+	}
+	if len(r.at) != maxResendKeys || len(r.order)-r.head != maxResendKeys {
+		t.Errorf("the window holds %d keys (%d in order), want %d", len(r.at), len(r.order)-r.head, maxResendKeys)
+	}
+	if r.seen(k(2), 0) {
+		t.Error("the oldest key was kept past the window's size")
+	}
+}
