@@ -2,12 +2,12 @@ package mapping
 
 import (
 	"cmp"
-	"slices"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sync"
 )
 
