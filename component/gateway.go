@@ -82,6 +82,9 @@ type Gateway struct {
 	outClock   clock // job id -> when its stanza was read
 	inClock    clock // XMPP queue id -> when the provider's event arrived
 
+	laterMu   sync.Mutex
+	laterTail chan struct{} // closed when the last Later's answers are handed over
+
 	mu      sync.Mutex
 	lanes   map[string]*lane // one ordered queue per (account, remote)
 	backoff func(attempt int) time.Duration

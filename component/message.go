@@ -44,7 +44,13 @@ func (g *Gateway) handleMessage(t router.Writer, in inStanza, from, to jid.JID) 
 			return
 		}
 		if g.linker != nil && in.Body != nil {
-			g.command(ctx, t, in, from, to, *in.Body)
+			// "link" commits a link code: off the read loop.
+			body := *in.Body
+			g.Later(t, func(ctx context.Context, t router.Writer) {
+				ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+				defer cancel()
+				g.command(ctx, t, in, from, to, body)
+			})
 			return
 		}
 		g.reply(t, in, from, to, newError("modify", "bad-request",

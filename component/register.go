@@ -39,7 +39,17 @@ func (g *Gateway) register(t router.Writer, in inStanza, from, to jid.JID) {
 		g.registerAccount(t, in, from, to, result)
 		return
 	}
-	ctx, cancel := context.WithTimeout(g.baseCtx(), storeTimeout)
+	// A link code or an unlink commits: off the read loop.
+	g.Later(t, func(ctx context.Context, t router.Writer) { g.registerLinker(ctx, t, in, from, to) })
+}
+
+// registerLinker is register for a Linker transport.
+func (g *Gateway) registerLinker(ctx context.Context, t router.Writer, in inStanza, from, to jid.JID) {
+	user := from.Bare().String()
+	result := func(p any) {
+		t.Encode(iq{Type: "result", ID: in.ID, From: to.String(), To: from.String(), Payload: p})
+	}
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	if in.Type == "set" && in.Payload.Remove != nil {
 		if _, err := g.unlinkUser(ctx, user); err != nil {

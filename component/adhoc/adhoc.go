@@ -181,11 +181,18 @@ func (m *Commands) handle(ctx context.Context, w router.Writer, s *router.Stanza
 		result(response{SessionID: req.SessionID, Status: "canceled"})
 		return nil
 	}
-	n, err := cmd.run(m, ctx, s.From, req.Form)
-	if err != nil {
-		return core.StoreError(err)
-	}
-	result(response{SessionID: req.SessionID, Status: "completed", Notes: []note{n}})
+	// Running a command may commit (a link code, an unlink): off the read
+	// loop.
+	m.c.Later(w, func(ctx context.Context, w router.Writer) {
+		ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		defer cancel()
+		n, err := cmd.run(m, ctx, s.From, req.Form)
+		if err != nil {
+			w.Encode(router.Refusal(s, router.ErrorFor(core.StoreError(err))))
+			return
+		}
+		router.Result(w, s, response{Node: cmd.node, SessionID: req.SessionID, Status: "completed", Notes: []note{n}})
+	})
 	return nil
 }
 

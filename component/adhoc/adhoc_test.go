@@ -53,6 +53,11 @@ func (f *fakeCore) Allowed(b string) bool           { return strings.HasSuffix(b
 func (f *fakeCore) Admin(b string) bool             { return b == "admin@example.test" }
 func (f *fakeCore) Status() core.Status             { return f.status }
 
+// Later runs f at once: the tests read what the handler wrote.
+func (f *fakeCore) Later(w router.Writer, fn func(context.Context, router.Writer)) {
+	fn(context.Background(), w)
+}
+
 func (f *fakeCore) DescribeLink(l mapping.Link) string {
 	s := l.Remote + "@" + f.domain.String()
 	if l.Static {
