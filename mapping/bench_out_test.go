@@ -60,3 +60,46 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkOutMessage_Baseline: the least the same job needs with the bare
+// driver: each group of 8 messages inserted in one transaction, then
+// deleted with a provider id recorded for each (a random key) in another.
+func BenchmarkOutMessage_Baseline(b *testing.B) {
+	db := rawDB(b)
+	if _, err := db.Exec(`CREATE TABLE sent (id TEXT PRIMARY KEY, body TEXT) WITHOUT ROWID`); err != nil {
+		b.Fatal(err)
+	}
+	const group = 8
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += group {
+		tx, _ := db.Begin()
+		var ids []int64
+		for k := i; k < min(i+group, b.N); k++ {
+			res, err := tx.Exec(`INSERT INTO q (body) VALUES (?)`, fmt.Sprint("disk full on db", k))
+			if err != nil {
+				b.Fatal(err)
+			}
+			id, _ := res.LastInsertId()
+			ids = append(ids, id)
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+		tx, _ = db.Begin()
+		for _, id := range ids {
+			if _, err := tx.Exec(`DELETE FROM q WHERE id = ?`, id); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := tx.Exec(`INSERT INTO sent (id, body) VALUES (?, ?)`,
+				fmt.Sprintf("SM%016x%016x", rand.Uint64(), rand.Uint64()), "+15559000001"); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/msg")
+}
