@@ -14,6 +14,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/component/core"
+	"xmppgw/component/core/coretest"
 	"xmppgw/component/router"
 	"xmppgw/component/router/routertest"
 	"xmppgw/component/stanza"
@@ -32,34 +33,17 @@ var sessionIDs = regexp.MustCompile(`sessionid="[0-9a-f]{16}"`)
 // fakeCore is the part of core.Core the commands use; the link and
 // operation methods answer from its fields and record their calls.
 type fakeCore struct {
-	core.Core // nil: a method the commands should not use panics
-	domain    jid.JID
-	identity  transports.Identity
-	tr        transports.Transport
-	store     *mapping.Store
+	*coretest.Core
 
 	status  core.Status
 	sendErr error    // SendTest's answer
 	calls   []string // the link and send methods called, in order
 }
 
-func (f *fakeCore) Name() string                    { return f.tr.Name() }
-func (f *fakeCore) Domain() jid.JID                 { return f.domain }
-func (f *fakeCore) Identity() transports.Identity   { return f.identity }
-func (f *fakeCore) Logger() *slog.Logger            { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-func (f *fakeCore) Transport() transports.Transport { return f.tr }
-func (f *fakeCore) Store() *mapping.Store           { return f.store }
-func (f *fakeCore) Allowed(b string) bool           { return strings.HasSuffix(b, "@example.test") }
-func (f *fakeCore) Admin(b string) bool             { return b == "admin@example.test" }
-func (f *fakeCore) Status() core.Status             { return f.status }
-
-// Later runs f at once: the tests read what the handler wrote.
-func (f *fakeCore) Later(w router.Writer, fn func(context.Context, router.Writer)) {
-	fn(context.Background(), w)
-}
+func (f *fakeCore) Status() core.Status { return f.status }
 
 func (f *fakeCore) DescribeLink(l mapping.Link) string {
-	s := l.Remote + "@" + f.domain.String()
+	s := l.Remote + "@" + f.Domain().String()
 	if l.Static {
 		s += " (set in the config)"
 	}
@@ -98,31 +82,24 @@ func (f *fakeCore) SendTest(_ context.Context, from jid.JID, remote transports.A
 
 // smsCore is an SMS gateway's: alice and carol have a number, bob none.
 func smsCore(t *testing.T) *fakeCore {
-	return &fakeCore{
-		domain:   jid.MustParse("sms.example.test"),
-		identity: transports.Identity{Gateway: "sms", Name: "SMS", Prompt: "Phone number"},
-		tr: &transporttest.Transport{TransportName: "sms", Accts: map[string]transports.Addr{
-			"alice@example.test": "+15550001111",
-			"carol@example.test": "+15550001111",
-		}},
-		store: openStore(t),
-	}
+	f := &fakeCore{Core: coretest.New("sms.example.test", &transporttest.Transport{TransportName: "sms", Accts: map[string]transports.Addr{
+		"alice@example.test": "+15550001111",
+		"carol@example.test": "+15550001111",
+	}}, openStore(t))}
+	f.Ident = transports.Identity{Gateway: "sms", Name: "SMS", Prompt: "Phone number"}
+	return f
 }
 
 // linkedCore is a Telegram-like gateway's: +15550002222 is linked to alice
 // in the config, +15550003333 to bob with a code.
 func linkedCore(t *testing.T) *fakeCore {
-	f := &fakeCore{
-		domain:   jid.MustParse("tg.example.test"),
-		identity: transports.Identity{Gateway: "telegram", Name: "Telegram", Prompt: "Chat ID"},
-		tr:       &transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}},
-		store:    openStore(t),
-	}
+	f := &fakeCore{Core: coretest.New("tg.example.test", &transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}, openStore(t))}
+	f.Ident = transports.Identity{Gateway: "telegram", Name: "Telegram", Prompt: "Chat ID"}
 	ctx := context.Background()
-	if err := f.store.SyncStaticLinks(ctx, "tg", map[string]string{"+15550002222": "alice@example.test"}); err != nil {
+	if err := f.Store().SyncStaticLinks(ctx, "tg", map[string]string{"+15550002222": "alice@example.test"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.AddLink(ctx, "tg", "+15550003333", "bob@example.test"); err != nil {
+	if err := f.Store().AddLink(ctx, "tg", "+15550003333", "bob@example.test"); err != nil {
 		t.Fatal(err)
 	}
 	return f

@@ -2,8 +2,6 @@ package muc
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -13,6 +11,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/component/core"
+	"xmppgw/component/core/coretest"
 	"xmppgw/component/router"
 	"xmppgw/component/router/routertest"
 	"xmppgw/component/stanza"
@@ -36,19 +35,10 @@ func (roomLinked) RoomHistory() int { return roomHistory }
 // +15550002222 alice's one-to-one chat. Relay takes every message that has
 // a body, records it, and calls then at once.
 type fakeCore struct {
-	core.Core // methods the module does not use: nil, they panic
-	store     *mapping.Store
-	tr        roomLinked
-	relayed   []string // the bodies relayed, in order
+	*coretest.Core
+	tr      roomLinked
+	relayed []string // the bodies relayed, in order
 }
-
-func (f *fakeCore) Name() string                    { return "tg" }
-func (f *fakeCore) Domain() jid.JID                 { return jid.MustParse("tg.example.test") }
-func (f *fakeCore) Identity() transports.Identity   { return transports.Identity{Name: "Telegram"} }
-func (f *fakeCore) Logger() *slog.Logger            { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-func (f *fakeCore) Transport() transports.Transport { return f.tr }
-func (f *fakeCore) Store() *mapping.Store           { return f.store }
-func (f *fakeCore) Allowed(bare string) bool        { return strings.HasSuffix(bare, "@example.test") }
 
 func (f *fakeCore) Relay(ctx context.Context, w router.Writer, s *router.Stanza, _ transports.Addr,
 	then func(context.Context, router.Writer, *stanza.Message)) error {
@@ -77,7 +67,9 @@ func newFake(t *testing.T) (*fakeCore, *rooms) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeCore{store: store, tr: roomLinked{&transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}}}
+	tr := roomLinked{&transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}}
+	f := &fakeCore{Core: coretest.New("tg.example.test", tr, store), tr: tr}
+	f.Ident = transports.Identity{Name: "Telegram"}
 	inst := New(f)
 	if inst == nil {
 		t.Fatal("New returned nil for a Rooms transport")
@@ -145,13 +137,13 @@ func refusal(kind, id, from, to, typ, cond, text string) string {
 func TestRoomStanzas(t *testing.T) {
 	f, m := newFake(t)
 	ctx := context.Background()
-	if _, _, err := f.store.AcceptRoom(ctx, "tg", "in:h1", []mapping.RoomEntry{
+	if _, _, err := f.Store().AcceptRoom(ctx, "tg", "in:h1", []mapping.RoomEntry{
 		{Room: "+15550003333", Sender: "Bob", StanzaID: "h1", Body: "deploy done"},
 		{Room: "+15550003333", Sender: "Bob", StanzaID: "h2", Body: "https://gw/m/1.jpg", OOB: "https://gw/m/1.jpg", Replaces: "h1"},
 	}, roomHistory); err != nil {
 		t.Fatal(err)
 	}
-	if nick, err := f.store.RoomNick(ctx, "tg", "+15550003333", "1", "Bob"); nick != "Bob" || err != nil {
+	if nick, err := f.Store().RoomNick(ctx, "tg", "+15550003333", "1", "Bob"); nick != "Bob" || err != nil {
 		t.Fatalf("RoomNick: %q, %v", nick, err)
 	}
 	r := router.New(f.Logger(), m.Routes()...)
@@ -229,7 +221,7 @@ func TestRoomStanzas(t *testing.T) {
 		t.Errorf("relayed %q, want %q", f.relayed, want)
 	}
 	// The user's own messages are in the history, from the user's nick.
-	h, err := f.store.RoomHistory(ctx, "tg", "+15550003333", 10)
+	h, err := f.Store().RoomHistory(ctx, "tg", "+15550003333", 10)
 	if err != nil || len(h) != 4 || h[2].Sender != "al" || h[2].Body != "on it" || h[3].StanzaID != "u4" {
 		t.Errorf("history %+v, %v", h, err)
 	}

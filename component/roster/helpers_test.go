@@ -2,18 +2,14 @@ package roster
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"mellium.im/xmpp/jid"
 
-	"xmppgw/component/core"
+	"xmppgw/component/core/coretest"
 	"xmppgw/component/router"
 	"xmppgw/component/router/routertest"
 	"xmppgw/mapping"
@@ -21,40 +17,16 @@ import (
 	"xmppgw/transports/transporttest"
 )
 
-// fakeCore is the gateway a module is built for in these tests: the
-// methods the module uses; any other panics (the embedded nil Core).
+// fakeCore is the gateway a module is built for in these tests, with a
+// barrier the test sets.
 type fakeCore struct {
-	core.Core
-	store   *mapping.Store
-	tr      *transporttest.Linked
-	bg      sync.WaitGroup
-	queued  atomic.Int64
+	*coretest.Core
 	barrier func(ctx context.Context) error
 }
 
 var domain = jid.MustParse("tg.example.test")
 
-func (c *fakeCore) Name() string                    { return "tg" }
-func (c *fakeCore) Domain() jid.JID                 { return domain }
-func (c *fakeCore) Identity() transports.Identity   { return transports.Identity{Name: "Telegram"} }
-func (c *fakeCore) Logger() *slog.Logger            { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-func (c *fakeCore) Transport() transports.Transport { return c.tr }
-func (c *fakeCore) Store() *mapping.Store           { return c.store }
-func (c *fakeCore) Context() context.Context        { return context.Background() }
-func (c *fakeCore) Queued()                         { c.queued.Add(1) }
-func (c *fakeCore) Barrier(ctx context.Context) error {
-	return c.barrier(ctx)
-}
-
-func (c *fakeCore) Go(f func(ctx context.Context)) {
-	c.bg.Add(1)
-	go func() { defer c.bg.Done(); f(context.Background()) }()
-}
-
-func (c *fakeCore) Persist(ctx context.Context, f func(context.Context) error) {
-	for f(ctx) != nil {
-	}
-}
+func (c *fakeCore) Barrier(ctx context.Context) error { return c.barrier(ctx) }
 
 // newRoster returns the module built for a fake gateway "tg" whose store
 // holds alice@example.test's link from the config, to +15550002222.
@@ -70,7 +42,8 @@ func newRoster(t *testing.T) (*Roster, *fakeCore) {
 	if err := store.SyncStaticLinks(context.Background(), "tg", map[string]string{"+15550002222": "alice@example.test"}); err != nil {
 		t.Fatal(err)
 	}
-	c := &fakeCore{store: store, tr: tr}
+	c := &fakeCore{Core: coretest.New("tg.example.test", tr, store)}
+	c.Ident = transports.Identity{Name: "Telegram"}
 	return New(c).(*Roster), c
 }
 

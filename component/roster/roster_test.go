@@ -51,7 +51,7 @@ func TestPrivilegeAdvertisement(t *testing.T) {
 	c.barrier = func(context.Context) error { return nil }
 	handle(t, r, grantRoster)
 	r.SessionChanged(true)
-	c.bg.Wait()
+	c.Wait()
 	if !r.privs.rosterSet("bob@example.test") {
 		t.Fatal("privilege lost when the session came up")
 	}
@@ -125,7 +125,7 @@ func join(bs [][]byte) []byte {
 func TestRosterPushAnswers(t *testing.T) {
 	ctx := context.Background()
 	r, c := newRoster(t)
-	store := c.store
+	store := c.Store()
 	handle(t, r, grantRoster)
 	const contact = "+15550003333@tg.example.test"
 	code, err := store.NewLinkCode(ctx, "tg", "bob@example.test", time.Hour)
@@ -162,7 +162,7 @@ func TestRosterPushAnswers(t *testing.T) {
 	if got := pending(t, store); got != want {
 		t.Errorf("fallback queued\n%s\nwant\n%s", got, want)
 	}
-	if n := c.queued.Load(); n != 1 {
+	if n := c.QueuedCalls(); n != 1 {
 		t.Errorf("the core was told of %d queued fallbacks, want 1", n)
 	}
 	handle(t, r, errIQ(add, "forbidden")) // the same answer twice: once only
@@ -239,22 +239,21 @@ func TestConfigLinksAskedOnConnect(t *testing.T) {
 					handle(t, r, tt.server)
 				}
 				if tt.after != "" {
-					c.bg.Add(1)
-					go func() { defer c.bg.Done(); handle(t, r, tt.after) }()
+					c.Go(func(context.Context) { handle(t, r, tt.after) })
 				}
 				return nil
 			}
 			r.SessionChanged(false)
 			r.SessionChanged(true)
-			c.bg.Wait()
+			c.Wait()
 			if pinged != (run == 0) {
 				t.Errorf("%d %s, connection %d: pinged %v", i, tt.name, run+1, pinged)
 			}
-			if got := rosterID(pending(t, c.store)); got != want {
+			if got := rosterID(pending(t, c.Store())); got != want {
 				t.Errorf("%d %s, connection %d: queued\n%s\nwant\n%s", i, tt.name, run+1, got, want)
 			}
 		}
-		l, _, err := c.store.LinkOf(context.Background(), "tg", "+15550002222")
+		l, _, err := c.Store().LinkOf(context.Background(), "tg", "+15550002222")
 		if err != nil || !l.Asked {
 			t.Errorf("%d %s: the link is not marked asked (%v)", i, tt.name, err)
 		}

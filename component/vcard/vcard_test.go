@@ -14,9 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"mellium.im/xmpp/jid"
-
-	"xmppgw/component/core"
+	"xmppgw/component/core/coretest"
 	"xmppgw/component/router"
 	"xmppgw/component/router/routertest"
 	"xmppgw/component/stanza"
@@ -25,33 +23,17 @@ import (
 	"xmppgw/transports/transporttest"
 )
 
-// fakeCore is the Core of the module under test. Its embedded Core is nil:
-// a method the module must not use panics.
+// fakeCore is the Core of the module under test; it keeps what is queued.
 type fakeCore struct {
-	core.Core
-	tr    transports.Transport
-	store *mapping.Store
-
-	wg      sync.WaitGroup
+	*coretest.Core
 	mu      sync.Mutex
 	queued  strings.Builder
 	failing bool // Queue fails
 }
 
-func (c *fakeCore) Name() string                    { return c.tr.Name() }
-func (c *fakeCore) Domain() jid.JID                 { return jid.MustParse("tg.example.test") }
-func (c *fakeCore) Transport() transports.Transport { return c.tr }
-func (c *fakeCore) Store() *mapping.Store           { return c.store }
-func (c *fakeCore) Logger() *slog.Logger            { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-func (c *fakeCore) Context() context.Context        { return context.Background() }
-func (c *fakeCore) Allowed(bare string) bool        { return strings.HasSuffix(bare, "@example.test") }
-
-func (c *fakeCore) Go(f func(context.Context)) {
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		f(context.Background())
-	}()
+// newCore is the Core of a gateway for tr on tg.example.test.
+func newCore(tr transports.Transport, store *mapping.Store) *fakeCore {
+	return &fakeCore{Core: coretest.New("tg.example.test", tr, store)}
 }
 
 func (c *fakeCore) Queue(_ context.Context, v any) error {
@@ -67,7 +49,7 @@ func (c *fakeCore) Queue(_ context.Context, v any) error {
 // flush waits for the goroutines started and returns what they queued
 // since the last call.
 func (c *fakeCore) flush() string {
-	c.wg.Wait()
+	c.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.queued.String()
@@ -251,7 +233,8 @@ func TestVCard(t *testing.T) {
 			if tc.tr == "closed" {
 				store.Close()
 			}
-			c := &fakeCore{tr: tr, store: store, failing: tc.failing}
+			c := newCore(tr, store)
+			c.failing = tc.failing
 			v := New(c)
 			if tc.busy {
 				for range maxFetches {
@@ -280,7 +263,7 @@ func TestVCard(t *testing.T) {
 
 // The route declares vcard-temp on contacts and rooms, not on the gateway.
 func TestFeatures(t *testing.T) {
-	r := router.New(slog.New(slog.NewTextHandler(io.Discard, nil)), New(&fakeCore{tr: &transporttest.Transport{TransportName: "sms"}}).Routes()...)
+	r := router.New(slog.New(slog.NewTextHandler(io.Discard, nil)), New(newCore(&transporttest.Transport{TransportName: "sms"}, nil)).Routes()...)
 	for i, tc := range []struct {
 		target router.Target
 		want   []string
@@ -303,7 +286,7 @@ func TestFeatures(t *testing.T) {
 func TestRefreshAvatar(t *testing.T) {
 	photo := []byte("\x89PNG fake")
 	pics := &pictures{photos: map[transports.Addr][]byte{"+15550002222": photo}, fail: map[transports.Addr]bool{"+15550002225": true}}
-	c := &fakeCore{tr: linkedPictures{&transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}, pics}}
+	c := newCore(linkedPictures{&transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}, pics}, nil)
 	v := New(c)
 	now := time.Unix(1_700_000_000, 0)
 	v.now = func() time.Time { return now }
@@ -382,7 +365,7 @@ func TestRefreshAvatar(t *testing.T) {
 		t.Errorf("4: a dropped refresh is tried again: update %s", got)
 	}
 	// 5: a transport without pictures: nothing, ever.
-	plain := New(&fakeCore{tr: &transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}})
+	plain := New(newCore(&transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}, nil))
 	plain.RefreshAvatar("+15550002222", "alice@example.test")
 	if u := plain.AvatarUpdate("+15550002222"); u != nil || len(plain.fetches) != 0 {
 		t.Errorf("5: update %+v, %d fetches", u, len(plain.fetches))

@@ -1,0 +1,75 @@
+package coretest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/component/core"
+	"xmppgw/component/router"
+	"xmppgw/mapping"
+	"xmppgw/transports"
+)
+
+// Core is a gateway for a transport on a domain, whose users are the JIDs
+// of example.test and whose admin is admin@example.test.
+type Core struct {
+	core.Core // nil: what Core does not implement panics
+
+	// Ident is the gateway's identity (zero unless set).
+	Ident transports.Identity
+
+	tr     transports.Transport
+	store  *mapping.Store
+	domain jid.JID
+	bg     sync.WaitGroup
+	queued atomic.Int64
+}
+
+// New returns the Core of a gateway for tr on domain, with store (which may
+// be nil for a module that does not use it).
+func New(domain string, tr transports.Transport, store *mapping.Store) *Core {
+	return &Core{tr: tr, store: store, domain: jid.MustParse(domain)}
+}
+
+func (c *Core) Name() string                    { return c.tr.Name() }
+func (c *Core) Domain() jid.JID                 { return c.domain }
+func (c *Core) Identity() transports.Identity   { return c.Ident }
+func (c *Core) Logger() *slog.Logger            { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func (c *Core) Transport() transports.Transport { return c.tr }
+func (c *Core) Store() *mapping.Store           { return c.store }
+func (c *Core) Context() context.Context        { return context.Background() }
+func (c *Core) Allowed(bare string) bool        { return strings.HasSuffix(bare, "@example.test") }
+func (c *Core) Admin(bare string) bool          { return bare == "admin@example.test" }
+
+// Go runs f in a goroutine that Wait waits for.
+func (c *Core) Go(f func(ctx context.Context)) {
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		f(context.Background())
+	}()
+}
+
+// Wait waits for the goroutines started with Go.
+func (c *Core) Wait() { c.bg.Wait() }
+
+// Persist runs f until it succeeds or ctx ends.
+func (c *Core) Persist(ctx context.Context, f func(context.Context) error) {
+	for f(ctx) != nil && ctx.Err() == nil {
+	}
+}
+
+// Queued counts the calls; QueuedCalls returns the count.
+func (c *Core) Queued()            { c.queued.Add(1) }
+func (c *Core) QueuedCalls() int64 { return c.queued.Load() }
+
+// Later runs f at once with w: a test reads what the handler wrote.
+func (c *Core) Later(w router.Writer, f func(context.Context, router.Writer)) {
+	f(context.Background(), w)
+}
