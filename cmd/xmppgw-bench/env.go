@@ -16,10 +16,10 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/internal/fake/botfake"
+	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/xmpptest"
 	"xmppgw/mapping"
-	"xmppgw/transports/sms/twiliofake"
-	"xmppgw/transports/telegram/botfake"
 )
 
 const (

@@ -24,9 +24,9 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/internal/fake/botfake"
+	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/xmpptest"
-	"xmppgw/transports/sms/twiliofake"
-	"xmppgw/transports/telegram/botfake"
 )
 
 const (

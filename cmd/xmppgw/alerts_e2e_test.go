@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"xmppgw/configs"
-	"xmppgw/transports/sms/twiliofake"
+	"xmppgw/internal/fake/twiliofake"
 )
 
 const alertsToken = "e2e-alerts-token-0123456789"

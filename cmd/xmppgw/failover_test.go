@@ -19,9 +19,9 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // to end a lock session
 
+	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/pgtest"
 	"xmppgw/internal/xmpptest"
-	"xmppgw/transports/sms/twiliofake"
 )
 
 // failoverTakeover bounds how long the standby may take to become active

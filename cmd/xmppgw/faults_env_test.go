@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"xmppgw/internal/fake/botfake"
+	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/xmpptest"
-	"xmppgw/transports/sms/twiliofake"
-	"xmppgw/transports/telegram/botfake"
 )
 
 // The fault suite runs the gateway as a separate process, so that it can be

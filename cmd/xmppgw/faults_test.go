@@ -18,9 +18,9 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/internal/fake/botfake"
+	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/xmpptest"
-	"xmppgw/transports/sms/twiliofake"
-	"xmppgw/transports/telegram/botfake"
 )
 
 // The fault suite sends faultN messages each way through a real Prosody and

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"xmppgw/internal/fake/botfake"
+	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/xmpptest"
-	"xmppgw/transports/sms/twiliofake"
-	"xmppgw/transports/telegram/botfake"
 )
 
 // TestReceiptsAndMarkers: XEP-0184 receipts and XEP-0333 "received"

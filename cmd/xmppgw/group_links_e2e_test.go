@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"xmppgw/transports/telegram/botfake"
+	"xmppgw/internal/fake/botfake"
 )
 
 // Linking a Telegram group, end to end: a user's newer code replaces the

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"xmppgw/internal/fake/botfake"
 	"xmppgw/internal/xmpptest"
-	"xmppgw/transports/telegram/botfake"
 )
 
 // oobURL is the XEP-0066 URL of a message, or "".

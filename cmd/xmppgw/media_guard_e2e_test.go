@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"xmppgw/internal/fake/botfake"
 	"xmppgw/internal/xmpptest"
-	"xmppgw/transports/telegram/botfake"
 )
 
 // TestMediaGuard (issue 12, item 3): with the default media settings, an

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"xmppgw/internal/fake/botfake"
+	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/xmpptest"
-	"xmppgw/transports/sms/twiliofake"
-	"xmppgw/transports/telegram/botfake"
 )
 
 // TestOperatorCommands drives registration (XEP-0077) and the ad-hoc

@@ -10,8 +10,8 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/internal/fake/botfake"
 	"xmppgw/internal/xmpptest"
-	"xmppgw/transports/telegram/botfake"
 )
 
 // startRosterEnv is startEnv's XMPP server (server: xmpptest.ServerProsody

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/xmpptest"
-	"xmppgw/transports/sms/twiliofake"
 )
 
 // An alert from XMPP reaches Twilio, a signed reply comes back into the same

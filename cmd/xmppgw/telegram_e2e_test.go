@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"xmppgw/internal/fake/botfake"
 	"xmppgw/internal/xmpptest"
-	"xmppgw/transports/telegram/botfake"
 )
 
 var (

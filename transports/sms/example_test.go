@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/transports"
 	"xmppgw/transports/sms"
-	"xmppgw/transports/sms/twiliofake"
 )
 
 // A transport sending through the fake, as in the demo sandbox.

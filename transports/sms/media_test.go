@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/transports"
-	"xmppgw/transports/sms/twiliofake"
 )
 
 // mediaEnv is a transport on apiURL whose webhooks and media are served

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/transports"
-	"xmppgw/transports/sms/twiliofake"
 )
 
 const publicURL = "https://gw.example.test/hooks/sms"

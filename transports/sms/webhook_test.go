@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/transports"
-	"xmppgw/transports/sms/twiliofake"
 )
 
 // hookServer serves tr's webhooks at /hooks/sms/ like the core does, with

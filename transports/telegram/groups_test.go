@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"xmppgw/internal/fake/botfake"
 	"xmppgw/transports"
-	"xmppgw/transports/telegram/botfake"
 )
 
 // In a group, /link and /unlink go to the sink's GroupLinker with the member

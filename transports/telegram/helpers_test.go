@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"xmppgw/internal/fake/botfake"
 	"xmppgw/transports"
-	"xmppgw/transports/telegram/botfake"
 )
 
 const testToken = "123456:test-bot-token_x"

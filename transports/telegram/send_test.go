@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"xmppgw/internal/fake/botfake"
 	"xmppgw/transports"
-	"xmppgw/transports/telegram/botfake"
 )
 
 var (

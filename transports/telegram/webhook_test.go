@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"xmppgw/transports/telegram/botfake"
+	"xmppgw/internal/fake/botfake"
 )
 
 func TestWebhookRequests(t *testing.T) {
