@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # of the window on a busy machine (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 30000x
 
-.PHONY: build deps test unit integration faults fuzz fuzz-corpus bench demo vet clean
+.PHONY: build deps test unit faults fuzz fuzz-corpus bench demo vet clean
 
 build: ## bin/xmppgw
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/xmppgw ./cmd/xmppgw
@@ -16,15 +16,18 @@ deps: ## install the Debian packages the tests and the demo use (prosody, ejabbe
 	bash scripts/install-deps.sh
 
 vet:
-	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
 
-test: deps vet ## install what is needed, then run every test (real Prosody, ejabberd and PostgreSQL included) and bounded fuzzing
-	XMPPGW_FAULT_TABLE=$(CURDIR)/.faults.txt $(GO) test -count=1 -timeout 20m ./...
+unit: ## the unit tests alone: no XMPP server, PostgreSQL or network needed (about a minute)
+	$(GO) test -count=1 ./...
+
+test: deps vet ## install what is needed, then run every test (the integration tag: real Prosody, ejabberd and PostgreSQL) and bounded fuzzing
+	XMPPGW_FAULT_TABLE=$(CURDIR)/.faults.txt $(GO) test -tags integration -count=1 -timeout 20m ./...
 	@cat .faults.txt
 	$(MAKE) fuzz
 
 faults: ## only the fault suite, with its table
-	XMPPGW_FAULT_TABLE=$(CURDIR)/.faults.txt $(GO) test -count=1 -run '^TestFaultSuite$$' ./cmd/xmppgw/
+	XMPPGW_FAULT_TABLE=$(CURDIR)/.faults.txt $(GO) test -tags integration -count=1 -run '^TestFaultSuite$$' ./cmd/xmppgw/
 	@cat .faults.txt
 
 fuzz: ## run each fuzz target for FUZZTIME executions

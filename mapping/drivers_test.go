@@ -2,30 +2,31 @@ package mapping
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
-
-	"xmppgw/internal/pgtest"
 )
 
-// The PostgreSQL tests share one server, started by the first of them and
-// stopped after the last (see internal/pgtest).
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// newPostgres gives each PostgreSQL subtest a new empty database on a real
+// server; it is set with the integration build tag (drivers_postgres_test.go)
+// and nil without, when the store's tests run on SQLite alone.
+var newPostgres func(t *testing.T) string
 
 // opener opens the store of one subtest: each call opens the same
 // database again (to test what survives a reopen), closed at the end.
 type opener func(t *testing.T) *Store
 
 // forEachDriver runs f once per driver, as subtests "sqlite" and
-// "postgres", each with a new empty database.
+// "postgres" (with the integration tag), each with a new empty database.
 func forEachDriver(t *testing.T, f func(t *testing.T, open opener)) {
 	t.Run(DriverSQLite, func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "sub", "gw.db") // sub: Open makes the directory
 		f(t, func(t *testing.T) *Store { return openTest(t, DriverSQLite, path, "") })
 	})
+	if newPostgres == nil {
+		return
+	}
 	t.Run(DriverPostgres, func(t *testing.T) {
-		dsn := pgtest.Database(t)
+		dsn := newPostgres(t)
 		f(t, func(t *testing.T) *Store { return openTest(t, DriverPostgres, "", dsn) })
 	})
 }

@@ -1,0 +1,123 @@
+//go:build integration
+
+package mapping
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+	"xmppgw/internal/pgtest"
+)
+
+// Of two stores on one PostgreSQL database one leads at a time; a leader
+// whose session dies learns it, and the other takes over.
+func TestLeadPostgres(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.Database(t)
+	a := openTest(t, DriverPostgres, "", dsn)
+	b := openTest(t, DriverPostgres, "", dsn)
+
+	lostA, releaseA, err := a.Lead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitB := leadAsync(b, ctx)
+	select {
+	case r := <-waitB:
+		t.Fatalf("b leads while a does (err %v)", r.err)
+	case <-time.After(2500 * time.Millisecond):
+	}
+	releaseA()
+	releaseA() // idempotent
+	var rb leadResult
+	select {
+	case rb = <-waitB:
+		if rb.err != nil {
+			t.Fatal(rb.err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("b does not lead after a released")
+	}
+	select {
+	case <-lostA:
+		t.Error("a's lost closed by release")
+	default:
+	}
+
+	// b's session is killed (as if its server connection died): b learns
+	// it has lost the lead, and a, waiting, leads.
+	waitA := leadAsync(a, ctx)
+	res, err := a.db.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)
+	if n, _ := res.RowsAffected(); err != nil || n != 1 {
+		t.Fatalf("terminating the leader's session: %d sessions, %v", n, err)
+	}
+	select {
+	case <-rb.lost:
+	case <-time.After(10 * time.Second):
+		t.Fatal("b's lost not closed 10s after its session was killed")
+	}
+	rb.release() // safe after lost
+	var ra leadResult
+	select {
+	case ra = <-waitA:
+		if ra.err != nil {
+			t.Fatal(ra.err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a does not lead after b's session died")
+	}
+
+	// A wait for the lead ends with its context.
+	short, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	defer cancel()
+	if _, _, err := b.Lead(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Lead with an ending context: %v", err)
+	}
+	// b's store still works: the connections it lost were replaced.
+	if err := b.KV("t").Set(ctx, "k", "v"); err != nil {
+		t.Errorf("b after losing the lead: %v", err)
+	}
+
+	// Closing the store ends its lead: lost closes, and the lock is free.
+	a.Close()
+	select {
+	case <-ra.lost:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a's lost not closed by Close")
+	}
+	ra.release()
+	short2, cancel2 := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel2()
+	_, releaseB, err := b.Lead(short2)
+	if err != nil {
+		t.Fatalf("b after a closed: %v", err)
+	}
+	releaseB()
+}
+
+// A leader that stops checking its session without closing it (its host
+// vanished) loses the lead to the server's idle timeout, within seconds.
+func TestLeadExpiresWhenLeaderVanishes(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.Database(t)
+	a := openTest(t, DriverPostgres, "", dsn)
+	b := openTest(t, DriverPostgres, "", dsn)
+	conn, err := a.acquireLead(ctx) // held, and no watcher checks it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer discard(conn)
+	start := time.Now()
+	wait, cancel := context.WithTimeout(ctx, leadIdle+5*time.Second)
+	defer cancel()
+	_, release, err := b.Lead(wait)
+	if err != nil {
+		t.Fatalf("b did not lead within %v of a vanishing: %v", leadIdle+5*time.Second, err)
+	}
+	release()
+	if d := time.Since(start); d < leadIdle-time.Second {
+		t.Errorf("b led after %v, before a's session could have expired", d)
+	}
+}
