@@ -30,15 +30,8 @@ func (g *Gateway) NewLinkCode(ctx context.Context, user string) (string, error) 
 }
 
 // AddLink implements core.Core.
-func (g *Gateway) AddLink(ctx context.Context, remote transports.Addr, user, notice string) error {
-	contact, err := mapping.ContactJID(remote, g.domain.Domainpart())
-	if err != nil {
-		return err
-	}
-	err = g.o.Store.AddLink(ctx, g.name, string(remote), user,
-		append(g.addContact(contact.String(), user, ""),
-			render(message{Type: "chat", From: g.domain.String(), To: user, Body: notice}))...)
-	if err != nil {
+func (g *Gateway) AddLink(ctx context.Context, remote transports.Addr, user string) error {
+	if err := g.links.Add(ctx, remote, user); err != nil {
 		return err
 	}
 	wake(g.wakeIn)

@@ -12,6 +12,7 @@ import (
 
 	"xmppgw/component/conn"
 	"xmppgw/component/core"
+	"xmppgw/component/links"
 	"xmppgw/component/router"
 	"xmppgw/mapping"
 	"xmppgw/transports"
@@ -81,6 +82,8 @@ type Gateway struct {
 	unfinished atomic.Bool
 	outClock   clock // job id -> when its stanza was read
 	inClock    clock // XMPP queue id -> when the provider's event arrived
+
+	links *links.Service // binds chats to users, and unbinds them
 
 	laterMu   sync.Mutex
 	laterTail chan struct{} // closed when the last Later's answers are handed over
@@ -174,6 +177,7 @@ func New(o Options) *Gateway {
 		}
 		o.Conn.OnRestart = func(cause string) { m.Restarts.WithLabelValues(g.name, cause).Inc() }
 	}
+	g.links = &links.Service{Store: o.Store, Transport: g.name, Domain: g.domain, Network: o.Identity.Name, Contacts: g.contacts}
 	g.in = newIntake(o.Store, intakeSize)
 	g.router = g.newRouter()
 	g.watchSessions()

@@ -39,7 +39,7 @@ func (g *Gateway) link(ctx context.Context, remote transports.Addr, name, code s
 		return "", &transports.LinkError{Msg: err.Error()}
 	}
 	stanzas := func(user string) [][]byte {
-		return append(g.addContact(contact.String(), user, name),
+		return append(g.links.AddContact(contact.String(), user, name),
 			render(message{Type: "chat", From: g.domain.String(), To: user,
 				Body: fmt.Sprintf("Linked %s chat %s: it is your contact %s.", g.o.Identity.Name, describe(name, remote), contact)}))
 	}
@@ -83,7 +83,7 @@ func (g *Gateway) UnlinkGroup(ctx context.Context, remote transports.Addr, by tr
 // with by nil from a one-to-one chat or by the XMPP side (the user or an
 // operator, whom the caller has checked).
 func (g *Gateway) unlink(ctx context.Context, remote transports.Addr, by *mapping.Asker) (string, error) {
-	stanzas := func(user string) [][]byte { return g.unlinkStanzas(user, remote) }
+	stanzas := func(user string) [][]byte { return g.links.Unlinked(user, remote) }
 	var user string
 	var err error
 	if by != nil {
@@ -105,24 +105,13 @@ func (g *Gateway) unlink(ctx context.Context, remote transports.Addr, by *mappin
 // unlinkUser removes every code link of user.
 func (g *Gateway) unlinkUser(ctx context.Context, user string) ([]string, error) {
 	removed, err := g.o.Store.UnlinkUser(ctx, g.name, user, func(remote string) [][]byte {
-		return g.unlinkStanzas(user, transports.Addr(remote))
+		return g.links.Unlinked(user, transports.Addr(remote))
 	})
 	if err == nil && len(removed) > 0 {
 		g.log.Info("user unregistered", "user", user, "unlinked", len(removed))
 		wake(g.wakeIn)
 	}
 	return removed, err
-}
-
-func (g *Gateway) unlinkStanzas(user string, remote transports.Addr) [][]byte {
-	contact, err := mapping.ContactJID(remote, g.domain.Domainpart())
-	if err != nil {
-		return nil
-	}
-	c := contact.String()
-	return append(g.dropContact(c, user),
-		render(message{Type: "chat", From: g.domain.String(), To: user,
-			Body: fmt.Sprintf("Unlinked %s chat %s.", g.o.Identity.Name, remote)}))
 }
 
 // newLinkCode returns a fresh code for user and the help that goes with it.

@@ -35,7 +35,7 @@ func TestRosterModuleThroughGateway(t *testing.T) {
 	ctx := context.Background()
 	g, _, store := linkedGateway(t)
 	const sub = `<presence type="subscribe" from="+15550003333@tg.example.test" to="bob@example.test"></presence>`
-	if got := string(bytes.Join(g.addContact("+15550003333@tg.example.test", "bob@example.test", ""), nil)); got != sub {
+	if got := string(bytes.Join(g.links.AddContact("+15550003333@tg.example.test", "bob@example.test", ""), nil)); got != sub {
 		t.Errorf("before the advertisement: %s", got)
 	}
 	for _, in := range []string{grantRoster, strings.Replace(grantRoster, `<message `, `<message type="chat" `, 1)} {
@@ -43,12 +43,12 @@ func TestRosterModuleThroughGateway(t *testing.T) {
 			t.Errorf("answered %s", out)
 		}
 	}
-	add := g.addContact("+15550003333@tg.example.test", "bob@example.test", "")
+	add := g.links.AddContact("+15550003333@tg.example.test", "bob@example.test", "")
 	if len(add) != 2 || !strings.HasPrefix(string(add[0]), `<iq type="set" id="roster.add.`) {
 		t.Fatalf("with the privilege: %s", bytes.Join(add, nil))
 	}
 	g.o.Conn.OnChange(true)
-	if got := string(bytes.Join(g.addContact("+15550003333@tg.example.test", "bob@example.test", ""), nil)); got == sub {
+	if got := string(bytes.Join(g.links.AddContact("+15550003333@tg.example.test", "bob@example.test", ""), nil)); got == sub {
 		t.Error("privilege lost when the link came up")
 	}
 
@@ -72,7 +72,7 @@ func TestRosterModuleThroughGateway(t *testing.T) {
 	}
 
 	g.o.Conn.OnChange(false)
-	if got := string(bytes.Join(g.addContact("+15550003333@tg.example.test", "bob@example.test", ""), nil)); got != sub {
+	if got := string(bytes.Join(g.links.AddContact("+15550003333@tg.example.test", "bob@example.test", ""), nil)); got != sub {
 		t.Errorf("privilege kept after the link dropped: %s", got)
 	}
 }
@@ -85,9 +85,9 @@ func TestContactsWithoutModule(t *testing.T) {
 	g.mods = nil
 	c, u := "+15550003333@tg.example.test", "bob@example.test"
 	tests := []struct{ got, want string }{
-		0: {string(bytes.Join(g.addContact(c, u, "Ops"), nil)),
+		0: {string(bytes.Join(g.links.AddContact(c, u, "Ops"), nil)),
 			`<presence type="subscribe" from="+15550003333@tg.example.test" to="bob@example.test"><nick xmlns="http://jabber.org/protocol/nick">Ops</nick></presence>`},
-		1: {string(bytes.Join(g.dropContact(c, u), nil)),
+		1: {string(bytes.Join(g.links.DropContact(c, u), nil)),
 			`<presence type="unavailable" from="+15550003333@tg.example.test" to="bob@example.test"></presence>` +
 				`<presence type="unsubscribed" from="+15550003333@tg.example.test" to="bob@example.test"></presence>` +
 				`<presence type="unsubscribe" from="+15550003333@tg.example.test" to="bob@example.test"></presence>`},

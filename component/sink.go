@@ -156,7 +156,7 @@ func (g *Gateway) recipients(ctx context.Context, in transports.Inbound, contact
 			// A link from the shell, or one from the config not asked yet
 			// (see package roster): the contact asks to subscribe
 			// with its first message, when its name is known.
-			if _, err := g.o.Store.MarkAsked(ctx, g.name, l.Remote, in.Name, g.addContact(contact, l.User, in.Name)...); err != nil {
+			if _, err := g.o.Store.MarkAsked(ctx, g.name, l.Remote, in.Name, g.links.AddContact(contact, l.User, in.Name)...); err != nil {
 				return nil, err
 			}
 		}

@@ -13,6 +13,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/component/links"
 	"xmppgw/configs"
 	"xmppgw/mapping"
 	"xmppgw/transports"
@@ -24,11 +25,13 @@ const linksUsage = `usage:
   xmppgw links remove -config FILE TRANSPORT CHAT
 `
 
-// cmdLinks lists, adds and removes links in the store, as the admin
-// commands do from an XMPP client. A link added here asks its user to
-// subscribe with the contact's first message, as a config link does; a
-// link removed here sends no notice (the gateway is not told), and the
-// contact answers item-not-found from then on.
+// cmdLinks lists, adds and removes links in the store through the same
+// linking service (package links) as the admin commands from an XMPP
+// client, with the same notices: the stanzas are queued in the store and
+// the running gateway writes them (within its store poll, 5 s). Here, with
+// no session, a new contact asks its user for a presence subscription;
+// the admin command pushes it into the roster where the server granted
+// roster privileges.
 func cmdLinks(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, linksUsage)
@@ -100,6 +103,7 @@ type linkTarget struct {
 	tc     configs.Transport
 	tr     transports.Transport
 	linker transports.Linker
+	links  *links.Service
 }
 
 func transportNamed(cfg *configs.Config, store *mapping.Store, name string) (linkTarget, error) {
@@ -114,7 +118,8 @@ func transportNamed(cfg *configs.Config, store *mapping.Store, name string) (lin
 			return linkTarget{}, fmt.Errorf("transport %s: %w", name, err)
 		}
 		lk, _ := tr.(transports.Linker)
-		return linkTarget{tc, tr, lk}, nil
+		svc := &links.Service{Store: store, Transport: tc.Name, Domain: jid.MustParse(tc.Domain), Network: typ.Identity.Name}
+		return linkTarget{tc, tr, lk, svc}, nil
 	}
 	var names []string
 	for _, tc := range cfg.Transports {
@@ -217,7 +222,7 @@ func addLink(ctx context.Context, cfg *configs.Config, store *mapping.Store, tra
 	if !cfg.Allowed(u.String()) {
 		return usageError{fmt.Sprintf("%s is not allowed to use the gateway (access.allow)", u)}
 	}
-	err = store.AddLink(ctx, transport, string(remote), u.String())
+	err = lt.links.Add(ctx, remote, u.String())
 	if errors.Is(err, mapping.ErrStaticLink) || errors.Is(err, mapping.ErrLinkedToOther) {
 		l, _, _ := store.LinkOf(ctx, transport, string(remote))
 		return fmt.Errorf("%s is linked to %s already; remove that link first", remote, l.User)
@@ -225,7 +230,7 @@ func addLink(ctx context.Context, cfg *configs.Config, store *mapping.Store, tra
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "linked %s %s to %s; it asks %s to subscribe with its first message\n", transport, remote, u, u)
+	fmt.Fprintf(w, "linked %s %s to %s; the gateway tells %s and asks for a presence subscription\n", transport, remote, u, u)
 	return nil
 }
 
@@ -241,7 +246,7 @@ func removeLink(ctx context.Context, cfg *configs.Config, store *mapping.Store, 
 	if err != nil {
 		return err
 	}
-	user, err := store.Unlink(ctx, transport, string(remote), func(string) [][]byte { return nil })
+	user, err := lt.links.Remove(ctx, remote)
 	if errors.Is(err, mapping.ErrStaticLink) {
 		return fmt.Errorf("%s is linked in the config (settings.chats); remove it there", remote)
 	}
@@ -251,6 +256,6 @@ func removeLink(ctx context.Context, cfg *configs.Config, store *mapping.Store, 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "unlinked %s %s from %s\n", transport, remote, user)
+	fmt.Fprintf(w, "unlinked %s %s from %s; the gateway tells %s\n", transport, remote, user, user)
 	return nil
 }

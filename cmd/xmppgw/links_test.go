@@ -73,7 +73,7 @@ transports:
 		out, err string // substrings
 	}{
 		{[]string{"add", "-config", cfg, "telegram", "222", "bob@example.com"}, 0,
-			"linked telegram 222 to bob@example.com; it asks bob@example.com to subscribe with its first message", ""},
+			"linked telegram 222 to bob@example.com; the gateway tells bob@example.com and asks for a presence subscription", ""},
 		{[]string{"add", "-config", cfg, "telegram", "222", "carol@example.com"}, 1, "", "222 is linked to bob@example.com already; remove that link first"},
 		{[]string{"add", "-config", cfg, "sms", "+15557654321", "bob@example.com"}, 2, "", "transport sms has no links"},
 		{[]string{"add", "-config", cfg, "irc", "1", "bob@example.com"}, 2, "", `no transport named "irc"; the config has [sms telegram]`},
@@ -87,7 +87,7 @@ transports:
 		{[]string{"list", "-config", cfg, "-user", "bob@example.com", "-transport", "telegram"}, 0,
 			"TRANSPORT  CONTACT                   USER             NAME  ORIGIN\ntelegram   222@telegram.example.com  bob@example.com        linked\n", ""},
 		{[]string{"remove", "-config", cfg, "telegram", "111"}, 1, "", "111 is linked in the config (settings.chats); remove it there"},
-		{[]string{"remove", "-config", cfg, "telegram", "222@telegram.example.com"}, 0, "unlinked telegram 222 from bob@example.com", ""},
+		{[]string{"remove", "-config", cfg, "telegram", "222@telegram.example.com"}, 0, "unlinked telegram 222 from bob@example.com; the gateway tells bob@example.com", ""},
 		{[]string{"remove", "-config", cfg, "telegram", "222"}, 1, "", "222 is not linked"},
 	}
 	for i, s := range steps {
@@ -97,6 +97,32 @@ transports:
 			t.Errorf("%d: links %v = %d\nstdout:\n%s\nstderr:\n%s\nwant %d, stdout with %q, stderr with %q",
 				i, s.args, code, out.String(), errb.String(), s.code, s.out, s.err)
 		}
+	}
+	// The same stanzas and notices as the admin command's (package links),
+	// queued for the running gateway to write.
+	store, err = mapping.OpenSQLite(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	queued, err := store.ToXMPP(context.Background(), "telegram", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got strings.Builder
+	for _, q := range queued {
+		got.Write(q.Stanza)
+		got.WriteString("\n")
+	}
+	const c, u = `from="222@telegram.example.com" to="bob@example.com"`, `from="telegram.example.com" to="bob@example.com"`
+	want := `<presence type="subscribe" ` + c + `></presence>` + "\n" +
+		`<message type="chat" ` + u + `><body>An administrator linked Telegram chat 222 to you: it is your contact 222@telegram.example.com.</body></message>` + "\n" +
+		`<presence type="unavailable" ` + c + `></presence>` + "\n" +
+		`<presence type="unsubscribed" ` + c + `></presence>` + "\n" +
+		`<presence type="unsubscribe" ` + c + `></presence>` + "\n" +
+		`<message type="chat" ` + u + `><body>Unlinked Telegram chat 222.</body></message>` + "\n"
+	if got.String() != want {
+		t.Errorf("queued for XMPP:\n%s\nwant\n%s", got.String(), want)
 	}
 }
 

@@ -59,8 +59,8 @@ func (f *fakeCore) NewLinkCode(_ context.Context, user string) (string, error) {
 	return "Send /link CODE to the bot.", nil
 }
 
-func (f *fakeCore) AddLink(_ context.Context, remote transports.Addr, user, notice string) error {
-	f.calls = append(f.calls, fmt.Sprintf("AddLink %s %s %q", remote, user, notice))
+func (f *fakeCore) AddLink(_ context.Context, remote transports.Addr, user string) error {
+	f.calls = append(f.calls, fmt.Sprintf("AddLink %s %s", remote, user))
 	if remote == "+15550002222" {
 		return fmt.Errorf("store: %w", mapping.ErrStaticLink)
 	}
@@ -256,11 +256,11 @@ func TestCommandsLinked(t *testing.T) {
 		8: { // admin links a chat to bob, by its contact JID
 			`<iq type="set" id="a2" from="admin@example.test/pc" to="tg.example.test"><command xmlns="http://jabber.org/protocol/commands" node="admin-link" sessionid="x"><x xmlns="jabber:x:data" type="submit"><field var="user"><value>bob@example.test/phone</value></field><field var="chat"><value>+15550004444@tg.example.test</value></field></x></command></iq>`,
 			`<iq type="result" id="a2" from="tg.example.test" to="admin@example.test/pc"><command ` + cmdNS + ` node="admin-link" sessionid="x" status="completed"><note type="info">Linked +15550004444@tg.example.test to bob@example.test.</note></command></iq>`,
-			[]string{`AddLink +15550004444 bob@example.test "An administrator linked Telegram chat +15550004444 to you: it is your contact +15550004444@tg.example.test."`}},
+			[]string{`AddLink +15550004444 bob@example.test`}},
 		9: { // a linked chat cannot be taken
 			`<iq type="set" id="a3" from="admin@example.test/pc" to="tg.example.test"><command xmlns="http://jabber.org/protocol/commands" node="admin-link" sessionid="x"><x xmlns="jabber:x:data" type="submit"><field var="user"><value>bob@example.test</value></field><field var="chat"><value>+15550002222</value></field></x></command></iq>`,
 			`<iq type="result" id="a3" from="tg.example.test" to="admin@example.test/pc"><command ` + cmdNS + ` node="admin-link" sessionid="x" status="completed"><note type="error">+15550002222 is linked already; remove that link first.</note></command></iq>`,
-			[]string{`AddLink +15550002222 bob@example.test "An administrator linked Telegram chat +15550002222 to you: it is your contact +15550002222@tg.example.test."`}},
+			[]string{`AddLink +15550002222 bob@example.test`}},
 		10: { // a user outside access.allow is refused
 			`<iq type="set" id="a4" from="admin@example.test/pc" to="tg.example.test"><command xmlns="http://jabber.org/protocol/commands" node="admin-link" sessionid="x"><x xmlns="jabber:x:data" type="submit"><field var="user"><value>mallory@evil.test</value></field><field var="chat"><value>+15550004444</value></field></x></command></iq>`,
 			`<iq type="result" id="a4" from="tg.example.test" to="admin@example.test/pc"><command ` + cmdNS + ` node="admin-link" sessionid="x" status="completed"><note type="error">mallory@evil.test may not use this gateway (access.allow).</note></command></iq>`, nil},

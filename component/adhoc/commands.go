@@ -148,8 +148,7 @@ func (m *Commands) adminLink(ctx context.Context, _ jid.JID, f *stanza.Form) (no
 	if err != nil {
 		return failed(err.Error()), nil
 	}
-	err = m.c.AddLink(ctx, remote, user, fmt.Sprintf("An administrator linked %s chat %s to you: it is your contact %s.",
-		m.c.Identity().Name, remote, contact))
+	err = m.c.AddLink(ctx, remote, user)
 	if errors.Is(err, mapping.ErrStaticLink) || errors.Is(err, mapping.ErrLinkedToOther) {
 		return failed(fmt.Sprintf("%s is linked already; remove that link first.", remote)), nil
 	}

@@ -84,12 +84,11 @@ type Core interface {
 	// NewLinkCode stores a fresh one-time link code for user and returns
 	// the help that says how to redeem it.
 	NewLinkCode(ctx context.Context, user string) (string, error)
-	// AddLink links remote to user as an operator asked: it stores the
-	// link with the stanzas that make remote user's contact and a chat
-	// message from the gateway saying notice. An error wrapping
-	// mapping.ErrStaticLink or mapping.ErrLinkedToOther means remote is
-	// linked already.
-	AddLink(ctx context.Context, remote transports.Addr, user, notice string) error
+	// AddLink links remote to user as an operator asked (package links:
+	// the stanzas that make remote user's contact, and a chat message from
+	// the gateway telling user). An error wrapping mapping.ErrStaticLink or
+	// mapping.ErrLinkedToOther means remote is linked already.
+	AddLink(ctx context.Context, remote transports.Addr, user string) error
 	// RemoveLink removes remote's link, asked from XMPP by its user or an
 	// admin, whom the caller has checked: the contact leaves the user's
 	// roster and the user is told. It returns that user; a
