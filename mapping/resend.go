@@ -17,8 +17,10 @@ import (
 // store. It is rebuilt at open from what the database already holds:
 //   - every queued job (its key is computed from its row);
 //   - every send recorded in the last resendWindow (sent.resend_key).
-// A job that failed is forgotten, so the sender may send it again. A
-// store shared by several processes (PostgreSQL) keeps the seen table.
+// A job that failed is remembered until the process ends (it has no sent
+// row). A store shared by several processes (PostgreSQL) keeps the seen
+// table; another process opening the same SQLite file (a shell command)
+// has a window of its own.
 
 // maxResendKeys bounds the window's memory (about 6 MiB); past it the
 // oldest keys are forgotten first, which only shortens the window.
