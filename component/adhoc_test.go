@@ -63,7 +63,7 @@ func TestAdhocSendTest(t *testing.T) {
 	if out != want {
 		t.Fatalf("wrote\n%s\nwant\n%s", out, want)
 	}
-	jobs, err := store.Pending(context.Background(), "sms", 0, 10)
+	jobs, err := store.Jobs().Pending(context.Background(), "sms", 0, 10)
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("pending = %v, %v; want one job", jobs, err)
 	}
@@ -79,7 +79,7 @@ func TestAdhocStats(t *testing.T) {
 	g.o.Admin = func(b string) bool { return b == "admin@example.test" }
 	handle(t, g, `<message type="chat" id="m1" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>one</body></message>`)
 	handle(t, g, `<message type="chat" id="m2" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>two</body></message>`)
-	if _, err := store.Accept(context.Background(), "sms", "k", []byte("<message/>")); err != nil {
+	if _, err := store.ToXMPP().Accept(context.Background(), "sms", "k", []byte("<message/>")); err != nil {
 		t.Fatal(err)
 	}
 	out := handle(t, g, `<iq type="set" id="s1" from="admin@example.test/pc" to="sms.example.test"><command xmlns="http://jabber.org/protocol/commands" node="stats"/></iq>`)
@@ -150,7 +150,7 @@ func TestAdhocLinked(t *testing.T) {
 			}
 		}
 	}
-	if l, ok, _ := store.LinkOf(ctx, "tg", "+15550003333"); ok {
+	if l, ok, _ := store.Links().LinkOf(ctx, "tg", "+15550003333"); ok {
 		t.Errorf("link left after unlink: %+v", l)
 	}
 }

@@ -155,7 +155,7 @@ func (g *Gateway) queueAlertJob(ctx context.Context, sender string, account, rem
 		StanzaID:  id,
 		Shared:    len(g.owners[account]) > 1,
 	}
-	jobID, dup, err := g.o.Store.Enqueue(ctx, j)
+	jobID, dup, err := g.o.Store.Jobs().Enqueue(ctx, j)
 	if err != nil || dup {
 		return dup, err
 	}
@@ -181,13 +181,13 @@ const alertWindow = 10 * time.Minute
 func (g *Gateway) queueAlertStanza(ctx context.Context, to, id, text string, now time.Time) (bool, error) {
 	st := render(message{Type: "chat", ID: id, From: g.domain.String(), To: to, Body: text, OriginID: &originID{ID: id}})
 	window := now.UnixMilli() / alertWindow.Milliseconds()
-	dup, err := g.o.Store.Accept(ctx, g.name, alertKey(id, to, text, window), st)
+	dup, err := g.o.Store.ToXMPP().Accept(ctx, g.name, alertKey(id, to, text, window), st)
 	if err != nil || dup {
 		return dup, err
 	}
 	wake(g.wakeIn)
 	// A retry in the next window is a duplicate too.
-	if _, err := g.o.Store.Accept(ctx, g.name, alertKey(id, to, text, window+1)); err != nil {
+	if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, alertKey(id, to, text, window+1)); err != nil {
 		g.log.Warn("cannot store an alert's dedupe key; a retry may deliver it twice", "id", id, "err", err)
 	}
 	return false, nil

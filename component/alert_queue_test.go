@@ -135,7 +135,7 @@ func TestAlertQueueContacts(t *testing.T) {
 		t.Errorf("SMS sent %+v, want %+v", sent[0], want)
 	}
 	// The shared number's replies now go to the alerts user.
-	if last, err := store.LastWriter(ctx, "sms", "+15550001111", "+15551234567"); err != nil || last != "alice@example.test" {
+	if last, err := store.Jobs().LastWriter(ctx, "sms", "+15550001111", "+15551234567"); err != nil || last != "alice@example.test" {
 		t.Errorf("last writer %q, %v", last, err)
 	}
 	chat, err := tgT.Wait(ctx, 1)

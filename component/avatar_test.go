@@ -69,7 +69,7 @@ func TestAvatarHashInPresence(t *testing.T) {
 		Allowed:   func(b string) bool { return strings.HasSuffix(b, "@example.test") },
 	})
 	ctx := context.Background()
-	if err := store.ImportLinks(ctx, "tg", []mapping.Link{
+	if err := store.Links().ImportLinks(ctx, "tg", []mapping.Link{
 		{Remote: "+15550002222", User: "alice@example.test", Name: "Alice", Asked: true},
 		{Remote: "+15550002223", User: "alice@example.test", Name: "Nobody", Asked: true},
 	}); err != nil {
@@ -82,7 +82,7 @@ func TestAvatarHashInPresence(t *testing.T) {
 		t.Helper()
 		var b strings.Builder
 		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-			q, err := store.ToXMPPAfter(ctx, "tg", last, 100)
+			q, err := store.ToXMPP().PendingAfter(ctx, "tg", last, 100)
 			if err != nil {
 				t.Fatal(err)
 			}

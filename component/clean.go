@@ -22,7 +22,7 @@ func (g *Gateway) noteStart(ctx context.Context) error {
 	if v == "0" { // "": never started, nothing was under way
 		// Stored, so that the marks outlive this run even if it stops
 		// before sending these jobs.
-		n, err := g.o.Store.MarkUnresolved(ctx, g.name, g.started)
+		n, err := g.o.Store.Jobs().MarkUnresolved(ctx, g.name, g.started)
 		if err != nil {
 			return err
 		}

@@ -15,7 +15,7 @@ import (
 // off the queue.
 func pending(t *testing.T, store *mapping.Store) string {
 	t.Helper()
-	q, err := store.ToXMPP(context.Background(), "tg", 100)
+	q, err := store.ToXMPP().Pending(context.Background(), "tg", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func pending(t *testing.T, store *mapping.Store) string {
 		b.WriteString("\n")
 	}
 	if len(q) > 0 {
-		store.Written(context.Background(), "tg", q[len(q)-1].ID)
+		store.ToXMPP().Written(context.Background(), "tg", q[len(q)-1].ID)
 	}
 	return b.String()
 }

@@ -58,7 +58,7 @@ func (g *Gateway) Go(f func(ctx context.Context)) {
 
 // Queue implements core.Core.
 func (g *Gateway) Queue(ctx context.Context, v any) error {
-	if _, err := g.o.Store.Accept(ctx, g.name, "", render(v)); err != nil {
+	if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, "", render(v)); err != nil {
 		return err
 	}
 	wake(g.wakeIn)

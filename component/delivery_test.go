@@ -79,7 +79,7 @@ func TestHourlyCap(t *testing.T) {
 			t.Errorf("%d: got\n%s\nwant\n%s", i, got, st.out)
 		}
 	}
-	jobs, _ := store.Pending(context.Background(), "sms", 0, 10)
+	jobs, _ := store.Jobs().Pending(context.Background(), "sms", 0, 10)
 	if len(jobs) != 2 || g.Stats.Resends.Load() != 1 || g.Stats.OverQuota.Load() != 1 {
 		t.Errorf("jobs %d, resends %d, over quota %d", len(jobs), g.Stats.Resends.Load(), g.Stats.OverQuota.Load())
 	}
@@ -113,7 +113,7 @@ func TestReconcileUnknownOutcome(t *testing.T) {
 	handle(t, g, `<message type="chat" id="r1" from="alice@example.test/a" to="+15551234567@sms.example.test"><body>same</body></message>`)
 	handle(t, g, `<message type="chat" id="r2" from="alice@example.test/a" to="+15551234567@sms.example.test"><body>same</body></message>`)
 	for ctx.Err() == nil {
-		if jobs, _ := store.Pending(ctx, "sms", 0, 10); len(jobs) == 0 {
+		if jobs, _ := store.Jobs().Pending(ctx, "sms", 0, 10); len(jobs) == 0 {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -127,7 +127,7 @@ func TestReconcileUnknownOutcome(t *testing.T) {
 		t.Errorf("provider holds %d messages, reconciled %d; want 2 and 1", n, g.Stats.Reconciled.Load())
 	}
 	for _, id := range []string{"P0", "P1"} {
-		if known, _ := store.KnownRemote(ctx, "sms", id); !known {
+		if known, _ := store.Jobs().KnownRemote(ctx, "sms", id); !known {
 			t.Errorf("%s not recorded", id)
 		}
 	}

@@ -125,7 +125,7 @@ func (g *Gateway) roomTitle(from, to jid.JID) (string, bool) {
 	}
 	ctx, cancel := context.WithTimeout(g.baseCtx(), storeTimeout)
 	defer cancel()
-	l, ok, err := g.o.Store.LinkOf(ctx, g.name, string(remote))
+	l, ok, err := g.o.Store.Links().LinkOf(ctx, g.name, string(remote))
 	if err != nil || !ok || l.User != bare {
 		return "", false
 	}

@@ -31,7 +31,7 @@ func (g *Gateway) dispatchLoop(ctx context.Context) {
 	defer poll.Stop()
 	for {
 		if fromStore {
-			jobs, err := g.o.Store.Pending(ctx, g.name, last, 512)
+			jobs, err := g.o.Store.Jobs().Pending(ctx, g.name, last, 512)
 			if err != nil && ctx.Err() == nil {
 				g.log.Error("reading the outbound queue failed", "err", err)
 				sleep(ctx, time.Second)
@@ -236,7 +236,7 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 		if pe.Kind == transports.KindRateLimited {
 			j.Inflight = time.Time{}
 		}
-		g.persist(ctx, func(c context.Context) error { return g.o.Store.Attempted(c, j.ID, j.Inflight) })
+		g.persist(ctx, func(c context.Context) error { return g.o.Store.Jobs().Attempted(c, j.ID, j.Inflight) })
 		wait := g.backoff(attempt)
 		if pe.RetryAfter > wait {
 			wait = pe.RetryAfter
@@ -256,7 +256,7 @@ func (g *Gateway) providerID(ctx context.Context, j mapping.Job, stanzaID string
 	var id string
 	var found bool
 	g.persist(ctx, func(c context.Context) (err error) {
-		id, found, err = g.o.Store.SentID(c, g.name, j.Remote, bareJID(j.Sender), stanzaID)
+		id, found, err = g.o.Store.Jobs().SentID(c, g.name, j.Remote, bareJID(j.Sender), stanzaID)
 		return err
 	})
 	if !found && received {
@@ -273,7 +273,7 @@ func (g *Gateway) sent(ctx context.Context, j mapping.Job, remoteID string) {
 	g.log.Debug("sent", "stanza_id", j.StanzaID, "provider_id", remoteID)
 	var early []mapping.Report
 	g.persist(ctx, func(c context.Context) (err error) {
-		early, err = g.o.Store.Sent(c, j, remoteID)
+		early, err = g.o.Store.Jobs().Sent(c, j, remoteID)
 		return err
 	})
 	if g.receiptOnAccept && (j.Receipt || j.Markable) && remoteID != "" {
@@ -282,7 +282,7 @@ func (g *Gateway) sent(ctx context.Context, j mapping.Job, remoteID string) {
 		if contact, err := mapping.ContactJID(transports.Addr(j.Remote), g.domain.Domainpart()); err == nil {
 			st := receiptStanza(remoteID, contact.String(), j.Sender, j.StanzaID, j.Receipt, j.Markable)
 			g.persist(ctx, func(c context.Context) error {
-				_, err := g.o.Store.Accept(c, g.name, "accepted:"+remoteID, st)
+				_, err := g.o.Store.ToXMPP().Accept(c, g.name, "accepted:"+remoteID, st)
 				return err
 			})
 			wake(g.wakeIn)
@@ -305,7 +305,7 @@ func (g *Gateway) reconcile(ctx context.Context, rec transports.Reconciler, j ma
 		return "", false, err
 	}
 	for _, id := range ids {
-		known, err := g.o.Store.KnownRemote(rctx, g.name, id)
+		known, err := g.o.Store.Jobs().KnownRemote(rctx, g.name, id)
 		if err != nil {
 			return "", false, err
 		}
@@ -342,7 +342,7 @@ func (g *Gateway) refuseJob(ctx context.Context, j mapping.Job, e *stanzaError) 
 		from = contact.String()
 	}
 	st := failureStanza(j.StanzaID, from, j.Sender, e)
-	g.persist(ctx, func(c context.Context) error { return g.o.Store.Failed(c, j, st) })
+	g.persist(ctx, func(c context.Context) error { return g.o.Store.Jobs().Failed(c, j, st) })
 	wake(g.wakeIn)
 }
 

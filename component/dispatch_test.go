@@ -52,7 +52,7 @@ func TestDispatch(t *testing.T) {
 		t.Errorf("error stanza\n%s\nwant\n%s", got, want)
 	}
 	for ctx.Err() == nil {
-		if jobs, _ := store.Pending(ctx, "sms", 0, 10); len(jobs) == 0 {
+		if jobs, _ := store.Jobs().Pending(ctx, "sms", 0, 10); len(jobs) == 0 {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)

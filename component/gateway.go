@@ -200,7 +200,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		for remote, user := range g.linker.StaticLinks() {
 			static[string(remote)] = user
 		}
-		g.persist(ctx, func(c context.Context) error { return g.o.Store.SyncStaticLinks(c, g.name, static) })
+		g.persist(ctx, func(c context.Context) error { return g.o.Store.Links().SyncStaticLinks(c, g.name, static) })
 	}
 	if g.quota != nil {
 		g.persist(ctx, g.seedQuota)

@@ -39,7 +39,7 @@ func runRoomSteps(t *testing.T, steps []roomStep) (*Gateway, *mapping.Store) {
 		if out != s.out {
 			t.Errorf("%d: wrote\n%s\nwant\n%s", i, out, s.out)
 		}
-		q, err := store.ToXMPPAfter(ctx, "tg", last, 100)
+		q, err := store.ToXMPP().PendingAfter(ctx, "tg", last, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +171,7 @@ func TestGroupLinkRules(t *testing.T) {
 	g, store := roomGateway(t)
 	ctx := context.Background()
 	code := func(user string) string {
-		c, err := store.NewLinkCode(ctx, "tg", user, time.Minute)
+		c, err := store.Links().NewLinkCode(ctx, "tg", user, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -107,7 +107,7 @@ func TestHandle(t *testing.T) {
 		if out := handle(t, g, tc.in); out != tc.out {
 			t.Errorf("%d: wrote\n%s\nwant\n%s", i, out, tc.out)
 		}
-		jobs, err := store.Pending(context.Background(), "sms", 0, 10)
+		jobs, err := store.Jobs().Pending(context.Background(), "sms", 0, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +120,7 @@ func TestHandle(t *testing.T) {
 func TestHandleQueuesJob(t *testing.T) {
 	g, _, store := testGateway(t)
 	handle(t, g, `<message type="chat" id="r1" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>disk full</body><request xmlns="urn:xmpp:receipts"/></message>`)
-	jobs, err := store.Pending(context.Background(), "sms", 0, 10)
+	jobs, err := store.Jobs().Pending(context.Background(), "sms", 0, 10)
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("jobs %v, %v", jobs, err)
 	}

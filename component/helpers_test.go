@@ -83,7 +83,7 @@ func handle(t *testing.T, g *Gateway, in string) string {
 // queued returns the stanzas waiting for XMPP, joined.
 func queued(t *testing.T, store *mapping.Store) string {
 	t.Helper()
-	q, err := store.ToXMPP(context.Background(), "sms", 100)
+	q, err := store.ToXMPP().Pending(context.Background(), "sms", 100)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,7 @@ func newIntake(store *mapping.Store, size int) *intake {
 		items:   make(chan *intakeItem, size),
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
-		commit:  store.EnqueueBatch,
+		commit:  store.Jobs().EnqueueBatch,
 	}
 }
 

@@ -113,7 +113,7 @@ func TestIntakeBackPressure(t *testing.T) {
 	if got, most := len(handled), first+size; got > most || got >= n {
 		t.Fatalf("%d of %d handlers returned while the intake was full, want at most %d (%d in the commit, %d held)", got, n, most, first, size)
 	}
-	if jobs, _ := store.Pending(context.Background(), "sms", 0, 100); len(jobs) != 0 {
+	if jobs, _ := store.Jobs().Pending(context.Background(), "sms", 0, 100); len(jobs) != 0 {
 		t.Fatalf("%d jobs stored before the commit was let through", len(jobs))
 	}
 
@@ -123,7 +123,7 @@ func TestIntakeBackPressure(t *testing.T) {
 	}
 	var jobs []mapping.Job
 	eventually(t, "every message stored", func() bool {
-		jobs, _ = store.Pending(context.Background(), "sms", 0, 100)
+		jobs, _ = store.Jobs().Pending(context.Background(), "sms", 0, 100)
 		return len(jobs) == n
 	})
 	for i, j := range jobs {
@@ -202,7 +202,7 @@ func TestIntakeGroupCommitFailure(t *testing.T) {
 	if g.in.waits.Load() != 0 {
 		t.Errorf("the read loop waited %d times; the intake had room", g.in.waits.Load())
 	}
-	if jobs, _ := store.Pending(context.Background(), "sms", 0, 10); len(jobs) != 0 || len(tr.Sent()) != 0 {
+	if jobs, _ := store.Jobs().Pending(context.Background(), "sms", 0, 10); len(jobs) != 0 || len(tr.Sent()) != 0 {
 		t.Errorf("%d jobs queued and %d sent after a failed commit", len(jobs), len(tr.Sent()))
 	}
 	if len(g.handoff) != 0 {
@@ -228,7 +228,7 @@ func TestIntakeNothingBeforeCommit(t *testing.T) {
 	if n := len(g.handoff); n != 0 {
 		t.Fatalf("%d jobs reached the dispatcher before their commit", n)
 	}
-	if jobs, _ := store.Pending(context.Background(), "sms", 0, 10); len(jobs) != 0 {
+	if jobs, _ := store.Jobs().Pending(context.Background(), "sms", 0, 10); len(jobs) != 0 {
 		t.Fatalf("%d jobs stored before the commit", len(jobs))
 	}
 	release()
@@ -236,7 +236,7 @@ func TestIntakeNothingBeforeCommit(t *testing.T) {
 	for len(got) < 2 {
 		got = append(got, <-g.handoff)
 	}
-	jobs, _ := store.Pending(context.Background(), "sms", 0, 10)
+	jobs, _ := store.Jobs().Pending(context.Background(), "sms", 0, 10)
 	if len(jobs) != 2 {
 		t.Fatalf("%d jobs stored, want 2", len(jobs))
 	}

@@ -45,9 +45,9 @@ func (g *Gateway) link(ctx context.Context, remote transports.Addr, name, code s
 	}
 	var user string
 	if by != nil {
-		user, err = g.o.Store.RedeemGroupLinkCode(ctx, g.name, code, string(remote), name, *by, stanzas)
+		user, err = g.o.Store.Links().RedeemGroupLinkCode(ctx, g.name, code, string(remote), name, *by, stanzas)
 	} else {
-		user, err = g.o.Store.RedeemLinkCode(ctx, g.name, code, string(remote), name, stanzas)
+		user, err = g.o.Store.Links().RedeemLinkCode(ctx, g.name, code, string(remote), name, stanzas)
 	}
 	if err != nil {
 		if errors.Is(err, mapping.ErrNotLinker) {
@@ -87,9 +87,9 @@ func (g *Gateway) unlink(ctx context.Context, remote transports.Addr, by *mappin
 	var user string
 	var err error
 	if by != nil {
-		user, err = g.o.Store.UnlinkGroup(ctx, g.name, string(remote), *by, stanzas)
+		user, err = g.o.Store.Links().UnlinkGroup(ctx, g.name, string(remote), *by, stanzas)
 	} else {
-		user, err = g.o.Store.Unlink(ctx, g.name, string(remote), stanzas)
+		user, err = g.o.Store.Links().Unlink(ctx, g.name, string(remote), stanzas)
 	}
 	if err != nil {
 		if errors.Is(err, mapping.ErrNotLinker) {
@@ -104,7 +104,7 @@ func (g *Gateway) unlink(ctx context.Context, remote transports.Addr, by *mappin
 
 // unlinkUser removes every code link of user.
 func (g *Gateway) unlinkUser(ctx context.Context, user string) ([]string, error) {
-	removed, err := g.o.Store.UnlinkUser(ctx, g.name, user, func(remote string) [][]byte {
+	removed, err := g.o.Store.Links().UnlinkUser(ctx, g.name, user, func(remote string) [][]byte {
 		return g.links.Unlinked(user, transports.Addr(remote))
 	})
 	if err == nil && len(removed) > 0 {
@@ -116,7 +116,7 @@ func (g *Gateway) unlinkUser(ctx context.Context, user string) ([]string, error)
 
 // newLinkCode returns a fresh code for user and the help that goes with it.
 func (g *Gateway) newLinkCode(ctx context.Context, user string) (string, error) {
-	code, err := g.o.Store.NewLinkCode(ctx, g.name, user, codeTTL)
+	code, err := g.o.Store.Links().NewLinkCode(ctx, g.name, user, codeTTL)
 	if err != nil {
 		return "", err
 	}
@@ -125,13 +125,13 @@ func (g *Gateway) newLinkCode(ctx context.Context, user string) (string, error) 
 
 // linkedTo reports whether remote is linked to user.
 func (g *Gateway) linkedTo(ctx context.Context, remote transports.Addr, user string) (bool, error) {
-	l, ok, err := g.o.Store.LinkOf(ctx, g.name, string(remote))
+	l, ok, err := g.o.Store.Links().LinkOf(ctx, g.name, string(remote))
 	return ok && l.User == user, err
 }
 
 // linksText lists user's links for a chat message or a command note.
 func (g *Gateway) linksText(ctx context.Context, user string) (string, error) {
-	links, err := g.o.Store.LinksOf(ctx, g.name, user)
+	links, err := g.o.Store.Links().LinksOf(ctx, g.name, user)
 	if err != nil {
 		return "", err
 	}

@@ -38,7 +38,7 @@ func linkedGateway(t testing.TB) (*Gateway, *transporttest.Linked, *mapping.Stor
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Allowed:   func(b string) bool { return strings.HasSuffix(b, "@example.test") },
 	})
-	if err := store.SyncStaticLinks(context.Background(), "tg", map[string]string{"+15550002222": "alice@example.test"}); err != nil {
+	if err := store.Links().SyncStaticLinks(context.Background(), "tg", map[string]string{"+15550002222": "alice@example.test"}); err != nil {
 		t.Fatal(err)
 	}
 	return g, tr, store
@@ -46,7 +46,7 @@ func linkedGateway(t testing.TB) (*Gateway, *transporttest.Linked, *mapping.Stor
 
 func queuedFor(t *testing.T, store *mapping.Store, transport string) string {
 	t.Helper()
-	q, err := store.ToXMPP(context.Background(), transport, 100)
+	q, err := store.ToXMPP().Pending(context.Background(), transport, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func queuedFor(t *testing.T, store *mapping.Store, transport string) string {
 		b.Write(s.Stanza)
 		b.WriteString("\n")
 	}
-	store.Written(context.Background(), transport, q[len(q)-1].ID)
+	store.ToXMPP().Written(context.Background(), transport, q[len(q)-1].ID)
 	return b.String()
 }
 
@@ -134,7 +134,7 @@ func TestLinkFlow(t *testing.T) {
 	}
 	// Now bob may write there, and composing shows as typing.
 	handle(t, g, `<message type="chat" id="b1" from="bob@example.test/pc" to="+15550003333@tg.example.test"><body>hi</body><replace xmlns="urn:xmpp:message-correct:0" id="b0"/></message>`)
-	jobs, _ := store.Pending(ctx, "tg", 0, 10)
+	jobs, _ := store.Jobs().Pending(ctx, "tg", 0, 10)
 	if len(jobs) != 1 || jobs[0].Account != "" || jobs[0].Replaces != "b0" {
 		t.Errorf("jobs %+v", jobs)
 	}

@@ -46,7 +46,7 @@ func roomGateway(t testing.TB) (*Gateway, *mapping.Store) {
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Allowed:   func(b string) bool { return strings.HasSuffix(b, "@example.test") },
 	})
-	if err := store.ImportLinks(context.Background(), "tg", []mapping.Link{
+	if err := store.Links().ImportLinks(context.Background(), "tg", []mapping.Link{
 		{Remote: "+15550002222", User: "alice@example.test", Name: "Alice"},
 		{Remote: "+15550003333", User: "alice@example.test", Name: "Ops team"},
 		{Remote: "+15550003334", User: "bob@example.test", Name: "Bob's"},
@@ -166,7 +166,7 @@ func TestRoomSteps(t *testing.T) {
 	g, store := runRoomSteps(t, roomSteps)
 	ctx := context.Background()
 	// The user's groupchat message became a job for the group.
-	jobs, err := store.Pending(ctx, "tg", 0, 10)
+	jobs, err := store.Jobs().Pending(ctx, "tg", 0, 10)
 	if err != nil || len(jobs) != 1 || jobs[0].Remote != "+15550003333" || jobs[0].Body != "on it" || jobs[0].StanzaID != "u1" {
 		t.Errorf("jobs %+v, %v", jobs, err)
 	}
@@ -177,7 +177,7 @@ func TestRoomSteps(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h, err := store.RoomHistory(ctx, "tg", "+15550003333", 100)
+	h, err := store.Rooms().RoomHistory(ctx, "tg", "+15550003333", 100)
 	if err != nil || len(h) != roomHistory || h[len(h)-1].StanzaID != "h"+string(rune('a'+roomHistory+4)) {
 		t.Errorf("history %d entries, %v", len(h), err)
 	}

@@ -44,7 +44,7 @@ func TestMulticast(t *testing.T) {
 			if got := handle(t, g, tt.in); got != tt.out {
 				t.Errorf("wrote\n%s\nwant\n%s", got, tt.out)
 			}
-			jobs, err := store.Pending(context.Background(), "sms", 0, 10)
+			jobs, err := store.Jobs().Pending(context.Background(), "sms", 0, 10)
 			if err != nil {
 				t.Fatal(err)
 			}

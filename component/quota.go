@@ -57,7 +57,7 @@ func (q *quota) trim(user string, now time.Time) []time.Time {
 // seed loads the last hour's messages from the store.
 func (g *Gateway) seedQuota(ctx context.Context) error {
 	since := time.Now().Add(-time.Hour)
-	sends, err := g.o.Store.SendsSince(ctx, g.name, since)
+	sends, err := g.o.Store.Jobs().SendsSince(ctx, g.name, since)
 	if err != nil {
 		return err
 	}

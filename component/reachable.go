@@ -45,13 +45,13 @@ func (g *Gateway) announceLoop(ctx context.Context) {
 			continue
 		}
 		c, cancel := context.WithTimeout(ctx, storeTimeout)
-		users, err := g.o.Store.LinkedUsers(c, g.name)
+		users, err := g.o.Store.Links().LinkedUsers(c, g.name)
 		if err == nil {
 			stanzas := make([][]byte, len(users))
 			for i, u := range users {
 				stanzas[i] = render(g.gatewayPresence(u))
 			}
-			_, err = g.o.Store.Accept(c, g.name, "", stanzas...)
+			_, err = g.o.Store.ToXMPP().Accept(c, g.name, "", stanzas...)
 		}
 		cancel()
 		if err != nil {

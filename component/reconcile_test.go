@@ -131,7 +131,7 @@ func TestReconcileCheckFails(t *testing.T) {
 				t.Fatalf("%s: answered %s", tc.name, got)
 			}
 			for ctx.Err() == nil {
-				if jobs, _ := store.Pending(ctx, "sms", 0, 10); len(jobs) == 0 {
+				if jobs, _ := store.Jobs().Pending(ctx, "sms", 0, 10); len(jobs) == 0 {
 					break
 				}
 				time.Sleep(5 * time.Millisecond)

@@ -14,7 +14,7 @@ import (
 func drain(t *testing.T, ctx context.Context, store *mapping.Store) {
 	t.Helper()
 	for ctx.Err() == nil {
-		if jobs, _ := store.Pending(ctx, "sms", 0, 10); len(jobs) == 0 {
+		if jobs, _ := store.Jobs().Pending(ctx, "sms", 0, 10); len(jobs) == 0 {
 			return
 		}
 		time.Sleep(2 * time.Millisecond)

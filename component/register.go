@@ -70,7 +70,7 @@ func (g *Gateway) registerLinker(ctx context.Context, t router.Writer, in inStan
 		return
 	}
 	q := registerQuery{Instructions: help}
-	links, err := g.o.Store.LinksOf(ctx, g.name, user)
+	links, err := g.o.Store.Links().LinksOf(ctx, g.name, user)
 	if err != nil {
 		g.reply(t, in, from, to, storeError(err))
 		return

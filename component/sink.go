@@ -50,7 +50,7 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 	var own string
 	if target != "" {
 		var found bool
-		if own, found, err = g.o.Store.StanzaIDOf(ctx, g.name, target); err != nil {
+		if own, found, err = g.o.Store.Jobs().StanzaIDOf(ctx, g.name, target); err != nil {
 			return err
 		} else if !found {
 			own = ""
@@ -116,9 +116,9 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 	var dup bool
 	if isRoom {
 		// The history keeps the member's text, without the prefix above.
-		ids, dup, err = g.o.Store.AcceptRoom(ctx, g.name, "in:"+in.ID, room.History, room.Keep, stanzas...)
+		ids, dup, err = g.o.Store.Rooms().AcceptRoom(ctx, g.name, "in:"+in.ID, room.History, room.Keep, stanzas...)
 	} else {
-		ids, dup, err = g.o.Store.AcceptIDs(ctx, g.name, "in:"+in.ID, stanzas...)
+		ids, dup, err = g.o.Store.ToXMPP().AcceptIDs(ctx, g.name, "in:"+in.ID, stanzas...)
 	}
 	if err != nil {
 		return err
@@ -148,7 +148,7 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 // recipients returns the bare JIDs that in goes to.
 func (g *Gateway) recipients(ctx context.Context, in transports.Inbound, contact string) ([]string, error) {
 	if g.linker != nil {
-		l, ok, err := g.o.Store.LinkOf(ctx, g.name, string(in.From))
+		l, ok, err := g.o.Store.Links().LinkOf(ctx, g.name, string(in.From))
 		if err != nil || !ok {
 			return nil, err
 		}
@@ -156,7 +156,7 @@ func (g *Gateway) recipients(ctx context.Context, in transports.Inbound, contact
 			// A link from the shell, or one from the config not asked yet
 			// (see package roster): the contact asks to subscribe
 			// with its first message, when its name is known.
-			if _, err := g.o.Store.MarkAsked(ctx, g.name, l.Remote, in.Name, g.links.AddContact(contact, l.User, in.Name)...); err != nil {
+			if _, err := g.o.Store.Links().MarkAsked(ctx, g.name, l.Remote, in.Name, g.links.AddContact(contact, l.User, in.Name)...); err != nil {
 				return nil, err
 			}
 		}
@@ -164,7 +164,7 @@ func (g *Gateway) recipients(ctx context.Context, in transports.Inbound, contact
 	}
 	users := g.owners[in.Account]
 	if len(users) > 1 {
-		last, err := g.o.Store.LastWriter(ctx, g.name, string(in.Account), string(in.From))
+		last, err := g.o.Store.Jobs().LastWriter(ctx, g.name, string(in.Account), string(in.From))
 		if err != nil {
 			return nil, err
 		}
@@ -224,7 +224,7 @@ func (g *Gateway) Report(ctx context.Context, st transports.Status) error {
 	if st.State != transports.StateDelivered && st.State != transports.StateFailed {
 		return nil
 	}
-	rec, ok, err := g.o.Store.LookupSent(ctx, g.name, mapping.Report{
+	rec, ok, err := g.o.Store.Jobs().LookupSent(ctx, g.name, mapping.Report{
 		RemoteID: st.RemoteID, State: string(st.State), Code: st.Code, Text: st.Text})
 	if err != nil {
 		return err
@@ -250,7 +250,7 @@ func (g *Gateway) Report(ctx context.Context, st transports.Status) error {
 	default:
 		return nil
 	}
-	if _, err := g.o.Store.Accept(ctx, g.name, "status:"+st.RemoteID+":"+string(st.State), stanza); err != nil {
+	if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, "status:"+st.RemoteID+":"+string(st.State), stanza); err != nil {
 		return err
 	}
 	wake(g.wakeIn)

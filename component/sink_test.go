@@ -72,7 +72,7 @@ func TestReport(t *testing.T) {
 	}
 	waitSent := func(id string) {
 		for {
-			if _, ok, _ := store.LookupSent(ctx, "sms", mapping.Report{RemoteID: id, State: "sent"}); ok {
+			if _, ok, _ := store.Jobs().LookupSent(ctx, "sms", mapping.Report{RemoteID: id, State: "sent"}); ok {
 				return
 			}
 			sleep(ctx, 0)
@@ -107,8 +107,8 @@ func TestReport(t *testing.T) {
 		if got != r.want {
 			t.Errorf("%d: queued\n%s\nwant\n%s", i, got, r.want)
 		}
-		if q, _ := store.ToXMPP(ctx, "sms", 10); len(q) > 0 {
-			store.Written(ctx, "sms", q[len(q)-1].ID)
+		if q, _ := store.ToXMPP().Pending(ctx, "sms", 10); len(q) > 0 {
+			store.ToXMPP().Written(ctx, "sms", q[len(q)-1].ID)
 		}
 	}
 }
@@ -134,7 +134,7 @@ func TestReceiptOnAccept(t *testing.T) {
 	}
 	want := `<message id="rcpt-R1" from="+15551234567@sms.example.test" to="alice@example.test/phone"><received xmlns="urn:xmpp:receipts" id="a1"></received><received xmlns="urn:xmpp:chat-markers:0" id="a1"></received></message>`
 	for {
-		q, _ := store.ToXMPP(ctx, "sms", 10)
+		q, _ := store.ToXMPP().Pending(ctx, "sms", 10)
 		if len(q) > 0 {
 			if got := string(q[0].Stanza); got != want || len(q) != 1 {
 				t.Fatalf("queued %d stanzas, first\n%s\nwant only\n%s", len(q), got, want)

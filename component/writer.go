@@ -38,9 +38,9 @@ type xmppQueue struct {
 }
 
 func (q xmppQueue) After(ctx context.Context, after int64, limit int) ([]mapping.Queued, error) {
-	return q.s.ToXMPPAfter(ctx, q.name, after, limit)
+	return q.s.ToXMPP().PendingAfter(ctx, q.name, after, limit)
 }
 
 func (q xmppQueue) Written(ctx context.Context, upTo int64) error {
-	return q.s.Written(ctx, q.name, upTo)
+	return q.s.ToXMPP().Written(ctx, q.name, upTo)
 }

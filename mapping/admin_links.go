@@ -6,7 +6,8 @@ import (
 )
 
 // AllLinks returns every link of transport, ordered by user then remote.
-func (s *Store) AllLinks(ctx context.Context, transport string) ([]Link, error) {
+func (h LinkTable) AllLinks(ctx context.Context, transport string) ([]Link, error) {
+	s := h.s
 	return s.queryLinks(ctx, `SELECT remote, jid, name, static, asked, linked_by FROM links
 		WHERE transport = ? ORDER BY jid, remote`, transport)
 }
@@ -18,7 +19,8 @@ func (s *Store) AllLinks(ctx context.Context, transport string) ([]Link, error) 
 // config link asks when the gateway connects). It refuses with
 // ErrStaticLink or ErrLinkedToOther when remote is linked already (to the
 // same user it succeeds and does nothing).
-func (s *Store) AddLink(ctx context.Context, transport, remote, user string, stanzas ...[]byte) error {
+func (h LinkTable) AddLink(ctx context.Context, transport, remote, user string, stanzas ...[]byte) error {
+	s := h.s
 	var refused error
 	err := s.tx(ctx, func(tx *sqlTx) error {
 		refused = nil

@@ -26,7 +26,7 @@ func BenchmarkOutMessage(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			for j := range sent {
-				if _, err := s.Sent(ctx, j, fmt.Sprintf("SM%016x%016x", rand.Uint64(), rand.Uint64())); err != nil {
+				if _, err := s.Jobs().Sent(ctx, j, fmt.Sprintf("SM%016x%016x", rand.Uint64(), rand.Uint64())); err != nil {
 					b.Error(err)
 				}
 			}
@@ -39,7 +39,7 @@ func BenchmarkOutMessage(b *testing.B) {
 		for k := i; k < min(i+group, b.N); k++ {
 			batch = append(batch, benchJob(k))
 		}
-		res, err := s.EnqueueBatch(ctx, batch)
+		res, err := s.Jobs().EnqueueBatch(ctx, batch)
 		if err != nil {
 			b.Fatal(err)
 		}

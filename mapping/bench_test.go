@@ -79,7 +79,7 @@ func BenchmarkEnqueue(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		if _, _, err := s.Enqueue(ctx, Job{Transport: "sms", Sender: "alice@example.com/phone", Account: "+15550001111",
+		if _, _, err := s.Jobs().Enqueue(ctx, Job{Transport: "sms", Sender: "alice@example.com/phone", Account: "+15550001111",
 			Remote: "+15551234567", Body: "disk full on db1", StanzaID: fmt.Sprint(i)}); err != nil {
 			b.Fatal(err)
 		}
@@ -101,18 +101,18 @@ func BenchmarkDequeue(b *testing.B) {
 	s := benchStore(b)
 	ctx := context.Background()
 	for i := range b.N {
-		s.Enqueue(ctx, Job{Transport: "sms", Sender: "alice@example.com/phone", Account: "+15550001111",
+		s.Jobs().Enqueue(ctx, Job{Transport: "sms", Sender: "alice@example.com/phone", Account: "+15550001111",
 			Remote: "+15551234567", Body: "disk full on db1", StanzaID: fmt.Sprint(i)})
 	}
 	b.ResetTimer()
 	var last int64
 	for i := 0; i < b.N; {
-		jobs, err := s.Pending(ctx, "sms", last, 64)
+		jobs, err := s.Jobs().Pending(ctx, "sms", last, 64)
 		if err != nil || len(jobs) == 0 {
 			b.Fatal(err)
 		}
 		for _, j := range jobs {
-			if _, err := s.Sent(ctx, j, fmt.Sprintf("SM%d", j.ID)); err != nil {
+			if _, err := s.Jobs().Sent(ctx, j, fmt.Sprintf("SM%d", j.ID)); err != nil {
 				b.Fatal(err)
 			}
 			last = j.ID
@@ -172,7 +172,7 @@ func BenchmarkEnqueueBatch(b *testing.B) {
 		for k := i; k < min(i+intakeGroup, b.N); k++ {
 			jobs = append(jobs, benchJob(k))
 		}
-		if _, err := s.EnqueueBatch(ctx, jobs); err != nil {
+		if _, err := s.Jobs().EnqueueBatch(ctx, jobs); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -209,7 +209,7 @@ func BenchmarkSentLanes(b *testing.B) {
 		for k := i; k < min(i+intakeGroup, b.N); k++ {
 			batch = append(batch, benchJob(k))
 		}
-		res, err := s.EnqueueBatch(ctx, batch)
+		res, err := s.Jobs().EnqueueBatch(ctx, batch)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -230,7 +230,7 @@ func BenchmarkSentLanes(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			for j := range next {
-				if _, err := s.Sent(ctx, j, fmt.Sprintf("SM%032x", rand.Uint64())); err != nil {
+				if _, err := s.Jobs().Sent(ctx, j, fmt.Sprintf("SM%032x", rand.Uint64())); err != nil {
 					b.Error(err)
 					return
 				}

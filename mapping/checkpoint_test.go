@@ -34,7 +34,7 @@ func TestCheckpointRestartsWAL(t *testing.T) {
 	var peak int64
 	deadline := time.Now().Add(20 * time.Second)
 	for i := 0; time.Now().Before(deadline); i++ {
-		if _, _, err := s.Enqueue(ctx, benchJob(i)); err != nil {
+		if _, _, err := s.Jobs().Enqueue(ctx, benchJob(i)); err != nil {
 			t.Fatal(err)
 		}
 		frames, err := walFrames(path)

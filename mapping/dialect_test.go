@@ -55,10 +55,10 @@ func TestUnstorableText(t *testing.T) {
 			t.Errorf("got %q, %v; want %q", got, err, want)
 		}
 		// A dedupe key with NUL still dedupes.
-		if dup, err := s.Accept(ctx, "tg", "in:\x00", []byte("<m/>")); dup || err != nil {
+		if dup, err := s.ToXMPP().Accept(ctx, "tg", "in:\x00", []byte("<m/>")); dup || err != nil {
 			t.Errorf("first accept: dup %v, %v", dup, err)
 		}
-		if dup, err := s.Accept(ctx, "tg", "in:\x00", []byte("<m/>")); !dup || err != nil {
+		if dup, err := s.ToXMPP().Accept(ctx, "tg", "in:\x00", []byte("<m/>")); !dup || err != nil {
 			t.Errorf("second accept: dup %v, %v", dup, err)
 		}
 	})

@@ -16,12 +16,17 @@
 //     version, locks); queries are written once with ? placeholders.
 //   - migrate.go, migrations/{sqlite,postgres}/NNN_*.sql: the schema, the
 //     same numbered changes in each dialect.
-//   - commit.go: the single writer, committing concurrent writes together.
+//   - commit.go: the single writer, committing concurrent writes together;
+//     checkpoint.go: SQLite's WAL checkpoints, off the commit path;
+//     resend.go: SQLite's resend window, in memory.
 //   - lead.go: Lead, which of several processes on one database is active.
-//   - outbox.go, to_xmpp.go, links.go, kv.go, prune.go: the data.
+//   - tables.go: the handles that group the methods by what they keep:
+//     Jobs (outbox.go), ToXMPP (to_xmpp.go), Links (links.go,
+//     admin_links.go), Rooms (rooms.go), and KV (kv.go); prune.go, depth.go
+//     and writable.go work across them.
 //
-// Two words for the two directions, each meaning one thing: the outbox
-// (table outbox, Job, Enqueue, Pending) holds what goes to providers; the
-// stanzas for XMPP (table to_xmpp, Accept, ToXMPP, Written) what goes to
-// the XMPP server.
+// Two words for the two directions, each meaning one thing: the jobs
+// (table outbox, Store.Jobs: Job, Enqueue, Pending) are what goes to
+// providers; the stanzas for XMPP (table to_xmpp, Store.ToXMPP: Accept,
+// Pending, Written) what goes to the XMPP server.
 package mapping

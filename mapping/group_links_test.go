@@ -12,17 +12,17 @@ func TestLinkCodeReplaced(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, open opener) {
 		ctx := context.Background()
 		s := open(t)
-		first, err := s.NewLinkCode(ctx, "tg", "alice@example.test", time.Minute)
+		first, err := s.Links().NewLinkCode(ctx, "tg", "alice@example.test", time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
-		second, err := s.NewLinkCode(ctx, "tg", "alice@example.test", time.Minute)
+		second, err := s.Links().NewLinkCode(ctx, "tg", "alice@example.test", time.Minute)
 		if err != nil || second == first {
 			t.Fatalf("second code %q (first %q), %v", second, first, err)
 		}
-		bob, _ := s.NewLinkCode(ctx, "tg", "bob@example.test", time.Minute)
-		other, _ := s.NewLinkCode(ctx, "sms", "alice@example.test", time.Minute)
-		if _, err := s.RedeemLinkCode(ctx, "tg", first, "1", "One", stanzaFor("s")); !errors.Is(err, ErrBadCode) {
+		bob, _ := s.Links().NewLinkCode(ctx, "tg", "bob@example.test", time.Minute)
+		other, _ := s.Links().NewLinkCode(ctx, "sms", "alice@example.test", time.Minute)
+		if _, err := s.Links().RedeemLinkCode(ctx, "tg", first, "1", "One", stanzaFor("s")); !errors.Is(err, ErrBadCode) {
 			t.Errorf("the replaced code: %v, want ErrBadCode", err)
 		}
 		for _, c := range []struct{ transport, code, remote, user string }{
@@ -30,7 +30,7 @@ func TestLinkCodeReplaced(t *testing.T) {
 			{"tg", bob, "3", "bob@example.test"},      // another user's code stays
 			{"sms", other, "4", "alice@example.test"}, // so does one of another transport
 		} {
-			if u, err := s.RedeemLinkCode(ctx, c.transport, c.code, c.remote, "", stanzaFor("s")); u != c.user || err != nil {
+			if u, err := s.Links().RedeemLinkCode(ctx, c.transport, c.code, c.remote, "", stanzaFor("s")); u != c.user || err != nil {
 				t.Errorf("%s %s: %q, %v", c.transport, c.code, u, err)
 			}
 		}
@@ -45,7 +45,7 @@ func TestGroupLinkAskers(t *testing.T) {
 		ctx := context.Background()
 		s := open(t)
 		code := func(user string) string {
-			c, err := s.NewLinkCode(ctx, "tg", user, time.Minute)
+			c, err := s.Links().NewLinkCode(ctx, "tg", user, time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,37 +78,37 @@ func TestGroupLinkAskers(t *testing.T) {
 			var user string
 			var err error
 			if st.unlink {
-				user, err = s.UnlinkGroup(ctx, "tg", "-100", st.who, stanzaFor("u"))
+				user, err = s.Links().UnlinkGroup(ctx, "tg", "-100", st.who, stanzaFor("u"))
 			} else {
-				user, err = s.RedeemGroupLinkCode(ctx, "tg", code(st.codeOf), "-100", "Ops", st.who, stanzaFor("s"))
+				user, err = s.Links().RedeemGroupLinkCode(ctx, "tg", code(st.codeOf), "-100", "Ops", st.who, stanzaFor("s"))
 			}
 			if user != st.wantUser || !errors.Is(err, st.wantErr) {
 				t.Errorf("%d %s: got (%q, %v), want (%q, %v)", i, st.name, user, err, st.wantUser, st.wantErr)
 			}
 			if i == 0 {
-				if l, _, _ := s.LinkOf(ctx, "tg", "-100"); l.LinkedBy != "7" {
+				if l, _, _ := s.Links().LinkOf(ctx, "tg", "-100"); l.LinkedBy != "7" {
 					t.Errorf("linked by %q, want 7", l.LinkedBy)
 				}
 			}
 		}
 		// A refused code is not used up: its user may still redeem it.
 		c := code("alice@x.test")
-		s.RedeemGroupLinkCode(ctx, "tg", c, "-100", "Ops", carol, stanzaFor("s"))
+		s.Links().RedeemGroupLinkCode(ctx, "tg", c, "-100", "Ops", carol, stanzaFor("s"))
 		d := code("bob@x.test")
-		if _, err := s.RedeemGroupLinkCode(ctx, "tg", d, "-100", "Ops", mallory, stanzaFor("s")); !errors.Is(err, ErrNotLinker) {
+		if _, err := s.Links().RedeemGroupLinkCode(ctx, "tg", d, "-100", "Ops", mallory, stanzaFor("s")); !errors.Is(err, ErrNotLinker) {
 			t.Fatalf("refused: %v", err)
 		}
-		if u, err := s.RedeemGroupLinkCode(ctx, "tg", d, "-200", "Dev", mallory, stanzaFor("s")); u != "bob@x.test" || err != nil {
+		if u, err := s.Links().RedeemGroupLinkCode(ctx, "tg", d, "-200", "Dev", mallory, stanzaFor("s")); u != "bob@x.test" || err != nil {
 			t.Errorf("the refused code later: %q, %v", u, err)
 		}
 		// A group linked before members were recorded: only an administrator.
-		if err := s.ImportLinks(ctx, "tg", []Link{{Remote: "-300", User: "alice@x.test"}}); err != nil {
+		if err := s.Links().ImportLinks(ctx, "tg", []Link{{Remote: "-300", User: "alice@x.test"}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.UnlinkGroup(ctx, "tg", "-300", nobody, stanzaFor("u")); !errors.Is(err, ErrNotLinker) {
+		if _, err := s.Links().UnlinkGroup(ctx, "tg", "-300", nobody, stanzaFor("u")); !errors.Is(err, ErrNotLinker) {
 			t.Errorf("old link, no id: %v", err)
 		}
-		if u, err := s.UnlinkGroup(ctx, "tg", "-300", admin, stanzaFor("u")); u != "alice@x.test" || err != nil {
+		if u, err := s.Links().UnlinkGroup(ctx, "tg", "-300", admin, stanzaFor("u")); u != "alice@x.test" || err != nil {
 			t.Errorf("old link, admin: %q, %v", u, err)
 		}
 	})

@@ -53,7 +53,8 @@ var (
 // SyncStaticLinks makes the config's links (remote -> bare JID) the static
 // links of transport: new ones are added, changed ones updated and those no
 // longer in the config removed. A config link replaces a code link.
-func (s *Store) SyncStaticLinks(ctx context.Context, transport string, links map[string]string) error {
+func (h LinkTable) SyncStaticLinks(ctx context.Context, transport string, links map[string]string) error {
+	s := h.s
 	now := s.millis()
 	return s.tx(ctx, func(tx *sqlTx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT remote FROM links WHERE transport = ? AND static = TRUE`, transport)
@@ -95,7 +96,8 @@ func (s *Store) SyncStaticLinks(ctx context.Context, transport string, links map
 }
 
 // LinkOf returns the link of remote, if there is one.
-func (s *Store) LinkOf(ctx context.Context, transport, remote string) (Link, bool, error) {
+func (h LinkTable) LinkOf(ctx context.Context, transport, remote string) (Link, bool, error) {
+	s := h.s
 	l := Link{Remote: remote}
 	err := s.queryRow(ctx, `SELECT jid, name, static, asked, linked_by FROM links
 		WHERE transport = ? AND remote = ?`, transport, remote).Scan(&l.User, &l.Name, &l.Static, &l.Asked, &l.LinkedBy)
@@ -109,13 +111,15 @@ func (s *Store) LinkOf(ctx context.Context, transport, remote string) (Link, boo
 }
 
 // LinksOf returns user's links, ordered by remote.
-func (s *Store) LinksOf(ctx context.Context, transport, user string) ([]Link, error) {
+func (h LinkTable) LinksOf(ctx context.Context, transport, user string) ([]Link, error) {
+	s := h.s
 	return s.queryLinks(ctx, `SELECT remote, jid, name, static, asked, linked_by FROM links
 		WHERE transport = ? AND jid = ? ORDER BY remote`, transport, user)
 }
 
 // LinkedUsers returns the users with at least one link, sorted.
-func (s *Store) LinkedUsers(ctx context.Context, transport string) ([]string, error) {
+func (h LinkTable) LinkedUsers(ctx context.Context, transport string) ([]string, error) {
+	s := h.s
 	rows, err := s.query(ctx, `SELECT DISTINCT jid FROM links WHERE transport = ? ORDER BY jid`, transport)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
@@ -161,7 +165,8 @@ const codeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 // NewLinkCode stores and returns a one-time code that links a remote contact
 // to user when redeemed within ttl. A user has one outstanding code: a new
 // one replaces the one before, which no longer works.
-func (s *Store) NewLinkCode(ctx context.Context, transport, user string, ttl time.Duration) (string, error) {
+func (h LinkTable) NewLinkCode(ctx context.Context, transport, user string, ttl time.Duration) (string, error) {
+	s := h.s
 	b := make([]byte, 8)
 	rand.Read(b)
 	for i := range b {
@@ -182,7 +187,8 @@ func (s *Store) NewLinkCode(ctx context.Context, transport, user string, ttl tim
 // transaction. It returns the user. Errors other than ErrUnavailable are
 // meant to be shown to the remote. It is for a one-to-one chat, whose one
 // person is whoever asks; a group's member asks with RedeemGroupLinkCode.
-func (s *Store) RedeemLinkCode(ctx context.Context, transport, code, remote, name string, stanzas func(user string) [][]byte) (string, error) {
+func (h LinkTable) RedeemLinkCode(ctx context.Context, transport, code, remote, name string, stanzas func(user string) [][]byte) (string, error) {
+	s := h.s
 	return s.redeem(ctx, transport, code, remote, name, nil, stanzas)
 }
 
@@ -190,7 +196,8 @@ func (s *Store) RedeemLinkCode(ctx context.Context, transport, code, remote, nam
 // member may link a group that is not linked, and who is recorded as the
 // member who linked it; a linked group only that member or an
 // administrator may link again (ErrNotLinker).
-func (s *Store) RedeemGroupLinkCode(ctx context.Context, transport, code, remote, name string, who Asker, stanzas func(user string) [][]byte) (string, error) {
+func (h LinkTable) RedeemGroupLinkCode(ctx context.Context, transport, code, remote, name string, who Asker, stanzas func(user string) [][]byte) (string, error) {
+	s := h.s
 	return s.redeem(ctx, transport, code, remote, name, &who, stanzas)
 }
 
@@ -260,13 +267,15 @@ func (s *Store) redeem(ctx context.Context, transport, code, remote, name string
 // the same transaction, and returns the user it was linked to. It is for a
 // one-to-one chat, or a request from the XMPP side; a group's member asks
 // with UnlinkGroup.
-func (s *Store) Unlink(ctx context.Context, transport, remote string, stanzas func(user string) [][]byte) (string, error) {
+func (h LinkTable) Unlink(ctx context.Context, transport, remote string, stanzas func(user string) [][]byte) (string, error) {
+	s := h.s
 	return s.unlink(ctx, transport, remote, nil, stanzas)
 }
 
 // UnlinkGroup is Unlink asked by who, a member of the group remote: only
 // the member who linked it or an administrator may (ErrNotLinker).
-func (s *Store) UnlinkGroup(ctx context.Context, transport, remote string, who Asker, stanzas func(user string) [][]byte) (string, error) {
+func (h LinkTable) UnlinkGroup(ctx context.Context, transport, remote string, who Asker, stanzas func(user string) [][]byte) (string, error) {
+	s := h.s
 	return s.unlink(ctx, transport, remote, &who, stanzas)
 }
 
@@ -307,7 +316,8 @@ func (s *Store) unlink(ctx context.Context, transport, remote string, who *Asker
 
 // UnlinkUser removes every code link of user, queuing stanzas(remote) for
 // each in the same transaction, and returns the remotes unlinked.
-func (s *Store) UnlinkUser(ctx context.Context, transport, user string, stanzas func(remote string) [][]byte) ([]string, error) {
+func (h LinkTable) UnlinkUser(ctx context.Context, transport, user string, stanzas func(remote string) [][]byte) ([]string, error) {
+	s := h.s
 	var removed []string
 	err := s.tx(ctx, func(tx *sqlTx) error {
 		removed = removed[:0]
@@ -342,7 +352,8 @@ func (s *Store) UnlinkUser(ctx context.Context, transport, user string, stanzas 
 // MarkAsked records that remote's contact asked its user to subscribe,
 // queuing stanzas in the same transaction, unless that was done before. It
 // reports whether it was done now.
-func (s *Store) MarkAsked(ctx context.Context, transport, remote, name string, stanzas ...[]byte) (bool, error) {
+func (h LinkTable) MarkAsked(ctx context.Context, transport, remote, name string, stanzas ...[]byte) (bool, error) {
+	s := h.s
 	var done bool
 	err := s.tx(ctx, func(tx *sqlTx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE links SET asked = TRUE, name = ?
@@ -371,7 +382,8 @@ func queueAll(ctx context.Context, tx *sqlTx, transport string, stanzas [][]byte
 // ImportLinks adds code links in one transaction, replacing any link of the
 // same remotes, without asking anyone to subscribe. It is for bulk loads
 // (an import, a benchmark's fixture).
-func (s *Store) ImportLinks(ctx context.Context, transport string, links []Link) error {
+func (h LinkTable) ImportLinks(ctx context.Context, transport string, links []Link) error {
+	s := h.s
 	now := s.millis()
 	return s.tx(ctx, func(tx *sqlTx) error {
 		for _, l := range links {

@@ -14,7 +14,7 @@ func stanzaFor(s string) func(string) [][]byte {
 
 func queuedStanzas(t *testing.T, s *Store, transport string) []string {
 	t.Helper()
-	q, err := s.ToXMPP(context.Background(), transport, 100)
+	q, err := s.ToXMPP().Pending(context.Background(), transport, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,15 +31,15 @@ func TestLinkCodes(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, open opener) {
 		ctx := context.Background()
 		s := open(t)
-		if err := s.SyncStaticLinks(ctx, "tg", map[string]string{"100": "carol@example.test"}); err != nil {
+		if err := s.Links().SyncStaticLinks(ctx, "tg", map[string]string{"100": "carol@example.test"}); err != nil {
 			t.Fatal(err)
 		}
-		code, err := s.NewLinkCode(ctx, "tg", "alice@example.test", time.Minute)
+		code, err := s.Links().NewLinkCode(ctx, "tg", "alice@example.test", time.Minute)
 		if err != nil || len(code) != 8 {
 			t.Fatalf("code %q, err %v", code, err)
 		}
-		bobCode, _ := s.NewLinkCode(ctx, "tg", "bob@example.test", time.Minute)
-		expired, _ := s.NewLinkCode(ctx, "tg", "carol@example.test", -time.Second)
+		bobCode, _ := s.Links().NewLinkCode(ctx, "tg", "bob@example.test", time.Minute)
+		expired, _ := s.Links().NewLinkCode(ctx, "tg", "carol@example.test", -time.Second)
 
 		steps := []struct {
 			name, code, remote string
@@ -55,7 +55,7 @@ func TestLinkCodes(t *testing.T) {
 			{"code of another transport", bobCode + "X", "400", "", ErrBadCode},
 		}
 		for _, st := range steps {
-			user, err := s.RedeemLinkCode(ctx, "tg", st.code, st.remote, "Chat "+st.remote, stanzaFor("subscribe"))
+			user, err := s.Links().RedeemLinkCode(ctx, "tg", st.code, st.remote, "Chat "+st.remote, stanzaFor("subscribe"))
 			if user != st.wantUser || !errors.Is(err, st.wantErr) {
 				t.Errorf("%s: got (%q, %v), want (%q, %v)", st.name, user, err, st.wantUser, st.wantErr)
 			}
@@ -63,20 +63,20 @@ func TestLinkCodes(t *testing.T) {
 		if got, want := queuedStanzas(t, s, "tg"), []string{"<subscribe who='alice@example.test'/>"}; !reflect.DeepEqual(got, want) {
 			t.Errorf("queued %q, want %q", got, want)
 		}
-		l, ok, _ := s.LinkOf(ctx, "tg", "200")
+		l, ok, _ := s.Links().LinkOf(ctx, "tg", "200")
 		if want := (Link{Remote: "200", User: "alice@example.test", Name: "Chat 200", Asked: true}); !ok || l != want {
 			t.Errorf("link %+v, want %+v", l, want)
 		}
-		if _, err := s.Unlink(ctx, "tg", "100", stanzaFor("x")); !errors.Is(err, ErrStaticLink) {
+		if _, err := s.Links().Unlink(ctx, "tg", "100", stanzaFor("x")); !errors.Is(err, ErrStaticLink) {
 			t.Errorf("unlinking a static link: %v", err)
 		}
-		if _, err := s.Unlink(ctx, "tg", "999", stanzaFor("x")); !errors.Is(err, ErrNotLinked) {
+		if _, err := s.Links().Unlink(ctx, "tg", "999", stanzaFor("x")); !errors.Is(err, ErrNotLinked) {
 			t.Errorf("unlinking an unknown chat: %v", err)
 		}
-		if user, err := s.Unlink(ctx, "tg", "200", stanzaFor("unsubscribed")); user != "alice@example.test" || err != nil {
+		if user, err := s.Links().Unlink(ctx, "tg", "200", stanzaFor("unsubscribed")); user != "alice@example.test" || err != nil {
 			t.Errorf("unlink: %q, %v", user, err)
 		}
-		if _, ok, _ := s.LinkOf(ctx, "tg", "200"); ok {
+		if _, ok, _ := s.Links().LinkOf(ctx, "tg", "200"); ok {
 			t.Error("still linked after unlink")
 		}
 	})
@@ -98,14 +98,14 @@ func TestSyncStaticLinks(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, open opener) {
 		ctx := context.Background()
 		s := open(t)
-		s.SyncStaticLinks(ctx, "tg", map[string]string{"1": "a@x.test", "2": "b@x.test"})
-		s.MarkAsked(ctx, "tg", "1", "One")
-		code, _ := s.NewLinkCode(ctx, "tg", "c@x.test", time.Minute)
-		s.RedeemLinkCode(ctx, "tg", code, "3", "Three", stanzaFor("s"))
-		code, _ = s.NewLinkCode(ctx, "tg", "c@x.test", time.Minute)
-		s.RedeemLinkCode(ctx, "tg", code, "4", "Four", stanzaFor("s"))
+		s.Links().SyncStaticLinks(ctx, "tg", map[string]string{"1": "a@x.test", "2": "b@x.test"})
+		s.Links().MarkAsked(ctx, "tg", "1", "One")
+		code, _ := s.Links().NewLinkCode(ctx, "tg", "c@x.test", time.Minute)
+		s.Links().RedeemLinkCode(ctx, "tg", code, "3", "Three", stanzaFor("s"))
+		code, _ = s.Links().NewLinkCode(ctx, "tg", "c@x.test", time.Minute)
+		s.Links().RedeemLinkCode(ctx, "tg", code, "4", "Four", stanzaFor("s"))
 
-		if err := s.SyncStaticLinks(ctx, "tg", map[string]string{"1": "a@x.test", "3": "d@x.test"}); err != nil {
+		if err := s.Links().SyncStaticLinks(ctx, "tg", map[string]string{"1": "a@x.test", "3": "d@x.test"}); err != nil {
 			t.Fatal(err)
 		}
 		want := map[string]Link{
@@ -114,7 +114,7 @@ func TestSyncStaticLinks(t *testing.T) {
 			"4": {Remote: "4", User: "c@x.test", Name: "Four", Asked: true},
 		}
 		for _, r := range []string{"1", "2", "3", "4"} {
-			l, ok, err := s.LinkOf(ctx, "tg", r)
+			l, ok, err := s.Links().LinkOf(ctx, "tg", r)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,15 +122,15 @@ func TestSyncStaticLinks(t *testing.T) {
 				t.Errorf("chat %s: got %+v (%v), want %+v (%v)", r, l, ok, w, want)
 			}
 		}
-		users, _ := s.LinkedUsers(ctx, "tg")
+		users, _ := s.Links().LinkedUsers(ctx, "tg")
 		if w := []string{"a@x.test", "c@x.test", "d@x.test"}; !reflect.DeepEqual(users, w) {
 			t.Errorf("linked users %v, want %v", users, w)
 		}
-		removed, err := s.UnlinkUser(ctx, "tg", "c@x.test", stanzaFor("gone"))
+		removed, err := s.Links().UnlinkUser(ctx, "tg", "c@x.test", stanzaFor("gone"))
 		if err != nil || !reflect.DeepEqual(removed, []string{"4"}) {
 			t.Errorf("UnlinkUser: %v, %v", removed, err)
 		}
-		if again, _ := s.MarkAsked(ctx, "tg", "1", "One"); again {
+		if again, _ := s.Links().MarkAsked(ctx, "tg", "1", "One"); again {
 			t.Error("MarkAsked asked twice")
 		}
 	})
@@ -163,23 +163,23 @@ func TestSentIDAndCorrections(t *testing.T) {
 		ctx := context.Background()
 		s := open(t)
 		j := Job{Transport: "tg", Sender: "alice@x.test/phone", Remote: "5", Body: "helo", StanzaID: "m1"}
-		j.ID, _, _ = s.Enqueue(ctx, j)
-		s.Sent(ctx, j, "5:10")
+		j.ID, _, _ = s.Jobs().Enqueue(ctx, j)
+		s.Jobs().Sent(ctx, j, "5:10")
 		c := Job{Transport: "tg", Sender: "alice@x.test/laptop", Remote: "5", Body: "hello", StanzaID: "m2", Replaces: "m1"}
-		c.ID, _, _ = s.Enqueue(ctx, c)
-		s.Sent(ctx, c, "5:10")
+		c.ID, _, _ = s.Jobs().Enqueue(ctx, c)
+		s.Jobs().Sent(ctx, c, "5:10")
 		tests := []struct{ user, stanza, want string }{
 			{"alice@x.test", "m1", "5:10"},
 			{"bob@x.test", "m1", ""},
 			{"alice@x.test", "m9", ""},
 		}
 		for _, tt := range tests {
-			id, ok, err := s.SentID(ctx, "tg", "5", tt.user, tt.stanza)
+			id, ok, err := s.Jobs().SentID(ctx, "tg", "5", tt.user, tt.stanza)
 			if err != nil || id != tt.want || ok != (tt.want != "") {
 				t.Errorf("SentID(%s, %s) = %q, %v, %v; want %q", tt.user, tt.stanza, id, ok, err, tt.want)
 			}
 		}
-		pending, _ := s.Pending(ctx, "tg", 0, 10)
+		pending, _ := s.Jobs().Pending(ctx, "tg", 0, 10)
 		if len(pending) != 0 {
 			t.Errorf("pending after sends: %+v", pending)
 		}
@@ -191,10 +191,10 @@ func TestImportLinks(t *testing.T) {
 		ctx := context.Background()
 		s := open(t)
 		links := []Link{{Remote: "1", User: "a@x.test", Name: "One"}, {Remote: "2", User: "b@x.test"}}
-		if err := s.ImportLinks(ctx, "tg", links); err != nil {
+		if err := s.Links().ImportLinks(ctx, "tg", links); err != nil {
 			t.Fatal(err)
 		}
-		if l, ok, _ := s.LinkOf(ctx, "tg", "1"); !ok || l != (Link{Remote: "1", User: "a@x.test", Name: "One", Asked: true}) {
+		if l, ok, _ := s.Links().LinkOf(ctx, "tg", "1"); !ok || l != (Link{Remote: "1", User: "a@x.test", Name: "One", Asked: true}) {
 			t.Errorf("link %+v, %v", l, ok)
 		}
 		if q := queuedStanzas(t, s, "tg"); len(q) != 0 {
@@ -210,16 +210,16 @@ func TestSentIDByOriginAndCorrection(t *testing.T) {
 		ctx := context.Background()
 		s := open(t)
 		j := Job{Transport: "tg", Sender: "alice@x.test/web", Remote: "5", Body: "helo", StanzaID: "s1", OriginID: "o1"}
-		j.ID, _, _ = s.Enqueue(ctx, j)
-		if _, err := s.Sent(ctx, j, "5:10"); err != nil {
+		j.ID, _, _ = s.Jobs().Enqueue(ctx, j)
+		if _, err := s.Jobs().Sent(ctx, j, "5:10"); err != nil {
 			t.Fatal(err)
 		}
 		c := Job{Transport: "tg", Sender: "alice@x.test/web", Remote: "5", Body: "hello", StanzaID: "s2", OriginID: "o2", Replaces: "o1"}
-		c.ID, _, _ = s.Enqueue(ctx, c)
-		if pending, _ := s.Pending(ctx, "tg", 0, 10); len(pending) != 1 || pending[0].OriginID != "o2" {
+		c.ID, _, _ = s.Jobs().Enqueue(ctx, c)
+		if pending, _ := s.Jobs().Pending(ctx, "tg", 0, 10); len(pending) != 1 || pending[0].OriginID != "o2" {
 			t.Fatalf("pending %+v", pending)
 		}
-		if _, err := s.Sent(ctx, c, "5:10"); err != nil {
+		if _, err := s.Jobs().Sent(ctx, c, "5:10"); err != nil {
 			t.Fatal(err)
 		}
 		tests := []struct{ user, remote, ref, want string }{
@@ -232,7 +232,7 @@ func TestSentIDByOriginAndCorrection(t *testing.T) {
 			6: {"alice@x.test", "5", "", ""},
 		}
 		for i, tt := range tests {
-			id, ok, err := s.SentID(ctx, "tg", tt.remote, tt.user, tt.ref)
+			id, ok, err := s.Jobs().SentID(ctx, "tg", tt.remote, tt.user, tt.ref)
 			if err != nil || id != tt.want || ok != (tt.want != "") {
 				t.Errorf("%d: SentID(%s, %s) = %q, %v, %v; want %q", i, tt.user, tt.ref, id, ok, err, tt.want)
 			}

@@ -68,22 +68,22 @@ func TestSQLiteMigratesForward(t *testing.T) {
 	if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != len(all) {
 		t.Errorf("user_version %d, %v; want %d", v, err, len(all))
 	}
-	if w, err := s.LastWriter(ctx, "sms", "+1", "+2"); w != "alice@x.test" || err != nil {
+	if w, err := s.Jobs().LastWriter(ctx, "sms", "+1", "+2"); w != "alice@x.test" || err != nil {
 		t.Errorf("last writer %q, %v", w, err)
 	}
-	if l, ok, err := s.LinkOf(ctx, "tg", "5"); !ok || err != nil || l != (Link{Remote: "5", User: "bob@x.test", Name: "Five", Asked: true}) {
+	if l, ok, err := s.Links().LinkOf(ctx, "tg", "5"); !ok || err != nil || l != (Link{Remote: "5", User: "bob@x.test", Name: "Five", Asked: true}) {
 		t.Errorf("link %+v, %v, %v", l, ok, err)
 	}
-	if users, err := s.LinksOf(ctx, "tg", "bob@x.test"); len(users) != 1 || err != nil {
+	if users, err := s.Links().LinksOf(ctx, "tg", "bob@x.test"); len(users) != 1 || err != nil {
 		t.Errorf("links of bob: %+v, %v", users, err)
 	}
-	if u, err := s.RedeemLinkCode(ctx, "tg", "ABCD2345", "6", "Six", stanzaFor("s")); u != "carol@x.test" || err != nil {
+	if u, err := s.Links().RedeemLinkCode(ctx, "tg", "ABCD2345", "6", "Six", stanzaFor("s")); u != "carol@x.test" || err != nil {
 		t.Errorf("redeem: %q, %v", u, err)
 	}
-	if jobs, err := s.Pending(ctx, "sms", 0, 10); len(jobs) != 1 || jobs[0].Body != "old" || err != nil {
+	if jobs, err := s.Jobs().Pending(ctx, "sms", 0, 10); len(jobs) != 1 || jobs[0].Body != "old" || err != nil {
 		t.Errorf("pending %+v, %v", jobs, err)
 	}
-	id, _, err := s.Enqueue(ctx, Job{Transport: "sms", Sender: "a@x/r", Remote: "+2", Body: "new", StanzaID: "s2"})
+	id, _, err := s.Jobs().Enqueue(ctx, Job{Transport: "sms", Sender: "a@x/r", Remote: "+2", Body: "new", StanzaID: "s2"})
 	if err != nil || id <= 1 {
 		t.Errorf("enqueue after migrating: id %d, %v", id, err)
 	}

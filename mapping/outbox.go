@@ -46,8 +46,8 @@ const resendWindow = 10 * time.Minute
 // Enqueue stores j and, if j.Shared, records its sender as the last writer
 // to j.Remote, in one transaction. It returns the job's id, or dup if the same sender sent
 // the same stanza (id, recipient and body) within the last few minutes.
-func (s *Store) Enqueue(ctx context.Context, j Job) (id int64, dup bool, err error) {
-	res, err := s.EnqueueBatch(ctx, []Job{j})
+func (h JobTable) Enqueue(ctx context.Context, j Job) (id int64, dup bool, err error) {
+	res, err := h.EnqueueBatch(ctx, []Job{j})
 	if err != nil {
 		return 0, false, err
 	}
@@ -63,7 +63,8 @@ type Enqueued struct {
 // EnqueueBatch is Enqueue for several jobs, in one transaction: they are
 // all stored, in order, or none is (an error wrapping ErrUnavailable). A job
 // that repeats an earlier one of the same batch is a resend too.
-func (s *Store) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, error) {
+func (h JobTable) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, error) {
+	s := h.s
 	now := s.millis()
 	out := make([]Enqueued, len(jobs))
 	// With the window in memory, resends are found before the transaction;
@@ -151,7 +152,8 @@ func resendKey(j Job) string {
 
 // Pending returns up to limit jobs of transport with ids above after, oldest
 // first.
-func (s *Store) Pending(ctx context.Context, transport string, after int64, limit int) ([]Job, error) {
+func (h JobTable) Pending(ctx context.Context, transport string, after int64, limit int) ([]Job, error) {
+	s := h.s
 	rows, err := s.query(ctx, `SELECT id, transport, sender, account, remote, body,
 		stanza_id, origin_id, receipt, markable, replaces, reply_to, quote, media, retracts, react_to, reactions,
 		attempts, created, inflight FROM outbox
@@ -191,7 +193,8 @@ func (s *Store) Pending(ctx context.Context, transport string, after int64, limi
 // Attempted records one more failed attempt at job id, and when the send
 // whose outcome is unknown began (zero if the provider surely did not take
 // it).
-func (s *Store) Attempted(ctx context.Context, id int64, inflight time.Time) error {
+func (h JobTable) Attempted(ctx context.Context, id int64, inflight time.Time) error {
+	s := h.s
 	var mark int64
 	if !inflight.IsZero() {
 		mark = inflight.UnixMilli()
@@ -203,7 +206,8 @@ func (s *Store) Attempted(ctx context.Context, id int64, inflight time.Time) err
 }
 
 // KnownRemote reports whether a provider id is recorded as one of our sends.
-func (s *Store) KnownRemote(ctx context.Context, transport, remoteID string) (bool, error) {
+func (h JobTable) KnownRemote(ctx context.Context, transport, remoteID string) (bool, error) {
+	s := h.s
 	var one int
 	err := s.queryRow(ctx, `SELECT 1 FROM sent WHERE transport = ? AND remote_id = ?`,
 		transport, remoteID).Scan(&one)
@@ -224,7 +228,8 @@ type Report struct {
 // Sent removes job j from the queue and remembers that the provider accepted
 // it as remoteID, so delivery reports can find the sender. It returns the
 // reports on remoteID that arrived before this call, removing them.
-func (s *Store) Sent(ctx context.Context, j Job, remoteID string) ([]Report, error) {
+func (h JobTable) Sent(ctx context.Context, j Job, remoteID string) ([]Report, error) {
+	s := h.s
 	var early []Report
 	err := s.txRerun(ctx, func(tx *sqlTx) error {
 		early = early[:0]
@@ -307,7 +312,8 @@ func recordRefs(ctx context.Context, tx *sqlTx, j Job, remoteID string, now int6
 
 // Failed removes job j from the queue and, in the same transaction, queues
 // the stanza that tells its sender so.
-func (s *Store) Failed(ctx context.Context, j Job, stanza []byte) error {
+func (h JobTable) Failed(ctx context.Context, j Job, stanza []byte) error {
+	s := h.s
 	return s.txRerun(ctx, func(tx *sqlTx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, j.ID); err != nil {
 			return err
@@ -327,7 +333,8 @@ type SentRecord struct {
 
 // LookupSent finds the message the provider knows as r.RemoteID. If there is
 // none yet, it keeps r, atomically, for Sent to return when it comes.
-func (s *Store) LookupSent(ctx context.Context, transport string, r Report) (SentRecord, bool, error) {
+func (h JobTable) LookupSent(ctx context.Context, transport string, r Report) (SentRecord, bool, error) {
+	s := h.s
 	var rec SentRecord
 	var found bool
 	err := s.tx(ctx, func(tx *sqlTx) error {
@@ -354,7 +361,8 @@ func (s *Store) LookupSent(ctx context.Context, transport string, r Report) (Sen
 // SentID returns the provider's id for the message that user (a bare JID)
 // sent to remote and refers to as ref: its stanza id or origin-id, or a
 // correction's, if it was sent and is still remembered.
-func (s *Store) SentID(ctx context.Context, transport, remote, user, ref string) (string, bool, error) {
+func (h JobTable) SentID(ctx context.Context, transport, remote, user, ref string) (string, bool, error) {
+	s := h.s
 	if ref == "" {
 		return "", false, nil
 	}
@@ -390,7 +398,8 @@ func (s *Store) SentID(ctx context.Context, transport, remote, user, ref string)
 
 // LastWriter returns the bare JID of the user who last wrote to remote from
 // account, or "".
-func (s *Store) LastWriter(ctx context.Context, transport, account, remote string) (string, error) {
+func (h JobTable) LastWriter(ctx context.Context, transport, account, remote string) (string, error) {
+	s := h.s
 	var user string
 	err := s.queryRow(ctx, `SELECT jid FROM last_writer
 		WHERE transport = ? AND account = ? AND remote = ?`, transport, account, remote).Scan(&user)
@@ -421,7 +430,8 @@ type Send struct {
 
 // SendsSince returns the messages users sent through transport since a
 // time, queued or sent, oldest first.
-func (s *Store) SendsSince(ctx context.Context, transport string, since time.Time) ([]Send, error) {
+func (h JobTable) SendsSince(ctx context.Context, transport string, since time.Time) ([]Send, error) {
+	s := h.s
 	rows, err := s.query(ctx, `SELECT sender, created FROM outbox WHERE transport = ? AND created >= ?
 		UNION ALL SELECT sender, created FROM sent WHERE transport = ? AND created >= ?
 		ORDER BY 2`, transport, since.UnixMilli(), transport, since.UnixMilli())
@@ -447,7 +457,8 @@ func (s *Store) SendsSince(ctx context.Context, transport string, since time.Tim
 // MarkUnresolved marks every job of transport queued before a time, and not
 // marked yet, as possibly sent (in flight since it was queued): after a run
 // that died, any of them may have reached the provider.
-func (s *Store) MarkUnresolved(ctx context.Context, transport string, before time.Time) (int64, error) {
+func (h JobTable) MarkUnresolved(ctx context.Context, transport string, before time.Time) (int64, error) {
+	s := h.s
 	var n int64
 	err := s.tx(ctx, func(tx *sqlTx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE outbox SET inflight = created
@@ -463,7 +474,8 @@ func (s *Store) MarkUnresolved(ctx context.Context, transport string, before tim
 
 // StanzaIDOf returns the stanza id of the message the provider knows as
 // remoteID (one sent from XMPP), if it is recorded.
-func (s *Store) StanzaIDOf(ctx context.Context, transport, remoteID string) (string, bool, error) {
+func (h JobTable) StanzaIDOf(ctx context.Context, transport, remoteID string) (string, bool, error) {
+	s := h.s
 	var id string
 	err := s.queryRow(ctx, `SELECT stanza_id FROM sent WHERE transport = ? AND remote_id = ?`, transport, remoteID).Scan(&id)
 	if err == sql.ErrNoRows {

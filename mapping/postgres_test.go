@@ -79,7 +79,7 @@ func TestPostgresWritersTakeTurns(t *testing.T) {
 	<-inserted
 	aDone := make(chan error, 1)
 	go func() {
-		_, err := a.Accept(ctx, "sms", "", []byte("<a/>"))
+		_, err := a.ToXMPP().Accept(ctx, "sms", "", []byte("<a/>"))
 		aDone <- err
 	}()
 	select {

@@ -17,16 +17,16 @@ func TestResendWindowSurvivesReopen(t *testing.T) {
 		s := open(t)
 		queued, sent, failed := job("queued"), job("sent"), job("failed")
 		for _, j := range []*Job{&queued, &sent, &failed} {
-			id, dup, err := s.Enqueue(ctx, *j)
+			id, dup, err := s.Jobs().Enqueue(ctx, *j)
 			if err != nil || dup {
 				t.Fatalf("Enqueue(%s): dup %v, err %v", j.StanzaID, dup, err)
 			}
 			j.ID = id
 		}
-		if _, err := s.Sent(ctx, sent, "SM1"); err != nil {
+		if _, err := s.Jobs().Sent(ctx, sent, "SM1"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Failed(ctx, failed, []byte("<message/>")); err != nil {
+		if err := s.Jobs().Failed(ctx, failed, []byte("<message/>")); err != nil {
 			t.Fatal(err)
 		}
 		s.Close()
@@ -34,7 +34,7 @@ func TestResendWindowSurvivesReopen(t *testing.T) {
 		s = open(t)
 		want := map[string]bool{"queued": true, "sent": true, "failed": s.resend == nil, "new": false}
 		for id, dup := range want {
-			_, got, err := s.Enqueue(ctx, job(id))
+			_, got, err := s.Jobs().Enqueue(ctx, job(id))
 			if err != nil || got != dup {
 				t.Errorf("after reopening, Enqueue(%s): dup %v, err %v; want dup %v", id, got, err, dup)
 			}

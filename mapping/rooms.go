@@ -21,7 +21,8 @@ type RoomEntry struct {
 // AcceptRoom is AcceptIDs for a group's message: in the same transaction
 // it keeps entries in their room's history, trimmed to the last keep, and
 // records their senders as the room's members.
-func (s *Store) AcceptRoom(ctx context.Context, transport, key string, entries []RoomEntry, keep int, stanzas ...[]byte) (ids []int64, dup bool, err error) {
+func (h RoomTable) AcceptRoom(ctx context.Context, transport, key string, entries []RoomEntry, keep int, stanzas ...[]byte) (ids []int64, dup bool, err error) {
+	s := h.s
 	return s.acceptIDs(ctx, transport, key, func(tx *sqlTx, now int64) error {
 		rooms := map[string]bool{}
 		for _, e := range entries {
@@ -52,7 +53,8 @@ func (s *Store) AcceptRoom(ctx context.Context, transport, key string, entries [
 }
 
 // RoomHistory returns the last n entries of room, oldest first.
-func (s *Store) RoomHistory(ctx context.Context, transport, room string, n int) ([]RoomEntry, error) {
+func (h RoomTable) RoomHistory(ctx context.Context, transport, room string, n int) ([]RoomEntry, error) {
+	s := h.s
 	rows, err := s.query(ctx, `SELECT sender, stanza_id, body, oob, replaces, created FROM room_history
 		WHERE transport = ? AND room = ? ORDER BY id DESC LIMIT ?`, transport, room, n)
 	if err != nil {
@@ -78,7 +80,8 @@ func (s *Store) RoomHistory(ctx context.Context, transport, room string, n int) 
 
 // RoomMembers returns the nicks of the members seen speaking in room,
 // sorted. Nicks the user took (ClaimUserNick) are not members.
-func (s *Store) RoomMembers(ctx context.Context, transport, room string) ([]string, error) {
+func (h RoomTable) RoomMembers(ctx context.Context, transport, room string) ([]string, error) {
+	s := h.s
 	rows, err := s.query(ctx, `SELECT name FROM room_members WHERE transport = ? AND room = ?
 		AND member NOT LIKE 'xmpp:%' ORDER BY name`, transport, room)
 	if err != nil {
@@ -104,7 +107,8 @@ func (s *Store) RoomMembers(ctx context.Context, transport, room string) ([]stri
 // the user a member. It is written after the message's job is queued, in
 // a transaction of its own: a resend of a stanza id already kept from the
 // same nick is kept once.
-func (s *Store) KeepOwnRoomMessage(ctx context.Context, transport string, e RoomEntry, keep int) error {
+func (h RoomTable) KeepOwnRoomMessage(ctx context.Context, transport string, e RoomEntry, keep int) error {
+	s := h.s
 	now := s.millis()
 	return s.tx(ctx, func(tx *sqlTx) error {
 		if e.StanzaID != "" {
@@ -167,7 +171,8 @@ func claimNick(ctx context.Context, tx *sqlTx, transport, room, nick, holder str
 // first suffix " (2)", " (3)", ... that is free or already the member's.
 // So two members of the same name, or a member named like the user's
 // nick, get different nicks, and each keeps its own while its name stays.
-func (s *Store) RoomNick(ctx context.Context, transport, room, member, name string) (string, error) {
+func (h RoomTable) RoomNick(ctx context.Context, transport, room, member, name string) (string, error) {
+	s := h.s
 	holder := memberHolder(member)
 	var nick string
 	err := s.tx(ctx, func(tx *sqlTx) error {
@@ -192,7 +197,8 @@ func (s *Store) RoomNick(ctx context.Context, transport, room, member, name stri
 // ClaimUserNick records nick as the XMPP user's in room, unless a member
 // holds it, and reports whether the user holds it now. The user keeps it:
 // a member named so later gets a suffix (RoomNick).
-func (s *Store) ClaimUserNick(ctx context.Context, transport, room, user, nick string) (bool, error) {
+func (h RoomTable) ClaimUserNick(ctx context.Context, transport, room, user, nick string) (bool, error) {
+	s := h.s
 	var ok bool
 	err := s.tx(ctx, func(tx *sqlTx) error {
 		var err error

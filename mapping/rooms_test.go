@@ -19,19 +19,19 @@ func TestRoomHistory(t *testing.T) {
 			if i == 4 {
 				e.OOB, e.Replaces = "https://x/y", "m3"
 			}
-			ids, dup, err := s.AcceptRoom(ctx, "tg", fmt.Sprint("in:", i), []RoomEntry{e}, 3, []byte("<m/>"))
+			ids, dup, err := s.Rooms().AcceptRoom(ctx, "tg", fmt.Sprint("in:", i), []RoomEntry{e}, 3, []byte("<m/>"))
 			if err != nil || dup || len(ids) != 1 {
 				t.Fatalf("%d: %v %v %v", i, ids, dup, err)
 			}
 		}
-		if _, dup, err := s.AcceptRoom(ctx, "tg", "in:4", []RoomEntry{{Room: "-100", Sender: "Zed", StanzaID: "dup"}}, 3); err != nil || !dup {
+		if _, dup, err := s.Rooms().AcceptRoom(ctx, "tg", "in:4", []RoomEntry{{Room: "-100", Sender: "Zed", StanzaID: "dup"}}, 3); err != nil || !dup {
 			t.Fatalf("duplicate: %v %v", dup, err)
 		}
 		// Another room is apart.
-		if _, _, err := s.AcceptRoom(ctx, "tg", "in:other", []RoomEntry{{Room: "-200", Sender: "Eve", StanzaID: "o"}}, 3); err != nil {
+		if _, _, err := s.Rooms().AcceptRoom(ctx, "tg", "in:other", []RoomEntry{{Room: "-200", Sender: "Eve", StanzaID: "o"}}, 3); err != nil {
 			t.Fatal(err)
 		}
-		h, err := s.RoomHistory(ctx, "tg", "-100", 10)
+		h, err := s.Rooms().RoomHistory(ctx, "tg", "-100", 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,14 +42,14 @@ func TestRoomHistory(t *testing.T) {
 		if !slices.Equal(ids, []string{"m2", "m3", "m4"}) || h[2].OOB != "https://x/y" || h[2].Replaces != "m3" || h[2].Sender != "Bob" || h[0].Created == 0 {
 			t.Errorf("history %+v", h)
 		}
-		if h, _ := s.RoomHistory(ctx, "tg", "-100", 2); len(h) != 2 || h[0].StanzaID != "m3" {
+		if h, _ := s.Rooms().RoomHistory(ctx, "tg", "-100", 2); len(h) != 2 || h[0].StanzaID != "m3" {
 			t.Errorf("last 2: %+v", h)
 		}
-		members, err := s.RoomMembers(ctx, "tg", "-100")
+		members, err := s.Rooms().RoomMembers(ctx, "tg", "-100")
 		if err != nil || !slices.Equal(members, []string{"Ann", "Bob", "Carol"}) {
 			t.Errorf("members %q, %v", members, err)
 		}
-		if q, _ := s.ToXMPP(ctx, "tg", 100); len(q) != 5 {
+		if q, _ := s.ToXMPP().Pending(ctx, "tg", 100); len(q) != 5 {
 			t.Errorf("%d stanzas queued", len(q))
 		}
 	})
@@ -62,22 +62,22 @@ func TestKeepOwnRoomMessage(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, open opener) {
 		ctx := context.Background()
 		s := open(t)
-		if _, _, err := s.AcceptRoom(ctx, "tg", "in:1", []RoomEntry{{Room: "-100", Sender: "Bob", StanzaID: "m1", Body: "hi"}}, 3); err != nil {
+		if _, _, err := s.Rooms().AcceptRoom(ctx, "tg", "in:1", []RoomEntry{{Room: "-100", Sender: "Bob", StanzaID: "m1", Body: "hi"}}, 3); err != nil {
 			t.Fatal(err)
 		}
 		own := RoomEntry{Room: "-100", Sender: "al", StanzaID: "u1", Body: "on it"}
 		for range 2 { // a resend is kept once
-			if err := s.KeepOwnRoomMessage(ctx, "tg", own, 3); err != nil {
+			if err := s.Rooms().KeepOwnRoomMessage(ctx, "tg", own, 3); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, _, err := s.AcceptRoom(ctx, "tg", "in:2", []RoomEntry{{Room: "-100", Sender: "Carol", StanzaID: "m2", Body: "ok"}}, 3); err != nil {
+		if _, _, err := s.Rooms().AcceptRoom(ctx, "tg", "in:2", []RoomEntry{{Room: "-100", Sender: "Carol", StanzaID: "m2", Body: "ok"}}, 3); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.KeepOwnRoomMessage(ctx, "tg", RoomEntry{Room: "-100", Sender: "al", StanzaID: "u2", Body: "on it!", Replaces: "u1"}, 3); err != nil {
+		if err := s.Rooms().KeepOwnRoomMessage(ctx, "tg", RoomEntry{Room: "-100", Sender: "al", StanzaID: "u2", Body: "on it!", Replaces: "u1"}, 3); err != nil {
 			t.Fatal(err)
 		}
-		h, err := s.RoomHistory(ctx, "tg", "-100", 10)
+		h, err := s.Rooms().RoomHistory(ctx, "tg", "-100", 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +88,7 @@ func TestKeepOwnRoomMessage(t *testing.T) {
 		if !slices.Equal(got, []string{"al:u1", "Carol:m2", "al:u2"}) || h[2].Replaces != "u1" || h[0].Body != "on it" || h[0].Created == 0 {
 			t.Errorf("history %+v", h)
 		}
-		members, err := s.RoomMembers(ctx, "tg", "-100")
+		members, err := s.Rooms().RoomMembers(ctx, "tg", "-100")
 		if err != nil || !slices.Equal(members, []string{"Bob", "Carol"}) {
 			t.Errorf("members %q, %v", members, err)
 		}
@@ -104,7 +104,7 @@ func TestRoomNicks(t *testing.T) {
 		s := open(t)
 		user := func(nick string, want bool) {
 			t.Helper()
-			if ok, err := s.ClaimUserNick(ctx, "tg", "-100", "alice@x.test", nick); ok != want || err != nil {
+			if ok, err := s.Rooms().ClaimUserNick(ctx, "tg", "-100", "alice@x.test", nick); ok != want || err != nil {
 				t.Errorf("user takes %q: %v, %v; want %v", nick, ok, err, want)
 			}
 		}
@@ -120,27 +120,27 @@ func TestRoomNicks(t *testing.T) {
 			7: {"5", "Carol", "Carol"},
 		}
 		for i, st := range steps {
-			if got, err := s.RoomNick(ctx, "tg", "-100", st.member, st.name); got != st.want || err != nil {
+			if got, err := s.Rooms().RoomNick(ctx, "tg", "-100", st.member, st.name); got != st.want || err != nil {
 				t.Errorf("%d: member %s named %q: %q, %v; want %q", i, st.member, st.name, got, err, st.want)
 			}
 		}
 		user("al", true)     // still the user's
 		user("Carol", false) // a member's
-		if got, _ := s.RoomNick(ctx, "tg", "-200", "3", "al"); got != "al" {
+		if got, _ := s.Rooms().RoomNick(ctx, "tg", "-200", "3", "al"); got != "al" {
 			t.Errorf("in another room: %q", got)
 		}
 		// A member seen before ids were kept: the first member of that name
 		// takes the nick over.
-		if _, _, err := s.AcceptRoom(ctx, "tg", "in:old", []RoomEntry{{Room: "-100", Sender: "Dan", StanzaID: "o"}}, 3); err != nil {
+		if _, _, err := s.Rooms().AcceptRoom(ctx, "tg", "in:old", []RoomEntry{{Room: "-100", Sender: "Dan", StanzaID: "o"}}, 3); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := s.RoomNick(ctx, "tg", "-100", "6", "Dan"); got != "Dan" {
+		if got, _ := s.Rooms().RoomNick(ctx, "tg", "-100", "6", "Dan"); got != "Dan" {
 			t.Errorf("old member: %q", got)
 		}
-		if got, _ := s.RoomNick(ctx, "tg", "-100", "7", "Dan"); got != "Dan (2)" {
+		if got, _ := s.Rooms().RoomNick(ctx, "tg", "-100", "7", "Dan"); got != "Dan (2)" {
 			t.Errorf("second Dan: %q", got)
 		}
-		members, err := s.RoomMembers(ctx, "tg", "-100")
+		members, err := s.Rooms().RoomMembers(ctx, "tg", "-100")
 		want := []string{"Bob", "Bob (2)", "Bob (2) (2)", "Carol", "Dan", "Dan (2)", "al (2)", "al (3)"}
 		if err != nil || !slices.Equal(members, want) {
 			t.Errorf("members %q, %v; want %q", members, err, want)

@@ -13,36 +13,36 @@ func TestStoreDurableAndOrdered(t *testing.T) {
 		ctx := context.Background()
 		s := open(t)
 		j := Job{Transport: "sms", Sender: "alice@example.test/a", Account: "+1", Remote: "+2", Body: "b", StanzaID: "x", Shared: true}
-		id1, _, err := s.Enqueue(ctx, j)
+		id1, _, err := s.Jobs().Enqueue(ctx, j)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Sent(ctx, Job{ID: id1, Transport: "sms"}, "R1"); err != nil {
+		if _, err := s.Jobs().Sent(ctx, Job{ID: id1, Transport: "sms"}, "R1"); err != nil {
 			t.Fatal(err)
 		}
 		j.StanzaID = "y"
-		id2, _, _ := s.Enqueue(ctx, j)
+		id2, _, _ := s.Jobs().Enqueue(ctx, j)
 		if id2 <= id1 {
 			t.Errorf("id %d reused after %d was deleted", id2, id1)
 		}
-		if _, err := s.Accept(ctx, "sms", "in:SM1", []byte("<message/>")); err != nil {
+		if _, err := s.ToXMPP().Accept(ctx, "sms", "in:SM1", []byte("<message/>")); err != nil {
 			t.Fatal(err)
 		}
 		s.Close()
 
 		s = open(t) // migrations run again: nothing to do
-		jobs, err := s.Pending(ctx, "sms", id1, 10)
+		jobs, err := s.Jobs().Pending(ctx, "sms", id1, 10)
 		if err != nil || len(jobs) != 1 || jobs[0].ID != id2 || jobs[0].Body != "b" {
 			t.Fatalf("pending after reopen: %+v, %v", jobs, err)
 		}
-		q, err := s.ToXMPP(ctx, "sms", 10)
+		q, err := s.ToXMPP().Pending(ctx, "sms", 10)
 		if err != nil || len(q) != 1 || string(q[0].Stanza) != "<message/>" {
 			t.Fatalf("outgoing after reopen: %+v, %v", q, err)
 		}
-		if dup, _ := s.Accept(ctx, "sms", "in:SM1", []byte("<message/>")); !dup {
+		if dup, _ := s.ToXMPP().Accept(ctx, "sms", "in:SM1", []byte("<message/>")); !dup {
 			t.Error("a replayed key after reopen was not a duplicate")
 		}
-		if w, _ := s.LastWriter(ctx, "sms", "+1", "+2"); w != "alice@example.test" {
+		if w, _ := s.Jobs().LastWriter(ctx, "sms", "+1", "+2"); w != "alice@example.test" {
 			t.Errorf("last writer %q", w)
 		}
 	})
@@ -54,15 +54,15 @@ func TestStoreEarlyReport(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, open opener) {
 		ctx := context.Background()
 		s := open(t)
-		if _, found, err := s.LookupSent(ctx, "sms", Report{RemoteID: "R9", State: "delivered"}); err != nil || found {
+		if _, found, err := s.Jobs().LookupSent(ctx, "sms", Report{RemoteID: "R9", State: "delivered"}); err != nil || found {
 			t.Fatalf("found %v, %v", found, err)
 		}
-		id, _, _ := s.Enqueue(ctx, Job{Transport: "sms", Sender: "a@b/c", Account: "+1", Remote: "+2", StanzaID: "s9", Receipt: true})
-		early, err := s.Sent(ctx, Job{ID: id, Transport: "sms", Sender: "a@b/c", Remote: "+2", StanzaID: "s9", Receipt: true}, "R9")
+		id, _, _ := s.Jobs().Enqueue(ctx, Job{Transport: "sms", Sender: "a@b/c", Account: "+1", Remote: "+2", StanzaID: "s9", Receipt: true})
+		early, err := s.Jobs().Sent(ctx, Job{ID: id, Transport: "sms", Sender: "a@b/c", Remote: "+2", StanzaID: "s9", Receipt: true}, "R9")
 		if err != nil || len(early) != 1 || early[0].State != "delivered" {
 			t.Fatalf("early %+v, %v", early, err)
 		}
-		rec, found, err := s.LookupSent(ctx, "sms", Report{RemoteID: "R9", State: "delivered"})
+		rec, found, err := s.Jobs().LookupSent(ctx, "sms", Report{RemoteID: "R9", State: "delivered"})
 		if err != nil || !found || rec.StanzaID != "s9" || !rec.Receipt {
 			t.Fatalf("lookup %+v %v %v", rec, found, err)
 		}
@@ -73,15 +73,15 @@ func TestStorePrune(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, open opener) {
 		ctx := context.Background()
 		s := open(t)
-		s.Accept(ctx, "sms", "in:old")
+		s.ToXMPP().Accept(ctx, "sms", "in:old")
 		s.now = func() time.Time { return time.Now().Add(48 * time.Hour) }
 		if err := s.Prune(ctx, time.Now().Add(24*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		if dup, _ := s.Accept(ctx, "sms", "in:old"); dup {
+		if dup, _ := s.ToXMPP().Accept(ctx, "sms", "in:old"); dup {
 			t.Error("an old key was kept")
 		}
-		if dup, _ := s.Accept(ctx, "sms", "in:old"); !dup {
+		if dup, _ := s.ToXMPP().Accept(ctx, "sms", "in:old"); !dup {
 			t.Error("a recent key was pruned")
 		}
 	})
@@ -117,7 +117,7 @@ func TestEnqueueDedupesResends(t *testing.T) {
 			now = now.Add(st.later)
 			j := base
 			st.edit(&j)
-			_, dup, err := s.Enqueue(ctx, j)
+			_, dup, err := s.Jobs().Enqueue(ctx, j)
 			if err != nil || dup != st.dup {
 				t.Errorf("%s: dup %v, err %v; want dup %v", st.name, dup, err, st.dup)
 			}
@@ -125,7 +125,7 @@ func TestEnqueueDedupesResends(t *testing.T) {
 				queued++
 			}
 		}
-		if jobs, _ := s.Pending(ctx, "sms", 0, 100); len(jobs) != queued {
+		if jobs, _ := s.Jobs().Pending(ctx, "sms", 0, 100); len(jobs) != queued {
 			t.Errorf("%d jobs queued, want %d", len(jobs), queued)
 		}
 	})
@@ -137,21 +137,21 @@ func TestInflightMark(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, open opener) {
 		ctx := context.Background()
 		s := open(t)
-		id, _, _ := s.Enqueue(ctx, Job{Transport: "sms", Sender: "a@x/r", Remote: "+2", Body: "b", StanzaID: "m"})
+		id, _, _ := s.Jobs().Enqueue(ctx, Job{Transport: "sms", Sender: "a@x/r", Remote: "+2", Body: "b", StanzaID: "m"})
 		t1 := time.UnixMilli(1_700_000_000_000)
-		s.Attempted(ctx, id, t1)
-		if jobs, _ := s.Pending(ctx, "sms", 0, 1); !jobs[0].Inflight.Equal(t1) || jobs[0].Attempts != 1 {
+		s.Jobs().Attempted(ctx, id, t1)
+		if jobs, _ := s.Jobs().Pending(ctx, "sms", 0, 1); !jobs[0].Inflight.Equal(t1) || jobs[0].Attempts != 1 {
 			t.Errorf("after an unknown outcome: %+v", jobs[0])
 		}
-		s.Attempted(ctx, id, time.Time{})
-		if jobs, _ := s.Pending(ctx, "sms", 0, 1); !jobs[0].Inflight.IsZero() || jobs[0].Attempts != 2 {
+		s.Jobs().Attempted(ctx, id, time.Time{})
+		if jobs, _ := s.Jobs().Pending(ctx, "sms", 0, 1); !jobs[0].Inflight.IsZero() || jobs[0].Attempts != 2 {
 			t.Errorf("mark kept after a refusal: %+v", jobs[0])
 		}
-		if known, _ := s.KnownRemote(ctx, "sms", "SM1"); known {
+		if known, _ := s.Jobs().KnownRemote(ctx, "sms", "SM1"); known {
 			t.Error("SM1 known before it was sent")
 		}
-		s.Sent(ctx, Job{ID: id, Transport: "sms", Sender: "a@x/r", Remote: "+2", StanzaID: "m"}, "SM1")
-		if known, _ := s.KnownRemote(ctx, "sms", "SM1"); !known {
+		s.Jobs().Sent(ctx, Job{ID: id, Transport: "sms", Sender: "a@x/r", Remote: "+2", StanzaID: "m"}, "SM1")
+		if known, _ := s.Jobs().KnownRemote(ctx, "sms", "SM1"); !known {
 			t.Error("SM1 unknown after it was sent")
 		}
 	})
@@ -165,16 +165,16 @@ func TestMarkUnresolved(t *testing.T) {
 		s := open(t)
 		old := time.UnixMilli(1_700_000_000_000)
 		s.now = func() time.Time { return old }
-		a, _, _ := s.Enqueue(ctx, Job{Transport: "sms", Sender: "a@x/r", Remote: "+2", Body: "a", StanzaID: "1"})
-		b, _, _ := s.Enqueue(ctx, Job{Transport: "sms", Sender: "a@x/r", Remote: "+2", Body: "b", StanzaID: "2"})
-		s.Attempted(ctx, b, old.Add(time.Second)) // already marked: kept
+		a, _, _ := s.Jobs().Enqueue(ctx, Job{Transport: "sms", Sender: "a@x/r", Remote: "+2", Body: "a", StanzaID: "1"})
+		b, _, _ := s.Jobs().Enqueue(ctx, Job{Transport: "sms", Sender: "a@x/r", Remote: "+2", Body: "b", StanzaID: "2"})
+		s.Jobs().Attempted(ctx, b, old.Add(time.Second)) // already marked: kept
 		s.now = time.Now
-		s.Enqueue(ctx, Job{Transport: "sms", Sender: "a@x/r", Remote: "+2", Body: "c", StanzaID: "3"})
-		n, err := s.MarkUnresolved(ctx, "sms", old.Add(time.Minute))
+		s.Jobs().Enqueue(ctx, Job{Transport: "sms", Sender: "a@x/r", Remote: "+2", Body: "c", StanzaID: "3"})
+		n, err := s.Jobs().MarkUnresolved(ctx, "sms", old.Add(time.Minute))
 		if err != nil || n != 1 {
 			t.Fatalf("marked %d, %v", n, err)
 		}
-		jobs, _ := s.Pending(ctx, "sms", 0, 10)
+		jobs, _ := s.Jobs().Pending(ctx, "sms", 0, 10)
 		want := map[int64]time.Time{a: old, b: old.Add(time.Second)}
 		for _, j := range jobs {
 			if w := want[j.ID]; !j.Inflight.Equal(w) {

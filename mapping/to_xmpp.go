@@ -15,13 +15,14 @@ type Queued struct {
 // was accepted before. It reports whether it was a duplicate. Both happen in
 // one transaction: a stored event is never lost, and never stored twice.
 // An empty key disables the dedupe.
-func (s *Store) Accept(ctx context.Context, transport, key string, stanzas ...[]byte) (dup bool, err error) {
-	_, dup, err = s.AcceptIDs(ctx, transport, key, stanzas...)
+func (h StanzaTable) Accept(ctx context.Context, transport, key string, stanzas ...[]byte) (dup bool, err error) {
+	_, dup, err = h.AcceptIDs(ctx, transport, key, stanzas...)
 	return dup, err
 }
 
 // AcceptIDs is Accept, also returning the queue ids of the stanzas.
-func (s *Store) AcceptIDs(ctx context.Context, transport, key string, stanzas ...[]byte) (ids []int64, dup bool, err error) {
+func (h StanzaTable) AcceptIDs(ctx context.Context, transport, key string, stanzas ...[]byte) (ids []int64, dup bool, err error) {
+	s := h.s
 	return s.acceptIDs(ctx, transport, key, nil, stanzas...)
 }
 
@@ -66,14 +67,15 @@ func queueStanza(ctx context.Context, tx *sqlTx, transport string, stanza []byte
 	return err
 }
 
-// ToXMPP returns up to limit stanzas of transport waiting for XMPP, oldest
+// Pending returns up to limit stanzas of transport waiting for XMPP, oldest
 // first.
-func (s *Store) ToXMPP(ctx context.Context, transport string, limit int) ([]Queued, error) {
-	return s.ToXMPPAfter(ctx, transport, 0, limit)
+func (h StanzaTable) Pending(ctx context.Context, transport string, limit int) ([]Queued, error) {
+	return h.PendingAfter(ctx, transport, 0, limit)
 }
 
-// ToXMPPAfter is ToXMPP for the stanzas with ids above after.
-func (s *Store) ToXMPPAfter(ctx context.Context, transport string, after int64, limit int) ([]Queued, error) {
+// PendingAfter is Pending for the stanzas with ids above after.
+func (h StanzaTable) PendingAfter(ctx context.Context, transport string, after int64, limit int) ([]Queued, error) {
+	s := h.s
 	rows, err := s.query(ctx, `SELECT id, stanza FROM to_xmpp
 		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`, transport, after, limit)
 	if err != nil {
@@ -96,7 +98,8 @@ func (s *Store) ToXMPPAfter(ctx context.Context, transport string, after int64, 
 
 // Written removes stanzas of transport up to and including id, once they
 // have been written to the server.
-func (s *Store) Written(ctx context.Context, transport string, upTo int64) error {
+func (h StanzaTable) Written(ctx context.Context, transport string, upTo int64) error {
+	s := h.s
 	return s.txRerun(ctx, func(tx *sqlTx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM to_xmpp WHERE transport = ? AND id <= ?`, transport, upTo)
 		return err

@@ -329,11 +329,11 @@ func (e *env) seed(ctx context.Context, links, queued int) error {
 	for i := range ls {
 		ls[i] = mapping.Link{Remote: strconv.Itoa(100000000 + i), User: fmt.Sprintf("user%d@example.test", i%5000), Name: "Chat " + strconv.Itoa(i)}
 	}
-	if err := s.ImportLinks(ctx, "telegram", ls); err != nil {
+	if err := s.Links().ImportLinks(ctx, "telegram", ls); err != nil {
 		return err
 	}
 	for k := range queued {
-		_, _, err := s.Enqueue(ctx, mapping.Job{Transport: "sms", Sender: "s0@example.test/seed", Account: senderNum(0),
+		_, _, err := s.Jobs().Enqueue(ctx, mapping.Job{Transport: "sms", Sender: "s0@example.test/seed", Account: senderNum(0),
 			Remote: remote(k), Body: "queued " + strconv.Itoa(k), StanzaID: "seed-" + strconv.Itoa(k)})
 		if err != nil {
 			return err

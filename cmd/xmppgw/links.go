@@ -176,7 +176,7 @@ func listLinks(ctx context.Context, cfg *configs.Config, store *mapping.Store, o
 			}
 			sort.Slice(rows, func(i, j int) bool { return rows[i][1] < rows[j][1] })
 		} else {
-			links, err := store.AllLinks(ctx, tc.Name)
+			links, err := store.Links().AllLinks(ctx, tc.Name)
 			if err != nil {
 				return err
 			}
@@ -224,7 +224,7 @@ func addLink(ctx context.Context, cfg *configs.Config, store *mapping.Store, tra
 	}
 	err = lt.links.Add(ctx, remote, u.String())
 	if errors.Is(err, mapping.ErrStaticLink) || errors.Is(err, mapping.ErrLinkedToOther) {
-		l, _, _ := store.LinkOf(ctx, transport, string(remote))
+		l, _, _ := store.Links().LinkOf(ctx, transport, string(remote))
 		return fmt.Errorf("%s is linked to %s already; remove that link first", remote, l.User)
 	}
 	if err != nil {

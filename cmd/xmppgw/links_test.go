@@ -50,7 +50,7 @@ transports:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.SyncStaticLinks(context.Background(), "telegram", map[string]string{"111": "alice@example.com"}); err != nil {
+	if err := store.Links().SyncStaticLinks(context.Background(), "telegram", map[string]string{"111": "alice@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	store.Close()
@@ -105,7 +105,7 @@ transports:
 		t.Fatal(err)
 	}
 	defer store.Close()
-	queued, err := store.ToXMPP(context.Background(), "telegram", 100)
+	queued, err := store.ToXMPP().Pending(context.Background(), "telegram", 100)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,10 +96,10 @@ func linkedCore(t *testing.T) *fakeCore {
 	f := &fakeCore{Core: coretest.New("tg.example.test", &transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}, openStore(t))}
 	f.Ident = transports.Identity{Gateway: "telegram", Name: "Telegram", Prompt: "Chat ID"}
 	ctx := context.Background()
-	if err := f.Store().SyncStaticLinks(ctx, "tg", map[string]string{"+15550002222": "alice@example.test"}); err != nil {
+	if err := f.Store().Links().SyncStaticLinks(ctx, "tg", map[string]string{"+15550002222": "alice@example.test"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Store().AddLink(ctx, "tg", "+15550003333", "bob@example.test"); err != nil {
+	if err := f.Store().Links().AddLink(ctx, "tg", "+15550003333", "bob@example.test"); err != nil {
 		t.Fatal(err)
 	}
 	return f

@@ -48,7 +48,7 @@ func (m *Commands) link(ctx context.Context, from jid.JID, _ *stanza.Form) (note
 }
 
 func (m *Commands) unlinkForm(ctx context.Context, user string) (*stanza.Form, *note, error) {
-	links, err := m.c.Store().LinksOf(ctx, m.c.Name(), user)
+	links, err := m.c.Store().Links().LinksOf(ctx, m.c.Name(), user)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -84,7 +84,7 @@ func (m *Commands) unlink(ctx context.Context, from jid.JID, f *stanza.Form) (no
 		if err != nil {
 			return stop(c + ": " + err.Error()), nil
 		}
-		if l, ok, err := m.c.Store().LinkOf(ctx, m.c.Name(), string(remote)); err != nil {
+		if l, ok, err := m.c.Store().Links().LinkOf(ctx, m.c.Name(), string(remote)); err != nil {
 			return note{}, err
 		} else if !ok || l.User != user {
 			return stop(c + " is not linked to you."), nil
@@ -109,7 +109,7 @@ func (m *Commands) allLinks(ctx context.Context, _ jid.JID, _ *stanza.Form) (not
 		}
 		sort.Strings(lines)
 	} else {
-		links, err := m.c.Store().AllLinks(ctx, m.c.Name())
+		links, err := m.c.Store().Links().AllLinks(ctx, m.c.Name())
 		if err != nil {
 			return note{}, err
 		}

@@ -34,7 +34,7 @@ func (s *Service) Add(ctx context.Context, remote transports.Addr, user string) 
 		return err
 	}
 	notice := fmt.Sprintf("An administrator linked %s chat %s to you: it is your contact %s.", s.Network, remote, contact)
-	return s.Store.AddLink(ctx, s.Transport, string(remote), user,
+	return s.Store.Links().AddLink(ctx, s.Transport, string(remote), user,
 		append(s.AddContact(contact.String(), user, ""), s.tell(user, notice))...)
 }
 
@@ -42,7 +42,7 @@ func (s *Service) Add(ctx context.Context, remote transports.Addr, user string) 
 // roster and tell the user, and returns that user. Errors are the store's:
 // mapping.ErrStaticLink, mapping.ErrNotLinked...
 func (s *Service) Remove(ctx context.Context, remote transports.Addr) (user string, err error) {
-	return s.Store.Unlink(ctx, s.Transport, string(remote), func(user string) [][]byte { return s.Unlinked(user, remote) })
+	return s.Store.Links().Unlink(ctx, s.Transport, string(remote), func(user string) [][]byte { return s.Unlinked(user, remote) })
 }
 
 // Unlinked returns the stanzas that take remote off user's roster and tell

@@ -62,7 +62,7 @@ func (r *rooms) keepOwn(ctx context.Context, remote transports.Addr, nick string
 	if e.Body == "" {
 		return
 	}
-	if err := r.c.Store().KeepOwnRoomMessage(ctx, r.c.Name(), e, r.tr.RoomHistory()); err != nil {
+	if err := r.c.Store().Rooms().KeepOwnRoomMessage(ctx, r.c.Name(), e, r.tr.RoomHistory()); err != nil {
 		r.c.Logger().Warn("cannot keep the user's message in the room's history", "room", remote, "err", err)
 	}
 }

@@ -60,7 +60,7 @@ func newFake(t *testing.T) (*fakeCore, *rooms) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	if err := store.ImportLinks(context.Background(), "tg", []mapping.Link{
+	if err := store.Links().ImportLinks(context.Background(), "tg", []mapping.Link{
 		{Remote: "+15550002222", User: "alice@example.test", Name: "Alice"},
 		{Remote: "+15550003333", User: "alice@example.test", Name: "Ops team"},
 		{Remote: "+15550003334", User: "bob@example.test", Name: "Bob's"},
@@ -137,13 +137,13 @@ func refusal(kind, id, from, to, typ, cond, text string) string {
 func TestRoomStanzas(t *testing.T) {
 	f, m := newFake(t)
 	ctx := context.Background()
-	if _, _, err := f.Store().AcceptRoom(ctx, "tg", "in:h1", []mapping.RoomEntry{
+	if _, _, err := f.Store().Rooms().AcceptRoom(ctx, "tg", "in:h1", []mapping.RoomEntry{
 		{Room: "+15550003333", Sender: "Bob", StanzaID: "h1", Body: "deploy done"},
 		{Room: "+15550003333", Sender: "Bob", StanzaID: "h2", Body: "https://gw/m/1.jpg", OOB: "https://gw/m/1.jpg", Replaces: "h1"},
 	}, roomHistory); err != nil {
 		t.Fatal(err)
 	}
-	if nick, err := f.Store().RoomNick(ctx, "tg", "+15550003333", "1", "Bob"); nick != "Bob" || err != nil {
+	if nick, err := f.Store().Rooms().RoomNick(ctx, "tg", "+15550003333", "1", "Bob"); nick != "Bob" || err != nil {
 		t.Fatalf("RoomNick: %q, %v", nick, err)
 	}
 	r := router.New(f.Logger(), m.Routes()...)
@@ -221,7 +221,7 @@ func TestRoomStanzas(t *testing.T) {
 		t.Errorf("relayed %q, want %q", f.relayed, want)
 	}
 	// The user's own messages are in the history, from the user's nick.
-	h, err := f.Store().RoomHistory(ctx, "tg", "+15550003333", 10)
+	h, err := f.Store().Rooms().RoomHistory(ctx, "tg", "+15550003333", 10)
 	if err != nil || len(h) != 4 || h[2].Sender != "al" || h[2].Body != "on it" || h[3].StanzaID != "u4" {
 		t.Errorf("history %+v, %v", h, err)
 	}

@@ -46,7 +46,7 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	store, name := r.c.Store(), r.c.Name()
-	l, ok, err := store.LinkOf(ctx, name, string(remote))
+	l, ok, err := store.Links().LinkOf(ctx, name, string(remote))
 	switch {
 	case err != nil:
 		return core.StoreError(err)
@@ -61,7 +61,7 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 	// so later gets a suffix. One a member holds already is refused
 	// (XEP-0045 7.2.9).
 	if prev, was := r.joined.nick(room.String(), full); !was || prev != nick {
-		ok, err := store.ClaimUserNick(ctx, name, string(remote), bare, nick)
+		ok, err := store.Rooms().ClaimUserNick(ctx, name, string(remote), bare, nick)
 		switch {
 		case err != nil:
 			return core.StoreError(err)
@@ -73,7 +73,7 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 		w.Encode(selfPresence(room, nick, full, "")) // a presence update or a new nick
 		return nil
 	}
-	members, err := store.RoomMembers(ctx, name, string(remote))
+	members, err := store.Rooms().RoomMembers(ctx, name, string(remote))
 	if err != nil {
 		r.c.Logger().Warn("reading a room's members failed", "room", remote, "err", err)
 	}
@@ -90,7 +90,7 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 		n = min(max(*join.History.MaxStanzas, 0), n)
 	}
 	if n > 0 {
-		history, err := store.RoomHistory(ctx, name, string(remote), n)
+		history, err := store.Rooms().RoomHistory(ctx, name, string(remote), n)
 		if err != nil {
 			r.c.Logger().Warn("reading a room's history failed", "room", remote, "err", err)
 		}

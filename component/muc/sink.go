@@ -56,7 +56,7 @@ func (r *rooms) memberNick(ctx context.Context, room jid.JID, in transports.Inbo
 		_, size := utf8.DecodeLastRuneInString(name)
 		name = name[:len(name)-size]
 	}
-	return r.c.Store().RoomNick(ctx, r.c.Name(), string(in.From), in.SenderID, name)
+	return r.c.Store().Rooms().RoomNick(ctx, r.c.Name(), string(in.From), in.SenderID, name)
 }
 
 // historyEntries is what of in, from sender, the room's history keeps: its

@@ -75,7 +75,7 @@ func (r *Roster) askConfigLinks(ctx context.Context) error {
 			continue
 		}
 		add := render(r.AddContact(contact.String(), l.User, l.Name))
-		asked, err := r.c.Store().MarkAsked(ctx, r.c.Name(), l.Remote, l.Name, add...)
+		asked, err := r.c.Store().Links().MarkAsked(ctx, r.c.Name(), l.Remote, l.Name, add...)
 		if err != nil {
 			return err
 		}
@@ -88,7 +88,7 @@ func (r *Roster) askConfigLinks(ctx context.Context) error {
 
 // unaskedConfigLinks returns the links from the config that never asked.
 func (r *Roster) unaskedConfigLinks(ctx context.Context) ([]mapping.Link, error) {
-	links, err := r.c.Store().AllLinks(ctx, r.c.Name())
+	links, err := r.c.Store().Links().AllLinks(ctx, r.c.Name())
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ func newRoster(t *testing.T) (*Roster, *fakeCore) {
 	t.Cleanup(func() { store.Close() })
 	tr := &transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"},
 		Links: map[transports.Addr]string{"+15550002222": "alice@example.test"}}
-	if err := store.SyncStaticLinks(context.Background(), "tg", map[string]string{"+15550002222": "alice@example.test"}); err != nil {
+	if err := store.Links().SyncStaticLinks(context.Background(), "tg", map[string]string{"+15550002222": "alice@example.test"}); err != nil {
 		t.Fatal(err)
 	}
 	c := &fakeCore{Core: coretest.New("tg.example.test", tr, store)}
@@ -69,7 +69,7 @@ func handle(t *testing.T, r *Roster, in string) string {
 // off the queue.
 func pending(t *testing.T, store *mapping.Store) string {
 	t.Helper()
-	q, err := store.ToXMPP(context.Background(), "tg", 100)
+	q, err := store.ToXMPP().Pending(context.Background(), "tg", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func pending(t *testing.T, store *mapping.Store) string {
 		b.WriteString("\n")
 	}
 	if len(q) > 0 {
-		store.Written(context.Background(), "tg", q[len(q)-1].ID)
+		store.ToXMPP().Written(context.Background(), "tg", q[len(q)-1].ID)
 	}
 	return b.String()
 }

@@ -126,7 +126,7 @@ func (r *Roster) pushAnswer(ctx context.Context, _ router.Writer, s *router.Stan
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	store, name := r.c.Store(), r.c.Name()
-	l, linked, err := store.LinkOf(ctx, name, string(remote))
+	l, linked, err := store.Links().LinkOf(ctx, name, string(remote))
 	if err != nil {
 		r.log.Error("roster push fallback: reading the link failed", "err", err, "remote", remote)
 		return nil
@@ -140,7 +140,7 @@ func (r *Roster) pushAnswer(ctx context.Context, _ router.Writer, s *router.Stan
 	default:
 		return nil // the link changed since: nothing to make up for
 	}
-	if _, err := store.Accept(ctx, name, "roster-fallback:"+s.ID, render(stanzas)...); err != nil {
+	if _, err := store.ToXMPP().Accept(ctx, name, "roster-fallback:"+s.ID, render(stanzas)...); err != nil {
 		r.log.Error("roster push fallback: queueing failed", "err", err, "remote", remote)
 		return nil
 	}

@@ -128,11 +128,11 @@ func TestRosterPushAnswers(t *testing.T) {
 	store := c.Store()
 	handle(t, r, grantRoster)
 	const contact = "+15550003333@tg.example.test"
-	code, err := store.NewLinkCode(ctx, "tg", "bob@example.test", time.Hour)
+	code, err := store.Links().NewLinkCode(ctx, "tg", "bob@example.test", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.RedeemLinkCode(ctx, "tg", code, "+15550003333", "Ops", func(user string) [][]byte {
+	if _, err := store.Links().RedeemLinkCode(ctx, "tg", code, "+15550003333", "Ops", func(user string) [][]byte {
 		return render(r.AddContact(contact, user, "Ops"))
 	}); err != nil {
 		t.Fatal(err)
@@ -142,7 +142,7 @@ func TestRosterPushAnswers(t *testing.T) {
 	if out := handle(t, r, `<iq type="result" id="`+add+`" from="bob@example.test" to="tg.example.test"/>`); out != "" {
 		t.Errorf("answered a result: %s", out)
 	}
-	if q, _ := store.ToXMPP(ctx, "tg", 10); len(q) != 0 {
+	if q, _ := store.ToXMPP().Pending(ctx, "tg", 10); len(q) != 0 {
 		t.Errorf("queued after a result: %d", len(q))
 	}
 
@@ -151,7 +151,7 @@ func TestRosterPushAnswers(t *testing.T) {
 	}
 	// Only the server answers from the bare JID: a client's forged answer does nothing.
 	handle(t, r, strings.Replace(errIQ(add, "forbidden"), `from="bob@example.test"`, `from="bob@example.test/pc"`, 1))
-	if q, _ := store.ToXMPP(ctx, "tg", 10); len(q) != 0 {
+	if q, _ := store.ToXMPP().Pending(ctx, "tg", 10); len(q) != 0 {
 		t.Errorf("queued after a client's answer: %d", len(q))
 	}
 	if out := handle(t, r, errIQ(add, "forbidden")); out != "" {
@@ -166,11 +166,11 @@ func TestRosterPushAnswers(t *testing.T) {
 		t.Errorf("the core was told of %d queued fallbacks, want 1", n)
 	}
 	handle(t, r, errIQ(add, "forbidden")) // the same answer twice: once only
-	if q, _ := store.ToXMPP(ctx, "tg", 10); len(q) != 0 {
+	if q, _ := store.ToXMPP().Pending(ctx, "tg", 10); len(q) != 0 {
 		t.Errorf("fallback queued twice: %d", len(q))
 	}
 
-	if _, err := store.Unlink(ctx, "tg", "+15550003333", func(user string) [][]byte {
+	if _, err := store.Links().Unlink(ctx, "tg", "+15550003333", func(user string) [][]byte {
 		return render(r.DropContact(contact, user))
 	}); err != nil {
 		t.Fatal(err)
@@ -182,7 +182,7 @@ func TestRosterPushAnswers(t *testing.T) {
 		return strings.Replace(s, `<iq `, `<iq xmlns="jabber:client" `, 1)
 	}
 	handle(t, r, inStream(errIQ(remove, "item-not-found"))) // the user had removed it already
-	if q, _ := store.ToXMPP(ctx, "tg", 10); len(q) != 0 {
+	if q, _ := store.ToXMPP().Pending(ctx, "tg", 10); len(q) != 0 {
 		t.Errorf("queued after item-not-found: %d", len(q))
 	}
 	handle(t, r, inStream(errIQ(remove, "internal-server-error")))
@@ -194,13 +194,13 @@ func TestRosterPushAnswers(t *testing.T) {
 	}
 	// A stale add refused after the unlink changes nothing.
 	handle(t, r, errIQ(add[:len(add)-1]+"x", "forbidden"))
-	if q, _ := store.ToXMPP(ctx, "tg", 10); len(q) != 0 {
+	if q, _ := store.ToXMPP().Pending(ctx, "tg", 10); len(q) != 0 {
 		t.Errorf("queued for a stale push: %d", len(q))
 	}
 	// Other answers to the gateway JID are not the module's.
 	handle(t, r, errIQ("barrier-1", "forbidden"))
 	handle(t, r, `<iq type="result" id="roster.add.bad" from="bob@example.test" to="tg.example.test"/>`)
-	if q, _ := store.ToXMPP(ctx, "tg", 10); len(q) != 0 {
+	if q, _ := store.ToXMPP().Pending(ctx, "tg", 10); len(q) != 0 {
 		t.Errorf("queued for an answer to something else: %d", len(q))
 	}
 }
@@ -253,7 +253,7 @@ func TestConfigLinksAskedOnConnect(t *testing.T) {
 				t.Errorf("%d %s, connection %d: queued\n%s\nwant\n%s", i, tt.name, run+1, got, want)
 			}
 		}
-		l, _, err := c.Store().LinkOf(context.Background(), "tg", "+15550002222")
+		l, _, err := c.Store().Links().LinkOf(context.Background(), "tg", "+15550002222")
 		if err != nil || !l.Asked {
 			t.Errorf("%d %s: the link is not marked asked (%v)", i, tt.name, err)
 		}

@@ -105,7 +105,7 @@ func (v *Instance) handle(ctx context.Context, w router.Writer, s *router.Stanza
 	card := Card{FN: string(remote)}
 	if v.linked {
 		ctx, cancel := context.WithTimeout(ctx, storeTimeout)
-		l, ok, err := v.c.Store().LinkOf(ctx, v.c.Name(), string(remote))
+		l, ok, err := v.c.Store().Links().LinkOf(ctx, v.c.Name(), string(remote))
 		cancel()
 		switch {
 		case err != nil:

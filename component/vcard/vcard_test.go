@@ -209,7 +209,7 @@ func TestVCard(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			store := newStore(t)
-			if err := store.ImportLinks(context.Background(), "tg", []mapping.Link{
+			if err := store.Links().ImportLinks(context.Background(), "tg", []mapping.Link{
 				{Remote: "+15550002222", User: "alice@example.test", Name: "Alice", Asked: true},
 				{Remote: "+15550002223", User: "alice@example.test", Name: "Nobody", Asked: true},
 				{Remote: "+15550002224", User: "bob@example.test", Name: "Bob", Asked: true},
