@@ -18,6 +18,7 @@ import (
 
 	"xmppgw/internal/fake/botfake"
 	"xmppgw/internal/fake/twiliofake"
+	"xmppgw/internal/gwtest"
 	"xmppgw/internal/xmpptest"
 	"xmppgw/mapping"
 )
@@ -157,42 +158,24 @@ func (e *env) useEjabberd(ctx context.Context) error {
 // writeConfig writes a gateway config for the server in use whose SMS
 // numbers may each send perNumber messages a second.
 func (e *env) writeConfig(name string, perNumber float64) error {
-	var nums strings.Builder
+	nums := map[string]string{}
 	for i := range senders {
-		fmt.Fprintf(&nums, "        s%d@example.test: %q\n        r%d@example.test: %q\n", i, senderNum(i), i, receiverNum(i))
+		nums[fmt.Sprintf("s%d@example.test", i)] = senderNum(i)
+		nums[fmt.Sprintf("r%d@example.test", i)] = receiverNum(i)
 	}
-	cfg := fmt.Sprintf(`xmpp:
-  server: %s
-store:
-  path: %s
-http:
-  listen: %s
-  public_url: %s
-access:
-  allow: [example.test]
-log:
-  level: warn
-transports:
-  - name: sms
-    type: twilio
-    domain: sms.example.test
-    secret: %s
-    settings:
-      account_sid: %s
-      auth_token: %s
-      api_url: %s
-      rate_limits: {number_per_second: %g, total_per_second: 1000000, user_per_hour: 0}
-      numbers:
-%s  - name: telegram
-    type: telegram
-    domain: telegram.example.test
-    secret: %s
-    settings:
-      token: %s
-      api_url: %s
-`, e.srv.comp, e.store, strings.TrimPrefix(e.public, "http://"), e.public, secret, benchSID, benchToken, e.apiURL, perNumber, nums.String(),
-		secret, botToken, e.tgURL)
-	return os.WriteFile(filepath.Join(e.dir, name), []byte(cfg), 0o600)
+	cfg := gwtest.Config{
+		XMPP:   gwtest.XMPP{Server: e.srv.comp},
+		Store:  gwtest.Store{Path: e.store},
+		HTTP:   gwtest.HTTP{Listen: strings.TrimPrefix(e.public, "http://"), PublicURL: e.public},
+		Access: gwtest.Access{Allow: []string{"example.test"}},
+		Log:    &gwtest.Log{Level: "warn"},
+		Transports: []gwtest.Transport{
+			gwtest.SMSTransport(secret, gwtest.SMS{AccountSID: benchSID, AuthToken: benchToken, APIURL: e.apiURL, Numbers: nums,
+				RateLimits: &gwtest.SMSRates{NumberPerSecond: perNumber, TotalPerSecond: 1_000_000, UserPerHour: gwtest.NoLimit}}),
+			gwtest.TelegramTransport(secret, gwtest.Telegram{Token: botToken, APIURL: e.tgURL}),
+		},
+	}
+	return cfg.Write(filepath.Join(e.dir, name))
 }
 
 // startGateway execs the gateway and returns how long it took until its

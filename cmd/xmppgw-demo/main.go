@@ -26,6 +26,7 @@ import (
 
 	"xmppgw/internal/fake/botfake"
 	"xmppgw/internal/fake/twiliofake"
+	"xmppgw/internal/gwtest"
 	"xmppgw/internal/xmpptest"
 )
 
@@ -98,39 +99,20 @@ func demo(ctx context.Context, gateway, dir string) error {
 	}
 	public := fmt.Sprintf("http://127.0.0.1:%d", port)
 	cfgPath := filepath.Join(dir, "xmppgw.yaml")
-	cfg := fmt.Sprintf(`# written by xmppgw-demo
-xmpp:
-  server: %s
-store:
-  driver: sqlite
-  path: %s
-http:
-  listen: 127.0.0.1:%d
-  public_url: %s
-access:
-  allow: [example.test]
-transports:
-  - name: sms
-    type: twilio
-    domain: sms.example.test
-    secret: ${SMS_COMPONENT_SECRET}
-    settings:
-      account_sid: ${TWILIO_ACCOUNT_SID}
-      auth_token: ${TWILIO_AUTH_TOKEN}
-      api_url: %s
-      default_region: US
-      numbers:
-        alice@example.test: "%s"
-  - name: telegram
-    type: telegram
-    domain: telegram.example.test
-    secret: ${TG_COMPONENT_SECRET}
-    settings:
-      token: ${TELEGRAM_BOT_TOKEN}
-      api_url: %s
-      mode: polling
-`, p.ComponentAddr, filepath.Join(dir, "xmppgw.db"), port, public, apiURL, aliceNum, tgURL)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+	cfg := gwtest.Config{
+		XMPP:   gwtest.XMPP{Server: p.ComponentAddr},
+		Store:  gwtest.Store{Driver: "sqlite", Path: filepath.Join(dir, "xmppgw.db")},
+		HTTP:   gwtest.HTTP{Listen: fmt.Sprintf("127.0.0.1:%d", port), PublicURL: public},
+		Access: gwtest.Access{Allow: []string{"example.test"}},
+		Transports: []gwtest.Transport{
+			gwtest.SMSTransport("${SMS_COMPONENT_SECRET}", gwtest.SMS{AccountSID: "${TWILIO_ACCOUNT_SID}",
+				AuthToken: "${TWILIO_AUTH_TOKEN}", APIURL: apiURL, DefaultRegion: "US",
+				Numbers: map[string]string{"alice@example.test": aliceNum}}),
+			gwtest.TelegramTransport("${TG_COMPONENT_SECRET}", gwtest.Telegram{Token: "${TELEGRAM_BOT_TOKEN}",
+				APIURL: tgURL, Mode: "polling"}),
+		},
+	}
+	if err := cfg.Write(cfgPath); err != nil {
 		return err
 	}
 

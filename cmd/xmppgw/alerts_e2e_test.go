@@ -10,45 +10,37 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"xmppgw/configs"
 	"xmppgw/internal/fake/twiliofake"
+	"xmppgw/internal/gwtest"
 )
 
 const alertsToken = "e2e-alerts-token-0123456789"
 
-// alertsYAML routes critical alerts to bob, a phone and a Telegram group,
-// and every other alert to alice; alerts are sent as alice.
-const alertsYAML = `
-alerts:
-  token: ${TEST_ALERTS_TOKEN}
-  from: alice@example.test
-  routes:
-    - match: {severity: critical}
-      to: [bob@example.test, "+15551234567@sms.example.test", "-1001234@telegram.example.test"]
-    - to: [alice@example.test]
-`
+// alertRoutes routes critical alerts to bob, a phone and a Telegram group, and
+// every other alert to alice; alerts are sent as alice.
+var alertRoutes = &gwtest.Alerts{Token: "${TEST_ALERTS_TOKEN}", From: "alice@example.test", Routes: []gwtest.Route{
+	{Match: map[string]string{"severity": "critical"},
+		To: []string{"bob@example.test", "+15551234567@sms.example.test", "-1001234@telegram.example.test"}},
+	{To: []string{"alice@example.test"}},
+}}
 
-// startAlertEnv is startEnv with alertsYAML in the config. (startEnv takes
-// no extra YAML, so the gateway is restarted on the extended config.)
+// startAlertEnv is startEnv with alerts in the config. (startEnv takes no
+// alerts, so the gateway is restarted on the extended config.)
 func startAlertEnv(t *testing.T) *env {
 	t.Helper()
 	t.Setenv("TEST_ALERTS_TOKEN", alertsToken)
 	t.Setenv("XMPPGW_ALERTS_TOKEN", "")
 	e := startEnv(t)
 	e.stop()
-	f, err := os.OpenFile(e.cfgPath, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
+	e.cfg.Alerts = alertRoutes
+	if err := e.cfg.Write(e.cfgPath); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.WriteString(alertsYAML); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
 	e.tg.AddChat(tgGroup)
 	e.start(t)
 	return e
@@ -249,30 +241,22 @@ func TestAlertsSendUsage(t *testing.T) {
 func TestAlertsStartupErrors(t *testing.T) {
 	dir := t.TempDir()
 	conf := func(from, to string) string {
-		return fmt.Sprintf(`xmpp: {server: "127.0.0.1:1"}
-store: {path: %q}
-http: {listen: "127.0.0.1:0", public_url: "http://127.0.0.1"}
-transports:
-  - name: sms
-    type: twilio
-    domain: sms.example.test
-    secret: s3cret-s3cret-s3cret
-    settings:
-      account_sid: %s
-      auth_token: %s
-      api_url: http://127.0.0.1:1
-      numbers: {alice@example.test: "%s"}
-  - name: telegram
-    type: telegram
-    domain: telegram.example.test
-    secret: s3cret-s3cret-s3cret
-    settings: {token: %q, api_url: "http://127.0.0.1:1"}
-alerts:
-  token: %s
-  from: %s
-  routes:
-    - to: [ops@example.test, %q]
-`, dir+"/gw.db", testSID, testToken, aliceNum, tgToken, alertsToken, from, to)
+		c := gwtest.Config{
+			XMPP:  gwtest.XMPP{Server: "127.0.0.1:1"},
+			Store: gwtest.Store{Path: dir + "/gw.db"},
+			HTTP:  gwtest.HTTP{Listen: "127.0.0.1:0", PublicURL: "http://127.0.0.1"},
+			Transports: []gwtest.Transport{
+				gwtest.SMSTransport("s3cret-s3cret-s3cret", gwtest.SMS{AccountSID: testSID, AuthToken: testToken,
+					APIURL: "http://127.0.0.1:1", Numbers: map[string]string{"alice@example.test": aliceNum}}),
+				gwtest.TelegramTransport("s3cret-s3cret-s3cret", gwtest.Telegram{Token: tgToken, APIURL: "http://127.0.0.1:1"}),
+			},
+			Alerts: &gwtest.Alerts{Token: alertsToken, From: from, Routes: []gwtest.Route{{To: []string{"ops@example.test", to}}}},
+		}
+		b, err := c.YAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
 	}
 	tests := []struct{ from, to, want string }{
 		0: {"bob@example.test", "+15551234567@sms.example.test",

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"xmppgw/configs"
 	"xmppgw/internal/fake/botfake"
 	"xmppgw/internal/fake/twiliofake"
+	"xmppgw/internal/gwtest"
 	"xmppgw/internal/xmpptest"
 )
 
@@ -37,6 +37,7 @@ type env struct {
 	twilio  *twiliofake.Fake
 	tg      *botfake.Fake
 	public  string // the gateway's public_url (its HTTP listener here)
+	cfg     *gwtest.Config
 	cfgPath string
 	stop    func() // stops the gateway and waits for it
 }
@@ -85,56 +86,27 @@ func startEnv(t *testing.T, tgOpts ...tgOptions) *env {
 	tg := botfake.New(tgToken)
 	tgURL := tg.Start()
 	t.Cleanup(tg.Close)
-	chats := ""
-	for chat, user := range tgo.chats {
-		chats += fmt.Sprintf("        %q: %s\n", chat, user)
-	}
-	if chats != "" {
-		chats = "      chats:\n" + chats
-	}
-	media := ""
-	if tgo.fetchAllow != nil {
-		media = fmt.Sprintf("media:\n  fetch_allow: [%s]\n", strings.Join(tgo.fetchAllow, ", "))
-	}
 	e := &env{srv: srv, twilio: fake, tg: tg, public: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	e.prosody, _ = srv.(*xmpptest.Prosody)
 	e.cfgPath = filepath.Join(t.TempDir(), "xmppgw.yaml")
-	cfg := fmt.Sprintf(`xmpp:
-  server: %s
-store:
-  path: %s
-http:
-  listen: 127.0.0.1:%d
-  public_url: %s
-access:
-  allow: [alice@example.test, bob@example.test]
-admins: [bob@example.test]
-log:
-  level: debug
-%stransports:
-  - name: sms
-    type: twilio
-    domain: sms.example.test
-    secret: ${TEST_COMPONENT_SECRET}
-    settings:
-      account_sid: %s
-      auth_token: %s
-      api_url: %s
-      numbers:
-        alice@example.test: "%s"
-  - name: telegram
-    type: telegram
-    domain: telegram.example.test
-    secret: ${TEST_COMPONENT_SECRET}
-    settings:
-      token: %s
-      api_url: %s
-      mode: %s
-      webhook_secret: %s
-      rate_limits: {chat_per_second: 50, group_per_minute: 3000}
-%s`, srv.Component(), filepath.Join(t.TempDir(), "gw.db"), port, e.public, media, testSID, testToken, apiURL, aliceNum,
-		tgToken, tgURL, tgo.mode, tgSecret, chats)
-	if err := os.WriteFile(e.cfgPath, []byte(cfg), 0o600); err != nil {
+	e.cfg = &gwtest.Config{
+		XMPP:   gwtest.XMPP{Server: srv.Component()},
+		Store:  gwtest.Store{Path: filepath.Join(t.TempDir(), "gw.db")},
+		HTTP:   gwtest.HTTP{Listen: fmt.Sprintf("127.0.0.1:%d", port), PublicURL: e.public},
+		Access: gwtest.Access{Allow: []string{"alice@example.test", "bob@example.test"}},
+		Admins: []string{"bob@example.test"},
+		Log:    &gwtest.Log{Level: "debug"},
+		Transports: []gwtest.Transport{
+			gwtest.SMSTransport("${TEST_COMPONENT_SECRET}", gwtest.SMS{AccountSID: testSID, AuthToken: testToken, APIURL: apiURL,
+				Numbers: map[string]string{"alice@example.test": aliceNum}}),
+			gwtest.TelegramTransport("${TEST_COMPONENT_SECRET}", gwtest.Telegram{Token: tgToken, APIURL: tgURL, Mode: tgo.mode,
+				WebhookSecret: tgSecret, RateLimits: &gwtest.TelegramRates{ChatPerSecond: 50, GroupPerMinute: 3000}, Chats: tgo.chats}),
+		},
+	}
+	if tgo.fetchAllow != nil {
+		e.cfg.Media = &gwtest.Media{FetchAllow: tgo.fetchAllow}
+	}
+	if err := e.cfg.Write(e.cfgPath); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("TEST_COMPONENT_SECRET", "s3cret-s3cret-s3cret")

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // to end a lock session
 
 	"xmppgw/internal/fake/twiliofake"
+	"xmppgw/internal/gwtest"
 	"xmppgw/internal/pgtest"
 	"xmppgw/internal/xmpptest"
 )
@@ -210,31 +210,17 @@ func startInstance(t *testing.T, bin, name, component, dsn, apiURL string) *inst
 		t.Fatal(err)
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	cfg := fmt.Sprintf(`xmpp:
-  server: %s
-store:
-  driver: postgres
-  dsn: %s
-http:
-  listen: 127.0.0.1:%d
-  public_url: %s
-access:
-  allow: [example.test]
-transports:
-  - name: sms
-    type: twilio
-    domain: sms.example.test
-    secret: s3cret-s3cret-s3cret
-    settings:
-      account_sid: %s
-      auth_token: %s
-      api_url: %s
-      numbers:
-        alice@example.test: "%s"
-      rate_limits: {number_per_second: 1000, user_per_hour: 0}
-`, component, dsn, port, url, testSID, testToken, apiURL, aliceNum)
+	cfg := gwtest.Config{
+		XMPP:   gwtest.XMPP{Server: component},
+		Store:  gwtest.Store{Driver: "postgres", DSN: dsn},
+		HTTP:   gwtest.HTTP{Listen: fmt.Sprintf("127.0.0.1:%d", port), PublicURL: url},
+		Access: gwtest.Access{Allow: []string{"example.test"}},
+		Transports: []gwtest.Transport{gwtest.SMSTransport("s3cret-s3cret-s3cret", gwtest.SMS{AccountSID: testSID,
+			AuthToken: testToken, APIURL: apiURL, Numbers: map[string]string{"alice@example.test": aliceNum},
+			RateLimits: &gwtest.SMSRates{NumberPerSecond: 1000, UserPerHour: gwtest.NoLimit}})},
+	}
 	path := filepath.Join(t.TempDir(), name+".yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+	if err := cfg.Write(path); err != nil {
 		t.Fatal(err)
 	}
 	in := &instance{cmd: exec.Command(bin, "run", "-config", path), done: make(chan error, 1),

@@ -17,6 +17,7 @@ import (
 
 	"xmppgw/internal/fake/botfake"
 	"xmppgw/internal/fake/twiliofake"
+	"xmppgw/internal/gwtest"
 	"xmppgw/internal/xmpptest"
 )
 
@@ -105,11 +106,12 @@ func startFaultEnv(t *testing.T) *faultEnv {
 	e.tg = botfake.New(tgToken)
 	tgURL := e.tg.Start()
 	t.Cleanup(e.tg.Close)
-	chats := ""
+	chats := map[string]string{}
 	for r := range faultRemotes {
 		// Bob's chats exist on Telegram's side (someone started them).
 		e.tg.AddChat(botfake.Chat{ID: tgOutChat(r), Type: "private", FirstName: "Out", LastName: strconv.Itoa(r)})
-		chats += fmt.Sprintf("        \"%d\": alice@example.test\n        \"%d\": bob@example.test\n", tgInChat(r), tgOutChat(r))
+		chats[strconv.FormatInt(tgInChat(r), 10)] = "alice@example.test"
+		chats[strconv.FormatInt(tgOutChat(r), 10)] = "bob@example.test"
 	}
 	port, err := xmpptest.FreePort()
 	if err != nil {
@@ -117,42 +119,21 @@ func startFaultEnv(t *testing.T) *faultEnv {
 	}
 	e.public = fmt.Sprintf("http://127.0.0.1:%d", port)
 	e.cfgPath = filepath.Join(t.TempDir(), "xmppgw.yaml")
-	cfg := fmt.Sprintf(`xmpp:
-  server: %s
-store:
-  path: %s
-http:
-  listen: 127.0.0.1:%d
-  public_url: %s
-access:
-  allow: [example.test]
-log:
-  level: info
-transports:
-  - name: sms
-    type: twilio
-    domain: sms.example.test
-    secret: s3cret-s3cret-s3cret
-    settings:
-      account_sid: %s
-      auth_token: %s
-      api_url: %s
-      numbers:
-        alice@example.test: "%s"
-        bob@example.test: "%s"
-      rate_limits: {number_per_second: 5000, total_per_second: 5000, user_per_hour: 0}
-  - name: telegram
-    type: telegram
-    domain: telegram.example.test
-    secret: s3cret-s3cret-s3cret
-    settings:
-      token: %s
-      api_url: %s
-      rate_limits: {chat_per_second: 1000, group_per_minute: 60000, total_per_second: 5000}
-      chats:
-%s`, e.p.ComponentAddr, filepath.Join(t.TempDir(), "gw.db"), port, e.public, testSID, testToken, apiURL, aliceNum, bobNum,
-		tgToken, tgURL, chats)
-	if err := os.WriteFile(e.cfgPath, []byte(cfg), 0o600); err != nil {
+	cfg := gwtest.Config{
+		XMPP:   gwtest.XMPP{Server: e.p.ComponentAddr},
+		Store:  gwtest.Store{Path: filepath.Join(t.TempDir(), "gw.db")},
+		HTTP:   gwtest.HTTP{Listen: fmt.Sprintf("127.0.0.1:%d", port), PublicURL: e.public},
+		Access: gwtest.Access{Allow: []string{"example.test"}},
+		Log:    &gwtest.Log{Level: "info"},
+		Transports: []gwtest.Transport{
+			gwtest.SMSTransport("s3cret-s3cret-s3cret", gwtest.SMS{AccountSID: testSID, AuthToken: testToken, APIURL: apiURL,
+				Numbers:    map[string]string{"alice@example.test": aliceNum, "bob@example.test": bobNum},
+				RateLimits: &gwtest.SMSRates{NumberPerSecond: 5000, TotalPerSecond: 5000, UserPerHour: gwtest.NoLimit}}),
+			gwtest.TelegramTransport("s3cret-s3cret-s3cret", gwtest.Telegram{Token: tgToken, APIURL: tgURL,
+				RateLimits: &gwtest.TelegramRates{ChatPerSecond: 1000, GroupPerMinute: 60000, TotalPerSecond: 5000}, Chats: chats}),
+		},
+	}
+	if err := cfg.Write(e.cfgPath); err != nil {
 		t.Fatal(err)
 	}
 	e.startGateway()

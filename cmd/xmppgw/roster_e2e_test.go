@@ -5,7 +5,6 @@ package main
 import (
 	"encoding/xml"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/internal/fake/botfake"
+	"xmppgw/internal/gwtest"
 	"xmppgw/internal/xmpptest"
 )
 
@@ -44,35 +44,16 @@ func startRosterEnv(t *testing.T, server, roster string, chats map[string]string
 	e := &env{srv: p, tg: tg, public: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	e.prosody, _ = p.(*xmpptest.Prosody)
 	e.cfgPath = filepath.Join(t.TempDir(), "xmppgw.yaml")
-	cfg := fmt.Sprintf(`xmpp:
-  server: %s
-store:
-  path: %s
-http:
-  listen: 127.0.0.1:%d
-  public_url: %s
-access:
-  allow: [alice@example.test, bob@example.test]
-log:
-  level: debug
-transports:
-  - name: telegram
-    type: telegram
-    domain: telegram.example.test
-    secret: s3cret-s3cret-s3cret
-    settings:
-      token: %s
-      api_url: %s
-      mode: polling
-      rate_limits: {chat_per_second: 50, group_per_minute: 3000}
-`, p.Component(), filepath.Join(t.TempDir(), "gw.db"), port, e.public, tgToken, tgURL)
-	if len(chats) > 0 {
-		cfg += "      chats:\n"
-		for chat, user := range chats {
-			cfg += fmt.Sprintf("        %q: %s\n", chat, user)
-		}
+	e.cfg = &gwtest.Config{
+		XMPP:   gwtest.XMPP{Server: p.Component()},
+		Store:  gwtest.Store{Path: filepath.Join(t.TempDir(), "gw.db")},
+		HTTP:   gwtest.HTTP{Listen: fmt.Sprintf("127.0.0.1:%d", port), PublicURL: e.public},
+		Access: gwtest.Access{Allow: []string{"alice@example.test", "bob@example.test"}},
+		Log:    &gwtest.Log{Level: "debug"},
+		Transports: []gwtest.Transport{gwtest.TelegramTransport("s3cret-s3cret-s3cret", gwtest.Telegram{Token: tgToken,
+			APIURL: tgURL, Mode: "polling", RateLimits: &gwtest.TelegramRates{ChatPerSecond: 50, GroupPerMinute: 3000}, Chats: chats})},
 	}
-	if err := os.WriteFile(e.cfgPath, []byte(cfg), 0o600); err != nil {
+	if err := e.cfg.Write(e.cfgPath); err != nil {
 		t.Fatal(err)
 	}
 	e.start(t)
