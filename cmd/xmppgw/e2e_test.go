@@ -4,9 +4,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,10 +19,10 @@ import (
 )
 
 const (
-	testSID   = "AC0123456789abcdef0123456789abcdef"
-	testToken = "0123456789abcdef0123456789abcdef"
+	testSID   = gwtest.TwilioSID
+	testToken = gwtest.TwilioToken
 	aliceNum  = "+15550001111"
-	tgToken   = "7000001:test-bot-token"
+	tgToken   = gwtest.BotToken
 	tgSecret  = "tg-hook-secret-0123"
 )
 
@@ -53,9 +51,10 @@ type tgOptions struct {
 	fetchAllow []string
 }
 
-// startEnv starts an XMPP server (Prosody unless tgOpts says otherwise) with
-// alice, bob and mallory, the Twilio and Telegram fakes, and the gateway (in
-// this process) on a store in dir, with an SMS and a Telegram transport.
+// startEnv starts a gwtest.Env (Prosody unless tgOpts says otherwise, with
+// alice, bob and mallory, the Twilio and Telegram fakes) and the gateway in
+// this process, with its SMS and Telegram transports; only alice and bob may
+// use it, and bob is its admin.
 func startEnv(t *testing.T, tgOpts ...tgOptions) *env {
 	t.Helper()
 	var tgo tgOptions
@@ -68,47 +67,22 @@ func startEnv(t *testing.T, tgOpts ...tgOptions) *env {
 	if tgo.server == "" {
 		tgo.server = xmpptest.ServerProsody
 	}
-	srv := xmpptest.StartServerT(t, tgo.server, xmpptest.ServerConfig{
-		Domain:     "example.test",
-		Components: map[string]string{"sms.example.test": "s3cret-s3cret-s3cret", "telegram.example.test": "s3cret-s3cret-s3cret"},
-		Users:      map[string]string{"alice": "pw", "bob": "pw", "mallory": "pw"},
-	})
-	fake := twiliofake.New(testSID, testToken)
-	apiURL, err := fake.Start()
-	if err != nil {
-		t.Fatal(err)
+	g := gwtest.Start(t, gwtest.Options{Server: tgo.server})
+	e := &env{srv: g.Server, twilio: g.Twilio, tg: g.Bot, public: g.Public, cfg: g.Config, cfgPath: g.ConfigPath}
+	e.prosody, _ = g.Server.(*xmpptest.Prosody)
+	e.cfg.Access.Allow = []string{"alice@example.test", "bob@example.test"}
+	e.cfg.Admins = []string{"bob@example.test"}
+	e.cfg.Log = &gwtest.Log{Level: "debug"}
+	for i := range e.cfg.Transports {
+		e.cfg.Transports[i].Secret = "${TEST_COMPONENT_SECRET}" // the config's ${VAR}s are expanded
 	}
-	t.Cleanup(fake.Close)
-	port, err := xmpptest.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg := botfake.New(tgToken)
-	tgURL := tg.Start()
-	t.Cleanup(tg.Close)
-	e := &env{srv: srv, twilio: fake, tg: tg, public: fmt.Sprintf("http://127.0.0.1:%d", port)}
-	e.prosody, _ = srv.(*xmpptest.Prosody)
-	e.cfgPath = filepath.Join(t.TempDir(), "xmppgw.yaml")
-	e.cfg = &gwtest.Config{
-		XMPP:   gwtest.XMPP{Server: srv.Component()},
-		Store:  gwtest.Store{Path: filepath.Join(t.TempDir(), "gw.db")},
-		HTTP:   gwtest.HTTP{Listen: fmt.Sprintf("127.0.0.1:%d", port), PublicURL: e.public},
-		Access: gwtest.Access{Allow: []string{"alice@example.test", "bob@example.test"}},
-		Admins: []string{"bob@example.test"},
-		Log:    &gwtest.Log{Level: "debug"},
-		Transports: []gwtest.Transport{
-			gwtest.SMSTransport("${TEST_COMPONENT_SECRET}", gwtest.SMS{AccountSID: testSID, AuthToken: testToken, APIURL: apiURL,
-				Numbers: map[string]string{"alice@example.test": aliceNum}}),
-			gwtest.TelegramTransport("${TEST_COMPONENT_SECRET}", gwtest.Telegram{Token: tgToken, APIURL: tgURL, Mode: tgo.mode,
-				WebhookSecret: tgSecret, RateLimits: &gwtest.TelegramRates{ChatPerSecond: 50, GroupPerMinute: 3000}, Chats: tgo.chats}),
-		},
-	}
+	tg := g.Telegram()
+	tg.Mode, tg.WebhookSecret, tg.Chats = tgo.mode, tgSecret, tgo.chats
+	tg.RateLimits = &gwtest.TelegramRates{ChatPerSecond: 50, GroupPerMinute: 3000}
 	if tgo.fetchAllow != nil {
 		e.cfg.Media = &gwtest.Media{FetchAllow: tgo.fetchAllow}
 	}
-	if err := e.cfg.Write(e.cfgPath); err != nil {
-		t.Fatal(err)
-	}
+	g.Write(t)
 	t.Setenv("TEST_COMPONENT_SECRET", "s3cret-s3cret-s3cret")
 	e.start(t)
 	return e

@@ -91,21 +91,8 @@ func (s *syncBuffer) String() string {
 func startFaultEnv(t *testing.T) *faultEnv {
 	t.Helper()
 	e := &faultEnv{t: t, bin: gatewayBinary(t), logs: &syncBuffer{}}
-	e.p = xmpptest.StartProsodyT(t, xmpptest.ProsodyConfig{
-		Domain:     "example.test",
-		Components: map[string]string{"sms.example.test": "s3cret-s3cret-s3cret", "telegram.example.test": "s3cret-s3cret-s3cret"},
-		Users:      map[string]string{"alice": "pw", "bob": "pw"},
-		Dir:        t.TempDir(),
-	})
-	e.twilio = twiliofake.New(testSID, testToken)
-	apiURL, err := e.twilio.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.twilio.Close)
-	e.tg = botfake.New(tgToken)
-	tgURL := e.tg.Start()
-	t.Cleanup(e.tg.Close)
+	g := gwtest.Start(t, gwtest.Options{Users: map[string]string{"alice": "pw", "bob": "pw"}})
+	e.p, e.twilio, e.tg, e.public, e.cfgPath = g.Server.(*xmpptest.Prosody), g.Twilio, g.Bot, g.Public, g.ConfigPath
 	chats := map[string]string{}
 	for r := range faultRemotes {
 		// Bob's chats exist on Telegram's side (someone started them).
@@ -113,29 +100,14 @@ func startFaultEnv(t *testing.T) *faultEnv {
 		chats[strconv.FormatInt(tgInChat(r), 10)] = "alice@example.test"
 		chats[strconv.FormatInt(tgOutChat(r), 10)] = "bob@example.test"
 	}
-	port, err := xmpptest.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.public = fmt.Sprintf("http://127.0.0.1:%d", port)
-	e.cfgPath = filepath.Join(t.TempDir(), "xmppgw.yaml")
-	cfg := gwtest.Config{
-		XMPP:   gwtest.XMPP{Server: e.p.ComponentAddr},
-		Store:  gwtest.Store{Path: filepath.Join(t.TempDir(), "gw.db")},
-		HTTP:   gwtest.HTTP{Listen: fmt.Sprintf("127.0.0.1:%d", port), PublicURL: e.public},
-		Access: gwtest.Access{Allow: []string{"example.test"}},
-		Log:    &gwtest.Log{Level: "info"},
-		Transports: []gwtest.Transport{
-			gwtest.SMSTransport("s3cret-s3cret-s3cret", gwtest.SMS{AccountSID: testSID, AuthToken: testToken, APIURL: apiURL,
-				Numbers:    map[string]string{"alice@example.test": aliceNum, "bob@example.test": bobNum},
-				RateLimits: &gwtest.SMSRates{NumberPerSecond: 5000, TotalPerSecond: 5000, UserPerHour: gwtest.NoLimit}}),
-			gwtest.TelegramTransport("s3cret-s3cret-s3cret", gwtest.Telegram{Token: tgToken, APIURL: tgURL,
-				RateLimits: &gwtest.TelegramRates{ChatPerSecond: 1000, GroupPerMinute: 60000, TotalPerSecond: 5000}, Chats: chats}),
-		},
-	}
-	if err := cfg.Write(e.cfgPath); err != nil {
-		t.Fatal(err)
-	}
+	g.Config.Log = &gwtest.Log{Level: "info"}
+	sms := g.SMS()
+	sms.Numbers["bob@example.test"] = bobNum
+	sms.RateLimits = &gwtest.SMSRates{NumberPerSecond: 5000, TotalPerSecond: 5000, UserPerHour: gwtest.NoLimit}
+	tg := g.Telegram()
+	tg.Chats = chats
+	tg.RateLimits = &gwtest.TelegramRates{ChatPerSecond: 1000, GroupPerMinute: 60000, TotalPerSecond: 5000}
+	g.Write(t)
 	e.startGateway()
 	t.Cleanup(func() {
 		e.stopGateway(syscall.SIGTERM)

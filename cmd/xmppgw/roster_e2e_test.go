@@ -5,13 +5,11 @@ package main
 import (
 	"encoding/xml"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"mellium.im/xmpp/jid"
 
-	"xmppgw/internal/fake/botfake"
 	"xmppgw/internal/gwtest"
 	"xmppgw/internal/xmpptest"
 )
@@ -28,34 +26,16 @@ func startRosterEnv(t *testing.T, server, roster string, chats map[string]string
 			t.Fatalf("%v\nPlease run scripts/install-deps.sh (make test does it) before running the tests.", err)
 		}
 	}
-	p := xmpptest.StartServerT(t, server, xmpptest.ServerConfig{
-		Domain:     "example.test",
-		Components: map[string]string{"telegram.example.test": "s3cret-s3cret-s3cret"},
-		Users:      map[string]string{"alice": "pw", "bob": "pw"},
-		Privileged: map[string]string{"telegram.example.test": roster},
-	})
-	port, err := xmpptest.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg := botfake.New(tgToken)
-	tgURL := tg.Start()
-	t.Cleanup(tg.Close)
-	e := &env{srv: p, tg: tg, public: fmt.Sprintf("http://127.0.0.1:%d", port)}
-	e.prosody, _ = p.(*xmpptest.Prosody)
-	e.cfgPath = filepath.Join(t.TempDir(), "xmppgw.yaml")
-	e.cfg = &gwtest.Config{
-		XMPP:   gwtest.XMPP{Server: p.Component()},
-		Store:  gwtest.Store{Path: filepath.Join(t.TempDir(), "gw.db")},
-		HTTP:   gwtest.HTTP{Listen: fmt.Sprintf("127.0.0.1:%d", port), PublicURL: e.public},
-		Access: gwtest.Access{Allow: []string{"alice@example.test", "bob@example.test"}},
-		Log:    &gwtest.Log{Level: "debug"},
-		Transports: []gwtest.Transport{gwtest.TelegramTransport("s3cret-s3cret-s3cret", gwtest.Telegram{Token: tgToken,
-			APIURL: tgURL, Mode: "polling", RateLimits: &gwtest.TelegramRates{ChatPerSecond: 50, GroupPerMinute: 3000}, Chats: chats})},
-	}
-	if err := e.cfg.Write(e.cfgPath); err != nil {
-		t.Fatal(err)
-	}
+	g := gwtest.Start(t, gwtest.Options{Server: server, Users: map[string]string{"alice": "pw", "bob": "pw"},
+		Privileged: map[string]string{"telegram.example.test": roster}, NoSMS: true})
+	e := &env{srv: g.Server, tg: g.Bot, public: g.Public, cfg: g.Config, cfgPath: g.ConfigPath}
+	e.prosody, _ = g.Server.(*xmpptest.Prosody)
+	e.cfg.Access.Allow = []string{"alice@example.test", "bob@example.test"}
+	e.cfg.Log = &gwtest.Log{Level: "debug"}
+	tg := g.Telegram()
+	tg.Chats = chats
+	tg.RateLimits = &gwtest.TelegramRates{ChatPerSecond: 50, GroupPerMinute: 3000}
+	g.Write(t)
 	e.start(t)
 	return e
 }
