@@ -74,6 +74,26 @@ func Register(t Type) {
 	types[t.Name] = t
 }
 
+// RegisterNew registers the transport type name, whose settings are a
+// *S, built by newTransport: the usual init of a transport package.
+func RegisterNew[S any, PS interface {
+	*S
+	Settings
+}, T Transport](name string, id Identity, newTransport func(Params, PS) (T, error)) {
+	Register(Type{
+		Name:        name,
+		Identity:    id,
+		NewSettings: func() Settings { return PS(new(S)) },
+		New: func(p Params, s Settings) (Transport, error) {
+			ss, ok := s.(PS)
+			if !ok {
+				return nil, fmt.Errorf("%s: settings are %T, want %T", name, s, PS(nil))
+			}
+			return newTransport(p, ss)
+		},
+	})
+}
+
 // Lookup returns the registered type with the given name.
 func Lookup(name string) (Type, bool) {
 	regMu.RLock()

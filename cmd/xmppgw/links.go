@@ -203,15 +203,22 @@ func listLinks(ctx context.Context, cfg *configs.Config, store *mapping.Store, o
 	return tw.Flush()
 }
 
-func addLink(ctx context.Context, cfg *configs.Config, store *mapping.Store, transport, chat, user string, w io.Writer) error {
+// linkedChat is chat on the transport named transport, which must link
+// its chats one by one.
+func linkedChat(cfg *configs.Config, store *mapping.Store, transport, chat string) (linkTarget, transports.Addr, error) {
 	lt, err := transportNamed(cfg, store, transport)
 	if err != nil {
-		return err
+		return linkTarget{}, "", err
 	}
 	if err := lt.needLinker(); err != nil {
-		return err
+		return linkTarget{}, "", err
 	}
 	remote, err := lt.chat(chat)
+	return lt, remote, err
+}
+
+func addLink(ctx context.Context, cfg *configs.Config, store *mapping.Store, transport, chat, user string, w io.Writer) error {
+	lt, remote, err := linkedChat(cfg, store, transport, chat)
 	if err != nil {
 		return err
 	}
@@ -235,14 +242,7 @@ func addLink(ctx context.Context, cfg *configs.Config, store *mapping.Store, tra
 }
 
 func removeLink(ctx context.Context, cfg *configs.Config, store *mapping.Store, transport, chat string, w io.Writer) error {
-	lt, err := transportNamed(cfg, store, transport)
-	if err != nil {
-		return err
-	}
-	if err := lt.needLinker(); err != nil {
-		return err
-	}
-	remote, err := lt.chat(chat)
+	lt, remote, err := linkedChat(cfg, store, transport, chat)
 	if err != nil {
 		return err
 	}

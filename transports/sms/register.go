@@ -22,23 +22,12 @@ import (
 const TypeName = "twilio"
 
 func init() {
-	transports.Register(transports.Type{
-		Name: TypeName,
-		Identity: transports.Identity{
-			Gateway: "sms",
-			Name:    "SMS",
-			Prompt:  "Phone number",
-			Desc:    "Enter a phone number, with its country code (+1 555 123 4567) or in your region's national form.",
-		},
-		NewSettings: func() transports.Settings { return new(Settings) },
-		New: func(p transports.Params, s transports.Settings) (transports.Transport, error) {
-			ss, ok := s.(*Settings)
-			if !ok {
-				return nil, fmt.Errorf("sms: settings are %T, want *sms.Settings", s)
-			}
-			return New(p, ss)
-		},
-	})
+	transports.RegisterNew(TypeName, transports.Identity{
+		Gateway: "sms",
+		Name:    "SMS",
+		Prompt:  "Phone number",
+		Desc:    "Enter a phone number, with its country code (+1 555 123 4567) or in your region's national form.",
+	}, New)
 }
 
 // Transport is a Twilio SMS transport. It is safe for concurrent use.

@@ -18,23 +18,12 @@ import (
 const TypeName = "telegram"
 
 func init() {
-	transports.Register(transports.Type{
-		Name: TypeName,
-		Identity: transports.Identity{
-			Gateway: "telegram",
-			Name:    "Telegram",
-			Prompt:  "Chat ID",
-			Desc:    "Enter the id of a Telegram chat linked to you (send \"link\" to the gateway to link one).",
-		},
-		NewSettings: func() transports.Settings { return new(Settings) },
-		New: func(p transports.Params, s transports.Settings) (transports.Transport, error) {
-			ss, ok := s.(*Settings)
-			if !ok {
-				return nil, fmt.Errorf("telegram: settings are %T, want *telegram.Settings", s)
-			}
-			return New(p, ss)
-		},
-	})
+	transports.RegisterNew(TypeName, transports.Identity{
+		Gateway: "telegram",
+		Name:    "Telegram",
+		Prompt:  "Chat ID",
+		Desc:    "Enter the id of a Telegram chat linked to you (send \"link\" to the gateway to link one).",
+	}, New)
 }
 
 // Transport is a Telegram bot transport. It is safe for concurrent use.
