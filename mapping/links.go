@@ -188,8 +188,7 @@ func (h LinkTable) NewLinkCode(ctx context.Context, transport, user string, ttl 
 // meant to be shown to the remote. It is for a one-to-one chat, whose one
 // person is whoever asks; a group's member asks with RedeemGroupLinkCode.
 func (h LinkTable) RedeemLinkCode(ctx context.Context, transport, code, remote, name string, stanzas func(user string) [][]byte) (string, error) {
-	s := h.s
-	return s.redeem(ctx, transport, code, remote, name, nil, stanzas)
+	return h.s.redeem(ctx, transport, code, remote, name, nil, stanzas)
 }
 
 // RedeemGroupLinkCode is RedeemLinkCode for a group, asked by who: any
@@ -197,8 +196,7 @@ func (h LinkTable) RedeemLinkCode(ctx context.Context, transport, code, remote, 
 // member who linked it; a linked group only that member or an
 // administrator may link again (ErrNotLinker).
 func (h LinkTable) RedeemGroupLinkCode(ctx context.Context, transport, code, remote, name string, who Asker, stanzas func(user string) [][]byte) (string, error) {
-	s := h.s
-	return s.redeem(ctx, transport, code, remote, name, &who, stanzas)
+	return h.s.redeem(ctx, transport, code, remote, name, &who, stanzas)
 }
 
 func (s *Store) redeem(ctx context.Context, transport, code, remote, name string, who *Asker, stanzas func(user string) [][]byte) (string, error) {
@@ -268,15 +266,13 @@ func (s *Store) redeem(ctx context.Context, transport, code, remote, name string
 // one-to-one chat, or a request from the XMPP side; a group's member asks
 // with UnlinkGroup.
 func (h LinkTable) Unlink(ctx context.Context, transport, remote string, stanzas func(user string) [][]byte) (string, error) {
-	s := h.s
-	return s.unlink(ctx, transport, remote, nil, stanzas)
+	return h.s.unlink(ctx, transport, remote, nil, stanzas)
 }
 
 // UnlinkGroup is Unlink asked by who, a member of the group remote: only
 // the member who linked it or an administrator may (ErrNotLinker).
 func (h LinkTable) UnlinkGroup(ctx context.Context, transport, remote string, who Asker, stanzas func(user string) [][]byte) (string, error) {
-	s := h.s
-	return s.unlink(ctx, transport, remote, &who, stanzas)
+	return h.s.unlink(ctx, transport, remote, &who, stanzas)
 }
 
 func (s *Store) unlink(ctx context.Context, transport, remote string, who *Asker, stanzas func(user string) [][]byte) (string, error) {

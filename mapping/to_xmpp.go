@@ -22,8 +22,7 @@ func (h StanzaTable) Accept(ctx context.Context, transport, key string, stanzas 
 
 // AcceptIDs is Accept, also returning the queue ids of the stanzas.
 func (h StanzaTable) AcceptIDs(ctx context.Context, transport, key string, stanzas ...[]byte) (ids []int64, dup bool, err error) {
-	s := h.s
-	return s.acceptIDs(ctx, transport, key, nil, stanzas...)
+	return h.s.acceptIDs(ctx, transport, key, nil, stanzas...)
 }
 
 // acceptIDs is AcceptIDs, also running also(tx, now) in the transaction
