@@ -21,9 +21,7 @@ func (h LinkTable) AllLinks(ctx context.Context, transport string) ([]Link, erro
 // same user it succeeds and does nothing).
 func (h LinkTable) AddLink(ctx context.Context, transport, remote, user string, stanzas ...[]byte) error {
 	s := h.s
-	var refused error
-	err := s.tx(ctx, func(tx *sqlTx) error {
-		refused = nil
+	return s.txRefusable(ctx, func(tx *sqlTx, refuse func(error) error) error {
 		var owner string
 		var static bool
 		err := tx.QueryRowContext(ctx, `SELECT jid, static FROM links WHERE transport = ? AND remote = ?`,
@@ -32,11 +30,9 @@ func (h LinkTable) AddLink(ctx context.Context, transport, remote, user string, 
 		case err == nil && owner == user:
 			return nil
 		case err == nil && static:
-			refused = ErrStaticLink
-			return nil
+			return refuse(ErrStaticLink)
 		case err == nil:
-			refused = ErrLinkedToOther
-			return nil
+			return refuse(ErrLinkedToOther)
 		case err != sql.ErrNoRows:
 			return err
 		}
@@ -47,8 +43,4 @@ func (h LinkTable) AddLink(ctx context.Context, transport, remote, user string, 
 		}
 		return queueAll(ctx, tx, transport, stanzas, s.millis())
 	})
-	if err != nil {
-		return err
-	}
-	return refused
 }

@@ -28,6 +28,22 @@ func (s *Store) tx(ctx context.Context, f func(*sqlTx) error) error {
 	return s.submit(ctx, f, false)
 }
 
+// txRefusable is tx for a write that may be refused: f refuses by
+// returning refuse(e), e one of the package's Err values, having written
+// nothing. txRefusable returns the refusal as it is, and a failure wrapped
+// in ErrUnavailable.
+func (s *Store) txRefusable(ctx context.Context, f func(tx *sqlTx, refuse func(error) error) error) error {
+	var refused error
+	err := s.tx(ctx, func(tx *sqlTx) error {
+		refused = nil
+		return f(tx, func(e error) error { refused = e; return nil })
+	})
+	if err != nil {
+		return err
+	}
+	return refused
+}
+
 // txRerun is tx for a write on the hot path whose f sets everything it
 // reports each time it runs (it may run twice). The committer runs all such
 // writes of a group under one savepoint instead of one each (a savepoint

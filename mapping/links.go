@@ -206,13 +206,11 @@ func (s *Store) redeem(ctx context.Context, transport, code, remote, name string
 	}
 	code = strings.ToUpper(strings.TrimSpace(code))
 	var user string
-	var refused error
-	err := s.tx(ctx, func(tx *sqlTx) error {
+	err := s.txRefusable(ctx, func(tx *sqlTx, refuse func(error) error) error {
 		err := tx.QueryRowContext(ctx, `SELECT jid FROM link_codes WHERE transport = ? AND code = ? AND expires >= ?`,
 			transport, code, s.millis()).Scan(&user)
 		if err == sql.ErrNoRows {
-			refused = ErrBadCode
-			return nil
+			return refuse(ErrBadCode)
 		}
 		if err != nil {
 			return err
@@ -226,22 +224,18 @@ func (s *Store) redeem(ctx context.Context, transport, code, remote, name string
 		case err != nil:
 			return err
 		case static:
-			refused = ErrStaticLink
-			return nil
+			return refuse(ErrStaticLink)
 		case who != nil && !who.mayChange(linker):
-			refused = ErrNotLinker
-			return nil
+			return refuse(ErrNotLinker)
 		case owner != user:
-			refused = ErrLinkedToOther
-			return nil
+			return refuse(ErrLinkedToOther)
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM link_codes WHERE transport = ? AND code = ?`, transport, code)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			refused = ErrBadCode // another process redeemed it meanwhile
-			return nil
+			return refuse(ErrBadCode) // another process redeemed it meanwhile
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO links (transport, remote, jid, name, static, asked, created, linked_by)
 			VALUES (?, ?, ?, ?, FALSE, TRUE, ?, ?)
@@ -254,9 +248,6 @@ func (s *Store) redeem(ctx context.Context, transport, code, remote, name string
 	})
 	if err != nil {
 		return "", err
-	}
-	if refused != nil {
-		return "", refused
 	}
 	return user, nil
 }
@@ -277,24 +268,20 @@ func (h LinkTable) UnlinkGroup(ctx context.Context, transport, remote string, wh
 
 func (s *Store) unlink(ctx context.Context, transport, remote string, who *Asker, stanzas func(user string) [][]byte) (string, error) {
 	var user string
-	var refused error
-	err := s.tx(ctx, func(tx *sqlTx) error {
+	err := s.txRefusable(ctx, func(tx *sqlTx, refuse func(error) error) error {
 		var static bool
 		var linker string
 		err := tx.QueryRowContext(ctx, `SELECT jid, static, linked_by FROM links WHERE transport = ? AND remote = ?`,
 			transport, remote).Scan(&user, &static, &linker)
 		switch {
 		case err == sql.ErrNoRows:
-			refused = ErrNotLinked
-			return nil
+			return refuse(ErrNotLinked)
 		case err != nil:
 			return err
 		case static:
-			refused = ErrStaticLink
-			return nil
+			return refuse(ErrStaticLink)
 		case who != nil && !who.mayChange(linker):
-			refused = ErrNotLinker
-			return nil
+			return refuse(ErrNotLinker)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE transport = ? AND remote = ?`, transport, remote); err != nil {
 			return err
@@ -303,9 +290,6 @@ func (s *Store) unlink(ctx context.Context, transport, remote string, who *Asker
 	})
 	if err != nil {
 		return "", err
-	}
-	if refused != nil {
-		return "", refused
 	}
 	return user, nil
 }

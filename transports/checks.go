@@ -22,6 +22,20 @@ func APIURLProblem(raw string) string {
 	return ""
 }
 
+// SettleAPIURL gives *u, a setting's API base URL, its default def if it
+// is empty and drops its trailing slashes; it returns what is wrong with
+// it (APIURLProblem), or "".
+func SettleAPIURL(u *string, def string) string {
+	if *u == "" {
+		*u = def
+	}
+	if msg := APIURLProblem(*u); msg != "" {
+		return msg
+	}
+	*u = strings.TrimRight(*u, "/")
+	return ""
+}
+
 // IsBareJID is a loose check that s looks like "user@domain": exactly one
 // '@' with something on both sides, and no resource. (Transports do not
 // import an XMPP library.)

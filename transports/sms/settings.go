@@ -94,13 +94,8 @@ func (s *Settings) Validate() []transports.Problem {
 		}
 	}
 
-	if s.APIURL == "" {
-		s.APIURL = DefaultAPIURL
-	}
-	if msg := transports.APIURLProblem(s.APIURL); msg != "" {
+	if msg := transports.SettleAPIURL(&s.APIURL, DefaultAPIURL); msg != "" {
 		add("api_url", "%s", msg)
-	} else {
-		s.APIURL = strings.TrimRight(s.APIURL, "/")
 	}
 
 	if s.DefaultRegion == "" {

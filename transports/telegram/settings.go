@@ -90,13 +90,8 @@ func (s *Settings) Validate() []transports.Problem {
 	case !tokenRE.MatchString(s.Token):
 		add("token", "is not a bot token (want digits, a colon, then letters, digits, _ or -)")
 	}
-	if s.APIURL == "" {
-		s.APIURL = DefaultAPIURL
-	}
-	if msg := transports.APIURLProblem(s.APIURL); msg != "" {
+	if msg := transports.SettleAPIURL(&s.APIURL, DefaultAPIURL); msg != "" {
 		add("api_url", "%s", msg)
-	} else {
-		s.APIURL = strings.TrimRight(s.APIURL, "/")
 	}
 	if s.Mode == "" {
 		s.Mode = ModePolling
