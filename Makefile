@@ -12,7 +12,7 @@ FUZZTIME ?= 30000x
 build: ## bin/xmppgw
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/xmppgw ./cmd/xmppgw
 
-deps: ## install the Debian packages the tests and the demo use (prosody, ejabberd, postgresql, slixmpp, sendxmpp)
+deps: ## install the Debian and npm packages the tests and the demo use (prosody, ejabberd, postgresql, slixmpp, sendxmpp, chromium, profanity, tmux; converse.js, playwright-core)
 	bash scripts/install-deps.sh
 
 vet:

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # install-deps.sh installs the Debian packages the integration tests need:
 # real XMPP servers (prosody, with prosody-modules for mod_privilege, and
-# ejabberd), two third-party clients (python3-slixmpp, sendxmpp) and PostgreSQL for the shared store. It is idempotent: packages already installed are left alone and
+# ejabberd), two third-party clients (python3-slixmpp, sendxmpp), PostgreSQL
+# for the shared store, and the end-user clients' parts (chromium for
+# Converse.js, profanity, tmux). Then it installs the npm packages pinned in
+# internal/clienttest/web/package-lock.json (converse.js, playwright-core).
+# It is idempotent: packages already installed are left alone and
 # `apt-get update` only runs when something is missing. Safe without stdin (CI).
 set -euo pipefail
 
-PACKAGES=(prosody prosody-modules ejabberd python3-slixmpp sendxmpp postgresql)
+PACKAGES=(prosody prosody-modules ejabberd python3-slixmpp sendxmpp postgresql chromium profanity tmux)
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -26,6 +30,9 @@ has_commands() {
 	postgresql) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ;;
 	sendxmpp) command -v sendxmpp >/dev/null 2>&1 ;;
 	python3-slixmpp) /usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 ;;
+	chromium) [[ -x /usr/bin/chromium ]] ;;
+	profanity) command -v profanity >/dev/null 2>&1 ;;
+	tmux) command -v tmux >/dev/null 2>&1 ;;
 	*) return 1 ;;
 	esac
 }
@@ -42,8 +49,24 @@ for pkg in "${PACKAGES[@]}"; do
 	fi
 done
 
+# npm_packages installs the web client's npm packages, exactly as locked.
+npm_packages() {
+	local web
+	web="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/internal/clienttest/web"
+	# npm ci writes node_modules/.package-lock.json: newer than the lockfile
+	# means installed from it.
+	if [[ "$web/node_modules/.package-lock.json" -nt "$web/package-lock.json" ]]; then
+		log "npm packages: already installed"
+		return
+	fi
+	command -v npm >/dev/null 2>&1 || die "npm not found: install Node.js and npm"
+	log "npm packages: installing from $web/package-lock.json"
+	(cd "$web" && npm ci --no-audit --no-fund --loglevel=error </dev/null) || die "npm ci failed"
+}
+
 if ((${#missing[@]} == 0)); then
-	log "all dependencies present"
+	log "all Debian packages present"
+	npm_packages
 	exit 0
 fi
 
@@ -74,3 +97,4 @@ for pkg in "${missing[@]}"; do
 	has_commands "$pkg" || die "$pkg was installed but its commands are still not usable"
 done
 log "installed: ${missing[*]}"
+npm_packages

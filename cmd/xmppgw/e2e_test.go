@@ -4,7 +4,9 @@ package main
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +40,9 @@ type env struct {
 	cfg     *gwtest.Config
 	cfgPath string
 	stop    func() // stops the gateway and waits for it
+	// logFile, if set, gets the gateway's log too (the test log gets it
+	// always).
+	logFile string
 }
 
 // tgOptions are the Telegram transport's settings in a test env, and the
@@ -98,7 +103,16 @@ func (e *env) start(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var w io.Writer = testWriter{t}
+	if e.logFile != "" {
+		f, err := os.OpenFile(e.logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		w = io.MultiWriter(w, f)
+	}
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	go func() { done <- serve(ctx, c, log, ready) }()
 	select {
 	case <-ready:

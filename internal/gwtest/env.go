@@ -30,6 +30,9 @@ type Options struct {
 	Privileged map[string]string
 	// NoSMS leaves out the SMS component and transport.
 	NoSMS bool
+	// WebSocket serves XMPP over WebSocket for browser clients (Prosody
+	// only: Server.(*xmpptest.Prosody).WebSocketURL).
+	WebSocket bool
 }
 
 // Env is what a gateway under test runs against: an XMPP server on
@@ -65,6 +68,7 @@ func Start(t testing.TB, o Options) *Env {
 	}
 	srv := xmpptest.StartServerT(t, o.Server, xmpptest.ServerConfig{
 		Domain: "example.test", Components: components, Users: o.Users, Privileged: o.Privileged,
+		WebSocket: o.WebSocket,
 	})
 	port, err := xmpptest.FreePort()
 	if err != nil {

@@ -48,6 +48,10 @@ type ProsodyConfig struct {
 	// -> roster access ("get", "set" or "both"). The module is loaded on
 	// the VirtualHost and on those components only.
 	Privileged map[string]string
+	// WebSocket serves XMPP over WebSocket (RFC 7395, mod_websocket) on a
+	// loopback HTTP port, for browser clients, with the modules a web client
+	// expects of a usual server (XEP-0191 blocking, carbons, vCards).
+	WebSocket bool
 }
 
 // PrivilegeModule is where the prosody-modules package installs mod_privilege.
@@ -69,10 +73,14 @@ type Prosody struct {
 	Dir           string
 	ConfigPath    string
 	LogPath       string // Prosody's log, with its stdout and stderr
+	// WebSocketURL is ws://127.0.0.1:PORT/xmpp-websocket with
+	// ProsodyConfig.WebSocket, else "".
+	WebSocketURL string
 
 	cfg      ProsodyConfig
 	c2sPort  int
 	compPort int
+	httpPort int // 0 without WebSocket
 
 	process
 	logOffset int64 // size of the log when cmd started; guarded by mu
@@ -123,11 +131,15 @@ func StartProsody(ctx context.Context, cfg ProsodyConfig) (*Prosody, error) {
 
 	registered := false
 	for try := 1; ; try++ {
-		ports, err := freePorts(2)
+		ports, err := freePorts(3)
 		if err != nil {
 			return nil, err
 		}
 		p.setPorts(ports[0], ports[1])
+		if cfg.WebSocket {
+			p.httpPort = ports[2]
+			p.WebSocketURL = fmt.Sprintf("ws://127.0.0.1:%d/xmpp-websocket", p.httpPort)
+		}
 		if err := os.WriteFile(p.ConfigPath, []byte(p.config()), 0o600); err != nil {
 			return nil, fmt.Errorf("xmpptest: %w", err)
 		}
@@ -263,6 +275,10 @@ func (p *Prosody) waitReady(ctx context.Context, offset int64, done <-chan struc
 	deadline := time.Now().Add(startTimeout)
 	want := []string{fmt.Sprintf("Activated service 'c2s' on [127.0.0.1]:%d", p.c2sPort)}
 	addrs := []string{p.C2SAddr}
+	if p.httpPort != 0 {
+		want = append(want, fmt.Sprintf("Activated service 'http' on [127.0.0.1]:%d", p.httpPort))
+		addrs = append(addrs, net.JoinHostPort("127.0.0.1", strconv.Itoa(p.httpPort)))
+	}
 	if p.ComponentAddr != "" {
 		want = append(want, fmt.Sprintf("Activated service 'component' on [127.0.0.1]:%d", p.compPort))
 		addrs = append(addrs, p.ComponentAddr)
@@ -400,6 +416,13 @@ func (p *Prosody) config() string {
 	}
 	modules := []string{"disco", "roster", "saslauth", "ping", "posix", "offline"}
 	modules = append(modules, p.cfg.Modules...)
+	extra := p.cfg.ExtraConfig
+	if p.cfg.WebSocket {
+		modules = append(modules, "websocket", "blocklist", "carbons", "vcard_legacy", "private", "pep")
+		// The page is served from another loopback port, over plain HTTP.
+		extra = fmt.Sprintf("http_ports = { %d }; http_interfaces = { \"127.0.0.1\" }\n"+
+			"https_ports = {}; consider_websocket_secure = true; cross_domain_websocket = true\n", p.httpPort) + extra
+	}
 	plugins := "{}"
 	if len(p.cfg.Privileged) > 0 {
 		modules = append(modules, "privilege")
@@ -430,7 +453,7 @@ allow_unencrypted_plain_auth = true
 %s
 VirtualHost %s
 `, path("prosody.pid"), path("data"), plugins, path("certs"), q(level), q(p.LogPath),
-		p.c2sPort, p.compPort, strings.Join(modules, ", "), p.cfg.ExtraConfig, q(p.cfg.Domain))
+		p.c2sPort, p.compPort, strings.Join(modules, ", "), extra, q(p.cfg.Domain))
 	if len(p.cfg.Privileged) > 0 {
 		b.WriteString("privileged_entities = {\n")
 		for _, c := range sortedKeys(p.cfg.Privileged) {

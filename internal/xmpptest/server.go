@@ -49,6 +49,9 @@ type ServerConfig struct {
 	// domain -> roster access ("get", "set" or "both"), with Prosody's
 	// mod_privilege (prosody-modules) or ejabberd's.
 	Privileged map[string]string
+	// WebSocket serves XMPP over WebSocket for browser clients (Prosody
+	// only; see ProsodyConfig.WebSocket).
+	WebSocket bool
 }
 
 // StartServerT starts the server named kind (one of Servers) for a test, as
@@ -59,8 +62,11 @@ func StartServerT(t testing.TB, kind string, cfg ServerConfig) Server {
 	t.Helper()
 	switch kind {
 	case ServerProsody:
-		return StartProsodyT(t, ProsodyConfig{Domain: cfg.Domain, Components: cfg.Components, Users: cfg.Users, Dir: cfg.Dir, Privileged: cfg.Privileged})
+		return StartProsodyT(t, ProsodyConfig{Domain: cfg.Domain, Components: cfg.Components, Users: cfg.Users, Dir: cfg.Dir, Privileged: cfg.Privileged, WebSocket: cfg.WebSocket})
 	case ServerEjabberd:
+		if cfg.WebSocket {
+			t.Fatal("xmpptest: ServerConfig.WebSocket is Prosody's only")
+		}
 		return StartEjabberdT(t, EjabberdConfig{Domain: cfg.Domain, Components: cfg.Components, Users: cfg.Users, Dir: cfg.Dir, Privileged: cfg.Privileged})
 	}
 	t.Fatalf("xmpptest: unknown server %q (want one of %v)", kind, Servers)
