@@ -26,6 +26,15 @@ type Linker interface {
 	LinkHelp(code string) string
 }
 
+// Namer is implemented by transports that can look up a contact's display
+// name (a Telegram chat's title, or its person's name), for a link that was
+// made without one (from the config).
+type Namer interface {
+	// ContactName returns remote's name, or "" if it has none. It may block
+	// on the network and must honour ctx.
+	ContactName(ctx context.Context, remote Addr) (string, error)
+}
+
 // Avatars is implemented by transports that can fetch a contact's picture
 // (a Telegram profile photo), for its vCard (XEP-0054/0153).
 type Avatars interface {

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"testing"
 
+	"xmppgw/internal/fake/botfake"
 	"xmppgw/internal/gwtest"
 	"xmppgw/internal/xmpptest"
 )
@@ -41,8 +42,9 @@ func clientOut(t *testing.T) string {
 
 // startClientEnv starts Prosody (serving WebSocket too), the fakes and the
 // gateway for alice, whose number is aliceNum, with the Telegram chats
-// linked statically.
-func startClientEnv(t *testing.T, out string, chats map[string]string) *env {
+// linked statically; the Telegram fake knows tgChats (their names) from the
+// start.
+func startClientEnv(t *testing.T, out string, chats map[string]string, tgChats ...botfake.Chat) *env {
 	t.Helper()
 	g := gwtest.Start(t, gwtest.Options{Users: map[string]string{"alice": "pw", "bob": "pw"}, WebSocket: true})
 	e := &env{srv: g.Server, twilio: g.Twilio, tg: g.Bot, public: g.Public, cfg: g.Config, cfgPath: g.ConfigPath,
@@ -50,6 +52,9 @@ func startClientEnv(t *testing.T, out string, chats map[string]string) *env {
 	e.prosody, _ = g.Server.(*xmpptest.Prosody)
 	e.cfg.Access.Allow = []string{"alice@example.test", "bob@example.test"}
 	e.cfg.Log = &gwtest.Log{Level: "debug"}
+	for _, c := range tgChats {
+		g.Bot.AddChat(c)
+	}
 	tg := g.Telegram()
 	tg.Chats = chats
 	tg.RateLimits = &gwtest.TelegramRates{ChatPerSecond: 50, GroupPerMinute: 3000}

@@ -57,18 +57,51 @@ func (r *Roster) askConfigLinksOnConnect(ctx context.Context) {
 			return
 		}
 	}
-	r.c.Persist(ctx, r.askConfigLinks)
+	names := r.contactNames(ctx, todo)
+	r.c.Persist(ctx, func(ctx context.Context) error { return r.askConfigLinks(ctx, names) })
 	r.c.Queued()
 }
 
+// nameTimeout bounds the lookup of one config link's name.
+const nameTimeout = 10 * time.Second
+
+// contactNames asks the transport (a transports.Namer) for the names of
+// the links that have none, so that the contact is added with it. A failed
+// lookup leaves the link without: it is added all the same.
+func (r *Roster) contactNames(ctx context.Context, links []mapping.Link) map[string]string {
+	namer, ok := r.c.Transport().(transports.Namer)
+	if !ok {
+		return nil
+	}
+	names := map[string]string{}
+	for _, l := range links {
+		if l.Name != "" {
+			continue
+		}
+		c, cancel := context.WithTimeout(ctx, nameTimeout)
+		name, err := namer.ContactName(c, transports.Addr(l.Remote))
+		cancel()
+		if err != nil {
+			r.log.Warn("config link: its name could not be looked up; adding the contact without one", "remote", l.Remote, "err", err)
+			continue
+		}
+		names[l.Remote] = name
+	}
+	return names
+}
+
 // askConfigLinks queues, for each link from the config not asked yet,
-// what makes its contact a contact of the user, and marks it asked.
-func (r *Roster) askConfigLinks(ctx context.Context) error {
+// what makes its contact a contact of the user, and marks it asked; names
+// are those of links that had none.
+func (r *Roster) askConfigLinks(ctx context.Context, names map[string]string) error {
 	links, err := r.unaskedConfigLinks(ctx)
 	if err != nil {
 		return err
 	}
 	for _, l := range links {
+		if l.Name == "" {
+			l.Name = names[l.Remote]
+		}
 		contact, err := mapping.ContactJID(transports.Addr(l.Remote), r.c.Domain().Domainpart())
 		if err != nil {
 			r.log.Warn("config link: no contact address", "remote", l.Remote, "err", err)

@@ -32,6 +32,13 @@ func (c *fakeCore) Barrier(ctx context.Context) error { return c.barrier(ctx) }
 // holds alice@example.test's link from the config, to +15550002222.
 func newRoster(t *testing.T) (*Roster, *fakeCore) {
 	t.Helper()
+	return newRosterWith(t, nil)
+}
+
+// newRosterWith is newRoster with the transport wrapped by wrap (if not
+// nil).
+func newRosterWith(t *testing.T, wrap func(*transporttest.Linked) transports.Transport) (*Roster, *fakeCore) {
+	t.Helper()
 	store, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +49,11 @@ func newRoster(t *testing.T) (*Roster, *fakeCore) {
 	if err := store.Links().SyncStaticLinks(context.Background(), "tg", map[string]string{"+15550002222": "alice@example.test"}); err != nil {
 		t.Fatal(err)
 	}
-	c := &fakeCore{Core: coretest.New("tg.example.test", tr, store)}
+	var tt transports.Transport = tr
+	if wrap != nil {
+		tt = wrap(tr)
+	}
+	c := &fakeCore{Core: coretest.New("tg.example.test", tt, store)}
 	c.Ident = transports.Identity{Name: "Telegram"}
 	return New(c).(*Roster), c
 }

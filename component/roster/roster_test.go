@@ -2,11 +2,14 @@ package roster
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"xmppgw/component/core"
+	"xmppgw/transports"
+	"xmppgw/transports/transporttest"
 )
 
 // The module registers itself.
@@ -256,6 +259,42 @@ func TestConfigLinksAskedOnConnect(t *testing.T) {
 		l, _, err := c.Store().Links().LinkOf(context.Background(), "tg", "+15550002222")
 		if err != nil || !l.Asked {
 			t.Errorf("%d %s: the link is not marked asked (%v)", i, tt.name, err)
+		}
+	}
+}
+
+// named is a linked transport that looks up contacts' names.
+type named struct {
+	*transporttest.Linked
+	name string
+	err  error
+}
+
+func (n named) ContactName(context.Context, transports.Addr) (string, error) { return n.name, n.err }
+
+// A link from the config has no name: the transport's name for the contact
+// comes with the request, and is kept; a failed lookup adds the contact
+// without one.
+func TestConfigLinkNamedByTransport(t *testing.T) {
+	tests := []struct {
+		name string
+		tr   named
+		want string
+	}{
+		0: {"named", named{name: "Dana Scully"}, `<presence type="subscribe" from="+15550002222@tg.example.test" to="alice@example.test"><nick xmlns="http://jabber.org/protocol/nick">Dana Scully</nick></presence>` + "\n"},
+		1: {"lookup failed", named{err: errors.New("getChat: 502")}, `<presence type="subscribe" from="+15550002222@tg.example.test" to="alice@example.test"></presence>` + "\n"},
+	}
+	for i, tt := range tests {
+		r, c := newRosterWith(t, func(l *transporttest.Linked) transports.Transport { tt.tr.Linked = l; return tt.tr })
+		c.barrier = func(context.Context) error { return nil }
+		r.SessionChanged(true)
+		c.Wait()
+		if got := pending(t, c.Store()); got != tt.want {
+			t.Errorf("%d %s: queued\n%s\nwant\n%s", i, tt.name, got, tt.want)
+		}
+		l, _, err := c.Store().Links().LinkOf(context.Background(), "tg", "+15550002222")
+		if err != nil || l.Name != tt.tr.name {
+			t.Errorf("%d %s: link name %q (%v), want %q", i, tt.name, l.Name, err, tt.tr.name)
 		}
 	}
 }
