@@ -159,6 +159,9 @@ func (b *Browser) Press(sel, key string) { b.t.Helper(); b.must(Op{Op: "press", 
 // visible.
 func (b *Browser) WaitFor(sel, text string) { b.t.Helper(); b.must(Op{Op: "wait", Sel: sel, Text: text}) }
 
+// WaitGone waits until no element matching sel is visible.
+func (b *Browser) WaitGone(sel string) { b.t.Helper(); b.must(Op{Op: "wait", Sel: sel, State: "hidden"}) }
+
 // Text returns the visible text of the first element matching sel.
 func (b *Browser) Text(sel string) string {
 	b.t.Helper()
