@@ -147,20 +147,32 @@ func (b *Browser) must(op Op) json.RawMessage {
 func (b *Browser) Goto(url string) { b.t.Helper(); b.must(Op{Op: "goto", URL: url}) }
 
 // Click clicks the first element matching sel (and holding text, if set).
-func (b *Browser) Click(sel, text string) { b.t.Helper(); b.must(Op{Op: "click", Sel: sel, Text: text}) }
+func (b *Browser) Click(sel, text string) {
+	b.t.Helper()
+	b.must(Op{Op: "click", Sel: sel, Text: text})
+}
 
 // Fill types value into the first element matching sel.
-func (b *Browser) Fill(sel, value string) { b.t.Helper(); b.must(Op{Op: "fill", Sel: sel, Value: value}) }
+func (b *Browser) Fill(sel, value string) {
+	b.t.Helper()
+	b.must(Op{Op: "fill", Sel: sel, Value: value})
+}
 
 // Press presses key (such as "Enter") in the first element matching sel.
 func (b *Browser) Press(sel, key string) { b.t.Helper(); b.must(Op{Op: "press", Sel: sel, Key: key}) }
 
 // WaitFor waits until an element matching sel (and holding text, if set) is
 // visible.
-func (b *Browser) WaitFor(sel, text string) { b.t.Helper(); b.must(Op{Op: "wait", Sel: sel, Text: text}) }
+func (b *Browser) WaitFor(sel, text string) {
+	b.t.Helper()
+	b.must(Op{Op: "wait", Sel: sel, Text: text})
+}
 
 // WaitGone waits until no element matching sel is visible.
-func (b *Browser) WaitGone(sel string) { b.t.Helper(); b.must(Op{Op: "wait", Sel: sel, State: "hidden"}) }
+func (b *Browser) WaitGone(sel string) {
+	b.t.Helper()
+	b.must(Op{Op: "wait", Sel: sel, State: "hidden"})
+}
 
 // Text returns the visible text of the first element matching sel.
 func (b *Browser) Text(sel string) string {
