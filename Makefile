@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # of the window on a busy machine (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 30000x
 
-.PHONY: build deps test unit faults fuzz fuzz-corpus bench demo vet clean
+.PHONY: build deps test unit clients faults fuzz fuzz-corpus bench demo vet clean
 
 build: ## bin/xmppgw
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/xmppgw ./cmd/xmppgw
@@ -21,10 +21,13 @@ vet:
 unit: ## the unit tests alone: no XMPP server, PostgreSQL or network needed (about a minute)
 	$(GO) test -count=1 ./...
 
-test: deps vet ## install what is needed, then run every test (the integration tag: real Prosody, ejabberd and PostgreSQL) and bounded fuzzing
-	XMPPGW_FAULT_TABLE=$(CURDIR)/.faults.txt $(GO) test -tags integration -count=1 -timeout 20m ./...
+test: deps vet ## install what is needed, then run every test (the integration tag: real Prosody, ejabberd, PostgreSQL and end-user clients) and bounded fuzzing
+	XMPPGW_FAULT_TABLE=$(CURDIR)/.faults.txt XMPPGW_CLIENT_OUT=$(CURDIR)/.clients $(GO) test -tags integration -count=1 -timeout 20m ./...
 	@cat .faults.txt
 	$(MAKE) fuzz
+
+clients: deps ## only the end-user client tests (Converse.js in Chromium, Profanity in tmux); screenshots and logs in .clients/
+	XMPPGW_CLIENT_OUT=$(CURDIR)/.clients $(GO) test -tags integration -count=1 -run '^Test(Converse|Profanity)$$' ./cmd/xmppgw/
 
 faults: ## only the fault suite, with its table
 	XMPPGW_FAULT_TABLE=$(CURDIR)/.faults.txt $(GO) test -tags integration -count=1 -run '^TestFaultSuite$$' ./cmd/xmppgw/
@@ -50,4 +53,4 @@ demo: deps build ## an alert from an XMPP client to SMS and a signed reply back,
 	$(GO) run ./cmd/xmppgw-demo -gateway bin/xmppgw
 
 clean:
-	rm -rf bin .demo .bench .bench-micro.txt .faults.txt
+	rm -rf bin .demo .bench .bench-micro.txt .faults.txt .clients

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -49,6 +50,8 @@ func StartBrowser(t testing.TB, outDir string) *Browser {
 	b.cmd = exec.Command("node", filepath.Join(dir, "driver.mjs"), b.ConsoleLog)
 	b.cmd.Dir = dir
 	b.cmd.Stderr = os.Stderr
+	// Its own process group: Chromium's processes go with the driver.
+	b.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdin, err := b.cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -69,9 +72,9 @@ func StartBrowser(t testing.TB, outDir string) *Browser {
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			b.cmd.Process.Kill()
-			<-done
 		}
+		syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL) // whatever is left of the group
+		<-done
 	})
 	return b
 }
@@ -128,7 +131,7 @@ func (b *Browser) Do(op Op) (json.RawMessage, error) {
 		}
 		return a.Value, nil
 	case <-time.After(time.Duration(op.Timeout)*time.Millisecond + 10*time.Second):
-		b.cmd.Process.Kill()
+		syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL)
 		return nil, fmt.Errorf("clienttest: the browser driver did not answer %s %s", op.Op, op.Sel)
 	}
 }
