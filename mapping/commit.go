@@ -59,7 +59,7 @@ func (s *Store) submit(ctx context.Context, f func(*sqlTx) error, rerun bool) er
 	select {
 	case s.writes <- w:
 	case <-ctx.Done():
-		return fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+		return fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
 	case <-s.closed:
 		return fmt.Errorf("%w: store closed", ErrUnavailable)
 	}
@@ -168,7 +168,7 @@ func (m *merged) finish(s *Store) {
 		case err != nil:
 			w.done <- err
 		case m.skipped[i] != nil:
-			w.done <- fmt.Errorf("%w: %v", ErrUnavailable, m.skipped[i])
+			w.done <- fmt.Errorf("%w: %w", ErrUnavailable, m.skipped[i])
 		default:
 			w.done <- nil
 		}
@@ -185,7 +185,7 @@ func (s *Store) commitGroup(group []*write) {
 	}
 	fail := func(err error) {
 		for _, w := range group {
-			w.done <- fmt.Errorf("%w: %v", ErrUnavailable, err)
+			w.done <- fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 	}
 	t, err := s.begin(ctx)
@@ -204,7 +204,7 @@ func (s *Store) commitGroup(group []*write) {
 			err = tx.Commit()
 		}
 		if err != nil {
-			err = fmt.Errorf("%w: %v", ErrUnavailable, err)
+			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		w.done <- err
 		return
@@ -246,9 +246,9 @@ func (s *Store) commitGroup(group []*write) {
 	for i, w := range group {
 		switch {
 		case results[i] != nil:
-			w.done <- fmt.Errorf("%w: %v", ErrUnavailable, results[i])
+			w.done <- fmt.Errorf("%w: %w", ErrUnavailable, results[i])
 		case commitErr != nil:
-			w.done <- fmt.Errorf("%w: %v", ErrUnavailable, commitErr)
+			w.done <- fmt.Errorf("%w: %w", ErrUnavailable, commitErr)
 		default:
 			w.done <- nil
 		}

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"modernc.org/sqlite"
 )
 
 // Writes committed together each run in a savepoint: one whose statement
@@ -151,4 +155,29 @@ func TestGroupCommitReruns(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A write's error keeps its cause: ErrUnavailable and, wrapped with it,
+// what the driver or the context said.
+func TestWriteErrorKeepsCause(t *testing.T) {
+	s := openTest(t, DriverSQLite, filepath.Join(t.TempDir(), "gw.db"), "")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	block := make(chan struct{})
+	// Keep the committer busy, so that the cancelled write is not taken.
+	go s.tx(context.Background(), func(*sqlTx) error { <-block; return nil })
+	time.Sleep(10 * time.Millisecond)
+	err := s.tx(ctx, func(*sqlTx) error { return nil })
+	close(block)
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled write: %v; want ErrUnavailable wrapping context.Canceled", err)
+	}
+	err = s.tx(context.Background(), func(tx *sqlTx) error {
+		_, err := tx.ExecContext(context.Background(), `INSERT INTO no_such_table VALUES (1)`)
+		return err
+	})
+	var driverErr *sqlite.Error
+	if !errors.Is(err, ErrUnavailable) || !errors.As(err, &driverErr) || !strings.Contains(driverErr.Error(), "no such table") {
+		t.Errorf("failed statement: %v", err)
+	}
 }

@@ -105,7 +105,7 @@ func (h LinkTable) LinkOf(ctx context.Context, transport, remote string) (Link, 
 		return Link{}, false, nil
 	}
 	if err != nil {
-		return Link{}, false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return Link{}, false, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return l, true, nil
 }
@@ -122,19 +122,19 @@ func (h LinkTable) LinkedUsers(ctx context.Context, transport string) ([]string,
 	s := h.s
 	rows, err := s.query(ctx, `SELECT DISTINCT jid FROM links WHERE transport = ? ORDER BY jid`, transport)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	defer rows.Close()
 	var users []string
 	for rows.Next() {
 		var u string
 		if err := rows.Scan(&u); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		users = append(users, u)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return users, nil
 }
@@ -142,19 +142,19 @@ func (h LinkTable) LinkedUsers(ctx context.Context, transport string) ([]string,
 func (s *Store) queryLinks(ctx context.Context, q string, args ...any) ([]Link, error) {
 	rows, err := s.query(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	defer rows.Close()
 	var out []Link
 	for rows.Next() {
 		var l Link
 		if err := rows.Scan(&l.Remote, &l.User, &l.Name, &l.Static, &l.Asked, &l.LinkedBy); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		out = append(out, l)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return out, nil
 }

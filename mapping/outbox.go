@@ -159,7 +159,7 @@ func (h JobTable) Pending(ctx context.Context, transport string, after int64, li
 		attempts, created, inflight FROM outbox
 		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`, transport, after, limit)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	defer rows.Close()
 	var jobs []Job
@@ -170,7 +170,7 @@ func (h JobTable) Pending(ctx context.Context, transport string, after int64, li
 		if err := rows.Scan(&j.ID, &j.Transport, &j.Sender, &j.Account, &j.Remote, &j.Body,
 			&j.StanzaID, &j.OriginID, &j.Receipt, &j.Markable, &j.Replaces, &j.ReplyTo, &j.Quote, &media, &j.Retracts,
 			&j.ReactTo, &reactions, &j.Attempts, &created, &inflight); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		if media != "" {
 			j.Media = strings.Split(media, "\n")
@@ -185,7 +185,7 @@ func (h JobTable) Pending(ctx context.Context, transport string, after int64, li
 		jobs = append(jobs, j)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return jobs, nil
 }
@@ -215,7 +215,7 @@ func (h JobTable) KnownRemote(ctx context.Context, transport, remoteID string) (
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return false, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return true, nil
 }
@@ -373,25 +373,25 @@ func (h JobTable) SentID(ctx context.Context, transport, remote, user, ref strin
 		return id, true, nil
 	}
 	if err != sql.ErrNoRows {
-		return "", false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return "", false, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	rows, err := s.query(ctx, `SELECT remote_id, sender FROM sent
 		WHERE transport = ? AND remote = ? AND stanza_id = ? ORDER BY created`, transport, remote, ref)
 	if err != nil {
-		return "", false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return "", false, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id, sender string
 		if err := rows.Scan(&id, &sender); err != nil {
-			return "", false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+			return "", false, fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		if bare(sender) == user {
 			return id, true, nil
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return "", false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return "", false, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return "", false, nil
 }
@@ -407,7 +407,7 @@ func (h JobTable) LastWriter(ctx context.Context, transport, account, remote str
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return user, nil
 }
@@ -436,7 +436,7 @@ func (h JobTable) SendsSince(ctx context.Context, transport string, since time.T
 		UNION ALL SELECT sender, created FROM sent WHERE transport = ? AND created >= ?
 		ORDER BY 2`, transport, since.UnixMilli(), transport, since.UnixMilli())
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	defer rows.Close()
 	var out []Send
@@ -444,12 +444,12 @@ func (h JobTable) SendsSince(ctx context.Context, transport string, since time.T
 		var sender string
 		var at int64
 		if err := rows.Scan(&sender, &at); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		out = append(out, Send{User: bare(sender), At: time.UnixMilli(at)})
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return out, nil
 }
@@ -482,7 +482,7 @@ func (h JobTable) StanzaIDOf(ctx context.Context, transport, remoteID string) (s
 		return "", false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return "", false, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return id, true, nil
 }

@@ -58,19 +58,19 @@ func (h RoomTable) RoomHistory(ctx context.Context, transport, room string, n in
 	rows, err := s.query(ctx, `SELECT sender, stanza_id, body, oob, replaces, created FROM room_history
 		WHERE transport = ? AND room = ? ORDER BY id DESC LIMIT ?`, transport, room, n)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	defer rows.Close()
 	var out []RoomEntry
 	for rows.Next() {
 		e := RoomEntry{Room: room}
 		if err := rows.Scan(&e.Sender, &e.StanzaID, &e.Body, &e.OOB, &e.Replaces, &e.Created); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]
@@ -85,19 +85,19 @@ func (h RoomTable) RoomMembers(ctx context.Context, transport, room string) ([]s
 	rows, err := s.query(ctx, `SELECT name FROM room_members WHERE transport = ? AND room = ?
 		AND member NOT LIKE 'xmpp:%' ORDER BY name`, transport, room)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		out = append(out, n)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return out, nil
 }

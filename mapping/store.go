@@ -151,7 +151,7 @@ func (s *Store) Close() error {
 // Ping reports whether the store answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return nil
 }
@@ -160,7 +160,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) countEarlyReports(ctx context.Context) error {
 	var n int64
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM early_report`).Scan(&n); err != nil {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	s.earlyReports.Store(n)
 	return nil

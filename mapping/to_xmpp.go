@@ -78,19 +78,19 @@ func (h StanzaTable) PendingAfter(ctx context.Context, transport string, after i
 	rows, err := s.query(ctx, `SELECT id, stanza FROM to_xmpp
 		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`, transport, after, limit)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	defer rows.Close()
 	var out []Queued
 	for rows.Next() {
 		var q Queued
 		if err := rows.Scan(&q.ID, &q.Stanza); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		out = append(out, q)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return out, nil
 }
