@@ -21,8 +21,7 @@ const (
 // store's queries are written once, in the SQL both accept, with ?
 // placeholders; everything else that differs is here.
 type dialect struct {
-	name       string // DriverSQLite or DriverPostgres
-	migrations string // directory of the embedded migrations
+	name string // DriverSQLite or DriverPostgres
 
 	// bind rewrites a query written with ? placeholders for the driver.
 	bind func(q string) string
@@ -63,9 +62,8 @@ type querier interface {
 }
 
 var sqliteDialect = &dialect{
-	name:       DriverSQLite,
-	migrations: "migrations/sqlite",
-	bind:       func(q string) string { return q },
+	name: DriverSQLite,
+	bind: func(q string) string { return q },
 	// The committer is the only writer and SQLite serialises transactions:
 	// nothing to lock.
 	lockSchema: func(context.Context, *sql.Tx) error { return nil },
@@ -88,12 +86,11 @@ const (
 )
 
 var postgresDialect = &dialect{
-	name:       DriverPostgres,
-	migrations: "migrations/postgres",
-	bind:       numberPlaceholders,
-	validText:  true,
-	returning:  true,
-	shared:     true,
+	name:      DriverPostgres,
+	bind:      numberPlaceholders,
+	validText: true,
+	returning: true,
+	shared:    true,
 	// One write transaction at a time, as SQLite has, whatever the number
 	// of processes: ids are then committed in the order they are handed
 	// out, so a reader resuming after the last id it saw misses none (and

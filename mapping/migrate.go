@@ -5,17 +5,20 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
+	"io/fs"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
 )
 
-// migrations holds each dialect's schema changes, numbered from 001 in the
-// order they apply. A number means the same change in every dialect; an
-// applied migration is never edited, a change is a new number.
+// migrations holds the schema changes, numbered from 001 in the order they
+// apply, one file each for both dialects: a line ending in
+// "-- only: sqlite" or "-- only: postgres" is that dialect's alone (the
+// mark is cut off), every other line is both's. An applied migration is
+// never edited; a change is a new number.
 //
-//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
+//go:embed migrations/*.sql
 var migrations embed.FS
 
 // migration is one numbered schema change.
@@ -25,9 +28,9 @@ type migration struct {
 	body string
 }
 
-// migrationsOf returns the migrations of d in order.
-func migrationsOf(d *dialect) ([]migration, error) {
-	entries, err := migrations.ReadDir(d.migrations)
+// migrationsOf returns the migrations of d in order, from dir in fsys.
+func migrationsOf(d *dialect, fsys fs.FS, dir string) ([]migration, error) {
+	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -37,24 +40,50 @@ func migrationsOf(d *dialect) ([]migration, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mapping: migration %s has no number", e.Name())
 		}
-		body, err := migrations.ReadFile(path.Join(d.migrations, e.Name()))
+		body, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, migration{n: n, name: e.Name(), body: string(body)})
+		out = append(out, migration{n: n, name: e.Name(), body: dialectLines(string(body), d.name)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].n < out[j].n })
 	return out, nil
 }
 
+// dialectLines keeps the lines of body for dialect name: those with no
+// "-- only:" mark, and those marked for it, without the mark.
+func dialectLines(body, name string) string {
+	lines := strings.SplitAfter(body, "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		text, nl := strings.CutSuffix(l, "\n")
+		if i := strings.LastIndex(text, "-- only: "); i >= 0 {
+			if strings.TrimSpace(text[i+len("-- only: "):]) != name {
+				continue
+			}
+			text = strings.TrimRight(text[:i], " \t")
+		}
+		if nl {
+			text += "\n"
+		}
+		out = append(out, text)
+	}
+	return strings.Join(out, "")
+}
+
 // migrate applies the migrations the database lacks, each in a transaction
 // of its own with the record of its number.
 func (s *Store) migrate(ctx context.Context) error {
+	return s.migrateFrom(ctx, migrations, "migrations")
+}
+
+// migrateFrom is migrate with the migrations in dir of fsys.
+func (s *Store) migrateFrom(ctx context.Context, fsys fs.FS, dir string) error {
 	version, err := s.d.schemaVersion(ctx, s.db)
 	if err != nil {
-		return fmt.Errorf("%w: read schema version: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: read schema version: %w", ErrUnavailable, err)
 	}
-	all, err := migrationsOf(s.d)
+	all, err := migrationsOf(s.d, fsys, dir)
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ func TestPostgresConcurrentMigrations(t *testing.T) {
 	if err := stores[0].db.QueryRow(`SELECT count(*), max(version) FROM schema_version`).Scan(&count, &max); err != nil {
 		t.Fatal(err)
 	}
-	all, _ := migrationsOf(postgresDialect)
+	all, _ := migrationsOf(postgresDialect, migrations, "migrations")
 	if count != len(all) || max != len(all) {
 		t.Errorf("schema_version has %d rows up to %d; want %d", count, max, len(all))
 	}
