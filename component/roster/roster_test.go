@@ -283,6 +283,7 @@ func TestConfigLinkNamedByTransport(t *testing.T) {
 	}{
 		0: {"named", named{name: "Dana Scully"}, `<presence type="subscribe" from="+15550002222@tg.example.test" to="alice@example.test"><nick xmlns="http://jabber.org/protocol/nick">Dana Scully</nick></presence>` + "\n"},
 		1: {"lookup failed", named{err: errors.New("getChat: 502")}, `<presence type="subscribe" from="+15550002222@tg.example.test" to="alice@example.test"></presence>` + "\n"},
+		2: {"markup in the name", named{name: `<b>Ops</b> & "Co"`}, `<presence type="subscribe" from="+15550002222@tg.example.test" to="alice@example.test"><nick xmlns="http://jabber.org/protocol/nick">&lt;b&gt;Ops&lt;/b&gt; &amp; &#34;Co&#34;</nick></presence>` + "\n"},
 	}
 	for i, tt := range tests {
 		r, c := newRosterWith(t, func(l *transporttest.Linked) transports.Transport { tt.tr.Linked = l; return tt.tr })
