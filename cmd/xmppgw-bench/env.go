@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,47 +15,31 @@ import (
 
 	"mellium.im/xmpp/jid"
 
-	"xmppgw/internal/fake/botfake"
 	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/gwtest"
 	"xmppgw/internal/xmpptest"
 	"xmppgw/mapping"
 )
 
-const (
-	benchSID   = "ACbench000000000000000000000000000"
-	benchToken = "benchtoken000000000000000000000"
-	botToken   = "7000001:bench-bot-token"
-	senders    = 4
-	secret     = "bench-secret-0123456789"
-)
+// senders is how many c2s senders and receivers there are.
+const senders = 4
 
 func senderNum(i int) string   { return fmt.Sprintf("+1555000%04d", i) }
 func receiverNum(i int) string { return fmt.Sprintf("+1555001%04d", i) }
 func remote(k int) string      { return fmt.Sprintf("+1555900%04d", k%100) }
 
-// server is an XMPP server the gateway is measured behind.
-type server struct {
-	name      string // "Prosody", "ejabberd"
-	c2s, comp string // client and component addresses
-	stop      func() error
-}
-
-// env is the XMPP server, the fakes, the gateway process and the c2s clients.
+// env is the XMPP server with the fakes (a gwtest.Env per server), the
+// gateway process and the c2s clients.
 type env struct {
 	dir     string
 	gateway string
-	srv     server // the server the gateway and the clients use now
-	servers []server
+	g       *gwtest.Env   // the server the gateway and the clients use now, and its fakes
+	envs    []*gwtest.Env // every server started, to close
 	twilio  *twiliofake.Fake
-	tg      *botfake.Fake
-	apiURL  string
-	tgURL   string
 	public  string
-	store   string
+	store   string // one store for every server, so the links seeded stay
 
-	proc *exec.Cmd
-	done chan error
+	proc *gwtest.Process
 	logs *bytes.Buffer
 	// pprof, if set, mounts /debug/pprof/ on the gateway (XMPPGW_PPROF=1).
 	pprof bool
@@ -69,37 +52,25 @@ type env struct {
 }
 
 func startEnv(ctx context.Context, gateway, dir string) (*env, error) {
-	if err := xmpptest.Installed(); err != nil {
-		return nil, err
-	}
 	os.RemoveAll(dir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	e := &env{dir: dir, gateway: gateway, logs: &bytes.Buffer{}, store: filepath.Join(dir, "xmppgw.db")}
 	e.phase.Store("none")
-	if err := e.useProsody(ctx); err != nil {
-		return nil, err
-	}
-	var err error
-	e.twilio = twiliofake.New(benchSID, benchToken)
-	if e.apiURL, err = e.twilio.Start(); err != nil {
-		e.close()
-		return nil, err
-	}
-	e.tg = botfake.New(botToken)
-	e.tgURL = e.tg.Start()
-	port, err := xmpptest.FreePort()
-	if err != nil {
-		e.close()
-		return nil, err
-	}
-	e.public = fmt.Sprintf("http://127.0.0.1:%d", port)
-	if err := e.writeConfig("config.yaml", 1_000_000); err != nil {
+	if err := e.use(ctx, xmpptest.ServerProsody); err != nil {
 		e.close()
 		return nil, err
 	}
 	return e, nil
+}
+
+// serverName is the server in use, as the figures name it.
+func (e *env) serverName() string {
+	if e.g.Server.Kind() == xmpptest.ServerEjabberd {
+		return "ejabberd"
+	}
+	return "Prosody"
 }
 
 // benchUsers are the c2s accounts: senders s0.. and receivers r0..
@@ -112,22 +83,17 @@ func benchUsers() map[string]string {
 	return users
 }
 
-var benchComponents = map[string]string{"sms.example.test": secret, "telegram.example.test": secret}
-
-// useProsody starts Prosody and makes it the server in use.
-func (e *env) useProsody(ctx context.Context) error {
-	p, err := xmpptest.StartProsody(ctx, xmpptest.ProsodyConfig{
-		Domain:     "example.test",
-		Components: benchComponents,
-		Users:      benchUsers(),
-		Dir:        filepath.Join(e.dir, "prosody"),
-	})
+// use starts the server (xmpptest.ServerProsody or ServerEjabberd) with
+// its own fakes, and makes it the one in use, with the gateway's config
+// for it in config.yaml.
+func (e *env) use(ctx context.Context, server string) error {
+	g, err := gwtest.New(ctx, gwtest.Options{Server: server, Users: benchUsers(), Dir: filepath.Join(e.dir, server)})
 	if err != nil {
 		return err
 	}
-	e.srv = server{name: "Prosody", c2s: p.C2SAddr, comp: p.ComponentAddr, stop: p.Stop}
-	e.servers = append(e.servers, e.srv)
-	return nil
+	e.envs = append(e.envs, g)
+	e.g, e.twilio, e.public = g, g.Twilio, g.Public
+	return e.writeConfig("config.yaml", 1_000_000)
 }
 
 // useEjabberd starts ejabberd and makes it the server in use: the gateway
@@ -135,66 +101,48 @@ func (e *env) useProsody(ctx context.Context) error {
 func (e *env) useEjabberd(ctx context.Context) error {
 	e.stopGateway()
 	e.logout()
-	j, err := xmpptest.StartEjabberd(ctx, xmpptest.EjabberdConfig{
-		Domain:     "example.test",
-		Components: benchComponents,
-		Users:      benchUsers(),
-		Dir:        filepath.Join(e.dir, "ejabberd"),
-	})
-	if err != nil {
+	if err := e.use(ctx, xmpptest.ServerEjabberd); err != nil {
 		return err
 	}
-	e.srv = server{name: "ejabberd", c2s: j.C2SAddr, comp: j.ComponentAddr, stop: j.Stop}
-	e.servers = append(e.servers, e.srv)
-	if err := e.writeConfig("ejabberd.yaml", 1_000_000); err != nil {
-		return err
-	}
-	if _, err := e.startGateway(ctx, "ejabberd.yaml"); err != nil {
+	if _, err := e.startGateway(ctx, "config.yaml"); err != nil {
 		return err
 	}
 	return e.login(ctx)
 }
 
-// writeConfig writes a gateway config for the server in use whose SMS
-// numbers may each send perNumber messages a second.
+// writeConfig writes, in the server's directory, a gateway config for the
+// server in use whose SMS numbers may each send perNumber messages a
+// second.
 func (e *env) writeConfig(name string, perNumber float64) error {
 	nums := map[string]string{}
 	for i := range senders {
 		nums[fmt.Sprintf("s%d@example.test", i)] = senderNum(i)
 		nums[fmt.Sprintf("r%d@example.test", i)] = receiverNum(i)
 	}
-	cfg := gwtest.Config{
-		XMPP:   gwtest.XMPP{Server: e.srv.comp},
-		Store:  gwtest.Store{Path: e.store},
-		HTTP:   gwtest.HTTP{Listen: strings.TrimPrefix(e.public, "http://"), PublicURL: e.public},
-		Access: gwtest.Access{Allow: []string{"example.test"}},
-		Log:    &gwtest.Log{Level: "warn"},
-		Transports: []gwtest.Transport{
-			gwtest.SMSTransport(secret, gwtest.SMS{AccountSID: benchSID, AuthToken: benchToken, APIURL: e.apiURL, Numbers: nums,
-				RateLimits: &gwtest.SMSRates{NumberPerSecond: perNumber, TotalPerSecond: 1_000_000, UserPerHour: gwtest.NoLimit}}),
-			gwtest.TelegramTransport(secret, gwtest.Telegram{Token: botToken, APIURL: e.tgURL}),
-		},
-	}
-	return cfg.Write(filepath.Join(e.dir, name))
+	cfg := e.g.Config
+	cfg.Store.Path = e.store
+	cfg.Log = &gwtest.Log{Level: "warn"}
+	sms := e.g.SMS()
+	sms.Numbers = nums
+	sms.RateLimits = &gwtest.SMSRates{NumberPerSecond: perNumber, TotalPerSecond: 1_000_000, UserPerHour: gwtest.NoLimit}
+	return cfg.Write(filepath.Join(e.g.Dir, name))
 }
 
 // startGateway execs the gateway and returns how long it took until its
 // components were connected (GET /readyz answers 200).
 func (e *env) startGateway(ctx context.Context, config string) (time.Duration, error) {
 	e.logs.Reset()
-	cmd := exec.Command(e.gateway, "run", "-config", filepath.Join(e.dir, config))
-	cmd.Stdout, cmd.Stderr = e.logs, e.logs
+	var env []string
 	if e.pprof {
-		cmd.Env = append(os.Environ(), "XMPPGW_PPROF=1")
+		env = append(env, "XMPPGW_PPROF=1")
 	}
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("start %s (run `make build`): %w", e.gateway, err)
+	p, err := gwtest.Exec(e.gateway, filepath.Join(e.g.Dir, config), e.logs, env...)
+	if err != nil {
+		return 0, err
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	e.proc, e.done = cmd, done
-	if err := xmpptest.WaitReady(ctx, e.public+"/readyz", done); err != nil {
+	e.proc = p
+	if err := e.g.Ready(ctx, p); err != nil {
 		return 0, fmt.Errorf("%w\n%s", err, e.logs.String())
 	}
 	return time.Since(start), nil
@@ -204,27 +152,15 @@ func (e *env) stopGateway() {
 	if e.proc == nil {
 		return
 	}
-	e.proc.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-e.done:
-	case <-time.After(20 * time.Second):
-		e.proc.Process.Kill()
-		<-e.done
-	}
+	e.proc.Stop(syscall.SIGTERM, 20*time.Second)
 	e.proc = nil
 }
 
 func (e *env) close() {
 	e.stopGateway()
 	e.logout()
-	if e.twilio != nil {
-		e.twilio.Close()
-	}
-	if e.tg != nil {
-		e.tg.Close()
-	}
-	for _, s := range e.servers {
-		s.stop()
+	for _, g := range e.envs {
+		g.Close()
 	}
 }
 
@@ -239,7 +175,7 @@ func (e *env) logout() {
 
 // cpuTime is the gateway process's user+sys CPU time so far.
 func (e *env) cpuTime() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", e.proc.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", e.proc.Pid()))
 	if err != nil {
 		return 0, err
 	}
@@ -253,7 +189,7 @@ func (e *env) cpuTime() (time.Duration, error) {
 
 // peakRSS is the gateway process's peak resident set (VmHWM) in MiB.
 func (e *env) peakRSS() (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.proc.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.proc.Pid()))
 	if err != nil {
 		return 0, err
 	}
@@ -263,19 +199,19 @@ func (e *env) peakRSS() (float64, error) {
 			return kb / 1024, err
 		}
 	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", e.proc.Process.Pid)
+	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", e.proc.Pid())
 }
 
 // login connects the senders and receivers to the server in use;
 // receivers count the messages of the current phase.
 func (e *env) login(ctx context.Context) error {
 	for i := range senders {
-		s, err := xmpptest.Dial(ctx, e.srv.c2s, jid.MustParse(fmt.Sprintf("s%d@example.test/bench", i)), "pw")
+		s, err := xmpptest.Dial(ctx, e.g.Server.C2S(), jid.MustParse(fmt.Sprintf("s%d@example.test/bench", i)), "pw")
 		if err != nil {
 			return err
 		}
 		e.senders = append(e.senders, s)
-		r, err := xmpptest.Dial(ctx, e.srv.c2s, jid.MustParse(fmt.Sprintf("r%d@example.test/bench", i)), "pw")
+		r, err := xmpptest.Dial(ctx, e.g.Server.C2S(), jid.MustParse(fmt.Sprintf("r%d@example.test/bench", i)), "pw")
 		if err != nil {
 			return err
 		}

@@ -183,7 +183,7 @@ func (b *bench) run(ctx context.Context) error {
 // server in use, each throughput against the c2s baseline of the same run.
 func (b *bench) measure(ctx context.Context) (figures, error) {
 	e := b.env
-	f := figures{server: e.srv.name}
+	f := figures{server: e.serverName()}
 	fmt.Printf("\n  behind %s:\n", f.server)
 	var base, out, in []float64
 	cpu0, err := e.cpuTime()

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
@@ -25,17 +24,13 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/internal/fake/botfake"
-	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/gwtest"
 	"xmppgw/internal/xmpptest"
 )
 
 const (
-	accountSID = "ACdemo0000000000000000000000000000"
-	authToken  = "demotoken0000000000000000000000"
-	aliceNum   = "+15550001111"
-	oncallNum  = "+15551234567"
-	botToken   = "7000001:demo-bot-token"
+	aliceNum  = "+15550001111" // gwtest's Config gives alice this number
+	oncallNum = "+15551234567"
 )
 
 func main() {
@@ -56,88 +51,48 @@ func step(format string, a ...any) { fmt.Printf("==> "+format+"\n", a...) }
 func hop(format string, a ...any)  { fmt.Printf("    "+format+"\n", a...) }
 
 func demo(ctx context.Context, gateway, dir string) error {
-	if err := xmpptest.Installed(); err != nil {
-		return err
-	}
 	dir, _ = filepath.Abs(dir)
 	os.RemoveAll(dir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
 
-	step("starting a throwaway Prosody on loopback (%s)", filepath.Join(dir, "prosody"))
-	p, err := xmpptest.StartProsody(ctx, xmpptest.ProsodyConfig{
-		Domain:     "example.test",
-		Components: map[string]string{"sms.example.test": "demo-secret-0123456789", "telegram.example.test": "demo-secret-0123456789"},
-		Users:      map[string]string{"alice": "alice-pw"},
-		Dir:        filepath.Join(dir, "prosody"),
-	})
+	step("starting a throwaway Prosody on loopback, the Twilio-compatible sandbox and the Telegram Bot API sandbox")
+	env, err := gwtest.New(ctx, gwtest.Options{Users: map[string]string{"alice": "alice-pw"}, Dir: dir})
 	if err != nil {
 		return err
 	}
-	defer p.Stop()
-	hop("c2s on %s, component listener on %s, user alice@example.test", p.C2SAddr, p.ComponentAddr)
+	defer env.Close()
+	p := env.Server.(*xmpptest.Prosody)
+	sandbox, tg := env.Twilio, env.Bot
+	public := env.Public
+	hop("Prosody in %s: c2s on %s, component listener on %s, user alice@example.test", p.Dir, p.C2SAddr, p.ComponentAddr)
+	hop("Twilio Messages API at %s/2010-04-01/Accounts/%s/Messages.json (Basic auth)", env.SMS().APIURL, gwtest.TwilioSID)
+	hop("Telegram Bot API at %s/bot<token>/<method>, bot @%s", env.Telegram().APIURL, tg.Bot().Username)
 
-	step("starting the Twilio-compatible sandbox")
-	sandbox := twiliofake.New(accountSID, authToken)
-	apiURL, err := sandbox.Start()
-	if err != nil {
-		return err
+	// The config names its secrets as an operator's would: ${VAR}s that
+	// the gateway expands from its environment.
+	sms, tgs := env.SMS(), env.Telegram()
+	sms.AccountSID, sms.AuthToken, sms.DefaultRegion = "${TWILIO_ACCOUNT_SID}", "${TWILIO_AUTH_TOKEN}", "US"
+	tgs.Token = "${TELEGRAM_BOT_TOKEN}"
+	for i := range env.Config.Transports {
+		env.Config.Transports[i].Secret = "${COMPONENT_SECRET}"
 	}
-	defer sandbox.Close()
-	hop("Messages API at %s/2010-04-01/Accounts/%s/Messages.json (Basic auth)", apiURL, accountSID)
-
-	step("starting the Telegram Bot API sandbox")
-	tg := botfake.New(botToken)
-	tgURL := tg.Start()
-	defer tg.Close()
-	hop("Bot API at %s/bot<token>/<method>, bot @%s", tgURL, tg.Bot().Username)
-
-	port, err := xmpptest.FreePort()
-	if err != nil {
-		return err
-	}
-	public := fmt.Sprintf("http://127.0.0.1:%d", port)
-	cfgPath := filepath.Join(dir, "xmppgw.yaml")
-	cfg := gwtest.Config{
-		XMPP:   gwtest.XMPP{Server: p.ComponentAddr},
-		Store:  gwtest.Store{Driver: "sqlite", Path: filepath.Join(dir, "xmppgw.db")},
-		HTTP:   gwtest.HTTP{Listen: fmt.Sprintf("127.0.0.1:%d", port), PublicURL: public},
-		Access: gwtest.Access{Allow: []string{"example.test"}},
-		Transports: []gwtest.Transport{
-			gwtest.SMSTransport("${SMS_COMPONENT_SECRET}", gwtest.SMS{AccountSID: "${TWILIO_ACCOUNT_SID}",
-				AuthToken: "${TWILIO_AUTH_TOKEN}", APIURL: apiURL, DefaultRegion: "US",
-				Numbers: map[string]string{"alice@example.test": aliceNum}}),
-			gwtest.TelegramTransport("${TG_COMPONENT_SECRET}", gwtest.Telegram{Token: "${TELEGRAM_BOT_TOKEN}",
-				APIURL: tgURL, Mode: "polling"}),
-		},
-	}
-	if err := cfg.Write(cfgPath); err != nil {
+	if err := env.Config.Write(env.ConfigPath); err != nil {
 		return err
 	}
 
-	step("starting the gateway: %s run -config %s", gateway, cfgPath)
+	step("starting the gateway: %s run -config %s", gateway, env.ConfigPath)
 	logPath := filepath.Join(dir, "xmppgw.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return err
 	}
 	defer logFile.Close()
-	cmd := exec.Command(gateway, "run", "-config", cfgPath)
-	cmd.Env = append(os.Environ(), "SMS_COMPONENT_SECRET=demo-secret-0123456789",
-		"TWILIO_ACCOUNT_SID="+accountSID, "TWILIO_AUTH_TOKEN="+authToken,
-		"TG_COMPONENT_SECRET=demo-secret-0123456789", "TELEGRAM_BOT_TOKEN="+botToken)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s (run `make build`): %w", gateway, err)
+	gw, err := env.Exec(gateway, logFile, "COMPONENT_SECRET="+gwtest.ComponentKey,
+		"TWILIO_ACCOUNT_SID="+gwtest.TwilioSID, "TWILIO_AUTH_TOKEN="+gwtest.TwilioToken, "TELEGRAM_BOT_TOKEN="+gwtest.BotToken)
+	if err != nil {
+		return err
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		<-exited
-	}()
-	if err := xmpptest.WaitReady(ctx, public+"/readyz", exited); err != nil {
+	defer gw.Stop(syscall.SIGTERM, 20*time.Second)
+	if err := env.Ready(ctx, gw); err != nil {
 		return fmt.Errorf("%w; gateway log: %s", err, logPath)
 	}
 	hop("components sms.example.test and telegram.example.test connected; webhooks at %s/hooks/", public)
@@ -161,7 +116,7 @@ func demo(ctx context.Context, gateway, dir string) error {
 		return err
 	}
 	m := msgs[0]
-	step("2. gateway -> Twilio: POST /2010-04-01/Accounts/%s/Messages.json", accountSID)
+	step("2. gateway -> Twilio: POST /2010-04-01/Accounts/%s/Messages.json", gwtest.TwilioSID)
 	hop("From=%s To=%s Body=%q", m.From, m.To, m.Body)
 	hop("StatusCallback=%s -> 201 Created, sid %s", m.StatusCallback, m.SID)
 
@@ -210,7 +165,7 @@ func demo(ctx context.Context, gateway, dir string) error {
 		return err
 	}
 
-	fmt.Printf("\ndemo OK. Config: %s, gateway log: %s, Prosody log: %s\n", cfgPath, logPath, p.LogPath)
+	fmt.Printf("\ndemo OK. Config: %s, gateway log: %s, Prosody log: %s\n", env.ConfigPath, logPath, p.LogPath)
 	return nil
 }
 

@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"xmppgw/internal/fake/botfake"
-	"xmppgw/internal/gwtest"
-	"xmppgw/internal/xmpptest"
 )
 
 // The end-user client tests: real clients (Converse.js in Chromium,
@@ -46,19 +44,5 @@ func clientOut(t *testing.T) string {
 // start.
 func startClientEnv(t *testing.T, out string, chats map[string]string, tgChats ...botfake.Chat) *env {
 	t.Helper()
-	g := gwtest.Start(t, gwtest.Options{Users: map[string]string{"alice": "pw", "bob": "pw"}, WebSocket: true})
-	e := &env{srv: g.Server, twilio: g.Twilio, tg: g.Bot, public: g.Public, cfg: g.Config, cfgPath: g.ConfigPath,
-		logFile: filepath.Join(out, "gateway.log")}
-	e.prosody, _ = g.Server.(*xmpptest.Prosody)
-	e.cfg.Access.Allow = []string{"alice@example.test", "bob@example.test"}
-	e.cfg.Log = &gwtest.Log{Level: "debug"}
-	for _, c := range tgChats {
-		g.Bot.AddChat(c)
-	}
-	tg := g.Telegram()
-	tg.Chats = chats
-	tg.RateLimits = &gwtest.TelegramRates{ChatPerSecond: 50, GroupPerMinute: 3000}
-	g.Write(t)
-	e.start(t)
-	return e
+	return startEnv(t, envOptions{webSocket: true, chats: chats, tgChats: tgChats, logFile: filepath.Join(out, "gateway.log")})
 }

@@ -29,7 +29,7 @@ const (
 )
 
 // env is one running system: an XMPP server (Prosody unless
-// tgOptions.server says otherwise), the Twilio and Telegram fakes and the
+// envOptions.server says otherwise), the Twilio and Telegram fakes and the
 // gateway.
 type env struct {
 	srv     xmpptest.Server   // the XMPP server, Prosody or ejabberd
@@ -45,35 +45,56 @@ type env struct {
 	logFile string
 }
 
-// tgOptions are the Telegram transport's settings in a test env, and the
-// XMPP server to run.
-type tgOptions struct {
+// envOptions say what startEnv runs: the XMPP server, the Telegram
+// transport's settings, and what the narrower tests add.
+type envOptions struct {
 	mode   string            // polling (default) or webhook
 	chats  map[string]string // static links
 	server string            // xmpptest.ServerProsody (default) or xmpptest.ServerEjabberd
 	// fetchAllow is media.fetch_allow: what users' attachment URLs may
 	// reach beside the Internet (nothing by default, not even loopback).
 	fetchAllow []string
+	// tgChats are chats the Telegram fake knows (their names) from the
+	// start.
+	tgChats []botfake.Chat
+	// webSocket serves XMPP over WebSocket too (Prosody), for browsers.
+	webSocket bool
+	// roster gives telegram.example.test XEP-0356 roster access ("both",
+	// "get"...); noSMS leaves the SMS component and transport out.
+	roster string
+	noSMS  bool
+	// logFile, if set, gets the gateway's log too.
+	logFile string
 }
 
-// startEnv starts a gwtest.Env (Prosody unless tgOpts says otherwise, with
+// startEnv starts a gwtest.Env (Prosody unless opts say otherwise, with
 // alice, bob and mallory, the Twilio and Telegram fakes) and the gateway in
 // this process, with its SMS and Telegram transports; only alice and bob may
 // use it, and bob is its admin.
-func startEnv(t *testing.T, tgOpts ...tgOptions) *env {
+func startEnv(t *testing.T, opts ...envOptions) *env {
 	t.Helper()
-	var tgo tgOptions
-	if len(tgOpts) > 0 {
-		tgo = tgOpts[0]
+	var o envOptions
+	if len(opts) > 0 {
+		o = opts[0]
 	}
-	if tgo.mode == "" {
-		tgo.mode = "polling"
+	if o.mode == "" {
+		o.mode = "polling"
 	}
-	if tgo.server == "" {
-		tgo.server = xmpptest.ServerProsody
+	if o.server == "" {
+		o.server = xmpptest.ServerProsody
 	}
-	g := gwtest.Start(t, gwtest.Options{Server: tgo.server})
-	e := &env{srv: g.Server, twilio: g.Twilio, tg: g.Bot, public: g.Public, cfg: g.Config, cfgPath: g.ConfigPath}
+	gopts := gwtest.Options{Server: o.server, WebSocket: o.webSocket, NoSMS: o.noSMS}
+	if o.roster != "" {
+		if o.server == xmpptest.ServerProsody {
+			if err := xmpptest.PrivilegeInstalled(); err != nil {
+				t.Fatalf("%v\nPlease run scripts/install-deps.sh (make test does it) before running the tests.", err)
+			}
+		}
+		gopts.Privileged = map[string]string{"telegram.example.test": o.roster}
+	}
+	g := gwtest.Start(t, gopts)
+	e := &env{srv: g.Server, twilio: g.Twilio, tg: g.Bot, public: g.Public, cfg: g.Config, cfgPath: g.ConfigPath,
+		logFile: o.logFile}
 	e.prosody, _ = g.Server.(*xmpptest.Prosody)
 	e.cfg.Access.Allow = []string{"alice@example.test", "bob@example.test"}
 	e.cfg.Admins = []string{"bob@example.test"}
@@ -81,14 +102,17 @@ func startEnv(t *testing.T, tgOpts ...tgOptions) *env {
 	for i := range e.cfg.Transports {
 		e.cfg.Transports[i].Secret = "${TEST_COMPONENT_SECRET}" // the config's ${VAR}s are expanded
 	}
+	for _, c := range o.tgChats {
+		g.Bot.AddChat(c)
+	}
 	tg := g.Telegram()
-	tg.Mode, tg.WebhookSecret, tg.Chats = tgo.mode, tgSecret, tgo.chats
+	tg.Mode, tg.WebhookSecret, tg.Chats = o.mode, tgSecret, o.chats
 	tg.RateLimits = &gwtest.TelegramRates{ChatPerSecond: 50, GroupPerMinute: 3000}
-	if tgo.fetchAllow != nil {
-		e.cfg.Media = &gwtest.Media{FetchAllow: tgo.fetchAllow}
+	if o.fetchAllow != nil {
+		e.cfg.Media = &gwtest.Media{FetchAllow: o.fetchAllow}
 	}
 	g.Write(t)
-	t.Setenv("TEST_COMPONENT_SECRET", "s3cret-s3cret-s3cret")
+	t.Setenv("TEST_COMPONENT_SECRET", gwtest.ComponentKey)
 	e.start(t)
 	return e
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -72,7 +71,7 @@ func startPair(t *testing.T) *pair {
 		return nil
 	})
 	e.a = startInstance(t, bin, "a", e.p.ComponentAddr, dsn, apiURL)
-	if err := xmpptest.WaitReady(ctx, e.a.url+"/readyz", e.a.done); err != nil {
+	if err := e.a.WaitReady(ctx, e.a.url+"/readyz"); err != nil {
 		t.Fatalf("instance a: %v\n%s", err, e.a.logs.String())
 	}
 	e.b = startInstance(t, bin, "b", e.p.ComponentAddr, dsn, apiURL)
@@ -153,9 +152,9 @@ func TestFailover(t *testing.T) {
 	const n = 20
 	e.queue(t, 0, n)
 	t.Logf("killing a with SIGKILL")
-	e.a.cmd.Process.Signal(syscall.SIGKILL)
+	e.a.Signal(syscall.SIGKILL)
 	killed := time.Now()
-	<-e.a.exited
+	<-e.a.Exited()
 	e.takeover(t, killed)
 	e.delivered(t, n)
 }
@@ -182,25 +181,23 @@ func TestFailoverLostLock(t *testing.T) {
 	cut := time.Now()
 	t.Logf("ended a's lock session with pg_terminate_backend")
 	select {
-	case <-e.a.exited:
+	case <-e.a.Exited():
 	case <-time.After(failoverTakeover):
 		t.Fatalf("a still runs %v after losing its lock", failoverTakeover)
 	}
-	if code := e.a.cmd.ProcessState.ExitCode(); code != exitFailure || !strings.Contains(e.a.logs.String(), "lost the store's active lock") {
+	if code := e.a.ExitCode(); code != exitFailure || !strings.Contains(e.a.logs.String(), "lost the store's active lock") {
 		t.Errorf("a exited with %d; log:\n%s", code, tail(e.a.logs.String(), 2000))
 	}
-	t.Logf("a exited with status %d %v after losing its lock", e.a.cmd.ProcessState.ExitCode(), time.Since(cut).Round(time.Millisecond))
+	t.Logf("a exited with status %d %v after losing its lock", e.a.ExitCode(), time.Since(cut).Round(time.Millisecond))
 	e.takeover(t, cut)
 	e.delivered(t, n)
 }
 
 // instance is one gateway process of a failover pair.
 type instance struct {
-	cmd    *exec.Cmd
-	done   chan error    // the exit status, for xmpptest.WaitReady
-	exited chan struct{} // closed when the process has ended
-	url    string
-	logs   *syncBuffer
+	*gwtest.Process
+	url  string
+	logs *syncBuffer
 }
 
 func startInstance(t *testing.T, bin, name, component, dsn, apiURL string) *instance {
@@ -215,7 +212,7 @@ func startInstance(t *testing.T, bin, name, component, dsn, apiURL string) *inst
 		Store:  gwtest.Store{Driver: "postgres", DSN: dsn},
 		HTTP:   gwtest.HTTP{Listen: fmt.Sprintf("127.0.0.1:%d", port), PublicURL: url},
 		Access: gwtest.Access{Allow: []string{"example.test"}},
-		Transports: []gwtest.Transport{gwtest.SMSTransport("s3cret-s3cret-s3cret", gwtest.SMS{AccountSID: testSID,
+		Transports: []gwtest.Transport{gwtest.SMSTransport(gwtest.ComponentKey, gwtest.SMS{AccountSID: testSID,
 			AuthToken: testToken, APIURL: apiURL, Numbers: map[string]string{"alice@example.test": aliceNum},
 			RateLimits: &gwtest.SMSRates{NumberPerSecond: 1000, UserPerHour: gwtest.NoLimit}})},
 	}
@@ -223,21 +220,12 @@ func startInstance(t *testing.T, bin, name, component, dsn, apiURL string) *inst
 	if err := cfg.Write(path); err != nil {
 		t.Fatal(err)
 	}
-	in := &instance{cmd: exec.Command(bin, "run", "-config", path), done: make(chan error, 1),
-		exited: make(chan struct{}), url: url, logs: &syncBuffer{}}
-	in.cmd.Stdout, in.cmd.Stderr = in.logs, in.logs
-	in.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := in.cmd.Start(); err != nil {
+	in := &instance{url: url, logs: &syncBuffer{}}
+	if in.Process, err = gwtest.Exec(bin, path, in.logs); err != nil {
 		t.Fatal(err)
 	}
-	go func() { err := in.cmd.Wait(); close(in.exited); in.done <- err }()
 	t.Cleanup(func() {
-		in.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-in.exited:
-		case <-time.After(20 * time.Second):
-			in.cmd.Process.Kill()
-		}
+		in.Stop(syscall.SIGTERM, 20*time.Second)
 		if t.Failed() {
 			t.Logf("instance %s log:\n%s", name, tail(in.logs.String(), 4000))
 		}

@@ -66,8 +66,7 @@ type faultEnv struct {
 	public  string
 
 	mu   sync.Mutex
-	proc *exec.Cmd
-	done chan error
+	proc *gwtest.Process
 	logs *syncBuffer
 }
 
@@ -121,19 +120,17 @@ func startFaultEnv(t *testing.T) *faultEnv {
 // startGateway starts the gateway process and waits until it is ready.
 func (e *faultEnv) startGateway() {
 	e.t.Helper()
-	cmd := exec.Command(e.bin, "run", "-config", e.cfgPath)
-	cmd.Stdout, cmd.Stderr = e.logs, e.logs // a pipe: not subject to the file size limit
-	if err := cmd.Start(); err != nil {
+	// The output is a pipe: not subject to the file size limit.
+	p, err := gwtest.Exec(e.bin, e.cfgPath, e.logs)
+	if err != nil {
 		e.t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	e.mu.Lock()
-	e.proc, e.done = cmd, done
+	e.proc = p
 	e.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := xmpptest.WaitReady(ctx, e.public+"/readyz", done); err != nil {
+	if err := p.WaitReady(ctx, e.public+"/readyz"); err != nil {
 		e.t.Fatalf("%v\n%s", err, tail(e.logs.String(), 4000))
 	}
 }
@@ -141,18 +138,11 @@ func (e *faultEnv) startGateway() {
 // stopGateway sends sig and waits for the process to end.
 func (e *faultEnv) stopGateway(sig syscall.Signal) {
 	e.mu.Lock()
-	cmd, done := e.proc, e.done
+	p := e.proc
 	e.proc = nil
 	e.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	cmd.Process.Signal(sig)
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		<-done
+	if p != nil {
+		p.Stop(sig, 30*time.Second)
 	}
 }
 
@@ -161,7 +151,7 @@ func (e *faultEnv) stopGateway(sig syscall.Signal) {
 func (e *faultEnv) fileLimit(limit string) {
 	e.t.Helper()
 	e.mu.Lock()
-	pid := e.proc.Process.Pid
+	pid := e.proc.Pid()
 	e.mu.Unlock()
 	out, err := exec.Command("prlimit", "--pid", strconv.Itoa(pid), "--fsize="+limit+":").CombinedOutput()
 	if err != nil {

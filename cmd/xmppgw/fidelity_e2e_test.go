@@ -23,7 +23,7 @@ import (
 // accepts a message (it reports nothing later).
 func TestReceiptsAndMarkers(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server, chats: map[string]string{"111": "alice@example.test"}})
+		e := startEnv(t, envOptions{server: server, chats: map[string]string{"111": "alice@example.test"}})
 		e.tg.AddChat(botfake.Chat{ID: 111, Type: "private", FirstName: "Dana"})
 		ctx := testCtx(t)
 		alice := e.login(t, "alice")
@@ -60,7 +60,7 @@ func TestReceiptsAndMarkers(t *testing.T) {
 // JID; an XEP-0308 correction becomes an SMS marked as one.
 func TestGroupTextAndCorrection(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server})
+		e := startEnv(t, envOptions{server: server})
 		e.twilio.OnSend(func(m twiliofake.Message) *twiliofake.APIError {
 			if m.To == "+15550009999" {
 				return &twiliofake.APIError{Status: 400, Code: 21610, Message: "Attempt to send to unsubscribed recipient"}
@@ -115,7 +115,7 @@ func TestGroupTextAndCorrection(t *testing.T) {
 // and a retraction is refused.
 func TestRepliesAndRetraction(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server, chats: map[string]string{"111": "alice@example.test"}})
+		e := startEnv(t, envOptions{server: server, chats: map[string]string{"111": "alice@example.test"}})
 		ctx := testCtx(t)
 		alice := e.login(t, "alice")
 		contact := "111@telegram.example.test"
@@ -184,7 +184,7 @@ yes, restarting</body><request xmlns="urn:xmpp:receipts"/><reply xmlns="urn:xmpp
 // words.
 func TestReactions(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server, chats: map[string]string{"111": "alice@example.test"}})
+		e := startEnv(t, envOptions{server: server, chats: map[string]string{"111": "alice@example.test"}})
 		ctx := testCtx(t)
 		alice := e.login(t, "alice")
 		contact := "111@telegram.example.test"
@@ -236,7 +236,7 @@ func TestReactions(t *testing.T) {
 // person's name and profile photo; an SMS contact's, its number.
 func TestContactVCard(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server, chats: map[string]string{"111": "alice@example.test"}})
+		e := startEnv(t, envOptions{server: server, chats: map[string]string{"111": "alice@example.test"}})
 		ctx := testCtx(t)
 		alice := e.login(t, "alice")
 		photo := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDRfake-avatar")

@@ -15,7 +15,7 @@ import (
 // bot's answers in the group never name the XMPP user.
 func TestTelegramGroupLinkRules(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server})
+		e := startEnv(t, envOptions{server: server})
 		ctx := testCtx(t)
 		alice := e.login(t, "alice")
 		tgCarol := botfake.User{ID: 333, FirstName: "Carol"}

@@ -14,7 +14,7 @@ import (
 // sent right after goes out.
 func TestHostileStanzasKeepStream(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server})
+		e := startEnv(t, envOptions{server: server})
 		ctx := testCtx(t)
 		mallory := e.login(t, "mallory")
 		alice := e.login(t, "alice")

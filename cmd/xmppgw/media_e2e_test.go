@@ -41,7 +41,7 @@ func TestMedia(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
 		// The upload server is on the gateway's host: allowed, as an
 		// operator allows an XMPP server's upload service.
-		e := startEnv(t, tgOptions{server: server, chats: map[string]string{"111": "alice@example.test"},
+		e := startEnv(t, envOptions{server: server, chats: map[string]string{"111": "alice@example.test"},
 			fetchAllow: []string{"127.0.0.1"}})
 		e.tg.AddChat(botfake.Chat{ID: 111, Type: "private", FirstName: "Dana"})
 		ctx := testCtx(t)

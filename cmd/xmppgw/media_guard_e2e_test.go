@@ -29,7 +29,7 @@ import (
 //
 // Only 127.0.0.1 is ever contacted.
 func TestMediaGuard(t *testing.T) {
-	e := startEnv(t, tgOptions{chats: map[string]string{"111": "alice@example.test"}})
+	e := startEnv(t, envOptions{chats: map[string]string{"111": "alice@example.test"}})
 	e.tg.AddChat(botfake.Chat{ID: 111, Type: "private", FirstName: "Dana"})
 	var hits atomic.Int32
 	canary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

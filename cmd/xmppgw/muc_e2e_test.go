@@ -14,7 +14,7 @@ import (
 // arrive as groupchat, and hers go to Telegram and are reflected once.
 func TestMUCTelegramGroupRoom(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server, chats: map[string]string{"-1001234": "alice@example.test"}})
+		e := startEnv(t, envOptions{server: server, chats: map[string]string{"-1001234": "alice@example.test"}})
 		ctx := testCtx(t)
 		alice := e.login(t, "alice")
 		room := "-1001234@telegram.example.test"

@@ -19,7 +19,7 @@ import (
 // reads the metrics they moved. bob is an admin; alice has an SMS number.
 func TestOperatorCommands(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server})
+		e := startEnv(t, envOptions{server: server})
 		e.tg.AddChat(botfake.Chat{ID: 555, Type: "private", FirstName: "Carol"})
 		e.twilio.OnSend(func(m twiliofake.Message) *twiliofake.APIError {
 			if m.To == "+15550009999" {

@@ -15,7 +15,7 @@ import (
 // back, the component reconnects by itself and delivers them in order.
 func TestReconnectDeliversQueued(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server})
+		e := startEnv(t, envOptions{server: server})
 		ctx := testCtx(t)
 		if err := e.srv.Stop(); err != nil {
 			t.Fatal(err)
@@ -49,7 +49,7 @@ func TestReconnectDeliversQueued(t *testing.T) {
 // Messages survive a gateway restart on the same store.
 func TestRestartKeepsStore(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server})
+		e := startEnv(t, envOptions{server: server})
 		ctx := testCtx(t)
 		alice := e.login(t, "alice")
 		e.stop()
@@ -80,7 +80,7 @@ func TestRestartKeepsStore(t *testing.T) {
 // sendxmpp, a client nobody here wrote, reaches the SMS side.
 func TestSendXMPPClient(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server})
+		e := startEnv(t, envOptions{server: server})
 		ctx := testCtx(t)
 		if err := xmpptest.SendXMPP(ctx, e.srv, "alice", "pw", "+15551234567@sms.example.test", "from sendxmpp"); err != nil {
 			t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 
 	"mellium.im/xmpp/jid"
 
-	"xmppgw/internal/gwtest"
 	"xmppgw/internal/xmpptest"
 )
 
@@ -21,23 +20,7 @@ import (
 // JID) as its links from the config.
 func startRosterEnv(t *testing.T, server, roster string, chats map[string]string) *env {
 	t.Helper()
-	if server == xmpptest.ServerProsody {
-		if err := xmpptest.PrivilegeInstalled(); err != nil {
-			t.Fatalf("%v\nPlease run scripts/install-deps.sh (make test does it) before running the tests.", err)
-		}
-	}
-	g := gwtest.Start(t, gwtest.Options{Server: server, Users: map[string]string{"alice": "pw", "bob": "pw"},
-		Privileged: map[string]string{"telegram.example.test": roster}, NoSMS: true})
-	e := &env{srv: g.Server, tg: g.Bot, public: g.Public, cfg: g.Config, cfgPath: g.ConfigPath}
-	e.prosody, _ = g.Server.(*xmpptest.Prosody)
-	e.cfg.Access.Allow = []string{"alice@example.test", "bob@example.test"}
-	e.cfg.Log = &gwtest.Log{Level: "debug"}
-	tg := g.Telegram()
-	tg.Chats = chats
-	tg.RateLimits = &gwtest.TelegramRates{ChatPerSecond: 50, GroupPerMinute: 3000}
-	g.Write(t)
-	e.start(t)
-	return e
+	return startEnv(t, envOptions{server: server, roster: roster, noSMS: true, chats: chats})
 }
 
 // rosterIQ is a jabber:iq:roster push or result, as a client reads it.

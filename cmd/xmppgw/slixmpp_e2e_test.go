@@ -34,7 +34,7 @@ func TestSlixmppClient(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	e := startEnv(t, tgOptions{chats: map[string]string{"111": "alice@example.test"}})
+	e := startEnv(t, envOptions{chats: map[string]string{"111": "alice@example.test"}})
 	outFile := filepath.Join(t.TempDir(), "seen.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -17,7 +17,7 @@ import (
 // receipt or an error.
 func TestSMSRoundTrip(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server})
+		e := startEnv(t, envOptions{server: server})
 		ctx := testCtx(t)
 		alice := e.login(t, "alice")
 
@@ -104,7 +104,7 @@ func TestSMSRoundTrip(t *testing.T) {
 // Each wrong request gets the stanza error the README promises.
 func TestSMSErrors(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server})
+		e := startEnv(t, envOptions{server: server})
 		ctx := testCtx(t)
 		alice, bob, mallory := e.login(t, "alice"), e.login(t, "bob"), e.login(t, "mallory")
 		e.twilio.OnSend(func(m twiliofake.Message) *twiliofake.APIError {
@@ -141,7 +141,7 @@ func TestSMSErrors(t *testing.T) {
 // typed number into a JID; subscribing to a number is approved.
 func TestSMSDiscovery(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server})
+		e := startEnv(t, envOptions{server: server})
 		ctx := testCtx(t)
 		alice := e.login(t, "alice")
 		exchange := func(raw string) xmpptest.Stanza {

@@ -60,7 +60,7 @@ func linkCode(t *testing.T, c *xmpptest.Client) string {
 // available once approved, and messages flow both ways, edits included.
 func TestTelegramLinkAndChat(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server})
+		e := startEnv(t, envOptions{server: server})
 		ctx := testCtx(t)
 		alice := e.login(t, "alice")
 		contact := "111@telegram.example.test"
@@ -142,7 +142,7 @@ func TestTelegramLinkAndChat(t *testing.T) {
 // name. Media arrive as out-of-band URLs served by the gateway.
 func TestTelegramStaticGroupAndMedia(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server, chats: map[string]string{"-1001234": "alice@example.test"}})
+		e := startEnv(t, envOptions{server: server, chats: map[string]string{"-1001234": "alice@example.test"}})
 		ctx := testCtx(t)
 		alice := e.login(t, "alice")
 		contact := "-1001234@telegram.example.test"
@@ -203,7 +203,7 @@ func TestTelegramStaticGroupAndMedia(t *testing.T) {
 // Who may write where, and what an unlinked chat gets.
 func TestTelegramRefusals(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server, chats: map[string]string{"111": "bob@example.test"}})
+		e := startEnv(t, envOptions{server: server, chats: map[string]string{"111": "bob@example.test"}})
 		ctx := testCtx(t)
 		alice := e.login(t, "alice")
 		mallory := e.login(t, "mallory")
@@ -256,7 +256,7 @@ func TestTelegramRefusals(t *testing.T) {
 // removes the link.
 func TestTelegramRegistration(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server})
+		e := startEnv(t, envOptions{server: server})
 		ctx := testCtx(t)
 		alice := e.login(t, "alice")
 		alice.Send(ctx, `<iq type="get" id="reg1" to="telegram.example.test"><query xmlns="jabber:iq:register"/></iq>`)
@@ -306,7 +306,7 @@ func TestTelegramRegistration(t *testing.T) {
 // gateway was down arrives once, and none before it is repeated.
 func TestTelegramRestart(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server, chats: map[string]string{"111": "alice@example.test"}})
+		e := startEnv(t, envOptions{server: server, chats: map[string]string{"111": "alice@example.test"}})
 		alice := e.login(t, "alice")
 		contact := "111@telegram.example.test"
 		e.tg.UserSends(tgDM, tgAlice, "before")
@@ -336,7 +336,7 @@ func TestTelegramRestart(t *testing.T) {
 // send, it does not lose it.
 func TestTelegramWebhookMode(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server, mode: "webhook", chats: map[string]string{"111": "alice@example.test"}})
+		e := startEnv(t, envOptions{server: server, mode: "webhook", chats: map[string]string{"111": "alice@example.test"}})
 		ctx := testCtx(t)
 		alice := e.login(t, "alice")
 		if err := e.tg.WaitFor(ctx, func() bool { return e.tg.Calls("setWebhook") > 0 }); err != nil {
@@ -367,7 +367,7 @@ func TestTelegramWebhookMode(t *testing.T) {
 // The gateway JID shows whether Telegram can be reached.
 func TestTelegramGatewayPresence(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		e := startEnv(t, tgOptions{server: server, chats: map[string]string{"111": "alice@example.test"}})
+		e := startEnv(t, envOptions{server: server, chats: map[string]string{"111": "alice@example.test"}})
 		ctx := testCtx(t)
 		alice := e.login(t, "alice")
 		alice.Send(ctx, `<presence type="probe" to="telegram.example.test"/>`)

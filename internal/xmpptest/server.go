@@ -2,6 +2,7 @@ package xmpptest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 )
@@ -77,8 +78,11 @@ func StartServerT(t testing.TB, kind string, cfg ServerConfig) Server {
 func StartServer(ctx context.Context, kind string, cfg ServerConfig) (Server, error) {
 	switch kind {
 	case ServerProsody:
-		return StartProsody(ctx, ProsodyConfig{Domain: cfg.Domain, Components: cfg.Components, Users: cfg.Users, Dir: cfg.Dir, Privileged: cfg.Privileged})
+		return StartProsody(ctx, ProsodyConfig{Domain: cfg.Domain, Components: cfg.Components, Users: cfg.Users, Dir: cfg.Dir, Privileged: cfg.Privileged, WebSocket: cfg.WebSocket})
 	case ServerEjabberd:
+		if cfg.WebSocket {
+			return nil, errors.New("xmpptest: ServerConfig.WebSocket is Prosody's only")
+		}
 		return StartEjabberd(ctx, EjabberdConfig{Domain: cfg.Domain, Components: cfg.Components, Users: cfg.Users, Dir: cfg.Dir, Privileged: cfg.Privileged})
 	}
 	return nil, fmt.Errorf("xmpptest: unknown server %q (want one of %v)", kind, Servers)
