@@ -5,11 +5,19 @@ import (
 	"database/sql"
 )
 
+// The SQL of this file, with "?" placeholders that the dialect binds.
+const (
+	selectAllLinks = `SELECT remote, jid, name, static, asked, linked_by FROM links
+		WHERE transport = ? ORDER BY jid, remote`
+	selectLinkOwner = `SELECT jid, static FROM links WHERE transport = ? AND remote = ?`
+	insertAdminLink = `INSERT INTO links (transport, remote, jid, name, static, asked, created)
+		VALUES (?, ?, ?, '', FALSE, ?, ?)`
+)
+
 // AllLinks returns every link of transport, ordered by user then remote.
 func (h LinkTable) AllLinks(ctx context.Context, transport string) ([]Link, error) {
 	s := h.s
-	return s.queryLinks(ctx, `SELECT remote, jid, name, static, asked, linked_by FROM links
-		WHERE transport = ? ORDER BY jid, remote`, transport)
+	return s.queryLinks(ctx, selectAllLinks, transport)
 }
 
 // AddLink links remote to user on an operator's behalf, as if the user had
@@ -24,7 +32,7 @@ func (h LinkTable) AddLink(ctx context.Context, transport, remote, user string, 
 	return s.txRefusable(ctx, func(tx *sqlTx, refuse func(error) error) error {
 		var owner string
 		var static bool
-		err := tx.QueryRowContext(ctx, `SELECT jid, static FROM links WHERE transport = ? AND remote = ?`,
+		err := tx.QueryRowContext(ctx, selectLinkOwner,
 			transport, remote).Scan(&owner, &static)
 		switch {
 		case err == nil && owner == user:
@@ -37,8 +45,7 @@ func (h LinkTable) AddLink(ctx context.Context, transport, remote, user string, 
 			return err
 		}
 		asked := len(stanzas) > 0
-		if _, err := tx.ExecContext(ctx, `INSERT INTO links (transport, remote, jid, name, static, asked, created)
-			VALUES (?, ?, ?, '', FALSE, ?, ?)`, transport, remote, user, asked, s.millis()); err != nil {
+		if _, err := tx.ExecContext(ctx, insertAdminLink, transport, remote, user, asked, s.millis()); err != nil {
 			return err
 		}
 		return queueAll(ctx, tx, transport, stanzas, s.millis())

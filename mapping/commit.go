@@ -185,7 +185,7 @@ func (s *Store) commitGroup(group []*write) {
 	}
 	fail := func(err error) {
 		for _, w := range group {
-			w.done <- fmt.Errorf("%w: %w", ErrUnavailable, err)
+			w.done <- unavailable(err)
 		}
 	}
 	t, err := s.begin(ctx)
@@ -204,7 +204,7 @@ func (s *Store) commitGroup(group []*write) {
 			err = tx.Commit()
 		}
 		if err != nil {
-			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+			err = unavailable(err)
 		}
 		w.done <- err
 		return

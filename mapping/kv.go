@@ -3,7 +3,13 @@ package mapping
 import (
 	"context"
 	"database/sql"
-	"fmt"
+)
+
+// The SQL of this file, with "?" placeholders that the dialect binds.
+const (
+	selectKV = `SELECT value FROM kv WHERE transport = ? AND key = ?`
+	upsertKV = `INSERT INTO kv (transport, key, value) VALUES (?, ?, ?)
+		ON CONFLICT (transport, key) DO UPDATE SET value = excluded.value`
 )
 
 // KV is a transport's durable key-value state in the store.
@@ -18,13 +24,13 @@ func (s *Store) KV(transport string) KV { return KV{s, transport} }
 // Get returns the value of key, or "" if it was never set.
 func (k KV) Get(ctx context.Context, key string) (string, error) {
 	var v string
-	err := k.store.queryRow(ctx, `SELECT value FROM kv WHERE transport = ? AND key = ?`,
+	err := k.store.queryRow(ctx, selectKV,
 		k.transport, key).Scan(&v)
 	if err == sql.ErrNoRows {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return "", unavailable(err)
 	}
 	return v, nil
 }
@@ -32,8 +38,7 @@ func (k KV) Get(ctx context.Context, key string) (string, error) {
 // Set stores value under key.
 func (k KV) Set(ctx context.Context, key, value string) error {
 	return k.store.tx(ctx, func(tx *sqlTx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO kv (transport, key, value) VALUES (?, ?, ?)
-			ON CONFLICT (transport, key) DO UPDATE SET value = excluded.value`, k.transport, key, value)
+		_, err := tx.ExecContext(ctx, upsertKV, k.transport, key, value)
 		return err
 	})
 }

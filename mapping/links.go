@@ -5,11 +5,41 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"time"
+)
+
+// The SQL of this file, with "?" placeholders that the dialect binds.
+const (
+	staticRemotes    = `SELECT remote FROM links WHERE transport = ? AND static = TRUE`
+	deleteLink       = `DELETE FROM links WHERE transport = ? AND remote = ?`
+	upsertStaticLink = `INSERT INTO links (transport, remote, jid, name, static, asked, created)
+		VALUES (?, ?, ?, '', TRUE, FALSE, ?)
+		ON CONFLICT (transport, remote) DO UPDATE SET static = TRUE, jid = excluded.jid,
+			asked = CASE WHEN links.jid = excluded.jid THEN links.asked ELSE FALSE END`
+	selectLink = `SELECT jid, name, static, asked, linked_by FROM links
+		WHERE transport = ? AND remote = ?`
+	selectUserLinks = `SELECT remote, jid, name, static, asked, linked_by FROM links
+		WHERE transport = ? AND jid = ? ORDER BY remote`
+	selectLinkedUsers = `SELECT DISTINCT jid FROM links WHERE transport = ? ORDER BY jid`
+	upsertLinkCode    = `INSERT INTO link_codes (transport, code, jid, expires) VALUES (?, ?, ?, ?)
+		ON CONFLICT (transport, jid) DO UPDATE SET code = excluded.code, expires = excluded.expires`
+	codeOwner      = `SELECT jid FROM link_codes WHERE transport = ? AND code = ? AND expires >= ?`
+	linkOwner      = `SELECT jid, static, linked_by FROM links WHERE transport = ? AND remote = ?`
+	deleteLinkCode = `DELETE FROM link_codes WHERE transport = ? AND code = ?`
+	upsertCodeLink = `INSERT INTO links (transport, remote, jid, name, static, asked, created, linked_by)
+		VALUES (?, ?, ?, ?, FALSE, TRUE, ?, ?)
+		ON CONFLICT (transport, remote) DO UPDATE SET name = excluded.name, asked = TRUE, linked_by = excluded.linked_by`
+	deleteUserLinks = `DELETE FROM links WHERE transport = ? AND jid = ? AND static = FALSE
+		RETURNING remote`
+	markAsked = `UPDATE links SET asked = TRUE, name = ?
+		WHERE transport = ? AND remote = ? AND asked = FALSE`
+	upsertImportedLink = `INSERT INTO links (transport, remote, jid, name, static, asked, created, linked_by)
+		VALUES (?, ?, ?, ?, FALSE, TRUE, ?, ?)
+		ON CONFLICT (transport, remote) DO UPDATE SET jid = excluded.jid, name = excluded.name,
+			static = FALSE, asked = TRUE, created = excluded.created, linked_by = excluded.linked_by`
 )
 
 // Link is a remote contact (a Telegram chat) linked to one XMPP user.
@@ -57,35 +87,20 @@ func (h LinkTable) SyncStaticLinks(ctx context.Context, transport string, links 
 	s := h.s
 	now := s.millis()
 	return s.tx(ctx, func(tx *sqlTx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT remote FROM links WHERE transport = ? AND static = TRUE`, transport)
+		static, err := queryAll(ctx, tx.QueryContext, scanValue[string], staticRemotes, transport)
 		if err != nil {
 			return err
 		}
-		var gone []string
-		for rows.Next() {
-			var r string
-			if err := rows.Scan(&r); err != nil {
-				rows.Close()
-				return err
+		for _, r := range static {
+			if _, ok := links[r]; ok {
+				continue
 			}
-			if _, ok := links[r]; !ok {
-				gone = append(gone, r)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, r := range gone {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE transport = ? AND remote = ?`, transport, r); err != nil {
+			if _, err := tx.ExecContext(ctx, deleteLink, transport, r); err != nil {
 				return err
 			}
 		}
 		for _, r := range slices.Sorted(maps.Keys(links)) {
-			_, err := tx.ExecContext(ctx, `INSERT INTO links (transport, remote, jid, name, static, asked, created)
-				VALUES (?, ?, ?, '', TRUE, FALSE, ?)
-				ON CONFLICT (transport, remote) DO UPDATE SET static = TRUE, jid = excluded.jid,
-					asked = CASE WHEN links.jid = excluded.jid THEN links.asked ELSE FALSE END`,
+			_, err := tx.ExecContext(ctx, upsertStaticLink,
 				transport, r, links[r], now)
 			if err != nil {
 				return err
@@ -99,13 +114,12 @@ func (h LinkTable) SyncStaticLinks(ctx context.Context, transport string, links 
 func (h LinkTable) LinkOf(ctx context.Context, transport, remote string) (Link, bool, error) {
 	s := h.s
 	l := Link{Remote: remote}
-	err := s.queryRow(ctx, `SELECT jid, name, static, asked, linked_by FROM links
-		WHERE transport = ? AND remote = ?`, transport, remote).Scan(&l.User, &l.Name, &l.Static, &l.Asked, &l.LinkedBy)
+	err := s.queryRow(ctx, selectLink, transport, remote).Scan(&l.User, &l.Name, &l.Static, &l.Asked, &l.LinkedBy)
 	if err == sql.ErrNoRows {
 		return Link{}, false, nil
 	}
 	if err != nil {
-		return Link{}, false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return Link{}, false, unavailable(err)
 	}
 	return l, true, nil
 }
@@ -113,50 +127,24 @@ func (h LinkTable) LinkOf(ctx context.Context, transport, remote string) (Link, 
 // LinksOf returns user's links, ordered by remote.
 func (h LinkTable) LinksOf(ctx context.Context, transport, user string) ([]Link, error) {
 	s := h.s
-	return s.queryLinks(ctx, `SELECT remote, jid, name, static, asked, linked_by FROM links
-		WHERE transport = ? AND jid = ? ORDER BY remote`, transport, user)
+	return s.queryLinks(ctx, selectUserLinks, transport, user)
 }
 
 // LinkedUsers returns the users with at least one link, sorted.
 func (h LinkTable) LinkedUsers(ctx context.Context, transport string) ([]string, error) {
 	s := h.s
-	rows, err := s.query(ctx, `SELECT DISTINCT jid FROM links WHERE transport = ? ORDER BY jid`, transport)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	defer rows.Close()
-	var users []string
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	return users, nil
+	users, err := queryAll(ctx, s.query, scanValue[string], selectLinkedUsers, transport)
+	return users, unavailable(err)
 }
 
 func (s *Store) queryLinks(ctx context.Context, q string, args ...any) ([]Link, error) {
-	rows, err := s.query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	defer rows.Close()
-	var out []Link
-	for rows.Next() {
-		var l Link
-		if err := rows.Scan(&l.Remote, &l.User, &l.Name, &l.Static, &l.Asked, &l.LinkedBy); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	return out, nil
+	links, err := queryAll(ctx, s.query, scanLink, q, args...)
+	return links, unavailable(err)
+}
+
+// scanLink scans remote, jid, name, static, asked, linked_by.
+func scanLink(r *sql.Rows, l *Link) error {
+	return r.Scan(&l.Remote, &l.User, &l.Name, &l.Static, &l.Asked, &l.LinkedBy)
 }
 
 // codeAlphabet has no look-alike characters (0/O, 1/I).
@@ -174,8 +162,7 @@ func (h LinkTable) NewLinkCode(ctx context.Context, transport, user string, ttl 
 	}
 	code := string(b)
 	err := s.tx(ctx, func(tx *sqlTx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO link_codes (transport, code, jid, expires) VALUES (?, ?, ?, ?)
-			ON CONFLICT (transport, jid) DO UPDATE SET code = excluded.code, expires = excluded.expires`,
+		_, err := tx.ExecContext(ctx, upsertLinkCode,
 			transport, code, user, s.now().Add(ttl).UnixMilli())
 		return err
 	})
@@ -207,7 +194,7 @@ func (s *Store) redeem(ctx context.Context, transport, code, remote, name string
 	code = strings.ToUpper(strings.TrimSpace(code))
 	var user string
 	err := s.txRefusable(ctx, func(tx *sqlTx, refuse func(error) error) error {
-		err := tx.QueryRowContext(ctx, `SELECT jid FROM link_codes WHERE transport = ? AND code = ? AND expires >= ?`,
+		err := tx.QueryRowContext(ctx, codeOwner,
 			transport, code, s.millis()).Scan(&user)
 		if err == sql.ErrNoRows {
 			return refuse(ErrBadCode)
@@ -217,7 +204,7 @@ func (s *Store) redeem(ctx context.Context, transport, code, remote, name string
 		}
 		var owner, linker string
 		var static bool
-		err = tx.QueryRowContext(ctx, `SELECT jid, static, linked_by FROM links WHERE transport = ? AND remote = ?`,
+		err = tx.QueryRowContext(ctx, linkOwner,
 			transport, remote).Scan(&owner, &static, &linker)
 		switch {
 		case err == sql.ErrNoRows:
@@ -230,16 +217,14 @@ func (s *Store) redeem(ctx context.Context, transport, code, remote, name string
 		case owner != user:
 			return refuse(ErrLinkedToOther)
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM link_codes WHERE transport = ? AND code = ?`, transport, code)
+		res, err := tx.ExecContext(ctx, deleteLinkCode, transport, code)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return refuse(ErrBadCode) // another process redeemed it meanwhile
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO links (transport, remote, jid, name, static, asked, created, linked_by)
-			VALUES (?, ?, ?, ?, FALSE, TRUE, ?, ?)
-			ON CONFLICT (transport, remote) DO UPDATE SET name = excluded.name, asked = TRUE, linked_by = excluded.linked_by`,
+		_, err = tx.ExecContext(ctx, upsertCodeLink,
 			transport, remote, user, name, s.millis(), by)
 		if err != nil {
 			return err
@@ -271,7 +256,7 @@ func (s *Store) unlink(ctx context.Context, transport, remote string, who *Asker
 	err := s.txRefusable(ctx, func(tx *sqlTx, refuse func(error) error) error {
 		var static bool
 		var linker string
-		err := tx.QueryRowContext(ctx, `SELECT jid, static, linked_by FROM links WHERE transport = ? AND remote = ?`,
+		err := tx.QueryRowContext(ctx, linkOwner,
 			transport, remote).Scan(&user, &static, &linker)
 		switch {
 		case err == sql.ErrNoRows:
@@ -283,7 +268,7 @@ func (s *Store) unlink(ctx context.Context, transport, remote string, who *Asker
 		case who != nil && !who.mayChange(linker):
 			return refuse(ErrNotLinker)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE transport = ? AND remote = ?`, transport, remote); err != nil {
+		if _, err := tx.ExecContext(ctx, deleteLink, transport, remote); err != nil {
 			return err
 		}
 		return queueAll(ctx, tx, transport, stanzas(user), s.millis())
@@ -300,22 +285,8 @@ func (h LinkTable) UnlinkUser(ctx context.Context, transport, user string, stanz
 	s := h.s
 	var removed []string
 	err := s.tx(ctx, func(tx *sqlTx) error {
-		removed = removed[:0]
-		rows, err := tx.QueryContext(ctx, `DELETE FROM links WHERE transport = ? AND jid = ? AND static = FALSE
-			RETURNING remote`, transport, user)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var r string
-			if err := rows.Scan(&r); err != nil {
-				rows.Close()
-				return err
-			}
-			removed = append(removed, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		var err error
+		if removed, err = queryAll(ctx, tx.QueryContext, scanValue[string], deleteUserLinks, transport, user); err != nil {
 			return err
 		}
 		slices.Sort(removed)
@@ -336,8 +307,7 @@ func (h LinkTable) MarkAsked(ctx context.Context, transport, remote, name string
 	s := h.s
 	var done bool
 	err := s.tx(ctx, func(tx *sqlTx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE links SET asked = TRUE, name = ?
-			WHERE transport = ? AND remote = ? AND asked = FALSE`, name, transport, remote)
+		res, err := tx.ExecContext(ctx, markAsked, name, transport, remote)
 		if err != nil {
 			return err
 		}
@@ -367,10 +337,7 @@ func (h LinkTable) ImportLinks(ctx context.Context, transport string, links []Li
 	now := s.millis()
 	return s.tx(ctx, func(tx *sqlTx) error {
 		for _, l := range links {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO links (transport, remote, jid, name, static, asked, created, linked_by)
-				VALUES (?, ?, ?, ?, FALSE, TRUE, ?, ?)
-				ON CONFLICT (transport, remote) DO UPDATE SET jid = excluded.jid, name = excluded.name,
-					static = FALSE, asked = TRUE, created = excluded.created, linked_by = excluded.linked_by`,
+			if _, err := tx.ExecContext(ctx, upsertImportedLink,
 				transport, l.Remote, l.User, l.Name, now, l.LinkedBy); err != nil {
 				return err
 			}

@@ -5,9 +5,60 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"fmt"
 	"strings"
 	"time"
+)
+
+// The SQL of this file, with "?" placeholders that the dialect binds.
+const (
+	upsertResendKey = `INSERT INTO seen (transport, key, created) VALUES (?, ?, ?)
+		ON CONFLICT (transport, key) DO UPDATE SET created = excluded.created WHERE seen.created < ?`
+	insertJob = `INSERT INTO outbox
+		(transport, sender, account, remote, body, stanza_id, origin_id, receipt, markable, replaces,
+		 reply_to, quote, media, retracts, react_to, reactions, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	upsertLastWriter = `INSERT INTO last_writer (transport, account, remote, jid, at)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (transport, account, remote) DO UPDATE SET jid = excluded.jid, at = excluded.at`
+	selectPendingJobs = `SELECT id, transport, sender, account, remote, body,
+		stanza_id, origin_id, receipt, markable, replaces, reply_to, quote, media, retracts, react_to, reactions,
+		attempts, created, inflight FROM outbox
+		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`
+	markAttempted    = `UPDATE outbox SET attempts = attempts + 1, inflight = ? WHERE id = ?`
+	selectKnownSent  = `SELECT 1 FROM sent WHERE transport = ? AND remote_id = ?`
+	deleteJob        = `DELETE FROM outbox WHERE id = ?`
+	takeEarlyReports = `DELETE FROM early_report WHERE transport = ? AND remote_id = ?
+		RETURNING state, code, text`
+	upsertSentRef = `INSERT INTO sent_ref (transport, remote, sender, ref, remote_id, created)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (transport, remote, sender, ref) DO UPDATE SET remote_id = excluded.remote_id, created = excluded.created`
+	selectSent = `SELECT sender, remote, stanza_id, receipt, markable FROM sent
+		WHERE transport = ? AND remote_id = ?`
+	insertEarlyReport = `INSERT INTO early_report
+		(transport, remote_id, state, code, text, created) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (transport, remote_id, state) DO NOTHING`
+	selectSentRef = `SELECT remote_id FROM sent_ref
+		WHERE transport = ? AND remote = ? AND sender = ? AND ref = ?`
+	selectSentByStanza = `SELECT remote_id, sender FROM sent
+		WHERE transport = ? AND remote = ? AND stanza_id = ? ORDER BY created`
+	selectLastWriter = `SELECT jid FROM last_writer
+		WHERE transport = ? AND account = ? AND remote = ?`
+	selectSendsSince = `SELECT sender, created FROM outbox WHERE transport = ? AND created >= ?
+		UNION ALL SELECT sender, created FROM sent WHERE transport = ? AND created >= ?
+		ORDER BY 2`
+	markUnresolved = `UPDATE outbox SET inflight = created
+		WHERE transport = ? AND inflight = 0 AND created < ?`
+	selectStanzaID = `SELECT stanza_id FROM sent WHERE transport = ? AND remote_id = ?`
+	// Sent's record of a send: a new one replaces any of the same
+	// provider id, a correction's does not.
+	recordSent = `INSERT INTO sent (transport, remote_id, sender, remote, stanza_id, receipt, markable, created, resend_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (transport, remote_id) DO UPDATE SET sender = excluded.sender, remote = excluded.remote,
+			stanza_id = excluded.stanza_id, receipt = excluded.receipt, markable = excluded.markable,
+			created = excluded.created, resend_key = excluded.resend_key`
+	recordSentCorrection = `INSERT INTO sent (transport, remote_id, sender, remote, stanza_id, receipt, markable, created, resend_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (transport, remote_id) DO NOTHING`
 )
 
 // Job is a message from an XMPP user waiting to be sent to a provider.
@@ -115,8 +166,7 @@ func (h JobTable) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, err
 func enqueue(ctx context.Context, tx *sqlTx, j Job, now int64, seenTable bool) (id int64, dup bool, err error) {
 	if j.StanzaID != "" && seenTable {
 		key := resendKey(j)
-		res, err := tx.ExecContext(ctx, `INSERT INTO seen (transport, key, created) VALUES (?, ?, ?)
-			ON CONFLICT (transport, key) DO UPDATE SET created = excluded.created WHERE seen.created < ?`,
+		res, err := tx.ExecContext(ctx, upsertResendKey,
 			j.Transport, key, now, now-resendWindow.Milliseconds())
 		if err != nil {
 			return 0, false, err
@@ -125,10 +175,7 @@ func enqueue(ctx context.Context, tx *sqlTx, j Job, now int64, seenTable bool) (
 			return 0, true, nil
 		}
 	}
-	id, err = tx.insertID(`INSERT INTO outbox
-		(transport, sender, account, remote, body, stanza_id, origin_id, receipt, markable, replaces,
-		 reply_to, quote, media, retracts, react_to, reactions, created)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	id, err = tx.insertID(insertJob,
 		j.Transport, j.Sender, j.Account, j.Remote, j.Body, j.StanzaID, j.OriginID, j.Receipt, j.Markable, j.Replaces,
 		j.ReplyTo, j.Quote, strings.Join(j.Media, "\n"), j.Retracts, j.ReactTo, strings.Join(j.Reactions, "\n"), now)
 	if err != nil {
@@ -137,9 +184,7 @@ func enqueue(ctx context.Context, tx *sqlTx, j Job, now int64, seenTable bool) (
 	if !j.Shared {
 		return id, false, nil
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO last_writer (transport, account, remote, jid, at)
-		VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (transport, account, remote) DO UPDATE SET jid = excluded.jid, at = excluded.at`,
+	_, err = tx.ExecContext(ctx, upsertLastWriter,
 		j.Transport, j.Account, j.Remote, bare(j.Sender), now)
 	return id, false, err
 }
@@ -154,40 +199,30 @@ func resendKey(j Job) string {
 // first.
 func (h JobTable) Pending(ctx context.Context, transport string, after int64, limit int) ([]Job, error) {
 	s := h.s
-	rows, err := s.query(ctx, `SELECT id, transport, sender, account, remote, body,
-		stanza_id, origin_id, receipt, markable, replaces, reply_to, quote, media, retracts, react_to, reactions,
-		attempts, created, inflight FROM outbox
-		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`, transport, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	jobs, err := queryAll(ctx, s.query, scanJob, selectPendingJobs, transport, after, limit)
+	return jobs, unavailable(err)
+}
+
+// scanJob scans the columns of selectPendingJobs.
+func scanJob(r *sql.Rows, j *Job) error {
+	var created, inflight int64
+	var media, reactions string
+	if err := r.Scan(&j.ID, &j.Transport, &j.Sender, &j.Account, &j.Remote, &j.Body,
+		&j.StanzaID, &j.OriginID, &j.Receipt, &j.Markable, &j.Replaces, &j.ReplyTo, &j.Quote, &media, &j.Retracts,
+		&j.ReactTo, &reactions, &j.Attempts, &created, &inflight); err != nil {
+		return err
 	}
-	defer rows.Close()
-	var jobs []Job
-	for rows.Next() {
-		var j Job
-		var created, inflight int64
-		var media, reactions string
-		if err := rows.Scan(&j.ID, &j.Transport, &j.Sender, &j.Account, &j.Remote, &j.Body,
-			&j.StanzaID, &j.OriginID, &j.Receipt, &j.Markable, &j.Replaces, &j.ReplyTo, &j.Quote, &media, &j.Retracts,
-			&j.ReactTo, &reactions, &j.Attempts, &created, &inflight); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		if media != "" {
-			j.Media = strings.Split(media, "\n")
-		}
-		if reactions != "" {
-			j.Reactions = strings.Split(reactions, "\n")
-		}
-		j.Created = time.UnixMilli(created)
-		if inflight != 0 {
-			j.Inflight = time.UnixMilli(inflight)
-		}
-		jobs = append(jobs, j)
+	if media != "" {
+		j.Media = strings.Split(media, "\n")
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	if reactions != "" {
+		j.Reactions = strings.Split(reactions, "\n")
 	}
-	return jobs, nil
+	j.Created = time.UnixMilli(created)
+	if inflight != 0 {
+		j.Inflight = time.UnixMilli(inflight)
+	}
+	return nil
 }
 
 // Attempted records one more failed attempt at job id, and when the send
@@ -200,7 +235,7 @@ func (h JobTable) Attempted(ctx context.Context, id int64, inflight time.Time) e
 		mark = inflight.UnixMilli()
 	}
 	return s.txRerun(ctx, func(tx *sqlTx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, inflight = ? WHERE id = ?`, mark, id)
+		_, err := tx.ExecContext(ctx, markAttempted, mark, id)
 		return err
 	})
 }
@@ -209,13 +244,13 @@ func (h JobTable) Attempted(ctx context.Context, id int64, inflight time.Time) e
 func (h JobTable) KnownRemote(ctx context.Context, transport, remoteID string) (bool, error) {
 	s := h.s
 	var one int
-	err := s.queryRow(ctx, `SELECT 1 FROM sent WHERE transport = ? AND remote_id = ?`,
+	err := s.queryRow(ctx, selectKnownSent,
 		transport, remoteID).Scan(&one)
 	if err == sql.ErrNoRows {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return false, unavailable(err)
 	}
 	return true, nil
 }
@@ -233,7 +268,7 @@ func (h JobTable) Sent(ctx context.Context, j Job, remoteID string) ([]Report, e
 	var early []Report
 	err := s.txRerun(ctx, func(tx *sqlTx) error {
 		early = early[:0]
-		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, j.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, deleteJob, j.ID); err != nil {
 			return err
 		}
 		if remoteID == "" {
@@ -256,36 +291,14 @@ func (h JobTable) Sent(ctx context.Context, j Job, remoteID string) ([]Report, e
 		if !s.d.shared && s.earlyReports.Load() == 0 {
 			return nil // none kept: skip the lookup (the common case)
 		}
-		rows, err := tx.QueryContext(ctx, `DELETE FROM early_report WHERE transport = ? AND remote_id = ?
-			RETURNING state, code, text`, j.Transport, remoteID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r := Report{RemoteID: remoteID}
-			if err := rows.Scan(&r.State, &r.Code, &r.Text); err != nil {
-				return err
-			}
-			early = append(early, r)
-		}
-		return rows.Err()
+		early, err = queryAll(ctx, tx.QueryContext, func(r *sql.Rows, e *Report) error {
+			e.RemoteID = remoteID
+			return r.Scan(&e.State, &e.Code, &e.Text)
+		}, takeEarlyReports, j.Transport, remoteID)
+		return err
 	})
 	return early, err
 }
-
-// Sent's record of a send: a new one replaces any of the same provider id,
-// a correction's does not.
-const (
-	recordSent = `INSERT INTO sent (transport, remote_id, sender, remote, stanza_id, receipt, markable, created, resend_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (transport, remote_id) DO UPDATE SET sender = excluded.sender, remote = excluded.remote,
-			stanza_id = excluded.stanza_id, receipt = excluded.receipt, markable = excluded.markable,
-			created = excluded.created, resend_key = excluded.resend_key`
-	recordSentCorrection = `INSERT INTO sent (transport, remote_id, sender, remote, stanza_id, receipt, markable, created, resend_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (transport, remote_id) DO NOTHING`
-)
 
 // recordRefs keeps the ids by which j's sender may refer to the message
 // sent as remoteID that sent itself does not hold: j's origin-id when it
@@ -300,9 +313,7 @@ func recordRefs(ctx context.Context, tx *sqlTx, j Job, remoteID string, now int6
 		refs = append(refs, j.OriginID)
 	}
 	for _, ref := range refs {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sent_ref (transport, remote, sender, ref, remote_id, created)
-			VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (transport, remote, sender, ref) DO UPDATE SET remote_id = excluded.remote_id, created = excluded.created`,
+		if _, err := tx.ExecContext(ctx, upsertSentRef,
 			j.Transport, j.Remote, bare(j.Sender), ref, remoteID, now); err != nil {
 			return err
 		}
@@ -315,7 +326,7 @@ func recordRefs(ctx context.Context, tx *sqlTx, j Job, remoteID string, now int6
 func (h JobTable) Failed(ctx context.Context, j Job, stanza []byte) error {
 	s := h.s
 	return s.txRerun(ctx, func(tx *sqlTx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, j.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, deleteJob, j.ID); err != nil {
 			return err
 		}
 		return queueStanza(ctx, tx, j.Transport, stanza, s.millis())
@@ -338,8 +349,7 @@ func (h JobTable) LookupSent(ctx context.Context, transport string, r Report) (S
 	var rec SentRecord
 	var found bool
 	err := s.tx(ctx, func(tx *sqlTx) error {
-		err := tx.QueryRowContext(ctx, `SELECT sender, remote, stanza_id, receipt, markable FROM sent
-			WHERE transport = ? AND remote_id = ?`, transport, r.RemoteID).
+		err := tx.QueryRowContext(ctx, selectSent, transport, r.RemoteID).
 			Scan(&rec.Sender, &rec.Remote, &rec.StanzaID, &rec.Receipt, &rec.Markable)
 		if err == nil {
 			found = true
@@ -349,9 +359,7 @@ func (h JobTable) LookupSent(ctx context.Context, transport string, r Report) (S
 			return err
 		}
 		s.earlyReports.Add(1) // before the insert: Sent must not skip a report
-		_, err = tx.ExecContext(ctx, `INSERT INTO early_report
-			(transport, remote_id, state, code, text, created) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (transport, remote_id, state) DO NOTHING`,
+		_, err = tx.ExecContext(ctx, insertEarlyReport,
 			transport, r.RemoteID, r.State, r.Code, r.Text, s.millis())
 		return err
 	})
@@ -367,31 +375,23 @@ func (h JobTable) SentID(ctx context.Context, transport, remote, user, ref strin
 		return "", false, nil
 	}
 	var id string
-	err := s.queryRow(ctx, `SELECT remote_id FROM sent_ref
-		WHERE transport = ? AND remote = ? AND sender = ? AND ref = ?`, transport, remote, user, ref).Scan(&id)
+	err := s.queryRow(ctx, selectSentRef, transport, remote, user, ref).Scan(&id)
 	if err == nil {
 		return id, true, nil
 	}
 	if err != sql.ErrNoRows {
-		return "", false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return "", false, unavailable(err)
 	}
-	rows, err := s.query(ctx, `SELECT remote_id, sender FROM sent
-		WHERE transport = ? AND remote = ? AND stanza_id = ? ORDER BY created`, transport, remote, ref)
+	type send struct{ id, sender string }
+	sends, err := queryAll(ctx, s.query, func(r *sql.Rows, v *send) error { return r.Scan(&v.id, &v.sender) },
+		selectSentByStanza, transport, remote, ref)
 	if err != nil {
-		return "", false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return "", false, unavailable(err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, sender string
-		if err := rows.Scan(&id, &sender); err != nil {
-			return "", false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	for _, v := range sends {
+		if bare(v.sender) == user {
+			return v.id, true, nil
 		}
-		if bare(sender) == user {
-			return id, true, nil
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return "", false, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return "", false, nil
 }
@@ -401,13 +401,12 @@ func (h JobTable) SentID(ctx context.Context, transport, remote, user, ref strin
 func (h JobTable) LastWriter(ctx context.Context, transport, account, remote string) (string, error) {
 	s := h.s
 	var user string
-	err := s.queryRow(ctx, `SELECT jid FROM last_writer
-		WHERE transport = ? AND account = ? AND remote = ?`, transport, account, remote).Scan(&user)
+	err := s.queryRow(ctx, selectLastWriter, transport, account, remote).Scan(&user)
 	if err == sql.ErrNoRows {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return "", unavailable(err)
 	}
 	return user, nil
 }
@@ -432,26 +431,15 @@ type Send struct {
 // time, queued or sent, oldest first.
 func (h JobTable) SendsSince(ctx context.Context, transport string, since time.Time) ([]Send, error) {
 	s := h.s
-	rows, err := s.query(ctx, `SELECT sender, created FROM outbox WHERE transport = ? AND created >= ?
-		UNION ALL SELECT sender, created FROM sent WHERE transport = ? AND created >= ?
-		ORDER BY 2`, transport, since.UnixMilli(), transport, since.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	defer rows.Close()
-	var out []Send
-	for rows.Next() {
-		var sender string
+	out, err := queryAll(ctx, s.query, func(r *sql.Rows, v *Send) error {
 		var at int64
-		if err := rows.Scan(&sender, &at); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		if err := r.Scan(&v.User, &at); err != nil {
+			return err
 		}
-		out = append(out, Send{User: bare(sender), At: time.UnixMilli(at)})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	return out, nil
+		v.User, v.At = bare(v.User), time.UnixMilli(at)
+		return nil
+	}, selectSendsSince, transport, since.UnixMilli(), transport, since.UnixMilli())
+	return out, unavailable(err)
 }
 
 // MarkUnresolved marks every job of transport queued before a time, and not
@@ -461,8 +449,7 @@ func (h JobTable) MarkUnresolved(ctx context.Context, transport string, before t
 	s := h.s
 	var n int64
 	err := s.tx(ctx, func(tx *sqlTx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE outbox SET inflight = created
-			WHERE transport = ? AND inflight = 0 AND created < ?`, transport, before.UnixMilli())
+		res, err := tx.ExecContext(ctx, markUnresolved, transport, before.UnixMilli())
 		if err != nil {
 			return err
 		}
@@ -477,12 +464,12 @@ func (h JobTable) MarkUnresolved(ctx context.Context, transport string, before t
 func (h JobTable) StanzaIDOf(ctx context.Context, transport, remoteID string) (string, bool, error) {
 	s := h.s
 	var id string
-	err := s.queryRow(ctx, `SELECT stanza_id FROM sent WHERE transport = ? AND remote_id = ?`, transport, remoteID).Scan(&id)
+	err := s.queryRow(ctx, selectStanzaID, transport, remoteID).Scan(&id)
 	if err == sql.ErrNoRows {
 		return "", false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return "", false, unavailable(err)
 	}
 	return id, true, nil
 }

@@ -5,6 +5,16 @@ import (
 	"time"
 )
 
+// The SQL of this file, with "?" placeholders that the dialect binds.
+const (
+	pruneSeen         = `DELETE FROM seen WHERE created < ?`
+	pruneSent         = `DELETE FROM sent WHERE created < ?`
+	pruneSentRefs     = `DELETE FROM sent_ref WHERE created < ?`
+	pruneEarlyReports = `DELETE FROM early_report WHERE created < ?`
+	pruneLinkCodes    = `DELETE FROM link_codes WHERE expires < ?`
+	countEarlyReports = `SELECT count(*) FROM early_report`
+)
+
 // Prune forgets dedupe keys, sent-message records and unmatched early
 // reports older than before, and expired link codes. Queued messages are
 // never pruned.
@@ -12,21 +22,21 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 	ms := before.UnixMilli()
 	err := s.tx(ctx, func(tx *sqlTx) error {
 		for _, q := range []string{
-			`DELETE FROM seen WHERE created < ?`,
-			`DELETE FROM sent WHERE created < ?`,
-			`DELETE FROM sent_ref WHERE created < ?`,
-			`DELETE FROM early_report WHERE created < ?`,
+			pruneSeen,
+			pruneSent,
+			pruneSentRefs,
+			pruneEarlyReports,
 		} {
 			if _, err := tx.ExecContext(ctx, q, ms); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM link_codes WHERE expires < ?`, s.millis()); err != nil {
+		if _, err := tx.ExecContext(ctx, pruneLinkCodes, s.millis()); err != nil {
 			return err
 		}
 		// Recounted here, in the committer, so no insert slips between.
 		var n int64
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM early_report`).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, countEarlyReports).Scan(&n); err != nil {
 			return err
 		}
 		s.earlyReports.Store(n)

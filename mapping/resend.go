@@ -11,6 +11,13 @@ import (
 	"sync"
 )
 
+// The SQL of this file, with "?" placeholders that the dialect binds.
+const (
+	selectQueuedResendKeys = `SELECT transport, sender, remote, body, stanza_id, created FROM outbox
+		WHERE stanza_id <> '' ORDER BY id`
+	selectSentResendKeys = `SELECT resend_key, created FROM sent ORDER BY rowid DESC`
+)
+
 // The resend window (see Enqueue) of a store that is its database's only
 // writer (SQLite) is kept in memory instead of in the seen table: a
 // random key written per message was a fifth of a message's cost in the
@@ -98,26 +105,19 @@ func (s *Store) loadResendKeys(ctx context.Context) error {
 	now := s.millis()
 	since := now - resendWindow.Milliseconds()
 	r := newResendKeys()
-	rows, err := s.db.QueryContext(ctx, `SELECT transport, sender, remote, body, stanza_id, created FROM outbox
-		WHERE stanza_id <> '' ORDER BY id`)
+	jobs, err := queryAll(ctx, s.db.QueryContext, func(r *sql.Rows, e *resendEntry) error {
+		var j Job
+		if err := r.Scan(&j.Transport, &j.Sender, &j.Remote, &j.Body, &j.StanzaID, &e.at); err != nil {
+			return err
+		}
+		e.key = resendHash(j)
+		return nil
+	}, selectQueuedResendKeys)
 	if err != nil {
 		return fmt.Errorf("mapping: load the resend window: %w", err)
 	}
-	defer rows.Close()
-	var jobs []resendEntry
-	for rows.Next() {
-		var j Job
-		var created int64
-		if err := rows.Scan(&j.Transport, &j.Sender, &j.Remote, &j.Body, &j.StanzaID, &created); err != nil {
-			return fmt.Errorf("mapping: load the resend window: %w", err)
-		}
-		jobs = append(jobs, resendEntry{resendHash(j), created})
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("mapping: load the resend window: %w", err)
-	}
 	// sent in insertion order, newest first, until the window's start.
-	sent, err := s.db.QueryContext(ctx, `SELECT resend_key, created FROM sent ORDER BY rowid DESC`)
+	sent, err := s.db.QueryContext(ctx, selectSentResendKeys)
 	if err != nil {
 		return fmt.Errorf("mapping: load the resend window: %w", err)
 	}

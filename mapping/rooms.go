@@ -2,8 +2,27 @@ package mapping
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
+)
+
+// The SQL of this file, with "?" placeholders that the dialect binds.
+const (
+	insertRoomEntry = `INSERT INTO room_history
+		(transport, room, sender, stanza_id, body, oob, replaces, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	upsertRoomMember = `INSERT INTO room_members (transport, room, name, seen) VALUES (?, ?, ?, ?)
+		ON CONFLICT (transport, room, name) DO UPDATE SET seen = excluded.seen`
+	trimRoomHistory = `DELETE FROM room_history WHERE transport = ? AND room = ? AND id <=
+		(SELECT id FROM room_history WHERE transport = ? AND room = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`
+	selectRoomHistory = `SELECT sender, stanza_id, body, oob, replaces, created FROM room_history
+		WHERE transport = ? AND room = ? ORDER BY id DESC LIMIT ?`
+	selectRoomMembers = `SELECT name FROM room_members WHERE transport = ? AND room = ?
+		AND member NOT LIKE 'xmpp:%' ORDER BY name`
+	countRoomEntry  = `SELECT COUNT(*) FROM room_history WHERE transport = ? AND room = ? AND sender = ? AND stanza_id = ?`
+	upsertNickClaim = `INSERT INTO room_members (transport, room, name, member, seen) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (transport, room, name) DO UPDATE SET member = excluded.member
+		WHERE room_members.member = '' OR room_members.member = excluded.member`
 )
 
 // RoomEntry is one message of a group shown as an XEP-0045 room, kept for
@@ -27,23 +46,20 @@ func (h RoomTable) AcceptRoom(ctx context.Context, transport, key string, entrie
 		rooms := map[string]bool{}
 		for _, e := range entries {
 			rooms[e.Room] = true
-			if _, err := tx.ExecContext(ctx, `INSERT INTO room_history
-				(transport, room, sender, stanza_id, body, oob, replaces, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			if _, err := tx.ExecContext(ctx, insertRoomEntry,
 				transport, e.Room, e.Sender, e.StanzaID, e.Body, e.OOB, e.Replaces, now); err != nil {
 				return err
 			}
 			if e.Sender == "" {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO room_members (transport, room, name, seen) VALUES (?, ?, ?, ?)
-				ON CONFLICT (transport, room, name) DO UPDATE SET seen = excluded.seen`,
+			if _, err := tx.ExecContext(ctx, upsertRoomMember,
 				transport, e.Room, e.Sender, now); err != nil {
 				return err
 			}
 		}
 		for room := range rooms {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM room_history WHERE transport = ? AND room = ? AND id <=
-				(SELECT id FROM room_history WHERE transport = ? AND room = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+			if _, err := tx.ExecContext(ctx, trimRoomHistory,
 				transport, room, transport, room, keep); err != nil {
 				return err
 			}
@@ -55,22 +71,12 @@ func (h RoomTable) AcceptRoom(ctx context.Context, transport, key string, entrie
 // RoomHistory returns the last n entries of room, oldest first.
 func (h RoomTable) RoomHistory(ctx context.Context, transport, room string, n int) ([]RoomEntry, error) {
 	s := h.s
-	rows, err := s.query(ctx, `SELECT sender, stanza_id, body, oob, replaces, created FROM room_history
-		WHERE transport = ? AND room = ? ORDER BY id DESC LIMIT ?`, transport, room, n)
+	out, err := queryAll(ctx, s.query, func(r *sql.Rows, e *RoomEntry) error {
+		e.Room = room
+		return r.Scan(&e.Sender, &e.StanzaID, &e.Body, &e.OOB, &e.Replaces, &e.Created)
+	}, selectRoomHistory, transport, room, n)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	defer rows.Close()
-	var out []RoomEntry
-	for rows.Next() {
-		e := RoomEntry{Room: room}
-		if err := rows.Scan(&e.Sender, &e.StanzaID, &e.Body, &e.OOB, &e.Replaces, &e.Created); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return nil, unavailable(err)
 	}
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]
@@ -82,24 +88,8 @@ func (h RoomTable) RoomHistory(ctx context.Context, transport, room string, n in
 // sorted. Nicks the user took (ClaimUserNick) are not members.
 func (h RoomTable) RoomMembers(ctx context.Context, transport, room string) ([]string, error) {
 	s := h.s
-	rows, err := s.query(ctx, `SELECT name FROM room_members WHERE transport = ? AND room = ?
-		AND member NOT LIKE 'xmpp:%' ORDER BY name`, transport, room)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	return out, nil
+	out, err := queryAll(ctx, s.query, scanValue[string], selectRoomMembers, transport, room)
+	return out, unavailable(err)
 }
 
 // KeepOwnRoomMessage keeps the user's own message e (Sender is the user's
@@ -113,7 +103,7 @@ func (h RoomTable) KeepOwnRoomMessage(ctx context.Context, transport string, e R
 	return s.tx(ctx, func(tx *sqlTx) error {
 		if e.StanzaID != "" {
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM room_history WHERE transport = ? AND room = ? AND sender = ? AND stanza_id = ?`,
+			if err := tx.QueryRowContext(ctx, countRoomEntry,
 				transport, e.Room, e.Sender, e.StanzaID).Scan(&n); err != nil {
 				return err
 			}
@@ -121,13 +111,11 @@ func (h RoomTable) KeepOwnRoomMessage(ctx context.Context, transport string, e R
 				return nil
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO room_history
-			(transport, room, sender, stanza_id, body, oob, replaces, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, insertRoomEntry,
 			transport, e.Room, e.Sender, e.StanzaID, e.Body, e.OOB, e.Replaces, now); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM room_history WHERE transport = ? AND room = ? AND id <=
-			(SELECT id FROM room_history WHERE transport = ? AND room = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+		_, err := tx.ExecContext(ctx, trimRoomHistory,
 			transport, e.Room, transport, e.Room, keep)
 		return err
 	})
@@ -154,9 +142,7 @@ func memberHolder(member string) string {
 // claimNick gives nick in room to holder, unless someone else holds it,
 // and reports whether holder holds it now.
 func claimNick(ctx context.Context, tx *sqlTx, transport, room, nick, holder string, now int64) (bool, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO room_members (transport, room, name, member, seen) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (transport, room, name) DO UPDATE SET member = excluded.member
-		WHERE room_members.member = '' OR room_members.member = excluded.member`,
+	res, err := tx.ExecContext(ctx, upsertNickClaim,
 		transport, room, nick, holder, now)
 	if err != nil {
 		return false, err

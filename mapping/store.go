@@ -151,7 +151,7 @@ func (s *Store) Close() error {
 // Ping reports whether the store answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return unavailable(err)
 	}
 	return nil
 }
@@ -159,8 +159,8 @@ func (s *Store) Ping(ctx context.Context) error {
 // countEarlyReports recounts the early reports kept.
 func (s *Store) countEarlyReports(ctx context.Context) error {
 	var n int64
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM early_report`).Scan(&n); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	if err := s.db.QueryRowContext(ctx, countEarlyReports).Scan(&n); err != nil {
+		return unavailable(err)
 	}
 	s.earlyReports.Store(n)
 	return nil

@@ -2,7 +2,17 @@ package mapping
 
 import (
 	"context"
-	"fmt"
+	"database/sql"
+)
+
+// The SQL of this file, with "?" placeholders that the dialect binds.
+const (
+	insertSeen = `INSERT INTO seen (transport, key, created)
+		VALUES (?, ?, ?) ON CONFLICT (transport, key) DO NOTHING`
+	insertStanza         = `INSERT INTO to_xmpp (transport, stanza, created) VALUES (?, ?, ?)`
+	selectPendingStanzas = `SELECT id, stanza FROM to_xmpp
+		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`
+	deleteWritten = `DELETE FROM to_xmpp WHERE transport = ? AND id <= ?`
 )
 
 // Queued is a stanza waiting to be written to the XMPP server.
@@ -32,8 +42,7 @@ func (s *Store) acceptIDs(ctx context.Context, transport, key string, also func(
 	err = s.txRerun(ctx, func(tx *sqlTx) error {
 		ids, dup = ids[:0], false // the committer may run this again
 		if key != "" {
-			res, err := tx.ExecContext(ctx, `INSERT INTO seen (transport, key, created)
-				VALUES (?, ?, ?) ON CONFLICT (transport, key) DO NOTHING`, transport, key, now)
+			res, err := tx.ExecContext(ctx, insertSeen, transport, key, now)
 			if err != nil {
 				return err
 			}
@@ -48,7 +57,7 @@ func (s *Store) acceptIDs(ctx context.Context, transport, key string, also func(
 			}
 		}
 		for _, st := range stanzas {
-			id, err := tx.insertID(`INSERT INTO to_xmpp (transport, stanza, created) VALUES (?, ?, ?)`,
+			id, err := tx.insertID(insertStanza,
 				transport, st, now)
 			if err != nil {
 				return err
@@ -61,7 +70,7 @@ func (s *Store) acceptIDs(ctx context.Context, transport, key string, also func(
 }
 
 func queueStanza(ctx context.Context, tx *sqlTx, transport string, stanza []byte, now int64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO to_xmpp (transport, stanza, created) VALUES (?, ?, ?)`,
+	_, err := tx.ExecContext(ctx, insertStanza,
 		transport, stanza, now)
 	return err
 }
@@ -75,24 +84,9 @@ func (h StanzaTable) Pending(ctx context.Context, transport string, limit int) (
 // PendingAfter is Pending for the stanzas with ids above after.
 func (h StanzaTable) PendingAfter(ctx context.Context, transport string, after int64, limit int) ([]Queued, error) {
 	s := h.s
-	rows, err := s.query(ctx, `SELECT id, stanza FROM to_xmpp
-		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`, transport, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	defer rows.Close()
-	var out []Queued
-	for rows.Next() {
-		var q Queued
-		if err := rows.Scan(&q.ID, &q.Stanza); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		out = append(out, q)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	return out, nil
+	out, err := queryAll(ctx, s.query, func(r *sql.Rows, q *Queued) error { return r.Scan(&q.ID, &q.Stanza) },
+		selectPendingStanzas, transport, after, limit)
+	return out, unavailable(err)
 }
 
 // Written removes stanzas of transport up to and including id, once they
@@ -100,7 +94,7 @@ func (h StanzaTable) PendingAfter(ctx context.Context, transport string, after i
 func (h StanzaTable) Written(ctx context.Context, transport string, upTo int64) error {
 	s := h.s
 	return s.txRerun(ctx, func(tx *sqlTx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM to_xmpp WHERE transport = ? AND id <= ?`, transport, upTo)
+		_, err := tx.ExecContext(ctx, deleteWritten, transport, upTo)
 		return err
 	})
 }
