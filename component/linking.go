@@ -50,10 +50,7 @@ func (g *Gateway) link(ctx context.Context, remote transports.Addr, name, code s
 		user, err = g.o.Store.Links().RedeemLinkCode(ctx, g.name, code, string(remote), name, stanzas)
 	}
 	if err != nil {
-		if errors.Is(err, mapping.ErrNotLinker) {
-			g.log.Info("a group member may not change the group's link", "remote", remote, "member", by.Member)
-		}
-		return "", linkError(err)
+		return "", g.linkRefused(err, remote, by)
 	}
 	g.log.Info("chat linked", "remote", remote, "user", user)
 	wake(g.wakeIn)
@@ -92,10 +89,7 @@ func (g *Gateway) unlink(ctx context.Context, remote transports.Addr, by *mappin
 		user, err = g.o.Store.Links().Unlink(ctx, g.name, string(remote), stanzas)
 	}
 	if err != nil {
-		if errors.Is(err, mapping.ErrNotLinker) {
-			g.log.Info("a group member may not change the group's link", "remote", remote, "member", by.Member)
-		}
-		return "", linkError(err)
+		return "", g.linkRefused(err, remote, by)
 	}
 	g.log.Info("chat unlinked", "remote", remote, "user", user)
 	wake(g.wakeIn)
@@ -173,4 +167,13 @@ func describe(name string, remote transports.Addr) string {
 		return string(remote)
 	}
 	return fmt.Sprintf("%q (%s)", name, remote)
+}
+
+// linkRefused is the error for a link or unlink of remote, asked by by (a
+// group's member, or nil), that the store refused with err.
+func (g *Gateway) linkRefused(err error, remote transports.Addr, by *mapping.Asker) error {
+	if errors.Is(err, mapping.ErrNotLinker) {
+		g.log.Info("a group member may not change the group's link", "remote", remote, "member", by.Member)
+	}
+	return linkError(err)
 }

@@ -202,19 +202,13 @@ func (s *Store) redeem(ctx context.Context, transport, code, remote, name string
 		if err != nil {
 			return err
 		}
-		var owner, linker string
-		var static bool
-		err = tx.QueryRowContext(ctx, linkOwner,
-			transport, remote).Scan(&owner, &static, &linker)
+		owner, refusal, err := linkChange(ctx, tx, transport, remote, who)
 		switch {
-		case err == sql.ErrNoRows:
 		case err != nil:
 			return err
-		case static:
-			return refuse(ErrStaticLink)
-		case who != nil && !who.mayChange(linker):
-			return refuse(ErrNotLinker)
-		case owner != user:
+		case refusal != nil:
+			return refuse(refusal)
+		case owner != "" && owner != user:
 			return refuse(ErrLinkedToOther)
 		}
 		res, err := tx.ExecContext(ctx, deleteLinkCode, transport, code)
@@ -237,6 +231,26 @@ func (s *Store) redeem(ctx context.Context, transport, code, remote, name string
 	return user, nil
 }
 
+// linkChange reads remote's link for a change asked by who (nil: not a
+// group's member): the user it links to ("" if none), or why the change is
+// refused (ErrStaticLink, ErrNotLinker).
+func linkChange(ctx context.Context, tx *sqlTx, transport, remote string, who *Asker) (user string, refusal, err error) {
+	var static bool
+	var linker string
+	err = tx.QueryRowContext(ctx, linkOwner, transport, remote).Scan(&user, &static, &linker)
+	switch {
+	case err == sql.ErrNoRows:
+		return "", nil, nil
+	case err != nil:
+		return "", nil, err
+	case static:
+		return user, ErrStaticLink, nil
+	case who != nil && !who.mayChange(linker):
+		return user, ErrNotLinker, nil
+	}
+	return user, nil, nil
+}
+
 // Unlink removes the code link of remote, queuing stanzas(user) for XMPP in
 // the same transaction, and returns the user it was linked to. It is for a
 // one-to-one chat, or a request from the XMPP side; a group's member asks
@@ -254,19 +268,16 @@ func (h LinkTable) UnlinkGroup(ctx context.Context, transport, remote string, wh
 func (s *Store) unlink(ctx context.Context, transport, remote string, who *Asker, stanzas func(user string) [][]byte) (string, error) {
 	var user string
 	err := s.txRefusable(ctx, func(tx *sqlTx, refuse func(error) error) error {
-		var static bool
-		var linker string
-		err := tx.QueryRowContext(ctx, linkOwner,
-			transport, remote).Scan(&user, &static, &linker)
+		var refusal error
+		var err error
+		user, refusal, err = linkChange(ctx, tx, transport, remote, who)
 		switch {
-		case err == sql.ErrNoRows:
-			return refuse(ErrNotLinked)
 		case err != nil:
 			return err
-		case static:
-			return refuse(ErrStaticLink)
-		case who != nil && !who.mayChange(linker):
-			return refuse(ErrNotLinker)
+		case refusal != nil:
+			return refuse(refusal)
+		case user == "":
+			return refuse(ErrNotLinked)
 		}
 		if _, err := tx.ExecContext(ctx, deleteLink, transport, remote); err != nil {
 			return err

@@ -145,6 +145,19 @@ func SetMediaHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 }
 
+// MediaRequest starts a transport's media handler: it sets the media
+// headers and answers 405 to anything but GET and HEAD, naming the
+// transport. It reports whether the handler should go on.
+func MediaRequest(w http.ResponseWriter, r *http.Request, transport string) bool {
+	SetMediaHeaders(w.Header())
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, transport+" media: method not allowed", http.StatusMethodNotAllowed)
+		return false
+	}
+	return true
+}
+
 // MediaFile is a file a transport relays to a client (see ServeMedia).
 type MediaFile struct {
 	Body     io.Reader // the file, read up to Limit bytes

@@ -15,6 +15,15 @@ type Problem struct {
 	Msg string
 }
 
+// Invalid is the error a transport's constructor returns for settings
+// with problems (the first is named), or nil if there are none.
+func Invalid(transport string, probs []Problem) error {
+	if len(probs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: invalid settings: %s: %s", transport, probs[0].Key, probs[0].Msg)
+}
+
 // Settings is a transport type's settings block, decoded from YAML.
 type Settings interface {
 	// Validate reports every problem with the decoded values and fills in

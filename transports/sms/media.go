@@ -159,10 +159,7 @@ func (t *Transport) outboundMedia(ctx context.Context, out transports.Outbound) 
 // images, audio and video inline.
 func (t *Transport) Media() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		transports.SetMediaHeaders(w.Header())
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "sms media: method not allowed", http.StatusMethodNotAllowed)
+		if !transports.MediaRequest(w, r, "sms") {
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), mediaTimeout)

@@ -75,8 +75,8 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 	}
 	cp := *s
 	cp.Numbers = maps.Clone(s.Numbers)
-	if probs := cp.Validate(); len(probs) > 0 {
-		return nil, fmt.Errorf("sms: invalid settings: %s: %s", probs[0].Key, probs[0].Msg)
+	if err := transports.Invalid("sms", cp.Validate()); err != nil {
+		return nil, err
 	}
 	base, err := url.Parse(cp.APIURL)
 	if err != nil {

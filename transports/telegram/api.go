@@ -37,6 +37,12 @@ func (t *Transport) call(ctx context.Context, method string, p tgbotapi.Params, 
 	bot := &tgbotapi.BotAPI{Token: t.s.Token, Client: ctxClient{ctx, t.http}}
 	bot.SetAPIEndpoint(t.endpoint)
 	resp, err := bot.MakeRequest(method, p)
+	return t.result(method, resp, err, out)
+}
+
+// result is a Bot API answer to method: err classified, or its result
+// decoded into out (if not nil).
+func (t *Transport) result(method string, resp *tgbotapi.APIResponse, err error, out any) error {
 	if err != nil {
 		return t.classify(err)
 	}

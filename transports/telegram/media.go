@@ -79,10 +79,7 @@ const mediaTimeout = 2 * time.Minute
 // (see transports.ServeMedia).
 func (t *Transport) Media() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		transports.SetMediaHeaders(w.Header())
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "telegram media: method not allowed", http.StatusMethodNotAllowed)
+		if !transports.MediaRequest(w, r, "telegram") {
 			return
 		}
 		parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 4)

@@ -22,7 +22,7 @@ type pacer struct {
 
 	mu     sync.Mutex
 	chats  map[int64]*chatPace
-	typing map[int64]time.Time
+	typing lastDone
 }
 
 type chatPace struct {
@@ -41,7 +41,7 @@ func newPacer(l RateLimits) *pacer {
 		groupRate: rate.Limit(l.GroupPerMinute * margin / 60),
 		groupMax:  max(1, int(l.GroupPerMinute)),
 		chats:     map[int64]*chatPace{},
-		typing:    map[int64]time.Time{},
+		typing:    lastDone{},
 	}
 }
 
@@ -62,21 +62,9 @@ func (p *pacer) wait(ctx context.Context, chat int64) error {
 // allowTyping reports whether a typing action may be sent to chat now.
 func (p *pacer) allowTyping(chat int64) bool {
 	p.mu.Lock()
-	now := time.Now()
-	if now.Sub(p.typing[chat]) < typingEvery {
-		p.mu.Unlock()
-		return false
-	}
-	p.typing[chat] = now
-	if len(p.typing) > 10000 {
-		for id, at := range p.typing {
-			if now.Sub(at) > typingEvery {
-				delete(p.typing, id)
-			}
-		}
-	}
+	due := p.typing.due(chat, time.Now(), typingEvery)
 	p.mu.Unlock()
-	return p.total.Allow()
+	return due && p.total.Allow()
 }
 
 func (p *pacer) chatPace(chat int64) *chatPace {

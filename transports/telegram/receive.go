@@ -209,20 +209,11 @@ func (t *Transport) linkInstructions() string {
 func (t *Transport) helpUnlinked(ctx context.Context, chat int64) {
 	t.mu.Lock()
 	now := time.Now()
-	last, seen := t.helped[chat]
-	if seen && now.Sub(last) < helpEvery {
-		t.mu.Unlock()
+	due := t.helped.due(chat, now, helpEvery)
+	t.mu.Unlock()
+	if !due {
 		return
 	}
-	t.helped[chat] = now
-	if len(t.helped) > 10000 {
-		for id, at := range t.helped {
-			if now.Sub(at) > helpEvery {
-				delete(t.helped, id)
-			}
-		}
-	}
-	t.mu.Unlock()
 	t.log.Info("message from an unlinked chat; told it how to link", "chat", chat)
 	t.reply(ctx, chat, "This chat is not linked to anyone on XMPP, so messages here reach nobody. "+t.linkInstructions())
 }

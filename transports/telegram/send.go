@@ -61,14 +61,7 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 		}
 		id, err := t.sendText(ctx, chat, parts[i], i > 0, reply)
 		if err != nil {
-			t.mu.Lock()
-			if pe, ok := err.(*transports.Error); ok && pe.Temporary() {
-				t.progress[out.ID] = ids
-			} else {
-				delete(t.progress, out.ID)
-			}
-			t.mu.Unlock()
-			return "", err
+			return "", t.failedPart(out.ID, ids, err)
 		}
 		ids = append(ids, id)
 	}
@@ -76,6 +69,20 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 	delete(t.progress, out.ID)
 	t.mu.Unlock()
 	return remoteID(chat, ids), nil
+}
+
+// failedPart records, after a part of job id failed with err, the parts
+// sent before it (ids) for the retry if err is temporary, or forgets them
+// if the job will not be retried. It returns err.
+func (t *Transport) failedPart(id string, ids []int, err error) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if pe, ok := err.(*transports.Error); ok && pe.Temporary() {
+		t.progress[id] = ids
+	} else {
+		delete(t.progress, id)
+	}
+	return err
 }
 
 // Pace implements transports.Pacer: it waits for the chat's turn.

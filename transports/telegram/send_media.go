@@ -2,7 +2,6 @@ package telegram
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -78,16 +77,7 @@ func (t *Transport) sendMedia(ctx context.Context, chat int64, out transports.Ou
 	t.mu.Lock()
 	ids := t.progress[out.ID]
 	t.mu.Unlock()
-	fail := func(err error) (string, error) {
-		t.mu.Lock()
-		if pe, ok := err.(*transports.Error); ok && pe.Temporary() {
-			t.progress[out.ID] = ids
-		} else {
-			delete(t.progress, out.ID)
-		}
-		t.mu.Unlock()
-		return "", err
-	}
+	fail := func(err error) (string, error) { return "", t.failedPart(out.ID, ids, err) }
 	for i := len(ids); i < len(texts)+len(out.Media); i++ {
 		// The caller paced the first message (see Pace); the rest wait here.
 		reply := 0
@@ -234,16 +224,7 @@ func (t *Transport) upload(ctx context.Context, method string, p tgbotapi.Params
 	bot := &tgbotapi.BotAPI{Token: t.s.Token, Client: ctxClient{ctx, t.http}}
 	bot.SetAPIEndpoint(t.endpoint)
 	resp, err := bot.UploadFiles(method, p, []tgbotapi.RequestFile{file})
-	if err != nil {
-		return t.classify(err)
-	}
-	if out != nil {
-		if err := json.Unmarshal(resp.Result, out); err != nil {
-			return &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram",
-				Message: method + ": unexpected result: " + err.Error()}
-		}
-	}
-	return nil
+	return t.result(method, resp, err, out)
 }
 
 // cappedReader fails once more than left bytes were read.

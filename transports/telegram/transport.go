@@ -46,9 +46,9 @@ type Transport struct {
 	pollTimeout time.Duration // getUpdates long-poll timeout
 
 	mu       sync.Mutex
-	botName  string              // the bot's @username, once getMe answered
-	progress map[string][]int    // job id -> message ids of the parts sent so far
-	helped   map[int64]time.Time // when an unlinked chat was last told how to link
+	botName  string           // the bot's @username, once getMe answered
+	progress map[string][]int // job id -> message ids of the parts sent so far
+	helped   lastDone         // when an unlinked chat was last told how to link
 }
 
 var (
@@ -68,8 +68,8 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 	}
 	cp := *s
 	cp.Chats = maps.Clone(s.Chats)
-	if probs := cp.Validate(); len(probs) > 0 {
-		return nil, fmt.Errorf("telegram: invalid settings: %s: %s", probs[0].Key, probs[0].Msg)
+	if err := transports.Invalid("telegram", cp.Validate()); err != nil {
+		return nil, err
 	}
 	if p.State == nil {
 		return nil, fmt.Errorf("telegram: no state store")
@@ -105,7 +105,7 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 		pace:        newPacer(cp.RateLimits),
 		pollTimeout: 30 * time.Second,
 		progress:    map[string][]int{},
-		helped:      map[int64]time.Time{},
+		helped:      lastDone{},
 	}, nil
 }
 
