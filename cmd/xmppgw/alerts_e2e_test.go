@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"xmppgw/configs"
+	"xmppgw/internal/fake/botfake"
 	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/gwtest"
 )
@@ -29,21 +30,12 @@ var alertRoutes = &gwtest.Alerts{Token: "${TEST_ALERTS_TOKEN}", From: "alice@exa
 	{To: []string{"alice@example.test"}},
 }}
 
-// startAlertEnv is startEnv with alerts in the config. (startEnv takes no
-// alerts, so the gateway is restarted on the extended config.)
+// startAlertEnv is startEnv with alerts in the config.
 func startAlertEnv(t *testing.T) *env {
 	t.Helper()
 	t.Setenv("TEST_ALERTS_TOKEN", alertsToken)
 	t.Setenv("XMPPGW_ALERTS_TOKEN", "")
-	e := startEnv(t)
-	e.stop()
-	e.cfg.Alerts = alertRoutes
-	if err := e.cfg.Write(e.cfgPath); err != nil {
-		t.Fatal(err)
-	}
-	e.tg.AddChat(tgGroup)
-	e.start(t)
-	return e
+	return startEnv(t, envOptions{alerts: alertRoutes, tgChats: []botfake.Chat{tgGroup}})
 }
 
 // postAlerts posts body to the gateway's /alerts with token.

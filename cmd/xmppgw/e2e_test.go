@@ -65,6 +65,8 @@ type envOptions struct {
 	noSMS  bool
 	// logFile, if set, gets the gateway's log too.
 	logFile string
+	// alerts is the config's alerts block (nil: none).
+	alerts *gwtest.Alerts
 }
 
 // startEnv starts a gwtest.Env (Prosody unless opts say otherwise, with
@@ -111,6 +113,7 @@ func startEnv(t *testing.T, opts ...envOptions) *env {
 	if o.fetchAllow != nil {
 		e.cfg.Media = &gwtest.Media{FetchAllow: o.fetchAllow}
 	}
+	e.cfg.Alerts = o.alerts
 	g.Write(t)
 	t.Setenv("TEST_COMPONENT_SECRET", gwtest.ComponentKey)
 	e.start(t)

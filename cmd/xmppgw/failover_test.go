@@ -51,18 +51,8 @@ func startPair(t *testing.T) *pair {
 		t.Fatal(err)
 	}
 	e := &pair{ctx: ctx, dsn: dsn}
-	e.p = xmpptest.StartProsodyT(t, xmpptest.ProsodyConfig{
-		Domain:     "example.test",
-		Components: map[string]string{"sms.example.test": "s3cret-s3cret-s3cret"},
-		Users:      map[string]string{"alice": "pw"},
-		Dir:        t.TempDir(),
-	})
-	e.tw = twiliofake.New(testSID, testToken)
-	apiURL, err := e.tw.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.tw.Close)
+	g := gwtest.Start(t, gwtest.Options{Users: map[string]string{"alice": "pw"}})
+	e.p, e.tw = g.Server.(*xmpptest.Prosody), g.Twilio
 	e.down.Store(true)
 	e.tw.OnSend(func(twiliofake.Message) *twiliofake.APIError {
 		if e.down.Load() {
@@ -70,11 +60,11 @@ func startPair(t *testing.T) *pair {
 		}
 		return nil
 	})
-	e.a = startInstance(t, bin, "a", e.p.ComponentAddr, dsn, apiURL)
+	e.a = startInstance(t, bin, "a", g, dsn)
 	if err := e.a.WaitReady(ctx, e.a.url+"/readyz"); err != nil {
 		t.Fatalf("instance a: %v\n%s", err, e.a.logs.String())
 	}
-	e.b = startInstance(t, bin, "b", e.p.ComponentAddr, dsn, apiURL)
+	e.b = startInstance(t, bin, "b", g, dsn)
 	waitFor(t, ctx, "b to answer as a standby", func() bool {
 		code, body := get(e.b.url + "/readyz")
 		return code == http.StatusServiceUnavailable && strings.Contains(body, "standby")
@@ -200,22 +190,21 @@ type instance struct {
 	logs *syncBuffer
 }
 
-func startInstance(t *testing.T, bin, name, component, dsn, apiURL string) *instance {
+// startInstance starts a gateway process on g's Config with the SMS
+// transport only, the PostgreSQL store at dsn, and an HTTP port of its own.
+func startInstance(t *testing.T, bin, name string, g *gwtest.Env, dsn string) *instance {
 	t.Helper()
 	port, err := xmpptest.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	cfg := gwtest.Config{
-		XMPP:   gwtest.XMPP{Server: component},
-		Store:  gwtest.Store{Driver: "postgres", DSN: dsn},
-		HTTP:   gwtest.HTTP{Listen: fmt.Sprintf("127.0.0.1:%d", port), PublicURL: url},
-		Access: gwtest.Access{Allow: []string{"example.test"}},
-		Transports: []gwtest.Transport{gwtest.SMSTransport(gwtest.ComponentKey, gwtest.SMS{AccountSID: testSID,
-			AuthToken: testToken, APIURL: apiURL, Numbers: map[string]string{"alice@example.test": aliceNum},
-			RateLimits: &gwtest.SMSRates{NumberPerSecond: 1000, UserPerHour: gwtest.NoLimit}})},
-	}
+	cfg := *g.Config
+	cfg.Store = gwtest.Store{Driver: "postgres", DSN: dsn}
+	cfg.HTTP = gwtest.HTTP{Listen: fmt.Sprintf("127.0.0.1:%d", port), PublicURL: url}
+	sms := *g.SMS()
+	sms.RateLimits = &gwtest.SMSRates{NumberPerSecond: 1000, UserPerHour: gwtest.NoLimit}
+	cfg.Transports = []gwtest.Transport{gwtest.SMSTransport(gwtest.ComponentKey, sms)}
 	path := filepath.Join(t.TempDir(), name+".yaml")
 	if err := cfg.Write(path); err != nil {
 		t.Fatal(err)
