@@ -107,7 +107,10 @@ func TestIntakeBackPressure(t *testing.T) {
 	readLoop(t, g, stanzas, handled)
 
 	first := <-entered // the first group is being committed, and stays so
-	eventually(t, "the read loop waits for room", func() bool { return g.in.waits.Load() == 1 })
+	// The read loop has waited for room (for this stanza or one before
+	// the commit took the first group) and the intake is full: nothing
+	// more can be taken until the commit ends.
+	eventually(t, "the read loop waits for room", func() bool { return g.in.waits.Load() >= 1 && len(g.in.items) == size })
 	// At most the group being committed and a full intake were taken; the
 	// next stanza is waiting, and its handler has not returned.
 	if got, most := len(handled), first+size; got > most || got >= n {
