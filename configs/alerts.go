@@ -3,9 +3,12 @@ package configs
 import (
 	"fmt"
 	"maps"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 	"mellium.im/xmpp/jid"
@@ -16,13 +19,27 @@ type Alerts struct {
 	Token  string       `yaml:"token"`  // bearer token callers must send
 	From   string       `yaml:"from"`   // bare JID alerts are sent as: its SMS number, where failures are reported
 	Routes []AlertRoute `yaml:"routes"` // first match wins
+	// AlertmanagerURL is where "silence" answers create silences
+	// (POST /api/v2/silences); "" turns silence off.
+	AlertmanagerURL string `yaml:"alertmanager_url"`
 }
 
 // AlertRoute sends alerts whose labels match to a list of JIDs.
 type AlertRoute struct {
-	Match map[string]string `yaml:"match"` // label -> exact value; empty matches every alert
-	To    []string          `yaml:"to"`    // JIDs: users, or contacts of a transport (+1555...@sms.example.com)
+	Match    map[string]string `yaml:"match"`    // label -> exact value; empty matches every alert
+	To       []string          `yaml:"to"`       // JIDs: users, or contacts of a transport (+1555...@sms.example.com)
+	Escalate []Escalation      `yaml:"escalate"` // steps for a group nobody acknowledges
 }
+
+// Escalation is a step of a route's escalation: a group still firing and
+// unacknowledged After its first notification is sent to To too.
+type Escalation struct {
+	After time.Duration `yaml:"after"`
+	To    []string      `yaml:"to"`
+}
+
+// MinEscalation is the shortest escalation delay.
+const MinEscalation = time.Second
 
 // MinAlertsToken is the shortest bearer token accepted for POST /alerts.
 const MinAlertsToken = 16
@@ -72,40 +89,70 @@ func (p *parser) validateAlerts(a *Alerts) {
 		if len(r.Match) == 0 && defaultRoute == "" {
 			defaultRoute = path
 		}
-		if len(r.To) == 0 {
-			if !p.reported(path + ".to") {
-				p.add(p.lineNear(path+".to"), path+".to", "at least one JID is required")
-			}
-			continue
+		if c := p.alertDestinations(path+".to", r.To, domains); c != "" && needFrom == "" {
+			needFrom = c
 		}
-		for k, to := range r.To {
-			key := path + ".to[" + strconv.Itoa(k) + "]"
-			j, err := jid.Parse(to)
-			if err != nil {
-				p.invalid(key, fmt.Sprintf("%s is not a JID", quoteShort(p.text(key))))
-				continue
+		for k := range r.Escalate {
+			step := &r.Escalate[k]
+			spath := path + ".escalate[" + strconv.Itoa(k) + "]"
+			if step.After < MinEscalation && !p.reported(spath+".after") {
+				p.add(p.lineNear(spath+".after"), spath+".after", "must be a duration of 1s or more (5m, 1h)")
 			}
-			name, contact := domains[j.Domainpart()]
-			switch {
-			case contact && j.Localpart() == "":
-				p.invalid(key, fmt.Sprintf("%s is the gateway of transport %q itself; write ADDRESS@%s", quoteShort(p.text(key)), name, j.Domainpart()))
-				continue
-			case j.Localpart() == "":
-				p.invalid(key, fmt.Sprintf("%s is not a user's JID (user@domain)", quoteShort(p.text(key))))
-				continue
-			case contact && j.Resourcepart() != "":
-				p.invalid(key, "a transport's contact has no /resource")
-				continue
-			case contact && needFrom == "":
-				needFrom = key
+			if c := p.alertDestinations(spath+".to", step.To, domains); c != "" && needFrom == "" {
+				needFrom = c
 			}
-			r.To[k] = j.String()
+		}
+	}
+	if a.AlertmanagerURL != "" {
+		const key = "alerts.alertmanager_url"
+		u, err := url.Parse(a.AlertmanagerURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.invalid(key, "must be an absolute http or https URL, such as http://127.0.0.1:9093")
+		} else {
+			a.AlertmanagerURL = strings.TrimRight(a.AlertmanagerURL, "/")
 		}
 	}
 	if needFrom != "" && a.From == "" && !p.reported("alerts.from") {
 		p.add(p.lineNear("alerts.from"), "alerts.from",
 			"is required: "+needFrom+" is a transport's contact, and alerts to contacts are sent as this user")
 	}
+}
+
+// alertDestinations checks a list of alert destinations at path (JIDs,
+// normalised in place) and returns the key of the first that is a
+// transport's contact, or "".
+func (p *parser) alertDestinations(path string, to []string, domains map[string]string) string {
+	if len(to) == 0 {
+		if !p.reported(path) {
+			p.add(p.lineNear(path), path, "at least one JID is required")
+		}
+		return ""
+	}
+	first := ""
+	for k, s := range to {
+		key := path + "[" + strconv.Itoa(k) + "]"
+		j, err := jid.Parse(s)
+		if err != nil {
+			p.invalid(key, fmt.Sprintf("%s is not a JID", quoteShort(p.text(key))))
+			continue
+		}
+		name, contact := domains[j.Domainpart()]
+		switch {
+		case contact && j.Localpart() == "":
+			p.invalid(key, fmt.Sprintf("%s is the gateway of transport %q itself; write ADDRESS@%s", quoteShort(p.text(key)), name, j.Domainpart()))
+			continue
+		case j.Localpart() == "":
+			p.invalid(key, fmt.Sprintf("%s is not a user's JID (user@domain)", quoteShort(p.text(key))))
+			continue
+		case contact && j.Resourcepart() != "":
+			p.invalid(key, "a transport's contact has no /resource")
+			continue
+		case contact && first == "":
+			first = key
+		}
+		to[k] = j.String()
+	}
+	return first
 }
 
 // transportDomains maps the domain of each transport in the file (as

@@ -67,6 +67,21 @@ func TestAlertsProblems(t *testing.T) {
 			`gw.yaml:19: alerts.routes: expected a list, got a mapping`,
 			`gw.yaml:20: alerts: unknown key "extra"`,
 		}},
+		9: {"escalation and alertmanager_url", withAlerts(`  token: 0123456789abcdef
+  alertmanager_url: 127.0.0.1:9093
+  routes:
+    - to: [ops@example.com]
+      escalate:
+        - {after: 500ms, to: [lead@example.com]}
+        - {after: 5m, to: []}
+        - {after: soon, to: ["+15551234567@t1.example.com"]}
+`), []string{
+			`gw.yaml:17: alerts.from: is required: alerts.routes[0].escalate[2].to[0] is a transport's contact, and alerts to contacts are sent as this user`,
+			`gw.yaml:19: alerts.alertmanager_url: must be an absolute http or https URL, such as http://127.0.0.1:9093`,
+			`gw.yaml:23: alerts.routes[0].escalate[0].after: must be a duration of 1s or more (5m, 1h)`,
+			`gw.yaml:24: alerts.routes[0].escalate[1].to: at least one JID is required`,
+			`gw.yaml:25: alerts.routes[0].escalate[2].after: expected a duration such as 30s, got "soon"`,
+		}},
 	}
 	for i, tt := range tests {
 		t.Run(fmt.Sprintf("%02d %s", i, tt.name), func(t *testing.T) {

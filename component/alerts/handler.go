@@ -30,6 +30,13 @@ type Options struct {
 	Routes []Route // for requests without "to": the first route matching an alert's labels takes it
 	Queue  Queue
 	Logger *slog.Logger
+	// Book keeps the open alert groups, for codes, answers and
+	// escalation (see Desk); nil leaves them out: every notification is
+	// delivered as it comes.
+	Book Book
+	// Silencer creates silences for "silence" answers; nil turns them
+	// off.
+	Silencer Silencer
 }
 
 // Handler serves POST /alerts. It is safe for concurrent use.
@@ -38,6 +45,7 @@ type Handler struct {
 	routes []route
 	q      Queue
 	log    *slog.Logger
+	desk   *Desk // nil without a Book
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -59,10 +67,27 @@ func New(o Options) (*Handler, error) {
 			return nil, fmt.Errorf("routes[%d].%w", i, err)
 		}
 		rr.dests = dests
+		for k, step := range r.Escalate {
+			if step.After <= 0 {
+				return nil, fmt.Errorf("routes[%d].escalate[%d].after: must be positive", i, k)
+			}
+			dests, err := h.resolve(step.To)
+			if err != nil {
+				return nil, fmt.Errorf("routes[%d].escalate[%d].%w", i, k, err)
+			}
+			rr.steps = append(rr.steps, dests)
+		}
 		h.routes = append(h.routes, rr)
+	}
+	if o.Book != nil {
+		h.desk = &Desk{book: o.Book, q: o.Queue, routes: h.routes, silencer: o.Silencer, log: o.Logger, now: time.Now}
 	}
 	return h, nil
 }
+
+// Desk is the Handler's desk, which takes answers and escalates; nil
+// without Options.Book.
+func (h *Handler) Desk() *Desk { return h.desk }
 
 // resolve resolves destinations, dropping repeats; an error names the bad
 // one: "to[2]: ...".
@@ -84,9 +109,10 @@ func (h *Handler) resolve(to []string) ([]Destination, error) {
 
 // Result is the JSON answer to a request.
 type Result struct {
-	Queued     int    `json:"queued"`             // texts stored for delivery
-	Duplicates int    `json:"duplicates"`         // texts already stored by an earlier request
-	Unrouted   int    `json:"unrouted,omitempty"` // alerts no route took
+	Queued     int    `json:"queued"`               // texts stored for delivery
+	Duplicates int    `json:"duplicates"`           // texts already stored by an earlier request
+	Unrouted   int    `json:"unrouted,omitempty"`   // alerts no route took
+	Suppressed int    `json:"suppressed,omitempty"` // groups acknowledged and unchanged: not sent again
 	Error      string `json:"error,omitempty"`
 }
 
@@ -124,17 +150,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, log, http.StatusBadRequest, Result{Error: err.Error()})
 		return
 	}
-	ds, unrouted, status, err := h.deliveries(req)
-	if err != nil {
-		h.answer(w, log, status, Result{Error: err.Error(), Unrouted: unrouted})
-		return
-	}
-	res := Result{Unrouted: unrouted}
-	status = http.StatusOK
 	// What is begun is finished even if the caller hangs up: its retry is
 	// then answered from the store.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), queueTimeout)
 	defer cancel()
+	ds, unrouted, suppressed, status, err := h.deliveries(ctx, req)
+	if status == http.StatusServiceUnavailable {
+		log.Error("cannot keep an alert group; the caller should retry", "err", err)
+		w.Header().Set("Retry-After", "30")
+		h.answer(w, log, status, Result{Error: "the gateway cannot store alerts right now; retry later"})
+		return
+	}
+	if err != nil {
+		h.answer(w, log, status, Result{Error: err.Error(), Unrouted: unrouted})
+		return
+	}
+	res := Result{Unrouted: unrouted, Suppressed: suppressed}
+	status = http.StatusOK
 	for _, d := range ds {
 		dup, err := h.q.Queue(ctx, d.dest, d.id, d.text)
 		switch {
@@ -171,32 +203,18 @@ func (h *Handler) authorized(r *http.Request) bool {
 	return subtle.ConstantTimeCompare(got[:], h.token[:]) == 1
 }
 
-// deliveries turns a request into texts for destinations. On error it
-// returns the HTTP status to answer with.
-func (h *Handler) deliveries(req Request) ([]delivery, int, int, error) {
+// deliveries turns a request into texts for destinations, and counts the
+// alerts no route takes and the groups not sent again. On error it returns
+// the HTTP status to answer with.
+func (h *Handler) deliveries(ctx context.Context, req Request) (out []delivery, unrouted, suppressed, status int, err error) {
 	var explicit []Destination
 	if len(req.To) > 0 {
-		var err error
 		if explicit, err = h.resolve(req.To); err != nil {
-			return nil, 0, http.StatusBadRequest, err
+			return nil, 0, 0, http.StatusBadRequest, err
 		}
 	}
-	var out []delivery
 	add := func(dests []Destination, t Text, id func(dest string) string) {
-		texts := map[bool]string{} // one SMS or not -> the text
-		for _, d := range dests {
-			sms := d.Kind == SMS
-			text, ok := texts[sms]
-			if !ok {
-				if sms {
-					text = t.SMS()
-				} else {
-					text = t.Full()
-				}
-				texts[sms] = text
-			}
-			out = append(out, delivery{dest: d, id: id(d.JID), text: text})
-		}
+		out = append(out, textDeliveries(dests, t, id)...)
 	}
 	if req.Alerts == nil {
 		dests := explicit
@@ -209,31 +227,62 @@ func (h *Handler) deliveries(req Request) ([]delivery, int, int, error) {
 			}
 		}
 		if len(dests) == 0 {
-			return nil, 0, http.StatusUnprocessableEntity, errors.New(`no destination: give "to", or configure a route without match`)
+			return nil, 0, 0, http.StatusUnprocessableEntity, errors.New(`no destination: give "to", or configure a route without match`)
 		}
 		add(dests, PlainText(req.Text), func(dest string) string { return simpleID(req.ID, dest) })
-		return out, 0, 0, nil
+		return out, 0, 0, 0, nil
 	}
 	n := req.Alerts
-	gs, unrouted := []group{{alerts: n.Alerts, dests: explicit}}, 0
+	gs := []group{{alerts: n.Alerts, dests: explicit, route: -1}}
 	if len(explicit) == 0 {
 		gs, unrouted = groups(h.routes, n)
 	}
 	if len(gs) == 0 {
-		return nil, unrouted, http.StatusUnprocessableEntity, fmt.Errorf("no route matches any of the %d alerts, and the request gives no \"to\"", unrouted)
+		return nil, unrouted, 0, http.StatusUnprocessableEntity, fmt.Errorf("no route matches any of the %d alerts, and the request gives no \"to\"", unrouted)
 	}
 	for _, g := range gs {
-		t := Render(n, g.alerts)
-		add(g.dests, t, func(dest string) string { return notificationID(n, g.alerts, dest) })
+		if h.desk == nil {
+			add(g.dests, Render(n, g.alerts), func(dest string) string { return notificationID(n, g.alerts, dest) })
+			continue
+		}
+		ds, quiet, err := h.desk.notify(ctx, n, g)
+		if err != nil {
+			return nil, unrouted, 0, http.StatusServiceUnavailable, err
+		}
+		if quiet {
+			suppressed++
+		}
+		out = append(out, ds...)
 	}
-	return out, unrouted, 0, nil
+	return out, unrouted, suppressed, 0, nil
+}
+
+// textDeliveries is t for each destination: one SMS for a phone, else the
+// whole text.
+func textDeliveries(dests []Destination, t Text, id func(dest string) string) []delivery {
+	var out []delivery
+	texts := map[bool]string{} // one SMS or not -> the text
+	for _, d := range dests {
+		sms := d.Kind == SMS
+		text, ok := texts[sms]
+		if !ok {
+			if sms {
+				text = t.SMS()
+			} else {
+				text = t.Full()
+			}
+			texts[sms] = text
+		}
+		out = append(out, delivery{dest: d, id: id(d.JID), text: text})
+	}
+	return out
 }
 
 // answer writes res as JSON with status, and logs refusals.
 func (h *Handler) answer(w http.ResponseWriter, log *slog.Logger, status int, res Result) {
 	switch {
 	case status == http.StatusOK:
-		log.Info("alerts queued", "queued", res.Queued, "duplicates", res.Duplicates)
+		log.Info("alerts queued", "queued", res.Queued, "duplicates", res.Duplicates, "suppressed", res.Suppressed)
 	case status != http.StatusServiceUnavailable && status != http.StatusTooManyRequests:
 		log.Warn("alert request refused", "status", status, "reason", res.Error)
 	}

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Kind is what kind of destination a JID is, which decides how much text
@@ -64,7 +65,15 @@ var ErrLimited = errors.New("over the rate limit")
 
 // Route sends the alerts whose labels match to a list of destinations.
 type Route struct {
-	Match map[string]string // label -> value; an empty value matches a missing label
+	Match    map[string]string // label -> value; an empty value matches a missing label
+	To       []string
+	Escalate []Step // for a group nobody acknowledges, in order of After
+}
+
+// Step is a step of a route's escalation: a group still firing and
+// unacknowledged After its first notification goes to To too.
+type Step struct {
+	After time.Duration
 	To    []string
 }
 
@@ -82,12 +91,16 @@ func (r Route) matches(labels map[string]string) bool {
 type route struct {
 	Route
 	dests []Destination
+	steps [][]Destination // Escalate's, resolved
 }
 
-// group is alerts going to the same destinations together.
+// group is alerts going to the same destinations together: a route's
+// share of a notification (route is its index), or all of a notification's
+// alerts for the destinations a request names (route is -1).
 type group struct {
 	alerts []Alert
 	dests  []Destination
+	route  int
 }
 
 // groups splits n's alerts by the first route that matches each, keeping
@@ -108,7 +121,7 @@ next:
 	var out []group
 	for i, as := range byRoute {
 		if len(as) > 0 {
-			out = append(out, group{alerts: as, dests: routes[i].dests})
+			out = append(out, group{alerts: as, dests: routes[i].dests, route: i})
 		}
 	}
 	return out, unrouted

@@ -1,0 +1,207 @@
+package alerts
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"xmppgw/mapping"
+)
+
+// Book keeps the open alert groups and their notifications.
+// mapping.AlertTable implements it; see it for each method's contract.
+type Book interface {
+	Groups(ctx context.Context) ([]mapping.AlertGroup, error)
+	Open(ctx context.Context, g mapping.AlertGroup) error
+	Save(ctx context.Context, g mapping.AlertGroup) error
+	Close(ctx context.Context, key string) error
+	Note(ctx context.Context, id, code string) error
+	NoteCode(ctx context.Context, id string) (string, bool, error)
+}
+
+// Desk keeps the open alert groups: it gives each a code, takes the
+// recipients' answers (Answer) and escalates the groups nobody
+// acknowledges (Run). Its methods are safe for concurrent use; they run
+// one at a time.
+type Desk struct {
+	mu       sync.Mutex
+	book     Book
+	q        Queue
+	routes   []route
+	silencer Silencer // nil: silence is off
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// groupKey is the stable key of one route's share of n's group.
+func groupKey(n *Notification, route int) string {
+	return hashID("group", n.Receiver, n.GroupKey, strconv.Itoa(route))
+}
+
+// notify turns one route's share g of n into deliveries and keeps the
+// group's state: a firing group is opened with a new code, or updated; a
+// group acknowledged and unchanged is not notified again (suppressed); a
+// resolved group is notified to every recipient and closed.
+func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []delivery, suppressed bool, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	key := groupKey(n, g.route)
+	groups, err := d.book.Groups(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	i := slices.IndexFunc(groups, func(x mapping.AlertGroup) bool { return x.Key == key })
+	var firing []Alert
+	for _, a := range g.alerts {
+		if a.Status != Resolved {
+			firing = append(firing, a)
+		}
+	}
+	t := Render(n, g.alerts)
+	if len(firing) == 0 {
+		if i < 0 { // never seen firing: as it comes
+			return textDeliveries(g.dests, t, func(dest string) string { return notificationID(n, g.alerts, dest) }), false, nil
+		}
+		cur := groups[i]
+		full, sms := coded(t, cur.Code, false)
+		out = d.deliveries(cur.Recipients, full, sms, func(dest string) string { return notificationID(n, g.alerts, dest) })
+		return out, false, d.book.Close(ctx, key)
+	}
+	fps := fingerprints(firing)
+	now := d.now()
+	var cur mapping.AlertGroup
+	if i >= 0 {
+		cur = groups[i]
+		if cur.Firing == fps && cur.AckedBy != "" {
+			return nil, true, nil // acknowledged, unchanged: no repeats
+		}
+		if cur.Firing != fps && cur.AckedBy != "" {
+			// A change needs a new acknowledgement, and escalates anew.
+			cur.AckedBy, cur.AckedAt, cur.Steps, cur.Since = "", time.Time{}, 0, now
+		}
+	} else {
+		taken := map[string]bool{}
+		for _, x := range groups {
+			taken[x.Code] = true
+		}
+		cur = mapping.AlertGroup{Key: key, Code: newCode(taken), Route: g.route, Since: now}
+	}
+	for _, dest := range g.dests {
+		if !slices.Contains(cur.Recipients, dest.JID) {
+			cur.Recipients = append(cur.Recipients, dest.JID)
+		}
+	}
+	cur.Subject = subjectOf(n, g.alerts, common(g.alerts, "alertname"))
+	cur.Labels = groupLabels(n, g.alerts)
+	cur.Firing = fps
+	cur.FullText, cur.SMSText = coded(t, cur.Code, true)
+	if i >= 0 {
+		err = d.book.Save(ctx, cur)
+	} else {
+		err = d.book.Open(ctx, cur)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	out = d.deliveries(cur.Recipients, cur.FullText, cur.SMSText, func(dest string) string { return notificationID(n, g.alerts, dest) })
+	for _, o := range out {
+		if err := d.book.Note(ctx, o.id, cur.Code); err != nil {
+			return nil, false, err
+		}
+	}
+	return out, false, nil
+}
+
+// deliveries is full (sms for a phone) for each recipient JID; a recipient
+// that no longer resolves (the config changed) is logged and left out.
+func (d *Desk) deliveries(recipients []string, full, sms string, id func(dest string) string) []delivery {
+	var out []delivery
+	for _, r := range recipients {
+		dest, err := d.q.Resolve(r)
+		if err != nil {
+			d.log.Warn("an alert's recipient no longer resolves; left out", "to", r, "err", err)
+			continue
+		}
+		text := full
+		if dest.Kind == SMS {
+			text = sms
+		}
+		out = append(out, delivery{dest: dest, id: id(dest.JID), text: text})
+	}
+	return out
+}
+
+// queue queues deliveries; the first error stops it.
+func (d *Desk) queue(ctx context.Context, ds []delivery) error {
+	var errs []error
+	for _, x := range ds {
+		if _, err := d.q.Queue(ctx, x.dest, x.id, x.text); err != nil {
+			if errors.Is(err, ErrLimited) {
+				d.log.Warn("an alert's message refused over a rate limit", "to", x.dest.JID, "err", err)
+				continue
+			}
+			errs = append(errs, err)
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// coded is t with its code on the first line: the whole text, with how to
+// answer if it fires, and one SMS, with the answer too if it fits.
+func coded(t Text, code string, firing bool) (full, sms string) {
+	t.lines = slices.Clone(t.lines)
+	if len(t.lines) > 0 {
+		t.lines[0].s = "#" + code + " " + t.lines[0].s
+	}
+	full, sms = t.Full(), t.SMS()
+	if firing {
+		full += "\nReply \"ack " + code + "\" to acknowledge."
+		if hint := "\nReply: ack " + code; OneSMS(sms + hint) {
+			sms += hint
+		}
+	}
+	return full, sms
+}
+
+// fingerprints identifies a set of alerts: their fingerprints, sorted.
+func fingerprints(alerts []Alert) string {
+	fps := make([]string, len(alerts))
+	for i, a := range alerts {
+		fps[i] = fingerprint(a)
+	}
+	slices.Sort(fps)
+	return strings.Join(slices.Compact(fps), ",")
+}
+
+// groupLabels are the labels a silence of the group matches: n's group
+// labels, or else the labels all of alerts share.
+func groupLabels(n *Notification, alerts []Alert) map[string]string {
+	if len(n.GroupLabels) > 0 {
+		return n.GroupLabels
+	}
+	out := map[string]string{}
+	if len(alerts) == 0 {
+		return out
+	}
+	for k, v := range alerts[0].Labels {
+		if common(alerts, k) == v && v != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// who names a recipient in what everyone is told: a phone by its number,
+// anyone else by their JID.
+func who(jid string) string {
+	if local, _, ok := strings.Cut(jid, "@"); ok && strings.HasPrefix(local, "+") {
+		return local
+	}
+	return jid
+}

@@ -1,0 +1,298 @@
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"xmppgw/mapping"
+)
+
+// deskRoutes page the on-call phone, XMPP user and Telegram chat for
+// critical alerts, escalating to the lead after 5 minutes and to the
+// lead's phone after 15.
+var deskRoutes = []Route{
+	{Match: map[string]string{"severity": "critical"}, To: []string{"oncall@example.com", "+15551234567", "-1001234@tg.test"},
+		Escalate: []Step{{After: 5 * time.Minute, To: []string{"lead@example.com"}}, {After: 15 * time.Minute, To: []string{"+15550002222"}}}},
+	{To: []string{"ops@example.com"}},
+}
+
+// deskEnv is a Handler with a Desk on a SQLite store, a clock the test
+// moves, and a Silencer that records what it is asked.
+type deskEnv struct {
+	t          *testing.T
+	h          *Handler
+	q          *fakeQueue
+	now        time.Time
+	silences   []string
+	silenceErr error
+}
+
+func newDeskEnv(t *testing.T) *deskEnv {
+	t.Helper()
+	s, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	e := &deskEnv{t: t, q: &fakeQueue{}, now: time.Date(2026, 12, 4, 3, 10, 0, 0, time.UTC)}
+	e.h, err = New(Options{Token: testToken, Routes: deskRoutes, Queue: e.q, Book: s.Alerts(), Silencer: e,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.h.desk.now = func() time.Time { return e.now }
+	return e
+}
+
+func (e *deskEnv) Silence(_ context.Context, labels map[string]string, d time.Duration, by, comment string) (string, error) {
+	b, _ := json.Marshal(labels)
+	e.silences = append(e.silences, string(b)+" "+d.String()+" "+by+" "+comment)
+	return "s-1", e.silenceErr
+}
+
+// notify posts Alertmanager's notification of alerts (status:instance)
+// of HighLatency, all critical, and returns the answer's body.
+func (e *deskEnv) notify(alerts ...string) string {
+	e.t.Helper()
+	n := Notification{Version: "4", GroupKey: `{}:{alertname="HighLatency"}`, Receiver: "xmppgw", Status: Resolved,
+		GroupLabels: map[string]string{"alertname": "HighLatency"}}
+	for _, a := range alerts {
+		status, instance, _ := strings.Cut(a, ":")
+		if status == Firing {
+			n.Status = Firing
+		}
+		n.Alerts = append(n.Alerts, Alert{Status: status, Fingerprint: "fp-" + instance,
+			Labels:      map[string]string{"alertname": "HighLatency", "severity": "critical", "instance": instance},
+			Annotations: map[string]string{"summary": "p99 latency high"}})
+	}
+	body, _ := json.Marshal(n)
+	w := post(e.h, "POST", "Bearer "+testToken, string(body))
+	if w.Code != 200 {
+		e.t.Fatalf("POST /alerts: %d %s", w.Code, w.Body)
+	}
+	return strings.TrimSpace(w.Body.String())
+}
+
+// answer has from answer text, and returns whether it was taken.
+func (e *deskEnv) answer(from, text, replyTo string, always bool) bool {
+	e.t.Helper()
+	handled, err := e.h.Desk().Answer(context.Background(), from, text, replyTo, always)
+	if err != nil {
+		e.t.Fatalf("%s answers %q: %v", from, text, err)
+	}
+	return handled
+}
+
+// sent is what was queued since the last call, as "to: text" lines.
+func (e *deskEnv) sent() []string {
+	var out []string
+	for _, q := range e.q.take() {
+		if !q.duplicated {
+			out = append(out, q.to+": "+q.text)
+		}
+	}
+	return out
+}
+
+func (e *deskEnv) expect(what string, want ...string) {
+	e.t.Helper()
+	got := e.sent()
+	if strings.Join(got, "\n--\n") != strings.Join(want, "\n--\n") {
+		e.t.Errorf("%s: sent\n%s\nwant\n%s", what, strings.Join(got, "\n--\n"), strings.Join(want, "\n--\n"))
+	}
+}
+
+var codeRE = regexp.MustCompile(`^#([A-Z0-9]{2,6}) `)
+
+// The whole loop: a page with a code, an acknowledgement by reply that
+// everyone hears of, no repeats and no escalation after it, a change that
+// needs a new one, escalation when nobody answers, and the resolution.
+func TestDeskLoop(t *testing.T) {
+	e := newDeskEnv(t)
+	if got := e.notify("firing:api-1"); got != `{"queued":3,"duplicates":0}` {
+		t.Fatalf("first page: %s", got)
+	}
+	page := e.q.take()
+	m := codeRE.FindStringSubmatch(page[0].text)
+	if m == nil {
+		t.Fatalf("no code in %q", page[0].text)
+	}
+	code := m[1]
+	full := "#" + code + " [FIRING:1] HighLatency (severity=critical)\n- api-1: p99 latency high\nReply \"ack " + code + "\" to acknowledge."
+	sms := "#" + code + " [FIRING:1] HighLatency (severity=critical)\n- api-1: p99 latency high\nReply: ack " + code
+	want := []queued{{"oncall@example.com", XMPP, "", full, false}, {"+15551234567@sms.test", SMS, "", sms, false}, {"-1001234@tg.test", Chat, "", full, false}}
+	for i := range want {
+		page[i].id = ""
+		if page[i] != want[i] {
+			t.Errorf("page %d: %+v\nwant %+v", i, page[i], want[i])
+		}
+	}
+
+	// Someone who got nothing learns nothing; their texts are theirs.
+	if e.answer("+15559999999", "ack "+code, "", false) {
+		t.Error("a stranger's ack was taken")
+	}
+	if !e.answer("mallory@example.com", "ack "+code, "", true) {
+		t.Error("an ack to the gateway was not answered")
+	}
+	e.expect("a stranger's ack", "mallory@example.com: No open alert #"+code+" was sent to you. You have no open alerts.")
+	if e.answer("+15551234567", "thanks, looking", "", false) {
+		t.Error("a plain text was taken as an answer")
+	}
+
+	// The phone acknowledges with a bare ack: everyone is told, once.
+	e.now = e.now.Add(2 * time.Minute)
+	if !e.answer("+15551234567@sms.test", "ACK", "", false) {
+		t.Fatal("the phone's ack was not taken")
+	}
+	acked := "#" + code + " acknowledged by +15551234567 at 03:12 UTC."
+	e.expect("ack", "oncall@example.com: "+acked, "+15551234567@sms.test: "+acked, "-1001234@tg.test: "+acked)
+	e.answer("oncall@example.com", "ack #"+strings.ToLower(code), "", false)
+	e.expect("a second ack", "oncall@example.com: #"+code+" was already acknowledged by +15551234567 at 03:12 UTC.")
+
+	// Alertmanager's repeat is not sent, and nothing escalates.
+	if got := e.notify("firing:api-1"); got != `{"queued":0,"duplicates":0,"suppressed":1}` {
+		t.Errorf("repeat after ack: %s", got)
+	}
+	e.now = e.now.Add(time.Hour)
+	if err := e.h.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("escalation after ack")
+
+	e.answer("-1001234@tg.test", "status", "", false)
+	e.expect("status", "-1001234@tg.test: Open alerts:\n#"+code+" HighLatency (severity=critical): acknowledged by +15551234567 at 03:12 UTC")
+
+	// A new alert in the group: everyone hears, and it needs a new ack.
+	e.notify("firing:api-1", "firing:api-2")
+	e.sent()
+	e.now = e.now.Add(5 * time.Minute)
+	if err := e.h.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := e.sent()
+	if len(got) != 1 || !strings.HasPrefix(got[0], "lead@example.com: Escalated: not acknowledged after 5m0s.\n#"+code+" [FIRING:2]") {
+		t.Errorf("escalation: %q", got)
+	}
+	if err := e.h.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("escalation, again")
+
+	// The lead now hears of it, and acknowledges by replying to the page.
+	e.answer("lead@example.com", "ack", "", false)
+	acked = "#" + code + " acknowledged by lead@example.com at 04:17 UTC."
+	e.expect("the lead's ack", "oncall@example.com: "+acked, "+15551234567@sms.test: "+acked, "-1001234@tg.test: "+acked, "lead@example.com: "+acked)
+
+	// It resolves: every recipient, the lead too, gets it, and the code is
+	// free.
+	e.notify("resolved:api-1", "resolved:api-2")
+	resolved := "#" + code + " [RESOLVED:2] HighLatency (severity=critical)\n- api-1: p99 latency high\n- api-2: p99 latency high"
+	e.expect("resolved", "oncall@example.com: "+resolved, "+15551234567@sms.test: "+resolved, "-1001234@tg.test: "+resolved, "lead@example.com: "+resolved)
+	e.answer("lead@example.com", "ack "+code, "", true)
+	e.expect("after resolution", "lead@example.com: No open alert #"+code+" was sent to you. You have no open alerts.")
+}
+
+// Unacknowledged, a group escalates step by step, each step once; unack
+// lets it escalate again; silence asks the Silencer for the group's labels.
+func TestDeskEscalationAndSilence(t *testing.T) {
+	e := newDeskEnv(t)
+	e.notify("firing:db-1")
+	code := codeRE.FindStringSubmatch(e.q.take()[0].text)[1]
+	e.now = e.now.Add(16 * time.Minute) // both steps are due
+	if err := e.h.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := e.sent()
+	if len(got) != 2 || !strings.HasPrefix(got[0], "lead@example.com: Escalated: not acknowledged after 5m0s.") ||
+		got[1] != "+15550002222@sms.test: ESCALATED #"+code+" [FIRING:1] HighLatency (severity=critical)\n- db-1: p99 latency high\nReply: ack "+code {
+		t.Errorf("escalation: %q", got)
+	}
+
+	// A bare ack with a code that is not theirs, and a silence.
+	e.answer("+15550002222", "ack ZZZZ", "", false)
+	e.expect("wrong code", "+15550002222@sms.test: No open alert #ZZZZ was sent to you. Your open alerts: #"+code+".")
+	e.answer("+15550002222", "silence "+code, "", false)
+	e.expect("silence without a duration", "+15550002222@sms.test: say for how long: silence "+code+" 2h")
+	e.answer("+15550002222", "silence "+code+" 2h", "", false)
+	told := "#" + code + " silenced for 2h0m0s by +15550002222 (Alertmanager silence s-1)."
+	e.expect("silence", "oncall@example.com: "+told, "+15551234567@sms.test: "+told, "-1001234@tg.test: "+told,
+		"lead@example.com: "+told, "+15550002222@sms.test: "+told)
+	if len(e.silences) != 1 || e.silences[0] != `{"alertname":"HighLatency"} 2h0m0s +15550002222 silenced from xmppgw by +15550002222 (#`+code+`)` {
+		t.Errorf("silences asked: %q", e.silences)
+	}
+	e.silenceErr = errors.New("Alertmanager refused the silence (400): bad matcher")
+	e.answer("+15550002222", "silence "+code+" 1d", "", false)
+	e.expect("refused silence", "+15550002222@sms.test: #"+code+" is not silenced: Alertmanager refused the silence (400): bad matcher")
+}
+
+func TestParseAnswer(t *testing.T) {
+	tests := []struct {
+		text string
+		want answer
+		ok   bool
+		err  string
+	}{
+		{"ack", answer{verb: "ack"}, true, ""},
+		{" ACK  k4 ", answer{verb: "ack", code: "K4"}, true, ""},
+		{"ack #k4", answer{verb: "ack", code: "K4"}, true, ""},
+		{"unack K4", answer{verb: "unack", code: "K4"}, true, ""},
+		{"Status", answer{verb: "status"}, true, ""},
+		{"silence K4 2h", answer{verb: "silence", code: "K4", dur: 2 * time.Hour}, true, ""},
+		{"silence K4 1d12h", answer{verb: "silence", code: "K4", dur: 36 * time.Hour}, true, ""},
+		{"silence K4", answer{}, true, "say for how long: silence K4 2h"},
+		{"silence K4 forever", answer{}, true, `"forever" is not a duration up to 30d: silence K4 2h (or 30m, 1d)`},
+		{"silence K4 90d", answer{}, true, `"90d" is not a duration up to 30d: silence K4 2h (or 30m, 1d)`},
+		{"ack is fine by me", answer{}, false, ""},
+		{"ack K", answer{}, false, ""},
+		{"ack TOOLONG7", answer{}, false, ""},
+		{"status please", answer{}, false, ""},
+		{"on my way", answer{}, false, ""},
+		{"", answer{}, false, ""},
+	}
+	for _, tt := range tests {
+		got, ok, err := parseAnswer(tt.text)
+		errText := ""
+		if err != nil {
+			errText = err.Error()
+		}
+		if got != tt.want || ok != tt.ok || errText != tt.err {
+			t.Errorf("parseAnswer(%q) = %+v %v %q, want %+v %v %q", tt.text, got, ok, errText, tt.want, tt.ok, tt.err)
+		}
+	}
+}
+
+// Grafana's webhook contact point posts Alertmanager's fields and more
+// (documented at grafana.com, "Configure webhook notifications"): it gets
+// a code, and a silence of it matches the labels its alerts share, since
+// Grafana sends no group labels here.
+func TestDeskGrafana(t *testing.T) {
+	body, err := os.ReadFile("testdata/grafana.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newDeskEnv(t)
+	w := post(e.h, "POST", "Bearer "+testToken, string(body))
+	if w.Code != 200 || strings.TrimSpace(w.Body.String()) != `{"queued":1,"duplicates":0}` {
+		t.Fatalf("got %d %s", w.Code, w.Body)
+	}
+	got := e.q.take()
+	m := codeRE.FindStringSubmatch(got[0].text)
+	if len(got) != 1 || m == nil || got[0].to != "ops@example.com" ||
+		got[0].text != "#"+m[1]+" [FIRING:1] DiskFull\n- db-1: /var is 95% full\nReply \"ack "+m[1]+"\" to acknowledge." {
+		t.Fatalf("queued %+v", got)
+	}
+	e.answer("ops@example.com", "silence "+m[1]+" 30m", "", false)
+	if len(e.silences) != 1 || !strings.HasPrefix(e.silences[0], `{"alertname":"DiskFull","instance":"db-1","team":"db"} 30m0s ops@example.com`) {
+		t.Errorf("silence: %q", e.silences)
+	}
+}

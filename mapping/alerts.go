@@ -1,0 +1,160 @@
+package mapping
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+)
+
+// The SQL of this file, with "?" placeholders that the dialect binds.
+const (
+	selectAlertGroups = `SELECT key, code, route, subject, labels, firing, full_text, sms_text, recipients,
+		acked_by, acked_at, steps, since FROM alert_groups ORDER BY since, code`
+	insertAlertGroup = `INSERT INTO alert_groups (key, code, route, subject, labels, firing, full_text, sms_text,
+		recipients, acked_by, acked_at, steps, since, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	updateAlertGroup = `UPDATE alert_groups SET subject = ?, labels = ?, firing = ?, full_text = ?, sms_text = ?,
+		recipients = ?, acked_by = ?, acked_at = ?, steps = ?, since = ?, updated = ? WHERE key = ?`
+	deleteAlertGroup = `DELETE FROM alert_groups WHERE key = ? RETURNING code`
+	deleteAlertNotes = `DELETE FROM alert_notes WHERE code = ?`
+	insertAlertNote  = `INSERT INTO alert_notes (id, code, created) VALUES (?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET code = excluded.code`
+	selectAlertNote = `SELECT code FROM alert_notes WHERE id = ?`
+	countAlertCode  = `SELECT count(*) FROM alert_groups WHERE code = ?`
+)
+
+// AlertTable holds the open alert groups, with their codes and recipients
+// (alert_groups), and the notifications sent for them (alert_notes).
+type AlertTable struct{ s *Store }
+
+// Alerts is the store's alert groups.
+func (s *Store) Alerts() AlertTable { return AlertTable{s} }
+
+// AlertGroup is an open alert group: one route's share of one Alertmanager
+// group, from its first firing notification until it resolves.
+type AlertGroup struct {
+	Key        string // the receiver, group key and route: stable for the group
+	Code       string // unique among open groups
+	Route      int
+	Subject    string
+	Labels     map[string]string // the group's labels, for a silence
+	Firing     string            // the firing alerts' fingerprints, to tell a change
+	FullText   string
+	SMSText    string
+	Recipients []string // destination JIDs
+	AckedBy    string   // "" if nobody acknowledged it
+	AckedAt    time.Time
+	Steps      int // escalation steps done
+	Since      time.Time
+}
+
+// ErrCodeTaken is Open's error when another open group has the code.
+var ErrCodeTaken = errors.New("mapping: alert code taken")
+
+// Groups returns the open groups, oldest first.
+func (h AlertTable) Groups(ctx context.Context) ([]AlertGroup, error) {
+	gs, err := queryAll(ctx, h.s.query, scanAlertGroup, selectAlertGroups)
+	return gs, unavailable(err)
+}
+
+func scanAlertGroup(r *sql.Rows, g *AlertGroup) error {
+	var labels, recipients string
+	var ackedAt, since int64
+	if err := r.Scan(&g.Key, &g.Code, &g.Route, &g.Subject, &labels, &g.Firing, &g.FullText, &g.SMSText,
+		&recipients, &g.AckedBy, &ackedAt, &g.Steps, &since); err != nil {
+		return err
+	}
+	if err := json.Unmarshal([]byte(labels), &g.Labels); err != nil {
+		return err
+	}
+	if recipients != "" {
+		g.Recipients = strings.Split(recipients, "\n")
+	}
+	if ackedAt != 0 {
+		g.AckedAt = time.UnixMilli(ackedAt)
+	}
+	g.Since = time.UnixMilli(since)
+	return nil
+}
+
+// Open stores a new group; ErrCodeTaken if its code is another's.
+func (h AlertTable) Open(ctx context.Context, g AlertGroup) error {
+	labels, _ := json.Marshal(g.Labels)
+	s := h.s
+	return s.txRefusable(ctx, func(tx *sqlTx, refuse func(error) error) error {
+		var taken int
+		if err := tx.QueryRowContext(ctx, countAlertCode, g.Code).Scan(&taken); err != nil {
+			return err
+		}
+		if taken > 0 {
+			return refuse(ErrCodeTaken)
+		}
+		_, err := tx.ExecContext(ctx, insertAlertGroup, g.Key, g.Code, g.Route, g.Subject, string(labels), g.Firing,
+			g.FullText, g.SMSText, strings.Join(g.Recipients, "\n"), g.AckedBy, millisOf(g.AckedAt), g.Steps,
+			g.Since.UnixMilli(), s.millis())
+		return err
+	})
+}
+
+// Save stores what changed in an open group: everything but its key, code
+// and route.
+func (h AlertTable) Save(ctx context.Context, g AlertGroup) error {
+	labels, _ := json.Marshal(g.Labels)
+	s := h.s
+	return s.tx(ctx, func(tx *sqlTx) error {
+		_, err := tx.ExecContext(ctx, updateAlertGroup, g.Subject, string(labels), g.Firing, g.FullText, g.SMSText,
+			strings.Join(g.Recipients, "\n"), g.AckedBy, millisOf(g.AckedAt), g.Steps, g.Since.UnixMilli(), s.millis(), g.Key)
+		return err
+	})
+}
+
+// Close forgets a resolved group and its notifications; its code is free
+// again.
+func (h AlertTable) Close(ctx context.Context, key string) error {
+	return h.s.tx(ctx, func(tx *sqlTx) error {
+		codes, err := queryAll(ctx, tx.QueryContext, scanValue[string], deleteAlertGroup, key)
+		if err != nil {
+			return err
+		}
+		for _, c := range codes {
+			if _, err := tx.ExecContext(ctx, deleteAlertNotes, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Note records that the notification with stanza id id was for the group
+// with code.
+func (h AlertTable) Note(ctx context.Context, id, code string) error {
+	s := h.s
+	return s.tx(ctx, func(tx *sqlTx) error {
+		_, err := tx.ExecContext(ctx, insertAlertNote, id, code, s.millis())
+		return err
+	})
+}
+
+// NoteCode returns the code of the group the notification id was for, if
+// it is open.
+func (h AlertTable) NoteCode(ctx context.Context, id string) (string, bool, error) {
+	var code string
+	err := h.s.queryRow(ctx, selectAlertNote, id).Scan(&code)
+	if err == sql.ErrNoRows {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, unavailable(err)
+	}
+	return code, true, nil
+}
+
+// millisOf is t in unix milliseconds, 0 for the zero time.
+func millisOf(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}

@@ -1,0 +1,62 @@
+package mapping
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// An alert group is stored with its code, changed, found by a
+// notification's id, and forgotten when it closes, its code free again; a
+// code two open groups would share is refused.
+func TestAlertGroups(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		since := time.UnixMilli(1_700_000_000_000)
+		g := AlertGroup{Key: "alert-0123456789abcdef", Code: "K4", Route: 0,
+			Subject: "HighLatency (severity=critical)", Labels: map[string]string{"alertname": "HighLatency"},
+			Firing: "f1,f2", FullText: "#K4 [FIRING:2] HighLatency", SMSText: "#K4 [FIRING:2]",
+			Recipients: []string{"bob@example.test", "+15551234567@sms.example.test"}, Since: since}
+		if err := s.Alerts().Open(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		other := g
+		other.Key = "other"
+		if err := s.Alerts().Open(ctx, other); !errors.Is(err, ErrCodeTaken) {
+			t.Fatalf("a second K4: %v, want ErrCodeTaken", err)
+		}
+		g.AckedBy, g.AckedAt, g.Steps, g.Since = "+15551234567@sms.example.test", since.Add(time.Minute), 1, since.Add(time.Hour)
+		g.Recipients = append(g.Recipients, "lead@example.test")
+		if err := s.Alerts().Save(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Alerts().Note(ctx, "alert-abc", "K4"); err != nil {
+			t.Fatal(err)
+		}
+		gs, err := s.Alerts().Groups(ctx)
+		if err != nil || len(gs) != 1 {
+			t.Fatalf("groups: %v %v", gs, err)
+		}
+		if !reflect.DeepEqual(gs[0], g) {
+			t.Errorf("stored\n%+v\nwant\n%+v", gs[0], g)
+		}
+		if code, ok, err := s.Alerts().NoteCode(ctx, "alert-abc"); err != nil || !ok || code != "K4" {
+			t.Errorf("note: %q %v %v", code, ok, err)
+		}
+		if err := s.Alerts().Close(ctx, g.Key); err != nil {
+			t.Fatal(err)
+		}
+		if gs, err := s.Alerts().Groups(ctx); err != nil || len(gs) != 0 {
+			t.Errorf("after close: %v %v", gs, err)
+		}
+		if _, ok, err := s.Alerts().NoteCode(ctx, "alert-abc"); err != nil || ok {
+			t.Errorf("a closed group's note: %v %v", ok, err)
+		}
+		if err := s.Alerts().Open(ctx, other); err != nil {
+			t.Errorf("K4 again once free: %v", err)
+		}
+	})
+}
