@@ -31,6 +31,12 @@ func (g *Gateway) handleMessage(t router.Writer, in inStanza, from, to jid.JID) 
 	if g.nothingToRelay(in, from, to) {
 		return
 	}
+	if to.Localpart() == "" && in.Body != nil && in.Addresses == nil && g.answers != nil && g.answersXMPP {
+		// An answer to an alert: any recipient of one may answer, allowed
+		// to use the gateway or not.
+		g.xmppAnswer(t, in, from, to, func(ctx context.Context, t router.Writer) { g.toGateway(ctx, t, in, from, to) })
+		return
+	}
 	bare := from.Bare().String()
 	if !g.allowed(bare) {
 		g.reply(t, in, from, to, newError("auth", "forbidden", bare+" may not use this gateway"))
@@ -45,16 +51,14 @@ func (g *Gateway) handleMessage(t router.Writer, in inStanza, from, to jid.JID) 
 		}
 		if g.linker != nil && in.Body != nil {
 			// "link" commits a link code: off the read loop.
-			body := *in.Body
 			g.Later(t, func(ctx context.Context, t router.Writer) {
 				ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 				defer cancel()
-				g.command(ctx, t, in, from, to, body)
+				g.command(ctx, t, in, from, to, *in.Body)
 			})
 			return
 		}
-		g.reply(t, in, from, to, newError("modify", "bad-request",
-			"write to NUMBER@"+g.domain.String()+" to reach a contact; this is the gateway itself"))
+		g.notAContact(t, in, from, to)
 		return
 	}
 	remote, err := g.o.Transport.ParseAddr(mapping.AddrOf(to))
@@ -69,6 +73,26 @@ func (g *Gateway) handleMessage(t router.Writer, in inStanza, from, to jid.JID) 
 		return
 	}
 	g.queueMessage(t, in, from, to, msgTarget{remote, account})
+}
+
+// toGateway handles a message to the gateway's JID that is not an answer
+// to an alert, as handleMessage does (off the read loop).
+func (g *Gateway) toGateway(ctx context.Context, t router.Writer, in inStanza, from, to jid.JID) {
+	bare := from.Bare().String()
+	switch {
+	case !g.allowed(bare):
+		g.reply(t, in, from, to, newError("auth", "forbidden", bare+" may not use this gateway"))
+	case g.linker != nil:
+		g.command(ctx, t, in, from, to, *in.Body)
+	default:
+		g.notAContact(t, in, from, to)
+	}
+}
+
+// notAContact refuses a message to the gateway's JID.
+func (g *Gateway) notAContact(t router.Writer, in inStanza, from, to jid.JID) {
+	g.reply(t, in, from, to, newError("modify", "bad-request",
+		"write to NUMBER@"+g.domain.String()+" to reach a contact; this is the gateway itself"))
 }
 
 // overQuota returns the policy-violation error if n more messages from user

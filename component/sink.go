@@ -30,6 +30,10 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 	if err != nil {
 		return err
 	}
+	// An answer to an alert, from one of its recipients, is not relayed.
+	if handled, err := g.contactAnswer(ctx, in, contact.String()); handled || err != nil {
+		return err
+	}
 	users, err := g.recipients(ctx, in, contact.String())
 	if err != nil {
 		return err

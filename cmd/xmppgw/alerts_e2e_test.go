@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,16 @@ func startAlertEnv(t *testing.T) *env {
 	t.Setenv("TEST_ALERTS_TOKEN", alertsToken)
 	t.Setenv("XMPPGW_ALERTS_TOKEN", "")
 	return startEnv(t, envOptions{alerts: alertRoutes, tgChats: []botfake.Chat{tgGroup}})
+}
+
+// alertCode is the code on a notification's first line (#CODE).
+func alertCode(t *testing.T, body string) string {
+	t.Helper()
+	m := regexp.MustCompile(`^#([A-Z0-9]{2,6}) `).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no #CODE at the start of %q", body)
+	}
+	return m[1]
 }
 
 // postAlerts posts body to the gateway's /alerts with token.
@@ -97,22 +108,24 @@ func TestAlertsE2E(t *testing.T) {
 	if status != 200 || body != `{"queued":4,"duplicates":0}` {
 		t.Fatalf("POST /alerts: %d %s", status, body)
 	}
-	critical := "[FIRING:3] HighLatency (severity=critical)\n" +
-		"- api-1:9090: p99 latency 812ms\n- api-2:9090: p99 latency 790ms\n- api-4:9090: p99 latency 655ms\n" +
-		"[RESOLVED:1]\n- api-3:9090: p99 latency 120ms"
 	got := nextWhere(t, bob, "the alert", from("sms.example.test", "message", "chat"))
+	c1 := alertCode(t, got.Body)
+	critical := "#" + c1 + " [FIRING:3] HighLatency (severity=critical)\n" +
+		"- api-1:9090: p99 latency 812ms\n- api-2:9090: p99 latency 790ms\n- api-4:9090: p99 latency 655ms\n" +
+		"[RESOLVED:1]\n- api-3:9090: p99 latency 120ms\nReply \"ack " + c1 + "\" to acknowledge."
 	if got.Body != critical {
 		t.Errorf("bob got\n%s\nwant\n%s", got.Body, critical)
 	}
 	got = nextWhere(t, alice, "the default route's alert", from("sms.example.test", "message", "chat"))
-	if want := "[FIRING:1] HighLatency (severity=warning)\n- api-9:9090: p99 latency 420ms"; got.Body != want {
+	c2 := alertCode(t, got.Body)
+	if want := "#" + c2 + " [FIRING:1] HighLatency (severity=warning)\n- api-9:9090: p99 latency 420ms\nReply \"ack " + c2 + "\" to acknowledge."; got.Body != want || c2 == c1 {
 		t.Errorf("alice got\n%s\nwant\n%s", got.Body, want)
 	}
 	sms, err := e.twilio.Wait(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantSMS := "[FIRING:3] HighLatency (severity=critical)\n" +
+	wantSMS := "#" + c1 + " [FIRING:3] HighLatency (severity=critical)\n" +
 		"- api-1:9090: p99 latency 812ms\n- api-2:9090: p99 latency 790ms\n- api-4:9090: p99 latency 655ms\n... +1 more"
 	if m := sms[0]; m.From != aliceNum || m.To != "+15551234567" || m.Body != wantSMS || twiliofake.Segments(m.Body) != 1 {
 		t.Errorf("Twilio got %+v, want From %s To +15551234567 Body\n%s", m, aliceNum, wantSMS)
@@ -266,5 +279,96 @@ func TestAlertsStartupErrors(t *testing.T) {
 		if err := serve(context.Background(), cfg, log, nil); err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 			t.Errorf("%d: got %v\nwant %s", i, err, tt.want)
 		}
+	}
+}
+
+// Recipients answer an alert where it reached them: the phone acknowledges
+// with a bare "ack" by SMS (not relayed to the number's owner), everyone is
+// told, the Telegram group asks for the status, bob takes the
+// acknowledgement back from XMPP, a stranger learns nothing, and the
+// resolution reaches everyone.
+func TestAlertsAnswers(t *testing.T) {
+	e := startAlertEnv(t)
+	ctx := testCtx(t)
+	alice, bob, mallory := e.login(t, "alice"), e.login(t, "bob"), e.login(t, "mallory")
+	payload := func(status string) string {
+		return `{"version": "4", "groupKey": "{}:{alertname=\"HighLatency\"}", "status": "` + status + `", "receiver": "xmppgw",
+		"groupLabels": {"alertname": "HighLatency"}, "alerts": [` + amAlert(status, "db-1", "critical", "/var is 95% full", "d1") + `]}`
+	}
+	if status, body := postAlerts(t, e, alertsToken, payload("firing")); status != 200 || body != `{"queued":3,"duplicates":0}` {
+		t.Fatalf("POST /alerts: %d %s", status, body)
+	}
+	code := alertCode(t, nextWhere(t, bob, "the page", from("sms.example.test", "message", "chat")).Body)
+	if _, err := e.twilio.Wait(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	hook := e.public + "/hooks/sms/inbound"
+	text := func(body string) {
+		t.Helper()
+		if _, status, err := e.twilio.SendInbound(ctx, hook, "+15551234567", aliceNum, body); err != nil || status != 200 {
+			t.Fatalf("the phone's %q: %d %v", body, status, err)
+		}
+	}
+
+	// The phone acknowledges: bob, the phone and the group are told.
+	text("ack")
+	acked := regexp.MustCompile(`^#` + code + ` acknowledged by \+15551234567 at \d\d:\d\d UTC\.$`)
+	if got := nextWhere(t, bob, "the acknowledgement", from("sms.example.test", "message", "chat")); !acked.MatchString(got.Body) {
+		t.Errorf("bob was told %q", got.Body)
+	}
+	sms, err := e.twilio.Wait(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := sms[1]; m.To != "+15551234567" || m.From != aliceNum || !acked.MatchString(m.Body) {
+		t.Errorf("the phone was told %+v", m)
+	}
+	if err := e.tg.WaitFor(ctx, func() bool { return len(e.tg.SentTo(tgGroup.ID)) == 2 }); err != nil {
+		t.Fatal(err)
+	}
+	if m := e.tg.SentTo(tgGroup.ID)[1]; !acked.MatchString(m.Text) {
+		t.Errorf("the group was told %q", m.Text)
+	}
+	// Other texts are relayed as usual: alice, whose number the phone
+	// texted, gets this one and never got the ack.
+	text("on my way")
+	if got := nextWhere(t, alice, "the phone's text", from("+15551234567@sms.example.test", "message", "chat")); got.Body != "on my way" {
+		t.Errorf("alice got %q from the phone, want its second text", got.Body)
+	}
+
+	// The Telegram group asks for the status, in the group.
+	e.tg.UserSends(tgGroup, botfake.User{ID: 333, FirstName: "Carol"}, "Status")
+	if err := e.tg.WaitFor(ctx, func() bool { return len(e.tg.SentTo(tgGroup.ID)) == 3 }); err != nil {
+		t.Fatal(err)
+	}
+	status := regexp.MustCompile(`^Open alerts:\n#` + code + ` HighLatency \(severity=critical\): acknowledged by \+15551234567 at \d\d:\d\d UTC$`)
+	if m := e.tg.SentTo(tgGroup.ID)[2]; !status.MatchString(m.Text) {
+		t.Errorf("the group's status: %q", m.Text)
+	}
+
+	// bob takes it back from XMPP, writing to the JID the page came from.
+	if err := bob.Send(ctx, `<message type="chat" to="sms.example.test"><body>unack `+strings.ToLower(code)+`</body></message>`); err != nil {
+		t.Fatal(err)
+	}
+	unacked := "#" + code + " is no longer acknowledged (bob@example.test took it back): escalation resumes."
+	if got := nextWhere(t, bob, "the unack", from("sms.example.test", "message", "chat")); got.Body != unacked {
+		t.Errorf("bob was told %q, want %q", got.Body, unacked)
+	}
+
+	// mallory got nothing, and learns nothing of it.
+	if err := mallory.Send(ctx, `<message type="chat" to="sms.example.test"><body>ack `+code+`</body></message>`); err != nil {
+		t.Fatal(err)
+	}
+	if got := nextWhere(t, mallory, "the answer", from("sms.example.test", "message", "chat")); got.Body != "No open alert #"+code+" was sent to you. You have no open alerts." {
+		t.Errorf("mallory was told %q", got.Body)
+	}
+
+	// It resolves: every recipient hears it.
+	if status, body := postAlerts(t, e, alertsToken, payload("resolved")); status != 200 || body != `{"queued":3,"duplicates":0}` {
+		t.Fatalf("POST /alerts resolved: %d %s", status, body)
+	}
+	resolved := "#" + code + " [RESOLVED:1] HighLatency (severity=critical)\n- db-1: /var is 95% full"
+	if got := nextWhere(t, bob, "the resolution", from("sms.example.test", "message", "chat")); got.Body != resolved {
+		t.Errorf("bob got %q, want %q", got.Body, resolved)
 	}
 }

@@ -76,7 +76,8 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 		}
 		gateways = append(gateways, g)
 	}
-	if err := mountAlerts(mux, cfg, gateways, log); err != nil {
+	desk, err := mountAlerts(mux, cfg, store, gateways, log)
+	if err != nil {
 		return err
 	}
 
@@ -113,6 +114,10 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); prune(gctx, store, log) }()
+	if desk != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); desk.Run(gctx) }()
+	}
 
 	select {
 	case <-ctx.Done():
