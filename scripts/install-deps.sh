@@ -3,13 +3,14 @@
 # real XMPP servers (prosody, with prosody-modules for mod_privilege, and
 # ejabberd), two third-party clients (python3-slixmpp, sendxmpp), PostgreSQL
 # for the shared store, and the end-user clients' parts (chromium for
-# Converse.js, profanity, tmux). Then it installs the npm packages pinned in
+# Converse.js, profanity, tmux), and Prometheus Alertmanager for the on-call
+# tests. Then it installs the npm packages pinned in
 # internal/clienttest/web/package-lock.json (converse.js, playwright-core).
 # It is idempotent: packages already installed are left alone and
 # `apt-get update` only runs when something is missing. Safe without stdin (CI).
 set -euo pipefail
 
-PACKAGES=(prosody prosody-modules ejabberd python3-slixmpp sendxmpp postgresql chromium profanity tmux)
+PACKAGES=(prosody prosody-modules ejabberd python3-slixmpp sendxmpp postgresql chromium profanity tmux prometheus-alertmanager)
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -33,6 +34,7 @@ has_commands() {
 	chromium) [[ -x /usr/bin/chromium ]] ;;
 	profanity) command -v profanity >/dev/null 2>&1 ;;
 	tmux) command -v tmux >/dev/null 2>&1 ;;
+	prometheus-alertmanager) command -v prometheus-alertmanager >/dev/null 2>&1 ;;
 	*) return 1 ;;
 	esac
 }

@@ -50,14 +50,22 @@ type Media struct {
 }
 
 type Alerts struct {
-	Token  string  `yaml:"token"`
-	From   string  `yaml:"from"`
-	Routes []Route `yaml:"routes"`
+	Token           string  `yaml:"token"`
+	From            string  `yaml:"from"`
+	AlertmanagerURL string  `yaml:"alertmanager_url,omitempty"`
+	Routes          []Route `yaml:"routes"`
 }
 
 type Route struct {
-	Match map[string]string `yaml:"match,omitempty,flow"`
-	To    []string          `yaml:"to,flow"`
+	Match    map[string]string `yaml:"match,omitempty,flow"`
+	To       []string          `yaml:"to,flow"`
+	Escalate []Escalation      `yaml:"escalate,omitempty"`
+}
+
+// Escalation is a route's escalation step; After is a duration ("5m").
+type Escalation struct {
+	After string   `yaml:"after"`
+	To    []string `yaml:"to,flow"`
 }
 
 // Transport is one transport; Settings is an SMS or a Telegram.
