@@ -1,9 +1,10 @@
 // Command xmppgw-demo runs the gateway end to end on loopback and prints each
-// hop: a throwaway Prosody, the gateway binary with its SQLite store, and a
-// local Twilio-compatible sandbox and Telegram Bot API sandbox. An XMPP user
-// sends an alert to a phone number; the sandbox receives it as Twilio would
-// and sends a signed reply, which arrives back in the user's chat. Then the
-// user links a Telegram chat with a one-time code and chats with it.
+// hop: a throwaway Prosody, Prometheus Alertmanager, the gateway binary with
+// its SQLite store, and local Twilio-compatible and Telegram Bot API
+// sandboxes. First the on-call loop: an alert fires in Alertmanager, pages a
+// phone and alice with a code, the phone answers "ack" by SMS, everyone is
+// told, and the escalation to bob does not happen. Then alice chats with the
+// phone, and links a Telegram chat with a one-time code and chats with it.
 // `make demo` runs it.
 package main
 
@@ -23,14 +24,17 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/internal/amtest"
 	"xmppgw/internal/fake/botfake"
+	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/gwtest"
 	"xmppgw/internal/xmpptest"
 )
 
 const (
-	aliceNum  = "+15550001111" // gwtest's Config gives alice this number
-	oncallNum = "+15551234567"
+	aliceNum    = "+15550001111" // gwtest's Config gives alice this number
+	oncallNum   = "+15551234567"
+	alertsToken = "demo-alerts-token-0123456789"
 )
 
 func main() {
@@ -47,15 +51,24 @@ func main() {
 	}
 }
 
-func step(format string, a ...any) { fmt.Printf("==> "+format+"\n", a...) }
-func hop(format string, a ...any)  { fmt.Printf("    "+format+"\n", a...) }
+// steps counts the numbered steps.
+var steps int
+
+func step(format string, a ...any) {
+	steps++
+	fmt.Printf("==> %d. "+format+"\n", append([]any{steps}, a...)...)
+}
+
+// setup prints a step of the setup, unnumbered.
+func setup(format string, a ...any) { fmt.Printf("==> "+format+"\n", a...) }
+func hop(format string, a ...any)   { fmt.Printf("    "+format+"\n", a...) }
 
 func demo(ctx context.Context, gateway, dir string) error {
 	dir, _ = filepath.Abs(dir)
 	os.RemoveAll(dir)
 
-	step("starting a throwaway Prosody on loopback, the Twilio-compatible sandbox and the Telegram Bot API sandbox")
-	env, err := gwtest.New(ctx, gwtest.Options{Users: map[string]string{"alice": "alice-pw"}, Dir: dir})
+	setup("starting a throwaway Prosody on loopback, the Twilio-compatible sandbox and the Telegram Bot API sandbox")
+	env, err := gwtest.New(ctx, gwtest.Options{Users: map[string]string{"alice": "alice-pw", "bob": "bob-pw"}, Dir: dir})
 	if err != nil {
 		return err
 	}
@@ -63,12 +76,23 @@ func demo(ctx context.Context, gateway, dir string) error {
 	p := env.Server.(*xmpptest.Prosody)
 	sandbox, tg := env.Twilio, env.Bot
 	public := env.Public
-	hop("Prosody in %s: c2s on %s, component listener on %s, user alice@example.test", p.Dir, p.C2SAddr, p.ComponentAddr)
+	hop("Prosody in %s: c2s on %s, component listener on %s, users alice@example.test and bob@example.test", p.Dir, p.C2SAddr, p.ComponentAddr)
 	hop("Twilio Messages API at %s/2010-04-01/Accounts/%s/Messages.json (Basic auth)", env.SMS().APIURL, gwtest.TwilioSID)
 	hop("Telegram Bot API at %s/bot<token>/<method>, bot @%s", env.Telegram().APIURL, tg.Bot().Username)
 
+	setup("starting Prometheus Alertmanager on loopback, its webhook receiver pointed at the gateway's /alerts")
+	am, err := amtest.Start(ctx, amtest.Config{WebhookURL: public + "/alerts", Token: alertsToken, Dir: filepath.Join(dir, "alertmanager")})
+	if err != nil {
+		return err
+	}
+	defer am.Stop()
+	hop("Alertmanager at %s, log %s", am.URL, am.LogPath)
+
 	// The config names its secrets as an operator's would: ${VAR}s that
 	// the gateway expands from its environment.
+	env.Config.Alerts = &gwtest.Alerts{Token: "${ALERTS_TOKEN}", From: "alice@example.test", AlertmanagerURL: am.URL,
+		Routes: []gwtest.Route{{Match: map[string]string{"severity": "critical"}, To: []string{"alice@example.test", oncallNum + "@sms.example.test"},
+			Escalate: []gwtest.Escalation{{After: "3s", To: []string{"bob@example.test"}}}}}}
 	sms, tgs := env.SMS(), env.Telegram()
 	sms.AccountSID, sms.AuthToken, sms.DefaultRegion = "${TWILIO_ACCOUNT_SID}", "${TWILIO_AUTH_TOKEN}", "US"
 	tgs.Token = "${TELEGRAM_BOT_TOKEN}"
@@ -79,7 +103,7 @@ func demo(ctx context.Context, gateway, dir string) error {
 		return err
 	}
 
-	step("starting the gateway: %s run -config %s", gateway, env.ConfigPath)
+	setup("starting the gateway: %s run -config %s", gateway, env.ConfigPath)
 	logPath := filepath.Join(dir, "xmppgw.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -87,7 +111,7 @@ func demo(ctx context.Context, gateway, dir string) error {
 	}
 	defer logFile.Close()
 	gw, err := env.Exec(gateway, logFile, "COMPONENT_SECRET="+gwtest.ComponentKey,
-		"TWILIO_ACCOUNT_SID="+gwtest.TwilioSID, "TWILIO_AUTH_TOKEN="+gwtest.TwilioToken, "TELEGRAM_BOT_TOKEN="+gwtest.BotToken)
+		"ALERTS_TOKEN="+alertsToken, "TWILIO_ACCOUNT_SID="+gwtest.TwilioSID, "TWILIO_AUTH_TOKEN="+gwtest.TwilioToken, "TELEGRAM_BOT_TOKEN="+gwtest.BotToken)
 	if err != nil {
 		return err
 	}
@@ -102,26 +126,36 @@ func demo(ctx context.Context, gateway, dir string) error {
 		return err
 	}
 	defer alice.Close()
+	bob, err := xmpptest.Dial(ctx, p.C2SAddr, jid.MustParse("bob@example.test/demo"), "bob-pw")
+	if err != nil {
+		return err
+	}
+	defer bob.Close()
 
-	alert := "ALERT db1: disk /var 95% full"
-	step("1. XMPP -> gateway: alice sends an alert to the on-call phone")
+	if err := onCall(ctx, am, sandbox, public, alice, bob); err != nil {
+		return err
+	}
+
+	alert := "db1: disk /var 95% full, are you on it?"
+	step("XMPP -> gateway: alice writes to the on-call phone herself")
 	raw := fmt.Sprintf(`<message type="chat" id="alert-1" to="%s@sms.example.test"><body>%s</body><request xmlns="urn:xmpp:receipts"/></message>`, oncallNum, alert)
 	hop("%s", raw)
 	if err := alice.Send(ctx, raw); err != nil {
 		return err
 	}
 
-	msgs, err := sandbox.Wait(ctx, 1)
+	base := len(sandbox.Messages())
+	msgs, err := sandbox.Wait(ctx, base+1)
 	if err != nil {
 		return err
 	}
-	m := msgs[0]
-	step("2. gateway -> Twilio: POST /2010-04-01/Accounts/%s/Messages.json", gwtest.TwilioSID)
+	m := msgs[base]
+	step("gateway -> Twilio: POST /2010-04-01/Accounts/%s/Messages.json", gwtest.TwilioSID)
 	hop("From=%s To=%s Body=%q", m.From, m.To, m.Body)
 	hop("StatusCallback=%s -> 201 Created, sid %s", m.StatusCallback, m.SID)
 
-	step("3. Twilio -> gateway: the on-call phone replies (signed webhook)")
-	sid, status, err := sandbox.SendInbound(ctx, public+"/hooks/sms/inbound", oncallNum, aliceNum, "ack, looking at db1")
+	step("Twilio -> gateway: the on-call phone replies (signed webhook)")
+	sid, status, err := sandbox.SendInbound(ctx, public+"/hooks/sms/inbound", oncallNum, aliceNum, "on it, looking at db1")
 	if err != nil {
 		return err
 	}
@@ -130,17 +164,17 @@ func demo(ctx context.Context, gateway, dir string) error {
 		return fmt.Errorf("webhook answered %d", status)
 	}
 
-	step("4. gateway -> XMPP: alice receives the reply in the same chat")
+	step("gateway -> XMPP: alice receives the reply in the same chat")
 	reply, err := alice.NextMessage(ctx)
 	if err != nil {
 		return err
 	}
 	hop("%s", reply.XML)
-	if reply.Body != "ack, looking at db1" || reply.From != oncallNum+"@sms.example.test" {
+	if reply.Body != "on it, looking at db1" || reply.From != oncallNum+"@sms.example.test" {
 		return errors.New("unexpected reply")
 	}
 
-	step("5. Twilio reports the alert delivered: alice gets an XEP-0184 receipt")
+	step("Twilio reports her message delivered: alice gets an XEP-0184 receipt")
 	if _, err := sandbox.SendStatus(ctx, m, "delivered", ""); err != nil {
 		return err
 	}
@@ -153,7 +187,7 @@ func demo(ctx context.Context, gateway, dir string) error {
 		return errors.New("unexpected receipt")
 	}
 
-	step("6. a forged webhook (no signature) is refused")
+	step("a forged webhook (no signature) is refused")
 	resp, err := http.PostForm(public+"/hooks/sms/inbound", sandbox.InboundForm("SMforged", oncallNum, aliceNum, "forged"))
 	if err != nil {
 		return err
@@ -175,7 +209,7 @@ func telegramDemo(ctx context.Context, alice *xmpptest.Client, tg *botfake.Fake)
 	chat := botfake.Chat{ID: 424242, Type: "private", FirstName: "Oncall", LastName: "Phone"}
 	contact := "424242@telegram.example.test"
 
-	step("7. alice asks the Telegram gateway for a link code")
+	step("alice asks the Telegram gateway for a link code")
 	raw := `<message type="chat" to="telegram.example.test"><body>link</body></message>`
 	hop("%s", raw)
 	if err := alice.Send(ctx, raw); err != nil {
@@ -191,7 +225,7 @@ func telegramDemo(ctx context.Context, alice *xmpptest.Client, tg *botfake.Fake)
 		return errors.New("no link code in the gateway's answer")
 	}
 
-	step("8. in Telegram, the chat sends /link %s to the bot", code[1])
+	step("in Telegram, the chat sends /link %s to the bot", code[1])
 	tg.UserSends(chat, tgUser, "/link "+code[1])
 	sub, err := next(ctx, alice, func(s xmpptest.Stanza) bool { return s.Name == "presence" && s.Type == "subscribe" })
 	if err != nil {
@@ -207,7 +241,7 @@ func telegramDemo(ctx context.Context, alice *xmpptest.Client, tg *botfake.Fake)
 	}
 	hop("bot answers in Telegram: %s", replies[0].Text)
 
-	step("9. Telegram -> XMPP: the chat writes, alice receives it from %s", contact)
+	step("Telegram -> XMPP: the chat writes, alice receives it from %s", contact)
 	tg.UserSends(chat, tgUser, "restarting db1 now")
 	got, err := next(ctx, alice, func(s xmpptest.Stanza) bool { return s.Name == "message" && s.From == contact })
 	if err != nil {
@@ -215,7 +249,7 @@ func telegramDemo(ctx context.Context, alice *xmpptest.Client, tg *botfake.Fake)
 	}
 	hop("%s", got.XML)
 
-	step("10. XMPP -> Telegram: alice answers; the bot sends it with sendMessage")
+	step("XMPP -> Telegram: alice answers; the bot sends it with sendMessage")
 	raw = `<message type="chat" id="tg-1" to="` + contact + `"><body>thanks, watching the graphs</body></message>`
 	hop("%s", raw)
 	if err := alice.Send(ctx, raw); err != nil {
@@ -240,4 +274,66 @@ func next(ctx context.Context, c *xmpptest.Client, match func(xmpptest.Stanza) b
 			return s, err
 		}
 	}
+}
+
+// onCall is the on-call loop: an alert fires in Alertmanager, pages the
+// phone and alice, the phone acknowledges by SMS, everyone is told, and
+// the escalation to bob does not happen.
+func onCall(ctx context.Context, am *amtest.Alertmanager, sandbox *twiliofake.Fake, public string, alice, bob *xmpptest.Client) error {
+	step("Prometheus -> Alertmanager: DiskFull fires (POST %s/api/v2/alerts)", am.URL)
+	disk := amtest.Alert{Labels: map[string]string{"alertname": "DiskFull", "severity": "critical", "instance": "db-1"},
+		Annotations: map[string]string{"summary": "/var is 95% full"}}
+	if err := am.Fire(ctx, disk); err != nil {
+		return err
+	}
+
+	step("Alertmanager -> gateway (POST /alerts) -> the phone by SMS, and alice by XMPP, with a code")
+	msgs, err := sandbox.Wait(ctx, 1)
+	if err != nil {
+		return err
+	}
+	hop("SMS From=%s To=%s Body=%q", msgs[0].From, msgs[0].To, msgs[0].Body)
+	page, err := next(ctx, alice, fromGateway)
+	if err != nil {
+		return err
+	}
+	hop("alice: %q", page.Body)
+	code := regexp.MustCompile(`^#([A-Z0-9]+) `).FindStringSubmatch(page.Body)
+	if code == nil {
+		return errors.New("no code in the page")
+	}
+
+	step("the phone texts back \"ack\" (a signed Twilio webhook)")
+	if _, status, err := sandbox.SendInbound(ctx, public+"/hooks/sms/inbound", oncallNum, aliceNum, "ack"); err != nil || status != http.StatusOK {
+		return fmt.Errorf("the phone's ack: %d %v", status, err)
+	}
+
+	step("everyone is told who acknowledged #%s", code[1])
+	told, err := next(ctx, alice, fromGateway)
+	if err != nil {
+		return err
+	}
+	hop("alice: %q", told.Body)
+	msgs, err = sandbox.Wait(ctx, 2)
+	if err != nil {
+		return err
+	}
+	hop("SMS To=%s Body=%q", msgs[1].To, msgs[1].Body)
+	if !strings.HasPrefix(told.Body, "#"+code[1]+" acknowledged by "+oncallNum) {
+		return errors.New("unexpected acknowledgement")
+	}
+
+	step("bob, the lead, would get it after 3 s unacknowledged: waiting 4 s, he gets nothing")
+	wait, cancel := context.WithTimeout(ctx, 4*time.Second)
+	defer cancel()
+	if m, err := next(wait, bob, fromGateway); err == nil {
+		return fmt.Errorf("bob got %q: an acknowledged alert escalated", m.Body)
+	}
+	hop("no escalation: #%s is acknowledged", code[1])
+	return nil
+}
+
+// fromGateway matches a chat message from the SMS gateway's own JID.
+func fromGateway(s xmpptest.Stanza) bool {
+	return s.Name == "message" && s.From == "sms.example.test" && s.Type == "chat"
 }

@@ -73,6 +73,9 @@ func Start(ctx context.Context, c Config) (*Alertmanager, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return nil, err
+	}
 	path := filepath.Join(c.Dir, "alertmanager.yml")
 	if err := os.WriteFile(path, cfg, 0o600); err != nil {
 		return nil, err
