@@ -3,6 +3,7 @@ module xmppgw
 go 1.26.8
 
 require (
+	github.com/emersion/go-vcard v0.0.0-20260618161152-d854b7e0e2d3
 	github.com/go-telegram-bot-api/telegram-bot-api/v5 v5.5.1
 	github.com/jackc/pgx/v5 v5.7.5
 	github.com/nyaruka/phonenumbers v1.8.1

@@ -36,6 +36,9 @@ func (g *Gateway) Allowed(bare string) bool { return g.allowed(bare) }
 // Admin implements core.Core.
 func (g *Gateway) Admin(bare string) bool { return g.o.Admin != nil && g.o.Admin(bare) }
 
+// ContactName implements core.Core.
+func (g *Gateway) ContactName(contact string) string { return g.o.Names.Name(contact) }
+
 // Context implements core.Core: the gateway's lifetime, from Run; before
 // Run (in tests), a context that never ends.
 func (g *Gateway) Context() context.Context { return g.baseCtx() }

@@ -11,6 +11,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/component/conn"
+	"xmppgw/component/contacts"
 	"xmppgw/component/core"
 	"xmppgw/component/links"
 	"xmppgw/component/router"
@@ -48,6 +49,8 @@ type Options struct {
 	MaxStanza int
 	// Metrics, if set, receive the gateway's latency and message counts.
 	Metrics *Metrics
+	// Names is the address book (nil: no names beside the transports').
+	Names *contacts.Book
 }
 
 // Gateway bridges one transport to XMPP through one component connection.

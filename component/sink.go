@@ -89,7 +89,7 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 				Reacts: &reactions{ID: ref.ID, Reactions: in.Reactions}, Store: &struct{}{}}))
 			continue
 		}
-		stanzas = append(stanzas, inboundStanzas(in, contact.String(), f, "", ref, room.From)...)
+		stanzas = append(stanzas, inboundStanzas(in, contact.String(), f, "", ref, room.From, "")...)
 	}
 	if len(joined) == 0 && in.Group {
 		in.Body = prefixLines(in.Sender, in.Body)
@@ -114,7 +114,7 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 				Reacts: &reactions{ID: ref.ID, Reactions: in.Reactions}, Store: &struct{}{}}))
 			continue
 		}
-		stanzas = append(stanzas, inboundStanzas(in, contact.String(), u, suffix, ref, "")...)
+		stanzas = append(stanzas, inboundStanzas(in, contact.String(), u, suffix, ref, "", g.o.Names.Name(contact.String()))...)
 	}
 	var ids []int64
 	var dup bool
@@ -184,7 +184,7 @@ func (g *Gateway) recipients(ctx context.Context, in transports.Inbound, contact
 // the body, so that every client shows something. If occupant is set, user
 // is a full JID in the room that contact is (core.RoomDelivery), and the
 // stanzas are groupchat messages from occupant, the sender's occupant JID.
-func inboundStanzas(in transports.Inbound, contact, user, suffix string, reply *replyRef, occupant string) [][]byte {
+func inboundStanzas(in transports.Inbound, contact, user, suffix string, reply *replyRef, occupant, nick string) [][]byte {
 	var out [][]byte
 	id := in.ID + suffix
 	typ, from := "chat", contact
@@ -196,7 +196,7 @@ func inboundStanzas(in transports.Inbound, contact, user, suffix string, reply *
 		sid = func(string) *stanzaID { return nil }
 	}
 	if in.Body != "" || len(in.Media) == 0 {
-		m := message{Type: typ, ID: id, From: from, To: user, Body: in.Body, OriginID: &originID{ID: id}, StanzaID: sid(id)}
+		m := message{Type: typ, ID: id, From: from, To: user, Body: in.Body, Nick: nick, OriginID: &originID{ID: id}, StanzaID: sid(id)}
 		if in.Replaces != "" {
 			m.Replace = &replace{ID: in.Replaces + suffix}
 		}

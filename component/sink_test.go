@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"xmppgw/component/contacts"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 	"xmppgw/transports/transporttest"
@@ -54,6 +55,19 @@ func TestDeliver(t *testing.T) {
 	}
 	if got := queued(t, store); got != "" || g.Stats.Unowned.Load() != 1 {
 		t.Errorf("3: queued %q, unowned %d", got, g.Stats.Unowned.Load())
+	}
+
+	// 4: a number the address book names has its name as the XEP-0172
+	// nick, escaped.
+	g, _, store = testGateway(t)
+	g.o.Names = contacts.New(map[string]string{"+15551234567": "Dana <on call>"}, nil, g.log)
+	handle(t, g, `<message type="chat" id="c1" from="carol@example.test/pc" to="+15551234567@sms.example.test"><body>hi</body></message>`)
+	if err := g.Deliver(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	want = `<message type="chat" id="SM1" from="+15551234567@sms.example.test" to="carol@example.test"><body>ack &lt;ok&gt;</body><nick xmlns="http://jabber.org/protocol/nick">Dana &lt;on call&gt;</nick><origin-id xmlns="urn:xmpp:sid:0" id="SM1"></origin-id></message>`
+	if got := queued(t, store); got != want {
+		t.Errorf("4: queued\n%s\nwant\n%s", got, want)
 	}
 }
 

@@ -26,6 +26,9 @@ type Config struct {
 	Alerts     *Alerts     `yaml:"alerts"` // nil: POST /alerts is off
 	Media      Media       `yaml:"media"`
 	Transports []Transport `yaml:"transports"`
+	// Contacts names numbers (+15557654321, on every SMS transport) and
+	// transports' contacts (their JIDs) for the address book.
+	Contacts map[string]string `yaml:"contacts"`
 }
 
 // XMPP is the connection to the XMPP server.

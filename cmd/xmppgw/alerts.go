@@ -8,6 +8,7 @@ import (
 
 	"xmppgw/component"
 	"xmppgw/component/alerts"
+	"xmppgw/component/contacts"
 	"xmppgw/configs"
 	"xmppgw/mapping"
 )
@@ -24,7 +25,7 @@ const silenceTimeout = 10 * time.Second
 // destination is checked against the transports now, so a contact that
 // does not parse, or an alerts user without a number on an SMS transport
 // it sends to, stops the start with an error naming the key.
-func mountAlerts(mux *http.ServeMux, cfg *configs.Config, store *mapping.Store, gws []*component.Gateway, log *slog.Logger) (*alerts.Desk, error) {
+func mountAlerts(mux *http.ServeMux, cfg *configs.Config, store *mapping.Store, gws []*component.Gateway, book *contacts.Book, log *slog.Logger) (*alerts.Desk, error) {
 	a := cfg.Alerts
 	if a == nil {
 		return nil, nil
@@ -40,7 +41,8 @@ func mountAlerts(mux *http.ServeMux, cfg *configs.Config, store *mapping.Store, 
 			routes[i].Escalate = append(routes[i].Escalate, alerts.Step{After: s.After, To: s.To})
 		}
 	}
-	o := alerts.Options{Token: a.Token, Routes: routes, Queue: q, Logger: log.With("endpoint", "alerts"), Book: store.Alerts()}
+	o := alerts.Options{Token: a.Token, Routes: routes, Queue: q, Logger: log.With("endpoint", "alerts"), Book: store.Alerts(),
+		Label: book.Label}
 	if a.AlertmanagerURL != "" {
 		o.Silencer = &alerts.Alertmanager{URL: a.AlertmanagerURL, Client: &http.Client{Timeout: silenceTimeout}}
 	}

@@ -31,12 +31,17 @@ var alertRoutes = &gwtest.Alerts{Token: "${TEST_ALERTS_TOKEN}", From: "alice@exa
 	{To: []string{"alice@example.test"}},
 }}
 
-// startAlertEnv is startEnv with alerts in the config.
-func startAlertEnv(t *testing.T) *env {
+// startAlertEnv is startEnv with alerts in the config, and the address
+// book names given (number or contact's JID -> name).
+func startAlertEnv(t *testing.T, names ...map[string]string) *env {
 	t.Helper()
 	t.Setenv("TEST_ALERTS_TOKEN", alertsToken)
 	t.Setenv("XMPPGW_ALERTS_TOKEN", "")
-	return startEnv(t, envOptions{alerts: alertRoutes, tgChats: []botfake.Chat{tgGroup}})
+	o := envOptions{alerts: alertRoutes, tgChats: []botfake.Chat{tgGroup}}
+	if len(names) > 0 {
+		o.contacts = names[0]
+	}
+	return startEnv(t, o)
 }
 
 // alertCode is the code on a notification's first line (#CODE).
@@ -284,11 +289,11 @@ func TestAlertsStartupErrors(t *testing.T) {
 
 // Recipients answer an alert where it reached them: the phone acknowledges
 // with a bare "ack" by SMS (not relayed to the number's owner), everyone is
-// told, the Telegram group asks for the status, bob takes the
-// acknowledgement back from XMPP, a stranger learns nothing, and the
-// resolution reaches everyone.
+// told, by the name the address book gives the phone, the Telegram group
+// asks for the status, bob takes the acknowledgement back from XMPP, a
+// stranger learns nothing, and the resolution reaches everyone.
 func TestAlertsAnswers(t *testing.T) {
-	e := startAlertEnv(t)
+	e := startAlertEnv(t, map[string]string{"+15551234567": "Dana Scully"})
 	ctx := testCtx(t)
 	alice, bob, mallory := e.login(t, "alice"), e.login(t, "bob"), e.login(t, "mallory")
 	payload := func(status string) string {
@@ -312,7 +317,7 @@ func TestAlertsAnswers(t *testing.T) {
 
 	// The phone acknowledges: bob, the phone and the group are told.
 	text("ack")
-	acked := regexp.MustCompile(`^#` + code + ` acknowledged by \+15551234567 at \d\d:\d\d UTC\.$`)
+	acked := regexp.MustCompile(`^#` + code + ` acknowledged by Dana Scully \(\+15551234567\) at \d\d:\d\d UTC\.$`)
 	if got := nextWhere(t, bob, "the acknowledgement", from("sms.example.test", "message", "chat")); !acked.MatchString(got.Body) {
 		t.Errorf("bob was told %q", got.Body)
 	}
@@ -330,10 +335,12 @@ func TestAlertsAnswers(t *testing.T) {
 		t.Errorf("the group was told %q", m.Text)
 	}
 	// Other texts are relayed as usual: alice, whose number the phone
-	// texted, gets this one and never got the ack.
+	// texted, gets this one, with the phone's name (XEP-0172), and never
+	// got the ack.
 	text("on my way")
-	if got := nextWhere(t, alice, "the phone's text", from("+15551234567@sms.example.test", "message", "chat")); got.Body != "on my way" {
-		t.Errorf("alice got %q from the phone, want its second text", got.Body)
+	if got := nextWhere(t, alice, "the phone's text", from("+15551234567@sms.example.test", "message", "chat")); got.Body != "on my way" ||
+		!strings.Contains(got.XML, `<nick xmlns="http://jabber.org/protocol/nick">Dana Scully</nick>`) {
+		t.Errorf("alice got %s from the phone, want its second text, with its name", got.XML)
 	}
 
 	// The Telegram group asks for the status, in the group.
@@ -341,7 +348,7 @@ func TestAlertsAnswers(t *testing.T) {
 	if err := e.tg.WaitFor(ctx, func() bool { return len(e.tg.SentTo(tgGroup.ID)) == 3 }); err != nil {
 		t.Fatal(err)
 	}
-	status := regexp.MustCompile(`^Open alerts:\n#` + code + ` HighLatency \(severity=critical\): acknowledged by \+15551234567 at \d\d:\d\d UTC$`)
+	status := regexp.MustCompile(`^Open alerts:\n#` + code + ` HighLatency \(severity=critical\): acknowledged by Dana Scully \(\+15551234567\) at \d\d:\d\d UTC$`)
 	if m := e.tg.SentTo(tgGroup.ID)[2]; !status.MatchString(m.Text) {
 		t.Errorf("the group's status: %q", m.Text)
 	}

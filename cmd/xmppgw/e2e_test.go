@@ -67,6 +67,8 @@ type envOptions struct {
 	logFile string
 	// alerts is the config's alerts block (nil: none).
 	alerts *gwtest.Alerts
+	// contacts is the config's address book.
+	contacts map[string]string
 }
 
 // startEnv starts a gwtest.Env (Prosody unless opts say otherwise, with
@@ -114,6 +116,7 @@ func startEnv(t *testing.T, opts ...envOptions) *env {
 		e.cfg.Media = &gwtest.Media{FetchAllow: o.fetchAllow}
 	}
 	e.cfg.Alerts = o.alerts
+	e.cfg.Contacts = o.contacts
 	g.Write(t)
 	t.Setenv("TEST_COMPONENT_SECRET", gwtest.ComponentKey)
 	e.start(t)

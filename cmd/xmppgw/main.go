@@ -49,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdSend(ctx, args[1:], stdout, stderr)
 	case "links":
 		return cmdLinks(ctx, args[1:], stdout, stderr)
+	case "contacts":
+		return cmdContacts(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "xmppgw", version)
 		return exitOK
@@ -69,6 +71,8 @@ func usage(w io.Writer) {
                               post TEXT to the gateway's POST /alerts ("-" or none: stdin)
   xmppgw links list|add|remove -config FILE ...
                               list, add or remove links in the store
+  xmppgw contacts import|list -config FILE [FILE.vcf]
+                              import names from a vCard file into the address book, or list it
   xmppgw version              print the version
 `)
 }

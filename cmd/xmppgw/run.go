@@ -21,6 +21,7 @@ import (
 
 	"xmppgw/component"
 	"xmppgw/component/conn"
+	"xmppgw/component/contacts"
 	"xmppgw/configs"
 	"xmppgw/mapping"
 	"xmppgw/transports"
@@ -68,15 +69,19 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 		ops.HandleFunc("/debug/pprof/", pprof.Index)
 		ops.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	}
+	book := contacts.New(nil, store.Contacts(), log)
 	var gateways []*component.Gateway
 	for _, tc := range cfg.Transports {
-		g, err := newGateway(cfg, tc, store, log, mux, metrics)
+		g, err := newGateway(cfg, tc, store, log, mux, metrics, book)
 		if err != nil {
 			return err
 		}
 		gateways = append(gateways, g)
 	}
-	desk, err := mountAlerts(mux, cfg, store, gateways, log)
+	if err := loadAddressBook(ctx, book, cfg, gateways); err != nil {
+		return err
+	}
+	desk, err := mountAlerts(mux, cfg, store, gateways, book, log)
 	if err != nil {
 		return err
 	}
@@ -114,6 +119,8 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); prune(gctx, store, log) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); book.Run(gctx) }()
 	if desk != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); desk.Run(gctx) }()
@@ -143,7 +150,7 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 }
 
 // newGateway builds one transport and its gateway, mounting its webhooks.
-func newGateway(cfg *configs.Config, tc configs.Transport, store *mapping.Store, log *slog.Logger, mux *http.ServeMux, metrics *component.Metrics) (*component.Gateway, error) {
+func newGateway(cfg *configs.Config, tc configs.Transport, store *mapping.Store, log *slog.Logger, mux *http.ServeMux, metrics *component.Metrics, book *contacts.Book) (*component.Gateway, error) {
 	typ, ok := transports.Lookup(tc.Type)
 	if !ok {
 		return nil, fmt.Errorf("transport %s: unknown type %q", tc.Name, tc.Type)
@@ -181,6 +188,7 @@ func newGateway(cfg *configs.Config, tc configs.Transport, store *mapping.Store,
 		Version:   version,
 		RetryFor:  tc.RetryFor,
 		Metrics:   metrics,
+		Names:     book,
 	})
 	if wr, ok := tr.(transports.WebhookReceiver); ok {
 		prefix := "/hooks/" + tc.Name

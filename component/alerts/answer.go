@@ -126,7 +126,7 @@ func (d *Desk) Answer(ctx context.Context, from, text, replyTo string, always bo
 		return true, reply(perr.Error())
 	}
 	if a.verb == "status" {
-		return true, reply(status(mine))
+		return true, reply(d.status(mine))
 	}
 	g, msg, err := d.target(ctx, a, mine, replyTo)
 	if err != nil {
@@ -139,28 +139,28 @@ func (d *Desk) Answer(ctx context.Context, from, text, replyTo string, always bo
 	switch a.verb {
 	case "ack":
 		if g.AckedBy != "" {
-			return true, reply(fmt.Sprintf("#%s was already acknowledged by %s at %s.", g.Code, who(g.AckedBy), clock(g.AckedAt)))
+			return true, reply(fmt.Sprintf("#%s was already acknowledged by %s at %s.", g.Code, d.label(g.AckedBy), clock(g.AckedAt)))
 		}
 		g.AckedBy, g.AckedAt = dest.JID, now
 		return true, d.tell(ctx, *g, "ack:"+dest.JID+":"+strconv.FormatInt(now.UnixMilli(), 10),
-			fmt.Sprintf("#%s acknowledged by %s at %s.", g.Code, who(dest.JID), clock(now)))
+			fmt.Sprintf("#%s acknowledged by %s at %s.", g.Code, d.label(dest.JID), clock(now)))
 	case "unack":
 		if g.AckedBy == "" {
 			return true, reply(fmt.Sprintf("#%s is not acknowledged.", g.Code))
 		}
 		g.AckedBy, g.AckedAt = "", time.Time{}
 		return true, d.tell(ctx, *g, "unack:"+dest.JID+":"+strconv.FormatInt(now.UnixMilli(), 10),
-			fmt.Sprintf("#%s is no longer acknowledged (%s took it back): escalation resumes.", g.Code, who(dest.JID)))
+			fmt.Sprintf("#%s is no longer acknowledged (%s took it back): escalation resumes.", g.Code, d.label(dest.JID)))
 	case "silence":
 		if d.silencer == nil {
 			return true, reply("Silences are off: the gateway has no alerts.alertmanager_url.")
 		}
-		id, err := d.silencer.Silence(ctx, g.Labels, a.dur, who(dest.JID), "silenced from xmppgw by "+who(dest.JID)+" (#"+g.Code+")")
+		id, err := d.silencer.Silence(ctx, g.Labels, a.dur, d.label(dest.JID), "silenced from xmppgw by "+d.label(dest.JID)+" (#"+g.Code+")")
 		if err != nil {
 			return true, reply(fmt.Sprintf("#%s is not silenced: %v", g.Code, err))
 		}
 		return true, d.tell(ctx, *g, "silence:"+id,
-			fmt.Sprintf("#%s silenced for %s by %s (Alertmanager silence %s).", g.Code, a.dur, who(dest.JID), id))
+			fmt.Sprintf("#%s silenced for %s by %s (Alertmanager silence %s).", g.Code, a.dur, d.label(dest.JID), id))
 	}
 	return true, nil
 }
@@ -231,7 +231,7 @@ func (d *Desk) tell(ctx context.Context, g mapping.AlertGroup, event, text strin
 }
 
 // status lists groups, for the status answer.
-func status(groups []mapping.AlertGroup) string {
+func (d *Desk) status(groups []mapping.AlertGroup) string {
 	if len(groups) == 0 {
 		return "You have no open alerts."
 	}
@@ -242,7 +242,7 @@ func status(groups []mapping.AlertGroup) string {
 		if g.AckedBy == "" {
 			b.WriteString("not acknowledged")
 		} else {
-			fmt.Fprintf(&b, "acknowledged by %s at %s", who(g.AckedBy), clock(g.AckedAt))
+			fmt.Fprintf(&b, "acknowledged by %s at %s", d.label(g.AckedBy), clock(g.AckedAt))
 		}
 	}
 	return b.String()

@@ -36,6 +36,7 @@ type Desk struct {
 	silencer Silencer // nil: silence is off
 	log      *slog.Logger
 	now      func() time.Time
+	label    func(jid string) string // names a recipient for everyone
 }
 
 // groupKey is the stable key of one route's share of n's group.

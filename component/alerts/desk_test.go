@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"xmppgw/component/contacts"
 	"xmppgw/mapping"
 )
 
@@ -295,4 +296,16 @@ func TestDeskGrafana(t *testing.T) {
 	if len(e.silences) != 1 || !strings.HasPrefix(e.silences[0], `{"alertname":"DiskFull","instance":"db-1","team":"db"} 30m0s ops@example.com`) {
 		t.Errorf("silence: %q", e.silences)
 	}
+}
+
+// With an address book, everyone is told the acknowledger's name.
+func TestDeskNames(t *testing.T) {
+	e := newDeskEnv(t)
+	book := contacts.New(map[string]string{"+15551234567": "Dana Scully"}, nil, nil)
+	e.h.desk.label = book.Label
+	e.notify("firing:db-1")
+	code := codeRE.FindStringSubmatch(e.q.take()[0].text)[1]
+	e.answer("+15551234567", "ack", "", false)
+	acked := "#" + code + " acknowledged by Dana Scully (+15551234567) at 03:10 UTC."
+	e.expect("ack", "oncall@example.com: "+acked, "+15551234567@sms.test: "+acked, "-1001234@tg.test: "+acked)
 }

@@ -37,6 +37,9 @@ type Options struct {
 	// Silencer creates silences for "silence" answers; nil turns them
 	// off.
 	Silencer Silencer
+	// Label names a recipient in what everyone is told ("Dana Scully
+	// (+15557654321)"); nil: a phone by its number, anyone else by JID.
+	Label func(jid string) string
 }
 
 // Handler serves POST /alerts. It is safe for concurrent use.
@@ -80,7 +83,10 @@ func New(o Options) (*Handler, error) {
 		h.routes = append(h.routes, rr)
 	}
 	if o.Book != nil {
-		h.desk = &Desk{book: o.Book, q: o.Queue, routes: h.routes, silencer: o.Silencer, log: o.Logger, now: time.Now}
+		h.desk = &Desk{book: o.Book, q: o.Queue, routes: h.routes, silencer: o.Silencer, log: o.Logger, now: time.Now, label: o.Label}
+		if h.desk.label == nil {
+			h.desk.label = who
+		}
 	}
 	return h, nil
 }

@@ -28,6 +28,9 @@ type Core interface {
 	// its admin commands.
 	Allowed(bare string) bool
 	Admin(bare string) bool
+	// ContactName is the address book's name for a contact (its bare
+	// JID), or "". It never blocks.
+	ContactName(contact string) string
 	// Context is the gateway's lifetime; work started by a handler derives
 	// its context from it, never from context.Background.
 	Context() context.Context

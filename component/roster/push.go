@@ -134,7 +134,11 @@ func (r *Roster) pushAnswer(ctx context.Context, _ router.Writer, s *router.Stan
 	var stanzas []any
 	switch {
 	case op == "add" && linked && l.User == user:
-		stanzas = []any{stanza.Presence{Type: "subscribe", From: contact, To: user, Nick: l.Name}}
+		nick := l.Name
+		if n := r.c.ContactName(contact); n != "" {
+			nick = n
+		}
+		stanzas = []any{stanza.Presence{Type: "subscribe", From: contact, To: user, Nick: nick}}
 	case op == "remove" && !(linked && l.User == user):
 		stanzas = unsubscribe(contact, user)
 	default:

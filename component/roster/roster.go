@@ -108,6 +108,9 @@ func (r *Roster) SessionChanged(up bool) {
 // roster push, in a group named after the transport, and the contact's
 // presence. Without: the contact asks the user to subscribe.
 func (r *Roster) AddContact(contact, user, nick string) []any {
+	if n := r.c.ContactName(contact); n != "" {
+		nick = n // the operator's address book names it
+	}
 	if !r.privs.rosterSet(user) {
 		return []any{stanza.Presence{Type: "subscribe", From: contact, To: user, Nick: nick}}
 	}

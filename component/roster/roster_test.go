@@ -114,6 +114,26 @@ func TestContacts(t *testing.T) {
 	}
 }
 
+// The address book's name, when it has one, names the contact instead of
+// the transport's.
+func TestContactsNamedByBook(t *testing.T) {
+	const contact = "+15550003333@tg.example.test"
+	for i, tt := range []struct{ grant, add string }{
+		{grantRoster, `<iq type="set" id="roster.add.KzE1NTUwMDAzMzMzQHRnLmV4YW1wbGUudGVzdA.N" from="tg.example.test" to="bob@example.test"><query xmlns="jabber:iq:roster"><item jid="+15550003333@tg.example.test" name="Dana &lt;on call&gt;" subscription="both"><group>Telegram</group></item></query></iq>` +
+			`<presence from="+15550003333@tg.example.test" to="bob@example.test"></presence>`},
+		{"", `<presence type="subscribe" from="+15550003333@tg.example.test" to="bob@example.test"><nick xmlns="http://jabber.org/protocol/nick">Dana &lt;on call&gt;</nick></presence>`},
+	} {
+		r, c := newRoster(t)
+		c.Names = map[string]string{contact: "Dana <on call>"}
+		if tt.grant != "" {
+			handle(t, r, tt.grant)
+		}
+		if got := rosterID(string(join(render(r.AddContact(contact, "bob@example.test", "Telegram's name"))))); got != tt.add {
+			t.Errorf("%d: add\n%s\nwant\n%s", i, got, tt.add)
+		}
+	}
+}
+
 func join(bs [][]byte) []byte {
 	var out []byte
 	for _, b := range bs {

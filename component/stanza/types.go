@@ -16,6 +16,7 @@ type Message struct {
 	To       string     `xml:"to,attr"`
 	Subject  *string    `xml:"subject,omitempty"`
 	Body     string     `xml:"body,omitempty"`
+	Nick     string     `xml:"http://jabber.org/protocol/nick nick,omitempty"` // XEP-0172: the sender's name
 	Replace  *Replace   `xml:"urn:xmpp:message-correct:0 replace,omitempty"`
 	Retract  *Replace   `xml:"urn:xmpp:message-retract:1 retract,omitempty"`
 	Reply    *ReplyRef  `xml:"urn:xmpp:reply:0 reply,omitempty"`

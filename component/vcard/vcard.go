@@ -87,8 +87,9 @@ func (v *Instance) Routes() []router.Route {
 		Handler: router.HandlerFunc(v.handle)}}
 }
 
-// handle answers an XEP-0054 vCard request for a contact: its name (a
-// linked chat's title or person's name, or the address) and, where the
+// handle answers an XEP-0054 vCard request for a contact: its name (the
+// address book's, a linked chat's title or person's name, or the address)
+// and, where the
 // transport can fetch it, its picture. The picture is fetched off the read
 // loop; the answer then goes through the queue to XMPP, followed by the
 // contact's presence if its picture's hash is new (XEP-0153). A get
@@ -115,6 +116,9 @@ func (v *Instance) handle(ctx context.Context, w router.Writer, s *router.Stanza
 		case l.Name != "":
 			card.FN = l.Name
 		}
+	}
+	if n := v.c.ContactName(s.To.Bare().String()); n != "" {
+		card.FN = n // the operator's address book names it
 	}
 	if v.av == nil || !v.acquire() { // no pictures, or too many fetches under way: the name only
 		router.Result(w, s, card)

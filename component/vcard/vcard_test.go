@@ -205,6 +205,15 @@ func TestVCard(t *testing.T) {
 		14: {name: "a set is not routed here", tr: "plain",
 			in:  `<iq type="set" id="v15" ` + alice + to222 + get,
 			out: `<iq type="error" id="v15" from="+15550002222@tg.example.test" to="alice@example.test/pc"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></service-unavailable></error></iq>`},
+		15: {name: "a name in the address book links nothing", tr: "linked",
+			in:  `<iq type="get" id="v16" ` + alice + ` to="+15550003333@tg.example.test">` + get,
+			out: `<iq type="error" id="v16" from="+15550003333@tg.example.test" to="alice@example.test/pc"><error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></item-not-found><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">+15550003333 is not a chat linked to alice@example.test</text></error></iq>`},
+		16: {name: "the address book names a linked chat", tr: "linked",
+			in:  `<iq type="get" id="v17" ` + alice + ` to="+15550002226@tg.example.test">` + get,
+			out: `<iq type="result" id="v17" from="+15550002226@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>Dana &lt;on call&gt;</FN></vCard></iq>`},
+		17: {name: "the address book names an unlinked number", tr: "plain",
+			in:  `<iq type="get" id="v18" ` + alice + ` to="+15550002226@tg.example.test">` + get,
+			out: `<iq type="result" id="v18" from="+15550002226@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>Dana &lt;on call&gt;</FN></vCard></iq>`},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -214,6 +223,7 @@ func TestVCard(t *testing.T) {
 				{Remote: "+15550002223", User: "alice@example.test", Name: "Nobody", Asked: true},
 				{Remote: "+15550002224", User: "bob@example.test", Name: "Bob", Asked: true},
 				{Remote: "+15550002225", User: "alice@example.test", Name: "Broken", Asked: true},
+				{Remote: "+15550002226", User: "alice@example.test", Name: "Dana on Telegram", Asked: true},
 			}); err != nil {
 				t.Fatal(err)
 			}
@@ -234,6 +244,7 @@ func TestVCard(t *testing.T) {
 				store.Close()
 			}
 			c := newCore(tr, store)
+			c.Names = map[string]string{"+15550002226@tg.example.test": "Dana <on call>", "+15550003333@tg.example.test": "Walter"}
 			c.failing = tc.failing
 			v := New(c)
 			if tc.busy {

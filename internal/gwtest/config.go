@@ -11,15 +11,16 @@ import (
 // writes it: keys it leaves zero are left out, so the gateway's defaults
 // apply.
 type Config struct {
-	XMPP       XMPP        `yaml:"xmpp"`
-	Store      Store       `yaml:"store"`
-	HTTP       HTTP        `yaml:"http"`
-	Access     Access      `yaml:"access,omitempty"`
-	Admins     []string    `yaml:"admins,omitempty"`
-	Log        *Log        `yaml:"log,omitempty"`
-	Media      *Media      `yaml:"media,omitempty"`
-	Alerts     *Alerts     `yaml:"alerts,omitempty"`
-	Transports []Transport `yaml:"transports"`
+	XMPP       XMPP              `yaml:"xmpp"`
+	Store      Store             `yaml:"store"`
+	HTTP       HTTP              `yaml:"http"`
+	Access     Access            `yaml:"access,omitempty"`
+	Admins     []string          `yaml:"admins,omitempty"`
+	Log        *Log              `yaml:"log,omitempty"`
+	Media      *Media            `yaml:"media,omitempty"`
+	Alerts     *Alerts           `yaml:"alerts,omitempty"`
+	Transports []Transport       `yaml:"transports"`
+	Contacts   map[string]string `yaml:"contacts,omitempty"`
 }
 
 type XMPP struct {

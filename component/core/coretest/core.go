@@ -23,6 +23,8 @@ type Core struct {
 
 	// Ident is the gateway's identity (zero unless set).
 	Ident transports.Identity
+	// Names is the address book: contact's bare JID -> name.
+	Names map[string]string
 
 	tr     transports.Transport
 	store  *mapping.Store
@@ -37,15 +39,16 @@ func New(domain string, tr transports.Transport, store *mapping.Store) *Core {
 	return &Core{tr: tr, store: store, domain: jid.MustParse(domain)}
 }
 
-func (c *Core) Name() string                    { return c.tr.Name() }
-func (c *Core) Domain() jid.JID                 { return c.domain }
-func (c *Core) Identity() transports.Identity   { return c.Ident }
-func (c *Core) Logger() *slog.Logger            { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-func (c *Core) Transport() transports.Transport { return c.tr }
-func (c *Core) Store() *mapping.Store           { return c.store }
-func (c *Core) Context() context.Context        { return context.Background() }
-func (c *Core) Allowed(bare string) bool        { return strings.HasSuffix(bare, "@example.test") }
-func (c *Core) Admin(bare string) bool          { return bare == "admin@example.test" }
+func (c *Core) Name() string                      { return c.tr.Name() }
+func (c *Core) Domain() jid.JID                   { return c.domain }
+func (c *Core) Identity() transports.Identity     { return c.Ident }
+func (c *Core) Logger() *slog.Logger              { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func (c *Core) Transport() transports.Transport   { return c.tr }
+func (c *Core) Store() *mapping.Store             { return c.store }
+func (c *Core) Context() context.Context          { return context.Background() }
+func (c *Core) Allowed(bare string) bool          { return strings.HasSuffix(bare, "@example.test") }
+func (c *Core) Admin(bare string) bool            { return bare == "admin@example.test" }
+func (c *Core) ContactName(contact string) string { return c.Names[contact] }
 
 // Go runs f in a goroutine that Wait waits for.
 func (c *Core) Go(f func(ctx context.Context)) {
