@@ -373,7 +373,7 @@ func TestParseValid(t *testing.T) {
 				t.Fatalf("got %d transports, want 2", len(c.Transports))
 			}
 			tr := c.Transports[0]
-			if tr.Name != "sms" || tr.Type != "twilio" || tr.Domain != "sms.example.com" || tr.Secret != "s1-component-secret" || tr.Line != 37 ||
+			if tr.Name != "sms" || tr.Type != "twilio" || tr.Domain != "sms.example.com" || tr.Secret != "s1-component-secret" || tr.Line != 45 ||
 				tr.RetryFor != DefaultRetryFor {
 				t.Errorf("got transport %+v", tr)
 			}
@@ -472,11 +472,11 @@ transports:
 func TestExampleNeedsItsVariables(t *testing.T) {
 	_, err := Parse("example.yaml", Example, nil)
 	want := []string{
-		"example.yaml:40: transports[0].secret: environment variable SMS_COMPONENT_SECRET is not set",
-		"example.yaml:43: transports[0].settings.account_sid: environment variable TWILIO_ACCOUNT_SID is not set",
-		"example.yaml:44: transports[0].settings.auth_token: environment variable TWILIO_AUTH_TOKEN is not set",
-		"example.yaml:53: transports[1].secret: environment variable TG_COMPONENT_SECRET is not set",
-		"example.yaml:55: transports[1].settings.token: environment variable TELEGRAM_BOT_TOKEN is not set",
+		"example.yaml:48: transports[0].secret: environment variable SMS_COMPONENT_SECRET is not set",
+		"example.yaml:51: transports[0].settings.account_sid: environment variable TWILIO_ACCOUNT_SID is not set",
+		"example.yaml:52: transports[0].settings.auth_token: environment variable TWILIO_AUTH_TOKEN is not set",
+		"example.yaml:61: transports[1].secret: environment variable TG_COMPONENT_SECRET is not set",
+		"example.yaml:63: transports[1].settings.token: environment variable TELEGRAM_BOT_TOKEN is not set",
 	}
 	if got := problemsOf(t, err); !reflect.DeepEqual(got, want) {
 		t.Errorf("got\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
