@@ -36,6 +36,12 @@ func (g *Gateway) Allowed(bare string) bool { return g.allowed(bare) }
 // Admin implements core.Core.
 func (g *Gateway) Admin(bare string) bool { return g.o.Admin != nil && g.o.Admin(bare) }
 
+// Inbox implements core.Core.
+func (g *Gateway) Inbox(room string) (transports.Inbox, bool) {
+	b, ok := g.inboxes[room]
+	return b, ok
+}
+
 // ContactName implements core.Core.
 func (g *Gateway) ContactName(contact string) string { return g.o.Names.Name(contact) }
 

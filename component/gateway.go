@@ -64,6 +64,11 @@ type Gateway struct {
 	typer  transports.Typer             // nil unless the transport shows typing
 	roomer transports.Rooms             // nil unless groups can be rooms
 	rooms  core.RoomSink                // the module that shows them as rooms (routes.go)
+	// inboxes are the transport's team inboxes, by room and by number;
+	// inboxSink is the module that hosts their rooms (inbox.go).
+	inboxes   map[string]transports.Inbox
+	inboxAt   map[transports.Addr]transports.Inbox
+	inboxSink core.InboxSink
 	// receiptOnAccept: the provider never reports delivery, so receipts
 	// are sent when it accepts a message.
 	receiptOnAccept bool
@@ -159,6 +164,12 @@ func New(o Options) *Gateway {
 	g.linker, _ = o.Transport.(transports.Linker)
 	g.typer, _ = o.Transport.(transports.Typer)
 	g.roomer, _ = o.Transport.(transports.Rooms)
+	if ib, ok := o.Transport.(transports.Inboxes); ok {
+		g.inboxes, g.inboxAt = map[string]transports.Inbox{}, map[transports.Addr]transports.Inbox{}
+		for _, b := range ib.Inboxes() {
+			g.inboxes[b.Room], g.inboxAt[b.Account] = b, b
+		}
+	}
 	_, g.receiptOnAccept = o.Transport.(transports.ReceiptOnAccept)
 	g.pacer, _ = o.Transport.(transports.Pacer)
 	if q, ok := o.Transport.(transports.Quota); ok && q.HourlyLimit() > 0 {

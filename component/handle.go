@@ -96,6 +96,12 @@ func (g *Gateway) target(to jid.JID) router.Target {
 	if to.Localpart() == "" {
 		return router.Gateway
 	}
+	if _, ok := g.inboxes[to.Localpart()]; ok {
+		if to.Resourcepart() != "" {
+			return router.Occupant
+		}
+		return router.Room
+	}
 	if g.roomer != nil {
 		if remote, err := g.o.Transport.ParseAddr(mapping.AddrOf(to)); err == nil && g.isRoom(remote) {
 			if to.Resourcepart() != "" {

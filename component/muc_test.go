@@ -108,7 +108,7 @@ var roomSteps = []roomStep{
 	10: { // disco#info of the room
 		in: `<iq type="get" id="d10" from="alice@example.test/pc" to="+15550003333@tg.example.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
 		out: `<iq type="result" id="d10" from="+15550003333@tg.example.test" to="alice@example.test/pc"><query xmlns="http://jabber.org/protocol/disco#info"><identity category="conference" type="text" name="Ops team"></identity>` +
-			`<feature var="http://jabber.org/protocol/disco#info"></feature><feature var="http://jabber.org/protocol/muc"></feature><feature var="muc_membersonly"></feature><feature var="muc_nonanonymous"></feature><feature var="muc_persistent"></feature><feature var="muc_unsecured"></feature><feature var="urn:xmpp:chat-markers:0"></feature><feature var="urn:xmpp:reactions:0"></feature><feature var="urn:xmpp:receipts"></feature><feature var="vcard-temp"></feature></query></iq>`,
+			`<feature var="http://jabber.org/protocol/disco#info"></feature><feature var="http://jabber.org/protocol/muc"></feature><feature var="muc_membersonly"></feature><feature var="muc_nonanonymous"></feature><feature var="muc_persistent"></feature><feature var="muc_unsecured"></feature><feature var="urn:xmpp:chat-markers:0"></feature><feature var="urn:xmpp:mam:2"></feature><feature var="urn:xmpp:reactions:0"></feature><feature var="urn:xmpp:receipts"></feature><feature var="vcard-temp"></feature></query></iq>`,
 	},
 	11: { // leaving
 		in:  `<presence type="unavailable" from="alice@example.test/pc" to="+15550003333@tg.example.test/al"/>`,

@@ -14,9 +14,24 @@ import (
 // contact, for a module's message to remote (a room's groupchat message).
 func (g *Gateway) Relay(ctx context.Context, w router.Writer, s *router.Stanza, remote transports.Addr,
 	then func(ctx context.Context, w router.Writer, m *stanza.Message)) error {
+	return g.relay(ctx, w, s, "", remote, nil, then)
+}
+
+// RelayFrom implements core.Core.
+func (g *Gateway) RelayFrom(ctx context.Context, w router.Writer, s *router.Stanza, account, remote transports.Addr, body string,
+	then func(ctx context.Context, w router.Writer, m *stanza.Message)) error {
+	return g.relay(ctx, w, s, account, remote, &body, then)
+}
+
+// relay is Relay, from account if it is set, with body if it is not nil.
+func (g *Gateway) relay(ctx context.Context, w router.Writer, s *router.Stanza, account, remote transports.Addr, body *string,
+	then func(ctx context.Context, w router.Writer, m *stanza.Message)) error {
 	in, err := g.readInStanza(s)
 	if err != nil {
 		return err
+	}
+	if body != nil {
+		in.Body = body
 	}
 	if g.nothingToRelay(in, s.From, s.To) {
 		return nil
@@ -27,8 +42,12 @@ func (g *Gateway) Relay(ctx context.Context, w router.Writer, s *router.Stanza, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
-	account, e := g.mayRelay(ctx, bare, in.ID, remote)
-	if e != nil {
+	if account == "" {
+		var e *stanzaError
+		if account, e = g.mayRelay(ctx, bare, in.ID, remote); e != nil {
+			return e
+		}
+	} else if e := g.overQuota(bare, in.ID, 1); e != nil {
 		return e
 	}
 	m := relayed(in)

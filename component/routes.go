@@ -31,6 +31,9 @@ func (g *Gateway) newRouter() *router.Router {
 			if rs, ok := inst.(core.RoomSink); ok && g.rooms == nil {
 				g.rooms = rs
 			}
+			if is, ok := inst.(core.InboxSink); ok && g.inboxSink == nil {
+				g.inboxSink = is
+			}
 			if a, ok := inst.(core.Avatars); ok && g.avatars == nil {
 				g.avatars = a
 			}

@@ -34,6 +34,9 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 	if handled, err := g.contactAnswer(ctx, in, contact.String()); handled || err != nil {
 		return err
 	}
+	if box, ok := g.inboxAt[in.Account]; ok && g.inboxSink != nil {
+		return g.deliverInbox(ctx, in, box, contact)
+	}
 	users, err := g.recipients(ctx, in, contact.String())
 	if err != nil {
 		return err

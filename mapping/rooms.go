@@ -20,7 +20,10 @@ const (
 	selectRoomMembers = `SELECT name FROM room_members WHERE transport = ? AND room = ?
 		AND member NOT LIKE 'xmpp:%' ORDER BY name`
 	countRoomEntry  = `SELECT COUNT(*) FROM room_history WHERE transport = ? AND room = ? AND sender = ? AND stanza_id = ?`
-	upsertNickClaim = `INSERT INTO room_members (transport, room, name, member, seen) VALUES (?, ?, ?, ?, ?)
+	selectRoomEntry = `SELECT sender, stanza_id, body, oob, replaces, created FROM room_history
+		WHERE transport = ? AND room = ? AND stanza_id = ? ORDER BY id DESC LIMIT 1`
+	selectNickHolder = `SELECT member FROM room_members WHERE transport = ? AND room = ? AND name = ?`
+	upsertNickClaim  = `INSERT INTO room_members (transport, room, name, member, seen) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (transport, room, name) DO UPDATE SET member = excluded.member
 		WHERE room_members.member = '' OR room_members.member = excluded.member`
 )
@@ -192,4 +195,35 @@ func (h RoomTable) ClaimUserNick(ctx context.Context, transport, room, user, nic
 		return err
 	})
 	return ok, err
+}
+
+// RoomEntryOf returns the last entry of room's history with stanzaID, if
+// the history still holds one.
+func (h RoomTable) RoomEntryOf(ctx context.Context, transport, room, stanzaID string) (RoomEntry, bool, error) {
+	e := RoomEntry{Room: room}
+	err := h.s.queryRow(ctx, selectRoomEntry, transport, room, stanzaID).Scan(&e.Sender, &e.StanzaID, &e.Body, &e.OOB, &e.Replaces, &e.Created)
+	if err == sql.ErrNoRows {
+		return RoomEntry{}, false, nil
+	}
+	if err != nil {
+		return RoomEntry{}, false, unavailable(err)
+	}
+	return e, true, nil
+}
+
+// NickHolder returns the member (the network's id of them, as RoomNick
+// took it) who holds nick in room; "" and false for a nick nobody holds or
+// a user's (ClaimUserNick).
+func (h RoomTable) NickHolder(ctx context.Context, transport, room, nick string) (string, bool, error) {
+	var holder string
+	err := h.s.queryRow(ctx, selectNickHolder, transport, room, nick).Scan(&holder)
+	switch {
+	case err == sql.ErrNoRows:
+		return "", false, nil
+	case err != nil:
+		return "", false, unavailable(err)
+	case strings.HasPrefix(holder, "xmpp:") || holder == "":
+		return "", false, nil
+	}
+	return strings.TrimPrefix(holder, "member:"), true, nil
 }

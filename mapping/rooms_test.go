@@ -147,3 +147,34 @@ func TestRoomNicks(t *testing.T) {
 		}
 	})
 }
+
+// A room's entry is found by its stanza id, and a nick by who holds it.
+func TestRoomLookups(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		nick, err := s.Rooms().RoomNick(ctx, "sms", "oncall", "+15557654321", "Dana")
+		if err != nil || nick != "Dana" {
+			t.Fatalf("nick %q %v", nick, err)
+		}
+		if ok, err := s.Rooms().ClaimUserNick(ctx, "sms", "oncall", "alice@example.test", "alice"); err != nil || !ok {
+			t.Fatalf("claim %v %v", ok, err)
+		}
+		if _, _, err := s.Rooms().AcceptRoom(ctx, "sms", "in:SM1", []RoomEntry{{Room: "oncall", Sender: "Dana", StanzaID: "SM1", Body: "help"}}, 10); err != nil {
+			t.Fatal(err)
+		}
+		e, ok, err := s.Rooms().RoomEntryOf(ctx, "sms", "oncall", "SM1")
+		if err != nil || !ok || e.Sender != "Dana" || e.Body != "help" {
+			t.Errorf("entry %+v %v %v", e, ok, err)
+		}
+		if _, ok, err := s.Rooms().RoomEntryOf(ctx, "sms", "other", "SM1"); err != nil || ok {
+			t.Errorf("another room's entry: %v %v", ok, err)
+		}
+		if m, ok, err := s.Rooms().NickHolder(ctx, "sms", "oncall", "Dana"); err != nil || !ok || m != "+15557654321" {
+			t.Errorf("Dana is held by %q %v %v", m, ok, err)
+		}
+		if m, ok, err := s.Rooms().NickHolder(ctx, "sms", "oncall", "alice"); err != nil || ok {
+			t.Errorf("a user's nick is held by a member: %q %v %v", m, ok, err)
+		}
+	})
+}

@@ -125,3 +125,19 @@ type Rooms interface {
 	// replayed on join.
 	RoomHistory() int
 }
+
+// Inbox is a shared team inbox: a number of the transport's whose texts
+// the members read and answer together, in a room hosted by the gateway at
+// Room@ the transport's domain.
+type Inbox struct {
+	Account Addr     // the number, as the transport writes it
+	Room    string   // the room's local part: a name, never an address
+	Members []string // bare JIDs
+}
+
+// Inboxes is implemented by transports with team inboxes (SMS). Their
+// Accounts do not include the inboxes' numbers: an inbox's texts go to its
+// room, and its members answer from it.
+type Inboxes interface {
+	Inboxes() []Inbox
+}

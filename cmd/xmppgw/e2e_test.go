@@ -69,6 +69,8 @@ type envOptions struct {
 	alerts *gwtest.Alerts
 	// contacts is the config's address book.
 	contacts map[string]string
+	// inboxes are the SMS transport's team inboxes.
+	inboxes []gwtest.Inbox
 }
 
 // startEnv starts a gwtest.Env (Prosody unless opts say otherwise, with
@@ -117,6 +119,9 @@ func startEnv(t *testing.T, opts ...envOptions) *env {
 	}
 	e.cfg.Alerts = o.alerts
 	e.cfg.Contacts = o.contacts
+	if o.inboxes != nil {
+		g.SMS().Inboxes = o.inboxes
+	}
 	g.Write(t)
 	t.Setenv("TEST_COMPONENT_SECRET", gwtest.ComponentKey)
 	e.start(t)

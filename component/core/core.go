@@ -31,6 +31,9 @@ type Core interface {
 	// ContactName is the address book's name for a contact (its bare
 	// JID), or "". It never blocks.
 	ContactName(contact string) string
+	// Inbox returns the transport's team inbox whose room is the local
+	// part room (see transports.Inboxes).
+	Inbox(room string) (transports.Inbox, bool)
 	// Context is the gateway's lifetime; work started by a handler derives
 	// its context from it, never from context.Background.
 	Context() context.Context
@@ -74,6 +77,11 @@ type Core interface {
 	// fallback. A message the store refuses is answered by the core, and
 	// then is not called.
 	Relay(ctx context.Context, w router.Writer, s *router.Stanza, remote transports.Addr,
+		then func(ctx context.Context, w router.Writer, m *stanza.Message)) error
+	// RelayFrom is Relay from account (a team inbox's number, which the
+	// sender need not own), with body in place of the message's body (a
+	// text without its addressee).
+	RelayFrom(ctx context.Context, w router.Writer, s *router.Stanza, account, remote transports.Addr, body string,
 		then func(ctx context.Context, w router.Writer, m *stanza.Message)) error
 
 	// Links and operation, for the ad-hoc commands (package adhoc). The

@@ -47,3 +47,18 @@ type RoomDelivery struct {
 	History []mapping.RoomEntry
 	Keep    int
 }
+
+// InboxSink is an optional interface of the Instance that hosts a
+// transport's team inboxes (transports.Inboxes) as rooms (package muc).
+// One Instance has it (the first registered).
+//
+// The sink (Gateway.Deliver) calls InboxInbound for every inbound message
+// to an inbox's number, as it calls RoomSink.RoomInbound for a group's,
+// with the same contract: the sink stores the stanzas and the history
+// entries it returns, in one transaction, deduplicated by the provider's
+// id.
+type InboxSink interface {
+	// InboxInbound says how in, a text from contact (a contact's bare
+	// JID) to box's number, is shown in box's room, whose JID is room.
+	InboxInbound(ctx context.Context, in transports.Inbound, box transports.Inbox, room jid.JID, contact string) (RoomDelivery, error)
+}

@@ -8,7 +8,6 @@ import (
 	"xmppgw/component/router"
 	"xmppgw/component/stanza"
 	"xmppgw/mapping"
-	"xmppgw/transports"
 )
 
 // message relays the user's groupchat message to the group, as the core
@@ -16,6 +15,9 @@ import (
 // in the room's history and reflects it to each of the user's resources in
 // the room (XEP-0045): the network never echoes the bot's own messages.
 func (r *rooms) message(ctx context.Context, w router.Writer, s *router.Stanza) error {
+	if box, ok := r.c.Inbox(s.To.Localpart()); ok {
+		return r.inboxMessage(ctx, w, s, box)
+	}
 	room := s.To.Bare()
 	nick, ok := r.joined.nick(room.String(), s.From.String())
 	if !ok {
@@ -27,7 +29,7 @@ func (r *rooms) message(ctx context.Context, w router.Writer, s *router.Stanza) 
 	}
 	user := s.From.Bare().String()
 	return r.c.Relay(ctx, w, s, remote, func(ctx context.Context, w router.Writer, m *stanza.Message) {
-		r.keepOwn(ctx, remote, nick, m)
+		r.keepOwn(ctx, string(remote), nick, m, r.tr.RoomHistory())
 		r.reflect(w, room, user, nick, *m)
 	})
 }
@@ -43,13 +45,14 @@ func (r *rooms) reflect(w router.Writer, room jid.JID, user, nick string, m stan
 }
 
 // keepOwn keeps the user's own groupchat message m (a text or an
-// attachment, or an edit of one) in the room's history, from the nick it
-// was sent under: a failure is logged, the message is sent all the same.
-func (r *rooms) keepOwn(ctx context.Context, remote transports.Addr, nick string, m *stanza.Message) {
+// attachment, or an edit of one) in the history of room (its key in the
+// store), which keeps keep messages, from the nick it was sent under: a
+// failure is logged, the message is sent all the same.
+func (r *rooms) keepOwn(ctx context.Context, room, nick string, m *stanza.Message, keep int) {
 	if m.Retract != nil || m.Reacts != nil {
 		return
 	}
-	e := mapping.RoomEntry{Room: string(remote), Sender: nick, StanzaID: m.ID, Body: m.Body}
+	e := mapping.RoomEntry{Room: room, Sender: nick, StanzaID: m.ID, Body: m.Body}
 	if m.OOB != nil {
 		e.OOB = m.OOB.URL
 		if e.Body == "" {
@@ -62,7 +65,7 @@ func (r *rooms) keepOwn(ctx context.Context, remote transports.Addr, nick string
 	if e.Body == "" {
 		return
 	}
-	if err := r.c.Store().Rooms().KeepOwnRoomMessage(ctx, r.c.Name(), e, r.tr.RoomHistory()); err != nil {
-		r.c.Logger().Warn("cannot keep the user's message in the room's history", "room", remote, "err", err)
+	if err := r.c.Store().Rooms().KeepOwnRoomMessage(ctx, r.c.Name(), e, keep); err != nil {
+		r.c.Logger().Warn("cannot keep the user's message in the room's history", "room", room, "err", err)
 	}
 }

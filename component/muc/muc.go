@@ -15,6 +15,7 @@ package muc
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,20 +39,22 @@ var features = []string{stanza.NSMUC, "muc_persistent", "muc_membersonly", "muc_
 // rooms is the module built for one gateway.
 type rooms struct {
 	c      core.Core
-	tr     transports.Rooms
+	tr     transports.Rooms // nil for a transport with team inboxes only
 	joined occupants
 }
 
 var (
-	_ core.Instance = (*rooms)(nil)
-	_ core.RoomSink = (*rooms)(nil)
+	_ core.Instance  = (*rooms)(nil)
+	_ core.RoomSink  = (*rooms)(nil)
+	_ core.InboxSink = (*rooms)(nil)
 )
 
 // New builds the module for c's gateway: nil unless its transport shows
-// groups as rooms.
+// groups as rooms or has team inboxes.
 func New(c core.Core) core.Instance {
-	tr, ok := c.Transport().(transports.Rooms)
-	if !ok {
+	tr, groups := c.Transport().(transports.Rooms)
+	_, inboxes := c.Transport().(transports.Inboxes)
+	if !groups && !inboxes {
 		return nil
 	}
 	return &rooms{c: c, tr: tr}
@@ -73,6 +76,9 @@ func (r *rooms) Routes() []router.Route {
 		// The user's messages to the room.
 		{Kind: router.Message, Types: []string{"groupchat"}, Targets: router.Room,
 			Handler: router.HandlerFunc(r.message)},
+		// XEP-0313: the room's archive.
+		{Kind: router.IQ, Types: []string{"set"}, Payload: mamName, Targets: router.Room,
+			Features: []router.Feature{{Var: stanza.NSMAM, Targets: router.Room}}, Handler: router.HandlerFunc(r.mam)},
 		// Errors from an occupant's client: it is gone.
 		{Kind: router.Message, Types: []string{"error"}, Targets: router.Room | router.Occupant,
 			Handler: router.HandlerFunc(r.bounced)},
@@ -125,6 +131,35 @@ func (o *occupants) nick(room, full string) (string, bool) {
 	defer o.mu.Unlock()
 	n, ok := o.rooms[room][full]
 	return n, ok
+}
+
+// seat is a full JID in a room, and its nick.
+type seat struct{ full, nick string }
+
+// others returns the occupants of room but full, sorted by full JID.
+func (o *occupants) others(room, full string) []seat {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []seat
+	for f, n := range o.rooms[room] {
+		if f != full {
+			out = append(out, seat{f, n})
+		}
+	}
+	slices.SortFunc(out, func(a, b seat) int { return strings.Compare(a.full, b.full) })
+	return out
+}
+
+// all returns the full JIDs in room, sorted.
+func (o *occupants) all(room string) []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var fulls []string
+	for f := range o.rooms[room] {
+		fulls = append(fulls, f)
+	}
+	slices.Sort(fulls)
+	return fulls
 }
 
 // of returns the full JIDs of user (a bare JID) in room, sorted.

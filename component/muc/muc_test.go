@@ -233,7 +233,7 @@ func TestFeatures(t *testing.T) {
 	f, m := newFake(t)
 	r := router.New(f.Logger(), m.Routes()...)
 	if got, want := strings.Join(r.Features(router.Room), " "),
-		"http://jabber.org/protocol/muc muc_membersonly muc_nonanonymous muc_persistent muc_unsecured"; got != want {
+		"http://jabber.org/protocol/muc muc_membersonly muc_nonanonymous muc_persistent muc_unsecured urn:xmpp:mam:2"; got != want {
 		t.Errorf("room features %q, want %q", got, want)
 	}
 	if got := r.Features(router.Contact | router.Gateway | router.Occupant); len(got) != 0 {

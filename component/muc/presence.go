@@ -3,6 +3,7 @@ package muc
 import (
 	"context"
 	"encoding/xml"
+	"slices"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -20,18 +21,18 @@ var joinName = xml.Name{Space: stanza.NSMUC, Local: "x"}
 // with the occupants, the user's own presence, the history and the
 // subject, in XEP-0045's order), a presence update, or leaving.
 func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza) error {
-	remote, err := r.c.Transport().ParseAddr(mapping.AddrOf(s.To))
+	room, err := r.roomJID(s.To)
 	if err != nil {
-		return stanza.NewError("modify", "jid-malformed", err.Error())
-	}
-	room, err := mapping.ContactJID(remote, r.c.Domain().Domainpart())
-	if err != nil {
-		return stanza.NewError("modify", "jid-malformed", err.Error())
+		return err
 	}
 	full, nick := s.From.String(), s.To.Resourcepart()
+	_, inbox := r.c.Inbox(room.Localpart())
 	if s.Type == "unavailable" {
 		if n, ok := r.joined.leave(room.String(), full); ok {
 			w.Encode(selfPresence(room, n, full, "unavailable"))
+			if inbox {
+				r.tellOthers(w, room, full, n, "unavailable")
+			}
 		}
 		return nil
 	}
@@ -46,22 +47,15 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	store, name := r.c.Store(), r.c.Name()
-	l, ok, err := store.Links().LinkOf(ctx, name, string(remote))
-	switch {
-	case err != nil:
-		return core.StoreError(err)
-	case !ok:
-		return stanza.NewError("cancel", "item-not-found", string(remote)+" is not a "+r.c.Identity().Name+
-			" group linked to anyone; send \"link\" to "+r.c.Domain().String()+" to link one")
-	case l.User != bare:
-		return stanza.NewError("auth", "registration-required",
-			"this room is the "+r.c.Identity().Name+" group of another user")
+	key, subject, show, err := r.admit(ctx, room, bare)
+	if err != nil {
+		return err
 	}
 	// The nick becomes the user's in this room, for good: a member named
 	// so later gets a suffix. One a member holds already is refused
 	// (XEP-0045 7.2.9).
 	if prev, was := r.joined.nick(room.String(), full); !was || prev != nick {
-		ok, err := store.Rooms().ClaimUserNick(ctx, name, string(remote), bare, nick)
+		ok, err := store.Rooms().ClaimUserNick(ctx, name, key, bare, nick)
 		switch {
 		case err != nil:
 			return core.StoreError(err)
@@ -73,9 +67,19 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 		w.Encode(selfPresence(room, nick, full, "")) // a presence update or a new nick
 		return nil
 	}
-	members, err := store.Rooms().RoomMembers(ctx, name, string(remote))
+	members, err := store.Rooms().RoomMembers(ctx, name, key)
 	if err != nil {
-		r.c.Logger().Warn("reading a room's members failed", "room", remote, "err", err)
+		r.c.Logger().Warn("reading a room's members failed", "room", key, "err", err)
+	}
+	if inbox {
+		// The other members in the room are occupants too, and see this
+		// one come.
+		for _, o := range r.joined.others(room.String(), full) {
+			if o.nick != nick && !slices.Contains(members, o.nick) {
+				members = append(members, o.nick)
+			}
+		}
+		r.tellOthers(w, room, full, nick, "")
 	}
 	for _, m := range members {
 		if m == nick {
@@ -85,14 +89,14 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 			MUCUser: &stanza.MUCUser{Item: stanza.MUCItem{Affiliation: "member", Role: "participant"}}})
 	}
 	w.Encode(selfPresence(room, nick, full, ""))
-	n := r.tr.RoomHistory()
+	n := show
 	if join != nil && join.History != nil && join.History.MaxStanzas != nil {
 		n = min(max(*join.History.MaxStanzas, 0), n)
 	}
 	if n > 0 {
-		history, err := store.Rooms().RoomHistory(ctx, name, string(remote), n)
+		history, err := store.Rooms().RoomHistory(ctx, name, key, n)
 		if err != nil {
-			r.c.Logger().Warn("reading a room's history failed", "room", remote, "err", err)
+			r.c.Logger().Warn("reading a room's history failed", "room", key, "err", err)
 		}
 		for _, e := range history {
 			m := stanza.Message{Type: "groupchat", ID: e.StanzaID, From: occupantJID(room, e.Sender), To: full, Body: e.Body,
@@ -107,13 +111,70 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 			w.Encode(m)
 		}
 	}
-	subject := l.Name
-	if subject == "" {
-		subject = string(remote)
-	}
 	w.Encode(stanza.Message{Type: "groupchat", From: room.String(), To: full, Subject: &subject})
-	r.c.Logger().Info("user joined a room", "room", remote, "jid", full)
+	r.c.Logger().Info("user joined a room", "room", key, "jid", full)
 	return nil
+}
+
+// tellOthers sends nick's presence (typ "" or "unavailable") in room to
+// the room's other occupants than full.
+func (r *rooms) tellOthers(w router.Writer, room jid.JID, full, nick, typ string) {
+	role := "participant"
+	if typ == "unavailable" {
+		role = "none"
+	}
+	for _, o := range r.joined.others(room.String(), full) {
+		w.Encode(stanza.Presence{Type: typ, From: occupantJID(room, nick), To: o.full,
+			MUCUser: &stanza.MUCUser{Item: stanza.MUCItem{Affiliation: "member", Role: role}}})
+	}
+}
+
+// roomJID is the room of to (a room's or an occupant's JID), canonical: a
+// group's address as the transport writes it, or a team inbox's.
+func (r *rooms) roomJID(to jid.JID) (jid.JID, error) {
+	if _, ok := r.c.Inbox(to.Localpart()); ok {
+		return to.Bare(), nil
+	}
+	remote, err := r.c.Transport().ParseAddr(mapping.AddrOf(to))
+	if err != nil {
+		return jid.JID{}, stanza.NewError("modify", "jid-malformed", err.Error())
+	}
+	room, err := mapping.ContactJID(remote, r.c.Domain().Domainpart())
+	if err != nil {
+		return jid.JID{}, stanza.NewError("modify", "jid-malformed", err.Error())
+	}
+	return room, nil
+}
+
+// admit checks that user may join room: the user a group is linked to, or
+// a member of a team inbox. It returns the room's key in the store (a
+// group's address, an inbox's room name), its subject, and how many of its
+// last messages a join is sent.
+func (r *rooms) admit(ctx context.Context, room jid.JID, user string) (key, subject string, show int, err error) {
+	if box, ok := r.c.Inbox(room.Localpart()); ok {
+		if !slices.Contains(box.Members, user) {
+			return "", "", 0, stanza.NewError("auth", "registration-required",
+				"this room is the team inbox of "+string(box.Account)+"; only its members may join")
+		}
+		return box.Room, "Team inbox " + string(box.Account), inboxJoinHistory, nil
+	}
+	remote := mapping.AddrOf(room)
+	l, ok, err := r.c.Store().Links().LinkOf(ctx, r.c.Name(), remote)
+	switch {
+	case err != nil:
+		return "", "", 0, core.StoreError(err)
+	case !ok:
+		return "", "", 0, stanza.NewError("cancel", "item-not-found", remote+" is not a "+r.c.Identity().Name+
+			" group linked to anyone; send \"link\" to "+r.c.Domain().String()+" to link one")
+	case l.User != user:
+		return "", "", 0, stanza.NewError("auth", "registration-required",
+			"this room is the "+r.c.Identity().Name+" group of another user")
+	}
+	subject = l.Name
+	if subject == "" {
+		subject = remote
+	}
+	return remote, subject, r.tr.RoomHistory(), nil
 }
 
 // readJoin reads the join element of s, if any: a bad value in it (a

@@ -25,4 +25,7 @@ const (
 	NSMUC       = "http://jabber.org/protocol/muc"
 	NSMUCUser   = "http://jabber.org/protocol/muc#user"
 	NSDelay     = "urn:xmpp:delay"
+	NSMAM       = "urn:xmpp:mam:2"
+	NSForward   = "urn:xmpp:forward:0"
+	NSRSM       = "http://jabber.org/protocol/rsm"
 )

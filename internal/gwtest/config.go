@@ -87,6 +87,14 @@ type SMS struct {
 	Numbers       map[string]string `yaml:"numbers,omitempty"`
 	RateLimits    *SMSRates         `yaml:"rate_limits,omitempty,flow"`
 	Reconcile     string            `yaml:"reconcile,omitempty"`
+	Inboxes       []Inbox           `yaml:"inboxes,omitempty"`
+}
+
+// Inbox is a twilio transport's team inbox.
+type Inbox struct {
+	Number  string   `yaml:"number"`
+	Room    string   `yaml:"room"`
+	Members []string `yaml:"members,flow"`
 }
 
 // SMSRates are a twilio transport's rate_limits; UserPerHour nil is the

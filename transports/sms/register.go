@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -63,6 +64,7 @@ var (
 	_ transports.Pacer           = (*Transport)(nil)
 	_ transports.Quota           = (*Transport)(nil)
 	_ transports.MediaServer     = (*Transport)(nil)
+	_ transports.Inboxes         = (*Transport)(nil)
 )
 
 // New builds a transport from settings. It validates a copy of s (so it also
@@ -122,6 +124,15 @@ func (t *Transport) Name() string { return t.name }
 
 // Accounts implements transports.Transport: bare JID -> E.164 sender number.
 func (t *Transport) Accounts() map[string]transports.Addr { return t.accounts }
+
+// Inboxes implements transports.Inboxes.
+func (t *Transport) Inboxes() []transports.Inbox {
+	var out []transports.Inbox
+	for _, b := range t.settings.Inboxes {
+		out = append(out, transports.Inbox{Account: transports.Addr(b.Number), Room: b.Room, Members: slices.Clone(b.Members)})
+	}
+	return out
+}
 
 // Run implements transports.Transport. Everything arrives by webhook, so it
 // only waits for ctx.

@@ -42,6 +42,9 @@ type Settings struct {
 	DefaultRegion string            `yaml:"default_region"`
 	Numbers       map[string]string `yaml:"numbers"`
 	RateLimits    RateLimits        `yaml:"rate_limits"`
+	// Inboxes are shared numbers whose texts a room of members reads and
+	// answers (see transports.Inboxes).
+	Inboxes []InboxSettings `yaml:"inboxes"`
 	// Reconcile says what settles a send of unknown outcome (a timeout, a
 	// 5xx) before it is tried again: ReconcileList (the default) looks for
 	// it in the provider's messages and falls back to sending again if the
@@ -49,6 +52,17 @@ type Settings struct {
 	// again, at least once (a possible duplicate, logged and counted).
 	Reconcile string `yaml:"reconcile"`
 }
+
+// InboxSettings is a team inbox: the room ROOM@ the transport's domain
+// holds the texts to Number, for Members.
+type InboxSettings struct {
+	Number  string   `yaml:"number"`
+	Room    string   `yaml:"room"`
+	Members []string `yaml:"members"`
+}
+
+// roomName is an inbox room's local part: a short name that is no number.
+var roomName = regexp.MustCompile(`^[a-z][a-z0-9._-]{0,63}$`)
 
 // Values of Settings.Reconcile.
 const (
@@ -142,6 +156,40 @@ func (s *Settings) Validate() []transports.Problem {
 	}
 	if len(probs) == 0 && s.Numbers != nil {
 		s.Numbers = norm
+	}
+	rooms := map[string]bool{}
+	for i := range s.Inboxes {
+		box := &s.Inboxes[i]
+		key := fmt.Sprintf("inboxes[%d]", i)
+		num, msg := parseNumber(box.Number, region)
+		switch {
+		case msg != "":
+			add(key+".number", "%s", msg)
+		case owner[num] != "":
+			add(key+".number", "%s is the number of %s; an inbox's number is the inbox's alone", num, owner[num])
+		default:
+			box.Number = num
+			owner[num] = "inbox " + box.Room
+		}
+		box.Room = strings.ToLower(strings.TrimSpace(box.Room))
+		switch {
+		case !roomName.MatchString(box.Room):
+			add(key+".room", "%q is not a room name (a letter, then letters, digits, '.', '_' or '-'; at most 64)", box.Room)
+		case rooms[box.Room]:
+			add(key+".room", "%q is the room of another inbox", box.Room)
+		}
+		rooms[box.Room] = true
+		if len(box.Members) == 0 {
+			add(key+".members", "at least one member (a bare JID) is required")
+		}
+		for k, m := range box.Members {
+			m = strings.ToLower(strings.TrimSpace(m))
+			if !transports.IsBareJID(m) {
+				add(fmt.Sprintf("%s.members[%d]", key, k), "%q is not a bare JID (want user@domain)", box.Members[k])
+				continue
+			}
+			box.Members[k] = m
+		}
 	}
 	r := &s.RateLimits
 	for _, l := range []struct {

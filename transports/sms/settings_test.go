@@ -221,3 +221,29 @@ func TestRegistered(t *testing.T) {
 type otherSettings struct{}
 
 func (otherSettings) Validate() []transports.Problem { return nil }
+
+// An inbox's number, room and members are checked and normalised; its
+// number is no user's.
+func TestValidateInboxes(t *testing.T) {
+	s := Settings{AccountSID: testSID, AuthToken: "s3cr3tT0ken42", Numbers: map[string]string{"alice@example.com": "+15550001111"},
+		Inboxes: []InboxSettings{
+			{Number: "(555) 000-9999", Room: " OnCall ", Members: []string{"Alice@Example.com", "bob@example.com"}},
+			{Number: "+15550001111", Room: "+15550001111", Members: nil},
+			{Number: "12", Room: "oncall", Members: []string{"not a jid"}},
+		}}
+	got := s.Validate()
+	want := []transports.Problem{
+		prob("inboxes[1].number", "+15550001111 is the number of alice@example.com; an inbox's number is the inbox's alone"),
+		prob("inboxes[1].room", `"+15550001111" is not a room name (a letter, then letters, digits, '.', '_' or '-'; at most 64)`),
+		prob("inboxes[1].members", "at least one member (a bare JID) is required"),
+		prob("inboxes[2].number", `"12" is not a valid phone number (too short)`),
+		prob("inboxes[2].room", `"oncall" is the room of another inbox`),
+		prob("inboxes[2].members[0]", `"not a jid" is not a bare JID (want user@domain)`),
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("problems:\n%v\nwant\n%v", got, want)
+	}
+	if b := s.Inboxes[0]; b.Number != "+15550009999" || b.Room != "oncall" || !reflect.DeepEqual(b.Members, []string{"alice@example.com", "bob@example.com"}) {
+		t.Errorf("normalised %+v", b)
+	}
+}

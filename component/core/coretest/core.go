@@ -25,6 +25,8 @@ type Core struct {
 	Ident transports.Identity
 	// Names is the address book: contact's bare JID -> name.
 	Names map[string]string
+	// Inboxes are the team inboxes, by room.
+	Inboxes map[string]transports.Inbox
 
 	tr     transports.Transport
 	store  *mapping.Store
@@ -49,6 +51,10 @@ func (c *Core) Context() context.Context          { return context.Background() 
 func (c *Core) Allowed(bare string) bool          { return strings.HasSuffix(bare, "@example.test") }
 func (c *Core) Admin(bare string) bool            { return bare == "admin@example.test" }
 func (c *Core) ContactName(contact string) string { return c.Names[contact] }
+func (c *Core) Inbox(room string) (transports.Inbox, bool) {
+	b, ok := c.Inboxes[room]
+	return b, ok
+}
 
 // Go runs f in a goroutine that Wait waits for.
 func (c *Core) Go(f func(ctx context.Context)) {

@@ -1,0 +1,47 @@
+package component
+
+import (
+	"context"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppgw/transports"
+)
+
+// deliverInbox stores in, a text to box's number from contact, for box's
+// room: a groupchat copy for each member's resource in the room, and an
+// entry of its history (which members who join later, or ask XEP-0313,
+// read), once, deduplicated by the provider's id.
+func (g *Gateway) deliverInbox(ctx context.Context, in transports.Inbound, box transports.Inbox, contact jid.JID) error {
+	start := time.Now()
+	room, err := jid.New(box.Room, g.domain.Domainpart(), "")
+	if err != nil {
+		return err
+	}
+	d, err := g.inboxSink.InboxInbound(ctx, in, box, room, contact.String())
+	if err != nil {
+		return err
+	}
+	var stanzas [][]byte
+	for _, f := range d.To {
+		stanzas = append(stanzas, inboundStanzas(in, room.String(), f, "", nil, d.From, "")...)
+	}
+	ids, dup, err := g.o.Store.Rooms().AcceptRoom(ctx, g.name, "in:"+in.ID, d.History, d.Keep, stanzas...)
+	if err != nil {
+		return err
+	}
+	if g.o.Metrics != nil {
+		for _, id := range ids {
+			g.inClock.mark(id, start)
+		}
+	}
+	if dup {
+		g.Stats.Duplicates.Add(1)
+		return nil
+	}
+	g.Stats.FromProvider.Add(1)
+	g.countMessage("in")
+	wake(g.wakeIn)
+	return nil
+}
