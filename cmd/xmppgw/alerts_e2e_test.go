@@ -370,6 +370,47 @@ func TestAlertsAnswers(t *testing.T) {
 		t.Errorf("mallory was told %q", got.Body)
 	}
 
+	// A second alert: the group answers a bare "ack" as a Telegram reply
+	// to its page, which names the alert among the two open.
+	second := `{"version": "4", "groupKey": "{}:{alertname=\"DiskFull\"}", "status": "firing", "receiver": "xmppgw",
+		"groupLabels": {"alertname": "DiskFull"}, "alerts": [` + amAlert("firing", "db-2", "critical", "/var is full", "d2") + `]}`
+	if status, body := postAlerts(t, e, alertsToken, second); status != 200 || body != `{"queued":3,"duplicates":0}` {
+		t.Fatalf("POST /alerts: %d %s", status, body)
+	}
+	code2 := alertCode(t, nextWhere(t, bob, "the second page", from("sms.example.test", "message", "chat")).Body)
+	n := len(e.tg.SentTo(tgGroup.ID))
+	if err := e.tg.WaitFor(ctx, func() bool { return len(e.tg.SentTo(tgGroup.ID)) > n || strings.HasPrefix(e.tg.SentTo(tgGroup.ID)[n-1].Text, "#"+code2) }); err != nil {
+		t.Fatal(err)
+	}
+	sent := e.tg.SentTo(tgGroup.ID)
+	page := sent[len(sent)-1]
+	if !strings.HasPrefix(page.Text, "#"+code2+" ") {
+		t.Fatalf("the group's last message is %q, not the second page", page.Text)
+	}
+	// The gateway records the page's send just after Telegram takes it: a
+	// reply quicker than that is not known as one yet, and is answered
+	// "Which one?"; Carol then replies again, as a person would.
+	for try := 0; ; try++ {
+		n := len(e.tg.SentTo(tgGroup.ID))
+		e.tg.UserReplies(tgGroup, botfake.User{ID: 333, FirstName: "Carol"}, "ack", page)
+		if err := e.tg.WaitFor(ctx, func() bool { return len(e.tg.SentTo(tgGroup.ID)) > n }); err != nil {
+			t.Fatal(err)
+		}
+		answer := e.tg.SentTo(tgGroup.ID)[n].Text
+		if !strings.HasPrefix(answer, "Which one?") {
+			t.Logf("the reply was taken at try %d", try+1)
+			break
+		}
+		if try == 10 {
+			t.Fatalf("a reply to the page is never taken as one: %q", answer)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	acked2 := regexp.MustCompile(`^#` + code2 + ` acknowledged by -1001234@telegram\.example\.test at \d\d:\d\d UTC\.$`)
+	if got := nextWhere(t, bob, "the reply's acknowledgement", from("sms.example.test", "message", "chat")); !acked2.MatchString(got.Body) {
+		t.Errorf("bob was told %q", got.Body)
+	}
+
 	// It resolves: every recipient hears it.
 	if status, body := postAlerts(t, e, alertsToken, payload("resolved")); status != 200 || body != `{"queued":3,"duplicates":0}` {
 		t.Fatalf("POST /alerts resolved: %d %s", status, body)

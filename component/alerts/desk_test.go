@@ -309,3 +309,41 @@ func TestDeskNames(t *testing.T) {
 	acked := "#" + code + " acknowledged by Dana Scully (+15551234567) at 03:10 UTC."
 	e.expect("ack", "oncall@example.com: "+acked, "+15551234567@sms.test: "+acked, "-1001234@tg.test: "+acked)
 }
+
+// With two open alerts, a bare ack is ambiguous unless it replies to a
+// notification (XEP-0461, a Telegram reply): then it is that one's. A
+// silence without an Alertmanager says so.
+func TestDeskReplies(t *testing.T) {
+	e := newDeskEnv(t)
+	e.h.desk.silencer = nil
+	e.notify("firing:db-1")
+	first := e.q.take()
+	n := Notification{Version: "4", GroupKey: `{}:{alertname="DiskFull"}`, Receiver: "xmppgw", Status: Firing,
+		GroupLabels: map[string]string{"alertname": "DiskFull"},
+		Alerts: []Alert{{Status: Firing, Fingerprint: "fp-disk", Labels: map[string]string{"alertname": "DiskFull", "severity": "critical"}}}}
+	body, _ := json.Marshal(n)
+	e.now = e.now.Add(time.Minute)
+	if w := post(e.h, "POST", "Bearer "+testToken, string(body)); w.Code != 200 {
+		t.Fatalf("second alert: %d %s", w.Code, w.Body)
+	}
+	second := e.q.take()
+	c1, c2 := codeRE.FindStringSubmatch(first[0].text)[1], codeRE.FindStringSubmatch(second[0].text)[1]
+
+	e.answer("-1001234@tg.test", "ack", "", false)
+	e.expect("an ambiguous ack", "-1001234@tg.test: Which one? Answer ack CODE. Your open alerts: #"+c1+", #"+c2+".")
+	// The Telegram chat's copy of the second page is second[2].
+	if second[2].to != "-1001234@tg.test" {
+		t.Fatalf("second page: %+v", second)
+	}
+	e.answer("-1001234@tg.test", "ack", second[2].id, false)
+	acked := "#" + c2 + " acknowledged by -1001234@tg.test at 03:11 UTC."
+	e.expect("a reply's ack", "oncall@example.com: "+acked, "+15551234567@sms.test: "+acked, "-1001234@tg.test: "+acked)
+	// Now one is open and unacknowledged: a bare ack is it.
+	e.answer("oncall@example.com", "ack", "", false)
+	acked = "#" + c1 + " acknowledged by oncall@example.com at 03:11 UTC."
+	e.expect("the last one's ack", "oncall@example.com: "+acked, "+15551234567@sms.test: "+acked, "-1001234@tg.test: "+acked)
+	e.answer("oncall@example.com", "ack", "", false)
+	e.expect("nothing left", "oncall@example.com: Every alert of yours is acknowledged. Your open alerts: #"+c1+", #"+c2+".")
+	e.answer("oncall@example.com", "silence "+c1+" 1h", "", false)
+	e.expect("no Alertmanager", "oncall@example.com: Silences are off: the gateway has no alerts.alertmanager_url.")
+}
