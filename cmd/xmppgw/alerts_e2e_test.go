@@ -379,7 +379,9 @@ func TestAlertsAnswers(t *testing.T) {
 	}
 	code2 := alertCode(t, nextWhere(t, bob, "the second page", from("sms.example.test", "message", "chat")).Body)
 	n := len(e.tg.SentTo(tgGroup.ID))
-	if err := e.tg.WaitFor(ctx, func() bool { return len(e.tg.SentTo(tgGroup.ID)) > n || strings.HasPrefix(e.tg.SentTo(tgGroup.ID)[n-1].Text, "#"+code2) }); err != nil {
+	if err := e.tg.WaitFor(ctx, func() bool {
+		return len(e.tg.SentTo(tgGroup.ID)) > n || strings.HasPrefix(e.tg.SentTo(tgGroup.ID)[n-1].Text, "#"+code2)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	sent := e.tg.SentTo(tgGroup.ID)

@@ -320,7 +320,7 @@ func TestDeskReplies(t *testing.T) {
 	first := e.q.take()
 	n := Notification{Version: "4", GroupKey: `{}:{alertname="DiskFull"}`, Receiver: "xmppgw", Status: Firing,
 		GroupLabels: map[string]string{"alertname": "DiskFull"},
-		Alerts: []Alert{{Status: Firing, Fingerprint: "fp-disk", Labels: map[string]string{"alertname": "DiskFull", "severity": "critical"}}}}
+		Alerts:      []Alert{{Status: Firing, Fingerprint: "fp-disk", Labels: map[string]string{"alertname": "DiskFull", "severity": "critical"}}}}
 	body, _ := json.Marshal(n)
 	e.now = e.now.Add(time.Minute)
 	if w := post(e.h, "POST", "Bearer "+testToken, string(body)); w.Code != 200 {
