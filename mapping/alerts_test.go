@@ -60,3 +60,35 @@ func TestAlertGroups(t *testing.T) {
 		}
 	})
 }
+
+// A group not heard of since the cutoff is pruned, with its notes; one
+// saved since is kept.
+func TestAlertGroupsPruned(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		old := AlertGroup{Key: "alert-old", Code: "AB", Labels: map[string]string{}, Since: time.UnixMilli(1)}
+		if err := s.Alerts().Open(ctx, old); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Alerts().Note(ctx, "n-old", "AB"); err != nil {
+			t.Fatal(err)
+		}
+		cutoff := time.Now().Add(time.Second)
+		young := AlertGroup{Key: "alert-young", Code: "CD", Labels: map[string]string{}, Since: time.UnixMilli(1)}
+		s.now = func() time.Time { return cutoff.Add(time.Minute) }
+		if err := s.Alerts().Open(ctx, young); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Prune(ctx, cutoff); err != nil {
+			t.Fatal(err)
+		}
+		gs, err := s.Alerts().Groups(ctx)
+		if err != nil || len(gs) != 1 || gs[0].Code != "CD" {
+			t.Errorf("after pruning: %v %v", gs, err)
+		}
+		if _, ok, err := s.Alerts().NoteCode(ctx, "n-old"); err != nil || ok {
+			t.Errorf("a pruned group's note: %v %v", ok, err)
+		}
+	})
+}

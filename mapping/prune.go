@@ -12,12 +12,15 @@ const (
 	pruneSentRefs     = `DELETE FROM sent_ref WHERE created < ?`
 	pruneEarlyReports = `DELETE FROM early_report WHERE created < ?`
 	pruneLinkCodes    = `DELETE FROM link_codes WHERE expires < ?`
+	pruneAlertGroups  = `DELETE FROM alert_groups WHERE updated < ?`
+	pruneAlertNotes   = `DELETE FROM alert_notes WHERE NOT EXISTS (SELECT 1 FROM alert_groups WHERE alert_groups.code = alert_notes.code)`
 	countEarlyReports = `SELECT count(*) FROM early_report`
 )
 
 // Prune forgets dedupe keys, sent-message records and unmatched early
-// reports older than before, and expired link codes. Queued messages are
-// never pruned.
+// reports older than before, alert groups not heard of since before (an
+// Alertmanager that never sends their resolution) with their
+// notifications, and expired link codes. Queued messages are never pruned.
 func (s *Store) Prune(ctx context.Context, before time.Time) error {
 	ms := before.UnixMilli()
 	err := s.tx(ctx, func(tx *sqlTx) error {
@@ -26,12 +29,16 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 			pruneSent,
 			pruneSentRefs,
 			pruneEarlyReports,
+			pruneAlertGroups,
 		} {
 			if _, err := tx.ExecContext(ctx, q, ms); err != nil {
 				return err
 			}
 		}
 		if _, err := tx.ExecContext(ctx, pruneLinkCodes, s.millis()); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, pruneAlertNotes); err != nil {
 			return err
 		}
 		// Recounted here, in the committer, so no insert slips between.

@@ -75,8 +75,8 @@ func parseDuration(s string) (time.Duration, error) {
 	var days time.Duration
 	if before, after, ok := strings.Cut(s, "d"); ok {
 		n, err := strconv.Atoi(before)
-		if err != nil {
-			return 0, err
+		if err != nil || n < 0 || n > 366 {
+			return 0, fmt.Errorf("%q: not a number of days", before)
 		}
 		days, s = time.Duration(n)*24*time.Hour, after
 		if s == "" {
@@ -155,7 +155,9 @@ func (d *Desk) Answer(ctx context.Context, from, text, replyTo string, always bo
 		if d.silencer == nil {
 			return true, reply("Silences are off: the gateway has no alerts.alertmanager_url.")
 		}
-		id, err := d.silencer.Silence(ctx, g.Labels, a.dur, d.label(dest.JID), "silenced from xmppgw by "+d.label(dest.JID)+" (#"+g.Code+")")
+		// Created by the replier's number or JID; the comment names them as
+		// everyone is told.
+		id, err := d.silencer.Silence(ctx, g.Labels, a.dur, who(dest.JID), "silenced from xmppgw by "+d.label(dest.JID)+" (#"+g.Code+")")
 		if err != nil {
 			return true, reply(fmt.Sprintf("#%s is not silenced: %v", g.Code, err))
 		}

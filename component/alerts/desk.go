@@ -79,7 +79,9 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 	if i >= 0 {
 		cur = groups[i]
 		if cur.Firing == fps && cur.AckedBy != "" {
-			return nil, true, nil // acknowledged, unchanged: no repeats
+			// Acknowledged, unchanged: no repeats. Saved all the same, so
+			// that the store knows the group still fires (see Prune).
+			return nil, true, d.book.Save(ctx, cur)
 		}
 		if cur.Firing != fps && cur.AckedBy != "" {
 			// A change needs a new acknowledgement, and escalates anew.
