@@ -31,17 +31,6 @@ func (g *Gateway) deliverInbox(ctx context.Context, in transports.Inbound, box t
 	if err != nil {
 		return err
 	}
-	if g.o.Metrics != nil {
-		for _, id := range ids {
-			g.inClock.mark(id, start)
-		}
-	}
-	if dup {
-		g.Stats.Duplicates.Add(1)
-		return nil
-	}
-	g.Stats.FromProvider.Add(1)
-	g.countMessage("in")
-	wake(g.wakeIn)
+	g.stored(in, ids, dup, start)
 	return nil
 }

@@ -130,6 +130,22 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 	if err != nil {
 		return err
 	}
+	if !g.stored(in, ids, dup, start) {
+		return nil
+	}
+	// XEP-0153: the first message of a contact whose picture hash is not
+	// known yet has it learned, in the background (not for a room the
+	// user is in: its occupants' presences carry no picture).
+	if len(joined) == 0 {
+		g.refreshAvatar(in.From, users...)
+	}
+	return nil
+}
+
+// stored counts in, whose stanzas the store took as ids (none if it is a
+// duplicate), its clock started at start, and wakes the writer. It
+// reports whether in is new.
+func (g *Gateway) stored(in transports.Inbound, ids []int64, dup bool, start time.Time) bool {
 	if g.o.Metrics != nil {
 		for _, id := range ids {
 			g.inClock.mark(id, start)
@@ -138,18 +154,12 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 	if dup {
 		g.Stats.Duplicates.Add(1)
 		g.log.Info("duplicate inbound message ignored", "provider_id", in.ID)
-		return nil
+		return false
 	}
 	g.Stats.FromProvider.Add(1)
 	g.countMessage("in")
 	wake(g.wakeIn)
-	// XEP-0153: the first message of a contact whose picture hash is not
-	// known yet has it learned, in the background (not for a room the
-	// user is in: its occupants' presences carry no picture).
-	if len(joined) == 0 {
-		g.refreshAvatar(in.From, users...)
-	}
-	return nil
+	return true
 }
 
 // recipients returns the bare JIDs that in goes to.

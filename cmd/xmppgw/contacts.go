@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,47 +30,14 @@ const contactsUsage = `usage:
 // cmdContacts imports names into the address book, or lists it. A running
 // gateway reads imported names within 30 seconds.
 func cmdContacts(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, contactsUsage)
-		return exitUsage
-	}
-	verb := args[0]
-	fs := flag.NewFlagSet("contacts "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "path of the YAML config file")
-	if err := fs.Parse(args[1:]); err != nil {
-		return exitUsage
-	}
-	want := map[string]int{"import": 1, "list": 0}
-	if n, ok := want[verb]; !ok || *path == "" || fs.NArg() != n {
-		fmt.Fprint(stderr, contactsUsage)
-		return exitUsage
-	}
-	cfg, err := configs.Load(*path)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitUsage
-	}
-	store, err := openStore(ctx, cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "xmppgw contacts:", err)
-		return exitFailure
-	}
-	defer store.Close()
-	if verb == "list" {
-		err = listContacts(ctx, cfg, store, stdout)
-	} else {
-		err = importContacts(ctx, cfg, store, fs.Arg(0), stdout)
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "xmppgw contacts:", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			return exitUsage
-		}
-		return exitFailure
-	}
-	return exitOK
+	return storeCommand{name: "contacts", usage: contactsUsage, arity: map[string]int{"import": 1, "list": 0},
+		run: func(ctx context.Context, verb string, args []string, cfg *configs.Config, store *mapping.Store, stdout io.Writer) error {
+			if verb == "list" {
+				return listContacts(ctx, cfg, store, stdout)
+			}
+			return importContacts(ctx, cfg, store, args[0], stdout)
+		},
+	}.main(ctx, args, stdout, stderr)
 }
 
 // importContacts reads file's vCards and stores a name for each phone

@@ -29,6 +29,12 @@ func TestContactsCommand(t *testing.T) {
 	if err := cfg.Write(path); err != nil {
 		t.Fatal(err)
 	}
+	// The store the gateway made when it first ran.
+	made, err := mapping.OpenSQLite(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	made.Close()
 	vcf := filepath.Join(dir, "team.vcf")
 	os.WriteFile(vcf, []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Dana Scully\r\nN:Scully;Dana;;;\r\nTEL;TYPE=CELL:+1 555 765 4321\r\nEND:VCARD\r\n"+
 		"BEGIN:VCARD\r\nVERSION:4.0\r\nN:Mulder;Fox;;;\r\nTEL;VALUE=uri;TYPE=cell:tel:+1-555-000-2222\r\nTEL;TYPE=work:(555) 000-3333\r\nEND:VCARD\r\n"+

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sort"
 	"text/tabwriter"
 
@@ -33,63 +32,22 @@ const linksUsage = `usage:
 // the admin command pushes it into the roster where the server granted
 // roster privileges.
 func cmdLinks(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, linksUsage)
-		return exitUsage
-	}
-	verb := args[0]
-	fs := flag.NewFlagSet("links "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "path of the YAML config file")
-	onlyTransport := fs.String("transport", "", "list: only this transport")
-	onlyUser := fs.String("user", "", "list: only this user's links")
-	if err := fs.Parse(args[1:]); err != nil {
-		return exitUsage
-	}
-	want := map[string]int{"list": 0, "add": 3, "remove": 2}
-	n, known := want[verb]
-	if !known || *path == "" || fs.NArg() != n {
-		fmt.Fprint(stderr, linksUsage)
-		return exitUsage
-	}
-	cfg, err := configs.Load(*path)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitUsage
-	}
-	if cfg.Store.Driver == mapping.DriverSQLite {
-		// Opening creates a missing file: a wrong relative path would
-		// quietly give an empty store.
-		if _, err := os.Stat(cfg.Store.Path); err != nil {
-			fmt.Fprintf(stderr, "xmppgw links: no store at %s (store.path; a relative path is taken from the current directory): %v\n",
-				cfg.Store.Path, err)
-			return exitFailure
-		}
-	}
-	store, err := openStore(ctx, cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "xmppgw links:", err)
-		return exitFailure
-	}
-	defer store.Close()
-	switch verb {
-	case "list":
-		err = listLinks(ctx, cfg, store, *onlyTransport, *onlyUser, stdout)
-	case "add":
-		err = addLink(ctx, cfg, store, fs.Arg(0), fs.Arg(1), fs.Arg(2), stdout)
-	case "remove":
-		err = removeLink(ctx, cfg, store, fs.Arg(0), fs.Arg(1), stdout)
-	}
-	var ue usageError
-	switch {
-	case errors.As(err, &ue):
-		fmt.Fprintln(stderr, "xmppgw links:", err)
-		return exitUsage
-	case err != nil:
-		fmt.Fprintln(stderr, "xmppgw links:", err)
-		return exitFailure
-	}
-	return exitOK
+	var onlyTransport, onlyUser *string
+	return storeCommand{name: "links", usage: linksUsage, arity: map[string]int{"list": 0, "add": 3, "remove": 2},
+		flags: func(fs *flag.FlagSet) {
+			onlyTransport = fs.String("transport", "", "list: only this transport")
+			onlyUser = fs.String("user", "", "list: only this user's links")
+		},
+		run: func(ctx context.Context, verb string, args []string, cfg *configs.Config, store *mapping.Store, stdout io.Writer) error {
+			switch verb {
+			case "list":
+				return listLinks(ctx, cfg, store, *onlyTransport, *onlyUser, stdout)
+			case "add":
+				return addLink(ctx, cfg, store, args[0], args[1], args[2], stdout)
+			}
+			return removeLink(ctx, cfg, store, args[0], args[1], stdout)
+		},
+	}.main(ctx, args, stdout, stderr)
 }
 
 // usageError is a mistake in the command line, as opposed to a failure.
