@@ -47,14 +47,16 @@ func groupKey(n *Notification, route int) string {
 // notify turns one route's share g of n into deliveries and keeps the
 // group's state: a firing group is opened with a new code, or updated; a
 // group acknowledged and unchanged is not notified again (suppressed); a
-// resolved group is notified to every recipient and closed.
-func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []delivery, suppressed bool, err error) {
+// resolved group is notified to every recipient, and closed by then, which
+// the caller runs once the deliveries are queued (so that a retry after a
+// failure still finds its recipients).
+func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []delivery, suppressed bool, then func(context.Context) error, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	key := groupKey(n, g.route)
 	groups, err := d.book.Groups(ctx)
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	i := slices.IndexFunc(groups, func(x mapping.AlertGroup) bool { return x.Key == key })
 	var firing []Alert
@@ -66,12 +68,12 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 	t := Render(n, g.alerts)
 	if len(firing) == 0 {
 		if i < 0 { // never seen firing: as it comes
-			return textDeliveries(g.dests, t, func(dest string) string { return notificationID(n, g.alerts, dest) }), false, nil
+			return textDeliveries(g.dests, t, func(dest string) string { return notificationID(n, g.alerts, dest) }), false, nil, nil
 		}
 		cur := groups[i]
 		full, sms := coded(t, cur.Code, false)
 		out = d.deliveries(cur.Recipients, full, sms, func(dest string) string { return notificationID(n, g.alerts, dest) })
-		return out, false, d.book.Close(ctx, key)
+		return out, false, func(ctx context.Context) error { return d.book.Close(ctx, key) }, nil
 	}
 	fps := fingerprints(firing)
 	now := d.now()
@@ -81,7 +83,7 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 		if cur.Firing == fps && cur.AckedBy != "" {
 			// Acknowledged, unchanged: no repeats. Saved all the same, so
 			// that the store knows the group still fires (see Prune).
-			return nil, true, d.book.Save(ctx, cur)
+			return nil, true, nil, d.book.Save(ctx, cur)
 		}
 		if cur.Firing != fps && cur.AckedBy != "" {
 			// A change needs a new acknowledgement, and escalates anew.
@@ -109,15 +111,15 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 		err = d.book.Open(ctx, cur)
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	out = d.deliveries(cur.Recipients, cur.FullText, cur.SMSText, func(dest string) string { return notificationID(n, g.alerts, dest) })
 	for _, o := range out {
 		if err := d.book.Note(ctx, o.id, cur.Code); err != nil {
-			return nil, false, err
+			return nil, false, nil, err
 		}
 	}
-	return out, false, nil
+	return out, false, nil, nil
 }
 
 // deliveries is full (sms for a phone) for each recipient JID; a recipient

@@ -347,3 +347,31 @@ func TestDeskReplies(t *testing.T) {
 	e.answer("oncall@example.com", "silence "+c1+" 1h", "", false)
 	e.expect("no Alertmanager", "oncall@example.com: Silences are off: the gateway has no alerts.alertmanager_url.")
 }
+
+// A resolution the queue refuses leaves the group open: Alertmanager's
+// retry reaches every recipient, the escalated ones too.
+func TestDeskResolvedRetry(t *testing.T) {
+	e := newDeskEnv(t)
+	e.notify("firing:db-1")
+	code := codeRE.FindStringSubmatch(e.q.take()[0].text)[1]
+	e.now = e.now.Add(6 * time.Minute)
+	if err := e.h.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.q.take()
+	e.q.err = errors.New("store down")
+	n := Notification{Version: "4", GroupKey: `{}:{alertname="HighLatency"}`, Receiver: "xmppgw", Status: Resolved,
+		GroupLabels: map[string]string{"alertname": "HighLatency"},
+		Alerts: []Alert{{Status: Resolved, Fingerprint: "fp-db-1", Labels: map[string]string{"alertname": "HighLatency", "severity": "critical", "instance": "db-1"},
+			Annotations: map[string]string{"summary": "p99 latency high"}}}}
+	body, _ := json.Marshal(n)
+	if w := post(e.h, "POST", "Bearer "+testToken, string(body)); w.Code != 503 {
+		t.Fatalf("a refused resolution: %d %s", w.Code, w.Body)
+	}
+	e.q.err = nil
+	if got := e.notify("resolved:db-1"); got != `{"queued":4,"duplicates":0}` {
+		t.Errorf("the retry: %s", got)
+	}
+	resolved := "#" + code + " [RESOLVED:1] HighLatency (severity=critical)\n- db-1: p99 latency high"
+	e.expect("resolved", "oncall@example.com: "+resolved, "+15551234567@sms.test: "+resolved, "-1001234@tg.test: "+resolved, "lead@example.com: "+resolved)
+}

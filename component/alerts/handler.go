@@ -160,7 +160,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// then answered from the store.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), queueTimeout)
 	defer cancel()
-	ds, unrouted, suppressed, status, err := h.deliveries(ctx, req)
+	ds, unrouted, suppressed, then, status, err := h.deliveries(ctx, req)
 	if status == http.StatusServiceUnavailable {
 		log.Error("cannot keep an alert group; the caller should retry", "err", err)
 		w.Header().Set("Retry-After", "30")
@@ -193,6 +193,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		log.Debug("alert queued", "to", d.dest.JID, "id", d.id, "duplicate", dup)
 	}
+	for _, f := range then {
+		if err := f(ctx); err != nil {
+			log.Error("cannot close a resolved alert group; the caller should retry", "err", err)
+			w.Header().Set("Retry-After", "30")
+			res.Error = "the gateway cannot store alerts right now; retry later"
+			h.answer(w, log, http.StatusServiceUnavailable, res)
+			return
+		}
+	}
 	if unrouted > 0 {
 		log.Warn("alerts matched no route and were dropped", "count", unrouted)
 	}
@@ -212,11 +221,11 @@ func (h *Handler) authorized(r *http.Request) bool {
 // deliveries turns a request into texts for destinations, and counts the
 // alerts no route takes and the groups not sent again. On error it returns
 // the HTTP status to answer with.
-func (h *Handler) deliveries(ctx context.Context, req Request) (out []delivery, unrouted, suppressed, status int, err error) {
+func (h *Handler) deliveries(ctx context.Context, req Request) (out []delivery, unrouted, suppressed int, then []func(context.Context) error, status int, err error) {
 	var explicit []Destination
 	if len(req.To) > 0 {
 		if explicit, err = h.resolve(req.To); err != nil {
-			return nil, 0, 0, http.StatusBadRequest, err
+			return nil, 0, 0, nil, http.StatusBadRequest, err
 		}
 	}
 	add := func(dests []Destination, t Text, id func(dest string) string) {
@@ -233,10 +242,10 @@ func (h *Handler) deliveries(ctx context.Context, req Request) (out []delivery, 
 			}
 		}
 		if len(dests) == 0 {
-			return nil, 0, 0, http.StatusUnprocessableEntity, errors.New(`no destination: give "to", or configure a route without match`)
+			return nil, 0, 0, nil, http.StatusUnprocessableEntity, errors.New(`no destination: give "to", or configure a route without match`)
 		}
 		add(dests, PlainText(req.Text), func(dest string) string { return simpleID(req.ID, dest) })
-		return out, 0, 0, 0, nil
+		return out, 0, 0, nil, 0, nil
 	}
 	n := req.Alerts
 	gs := []group{{alerts: n.Alerts, dests: explicit, route: -1}}
@@ -244,23 +253,26 @@ func (h *Handler) deliveries(ctx context.Context, req Request) (out []delivery, 
 		gs, unrouted = groups(h.routes, n)
 	}
 	if len(gs) == 0 {
-		return nil, unrouted, 0, http.StatusUnprocessableEntity, fmt.Errorf("no route matches any of the %d alerts, and the request gives no \"to\"", unrouted)
+		return nil, unrouted, 0, nil, http.StatusUnprocessableEntity, fmt.Errorf("no route matches any of the %d alerts, and the request gives no \"to\"", unrouted)
 	}
 	for _, g := range gs {
 		if h.desk == nil {
 			add(g.dests, Render(n, g.alerts), func(dest string) string { return notificationID(n, g.alerts, dest) })
 			continue
 		}
-		ds, quiet, err := h.desk.notify(ctx, n, g)
+		ds, quiet, after, err := h.desk.notify(ctx, n, g)
 		if err != nil {
-			return nil, unrouted, 0, http.StatusServiceUnavailable, err
+			return nil, unrouted, 0, nil, http.StatusServiceUnavailable, err
 		}
 		if quiet {
 			suppressed++
 		}
+		if after != nil {
+			then = append(then, after)
+		}
 		out = append(out, ds...)
 	}
-	return out, unrouted, suppressed, 0, nil
+	return out, unrouted, suppressed, then, 0, nil
 }
 
 // textDeliveries is t for each destination: one SMS for a phone, else the
