@@ -135,6 +135,21 @@ func TestInbox(t *testing.T) {
 		t.Errorf("alice got %s", m.XML)
 	}
 
+	// Hostile values: a page size that is no number, a reply to nothing.
+	// Each is refused; the stream stays (the archive below answers).
+	if err := alice.Send(ctx, `<iq type="set" id="bad1" to="`+room+`"><query xmlns="urn:xmpp:mam:2"><set xmlns="http://jabber.org/protocol/rsm"><max>x</max></set></query></iq>`); err != nil {
+		t.Fatal(err)
+	}
+	if s := nextWhere(t, alice, "the bad page's refusal", func(s xmpptest.Stanza) bool { return s.ID == "bad1" }); s.ErrorCondition != "bad-request" {
+		t.Errorf("a page size of x: %s", s.XML)
+	}
+	if err := alice.Send(ctx, `<message type="groupchat" id="bad2" to="`+room+`"><body>&lt;b&gt;hi</body><reply xmlns="urn:xmpp:reply:0" id="no-such-text"/></message>`); err != nil {
+		t.Fatal(err)
+	}
+	if s := nextWhere(t, alice, "the hint", func(s xmpptest.Stanza) bool { return s.ID == "bad2" && s.Type == "error" }); s.ErrorCondition != "bad-request" {
+		t.Errorf("a reply to nothing: %s", s.XML)
+	}
+
 	// The room's archive (XEP-0313), for a member.
 	if err := alice.Send(ctx, `<iq type="set" id="mam1" to="`+room+`"><query xmlns="urn:xmpp:mam:2" queryid="q1"/></iq>`); err != nil {
 		t.Fatal(err)
