@@ -48,7 +48,10 @@ func (g *Gateway) contactAnswer(ctx context.Context, in transports.Inbound, cont
 }
 
 // xmppAnswer offers a message to the gateway's JID to the answers, off
-// the read loop; if it is not an answer, next handles it.
+// the read loop; if it is not an answer, next handles it. A user who may
+// use the gateway is answered even without an open alert; anyone else
+// only as a recipient of one (an alert may go to any XMPP user), so that
+// strangers cannot have the gateway store answers for them.
 func (g *Gateway) xmppAnswer(t router.Writer, in inStanza, from, to jid.JID, next func(ctx context.Context, t router.Writer)) {
 	body := *in.Body
 	replyTo := ""
@@ -58,7 +61,8 @@ func (g *Gateway) xmppAnswer(t router.Writer, in inStanza, from, to jid.JID, nex
 	g.Later(t, func(ctx context.Context, t router.Writer) {
 		ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 		defer cancel()
-		handled, err := g.answers.Answer(ctx, from.Bare().String(), body, replyTo, true)
+		bare := from.Bare().String()
+		handled, err := g.answers.Answer(ctx, bare, body, replyTo, g.allowed(bare))
 		switch {
 		case err != nil:
 			g.reply(t, in, from, to, storeError(err))
