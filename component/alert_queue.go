@@ -153,7 +153,7 @@ func (g *Gateway) queueAlertJob(ctx context.Context, sender string, account, rem
 		Remote:    string(remote),
 		Body:      text,
 		StanzaID:  id,
-		Shared:    len(g.owners[account]) > 1,
+		Shared:    len(g.ownersOfAccount(account)) > 1,
 	}
 	jobID, dup, err := g.o.Store.Jobs().Enqueue(ctx, j)
 	if err != nil || dup {

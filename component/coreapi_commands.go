@@ -54,7 +54,7 @@ func (g *Gateway) SendTest(ctx context.Context, from jid.JID, remote transports.
 		account = a
 	}
 	j := mapping.Job{Transport: g.name, Sender: from.String(), Account: string(account), Remote: string(remote),
-		Body: text, StanzaID: "test-" + newSessionID(), Shared: len(g.owners[account]) > 1}
+		Body: text, StanzaID: "test-" + newSessionID(), Shared: len(g.ownersOfAccount(account)) > 1}
 	id, _, err := g.o.Store.Jobs().Enqueue(ctx, j)
 	if err != nil {
 		return err

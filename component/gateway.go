@@ -59,9 +59,11 @@ type Gateway struct {
 	name   string
 	domain jid.JID
 	log    *slog.Logger
-	owners map[transports.Addr][]string // account -> bare JIDs, sorted
+	owners map[transports.Addr][]string // account -> bare JIDs, sorted; see ownersOfAccount
+	login  transports.Login             // the transport, if users sign in to it
 	linker transports.Linker            // nil unless contacts are linked one by one
 	typer  transports.Typer             // nil unless the transport shows typing
+	reader transports.Reader            // nil unless the transport marks chats read
 	roomer transports.Rooms             // nil unless groups can be rooms
 	rooms  core.RoomSink                // the module that shows them as rooms (routes.go)
 	// inboxes are the transport's team inboxes, by room and by number;
@@ -152,7 +154,6 @@ func New(o Options) *Gateway {
 		name:      o.Transport.Name(),
 		domain:    o.Conn.Domain,
 		log:       o.Logger.With("transport", o.Transport.Name()),
-		owners:    map[transports.Addr][]string{},
 		wakeOut:   make(chan struct{}, 1),
 		wakeIn:    make(chan struct{}, 1),
 		wakeReach: make(chan struct{}, 1),
@@ -163,6 +164,7 @@ func New(o Options) *Gateway {
 	}
 	g.linker, _ = o.Transport.(transports.Linker)
 	g.typer, _ = o.Transport.(transports.Typer)
+	g.reader, _ = o.Transport.(transports.Reader)
 	g.roomer, _ = o.Transport.(transports.Rooms)
 	if ib, ok := o.Transport.(transports.Inboxes); ok {
 		g.inboxes, g.inboxAt = map[string]transports.Inbox{}, map[transports.Addr]transports.Inbox{}
@@ -198,13 +200,31 @@ func New(o Options) *Gateway {
 	g.in = newIntake(o.Store, intakeSize)
 	g.router = g.newRouter()
 	g.watchSessions()
-	for user, acct := range o.Transport.Accounts() {
-		g.owners[acct] = append(g.owners[acct], user)
+	g.login, _ = o.Transport.(transports.Login)
+	g.owners = ownersOf(o.Transport.Accounts())
+	return g
+}
+
+// ownersOf inverts a transport's Accounts: account -> bare JIDs, sorted.
+func ownersOf(accounts map[string]transports.Addr) map[transports.Addr][]string {
+	owners := map[transports.Addr][]string{}
+	for user, acct := range accounts {
+		owners[acct] = append(owners[acct], user)
 	}
-	for _, users := range g.owners {
+	for _, users := range owners {
 		sort.Strings(users)
 	}
-	return g
+	return owners
+}
+
+// ownersOfAccount returns the bare JIDs that send from account. A Login
+// transport's accounts change as users sign in and out: they are read
+// again each time.
+func (g *Gateway) ownersOfAccount(account transports.Addr) []string {
+	if g.login != nil {
+		return ownersOf(g.o.Transport.Accounts())[account]
+	}
+	return g.owners[account]
 }
 
 // Run connects to the server and relays messages until ctx is done. Jobs not

@@ -125,7 +125,7 @@ func (g *Gateway) queueMessageThen(t router.Writer, in inStanza, from, to jid.JI
 			Retracts:  p.retracts,
 			ReactTo:   p.reactTo,
 			Reactions: p.reacts,
-			Shared:    len(g.owners[tg.account]) > 1,
+			Shared:    len(g.ownersOfAccount(tg.account)) > 1,
 		}
 		if in.Replace != nil {
 			j.Replaces = in.Replace.ID

@@ -123,6 +123,10 @@ func (g *Gateway) accountFor(ctx context.Context, user string, remote transports
 		return "", nil
 	}
 	account, ok := g.o.Transport.Accounts()[user]
+	if !ok && g.login != nil {
+		return "", newError("auth", "registration-required",
+			user+" is not logged in to "+g.o.Identity.Name+"; run the command \"Log in to "+g.o.Identity.Name+"\" on "+g.domain.String())
+	}
 	if !ok {
 		return "", newError("auth", "registration-required",
 			user+" has no "+g.o.Identity.Name+" account on this gateway; ask the operator to add one")
@@ -136,7 +140,30 @@ func storeError(err error) *stanzaError { return core.StoreError(err) }
 // composing passes an XEP-0085 "composing" notification on, best effort and
 // off the read loop; it is dropped when too many are in flight.
 func (g *Gateway) composing(from, to jid.JID) {
-	if g.typer == nil || to.Localpart() == "" || !g.allowed(from.Bare().String()) {
+	if g.typer == nil {
+		return
+	}
+	g.notifyContact(from, to, func(ctx context.Context, account, remote transports.Addr) error {
+		return g.typer.Typing(ctx, account, remote)
+	})
+}
+
+// displayed passes an XEP-0333 "displayed" marker on as the network's read
+// mark, best effort as composing.
+func (g *Gateway) displayed(from, to jid.JID, id string) {
+	if g.reader == nil {
+		return
+	}
+	g.notifyContact(from, to, func(ctx context.Context, account, remote transports.Addr) error {
+		return g.reader.Read(ctx, account, remote, id)
+	})
+}
+
+// notifyContact runs f, a best-effort notification of the user from to
+// the contact to, off the read loop; it is dropped when too many are in
+// flight.
+func (g *Gateway) notifyContact(from, to jid.JID, f func(ctx context.Context, account, remote transports.Addr) error) {
+	if to.Localpart() == "" || !g.allowed(from.Bare().String()) {
 		return
 	}
 	remote, err := g.o.Transport.ParseAddr(mapping.AddrOf(to))
@@ -156,8 +183,8 @@ func (g *Gateway) composing(from, to jid.JID) {
 		if e != nil {
 			return
 		}
-		if err := g.typer.Typing(ctx, account, remote); err != nil {
-			g.log.Debug("typing notification failed", "remote", remote, "err", err)
+		if err := f(ctx, account, remote); err != nil {
+			g.log.Debug("a notification to a contact failed", "remote", remote, "err", err)
 		}
 	})
 }

@@ -63,6 +63,9 @@ func (g *Gateway) nothingToRelay(in inStanza, from, to jid.JID) bool {
 		if in.Composing != nil {
 			g.composing(from, to)
 		}
+		if in.Displayed != nil && in.Displayed.ID != "" {
+			g.displayed(from, to, in.Displayed.ID)
+		}
 		return true
 	}
 	return false

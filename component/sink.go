@@ -92,10 +92,19 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 				Reacts: &reactions{ID: ref.ID, Reactions: in.Reactions}, Store: &struct{}{}}))
 			continue
 		}
+		if in.Retracts != "" {
+			stanzas = append(stanzas, retraction("groupchat", in.ID, room.From, f, in.Retracts))
+			continue
+		}
 		stanzas = append(stanzas, inboundStanzas(in, contact.String(), f, "", ref, room.From, "")...)
 	}
 	if len(joined) == 0 && in.Group {
 		in.Body = prefixLines(in.Sender, in.Body)
+	}
+	if in.Own && in.Body != "" {
+		// The user's own message, written in another app: shown in the
+		// chat with the contact, saying so.
+		in.Body = ownPrefix(g.o.Identity.Name) + in.Body
 	}
 	for i, u := range users {
 		if len(joined) > 0 {
@@ -115,6 +124,10 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 		if in.ReactTo != "" {
 			stanzas = append(stanzas, render(message{Type: "chat", ID: in.ID + suffix, From: contact.String(), To: u,
 				Reacts: &reactions{ID: ref.ID, Reactions: in.Reactions}, Store: &struct{}{}}))
+			continue
+		}
+		if in.Retracts != "" {
+			stanzas = append(stanzas, retraction("chat", in.ID+suffix, contact.String(), u, in.Retracts+suffix))
 			continue
 		}
 		stanzas = append(stanzas, inboundStanzas(in, contact.String(), u, suffix, ref, "", g.o.Names.Name(contact.String()))...)
@@ -140,6 +153,14 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 		g.refreshAvatar(in.From, users...)
 	}
 	return nil
+}
+
+// retraction renders an XEP-0424 retraction of the message id, with the
+// fallback body the XEP suggests for clients without it.
+func retraction(typ, id, from, to, retracted string) []byte {
+	return render(message{Type: typ, ID: id, From: from, To: to, Retract: &replace{ID: retracted},
+		Body: "This person attempted to retract a previous message, but it's unsupported by your client.",
+		Fallback: &fallback{For: nsRetract}, Store: &struct{}{}})
 }
 
 // stored counts in, whose stanzas the store took as ids (none if it is a
@@ -179,7 +200,7 @@ func (g *Gateway) recipients(ctx context.Context, in transports.Inbound, contact
 		}
 		return []string{l.User}, nil
 	}
-	users := g.owners[in.Account]
+	users := g.ownersOfAccount(in.Account)
 	if len(users) > 1 {
 		last, err := g.o.Store.Jobs().LastWriter(ctx, g.name, string(in.Account), string(in.From))
 		if err != nil {

@@ -26,6 +26,7 @@ type inStanza struct {
 	Replace      *replace   // XEP-0308
 	OriginID     *originID  // XEP-0359
 	Composing    *struct{}  // XEP-0085
+	Displayed    *replace   // XEP-0333: the id of the last message read
 	Payload      payload    // an IQ's payload
 
 	read time.Time // when the gateway began reading it

@@ -25,17 +25,25 @@ var transportExamples = []struct {
 	file     string
 	settings string // the transport type's settings, relative to this directory
 	env      map[string]string
+	// testOnly are settings the example leaves commented out: they serve
+	// test servers only (and are documented in the README and the file).
+	testOnly []string
 }{
 	{"sms.yaml", "../transports/sms/settings.go", map[string]string{
 		"SMS_COMPONENT_SECRET": "s3cret-s3cret-s3cret",
 		"TWILIO_ACCOUNT_SID":   "AC0123456789abcdef0123456789abcdef",
 		"TWILIO_AUTH_TOKEN":    "0123456789abcdef0123456789abcdef",
-	}},
+	}, nil},
 	{"telegram.yaml", "../transports/telegram/settings.go", map[string]string{
 		"TG_COMPONENT_SECRET":     "s3cret-s3cret-s3cret",
 		"TELEGRAM_BOT_TOKEN":      "123456:ABC-def_ghi",
 		"TELEGRAM_WEBHOOK_SECRET": "0123456789abcdef",
-	}},
+	}, nil},
+	{"telegram-user.yaml", "../transports/telegramuser/settings.go", map[string]string{
+		"TGU_COMPONENT_SECRET": "s3cret-s3cret-s3cret",
+		"TELEGRAM_API_HASH":    "0123456789abcdef0123456789abcdef",
+		"TG_SESSION_KEY":       "0123456789abcdef0123456789abcdef",
+	}, []string{"server"}},
 }
 
 // TestTransportExamples keeps sms.yaml and telegram.yaml from rotting: each
@@ -78,6 +86,13 @@ func TestTransportExamples(t *testing.T) {
 			// Every key of a transport and of its type's settings is shown.
 			want := transportKeys()
 			for _, k := range settingsKeys(t, ex.settings) {
+				top, _, _ := strings.Cut(k, ".")
+				if slices.Contains(ex.testOnly, top) {
+					if !strings.Contains(string(data), "#   "+k[strings.LastIndex(k, ".")+1:]+":") && !strings.Contains(string(data), "# "+k+":") {
+						t.Errorf("%s does not mention the test-only setting %s", ex.file, k)
+					}
+					continue
+				}
 				want = append(want, "settings."+k)
 			}
 			for _, k := range want {
@@ -165,7 +180,8 @@ var envRef = regexp.MustCompile(`^\$\{([A-Z][A-Z0-9_]*)\}$`)
 func checkSecrets(t *testing.T, data []byte, tr *yaml.Node) {
 	t.Helper()
 	header, _, _ := strings.Cut(string(data), "\n\n")
-	for _, k := range []string{"secret", "settings.account_sid", "settings.auth_token", "settings.token", "settings.webhook_secret"} {
+	for _, k := range []string{"secret", "settings.account_sid", "settings.auth_token", "settings.token", "settings.webhook_secret",
+		"settings.api_hash", "settings.session_key"} {
 		n := lookupKey(tr, k)
 		if n == nil {
 			continue
@@ -230,7 +246,11 @@ func settingsKeys(t *testing.T, file string) []string {
 				continue
 			}
 			keys = append(keys, prefix+name)
-			if id, ok := field.Type.(*ast.Ident); ok && structs[id.Name] != nil && depth < 3 {
+			typ := field.Type
+			if star, ok := typ.(*ast.StarExpr); ok {
+				typ = star.X
+			}
+			if id, ok := typ.(*ast.Ident); ok && structs[id.Name] != nil && depth < 3 {
 				walk(structs[id.Name], prefix+name+".", depth+1)
 			}
 		}
@@ -240,8 +260,8 @@ func settingsKeys(t *testing.T, file string) []string {
 		t.Fatalf("%s has no type Settings", file)
 	}
 	walk(st, "", 0)
-	if !slices.Contains(keys, "rate_limits") {
-		t.Fatalf("%s: found only %v: has the source moved?", file, keys)
+	if len(keys) < 4 || !slices.ContainsFunc(keys, func(k string) bool { return strings.Contains(k, ".") }) {
+		t.Fatalf("%s: found only %v (want a nested block too): has the source moved?", file, keys)
 	}
 	return keys
 }

@@ -58,6 +58,13 @@ type Typer interface {
 	Typing(ctx context.Context, account, to Addr) error
 }
 
+// Reader is implemented by transports that can mark a chat read.
+type Reader interface {
+	// Read marks the chat with to read, up to and including the message
+	// whose Inbound.ID is upTo. It is best effort, like Typing.
+	Read(ctx context.Context, account, to Addr, upTo string) error
+}
+
 // MediaServer is implemented by transports that serve attachments to XMPP
 // users. The handler is mounted at /media/<name>/ with that prefix stripped;
 // Params.MediaURL is its public address.

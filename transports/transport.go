@@ -30,7 +30,10 @@ type Inbound struct {
 	// Inbound carries nothing else.
 	ReactTo   string
 	Reactions []string
-	Media     []string // public URLs of attachments, served by the gateway
+	// Retracts is the ID of an earlier Inbound that the sender deleted;
+	// the Inbound then carries nothing else.
+	Retracts string
+	Media    []string // public URLs of attachments, served by the gateway
 
 	// Group is set for a message in a group chat (one chat, many members);
 	// Sender then names the member who wrote it ("" if unknown), and
@@ -41,6 +44,11 @@ type Inbound struct {
 	Group    bool
 	Sender   string
 	SenderID string
+
+	// Own is set for a message that the account's own user wrote from
+	// another app of the network (the Telegram app): From is the chat it
+	// was written in. The core shows it to the user as theirs.
+	Own bool
 }
 
 // Outbound is a message to send to the foreign network.

@@ -5,6 +5,9 @@
 // phone and alice with a code, the phone answers "ack" by SMS, everyone is
 // told, and the escalation to bob does not happen. Then alice chats with the
 // phone, and links a Telegram chat with a one-time code and chats with it.
+// Last, alice logs in to her own Telegram account (the telegram-user
+// transport, against an in-process MTProto server) with an XEP-0050
+// command, gets her Telegram contact in her roster, and chats with it.
 // `make demo` runs it.
 package main
 
@@ -18,6 +21,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -26,6 +30,7 @@ import (
 
 	"xmppgw/internal/amtest"
 	"xmppgw/internal/fake/botfake"
+	"xmppgw/internal/fake/tguserfake"
 	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/gwtest"
 	"xmppgw/internal/xmpptest"
@@ -68,7 +73,7 @@ func demo(ctx context.Context, gateway, dir string) error {
 	os.RemoveAll(dir)
 
 	setup("starting a throwaway Prosody on loopback, the Twilio-compatible sandbox and the Telegram Bot API sandbox")
-	env, err := gwtest.New(ctx, gwtest.Options{Users: map[string]string{"alice": "alice-pw", "bob": "bob-pw"}, Dir: dir})
+	env, err := gwtest.New(ctx, gwtest.Options{Users: map[string]string{"alice": "alice-pw", "bob": "bob-pw"}, Dir: dir, TelegramUser: true})
 	if err != nil {
 		return err
 	}
@@ -79,6 +84,7 @@ func demo(ctx context.Context, gateway, dir string) error {
 	hop("Prosody in %s: c2s on %s, component listener on %s, users alice@example.test and bob@example.test", p.Dir, p.C2SAddr, p.ComponentAddr)
 	hop("Twilio Messages API at %s/2010-04-01/Accounts/%s/Messages.json (Basic auth)", env.SMS().APIURL, gwtest.TwilioSID)
 	hop("Telegram Bot API at %s/bot<token>/<method>, bot @%s", env.Telegram().APIURL, tg.Bot().Username)
+	hop("Telegram's MTProto (user API, layer 170) at %s, an in-process fake on gotd's tgtest server", env.MTProto.Addr())
 
 	setup("starting Prometheus Alertmanager on loopback, its webhook receiver pointed at the gateway's /alerts")
 	am, err := amtest.Start(ctx, amtest.Config{WebhookURL: public + "/alerts", Token: alertsToken, Dir: filepath.Join(dir, "alertmanager")})
@@ -96,6 +102,8 @@ func demo(ctx context.Context, gateway, dir string) error {
 	sms, tgs := env.SMS(), env.Telegram()
 	sms.AccountSID, sms.AuthToken, sms.DefaultRegion = "${TWILIO_ACCOUNT_SID}", "${TWILIO_AUTH_TOKEN}", "US"
 	tgs.Token = "${TELEGRAM_BOT_TOKEN}"
+	tgu := env.TelegramUser()
+	tgu.SessionKey = "${TG_SESSION_KEY}"
 	for i := range env.Config.Transports {
 		env.Config.Transports[i].Secret = "${COMPONENT_SECRET}"
 	}
@@ -111,7 +119,8 @@ func demo(ctx context.Context, gateway, dir string) error {
 	}
 	defer logFile.Close()
 	gw, err := env.Exec(gateway, logFile, "COMPONENT_SECRET="+gwtest.ComponentKey,
-		"ALERTS_TOKEN="+alertsToken, "TWILIO_ACCOUNT_SID="+gwtest.TwilioSID, "TWILIO_AUTH_TOKEN="+gwtest.TwilioToken, "TELEGRAM_BOT_TOKEN="+gwtest.BotToken)
+		"ALERTS_TOKEN="+alertsToken, "TWILIO_ACCOUNT_SID="+gwtest.TwilioSID, "TWILIO_AUTH_TOKEN="+gwtest.TwilioToken, "TELEGRAM_BOT_TOKEN="+gwtest.BotToken,
+		"TG_SESSION_KEY="+gwtest.TelegramSessionKey)
 	if err != nil {
 		return err
 	}
@@ -119,7 +128,7 @@ func demo(ctx context.Context, gateway, dir string) error {
 	if err := env.Ready(ctx, gw); err != nil {
 		return fmt.Errorf("%w; gateway log: %s", err, logPath)
 	}
-	hop("components sms.example.test and telegram.example.test connected; webhooks at %s/hooks/", public)
+	hop("components sms.example.test, telegram.example.test and tg.example.test connected; webhooks at %s/hooks/", public)
 
 	alice, err := xmpptest.Dial(ctx, p.C2SAddr, jid.MustParse("alice@example.test/demo"), "alice-pw")
 	if err != nil {
@@ -198,6 +207,9 @@ func demo(ctx context.Context, gateway, dir string) error {
 	if err := telegramDemo(ctx, alice, tg); err != nil {
 		return err
 	}
+	if err := telegramUserDemo(ctx, alice, env.MTProto); err != nil {
+		return err
+	}
 
 	fmt.Printf("\ndemo OK. Config: %s, gateway log: %s, Prosody log: %s\n", env.ConfigPath, logPath, p.LogPath)
 	return nil
@@ -264,6 +276,96 @@ func telegramDemo(ctx context.Context, alice *xmpptest.Client, tg *botfake.Fake)
 		return errors.New("unexpected Telegram message")
 	}
 	return nil
+}
+
+// telegramUserDemo logs alice in to her own Telegram account from her XMPP
+// client, with a two-step password, and chats with a Telegram contact of
+// hers.
+func telegramUserDemo(ctx context.Context, alice *xmpptest.Client, mt *tguserfake.Server) error {
+	me := mt.AddUser(tguserfake.User{Phone: aliceNum, FirstName: "Alice", Password: "correct horse"})
+	dana := mt.AddUser(tguserfake.User{Phone: "+15550004444", FirstName: "Dana", LastName: "Scully"})
+	mt.AddContact(me.ID, dana.ID)
+	contact := strconv.FormatInt(dana.ID, 10) + "@tg.example.test"
+
+	command := func(id, form string) (xmpptest.Stanza, error) {
+		raw := `<iq type="set" id="` + id + `" to="tg.example.test"><command xmlns="http://jabber.org/protocol/commands" node="login">` + form + `</command></iq>`
+		hop("%s", raw)
+		if err := alice.Send(ctx, raw); err != nil {
+			return xmpptest.Stanza{}, err
+		}
+		return next(ctx, alice, func(s xmpptest.Stanza) bool { return s.ID == id })
+	}
+	answer := func(field, value string) string {
+		return `<x xmlns="jabber:x:data" type="submit"><field var="` + field + `"><value>` + value + `</value></field></x>`
+	}
+	asked := regexp.MustCompile(`var="(\w+)"[^>]*label="([^"]*)"`)
+	say := func(s xmpptest.Stanza) {
+		if m := asked.FindStringSubmatch(s.XML); m != nil {
+			hop("gateway asks %s: %q", m[1], m[2])
+		}
+		if m := regexp.MustCompile(`<note[^>]*>([^<]*)</note>`).FindStringSubmatch(s.XML); m != nil {
+			hop("gateway: %s", m[1])
+		}
+	}
+	step("alice runs the command \"Log in to Telegram\" on tg.example.test (XEP-0050)")
+	s, err := command("tu1", "")
+	if err != nil {
+		return err
+	}
+	say(s)
+	step("she gives her phone number; Telegram (auth.sendCode) sends her a code")
+	if s, err = command("tu2", answer("phone", aliceNum)); err != nil {
+		return err
+	}
+	say(s)
+	code := mt.LastCode(aliceNum)
+	step("she types the code %s; her account has a two-step password, so it is asked (SRP, auth.checkPassword)", code)
+	if s, err = command("tu3", answer("code", code)); err != nil {
+		return err
+	}
+	say(s)
+	if s, err = command("tu4", answer("password", "correct horse")); err != nil {
+		return err
+	}
+	say(s)
+	if !strings.Contains(s.XML, `status="completed"`) {
+		return errors.New("the login did not complete: " + s.XML)
+	}
+
+	step("her Telegram contact asks to join her roster, named as in Telegram")
+	sub, err := next(ctx, alice, func(s xmpptest.Stanza) bool {
+		return s.Name == "presence" && s.Type == "subscribe" && s.From == contact
+	})
+	if err != nil {
+		return err
+	}
+	hop("%s", sub.XML)
+
+	step("Telegram -> XMPP: Dana writes to her; updates.getDifference reads it, alice receives it from %s", contact)
+	mt.Post(dana.ID, tguserfake.Peer{User: me.ID}, "are you coming to the standup?", 0)
+	got, err := next(ctx, alice, func(s xmpptest.Stanza) bool { return s.Name == "message" && s.From == contact })
+	if err != nil {
+		return err
+	}
+	hop("%s", got.XML)
+
+	step("XMPP -> Telegram: alice answers from her own account (messages.sendMessage)")
+	raw := `<message type="chat" id="tu-1" to="` + contact + `"><body>on my way</body></message>`
+	hop("%s", raw)
+	if err := alice.Send(ctx, raw); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if sent := mt.Sent(me.ID); len(sent) > 0 && sent[len(sent)-1].Text == "on my way" {
+			hop("Telegram has message %d from Alice to Dana: %q", sent[len(sent)-1].ID, sent[len(sent)-1].Text)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("alice's message did not reach Telegram")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // next returns c's next stanza that matches, skipping others.

@@ -15,6 +15,7 @@ import (
 
 	"xmppgw/configs"
 	"xmppgw/internal/fake/botfake"
+	"xmppgw/internal/fake/tguserfake"
 	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/gwtest"
 	"xmppgw/internal/xmpptest"
@@ -36,7 +37,8 @@ type env struct {
 	prosody *xmpptest.Prosody // srv when it is Prosody (the default), else nil
 	twilio  *twiliofake.Fake
 	tg      *botfake.Fake
-	public  string // the gateway's public_url (its HTTP listener here)
+	mt      *tguserfake.Server // the MTProto fake (envOptions.tgUser), or nil
+	public  string             // the gateway's public_url (its HTTP listener here)
 	cfg     *gwtest.Config
 	cfgPath string
 	stop    func() // stops the gateway and waits for it
@@ -71,6 +73,11 @@ type envOptions struct {
 	contacts map[string]string
 	// inboxes are the SMS transport's team inboxes.
 	inboxes []gwtest.Inbox
+	// tgUser adds the telegram-user transport on tg.example.test against
+	// the MTProto fake (env.mt); tgUserRoster gives that component
+	// XEP-0356 roster access.
+	tgUser       bool
+	tgUserRoster string
 }
 
 // startEnv starts a gwtest.Env (Prosody unless opts say otherwise, with
@@ -89,7 +96,7 @@ func startEnv(t *testing.T, opts ...envOptions) *env {
 	if o.server == "" {
 		o.server = xmpptest.ServerProsody
 	}
-	gopts := gwtest.Options{Server: o.server, WebSocket: o.webSocket, NoSMS: o.noSMS}
+	gopts := gwtest.Options{Server: o.server, WebSocket: o.webSocket, NoSMS: o.noSMS, TelegramUser: o.tgUser}
 	if o.roster != "" {
 		if o.server == xmpptest.ServerProsody {
 			if err := xmpptest.PrivilegeInstalled(); err != nil {
@@ -98,8 +105,14 @@ func startEnv(t *testing.T, opts ...envOptions) *env {
 		}
 		gopts.Privileged = map[string]string{"telegram.example.test": o.roster}
 	}
+	if o.tgUserRoster != "" {
+		if gopts.Privileged == nil {
+			gopts.Privileged = map[string]string{}
+		}
+		gopts.Privileged["tg.example.test"] = o.tgUserRoster
+	}
 	g := gwtest.Start(t, gopts)
-	e := &env{srv: g.Server, twilio: g.Twilio, tg: g.Bot, public: g.Public, cfg: g.Config, cfgPath: g.ConfigPath,
+	e := &env{srv: g.Server, twilio: g.Twilio, tg: g.Bot, mt: g.MTProto, public: g.Public, cfg: g.Config, cfgPath: g.ConfigPath,
 		logFile: o.logFile}
 	e.prosody, _ = g.Server.(*xmpptest.Prosody)
 	e.cfg.Access.Allow = []string{"alice@example.test", "bob@example.test"}

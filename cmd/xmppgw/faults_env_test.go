@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"xmppgw/internal/fake/botfake"
+	"xmppgw/internal/fake/tguserfake"
 	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/gwtest"
 	"xmppgw/internal/xmpptest"
@@ -61,6 +62,7 @@ type faultEnv struct {
 	p       *xmpptest.Prosody
 	twilio  *twiliofake.Fake
 	tg      *botfake.Fake
+	mt      *tguserfake.Server // with tgUserNet's scenarios, else nil
 	bin     string
 	cfgPath string
 	public  string
@@ -87,11 +89,11 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startFaultEnv(t *testing.T) *faultEnv {
+func startFaultEnv(t *testing.T, net *faultNet) *faultEnv {
 	t.Helper()
 	e := &faultEnv{t: t, bin: gatewayBinary(t), logs: &syncBuffer{}}
-	g := gwtest.Start(t, gwtest.Options{Users: map[string]string{"alice": "pw", "bob": "pw"}})
-	e.p, e.twilio, e.tg, e.public, e.cfgPath = g.Server.(*xmpptest.Prosody), g.Twilio, g.Bot, g.Public, g.ConfigPath
+	g := gwtest.Start(t, gwtest.Options{Users: map[string]string{"alice": "pw", "bob": "pw"}, TelegramUser: net == &tgUserNet})
+	e.p, e.twilio, e.tg, e.mt, e.public, e.cfgPath = g.Server.(*xmpptest.Prosody), g.Twilio, g.Bot, g.MTProto, g.Public, g.ConfigPath
 	chats := map[string]string{}
 	for r := range faultRemotes {
 		// Bob's chats exist on Telegram's side (someone started them).
@@ -108,6 +110,9 @@ func startFaultEnv(t *testing.T) *faultEnv {
 	tg.RateLimits = &gwtest.TelegramRates{ChatPerSecond: 1000, GroupPerMinute: 60000, TotalPerSecond: 5000}
 	g.Write(t)
 	e.startGateway()
+	if net.setup != nil {
+		net.setup(t, e)
+	}
 	t.Cleanup(func() {
 		e.stopGateway(syscall.SIGTERM)
 		if t.Failed() {

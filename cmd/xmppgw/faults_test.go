@@ -18,9 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotd/td/tg"
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/internal/fake/botfake"
+	"xmppgw/internal/fake/tguserfake"
 	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/xmpptest"
 )
@@ -48,6 +50,7 @@ type faultNet struct {
 	outJID  func(k int) string // contact the k-th outbound message goes to
 	inject  func(ctx context.Context, e *faultEnv, c *faultCounters, tag string, k int, replay bool) error
 	holding func(e *faultEnv, tag string) *tally // outbound messages the provider holds
+	setup   func(t *testing.T, e *faultEnv)      // once the gateway runs, if set
 }
 
 var smsNet = faultNet{
@@ -108,6 +111,49 @@ var telegramNet = faultNet{
 			}
 		}
 		return o
+	},
+}
+
+// The telegram-user network: bob's Telegram account writes to
+// faultRemotes contacts of his; faultRemotes others write to alice's.
+const (
+	tguAlice int64 = 7000001
+	tguBob   int64 = 7000002
+)
+
+func tguOut(r int) int64 { return 7100000 + int64(r%faultRemotes) }
+func tguIn(r int) int64  { return 7200000 + int64(r%faultRemotes) }
+
+var tgUserNet = faultNet{
+	domain: "tg.example.test",
+	outJID: func(k int) string { return fmt.Sprintf("%d@tg.example.test", tguOut(k)) },
+	inject: func(_ context.Context, e *faultEnv, _ *faultCounters, tag string, k int, _ bool) error {
+		e.mt.Post(tguIn(k), tguserfake.Peer{User: tguAlice}, fmt.Sprintf("i-%s-%d", tag, k), 0)
+		return nil
+	},
+	holding: func(e *faultEnv, tag string) *tally {
+		o := newTally()
+		for _, m := range e.mt.Sent(tguBob) {
+			if strings.HasPrefix(m.Text, "o-"+tag+"-") && !m.Deleted {
+				o.add(strconv.FormatInt(m.Peer.User, 10), m.Text, strconv.Itoa(m.ID))
+			}
+		}
+		return o
+	},
+	setup: func(t *testing.T, e *faultEnv) {
+		e.mt.AddUser(tguserfake.User{ID: tguAlice, Phone: "+15550007001", FirstName: "Alice"})
+		e.mt.AddUser(tguserfake.User{ID: tguBob, Phone: "+15550007002", FirstName: "Bob"})
+		for r := range faultRemotes {
+			e.mt.AddUser(tguserfake.User{ID: tguOut(r), Phone: fmt.Sprintf("+1555008%04d", r), FirstName: "Out", LastName: strconv.Itoa(r)})
+			e.mt.AddUser(tguserfake.User{ID: tguIn(r), Phone: fmt.Sprintf("+1555009%04d", r), FirstName: "In", LastName: strconv.Itoa(r)})
+			e.mt.AddContact(tguBob, tguOut(r))
+			e.mt.AddContact(tguAlice, tguIn(r))
+		}
+		for user, phone := range map[string]string{"alice": "+15550007001", "bob": "+15550007002"} {
+			c := xmpptest.DialT(t, e.p.C2SAddr, jid.MustParse(user+"@example.test/login"), "pw")
+			tgLoginAt(t, e.mt, c, phone, "")
+			c.Close()
+		}
 	},
 }
 
@@ -211,6 +257,29 @@ func TestFaultSuite(t *testing.T) {
 			e.startGateway()
 			return "polling resumed from the stored offset"
 		}, nil},
+		{"Telegram user: gateway SIGKILLed, restarted", &tgUserNet, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
+			begin()
+			time.Sleep(20 * time.Millisecond)
+			e.stopGateway(syscall.SIGKILL)
+			time.Sleep(300 * time.Millisecond)
+			e.startGateway()
+			return "killed once; sessions resumed from the store, updates read with getDifference from the stored state"
+		}, nil},
+		{"Telegram user: MTProto connections cut", &tgUserNet, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
+			begin()
+			for range 3 {
+				time.Sleep(100 * time.Millisecond)
+				e.mt.Disconnect(tguAlice)
+				e.mt.Disconnect(tguBob)
+			}
+			return "both accounts' connections cut 3 times"
+		}, nil},
+		{"Telegram user: FLOOD_WAIT", &tgUserNet, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
+			e.mt.FloodWait(tg.MessagesSendMessageRequestTypeID, 1, 20)
+			e.mt.FloodWait(tg.UpdatesGetDifferenceRequestTypeID, 1, 5)
+			begin()
+			return "20 sendMessage and 5 getDifference answered FLOOD_WAIT_1"
+		}, nil},
 		{"store disk full for 2 s", nil, func(t *testing.T, e *faultEnv, c *faultCounters, begin func()) string {
 			e.fileLimit("1")
 			begin()
@@ -229,11 +298,11 @@ func TestFaultSuite(t *testing.T) {
 	var rows []faultRow
 	for _, sc := range scenarios {
 		ok := t.Run(sc.name, func(t *testing.T) {
-			e := startFaultEnv(t)
 			net := sc.net
 			if net == nil {
 				net = &smsNet
 			}
+			e := startFaultEnv(t, net)
 			rows = append(rows, runFaultScenario(t, e, net, sc.name, sc.fault, sc.check, sc.name == "webhooks replayed 3 times"))
 		})
 		if !ok {

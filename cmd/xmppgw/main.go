@@ -14,8 +14,9 @@ import (
 	"os/signal"
 	"syscall"
 
-	_ "xmppgw/transports/sms"      // registers the "twilio" transport type
-	_ "xmppgw/transports/telegram" // registers the "telegram" transport type
+	_ "xmppgw/transports/sms"          // registers the "twilio" transport type
+	_ "xmppgw/transports/telegram"     // registers the "telegram" transport type
+	_ "xmppgw/transports/telegramuser" // registers the "telegram-user" transport type
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -25,6 +25,9 @@ type Commands struct {
 	// linked: the transport links chats one by one (transports.Linker),
 	// so the linking commands exist.
 	linked bool
+	// login: the transport's users sign in (transports.Login), so the
+	// login commands exist.
+	login transports.Login
 }
 
 var (
@@ -34,7 +37,8 @@ var (
 
 func newCommands(c core.Core) core.Instance {
 	_, linked := c.Transport().(transports.Linker)
-	return &Commands{c: c, linked: linked}
+	login, _ := c.Transport().(transports.Login)
+	return &Commands{c: c, linked: linked, login: login}
 }
 
 // Routes implements core.Instance: commands are executed on the gateway
@@ -114,6 +118,9 @@ func (m *Commands) available(user string) []command {
 		return nil
 	}
 	var cs []command
+	if m.login != nil {
+		cs = m.loginCommands()
+	}
 	for _, c := range commands {
 		if (c.admin && !admin) || (c.linked && !m.linked) {
 			continue
@@ -138,7 +145,11 @@ func (m *Commands) handle(ctx context.Context, w router.Writer, s *router.Stanza
 	}
 	user := s.From.Bare().String()
 	var cmd *command
-	for _, c := range commands {
+	all := commands
+	if m.login != nil {
+		all = append(m.loginCommands(), commands...)
+	}
+	for _, c := range all {
 		if c.node == req.Node {
 			cmd = &c
 			break
@@ -149,6 +160,9 @@ func (m *Commands) handle(ctx context.Context, w router.Writer, s *router.Stanza
 		return stanza.NewError("cancel", "item-not-found", "no such command: "+req.Node)
 	case (cmd.admin && !m.c.Admin(user)) || (!m.c.Allowed(user) && !m.c.Admin(user)):
 		return stanza.NewError("auth", "forbidden", user+" may not run "+req.Node)
+	}
+	if cmd.node == nodeLogin && m.login != nil && req.Action != "cancel" {
+		return m.handleLogin(ctx, w, s, req)
 	}
 	result := func(r response) {
 		r.Node = cmd.node

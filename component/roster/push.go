@@ -14,6 +14,7 @@ import (
 	"xmppgw/component/router"
 	"xmppgw/component/stanza"
 	"xmppgw/mapping"
+	"xmppgw/transports"
 )
 
 // storeTimeout bounds a store call made on the read loop.
@@ -137,6 +138,14 @@ func (r *Roster) pushAnswer(ctx context.Context, _ router.Writer, s *router.Stan
 		nick := l.Name
 		if n := r.c.ContactName(contact); n != "" {
 			nick = n
+		}
+		stanzas = []any{stanza.Presence{Type: "subscribe", From: contact, To: user, Nick: nick}}
+	case op == "add" && r.signIn:
+		// A contact of the user's own account (transports.Login): named
+		// as the network names it.
+		nick := r.c.ContactName(contact)
+		if n, ok := r.c.Transport().(transports.Namer); ok && nick == "" {
+			nick, _ = n.ContactName(ctx, remote)
 		}
 		stanzas = []any{stanza.Presence{Type: "subscribe", From: contact, To: user, Nick: nick}}
 	case op == "remove" && !(linked && l.User == user):

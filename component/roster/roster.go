@@ -52,6 +52,7 @@ type Roster struct {
 	c      core.Core
 	log    *slog.Logger
 	linker transports.Linker // nil unless contacts are linked one by one
+	signIn bool              // users sign in to the transport (transports.Login)
 	privs  privileges
 	asking atomic.Bool // the config's links are being added
 }
@@ -66,6 +67,7 @@ var (
 func New(c core.Core) core.Instance {
 	r := &Roster{c: c, log: c.Logger()}
 	r.linker, _ = c.Transport().(transports.Linker)
+	_, r.signIn = c.Transport().(transports.Login)
 	return r
 }
 

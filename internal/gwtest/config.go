@@ -122,6 +122,21 @@ type TelegramRates struct {
 	TotalPerSecond float64 `yaml:"total_per_second,omitempty"`
 }
 
+// TelegramUser is the settings of a telegram-user transport.
+type TelegramUser struct {
+	APIID      int      `yaml:"api_id"`
+	APIHash    string   `yaml:"api_hash"`
+	SessionKey string   `yaml:"session_key"`
+	Server     *MTProto `yaml:"server,omitempty"`
+}
+
+// MTProto is a telegram-user transport's test server.
+type MTProto struct {
+	Address   string `yaml:"address"`
+	DC        int    `yaml:"dc,omitempty"`
+	PublicKey string `yaml:"public_key"`
+}
+
 // NoLimit is UserPerHour's "no limit".
 var NoLimit = new(int)
 
@@ -134,6 +149,11 @@ func SMSTransport(secret string, s SMS) Transport {
 // telegram.example.test.
 func TelegramTransport(secret string, s Telegram) Transport {
 	return Transport{Name: "telegram", Type: "telegram", Domain: "telegram.example.test", Secret: secret, Settings: s}
+}
+
+// TelegramUserTransport is the transport named tg on tg.example.test.
+func TelegramUserTransport(secret string, s TelegramUser) Transport {
+	return Transport{Name: "tg", Type: "telegram-user", Domain: "tg.example.test", Secret: secret, Settings: s}
 }
 
 // YAML is c as the gateway reads it.

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"xmppgw/internal/fake/botfake"
+	"xmppgw/internal/fake/tguserfake"
 	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/xmpptest"
 )
@@ -19,6 +21,10 @@ const (
 	TwilioToken  = "0123456789abcdef0123456789abcdef"
 	BotToken     = "7000001:test-bot-token"
 	ComponentKey = "s3cret-s3cret-s3cret"
+	// The telegram-user transport's application and session key.
+	TelegramAPIID      = 17349
+	TelegramAPIHash    = "0123456789abcdef0123456789abcdef"
+	TelegramSessionKey = "test-session-key-test-session-key-0123"
 )
 
 // Options say what Start runs.
@@ -36,6 +42,9 @@ type Options struct {
 	// WebSocket serves XMPP over WebSocket for browser clients (Prosody
 	// only: Server.(*xmpptest.Prosody).WebSocketURL).
 	WebSocket bool
+	// TelegramUser adds the telegram-user transport on tg.example.test,
+	// against an in-process MTProto server (Env.MTProto).
+	TelegramUser bool
 	// Dir is where New keeps the Env's files, the server's in Dir/SERVER
 	// ("": a temporary directory that Close removes). Start uses the
 	// test's temporary directories.
@@ -51,8 +60,11 @@ type Env struct {
 	Server xmpptest.Server
 	Twilio *twiliofake.Fake // nil with NoSMS
 	Bot    *botfake.Fake
-	Public string // the gateway's public_url, http://127.0.0.1:PORT
-	Config *Config
+	// MTProto is the fake Telegram server of the telegram-user
+	// transport (Options.TelegramUser), or nil.
+	MTProto *tguserfake.Server
+	Public  string // the gateway's public_url, http://127.0.0.1:PORT
+	Config  *Config
 	// ConfigPath is where Write writes Config.
 	ConfigPath string
 	// Dir holds the Config, the store and (from New) the server's files.
@@ -130,6 +142,9 @@ func (o *Options) server(dir string) xmpptest.ServerConfig {
 	if !o.NoSMS {
 		components["sms.example.test"] = ComponentKey
 	}
+	if o.TelegramUser {
+		components["tg.example.test"] = ComponentKey
+	}
 	return xmpptest.ServerConfig{Domain: "example.test", Components: components, Users: o.Users,
 		Privileged: o.Privileged, WebSocket: o.WebSocket, Dir: dir}
 }
@@ -165,6 +180,19 @@ func build(srv xmpptest.Server, o Options, dir string) (*Env, error) {
 	}
 	e.Config.Transports = append(e.Config.Transports, TelegramTransport(ComponentKey, Telegram{Token: BotToken,
 		APIURL: botURL, Mode: "polling"}))
+	if o.TelegramUser {
+		ctx, cancel := context.WithCancel(context.Background())
+		srv, err := tguserfake.Start(ctx, "127.0.0.1:0", slog.New(slog.DiscardHandler))
+		if err != nil {
+			cancel()
+			return e, err
+		}
+		e.MTProto = srv
+		e.closers = append(e.closers, func() { srv.Close(); cancel() })
+		e.Config.Transports = append(e.Config.Transports, TelegramUserTransport(ComponentKey, TelegramUser{
+			APIID: TelegramAPIID, APIHash: TelegramAPIHash, SessionKey: TelegramSessionKey,
+			Server: &MTProto{Address: srv.Addr(), DC: srv.DC(), PublicKey: string(srv.PublicKeyPEM())}}))
+	}
 	return e, nil
 }
 
@@ -190,6 +218,10 @@ func (e *Env) Ready(ctx context.Context, p *Process) error {
 // SMS is the Config's SMS settings, to change them.
 func (e *Env) SMS() *SMS { return e.settings("sms").(*SMS) }
 
+// TelegramUser is the Config's telegram-user settings (Options.TelegramUser),
+// to change them.
+func (e *Env) TelegramUser() *TelegramUser { return e.settings("tg").(*TelegramUser) }
+
 // Telegram is the Config's Telegram settings, to change them.
 func (e *Env) Telegram() *Telegram { return e.settings("telegram").(*Telegram) }
 
@@ -202,6 +234,8 @@ func (e *Env) settings(name string) any {
 		case SMS:
 			e.Config.Transports[i].Settings = &s
 		case Telegram:
+			e.Config.Transports[i].Settings = &s
+		case TelegramUser:
 			e.Config.Transports[i].Settings = &s
 		}
 		return e.Config.Transports[i].Settings

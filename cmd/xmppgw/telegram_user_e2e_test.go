@@ -1,0 +1,358 @@
+//go:build integration
+
+package main
+
+import (
+	"html"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gotd/td/tg"
+
+	"xmppgw/internal/fake/tguserfake"
+	"xmppgw/internal/xmpptest"
+)
+
+// TestTelegramUser signs alice in to her own Telegram account from her XMPP
+// client (phone, code, two-step password, each wrong answer named), then
+// relays both ways through Prosody and the MTProto fake: her contacts
+// come to her roster, her messages go out from her account, her contacts'
+// come in, one she writes in the Telegram app is shown as hers, a message
+// that came while the gateway was down is read with getDifference on
+// restart, and logging out ends the session at Telegram.
+func TestTelegramUser(t *testing.T) {
+	e := startEnv(t, envOptions{tgUser: true})
+	mt := e.mt
+	me := mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice", LastName: "Liddell", Password: "hunter2"})
+	carol := mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
+	dave := mt.AddUser(tguserfake.User{Phone: "+15550003333", FirstName: "Dave", Username: "dave"})
+	mt.AddContact(me.ID, carol.ID)
+	mt.Post(dave.ID, tguserfake.Peer{User: me.ID}, "an old message, before the gateway", 0) // a dialog, not a contact
+	carolJID := strconv.FormatInt(carol.ID, 10) + "@tg.example.test"
+	daveJID := strconv.FormatInt(dave.ID, 10) + "@tg.example.test"
+
+	ctx := testCtx(t)
+	alice := e.login(t, "alice")
+	n := 0
+	step := func(fields string) xmpptest.Stanza {
+		t.Helper()
+		n++
+		id := "login" + strconv.Itoa(n)
+		form := ""
+		if fields != "" {
+			form = `<x xmlns="jabber:x:data" type="submit">` + fields + `</x>`
+		}
+		if err := alice.Send(ctx, `<iq type="set" id="`+id+`" to="tg.example.test"><command xmlns="http://jabber.org/protocol/commands" node="login" sessionid="s1">`+form+`</command></iq>`); err != nil {
+			t.Fatal(err)
+		}
+		return nextWhere(t, alice, id, func(s xmpptest.Stanza) bool { return s.Name == "iq" && s.ID == id })
+	}
+	field := func(name, value string) string {
+		return `<field var="` + name + `"><value>` + value + `</value></field>`
+	}
+	noteRE := regexp.MustCompile(`<note[^>]* type="(\w+)"[^>]*>([^<]*)</note>`)
+	note := func(s xmpptest.Stanza) string {
+		if m := noteRE.FindStringSubmatch(s.XML); m != nil {
+			return m[1] + ": " + html.UnescapeString(m[2])
+		}
+		return ""
+	}
+	asks := func(s xmpptest.Stanza, v string) bool {
+		return strings.Contains(s.XML, `status="executing"`) && strings.Contains(s.XML, `var="`+v+`"`)
+	}
+
+	// Log in: each question in turn, each wrong answer named.
+	if s := step(""); !asks(s, "phone") {
+		t.Fatalf("first stage: %s", s.XML)
+	}
+	if s := step(field("phone", "not a number")); !asks(s, "phone") || !strings.Contains(note(s), `is not a phone number`) {
+		t.Errorf("a bad phone number: %s", s.XML)
+	}
+	if s := step(field("phone", "+1 555 000 1111")); !asks(s, "code") {
+		t.Fatalf("after the phone: %s", s.XML)
+	}
+	code := mt.LastCode("+15550001111")
+	if code == "" {
+		t.Fatal("the fake sent no code")
+	}
+	wrong := "00000"
+	if code == wrong {
+		wrong = "11111"
+	}
+	if s := step(field("code", wrong)); !asks(s, "code") || note(s) != "error: the code is wrong or expired" {
+		t.Errorf("a wrong code: %s", s.XML)
+	}
+	if s := step(field("code", code)); !asks(s, "password") || !strings.Contains(s.XML, `type="text-private"`) {
+		t.Fatalf("after the code (2FA): %s", s.XML)
+	}
+	if s := step(field("password", "wrong")); !asks(s, "password") || note(s) != "error: the password is wrong" {
+		t.Errorf("a wrong password: %s", s.XML)
+	}
+	s := step(field("password", "hunter2"))
+	if !strings.Contains(s.XML, `status="completed"`) ||
+		note(s) != "info: You are logged in to Telegram as Alice Liddell (+15550001111). Your chats are being added to your contacts." {
+		t.Fatalf("after the password: %s", s.XML)
+	}
+	if got := mt.Authorized(me.ID); got != 1 {
+		t.Errorf("sessions at Telegram: %d, want 1", got)
+	}
+
+	// The dialog and the contact ask to join alice's roster, with names.
+	want := map[string]string{carolJID: "Carol", daveJID: "Dave"}
+	for len(want) > 0 {
+		p := nextWhere(t, alice, "the contacts' subscription requests", func(s xmpptest.Stanza) bool {
+			return s.Name == "presence" && s.Type == "subscribe"
+		})
+		nick, ok := want[p.From]
+		if !ok || !strings.Contains(p.XML, `<nick xmlns="http://jabber.org/protocol/nick">`+nick+`</nick>`) {
+			t.Errorf("a subscription request: %s", p.XML)
+		}
+		delete(want, p.From)
+	}
+
+	// Out: from alice's own account.
+	if err := alice.Send(ctx, `<message type="chat" id="m1" to="`+carolJID+`"><body>hi Carol</body></message>`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "alice's message at Telegram", func() bool {
+		for _, m := range mt.Sent(me.ID) {
+			if m.Text == "hi Carol" && m.Peer == (tguserfake.Peer{User: carol.ID}) {
+				return true
+			}
+		}
+		return false
+	})
+
+	// In: from a contact, and alice's own from the Telegram app.
+	mt.Post(carol.ID, tguserfake.Peer{User: me.ID}, "hello Alice", 0)
+	m := nextWhere(t, alice, "carol's message", from(carolJID, "message", "chat"))
+	if m.Body != "hello Alice" {
+		t.Errorf("carol's message: %s", m.XML)
+	}
+	mt.Post(me.ID, tguserfake.Peer{User: carol.ID}, "written on my phone", 0)
+	m = nextWhere(t, alice, "alice's own message", from(carolJID, "message", "chat"))
+	if m.Body != "[You, from another Telegram app] written on my phone" {
+		t.Errorf("alice's own message: %s", m.XML)
+	}
+
+	// Down: what comes meanwhile is read with getDifference on restart.
+	e.stop()
+	mt.Post(carol.ID, tguserfake.Peer{User: me.ID}, "while you were away", 0)
+	e.start(t)
+	m = nextWhere(t, alice, "the message sent while the gateway was down", from(carolJID, "message", "chat"))
+	if m.Body != "while you were away" {
+		t.Errorf("after the restart: %s", m.XML)
+	}
+	if got := mt.Authorized(me.ID); got != 1 {
+		t.Errorf("sessions at Telegram after the restart: %d, want 1 (the stored one)", got)
+	}
+
+	// Log out: the session ends at Telegram; messages are refused after.
+	if err := alice.Send(ctx, `<iq type="set" id="out1" to="tg.example.test"><command xmlns="http://jabber.org/protocol/commands" node="logout" action="execute"/></iq>`); err != nil {
+		t.Fatal(err)
+	}
+	s = nextWhere(t, alice, "the logout", func(s xmpptest.Stanza) bool { return s.ID == "out1" })
+	if note(s) != "info: You are logged out of Telegram; your session is deleted." {
+		t.Errorf("logout: %s", s.XML)
+	}
+	waitFor(t, ctx, "the session to end at Telegram", func() bool { return mt.Authorized(me.ID) == 0 })
+	if err := alice.Send(ctx, `<message type="chat" id="m2" to="`+carolJID+`"><body>still there?</body></message>`); err != nil {
+		t.Fatal(err)
+	}
+	m = nextWhere(t, alice, "the refusal", func(s xmpptest.Stanza) bool { return s.ID == "m2" && s.Type == "error" })
+	if !strings.Contains(m.XML, "<registration-required") || !strings.Contains(m.XML, "is not logged in to Telegram") {
+		t.Errorf("a message after logout: %s", m.XML)
+	}
+}
+
+// tgLogin signs c's user in as phone with password (or none), through the
+// login command, and fails the test unless it completes.
+func tgLogin(t *testing.T, e *env, c *xmpptest.Client, phone, password string) {
+	t.Helper()
+	tgLoginAt(t, e.mt, c, phone, password)
+}
+
+// tgLoginAt is tgLogin against the MTProto fake mt.
+func tgLoginAt(t *testing.T, mt *tguserfake.Server, c *xmpptest.Client, phone, password string) {
+	t.Helper()
+	ctx := testCtx(t)
+	stage := func(id, form string) xmpptest.Stanza {
+		t.Helper()
+		if err := c.Send(ctx, `<iq type="set" id="`+id+`" to="tg.example.test"><command xmlns="http://jabber.org/protocol/commands" node="login">`+form+`</command></iq>`); err != nil {
+			t.Fatal(err)
+		}
+		return nextWhere(t, c, id, func(s xmpptest.Stanza) bool { return s.Name == "iq" && s.ID == id })
+	}
+	answer := func(name, value string) string {
+		return `<x xmlns="jabber:x:data" type="submit"><field var="` + name + `"><value>` + value + `</value></field></x>`
+	}
+	stage("tl1", "")
+	stage("tl2", answer("phone", phone))
+	s := stage("tl3", answer("code", mt.LastCode(phone)))
+	if password != "" {
+		s = stage("tl4", answer("password", password))
+	}
+	if !strings.Contains(s.XML, `status="completed"`) || !strings.Contains(s.XML, "You are logged in") {
+		t.Fatalf("login of %s: %s", phone, s.XML)
+	}
+}
+
+// TestTelegramUserFeatures relays each message feature both ways between
+// alice's XMPP client and her Telegram account: edits (XEP-0308),
+// deletions (XEP-0424), replies (XEP-0461), reactions (XEP-0444), typing
+// (XEP-0085), read markers (XEP-0333), receipts on Telegram's acceptance
+// (XEP-0184), a FLOOD_WAIT waited out, and a session Telegram revokes.
+func TestTelegramUserFeatures(t *testing.T) {
+	e := startEnv(t, envOptions{tgUser: true})
+	mt := e.mt
+	me := mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+	carol := mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
+	mt.AddContact(me.ID, carol.ID)
+	carolJID := strconv.FormatInt(carol.ID, 10) + "@tg.example.test"
+	chat := tguserfake.Peer{User: carol.ID}
+	box := func(id int) string { return strconv.FormatInt(me.ID, 10) + ":" + strconv.Itoa(id) }
+	ctx := testCtx(t)
+	alice := e.login(t, "alice")
+	tgLogin(t, e, alice, "+15550001111", "")
+	send := func(raw string) {
+		t.Helper()
+		if err := alice.Send(ctx, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent := func(what string, ok func(m tguserfake.Message) bool) tguserfake.Message {
+		t.Helper()
+		var found tguserfake.Message
+		waitFor(t, ctx, what, func() bool {
+			for _, m := range mt.Sent(me.ID) {
+				if ok(m) {
+					found = m
+					return true
+				}
+			}
+			return false
+		})
+		return found
+	}
+	fromCarol := func(what string, ok func(s xmpptest.Stanza) bool) xmpptest.Stanza {
+		t.Helper()
+		return nextWhere(t, alice, what, func(s xmpptest.Stanza) bool { return s.From == carolJID && s.Name == "message" && ok(s) })
+	}
+
+	// A receipt when Telegram takes the message; then its correction and
+	// its deletion.
+	send(`<message type="chat" id="a1" to="` + carolJID + `"><body>helo</body><request xmlns="urn:xmpp:receipts"/></message>`)
+	a1 := sent("a1 at Telegram", func(m tguserfake.Message) bool { return m.Text == "helo" })
+	fromCarol("a1's receipt", func(s xmpptest.Stanza) bool {
+		return strings.Contains(s.XML, `<received xmlns="urn:xmpp:receipts" id="a1">`)
+	})
+	send(`<message type="chat" id="a2" to="` + carolJID + `"><body>hello</body><replace xmlns="urn:xmpp:message-correct:0" id="a1"/></message>`)
+	sent("a1's correction", func(m tguserfake.Message) bool { return m.ID == a1.ID && m.Text == "hello" && m.Edited })
+	send(`<message type="chat" id="a3" to="` + carolJID + `"><body>/me retracted</body><retract xmlns="urn:xmpp:message-retract:1" id="a1"/></message>`)
+	sent("a1's deletion", func(m tguserfake.Message) bool { return m.ID == a1.ID && m.Deleted })
+
+	// Carol writes, corrects, and deletes; alice replies, reacts, types
+	// and reads.
+	c1 := mt.Post(carol.ID, tguserfake.Peer{User: me.ID}, "teh news", 0)
+	fromCarol("carol's message", func(s xmpptest.Stanza) bool { return s.Body == "teh news" && s.ID == box(c1.ID) })
+	mt.Edit(carol.ID, c1.ID, "the news")
+	s := fromCarol("carol's correction", func(s xmpptest.Stanza) bool { return s.Body == "the news" })
+	if !strings.Contains(s.XML, `<replace xmlns="urn:xmpp:message-correct:0" id="`+box(c1.ID)+`">`) {
+		t.Errorf("carol's correction: %s", s.XML)
+	}
+	send(`<message type="chat" id="a4" to="` + carolJID + `"><body>thanks</body><reply xmlns="urn:xmpp:reply:0" id="` + box(c1.ID) + `" to="` + carolJID + `"/></message>`)
+	a4 := sent("alice's reply", func(m tguserfake.Message) bool { return m.Text == "thanks" })
+	if a4.ReplyTo != c1.ID {
+		t.Errorf("alice's reply replies to %d, want %d", a4.ReplyTo, c1.ID)
+	}
+	send(`<message type="chat" id="a5" to="` + carolJID + `"><reactions xmlns="urn:xmpp:reactions:0" id="` + box(c1.ID) + `"><reaction>👍</reaction></reactions></message>`)
+	waitFor(t, ctx, "alice's reaction at Telegram", func() bool {
+		for _, m := range mt.History(me.ID, chat) {
+			if m.ID == c1.ID && len(m.Reactions[me.ID]) == 1 && m.Reactions[me.ID][0] == "👍" {
+				return true
+			}
+		}
+		return false
+	})
+	send(`<message type="chat" to="` + carolJID + `"><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`)
+	waitFor(t, ctx, "alice's typing at Telegram", func() bool { return mt.TypingSeen(me.ID, chat) > 0 })
+	send(`<message type="chat" to="` + carolJID + `"><displayed xmlns="urn:xmpp:chat-markers:0" id="` + box(c1.ID) + `"/></message>`)
+	waitFor(t, ctx, "alice's read mark at Telegram", func() bool { return mt.ReadUpTo(me.ID, chat) == c1.ID })
+
+	mt.Post(carol.ID, tguserfake.Peer{User: me.ID}, "you're welcome", a4.ID)
+	s = fromCarol("carol's reply", func(s xmpptest.Stanza) bool { return strings.HasSuffix(s.Body, "you're welcome") })
+	if !regexp.MustCompile(`<reply xmlns="urn:xmpp:reply:0"[^>]* id="a4"`).MatchString(s.XML) {
+		t.Errorf("carol's reply: %s", s.XML)
+	}
+	mt.React(carol.ID, a4.ID, "❤")
+	s = fromCarol("carol's reaction", func(s xmpptest.Stanza) bool { return strings.Contains(s.XML, "<reactions") })
+	if !strings.Contains(s.XML, `<reactions xmlns="urn:xmpp:reactions:0" id="a4"><reaction xmlns="urn:xmpp:reactions:0">❤</reaction></reactions>`) {
+		t.Errorf("carol's reaction: %s", s.XML)
+	}
+	mt.Delete(carol.ID, c1.ID)
+	s = fromCarol("carol's deletion", func(s xmpptest.Stanza) bool { return strings.Contains(s.XML, "<retract") })
+	if !strings.Contains(s.XML, `<retract xmlns="urn:xmpp:message-retract:1" id="`+box(c1.ID)+`">`) {
+		t.Errorf("carol's deletion: %s", s.XML)
+	}
+
+	// A FLOOD_WAIT is waited out: the message goes, late, once.
+	mt.FloodWait(tg.MessagesSendMessageRequestTypeID, 2, 1)
+	send(`<message type="chat" id="a6" to="` + carolJID + `"><body>after the wait</body></message>`)
+	sent("the message after a FLOOD_WAIT", func(m tguserfake.Message) bool { return m.Text == "after the wait" })
+
+	// A revoked session: alice is told, and may log in again.
+	mt.Revoke(me.ID)
+	send(`<message type="chat" id="a7" to="` + carolJID + `"><body>anyone?</body></message>`)
+	m := nextWhere(t, alice, "the notice of the ended session", from("tg.example.test", "message", "chat"))
+	if !strings.Contains(m.Body, "Telegram ended your session") || !strings.Contains(m.Body, `"Log in to Telegram"`) {
+		t.Errorf("the notice: %s", m.XML)
+	}
+	tgLogin(t, e, alice, "+15550001111", "")
+	waitFor(t, ctx, "the session again", func() bool { return mt.Authorized(me.ID) == 1 })
+	n := 0
+	for _, m := range mt.Sent(me.ID) {
+		if m.Text == "after the wait" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the message after a FLOOD_WAIT reached Telegram %d times, want 1", n)
+	}
+}
+
+// TestTelegramUserRoster: where the server grants tg.example.test roster
+// access (XEP-0356, Prosody's and ejabberd's mod_privilege), the account's
+// contacts are pushed into alice's roster with their names, in the
+// Telegram group, instead of asking to subscribe. ejabberd 23.01 grants
+// the access but fails the push (processone/ejabberd#3942, see
+// testRosterPushRefused): the contact then asks to subscribe instead.
+func TestTelegramUserRoster(t *testing.T) {
+	forEachServer(t, func(t *testing.T, server string) {
+		if server == xmpptest.ServerProsody {
+			if err := xmpptest.PrivilegeInstalled(); err != nil {
+				t.Fatalf("%v\nPlease run scripts/install-deps.sh (make test does it) before running the tests.", err)
+			}
+		}
+		e := startEnv(t, envOptions{server: server, tgUser: true, tgUserRoster: "both", noSMS: true})
+		me := e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+		carol := e.mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol", LastName: "<Jones>"})
+		e.mt.AddContact(me.ID, carol.ID)
+		carolJID := strconv.FormatInt(carol.ID, 10) + "@tg.example.test"
+		alice := e.login(t, "alice")
+		getRoster(t, alice, "r0")
+		tgLogin(t, e, alice, "+15550001111", "")
+		if server == xmpptest.ServerEjabberd {
+			p := nextWhere(t, alice, "the fallback subscription request", from(carolJID, "presence", "subscribe"))
+			if !strings.Contains(p.XML, `<nick xmlns="http://jabber.org/protocol/nick">Carol &lt;Jones&gt;</nick>`) {
+				t.Errorf("carol's request: %s", p.XML)
+			}
+			return
+		}
+		push := nextWhere(t, alice, "the roster push", isRosterPush)
+		if got := rosterItem(t, push, carolJID); got != "both Carol <Jones> [Telegram]" {
+			t.Errorf("carol's roster item: %q in %s", got, push.XML)
+		}
+	})
+}

@@ -1,0 +1,62 @@
+package component
+
+import (
+	"context"
+	"fmt"
+
+	"xmppgw/mapping"
+	"xmppgw/transports"
+)
+
+// The core's part for transports users sign in to (transports.Login):
+// their contacts join the user's roster, and the user is told when a
+// session ends.
+
+var _ transports.AccountSink = (*Gateway)(nil)
+
+// Contacts implements transports.AccountSink: each contact is added to the
+// roster of the user signed in as account, with its name, by the stanzas
+// the roster module makes (a roster push where the server grants it, else
+// a subscription request), queued durably.
+func (g *Gateway) Contacts(ctx context.Context, account transports.Addr, contacts []transports.Contact) error {
+	users := g.ownersOfAccount(account)
+	if len(users) == 0 {
+		return transports.ErrNoRecipient
+	}
+	var stanzas [][]byte
+	for _, c := range contacts {
+		jid, err := mapping.ContactJID(c.Addr, g.domain.Domainpart())
+		if err != nil {
+			g.log.Warn("a contact's address makes no JID; skipped", "remote", c.Addr, "err", err)
+			continue
+		}
+		for _, u := range users {
+			stanzas = append(stanzas, g.links.AddContact(jid.String(), u, c.Name)...)
+		}
+	}
+	if len(stanzas) == 0 {
+		return nil
+	}
+	if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, "", stanzas...); err != nil {
+		return err
+	}
+	wake(g.wakeIn)
+	return nil
+}
+
+// Notify implements transports.AccountSink: a chat message from the
+// gateway's JID to user, queued durably.
+func (g *Gateway) Notify(ctx context.Context, user, text string) error {
+	st := render(message{Type: "chat", ID: "notice-" + newSessionID(), From: g.domain.String(), To: user, Body: text})
+	if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, "", st); err != nil {
+		return err
+	}
+	wake(g.wakeIn)
+	return nil
+}
+
+// ownPrefix starts the text of a user's own message written in another
+// app of the network.
+func ownPrefix(network string) string {
+	return fmt.Sprintf("[You, from another %s app] ", network)
+}

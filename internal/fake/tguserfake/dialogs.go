@@ -1,0 +1,262 @@
+package tguserfake
+
+import (
+	"sort"
+
+	"github.com/gotd/td/bin"
+	"github.com/gotd/td/tg"
+)
+
+// dialogMessages is user's box for peer, oldest first. The caller holds s.mu.
+func (s *Server) dialogMessages(user int64, peer Peer) []*message {
+	var out []*message
+	for _, m := range s.msgs {
+		if m.visibleTo(user) && m.peerFor(user) == peer {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// unread counts incoming messages in a's dialog peer past its read mark.
+func (s *Server) unread(a *account, peer Peer) int {
+	n := 0
+	for _, m := range s.dialogMessages(a.ID, peer) {
+		if m.from != a.ID && m.id > a.readInbox[peer] {
+			n++
+		}
+	}
+	return n
+}
+
+// unreadTotal counts a's unread messages in every dialog.
+func (s *Server) unreadTotal(a *account) int {
+	n := 0
+	for _, m := range s.msgs {
+		if m.from != a.ID && m.visibleTo(a.ID) && m.id > a.readInbox[m.peerFor(a.ID)] {
+			n++
+		}
+	}
+	return n
+}
+
+// dialog is one entry of a user's dialog list.
+type dialog struct {
+	peer Peer
+	top  *message // nil: a contact or group without messages
+}
+
+// dialogs is a's dialog list: every private chat and group with a
+// message, newest first, then contacts and groups without messages.
+func (s *Server) dialogs(a *account) []dialog {
+	tops := map[Peer]*message{}
+	for _, m := range s.msgs {
+		if m.visibleTo(a.ID) {
+			tops[m.peerFor(a.ID)] = m // ascending ids: the last one wins
+		}
+	}
+	for id := range a.contacts {
+		if _, ok := tops[Peer{User: id}]; !ok {
+			tops[Peer{User: id}] = nil
+		}
+	}
+	for id, ch := range s.chats {
+		if _, ok := tops[Peer{Chat: id}]; !ok && ch.has(a.ID) {
+			tops[Peer{Chat: id}] = nil
+		}
+	}
+	out := make([]dialog, 0, len(tops))
+	for p, m := range tops {
+		out = append(out, dialog{peer: p, top: m})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		x, y := out[i], out[j]
+		switch {
+		case x.top != nil && y.top != nil:
+			return x.top.id > y.top.id
+		case x.top != nil || y.top != nil:
+			return x.top != nil
+		case x.peer.Chat != y.peer.Chat:
+			return x.peer.Chat < y.peer.Chat
+		default:
+			return x.peer.User < y.peer.User
+		}
+	})
+	return out
+}
+
+// readOutbox is the highest message of a's in peer that the other side
+// has read.
+func (s *Server) readOutbox(a *account, peer Peer) int {
+	if peer.Chat == 0 {
+		if o := s.users[peer.User]; o != nil && o.ID != a.ID {
+			return o.readInbox[Peer{User: a.ID}]
+		}
+		return 0
+	}
+	best := 0
+	for _, m := range s.chats[peer.Chat].members {
+		if o := s.users[m]; o != nil && m != a.ID {
+			best = max(best, o.readInbox[peer])
+		}
+	}
+	return best
+}
+
+// messagesGetDialogs answers messages.getDialogs. Pages start after
+// offset_peer if it is set, else after offset_id (by top message).
+func (s *Server) messagesGetDialogs(c *call) (bin.Encoder, error) {
+	r, err := decode[tg.MessagesGetDialogsRequest](c)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	me, err := c.account()
+	if err != nil {
+		return nil, err
+	}
+	all := s.dialogs(me)
+	if r.FolderID != 0 {
+		all = nil // nothing is archived
+	}
+	start := 0
+	if off, err := s.inputPeer(me.ID, r.OffsetPeer); err == nil {
+		for i, d := range all {
+			if d.peer == off {
+				start = i + 1
+				break
+			}
+		}
+	} else if r.OffsetID > 0 {
+		start = sort.Search(len(all), func(i int) bool { return all[i].top == nil || all[i].top.id < r.OffsetID })
+	}
+	limit := r.Limit
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	page := all[start:min(start+limit, len(all))]
+
+	var (
+		dialogs = []tg.DialogClass{}
+		msgs    = []tg.MessageClass{}
+		rf      refs
+	)
+	for _, d := range page {
+		td := &tg.Dialog{
+			Peer:            renderPeer(d.peer),
+			ReadInboxMaxID:  me.readInbox[d.peer],
+			ReadOutboxMaxID: s.readOutbox(me, d.peer),
+			UnreadCount:     s.unread(me, d.peer),
+			NotifySettings:  tg.PeerNotifySettings{},
+		}
+		rf.add(peerRefs(d.peer))
+		if d.top != nil {
+			td.TopMessage = d.top.id
+			msg, mr := s.renderMessage(me.ID, d.top)
+			msgs = append(msgs, msg)
+			rf.add(mr)
+		}
+		dialogs = append(dialogs, td)
+	}
+	users := s.renderUsers(me.ID, uniq(append(rf.users, me.ID)))
+	chats := s.renderChats(uniq(rf.chats))
+	if start == 0 && len(page) == len(all) {
+		return &tg.MessagesDialogs{Dialogs: dialogs, Messages: msgs, Chats: chats, Users: users}, nil
+	}
+	return &tg.MessagesDialogsSlice{Count: len(all), Dialogs: dialogs, Messages: msgs, Chats: chats, Users: users}, nil
+}
+
+// messagesGetHistory answers messages.getHistory, newest first, with
+// offset_id, offset_date, add_offset, limit, max_id and min_id.
+func (s *Server) messagesGetHistory(c *call) (bin.Encoder, error) {
+	r, err := decode[tg.MessagesGetHistoryRequest](c)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	me, err := c.account()
+	if err != nil {
+		return nil, err
+	}
+	peer, err := s.inputPeer(me.ID, r.Peer)
+	if err != nil {
+		return nil, err
+	}
+	box := s.dialogMessages(me.ID, peer)
+	total := len(box)
+	var all []*message // newest first, within max_id / min_id
+	for i := len(box) - 1; i >= 0; i-- {
+		m := box[i]
+		if (r.MaxID > 0 && m.id >= r.MaxID) || (r.MinID > 0 && m.id <= r.MinID) {
+			continue
+		}
+		all = append(all, m)
+	}
+	start := 0
+	switch {
+	case r.OffsetID > 0:
+		start = sort.Search(len(all), func(i int) bool { return all[i].id < r.OffsetID })
+	case r.OffsetDate > 0:
+		start = sort.Search(len(all), func(i int) bool { return int(all[i].date.Unix()) < r.OffsetDate })
+	}
+	start = max(0, min(start+r.AddOffset, len(all)))
+	limit := r.Limit
+	if limit <= 0 {
+		limit = 20
+	}
+	limit = min(limit, 100)
+	page := all[start:min(start+limit, len(all))]
+
+	msgs := make([]tg.MessageClass, 0, len(page))
+	var rf refs
+	for _, m := range page {
+		msg, mr := s.renderMessage(me.ID, m)
+		msgs = append(msgs, msg)
+		rf.add(mr)
+	}
+	rf.add(peerRefs(peer))
+	users := s.renderUsers(me.ID, uniq(append(rf.users, me.ID)))
+	chats := s.renderChats(uniq(rf.chats))
+	if len(page) == total {
+		return &tg.MessagesMessages{Messages: msgs, Chats: chats, Users: users}, nil
+	}
+	return &tg.MessagesMessagesSlice{Count: total, OffsetIDOffset: start, Messages: msgs, Chats: chats, Users: users}, nil
+}
+
+// messagesGetMessages answers messages.getMessages by id; messages not in
+// the caller's box come back as messageEmpty.
+func (s *Server) messagesGetMessages(c *call) (bin.Encoder, error) {
+	r, err := decode[tg.MessagesGetMessagesRequest](c)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	me, err := c.account()
+	if err != nil {
+		return nil, err
+	}
+	msgs := make([]tg.MessageClass, 0, len(r.ID))
+	var rf refs
+	for _, in := range r.ID {
+		id := 0
+		if in, ok := in.(*tg.InputMessageID); ok {
+			id = in.ID
+		}
+		m := s.message(id)
+		if m == nil || !m.visibleTo(me.ID) {
+			msgs = append(msgs, &tg.MessageEmpty{ID: id})
+			continue
+		}
+		msg, mr := s.renderMessage(me.ID, m)
+		msgs = append(msgs, msg)
+		rf.add(mr)
+	}
+	return &tg.MessagesMessages{
+		Messages: msgs,
+		Users:    s.renderUsers(me.ID, uniq(append(rf.users, me.ID))),
+		Chats:    s.renderChats(uniq(rf.chats)),
+	}, nil
+}

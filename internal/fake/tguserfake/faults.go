@@ -1,0 +1,84 @@
+package tguserfake
+
+import (
+	"fmt"
+
+	"github.com/gotd/td/tgerr"
+	"github.com/gotd/td/tgtest"
+)
+
+// floodRule makes the next times calls of one method fail.
+type floodRule struct {
+	seconds, times int
+}
+
+// FloodWait makes the next times calls of the RPC typeID (a
+// tg.*RequestTypeID) fail with 420 FLOOD_WAIT_<seconds>. The server does
+// not enforce the wait itself.
+func (s *Server) FloodWait(typeID uint32, seconds, times int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if times <= 0 {
+		delete(s.flood, typeID)
+		return
+	}
+	s.flood[typeID] = &floodRule{seconds: seconds, times: times}
+}
+
+// takeFlood uses up one FLOOD_WAIT of method id, nil if none is due.
+// The caller holds s.mu.
+func (s *Server) takeFlood(id uint32) *tgerr.Error {
+	r := s.flood[id]
+	if r == nil {
+		return nil
+	}
+	r.times--
+	if r.times <= 0 {
+		delete(s.flood, id)
+	}
+	return tgerr.New(420, fmt.Sprintf("FLOOD_WAIT_%d", r.seconds))
+}
+
+// Revoke forgets every authorization of user, as a session terminated
+// from another device: later calls from those auth keys that need a user
+// get 401 AUTH_KEY_UNREGISTERED (the keys can log in again).
+func (s *Server) Revoke(user int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, k := range s.keys {
+		if k.user == user || k.pending == user {
+			delete(s.keys, id)
+		}
+	}
+	s.log.Info("tguserfake: authorizations revoked", "user", user)
+}
+
+// Disconnect cuts the TCP connections of user's sessions; clients
+// reconnect with the same auth key.
+func (s *Server) Disconnect(user int64) {
+	s.mu.Lock()
+	var cut []tgtest.Session
+	for id, ss := range s.sessions {
+		if k := s.keys[ss.key]; k != nil && k.user == user {
+			cut = append(cut, ss.s)
+			delete(s.sessions, id)
+		}
+	}
+	s.mu.Unlock()
+	for _, ss := range cut {
+		s.srv.ForceDisconnect(ss)
+	}
+	s.log.Info("tguserfake: sessions disconnected", "user", user, "sessions", len(cut))
+}
+
+// Hold stops (on) or resumes pushing updates to user's sessions. Held
+// updates are still logged (pts advances); a client gets them only with
+// updates.getDifference. Updates outside the log (typing, status,
+// reactions) are dropped while held.
+func (s *Server) Hold(user int64, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.users[user]; a != nil {
+		a.hold = on
+	}
+}

@@ -1,0 +1,87 @@
+package tguserfake
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gotd/td/tg"
+	"github.com/gotd/td/tgerr"
+)
+
+func TestFloodWait(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	cl := loggedIn(t, s, s.AddUser(ann))
+
+	s.FloodWait(tg.ContactsGetContactsRequestTypeID, 7, 2)
+	for i := range 2 {
+		_, err := cl.api.ContactsGetContacts(cl.ctx, 0)
+		d, ok := tgerr.AsFloodWait(err)
+		if !ok || d != 7*time.Second {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		wantRPCError(t, err, 420, "FLOOD_WAIT")
+	}
+	if _, err := cl.api.ContactsGetContacts(cl.ctx, 0); err != nil {
+		t.Fatalf("third call: %v", err)
+	}
+	// Other methods are not affected.
+	s.FloodWait(tg.MessagesGetDialogsRequestTypeID, 1, 1)
+	if _, err := cl.api.ContactsGetContacts(cl.ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRevoke(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	a := s.AddUser(ann)
+	cl := loggedIn(t, s, a)
+	if got := s.Authorized(a.ID); got != 1 {
+		t.Fatalf("Authorized = %d", got)
+	}
+	s.Revoke(a.ID)
+	if got := s.Authorized(a.ID); got != 0 {
+		t.Fatalf("Authorized after revoke = %d", got)
+	}
+	_, err := cl.Self(cl.ctx)
+	wantRPCError(t, err, 401, "AUTH_KEY_UNREGISTERED")
+	_, err = cl.api.UpdatesGetDifference(cl.ctx, &tg.UpdatesGetDifferenceRequest{Pts: 1})
+	wantRPCError(t, err, 401, "AUTH_KEY_UNREGISTERED")
+
+	// The same auth key can log in again.
+	login(t, s, cl, a.Phone, "")
+	if got := s.Authorized(a.ID); got != 1 {
+		t.Fatalf("Authorized after new login = %d", got)
+	}
+}
+
+func TestDisconnect(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	a, b := s.AddUser(ann), s.AddUser(bob)
+	cl := loggedIn(t, s, a)
+
+	s.Disconnect(a.ID)
+	// The client reconnects with its auth key and is still logged in.
+	// Calls on the cut connection fail until then.
+	var self *tg.User
+	for {
+		var err error
+		if self, err = cl.Self(cl.ctx); err == nil {
+			break
+		}
+		if _, ok := tgerr.As(err); ok || cl.ctx.Err() != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if self.ID != a.ID {
+		t.Fatalf("self = %d", self.ID)
+	}
+	s.Post(b.ID, Peer{User: a.ID}, "after reconnect", 0)
+	nm, _ := next[*tg.UpdateNewMessage](cl.ctx, t, cl.in)
+	if msg := nm.Message.(*tg.Message); msg.Message != "after reconnect" {
+		t.Fatalf("pushed %+v", msg)
+	}
+}

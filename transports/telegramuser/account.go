@@ -1,0 +1,211 @@
+package telegramuser
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gotd/td/telegram"
+	"github.com/gotd/td/telegram/dcs"
+	"github.com/gotd/td/tg"
+	"github.com/gotd/td/tgerr"
+	"go.uber.org/zap"
+
+	"xmppgw/transports"
+)
+
+// account is one XMPP user's Telegram session: a client that signs in (or
+// resumes a stored session), then follows the account's updates.
+type account struct {
+	t      *Transport
+	user   string // bare JID
+	resume bool   // a stored session: no sign-in questions are asked
+	client *telegram.Client
+
+	answers chan answer   // sign-in answers (login.go)
+	poke    chan struct{} // an update was pushed: read the difference
+	live    chan pushed   // pushed updates that no difference holds (reactions)
+	self    atomic.Int64  // the Telegram user id once signed in
+	peers   peers
+	ours    ownSends
+	where   chatOf          // the chat of recent messages
+	final   chan loginReply // the last sign-in answer, replied to once signed in
+
+	stopOnce sync.Once
+	cancel   chan struct{} // closed by stop
+}
+
+func newAccount(t *Transport, user string, resume bool) *account {
+	a := &account{t: t, user: user, resume: resume,
+		answers: make(chan answer), poke: make(chan struct{}, 1), live: make(chan pushed, liveQueue), cancel: make(chan struct{})}
+	a.client = telegram.NewClient(t.s.APIID, t.s.APIHash, a.options())
+	return a
+}
+
+// options are the gotd client's: the stored session, the flood-wait
+// middleware, and a test server if the config names one.
+func (a *account) options() telegram.Options {
+	o := telegram.Options{
+		SessionStorage: sessionStorage{v: a.t.vault, key: keySession(a.user)},
+		Middlewares:    []telegram.Middleware{floodWait{log: a.t.log}},
+		UpdateHandler:  telegram.UpdateHandlerFunc(a.pushed),
+		Logger:         zap.NewNop(),
+		RetryInterval:  time.Second,
+		MaxRetries:     5,
+		Device:         telegram.DeviceConfig{DeviceModel: "xmppgw", SystemVersion: "XMPP gateway", AppVersion: "1"},
+	}
+	if s := a.t.s.Server; s != nil {
+		o.DC = s.DC
+		o.DCList = dcs.List{Options: []tg.DCOption{{ID: s.DC, IPAddress: s.host, Port: s.port, Static: true}}}
+		o.PublicKeys = []telegram.PublicKey{{RSA: s.key}}
+	}
+	return o
+}
+
+// addr is the account's Telegram user id, or "" before sign-in.
+func (a *account) addr() transports.Addr {
+	if id := a.self.Load(); id != 0 {
+		return transports.Addr(strconv.FormatInt(id, 10))
+	}
+	return ""
+}
+
+// stop ends the account's session (not at Telegram: see Logout).
+func (a *account) stop() { a.stopOnce.Do(func() { close(a.cancel) }) }
+
+// errRevoked is a stored session that Telegram no longer accepts.
+var errRevoked = errors.New("Telegram ended the session")
+
+// retryPause is the wait before a failed session is started again.
+const retryPause = 5 * time.Second
+
+// run runs the session until ctx ends or stop is called. A resumed
+// session that fails is started again; one that Telegram revoked is
+// forgotten, and the user told.
+func (a *account) run(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-a.cancel:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for {
+		err := a.client.Run(ctx, a.session)
+		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, errRevoked) || tgerr.Is(err, "AUTH_KEY_UNREGISTERED", "SESSION_REVOKED", "USER_DEACTIVATED", "SESSION_EXPIRED") {
+			a.revoked(ctx)
+			return
+		}
+		if !a.resume && a.self.Load() == 0 {
+			a.t.log.Info("a sign-in ended", "user", a.user, "err", err)
+			return
+		}
+		a.t.log.Warn("Telegram session failed; restarting", "user", a.user, "err", err)
+		a.resume = true
+		if !sleep(ctx, retryPause) {
+			return
+		}
+		// A new client: gotd's cannot be run twice.
+		a.client = telegram.NewClient(a.t.s.APIID, a.t.s.APIHash, a.options())
+	}
+}
+
+// session is the client's work once connected: sign in if needed, then
+// follow the updates.
+func (a *account) session(ctx context.Context) error {
+	st, err := a.client.Auth().Status(ctx)
+	if err != nil {
+		return err
+	}
+	self := st.User
+	if !st.Authorized {
+		if a.resume {
+			return errRevoked
+		}
+		if self, err = a.login(ctx); err != nil {
+			return err
+		}
+	}
+	if err := a.signedIn(ctx, self); err != nil {
+		return err
+	}
+	return a.follow(ctx)
+}
+
+// signedIn records the account as signed in as self, and gives the core
+// the account's contacts and chats.
+func (a *account) signedIn(ctx context.Context, self *tg.User) error {
+	a.self.Store(self.ID)
+	a.peers.addUser(self)
+	if err := a.t.setSignedIn(ctx, a.user, a.addr()); err != nil {
+		return err
+	}
+	a.loginDone(self)
+	if err := a.syncContacts(ctx); err != nil {
+		a.t.log.Warn("reading the account's contacts failed", "user", a.user, "err", err)
+	}
+	return nil
+}
+
+// revoked forgets a session Telegram ended and tells the user.
+func (a *account) revoked(ctx context.Context) {
+	a.t.log.Warn("Telegram ended a session", "user", a.user)
+	if err := a.forget(ctx); err != nil {
+		a.t.log.Error("forgetting an ended session failed", "user", a.user, "err", err)
+	}
+	if rs := a.t.run.Load(); rs != nil {
+		if n, ok := rs.sink.(transports.AccountSink); ok {
+			text := "Telegram ended your session (it was logged out from another device, or revoked). " +
+				"Run the command \"Log in to Telegram\" on " + a.t.p.Domain + " to log in again."
+			retry(ctx, func(ctx context.Context) error { return n.Notify(ctx, a.user, text) })
+		}
+	}
+}
+
+// forget deletes the account's stored session, state and contacts.
+func (a *account) forget(ctx context.Context) error {
+	if err := a.t.setSignedIn(ctx, a.user, ""); err != nil {
+		return err
+	}
+	a.self.Store(0)
+	for _, k := range []string{keySession(a.user), keyState(a.user), keyContacts(a.user)} {
+		if err := a.t.p.State.Set(ctx, k, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sleep waits for d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// retry runs f until it succeeds or ctx ends, pausing between attempts.
+func retry(ctx context.Context, f func(context.Context) error) bool {
+	pause := 100 * time.Millisecond
+	for {
+		if err := f(ctx); err == nil {
+			return true
+		}
+		if !sleep(ctx, pause) {
+			return false
+		}
+		pause = min(2*pause, retryPause)
+	}
+}

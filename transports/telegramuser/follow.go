@@ -1,0 +1,393 @@
+package telegramuser
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gotd/td/tg"
+
+	"xmppgw/transports"
+)
+
+// syncState is the account's place in its update sequence, kept in the
+// store: the next getDifference starts from it.
+type syncState struct {
+	Pts, Qts, Date, Seq int
+}
+
+// rpcTimeout bounds one request: a request in flight when the connection
+// is cut gets no answer on the new one.
+const rpcTimeout = 20 * time.Second
+
+// followEvery is how often the difference is read without a push.
+const followEvery = 30 * time.Second
+
+// follow reads the account's updates with updates.getDifference from the
+// stored state, at once (after a restart or reconnect), on every push and
+// every followEvery, until ctx ends. The state advances only past
+// updates the core has stored.
+func (a *account) follow(ctx context.Context) error {
+	st, err := a.loadState(ctx)
+	if err != nil {
+		return err
+	}
+	if st == nil {
+		// A new session: what happened before it is not relayed.
+		remote, err := a.client.API().UpdatesGetState(ctx)
+		if err != nil {
+			return err
+		}
+		st = &syncState{Pts: remote.Pts, Qts: remote.Qts, Date: remote.Date, Seq: remote.Seq}
+		if err := a.saveState(ctx, st); err != nil {
+			return err
+		}
+	}
+	tick := time.NewTicker(followEvery)
+	defer tick.Stop()
+	for {
+		if err := a.catchUp(ctx, st); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if !errors.Is(err, context.DeadlineExceeded) {
+				return err
+			}
+			// A request lost with a cut connection: ask again, on the new one.
+			a.t.log.Warn("reading Telegram's updates timed out; asking again", "user", a.user)
+			if !sleep(ctx, time.Second) {
+				return nil
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-a.poke:
+		case <-tick.C:
+		case p := <-a.live:
+			if err := a.handle(ctx, nil, p.updates, p.users, p.chats); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+		}
+	}
+}
+
+// pushed is an update Telegram pushed that is not in the pts sequence.
+type pushed struct {
+	updates []tg.UpdateClass
+	users   []tg.UserClass
+	chats   []tg.ChatClass
+}
+
+// liveQueue bounds the pushed updates waiting for the follower; past it
+// they are dropped (reactions are best effort, as Telegram's are).
+const liveQueue = 256
+
+// pushed is gotd's update handler. Updates in the pts sequence are read
+// with getDifference from the stored state, so a push of one only says
+// there is something to read; a reaction, which is not in that sequence,
+// is passed to the follower as it is.
+func (a *account) pushed(_ context.Context, u tg.UpdatesClass) error {
+	var list []tg.UpdateClass
+	var p pushed
+	switch u := u.(type) {
+	case *tg.Updates:
+		list, p.users, p.chats = u.Updates, u.Users, u.Chats
+	case *tg.UpdatesCombined:
+		list, p.users, p.chats = u.Updates, u.Users, u.Chats
+	case *tg.UpdateShort:
+		list = []tg.UpdateClass{u.Update}
+	}
+	for _, up := range list {
+		if _, ok := up.(*tg.UpdateMessageReactions); ok {
+			p.updates = append(p.updates, up)
+		}
+	}
+	if len(p.updates) > 0 {
+		select {
+		case a.live <- p:
+		default:
+			a.t.log.Warn("too many pushed updates waiting; a reaction is dropped", "user", a.user)
+		}
+	}
+	select {
+	case a.poke <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// catchUp reads the difference until it is empty.
+func (a *account) catchUp(ctx context.Context, st *syncState) error {
+	for {
+		rctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+		diff, err := a.client.API().UpdatesGetDifference(rctx, &tg.UpdatesGetDifferenceRequest{
+			Pts: st.Pts, Qts: st.Qts, Date: st.Date})
+		cancel()
+		if err != nil {
+			return err
+		}
+		next := *st
+		more := false
+		switch d := diff.(type) {
+		case *tg.UpdatesDifferenceEmpty:
+			next.Date, next.Seq = d.Date, d.Seq
+		case *tg.UpdatesDifference:
+			if err := a.handle(ctx, d.NewMessages, d.OtherUpdates, d.Users, d.Chats); err != nil {
+				return err
+			}
+			next = syncState{Pts: d.State.Pts, Qts: d.State.Qts, Date: d.State.Date, Seq: d.State.Seq}
+		case *tg.UpdatesDifferenceSlice:
+			if err := a.handle(ctx, d.NewMessages, d.OtherUpdates, d.Users, d.Chats); err != nil {
+				return err
+			}
+			s := d.IntermediateState
+			next, more = syncState{Pts: s.Pts, Qts: s.Qts, Date: s.Date, Seq: s.Seq}, true
+		case *tg.UpdatesDifferenceTooLong:
+			next.Pts, more = d.Pts, true
+		default:
+			return errors.New("unexpected difference")
+		}
+		if next != *st {
+			if err := a.saveState(ctx, &next); err != nil {
+				return err
+			}
+			*st = next
+		}
+		if !more {
+			return nil
+		}
+	}
+}
+
+// handle passes a difference's messages and updates to the core, each
+// stored before it returns.
+func (a *account) handle(ctx context.Context, msgs []tg.MessageClass, other []tg.UpdateClass, users []tg.UserClass, chats []tg.ChatClass) error {
+	a.peers.add(users, chats)
+	for _, m := range msgs {
+		if m, ok := m.(*tg.Message); ok {
+			if err := a.deliver(ctx, m, false); err != nil {
+				return err
+			}
+		}
+	}
+	for _, u := range other {
+		var err error
+		switch u := u.(type) {
+		case *tg.UpdateNewMessage:
+			if m, ok := u.Message.(*tg.Message); ok {
+				err = a.deliver(ctx, m, false)
+			}
+		case *tg.UpdateEditMessage:
+			if m, ok := u.Message.(*tg.Message); ok {
+				err = a.deliver(ctx, m, true)
+			}
+		case *tg.UpdateDeleteMessages:
+			err = a.deleted(ctx, u.Messages)
+		case *tg.UpdateMessageReactions:
+			err = a.reacted(ctx, u)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deliver passes one message (or its edit) to the core, retrying until it
+// is stored.
+func (a *account) deliver(ctx context.Context, m *tg.Message, edit bool) error {
+	from, ok := addrOf(m.PeerID)
+	if !ok {
+		return nil
+	}
+	if m.Out && a.ours.has(m.ID) && !edit {
+		return nil // sent through the gateway
+	}
+	in := transports.Inbound{
+		Account: a.addr(), From: from, ID: a.msgID(m.ID), Body: m.Message,
+		Time: time.Unix(int64(m.Date), 0), Name: a.peers.name(from), Own: m.Out,
+	}
+	if edit {
+		if m.Out && a.ours.has(m.ID) {
+			return nil // an edit sent through the gateway
+		}
+		in.Replaces = in.ID
+		in.ID += ":e" + strconv.Itoa(m.EditDate)
+	}
+	if r, ok := m.ReplyTo.(*tg.MessageReplyHeader); ok && r.ReplyToMsgID != 0 {
+		in.ReplyTo = a.msgID(r.ReplyToMsgID)
+	}
+	if _, ok := m.PeerID.(*tg.PeerChat); ok {
+		in.Group = true
+		if f, ok := m.FromID.(*tg.PeerUser); ok {
+			in.SenderID = strconv.FormatInt(f.UserID, 10)
+			in.Sender = a.peers.name(transports.Addr(in.SenderID))
+		}
+	}
+	if in.Body == "" {
+		return nil // media: not bridged yet
+	}
+	a.where.add(m.ID, from)
+	return a.store(ctx, in)
+}
+
+// deleted passes on the deletion of messages the account's contacts sent.
+func (a *account) deleted(ctx context.Context, ids []int) error {
+	for _, id := range ids {
+		from, ok := a.where.get(id)
+		if !ok || a.ours.has(id) {
+			continue // not known here, or the user's own
+		}
+		in := transports.Inbound{Account: a.addr(), From: from, ID: a.msgID(id) + ":d", Retracts: a.msgID(id)}
+		if err := a.store(ctx, in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reacted passes on a contact's reactions to a message.
+func (a *account) reacted(ctx context.Context, u *tg.UpdateMessageReactions) error {
+	from, ok := addrOf(u.Peer)
+	if !ok {
+		return nil
+	}
+	var emoji []string
+	for _, r := range u.Reactions.RecentReactions {
+		if p, ok := r.PeerID.(*tg.PeerUser); ok && p.UserID == a.self.Load() {
+			continue // the user's own
+		}
+		if e, ok := r.Reaction.(*tg.ReactionEmoji); ok {
+			emoji = append(emoji, e.Emoticon)
+		}
+	}
+	h := sha256.Sum256([]byte(strings.Join(emoji, "\x00")))
+	in := transports.Inbound{Account: a.addr(), From: from, ID: a.msgID(u.MsgID) + ":r" + hex.EncodeToString(h[:6]),
+		ReactTo: a.msgID(u.MsgID), Reactions: emoji}
+	return a.store(ctx, in)
+}
+
+// store passes in to the core, retrying until it is stored (or reaches
+// nobody), or ctx ends.
+func (a *account) store(ctx context.Context, in transports.Inbound) error {
+	sink := a.t.run.Load().sink
+	if !retry(ctx, func(ctx context.Context) error {
+		err := sink.Deliver(ctx, in)
+		if errors.Is(err, transports.ErrNoRecipient) {
+			return nil
+		}
+		if err != nil {
+			a.t.log.Warn("storing a Telegram message failed; retrying", "user", a.user, "err", err)
+		}
+		return err
+	}) {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// msgID is the provider id of a message in the account's box: message ids
+// are the account's own, so the account's id is part of it.
+func (a *account) msgID(id int) string {
+	return string(a.addr()) + ":" + strconv.Itoa(id)
+}
+
+// boxID reads a msgID of this account back.
+func (a *account) boxID(remote string) (int, bool) {
+	prefix := string(a.addr()) + ":"
+	if len(remote) <= len(prefix) || remote[:len(prefix)] != prefix {
+		return 0, false
+	}
+	n, err := strconv.Atoi(remote[len(prefix):])
+	return n, err == nil && n > 0
+}
+
+func (a *account) loadState(ctx context.Context) (*syncState, error) {
+	s, err := a.t.p.State.Get(ctx, keyState(a.user))
+	if err != nil || s == "" {
+		return nil, err
+	}
+	var st syncState
+	if err := json.Unmarshal([]byte(s), &st); err != nil {
+		return nil, nil // unreadable: start from Telegram's state
+	}
+	return &st, nil
+}
+
+func (a *account) saveState(ctx context.Context, st *syncState) error {
+	b, _ := json.Marshal(st)
+	return a.t.p.State.Set(ctx, keyState(a.user), string(b))
+}
+
+// chatOf remembers the chat of recent messages: Telegram's deletions name
+// message ids only. Bounded, oldest forgotten first.
+type chatOf struct {
+	mu    sync.Mutex
+	chats map[int]transports.Addr
+	order []int
+}
+
+func (c *chatOf) add(id int, chat transports.Addr) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.chats == nil {
+		c.chats = map[int]transports.Addr{}
+	}
+	if _, ok := c.chats[id]; !ok {
+		c.order = append(c.order, id)
+	}
+	c.chats[id] = chat
+	if len(c.order) > maxOwnSends {
+		delete(c.chats, c.order[0])
+		c.order = c.order[1:]
+	}
+}
+
+func (c *chatOf) get(id int) (transports.Addr, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.chats[id]
+	return a, ok
+}
+
+// ownSends remembers the ids of messages sent through the gateway, so
+// that the difference does not relay them back; bounded, oldest
+// forgotten first.
+type ownSends struct {
+	mu    sync.Mutex
+	ids   map[int]bool
+	order []int
+}
+
+const maxOwnSends = 10_000
+
+func (o *ownSends) add(id int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.ids == nil {
+		o.ids = map[int]bool{}
+	}
+	o.ids[id] = true
+	o.order = append(o.order, id)
+	if len(o.order) > maxOwnSends {
+		delete(o.ids, o.order[0])
+		o.order = o.order[1:]
+	}
+}
+
+func (o *ownSends) has(id int) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.ids[id]
+}

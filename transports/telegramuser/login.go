@@ -1,0 +1,222 @@
+package telegramuser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gotd/td/telegram/auth"
+	"github.com/gotd/td/tg"
+	"github.com/gotd/td/tgerr"
+
+	"xmppgw/transports"
+)
+
+// The sign-in questions.
+var (
+	promptPhone    = transports.Prompt{Field: "phone", Label: "Your Telegram phone number, with its country code (+15551234567)"}
+	promptCode     = transports.Prompt{Field: "code", Label: "The code Telegram sent you (in the Telegram app, or by SMS)"}
+	promptPassword = transports.Prompt{Field: "password", Label: "Your Telegram two-step verification password", Secret: true}
+)
+
+// loginTimeout ends a sign-in left unanswered.
+const loginTimeout = 10 * time.Minute
+
+// answer is one answer to a sign-in question, passed to the account's
+// goroutine, which replies on reply.
+type answer struct {
+	field, value string
+	reply        chan loginReply
+}
+
+type loginReply struct {
+	next *transports.Prompt
+	done string
+	err  error
+}
+
+// BeginLogin implements transports.Login.
+func (t *Transport) BeginLogin(ctx context.Context, user string) transports.Prompt {
+	if a := t.account(user); a != nil && a.self.Load() == 0 {
+		a.stop() // an unfinished sign-in: start over
+	}
+	return promptPhone
+}
+
+// LoginAnswer implements transports.Login.
+func (t *Transport) LoginAnswer(ctx context.Context, user, field, value string) (*transports.Prompt, string, error) {
+	value = strings.TrimSpace(value)
+	a := t.account(user)
+	if field == promptPhone.Field {
+		if a != nil && a.self.Load() != 0 {
+			return nil, "", &transports.LoginError{Msg: "you are logged in to Telegram already; log out first"}
+		}
+		if _, err := parsePhone(value); err != nil {
+			return &promptPhone, "", err
+		}
+		var err error
+		if a, err = t.start(user, false); err != nil {
+			return nil, "", err
+		}
+	}
+	if a == nil || a.resume {
+		return nil, "", &transports.LoginError{Msg: "no sign-in is under way: start again"}
+	}
+	r := make(chan loginReply, 1)
+	select {
+	case a.answers <- answer{field: field, value: value, reply: r}:
+	case <-a.cancel:
+		return nil, "", &transports.LoginError{Msg: "the sign-in ended: start again"}
+	case <-ctx.Done():
+		return nil, "", ctx.Err()
+	}
+	select {
+	case rep := <-r:
+		return rep.next, rep.done, rep.err
+	case <-ctx.Done():
+		return nil, "", ctx.Err()
+	}
+}
+
+// Logout implements transports.Login.
+func (t *Transport) Logout(ctx context.Context, user string) error {
+	a := t.account(user)
+	if a == nil || a.self.Load() == 0 {
+		if _, ok := t.Accounts()[user]; !ok {
+			return transports.ErrNotLoggedIn
+		}
+	}
+	if a != nil {
+		if _, err := a.client.API().AuthLogOut(ctx); err != nil && !tgerr.Is(err, "AUTH_KEY_UNREGISTERED") {
+			return fmt.Errorf("Telegram did not end the session: %w", err)
+		}
+		a.stop()
+		return a.forget(ctx)
+	}
+	// Signed in, but the session is not running (it is restarting).
+	return (&account{t: t, user: user}).forget(ctx)
+}
+
+// login asks the sign-in questions, answered through LoginAnswer, until
+// the account is signed in.
+func (a *account) login(ctx context.Context) (*tg.User, error) {
+	var phone, hash string
+	timeout := time.NewTimer(loginTimeout)
+	defer timeout.Stop()
+	for {
+		var ans answer
+		select {
+		case ans = <-a.answers:
+		case <-timeout.C:
+			return nil, errors.New("sign-in abandoned")
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		reply := func(next *transports.Prompt, err error) { ans.reply <- loginReply{next: next, err: err} }
+		var res *tg.AuthAuthorization
+		var err error
+		switch ans.field {
+		case promptPhone.Field:
+			p, perr := parsePhone(ans.value)
+			if perr != nil {
+				reply(&promptPhone, perr)
+				continue
+			}
+			sent, err := a.client.Auth().SendCode(ctx, p, auth.SendCodeOptions{})
+			if err != nil {
+				reply(&promptPhone, loginError(err))
+				continue
+			}
+			code, ok := sent.(*tg.AuthSentCode)
+			if !ok {
+				reply(&promptPhone, &transports.LoginError{Msg: "Telegram did not send a code; try again"})
+				continue
+			}
+			phone, hash = p, code.PhoneCodeHash
+			reply(&promptCode, nil)
+			continue
+		case promptCode.Field:
+			if phone == "" {
+				reply(&promptPhone, &transports.LoginError{Msg: "give your phone number first"})
+				continue
+			}
+			res, err = a.client.Auth().SignIn(ctx, phone, ans.value, hash)
+			if errors.Is(err, auth.ErrPasswordAuthNeeded) {
+				reply(&promptPassword, nil)
+				continue
+			}
+		case promptPassword.Field:
+			res, err = a.client.Auth().Password(ctx, ans.value)
+			if errors.Is(err, auth.ErrPasswordInvalid) {
+				reply(&promptPassword, &transports.LoginError{Msg: "the password is wrong"})
+				continue
+			}
+		default:
+			reply(nil, &transports.LoginError{Msg: "unknown field " + ans.field})
+			continue
+		}
+		if err != nil {
+			prompt := &promptCode
+			if ans.field == promptPassword.Field {
+				prompt = &promptPassword
+			}
+			reply(prompt, loginError(err))
+			continue
+		}
+		u, ok := res.User.(*tg.User)
+		if !ok {
+			reply(nil, errors.New("Telegram answered the sign-in without a user"))
+			return nil, errors.New("sign-in without a user")
+		}
+		a.final = ans.reply
+		return u, nil
+	}
+}
+
+// loginDone answers the last sign-in question, once the account is
+// recorded as signed in.
+func (a *account) loginDone(self *tg.User) {
+	if a.final == nil {
+		return
+	}
+	name := strings.TrimSpace(self.FirstName + " " + self.LastName)
+	a.final <- loginReply{done: fmt.Sprintf("You are logged in to Telegram as %s (+%s). Your chats are being added to your contacts.", name, self.Phone)}
+	a.final = nil
+}
+
+// loginError words a Telegram error for the user.
+func loginError(err error) error {
+	if d, ok := tgerr.AsFloodWait(err); ok {
+		return &transports.LoginError{Msg: fmt.Sprintf("Telegram asks to wait %d s before trying again", int(d.Seconds()))}
+	}
+	switch {
+	case tgerr.Is(err, "PHONE_CODE_INVALID", "PHONE_CODE_EXPIRED", "PHONE_CODE_EMPTY"):
+		return &transports.LoginError{Msg: "the code is wrong or expired"}
+	case tgerr.Is(err, "PHONE_NUMBER_INVALID", "PHONE_NUMBER_BANNED", "PHONE_NUMBER_UNOCCUPIED"):
+		return &transports.LoginError{Msg: "Telegram has no account with this phone number"}
+	case tgerr.Is(err, "PASSWORD_HASH_INVALID"):
+		return &transports.LoginError{Msg: "the password is wrong"}
+	}
+	return &transports.LoginError{Msg: "Telegram refused: " + err.Error()}
+}
+
+// parsePhone checks a phone number as typed: digits with an optional
+// leading +, spaces and dashes ignored. It returns the digits.
+func parsePhone(s string) (string, error) {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0, r == ' ', r == '-':
+		default:
+			return "", &transports.LoginError{Msg: fmt.Sprintf("%q is not a phone number: use digits with the country code, like +15551234567", s)}
+		}
+	}
+	if n := b.Len(); n < 7 || n > 15 {
+		return "", &transports.LoginError{Msg: fmt.Sprintf("%q is not a phone number: use digits with the country code, like +15551234567", s)}
+	}
+	return "+" + b.String(), nil
+}

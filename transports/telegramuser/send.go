@@ -1,0 +1,182 @@
+package telegramuser
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"net"
+
+	"github.com/gotd/td/tg"
+	"github.com/gotd/td/tgerr"
+
+	"xmppgw/transports"
+)
+
+// Send implements transports.Transport: out goes from the account whose
+// Telegram user id is out.Account. A message is sent with a random_id
+// derived from out.ID, so Telegram takes a retried send once.
+func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, error) {
+	if out.Empty() {
+		return "", transports.ErrEmpty("telegram")
+	}
+	a := t.byID(out.Account)
+	if a == nil {
+		return "", &transports.Error{Kind: transports.KindUnavailable, Provider: "telegram",
+			Message: "the Telegram session of " + string(out.Account) + " is not running (logged out, or restarting)"}
+	}
+	ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+	defer cancel()
+	id, err := a.send(ctx, out)
+	var te *transports.Error
+	if errors.As(err, &te) && te.Kind == transports.KindAuth {
+		// The session may be revoked: the follower finds out and tells
+		// the user.
+		select {
+		case a.poke <- struct{}{}:
+		default:
+		}
+	}
+	return id, err
+}
+
+// send is Send from the account a.
+func (a *account) send(ctx context.Context, out transports.Outbound) (string, error) {
+	to, err := a.resolve(ctx, out.To)
+	if err != nil {
+		return "", sendError(err)
+	}
+	api := a.client.API()
+	switch {
+	case out.Retracts != "":
+		id, ok := a.boxID(out.Retracts)
+		if !ok {
+			return "", rejected("that message is not one of this account's")
+		}
+		if _, err := api.MessagesDeleteMessages(ctx, &tg.MessagesDeleteMessagesRequest{Revoke: true, ID: []int{id}}); err != nil {
+			return "", sendError(err)
+		}
+		return out.Retracts, nil
+	case out.ReactTo != "":
+		id, ok := a.boxID(out.ReactTo)
+		if !ok {
+			return "", rejected("that message is not one of this account's")
+		}
+		req := &tg.MessagesSendReactionRequest{Peer: to, MsgID: id}
+		for _, e := range out.Reactions {
+			req.Reaction = append(req.Reaction, &tg.ReactionEmoji{Emoticon: e})
+		}
+		if _, err := api.MessagesSendReaction(ctx, req); err != nil {
+			return "", sendError(err)
+		}
+		return out.ReactTo, nil
+	case out.Replaces != "":
+		id, ok := a.boxID(out.Replaces)
+		if !ok {
+			return "", rejected("that message is not one of this account's")
+		}
+		a.ours.add(id)
+		if _, err := api.MessagesEditMessage(ctx, &tg.MessagesEditMessageRequest{Peer: to, ID: id, Message: out.Body}); err != nil {
+			if tgerr.Is(err, "MESSAGE_NOT_MODIFIED") {
+				return out.Replaces, nil
+			}
+			return "", sendError(err)
+		}
+		return out.Replaces, nil
+	}
+	req := &tg.MessagesSendMessageRequest{Peer: to, Message: out.Body, RandomID: randomID(out.ID)}
+	if id, ok := a.boxID(out.ReplyTo); ok {
+		req.ReplyTo = &tg.InputReplyToMessage{ReplyToMsgID: id}
+	}
+	res, err := api.MessagesSendMessage(ctx, req)
+	if err != nil {
+		return "", sendError(err)
+	}
+	id, ok := sentID(res, req.RandomID)
+	if !ok {
+		return "", &transports.Error{Kind: transports.KindUnknown, Provider: "telegram", Message: "Telegram's answer has no message id"}
+	}
+	a.ours.add(id)
+	return a.msgID(id), nil
+}
+
+// randomID derives a send's random_id from the job's stable id.
+func randomID(jobID string) int64 {
+	h := sha256.Sum256([]byte("xmppgw telegram-user send\x00" + jobID))
+	return int64(binary.BigEndian.Uint64(h[:8]))
+}
+
+// sentID finds the id of the message sent with randomID in the answer.
+func sentID(res tg.UpdatesClass, randomID int64) (int, bool) {
+	switch u := res.(type) {
+	case *tg.UpdateShortSentMessage:
+		return u.ID, true
+	case *tg.Updates:
+		return idIn(u.Updates, randomID)
+	case *tg.UpdatesCombined:
+		return idIn(u.Updates, randomID)
+	}
+	return 0, false
+}
+
+func idIn(us []tg.UpdateClass, randomID int64) (int, bool) {
+	for _, u := range us {
+		if m, ok := u.(*tg.UpdateMessageID); ok && m.RandomID == randomID {
+			return m.ID, true
+		}
+	}
+	for _, u := range us {
+		if m, ok := u.(*tg.UpdateNewMessage); ok {
+			return m.Message.GetID(), true
+		}
+	}
+	return 0, false
+}
+
+// Typing implements transports.Typer: messages.setTyping, best effort.
+func (t *Transport) Typing(ctx context.Context, account, to transports.Addr) error {
+	a := t.byID(account)
+	if a == nil {
+		return nil
+	}
+	peer, ok := a.peers.input(to)
+	if !ok {
+		return nil
+	}
+	_, err := a.client.API().MessagesSetTyping(ctx, &tg.MessagesSetTypingRequest{Peer: peer, Action: &tg.SendMessageTypingAction{}})
+	return err
+}
+
+func rejected(msg string) error {
+	return &transports.Error{Kind: transports.KindRejected, Provider: "telegram", Message: msg}
+}
+
+// sendError classifies a Telegram error.
+func sendError(err error) error {
+	var te *transports.Error
+	if errors.As(err, &te) {
+		return te
+	}
+	if d, ok := tgerr.AsFloodWait(err); ok {
+		return &transports.Error{Kind: transports.KindRateLimited, Provider: "telegram", Code: "FLOOD_WAIT", Message: err.Error(), RetryAfter: d}
+	}
+	if rpc, ok := tgerr.As(err); ok {
+		kind := transports.KindRejected
+		switch {
+		case rpc.Code == 401:
+			kind = transports.KindAuth
+		case rpc.IsOneOf("PEER_ID_INVALID", "USER_ID_INVALID", "CHAT_ID_INVALID", "INPUT_USER_DEACTIVATED"):
+			kind = transports.KindInvalidAddress
+		case rpc.IsOneOf("USER_IS_BLOCKED", "YOU_BLOCKED_USER", "CHAT_WRITE_FORBIDDEN", "USER_BANNED_IN_CHANNEL", "PRIVACY_PREMIUM_REQUIRED"):
+			kind = transports.KindUnreachable
+		case rpc.Code >= 500:
+			kind = transports.KindUnavailable
+		}
+		return &transports.Error{Kind: kind, Provider: "telegram", Code: rpc.Type, Message: rpc.Message}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
+		return &transports.Error{Kind: transports.KindUnavailable, Provider: "telegram", Message: err.Error()}
+	}
+	return &transports.Error{Kind: transports.KindUnknown, Provider: "telegram", Message: err.Error()}
+}

@@ -1,0 +1,214 @@
+package telegramuser
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"regexp"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"xmppgw/transports"
+)
+
+func init() {
+	transports.RegisterNew("telegram-user", transports.Identity{
+		Gateway: "telegram",
+		Name:    "Telegram",
+		Prompt:  "Telegram user id",
+		Desc:    "The numeric id of a Telegram user or group you have a chat with.",
+	}, New)
+}
+
+// Transport is a "telegram-user" transport: one Telegram session per
+// signed-in XMPP user.
+type Transport struct {
+	p     transports.Params
+	s     *Settings
+	log   *slog.Logger
+	vault *vault
+
+	mu       sync.Mutex
+	accounts map[string]*account // by bare JID: signed in, or signing in
+	listMu   sync.Mutex          // serialises writes of the users list
+
+	signedIn atomic.Pointer[map[string]transports.Addr] // bare JID -> Telegram user id
+	run      atomic.Pointer[runState]                   // set once Run starts
+}
+
+// runState is what Run hands to the accounts.
+type runState struct {
+	ctx  context.Context
+	sink transports.Sink
+	wg   *sync.WaitGroup
+}
+
+var (
+	_ transports.Transport = (*Transport)(nil)
+	_ transports.Login     = (*Transport)(nil)
+	_ transports.Typer     = (*Transport)(nil)
+)
+
+// New builds a transport from validated settings.
+func New(p transports.Params, s *Settings) (*Transport, error) {
+	if p.State == nil {
+		return nil, fmt.Errorf("%s: no state store", p.Name)
+	}
+	v, err := newVault(p.State, s.SessionKey)
+	if err != nil {
+		return nil, err
+	}
+	log := p.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	t := &Transport{p: p, s: s, log: log.With("transport", p.Name), vault: v, accounts: map[string]*account{}}
+	t.signedIn.Store(&map[string]transports.Addr{})
+	return t, nil
+}
+
+// Name implements transports.Transport.
+func (t *Transport) Name() string { return t.p.Name }
+
+var peerRE = regexp.MustCompile(`^-?[1-9][0-9]{0,18}$`)
+
+// ParseAddr implements transports.Transport: a Telegram peer id, as the
+// Bot API writes it (a user "123", a basic group "-123").
+func (t *Transport) ParseAddr(s string) (transports.Addr, error) {
+	if !peerRE.MatchString(s) {
+		return "", fmt.Errorf("%q is not a Telegram user or group id (digits, a group's with a leading -)", s)
+	}
+	if _, err := parsePeer(transports.Addr(s)); err != nil {
+		return "", err
+	}
+	return transports.Addr(s), nil
+}
+
+// Accounts implements transports.Transport: the signed-in users, each with
+// their Telegram user id. It is a snapshot: it changes as users sign in
+// and out (transports.Login).
+func (t *Transport) Accounts() map[string]transports.Addr { return *t.signedIn.Load() }
+
+// Run implements transports.Transport: it resumes the stored sessions and
+// runs until ctx ends, then waits for every session to stop.
+func (t *Transport) Run(ctx context.Context, sink transports.Sink) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	t.run.Store(&runState{ctx: ctx, sink: sink, wg: &wg})
+	users, err := t.users(ctx)
+	for err != nil {
+		t.log.Error("reading the signed-in users failed; retrying", "err", err)
+		if !sleep(ctx, retryPause) {
+			return nil
+		}
+		users, err = t.users(ctx)
+	}
+	for _, u := range users {
+		t.start(u, true)
+	}
+	<-ctx.Done()
+	t.mu.Lock()
+	for _, a := range t.accounts {
+		a.stop()
+	}
+	t.mu.Unlock()
+	return nil
+}
+
+// start runs user's session: a stored one (resume), or a new one to sign
+// in with. It replaces any account user had.
+func (t *Transport) start(user string, resume bool) (*account, error) {
+	rs := t.run.Load()
+	if rs == nil || rs.ctx.Err() != nil {
+		return nil, errors.New("the gateway is starting or stopping; try again in a moment")
+	}
+	a := newAccount(t, user, resume)
+	t.mu.Lock()
+	if old := t.accounts[user]; old != nil {
+		old.stop()
+	}
+	t.accounts[user] = a
+	t.mu.Unlock()
+	rs.wg.Add(1)
+	go func() {
+		defer rs.wg.Done()
+		a.run(rs.ctx)
+		t.mu.Lock()
+		if t.accounts[user] == a {
+			delete(t.accounts, user)
+		}
+		t.mu.Unlock()
+	}()
+	return a, nil
+}
+
+// account returns user's running account, or nil.
+func (t *Transport) account(user string) *account {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.accounts[user]
+}
+
+// byID returns the signed-in account whose Telegram user id is id.
+func (t *Transport) byID(id transports.Addr) *account {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, a := range t.accounts {
+		if a.addr() == id {
+			return a
+		}
+	}
+	return nil
+}
+
+// setSignedIn records user as signed in as id ("" when signed out), in
+// memory and in the stored users list.
+func (t *Transport) setSignedIn(ctx context.Context, user string, id transports.Addr) error {
+	t.listMu.Lock()
+	defer t.listMu.Unlock()
+	users, err := t.users(ctx)
+	if err != nil {
+		return err
+	}
+	users = slices.DeleteFunc(users, func(u string) bool { return u == user })
+	if id != "" {
+		users = append(users, user)
+		slices.Sort(users)
+	}
+	b, _ := json.Marshal(users)
+	if err := t.p.State.Set(ctx, keyUsers, string(b)); err != nil {
+		return err
+	}
+	m := maps.Clone(*t.signedIn.Load())
+	if id != "" {
+		m[user] = id
+	} else {
+		delete(m, user)
+	}
+	t.signedIn.Store(&m)
+	return nil
+}
+
+// users returns the stored list of signed-in users.
+func (t *Transport) users(ctx context.Context) ([]string, error) {
+	s, err := t.p.State.Get(ctx, keyUsers)
+	if err != nil || s == "" {
+		return nil, err
+	}
+	var users []string
+	if err := json.Unmarshal([]byte(s), &users); err != nil {
+		return nil, fmt.Errorf("the stored users list is unreadable: %w", err)
+	}
+	return users, nil
+}
+
+// Keys in the transport's KV.
+const keyUsers = "users"
+
+func keySession(user string) string  { return "session:" + user }
+func keyState(user string) string    { return "state:" + user }
+func keyContacts(user string) string { return "contacts:" + user }
