@@ -159,7 +159,7 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 // fallback body the XEP suggests for clients without it.
 func retraction(typ, id, from, to, retracted string) []byte {
 	return render(message{Type: typ, ID: id, From: from, To: to, Retract: &replace{ID: retracted},
-		Body: "This person attempted to retract a previous message, but it's unsupported by your client.",
+		Body:     "This person attempted to retract a previous message, but it's unsupported by your client.",
 		Fallback: &fallback{For: nsRetract}, Store: &struct{}{}})
 }
 
