@@ -62,3 +62,13 @@ type AccountSink interface {
 	// gateway: a session that ended, a sign-in that failed.
 	Notify(ctx context.Context, user, text string) error
 }
+
+// MemberRooms is implemented by Login transports whose groups are rooms
+// (Rooms): a user may join a group's room while their own account is in
+// the group.
+type MemberRooms interface {
+	// Member reports whether user's account (a bare JID's) is in group,
+	// and the group's title. It may block on the network and must honour
+	// ctx.
+	Member(ctx context.Context, user string, group Addr) (title string, ok bool, err error)
+}

@@ -356,3 +356,59 @@ func TestTelegramUserRoster(t *testing.T) {
 		}
 	})
 }
+
+// TestTelegramUserGroup: a basic group of alice's account is a contact, and
+// a room she may join while her account is in the group: its members are
+// occupants, messages go both ways, and its title is the subject. Bob,
+// whose account is not in it, may not join.
+func TestTelegramUserGroup(t *testing.T) {
+	e := startEnv(t, envOptions{tgUser: true})
+	mt := e.mt
+	me := mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+	mt.AddUser(tguserfake.User{Phone: "+15550005555", FirstName: "Bob"})
+	carol := mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
+	group := mt.AddGroup("Night shift", me.ID, carol.ID)
+	mt.Post(carol.ID, tguserfake.Peer{Chat: group}, "welcome to the group", 0)
+	room := "-" + strconv.FormatInt(group, 10) + "@tg.example.test"
+	ctx := testCtx(t)
+	alice, bob := e.login(t, "alice"), e.login(t, "bob")
+	tgLogin(t, e, alice, "+15550001111", "")
+	tgLogin(t, e, bob, "+15550005555", "")
+	p := nextWhere(t, alice, "the group's subscription request", from(room, "presence", "subscribe"))
+	if !strings.Contains(p.XML, ">Night shift</nick>") {
+		t.Errorf("the group's request: %s", p.XML)
+	}
+
+	if err := alice.Send(ctx, `<presence to="`+room+`/alice"><x xmlns="http://jabber.org/protocol/muc"/></presence>`); err != nil {
+		t.Fatal(err)
+	}
+	subj := nextWhere(t, alice, "the room's subject", func(s xmpptest.Stanza) bool { return s.Name == "message" && s.Type == "groupchat" && s.Subject != "" })
+	if subj.Subject != "Night shift" {
+		t.Errorf("subject: %s", subj.XML)
+	}
+	mt.Post(carol.ID, tguserfake.Peer{Chat: group}, "who has the pager?", 0)
+	m := nextWhere(t, alice, "carol's groupchat message", func(s xmpptest.Stanza) bool {
+		return s.Type == "groupchat" && s.Body == "who has the pager?"
+	})
+	if m.From != room+"/Carol" {
+		t.Errorf("carol's message from %s: %s", m.From, m.XML)
+	}
+	if err := alice.Send(ctx, `<message type="groupchat" id="g1" to="`+room+`"><body>I do</body></message>`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "alice's group message at Telegram", func() bool {
+		for _, m := range mt.Sent(me.ID) {
+			if m.Text == "I do" && m.Peer == (tguserfake.Peer{Chat: group}) {
+				return true
+			}
+		}
+		return false
+	})
+	if err := bob.Send(ctx, `<presence id="bj" to="`+room+`/bob"><x xmlns="http://jabber.org/protocol/muc"/></presence>`); err != nil {
+		t.Fatal(err)
+	}
+	r := nextWhere(t, bob, "bob's refusal", func(s xmpptest.Stanza) bool { return s.Name == "presence" && s.Type == "error" })
+	if !strings.Contains(r.XML, "<registration-required") || !strings.Contains(r.XML, "is not in the group") {
+		t.Errorf("bob's join: %s", r.XML)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"xmppgw/component/router"
 	"xmppgw/component/stanza"
 	"xmppgw/mapping"
+	"xmppgw/transports"
 )
 
 // joinName is the element of a join: <x xmlns="http://jabber.org/protocol/muc"/>.
@@ -159,6 +160,9 @@ func (r *rooms) admit(ctx context.Context, room jid.JID, user string) (key, subj
 		return box.Room, "Team inbox " + string(box.Account), inboxJoinHistory, nil
 	}
 	remote := mapping.AddrOf(room)
+	if m, ok := r.c.Transport().(transports.MemberRooms); ok {
+		return r.admitMember(ctx, m, remote, user)
+	}
 	l, ok, err := r.c.Store().Links().LinkOf(ctx, r.c.Name(), remote)
 	switch {
 	case err != nil:
@@ -175,6 +179,23 @@ func (r *rooms) admit(ctx context.Context, room jid.JID, user string) (key, subj
 		subject = remote
 	}
 	return remote, subject, r.tr.RoomHistory(), nil
+}
+
+// admitMember is admit for a group of the user's own account
+// (transports.MemberRooms): the user may join while a member.
+func (r *rooms) admitMember(ctx context.Context, m transports.MemberRooms, remote, user string) (key, subject string, show int, err error) {
+	title, ok, err := m.Member(ctx, user, transports.Addr(remote))
+	switch {
+	case err != nil:
+		return "", "", 0, stanza.NewError("wait", "remote-server-timeout", "could not check the group's members: "+err.Error())
+	case !ok:
+		return "", "", 0, stanza.NewError("auth", "registration-required",
+			"your "+r.c.Identity().Name+" account is not in the group "+remote)
+	}
+	if title == "" {
+		title = remote
+	}
+	return remote, title, r.tr.RoomHistory(), nil
 }
 
 // readJoin reads the join element of s, if any: a bad value in it (a

@@ -11,7 +11,7 @@ import (
 )
 
 // contacts reads the account's contacts and dialogs: the private chats
-// and contacts, in that order, each once, without the account itself.
+// and groups, then the contacts, each once, without the account itself.
 func (a *account) contacts(ctx context.Context) ([]transports.Contact, error) {
 	api := a.client.API()
 	var out []transports.Contact
@@ -51,10 +51,25 @@ func (a *account) contacts(ctx context.Context) ([]transports.Contact, error) {
 			byID[u.ID] = u
 		}
 	}
+	groups := map[int64]*tg.Chat{}
+	for _, c := range chats {
+		if c, ok := c.(*tg.Chat); ok && !c.Left && !c.Deactivated {
+			groups[c.ID] = c
+		}
+	}
 	for _, p := range peersOrder {
-		if pu, ok := p.(*tg.PeerUser); ok {
-			if u := byID[pu.UserID]; u != nil {
+		switch p := p.(type) {
+		case *tg.PeerUser:
+			if u := byID[p.UserID]; u != nil {
 				addUser(u)
+			}
+		case *tg.PeerChat:
+			if c := groups[p.ChatID]; c != nil {
+				addr, _ := addrOf(p)
+				if !seen[addr] {
+					seen[addr] = true
+					out = append(out, transports.Contact{Addr: addr, Name: c.Title})
+				}
 			}
 		}
 	}

@@ -93,8 +93,8 @@ func (p *peers) input(a transports.Addr) (tg.InputPeerClass, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if pr.chat != 0 {
-		_, ok := p.chats[pr.chat]
-		return &tg.InputPeerChat{ChatID: pr.chat}, ok
+		c, ok := p.chats[pr.chat]
+		return &tg.InputPeerChat{ChatID: pr.chat}, ok && !c.Left && !c.Deactivated
 	}
 	u, ok := p.users[pr.user]
 	if !ok {

@@ -1,0 +1,41 @@
+package telegramuser
+
+import (
+	"context"
+	"strings"
+
+	"xmppgw/transports"
+)
+
+var (
+	_ transports.Rooms       = (*Transport)(nil)
+	_ transports.MemberRooms = (*Transport)(nil)
+)
+
+// roomHistory is how many of a group's last messages are kept and replayed
+// when the user joins its room.
+const roomHistory = 20
+
+// IsRoom implements transports.Rooms: a basic group ("-ID").
+func (t *Transport) IsRoom(remote transports.Addr) bool { return strings.HasPrefix(string(remote), "-") }
+
+// RoomHistory implements transports.Rooms.
+func (t *Transport) RoomHistory() int { return roomHistory }
+
+// Member implements transports.MemberRooms: the group is among the
+// dialogs of user's account.
+func (t *Transport) Member(ctx context.Context, user string, group transports.Addr) (string, bool, error) {
+	a := t.account(user)
+	if a == nil || a.self.Load() == 0 {
+		return "", false, nil
+	}
+	if _, ok := a.peers.input(group); !ok {
+		if _, err := a.contacts(ctx); err != nil {
+			return "", false, sendError(err)
+		}
+	}
+	if _, ok := a.peers.input(group); !ok {
+		return "", false, nil
+	}
+	return a.peers.name(group), true, nil
+}
