@@ -3,7 +3,9 @@ package component
 import (
 	"context"
 	"fmt"
+	"time"
 
+	"xmppgw/component/stanza"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 )
@@ -49,6 +51,36 @@ func (g *Gateway) Contacts(ctx context.Context, account transports.Addr, contact
 func (g *Gateway) Notify(ctx context.Context, user, text string) error {
 	st := render(message{Type: "chat", ID: "notice-" + newSessionID(), From: g.domain.String(), To: user, Body: text})
 	if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, "", st); err != nil {
+		return err
+	}
+	wake(g.wakeIn)
+	return nil
+}
+
+// Presence implements transports.AccountSink: the contact's presence to
+// the user signed in as account, queued durably. A contact that is not
+// online is shown as extended away, with when it was last seen.
+func (g *Gateway) Presence(ctx context.Context, account, remote transports.Addr, online bool, lastSeen time.Time) error {
+	jid, err := mapping.ContactJID(remote, g.domain.Domainpart())
+	if err != nil {
+		return err
+	}
+	p := stanza.Presence{From: jid.String()}
+	if !online {
+		p.Show = "xa"
+		if !lastSeen.IsZero() {
+			p.Status = "Last seen " + lastSeen.UTC().Format("2006-01-02 15:04") + " UTC"
+		}
+	}
+	var stanzas [][]byte
+	for _, u := range g.ownersOfAccount(account) {
+		p.To = u
+		stanzas = append(stanzas, render(p))
+	}
+	if len(stanzas) == 0 {
+		return nil
+	}
+	if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, "", stanzas...); err != nil {
 		return err
 	}
 	wake(g.wakeIn)

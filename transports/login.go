@@ -3,6 +3,7 @@ package transports
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Login is implemented by transports where each XMPP user signs in to the
@@ -61,6 +62,9 @@ type AccountSink interface {
 	// Notify tells user (a bare JID) text, in a chat message from the
 	// gateway: a session that ended, a sign-in that failed.
 	Notify(ctx context.Context, user, text string) error
+	// Presence tells account's user that contact remote is online, or
+	// not (lastSeen, if known, is when it was last).
+	Presence(ctx context.Context, account, remote Addr, online bool, lastSeen time.Time) error
 }
 
 // MemberRooms is implemented by Login transports whose groups are rooms

@@ -297,6 +297,18 @@ func TestTelegramUserFeatures(t *testing.T) {
 		t.Errorf("carol's deletion: %s", s.XML)
 	}
 
+	// Carol's Telegram status is her presence.
+	mt.SetOnline(carol.ID, true)
+	p := nextWhere(t, alice, "carol online", func(s xmpptest.Stanza) bool { return s.Name == "presence" && s.From == carolJID })
+	if p.Type != "" || strings.Contains(p.XML, "<show") {
+		t.Errorf("carol online: %s", p.XML)
+	}
+	mt.SetOnline(carol.ID, false)
+	p = nextWhere(t, alice, "carol offline", func(s xmpptest.Stanza) bool { return s.Name == "presence" && s.From == carolJID })
+	if !strings.Contains(p.XML, ">xa</show>") || !strings.Contains(p.XML, "Last seen ") {
+		t.Errorf("carol offline: %s", p.XML)
+	}
+
 	// A FLOOD_WAIT is waited out: the message goes, late, once.
 	mt.FloodWait(tg.MessagesSendMessageRequestTypeID, 2, 1)
 	send(`<message type="chat" id="a6" to="` + carolJID + `"><body>after the wait</body></message>`)

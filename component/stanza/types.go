@@ -60,6 +60,7 @@ type Presence struct {
 	ID      string       `xml:"id,attr,omitempty"`
 	From    string       `xml:"from,attr"`
 	To      string       `xml:"to,attr"`
+	Show    string       `xml:"show,omitempty"` // away, chat, dnd, xa; "" available
 	Status  string       `xml:"status,omitempty"`
 	Nick    string       `xml:"http://jabber.org/protocol/nick nick,omitempty"`
 	MUCUser *MUCUser     `xml:"http://jabber.org/protocol/muc#user x,omitempty"`

@@ -118,6 +118,14 @@ func (a *account) syncContacts(ctx context.Context) error {
 	if err := sink.Contacts(ctx, a.addr(), fresh); err != nil {
 		return err
 	}
+	for _, c := range fresh {
+		if u := a.peers.user(c.Addr); u != nil && u.Status != nil {
+			online, seen := presenceOf(u.Status)
+			if err := sink.Presence(ctx, a.addr(), c.Addr, online, seen); err != nil {
+				return err
+			}
+		}
+	}
 	b, _ := json.Marshal(known)
 	return a.t.p.State.Set(ctx, keyContacts(a.user), string(b))
 }

@@ -95,8 +95,8 @@ const liveQueue = 256
 
 // pushed is gotd's update handler. Updates in the pts sequence are read
 // with getDifference from the stored state, so a push of one only says
-// there is something to read; a reaction, which is not in that sequence,
-// is passed to the follower as it is.
+// there is something to read; a reaction or a contact's status, which are not in that sequence, are passed to
+// the follower as they are.
 func (a *account) pushed(_ context.Context, u tg.UpdatesClass) error {
 	var list []tg.UpdateClass
 	var p pushed
@@ -109,7 +109,8 @@ func (a *account) pushed(_ context.Context, u tg.UpdatesClass) error {
 		list = []tg.UpdateClass{u.Update}
 	}
 	for _, up := range list {
-		if _, ok := up.(*tg.UpdateMessageReactions); ok {
+		switch up.(type) {
+		case *tg.UpdateMessageReactions, *tg.UpdateUserStatus:
 			p.updates = append(p.updates, up)
 		}
 	}
@@ -196,6 +197,8 @@ func (a *account) handle(ctx context.Context, msgs []tg.MessageClass, other []tg
 			err = a.deleted(ctx, u.Messages)
 		case *tg.UpdateMessageReactions:
 			err = a.reacted(ctx, u)
+		case *tg.UpdateUserStatus:
+			err = a.status(ctx, u.UserID, u.Status)
 		}
 		if err != nil {
 			return err
@@ -276,6 +279,35 @@ func (a *account) reacted(ctx context.Context, u *tg.UpdateMessageReactions) err
 	in := transports.Inbound{Account: a.addr(), From: from, ID: a.msgID(u.MsgID) + ":r" + hex.EncodeToString(h[:6]),
 		ReactTo: a.msgID(u.MsgID), Reactions: emoji}
 	return a.store(ctx, in)
+}
+
+// status passes on a contact's Telegram status as presence.
+func (a *account) status(ctx context.Context, user int64, st tg.UserStatusClass) error {
+	if user == a.self.Load() {
+		return nil
+	}
+	n, ok := a.t.run.Load().sink.(transports.AccountSink)
+	if !ok {
+		return nil
+	}
+	online, seen := presenceOf(st)
+	from := transports.Addr(strconv.FormatInt(user, 10))
+	if !retry(ctx, func(ctx context.Context) error { return n.Presence(ctx, a.addr(), from, online, seen) }) {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// presenceOf reads a Telegram status: online, or when last seen (zero if
+// hidden).
+func presenceOf(st tg.UserStatusClass) (online bool, lastSeen time.Time) {
+	switch st := st.(type) {
+	case *tg.UserStatusOnline:
+		return true, time.Time{}
+	case *tg.UserStatusOffline:
+		return false, time.Unix(int64(st.WasOnline), 0)
+	}
+	return false, time.Time{}
 }
 
 // store passes in to the core, retrying until it is stored (or reaches

@@ -106,6 +106,17 @@ func (p *peers) input(a transports.Addr) (tg.InputPeerClass, bool) {
 	return &tg.InputPeerUser{UserID: u.ID, AccessHash: u.AccessHash}, true
 }
 
+// user returns the user an address names, if the account has seen it.
+func (p *peers) user(a transports.Addr) *tg.User {
+	pr, err := parsePeer(a)
+	if err != nil || pr.user == 0 {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.users[pr.user]
+}
+
 // name is a user's or group's display name, or "".
 func (p *peers) name(a transports.Addr) string {
 	pr, err := parsePeer(a)
