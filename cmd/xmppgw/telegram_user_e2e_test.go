@@ -4,6 +4,8 @@ package main
 
 import (
 	"html"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -422,5 +424,83 @@ func TestTelegramUserGroup(t *testing.T) {
 	r := nextWhere(t, bob, "bob's refusal", func(s xmpptest.Stanza) bool { return s.Name == "presence" && s.Type == "error" })
 	if !strings.Contains(r.XML, "<registration-required") || !strings.Contains(r.XML, "is not in the group") {
 		t.Errorf("bob's join: %s", r.XML)
+	}
+}
+
+// TestTelegramUserMedia: a photo sent to alice's Telegram account reaches
+// her as an XEP-0066 URL that the gateway serves (read with upload.getFile,
+// passive, inline); a file she uploaded to her server's upload service is
+// fetched by the gateway and sent with messages.sendMedia. Without
+// media.fetch_allow, the same loopback URL is refused, naming no address.
+func TestTelegramUserMedia(t *testing.T) {
+	for _, allowed := range []bool{true, false} {
+		t.Run(map[bool]string{true: "allowed", false: "refused"}[allowed], func(t *testing.T) {
+			o := envOptions{tgUser: true}
+			if allowed {
+				o.fetchAllow = []string{"127.0.0.1"}
+			}
+			e := startEnv(t, o)
+			mt := e.mt
+			me := mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+			carol := mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
+			mt.AddContact(me.ID, carol.ID)
+			carolJID := strconv.FormatInt(carol.ID, 10) + "@tg.example.test"
+			ctx := testCtx(t)
+			alice := e.login(t, "alice")
+			tgLogin(t, e, alice, "+15550001111", "")
+
+			upload := []byte("\xff\xd8\xffalice's photo")
+			up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "image/jpeg")
+				w.Write(upload)
+			}))
+			t.Cleanup(up.Close)
+			file := up.URL + "/upload/3f2a/cat.jpg"
+			if err := alice.Send(ctx, `<message type="chat" id="p1" to="`+carolJID+`"><body>`+file+`</body><x xmlns="jabber:x:oob"><url>`+file+`</url></x></message>`); err != nil {
+				t.Fatal(err)
+			}
+			if !allowed {
+				m := nextWhere(t, alice, "the refusal", func(s xmpptest.Stanza) bool { return s.ID == "p1" && s.Type == "error" })
+				if !strings.Contains(m.XML, "<not-acceptable") || !strings.Contains(m.XML, "address is not allowed") || strings.Contains(m.XML, "127.0.0.1") {
+					t.Errorf("a loopback attachment: %s", m.XML)
+				}
+				for _, m := range mt.Sent(me.ID) {
+					t.Errorf("Telegram got %+v", m)
+				}
+				return
+			}
+			var got tguserfake.Message
+			waitFor(t, ctx, "the photo at Telegram", func() bool {
+				for _, m := range mt.Sent(me.ID) {
+					if m.Media != nil {
+						got = m
+						return true
+					}
+				}
+				return false
+			})
+			if string(got.Media.Data) != string(upload) || got.Peer != (tguserfake.Peer{User: carol.ID}) {
+				t.Errorf("Telegram got %+v", got)
+			}
+
+			photo := []byte("\x89PNG\r\n\x1a\ncarol's picture")
+			mt.PostMedia(carol.ID, tguserfake.Peer{User: me.ID}, "look", tguserfake.File{Name: "pic.png", MIME: "image/png", Data: photo})
+			caption := nextWhere(t, alice, "the caption", func(s xmpptest.Stanza) bool { return s.From == carolJID && s.Body == "look" })
+			oob := nextWhere(t, alice, "the photo", func(s xmpptest.Stanza) bool { return strings.Contains(s.XML, "jabber:x:oob") })
+			m := oobURL.FindStringSubmatch(oob.XML)
+			if m == nil {
+				t.Fatalf("no URL: %s (after %s)", oob.XML, caption.XML)
+			}
+			u := html.UnescapeString(m[1])
+			if !strings.HasPrefix(u, e.public+"/media/tg/") || strings.Contains(u, "alice") {
+				t.Errorf("media URL %q", u)
+			}
+			if code, ctype, body := fetch(t, u); code != 200 || ctype != "image/png" || string(body) != string(photo) {
+				t.Fatalf("GET %s: %d %q %q", u, code, ctype, body)
+			}
+			if code, _, _ := fetch(t, strings.Replace(u, "/media/tg/", "/media/tg/x", 1)); code != 404 {
+				t.Errorf("a forged media URL: %d, want 404", code)
+			}
+		})
 	}
 }

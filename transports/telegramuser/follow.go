@@ -238,8 +238,11 @@ func (a *account) deliver(ctx context.Context, m *tg.Message, edit bool) error {
 			in.Sender = a.peers.name(transports.Addr(in.SenderID))
 		}
 	}
-	if in.Body == "" {
-		return nil // media: not bridged yet
+	if loc, name, ok := mediaOf(m); ok && loc != nil {
+		in.Media = []string{a.mediaURL(m.ID, name)}
+	}
+	if in.Body == "" && len(in.Media) == 0 {
+		return nil // nothing the gateway relays
 	}
 	a.where.add(m.ID, from)
 	return a.store(ctx, in)

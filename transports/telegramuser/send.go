@@ -25,7 +25,11 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 		return "", &transports.Error{Kind: transports.KindUnavailable, Provider: "telegram",
 			Message: "the Telegram session of " + string(out.Account) + " is not running (logged out, or restarting)"}
 	}
-	ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+	limit := rpcTimeout
+	if len(out.Media) > 0 {
+		limit = uploadTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	id, err := a.send(ctx, out)
 	var te *transports.Error
@@ -83,6 +87,9 @@ func (a *account) send(ctx context.Context, out transports.Outbound) (string, er
 			return "", sendError(err)
 		}
 		return out.Replaces, nil
+	}
+	if len(out.Media) > 0 {
+		return a.sendMedia(ctx, to, out)
 	}
 	req := &tg.MessagesSendMessageRequest{Peer: to, Message: out.Body, RandomID: randomID(out.ID)}
 	if id, ok := a.boxID(out.ReplyTo); ok {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
 	"regexp"
 	"slices"
 	"sync"
@@ -29,8 +30,11 @@ func init() {
 type Transport struct {
 	p     transports.Params
 	s     *Settings
-	log   *slog.Logger
-	vault *vault
+	log    *slog.Logger
+	vault  *vault
+	signer *transports.MediaSigner // media URLs (media.go)
+	fetch  *http.Client            // users' attachments, under the fetch policy
+	policy *transports.FetchPolicy
 
 	mu       sync.Mutex
 	accounts map[string]*account // by bare JID: signed in, or signing in
@@ -66,7 +70,12 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	t := &Transport{p: p, s: s, log: log.With("transport", p.Name), vault: v, accounts: map[string]*account{}}
+	policy := p.Fetch
+	if policy == nil {
+		policy = transports.DefaultFetchPolicy()
+	}
+	t := &Transport{p: p, s: s, log: log.With("transport", p.Name), vault: v, accounts: map[string]*account{},
+		signer: newSigner(p, s.SessionKey), policy: policy, fetch: &http.Client{Transport: policy.Transport(), Timeout: uploadTimeout}}
 	t.signedIn.Store(&map[string]transports.Addr{})
 	return t, nil
 }

@@ -1,0 +1,149 @@
+package telegramuser
+
+import (
+	"context"
+	"crypto/sha256"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gotd/td/telegram/downloader"
+	"github.com/gotd/td/tg"
+
+	"xmppgw/transports"
+)
+
+// Attachments to XMPP are served by the gateway: a message's media URL
+// names the account (its Telegram id) and the message, signed; opening it
+// reads the message again (file references expire), then streams the file
+// with upload.getFile. Nothing in the URL is a secret or names the user.
+
+var _ transports.MediaServer = (*Transport)(nil)
+
+// maxMedia caps a file relayed either way.
+const maxMedia = 50 << 20
+
+// mediaTimeout bounds serving one file.
+const mediaTimeout = 2 * time.Minute
+
+// newSigner signs media URLs with a key derived from the session key.
+func newSigner(p transports.Params, sessionKey string) *transports.MediaSigner {
+	k := sha256.Sum256([]byte("xmppgw telegram-user media\x00" + sessionKey))
+	return transports.NewMediaSigner(k[:], p.MediaTTL, nil)
+}
+
+// mediaOf returns the file of a message's media and its name, if it has
+// one the gateway relays (a photo or a document).
+func mediaOf(m *tg.Message) (tg.InputFileLocationClass, string, bool) {
+	switch md := m.Media.(type) {
+	case *tg.MessageMediaPhoto:
+		p, ok := md.Photo.(*tg.Photo)
+		if !ok || len(p.Sizes) == 0 {
+			return nil, "", false
+		}
+		size := ""
+		for _, s := range p.Sizes { // the largest comes last
+			switch s := s.(type) {
+			case *tg.PhotoSize:
+				size = s.Type
+			case *tg.PhotoSizeProgressive:
+				size = s.Type
+			}
+		}
+		return &tg.InputPhotoFileLocation{ID: p.ID, AccessHash: p.AccessHash, FileReference: p.FileReference, ThumbSize: size}, "photo.jpg", size != ""
+	case *tg.MessageMediaDocument:
+		d, ok := md.Document.(*tg.Document)
+		if !ok {
+			return nil, "", false
+		}
+		name := "file"
+		for _, a := range d.Attributes {
+			if f, ok := a.(*tg.DocumentAttributeFilename); ok && f.FileName != "" {
+				name = f.FileName
+			}
+		}
+		return &tg.InputDocumentFileLocation{ID: d.ID, AccessHash: d.AccessHash, FileReference: d.FileReference}, name, true
+	}
+	return nil, "", false
+}
+
+// mediaURL is the gateway URL of message id's attachment in a's box.
+func (a *account) mediaURL(id int, name string) string {
+	acct, msg := string(a.addr()), strconv.Itoa(id)
+	return a.t.p.MediaURL + "/" + a.t.signer.Sign(0, acct, msg, name) + "/" + acct + "/" + msg + "/" + url.PathEscape(name)
+}
+
+// Media implements transports.MediaServer: GET
+// /<signature>/<expiry>/<account>/<message id>/<name>.
+func (t *Transport) Media() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !transports.MediaRequest(w, r, t.p.Name) {
+			return
+		}
+		parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 5)
+		if len(parts) != 5 || !t.signer.Verify(parts[0], parts[1], parts[2], parts[3], parts[4]) {
+			http.NotFound(w, r)
+			return
+		}
+		id, err := strconv.Atoi(parts[3])
+		a := t.byID(transports.Addr(parts[2]))
+		if err != nil || a == nil {
+			http.Error(w, "telegram media: the account is not signed in", http.StatusNotFound)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), mediaTimeout)
+		defer cancel()
+		loc, err := a.location(ctx, id)
+		if err != nil {
+			t.log.Warn("media: reading the message failed", "err", err)
+			http.Error(w, "telegram media: the file cannot be fetched from Telegram", http.StatusBadGateway)
+			return
+		}
+		if loc == nil {
+			http.NotFound(w, r)
+			return
+		}
+		pr, pw := io.Pipe()
+		done := make(chan error, 1)
+		go func() {
+			_, err := downloader.NewDownloader().Download(a.client.API(), loc).Stream(ctx, pw)
+			pw.CloseWithError(err)
+			done <- err
+		}()
+		err = transports.ServeMedia(w, r, transports.MediaFile{Body: pr, Size: -1, Name: parts[4], Limit: maxMedia})
+		pr.CloseWithError(io.ErrClosedPipe)
+		cancel()
+		<-done
+		if err != nil {
+			t.log.Warn("media: serving failed", "err", err)
+		}
+	})
+}
+
+// location reads message id of the account's box again, for a fresh file
+// reference; nil if it has no media.
+func (a *account) location(ctx context.Context, id int) (tg.InputFileLocationClass, error) {
+	res, err := a.client.API().MessagesGetMessages(ctx, []tg.InputMessageClass{&tg.InputMessageID{ID: id}})
+	if err != nil {
+		return nil, err
+	}
+	var msgs []tg.MessageClass
+	switch r := res.(type) {
+	case *tg.MessagesMessages:
+		msgs = r.Messages
+	case *tg.MessagesMessagesSlice:
+		msgs = r.Messages
+	}
+	for _, m := range msgs {
+		if m, ok := m.(*tg.Message); ok && m.ID == id {
+			loc, _, ok := mediaOf(m)
+			if ok {
+				return loc, nil
+			}
+		}
+	}
+	return nil, nil
+}
