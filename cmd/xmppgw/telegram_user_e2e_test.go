@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"html"
 	"net/http"
 	"net/http/httptest"
@@ -210,7 +211,8 @@ func TestTelegramUserFeatures(t *testing.T) {
 	e := startEnv(t, envOptions{tgUser: true})
 	mt := e.mt
 	me := mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
-	carol := mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
+	picture := []byte("\x89PNG\r\n\x1a\ncarol's face")
+	carol := mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol", Photo: picture})
 	mt.AddContact(me.ID, carol.ID)
 	carolJID := strconv.FormatInt(carol.ID, 10) + "@tg.example.test"
 	chat := tguserfake.Peer{User: carol.ID}
@@ -241,6 +243,14 @@ func TestTelegramUserFeatures(t *testing.T) {
 	fromCarol := func(what string, ok func(s xmpptest.Stanza) bool) xmpptest.Stanza {
 		t.Helper()
 		return nextWhere(t, alice, what, func(s xmpptest.Stanza) bool { return s.From == carolJID && s.Name == "message" && ok(s) })
+	}
+
+	// Carol's vCard: her name and her profile photo (XEP-0054).
+	send(`<iq type="get" id="v1" to="` + carolJID + `"><vCard xmlns="vcard-temp"/></iq>`)
+	v := nextWhere(t, alice, "carol's vCard", func(s xmpptest.Stanza) bool { return s.ID == "v1" })
+	if !strings.Contains(v.XML, ">Carol</FN>") || !strings.Contains(v.XML, ">"+base64.StdEncoding.EncodeToString(picture)+"</BINVAL>") ||
+		!strings.Contains(v.XML, ">image/png</TYPE>") {
+		t.Errorf("carol's vCard: %s", v.XML)
 	}
 
 	// A receipt when Telegram takes the message; then its correction and

@@ -59,6 +59,9 @@ type Instance struct {
 	c      core.Core
 	linked bool               // contacts are linked one by one (transports.Linker)
 	av     transports.Avatars // nil unless the transport fetches pictures
+	// namer names the contacts of a transport users sign in to
+	// (transports.Login), whose names are not in links.
+	namer transports.Namer
 	// fetches bounds the pictures fetched at once.
 	fetches chan struct{}
 	hashes  hashes
@@ -75,6 +78,9 @@ func New(c core.Core) *Instance {
 	v := &Instance{c: c, fetches: make(chan struct{}, maxFetches), now: time.Now}
 	_, v.linked = c.Transport().(transports.Linker)
 	v.av, _ = c.Transport().(transports.Avatars)
+	if _, login := c.Transport().(transports.Login); login {
+		v.namer, _ = c.Transport().(transports.Namer)
+	}
 	return v
 }
 
@@ -120,7 +126,17 @@ func (v *Instance) handle(ctx context.Context, w router.Writer, s *router.Stanza
 	if n := v.c.ContactName(s.To.Bare().String()); n != "" {
 		card.FN = n // the operator's address book names it
 	}
+	named := card.FN != string(remote)
 	if v.av == nil || !v.acquire() { // no pictures, or too many fetches under way: the name only
+		if v.namer != nil && !named {
+			v.c.Go(func(ctx context.Context) {
+				card.FN = v.nameOf(ctx, remote)
+				if err := v.c.Queue(ctx, stanza.IQ{Type: "result", ID: s.ID, From: s.To.String(), To: s.From.String(), Payload: card}); err != nil {
+					v.c.Logger().Warn("cannot queue a vCard answer", "err", err)
+				}
+			})
+			return nil
+		}
 		router.Result(w, s, card)
 		return nil
 	}
@@ -129,6 +145,9 @@ func (v *Instance) handle(ctx context.Context, w router.Writer, s *router.Stanza
 		defer v.release()
 		ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 		defer cancel()
+		if v.namer != nil && !named {
+			card.FN = v.nameOf(ctx, remote)
+		}
 		data, mimeType, err := v.av.Avatar(ctx, remote)
 		var then []stanza.Presence
 		if err != nil {
@@ -147,6 +166,16 @@ func (v *Instance) handle(ctx context.Context, w router.Writer, s *router.Stanza
 		v.queue(ctx, remote, then)
 	})
 	return nil
+}
+
+// nameOf is the name the transport knows remote by, or the address.
+func (v *Instance) nameOf(ctx context.Context, remote transports.Addr) string {
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
+	if n, err := v.namer.ContactName(ctx, remote); err == nil && n != "" {
+		return n
+	}
+	return string(remote)
 }
 
 // acquire takes one of the fetches, if one is free.
