@@ -61,6 +61,7 @@ type Gateway struct {
 	log    *slog.Logger
 	owners map[transports.Addr][]string // account -> bare JIDs, sorted; see ownersOfAccount
 	login  transports.Login             // the transport, if users sign in to it
+	ownKey atomic.Pointer[[]byte]       // marks the user's own messages sent as the user (carbons.go)
 	linker transports.Linker            // nil unless contacts are linked one by one
 	typer  transports.Typer             // nil unless the transport shows typing
 	reader transports.Reader            // nil unless the transport marks chats read
@@ -241,6 +242,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	if g.quota != nil {
 		g.persist(ctx, g.seedQuota)
+	}
+	if g.login != nil {
+		g.persist(ctx, g.loadOwnKey)
 	}
 	g.started = time.Now()
 	if _, ok := g.o.Transport.(transports.Reconciler); ok {

@@ -28,7 +28,7 @@ func (g *Gateway) handleMessage(t router.Writer, in inStanza, from, to jid.JID) 
 		g.reply(t, in, from, to, newError("cancel", "feature-not-implemented", "only chat and normal messages are relayed"))
 		return
 	}
-	if g.nothingToRelay(in, from, to) {
+	if g.nothingToRelay(in, from, to) || g.ownEcho(from, in.ID) {
 		return
 	}
 	if to.Localpart() == "" && in.Body != nil && in.Addresses == nil && g.answers != nil && g.answersXMPP {

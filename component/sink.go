@@ -101,11 +101,7 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 	if len(joined) == 0 && in.Group {
 		in.Body = prefixLines(in.Sender, in.Body)
 	}
-	if in.Own && in.Body != "" {
-		// The user's own message, written in another app: shown in the
-		// chat with the contact, saying so.
-		in.Body = ownPrefix(g.o.Identity.Name) + in.Body
-	}
+
 	for i, u := range users {
 		if len(joined) > 0 {
 			break // in the room instead
@@ -130,7 +126,20 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 			stanzas = append(stanzas, retraction("chat", in.ID+suffix, contact.String(), u, in.Retracts+suffix))
 			continue
 		}
-		stanzas = append(stanzas, inboundStanzas(in, contact.String(), u, suffix, ref, "", g.o.Names.Name(contact.String()))...)
+		shown := in
+		if in.Own {
+			// The user's own message, written in another app: sent as
+			// the user where the server lets the gateway (carbons.go),
+			// else shown in the chat with the contact, saying so.
+			if st := g.ownMessage(in, contact.String(), u); st != nil {
+				stanzas = append(stanzas, st)
+				continue
+			}
+			if in.Body != "" {
+				shown.Body = ownPrefix(g.o.Identity.Name) + in.Body
+			}
+		}
+		stanzas = append(stanzas, inboundStanzas(shown, contact.String(), u, suffix, ref, "", g.o.Names.Name(contact.String()))...)
 	}
 	var ids []int64
 	var dup bool

@@ -78,6 +78,9 @@ type envOptions struct {
 	// XEP-0356 roster access.
 	tgUser       bool
 	tgUserRoster string
+	// tgUserCarbons grants tg.example.test XEP-0356's message permission
+	// too, with carbons on (Prosody).
+	tgUserCarbons bool
 }
 
 // startEnv starts a gwtest.Env (Prosody unless opts say otherwise, with
@@ -110,6 +113,9 @@ func startEnv(t *testing.T, opts ...envOptions) *env {
 			gopts.Privileged = map[string]string{}
 		}
 		gopts.Privileged["tg.example.test"] = o.tgUserRoster
+		if o.tgUserCarbons {
+			gopts.Messages = []string{"tg.example.test"}
+		}
 	}
 	g := gwtest.Start(t, gopts)
 	e := &env{srv: g.Server, twilio: g.Twilio, tg: g.Bot, mt: g.MTProto, public: g.Public, cfg: g.Config, cfgPath: g.ConfigPath,

@@ -514,3 +514,50 @@ func TestTelegramUserMedia(t *testing.T) {
 		})
 	}
 }
+
+// TestTelegramUserCarbons: where Prosody grants tg.example.test XEP-0356's
+// message permission, a message alice writes in the Telegram app is sent
+// as hers: every client of hers gets it as an XEP-0280 "sent" carbon, and
+// the copy that comes back to the gateway is not relayed to Telegram again.
+func TestTelegramUserCarbons(t *testing.T) {
+	if err := xmpptest.PrivilegeInstalled(); err != nil {
+		t.Fatalf("%v\nPlease run scripts/install-deps.sh (make test does it) before running the tests.", err)
+	}
+	e := startEnv(t, envOptions{tgUser: true, tgUserRoster: "both", tgUserCarbons: true, noSMS: true})
+	mt := e.mt
+	me := mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+	carol := mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
+	mt.AddContact(me.ID, carol.ID)
+	carolJID := strconv.FormatInt(carol.ID, 10) + "@tg.example.test"
+	ctx := testCtx(t)
+	alice := e.login(t, "alice")
+	if err := alice.Send(ctx, `<iq type="set" id="cb1"><enable xmlns="urn:xmpp:carbons:2"/></iq>`); err != nil {
+		t.Fatal(err)
+	}
+	if s := nextWhere(t, alice, "carbons enabled", func(s xmpptest.Stanza) bool { return s.ID == "cb1" }); s.Type != "result" {
+		t.Fatalf("enabling carbons: %s", s.XML)
+	}
+	tgLogin(t, e, alice, "+15550001111", "")
+
+	mt.Post(me.ID, tguserfake.Peer{User: carol.ID}, "written on my phone", 0)
+	c := nextWhere(t, alice, "the sent carbon", func(s xmpptest.Stanza) bool { return strings.Contains(s.XML, "urn:xmpp:carbons:2") })
+	if !strings.Contains(c.XML, "<sent") || !strings.Contains(c.XML, `from="alice@example.test"`) || !strings.Contains(c.XML, `to="`+carolJID+`"`) ||
+		!strings.Contains(c.XML, ">written on my phone</body>") || strings.Contains(c.XML, "[You,") {
+		t.Errorf("the carbon: %s", c.XML)
+	}
+	// The copy the server delivered to carol's JID, that is to the
+	// gateway, was not sent to Telegram: a marker later is the only
+	// message alice sent.
+	if err := alice.Send(ctx, `<message type="chat" id="k1" to="`+carolJID+`"><body>marker</body></message>`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the marker at Telegram", func() bool {
+		sent := mt.Sent(me.ID)
+		return len(sent) > 0 && sent[len(sent)-1].Text == "marker"
+	})
+	for _, m := range mt.Sent(me.ID) {
+		if m.Text != "marker" {
+			t.Errorf("sent to Telegram again: %+v", m)
+		}
+	}
+}

@@ -18,4 +18,7 @@ type Contacts interface {
 	AddContact(contact, user, nick string) []any
 	// DropContact returns the stanzas that take contact off user's roster.
 	DropContact(contact, user string) []any
+	// MessageAs reports whether user's server lets the gateway send
+	// messages as user (XEP-0356's message permission).
+	MessageAs(user string) bool
 }

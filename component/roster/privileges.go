@@ -29,6 +29,17 @@ func (p *privilegeElem) rosterSet() bool {
 	return false
 }
 
+// messageOutgoing reports whether p grants sending messages as the
+// server's users.
+func (p *privilegeElem) messageOutgoing() bool {
+	for _, perm := range p.Perms {
+		if perm.Access == "message" && perm.Type == "outgoing" {
+			return true
+		}
+	}
+	return false
+}
+
 // advertisement handles the server's privilege advertisement: it records
 // whether the server's domain lets the gateway set rosters. It answers
 // nothing, and ignores one that is not from a server.
@@ -47,9 +58,9 @@ func (r *Roster) advertisement(_ context.Context, _ router.Writer, s *router.Sta
 			return err
 		}
 	}
-	ok := p.rosterSet()
-	r.privs.set(from.Domainpart(), ok)
-	r.log.Info("server privileges (XEP-0356)", "server", from.String(), "roster_set", ok)
+	ok, msg := p.rosterSet(), p.messageOutgoing()
+	r.privs.set(from.Domainpart(), ok, msg)
+	r.log.Info("server privileges (XEP-0356)", "server", from.String(), "roster_set", ok, "message_outgoing", msg)
 	return nil
 }
 
@@ -57,18 +68,19 @@ func (r *Roster) advertisement(_ context.Context, _ router.Writer, s *router.Sta
 // set rosters. It lives in memory: the server tells again after every
 // connection, and it is forgotten when the connection drops.
 type privileges struct {
-	mu     sync.Mutex
-	roster map[string]bool // domain -> roster set granted
-	heard  chan struct{}   // closed once a server has advertised, since the last reset
+	mu      sync.Mutex
+	roster  map[string]bool // domain -> roster set granted
+	message map[string]bool // domain -> messages as its users granted
+	heard   chan struct{}   // closed once a server has advertised, since the last reset
 }
 
-func (p *privileges) set(domain string, ok bool) {
+func (p *privileges) set(domain string, ok, message bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.roster == nil {
-		p.roster = map[string]bool{}
+		p.roster, p.message = map[string]bool{}, map[string]bool{}
 	}
-	p.roster[domain] = ok
+	p.roster[domain], p.message[domain] = ok, message
 	if h := p.heardLocked(); !isDone(h) {
 		close(h)
 	}
@@ -109,9 +121,20 @@ func (p *privileges) rosterSet(user string) bool {
 	return p.roster[j.Domainpart()]
 }
 
+// messageAs reports whether messages can be sent as user (a bare JID).
+func (p *privileges) messageAs(user string) bool {
+	j, err := jid.Parse(user)
+	if err != nil {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.message[j.Domainpart()]
+}
+
 func (p *privileges) reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.roster = nil
+	p.roster, p.message = nil, nil
 	p.heard = nil
 }

@@ -126,6 +126,10 @@ func (r *Roster) AddContact(contact, user, nick string) []any {
 	}
 }
 
+// MessageAs implements core.Contacts: the user's server granted XEP-0356's
+// message permission ("outgoing").
+func (r *Roster) MessageAs(user string) bool { return r.privs.messageAs(user) }
+
 // DropContact implements core.Contacts: the contact goes offline, then is
 // removed (with the roster privilege) or cancels both subscriptions.
 func (r *Roster) DropContact(contact, user string) []any {

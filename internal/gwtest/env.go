@@ -37,6 +37,9 @@ type Options struct {
 	// Privileged gives components XEP-0356 roster access (see
 	// xmpptest.ServerConfig).
 	Privileged map[string]string
+	// Messages are the Privileged components also granted XEP-0356's
+	// message permission, with carbons on (Prosody only).
+	Messages []string
 	// NoSMS leaves out the SMS component and transport.
 	NoSMS bool
 	// WebSocket serves XMPP over WebSocket for browser clients (Prosody
@@ -146,7 +149,7 @@ func (o *Options) server(dir string) xmpptest.ServerConfig {
 		components["tg.example.test"] = ComponentKey
 	}
 	return xmpptest.ServerConfig{Domain: "example.test", Components: components, Users: o.Users,
-		Privileged: o.Privileged, WebSocket: o.WebSocket, Dir: dir}
+		Privileged: o.Privileged, Messages: o.Messages, WebSocket: o.WebSocket, Dir: dir}
 }
 
 // build starts the fakes beside srv and writes nothing yet: the Config is

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,6 +49,9 @@ type ProsodyConfig struct {
 	// -> roster access ("get", "set" or "both"). The module is loaded on
 	// the VirtualHost and on those components only.
 	Privileged map[string]string
+	// Messages are the Privileged components also granted the message
+	// permission ("outgoing"); mod_carbons is then loaded too.
+	Messages []string
 	// WebSocket serves XMPP over WebSocket (RFC 7395, mod_websocket) on a
 	// loopback HTTP port, for browser clients, with the modules a web client
 	// expects of a usual server (XEP-0191 blocking, carbons, vCards).
@@ -424,6 +428,9 @@ func (p *Prosody) config() string {
 			"https_ports = {}; consider_websocket_secure = true; cross_domain_websocket = true\n", p.httpPort) + extra
 	}
 	plugins := "{}"
+	if len(p.cfg.Messages) > 0 && !p.cfg.WebSocket {
+		modules = append(modules, "carbons")
+	}
 	if len(p.cfg.Privileged) > 0 {
 		modules = append(modules, "privilege")
 		plugins = "{ " + q(filepath.Dir(filepath.Dir(PrivilegeModule))) + " }"
@@ -457,7 +464,11 @@ VirtualHost %s
 	if len(p.cfg.Privileged) > 0 {
 		b.WriteString("privileged_entities = {\n")
 		for _, c := range sortedKeys(p.cfg.Privileged) {
-			fmt.Fprintf(&b, "\t[%s] = { roster = %s },\n", q(c), q(p.cfg.Privileged[c]))
+			msg := ""
+			if slices.Contains(p.cfg.Messages, c) {
+				msg = `, message = "outgoing"`
+			}
+			fmt.Fprintf(&b, "\t[%s] = { roster = %s%s },\n", q(c), q(p.cfg.Privileged[c]), msg)
 		}
 		b.WriteString("}\n")
 	}

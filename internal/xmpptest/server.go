@@ -50,6 +50,10 @@ type ServerConfig struct {
 	// domain -> roster access ("get", "set" or "both"), with Prosody's
 	// mod_privilege (prosody-modules) or ejabberd's.
 	Privileged map[string]string
+	// Messages are the privileged components (Privileged) also granted
+	// XEP-0356's message permission ("outgoing"), with XEP-0280 carbons
+	// on (Prosody only).
+	Messages []string
 	// WebSocket serves XMPP over WebSocket for browser clients (Prosody
 	// only; see ProsodyConfig.WebSocket).
 	WebSocket bool
@@ -63,7 +67,7 @@ func StartServerT(t testing.TB, kind string, cfg ServerConfig) Server {
 	t.Helper()
 	switch kind {
 	case ServerProsody:
-		return StartProsodyT(t, ProsodyConfig{Domain: cfg.Domain, Components: cfg.Components, Users: cfg.Users, Dir: cfg.Dir, Privileged: cfg.Privileged, WebSocket: cfg.WebSocket})
+		return StartProsodyT(t, ProsodyConfig{Domain: cfg.Domain, Components: cfg.Components, Users: cfg.Users, Dir: cfg.Dir, Privileged: cfg.Privileged, Messages: cfg.Messages, WebSocket: cfg.WebSocket})
 	case ServerEjabberd:
 		if cfg.WebSocket {
 			t.Fatal("xmpptest: ServerConfig.WebSocket is Prosody's only")

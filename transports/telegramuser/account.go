@@ -145,6 +145,10 @@ func (a *account) session(ctx context.Context) error {
 func (a *account) signedIn(ctx context.Context, self *tg.User) error {
 	a.self.Store(self.ID)
 	a.peers.addUser(self)
+	// Everything after the user is told they are in is relayed.
+	if _, err := a.startState(ctx); err != nil {
+		return err
+	}
 	if err := a.t.setSignedIn(ctx, a.user, a.addr()); err != nil {
 		return err
 	}

@@ -34,20 +34,9 @@ const followEvery = 30 * time.Second
 // every followEvery, until ctx ends. The state advances only past
 // updates the core has stored.
 func (a *account) follow(ctx context.Context) error {
-	st, err := a.loadState(ctx)
+	st, err := a.startState(ctx)
 	if err != nil {
 		return err
-	}
-	if st == nil {
-		// A new session: what happened before it is not relayed.
-		remote, err := a.client.API().UpdatesGetState(ctx)
-		if err != nil {
-			return err
-		}
-		st = &syncState{Pts: remote.Pts, Qts: remote.Qts, Date: remote.Date, Seq: remote.Seq}
-		if err := a.saveState(ctx, st); err != nil {
-			return err
-		}
 	}
 	tick := time.NewTicker(followEvery)
 	defer tick.Stop()
@@ -126,6 +115,21 @@ func (a *account) pushed(_ context.Context, u tg.UpdatesClass) error {
 	default:
 	}
 	return nil
+}
+
+// startState returns the stored state, or, for a new session, Telegram's
+// state now, stored: what happened before the session is not relayed.
+func (a *account) startState(ctx context.Context) (*syncState, error) {
+	st, err := a.loadState(ctx)
+	if err != nil || st != nil {
+		return st, err
+	}
+	remote, err := a.client.API().UpdatesGetState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st = &syncState{Pts: remote.Pts, Qts: remote.Qts, Date: remote.Date, Seq: remote.Seq}
+	return st, a.saveState(ctx, st)
 }
 
 // catchUp reads the difference until it is empty.

@@ -17,7 +17,9 @@ var (
 const roomHistory = 20
 
 // IsRoom implements transports.Rooms: a basic group ("-ID").
-func (t *Transport) IsRoom(remote transports.Addr) bool { return strings.HasPrefix(string(remote), "-") }
+func (t *Transport) IsRoom(remote transports.Addr) bool {
+	return strings.HasPrefix(string(remote), "-")
+}
 
 // RoomHistory implements transports.Rooms.
 func (t *Transport) RoomHistory() int { return roomHistory }

@@ -28,8 +28,8 @@ func init() {
 // Transport is a "telegram-user" transport: one Telegram session per
 // signed-in XMPP user.
 type Transport struct {
-	p     transports.Params
-	s     *Settings
+	p      transports.Params
+	s      *Settings
 	log    *slog.Logger
 	vault  *vault
 	signer *transports.MediaSigner // media URLs (media.go)
