@@ -107,10 +107,14 @@ func (g *Gateway) ownMessage(in transports.Inbound, contact, user string) []byte
 	if err != nil {
 		return nil
 	}
-	id := g.ownID(in.ID)
-	var f forwarded
-	f.ID, f.From, f.To = id, g.domain.String(), u.Domainpart()
-	inner := render(message{Type: "chat", ID: id, From: user, To: contact, Body: in.Body, OriginID: &originID{ID: id}})
+	return sentAs(g.ownID(in.ID), g.domain.String(), u.Domainpart(), user, contact, in.Body)
+}
+
+// sentAs renders the privileged message by which the component asks the
+// server to send body from user to contact, as if user's client had.
+func sentAs(id, component, server, user, contact, body string) []byte {
+	f := forwarded{ID: id, From: component, To: server}
+	inner := render(message{Type: "chat", ID: id, From: user, To: contact, Body: body, OriginID: &originID{ID: id}})
 	f.Privilege.Forwarded.Message = append([]byte(`<message xmlns="jabber:client"`), bytes.TrimPrefix(inner, []byte("<message"))...)
 	return render(f)
 }
