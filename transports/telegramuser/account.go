@@ -23,7 +23,7 @@ type account struct {
 	t      *Transport
 	user   string // bare JID
 	resume bool   // a stored session: no sign-in questions are asked
-	client *telegram.Client
+	cl     atomic.Pointer[client] // the current client (run makes a new one after a failure)
 
 	answers chan answer   // sign-in answers (login.go)
 	poke    chan struct{} // an update was pushed: read the difference
@@ -41,16 +41,22 @@ type account struct {
 func newAccount(t *Transport, user string, resume bool) *account {
 	a := &account{t: t, user: user, resume: resume,
 		answers: make(chan answer), poke: make(chan struct{}, 1), live: make(chan pushed, liveQueue), cancel: make(chan struct{})}
-	a.client = telegram.NewClient(t.s.APIID, t.s.APIHash, a.options())
+	a.cl.Store(a.newClient())
 	return a
+}
+
+// newClient is a gotd client for the account, with a gate of its own.
+func (a *account) newClient() *client {
+	g := newGate()
+	return &client{Client: telegram.NewClient(a.t.s.APIID, a.t.s.APIHash, a.options(g)), gate: g}
 }
 
 // options are the gotd client's: the stored session, the flood-wait
 // middleware, and a test server if the config names one.
-func (a *account) options() telegram.Options {
+func (a *account) options(g *gate) telegram.Options {
 	o := telegram.Options{
 		SessionStorage: sessionStorage{v: a.t.vault, key: keySession(a.user)},
-		Middlewares:    []telegram.Middleware{floodWait{log: a.t.log}},
+		Middlewares:    []telegram.Middleware{g, floodWait{log: a.t.log}},
 		UpdateHandler:  telegram.UpdateHandlerFunc(a.pushed),
 		Logger:         zap.NewNop(),
 		RetryInterval:  time.Second,
@@ -96,7 +102,7 @@ func (a *account) run(ctx context.Context) {
 		}
 	}()
 	for {
-		err := a.client.Run(ctx, a.session)
+		err := a.runClient(ctx, a.cl.Load())
 		if ctx.Err() != nil {
 			return
 		}
@@ -114,14 +120,40 @@ func (a *account) run(ctx context.Context) {
 			return
 		}
 		// A new client: gotd's cannot be run twice.
-		a.client = telegram.NewClient(a.t.s.APIID, a.t.s.APIHash, a.options())
+		a.cl.Store(a.newClient())
 	}
+}
+
+// runClient runs c until ctx ends or the session fails. The client closes
+// only after the session's work has returned and the gate has stopped
+// every other call, never under a call in flight.
+func (a *account) runClient(ctx context.Context, c *client) error {
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRun()
+	var started atomic.Bool
+	// Still connecting when ctx ends: nothing runs on the client yet.
+	unwatch := context.AfterFunc(ctx, func() {
+		if !started.Load() {
+			stopRun()
+		}
+	})
+	defer unwatch()
+	return c.Run(runCtx, func(cctx context.Context) error {
+		started.Store(true)
+		wctx, cancel := context.WithCancel(cctx)
+		stop := context.AfterFunc(ctx, cancel)
+		err := a.session(wctx)
+		stop()
+		cancel()
+		c.gate.close()
+		return err
+	})
 }
 
 // session is the client's work once connected: sign in if needed, then
 // follow the updates.
 func (a *account) session(ctx context.Context) error {
-	st, err := a.client.Auth().Status(ctx)
+	st, err := a.auth().Status(ctx)
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func (t *Transport) Avatar(ctx context.Context, remote transports.Addr) ([]byte,
 	}
 	var buf bytes.Buffer
 	loc := &tg.InputPeerPhotoFileLocation{Big: true, Peer: peer, PhotoID: photo.PhotoID}
-	if _, err := downloader.NewDownloader().Download(a.client.API(), loc).Stream(ctx, &limitWriter{w: &buf, left: maxAvatar}); err != nil {
+	if _, err := downloader.NewDownloader().Download(a.api(), loc).Stream(ctx, &limitWriter{w: &buf, left: maxAvatar}); err != nil {
 		return nil, "", sendError(err)
 	}
 	data := buf.Bytes()

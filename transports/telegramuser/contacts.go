@@ -13,7 +13,7 @@ import (
 // contacts reads the account's contacts and dialogs: the private chats
 // and groups, then the contacts, each once, without the account itself.
 func (a *account) contacts(ctx context.Context) ([]transports.Contact, error) {
-	api := a.client.API()
+	api := a.api()
 	var out []transports.Contact
 	seen := map[transports.Addr]bool{}
 	addUser := func(u *tg.User) {

@@ -32,15 +32,19 @@ const followEvery = 30 * time.Second
 // follow reads the account's updates with updates.getDifference from the
 // stored state, at once (after a restart or reconnect), on every push and
 // every followEvery, until ctx ends. The state advances only past
-// updates the core has stored.
+// updates the core has stored, and each read starts from the stored one.
 func (a *account) follow(ctx context.Context) error {
-	st, err := a.startState(ctx)
-	if err != nil {
-		return err
-	}
 	tick := time.NewTicker(followEvery)
 	defer tick.Stop()
 	for {
+		// The stored state is the truth: each read starts from it.
+		st, err := a.startState(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
 		if err := a.catchUp(ctx, st); err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -124,7 +128,7 @@ func (a *account) startState(ctx context.Context) (*syncState, error) {
 	if err != nil || st != nil {
 		return st, err
 	}
-	remote, err := a.client.API().UpdatesGetState(ctx)
+	remote, err := a.api().UpdatesGetState(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +140,7 @@ func (a *account) startState(ctx context.Context) (*syncState, error) {
 func (a *account) catchUp(ctx context.Context, st *syncState) error {
 	for {
 		rctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		diff, err := a.client.API().UpdatesGetDifference(rctx, &tg.UpdatesGetDifferenceRequest{
+		diff, err := a.api().UpdatesGetDifference(rctx, &tg.UpdatesGetDifferenceRequest{
 			Pts: st.Pts, Qts: st.Qts, Date: st.Date})
 		cancel()
 		if err != nil {

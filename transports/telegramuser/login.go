@@ -89,7 +89,7 @@ func (t *Transport) Logout(ctx context.Context, user string) error {
 		}
 	}
 	if a != nil {
-		if _, err := a.client.API().AuthLogOut(ctx); err != nil && !tgerr.Is(err, "AUTH_KEY_UNREGISTERED") {
+		if _, err := a.api().AuthLogOut(ctx); err != nil && !tgerr.Is(err, "AUTH_KEY_UNREGISTERED") {
 			return fmt.Errorf("Telegram did not end the session: %w", err)
 		}
 		a.stop()
@@ -124,7 +124,7 @@ func (a *account) login(ctx context.Context) (*tg.User, error) {
 				reply(&promptPhone, perr)
 				continue
 			}
-			sent, err := a.client.Auth().SendCode(ctx, p, auth.SendCodeOptions{})
+			sent, err := a.auth().SendCode(ctx, p, auth.SendCodeOptions{})
 			if err != nil {
 				reply(&promptPhone, loginError(err))
 				continue
@@ -142,13 +142,13 @@ func (a *account) login(ctx context.Context) (*tg.User, error) {
 				reply(&promptPhone, &transports.LoginError{Msg: "give your phone number first"})
 				continue
 			}
-			res, err = a.client.Auth().SignIn(ctx, phone, ans.value, hash)
+			res, err = a.auth().SignIn(ctx, phone, ans.value, hash)
 			if errors.Is(err, auth.ErrPasswordAuthNeeded) {
 				reply(&promptPassword, nil)
 				continue
 			}
 		case promptPassword.Field:
-			res, err = a.client.Auth().Password(ctx, ans.value)
+			res, err = a.auth().Password(ctx, ans.value)
 			if errors.Is(err, auth.ErrPasswordInvalid) {
 				reply(&promptPassword, &transports.LoginError{Msg: "the password is wrong"})
 				continue

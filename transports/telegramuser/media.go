@@ -109,7 +109,7 @@ func (t *Transport) Media() http.Handler {
 		pr, pw := io.Pipe()
 		done := make(chan error, 1)
 		go func() {
-			_, err := downloader.NewDownloader().Download(a.client.API(), loc).Stream(ctx, pw)
+			_, err := downloader.NewDownloader().Download(a.api(), loc).Stream(ctx, pw)
 			pw.CloseWithError(err)
 			done <- err
 		}()
@@ -126,7 +126,7 @@ func (t *Transport) Media() http.Handler {
 // location reads message id of the account's box again, for a fresh file
 // reference; nil if it has no media.
 func (a *account) location(ctx context.Context, id int) (tg.InputFileLocationClass, error) {
-	res, err := a.client.API().MessagesGetMessages(ctx, []tg.InputMessageClass{&tg.InputMessageID{ID: id}})
+	res, err := a.api().MessagesGetMessages(ctx, []tg.InputMessageClass{&tg.InputMessageID{ID: id}})
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ func (t *Transport) Read(ctx context.Context, account, to transports.Addr, upTo 
 	if !ok {
 		return nil
 	}
-	_, err := a.client.API().MessagesReadHistory(ctx, &tg.MessagesReadHistoryRequest{Peer: peer, MaxID: id})
+	_, err := a.api().MessagesReadHistory(ctx, &tg.MessagesReadHistoryRequest{Peer: peer, MaxID: id})
 	return err
 }
 

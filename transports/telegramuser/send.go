@@ -50,7 +50,7 @@ func (a *account) send(ctx context.Context, out transports.Outbound) (string, er
 	if err != nil {
 		return "", sendError(err)
 	}
-	api := a.client.API()
+	api := a.api()
 	switch {
 	case out.Retracts != "":
 		id, ok := a.boxID(out.Retracts)
@@ -150,7 +150,7 @@ func (t *Transport) Typing(ctx context.Context, account, to transports.Addr) err
 	if !ok {
 		return nil
 	}
-	_, err := a.client.API().MessagesSetTyping(ctx, &tg.MessagesSetTypingRequest{Peer: peer, Action: &tg.SendMessageTypingAction{}})
+	_, err := a.api().MessagesSetTyping(ctx, &tg.MessagesSetTypingRequest{Peer: peer, Action: &tg.SendMessageTypingAction{}})
 	return err
 }
 

@@ -40,7 +40,7 @@ func (a *account) sendMedia(ctx context.Context, to tg.InputPeerClass, out trans
 		if id, ok := a.boxID(out.ReplyTo); ok && k == 0 {
 			req.ReplyTo = &tg.InputReplyToMessage{ReplyToMsgID: id}
 		}
-		res, err := a.client.API().MessagesSendMedia(ctx, req)
+		res, err := a.api().MessagesSendMedia(ctx, req)
 		if err != nil {
 			return first, sendError(err)
 		}
@@ -99,7 +99,7 @@ func (a *account) upload(ctx context.Context, raw string) (tg.InputMediaClass, e
 	if name == "/" || name == "." || name == "" {
 		name = "file"
 	}
-	f, err := uploader.NewUploader(a.client.API()).FromBytes(ctx, name, data)
+	f, err := uploader.NewUploader(a.api()).FromBytes(ctx, name, data)
 	if err != nil {
 		return nil, sendError(err)
 	}

@@ -2,7 +2,9 @@ package tguserfake
 
 import (
 	"fmt"
+	"sync"
 
+	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgerr"
 	"github.com/gotd/td/tgtest"
 )
@@ -37,6 +39,57 @@ func (s *Server) takeFlood(id uint32) *tgerr.Error {
 		delete(s.flood, id)
 	}
 	return tgerr.New(420, fmt.Sprintf("FLOOD_WAIT_%d", r.seconds))
+}
+
+// Fail makes every call of the RPC typeID fail with err, until Fail is
+// called again with nil.
+func (s *Server) Fail(typeID uint32, err *tgerr.Error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil {
+		delete(s.fails, typeID)
+		return
+	}
+	s.fails[typeID] = err
+}
+
+// HoldCalls makes calls of the RPC typeID wait, unanswered, until release
+// is called (once is enough; later calls do nothing).
+func (s *Server) HoldCalls(typeID uint32) (release func()) {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	s.holds[typeID] = ch
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.holds[typeID] == ch {
+				delete(s.holds, typeID)
+			}
+			s.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+// Calls is how many RPCs clients made, not counting those a client makes
+// on its own to stay in sync (help.getConfig, help.getNearestDc,
+// updates.getState, updates.getDifference).
+func (s *Server) Calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
+}
+
+// ownCall reports whether the RPC id is one a client makes on its own.
+func ownCall(id uint32) bool {
+	switch id {
+	case tg.HelpGetConfigRequestTypeID, tg.HelpGetNearestDCRequestTypeID,
+		tg.UpdatesGetStateRequestTypeID, tg.UpdatesGetDifferenceRequestTypeID:
+		return true
+	}
+	return false
 }
 
 // Revoke forgets every authorization of user, as a session terminated

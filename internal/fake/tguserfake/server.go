@@ -66,6 +66,9 @@ type Server struct {
 	seen       uint64
 	uploads    map[uploadKey]*upload
 	flood      map[uint32]*floodRule
+	fails      map[uint32]*tgerr.Error  // Fail: methods that fail until cleared
+	holds      map[uint32]chan struct{} // HoldCalls: methods that wait for release
+	calls      int                      // Calls
 }
 
 // keyState is what the server knows about one auth key.
@@ -127,6 +130,8 @@ func Start(ctx context.Context, addr string, log *slog.Logger) (*Server, error) 
 		sessions:   map[int64]*mtSession{},
 		uploads:    map[uploadKey]*upload{},
 		flood:      map[uint32]*floodRule{},
+		fails:      map[uint32]*tgerr.Error{},
+		holds:      map[uint32]chan struct{}{},
 	}
 	s.rpcs = s.routes()
 	s.srv = tgtest.NewServer(tgtest.NewPrivateKey(key), tgtest.HandlerFunc(s.onMessage), tgtest.ServerOptions{
@@ -270,7 +275,17 @@ func (s *Server) onMessage(srv *tgtest.Server, req *tgtest.Request) error {
 		c.user = k.user
 	}
 	floodErr := s.takeFlood(id)
+	if s.fails[id] != nil {
+		floodErr = s.fails[id]
+	}
+	hold := s.holds[id]
+	if !ownCall(id) {
+		s.calls++
+	}
 	s.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
 
 	name := s.names[id]
 	if name == "" {
