@@ -21,8 +21,8 @@ import (
 // resumes a stored session), then follows the account's updates.
 type account struct {
 	t      *Transport
-	user   string // bare JID
-	resume bool   // a stored session: no sign-in questions are asked
+	user   string                 // bare JID
+	resume bool                   // a stored session: no sign-in questions are asked
 	cl     atomic.Pointer[client] // the current client (run makes a new one after a failure)
 
 	answers chan answer   // sign-in answers (login.go)
