@@ -2,7 +2,9 @@ package component
 
 import (
 	"context"
+	"encoding/xml"
 	"fmt"
+	"strings"
 	"time"
 
 	"xmppgw/component/stanza"
@@ -85,6 +87,36 @@ func (g *Gateway) Presence(ctx context.Context, account, remote transports.Addr,
 	}
 	wake(g.wakeIn)
 	return nil
+}
+
+// Typing implements transports.AccountSink: a "composing" chat state from
+// the contact to the user signed in as account, queued like any stanza
+// (a restart may deliver it late; clients expire it).
+func (g *Gateway) Typing(ctx context.Context, account, remote transports.Addr) error {
+	jid, err := mapping.ContactJID(remote, g.domain.Domainpart())
+	if err != nil {
+		return err
+	}
+	var stanzas [][]byte
+	for _, u := range g.ownersOfAccount(account) {
+		stanzas = append(stanzas, []byte(`<message type="chat" from="`+xmlAttr(jid.String())+`" to="`+xmlAttr(u)+
+			`"><composing xmlns="`+nsChatState+`"/><no-store xmlns="urn:xmpp:hints"/></message>`))
+	}
+	if len(stanzas) == 0 {
+		return nil
+	}
+	if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, "", stanzas...); err != nil {
+		return err
+	}
+	wake(g.wakeIn)
+	return nil
+}
+
+// xmlAttr escapes s for an XML attribute value (quotes included).
+func xmlAttr(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
 }
 
 // ownPrefix starts the text of a user's own message written in another

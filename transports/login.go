@@ -65,6 +65,9 @@ type AccountSink interface {
 	// Presence tells account's user that contact remote is online, or
 	// not (lastSeen, if known, is when it was last).
 	Presence(ctx context.Context, account, remote Addr, online bool, lastSeen time.Time) error
+	// Typing tells account's user that contact remote is writing to them
+	// (XEP-0085 "composing"). It is best effort.
+	Typing(ctx context.Context, account, remote Addr) error
 }
 
 // MemberRooms is implemented by Login transports whose groups are rooms

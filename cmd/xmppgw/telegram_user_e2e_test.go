@@ -309,6 +309,12 @@ func TestTelegramUserFeatures(t *testing.T) {
 		t.Errorf("carol's deletion: %s", s.XML)
 	}
 
+	// Carol types in Telegram: alice sees her composing.
+	mt.Typing(carol.ID, tguserfake.Peer{User: me.ID})
+	fromCarol("carol typing", func(s xmpptest.Stanza) bool {
+		return strings.Contains(s.XML, `<composing xmlns="http://jabber.org/protocol/chatstates">`)
+	})
+
 	// Carol's Telegram status is her presence.
 	mt.SetOnline(carol.ID, true)
 	p := nextWhere(t, alice, "carol online", func(s xmpptest.Stanza) bool { return s.Name == "presence" && s.From == carolJID })

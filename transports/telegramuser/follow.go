@@ -103,7 +103,7 @@ func (a *account) pushed(_ context.Context, u tg.UpdatesClass) error {
 	}
 	for _, up := range list {
 		switch up.(type) {
-		case *tg.UpdateMessageReactions, *tg.UpdateUserStatus:
+		case *tg.UpdateMessageReactions, *tg.UpdateUserStatus, *tg.UpdateUserTyping:
 			p.updates = append(p.updates, up)
 		}
 	}
@@ -207,6 +207,8 @@ func (a *account) handle(ctx context.Context, msgs []tg.MessageClass, other []tg
 			err = a.reacted(ctx, u)
 		case *tg.UpdateUserStatus:
 			err = a.status(ctx, u.UserID, u.Status)
+		case *tg.UpdateUserTyping:
+			a.typing(ctx, u.UserID, u.Action)
 		}
 		if err != nil {
 			return err
@@ -290,6 +292,18 @@ func (a *account) reacted(ctx context.Context, u *tg.UpdateMessageReactions) err
 	in := transports.Inbound{Account: a.addr(), From: from, ID: a.msgID(u.MsgID) + ":r" + hex.EncodeToString(h[:6]),
 		ReactTo: a.msgID(u.MsgID), Reactions: emoji}
 	return a.store(ctx, in)
+}
+
+// typing passes on that a contact is typing, best effort.
+func (a *account) typing(ctx context.Context, user int64, action tg.SendMessageActionClass) {
+	if _, ok := action.(*tg.SendMessageTypingAction); !ok {
+		return
+	}
+	if n, ok := a.t.run.Load().sink.(transports.AccountSink); ok {
+		if err := n.Typing(ctx, a.addr(), transports.Addr(strconv.FormatInt(user, 10))); err != nil {
+			a.t.log.Debug("passing on typing failed", "user", a.user, "err", err)
+		}
+	}
 }
 
 // status passes on a contact's Telegram status as presence.
