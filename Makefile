@@ -50,7 +50,7 @@ bench: deps build ## performance figures behind Prosody and ejabberd, each a rat
 	$(GO) test -run='^$$' -bench=. -benchtime=3000x ./component/ ./mapping/ | tee .bench-micro.txt
 	timeout 600 $(GO) run ./cmd/xmppgw-bench -gateway bin/xmppgw -micro .bench-micro.txt
 
-demo: deps build ## the on-call loop on loopback: an Alertmanager alert to a phone, "ack" by SMS, everyone told, no escalation; then SMS and Telegram chats
+demo: deps build ## the on-call loop on loopback: an Alertmanager alert to a phone, "ack" by SMS, everyone told, no escalation; then SMS and Telegram chats, and a user's own Telegram account
 	$(GO) run ./cmd/xmppgw-demo -gateway bin/xmppgw
 
 clean:
