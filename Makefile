@@ -42,6 +42,7 @@ fuzz: ## run each fuzz target for FUZZTIME executions
 	$(GO) test -run='^$$' -fuzz='^FuzzParseChatID$$' -fuzztime=$(FUZZTIME) ./transports/telegram/
 	$(GO) test -run='^$$' -fuzz='^FuzzAlertPayload$$' -fuzztime=$(FUZZTIME) ./component/alerts/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseAnswer$$' -fuzztime=$(FUZZTIME) ./component/alerts/
+	$(GO) test -run='^$$' -fuzz='^FuzzUserInput$$' -fuzztime=$(FUZZTIME) ./transports/telegramuser/
 
 fuzz-corpus: ## keep what fuzzing found interesting in testdata/fuzz (commit it)
 	bash scripts/keep-fuzz-corpus.sh

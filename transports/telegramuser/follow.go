@@ -366,8 +366,9 @@ func (a *account) boxID(remote string) (int, bool) {
 	if len(remote) <= len(prefix) || remote[:len(prefix)] != prefix {
 		return 0, false
 	}
-	n, err := strconv.Atoi(remote[len(prefix):])
-	return n, err == nil && n > 0
+	rest := remote[len(prefix):]
+	n, err := strconv.Atoi(rest)
+	return n, err == nil && n > 0 && strconv.Itoa(n) == rest
 }
 
 func (a *account) loadState(ctx context.Context) (*syncState, error) {
