@@ -346,48 +346,29 @@ func (s *Server) messagesEditMessage(c *call) (bin.Encoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	var (
-		res    bin.Encoder
-		rpcErr error
-	)
-	s.change(func(t *tx) {
-		me, err := c.account()
-		if err != nil {
-			rpcErr = err
-			return
-		}
-		peer, err := s.inputPeer(me.ID, r.Peer)
-		if err != nil {
-			rpcErr = err
-			return
-		}
+	return s.changeIn(c, r.Peer, func(t *tx, me *account, peer Peer) (bin.Encoder, error) {
 		if m := s.message(r.ID); m == nil || !m.visibleTo(me.ID) || m.peerFor(me.ID) != peer {
-			rpcErr = tgerr.New(400, "MESSAGE_ID_INVALID")
-			return
+			return nil, tgerr.New(400, "MESSAGE_ID_INVALID")
 		}
 		text, ok := r.GetMessage()
 		if !ok {
-			rpcErr = tgerr.New(400, "MESSAGE_NOT_MODIFIED")
-			return
+			return nil, tgerr.New(400, "MESSAGE_NOT_MODIFIED")
 		}
 		if err := checkText(text, s.message(r.ID).media != nil); err != nil {
-			rpcErr = err
-			return
+			return nil, err
 		}
 		m, e, err := t.edit(me.ID, r.ID, text, c)
 		if err != nil {
-			rpcErr = err
-			return
+			return nil, err
 		}
 		msg, mr := s.renderMessage(me.ID, m)
-		res = &tg.Updates{
+		return &tg.Updates{
 			Updates: []tg.UpdateClass{&tg.UpdateEditMessage{Message: msg, Pts: e.pts, PtsCount: e.ptsCount}},
 			Users:   s.renderUsers(me.ID, uniq(append(mr.users, me.ID))),
 			Chats:   s.renderChats(uniq(mr.chats)),
 			Date:    int(time.Now().Unix()),
-		}
+		}, nil
 	})
-	return res, rpcErr
 }
 
 // Delete deletes messages ids (in by's box) for everyone and pushes
@@ -531,38 +512,21 @@ func (s *Server) messagesSendReaction(c *call) (bin.Encoder, error) {
 			return nil, tgerr.New(400, "REACTION_INVALID")
 		}
 	}
-	var (
-		res    bin.Encoder
-		rpcErr error
-	)
-	s.change(func(t *tx) {
-		me, err := c.account()
-		if err != nil {
-			rpcErr = err
-			return
-		}
-		peer, err := s.inputPeer(me.ID, r.Peer)
-		if err != nil {
-			rpcErr = err
-			return
-		}
+	return s.changeIn(c, r.Peer, func(t *tx, me *account, peer Peer) (bin.Encoder, error) {
 		if m := s.message(r.MsgID); m == nil || !m.visibleTo(me.ID) || m.peerFor(me.ID) != peer {
-			rpcErr = tgerr.New(400, "MESSAGE_ID_INVALID")
-			return
+			return nil, tgerr.New(400, "MESSAGE_ID_INVALID")
 		}
 		m, err := t.react(me.ID, r.MsgID, emos, c)
 		if err != nil {
-			rpcErr = err
-			return
+			return nil, err
 		}
-		res = &tg.Updates{
+		return &tg.Updates{
 			Updates: []tg.UpdateClass{&tg.UpdateMessageReactions{Peer: renderPeer(peer), MsgID: m.id, Reactions: renderReactions(me.ID, m)}},
 			Users:   s.renderUsers(me.ID, uniq(append(peerRefs(peer).users, me.ID))),
 			Chats:   s.renderChats(peerRefs(peer).chats),
 			Date:    int(time.Now().Unix()),
-		}
+		}, nil
 	})
-	return res, rpcErr
 }
 
 // MarkRead makes user by read peer up to maxID (0: everything), as
@@ -623,25 +587,10 @@ func (s *Server) messagesReadHistory(c *call) (bin.Encoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	var (
-		res    bin.Encoder
-		rpcErr error
-	)
-	s.change(func(t *tx) {
-		me, err := c.account()
-		if err != nil {
-			rpcErr = err
-			return
-		}
-		peer, err := s.inputPeer(me.ID, r.Peer)
-		if err != nil {
-			rpcErr = err
-			return
-		}
+	return s.changeIn(c, r.Peer, func(t *tx, me *account, peer Peer) (bin.Encoder, error) {
 		e := t.read(me, peer, r.MaxID, c)
-		res = &tg.MessagesAffectedMessages{Pts: e.pts, PtsCount: e.ptsCount}
+		return &tg.MessagesAffectedMessages{Pts: e.pts, PtsCount: e.ptsCount}, nil
 	})
-	return res, rpcErr
 }
 
 // Typing pushes "typing" from user from to peer to (UpdateUserTyping, or

@@ -246,3 +246,24 @@ func (s *Server) updatesGetDifference(c *call) (bin.Encoder, error) {
 		OtherUpdates: other, Users: users, Chats: chats, State: st,
 	}, nil
 }
+
+// changeIn runs f in a change as the caller's account, on the chat in
+// names; an error of either is the RPC's.
+func (s *Server) changeIn(c *call, in tg.InputPeerClass, f func(t *tx, me *account, peer Peer) (bin.Encoder, error)) (bin.Encoder, error) {
+	var res bin.Encoder
+	var rpcErr error
+	s.change(func(t *tx) {
+		me, err := c.account()
+		if err != nil {
+			rpcErr = err
+			return
+		}
+		peer, err := s.inputPeer(me.ID, in)
+		if err != nil {
+			rpcErr = err
+			return
+		}
+		res, rpcErr = f(t, me, peer)
+	})
+	return res, rpcErr
+}
