@@ -484,6 +484,11 @@ func sendOutbound(ctx context.Context, e *faultEnv, net *faultNet, tag string, c
 				break
 			}
 			c.resentBatch.Add(1)
+			// Every message of the batch goes again: a retransmission, which
+			// no order holds for against the messages sent once after it.
+			for k := b; k < b+faultBatch; k++ {
+				c.resent(fmt.Sprintf("o-%s-%d", tag, k))
+			}
 			if !alive {
 				cl.Close()
 				cl = nil
