@@ -222,10 +222,17 @@ func ownersOf(accounts map[string]transports.Addr) map[transports.Addr][]string 
 // transport's accounts change as users sign in and out: they are read
 // again each time.
 func (g *Gateway) ownersOfAccount(account transports.Addr) []string {
-	if g.login != nil {
-		return ownersOf(g.o.Transport.Accounts())[account]
+	if g.login == nil {
+		return g.owners[account]
 	}
-	return g.owners[account]
+	var users []string
+	for user, acct := range g.o.Transport.Accounts() {
+		if acct == account {
+			users = append(users, user)
+		}
+	}
+	sort.Strings(users)
+	return users
 }
 
 // Run connects to the server and relays messages until ctx is done. Jobs not

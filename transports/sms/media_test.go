@@ -12,13 +12,13 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/transports"
+	"xmppgw/transports/transporttest"
 )
 
 // mediaEnv is a transport on apiURL whose webhooks and media are served
@@ -51,16 +51,8 @@ func newMediaEnv(t *testing.T, apiURL, token string) *mediaEnv {
 	return e
 }
 
-// memKV is a transports.KV in memory.
-type memKV struct{ m sync.Map }
-
-func (k *memKV) Get(_ context.Context, key string) (string, error) {
-	v, _ := k.m.Load(key)
-	s, _ := v.(string)
-	return s, nil
-}
-
-func (k *memKV) Set(_ context.Context, key, v string) error { k.m.Store(key, v); return nil }
+// memKV is the transport's state in tests.
+type memKV = transporttest.KV
 
 func get(t *testing.T, u string) (int, string, string) {
 	t.Helper()

@@ -9,31 +9,13 @@ import (
 
 	"xmppgw/internal/fake/botfake"
 	"xmppgw/transports"
+	"xmppgw/transports/transporttest"
 )
 
 const testToken = "123456:test-bot-token_x"
 
-// memKV is a transports.KV in memory.
-type memKV struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-func (k *memKV) Get(_ context.Context, key string) (string, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.m[key], nil
-}
-
-func (k *memKV) Set(_ context.Context, key, v string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.m == nil {
-		k.m = map[string]string{}
-	}
-	k.m[key] = v
-	return nil
-}
+// memKV is the transport's state in tests.
+type memKV = transporttest.KV
 
 // recSink records what the transport hands it. Chats in linked reach a
 // user; deliverErr, if set, is returned by Deliver; codes maps link codes

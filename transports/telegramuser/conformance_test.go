@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,28 +16,6 @@ import (
 	"xmppgw/transports"
 	"xmppgw/transports/transporttest"
 )
-
-// syncKV is a transports.KV in memory, safe for concurrent use.
-type syncKV struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-func (k *syncKV) Get(_ context.Context, key string) (string, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.m[key], nil
-}
-
-func (k *syncKV) Set(_ context.Context, key, v string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.m == nil {
-		k.m = map[string]string{}
-	}
-	k.m[key] = v
-	return nil
-}
 
 const testUser = "alice@example.test"
 
@@ -60,7 +37,7 @@ func TestConformance(t *testing.T) {
 		carol := mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
 		mt.AddContact(me.ID, carol.ID)
 
-		kv := &syncKV{}
+		kv := &transporttest.KV{}
 		s := &Settings{APIID: 1, APIHash: strings.Repeat("a", 32), SessionKey: strings.Repeat("k", 32),
 			Server: &Server{Address: mt.Addr(), PublicKey: string(mt.PublicKeyPEM())}}
 		if probs := s.Validate(); len(probs) > 0 {

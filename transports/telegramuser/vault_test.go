@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/gotd/td/session"
+
+	"xmppgw/transports/transporttest"
 )
 
 // memKV is a transports.KV in memory.
@@ -20,7 +22,7 @@ func (m memKV) Set(_ context.Context, k, v string) error        { m[k] = v; retu
 // under its own name only, and deletes.
 func TestVault(t *testing.T) {
 	ctx := context.Background()
-	kv := memKV{}
+	kv := &transporttest.KV{}
 	v, _ := newVault(kv, strings.Repeat("k", 32))
 	s := sessionStorage{v: v, key: keySession("alice@example.test")}
 	if _, err := s.LoadSession(ctx); !errors.Is(err, session.ErrNotFound) {
@@ -30,7 +32,7 @@ func TestVault(t *testing.T) {
 	if err := s.StoreSession(ctx, secret); err != nil {
 		t.Fatal(err)
 	}
-	stored := kv[keySession("alice@example.test")]
+	stored, _ := kv.Get(ctx, keySession("alice@example.test"))
 	if stored == "" || strings.Contains(stored, "AuthKey") || strings.Contains(stored, "c2VjcmV0") {
 		t.Errorf("stored in the clear: %q", stored)
 	}
@@ -41,7 +43,7 @@ func TestVault(t *testing.T) {
 	if _, err := (sessionStorage{v: other, key: keySession("alice@example.test")}).LoadSession(ctx); !errors.Is(err, errSealed) {
 		t.Errorf("another key opened it: %v", err)
 	}
-	kv[keySession("bob@example.test")] = stored // moved to another user's name
+	kv.Set(ctx, keySession("bob@example.test"), stored) // moved to another user's name
 	if _, err := (sessionStorage{v: v, key: keySession("bob@example.test")}).LoadSession(ctx); !errors.Is(err, errSealed) {
 		t.Errorf("a session moved to another user opened: %v", err)
 	}
