@@ -3,7 +3,6 @@ package telegram
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -143,37 +142,20 @@ func (t *Transport) sendFile(ctx context.Context, chat int64, rawURL, caption st
 	}
 
 	// The gateway fetches it: only from an address the fetch policy allows
-	// (checked here, and again on every connection), and the user learns
+	// (checked first, and again on every connection), and the user learns
 	// nothing of the network but that.
-	if err := t.policy.Check(ctx, rawURL); err != nil {
-		return 0, t.fetchFailed(err, u.Host)
-	}
 	ctx, cancel := context.WithTimeout(ctx, uploadTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
-	if err != nil {
-		return 0, &transports.Error{Kind: transports.KindRejected, Provider: "Telegram", Message: "bad attachment URL"}
+	att, fe := transports.FetchAttachment(ctx, t.policy, t.fetch, rawURL, "Telegram", maxUpload, t.log)
+	if fe != nil {
+		return 0, fe
 	}
-	resp, err := t.fetch.Do(req)
-	if err != nil {
-		return 0, t.fetchFailed(err, u.Host)
-	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return 0, &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram",
-			Message: fmt.Sprintf("fetching the attachment: HTTP %d", resp.StatusCode)}
-	case resp.StatusCode != http.StatusOK:
-		return 0, &transports.Error{Kind: transports.KindRejected, Provider: "Telegram",
-			Message: fmt.Sprintf("fetching the attachment: HTTP %d", resp.StatusCode)}
-	case resp.ContentLength > maxUpload:
-		return 0, tooLarge()
-	}
-	mm := methodFor(resp.Header.Get("Content-Type"), name)
+	defer att.Body.Close()
+	mm := methodFor(att.Type, name)
 	if name == "" {
-		name = "file" + extension(resp.Header.Get("Content-Type"), "")
+		name = "file" + extension(att.Type, "")
 	}
-	body := &cappedReader{r: resp.Body, left: maxUpload}
+	body := &cappedReader{r: att.Body, left: maxUpload}
 	err = t.upload(ctx, mm.method, p, tgbotapi.RequestFile{Name: mm.field, Data: tgbotapi.FileReader{Name: name, Reader: body}}, &m)
 	if body.over {
 		return 0, tooLarge()
@@ -181,24 +163,7 @@ func (t *Transport) sendFile(ctx context.Context, chat int64, rawURL, caption st
 	return m.MessageID, err
 }
 
-// fetchFailed classifies a failed fetch of a user's attachment from host:
-// an address the policy refuses is a permanent failure, anything else
-// temporary; either way the text says nothing of the network (the details
-// go to the log).
-func (t *Transport) fetchFailed(err error, host string) *transports.Error {
-	if errors.Is(err, transports.ErrNotAllowed) {
-		t.log.Warn("attachment refused: its address is not allowed", "host", host, "err", fetchErr(err))
-		return transports.AttachmentNotAllowed("Telegram")
-	}
-	t.log.Warn("fetching an attachment failed", "host", host, "err", fetchErr(err))
-	return &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram",
-		Message: "the attachment could not be fetched"}
-}
-
-func tooLarge() *transports.Error {
-	return &transports.Error{Kind: transports.KindRejected, Provider: "Telegram",
-		Message: fmt.Sprintf("the attachment is larger than %d MB", maxUpload>>20)}
-}
+func tooLarge() *transports.Error { return transports.AttachmentTooLarge("Telegram", maxUpload) }
 
 // headType returns the Content-Type a HEAD of rawURL answers, or "".
 func (t *Transport) headType(ctx context.Context, rawURL string) string {
@@ -251,13 +216,4 @@ func (c *cappedReader) Read(b []byte) (int, error) {
 	n, err := c.r.Read(b)
 	c.left -= int64(n)
 	return n, err
-}
-
-// fetchErr is err's text without the URL, which may carry a secret.
-func fetchErr(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err.Error()
-	}
-	return err.Error()
 }

@@ -2,13 +2,9 @@ package telegramuser
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
-	"path"
 	"strconv"
 	"time"
 
@@ -56,47 +52,28 @@ func (a *account) sendMedia(ctx context.Context, to tg.InputPeerClass, out trans
 	return first, nil
 }
 
-// upload fetches an attachment and uploads it: a photo if it is a JPEG or
-// PNG, a document otherwise.
+// upload fetches an attachment (transports.FetchAttachment: under the
+// fetch policy) and uploads it: a photo if it is a JPEG or PNG, a document
+// otherwise.
 func (a *account) upload(ctx context.Context, raw string) (tg.InputMediaClass, error) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, rejected("an attachment's URL is not an http or https URL")
+	att, fe := transports.FetchAttachment(ctx, a.t.policy, a.t.fetch, raw, "Telegram", maxMedia, a.t.log)
+	if fe != nil {
+		return nil, fe
 	}
-	if err := a.t.policy.Check(ctx, raw); err != nil {
-		return nil, a.fetchFailed(err, u.Host)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+	defer att.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(att.Body, maxMedia+1))
 	if err != nil {
-		return nil, rejected("bad attachment URL")
-	}
-	resp, err := a.t.fetch.Do(req)
-	if err != nil {
-		return nil, a.fetchFailed(err, u.Host)
-	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return nil, &transports.Error{Kind: transports.KindUnavailable, Provider: "telegram",
-			Message: fmt.Sprintf("fetching the attachment: HTTP %d", resp.StatusCode)}
-	case resp.StatusCode != http.StatusOK:
-		return nil, rejected(fmt.Sprintf("fetching the attachment: HTTP %d", resp.StatusCode))
-	case resp.ContentLength > maxMedia:
-		return nil, rejected(fmt.Sprintf("the attachment is larger than %d MB", maxMedia>>20))
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxMedia+1))
-	if err != nil {
-		return nil, a.fetchFailed(err, u.Host)
+		return nil, &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: "the attachment could not be fetched"}
 	}
 	if len(data) > maxMedia {
-		return nil, rejected(fmt.Sprintf("the attachment is larger than %d MB", maxMedia>>20))
+		return nil, transports.AttachmentTooLarge("Telegram", maxMedia)
 	}
-	ctype, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	ctype, _, _ := mime.ParseMediaType(att.Type)
 	if ctype == "" {
 		ctype = http.DetectContentType(data)
 	}
-	name := path.Base(u.Path)
-	if name == "/" || name == "." || name == "" {
+	name := att.Name
+	if name == "" {
 		name = "file"
 	}
 	f, err := uploader.NewUploader(a.api()).FromBytes(ctx, name, data)
@@ -108,16 +85,4 @@ func (a *account) upload(ctx context.Context, raw string) (tg.InputMediaClass, e
 	}
 	return &tg.InputMediaUploadedDocument{File: f, MimeType: ctype,
 		Attributes: []tg.DocumentAttributeClass{&tg.DocumentAttributeFilename{FileName: name}}}, nil
-}
-
-// fetchFailed classifies a failed fetch of a user's attachment: an address
-// the policy refuses is a permanent failure, anything else temporary; the
-// text says nothing of the network (the details go to the log).
-func (a *account) fetchFailed(err error, host string) *transports.Error {
-	if errors.Is(err, transports.ErrNotAllowed) {
-		a.t.log.Warn("attachment refused: its address is not allowed", "host", host)
-		return transports.AttachmentNotAllowed("Telegram")
-	}
-	a.t.log.Warn("fetching an attachment failed", "host", host, "err", err)
-	return &transports.Error{Kind: transports.KindUnavailable, Provider: "telegram", Message: "the attachment could not be fetched"}
 }
