@@ -106,157 +106,133 @@ func (s *Server) readOutbox(a *account, peer Peer) int {
 // messagesGetDialogs answers messages.getDialogs. Pages start after
 // offset_peer if it is set, else after offset_id (by top message).
 func (s *Server) messagesGetDialogs(c *call) (bin.Encoder, error) {
-	r, err := decode[tg.MessagesGetDialogsRequest](c)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	me, err := c.account()
-	if err != nil {
-		return nil, err
-	}
-	all := s.dialogs(me)
-	if r.FolderID != 0 {
-		all = nil // nothing is archived
-	}
-	start := 0
-	if off, err := s.inputPeer(me.ID, r.OffsetPeer); err == nil {
-		for i, d := range all {
-			if d.peer == off {
-				start = i + 1
-				break
+	return readAs(s, c, func(r *tg.MessagesGetDialogsRequest, me *account) (bin.Encoder, error) {
+		all := s.dialogs(me)
+		if r.FolderID != 0 {
+			all = nil // nothing is archived
+		}
+		start := 0
+		if off, err := s.inputPeer(me.ID, r.OffsetPeer); err == nil {
+			for i, d := range all {
+				if d.peer == off {
+					start = i + 1
+					break
+				}
 			}
+		} else if r.OffsetID > 0 {
+			start = sort.Search(len(all), func(i int) bool { return all[i].top == nil || all[i].top.id < r.OffsetID })
 		}
-	} else if r.OffsetID > 0 {
-		start = sort.Search(len(all), func(i int) bool { return all[i].top == nil || all[i].top.id < r.OffsetID })
-	}
-	limit := r.Limit
-	if limit <= 0 || limit > 100 {
-		limit = 100
-	}
-	page := all[start:min(start+limit, len(all))]
+		limit := r.Limit
+		if limit <= 0 || limit > 100 {
+			limit = 100
+		}
+		page := all[start:min(start+limit, len(all))]
 
-	var (
-		dialogs = []tg.DialogClass{}
-		msgs    = []tg.MessageClass{}
-		rf      refs
-	)
-	for _, d := range page {
-		td := &tg.Dialog{
-			Peer:            renderPeer(d.peer),
-			ReadInboxMaxID:  me.readInbox[d.peer],
-			ReadOutboxMaxID: s.readOutbox(me, d.peer),
-			UnreadCount:     s.unread(me, d.peer),
-			NotifySettings:  tg.PeerNotifySettings{},
+		var (
+			dialogs = []tg.DialogClass{}
+			msgs    = []tg.MessageClass{}
+			rf      refs
+		)
+		for _, d := range page {
+			td := &tg.Dialog{
+				Peer:            renderPeer(d.peer),
+				ReadInboxMaxID:  me.readInbox[d.peer],
+				ReadOutboxMaxID: s.readOutbox(me, d.peer),
+				UnreadCount:     s.unread(me, d.peer),
+				NotifySettings:  tg.PeerNotifySettings{},
+			}
+			rf.add(peerRefs(d.peer))
+			if d.top != nil {
+				td.TopMessage = d.top.id
+				msg, mr := s.renderMessage(me.ID, d.top)
+				msgs = append(msgs, msg)
+				rf.add(mr)
+			}
+			dialogs = append(dialogs, td)
 		}
-		rf.add(peerRefs(d.peer))
-		if d.top != nil {
-			td.TopMessage = d.top.id
-			msg, mr := s.renderMessage(me.ID, d.top)
-			msgs = append(msgs, msg)
-			rf.add(mr)
+		users := s.renderUsers(me.ID, uniq(append(rf.users, me.ID)))
+		chats := s.renderChats(uniq(rf.chats))
+		if start == 0 && len(page) == len(all) {
+			return &tg.MessagesDialogs{Dialogs: dialogs, Messages: msgs, Chats: chats, Users: users}, nil
 		}
-		dialogs = append(dialogs, td)
-	}
-	users := s.renderUsers(me.ID, uniq(append(rf.users, me.ID)))
-	chats := s.renderChats(uniq(rf.chats))
-	if start == 0 && len(page) == len(all) {
-		return &tg.MessagesDialogs{Dialogs: dialogs, Messages: msgs, Chats: chats, Users: users}, nil
-	}
-	return &tg.MessagesDialogsSlice{Count: len(all), Dialogs: dialogs, Messages: msgs, Chats: chats, Users: users}, nil
+		return &tg.MessagesDialogsSlice{Count: len(all), Dialogs: dialogs, Messages: msgs, Chats: chats, Users: users}, nil
+	})
 }
 
 // messagesGetHistory answers messages.getHistory, newest first, with
 // offset_id, offset_date, add_offset, limit, max_id and min_id.
 func (s *Server) messagesGetHistory(c *call) (bin.Encoder, error) {
-	r, err := decode[tg.MessagesGetHistoryRequest](c)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	me, err := c.account()
-	if err != nil {
-		return nil, err
-	}
-	peer, err := s.inputPeer(me.ID, r.Peer)
-	if err != nil {
-		return nil, err
-	}
-	box := s.dialogMessages(me.ID, peer)
-	total := len(box)
-	var all []*message // newest first, within max_id / min_id
-	for i := len(box) - 1; i >= 0; i-- {
-		m := box[i]
-		if (r.MaxID > 0 && m.id >= r.MaxID) || (r.MinID > 0 && m.id <= r.MinID) {
-			continue
+	return readAs(s, c, func(r *tg.MessagesGetHistoryRequest, me *account) (bin.Encoder, error) {
+		peer, err := s.inputPeer(me.ID, r.Peer)
+		if err != nil {
+			return nil, err
 		}
-		all = append(all, m)
-	}
-	start := 0
-	switch {
-	case r.OffsetID > 0:
-		start = sort.Search(len(all), func(i int) bool { return all[i].id < r.OffsetID })
-	case r.OffsetDate > 0:
-		start = sort.Search(len(all), func(i int) bool { return int(all[i].date.Unix()) < r.OffsetDate })
-	}
-	start = max(0, min(start+r.AddOffset, len(all)))
-	limit := r.Limit
-	if limit <= 0 {
-		limit = 20
-	}
-	limit = min(limit, 100)
-	page := all[start:min(start+limit, len(all))]
+		box := s.dialogMessages(me.ID, peer)
+		total := len(box)
+		var all []*message // newest first, within max_id / min_id
+		for i := len(box) - 1; i >= 0; i-- {
+			m := box[i]
+			if (r.MaxID > 0 && m.id >= r.MaxID) || (r.MinID > 0 && m.id <= r.MinID) {
+				continue
+			}
+			all = append(all, m)
+		}
+		start := 0
+		switch {
+		case r.OffsetID > 0:
+			start = sort.Search(len(all), func(i int) bool { return all[i].id < r.OffsetID })
+		case r.OffsetDate > 0:
+			start = sort.Search(len(all), func(i int) bool { return int(all[i].date.Unix()) < r.OffsetDate })
+		}
+		start = max(0, min(start+r.AddOffset, len(all)))
+		limit := r.Limit
+		if limit <= 0 {
+			limit = 20
+		}
+		limit = min(limit, 100)
+		page := all[start:min(start+limit, len(all))]
 
-	msgs := make([]tg.MessageClass, 0, len(page))
-	var rf refs
-	for _, m := range page {
-		msg, mr := s.renderMessage(me.ID, m)
-		msgs = append(msgs, msg)
-		rf.add(mr)
-	}
-	rf.add(peerRefs(peer))
-	users := s.renderUsers(me.ID, uniq(append(rf.users, me.ID)))
-	chats := s.renderChats(uniq(rf.chats))
-	if len(page) == total {
-		return &tg.MessagesMessages{Messages: msgs, Chats: chats, Users: users}, nil
-	}
-	return &tg.MessagesMessagesSlice{Count: total, OffsetIDOffset: start, Messages: msgs, Chats: chats, Users: users}, nil
+		msgs := make([]tg.MessageClass, 0, len(page))
+		var rf refs
+		for _, m := range page {
+			msg, mr := s.renderMessage(me.ID, m)
+			msgs = append(msgs, msg)
+			rf.add(mr)
+		}
+		rf.add(peerRefs(peer))
+		users := s.renderUsers(me.ID, uniq(append(rf.users, me.ID)))
+		chats := s.renderChats(uniq(rf.chats))
+		if len(page) == total {
+			return &tg.MessagesMessages{Messages: msgs, Chats: chats, Users: users}, nil
+		}
+		return &tg.MessagesMessagesSlice{Count: total, OffsetIDOffset: start, Messages: msgs, Chats: chats, Users: users}, nil
+	})
 }
 
 // messagesGetMessages answers messages.getMessages by id; messages not in
 // the caller's box come back as messageEmpty.
 func (s *Server) messagesGetMessages(c *call) (bin.Encoder, error) {
-	r, err := decode[tg.MessagesGetMessagesRequest](c)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	me, err := c.account()
-	if err != nil {
-		return nil, err
-	}
-	msgs := make([]tg.MessageClass, 0, len(r.ID))
-	var rf refs
-	for _, in := range r.ID {
-		id := 0
-		if in, ok := in.(*tg.InputMessageID); ok {
-			id = in.ID
+	return readAs(s, c, func(r *tg.MessagesGetMessagesRequest, me *account) (bin.Encoder, error) {
+		msgs := make([]tg.MessageClass, 0, len(r.ID))
+		var rf refs
+		for _, in := range r.ID {
+			id := 0
+			if in, ok := in.(*tg.InputMessageID); ok {
+				id = in.ID
+			}
+			m := s.message(id)
+			if m == nil || !m.visibleTo(me.ID) {
+				msgs = append(msgs, &tg.MessageEmpty{ID: id})
+				continue
+			}
+			msg, mr := s.renderMessage(me.ID, m)
+			msgs = append(msgs, msg)
+			rf.add(mr)
 		}
-		m := s.message(id)
-		if m == nil || !m.visibleTo(me.ID) {
-			msgs = append(msgs, &tg.MessageEmpty{ID: id})
-			continue
-		}
-		msg, mr := s.renderMessage(me.ID, m)
-		msgs = append(msgs, msg)
-		rf.add(mr)
-	}
-	return &tg.MessagesMessages{
-		Messages: msgs,
-		Users:    s.renderUsers(me.ID, uniq(append(rf.users, me.ID))),
-		Chats:    s.renderChats(uniq(rf.chats)),
-	}, nil
+		return &tg.MessagesMessages{
+			Messages: msgs,
+			Users:    s.renderUsers(me.ID, uniq(append(rf.users, me.ID))),
+			Chats:    s.renderChats(uniq(rf.chats)),
+		}, nil
+	})
 }

@@ -94,56 +94,40 @@ func (s *Server) inputPeer(viewer int64, in tg.InputPeerClass) (Peer, error) {
 
 // messagesGetChats answers messages.getChats for groups the caller is in.
 func (s *Server) messagesGetChats(c *call) (bin.Encoder, error) {
-	r, err := decode[tg.MessagesGetChatsRequest](c)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	me, err := c.account()
-	if err != nil {
-		return nil, err
-	}
-	out := &tg.MessagesChats{Chats: []tg.ChatClass{}}
-	for _, id := range r.ID {
-		if ch := s.chats[id]; ch != nil && ch.has(me.ID) {
-			out.Chats = append(out.Chats, s.renderChat(id))
+	return readAs(s, c, func(r *tg.MessagesGetChatsRequest, me *account) (bin.Encoder, error) {
+		out := &tg.MessagesChats{Chats: []tg.ChatClass{}}
+		for _, id := range r.ID {
+			if ch := s.chats[id]; ch != nil && ch.has(me.ID) {
+				out.Chats = append(out.Chats, s.renderChat(id))
+			}
 		}
-	}
-	return out, nil
+		return out, nil
+	})
 }
 
 // messagesGetFullChat answers messages.getFullChat with the member list.
 func (s *Server) messagesGetFullChat(c *call) (bin.Encoder, error) {
-	r, err := decode[tg.MessagesGetFullChatRequest](c)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	me, err := c.account()
-	if err != nil {
-		return nil, err
-	}
-	ch := s.chats[r.ChatID]
-	if ch == nil || !ch.has(me.ID) {
-		return nil, tgerr.New(400, "CHAT_ID_INVALID")
-	}
-	parts := make([]tg.ChatParticipantClass, 0, len(ch.members))
-	for i, m := range ch.members {
-		if i == 0 {
-			parts = append(parts, &tg.ChatParticipantCreator{UserID: m})
-			continue
+	return readAs(s, c, func(r *tg.MessagesGetFullChatRequest, me *account) (bin.Encoder, error) {
+		ch := s.chats[r.ChatID]
+		if ch == nil || !ch.has(me.ID) {
+			return nil, tgerr.New(400, "CHAT_ID_INVALID")
 		}
-		parts = append(parts, &tg.ChatParticipant{UserID: m, InviterID: ch.members[0], Date: int(ch.date.Unix())})
-	}
-	return &tg.MessagesChatFull{
-		FullChat: &tg.ChatFull{
-			ID:             ch.id,
-			Participants:   &tg.ChatParticipants{ChatID: ch.id, Participants: parts, Version: 1},
-			NotifySettings: tg.PeerNotifySettings{},
-		},
-		Chats: []tg.ChatClass{s.renderChat(ch.id)},
-		Users: s.renderUsers(me.ID, ch.members),
-	}, nil
+		parts := make([]tg.ChatParticipantClass, 0, len(ch.members))
+		for i, m := range ch.members {
+			if i == 0 {
+				parts = append(parts, &tg.ChatParticipantCreator{UserID: m})
+				continue
+			}
+			parts = append(parts, &tg.ChatParticipant{UserID: m, InviterID: ch.members[0], Date: int(ch.date.Unix())})
+		}
+		return &tg.MessagesChatFull{
+			FullChat: &tg.ChatFull{
+				ID:             ch.id,
+				Participants:   &tg.ChatParticipants{ChatID: ch.id, Participants: parts, Version: 1},
+				NotifySettings: tg.PeerNotifySettings{},
+			},
+			Chats: []tg.ChatClass{s.renderChat(ch.id)},
+			Users: s.renderUsers(me.ID, ch.members),
+		}, nil
+	})
 }

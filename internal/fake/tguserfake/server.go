@@ -369,3 +369,22 @@ func (s *Server) routes() map[uint32]rpcFunc {
 		tg.UploadGetFileRequestTypeID:         s.uploadGetFile,
 	}
 }
+
+// readAs decodes c's request as a T and runs f on it as the caller's
+// account, under the server's lock: the frame of the RPCs that read.
+func readAs[T any, P interface {
+	*T
+	bin.Decoder
+}](s *Server, c *call, f func(r P, me *account) (bin.Encoder, error)) (bin.Encoder, error) {
+	r, err := decode[T, P](c)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	me, err := c.account()
+	if err != nil {
+		return nil, err
+	}
+	return f(r, me)
+}

@@ -189,62 +189,54 @@ func (s *Server) updatesGetState(c *call) (bin.Encoder, error) {
 // log: new messages (still in the box) in NewMessages, everything else in
 // OtherUpdates, at most differenceLimit (or pts_total_limit) per call.
 func (s *Server) updatesGetDifference(c *call) (bin.Encoder, error) {
-	r, err := decode[tg.UpdatesGetDifferenceRequest](c)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	me, err := c.account()
-	if err != nil {
-		return nil, err
-	}
-	s.log.Debug("tguserfake: difference", "user", me.ID, "from_pts", r.Pts, "pts", me.pts)
-	if r.Pts >= me.pts {
-		return &tg.UpdatesDifferenceEmpty{Date: int(time.Now().Unix())}, nil
-	}
-	limit := differenceLimit
-	if r.PtsTotalLimit > 0 && r.PtsTotalLimit < limit {
-		limit = r.PtsTotalLimit
-	}
-	start := sort.Search(len(me.log), func(i int) bool { return me.log[i].pts > r.Pts })
-	end := min(start+limit, len(me.log))
+	return readAs(s, c, func(r *tg.UpdatesGetDifferenceRequest, me *account) (bin.Encoder, error) {
+		s.log.Debug("tguserfake: difference", "user", me.ID, "from_pts", r.Pts, "pts", me.pts)
+		if r.Pts >= me.pts {
+			return &tg.UpdatesDifferenceEmpty{Date: int(time.Now().Unix())}, nil
+		}
+		limit := differenceLimit
+		if r.PtsTotalLimit > 0 && r.PtsTotalLimit < limit {
+			limit = r.PtsTotalLimit
+		}
+		start := sort.Search(len(me.log), func(i int) bool { return me.log[i].pts > r.Pts })
+		end := min(start+limit, len(me.log))
 
-	var (
-		msgs  = []tg.MessageClass{}
-		other = []tg.UpdateClass{}
-		all   refs
-	)
-	for i := start; i < end; i++ {
-		e := &me.log[i]
-		if e.kind == entryNewMessage {
-			m := s.message(e.msgID)
-			if m == nil || !m.visibleTo(me.ID) {
+		var (
+			msgs  = []tg.MessageClass{}
+			other = []tg.UpdateClass{}
+			all   refs
+		)
+		for i := start; i < end; i++ {
+			e := &me.log[i]
+			if e.kind == entryNewMessage {
+				m := s.message(e.msgID)
+				if m == nil || !m.visibleTo(me.ID) {
+					continue
+				}
+				msg, mr := s.renderMessage(me.ID, m)
+				msgs = append(msgs, msg)
+				all.add(mr)
 				continue
 			}
-			msg, mr := s.renderMessage(me.ID, m)
-			msgs = append(msgs, msg)
-			all.add(mr)
-			continue
+			u, ur := s.renderEntry(me, e)
+			other = append(other, u)
+			all.add(ur)
 		}
-		u, ur := s.renderEntry(me, e)
-		other = append(other, u)
-		all.add(ur)
-	}
-	users := s.renderUsers(me.ID, uniq(append(all.users, me.ID)))
-	chats := s.renderChats(uniq(all.chats))
-	st := s.state(me)
-	if end < len(me.log) {
-		st.Pts = me.log[end-1].pts
-		return &tg.UpdatesDifferenceSlice{
+		users := s.renderUsers(me.ID, uniq(append(all.users, me.ID)))
+		chats := s.renderChats(uniq(all.chats))
+		st := s.state(me)
+		if end < len(me.log) {
+			st.Pts = me.log[end-1].pts
+			return &tg.UpdatesDifferenceSlice{
+				NewMessages: msgs, NewEncryptedMessages: []tg.EncryptedMessageClass{},
+				OtherUpdates: other, Users: users, Chats: chats, IntermediateState: st,
+			}, nil
+		}
+		return &tg.UpdatesDifference{
 			NewMessages: msgs, NewEncryptedMessages: []tg.EncryptedMessageClass{},
-			OtherUpdates: other, Users: users, Chats: chats, IntermediateState: st,
+			OtherUpdates: other, Users: users, Chats: chats, State: st,
 		}, nil
-	}
-	return &tg.UpdatesDifference{
-		NewMessages: msgs, NewEncryptedMessages: []tg.EncryptedMessageClass{},
-		OtherUpdates: other, Users: users, Chats: chats, State: st,
-	}, nil
+	})
 }
 
 // changeIn runs f in a change as the caller's account, on the chat in

@@ -185,55 +185,39 @@ func (s *Server) inputUser(viewer int64, in tg.InputUserClass) (*account, error)
 
 // usersGetUsers answers users.getUsers; unknown users are left out.
 func (s *Server) usersGetUsers(c *call) (bin.Encoder, error) {
-	r, err := decode[tg.UsersGetUsersRequest](c)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	me, err := c.account()
-	if err != nil {
-		return nil, err
-	}
-	out := &tg.UserClassVector{}
-	for _, in := range r.ID {
-		if a, err := s.inputUser(me.ID, in); err == nil {
-			out.Elems = append(out.Elems, s.renderUser(me.ID, a.ID))
+	return readAs(s, c, func(r *tg.UsersGetUsersRequest, me *account) (bin.Encoder, error) {
+		out := &tg.UserClassVector{}
+		for _, in := range r.ID {
+			if a, err := s.inputUser(me.ID, in); err == nil {
+				out.Elems = append(out.Elems, s.renderUser(me.ID, a.ID))
+			}
 		}
-	}
-	return out, nil
+		return out, nil
+	})
 }
 
 // usersGetFullUser answers users.getFullUser.
 func (s *Server) usersGetFullUser(c *call) (bin.Encoder, error) {
-	r, err := decode[tg.UsersGetFullUserRequest](c)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	me, err := c.account()
-	if err != nil {
-		return nil, err
-	}
-	a, err := s.inputUser(me.ID, r.ID)
-	if err != nil {
-		return nil, err
-	}
-	full := tg.UserFull{
-		ID:               a.ID,
-		Settings:         tg.PeerSettings{},
-		NotifySettings:   tg.PeerNotifySettings{},
-		CommonChatsCount: s.commonChats(me.ID, a.ID),
-	}
-	if a.photo != nil {
-		full.ProfilePhoto = renderPhoto(a.photo)
-	}
-	return &tg.UsersUserFull{
-		FullUser: full,
-		Chats:    []tg.ChatClass{},
-		Users:    []tg.UserClass{s.renderUser(me.ID, a.ID)},
-	}, nil
+	return readAs(s, c, func(r *tg.UsersGetFullUserRequest, me *account) (bin.Encoder, error) {
+		a, err := s.inputUser(me.ID, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		full := tg.UserFull{
+			ID:               a.ID,
+			Settings:         tg.PeerSettings{},
+			NotifySettings:   tg.PeerNotifySettings{},
+			CommonChatsCount: s.commonChats(me.ID, a.ID),
+		}
+		if a.photo != nil {
+			full.ProfilePhoto = renderPhoto(a.photo)
+		}
+		return &tg.UsersUserFull{
+			FullUser: full,
+			Chats:    []tg.ChatClass{},
+			Users:    []tg.UserClass{s.renderUser(me.ID, a.ID)},
+		}, nil
+	})
 }
 
 // commonChats counts the groups both users are in.
@@ -272,27 +256,19 @@ func (s *Server) contactsGetContacts(c *call) (bin.Encoder, error) {
 
 // contactsResolveUsername answers contacts.resolveUsername for users.
 func (s *Server) contactsResolveUsername(c *call) (bin.Encoder, error) {
-	r, err := decode[tg.ContactsResolveUsernameRequest](c)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	me, err := c.account()
-	if err != nil {
-		return nil, err
-	}
-	name := strings.ToLower(strings.TrimPrefix(r.Username, "@"))
-	for _, id := range s.sortedUserIDs() {
-		if a := s.users[id]; a.Username != "" && strings.ToLower(a.Username) == name {
-			return &tg.ContactsResolvedPeer{
-				Peer:  &tg.PeerUser{UserID: id},
-				Chats: []tg.ChatClass{},
-				Users: []tg.UserClass{s.renderUser(me.ID, id)},
-			}, nil
+	return readAs(s, c, func(r *tg.ContactsResolveUsernameRequest, me *account) (bin.Encoder, error) {
+		name := strings.ToLower(strings.TrimPrefix(r.Username, "@"))
+		for _, id := range s.sortedUserIDs() {
+			if a := s.users[id]; a.Username != "" && strings.ToLower(a.Username) == name {
+				return &tg.ContactsResolvedPeer{
+					Peer:  &tg.PeerUser{UserID: id},
+					Chats: []tg.ChatClass{},
+					Users: []tg.UserClass{s.renderUser(me.ID, id)},
+				}, nil
+			}
 		}
-	}
-	return nil, tgerr.New(400, "USERNAME_NOT_OCCUPIED")
+		return nil, tgerr.New(400, "USERNAME_NOT_OCCUPIED")
+	})
 }
 
 // accountUpdateStatus answers account.updateStatus like SetOnline.
