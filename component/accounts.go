@@ -38,25 +38,14 @@ func (g *Gateway) Contacts(ctx context.Context, account transports.Addr, contact
 			stanzas = append(stanzas, g.links.AddContact(jid.String(), u, c.Name)...)
 		}
 	}
-	if len(stanzas) == 0 {
-		return nil
-	}
-	if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, "", stanzas...); err != nil {
-		return err
-	}
-	wake(g.wakeIn)
-	return nil
+	return g.queueStanzas(ctx, stanzas...)
 }
 
 // Notify implements transports.AccountSink: a chat message from the
 // gateway's JID to user, queued durably.
 func (g *Gateway) Notify(ctx context.Context, user, text string) error {
 	st := render(message{Type: "chat", ID: "notice-" + newSessionID(), From: g.domain.String(), To: user, Body: text})
-	if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, "", st); err != nil {
-		return err
-	}
-	wake(g.wakeIn)
-	return nil
+	return g.queueStanzas(ctx, st)
 }
 
 // Presence implements transports.AccountSink: the contact's presence to
@@ -79,14 +68,7 @@ func (g *Gateway) Presence(ctx context.Context, account, remote transports.Addr,
 		p.To = u
 		stanzas = append(stanzas, render(p))
 	}
-	if len(stanzas) == 0 {
-		return nil
-	}
-	if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, "", stanzas...); err != nil {
-		return err
-	}
-	wake(g.wakeIn)
-	return nil
+	return g.queueStanzas(ctx, stanzas...)
 }
 
 // Typing implements transports.AccountSink: a "composing" chat state from
@@ -102,14 +84,7 @@ func (g *Gateway) Typing(ctx context.Context, account, remote transports.Addr) e
 		stanzas = append(stanzas, []byte(`<message type="chat" from="`+xmlAttr(jid.String())+`" to="`+xmlAttr(u)+
 			`"><composing xmlns="`+nsChatState+`"/><no-store xmlns="urn:xmpp:hints"/></message>`))
 	}
-	if len(stanzas) == 0 {
-		return nil
-	}
-	if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, "", stanzas...); err != nil {
-		return err
-	}
-	wake(g.wakeIn)
-	return nil
+	return g.queueStanzas(ctx, stanzas...)
 }
 
 // xmlAttr escapes s for an XML attribute value (quotes included).

@@ -66,8 +66,15 @@ func (g *Gateway) Go(f func(ctx context.Context)) {
 }
 
 // Queue implements core.Core.
-func (g *Gateway) Queue(ctx context.Context, v any) error {
-	if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, "", render(v)); err != nil {
+func (g *Gateway) Queue(ctx context.Context, v any) error { return g.queueStanzas(ctx, render(v)) }
+
+// queueStanzas stores rendered stanzas for the server, durably and in
+// order, and wakes the writer; none is nothing to do.
+func (g *Gateway) queueStanzas(ctx context.Context, stanzas ...[]byte) error {
+	if len(stanzas) == 0 {
+		return nil
+	}
+	if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, "", stanzas...); err != nil {
 		return err
 	}
 	wake(g.wakeIn)
