@@ -10,6 +10,16 @@ import (
 // dialogMessages is user's box for peer, oldest first. The caller holds s.mu.
 func (s *Server) dialogMessages(user int64, peer Peer) []*message {
 	var out []*message
+	if peer.Channel != 0 {
+		if ch := s.channels[peer.Channel]; ch != nil {
+			for _, m := range ch.msgs {
+				if m.visibleTo(user) {
+					out = append(out, m)
+				}
+			}
+		}
+		return out
+	}
 	for _, m := range s.msgs {
 		if m.visibleTo(user) && m.peerFor(user) == peer {
 			out = append(out, m)
@@ -29,7 +39,8 @@ func (s *Server) unread(a *account, peer Peer) int {
 	return n
 }
 
-// unreadTotal counts a's unread messages in every dialog.
+// unreadTotal counts a's unread messages in every private chat and group
+// (not in channels).
 func (s *Server) unreadTotal(a *account) int {
 	n := 0
 	for _, m := range s.msgs {
@@ -43,11 +54,23 @@ func (s *Server) unreadTotal(a *account) int {
 // dialog is one entry of a user's dialog list.
 type dialog struct {
 	peer Peer
-	top  *message // nil: a contact or group without messages
+	top  *message // nil: a contact, group or channel without messages
 }
 
-// dialogs is a's dialog list: every private chat and group with a
-// message, newest first, then contacts and groups without messages.
+// peerOrder ranks dialogs without messages: users, groups, channels.
+func peerOrder(p Peer) (int, int64) {
+	switch {
+	case p.Channel != 0:
+		return 2, p.Channel
+	case p.Chat != 0:
+		return 1, p.Chat
+	}
+	return 0, p.User
+}
+
+// dialogs is a's dialog list: every private chat, group and channel with
+// a message, newest first, then contacts, groups and channels without
+// messages.
 func (s *Server) dialogs(a *account) []dialog {
 	tops := map[Peer]*message{}
 	for _, m := range s.msgs {
@@ -65,6 +88,18 @@ func (s *Server) dialogs(a *account) []dialog {
 			tops[Peer{Chat: id}] = nil
 		}
 	}
+	for id, ch := range s.channels {
+		if !ch.has(a.ID) {
+			continue
+		}
+		p := Peer{Channel: id}
+		tops[p] = nil
+		for _, m := range ch.msgs {
+			if m.visibleTo(a.ID) {
+				tops[p] = m
+			}
+		}
+	}
 	out := make([]dialog, 0, len(tops))
 	for p, m := range tops {
 		out = append(out, dialog{peer: p, top: m})
@@ -73,14 +108,16 @@ func (s *Server) dialogs(a *account) []dialog {
 		x, y := out[i], out[j]
 		switch {
 		case x.top != nil && y.top != nil:
-			return x.top.id > y.top.id
+			return x.top.seq > y.top.seq
 		case x.top != nil || y.top != nil:
 			return x.top != nil
-		case x.peer.Chat != y.peer.Chat:
-			return x.peer.Chat < y.peer.Chat
-		default:
-			return x.peer.User < y.peer.User
 		}
+		xk, xid := peerOrder(x.peer)
+		yk, yid := peerOrder(y.peer)
+		if xk != yk {
+			return xk < yk
+		}
+		return xid < yid
 	})
 	return out
 }
@@ -88,19 +125,43 @@ func (s *Server) dialogs(a *account) []dialog {
 // readOutbox is the highest message of a's in peer that the other side
 // has read.
 func (s *Server) readOutbox(a *account, peer Peer) int {
-	if peer.Chat == 0 {
+	var members []int64
+	switch {
+	case peer.Channel != 0:
+		members = s.channels[peer.Channel].members
+	case peer.Chat != 0:
+		members = s.chats[peer.Chat].members
+	default:
 		if o := s.users[peer.User]; o != nil && o.ID != a.ID {
 			return o.readInbox[Peer{User: a.ID}]
 		}
 		return 0
 	}
 	best := 0
-	for _, m := range s.chats[peer.Chat].members {
+	for _, m := range members {
 		if o := s.users[m]; o != nil && m != a.ID {
 			best = max(best, o.readInbox[peer])
 		}
 	}
 	return best
+}
+
+// renderDialog is d in a's dialog list; a channel's has its pts.
+func (s *Server) renderDialog(a *account, d dialog) *tg.Dialog {
+	td := &tg.Dialog{
+		Peer:            renderPeer(d.peer),
+		ReadInboxMaxID:  a.readInbox[d.peer],
+		ReadOutboxMaxID: s.readOutbox(a, d.peer),
+		UnreadCount:     s.unread(a, d.peer),
+		NotifySettings:  tg.PeerNotifySettings{},
+	}
+	if d.top != nil {
+		td.TopMessage = d.top.id
+	}
+	if ch := s.channels[d.peer.Channel]; ch != nil {
+		td.Pts = ch.pts
+	}
+	return td
 }
 
 // messagesGetDialogs answers messages.getDialogs. Pages start after
@@ -120,7 +181,13 @@ func (s *Server) messagesGetDialogs(c *call) (bin.Encoder, error) {
 				}
 			}
 		} else if r.OffsetID > 0 {
-			start = sort.Search(len(all), func(i int) bool { return all[i].top == nil || all[i].top.id < r.OffsetID })
+			// Dialogs are ordered by when their top message was posted;
+			// offset_id is taken as an id of the global sequence.
+			before := func(m *message) bool { return m.id < r.OffsetID }
+			if om := s.message(r.OffsetID); om != nil {
+				before = func(m *message) bool { return m.seq < om.seq }
+			}
+			start = sort.Search(len(all), func(i int) bool { return all[i].top == nil || before(all[i].top) })
 		}
 		limit := r.Limit
 		if limit <= 0 || limit > 100 {
@@ -134,24 +201,16 @@ func (s *Server) messagesGetDialogs(c *call) (bin.Encoder, error) {
 			rf      refs
 		)
 		for _, d := range page {
-			td := &tg.Dialog{
-				Peer:            renderPeer(d.peer),
-				ReadInboxMaxID:  me.readInbox[d.peer],
-				ReadOutboxMaxID: s.readOutbox(me, d.peer),
-				UnreadCount:     s.unread(me, d.peer),
-				NotifySettings:  tg.PeerNotifySettings{},
-			}
 			rf.add(peerRefs(d.peer))
 			if d.top != nil {
-				td.TopMessage = d.top.id
 				msg, mr := s.renderMessage(me.ID, d.top)
 				msgs = append(msgs, msg)
 				rf.add(mr)
 			}
-			dialogs = append(dialogs, td)
+			dialogs = append(dialogs, s.renderDialog(me, d))
 		}
 		users := s.renderUsers(me.ID, uniq(append(rf.users, me.ID)))
-		chats := s.renderChats(uniq(rf.chats))
+		chats := s.renderChats(me.ID, uniq(rf.chats))
 		if start == 0 && len(page) == len(all) {
 			return &tg.MessagesDialogs{Dialogs: dialogs, Messages: msgs, Chats: chats, Users: users}, nil
 		}
@@ -168,29 +227,7 @@ func (s *Server) messagesGetHistory(c *call) (bin.Encoder, error) {
 			return nil, err
 		}
 		box := s.dialogMessages(me.ID, peer)
-		total := len(box)
-		var all []*message // newest first, within max_id / min_id
-		for i := len(box) - 1; i >= 0; i-- {
-			m := box[i]
-			if (r.MaxID > 0 && m.id >= r.MaxID) || (r.MinID > 0 && m.id <= r.MinID) {
-				continue
-			}
-			all = append(all, m)
-		}
-		start := 0
-		switch {
-		case r.OffsetID > 0:
-			start = sort.Search(len(all), func(i int) bool { return all[i].id < r.OffsetID })
-		case r.OffsetDate > 0:
-			start = sort.Search(len(all), func(i int) bool { return int(all[i].date.Unix()) < r.OffsetDate })
-		}
-		start = max(0, min(start+r.AddOffset, len(all)))
-		limit := r.Limit
-		if limit <= 0 {
-			limit = 20
-		}
-		limit = min(limit, 100)
-		page := all[start:min(start+limit, len(all))]
+		page, start := historyPage(box, r)
 
 		msgs := make([]tg.MessageClass, 0, len(page))
 		var rf refs
@@ -201,12 +238,44 @@ func (s *Server) messagesGetHistory(c *call) (bin.Encoder, error) {
 		}
 		rf.add(peerRefs(peer))
 		users := s.renderUsers(me.ID, uniq(append(rf.users, me.ID)))
-		chats := s.renderChats(uniq(rf.chats))
-		if len(page) == total {
+		chats := s.renderChats(me.ID, uniq(rf.chats))
+		if ch := s.channels[peer.Channel]; ch != nil {
+			return &tg.MessagesChannelMessages{
+				Pts: ch.pts, Count: len(box), OffsetIDOffset: start,
+				Messages: msgs, Topics: []tg.ForumTopicClass{}, Chats: chats, Users: users,
+			}, nil
+		}
+		if len(page) == len(box) {
 			return &tg.MessagesMessages{Messages: msgs, Chats: chats, Users: users}, nil
 		}
-		return &tg.MessagesMessagesSlice{Count: total, OffsetIDOffset: start, Messages: msgs, Chats: chats, Users: users}, nil
+		return &tg.MessagesMessagesSlice{Count: len(box), OffsetIDOffset: start, Messages: msgs, Chats: chats, Users: users}, nil
 	})
+}
+
+// historyPage is the page of box (oldest first) that r asks for, newest
+// first, and its offset among the messages within max_id / min_id.
+func historyPage(box []*message, r *tg.MessagesGetHistoryRequest) (page []*message, start int) {
+	var all []*message // newest first, within max_id / min_id
+	for i := len(box) - 1; i >= 0; i-- {
+		m := box[i]
+		if (r.MaxID > 0 && m.id >= r.MaxID) || (r.MinID > 0 && m.id <= r.MinID) {
+			continue
+		}
+		all = append(all, m)
+	}
+	switch {
+	case r.OffsetID > 0:
+		start = sort.Search(len(all), func(i int) bool { return all[i].id < r.OffsetID })
+	case r.OffsetDate > 0:
+		start = sort.Search(len(all), func(i int) bool { return int(all[i].date.Unix()) < r.OffsetDate })
+	}
+	start = max(0, min(start+r.AddOffset, len(all)))
+	limit := r.Limit
+	if limit <= 0 {
+		limit = 20
+	}
+	limit = min(limit, 100)
+	return all[start:min(start+limit, len(all))], start
 }
 
 // messagesGetMessages answers messages.getMessages by id; messages not in
@@ -232,7 +301,7 @@ func (s *Server) messagesGetMessages(c *call) (bin.Encoder, error) {
 		return &tg.MessagesMessages{
 			Messages: msgs,
 			Users:    s.renderUsers(me.ID, uniq(append(rf.users, me.ID))),
-			Chats:    s.renderChats(uniq(rf.chats)),
+			Chats:    s.renderChats(me.ID, uniq(rf.chats)),
 		}, nil
 	})
 }

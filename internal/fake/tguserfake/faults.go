@@ -75,7 +75,7 @@ func (s *Server) HoldCalls(typeID uint32) (release func()) {
 
 // Calls is how many RPCs clients made, not counting those a client makes
 // on its own to stay in sync (help.getConfig, help.getNearestDc,
-// updates.getState, updates.getDifference).
+// updates.getState, updates.getDifference, updates.getChannelDifference).
 func (s *Server) Calls() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -86,7 +86,8 @@ func (s *Server) Calls() int {
 func ownCall(id uint32) bool {
 	switch id {
 	case tg.HelpGetConfigRequestTypeID, tg.HelpGetNearestDCRequestTypeID,
-		tg.UpdatesGetStateRequestTypeID, tg.UpdatesGetDifferenceRequestTypeID:
+		tg.UpdatesGetStateRequestTypeID, tg.UpdatesGetDifferenceRequestTypeID,
+		tg.UpdatesGetChannelDifferenceRequestTypeID:
 		return true
 	}
 	return false
@@ -126,8 +127,9 @@ func (s *Server) Disconnect(user int64) {
 
 // Hold stops (on) or resumes pushing updates to user's sessions. Held
 // updates are still logged (pts advances); a client gets them only with
-// updates.getDifference. Updates outside the log (typing, status,
-// reactions) are dropped while held.
+// updates.getDifference, or updates.getChannelDifference for a channel's.
+// Updates outside the logs (typing, status, reactions) are dropped while
+// held.
 func (s *Server) Hold(user int64, on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -215,6 +215,9 @@ func (s *Server) messagesSendMedia(c *call) (bin.Encoder, error) {
 	if err != nil {
 		return nil, err
 	}
+	if isChannelInput(r.Peer) {
+		return s.sendToChannel(c, r.Peer, r.RandomID, r.Message, true, replyToID(r.ReplyTo), r.Media)
+	}
 	var (
 		res    bin.Encoder
 		rpcErr error
@@ -277,8 +280,9 @@ func (s *Server) fileLocation(viewer int64, loc tg.InputFileLocationClass) (*med
 	return nil, tgerr.New(400, "LOCATION_INVALID")
 }
 
-// uploadGetFile answers upload.getFile for message media and profile
-// photos (any thumb size serves the whole file).
+// uploadGetFile answers upload.getFile for message media (of any chat,
+// channels included) and profile photos (any thumb size serves the whole
+// file).
 func (s *Server) uploadGetFile(c *call) (bin.Encoder, error) {
 	r, err := decode[tg.UploadGetFileRequest](c)
 	if err != nil {

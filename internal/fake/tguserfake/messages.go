@@ -27,7 +27,10 @@ func (s *Server) message(id int) *message {
 // Post makes user from write text to peer to (a contact writing to the
 // user, or the user writing from the official app). It is stored in every
 // involved user's box and pushed as UpdateNewMessage (Out set for the
-// author) to their sessions. A zero Message means from or to is unknown.
+// author) to their sessions. In a channel (Peer{Channel}) it gets the
+// channel's next id and pts and is pushed as UpdateNewChannelMessage to
+// every member; only the creator posts in a broadcast channel. A zero
+// Message means from or to is unknown, or from may not post there.
 func (s *Server) Post(from int64, to Peer, text string, replyTo int) Message {
 	return s.postAs(from, to, text, replyTo, nil)
 }
@@ -53,6 +56,13 @@ func (t *tx) post(from int64, to Peer, text string, replyTo int, md *media, via 
 	if s.users[from] == nil {
 		return nil, tgerr.New(400, "USER_ID_INVALID")
 	}
+	if to.Channel != 0 {
+		ch := s.channels[to.Channel]
+		if ch == nil || to.User != 0 || to.Chat != 0 {
+			return nil, tgerr.New(400, "CHANNEL_INVALID")
+		}
+		return t.postChannel(from, ch, text, replyTo, md, via, randomID)
+	}
 	var owners []int64
 	switch {
 	case to.Chat != 0:
@@ -69,8 +79,9 @@ func (t *tx) post(from int64, to Peer, text string, replyTo int, md *media, via 
 	if r := s.message(replyTo); r == nil || !r.visibleTo(from) || r.peerFor(from) != to {
 		replyTo = 0
 	}
+	s.posted++
 	m := &message{
-		id: len(s.msgs) + 1, from: from, to: to, text: text, replyTo: replyTo,
+		id: len(s.msgs) + 1, seq: s.posted, from: from, to: to, text: text, replyTo: replyTo,
 		date: time.Now(), media: md, owners: owners, viaAPI: via != nil, randomID: randomID,
 	}
 	s.msgs = append(s.msgs, m)
@@ -109,13 +120,14 @@ func (s *Server) export(m *message) Message {
 	return out
 }
 
-// Sent is what owner sent with messages.sendMessage / sendMedia, with
-// later edits, deletions and reactions applied, oldest first.
+// Sent is what owner sent with messages.sendMessage / sendMedia, in
+// private chats, groups and channels, with later edits, deletions and
+// reactions applied, oldest first.
 func (s *Server) Sent(owner int64) []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Message
-	for _, m := range s.msgs {
+	for _, m := range s.allMessages() {
 		if m.viaAPI && m.from == owner {
 			out = append(out, s.export(m))
 		}
@@ -123,15 +135,24 @@ func (s *Server) Sent(owner int64) []Message {
 	return out
 }
 
+// allMessages is every message, channels' included, in the order they
+// were posted. The caller holds s.mu.
+func (s *Server) allMessages() []*message {
+	all := slices.Clone(s.msgs)
+	for _, ch := range s.channels {
+		all = append(all, ch.msgs...)
+	}
+	slices.SortFunc(all, func(x, y *message) int { return x.seq - y.seq })
+	return all
+}
+
 // History is user's box for peer as the fake sees it, oldest first.
 func (s *Server) History(user int64, peer Peer) []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Message
-	for _, m := range s.msgs {
-		if m.visibleTo(user) && m.peerFor(user) == peer {
-			out = append(out, s.export(m))
-		}
+	for _, m := range s.dialogMessages(user, peer) {
+		out = append(out, s.export(m))
 	}
 	return out
 }
@@ -167,6 +188,11 @@ func (s *Server) renderMessage(viewer int64, m *message) (*tg.Message, refs) {
 		Date:    int(m.date.Unix()),
 		Message: m.text,
 	}
+	author := true
+	if ch := s.channels[peer.Channel]; ch != nil && !ch.megagroup {
+		// A broadcast channel's post has no author.
+		msg.Post, msg.FromID, author = true, nil, false
+	}
 	if m.replyTo != 0 {
 		msg.ReplyTo = &tg.MessageReplyHeader{ReplyToMsgID: m.replyTo}
 	}
@@ -180,7 +206,9 @@ func (s *Server) renderMessage(viewer int64, m *message) (*tg.Message, refs) {
 		msg.Reactions = renderReactions(viewer, m)
 	}
 	r := peerRefs(peer)
-	r.users = append(r.users, m.from)
+	if author {
+		r.users = append(r.users, m.from)
+	}
 	return msg, r
 }
 
@@ -232,7 +260,7 @@ func (s *Server) sentUpdates(me *account, m *message) *tg.Updates {
 			&tg.UpdateNewMessage{Message: msg, Pts: m.senderPts, PtsCount: 1},
 		},
 		Users: s.renderUsers(me.ID, uniq(append(r.users, me.ID))),
-		Chats: s.renderChats(uniq(r.chats)),
+		Chats: s.renderChats(me.ID, uniq(r.chats)),
 		Date:  int(time.Now().Unix()),
 	}
 }
@@ -254,6 +282,9 @@ func (s *Server) messagesSendMessage(c *call) (bin.Encoder, error) {
 	r, err := decode[tg.MessagesSendMessageRequest](c)
 	if err != nil {
 		return nil, err
+	}
+	if isChannelInput(r.Peer) {
+		return s.sendToChannel(c, r.Peer, r.RandomID, r.Message, false, replyToID(r.ReplyTo), nil)
 	}
 	var (
 		res    bin.Encoder
@@ -289,7 +320,8 @@ func (s *Server) messagesSendMessage(c *call) (bin.Encoder, error) {
 }
 
 // Edit changes the text of message id, written by by, and pushes
-// UpdateEditMessage to everyone who has it.
+// UpdateEditMessage to everyone who has it. For a channel message use
+// EditIn.
 func (s *Server) Edit(by int64, id int, text string) {
 	s.change(func(t *tx) {
 		if _, _, err := t.edit(by, id, text, nil); err != nil {
@@ -347,6 +379,9 @@ func (s *Server) messagesEditMessage(c *call) (bin.Encoder, error) {
 		return nil, err
 	}
 	return s.changeIn(c, r.Peer, func(t *tx, me *account, peer Peer) (bin.Encoder, error) {
+		if peer.Channel != 0 {
+			return t.editChannelCall(c, me, s.channels[peer.Channel], r)
+		}
 		if m := s.message(r.ID); m == nil || !m.visibleTo(me.ID) || m.peerFor(me.ID) != peer {
 			return nil, tgerr.New(400, "MESSAGE_ID_INVALID")
 		}
@@ -365,14 +400,14 @@ func (s *Server) messagesEditMessage(c *call) (bin.Encoder, error) {
 		return &tg.Updates{
 			Updates: []tg.UpdateClass{&tg.UpdateEditMessage{Message: msg, Pts: e.pts, PtsCount: e.ptsCount}},
 			Users:   s.renderUsers(me.ID, uniq(append(mr.users, me.ID))),
-			Chats:   s.renderChats(uniq(mr.chats)),
+			Chats:   s.renderChats(me.ID, uniq(mr.chats)),
 			Date:    int(time.Now().Unix()),
 		}, nil
 	})
 }
 
 // Delete deletes messages ids (in by's box) for everyone and pushes
-// UpdateDeleteMessages.
+// UpdateDeleteMessages. For channel messages use DeleteIn.
 func (s *Server) Delete(by int64, ids ...int) {
 	s.change(func(t *tx) {
 		t.delete(by, ids, true, nil)
@@ -456,7 +491,8 @@ func (s *Server) messagesDeleteMessages(c *call) (bin.Encoder, error) {
 }
 
 // React sets by's reactions on message id (none removes them) and pushes
-// UpdateMessageReactions to everyone who has it.
+// UpdateMessageReactions to everyone who has it. For a channel message use
+// ReactIn.
 func (s *Server) React(by int64, id int, emoticons ...string) {
 	s.change(func(t *tx) {
 		if _, err := t.react(by, id, emoticons, nil); err != nil {
@@ -472,16 +508,7 @@ func (t *tx) react(by int64, id int, emoticons []string, via *call) (*message, e
 	if m == nil || !m.visibleTo(by) {
 		return nil, tgerr.New(400, "MESSAGE_ID_INVALID")
 	}
-	if m.reactions == nil {
-		m.reactions, m.reactedAt = map[int64][]string{}, map[int64]time.Time{}
-	}
-	if len(emoticons) == 0 {
-		delete(m.reactions, by)
-		delete(m.reactedAt, by)
-	} else {
-		m.reactions[by] = slices.Clone(emoticons)
-		m.reactedAt[by] = time.Now()
-	}
+	setReactions(m, by, emoticons)
 	for _, o := range m.owners {
 		if !m.visibleTo(o) {
 			continue
@@ -494,6 +521,20 @@ func (t *tx) react(by int64, id int, emoticons []string, via *call) (*message, e
 		t.push(o, except, &tg.UpdateMessageReactions{Peer: renderPeer(peer), MsgID: m.id, Reactions: renderReactions(o, m)}, peerRefs(peer))
 	}
 	return m, nil
+}
+
+// setReactions sets by's reactions on m (none removes them).
+func setReactions(m *message, by int64, emoticons []string) {
+	if m.reactions == nil {
+		m.reactions, m.reactedAt = map[int64][]string{}, map[int64]time.Time{}
+	}
+	if len(emoticons) == 0 {
+		delete(m.reactions, by)
+		delete(m.reactedAt, by)
+		return
+	}
+	m.reactions[by] = slices.Clone(emoticons)
+	m.reactedAt[by] = time.Now()
 }
 
 // messagesSendReaction answers messages.sendReaction (emoji reactions).
@@ -513,17 +554,26 @@ func (s *Server) messagesSendReaction(c *call) (bin.Encoder, error) {
 		}
 	}
 	return s.changeIn(c, r.Peer, func(t *tx, me *account, peer Peer) (bin.Encoder, error) {
-		if m := s.message(r.MsgID); m == nil || !m.visibleTo(me.ID) || m.peerFor(me.ID) != peer {
-			return nil, tgerr.New(400, "MESSAGE_ID_INVALID")
-		}
-		m, err := t.react(me.ID, r.MsgID, emos, c)
-		if err != nil {
-			return nil, err
+		var (
+			m   *message
+			err error
+		)
+		if peer.Channel != 0 {
+			if m, err = t.reactChannel(me.ID, s.channels[peer.Channel], r.MsgID, emos, c); err != nil {
+				return nil, err
+			}
+		} else {
+			if m := s.message(r.MsgID); m == nil || !m.visibleTo(me.ID) || m.peerFor(me.ID) != peer {
+				return nil, tgerr.New(400, "MESSAGE_ID_INVALID")
+			}
+			if m, err = t.react(me.ID, r.MsgID, emos, c); err != nil {
+				return nil, err
+			}
 		}
 		return &tg.Updates{
 			Updates: []tg.UpdateClass{&tg.UpdateMessageReactions{Peer: renderPeer(peer), MsgID: m.id, Reactions: renderReactions(me.ID, m)}},
 			Users:   s.renderUsers(me.ID, uniq(append(peerRefs(peer).users, me.ID))),
-			Chats:   s.renderChats(peerRefs(peer).chats),
+			Chats:   s.renderChats(me.ID, peerRefs(peer).chats),
 			Date:    int(time.Now().Unix()),
 		}, nil
 	})
@@ -531,9 +581,17 @@ func (s *Server) messagesSendReaction(c *call) (bin.Encoder, error) {
 
 // MarkRead makes user by read peer up to maxID (0: everything), as
 // messages.readHistory does; the other side gets UpdateReadHistoryOutbox.
+// In a channel it is channels.readHistory: nothing is logged or pushed.
 func (s *Server) MarkRead(by int64, peer Peer, maxID int) {
 	s.change(func(t *tx) {
-		if a := s.users[by]; a != nil {
+		a := s.users[by]
+		switch {
+		case a == nil:
+		case peer.Channel != 0:
+			if ch := s.channels[peer.Channel]; ch != nil && ch.has(by) {
+				s.readChannel(a, ch, maxID)
+			}
+		default:
 			t.read(a, peer, maxID, nil)
 		}
 	})
@@ -588,13 +646,17 @@ func (s *Server) messagesReadHistory(c *call) (bin.Encoder, error) {
 		return nil, err
 	}
 	return s.changeIn(c, r.Peer, func(t *tx, me *account, peer Peer) (bin.Encoder, error) {
+		if peer.Channel != 0 {
+			return nil, tgerr.New(400, "PEER_ID_INVALID") // channels.readHistory
+		}
 		e := t.read(me, peer, r.MaxID, c)
 		return &tg.MessagesAffectedMessages{Pts: e.pts, PtsCount: e.ptsCount}, nil
 	})
 }
 
 // Typing pushes "typing" from user from to peer to (UpdateUserTyping, or
-// UpdateChatUserTyping to the other members). It is not stored.
+// UpdateChatUserTyping / UpdateChannelUserTyping to the other members). It
+// is not stored.
 func (s *Server) Typing(from int64, to Peer) {
 	s.change(func(t *tx) {
 		t.typing(from, to, &tg.SendMessageTypingAction{})
@@ -604,6 +666,19 @@ func (s *Server) Typing(from int64, to Peer) {
 // typing pushes action from from to the other side of to.
 func (t *tx) typing(from int64, to Peer, action tg.SendMessageActionClass) {
 	s := t.s
+	if to.Channel != 0 {
+		ch := s.channels[to.Channel]
+		if ch == nil || !ch.has(from) {
+			return
+		}
+		for _, m := range ch.members {
+			if m != from {
+				t.push(m, [8]byte{}, &tg.UpdateChannelUserTyping{ChannelID: ch.id, FromID: &tg.PeerUser{UserID: from}, Action: action},
+					refs{users: []int64{from}, chats: []int64{ch.id}})
+			}
+		}
+		return
+	}
 	if to.Chat != 0 {
 		ch := s.chats[to.Chat]
 		if ch == nil || !ch.has(from) {

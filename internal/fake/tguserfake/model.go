@@ -17,14 +17,15 @@ type User struct {
 	Photo      []byte // JPEG profile photo, optional
 }
 
-// Peer is a chat as seen by one user: a private chat with User or the basic
-// group Chat. Exactly one is set.
-type Peer struct{ User, Chat int64 }
+// Peer is a chat as seen by one user: a private chat with User, the basic
+// group Chat, or the broadcast channel or supergroup Channel. Exactly one
+// is set.
+type Peer struct{ User, Chat, Channel int64 }
 
 // Message is a message as the fake stores it.
 type Message struct {
-	ID        int
-	From      int64 // author user id
+	ID        int   // in a channel, the channel's own id sequence
+	From      int64 // author user id (also for a broadcast channel's posts)
 	Peer      Peer  // where it was posted: for a private chat, the OTHER side as seen by From
 	Text      string
 	ReplyTo   int
@@ -82,7 +83,8 @@ func (c *chat) has(user int64) bool {
 
 // message is a stored message; one object serves every box it is in.
 type message struct {
-	id       int
+	id       int // global, or the channel's own for a channel message
+	seq      int // order of posting among all messages, channels included
 	from     int64
 	to       Peer // as seen by from
 	text     string
@@ -100,7 +102,7 @@ type message struct {
 	// viaAPI: sent by one of from's sessions (reported by Sent).
 	viaAPI    bool
 	randomID  int64
-	senderPts int // from's pts for its UpdateNewMessage
+	senderPts int // from's pts for its UpdateNewMessage (the channel's pts in a channel)
 }
 
 // visibleTo reports whether the message is in user's box.
@@ -118,7 +120,7 @@ func (m *message) visibleTo(user int64) bool {
 
 // peerFor is the dialog the message belongs to in viewer's box.
 func (m *message) peerFor(viewer int64) Peer {
-	if m.to.Chat != 0 {
+	if m.to.Chat != 0 || m.to.Channel != 0 {
 		return m.to
 	}
 	if viewer == m.from {
@@ -138,7 +140,45 @@ type media struct {
 	w, h           int
 }
 
-// entryKind is the kind of a pts update in a user's log.
+// channel is a broadcast channel or a supergroup (megagroup): its own
+// message ids, pts and update log.
+type channel struct {
+	id, accessHash int64
+	title          string
+	megagroup      bool
+	creator        int64
+	members        []int64 // the creator first
+	date           time.Time
+
+	msgs      []*message // by id-1
+	pts       int        // pts after the last entry of log
+	log       []entry    // entryNewMessage, entryEditMessage, entryDeleteMessages
+	randomIDs map[sentKey]int
+	tooLong   bool // the next updates.getChannelDifference answers TooLong
+}
+
+// sentKey is a random_id one user sent in a channel.
+type sentKey struct{ user, randomID int64 }
+
+// has reports whether user is a member of ch.
+func (ch *channel) has(user int64) bool {
+	for _, m := range ch.members {
+		if m == user {
+			return true
+		}
+	}
+	return false
+}
+
+// message is the channel message id, nil if none.
+func (ch *channel) message(id int) *message {
+	if id < 1 || id > len(ch.msgs) {
+		return nil
+	}
+	return ch.msgs[id-1]
+}
+
+// entryKind is the kind of a pts update in a user's or a channel's log.
 type entryKind int
 
 const (
@@ -149,8 +189,9 @@ const (
 	entryReadOutbox
 )
 
-// entry is one pts update in a user's log. It is rendered to a fresh tg
-// object every time it is sent (gotd mutates objects while encoding).
+// entry is one pts update in a user's or a channel's log. It is rendered
+// to a fresh tg object every time it is sent (gotd mutates objects while
+// encoding).
 type entry struct {
 	kind     entryKind
 	pts      int // pts after this entry

@@ -29,6 +29,9 @@ func (s *Server) AddGroup(title string, members ...int64) int64 {
 
 // renderPeer is p as a tg.Peer.
 func renderPeer(p Peer) tg.PeerClass {
+	if p.Channel != 0 {
+		return &tg.PeerChannel{ChannelID: p.Channel}
+	}
 	if p.Chat != 0 {
 		return &tg.PeerChat{ChatID: p.Chat}
 	}
@@ -37,6 +40,9 @@ func renderPeer(p Peer) tg.PeerClass {
 
 // peerRefs are the entities p mentions.
 func peerRefs(p Peer) refs {
+	if p.Channel != 0 {
+		return refs{chats: []int64{p.Channel}}
+	}
 	if p.Chat != 0 {
 		return refs{chats: []int64{p.Chat}}
 	}
@@ -59,19 +65,24 @@ func (s *Server) renderChat(id int64) tg.ChatClass {
 	}
 }
 
-// renderChats renders ids, skipping unknown ones.
-func (s *Server) renderChats(ids []int64) []tg.ChatClass {
+// renderChats renders the groups and channels ids as viewer sees them,
+// skipping unknown ones. The caller holds s.mu.
+func (s *Server) renderChats(viewer int64, ids []int64) []tg.ChatClass {
 	out := make([]tg.ChatClass, 0, len(ids))
 	for _, id := range ids {
-		if s.chats[id] != nil {
+		switch {
+		case s.chats[id] != nil:
 			out = append(out, s.renderChat(id))
+		case s.channels[id] != nil:
+			out = append(out, s.renderChannel(viewer, s.channels[id]))
 		}
 	}
 	return out
 }
 
 // inputPeer resolves an InputPeer for viewer: a known user (with the right
-// access hash) or a group viewer is in. The caller holds s.mu.
+// access hash), a group viewer is in, or a channel (with its access hash)
+// viewer is in. The caller holds s.mu.
 func (s *Server) inputPeer(viewer int64, in tg.InputPeerClass) (Peer, error) {
 	switch p := in.(type) {
 	case *tg.InputPeerSelf:
@@ -88,6 +99,18 @@ func (s *Server) inputPeer(viewer int64, in tg.InputPeerClass) (Peer, error) {
 		if ch := s.chats[p.ChatID]; ch != nil && ch.has(viewer) {
 			return Peer{Chat: p.ChatID}, nil
 		}
+	case *tg.InputPeerChannel:
+		ch, err := s.channelOf(viewer, p.ChannelID, p.AccessHash, true)
+		if err != nil {
+			return Peer{}, err
+		}
+		return Peer{Channel: ch.id}, nil
+	case *tg.InputPeerChannelFromMessage:
+		ch, err := s.channelOf(viewer, p.ChannelID, 0, false)
+		if err != nil {
+			return Peer{}, err
+		}
+		return Peer{Channel: ch.id}, nil
 	}
 	return Peer{}, tgerr.New(400, "PEER_ID_INVALID")
 }

@@ -56,7 +56,10 @@ type Server struct {
 	nextUserID int64
 	chats      map[int64]*chat
 	nextChatID int64
+	channels   map[int64]*channel
+	nextChanID int64
 	msgs       []*message // by id-1
+	posted     int        // messages posted, channels included (message.seq)
 	media      map[int64]*media
 	nextMedia  int64
 	codes      map[string]*loginCode // by normalized phone
@@ -122,6 +125,8 @@ func Start(ctx context.Context, addr string, log *slog.Logger) (*Server, error) 
 		nextUserID: 1000001,
 		chats:      map[int64]*chat{},
 		nextChatID: 5000001,
+		channels:   map[int64]*channel{},
+		nextChanID: 1500000001,
 		media:      map[int64]*media{},
 		nextMedia:  7000000001,
 		codes:      map[string]*loginCode{},
@@ -360,8 +365,14 @@ func (s *Server) routes() map[uint32]rpcFunc {
 		tg.MessagesReadHistoryRequestTypeID:    s.messagesReadHistory,
 		tg.MessagesSetTypingRequestTypeID:      s.messagesSetTyping,
 
-		tg.UpdatesGetStateRequestTypeID:      s.updatesGetState,
-		tg.UpdatesGetDifferenceRequestTypeID: s.updatesGetDifference,
+		tg.UpdatesGetStateRequestTypeID:             s.updatesGetState,
+		tg.UpdatesGetDifferenceRequestTypeID:        s.updatesGetDifference,
+		tg.UpdatesGetChannelDifferenceRequestTypeID: s.updatesGetChannelDifference,
+
+		tg.ChannelsGetChannelsRequestTypeID:    s.channelsGetChannels,
+		tg.ChannelsGetMessagesRequestTypeID:    s.channelsGetMessages,
+		tg.ChannelsDeleteMessagesRequestTypeID: s.channelsDeleteMessages,
+		tg.ChannelsReadHistoryRequestTypeID:    s.channelsReadHistory,
 
 		tg.UploadSaveFilePartRequestTypeID:    s.uploadSaveFilePart,
 		tg.UploadSaveBigFilePartRequestTypeID: s.uploadSaveBigFilePart,

@@ -99,7 +99,7 @@ func (t *tx) push(user int64, except [8]byte, u tg.UpdateClass, r refs) {
 	o.updates = &tg.Updates{
 		Updates: []tg.UpdateClass{u},
 		Users:   s.renderUsers(user, uniq(append(r.users, user))),
-		Chats:   s.renderChats(uniq(r.chats)),
+		Chats:   s.renderChats(user, uniq(r.chats)),
 		Date:    int(time.Now().Unix()),
 	}
 	t.out = append(t.out, o)
@@ -223,7 +223,7 @@ func (s *Server) updatesGetDifference(c *call) (bin.Encoder, error) {
 			all.add(ur)
 		}
 		users := s.renderUsers(me.ID, uniq(append(all.users, me.ID)))
-		chats := s.renderChats(uniq(all.chats))
+		chats := s.renderChats(me.ID, uniq(all.chats))
 		st := s.state(me)
 		if end < len(me.log) {
 			st.Pts = me.log[end-1].pts

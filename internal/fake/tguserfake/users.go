@@ -220,10 +220,15 @@ func (s *Server) usersGetFullUser(c *call) (bin.Encoder, error) {
 	})
 }
 
-// commonChats counts the groups both users are in.
+// commonChats counts the groups and channels both users are in.
 func (s *Server) commonChats(a, b int64) int {
 	n := 0
 	for _, ch := range s.chats {
+		if ch.has(a) && ch.has(b) {
+			n++
+		}
+	}
+	for _, ch := range s.channels {
 		if ch.has(a) && ch.has(b) {
 			n++
 		}
