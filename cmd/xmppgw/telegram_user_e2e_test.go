@@ -567,3 +567,157 @@ func TestTelegramUserCarbons(t *testing.T) {
 		}
 	}
 }
+
+// TestTelegramUserChannels: a supergroup and a broadcast channel, whose
+// message ids and pts are their own, are rooms: their posts, edits and
+// deletions reach alice in them, hers reach the supergroup, what comes
+// while the gateway is down is read with getChannelDifference on restart,
+// and a difference too long to read gives the latest messages without
+// repeating those already relayed.
+func TestTelegramUserChannels(t *testing.T) {
+	e := startEnv(t, envOptions{tgUser: true})
+	mt := e.mt
+	me := mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+	carol := mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
+	sg := mt.AddChannel("Ops", true, carol.ID, me.ID)
+	bc := mt.AddChannel("Status page", false, carol.ID, me.ID)
+	mt.Post(carol.ID, tguserfake.Peer{Channel: sg}, "before alice logged in", 0)
+	sgRoom := "-100" + strconv.FormatInt(sg, 10) + "@tg.example.test"
+	bcRoom := "-100" + strconv.FormatInt(bc, 10) + "@tg.example.test"
+	ctx := testCtx(t)
+	alice := e.login(t, "alice")
+	tgLogin(t, e, alice, "+15550001111", "")
+	for room, name := range map[string]string{sgRoom: "Ops", bcRoom: "Status page"} {
+		p := nextWhere(t, alice, "the subscription request of "+name, from(room, "presence", "subscribe"))
+		if !strings.Contains(p.XML, ">"+name+"</nick>") {
+			t.Errorf("%s's request: %s", name, p.XML)
+		}
+	}
+	for _, room := range []string{sgRoom, bcRoom} {
+		if err := alice.Send(ctx, `<presence to="`+room+`/alice"><x xmlns="http://jabber.org/protocol/muc"/></presence>`); err != nil {
+			t.Fatal(err)
+		}
+		nextWhere(t, alice, "the subject of "+room, func(s xmpptest.Stanza) bool {
+			return s.Type == "groupchat" && s.Subject != "" && strings.HasPrefix(s.From, room)
+		})
+	}
+	groupchat := func(what, body string) xmpptest.Stanza {
+		t.Helper()
+		return nextWhere(t, alice, what, func(s xmpptest.Stanza) bool { return s.Type == "groupchat" && s.Body == body })
+	}
+
+	// Both channels number their messages from 1: each is relayed.
+	first := mt.Post(carol.ID, tguserfake.Peer{Channel: sg}, "supergroup hello", 0)
+	post := mt.Post(carol.ID, tguserfake.Peer{Channel: bc}, "status: green", 0)
+	got := map[string]string{} // body: from, in any order
+	for len(got) < 2 {
+		m := nextWhere(t, alice, "the supergroup's and the channel's messages", func(s xmpptest.Stanza) bool {
+			return s.Type == "groupchat" && (s.Body == "supergroup hello" || s.Body == "status: green")
+		})
+		got[m.Body] = m.From
+	}
+	if got["supergroup hello"] != sgRoom+"/Carol" || got["status: green"] != bcRoom+"/Status page" {
+		t.Errorf("the messages came from %v", got)
+	}
+	if first.ID != 2 || post.ID != 1 {
+		t.Errorf("the channels' ids: %d and %d, want their own sequences (2 and 1)", first.ID, post.ID)
+	}
+
+	// Alice writes to the supergroup; the broadcast channel takes only
+	// its creator's posts.
+	if err := alice.Send(ctx, `<message type="groupchat" id="g1" to="`+sgRoom+`"><body>on it</body></message>`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "alice's supergroup message at Telegram", func() bool {
+		for _, m := range mt.Sent(me.ID) {
+			if m.Text == "on it" && m.Peer == (tguserfake.Peer{Channel: sg}) {
+				return true
+			}
+		}
+		return false
+	})
+
+	// Edits and deletions in the supergroup.
+	mt.EditIn(carol.ID, tguserfake.Peer{Channel: sg}, first.ID, "supergroup hello, edited")
+	if m := groupchat("carol's edit", "supergroup hello, edited"); !strings.Contains(m.XML, "<replace") {
+		t.Errorf("carol's edit: %s", m.XML)
+	}
+	mt.DeleteIn(carol.ID, tguserfake.Peer{Channel: sg}, first.ID)
+	nextWhere(t, alice, "carol's deletion", func(s xmpptest.Stanza) bool {
+		return s.Type == "groupchat" && strings.Contains(s.XML, "<retract")
+	})
+
+	// Down: the supergroup's messages meanwhile come on restart, in order.
+	e.stop()
+	mt.Post(carol.ID, tguserfake.Peer{Channel: sg}, "while down 1", 0)
+	mt.Post(carol.ID, tguserfake.Peer{Channel: sg}, "while down 2", 0)
+	e.start(t)
+	if err := alice.Send(ctx, `<presence to="`+sgRoom+`/alice"><x xmlns="http://jabber.org/protocol/muc"/></presence>`); err != nil {
+		t.Fatal(err)
+	}
+	// (In the room, or, before alice is back in it, as a chat line.)
+	for _, body := range []string{"while down 1", "while down 2"} {
+		nextWhere(t, alice, "a message while down", func(s xmpptest.Stanza) bool {
+			return strings.HasPrefix(s.From, sgRoom) && strings.HasSuffix(s.Body, body)
+		})
+	}
+
+	// Too far behind: the latest messages, each once.
+	mt.ChannelTooLong(sg)
+	mt.Post(carol.ID, tguserfake.Peer{Channel: sg}, "after a long gap", 0)
+	groupchat("the message after a too-long difference", "after a long gap")
+	mt.Post(carol.ID, tguserfake.Peer{Channel: sg}, "marker", 0)
+	seen := map[string]int{}
+	for {
+		m := nextWhere(t, alice, "the marker", func(s xmpptest.Stanza) bool { return s.Type == "groupchat" && s.Body != "" })
+		seen[m.Body]++
+		if m.Body == "marker" {
+			break
+		}
+	}
+	for body, n := range seen {
+		if body != "marker" {
+			t.Errorf("%q relayed again (%d times) after the too-long difference", body, n)
+		}
+	}
+}
+
+// TestTelegramUserRegistration: XEP-0077 on the gateway says whether
+// alice is logged in and how to log in (the command: one registration
+// form cannot ask for a code that comes after the phone number), and
+// removing the registration logs her out at Telegram.
+func TestTelegramUserRegistration(t *testing.T) {
+	e := startEnv(t, envOptions{tgUser: true})
+	mt := e.mt
+	me := mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+	ctx := testCtx(t)
+	alice := e.login(t, "alice")
+	iq := func(id, typ, payload string) xmpptest.Stanza {
+		t.Helper()
+		if err := alice.Send(ctx, `<iq type="`+typ+`" id="`+id+`" to="tg.example.test"><query xmlns="jabber:iq:register">`+payload+`</query></iq>`); err != nil {
+			t.Fatal(err)
+		}
+		return nextWhere(t, alice, "the answer to "+id, func(s xmpptest.Stanza) bool { return s.ID == id })
+	}
+	s := iq("r1", "get", "")
+	if s.Type != "result" || strings.Contains(s.XML, "<registered") || !strings.Contains(s.XML, `You are not logged in to Telegram. Run the command &#34;Log in to Telegram&#34; on tg.example.test`) {
+		t.Errorf("the form before login: %s", s.XML)
+	}
+	s = iq("r2", "set", "<phone>+15550001111</phone>")
+	if s.Type != "error" || !strings.Contains(s.XML, "<not-allowed") || !strings.Contains(s.XML, "Log in to Telegram") {
+		t.Errorf("registering with a phone number: %s", s.XML)
+	}
+	tgLogin(t, e, alice, "+15550001111", "")
+	s = iq("r3", "get", "")
+	if s.Type != "result" || !strings.Contains(s.XML, "<registered") || !strings.Contains(s.XML, "You are logged in to Telegram (account "+strconv.FormatInt(me.ID, 10)+")") {
+		t.Errorf("the form after login: %s", s.XML)
+	}
+	s = iq("r4", "set", "<remove/>")
+	if s.Type != "result" {
+		t.Errorf("removing the registration: %s", s.XML)
+	}
+	waitFor(t, ctx, "the session ended at Telegram", func() bool { return mt.Authorized(me.ID) == 0 })
+	if s := iq("r5", "get", ""); strings.Contains(s.XML, "<registered") {
+		t.Errorf("the form after removing: %s", s.XML)
+	}
+}

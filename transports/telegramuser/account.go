@@ -32,6 +32,7 @@ type account struct {
 	peers   peers
 	ours    ownSends
 	where   chatOf          // the chat of recent messages
+	marks   channelMarks    // channels to read (channels.go)
 	final   chan loginReply // the last sign-in answer, replied to once signed in
 
 	stopOnce sync.Once
@@ -181,6 +182,9 @@ func (a *account) signedIn(ctx context.Context, self *tg.User) error {
 	if _, err := a.startState(ctx); err != nil {
 		return err
 	}
+	if err := a.startChannels(ctx); err != nil {
+		return err
+	}
 	if err := a.t.setSignedIn(ctx, a.user, a.addr()); err != nil {
 		return err
 	}
@@ -212,7 +216,7 @@ func (a *account) forget(ctx context.Context) error {
 		return err
 	}
 	a.self.Store(0)
-	for _, k := range []string{keySession(a.user), keyState(a.user), keyContacts(a.user)} {
+	for _, k := range []string{keySession(a.user), keyState(a.user), keyContacts(a.user), keyChannels(a.user)} {
 		if err := a.t.p.State.Set(ctx, k, ""); err != nil {
 			return err
 		}

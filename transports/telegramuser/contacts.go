@@ -4,16 +4,74 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 
 	"github.com/gotd/td/tg"
 
 	"xmppgw/transports"
 )
 
-// contacts reads the account's contacts and dialogs: the private chats
-// and groups, then the contacts, each once, without the account itself.
+// dialogList is the account's chats, most recent first: their peers, and
+// each channel's state.
+type dialogList struct {
+	peers      []tg.PeerClass
+	users      map[int64]*tg.User
+	titles     map[transports.Addr]string // the groups' and channels' the account is in
+	channels   map[int64]channelState // each channel's pts and top message now
+}
+
+// dialogs reads the account's last 100 chats, keeping their users, groups
+// and channels in a.peers.
+func (a *account) dialogs(ctx context.Context) (dialogList, error) {
+	res, err := a.api().MessagesGetDialogs(ctx, &tg.MessagesGetDialogsRequest{OffsetPeer: &tg.InputPeerEmpty{}, Limit: 100})
+	if err != nil {
+		return dialogList{}, err
+	}
+	var list []tg.DialogClass
+	var users []tg.UserClass
+	var chats []tg.ChatClass
+	switch d := res.(type) {
+	case *tg.MessagesDialogs:
+		list, users, chats = d.Dialogs, d.Users, d.Chats
+	case *tg.MessagesDialogsSlice:
+		list, users, chats = d.Dialogs, d.Users, d.Chats
+	}
+	a.peers.add(users, chats)
+	out := dialogList{users: map[int64]*tg.User{}, titles: map[transports.Addr]string{}, channels: map[int64]channelState{}}
+	for _, u := range users {
+		if u, ok := u.(*tg.User); ok {
+			out.users[u.ID] = u
+		}
+	}
+	for _, c := range chats {
+		switch c := c.(type) {
+		case *tg.Chat:
+			if !c.Left && !c.Deactivated {
+				out.titles[transports.Addr("-"+strconv.FormatInt(c.ID, 10))] = c.Title
+			}
+		case *tg.Channel:
+			if !c.Left {
+				out.titles[channelAddr(c.ID)] = c.Title
+			}
+		}
+	}
+	for _, dl := range list {
+		out.peers = append(out.peers, dl.GetPeer())
+		if d, ok := dl.(*tg.Dialog); ok {
+			if p, ok := d.Peer.(*tg.PeerChannel); ok && d.Pts > 0 {
+				if _, in := out.titles[channelAddr(p.ChannelID)]; in {
+					out.channels[p.ChannelID] = channelState{Pts: d.Pts, Top: d.TopMessage}
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// contacts reads the account's contacts and dialogs: the private chats,
+// groups and channels, then the contacts, each once, without the account
+// itself.
 func (a *account) contacts(ctx context.Context) ([]transports.Contact, error) {
-	api := a.api()
 	var out []transports.Contact
 	seen := map[transports.Addr]bool{}
 	addUser := func(u *tg.User) {
@@ -25,55 +83,24 @@ func (a *account) contacts(ctx context.Context) ([]transports.Contact, error) {
 		seen[addr] = true
 		out = append(out, transports.Contact{Addr: addr, Name: userName(u)})
 	}
-	dialogs, err := api.MessagesGetDialogs(ctx, &tg.MessagesGetDialogsRequest{OffsetPeer: &tg.InputPeerEmpty{}, Limit: 100})
+	d, err := a.dialogs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var users []tg.UserClass
-	var chats []tg.ChatClass
-	var peersOrder []tg.PeerClass
-	switch d := dialogs.(type) {
-	case *tg.MessagesDialogs:
-		users, chats = d.Users, d.Chats
-		for _, dl := range d.Dialogs {
-			peersOrder = append(peersOrder, dl.GetPeer())
-		}
-	case *tg.MessagesDialogsSlice:
-		users, chats = d.Users, d.Chats
-		for _, dl := range d.Dialogs {
-			peersOrder = append(peersOrder, dl.GetPeer())
-		}
-	}
-	a.peers.add(users, chats)
-	byID := map[int64]*tg.User{}
-	for _, u := range users {
-		if u, ok := u.(*tg.User); ok {
-			byID[u.ID] = u
-		}
-	}
-	groups := map[int64]*tg.Chat{}
-	for _, c := range chats {
-		if c, ok := c.(*tg.Chat); ok && !c.Left && !c.Deactivated {
-			groups[c.ID] = c
-		}
-	}
-	for _, p := range peersOrder {
-		switch p := p.(type) {
-		case *tg.PeerUser:
-			if u := byID[p.UserID]; u != nil {
+	for _, p := range d.peers {
+		if p, ok := p.(*tg.PeerUser); ok {
+			if u := d.users[p.UserID]; u != nil {
 				addUser(u)
 			}
-		case *tg.PeerChat:
-			if c := groups[p.ChatID]; c != nil {
-				addr, _ := addrOf(p)
-				if !seen[addr] {
-					seen[addr] = true
-					out = append(out, transports.Contact{Addr: addr, Name: c.Title})
-				}
-			}
+			continue
+		}
+		addr, ok := addrOf(p)
+		if title, in := d.titles[addr]; ok && in && !seen[addr] {
+			seen[addr] = true
+			out = append(out, transports.Contact{Addr: addr, Name: title})
 		}
 	}
-	cs, err := api.ContactsGetContacts(ctx, 0)
+	cs, err := a.api().ContactsGetContacts(ctx, 0)
 	if err != nil {
 		return nil, err
 	}

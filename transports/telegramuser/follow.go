@@ -36,6 +36,7 @@ const followEvery = 30 * time.Second
 func (a *account) follow(ctx context.Context) error {
 	tick := time.NewTicker(followEvery)
 	defer tick.Stop()
+	allChannels := true // at start, then on every tick
 	for {
 		// The stored state is the truth: each read starts from it.
 		st, err := a.startState(ctx)
@@ -59,11 +60,26 @@ func (a *account) follow(ctx context.Context) error {
 			}
 			continue
 		}
+		if err := a.followChannels(ctx, allChannels); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if !errors.Is(err, context.DeadlineExceeded) {
+				return err
+			}
+			a.t.log.Warn("reading a Telegram channel's updates timed out; asking again", "user", a.user)
+			if !sleep(ctx, time.Second) {
+				return nil
+			}
+			continue
+		}
+		allChannels = false
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-a.poke:
 		case <-tick.C:
+			allChannels = true
 		case p := <-a.live:
 			if err := a.handle(ctx, nil, p.updates, p.users, p.chats); err != nil {
 				if ctx.Err() != nil {
@@ -86,10 +102,11 @@ type pushed struct {
 // they are dropped (reactions are best effort, as Telegram's are).
 const liveQueue = 256
 
-// pushed is gotd's update handler. Updates in the pts sequence are read
-// with getDifference from the stored state, so a push of one only says
-// there is something to read; a reaction or a contact's status, which are not in that sequence, are passed to
-// the follower as they are.
+// pushed is gotd's update handler. Updates in a pts sequence (the
+// account's, or a channel's) are read with getDifference or
+// getChannelDifference from the stored state, so a push of one only says
+// there is something to read; a reaction or a contact's status, which are
+// in no sequence, are passed to the follower as they are.
 func (a *account) pushed(_ context.Context, u tg.UpdatesClass) error {
 	var list []tg.UpdateClass
 	var p pushed
@@ -105,6 +122,8 @@ func (a *account) pushed(_ context.Context, u tg.UpdatesClass) error {
 		switch up.(type) {
 		case *tg.UpdateMessageReactions, *tg.UpdateUserStatus, *tg.UpdateUserTyping:
 			p.updates = append(p.updates, up)
+		default:
+			a.markPushed(up)
 		}
 	}
 	if len(p.updates) > 0 {
@@ -201,8 +220,18 @@ func (a *account) handle(ctx context.Context, msgs []tg.MessageClass, other []tg
 			if m, ok := u.Message.(*tg.Message); ok {
 				err = a.deliver(ctx, m, true)
 			}
+		case *tg.UpdateNewChannelMessage:
+			if m, ok := u.Message.(*tg.Message); ok {
+				err = a.deliver(ctx, m, false)
+			}
+		case *tg.UpdateEditChannelMessage:
+			if m, ok := u.Message.(*tg.Message); ok {
+				err = a.deliver(ctx, m, true)
+			}
 		case *tg.UpdateDeleteMessages:
-			err = a.deleted(ctx, u.Messages)
+			err = a.deleted(ctx, 0, u.Messages)
+		case *tg.UpdateDeleteChannelMessages:
+			err = a.deleted(ctx, u.ChannelID, u.Messages)
 		case *tg.UpdateMessageReactions:
 			err = a.reacted(ctx, u)
 		case *tg.UpdateUserStatus:
@@ -224,48 +253,65 @@ func (a *account) deliver(ctx context.Context, m *tg.Message, edit bool) error {
 	if !ok {
 		return nil
 	}
-	if m.Out && a.ours.has(m.ID) && !edit {
-		return nil // sent through the gateway
+	var r ref
+	if p, ok := m.PeerID.(*tg.PeerChannel); ok {
+		r.channel = p.ChannelID
+	}
+	r.id = m.ID
+	if m.Out && a.ours.has(r) {
+		return nil // sent (or edited) through the gateway
 	}
 	in := transports.Inbound{
-		Account: a.addr(), From: from, ID: a.msgID(m.ID), Body: m.Message,
+		Account: a.addr(), From: from, ID: a.msgID(r), Body: m.Message,
 		Time: time.Unix(int64(m.Date), 0), Name: a.peers.name(from), Own: m.Out,
 	}
 	if edit {
-		if m.Out && a.ours.has(m.ID) {
-			return nil // an edit sent through the gateway
-		}
 		in.Replaces = in.ID
 		in.ID += ":e" + strconv.Itoa(m.EditDate)
 	}
-	if r, ok := m.ReplyTo.(*tg.MessageReplyHeader); ok && r.ReplyToMsgID != 0 {
-		in.ReplyTo = a.msgID(r.ReplyToMsgID)
+	if h, ok := m.ReplyTo.(*tg.MessageReplyHeader); ok && h.ReplyToMsgID != 0 {
+		in.ReplyTo = a.msgID(ref{channel: r.channel, id: h.ReplyToMsgID})
 	}
-	if _, ok := m.PeerID.(*tg.PeerChat); ok {
+	switch m.PeerID.(type) {
+	case *tg.PeerChat, *tg.PeerChannel:
 		in.Group = true
-		if f, ok := m.FromID.(*tg.PeerUser); ok {
+		switch f := m.FromID.(type) {
+		case *tg.PeerUser:
 			in.SenderID = strconv.FormatInt(f.UserID, 10)
 			in.Sender = a.peers.name(transports.Addr(in.SenderID))
+		case nil, *tg.PeerChannel:
+			// A channel's post: signed with its author's name, if the
+			// channel signs them, else the channel's.
+			in.SenderID = string(from)
+			in.Sender = in.Name
+			if m.PostAuthor != "" {
+				in.Sender = m.PostAuthor
+			}
 		}
 	}
 	if loc, name, ok := mediaOf(m); ok && loc != nil {
-		in.Media = []string{a.mediaURL(m.ID, name)}
+		in.Media = []string{a.mediaURL(r, name)}
 	}
 	if in.Body == "" && len(in.Media) == 0 {
 		return nil // nothing the gateway relays
 	}
-	a.where.add(m.ID, from)
+	a.where.add(r, from)
 	return a.store(ctx, in)
 }
 
-// deleted passes on the deletion of messages the account's contacts sent.
-func (a *account) deleted(ctx context.Context, ids []int) error {
+// deleted passes on the deletion of messages the account's contacts sent,
+// in channel (0: the account's own box).
+func (a *account) deleted(ctx context.Context, channel int64, ids []int) error {
 	for _, id := range ids {
-		from, ok := a.where.get(id)
-		if !ok || a.ours.has(id) {
+		r := ref{channel: channel, id: id}
+		from, ok := a.where.get(r)
+		if channel != 0 {
+			from, ok = channelAddr(channel), true
+		}
+		if !ok || a.ours.has(r) {
 			continue // not known here, or the user's own
 		}
-		in := transports.Inbound{Account: a.addr(), From: from, ID: a.msgID(id) + ":d", Retracts: a.msgID(id)}
+		in := transports.Inbound{Account: a.addr(), From: from, ID: a.msgID(r) + ":d", Retracts: a.msgID(r)}
 		if err := a.store(ctx, in); err != nil {
 			return err
 		}
@@ -288,9 +334,13 @@ func (a *account) reacted(ctx context.Context, u *tg.UpdateMessageReactions) err
 			emoji = append(emoji, e.Emoticon)
 		}
 	}
+	r := ref{id: u.MsgID}
+	if p, ok := u.Peer.(*tg.PeerChannel); ok {
+		r.channel = p.ChannelID
+	}
 	h := sha256.Sum256([]byte(strings.Join(emoji, "\x00")))
-	in := transports.Inbound{Account: a.addr(), From: from, ID: a.msgID(u.MsgID) + ":r" + hex.EncodeToString(h[:6]),
-		ReactTo: a.msgID(u.MsgID), Reactions: emoji}
+	in := transports.Inbound{Account: a.addr(), From: from, ID: a.msgID(r) + ":r" + hex.EncodeToString(h[:6]),
+		ReactTo: a.msgID(r), Reactions: emoji}
 	return a.store(ctx, in)
 }
 
@@ -354,23 +404,6 @@ func (a *account) store(ctx context.Context, in transports.Inbound) error {
 	return nil
 }
 
-// msgID is the provider id of a message in the account's box: message ids
-// are the account's own, so the account's id is part of it.
-func (a *account) msgID(id int) string {
-	return string(a.addr()) + ":" + strconv.Itoa(id)
-}
-
-// boxID reads a msgID of this account back.
-func (a *account) boxID(remote string) (int, bool) {
-	prefix := string(a.addr()) + ":"
-	if len(remote) <= len(prefix) || remote[:len(prefix)] != prefix {
-		return 0, false
-	}
-	rest := remote[len(prefix):]
-	n, err := strconv.Atoi(rest)
-	return n, err == nil && n > 0 && strconv.Itoa(n) == rest
-}
-
 func (a *account) loadState(ctx context.Context) (*syncState, error) {
 	s, err := a.t.p.State.Get(ctx, keyState(a.user))
 	if err != nil || s == "" {
@@ -392,15 +425,15 @@ func (a *account) saveState(ctx context.Context, st *syncState) error {
 // message ids only. Bounded, oldest forgotten first.
 type chatOf struct {
 	mu    sync.Mutex
-	chats map[int]transports.Addr
-	order []int
+	chats map[ref]transports.Addr
+	order []ref
 }
 
-func (c *chatOf) add(id int, chat transports.Addr) {
+func (c *chatOf) add(id ref, chat transports.Addr) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.chats == nil {
-		c.chats = map[int]transports.Addr{}
+		c.chats = map[ref]transports.Addr{}
 	}
 	if _, ok := c.chats[id]; !ok {
 		c.order = append(c.order, id)
@@ -412,7 +445,7 @@ func (c *chatOf) add(id int, chat transports.Addr) {
 	}
 }
 
-func (c *chatOf) get(id int) (transports.Addr, bool) {
+func (c *chatOf) get(id ref) (transports.Addr, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	a, ok := c.chats[id]
@@ -424,17 +457,17 @@ func (c *chatOf) get(id int) (transports.Addr, bool) {
 // forgotten first.
 type ownSends struct {
 	mu    sync.Mutex
-	ids   map[int]bool
-	order []int
+	ids   map[ref]bool
+	order []ref
 }
 
 const maxOwnSends = 10_000
 
-func (o *ownSends) add(id int) {
+func (o *ownSends) add(id ref) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.ids == nil {
-		o.ids = map[int]bool{}
+		o.ids = map[ref]bool{}
 	}
 	o.ids[id] = true
 	o.order = append(o.order, id)
@@ -444,7 +477,7 @@ func (o *ownSends) add(id int) {
 	}
 }
 
-func (o *ownSends) has(id int) bool {
+func (o *ownSends) has(id ref) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.ids[id]

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -70,9 +69,9 @@ func mediaOf(m *tg.Message) (tg.InputFileLocationClass, string, bool) {
 	return nil, "", false
 }
 
-// mediaURL is the gateway URL of message id's attachment in a's box.
-func (a *account) mediaURL(id int, name string) string {
-	acct, msg := string(a.addr()), strconv.Itoa(id)
+// mediaURL is the gateway URL of message r's attachment in a's box.
+func (a *account) mediaURL(r ref, name string) string {
+	acct, msg := string(a.addr()), r.String()
 	return a.t.p.MediaURL + "/" + a.t.signer.Sign(0, acct, msg, name) + "/" + acct + "/" + msg + "/" + url.PathEscape(name)
 }
 
@@ -88,9 +87,9 @@ func (t *Transport) Media() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		id, err := strconv.Atoi(parts[3])
+		id, ok := parseRef(parts[3])
 		a := t.byID(transports.Addr(parts[2]))
-		if err != nil || a == nil {
+		if !ok || a == nil {
 			http.Error(w, "telegram media: the account is not signed in", http.StatusNotFound)
 			return
 		}
@@ -123,10 +122,23 @@ func (t *Transport) Media() http.Handler {
 	})
 }
 
-// location reads message id of the account's box again, for a fresh file
-// reference; nil if it has no media.
-func (a *account) location(ctx context.Context, id int) (tg.InputFileLocationClass, error) {
-	res, err := a.api().MessagesGetMessages(ctx, []tg.InputMessageClass{&tg.InputMessageID{ID: id}})
+// location reads message r of the account's box again, for a fresh file
+// reference; nil if it has no media (or the account is no longer in its
+// channel).
+func (a *account) location(ctx context.Context, r ref) (tg.InputFileLocationClass, error) {
+	var res tg.MessagesMessagesClass
+	var err error
+	ids := []tg.InputMessageClass{&tg.InputMessageID{ID: r.id}}
+	if r.channel != 0 {
+		c, ok := a.peers.channel(r.channel)
+		if !ok {
+			return nil, nil
+		}
+		res, err = a.api().ChannelsGetMessages(ctx, &tg.ChannelsGetMessagesRequest{
+			Channel: &tg.InputChannel{ChannelID: c.ID, AccessHash: c.AccessHash}, ID: ids})
+	} else {
+		res, err = a.api().MessagesGetMessages(ctx, ids)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -136,9 +148,11 @@ func (a *account) location(ctx context.Context, id int) (tg.InputFileLocationCla
 		msgs = r.Messages
 	case *tg.MessagesMessagesSlice:
 		msgs = r.Messages
+	case *tg.MessagesChannelMessages:
+		msgs = r.Messages
 	}
 	for _, m := range msgs {
-		if m, ok := m.(*tg.Message); ok && m.ID == id {
+		if m, ok := m.(*tg.Message); ok && m.ID == r.id {
 			loc, _, ok := mediaOf(m)
 			if ok {
 				return loc, nil

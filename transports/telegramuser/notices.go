@@ -24,7 +24,11 @@ func (t *Transport) Read(ctx context.Context, account, to transports.Addr, upTo 
 	if a == nil {
 		return nil
 	}
-	id, ok := a.boxID(upTo)
+	chat, err := parsePeer(to)
+	if err != nil {
+		return nil
+	}
+	r, ok := a.refTo(chat, upTo)
 	if !ok {
 		return nil
 	}
@@ -32,7 +36,11 @@ func (t *Transport) Read(ctx context.Context, account, to transports.Addr, upTo 
 	if !ok {
 		return nil
 	}
-	_, err := a.api().MessagesReadHistory(ctx, &tg.MessagesReadHistoryRequest{Peer: peer, MaxID: id})
+	if ch, ok := inputChannel(peer); ok {
+		_, err = a.api().ChannelsReadHistory(ctx, &tg.ChannelsReadHistoryRequest{Channel: ch, MaxID: r.id})
+		return err
+	}
+	_, err = a.api().MessagesReadHistory(ctx, &tg.MessagesReadHistoryRequest{Peer: peer, MaxID: r.id})
 	return err
 }
 

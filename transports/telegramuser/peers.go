@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gotd/td/constant"
 	"github.com/gotd/td/tg"
 
 	"xmppgw/transports"
@@ -14,19 +15,31 @@ import (
 
 // peer is a Telegram peer as an address names it.
 type peer struct {
-	user, chat int64 // exactly one is set
+	user, chat, channel int64 // exactly one is set
 }
 
-// parsePeer reads an address: "123" a user, "-123" a basic group.
+// parsePeer reads an address as the Bot API (and TDLib) writes peer ids: "123"
+// a user, "-123" a basic group, "-100123" the channel or supergroup 123.
 func parsePeer(a transports.Addr) (peer, error) {
 	n, err := strconv.ParseInt(string(a), 10, 64)
+	id := constant.TDLibPeerID(n)
 	switch {
 	case err != nil || n == 0:
-		return peer{}, fmt.Errorf("%q is not a Telegram user or group id", a)
-	case n < 0:
+	case id.IsUser():
+		return peer{user: n}, nil
+	case id.IsChat():
 		return peer{chat: -n}, nil
+	case id.IsChannel():
+		return peer{channel: id.ToPlain()}, nil
 	}
-	return peer{user: n}, nil
+	return peer{}, fmt.Errorf("%q is not a Telegram user, group or channel id", a)
+}
+
+// channelAddr is the address of channel id.
+func channelAddr(id int64) transports.Addr {
+	var p constant.TDLibPeerID
+	p.Channel(id)
+	return transports.Addr(strconv.FormatInt(int64(p), 10))
 }
 
 // addrOf is the address of a message's peer.
@@ -36,16 +49,19 @@ func addrOf(p tg.PeerClass) (transports.Addr, bool) {
 		return transports.Addr(strconv.FormatInt(p.UserID, 10)), true
 	case *tg.PeerChat:
 		return transports.Addr("-" + strconv.FormatInt(p.ChatID, 10)), true
+	case *tg.PeerChannel:
+		return channelAddr(p.ChannelID), true
 	}
-	return "", false // channels are not bridged yet
+	return "", false
 }
 
 // peers keeps what the account has seen of users and groups: the access
 // hashes requests need, and names.
 type peers struct {
-	mu    sync.Mutex
-	users map[int64]*tg.User
-	chats map[int64]*tg.Chat
+	mu       sync.Mutex
+	users    map[int64]*tg.User
+	chats    map[int64]*tg.Chat
+	channels map[int64]*tg.Channel
 }
 
 func (p *peers) addUser(u *tg.User) {
@@ -70,7 +86,26 @@ func (p *peers) addChat(c *tg.Chat) {
 	p.chats[c.ID] = c
 }
 
-// add keeps the users and chats of an answer.
+func (p *peers) addChannel(c *tg.Channel) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.channels == nil {
+		p.channels = map[int64]*tg.Channel{}
+	}
+	if _, ok := p.channels[c.ID]; ok && c.Min {
+		return // a min channel lacks the access hash: keep the full one
+	}
+	p.channels[c.ID] = c
+}
+
+// dropChannel forgets a channel the account can no longer read.
+func (p *peers) dropChannel(id int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.channels, id)
+}
+
+// add keeps the users, chats and channels of an answer.
 func (p *peers) add(users []tg.UserClass, chats []tg.ChatClass) {
 	for _, u := range users {
 		if u, ok := u.(*tg.User); ok {
@@ -78,8 +113,13 @@ func (p *peers) add(users []tg.UserClass, chats []tg.ChatClass) {
 		}
 	}
 	for _, c := range chats {
-		if c, ok := c.(*tg.Chat); ok {
+		switch c := c.(type) {
+		case *tg.Chat:
 			p.addChat(c)
+		case *tg.Channel:
+			p.addChannel(c)
+		case *tg.ChannelForbidden:
+			p.dropChannel(c.ID)
 		}
 	}
 }
@@ -92,9 +132,16 @@ func (p *peers) input(a transports.Addr) (tg.InputPeerClass, bool) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if pr.chat != 0 {
+	switch {
+	case pr.chat != 0:
 		c, ok := p.chats[pr.chat]
 		return &tg.InputPeerChat{ChatID: pr.chat}, ok && !c.Left && !c.Deactivated
+	case pr.channel != 0:
+		c, ok := p.channels[pr.channel]
+		if !ok || c.Left {
+			return nil, false
+		}
+		return &tg.InputPeerChannel{ChannelID: c.ID, AccessHash: c.AccessHash}, true
 	}
 	u, ok := p.users[pr.user]
 	if !ok {
@@ -104,6 +151,27 @@ func (p *peers) input(a transports.Addr) (tg.InputPeerClass, bool) {
 		return &tg.InputPeerSelf{}, true
 	}
 	return &tg.InputPeerUser{UserID: u.ID, AccessHash: u.AccessHash}, true
+}
+
+// channel returns the channel an address names, if the account is in it.
+func (p *peers) channel(id int64) (*tg.Channel, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.channels[id]
+	return c, ok && !c.Left
+}
+
+// joined lists the channels the account is in.
+func (p *peers) joined() []*tg.Channel {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*tg.Channel
+	for _, c := range p.channels {
+		if !c.Left {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // user returns the user an address names, if the account has seen it.
@@ -125,8 +193,14 @@ func (p *peers) name(a transports.Addr) string {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if pr.chat != 0 {
+	switch {
+	case pr.chat != 0:
 		if c, ok := p.chats[pr.chat]; ok {
+			return c.Title
+		}
+		return ""
+	case pr.channel != 0:
+		if c, ok := p.channels[pr.channel]; ok {
 			return c.Title
 		}
 		return ""

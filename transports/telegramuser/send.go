@@ -50,23 +50,30 @@ func (a *account) send(ctx context.Context, out transports.Outbound) (string, er
 	if err != nil {
 		return "", sendError(err)
 	}
+	chat, _ := parsePeer(out.To) // resolve read it
 	api := a.api()
+	notOurs := rejected("that message is not one of this account's in that chat")
 	switch {
 	case out.Retracts != "":
-		id, ok := a.boxID(out.Retracts)
+		r, ok := a.refTo(chat, out.Retracts)
 		if !ok {
-			return "", rejected("that message is not one of this account's")
+			return "", notOurs
 		}
-		if _, err := api.MessagesDeleteMessages(ctx, &tg.MessagesDeleteMessagesRequest{Revoke: true, ID: []int{id}}); err != nil {
+		if ch, ok := inputChannel(to); ok {
+			_, err = api.ChannelsDeleteMessages(ctx, &tg.ChannelsDeleteMessagesRequest{Channel: ch, ID: []int{r.id}})
+		} else {
+			_, err = api.MessagesDeleteMessages(ctx, &tg.MessagesDeleteMessagesRequest{Revoke: true, ID: []int{r.id}})
+		}
+		if err != nil {
 			return "", sendError(err)
 		}
 		return out.Retracts, nil
 	case out.ReactTo != "":
-		id, ok := a.boxID(out.ReactTo)
+		r, ok := a.refTo(chat, out.ReactTo)
 		if !ok {
-			return "", rejected("that message is not one of this account's")
+			return "", notOurs
 		}
-		req := &tg.MessagesSendReactionRequest{Peer: to, MsgID: id}
+		req := &tg.MessagesSendReactionRequest{Peer: to, MsgID: r.id}
 		for _, e := range out.Reactions {
 			req.Reaction = append(req.Reaction, &tg.ReactionEmoji{Emoticon: e})
 		}
@@ -75,12 +82,12 @@ func (a *account) send(ctx context.Context, out transports.Outbound) (string, er
 		}
 		return out.ReactTo, nil
 	case out.Replaces != "":
-		id, ok := a.boxID(out.Replaces)
+		r, ok := a.refTo(chat, out.Replaces)
 		if !ok {
-			return "", rejected("that message is not one of this account's")
+			return "", notOurs
 		}
-		a.ours.add(id)
-		if _, err := api.MessagesEditMessage(ctx, &tg.MessagesEditMessageRequest{Peer: to, ID: id, Message: out.Body}); err != nil {
+		a.ours.add(r)
+		if _, err := api.MessagesEditMessage(ctx, &tg.MessagesEditMessageRequest{Peer: to, ID: r.id, Message: out.Body}); err != nil {
 			if tgerr.Is(err, "MESSAGE_NOT_MODIFIED") {
 				return out.Replaces, nil
 			}
@@ -89,11 +96,11 @@ func (a *account) send(ctx context.Context, out transports.Outbound) (string, er
 		return out.Replaces, nil
 	}
 	if len(out.Media) > 0 {
-		return a.sendMedia(ctx, to, out)
+		return a.sendMedia(ctx, to, chat, out)
 	}
 	req := &tg.MessagesSendMessageRequest{Peer: to, Message: out.Body, RandomID: randomID(out.ID)}
-	if id, ok := a.boxID(out.ReplyTo); ok {
-		req.ReplyTo = &tg.InputReplyToMessage{ReplyToMsgID: id}
+	if r, ok := a.refTo(chat, out.ReplyTo); ok {
+		req.ReplyTo = &tg.InputReplyToMessage{ReplyToMsgID: r.id}
 	}
 	res, err := api.MessagesSendMessage(ctx, req)
 	if err != nil {
@@ -103,8 +110,9 @@ func (a *account) send(ctx context.Context, out transports.Outbound) (string, er
 	if !ok {
 		return "", &transports.Error{Kind: transports.KindUnknown, Provider: "telegram", Message: "Telegram's answer has no message id"}
 	}
-	a.ours.add(id)
-	return a.msgID(id), nil
+	r := ref{channel: chat.channel, id: id}
+	a.ours.add(r)
+	return a.msgID(r), nil
 }
 
 // randomID derives a send's random_id from the job's stable id.
@@ -133,7 +141,10 @@ func idIn(us []tg.UpdateClass, randomID int64) (int, bool) {
 		}
 	}
 	for _, u := range us {
-		if m, ok := u.(*tg.UpdateNewMessage); ok {
+		switch m := u.(type) {
+		case *tg.UpdateNewMessage:
+			return m.Message.GetID(), true
+		case *tg.UpdateNewChannelMessage:
 			return m.Message.GetID(), true
 		}
 	}

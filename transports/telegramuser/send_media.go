@@ -17,11 +17,11 @@ import (
 // uploadTimeout bounds fetching and uploading one attachment.
 const uploadTimeout = 2 * time.Minute
 
-// sendMedia sends out's attachments to peer, the first with out.Body as
+// sendMedia sends out's attachments to the chat to, the first with out.Body as
 // its caption, each fetched by the gateway under the fetch policy (an
 // attachment's URL may be private to the user's server) and uploaded with
 // upload.saveFilePart. It returns the first message's id.
-func (a *account) sendMedia(ctx context.Context, to tg.InputPeerClass, out transports.Outbound) (string, error) {
+func (a *account) sendMedia(ctx context.Context, to tg.InputPeerClass, chat peer, out transports.Outbound) (string, error) {
 	first := ""
 	for k, raw := range out.Media {
 		caption := ""
@@ -33,8 +33,8 @@ func (a *account) sendMedia(ctx context.Context, to tg.InputPeerClass, out trans
 			return first, err
 		}
 		req := &tg.MessagesSendMediaRequest{Peer: to, Media: media, Message: caption, RandomID: randomID(out.ID + "/" + strconv.Itoa(k))}
-		if id, ok := a.boxID(out.ReplyTo); ok && k == 0 {
-			req.ReplyTo = &tg.InputReplyToMessage{ReplyToMsgID: id}
+		if r, ok := a.refTo(chat, out.ReplyTo); ok && k == 0 {
+			req.ReplyTo = &tg.InputReplyToMessage{ReplyToMsgID: r.id}
 		}
 		res, err := a.api().MessagesSendMedia(ctx, req)
 		if err != nil {
@@ -44,9 +44,10 @@ func (a *account) sendMedia(ctx context.Context, to tg.InputPeerClass, out trans
 		if !ok {
 			return first, &transports.Error{Kind: transports.KindUnknown, Provider: "telegram", Message: "Telegram's answer has no message id"}
 		}
-		a.ours.add(id)
+		r := ref{channel: chat.channel, id: id}
+		a.ours.add(r)
 		if first == "" {
-			first = a.msgID(id)
+			first = a.msgID(r)
 		}
 	}
 	return first, nil

@@ -86,10 +86,11 @@ func (t *Transport) Name() string { return t.p.Name }
 var peerRE = regexp.MustCompile(`^-?[1-9][0-9]{0,18}$`)
 
 // ParseAddr implements transports.Transport: a Telegram peer id, as the
-// Bot API writes it (a user "123", a basic group "-123").
+// Bot API writes it (a user "123", a basic group "-123", a channel or
+// supergroup "-100123").
 func (t *Transport) ParseAddr(s string) (transports.Addr, error) {
 	if !peerRE.MatchString(s) {
-		return "", fmt.Errorf("%q is not a Telegram user or group id (digits, a group's with a leading -)", s)
+		return "", fmt.Errorf("%q is not a Telegram user, group or channel id (digits; a group's with a leading -, a channel's with -100)", s)
 	}
 	if _, err := parsePeer(transports.Addr(s)); err != nil {
 		return "", err
@@ -221,3 +222,4 @@ const keyUsers = "users"
 func keySession(user string) string  { return "session:" + user }
 func keyState(user string) string    { return "state:" + user }
 func keyContacts(user string) string { return "contacts:" + user }
+func keyChannels(user string) string { return "channels:" + user }
