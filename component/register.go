@@ -3,11 +3,14 @@ package component
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
+	"time"
 
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/component/router"
+	"xmppgw/transports"
 )
 
 // XEP-0077 in-band registration with the gateway JID.
@@ -34,6 +37,11 @@ func (g *Gateway) register(t router.Writer, in inStanza, from, to jid.JID) {
 	}
 	result := func(p any) {
 		t.Encode(iq{Type: "result", ID: in.ID, From: to.String(), To: from.String(), Payload: p})
+	}
+	if g.login != nil {
+		// A logout goes to the network: off the read loop.
+		g.Later(t, func(ctx context.Context, t router.Writer) { g.registerLogin(ctx, t, in, from, to) })
+		return
 	}
 	if g.linker == nil {
 		g.registerAccount(t, in, from, to, result)
@@ -99,5 +107,44 @@ func (g *Gateway) registerAccount(t router.Writer, in inStanza, from, to jid.JID
 		result(nil) // already registered; nothing to change
 	default:
 		g.reply(t, in, from, to, newError("cancel", "not-allowed", "the operator assigns "+name+" numbers; ask them to add one"))
+	}
+}
+
+// logoutTimeout bounds a logout's round trip to the network.
+const logoutTimeout = 60 * time.Second
+
+// registerLogin answers XEP-0077 for a transport users sign in to
+// (transports.Login): the form says whether the user is signed in and
+// how to sign in, and removing the registration signs out. Signing in
+// itself is the ad-hoc command's: the network's code comes only after the
+// phone number is sent, and a second question (the password) may follow,
+// which one registration form cannot ask.
+func (g *Gateway) registerLogin(ctx context.Context, t router.Writer, in inStanza, from, to jid.JID) {
+	user := from.Bare().String()
+	name := g.o.Identity.Name
+	result := func(p any) {
+		t.Encode(iq{Type: "result", ID: in.ID, From: to.String(), To: from.String(), Payload: p})
+	}
+	account, signedIn := g.o.Transport.Accounts()[user]
+	login := fmt.Sprintf("Run the command \"Log in to %s\" on %s: it asks for your phone number, the code %s sends you, and your password if you set one.", name, g.domain, name)
+	switch {
+	case in.Type == "get" && signedIn:
+		result(registerQuery{Registered: &struct{}{}, Instructions: fmt.Sprintf(
+			"You are logged in to %s (account %s). Remove this registration, or run the command \"Log out of %s\", to log out.", name, account, name)})
+	case in.Type == "get":
+		result(registerQuery{Instructions: "You are not logged in to " + name + ". " + login})
+	case in.Payload.Remove != nil:
+		ctx, cancel := context.WithTimeout(ctx, logoutTimeout)
+		defer cancel()
+		err := g.login.Logout(ctx, user)
+		switch {
+		case err == nil, errors.Is(err, transports.ErrNotLoggedIn):
+			result(nil)
+		default:
+			g.log.Warn("logging out failed", "user", user, "err", err)
+			g.reply(t, in, from, to, newError("wait", "remote-server-timeout", name+" did not answer the logout; try again"))
+		}
+	default:
+		g.reply(t, in, from, to, newError("cancel", "not-allowed", login))
 	}
 }
