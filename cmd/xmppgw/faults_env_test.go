@@ -62,7 +62,7 @@ type faultEnv struct {
 	p       *xmpptest.Prosody
 	twilio  *twiliofake.Fake
 	tg      *botfake.Fake
-	mt      *tguserfake.Server // with tgUserNet's scenarios, else nil
+	mt      *tguserfake.Server // with the mtproto nets' scenarios, else nil
 	bin     string
 	cfgPath string
 	public  string
@@ -92,7 +92,7 @@ func (s *syncBuffer) String() string {
 func startFaultEnv(t *testing.T, net *faultNet) *faultEnv {
 	t.Helper()
 	e := &faultEnv{t: t, bin: gatewayBinary(t), logs: &syncBuffer{}}
-	g := gwtest.Start(t, gwtest.Options{Users: map[string]string{"alice": "pw", "bob": "pw"}, TelegramUser: net == &tgUserNet})
+	g := gwtest.Start(t, gwtest.Options{Users: map[string]string{"alice": "pw", "bob": "pw"}, TelegramUser: net != nil && net.mtproto})
 	e.p, e.twilio, e.tg, e.mt, e.public, e.cfgPath = g.Server.(*xmpptest.Prosody), g.Twilio, g.Bot, g.MTProto, g.Public, g.ConfigPath
 	chats := map[string]string{}
 	for r := range faultRemotes {

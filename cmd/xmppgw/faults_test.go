@@ -51,6 +51,8 @@ type faultNet struct {
 	inject  func(ctx context.Context, e *faultEnv, c *faultCounters, tag string, k int, replay bool) error
 	holding func(e *faultEnv, tag string) *tally // outbound messages the provider holds
 	setup   func(t *testing.T, e *faultEnv)      // once the gateway runs, if set
+	mtproto bool                                 // the telegram-user transport, on tguserfake
+	group   bool                                 // inbound comes from a group, each line prefixed with its sender
 }
 
 var smsNet = faultNet{
@@ -125,7 +127,8 @@ func tguOut(r int) int64 { return 7100000 + int64(r%faultRemotes) }
 func tguIn(r int) int64  { return 7200000 + int64(r%faultRemotes) }
 
 var tgUserNet = faultNet{
-	domain: "tg.example.test",
+	mtproto: true,
+	domain:  "tg.example.test",
 	outJID: func(k int) string { return fmt.Sprintf("%d@tg.example.test", tguOut(k)) },
 	inject: func(_ context.Context, e *faultEnv, _ *faultCounters, tag string, k int, _ bool) error {
 		e.mt.Post(tguIn(k), tguserfake.Peer{User: tguAlice}, fmt.Sprintf("i-%s-%d", tag, k), 0)
@@ -142,18 +145,59 @@ var tgUserNet = faultNet{
 	},
 	setup: func(t *testing.T, e *faultEnv) {
 		e.mt.AddUser(tguserfake.User{ID: tguAlice, Phone: "+15550007001", FirstName: "Alice"})
-		e.mt.AddUser(tguserfake.User{ID: tguBob, Phone: "+15550007002", FirstName: "Bob"})
+		tguAddRemotes(e)
 		for r := range faultRemotes {
-			e.mt.AddUser(tguserfake.User{ID: tguOut(r), Phone: fmt.Sprintf("+1555008%04d", r), FirstName: "Out", LastName: strconv.Itoa(r)})
-			e.mt.AddUser(tguserfake.User{ID: tguIn(r), Phone: fmt.Sprintf("+1555009%04d", r), FirstName: "In", LastName: strconv.Itoa(r)})
-			e.mt.AddContact(tguBob, tguOut(r))
 			e.mt.AddContact(tguAlice, tguIn(r))
 		}
-		for user, phone := range map[string]string{"alice": "+15550007001", "bob": "+15550007002"} {
-			c := xmpptest.DialT(t, e.p.C2SAddr, jid.MustParse(user+"@example.test/login"), "pw")
-			tgLoginAt(t, e.mt, c, phone, "")
-			c.Close()
+		tguLoginBoth(t, e)
+	},
+}
+
+// tguAddRemotes adds bob, his contacts (the outbound remotes) and the
+// inbound remotes to the fake.
+func tguAddRemotes(e *faultEnv) {
+	e.mt.AddUser(tguserfake.User{ID: tguBob, Phone: "+15550007002", FirstName: "Bob"})
+	for r := range faultRemotes {
+		e.mt.AddUser(tguserfake.User{ID: tguOut(r), Phone: fmt.Sprintf("+1555008%04d", r), FirstName: "Out", LastName: strconv.Itoa(r)})
+		e.mt.AddUser(tguserfake.User{ID: tguIn(r), Phone: fmt.Sprintf("+1555009%04d", r), FirstName: "In", LastName: strconv.Itoa(r)})
+		e.mt.AddContact(tguBob, tguOut(r))
+	}
+}
+
+// tguLoginBoth logs alice and bob in to their Telegram accounts.
+func tguLoginBoth(t *testing.T, e *faultEnv) {
+	for user, phone := range map[string]string{"alice": "+15550007001", "bob": "+15550007002"} {
+		c := xmpptest.DialT(t, e.p.C2SAddr, jid.MustParse(user+"@example.test/login"), "pw")
+		tgLoginAt(t, e.mt, c, phone, "")
+		c.Close()
+	}
+}
+
+// tguSupergroup is the supergroup of tgUserChannelNet.
+var tguSupergroup int64
+
+// tgUserChannelNet is tgUserNet with inbound from a supergroup of alice's
+// (its own message ids and pts, read with getChannelDifference) that
+// faultRemotes others write to.
+var tgUserChannelNet = faultNet{
+	mtproto: true,
+	group:   true,
+	domain:  tgUserNet.domain,
+	outJID:  tgUserNet.outJID,
+	inject: func(_ context.Context, e *faultEnv, _ *faultCounters, tag string, k int, _ bool) error {
+		e.mt.Post(tguIn(k), tguserfake.Peer{Channel: tguSupergroup}, fmt.Sprintf("i-%s-%d", tag, k), 0)
+		return nil
+	},
+	holding: tgUserNet.holding,
+	setup: func(t *testing.T, e *faultEnv) {
+		members := []int64{tguAlice}
+		for r := range faultRemotes {
+			members = append(members, tguIn(r))
 		}
+		e.mt.AddUser(tguserfake.User{ID: tguAlice, Phone: "+15550007001", FirstName: "Alice"})
+		tguAddRemotes(e)
+		tguSupergroup = e.mt.AddChannel("Faults", true, tguAlice, members...)
+		tguLoginBoth(t, e)
 	},
 }
 
@@ -266,6 +310,23 @@ func TestFaultSuite(t *testing.T) {
 			return "killed once; sessions resumed from the store, updates read with getDifference from the stored state"
 		}, nil},
 		{"Telegram user: MTProto connections cut", &tgUserNet, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
+			begin()
+			for range 3 {
+				time.Sleep(100 * time.Millisecond)
+				e.mt.Disconnect(tguAlice)
+				e.mt.Disconnect(tguBob)
+			}
+			return "both accounts' connections cut 3 times"
+		}, nil},
+		{"Telegram user: a supergroup, gateway SIGKILLed", &tgUserChannelNet, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
+			begin()
+			time.Sleep(20 * time.Millisecond)
+			e.stopGateway(syscall.SIGKILL)
+			time.Sleep(300 * time.Millisecond)
+			e.startGateway()
+			return "killed once; the supergroup read with getChannelDifference from its stored pts"
+		}, nil},
+		{"Telegram user: a supergroup, MTProto connections cut", &tgUserChannelNet, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
 			begin()
 			for range 3 {
 				time.Sleep(100 * time.Millisecond)
@@ -574,8 +635,14 @@ func receiveInbound(ctx context.Context, e *faultEnv, net *faultNet, tag string,
 			if err != nil {
 				break
 			}
-			if st.Name == "message" && st.Type == "chat" && strings.HasPrefix(st.Body, "i-"+tag+"-") {
-				in.add(strings.TrimSuffix(st.From, "@"+net.domain), st.Body, st.ID)
+			body, remote := st.Body, strings.TrimSuffix(st.From, "@"+net.domain)
+			if i := strings.Index(body, ": i-"+tag+"-"); net.group && i > 0 {
+				// "Sender: text", from the group: the order that holds
+				// is each sender's (they write concurrently).
+				body, remote = body[i+2:], remote+"/"+body[:i]
+			}
+			if st.Name == "message" && st.Type == "chat" && strings.HasPrefix(body, "i-"+tag+"-") {
+				in.add(remote, body, st.ID)
 			}
 		}
 		cl.Close()
