@@ -129,7 +129,7 @@ func tguIn(r int) int64  { return 7200000 + int64(r%faultRemotes) }
 var tgUserNet = faultNet{
 	mtproto: true,
 	domain:  "tg.example.test",
-	outJID: func(k int) string { return fmt.Sprintf("%d@tg.example.test", tguOut(k)) },
+	outJID:  func(k int) string { return fmt.Sprintf("%d@tg.example.test", tguOut(k)) },
 	inject: func(_ context.Context, e *faultEnv, _ *faultCounters, tag string, k int, _ bool) error {
 		e.mt.Post(tguIn(k), tguserfake.Peer{User: tguAlice}, fmt.Sprintf("i-%s-%d", tag, k), 0)
 		return nil

@@ -14,10 +14,10 @@ import (
 // dialogList is the account's chats, most recent first: their peers, and
 // each channel's state.
 type dialogList struct {
-	peers      []tg.PeerClass
-	users      map[int64]*tg.User
-	titles     map[transports.Addr]string // the groups' and channels' the account is in
-	channels   map[int64]channelState // each channel's pts and top message now
+	peers    []tg.PeerClass
+	users    map[int64]*tg.User
+	titles   map[transports.Addr]string // the groups' and channels' the account is in
+	channels map[int64]channelState     // each channel's pts and top message now
 }
 
 // dialogs reads the account's last 100 chats, keeping their users, groups
