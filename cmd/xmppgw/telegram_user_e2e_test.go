@@ -637,6 +637,38 @@ func TestTelegramUserChannels(t *testing.T) {
 		return false
 	})
 
+	// Alice corrects, then retracts, her message; she reacts to carol's.
+	sgSent := func(what string, ok func(m tguserfake.Message) bool) {
+		t.Helper()
+		waitFor(t, ctx, what, func() bool {
+			for _, m := range mt.History(me.ID, tguserfake.Peer{Channel: sg}) {
+				if ok(m) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	if err := alice.Send(ctx, `<message type="groupchat" id="g2" to="`+sgRoom+`"><body>on it, now</body><replace xmlns="urn:xmpp:message-correct:0" id="g1"/></message>`); err != nil {
+		t.Fatal(err)
+	}
+	sgSent("alice's correction at Telegram", func(m tguserfake.Message) bool { return m.Text == "on it, now" && m.Edited })
+	if err := alice.Send(ctx, `<message type="groupchat" id="g3" to="`+sgRoom+`"><reactions xmlns="urn:xmpp:reactions:0" id="`+strconv.FormatInt(me.ID, 10)+`:c`+strconv.FormatInt(sg, 10)+`:`+strconv.Itoa(first.ID)+`"><reaction>👍</reaction></reactions></message>`); err != nil {
+		t.Fatal(err)
+	}
+	sgSent("alice's reaction at Telegram", func(m tguserfake.Message) bool { return m.ID == first.ID && len(m.Reactions[me.ID]) == 1 })
+	if err := alice.Send(ctx, `<message type="groupchat" id="g4" to="`+sgRoom+`"><retract xmlns="urn:xmpp:message-retract:1" id="g1"/></message>`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "alice's retraction at Telegram", func() bool {
+		for _, m := range mt.Sent(me.ID) {
+			if m.Peer == (tguserfake.Peer{Channel: sg}) && m.Text == "on it, now" {
+				return m.Deleted
+			}
+		}
+		return false
+	})
+
 	// Edits and deletions in the supergroup.
 	mt.EditIn(carol.ID, tguserfake.Peer{Channel: sg}, first.ID, "supergroup hello, edited")
 	if m := groupchat("carol's edit", "supergroup hello, edited"); !strings.Contains(m.XML, "<replace") {
