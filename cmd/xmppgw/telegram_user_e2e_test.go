@@ -669,6 +669,19 @@ func TestTelegramUserChannels(t *testing.T) {
 		return false
 	})
 
+	// A document in the channel, served by the gateway (read with
+	// channels.getMessages, then upload.getFile).
+	doc := []byte("%PDF-1.4 the runbook")
+	mt.PostMedia(carol.ID, tguserfake.Peer{Channel: bc}, "", tguserfake.File{Name: "runbook.pdf", MIME: "application/pdf", Data: doc})
+	oob := nextWhere(t, alice, "the channel's document", func(s xmpptest.Stanza) bool {
+		return strings.HasPrefix(s.From, bcRoom) && strings.Contains(s.XML, "jabber:x:oob")
+	})
+	if m := oobURL.FindStringSubmatch(oob.XML); m == nil {
+		t.Errorf("no URL: %s", oob.XML)
+	} else if code, _, body := fetch(t, html.UnescapeString(m[1])); code != 200 || string(body) != string(doc) {
+		t.Errorf("GET %s: %d %q", m[1], code, body)
+	}
+
 	// Edits and deletions in the supergroup.
 	mt.EditIn(carol.ID, tguserfake.Peer{Channel: sg}, first.ID, "supergroup hello, edited")
 	if m := groupchat("carol's edit", "supergroup hello, edited"); !strings.Contains(m.XML, "<replace") {
