@@ -185,6 +185,18 @@ func (c *Client) Next(ctx context.Context) (Stanza, error) {
 	return st, err
 }
 
+// Unread puts stanzas back in front of those not read yet, in their
+// order: a helper that waited for one answer gives back what came before it.
+func (c *Client) Unread(sts ...Stanza) {
+	if len(sts) == 0 {
+		return
+	}
+	c.q.mu.Lock()
+	c.q.items = append(append([]Stanza(nil), sts...), c.q.items...)
+	c.q.mu.Unlock()
+	c.q.notify()
+}
+
 // NextMessage is like Next but skips presences and iqs.
 func (c *Client) NextMessage(ctx context.Context) (Stanza, error) {
 	for {

@@ -279,6 +279,7 @@ func (a *account) readChannel(ctx context.Context, id int64, st channelStates) e
 		default:
 			return errors.New("unexpected channel difference")
 		}
+		a.t.log.Debug("read a channel's difference", "user", a.user, "channel", id, "from", cur.Pts, "to", next.Pts, "final", final, "kind", diff.TypeName())
 		if next != cur {
 			st[id] = next
 			if err := a.saveChannels(ctx, st); err != nil {
