@@ -153,6 +153,30 @@ var tgUserNet = faultNet{
 	},
 }
 
+// tguKill SIGKILLs the gateway once the senders are under way, then
+// starts it again.
+func tguKill(note string) func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
+	return func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
+		begin()
+		time.Sleep(20 * time.Millisecond)
+		e.stopGateway(syscall.SIGKILL)
+		time.Sleep(300 * time.Millisecond)
+		e.startGateway()
+		return note
+	}
+}
+
+// tguCut cuts both accounts' MTProto connections three times.
+func tguCut(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
+	begin()
+	for range 3 {
+		time.Sleep(100 * time.Millisecond)
+		e.mt.Disconnect(tguAlice)
+		e.mt.Disconnect(tguBob)
+	}
+	return "both accounts' connections cut 3 times"
+}
+
 // tguAddRemotes adds bob, his contacts (the outbound remotes) and the
 // inbound remotes to the fake.
 func tguAddRemotes(e *faultEnv) {
@@ -301,40 +325,12 @@ func TestFaultSuite(t *testing.T) {
 			e.startGateway()
 			return "polling resumed from the stored offset"
 		}, nil},
-		{"Telegram user: gateway SIGKILLed, restarted", &tgUserNet, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
-			begin()
-			time.Sleep(20 * time.Millisecond)
-			e.stopGateway(syscall.SIGKILL)
-			time.Sleep(300 * time.Millisecond)
-			e.startGateway()
-			return "killed once; sessions resumed from the store, updates read with getDifference from the stored state"
-		}, nil},
-		{"Telegram user: MTProto connections cut", &tgUserNet, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
-			begin()
-			for range 3 {
-				time.Sleep(100 * time.Millisecond)
-				e.mt.Disconnect(tguAlice)
-				e.mt.Disconnect(tguBob)
-			}
-			return "both accounts' connections cut 3 times"
-		}, nil},
-		{"Telegram user: a supergroup, gateway SIGKILLed", &tgUserChannelNet, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
-			begin()
-			time.Sleep(20 * time.Millisecond)
-			e.stopGateway(syscall.SIGKILL)
-			time.Sleep(300 * time.Millisecond)
-			e.startGateway()
-			return "killed once; the supergroup read with getChannelDifference from its stored pts"
-		}, nil},
-		{"Telegram user: a supergroup, MTProto connections cut", &tgUserChannelNet, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
-			begin()
-			for range 3 {
-				time.Sleep(100 * time.Millisecond)
-				e.mt.Disconnect(tguAlice)
-				e.mt.Disconnect(tguBob)
-			}
-			return "both accounts' connections cut 3 times"
-		}, nil},
+		{"Telegram user: gateway SIGKILLed, restarted", &tgUserNet,
+			tguKill("killed once; sessions resumed from the store, updates read with getDifference from the stored state"), nil},
+		{"Telegram user: MTProto connections cut", &tgUserNet, tguCut, nil},
+		{"Telegram user: a supergroup, gateway SIGKILLed", &tgUserChannelNet,
+			tguKill("killed once; the supergroup read with getChannelDifference from its stored pts"), nil},
+		{"Telegram user: a supergroup, MTProto connections cut", &tgUserChannelNet, tguCut, nil},
 		{"Telegram user: FLOOD_WAIT", &tgUserNet, func(t *testing.T, e *faultEnv, _ *faultCounters, begin func()) string {
 			e.mt.FloodWait(tg.MessagesSendMessageRequestTypeID, 1, 20)
 			e.mt.FloodWait(tg.UpdatesGetDifferenceRequestTypeID, 1, 5)

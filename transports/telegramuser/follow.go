@@ -46,7 +46,11 @@ func (a *account) follow(ctx context.Context) error {
 			}
 			return err
 		}
-		if err := a.catchUp(ctx, st); err != nil {
+		err = a.catchUp(ctx, st)
+		if err == nil {
+			err = a.followChannels(ctx, allChannels)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -55,19 +59,6 @@ func (a *account) follow(ctx context.Context) error {
 			}
 			// A request lost with a cut connection: ask again, on the new one.
 			a.t.log.Warn("reading Telegram's updates timed out; asking again", "user", a.user)
-			if !sleep(ctx, time.Second) {
-				return nil
-			}
-			continue
-		}
-		if err := a.followChannels(ctx, allChannels); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			if !errors.Is(err, context.DeadlineExceeded) {
-				return err
-			}
-			a.t.log.Warn("reading a Telegram channel's updates timed out; asking again", "user", a.user)
 			if !sleep(ctx, time.Second) {
 				return nil
 			}
