@@ -194,7 +194,13 @@ func (a *account) followChannels(ctx context.Context, all bool) error {
 				c, known = channelState{Pts: from}, true
 			}
 			if known {
+				// Stored at once: a restart before the next change must
+				// read on from here, not from the channel's state then.
 				st[id] = c
+				if err := a.saveChannels(ctx, st); err != nil {
+					a.requeue(todo)
+					return err
+				}
 			}
 		}
 		err := a.readChannel(ctx, id, st)
