@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/base64"
+	"fmt"
 	"html"
 	"net/http"
 	"net/http/httptest"
@@ -718,11 +719,18 @@ func TestTelegramUserChannels(t *testing.T) {
 	if err := alice.Send(ctx, `<presence to="`+sgRoom+`/alice"><x xmlns="http://jabber.org/protocol/muc"/></presence>`); err != nil {
 		t.Fatal(err)
 	}
-	// (In the room, or, before alice is back in it, as a chat line.)
-	for _, body := range []string{"while down 1", "while down 2"} {
-		nextWhere(t, alice, "a message while down", func(s xmpptest.Stanza) bool {
-			return strings.HasPrefix(s.From, sgRoom) && strings.HasSuffix(s.Body, body)
+	// They come in the room, or, before alice is back in it, as chat
+	// lines; the room's subject says she is back.
+	want := map[string]bool{"while down 1": true, "while down 2": true, "subject": true}
+	for len(want) > 0 {
+		s := nextWhere(t, alice, fmt.Sprintf("alice back in the room, and the messages while down (%d to come)", len(want)), func(s xmpptest.Stanza) bool {
+			return strings.HasPrefix(s.From, sgRoom) && (s.Subject != "" || strings.HasSuffix(s.Body, "while down 1") || strings.HasSuffix(s.Body, "while down 2"))
 		})
+		if s.Subject != "" {
+			delete(want, "subject")
+		} else {
+			delete(want, s.Body[strings.Index(s.Body, "while down"):])
+		}
 	}
 
 	// Too far behind: the latest messages, each once.

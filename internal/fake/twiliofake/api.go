@@ -147,7 +147,7 @@ func (f *Fake) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var out []resource
-	for _, m := range f.copyMessages() {
+	for _, m := range f.Messages() {
 		if (q.Get("To") == "" || m.To == q.Get("To")) && (q.Get("From") == "" || m.From == q.Get("From")) &&
 			on(m.Created) && after(m.Created) && before(m.Created) {
 			out = append(out, f.resource(m))

@@ -107,6 +107,7 @@ func (f *Fake) Messages() []Message {
 	return f.copyMessages()
 }
 
+// copyMessages copies the accepted messages; the caller holds f.mu.
 func (f *Fake) copyMessages() []Message {
 	out := make([]Message, len(f.msgs))
 	for i, m := range f.msgs {
