@@ -295,17 +295,9 @@ func (s *Server) sendToChannel(c *call, in tg.InputPeerClass, randomID int64, te
 // returns the channel's entry. via's auth key gets no push.
 func (t *tx) editChannel(by int64, ch *channel, id int, text string, via *call) (*message, entry, error) {
 	m := ch.message(id)
-	if m == nil || !m.visibleTo(by) {
-		return nil, entry{}, tgerr.New(400, "MESSAGE_ID_INVALID")
+	if err := m.editBy(by, text); err != nil {
+		return nil, entry{}, err
 	}
-	if m.from != by {
-		return nil, entry{}, tgerr.New(403, "MESSAGE_AUTHOR_REQUIRED")
-	}
-	if m.text == text {
-		return nil, entry{}, tgerr.New(400, "MESSAGE_NOT_MODIFIED")
-	}
-	m.text = text
-	m.editDate = time.Now()
 	e := t.recordChannel(ch, by, via, entry{kind: entryEditMessage, ptsCount: 1, msgID: m.id})
 	return m, e, nil
 }
@@ -406,22 +398,7 @@ func (s *Server) readChannel(a *account, ch *channel, maxID int) {
 // changeInChannel runs f in a change as the caller's account, on the
 // channel in names; an error of either is the RPC's.
 func (s *Server) changeInChannel(c *call, in tg.InputChannelClass, f func(t *tx, me *account, ch *channel) (bin.Encoder, error)) (bin.Encoder, error) {
-	var res bin.Encoder
-	var rpcErr error
-	s.change(func(t *tx) {
-		me, err := c.account()
-		if err != nil {
-			rpcErr = err
-			return
-		}
-		ch, err := s.inputChannel(me.ID, in)
-		if err != nil {
-			rpcErr = err
-			return
-		}
-		res, rpcErr = f(t, me, ch)
-	})
-	return res, rpcErr
+	return changeAs(s, c, func(me *account) (*channel, error) { return s.inputChannel(me.ID, in) }, f)
 }
 
 // updatesGetChannelDifference answers updates.getChannelDifference from

@@ -333,23 +333,30 @@ func (s *Server) Edit(by int64, id int, text string) {
 // edit changes m's text for its author by and returns by's entry. via's
 // auth key gets no push.
 func (t *tx) edit(by int64, id int, text string, via *call) (*message, entry, error) {
-	s := t.s
-	m := s.message(id)
-	if m == nil || !m.visibleTo(by) {
-		return nil, entry{}, tgerr.New(400, "MESSAGE_ID_INVALID")
+	m := t.s.message(id)
+	if err := m.editBy(by, text); err != nil {
+		return nil, entry{}, err
 	}
-	if m.from != by {
-		return nil, entry{}, tgerr.New(403, "MESSAGE_AUTHOR_REQUIRED")
-	}
-	if m.text == text {
-		return nil, entry{}, tgerr.New(400, "MESSAGE_NOT_MODIFIED")
-	}
-	m.text = text
-	m.editDate = time.Now()
 	mine := t.recordForOwners(m, by, via, func(int64) entry {
 		return entry{kind: entryEditMessage, ptsCount: 1, msgID: m.id}
 	})
 	return m, mine, nil
+}
+
+// editBy changes m's text as by, as Telegram checks it (m may be nil).
+func (m *message) editBy(by int64, text string) error {
+	if m == nil || !m.visibleTo(by) {
+		return tgerr.New(400, "MESSAGE_ID_INVALID")
+	}
+	if m.from != by {
+		return tgerr.New(403, "MESSAGE_AUTHOR_REQUIRED")
+	}
+	if m.text == text {
+		return tgerr.New(400, "MESSAGE_NOT_MODIFIED")
+	}
+	m.text = text
+	m.editDate = time.Now()
+	return nil
 }
 
 // recordForOwners records (and pushes) mk(owner) for every owner that

@@ -242,6 +242,12 @@ func (s *Server) updatesGetDifference(c *call) (bin.Encoder, error) {
 // changeIn runs f in a change as the caller's account, on the chat in
 // names; an error of either is the RPC's.
 func (s *Server) changeIn(c *call, in tg.InputPeerClass, f func(t *tx, me *account, peer Peer) (bin.Encoder, error)) (bin.Encoder, error) {
+	return changeAs(s, c, func(me *account) (Peer, error) { return s.inputPeer(me.ID, in) }, f)
+}
+
+// changeAs runs f in a change as the caller's account, on what resolve
+// reads for that account; an error of any is the RPC's.
+func changeAs[T any](s *Server, c *call, resolve func(me *account) (T, error), f func(t *tx, me *account, on T) (bin.Encoder, error)) (bin.Encoder, error) {
 	var res bin.Encoder
 	var rpcErr error
 	s.change(func(t *tx) {
@@ -250,12 +256,12 @@ func (s *Server) changeIn(c *call, in tg.InputPeerClass, f func(t *tx, me *accou
 			rpcErr = err
 			return
 		}
-		peer, err := s.inputPeer(me.ID, in)
+		on, err := resolve(me)
 		if err != nil {
 			rpcErr = err
 			return
 		}
-		res, rpcErr = f(t, me, peer)
+		res, rpcErr = f(t, me, on)
 	})
 	return res, rpcErr
 }
