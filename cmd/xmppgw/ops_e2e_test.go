@@ -106,10 +106,12 @@ func TestOperatorCommands(t *testing.T) {
 		if _, err := e.twilio.Wait(ctx, 1); err != nil {
 			t.Fatal(err)
 		}
-		// Twilio has the message; the gateway records it just after.
-		waitFor(t, ctx, "the SMS queue to empty", func() bool {
+		// Twilio has the message and alice the failure; the gateway
+		// deletes their queue rows just after.
+		waitFor(t, ctx, "the SMS queues to empty", func() bool {
 			_, body := get(e.public + "/metrics")
-			return strings.Contains(body, "\nxmppgw_queue_depth{queue=\"out\",transport=\"sms\"} 0\n")
+			return strings.Contains(body, "\nxmppgw_queue_depth{queue=\"out\",transport=\"sms\"} 0\n") &&
+				strings.Contains(body, "\nxmppgw_queue_depth{queue=\"in\",transport=\"sms\"} 0\n")
 		})
 		stats := noteOf(execute(bob, "c8", "sms.example.test", "stats", ""))
 		if !strings.Contains(stats, "component connected") || !strings.Contains(stats, "Queued: 0 to SMS, 0 to XMPP.") || !strings.Contains(stats, "1 sent") {
