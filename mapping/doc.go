@@ -18,7 +18,8 @@
 //     same numbered changes in each dialect.
 //   - commit.go: the single writer, committing concurrent writes together;
 //     checkpoint.go: SQLite's WAL checkpoints, off the commit path;
-//     resend.go: SQLite's resend window, in memory.
+//     window.go: a dedupe window in memory, which SQLite keeps for the
+//     resends (resend.go) and the provider events taken (events.go).
 //   - lead.go: Lead, which of several processes on one database is active.
 //   - tables.go: the handles that group the methods by what they keep:
 //     Jobs (outbox.go), ToXMPP (to_xmpp.go), Links (links.go,

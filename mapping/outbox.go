@@ -121,16 +121,16 @@ func (h JobTable) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, err
 	// With the window in memory, resends are found before the transaction;
 	// a key whose first job is not committed yet is not a resend (at worst
 	// the message is sent twice, never dropped).
-	var keys []resendKeyHash
+	var keys []keyHash
 	if s.resend != nil {
 		since := now - resendWindow.Milliseconds()
-		batch := make(map[resendKeyHash]bool, len(jobs))
+		batch := make(map[keyHash]bool, len(jobs))
 		for i, j := range jobs {
 			if j.StanzaID == "" {
 				continue
 			}
 			k := resendHash(j)
-			if batch[k] || s.resend.seen(k, since) {
+			if batch[k] || s.resend.has(k, since) {
 				out[i].Dup = true
 				continue
 			}

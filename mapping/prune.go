@@ -35,6 +35,11 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 				return err
 			}
 		}
+		if s.events != nil {
+			if _, err := tx.ExecContext(ctx, pruneSeenEvents, ms); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, pruneLinkCodes, s.millis()); err != nil {
 			return err
 		}
@@ -49,5 +54,8 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 		s.earlyReports.Store(n)
 		return nil
 	})
+	if err == nil && s.events != nil {
+		s.events.forget(ms)
+	}
 	return err
 }

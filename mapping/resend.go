@@ -3,12 +3,10 @@ package mapping
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"slices"
-	"sync"
 )
 
 // The SQL of this file, with "?" placeholders that the dialect binds.
@@ -33,14 +31,8 @@ const (
 // oldest keys are forgotten first, which only shortens the window.
 const maxResendKeys = 100_000
 
-// resendKeyHash is a resend key as the window holds it.
-type resendKeyHash [16]byte
-
-// resendHash hashes resendKey(j) with j's transport.
-func resendHash(j Job) resendKeyHash {
-	h := sha256.Sum256([]byte(j.Transport + "\x00" + resendKey(j)))
-	return resendKeyHash(h[:16])
-}
+// resendHash is j's key in the window.
+func resendHash(j Job) keyHash { return hashKey(j.Transport, resendKey(j)) }
 
 // resendKeyOf is the value of sent.resend_key for j: its window key in hex,
 // or "" if j has none (no stanza id).
@@ -52,60 +44,13 @@ func resendKeyOf(j Job) string {
 	return hex.EncodeToString(h[:])
 }
 
-// resendKeys is the in-memory resend window.
-type resendKeys struct {
-	mu    sync.Mutex
-	at    map[resendKeyHash]int64 // key -> when it was committed (unix ms)
-	order []resendEntry           // by time added, oldest first, from head on
-	head  int
-}
-
-type resendEntry struct {
-	key resendKeyHash
-	at  int64
-}
-
-func newResendKeys() *resendKeys {
-	return &resendKeys{at: make(map[resendKeyHash]int64)}
-}
-
-// seen reports whether key was committed after since.
-func (r *resendKeys) seen(key resendKeyHash, since int64) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	at, ok := r.at[key]
-	return ok && at >= since
-}
-
-// add records keys as committed at now and forgets those older than since
-// or past maxResendKeys.
-func (r *resendKeys) add(keys []resendKeyHash, now, since int64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, k := range keys {
-		r.at[k] = now
-		r.order = append(r.order, resendEntry{k, now})
-	}
-	for r.head < len(r.order) && (r.order[r.head].at < since || len(r.order)-r.head > maxResendKeys) {
-		e := r.order[r.head]
-		if r.at[e.key] == e.at {
-			delete(r.at, e.key)
-		}
-		r.head++
-	}
-	if r.head > len(r.order)/2 { // compact, in amortised O(1) per key
-		r.order = append(r.order[:0], r.order[r.head:]...)
-		r.head = 0
-	}
-}
-
 // loadResendKeys rebuilds the window from the queued jobs and the sends
 // recorded since the window's start.
 func (s *Store) loadResendKeys(ctx context.Context) error {
 	now := s.millis()
 	since := now - resendWindow.Milliseconds()
-	r := newResendKeys()
-	jobs, err := queryAll(ctx, s.db.QueryContext, func(r *sql.Rows, e *resendEntry) error {
+	r := newKeyWindow(maxResendKeys)
+	jobs, err := queryAll(ctx, s.db.QueryContext, func(r *sql.Rows, e *windowEntry) error {
 		var j Job
 		if err := r.Scan(&j.Transport, &j.Sender, &j.Remote, &j.Body, &j.StanzaID, &e.at); err != nil {
 			return err
@@ -122,7 +67,7 @@ func (s *Store) loadResendKeys(ctx context.Context) error {
 		return fmt.Errorf("mapping: load the resend window: %w", err)
 	}
 	defer sent.Close()
-	var recent []resendEntry
+	var recent []windowEntry
 	for sent.Next() {
 		var key string
 		var created int64
@@ -132,19 +77,19 @@ func (s *Store) loadResendKeys(ctx context.Context) error {
 		if created < since {
 			break
 		}
-		var k resendKeyHash
+		var k keyHash
 		if n, err := hex.Decode(k[:], []byte(key)); err != nil || n != len(k) {
 			continue // none (no stanza id), or not ours
 		}
-		recent = append(recent, resendEntry{k, created})
+		recent = append(recent, windowEntry{k, created})
 	}
 	if err := sent.Err(); err != nil && err != sql.ErrNoRows {
 		return fmt.Errorf("mapping: load the resend window: %w", err)
 	}
 	all := append(recent, jobs...)
-	slices.SortStableFunc(all, func(a, b resendEntry) int { return cmp.Compare(a.at, b.at) })
+	slices.SortStableFunc(all, func(a, b windowEntry) int { return cmp.Compare(a.at, b.at) })
 	for _, e := range all {
-		r.add([]resendKeyHash{e.key}, e.at, since)
+		r.add([]keyHash{e.key}, e.at, since)
 	}
 	s.resend = r
 	return nil

@@ -45,29 +45,29 @@ func TestResendWindowSurvivesReopen(t *testing.T) {
 // The window in memory forgets keys past its time, and past its size
 // oldest first.
 func TestResendKeysBounded(t *testing.T) {
-	r := newResendKeys()
-	k := func(i int) resendKeyHash { return resendHash(Job{Transport: "sms", StanzaID: string(rune('a' + i))}) }
-	r.add([]resendKeyHash{k(0), k(1)}, 1000, 0)
-	r.add([]resendKeyHash{k(2)}, 2000, 1500)
-	if r.seen(k(0), 0) || r.seen(k(1), 0) {
+	r := newKeyWindow(maxResendKeys)
+	k := func(i int) keyHash { return resendHash(Job{Transport: "sms", StanzaID: string(rune('a' + i))}) }
+	r.add([]keyHash{k(0), k(1)}, 1000, 0)
+	r.add([]keyHash{k(2)}, 2000, 1500)
+	if r.has(k(0), 0) || r.has(k(1), 0) {
 		t.Error("keys older than the window's start were kept")
 	}
-	if !r.seen(k(2), 1500) {
+	if !r.has(k(2), 1500) {
 		t.Error("a key within the window was forgotten")
 	}
-	if r.seen(k(2), 2001) {
+	if r.has(k(2), 2001) {
 		t.Error("seen ignores since")
 	}
 	for i := range maxResendKeys + 10 {
-		var h resendKeyHash
+		var h keyHash
 		h[0], h[1], h[2] = byte(i), byte(i>>8), byte(i>>16)
 		h[15] = 1
-		r.add([]resendKeyHash{h}, 3000, 0)
+		r.add([]keyHash{h}, 3000, 0)
 	}
 	if len(r.at) != maxResendKeys || len(r.order)-r.head != maxResendKeys {
 		t.Errorf("the window holds %d keys (%d in order), want %d", len(r.at), len(r.order)-r.head, maxResendKeys)
 	}
-	if r.seen(k(2), 0) {
+	if r.has(k(2), 0) {
 		t.Error("the oldest key was kept past the window's size")
 	}
 }

@@ -40,7 +40,8 @@ type Store struct {
 	closeMu   sync.Mutex     // orders closing and counting leaders
 	stopped   chan struct{}  // the committer is done
 	ckpt      *checkpointer  // SQLite's WAL checkpoints, or nil
-	resend    *resendKeys    // the resend window in memory, or nil (in seen)
+	resend    *keyWindow     // the resend window in memory, or nil (in seen)
+	events    *events        // the events taken, in memory, or nil (in seen)
 	leaders   sync.WaitGroup // Leads under way or held, done before the db closes
 
 	probeMu sync.Mutex
@@ -122,6 +123,10 @@ func start(ctx context.Context, db *sql.DB, d *dialect) (*Store, error) {
 	}
 	if !d.shared {
 		if err := s.loadResendKeys(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+		if err := s.loadEvents(ctx); err != nil {
 			db.Close()
 			return nil, err
 		}

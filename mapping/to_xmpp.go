@@ -39,9 +39,17 @@ func (h StanzaTable) AcceptIDs(ctx context.Context, transport, key string, stanz
 // when the key is new.
 func (s *Store) acceptIDs(ctx context.Context, transport, key string, also func(tx *sqlTx, now int64) error, stanzas ...[]byte) (ids []int64, dup bool, err error) {
 	now := s.millis()
+	inSeen := key != "" && s.events == nil
+	if key != "" && s.events != nil {
+		h, since := hashKey(transport, key), eventsSince(now)
+		if dup, err := s.events.claim(ctx, transport, h, since); dup || err != nil {
+			return nil, dup, err
+		}
+		defer func() { s.events.done(transport, h, err == nil && !dup, now, since) }()
+	}
 	err = s.txRerun(ctx, func(tx *sqlTx) error {
 		ids, dup = ids[:0], false // the committer may run this again
-		if key != "" {
+		if inSeen {
 			res, err := tx.ExecContext(ctx, insertSeen, transport, key, now)
 			if err != nil {
 				return err
@@ -49,6 +57,10 @@ func (s *Store) acceptIDs(ctx context.Context, transport, key string, also func(
 			if n, _ := res.RowsAffected(); n == 0 {
 				dup = true
 				return nil
+			}
+		} else if key != "" {
+			if _, err := tx.ExecContext(ctx, insertSeenEvent, transport, key, now); err != nil {
+				return err
 			}
 		}
 		if also != nil {

@@ -201,14 +201,10 @@ func newGateway(cfg *configs.Config, tc configs.Transport, store *mapping.Store,
 	return g, nil
 }
 
-// retention is how long dedupe keys and delivery-report records are kept:
-// far longer than any provider retries a webhook.
-const retention = 14 * 24 * time.Hour
-
 // prune trims old dedupe and report records every hour until ctx is done.
 func prune(ctx context.Context, store *mapping.Store, log *slog.Logger) {
 	for {
-		if err := store.Prune(ctx, time.Now().Add(-retention)); err != nil && ctx.Err() == nil {
+		if err := store.Prune(ctx, time.Now().Add(-mapping.Retention)); err != nil && ctx.Err() == nil {
 			log.Warn("pruning the store failed", "err", err)
 		}
 		select {

@@ -1,0 +1,174 @@
+package mapping
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// An event taken before the store was closed is still a duplicate after
+// it is opened again.
+func TestEventsSurviveReopen(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		for _, key := range []string{"SM1", "SM2"} {
+			if dup, err := s.ToXMPP().Accept(ctx, "sms", key, []byte("<message/>")); dup || err != nil {
+				t.Fatalf("Accept(%s): dup %v, err %v", key, dup, err)
+			}
+		}
+		s.Close()
+		s = open(t)
+		for key, want := range map[string]bool{"SM1": true, "SM2": true, "SM3": false} {
+			if dup, err := s.ToXMPP().Accept(ctx, "sms", key, []byte("<message/>")); dup != want || err != nil {
+				t.Errorf("after reopening, Accept(%s): dup %v, err %v; want dup %v", key, dup, err, want)
+			}
+		}
+		// The same key of another transport is another event.
+		if dup, err := s.ToXMPP().Accept(ctx, "telegram", "SM1"); dup || err != nil {
+			t.Errorf("Accept(telegram, SM1): dup %v, err %v", dup, err)
+		}
+	})
+}
+
+// Of concurrent deliveries of one event, exactly one is taken, and its
+// stanza queued once.
+func TestEventsConcurrentDeliveries(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		const n = 16
+		var wg sync.WaitGroup
+		results := make([]bool, n)
+		for i := range n {
+			wg.Go(func() {
+				dup, err := s.ToXMPP().Accept(ctx, "sms", "SM7", []byte("<message id='m7'/>"))
+				if err != nil {
+					t.Error(err)
+				}
+				results[i] = dup
+			})
+		}
+		wg.Wait()
+		taken := 0
+		for _, dup := range results {
+			if !dup {
+				taken++
+			}
+		}
+		if taken != 1 {
+			t.Errorf("%d of %d deliveries taken, want 1", taken, n)
+		}
+		if q, err := s.ToXMPP().Pending(ctx, "sms", 100); len(q) != 1 || err != nil {
+			t.Errorf("%d stanzas queued (%v), want 1", len(q), err)
+		}
+	})
+}
+
+// A delivery whose transaction does not commit leaves the event untaken,
+// and a delivery waiting for it takes it.
+func TestEventsNotTakenOnFailure(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		failing := func(*sqlTx, int64) error { return errors.New("disk full") }
+		if _, _, err := s.acceptIDs(ctx, "sms", "SM8", failing, []byte("<message/>")); err == nil {
+			t.Fatal("a failing transaction: no error")
+		}
+		if dup, err := s.ToXMPP().Accept(ctx, "sms", "SM8", []byte("<message/>")); dup || err != nil {
+			t.Errorf("Accept after a failed one: dup %v, err %v; want taken", dup, err)
+		}
+	})
+	e := newEvents()
+	k := hashKey("sms", "SM9")
+	if dup, err := e.claim(context.Background(), "sms", k, 0); dup || err != nil {
+		t.Fatalf("claim: %v, %v", dup, err)
+	}
+	got := make(chan bool)
+	go func() {
+		dup, _ := e.claim(context.Background(), "sms", k, 0)
+		got <- dup
+	}()
+	e.done("sms", k, false, 1, 0)
+	if <-got {
+		t.Error("a waiter found the event taken after the first delivery failed")
+	}
+}
+
+// One transport's events do not push another's out of its window.
+func TestEventsWindowPerTransport(t *testing.T) {
+	e := newEvents()
+	ctx := context.Background()
+	take := func(transport string, k keyHash) {
+		if dup, err := e.claim(ctx, transport, k, 0); dup || err != nil {
+			t.Fatalf("claim: dup %v, err %v", dup, err)
+		}
+		e.done(transport, k, true, 1, 0)
+	}
+	take("telegram", hashKey("telegram", "u1"))
+	for i := range maxEventKeys + 1 {
+		var k keyHash
+		k[0], k[1], k[2], k[15] = byte(i), byte(i>>8), byte(i>>16), 1
+		take("sms", k)
+	}
+	if dup, _ := e.claim(ctx, "telegram", hashKey("telegram", "u1"), 0); !dup {
+		t.Error("telegram's event was forgotten when sms's window filled")
+	}
+	if n := len(e.win["sms"].at); n != maxEventKeys {
+		t.Errorf("sms's window holds %d keys, want %d", n, maxEventKeys)
+	}
+}
+
+// A SQLite store made before seen_events moves its events taken there, and
+// keeps them as duplicates; the resend keys stay in seen.
+func TestSeenEventsMigrated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gw.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := migrationsOf(sqliteDialect, migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range all[:13] {
+		if _, err := db.Exec(m.body); err != nil {
+			t.Fatalf("%s: %v", m.name, err)
+		}
+	}
+	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	for _, q := range []string{
+		`PRAGMA user_version = 13`,
+		`INSERT INTO seen (transport, key, created) VALUES ('sms', 'SM1', ` + now + `)`,
+		`INSERT INTO seen (transport, key, created) VALUES ('sms', 'out:a@x.test' || char(0) || '+2', ` + now + `)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s := openTest(t, DriverSQLite, path, "")
+	if dup, err := s.ToXMPP().Accept(context.Background(), "sms", "SM1"); !dup || err != nil {
+		t.Errorf("Accept(SM1) after migrating: dup %v, err %v; want dup", dup, err)
+	}
+	var keys []string
+	rows, err := s.db.Query(`SELECT key FROM seen`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		rows.Scan(&k)
+		keys = append(keys, k)
+	}
+	if len(keys) != 1 || keys[0] != "out:a@x.test\x00+2" {
+		t.Errorf("seen holds %q, want the resend key alone", keys)
+	}
+}
