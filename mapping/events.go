@@ -11,7 +11,9 @@ import (
 const (
 	insertSeenEvent  = `INSERT INTO seen_events (transport, key, created) VALUES (?, ?, ?)`
 	selectSeenEvents = `SELECT transport, key, created FROM seen_events ORDER BY id DESC`
-	pruneSeenEvents  = `DELETE FROM seen_events WHERE created < ?`
+	pruneSeenEvents  = `DELETE FROM seen_events WHERE id < (SELECT coalesce(
+		(SELECT id FROM seen_events WHERE created >= ? ORDER BY id LIMIT 1),
+		(SELECT max(id) + 1 FROM seen_events)))`
 )
 
 // Retention is how long the store keeps dedupe keys and delivery-report

@@ -172,3 +172,27 @@ func TestSeenEventsMigrated(t *testing.T) {
 		t.Errorf("seen holds %q, want the resend key alone", keys)
 	}
 }
+
+// Prune forgets old events on disk too: a store opened after it does not
+// take them for duplicates.
+func TestEventsPrunedOnDisk(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		for _, key := range []string{"SM1", "SM2"} {
+			if _, err := s.ToXMPP().Accept(ctx, "sms", key); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Prune(ctx, time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		s = open(t)
+		for _, key := range []string{"SM1", "SM2"} {
+			if dup, err := s.ToXMPP().Accept(ctx, "sms", key); dup || err != nil {
+				t.Errorf("Accept(%s) after pruning and reopening: dup %v, err %v", key, dup, err)
+			}
+		}
+	})
+}
