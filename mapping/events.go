@@ -1,17 +1,24 @@
 package mapping
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
 
 // The SQL of this file, with "?" placeholders that the dialect binds.
 const (
-	insertSeenEvent  = `INSERT INTO seen_events (transport, key, created) VALUES (?, ?, ?)`
-	selectSeenEvents = `SELECT transport, key, created FROM seen_events ORDER BY id DESC`
-	pruneSeenEvents  = `DELETE FROM seen_events WHERE id < (SELECT coalesce(
+	insertSeenEvent   = `INSERT INTO seen_events (transport, key, created) VALUES (?, ?, ?)`
+	keepWrittenEvents = `INSERT INTO seen_events (transport, key, created)
+		SELECT transport, event_key, created FROM to_xmpp
+		WHERE transport = ? AND id <= ? AND event_key <> '' ORDER BY id`
+	selectSeenEvents   = `SELECT transport, key, created FROM seen_events ORDER BY id DESC`
+	selectQueuedEvents = `SELECT transport, event_key, created FROM to_xmpp
+		WHERE event_key <> '' ORDER BY id DESC`
+	pruneSeenEvents = `DELETE FROM seen_events WHERE id < (SELECT coalesce(
 		(SELECT id FROM seen_events WHERE created >= ? ORDER BY id LIMIT 1),
 		(SELECT max(id) + 1 FROM seen_events)))`
 )
@@ -22,14 +29,16 @@ const Retention = 14 * 24 * time.Hour
 
 // The provider events a store that is its database's only writer (SQLite)
 // has taken are deduped in memory instead of in the seen table, whose
-// random keys cost a page write each, a quarter of an inbound message's
-// cost in the store. Each is appended to seen_events in the transaction
-// that takes it, and the window is rebuilt from there at open, newest
-// first. It holds, per transport, the events of the last Retention, at
-// most maxEventKeys of them: past that the oldest are forgotten first. A
-// provider delivers again what it is not sure was taken, which is what
-// was taken last, so the bound shortens the window without opening it to
-// those. A store shared by several processes (PostgreSQL) keeps seen.
+// random keys cost a page write each. An event's key is written in its
+// first stanza's row (to_xmpp.event_key), a page the event writes anyway,
+// and moved to seen_events by Written, in the writer's groups; an event
+// with no stanza is appended to seen_events at once. The window is rebuilt
+// at open from both, newest first. It holds, per transport, the events of
+// the last Retention, at most maxEventKeys of them: past that the oldest
+// are forgotten first. A provider delivers again what it is not sure was
+// taken, which is what was taken last, so the bound shortens the window
+// without opening it to those. A store shared by several processes
+// (PostgreSQL) keeps seen.
 
 // maxEventKeys bounds a transport's window (about 6 MiB).
 const maxEventKeys = 100_000
@@ -105,44 +114,63 @@ func (e *events) forget(before int64) {
 // eventsSince is the start of the window at now.
 func eventsSince(now int64) int64 { return now - Retention.Milliseconds() }
 
-// loadEvents rebuilds the window from seen_events.
+// loadEvents rebuilds the window from the events taken: those whose
+// stanzas are still queued, and those in seen_events, newest first.
 func (s *Store) loadEvents(ctx context.Context) error {
 	since := eventsSince(s.millis())
-	rows, err := s.db.QueryContext(ctx, selectSeenEvents)
-	if err != nil {
-		return fmt.Errorf("mapping: load the events taken: %w", err)
-	}
-	defer rows.Close()
-	type row struct {
-		transport string
-		key       keyHash
-		at        int64
-	}
-	var newest []row // newest first
-	count := map[string]int{}
-	for n := 0; n < maxEventRows && rows.Next(); n++ {
-		var transport, key string
-		var r row
-		if err := rows.Scan(&transport, &key, &r.at); err != nil {
+	var taken []eventRow
+	for _, q := range []string{selectQueuedEvents, selectSeenEvents} {
+		rows, err := s.readEvents(ctx, q, since)
+		if err != nil {
 			return fmt.Errorf("mapping: load the events taken: %w", err)
 		}
-		if r.at < since {
-			break
-		}
-		if count[transport] == maxEventKeys {
-			continue
-		}
-		count[transport]++
-		newest = append(newest, row{transport, hashKey(transport, key), r.at})
+		taken = append(taken, rows...)
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("mapping: load the events taken: %w", err)
-	}
+	slices.SortStableFunc(taken, func(a, b eventRow) int { return cmp.Compare(b.at, a.at) })
 	e := newEvents()
-	for i := len(newest) - 1; i >= 0; i-- {
-		r := newest[i]
+	count := map[string]int{}
+	keep := taken[:0]
+	for _, r := range taken {
+		if count[r.transport] < maxEventKeys {
+			count[r.transport]++
+			keep = append(keep, r)
+		}
+	}
+	for i := len(keep) - 1; i >= 0; i-- {
+		r := keep[i]
 		e.window(r.transport).add([]keyHash{r.key}, r.at, since)
 	}
 	s.events = e
 	return nil
+}
+
+// eventRow is an event taken, as read at open.
+type eventRow struct {
+	transport string
+	key       keyHash
+	at        int64
+}
+
+// readEvents reads q's events, newest first, back to since, at most
+// maxEventRows of them.
+func (s *Store) readEvents(ctx context.Context, q string, since int64) ([]eventRow, error) {
+	rows, err := s.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []eventRow
+	for len(out) < maxEventRows && rows.Next() {
+		var key string
+		var r eventRow
+		if err := rows.Scan(&r.transport, &key, &r.at); err != nil {
+			return nil, err
+		}
+		if r.at < since {
+			break
+		}
+		r.key = hashKey(r.transport, key)
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }

@@ -17,14 +17,26 @@ func TestEventsSurviveReopen(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, open opener) {
 		ctx := context.Background()
 		s := open(t)
+		// SM1's stanza is written to XMPP before the restart, SM2's is
+		// still queued, and SM4 had none.
 		for _, key := range []string{"SM1", "SM2"} {
 			if dup, err := s.ToXMPP().Accept(ctx, "sms", key, []byte("<message/>")); dup || err != nil {
 				t.Fatalf("Accept(%s): dup %v, err %v", key, dup, err)
 			}
 		}
+		if dup, err := s.ToXMPP().Accept(ctx, "sms", "SM4"); dup || err != nil {
+			t.Fatalf("Accept(SM4): dup %v, err %v", dup, err)
+		}
+		q, err := s.ToXMPP().Pending(ctx, "sms", 10)
+		if err != nil || len(q) != 2 {
+			t.Fatalf("pending %d, %v", len(q), err)
+		}
+		if err := s.ToXMPP().Written(ctx, "sms", q[0].ID); err != nil {
+			t.Fatal(err)
+		}
 		s.Close()
 		s = open(t)
-		for key, want := range map[string]bool{"SM1": true, "SM2": true, "SM3": false} {
+		for key, want := range map[string]bool{"SM1": true, "SM2": true, "SM3": false, "SM4": true} {
 			if dup, err := s.ToXMPP().Accept(ctx, "sms", key, []byte("<message/>")); dup != want || err != nil {
 				t.Errorf("after reopening, Accept(%s): dup %v, err %v; want dup %v", key, dup, err, want)
 			}

@@ -10,6 +10,7 @@ const (
 	insertSeen = `INSERT INTO seen (transport, key, created)
 		VALUES (?, ?, ?) ON CONFLICT (transport, key) DO NOTHING`
 	insertStanza         = `INSERT INTO to_xmpp (transport, stanza, created) VALUES (?, ?, ?)`
+	insertEventStanza    = `INSERT INTO to_xmpp (transport, stanza, created, event_key) VALUES (?, ?, ?, ?)`
 	selectPendingStanzas = `SELECT id, stanza FROM to_xmpp
 		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`
 	deleteWritten = `DELETE FROM to_xmpp WHERE transport = ? AND id <= ?`
@@ -58,7 +59,7 @@ func (s *Store) acceptIDs(ctx context.Context, transport, key string, also func(
 				dup = true
 				return nil
 			}
-		} else if key != "" {
+		} else if key != "" && len(stanzas) == 0 {
 			if _, err := tx.ExecContext(ctx, insertSeenEvent, transport, key, now); err != nil {
 				return err
 			}
@@ -68,9 +69,12 @@ func (s *Store) acceptIDs(ctx context.Context, transport, key string, also func(
 				return err
 			}
 		}
-		for _, st := range stanzas {
-			id, err := tx.insertID(insertStanza,
-				transport, st, now)
+		for i, st := range stanzas {
+			q, args := insertStanza, []any{transport, st, now}
+			if i == 0 && key != "" && !inSeen {
+				q, args = insertEventStanza, append(args, key) // see seen_events
+			}
+			id, err := tx.insertID(q, args...)
 			if err != nil {
 				return err
 			}
@@ -106,6 +110,11 @@ func (h StanzaTable) PendingAfter(ctx context.Context, transport string, after i
 func (h StanzaTable) Written(ctx context.Context, transport string, upTo int64) error {
 	s := h.s
 	return s.txRerun(ctx, func(tx *sqlTx) error {
+		if s.events != nil {
+			if _, err := tx.ExecContext(ctx, keepWrittenEvents, transport, upTo); err != nil {
+				return err
+			}
+		}
 		_, err := tx.ExecContext(ctx, deleteWritten, transport, upTo)
 		return err
 	})

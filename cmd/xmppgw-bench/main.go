@@ -201,12 +201,14 @@ func (b *bench) measure(ctx context.Context) (figures, error) {
 		if i == 0 {
 			wait = e.profile(b.profile, name+"-out", profileTime)
 		}
+		c0, _ := e.cpuTime()
 		r, err = e.outbound(ctx, b.n, i)
 		wait()
 		if err != nil {
 			return f, fmt.Errorf("outbound: %w", err)
 		}
 		out = append(out, r)
+		c1, _ := e.cpuTime()
 		if i == 0 {
 			wait = e.profile(b.profile, name+"-in", profileTime)
 		}
@@ -216,8 +218,11 @@ func (b *bench) measure(ctx context.Context) (figures, error) {
 			return f, fmt.Errorf("inbound: %w", err)
 		}
 		in = append(in, r)
+		c2, _ := e.cpuTime()
 		f.relayed += 2 * b.n
-		fmt.Printf("  run %d: baseline %.0f msg/s, out %.0f msg/s, in %.0f msg/s (load %s)\n", i+1, base[i], out[i], in[i], loadAvg())
+		perMsg := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(b.n) }
+		fmt.Printf("  run %d: baseline %.0f msg/s, out %.0f msg/s (%.0f us CPU a message), in %.0f msg/s (%.0f us) (load %s)\n",
+			i+1, base[i], out[i], perMsg(c1-c0), in[i], perMsg(c2-c1), loadAvg())
 	}
 	cpu1, err := e.cpuTime()
 	if err != nil {
