@@ -2,7 +2,6 @@ package mapping
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"path/filepath"
 	"strconv"
@@ -140,19 +139,7 @@ func TestEventsWindowPerTransport(t *testing.T) {
 // keeps them as duplicates; the resend keys stay in seen.
 func TestSeenEventsMigrated(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gw.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all, err := migrationsOf(sqliteDialect, migrations, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range all[:13] {
-		if _, err := db.Exec(m.body); err != nil {
-			t.Fatalf("%s: %v", m.name, err)
-		}
-	}
+	db, _ := sqliteAt(t, path, 13)
 	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	for _, q := range []string{
 		`PRAGMA user_version = 13`,

@@ -56,11 +56,11 @@ func statements(sql string) string {
 	return strings.Join(out, "\n")
 }
 
-// A SQLite database made by migrations 001-003, with the column user, opens
-// and migrates forward with its data.
-func TestSQLiteMigratesForward(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "gw.db")
+// sqliteAt makes a SQLite database at path with the first n migrations
+// (its user_version is left for the caller to set), and returns it with all
+// of them.
+func sqliteAt(t *testing.T, path string, n int) (*sql.DB, []migration) {
+	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
@@ -69,11 +69,20 @@ func TestSQLiteMigratesForward(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range all[:3] {
+	for _, m := range all[:n] {
 		if _, err := db.Exec(m.body); err != nil {
 			t.Fatalf("%s: %v", m.name, err)
 		}
 	}
+	return db, all
+}
+
+// A SQLite database made by migrations 001-003, with the column user, opens
+// and migrates forward with its data.
+func TestSQLiteMigratesForward(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "gw.db")
+	db, all := sqliteAt(t, path, 3)
 	future := time.Now().Add(time.Hour).UnixMilli()
 	for _, q := range []string{
 		`PRAGMA user_version = 3`,
