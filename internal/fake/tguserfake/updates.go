@@ -172,17 +172,10 @@ func (s *Server) state(a *account) tg.UpdatesState {
 
 // updatesGetState answers updates.getState.
 func (s *Server) updatesGetState(c *call) (bin.Encoder, error) {
-	if _, err := decode[tg.UpdatesGetStateRequest](c); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	me, err := c.account()
-	if err != nil {
-		return nil, err
-	}
-	st := s.state(me)
-	return &st, nil
+	return readAs(s, c, func(_ *tg.UpdatesGetStateRequest, me *account) (bin.Encoder, error) {
+		st := s.state(me)
+		return &st, nil
+	})
 }
 
 // updatesGetDifference answers updates.getDifference from the caller's

@@ -238,25 +238,18 @@ func (s *Server) commonChats(a, b int64) int {
 
 // contactsGetContacts answers contacts.getContacts.
 func (s *Server) contactsGetContacts(c *call) (bin.Encoder, error) {
-	if _, err := decode[tg.ContactsGetContactsRequest](c); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	me, err := c.account()
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]int64, 0, len(me.contacts))
-	for id := range me.contacts {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	out := &tg.ContactsContacts{Contacts: []tg.Contact{}, Users: s.renderUsers(me.ID, ids)}
-	for _, id := range ids {
-		out.Contacts = append(out.Contacts, tg.Contact{UserID: id, Mutual: s.users[id].contacts[me.ID]})
-	}
-	return out, nil
+	return readAs(s, c, func(_ *tg.ContactsGetContactsRequest, me *account) (bin.Encoder, error) {
+		ids := make([]int64, 0, len(me.contacts))
+		for id := range me.contacts {
+			ids = append(ids, id)
+		}
+		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+		out := &tg.ContactsContacts{Contacts: []tg.Contact{}, Users: s.renderUsers(me.ID, ids)}
+		for _, id := range ids {
+			out.Contacts = append(out.Contacts, tg.Contact{UserID: id, Mutual: s.users[id].contacts[me.ID]})
+		}
+		return out, nil
+	})
 }
 
 // contactsResolveUsername answers contacts.resolveUsername for users.
