@@ -474,7 +474,11 @@ func runFaultScenario(t *testing.T, e *faultEnv, net *faultNet, name string, fau
 		if i == 1 {
 			dir = "i-"
 		}
-		row.disorder += tl.disorder(func(k int) bool { return c.wasResent(fmt.Sprintf("%s%s-%d", dir, tag, k)) })
+		late := tl.late(func(k int) bool { return c.wasResent(fmt.Sprintf("%s%s-%d", dir, tag, k)) })
+		if len(late) > 0 {
+			t.Logf("%s: out of order, %s: %v", name, dir, late)
+		}
+		row.disorder += len(late)
 	}
 	if n := c.resentBatch.Load(); n > 0 {
 		row.notes = strings.TrimSpace(row.notes + fmt.Sprintf("; XMPP client resent %d batches after %d error answers", n, c.refusedXMPP.Load()))
@@ -698,26 +702,25 @@ func (t *tally) rewrites() int {
 	return n
 }
 
-// disorder counts messages that arrived after a later one from the same
-// contact. Messages the sender itself had to send again (after an error
-// answer) are left out: they reached the gateway after later ones.
-func (t *tally) disorder(resent func(k int) bool) int {
+// late describes the messages that arrived after a later one from the same
+// contact (other than those resent), with the arrivals around each.
+func (t *tally) late(resent func(k int) bool) []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	n := 0
-	for _, ks := range t.order {
+	var out []string
+	for remote, ks := range t.order {
 		prev := -1
-		for _, k := range ks {
+		for i, k := range ks {
 			if resent(k) {
 				continue
 			}
 			if k < prev {
-				n++
+				out = append(out, fmt.Sprintf("%s: %d after %d (arrivals %v)", remote, k, prev, ks[max(0, i-4):min(len(ks), i+3)]))
 			}
 			prev = max(prev, k)
 		}
 	}
-	return n
+	return out
 }
 
 // metricValue returns the value of the sample named name (with its
