@@ -2,7 +2,6 @@ package tguserfake
 
 import (
 	"bytes"
-	"context"
 	"reflect"
 	"sort"
 	"testing"
@@ -597,21 +596,7 @@ func TestGotdUpdatesManagerChannel(t *testing.T) {
 	cl, _ := startClientWith(t, s, &session.StorageMemory{}, m, in)
 	self := login(t, s, cl, b.Phone, "")
 
-	mctx, cancel := context.WithCancel(cl.ctx)
-	started := make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		done <- m.Run(mctx, cl.api, self.ID, updates.AuthOptions{OnStart: func(context.Context) { close(started) }})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	select {
-	case <-started:
-	case err := <-done:
-		t.Fatalf("manager: %v", err)
-	}
+	runManager(t, cl, m, self.ID)
 
 	got := func(n int) []string {
 		t.Helper()

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotd/td/telegram/updates"
+
 	"github.com/gotd/td/session"
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/auth"
@@ -222,3 +224,26 @@ var (
 	bob   = User{Phone: "+15550002222", FirstName: "Bob", Username: "bob"}
 	carol = User{Phone: "+15550003333", FirstName: "Carol"}
 )
+
+// runManager runs gotd's updates manager m for the client's account until
+// the test ends, and returns once it has started. The manager stops before
+// the client: gotd's client races with calls still in flight when it
+// closes.
+func runManager(t *testing.T, cl *client, m *updates.Manager, self int64) {
+	t.Helper()
+	mctx, cancel := context.WithCancel(cl.ctx)
+	started := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- m.Run(mctx, cl.api, self, updates.AuthOptions{OnStart: func(context.Context) { close(started) }})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	select {
+	case <-started:
+	case err := <-done:
+		t.Fatalf("manager: %v", err)
+	}
+}

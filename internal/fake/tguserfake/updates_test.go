@@ -1,7 +1,6 @@
 package tguserfake
 
 import (
-	"context"
 	"reflect"
 	"sort"
 	"testing"
@@ -186,23 +185,7 @@ func TestGotdUpdatesManager(t *testing.T) {
 	cl, _ := startClientWith(t, s, &session.StorageMemory{}, m, in)
 	self := login(t, s, cl, a.Phone, "")
 
-	// The manager must stop before the client: gotd's client races with
-	// calls still in flight when it closes.
-	mctx, cancel := context.WithCancel(cl.ctx)
-	started := make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		done <- m.Run(mctx, cl.api, self.ID, updates.AuthOptions{OnStart: func(context.Context) { close(started) }})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	select {
-	case <-started:
-	case err := <-done:
-		t.Fatalf("manager: %v", err)
-	}
+	runManager(t, cl, m, self.ID)
 
 	texts := func(n int) []string {
 		t.Helper()
