@@ -175,7 +175,12 @@ func (e *env) logout() {
 
 // cpuTime is the gateway process's user+sys CPU time so far.
 func (e *env) cpuTime() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", e.proc.Pid()))
+	return procCPU(fmt.Sprintf("/proc/%d/stat", e.proc.Pid()))
+}
+
+// procCPU is a process's user+sys CPU time so far, from its stat file.
+func procCPU(stat string) (time.Duration, error) {
+	b, err := os.ReadFile(stat)
 	if err != nil {
 		return 0, err
 	}

@@ -192,7 +192,9 @@ func (b *bench) measure(ctx context.Context) (figures, error) {
 	}
 	name := strings.ToLower(f.server)
 	for i := range b.runs {
+		bs, bx := procCPU0(), descendantsCPU(e.proc.Pid())
 		r, err := e.baseline(ctx, b.n, i)
+		bs, bx = procCPU0()-bs, descendantsCPU(e.proc.Pid())-bx
 		if err != nil {
 			return f, fmt.Errorf("baseline: %w", err)
 		}
@@ -202,6 +204,9 @@ func (b *bench) measure(ctx context.Context) (figures, error) {
 			wait = e.profile(b.profile, name+"-out", profileTime)
 		}
 		c0, _ := e.cpuTime()
+		m0 := machineCPU()
+		s0, _ := procCPU("/proc/self/stat")
+		x0 := descendantsCPU(e.proc.Pid())
 		r, err = e.outbound(ctx, b.n, i)
 		wait()
 		if err != nil {
@@ -209,6 +214,9 @@ func (b *bench) measure(ctx context.Context) (figures, error) {
 		}
 		out = append(out, r)
 		c1, _ := e.cpuTime()
+		outBusy, m1 := busySince(m0), machineCPU()
+		s1, _ := procCPU("/proc/self/stat")
+		x1 := descendantsCPU(e.proc.Pid())
 		if i == 0 {
 			wait = e.profile(b.profile, name+"-in", profileTime)
 		}
@@ -219,10 +227,13 @@ func (b *bench) measure(ctx context.Context) (figures, error) {
 		}
 		in = append(in, r)
 		c2, _ := e.cpuTime()
+		inBusy := busySince(m1)
+		s2, _ := procCPU("/proc/self/stat")
+		x2 := descendantsCPU(e.proc.Pid())
 		f.relayed += 2 * b.n
 		perMsg := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(b.n) }
-		fmt.Printf("  run %d: baseline %.0f msg/s, out %.0f msg/s (%.0f us CPU a message), in %.0f msg/s (%.0f us) (load %s)\n",
-			i+1, base[i], out[i], perMsg(c1-c0), in[i], perMsg(c2-c1), loadAvg())
+		fmt.Printf("  run %d: baseline %.0f msg/s (the bench's clients %.0f us a message; the server %.0f), out %.0f msg/s (%.0f us CPU a message; the bench's clients and fakes %.0f; the server %.0f; machine %.0f%% busy), in %.0f msg/s (%.0f us; %.0f; %.0f; %.0f%%) (load %s)\n",
+			i+1, base[i], perMsg(bs), perMsg(bx), out[i], perMsg(c1-c0), perMsg(s1-s0), perMsg(x1-x0), outBusy, in[i], perMsg(c2-c1), perMsg(s2-s1), perMsg(x2-x1), inBusy, loadAvg())
 	}
 	cpu1, err := e.cpuTime()
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"mellium.im/xmlstream"
+	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stream"
 
@@ -232,5 +233,110 @@ func (s *stanzaReader) next(t *testing.T) (string, string) {
 				return out, id
 			}
 		}
+	}
+}
+
+// Batches written while a barrier is in flight wait for it to be answered,
+// and then share the next one: no ping is written per batch.
+func TestWriterOneBarrierForQueuedBatches(t *testing.T) {
+	domain := jid.MustParse("sms.example.test")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	msg := func(n int) string {
+		return fmt.Sprintf(`<message xmlns="jabber:component:accept" to="a@example.test" from="%d@sms.example.test" id="m%d"><body>%d</body></message>`, n, n, n)
+	}
+	q := &memQueue{written: make(chan int64, 4), items: []mapping.Queued{{ID: 1, Stanza: []byte(msg(1))}}}
+	c := &Conn{Domain: domain}
+	s, server := pipeSession(t, ctx, domain)
+	c.Attach(s)
+	wake := make(chan struct{}, 1)
+	w := &Writer{
+		Conn: c, Queue: q, Wake: wake, Poll: time.Hour,
+		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Persist: func(ctx context.Context, f func(context.Context) error) { f(ctx) },
+	}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(wctx) }()
+	defer func() { stop(); <-done }()
+
+	read := newStanzaReader(server)
+	expect := func(want string) string {
+		t.Helper()
+		got, id := read.next(t)
+		if strings.HasPrefix(want, "<iq") {
+			want = strings.Replace(want, "ID", id, 1)
+		}
+		if got != want {
+			t.Fatalf("got\n%s\nwant\n%s", got, want)
+		}
+		return id
+	}
+	const ping = `<iq type="get" id="ID" from="sms.example.test" to="sms.example.test"><ping xmlns="urn:xmpp:ping"></ping></iq>`
+	answer := func(id string) {
+		t.Helper()
+		if _, err := io.WriteString(server, `<iq type="result" id="`+id+`" from="sms.example.test" to="sms.example.test"/>`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expect(msg(1))
+	first := expect(ping)
+	for _, n := range []int{2, 3} { // two batches, while the first ping waits
+		q.mu.Lock()
+		q.items = append(q.items, mapping.Queued{ID: int64(n), Stanza: []byte(msg(n))})
+		q.mu.Unlock()
+		select {
+		case wake <- struct{}{}:
+		default: // a wake-up is pending
+		}
+		expect(msg(n))
+	}
+	answer(first)
+	if up := <-q.written; up != 1 {
+		t.Errorf("written up to %d, want 1", up)
+	}
+	// No ping came between the two batches. The confirmation after the
+	// first ping covers both, or, if it began before the writer queued the
+	// second, the one after it does.
+	for up := int64(0); up != 3; {
+		answer(expect(ping))
+		if up = <-q.written; up != 2 && up != 3 {
+			t.Fatalf("written up to %d, want 2 or 3", up)
+		}
+	}
+}
+
+// A barrier covers the batches queued behind the first on its session, up
+// to the first of another session.
+func TestCoalesce(t *testing.T) {
+	s1, s2 := new(xmpp.Session), new(xmpp.Session)
+	for _, tc := range []struct {
+		name       string
+		queued     []*barrierWait
+		close      bool
+		last, next int64 // 0: none
+	}{
+		{name: "alone", last: 1},
+		{name: "same session", queued: []*barrierWait{{last: 2, sess: s1}, {last: 3, sess: s1}}, last: 3},
+		{name: "another session", queued: []*barrierWait{{last: 2, sess: s1}, {last: 3, sess: s2}, {last: 4, sess: s2}}, last: 2, next: 3},
+		{name: "closed", queued: []*barrierWait{{last: 2, sess: s1}}, close: true, last: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			waits := make(chan *barrierWait, len(tc.queued))
+			for _, bw := range tc.queued {
+				waits <- bw
+			}
+			if tc.close {
+				close(waits)
+			}
+			last, next := coalesce(&barrierWait{last: 1, sess: s1}, waits)
+			var gotNext int64
+			if next != nil {
+				gotNext = next.last
+			}
+			if last.last != tc.last || gotNext != tc.next {
+				t.Errorf("coalesce = %d, next %d; want %d, next %d", last.last, gotNext, tc.last, tc.next)
+			}
+		})
 	}
 }

@@ -33,7 +33,8 @@ type Queue interface {
 // while the component is disconnected. A batch leaves the store only once
 // the server has routed it (see Barrier), so none is lost when the server or
 // the connection goes away mid-batch. Batches are pipelined: the next is
-// written while the server confirms the last. If the process dies between
+// written while the server confirms the last, and one confirmation covers
+// every batch written while the one before it was in flight. If the process dies between
 // the server's answer and the commit, stanzas are written again after the
 // restart, with the same ids.
 type Writer struct {
@@ -116,18 +117,13 @@ func (wr *Writer) Run(ctx context.Context) {
 			wr.OnWritten(batch)
 		}
 		cursor = batch[len(batch)-1].ID
-		bw := &barrierWait{last: cursor, sess: s, done: make(chan error, 1)}
-		go func() {
-			// A batch is confirmed even if shutdown begins meanwhile.
-			bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), BarrierTimeout)
-			defer cancel()
-			bw.done <- Barrier(bctx, s, wr.Conn.Domain)
-		}()
-		w.waits <- bw // blocks while maxInflightBatches wait for the server
+		w.waits <- &barrierWait{last: cursor, sess: s} // blocks while maxInflightBatches wait for the server
 	}
 }
 
-// maxInflightBatches bounds the batches written but not yet confirmed.
+// maxInflightBatches bounds the batches written and waiting for a
+// confirmation to start; the ones a confirmation in flight covers are not
+// counted, so at most twice as many are unconfirmed.
 const maxInflightBatches = 4
 
 // writer is the state Run shares with its confirmations.
@@ -143,7 +139,6 @@ type writer struct {
 type barrierWait struct {
 	last int64
 	sess *xmpp.Session
-	done chan error
 }
 
 func (w *writer) signalBroken() {
@@ -154,11 +149,27 @@ func (w *writer) signalBroken() {
 }
 
 // confirm removes batches from the store as the server confirms them, in
-// order. A confirmation implies every batch before it on the stream, so a
-// later success also covers an earlier batch whose ping timed out.
+// order. One barrier at a time is in flight, and it covers every batch
+// written to its session before it, so a busy writer's batches share one
+// (a ping and its answer through the server, and a store write). A later
+// confirmation also covers an earlier batch whose ping timed out.
 func (w *writer) confirm(ctx context.Context) {
-	for bw := range w.waits {
-		if err := <-bw.done; err != nil {
+	var next *barrierWait
+	for {
+		bw := next
+		next = nil
+		if bw == nil {
+			var ok bool
+			if bw, ok = <-w.waits; !ok {
+				return
+			}
+		}
+		bw, next = coalesce(bw, w.waits)
+		// A batch is confirmed even if shutdown begins meanwhile.
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), BarrierTimeout)
+		err := Barrier(bctx, bw.sess, w.Conn.Domain)
+		cancel()
+		if err != nil {
 			// Only the current session's failures matter: the writer has
 			// already started over for a new one.
 			if bw.sess == w.session.Load() {
@@ -174,6 +185,27 @@ func (w *writer) confirm(ctx context.Context) {
 		}
 		w.Persist(ctx, func(c context.Context) error { return w.Queue.Written(c, bw.last) })
 		w.confirmedUpTo.Store(bw.last)
+	}
+}
+
+// coalesce returns the last of the batches queued in waits behind first on
+// its session, which a barrier covers with first, and the next batch if it
+// is another session's.
+func coalesce(first *barrierWait, waits <-chan *barrierWait) (last, next *barrierWait) {
+	last = first
+	for {
+		select {
+		case bw, ok := <-waits:
+			if !ok {
+				return last, nil
+			}
+			if bw.sess != last.sess {
+				return last, bw
+			}
+			last = bw
+		default:
+			return last, nil
+		}
 	}
 }
 
