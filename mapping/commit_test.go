@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -179,5 +180,39 @@ func TestWriteErrorKeepsCause(t *testing.T) {
 	var driverErr *sqlite.Error
 	if !errors.Is(err, ErrUnavailable) || !errors.As(err, &driverErr) || !strings.Contains(driverErr.Error(), "no such table") {
 		t.Errorf("failed statement: %v", err)
+	}
+}
+
+// A busy committer's group of patient writes takes the writes already
+// waiting, up to lingerGroup, and stops at an impatient one; a group with an
+// impatient write does not wait.
+func TestLinger(t *testing.T) {
+	p, i := true, false
+	for _, tc := range []struct {
+		name          string
+		group, queued []bool // patient or not, in order
+		want, left    int    // the group's size after, the writes still queued
+	}{
+		{name: "takes what waits", group: []bool{p}, queued: []bool{p, p}, want: 3},
+		{name: "stops at an impatient write", group: []bool{p}, queued: []bool{p, i, p}, want: 3, left: 1},
+		{name: "impatient in the group", group: []bool{p, i}, queued: []bool{p}, want: 2, left: 1},
+		{name: "alone", group: []bool{p}, want: 1},
+		{name: "bounded", group: []bool{p}, queued: slices.Repeat([]bool{p}, 100), want: lingerGroup, left: 101 - lingerGroup},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &Store{writes: make(chan *write, len(tc.queued)), closed: make(chan struct{})}
+			var group []*write
+			for _, patient := range tc.group {
+				group = append(group, &write{patient: patient})
+			}
+			for _, patient := range tc.queued {
+				s.writes <- &write{patient: patient}
+			}
+			timer := time.NewTimer(time.Hour)
+			timer.Stop()
+			if got := s.linger(group, timer); len(got) != tc.want || len(s.writes) != tc.left {
+				t.Errorf("group of %d, %d left; want %d, %d left", len(got), len(s.writes), tc.want, tc.left)
+			}
+		})
 	}
 }

@@ -138,7 +138,7 @@ func (h JobTable) EnqueueBatch(ctx context.Context, jobs []Job) ([]Enqueued, err
 			keys = append(keys, k)
 		}
 	}
-	err := s.txRerun(ctx, func(tx *sqlTx) error {
+	err := s.txPatient(ctx, func(tx *sqlTx) error {
 		for i, j := range jobs {
 			if s.resend != nil && out[i].Dup {
 				continue
@@ -234,7 +234,7 @@ func (h JobTable) Attempted(ctx context.Context, id int64, inflight time.Time) e
 	if !inflight.IsZero() {
 		mark = inflight.UnixMilli()
 	}
-	return s.txRerun(ctx, func(tx *sqlTx) error {
+	return s.txPatient(ctx, func(tx *sqlTx) error {
 		_, err := tx.ExecContext(ctx, markAttempted, mark, id)
 		return err
 	})
@@ -266,7 +266,7 @@ type Report struct {
 func (h JobTable) Sent(ctx context.Context, j Job, remoteID string) ([]Report, error) {
 	s := h.s
 	var early []Report
-	err := s.txRerun(ctx, func(tx *sqlTx) error {
+	err := s.txPatient(ctx, func(tx *sqlTx) error {
 		early = early[:0]
 		if _, err := tx.ExecContext(ctx, deleteJob, j.ID); err != nil {
 			return err
@@ -325,7 +325,7 @@ func recordRefs(ctx context.Context, tx *sqlTx, j Job, remoteID string, now int6
 // the stanza that tells its sender so.
 func (h JobTable) Failed(ctx context.Context, j Job, stanza []byte) error {
 	s := h.s
-	return s.txRerun(ctx, func(tx *sqlTx) error {
+	return s.txPatient(ctx, func(tx *sqlTx) error {
 		if _, err := tx.ExecContext(ctx, deleteJob, j.ID); err != nil {
 			return err
 		}

@@ -109,7 +109,7 @@ func (h StanzaTable) PendingAfter(ctx context.Context, transport string, after i
 // have been written to the server.
 func (h StanzaTable) Written(ctx context.Context, transport string, upTo int64) error {
 	s := h.s
-	return s.txRerun(ctx, func(tx *sqlTx) error {
+	return s.txPatient(ctx, func(tx *sqlTx) error {
 		if s.events != nil {
 			if _, err := tx.ExecContext(ctx, keepWrittenEvents, transport, upTo); err != nil {
 				return err
