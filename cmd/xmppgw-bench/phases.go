@@ -69,6 +69,17 @@ func (e *env) profile(dir, name string, d time.Duration) func() {
 	return func() { <-done }
 }
 
+// tag names the server in use in the messages' ids and bodies. The store
+// outlives a server change, and the gateway rightly takes a message it saw
+// before (the same sender, id, recipient and body within 10 minutes; the
+// same provider id within 14 days) as a resend, and drops it: every
+// server's phases must send messages of their own.
+func (e *env) tag() string { return strings.ToLower(e.serverName()[:1]) }
+
+// prefix is the prefix of a phase's message bodies: its kind, the server
+// and the run.
+func (e *env) prefix(kind string, run int) string { return fmt.Sprintf("%s%s%d-", kind, e.tag(), run) }
+
 // newPhase starts counting the receivers' messages with bodies prefixed p.
 func (e *env) newPhase(p string) {
 	e.phase.Store(p)
@@ -122,7 +133,7 @@ func (e *env) sendAll(ctx context.Context, n int, prefix string, to func(sender,
 
 // baseline: c2s senders through Prosody to c2s receivers.
 func (e *env) baseline(ctx context.Context, n, run int) (float64, error) {
-	prefix := fmt.Sprintf("b%d-", run)
+	prefix := e.prefix("b", run)
 	e.newPhase(prefix)
 	start := time.Now()
 	if err := e.sendAll(ctx, n, prefix, func(i, _ int) string { return fmt.Sprintf("r%d@example.test", i) }); err != nil {
@@ -137,7 +148,7 @@ func (e *env) baseline(ctx context.Context, n, run int) (float64, error) {
 // outbound: the same senders through Prosody and the gateway to the SMS
 // provider.
 func (e *env) outbound(ctx context.Context, n, run int) (float64, error) {
-	prefix := fmt.Sprintf("o%d-", run)
+	prefix := e.prefix("o", run)
 	base := len(e.twilio.Messages())
 	start := time.Now()
 	if err := e.sendAll(ctx, n, prefix, func(_, k int) string { return remote(k) + "@sms.example.test" }); err != nil {
@@ -152,7 +163,7 @@ func (e *env) outbound(ctx context.Context, n, run int) (float64, error) {
 // inbound: signed webhooks through the gateway and Prosody to the same c2s
 // receivers, from 16 concurrent posters.
 func (e *env) inbound(ctx context.Context, n, run int) (float64, error) {
-	prefix := fmt.Sprintf("i%d-", run)
+	prefix := e.prefix("i", run)
 	e.newPhase(prefix)
 	start := time.Now()
 	if err := e.post(ctx, n, prefix, 0); err != nil {
@@ -213,7 +224,7 @@ func (e *env) latency(ctx context.Context, perSecond float64, d time.Duration) (
 			defer wg.Done()
 			for k := i; k < n; k += senders {
 				time.Sleep(time.Until(start.Add(time.Duration(float64(k) / perSecond * float64(time.Second)))))
-				body := fmt.Sprintf("l-%d", k)
+				body := fmt.Sprintf("l%s-%d", e.tag(), k)
 				if err := s.Send(ctx, `<message type="chat" id="`+body+`" to="`+remote(k)+`@sms.example.test"><body>`+body+`</body></message>`); err != nil {
 					errs <- err
 					return
@@ -229,8 +240,9 @@ func (e *env) latency(ctx context.Context, perSecond float64, d time.Duration) (
 	if _, err := e.twilio.Wait(ctx, base+n); err != nil {
 		return 0, 0, err
 	}
-	e.newPhase("lat-")
-	if err := e.post(ctx, n, "lat-", perSecond); err != nil {
+	lat := "lat" + e.tag() + "-"
+	e.newPhase(lat)
+	if err := e.post(ctx, n, lat, perSecond); err != nil {
 		return 0, 0, err
 	}
 	if err := e.waitReceived(ctx, n); err != nil {
