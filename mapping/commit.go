@@ -102,7 +102,7 @@ func (s *Store) committer() {
 				break more
 			}
 		}
-		if last > 1 {
+		if last > 1 { // busy: the last group had company
 			group = s.linger(group, timer)
 		}
 		last = len(group)

@@ -34,9 +34,9 @@ type Queue interface {
 // the server has routed it (see Barrier), so none is lost when the server or
 // the connection goes away mid-batch. Batches are pipelined: the next is
 // written while the server confirms the last, and one confirmation covers
-// every batch written while the one before it was in flight. If the process dies between
-// the server's answer and the commit, stanzas are written again after the
-// restart, with the same ids.
+// every batch written while the one before it was in flight. If the
+// process dies between the server's answer and the commit, stanzas are
+// written again after the restart, with the same ids.
 type Writer struct {
 	Conn  *Conn
 	Queue Queue
