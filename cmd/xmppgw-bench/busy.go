@@ -74,7 +74,30 @@ func descendantsCPU(gateway int) time.Duration {
 	return sum
 }
 
-func procCPU0() time.Duration {
+// selfCPU is the bench process's own user+sys CPU time so far: its
+// clients and fakes.
+func selfCPU() time.Duration {
 	d, _ := procCPU("/proc/self/stat")
 	return d
+}
+
+// cpuSample is the CPU time so far of the gateway, of the bench itself (its
+// clients and fakes), of the XMPP server, and of the machine.
+type cpuSample struct {
+	gateway, bench, server time.Duration
+	machine                cpuStat
+}
+
+func (e *env) sampleCPU() cpuSample {
+	gw, _ := e.cpuTime()
+	return cpuSample{gateway: gw, bench: selfCPU(), server: descendantsCPU(e.proc.Pid()), machine: machineCPU()}
+}
+
+// perMsg describes the CPU used since s, a message of n: the gateway's, the
+// bench's and the server's, and how busy the machine was.
+func (s cpuSample) perMsg(e *env, n int) string {
+	now := e.sampleCPU()
+	us := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(n) }
+	return fmt.Sprintf("gateway %.0f us a message; bench %.0f; server %.0f; machine %.0f%% busy",
+		us(now.gateway-s.gateway), us(now.bench-s.bench), us(now.server-s.server), busySince(s.machine))
 }

@@ -192,48 +192,39 @@ func (b *bench) measure(ctx context.Context) (figures, error) {
 	}
 	name := strings.ToLower(f.server)
 	for i := range b.runs {
-		bs, bx := procCPU0(), descendantsCPU(e.proc.Pid())
+		c := e.sampleCPU()
 		r, err := e.baseline(ctx, b.n, i)
-		bs, bx = procCPU0()-bs, descendantsCPU(e.proc.Pid())-bx
 		if err != nil {
 			return f, fmt.Errorf("baseline: %w", err)
 		}
+		baseCPU := c.perMsg(e, b.n)
 		base = append(base, r)
 		wait := func() {}
 		if i == 0 {
 			wait = e.profile(b.profile, name+"-out", profileTime)
 		}
-		c0, _ := e.cpuTime()
-		m0 := machineCPU()
-		s0, _ := procCPU("/proc/self/stat")
-		x0 := descendantsCPU(e.proc.Pid())
+		c = e.sampleCPU()
 		r, err = e.outbound(ctx, b.n, i)
 		wait()
 		if err != nil {
 			return f, fmt.Errorf("outbound: %w", err)
 		}
+		outCPU := c.perMsg(e, b.n)
 		out = append(out, r)
-		c1, _ := e.cpuTime()
-		outBusy, m1 := busySince(m0), machineCPU()
-		s1, _ := procCPU("/proc/self/stat")
-		x1 := descendantsCPU(e.proc.Pid())
 		if i == 0 {
 			wait = e.profile(b.profile, name+"-in", profileTime)
 		}
+		c = e.sampleCPU()
 		r, err = e.inbound(ctx, b.n, i)
 		wait()
 		if err != nil {
 			return f, fmt.Errorf("inbound: %w", err)
 		}
+		inCPU := c.perMsg(e, b.n)
 		in = append(in, r)
-		c2, _ := e.cpuTime()
-		inBusy := busySince(m1)
-		s2, _ := procCPU("/proc/self/stat")
-		x2 := descendantsCPU(e.proc.Pid())
 		f.relayed += 2 * b.n
-		perMsg := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(b.n) }
-		fmt.Printf("  run %d: baseline %.0f msg/s (the bench's clients %.0f us a message; the server %.0f), out %.0f msg/s (%.0f us CPU a message; the bench's clients and fakes %.0f; the server %.0f; machine %.0f%% busy), in %.0f msg/s (%.0f us; %.0f; %.0f; %.0f%%) (load %s)\n",
-			i+1, base[i], perMsg(bs), perMsg(bx), out[i], perMsg(c1-c0), perMsg(s1-s0), perMsg(x1-x0), outBusy, in[i], perMsg(c2-c1), perMsg(s2-s1), perMsg(x2-x1), inBusy, loadAvg())
+		fmt.Printf("  run %d (load %s):\n    baseline %.0f msg/s (%s)\n    out %.0f msg/s (%s)\n    in %.0f msg/s (%s)\n",
+			i+1, loadAvg(), base[i], baseCPU, out[i], outCPU, in[i], inCPU)
 	}
 	cpu1, err := e.cpuTime()
 	if err != nil {
