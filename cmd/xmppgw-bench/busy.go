@@ -89,6 +89,9 @@ type cpuSample struct {
 }
 
 func (e *env) sampleCPU() cpuSample {
+	if e.proc == nil { // stopped: every child is the server's
+		return cpuSample{bench: selfCPU(), server: descendantsCPU(-1), machine: machineCPU()}
+	}
 	gw, _ := e.cpuTime()
 	return cpuSample{gateway: gw, bench: selfCPU(), server: descendantsCPU(e.proc.Pid()), machine: machineCPU()}
 }

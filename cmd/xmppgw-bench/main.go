@@ -9,8 +9,11 @@
 //	BENCH out_ratio=R in_ratio=R cpu_us_per_msg=N p99_ms=N rss_mb=N pacing=R startup_ms=N
 //	BENCH server=ejabberd out_ratio=R in_ratio=R cpu_us_per_msg=N p99_ms=N
 //
-// The first is Prosody's. -profile DIR writes CPU profiles of the gateway
-// (XMPPGW_PPROF=1) taken during the first out and in runs on each server.
+// The first is Prosody's. Unless -floors=false, each server's floors are
+// also measured (floors.go): its rates with a bare component in the
+// gateway's place, which bound the ratios. -profile DIR writes CPU
+// profiles of the gateway (XMPPGW_PPROF=1), and its allocations before and
+// after, taken during the first out and in runs on each server.
 package main
 
 import (
@@ -36,6 +39,7 @@ func main() {
 	micro := flag.String("micro", "", "`go test -bench` output to report as ratios to the baselines")
 	servers := flag.String("servers", "prosody,ejabberd", "XMPP servers to measure behind, in order (prosody first if both)")
 	profile := flag.String("profile", "", "if set, a `directory` for CPU profiles of the gateway, taken during the first out and in runs on each server")
+	floors := flag.Bool("floors", true, "also measure the floors: the server's rates with a bare component in the gateway's place")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -45,7 +49,7 @@ func main() {
 	http.DefaultTransport.(*http.Transport).MaxIdleConnsPerHost = 128
 
 	abs, _ := filepath.Abs(*dir)
-	b := &bench{gateway: *gateway, dir: abs, n: *n, runs: *runs, micro: *micro, profile: *profile}
+	b := &bench{gateway: *gateway, dir: abs, n: *n, runs: *runs, micro: *micro, profile: *profile, floors: *floors}
 	for _, s := range strings.Split(*servers, ",") {
 		switch s = strings.TrimSpace(s); s {
 		case "prosody":
@@ -76,6 +80,7 @@ type bench struct {
 	micro             string
 	profile           string // directory for CPU profiles, or ""
 	prosody, ejabberd bool   // the servers to measure behind
+	floors            bool   // measure the floors (floors.go)
 	env               *env
 	rows              []row
 }
@@ -240,12 +245,30 @@ func (b *bench) measure(ctx context.Context) (figures, error) {
 		ro, ri = append(ro, out[i]/base[i]), append(ri, in[i]/base[i])
 	}
 	f.outRatio, f.inRatio = median(ro), median(ri)
+	var floorOut, floorIn []float64
+	for i := range b.runs {
+		if !b.floors {
+			break
+		}
+		o, in, oCPU, inCPU, err := e.floors(ctx, b.n, i)
+		if err != nil {
+			return f, err
+		}
+		floorOut, floorIn = append(floorOut, o/f.baseline), append(floorIn, in/f.baseline)
+		fmt.Printf("  floor %d, a bare component in the gateway's place:\n    out %.0f msg/s (%s)\n    in %.0f msg/s (%s)\n",
+			i+1, o, oCPU, in, inCPU)
+	}
 	fmt.Println()
 	b.add("baseline c2s->"+f.server+"->c2s", fmt.Sprintf("%.0f msg/s", f.baseline), "", "the same senders and server, to c2s receivers")
 	b.add("out: c2s->gateway->SMS", fmt.Sprintf("%.0f msg/s", f.out), "", "")
 	b.add("in: SMS webhook->gateway->c2s", fmt.Sprintf("%.0f msg/s", f.in), "", "")
 	b.add("out_ratio ("+f.server+")", fmt.Sprintf("%.2f", f.outRatio), ">= 0.9", "median of the runs' out/baseline")
 	b.add("in_ratio ("+f.server+")", fmt.Sprintf("%.2f", f.inRatio), ">= 0.9", "median of the runs' in/baseline")
+	if b.floors {
+		const what = "the server alone through a bare component (no gateway, no provider fake), to the median baseline"
+		b.add("out_floor ("+f.server+")", fmt.Sprintf("%.2f", median(floorOut)), "", what)
+		b.add("in_floor ("+f.server+")", fmt.Sprintf("%.2f", median(floorIn)), "", what)
+	}
 	b.add("cpu_us_per_msg ("+f.server+")", fmt.Sprintf("%.1f", f.cpuPerMsg), "<= 40", fmt.Sprintf("gateway user+sys CPU over %d relayed messages", f.relayed))
 
 	// The gateway's own latency at 1,000 msg/s.

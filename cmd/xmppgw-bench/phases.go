@@ -43,30 +43,39 @@ func (b *bench) startupAndMemory(ctx context.Context) (time.Duration, float64, e
 }
 
 // profile, if dir is set, records a CPU profile of the gateway for d from
-// now (its /debug/pprof/profile) into dir/name.pprof, in the background;
-// the returned func waits for it.
+// now (its /debug/pprof/profile) into dir/name.pprof, in the background,
+// and its allocations so far before and after into dir/name-allocs-0.pprof
+// and -1 (compare them with pprof's -diff_base); the returned func waits
+// for it.
 func (e *env) profile(dir, name string, d time.Duration) func() {
 	if dir == "" {
 		return func() {}
 	}
+	e.fetchProfile("allocs", filepath.Join(dir, name+"-allocs-0.pprof"))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", e.public, max(1, int(d.Seconds()))))
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "profile:", err)
-			return
-		}
-		defer resp.Body.Close()
-		f, err := os.Create(filepath.Join(dir, name+".pprof"))
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "profile:", err)
-			return
-		}
-		defer f.Close()
-		io.Copy(f, resp.Body)
+		e.fetchProfile(fmt.Sprintf("profile?seconds=%d", max(1, int(d.Seconds()))), filepath.Join(dir, name+".pprof"))
+		e.fetchProfile("allocs", filepath.Join(dir, name+"-allocs-1.pprof"))
 	}()
 	return func() { <-done }
+}
+
+// fetchProfile saves the gateway's /debug/pprof/<what> in path.
+func (e *env) fetchProfile(what, path string) {
+	resp, err := http.Get(e.public + "/debug/pprof/" + what)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+		return
+	}
+	defer f.Close()
+	io.Copy(f, resp.Body)
 }
 
 // tag names the server in use in the messages' ids and bodies. The store

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"mellium.im/xmpp/component"
+	"mellium.im/xmpp/jid"
+)
+
+// The floors are the server's own rates through a component, with the
+// gateway stopped and a bare XEP-0114 component in its place that costs
+// next to nothing: out, the senders' messages to contacts, which it only
+// counts; in, messages to the receivers that it writes ready-made, in
+// batches. They bound out_ratio and in_ratio on this machine: a gateway
+// that cost nothing, with a provider that cost nothing, would reach them.
+
+// bareComponent logs in to the server in use as the SMS component's domain
+// and returns its connection, to be read and written raw.
+func (e *env) bareComponent(ctx context.Context) (net.Conn, error) {
+	domain, secret := "", ""
+	for _, t := range e.g.Config.Transports {
+		if t.Name == "sms" {
+			domain, secret = t.Domain, t.Secret
+		}
+	}
+	c, err := net.Dial("tcp", e.g.Server.Component())
+	if err != nil {
+		return nil, err
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := component.NewSession(ctx, jid.MustParse(domain), []byte(secret), c); err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.SetDeadline(time.Time{})
+	return c, nil
+}
+
+// floors stops the gateway, measures the out and in floors with n
+// messages each, and starts the gateway again.
+func (e *env) floors(ctx context.Context, n, run int) (out, in float64, outCPU, inCPU string, err error) {
+	e.stopGateway()
+	defer func() {
+		if _, serr := e.startGateway(ctx, "config.yaml"); err == nil {
+			err = serr
+		}
+	}()
+	if out, outCPU, err = e.floorOut(ctx, n, run); err != nil {
+		return 0, 0, "", "", fmt.Errorf("out floor: %w", err)
+	}
+	if in, inCPU, err = e.floorIn(ctx, n, run); err != nil {
+		return 0, 0, "", "", fmt.Errorf("in floor: %w", err)
+	}
+	return out, in, outCPU, inCPU, nil
+}
+
+// floorOut: the senders through the server to the bare component, which
+// counts the bodies of the phase.
+func (e *env) floorOut(ctx context.Context, n, run int) (float64, string, error) {
+	c, err := e.bareComponent(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	defer c.Close()
+	prefix := e.prefix("fo", run)
+	var got atomic.Int64
+	go func() {
+		mark := []byte("<body>" + prefix)
+		buf := make([]byte, 64<<10)
+		var carry []byte
+		for {
+			k, err := c.Read(buf)
+			data := append(carry, buf[:k]...)
+			got.Add(int64(bytes.Count(data, mark)))
+			carry = append([]byte(nil), data[max(0, len(data)-len(mark)+1):]...)
+			if err != nil {
+				return
+			}
+		}
+	}()
+	s := e.sampleCPU()
+	start := time.Now()
+	if err := e.sendAll(ctx, n, prefix, func(_, k int) string { return remote(k) + "@sms.example.test" }); err != nil {
+		return 0, "", err
+	}
+	for got.Load() < int64(n) {
+		if ctx.Err() != nil {
+			return 0, "", fmt.Errorf("the component got %d of %d: %w", got.Load(), n, ctx.Err())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	rate := float64(n) / time.Since(start).Seconds()
+	return rate, s.perMsg(e, n), nil
+}
+
+// floorIn: the bare component writes the stanzas the gateway would, in
+// batches of 64, through the server to the receivers.
+func (e *env) floorIn(ctx context.Context, n, run int) (float64, string, error) {
+	c, err := e.bareComponent(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	defer c.Close()
+	go func() { // what the server sends (nothing is expected) is read and dropped
+		buf := make([]byte, 4096)
+		for {
+			if _, err := c.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	prefix := e.prefix("fi", run)
+	e.newPhase(prefix)
+	s := e.sampleCPU()
+	start := time.Now()
+	var batch []byte
+	for k := range n {
+		id := fmt.Sprintf("%s%d", prefix, k)
+		batch = fmt.Appendf(batch, `<message type="chat" id="%s" from="%s@sms.example.test" to="r%d@example.test"><body>%s</body><origin-id xmlns="urn:xmpp:sid:0" id="%s"></origin-id></message>`,
+			id, remote(k), k%senders, id, id)
+		if (k+1)%64 == 0 || k == n-1 {
+			if _, err := c.Write(batch); err != nil {
+				return 0, "", err
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := e.waitReceived(ctx, n); err != nil {
+		return 0, "", err
+	}
+	return float64(n) / time.Since(start).Seconds(), s.perMsg(e, n), nil
+}
