@@ -14,10 +14,24 @@ import (
 
 // lane is the ordered queue of jobs to one remote contact from one account.
 // One worker at a time drains it, so messages to a contact keep their order.
+// It holds at most laneJobs jobs; the ids of its later ones wait in stored,
+// and the worker reads those jobs back from the store as it goes.
 type lane struct {
 	jobs    []mapping.Job
+	stored  []int64 // ids of the lane's next jobs, in order, only in the store until jobs is empty
 	running bool
 }
+
+// Memory is bounded in a backlog (a provider down, a burst of sends): a lane
+// holds at most laneJobs jobs, and the lanes together at most lanesJobs,
+// past which the dispatcher stops reading until they are down to half. A
+// slow lane (a contact whose sends fail and are retried, a number paced
+// at its rate) holds only its own laneJobs, so the others go on. (The
+// Gateway's maxLane and maxLanes, which tests lower.)
+const (
+	laneJobs  = 256
+	lanesJobs = 16384
+)
 
 // storePoll is how often the queues are read even without a wake-up, for
 // what another process stored in a shared database.
@@ -30,6 +44,15 @@ func (g *Gateway) dispatchLoop(ctx context.Context) {
 	poll := time.NewTicker(storePoll)
 	defer poll.Stop()
 	for {
+		for g.lanesFull() {
+			select {
+			case <-ctx.Done():
+				g.drain()
+				return
+			case <-g.roomOut:
+			}
+			fromStore = true // handoffs may have been dropped meanwhile
+		}
 		if fromStore {
 			jobs, err := g.o.Store.Jobs().Pending(ctx, g.name, last, 512)
 			if err != nil && ctx.Err() == nil {
@@ -37,11 +60,15 @@ func (g *Gateway) dispatchLoop(ctx context.Context) {
 				sleep(ctx, time.Second)
 				continue
 			}
+			full := false
 			for _, j := range jobs {
+				if full = g.lanesFull(); full {
+					break // the rest is read again once there is room
+				}
 				last = j.ID
 				g.addJob(ctx, j)
 			}
-			if len(jobs) == 512 {
+			if full || len(jobs) == 512 {
 				continue
 			}
 			fromStore = false
@@ -95,6 +122,16 @@ func (g *Gateway) drain() {
 	}
 }
 
+// lanesFull reports whether the lanes hold maxLanes jobs: the dispatcher
+// waits for roomOut.
+func (g *Gateway) lanesFull() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.inLanes >= g.maxLanes
+}
+
+// addJob puts j in its lane, or its id in the lane's stored if the lane is
+// full or already has stored ones, and starts the lane's worker.
 func (g *Gateway) addJob(ctx context.Context, j mapping.Job) {
 	key := j.Account + "\x00" + j.Remote
 	g.mu.Lock()
@@ -104,7 +141,12 @@ func (g *Gateway) addJob(ctx context.Context, j mapping.Job) {
 		l = &lane{}
 		g.lanes[key] = l
 	}
-	l.jobs = append(l.jobs, j)
+	if len(l.stored) > 0 || len(l.jobs) >= g.maxLane {
+		l.stored = append(l.stored, j.ID)
+	} else {
+		l.jobs = append(l.jobs, j)
+		g.inLanes++
+	}
 	if !l.running {
 		l.running = true
 		g.busy.Add(1)
@@ -112,14 +154,33 @@ func (g *Gateway) addJob(ctx context.Context, j mapping.Job) {
 	}
 }
 
+// runLane sends the lane's jobs in order until it has none.
 func (g *Gateway) runLane(ctx context.Context, key string, l *lane) {
 	defer g.busy.Done()
 	for {
 		g.mu.Lock()
-		if len(l.jobs) == 0 || ctx.Err() != nil {
+		if ctx.Err() != nil || len(l.jobs) == 0 && len(l.stored) == 0 {
 			delete(g.lanes, key)
 			g.mu.Unlock()
 			return
+		}
+		if len(l.jobs) == 0 {
+			ids := l.stored[:min(len(l.stored), g.maxLane)]
+			g.mu.Unlock()
+			jobs, err := g.o.Store.Jobs().JobsByID(ctx, g.name, ids)
+			if err != nil {
+				// Read again: the ids stay in stored until then.
+				g.log.Error("reading a contact's queued messages failed", "err", err)
+				sleep(ctx, time.Second)
+				continue
+			}
+			g.mu.Lock()
+			// Those not found were taken out of the queue meanwhile.
+			l.stored = l.stored[len(ids):]
+			l.jobs = append(l.jobs, jobs...)
+			g.inLanes += len(jobs)
+			g.mu.Unlock()
+			continue
 		}
 		j := l.jobs[0]
 		g.mu.Unlock()
@@ -127,7 +188,15 @@ func (g *Gateway) runLane(ctx context.Context, key string, l *lane) {
 		g.sendJob(ctx, j)
 
 		g.mu.Lock()
+		l.jobs[0] = mapping.Job{} // not kept by the array until it is reused
 		l.jobs = l.jobs[1:]
+		if len(l.jobs) == 0 {
+			l.jobs = nil // the array goes, rather than growing behind a moving start
+		}
+		g.inLanes--
+		if g.inLanes == g.maxLanes/2 {
+			wake(g.roomOut)
+		}
 		g.mu.Unlock()
 	}
 }

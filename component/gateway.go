@@ -102,10 +102,14 @@ type Gateway struct {
 	laterMu   sync.Mutex
 	laterTail chan struct{} // closed when the last Later's answers are handed over
 
-	mu      sync.Mutex
-	lanes   map[string]*lane // one ordered queue per (account, remote)
-	backoff func(attempt int) time.Duration
-	busy    sync.WaitGroup // running lane workers
+	mu       sync.Mutex
+	lanes    map[string]*lane // one ordered queue per (account, remote)
+	inLanes  int              // jobs held by the lanes (dispatch.go)
+	maxLane  int              // jobs a lane holds, laneJobs but in tests
+	maxLanes int              // jobs the lanes hold, lanesJobs but in tests
+	roomOut  chan struct{}    // the lanes are down to half of maxLanes
+	backoff  func(attempt int) time.Duration
+	busy     sync.WaitGroup // running lane workers
 
 	in     *intake                         // stanzas read, waiting for their commit (intake.go)
 	router *router.Router                  // routes stanzas to handlers (routes.go)
@@ -161,6 +165,9 @@ func New(o Options) *Gateway {
 		handoff:   make(chan mapping.Job, 1024),
 		sem:       make(chan struct{}, o.Workers),
 		lanes:     map[string]*lane{},
+		roomOut:   make(chan struct{}, 1),
+		maxLane:   laneJobs,
+		maxLanes:  lanesJobs,
 		backoff:   sendRetry.Delay,
 	}
 	g.linker, _ = o.Transport.(transports.Linker)

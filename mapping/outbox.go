@@ -24,6 +24,10 @@ const (
 		stanza_id, origin_id, receipt, markable, replaces, reply_to, quote, media, retracts, react_to, reactions,
 		attempts, created, inflight FROM outbox
 		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`
+	selectJobsByID = `SELECT id, transport, sender, account, remote, body,
+		stanza_id, origin_id, receipt, markable, replaces, reply_to, quote, media, retracts, react_to, reactions,
+		attempts, created, inflight FROM outbox
+		WHERE transport = ? AND id IN ` // + the ids' placeholders
 	markAttempted    = `UPDATE outbox SET attempts = attempts + 1, inflight = ? WHERE id = ?`
 	selectKnownSent  = `SELECT 1 FROM sent WHERE transport = ? AND remote_id = ?`
 	deleteJob        = `DELETE FROM outbox WHERE id = ?`
@@ -203,7 +207,23 @@ func (h JobTable) Pending(ctx context.Context, transport string, after int64, li
 	return jobs, unavailable(err)
 }
 
-// scanJob scans the columns of selectPendingJobs.
+// JobsByID returns the queued jobs of transport among ids, oldest first;
+// an id no longer queued is left out.
+func (h JobTable) JobsByID(ctx context.Context, transport string, ids []int64) ([]Job, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, transport)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	q := selectJobsByID + "(?" + strings.Repeat(", ?", len(ids)-1) + ") ORDER BY id"
+	jobs, err := queryAll(ctx, h.s.query, scanJob, q, args...)
+	return jobs, unavailable(err)
+}
+
+// scanJob scans the columns of selectPendingJobs and selectJobsByID.
 func scanJob(r *sql.Rows, j *Job) error {
 	var created, inflight int64
 	var media, reactions string

@@ -3,6 +3,7 @@ package mapping
 import (
 	"context"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -97,6 +98,37 @@ func TestLinkListsAndImport(t *testing.T) {
 		s.Links().AddLink(ctx, "tg", "d", "Alice@x.test")
 		if users, err := s.Links().LinkedUsers(ctx, "tg"); err != nil || !reflect.DeepEqual(users, []string{"Alice@x.test", "u@x.test"}) {
 			t.Errorf("LinkedUsers: %q, %v", users, err)
+		}
+	})
+}
+
+// JobsByID reads back queued jobs by id, oldest first, leaving out those
+// no longer queued and other transports'.
+func TestJobsByID(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		var ids []int64
+		for i, tr := range []string{"sms", "sms", "tg", "sms"} {
+			id, _, err := s.Jobs().Enqueue(ctx, Job{Transport: tr, Sender: "a@x.test/r", Remote: "+2", Body: strconv.Itoa(i), StanzaID: strconv.Itoa(i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		if _, err := s.Jobs().Sent(ctx, Job{ID: ids[1], Transport: "sms", Sender: "a@x.test/r", Remote: "+2", StanzaID: "1"}, "SM1"); err != nil {
+			t.Fatal(err)
+		}
+		jobs, err := s.Jobs().JobsByID(ctx, "sms", []int64{ids[3], ids[2], ids[1], ids[0]})
+		var got []string
+		for _, j := range jobs {
+			got = append(got, j.Body)
+		}
+		if err != nil || !reflect.DeepEqual(got, []string{"0", "3"}) || jobs[0].ID != ids[0] || jobs[0].Remote != "+2" {
+			t.Errorf("JobsByID: %q (%+v), %v; want 0 and 3", got, jobs, err)
+		}
+		if jobs, err := s.Jobs().JobsByID(ctx, "sms", nil); len(jobs) != 0 || err != nil {
+			t.Errorf("JobsByID of none: %+v, %v", jobs, err)
 		}
 	})
 }
