@@ -207,6 +207,25 @@ func (e *env) peakRSS() (float64, error) {
 	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", e.proc.Pid())
 }
 
+// rssParts is the gateway's resident memory now, by kind, from its
+// /proc status: anonymous (its heaps), file-backed and shared.
+func (e *env) rssParts() string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.proc.Pid()))
+	if err != nil {
+		return err.Error()
+	}
+	var parts []string
+	for _, line := range strings.Split(string(b), "\n") {
+		for _, k := range []string{"RssAnon:", "RssFile:", "RssShmem:"} {
+			if strings.HasPrefix(line, k) {
+				kb, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
+				parts = append(parts, fmt.Sprintf("%s %.1f MiB", strings.TrimSuffix(strings.TrimPrefix(k, "Rss"), ":"), kb/1024))
+			}
+		}
+	}
+	return strings.ToLower(strings.Join(parts, ", "))
+}
+
 // login connects the senders and receivers to the server in use;
 // receivers count the messages of the current phase.
 func (e *env) login(ctx context.Context) error {

@@ -236,6 +236,10 @@ func (b *bench) measure(ctx context.Context) (figures, error) {
 		return f, err
 	}
 	f.cpuPerMsg = float64((cpu1 - cpu0).Microseconds()) / float64(f.relayed)
+	if rss, err := e.peakRSS(); err == nil {
+		// Not the rss_mb figure (taken at start): what the runs grew it to.
+		fmt.Printf("  the gateway's peak RSS after the runs: %.1f MiB (now %s)\n", rss, e.rssParts())
+	}
 	f.baseline, f.out, f.in = median(base), median(out), median(in)
 	// The baseline moves from run to run (the server and the clients share
 	// two cores); each run's ratio is to its own baseline, and the median
