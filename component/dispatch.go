@@ -62,11 +62,10 @@ func (g *Gateway) dispatchLoop(ctx context.Context) {
 			}
 			full := false
 			for _, j := range jobs {
-				if full = g.lanesFull(); full {
+				last = j.ID
+				if full = g.addJob(ctx, j); full {
 					break // the rest is read again once there is room
 				}
-				last = j.ID
-				g.addJob(ctx, j)
 			}
 			if full || len(jobs) == 512 {
 				continue
@@ -131,8 +130,9 @@ func (g *Gateway) lanesFull() bool {
 }
 
 // addJob puts j in its lane, or its id in the lane's stored if the lane is
-// full or already has stored ones, and starts the lane's worker.
-func (g *Gateway) addJob(ctx context.Context, j mapping.Job) {
+// full or already has stored ones, and starts the lane's worker. It reports
+// whether the lanes are now full.
+func (g *Gateway) addJob(ctx context.Context, j mapping.Job) (full bool) {
 	key := j.Account + "\x00" + j.Remote
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -152,6 +152,7 @@ func (g *Gateway) addJob(ctx context.Context, j mapping.Job) {
 		g.busy.Add(1)
 		go g.runLane(ctx, key, l)
 	}
+	return g.inLanes >= g.maxLanes
 }
 
 // runLane sends the lane's jobs in order until it has none.

@@ -192,38 +192,47 @@ func procCPU(stat string) (time.Duration, error) {
 	return time.Duration(utime+stime) * time.Second / ticks, nil
 }
 
-// peakRSS is the gateway process's peak resident set (VmHWM) in MiB.
+// peakRSS is the gateway's peak resident memory so far (VmHWM), in MiB.
 func (e *env) peakRSS() (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.proc.Pid()))
+	st, err := e.status()
 	if err != nil {
 		return 0, err
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			kb, err := strconv.ParseFloat(strings.Fields(line)[1], 64)
-			return kb / 1024, err
-		}
+	hwm, ok := st["VmHWM"]
+	if !ok {
+		return 0, fmt.Errorf("no VmHWM in /proc/%d/status", e.proc.Pid())
 	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", e.proc.Pid())
+	return hwm, nil
 }
 
-// rssParts is the gateway's resident memory now, by kind, from its
-// /proc status: anonymous (its heaps), file-backed and shared.
+// rssParts is the gateway's resident memory now, by kind: anonymous (its
+// heaps), file-backed and shared.
 func (e *env) rssParts() string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.proc.Pid()))
+	st, err := e.status()
 	if err != nil {
 		return err.Error()
 	}
-	var parts []string
+	return fmt.Sprintf("anon %.1f MiB, file %.1f MiB, shmem %.1f MiB", st["RssAnon"], st["RssFile"], st["RssShmem"])
+}
+
+// status reads the gateway's /proc status fields given in kB, in MiB.
+func (e *env) status() (map[string]float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.proc.Pid()))
+	if err != nil {
+		return nil, err
+	}
+	st := map[string]float64{}
 	for _, line := range strings.Split(string(b), "\n") {
-		for _, k := range []string{"RssAnon:", "RssFile:", "RssShmem:"} {
-			if strings.HasPrefix(line, k) {
-				kb, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
-				parts = append(parts, fmt.Sprintf("%s %.1f MiB", strings.TrimSuffix(strings.TrimPrefix(k, "Rss"), ":"), kb/1024))
-			}
+		k, v, ok := strings.Cut(line, ":")
+		f := strings.Fields(v)
+		if !ok || len(f) != 2 || f[1] != "kB" {
+			continue
+		}
+		if kb, err := strconv.ParseFloat(f[0], 64); err == nil {
+			st[k] = kb / 1024
 		}
 	}
-	return strings.ToLower(strings.Join(parts, ", "))
+	return st, nil
 }
 
 // login connects the senders and receivers to the server in use;

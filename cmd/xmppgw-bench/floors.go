@@ -20,25 +20,40 @@ import (
 // that cost nothing, with a provider that cost nothing, would reach them.
 
 // bareComponent logs in to the server in use as the SMS component's domain
-// and returns its connection, to be read and written raw.
-func (e *env) bareComponent(ctx context.Context) (net.Conn, error) {
+// and returns its connection, to be written raw. What the server sends is
+// passed to read (nil: dropped) by a goroutine; stop closes the connection
+// and waits for it.
+func (e *env) bareComponent(ctx context.Context, read func([]byte)) (c net.Conn, stop func(), err error) {
 	domain, secret := "", ""
 	for _, t := range e.g.Config.Transports {
 		if t.Name == "sms" {
 			domain, secret = t.Domain, t.Secret
 		}
 	}
-	c, err := net.Dial("tcp", e.g.Server.Component())
-	if err != nil {
-		return nil, err
+	if c, err = net.Dial("tcp", e.g.Server.Component()); err != nil {
+		return nil, nil, err
 	}
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := component.NewSession(ctx, jid.MustParse(domain), []byte(secret), c); err != nil {
 		c.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	c.SetDeadline(time.Time{})
-	return c, nil
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 64<<10)
+		for {
+			k, err := c.Read(buf)
+			if read != nil && k > 0 {
+				read(buf[:k])
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return c, func() { c.Close(); <-done }, nil
 }
 
 // floors stops the gateway, measures the out and in floors with n
@@ -62,27 +77,19 @@ func (e *env) floors(ctx context.Context, n, run int) (out, in float64, outCPU, 
 // floorOut: the senders through the server to the bare component, which
 // counts the bodies of the phase.
 func (e *env) floorOut(ctx context.Context, n, run int) (float64, string, error) {
-	c, err := e.bareComponent(ctx)
+	prefix := e.prefix("fo", run)
+	mark := []byte("<body>" + prefix)
+	var got atomic.Int64
+	var carry []byte // the end of the last read, which may hold part of a mark
+	_, stop, err := e.bareComponent(ctx, func(b []byte) {
+		data := append(carry, b...)
+		got.Add(int64(bytes.Count(data, mark)))
+		carry = append(carry[:0], data[max(0, len(data)-len(mark)+1):]...)
+	})
 	if err != nil {
 		return 0, "", err
 	}
-	defer c.Close()
-	prefix := e.prefix("fo", run)
-	var got atomic.Int64
-	go func() {
-		mark := []byte("<body>" + prefix)
-		buf := make([]byte, 64<<10)
-		var carry []byte
-		for {
-			k, err := c.Read(buf)
-			data := append(carry, buf[:k]...)
-			got.Add(int64(bytes.Count(data, mark)))
-			carry = append([]byte(nil), data[max(0, len(data)-len(mark)+1):]...)
-			if err != nil {
-				return
-			}
-		}
-	}()
+	defer stop()
 	s := e.sampleCPU()
 	start := time.Now()
 	if err := e.sendAll(ctx, n, prefix, func(_, k int) string { return remote(k) + "@sms.example.test" }); err != nil {
@@ -101,19 +108,11 @@ func (e *env) floorOut(ctx context.Context, n, run int) (float64, string, error)
 // floorIn: the bare component writes the stanzas the gateway would, in
 // batches of 64, through the server to the receivers.
 func (e *env) floorIn(ctx context.Context, n, run int) (float64, string, error) {
-	c, err := e.bareComponent(ctx)
+	c, stop, err := e.bareComponent(ctx, nil)
 	if err != nil {
 		return 0, "", err
 	}
-	defer c.Close()
-	go func() { // what the server sends (nothing is expected) is read and dropped
-		buf := make([]byte, 4096)
-		for {
-			if _, err := c.Read(buf); err != nil {
-				return
-			}
-		}
-	}()
+	defer stop()
 	prefix := e.prefix("fi", run)
 	e.newPhase(prefix)
 	s := e.sampleCPU()

@@ -234,17 +234,16 @@ func (b *bench) measure(ctx context.Context) (figures, error) {
 	}
 	f.outRatio, f.inRatio = median(ro), median(ri)
 	var floorOut, floorIn []float64
-	for i := range b.runs {
-		if !b.floors {
-			break
+	if b.floors {
+		for i := range b.runs {
+			o, in, oCPU, inCPU, err := e.floors(ctx, b.n, i)
+			if err != nil {
+				return f, err
+			}
+			floorOut, floorIn = append(floorOut, o/f.baseline), append(floorIn, in/f.baseline)
+			fmt.Printf("  floor %d, a bare component in the gateway's place:\n    out %.0f msg/s (%s)\n    in %.0f msg/s (%s)\n",
+				i+1, o, oCPU, in, inCPU)
 		}
-		o, in, oCPU, inCPU, err := e.floors(ctx, b.n, i)
-		if err != nil {
-			return f, err
-		}
-		floorOut, floorIn = append(floorOut, o/f.baseline), append(floorIn, in/f.baseline)
-		fmt.Printf("  floor %d, a bare component in the gateway's place:\n    out %.0f msg/s (%s)\n    in %.0f msg/s (%s)\n",
-			i+1, o, oCPU, in, inCPU)
 	}
 	fmt.Println()
 	b.add("baseline c2s->"+f.server+"->c2s", fmt.Sprintf("%.0f msg/s", f.baseline), "", "the same senders and server, to c2s receivers")
