@@ -171,8 +171,10 @@ func (g *Gateway) runLane(ctx context.Context, key string, l *lane) {
 			jobs, err := g.o.Store.Jobs().JobsByID(ctx, g.name, ids)
 			if err != nil {
 				// Read again: the ids stay in stored until then.
-				g.log.Error("reading a contact's queued messages failed", "err", err)
-				sleep(ctx, time.Second)
+				if ctx.Err() == nil {
+					g.log.Error("reading a contact's queued messages failed", "err", err)
+					sleep(ctx, time.Second)
+				}
 				continue
 			}
 			g.mu.Lock()
