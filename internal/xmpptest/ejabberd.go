@@ -210,7 +210,7 @@ func StartEjabberdT(t testing.TB, cfg EjabberdConfig) *Ejabberd {
 			// shutdown, which takes over a second.
 			stop = e.Kill
 		}
-		if err := stop(); errors.Is(err, errForcedKill) {
+		if err := stop(); errors.Is(err, ErrForcedKill) {
 			t.Logf("stopping ejabberd: %v", err)
 		} else if err != nil {
 			t.Errorf("stopping ejabberd: %v", err)
@@ -609,7 +609,7 @@ func (e *Ejabberd) stop(sig syscall.Signal, timeout time.Duration) error {
 		if sig == syscall.SIGKILL {
 			return nil
 		}
-		return fmt.Errorf("%w: ejabberd ignored %v for %v", errForcedKill, sig, timeout)
+		return fmt.Errorf("%w: ejabberd ignored %v for %v", ErrForcedKill, sig, timeout)
 	case <-time.After(timeout):
 		return fmt.Errorf("xmpptest: ejabberd (pid %d) did not exit after SIGKILL", pid)
 	}

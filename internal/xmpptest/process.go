@@ -38,7 +38,7 @@ func (p *process) Running() bool {
 // whoever held them lets go, start fails with errPortInUse and is tried
 // again, up to startTries times.
 func restart(ctx context.Context, stop func() error, start func(context.Context) error) error {
-	if err := stop(); err != nil && !errors.Is(err, errForcedKill) {
+	if err := stop(); err != nil && !errors.Is(err, ErrForcedKill) {
 		return err
 	}
 	var err error
