@@ -82,10 +82,12 @@ func selfCPU() time.Duration {
 }
 
 // cpuSample is the CPU time so far of the gateway, of the bench itself (its
-// clients and fakes), of the XMPP server, and of the machine.
+// clients and fakes), of the XMPP server, and of the machine, and the
+// gateway's heap allocations so far.
 type cpuSample struct {
 	gateway, bench, server time.Duration
 	machine                cpuStat
+	allocs                 allocs
 }
 
 func (e *env) sampleCPU() cpuSample {
@@ -93,7 +95,8 @@ func (e *env) sampleCPU() cpuSample {
 		return cpuSample{bench: selfCPU(), server: descendantsCPU(-1), machine: machineCPU()}
 	}
 	gw, _ := e.cpuTime()
-	return cpuSample{gateway: gw, bench: selfCPU(), server: descendantsCPU(e.proc.Pid()), machine: machineCPU()}
+	return cpuSample{gateway: gw, bench: selfCPU(), server: descendantsCPU(e.proc.Pid()), machine: machineCPU(),
+		allocs: e.allocs()}
 }
 
 // perMsg describes the CPU used since s, a message of n: the gateway's, the
@@ -101,6 +104,11 @@ func (e *env) sampleCPU() cpuSample {
 func (s cpuSample) perMsg(e *env, n int) string {
 	now := e.sampleCPU()
 	us := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(n) }
-	return fmt.Sprintf("gateway %.0f us a message; bench %.0f; server %.0f; machine %.0f%% busy",
+	out := fmt.Sprintf("gateway %.0f us a message; bench %.0f; server %.0f; machine %.0f%% busy",
 		us(now.gateway-s.gateway), us(now.bench-s.bench), us(now.server-s.server), busySince(s.machine))
+	if now.allocs.objects > s.allocs.objects {
+		out += fmt.Sprintf("; gateway allocations %.0f (%.1f KiB) a message",
+			(now.allocs.objects-s.allocs.objects)/float64(n), (now.allocs.bytes-s.allocs.bytes)/1024/float64(n))
+	}
+	return out
 }

@@ -293,6 +293,37 @@ func (e *env) histograms() (map[string]*dto.Histogram, error) {
 	return out, nil
 }
 
+// allocs is how many heap allocations the gateway made so far, and their
+// bytes: its Go runtime's counters, from its /metrics. They do not depend on
+// how busy the machine is, so they compare builds where CPU times are noisy.
+type allocs struct{ objects, bytes float64 }
+
+// allocs scrapes the gateway's allocation counters; zero if it cannot.
+func (e *env) allocs() allocs {
+	resp, err := http.Get(e.public + "/metrics")
+	if err != nil {
+		return allocs{}
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return allocs{}
+	}
+	counter := func(name string) float64 {
+		if f := fams[name]; f != nil && len(f.Metric) > 0 {
+			if c := f.Metric[0].GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			if u := f.Metric[0].GetUntyped(); u != nil {
+				return u.GetValue()
+			}
+		}
+		return 0
+	}
+	return allocs{objects: counter("go_memstats_mallocs_total"), bytes: counter("go_memstats_alloc_bytes_total")}
+}
+
 // quantile estimates the q-quantile of the observations added between two
 // scrapes of a histogram, interpolating within a bucket as Prometheus'
 // histogram_quantile does.
