@@ -52,8 +52,11 @@ type HTTP struct {
 // Access says who may use the gateway.
 type Access struct {
 	// Allow holds domains ("example.com") and bare JIDs ("ops@other.org"),
-	// in canonical form after loading. Empty means nobody is allowed.
+	// in canonical form after loading. Empty means nobody is allowed. It is
+	// read-only once loaded: Allowed answers from an index of it.
 	Allow []string `yaml:"allow"`
+
+	index *allowIndex // built by Parse; nil in a Config written by hand
 }
 
 // Log configures logging.
@@ -80,6 +83,9 @@ type Transport struct {
 // Both sides are compared in canonical form, so case does not matter.
 // Subdomains of a listed domain are not allowed.
 func (c *Config) Allowed(bareJID string) bool {
+	if ix := c.Access.index; ix != nil {
+		return ix.allowed(bareJID)
+	}
 	j, err := jid.Parse(bareJID)
 	if err != nil {
 		return false

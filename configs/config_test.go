@@ -10,7 +10,25 @@ import (
 )
 
 func TestAllowed(t *testing.T) {
-	c := &Config{Access: Access{Allow: []string{"example.com", "ops@other.org", "not a jid@"}}}
+	allow := []string{"example.com", "ops@other.org", "not a jid@"}
+	// As written by hand (parsed at each call), and as Parse leaves it
+	// (indexed, each answer kept): the same answers, asked twice.
+	for _, c := range []*Config{
+		{Access: Access{Allow: allow}},
+		{Access: Access{Allow: allow, index: newAllowIndex(allow)}},
+	} {
+		t.Run(fmt.Sprintf("indexed=%v", c.Access.index != nil), func(t *testing.T) {
+			for range 2 {
+				testAllowed(t, c)
+			}
+		})
+	}
+	if (&Config{}).Allowed("alice@example.com") {
+		t.Error("an empty allow list allows someone")
+	}
+}
+
+func testAllowed(t *testing.T, c *Config) {
 	tests := []struct {
 		jid  string
 		want bool
@@ -35,8 +53,23 @@ func TestAllowed(t *testing.T) {
 			}
 		})
 	}
-	if (&Config{}).Allowed("alice@example.com") {
-		t.Error("an empty allow list allows someone")
+}
+
+// The answers kept are bounded, and right after they start over.
+func TestAllowIndexBounded(t *testing.T) {
+	ix := newAllowIndex([]string{"example.com"})
+	for i := range 3 * maxAnswers {
+		want := i%2 == 0
+		j := fmt.Sprintf("u%d@example.com", i)
+		if !want {
+			j = fmt.Sprintf("u%d@example.org", i)
+		}
+		if got := ix.allowed(j); got != want {
+			t.Fatalf("allowed(%q) = %v, want %v", j, got, want)
+		}
+		if n := len(ix.answers); n > maxAnswers {
+			t.Fatalf("%d answers kept, more than %d", n, maxAnswers)
+		}
 	}
 }
 

@@ -366,6 +366,10 @@ func TestParseValid(t *testing.T) {
 			}
 			got := *c
 			got.Transports = nil
+			if got.Access.index == nil {
+				t.Error("access.allow is not indexed")
+			}
+			got.Access.index = nil
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("got %+v\nwant %+v", got, want)
 			}
@@ -401,6 +405,9 @@ func TestParseValid(t *testing.T) {
 			}
 			if !reflect.DeepEqual(c.Access.Allow, []string{"example.com", "ops@other.org"}) {
 				t.Errorf("allow: got %q", c.Access.Allow)
+			}
+			if c.Access.index == nil || !c.Allowed("Bob@Example.com") || !c.Allowed("ops@other.org") || c.Allowed("dev@other.org") {
+				t.Error("the index of access.allow does not answer as the list says")
 			}
 			if tr := c.Transports[0]; tr.Domain != "t1.example.com" || tr.Line != 9 || tr.Secret != "component-secret-1" {
 				t.Errorf("transport: got %+v", tr)

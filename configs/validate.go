@@ -141,6 +141,7 @@ func (p *parser) validateAccess(a *Access) {
 			a.Allow[i] = j.String()
 		}
 	}
+	a.index = newAllowIndex(a.Allow)
 }
 
 func (p *parser) validateLog(l *Log) {
