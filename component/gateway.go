@@ -83,6 +83,7 @@ type Gateway struct {
 
 	wakeOut   chan struct{}    // new jobs for the provider, to be read from the store
 	handoff   chan mapping.Job // new jobs for the provider, in id order
+	jids      jidCache         // the from and to JIDs of stanzas, parsed
 	wakeIn    chan struct{}    // new stanzas for XMPP
 	wakeReach chan struct{}    // the network's reachability changed
 	sem       chan struct{}    // bounds concurrent Send calls

@@ -42,13 +42,13 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 		// server on its own behalf or routing our own stanza back to us.
 		in.From = g.domain.String()
 	}
-	from, err := jid.Parse(in.From)
+	from, err := g.jids.parse(in.From)
 	if err != nil {
 		g.log.Warn("dropping stanza with an invalid from", "from", in.From, "stanza_id", in.ID)
 		g.answerUnaddressable(w, in)
 		return nil
 	}
-	to, err := jid.Parse(in.To)
+	to, err := g.jids.parse(in.To)
 	if err != nil || to.Domainpart() != g.domain.Domainpart() {
 		if err == nil {
 			// ejabberd routes every domain of a listener to each connection
@@ -141,11 +141,11 @@ func (g *Gateway) tooBig(t router.Writer, lim *limitReader, start xml.StartEleme
 	}
 	in := headerOf(start)
 	g.log.Warn("stanza over the size limit refused", "from", in.From, "stanza_id", in.ID, "limit", g.o.MaxStanza)
-	from, err := jid.Parse(in.From)
+	from, err := g.jids.parse(in.From)
 	if err != nil {
 		return nil
 	}
-	to, err := jid.Parse(in.To)
+	to, err := g.jids.parse(in.To)
 	if err != nil {
 		to = g.domain
 	}

@@ -1,0 +1,35 @@
+package component
+
+import (
+	"fmt"
+	"testing"
+
+	"mellium.im/xmpp/jid"
+)
+
+// The cache answers as jid.Parse does, keeps only what parses, and stays
+// within its bound.
+func TestJIDCache(t *testing.T) {
+	var c jidCache
+	for _, s := range []string{"Alice@Example.COM/phone", "+15551234567@sms.example.test", "example.test", "bad@", "a@b@c", ""} {
+		for range 2 {
+			got, err := c.parse(s)
+			want, werr := jid.Parse(s)
+			if (err == nil) != (werr == nil) || err == nil && got.String() != want.String() {
+				t.Errorf("parse(%q) = %q, %v; jid.Parse gives %q, %v", s, got, err, want, werr)
+			}
+		}
+	}
+	if _, ok := c.m["bad@"]; ok {
+		t.Error("a JID that does not parse was kept")
+	}
+	for i := range 3 * maxJIDs {
+		s := fmt.Sprintf("u%d@example.test", i)
+		if j, err := c.parse(s); err != nil || j.String() != s {
+			t.Fatalf("parse(%q) = %q, %v", s, j, err)
+		}
+		if len(c.m) > maxJIDs {
+			t.Fatalf("%d JIDs kept, more than %d", len(c.m), maxJIDs)
+		}
+	}
+}
