@@ -220,7 +220,17 @@ const maxAnswer = 1 << 20
 // a send's CPU; finding the sid is a scan. If there is none at the top
 // level, the answer is left whole.
 func onlySid(resp *http.Response) {
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	var body []byte
+	var err error
+	if n := resp.ContentLength; n > 0 && n <= maxAnswer {
+		// Read in one allocation: the answer's length is known.
+		body = make([]byte, n)
+		var got int
+		got, err = io.ReadFull(resp.Body, body)
+		body = body[:got]
+	} else {
+		body, err = io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	}
 	resp.Body.Close()
 	if err != nil {
 		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -69,18 +70,24 @@ func (h *webhooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), webhookBudget)
 	defer cancel()
 	r = r.WithContext(ctx)
-	r.Body = http.MaxBytesReader(w, r.Body, maxWebhookBody)
-	if err := r.ParseForm(); err != nil {
+	// The form is parsed once, from the body alone (r.ParseForm would parse
+	// the query too and copy every value into r.Form).
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+	if err != nil {
 		if _, big := errors.AsType[*http.MaxBytesError](err); big {
 			http.Error(w, "sms: body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
+		http.Error(w, "sms: the body could not be read", http.StatusBadRequest)
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
 		http.Error(w, "sms: malformed form body", http.StatusBadRequest)
 		return
 	}
 
 	// Twilio signs the URL it called (with any query) and the POST params.
-	form := r.PostForm
 	signed := h.t.publicURL + r.URL.Path
 	if r.URL.RawQuery != "" {
 		signed += "?" + r.URL.RawQuery
