@@ -108,11 +108,12 @@ func (g *Gateway) queueMessage(t router.Writer, in inStanza, from, to jid.JID, t
 func (g *Gateway) queueMessageThen(t router.Writer, in inStanza, from, to jid.JID,
 	then func(ctx context.Context, w router.Writer), targets ...msgTarget) {
 	p := messageParts(in)
-	it := &intakeItem{in: in, from: from, to: to, user: from.Bare().String(), t: t, then: then}
+	sender, user := g.jids.strings(in.From, from)
+	it := &intakeItem{in: in, from: from, to: to, user: user, t: t, then: then}
 	for _, tg := range targets {
 		j := mapping.Job{
 			Transport: g.name,
-			Sender:    from.String(),
+			Sender:    sender,
 			Account:   string(tg.account),
 			Remote:    string(tg.remote),
 			Body:      p.body,

@@ -11,7 +11,13 @@ import (
 // parse is costly (PRECIS, IDNA); a JID is immutable, so one may be shared.
 type jidCache struct {
 	mu sync.Mutex
-	m  map[string]jid.JID // by the attribute as written; at most maxJIDs
+	m  map[string]cachedJID // by the attribute as written; at most maxJIDs
+}
+
+// cachedJID is a parsed JID with its strings, each made once.
+type cachedJID struct {
+	j          jid.JID
+	full, bare string
 }
 
 // maxJIDs bounds the JIDs kept; past it they start over.
@@ -21,20 +27,33 @@ const maxJIDs = 4096
 // Only JIDs that parse are kept.
 func (c *jidCache) parse(s string) (jid.JID, error) {
 	c.mu.Lock()
-	j, ok := c.m[s]
+	e, ok := c.m[s]
 	c.mu.Unlock()
 	if ok {
-		return j, nil
+		return e.j, nil
 	}
 	j, err := jid.Parse(s)
 	if err != nil {
 		return j, err
 	}
+	e = cachedJID{j: j, full: j.String(), bare: j.Bare().String()}
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= maxJIDs {
-		c.m = make(map[string]jid.JID)
+		c.m = make(map[string]cachedJID)
 	}
-	c.m[s] = j
+	c.m[s] = e
 	c.mu.Unlock()
 	return j, nil
+}
+
+// strings returns j's full and bare JIDs as strings; raw is the attribute
+// j was parsed from, whose cached strings are used if they are still kept.
+func (c *jidCache) strings(raw string, j jid.JID) (full, bare string) {
+	c.mu.Lock()
+	e, ok := c.m[raw]
+	c.mu.Unlock()
+	if ok && e.j.Equal(j) {
+		return e.full, e.bare
+	}
+	return j.String(), j.Bare().String()
 }

@@ -20,6 +20,18 @@ func TestJIDCache(t *testing.T) {
 			}
 		}
 	}
+	for _, raw := range []string{"Alice@Example.COM/phone", "example.test"} {
+		j, _ := jid.Parse(raw)
+		full, bare := c.strings(raw, j)
+		if full != j.String() || bare != j.Bare().String() {
+			t.Errorf("strings(%q) = %q, %q", raw, full, bare)
+		}
+		// Another JID than the one cached for raw: its own strings.
+		other := jid.MustParse("bob@example.test/x")
+		if full, bare := c.strings(raw, other); full != "bob@example.test/x" || bare != "bob@example.test" {
+			t.Errorf("strings(%q, bob) = %q, %q", raw, full, bare)
+		}
+	}
 	if _, ok := c.m["bad@"]; ok {
 		t.Error("a JID that does not parse was kept")
 	}

@@ -37,7 +37,7 @@ func (g *Gateway) handleMessage(t router.Writer, in inStanza, from, to jid.JID) 
 		g.xmppAnswer(t, in, from, to, func(ctx context.Context, t router.Writer) { g.toGateway(ctx, t, in, from, to) })
 		return
 	}
-	bare := from.Bare().String()
+	_, bare := g.jids.strings(in.From, from)
 	if !g.allowed(bare) {
 		g.reply(t, in, from, to, newError("auth", "forbidden", bare+" may not use this gateway"))
 		return

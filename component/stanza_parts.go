@@ -23,6 +23,9 @@ var stanzaParts []stanzaPart
 // one is a part for an element that appears once: set stores it.
 func one[T any](kind router.Kind, name xml.Name, feature router.Feature, set func(in *inStanza, v *T)) stanzaPart {
 	return stanzaPart{kind: kind, name: name, feature: feature, read: func(s *router.Stanza, in *inStanza) error {
+		if !s.HasChild(name) {
+			return nil // most parts are absent from most stanzas: no allocation
+		}
 		v := new(T)
 		ok, err := s.DecodeChild(name, v)
 		if ok && err == nil {

@@ -143,6 +143,14 @@ func TestDecodeChild(t *testing.T) {
 	if s.Child(xml.Name{Space: "urn:b"}) == nil || s.Type != "normal" {
 		t.Errorf("Child(urn:b) missing or type %q", s.Type)
 	}
+	for name, want := range map[xml.Name]bool{
+		{Space: "urn:a", Local: "x"}: true, {Space: "urn:b"}: true, {Local: "body"}: true,
+		{Space: "urn:c", Local: "x"}: false, {Local: "n"}: false, // n is a grandchild
+	} {
+		if got := s.HasChild(name); got != want {
+			t.Errorf("HasChild(%v) = %v, want %v", name, got, want)
+		}
+	}
 }
 
 func TestEachChild(t *testing.T) {

@@ -64,6 +64,12 @@ func (s *Stanza) Child(name xml.Name) *xml.StartElement {
 	return &start
 }
 
+// HasChild reports whether the stanza has a child element named name (as
+// Child matches it).
+func (s *Stanza) HasChild(name xml.Name) bool {
+	return s.child(func(n xml.Name) bool { return nameMatches(name, n) }) >= 0
+}
+
 // child returns the index of the first child start element whose name
 // satisfies ok, or -1.
 func (s *Stanza) child(ok func(xml.Name) bool) int {
