@@ -20,12 +20,20 @@ type cachedJID struct {
 	full, bare string
 }
 
-// maxJIDs bounds the JIDs kept; past it they start over.
-const maxJIDs = 4096
+// maxJIDs bounds the JIDs kept; past it they start over. Only JIDs of at
+// most maxCachedLen bytes are kept (a JID may have 3,071), so that a user
+// who writes to many long addresses cannot make the cache large.
+const (
+	maxJIDs      = 4096
+	maxCachedLen = 256
+)
 
 // parse is jid.Parse, answered from the cache when s was parsed before.
 // Only JIDs that parse are kept.
 func (c *jidCache) parse(s string) (jid.JID, error) {
+	if len(s) > maxCachedLen {
+		return jid.Parse(s)
+	}
 	c.mu.Lock()
 	e, ok := c.m[s]
 	c.mu.Unlock()

@@ -2,6 +2,7 @@ package component
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"mellium.im/xmpp/jid"
@@ -34,6 +35,13 @@ func TestJIDCache(t *testing.T) {
 	}
 	if _, ok := c.m["bad@"]; ok {
 		t.Error("a JID that does not parse was kept")
+	}
+	long := strings.Repeat("a", maxCachedLen) + "@example.test"
+	if j, err := c.parse(long); err != nil || j.String() != long {
+		t.Errorf("parse(long) = %q, %v", j, err)
+	}
+	if _, ok := c.m[long]; ok {
+		t.Error("a JID longer than maxCachedLen was kept")
 	}
 	for i := range 3 * maxJIDs {
 		s := fmt.Sprintf("u%d@example.test", i)

@@ -17,8 +17,12 @@ type allowIndex struct {
 	answers map[string]bool // by the JID asked about, at most maxAnswers
 }
 
-// maxAnswers bounds the answers kept; past it they start over.
-const maxAnswers = 4096
+// maxAnswers bounds the answers kept; past it they start over. Answers for
+// JIDs longer than maxAnsweredLen bytes are not kept.
+const (
+	maxAnswers     = 4096
+	maxAnsweredLen = 256
+)
 
 // newAllowIndex indexes allow, whose entries are canonical; one that does
 // not parse matches nothing, as in Allowed.
@@ -47,6 +51,9 @@ func (ix *allowIndex) allowed(bareJID string) bool {
 	}
 	if j, err := jid.Parse(bareJID); err == nil {
 		ok = ix.domains[j.Domainpart()] || ix.bares[j.Bare().String()]
+	}
+	if len(bareJID) > maxAnsweredLen {
+		return ok
 	}
 	ix.mu.Lock()
 	if len(ix.answers) >= maxAnswers {

@@ -71,6 +71,13 @@ func TestAllowIndexBounded(t *testing.T) {
 			t.Fatalf("%d answers kept, more than %d", n, maxAnswers)
 		}
 	}
+	long := strings.Repeat("a", maxAnsweredLen) + "@example.com"
+	if !ix.allowed(long) {
+		t.Error("a long JID of an allowed domain is refused")
+	}
+	if _, ok := ix.answers[long]; ok {
+		t.Error("the answer for a JID longer than maxAnsweredLen was kept")
+	}
 }
 
 func TestProblemString(t *testing.T) {
