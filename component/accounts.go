@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"xmppgw/component/stanza"
-	"xmppgw/mapping"
 	"xmppgw/transports"
 )
 
@@ -29,7 +28,7 @@ func (g *Gateway) Contacts(ctx context.Context, account transports.Addr, contact
 	}
 	var stanzas [][]byte
 	for _, c := range contacts {
-		jid, err := mapping.ContactJID(c.Addr, g.domain.Domainpart())
+		jid, err := g.contactJID(c.Addr)
 		if err != nil {
 			g.log.Warn("a contact's address makes no JID; skipped", "remote", c.Addr, "err", err)
 			continue
@@ -52,7 +51,7 @@ func (g *Gateway) Notify(ctx context.Context, user, text string) error {
 // the user signed in as account, queued durably. A contact that is not
 // online is shown as extended away, with when it was last seen.
 func (g *Gateway) Presence(ctx context.Context, account, remote transports.Addr, online bool, lastSeen time.Time) error {
-	jid, err := mapping.ContactJID(remote, g.domain.Domainpart())
+	jid, err := g.contactJID(remote)
 	if err != nil {
 		return err
 	}
@@ -75,7 +74,7 @@ func (g *Gateway) Presence(ctx context.Context, account, remote transports.Addr,
 // the contact to the user signed in as account, queued like any stanza
 // (a restart may deliver it late; clients expire it).
 func (g *Gateway) Typing(ctx context.Context, account, remote transports.Addr) error {
-	jid, err := mapping.ContactJID(remote, g.domain.Domainpart())
+	jid, err := g.contactJID(remote)
 	if err != nil {
 		return err
 	}

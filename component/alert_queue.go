@@ -99,7 +99,7 @@ func (q *AlertQueue) contact(g *Gateway, addr string) (alertDest, error) {
 	if err != nil {
 		return alertDest{}, err
 	}
-	c, err := mapping.ContactJID(remote, g.domain.Domainpart())
+	c, err := g.contactJID(remote)
 	if err != nil {
 		return alertDest{}, fmt.Errorf("%q: %v", addr, err)
 	}

@@ -351,7 +351,7 @@ func (g *Gateway) sent(ctx context.Context, j mapping.Job, remoteID string) {
 	if g.receiptOnAccept && (j.Receipt || j.Markable) && remoteID != "" {
 		// No delivery report will come: the provider's acceptance is the
 		// receipt.
-		if contact, err := mapping.ContactJID(transports.Addr(j.Remote), g.domain.Domainpart()); err == nil {
+		if contact, err := g.contactJID(transports.Addr(j.Remote)); err == nil {
 			st := receiptStanza(remoteID, contact.String(), j.Sender, j.StanzaID, j.Receipt, j.Markable)
 			g.persist(ctx, func(c context.Context) error {
 				_, err := g.o.Store.ToXMPP().Accept(c, g.name, "accepted:"+remoteID, st)
@@ -408,7 +408,7 @@ func (g *Gateway) failJob(ctx context.Context, j mapping.Job, pe *transports.Err
 // refuseJob removes j from the queue and tells its sender why, with e.
 func (g *Gateway) refuseJob(ctx context.Context, j mapping.Job, e *stanzaError) {
 	e.By = g.domain.String()
-	contact, err := mapping.ContactJID(transports.Addr(j.Remote), g.domain.Domainpart())
+	contact, err := g.contactJID(transports.Addr(j.Remote))
 	from := g.domain.String()
 	if err == nil {
 		from = contact.String()

@@ -81,12 +81,13 @@ type Gateway struct {
 	typing          chan struct{}                // bounds typing notifications in flight
 	avatars         core.Avatars                 // the module that knows contacts' pictures (routes.go, avatar.go)
 
-	wakeOut   chan struct{}    // new jobs for the provider, to be read from the store
-	handoff   chan mapping.Job // new jobs for the provider, in id order
-	jids      jidCache         // the from and to JIDs of stanzas, parsed
-	wakeIn    chan struct{}    // new stanzas for XMPP
-	wakeReach chan struct{}    // the network's reachability changed
-	sem       chan struct{}    // bounds concurrent Send calls
+	wakeOut     chan struct{}    // new jobs for the provider, to be read from the store
+	handoff     chan mapping.Job // new jobs for the provider, in id order
+	jids        jidCache         // the from and to JIDs of stanzas, parsed
+	contactJIDs jidCache         // contacts' JIDs, by address (contactJID)
+	wakeIn      chan struct{}    // new stanzas for XMPP
+	wakeReach   chan struct{}    // the network's reachability changed
+	sem         chan struct{}    // bounds concurrent Send calls
 
 	started time.Time // when Run began
 	unclean bool      // the previous run did not shut down cleanly

@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"mellium.im/xmpp/jid"
+
+	"xmppgw/mapping"
+	"xmppgw/transports"
 )
 
 // The cache answers as jid.Parse does, keeps only what parses, and stays
@@ -51,5 +54,21 @@ func TestJIDCache(t *testing.T) {
 		if len(c.m) > maxJIDs {
 			t.Fatalf("%d JIDs kept, more than %d", len(c.m), maxJIDs)
 		}
+	}
+}
+
+// A contact's JID is mapping.ContactJID's, escaped where needed, the same
+// when asked again.
+func TestContactJIDCached(t *testing.T) {
+	g := &Gateway{domain: jid.MustParse("sms.example.test")}
+	for _, addr := range []transports.Addr{"+15551234567", "a b@c", "+15551234567"} {
+		want, werr := mapping.ContactJID(addr, "sms.example.test")
+		got, err := g.contactJID(addr)
+		if (err == nil) != (werr == nil) || got.String() != want.String() {
+			t.Errorf("contactJID(%q) = %q, %v; want %q, %v", addr, got, err, want, werr)
+		}
+	}
+	if n := len(g.contactJIDs.m); n != 2 {
+		t.Errorf("%d contacts kept, want 2", n)
 	}
 }

@@ -34,7 +34,7 @@ func (g *Gateway) LinkGroup(ctx context.Context, remote transports.Addr, name, c
 }
 
 func (g *Gateway) link(ctx context.Context, remote transports.Addr, name, code string, by *mapping.Asker) (string, error) {
-	contact, err := mapping.ContactJID(remote, g.domain.Domainpart())
+	contact, err := g.contactJID(remote)
 	if err != nil {
 		return "", &transports.LinkError{Msg: err.Error()}
 	}
@@ -141,7 +141,7 @@ func (g *Gateway) linksText(ctx context.Context, user string) (string, error) {
 
 // describeLink is one line about a link: contact JID, name, origin.
 func (g *Gateway) describeLink(l mapping.Link) string {
-	c, _ := mapping.ContactJID(transports.Addr(l.Remote), g.domain.Domainpart())
+	c, _ := g.contactJID(transports.Addr(l.Remote))
 	s := c.String()
 	if l.Name != "" {
 		s += " " + l.Name

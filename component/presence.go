@@ -40,7 +40,7 @@ func (g *Gateway) handlePresence(t router.Writer, in inStanza, from, to jid.JID)
 			g.reply(t, in, from, to, newError("modify", "jid-malformed", err.Error()))
 			return
 		}
-		if c, err := mapping.ContactJID(remote, g.domain.Domainpart()); err == nil {
+		if c, err := g.contactJID(remote); err == nil {
 			contact = c
 		}
 		if g.linker != nil {

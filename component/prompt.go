@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 
 	"xmppgw/component/router"
-	"xmppgw/mapping"
 )
 
 // XEP-0100 gateway interaction (jabber:iq:gateway): the gateway JID tells
@@ -34,7 +33,7 @@ func (g *Gateway) prompt(_ context.Context, w router.Writer, s *router.Stanza) e
 	if err != nil {
 		return newError("modify", "not-acceptable", err.Error())
 	}
-	c, err := mapping.ContactJID(addr, g.domain.Domainpart())
+	c, err := g.contactJID(addr)
 	if err != nil {
 		return newError("modify", "not-acceptable", err.Error())
 	}

@@ -26,7 +26,7 @@ var _ transports.Sink = (*Gateway)(nil)
 // transports.ErrNoRecipient: retrying it would not help.
 func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 	start := time.Now()
-	contact, err := mapping.ContactJID(in.From, g.domain.Domainpart())
+	contact, err := g.contactJID(in.From)
 	if err != nil {
 		return err
 	}
@@ -281,7 +281,7 @@ func (g *Gateway) Report(ctx context.Context, st transports.Status) error {
 		g.log.Info("delivery report for a message not known yet; kept", "provider_id", st.RemoteID, "state", st.State)
 		return nil
 	}
-	contact, err := mapping.ContactJID(transports.Addr(rec.Remote), g.domain.Domainpart())
+	contact, err := g.contactJID(transports.Addr(rec.Remote))
 	if err != nil {
 		return err
 	}
