@@ -106,7 +106,7 @@ func (s cpuSample) perMsg(e *env, n int) string {
 	us := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(n) }
 	out := fmt.Sprintf("gateway %.0f us a message; bench %.0f; server %.0f; machine %.0f%% busy",
 		us(now.gateway-s.gateway), us(now.bench-s.bench), us(now.server-s.server), busySince(s.machine))
-	if now.gateway-s.gateway >= time.Duration(n)*time.Microsecond { // a phase the gateway worked in
+	if now.allocs.objects-s.allocs.objects >= float64(n) { // a phase the gateway worked in
 		out += fmt.Sprintf("; gateway allocations %.0f (%.1f KiB) a message",
 			(now.allocs.objects-s.allocs.objects)/float64(n), (now.allocs.bytes-s.allocs.bytes)/1024/float64(n))
 	}
