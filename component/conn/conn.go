@@ -90,7 +90,8 @@ func (l *Conn) upChan() chan struct{} {
 }
 
 // Run connects and serves h until ctx is done, reconnecting as needed.
-// onUp is called (in its own goroutine) after every successful handshake.
+// onUp is called after every successful handshake, before the session is
+// served; it must not block.
 func (l *Conn) Run(ctx context.Context, h xmpp.Handler, onUp func()) error {
 	policy := backoff.Policy{Min: l.MinBackoff, Max: l.MaxBackoff}
 	if policy.Min == 0 {
@@ -151,7 +152,7 @@ func (l *Conn) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error
 	l.up = nil
 	l.mu.Unlock()
 	if onUp != nil {
-		go onUp()
+		onUp()
 	}
 	if l.OnChange != nil {
 		l.OnChange(true)

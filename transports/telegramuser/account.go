@@ -94,8 +94,10 @@ const retryPause = 5 * time.Second
 // forgotten, and the user told.
 func (a *account) run(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	watched := make(chan struct{})
+	defer func() { cancel(); <-watched }()
 	go func() {
+		defer close(watched)
 		select {
 		case <-a.cancel:
 			cancel()
