@@ -7,13 +7,13 @@ import "xmppgw/transports"
 // writes the contact's presence, and tells it when a hash is worth
 // learning. Without the module, presences carry no hash.
 
-// avatarUpdate is the XEP-0153 element for remote's presence, or nil if
-// its hash is not known.
-func (g *Gateway) avatarUpdate(remote transports.Addr) *vcardUpdate {
+// avatarUpdate is the XEP-0153 element for remote's presence to user (a
+// bare JID), or nil if its hash is not known.
+func (g *Gateway) avatarUpdate(user string, remote transports.Addr) *vcardUpdate {
 	if g.avatars == nil {
 		return nil
 	}
-	return g.avatars.AvatarUpdate(remote)
+	return g.avatars.AvatarUpdate(user, remote)
 }
 
 // refreshAvatar has remote's picture hash learned in the background, if it

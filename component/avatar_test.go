@@ -29,7 +29,7 @@ type avatarLinked struct {
 	calls  int
 }
 
-func (a *avatarLinked) Avatar(_ context.Context, remote transports.Addr) ([]byte, string, error) {
+func (a *avatarLinked) Avatar(_ context.Context, _ string, remote transports.Addr) ([]byte, string, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls++

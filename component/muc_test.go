@@ -91,11 +91,11 @@ var roomSteps = []roomStep{
 	},
 	6: { // another user's group
 		in:  `<presence id="j6" from="alice@example.test/pc" to="+15550003334@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
-		out: `<presence type="error" id="j6" from="+15550003334@tg.example.test/al" to="alice@example.test/pc"><error type="auth"><registration-required ` + errNS + `></registration-required><text ` + errNS + `>this room is the Telegram group of another user</text></error></presence>`,
+		out: `<presence type="error" id="j6" from="+15550003334@tg.example.test/al" to="alice@example.test/pc"><error type="cancel"><item-not-found ` + errNS + `></item-not-found><text ` + errNS + `>+15550003334 is not a Telegram group linked to alice@example.test; send &#34;link&#34; to tg.example.test to link one</text></error></presence>`,
 	},
 	7: { // an unlinked group
 		in:  `<presence id="j7" from="alice@example.test/pc" to="+15550003339@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
-		out: `<presence type="error" id="j7" from="+15550003339@tg.example.test/al" to="alice@example.test/pc"><error type="cancel"><item-not-found ` + errNS + `></item-not-found><text ` + errNS + `>+15550003339 is not a Telegram group linked to anyone; send &#34;link&#34; to tg.example.test to link one</text></error></presence>`,
+		out: `<presence type="error" id="j7" from="+15550003339@tg.example.test/al" to="alice@example.test/pc"><error type="cancel"><item-not-found ` + errNS + `></item-not-found><text ` + errNS + `>+15550003339 is not a Telegram group linked to alice@example.test; send &#34;link&#34; to tg.example.test to link one</text></error></presence>`,
 	},
 	8: { // someone not allowed
 		in:  `<presence id="j8" from="mallory@evil.test/x" to="+15550003333@tg.example.test/m"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,

@@ -60,7 +60,7 @@ func (g *Gateway) handlePresence(t router.Writer, in inStanza, from, to jid.JID)
 	} else if linked {
 		// XEP-0153: the picture's hash, if known; if not, it is learned
 		// in the background and sent in a presence of its own.
-		available.Avatar = g.avatarUpdate(remote)
+		available.Avatar = g.avatarUpdate(u, remote)
 		if available.Avatar == nil && in.Type != "unsubscribe" {
 			g.refreshAvatar(remote, u)
 		}

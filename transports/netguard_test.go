@@ -54,6 +54,12 @@ func TestDeniedAddr(t *testing.T) {
 		{"64:ff9b::a00:1", true}, // NAT64 of 10.0.0.1
 		{"64:ff9b:1::1", true},
 		{"198.18.0.1", true},
+		{"::127.0.0.1", true},         // IPv4-compatible (deprecated)
+		{"::ffff:0:7f00:1", true},     // IPv4-translated (SIIT) 127.0.0.1
+		{"2002:7f00:1::", true},       // 6to4 of 127.0.0.1
+		{"2002:808:808::1", true},     // 6to4 at all: a tunnel the host may have
+		{"2001:0:4136:e378::1", true}, // Teredo
+		{"2001:4860::8888", false},    // next to Teredo: on the Internet
 		{"93.184.216.34", false},
 		{"8.8.8.8", false},
 		{"100.63.255.255", false}, // just outside CGNAT

@@ -29,18 +29,24 @@ type Linker interface {
 // Namer is implemented by transports that can look up a contact's display
 // name (a Telegram chat's title, or its person's name), for a link that was
 // made without one (from the config).
+//
+// Its user parameter, as Avatars', is the XMPP user (a bare JID) the
+// answer is for. A transport users sign in to (Login) answers from that
+// user's own account only, and with nothing if the user has none: what
+// one user's account knows is never shown to another.
 type Namer interface {
-	// ContactName returns remote's name, or "" if it has none. It may block
-	// on the network and must honour ctx.
-	ContactName(ctx context.Context, remote Addr) (string, error)
+	// ContactName returns remote's name as user may see it, or "" if it
+	// has none. It may block on the network and must honour ctx.
+	ContactName(ctx context.Context, user string, remote Addr) (string, error)
 }
 
 // Avatars is implemented by transports that can fetch a contact's picture
 // (a Telegram profile photo), for its vCard (XEP-0054/0153).
 type Avatars interface {
-	// Avatar returns remote's picture and its MIME type, or nil data if it
-	// has none. It may block on the network and must honour ctx.
-	Avatar(ctx context.Context, remote Addr) (data []byte, mimeType string, err error)
+	// Avatar returns remote's picture as user may see it, and its MIME
+	// type, or nil data if it has none. It may block on the network and
+	// must honour ctx.
+	Avatar(ctx context.Context, user string, remote Addr) (data []byte, mimeType string, err error)
 }
 
 // ReceiptOnAccept is implemented by transports whose provider never reports

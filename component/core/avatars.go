@@ -15,11 +15,11 @@ import (
 // core's presences carry no hash.
 type Avatars interface {
 	// AvatarUpdate returns the <x xmlns="vcard-temp:x:update"/> element
-	// for remote's available presence, or nil if its picture's hash is not
-	// known. The core calls it on the read loop, when it answers a
+	// for remote's available presence to user (a bare JID), or nil if its
+	// picture's hash, as user sees it, is not known. The core calls it on the read loop, when it answers a
 	// presence (subscribe, probe) to a linked contact. It must not block:
 	// no network and no store, only what the Instance holds.
-	AvatarUpdate(remote transports.Addr) *stanza.VCardUpdate
+	AvatarUpdate(user string, remote transports.Addr) *stanza.VCardUpdate
 
 	// RefreshAvatar asks for remote's picture hash to be learned, if it is
 	// not known, and then for remote's available presence with the hash to

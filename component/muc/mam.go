@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"mellium.im/xmpp/jid"
+
 	"xmppgw/component/core"
 	"xmppgw/component/router"
 	"xmppgw/component/stanza"
@@ -47,6 +49,19 @@ func (r *rooms) mam(ctx context.Context, w router.Writer, s *router.Stanza) erro
 	if _, err := s.DecodeChild(mamName, &q); err != nil {
 		return err
 	}
+	if r.admitsOnline(room) {
+		r.c.Later(w, func(ctx context.Context, w router.Writer) {
+			if err := r.answerMAM(ctx, w, s, room, bare, q); err != nil {
+				w.Encode(router.Refusal(s, router.ErrorFor(err)))
+			}
+		})
+		return nil
+	}
+	return r.answerMAM(ctx, w, s, room, bare, q)
+}
+
+// answerMAM is mam for query q of bare (s's sender) to room, once allowed.
+func (r *rooms) answerMAM(ctx context.Context, w router.Writer, s *router.Stanza, room jid.JID, bare string, q mamQuery) error {
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	key, _, _, err := r.admit(ctx, room, bare)

@@ -169,13 +169,14 @@ func TestRoomStanzas(t *testing.T) {
 		4: { // from a resource that has not joined
 			in:  `<message type="groupchat" id="u3" from="alice@example.test/phone" to="` + ops + `"><body>hi</body></message>`,
 			out: refusal("message", "u3", ops, "alice@example.test/phone", "modify", "not-acceptable", "join the room before writing to it")},
-		5: { // another user's group
-			in:  join("j5", pc, "+15550003334@tg.example.test/al", muc),
-			out: refusal("presence", "j5", "+15550003334@tg.example.test/al", pc, "auth", "registration-required", "this room is the Telegram group of another user")},
+		5: { // another user's group: the same answer as an unlinked one's
+			in: join("j5", pc, "+15550003334@tg.example.test/al", muc),
+			out: refusal("presence", "j5", "+15550003334@tg.example.test/al", pc, "cancel", "item-not-found",
+				"+15550003334 is not a Telegram group linked to alice@example.test; send &#34;link&#34; to tg.example.test to link one")},
 		6: { // an unlinked group
 			in: join("j6", pc, "+15550003339@tg.example.test/al", muc),
 			out: refusal("presence", "j6", "+15550003339@tg.example.test/al", pc, "cancel", "item-not-found",
-				"+15550003339 is not a Telegram group linked to anyone; send &#34;link&#34; to tg.example.test to link one")},
+				"+15550003339 is not a Telegram group linked to alice@example.test; send &#34;link&#34; to tg.example.test to link one")},
 		7: { // someone not allowed
 			in:  join("j7", "mallory@evil.test/x", ops+"/m", muc),
 			out: refusal("presence", "j7", ops+"/m", "mallory@evil.test/x", "auth", "forbidden", "mallory@evil.test may not use this gateway")},

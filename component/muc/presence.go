@@ -45,6 +45,20 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 	if !r.c.Allowed(bare) {
 		return stanza.NewError("auth", "forbidden", bare+" may not use this gateway")
 	}
+	if r.admitsOnline(room) {
+		r.c.Later(w, func(ctx context.Context, w router.Writer) {
+			if err := r.join(ctx, w, room, join, bare, full, nick, inbox); err != nil {
+				w.Encode(router.Refusal(s, router.ErrorFor(err)))
+			}
+		})
+		return nil
+	}
+	return r.join(ctx, w, room, join, bare, full, nick, inbox)
+}
+
+// join is presence for a join or a presence update of full (as nick, bare
+// JID bare) in room, once allowed; join is its join element, or nil.
+func (r *rooms) join(ctx context.Context, w router.Writer, room jid.JID, join *stanza.MUCJoin, bare, full, nick string, inbox bool) error {
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	store, name := r.c.Store(), r.c.Name()
@@ -147,6 +161,18 @@ func (r *rooms) roomJID(to jid.JID) (jid.JID, error) {
 	return room, nil
 }
 
+// admitsOnline reports whether admit asks the network whether a user may
+// join room (a group of the user's own account, transports.MemberRooms):
+// then the join, or the archive's query, is answered off the read loop,
+// which never waits on the network.
+func (r *rooms) admitsOnline(room jid.JID) bool {
+	if _, ok := r.c.Inbox(room.Localpart()); ok {
+		return false
+	}
+	_, ok := r.c.Transport().(transports.MemberRooms)
+	return ok
+}
+
 // admit checks that user may join room: the user a group is linked to, or
 // a member of a team inbox. It returns the room's key in the store (a
 // group's address, an inbox's room name), its subject, and how many of its
@@ -167,12 +193,11 @@ func (r *rooms) admit(ctx context.Context, room jid.JID, user string) (key, subj
 	switch {
 	case err != nil:
 		return "", "", 0, core.StoreError(err)
-	case !ok:
+	case !ok || l.User != user:
+		// One answer whether the group is linked to another user or to
+		// nobody: who has linked what is not for others to learn.
 		return "", "", 0, stanza.NewError("cancel", "item-not-found", remote+" is not a "+r.c.Identity().Name+
-			" group linked to anyone; send \"link\" to "+r.c.Domain().String()+" to link one")
-	case l.User != user:
-		return "", "", 0, stanza.NewError("auth", "registration-required",
-			"this room is the "+r.c.Identity().Name+" group of another user")
+			" group linked to "+user+"; send \"link\" to "+r.c.Domain().String()+" to link one")
 	}
 	subject = l.Name
 	if subject == "" {

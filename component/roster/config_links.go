@@ -79,7 +79,7 @@ func (r *Roster) contactNames(ctx context.Context, links []mapping.Link) map[str
 			continue
 		}
 		c, cancel := context.WithTimeout(ctx, nameTimeout)
-		name, err := namer.ContactName(c, transports.Addr(l.Remote))
+		name, err := namer.ContactName(c, l.User, transports.Addr(l.Remote))
 		cancel()
 		if err != nil {
 			r.log.Warn("config link: its name could not be looked up; adding the contact without one", "remote", l.Remote, "err", err)

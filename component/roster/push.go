@@ -145,7 +145,7 @@ func (r *Roster) pushAnswer(ctx context.Context, _ router.Writer, s *router.Stan
 		// as the network names it.
 		nick := r.c.ContactName(contact)
 		if n, ok := r.c.Transport().(transports.Namer); ok && nick == "" {
-			nick, _ = n.ContactName(ctx, remote)
+			nick, _ = n.ContactName(ctx, user, remote)
 		}
 		stanzas = []any{stanza.Presence{Type: "subscribe", From: contact, To: user, Nick: nick}}
 	case op == "remove" && !(linked && l.User == user):

@@ -290,7 +290,9 @@ type named struct {
 	err  error
 }
 
-func (n named) ContactName(context.Context, transports.Addr) (string, error) { return n.name, n.err }
+func (n named) ContactName(context.Context, string, transports.Addr) (string, error) {
+	return n.name, n.err
+}
 
 // A link from the config has no name: the transport's name for the contact
 // comes with the request, and is kept; a failed lookup adds the contact

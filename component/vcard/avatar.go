@@ -20,66 +20,83 @@ import (
 // sends the contact's presence again with it. Hashes are kept in memory:
 // after a restart they are learned again.
 
+// key is a contact as one user sees it. Where users sign in to accounts of
+// their own (transports.Login), a contact's picture is the one that user's
+// account sees, and is kept per user; elsewhere user is "" and a contact
+// has one picture.
+type key struct {
+	user   string
+	remote transports.Addr
+}
+
+// keyOf is remote's key for user (a bare JID).
+func (v *Instance) keyOf(user string, remote transports.Addr) key {
+	if !v.perUser {
+		user = ""
+	}
+	return key{user, remote}
+}
+
 // retryAfter is how long after a failed fetch a contact's picture is not
 // fetched again in the background.
 const retryAfter = 10 * time.Minute
 
-// hashes remembers, per contact address, its picture's hash, and which
+// hashes remembers, per contact (key), its picture's hash, and which
 // background fetches are under way or failed lately.
 type hashes struct {
 	mu       sync.Mutex
-	hashes   map[transports.Addr]string
-	fetching map[transports.Addr]bool
-	failed   map[transports.Addr]time.Time
+	hashes   map[key]string
+	fetching map[key]bool
+	failed   map[key]time.Time
 }
 
-// get returns remote's hash, if known.
-func (a *hashes) get(remote transports.Addr) (string, bool) {
+// get returns k's hash, if known.
+func (a *hashes) get(k key) (string, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	h, ok := a.hashes[remote]
+	h, ok := a.hashes[k]
 	return h, ok
 }
 
-// set records remote's hash and reports whether it changed.
-func (a *hashes) set(remote transports.Addr, hash string) bool {
+// set records k's hash and reports whether it changed.
+func (a *hashes) set(k key, hash string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.hashes == nil {
-		a.hashes = map[transports.Addr]string{}
+		a.hashes = map[key]string{}
 	}
-	old, ok := a.hashes[remote]
-	a.hashes[remote] = hash
-	delete(a.failed, remote)
+	old, ok := a.hashes[k]
+	a.hashes[k] = hash
+	delete(a.failed, k)
 	return !ok || old != hash
 }
 
-// start reports whether a background fetch for remote should begin now,
-// and marks it under way if so.
-func (a *hashes) start(remote transports.Addr, now time.Time) bool {
+// start reports whether a background fetch for k should begin now, and
+// marks it under way if so.
+func (a *hashes) start(k key, now time.Time) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, ok := a.hashes[remote]; ok || a.fetching[remote] || now.Before(a.failed[remote].Add(retryAfter)) {
+	if _, ok := a.hashes[k]; ok || a.fetching[k] || now.Before(a.failed[k].Add(retryAfter)) {
 		return false
 	}
 	if a.fetching == nil {
-		a.fetching = map[transports.Addr]bool{}
+		a.fetching = map[key]bool{}
 	}
-	a.fetching[remote] = true
+	a.fetching[k] = true
 	return true
 }
 
-// done ends a background fetch for remote; failed marks it for a retry
-// only after retryAfter.
-func (a *hashes) done(remote transports.Addr, failed bool, now time.Time) {
+// done ends a background fetch for k; failed marks it for a retry only
+// after retryAfter.
+func (a *hashes) done(k key, failed bool, now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	delete(a.fetching, remote)
+	delete(a.fetching, k)
 	if failed {
 		if a.failed == nil {
-			a.failed = map[transports.Addr]time.Time{}
+			a.failed = map[key]time.Time{}
 		}
-		a.failed[remote] = now
+		a.failed[k] = now
 	}
 }
 
@@ -93,10 +110,10 @@ func Hash(data []byte) string {
 }
 
 // AvatarUpdate implements core.Avatars: the XEP-0153 element for remote's
-// presence, or nil if its hash is not known (or the transport has no
-// pictures).
-func (v *Instance) AvatarUpdate(remote transports.Addr) *stanza.VCardUpdate {
-	if h, ok := v.hashes.get(remote); ok {
+// presence to user, or nil if its hash is not known (or the transport has
+// no pictures).
+func (v *Instance) AvatarUpdate(user string, remote transports.Addr) *stanza.VCardUpdate {
+	if h, ok := v.hashes.get(v.keyOf(user, remote)); ok {
 		return &stanza.VCardUpdate{Photo: h}
 	}
 	return nil
@@ -104,42 +121,58 @@ func (v *Instance) AvatarUpdate(remote transports.Addr) *stanza.VCardUpdate {
 
 // RefreshAvatar implements core.Avatars: it learns remote's picture hash
 // in a goroutine of the core's (Core.Go), if it is not known, and then
-// queues remote's presence with the hash to users. It never blocks: if too
-// many fetches are under way it does nothing, and the hash is learned
-// another time.
+// queues remote's presence with the hash to users; where each user sees
+// a picture of their own (transports.Login), for each user. It never
+// blocks: if too many fetches are under way it does nothing, and the hash
+// is learned another time.
 func (v *Instance) RefreshAvatar(remote transports.Addr, users ...string) {
-	if v.av == nil || len(users) == 0 || !v.hashes.start(remote, v.now()) {
+	if v.av == nil || len(users) == 0 {
+		return
+	}
+	if !v.perUser {
+		v.refresh(users[0], remote, users...)
+		return
+	}
+	for _, u := range users {
+		v.refresh(u, remote, u)
+	}
+}
+
+// refresh is RefreshAvatar with remote's picture as as (a bare JID) sees it.
+func (v *Instance) refresh(as string, remote transports.Addr, users ...string) {
+	k := v.keyOf(as, remote)
+	if !v.hashes.start(k, v.now()) {
 		return
 	}
 	if !v.acquire() {
-		v.hashes.done(remote, false, v.now())
+		v.hashes.done(k, false, v.now())
 		return
 	}
 	v.c.Go(func(ctx context.Context) {
 		defer v.release()
 		ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 		defer cancel()
-		data, _, err := v.av.Avatar(ctx, remote)
+		data, _, err := v.av.Avatar(ctx, as, remote)
 		if err != nil {
-			v.hashes.done(remote, true, v.now())
+			v.hashes.done(k, true, v.now())
 			v.c.Logger().Info("cannot fetch a contact's picture for its presence", "remote", remote, "err", err)
 			return
 		}
-		then := v.learn(remote, data, users...)
-		v.hashes.done(remote, false, v.now())
+		then := v.learn(k, data, users...)
+		v.hashes.done(k, false, v.now())
 		v.queue(ctx, remote, then)
 	})
 }
 
-// learn records remote's picture hash from a fetch and, if it is new or
-// changed, returns the contact's available presence to each of users with
-// it.
-func (v *Instance) learn(remote transports.Addr, data []byte, users ...string) []stanza.Presence {
+// learn records the picture hash of k's contact from a fetch and, if it is
+// new or changed, returns the contact's available presence to each of
+// users with it.
+func (v *Instance) learn(k key, data []byte, users ...string) []stanza.Presence {
 	h := Hash(data)
-	if !v.hashes.set(remote, h) {
+	if !v.hashes.set(k, h) {
 		return nil
 	}
-	contact, err := mapping.ContactJID(remote, v.c.Domain().Domainpart())
+	contact, err := mapping.ContactJID(k.remote, v.c.Domain().Domainpart())
 	if err != nil {
 		return nil
 	}

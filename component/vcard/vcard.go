@@ -54,6 +54,9 @@ type Instance struct {
 	// namer names the contacts of a transport users sign in to
 	// (transports.Login), whose names are not in links.
 	namer transports.Namer
+	// perUser: users sign in to accounts of their own (transports.Login),
+	// and each sees its contacts' pictures through its own.
+	perUser bool
 	// fetches bounds the pictures fetched at once.
 	fetches chan struct{}
 	hashes  hashes
@@ -72,6 +75,7 @@ func New(c core.Core) *Instance {
 	v.av, _ = c.Transport().(transports.Avatars)
 	if _, login := c.Transport().(transports.Login); login {
 		v.namer, _ = c.Transport().(transports.Namer)
+		v.perUser = true
 	}
 	return v
 }
@@ -122,7 +126,7 @@ func (v *Instance) handle(ctx context.Context, w router.Writer, s *router.Stanza
 	if v.av == nil || !v.acquire() { // no pictures, or too many fetches under way: the name only
 		if v.namer != nil && !named {
 			v.c.Go(func(ctx context.Context) {
-				card.FN = v.nameOf(ctx, remote)
+				card.FN = v.nameOf(ctx, user, remote)
 				if err := v.c.Queue(ctx, stanza.IQ{Type: "result", ID: s.ID, From: s.To.String(), To: s.From.String(), Payload: card}); err != nil {
 					v.c.Logger().Warn("cannot queue a vCard answer", "err", err)
 				}
@@ -138,9 +142,9 @@ func (v *Instance) handle(ctx context.Context, w router.Writer, s *router.Stanza
 		ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 		defer cancel()
 		if v.namer != nil && !named {
-			card.FN = v.nameOf(ctx, remote)
+			card.FN = v.nameOf(ctx, user, remote)
 		}
-		data, mimeType, err := v.av.Avatar(ctx, remote)
+		data, mimeType, err := v.av.Avatar(ctx, user, remote)
 		var then []stanza.Presence
 		if err != nil {
 			v.c.Logger().Info("cannot fetch a contact's picture; its vCard has none", "remote", remote, "err", err)
@@ -148,7 +152,7 @@ func (v *Instance) handle(ctx context.Context, w router.Writer, s *router.Stanza
 			if len(data) > 0 {
 				card.Photo = &Photo{Type: mimeType, BinVal: base64.StdEncoding.EncodeToString(data)}
 			}
-			then = v.learn(remote, data, user)
+			then = v.learn(v.keyOf(user, remote), data, user)
 		}
 		answer.Payload = card
 		if err := v.c.Queue(ctx, answer); err != nil {
@@ -160,11 +164,11 @@ func (v *Instance) handle(ctx context.Context, w router.Writer, s *router.Stanza
 	return nil
 }
 
-// nameOf is the name the transport knows remote by, or the address.
-func (v *Instance) nameOf(ctx context.Context, remote transports.Addr) string {
+// nameOf is the name user's account knows remote by, or the address.
+func (v *Instance) nameOf(ctx context.Context, user string, remote transports.Addr) string {
 	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	defer cancel()
-	if n, err := v.namer.ContactName(ctx, remote); err == nil && n != "" {
+	if n, err := v.namer.ContactName(ctx, user, remote); err == nil && n != "" {
 		return n
 	}
 	return string(remote)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -68,7 +69,7 @@ type pictures struct {
 	calls  int
 }
 
-func (p *pictures) Avatar(ctx context.Context, remote transports.Addr) ([]byte, string, error) {
+func (p *pictures) Avatar(ctx context.Context, _ string, remote transports.Addr) ([]byte, string, error) {
 	p.mu.Lock()
 	p.calls++
 	gate := p.gate
@@ -91,6 +92,59 @@ func (p *pictures) count() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.calls
+}
+
+// accounts is a fake of a transport users sign in to (transports.Login,
+// like telegramuser): each user's account knows the names and pictures of
+// its own contacts.
+type accounts struct {
+	*transporttest.Transport
+	mu     sync.Mutex
+	names  map[string]map[transports.Addr]string // by user, by contact
+	photos map[string]map[transports.Addr][]byte
+	asked  []string // the users whose pictures were fetched, in order
+}
+
+func (a *accounts) BeginLogin(context.Context, string) transports.Prompt { return transports.Prompt{} }
+func (a *accounts) LoginAnswer(context.Context, string, string, string) (*transports.Prompt, string, error) {
+	return nil, "", nil
+}
+func (a *accounts) Logout(context.Context, string) error { return nil }
+
+func (a *accounts) ContactName(_ context.Context, user string, remote transports.Addr) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.names[user][remote], nil
+}
+
+func (a *accounts) Avatar(_ context.Context, user string, remote transports.Addr) ([]byte, string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.asked = append(a.asked, user)
+	return a.photos[user][remote], "image/png", nil
+}
+
+func (a *accounts) count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.asked)
+}
+
+// newAccounts has alice's account know +15550002227 (named, with a
+// picture) and bob's know +15550002228 and, by a name and a picture of its
+// own, +15550002227.
+func newAccounts(photo []byte) *accounts {
+	return &accounts{
+		Transport: &transporttest.Transport{TransportName: "tg"},
+		names: map[string]map[transports.Addr]string{
+			"alice@example.test": {"+15550002227": "Carol"},
+			"bob@example.test":   {"+15550002227": "Carol (my dentist)", "+15550002228": "Bob's secret contact"},
+		},
+		photos: map[string]map[transports.Addr][]byte{
+			"alice@example.test": {"+15550002227": photo},
+			"bob@example.test":   {"+15550002227": []byte("\x89PNG bob's"), "+15550002228": []byte("\x89PNG secret")},
+		},
+	}
 }
 
 // linkedPictures is a Linker with pictures, like Telegram; plainPictures
@@ -145,7 +199,7 @@ func TestVCard(t *testing.T) {
 	}
 	tests := []struct {
 		name     string
-		tr       string // "plain" (no links, no pictures), "linked", "pictures" (linked, with pictures), "unlinked-pictures", "closed"
+		tr       string // "plain" (no links, no pictures), "linked", "pictures" (linked, with pictures), "unlinked-pictures", "closed", "accounts" (users sign in)
 		in       string
 		target   router.Target
 		busy     bool // every fetch slot taken
@@ -214,6 +268,16 @@ func TestVCard(t *testing.T) {
 		17: {name: "the address book names an unlinked number", tr: "plain",
 			in:  `<iq type="get" id="v18" ` + alice + ` to="+15550002226@tg.example.test">` + get,
 			out: `<iq type="result" id="v18" from="+15550002226@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>Dana &lt;on call&gt;</FN></vCard></iq>`},
+		18: {name: "signed-in accounts: the name and picture the asker's own account sees", tr: "accounts",
+			in: `<iq type="get" id="v19" ` + alice + ` to="+15550002227@tg.example.test">` + get,
+			queued: `<iq type="result" id="v19" from="+15550002227@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>Carol</FN><PHOTO><TYPE>image/png</TYPE><BINVAL>iVBORyBuZXc=</BINVAL></PHOTO></vCard></iq>` +
+				presence("+15550002227", sha1Hex(photo)),
+			fetchers: 1},
+		19: {name: "signed-in accounts: nothing of another user's contact", tr: "accounts",
+			in: `<iq type="get" id="v20" ` + alice + ` to="+15550002228@tg.example.test">` + get,
+			queued: `<iq type="result" id="v20" from="+15550002228@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>+15550002228</FN></vCard></iq>` +
+				presence("+15550002228", ""),
+			fetchers: 1},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -230,7 +294,10 @@ func TestVCard(t *testing.T) {
 			pics := &pictures{photos: map[transports.Addr][]byte{"+15550002223": photo}, fail: map[transports.Addr]bool{"+15550002225": true}}
 			var tr transports.Transport
 			linked := &transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}
+			acc := newAccounts(photo)
 			switch tc.tr {
+			case "accounts":
+				tr = acc
 			case "plain":
 				tr = &linked.Transport
 			case "linked", "closed":
@@ -262,8 +329,13 @@ func TestVCard(t *testing.T) {
 			if q := c.flush(); q != tc.queued {
 				t.Errorf("%d: queued:\n%s\nwant\n%s", i, q, tc.queued)
 			}
-			if n := pics.count(); n != tc.fetchers {
+			if n := pics.count() + acc.count(); n != tc.fetchers {
 				t.Errorf("%d: %d pictures fetched, want %d", i, n, tc.fetchers)
+			}
+			for _, u := range acc.asked {
+				if u != "alice@example.test" {
+					t.Errorf("%d: a picture fetched as %s for alice", i, u)
+				}
 			}
 			if !tc.busy && len(v.fetches) != 0 {
 				t.Errorf("%d: %d fetch slots still taken", i, len(v.fetches))
@@ -303,7 +375,7 @@ func TestRefreshAvatar(t *testing.T) {
 	v.now = func() time.Time { return now }
 	hash := sha1Hex(photo)
 	update := func(remote transports.Addr) string {
-		if u := v.AvatarUpdate(remote); u != nil {
+		if u := v.AvatarUpdate("alice@example.test", remote); u != nil {
 			return string(stanza.Render(u))
 		}
 		return "nil"
@@ -378,8 +450,49 @@ func TestRefreshAvatar(t *testing.T) {
 	// 5: a transport without pictures: nothing, ever.
 	plain := New(newCore(&transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}, nil))
 	plain.RefreshAvatar("+15550002222", "alice@example.test")
-	if u := plain.AvatarUpdate("+15550002222"); u != nil || len(plain.fetches) != 0 {
+	if u := plain.AvatarUpdate("alice@example.test", "+15550002222"); u != nil || len(plain.fetches) != 0 {
 		t.Errorf("5: update %+v, %d fetches", u, len(plain.fetches))
+	}
+}
+
+// Where users sign in to accounts of their own, each user's presences
+// carry the hash of the picture their own account sees, learned through
+// it; a user whose account does not know the contact gets none of
+// another's.
+func TestRefreshAvatarPerUser(t *testing.T) {
+	photo := []byte("\x89PNG alice's")
+	acc := newAccounts(photo)
+	c := newCore(acc, nil)
+	v := New(c)
+	const carol = "+15550002227"
+	v.RefreshAvatar(carol, "alice@example.test", "bob@example.test", "dave@example.test")
+	want := `<presence from="+15550002227@tg.example.test" to="alice@example.test"><x xmlns="vcard-temp:x:update"><photo>` + sha1Hex(photo) + `</photo></x></presence>` +
+		`<presence from="+15550002227@tg.example.test" to="bob@example.test"><x xmlns="vcard-temp:x:update"><photo>` + sha1Hex([]byte("\x89PNG bob's")) + `</photo></x></presence>` +
+		`<presence from="+15550002227@tg.example.test" to="dave@example.test"><x xmlns="vcard-temp:x:update"><photo></photo></x></presence>`
+	// One fetch for each user, each in a goroutine of its own: in any order.
+	sorted := func(s string) string {
+		p := strings.SplitAfter(s, "</presence>")
+		slices.Sort(p)
+		return strings.Join(p, "")
+	}
+	if got := c.flush(); sorted(got) != sorted(want) {
+		t.Errorf("queued:\n%s\nwant, in any order,\n%s", got, want)
+	}
+	for user, want := range map[string]string{
+		"alice@example.test": sha1Hex(photo),
+		"bob@example.test":   sha1Hex([]byte("\x89PNG bob's")),
+		"dave@example.test":  "",
+	} {
+		u := v.AvatarUpdate(user, carol)
+		if u == nil || u.Photo != want {
+			t.Errorf("AvatarUpdate(%s) = %+v, want the hash %q", user, u, want)
+		}
+	}
+	if u := v.AvatarUpdate("erin@example.test", carol); u != nil {
+		t.Errorf("AvatarUpdate for a user never asked = %+v, want nil", u)
+	}
+	if got := fmt.Sprint(slices.Sorted(slices.Values(acc.asked))); got != "[alice@example.test bob@example.test dave@example.test]" {
+		t.Errorf("fetched as %s", got)
 	}
 }
 

@@ -16,8 +16,8 @@ const maxAvatar = 1 << 20
 
 // Avatar implements transports.Avatars: a person's latest profile photo
 // (getUserProfilePhotos), or a group's photo (getChat), at the largest size
-// under maxAvatar.
-func (t *Transport) Avatar(ctx context.Context, remote transports.Addr) ([]byte, string, error) {
+// under maxAvatar. The bot sees every chat the same way, whoever asks.
+func (t *Transport) Avatar(ctx context.Context, _ string, remote transports.Addr) ([]byte, string, error) {
 	chat := chatID(remote)
 	var fileID string
 	if chat > 0 {

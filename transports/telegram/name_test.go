@@ -19,12 +19,12 @@ func TestContactName(t *testing.T) {
 		{"4242", "Dana Scully"},
 		{"-1001234", "Ops team"},
 	} {
-		got, err := tr.ContactName(testCtx(t), tt.remote)
+		got, err := tr.ContactName(testCtx(t), "alice@example.test", tt.remote)
 		if err != nil || got != tt.want {
 			t.Errorf("ContactName(%s) = %q, %v; want %q", tt.remote, got, err, tt.want)
 		}
 	}
-	if _, err := tr.ContactName(testCtx(t), "777"); err == nil {
+	if _, err := tr.ContactName(testCtx(t), "alice@example.test", "777"); err == nil {
 		t.Error("an unknown chat: no error")
 	}
 }

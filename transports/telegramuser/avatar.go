@@ -16,23 +16,17 @@ var _ transports.Avatars = (*Transport)(nil)
 // maxAvatar caps a profile photo read for a vCard.
 const maxAvatar = 1 << 20
 
-// Avatar implements transports.Avatars: a user's profile photo, read with
-// upload.getFile by any signed-in account that knows the user.
-func (t *Transport) Avatar(ctx context.Context, remote transports.Addr) ([]byte, string, error) {
-	t.mu.Lock()
-	var a *account
-	var u *tg.User
-	for _, acc := range t.accounts {
-		if acc.self.Load() == 0 {
-			continue
-		}
-		if u = acc.peers.user(remote); u != nil {
-			a = acc
-			break
-		}
+// Avatar implements transports.Avatars: a Telegram user's profile photo,
+// read with upload.getFile by user's own signed-in account, if it knows
+// remote; nothing otherwise (another account's contacts are not user's to
+// see).
+func (t *Transport) Avatar(ctx context.Context, user string, remote transports.Addr) ([]byte, string, error) {
+	a := t.account(user)
+	if a == nil || a.self.Load() == 0 {
+		return nil, "", nil
 	}
-	t.mu.Unlock()
-	if a == nil {
+	u := a.peers.user(remote)
+	if u == nil {
 		return nil, "", nil
 	}
 	photo, ok := u.Photo.(*tg.UserProfilePhoto)

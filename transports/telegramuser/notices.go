@@ -44,15 +44,14 @@ func (t *Transport) Read(ctx context.Context, account, to transports.Addr, upTo 
 	return err
 }
 
-// ContactName implements transports.Namer: the name any signed-in account
-// knows remote by.
-func (t *Transport) ContactName(ctx context.Context, remote transports.Addr) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, a := range t.accounts {
-		if n := a.peers.name(remote); n != "" {
-			return n, nil
-		}
+// ContactName implements transports.Namer: the name user's own account
+// knows remote by, or "" if user has no account or it does not know remote.
+// Another account's names are never used: they may be its user's own
+// names for its contacts.
+func (t *Transport) ContactName(ctx context.Context, user string, remote transports.Addr) (string, error) {
+	a := t.account(user)
+	if a == nil {
+		return "", nil
 	}
-	return "", nil
+	return a.peers.name(remote), nil
 }

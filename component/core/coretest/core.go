@@ -33,6 +33,7 @@ type Core struct {
 	domain jid.JID
 	bg     sync.WaitGroup
 	queued atomic.Int64
+	laters atomic.Int64
 }
 
 // New returns the Core of a gateway for tr on domain, with store (which may
@@ -79,6 +80,12 @@ func (c *Core) Queued()            { c.queued.Add(1) }
 func (c *Core) QueuedCalls() int64 { return c.queued.Load() }
 
 // Later runs f at once with w: a test reads what the handler wrote.
+// LaterCalls counts the calls: the handlers that would have left the read
+// loop.
 func (c *Core) Later(w router.Writer, f func(context.Context, router.Writer)) {
+	c.laters.Add(1)
 	f(context.Background(), w)
 }
+
+// LaterCalls returns how many times Later was called.
+func (c *Core) LaterCalls() int64 { return c.laters.Load() }

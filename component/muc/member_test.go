@@ -1,0 +1,75 @@
+package muc
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"xmppgw/component/core/coretest"
+	"xmppgw/component/router"
+	"xmppgw/component/router/routertest"
+	"xmppgw/mapping"
+	"xmppgw/transports"
+	"xmppgw/transports/transporttest"
+)
+
+// ownGroups is a transport whose users sign in (transports.MemberRooms):
+// +15550003333 is a group alice's account is in; asking may take the
+// network.
+type ownGroups struct{ *transporttest.Transport }
+
+func (ownGroups) IsRoom(a transports.Addr) bool { return strings.HasPrefix(string(a), "+1555000333") }
+func (ownGroups) RoomHistory() int              { return roomHistory }
+
+func (ownGroups) Member(_ context.Context, user string, group transports.Addr) (string, bool, error) {
+	return "Ops team", user == "alice@example.test" && group == "+15550003333", nil
+}
+
+// A join to, or an archive query of, a group of the user's own account
+// asks the network (Member): it is answered off the read loop (Later),
+// with the same stanzas; a team inbox's join is answered on it.
+func TestOwnGroupsOffTheReadLoop(t *testing.T) {
+	store, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	c := coretest.New("tg.example.test", ownGroups{&transporttest.Transport{TransportName: "tg"}}, store)
+	c.Ident = transports.Identity{Name: "Telegram"}
+	c.Inboxes = map[string]transports.Inbox{"desk": {Room: "desk", Account: "+15550009999", Members: []string{"alice@example.test"}}}
+	r := router.New(nil, New(c).Routes()...)
+	dispatch := func(raw string, target router.Target) string {
+		var w routertest.Writer
+		r.Dispatch(context.Background(), &w, routertest.Stanza(t, raw, target))
+		return w.String()
+	}
+	const muc = `<x xmlns="http://jabber.org/protocol/muc"/>`
+	for i, tc := range []struct {
+		in     string
+		target router.Target
+		out    string // exactly, or its start if it ends in "…"
+		later  int64  // Later calls so far
+	}{
+		0: {in: `<presence id="j1" from="alice@example.test/pc" to="+15550003333@tg.example.test/al">` + muc + `</presence>`, target: router.Occupant,
+			out:   self("al", pc, "", "participant") + `<message type="groupchat" from="` + ops + `" to="` + pc + `"><subject>Ops team</subject></message>`,
+			later: 1},
+		1: {in: `<presence id="j2" from="alice@example.test/pc" to="+15550003334@tg.example.test/al">` + muc + `</presence>`, target: router.Occupant,
+			out:   refusal("presence", "j2", "+15550003334@tg.example.test/al", pc, "auth", "registration-required", "your Telegram account is not in the group +15550003334"),
+			later: 2},
+		2: {in: `<iq type="set" id="q1" from="alice@example.test/pc" to="` + ops + `"><query xmlns="urn:xmpp:mam:2"/></iq>`, target: router.Room,
+			out:   `<iq type="result" id="q1" from="` + ops + `" to="` + pc + `">…`,
+			later: 3},
+		3: {in: `<presence id="j3" from="alice@example.test/pc" to="desk@tg.example.test/al">` + muc + `</presence>`, target: router.Occupant,
+			out:   `<presence from="desk@tg.example.test/al"…`,
+			later: 3},
+	} {
+		out := dispatch(tc.in, tc.target)
+		if want, prefix := strings.CutSuffix(tc.out, "…"); prefix && !strings.HasPrefix(out, want) || !prefix && out != tc.out {
+			t.Errorf("%d: wrote\n%s\nwant\n%s", i, out, tc.out)
+		}
+		if n := c.LaterCalls(); n != tc.later {
+			t.Errorf("%d: %d calls of Later, want %d", i, n, tc.later)
+		}
+	}
+}
