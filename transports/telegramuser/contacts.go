@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/gotd/td/telegram/query/dialogs"
 	"github.com/gotd/td/tg"
 
 	"xmppgw/transports"
@@ -155,4 +156,37 @@ func (a *account) syncContacts(ctx context.Context) error {
 	}
 	b, _ := json.Marshal(known)
 	return a.t.p.State.Set(ctx, keyContacts(a.user), string(b))
+}
+
+// maxLookupDialogs bounds the dialogs findPeer reads: 20 pages of 100.
+const maxLookupDialogs = 2000
+
+// findPeer reads the account's dialogs, page after page (gotd's dialogs
+// iterator), keeping their users, groups and channels in a.peers, until
+// to is among them, they end, or maxLookupDialogs were read. It reports
+// whether to was found. After a restart the account knows only the chats
+// it has read since: a chat older than its last 100 is found here.
+func (a *account) findPeer(ctx context.Context, to transports.Addr) (bool, error) {
+	it := dialogs.NewQueryBuilder(a.api()).GetDialogs().BatchSize(100).Iter()
+	for n := 0; n < maxLookupDialogs && it.Next(ctx); n++ {
+		el := it.Value()
+		switch p := el.Dialog.GetPeer().(type) {
+		case *tg.PeerUser:
+			if u, ok := el.Entities.User(p.UserID); ok {
+				a.peers.addUser(u)
+			}
+		case *tg.PeerChat:
+			if c, ok := el.Entities.Chat(p.ChatID); ok {
+				a.peers.addChat(c)
+			}
+		case *tg.PeerChannel:
+			if c, ok := el.Entities.Channel(p.ChannelID); ok {
+				a.peers.add(nil, []tg.ChatClass{c})
+			}
+		}
+		if _, ok := a.peers.input(to); ok {
+			return true, nil
+		}
+	}
+	return false, it.Err()
 }

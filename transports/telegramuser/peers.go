@@ -2,6 +2,7 @@ package telegramuser
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -226,11 +227,36 @@ func (a *account) resolve(ctx context.Context, to transports.Addr) (tg.InputPeer
 		return in, nil
 	}
 	if _, err := a.contacts(ctx); err != nil {
-		return nil, err
+		return nil, lookupError(err)
 	}
 	if in, ok := a.peers.input(to); ok {
 		return in, nil
 	}
+	if found, err := a.findPeer(ctx, to); err != nil {
+		return nil, lookupError(err)
+	} else if found {
+		in, _ := a.peers.input(to)
+		return in, nil
+	}
 	return nil, &transports.Error{Kind: transports.KindInvalidAddress, Provider: "telegram",
 		Message: string(to) + " is not among your Telegram chats or contacts"}
+}
+
+// lookupError is a failed look-up of a chat, as the error of the send that
+// needed it: the send waits and is tried again (KindUnavailable), unless
+// the account's session is gone (KindAuth) or Telegram asks to wait
+// (KindRateLimited). A look-up that fails never refuses a message.
+func lookupError(err error) error {
+	var e *transports.Error
+	if !errors.As(sendError(err), &e) {
+		return err
+	}
+	switch e.Kind {
+	case transports.KindAuth, transports.KindRateLimited, transports.KindUnavailable:
+		return e
+	}
+	u := *e
+	u.Kind = transports.KindUnavailable
+	u.Message = "looking the chat up failed: " + e.Message
+	return &u
 }

@@ -187,7 +187,7 @@ func sendError(err error) error {
 			kind = transports.KindInvalidAddress
 		case rpc.IsOneOf("USER_IS_BLOCKED", "YOU_BLOCKED_USER", "CHAT_WRITE_FORBIDDEN", "USER_BANNED_IN_CHANNEL", "PRIVACY_PREMIUM_REQUIRED"):
 			kind = transports.KindUnreachable
-		case rpc.Code >= 500:
+		case rpc.Code >= 500 || rpc.Code < 0: // -503 Timeout, and Telegram's other internal errors
 			kind = transports.KindUnavailable
 		}
 		return &transports.Error{Kind: kind, Provider: "telegram", Code: rpc.Type, Message: rpc.Message}

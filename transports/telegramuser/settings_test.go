@@ -119,10 +119,29 @@ func TestSendError(t *testing.T) {
 		{tgerr.New(500, "INTERNAL"), transports.KindUnavailable},
 		{tgerr.New(400, "MESSAGE_TOO_LONG"), transports.KindRejected},
 		{context.DeadlineExceeded, transports.KindUnavailable},
+		{tgerr.New(-503, "Timeout"), transports.KindUnavailable}, // Telegram's internal timeout
 	} {
 		var te *transports.Error
 		if err := sendError(tt.err); !errors.As(err, &te) || te.Kind != tt.kind {
 			t.Errorf("sendError(%v) = %v, want kind %v", tt.err, err, tt.kind)
+		}
+	}
+	// A failed look-up of a chat delays the message, whatever Telegram
+	// said, but for a session gone or a wait asked for.
+	for _, tt := range []struct {
+		err  error
+		kind transports.Kind
+	}{
+		{tgerr.New(400, "MESSAGE_TOO_LONG"), transports.KindUnavailable},
+		{tgerr.New(400, "PEER_ID_INVALID"), transports.KindUnavailable},
+		{tgerr.New(403, "CHAT_WRITE_FORBIDDEN"), transports.KindUnavailable},
+		{errors.New("boom"), transports.KindUnavailable},
+		{tgerr.New(420, "FLOOD_WAIT_3"), transports.KindRateLimited},
+		{tgerr.New(401, "AUTH_KEY_UNREGISTERED"), transports.KindAuth},
+	} {
+		var te *transports.Error
+		if err := lookupError(tt.err); !errors.As(err, &te) || te.Kind != tt.kind {
+			t.Errorf("lookupError(%v) = %v, want kind %v", tt.err, err, tt.kind)
 		}
 	}
 	if d := sendError(tgerr.New(420, "FLOOD_WAIT_3")).(*transports.Error).RetryAfter; d.Seconds() != 3 {
