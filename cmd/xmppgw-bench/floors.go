@@ -56,22 +56,36 @@ func (e *env) bareComponent(ctx context.Context, read func([]byte)) (c net.Conn,
 	return c, func() { c.Close(); <-done }, nil
 }
 
-// floors stops the gateway, measures the out and in floors with n
-// messages each, and starts the gateway again.
-func (e *env) floors(ctx context.Context, n, run int) (out, in float64, outCPU, inCPU string, err error) {
+// floorRates are one run's floors: the rates (msg/s) and the CPU a message
+// (perMsg) of the bare component (floors.go) and of the relay that keeps
+// nothing (relayfloor.go), out and in.
+type floorRates struct {
+	out, in, relayOut, relayIn             float64
+	outCPU, inCPU, relayOutCPU, relayInCPU string
+}
+
+// floors stops the gateway, measures the floors with n messages each, and
+// starts the gateway again.
+func (e *env) floors(ctx context.Context, n, run int) (f floorRates, err error) {
 	e.stopGateway()
 	defer func() {
 		if _, serr := e.startGateway(ctx, "config.yaml"); err == nil {
 			err = serr
 		}
 	}()
-	if out, outCPU, err = e.floorOut(ctx, n, run); err != nil {
-		return 0, 0, "", "", fmt.Errorf("out floor: %w", err)
+	if f.out, f.outCPU, err = e.floorOut(ctx, n, run); err != nil {
+		return f, fmt.Errorf("out floor: %w", err)
 	}
-	if in, inCPU, err = e.floorIn(ctx, n, run); err != nil {
-		return 0, 0, "", "", fmt.Errorf("in floor: %w", err)
+	if f.in, f.inCPU, err = e.floorIn(ctx, n, run); err != nil {
+		return f, fmt.Errorf("in floor: %w", err)
 	}
-	return out, in, outCPU, inCPU, nil
+	if f.relayOut, f.relayOutCPU, err = e.relayOut(ctx, n, run); err != nil {
+		return f, fmt.Errorf("out relay floor: %w", err)
+	}
+	if f.relayIn, f.relayInCPU, err = e.relayIn(ctx, n, run); err != nil {
+		return f, fmt.Errorf("in relay floor: %w", err)
+	}
+	return f, nil
 }
 
 // floorOut: the senders through the server to the bare component, which

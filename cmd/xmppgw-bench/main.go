@@ -233,16 +233,19 @@ func (b *bench) measure(ctx context.Context) (figures, error) {
 		ro, ri = append(ro, out[i]/base[i]), append(ri, in[i]/base[i])
 	}
 	f.outRatio, f.inRatio = median(ro), median(ri)
-	var floorOut, floorIn []float64
+	var floorOut, floorIn, relayOut, relayIn []float64
 	if b.floors {
 		for i := range b.runs {
-			o, in, oCPU, inCPU, err := e.floors(ctx, b.n, i)
+			r, err := e.floors(ctx, b.n, i)
 			if err != nil {
 				return f, err
 			}
-			floorOut, floorIn = append(floorOut, o/f.baseline), append(floorIn, in/f.baseline)
+			floorOut, floorIn = append(floorOut, r.out/f.baseline), append(floorIn, r.in/f.baseline)
+			relayOut, relayIn = append(relayOut, r.relayOut/f.baseline), append(relayIn, r.relayIn/f.baseline)
 			fmt.Printf("  floor %d, a bare component in the gateway's place:\n    out %.0f msg/s (%s)\n    in %.0f msg/s (%s)\n",
-				i+1, o, oCPU, in, inCPU)
+				i+1, r.out, r.outCPU, r.in, r.inCPU)
+			fmt.Printf("  relay floor %d, a relay that keeps nothing, in the bench's process:\n    out %.0f msg/s (%s)\n    in %.0f msg/s (%s)\n",
+				i+1, r.relayOut, r.relayOutCPU, r.relayIn, r.relayInCPU)
 		}
 	}
 	fmt.Println()
@@ -255,6 +258,9 @@ func (b *bench) measure(ctx context.Context) (figures, error) {
 		const what = "the server alone through a bare component (no gateway, no provider fake), to the median baseline"
 		b.add("out_floor ("+f.server+")", fmt.Sprintf("%.2f", median(floorOut)), "", what)
 		b.add("in_floor ("+f.server+")", fmt.Sprintf("%.2f", median(floorIn)), "", what)
+		const relay = "a relay on the same libraries that keeps nothing (no store), with the provider fake and posters, to the median baseline"
+		b.add("out_relay_floor ("+f.server+")", fmt.Sprintf("%.2f", median(relayOut)), "", relay)
+		b.add("in_relay_floor ("+f.server+")", fmt.Sprintf("%.2f", median(relayIn)), "", relay)
 	}
 	b.add("cpu_us_per_msg ("+f.server+")", fmt.Sprintf("%.1f", f.cpuPerMsg), "<= 40", fmt.Sprintf("gateway user+sys CPU over %d relayed messages", f.relayed))
 

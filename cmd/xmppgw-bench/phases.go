@@ -187,8 +187,12 @@ func (e *env) inbound(ctx context.Context, n, run int) (float64, error) {
 // post sends n signed inbound webhooks, paced at perSecond in total if it
 // is not 0.
 func (e *env) post(ctx context.Context, n int, prefix string, perSecond float64) error {
+	return e.postTo(ctx, e.public+"/hooks/sms/inbound", n, prefix, perSecond)
+}
+
+// postTo is post to the webhook URL url.
+func (e *env) postTo(ctx context.Context, url string, n int, prefix string, perSecond float64) error {
 	const posters = 16
-	url := e.public + "/hooks/sms/inbound"
 	start := time.Now()
 	var wg sync.WaitGroup
 	errs := make(chan error, posters)
