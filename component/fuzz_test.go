@@ -187,3 +187,25 @@ func TestMalformedEndsStream(t *testing.T) {
 		}
 	}
 }
+
+// On a stream whose stanzas are in jabber:client (a server may route them
+// so), mellium answers an IQ get or set itself when the handler wrote no
+// answer during the call, as when the intake holds it back behind earlier
+// commits, addressed to the IQ's from. A from that does not parse must not
+// end the stream then: the handler blanks it.
+func TestClientNamespaceUnparsableFrom(t *testing.T) {
+	g, _, _ := testGateway(t)
+	// Earlier stanzas wait for their commit: answers are held back (the
+	// intake is not running here, so they stay held).
+	g.in.running.Store(true)
+	g.in.pending.Add(1)
+	in := `<iq xmlns="jabber:client" type="get" id="p1" from="a@b@c" to="sms.example.test"><ping xmlns="urn:xmpp:ping"/></iq>` +
+		`<iq xmlns="jabber:client" type="get" id="p2" from="alice@example.test/pc" to="sms.example.test"><ping xmlns="urn:xmpp:ping"/></iq>`
+	out, err := serve(t, g, in)
+	if err != nil {
+		t.Fatalf("the stream ended: %v (wrote %s)", err, out)
+	}
+	if !strings.Contains(out, `id="p2"`) {
+		t.Errorf("the next IQ was not answered (by mellium, the gateway's answer being held): %s", out)
+	}
+}

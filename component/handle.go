@@ -46,6 +46,13 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 	if err != nil {
 		g.log.Warn("dropping stanza with an invalid from", "from", in.From, "stanza_id", in.ID)
 		g.answerUnaddressable(w, in)
+		// On a stream whose stanzas are in jabber:client, mellium answers
+		// an IQ get or set itself when no answer was written during this
+		// call (one the intake holds back for earlier commits is not),
+		// addressed to start's from as it is once we return, and ends the
+		// session if that does not parse. A from that does not parse is
+		// blanked, so that this never happens.
+		blankFrom(start)
 		return nil
 	}
 	to, err := g.jids.parse(in.To)
@@ -63,6 +70,15 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 	s.Read = read
 	g.router.Dispatch(g.baseCtx(), w, s)
 	return nil
+}
+
+// blankFrom empties start's from attribute.
+func blankFrom(start *xml.StartElement) {
+	for i, a := range start.Attr {
+		if a.Name.Local == "from" && a.Name.Space == "" {
+			start.Attr[i].Value = ""
+		}
+	}
 }
 
 // readStanza reads the tokens of one stanza, from its start element to its
