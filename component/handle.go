@@ -29,7 +29,7 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 	tokens, err := readWholeStanza(lim)
 	if err != nil {
 		if errors.Is(err, errTooBig) {
-			return g.tooBig(w, lim, *start)
+			return g.tooBig(w, lim, start)
 		}
 		g.Stats.Malformed.Add(1)
 		g.countError("malformed")
@@ -150,15 +150,16 @@ type tokenWriter sessionWriter
 func (w tokenWriter) Encode(v any) { w.g.encode(w.t, v) }
 
 // tooBig skips the rest of a stanza over the size limit and refuses it.
-func (g *Gateway) tooBig(t router.Writer, lim *limitReader, start xml.StartElement) error {
+func (g *Gateway) tooBig(t router.Writer, lim *limitReader, start *xml.StartElement) error {
 	if err := lim.skipRest(); err != nil {
 		g.Stats.Malformed.Add(1)
 		return err
 	}
-	in := headerOf(start)
+	in := headerOf(*start)
 	g.log.Warn("stanza over the size limit refused", "from", in.From, "stanza_id", in.ID, "limit", g.o.MaxStanza)
 	from, err := g.jids.parse(in.From)
 	if err != nil {
+		blankFrom(start) // see HandleXMPP
 		return nil
 	}
 	to, err := g.jids.parse(in.To)
