@@ -75,7 +75,7 @@ func wellFormedTop(in string, top func(xml.Name) bool) bool {
 		case xml.EndElement:
 			depth--
 		case xml.CharData:
-			if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
+			if depth == 0 && len(bytes.Trim(t, " \t\r\n")) > 0 { // XML's whitespace, not Unicode's (U+00A0 is text)
 				return false
 			}
 		case xml.ProcInst, xml.Directive:
@@ -209,5 +209,19 @@ func TestClientNamespaceUnparsableFrom(t *testing.T) {
 	}
 	if !strings.Contains(out, `id="p2"`) {
 		t.Errorf("the next IQ was not answered (by mellium, the gateway's answer being held): %s", out)
+	}
+}
+
+// wellFormed takes only XML's whitespace between stanzas: a no-break space
+// (U+00A0) there is text, which ends a stream.
+func TestWellFormedWhitespace(t *testing.T) {
+	for in, want := range map[string]bool{
+		"<a/> \t\r\n<b/>": true,
+		"<a/>\u00a0<b/>":  false,
+		"<a/>\u0085":      false,
+	} {
+		if got := wellFormed(in); got != want {
+			t.Errorf("wellFormed(%q) = %v, want %v", in, got, want)
+		}
 	}
 }
