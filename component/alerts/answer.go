@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -159,6 +160,7 @@ func (d *Desk) Answer(ctx context.Context, from, text, replyTo string, always bo
 		// everyone is told.
 		id, err := d.silencer.Silence(ctx, g.Labels, a.dur, who(dest.JID), "silenced from xmppgw by "+d.label(dest.JID)+" (#"+g.Code+")")
 		if err != nil {
+			d.log.Warn("an alert group could not be silenced", "group", g.Code, "err", err, "cause", errors.Unwrap(err))
 			return true, reply(fmt.Sprintf("#%s is not silenced: %v", g.Code, err))
 		}
 		return true, d.tell(ctx, *g, "silence:"+id,

@@ -61,12 +61,14 @@ func (a *Alertmanager) Silence(ctx context.Context, labels map[string]string, d 
 	body, _ := json.Marshal(s)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.URL+"/api/v2/silences", bytes.NewReader(body))
 	if err != nil {
-		return "", fmt.Errorf("Alertmanager at %s: %v", a.URL, err)
+		return "", fmt.Errorf("the Alertmanager URL in the config is not usable")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := a.Client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("cannot reach Alertmanager at %s", a.URL)
+		// Not the URL: the text goes to whoever answered, and the URL may
+		// hold a password. The cause (net/http strips passwords) is logged.
+		return "", &unreachable{err}
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
@@ -90,3 +92,10 @@ func oneLine(s string) string {
 	}
 	return s
 }
+
+// unreachable is a failure to reach Alertmanager: its text is for users,
+// its cause for the log.
+type unreachable struct{ cause error }
+
+func (e *unreachable) Error() string { return "cannot reach Alertmanager" }
+func (e *unreachable) Unwrap() error { return e.cause }
