@@ -25,10 +25,23 @@ func (g *Gateway) SetAnswers(a Answers, fromXMPP bool) {
 
 // contactAnswer offers in, from contact, to the answers: handled means it
 // was an answer, and is not relayed. An error (the store) has the provider
-// send it again.
+// send it again. A provider's event handled as an answer is recorded
+// (answerKey): delivered again (a webhook retried, updates read again), it
+// is not answered twice.
 func (g *Gateway) contactAnswer(ctx context.Context, in transports.Inbound, contact string) (bool, error) {
 	if g.answers == nil || in.Body == "" || in.ReactTo != "" {
 		return false, nil
+	}
+	key := ""
+	if in.ID != "" {
+		key = "answer:" + in.ID
+		switch taken, err := g.o.Store.ToXMPP().Taken(ctx, g.name, key); {
+		case err != nil:
+			return false, err
+		case taken:
+			g.log.Info("an answer to an alert delivered again; answered already", "from", contact, "provider_id", in.ID)
+			return true, nil
+		}
 	}
 	replyTo := ""
 	if in.ReplyTo != "" {
@@ -43,6 +56,14 @@ func (g *Gateway) contactAnswer(ctx context.Context, in transports.Inbound, cont
 	handled, err := g.answers.Answer(ctx, contact, in.Body, replyTo, false)
 	if handled && err == nil {
 		g.log.Info("an answer to an alert", "from", contact, "provider_id", in.ID)
+		if key != "" {
+			// Answered: failing to record it only risks answering a
+			// delivery of it again, which is better than having the
+			// provider retry it now.
+			if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, key); err != nil {
+				g.log.Warn("an answer to an alert could not be recorded as answered", "provider_id", in.ID, "err", err)
+			}
+		}
 	}
 	return handled, err
 }

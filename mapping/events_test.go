@@ -195,3 +195,40 @@ func TestEventsPrunedOnDisk(t *testing.T) {
 		}
 	})
 }
+
+// Taken only reads: a key is taken once Accepted, with or without
+// stanzas, for its transport only, and after reopening.
+func TestEventsTaken(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		taken := func(transport, key string) bool {
+			t.Helper()
+			ok, err := s.ToXMPP().Taken(ctx, transport, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if taken("sms", "answer:SM9") {
+			t.Error("a key never accepted is taken")
+		}
+		if taken("sms", "answer:SM9") {
+			t.Error("Taken took the key")
+		}
+		if _, err := s.ToXMPP().Accept(ctx, "sms", "answer:SM9"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ToXMPP().Accept(ctx, "sms", "in:SM8", []byte("<message/>")); err != nil {
+			t.Fatal(err)
+		}
+		if !taken("sms", "answer:SM9") || !taken("sms", "in:SM8") || taken("telegram", "answer:SM9") {
+			t.Error("after Accept: not taken, or taken for another transport")
+		}
+		s.Close()
+		s = open(t)
+		if !taken("sms", "answer:SM9") {
+			t.Error("not taken after reopening")
+		}
+	})
+}

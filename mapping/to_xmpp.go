@@ -14,6 +14,7 @@ const (
 	selectPendingStanzas = `SELECT id, stanza FROM to_xmpp
 		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`
 	deleteWritten = `DELETE FROM to_xmpp WHERE transport = ? AND id <= ?`
+	selectSeenKey = `SELECT 1 FROM seen WHERE transport = ? AND key = ? AND created >= ?`
 )
 
 // Queued is a stanza waiting to be written to the XMPP server.
@@ -29,6 +30,29 @@ type Queued struct {
 func (h StanzaTable) Accept(ctx context.Context, transport, key string, stanzas ...[]byte) (dup bool, err error) {
 	_, dup, err = h.AcceptIDs(ctx, transport, key, stanzas...)
 	return dup, err
+}
+
+// Taken reports whether the provider event key was accepted (Accept)
+// within Retention. It only reads: an event handled without stanzas (an
+// answer to an alert) is looked up first, and Accepted once handled.
+func (h StanzaTable) Taken(ctx context.Context, transport, key string) (bool, error) {
+	s := h.s
+	since := eventsSince(s.millis())
+	if s.events != nil {
+		k := hashKey(transport, key)
+		s.events.mu.Lock()
+		defer s.events.mu.Unlock()
+		return s.events.window(transport).has(k, since), nil
+	}
+	var one int
+	switch err := s.queryRow(ctx, selectSeenKey, transport, key, since).Scan(&one); err {
+	case nil:
+		return true, nil
+	case sql.ErrNoRows:
+		return false, nil
+	default:
+		return false, unavailable(err)
+	}
 }
 
 // AcceptIDs is Accept, also returning the queue ids of the stanzas.
