@@ -11,6 +11,7 @@ import (
 
 // The SQL of this file, with "?" placeholders that the dialect binds.
 const (
+	deleteResendKey = `DELETE FROM seen WHERE transport = ? AND key = ?`
 	upsertResendKey = `INSERT INTO seen (transport, key, created) VALUES (?, ?, ?)
 		ON CONFLICT (transport, key) DO UPDATE SET created = excluded.created WHERE seen.created < ?`
 	insertJob = `INSERT INTO outbox
@@ -193,10 +194,21 @@ func enqueue(ctx context.Context, tx *sqlTx, j Job, now int64, seenTable bool) (
 	return id, false, err
 }
 
-// resendKey identifies an XMPP message for the resend window.
+// resendKey identifies an XMPP message for the resend window: its sender
+// (bare), recipient, stanza id and everything it carries. Simple clients
+// reuse ids, so two messages with one id but other contents (two
+// pictures, whose bodies are empty; two reactions) are two messages.
 func resendKey(j Job) string {
-	h := sha256.Sum256([]byte(j.Body))
-	return "out:" + bare(j.Sender) + "\x00" + j.Remote + "\x00" + j.StanzaID + "\x00" + hex.EncodeToString(h[:12])
+	h := sha256.New()
+	for _, part := range [][]string{{j.Body, j.Replaces, j.ReplyTo, j.Quote, j.Retracts, j.ReactTo}, j.Media, j.Reactions} {
+		for _, v := range part {
+			h.Write([]byte(v))
+			h.Write([]byte{0})
+		}
+		h.Write([]byte{1})
+	}
+	sum := h.Sum(nil)
+	return "out:" + bare(j.Sender) + "\x00" + j.Remote + "\x00" + j.StanzaID + "\x00" + hex.EncodeToString(sum[:12])
 }
 
 // Pending returns up to limit jobs of transport with ids above after, oldest
@@ -232,17 +244,20 @@ func scanJob(r *sql.Rows, j *Job) error {
 		&j.ReactTo, &reactions, &j.Attempts, &created, &inflight); err != nil {
 		return err
 	}
-	if media != "" {
-		j.Media = strings.Split(media, "\n")
-	}
-	if reactions != "" {
-		j.Reactions = strings.Split(reactions, "\n")
-	}
+	j.Media, j.Reactions = splitLines(media), splitLines(reactions)
 	j.Created = time.UnixMilli(created)
 	if inflight != 0 {
 		j.Inflight = time.UnixMilli(inflight)
 	}
 	return nil
+}
+
+// splitLines is the list a column holds joined by newlines (nil for "").
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
 }
 
 // Attempted records one more failed attempt at job id, and when the send
@@ -342,15 +357,25 @@ func recordRefs(ctx context.Context, tx *sqlTx, j Job, remoteID string, now int6
 }
 
 // Failed removes job j from the queue and, in the same transaction, queues
-// the stanza that tells its sender so.
+// the stanza that tells its sender so. j leaves the resend window: its
+// sender, told it failed, may send it again, and that is no resend.
 func (h JobTable) Failed(ctx context.Context, j Job, stanza []byte) error {
 	s := h.s
-	return s.txPatient(ctx, func(tx *sqlTx) error {
+	err := s.txPatient(ctx, func(tx *sqlTx) error {
 		if _, err := tx.ExecContext(ctx, deleteJob, j.ID); err != nil {
 			return err
 		}
+		if s.resend == nil && j.StanzaID != "" {
+			if _, err := tx.ExecContext(ctx, deleteResendKey, j.Transport, resendKey(j)); err != nil {
+				return err
+			}
+		}
 		return queueStanza(ctx, tx, j.Transport, stanza, s.millis())
 	})
+	if err == nil && s.resend != nil && j.StanzaID != "" {
+		s.resend.remove(resendHash(j))
+	}
+	return err
 }
 
 // SentRecord is what the store remembers of a message a provider accepted.

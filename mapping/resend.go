@@ -11,7 +11,8 @@ import (
 
 // The SQL of this file, with "?" placeholders that the dialect binds.
 const (
-	selectQueuedResendKeys = `SELECT transport, sender, remote, body, stanza_id, created FROM outbox
+	selectQueuedResendKeys = `SELECT transport, sender, remote, body, stanza_id,
+		replaces, reply_to, quote, media, retracts, react_to, reactions, created FROM outbox
 		WHERE stanza_id <> '' ORDER BY id`
 	selectSentResendKeys = `SELECT resend_key, created FROM sent ORDER BY rowid DESC`
 )
@@ -22,8 +23,8 @@ const (
 // store. It is rebuilt at open from what the database already holds:
 //   - every queued job (its key is computed from its row);
 //   - every send recorded in the last resendWindow (sent.resend_key).
-// A job that failed is remembered until the process ends (it has no sent
-// row). A store shared by several processes (PostgreSQL) keeps the seen
+// A job that failed is forgotten (Failed): its sender may send it again. A
+// store shared by several processes (PostgreSQL) keeps the seen
 // table; another process opening the same SQLite file (a shell command)
 // has a window of its own.
 
@@ -52,9 +53,12 @@ func (s *Store) loadResendKeys(ctx context.Context) error {
 	r := newKeyWindow(maxResendKeys)
 	jobs, err := queryAll(ctx, s.db.QueryContext, func(r *sql.Rows, e *windowEntry) error {
 		var j Job
-		if err := r.Scan(&j.Transport, &j.Sender, &j.Remote, &j.Body, &j.StanzaID, &e.at); err != nil {
+		var media, reactions string
+		if err := r.Scan(&j.Transport, &j.Sender, &j.Remote, &j.Body, &j.StanzaID,
+			&j.Replaces, &j.ReplyTo, &j.Quote, &media, &j.Retracts, &j.ReactTo, &reactions, &e.at); err != nil {
 			return err
 		}
+		j.Media, j.Reactions = splitLines(media), splitLines(reactions)
 		e.key = resendHash(j)
 		return nil
 	}, selectQueuedResendKeys)

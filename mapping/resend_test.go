@@ -32,7 +32,7 @@ func TestResendWindowSurvivesReopen(t *testing.T) {
 		s.Close()
 
 		s = open(t)
-		want := map[string]bool{"queued": true, "sent": true, "failed": s.resend == nil, "new": false}
+		want := map[string]bool{"queued": true, "sent": true, "failed": false, "new": false}
 		for id, dup := range want {
 			_, got, err := s.Jobs().Enqueue(ctx, job(id))
 			if err != nil || got != dup {
@@ -70,4 +70,46 @@ func TestResendKeysBounded(t *testing.T) {
 	if r.has(k(2), 0) {
 		t.Error("the oldest key was kept past the window's size")
 	}
+}
+
+// A message that failed may be sent again by its sender, in the same run:
+// that is no resend. Two messages with one id but other contents (two
+// pictures with empty bodies, two reactions) are two messages; the same
+// message again is a resend, after reopening too.
+func TestResendKeyContents(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		base := Job{Transport: "sms", Sender: "alice@x.test/phone", Account: "+1", Remote: "+2", StanzaID: "m1"}
+		enqueue := func(name string, j Job, want bool) Job {
+			t.Helper()
+			id, dup, err := s.Jobs().Enqueue(ctx, j)
+			if err != nil || dup != want {
+				t.Errorf("%s: dup %v, err %v; want dup %v", name, dup, err, want)
+			}
+			j.ID = id
+			return j
+		}
+		failed := enqueue("a message", Job{Transport: "sms", Sender: "alice@x.test/pc", Account: "+1", Remote: "+2", StanzaID: "f1", Body: "disk full"}, false)
+		if err := s.Jobs().Failed(ctx, failed, []byte("<message/>")); err != nil {
+			t.Fatal(err)
+		}
+		failed.ID = 0
+		enqueue("the failed message sent again", failed, false)
+		enqueue("it once more", failed, true)
+
+		cat, pdf := base, base
+		cat.Media, pdf.Media = []string{"https://up.example/cat.jpg"}, []string{"https://up.example/invoice.pdf"}
+		up, down := base, base
+		up.ReactTo, up.Reactions = "x1", []string{"👍"}
+		down.ReactTo, down.Reactions = "x1", []string{"👎"}
+		for _, j := range []Job{cat, pdf, up, down} {
+			enqueue("contents of their own", j, false)
+		}
+		enqueue("a picture again", pdf, true)
+		s.Close()
+		s = open(t)
+		enqueue("a picture again, after reopening", cat, true)
+		enqueue("a reaction again, after reopening", down, true)
+	})
 }

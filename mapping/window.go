@@ -44,6 +44,13 @@ func (r *keyWindow) has(key keyHash, since int64) bool {
 	return ok && at >= since
 }
 
+// remove forgets key.
+func (r *keyWindow) remove(key keyHash) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.at, key) // its entry in order is skipped when it expires
+}
+
 // add records keys as committed at now and forgets those older than since
 // or past the window's size.
 func (r *keyWindow) add(keys []keyHash, now, since int64) {
