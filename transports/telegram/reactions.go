@@ -36,17 +36,16 @@ type reactionType struct {
 	Emoji string `json:"emoji,omitempty"`
 }
 
-// handleReaction passes a reaction change on as an Inbound carrying the
-// reactor's whole new set (XEP-0444 semantics).
-func (t *Transport) handleReaction(ctx context.Context, sink transports.Sink, r *messageReaction) error {
+// handleReaction passes a reaction change, update updateID, on as an
+// Inbound carrying the reactor's whole new set (XEP-0444 semantics). The
+// event is the update: one delivered again has its id, and two changes in
+// one second (the date's unit), or anonymous reactors', have their own.
+func (t *Transport) handleReaction(ctx context.Context, sink transports.Sink, updateID int, r *messageReaction) error {
 	in := transports.Inbound{
 		From:    transports.Addr(strconv.FormatInt(r.Chat.ID, 10)),
-		ID:      fmt.Sprintf("%s:r%d", messageKey(r.Chat.ID, r.MessageID), r.Date),
+		ID:      fmt.Sprintf("%s:r%d", messageKey(r.Chat.ID, r.MessageID), updateID),
 		ReactTo: messageKey(r.Chat.ID, r.MessageID),
 		Name:    chatName(&r.Chat),
-	}
-	if r.User != nil {
-		in.ID += ":" + strconv.FormatInt(r.User.ID, 10)
 	}
 	if !r.Chat.IsPrivate() {
 		in.Group = true

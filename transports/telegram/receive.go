@@ -26,7 +26,7 @@ func (t *Transport) handle(ctx context.Context, sink transports.Sink, u update) 
 	msg, edited := u.Message, false
 	switch {
 	case u.MessageReaction != nil:
-		return t.handleReaction(ctx, sink, u.MessageReaction)
+		return t.handleReaction(ctx, sink, u.UpdateID, u.MessageReaction)
 	case msg != nil:
 	case u.EditedMessage != nil:
 		msg, edited = u.EditedMessage, true
@@ -66,8 +66,11 @@ func (t *Transport) handle(ctx context.Context, sink transports.Sink, u update) 
 		}
 	}
 	if edited {
+		// The event is the update: Telegram delivers one update again with
+		// its id, and two edits in one second (the edit date's unit) have
+		// ids of their own.
 		in.Replaces = in.ID
-		in.ID += ":e" + strconv.Itoa(msg.EditDate)
+		in.ID += ":e" + strconv.Itoa(u.UpdateID)
 	} else {
 		in.Media = t.media(msg)
 		if in.Body == "" && len(in.Media) == 0 {

@@ -40,7 +40,7 @@ func TestPollingUpdates(t *testing.T) {
 	for i := range want {
 		g := got[i]
 		if i == 2 {
-			g.ID = g.ID[:strings.LastIndex(g.ID, ":e")+2] // the edit date varies
+			g.ID = g.ID[:strings.LastIndex(g.ID, ":e")+2] // the update id varies
 		}
 		media := g.Media
 		g.Time, g.Media = want[i].Time, nil
