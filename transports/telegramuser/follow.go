@@ -257,8 +257,12 @@ func (a *account) deliver(ctx context.Context, m *tg.Message, edit bool) error {
 		Time: time.Unix(int64(m.Date), 0), Name: a.peers.name(from), Own: m.Out,
 	}
 	if edit {
+		// The edit's date is in seconds: with the new text's hash, two
+		// edits within one second are two events, and one read again is
+		// the same.
 		in.Replaces = in.ID
-		in.ID += ":e" + strconv.Itoa(m.EditDate)
+		h := sha256.Sum256([]byte(m.Message))
+		in.ID += ":e" + strconv.Itoa(m.EditDate) + ":" + hex.EncodeToString(h[:6])
 	}
 	if h, ok := m.ReplyTo.(*tg.MessageReplyHeader); ok && h.ReplyToMsgID != 0 {
 		in.ReplyTo = a.msgID(ref{channel: r.channel, id: h.ReplyToMsgID})
@@ -317,21 +321,30 @@ func (a *account) reacted(ctx context.Context, u *tg.UpdateMessageReactions) err
 		return nil
 	}
 	var emoji []string
+	latest := 0 // when the newest of them was added
 	for _, r := range u.Reactions.RecentReactions {
 		if p, ok := r.PeerID.(*tg.PeerUser); ok && p.UserID == a.self.Load() {
 			continue // the user's own
 		}
 		if e, ok := r.Reaction.(*tg.ReactionEmoji); ok {
 			emoji = append(emoji, e.Emoticon)
+			latest = max(latest, r.Date)
 		}
 	}
 	r := ref{id: u.MsgID}
 	if p, ok := u.Peer.(*tg.PeerChannel); ok {
 		r.channel = p.ChannelID
 	}
+	// The event's id: the set, and when its newest reaction was added, so
+	// that a set that comes back (👍, none, 👍 again) is a new event. A set
+	// with none has no date: each is an event of its own (a removal passed
+	// on twice removes nothing more).
 	h := sha256.Sum256([]byte(strings.Join(emoji, "\x00")))
-	in := transports.Inbound{Account: a.addr(), From: from, ID: a.msgID(r) + ":r" + hex.EncodeToString(h[:6]),
-		ReactTo: a.msgID(r), Reactions: emoji}
+	id := a.msgID(r) + ":r" + hex.EncodeToString(h[:6]) + ":" + strconv.Itoa(latest)
+	if len(emoji) == 0 {
+		id += ":" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	in := transports.Inbound{Account: a.addr(), From: from, ID: id, ReactTo: a.msgID(r), Reactions: emoji}
 	return a.store(ctx, in)
 }
 
