@@ -193,7 +193,8 @@ func TestMalformedEndsStream(t *testing.T) {
 // answer during the call, as when the intake holds it back behind earlier
 // commits, addressed to the IQ's from. A from that does not parse must not
 // end the stream then, whether the IQ is refused for its from or for its
-// size: the handler blanks it.
+// size, or another from (in a namespace of its own, or twice) is the one
+// mellium reads: the handler blanks it.
 func TestClientNamespaceUnparsableFrom(t *testing.T) {
 	g, _, _ := testGateway(t)
 	// Earlier stanzas wait for their commit: answers are held back (the
@@ -202,6 +203,8 @@ func TestClientNamespaceUnparsableFrom(t *testing.T) {
 	g.in.pending.Add(1)
 	in := `<iq xmlns="jabber:client" type="get" id="p1" from="a@b@c" to="sms.example.test"><ping xmlns="urn:xmpp:ping"/></iq>` +
 		`<iq xmlns="jabber:client" type="set" id="p0" from="a@b@c" to="sms.example.test"><query xmlns="jabber:iq:register">` + strings.Repeat("<x/>", 100_000) + `</query></iq>` +
+		`<iq xmlns="jabber:client" xmlns:x="urn:x" type="get" id="p3" x:from="a@b@c" from="alice@example.test/pc" to="sms.example.test"><ping xmlns="urn:xmpp:ping"/></iq>` +
+		`<iq xmlns="jabber:client" type="get" id="p4" from="a@b@c" from="alice@example.test/pc" to="sms.example.test"><ping xmlns="urn:xmpp:ping"/></iq>` +
 		`<iq xmlns="jabber:client" type="get" id="p2" from="alice@example.test/pc" to="sms.example.test"><ping xmlns="urn:xmpp:ping"/></iq>`
 	out, err := serve(t, g, in)
 	if err != nil {

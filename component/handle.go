@@ -23,6 +23,9 @@ var _ xmpp.Handler = (*Gateway)(nil)
 // connection), never for a well-formed stanza, whatever its values: that
 // would close the session.
 func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	if start.Name.Local == "iq" {
+		defer g.keepFromParseable(start)
+	}
 	read := time.Now()
 	w := sessionWriter{g: g, t: t}
 	lim := &limitReader{r: xmlstream.MultiReader(xmlstream.Token(*start), t), left: g.o.MaxStanza}
@@ -46,13 +49,6 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 	if err != nil {
 		g.log.Warn("dropping stanza with an invalid from", "from", in.From, "stanza_id", in.ID)
 		g.answerUnaddressable(w, in)
-		// On a stream whose stanzas are in jabber:client, mellium answers
-		// an IQ get or set itself when no answer was written during this
-		// call (one the intake holds back for earlier commits is not),
-		// addressed to start's from as it is once we return, and ends the
-		// session if that does not parse. A from that does not parse is
-		// blanked, so that this never happens.
-		blankFrom(start)
 		return nil
 	}
 	to, err := g.jids.parse(in.To)
@@ -72,12 +68,23 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 	return nil
 }
 
-// blankFrom empties start's from attribute.
-func blankFrom(start *xml.StartElement) {
+// keepFromParseable blanks the from that mellium reads from start after
+// the handler, if it does not parse. On a stream whose stanzas are in
+// jabber:client, mellium answers an IQ get or set itself when no answer was
+// written during the call (one the intake holds back for earlier commits is
+// not), addressed to the first attribute named from, in any namespace, and
+// ends the session if that does not parse.
+func (g *Gateway) keepFromParseable(start *xml.StartElement) {
 	for i, a := range start.Attr {
-		if a.Name.Local == "from" && a.Name.Space == "" {
-			start.Attr[i].Value = ""
+		if a.Name.Local != "from" {
+			continue
 		}
+		if a.Value != "" {
+			if _, err := g.jids.parse(a.Value); err != nil {
+				start.Attr[i].Value = ""
+			}
+		}
+		return
 	}
 }
 
@@ -159,7 +166,6 @@ func (g *Gateway) tooBig(t router.Writer, lim *limitReader, start *xml.StartElem
 	g.log.Warn("stanza over the size limit refused", "from", in.From, "stanza_id", in.ID, "limit", g.o.MaxStanza)
 	from, err := g.jids.parse(in.From)
 	if err != nil {
-		blankFrom(start) // see HandleXMPP
 		return nil
 	}
 	to, err := g.jids.parse(in.To)
