@@ -162,13 +162,29 @@ func (a *account) syncContacts(ctx context.Context) error {
 const maxLookupDialogs = 2000
 
 // findPeer reads the account's dialogs, page after page (gotd's dialogs
-// iterator), keeping their users, groups and channels in a.peers, until
-// to is among them, they end, or maxLookupDialogs were read. It reports
+// iterator), the main list then the archive, keeping their users, groups
+// and channels in a.peers, until to is among them, they end, or
+// maxLookupDialogs were read. It reports
 // whether to was found. After a restart the account knows only the chats
 // it has read since: a chat older than its last 100 is found here.
 func (a *account) findPeer(ctx context.Context, to transports.Addr) (bool, error) {
-	it := dialogs.NewQueryBuilder(a.api()).GetDialogs().BatchSize(100).Iter()
-	for n := 0; n < maxLookupDialogs && it.Next(ctx); n++ {
+	n := 0
+	for _, folder := range []int{0, 1} { // the main list, then the archive
+		q := dialogs.NewQueryBuilder(a.api()).GetDialogs().BatchSize(100)
+		if folder != 0 {
+			q = q.FolderID(folder)
+		}
+		found, err := a.findIn(ctx, q.Iter(), to, &n)
+		if found || err != nil {
+			return found, err
+		}
+	}
+	return false, nil
+}
+
+// findIn is findPeer in one folder's dialogs; n counts those read.
+func (a *account) findIn(ctx context.Context, it *dialogs.Iterator, to transports.Addr, n *int) (bool, error) {
+	for ; *n < maxLookupDialogs && it.Next(ctx); *n++ {
 		el := it.Value()
 		switch p := el.Dialog.GetPeer().(type) {
 		case *tg.PeerUser:

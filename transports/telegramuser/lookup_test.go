@@ -15,7 +15,8 @@ import (
 
 // After a restart the account knows only its last 100 chats and its
 // contacts: a message to an older chat is found by reading the dialogs
-// further, page by page, and sent, not refused.
+// further, page by page, and sent, not refused; an older group may be
+// joined.
 func TestSendToAnOldChatAfterARestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -25,6 +26,8 @@ func TestSendToAnOldChatAfterARestart(t *testing.T) {
 	}
 	t.Cleanup(func() { mt.Close() })
 	me := mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+	group := mt.AddGroup("Old friends", me.ID)
+	mt.Post(me.ID, tguserfake.Peer{Chat: group}, "long ago", 0)
 	var oldest tguserfake.User
 	for i := range 130 { // each writes once, the first the longest ago
 		u := mt.AddUser(tguserfake.User{Phone: "+1555003" + strconv.Itoa(1000+i), FirstName: "Writer" + strconv.Itoa(i)})
@@ -70,6 +73,10 @@ func TestSendToAnOldChatAfterARestart(t *testing.T) {
 	sent := mt.History(me.ID, tguserfake.Peer{User: oldest.ID})
 	if len(sent) == 0 || sent[len(sent)-1].Text != "sorry for the delay" {
 		t.Errorf("the oldest chat's history: %+v", sent)
+	}
+	// The old group may be joined as a room: its account is in it.
+	if title, ok, err := tr.Member(ctx, testUser, transports.Addr("-"+strconv.FormatInt(group, 10))); err != nil || !ok || title != "Old friends" {
+		t.Errorf("Member of the old group: %q, %v, %v", title, ok, err)
 	}
 	// A chat that is nowhere among them is refused for good.
 	var te *transports.Error

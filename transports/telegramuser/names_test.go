@@ -18,6 +18,7 @@ func TestNamesAreTheAskersOwn(t *testing.T) {
 	bob.self.Store(1)
 	bob.peers.addUser(&tg.User{ID: 777, FirstName: "Secret", LastName: "Contact", Photo: &tg.UserProfilePhoto{PhotoID: 1}})
 	bob.peers.addChat(&tg.Chat{ID: 4242, Title: "Bob's private group"})
+	bob.peers.addUser(&tg.User{ID: 888, FirstName: "Dana", Photo: &tg.UserProfilePhoto{PhotoID: 2}})
 	tr.accounts["bob@example.test"] = bob
 	alice := &account{t: tr, user: "alice@example.test"}
 	alice.self.Store(2)
@@ -42,13 +43,17 @@ func TestNamesAreTheAskersOwn(t *testing.T) {
 			t.Errorf("ContactName(%s, %s) = %q, %v; want %q", tc.user, tc.remote, got, err, tc.want)
 		}
 	}
-	// Bob's account sees 777's picture; alice's sees none, and mallory
-	// has no account: neither gets a request made through bob's (which
-	// has no connection here, so one would fail).
-	for _, user := range []string{"mallory@example.test", "alice@example.test"} {
-		data, _, err := tr.Avatar(ctx, user, "777")
+	// Only bob's account knows 888, and has its picture; 777 alice's
+	// knows with none. Neither alice nor mallory (who has no account) gets
+	// a request made through bob's (which has no connection here, so one
+	// would fail).
+	for _, tc := range []struct {
+		user   string
+		remote transports.Addr
+	}{{"mallory@example.test", "888"}, {"alice@example.test", "888"}, {"mallory@example.test", "777"}, {"alice@example.test", "777"}} {
+		data, _, err := tr.Avatar(ctx, tc.user, tc.remote)
 		if err != nil || data != nil {
-			t.Errorf("Avatar(%s, 777) = %d bytes, %v; want none", user, len(data), err)
+			t.Errorf("Avatar(%s, %s) = %d bytes, %v; want none", tc.user, tc.remote, len(data), err)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package telegramuser
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"xmppgw/transports"
@@ -31,13 +32,12 @@ func (t *Transport) Member(ctx context.Context, user string, group transports.Ad
 	if a == nil || a.self.Load() == 0 {
 		return "", false, nil
 	}
-	if _, ok := a.peers.input(group); !ok {
-		if _, err := a.contacts(ctx); err != nil {
-			return "", false, sendError(err)
+	if _, err := a.resolve(ctx, group); err != nil {
+		var te *transports.Error
+		if errors.As(err, &te) && te.Kind == transports.KindInvalidAddress {
+			return "", false, nil // not among the account's chats
 		}
-	}
-	if _, ok := a.peers.input(group); !ok {
-		return "", false, nil
+		return "", false, err
 	}
 	return a.peers.name(group), true, nil
 }
