@@ -2,6 +2,7 @@ package component
 
 import (
 	"context"
+	"sync"
 
 	"mellium.im/xmpp/jid"
 
@@ -35,6 +36,14 @@ func (g *Gateway) contactAnswer(ctx context.Context, in transports.Inbound, cont
 	key := ""
 	if in.ID != "" {
 		key = "answer:" + in.ID
+		// Deliveries of one event that overlap (a webhook retried while the
+		// first waits on Alertmanager) take turns: the second finds the
+		// first's answer recorded.
+		unlock, err := g.answering.lock(ctx, key)
+		if err != nil {
+			return false, err
+		}
+		defer unlock()
 		switch taken, err := g.o.Store.ToXMPP().Taken(ctx, g.name, key); {
 		case err != nil:
 			return false, err
@@ -91,4 +100,38 @@ func (g *Gateway) xmppAnswer(t router.Writer, in inStanza, from, to jid.JID, nex
 			next(ctx, t)
 		}
 	})
+}
+
+// keyLocks lets one caller at a time hold a key.
+type keyLocks struct {
+	mu   sync.Mutex
+	held map[string]chan struct{} // closed when released
+}
+
+// lock waits until key is free, or ctx ends, and holds it until unlock.
+func (k *keyLocks) lock(ctx context.Context, key string) (unlock func(), err error) {
+	for {
+		k.mu.Lock()
+		ch, busy := k.held[key]
+		if !busy {
+			if k.held == nil {
+				k.held = map[string]chan struct{}{}
+			}
+			ch = make(chan struct{})
+			k.held[key] = ch
+			k.mu.Unlock()
+			return func() {
+				k.mu.Lock()
+				delete(k.held, key)
+				k.mu.Unlock()
+				close(ch)
+			}, nil
+		}
+		k.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }

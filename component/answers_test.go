@@ -3,7 +3,9 @@ package component
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"xmppgw/transports"
 )
@@ -43,5 +45,45 @@ func TestContactAnswerOnce(t *testing.T) {
 	deliver("SM3", "hello")
 	if q := queued(t, store); !strings.Contains(q, "<body>hello</body>") || strings.Contains(q, "ack") {
 		t.Errorf("queued for XMPP: %s", q)
+	}
+}
+
+// blockingAnswers answers "ack" texts, each after release is closed.
+type blockingAnswers struct {
+	release chan struct{}
+	mu      sync.Mutex
+	n       int
+}
+
+func (a *blockingAnswers) Answer(context.Context, string, string, string, bool) (bool, error) {
+	<-a.release
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.n++
+	return true, nil
+}
+
+// Two deliveries of one event that overlap (the provider retries while the
+// first waits on Alertmanager) are answered once.
+func TestContactAnswerOverlapping(t *testing.T) {
+	g, _, _ := testGateway(t)
+	answers := &blockingAnswers{release: make(chan struct{})}
+	g.SetAnswers(answers, false)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := g.Deliver(ctx, transports.Inbound{Account: "+15550001111", From: "+15550002222", ID: "SM1", Body: "ack 1"}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // both deliveries under way
+	close(answers.release)
+	wg.Wait()
+	if answers.n != 1 {
+		t.Errorf("answered %d times", answers.n)
 	}
 }

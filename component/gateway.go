@@ -98,8 +98,9 @@ type Gateway struct {
 
 	links *links.Service // binds chats to users, and unbinds them
 
-	answers     Answers // recipients' answers to alerts; nil if none (answers.go)
-	answersXMPP bool    // users' messages to the gateway's JID are offered to answers
+	answers     Answers  // recipients' answers to alerts; nil if none (answers.go)
+	answersXMPP bool     // users' messages to the gateway's JID are offered to answers
+	answering   keyLocks // provider events being offered to answers, one delivery at a time
 
 	laterMu   sync.Mutex
 	laterTail chan struct{} // closed when the last Later's answers are handed over
