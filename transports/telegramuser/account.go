@@ -25,15 +25,16 @@ type account struct {
 	resume bool                   // a stored session: no sign-in questions are asked
 	cl     atomic.Pointer[client] // the current client (run makes a new one after a failure)
 
-	answers chan answer   // sign-in answers (login.go)
-	poke    chan struct{} // an update was pushed: read the difference
-	live    chan pushed   // pushed updates that no difference holds (reactions)
-	self    atomic.Int64  // the Telegram user id once signed in
-	peers   peers
-	ours    ownSends
-	where   chatOf          // the chat of recent messages
-	marks   channelMarks    // channels to read (channels.go)
-	final   chan loginReply // the last sign-in answer, replied to once signed in
+	answers   chan answer   // sign-in answers (login.go)
+	poke      chan struct{} // an update was pushed: read the difference
+	live      chan pushed   // pushed updates that no difference holds (reactions)
+	self      atomic.Int64  // the Telegram user id once signed in
+	peers     peers
+	ours      ownSends
+	where     chatOf          // the chat of recent messages
+	marks     channelMarks    // channels to read (channels.go)
+	reactions reactionSets    // the reaction sets passed on last (follow.go)
+	final     chan loginReply // the last sign-in answer, replied to once signed in
 
 	stopOnce sync.Once
 	cancel   chan struct{} // closed by stop

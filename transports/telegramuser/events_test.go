@@ -24,8 +24,10 @@ func (s *idSink) Deliver(_ context.Context, in transports.Inbound) error {
 
 // Each change is an event of its own, and one read again is the same
 // event: a contact's reactions that come back to an earlier set (👍, none,
-// 👍 again), and two edits within one second (the unit of Telegram's
-// dates), are not taken for events already passed on.
+// 👍 again; 👍, 👍❤, 👍 again), and two edits within one second (the unit
+// of Telegram's dates), are not taken for events already passed on. An
+// update that leaves the contacts' set as it was passed on last (the
+// user's own reaction changed) is not passed on.
 func TestEventIDs(t *testing.T) {
 	sink := &idSink{}
 	tr := &Transport{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -33,15 +35,14 @@ func TestEventIDs(t *testing.T) {
 	a := &account{t: tr}
 	a.self.Store(1000)
 	ctx := context.Background()
-	react := func(date int, emoji ...string) {
-		var rr []tg.MessagePeerReaction
-		for _, e := range emoji {
-			rr = append(rr, tg.MessagePeerReaction{PeerID: &tg.PeerUser{UserID: 7}, Date: date, Reaction: &tg.ReactionEmoji{Emoticon: e}})
-		}
-		u := &tg.UpdateMessageReactions{Peer: &tg.PeerUser{UserID: 7}, MsgID: 5, Reactions: tg.MessageReactions{RecentReactions: rr}}
+	react := func(rs ...tg.MessagePeerReaction) {
+		u := &tg.UpdateMessageReactions{Peer: &tg.PeerUser{UserID: 7}, MsgID: 5, Reactions: tg.MessageReactions{RecentReactions: rs}}
 		if err := a.reacted(ctx, u); err != nil {
 			t.Fatal(err)
 		}
+	}
+	by := func(user int64, date int, e string) tg.MessagePeerReaction {
+		return tg.MessagePeerReaction{PeerID: &tg.PeerUser{UserID: user}, Date: date, Reaction: &tg.ReactionEmoji{Emoticon: e}}
 	}
 	edit := func(date int, text string) {
 		m := &tg.Message{ID: 5, PeerID: &tg.PeerUser{UserID: 7}, Message: text, Date: 90, EditDate: date}
@@ -49,14 +50,15 @@ func TestEventIDs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	react(100, "👍")
-	react(100, "👍") // read again
-	react(0)        // taken back
-	react(0)        // and again (a removal repeated changes nothing)
-	react(103, "👍") // given again
-	edit(110, "hi!")
-	edit(110, "hi!") // read again
-	edit(110, "hi!!")
+	react(by(7, 100, "👍"))                     // 0
+	react(by(7, 100, "👍"), by(1000, 101, "🎉")) // the user's own: not passed on
+	react()                                    // 1: taken back
+	react(by(7, 103, "👍"))                     // 2: given again
+	react(by(7, 103, "👍"), by(8, 105, "❤"))    // 3
+	react(by(7, 103, "👍"))                     // 4: back to 👍
+	edit(110, "hi!")                           // 5
+	edit(110, "hi!")                           // 6: read again
+	edit(110, "hi!!")                          // 7
 	ids := sink.ids
 	if len(ids) != 8 {
 		t.Fatalf("ids: %q", ids)
@@ -67,9 +69,11 @@ func TestEventIDs(t *testing.T) {
 			t.Errorf("ids %d and %d (%s, %s): same %v, want %v", i, j, ids[i], ids[j], ids[i] == ids[j], want)
 		}
 	}
-	same(0, 1, true)
-	same(2, 3, false)
-	same(0, 4, false)
+	for i := range 5 {
+		for j := i + 1; j < 5; j++ {
+			same(i, j, false)
+		}
+	}
 	same(5, 6, true)
 	same(5, 7, false)
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gotd/td/tg"
@@ -321,31 +322,33 @@ func (a *account) reacted(ctx context.Context, u *tg.UpdateMessageReactions) err
 		return nil
 	}
 	var emoji []string
-	latest := 0 // when the newest of them was added
 	for _, r := range u.Reactions.RecentReactions {
 		if p, ok := r.PeerID.(*tg.PeerUser); ok && p.UserID == a.self.Load() {
 			continue // the user's own
 		}
 		if e, ok := r.Reaction.(*tg.ReactionEmoji); ok {
 			emoji = append(emoji, e.Emoticon)
-			latest = max(latest, r.Date)
 		}
 	}
 	r := ref{id: u.MsgID}
 	if p, ok := u.Peer.(*tg.PeerChannel); ok {
 		r.channel = p.ChannelID
 	}
-	// The event's id: the set, and when its newest reaction was added, so
-	// that a set that comes back (👍, none, 👍 again) is a new event. A set
-	// with none has no date: each is an event of its own (a removal passed
-	// on twice removes nothing more).
-	h := sha256.Sum256([]byte(strings.Join(emoji, "\x00")))
-	id := a.msgID(r) + ":r" + hex.EncodeToString(h[:6]) + ":" + strconv.Itoa(latest)
-	if len(emoji) == 0 {
-		id += ":" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	// Reactions come only pushed, never again in a difference: each update
+	// is an event of its own, whatever its set (a set may come back: 👍,
+	// then 👍❤, then 👍 again). One that leaves the contacts' set as it
+	// was passed on last (the user's own reaction changed) is not passed on.
+	set := strings.Join(emoji, "\x00")
+	if a.reactions.same(r, set) {
+		return nil
 	}
+	id := a.msgID(r) + ":r" + strconv.FormatInt(time.Now().UnixNano(), 36) + "." + strconv.FormatUint(reactionSeq.Add(1), 36)
 	in := transports.Inbound{Account: a.addr(), From: from, ID: id, ReactTo: a.msgID(r), Reactions: emoji}
-	return a.store(ctx, in)
+	if err := a.store(ctx, in); err != nil {
+		return err
+	}
+	a.reactions.passed(r, set)
+	return nil
 }
 
 // typing passes on that a contact is typing, best effort.
@@ -485,4 +488,35 @@ func (o *ownSends) has(id ref) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.ids[id]
+}
+
+// reactionSeq numbers the reaction events of this run (their ids are also
+// the time, for other runs').
+var reactionSeq atomic.Uint64
+
+// maxReactionSets bounds the messages whose last reaction set is kept.
+const maxReactionSets = 4096
+
+// reactionSets is, per message, the contacts' reaction set passed on last.
+type reactionSets struct {
+	mu   sync.Mutex
+	last map[ref]string
+}
+
+// same reports whether set is the one passed on last for message r.
+func (s *reactionSets) same(r ref, set string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	last, ok := s.last[r]
+	return ok && last == set
+}
+
+// passed records set as passed on for message r.
+func (s *reactionSets) passed(r ref, set string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil || len(s.last) >= maxReactionSets {
+		s.last = map[ref]string{}
+	}
+	s.last[r] = set
 }
