@@ -4,7 +4,9 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"xmppgw/component/core/coretest"
 	"xmppgw/component/router"
@@ -71,5 +73,64 @@ func TestOwnGroupsOffTheReadLoop(t *testing.T) {
 		if n := c.LaterCalls(); n != tc.later {
 			t.Errorf("%d: %d calls of Later, want %d", i, n, tc.later)
 		}
+	}
+}
+
+// heldCore runs each Later's work in a goroutine of its own, the first
+// one only once first is closed, keeping what each writes, in the order
+// written.
+type heldCore struct {
+	*coretest.Core
+	first chan struct{}
+	calls int
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	out   []string
+}
+
+func (c *heldCore) Later(_ router.Writer, f func(context.Context, router.Writer)) {
+	c.calls++
+	held := c.calls == 1
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		if held {
+			<-c.first
+		}
+		var w routertest.Writer
+		f(context.Background(), &w)
+		c.mu.Lock()
+		c.out = append(c.out, w.String())
+		c.mu.Unlock()
+	}()
+}
+
+// A leave that comes while its join is still being asked about (Member,
+// off the read loop) is handled after the join: the user ends up out of
+// the room, and the join's answers come before the leave's.
+func TestOwnGroupLeaveWaitsForJoin(t *testing.T) {
+	store, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	c := &heldCore{Core: coretest.New("tg.example.test", ownGroups{&transporttest.Transport{TransportName: "tg"}}, store), first: make(chan struct{})}
+	c.Ident = transports.Identity{Name: "Telegram"}
+	inst := New(c).(*rooms)
+	r := router.New(nil, inst.Routes()...)
+	dispatch := func(raw string) {
+		var w routertest.Writer
+		r.Dispatch(context.Background(), &w, routertest.Stanza(t, raw, router.Occupant))
+	}
+	dispatch(`<presence id="j1" from="alice@example.test/pc" to="+15550003333@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>`)
+	dispatch(`<presence type="unavailable" id="l1" from="alice@example.test/pc" to="+15550003333@tg.example.test/al"/>`)
+	time.Sleep(20 * time.Millisecond) // let the leave run, if it would not wait
+	close(c.first)
+	c.wg.Wait()
+	if nick, in := inst.joined.nick(ops, pc); in {
+		t.Errorf("left, but still an occupant as %q", nick)
+	}
+	if len(c.out) != 2 || !strings.Contains(c.out[0], "<subject>") || c.out[1] != self("al", pc, "unavailable", "none") {
+		t.Errorf("written, in order:\n%s", strings.Join(c.out, "\n"))
 	}
 }

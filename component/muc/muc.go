@@ -28,6 +28,7 @@ type rooms struct {
 	c      core.Core
 	tr     transports.Rooms // nil for a transport with team inboxes only
 	joined occupants
+	turns  turns // presences answered off the read loop (presence.go)
 }
 
 var (
@@ -172,4 +173,38 @@ func occupantJID(room jid.JID, nick string) string {
 		}
 	}
 	return room.String()
+}
+
+// turns orders work done off the read loop by key: each taker waits for
+// the one before it, in the order taken.
+type turns struct {
+	mu   sync.Mutex
+	tail map[string]chan struct{} // the last taker's, closed when it is done
+}
+
+// take, called in order (on the read loop), returns what to wait for
+// before working (already closed if no one is before) and what to call
+// when done.
+func (t *turns) take(key string) (before <-chan struct{}, done func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	prev, ok := t.tail[key]
+	if !ok {
+		c := make(chan struct{})
+		close(c)
+		prev = c
+	}
+	if t.tail == nil {
+		t.tail = map[string]chan struct{}{}
+	}
+	mine := make(chan struct{})
+	t.tail[key] = mine
+	return prev, func() {
+		t.mu.Lock()
+		if t.tail[key] == mine {
+			delete(t.tail, key)
+		}
+		t.mu.Unlock()
+		close(mine)
+	}
 }

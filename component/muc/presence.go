@@ -27,6 +27,30 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 		return err
 	}
 	full, nick := s.From.String(), s.To.Resourcepart()
+	if r.admitsOnline(room) {
+		// Off the read loop, and one at a time per room and full JID, in
+		// the order read: a leave that comes while its join is asked
+		// about waits for it.
+		before, done := r.turns.take(room.String() + "\x00" + full)
+		r.c.Later(w, func(ctx context.Context, w router.Writer) {
+			defer done()
+			select {
+			case <-before:
+			case <-ctx.Done():
+				return
+			}
+			if err := r.occupy(ctx, w, s, room, full, nick); err != nil {
+				w.Encode(router.Refusal(s, router.ErrorFor(err)))
+			}
+		})
+		return nil
+	}
+	return r.occupy(ctx, w, s, room, full, nick)
+}
+
+// occupy is presence for s from full to room as nick: a join, a presence
+// update or leaving.
+func (r *rooms) occupy(ctx context.Context, w router.Writer, s *router.Stanza, room jid.JID, full, nick string) error {
 	_, inbox := r.c.Inbox(room.Localpart())
 	if s.Type == "unavailable" {
 		if n, ok := r.joined.leave(room.String(), full); ok {
@@ -44,14 +68,6 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 	bare := s.From.Bare().String()
 	if !r.c.Allowed(bare) {
 		return stanza.NewError("auth", "forbidden", bare+" may not use this gateway")
-	}
-	if r.admitsOnline(room) {
-		r.c.Later(w, func(ctx context.Context, w router.Writer) {
-			if err := r.join(ctx, w, room, join, bare, full, nick, inbox); err != nil {
-				w.Encode(router.Refusal(s, router.ErrorFor(err)))
-			}
-		})
-		return nil
 	}
 	return r.join(ctx, w, room, join, bare, full, nick, inbox)
 }
@@ -163,8 +179,8 @@ func (r *rooms) roomJID(to jid.JID) (jid.JID, error) {
 
 // admitsOnline reports whether admit asks the network whether a user may
 // join room (a group of the user's own account, transports.MemberRooms):
-// then the join, or the archive's query, is answered off the read loop,
-// which never waits on the network.
+// then presences to the room, and the archive's queries, are answered off
+// the read loop, which never waits on the network.
 func (r *rooms) admitsOnline(room jid.JID) bool {
 	if _, ok := r.c.Inbox(room.Localpart()); ok {
 		return false
