@@ -177,6 +177,8 @@ func (e *env) relayIn(ctx context.Context, n, run int) (float64, string, error) 
 				}
 			}
 			if _, err := c.Write(buf); err != nil {
+				for range stanzas { // the phase fails (the receivers wait in vain); handlers must not block
+				}
 				return
 			}
 		}
