@@ -271,7 +271,11 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 					return // shutting down: the job stays queued
 				}
 			}
-			g.sem <- struct{}{}
+			select {
+			case g.sem <- struct{}{}:
+			case <-ctx.Done():
+				return // shutting down (or the lead lost): the job stays queued
+			}
 			if start, ok := g.outClock.take(j.ID); ok {
 				g.observe("out", start)
 			}

@@ -182,6 +182,11 @@ func TestParseProblems(t *testing.T) {
 				`gw.yaml:13: transports[0].settings: expected a mapping, got "3"`,
 				`gw.yaml:14: transports[0]: unknown key "x"`,
 			}},
+		{name: "a key without its space: the value after the colon is not shown", yaml: edit("    settings:\n", "    settings:\n      auth_token:0123456789abcdef0123456789abcdef\n    x:\n"),
+			want: []string{
+				`gw.yaml:14: transports[0].settings: expected a mapping, got "auth_token:…" (is a space missing after the colon?)`,
+				`gw.yaml:15: transports[0]: unknown key "x"`,
+			}},
 		{name: "scalar for transport", yaml: edit("transports:\n", "transports:\n  - sms\n"),
 			want: []string{
 				`gw.yaml:9: transports[0]: expected a mapping, got "sms"`,

@@ -114,6 +114,11 @@ func (p *parser) describe(n *yaml.Node) string {
 		if !ok {
 			t = n.Value
 		}
+		// "auth_token:abc…" (a key with no space after its colon) or a URL
+		// where a mapping belongs: what follows the colon may be a secret.
+		if i := strings.IndexByte(t, ':'); i > 0 && !strings.ContainsAny(t[:i], " \t") {
+			return quoteShort(t[:i+1]+"…") + " (is a space missing after the colon?)"
+		}
 		return quoteShort(t)
 	}
 	return "an alias"
