@@ -117,6 +117,25 @@ func (g *Gateway) newLinkCode(ctx context.Context, user string) (string, error) 
 	return g.linker.LinkHelp(code) + fmt.Sprintf(" The code works once, within %d minutes.", int(codeTTL.Minutes())), nil
 }
 
+// reuseLeft is how long a code must still be good for the registration
+// form to show it again rather than a fresh one.
+const reuseLeft = 5 * time.Minute
+
+// linkCode is newLinkCode, but gives user's current code again while it is
+// good for reuseLeft more: fetching the registration form, and submitting
+// it, must not undo the code it showed.
+func (g *Gateway) linkCode(ctx context.Context, user string) (string, error) {
+	code, expires, ok, err := g.o.Store.Links().CurrentLinkCode(ctx, g.name, user, reuseLeft)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return g.newLinkCode(ctx, user)
+	}
+	left := int(time.Until(expires).Round(time.Minute).Minutes())
+	return g.linker.LinkHelp(code) + fmt.Sprintf(" The code works once, within %d minutes.", left), nil
+}
+
 // linkedTo reports whether remote is linked to user.
 func (g *Gateway) linkedTo(ctx context.Context, remote transports.Addr, user string) (bool, error) {
 	l, ok, err := g.o.Store.Links().LinkOf(ctx, g.name, string(remote))

@@ -196,3 +196,28 @@ func TestDeliverLinked(t *testing.T) {
 		t.Errorf("unlinked chat: %v", err)
 	}
 }
+
+// The registration form's code is the one to use: submitting the form, or
+// fetching it again, gives the same code, and it links.
+func TestRegisterFormKeepsItsCode(t *testing.T) {
+	ctx := context.Background()
+	g, _, _ := linkedGateway(t)
+	codeRE := regexp.MustCompile(`Send /link ([A-Z0-9]{8}) to the bot\. The code works once, within 15 minutes\.`)
+	code := func(out string) string {
+		t.Helper()
+		m := codeRE.FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no code in %s", out)
+		}
+		return m[1]
+	}
+	shown := code(handle(t, g, `<iq type="get" id="r1" from="bob@example.test/pc" to="tg.example.test"><query xmlns="jabber:iq:register"/></iq>`))
+	again := code(handle(t, g, `<iq type="get" id="r2" from="bob@example.test/pc" to="tg.example.test"><query xmlns="jabber:iq:register"/></iq>`))
+	sent := code(handle(t, g, `<iq type="set" id="r3" from="bob@example.test/pc" to="tg.example.test"><query xmlns="jabber:iq:register"><x xmlns="jabber:x:data" type="submit"/></query></iq>`))
+	if again != shown || sent != shown {
+		t.Errorf("codes: shown %s, then %s, then sent %s", shown, again, sent)
+	}
+	if user, err := g.Redeem(ctx, "+15550003333", "Ops", shown); err != nil || user != "bob@example.test" {
+		t.Errorf("the form's code: %q, %v", user, err)
+	}
+}

@@ -25,8 +25,9 @@ type registerQuery struct {
 }
 
 // register answers XEP-0077 on the gateway JID. For a Linker transport,
-// asking for the form gets instructions with a fresh link code; submitting
-// it sends the code again as a chat message; removing the registration
+// asking for the form gets instructions with a link code (the user's
+// current one while it is good for a few minutes more, else a fresh one);
+// submitting it sends the code again as a chat message; removing the registration
 // unlinks every chat the user linked with a code. For an account transport
 // (SMS) it shows the user's number, which the operator sets.
 func (g *Gateway) register(t router.Writer, in inStanza, from, to jid.JID) {
@@ -67,7 +68,7 @@ func (g *Gateway) registerLinker(ctx context.Context, t router.Writer, in inStan
 		result(nil)
 		return
 	}
-	help, err := g.newLinkCode(ctx, user)
+	help, err := g.linkCode(ctx, user)
 	if err != nil {
 		g.reply(t, in, from, to, storeError(err))
 		return

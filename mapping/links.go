@@ -27,6 +27,7 @@ const (
 	upsertLinkCode    = `INSERT INTO link_codes (transport, code, jid, expires) VALUES (?, ?, ?, ?)
 		ON CONFLICT (transport, jid) DO UPDATE SET code = excluded.code, expires = excluded.expires`
 	codeOwner      = `SELECT jid FROM link_codes WHERE transport = ? AND code = ? AND expires >= ?`
+	userCode       = `SELECT code, expires FROM link_codes WHERE transport = ? AND jid = ? AND expires >= ?`
 	linkOwner      = `SELECT jid, static, linked_by FROM links WHERE transport = ? AND remote = ?`
 	deleteLinkCode = `DELETE FROM link_codes WHERE transport = ? AND code = ?`
 	upsertCodeLink = `INSERT INTO links (transport, remote, jid, name, static, asked, created, linked_by)
@@ -167,6 +168,22 @@ func (h LinkTable) NewLinkCode(ctx context.Context, transport, user string, ttl 
 		return err
 	})
 	return code, err
+}
+
+// CurrentLinkCode returns user's link code if it is still good for at least
+// left, and when it expires.
+func (h LinkTable) CurrentLinkCode(ctx context.Context, transport, user string, left time.Duration) (string, time.Time, bool, error) {
+	s := h.s
+	var code string
+	var expires int64
+	err := s.queryRow(ctx, userCode, transport, user, s.now().Add(left).UnixMilli()).Scan(&code, &expires)
+	if err == sql.ErrNoRows {
+		return "", time.Time{}, false, nil
+	}
+	if err != nil {
+		return "", time.Time{}, false, unavailable(err)
+	}
+	return code, time.UnixMilli(expires), true, nil
 }
 
 // RedeemLinkCode links remote (named name) to the user who asked for code,
