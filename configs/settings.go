@@ -1,9 +1,11 @@
 package configs
 
 import (
+	"fmt"
 	"reflect"
 
 	"gopkg.in/yaml.v3"
+	"mellium.im/xmpp/jid"
 
 	"xmppgw/transports"
 )
@@ -32,7 +34,30 @@ func (p *parser) settings(typ transports.Type, n *yaml.Node, path string) transp
 			p.addForeign(p.lineNear(key), key, pr.Msg)
 		}
 	}
+	if u, ok := s.(transports.UserJIDs); ok {
+		for k, j := range u.UserJIDs() {
+			if msg := userJIDProblem(j); msg != "" {
+				key := path + "." + k
+				p.addForeign(p.lineNear(key), key, msg)
+			}
+		}
+	}
 	return s
+}
+
+// userJIDProblem says what is wrong with s as a user's JID in the config,
+// or "": it must be a bare JID, written as the gateway compares JIDs.
+func userJIDProblem(s string) string {
+	j, err := jid.Parse(s)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%q is not a valid JID: %v", s, err)
+	case j.Localpart() == "" || j.Resourcepart() != "":
+		return fmt.Sprintf("%q is not a bare JID (want user@domain)", s)
+	case j.String() != s:
+		return fmt.Sprintf("%q is written differently from how XMPP compares it: write %q", s, j.String())
+	}
+	return ""
 }
 
 // reported reports whether the value at key, or one holding it, was

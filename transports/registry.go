@@ -31,6 +31,17 @@ type Settings interface {
 	Validate() []Problem
 }
 
+// UserJIDs is implemented by Settings that name XMPP users (a number's
+// owner, an inbox's members). The config checks each by the XMPP address
+// rules, which transports do not import: it must be a bare JID written as
+// the gateway compares JIDs (canonical), or the user would silently not
+// match.
+type UserJIDs interface {
+	// UserJIDs returns, after Validate, each JID named, by the key that
+	// names it (relative to the settings, as in Problem.Key).
+	UserJIDs() map[string]string
+}
+
 // Params is what every transport gets from the config, beside its settings.
 type Params struct {
 	Name      string // unique name; webhooks live under /hooks/<Name>/

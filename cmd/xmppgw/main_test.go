@@ -48,6 +48,26 @@ transports:
       mode: webhook
       webhook_secret: 0123456789abcde
 `), 0o600)
+	jids := filepath.Join(dir, "jids.yaml")
+	os.WriteFile(jids, []byte(`xmpp:
+  server: 127.0.0.1:5347
+http:
+  listen: 127.0.0.1:8080
+  public_url: https://gw.example.com
+transports:
+  - name: sms
+    type: twilio
+    domain: sms.example.com
+    secret: sms-component-secret
+    settings:
+      account_sid: AC123
+      auth_token: tok-en
+      numbers:
+        alice@example.com:5222: "+15550001111"
+        ｃarol@example.com: "+15550001113"
+        dave@example.com: "+15550001114"
+`), 0o600)
+	// (The auth token's "tok-en" is a problem of its own there.)
 	t.Setenv("SMS_COMPONENT_SECRET", "sms-component-secret")
 	t.Setenv("TWILIO_ACCOUNT_SID", "AC0123")
 	t.Setenv("TWILIO_AUTH_TOKEN", "secrettoken42")
@@ -72,6 +92,10 @@ transports:
 		3: {[]string{"check"}, 2, nil, []string{"usage: xmppgw check -config FILE"}},
 		4: {[]string{"frobnicate"}, 2, nil, []string{`unknown command "frobnicate"`}},
 		5: {[]string{"run", "-config", filepath.Join(dir, "missing.yaml")}, 2, nil, []string{"missing.yaml"}},
+		7: {[]string{"check", "-config", jids}, 2, nil, []string{
+			`jids.yaml:15: transports[0].settings.numbers.alice@example.com:5222: "alice@example.com:5222" is not a valid JID`,
+			`jids.yaml:16: transports[0].settings.numbers.ｃarol@example.com: "ｃarol@example.com" is written differently from how XMPP compares it: write "carol@example.com"`,
+		}},
 		6: {[]string{"check", "-config", short}, 2, nil, []string{
 			"short.yaml:10: transports[0].secret: is too short: at least 16 characters",
 			"short.yaml:14: transports[0].settings.webhook_secret: is too short: at least 16 characters",
