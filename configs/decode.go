@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -137,6 +138,26 @@ func want(t reflect.Type) string {
 
 // decodeScalar lets yaml.v3 decode n into v, converting its errors.
 func (p *parser) decodeScalar(n *yaml.Node, v reflect.Value, path string) {
+	// yaml.v3 truncates a float decoded into an integer (1.5 becomes 1),
+	// and takes .nan and .inf as numbers: none is what was meant.
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" {
+		var f float64
+		if n.Decode(&f) == nil {
+			switch v.Kind() {
+			case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+				reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+				if f != math.Trunc(f) || math.IsInf(f, 0) || math.IsNaN(f) {
+					p.mismatch(n, want(v.Type()), path)
+					return
+				}
+			case reflect.Float32, reflect.Float64:
+				if math.IsInf(f, 0) || math.IsNaN(f) {
+					p.mismatch(n, "a finite number", path)
+					return
+				}
+			}
+		}
+	}
 	err := n.Decode(v.Addr().Interface())
 	if err == nil {
 		return

@@ -66,6 +66,10 @@ transports:
         alice@example.com:5222: "+15550001111"
         ｃarol@example.com: "+15550001113"
         dave@example.com: "+15550001114"
+      rate_limits:
+        number_per_second: .nan
+        total_per_second: 1e-9
+        user_per_hour: 1.5
 `), 0o600)
 	// (The auth token's "tok-en" is a problem of its own there.)
 	t.Setenv("SMS_COMPONENT_SECRET", "sms-component-secret")
@@ -95,6 +99,9 @@ transports:
 		7: {[]string{"check", "-config", jids}, 2, nil, []string{
 			`jids.yaml:15: transports[0].settings.numbers.alice@example.com:5222: "alice@example.com:5222" is not a valid JID`,
 			`jids.yaml:16: transports[0].settings.numbers.ｃarol@example.com: "ｃarol@example.com" is written differently from how XMPP compares it: write "carol@example.com"`,
+			`jids.yaml:19: transports[0].settings.rate_limits.number_per_second: expected a finite number, got ".nan"`,
+			`jids.yaml:20: transports[0].settings.rate_limits.total_per_second: must be at least 1/3600 (a message an hour), or 0 for the default`,
+			`jids.yaml:21: transports[0].settings.rate_limits.user_per_hour: expected an integer, got "1.5"`,
 		}},
 		6: {[]string{"check", "-config", short}, 2, nil, []string{
 			"short.yaml:10: transports[0].secret: is too short: at least 16 characters",

@@ -83,6 +83,9 @@ const (
 	DefaultNumberPerSecond = 1
 	DefaultTotalPerSecond  = 100
 	DefaultUserPerHour     = 200
+	// minPerSecond is the least rate a limit may set: below it, messages
+	// would wait for days.
+	minPerSecond = 1.0 / 3600
 )
 
 var _ transports.Settings = (*Settings)(nil)
@@ -222,6 +225,8 @@ func (s *Settings) Validate() []transports.Problem {
 			add(l.key, "must be positive")
 		case *l.v == 0:
 			*l.v = l.def
+		case *l.v < minPerSecond:
+			add(l.key, "must be at least 1/3600 (a message an hour), or 0 for the default")
 		}
 	}
 	switch {
