@@ -71,10 +71,19 @@ func mediaKey(sid string, n int) string { return "media/" + sid + "/" + strconv.
 // inboundMedia keeps the Twilio URLs of an inbound MMS's media and returns
 // the gateway URLs that serve them, and how many media it left out: those
 // without a URL, or outside the API's host (never fetched with the
-// account's credentials), or all when the gateway serves no media.
+// account's credentials), past the tenth, or all when the gateway serves no
+// media. A NumMedia that is no number is read from the MediaUrlN present.
 func (t *Transport) inboundMedia(ctx context.Context, sid string, form url.Values) (urls []string, dropped int, err error) {
-	n, _ := strconv.Atoi(form.Get("NumMedia"))
-	n = min(max(n, 0), maxMediaURLs)
+	n, perr := strconv.Atoi(strings.TrimSpace(form.Get("NumMedia")))
+	if perr != nil || n < 0 {
+		n = 0
+		for form.Has("MediaUrl" + strconv.Itoa(n)) {
+			n++
+		}
+	}
+	if n > maxMediaURLs {
+		dropped, n = n-maxMediaURLs, maxMediaURLs
+	}
 	for i := range n {
 		src := form.Get("MediaUrl" + strconv.Itoa(i))
 		ctype := form.Get("MediaContentType" + strconv.Itoa(i))

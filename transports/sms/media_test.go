@@ -346,3 +346,33 @@ func TestExtFor(t *testing.T) {
 		}
 	}
 }
+
+// An MMS with more media than a message carries (10) counts the rest as
+// left out, so the user is told; a NumMedia that is no number is read from
+// the media present.
+func TestInboundMediaCount(t *testing.T) {
+	e := newMediaEnv(t, "https://api.twilio.test", testToken)
+	prefix := "https://api.twilio.test/2010-04-01/Accounts/" + testSID + "/Messages/MM3/Media/"
+	media := func(numMedia string, n int) url.Values {
+		f := url.Values{"NumMedia": {numMedia}}
+		for i := range n {
+			f.Set("MediaUrl"+strconv.Itoa(i), prefix+"ME"+strconv.Itoa(i))
+			f.Set("MediaContentType"+strconv.Itoa(i), "image/jpeg")
+		}
+		return f
+	}
+	for _, tc := range []struct {
+		form          url.Values
+		kept, dropped int
+	}{
+		{media("12", 12), 10, 2},
+		{media(" 3", 3), 3, 0},
+		{media("three", 2), 2, 0},
+		{media("0", 0), 0, 0},
+	} {
+		urls, dropped, err := e.tr.inboundMedia(context.Background(), "MM3", tc.form)
+		if err != nil || len(urls) != tc.kept || dropped != tc.dropped {
+			t.Errorf("NumMedia %q: %d kept, %d dropped, %v; want %d, %d", tc.form.Get("NumMedia"), len(urls), dropped, err, tc.kept, tc.dropped)
+		}
+	}
+}
