@@ -208,8 +208,9 @@ func failureText(code, message string) string {
 }
 
 // shortSender matches short codes (3-8 digits) and alphanumeric sender ids
-// (up to 11 characters, at least one letter), which send SMS but are not
-// phone numbers.
+// (at least one letter; 11 characters by the GSM standard, up to 21 taken,
+// as some carriers pass longer ones), which send SMS but are not phone
+// numbers.
 var shortSender = regexp.MustCompile(`^(?:[0-9]{3,8}|[A-Za-z0-9 ]{0,10}[A-Za-z][A-Za-z0-9 ]{0,10})$`)
 
 // senderAddr normalises an inbound From: a phone number in E.164, or a short
