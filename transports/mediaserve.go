@@ -207,6 +207,9 @@ func ServeMedia(w http.ResponseWriter, r *http.Request, f MediaFile) error {
 	if r.Method == http.MethodHead {
 		return nil
 	}
+	// The server's write timeout bounds a webhook's answer; a file of tens
+	// of megabytes to a slow client takes longer.
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(MediaWriteTimeout))
 	if _, err := io.Copy(w, io.LimitReader(br, f.Limit)); err != nil {
 		return err
 	}
@@ -215,6 +218,10 @@ func ServeMedia(w http.ResponseWriter, r *http.Request, f MediaFile) error {
 	}
 	return nil
 }
+
+// MediaWriteTimeout bounds sending one medium to a client: 50 MB at about
+// 60 KB/s.
+const MediaWriteTimeout = 15 * time.Minute
 
 // cleanName keeps a file name fit for a header: its last path element.
 func cleanName(s string) string {

@@ -1,6 +1,7 @@
 package transports
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -144,5 +145,35 @@ func TestMediaSigner(t *testing.T) {
 	}
 	if _, e, _ := strings.Cut(s.Sign(365*24*time.Hour, "x"), "/"); e != exp {
 		t.Errorf("capped expiry %s, want %s", e, exp)
+	}
+}
+
+// A medium outlasts the server's write timeout (meant for webhooks' short
+// answers): a client that reads slowly gets the whole file.
+func TestServeMediaSlowClient(t *testing.T) {
+	body := bytes.Repeat([]byte("x"), 4<<20)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ServeMedia(w, r, MediaFile{Body: bytes.NewReader(body), Size: int64(len(body)), Limit: int64(len(body))})
+	}))
+	srv.Config.WriteTimeout = 100 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got int
+	buf := make([]byte, 256<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		got += n
+		if err != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // past the write timeout after a few reads
+	}
+	if got != len(body) {
+		t.Errorf("got %d of %d bytes", got, len(body))
 	}
 }

@@ -20,7 +20,7 @@ import (
 const (
 	maxMedia     = 20 << 20
 	maxMediaURLs = 10 // Twilio's limit of MediaUrl per message, both ways
-	mediaTimeout = 60 * time.Second
+
 )
 
 // mediaExt is the preferred file extension of common MMS types; others get
@@ -171,7 +171,7 @@ func (t *Transport) Media() http.Handler {
 		if !transports.MediaRequest(w, r, "sms") {
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), mediaTimeout)
+		ctx, cancel := context.WithTimeout(r.Context(), transports.MediaWriteTimeout) // the client may read slowly
 		defer cancel()
 		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
 		if len(parts) == 4 && parts[0] == "out" {

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -68,9 +67,6 @@ type telegramFile struct {
 	FilePath string `json:"file_path"`
 }
 
-// mediaTimeout bounds serving one file: getFile and the download.
-const mediaTimeout = 2 * time.Minute
-
 // Media implements transports.MediaServer: GET /<signature>/<expiry>/<file
 // id>/<name> fetches the file from Telegram and streams it. The signature
 // covers the expiry, the file id and the name; the token stays inside. The
@@ -88,7 +84,7 @@ func (t *Transport) Media() http.Handler {
 			return
 		}
 		fileID, name := parts[2], parts[3]
-		ctx, cancel := context.WithTimeout(r.Context(), mediaTimeout)
+		ctx, cancel := context.WithTimeout(r.Context(), transports.MediaWriteTimeout) // the client may read slowly
 		defer cancel()
 		var f telegramFile
 		if err := t.call(ctx, "getFile", tgbotapi.Params{"file_id": fileID}, &f); err != nil {

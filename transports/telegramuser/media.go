@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/gotd/td/telegram/downloader"
 	"github.com/gotd/td/tg"
@@ -24,9 +23,6 @@ var _ transports.MediaServer = (*Transport)(nil)
 
 // maxMedia caps a file relayed either way.
 const maxMedia = 50 << 20
-
-// mediaTimeout bounds serving one file.
-const mediaTimeout = 2 * time.Minute
 
 // newSigner signs media URLs with a key derived from the session key.
 func newSigner(p transports.Params, sessionKey string) *transports.MediaSigner {
@@ -93,7 +89,7 @@ func (t *Transport) Media() http.Handler {
 			http.Error(w, "telegram media: the account is not signed in", http.StatusNotFound)
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), mediaTimeout)
+		ctx, cancel := context.WithTimeout(r.Context(), transports.MediaWriteTimeout) // the client may read slowly
 		defer cancel()
 		loc, err := a.location(ctx, id)
 		if err != nil {
