@@ -358,7 +358,9 @@ func (g *Gateway) sent(ctx context.Context, j mapping.Job, remoteID string) {
 		if contact, err := g.contactJID(transports.Addr(j.Remote)); err == nil {
 			st := receiptStanza(remoteID, contact.String(), j.Sender, j.StanzaID, j.Receipt, j.Markable)
 			g.persist(ctx, func(c context.Context) error {
-				_, err := g.o.Store.ToXMPP().Accept(c, g.name, "accepted:"+remoteID, st)
+				// Keyed by the stanza too: a correction is accepted as the
+				// message it edits, and is acknowledged all the same.
+				_, err := g.o.Store.ToXMPP().Accept(c, g.name, "accepted:"+remoteID+"\x00"+j.StanzaID, st)
 				return err
 			})
 			wake(g.wakeIn)

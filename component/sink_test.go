@@ -3,6 +3,7 @@ package component
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,4 +160,29 @@ func TestReceiptOnAccept(t *testing.T) {
 			t.Fatal("no receipt queued")
 		}
 	}
+}
+
+// Where the provider's acceptance is the receipt, a correction accepted as
+// the message it edits (Telegram edits in place) is acknowledged too.
+func TestCorrectionReceiptOnAccept(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g, tr, store := testGateway(t)
+	tr.SendFunc = func(out transports.Outbound) (string, error) {
+		if out.Replaces != "" {
+			return out.Replaces, nil // edited in place
+		}
+		return "111:1", nil
+	}
+	g = New(Options{Transport: acceptingTransport{tr}, Identity: g.o.Identity, Store: store, Conn: g.o.Conn,
+		Logger: g.log, Allowed: g.o.Allowed})
+	done := make(chan struct{})
+	go func() { defer close(done); g.dispatchLoop(ctx) }()
+	defer func() { cancel(); <-done }()
+	handle(t, g, `<message type="chat" id="m1" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>helo</body><request xmlns="urn:xmpp:receipts"/></message>`)
+	eventually(t, "the receipt for m1", func() bool { return strings.Contains(queued(t, store), `<received xmlns="urn:xmpp:receipts" id="m1">`) })
+	handle(t, g, `<message type="chat" id="m2" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>hello</body><replace xmlns="urn:xmpp:message-correct:0" id="m1"/><request xmlns="urn:xmpp:receipts"/></message>`)
+	eventually(t, "the receipt for the correction m2", func() bool {
+		return strings.Contains(queued(t, store), `<received xmlns="urn:xmpp:receipts" id="m2">`)
+	})
 }
