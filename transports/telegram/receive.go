@@ -47,7 +47,9 @@ func (t *Transport) handle(ctx context.Context, sink transports.Sink, u update) 
 		text = msg.Caption
 	}
 	if !edited {
-		if cmd, arg, ok := t.command(text); ok {
+		// A command is a text message (a caption is not), and exactly one:
+		// "/help me with the deploy" is a message.
+		if cmd, arg, ok := t.command(msg.Text); ok {
 			return t.runCommand(ctx, sink, msg, chat, cmd, arg)
 		}
 	}
@@ -82,7 +84,9 @@ func (t *Transport) handle(ctx context.Context, sink transports.Sink, u update) 
 	}
 	err := sink.Deliver(ctx, in)
 	if errors.Is(err, transports.ErrNoRecipient) {
-		t.helpUnlinked(ctx, msg.Chat.ID)
+		if !msg.Chat.IsChannel() { // in a channel every subscriber would see it
+			t.helpUnlinked(ctx, msg.Chat.ID)
+		}
 		return nil
 	}
 	return err
@@ -102,9 +106,16 @@ func (t *Transport) command(text string) (cmd, arg string, ok bool) {
 	if at != "" && !strings.EqualFold(at, bot) {
 		return "", "", false
 	}
+	arg = strings.TrimSpace(rest)
 	switch word = strings.ToLower(word); word {
-	case "link", "unlink", "start", "help":
-		return word, strings.TrimSpace(rest), true
+	case "link":
+		if !strings.ContainsAny(arg, " \t\n") { // none, or the code alone
+			return word, arg, true
+		}
+	case "unlink", "start", "help":
+		if arg == "" {
+			return word, arg, true
+		}
 	}
 	return "", "", false
 }
@@ -221,10 +232,48 @@ func (t *Transport) helpUnlinked(ctx context.Context, chat int64) {
 	t.reply(ctx, chat, "This chat is not linked to anyone on XMPP, so messages here reach nobody. "+t.linkInstructions())
 }
 
-// reply sends the bot's own answer to a chat, best effort.
+// botReply is one of the bot's own answers in a chat.
+type botReply struct {
+	chat int64
+	text string
+}
+
+// maxReplies bounds the answers waiting to be sent; past it they are
+// dropped (a chat flooding the bot with commands).
+const maxReplies = 64
+
+// reply sends the bot's own answer to a chat, best effort. While Run runs,
+// its replier sends it, paced: a chat that floods the bot with commands
+// must not hold up the updates of other chats while its answers wait for
+// its rate limit.
 func (t *Transport) reply(ctx context.Context, chat int64, text string) {
-	if _, err := t.sendText(ctx, chat, text, true, 0); err != nil {
-		t.log.Warn("answering in the chat failed", "chat", chat, "err", err)
+	if t.replying.Load() {
+		select {
+		case t.replies <- botReply{chat, text}:
+		default:
+			t.log.Warn("an answer in a chat dropped: too many wait to be sent", "chat", chat)
+		}
+		return
+	}
+	t.send1(ctx, botReply{chat, text})
+}
+
+// send1 sends r now, paced.
+func (t *Transport) send1(ctx context.Context, r botReply) {
+	if _, err := t.sendText(ctx, r.chat, r.text, true, 0); err != nil {
+		t.log.Warn("answering in the chat failed", "chat", r.chat, "err", err)
+	}
+}
+
+// replier sends the answers reply queued, in order, until ctx ends.
+func (t *Transport) replier(ctx context.Context) {
+	for {
+		select {
+		case r := <-t.replies:
+			t.send1(ctx, r)
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 

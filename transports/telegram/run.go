@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"strconv"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -21,6 +22,11 @@ const healthEvery = time.Minute
 // either long-polls for updates or registers the webhook, telling sink
 // whether Telegram can be reached, until ctx is done.
 func (t *Transport) Run(ctx context.Context, sink transports.Sink) error {
+	var replier sync.WaitGroup
+	replier.Add(1)
+	go func() { defer replier.Done(); t.replier(ctx) }()
+	t.replying.Store(true)
+	defer func() { t.replying.Store(false); replier.Wait() }()
 	if !t.retry(ctx, sink, t.getMe) {
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"xmppgw/transports"
@@ -44,6 +45,11 @@ type Transport struct {
 	pace      *pacer
 
 	pollTimeout time.Duration // getUpdates long-poll timeout
+
+	// replies are the bot's own answers in chats, sent in order by Run's
+	// replier (replying), off the poll loop and the webhook handler.
+	replies  chan botReply
+	replying atomic.Bool
 
 	mu       sync.Mutex
 	botName  string           // the bot's @username, once getMe answered
@@ -105,6 +111,7 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 		pace:        newPacer(cp.RateLimits),
 		pollTimeout: 30 * time.Second,
 		progress:    map[string][]int{},
+		replies:     make(chan botReply, maxReplies),
 		helped:      lastDone{},
 	}, nil
 }

@@ -1,0 +1,59 @@
+package telegram
+
+import (
+	"testing"
+
+	"xmppgw/internal/fake/botfake"
+	"xmppgw/transports"
+)
+
+// A chat that floods the bot with commands does not hold up the other
+// chats' messages: the answers wait for that chat's rate limit off the
+// poll loop, and the linked chat's message is delivered while most of them
+// still wait.
+func TestCommandFloodDoesNotHoldUpOthers(t *testing.T) {
+	fake := botfake.New(testToken)
+	base := fake.Start()
+	t.Cleanup(fake.Close)
+	s := &Settings{Token: testToken, APIURL: base, Mode: ModePolling} // the default rate limits: 1 a second a chat
+	tr, err := New(transports.Params{Name: "telegram", Domain: "telegram.example.test",
+		PublicURL: "https://gw.example.test/hooks/telegram", MediaURL: "https://gw.example.test/media/telegram", State: &memKV{}}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := newSink()
+	sink.linked["111"] = "alice@example.test"
+	run(t, tr, sink)
+	stranger := botfake.User{ID: 999, FirstName: "Mallory"}
+	sdm := botfake.Chat{ID: 999, Type: "private", FirstName: "Mallory"}
+	for range 8 {
+		fake.UserSends(sdm, stranger, "/help")
+	}
+	fake.UserSends(dm, alice, "urgent")
+	if got := sink.waitInbound(t, 1); got[0].Body != "urgent" {
+		t.Fatalf("got %+v", got)
+	}
+	if n := len(fake.SentTo(999)); n >= 8 {
+		t.Errorf("the linked chat's message waited for all %d answers to the flood", n)
+	}
+}
+
+// In a linked chat, a text that starts like a command but says more is a
+// message ("/help me with the deploy"), and so is a caption: only a text
+// that is the command alone (or /link with its code) is one.
+func TestCommandsAreWholeTexts(t *testing.T) {
+	tr, fake := newTest(t, ModePolling, nil)
+	sink := newSink()
+	sink.linked["111"] = "alice@example.test"
+	run(t, tr, sink)
+	fake.UserSends(dm, alice, "/help me with the deploy")
+	fake.UserSendsPhoto(dm, alice, "/unlink", []byte("JPEGDATA"))
+	fake.UserSends(dm, alice, "/link to the runbook: https://wiki.example/x")
+	got := sink.waitInbound(t, 3)
+	if got[0].Body != "/help me with the deploy" || got[1].Body != "/unlink" || got[2].Body != "/link to the runbook: https://wiki.example/x" {
+		t.Errorf("delivered %+v", got)
+	}
+	if sink.linked["111"] != "alice@example.test" {
+		t.Error("a captioned /unlink unlinked the chat")
+	}
+}
