@@ -239,3 +239,28 @@ func TestSentIDByOriginAndCorrection(t *testing.T) {
 		}
 	})
 }
+
+// A correction that the provider took under another id (Telegram, for a
+// text that grew into more messages) makes that id the corrected
+// message's: later corrections and a retraction reach all its messages.
+func TestSentIDAfterACorrectionGrew(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		j := Job{Transport: "tg", Sender: "alice@x.test/phone", Remote: "5", Body: "hi", StanzaID: "m1"}
+		j.ID, _, _ = s.Jobs().Enqueue(ctx, j)
+		if _, err := s.Jobs().Sent(ctx, j, "5:10"); err != nil {
+			t.Fatal(err)
+		}
+		c := Job{Transport: "tg", Sender: "alice@x.test/phone", Remote: "5", Body: "a long text", StanzaID: "m2", Replaces: "m1"}
+		c.ID, _, _ = s.Jobs().Enqueue(ctx, c)
+		if _, err := s.Jobs().Sent(ctx, c, "5:10,11"); err != nil {
+			t.Fatal(err)
+		}
+		for _, ref := range []string{"m1", "m2"} {
+			if id, ok, err := s.Jobs().SentID(ctx, "tg", "5", "alice@x.test", ref); err != nil || !ok || id != "5:10,11" {
+				t.Errorf("SentID(%s) = %q, %v, %v; want 5:10,11", ref, id, ok, err)
+			}
+		}
+	})
+}

@@ -338,9 +338,13 @@ func (h JobTable) Sent(ctx context.Context, j Job, remoteID string) ([]Report, e
 // recordRefs keeps the ids by which j's sender may refer to the message
 // sent as remoteID that sent itself does not hold: j's origin-id when it
 // differs from its stanza id, and a correction's own ids (sent keeps the
-// original's).
+// original's). The message a correction edits is then known by the
+// correction's remote id: it may have grown into more messages (Telegram).
 func recordRefs(ctx context.Context, tx *sqlTx, j Job, remoteID string, now int64) error {
-	refs := make([]string, 0, 2)
+	refs := make([]string, 0, 3)
+	if j.Replaces != "" {
+		refs = append(refs, j.Replaces)
+	}
 	if j.Replaces != "" && j.StanzaID != "" {
 		refs = append(refs, j.StanzaID)
 	}

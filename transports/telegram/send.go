@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -128,11 +129,18 @@ func (t *Transport) retract(ctx context.Context, chat int64, remote string) erro
 // edit replaces the text of the messages ids with parts: parts beyond the
 // old messages are sent as new ones, old messages beyond the parts deleted.
 func (t *Transport) edit(ctx context.Context, chat int64, original string, ids []int, parts []string) (string, error) {
+	// The messages the corrected text is in, once edited: the original's,
+	// and any sent for a text that grew or a part deleted meanwhile. Their
+	// ids are the correction's remote id, so that later corrections and a
+	// retraction reach them all.
+	final := slices.Clone(ids[:min(len(parts), len(ids))])
 	for i, part := range parts {
 		if i >= len(ids) {
-			if _, err := t.sendText(ctx, chat, part, true, 0); err != nil {
+			id, err := t.sendText(ctx, chat, part, true, 0)
+			if err != nil {
 				return "", err
 			}
+			final = append(final, id)
 			continue
 		}
 		if i > 0 { // the caller paced the first
@@ -146,9 +154,11 @@ func (t *Transport) edit(ctx context.Context, chat int64, original string, ids [
 		case err == nil, notModified(err):
 		case editGone(err):
 			// Deleted meanwhile: the correction goes out as a new message.
-			if _, err := t.sendText(ctx, chat, part, true, 0); err != nil {
+			id, err := t.sendText(ctx, chat, part, true, 0)
+			if err != nil {
 				return "", err
 			}
+			final[i] = id
 		default:
 			return "", err
 		}
@@ -159,7 +169,10 @@ func (t *Transport) edit(ctx context.Context, chat int64, original string, ids [
 			t.log.Info("deleting the surplus part of an edited message failed", "chat", chat, "err", err)
 		}
 	}
-	return original, nil
+	if len(final) == 0 {
+		return original, nil
+	}
+	return remoteID(chat, final), nil
 }
 
 // ReceiptOnAccept implements transports.ReceiptOnAccept: the Bot API has no

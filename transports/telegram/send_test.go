@@ -144,3 +144,44 @@ func TestSendResumesParts(t *testing.T) {
 		t.Error("progress kept after success")
 	}
 }
+
+// A correction whose text grew past one message sends the rest as new
+// messages, and its remote id names them all: the next correction edits
+// them, and a retraction deletes them.
+func TestCorrectionThatGrows(t *testing.T) {
+	tr, fake := newTest(t, ModePolling, nil)
+	fake.AddChat(dm)
+	ctx := testCtx(t)
+	id, err := tr.Send(ctx, transports.Outbound{To: "111", Body: "hi", ID: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("x", maxText) + " tail"
+	id2, err := tr.Send(ctx, transports.Outbound{To: "111", Body: long, ID: "2", Replaces: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ids, _ := parseRemoteID(id2); len(ids) != 2 {
+		t.Fatalf("the correction's remote id %q", id2)
+	}
+	id3, err := tr.Send(ctx, transports.Outbound{To: "111", Body: long + "!", ID: "3", Replaces: id2})
+	if err != nil || id3 != id2 {
+		t.Fatalf("the next correction: %q, %v", id3, err)
+	}
+	if _, err := tr.Send(ctx, transports.Outbound{To: "111", ID: "4", Retracts: id3}); err != nil {
+		t.Fatal(err)
+	}
+	deleted := map[int]bool{}
+	for _, d := range fake.Deleted() {
+		deleted[d.MessageID] = true
+	}
+	var left []string
+	for _, m := range fake.SentTo(111) {
+		if !deleted[m.MessageID] {
+			left = append(left, m.Text)
+		}
+	}
+	if len(left) != 0 {
+		t.Errorf("after the retraction the chat still shows %q", left)
+	}
+}
