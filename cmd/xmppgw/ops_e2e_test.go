@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"xmppgw/internal/fake/botfake"
 	"xmppgw/internal/fake/twiliofake"
@@ -118,11 +119,7 @@ func TestOperatorCommands(t *testing.T) {
 			t.Errorf("stats: %s", stats)
 		}
 
-		code, body := get(e.public + "/metrics")
-		if code != http.StatusOK {
-			t.Fatalf("/metrics: %d", code)
-		}
-		for _, want := range []string{
+		wants := []string{
 			`xmppgw_active 1`,
 			`xmppgw_component_connected{transport="sms"} 1`,
 			`xmppgw_component_connected{transport="telegram"} 1`,
@@ -135,7 +132,27 @@ func TestOperatorCommands(t *testing.T) {
 			`xmppgw_stanza_errors_total{condition="forbidden",transport="sms"} 1`,
 			`xmppgw_queue_depth{queue="out",transport="sms"} 0`,
 			`xmppgw_queue_depth{queue="in",transport="telegram"} 0`,
-		} {
+		}
+		// The queue depths are read from the store at most once a second.
+		var code int
+		var body string
+		all := func() bool {
+			for _, want := range wants {
+				if !strings.Contains(body, "\n"+want+"\n") {
+					return false
+				}
+			}
+			return true
+		}
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if code, body = get(e.public + "/metrics"); all() || time.Now().After(deadline) {
+				break
+			}
+		}
+		if code != http.StatusOK {
+			t.Fatalf("/metrics: %d", code)
+		}
+		for _, want := range wants {
 			if !strings.Contains(body, "\n"+want+"\n") {
 				t.Errorf("/metrics lacks %s", want)
 			}
