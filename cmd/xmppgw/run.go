@@ -65,9 +65,11 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 	ops.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorHandling: promhttp.ContinueOnError, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
 	if os.Getenv("XMPPGW_PPROF") == "1" {
-		// Profiling on demand, for `make bench` investigations.
+		// Profiling on demand, for `make bench` investigations (pprof
+		// extends the write deadline by the profile's or trace's length).
 		ops.HandleFunc("/debug/pprof/", pprof.Index)
 		ops.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		ops.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
 	book := contacts.New(nil, store.Contacts(), log)
 	var gateways []*component.Gateway
