@@ -276,6 +276,10 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 			case <-ctx.Done():
 				return // shutting down (or the lead lost): the job stays queued
 			}
+			if ctx.Err() != nil { // both were ready: select chose either
+				<-g.sem
+				return
+			}
 			if start, ok := g.outClock.take(j.ID); ok {
 				g.observe("out", start)
 			}

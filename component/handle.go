@@ -68,23 +68,24 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 	return nil
 }
 
-// keepFromParseable blanks the from that mellium reads from start after
-// the handler, if it does not parse. On a stream whose stanzas are in
-// jabber:client, mellium answers an IQ get or set itself when no answer was
-// written during the call (one the intake holds back for earlier commits is
-// not), addressed to the first attribute named from, in any namespace, and
-// ends the session if that does not parse.
+// keepFromParseable blanks, in start, every attribute named from in a
+// namespace of its own, and the from if it does not parse. On a stream
+// whose stanzas are in jabber:client, mellium answers an IQ get or set
+// itself when no answer was written during the call (one the intake holds
+// back for earlier commits is not), addressed to the first attribute named
+// from, in any namespace, once the handler returns; it ends the session if
+// that does not parse, and a namespaced one would address the answer to
+// whomever it names.
 func (g *Gateway) keepFromParseable(start *xml.StartElement) {
 	for i, a := range start.Attr {
-		if a.Name.Local != "from" {
+		if a.Name.Local != "from" || a.Value == "" {
 			continue
 		}
-		if a.Value != "" {
-			if _, err := g.jids.parse(a.Value); err != nil {
-				start.Attr[i].Value = ""
-			}
+		if a.Name.Space != "" {
+			start.Attr[i].Value = ""
+		} else if _, err := g.jids.parse(a.Value); err != nil {
+			start.Attr[i].Value = ""
 		}
-		return
 	}
 }
 
