@@ -57,3 +57,39 @@ func TestCommandsAreWholeTexts(t *testing.T) {
 		t.Error("a captioned /unlink unlinked the chat")
 	}
 }
+
+// A chat flooding the bot with commands has at most two answers waiting:
+// the answer to another chat's command waits behind those two only, and
+// the rest of the flood's answers are dropped.
+func TestCommandFloodAnswersCapped(t *testing.T) {
+	fake := botfake.New(testToken)
+	base := fake.Start()
+	t.Cleanup(fake.Close)
+	s := &Settings{Token: testToken, APIURL: base, Mode: ModePolling} // the default rate limits: 1 a second a chat
+	tr, err := New(transports.Params{Name: "telegram", Domain: "telegram.example.test",
+		PublicURL: "https://gw.example.test/hooks/telegram", MediaURL: "https://gw.example.test/media/telegram", State: &memKV{}}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, tr, newSink())
+	stranger := botfake.User{ID: 999, FirstName: "Mallory"}
+	sdm := botfake.Chat{ID: 999, Type: "private", FirstName: "Mallory"}
+	for range 6 {
+		fake.UserSends(sdm, stranger, "/help")
+	}
+	fake.UserSends(dm, alice, "/help")
+	ctx := testCtx(t)
+	if err := fake.WaitFor(ctx, func() bool { return len(fake.SentTo(111)) == 1 }); err != nil {
+		t.Fatalf("alice's command was never answered: %v", err)
+	}
+	before := 0
+	for _, m := range fake.Sent() {
+		if m.Chat.ID == 111 {
+			break
+		}
+		before++
+	}
+	if before > 2 {
+		t.Errorf("alice's answer waited behind %d of the flood's", before)
+	}
+}

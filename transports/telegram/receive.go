@@ -238,24 +238,48 @@ type botReply struct {
 	text string
 }
 
-// maxReplies bounds the answers waiting to be sent; past it they are
-// dropped (a chat flooding the bot with commands).
-const maxReplies = 64
+// maxReplies bounds the answers waiting to be sent, and maxChatReplies
+// those to one chat; past them an answer is dropped (a chat flooding the
+// bot with commands), so that one chat does not crowd out the others'.
+const (
+	maxReplies     = 64
+	maxChatReplies = 2
+)
 
 // reply sends the bot's own answer to a chat, best effort. While Run runs,
 // its replier sends it, paced: a chat that floods the bot with commands
 // must not hold up the updates of other chats while its answers wait for
 // its rate limit.
 func (t *Transport) reply(ctx context.Context, chat int64, text string) {
-	if t.replying.Load() {
-		select {
-		case t.replies <- botReply{chat, text}:
-		default:
-			t.log.Warn("an answer in a chat dropped: too many wait to be sent", "chat", chat)
-		}
+	if !t.replying.Load() {
+		t.send1(ctx, botReply{chat, text})
 		return
 	}
-	t.send1(ctx, botReply{chat, text})
+	t.mu.Lock()
+	queued := t.waiting[chat]
+	if queued < maxChatReplies {
+		t.waiting[chat] = queued + 1
+	}
+	t.mu.Unlock()
+	if queued >= maxChatReplies {
+		t.log.Info("an answer in a chat dropped: the chat has answers waiting", "chat", chat)
+		return
+	}
+	select {
+	case t.replies <- botReply{chat, text}:
+	default:
+		t.replied(chat)
+		t.log.Warn("an answer in a chat dropped: too many wait to be sent", "chat", chat)
+	}
+}
+
+// replied counts an answer to chat as no longer waiting.
+func (t *Transport) replied(chat int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.waiting[chat]--; t.waiting[chat] <= 0 {
+		delete(t.waiting, chat)
+	}
 }
 
 // send1 sends r now, paced.
@@ -271,6 +295,7 @@ func (t *Transport) replier(ctx context.Context) {
 		select {
 		case r := <-t.replies:
 			t.send1(ctx, r)
+			t.replied(r.chat)
 		case <-ctx.Done():
 			return
 		}

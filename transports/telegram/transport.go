@@ -55,6 +55,7 @@ type Transport struct {
 	botName  string           // the bot's @username, once getMe answered
 	progress map[string][]int // job id -> message ids of the parts sent so far
 	helped   lastDone         // when an unlinked chat was last told how to link
+	waiting  map[int64]int    // per chat, the answers waiting for the replier
 }
 
 var (
@@ -112,6 +113,7 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 		pollTimeout: 30 * time.Second,
 		progress:    map[string][]int{},
 		replies:     make(chan botReply, maxReplies),
+		waiting:     map[int64]int{},
 		helped:      lastDone{},
 	}, nil
 }
