@@ -72,6 +72,27 @@ transports:
         user_per_hour: 1.5
 `), 0o600)
 	// (The auth token's "tok-en" is a problem of its own there.)
+	tgjids := filepath.Join(dir, "tgjids.yaml")
+	os.WriteFile(tgjids, []byte(`xmpp:
+  server: 127.0.0.1:5347
+http:
+  listen: 127.0.0.1:8080
+  public_url: https://gw.example.com
+transports:
+  - name: tg
+    type: telegram
+    domain: tg.example.com
+    secret: tg-component-secret
+    settings:
+      token: "123456:secret-bot-token"
+      chats:
+        "111": alice@example.com:5222
+        "222": ｃarol@example.com
+        "333": Bob@Example.com
+      rate_limits:
+        chat_per_second: 1e-9
+        group_per_minute: 0.000001
+`), 0o600)
 	t.Setenv("SMS_COMPONENT_SECRET", "sms-component-secret")
 	t.Setenv("TWILIO_ACCOUNT_SID", "AC0123")
 	t.Setenv("TWILIO_AUTH_TOKEN", "secrettoken42")
@@ -102,6 +123,12 @@ transports:
 			`jids.yaml:19: transports[0].settings.rate_limits.number_per_second: expected a finite number, got ".nan"`,
 			`jids.yaml:20: transports[0].settings.rate_limits.total_per_second: must be at least 1/3600 (a message an hour), or 0 for the default`,
 			`jids.yaml:21: transports[0].settings.rate_limits.user_per_hour: expected an integer, got "1.5"`,
+		}},
+		8: {[]string{"check", "-config", tgjids}, 2, nil, []string{
+			`tgjids.yaml:14: transports[0].settings.chats.111: "alice@example.com:5222" is not a valid JID`,
+			`tgjids.yaml:15: transports[0].settings.chats.222: "ｃarol@example.com" is written differently from how XMPP compares it: write "carol@example.com"`,
+			`tgjids.yaml:18: transports[0].settings.rate_limits.chat_per_second: is too low: messages would wait for days (0 for the default)`,
+			`tgjids.yaml:19: transports[0].settings.rate_limits.group_per_minute: is too low: messages would wait for days (0 for the default)`,
 		}},
 		6: {[]string{"check", "-config", short}, 2, nil, []string{
 			"short.yaml:10: transports[0].secret: is too short: at least 16 characters",

@@ -90,26 +90,27 @@ const (
 
 var _ transports.Settings = (*Settings)(nil)
 
-// Validate fills in defaults, normalises numbers to E.164 and JIDs to lower
-// case, and reports every problem. Problems never quote the auth token.
-// It is idempotent.
 var _ transports.UserJIDs = (*Settings)(nil)
 
 // UserJIDs implements transports.UserJIDs: the numbers' owners and the
 // inboxes' members.
 func (s *Settings) UserJIDs() map[string]string {
+	// As Validate reads them (it keeps them so only if all is well).
 	out := map[string]string{}
-	for j := range s.Numbers {
-		out["numbers."+j] = j
+	for k := range s.Numbers {
+		out["numbers."+k] = strings.ToLower(strings.TrimSpace(k))
 	}
 	for i, box := range s.Inboxes {
 		for k, m := range box.Members {
-			out[fmt.Sprintf("inboxes[%d].members[%d]", i, k)] = m
+			out[fmt.Sprintf("inboxes[%d].members[%d]", i, k)] = strings.ToLower(strings.TrimSpace(m))
 		}
 	}
 	return out
 }
 
+// Validate fills in defaults, normalises numbers to E.164 and JIDs to lower
+// case, and reports every problem. Problems never quote the auth token.
+// It is idempotent.
 func (s *Settings) Validate() []transports.Problem {
 	var probs []transports.Problem
 	add := func(key, format string, args ...any) {

@@ -77,6 +77,17 @@ func checkWebhookSecret(secret string, add func(key, format string, args ...any)
 	}
 }
 
+var _ transports.UserJIDs = (*Settings)(nil)
+
+// UserJIDs implements transports.UserJIDs: the users of the links in chats.
+func (s *Settings) UserJIDs() map[string]string {
+	out := map[string]string{}
+	for k, user := range s.Chats {
+		out["chats."+k] = strings.ToLower(strings.TrimSpace(user))
+	}
+	return out
+}
+
 // Validate fills in defaults, normalises chat ids and JIDs, and reports
 // every problem. Problems never quote the token or the webhook secret.
 func (s *Settings) Validate() []transports.Problem {
@@ -147,6 +158,8 @@ func (s *Settings) Validate() []transports.Problem {
 			add(l.key, "must be positive")
 		case *l.v == 0:
 			*l.v = l.def
+		case l.key == "rate_limits.group_per_minute" && *l.v < 1.0/60, l.key != "rate_limits.group_per_minute" && *l.v < 1.0/3600:
+			add(l.key, "is too low: messages would wait for days (0 for the default)")
 		}
 	}
 	switch {
