@@ -122,18 +122,21 @@ func (g *Gateway) newLinkCode(ctx context.Context, user string) (string, error) 
 const reuseLeft = 5 * time.Minute
 
 // linkCode is newLinkCode, but gives user's current code again while it is
-// good for reuseLeft more: fetching the registration form, and submitting
-// it, must not undo the code it showed.
-func (g *Gateway) linkCode(ctx context.Context, user string) (string, error) {
-	code, expires, ok, err := g.o.Store.Links().CurrentLinkCode(ctx, g.name, user, reuseLeft)
+// good for left more: fetching the registration form, and submitting it,
+// must not undo the code it showed.
+func (g *Gateway) linkCode(ctx context.Context, user string, left time.Duration) (string, error) {
+	code, expires, ok, err := g.o.Store.Links().CurrentLinkCode(ctx, g.name, user, left)
 	if err != nil {
 		return "", err
 	}
 	if !ok {
 		return g.newLinkCode(ctx, user)
 	}
-	left := int(time.Until(expires).Round(time.Minute).Minutes())
-	return g.linker.LinkHelp(code) + fmt.Sprintf(" The code works once, within %d minutes.", left), nil
+	within := "1 minute"
+	if m := int(time.Until(expires).Round(time.Minute).Minutes()); m > 1 {
+		within = fmt.Sprintf("%d minutes", m)
+	}
+	return g.linker.LinkHelp(code) + " The code works once, within " + within + ".", nil
 }
 
 // linkedTo reports whether remote is linked to user.

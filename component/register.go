@@ -68,7 +68,13 @@ func (g *Gateway) registerLinker(ctx context.Context, t router.Writer, in inStan
 		result(nil)
 		return
 	}
-	help, err := g.linkCode(ctx, user)
+	// The form shows a code good for a while yet; submitting it sends
+	// the code the form showed, while it works at all.
+	left := reuseLeft
+	if in.Type == "set" {
+		left = time.Second
+	}
+	help, err := g.linkCode(ctx, user, left)
 	if err != nil {
 		g.reply(t, in, from, to, storeError(err))
 		return
