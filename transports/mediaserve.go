@@ -208,9 +208,10 @@ func ServeMedia(w http.ResponseWriter, r *http.Request, f MediaFile) error {
 		return nil
 	}
 	// The server's write timeout bounds a webhook's answer; a file of tens
-	// of megabytes to a slow client takes longer.
-	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(MediaWriteTimeout))
-	if _, err := io.Copy(w, io.LimitReader(br, f.Limit)); err != nil {
+	// of megabytes to a slow client takes longer. Each write gets
+	// mediaIdle: a client that stops reading is let go that much later,
+	// one that reads slowly is served (up to the handler's own bound).
+	if _, err := io.Copy(progressWriter{w, http.NewResponseController(w)}, io.LimitReader(br, f.Limit)); err != nil {
 		return err
 	}
 	if _, err := br.ReadByte(); err == nil {
@@ -222,6 +223,20 @@ func ServeMedia(w http.ResponseWriter, r *http.Request, f MediaFile) error {
 // MediaWriteTimeout bounds sending one medium to a client: 50 MB at about
 // 60 KB/s.
 const MediaWriteTimeout = 15 * time.Minute
+
+// mediaIdle is how long one write of a medium may take.
+const mediaIdle = 30 * time.Second
+
+// progressWriter moves the write deadline on before each write.
+type progressWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (p progressWriter) Write(b []byte) (int, error) {
+	p.rc.SetWriteDeadline(time.Now().Add(mediaIdle))
+	return p.w.Write(b)
+}
 
 // cleanName keeps a file name fit for a header: its last path element.
 func cleanName(s string) string {
