@@ -12,15 +12,7 @@ import (
 // poll loop, and the linked chat's message is delivered while most of them
 // still wait.
 func TestCommandFloodDoesNotHoldUpOthers(t *testing.T) {
-	fake := botfake.New(testToken)
-	base := fake.Start()
-	t.Cleanup(fake.Close)
-	s := &Settings{Token: testToken, APIURL: base, Mode: ModePolling} // the default rate limits: 1 a second a chat
-	tr, err := New(transports.Params{Name: "telegram", Domain: "telegram.example.test",
-		PublicURL: "https://gw.example.test/hooks/telegram", MediaURL: "https://gw.example.test/media/telegram", State: &memKV{}}, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, fake := newDefaultRates(t)
 	sink := newSink()
 	sink.linked["111"] = "alice@example.test"
 	run(t, tr, sink)
@@ -62,15 +54,7 @@ func TestCommandsAreWholeTexts(t *testing.T) {
 // the answer to another chat's command waits behind those two only, and
 // the rest of the flood's answers are dropped.
 func TestCommandFloodAnswersCapped(t *testing.T) {
-	fake := botfake.New(testToken)
-	base := fake.Start()
-	t.Cleanup(fake.Close)
-	s := &Settings{Token: testToken, APIURL: base, Mode: ModePolling} // the default rate limits: 1 a second a chat
-	tr, err := New(transports.Params{Name: "telegram", Domain: "telegram.example.test",
-		PublicURL: "https://gw.example.test/hooks/telegram", MediaURL: "https://gw.example.test/media/telegram", State: &memKV{}}, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, fake := newDefaultRates(t)
 	run(t, tr, newSink())
 	stranger := botfake.User{ID: 999, FirstName: "Mallory"}
 	sdm := botfake.Chat{ID: 999, Type: "private", FirstName: "Mallory"}
@@ -92,4 +76,20 @@ func TestCommandFloodAnswersCapped(t *testing.T) {
 	if before > 2 {
 		t.Errorf("alice's answer waited behind %d of the flood's", before)
 	}
+}
+
+// newDefaultRates is newTest with the default rate limits (one message a
+// second to a chat), as a real bot has them.
+func newDefaultRates(t *testing.T) (*Transport, *botfake.Fake) {
+	t.Helper()
+	fake := botfake.New(testToken)
+	base := fake.Start()
+	t.Cleanup(fake.Close)
+	s := &Settings{Token: testToken, APIURL: base, Mode: ModePolling}
+	tr, err := New(transports.Params{Name: "telegram", Domain: "telegram.example.test",
+		PublicURL: "https://gw.example.test/hooks/telegram", MediaURL: "https://gw.example.test/media/telegram", State: &memKV{}}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, fake
 }
