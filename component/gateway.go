@@ -15,6 +15,7 @@ import (
 	"xmppgw/component/core"
 	"xmppgw/component/links"
 	"xmppgw/component/router"
+	"xmppgw/internal/quietlog"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 )
@@ -59,6 +60,7 @@ type Gateway struct {
 	name   string
 	domain jid.JID
 	log    *slog.Logger
+	quiet  *slog.Logger                 // log for what any XMPP user can make it log (quietlog)
 	owners map[transports.Addr][]string // account -> bare JIDs, sorted; see ownersOfAccount
 	login  transports.Login             // the transport, if users sign in to it
 	ownKey atomic.Pointer[[]byte]       // marks the user's own messages sent as the user (carbons.go)
@@ -162,6 +164,7 @@ func New(o Options) *Gateway {
 		name:      o.Transport.Name(),
 		domain:    o.Conn.Domain,
 		log:       o.Logger.With("transport", o.Transport.Name()),
+		quiet:     quietlog.New(o.Logger.With("transport", o.Transport.Name())),
 		wakeOut:   make(chan struct{}, 1),
 		wakeIn:    make(chan struct{}, 1),
 		wakeReach: make(chan struct{}, 1),

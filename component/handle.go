@@ -47,7 +47,7 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 	}
 	from, err := g.jids.parse(in.From)
 	if err != nil {
-		g.log.Warn("dropping stanza with an invalid from", "from", in.From, "stanza_id", in.ID)
+		g.quiet.Warn("dropping stanza with an invalid from", "from", in.From, "stanza_id", in.ID)
 		g.answerUnaddressable(w, in)
 		return nil
 	}
@@ -164,7 +164,7 @@ func (g *Gateway) tooBig(t router.Writer, lim *limitReader, start *xml.StartElem
 		return err
 	}
 	in := headerOf(*start)
-	g.log.Warn("stanza over the size limit refused", "from", in.From, "stanza_id", in.ID, "limit", g.o.MaxStanza)
+	g.quiet.Warn("stanza over the size limit refused", "from", in.From, "stanza_id", in.ID, "limit", g.o.MaxStanza)
 	from, err := g.jids.parse(in.From)
 	if err != nil {
 		return nil

@@ -102,7 +102,7 @@ func (g *Gateway) overQuota(user, stanzaID string, n int) *stanzaError {
 		return nil
 	}
 	g.Stats.OverQuota.Add(1)
-	g.log.Warn("message over the user's hourly limit; refused", "user", user, "stanza_id", stanzaID, "limit", g.quota.limit)
+	g.quiet.Warn("message over the user's hourly limit; refused", "user", user, "stanza_id", stanzaID, "limit", g.quota.limit)
 	return newError("modify", "policy-violation", fmt.Sprintf(
 		"you may send at most %d %s messages an hour; try again later", g.quota.limit, g.o.Identity.Name))
 }

@@ -3,11 +3,14 @@ package main
 import (
 	"log/slog"
 	"net/http"
+
+	"xmppgw/internal/quietlog"
 )
 
 // logRefusals logs webhook requests refused as malformed, oversized or of
 // the wrong method or type, which transports answer without logging.
 func logRefusals(log *slog.Logger, h http.Handler) http.Handler {
+	log = quietlog.New(log)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"xmppgw/internal/quietlog"
 )
 
 // MaxBody is the largest request body accepted, in bytes.
@@ -48,7 +50,8 @@ type Handler struct {
 	routes []route
 	q      Queue
 	log    *slog.Logger
-	desk   *Desk // nil without a Book
+	quiet  *slog.Logger // for refusals of requests without the token (quietlog)
+	desk   *Desk        // nil without a Book
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -62,7 +65,7 @@ func New(o Options) (*Handler, error) {
 	if o.Queue == nil || o.Logger == nil {
 		return nil, errors.New("internal error: Queue and Logger are required")
 	}
-	h := &Handler{token: sha256.Sum256([]byte(o.Token)), q: o.Queue, log: o.Logger}
+	h := &Handler{token: sha256.Sum256([]byte(o.Token)), q: o.Queue, log: o.Logger, quiet: quietlog.New(o.Logger)}
 	for i, r := range o.Routes {
 		rr := route{Route: r}
 		dests, err := h.resolve(r.To)
@@ -132,12 +135,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log := h.log.With("remote", r.RemoteAddr)
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		h.answer(w, log, http.StatusMethodNotAllowed, Result{Error: "use POST"})
+		h.answer(w, h.quiet.With("remote", r.RemoteAddr), http.StatusMethodNotAllowed, Result{Error: "use POST"})
 		return
 	}
 	if !h.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="xmppgw alerts"`)
-		h.answer(w, log, http.StatusUnauthorized, Result{Error: "a valid Authorization: Bearer token is required"})
+		h.answer(w, h.quiet.With("remote", r.RemoteAddr), http.StatusUnauthorized, Result{Error: "a valid Authorization: Bearer token is required"})
 		return
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))

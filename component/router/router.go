@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"xmppgw/component/stanza"
+	"xmppgw/internal/quietlog"
 )
 
 // Router dispatches stanzas to the most specific matching route.
@@ -13,13 +14,14 @@ type Router struct {
 	routes []Route // most specific first
 	added  []Route // as added, for disco
 	log    *slog.Logger
+	quiet  *slog.Logger // what any XMPP user can make it log
 	// Refused, if set, is called for every stanza answered with an error.
 	Refused func(condition string)
 }
 
 // New returns a router of routes.
 func New(log *slog.Logger, routes ...Route) *Router {
-	r := &Router{log: log}
+	r := &Router{log: log, quiet: quietlog.New(log)}
 	r.Add(routes...)
 	return r
 }
@@ -61,7 +63,7 @@ func (r *Router) Dispatch(ctx context.Context, w Writer, s *Stanza) {
 	if err := route.Handler.HandleStanza(ctx, w, s); err != nil {
 		r.Refuse(w, s, ErrorFor(err))
 		if IsBadRequest(err) {
-			r.log.Warn("stanza with a bad value refused", "from", s.From.String(), "stanza_id", s.ID, "err", err)
+			r.quiet.Warn("stanza with a bad value refused", "from", s.From.String(), "stanza_id", s.ID, "err", err)
 		} else if _, ok := err.(*stanza.Error); !ok {
 			r.log.Error("stanza handler failed", "from", s.From.String(), "stanza_id", s.ID, "err", err)
 		}

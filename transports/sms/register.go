@@ -16,6 +16,7 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 
+	"xmppgw/internal/quietlog"
 	"xmppgw/transports"
 )
 
@@ -42,6 +43,7 @@ type Transport struct {
 	pace      *pacer
 	numbers   numberCache
 	log       *slog.Logger
+	quiet     *slog.Logger // for what outsiders can make it log (quietlog)
 
 	mediaURL string                  // ends in "/media/<name>", no trailing slash; may be empty
 	signer   *transports.MediaSigner // signs media URLs; keyed by the auth token
@@ -111,6 +113,7 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 		validator:      client.NewRequestValidator(cp.AuthToken),
 		pace:           newPacer(cp.RateLimits),
 		log:            log.With("transport", p.Name),
+		quiet:          quietlog.New(log.With("transport", p.Name)),
 		httpTransport:  transports.HTTPTransport(),
 		fetchTransport: policy.Transport(),
 		now:            time.Now,

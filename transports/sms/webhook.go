@@ -98,12 +98,12 @@ func (h *webhooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sig := r.Header.Get("X-Twilio-Signature")
 	if sig == "" || !h.t.validator.Validate(signed, params, sig) {
-		h.t.log.Warn("sms: webhook with a missing or bad signature", "path", r.URL.Path, "remote", r.RemoteAddr)
+		h.t.quiet.Warn("sms: webhook with a missing or bad signature", "path", r.URL.Path, "remote", r.RemoteAddr)
 		http.Error(w, "sms: bad signature", http.StatusForbidden)
 		return
 	}
 	if subtle.ConstantTimeCompare([]byte(form.Get("AccountSid")), []byte(h.t.settings.AccountSID)) != 1 {
-		h.t.log.Warn("sms: webhook for another account", "path", r.URL.Path, "remote", r.RemoteAddr)
+		h.t.quiet.Warn("sms: webhook for another account", "path", r.URL.Path, "remote", r.RemoteAddr)
 		http.Error(w, "sms: wrong account", http.StatusForbidden)
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"xmppgw/internal/quietlog"
 	"xmppgw/transports"
 )
 
@@ -39,6 +40,7 @@ type Transport struct {
 	state     transports.KV
 	static    map[transports.Addr]string
 	log       *slog.Logger
+	quiet     *slog.Logger // for what outsiders can make it log (quietlog)
 	http      *http.Client
 	fetch     *http.Client            // users' attachment URLs, under policy
 	policy    *transports.FetchPolicy // which addresses fetch may reach
@@ -106,6 +108,7 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 		state:       p.State,
 		static:      static,
 		log:         log.With("transport", p.Name),
+		quiet:       quietlog.New(log.With("transport", p.Name)),
 		http:        &http.Client{Transport: transports.HTTPTransport()},
 		fetch:       &http.Client{Transport: policy.Transport()},
 		policy:      policy,

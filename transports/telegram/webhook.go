@@ -34,7 +34,7 @@ func (t *Transport) Webhooks(sink transports.Sink) http.Handler {
 		}
 		got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
 		if subtle.ConstantTimeCompare([]byte(got), []byte(t.s.WebhookSecret)) != 1 {
-			t.log.Warn("webhook without the right secret token refused", "remote", r.RemoteAddr)
+			t.quiet.Warn("webhook without the right secret token refused", "remote", r.RemoteAddr)
 			http.Error(w, "telegram: bad secret token", http.StatusForbidden)
 			return
 		}
@@ -46,7 +46,7 @@ func (t *Transport) Webhooks(sink transports.Sink) http.Handler {
 				http.Error(w, "telegram: update too large", http.StatusRequestEntityTooLarge)
 				return
 			}
-			t.log.Warn("malformed update refused", "err", err)
+			t.quiet.Warn("malformed update refused", "err", err)
 			http.Error(w, "telegram: malformed update: "+err.Error(), http.StatusBadRequest)
 			return
 		}
