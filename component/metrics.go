@@ -37,6 +37,9 @@ type Metrics struct {
 	// Restarts counts component sessions that ended or failed to start,
 	// by cause (see conn.Conn.OnRestart).
 	Restarts *prometheus.CounterVec
+	// WebhookRefusals counts provider webhooks answered with a 4xx status,
+	// by status: unsigned, malformed, of the wrong method...
+	WebhookRefusals *prometheus.CounterVec
 	// Active is 1 while this instance holds the component connections
 	// (always, without a standby), 0 while it is a standby.
 	Active prometheus.Gauge
@@ -90,6 +93,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "xmppgw_component_restarts_total",
 			Help: "Component sessions that ended or failed to start, by cause: dial, handshake, stream_error, malformed, closed, io.",
 		}, []string{"transport", "cause"}),
+		WebhookRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xmppgw_webhook_refusals_total",
+			Help: "Provider webhook requests refused with a 4xx status, by transport and status.",
+		}, []string{"transport", "status"}),
 		Active: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "xmppgw_active",
 			Help: "1 while this instance holds the component connections, 0 while it is a standby.",
@@ -97,7 +104,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		queues: &queueCollector{},
 	}
 	reg.MustRegister(m.Latency, m.Messages, m.Errors, m.Refusals, m.Retries, m.UncheckedResends, m.Requests,
-		m.Connected, m.Reconnects, m.Restarts, m.Active, m.queues)
+		m.Connected, m.Reconnects, m.Restarts, m.WebhookRefusals, m.Active, m.queues)
 	return m
 }
 

@@ -194,7 +194,7 @@ func newGateway(cfg *configs.Config, tc configs.Transport, store *mapping.Store,
 	})
 	if wr, ok := tr.(transports.WebhookReceiver); ok {
 		prefix := "/hooks/" + tc.Name
-		mux.Handle(prefix+"/", http.StripPrefix(prefix, logRefusals(tlog, wr.Webhooks(g))))
+		mux.Handle(prefix+"/", http.StripPrefix(prefix, logRefusals(tlog, metrics.WebhookRefusals.MustCurryWith(prometheus.Labels{"transport": tc.Name}), wr.Webhooks(g))))
 	}
 	if ms, ok := tr.(transports.MediaServer); ok {
 		prefix := "/media/" + tc.Name

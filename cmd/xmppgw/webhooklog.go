@@ -3,17 +3,25 @@ package main
 import (
 	"log/slog"
 	"net/http"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"xmppgw/internal/quietlog"
 )
 
-// logRefusals logs webhook requests refused as malformed, oversized or of
-// the wrong method or type, which transports answer without logging.
-func logRefusals(log *slog.Logger, h http.Handler) http.Handler {
+// logRefusals counts in refused, by status, the webhook requests answered
+// with a 4xx status, and logs those refused as malformed, oversized or of
+// the wrong method or type, which transports answer without logging (at
+// most once a minute each: quietlog).
+func logRefusals(log *slog.Logger, refused *prometheus.CounterVec, h http.Handler) http.Handler {
 	log = quietlog.New(log)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
+		if sw.status >= 400 && sw.status < 500 {
+			refused.WithLabelValues(strconv.Itoa(sw.status)).Inc()
+		}
 		switch sw.status {
 		case http.StatusBadRequest, http.StatusMethodNotAllowed, http.StatusRequestEntityTooLarge,
 			http.StatusUnsupportedMediaType, http.StatusNotFound:
