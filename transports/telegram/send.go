@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf16"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -52,7 +53,7 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 		}
 	}
 	t.mu.Lock()
-	ids := t.progress[out.ID]
+	ids := t.progress[out.ID].ids
 	t.mu.Unlock()
 	for i := len(ids); i < len(parts); i++ {
 		// The caller paced the first part (see Pace); the rest wait here.
@@ -72,17 +73,34 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 	return remoteID(chat, ids), nil
 }
 
+// partial is a job's parts sent before one failed for now.
+type partial struct {
+	ids []int     // their message ids
+	at  time.Time // when the last one failed
+}
+
+// progressKept is how long the parts of a job are kept after its last
+// failure: longer than the core retries a job (retry_for is at most 168h),
+// so a job the core gave up on is forgotten here too.
+const progressKept = 8 * 24 * time.Hour
+
 // failedPart records, after a part of job id failed with err, the parts
 // sent before it (ids) for the retry if err is temporary, or forgets them
 // if the job will not be retried. It returns err.
 func (t *Transport) failedPart(id string, ids []int, err error) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if pe, ok := err.(*transports.Error); ok && pe.Temporary() {
-		t.progress[id] = ids
-	} else {
+	if pe, ok := err.(*transports.Error); !ok || !pe.Temporary() {
 		delete(t.progress, id)
+		return err
 	}
+	now := time.Now()
+	for k, p := range t.progress {
+		if now.Sub(p.at) > progressKept {
+			delete(t.progress, k)
+		}
+	}
+	t.progress[id] = partial{ids: ids, at: now}
 	return err
 }
 

@@ -74,7 +74,7 @@ func (t *Transport) sendMedia(ctx context.Context, chat int64, out transports.Ou
 		texts, caption = split(caption, maxText), ""
 	}
 	t.mu.Lock()
-	ids := t.progress[out.ID]
+	ids := t.progress[out.ID].ids
 	t.mu.Unlock()
 	fail := func(err error) (string, error) { return "", t.failedPart(out.ID, ids, err) }
 	for i := len(ids); i < len(texts)+len(out.Media); i++ {

@@ -2,6 +2,8 @@ package telegram
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -131,7 +133,7 @@ func TestSendResumesParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr.progress["9"] = []int{42} // as if part one was sent before a failure
+	tr.progress["9"] = partial{ids: []int{42}, at: time.Now()} // as if part one was sent before a failure
 	id, err := tr.Send(ctx, transports.Outbound{To: "111", Body: long, ID: "9"})
 	if err != nil || id != "111:42,2" {
 		t.Fatalf("resumed Send = %q, %v", id, err)
@@ -142,6 +144,25 @@ func TestSendResumesParts(t *testing.T) {
 	}
 	if _, ok := tr.progress["9"]; ok {
 		t.Error("progress kept after success")
+	}
+}
+
+// The parts of a job that failed for now are forgotten once the core can
+// no longer retry it (progressKept after its last failure), when another
+// job fails for now.
+func TestProgressForgotten(t *testing.T) {
+	tr := &Transport{progress: map[string]partial{}}
+	temp := &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram"}
+	tr.progress["old"] = partial{ids: []int{1}, at: time.Now().Add(-progressKept - time.Minute)}
+	tr.progress["recent"] = partial{ids: []int{2}, at: time.Now().Add(-progressKept + time.Hour)}
+	tr.failedPart("new", []int{3}, temp)
+	got := slices.Sorted(maps.Keys(tr.progress))
+	if want := []string{"new", "recent"}; !slices.Equal(got, want) {
+		t.Errorf("kept the parts of %q, want %q", got, want)
+	}
+	tr.failedPart("recent", nil, &transports.Error{Kind: transports.KindRejected, Provider: "Telegram"})
+	if _, ok := tr.progress["recent"]; ok {
+		t.Error("parts kept after a failure for good")
 	}
 }
 

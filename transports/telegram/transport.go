@@ -54,10 +54,10 @@ type Transport struct {
 	replying atomic.Bool
 
 	mu       sync.Mutex
-	botName  string           // the bot's @username, once getMe answered
-	progress map[string][]int // job id -> message ids of the parts sent so far
-	helped   lastDone         // when an unlinked chat was last told how to link
-	waiting  map[int64]int    // per chat, the answers waiting for the replier
+	botName  string             // the bot's @username, once getMe answered
+	progress map[string]partial // job id -> the parts sent so far
+	helped   lastDone           // when an unlinked chat was last told how to link
+	waiting  map[int64]int      // per chat, the answers waiting for the replier
 }
 
 var (
@@ -114,7 +114,7 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 		policy:      policy,
 		pace:        newPacer(cp.RateLimits),
 		pollTimeout: 30 * time.Second,
-		progress:    map[string][]int{},
+		progress:    map[string]partial{},
 		replies:     make(chan botReply, maxReplies),
 		waiting:     map[int64]int{},
 		helped:      lastDone{},
