@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"math"
@@ -204,7 +205,8 @@ func (e *env) postTo(ctx context.Context, url string, n int, prefix string, perS
 				if perSecond > 0 {
 					time.Sleep(time.Until(start.Add(time.Duration(float64(k) / perSecond * float64(time.Second)))))
 				}
-				sid := fmt.Sprintf("SM%s%030d", strings.TrimSuffix(prefix, "-"), k)
+				tag := hex.EncodeToString([]byte(strings.TrimSuffix(prefix, "-"))) // a Twilio SID: SM and 32 hex digits
+				sid := fmt.Sprintf("SM%s%0*d", tag, 32-len(tag), k)
 				form := e.twilio.InboundForm(sid, remote(k), receiverNum(k%senders), fmt.Sprintf("%s%d", prefix, k))
 				status, err := e.twilio.PostForm(ctx, url, form)
 				if err != nil || status != http.StatusOK {

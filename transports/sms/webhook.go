@@ -107,8 +107,41 @@ func (h *webhooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "sms: wrong account", http.StatusForbidden)
 		return
 	}
+	if err := checkSIDs(form); err != nil {
+		http.Error(w, "sms: "+err.Error(), http.StatusBadRequest)
+		return
+	}
 	handle(w, r, form)
 }
+
+// checkSIDs refuses a MessageSid that is not a whole provider id: Twilio's
+// two letters and 32 hex digits, or a UUID (Twilio-compatible providers).
+// Twilio signs its params' keys and values run together, so a captured
+// webhook can be reshaped under the same signature by folding the next
+// key and its value into MessageSid ("SM…" + "NumMedia0", that key left
+// out), which would make a replay look like a new message. A fixed form
+// leaves nothing to fold. SmsMessageSid and SmsSid, when present, must be
+// the same id.
+func checkSIDs(form url.Values) error {
+	sid := form.Get("MessageSid")
+	if sid == "" {
+		return nil // each handler names what it needs
+	}
+	if !twilioSID.MatchString(sid) && !uuidSID.MatchString(sid) {
+		return errors.New("invalid MessageSid")
+	}
+	for _, k := range []string{"SmsMessageSid", "SmsSid"} {
+		if v, ok := form[k]; ok && (len(v) != 1 || v[0] != sid) {
+			return errors.New(k + " is not MessageSid")
+		}
+	}
+	return nil
+}
+
+var (
+	twilioSID = regexp.MustCompile(`^[A-Z]{2}[0-9a-f]{32}$`)
+	uuidSID   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+)
 
 // inbound passes an incoming SMS to the sink.
 func (h *webhooks) inbound(w http.ResponseWriter, r *http.Request, form url.Values) {

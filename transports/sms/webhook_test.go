@@ -226,6 +226,28 @@ func TestWebhooks(t *testing.T) {
 			inbound: []transports.Inbound{{Account: "+15550001111", From: "MyBank", ID: sid, Body: "hello", Time: fixedNow}}},
 		33: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("From", "72345") })}, status: 200,
 			inbound: []transports.Inbound{{Account: "+15550001111", From: "72345", ID: sid, Body: "hello", Time: fixedNow}}},
+		// A captured webhook reshaped under its signature: NumMedia folded
+		// into MessageSid.
+		34: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) {
+			f.Del("NumMedia")
+			f.Set("MessageSid", sid+"NumMedia0")
+		})}, status: 400, body: "invalid MessageSid"},
+		35: {req: hookReq{path: "/status", form: func() url.Values {
+			f := statusForm("delivered", "")
+			f.Set("MessageSid", sid+"MessageStatusdelivered")
+			return f
+		}()}, status: 400, body: "invalid MessageSid"},
+		36: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("MessageSid", "SM0123") })}, status: 400,
+			body: "invalid MessageSid"},
+		37: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("SmsMessageSid", sid+"SmsSid"+sid) })},
+			status: 400, body: "SmsMessageSid is not MessageSid"},
+		38: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) {
+			f.Set("SmsMessageSid", sid)
+			f.Set("SmsSid", sid)
+		})}, status: 200, inbound: []transports.Inbound{{Account: "+15550001111", From: "+15551234567", ID: sid, Body: "hello", Time: fixedNow}}},
+		39: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("MessageSid", "0f8e2c3a-1b2c-4d5e-8f90-a1b2c3d4e5f6") })},
+			status: 200, inbound: []transports.Inbound{{Account: "+15550001111", From: "+15551234567", ID: "0f8e2c3a-1b2c-4d5e-8f90-a1b2c3d4e5f6",
+				Body: "hello", Time: fixedNow}}},
 	}
 	for i, tc := range cases {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
