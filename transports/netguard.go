@@ -35,20 +35,26 @@ var deniedPrefixes = func() []netip.Prefix {
 		"169.254.0.0/16",  // link-local, cloud metadata services
 		"172.16.0.0/12",   // private (RFC 1918)
 		"192.0.0.0/24",    // IETF protocol assignments (RFC 6890)
+		"192.0.2.0/24",    // documentation (TEST-NET-1, RFC 5737)
+		"192.88.99.0/24",  // 6to4 relay anycast (deprecated, RFC 7526)
 		"192.168.0.0/16",  // private (RFC 1918)
 		"198.18.0.0/15",   // benchmarking (RFC 2544)
+		"198.51.100.0/24", // documentation (TEST-NET-2)
+		"203.0.113.0/24",  // documentation (TEST-NET-3)
 		"224.0.0.0/4",     // multicast
 		"240.0.0.0/4",     // reserved, and broadcast 255.255.255.255
 		"::/96",           // unspecified, loopback, IPv4-compatible (deprecated, RFC 4291)
 		"::ffff:0:0:0/96", // IPv4-translated (SIIT, RFC 2765)
 		"2002::/16",       // 6to4 (deprecated, RFC 7526): routes to the IPv4 address it holds
-		"2001::/32",       // Teredo: tunnels to an IPv4 address
+		"2001::/23",       // IETF protocol assignments: Teredo (tunnels to an IPv4 address), benchmarking, ORCHID...
 		"64:ff9b:1::/48",  // local-use NAT64 (RFC 8215)
 		"fc00::/7",        // unique local addresses (RFC 4193)
 		"fe80::/10",       // link-local
 		"fec0::/10",       // site-local (deprecated, still private)
 		"ff00::/8",        // multicast
 		"2001:db8::/32",   // documentation
+		"3fff::/20",       // documentation (RFC 9637)
+		"5f00::/16",       // SRv6 segment identifiers (RFC 9602)
 		"100::/64",        // discard-only (RFC 6666)
 	} {
 		out = append(out, netip.MustParsePrefix(s))

@@ -60,6 +60,16 @@ func TestDeniedAddr(t *testing.T) {
 		{"2002:808:808::1", true},     // 6to4 at all: a tunnel the host may have
 		{"2001:0:4136:e378::1", true}, // Teredo
 		{"2001:4860::8888", false},    // next to Teredo: on the Internet
+		{"192.0.2.10", true},          // documentation
+		{"198.51.100.10", true},
+		{"203.0.113.10", true},
+		{"192.88.99.1", true},  // 6to4 relay
+		{"2001:2::10", true},   // benchmarking
+		{"2001:20::10", true},  // ORCHIDv2
+		{"2001:1ff::1", true},  // the end of the IETF block
+		{"2001:200::1", false}, // past it: on the Internet
+		{"3fff::10", true},     // documentation
+		{"5f00::10", true},     // SRv6
 		{"93.184.216.34", false},
 		{"8.8.8.8", false},
 		{"100.63.255.255", false}, // just outside CGNAT
