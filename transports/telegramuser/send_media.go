@@ -1,6 +1,7 @@
 package telegramuser
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"mime"
@@ -53,6 +54,15 @@ func (a *account) sendMedia(ctx context.Context, to tg.InputPeerClass, chat peer
 	return first, nil
 }
 
+// wholeUploads is how many attachments of unknown size (no
+// Content-Length) may be held whole in memory, up to maxMedia each, for
+// their uploads at once: Telegram needs a big file's size before its first
+// part. Those of a known size are streamed.
+const wholeUploads = 2
+
+// errFetch is the error of an attachment whose body failed or ended early.
+var errFetch = &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: "the attachment could not be fetched"}
+
 // upload fetches an attachment (transports.FetchAttachment: under the
 // fetch policy) and uploads it: a photo if it is a JPEG or PNG, a document
 // otherwise.
@@ -62,22 +72,33 @@ func (a *account) upload(ctx context.Context, raw string) (tg.InputMediaClass, e
 		return nil, fe
 	}
 	defer att.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(att.Body, maxMedia+1))
-	if err != nil {
-		return nil, &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: "the attachment could not be fetched"}
-	}
-	if len(data) > maxMedia {
-		return nil, transports.AttachmentTooLarge("Telegram", maxMedia)
-	}
+	body := bufio.NewReaderSize(att.Body, 512)
+	head, _ := body.Peek(512)
 	ctype, _, _ := mime.ParseMediaType(att.Type)
 	if ctype == "" {
-		ctype = http.DetectContentType(data)
+		ctype = http.DetectContentType(head)
 	}
 	name := att.Name
 	if name == "" {
 		name = "file"
 	}
-	f, err := uploader.NewUploader(a.api()).FromBytes(ctx, name, data)
+	up := uploader.NewUploader(a.api())
+	var (
+		f   tg.InputFileClass
+		err error
+	)
+	if att.Size >= 0 { // at most maxMedia: FetchAttachment refused more
+		f, err = up.Upload(ctx, uploader.NewUpload(name, &exactly{r: body, left: att.Size}, att.Size))
+	} else {
+		select {
+		case a.t.whole <- struct{}{}:
+		case <-ctx.Done():
+			return nil, &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram",
+				Message: "waiting for other attachments' uploads: " + ctx.Err().Error()}
+		}
+		f, err = a.uploadWhole(ctx, up, name, body)
+		<-a.t.whole
+	}
 	if err != nil {
 		return nil, sendError(err)
 	}
@@ -86,4 +107,41 @@ func (a *account) upload(ctx context.Context, raw string) (tg.InputMediaClass, e
 	}
 	return &tg.InputMediaUploadedDocument{File: f, MimeType: ctype,
 		Attributes: []tg.DocumentAttributeClass{&tg.DocumentAttributeFilename{FileName: name}}}, nil
+}
+
+// uploadWhole reads body whole, up to maxMedia, and uploads it.
+func (a *account) uploadWhole(ctx context.Context, up *uploader.Uploader, name string, body io.Reader) (tg.InputFileClass, error) {
+	data, err := io.ReadAll(io.LimitReader(body, maxMedia+1))
+	if err != nil {
+		return nil, errFetch
+	}
+	if len(data) > maxMedia {
+		return nil, transports.AttachmentTooLarge("Telegram", maxMedia)
+	}
+	return up.FromBytes(ctx, name, data)
+}
+
+// exactly reads the left bytes an attachment declared, and fails with
+// errFetch if its body fails or ends before them.
+type exactly struct {
+	r    io.Reader
+	left int64
+}
+
+func (e *exactly) Read(p []byte) (int, error) {
+	if e.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > e.left {
+		p = p[:e.left]
+	}
+	n, err := e.r.Read(p)
+	e.left -= int64(n)
+	switch {
+	case err == io.EOF && e.left == 0:
+		return n, io.EOF
+	case err != nil:
+		return n, errFetch
+	}
+	return n, nil
 }

@@ -35,6 +35,7 @@ type Transport struct {
 	signer *transports.MediaSigner // media URLs (media.go)
 	fetch  *http.Client            // users' attachments, under the fetch policy
 	policy *transports.FetchPolicy
+	whole  chan struct{} // a slot per attachment held whole in memory (wholeUploads)
 
 	mu       sync.Mutex
 	accounts map[string]*account // by bare JID: signed in, or signing in
@@ -75,7 +76,8 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 		policy = transports.DefaultFetchPolicy()
 	}
 	t := &Transport{p: p, s: s, log: log.With("transport", p.Name), vault: v, accounts: map[string]*account{},
-		signer: newSigner(p, s.SessionKey), policy: policy, fetch: &http.Client{Transport: policy.Transport(), Timeout: uploadTimeout}}
+		signer: newSigner(p, s.SessionKey), policy: policy, fetch: &http.Client{Transport: policy.Transport(), Timeout: uploadTimeout},
+		whole: make(chan struct{}, wholeUploads)}
 	t.signedIn.Store(&map[string]transports.Addr{})
 	return t, nil
 }
