@@ -143,6 +143,9 @@ type parsed struct {
 const maxCached = 8192
 
 func (c *numberCache) parse(s, region string) (transports.Addr, error) {
+	if len(s) > maxNumberLen {
+		return ParseNumber(s, region) // refused at once; not kept, so no input makes the cache large
+	}
 	c.mu.Lock()
 	if p, ok := c.m[s]; ok {
 		c.mu.Unlock()

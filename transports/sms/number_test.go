@@ -2,6 +2,7 @@ package sms
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"xmppgw/transports"
@@ -92,4 +93,25 @@ func FuzzParseAddr(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Inputs too long to be numbers are refused without being kept: the
+// cache's size in bytes stays bounded whatever users send.
+func TestNumberCacheKeepsOnlyShortInputs(t *testing.T) {
+	var c numberCache
+	for i := range 100 {
+		if _, err := c.parse(strings.Repeat("9", 60_000)+strconv.Itoa(i), "US"); err == nil {
+			t.Fatal("a 60,000-digit input was taken for a number")
+		}
+	}
+	if _, err := c.parse("+15551234567", "US"); err != nil {
+		t.Fatal(err)
+	}
+	keys := 0
+	for k := range c.m {
+		keys += len(k)
+	}
+	if len(c.m) != 1 || keys > maxNumberLen {
+		t.Errorf("the cache keeps %d inputs of %d bytes, want the one number", len(c.m), keys)
+	}
 }
