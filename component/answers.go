@@ -88,7 +88,7 @@ func (g *Gateway) xmppAnswer(t router.Writer, in inStanza, from, to jid.JID, nex
 	if in.Reply != nil {
 		replyTo = in.Reply.ID
 	}
-	g.Later(t, func(ctx context.Context, t router.Writer) {
+	err := g.Later(from, t, func(ctx context.Context, t router.Writer) {
 		ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 		defer cancel()
 		bare := from.Bare().String()
@@ -100,6 +100,9 @@ func (g *Gateway) xmppAnswer(t router.Writer, in inStanza, from, to jid.JID, nex
 			next(ctx, t)
 		}
 	})
+	if err != nil {
+		g.reply(t, in, from, to, errLaterBusy)
+	}
 }
 
 // keyLocks lets one caller at a time hold a key.

@@ -104,8 +104,9 @@ type Gateway struct {
 	answersXMPP bool     // users' messages to the gateway's JID are offered to answers
 	answering   keyLocks // provider events being offered to answers, one delivery at a time
 
-	laterMu   sync.Mutex
-	laterTail chan struct{} // closed when the last Later's answers are handed over
+	laterMu sync.Mutex
+	later   map[string]*laterQueue // Later's steps in flight, by user (later.go)
+	laterN  int                    // their number
 
 	mu       sync.Mutex
 	lanes    map[string]*lane // one ordered queue per (account, remote)
@@ -171,6 +172,7 @@ func New(o Options) *Gateway {
 		handoff:   make(chan mapping.Job, 1024),
 		sem:       make(chan struct{}, o.Workers),
 		lanes:     map[string]*lane{},
+		later:     map[string]*laterQueue{},
 		roomOut:   make(chan struct{}, 1),
 		maxLane:   laneJobs,
 		maxLanes:  lanesJobs,

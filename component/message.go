@@ -51,11 +51,14 @@ func (g *Gateway) handleMessage(t router.Writer, in inStanza, from, to jid.JID) 
 		}
 		if g.linker != nil && in.Body != nil {
 			// "link" commits a link code: off the read loop.
-			g.Later(t, func(ctx context.Context, t router.Writer) {
+			err := g.Later(from, t, func(ctx context.Context, t router.Writer) {
 				ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 				defer cancel()
 				g.command(ctx, t, in, from, to, *in.Body)
 			})
+			if err != nil {
+				g.reply(t, in, from, to, errLaterBusy)
+			}
 			return
 		}
 		g.notAContact(t, in, from, to)

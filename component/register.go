@@ -41,7 +41,9 @@ func (g *Gateway) register(t router.Writer, in inStanza, from, to jid.JID) {
 	}
 	if g.login != nil {
 		// A logout goes to the network: off the read loop.
-		g.Later(t, func(ctx context.Context, t router.Writer) { g.registerLogin(ctx, t, in, from, to) })
+		if err := g.Later(from, t, func(ctx context.Context, t router.Writer) { g.registerLogin(ctx, t, in, from, to) }); err != nil {
+			g.reply(t, in, from, to, errLaterBusy)
+		}
 		return
 	}
 	if g.linker == nil {
@@ -49,7 +51,9 @@ func (g *Gateway) register(t router.Writer, in inStanza, from, to jid.JID) {
 		return
 	}
 	// A link code or an unlink commits: off the read loop.
-	g.Later(t, func(ctx context.Context, t router.Writer) { g.registerLinker(ctx, t, in, from, to) })
+	if err := g.Later(from, t, func(ctx context.Context, t router.Writer) { g.registerLinker(ctx, t, in, from, to) }); err != nil {
+		g.reply(t, in, from, to, errLaterBusy)
+	}
 }
 
 // registerLinker is register for a Linker transport.

@@ -197,7 +197,7 @@ func (m *Commands) handle(ctx context.Context, w router.Writer, s *router.Stanza
 	}
 	// Running a command may commit (a link code, an unlink): off the read
 	// loop.
-	m.c.Later(w, func(ctx context.Context, w router.Writer) {
+	return m.c.Later(s.From, w, func(ctx context.Context, w router.Writer) {
 		ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 		defer cancel()
 		n, err := cmd.run(m, ctx, s.From, req.Form)
@@ -207,7 +207,6 @@ func (m *Commands) handle(ctx context.Context, w router.Writer, s *router.Stanza
 		}
 		router.Result(w, s, response{Node: cmd.node, SessionID: req.SessionID, Status: "completed", Notes: []note{n}})
 	})
-	return nil
 }
 
 // newSessionID returns a random XEP-0050 session id.

@@ -62,7 +62,7 @@ func (m *Commands) handleLogin(ctx context.Context, w router.Writer, s *router.S
 		return stanza.NewError("modify", "bad-request", "the form answers none of the questions (phone, code, password)")
 	}
 	// The answer goes to the network: off the read loop.
-	m.c.Later(w, func(ctx context.Context, w router.Writer) {
+	return m.c.Later(s.From, w, func(ctx context.Context, w router.Writer) {
 		ctx, cancel := context.WithTimeout(ctx, loginTimeout)
 		defer cancel()
 		next, done, err := m.login.LoginAnswer(ctx, user, field, value)
@@ -85,7 +85,6 @@ func (m *Commands) handleLogin(ctx context.Context, w router.Writer, s *router.S
 				Notes: []note{info(done)}})
 		}
 	})
-	return nil
 }
 
 // loginStage is the response that asks p, with a note on the last answer.

@@ -52,12 +52,15 @@ type Core interface {
 	// with the core's backoff. Once ctx has ended it retries for the grace
 	// period only, then gives up: the next start must redo the work.
 	Persist(ctx context.Context, f func(context.Context) error)
-	// Later runs f, a handler's work that commits to the store, off the
-	// read loop, which never waits for a commit: in a goroutine the core
-	// waits for, with a writer whose stanzas go to the server once f
-	// returns, after the answers to the stanzas read before. A handler
-	// that commits calls it and returns.
-	Later(w router.Writer, f func(ctx context.Context, w router.Writer))
+	// Later runs f, a handler's work that commits to the store or goes to
+	// the network for the user from, off the read loop, which never waits
+	// for it: in a goroutine the core waits for, with a writer whose
+	// stanzas go to the server once f returns, after the answers to the
+	// user's stanzas read before. A handler that commits calls it and
+	// returns. When too many of from's steps (or everyone's) are in
+	// flight, f does not run and Later returns the error to refuse the
+	// stanza with (wait/resource-constraint).
+	Later(from jid.JID, w router.Writer, f func(ctx context.Context, w router.Writer)) error
 	// Barrier waits until the component session is up and the server has
 	// routed back a ping written after everything before it, so that what
 	// the server sent on connecting (XEP-0356's grants) has been handled.

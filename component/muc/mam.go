@@ -50,12 +50,11 @@ func (r *rooms) mam(ctx context.Context, w router.Writer, s *router.Stanza) erro
 		return err
 	}
 	if r.admitsOnline(room) {
-		r.c.Later(w, func(ctx context.Context, w router.Writer) {
+		return r.c.Later(s.From, w, func(ctx context.Context, w router.Writer) {
 			if err := r.answerMAM(ctx, w, s, room, bare, q); err != nil {
 				w.Encode(router.Refusal(s, router.ErrorFor(err)))
 			}
 		})
-		return nil
 	}
 	return r.answerMAM(ctx, w, s, room, bare, q)
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"mellium.im/xmpp/jid"
+
 	"xmppgw/component/core/coretest"
 	"xmppgw/component/router"
 	"xmppgw/component/router/routertest"
@@ -88,7 +90,7 @@ type heldCore struct {
 	out   []string
 }
 
-func (c *heldCore) Later(_ router.Writer, f func(context.Context, router.Writer)) {
+func (c *heldCore) Later(_ jid.JID, _ router.Writer, f func(context.Context, router.Writer)) error {
 	c.calls++
 	held := c.calls == 1
 	c.wg.Add(1)
@@ -99,6 +101,7 @@ func (c *heldCore) Later(_ router.Writer, f func(context.Context, router.Writer)
 		}
 		f(context.Background(), heldWriter{c})
 	}()
+	return nil
 }
 
 // heldWriter records each stanza as it is written, in the order written.

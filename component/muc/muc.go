@@ -182,29 +182,52 @@ type turns struct {
 	tail map[string]chan struct{} // the last taker's, closed when it is done
 }
 
-// take, called in order (on the read loop), returns what to wait for
-// before working (already closed if no one is before) and what to call
-// when done.
-func (t *turns) take(key string) (before <-chan struct{}, done func()) {
+// turn is one taker's place in the order of its key.
+type turn struct {
+	t          *turns
+	key        string
+	prev, mine chan struct{}
+}
+
+// take, called in order (on the read loop), returns the taker's turn.
+func (t *turns) take(key string) *turn {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	prev, ok := t.tail[key]
 	if !ok {
-		c := make(chan struct{})
-		close(c)
-		prev = c
+		prev = make(chan struct{})
+		close(prev)
 	}
 	if t.tail == nil {
 		t.tail = map[string]chan struct{}{}
 	}
 	mine := make(chan struct{})
 	t.tail[key] = mine
-	return prev, func() {
-		t.mu.Lock()
-		if t.tail[key] == mine {
-			delete(t.tail, key)
-		}
-		t.mu.Unlock()
-		close(mine)
+	return &turn{t: t, key: key, prev: prev, mine: mine}
+}
+
+// before is closed when the taker before is done (at once if none).
+func (u *turn) before() <-chan struct{} { return u.prev }
+
+// done lets the next taker go.
+func (u *turn) done() {
+	u.t.mu.Lock()
+	if u.t.tail[u.key] == u.mine {
+		delete(u.t.tail, u.key)
+	}
+	u.t.mu.Unlock()
+	close(u.mine)
+}
+
+// untake gives the turn back when its work will not run; called on the
+// read loop right after take, before anyone else takes the key.
+func (u *turn) untake() {
+	u.t.mu.Lock()
+	defer u.t.mu.Unlock()
+	select {
+	case <-u.prev: // no one before is still at work: no one waits on key
+		delete(u.t.tail, u.key)
+	default:
+		u.t.tail[u.key] = u.prev
 	}
 }

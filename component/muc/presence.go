@@ -27,15 +27,16 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 		return err
 	}
 	full, nick := s.From.String(), s.To.Resourcepart()
-	if r.admitsOnline(room) {
+	if r.admitsOnline(room) && r.c.Allowed(s.From.Bare().String()) {
 		// Off the read loop, and one at a time per room and full JID, in
 		// the order read: a leave that comes while its join is asked
-		// about waits for it.
-		before, done := r.turns.take(room.String() + "\x00" + full)
-		r.c.Later(w, func(ctx context.Context, w router.Writer) {
-			defer done()
+		// about waits for it. (Anyone else's is answered here: that asks
+		// no one.)
+		turn := r.turns.take(room.String() + "\x00" + full)
+		err := r.c.Later(s.From, w, func(ctx context.Context, w router.Writer) {
+			defer turn.done()
 			select {
-			case <-before:
+			case <-turn.before():
 			case <-ctx.Done():
 				return
 			}
@@ -43,7 +44,10 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 				w.Encode(router.Refusal(s, router.ErrorFor(err)))
 			}
 		})
-		return nil
+		if err != nil {
+			turn.untake()
+		}
+		return err
 	}
 	return r.occupy(ctx, w, s, room, full, nick)
 }

@@ -14,8 +14,11 @@ const Every = time.Minute
 // each message per Every; the next record that gets through carries
 // "repeats_dropped", the number dropped in between. Loggers derived from it
 // (With, WithGroup) share its count. The messages must be constant strings:
-// each one is remembered for good.
+// each one is remembered for good. A nil log discards.
 func New(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return slog.New(&handler{next: log.Handler(), s: &state{now: time.Now, seen: map[string]*seen{}}})
 }
 

@@ -82,9 +82,10 @@ func (c *Core) QueuedCalls() int64 { return c.queued.Load() }
 // Later runs f at once with w: a test reads what the handler wrote.
 // LaterCalls counts the calls: the handlers that would have left the read
 // loop.
-func (c *Core) Later(w router.Writer, f func(context.Context, router.Writer)) {
+func (c *Core) Later(_ jid.JID, w router.Writer, f func(context.Context, router.Writer)) error {
 	c.laters.Add(1)
 	f(context.Background(), w)
+	return nil
 }
 
 // LaterCalls returns how many times Later was called.
