@@ -73,3 +73,23 @@ func TestSQLiteFileMode(t *testing.T) {
 		}
 	}
 }
+
+// SQLite syncs every commit to disk before it returns (synchronous=FULL):
+// in WAL mode NORMAL leaves the last commits to be undone by a power cut,
+// after they were acknowledged.
+func TestSQLiteSyncsCommits(t *testing.T) {
+	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for range 3 { // every connection of the pool
+		var level int
+		if err := s.db.QueryRow("PRAGMA synchronous").Scan(&level); err != nil {
+			t.Fatal(err)
+		}
+		if level != 2 {
+			t.Errorf("PRAGMA synchronous = %d, want 2 (FULL)", level)
+		}
+	}
+}
