@@ -59,7 +59,7 @@ func benchStore(b *testing.B) *Store {
 func rawDB(b *testing.B) *sql.DB {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "synchronous(FULL)")
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(b.TempDir(), "raw.db")+"?"+q.Encode())
 	if err != nil {
 		b.Fatal(err)
