@@ -2,6 +2,7 @@ package component
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -98,6 +99,30 @@ var handleTests = []struct {
 	21: { // a recipient on another domain (misrouted)
 		in:  `<message type="chat" id="m21" from="alice@example.test/phone" to="bob@example.test"><body>hi</body></message>`,
 		out: `<message type="error" id="m21" from="sms.example.test" to="alice@example.test/phone"><error type="modify"><jid-malformed ` + errNS + `></jid-malformed><text ` + errNS + `>invalid recipient address</text></error></message>`,
+	},
+	22: { // ids the store could not index are refused (message_limits.go)
+		in:  `<message type="chat" id="` + strings.Repeat("i", maxIDLen+1) + `" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>hi</body></message>`,
+		out: `<message type="error" id="` + strings.Repeat("i", maxIDLen+1) + `" from="+15551234567@sms.example.test" to="alice@example.test/phone"><error type="modify"><not-acceptable ` + errNS + `></not-acceptable><text ` + errNS + `>a message id (or one it refers to) is longer than 256 bytes</text></error></message>`,
+	},
+	23: {
+		in:  `<message type="chat" id="m23" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>hi</body><origin-id xmlns="urn:xmpp:sid:0" id="` + strings.Repeat("o", 3000) + `"/></message>`,
+		out: `<message type="error" id="m23" from="+15551234567@sms.example.test" to="alice@example.test/phone"><error type="modify"><not-acceptable ` + errNS + `></not-acceptable><text ` + errNS + `>a message id (or one it refers to) is longer than 256 bytes</text></error></message>`,
+	},
+	24: {
+		in:  `<message type="chat" id="m24" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>fixed</body><replace xmlns="urn:xmpp:message-correct:0" id="` + strings.Repeat("r", 300) + `"/></message>`,
+		out: `<message type="error" id="m24" from="+15551234567@sms.example.test" to="alice@example.test/phone"><error type="modify"><not-acceptable ` + errNS + `></not-acceptable><text ` + errNS + `>a message id (or one it refers to) is longer than 256 bytes</text></error></message>`,
+	},
+	25: {
+		in:  `<message type="chat" id="` + strings.Repeat("i", maxIDLen) + `" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>hi</body></message>`,
+		job: true,
+	},
+	26: {
+		in:  `<message type="chat" id="m26" from="alice@example.test/phone" to="+15551234567@sms.example.test">` + strings.Repeat(`<x xmlns="jabber:x:oob"><url>https://files.example.org/a.jpg</url></x>`, maxAttachments+1) + `</message>`,
+		out: `<message type="error" id="m26" from="+15551234567@sms.example.test" to="alice@example.test/phone"><error type="modify"><policy-violation ` + errNS + `></policy-violation><text ` + errNS + `>a message may carry at most 10 attachments</text></error></message>`,
+	},
+	27: {
+		in:  `<message type="chat" id="m27" from="alice@example.test/phone" to="+15551234567@sms.example.test">` + strings.Repeat(`<x xmlns="jabber:x:oob"><url>https://files.example.org/a.jpg</url></x>`, maxAttachments) + `</message>`,
+		job: true,
 	},
 }
 

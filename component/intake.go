@@ -108,6 +108,10 @@ func (g *Gateway) queueMessage(t router.Writer, in inStanza, from, to jid.JID, t
 func (g *Gateway) queueMessageThen(t router.Writer, in inStanza, from, to jid.JID,
 	then func(ctx context.Context, w router.Writer), targets ...msgTarget) {
 	p := messageParts(in)
+	if e := overLimits(in, p); e != nil {
+		g.reply(t, in, from, to, e)
+		return
+	}
 	sender, user := g.jids.strings(in.From, from)
 	it := &intakeItem{in: in, from: from, to: to, user: user, t: t, then: then}
 	for _, tg := range targets {
