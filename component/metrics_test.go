@@ -1,0 +1,50 @@
+package component
+
+import (
+	"testing"
+	"time"
+)
+
+// In a backlog nothing is taken and nothing is an hour old: the clock must
+// still stay bounded, dropping its oldest marks, and keep the rest exact.
+func TestClockBoundedInBacklog(t *testing.T) {
+	var c clock
+	now := time.Now()
+	const bound = 100_000
+	const n = bound + 2_000
+	began := time.Now()
+	for i := range n {
+		c.mark(int64(i), now.Add(time.Duration(i)))
+	}
+	t.Logf("%d marks took %v", n, time.Since(began))
+	if len(c.start) > bound {
+		t.Errorf("the clock holds %d entries after %d marks in a backlog, want at most %d", len(c.start), n, bound)
+	}
+	if _, ok := c.take(0); ok {
+		t.Errorf("the oldest mark is still held past the bound")
+	}
+	for _, k := range []int64{n - bound, n / 2, n - 1} {
+		if at, ok := c.take(k); !ok || !at.Equal(now.Add(time.Duration(k))) {
+			t.Errorf("take(%d) = %v, %v; want the time it was marked", k, at, ok)
+		}
+	}
+}
+
+// Marks taken leave room, and a mark older than an hour is dropped.
+func TestClockDropsTakenAndHourOld(t *testing.T) {
+	var c clock
+	now := time.Now()
+	c.mark(-1, now.Add(-2*time.Hour))
+	for i := range 300_000 {
+		c.mark(int64(i), now)
+		if _, ok := c.take(int64(i)); !ok {
+			t.Fatalf("take(%d): not marked", i)
+		}
+	}
+	if _, ok := c.take(-1); ok {
+		t.Errorf("a mark two hours old is still held")
+	}
+	if len(c.start) != 0 {
+		t.Errorf("after every mark was taken the clock holds %d entries", len(c.start))
+	}
+}
