@@ -15,9 +15,10 @@ const (
 	keepWrittenEvents = `INSERT INTO seen_events (transport, key, created)
 		SELECT transport, event_key, created FROM to_xmpp
 		WHERE transport = ? AND id <= ? AND event_key <> '' ORDER BY id`
-	selectSeenEvents   = `SELECT transport, key, created FROM seen_events ORDER BY id DESC`
+	selectSeenEvents = `SELECT transport, key, created FROM seen_events
+		WHERE created >= ? ORDER BY id DESC LIMIT ?`
 	selectQueuedEvents = `SELECT transport, event_key, created FROM to_xmpp
-		WHERE event_key <> '' ORDER BY id DESC`
+		WHERE event_key <> '' AND created >= ? ORDER BY id DESC LIMIT ?`
 	pruneSeenEvents = `DELETE FROM seen_events WHERE id < (SELECT coalesce(
 		(SELECT id FROM seen_events WHERE created >= ? ORDER BY id LIMIT 1),
 		(SELECT max(id) + 1 FROM seen_events)))`
@@ -151,10 +152,12 @@ type eventRow struct {
 	at        int64
 }
 
-// readEvents reads q's events, newest first, back to since, at most
-// maxEventRows of them.
+// readEvents reads q's events since since, newest first, at most
+// maxEventRows of them. Older rows are skipped, not an end: Written
+// copies a key with its event's time, so a stanza that waited longer than
+// Retention puts an old row above recent ones.
 func (s *Store) readEvents(ctx context.Context, q string, since int64) ([]eventRow, error) {
-	rows, err := s.db.QueryContext(ctx, q)
+	rows, err := s.db.QueryContext(ctx, q, since, maxEventRows)
 	if err != nil {
 		return nil, err
 	}
@@ -165,9 +168,6 @@ func (s *Store) readEvents(ctx context.Context, q string, since int64) ([]eventR
 		var r eventRow
 		if err := rows.Scan(&r.transport, &key, &r.at); err != nil {
 			return nil, err
-		}
-		if r.at < since {
-			break
 		}
 		r.key = hashKey(r.transport, key)
 		out = append(out, r)
