@@ -307,7 +307,7 @@ func (h JobTable) Sent(ctx context.Context, j Job, remoteID string) ([]Report, e
 			return err
 		}
 		if remoteID == "" {
-			return nil
+			return keepResendKey(ctx, tx, j, s.millis())
 		}
 		// A correction keeps the record of the message it edits: later
 		// corrections refer to the original's stanza id too.
@@ -315,10 +315,21 @@ func (h JobTable) Sent(ctx context.Context, j Job, remoteID string) ([]Report, e
 		if j.Replaces != "" {
 			q = recordSentCorrection
 		}
-		_, err := tx.ExecContext(ctx, q, j.Transport, remoteID, j.Sender, j.Remote, j.StanzaID, j.Receipt, j.Markable, s.millis(),
+		res, err := tx.ExecContext(ctx, q, j.Transport, remoteID, j.Sender, j.Remote, j.StanzaID, j.Receipt, j.Markable, s.millis(),
 			resendKeyOf(j))
 		if err != nil {
 			return err
+		}
+		if j.Replaces != "" && s.resend != nil {
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n == 0 { // sent keeps the original's row
+				if err := keepResendKey(ctx, tx, j, s.millis()); err != nil {
+					return err
+				}
+			}
 		}
 		if err := recordRefs(ctx, tx, j, remoteID, s.millis()); err != nil {
 			return err
@@ -333,6 +344,17 @@ func (h JobTable) Sent(ctx context.Context, j Job, remoteID string) ([]Report, e
 		return err
 	})
 	return early, err
+}
+
+// keepResendKey keeps j's resend key in seen, for a store whose window is
+// in memory (SQLite) to read back at open, when j's send has no sent row
+// of its own (see loadResendKeys). PostgreSQL has it there already.
+func keepResendKey(ctx context.Context, tx *sqlTx, j Job, now int64) error {
+	if tx.s.resend == nil || j.StanzaID == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, upsertResendKey, j.Transport, resendKey(j), now, now)
+	return err
 }
 
 // recordRefs keeps the ids by which j's sender may refer to the message

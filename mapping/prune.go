@@ -40,6 +40,11 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 				return err
 			}
 		}
+		if s.resend != nil { // seen holds only resend keys (see loadResendKeys)
+			if _, err := tx.ExecContext(ctx, pruneSeenResendKeys, s.millis()-resendWindow.Milliseconds()); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, pruneLinkCodes, s.millis()); err != nil {
 			return err
 		}

@@ -15,6 +15,8 @@ const (
 		replaces, reply_to, quote, media, retracts, react_to, reactions, created FROM outbox
 		WHERE stanza_id <> '' ORDER BY id`
 	selectSentResendKeys = `SELECT resend_key, created FROM sent ORDER BY rowid DESC`
+	selectSeenResendKeys = `SELECT transport, key, created FROM seen WHERE created >= ?`
+	pruneSeenResendKeys  = `DELETE FROM seen WHERE created < ?`
 )
 
 // The resend window (see Enqueue) of a store that is its database's only
@@ -22,7 +24,10 @@ const (
 // random key written per message was a fifth of a message's cost in the
 // store. It is rebuilt at open from what the database already holds:
 //   - every queued job (its key is computed from its row);
-//   - every send recorded in the last resendWindow (sent.resend_key).
+//   - every send recorded in the last resendWindow (sent.resend_key);
+//   - the sends of the last resendWindow with no sent row of their own (no
+//     provider id, or a correction known by its original's provider id):
+//     Sent keeps their keys in seen, as PostgreSQL does for every job.
 // A job that failed is forgotten (Failed): its sender may send it again. A
 // store shared by several processes (PostgreSQL) keeps the seen
 // table; another process opening the same SQLite file (a shell command)
@@ -90,7 +95,18 @@ func (s *Store) loadResendKeys(ctx context.Context) error {
 	if err := sent.Err(); err != nil && err != sql.ErrNoRows {
 		return fmt.Errorf("mapping: load the resend window: %w", err)
 	}
-	all := append(recent, jobs...)
+	kept, err := queryAll(ctx, s.db.QueryContext, func(r *sql.Rows, e *windowEntry) error {
+		var transport, key string
+		if err := r.Scan(&transport, &key, &e.at); err != nil {
+			return err
+		}
+		e.key = hashKey(transport, key)
+		return nil
+	}, selectSeenResendKeys, since)
+	if err != nil {
+		return fmt.Errorf("mapping: load the resend window: %w", err)
+	}
+	all := append(append(recent, kept...), jobs...)
 	slices.SortStableFunc(all, func(a, b windowEntry) int { return cmp.Compare(a.at, b.at) })
 	for _, e := range all {
 		r.add([]keyHash{e.key}, e.at, since)

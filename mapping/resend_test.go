@@ -113,3 +113,39 @@ func TestResendKeyContents(t *testing.T) {
 		enqueue("a reaction again, after reopening", down, true)
 	})
 }
+
+// Sends that write no sent row of their own stay in the window after a
+// reopen, on either store: one the provider gave no id (a reaction, a
+// retraction), and a correction the provider knows by the original's id
+// (a Telegram edit), whose row sent keeps.
+func TestResendWindowSurvivesReopenWithoutSentRow(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		reaction := Job{Transport: "tg", Sender: "alice@x.test/pc", Remote: "42", StanzaID: "r1",
+			ReactTo: "m7", Reactions: []string{"👍"}}
+		original := Job{Transport: "tg", Sender: "alice@x.test/pc", Remote: "42", StanzaID: "m7", Body: "helo"}
+		correction := Job{Transport: "tg", Sender: "alice@x.test/pc", Remote: "42", StanzaID: "c1", Body: "hello", Replaces: "m7"}
+		for _, send := range []struct {
+			j        *Job
+			remoteID string
+		}{{&reaction, ""}, {&original, "7"}, {&correction, "7"}} {
+			id, dup, err := s.Jobs().Enqueue(ctx, *send.j)
+			if err != nil || dup {
+				t.Fatalf("Enqueue(%s): dup %v, %v", send.j.StanzaID, dup, err)
+			}
+			send.j.ID = id
+			if _, err := s.Jobs().Sent(ctx, *send.j, send.remoteID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.Close()
+		s = open(t)
+		for _, j := range []Job{reaction, original, correction} {
+			j.ID = 0
+			if _, dup, err := s.Jobs().Enqueue(ctx, j); err != nil || !dup {
+				t.Errorf("after reopening, Enqueue(%s) again: dup %v, err %v; want a resend", j.StanzaID, dup, err)
+			}
+		}
+	})
+}
