@@ -351,28 +351,24 @@ func (g *Gateway) sent(ctx context.Context, j mapping.Job, remoteID string) {
 	g.Stats.ToProvider.Add(1)
 	g.countMessage("out")
 	g.log.Debug("sent", "stanza_id", j.StanzaID, "provider_id", remoteID)
-	var early []mapping.Report
-	g.persist(ctx, func(c context.Context) (err error) {
-		early, err = g.o.Store.Jobs().Sent(c, j, remoteID)
-		return err
-	})
+	var receipt [][]byte
 	if g.receiptOnAccept && (j.Receipt || j.Markable) && remoteID != "" {
 		// No delivery report will come: the provider's acceptance is the
-		// receipt.
+		// receipt, stored with the send's record.
 		if contact, err := g.contactJID(transports.Addr(j.Remote)); err == nil {
-			st := receiptStanza(remoteID, contact.String(), j.Sender, j.StanzaID, j.Receipt, j.Markable)
-			g.persist(ctx, func(c context.Context) error {
-				// Keyed by the stanza too: a correction is accepted as the
-				// message it edits, and is acknowledged all the same.
-				_, err := g.o.Store.ToXMPP().Accept(c, g.name, "accepted:"+remoteID+"\x00"+j.StanzaID, st)
-				return err
-			})
-			wake(g.wakeIn)
+			receipt = append(receipt, receiptStanza(remoteID, contact.String(), j.Sender, j.StanzaID, j.Receipt, j.Markable))
 		}
 	}
+	var early []mapping.Report
+	g.persist(ctx, func(c context.Context) (err error) {
+		early, err = g.o.Store.Jobs().Sent(c, j, remoteID, receipt...)
+		return err
+	})
+	if receipt != nil {
+		wake(g.wakeIn)
+	}
 	for _, r := range early {
-		st := transports.Status{RemoteID: r.RemoteID, State: transports.State(r.State), Code: r.Code, Text: r.Text}
-		g.persist(ctx, func(c context.Context) error { return g.Report(c, st) })
+		g.persist(ctx, func(c context.Context) error { return g.reportEarly(c, r) })
 	}
 }
 

@@ -268,6 +268,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if g.login != nil {
 		g.persist(ctx, g.loadOwnKey)
 	}
+	g.persist(ctx, g.reportEarlyLeft)
 	g.started = time.Now()
 	if _, ok := g.o.Transport.(transports.Reconciler); ok {
 		g.persist(ctx, g.noteStart)

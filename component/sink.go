@@ -281,27 +281,72 @@ func (g *Gateway) Report(ctx context.Context, st transports.Status) error {
 		g.log.Info("delivery report for a message not known yet; kept", "provider_id", st.RemoteID, "state", st.State)
 		return nil
 	}
-	contact, err := g.contactJID(transports.Addr(rec.Remote))
+	stanza, err := g.reportStanza(rec, st)
+	if err != nil || stanza == nil {
+		return err
+	}
+	if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, statusKey(st), stanza); err != nil {
+		return err
+	}
+	wake(g.wakeIn)
+	return nil
+}
+
+// reportEarly passes on r, a report kept because it came before its send
+// was recorded (which it now is), and forgets r, in one transaction.
+func (g *Gateway) reportEarly(ctx context.Context, r mapping.Report) error {
+	st := transports.Status{RemoteID: r.RemoteID, State: transports.State(r.State), Code: r.Code, Text: r.Text}
+	rec, ok, err := g.o.Store.Jobs().LookupSent(ctx, g.name, r)
 	if err != nil {
 		return err
 	}
 	var stanza []byte
+	if ok {
+		if stanza, err = g.reportStanza(rec, st); err != nil {
+			return err
+		}
+	}
+	if err := g.o.Store.Jobs().ReportedEarly(ctx, g.name, r, statusKey(st), stanza); err != nil {
+		return err
+	}
+	if stanza != nil {
+		wake(g.wakeIn)
+	}
+	return nil
+}
+
+// reportEarlyLeft passes on the early reports that Sent returned before a
+// crash or a shutdown kept them from being passed on.
+func (g *Gateway) reportEarlyLeft(ctx context.Context) error {
+	left, err := g.o.Store.Jobs().EarlyReportsSent(ctx, g.name)
+	for _, r := range left {
+		if err := g.reportEarly(ctx, r); err != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// statusKey is the key under which the answer to st is stored once.
+func statusKey(st transports.Status) string { return "status:" + st.RemoteID + ":" + string(st.State) }
+
+// reportStanza is what tells rec's sender of st: an error for a failure, a
+// receipt or marker if the sender asked for one, else nil.
+func (g *Gateway) reportStanza(rec mapping.SentRecord, st transports.Status) ([]byte, error) {
+	contact, err := g.contactJID(transports.Addr(rec.Remote))
+	if err != nil {
+		return nil, err
+	}
 	switch {
 	case st.State == transports.StateFailed:
 		g.Stats.Failed.Add(1)
 		g.countError("delivery_failed")
 		pe := &transports.Error{Kind: transports.KindUnreachable, Provider: providerName(g.o.Identity), Code: st.Code, Message: st.Text}
-		stanza = failureStanza(rec.StanzaID, contact.String(), rec.Sender, errorFor(pe, g.domain.String()))
+		return failureStanza(rec.StanzaID, contact.String(), rec.Sender, errorFor(pe, g.domain.String())), nil
 	case rec.Receipt || rec.Markable:
-		stanza = receiptStanza(st.RemoteID, contact.String(), rec.Sender, rec.StanzaID, rec.Receipt, rec.Markable)
-	default:
-		return nil
+		return receiptStanza(st.RemoteID, contact.String(), rec.Sender, rec.StanzaID, rec.Receipt, rec.Markable), nil
 	}
-	if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, "status:"+st.RemoteID+":"+string(st.State), stanza); err != nil {
-		return err
-	}
-	wake(g.wakeIn)
-	return nil
+	return nil, nil
 }
 
 func providerName(id transports.Identity) string {

@@ -186,3 +186,32 @@ func TestCorrectionReceiptOnAccept(t *testing.T) {
 		return strings.Contains(queued(t, store), `<received xmlns="urn:xmpp:receipts" id="m2">`)
 	})
 }
+
+// A delivery report that came before its send was recorded, and that a
+// crash kept from being passed on once it was, is passed on at the next
+// start, once.
+func TestEarlyReportLeftAtStart(t *testing.T) {
+	ctx := context.Background()
+	g, _, store := testGateway(t)
+	r := mapping.Report{RemoteID: "SM9", State: "failed", Code: "30003", Text: "Unreachable destination handset"}
+	if _, found, err := store.Jobs().LookupSent(ctx, "sms", r); err != nil || found {
+		t.Fatalf("found %v, %v", found, err)
+	}
+	j := mapping.Job{Transport: "sms", Sender: "alice@example.test/phone", Account: "+15550001111", Remote: "+15551234567", StanzaID: "m9", Body: "hi"}
+	var err error
+	if j.ID, _, err = store.Jobs().Enqueue(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Jobs().Sent(ctx, j, "SM9"); err != nil { // then the process dies
+		t.Fatal(err)
+	}
+	for range 2 { // two starts
+		if err := g.reportEarlyLeft(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := `<message type="error" id="m9" from="+15551234567@sms.example.test" to="alice@example.test/phone"><error type="cancel" by="sms.example.test"><recipient-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></recipient-unavailable><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">SMS error 30003: Unreachable destination handset</text></error></message>`
+	if got := queued(t, store); got != want {
+		t.Errorf("queued\n%s\nwant\n%s", got, want)
+	}
+}

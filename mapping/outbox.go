@@ -32,8 +32,11 @@ const (
 	markAttempted    = `UPDATE outbox SET attempts = attempts + 1, inflight = ? WHERE id = ?`
 	selectKnownSent  = `SELECT 1 FROM sent WHERE transport = ? AND remote_id = ?`
 	deleteJob        = `DELETE FROM outbox WHERE id = ?`
-	takeEarlyReports = `DELETE FROM early_report WHERE transport = ? AND remote_id = ?
-		RETURNING state, code, text`
+	selectEarlyReports = `SELECT state, code, text FROM early_report WHERE transport = ? AND remote_id = ?`
+	selectEarlySent    = `SELECT e.remote_id, e.state, e.code, e.text FROM early_report e
+		JOIN sent s ON s.transport = e.transport AND s.remote_id = e.remote_id
+		WHERE e.transport = ? ORDER BY e.created`
+	deleteEarlyReport = `DELETE FROM early_report WHERE transport = ? AND remote_id = ? AND state = ?`
 	upsertSentRef = `INSERT INTO sent_ref (transport, remote, sender, ref, remote_id, created)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (transport, remote, sender, ref) DO UPDATE SET remote_id = excluded.remote_id, created = excluded.created`
@@ -296,15 +299,23 @@ type Report struct {
 }
 
 // Sent removes job j from the queue and remembers that the provider accepted
-// it as remoteID, so delivery reports can find the sender. It returns the
-// reports on remoteID that arrived before this call, removing them.
-func (h JobTable) Sent(ctx context.Context, j Job, remoteID string) ([]Report, error) {
+// it as remoteID, so delivery reports can find the sender, and queues the
+// stanzas for XMPP (what acknowledges the acceptance), in one transaction.
+// It returns the reports on remoteID that arrived before this call: they
+// stay stored until ReportedEarly, so that a crash in between leaves them
+// for EarlyReportsSent.
+func (h JobTable) Sent(ctx context.Context, j Job, remoteID string, stanzas ...[]byte) ([]Report, error) {
 	s := h.s
 	var early []Report
 	err := s.txPatient(ctx, func(tx *sqlTx) error {
 		early = early[:0]
 		if _, err := tx.ExecContext(ctx, deleteJob, j.ID); err != nil {
 			return err
+		}
+		for _, st := range stanzas {
+			if err := queueStanza(ctx, tx, j.Transport, st, s.millis()); err != nil {
+				return err
+			}
 		}
 		if remoteID == "" {
 			return keepResendKey(ctx, tx, j, s.millis())
@@ -340,10 +351,43 @@ func (h JobTable) Sent(ctx context.Context, j Job, remoteID string) ([]Report, e
 		early, err = queryAll(ctx, tx.QueryContext, func(r *sql.Rows, e *Report) error {
 			e.RemoteID = remoteID
 			return r.Scan(&e.State, &e.Code, &e.Text)
-		}, takeEarlyReports, j.Transport, remoteID)
+		}, selectEarlyReports, j.Transport, remoteID)
 		return err
 	})
 	return early, err
+}
+
+// ReportedEarly stores stanza (none if nil), the answer to the early
+// report r on a send now recorded, under key (deduplicated as Accept's),
+// and forgets r, in one transaction.
+func (h JobTable) ReportedEarly(ctx context.Context, transport string, r Report, key string, stanza []byte) error {
+	s := h.s
+	drop := func(tx *sqlTx, _ int64) error {
+		_, err := tx.ExecContext(ctx, deleteEarlyReport, transport, r.RemoteID, r.State)
+		return err
+	}
+	if stanza == nil {
+		return s.tx(ctx, func(tx *sqlTx) error { return drop(tx, 0) })
+	}
+	_, dup, err := s.acceptIDs(ctx, transport, key, drop, stanza)
+	if err == nil && dup { // answered already (a replay came after Sent)
+		err = s.tx(ctx, func(tx *sqlTx) error { return drop(tx, 0) })
+	}
+	return err
+}
+
+// EarlyReportsSent returns transport's early reports on sends now recorded,
+// oldest first: those Sent returned whose ReportedEarly a crash or a
+// shutdown kept from running.
+func (h JobTable) EarlyReportsSent(ctx context.Context, transport string) ([]Report, error) {
+	s := h.s
+	if !s.d.shared && s.earlyReports.Load() == 0 {
+		return nil, nil
+	}
+	out, err := queryAll(ctx, s.query, func(r *sql.Rows, e *Report) error {
+		return r.Scan(&e.RemoteID, &e.State, &e.Code, &e.Text)
+	}, selectEarlySent, transport)
+	return out, unavailable(err)
 }
 
 // keepResendKey keeps j's resend key in seen, for a store whose window is

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 )
@@ -65,6 +66,55 @@ func TestStoreEarlyReport(t *testing.T) {
 		rec, found, err := s.Jobs().LookupSent(ctx, "sms", Report{RemoteID: "R9", State: "delivered"})
 		if err != nil || !found || rec.StanzaID != "s9" || !rec.Receipt {
 			t.Fatalf("lookup %+v %v %v", rec, found, err)
+		}
+	})
+}
+
+// The reports a Sent returns stay stored until ReportedEarly stores their
+// answer, in one transaction: a crash in between leaves them for
+// EarlyReportsSent at the next open. A report answered twice is stored
+// once. Sent queues the stanzas it is given with the send's record.
+func TestStoreEarlyReportSurvivesACrash(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		r := Report{RemoteID: "R9", State: "failed", Code: "30003", Text: "Unreachable"}
+		if _, found, err := s.Jobs().LookupSent(ctx, "sms", r); err != nil || found {
+			t.Fatalf("found %v, %v", found, err)
+		}
+		j := Job{Transport: "sms", Sender: "a@b/c", Account: "+1", Remote: "+2", StanzaID: "s9", Receipt: true}
+		var err error
+		if j.ID, _, err = s.Jobs().Enqueue(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Jobs().Sent(ctx, j, "R9", []byte("<message id='accepted'/>")); err != nil {
+			t.Fatal(err)
+		}
+		s.Close() // a crash before the report is answered
+
+		s = open(t)
+		left, err := s.Jobs().EarlyReportsSent(ctx, "sms")
+		if err != nil || len(left) != 1 || left[0] != r {
+			t.Fatalf("left after reopening: %+v, %v; want %+v", left, err, r)
+		}
+		for range 2 {
+			if err := s.Jobs().ReportedEarly(ctx, "sms", r, "status:R9:failed", []byte("<message id='failed'/>")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if left, err := s.Jobs().EarlyReportsSent(ctx, "sms"); err != nil || len(left) != 0 {
+			t.Errorf("left once answered: %+v, %v", left, err)
+		}
+		q, err := s.ToXMPP().Pending(ctx, "sms", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, st := range q {
+			got = append(got, string(st.Stanza))
+		}
+		if want := []string{"<message id='accepted'/>", "<message id='failed'/>"}; !slices.Equal(got, want) {
+			t.Errorf("queued for XMPP %q, want %q", got, want)
 		}
 	})
 }
