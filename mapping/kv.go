@@ -3,13 +3,14 @@ package mapping
 import (
 	"context"
 	"database/sql"
+	"time"
 )
 
 // The SQL of this file, with "?" placeholders that the dialect binds.
 const (
 	selectKV = `SELECT value FROM kv WHERE transport = ? AND key = ?`
-	upsertKV = `INSERT INTO kv (transport, key, value) VALUES (?, ?, ?)
-		ON CONFLICT (transport, key) DO UPDATE SET value = excluded.value`
+	upsertKV = `INSERT INTO kv (transport, key, value, expires) VALUES (?, ?, ?, ?)
+		ON CONFLICT (transport, key) DO UPDATE SET value = excluded.value, expires = excluded.expires`
 )
 
 // KV is a transport's durable key-value state in the store.
@@ -37,8 +38,18 @@ func (k KV) Get(ctx context.Context, key string) (string, error) {
 
 // Set stores value under key.
 func (k KV) Set(ctx context.Context, key, value string) error {
+	return k.set(ctx, key, value, 0)
+}
+
+// SetUntil stores value under key until expires, after which Prune
+// deletes it.
+func (k KV) SetUntil(ctx context.Context, key, value string, expires time.Time) error {
+	return k.set(ctx, key, value, expires.UnixMilli())
+}
+
+func (k KV) set(ctx context.Context, key, value string, expires int64) error {
 	return k.store.tx(ctx, func(tx *sqlTx) error {
-		_, err := tx.ExecContext(ctx, upsertKV, k.transport, key, value)
+		_, err := tx.ExecContext(ctx, upsertKV, k.transport, key, value, expires)
 		return err
 	})
 }

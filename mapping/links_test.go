@@ -156,6 +156,32 @@ func TestKV(t *testing.T) {
 	})
 }
 
+// State set until a time is pruned after it; state set for good is not,
+// and setting a key for good again lifts its expiry.
+func TestKVExpires(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		now := time.Unix(1_700_000_000, 0)
+		s.now = func() time.Time { return now }
+		kv := s.KV("sms")
+		kv.SetUntil(ctx, "media/SM1/0", "old", now.Add(time.Hour))
+		kv.SetUntil(ctx, "media/SM2/0", "new", now.Add(3*time.Hour))
+		kv.SetUntil(ctx, "lifted", "x", now.Add(time.Hour))
+		kv.Set(ctx, "lifted", "y")
+		kv.Set(ctx, "offset", "42")
+		now = now.Add(2 * time.Hour)
+		if err := s.Prune(ctx, now.Add(-14*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		for key, want := range map[string]string{"media/SM1/0": "", "media/SM2/0": "new", "lifted": "y", "offset": "42"} {
+			if v, err := kv.Get(ctx, key); v != want || err != nil {
+				t.Errorf("%s after pruning = %q, %v; want %q", key, v, err, want)
+			}
+		}
+	})
+}
+
 // A correction's own send does not replace the record of the original, so
 // every later correction still finds it.
 func TestSentIDAndCorrections(t *testing.T) {

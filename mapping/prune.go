@@ -12,6 +12,7 @@ const (
 	pruneSentRefs     = `DELETE FROM sent_ref WHERE created < ?`
 	pruneEarlyReports = `DELETE FROM early_report WHERE created < ?`
 	pruneLinkCodes    = `DELETE FROM link_codes WHERE expires < ?`
+	pruneKV           = `DELETE FROM kv WHERE expires > 0 AND expires < ?`
 	pruneAlertGroups  = `DELETE FROM alert_groups WHERE updated < ?`
 	pruneAlertNotes   = `DELETE FROM alert_notes WHERE NOT EXISTS (SELECT 1 FROM alert_groups WHERE alert_groups.code = alert_notes.code)`
 	countEarlyReports = `SELECT count(*) FROM early_report`
@@ -46,6 +47,9 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 			}
 		}
 		if _, err := tx.ExecContext(ctx, pruneLinkCodes, s.millis()); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, pruneKV, s.millis()); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, pruneAlertNotes); err != nil {

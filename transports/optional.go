@@ -84,6 +84,9 @@ type KV interface {
 	// Get returns the value of key, or "" if it was never set.
 	Get(ctx context.Context, key string) (string, error)
 	Set(ctx context.Context, key, value string) error
+	// SetUntil is Set for state that is of no use after expires: it may
+	// be gone then.
+	SetUntil(ctx context.Context, key, value string, expires time.Time) error
 }
 
 // ErrCannotReconcile is wrapped by a Reconciler's error when the provider

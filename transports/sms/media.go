@@ -102,7 +102,8 @@ func (t *Transport) inboundMedia(ctx context.Context, sid string, form url.Value
 		}
 		val := ctype + "\n" + src
 		if t.state != nil {
-			if err := t.state.Set(ctx, mediaKey(sid, i), val); err != nil {
+			// Kept as long as the URL below is good.
+			if err := t.state.SetUntil(ctx, mediaKey(sid, i), val, t.now().Add(t.signer.TTL()+time.Minute)); err != nil {
 				return nil, 0, err
 			}
 		} else {

@@ -3,6 +3,7 @@ package transporttest
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // KV is a transports.KV in memory, safe for concurrent use: the state a
@@ -17,6 +18,11 @@ func (k *KV) Get(_ context.Context, key string) (string, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.m[key], nil
+}
+
+// SetUntil stores value under key; it does not expire.
+func (k *KV) SetUntil(ctx context.Context, key, value string, _ time.Time) error {
+	return k.Set(ctx, key, value)
 }
 
 // Set stores value under key.

@@ -1,0 +1,6 @@
+-- When a transport's state expires (unix milliseconds; 0: never), for
+-- state that outlives its use, such as where an inbound MMS's media are,
+-- kept only as long as the URLs given for them are good. Prune deletes
+-- expired rows.
+ALTER TABLE kv ADD COLUMN expires INTEGER NOT NULL DEFAULT 0; -- only: sqlite
+ALTER TABLE kv ADD COLUMN expires BIGINT NOT NULL DEFAULT 0; -- only: postgres
