@@ -26,11 +26,14 @@ type lane struct {
 // holds at most laneJobs jobs, and the lanes together at most lanesJobs,
 // past which the dispatcher stops reading until they are down to half. A
 // slow lane (a contact whose sends fail and are retried, a number paced
-// at its rate) holds only its own laneJobs, so the others go on. (The
-// Gateway's maxLane and maxLanes, which tests lower.)
+// at its rate) holds only its own laneJobs, so the others go on; of the
+// rest of its backlog it holds only the ids, at most lanesStored in all
+// lanes (8 bytes each), past which the dispatcher stops reading too. (The
+// Gateway's maxLane, maxLanes and maxStored, which tests lower.)
 const (
-	laneJobs  = 256
-	lanesJobs = 16384
+	laneJobs    = 256
+	lanesJobs   = 16384
+	lanesStored = 1 << 20
 )
 
 // storePoll is how often the queues are read even without a wake-up, for
@@ -121,13 +124,16 @@ func (g *Gateway) drain() {
 	}
 }
 
-// lanesFull reports whether the lanes hold maxLanes jobs: the dispatcher
-// waits for roomOut.
+// lanesFull reports whether the lanes hold maxLanes jobs or maxStored ids:
+// the dispatcher waits for roomOut.
 func (g *Gateway) lanesFull() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.inLanes >= g.maxLanes
+	return g.full()
 }
+
+// full is lanesFull with g.mu held.
+func (g *Gateway) full() bool { return g.inLanes >= g.maxLanes || g.storedIDs >= g.maxStored }
 
 // addJob puts j in its lane, or its id in the lane's stored if the lane is
 // full or already has stored ones, and starts the lane's worker. It reports
@@ -143,6 +149,7 @@ func (g *Gateway) addJob(ctx context.Context, j mapping.Job) (full bool) {
 	}
 	if len(l.stored) > 0 || len(l.jobs) >= g.maxLane {
 		l.stored = append(l.stored, j.ID)
+		g.storedIDs++
 	} else {
 		l.jobs = append(l.jobs, j)
 		g.inLanes++
@@ -152,7 +159,7 @@ func (g *Gateway) addJob(ctx context.Context, j mapping.Job) (full bool) {
 		g.busy.Add(1)
 		go g.runLane(ctx, key, l)
 	}
-	return g.inLanes >= g.maxLanes
+	return g.full()
 }
 
 // runLane sends the lane's jobs in order until it has none.
@@ -162,6 +169,7 @@ func (g *Gateway) runLane(ctx context.Context, key string, l *lane) {
 		g.mu.Lock()
 		if ctx.Err() != nil || len(l.jobs) == 0 && len(l.stored) == 0 {
 			delete(g.lanes, key)
+			g.storedIDs -= len(l.stored)
 			g.mu.Unlock()
 			return
 		}
@@ -180,6 +188,12 @@ func (g *Gateway) runLane(ctx context.Context, key string, l *lane) {
 			g.mu.Lock()
 			// Those not found were taken out of the queue meanwhile.
 			l.stored = l.stored[len(ids):]
+			if len(l.stored) == 0 {
+				l.stored = nil // the array goes
+			}
+			if g.storedIDs -= len(ids); g.storedIDs <= g.maxStored/2 && g.storedIDs+len(ids) > g.maxStored/2 {
+				wake(g.roomOut)
+			}
 			l.jobs = append(l.jobs, jobs...)
 			g.inLanes += len(jobs)
 			g.mu.Unlock()

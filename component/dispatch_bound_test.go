@@ -106,6 +106,70 @@ func TestDispatchBoundsLanes(t *testing.T) {
 	}
 }
 
+// Of a lane's backlog past its jobs only the ids are held, and at most
+// maxStored of them in all: past that the dispatcher stops reading, so
+// memory does not grow with one contact's backlog. Every message is still
+// sent once, in order.
+func TestDispatchBoundsStoredIDs(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	g, tr, store := testGateway(t)
+	g.backoff = func(int) time.Duration { return time.Millisecond }
+	g.maxLane, g.maxLanes, g.maxStored = 4, 100, 6
+	var blockA atomic.Bool
+	blockA.Store(true)
+	tr.SendFunc = func(out transports.Outbound) (string, error) {
+		if out.To == "+15550000001" && blockA.Load() {
+			return "", &transports.Error{Kind: transports.KindUnavailable, Provider: "fake", Message: "try again"}
+		}
+		return "id-" + out.Body, nil
+	}
+	for _, m := range []struct {
+		to, prefix string
+		n          int
+	}{{"+15550000001", "a", 20}, {"+15550000003", "c", 2}} {
+		for i := range m.n {
+			body := fmt.Sprintf("%s%d", m.prefix, i)
+			if _, _, err := store.Jobs().Enqueue(ctx, mapping.Job{Transport: "sms", Sender: "alice@example.test/a",
+				Account: "+15550001111", Remote: m.to, Body: body, StanzaID: body}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	go g.dispatchLoop(ctx)
+
+	held := func() (jobs, stored, ids int) {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if l := g.lanes["+15550001111\x00+15550000001"]; l != nil {
+			jobs, stored = len(l.jobs), len(l.stored)
+		}
+		return jobs, stored, g.storedIDs
+	}
+	eventually(t, "lane A holding 4 jobs and 6 ids", func() bool {
+		jobs, stored, ids := held()
+		return jobs == 4 && stored == 6 && ids == 6
+	})
+	time.Sleep(50 * time.Millisecond) // a dispatcher that did not stop would read on, and send C's
+	if jobs, stored, _ := held(); len(tr.Sent()) != 0 || jobs != 4 || stored != 6 {
+		t.Fatalf("sent %q, lane A holds %d jobs and %d ids; want nothing sent, and 4 and 6", bodies(tr.Sent()), jobs, stored)
+	}
+
+	blockA.Store(false)
+	sent, err := tr.Wait(ctx, 22)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]string, 20)
+	for i := range want {
+		want[i] = fmt.Sprintf("a%d", i)
+	}
+	if a, c := to(sent, "+15550000001"), to(sent, "+15550000003"); a != strings.Join(want, " ") || c != "c0 c1" {
+		t.Errorf("sent %q to A and %q to C, want %q and c0 c1", a, c, strings.Join(want, " "))
+	}
+	eventually(t, "no ids held", func() bool { _, _, ids := held(); return ids == 0 })
+}
+
 // bodies lists the bodies sent, in order.
 func bodies(out []transports.Outbound) string {
 	var b []string

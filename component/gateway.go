@@ -108,14 +108,16 @@ type Gateway struct {
 	later   map[string]*laterQueue // Later's steps in flight, by user (later.go)
 	laterN  int                    // their number
 
-	mu       sync.Mutex
-	lanes    map[string]*lane // one ordered queue per (account, remote)
-	inLanes  int              // jobs held by the lanes (dispatch.go)
-	maxLane  int              // jobs a lane holds, laneJobs but in tests
-	maxLanes int              // jobs the lanes hold, lanesJobs but in tests
-	roomOut  chan struct{}    // the lanes are down to half of maxLanes
-	backoff  func(attempt int) time.Duration
-	busy     sync.WaitGroup // running lane workers
+	mu        sync.Mutex
+	lanes     map[string]*lane // one ordered queue per (account, remote)
+	inLanes   int              // jobs held by the lanes (dispatch.go)
+	maxLane   int              // jobs a lane holds, laneJobs but in tests
+	maxLanes  int              // jobs the lanes hold, lanesJobs but in tests
+	storedIDs int              // ids of stored jobs the lanes hold (dispatch.go)
+	maxStored int              // of those, lanesStored but in tests
+	roomOut   chan struct{}    // the lanes are down to half of maxLanes
+	backoff   func(attempt int) time.Duration
+	busy      sync.WaitGroup // running lane workers
 
 	in     *intake                         // stanzas read, waiting for their commit (intake.go)
 	router *router.Router                  // routes stanzas to handlers (routes.go)
@@ -176,6 +178,7 @@ func New(o Options) *Gateway {
 		roomOut:   make(chan struct{}, 1),
 		maxLane:   laneJobs,
 		maxLanes:  lanesJobs,
+		maxStored: lanesStored,
 		backoff:   sendRetry.Delay,
 	}
 	g.linker, _ = o.Transport.(transports.Linker)
