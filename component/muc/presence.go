@@ -27,11 +27,11 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 		return err
 	}
 	full, nick := s.From.String(), s.To.Resourcepart()
-	if r.admitsOnline(room) && r.c.Allowed(s.From.Bare().String()) {
-		// Off the read loop, and one at a time per room and full JID, in
-		// the order read: a leave that comes while its join is asked
-		// about waits for it. (Anyone else's is answered here: that asks
-		// no one.)
+	if r.c.Allowed(s.From.Bare().String()) {
+		// A join commits the user's nick and may ask the network: off the
+		// read loop, and one at a time per room and full JID, in the order
+		// read: a leave that comes while its join is asked about waits for
+		// it. (Anyone else's is answered here: that asks no one.)
 		turn := r.turns.take(room.String() + "\x00" + full)
 		err := r.c.Later(s.From, w, func(ctx context.Context, w router.Writer) {
 			defer turn.done()
