@@ -140,6 +140,22 @@ func TestIntakeBackPressure(t *testing.T) {
 // function that returns what the session wrote once it has n stanzas.
 func sessionOutput(t *testing.T, g *Gateway) func(n int) string {
 	t.Helper()
+	written := sessionWritten(t, g)
+	return func(n int) string {
+		t.Helper()
+		var got string
+		eventually(t, fmt.Sprintf("%d stanzas written to the session", n), func() bool {
+			got = written()
+			return strings.Count(got, "</message>") >= n
+		})
+		return got
+	}
+}
+
+// sessionWritten connects g's link to a session over a pipe and returns
+// what the session has written so far.
+func sessionWritten(t *testing.T, g *Gateway) func() string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	s, server := pipeSession(t, ctx, g)
@@ -158,17 +174,7 @@ func sessionOutput(t *testing.T, g *Gateway) func(n int) string {
 			}
 		}
 	}()
-	return func(n int) string {
-		t.Helper()
-		var got string
-		eventually(t, fmt.Sprintf("%d stanzas written to the session", n), func() bool {
-			mu.Lock()
-			defer mu.Unlock()
-			got = out.String()
-			return strings.Count(got, "</message>") >= n
-		})
-		return got
-	}
+	return func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
 }
 
 // When a group's commit fails, every stanza of it is refused with

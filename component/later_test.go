@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"mellium.im/xmpp/jid"
@@ -60,31 +59,6 @@ func slowLoginGateway(t *testing.T) (*Gateway, *slowLogin) {
 	return g, tr
 }
 
-// sessionIQs connects g to a session over a pipe and returns what the
-// session has written so far.
-func sessionIQs(t *testing.T, g *Gateway) func() string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	s, server := pipeSession(t, ctx, g)
-	g.o.Conn.Attach(s)
-	var mu sync.Mutex
-	var out bytes.Buffer
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			k, err := server.Read(buf)
-			mu.Lock()
-			out.Write(buf[:k])
-			mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	return func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
-}
-
 const loginAnswer = `<iq type="set" id="ALICE" from="alice@example.test/pc" to="tg.example.test"><command xmlns="http://jabber.org/protocol/commands" node="login" sessionid="s1"><x xmlns="jabber:x:data" type="submit"><field var="phone"><value>+15550001111</value></field></x></command></iq>`
 
 // One user's slow step (here a sign-in answer waiting on the network, up
@@ -93,7 +67,7 @@ const loginAnswer = `<iq type="set" id="ALICE" from="alice@example.test/pc" to="
 // waits.
 func TestLaterOrderIsPerUser(t *testing.T) {
 	g, tr := slowLoginGateway(t)
-	read := sessionIQs(t, g)
+	read := sessionWritten(t, g)
 	startIntake(t, g)
 	defer close(tr.gate)
 	handled := make(chan int, 2)
@@ -114,7 +88,7 @@ func TestLaterOrderIsPerUser(t *testing.T) {
 // on.
 func TestLaterBoundPerUser(t *testing.T) {
 	g, tr := slowLoginGateway(t)
-	read := sessionIQs(t, g)
+	read := sessionWritten(t, g)
 	startIntake(t, g)
 	const n = laterPerUser + 8
 	stanzas := make([]string, n)
@@ -161,7 +135,7 @@ func TestLaterNotForStrangers(t *testing.T) {
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Allowed:   func(b string) bool { return strings.HasSuffix(b, "@example.test") },
 	})
-	sessionIQs(t, g)
+	sessionWritten(t, g)
 	startIntake(t, g)
 	defer close(tr.gate)
 	const n = 100
