@@ -160,12 +160,24 @@ var roomSteps = []roomStep{
 			`<message type="groupchat" id="g5" from="+15550003333@tg.example.test/Ann" to="alice@example.test/tablet"><body>done</body><stanza-id xmlns="urn:xmpp:sid:0" id="g5" by="+15550003333@tg.example.test"></stanza-id><delay xmlns="urn:xmpp:delay" STAMP from="+15550003333@tg.example.test"></delay></message>` +
 			`<message type="groupchat" from="+15550003333@tg.example.test" to="alice@example.test/tablet"><subject>Ops team</subject></message>`,
 	},
+	20: { // a private message to one member (XEP-0045 7.5) is refused, not sent to the whole group
+		in:  `<message type="chat" id="pm1" from="alice@example.test/phone" to="+15550003333@tg.example.test/Bob"><body>only for Bob</body></message>`,
+		out: `<message type="error" id="pm1" from="+15550003333@tg.example.test/Bob" to="alice@example.test/phone"><error type="cancel"><feature-not-implemented ` + errNS + `></feature-not-implemented><text ` + errNS + `>private messages to group members are not supported</text></error></message>`,
+	},
+	21: { // ...a normal one, or a chat state, too
+		in:  `<message id="pm2" from="alice@example.test/phone" to="+15550003333@tg.example.test/Bob"><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`,
+		out: `<message type="error" id="pm2" from="+15550003333@tg.example.test/Bob" to="alice@example.test/phone"><error type="cancel"><feature-not-implemented ` + errNS + `></feature-not-implemented><text ` + errNS + `>private messages to group members are not supported</text></error></message>`,
+	},
+	22: { // ...and a headline is dropped unanswered (RFC 6121)
+		in: `<message type="headline" id="pm3" from="alice@example.test/phone" to="+15550003333@tg.example.test/Bob"><body>news</body></message>`,
+	},
 }
 
 func TestRoomSteps(t *testing.T) {
 	g, store := runRoomSteps(t, roomSteps)
 	ctx := context.Background()
-	// The user's groupchat message became a job for the group.
+	// The user's groupchat message became a job for the group; the
+	// private messages to a member did not.
 	jobs, err := store.Jobs().Pending(ctx, "tg", 0, 10)
 	if err != nil || len(jobs) != 1 || jobs[0].Remote != "+15550003333" || jobs[0].Body != "on it" || jobs[0].StanzaID != "u1" {
 		t.Errorf("jobs %+v, %v", jobs, err)

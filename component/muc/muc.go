@@ -64,6 +64,9 @@ func (r *rooms) Routes() []router.Route {
 		// The user's messages to the room.
 		{Kind: router.Message, Types: []string{"groupchat"}, Targets: router.Room,
 			Handler: router.HandlerFunc(r.message)},
+		// Private messages to an occupant: refused (private.go).
+		{Kind: router.Message, Types: []string{"normal", "chat", "groupchat", "headline"}, Targets: router.Occupant,
+			Handler: router.HandlerFunc(r.private)},
 		// XEP-0313: the room's archive.
 		{Kind: router.IQ, Types: []string{"set"}, Payload: mamName, Targets: router.Room,
 			Features: []router.Feature{{Var: stanza.NSMAM, Targets: router.Room}}, Handler: router.HandlerFunc(r.mam)},

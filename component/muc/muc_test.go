@@ -213,6 +213,9 @@ func TestRoomStanzas(t *testing.T) {
 		19: { // leaving
 			in:  `<presence type="unavailable" from="` + pc + `" to="` + ops + `/al"/>`,
 			out: self("al", pc, "unavailable", "none")},
+		20: { // a private message to a member: refused, not relayed
+			in:  `<message type="chat" id="pm1" from="` + pc + `" to="` + ops + `/Bob"><body>only for Bob</body></message>`,
+			out: refusal("message", "pm1", ops+"/Bob", pc, "cancel", "feature-not-implemented", "private messages to group members are not supported")},
 	} {
 		if got := stampRE.ReplaceAllString(dispatch(t, f, r, s.in), "STAMP"); got != s.out {
 			t.Errorf("%d: wrote\n%s\nwant\n%s", i, got, s.out)

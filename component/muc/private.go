@@ -1,0 +1,19 @@
+package muc
+
+import (
+	"context"
+
+	"xmppgw/component/router"
+	"xmppgw/component/stanza"
+)
+
+// private refuses a private message to one occupant, room/nick (XEP-0045
+// 7.5): the network has no way to write to one member of a group, and the
+// core would relay it to the whole group. A headline is dropped, never
+// answered (RFC 6121); an error is bounced's.
+func (r *rooms) private(_ context.Context, _ router.Writer, s *router.Stanza) error {
+	if s.Type == "headline" {
+		return nil
+	}
+	return stanza.NewError("cancel", "feature-not-implemented", "private messages to group members are not supported")
+}
