@@ -137,7 +137,7 @@ func TestRoomDiscoPrivacy(t *testing.T) {
 	}
 	room := func(id, from, to, title string) string {
 		return `<iq type="result" id="` + id + `" from="` + to + `" to="` + from + `"><query xmlns="http://jabber.org/protocol/disco#info"><identity category="conference" type="text" name="` + title + `"></identity>` +
-			`<feature var="http://jabber.org/protocol/disco#info"></feature><feature var="http://jabber.org/protocol/muc"></feature><feature var="muc_membersonly"></feature><feature var="muc_nonanonymous"></feature><feature var="muc_persistent"></feature><feature var="muc_unsecured"></feature><feature var="urn:xmpp:chat-markers:0"></feature><feature var="urn:xmpp:mam:2"></feature><feature var="urn:xmpp:reactions:0"></feature><feature var="urn:xmpp:receipts"></feature><feature var="vcard-temp"></feature></query></iq>`
+			`<feature var="http://jabber.org/protocol/disco#info"></feature><feature var="http://jabber.org/protocol/muc"></feature><feature var="http://jabber.org/protocol/muc#self-ping-optimization"></feature><feature var="muc_membersonly"></feature><feature var="muc_nonanonymous"></feature><feature var="muc_persistent"></feature><feature var="muc_unsecured"></feature><feature var="urn:xmpp:chat-markers:0"></feature><feature var="urn:xmpp:mam:2"></feature><feature var="urn:xmpp:reactions:0"></feature><feature var="urn:xmpp:receipts"></feature><feature var="vcard-temp"></feature></query></iq>`
 	}
 	const (
 		ops     = "+15550003333@tg.example.test"

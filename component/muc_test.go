@@ -108,7 +108,7 @@ var roomSteps = []roomStep{
 	10: { // disco#info of the room
 		in: `<iq type="get" id="d10" from="alice@example.test/pc" to="+15550003333@tg.example.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
 		out: `<iq type="result" id="d10" from="+15550003333@tg.example.test" to="alice@example.test/pc"><query xmlns="http://jabber.org/protocol/disco#info"><identity category="conference" type="text" name="Ops team"></identity>` +
-			`<feature var="http://jabber.org/protocol/disco#info"></feature><feature var="http://jabber.org/protocol/muc"></feature><feature var="muc_membersonly"></feature><feature var="muc_nonanonymous"></feature><feature var="muc_persistent"></feature><feature var="muc_unsecured"></feature><feature var="urn:xmpp:chat-markers:0"></feature><feature var="urn:xmpp:mam:2"></feature><feature var="urn:xmpp:reactions:0"></feature><feature var="urn:xmpp:receipts"></feature><feature var="vcard-temp"></feature></query></iq>`,
+			`<feature var="http://jabber.org/protocol/disco#info"></feature><feature var="http://jabber.org/protocol/muc"></feature><feature var="http://jabber.org/protocol/muc#self-ping-optimization"></feature><feature var="muc_membersonly"></feature><feature var="muc_nonanonymous"></feature><feature var="muc_persistent"></feature><feature var="muc_unsecured"></feature><feature var="urn:xmpp:chat-markers:0"></feature><feature var="urn:xmpp:mam:2"></feature><feature var="urn:xmpp:reactions:0"></feature><feature var="urn:xmpp:receipts"></feature><feature var="vcard-temp"></feature></query></iq>`,
 	},
 	11: { // leaving
 		in:  `<presence type="unavailable" from="alice@example.test/pc" to="+15550003333@tg.example.test/al"/>`,
@@ -170,6 +170,18 @@ var roomSteps = []roomStep{
 	},
 	22: { // ...and a headline is dropped unanswered (RFC 6121)
 		in: `<message type="headline" id="pm3" from="alice@example.test/phone" to="+15550003333@tg.example.test/Bob"><body>news</body></message>`,
+	},
+	23: { // XEP-0410 self-ping of a joined client: a result
+		in:  `<iq type="get" id="sp1" from="alice@example.test/phone" to="+15550003333@tg.example.test/al"><ping xmlns="urn:xmpp:ping"/></iq>`,
+		out: `<iq type="result" id="sp1" from="+15550003333@tg.example.test/al" to="alice@example.test/phone"></iq>`,
+	},
+	24: { // ...of a client no longer in the room (bounced, step 14): not-acceptable, so that it joins again
+		in:  `<iq type="get" id="sp2" from="alice@example.test/pc" to="+15550003333@tg.example.test/al"><ping xmlns="urn:xmpp:ping"/></iq>`,
+		out: `<iq type="error" id="sp2" from="+15550003333@tg.example.test/al" to="alice@example.test/pc"><error type="cancel"><not-acceptable ` + errNS + `></not-acceptable><text ` + errNS + `>not in the room under this nick</text></error></iq>`,
+	},
+	25: { // ...and of a nick not the client's own
+		in:  `<iq type="get" id="sp3" from="alice@example.test/phone" to="+15550003333@tg.example.test/Bob"><ping xmlns="urn:xmpp:ping"/></iq>`,
+		out: `<iq type="error" id="sp3" from="+15550003333@tg.example.test/Bob" to="alice@example.test/phone"><error type="cancel"><not-acceptable ` + errNS + `></not-acceptable><text ` + errNS + `>not in the room under this nick</text></error></iq>`,
 	},
 }
 

@@ -67,6 +67,9 @@ func (r *rooms) Routes() []router.Route {
 		// Private messages to an occupant: refused (private.go).
 		{Kind: router.Message, Types: []string{"normal", "chat", "groupchat", "headline"}, Targets: router.Occupant,
 			Handler: router.HandlerFunc(r.private)},
+		// XEP-0410: self-pings of room/nick (ping.go).
+		{Kind: router.IQ, Types: []string{"get"}, Payload: pingName, Targets: router.Occupant,
+			Features: []router.Feature{{Var: selfPingFeature, Targets: router.Room}}, Handler: router.HandlerFunc(r.selfPing)},
 		// XEP-0313: the room's archive.
 		{Kind: router.IQ, Types: []string{"set"}, Payload: mamName, Targets: router.Room,
 			Features: []router.Feature{{Var: stanza.NSMAM, Targets: router.Room}}, Handler: router.HandlerFunc(r.mam)},

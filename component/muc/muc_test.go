@@ -216,6 +216,17 @@ func TestRoomStanzas(t *testing.T) {
 		20: { // a private message to a member: refused, not relayed
 			in:  `<message type="chat" id="pm1" from="` + pc + `" to="` + ops + `/Bob"><body>only for Bob</body></message>`,
 			out: refusal("message", "pm1", ops+"/Bob", pc, "cancel", "feature-not-implemented", "private messages to group members are not supported")},
+		21: { // XEP-0410 self-ping of a client that left: not-acceptable, so that it joins again
+			in:  `<iq type="get" id="sp1" from="` + pc + `" to="` + ops + `/al"><ping xmlns="urn:xmpp:ping"/></iq>`,
+			out: refusal("iq", "sp1", ops+"/al", pc, "cancel", "not-acceptable", "not in the room under this nick")},
+		22: {in: join("j22", pc, ops+"/al", `<x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="0"/></x>`),
+			out: occupant("Bob", pc) + self("al", pc, "", "participant") + subject(pc)},
+		23: { // ...once joined: a result
+			in:  `<iq type="get" id="sp2" from="` + pc + `" to="` + ops + `/al"><ping xmlns="urn:xmpp:ping"/></iq>`,
+			out: `<iq type="result" id="sp2" from="` + ops + `/al" to="` + pc + `"></iq>`},
+		24: { // ...and of another's nick: not-acceptable
+			in:  `<iq type="get" id="sp3" from="` + pc + `" to="` + ops + `/Bob"><ping xmlns="urn:xmpp:ping"/></iq>`,
+			out: refusal("iq", "sp3", ops+"/Bob", pc, "cancel", "not-acceptable", "not in the room under this nick")},
 	} {
 		if got := stampRE.ReplaceAllString(dispatch(t, f, r, s.in), "STAMP"); got != s.out {
 			t.Errorf("%d: wrote\n%s\nwant\n%s", i, got, s.out)
@@ -237,7 +248,7 @@ func TestFeatures(t *testing.T) {
 	f, m := newFake(t)
 	r := router.New(f.Logger(), m.Routes()...)
 	if got, want := strings.Join(r.Features(router.Room), " "),
-		"http://jabber.org/protocol/muc muc_membersonly muc_nonanonymous muc_persistent muc_unsecured urn:xmpp:mam:2"; got != want {
+		"http://jabber.org/protocol/muc http://jabber.org/protocol/muc#self-ping-optimization muc_membersonly muc_nonanonymous muc_persistent muc_unsecured urn:xmpp:mam:2"; got != want {
 		t.Errorf("room features %q, want %q", got, want)
 	}
 	if got := r.Features(router.Contact | router.Gateway | router.Occupant); len(got) != 0 {
