@@ -183,6 +183,10 @@ var roomSteps = []roomStep{
 		in:  `<iq type="get" id="sp3" from="alice@example.test/phone" to="+15550003333@tg.example.test/Bob"><ping xmlns="urn:xmpp:ping"/></iq>`,
 		out: `<iq type="error" id="sp3" from="+15550003333@tg.example.test/Bob" to="alice@example.test/phone"><error type="cancel"><not-acceptable ` + errNS + `></not-acceptable><text ` + errNS + `>not in the room under this nick</text></error></iq>`,
 	},
+	26: { // a join without a nick, to the room's bare JID: jid-malformed (XEP-0045 7.2.1)
+		in:  `<presence id="j26" from="alice@example.test/pc" to="+15550003333@tg.example.test"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
+		out: `<presence type="error" id="j26" from="+15550003333@tg.example.test" to="alice@example.test/pc"><error type="modify"><jid-malformed ` + errNS + `></jid-malformed><text ` + errNS + `>join with a nick: room/nick</text></error></presence>`,
+	},
 }
 
 func TestRoomSteps(t *testing.T) {

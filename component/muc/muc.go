@@ -61,6 +61,9 @@ func (r *rooms) Routes() []router.Route {
 		// A join of a contact that is no group.
 		{Kind: router.Presence, Types: []string{""}, Payload: joinName, Targets: router.Contact,
 			Handler: router.HandlerFunc(r.noRoom)},
+		// A join without a nick (nonick.go).
+		{Kind: router.Presence, Types: []string{""}, Payload: joinName, Targets: router.Room,
+			Handler: router.HandlerFunc(r.noNick)},
 		// The user's messages to the room.
 		{Kind: router.Message, Types: []string{"groupchat"}, Targets: router.Room,
 			Handler: router.HandlerFunc(r.message)},

@@ -227,6 +227,9 @@ func TestRoomStanzas(t *testing.T) {
 		24: { // ...and of another's nick: not-acceptable
 			in:  `<iq type="get" id="sp3" from="` + pc + `" to="` + ops + `/Bob"><ping xmlns="urn:xmpp:ping"/></iq>`,
 			out: refusal("iq", "sp3", ops+"/Bob", pc, "cancel", "not-acceptable", "not in the room under this nick")},
+		25: { // a join without a nick: jid-malformed (XEP-0045 7.2.1)
+			in:  join("j25", pc, ops, muc),
+			out: refusal("presence", "j25", ops, pc, "modify", "jid-malformed", "join with a nick: room/nick")},
 	} {
 		if got := stampRE.ReplaceAllString(dispatch(t, f, r, s.in), "STAMP"); got != s.out {
 			t.Errorf("%d: wrote\n%s\nwant\n%s", i, got, s.out)
