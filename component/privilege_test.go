@@ -173,3 +173,26 @@ func TestAdminAndConfigLinkWithPrivilege(t *testing.T) {
 		t.Errorf("config link queued\n%s\nwant\n%s", got, want)
 	}
 }
+
+// An XEP-0356 <privilege/> element in a user's message is no
+// advertisement (only the server sends those, to the gateway JID): the
+// message is handled as any other, relayed to a contact or answered as
+// one to the gateway JID.
+func TestPrivilegeElementInUserMessage(t *testing.T) {
+	g, _, store := testGateway(t)
+	const priv = `<privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege>`
+	tests := []struct{ in, out string }{
+		0: {`<message type="chat" id="pv1" from="alice@example.test/pc" to="+15551234567@sms.example.test"><body>hello</body>` + priv + `</message>`, ``},
+		1: {`<message type="chat" id="pv2" from="alice@example.test/pc" to="sms.example.test"><body>hello</body>` + priv + `</message>`,
+			`<message type="error" id="pv2" from="sms.example.test" to="alice@example.test/pc"><error type="modify"><bad-request ` + errNS + `></bad-request><text ` + errNS + `>write to NUMBER@sms.example.test to reach a contact; this is the gateway itself</text></error></message>`},
+	}
+	for i, tt := range tests {
+		if out := handle(t, g, tt.in); out != tt.out {
+			t.Errorf("%d: wrote\n%s\nwant\n%s", i, out, tt.out)
+		}
+	}
+	jobs, err := store.Jobs().Pending(context.Background(), "sms", 0, 10)
+	if err != nil || len(jobs) != 1 || jobs[0].StanzaID != "pv1" || jobs[0].Body != "hello" || jobs[0].Remote != "+15551234567" {
+		t.Errorf("jobs %+v, %v; want pv1's", jobs, err)
+	}
+}

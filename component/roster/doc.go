@@ -9,6 +9,10 @@
 //	  <privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege>
 //	</message>
 //
+// Only a message from a server's domain to the gateway JID is an
+// advertisement: a user's message that carries such an element goes on to
+// the core's message route (router.Pass), as any other message.
+//
 // Where roster "set" is granted, a linked contact is pushed straight into
 // the user's roster (in a group named after the transport) instead of
 // asking the user to subscribe, and removed from it on unlink. The links

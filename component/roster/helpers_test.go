@@ -12,6 +12,7 @@ import (
 	"xmppgw/component/core/coretest"
 	"xmppgw/component/router"
 	"xmppgw/component/router/routertest"
+	"xmppgw/component/stanza"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 	"xmppgw/transports/transporttest"
@@ -58,9 +59,13 @@ func newRosterWith(t *testing.T, wrap func(*transporttest.Linked) transports.Tra
 	return New(c).(*Roster), c
 }
 
+// toCore is what the stand-in for the core's message route writes.
+const toCore = `<message id="core" from="" to=""></message>`
+
 // handle routes the stanza in, read in the component stream's namespace,
 // through the module's routes as the core does (a stanza without a from is
-// the server's own), and returns what the module wrote back.
+// the server's own), and returns what the module wrote back, or toCore for
+// a message that went on to the core's route.
 func handle(t *testing.T, r *Roster, in string) string {
 	t.Helper()
 	target := router.Contact
@@ -72,7 +77,11 @@ func handle(t *testing.T, r *Roster, in string) string {
 		s.From = domain
 	}
 	var w routertest.Writer
-	router.New(r.log, r.Routes()...).Dispatch(context.Background(), &w, s)
+	core := router.Route{Kind: router.Message, Handler: router.HandlerFunc(func(_ context.Context, w router.Writer, _ *router.Stanza) error {
+		w.Encode(stanza.Message{ID: "core"})
+		return nil
+	})}
+	router.New(r.log, append(r.Routes(), core)...).Dispatch(context.Background(), &w, s)
 	return w.String()
 }
 

@@ -42,12 +42,12 @@ func (p *privilegeElem) messageOutgoing() bool {
 
 // advertisement handles the server's privilege advertisement: it records
 // whether the server's domain lets the gateway set rosters. It answers
-// nothing, and ignores one that is not from a server.
+// nothing. A message that is not from a server is no advertisement: it
+// goes on to the core's message route, as any other message.
 func (r *Roster) advertisement(_ context.Context, _ router.Writer, s *router.Stanza) error {
 	from := s.From
 	if from.Localpart() != "" || from.Resourcepart() != "" || from.Domainpart() == r.c.Domain().Domainpart() {
-		r.log.Warn("privilege advertisement not from a server ignored", "from", from.String())
-		return nil
+		return router.Pass
 	}
 	var p privilegeElem
 	for _, ns := range []string{NSPrivilege2, NSPrivilege1} {

@@ -53,12 +53,15 @@ func New(c core.Core) core.Instance {
 }
 
 // Routes implements core.Instance: the server's privilege advertisement
-// (either version of the XEP) and its answers to roster pushes.
+// (either version of the XEP), which comes to the gateway JID, and its
+// answers to roster pushes.
 func (r *Roster) Routes() []router.Route {
 	adv := router.HandlerFunc(r.advertisement)
 	return []router.Route{
-		{Kind: router.Message, Payload: xml.Name{Space: NSPrivilege2, Local: "privilege"}, Priority: serverPriority, Handler: adv},
-		{Kind: router.Message, Payload: xml.Name{Space: NSPrivilege1, Local: "privilege"}, Priority: serverPriority, Handler: adv},
+		{Kind: router.Message, Payload: xml.Name{Space: NSPrivilege2, Local: "privilege"}, Targets: router.Gateway,
+			Priority: serverPriority, Handler: adv},
+		{Kind: router.Message, Payload: xml.Name{Space: NSPrivilege1, Local: "privilege"}, Targets: router.Gateway,
+			Priority: serverPriority, Handler: adv},
 		// The answers come to the gateway JID, from which the pushes were
 		// sent; the handler takes only those with a push's id.
 		{Kind: router.IQ, Types: []string{"result", "error"}, Targets: router.Gateway, Priority: serverPriority,

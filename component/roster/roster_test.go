@@ -23,27 +23,32 @@ func TestRegistered(t *testing.T) {
 }
 
 // The server's XEP-0356 advertisement is read per domain, answered with
-// nothing, and forgotten when the session drops.
+// nothing, and forgotten when the session drops. A message that is not the
+// server's, or not to the gateway JID, is no advertisement: it goes on to
+// the core's message route, as any other message.
 func TestPrivilegeAdvertisement(t *testing.T) {
 	tests := []struct {
 		name, in string
 		domain   string
 		want     bool
+		out      string
 	}{
-		0: {"v2 roster both", grantRoster, "example.test", true},
-		1: {"v2 roster set", `<message from="other.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="set"/></privilege></message>`, "other.test", true},
-		2: {"v1 roster both", `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:1"><perm access="roster" type="both"/></privilege></message>`, "example.test", true},
-		3: {"roster get only", `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="get"/><perm access="presence" type="roster"/></privilege></message>`, "example.test", false},
-		4: {"no perm", `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"/></message>`, "example.test", false},
-		5: {"not from a server", `<message from="alice@example.test/pc" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege></message>`, "example.test", false},
-		6: {"from ourselves", `<message to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege></message>`, "tg.example.test", false},
-		7: {"in the component's namespace", `<message xmlns="jabber:component:accept" from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege></message>`, "example.test", true},
-		8: {"grants of two elements add up", `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:1"><perm access="message" type="outgoing"/></privilege><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege></message>`, "example.test", true},
+		0:  {"v2 roster both", grantRoster, "example.test", true, ""},
+		1:  {"v2 roster set", `<message from="other.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="set"/></privilege></message>`, "other.test", true, ""},
+		2:  {"v1 roster both", `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:1"><perm access="roster" type="both"/></privilege></message>`, "example.test", true, ""},
+		3:  {"roster get only", `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="get"/><perm access="presence" type="roster"/></privilege></message>`, "example.test", false, ""},
+		4:  {"no perm", `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"/></message>`, "example.test", false, ""},
+		5:  {"not from a server", `<message from="alice@example.test/pc" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege></message>`, "example.test", false, toCore},
+		6:  {"from ourselves", `<message to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege></message>`, "tg.example.test", false, toCore},
+		7:  {"in the component's namespace", `<message xmlns="jabber:component:accept" from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege></message>`, "example.test", true, ""},
+		8:  {"grants of two elements add up", `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:1"><perm access="message" type="outgoing"/></privilege><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege></message>`, "example.test", true, ""},
+		9:  {"a user's message to a contact", `<message type="chat" from="alice@example.test/pc" to="+15550002222@tg.example.test"><body>hi</body><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege></message>`, "example.test", false, toCore},
+		10: {"to a contact, not the gateway", `<message from="example.test" to="+15550002222@tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege></message>`, "example.test", false, toCore},
 	}
 	for i, tt := range tests {
 		r, _ := newRoster(t)
-		if out := handle(t, r, tt.in); out != "" {
-			t.Errorf("%d %s: answered %s", i, tt.name, out)
+		if out := handle(t, r, tt.in); out != tt.out {
+			t.Errorf("%d %s: wrote %q, want %q", i, tt.name, out, tt.out)
 		}
 		if got := r.privs.rosterSet("bob@" + tt.domain); got != tt.want {
 			t.Errorf("%d %s: roster set %v, want %v", i, tt.name, got, tt.want)

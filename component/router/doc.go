@@ -9,7 +9,9 @@
 // the stanza with it (a *stanza.Error as it is, anything else as
 // modify/bad-request when decoding failed, or internal-server-error), and
 // goes on. Handlers decode only their own payload (Stanza.DecodePayload),
-// so a bad value elsewhere in a stanza is none of their business.
+// so a bad value elsewhere in a stanza is none of their business. A handler
+// that takes only some of the stanzas its route matches returns Pass for
+// the others, which go on to the next matching route.
 //
 // Concern packages (MUC, vCards, commands...) register in init with
 // Register; the core adds its own routes and builds one Router per

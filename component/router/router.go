@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 
@@ -34,15 +35,10 @@ func (r *Router) Add(routes ...Route) {
 	slices.SortStableFunc(r.routes, func(a, b Route) int { return b.specificity() - a.specificity() })
 }
 
-// Route returns the route that handles s, if any.
-func (r *Router) Route(s *Stanza) (*Route, bool) {
-	for i := range r.routes {
-		if r.routes[i].matches(s) {
-			return &r.routes[i], true
-		}
-	}
-	return nil, false
-}
+// Pass, returned by a handler, hands the stanza on to the next route that
+// matches it, as if the handler's own did not: for a route whose handler
+// takes only some of what it matches (the server's stanzas, say).
+var Pass = errors.New("router: passed on")
 
 // Dispatch hands s to its handler. A stanza no route handles is answered
 // as RFC 6120 says: an IQ request with service-unavailable, a message
@@ -50,23 +46,32 @@ func (r *Router) Route(s *Stanza) (*Route, bool) {
 // presence is ignored. A handler's error answers s; nothing ends the
 // stream.
 func (r *Router) Dispatch(ctx context.Context, w Writer, s *Stanza) {
-	route, ok := r.Route(s)
-	if !ok {
-		switch {
-		case s.Kind == IQ && (s.Type == "get" || s.Type == "set"):
-			r.Refuse(w, s, stanza.NewError("cancel", "service-unavailable", ""))
-		case s.Kind == Message && s.Type != "error" && s.Type != "headline":
-			r.Refuse(w, s, stanza.NewError("cancel", "feature-not-implemented", "only chat and normal messages are relayed"))
+	for i := range r.routes {
+		if route := &r.routes[i]; route.matches(s) {
+			if err := route.Handler.HandleStanza(ctx, w, s); err != Pass {
+				r.answer(w, s, err)
+				return
+			}
 		}
+	}
+	switch {
+	case s.Kind == IQ && (s.Type == "get" || s.Type == "set"):
+		r.Refuse(w, s, stanza.NewError("cancel", "service-unavailable", ""))
+	case s.Kind == Message && s.Type != "error" && s.Type != "headline":
+		r.Refuse(w, s, stanza.NewError("cancel", "feature-not-implemented", "only chat and normal messages are relayed"))
+	}
+}
+
+// answer answers s with a handler's error, if any, and logs it.
+func (r *Router) answer(w Writer, s *Stanza, err error) {
+	if err == nil {
 		return
 	}
-	if err := route.Handler.HandleStanza(ctx, w, s); err != nil {
-		r.Refuse(w, s, ErrorFor(err))
-		if IsBadRequest(err) {
-			r.quiet.Warn("stanza with a bad value refused", "from", s.From.String(), "stanza_id", s.ID, "err", err)
-		} else if _, ok := err.(*stanza.Error); !ok {
-			r.log.Error("stanza handler failed", "from", s.From.String(), "stanza_id", s.ID, "err", err)
-		}
+	r.Refuse(w, s, ErrorFor(err))
+	if IsBadRequest(err) {
+		r.quiet.Warn("stanza with a bad value refused", "from", s.From.String(), "stanza_id", s.ID, "err", err)
+	} else if _, ok := err.(*stanza.Error); !ok {
+		r.log.Error("stanza handler failed", "from", s.From.String(), "stanza_id", s.ID, "err", err)
 	}
 }
 

@@ -53,14 +53,22 @@ func named(name string) Handler {
 	})
 }
 
-// The most specific route handles a stanza; unrouted stanzas get RFC
-// 6120's answers; a handler's error answers the stanza and nothing else.
+// The most specific route handles a stanza, or passes it on to the next;
+// unrouted stanzas get RFC 6120's answers; a handler's error answers the
+// stanza and nothing else.
 func TestDispatch(t *testing.T) {
 	r := New(slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Route{Kind: Message, Handler: named("any-message")},
 		Route{Kind: Message, Payload: xml.Name{Space: "urn:xmpp:message-retract:1", Local: "retract"}, Handler: named("retract")},
 		Route{Kind: Message, Types: []string{"groupchat"}, Targets: Room, Handler: named("room")},
 		Route{Kind: IQ, Types: []string{"get"}, Payload: xml.Name{Space: "urn:xmpp:ping", Local: "ping"}, Handler: named("ping")},
+		// Takes only what the server sends (from a bare domain); the rest goes on.
+		Route{Kind: Message, Payload: xml.Name{Space: "urn:x:server"}, Priority: 1, Handler: HandlerFunc(func(ctx context.Context, w Writer, s *Stanza) error {
+			if s.From.Localpart() != "" {
+				return Pass
+			}
+			return named("server").HandleStanza(ctx, w, s)
+		})},
 		Route{Kind: IQ, Types: []string{"get"}, Payload: xml.Name{Space: "jabber:iq:version", Local: "query"}, Targets: Gateway, Handler: named("version")},
 		Route{Kind: IQ, Types: []string{"set"}, Payload: xml.Name{Space: "urn:x:bad"}, Handler: HandlerFunc(func(_ context.Context, _ Writer, s *Stanza) error {
 			var v struct {
@@ -98,6 +106,9 @@ func TestDispatch(t *testing.T) {
 		10: {`<iq type="set" id="7" ` + a + `><q xmlns="urn:x:fail"/></iq>`, Contact,
 			`<iq type="error" id="7" ` + c + `><error type="wait"><internal-server-error xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></internal-server-error></error></iq>`},
 		11: {`<presence ` + a + `/>`, Contact, ``},
+		12: {`<message from="x.test" to="c@gw.test"><s xmlns="urn:x:server"/></message>`, Contact, `<message id="server" from="c@gw.test" to="x.test"></message>`},
+		13: {`<message ` + a + `><body>hi</body><s xmlns="urn:x:server"/></message>`, Contact, // passed on
+			`<message id="any-message" ` + c + `></message>`},
 	}
 	for i, tt := range tests {
 		var w buf
