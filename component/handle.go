@@ -178,9 +178,10 @@ func (g *Gateway) tooBig(t router.Writer, lim *limitReader, start *xml.StartElem
 	return nil
 }
 
-// answerUnaddressable answers an IQ request whose from is not a JID the
-// gateway can parse (servers' and mellium's address rules may differ). The
-// error goes back to the from as written: left unanswered, the session
+// answerUnaddressable answers an IQ request (a get or a set; never a
+// result or an error, nor any other stanza) whose from is not a JID the
+// gateway can parse (servers' and mellium's address rules may differ).
+// The error goes back to the from as written: left unanswered, the session
 // would answer it itself, fail to parse the address and end the stream.
 func (g *Gateway) answerUnaddressable(t router.Writer, in inStanza) {
 	if in.XMLName.Local != "iq" || (in.Type != "get" && in.Type != "set") {
@@ -199,10 +200,11 @@ func (g *Gateway) countRefusal(cond string) {
 	}
 }
 
-// reply answers in with an error of the same stanza kind. Errors are never
-// answered, to avoid loops.
+// reply answers in with an error of the same stanza kind, unless in may
+// not be answered: an error, an IQ result or a headline
+// (router.Answerable).
 func (g *Gateway) reply(t router.Writer, in inStanza, from, to jid.JID, e *stanzaError) {
-	if in.Type == "error" {
+	if !router.Answerable(router.KindOf(in.XMLName.Local), in.Type) {
 		return
 	}
 	g.countRefusal(e.Condition.XMLName.Local)

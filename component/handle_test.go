@@ -124,7 +124,25 @@ var handleTests = []struct {
 		in:  `<message type="chat" id="m27" from="alice@example.test/phone" to="+15551234567@sms.example.test">` + strings.Repeat(`<x xmlns="jabber:x:oob"><url>https://files.example.org/a.jpg</url></x>`, maxAttachments) + `</message>`,
 		job: true,
 	},
+	// An IQ result or error is never answered with an error (RFC 6120
+	// 8.2.3), nor is a headline (RFC 6121 5.2.2): misrouted...
+	28: {in: `<iq type="result" id="i28" from="alice@example.test/phone" to="bob@example.test"/>`},
+	29: {in: `<iq type="error" id="i29" from="alice@example.test/phone" to="bob@example.test"><error type="cancel"><item-not-found ` + errNS + `/></error></iq>`},
+	30: {in: `<message type="headline" id="m30" from="alice@example.test/phone" to="bob@example.test"><body>hi</body></message>`},
+	// ...over the size limit...
+	31: {in: `<iq type="result" id="i31" from="alice@example.test/phone" to="sms.example.test"><query xmlns="jabber:iq:version"><name>` + overLimit + `</name></query></iq>`},
+	32: {in: `<iq type="error" id="i32" from="alice@example.test/phone" to="sms.example.test"><error type="cancel"><item-not-found ` + errNS + `/><text ` + errNS + `>` + overLimit + `</text></error></iq>`},
+	33: {in: `<message type="headline" id="m33" from="alice@example.test/phone" to="+15551234567@sms.example.test"><body>` + overLimit + `</body></message>`},
+	34: { // (a request over it is refused)
+		in:  `<iq type="get" id="i34" from="alice@example.test/phone" to="sms.example.test"><query xmlns="jabber:iq:version"><name>` + overLimit + `</name></query></iq>`,
+		out: `<iq type="error" id="i34" from="sms.example.test" to="alice@example.test/phone"><error type="modify"><policy-violation ` + errNS + `></policy-violation><text ` + errNS + `>stanza over the gateway&#39;s limit of 65536 bytes</text></error></iq>`,
+	},
+	// ...or from an address the gateway cannot parse.
+	35: {in: `<iq type="result" id="i35" from="a@b@c" to="sms.example.test"/>`},
 }
+
+// overLimit makes a stanza over the default size limit.
+var overLimit = strings.Repeat("x", DefaultMaxStanza)
 
 func TestHandle(t *testing.T) {
 	for i, tc := range handleTests {

@@ -86,16 +86,31 @@ func ErrorFor(err error) *stanza.Error {
 	return stanza.NewError("wait", "internal-server-error", "")
 }
 
-// Refuse answers s with e, from the address s was sent to, unless s is an
-// error itself (errors are never answered, to avoid loops).
+// Refuse answers s with e, from the address s was sent to, unless s may
+// not be answered (Answerable).
 func (r *Router) Refuse(w Writer, s *Stanza, e *stanza.Error) {
-	if s.Type == "error" {
+	if !Answerable(s.Kind, s.Type) {
 		return
 	}
 	if r.Refused != nil {
 		r.Refused(e.Condition.XMLName.Local)
 	}
 	w.Encode(Refusal(s, e))
+}
+
+// Answerable reports whether a stanza of kind k and type typ may be
+// answered with an error: never an error (to avoid loops), an IQ result
+// (RFC 6120 8.2.3) or a headline (RFC 6121 5.2.2).
+func Answerable(k Kind, typ string) bool {
+	switch {
+	case typ == "error":
+		return false
+	case k == IQ:
+		return typ != "result"
+	case k == Message:
+		return typ != "headline"
+	}
+	return true
 }
 
 // Refusal is the error stanza that answers s with e.

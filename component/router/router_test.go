@@ -83,6 +83,13 @@ func TestDispatch(t *testing.T) {
 		Route{Kind: IQ, Types: []string{"set"}, Payload: xml.Name{Space: "urn:x:fail"}, Handler: HandlerFunc(func(context.Context, Writer, *Stanza) error {
 			return errors.New("disk on fire")
 		})},
+		// Refuse what may not be answered.
+		Route{Kind: IQ, Types: []string{"result"}, Payload: xml.Name{Space: "urn:x:refuse"}, Handler: HandlerFunc(func(context.Context, Writer, *Stanza) error {
+			return stanza.NewError("auth", "forbidden", "no")
+		})},
+		Route{Kind: Message, Types: []string{"headline"}, Handler: HandlerFunc(func(context.Context, Writer, *Stanza) error {
+			return stanza.NewError("auth", "forbidden", "no")
+		})},
 	)
 	const a, c, g = `from="a@x.test/r" to="c@gw.test"`, `from="c@gw.test" to="a@x.test/r"`, `from="a@x.test/r" to="gw.test"`
 	tests := []struct {
@@ -109,6 +116,9 @@ func TestDispatch(t *testing.T) {
 		12: {`<message from="x.test" to="c@gw.test"><s xmlns="urn:x:server"/></message>`, Contact, `<message id="server" from="c@gw.test" to="x.test"></message>`},
 		13: {`<message ` + a + `><body>hi</body><s xmlns="urn:x:server"/></message>`, Contact, // passed on
 			`<message id="any-message" ` + c + `></message>`},
+		// A handler's error never answers an IQ result or a headline.
+		14: {`<iq type="result" id="9" ` + a + `><q xmlns="urn:x:refuse"/></iq>`, Contact, ``},
+		15: {`<message type="headline" ` + a + `><body>hi</body></message>`, Contact, ``},
 	}
 	for i, tt := range tests {
 		var w buf
