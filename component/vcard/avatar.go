@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
-	"sync"
-	"time"
 
 	"xmppgw/component/stanza"
 	"xmppgw/mapping"
@@ -17,8 +15,9 @@ import (
 // again). The module learns the hash when it fetches the picture for a
 // vCard, and in the background when the core asks (RefreshAvatar: a chat
 // linked, a message or a presence while its hash is unknown); it then
-// sends the contact's presence again with it. Hashes are kept in memory:
-// after a restart they are learned again.
+// sends the contact's presence again with it. Hashes are kept in memory,
+// within bounds (hashes.go): after a restart, or once forgotten to make
+// room, they are learned again.
 
 // key is a contact as one user sees it. Where users sign in to accounts of
 // their own (transports.Login), a contact's picture is the one that user's
@@ -35,69 +34,6 @@ func (v *Instance) keyOf(user string, remote transports.Addr) key {
 		user = ""
 	}
 	return key{user, remote}
-}
-
-// retryAfter is how long after a failed fetch a contact's picture is not
-// fetched again in the background.
-const retryAfter = 10 * time.Minute
-
-// hashes remembers, per contact (key), its picture's hash, and which
-// background fetches are under way or failed lately.
-type hashes struct {
-	mu       sync.Mutex
-	hashes   map[key]string
-	fetching map[key]bool
-	failed   map[key]time.Time
-}
-
-// get returns k's hash, if known.
-func (a *hashes) get(k key) (string, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	h, ok := a.hashes[k]
-	return h, ok
-}
-
-// set records k's hash and reports whether it changed.
-func (a *hashes) set(k key, hash string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.hashes == nil {
-		a.hashes = map[key]string{}
-	}
-	old, ok := a.hashes[k]
-	a.hashes[k] = hash
-	delete(a.failed, k)
-	return !ok || old != hash
-}
-
-// start reports whether a background fetch for k should begin now, and
-// marks it under way if so.
-func (a *hashes) start(k key, now time.Time) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if _, ok := a.hashes[k]; ok || a.fetching[k] || now.Before(a.failed[k].Add(retryAfter)) {
-		return false
-	}
-	if a.fetching == nil {
-		a.fetching = map[key]bool{}
-	}
-	a.fetching[k] = true
-	return true
-}
-
-// done ends a background fetch for k; failed marks it for a retry only
-// after retryAfter.
-func (a *hashes) done(k key, failed bool, now time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	delete(a.fetching, k)
-	if failed {
-		if a.failed == nil {
-			a.failed = map[key]time.Time{}
-		}
-		a.failed[k] = now
-	}
 }
 
 // Hash is the hex SHA-1 of a picture, "" for none.

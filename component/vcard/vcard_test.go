@@ -507,3 +507,70 @@ func TestHash(t *testing.T) {
 		}
 	}
 }
+
+// Where users sign in to accounts of their own, any allowed user can name
+// any contact, made up or not, in vCard gets and presence probes: what the
+// module keeps per contact (picture hashes, failed fetches) is bounded,
+// per user and in all, and what it forgot is learned again.
+func TestPictureHashesBounded(t *testing.T) {
+	c := newCore(newAccounts(nil), newStore(t))
+	v := New(c)
+	addr := func(i int) transports.Addr { return transports.Addr(fmt.Sprintf("+1555%07d", i)) }
+	hashesOf := func(user string, n int) (kept int) {
+		for i := range n {
+			if v.AvatarUpdate(user, addr(i)) != nil {
+				kept++
+			}
+		}
+		return kept
+	}
+	// One user's vCard gets and presence probes (RefreshAvatar).
+	const n = 3 * maxPerUser
+	for i := range n {
+		if i%2 == 0 {
+			serve(t, v, `<iq type="get" id="v" from="alice@example.test/pc" to="`+string(addr(i))+`@tg.example.test"><vCard xmlns="vcard-temp"/></iq>`, router.Contact)
+		} else {
+			v.RefreshAvatar(addr(i), "alice@example.test")
+		}
+		if i%maxFetches == maxFetches-1 {
+			c.flush() // let the fetches (at most maxFetches at once) finish
+		}
+	}
+	c.flush()
+	if got := hashesOf("alice@example.test", n); got == 0 || got > maxPerUser {
+		t.Errorf("after %d contacts named by one user, %d picture hashes kept; want 1 to %d", n, got, maxPerUser)
+	}
+	// Many users: at most maxKept hashes, and failed fetches, in all.
+	users := 2 * maxKept / maxPerUser
+	now := time.Now()
+	for u := range users {
+		user := fmt.Sprintf("u%d@example.test", u)
+		for i := range maxPerUser {
+			v.hashes.set(v.keyOf(user, addr(i)), "")
+			v.hashes.done(v.keyOf(user, addr(maxPerUser+i)), true, now)
+		}
+	}
+	hashes, failed := 0, 0
+	for u := range users {
+		user := fmt.Sprintf("u%d@example.test", u)
+		hashes += hashesOf(user, maxPerUser)
+		for i := range maxPerUser {
+			k := v.keyOf(user, addr(maxPerUser+i))
+			if v.hashes.start(k, now) {
+				v.hashes.done(k, false, now)
+			} else {
+				failed++
+			}
+		}
+	}
+	if hashes > maxKept || failed > maxKept {
+		t.Errorf("%d picture hashes and %d failed fetches kept for %d users, want at most %d", hashes, failed, users, maxKept)
+	}
+	// What was forgotten is learned again.
+	const late = "+15559999999"
+	v.RefreshAvatar(late, "alice@example.test")
+	c.flush()
+	if v.AvatarUpdate("alice@example.test", late) == nil {
+		t.Error("a contact's hash is not learned once many are kept")
+	}
+}
