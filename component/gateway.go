@@ -104,9 +104,10 @@ type Gateway struct {
 	answersXMPP bool     // users' messages to the gateway's JID are offered to answers
 	answering   keyLocks // provider events being offered to answers, one delivery at a time
 
-	laterMu sync.Mutex
-	later   map[string]*laterQueue // Later's steps in flight, by user (later.go)
-	laterN  int                    // their number
+	laterMu   sync.Mutex
+	later     map[string]*laterQueue // Later's steps in flight, by user (later.go)
+	laterFree *sync.Cond             // on laterMu: a step ended
+	laterN    int                    // their number
 
 	mu        sync.Mutex
 	lanes     map[string]*lane // one ordered queue per (account, remote)
@@ -221,6 +222,7 @@ func New(o Options) *Gateway {
 	g.watchSessions()
 	g.login, _ = o.Transport.(transports.Login)
 	g.owners = ownersOf(o.Transport.Accounts())
+	g.laterFree = sync.NewCond(&g.laterMu)
 	return g
 }
 

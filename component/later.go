@@ -37,24 +37,38 @@ type laterQueue struct {
 // answer with. Before Run (a Gateway used without Run, as in tests), f
 // runs at once on t.
 func (g *Gateway) Later(from jid.JID, t router.Writer, f func(ctx context.Context, w router.Writer)) error {
+	return g.step(from, t, f, false)
+}
+
+// Await implements core.Core: Later, but past the bounds it waits for a
+// step to end (the read loop waits: back-pressure) instead of refusing.
+func (g *Gateway) Await(from jid.JID, t router.Writer, f func(ctx context.Context, w router.Writer)) {
+	g.step(from, t, f, true)
+}
+
+// step is Later, or Await if wait is set.
+func (g *Gateway) step(from jid.JID, t router.Writer, f func(ctx context.Context, w router.Writer), wait bool) error {
 	if !g.in.running.Load() {
 		f(g.baseCtx(), t)
 		return nil
 	}
 	key := from.Bare().String()
 	g.laterMu.Lock()
-	q := g.later[key]
-	if q == nil {
-		if g.laterN >= laterAll {
+	for {
+		q := g.later[key]
+		if (q == nil || q.n < laterPerUser) && g.laterN < laterAll {
+			break
+		}
+		if !wait {
 			g.laterMu.Unlock()
 			return errLaterBusy
 		}
+		g.laterFree.Wait()
+	}
+	q := g.later[key]
+	if q == nil {
 		q = &laterQueue{}
 		g.later[key] = q
-	}
-	if q.n >= laterPerUser || g.laterN >= laterAll {
-		g.laterMu.Unlock()
-		return errLaterBusy
 	}
 	q.n++
 	g.laterN++
@@ -90,6 +104,7 @@ func (g *Gateway) laterDone(key string, q *laterQueue, mine chan struct{}) {
 	if q.n == 0 {
 		delete(g.later, key)
 	}
+	g.laterFree.Broadcast()
 }
 
 // heldWriter keeps what is encoded to it.

@@ -177,5 +177,5 @@ func feed(t *testing.T, g *Gateway, stanzas []string) string {
 func laterGoroutines() int {
 	buf := make([]byte, 64<<20)
 	buf = buf[:runtime.Stack(buf, true)]
-	return strings.Count(string(buf), "component.(*Gateway).Later.func")
+	return strings.Count(string(buf), "component.(*Gateway).step.func")
 }

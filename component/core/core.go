@@ -61,6 +61,10 @@ type Core interface {
 	// flight, f does not run and Later returns the error to refuse the
 	// stanza with (wait/resource-constraint).
 	Later(from jid.JID, w router.Writer, f func(ctx context.Context, w router.Writer)) error
+	// Await is Later for a stanza that must not be refused (a presence):
+	// when too many steps are in flight, the read loop waits for one to
+	// end.
+	Await(from jid.JID, w router.Writer, f func(ctx context.Context, w router.Writer))
 	// Barrier waits until the component session is up and the server has
 	// routed back a ping written after everything before it, so that what
 	// the server sent on connecting (XEP-0356's grants) has been handled.

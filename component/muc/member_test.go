@@ -105,6 +105,11 @@ func (c *heldCore) Later(_ jid.JID, _ router.Writer, f func(context.Context, rou
 	return nil
 }
 
+// Await is Later.
+func (c *heldCore) Await(from jid.JID, w router.Writer, f func(context.Context, router.Writer)) {
+	c.Later(from, w, f)
+}
+
 // heldWriter records each stanza as it is written, in the order written.
 type heldWriter struct{ c *heldCore }
 

@@ -19,6 +19,30 @@ func (r *rooms) message(ctx context.Context, w router.Writer, s *router.Stanza) 
 		return r.inboxMessage(ctx, w, s, box)
 	}
 	room := s.To.Bare()
+	key := occupantKey(room, s.From.String())
+	if !r.turns.busy(key) {
+		return r.relay(ctx, w, s, room)
+	}
+	// A join (or leave) of the sender's is in flight: the message waits
+	// for it, in the order read.
+	turn := r.turns.take(key)
+	r.c.Await(s.From, w, func(ctx context.Context, w router.Writer) {
+		defer turn.done()
+		select {
+		case <-turn.before():
+		case <-ctx.Done():
+			return
+		}
+		if err := r.relay(ctx, w, s, room); err != nil {
+			w.Encode(router.Refusal(s, router.ErrorFor(err)))
+		}
+	})
+	return nil
+}
+
+// relay is message for s to room, once the sender's joins before it are
+// done.
+func (r *rooms) relay(ctx context.Context, w router.Writer, s *router.Stanza, room jid.JID) error {
 	nick, ok := r.joined.nick(room.String(), s.From.String())
 	if !ok {
 		return stanza.NewError("modify", "not-acceptable", "join the room before writing to it")

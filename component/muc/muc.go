@@ -191,6 +191,17 @@ type turns struct {
 	tail map[string]chan struct{} // the last taker's, closed when it is done
 }
 
+// occupantKey is the key of turns for full's presences in room.
+func occupantKey(room jid.JID, full string) string { return room.String() + "\x00" + full }
+
+// busy reports whether a taker of key is not done yet.
+func (t *turns) busy(key string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.tail[key]
+	return ok
+}
+
 // turn is one taker's place in the order of its key.
 type turn struct {
 	t          *turns
@@ -226,17 +237,4 @@ func (u *turn) done() {
 	}
 	u.t.mu.Unlock()
 	close(u.mine)
-}
-
-// untake gives the turn back when its work will not run; called on the
-// read loop right after take, before anyone else takes the key.
-func (u *turn) untake() {
-	u.t.mu.Lock()
-	defer u.t.mu.Unlock()
-	select {
-	case <-u.prev: // no one before is still at work: no one waits on key
-		delete(u.t.tail, u.key)
-	default:
-		u.t.tail[u.key] = u.prev
-	}
 }

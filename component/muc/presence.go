@@ -32,8 +32,9 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 		// read loop, and one at a time per room and full JID, in the order
 		// read: a leave that comes while its join is asked about waits for
 		// it. (Anyone else's is answered here: that asks no one.)
-		turn := r.turns.take(room.String() + "\x00" + full)
-		err := r.c.Later(s.From, w, func(ctx context.Context, w router.Writer) {
+		// A presence is never refused for being one too many: Await.
+		turn := r.turns.take(occupantKey(room, full))
+		r.c.Await(s.From, w, func(ctx context.Context, w router.Writer) {
 			defer turn.done()
 			select {
 			case <-turn.before():
@@ -44,10 +45,7 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 				w.Encode(router.Refusal(s, router.ErrorFor(err)))
 			}
 		})
-		if err != nil {
-			turn.untake()
-		}
-		return err
+		return nil
 	}
 	return r.occupy(ctx, w, s, room, full, nick)
 }

@@ -88,5 +88,10 @@ func (c *Core) Later(_ jid.JID, w router.Writer, f func(context.Context, router.
 	return nil
 }
 
+// Await is Later, which never refuses here.
+func (c *Core) Await(from jid.JID, w router.Writer, f func(context.Context, router.Writer)) {
+	c.Later(from, w, f)
+}
+
 // LaterCalls returns how many times Later was called.
 func (c *Core) LaterCalls() int64 { return c.laters.Load() }
