@@ -28,7 +28,8 @@ type lane struct {
 // slow lane (a contact whose sends fail and are retried, a number paced
 // at its rate) holds only its own laneJobs, so the others go on; of the
 // rest of its backlog it holds only the ids, at most lanesStored in all
-// lanes (8 bytes each), past which the dispatcher stops reading too. (The
+// lanes (8 bytes each), past which the dispatcher stops reading too, for
+// every lane: a bound on memory, reached only by a huge backlog. (The
 // Gateway's maxLane, maxLanes and maxStored, which tests lower.)
 const (
 	laneJobs    = 256

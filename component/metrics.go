@@ -108,74 +108,45 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// clockMax bounds a clock's marks. A backlog past it drops its oldest
-// marks: their latency is not observed.
+// clockMax bounds a clock's marks. A message marked while it holds that
+// many (a backlog) is not: its latency is not observed.
 const clockMax = 100_000
 
 // clock remembers when messages entered the gateway, by key, until they
-// leave it. Marks are kept in insertion order (a ring) and dropped from
-// the oldest: when taken, over an hour old (jobs retried that long are not
-// latency samples), or when clockMax later ones are held. Each mark costs
-// O(1), amortised.
+// leave it. Marks over an hour old (jobs retried that long are not latency
+// samples) are swept once every clockMax marks: O(1) a mark, amortised.
 type clock struct {
 	mu    sync.Mutex
-	start map[int64]clockMark
-	ring  []clockKey // insertion order; entries of keys taken since are stale
-	head  int        // ring index of the oldest entry
-	n     int        // entries in ring
-	seq   uint64
-}
-
-type clockMark struct {
-	t   time.Time
-	seq uint64
-}
-
-type clockKey struct {
-	key int64
-	seq uint64
+	start map[int64]time.Time
+	since int // marks since the last sweep
 }
 
 func (c *clock) mark(key int64, t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.start == nil {
-		c.start = map[int64]clockMark{}
+		c.start = map[int64]time.Time{}
 	}
-	for c.n > 0 {
-		f := c.ring[c.head]
-		m, live := c.start[f.key]
-		live = live && m.seq == f.seq
-		if live && c.n < clockMax && t.Sub(m.t) <= time.Hour {
-			break
+	if c.since++; c.since >= clockMax {
+		c.since = 0
+		for k, at := range c.start {
+			if t.Sub(at) > time.Hour {
+				delete(c.start, k)
+			}
 		}
-		if live {
-			delete(c.start, f.key)
-		}
-		c.ring[c.head] = clockKey{}
-		c.head = (c.head + 1) % len(c.ring)
-		c.n--
 	}
-	if c.n == len(c.ring) {
-		ring := make([]clockKey, min(max(2*len(c.ring), 64), clockMax))
-		for i := range c.n {
-			ring[i] = c.ring[(c.head+i)%len(c.ring)]
-		}
-		c.ring, c.head = ring, 0
+	if len(c.start) < clockMax {
+		c.start[key] = t
 	}
-	c.seq++
-	c.ring[(c.head+c.n)%len(c.ring)] = clockKey{key, c.seq}
-	c.n++
-	c.start[key] = clockMark{t, c.seq}
 }
 
 // take returns and forgets when key entered.
 func (c *clock) take(key int64) (time.Time, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m, ok := c.start[key]
+	t, ok := c.start[key]
 	delete(c.start, key)
-	return m.t, ok
+	return t, ok
 }
 
 // countMessage counts a message relayed in direction, if metrics are on.
