@@ -164,8 +164,8 @@ var roomSteps = []roomStep{
 		in:  `<message type="chat" id="pm1" from="alice@example.test/phone" to="+15550003333@tg.example.test/Bob"><body>only for Bob</body></message>`,
 		out: `<message type="error" id="pm1" from="+15550003333@tg.example.test/Bob" to="alice@example.test/phone"><error type="cancel"><feature-not-implemented ` + errNS + `></feature-not-implemented><text ` + errNS + `>private messages to group members are not supported</text></error></message>`,
 	},
-	21: { // ...a normal one, or a chat state, too
-		in:  `<message id="pm2" from="alice@example.test/phone" to="+15550003333@tg.example.test/Bob"><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`,
+	21: { // ...a normal one, or an attachment, too
+		in:  `<message id="pm2" from="alice@example.test/phone" to="+15550003333@tg.example.test/Bob"><x xmlns="jabber:x:oob"><url>https://files.example.org/a.jpg</url></x><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`,
 		out: `<message type="error" id="pm2" from="+15550003333@tg.example.test/Bob" to="alice@example.test/phone"><error type="cancel"><feature-not-implemented ` + errNS + `></feature-not-implemented><text ` + errNS + `>private messages to group members are not supported</text></error></message>`,
 	},
 	22: { // ...and a headline is dropped unanswered (RFC 6121)
@@ -186,6 +186,9 @@ var roomSteps = []roomStep{
 	26: { // a join without a nick, to the room's bare JID: jid-malformed (XEP-0045 7.2.1)
 		in:  `<presence id="j26" from="alice@example.test/pc" to="+15550003333@tg.example.test"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
 		out: `<presence type="error" id="j26" from="+15550003333@tg.example.test" to="alice@example.test/pc"><error type="modify"><jid-malformed ` + errNS + `></jid-malformed><text ` + errNS + `>join with a nick: room/nick</text></error></presence>`,
+	},
+	27: { // a chat state alone to one member (typing) is dropped, not answered once a keystroke
+		in: `<message type="chat" id="pm27" from="alice@example.test/phone" to="+15550003333@tg.example.test/Bob"><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`,
 	},
 }
 

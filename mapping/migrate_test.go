@@ -122,3 +122,34 @@ func TestSQLiteMigratesForward(t *testing.T) {
 		t.Errorf("enqueue after migrating: id %d, %v", id, err)
 	}
 }
+
+// Migration 015: the media rows of MMS received before it expire once no
+// URL for them can work (366 days on), and Prune then deletes them; other
+// state does not expire.
+func TestSQLiteOldMediaExpire(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "gw.db")
+	db, _ := sqliteAt(t, path, 14)
+	for _, q := range []string{
+		`PRAGMA user_version = 14`,
+		`INSERT INTO kv (transport, key, value) VALUES ('sms', 'media/SM1/0', 'image/jpeg')`,
+		`INSERT INTO kv (transport, key, value) VALUES ('tg', 'offset', '42')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s := openTest(t, DriverSQLite, path, "")
+	s.now = func() time.Time { return time.Now().Add(367 * 24 * time.Hour) }
+	if err := s.Prune(ctx, s.now().Add(-14*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.KV("sms").Get(ctx, "media/SM1/0"); v != "" || err != nil {
+		t.Errorf("an old medium after 367 days: %q, %v", v, err)
+	}
+	if v, err := s.KV("tg").Get(ctx, "offset"); v != "42" || err != nil {
+		t.Errorf("other state: %q, %v", v, err)
+	}
+}

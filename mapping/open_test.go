@@ -83,9 +83,14 @@ func TestSQLiteSyncsCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	for range 3 { // every connection of the pool
+	for range 3 { // every connection of the pool, held at once
+		c, err := s.db.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
 		var level int
-		if err := s.db.QueryRow("PRAGMA synchronous").Scan(&level); err != nil {
+		if err := c.QueryRowContext(context.Background(), "PRAGMA synchronous").Scan(&level); err != nil {
 			t.Fatal(err)
 		}
 		if level != 2 {

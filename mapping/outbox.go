@@ -309,10 +309,17 @@ func (h JobTable) Sent(ctx context.Context, j Job, remoteID string, stanzas ...[
 	var early []Report
 	err := s.txPatient(ctx, func(tx *sqlTx) error {
 		early = early[:0]
-		if _, err := tx.ExecContext(ctx, deleteJob, j.ID); err != nil {
+		del, err := tx.ExecContext(ctx, deleteJob, j.ID)
+		if err != nil {
 			return err
 		}
-		for _, st := range stanzas {
+		queue := stanzas
+		if n, err := del.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			queue = nil // queued with the job's removal already: a rerun after a commit that seemed to fail
+		}
+		for _, st := range queue {
 			if err := queueStanza(ctx, tx, j.Transport, st, s.millis()); err != nil {
 				return err
 			}

@@ -233,3 +233,26 @@ func TestMarkUnresolved(t *testing.T) {
 		}
 	})
 }
+
+// Sent run again for a job it removed already (persist retrying after a
+// commit that succeeded but reported an error) does not queue its
+// stanzas twice.
+func TestSentTwiceQueuesOnce(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		j := Job{Transport: "tg", Sender: "a@b/c", Remote: "5", StanzaID: "s1", Receipt: true}
+		var err error
+		if j.ID, _, err = s.Jobs().Enqueue(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if _, err := s.Jobs().Sent(ctx, j, "5:10", []byte("<message id='accepted'/>")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if q, err := s.ToXMPP().Pending(ctx, "tg", 10); err != nil || len(q) != 1 {
+			t.Errorf("queued %d stanzas, %v; want the receipt once", len(q), err)
+		}
+	})
+}
