@@ -188,7 +188,7 @@ func (a *account) loginDone(self *tg.User) {
 
 // loginError words a Telegram error for the user.
 func loginError(err error) error {
-	if d, ok := tgerr.AsFloodWait(err); ok {
+	if d, ok := asWait(err); ok {
 		return &transports.LoginError{Msg: fmt.Sprintf("Telegram asks to wait %d s before trying again", int(d.Seconds()))}
 	}
 	switch {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"time"
 
 	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgerr"
@@ -169,14 +170,25 @@ func rejected(msg string) error {
 	return &transports.Error{Kind: transports.KindRejected, Provider: "telegram", Message: msg}
 }
 
+// asWait reports the wait a 420 error asks for: FLOOD_WAIT_X,
+// SLOWMODE_WAIT_X (a supergroup's slow mode), FLOOD_PREMIUM_WAIT_X, ...
+func asWait(err error) (time.Duration, bool) {
+	rpc, ok := tgerr.As(err)
+	if !ok || rpc.Code != 420 {
+		return 0, false
+	}
+	return time.Duration(rpc.Argument) * time.Second, true
+}
+
 // sendError classifies a Telegram error.
 func sendError(err error) error {
 	var te *transports.Error
 	if errors.As(err, &te) {
 		return te
 	}
-	if d, ok := tgerr.AsFloodWait(err); ok {
-		return &transports.Error{Kind: transports.KindRateLimited, Provider: "telegram", Code: "FLOOD_WAIT", Message: err.Error(), RetryAfter: d}
+	if d, ok := asWait(err); ok {
+		rpc, _ := tgerr.As(err)
+		return &transports.Error{Kind: transports.KindRateLimited, Provider: "telegram", Code: rpc.Type, Message: err.Error(), RetryAfter: d}
 	}
 	if rpc, ok := tgerr.As(err); ok {
 		kind := transports.KindRejected

@@ -1,0 +1,84 @@
+package telegramuser
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"xmppgw/internal/fake/tguserfake"
+	"xmppgw/transports"
+	"xmppgw/transports/transporttest"
+)
+
+// fakeEnv is a fake Telegram server, a store, and a way to run the
+// transport on them again and again (as restarts of the gateway).
+type fakeEnv struct {
+	mt *tguserfake.Server
+	kv *transporttest.KV
+	s  *Settings
+}
+
+func newFakeEnv(t *testing.T, ctx context.Context) *fakeEnv {
+	t.Helper()
+	mt, err := tguserfake.Start(ctx, "127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mt.Close() })
+	s := &Settings{APIID: 1, APIHash: strings.Repeat("a", 32), SessionKey: strings.Repeat("k", 32),
+		Server: &Server{Address: mt.Addr(), PublicKey: string(mt.PublicKeyPEM())}}
+	if probs := s.Validate(); len(probs) > 0 { // it also completes the settings
+		t.Fatal(probs)
+	}
+	return &fakeEnv{mt: mt, kv: &transporttest.KV{}, s: s}
+}
+
+// run starts a transport on the env's store; stop stops it and waits.
+func (e *fakeEnv) run(t *testing.T, ctx context.Context, sink transports.Sink) (*Transport, func()) {
+	t.Helper()
+	tr, err := New(transports.Params{Name: "tg", Domain: "tg.example.test", MediaURL: "https://gw.example.test/media/tg", State: e.kv}, e.s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); tr.Run(rctx, sink) }()
+	return tr, func() { stop(); <-done }
+}
+
+// waitFor polls cond until it holds or ctx ends (then it fails with msg).
+func waitFor(t *testing.T, ctx context.Context, msg string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		if ctx.Err() != nil {
+			t.Fatal(msg)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitSignedIn waits until user is signed in, and returns their account.
+func waitSignedIn(t *testing.T, ctx context.Context, tr *Transport, user string) transports.Addr {
+	t.Helper()
+	waitFor(t, ctx, "never signed in", func() bool { return tr.Accounts()[user] != "" })
+	return tr.Accounts()[user]
+}
+
+func mustGet(kv *transporttest.KV, key string) string {
+	v, _ := kv.Get(context.Background(), key)
+	return v
+}
+
+// signInUser signs user in as phone (signInAt is for testUser only).
+func signInUser(t *testing.T, ctx context.Context, tr *Transport, mt *tguserfake.Server, user, phone string) {
+	t.Helper()
+	tr.BeginLogin(ctx, user)
+	if next, _, err := tr.LoginAnswer(ctx, user, "phone", phone); err != nil || next == nil || next.Field != "code" {
+		t.Fatalf("phone: %+v %v", next, err)
+	}
+	if _, done, err := tr.LoginAnswer(ctx, user, "code", mt.LastCode(phone)); err != nil || done == "" {
+		t.Fatalf("code: %v", err)
+	}
+	waitSignedIn(t, ctx, tr, user)
+}
