@@ -47,7 +47,9 @@ func (t *Transport) BeginLogin(ctx context.Context, user string) transports.Prom
 
 // LoginAnswer implements transports.Login.
 func (t *Transport) LoginAnswer(ctx context.Context, user, field, value string) (*transports.Prompt, string, error) {
-	value = strings.TrimSpace(value)
+	if field != promptPassword.Field { // a password is taken as typed
+		value = strings.TrimSpace(value)
+	}
 	a := t.account(user)
 	if field == promptPhone.Field {
 		if a != nil && a.self.Load() != 0 {
