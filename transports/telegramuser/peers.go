@@ -106,6 +106,13 @@ func (p *peers) dropChannel(id int64) {
 	delete(p.channels, id)
 }
 
+// dropChat forgets a basic group the account is no longer in.
+func (p *peers) dropChat(id int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.chats, id)
+}
+
 // add keeps the users, chats and channels of an answer.
 func (p *peers) add(users []tg.UserClass, chats []tg.ChatClass) {
 	for _, u := range users {
@@ -121,6 +128,8 @@ func (p *peers) add(users []tg.UserClass, chats []tg.ChatClass) {
 			p.addChannel(c)
 		case *tg.ChannelForbidden:
 			p.dropChannel(c.ID)
+		case *tg.ChatForbidden: // removed from the group
+			p.dropChat(c.ID)
 		}
 	}
 }
