@@ -51,7 +51,7 @@ func (a *account) dialogs(ctx context.Context) (dialogList, error) {
 				out.titles[transports.Addr("-"+strconv.FormatInt(c.ID, 10))] = c.Title
 			}
 		case *tg.Channel:
-			if !c.Left {
+			if !c.Left && !c.Min {
 				out.titles[channelAddr(c.ID)] = c.Title
 			}
 		}

@@ -57,25 +57,36 @@ func addrOf(p tg.PeerClass) (transports.Addr, bool) {
 }
 
 // peers keeps what the account has seen of users and groups: the access
-// hashes requests need, and names.
+// hashes requests need, and names. A "min" user or channel (one Telegram
+// sends as mentioned in a message, e.g. where a post was forwarded from)
+// has no usable access hash, and a min channel's "left" means nothing: it
+// is kept apart, for its name only, and is never a peer or a membership.
 type peers struct {
-	mu       sync.Mutex
-	users    map[int64]*tg.User
-	chats    map[int64]*tg.Chat
-	channels map[int64]*tg.Channel
+	mu          sync.Mutex
+	users       map[int64]*tg.User
+	chats       map[int64]*tg.Chat
+	channels    map[int64]*tg.Channel
+	minUsers    map[int64]*tg.User    // only names
+	minChannels map[int64]*tg.Channel // only names
 }
+
+// maxMin bounds the min users and channels kept for their names.
+const maxMin = 4096
 
 func (p *peers) addUser(u *tg.User) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if u.Min {
+		if _, ok := p.users[u.ID]; !ok {
+			p.minUsers = keepMin(p.minUsers, u.ID, u)
+		}
+		return
+	}
 	if p.users == nil {
 		p.users = map[int64]*tg.User{}
 	}
-	if old, ok := p.users[u.ID]; ok && u.Min {
-		_ = old // a min user lacks the access hash: keep the full one
-		return
-	}
 	p.users[u.ID] = u
+	delete(p.minUsers, u.ID)
 }
 
 func (p *peers) addChat(c *tg.Chat) {
@@ -90,13 +101,26 @@ func (p *peers) addChat(c *tg.Chat) {
 func (p *peers) addChannel(c *tg.Channel) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if c.Min {
+		if _, ok := p.channels[c.ID]; !ok {
+			p.minChannels = keepMin(p.minChannels, c.ID, c)
+		}
+		return
+	}
 	if p.channels == nil {
 		p.channels = map[int64]*tg.Channel{}
 	}
-	if _, ok := p.channels[c.ID]; ok && c.Min {
-		return // a min channel lacks the access hash: keep the full one
-	}
 	p.channels[c.ID] = c
+	delete(p.minChannels, c.ID)
+}
+
+// keepMin adds v to m, starting m over when it is full.
+func keepMin[T any](m map[int64]T, id int64, v T) map[int64]T {
+	if m == nil || len(m) >= maxMin {
+		m = map[int64]T{}
+	}
+	m[id] = v
+	return m
 }
 
 // dropChannel forgets a channel the account can no longer read.
@@ -213,9 +237,15 @@ func (p *peers) name(a transports.Addr) string {
 		if c, ok := p.channels[pr.channel]; ok {
 			return c.Title
 		}
+		if c, ok := p.minChannels[pr.channel]; ok {
+			return c.Title
+		}
 		return ""
 	}
 	if u, ok := p.users[pr.user]; ok {
+		return userName(u)
+	}
+	if u, ok := p.minUsers[pr.user]; ok {
 		return userName(u)
 	}
 	return ""

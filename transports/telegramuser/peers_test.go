@@ -50,3 +50,43 @@ func TestKickedFromBasicGroupEndsMembership(t *testing.T) {
 		t.Error("after being removed from the group (chatForbidden), the account still counts as in it")
 	}
 }
+
+// A channel (or user) the account only saw as a "min" constructor
+// (Telegram sends these for one mentioned in a message of a chat the
+// account is in, e.g. where a post was forwarded from; a min constructor's
+// "left" means nothing and its access hash is not usable) is never taken
+// for one the account is in, nor for a peer to send to; its name is kept.
+func TestMinPeersAreNotMembership(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, a := offlineAccount(t, ctx)
+	a.peers.add([]tg.UserClass{&tg.User{ID: 77, Min: true, AccessHash: 1, FirstName: "Forwarder"}}, []tg.ChatClass{
+		&tg.Chat{ID: 5000001, Title: "Friends"},
+		&tg.Channel{ID: 1500000009, Min: true, AccessHash: 42, Title: "Private news", Broadcast: true},
+	})
+	ch := channelAddr(1500000009)
+	if _, ok := a.peers.input(ch); ok {
+		t.Error("a min channel is taken for one the account is in (Member would admit the user to its room)")
+	}
+	if _, ok := a.peers.channel(1500000009); ok || len(a.peers.joined()) != 0 {
+		t.Error("a min channel is among the account's channels")
+	}
+	if _, ok := a.peers.input("77"); ok {
+		t.Error("a min user is taken for a peer to send to")
+	}
+	if a.peers.name(ch) != "Private news" || a.peers.name("77") != "Forwarder" {
+		t.Errorf("names: %q, %q", a.peers.name(ch), a.peers.name("77"))
+	}
+	// The full constructor, as the dialogs give it, counts; a min one
+	// seen later does not replace it.
+	a.peers.add([]tg.UserClass{&tg.User{ID: 77, AccessHash: 5, FirstName: "Forwarder"}},
+		[]tg.ChatClass{&tg.Channel{ID: 1500000009, AccessHash: 43, Title: "Private news", Broadcast: true}})
+	a.peers.add([]tg.UserClass{&tg.User{ID: 77, Min: true, FirstName: "Forwarder"}},
+		[]tg.ChatClass{&tg.Channel{ID: 1500000009, Min: true, Title: "Private news", Broadcast: true}})
+	if in, ok := a.peers.input(ch); !ok || in.(*tg.InputPeerChannel).AccessHash != 43 {
+		t.Errorf("the full channel: %v, %v", in, ok)
+	}
+	if in, ok := a.peers.input("77"); !ok || in.(*tg.InputPeerUser).AccessHash != 5 {
+		t.Errorf("the full user: %v, %v", in, ok)
+	}
+}
