@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gotd/td/session"
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/dcs"
 	"github.com/gotd/td/tg"
@@ -22,7 +23,8 @@ import (
 type account struct {
 	t      *Transport
 	user   string                 // bare JID
-	resume bool                   // a stored session: no sign-in questions are asked
+	resume atomic.Bool            // a stored session: no sign-in questions are asked
+	up     atomic.Bool            // signed in, on a connected client
 	cl     atomic.Pointer[client] // the current client (run makes a new one after a failure)
 
 	answers   chan answer   // sign-in answers (login.go)
@@ -38,11 +40,13 @@ type account struct {
 
 	stopOnce sync.Once
 	cancel   chan struct{} // closed by stop
+	done     chan struct{} // closed once the account's goroutine has ended (start)
 }
 
 func newAccount(t *Transport, user string, resume bool) *account {
-	a := &account{t: t, user: user, resume: resume,
-		answers: make(chan answer), poke: make(chan struct{}, 1), live: make(chan pushed, liveQueue), cancel: make(chan struct{})}
+	a := &account{t: t, user: user, answers: make(chan answer), poke: make(chan struct{}, 1),
+		live: make(chan pushed, liveQueue), cancel: make(chan struct{}), done: make(chan struct{})}
+	a.resume.Store(resume)
 	a.cl.Store(a.newClient())
 	return a
 }
@@ -50,22 +54,27 @@ func newAccount(t *Transport, user string, resume bool) *account {
 // newClient is a gotd client for the account, with a gate of its own.
 func (a *account) newClient() *client {
 	g := newGate()
-	return &client{Client: telegram.NewClient(a.t.s.APIID, a.t.s.APIHash, a.options(g)), gate: g}
+	o := a.t.options(sessionStorage{v: a.t.vault, key: keySession(a.user)}, g, telegram.UpdateHandlerFunc(a.pushed))
+	return &client{Client: telegram.NewClient(a.t.s.APIID, a.t.s.APIHash, o), gate: g}
 }
 
-// options are the gotd client's: the stored session, the flood-wait
-// middleware, and a test server if the config names one.
-func (a *account) options(g *gate) telegram.Options {
+// options are a gotd client's: the session storage, the gate (if any),
+// the flood-wait middleware, and a test server if the config names one.
+func (t *Transport) options(st session.Storage, g *gate, h telegram.UpdateHandler) telegram.Options {
+	mws := []telegram.Middleware{floodWait{log: t.log}}
+	if g != nil {
+		mws = append([]telegram.Middleware{g}, mws...)
+	}
 	o := telegram.Options{
-		SessionStorage: sessionStorage{v: a.t.vault, key: keySession(a.user)},
-		Middlewares:    []telegram.Middleware{g, floodWait{log: a.t.log}},
-		UpdateHandler:  telegram.UpdateHandlerFunc(a.pushed),
+		SessionStorage: st,
+		Middlewares:    mws,
+		UpdateHandler:  h,
 		Logger:         zap.NewNop(),
 		RetryInterval:  time.Second,
 		MaxRetries:     5,
 		Device:         telegram.DeviceConfig{DeviceModel: "xmppgw", SystemVersion: "XMPP gateway", AppVersion: "1"},
 	}
-	if s := a.t.s.Server; s != nil {
+	if s := t.s.Server; s != nil {
 		o.DC = s.DC
 		o.DCList = dcs.List{Options: []tg.DCOption{{ID: s.DC, IPAddress: s.host, Port: s.port, Static: true}}}
 		o.PublicKeys = []telegram.PublicKey{{RSA: s.key}}
@@ -114,12 +123,12 @@ func (a *account) run(ctx context.Context) {
 			a.revoked(ctx)
 			return
 		}
-		if !a.resume && a.self.Load() == 0 {
+		if !a.resume.Load() && a.self.Load() == 0 {
 			a.t.log.Info("a sign-in ended", "user", a.user, "err", err)
 			return
 		}
 		a.t.log.Warn("Telegram session failed; restarting", "user", a.user, "err", err)
-		a.resume = true
+		a.resume.Store(true)
 		if !sleep(ctx, retryPause) {
 			return
 		}
@@ -147,6 +156,7 @@ func (a *account) runClient(ctx context.Context, c *client) error {
 		wctx, cancel := context.WithCancel(cctx)
 		stop := context.AfterFunc(ctx, cancel)
 		err := a.session(wctx)
+		a.up.Store(false)
 		stop()
 		cancel()
 		c.gate.close()
@@ -163,7 +173,7 @@ func (a *account) session(ctx context.Context) error {
 	}
 	self := st.User
 	if !st.Authorized {
-		if a.resume {
+		if a.resume.Load() {
 			return errRevoked
 		}
 		if self, err = a.login(ctx); err != nil {
@@ -188,6 +198,7 @@ func (a *account) signedIn(ctx context.Context, self *tg.User) error {
 	if err := a.startChannels(ctx); err != nil {
 		return err
 	}
+	a.up.Store(true)
 	if err := a.t.setSignedIn(ctx, a.user, a.addr()); err != nil {
 		return err
 	}

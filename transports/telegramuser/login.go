@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gotd/td/session"
+	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/auth"
 	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgerr"
@@ -24,6 +26,9 @@ var (
 // loginTimeout ends a sign-in left unanswered.
 const loginTimeout = 10 * time.Minute
 
+// logoutAttempt bounds one attempt to end a deleted session at Telegram.
+const logoutAttempt = time.Minute
+
 // answer is one answer to a sign-in question, passed to the account's
 // goroutine, which replies on reply.
 type answer struct {
@@ -39,8 +44,8 @@ type loginReply struct {
 
 // BeginLogin implements transports.Login.
 func (t *Transport) BeginLogin(ctx context.Context, user string) transports.Prompt {
-	if a := t.account(user); a != nil && a.self.Load() == 0 {
-		a.stop() // an unfinished sign-in: start over
+	if a := t.account(user); a != nil && !a.resume.Load() && a.self.Load() == 0 {
+		a.stop() // an unfinished sign-in: start over (a stored session resuming is kept)
 	}
 	return promptPhone
 }
@@ -52,7 +57,7 @@ func (t *Transport) LoginAnswer(ctx context.Context, user, field, value string) 
 	}
 	a := t.account(user)
 	if field == promptPhone.Field {
-		if a != nil && a.self.Load() != 0 {
+		if t.loggedIn(user, a) {
 			return nil, "", &transports.LoginError{Msg: "you are logged in to Telegram already; log out first"}
 		}
 		if _, err := parsePhone(value); err != nil {
@@ -63,7 +68,7 @@ func (t *Transport) LoginAnswer(ctx context.Context, user, field, value string) 
 			return nil, "", err
 		}
 	}
-	if a == nil || a.resume {
+	if a == nil || a.resume.Load() {
 		return nil, "", &transports.LoginError{Msg: "no sign-in is under way: start again"}
 	}
 	r := make(chan loginReply, 1)
@@ -82,23 +87,89 @@ func (t *Transport) LoginAnswer(ctx context.Context, user, field, value string) 
 	}
 }
 
-// Logout implements transports.Login.
+// loggedIn reports whether user is signed in or has a stored session
+// (resuming, or restarting); a is user's account, if any.
+func (t *Transport) loggedIn(user string, a *account) bool {
+	if _, ok := t.Accounts()[user]; ok {
+		return true
+	}
+	return a != nil && (a.resume.Load() || a.self.Load() != 0)
+}
+
+// Logout implements transports.Login. A session that is up is ended at
+// Telegram, then deleted (if Telegram does not answer, it keeps running:
+// the user may try again). One that is not up (resuming, or restarting
+// after a failure) is stopped and deleted at once, and ended at Telegram
+// in the background once Telegram answers (see logOutLater).
 func (t *Transport) Logout(ctx context.Context, user string) error {
 	a := t.account(user)
-	if a == nil || a.self.Load() == 0 {
-		if _, ok := t.Accounts()[user]; !ok {
-			return transports.ErrNotLoggedIn
-		}
+	if !t.loggedIn(user, a) {
+		return transports.ErrNotLoggedIn
 	}
-	if a != nil {
+	if a != nil && a.up.Load() {
 		if _, err := a.api().AuthLogOut(ctx); err != nil && !tgerr.Is(err, "AUTH_KEY_UNREGISTERED") {
 			return fmt.Errorf("Telegram did not end the session: %w", err)
 		}
-		a.stop()
+		if err := a.end(ctx); err != nil {
+			return err
+		}
 		return a.forget(ctx)
 	}
-	// Signed in, but the session is not running (it is restarting).
-	return (&account{t: t, user: user}).forget(ctx)
+	if a == nil {
+		a = &account{t: t, user: user}
+	} else if err := a.end(ctx); err != nil {
+		return err
+	}
+	data, _ := t.vault.get(ctx, keySession(user)) // one that does not open is of no use to end
+	if err := a.forget(ctx); err != nil {
+		return err
+	}
+	if data != nil {
+		t.logOutLater(user, data)
+	}
+	return nil
+}
+
+// end stops the account's session and waits until it has stopped.
+func (a *account) end(ctx context.Context) error {
+	a.stop()
+	select {
+	case <-a.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// logOutLater ends a deleted session at Telegram (auth.logOut with its
+// auth key, from data) in the background, trying again until Telegram
+// answers or the gateway stops. If the gateway stops first, the auth key
+// is gone from the store, but Telegram lists the session among the
+// account's active sessions until it expires or the user terminates it in
+// a Telegram app.
+func (t *Transport) logOutLater(user string, data []byte) {
+	t.spawn(func(ctx context.Context) {
+		retry(ctx, func(ctx context.Context) error {
+			st := &session.StorageMemory{}
+			if err := st.StoreSession(ctx, data); err != nil {
+				return nil
+			}
+			c := telegram.NewClient(t.s.APIID, t.s.APIHash, t.options(st, nil, nil))
+			ctx, cancel := context.WithTimeout(ctx, logoutAttempt)
+			defer cancel()
+			err := c.Run(ctx, func(ctx context.Context) error {
+				_, err := c.API().AuthLogOut(ctx)
+				if tgerr.Is(err, "AUTH_KEY_UNREGISTERED", "SESSION_REVOKED") {
+					return nil
+				}
+				return err
+			})
+			if err != nil {
+				t.log.Warn("ending a deleted session at Telegram failed; retrying", "user", user, "err", err)
+			}
+			return err
+		})
+	})
 }
 
 // login asks the sign-in questions, answered through LoginAnswer, until

@@ -2,8 +2,13 @@ package telegramuser
 
 import (
 	"context"
+	"errors"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/gotd/td/tg"
 
 	"xmppgw/internal/fake/tguserfake"
 	"xmppgw/transports"
@@ -33,5 +38,114 @@ func TestLoginPasswordWithSpaces(t *testing.T) {
 	_, done, err := tr.LoginAnswer(ctx, testUser, "password", " correct horse ")
 	if err != nil || done == "" {
 		t.Errorf("the right password was refused: %v", err)
+	}
+}
+
+// resumeHeld signs testUser in, restarts the transport with Telegram slow
+// to answer users.getUsers (as when it is unreachable at start), and
+// returns the new transport while its stored session is resuming, with
+// the sink, a release of the held calls, and the transport's stop.
+func resumeHeld(t *testing.T, ctx context.Context, e *fakeEnv) (tr *Transport, sink *transporttest.Sink, release, stop func()) {
+	t.Helper()
+	tr, stop = e.run(t, ctx, &transporttest.Sink{})
+	signInAt(t, tr, e.mt, "+15550001111")
+	stop()
+	release = e.mt.HoldCalls(tg.UsersGetUsersRequestTypeID)
+	t.Cleanup(release)
+	sink = &transporttest.Sink{}
+	tr, stop = e.run(t, ctx, sink)
+	waitFor(t, ctx, "no resume", func() bool { return tr.account(testUser) != nil })
+	return tr, sink, release, stop
+}
+
+// While a stored session resumes, the user counts as logged in: the core
+// gets their account (their messages wait for the session, they are not
+// refused), a new sign-in is refused, and opening the "Log in" command
+// (BeginLogin) does not stop the session being resumed.
+func TestLoginDuringResumeKeepsSession(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	e := newFakeEnv(t, ctx)
+	me := e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+	carol := e.mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
+	e.mt.AddContact(me.ID, carol.ID)
+	tr, sink, release, stop := resumeHeld(t, ctx, e)
+	defer stop()
+
+	account := tr.Accounts()[testUser]
+	if account != transports.Addr(strconv.FormatInt(me.ID, 10)) {
+		t.Errorf("while the session resumes, Accounts() gives %q (stored users: %s)", account, mustGet(e.kv, keyUsers))
+	}
+	// A message meanwhile is delayed (a temporary error), not refused.
+	_, err := tr.Send(ctx, transports.Outbound{ID: "r1", Account: account, To: transports.Addr(strconv.FormatInt(carol.ID, 10)), Body: "soon"})
+	var te *transports.Error
+	if !errors.As(err, &te) || !te.Temporary() {
+		t.Errorf("a send while the session resumes: %v, want a temporary error", err)
+	}
+	// The user opens the command, tries to sign in again, and gives up.
+	tr.BeginLogin(ctx, testUser)
+	var le *transports.LoginError
+	if _, _, err := tr.LoginAnswer(ctx, testUser, "phone", "+15550001111"); !errors.As(err, &le) {
+		t.Errorf("a new sign-in while the session resumes: %v, want it refused", err)
+	}
+	release()
+	waitFor(t, ctx, "the stored session never resumed after the user opened the Log in command", func() bool {
+		a := tr.account(testUser)
+		return a != nil && a.addr() != ""
+	})
+	e.mt.Post(carol.ID, tguserfake.Peer{User: me.ID}, "are you there?", 0)
+	waitFor(t, ctx, "a contact's message was not relayed", func() bool {
+		for _, in := range sink.Inbound() {
+			if in.Body == "are you there?" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// Logging out while a stored session resumes stops the session and
+// deletes it (it never comes back), and ends it at Telegram once
+// Telegram answers.
+func TestLogoutDuringResume(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	e := newFakeEnv(t, ctx)
+	me := e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+	tr, _, release, stop := resumeHeld(t, ctx, e)
+	defer stop()
+
+	if err := tr.Logout(ctx, testUser); err != nil {
+		t.Fatalf("Logout while the session resumes: %v", err)
+	}
+	if _, ok := tr.Accounts()[testUser]; ok || tr.account(testUser) != nil {
+		t.Error("after Logout the user is still logged in")
+	}
+	if u, s := mustGet(e.kv, keyUsers), mustGet(e.kv, keySession(testUser)); strings.Contains(u, testUser) || s != "" {
+		t.Errorf("after Logout: stored users %s, session %q", u, s)
+	}
+	release()
+	waitFor(t, ctx, "the session was never ended at Telegram", func() bool { return e.mt.Authorized(me.ID) == 0 })
+	if _, ok := tr.Accounts()[testUser]; ok || tr.account(testUser) != nil {
+		t.Error("the session came back after Logout")
+	}
+}
+
+// A users list stored before the Telegram ids were kept (a plain list) is
+// still read: its users resume, and count as signed in once they have.
+func TestStoredUsersListWithoutIDs(t *testing.T) {
+	ctx := context.Background()
+	tr, _ := offlineAccount(t, ctx)
+	tr.p.State.Set(ctx, keyUsers, `["bob@example.test","carol@example.test"]`)
+	users, err := tr.loadUsers(ctx)
+	if err != nil || len(users) != 2 || len(tr.Accounts()) != 0 {
+		t.Fatalf("users %v, %v; accounts %v", users, err, tr.Accounts())
+	}
+	if err := tr.setSignedIn(ctx, "bob@example.test", "42"); err != nil {
+		t.Fatal(err)
+	}
+	users, err = tr.loadUsers(ctx)
+	if err != nil || len(users) != 2 || tr.Accounts()["bob@example.test"] != "42" {
+		t.Errorf("users %v, %v; accounts %v", users, err, tr.Accounts())
 	}
 }

@@ -101,8 +101,9 @@ func (t *Transport) ParseAddr(s string) (transports.Addr, error) {
 }
 
 // Accounts implements transports.Transport: the signed-in users, each with
-// their Telegram user id. It is a snapshot: it changes as users sign in
-// and out (transports.Login).
+// their Telegram user id, those whose stored session is still resuming
+// included (their messages wait for it). It is a snapshot: it changes as
+// users sign in and out (transports.Login).
 func (t *Transport) Accounts() map[string]transports.Addr { return *t.signedIn.Load() }
 
 // Run implements transports.Transport: it resumes the stored sessions and
@@ -111,15 +112,15 @@ func (t *Transport) Run(ctx context.Context, sink transports.Sink) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	t.run.Store(&runState{ctx: ctx, sink: sink, wg: &wg})
-	users, err := t.users(ctx)
+	users, err := t.loadUsers(ctx)
 	for err != nil {
 		t.log.Error("reading the signed-in users failed; retrying", "err", err)
 		if !sleep(ctx, retryPause) {
 			return nil
 		}
-		users, err = t.users(ctx)
+		users, err = t.loadUsers(ctx)
 	}
-	for _, u := range users {
+	for _, u := range slices.Sorted(maps.Keys(users)) {
 		t.start(u, true)
 	}
 	<-ctx.Done()
@@ -145,17 +146,29 @@ func (t *Transport) start(user string, resume bool) (*account, error) {
 	}
 	t.accounts[user] = a
 	t.mu.Unlock()
-	rs.wg.Add(1)
-	go func() {
-		defer rs.wg.Done()
-		a.run(rs.ctx)
+	t.spawn(func(ctx context.Context) {
+		defer close(a.done)
+		a.run(ctx)
 		t.mu.Lock()
 		if t.accounts[user] == a {
 			delete(t.accounts, user)
 		}
 		t.mu.Unlock()
-	}()
+	})
 	return a, nil
+}
+
+// spawn runs f on a goroutine Run waits for, with Run's context.
+func (t *Transport) spawn(f func(ctx context.Context)) {
+	rs := t.run.Load()
+	if rs == nil {
+		return
+	}
+	rs.wg.Add(1)
+	go func() {
+		defer rs.wg.Done()
+		f(rs.ctx)
+	}()
 }
 
 // account returns user's running account, or nil.
@@ -165,12 +178,13 @@ func (t *Transport) account(user string) *account {
 	return t.accounts[user]
 }
 
-// byID returns the signed-in account whose Telegram user id is id.
+// byID returns a signed-in account whose Telegram user id is id and whose
+// session is up, or nil.
 func (t *Transport) byID(id transports.Addr) *account {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, a := range t.accounts {
-		if a.addr() == id {
+		if a.up.Load() && a.addr() == id {
 			return a
 		}
 	}
@@ -186,10 +200,10 @@ func (t *Transport) setSignedIn(ctx context.Context, user string, id transports.
 	if err != nil {
 		return err
 	}
-	users = slices.DeleteFunc(users, func(u string) bool { return u == user })
 	if id != "" {
-		users = append(users, user)
-		slices.Sort(users)
+		users[user] = id
+	} else {
+		delete(users, user)
 	}
 	b, _ := json.Marshal(users)
 	if err := t.p.State.Set(ctx, keyUsers, string(b)); err != nil {
@@ -205,15 +219,46 @@ func (t *Transport) setSignedIn(ctx context.Context, user string, id transports.
 	return nil
 }
 
-// users returns the stored list of signed-in users.
-func (t *Transport) users(ctx context.Context) ([]string, error) {
-	s, err := t.p.State.Get(ctx, keyUsers)
-	if err != nil || s == "" {
+// loadUsers reads the stored users list, and takes those whose Telegram
+// user id it holds for signed in.
+func (t *Transport) loadUsers(ctx context.Context) (map[string]transports.Addr, error) {
+	t.listMu.Lock()
+	defer t.listMu.Unlock()
+	users, err := t.users(ctx)
+	if err != nil {
 		return nil, err
 	}
-	var users []string
-	if err := json.Unmarshal([]byte(s), &users); err != nil {
+	m := maps.Clone(*t.signedIn.Load())
+	for u, id := range users {
+		if id != "" {
+			m[u] = id
+		}
+	}
+	t.signedIn.Store(&m)
+	return users, nil
+}
+
+// users returns the stored users list: each signed-in user with their
+// Telegram user id ("" in a list written before the ids were kept: a plain
+// list of users, whose ids are known once their sessions resume).
+func (t *Transport) users(ctx context.Context) (map[string]transports.Addr, error) {
+	s, err := t.p.State.Get(ctx, keyUsers)
+	if err != nil {
+		return nil, err
+	}
+	users := map[string]transports.Addr{}
+	if s == "" {
+		return users, nil
+	}
+	if json.Unmarshal([]byte(s), &users) == nil {
+		return users, nil
+	}
+	var list []string
+	if err := json.Unmarshal([]byte(s), &list); err != nil {
 		return nil, fmt.Errorf("the stored users list is unreadable: %w", err)
+	}
+	for _, u := range list {
+		users[u] = ""
 	}
 	return users, nil
 }
