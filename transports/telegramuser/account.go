@@ -39,8 +39,9 @@ type account struct {
 	final     chan loginReply // the last sign-in answer, replied to once signed in
 
 	stopOnce sync.Once
-	cancel   chan struct{} // closed by stop
-	done     chan struct{} // closed once the account's goroutine has ended (start)
+	cancel   chan struct{}          // closed by stop
+	done     chan struct{}          // closed once the account's goroutine has ended (start)
+	failed   atomic.Pointer[string] // why a sign-in ended before it was done
 }
 
 func newAccount(t *Transport, user string, resume bool) *account {
@@ -54,7 +55,8 @@ func newAccount(t *Transport, user string, resume bool) *account {
 // newClient is a gotd client for the account, with a gate of its own.
 func (a *account) newClient() *client {
 	g := newGate()
-	o := a.t.options(sessionStorage{v: a.t.vault, key: keySession(a.user)}, g, telegram.UpdateHandlerFunc(a.pushed))
+	st := sessionStorage{v: a.t.vault, key: keySession(a.user), fresh: !a.resume.Load()}
+	o := a.t.options(st, g, telegram.UpdateHandlerFunc(a.pushed))
 	return &client{Client: telegram.NewClient(a.t.s.APIID, a.t.s.APIHash, o), gate: g}
 }
 
@@ -101,8 +103,11 @@ const retryPause = 5 * time.Second
 
 // run runs the session until ctx ends or stop is called. A resumed
 // session that fails is started again; one that Telegram revoked is
-// forgotten, and the user told.
+// forgotten, and the user told; one that does not open with this
+// session_key is not resumed, and the user told. The account is stopped
+// when run returns.
 func (a *account) run(ctx context.Context) {
+	defer a.stop()
 	ctx, cancel := context.WithCancel(ctx)
 	watched := make(chan struct{})
 	defer func() { cancel(); <-watched }()
@@ -123,8 +128,16 @@ func (a *account) run(ctx context.Context) {
 			a.revoked(ctx)
 			return
 		}
+		if a.resume.Load() && errors.Is(err, errSealed) {
+			a.sealed(ctx)
+			return
+		}
 		if !a.resume.Load() && a.self.Load() == 0 {
 			a.t.log.Info("a sign-in ended", "user", a.user, "err", err)
+			if err != nil {
+				why := err.Error()
+				a.failed.Store(&why)
+			}
 			return
 		}
 		a.t.log.Warn("Telegram session failed; restarting", "user", a.user, "err", err)
@@ -189,6 +202,15 @@ func (a *account) session(ctx context.Context) error {
 // signedIn records the account as signed in as self, and gives the core
 // the account's contacts and chats.
 func (a *account) signedIn(ctx context.Context, self *tg.User) error {
+	if !a.resume.Load() {
+		// A new session: what an earlier one (one that did not open) left
+		// is not its.
+		for _, k := range []string{keyState(a.user), keyContacts(a.user), keyChannels(a.user)} {
+			if err := a.t.p.State.Set(ctx, k, ""); err != nil {
+				return err
+			}
+		}
+	}
 	a.self.Store(self.ID)
 	a.peers.addUser(self)
 	// Everything after the user is told they are in is relayed.
@@ -215,10 +237,25 @@ func (a *account) revoked(ctx context.Context) {
 	if err := a.forget(ctx); err != nil {
 		a.t.log.Error("forgetting an ended session failed", "user", a.user, "err", err)
 	}
+	a.tell(ctx, "Telegram ended your session (it was logged out from another device, or revoked). "+
+		"Run the command \"Log in to Telegram\" on "+a.t.p.Domain+" to log in again.")
+}
+
+// sealed gives up a stored session that does not open with this
+// session_key: the user counts as logged out and is told to log in again.
+// It stays in the store (the right key opens it again) until the user logs
+// in again or out.
+func (a *account) sealed(ctx context.Context) {
+	a.t.log.Error("a stored Telegram session does not open with this session_key; the user must log in again", "user", a.user)
+	a.t.dropSignedIn(a.user)
+	a.tell(ctx, "Your Telegram session could not be opened: the gateway's session key changed. "+
+		"Run the command \"Log in to Telegram\" on "+a.t.p.Domain+" to log in again.")
+}
+
+// tell sends the account's user a notice from the gateway.
+func (a *account) tell(ctx context.Context, text string) {
 	if rs := a.t.run.Load(); rs != nil {
 		if n, ok := rs.sink.(transports.AccountSink); ok {
-			text := "Telegram ended your session (it was logged out from another device, or revoked). " +
-				"Run the command \"Log in to Telegram\" on " + a.t.p.Domain + " to log in again."
 			retry(ctx, func(ctx context.Context) error { return n.Notify(ctx, a.user, text) })
 		}
 	}

@@ -2,7 +2,9 @@ package telegramuser
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -82,3 +84,38 @@ func signInUser(t *testing.T, ctx context.Context, tr *Transport, mt *tguserfake
 	}
 	waitSignedIn(t, ctx, tr, user)
 }
+
+// accountSink is a transporttest.Sink that is also a transports.AccountSink:
+// it records the notices to users, and takes contacts, presence and typing.
+type accountSink struct {
+	*transporttest.Sink
+	mu      sync.Mutex
+	notices map[string][]string
+}
+
+func newAccountSink() *accountSink {
+	return &accountSink{Sink: &transporttest.Sink{}, notices: map[string][]string{}}
+}
+
+func (s *accountSink) Notify(_ context.Context, user, text string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.notices[user] = append(s.notices[user], text)
+	return nil
+}
+
+func (s *accountSink) Notices(user string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.notices[user])
+}
+
+func (s *accountSink) Contacts(context.Context, transports.Addr, []transports.Contact) error {
+	return nil
+}
+
+func (s *accountSink) Presence(context.Context, transports.Addr, transports.Addr, bool, time.Time) error {
+	return nil
+}
+
+func (s *accountSink) Typing(context.Context, transports.Addr, transports.Addr) error { return nil }

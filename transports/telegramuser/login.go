@@ -75,16 +75,31 @@ func (t *Transport) LoginAnswer(ctx context.Context, user, field, value string) 
 	select {
 	case a.answers <- answer{field: field, value: value, reply: r}:
 	case <-a.cancel:
-		return nil, "", &transports.LoginError{Msg: "the sign-in ended: start again"}
+		return nil, "", a.ended()
 	case <-ctx.Done():
 		return nil, "", ctx.Err()
 	}
 	select {
 	case rep := <-r:
 		return rep.next, rep.done, rep.err
+	case <-a.done:
+		select {
+		case rep := <-r:
+			return rep.next, rep.done, rep.err
+		default:
+			return nil, "", a.ended()
+		}
 	case <-ctx.Done():
 		return nil, "", ctx.Err()
 	}
+}
+
+// ended is the error of an answer to a sign-in that has ended.
+func (a *account) ended() error {
+	if why := a.failed.Load(); why != nil {
+		return &transports.LoginError{Msg: "the sign-in failed (" + *why + "): start again"}
+	}
+	return &transports.LoginError{Msg: "the sign-in ended: start again"}
 }
 
 // loggedIn reports whether user is signed in or has a stored session
@@ -104,7 +119,14 @@ func (t *Transport) loggedIn(user string, a *account) bool {
 func (t *Transport) Logout(ctx context.Context, user string) error {
 	a := t.account(user)
 	if !t.loggedIn(user, a) {
-		return transports.ErrNotLoggedIn
+		// A stored session that did not open is deleted too.
+		users, err := t.users(ctx)
+		if err != nil {
+			return err
+		}
+		if _, ok := users[user]; !ok {
+			return transports.ErrNotLoggedIn
+		}
 	}
 	if a != nil && a.up.Load() {
 		if _, err := a.api().AuthLogOut(ctx); err != nil && !tgerr.Is(err, "AUTH_KEY_UNREGISTERED") {

@@ -149,3 +149,74 @@ func TestStoredUsersListWithoutIDs(t *testing.T) {
 		t.Errorf("users %v, %v; accounts %v", users, err, tr.Accounts())
 	}
 }
+
+// README: "Lose or change the key and every user must log in again." With
+// a new session_key the stored session does not open: the user is told,
+// counts as logged out, and can log in again (the sign-in takes the
+// session that does not open for none).
+func TestLoginAgainAfterSessionKeyChange(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	e := newFakeEnv(t, ctx)
+	e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+	tr, stop := e.run(t, ctx, &transporttest.Sink{})
+	signInAt(t, tr, e.mt, "+15550001111")
+	stop()
+
+	e.s.SessionKey = strings.Repeat("n", 32) // the operator changes the key
+	sink := newAccountSink()
+	tr, stop = e.run(t, ctx, sink)
+	defer stop()
+	waitFor(t, ctx, "the user was never told to log in again", func() bool { return len(sink.Notices(testUser)) > 0 })
+	if _, ok := tr.Accounts()[testUser]; ok {
+		t.Errorf("a session that does not open counts as logged in")
+	}
+	tr.BeginLogin(ctx, testUser)
+	actx, acancel := context.WithTimeout(ctx, 15*time.Second) // the ad-hoc command allows 60 s
+	defer acancel()
+	next, _, err := tr.LoginAnswer(actx, testUser, "phone", "+15550001111")
+	if err != nil || next == nil || next.Field != "code" {
+		t.Fatalf("after a session_key change, the user cannot log in again: phone answered with %+v, %v", next, err)
+	}
+	if _, done, err := tr.LoginAnswer(actx, testUser, "code", e.mt.LastCode("+15550001111")); err != nil || done == "" {
+		t.Fatalf("code: %v", err)
+	}
+	waitSignedIn(t, ctx, tr, testUser)
+}
+
+// failingKV fails every read of one key.
+type failingKV struct {
+	*transporttest.KV
+	key string
+}
+
+func (k failingKV) Get(ctx context.Context, key string) (string, error) {
+	if key == k.key {
+		return "", errors.New("the store is down")
+	}
+	return k.KV.Get(ctx, key)
+}
+
+// A sign-in that fails before its first question (here the store cannot
+// read the session) answers the phone with its error at once; it does not
+// leave the answer waiting until its context ends.
+func TestLoginFailingEarlyAnswersAtOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	e := newFakeEnv(t, ctx)
+	tr, err := New(transports.Params{Name: "tg", Domain: "tg.example.test", State: failingKV{KV: e.kv, key: keySession(testUser)}}, e.s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); tr.Run(rctx, &transporttest.Sink{}) }()
+	defer func() { stop(); <-done }()
+	waitFor(t, ctx, "Run never started", func() bool { return tr.run.Load() != nil })
+	tr.BeginLogin(ctx, testUser)
+	_, _, err = tr.LoginAnswer(ctx, testUser, "phone", "+15550001111")
+	var le *transports.LoginError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), "the store is down") {
+		t.Errorf("the phone answer of a sign-in that failed: %v, want the failure", err)
+	}
+}

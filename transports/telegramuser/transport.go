@@ -219,6 +219,16 @@ func (t *Transport) setSignedIn(ctx context.Context, user string, id transports.
 	return nil
 }
 
+// dropSignedIn takes user for logged out in memory only: the stored users
+// list keeps them.
+func (t *Transport) dropSignedIn(user string) {
+	t.listMu.Lock()
+	defer t.listMu.Unlock()
+	m := maps.Clone(*t.signedIn.Load())
+	delete(m, user)
+	t.signedIn.Store(&m)
+}
+
 // loadUsers reads the stored users list, and takes those whose Telegram
 // user id it holds for signed in.
 func (t *Transport) loadUsers(ctx context.Context) (map[string]transports.Addr, error) {

@@ -68,14 +68,18 @@ func (v *vault) set(ctx context.Context, key string, plain []byte) error {
 
 // sessionStorage is one user's MTProto session in the vault, for gotd.
 type sessionStorage struct {
-	v   *vault
-	key string
+	v     *vault
+	key   string
+	fresh bool // a new sign-in: a stored session that does not open is none
 }
 
 var _ session.Storage = sessionStorage{}
 
 func (s sessionStorage) LoadSession(ctx context.Context) ([]byte, error) {
 	b, err := s.v.get(ctx, s.key)
+	if errors.Is(err, errSealed) && s.fresh {
+		return nil, session.ErrNotFound
+	}
 	if err != nil {
 		return nil, err
 	}
