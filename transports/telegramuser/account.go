@@ -32,7 +32,6 @@ type account struct {
 	live      chan pushed   // pushed updates that no difference holds (reactions)
 	self      atomic.Int64  // the Telegram user id once signed in
 	peers     peers
-	ours      ownSends
 	where     chatOf          // the chat of recent messages
 	marks     channelMarks    // channels to read (channels.go)
 	reactions reactionSets    // the reaction sets passed on last (follow.go)

@@ -250,8 +250,14 @@ func (a *account) deliver(ctx context.Context, m *tg.Message, edit bool) error {
 		r.channel = p.ChannelID
 	}
 	r.id = m.ID
-	if m.Out && a.ours.has(r) {
-		return nil // sent (or edited) through the gateway
+	if m.Out {
+		own, err := a.ours().has(ctx, from, r)
+		if err != nil {
+			return err
+		}
+		if own {
+			return nil // sent (or edited) through the gateway
+		}
 	}
 	in := transports.Inbound{
 		Account: a.addr(), From: from, ID: a.msgID(r), Body: m.Message,
@@ -304,8 +310,13 @@ func (a *account) deleted(ctx context.Context, channel int64, ids []int) error {
 		if channel != 0 {
 			from, ok = channelAddr(channel), true
 		}
-		if !ok || a.ours.has(r) {
-			continue // not known here, or the user's own
+		if !ok {
+			continue // not known here
+		}
+		if own, err := a.ours().has(ctx, from, r); err != nil {
+			return err
+		} else if own {
+			continue // the user's own
 		}
 		in := transports.Inbound{Account: a.addr(), From: from, ID: a.msgID(r) + ":d", Retracts: a.msgID(r)}
 		if err := a.store(ctx, in); err != nil {
@@ -428,6 +439,9 @@ func (a *account) saveState(ctx context.Context, st *syncState) error {
 	return a.t.p.State.Set(ctx, keyState(a.user), string(b))
 }
 
+// maxChatOf bounds the messages whose chat is remembered.
+const maxChatOf = 10_000
+
 // chatOf remembers the chat of recent messages: Telegram's deletions name
 // message ids only. Bounded, oldest forgotten first.
 type chatOf struct {
@@ -446,7 +460,7 @@ func (c *chatOf) add(id ref, chat transports.Addr) {
 		c.order = append(c.order, id)
 	}
 	c.chats[id] = chat
-	if len(c.order) > maxOwnSends {
+	if len(c.order) > maxChatOf {
 		delete(c.chats, c.order[0])
 		c.order = c.order[1:]
 	}
@@ -457,37 +471,6 @@ func (c *chatOf) get(id ref) (transports.Addr, bool) {
 	defer c.mu.Unlock()
 	a, ok := c.chats[id]
 	return a, ok
-}
-
-// ownSends remembers the ids of messages sent through the gateway, so
-// that the difference does not relay them back; bounded, oldest
-// forgotten first.
-type ownSends struct {
-	mu    sync.Mutex
-	ids   map[ref]bool
-	order []ref
-}
-
-const maxOwnSends = 10_000
-
-func (o *ownSends) add(id ref) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.ids == nil {
-		o.ids = map[ref]bool{}
-	}
-	o.ids[id] = true
-	o.order = append(o.order, id)
-	if len(o.order) > maxOwnSends {
-		delete(o.ids, o.order[0])
-		o.order = o.order[1:]
-	}
-}
-
-func (o *ownSends) has(id ref) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.ids[id]
 }
 
 // reactionSeq numbers the reaction events of this run (their ids are also

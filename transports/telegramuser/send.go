@@ -52,6 +52,7 @@ func (a *account) send(ctx context.Context, out transports.Outbound) (string, er
 		return "", sendError(err)
 	}
 	chat, _ := parsePeer(out.To) // resolve read it
+	defer a.ours().begin(out.To)()
 	api := a.api()
 	notOurs := rejected("that message is not one of this account's in that chat")
 	switch {
@@ -87,7 +88,7 @@ func (a *account) send(ctx context.Context, out transports.Outbound) (string, er
 		if !ok {
 			return "", notOurs
 		}
-		a.ours.add(r)
+		a.ours().add(ctx, r)
 		if _, err := api.MessagesEditMessage(ctx, &tg.MessagesEditMessageRequest{Peer: to, ID: r.id, Message: out.Body}); err != nil {
 			if tgerr.Is(err, "MESSAGE_NOT_MODIFIED") {
 				return out.Replaces, nil
@@ -112,7 +113,7 @@ func (a *account) send(ctx context.Context, out transports.Outbound) (string, er
 		return "", &transports.Error{Kind: transports.KindUnknown, Provider: "telegram", Message: "Telegram's answer has no message id"}
 	}
 	r := ref{channel: chat.channel, id: id}
-	a.ours.add(r)
+	a.ours().add(ctx, r)
 	return a.msgID(r), nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,6 +36,91 @@ func TestSendSlowModeIsTemporary(t *testing.T) {
 		var te *transports.Error
 		if !errors.As(err, &te) || te.Kind != transports.KindRateLimited || te.RetryAfter != 10*time.Second {
 			t.Errorf("%s: %v, want rate limited, retry after 10 s", name, err)
+		}
+	}
+}
+
+// relayed reports whether a message with body reached the sink.
+func relayed(sink *transporttest.Sink, body string) (transports.Inbound, bool) {
+	for _, in := range sink.Inbound() {
+		if in.Body == body {
+			return in, true
+		}
+	}
+	return transports.Inbound{}, false
+}
+
+// A message the user sent through the gateway does not come back to them
+// as "their own message from another Telegram app" after a clean restart:
+// the follower reads the difference only on a push or every 30 s, and
+// Telegram pushes nothing to the key that sent it, so the difference read
+// after a restart within those 30 s holds the sent message. The record of
+// the gateway's sends outlives the restart.
+func TestOwnSendNotEchoedAfterRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	e := newFakeEnv(t, ctx)
+	me := e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+	carol := e.mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
+	e.mt.AddContact(me.ID, carol.ID)
+
+	tr, stop := e.run(t, ctx, &transporttest.Sink{})
+	signInAt(t, tr, e.mt, "+15550001111")
+	account := tr.Accounts()[testUser]
+	if _, err := tr.Send(ctx, transports.Outbound{ID: "42", Account: account, To: transports.Addr(strconv.FormatInt(carol.ID, 10)), Body: "sent from XMPP"}); err != nil {
+		t.Fatal(err)
+	}
+	stop() // a clean restart, within followEvery of the send
+
+	sink := &transporttest.Sink{}
+	tr, stop = e.run(t, ctx, sink)
+	defer stop()
+	waitSignedIn(t, ctx, tr, testUser)
+	// The first catch-up is done once a later message has come through.
+	e.mt.Post(carol.ID, tguserfake.Peer{User: me.ID}, "got it", 0)
+	waitFor(t, ctx, "the contact's reply never came", func() bool { _, ok := relayed(sink, "got it"); return ok })
+	if in, ok := relayed(sink, "sent from XMPP"); ok {
+		t.Errorf("the user's own message, sent through the gateway, came back as an inbound message: %+v", in)
+	}
+}
+
+// Two XMPP users (say, one person's work and home JIDs) signed in to one
+// Telegram account: Send goes through either session, and the other
+// session's follower does not relay the sent message back as the user's
+// own: the record of the gateway's sends is the Telegram account's.
+func TestSharedAccountDoesNotEchoOwnSends(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	e := newFakeEnv(t, ctx)
+	me := e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+	carol := e.mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
+	e.mt.AddContact(me.ID, carol.ID)
+	sink := &transporttest.Sink{}
+	tr, stop := e.run(t, ctx, sink)
+	defer stop()
+	signInAt(t, tr, e.mt, "+15550001111")
+	signInUser(t, ctx, tr, e.mt, "alice@home.example", "+15550001111")
+	account := tr.Accounts()[testUser]
+	for i := range 4 {
+		body := "from XMPP " + strconv.Itoa(i)
+		if _, err := tr.Send(ctx, transports.Outbound{ID: "j" + strconv.Itoa(i), Account: account, To: transports.Addr(strconv.FormatInt(carol.ID, 10)), Body: body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Both sessions have read past the sends once a later message reached both.
+	e.mt.Post(carol.ID, tguserfake.Peer{User: me.ID}, "got them", 0)
+	waitFor(t, ctx, "the contact's reply never reached both sessions", func() bool {
+		n := 0
+		for _, in := range sink.Inbound() {
+			if in.Body == "got them" {
+				n++
+			}
+		}
+		return n >= 2
+	})
+	for _, in := range sink.Inbound() {
+		if strings.HasPrefix(in.Body, "from XMPP") {
+			t.Errorf("a message sent through the gateway came back as the user's own: %+v", in)
 		}
 	}
 }

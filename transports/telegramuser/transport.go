@@ -41,6 +41,9 @@ type Transport struct {
 	accounts map[string]*account // by bare JID: signed in, or signing in
 	listMu   sync.Mutex          // serialises writes of the users list
 
+	ownMu sync.Mutex
+	own   map[int64]*ownSends // by Telegram user id: what each account sent through the gateway
+
 	signedIn atomic.Pointer[map[string]transports.Addr] // bare JID -> Telegram user id
 	run      atomic.Pointer[runState]                   // set once Run starts
 }
