@@ -248,10 +248,8 @@ func (a *account) readChannel(ctx context.Context, id int64, st channelStates) e
 	}
 	in := &tg.InputChannel{ChannelID: c.ID, AccessHash: c.AccessHash}
 	for {
-		rctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		diff, err := a.api().UpdatesGetChannelDifference(rctx, &tg.UpdatesGetChannelDifferenceRequest{
+		diff, err := a.api().UpdatesGetChannelDifference(ctx, &tg.UpdatesGetChannelDifferenceRequest{
 			Channel: in, Filter: &tg.ChannelMessagesFilterEmpty{}, Pts: cur.Pts, Limit: channelLimit})
-		cancel()
 		if err != nil {
 			return err
 		}

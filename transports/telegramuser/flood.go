@@ -13,21 +13,33 @@ import (
 
 // maxFloodWait is the longest FLOOD_WAIT waited out inside a request;
 // a longer one is returned (a send is then retried by the core's queue,
-// after the wait).
+// after the wait; the follower waits it out itself).
 const maxFloodWait = 5 * time.Minute
 
-// floodWait waits out Telegram's FLOOD_WAIT_X and repeats the request. The
-// sign-in requests are not repeated: the user is told how long to wait.
+// floodWait waits out Telegram's FLOOD_WAIT_X and repeats the request,
+// unless the wait would outlast the request's deadline: the error is then
+// returned at once, for the caller to wait. A limit set with perAttempt
+// bounds each attempt, not the waits between them. The sign-in requests
+// are not repeated: the user is told how long to wait.
 type floodWait struct{ log *slog.Logger }
 
 var _ telegram.Middleware = floodWait{}
 
 func (f floodWait) Handle(next tg.Invoker) telegram.InvokeFunc {
 	return func(ctx context.Context, input bin.Encoder, output bin.Decoder) error {
+		limit, _ := ctx.Value(attemptKey{}).(time.Duration)
 		for {
-			err := next.Invoke(ctx, input, output)
+			actx, cancel := ctx, context.CancelFunc(func() {})
+			if limit > 0 {
+				actx, cancel = context.WithTimeout(ctx, limit)
+			}
+			err := next.Invoke(actx, input, output)
+			cancel()
 			d, ok := tgerr.AsFloodWait(err)
 			if !ok || signIn(input) || d > maxFloodWait {
+				return err
+			}
+			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
 				return err
 			}
 			f.log.Info("Telegram asks to wait; waiting", "wait", d)
@@ -36,6 +48,16 @@ func (f floodWait) Handle(next tg.Invoker) telegram.InvokeFunc {
 			}
 		}
 	}
+}
+
+// attemptKey is the context key of perAttempt's limit.
+type attemptKey struct{}
+
+// perAttempt bounds each attempt of the requests made with the returned
+// context to d: a request in flight when the connection is cut gets no
+// answer on the new one. A FLOOD_WAIT between attempts is not counted.
+func perAttempt(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, attemptKey{}, d)
 }
 
 // signIn reports whether a request is a step of the sign-in.

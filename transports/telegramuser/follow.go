@@ -23,8 +23,8 @@ type syncState struct {
 	Pts, Qts, Date, Seq int
 }
 
-// rpcTimeout bounds one request: a request in flight when the connection
-// is cut gets no answer on the new one.
+// rpcTimeout bounds one attempt of a request (perAttempt): a request in
+// flight when the connection is cut gets no answer on the new one.
 const rpcTimeout = 20 * time.Second
 
 // followEvery is how often the difference is read without a push.
@@ -35,6 +35,7 @@ const followEvery = 30 * time.Second
 // every followEvery, until ctx ends. The state advances only past
 // updates the core has stored, and each read starts from the stored one.
 func (a *account) follow(ctx context.Context) error {
+	ctx = perAttempt(ctx, rpcTimeout)
 	tick := time.NewTicker(followEvery)
 	defer tick.Stop()
 	allChannels := true // at start, then on every tick
@@ -55,12 +56,19 @@ func (a *account) follow(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			if !errors.Is(err, context.DeadlineExceeded) {
+			pause := time.Second
+			if d, ok := asWait(err); ok {
+				// Longer than the flood middleware waits: wait here, not
+				// with a new session's requests.
+				a.t.log.Warn("Telegram asks to wait before reading the updates; waiting", "user", a.user, "wait", d)
+				pause = d
+			} else if errors.Is(err, context.DeadlineExceeded) {
+				// A request lost with a cut connection: ask again, on the new one.
+				a.t.log.Warn("reading Telegram's updates timed out; asking again", "user", a.user)
+			} else {
 				return err
 			}
-			// A request lost with a cut connection: ask again, on the new one.
-			a.t.log.Warn("reading Telegram's updates timed out; asking again", "user", a.user)
-			if !sleep(ctx, time.Second) {
+			if !sleep(ctx, pause) {
 				return nil
 			}
 			continue
@@ -150,10 +158,8 @@ func (a *account) startState(ctx context.Context) (*syncState, error) {
 // catchUp reads the difference until it is empty.
 func (a *account) catchUp(ctx context.Context, st *syncState) error {
 	for {
-		rctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		diff, err := a.api().UpdatesGetDifference(rctx, &tg.UpdatesGetDifferenceRequest{
+		diff, err := a.api().UpdatesGetDifference(ctx, &tg.UpdatesGetDifferenceRequest{
 			Pts: st.Pts, Qts: st.Qts, Date: st.Date})
-		cancel()
 		if err != nil {
 			return err
 		}

@@ -26,12 +26,15 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 		return "", &transports.Error{Kind: transports.KindUnavailable, Provider: "telegram",
 			Message: "the Telegram session of " + string(out.Account) + " is not running (logged out, or restarting)"}
 	}
-	limit := rpcTimeout
 	if len(out.Media) > 0 {
-		limit = uploadTimeout
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, uploadTimeout)
+		defer cancel()
+	} else {
+		// Each request within rpcTimeout; a FLOOD_WAIT between attempts is
+		// waited out if it ends before ctx does.
+		ctx = perAttempt(ctx, rpcTimeout)
 	}
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
 	id, err := a.send(ctx, out)
 	var te *transports.Error
 	if errors.As(err, &te) && te.Kind == transports.KindAuth {
