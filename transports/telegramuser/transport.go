@@ -39,6 +39,7 @@ type Transport struct {
 
 	mu       sync.Mutex
 	accounts map[string]*account // by bare JID: signed in, or signing in
+	stopping bool                // Run is stopping: no session starts
 	listMu   sync.Mutex          // serialises writes of the users list
 
 	ownMu sync.Mutex
@@ -114,7 +115,19 @@ func (t *Transport) Accounts() map[string]transports.Addr { return *t.signedIn.L
 func (t *Transport) Run(ctx context.Context, sink transports.Sink) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	defer func() {
+		// No goroutine starts after this (start and spawn check under
+		// t.mu): wg.Wait waits for every one.
+		t.mu.Lock()
+		t.stopping = true
+		for _, a := range t.accounts {
+			a.stop()
+		}
+		t.mu.Unlock()
+	}()
+	t.mu.Lock()
 	t.run.Store(&runState{ctx: ctx, sink: sink, wg: &wg})
+	t.mu.Unlock()
 	users, err := t.loadUsers(ctx)
 	for err != nil {
 		t.log.Error("reading the signed-in users failed; retrying", "err", err)
@@ -127,29 +140,27 @@ func (t *Transport) Run(ctx context.Context, sink transports.Sink) error {
 		t.start(u, true)
 	}
 	<-ctx.Done()
-	t.mu.Lock()
-	for _, a := range t.accounts {
-		a.stop()
-	}
-	t.mu.Unlock()
 	return nil
 }
+
+// errNotRunning is a session started before Run, or while it stops.
+var errNotRunning = errors.New("the gateway is starting or stopping; try again in a moment")
 
 // start runs user's session: a stored one (resume), or a new one to sign
 // in with. It replaces any account user had.
 func (t *Transport) start(user string, resume bool) (*account, error) {
-	rs := t.run.Load()
-	if rs == nil || rs.ctx.Err() != nil {
-		return nil, errors.New("the gateway is starting or stopping; try again in a moment")
-	}
 	a := newAccount(t, user, resume)
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	rs, ok := t.runningLocked()
+	if !ok {
+		return nil, errNotRunning
+	}
 	if old := t.accounts[user]; old != nil {
 		old.stop()
 	}
 	t.accounts[user] = a
-	t.mu.Unlock()
-	t.spawn(func(ctx context.Context) {
+	t.goLocked(rs, func(ctx context.Context) {
 		defer close(a.done)
 		a.run(ctx)
 		t.mu.Lock()
@@ -161,12 +172,31 @@ func (t *Transport) start(user string, resume bool) (*account, error) {
 	return a, nil
 }
 
-// spawn runs f on a goroutine Run waits for, with Run's context.
-func (t *Transport) spawn(f func(ctx context.Context)) {
-	rs := t.run.Load()
-	if rs == nil {
-		return
+// spawn runs f on a goroutine Run waits for, with Run's context; not
+// before Run, nor once it stops.
+func (t *Transport) spawn(f func(ctx context.Context)) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	rs, ok := t.runningLocked()
+	if ok {
+		t.goLocked(rs, f)
 	}
+	return ok
+}
+
+// runningLocked returns Run's state if it runs and is not stopping. The
+// caller holds t.mu.
+func (t *Transport) runningLocked() (*runState, bool) {
+	rs := t.run.Load()
+	if rs == nil || t.stopping || rs.ctx.Err() != nil {
+		return nil, false
+	}
+	return rs, true
+}
+
+// goLocked is spawn's start of f; the caller holds t.mu, so that Run's
+// stopping (under t.mu) comes before or after wg.Add, never between.
+func (t *Transport) goLocked(rs *runState, f func(ctx context.Context)) {
 	rs.wg.Add(1)
 	go func() {
 		defer rs.wg.Done()
