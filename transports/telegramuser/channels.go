@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/gotd/td/telegram/query/dialogs"
 	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgerr"
 )
@@ -134,14 +135,25 @@ func (a *account) saveChannels(ctx context.Context, st channelStates) error {
 	return a.t.p.State.Set(ctx, keyChannels(a.user), string(b))
 }
 
-// startChannels stores the state of each channel without one, from the
-// dialogs: a new session relays what happens in them from now on.
+// startChannels stores the state of each channel without one. A new
+// session takes each one's state now, from the last 100 dialogs: it relays
+// what happens from now on. A resumed one (after a restart, or a failure)
+// also relays what was posted since it last read (resumeChannels).
 func (a *account) startChannels(ctx context.Context) error {
-	d, err := a.dialogs(ctx)
+	st, err := a.loadChannels(ctx)
 	if err != nil {
 		return err
 	}
-	st, err := a.loadChannels(ctx)
+	if a.resume.Load() {
+		sync, err := a.loadState(ctx)
+		if err != nil {
+			return err
+		}
+		if sync != nil && sync.Date > 0 {
+			return a.resumeChannels(ctx, st, sync.Date)
+		}
+	}
+	d, err := a.dialogs(ctx)
 	if err != nil {
 		return err
 	}
@@ -155,6 +167,110 @@ func (a *account) startChannels(ctx context.Context) error {
 		return nil
 	}
 	return a.saveChannels(ctx, st)
+}
+
+// resumeChannels reads the dialogs, page after page (the main list, then
+// the archive), back to the last one with a message since since (Unix
+// time: when the account last read its updates; earlier ones were quiet
+// since), at most maxLookupDialogs. A channel among them without a stored
+// state (it was beyond the last 100 dialogs at sign-in, and quiet since)
+// has its posts since then relayed, and its state stored: its state now
+// would skip them.
+func (a *account) resumeChannels(ctx context.Context, st channelStates, since int) error {
+	n := 0
+	for _, folder := range []int{0, 1} {
+		q := dialogs.NewQueryBuilder(a.api()).GetDialogs().BatchSize(100)
+		if folder != 0 {
+			q = q.FolderID(folder)
+		}
+		it := q.Iter()
+		for ; n < maxLookupDialogs && it.Next(ctx); n++ {
+			el := it.Value()
+			dl, ok := el.Dialog.(*tg.Dialog)
+			if !ok {
+				continue
+			}
+			if !dl.Pinned && el.Last != nil && el.Last.GetDate() < since {
+				break // dialogs are newest first: the rest were quiet since
+			}
+			p, ok := dl.Peer.(*tg.PeerChannel)
+			if !ok || dl.Pts == 0 {
+				continue
+			}
+			if _, known := st[p.ChannelID]; known {
+				continue // followChannels reads on from its state
+			}
+			c, ok := el.Entities.Channel(p.ChannelID)
+			if !ok {
+				continue
+			}
+			a.peers.add(nil, []tg.ChatClass{c})
+			if _, in := a.peers.channel(c.ID); !in {
+				continue
+			}
+			top, err := a.relaySince(ctx, c, since)
+			if err != nil {
+				return err
+			}
+			st[c.ID] = channelState{Pts: dl.Pts, Top: max(top, dl.TopMessage)}
+			if err := a.saveChannels(ctx, st); err != nil {
+				return err
+			}
+		}
+		if err := it.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxSincePages bounds the pages of a channel's history relaySince reads.
+const maxSincePages = 10
+
+// relaySince relays channel c's messages dated since (Unix time) or later,
+// oldest first, from its history (at most maxSincePages pages of
+// channelLimit), and returns the highest id among them.
+func (a *account) relaySince(ctx context.Context, c *tg.Channel, since int) (int, error) {
+	in := &tg.InputPeerChannel{ChannelID: c.ID, AccessHash: c.AccessHash}
+	var (
+		fresh []tg.MessageClass
+		users []tg.UserClass
+		chats []tg.ChatClass
+	)
+	offset := 0
+	for range maxSincePages {
+		res, err := a.api().MessagesGetHistory(ctx, &tg.MessagesGetHistoryRequest{Peer: in, OffsetID: offset, Limit: channelLimit})
+		if err != nil {
+			return 0, err
+		}
+		page, ok := res.AsModified()
+		if !ok {
+			break
+		}
+		users, chats = append(users, page.GetUsers()...), append(chats, page.GetChats()...)
+		msgs := page.GetMessages() // newest first
+		older := len(msgs) < channelLimit
+		for _, m := range msgs {
+			nm, ok := m.AsNotEmpty()
+			if !ok {
+				continue
+			}
+			if nm.GetDate() < since {
+				older = true
+				break
+			}
+			fresh = append(fresh, m)
+			offset = m.GetID()
+		}
+		if older {
+			break
+		}
+	}
+	slices.SortFunc(fresh, func(x, y tg.MessageClass) int { return x.GetID() - y.GetID() }) // oldest first
+	if err := a.handle(ctx, fresh, nil, users, chats); err != nil {
+		return 0, err
+	}
+	return topOf(0, fresh), nil
 }
 
 // followChannels reads the marked channels and, if all, every channel

@@ -230,6 +230,10 @@ func (a *account) handle(ctx context.Context, msgs []tg.MessageClass, other []tg
 			err = a.deleted(ctx, 0, u.Messages)
 		case *tg.UpdateDeleteChannelMessages:
 			err = a.deleted(ctx, u.ChannelID, u.Messages)
+		case *tg.UpdateChannelTooLong:
+			// A channel with more than the difference holds: read it
+			// (followChannels, after this difference).
+			a.marks.mark(u.ChannelID, 0)
 		case *tg.UpdateMessageReactions:
 			err = a.reacted(ctx, u)
 		case *tg.UpdateUserStatus:
