@@ -9,6 +9,7 @@ import (
 	"github.com/gotd/td/tg"
 
 	"xmppgw/transports"
+	"xmppgw/transports/transporttest"
 )
 
 // idSink records the ids of the events delivered.
@@ -30,7 +31,7 @@ func (s *idSink) Deliver(_ context.Context, in transports.Inbound) error {
 // user's own reaction changed) is not passed on.
 func TestEventIDs(t *testing.T) {
 	sink := &idSink{}
-	tr := &Transport{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	tr := &Transport{log: slog.New(slog.NewTextHandler(io.Discard, nil)), p: transports.Params{State: &transporttest.KV{}}}
 	tr.run.Store(&runState{ctx: context.Background(), sink: sink})
 	a := &account{t: tr}
 	a.self.Store(1000)

@@ -307,8 +307,51 @@ func (a *account) deliver(ctx context.Context, m *tg.Message, edit bool) error {
 	if in.Body == "" && len(in.Media) == 0 {
 		return nil // nothing the gateway relays
 	}
-	a.where.add(r, from)
+	if err := a.rememberChat(ctx, r, from); err != nil {
+		return err
+	}
 	return a.store(ctx, in)
+}
+
+// chatsKept is how long the chat of a message outside channels is kept in
+// the store, for a deletion that names only its id.
+const chatsKept = 7 * 24 * time.Hour
+
+func (a *account) chatKey(r ref) string {
+	return "chat:" + string(a.addr()) + ":" + r.String()
+}
+
+// rememberChat records that message r is in chat: in memory, and, outside
+// channels (a channel's deletions name it), in the store, so that a
+// deletion read after a restart finds it.
+func (a *account) rememberChat(ctx context.Context, r ref, chat transports.Addr) error {
+	if !a.where.add(r, chat) || r.channel != 0 {
+		return nil
+	}
+	if !retry(ctx, func(ctx context.Context) error {
+		return a.t.p.State.SetUntil(ctx, a.chatKey(r), string(chat), time.Now().Add(chatsKept))
+	}) {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// chatOfMessage returns the chat of message r, from memory or the store.
+func (a *account) chatOfMessage(ctx context.Context, r ref) (transports.Addr, bool, error) {
+	if chat, ok := a.where.get(r); ok {
+		return chat, true, nil
+	}
+	if r.channel != 0 {
+		return channelAddr(r.channel), true, nil
+	}
+	var v string
+	if !retry(ctx, func(ctx context.Context) (err error) {
+		v, err = a.t.p.State.Get(ctx, a.chatKey(r))
+		return err
+	}) {
+		return "", false, ctx.Err()
+	}
+	return transports.Addr(v), v != "", nil
 }
 
 // deleted passes on the deletion of messages the account's contacts sent,
@@ -316,9 +359,9 @@ func (a *account) deliver(ctx context.Context, m *tg.Message, edit bool) error {
 func (a *account) deleted(ctx context.Context, channel int64, ids []int) error {
 	for _, id := range ids {
 		r := ref{channel: channel, id: id}
-		from, ok := a.where.get(r)
-		if channel != 0 {
-			from, ok = channelAddr(channel), true
+		from, ok, err := a.chatOfMessage(ctx, r)
+		if err != nil {
+			return err
 		}
 		if !ok {
 			continue // not known here
@@ -460,13 +503,15 @@ type chatOf struct {
 	order []ref
 }
 
-func (c *chatOf) add(id ref, chat transports.Addr) {
+// add records id's chat, and reports whether it was not known yet.
+func (c *chatOf) add(id ref, chat transports.Addr) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.chats == nil {
 		c.chats = map[ref]transports.Addr{}
 	}
-	if _, ok := c.chats[id]; !ok {
+	_, known := c.chats[id]
+	if !known {
 		c.order = append(c.order, id)
 	}
 	c.chats[id] = chat
@@ -474,6 +519,7 @@ func (c *chatOf) add(id ref, chat transports.Addr) {
 		delete(c.chats, c.order[0])
 		c.order = c.order[1:]
 	}
+	return !known
 }
 
 func (c *chatOf) get(id ref) (transports.Addr, bool) {
