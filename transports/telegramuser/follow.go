@@ -261,12 +261,17 @@ func (a *account) deliver(ctx context.Context, m *tg.Message, edit bool) error {
 	}
 	r.id = m.ID
 	if m.Out {
+		// Sent through the gateway, or edited there to this text (another
+		// text is the user's edit in a Telegram app).
 		own, err := a.ours().has(ctx, from, r)
+		if edit {
+			own, err = a.ours().sameText(ctx, from, r, m.Message)
+		}
 		if err != nil {
 			return err
 		}
 		if own {
-			return nil // sent (or edited) through the gateway
+			return nil
 		}
 	}
 	in := transports.Inbound{

@@ -2,7 +2,10 @@ package telegramuser
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,7 +16,9 @@ import (
 // edited) through the gateway, shared by the sessions of every user signed
 // in to it: such a message comes back in each session's difference (the
 // sender's own, read on a tick or another push, and the others', pushed),
-// and is not relayed back as the user's own. It is kept in memory
+// and is not relayed back as the user's own. Each message's text as the
+// gateway last set it is kept too (a hash): an edit to another text is
+// the user's own, in a Telegram app, and is relayed. It is kept in memory
 // (bounded) and, for ownSendsKept, in the transport's KV: a restart before
 // the follower has read past a send does not relay it either.
 type ownSends struct {
@@ -21,7 +26,7 @@ type ownSends struct {
 	account int64
 
 	mu     sync.Mutex
-	ids    map[ref]bool
+	ids    map[ref]string // the text's hash
 	order  []ref
 	flying map[*flight]bool // sends under way
 }
@@ -45,7 +50,7 @@ func (t *Transport) ownSends(id int64) *ownSends {
 	}
 	o := t.own[id]
 	if o == nil {
-		o = &ownSends{t: t, account: id, ids: map[ref]bool{}, flying: map[*flight]bool{}}
+		o = &ownSends{t: t, account: id, ids: map[ref]string{}, flying: map[*flight]bool{}}
 		t.own[id] = o
 	}
 	return o
@@ -76,28 +81,51 @@ func (o *ownSends) begin(chat transports.Addr) (end func()) {
 	}
 }
 
-// add records r as sent through the gateway. A failure to store it is
-// logged: it is still known in memory, until a restart.
-func (o *ownSends) add(ctx context.Context, r ref) {
+// textHash is the hash kept of a message's text. Telegram trims a
+// message's text.
+func textHash(text string) string {
+	h := sha256.Sum256([]byte(strings.TrimSpace(text)))
+	return hex.EncodeToString(h[:8])
+}
+
+// add records r as sent (or edited) through the gateway, with text. A
+// failure to store it is logged: it is still known in memory, until a
+// restart.
+func (o *ownSends) add(ctx context.Context, r ref, text string) {
+	h := textHash(text)
 	o.mu.Lock()
-	if !o.ids[r] {
-		o.ids[r] = true
+	if _, ok := o.ids[r]; !ok {
 		o.order = append(o.order, r)
 		if len(o.order) > maxOwnSends {
 			delete(o.ids, o.order[0])
 			o.order = o.order[1:]
 		}
 	}
+	o.ids[r] = h
 	o.mu.Unlock()
-	if err := o.t.p.State.SetUntil(ctx, o.key(r), "1", time.Now().Add(ownSendsKept)); err != nil {
+	if err := o.t.p.State.SetUntil(ctx, o.key(r), h, time.Now().Add(ownSendsKept)); err != nil {
 		o.t.log.Warn("storing the id of a message sent through the gateway failed", "err", err)
 	}
 }
 
 // has reports whether r, a message in chat, was sent through the gateway.
-// It first waits for the sends to chat under way (their ids come with
-// their answers), then asks the record in memory, then the store.
 func (o *ownSends) has(ctx context.Context, chat transports.Addr, r ref) (bool, error) {
+	h, err := o.text(ctx, chat, r)
+	return h != "", err
+}
+
+// sameText reports whether r, a message in chat, was sent or last edited
+// through the gateway with text.
+func (o *ownSends) sameText(ctx context.Context, chat transports.Addr, r ref, text string) (bool, error) {
+	h, err := o.text(ctx, chat, r)
+	return h != "" && h == textHash(text), err
+}
+
+// text returns the hash of r's text as the gateway last set it, "" if the
+// gateway did not send r. It first waits for the sends to chat under way
+// (their ids come with their answers), then asks the record in memory,
+// then the store.
+func (o *ownSends) text(ctx context.Context, chat transports.Addr, r ref) (string, error) {
 	o.mu.Lock()
 	var waits []chan struct{}
 	for f := range o.flying {
@@ -110,21 +138,20 @@ func (o *ownSends) has(ctx context.Context, chat transports.Addr, r ref) (bool, 
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return false, ctx.Err()
+			return "", ctx.Err()
 		}
 	}
 	o.mu.Lock()
-	known := o.ids[r]
+	h, known := o.ids[r]
 	o.mu.Unlock()
 	if known {
-		return true, nil
+		return h, nil
 	}
-	var v string
 	if !retry(ctx, func(ctx context.Context) (err error) {
-		v, err = o.t.p.State.Get(ctx, o.key(r))
+		h, err = o.t.p.State.Get(ctx, o.key(r))
 		return err
 	}) {
-		return false, ctx.Err()
+		return "", ctx.Err()
 	}
-	return v != "", nil
+	return h, nil
 }

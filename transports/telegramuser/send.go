@@ -91,7 +91,7 @@ func (a *account) send(ctx context.Context, out transports.Outbound) (string, er
 		if !ok {
 			return "", notOurs
 		}
-		a.ours().add(ctx, r)
+		a.ours().add(ctx, r, out.Body)
 		if _, err := api.MessagesEditMessage(ctx, &tg.MessagesEditMessageRequest{Peer: to, ID: r.id, Message: out.Body}); err != nil {
 			if tgerr.Is(err, "MESSAGE_NOT_MODIFIED") {
 				return out.Replaces, nil
@@ -116,7 +116,7 @@ func (a *account) send(ctx context.Context, out transports.Outbound) (string, er
 		return "", &transports.Error{Kind: transports.KindUnknown, Provider: "telegram", Message: "Telegram's answer has no message id"}
 	}
 	r := ref{channel: chat.channel, id: id}
-	a.ours().add(ctx, r)
+	a.ours().add(ctx, r, out.Body)
 	return a.msgID(r), nil
 }
 

@@ -46,7 +46,7 @@ func (a *account) sendMedia(ctx context.Context, to tg.InputPeerClass, chat peer
 			return first, &transports.Error{Kind: transports.KindUnknown, Provider: "telegram", Message: "Telegram's answer has no message id"}
 		}
 		r := ref{channel: chat.channel, id: id}
-		a.ours().add(ctx, r)
+		a.ours().add(ctx, r, caption)
 		if first == "" {
 			first = a.msgID(r)
 		}
