@@ -36,7 +36,7 @@ func (f floodWait) Handle(next tg.Invoker) telegram.InvokeFunc {
 			err := next.Invoke(actx, input, output)
 			cancel()
 			d, ok := tgerr.AsFloodWait(err)
-			if !ok || signIn(input) || d > maxFloodWait {
+			if !ok || d <= 0 || signIn(input) || d > maxFloodWait {
 				return err
 			}
 			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {

@@ -2,11 +2,15 @@ package telegramuser
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gotd/td/tg"
+	"github.com/gotd/td/tgerr"
 
 	"xmppgw/internal/fake/tguserfake"
 	"xmppgw/transports"
@@ -50,5 +54,84 @@ func TestFloodWaitLongerThanARequestIsWaitedOut(t *testing.T) {
 	}
 	if err := <-sent; err != nil {
 		t.Errorf("a send with a FLOOD_WAIT shorter than its minute: %v", err)
+	}
+}
+
+// countHandler is a slog handler that counts the records with each of
+// its messages.
+type countHandler map[string]*atomic.Int64
+
+func (h countHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h countHandler) Handle(_ context.Context, r slog.Record) error {
+	if n := h[r.Message]; n != nil {
+		n.Add(1)
+	}
+	return nil
+}
+func (h countHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h countHandler) WithGroup(string) slog.Handler      { return h }
+
+// Only a 420 of a *_WAIT type with a positive time is a wait.
+func TestAsWaitOnlyForTimedWaits(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		wait time.Duration
+		ok   bool
+	}{
+		{tgerr.New(420, "FLOOD_WAIT_7"), 7 * time.Second, true},
+		{tgerr.New(420, "SLOWMODE_WAIT_30"), 30 * time.Second, true},
+		{tgerr.New(420, "FLOOD_PREMIUM_WAIT_3"), 3 * time.Second, true},
+		{tgerr.New(420, "FROZEN_METHOD_INVALID"), 0, false},
+		{tgerr.New(420, "FLOOD_WAIT_0"), 0, false},
+		{tgerr.New(400, "SLOWMODE_WAIT_5"), 0, false},
+		{errors.New("FLOOD_WAIT_5"), 0, false},
+	} {
+		if d, ok := asWait(c.err); d != c.wait || ok != c.ok {
+			t.Errorf("asWait(%v) = %v, %v; want %v, %v", c.err, d, ok, c.wait, c.ok)
+		}
+	}
+}
+
+// A 420 that names no time (FROZEN_METHOD_INVALID, Telegram's answer to a
+// frozen account) is no wait of 0 s: the follower does not ask
+// updates.getDifference again at once, in a loop (its session fails and
+// is restarted after retryPause), and a send refused so is not "rate
+// limited, retry after 0 s".
+func TestError420WithoutTimeIsNotAWait(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	e := newFakeEnv(t, ctx)
+	me := e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+	carol := e.mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
+	e.mt.AddContact(me.ID, carol.ID)
+	var waits, restarts atomic.Int64
+	log := slog.New(countHandler{
+		"Telegram asks to wait before reading the updates; waiting": &waits,
+		"Telegram session failed; restarting":                       &restarts,
+	})
+	tr, err := New(transports.Params{Name: "tg", Domain: "tg.example.test", MediaURL: "https://gw.example.test/media/tg", State: e.kv, Logger: log}, e.s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); tr.Run(rctx, &transporttest.Sink{}) }()
+	defer func() { stop(); <-done }()
+	signInAt(t, tr, e.mt, "+15550001111")
+	a := tr.account(testUser)
+	e.mt.Fail(tg.UpdatesGetDifferenceRequestTypeID, tgerr.New(420, "FROZEN_METHOD_INVALID"))
+	e.mt.Post(carol.ID, tguserfake.Peer{User: me.ID}, "hello", 0) // a push: read the difference
+	waitFor(t, ctx, "the follower never got the error", func() bool { return restarts.Load() > 0 || waits.Load() > 10 })
+	e.mt.Fail(tg.UpdatesGetDifferenceRequestTypeID, nil)
+	if n := waits.Load(); n > 0 {
+		t.Errorf("the follower took a 420 without a time for a wait (%d times)", n)
+	}
+
+	waitFor(t, ctx, "the session never came back", a.up.Load)
+	e.mt.Fail(tg.MessagesSendMessageRequestTypeID, tgerr.New(420, "FROZEN_METHOD_INVALID"))
+	_, err = tr.Send(ctx, transports.Outbound{ID: "z1", Account: tr.Accounts()[testUser], To: transports.Addr(strconv.FormatInt(carol.ID, 10)), Body: "hi"})
+	var te *transports.Error
+	if !errors.As(err, &te) || te.Kind != transports.KindRejected {
+		t.Errorf("a send refused with 420 FROZEN_METHOD_INVALID: %v, want it rejected", err)
 	}
 }

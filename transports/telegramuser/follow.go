@@ -59,9 +59,10 @@ func (a *account) follow(ctx context.Context) error {
 			pause := time.Second
 			if d, ok := asWait(err); ok {
 				// Longer than the flood middleware waits: wait here, not
-				// with a new session's requests.
+				// with a new session's requests (never less than a
+				// failed session would).
 				a.t.log.Warn("Telegram asks to wait before reading the updates; waiting", "user", a.user, "wait", d)
-				pause = d
+				pause = max(d, retryPause)
 			} else if errors.Is(err, context.DeadlineExceeded) {
 				// A request lost with a cut connection: ask again, on the new one.
 				a.t.log.Warn("reading Telegram's updates timed out; asking again", "user", a.user)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/gotd/td/tg"
@@ -176,9 +177,11 @@ func rejected(msg string) error {
 
 // asWait reports the wait a 420 error asks for: FLOOD_WAIT_X,
 // SLOWMODE_WAIT_X (a supergroup's slow mode), FLOOD_PREMIUM_WAIT_X, ...
+// Only a *_WAIT type with a positive X is a wait: another 420 (such as
+// FROZEN_METHOD_INVALID, a frozen account's) names no time.
 func asWait(err error) (time.Duration, bool) {
 	rpc, ok := tgerr.As(err)
-	if !ok || rpc.Code != 420 {
+	if !ok || rpc.Code != 420 || !strings.HasSuffix(rpc.Type, "_WAIT") || rpc.Argument <= 0 {
 		return 0, false
 	}
 	return time.Duration(rpc.Argument) * time.Second, true
