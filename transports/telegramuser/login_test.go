@@ -104,6 +104,34 @@ func TestLoginDuringResumeKeepsSession(t *testing.T) {
 	})
 }
 
+// While a stored session resumes (the user counts as logged in), a room
+// join is answered with a temporary error, not "not a member" (which the
+// core turns into a permanent refusal); once resumed, the user is a member.
+func TestRoomJoinDuringResumeIsTemporary(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	e := newFakeEnv(t, ctx)
+	me := e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+	carol := e.mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
+	e.mt.AddContact(me.ID, carol.ID)
+	group := transports.Addr("-" + strconv.FormatInt(e.mt.AddGroup("Team", me.ID, carol.ID), 10))
+	tr, _, release, stop := resumeHeld(t, ctx, e)
+	defer stop()
+	if _, ok := tr.Accounts()[testUser]; !ok {
+		t.Fatal("not logged in while resuming")
+	}
+	_, ok, err := tr.Member(ctx, testUser, group)
+	var te *transports.Error
+	if ok || !errors.As(err, &te) || te.Kind != transports.KindUnavailable {
+		t.Errorf("Member while the session resumes: %v, %v; want a temporary error", ok, err)
+	}
+	release()
+	waitFor(t, ctx, "the session never resumed", func() bool { a := tr.account(testUser); return a != nil && a.up.Load() })
+	if _, ok, err := tr.Member(ctx, testUser, group); !ok || err != nil {
+		t.Errorf("Member once resumed: %v, %v", ok, err)
+	}
+}
+
 // Logging out while a stored session resumes stops the session and
 // deletes it (it never comes back), and ends it at Telegram once
 // Telegram answers.

@@ -26,10 +26,16 @@ func (t *Transport) IsRoom(remote transports.Addr) bool {
 func (t *Transport) RoomHistory() int { return roomHistory }
 
 // Member implements transports.MemberRooms: the group is among the
-// dialogs of user's account.
+// dialogs of user's account. While a stored session resumes, it answers a
+// temporary error.
 func (t *Transport) Member(ctx context.Context, user string, group transports.Addr) (string, bool, error) {
 	a := t.account(user)
 	if a == nil || a.self.Load() == 0 {
+		if t.loggedIn(user, a) {
+			// A stored session still resuming: not known yet.
+			return "", false, &transports.Error{Kind: transports.KindUnavailable, Provider: "telegram",
+				Message: "the Telegram session is starting; try again in a moment"}
+		}
 		return "", false, nil
 	}
 	if _, err := a.resolve(ctx, group); err != nil {
