@@ -24,6 +24,7 @@ type account struct {
 	t      *Transport
 	user   string                 // bare JID
 	resume atomic.Bool            // a stored session: no sign-in questions are asked
+	gaveUp atomic.Bool            // the session ended for good (revoked, sealed): logged out
 	up     atomic.Bool            // signed in, on a connected client
 	cl     atomic.Pointer[client] // the current client (run makes a new one after a failure)
 
@@ -233,6 +234,7 @@ func (a *account) signedIn(ctx context.Context, self *tg.User) error {
 // revoked forgets a session Telegram ended and tells the user.
 func (a *account) revoked(ctx context.Context) {
 	a.t.log.Warn("Telegram ended a session", "user", a.user)
+	a.gaveUp.Store(true) // before the user is told: a new sign-in may start
 	if err := a.forget(ctx); err != nil {
 		a.t.log.Error("forgetting an ended session failed", "user", a.user, "err", err)
 	}
@@ -246,6 +248,7 @@ func (a *account) revoked(ctx context.Context) {
 // in again or out.
 func (a *account) sealed(ctx context.Context) {
 	a.t.log.Error("a stored Telegram session does not open with this session_key; the user must log in again", "user", a.user)
+	a.gaveUp.Store(true) // before the user is told: a new sign-in may start
 	a.t.dropSignedIn(a.user)
 	a.tell(ctx, "Your Telegram session could not be opened: the gateway's session key changed. "+
 		"Run the command \"Log in to Telegram\" on "+a.t.p.Domain+" to log in again.")

@@ -103,12 +103,12 @@ func (a *account) ended() error {
 }
 
 // loggedIn reports whether user is signed in or has a stored session
-// (resuming, or restarting); a is user's account, if any.
+// (resuming, or restarting) not given up; a is user's account, if any.
 func (t *Transport) loggedIn(user string, a *account) bool {
 	if _, ok := t.Accounts()[user]; ok {
 		return true
 	}
-	return a != nil && (a.resume.Load() || a.self.Load() != 0)
+	return a != nil && !a.gaveUp.Load() && (a.resume.Load() || a.self.Load() != 0)
 }
 
 // Logout implements transports.Login. A session that is up is ended at

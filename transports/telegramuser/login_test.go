@@ -199,6 +199,7 @@ func TestLoginAgainAfterSessionKeyChange(t *testing.T) {
 	if _, ok := tr.Accounts()[testUser]; ok {
 		t.Errorf("a session that does not open counts as logged in")
 	}
+	waitFor(t, ctx, "the session that does not open never stopped", func() bool { return tr.account(testUser) == nil })
 	tr.BeginLogin(ctx, testUser)
 	actx, acancel := context.WithTimeout(ctx, 15*time.Second) // the ad-hoc command allows 60 s
 	defer acancel()
@@ -207,6 +208,43 @@ func TestLoginAgainAfterSessionKeyChange(t *testing.T) {
 		t.Fatalf("after a session_key change, the user cannot log in again: phone answered with %+v, %v", next, err)
 	}
 	if _, done, err := tr.LoginAnswer(actx, testUser, "code", e.mt.LastCode("+15550001111")); err != nil || done == "" {
+		t.Fatalf("code: %v", err)
+	}
+	waitSignedIn(t, ctx, tr, testUser)
+}
+
+// slowNotifySink records a notice, then takes a moment to return (as a
+// store write would, or a descheduled goroutine on a loaded machine).
+type slowNotifySink struct{ *accountSink }
+
+func (s slowNotifySink) Notify(ctx context.Context, user, text string) error {
+	s.accountSink.Notify(ctx, user, text)
+	time.Sleep(300 * time.Millisecond)
+	return nil
+}
+
+// Right after being told that the stored session does not open with the
+// new session_key, the user can log in again: the session counts as
+// logged out before the notice, not once its goroutine has ended.
+func TestLoginRightAfterSessionKeyNotice(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	e := newFakeEnv(t, ctx)
+	e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+	tr, stop := e.run(t, ctx, &transporttest.Sink{})
+	signInAt(t, tr, e.mt, "+15550001111")
+	stop()
+	e.s.SessionKey = strings.Repeat("n", 32)
+	sink := slowNotifySink{newAccountSink()}
+	tr, stop = e.run(t, ctx, sink)
+	defer stop()
+	waitFor(t, ctx, "the user was never told to log in again", func() bool { return len(sink.Notices(testUser)) > 0 })
+	tr.BeginLogin(ctx, testUser)
+	next, _, err := tr.LoginAnswer(ctx, testUser, "phone", "+15550001111")
+	if err != nil || next == nil || next.Field != "code" {
+		t.Fatalf("right after the notice, the phone is answered with %+v, %v", next, err)
+	}
+	if _, done, err := tr.LoginAnswer(ctx, testUser, "code", e.mt.LastCode("+15550001111")); err != nil || done == "" {
 		t.Fatalf("code: %v", err)
 	}
 	waitSignedIn(t, ctx, tr, testUser)
