@@ -54,7 +54,9 @@ func (s *Server) Fail(typeID uint32, err *tgerr.Error) {
 }
 
 // HoldCalls makes calls of the RPC typeID wait, unanswered, until release
-// is called (once is enough; later calls do nothing).
+// is called (once is enough; later calls do nothing). A held call is
+// acknowledged, and the connection's other calls are answered meanwhile,
+// as Telegram does.
 func (s *Server) HoldCalls(typeID uint32) (release func()) {
 	ch := make(chan struct{})
 	s.mu.Lock()
@@ -71,6 +73,13 @@ func (s *Server) HoldCalls(typeID uint32) (release func()) {
 			close(ch)
 		})
 	}
+}
+
+// Held is how many calls of the RPC typeID HoldCalls holds now.
+func (s *Server) Held(typeID uint32) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held[typeID]
 }
 
 // Calls is how many RPCs clients made, not counting those a client makes

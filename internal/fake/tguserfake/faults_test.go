@@ -1,6 +1,7 @@
 package tguserfake
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -83,5 +84,43 @@ func TestDisconnect(t *testing.T) {
 	nm, _ := next[*tg.UpdateNewMessage](cl.ctx, t, cl.in)
 	if msg := nm.Message.(*tg.Message); msg.Message != "after reconnect" {
 		t.Fatalf("pushed %+v", msg)
+	}
+}
+
+// A held call waits for release, while the connection's other calls are
+// answered (as Telegram answers requests independently); Held counts it.
+func TestHoldCallsHoldsOnlyThatCall(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	cl := loggedIn(t, s, s.AddUser(ann))
+	release := s.HoldCalls(tg.ContactsGetContactsRequestTypeID)
+	defer release()
+	done := make(chan error, 1)
+	go func() {
+		_, err := cl.api.ContactsGetContacts(cl.ctx, 0)
+		done <- err
+	}()
+	for s.Held(tg.ContactsGetContactsRequestTypeID) == 0 {
+		if cl.ctx.Err() != nil {
+			t.Fatal("the call was never held")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(cl.ctx, 10*time.Second) // a guard
+	defer cancel()
+	if _, err := cl.api.MessagesGetDialogs(ctx, &tg.MessagesGetDialogsRequest{OffsetPeer: &tg.InputPeerEmpty{}, Limit: 10}); err != nil {
+		t.Fatalf("another call while one is held: %v", err)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the held call was answered before its release: %v", err)
+	default:
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatalf("the held call, released: %v", err)
+	}
+	if n := s.Held(tg.ContactsGetContactsRequestTypeID); n != 0 {
+		t.Errorf("Held after release = %d", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -71,6 +72,7 @@ type Server struct {
 	flood      map[uint32]*floodRule
 	fails      map[uint32]*tgerr.Error  // Fail: methods that fail until cleared
 	holds      map[uint32]chan struct{} // HoldCalls: methods that wait for release
+	held       map[uint32]int           // Held: calls waiting
 	calls      int                      // Calls
 }
 
@@ -137,6 +139,7 @@ func Start(ctx context.Context, addr string, log *slog.Logger) (*Server, error) 
 		flood:      map[uint32]*floodRule{},
 		fails:      map[uint32]*tgerr.Error{},
 		holds:      map[uint32]chan struct{}{},
+		held:       map[uint32]int{},
 	}
 	s.rpcs = s.routes()
 	s.srv = tgtest.NewServer(tgtest.NewPrivateKey(key), tgtest.HandlerFunc(s.onMessage), tgtest.ServerOptions{
@@ -284,14 +287,44 @@ func (s *Server) onMessage(srv *tgtest.Server, req *tgtest.Request) error {
 		floodErr = s.fails[id]
 	}
 	hold := s.holds[id]
+	if hold != nil {
+		s.held[id]++
+	}
 	if !ownCall(id) {
 		s.calls++
 	}
 	s.mu.Unlock()
 	if hold != nil {
-		<-hold
+		// As Telegram: the request is acknowledged and answered once
+		// released; the connection's other requests go on meanwhile.
+		if err := srv.SendAck(s.ctx, req.Session, req.MsgID); err != nil {
+			return err
+		}
+		held := *req
+		held.Buf = &bin.Buffer{Buf: slices.Clone(req.Buf.Buf)} // the connection reuses its buffer
+		c.buf = held.Buf
+		go func() {
+			select {
+			case <-hold:
+			case <-s.ctx.Done():
+			}
+			s.mu.Lock()
+			s.held[id]--
+			s.mu.Unlock()
+			if s.ctx.Err() != nil {
+				return
+			}
+			if err := s.answer(srv, &held, c, id, floodErr); err != nil {
+				s.log.Debug("tguserfake: answering a held call failed", "err", err)
+			}
+		}()
+		return nil
 	}
+	return s.answer(srv, req, c, id, floodErr)
+}
 
+// answer runs call c (RPC id) and sends its result, or floodErr.
+func (s *Server) answer(srv *tgtest.Server, req *tgtest.Request, c *call, id uint32, floodErr *tgerr.Error) error {
 	name := s.names[id]
 	if name == "" {
 		name = "0x" + strconv.FormatUint(uint64(id), 16)
