@@ -262,12 +262,10 @@ func (a *account) deliver(ctx context.Context, m *tg.Message, edit bool) error {
 	}
 	r.id = m.ID
 	if m.Out {
-		// Sent through the gateway, or edited there to this text (another
-		// text is the user's edit in a Telegram app).
-		own, err := a.ours().has(ctx, from, r)
-		if edit {
-			own, err = a.ours().sameText(ctx, from, r, m.Message)
-		}
+		// Sent through the gateway (or a send's pending there), or edited
+		// there to this text (another text is the user's edit in a
+		// Telegram app).
+		own, err := a.ours().mine(ctx, from, r, m.Message, edit)
 		if err != nil {
 			return err
 		}
@@ -372,7 +370,7 @@ func (a *account) deleted(ctx context.Context, channel int64, ids []int) error {
 		if !ok {
 			continue // not known here
 		}
-		if own, err := a.ours().has(ctx, from, r); err != nil {
+		if own, err := a.ours().has(ctx, r); err != nil {
 			return err
 		} else if own {
 			continue // the user's own

@@ -56,7 +56,6 @@ func (a *account) send(ctx context.Context, out transports.Outbound) (string, er
 		return "", sendError(err)
 	}
 	chat, _ := parsePeer(out.To) // resolve read it
-	defer a.ours().begin(out.To)()
 	api := a.api()
 	notOurs := rejected("that message is not one of this account's in that chat")
 	switch {
@@ -92,7 +91,7 @@ func (a *account) send(ctx context.Context, out transports.Outbound) (string, er
 		if !ok {
 			return "", notOurs
 		}
-		a.ours().add(ctx, r, out.Body)
+		a.ours().addLogged(ctx, r, out.Body)
 		if _, err := api.MessagesEditMessage(ctx, &tg.MessagesEditMessageRequest{Peer: to, ID: r.id, Message: out.Body}); err != nil {
 			if tgerr.Is(err, "MESSAGE_NOT_MODIFIED") {
 				return out.Replaces, nil
@@ -108,17 +107,40 @@ func (a *account) send(ctx context.Context, out transports.Outbound) (string, er
 	if r, ok := a.refTo(chat, out.ReplyTo); ok {
 		req.ReplyTo = &tg.InputReplyToMessage{ReplyToMsgID: r.id}
 	}
-	res, err := api.MessagesSendMessage(ctx, req)
+	r, err := a.sendPending(ctx, out.To, chat, out.Body, req.RandomID, func() (tg.UpdatesClass, error) {
+		return api.MessagesSendMessage(ctx, req)
+	})
 	if err != nil {
-		return "", sendError(err)
+		return "", err
 	}
-	id, ok := sentID(res, req.RandomID)
+	return a.msgID(r), nil
+}
+
+// sendPending makes the request of a new message with text to chat (to)
+// with randomID, between a pending marker and the record of its answer
+// (own.go). The marker stays if the outcome is unknown: the follower
+// then takes the message, once read, for the gateway's.
+func (a *account) sendPending(ctx context.Context, to transports.Addr, chat peer, text string, randomID int64, request func() (tg.UpdatesClass, error)) (ref, error) {
+	o := a.ours()
+	key := sendKey(to, text)
+	if err := o.pend(ctx, key, randomID); err != nil {
+		return ref{}, &transports.Error{Kind: transports.KindUnavailable, Provider: "telegram", Message: "recording the send failed: " + err.Error()}
+	}
+	res, err := request()
+	if err != nil {
+		if refused(err) {
+			o.unpend(ctx, key, randomID)
+		}
+		return ref{}, sendError(err)
+	}
+	id, ok := sentID(res, randomID)
 	if !ok {
-		return "", &transports.Error{Kind: transports.KindUnknown, Provider: "telegram", Message: "Telegram's answer has no message id"}
+		return ref{}, &transports.Error{Kind: transports.KindUnknown, Provider: "telegram", Message: "Telegram's answer has no message id"}
 	}
 	r := ref{channel: chat.channel, id: id}
-	a.ours().add(ctx, r, out.Body)
-	return a.msgID(r), nil
+	o.addLogged(ctx, r, text)
+	o.unpend(ctx, key, randomID)
+	return r, nil
 }
 
 // randomID derives a send's random_id from the job's stable id.

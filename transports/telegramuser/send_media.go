@@ -37,16 +37,12 @@ func (a *account) sendMedia(ctx context.Context, to tg.InputPeerClass, chat peer
 		if r, ok := a.refTo(chat, out.ReplyTo); ok && k == 0 {
 			req.ReplyTo = &tg.InputReplyToMessage{ReplyToMsgID: r.id}
 		}
-		res, err := a.api().MessagesSendMedia(ctx, req)
+		r, err := a.sendPending(ctx, out.To, chat, caption, req.RandomID, func() (tg.UpdatesClass, error) {
+			return a.api().MessagesSendMedia(ctx, req)
+		})
 		if err != nil {
-			return first, sendError(err)
+			return first, err
 		}
-		id, ok := sentID(res, req.RandomID)
-		if !ok {
-			return first, &transports.Error{Kind: transports.KindUnknown, Provider: "telegram", Message: "Telegram's answer has no message id"}
-		}
-		r := ref{channel: chat.channel, id: id}
-		a.ours().add(ctx, r, caption)
 		if first == "" {
 			first = a.msgID(r)
 		}
