@@ -261,17 +261,19 @@ func (a *account) deliver(ctx context.Context, m *tg.Message, edit bool) error {
 		r.channel = p.ChannelID
 	}
 	r.id = m.ID
+	recorded := false
 	if m.Out {
 		// Sent through the gateway (or a send's pending there), or edited
 		// there to this text (another text is the user's edit in a
 		// Telegram app).
-		own, err := a.ours().mine(ctx, from, r, m.Message, edit)
+		own, rec, err := a.ours().mine(ctx, from, r, m.Message, edit)
 		if err != nil {
 			return err
 		}
 		if own {
 			return nil
 		}
+		recorded = rec
 	}
 	in := transports.Inbound{
 		Account: a.addr(), From: from, ID: a.msgID(r), Body: m.Message,
@@ -314,7 +316,16 @@ func (a *account) deliver(ctx context.Context, m *tg.Message, edit bool) error {
 	if err := a.rememberChat(ctx, r, from); err != nil {
 		return err
 	}
-	return a.store(ctx, in)
+	if err := a.store(ctx, in); err != nil {
+		return err
+	}
+	if recorded && edit {
+		// The user's edit of a message sent through the gateway: the
+		// message now has this text (an edit back to the sent one is
+		// the user's too).
+		return a.ours().retext(ctx, r, m.Message)
+	}
+	return nil
 }
 
 // chatsKept is how long the chat of a message outside channels is kept in

@@ -141,17 +141,47 @@ func (o *ownSends) text(ctx context.Context, r ref) (string, error) {
 }
 
 // mine reports whether r, an outgoing message (or edit, if edit) in chat
-// with text, is the gateway's: recorded (an edit: with this text), or,
-// not recorded, matching a pending send, whose marker it then takes.
-func (o *ownSends) mine(ctx context.Context, chat transports.Addr, r ref, text string, edit bool) (bool, error) {
+// with text, is the gateway's: recorded (an edit: with this text), or
+// matching a pending send (an edit: a pending edit of r), whose marker it
+// then takes, recording r with text. recorded is whether r was recorded.
+func (o *ownSends) mine(ctx context.Context, chat transports.Addr, r ref, text string, edit bool) (own, recorded bool, err error) {
 	h, err := o.text(ctx, r)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	if h != "" {
-		return !edit || h == textHash(text), nil
+	recorded = h != ""
+	if recorded && (!edit || h == textHash(text)) {
+		return true, true, nil
 	}
-	return o.take(ctx, sendKey(chat, text), func(ctx context.Context) error { return o.add(ctx, r, text) })
+	record := func(ctx context.Context) error { return o.add(ctx, r, text) }
+	if edit {
+		if own, err = o.take(ctx, editKey(r, text), record); own || err != nil {
+			return own, recorded, err
+		}
+	}
+	if recorded {
+		return false, true, nil
+	}
+	own, err = o.take(ctx, sendKey(chat, text), record)
+	return own, false, err
+}
+
+// retext records text as r's, if r is recorded: a user's edit of it in a
+// Telegram app, relayed.
+func (o *ownSends) retext(ctx context.Context, r ref, text string) error {
+	h, err := o.text(ctx, r)
+	if err != nil || h == "" || h == textHash(text) {
+		return err
+	}
+	if !retry(ctx, func(ctx context.Context) error { return o.add(ctx, r, text) }) {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// editKey is the pending marker of an edit of r to text.
+func editKey(r ref, text string) string {
+	return "e:" + r.String() + ":" + textHash(text)
 }
 
 // sendKey is the pending marker of a send of text to chat.
@@ -166,8 +196,8 @@ func (o *ownSends) pendStoreKey(key string) string {
 	return "pend:" + strconv.FormatInt(o.account, 10) + ":" + key
 }
 
-// pend records a pending marker, key with token (a send's random_id),
-// before its request; an error means it is not recorded.
+// pend records a pending marker, key with token (a send's random_id; 0
+// for an edit), before its request; an error means it is not recorded.
 func (o *ownSends) pend(ctx context.Context, key string, token int64) error {
 	o.pmu.Lock()
 	defer o.pmu.Unlock()
@@ -186,8 +216,8 @@ func (o *ownSends) pend(ctx context.Context, key string, token int64) error {
 	return o.savePending(ctx, key, toks)
 }
 
-// unpend drops key's marker token: its send was answered (and recorded),
-// or refused. A failure to store is logged.
+// unpend drops key's marker token: its send (or edit) was answered (and
+// recorded), or refused. A failure to store is logged.
 func (o *ownSends) unpend(ctx context.Context, key string, token int64) {
 	o.pmu.Lock()
 	defer o.pmu.Unlock()

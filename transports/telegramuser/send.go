@@ -91,13 +91,21 @@ func (a *account) send(ctx context.Context, out transports.Outbound) (string, er
 		if !ok {
 			return "", notOurs
 		}
-		a.ours().addLogged(ctx, r, out.Body)
-		if _, err := api.MessagesEditMessage(ctx, &tg.MessagesEditMessageRequest{Peer: to, ID: r.id, Message: out.Body}); err != nil {
-			if tgerr.Is(err, "MESSAGE_NOT_MODIFIED") {
-				return out.Replaces, nil
+		// The text is recorded once Telegram has taken it; until then a
+		// pending marker covers it (as a send's).
+		o, key := a.ours(), editKey(r, out.Body)
+		if err := o.pend(ctx, key, 0); err != nil {
+			return "", &transports.Error{Kind: transports.KindUnavailable, Provider: "telegram", Message: "recording the edit failed: " + err.Error()}
+		}
+		_, err := api.MessagesEditMessage(ctx, &tg.MessagesEditMessageRequest{Peer: to, ID: r.id, Message: out.Body})
+		if err != nil && !tgerr.Is(err, "MESSAGE_NOT_MODIFIED") {
+			if refused(err) {
+				o.unpend(ctx, key, 0)
 			}
 			return "", sendError(err)
 		}
+		o.addLogged(ctx, r, out.Body)
+		o.unpend(ctx, key, 0)
 		return out.Replaces, nil
 	}
 	if len(out.Media) > 0 {
