@@ -38,6 +38,13 @@ type account struct {
 	reactions reactionSets    // the reaction sets passed on last (follow.go)
 	final     chan loginReply // the last sign-in answer, replied to once signed in
 
+	// missed is when the session last read before a resume (Unix time):
+	// the posts since then in channels without a stored state are still
+	// to be relayed (readMissed), not before missedAt. Used by the
+	// session's goroutine only.
+	missed   int
+	missedAt time.Time
+
 	stopOnce sync.Once
 	cancel   chan struct{}          // closed by stop
 	done     chan struct{}          // closed once the account's goroutine has ended (start)
@@ -205,7 +212,7 @@ func (a *account) signedIn(ctx context.Context, self *tg.User) error {
 	if !a.resume.Load() {
 		// A new session: what an earlier one (one that did not open) left
 		// is not its.
-		for _, k := range []string{keyState(a.user), keyContacts(a.user), keyChannels(a.user)} {
+		for _, k := range []string{keyState(a.user), keyContacts(a.user), keyChannels(a.user), keyMissed(a.user)} {
 			if err := a.t.p.State.Set(ctx, k, ""); err != nil {
 				return err
 			}
@@ -213,7 +220,8 @@ func (a *account) signedIn(ctx context.Context, self *tg.User) error {
 	}
 	a.self.Store(self.ID)
 	a.peers.addUser(self)
-	// Everything after the user is told they are in is relayed.
+	// Everything after the user is told they are in is relayed. A resumed
+	// session's missed channel posts are read once it follows (readMissed).
 	if _, err := a.startState(ctx); err != nil {
 		return err
 	}
@@ -269,7 +277,7 @@ func (a *account) forget(ctx context.Context) error {
 		return err
 	}
 	a.self.Store(0)
-	for _, k := range []string{keySession(a.user), keyState(a.user), keyContacts(a.user), keyChannels(a.user)} {
+	for _, k := range []string{keySession(a.user), keyState(a.user), keyContacts(a.user), keyChannels(a.user), keyMissed(a.user)} {
 		if err := a.t.p.State.Set(ctx, k, ""); err != nil {
 			return err
 		}

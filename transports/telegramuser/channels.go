@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/gotd/td/telegram/query/dialogs"
 	"github.com/gotd/td/tg"
@@ -138,20 +139,22 @@ func (a *account) saveChannels(ctx context.Context, st channelStates) error {
 // startChannels stores the state of each channel without one. A new
 // session takes each one's state now, from the last 100 dialogs: it relays
 // what happens from now on. A resumed one (after a restart, or a failure)
-// also relays what was posted since it last read (resumeChannels).
+// leaves them to the follower, which first relays what was posted since
+// it last read (readMissed).
 func (a *account) startChannels(ctx context.Context) error {
-	st, err := a.loadChannels(ctx)
-	if err != nil {
-		return err
-	}
 	if a.resume.Load() {
-		sync, err := a.loadState(ctx)
+		since, err := a.missedSince(ctx)
 		if err != nil {
 			return err
 		}
-		if sync != nil && sync.Date > 0 {
-			return a.resumeChannels(ctx, st, sync.Date)
+		if since > 0 {
+			a.missed, a.missedAt = since, time.Time{}
+			return nil
 		}
+	}
+	st, err := a.loadChannels(ctx)
+	if err != nil {
+		return err
 	}
 	d, err := a.dialogs(ctx)
 	if err != nil {
@@ -169,6 +172,50 @@ func (a *account) startChannels(ctx context.Context) error {
 	return a.saveChannels(ctx, st)
 }
 
+// missedSince returns when the account last read before this resume (Unix
+// time; 0 if it never did): that of an earlier resume whose missed posts
+// are not all relayed yet, else the stored state's, stored as this
+// resume's (the follower's reads move the state on before readMissed
+// ends).
+func (a *account) missedSince(ctx context.Context) (int, error) {
+	v, err := a.t.p.State.Get(ctx, keyMissed(a.user))
+	if err != nil {
+		return 0, err
+	}
+	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		return n, nil
+	}
+	sync, err := a.loadState(ctx)
+	if err != nil || sync == nil || sync.Date <= 0 {
+		return 0, err
+	}
+	return sync.Date, a.t.p.State.Set(ctx, keyMissed(a.user), strconv.Itoa(sync.Date))
+}
+
+// readMissed relays, once after a resume, the posts made since a.missed
+// in channels without a stored state (resumeChannels), and reports
+// whether it has just done so. A wait Telegram asks for defers it to
+// a.missedAt: the follower reads the rest meanwhile.
+func (a *account) readMissed(ctx context.Context) (bool, error) {
+	if a.missed == 0 || time.Now().Before(a.missedAt) {
+		return false, nil
+	}
+	err := a.resumeChannels(noFloodWait(ctx), a.missed)
+	if d, ok := asWait(err); ok {
+		a.t.log.Warn("Telegram asks to wait before reading the channel posts missed while the gateway was down; reading the rest meanwhile", "user", a.user, "wait", d)
+		a.missedAt = time.Now().Add(d)
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := a.t.p.State.Set(ctx, keyMissed(a.user), ""); err != nil {
+		return false, err
+	}
+	a.missed = 0
+	return true, nil
+}
+
 // resumeChannels reads the dialogs, page after page (the main list, then
 // the archive), back to the last one with a message since since (Unix
 // time: when the account last read its updates; earlier ones were quiet
@@ -176,7 +223,11 @@ func (a *account) startChannels(ctx context.Context) error {
 // state (it was beyond the last 100 dialogs at sign-in, and quiet since)
 // has its posts since then relayed, and its state stored: its state now
 // would skip them.
-func (a *account) resumeChannels(ctx context.Context, st channelStates, since int) error {
+func (a *account) resumeChannels(ctx context.Context, since int) error {
+	st, err := a.loadChannels(ctx)
+	if err != nil {
+		return err
+	}
 	n := 0
 	for _, folder := range []int{0, 1} {
 		q := dialogs.NewQueryBuilder(a.api()).GetDialogs().BatchSize(100)
@@ -302,6 +353,13 @@ func (a *account) followChannels(ctx context.Context, all bool) error {
 		}
 	}
 	for id, from := range todo {
+		if _, ok := st[id]; !ok && a.missed != 0 {
+			// Left to readMissed, which relays its posts since the
+			// account last read first: marked for later.
+			a.marks.mark(id, from)
+			delete(todo, id)
+			continue
+		}
 		if _, ok := st[id]; !ok {
 			// New to the account: from the pushed update's pts if one
 			// says, else from the channel's state now.

@@ -3,13 +3,16 @@ package telegramuser
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gotd/td/tg"
 
 	"xmppgw/internal/fake/tguserfake"
+	"xmppgw/transports"
 	"xmppgw/transports/transporttest"
 )
 
@@ -21,12 +24,31 @@ import (
 func TestQuietChannelPostsWhileDownAreRelayed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	e := newFakeEnv(t, ctx)
-	me := e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+	e, _, _, _ := quietChannelPostedWhileDown(t, ctx)
+	sink := &transporttest.Sink{}
+	tr, stop := e.run(t, ctx, sink) // ...and back
+	defer stop()
+	waitSignedIn(t, ctx, tr, testUser)
+	waitFor(t, ctx, "a channel post made while the gateway was down was never relayed", func() bool {
+		_, ok := relayed(sink, "posted while the gateway was down")
+		return ok
+	})
+	if _, ok := relayed(sink, "first post, long ago"); ok {
+		t.Error("a post from before the sign-in was relayed")
+	}
+}
+
+// quietChannelPostedWhileDown signs testUser (me) in, with a channel
+// beyond the last 100 dialogs and quiet since, stops the gateway, and
+// posts in the channel ("posted while the gateway was down", at posted).
+// w is one of me's contacts.
+func quietChannelPostedWhileDown(t *testing.T, ctx context.Context) (e *fakeEnv, me, w tguserfake.User, posted time.Time) {
+	t.Helper()
+	e = newFakeEnv(t, ctx)
+	me = e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
 	editor := e.mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Editor"})
 	ch := e.mt.AddChannel("Quiet news", false, editor.ID, me.ID)
 	first := e.mt.Post(editor.ID, tguserfake.Peer{Channel: ch}, "first post, long ago", 0)
-	var w tguserfake.User
 	for i := range 105 { // newer chats push the channel past the first 100
 		w = e.mt.AddUser(tguserfake.User{Phone: "+1555004" + strconv.Itoa(1000+i), FirstName: "W" + strconv.Itoa(i)})
 		e.mt.Post(w.ID, tguserfake.Peer{User: me.ID}, "hi "+strconv.Itoa(i), 0)
@@ -43,19 +65,70 @@ func TestQuietChannelPostsWhileDownAreRelayed(t *testing.T) {
 		return int64(st.Date) > first.Date.Unix()
 	})
 	stop() // the gateway is down...
+	m := e.mt.Post(editor.ID, tguserfake.Peer{Channel: ch}, "posted while the gateway was down", 0)
+	return e, me, w, m.Date
+}
 
-	e.mt.Post(editor.ID, tguserfake.Peer{Channel: ch}, "posted while the gateway was down", 0)
-
-	sink := &transporttest.Sink{}
-	tr, stop = e.run(t, ctx, sink) // ...and back
-	defer stop()
-	waitSignedIn(t, ctx, tr, testUser)
-	waitFor(t, ctx, "a channel post made while the gateway was down was never relayed", func() bool {
-		_, ok := relayed(sink, "posted while the gateway was down")
-		return ok
-	})
-	if _, ok := relayed(sink, "first post, long ago"); ok {
-		t.Error("a post from before the sign-in was relayed")
+// A FLOOD_WAIT on the history read that relays a resumed session's missed
+// channel posts holds up nothing else and restarts nothing: the session
+// is up (and reads the account's other chats) while it waits, and the
+// posts are relayed after the wait, or, after a restart during it, at the
+// next resume (from when the gateway last read before the first).
+func TestFloodWaitOnMissedChannelPostsDefersOnlyThem(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		wait  int
+		after bool // wait for the posts (a wait within the test's time)
+	}{
+		{"short", 10, true},
+		{"longer than the middleware waits", int(maxFloodWait/time.Second) + 100, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			e, me, w, posted := quietChannelPostedWhileDown(t, ctx)
+			e.mt.FloodWait(tg.MessagesGetHistoryRequestTypeID, c.wait, 1)
+			var restarts atomic.Int64
+			log := slog.New(countHandler{"Telegram session failed; restarting": &restarts})
+			tr, err := New(transports.Params{Name: "tg", Domain: "tg.example.test", MediaURL: "https://gw.example.test/media/tg", State: e.kv, Logger: log}, e.s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sink := &transporttest.Sink{}
+			rctx, rstop := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { defer close(done); tr.Run(rctx, sink) }()
+			defer func() { rstop(); <-done }()
+			waitFor(t, ctx, "the session never came up", func() bool { a := tr.account(testUser); return a != nil && a.up.Load() })
+			e.mt.Post(w.ID, tguserfake.Peer{User: me.ID}, "while the history waits", 0)
+			waitFor(t, ctx, "a contact's message was never relayed", func() bool { _, ok := relayed(sink, "while the history waits"); return ok })
+			if _, ok := relayed(sink, "posted while the gateway was down"); ok {
+				t.Error("the session came up (and read its other chats) only after the history read's FLOOD_WAIT")
+			}
+			if n := restarts.Load(); n > 0 {
+				t.Errorf("a FLOOD_WAIT on the history read restarted the session %d times", n)
+			}
+			if !c.after {
+				// Restarted during the wait, once the follower has read
+				// past the post's second.
+				waitFor(t, ctx, "the clock stopped", func() bool { return time.Now().Unix() > posted.Unix() })
+				e.mt.Post(w.ID, tguserfake.Peer{User: me.ID}, "one more", 0)
+				waitFor(t, ctx, "the follower never read again", func() bool {
+					var st syncState
+					json.Unmarshal([]byte(mustGet(e.kv, keyState(testUser))), &st)
+					return int64(st.Date) > posted.Unix()
+				})
+				rstop()
+				<-done
+				var stop func()
+				_, stop = e.run(t, ctx, sink)
+				defer stop()
+			}
+			waitFor(t, ctx, "the missed channel post was never relayed", func() bool {
+				_, ok := relayed(sink, "posted while the gateway was down")
+				return ok
+			})
+		})
 	}
 }
 

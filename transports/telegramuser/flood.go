@@ -36,7 +36,7 @@ func (f floodWait) Handle(next tg.Invoker) telegram.InvokeFunc {
 			err := next.Invoke(actx, input, output)
 			cancel()
 			d, ok := tgerr.AsFloodWait(err)
-			if !ok || d <= 0 || signIn(input) || d > maxFloodWait {
+			if !ok || d <= 0 || signIn(input) || d > maxFloodWait || ctx.Value(noWaitKey{}) != nil {
 				return err
 			}
 			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
@@ -48,6 +48,16 @@ func (f floodWait) Handle(next tg.Invoker) telegram.InvokeFunc {
 			}
 		}
 	}
+}
+
+// noWaitKey marks a context whose requests return a FLOOD_WAIT at once
+// (noFloodWait).
+type noWaitKey struct{}
+
+// noFloodWait makes the requests made with the returned context return a
+// FLOOD_WAIT at once: their caller defers the work instead of waiting.
+func noFloodWait(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noWaitKey{}, true)
 }
 
 // attemptKey is the context key of perAttempt's limit.

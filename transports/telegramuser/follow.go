@@ -52,6 +52,13 @@ func (a *account) follow(ctx context.Context) error {
 		if err == nil {
 			err = a.followChannels(ctx, allChannels)
 		}
+		if err == nil {
+			var done bool
+			if done, err = a.readMissed(ctx); done {
+				allChannels = true // those left to it, from their states now
+				continue
+			}
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -75,10 +82,18 @@ func (a *account) follow(ctx context.Context) error {
 			continue
 		}
 		allChannels = false
+		stopDue := func() bool { return false }
+		var missedDue <-chan time.Time // readMissed's deferred time
+		if a.missed != 0 {
+			due := time.NewTimer(time.Until(a.missedAt))
+			stopDue = due.Stop
+			missedDue = due.C
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-a.poke:
+		case <-missedDue:
 		case <-tick.C:
 			allChannels = true
 		case p := <-a.live:
@@ -89,6 +104,7 @@ func (a *account) follow(ctx context.Context) error {
 				return err
 			}
 		}
+		stopDue()
 	}
 }
 

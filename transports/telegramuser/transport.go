@@ -313,3 +313,4 @@ func keySession(user string) string  { return "session:" + user }
 func keyState(user string) string    { return "state:" + user }
 func keyContacts(user string) string { return "contacts:" + user }
 func keyChannels(user string) string { return "channels:" + user }
+func keyMissed(user string) string   { return "missed:" + user }
