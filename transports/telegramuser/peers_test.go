@@ -16,8 +16,11 @@ import (
 // runs no client: for tests of what it keeps.
 func offlineAccount(t *testing.T, ctx context.Context) (*Transport, *account) {
 	t.Helper()
-	tr, err := New(transports.Params{Name: "tg", Domain: "tg.example.test", State: &transporttest.KV{}},
-		&Settings{APIID: 1, APIHash: strings.Repeat("a", 32), SessionKey: strings.Repeat("k", 32)})
+	s := &Settings{APIID: 1, APIHash: strings.Repeat("a", 32), SessionKey: strings.Repeat("k", 32)}
+	if probs := s.Validate(); len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	tr, err := New(transports.Params{Name: "tg", Domain: "tg.example.test", State: &transporttest.KV{}}, s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,8 +31,11 @@ func blockedIn(fn string) bool {
 func TestStartWhileRunStops(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	tr, err := New(transports.Params{Name: "tg", Domain: "tg.example.test", State: &transporttest.KV{}},
-		&Settings{APIID: 1, APIHash: strings.Repeat("a", 32), SessionKey: strings.Repeat("k", 32)})
+	s := &Settings{APIID: 1, APIHash: strings.Repeat("a", 32), SessionKey: strings.Repeat("k", 32)}
+	if probs := s.Validate(); len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	tr, err := New(transports.Params{Name: "tg", Domain: "tg.example.test", State: &transporttest.KV{}}, s)
 	if err != nil {
 		t.Fatal(err)
 	}
