@@ -29,15 +29,15 @@ const (
 		stanza_id, origin_id, receipt, markable, replaces, reply_to, quote, media, retracts, react_to, reactions,
 		attempts, created, inflight FROM outbox
 		WHERE transport = ? AND id IN ` // + the ids' placeholders
-	markAttempted    = `UPDATE outbox SET attempts = attempts + 1, inflight = ? WHERE id = ?`
-	selectKnownSent  = `SELECT 1 FROM sent WHERE transport = ? AND remote_id = ?`
-	deleteJob        = `DELETE FROM outbox WHERE id = ?`
+	markAttempted      = `UPDATE outbox SET attempts = attempts + 1, inflight = ? WHERE id = ?`
+	selectKnownSent    = `SELECT 1 FROM sent WHERE transport = ? AND remote_id = ?`
+	deleteJob          = `DELETE FROM outbox WHERE id = ?`
 	selectEarlyReports = `SELECT state, code, text FROM early_report WHERE transport = ? AND remote_id = ?`
 	selectEarlySent    = `SELECT e.remote_id, e.state, e.code, e.text FROM early_report e
 		JOIN sent s ON s.transport = e.transport AND s.remote_id = e.remote_id
 		WHERE e.transport = ? ORDER BY e.created`
 	deleteEarlyReport = `DELETE FROM early_report WHERE transport = ? AND remote_id = ? AND state = ?`
-	upsertSentRef = `INSERT INTO sent_ref (transport, remote, sender, ref, remote_id, created)
+	upsertSentRef     = `INSERT INTO sent_ref (transport, remote, sender, ref, remote_id, created)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (transport, remote, sender, ref) DO UPDATE SET remote_id = excluded.remote_id, created = excluded.created`
 	selectSent = `SELECT sender, remote, stanza_id, receipt, markable FROM sent
