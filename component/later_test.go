@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,7 +98,7 @@ func TestLaterBoundPerUser(t *testing.T) {
 	if out := feed(t, g, stanzas); out != strings.Repeat(refusal, n-laterPerUser) {
 		t.Errorf("answered on the read loop:\n%s\nwant %d refusals", out, n-laterPerUser)
 	}
-	if held := laterGoroutines(); held != laterPerUser {
+	if held := laterSteps(g); held != laterPerUser {
 		t.Errorf("%d of alice's steps in flight, want %d", held, laterPerUser)
 	}
 	close(tr.gate)
@@ -146,7 +145,7 @@ func TestLaterNotForStrangers(t *testing.T) {
 	if out := feed(t, g, stanzas); strings.Count(out, `<forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">`) != n {
 		t.Errorf("answered on the read loop:\n%s\nwant %d refusals", out, n)
 	}
-	if held := laterGoroutines(); held != 1 {
+	if held := laterSteps(g); held != 1 {
 		t.Errorf("%d steps in flight, want alice's one", held)
 	}
 }
@@ -172,10 +171,10 @@ func feed(t *testing.T, g *Gateway, stanzas []string) string {
 	return out.String()
 }
 
-// laterGoroutines counts the goroutines Gateway.Later started that are
-// still alive.
-func laterGoroutines() int {
-	buf := make([]byte, 64<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	return strings.Count(string(buf), "component.(*Gateway).step.func")
+// laterSteps is how many of g's Later steps are in flight, as Later
+// counts them (synchronously, so no goroutine needs to have run yet).
+func laterSteps(g *Gateway) int {
+	g.laterMu.Lock()
+	defer g.laterMu.Unlock()
+	return g.laterN
 }
