@@ -3,6 +3,7 @@ package telegramuser
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -119,3 +120,27 @@ func (s *accountSink) Presence(context.Context, transports.Addr, transports.Addr
 }
 
 func (s *accountSink) Typing(context.Context, transports.Addr, transports.Addr) error { return nil }
+
+// chat is Alice signed in on a transport that runs until the test ends,
+// with Carol among her contacts: the start of most tests of sends and
+// their echoes.
+type chat struct {
+	*fakeEnv
+	me, carol   tguserfake.User
+	tr          *Transport
+	sink        *transporttest.Sink
+	account, to transports.Addr // Alice's account, and Carol's address
+}
+
+func newChat(t *testing.T, ctx context.Context) *chat {
+	t.Helper()
+	c := &chat{fakeEnv: newFakeEnv(t, ctx), sink: &transporttest.Sink{}}
+	c.me = c.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+	c.carol = c.mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
+	c.mt.AddContact(c.me.ID, c.carol.ID)
+	tr, stop := c.run(t, ctx, c.sink)
+	t.Cleanup(stop)
+	signInAt(t, tr, c.mt, "+15550001111")
+	c.tr, c.account, c.to = tr, tr.Accounts()[testUser], transports.Addr(strconv.FormatInt(c.carol.ID, 10))
+	return c
+}

@@ -26,15 +26,8 @@ import (
 func TestFloodWaitLongerThanARequestIsWaitedOut(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	e := newFakeEnv(t, ctx)
-	me := e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
-	carol := e.mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
-	e.mt.AddContact(me.ID, carol.ID)
-	sink := &transporttest.Sink{}
-	tr, stop := e.run(t, ctx, sink)
-	defer stop()
-	signInAt(t, tr, e.mt, "+15550001111")
-	account := tr.Accounts()[testUser]
+	c := newChat(t, ctx)
+	e, me, carol, tr, sink, account := c.fakeEnv, c.me, c.carol, c.tr, c.sink, c.account
 	a := tr.account(testUser)
 	before := a.cl.Load()
 	wait := int(rpcTimeout/time.Second) + 5

@@ -53,16 +53,8 @@ func TestDeletionAfterRestartRelayed(t *testing.T) {
 func TestOwnEditInAppRelayed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	e := newFakeEnv(t, ctx)
-	me := e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
-	carol := e.mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
-	e.mt.AddContact(me.ID, carol.ID)
-	sink := &transporttest.Sink{}
-	tr, stop := e.run(t, ctx, sink)
-	defer stop()
-	signInAt(t, tr, e.mt, "+15550001111")
-	account := tr.Accounts()[testUser]
-	to := transports.Addr(strconv.FormatInt(carol.ID, 10))
+	c := newChat(t, ctx)
+	e, me, carol, tr, sink, account, to := c.fakeEnv, c.me, c.carol, c.tr, c.sink, c.account, c.to
 	id, err := tr.Send(ctx, transports.Outbound{ID: "1", Account: account, To: to, Body: "meet at 5"})
 	if err != nil {
 		t.Fatal(err)
@@ -95,16 +87,8 @@ func TestOwnEditInAppRelayed(t *testing.T) {
 func TestEditBackToSentTextRelayed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	e := newFakeEnv(t, ctx)
-	me := e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
-	carol := e.mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
-	e.mt.AddContact(me.ID, carol.ID)
-	sink := &transporttest.Sink{}
-	tr, stop := e.run(t, ctx, sink)
-	defer stop()
-	signInAt(t, tr, e.mt, "+15550001111")
-	account := tr.Accounts()[testUser]
-	to := transports.Addr(strconv.FormatInt(carol.ID, 10))
+	c := newChat(t, ctx)
+	e, me, carol, tr, sink, account, to := c.fakeEnv, c.me, c.carol, c.tr, c.sink, c.account, c.to
 	id, err := tr.Send(ctx, transports.Outbound{ID: "1", Account: account, To: to, Body: "meet at 5"})
 	if err != nil {
 		t.Fatal(err)
@@ -149,16 +133,8 @@ func correctedTo(sink *transporttest.Sink, id, body string) bool {
 func TestRefusedCorrectionNotRecorded(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	e := newFakeEnv(t, ctx)
-	me := e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
-	carol := e.mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
-	e.mt.AddContact(me.ID, carol.ID)
-	sink := &transporttest.Sink{}
-	tr, stop := e.run(t, ctx, sink)
-	defer stop()
-	signInAt(t, tr, e.mt, "+15550001111")
-	account := tr.Accounts()[testUser]
-	to := transports.Addr(strconv.FormatInt(carol.ID, 10))
+	c := newChat(t, ctx)
+	e, me, carol, tr, sink, account, to := c.fakeEnv, c.me, c.carol, c.tr, c.sink, c.account, c.to
 	id, err := tr.Send(ctx, transports.Outbound{ID: "1", Account: account, To: to, Body: "meet at 5"})
 	if err != nil {
 		t.Fatal(err)
@@ -182,16 +158,8 @@ func TestRefusedCorrectionNotRecorded(t *testing.T) {
 func TestUnansweredCorrectionNotEchoed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	e := newFakeEnv(t, ctx)
-	me := e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
-	carol := e.mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
-	e.mt.AddContact(me.ID, carol.ID)
-	sink := &transporttest.Sink{}
-	tr, stop := e.run(t, ctx, sink)
-	defer stop()
-	signInAt(t, tr, e.mt, "+15550001111")
-	account := tr.Accounts()[testUser]
-	to := transports.Addr(strconv.FormatInt(carol.ID, 10))
+	c := newChat(t, ctx)
+	e, me, carol, tr, sink, account, to := c.fakeEnv, c.me, c.carol, c.tr, c.sink, c.account, c.to
 	id, err := tr.Send(ctx, transports.Outbound{ID: "1", Account: account, To: to, Body: "meet at 5"})
 	if err != nil {
 		t.Fatal(err)

@@ -189,16 +189,8 @@ func TestSendUnderWayHoldsUpNoMessage(t *testing.T) {
 func TestUnansweredSendNotEchoed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	e := newFakeEnv(t, ctx)
-	me := e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
-	carol := e.mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
-	e.mt.AddContact(me.ID, carol.ID)
-	sink := &transporttest.Sink{}
-	tr, stop := e.run(t, ctx, sink)
-	defer stop()
-	signInAt(t, tr, e.mt, "+15550001111")
-	account := tr.Accounts()[testUser]
-	to := transports.Addr(strconv.FormatInt(carol.ID, 10))
+	c := newChat(t, ctx)
+	e, me, carol, tr, sink, account, to := c.fakeEnv, c.me, c.carol, c.tr, c.sink, c.account, c.to
 	release := e.mt.HoldCalls(tg.MessagesSendMessageRequestTypeID)
 	defer release()
 	sctx, scancel := context.WithTimeout(ctx, 2*time.Second) // the answer does not come in time
