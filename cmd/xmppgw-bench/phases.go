@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -46,16 +47,25 @@ func (b *bench) startupAndMemory(ctx context.Context) (time.Duration, float64, e
 // profile, if dir is set, records a CPU profile of the gateway for d from
 // now (its /debug/pprof/profile) into dir/name.pprof, in the background,
 // and its allocations so far before and after into dir/name-allocs-0.pprof
-// and -1 (compare them with pprof's -diff_base); the returned func waits
-// for it.
+// and -1 (compare them with pprof's -diff_base), and the bench's own CPU
+// profile over the same time into dir/name-bench.pprof; the returned func
+// waits for them.
 func (e *env) profile(dir, name string, d time.Duration) func() {
 	if dir == "" {
 		return func() {}
 	}
 	e.fetchProfile("allocs", filepath.Join(dir, name+"-allocs-0.pprof"))
+	self, err := os.Create(filepath.Join(dir, name+"-bench.pprof"))
+	if err == nil && pprof.StartCPUProfile(self) != nil {
+		self.Close()
+		self = nil
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		if self != nil {
+			defer func() { pprof.StopCPUProfile(); self.Close() }()
+		}
 		e.fetchProfile(fmt.Sprintf("profile?seconds=%d", max(1, int(d.Seconds()))), filepath.Join(dir, name+".pprof"))
 		e.fetchProfile("allocs", filepath.Join(dir, name+"-allocs-1.pprof"))
 	}()
