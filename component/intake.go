@@ -36,12 +36,13 @@ import (
 // Before Run starts it (a Gateway used without Run, as in tests), a stanza
 // is committed on the caller's goroutine and refused through its writer.
 const (
-	intakeSize     = 1024                   // stanzas held before the read loop waits
-	maxIntakeGroup = 256                    // jobs in one commit
-	intakeWait     = 2 * time.Millisecond   // longest a group gathers
-	intakeReplyFor = 5 * time.Second        // bounds writing a group's refusals
-	intakeCommitTO = storeTimeout           // bounds one group's commit
-	intakeLog      = "intake commit failed" // logged once per failed group
+	intakeSize      = 1024                   // stanzas held before the read loop waits
+	maxIntakeGroup  = 256                    // jobs in one commit
+	intakeWait      = 2 * time.Millisecond   // longest a group gathers
+	intakeReplyFor  = 5 * time.Second        // bounds writing a group's answers
+	intakeRefuseFor = 2 * time.Minute        // bounds waiting for a session to write a failed group's refusals
+	intakeCommitTO  = storeTimeout           // bounds one group's commit
+	intakeLog       = "intake commit failed" // logged once per failed group
 )
 
 // intake holds the stanzas handed over by the read loop until committed.
@@ -260,7 +261,7 @@ func (g *Gateway) commitGroup(ctx context.Context, group []*intakeItem, inline b
 	}
 	// What acknowledges the group's stanzas, or refuses them, in order:
 	// to each stanza's writer if inline, else to the session at once.
-	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), intakeReplyFor)
+	tctx, cancel := replyContext(ctx, err != nil)
 	defer cancel()
 	var later laterWriter
 	out := func(it *intakeItem) router.Writer {
@@ -297,9 +298,38 @@ func (g *Gateway) commitGroup(ctx context.Context, group []*intakeItem, inline b
 	if err != nil && g.in.refuse != nil {
 		write = g.in.refuse
 	}
-	if werr := write(tctx, later); werr != nil {
-		g.log.Warn("could not write the answers to stanzas handed to the intake", "err", werr, "stanzas", len(later))
+	for {
+		werr := write(tctx, later)
+		if werr == nil {
+			return
+		}
+		if tctx.Err() != nil {
+			g.log.Warn("could not write the answers to stanzas handed to the intake", "err", werr, "stanzas", len(later))
+			return
+		}
+		// The session broke during the write: again on the next one (an
+		// answer written before the break may then come twice).
+		select {
+		case <-tctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
+}
+
+// replyContext bounds writing a group's answers to intakeReplyFor. A
+// refusal is the only word its sender gets that the message was not
+// stored, so a failed group's (refusing) waits for a session while the
+// XMPP server restarts or the link reconnects, up to intakeRefuseFor, and
+// at most intakeReplyFor more once ctx, the gateway's lifetime, ends. The
+// groups behind it wait meanwhile: with the session down nothing new is
+// read, and the store has just failed.
+func replyContext(ctx context.Context, refusing bool) (context.Context, context.CancelFunc) {
+	if !refusing {
+		return context.WithTimeout(context.WithoutCancel(ctx), intakeReplyFor)
+	}
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), intakeRefuseFor)
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(intakeReplyFor, cancel) })
+	return tctx, func() { stop(); cancel() }
 }
 
 // queued hands it's jobs, stored as res, to the dispatcher.

@@ -296,3 +296,50 @@ func TestIntakeAnswersAfterCommits(t *testing.T) {
 		t.Errorf("written:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// A failed group's refusals are the only word their senders get that the
+// messages were not stored: they wait for a session while the link is
+// down, longer than an answer's 5 s (here 6 s), and are written once it
+// is back.
+func TestIntakeRefusalsWaitForSession(t *testing.T) {
+	g, _, _ := testGateway(t)
+	committed := make(chan struct{}, 10)
+	g.in.commit = func(context.Context, []mapping.Job) ([]mapping.Enqueued, error) {
+		committed <- struct{}{}
+		return nil, fmt.Errorf("%w: disk I/O error", mapping.ErrUnavailable)
+	}
+	startIntake(t, g)
+	handled := make(chan int, 1)
+	readLoop(t, g, []string{intakeMsg("m1", "one")}, handled)
+	<-committed
+	time.Sleep(intakeReplyFor + time.Second) // no session meanwhile
+	read := sessionOutput(t, g)
+	if got := read(1); !strings.Contains(got, `id="m1"`) || !strings.Contains(got, "<resource-constraint") {
+		t.Errorf("after the link came back the session wrote %q, want m1's refusal", got)
+	}
+}
+
+// The wait for a session to write refusals ends soon after shutdown
+// begins: the intake's goroutine returns with no session ever up.
+func TestIntakeRefusalsWaitEndsAtShutdown(t *testing.T) {
+	g, _, _ := testGateway(t)
+	committed := make(chan struct{}, 10)
+	g.in.commit = func(context.Context, []mapping.Job) ([]mapping.Enqueued, error) {
+		committed <- struct{}{}
+		return nil, fmt.Errorf("%w: disk I/O error", mapping.ErrUnavailable)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g.in.running.Store(true)
+	go g.intakeLoop(ctx)
+	handled := make(chan int, 1)
+	readLoop(t, g, []string{intakeMsg("m1", "one")}, handled)
+	<-committed
+	cancel()
+	g.stopIntake()
+	select {
+	case <-g.in.stopped:
+	case <-time.After(intakeRefuseFor / 2):
+		t.Fatal("the intake still waits to write refusals after shutdown began")
+	}
+}
