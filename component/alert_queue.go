@@ -90,6 +90,11 @@ func (q *AlertQueue) resolve(to string) (alertDest, error) {
 	if j.Localpart() == "" {
 		return alertDest{}, fmt.Errorf("%q is not a user's JID (user@domain)", s)
 	}
+	if j.Resourcepart() != "" {
+		// Answers are taken by bare JID: with a resource, the recipient
+		// could never acknowledge.
+		return alertDest{}, fmt.Errorf("%q: write a bare JID (user@domain), without a /resource: answers come from it, whatever the client", s)
+	}
 	return alertDest{Destination: alerts.Destination{JID: j.String(), Kind: alerts.XMPP}}, nil
 }
 

@@ -52,7 +52,7 @@ func TestAlertQueueResolve(t *testing.T) {
 		1: {to: " +15551234567 ", want: alerts.Destination{JID: "+15551234567@sms.example.test", Kind: alerts.SMS}},
 		2: {to: "+15557654321@TG.example.test", want: alerts.Destination{JID: "+15557654321@tg.example.test", Kind: alerts.Chat}},
 		3: {to: "Bob@Example.test", want: alerts.Destination{JID: "bob@example.test", Kind: alerts.XMPP}},
-		4: {to: "bob@example.test/pager", want: alerts.Destination{JID: "bob@example.test/pager", Kind: alerts.XMPP}},
+		4: {to: "bob@example.test/pager", err: `"bob@example.test/pager": write a bare JID (user@domain), without a /resource: answers come from it, whatever the client`},
 		5: {to: "sms.example.test", err: `"sms.example.test" is the gateway itself; write ADDRESS@sms.example.test`},
 		6: {to: "12@sms.example.test", err: `fake: "12" is not an E.164 number`},
 		7: {to: "example.test", err: `"example.test" is not a user's JID (user@domain)`},

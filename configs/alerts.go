@@ -147,6 +147,11 @@ func (p *parser) alertDestinations(path string, to []string, domains map[string]
 		case contact && j.Resourcepart() != "":
 			p.invalid(key, "a transport's contact has no /resource")
 			continue
+		case j.Resourcepart() != "":
+			// Answers are taken by bare JID: a recipient with a resource
+			// would get pages it could never acknowledge.
+			p.invalid(key, "must be a bare JID, without a /resource: answers come from the bare JID, whatever the client")
+			continue
 		case contact && first == "":
 			first = key
 		}

@@ -39,6 +39,7 @@ func TestAlertsProblems(t *testing.T) {
       to: ["@x", example.com, t1.example.com, "+1555@t1.example.com/r", 5]
     - {match: {team: db}, to: []}
     - {match: {team: web}, to: [{a: b}]}
+    - {match: {team: app}, to: [bob@example.com/pager]}
 `), []string{
 			`gw.yaml:21: alerts.routes[0].match: "bad-label" is not a label name`,
 			`gw.yaml:22: alerts.routes[0].to[0]: "@x" is not a JID`,
@@ -48,6 +49,7 @@ func TestAlertsProblems(t *testing.T) {
 			`gw.yaml:22: alerts.routes[0].to[4]: "5" is not a user's JID (user@domain)`,
 			`gw.yaml:23: alerts.routes[1].to: at least one JID is required`,
 			`gw.yaml:24: alerts.routes[2].to[0]: expected a string, got a mapping`,
+			`gw.yaml:25: alerts.routes[3].to[0]: must be a bare JID, without a /resource: answers come from the bare JID, whatever the client`,
 		}},
 		6: {"contact needs from", withAlerts(`  token: 0123456789abcdef
   routes:
@@ -105,7 +107,7 @@ func TestAlertsValid(t *testing.T) {
   from: Ops@Example.com
   routes:
     - match: {severity: critical, team: db}
-      to: [OnCall@example.com, "+15551234567@T1.Example.com", "bob@example.com/pager"]
+      to: [OnCall@example.com, "+15551234567@T1.Example.com", "Bob@example.com"]
     - to: [ops@example.com]
 `)), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
@@ -116,7 +118,7 @@ func TestAlertsValid(t *testing.T) {
 		From:  "ops@example.com",
 		Routes: []AlertRoute{
 			{Match: map[string]string{"severity": "critical", "team": "db"},
-				To: []string{"oncall@example.com", "+15551234567@t1.example.com", "bob@example.com/pager"}},
+				To: []string{"oncall@example.com", "+15551234567@t1.example.com", "bob@example.com"}},
 			{To: []string{"ops@example.com"}},
 		},
 	}
