@@ -85,8 +85,9 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 			// that the store knows the group still fires (see Prune).
 			return nil, true, nil, d.book.Save(ctx, cur)
 		}
-		if cur.Firing != fps && cur.AckedBy != "" {
-			// A change needs a new acknowledgement, and escalates anew.
+		if cur.AckedBy != "" && newlyFiring(cur.Firing, fps) {
+			// A new alert firing needs a new acknowledgement, and escalates
+			// anew; one resolving does not.
 			cur.AckedBy, cur.AckedAt, cur.Steps, cur.Since = "", time.Time{}, 0, now
 		}
 	} else {
@@ -182,6 +183,18 @@ func fingerprints(alerts []Alert) string {
 	}
 	slices.Sort(fps)
 	return strings.Join(slices.Compact(fps), ",")
+}
+
+// newlyFiring reports whether the fingerprints now (see fingerprints)
+// hold one that were did not.
+func newlyFiring(were, now string) bool {
+	old := strings.Split(were, ",")
+	for _, fp := range strings.Split(now, ",") {
+		if !slices.Contains(old, fp) {
+			return true
+		}
+	}
+	return false
 }
 
 // groupLabels are the labels a silence of the group matches: n's group

@@ -375,3 +375,33 @@ func TestDeskResolvedRetry(t *testing.T) {
 	resolved := "#" + code + " [RESOLVED:1] HighLatency (severity=critical)\n- db-1: p99 latency high"
 	e.expect("resolved", "oncall@example.com: "+resolved, "+15551234567@sms.test: "+resolved, "-1001234@tg.test: "+resolved, "lead@example.com: "+resolved)
 }
+
+// One alert of an acknowledged group resolving, the other still firing,
+// is no new alert firing: the acknowledgement stays, and nothing
+// escalates. A new alert then needs a new one.
+func TestAckSurvivesPartialResolution(t *testing.T) {
+	e := newDeskEnv(t)
+	e.notify("firing:api-1", "firing:api-2")
+	code := codeRE.FindStringSubmatch(e.q.take()[0].text)[1]
+	e.answer("+15551234567", "ack "+code, "", false)
+	e.sent()
+	// api-2 resolves; api-1 still fires. Everyone hears of it.
+	e.now = e.now.Add(time.Minute)
+	if got := e.notify("firing:api-1", "resolved:api-2"); got != `{"queued":3,"duplicates":0}` {
+		t.Errorf("partial resolution: %s", got)
+	}
+	e.sent()
+	e.answer("oncall@example.com", "status", "", false)
+	e.expect("status", "oncall@example.com: Open alerts:\n#"+code+" HighLatency (severity=critical): acknowledged by +15551234567 at 03:10 UTC")
+	e.now = e.now.Add(6 * time.Minute)
+	if err := e.h.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("escalation of the acknowledged group")
+
+	// A new alert firing needs a new acknowledgement.
+	e.notify("firing:api-1", "firing:api-3")
+	e.sent()
+	e.answer("oncall@example.com", "status", "", false)
+	e.expect("status after a new alert", "oncall@example.com: Open alerts:\n#"+code+" HighLatency (severity=critical): not acknowledged")
+}
