@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -104,6 +105,12 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 	}
 	cur.Subject = subjectOf(n, g.alerts, common(g.alerts, "alertname"))
 	cur.Labels = groupLabels(n, g.alerts)
+	if g.route >= 0 {
+		// The route's labels too: a silence covers this share of the group,
+		// not another route's.
+		cur.Labels = maps.Clone(cur.Labels)
+		maps.Copy(cur.Labels, d.routes[g.route].Match)
+	}
 	cur.Firing = fps
 	cur.FullText, cur.SMSText = coded(t, cur.Code, true)
 	if i >= 0 {

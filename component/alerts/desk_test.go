@@ -228,7 +228,7 @@ func TestDeskEscalationAndSilence(t *testing.T) {
 	told := "#" + code + " silenced for 2h0m0s by +15550002222 (Alertmanager silence s-1)."
 	e.expect("silence", "oncall@example.com: "+told, "+15551234567@sms.test: "+told, "-1001234@tg.test: "+told,
 		"lead@example.com: "+told, "+15550002222@sms.test: "+told)
-	if len(e.silences) != 1 || e.silences[0] != `{"alertname":"HighLatency"} 2h0m0s +15550002222 silenced from xmppgw by +15550002222 (#`+code+`)` {
+	if len(e.silences) != 1 || e.silences[0] != `{"alertname":"HighLatency","severity":"critical"} 2h0m0s +15550002222 silenced from xmppgw by +15550002222 (#`+code+`)` {
 		t.Errorf("silences asked: %q", e.silences)
 	}
 	e.silenceErr = errors.New("Alertmanager refused the silence (400): bad matcher")
@@ -404,4 +404,31 @@ func TestAckSurvivesPartialResolution(t *testing.T) {
 	e.sent()
 	e.answer("oncall@example.com", "status", "", false)
 	e.expect("status after a new alert", "oncall@example.com: Open alerts:\n#"+code+" HighLatency (severity=critical): not acknowledged")
+}
+
+// An Alertmanager group split by the routes: oncall gets the critical
+// share, ops the warning one. oncall's silence matches the route's labels
+// too, so it does not silence the alerts ops got.
+func TestSilenceMatchesRouteShare(t *testing.T) {
+	e := newDeskEnv(t)
+	n := Notification{Version: "4", GroupKey: `{}:{alertname="HighLatency"}`, Receiver: "xmppgw", Status: Firing,
+		GroupLabels: map[string]string{"alertname": "HighLatency"},
+		Alerts: []Alert{
+			{Status: Firing, Fingerprint: "fp-1", Labels: map[string]string{"alertname": "HighLatency", "severity": "critical", "instance": "api-1"}},
+			{Status: Firing, Fingerprint: "fp-2", Labels: map[string]string{"alertname": "HighLatency", "severity": "warning", "instance": "api-2"}},
+		}}
+	b, _ := json.Marshal(n)
+	if w := post(e.h, "POST", "Bearer "+testToken, string(b)); w.Code != 200 {
+		t.Fatal(w.Code, w.Body)
+	}
+	var code string
+	for _, x := range e.q.take() {
+		if x.to == "oncall@example.com" {
+			code = codeRE.FindStringSubmatch(x.text)[1]
+		}
+	}
+	e.answer("oncall@example.com", "silence "+code+" 2h", "", false)
+	if want := `{"alertname":"HighLatency","severity":"critical"} 2h0m0s oncall@example.com silenced from xmppgw by oncall@example.com (#` + code + `)`; len(e.silences) != 1 || e.silences[0] != want {
+		t.Errorf("oncall's silence of the critical share: %q, want %q", e.silences, want)
+	}
 }
