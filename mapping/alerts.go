@@ -18,7 +18,7 @@ const (
 	updateAlertGroup = `UPDATE alert_groups SET subject = ?, labels = ?, firing = ?, full_text = ?, sms_text = ?,
 		recipients = ?, acked_by = ?, acked_at = ?, steps = ?, since = ?, updated = ? WHERE key = ?`
 	deleteAlertGroup = `DELETE FROM alert_groups WHERE key = ? RETURNING code`
-	deleteAlertNotes = `DELETE FROM alert_notes WHERE code = ?`
+	closeAlertNotes  = `UPDATE alert_notes SET code = '', created = ? WHERE code = ?`
 	insertAlertNote  = `INSERT INTO alert_notes (id, code, created) VALUES (?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET code = excluded.code`
 	selectAlertNote = `SELECT code FROM alert_notes WHERE id = ?`
@@ -110,16 +110,18 @@ func (h AlertTable) Save(ctx context.Context, g AlertGroup) error {
 	})
 }
 
-// Close forgets a resolved group and its notifications; its code is free
-// again.
+// Close forgets a resolved group; its code is free again, and its
+// notifications are kept with no code (NoteCode: "", true) until Prune, so
+// that a reply to one is known to be about a closed group.
 func (h AlertTable) Close(ctx context.Context, key string) error {
-	return h.s.tx(ctx, func(tx *sqlTx) error {
+	s := h.s
+	return s.tx(ctx, func(tx *sqlTx) error {
 		codes, err := queryAll(ctx, tx.QueryContext, scanValue[string], deleteAlertGroup, key)
 		if err != nil {
 			return err
 		}
 		for _, c := range codes {
-			if _, err := tx.ExecContext(ctx, deleteAlertNotes, c); err != nil {
+			if _, err := tx.ExecContext(ctx, closeAlertNotes, s.millis(), c); err != nil {
 				return err
 			}
 		}
@@ -138,7 +140,7 @@ func (h AlertTable) Note(ctx context.Context, id, code string) error {
 }
 
 // NoteCode returns the code of the group the notification id was for, if
-// it is open.
+// it is open; "" and true if that group is closed.
 func (h AlertTable) NoteCode(ctx context.Context, id string) (string, bool, error) {
 	var code string
 	err := h.s.queryRow(ctx, selectAlertNote, id).Scan(&code)

@@ -52,8 +52,8 @@ func TestAlertGroups(t *testing.T) {
 		if gs, err := s.Alerts().Groups(ctx); err != nil || len(gs) != 0 {
 			t.Errorf("after close: %v %v", gs, err)
 		}
-		if _, ok, err := s.Alerts().NoteCode(ctx, "alert-abc"); err != nil || ok {
-			t.Errorf("a closed group's note: %v %v", ok, err)
+		if code, ok, err := s.Alerts().NoteCode(ctx, "alert-abc"); err != nil || !ok || code != "" {
+			t.Errorf("a closed group's note: %q %v %v, want \"\" true", code, ok, err)
 		}
 		if err := s.Alerts().Open(ctx, other); err != nil {
 			t.Errorf("K4 again once free: %v", err)
@@ -89,6 +89,38 @@ func TestAlertGroupsPruned(t *testing.T) {
 		}
 		if _, ok, err := s.Alerts().NoteCode(ctx, "n-old"); err != nil || ok {
 			t.Errorf("a pruned group's note: %v %v", ok, err)
+		}
+	})
+}
+
+// A closed group's notes are kept with no code until Prune's cutoff passes
+// their closing.
+func TestAlertNotesOfClosedGroupPruned(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		closed := time.UnixMilli(1_700_000_000_000)
+		s.now = func() time.Time { return closed }
+		g := AlertGroup{Key: "alert-g", Code: "AB", Labels: map[string]string{}, Since: closed}
+		if err := s.Alerts().Open(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Alerts().Note(ctx, "n-1", "AB"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Alerts().Close(ctx, g.Key); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			cutoff time.Time
+			ok     bool
+		}{{closed, true}, {closed.Add(time.Millisecond), false}} {
+			if err := s.Prune(ctx, tt.cutoff); err != nil {
+				t.Fatal(err)
+			}
+			if code, ok, err := s.Alerts().NoteCode(ctx, "n-1"); err != nil || ok != tt.ok || code != "" {
+				t.Errorf("pruned before %v: %q %v %v, want ok=%v", tt.cutoff, code, ok, err, tt.ok)
+			}
 		}
 	})
 }

@@ -14,14 +14,16 @@ const (
 	pruneLinkCodes    = `DELETE FROM link_codes WHERE expires < ?`
 	pruneKV           = `DELETE FROM kv WHERE expires > 0 AND expires < ?`
 	pruneAlertGroups  = `DELETE FROM alert_groups WHERE updated < ?`
-	pruneAlertNotes   = `DELETE FROM alert_notes WHERE NOT EXISTS (SELECT 1 FROM alert_groups WHERE alert_groups.code = alert_notes.code)`
+	pruneAlertNotes   = `DELETE FROM alert_notes WHERE (code = '' AND created < ?)
+		OR (code <> '' AND NOT EXISTS (SELECT 1 FROM alert_groups WHERE alert_groups.code = alert_notes.code))`
 	countEarlyReports = `SELECT count(*) FROM early_report`
 )
 
 // Prune forgets dedupe keys, sent-message records and unmatched early
 // reports older than before, alert groups not heard of since before (an
 // Alertmanager that never sends their resolution) with their
-// notifications, and expired link codes. Queued messages are never pruned.
+// notifications, closed groups' notifications closed before before, and
+// expired link codes. Queued messages are never pruned.
 func (s *Store) Prune(ctx context.Context, before time.Time) error {
 	ms := before.UnixMilli()
 	err := s.tx(ctx, func(tx *sqlTx) error {
@@ -52,7 +54,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 		if _, err := tx.ExecContext(ctx, pruneKV, s.millis()); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, pruneAlertNotes); err != nil {
+		if _, err := tx.ExecContext(ctx, pruneAlertNotes, ms); err != nil {
 			return err
 		}
 		// Recounted here, in the committer, so no insert slips between.

@@ -170,8 +170,9 @@ func (d *Desk) Answer(ctx context.Context, from, text, replyTo string, always bo
 }
 
 // target finds the group a (not status) is about among mine: its code,
-// the notification replyTo answers, or the one unacknowledged group. If
-// there is none, msg says why, listing mine's codes.
+// the notification replyTo answers (and no other), or the one
+// unacknowledged group. If there is none, msg says why, listing mine's
+// codes.
 func (d *Desk) target(ctx context.Context, a answer, mine []mapping.AlertGroup, replyTo string) (*mapping.AlertGroup, string, error) {
 	codes := func() string {
 		if len(mine) == 0 {
@@ -198,13 +199,18 @@ func (d *Desk) target(ctx context.Context, a answer, mine []mapping.AlertGroup, 
 		return nil, "No open alert #" + a.code + " was sent to you. " + codes(), nil
 	}
 	if replyTo != "" {
+		// A reply names its alert: never another.
 		code, ok, err := d.book.NoteCode(ctx, replyTo)
-		if err != nil {
+		switch {
+		case err != nil:
 			return nil, "", err
+		case ok && code == "":
+			return nil, "The alert you replied to has resolved. " + codes(), nil
 		}
 		if g := find(code); ok && g != nil {
 			return g, "", nil
 		}
+		return nil, "The message you replied to is not an open alert of yours. " + codes(), nil
 	}
 	var open []*mapping.AlertGroup
 	for i := range mine {

@@ -432,3 +432,29 @@ func TestSilenceMatchesRouteShare(t *testing.T) {
 		t.Errorf("oncall's silence of the critical share: %q, want %q", e.silences, want)
 	}
 }
+
+// A bare ack replying to the page of a group that has resolved says so,
+// and acknowledges no other; nor does one replying to a message that is
+// no page.
+func TestAckReplyToResolvedPage(t *testing.T) {
+	e := newDeskEnv(t)
+	e.notify("firing:db-1")
+	first := e.q.take()
+	n := Notification{Version: "4", GroupKey: `{}:{alertname="DiskFull"}`, Receiver: "xmppgw", Status: Firing,
+		GroupLabels: map[string]string{"alertname": "DiskFull"},
+		Alerts:      []Alert{{Status: Firing, Fingerprint: "fp-disk", Labels: map[string]string{"alertname": "DiskFull", "severity": "critical"}}}}
+	body, _ := json.Marshal(n)
+	if w := post(e.h, "POST", "Bearer "+testToken, string(body)); w.Code != 200 {
+		t.Fatal(w.Code)
+	}
+	c2 := codeRE.FindStringSubmatch(e.q.take()[0].text)[1]
+	e.notify("resolved:db-1")
+	e.sent()
+	if first[2].to != "-1001234@tg.test" {
+		t.Fatalf("first page: %+v", first)
+	}
+	e.answer("-1001234@tg.test", "ack", first[2].id, false)
+	e.expect("a reply to the resolved page", "-1001234@tg.test: The alert you replied to has resolved. Your open alerts: #"+c2+".")
+	e.answer("-1001234@tg.test", "ack", "some-other-message", false)
+	e.expect("a reply to no page", "-1001234@tg.test: The message you replied to is not an open alert of yours. Your open alerts: #"+c2+".")
+}
