@@ -121,7 +121,11 @@ func (d *Desk) Answer(ctx context.Context, from, text, replyTo string, always bo
 		return false, nil
 	}
 	reply := func(s string) error {
-		return d.queue(ctx, []delivery{{dest: dest, id: simpleID("", dest.JID), text: s}})
+		refused, err := d.queue(ctx, []delivery{{dest: dest, id: simpleID("", dest.JID), text: s}})
+		if len(refused) > 0 {
+			d.log.Warn("an answer to an alert's recipient refused over a rate limit", "to", dest.JID)
+		}
+		return err
 	}
 	if perr != nil {
 		return true, reply(perr.Error())
@@ -234,9 +238,11 @@ func (d *Desk) target(ctx context.Context, a answer, mine []mapping.AlertGroup, 
 // happened, so that an answer taken twice tells them once.
 func (d *Desk) tell(ctx context.Context, g mapping.AlertGroup, event, text string) error {
 	out := d.deliveries(g.Recipients, text, text, func(dest string) string { return hashID("tell", g.Key, event, dest) })
-	if err := d.queue(ctx, out); err != nil {
+	refused, err := d.queue(ctx, out)
+	if err != nil {
 		return err
 	}
+	d.warnRefused("an alert's notice", refused)
 	return d.book.Save(ctx, g)
 }
 

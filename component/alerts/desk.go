@@ -3,6 +3,7 @@ package alerts
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -48,10 +49,10 @@ func groupKey(n *Notification, route int) string {
 // notify turns one route's share g of n into deliveries and keeps the
 // group's state: a firing group is opened with a new code, or updated; a
 // group acknowledged and unchanged is not notified again (suppressed); a
-// resolved group is notified to every recipient, and closed by then, which
-// the caller runs once the deliveries are queued (so that a retry after a
-// failure still finds its recipients).
-func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []delivery, suppressed bool, then func(context.Context) error, err error) {
+// resolved group is saved as such (no longer escalated) and notified to
+// every recipient, and done closes it once the caller has queued them all
+// (a retry after a failure or a refusal still finds its recipients).
+func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []delivery, suppressed bool, done func(ctx context.Context, stored bool) error, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	key := groupKey(n, g.route)
@@ -67,14 +68,26 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 		}
 	}
 	t := Render(n, g.alerts)
+	id := func(dest string) string { return notificationID(n, g.alerts, dest) }
 	if len(firing) == 0 {
 		if i < 0 { // never seen firing: as it comes
-			return textDeliveries(g.dests, t, func(dest string) string { return notificationID(n, g.alerts, dest) }), false, nil, nil
+			return textDeliveries(g.dests, t, id), false, nil, nil
 		}
 		cur := groups[i]
+		if cur.Firing != "" {
+			cur.Firing = "" // resolved: Escalate leaves it be
+			if err := d.book.Save(ctx, cur); err != nil {
+				return nil, false, nil, err
+			}
+		}
 		full, sms := coded(t, cur.Code, false)
-		out = d.deliveries(cur.Recipients, full, sms, func(dest string) string { return notificationID(n, g.alerts, dest) })
-		return out, false, func(ctx context.Context) error { return d.book.Close(ctx, key) }, nil
+		out = d.deliveries(cur.Recipients, full, sms, id)
+		return out, false, func(ctx context.Context, stored bool) error {
+			if !stored {
+				return nil // kept open: the retry reaches every recipient
+			}
+			return d.closeResolved(ctx, key, cur.Recipients, full, sms, id)
+		}, nil
 	}
 	fps := fingerprints(firing)
 	now := d.now()
@@ -121,7 +134,7 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 	if err != nil {
 		return nil, false, nil, err
 	}
-	out = d.deliveries(cur.Recipients, cur.FullText, cur.SMSText, func(dest string) string { return notificationID(n, g.alerts, dest) })
+	out = d.deliveries(cur.Recipients, cur.FullText, cur.SMSText, id)
 	for _, o := range out {
 		if err := d.book.Note(ctx, o.id, cur.Code); err != nil {
 			return nil, false, nil, err
@@ -149,20 +162,56 @@ func (d *Desk) deliveries(recipients []string, full, sms string, id func(dest st
 	return out
 }
 
-// queue queues deliveries; the first error stops it.
-func (d *Desk) queue(ctx context.Context, ds []delivery) error {
-	var errs []error
+// closeResolved closes the resolved group key once its notices are
+// queued for told, under the lock: a recipient added since is told first,
+// and a group firing again is left open.
+func (d *Desk) closeResolved(ctx context.Context, key string, told []string, full, sms string, id func(dest string) string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	groups, err := d.book.Groups(ctx)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(groups, func(x mapping.AlertGroup) bool { return x.Key == key })
+	if i < 0 || groups[i].Firing != "" {
+		return nil // closed by a retry, or firing again
+	}
+	var late []string
+	for _, r := range groups[i].Recipients {
+		if !slices.Contains(told, r) {
+			late = append(late, r)
+		}
+	}
+	refused, err := d.queue(ctx, d.deliveries(late, full, sms, id))
+	if err != nil {
+		return err
+	}
+	if len(refused) > 0 {
+		return fmt.Errorf("#%s stays open until every recipient is told it resolved: %w", groups[i].Code, ErrLimited)
+	}
+	return d.book.Close(ctx, key)
+}
+
+// warnRefused logs each of refused, what's deliveries a rate cap refused.
+func (d *Desk) warnRefused(what string, refused []delivery) {
+	for _, x := range refused {
+		d.log.Warn(what+" refused over a rate limit", "to", x.dest.JID, "id", x.id)
+	}
+}
+
+// queue queues deliveries, and returns those a rate cap refused; any other
+// error stops it.
+func (d *Desk) queue(ctx context.Context, ds []delivery) (refused []delivery, err error) {
 	for _, x := range ds {
 		if _, err := d.q.Queue(ctx, x.dest, x.id, x.text); err != nil {
 			if errors.Is(err, ErrLimited) {
-				d.log.Warn("an alert's message refused over a rate limit", "to", x.dest.JID, "err", err)
+				refused = append(refused, x)
 				continue
 			}
-			errs = append(errs, err)
-			break
+			return refused, err
 		}
 	}
-	return errors.Join(errs...)
+	return refused, nil
 }
 
 // coded is t with its code on the first line: the whole text, with how to

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -457,4 +458,133 @@ func TestAckReplyToResolvedPage(t *testing.T) {
 	e.expect("a reply to the resolved page", "-1001234@tg.test: The alert you replied to has resolved. Your open alerts: #"+c2+".")
 	e.answer("-1001234@tg.test", "ack", "some-other-message", false)
 	e.expect("a reply to no page", "-1001234@tg.test: The message you replied to is not an open alert of yours. Your open alerts: #"+c2+".")
+}
+
+// blockingQueue is fakeQueue, but Queue blocks on a text containing
+// block until release is closed.
+type blockingQueue struct {
+	fakeQueue
+	block   string
+	reached chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (q *blockingQueue) Queue(ctx context.Context, d Destination, id, text string) (bool, error) {
+	if q.block != "" && strings.Contains(text, q.block) {
+		q.once.Do(func() { close(q.reached) })
+		<-q.release
+	}
+	return q.fakeQueue.Queue(ctx, d, id, text)
+}
+
+// A resolution being queued as an escalation falls due: the group is
+// resolved by then, so nobody is paged for it, and every recipient is told
+// it resolved before it closes.
+func TestEscalationDuringResolution(t *testing.T) {
+	s, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	q := &blockingQueue{reached: make(chan struct{}), release: make(chan struct{})}
+	var mu sync.Mutex
+	now := time.Date(2026, 12, 4, 3, 10, 0, 0, time.UTC)
+	h, err := New(Options{Token: testToken, Routes: deskRoutes, Queue: q, Book: s.Alerts(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.desk.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	mkBody := func(status string) string {
+		n := Notification{Version: "4", GroupKey: `{}:{alertname="HighLatency"}`, Receiver: "xmppgw", Status: status,
+			GroupLabels: map[string]string{"alertname": "HighLatency"},
+			Alerts: []Alert{{Status: status, Fingerprint: "fp-db-1",
+				Labels: map[string]string{"alertname": "HighLatency", "severity": "critical", "instance": "db-1"}}}}
+		b, _ := json.Marshal(n)
+		return string(b)
+	}
+	if w := post(h, "POST", "Bearer "+testToken, mkBody(Firing)); w.Code != 200 {
+		t.Fatal(w.Code, w.Body)
+	}
+	code := codeRE.FindStringSubmatch(q.take()[0].text)[1]
+	// 5 minutes later, the resolution comes just as the escalation is due.
+	mu.Lock()
+	now = now.Add(5 * time.Minute)
+	mu.Unlock()
+	q.block = "RESOLVED"
+	done := make(chan int)
+	go func() { done <- post(h, "POST", "Bearer "+testToken, mkBody(Resolved)).Code }()
+	<-q.reached
+	if err := h.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	close(q.release)
+	if c := <-done; c != 200 {
+		t.Fatal(c)
+	}
+	resolved := "#" + code + " [RESOLVED:1] HighLatency (severity=critical)\n- db-1"
+	var got []string
+	for _, x := range q.take() {
+		got = append(got, x.to+": "+x.text)
+	}
+	want := []string{"oncall@example.com: " + resolved, "+15551234567@sms.test: " + resolved, "-1001234@tg.test: " + resolved}
+	if strings.Join(got, "\n--\n") != strings.Join(want, "\n--\n") {
+		t.Errorf("sent\n%s\nwant\n%s", strings.Join(got, "\n--\n"), strings.Join(want, "\n--\n"))
+	}
+	gs, _ := s.Alerts().Groups(context.Background())
+	if len(gs) != 0 {
+		t.Errorf("open groups: %d", len(gs))
+	}
+}
+
+// limitedQueue refuses texts to limited over a rate cap (the alerts
+// user's hourly SMS limit) while limit is set.
+type limitedQueue struct {
+	fakeQueue
+	limit   bool
+	limited string
+}
+
+func (q *limitedQueue) Queue(ctx context.Context, d Destination, id, text string) (bool, error) {
+	if q.limit && d.JID == q.limited {
+		return false, ErrLimited
+	}
+	return q.fakeQueue.Queue(ctx, d, id, text)
+}
+
+// A resolution a rate cap refuses for one recipient is answered 429 and
+// leaves the group open, escalating no more: Alertmanager's retry reaches
+// that recipient, and closes it.
+func TestResolvedRefusedOverRateCap(t *testing.T) {
+	e := newDeskEnv(t)
+	q := &limitedQueue{limited: "+15551234567@sms.test"}
+	e.q = &q.fakeQueue
+	e.h.q, e.h.desk.q = q, q
+	e.notify("firing:db-1")
+	code := codeRE.FindStringSubmatch(e.q.take()[0].text)[1]
+	q.limit = true
+	n := Notification{Version: "4", GroupKey: `{}:{alertname="HighLatency"}`, Receiver: "xmppgw", Status: Resolved,
+		GroupLabels: map[string]string{"alertname": "HighLatency"},
+		Alerts: []Alert{{Status: Resolved, Fingerprint: "fp-db-1", Labels: map[string]string{"alertname": "HighLatency", "severity": "critical", "instance": "db-1"},
+			Annotations: map[string]string{"summary": "p99 latency high"}}}}
+	body, _ := json.Marshal(n)
+	if w := post(e.h, "POST", "Bearer "+testToken, string(body)); w.Code != 429 ||
+		strings.TrimSpace(w.Body.String()) != `{"queued":2,"duplicates":0,"error":"over the rate limit"}` {
+		t.Fatalf("a resolution refused over the cap: %d %s", w.Code, w.Body)
+	}
+	resolved := "#" + code + " [RESOLVED:1] HighLatency (severity=critical)\n- db-1: p99 latency high"
+	e.expect("refused resolution", "oncall@example.com: "+resolved, "-1001234@tg.test: "+resolved)
+	e.now = e.now.Add(time.Hour)
+	if err := e.h.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("escalation of the resolved group")
+	q.limit = false
+	if got := e.notify("resolved:db-1"); got != `{"queued":1,"duplicates":2}` {
+		t.Errorf("the retry: %s", got)
+	}
+	e.expect("the retry", "+15551234567@sms.test: "+resolved)
+	e.answer("oncall@example.com", "status", "", true)
+	e.expect("after the retry", "oncall@example.com: You have no open alerts.")
 }

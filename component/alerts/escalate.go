@@ -41,7 +41,7 @@ func (d *Desk) Escalate(ctx context.Context) error {
 	}
 	now := d.now()
 	for _, g := range groups {
-		if g.AckedBy != "" || g.Route < 0 || g.Route >= len(d.routes) {
+		if g.AckedBy != "" || g.Firing == "" || g.Route < 0 || g.Route >= len(d.routes) {
 			continue
 		}
 		r := d.routes[g.Route]
@@ -59,9 +59,11 @@ func (d *Desk) Escalate(ctx context.Context) error {
 			}
 			step := strconv.Itoa(g.Steps)
 			out := d.deliveries(to, head+"\n"+g.FullText, sms, func(dest string) string { return hashID("escalate", g.Key, step, dest) })
-			if err := d.queue(ctx, out); err != nil {
+			refused, err := d.queue(ctx, out)
+			if err != nil {
 				return err
 			}
+			d.warnRefused("an escalation", refused)
 			for _, o := range out {
 				if err := d.book.Note(ctx, o.id, g.Code); err != nil {
 					return err

@@ -163,7 +163,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// then answered from the store.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), queueTimeout)
 	defer cancel()
-	ds, unrouted, suppressed, then, status, err := h.deliveries(ctx, req)
+	batches, unrouted, suppressed, status, err := h.deliveries(ctx, req)
+	if err != nil {
+		finish(ctx, log, batches)
+	}
 	if status == http.StatusServiceUnavailable {
 		log.Error("cannot keep an alert group; the caller should retry", "err", err)
 		w.Header().Set("Retry-After", "30")
@@ -176,29 +179,39 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	res := Result{Unrouted: unrouted, Suppressed: suppressed}
 	status = http.StatusOK
-	for _, d := range ds {
-		dup, err := h.q.Queue(ctx, d.dest, d.id, d.text)
-		switch {
-		case errors.Is(err, ErrLimited):
-			log.Warn("alert refused over a rate limit", "to", d.dest.JID, "err", err)
-			res.Error, status = err.Error(), http.StatusTooManyRequests
-			continue
-		case err != nil:
-			log.Error("cannot store an alert; the caller should retry", "to", d.dest.JID, "err", err)
-			w.Header().Set("Retry-After", "30")
-			res.Error = "the gateway cannot store alerts right now; retry later"
-			h.answer(w, log, http.StatusServiceUnavailable, res)
-			return
-		case dup:
-			res.Duplicates++
-		default:
-			res.Queued++
+	for i, b := range batches {
+		stored := true
+		for _, d := range b.ds {
+			dup, err := h.q.Queue(ctx, d.dest, d.id, d.text)
+			switch {
+			case errors.Is(err, ErrLimited):
+				log.Warn("alert refused over a rate limit", "to", d.dest.JID, "err", err)
+				res.Error, status, stored = err.Error(), http.StatusTooManyRequests, false
+				continue
+			case err != nil:
+				log.Error("cannot store an alert; the caller should retry", "to", d.dest.JID, "err", err)
+				finish(ctx, log, batches[i:])
+				w.Header().Set("Retry-After", "30")
+				res.Error = "the gateway cannot store alerts right now; retry later"
+				h.answer(w, log, http.StatusServiceUnavailable, res)
+				return
+			case dup:
+				res.Duplicates++
+			default:
+				res.Queued++
+			}
+			log.Debug("alert queued", "to", d.dest.JID, "id", d.id, "duplicate", dup)
 		}
-		log.Debug("alert queued", "to", d.dest.JID, "id", d.id, "duplicate", dup)
-	}
-	for _, f := range then {
-		if err := f(ctx); err != nil {
+		if b.done == nil {
+			continue
+		}
+		switch err := b.done(ctx, stored); {
+		case errors.Is(err, ErrLimited):
+			log.Warn("alert refused over a rate limit", "err", err)
+			res.Error, status = err.Error(), http.StatusTooManyRequests
+		case err != nil:
 			log.Error("cannot close a resolved alert group; the caller should retry", "err", err)
+			finish(ctx, log, batches[i+1:])
 			w.Header().Set("Retry-After", "30")
 			res.Error = "the gateway cannot store alerts right now; retry later"
 			h.answer(w, log, http.StatusServiceUnavailable, res)
@@ -221,18 +234,36 @@ func (h *Handler) authorized(r *http.Request) bool {
 	return subtle.ConstantTimeCompare(got[:], h.token[:]) == 1
 }
 
+// batch is the texts of one group, and what to do once they are queued
+// (done, if not nil, is called once, with whether all of them were).
+type batch struct {
+	ds   []delivery
+	done func(ctx context.Context, stored bool) error
+}
+
+// finish calls the done of batches not queued.
+func finish(ctx context.Context, log *slog.Logger, batches []batch) {
+	for _, b := range batches {
+		if b.done != nil {
+			if err := b.done(ctx, false); err != nil {
+				log.Warn("an alert group left as it was", "err", err)
+			}
+		}
+	}
+}
+
 // deliveries turns a request into texts for destinations, and counts the
 // alerts no route takes and the groups not sent again. On error it returns
-// the HTTP status to answer with.
-func (h *Handler) deliveries(ctx context.Context, req Request) (out []delivery, unrouted, suppressed int, then []func(context.Context) error, status int, err error) {
+// the HTTP status to answer with, and the batches made so far, to finish.
+func (h *Handler) deliveries(ctx context.Context, req Request) (out []batch, unrouted, suppressed, status int, err error) {
 	var explicit []Destination
 	if len(req.To) > 0 {
 		if explicit, err = h.resolve(req.To); err != nil {
-			return nil, 0, 0, nil, http.StatusBadRequest, err
+			return nil, 0, 0, http.StatusBadRequest, err
 		}
 	}
 	add := func(dests []Destination, t Text, id func(dest string) string) {
-		out = append(out, textDeliveries(dests, t, id)...)
+		out = append(out, batch{ds: textDeliveries(dests, t, id)})
 	}
 	if req.Alerts == nil {
 		dests := explicit
@@ -245,10 +276,10 @@ func (h *Handler) deliveries(ctx context.Context, req Request) (out []delivery, 
 			}
 		}
 		if len(dests) == 0 {
-			return nil, 0, 0, nil, http.StatusUnprocessableEntity, errors.New(`no destination: give "to", or configure a route without match`)
+			return nil, 0, 0, http.StatusUnprocessableEntity, errors.New(`no destination: give "to", or configure a route without match`)
 		}
 		add(dests, PlainText(req.Text), func(dest string) string { return simpleID(req.ID, dest) })
-		return out, 0, 0, nil, 0, nil
+		return out, 0, 0, 0, nil
 	}
 	n := req.Alerts
 	gs := []group{{alerts: n.Alerts, dests: explicit, route: -1}}
@@ -256,26 +287,23 @@ func (h *Handler) deliveries(ctx context.Context, req Request) (out []delivery, 
 		gs, unrouted = groups(h.routes, n)
 	}
 	if len(gs) == 0 {
-		return nil, unrouted, 0, nil, http.StatusUnprocessableEntity, fmt.Errorf("no route matches any of the %d alerts, and the request gives no \"to\"", unrouted)
+		return nil, unrouted, 0, http.StatusUnprocessableEntity, fmt.Errorf("no route matches any of the %d alerts, and the request gives no \"to\"", unrouted)
 	}
 	for _, g := range gs {
 		if h.desk == nil {
 			add(g.dests, Render(n, g.alerts), func(dest string) string { return notificationID(n, g.alerts, dest) })
 			continue
 		}
-		ds, quiet, after, err := h.desk.notify(ctx, n, g)
+		ds, quiet, done, err := h.desk.notify(ctx, n, g)
 		if err != nil {
-			return nil, unrouted, 0, nil, http.StatusServiceUnavailable, err
+			return out, unrouted, 0, http.StatusServiceUnavailable, err
 		}
 		if quiet {
 			suppressed++
 		}
-		if after != nil {
-			then = append(then, after)
-		}
-		out = append(out, ds...)
+		out = append(out, batch{ds: ds, done: done})
 	}
-	return out, unrouted, suppressed, then, 0, nil
+	return out, unrouted, suppressed, 0, nil
 }
 
 // textDeliveries is t for each destination: one SMS for a phone, else the
