@@ -39,6 +39,7 @@ type Desk struct {
 	log      *slog.Logger
 	now      func() time.Time
 	label    func(jid string) string // names a recipient for everyone
+	refused  map[string]bool         // what a rate cap refused, logged once: group key and step or event
 }
 
 // groupKey is the stable key of one route's share of n's group.
@@ -189,7 +190,15 @@ func (d *Desk) closeResolved(ctx context.Context, key string, told []string, ful
 	if len(refused) > 0 {
 		return fmt.Errorf("#%s stays open until every recipient is told it resolved: %w", groups[i].Code, ErrLimited)
 	}
-	return d.book.Close(ctx, key)
+	if err := d.book.Close(ctx, key); err != nil {
+		return err
+	}
+	for k := range d.refused {
+		if strings.HasPrefix(k, key+"\x00") {
+			delete(d.refused, k)
+		}
+	}
+	return nil
 }
 
 // warnRefused logs each of refused, what's deliveries a rate cap refused.

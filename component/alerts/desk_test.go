@@ -588,3 +588,60 @@ func TestResolvedRefusedOverRateCap(t *testing.T) {
 	e.answer("oncall@example.com", "status", "", true)
 	e.expect("after the retry", "oncall@example.com: You have no open alerts.")
 }
+
+// An escalation step a rate cap refuses for the lead's phone stays due:
+// the lead's XMPP page goes once, and the phone's once the cap frees.
+func TestEscalationRetriedOverRateCap(t *testing.T) {
+	s, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	q := &limitedQueue{limited: "+15550002222@sms.test"}
+	now := time.Date(2026, 12, 4, 3, 10, 0, 0, time.UTC)
+	h, err := New(Options{Token: testToken, Routes: deskRoutes, Queue: q, Book: s.Alerts(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.desk.now = func() time.Time { return now }
+	n := Notification{Version: "4", GroupKey: `{}:{alertname="HighLatency"}`, Receiver: "xmppgw", Status: Firing,
+		Alerts: []Alert{{Status: Firing, Fingerprint: "fp-db-1",
+			Labels: map[string]string{"alertname": "HighLatency", "severity": "critical", "instance": "db-1"}}}}
+	b, _ := json.Marshal(n)
+	if w := post(h, "POST", "Bearer "+testToken, string(b)); w.Code != 200 {
+		t.Fatal(w.Code, w.Body)
+	}
+	q.take()
+	now = now.Add(16 * time.Minute)
+	q.limit = true
+	if err := h.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := q.take(); len(got) != 1 || got[0].to != "lead@example.com" {
+		t.Errorf("escalation under the cap: %+v", got)
+	}
+	now = now.Add(time.Minute)
+	if err := h.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := q.take(); len(got) != 0 {
+		t.Errorf("escalation retried under the cap: %+v", got)
+	}
+	// An hour later the cap has room again; still firing, still unacknowledged.
+	q.limit = false
+	now = now.Add(time.Hour)
+	if err := h.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := q.take()
+	if len(got) != 1 || got[0].to != q.limited || !strings.HasPrefix(got[0].text, "ESCALATED #") {
+		t.Errorf("escalation once the cap frees: %+v", got)
+	}
+	if err := h.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := q.take(); len(got) != 0 {
+		t.Errorf("escalation after the step: %+v", got)
+	}
+}

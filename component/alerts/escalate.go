@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"xmppgw/mapping"
 )
 
 // escalateEvery is how often Run looks for groups to escalate.
@@ -31,7 +33,8 @@ func (d *Desk) Run(ctx context.Context) {
 // step is due to that step's destinations, who become its recipients. A
 // step's messages are queued before the step is saved as done, with ids
 // of their own: a crash between the two sends them again once the gateway
-// is back, and the queue takes them once.
+// is back, and the queue takes them once. A step a rate cap refused for
+// some of its destinations stays due, and is sent to them on a later run.
 func (d *Desk) Escalate(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -47,36 +50,15 @@ func (d *Desk) Escalate(ctx context.Context) error {
 		r := d.routes[g.Route]
 		changed := false
 		for g.Steps < len(r.steps) && now.Sub(g.Since) >= r.Escalate[g.Steps].After {
-			after := r.Escalate[g.Steps].After
-			head := "Escalated: not acknowledged after " + after.String() + "."
-			sms := g.SMSText
-			if OneSMS("ESCALATED " + sms) {
-				sms = "ESCALATED " + sms
-			}
-			var to []string
-			for _, dest := range r.steps[g.Steps] {
-				to = append(to, dest.JID)
-			}
-			step := strconv.Itoa(g.Steps)
-			out := d.deliveries(to, head+"\n"+g.FullText, sms, func(dest string) string { return hashID("escalate", g.Key, step, dest) })
-			refused, err := d.queue(ctx, out)
+			done, err := d.escalate(ctx, &g, r)
 			if err != nil {
 				return err
 			}
-			d.warnRefused("an escalation", refused)
-			for _, o := range out {
-				if err := d.book.Note(ctx, o.id, g.Code); err != nil {
-					return err
-				}
-			}
-			d.log.Info("alert escalated", "code", g.Code, "step", g.Steps, "to", to)
-			for _, t := range to {
-				if !slices.Contains(g.Recipients, t) {
-					g.Recipients = append(g.Recipients, t)
-				}
+			changed = true
+			if !done {
+				break
 			}
 			g.Steps++
-			changed = true
 		}
 		if changed {
 			if err := d.book.Save(ctx, g); err != nil {
@@ -85,4 +67,61 @@ func (d *Desk) Escalate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// escalate sends g's next step to those of its destinations not sent it
+// yet (their pages are noted), who become recipients; done is false if a
+// rate cap refused some.
+func (d *Desk) escalate(ctx context.Context, g *mapping.AlertGroup, r route) (done bool, err error) {
+	after := r.Escalate[g.Steps].After
+	head := "Escalated: not acknowledged after " + after.String() + "."
+	sms := g.SMSText
+	if OneSMS("ESCALATED " + sms) {
+		sms = "ESCALATED " + sms
+	}
+	var to []string
+	for _, dest := range r.steps[g.Steps] {
+		to = append(to, dest.JID)
+	}
+	step := strconv.Itoa(g.Steps)
+	var out []delivery
+	for _, o := range d.deliveries(to, head+"\n"+g.FullText, sms, func(dest string) string { return hashID("escalate", g.Key, step, dest) }) {
+		code, ok, err := d.book.NoteCode(ctx, o.id)
+		if err != nil {
+			return false, err
+		}
+		if !ok || code != g.Code {
+			out = append(out, o)
+		}
+	}
+	refused, err := d.queue(ctx, out)
+	if err != nil {
+		return false, err
+	}
+	pending := d.refused[g.Key+"\x00"+step]
+	var sent []string
+	for _, o := range out {
+		if slices.Contains(refused, o) {
+			if !pending {
+				d.log.Warn("an escalation refused over a rate limit; trying again", "code", g.Code, "step", g.Steps, "to", o.dest.JID)
+			}
+			continue
+		}
+		if err := d.book.Note(ctx, o.id, g.Code); err != nil {
+			return false, err
+		}
+		sent = append(sent, o.dest.JID)
+		if !slices.Contains(g.Recipients, o.dest.JID) {
+			g.Recipients = append(g.Recipients, o.dest.JID)
+		}
+	}
+	if len(sent) > 0 {
+		d.log.Info("alert escalated", "code", g.Code, "step", g.Steps, "to", sent)
+	}
+	if len(refused) > 0 {
+		d.refused[g.Key+"\x00"+step] = true
+		return false, nil
+	}
+	delete(d.refused, g.Key+"\x00"+step)
+	return true, nil
 }

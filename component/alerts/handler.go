@@ -86,7 +86,8 @@ func New(o Options) (*Handler, error) {
 		h.routes = append(h.routes, rr)
 	}
 	if o.Book != nil {
-		h.desk = &Desk{book: o.Book, q: o.Queue, routes: h.routes, silencer: o.Silencer, log: o.Logger, now: time.Now, label: o.Label}
+		h.desk = &Desk{book: o.Book, q: o.Queue, routes: h.routes, silencer: o.Silencer, log: o.Logger, now: time.Now, label: o.Label,
+			refused: map[string]bool{}}
 		if h.desk.label == nil {
 			h.desk.label = who
 		}
