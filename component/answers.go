@@ -2,10 +2,13 @@ package component
 
 import (
 	"context"
+	"strconv"
 	"sync"
+	"time"
 
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/component/alerts"
 	"xmppgw/component/router"
 	"xmppgw/transports"
 )
@@ -13,7 +16,7 @@ import (
 // Answers takes recipients' answers to alerts. alerts.Desk implements it;
 // see its Answer for the contract.
 type Answers interface {
-	Answer(ctx context.Context, from, text, replyTo string, always bool) (handled bool, err error)
+	Answer(ctx context.Context, from, text, replyTo, key string, always bool) (handled bool, err error)
 }
 
 // SetAnswers has g hand a's answers from its contacts (an SMS or a
@@ -28,7 +31,7 @@ func (g *Gateway) SetAnswers(a Answers, fromXMPP bool) {
 // was an answer, and is not relayed. An error (the store) has the provider
 // send it again. A provider's event handled as an answer is recorded
 // (answerKey): delivered again (a webhook retried, updates read again), it
-// is not answered twice.
+// is not answered twice, and the desk knows it by the same key.
 func (g *Gateway) contactAnswer(ctx context.Context, in transports.Inbound, contact string) (bool, error) {
 	if g.answers == nil || in.Body == "" || in.ReactTo != "" {
 		return false, nil
@@ -36,63 +39,103 @@ func (g *Gateway) contactAnswer(ctx context.Context, in transports.Inbound, cont
 	key := ""
 	if in.ID != "" {
 		key = "answer:" + in.ID
-		// Deliveries of one event that overlap (a webhook retried while the
-		// first waits on Alertmanager) take turns: the second finds the
-		// first's answer recorded.
-		unlock, err := g.answering.lock(ctx, key)
-		if err != nil {
-			return false, err
-		}
-		defer unlock()
-		switch taken, err := g.o.Store.ToXMPP().Taken(ctx, g.name, key); {
-		case err != nil:
-			return false, err
-		case taken:
-			g.log.Info("an answer to an alert delivered again; answered already", "from", contact, "provider_id", in.ID)
-			return true, nil
-		}
 	}
-	replyTo := ""
-	if in.ReplyTo != "" {
-		id, found, err := g.o.Store.Jobs().StanzaIDOf(ctx, g.name, in.ReplyTo)
-		if err != nil {
-			return false, err
+	return g.answerOnce(ctx, key, nil, func(ctx context.Context) (bool, error) {
+		replyTo := ""
+		if in.ReplyTo != "" {
+			id, found, err := g.o.Store.Jobs().StanzaIDOf(ctx, g.name, in.ReplyTo)
+			if err != nil {
+				return false, err
+			}
+			if found {
+				replyTo = id
+			}
 		}
-		if found {
-			replyTo = id
+		handled, err := g.answers.Answer(ctx, contact, in.Body, replyTo, deskKey(g.name, key), false)
+		if handled && err == nil {
+			g.log.Info("an answer to an alert", "from", contact, "provider_id", in.ID)
 		}
+		return handled, err
+	})
+}
+
+// deskKey is the key the desk knows an answer by: key, on this transport.
+func deskKey(transport, key string) string {
+	if key == "" {
+		return ""
 	}
-	handled, err := g.answers.Answer(ctx, contact, in.Body, replyTo, false)
+	return transport + "\x00" + key
+}
+
+// answerOnce runs offer once for key ("": every time): deliveries of one
+// key that overlap take turns (a webhook retried while the first waits on
+// Alertmanager), and one that offer handled is recorded, under key and
+// also's, so that a delivery again is handled without offer.
+func (g *Gateway) answerOnce(ctx context.Context, key string, also []string, offer func(ctx context.Context) (bool, error)) (bool, error) {
+	if key == "" {
+		return offer(ctx)
+	}
+	unlock, err := g.answering.lock(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	switch taken, err := g.o.Store.ToXMPP().Taken(ctx, g.name, key); {
+	case err != nil:
+		return false, err
+	case taken:
+		g.log.Info("an answer to an alert delivered again; answered already", "key", key)
+		return true, nil
+	}
+	handled, err := offer(ctx)
 	if handled && err == nil {
-		g.log.Info("an answer to an alert", "from", contact, "provider_id", in.ID)
-		if key != "" {
-			// Answered: failing to record it only risks answering a
-			// delivery of it again, which is better than having the
-			// provider retry it now.
-			if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, key); err != nil {
-				g.log.Warn("an answer to an alert could not be recorded as answered", "provider_id", in.ID, "err", err)
+		// Answered: failing to record it only risks offering a delivery
+		// of it again (which the desk knows by its key), which is better
+		// than having it sent again now.
+		for _, k := range append([]string{key}, also...) {
+			if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, k); err != nil {
+				g.log.Warn("an answer to an alert could not be recorded as answered", "key", k, "err", err)
 			}
 		}
 	}
 	return handled, err
 }
 
+// answerTimeout bounds an XMPP user's answer: the store, and Alertmanager
+// for a silence.
+const answerTimeout = storeTimeout + alerts.SilenceTimeout
+
 // xmppAnswer offers a message to the gateway's JID to the answers, off
 // the read loop; if it is not an answer, next handles it. A user who may
 // use the gateway is answered even without an open alert; anyone else
 // only as a recipient of one (an alert may go to any XMPP user), so that
-// strangers cannot have the gateway store answers for them.
+// strangers cannot have the gateway store answers for them. A message
+// resent with the same stanza id within alertWindow (a client
+// reconnecting) is answered once.
 func (g *Gateway) xmppAnswer(t router.Writer, in inStanza, from, to jid.JID, next func(ctx context.Context, t router.Writer)) {
 	body := *in.Body
 	replyTo := ""
 	if in.Reply != nil {
 		replyTo = in.Reply.ID
 	}
+	bare := from.Bare().String()
+	var key string
+	var also []string
+	if in.ID != "" {
+		// Windowed, as simple clients reuse ids: a resend in the next
+		// window is known too.
+		w := time.Now().UnixMilli() / alertWindow.Milliseconds()
+		k := func(w int64) string {
+			return "answer-xmpp:" + bare + "\x00" + in.ID + "\x00" + strconv.FormatInt(w, 10)
+		}
+		key, also = k(w), []string{k(w + 1)}
+	}
 	err := g.Later(from, t, func(ctx context.Context, t router.Writer) {
-		ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		ctx, cancel := context.WithTimeout(ctx, answerTimeout)
 		defer cancel()
-		bare := from.Bare().String()
-		handled, err := g.answers.Answer(ctx, bare, body, replyTo, g.allowed(bare))
+		handled, err := g.answerOnce(ctx, key, also, func(ctx context.Context) (bool, error) {
+			return g.answers.Answer(ctx, bare, body, replyTo, deskKey(g.name, key), g.allowed(bare))
+		})
 		switch {
 		case err != nil:
 			g.reply(t, in, from, to, storeError(err))

@@ -2,6 +2,7 @@ package component
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +14,7 @@ import (
 // countedAnswers takes texts starting with "ack" as answers, counting them.
 type countedAnswers struct{ answered []string }
 
-func (a *countedAnswers) Answer(_ context.Context, from, text, _ string, _ bool) (bool, error) {
+func (a *countedAnswers) Answer(_ context.Context, from, text, _, _ string, _ bool) (bool, error) {
 	if !strings.HasPrefix(text, "ack") {
 		return false, nil
 	}
@@ -55,7 +56,7 @@ type blockingAnswers struct {
 	n       int
 }
 
-func (a *blockingAnswers) Answer(context.Context, string, string, string, bool) (bool, error) {
+func (a *blockingAnswers) Answer(context.Context, string, string, string, string, bool) (bool, error) {
 	<-a.release
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -85,5 +86,53 @@ func TestContactAnswerOverlapping(t *testing.T) {
 	wg.Wait()
 	if answers.n != 1 {
 		t.Errorf("answered %d times", answers.n)
+	}
+}
+
+// keyedAnswers records each answer with its desk key.
+type keyedAnswers struct{ answered []string }
+
+func (a *keyedAnswers) Answer(_ context.Context, from, text, _, key string, _ bool) (bool, error) {
+	a.answered = append(a.answered, from+" "+text+" "+strconv.Quote(key))
+	return true, nil
+}
+
+// An XMPP user's answer resent with the same stanza id (a client
+// reconnecting) is answered once, under a key of the sender's bare JID and
+// the id; another id is another answer, and one without an id has no key.
+func TestXMPPAnswerOnce(t *testing.T) {
+	g, _, _ := testGateway(t)
+	answers := &keyedAnswers{}
+	g.SetAnswers(answers, true)
+	window := func() string { return strconv.FormatInt(time.Now().UnixMilli()/alertWindow.Milliseconds(), 10) }
+	w := window()
+	send := func(from, id string) {
+		t.Helper()
+		attr := ""
+		if id != "" {
+			attr = ` id="` + id + `"`
+		}
+		if out := handle(t, g, `<message type="chat"`+attr+` from="`+from+`" to="sms.example.test"><body>ack K4</body></message>`); out != "" {
+			t.Errorf("wrote %s", out)
+		}
+	}
+	send("alice@example.test/phone", "m1")
+	send("alice@example.test/laptop", "m1") // the same, resent from another client
+	send("alice@example.test/phone", "m2")
+	send("alice@example.test/phone", "")
+	if len(answers.answered) != 3 {
+		t.Fatalf("answered %q", answers.answered)
+	}
+	if window() != w {
+		t.Skip("the window turned during the test")
+	}
+	for i, want := range []string{
+		`alice@example.test ack K4 "sms\x00answer-xmpp:alice@example.test\x00m1\x00` + w + `"`,
+		`alice@example.test ack K4 "sms\x00answer-xmpp:alice@example.test\x00m2\x00` + w + `"`,
+		`alice@example.test ack K4 ""`,
+	} {
+		if answers.answered[i] != want {
+			t.Errorf("answer %d: %s, want %s", i, answers.answered[i], want)
+		}
 	}
 }

@@ -12,11 +12,11 @@ import (
 // The SQL of this file, with "?" placeholders that the dialect binds.
 const (
 	selectAlertGroups = `SELECT key, code, route, subject, labels, firing, full_text, sms_text, recipients,
-		acked_by, acked_at, steps, since FROM alert_groups ORDER BY since, code`
+		acked_by, acked_at, steps, since, answers FROM alert_groups ORDER BY since, code`
 	insertAlertGroup = `INSERT INTO alert_groups (key, code, route, subject, labels, firing, full_text, sms_text,
-		recipients, acked_by, acked_at, steps, since, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		recipients, acked_by, acked_at, steps, since, answers, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	updateAlertGroup = `UPDATE alert_groups SET subject = ?, labels = ?, firing = ?, full_text = ?, sms_text = ?,
-		recipients = ?, acked_by = ?, acked_at = ?, steps = ?, since = ?, updated = ? WHERE key = ?`
+		recipients = ?, acked_by = ?, acked_at = ?, steps = ?, since = ?, answers = ?, updated = ? WHERE key = ?`
 	deleteAlertGroup = `DELETE FROM alert_groups WHERE key = ? RETURNING code`
 	closeAlertNotes  = `UPDATE alert_notes SET code = '', created = ? WHERE code = ?`
 	insertAlertNote  = `INSERT INTO alert_notes (id, code, created) VALUES (?, ?, ?)
@@ -48,6 +48,15 @@ type AlertGroup struct {
 	AckedAt    time.Time
 	Steps      int // escalation steps done
 	Since      time.Time
+	Answers    []AlertAnswer // the latest answers acted on, oldest first
+}
+
+// AlertAnswer is an answer acted on: its key (the event it came in), what
+// every recipient is told of it, and those not told yet.
+type AlertAnswer struct {
+	Key     string   `json:"key"`
+	Text    string   `json:"text"`
+	Pending []string `json:"pending,omitempty"`
 }
 
 // ErrCodeTaken is Open's error when another open group has the code.
@@ -60,11 +69,16 @@ func (h AlertTable) Groups(ctx context.Context) ([]AlertGroup, error) {
 }
 
 func scanAlertGroup(r *sql.Rows, g *AlertGroup) error {
-	var labels, recipients string
+	var labels, recipients, answers string
 	var ackedAt, since int64
 	if err := r.Scan(&g.Key, &g.Code, &g.Route, &g.Subject, &labels, &g.Firing, &g.FullText, &g.SMSText,
-		&recipients, &g.AckedBy, &ackedAt, &g.Steps, &since); err != nil {
+		&recipients, &g.AckedBy, &ackedAt, &g.Steps, &since, &answers); err != nil {
 		return err
+	}
+	if answers != "" {
+		if err := json.Unmarshal([]byte(answers), &g.Answers); err != nil {
+			return err
+		}
 	}
 	if err := json.Unmarshal([]byte(labels), &g.Labels); err != nil {
 		return err
@@ -93,7 +107,7 @@ func (h AlertTable) Open(ctx context.Context, g AlertGroup) error {
 		}
 		_, err := tx.ExecContext(ctx, insertAlertGroup, g.Key, g.Code, g.Route, g.Subject, string(labels), g.Firing,
 			g.FullText, g.SMSText, strings.Join(g.Recipients, "\n"), g.AckedBy, millisOf(g.AckedAt), g.Steps,
-			g.Since.UnixMilli(), s.millis())
+			g.Since.UnixMilli(), answersOf(g), s.millis())
 		return err
 	})
 }
@@ -105,7 +119,7 @@ func (h AlertTable) Save(ctx context.Context, g AlertGroup) error {
 	s := h.s
 	return s.tx(ctx, func(tx *sqlTx) error {
 		_, err := tx.ExecContext(ctx, updateAlertGroup, g.Subject, string(labels), g.Firing, g.FullText, g.SMSText,
-			strings.Join(g.Recipients, "\n"), g.AckedBy, millisOf(g.AckedAt), g.Steps, g.Since.UnixMilli(), s.millis(), g.Key)
+			strings.Join(g.Recipients, "\n"), g.AckedBy, millisOf(g.AckedAt), g.Steps, g.Since.UnixMilli(), answersOf(g), s.millis(), g.Key)
 		return err
 	})
 }
@@ -151,6 +165,15 @@ func (h AlertTable) NoteCode(ctx context.Context, id string) (string, bool, erro
 		return "", false, unavailable(err)
 	}
 	return code, true, nil
+}
+
+// answersOf is g's answers as stored: JSON, or "" for none.
+func answersOf(g AlertGroup) string {
+	if len(g.Answers) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(g.Answers)
+	return string(b)
 }
 
 // millisOf is t in unix milliseconds, 0 for the zero time.

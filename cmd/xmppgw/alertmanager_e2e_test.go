@@ -3,11 +3,13 @@
 package main
 
 import (
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"xmppgw/component/alerts"
 	"xmppgw/internal/amtest"
 	"xmppgw/internal/gwtest"
 	"xmppgw/internal/xmpptest"
@@ -94,9 +96,11 @@ func TestAlertmanagerLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The group's labels, and the route's.
 	if len(silences) != 1 || silences[0].ID != m[1] || silences[0].CreatedBy != "+15551234567" || silences[0].Status.State != "active" ||
-		len(silences[0].Matchers) != 1 || silences[0].Matchers[0].Name != "alertname" || silences[0].Matchers[0].Value != "DiskFull" ||
-		!silences[0].Matchers[0].IsEqual || !near(silences[0].EndsAt.Sub(silences[0].StartsAt), time.Hour) {
+		len(silences[0].Matchers) != 2 || silences[0].Matchers[0].Name != "alertname" || silences[0].Matchers[0].Value != "DiskFull" ||
+		!silences[0].Matchers[0].IsEqual || silences[0].Matchers[1].Name != "severity" || silences[0].Matchers[1].Value != "critical" ||
+		!near(silences[0].EndsAt.Sub(silences[0].StartsAt), time.Hour) {
 		t.Errorf("Alertmanager's silences: %+v", silences)
 	}
 
@@ -109,5 +113,33 @@ func TestAlertmanagerLoop(t *testing.T) {
 		if got := nextWhere(t, c, "the resolution", page); got.Body != resolved {
 			t.Errorf("%s got %q, want %q", c.JID, got.Body, resolved)
 		}
+	}
+}
+
+// A silence answer delivered again (after the gateway failed to record
+// it) finds the silence it made in Alertmanager, by the answer's key in
+// its comment: one answer, one silence. Another answer makes another.
+func TestAlertmanagerSilenceOnce(t *testing.T) {
+	am := amtest.StartT(t, amtest.Config{WebhookURL: "http://127.0.0.1:9/alerts", Token: alertsToken})
+	ctx := testCtx(t)
+	s := &alerts.Alertmanager{URL: am.URL, Client: &http.Client{Timeout: alerts.SilenceTimeout}}
+	labels := map[string]string{"alertname": "DiskFull", "severity": "critical"}
+	var ids []string
+	for _, key := range []string{"sms\x00answer:SM1", "sms\x00answer:SM1", "sms\x00answer:SM2"} {
+		id, err := s.Silence(ctx, labels, time.Hour, "+15551234567", "silenced from xmppgw by +15551234567 (#K4)", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if ids[0] != ids[1] || ids[0] == ids[2] {
+		t.Errorf("silence ids %q: want the first twice, then another", ids)
+	}
+	silences, err := am.Silences(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(silences) != 2 || !strings.HasPrefix(silences[0].Comment, "silenced from xmppgw by +15551234567 (#K4) [xmppgw alert-") {
+		t.Errorf("Alertmanager's silences: %+v", silences)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"xmppgw/component"
 	"xmppgw/component/alerts"
@@ -15,9 +14,6 @@ import (
 
 // alertsPath is where the alert endpoint is mounted.
 const alertsPath = "/alerts"
-
-// silenceTimeout bounds a request to Alertmanager for a silence.
-const silenceTimeout = 10 * time.Second
 
 // mountAlerts mounts POST /alerts on mux if the config has an alerts block,
 // and returns its desk (nil without one): the gateways hand it the
@@ -44,7 +40,7 @@ func mountAlerts(mux *http.ServeMux, cfg *configs.Config, store *mapping.Store, 
 	o := alerts.Options{Token: a.Token, Routes: routes, Queue: q, Logger: log.With("endpoint", "alerts"), Book: store.Alerts(),
 		Label: book.Label}
 	if a.AlertmanagerURL != "" {
-		o.Silencer = &alerts.Alertmanager{URL: a.AlertmanagerURL, Client: &http.Client{Timeout: silenceTimeout}}
+		o.Silencer = &alerts.Alertmanager{URL: a.AlertmanagerURL, Client: &http.Client{Timeout: alerts.SilenceTimeout}}
 	}
 	h, err := alerts.New(o)
 	if err != nil {

@@ -91,12 +91,14 @@ func parseDuration(s string) (time.Duration, error) {
 // Answer takes text from from (a destination: a user's JID, or a
 // transport's contact) as an answer to the alerts sent to it, if it is
 // one, and answers back. replyTo is the stanza id of the message text
-// replies to, or "". An answer from someone with no open alert is taken
-// only if always is set (it was written to the gateway itself): handled
-// then says that text was not for the alerts, and should be relayed as
-// usual. A failure of the store is an error: the caller should have the
-// answer sent again.
-func (d *Desk) Answer(ctx context.Context, from, text, replyTo string, always bool) (handled bool, err error) {
+// replies to, or "". key names the event text came in (a provider's event,
+// an XMPP stanza), "" if none: an answer delivered again with the same key
+// is acted on once, and its notices are sent once. An answer from someone
+// with no open alert is taken only if always is set (it was written to
+// the gateway itself): handled then says that text was not for the
+// alerts, and should be relayed as usual. A failure of the store is an
+// error: the caller should have the answer sent again.
+func (d *Desk) Answer(ctx context.Context, from, text, replyTo, key string, always bool) (handled bool, err error) {
 	a, ok, perr := parseAnswer(text)
 	if !ok {
 		return false, nil
@@ -105,11 +107,30 @@ func (d *Desk) Answer(ctx context.Context, from, text, replyTo string, always bo
 	if err != nil {
 		return false, nil // not a destination alerts could reach
 	}
+	if key == "" {
+		key = simpleID("", "") // nothing to know it again by
+	}
+	d.mu.Lock()
+	handled, g, err := d.answer(ctx, dest, a, perr, replyTo, key, always)
+	d.mu.Unlock()
+	if g == nil || err != nil {
+		return handled, err
+	}
+	// A silence: Alertmanager is asked outside the lock, so that a slow
+	// one holds up nothing else. The key in the silence's comment has a
+	// second call for the same answer find the first's silence.
+	id, serr := d.silencer.Silence(ctx, g.Labels, a.dur, who(dest.JID), "silenced from xmppgw by "+d.label(dest.JID)+" (#"+g.Code+")", key)
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return true, d.silenced(ctx, dest, a, g, key, id, serr)
+}
+
+// answer is Answer under the lock. It acts on every answer but a silence,
+// for which it returns the group to silence.
+func (d *Desk) answer(ctx context.Context, dest Destination, a answer, perr error, replyTo, key string, always bool) (handled bool, silence *mapping.AlertGroup, err error) {
 	groups, err := d.book.Groups(ctx)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	var mine []mapping.AlertGroup
 	for _, g := range groups {
@@ -118,59 +139,79 @@ func (d *Desk) Answer(ctx context.Context, from, text, replyTo string, always bo
 		}
 	}
 	if len(mine) == 0 && !always {
-		return false, nil
+		return false, nil, nil
 	}
-	reply := func(s string) error {
-		refused, err := d.queue(ctx, []delivery{{dest: dest, id: simpleID("", dest.JID), text: s}})
-		if len(refused) > 0 {
-			d.log.Warn("an answer to an alert's recipient refused over a rate limit", "to", dest.JID)
+	for i := range mine {
+		if j := answered(mine[i], key); j >= 0 {
+			d.log.Info("an answer to an alert delivered again; acted on already", "code", mine[i].Code, "from", dest.JID)
+			return true, nil, d.tell(ctx, &mine[i], j)
 		}
-		return err
 	}
+	reply := func(s string) error { return d.reply(ctx, dest, s) }
 	if perr != nil {
-		return true, reply(perr.Error())
+		return true, nil, reply(perr.Error())
 	}
 	if a.verb == "status" {
-		return true, reply(d.status(mine))
+		return true, nil, reply(d.status(mine))
 	}
 	g, msg, err := d.target(ctx, a, mine, replyTo)
 	if err != nil {
-		return true, err
+		return true, nil, err
 	}
 	if g == nil {
-		return true, reply(msg)
+		return true, nil, reply(msg)
 	}
 	now := d.now()
 	switch a.verb {
 	case "ack":
 		if g.AckedBy != "" {
-			return true, reply(fmt.Sprintf("#%s was already acknowledged by %s at %s.", g.Code, d.label(g.AckedBy), clock(g.AckedAt)))
+			return true, nil, reply(fmt.Sprintf("#%s was already acknowledged by %s at %s.", g.Code, d.label(g.AckedBy), clock(g.AckedAt)))
 		}
 		g.AckedBy, g.AckedAt = dest.JID, now
-		return true, d.tell(ctx, *g, "ack:"+dest.JID+":"+strconv.FormatInt(now.UnixMilli(), 10),
-			fmt.Sprintf("#%s acknowledged by %s at %s.", g.Code, d.label(dest.JID), clock(now)))
+		return true, nil, d.record(ctx, *g, key, fmt.Sprintf("#%s acknowledged by %s at %s.", g.Code, d.label(dest.JID), clock(now)))
 	case "unack":
 		if g.AckedBy == "" {
-			return true, reply(fmt.Sprintf("#%s is not acknowledged.", g.Code))
+			return true, nil, reply(fmt.Sprintf("#%s is not acknowledged.", g.Code))
 		}
 		g.AckedBy, g.AckedAt = "", time.Time{}
-		return true, d.tell(ctx, *g, "unack:"+dest.JID+":"+strconv.FormatInt(now.UnixMilli(), 10),
-			fmt.Sprintf("#%s is no longer acknowledged (%s took it back): escalation resumes.", g.Code, d.label(dest.JID)))
+		return true, nil, d.record(ctx, *g, key, fmt.Sprintf("#%s is no longer acknowledged (%s took it back): escalation resumes.", g.Code, d.label(dest.JID)))
 	case "silence":
 		if d.silencer == nil {
-			return true, reply("Silences are off: the gateway has no alerts.alertmanager_url.")
+			return true, nil, reply("Silences are off: the gateway has no alerts.alertmanager_url.")
 		}
-		// Created by the replier's number or JID; the comment names them as
-		// everyone is told.
-		id, err := d.silencer.Silence(ctx, g.Labels, a.dur, who(dest.JID), "silenced from xmppgw by "+d.label(dest.JID)+" (#"+g.Code+")")
-		if err != nil {
-			d.log.Warn("an alert group could not be silenced", "group", g.Code, "err", err, "cause", errors.Unwrap(err))
-			return true, reply(fmt.Sprintf("#%s is not silenced: %v", g.Code, err))
-		}
-		return true, d.tell(ctx, *g, "silence:"+id,
-			fmt.Sprintf("#%s silenced for %s by %s (Alertmanager silence %s).", g.Code, a.dur, d.label(dest.JID), id))
+		return true, g, nil
 	}
-	return true, nil
+	return true, nil, nil
+}
+
+// silenced finishes a silence of g that Alertmanager made as id, or
+// refused with serr: g is looked up again, as it may have changed or
+// closed meanwhile.
+func (d *Desk) silenced(ctx context.Context, dest Destination, a answer, g *mapping.AlertGroup, key, id string, serr error) error {
+	if serr != nil {
+		d.log.Warn("an alert group could not be silenced", "group", g.Code, "err", serr, "cause", errors.Unwrap(serr))
+		return d.reply(ctx, dest, fmt.Sprintf("#%s is not silenced: %v", g.Code, serr))
+	}
+	text := fmt.Sprintf("#%s silenced for %s by %s (Alertmanager silence %s).", g.Code, a.dur, d.label(dest.JID), id)
+	groups, err := d.book.Groups(ctx)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(groups, func(x mapping.AlertGroup) bool { return x.Key == g.Key })
+	if i < 0 {
+		return d.reply(ctx, dest, text+" It has resolved meanwhile.")
+	}
+	if j := answered(groups[i], key); j >= 0 {
+		return d.tell(ctx, &groups[i], j) // a delivery of the same answer was first
+	}
+	return d.record(ctx, groups[i], key, text)
+}
+
+// reply sends s to dest alone.
+func (d *Desk) reply(ctx context.Context, dest Destination, s string) error {
+	refused, err := d.queue(ctx, []delivery{{dest: dest, id: simpleID("", dest.JID), text: s}})
+	d.warnRefused("an answer to an alert's recipient", refused)
+	return err
 }
 
 // target finds the group a (not status) is about among mine: its code,
@@ -234,16 +275,60 @@ func (d *Desk) target(ctx context.Context, a answer, mine []mapping.AlertGroup, 
 	return nil, "Which one? Answer ack CODE. " + codes(), nil
 }
 
-// tell saves g and tells every recipient text, once: event names what
-// happened, so that an answer taken twice tells them once.
-func (d *Desk) tell(ctx context.Context, g mapping.AlertGroup, event, text string) error {
-	out := d.deliveries(g.Recipients, text, text, func(dest string) string { return hashID("tell", g.Key, event, dest) })
+// maxAnswers is how many answers a group remembers (Answers): more, and
+// the oldest of those told to everyone are forgotten.
+const maxAnswers = 16
+
+// answered is the index of the answer with key in g.Answers, or -1.
+func answered(g mapping.AlertGroup, key string) int {
+	return slices.IndexFunc(g.Answers, func(x mapping.AlertAnswer) bool { return x.Key == key })
+}
+
+// record saves g, changed by the answer key, with that answer and text,
+// what every recipient is told of it; then tells them. Saved first, the
+// answer is acted on once: a delivery of it again only finishes telling.
+func (d *Desk) record(ctx context.Context, g mapping.AlertGroup, key, text string) error {
+	g.Answers = append(slices.Clone(g.Answers), mapping.AlertAnswer{Key: key, Text: text, Pending: slices.Clone(g.Recipients)})
+	for i := 0; len(g.Answers) > maxAnswers && i < len(g.Answers); {
+		if len(g.Answers[i].Pending) == 0 {
+			g.Answers = slices.Delete(g.Answers, i, i+1)
+			continue
+		}
+		i++
+	}
+	if err := d.book.Save(ctx, g); err != nil {
+		return err
+	}
+	return d.tell(ctx, &g, len(g.Answers)-1)
+}
+
+// tell sends g's answer i to the recipients not told yet, under ids of the
+// answer's key, so that the queue takes each once. Those a rate cap
+// refuses stay pending, for a later run of Escalate; g is saved if that
+// changed.
+func (d *Desk) tell(ctx context.Context, g *mapping.AlertGroup, i int) error {
+	an := &g.Answers[i]
+	if len(an.Pending) == 0 {
+		return nil
+	}
+	out := d.deliveries(an.Pending, an.Text, an.Text, func(dest string) string { return hashID("tell", g.Key, an.Key, dest) })
 	refused, err := d.queue(ctx, out)
 	if err != nil {
 		return err
 	}
-	d.warnRefused("an alert's notice", refused)
-	return d.book.Save(ctx, g)
+	var pending []string
+	for _, x := range refused {
+		pending = append(pending, x.dest.JID)
+		if k := g.Key + "\x00" + an.Key + "\x00" + x.dest.JID; !d.refused[k] {
+			d.refused[k] = true
+			d.log.Warn("an alert's notice refused over a rate limit; trying again", "code", g.Code, "to", x.dest.JID)
+		}
+	}
+	if slices.Equal(pending, an.Pending) {
+		return nil
+	}
+	an.Pending = pending
+	return d.book.Save(ctx, *g)
 }
 
 // status lists groups, for the status answer.

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -30,12 +32,13 @@ var deskRoutes = []Route{
 // deskEnv is a Handler with a Desk on a SQLite store, a clock the test
 // moves, and a Silencer that records what it is asked.
 type deskEnv struct {
-	t          *testing.T
-	h          *Handler
-	q          *fakeQueue
-	now        time.Time
-	silences   []string
-	silenceErr error
+	t           *testing.T
+	h           *Handler
+	q           *fakeQueue
+	now         time.Time
+	silences    []string
+	silenceKeys map[string]string // key -> silence id
+	silenceErr  error
 }
 
 func newDeskEnv(t *testing.T) *deskEnv {
@@ -55,10 +58,21 @@ func newDeskEnv(t *testing.T) *deskEnv {
 	return e
 }
 
-func (e *deskEnv) Silence(_ context.Context, labels map[string]string, d time.Duration, by, comment string) (string, error) {
+// Silence records a silence, once for each key, as Alertmanager does.
+func (e *deskEnv) Silence(_ context.Context, labels map[string]string, d time.Duration, by, comment, key string) (string, error) {
+	if e.silenceErr != nil {
+		return "", e.silenceErr
+	}
+	if e.silenceKeys == nil {
+		e.silenceKeys = map[string]string{}
+	}
+	if id, ok := e.silenceKeys[key]; ok {
+		return id, nil
+	}
 	b, _ := json.Marshal(labels)
 	e.silences = append(e.silences, string(b)+" "+d.String()+" "+by+" "+comment)
-	return "s-1", e.silenceErr
+	e.silenceKeys[key] = "s-" + strconv.Itoa(len(e.silences))
+	return e.silenceKeys[key], nil
 }
 
 // notify posts Alertmanager's notification of alerts (status:instance)
@@ -87,7 +101,7 @@ func (e *deskEnv) notify(alerts ...string) string {
 // answer has from answer text, and returns whether it was taken.
 func (e *deskEnv) answer(from, text, replyTo string, always bool) bool {
 	e.t.Helper()
-	handled, err := e.h.Desk().Answer(context.Background(), from, text, replyTo, always)
+	handled, err := e.h.Desk().Answer(context.Background(), from, text, replyTo, "", always)
 	if err != nil {
 		e.t.Fatalf("%s answers %q: %v", from, text, err)
 	}
@@ -644,4 +658,82 @@ func TestEscalationRetriedOverRateCap(t *testing.T) {
 	if got := q.take(); len(got) != 0 {
 		t.Errorf("escalation after the step: %+v", got)
 	}
+}
+
+// failingBook fails Save once when failSave is set.
+type failingBook struct {
+	Book
+	failSave bool
+}
+
+func (b *failingBook) Save(ctx context.Context, g mapping.AlertGroup) error {
+	if b.failSave {
+		b.failSave = false
+		return errors.New("store busy")
+	}
+	return b.Book.Save(ctx, g)
+}
+
+// An answer is acted on once: after a failed save, its delivery again
+// (same key) makes no second silence, and tells everyone once; a delivery
+// after a successful one does nothing.
+func TestAnswerActedOnOnce(t *testing.T) {
+	for _, verb := range []string{"silence %s 2h", "ack %s"} {
+		t.Run(strings.Fields(verb)[0], func(t *testing.T) {
+			e := newDeskEnv(t)
+			fb := &failingBook{Book: e.h.desk.book}
+			e.h.desk.book = fb
+			e.notify("firing:db-1")
+			code := codeRE.FindStringSubmatch(e.q.take()[0].text)[1]
+			text := fmt.Sprintf(verb, code)
+			fb.failSave = true
+			if _, err := e.h.Desk().Answer(context.Background(), "+15551234567", text, "", "ev-1", false); err == nil {
+				t.Fatal("no error from a failed save")
+			}
+			e.now = e.now.Add(time.Minute)
+			var told []string
+			for range 2 { // delivered again, after the error; and again
+				if handled, err := e.h.Desk().Answer(context.Background(), "+15551234567", text, "", "ev-1", false); !handled || err != nil {
+					t.Fatalf("delivered again: %v %v", handled, err)
+				}
+				told = append(told, e.sent()...)
+			}
+			want := "#" + code + " silenced for 2h0m0s by +15551234567 (Alertmanager silence s-1)."
+			if verb == "ack %s" {
+				want = "#" + code + " acknowledged by +15551234567 at 03:11 UTC."
+			}
+			if got, w := strings.Join(told, "\n"), "oncall@example.com: "+want+"\n+15551234567@sms.test: "+want+"\n-1001234@tg.test: "+want; got != w {
+				t.Errorf("told\n%s\nwant\n%s", got, w)
+			}
+			if verb == "silence %s 2h" && len(e.silences) != 1 {
+				t.Errorf("silences: %q", e.silences)
+			}
+		})
+	}
+}
+
+// An acknowledgement's notice a rate cap refuses for one recipient is sent
+// to them, once, on a run of Escalate once the cap has room.
+func TestNoticeRetriedOverRateCap(t *testing.T) {
+	e := newDeskEnv(t)
+	q := &limitedQueue{limited: "+15551234567@sms.test"}
+	e.q = &q.fakeQueue
+	e.h.q, e.h.desk.q = q, q
+	e.notify("firing:db-1")
+	code := codeRE.FindStringSubmatch(e.q.take()[0].text)[1]
+	q.limit = true
+	e.answer("oncall@example.com", "ack", "", false)
+	acked := "#" + code + " acknowledged by oncall@example.com at 03:10 UTC."
+	e.expect("ack under the cap", "oncall@example.com: "+acked, "-1001234@tg.test: "+acked)
+	if err := e.h.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("retried under the cap")
+	q.limit = false
+	for range 2 {
+		if err := e.h.Desk().Escalate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.expect("once the cap has room", "+15551234567@sms.test: "+acked)
 }

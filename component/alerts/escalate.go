@@ -12,8 +12,8 @@ import (
 // escalateEvery is how often Run looks for groups to escalate.
 const escalateEvery = time.Second
 
-// Run escalates the groups nobody acknowledges, every second, until ctx
-// ends. A failure of the store is logged and tried again.
+// Run escalates the groups nobody acknowledges, and retries refused
+// notices (see Escalate), every second, until ctx ends. A failure of the store is logged and tried again.
 func (d *Desk) Run(ctx context.Context) {
 	t := time.NewTicker(escalateEvery)
 	defer t.Stop()
@@ -29,7 +29,8 @@ func (d *Desk) Run(ctx context.Context) {
 	}
 }
 
-// Escalate sends each open, unacknowledged group whose next escalation
+// Escalate sends the notices of answers a rate cap refused, and each open,
+// unacknowledged group whose next escalation
 // step is due to that step's destinations, who become its recipients. A
 // step's messages are queued before the step is saved as done, with ids
 // of their own: a crash between the two sends them again once the gateway
@@ -44,6 +45,11 @@ func (d *Desk) Escalate(ctx context.Context) error {
 	}
 	now := d.now()
 	for _, g := range groups {
+		for i := range g.Answers {
+			if err := d.tell(ctx, &g, i); err != nil {
+				return err
+			}
+		}
 		if g.AckedBy != "" || g.Firing == "" || g.Route < 0 || g.Route >= len(d.routes) {
 			continue
 		}

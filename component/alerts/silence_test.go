@@ -14,7 +14,7 @@ import (
 // has no password either.
 func TestSilenceErrorHidesURL(t *testing.T) {
 	a := &Alertmanager{URL: "http://admin:s3cret@127.0.0.1:1", Client: &http.Client{Timeout: 5 * time.Second}}
-	_, err := a.Silence(context.Background(), map[string]string{"alertname": "X"}, time.Hour, "+15551234567", "c")
+	_, err := a.Silence(context.Background(), map[string]string{"alertname": "X"}, time.Hour, "+15551234567", "c", "k")
 	if err == nil {
 		t.Fatal("no error from an Alertmanager that is not there")
 	}
