@@ -12,11 +12,11 @@ import (
 // The SQL of this file, with "?" placeholders that the dialect binds.
 const (
 	selectAlertGroups = `SELECT key, code, route, subject, labels, firing, full_text, sms_text, recipients,
-		acked_by, acked_at, steps, since, answers FROM alert_groups ORDER BY since, code`
+		acked_by, acked_at, steps, since, answers, route_id, base FROM alert_groups ORDER BY since, code`
 	insertAlertGroup = `INSERT INTO alert_groups (key, code, route, subject, labels, firing, full_text, sms_text,
-		recipients, acked_by, acked_at, steps, since, answers, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		recipients, acked_by, acked_at, steps, since, answers, route_id, base, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	updateAlertGroup = `UPDATE alert_groups SET subject = ?, labels = ?, firing = ?, full_text = ?, sms_text = ?,
-		recipients = ?, acked_by = ?, acked_at = ?, steps = ?, since = ?, answers = ?, updated = ? WHERE key = ?`
+		recipients = ?, acked_by = ?, acked_at = ?, steps = ?, since = ?, answers = ?, route_id = ?, base = ?, updated = ? WHERE key = ?`
 	deleteAlertGroup = `DELETE FROM alert_groups WHERE key = ? RETURNING code`
 	closeAlertNotes  = `UPDATE alert_notes SET code = '', created = ? WHERE code = ?`
 	insertAlertNote  = `INSERT INTO alert_notes (id, code, created) VALUES (?, ?, ?)
@@ -37,7 +37,9 @@ func (s *Store) Alerts() AlertTable { return AlertTable{s} }
 type AlertGroup struct {
 	Key        string // the receiver, group key and route: stable for the group
 	Code       string // unique among open groups
-	Route      int
+	Route      int    // the route's index when opened; see RouteID
+	RouteID    string // the route's identity; "" if opened before it was kept
+	Base       string // the key without the route; "" if opened before it was kept
 	Subject    string
 	Labels     map[string]string // the group's labels, for a silence
 	Firing     string            // the firing alerts' fingerprints, to tell a change
@@ -72,7 +74,7 @@ func scanAlertGroup(r *sql.Rows, g *AlertGroup) error {
 	var labels, recipients, answers string
 	var ackedAt, since int64
 	if err := r.Scan(&g.Key, &g.Code, &g.Route, &g.Subject, &labels, &g.Firing, &g.FullText, &g.SMSText,
-		&recipients, &g.AckedBy, &ackedAt, &g.Steps, &since, &answers); err != nil {
+		&recipients, &g.AckedBy, &ackedAt, &g.Steps, &since, &answers, &g.RouteID, &g.Base); err != nil {
 		return err
 	}
 	if answers != "" {
@@ -107,19 +109,19 @@ func (h AlertTable) Open(ctx context.Context, g AlertGroup) error {
 		}
 		_, err := tx.ExecContext(ctx, insertAlertGroup, g.Key, g.Code, g.Route, g.Subject, string(labels), g.Firing,
 			g.FullText, g.SMSText, strings.Join(g.Recipients, "\n"), g.AckedBy, millisOf(g.AckedAt), g.Steps,
-			g.Since.UnixMilli(), answersOf(g), s.millis())
+			g.Since.UnixMilli(), answersOf(g), g.RouteID, g.Base, s.millis())
 		return err
 	})
 }
 
 // Save stores what changed in an open group: everything but its key, code
-// and route.
+// and route index.
 func (h AlertTable) Save(ctx context.Context, g AlertGroup) error {
 	labels, _ := json.Marshal(g.Labels)
 	s := h.s
 	return s.tx(ctx, func(tx *sqlTx) error {
 		_, err := tx.ExecContext(ctx, updateAlertGroup, g.Subject, string(labels), g.Firing, g.FullText, g.SMSText,
-			strings.Join(g.Recipients, "\n"), g.AckedBy, millisOf(g.AckedAt), g.Steps, g.Since.UnixMilli(), answersOf(g), s.millis(), g.Key)
+			strings.Join(g.Recipients, "\n"), g.AckedBy, millisOf(g.AckedAt), g.Steps, g.Since.UnixMilli(), answersOf(g), g.RouteID, g.Base, s.millis(), g.Key)
 		return err
 	})
 }

@@ -30,6 +30,7 @@ func TestAlertGroups(t *testing.T) {
 		}
 		g.AckedBy, g.AckedAt, g.Steps, g.Since = "+15551234567@sms.example.test", since.Add(time.Minute), 1, since.Add(time.Hour)
 		g.Recipients = append(g.Recipients, "lead@example.test")
+		g.RouteID, g.Base = "alert-route", "alert-base"
 		g.Answers = []AlertAnswer{{Key: "answer:1", Text: "#K4 acknowledged", Pending: []string{"lead@example.test"}}}
 		if err := s.Alerts().Save(ctx, g); err != nil {
 			t.Fatal(err)

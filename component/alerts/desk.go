@@ -39,12 +39,47 @@ type Desk struct {
 	log      *slog.Logger
 	now      func() time.Time
 	label    func(jid string) string // names a recipient for everyone
-	refused  map[string]bool         // what a rate cap refused, logged once: group key and step or event
+	refused  map[string]bool         // what was logged once: a rate cap's refusals, routes gone
 }
 
-// groupKey is the stable key of one route's share of n's group.
-func groupKey(n *Notification, route int) string {
-	return hashID("group", n.Receiver, n.GroupKey, strconv.Itoa(route))
+// groupBase is the key of n's group, whatever the route.
+func groupBase(n *Notification) string { return hashID("group", n.Receiver, n.GroupKey) }
+
+// find is the index in groups of the open group of route rid's share of
+// n's group (base), or -1. A group whose route is no longer in the config
+// (edited), or opened before routes had identities, is found by base (and
+// shared alerts, if several are), and taken as rid's: logged.
+func (d *Desk) find(groups []mapping.AlertGroup, n *Notification, base, rid string, alerts []Alert) int {
+	if i := slices.IndexFunc(groups, func(x mapping.AlertGroup) bool { return x.Base == base && x.RouteID == rid }); i >= 0 {
+		return i
+	}
+	var orphans []int
+	for i, x := range groups {
+		gone := x.RouteID != "" && d.route(x.RouteID) < 0
+		legacy := x.RouteID == "" && x.Key == hashID("group", n.Receiver, n.GroupKey, strconv.Itoa(x.Route))
+		if (gone && x.Base == base) || legacy {
+			orphans = append(orphans, i)
+		}
+	}
+	if len(orphans) == 0 {
+		return -1
+	}
+	pick := orphans[0]
+	for _, i := range orphans {
+		for _, a := range alerts {
+			if slices.Contains(strings.Split(groups[i].Firing, ","), fingerprint(a)) {
+				pick = i
+			}
+		}
+	}
+	d.log.Info("an open alert group's route is no longer in the config; the group is taken as a current route's", "code", groups[pick].Code)
+	groups[pick].Base, groups[pick].RouteID = base, rid
+	return pick
+}
+
+// route is the index of the route with identity id, or -1.
+func (d *Desk) route(id string) int {
+	return slices.IndexFunc(d.routes, func(r route) bool { return r.id == id })
 }
 
 // notify turns one route's share g of n into deliveries and keeps the
@@ -56,12 +91,19 @@ func groupKey(n *Notification, route int) string {
 func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []delivery, suppressed bool, done func(ctx context.Context, stored bool) error, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	key := groupKey(n, g.route)
+	base, rid := groupBase(n), "explicit"
+	if g.route >= 0 {
+		rid = d.routes[g.route].id
+	}
 	groups, err := d.book.Groups(ctx)
 	if err != nil {
 		return nil, false, nil, err
 	}
-	i := slices.IndexFunc(groups, func(x mapping.AlertGroup) bool { return x.Key == key })
+	i := d.find(groups, n, base, rid, g.alerts)
+	key := hashID("group", base, rid)
+	if i >= 0 {
+		key = groups[i].Key
+	}
 	var firing []Alert
 	for _, a := range g.alerts {
 		if a.Status != Resolved {
@@ -110,7 +152,7 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 		for _, x := range groups {
 			taken[x.Code] = true
 		}
-		cur = mapping.AlertGroup{Key: key, Code: newCode(taken), Route: g.route, Since: now}
+		cur = mapping.AlertGroup{Key: key, Code: newCode(taken), Route: g.route, RouteID: rid, Base: base, Since: now}
 	}
 	for _, dest := range g.dests {
 		if !slices.Contains(cur.Recipients, dest.JID) {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -736,4 +737,87 @@ func TestNoticeRetriedOverRateCap(t *testing.T) {
 		}
 	}
 	e.expect("once the cap has room", "+15551234567@sms.test: "+acked)
+}
+
+// A restart with a route added before an open group's: the group is found
+// by its route's identity, not its index; its resolution closes it, and it
+// is never escalated by another route's steps. A group whose route left
+// the config is not escalated, and its resolution still closes it.
+func TestGroupsSurviveRouteEdits(t *testing.T) {
+	s, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	q := &fakeQueue{}
+	now := time.Date(2026, 12, 4, 3, 10, 0, 0, time.UTC)
+	mk := func(routes []Route) *Handler {
+		h, err := New(Options{Token: testToken, Routes: routes, Queue: q, Book: s.Alerts(),
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.desk.now = func() time.Time { return now }
+		return h
+	}
+	h1 := mk(deskRoutes)
+	body := func(status string) string {
+		n := Notification{Version: "4", GroupKey: `{}:{alertname="HighLatency"}`, Receiver: "xmppgw", Status: status,
+			GroupLabels: map[string]string{"alertname": "HighLatency"},
+			Alerts: []Alert{{Status: status, Fingerprint: "fp-db-1",
+				Labels: map[string]string{"alertname": "HighLatency", "severity": "critical", "instance": "db-1"}}}}
+		b, _ := json.Marshal(n)
+		return string(b)
+	}
+	if w := post(h1, "POST", "Bearer "+testToken, body(Firing)); w.Code != 200 {
+		t.Fatal(w.Code, w.Body)
+	}
+	q.take()
+	// Restart with a new first route (for another team).
+	routes2 := append([]Route{{Match: map[string]string{"team": "web"}, To: []string{"web@example.com"},
+		Escalate: []Step{{After: time.Minute, To: []string{"web-lead@example.com"}}}}}, deskRoutes...)
+	h2 := mk(routes2)
+	if w := post(h2, "POST", "Bearer "+testToken, body(Resolved)); w.Code != 200 {
+		t.Fatal(w.Code, w.Body)
+	}
+	q.take()
+	gs, _ := s.Alerts().Groups(context.Background())
+	if len(gs) != 0 {
+		t.Errorf("after the resolution, %d group(s) still open (code %s, route %d)", len(gs), gs[0].Code, gs[0].Route)
+	}
+	now = now.Add(20 * time.Minute)
+	if err := h2.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range q.take() {
+		t.Errorf("escalated after the alert resolved: %s: %q", x.to, x.text)
+	}
+
+	// The route edited (a destination added): the open group's route is
+	// gone. Not escalated; closed by its resolution all the same.
+	h1 = mk(deskRoutes)
+	now = now.Add(time.Minute)
+	if w := post(h1, "POST", "Bearer "+testToken, body(Firing)); w.Code != 200 {
+		t.Fatal(w.Code, w.Body)
+	}
+	q.take()
+	edited := slices.Clone(routes2)
+	edited[1].To = append(slices.Clone(edited[1].To), "ops@example.com")
+	h3 := mk(edited)
+	now = now.Add(20 * time.Minute)
+	if err := h3.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range q.take() {
+		t.Errorf("escalated by a route no longer in the config: %s: %q", x.to, x.text)
+	}
+	if w := post(h3, "POST", "Bearer "+testToken, body(Resolved)); w.Code != 200 {
+		t.Fatal(w.Code, w.Body)
+	}
+	if got := len(q.take()); got != 3 {
+		t.Errorf("the resolution went to %d recipients, want 3", got)
+	}
+	if gs, _ := s.Alerts().Groups(context.Background()); len(gs) != 0 {
+		t.Errorf("after the resolution, %d group(s) still open", len(gs))
+	}
 }

@@ -50,10 +50,18 @@ func (d *Desk) Escalate(ctx context.Context) error {
 				return err
 			}
 		}
-		if g.AckedBy != "" || g.Firing == "" || g.Route < 0 || g.Route >= len(d.routes) {
+		if g.AckedBy != "" || g.Firing == "" || g.RouteID == "explicit" {
 			continue
 		}
-		r := d.routes[g.Route]
+		ri := d.route(g.RouteID)
+		if ri < 0 {
+			if k := g.Key + "\x00route"; !d.refused[k] {
+				d.refused[k] = true
+				d.log.Warn("an open alert group's route is no longer in the config: not escalated until a notification of it finds its route; its resolution still closes it", "code", g.Code)
+			}
+			continue
+		}
+		r := d.routes[ri]
 		changed := false
 		for g.Steps < len(r.steps) && now.Sub(g.Since) >= r.Escalate[g.Steps].After {
 			done, err := d.escalate(ctx, &g, r)

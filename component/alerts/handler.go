@@ -72,7 +72,7 @@ func New(o Options) (*Handler, error) {
 		if err != nil {
 			return nil, fmt.Errorf("routes[%d].%w", i, err)
 		}
-		rr.dests = dests
+		rr.dests, rr.id = dests, routeID(r, dests)
 		for k, step := range r.Escalate {
 			if step.After <= 0 {
 				return nil, fmt.Errorf("routes[%d].escalate[%d].after: must be positive", i, k)

@@ -90,8 +90,24 @@ func (r Route) matches(labels map[string]string) bool {
 // route is a Route with its destinations resolved.
 type route struct {
 	Route
+	id    string // stable across config edits that keep its match and to (routeID)
 	dests []Destination
 	steps [][]Destination // Escalate's, resolved
+}
+
+// routeID is the identity of a route: a hash of its match labels and its
+// destinations.
+func routeID(r Route, dests []Destination) string {
+	parts := []string{"route"}
+	for _, k := range slices.Sorted(maps.Keys(r.Match)) {
+		parts = append(parts, k, r.Match[k])
+	}
+	parts = append(parts, "\x01")
+	for _, d := range dests {
+		parts = append(parts, d.JID)
+	}
+	slices.Sort(parts[len(parts)-len(dests):])
+	return hashID(parts...)
 }
 
 // group is alerts going to the same destinations together: a route's
