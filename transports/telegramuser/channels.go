@@ -217,8 +217,9 @@ func (a *account) readMissed(ctx context.Context) (bool, error) {
 }
 
 // resumeChannels reads the dialogs, page after page (the main list, then
-// the archive), back to the last one with a message since since (Unix
-// time: when the account last read its updates; earlier ones were quiet
+// the archive), back to the last one with a message or a draft since
+// since (Unix time: when the account last read its updates; Telegram
+// orders dialogs by the later of the two, so the ones after it were quiet
 // since), at most maxLookupDialogs. A channel among them without a stored
 // state (it was beyond the last 100 dialogs at sign-in, and quiet since)
 // has its posts since then relayed, and its state stored: its state now
@@ -241,7 +242,7 @@ func (a *account) resumeChannels(ctx context.Context, since int) error {
 			if !ok {
 				continue
 			}
-			if !dl.Pinned && el.Last != nil && el.Last.GetDate() < since {
+			if at, ok := dialogDate(dl, el.Last); ok && !dl.Pinned && at < since {
 				break // dialogs are newest first: the rest were quiet since
 			}
 			p, ok := dl.Peer.(*tg.PeerChannel)
@@ -273,6 +274,27 @@ func (a *account) resumeChannels(ctx context.Context, since int) error {
 		}
 	}
 	return nil
+}
+
+// dialogDate is the date Telegram orders an unpinned dialog by: the later
+// of its top message's (last) and its draft's. A chat with an old message
+// and a newer draft sorts by the draft, above chats with messages since;
+// ok is false if neither date is known.
+func dialogDate(dl *tg.Dialog, last tg.NotEmptyMessage) (at int, ok bool) {
+	if last != nil {
+		at, ok = last.GetDate(), true
+	}
+	var draft int
+	switch d := dl.Draft.(type) {
+	case *tg.DraftMessage:
+		draft = d.Date
+	case *tg.DraftMessageEmpty:
+		draft, _ = d.GetDate()
+	}
+	if draft > 0 {
+		at, ok = max(at, draft), true
+	}
+	return at, ok
 }
 
 // maxSincePages bounds the pages of a channel's history relaySince reads.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
 
 	"xmppgw/internal/fake/tguserfake"
@@ -142,5 +143,57 @@ func TestChannelTooLongInDifferenceMarksChannel(t *testing.T) {
 	}
 	if _, ok := a.marks.take()[1500000009]; !ok {
 		t.Error("the channel named by UpdateChannelTooLong is not marked to be read")
+	}
+}
+
+// Telegram orders dialogs by the later of their top message's date and
+// their draft's (TDLib's dialog order does the same): a chat with an old
+// top message and a draft saved while the gateway was down sorts above a
+// channel posted in before the draft. The resume's scan of the dialogs
+// reads on past it, and relays the channel's post.
+func TestResumeScanReadsPastAChatWithAFreshDraft(t *testing.T) {
+	for _, draftOnTop := range []bool{false, true} {
+		t.Run("draftOnTop="+map[bool]string{false: "no (control)", true: "yes"}[draftOnTop], func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			sink := &transporttest.Sink{}
+			now := int(time.Now().Unix())
+			since := now - 3600 // the gateway last read an hour ago
+			const chID, userID = 777, 555
+			ch := &tg.Channel{ID: chID, AccessHash: 42, Title: "News", Photo: &tg.ChatPhotoEmpty{}}
+			old := &tg.Message{ID: 10, PeerID: &tg.PeerUser{UserID: userID}, FromID: &tg.PeerUser{UserID: userID}, Date: since - 86400, Message: "old"}
+			post := &tg.Message{ID: 5, PeerID: &tg.PeerChannel{ChannelID: chID}, Date: now - 600, Message: "posted while the gateway was down", Post: true}
+			u := &tg.User{ID: userID, AccessHash: 9, FirstName: "Dora"}
+			u.SetFirstName("Dora")
+			u.SetAccessHash(9)
+			a := scriptedAccount(t, ctx, sink, func(input bin.Encoder) bin.Encoder {
+				switch r := input.(type) {
+				case *tg.MessagesGetDialogsRequest:
+					if r.FolderID != 0 {
+						return &tg.MessagesDialogs{}
+					}
+					d1 := &tg.Dialog{Peer: &tg.PeerUser{UserID: userID}, TopMessage: old.ID, NotifySettings: tg.PeerNotifySettings{}}
+					d2 := &tg.Dialog{Peer: &tg.PeerChannel{ChannelID: chID}, TopMessage: post.ID, NotifySettings: tg.PeerNotifySettings{}}
+					d2.SetPts(20)
+					list := []tg.DialogClass{d2, d1} // by top message
+					if draftOnTop {
+						// A draft saved a minute ago: the chat sorts by it.
+						d1.SetDraft(&tg.DraftMessage{Message: "typing…", Date: now - 60})
+						list = []tg.DialogClass{d1, d2}
+					}
+					return &tg.MessagesDialogs{Dialogs: list, Messages: []tg.MessageClass{old, post},
+						Chats: []tg.ChatClass{ch}, Users: []tg.UserClass{u}}
+				case *tg.MessagesGetHistoryRequest:
+					return &tg.MessagesChannelMessages{Pts: 20, Count: 1, Messages: []tg.MessageClass{post}, Chats: []tg.ChatClass{ch}, Users: []tg.UserClass{}, Topics: []tg.ForumTopicClass{}}
+				}
+				return nil
+			})
+			if err := a.resumeChannels(ctx, since); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := relayed(sink, post.Message); !ok {
+				t.Errorf("the channel post made while the gateway was down was not relayed")
+			}
+		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotd/td/bin"
+	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/tg"
 
 	"xmppgw/transports"
@@ -29,6 +31,32 @@ func offlineAccount(t *testing.T, ctx context.Context) (*Transport, *account) {
 	a.self.Store(1000)
 	tr.accounts[testUser] = a
 	return tr, a
+}
+
+// scriptedAccount is an offlineAccount whose events go to sink and whose
+// client never connects: a middleware answers its requests from answer
+// (nil: the test fails, and the request with it).
+func scriptedAccount(t *testing.T, ctx context.Context, sink transports.Sink, answer func(input bin.Encoder) bin.Encoder) *account {
+	t.Helper()
+	tr, a := offlineAccount(t, ctx)
+	tr.run.Store(&runState{ctx: ctx, sink: sink})
+	mw := telegram.MiddlewareFunc(func(next tg.Invoker) telegram.InvokeFunc {
+		return func(ctx context.Context, input bin.Encoder, output bin.Decoder) error {
+			res := answer(input)
+			if res == nil {
+				t.Errorf("unexpected request %T", input)
+				return context.Canceled
+			}
+			var b bin.Buffer
+			if err := res.Encode(&b); err != nil {
+				return err
+			}
+			return output.Decode(&b)
+		}
+	})
+	c := telegram.NewClient(tr.s.APIID, tr.s.APIHash, telegram.Options{Middlewares: []telegram.Middleware{mw}})
+	a.cl.Store(&client{Client: c, gate: newGate()})
+	return a
 }
 
 // A user removed from a basic group (Telegram then gives the group as
