@@ -311,8 +311,10 @@ func (a *account) deliver(ctx context.Context, m *tg.Message, edit bool) error {
 		in.Group = true
 		switch f := m.FromID.(type) {
 		case *tg.PeerUser:
+			// The room is every gateway user's in the group: never the
+			// account's own name for a contact.
 			in.SenderID = strconv.FormatInt(f.UserID, 10)
-			in.Sender = a.peers.name(transports.Addr(in.SenderID))
+			in.Sender = a.peers.memberName(f.UserID)
 		case nil, *tg.PeerChannel:
 			// A channel's post: signed with its author's name, if the
 			// channel signs them, else the channel's.

@@ -47,7 +47,8 @@ func (t *Transport) Read(ctx context.Context, account, to transports.Addr, upTo 
 // ContactName implements transports.Namer: the name user's own account
 // knows remote by, or "" if user has no account or it does not know remote.
 // Another account's names are never used: they may be its user's own
-// names for its contacts.
+// names for its contacts. (Nor are they in a group's room, which every
+// gateway user in the group shares: see memberName.)
 func (t *Transport) ContactName(ctx context.Context, user string, remote transports.Addr) (string, error) {
 	a := t.account(user)
 	if a == nil {

@@ -219,7 +219,9 @@ func (p *peers) user(a transports.Addr) *tg.User {
 	return p.users[pr.user]
 }
 
-// name is a user's or group's display name, or "".
+// name is a user's or group's display name, or "". A user's may be the
+// account's own name for a contact: it is shown only to the account's
+// user (in a room, memberName).
 func (p *peers) name(a transports.Addr) string {
 	pr, err := parsePeer(a)
 	if err != nil {
@@ -249,6 +251,31 @@ func (p *peers) name(a transports.Addr) string {
 		return userName(u)
 	}
 	return ""
+}
+
+// memberName is the name group member id is shown under in the group's
+// room, which every gateway user in the group shares (its nicks, its
+// occupants, its history): as name says, but never the account's own name
+// for a contact (Telegram gives an account its contacts under the names
+// its user saved for them): a contact's is their username, else their id
+// (what a user whose account does not know them is shown, their address).
+// "" if the account has not seen them.
+func (p *peers) memberName(id int64) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	u, ok := p.users[id]
+	if !ok {
+		u, ok = p.minUsers[id]
+	}
+	switch {
+	case !ok:
+		return ""
+	case !u.Contact:
+		return userName(u)
+	case u.Username != "":
+		return u.Username
+	}
+	return strconv.FormatInt(id, 10)
 }
 
 // userName is a user's first and last name, or their username.
