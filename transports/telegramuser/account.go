@@ -32,6 +32,7 @@ type account struct {
 	poke      chan struct{} // an update was pushed: read the difference
 	live      chan pushed   // pushed updates that no difference holds (reactions)
 	self      atomic.Int64  // the Telegram user id once signed in
+	sendPause atomic.Int64  // Unix nanoseconds: sends wait until then (Send)
 	peers     peers
 	where     chatOf          // the chat of recent messages
 	marks     channelMarks    // channels to read (channels.go)

@@ -16,7 +16,8 @@
 // Nothing is lost: updates are read with updates.getDifference from the
 // state kept in the store (pts, qts, date, seq), each channel's with
 // updates.getChannelDifference from its own pts (channels.go), and a state
-// advances only past updates the core has stored. A FLOOD_WAIT is waited out. The
-// MTProto session (its auth key) is kept in the store, encrypted with
+// advances only past updates the core has stored. The reading waits out a
+// FLOOD_WAIT; a send returns it at once, for the core to retry after it
+// (send.go). The MTProto session (its auth key) is kept in the store, encrypted with
 // AES-256-GCM under a key derived from the config's session_key.
 package telegramuser

@@ -12,8 +12,8 @@ import (
 )
 
 // maxFloodWait is the longest FLOOD_WAIT waited out inside a request;
-// a longer one is returned (a send is then retried by the core's queue,
-// after the wait; the follower waits it out itself).
+// a longer one is returned (the follower waits it out itself). A send's
+// is always returned at once (noFloodWait): see Send.
 const maxFloodWait = 5 * time.Minute
 
 // floodWait waits out Telegram's FLOOD_WAIT_X and repeats the request,

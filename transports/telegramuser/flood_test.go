@@ -21,32 +21,78 @@ import (
 // request". One longer than a request's own time limit (rpcTimeout) is
 // waited out too: on updates.getDifference it does not tear the session
 // down (a new client, users.getUsers, messages.getDialogs: more requests
-// while Telegram asks to wait), and a send given a minute (as the core
-// gives it) goes through after the wait.
+// while Telegram asks to wait).
 func TestFloodWaitLongerThanARequestIsWaitedOut(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	c := newChat(t, ctx)
-	e, me, carol, tr, sink, account := c.fakeEnv, c.me, c.carol, c.tr, c.sink, c.account
+	e, me, carol, tr, sink := c.fakeEnv, c.me, c.carol, c.tr, c.sink
 	a := tr.account(testUser)
 	before := a.cl.Load()
 	wait := int(rpcTimeout/time.Second) + 5
 	e.mt.FloodWait(tg.UpdatesGetDifferenceRequestTypeID, wait, 1)
-	e.mt.FloodWait(tg.MessagesSendMessageRequestTypeID, wait, 1)
-	sent := make(chan error, 1)
-	go func() {
-		sctx, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		_, err := tr.Send(sctx, transports.Outbound{ID: "f1", Account: account, To: transports.Addr(strconv.FormatInt(carol.ID, 10)), Body: "after the wait"})
-		sent <- err
-	}()
 	e.mt.Post(carol.ID, tguserfake.Peer{User: me.ID}, "hello", 0)
 	waitFor(t, ctx, "the contact's message was never relayed", func() bool { _, ok := relayed(sink, "hello"); return ok })
 	if a.cl.Load() != before {
 		t.Error("a FLOOD_WAIT on updates.getDifference was not waited out: the session was torn down and restarted")
 	}
-	if err := <-sent; err != nil {
-		t.Errorf("a send with a FLOOD_WAIT shorter than its minute: %v", err)
+}
+
+// A send's FLOOD_WAIT is not waited out inside Send, where the core holds
+// one of its few send slots (one user flooding would stall every user's
+// sends): Send returns at once, rate-limited with the wait, and the
+// account's sends are paused until it ends: another send meanwhile is
+// rate-limited with the time left, without a request. After the wait the
+// account sends again.
+func TestSendFloodWaitReturnsAtOnceAndPausesTheAccount(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	c := newChat(t, ctx)
+	send := func(id, body string) (time.Duration, error) {
+		sctx, cancel := context.WithTimeout(ctx, time.Minute) // as the core gives a send
+		defer cancel()
+		began := time.Now()
+		_, err := c.tr.Send(sctx, transports.Outbound{ID: id, Account: c.account, To: c.to, Body: body})
+		return time.Since(began), err
+	}
+	rateLimited := func(err error) *transports.Error {
+		t.Helper()
+		var te *transports.Error
+		if !errors.As(err, &te) || te.Kind != transports.KindRateLimited {
+			t.Fatalf("a send during a FLOOD_WAIT: %v, want it rate-limited", err)
+		}
+		return te
+	}
+	const sendMessage = tg.MessagesSendMessageRequestTypeID
+
+	c.mt.Fail(sendMessage, tgerr.New(420, "FLOOD_WAIT_30"))
+	took, err := send("fw1", "first")
+	if te := rateLimited(err); te.RetryAfter != 30*time.Second {
+		t.Errorf("RetryAfter = %v, want Telegram's 30s", te.RetryAfter)
+	}
+	if took > 5*time.Second {
+		t.Errorf("Send took %v: the FLOOD_WAIT was waited out inside it", took)
+	}
+	c.mt.Fail(sendMessage, nil) // a request now would go through
+	calls := c.mt.CallsOf(sendMessage)
+	_, err = send("fw2", "second")
+	if te := rateLimited(err); te.RetryAfter <= 0 || te.RetryAfter > 30*time.Second {
+		t.Errorf("RetryAfter = %v, want the time left of the 30s", te.RetryAfter)
+	}
+	if n := c.mt.CallsOf(sendMessage) - calls; n != 0 {
+		t.Errorf("a send while the account waits made %d messages.sendMessage requests", n)
+	}
+
+	// Once a (short) wait is over, the account sends again.
+	a := c.tr.account(testUser)
+	a.sendPause.Store(0)
+	c.mt.FloodWait(sendMessage, 1, 1)
+	if _, err := send("fw3", "third"); err == nil {
+		t.Fatal("the send with a FLOOD_WAIT went through")
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if _, err := send("fw3", "third"); err != nil {
+		t.Errorf("a send after the wait: %v", err)
 	}
 }
 

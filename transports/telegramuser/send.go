@@ -17,7 +17,12 @@ import (
 
 // Send implements transports.Transport: out goes from the account whose
 // Telegram user id is out.Account. A message is sent with a random_id
-// derived from out.ID, so Telegram takes a retried send once.
+// derived from out.ID, so Telegram takes a retried send once. A wait
+// Telegram asks for (FLOOD_WAIT_X, ...) is not waited out here, where the
+// core holds one of its send slots: it is returned at once, rate-limited
+// with the wait, and the account's sends are paused until it ends (each
+// returns the time left, without a request); a supergroup's slow mode
+// (SLOWMODE_WAIT_X) holds up only the sends it answers.
 func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, error) {
 	if out.Empty() {
 		return "", transports.ErrEmpty("telegram")
@@ -27,26 +32,55 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 		return "", &transports.Error{Kind: transports.KindUnavailable, Provider: "telegram",
 			Message: "the Telegram session of " + string(out.Account) + " is not running (logged out, or restarting)"}
 	}
+	if left := a.sendsPaused(); left > 0 {
+		return "", &transports.Error{Kind: transports.KindRateLimited, Provider: "telegram", Code: "FLOOD_WAIT",
+			Message: "Telegram asked this account to wait before sending more; " + left.Round(time.Second).String() + " left", RetryAfter: left}
+	}
+	// Telegram's waits come back at once, as rate-limited errors: the
+	// core waits without holding a send slot.
+	ctx = noFloodWait(ctx)
 	if len(out.Media) > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, uploadTimeout)
 		defer cancel()
 	} else {
-		// Each request within rpcTimeout; a FLOOD_WAIT between attempts is
-		// waited out if it ends before ctx does.
-		ctx = perAttempt(ctx, rpcTimeout)
+		ctx = perAttempt(ctx, rpcTimeout) // each request within rpcTimeout
 	}
 	id, err := a.send(ctx, out)
 	var te *transports.Error
-	if errors.As(err, &te) && te.Kind == transports.KindAuth {
-		// The session may be revoked: the follower finds out and tells
-		// the user.
-		select {
-		case a.poke <- struct{}{}:
-		default:
+	if errors.As(err, &te) {
+		switch {
+		case te.Kind == transports.KindAuth:
+			// The session may be revoked: the follower finds out and
+			// tells the user.
+			select {
+			case a.poke <- struct{}{}:
+			default:
+			}
+		case te.Kind == transports.KindRateLimited && te.RetryAfter > 0 && te.Code != "SLOWMODE_WAIT":
+			// The account's wait (a slow mode is one supergroup's).
+			a.pauseSends(te.RetryAfter)
 		}
 	}
 	return id, err
+}
+
+// pauseSends makes the account's sends wait d (at least: a longer pause
+// stays).
+func (a *account) pauseSends(d time.Duration) {
+	until := time.Now().Add(d).UnixNano()
+	for {
+		old := a.sendPause.Load()
+		if old >= until || a.sendPause.CompareAndSwap(old, until) {
+			return
+		}
+	}
+}
+
+// sendsPaused is how long the account's sends still wait (pauseSends),
+// or 0.
+func (a *account) sendsPaused() time.Duration {
+	return time.Until(time.Unix(0, a.sendPause.Load()))
 }
 
 // send is Send from the account a.

@@ -91,6 +91,14 @@ func (s *Server) Calls() int {
 	return s.calls
 }
 
+// CallsOf is how many calls of the RPC typeID (a tg.*RequestTypeID)
+// clients made, those answered with an error included.
+func (s *Server) CallsOf(typeID uint32) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.callsOf[typeID]
+}
+
 // ownCall reports whether the RPC id is one a client makes on its own.
 func ownCall(id uint32) bool {
 	switch id {

@@ -26,6 +26,9 @@ func TestFloodWait(t *testing.T) {
 	if _, err := cl.api.ContactsGetContacts(cl.ctx, 0); err != nil {
 		t.Fatalf("third call: %v", err)
 	}
+	if n := s.CallsOf(tg.ContactsGetContactsRequestTypeID); n != 3 {
+		t.Errorf("CallsOf(contacts.getContacts) = %d after 3 calls, 2 of them failed", n)
+	}
 	// Other methods are not affected.
 	s.FloodWait(tg.MessagesGetDialogsRequestTypeID, 1, 1)
 	if _, err := cl.api.ContactsGetContacts(cl.ctx, 0); err != nil {

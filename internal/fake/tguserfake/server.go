@@ -74,6 +74,7 @@ type Server struct {
 	holds      map[uint32]chan struct{} // HoldCalls: methods that wait for release
 	held       map[uint32]int           // Held: calls waiting
 	calls      int                      // Calls
+	callsOf    map[uint32]int           // CallsOf
 }
 
 // keyState is what the server knows about one auth key.
@@ -140,6 +141,7 @@ func Start(ctx context.Context, addr string, log *slog.Logger) (*Server, error) 
 		fails:      map[uint32]*tgerr.Error{},
 		holds:      map[uint32]chan struct{}{},
 		held:       map[uint32]int{},
+		callsOf:    map[uint32]int{},
 	}
 	s.rpcs = s.routes()
 	s.srv = tgtest.NewServer(tgtest.NewPrivateKey(key), tgtest.HandlerFunc(s.onMessage), tgtest.ServerOptions{
@@ -293,6 +295,7 @@ func (s *Server) onMessage(srv *tgtest.Server, req *tgtest.Request) error {
 	if !ownCall(id) {
 		s.calls++
 	}
+	s.callsOf[id]++
 	s.mu.Unlock()
 	if hold != nil {
 		// As Telegram: the request is acknowledged and answered once
