@@ -33,6 +33,7 @@ type account struct {
 	live      chan pushed   // pushed updates that no difference holds (reactions)
 	self      atomic.Int64  // the Telegram user id once signed in
 	sendPause atomic.Int64  // Unix nanoseconds: sends wait until then (Send)
+	mediaLoad mediaSlots    // media GETs being served (media.go)
 	peers     peers
 	where     chatOf          // the chat of recent messages
 	marks     channelMarks    // channels to read (channels.go)

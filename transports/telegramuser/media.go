@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gotd/td/telegram/downloader"
 	"github.com/gotd/td/tg"
@@ -17,12 +18,32 @@ import (
 // Attachments to XMPP are served by the gateway: a message's media URL
 // names the account (its Telegram id) and the message, signed; opening it
 // reads the message again (file references expire), then streams the file
-// with upload.getFile. Nothing in the URL is a secret or names the user.
+// with upload.getFile, at most mediaAtOnce at once per account. Nothing
+// in the URL is a secret or names the user.
 
 var _ transports.MediaServer = (*Transport)(nil)
 
 // maxMedia caps a file relayed either way.
 const maxMedia = 50 << 20
+
+// mediaAtOnce is how many media GETs one account serves at once (each
+// reads the message, then the file, with a part buffer of its own); past
+// it, a GET is answered 503 with Retry-After: 1.
+const mediaAtOnce = 4
+
+// mediaSlots counts an account's media GETs being served.
+type mediaSlots struct{ n atomic.Int32 }
+
+// acquire takes a slot, if one of mediaAtOnce is free.
+func (m *mediaSlots) acquire() bool {
+	if m.n.Add(1) > mediaAtOnce {
+		m.n.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (m *mediaSlots) release() { m.n.Add(-1) }
 
 // newSigner signs media URLs with a key derived from the session key.
 func newSigner(p transports.Params, sessionKey string) *transports.MediaSigner {
@@ -89,6 +110,14 @@ func (t *Transport) Media() http.Handler {
 			http.Error(w, "telegram media: the account is not signed in", http.StatusNotFound)
 			return
 		}
+		if !a.mediaLoad.acquire() {
+			// As the account's Telegram session is the user's: no more
+			// requests on it for anyone holding a URL.
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "telegram media: too many files are being read from this account; try again in a moment", http.StatusServiceUnavailable)
+			return
+		}
+		defer a.mediaLoad.release()
 		ctx, cancel := context.WithTimeout(r.Context(), transports.MediaWriteTimeout) // the client may read slowly
 		defer cancel()
 		loc, err := a.location(ctx, id)
