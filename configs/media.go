@@ -36,9 +36,9 @@ func (p *parser) validateMedia(m *Media) {
 		}
 	}
 	switch {
-	case m.URLTTL == 0:
+	case !p.present("media.url_ttl"):
 		m.URLTTL = transports.DefaultMediaTTL
 	case m.URLTTL < minMediaTTL || m.URLTTL > maxMediaTTL:
-		p.invalid("media.url_ttl", "must be between 1h and 8784h (366 days)")
+		p.invalid("media.url_ttl", "must be between 1h and 8784h (366 days; leave it out for the default, 720h)")
 	}
 }

@@ -34,10 +34,10 @@ func TestMediaProblems(t *testing.T) {
 			`gw.yaml:25: media.fetch_allow[6]: "fe80::1%eth0" must not have an IPv6 zone; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24)`,
 		}},
 		1: {"ttl too short", withMedia("  url_ttl: 10m\n"), []string{
-			`gw.yaml:18: media.url_ttl: must be between 1h and 8784h (366 days)`,
+			`gw.yaml:18: media.url_ttl: must be between 1h and 8784h (366 days; leave it out for the default, 720h)`,
 		}},
 		2: {"ttl too long", withMedia("  url_ttl: 9000h\n"), []string{
-			`gw.yaml:18: media.url_ttl: must be between 1h and 8784h (366 days)`,
+			`gw.yaml:18: media.url_ttl: must be between 1h and 8784h (366 days; leave it out for the default, 720h)`,
 		}},
 		3: {"ttl not a duration", withMedia("  url_ttl: 30 days\n"), []string{
 			`gw.yaml:18: media.url_ttl: expected a duration such as 30s, got "30 days"`,
@@ -45,6 +45,9 @@ func TestMediaProblems(t *testing.T) {
 		4: {"fetch_allow not a list, unknown key", withMedia("  fetch_allow: upload.example.com\n  allow: [x]\n"), []string{
 			`gw.yaml:18: media.fetch_allow: expected a list, got "upload.example.com"`,
 			`gw.yaml:19: media: unknown key "allow"`,
+		}},
+		5: {"ttl zero: only an absent url_ttl takes the default", withMedia("  url_ttl: 0s\n"), []string{
+			`gw.yaml:18: media.url_ttl: must be between 1h and 8784h (366 days; leave it out for the default, 720h)`,
 		}},
 	}
 	for i, tt := range tests {
@@ -67,6 +70,7 @@ func TestMediaValid(t *testing.T) {
 		1: {withMedia("  fetch_allow: [Upload.Example.com, 10.1.2.0/24, \"::1\"]\n  url_ttl: 168h\n"),
 			Media{FetchAllow: []string{"Upload.Example.com", "10.1.2.0/24", "::1"}, URLTTL: 7 * 24 * time.Hour}},
 		2: {withMedia("  fetch_allow: []\n"), Media{FetchAllow: []string{}, URLTTL: 30 * 24 * time.Hour}},
+		3: {withMedia("  url_ttl:\n"), Media{URLTTL: 30 * 24 * time.Hour}}, // null: as if absent
 	}
 	for i, tt := range tests {
 		c, err := Parse("gw.yaml", []byte(tt.yaml), lookupTestEnv)

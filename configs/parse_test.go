@@ -261,7 +261,9 @@ func TestParseProblems(t *testing.T) {
 				`gw.yaml:10: transports[0].type: unknown type "testtyp" (did you mean "testtype"?); known types: telegram, testtype, twilio`,
 			}},
 		{name: "retry_for out of range", yaml: edit("    secret: ${SECRET}\n", "    secret: ${SECRET}\n    retry_for: 500ms\n"),
-			want: []string{`gw.yaml:13: transports[0].retry_for: must be between 1s and 168h`}},
+			want: []string{`gw.yaml:13: transports[0].retry_for: must be between 1s and 168h (leave it out for the default, 10m)`}},
+		{name: "retry_for zero: only an absent retry_for takes the default", yaml: edit("    secret: ${SECRET}\n", "    secret: ${SECRET}\n    retry_for: 0s\n"),
+			want: []string{`gw.yaml:13: transports[0].retry_for: must be between 1s and 168h (leave it out for the default, 10m)`}},
 		{name: "unknown type without hint", yaml: edit("type: testtype", "type: matrix"),
 			want: []string{
 				`gw.yaml:10: transports[0].type: unknown type "matrix"; known types: telegram, testtype, twilio`,

@@ -65,6 +65,13 @@ func (p *parser) require(path, value string) bool {
 	return false
 }
 
+// present reports whether the file gives path a value: a key that is
+// absent, or null ("key:" alone), takes its default.
+func (p *parser) present(path string) bool {
+	pos, ok := p.pos[path]
+	return ok && pos.node != nil && !isNull(pos.node)
+}
+
 // nearest returns path or its nearest ancestor that is in the file.
 func (p *parser) nearest(path string) string {
 	for path != "" {

@@ -222,10 +222,10 @@ func (p *parser) validateTransports(raw []transportFile) []Transport {
 			p.invalid(path+".secret", fmt.Sprintf("is too short: at least %d characters (e.g. openssl rand -hex 16)", MinSecretLen))
 		}
 		switch {
-		case t.RetryFor == 0:
+		case !p.present(path + ".retry_for"):
 			t.RetryFor = DefaultRetryFor
 		case t.RetryFor < time.Second || t.RetryFor > 7*24*time.Hour:
-			p.invalid(path+".retry_for", "must be between 1s and 168h")
+			p.invalid(path+".retry_for", "must be between 1s and 168h (leave it out for the default, 10m)")
 		}
 		if p.require(path+".type", t.Type) {
 			if typ, ok := transports.Lookup(t.Type); ok {

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// checkBase is a valid config with one twilio transport; the tests below
+// edit or extend it.
+const checkBase = `xmpp:
+  server: 127.0.0.1:5347
+http:
+  listen: 127.0.0.1:8080
+  public_url: https://gw.example.com
+access:
+  allow: [example.com]
+transports:
+  - name: sms
+    type: twilio
+    domain: sms.example.com
+    secret: sms-component-secret
+    settings:
+      account_sid: AC123
+      auth_token: tok3n
+      numbers:
+        alice@example.com: "+15550001111"
+`
+
+// checkConfig runs `xmppgw check` on yaml, written to a file called name,
+// and returns its exit code and output.
+func checkConfig(t *testing.T, name, yaml string) (int, string) {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(f, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"check", "-config", f}, &out, &errb)
+	return code, out.String() + errb.String()
+}
+
+// wantCheckProblems checks that `xmppgw check` refuses yaml (exit 2)
+// listing each of want, and that its output quotes none of secrets.
+func wantCheckProblems(t *testing.T, yaml string, want []string, secrets ...string) {
+	t.Helper()
+	code, out := checkConfig(t, "gw.yaml", yaml)
+	if code != exitUsage {
+		t.Errorf("check exits %d, want %d: %s", code, exitUsage, strings.TrimSpace(out))
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("check's output lacks %q:\n%s", w, out)
+		}
+	}
+	for _, s := range secrets {
+		if strings.Contains(out, s) {
+			t.Errorf("check's output quotes the secret %q:\n%s", s, out)
+		}
+	}
+}
+
+// retry_for and media.url_ttl take their defaults only when absent: a 0s
+// written in the file is out of their ranges (1s..168h, 1h..8784h).
+func TestCheckZeroDurations(t *testing.T) {
+	y := strings.Replace(checkBase, "    secret: sms-component-secret\n", "    secret: sms-component-secret\n    retry_for: 0s\n", 1) +
+		"media:\n  url_ttl: 0s\n"
+	wantCheckProblems(t, y, []string{
+		"gw.yaml:13: transports[0].retry_for: must be between 1s and 168h",
+		"gw.yaml:20: media.url_ttl: must be between 1h and 8784h",
+	})
+	if code, out := checkConfig(t, "gw.yaml", checkBase); code != exitOK {
+		t.Errorf("check exits %d for the base config: %s", code, out)
+	}
+}
