@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -10,6 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gopkg.in/yaml.v3"
 	"mellium.im/xmpp/jid"
 
@@ -61,7 +64,11 @@ func (p *parser) validateStore(s *Store) {
 			p.invalid("store.path", `is for driver "sqlite"; the postgres store is set with store.dsn`)
 		}
 		if p.require("store.dsn", s.DSN) {
-			if msg := checkDSN(s.DSN); msg != "" {
+			msg := checkDSN(s.DSN)
+			if msg == "" {
+				msg = parseDSN(s.DSN)
+			}
+			if msg != "" {
 				p.invalid("store.dsn", msg)
 			}
 		}
@@ -84,6 +91,104 @@ func checkDSN(dsn string) string {
 		return "must be a postgres:// URL or key=value pairs (host=... dbname=...)"
 	}
 	return ""
+}
+
+// parseDSN parses dsn as the store does when it opens it (pgx.ParseConfig,
+// which connects to nothing), and returns why it does not parse, in words
+// that do not quote its password, or "".
+func parseDSN(dsn string) string {
+	_, err := pgx.ParseConfig(dsn)
+	if err == nil {
+		return ""
+	}
+	reason := dsnReason(err)
+	if reason == "" || !safeDSNReason(reason, dsn) {
+		return "does not parse (pgx's reason would quote it; check its syntax and values)"
+	}
+	return "does not parse: " + reason
+}
+
+// dsnReason is pgx's error without the connection string it quotes:
+// "cannot parse `DSN`: WHAT (WHY)" becomes "WHAT (WHY)", and a URL's parse
+// error loses the URL. It returns "" for an error of another form.
+func dsnReason(err error) string {
+	var pe *pgconn.ParseConfigError
+	if !errors.As(err, &pe) {
+		return ""
+	}
+	text := pe.Error()
+	inner := pe.Unwrap()
+	if inner != nil {
+		text = strings.TrimSuffix(text, " ("+inner.Error()+")")
+	}
+	i := strings.LastIndex(text, "`: ")
+	if !strings.HasPrefix(text, "cannot parse `") || i < 0 {
+		return ""
+	}
+	what := text[i+len("`: "):]
+	if inner == nil {
+		return what
+	}
+	why := inner.Error()
+	var ue *url.Error
+	if errors.As(inner, &ue) {
+		why = ue.Err.Error() // without ue.URL, the dsn
+	}
+	return what + " (" + why + ")"
+}
+
+// safeDSNReason reports whether reason quotes neither dsn nor anything
+// that may be its password: a URL's user information, the value of a
+// password key. A reason it is unsure of is not safe.
+func safeDSNReason(reason, dsn string) bool {
+	if strings.Contains(reason, dsn) {
+		return false
+	}
+	var secrets []string
+	if rest, ok := strings.CutPrefix(dsn, "postgres://"); ok || strings.HasPrefix(dsn, "postgresql://") {
+		if !ok {
+			rest = strings.TrimPrefix(dsn, "postgresql://")
+		}
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			userinfo := rest[:at]
+			secrets = append(secrets, userinfo)
+			if _, pw, ok := strings.Cut(userinfo, ":"); ok {
+				secrets = append(secrets, pw)
+				if u, err := url.PathUnescape(pw); err == nil {
+					secrets = append(secrets, u)
+				}
+			}
+		}
+	}
+	// Key=value pairs, and a URL's query, may set password= (or
+	// sslpassword=): each value is a secret.
+	for i := 0; ; {
+		j := strings.Index(dsn[i:], "password")
+		if j < 0 {
+			break
+		}
+		i += j + len("password")
+		v, ok := strings.CutPrefix(strings.TrimLeft(dsn[i:], " \t"), "=")
+		if !ok {
+			continue
+		}
+		v = strings.TrimLeft(v, " \t")
+		if q, ok := strings.CutPrefix(v, "'"); ok {
+			v, _, _ = strings.Cut(q, "'")
+		} else if end := strings.IndexAny(v, " \t&"); end >= 0 {
+			v = v[:end]
+		}
+		secrets = append(secrets, v)
+		if u, err := url.QueryUnescape(v); err == nil {
+			secrets = append(secrets, u)
+		}
+	}
+	for _, s := range secrets {
+		if s != "" && strings.Contains(reason, s) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *parser) validateHTTP(h *HTTP) {

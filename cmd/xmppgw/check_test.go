@@ -76,3 +76,16 @@ func TestCheckZeroDurations(t *testing.T) {
 		t.Errorf("check exits %d for the base config: %s", code, out)
 	}
 }
+
+// check parses a PostgreSQL dsn as run's openStore does: what run would
+// refuse, check refuses, without quoting the password.
+func TestCheckDSNAsRunParsesIt(t *testing.T) {
+	for dsn, want := range map[string]string{
+		`postgres://xmppgw:pw-secret-5@127.0.0.1:5432/xmppgw?sslmode=bogus`:               "gw.yaml:5: store.dsn: does not parse: failed to configure TLS (sslmode is invalid)",
+		`"host=127.0.0.1 dbname=xmppgw connect_timeout=abc password=pw-secret-5"`:         `gw.yaml:5: store.dsn: does not parse: invalid connect_timeout`,
+		`"host=127.0.0.1 target_session_attrs=pw-secret-5 password=pw-secret-5 dbname=x"`: "gw.yaml:5: store.dsn: does not parse (pgx's reason would quote it",
+	} {
+		y := strings.Replace(checkBase, "http:", "store:\n  driver: postgres\n  dsn: "+dsn+"\nhttp:", 1)
+		wantCheckProblems(t, y, []string{want}, "pw-secret-5")
+	}
+}
