@@ -54,6 +54,10 @@ type parser struct {
 	failed map[*yaml.Node]bool   // scalars whose expansion failed (already reported)
 	bad    map[string]bool       // key paths whose value did not decode (already reported)
 
+	// allow is access.allow, to check the users named in transports'
+	// settings; nil if access.allow has problems of its own.
+	allow *allowIndex
+
 	active map[*yaml.Node]bool // anchors being decoded through an alias
 	steps  int                 // decoding work done, to stop alias bombs
 }

@@ -65,6 +65,16 @@ func (p *parser) require(path, value string) bool {
 	return false
 }
 
+// hasProblem reports whether a problem was reported at path or under it.
+func (p *parser) hasProblem(path string) bool {
+	for _, pr := range p.probs {
+		if pr.Key == path || strings.HasPrefix(pr.Key, path+".") || strings.HasPrefix(pr.Key, path+"[") {
+			return true
+		}
+	}
+	return false
+}
+
 // present reports whether the file gives path a value: a key that is
 // absent, or null ("key:" alone), takes its default.
 func (p *parser) present(path string) bool {

@@ -36,9 +36,13 @@ func (p *parser) settings(typ transports.Type, n *yaml.Node, path string) transp
 	}
 	if u, ok := s.(transports.UserJIDs); ok {
 		for k, j := range u.UserJIDs() {
+			key := path + "." + k
 			if msg := userJIDProblem(j); msg != "" {
-				key := path + "." + k
 				p.addForeign(p.lineNear(key), key, msg)
+			} else if p.allow != nil && !p.allow.allowed(j) {
+				// The admin command and `xmppgw links add` refuse such
+				// a user; the gateway would refuse their stanzas.
+				p.addForeign(p.lineNear(key), key, j+" is not allowed by access.allow")
 			}
 		}
 	}

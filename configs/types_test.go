@@ -33,6 +33,15 @@ func (s *testSettings) Validate() []transports.Problem {
 	return ps
 }
 
+// UserJIDs names the numbers' owners, as the twilio type's settings do.
+func (s *testSettings) UserJIDs() map[string]string {
+	out := map[string]string{}
+	for user := range s.Numbers {
+		out["numbers."+user] = user
+	}
+	return out
+}
+
 // twilioSettings stands in for the real twilio type's settings, so that
 // example.yaml can be checked without importing transports/sms.
 type twilioSettings struct {

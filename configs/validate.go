@@ -36,6 +36,9 @@ func (p *parser) validate(c *Config, raw []transportFile) {
 	p.validateStore(&c.Store)
 	p.validateHTTP(&c.HTTP)
 	p.validateAccess(&c.Access)
+	if !p.hasProblem("access.allow") {
+		p.allow = c.Access.index
+	}
 	p.validateAdmins(c.Admins)
 	p.validateLog(&c.Log)
 	p.validateAlerts(c.Alerts)

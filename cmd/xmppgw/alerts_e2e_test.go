@@ -252,9 +252,10 @@ func TestAlertsStartupErrors(t *testing.T) {
 	dir := t.TempDir()
 	conf := func(from, to string) string {
 		c := gwtest.Config{
-			XMPP:  gwtest.XMPP{Server: "127.0.0.1:1"},
-			Store: gwtest.Store{Path: dir + "/gw.db"},
-			HTTP:  gwtest.HTTP{Listen: "127.0.0.1:0", PublicURL: "http://127.0.0.1"},
+			XMPP:   gwtest.XMPP{Server: "127.0.0.1:1"},
+			Store:  gwtest.Store{Path: dir + "/gw.db"},
+			HTTP:   gwtest.HTTP{Listen: "127.0.0.1:0", PublicURL: "http://127.0.0.1"},
+			Access: gwtest.Access{Allow: []string{"example.test"}},
 			Transports: []gwtest.Transport{
 				gwtest.SMSTransport("s3cret-s3cret-s3cret", gwtest.SMS{AccountSID: testSID, AuthToken: testToken,
 					APIURL: "http://127.0.0.1:1", Numbers: map[string]string{"alice@example.test": aliceNum}}),

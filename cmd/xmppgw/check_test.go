@@ -89,3 +89,29 @@ func TestCheckDSNAsRunParsesIt(t *testing.T) {
 		wantCheckProblems(t, y, []string{want}, "pw-secret-5")
 	}
 }
+
+// Users given a number, an inbox or a chat in the config must be allowed
+// by access.allow, as the admin command and `xmppgw links add` require.
+func TestCheckConfigUsersOutsideAccessAllow(t *testing.T) {
+	sms := strings.Replace(checkBase, "alice@example.com:", "mallory@evil.test:", 1) + `      inboxes:
+        - number: "+15550009999"
+          room: support
+          members: [alice@example.com, eve@evil.test]
+`
+	wantCheckProblems(t, sms, []string{
+		"gw.yaml:17: transports[0].settings.numbers.mallory@evil.test: mallory@evil.test is not allowed by access.allow",
+		"transports[0].settings.inboxes[0].members[1]: eve@evil.test is not allowed by access.allow",
+	})
+	tg := checkBase + `  - name: tg
+    type: telegram
+    domain: tg.example.com
+    secret: tg-component-secret
+    settings:
+      token: "123456:abcdef"
+      chats:
+        "111": mallory@evil.test
+`
+	wantCheckProblems(t, tg, []string{
+		"gw.yaml:25: transports[1].settings.chats.111: mallory@evil.test is not allowed by access.allow",
+	})
+}
