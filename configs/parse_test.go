@@ -267,6 +267,18 @@ func TestParseProblems(t *testing.T) {
 		{name: "a user allowed by JID, another not by domain", yaml: edit("allow: [example.com]", "allow: [ops@other.org]",
 			`alice@example.com: "+15550001111"`, `alice@example.com: "+15550001111"`+"\n        ops@other.org: \"+15550002222\""),
 			want: []string{`gw.yaml:16: transports[0].settings.numbers.alice@example.com: alice@example.com is not allowed by access.allow`}},
+		{name: "a number claimed by two transports", yaml: base + `  - name: t2
+    type: testtype
+    domain: t2.example.com
+    secret: ${SECRET}
+    settings:
+      token: ${TOKEN}
+      numbers:
+        bob@example.com: "+15550001111"
+`,
+			want: []string{
+				`gw.yaml:24: transports[1].settings.numbers.bob@example.com: +15550001111 is already alice@example.com's number on transport t1`,
+			}},
 		{name: "retry_for zero: only an absent retry_for takes the default", yaml: edit("    secret: ${SECRET}\n", "    secret: ${SECRET}\n    retry_for: 0s\n"),
 			want: []string{`gw.yaml:13: transports[0].retry_for: must be between 1s and 168h (leave it out for the default, 10m)`}},
 		{name: "unknown type without hint", yaml: edit("type: testtype", "type: matrix"),

@@ -42,6 +42,15 @@ func (s *testSettings) UserJIDs() map[string]string {
 	return out
 }
 
+// Claims claims each number, as the twilio type's settings do.
+func (s *testSettings) Claims() []transports.Claim {
+	var out []transports.Claim
+	for _, user := range slices.Sorted(maps.Keys(s.Numbers)) {
+		out = append(out, transports.Claim{Key: "numbers." + user, ID: "number " + s.Numbers[user], Shown: s.Numbers[user], Use: user + "'s number"})
+	}
+	return out
+}
+
 // twilioSettings stands in for the real twilio type's settings, so that
 // example.yaml can be checked without importing transports/sms.
 type twilioSettings struct {

@@ -291,6 +291,7 @@ func (p *parser) validateTransports(raw []transportFile) []Transport {
 	}
 	names := map[string]string{}   // name -> path of the transport using it
 	domains := map[string]string{} // domain -> path of the transport using it
+	claims := map[string]claimed{} // Claim.ID -> the first transport claiming it
 	var out []Transport
 	for i, rt := range raw {
 		path := "transports[" + strconv.Itoa(i) + "]"
@@ -337,7 +338,11 @@ func (p *parser) validateTransports(raw []transportFile) []Transport {
 		}
 		if p.require(path+".type", t.Type) {
 			if typ, ok := transports.Lookup(t.Type); ok {
+				before := len(p.probs)
 				t.Settings = p.settings(typ, rt.Settings, path+".settings")
+				if len(p.probs) == before {
+					p.claim(claims, t, path)
+				}
 			} else {
 				p.invalid(path+".type", unknownType(p.text(path+".type")))
 			}
@@ -345,6 +350,36 @@ func (p *parser) validateTransports(raw []transportFile) []Transport {
 		out = append(out, t)
 	}
 	return out
+}
+
+// claimed is a transports.Claim with the transport that made it.
+type claimed struct {
+	transports.Claim
+	transport string // its name, or its path if it has none
+}
+
+// claim checks the claims of t's settings (see transports.Claims) against
+// those of the transports before it, recorded in claims, and records them.
+// A problem names the earlier transport and never quotes the ID.
+func (p *parser) claim(claims map[string]claimed, t Transport, path string) {
+	c, ok := t.Settings.(transports.Claims)
+	if !ok {
+		return
+	}
+	name := t.Name
+	if name == "" {
+		name = path
+	}
+	for _, cl := range c.Claims() {
+		prev, dup := claims[cl.ID]
+		switch {
+		case !dup:
+			claims[cl.ID] = claimed{cl, name}
+		case prev.transport != name: // within one transport, Validate checks
+			key := path + ".settings." + cl.Key
+			p.addForeign(p.lineNear(key), key, fmt.Sprintf("%s is already %s on transport %s", cl.Shown, prev.Use, prev.transport))
+		}
+	}
 }
 
 // unknownType explains that no transport type is called text.

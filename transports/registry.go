@@ -42,6 +42,29 @@ type UserJIDs interface {
 	UserJIDs() map[string]string
 }
 
+// Claims is implemented by Settings that hold something only one transport
+// may use: a sender number (the provider calls one webhook for it), a bot
+// token (its updates go to one poller or one webhook). The config refuses
+// a claim that another transport makes too.
+type Claims interface {
+	// Claims returns, after a Validate that found no problem, each thing
+	// claimed.
+	Claims() []Claim
+}
+
+// Claim is one thing a transport's settings hold for it alone. A problem
+// with a claim made again reads "SHOWN is already USE on transport NAME",
+// with Shown from the later claim and Use from the earlier.
+type Claim struct {
+	Key string // the setting that claims it, as in Problem.Key
+	// ID is the thing claimed, compared across every transport's claims:
+	// it starts with its kind ("twilio number +15550001111"). It may be a
+	// secret: it is never shown.
+	ID    string
+	Shown string // how a problem names it: "+15550001111", "this bot token"
+	Use   string // what it is used as here: "alice@example.com's number", "in use"
+}
+
 // Params is what every transport gets from the config, beside its settings.
 type Params struct {
 	Name      string // unique name; webhooks live under /hooks/<Name>/

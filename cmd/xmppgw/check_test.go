@@ -115,3 +115,34 @@ func TestCheckConfigUsersOutsideAccessAllow(t *testing.T) {
 		"gw.yaml:25: transports[1].settings.chats.111: mallory@evil.test is not allowed by access.allow",
 	})
 }
+
+// One sender number on two twilio transports: the provider calls one
+// webhook for it, so replies would reach one transport's user. Refused,
+// naming the other transport, for a user's number and an inbox's.
+func TestCheckNumberOnTwoTransports(t *testing.T) {
+	y := checkBase + `  - name: sms2
+    type: twilio
+    domain: sms2.example.com
+    secret: sms-component-secret
+    settings:
+      account_sid: AC123
+      auth_token: tok3n
+      numbers:
+        bob@example.com: "+1 555 000 1111"
+  - name: sms3
+    type: twilio
+    domain: sms3.example.com
+    secret: sms-component-secret
+    settings:
+      account_sid: AC123
+      auth_token: tok3n
+      inboxes:
+        - number: "+15550001111"
+          room: support
+          members: [bob@example.com]
+`
+	wantCheckProblems(t, y, []string{
+		"gw.yaml:26: transports[1].settings.numbers.bob@example.com: +15550001111 is already alice@example.com's number on transport sms",
+		"gw.yaml:35: transports[2].settings.inboxes[0].number: +15550001111 is already alice@example.com's number on transport sms",
+	}, "tok3n")
+}

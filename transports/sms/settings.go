@@ -3,7 +3,9 @@ package sms
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -104,6 +106,23 @@ func (s *Settings) UserJIDs() map[string]string {
 		for k, m := range box.Members {
 			out[fmt.Sprintf("inboxes[%d].members[%d]", i, k)] = strings.ToLower(strings.TrimSpace(m))
 		}
+	}
+	return out
+}
+
+var _ transports.Claims = (*Settings)(nil)
+
+// Claims implements transports.Claims: each sender number and inbox number
+// is one transport's, or replies to it would reach the wrong user.
+func (s *Settings) Claims() []transports.Claim {
+	var out []transports.Claim
+	for _, user := range slices.Sorted(maps.Keys(s.Numbers)) {
+		num := s.Numbers[user]
+		out = append(out, transports.Claim{Key: "numbers." + user, ID: "twilio number " + num, Shown: num, Use: user + "'s number"})
+	}
+	for i, box := range s.Inboxes {
+		out = append(out, transports.Claim{Key: fmt.Sprintf("inboxes[%d].number", i), ID: "twilio number " + box.Number,
+			Shown: box.Number, Use: "inbox " + box.Room + "'s number"})
 	}
 	return out
 }
