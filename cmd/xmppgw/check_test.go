@@ -146,3 +146,25 @@ func TestCheckNumberOnTwoTransports(t *testing.T) {
 		"gw.yaml:35: transports[2].settings.inboxes[0].number: +15550001111 is already alice@example.com's number on transport sms",
 	}, "tok3n")
 }
+
+// One bot token on two telegram transports: both would poll its updates
+// (each confirming the other's), or replace each other's webhook.
+// Refused, naming the other transport, without quoting the token.
+func TestCheckBotTokenOnTwoTransports(t *testing.T) {
+	y := checkBase + `  - name: tg1
+    type: telegram
+    domain: tg1.example.com
+    secret: tg-component-secret
+    settings:
+      token: "123456:abcdef"
+  - name: tg2
+    type: telegram
+    domain: tg2.example.com
+    secret: tg-component-secret
+    settings:
+      token: "123456:abcdef"
+`
+	wantCheckProblems(t, y, []string{
+		"gw.yaml:29: transports[2].settings.token: this bot token is already in use on transport tg1",
+	}, "123456:abcdef")
+}

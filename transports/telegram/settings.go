@@ -88,6 +88,15 @@ func (s *Settings) UserJIDs() map[string]string {
 	return out
 }
 
+var _ transports.Claims = (*Settings)(nil)
+
+// Claims implements transports.Claims: a bot's token is one transport's,
+// or two would poll its updates (each confirming the other's) or replace
+// each other's webhook.
+func (s *Settings) Claims() []transports.Claim {
+	return []transports.Claim{{Key: "token", ID: "telegram bot token " + s.Token, Shown: "this bot token", Use: "in use"}}
+}
+
 // Validate fills in defaults, normalises chat ids and JIDs, and reports
 // every problem. Problems never quote the token or the webhook secret.
 func (s *Settings) Validate() []transports.Problem {
