@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -43,11 +45,15 @@ const (
 // as the server sees its socket close, and a vanished leader's (its host
 // down, no socket closed) once its session has been idle for leadIdle (5 s;
 // PostgreSQL 14 or later). A leader stalled that long loses the lead too.
-// On SQLite, whose database one process uses, Lead returns at once with a
-// lost that never closes.
+// On SQLite, whose database one gateway uses, Lead does not wait: it takes
+// an exclusive flock(2) on the lock file beside the database (LockPath),
+// or fails at once with an error wrapping ErrLocked if another process
+// (another `xmppgw run`) holds it. The lock is held until release or
+// Close, or the process ends; lost never closes. Other stores opened on
+// the file (the shell's commands) do not lead and may work beside it.
 func (s *Store) Lead(ctx context.Context) (lost <-chan struct{}, release func(), err error) {
 	if !s.d.shared {
-		return make(chan struct{}), func() {}, nil
+		return s.leadFile()
 	}
 	if !s.addLeader() {
 		return nil, nil, fmt.Errorf("%w: store closed", ErrUnavailable)
@@ -225,5 +231,56 @@ func discard(conn *sql.Conn) {
 func (s *Store) leadWaitError(err error) {
 	if f := s.OnLeadError; f != nil {
 		f(err)
+	}
+}
+
+// ErrLocked is wrapped by Lead's error when another process leads the
+// SQLite store.
+var ErrLocked = errors.New("mapping: the store is locked")
+
+// errLockHeld is lockFile's answer when another holds the lock.
+var errLockHeld = errors.New("lock held elsewhere")
+
+// LockPath is the lock file of the SQLite store at path: path + ".lock".
+func LockPath(path string) string { return path + ".lock" }
+
+// leadFile is Lead on SQLite: the lock on LockPath, held until release or
+// Close.
+func (s *Store) leadFile() (<-chan struct{}, func(), error) {
+	path := LockPath(s.path)
+	s.fileLeadMu.Lock()
+	defer s.fileLeadMu.Unlock()
+	if s.fileLead != nil {
+		return nil, nil, fmt.Errorf("%w: %s: this store leads already", ErrLocked, path)
+	}
+	select {
+	case <-s.closed:
+		return nil, nil, fmt.Errorf("%w: store closed", ErrUnavailable)
+	default:
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mapping: open the store's lock file: %w", err)
+	}
+	switch err := lockFile(f); {
+	case errors.Is(err, errLockHeld):
+		f.Close()
+		return nil, nil, fmt.Errorf("%w: %s is held: another xmppgw runs on the store %s (stop it first; only one gateway may use a SQLite store)",
+			ErrLocked, path, s.path)
+	case err != nil:
+		f.Close()
+		return nil, nil, fmt.Errorf("mapping: lock %s: %w", path, err)
+	}
+	s.fileLead = f
+	return make(chan struct{}), s.unlockFile, nil
+}
+
+// unlockFile gives up the SQLite store's lock, if held.
+func (s *Store) unlockFile() {
+	s.fileLeadMu.Lock()
+	defer s.fileLeadMu.Unlock()
+	if s.fileLead != nil {
+		s.fileLead.Close()
+		s.fileLead = nil
 	}
 }

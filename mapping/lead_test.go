@@ -2,7 +2,9 @@ package mapping
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -23,6 +25,52 @@ func TestLeadSQLite(t *testing.T) {
 		t.Error("lost closed")
 	default:
 	}
+}
+
+// Two `xmppgw run` on one SQLite file (a second run by hand beside the
+// service, two units with one config) must not both lead: both would send
+// every queued job. The second fails at once, naming the lock file, while
+// stores that do not lead (the shell's commands) still work; once the
+// first lets go, by release or Close, another may lead.
+func TestLeadSQLiteOneProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gw.db")
+	a := openTest(t, DriverSQLite, path, "")
+	b := openTest(t, DriverSQLite, path, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, release, err := a.Lead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, _, err = b.Lead(ctx)
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), LockPath(path)) || !strings.Contains(err.Error(), "another xmppgw runs") {
+		t.Fatalf("a second leader on the same SQLite file: err %v, want ErrLocked naming %s", err, LockPath(path))
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("the second Lead took %v to fail: it must not wait", d)
+	}
+	// The shell's commands share the file while it is held.
+	shell := openTest(t, DriverSQLite, path, "")
+	if _, _, err := shell.Jobs().Enqueue(ctx, Job{Transport: "sms", Sender: "alice@example.test/pc", Account: "+15550001111",
+		Remote: "+15557654321", Body: "once", StanzaID: "s1"}); err != nil {
+		t.Fatalf("a store that does not lead cannot write beside the leader: %v", err)
+	}
+	release()
+	_, releaseB, err := b.Lead(ctx)
+	if err != nil {
+		t.Fatalf("after release, another cannot lead: %v", err)
+	}
+	releaseB()
+	// Close gives the lead up too.
+	if _, _, err := a.Lead(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if _, releaseB, err = b.Lead(ctx); err != nil {
+		t.Fatalf("after Close, another cannot lead: %v", err)
+	}
+	releaseB()
 }
 
 type leadResult struct {

@@ -44,6 +44,10 @@ type Store struct {
 	events    *events        // the events taken, in memory, or nil (in seen)
 	leaders   sync.WaitGroup // Leads under way or held, done before the db closes
 
+	path       string     // SQLite: the database file
+	fileLeadMu sync.Mutex // guards fileLead
+	fileLead   *os.File   // SQLite: the locked lock file while leading (see Lead), or nil
+
 	probeMu sync.Mutex
 	probe   *writeProbe    // the last CheckWrite write, or nil
 	probes  sync.WaitGroup // CheckWrite writes under way, done before the db closes
@@ -105,6 +109,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.path = path
 	go s.ckpt.run(s)
 	return s, nil
 }
@@ -153,7 +158,9 @@ func (s *Store) Close() error {
 	}
 	s.leaders.Wait()
 	s.probes.Wait()
-	return s.db.Close()
+	err := s.db.Close()
+	s.unlockFile() // after the last write
+	return err
 }
 
 // Ping reports whether the store answers.

@@ -50,6 +50,17 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 		return err
 	}
 	defer store.Close()
+	// SQLite's lead is a lock file, taken at once or refused: a second
+	// run on the same file stops here, before it serves anything.
+	var held *heldLead
+	if store.Driver() == mapping.DriverSQLite {
+		lost, release, err := store.Lead(ctx)
+		if err != nil {
+			return err
+		}
+		held = &heldLead{lost, release}
+		defer release()
+	}
 
 	// Operations endpoints answer on every instance; the rest (webhooks,
 	// media, alerts) only on the active one: a standby answers 503.
@@ -104,8 +115,11 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 	}
 
 	// Only the instance holding the store's lock connects the components.
-	lost, release, err := lead(ctx, store, log)
-	if err != nil {
+	var lost <-chan struct{}
+	release := func() {}
+	if held != nil {
+		lost = held.lost
+	} else if lost, release, err = lead(ctx, store, log); err != nil {
 		shutdownHTTP(srv)
 		return nil // stopped while a standby
 	}
@@ -215,6 +229,12 @@ func prune(ctx context.Context, store *mapping.Store, log *slog.Logger) {
 		case <-time.After(time.Hour):
 		}
 	}
+}
+
+// heldLead is a lead taken before serve starts its work (SQLite's).
+type heldLead struct {
+	lost    <-chan struct{}
+	release func()
 }
 
 // errLostLead ends serve when the active lock is lost; the caller must exit
