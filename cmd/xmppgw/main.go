@@ -46,6 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdLinks(ctx, args[1:], stdout, stderr)
 	case "contacts":
 		return cmdContacts(ctx, args[1:], stdout, stderr)
+	case "store":
+		return cmdStore(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "xmppgw", version)
 		return exitOK
@@ -68,6 +70,9 @@ func usage(w io.Writer) {
                               list, add or remove links in the store
   xmppgw contacts import|list -config FILE [FILE.vcf]
                               import names from a vCard file into the address book, or list it
+  xmppgw store drop-transport -config FILE [-yes] NAME
+                              print (with -yes, delete) the store's rows under a transport
+                              name the config no longer has
   xmppgw version              print the version
 `)
 }

@@ -61,6 +61,9 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 		held = &heldLead{lost, release}
 		defer release()
 	}
+	if err := checkStranded(ctx, cfg, store, log); err != nil {
+		return err
+	}
 
 	// Operations endpoints answer on every instance; the rest (webhooks,
 	// media, alerts) only on the active one: a standby answers 503.

@@ -8,10 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"xmppgw/configs"
+	"xmppgw/mapping"
 )
 
 // runConfig writes a config whose store is the SQLite file db, whose
@@ -96,4 +98,91 @@ func TestRunSecondOnOneSQLiteStore(t *testing.T) {
 	if code := run(ctx, []string{"links", "list", "-config", path}, &out, &errb); code != exitOK {
 		t.Errorf("links list beside run: exit %d: %s", code, errb.String())
 	}
+}
+
+// Messages queued under a transport name the config no longer has (a
+// transport renamed or removed) would never be delivered: run refuses to
+// start, naming the name, its counts and the way out; `xmppgw store
+// drop-transport` prints what it would delete, and deletes only with -yes.
+// Links alone under an unknown name are a warning, not a refusal.
+func TestRunStrandedTransportAndStoreDropTransport(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "gw.db")
+	path := runConfig(t, db, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	store, err := mapping.OpenSQLite(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"s1", "s2"} {
+		if _, _, err := store.Jobs().Enqueue(ctx, mapping.Job{Transport: "old-sms", Sender: "alice@example.com/pc",
+			Account: "+15550001111", Remote: "+15557654321", Body: "hi", StanzaID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.Links().AddLink(ctx, "gone", "111", "alice@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+
+	var out, errb bytes.Buffer
+	reset := func() { out.Reset(); errb.Reset() }
+	if code := run(ctx, []string{"run", "-config", path}, &out, &errb); code != exitFailure ||
+		!strings.Contains(errb.String(), `\"old-sms\" (2 jobs for the provider, 0 stanzas for XMPP)`) ||
+		!strings.Contains(errb.String(), "put the transport back under that name") ||
+		!strings.Contains(errb.String(), "xmppgw store drop-transport -config "+path+" -yes NAME") ||
+		strings.Contains(errb.String(), `\"gone\"`) {
+		t.Fatalf("run with messages under old-sms: exit %d, want %d naming old-sms and its 2 jobs, not gone: %s", code, exitFailure, errb.String())
+	}
+
+	reset()
+	if code := run(ctx, []string{"store", "drop-transport", "-config", path, "sms"}, &out, &errb); code != exitUsage ||
+		!strings.Contains(errb.String(), "transport sms is in the config") {
+		t.Errorf("drop-transport of a configured transport: exit %d, want %d: %s%s", code, exitUsage, out.String(), errb.String())
+	}
+	reset()
+	if code := run(ctx, []string{"store", "drop-transport", "-config", path, "old-sms"}, &out, &errb); code != exitOK ||
+		out.String() != "would delete under transport old-sms: 2 jobs for the provider, 0 stanzas for XMPP, 0 links, 0 other rows\nrun again with -yes to delete them\n" {
+		t.Errorf("drop-transport without -yes: exit %d: %q %s", code, out.String(), errb.String())
+	}
+	reset()
+	if code := run(ctx, []string{"store", "drop-transport", "-config", path, "-yes", "old-sms"}, &out, &errb); code != exitOK ||
+		out.String() != "deleted under transport old-sms: 2 jobs for the provider, 0 stanzas for XMPP, 0 links, 0 other rows\n" {
+		t.Errorf("drop-transport -yes: exit %d: %q %s", code, out.String(), errb.String())
+	}
+
+	// Now it starts, warning about gone's link.
+	cfg, err := configs.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logb bytes.Buffer
+	sctx, stop := context.WithCancel(ctx)
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(sctx, cfg, slog.New(slog.NewTextHandler(&syncWriter{w: &logb}, nil)), ready) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("serve after the drop: %v", err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if log := logb.String(); !strings.Contains(log, "level=WARN") || !strings.Contains(log, "name=gone links=1") {
+		t.Errorf("no warning about the link under gone:\n%s", log)
+	}
+}
+
+// syncWriter serialises writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
