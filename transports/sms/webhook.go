@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"xmppgw/transports"
@@ -248,10 +249,16 @@ var shortSender = regexp.MustCompile(`^(?:[0-9]{3,8}|[A-Za-z0-9 ]{0,10}[A-Za-z][
 
 // senderAddr normalises an inbound From: a phone number in E.164, or a short
 // code or alphanumeric sender id as it is, so such messages are not lost.
+// Twilio writes a phone number's From in E.164, with its "+"; a From
+// without one is never read as a national number of default_region: the
+// short code 80888 read with DE would be +4980888, and replies would go to
+// that number, someone else's.
 func senderAddr(t *Transport, s string) (transports.Addr, error) {
-	a, err := t.ParseAddr(s)
-	if err == nil || !shortSender.MatchString(s) {
-		return a, err
+	if strings.HasPrefix(s, "+") {
+		return t.ParseAddr(s)
 	}
-	return transports.Addr(s), nil
+	if shortSender.MatchString(s) {
+		return transports.Addr(s), nil
+	}
+	return "", fmt.Errorf("sms: %q is neither a phone number in E.164 form nor a short code or sender id", s)
 }

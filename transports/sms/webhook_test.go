@@ -190,7 +190,7 @@ func TestWebhooks(t *testing.T) {
 		14: {req: hookReq{path: "/other", form: inboundForm(nil)}, status: 404},
 		15: {req: hookReq{path: "/inbound", form: inboundForm(nil), ctype: "application/json"}, status: 415},
 		16: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) {
-			f.Set("From", "555-123-4567") // national form, default region
+			f.Set("From", "+1 555-123-4567") // formatted: normalised
 			f.Set("Body", "")
 			f.Set("NumMedia", "1")
 		})}, status: 200, inbound: []transports.Inbound{{Account: "+15550001111", From: "+15551234567", ID: sid, Time: fixedNow,
@@ -248,6 +248,10 @@ func TestWebhooks(t *testing.T) {
 		39: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("MessageSid", "0f8e2c3a-1b2c-4d5e-8f90-a1b2c3d4e5f6") })},
 			status: 200, inbound: []transports.Inbound{{Account: "+15550001111", From: "+15551234567", ID: "0f8e2c3a-1b2c-4d5e-8f90-a1b2c3d4e5f6",
 				Body: "hello", Time: fixedNow}}},
+		// A From without "+" is no national number (Twilio writes numbers
+		// in E.164): neither a short code nor a sender id, it is refused.
+		40: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("From", "555-123-4567") })}, status: 400,
+			body: "invalid From"},
 	}
 	for i, tc := range cases {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
@@ -333,4 +337,42 @@ func FuzzInboundWebhook(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Twilio posts a phone number's From in E.164 ("+49..."); a From without
+// "+" is a short code or an alphanumeric sender id. With a default_region
+// whose national numbers may be that short (DE, AT, NL, IT...), reading it
+// as a national number would make the short code 80888 +4980888, and a
+// reply from XMPP would go to that number, a stranger's.
+func TestShortCodeSenderIsNotANationalNumber(t *testing.T) {
+	sink := &recSink{}
+	var h http.Handler
+	mux := http.NewServeMux()
+	mux.Handle("/hooks/sms/", http.StripPrefix("/hooks/sms", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+	})))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	for _, region := range []string{"DE", "AT", "NL", "IT", "US"} {
+		tr, err := New(transports.Params{Name: "sms", Domain: "sms.example.test", PublicURL: srv.URL + "/hooks/sms"}, &Settings{
+			AccountSID: testSID, AuthToken: testToken, APIURL: "https://api.twilio.com",
+			DefaultRegion: region,
+			Numbers:       map[string]string{"alice@example.test": "+4915112345678"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h = tr.Webhooks(sink)
+		f := twiliofake.New(testSID, testToken)
+		_, status, err := f.SendInbound(context.Background(), srv.URL+"/hooks/sms/inbound", "80888", "+4915112345678", "Your code is 123456")
+		if err != nil || status != 200 {
+			t.Fatalf("%s: SendInbound: %d %v", region, status, err)
+		}
+		sink.mu.Lock()
+		got := sink.inbound[len(sink.inbound)-1].From
+		sink.mu.Unlock()
+		if got != "80888" {
+			t.Errorf("default_region %s: an SMS from the short code 80888 arrives from %q: replies would go to that number", region, got)
+		}
+	}
 }
