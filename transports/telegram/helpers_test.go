@@ -3,6 +3,9 @@ package telegram
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -199,3 +202,67 @@ func newTestWith(t *testing.T, fake *botfake.Fake, kv transports.KV) (*Transport
 }
 
 var errTest = errors.New("store is down")
+
+// failingProxy serves a fake's Bot API, but answers the n-th sendMessage
+// (counted from when arm is called) with a 502 that is not Bot API JSON:
+// a proxy's error page, a temporary failure.
+type failingProxy struct {
+	mu    sync.Mutex
+	count int
+	failN int // 0: off
+}
+
+func (p *failingProxy) arm(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.count, p.failN = 0, n
+}
+
+// newProxied builds a transport whose Bot API is a fake behind a
+// failingProxy.
+func newProxied(t *testing.T) (*Transport, *botfake.Fake, *failingProxy) {
+	t.Helper()
+	fake := botfake.New(testToken)
+	t.Cleanup(fake.Close)
+	p := &failingProxy{}
+	h := fake.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/sendMessage") {
+			p.mu.Lock()
+			p.count++
+			fail := p.failN != 0 && p.count == p.failN
+			p.mu.Unlock()
+			if fail {
+				http.Error(w, "<html>502 Bad Gateway</html>", http.StatusBadGateway)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	s := &Settings{Token: testToken, APIURL: srv.URL, Mode: ModePolling,
+		RateLimits: RateLimits{ChatPerSecond: 1000, GroupPerMinute: 60000, TotalPerSecond: 1000}}
+	tr, err := New(transports.Params{Name: "telegram", Domain: "telegram.example.test",
+		MediaURL: "https://gw.example.test/media/telegram", State: &memKV{}}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.pollTimeout = time.Second
+	return tr, fake, p
+}
+
+// visible returns the texts of the bot's messages in chat that were not
+// deleted.
+func visible(fake *botfake.Fake, chat int64) []string {
+	deleted := map[int]bool{}
+	for _, d := range fake.Deleted() {
+		deleted[d.MessageID] = true
+	}
+	var out []string
+	for _, m := range fake.SentTo(chat) {
+		if !deleted[m.MessageID] {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}

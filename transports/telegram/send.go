@@ -49,7 +49,7 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 	parts := split(out.Body, maxText)
 	if out.Replaces != "" {
 		if c, ids, ok := parseRemoteID(out.Replaces); ok && c == chat {
-			return t.edit(ctx, chat, out.Replaces, ids, parts)
+			return t.edit(ctx, out.ID, chat, out.Replaces, ids, parts)
 		}
 	}
 	t.mu.Lock()
@@ -146,41 +146,52 @@ func (t *Transport) retract(ctx context.Context, chat int64, remote string) erro
 
 // edit replaces the text of the messages ids with parts: parts beyond the
 // old messages are sent as new ones, old messages beyond the parts deleted.
-func (t *Transport) edit(ctx context.Context, chat int64, original string, ids []int, parts []string) (string, error) {
+// As in Send, a retry of job after a part failed for now resumes after the
+// parts done: those sent anew (a text that grew, a message deleted
+// meanwhile) are not sent again.
+func (t *Transport) edit(ctx context.Context, job string, chat int64, original string, ids []int, parts []string) (string, error) {
 	// The messages the corrected text is in, once edited: the original's,
 	// and any sent for a text that grew or a part deleted meanwhile. Their
 	// ids are the correction's remote id, so that later corrections and a
 	// retraction reach them all.
-	final := slices.Clone(ids[:min(len(parts), len(ids))])
-	for i, part := range parts {
+	t.mu.Lock()
+	final := slices.Clone(t.progress[job].ids)
+	t.mu.Unlock()
+	fail := func(err error) (string, error) { return "", t.failedPart(job, final, err) }
+	for i := len(final); i < len(parts); i++ {
+		part := parts[i]
 		if i >= len(ids) {
 			id, err := t.sendText(ctx, chat, part, true, 0)
 			if err != nil {
-				return "", err
+				return fail(err)
 			}
 			final = append(final, id)
 			continue
 		}
 		if i > 0 { // the caller paced the first
 			if err := t.pace.wait(ctx, chat); err != nil {
-				return "", &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: err.Error()}
+				return fail(&transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: err.Error()})
 			}
 		}
 		err := t.call(ctx, "editMessageText", tgbotapi.Params{
 			"chat_id": strconv.FormatInt(chat, 10), "message_id": strconv.Itoa(ids[i]), "text": part}, nil)
 		switch {
 		case err == nil, notModified(err):
+			final = append(final, ids[i])
 		case editGone(err):
 			// Deleted meanwhile: the correction goes out as a new message.
 			id, err := t.sendText(ctx, chat, part, true, 0)
 			if err != nil {
-				return "", err
+				return fail(err)
 			}
-			final[i] = id
+			final = append(final, id)
 		default:
-			return "", err
+			return fail(err)
 		}
 	}
+	t.mu.Lock()
+	delete(t.progress, job)
+	t.mu.Unlock()
 	for _, id := range ids[min(len(parts), len(ids)):] {
 		err := t.call(ctx, "deleteMessage", tgbotapi.Params{"chat_id": strconv.FormatInt(chat, 10), "message_id": strconv.Itoa(id)}, nil)
 		if err != nil {

@@ -206,3 +206,79 @@ func TestCorrectionThatGrows(t *testing.T) {
 		t.Errorf("after the retraction the chat still shows %q", left)
 	}
 }
+
+// A correction that grows past one message sends the new parts with
+// sendMessage. When a later part fails for now (a 502), the core retries
+// the same job; the retry must not send again the parts Telegram already
+// took, as Send's plain path does not.
+func TestCorrectionRetryDoesNotRepeatParts(t *testing.T) {
+	tr, fake, proxy := newProxied(t)
+	fake.AddChat(dm)
+	ctx := testCtx(t)
+	id, err := tr.Send(ctx, transports.Outbound{To: "111", Body: "short", ID: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := strings.Repeat("a", maxText), strings.Repeat("b", maxText), strings.Repeat("c", 10)
+	corr := transports.Outbound{To: "111", Body: a + " " + b + " " + c, ID: "2", Replaces: id}
+
+	proxy.arm(2) // part two (b) is taken, part three (c) fails for now
+	_, err = tr.Send(ctx, corr)
+	if err == nil {
+		t.Fatal("first attempt succeeded, want the 502")
+	}
+	if pe, _ := err.(*transports.Error); pe == nil || !pe.Temporary() {
+		t.Fatalf("first attempt's error %v is not temporary: the core would not retry", err)
+	}
+	proxy.arm(0)
+	got, err := tr.Send(ctx, corr) // the core's retry of the same job
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "111:1,2,3" {
+		t.Errorf("the correction's remote id is %q, want 111:1,2,3 (the edited message and the parts sent)", got)
+	}
+	texts := visible(fake, 111)
+	nb := 0
+	for _, s := range texts {
+		if s == b {
+			nb++
+		}
+	}
+	if nb != 1 || len(texts) != 3 {
+		short := make([]string, len(texts))
+		for i, s := range texts {
+			short[i] = s[:1] + "…"
+		}
+		t.Errorf("after the retry the chat shows %d messages %q; part b is there %d times, want once", len(texts), short, nb)
+	}
+}
+
+// A correction whose edited message was deleted meanwhile goes out as a new
+// message; when a later part then fails for now, the retry does not send
+// that new message again.
+func TestCorrectionRetryKeepsResentPart(t *testing.T) {
+	tr, fake, proxy := newProxied(t)
+	fake.AddChat(dm)
+	ctx := testCtx(t)
+	id, err := tr.Send(ctx, transports.Outbound{To: "111", Body: "short", ID: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Send(ctx, transports.Outbound{To: "111", Retracts: id, ID: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	a, b := strings.Repeat("a", maxText), strings.Repeat("b", 10)
+	corr := transports.Outbound{To: "111", Body: a + " " + b, ID: "3", Replaces: id}
+	proxy.arm(2) // a is sent anew (the message to edit is gone); b fails for now
+	if _, err := tr.Send(ctx, corr); err == nil {
+		t.Fatal("first attempt succeeded, want the 502")
+	}
+	proxy.arm(0)
+	if _, err := tr.Send(ctx, corr); err != nil {
+		t.Fatal(err)
+	}
+	if texts := visible(fake, 111); len(texts) != 2 || texts[0] != a || texts[1] != b {
+		t.Errorf("after the retry the chat shows %d messages, want a and b once each", len(texts))
+	}
+}
