@@ -248,9 +248,18 @@ func parseRemoteID(s string) (int64, []int, bool) {
 }
 
 // split cuts text into parts of at most limit UTF-16 units, at the last
-// line break or space that fits, else at a character boundary.
+// line break or space that fits, else at a character boundary. A part of
+// white space alone (a run of blank lines or spaces at a cut, at the end or
+// at the start) is left out: Telegram refuses it ("message text is empty")
+// after the parts before it went out. A text of white space alone has no
+// parts; callers refuse it first (transports.Outbound.Empty).
 func split(text string, limit int) []string {
 	var parts []string
+	keep := func(part string) {
+		if strings.TrimSpace(part) != "" {
+			parts = append(parts, part)
+		}
+	}
 	for utf16Len(text) > limit {
 		cut, units := len(text), 0 // cut: byte offset of the longest prefix that fits
 		for i, r := range text {
@@ -269,9 +278,10 @@ func split(text string, limit int) []string {
 		} else {
 			text = text[cut:]
 		}
-		parts = append(parts, head)
+		keep(head)
 	}
-	return append(parts, text)
+	keep(text)
+	return parts
 }
 
 func utf16Len(s string) int {

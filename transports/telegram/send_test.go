@@ -282,3 +282,33 @@ func TestCorrectionRetryKeepsResentPart(t *testing.T) {
 		t.Errorf("after the retry the chat shows %d messages, want a and b once each", len(texts))
 	}
 }
+
+// A long text whose last part would be only white space (a trailing line
+// break just past 4096 units) goes out whole: Telegram would refuse that
+// part ("message text is empty") after the first went out, and the sender
+// would get an error for a text that was delivered. The same holds for a
+// correction and for a caption too long for a photo, cut the same way.
+func TestSendTrailingWhitespacePastTheLimit(t *testing.T) {
+	tr, fake := newTest(t, ModePolling, nil)
+	fake.AddChat(dm)
+	ctx := testCtx(t)
+	body := strings.Repeat("x", maxText) + "\n\n"
+	id, err := tr.Send(ctx, transports.Outbound{To: "111", Body: body, ID: "1"})
+	if err != nil {
+		t.Fatalf("Send of %d x and a trailing blank line: %v (chat holds %d message(s))", maxText, err, len(fake.SentTo(111)))
+	}
+	if id != "111:1" {
+		t.Errorf("Send = %q, want one message", id)
+	}
+	long := strings.Repeat("y", maxText) + " tail"
+	id2, err := tr.Send(ctx, transports.Outbound{To: "111", Body: long, ID: "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Send(ctx, transports.Outbound{To: "111", Body: strings.Repeat("z", maxText) + "\n \n", ID: "3", Replaces: id2}); err != nil {
+		t.Errorf("a correction with a trailing blank line past the limit: %v", err)
+	}
+	if texts := visible(fake, 111); len(texts) != 2 || strings.TrimSpace(texts[1]) != strings.Repeat("z", maxText) {
+		t.Errorf("the chat holds %d messages, want the text and the corrected one", len(texts))
+	}
+}

@@ -109,4 +109,36 @@ func TestSplit(t *testing.T) {
 	}
 }
 
+// Telegram refuses a message of white space alone ("message text is
+// empty", a 400): split never makes such a part, wherever the white space
+// falls, and leaves out nothing but white space.
+func TestSplitNoWhitespaceOnlyPart(t *testing.T) {
+	x := strings.Repeat("x", maxText)
+	for name, text := range map[string]string{
+		"trailing blank line":       x + "\n\n",
+		"trailing spaces":           x + strings.Repeat(" ", 5000),
+		"leading spaces":            strings.Repeat(" ", 5000) + "hello",
+		"a run of blank lines":      x + strings.Repeat("\n", maxText+10) + "tail",
+		"a long run between two":    "head " + strings.Repeat(" \n\t", 3*maxText) + " tail",
+		"a line break past the cut": x + "\n",
+		"spaces that fill a part":   strings.Repeat("ab ", maxText) + strings.Repeat(" ", maxText),
+	} {
+		parts := split(text, maxText)
+		if len(parts) == 0 {
+			t.Errorf("%s: no parts", name)
+		}
+		for i, p := range parts {
+			if strings.TrimSpace(p) == "" {
+				t.Errorf("%s: part %d of %d is white space only (%d bytes)", name, i, len(parts), len(p))
+			}
+			if utf16Len(p) > maxText {
+				t.Errorf("%s: part %d of %d units", name, i, utf16Len(p))
+			}
+		}
+		if got, want := strings.Join(strings.Fields(strings.Join(parts, " ")), " "), strings.Join(strings.Fields(text), " "); got != want {
+			t.Errorf("%s: the parts' words are not the text's", name)
+		}
+	}
+}
+
 func ptrInt(n int) *int { return &n }
