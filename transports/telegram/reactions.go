@@ -41,10 +41,15 @@ type reactionType struct {
 // event is the update: one delivered again has its id, and two changes in
 // one second (the date's unit), or anonymous reactors', have their own.
 func (t *Transport) handleReaction(ctx context.Context, sink transports.Sink, updateID int, r *messageReaction) error {
+	// A reaction to a part of a long message from XMPP is to the whole.
+	to, err := t.wholeOf(ctx, messageKey(r.Chat.ID, r.MessageID))
+	if err != nil {
+		return err
+	}
 	in := transports.Inbound{
 		From:    transports.Addr(strconv.FormatInt(r.Chat.ID, 10)),
 		ID:      fmt.Sprintf("%s:r%d", messageKey(r.Chat.ID, r.MessageID), updateID),
-		ReactTo: messageKey(r.Chat.ID, r.MessageID),
+		ReactTo: to,
 		Name:    chatName(&r.Chat),
 	}
 	if !r.Chat.IsPrivate() {
@@ -59,7 +64,7 @@ func (t *Transport) handleReaction(ctx context.Context, sink transports.Sink, up
 			in.Reactions = append(in.Reactions, rt.Emoji)
 		}
 	}
-	err := sink.Deliver(ctx, in)
+	err = sink.Deliver(ctx, in)
 	if err == transports.ErrNoRecipient {
 		return nil // an unlinked chat: nothing to tell
 	}

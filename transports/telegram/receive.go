@@ -61,7 +61,11 @@ func (t *Transport) handle(ctx context.Context, sink transports.Sink, u update) 
 		Name: chatName(msg.Chat),
 	}
 	if r := msg.ReplyToMessage; r != nil {
-		in.ReplyTo = messageKey(msg.Chat.ID, r.MessageID)
+		// A reply to a part of a long message from XMPP refers to the whole.
+		var err error
+		if in.ReplyTo, err = t.wholeOf(ctx, messageKey(msg.Chat.ID, r.MessageID)); err != nil {
+			return err
+		}
 		in.Quote = r.Text
 		if in.Quote == "" {
 			in.Quote = r.Caption

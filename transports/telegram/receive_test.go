@@ -8,7 +8,9 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"xmppgw/transports"
 )
@@ -175,5 +177,113 @@ func TestCommands(t *testing.T) {
 	}
 	if len(sink.got()) != 0 {
 		t.Errorf("commands were relayed: %+v", sink.got())
+	}
+}
+
+// Inbound.ReactTo and ReplyTo must name a message the core knows: an
+// Inbound.ID, or an id Send returned. A long text sent from XMPP has the
+// remote id "111:1,2"; a reply or a reaction to any of its parts refers to
+// that id, not to the part ("111:2"), which the core could not tie to the
+// XMPP message.
+func TestReplyAndReactionToPartOfLongMessage(t *testing.T) {
+	tr, fake := newTest(t, ModePolling, nil)
+	fake.AddChat(dm)
+	sink := newSink()
+	sink.linked["111"] = "alice@example.test"
+	ctx := testCtx(t)
+	long := strings.Repeat("x", maxText) + " tail"
+	id, err := tr.Send(ctx, transports.Outbound{To: "111", Body: long, ID: "1"})
+	if err != nil || id != "111:1,2" {
+		t.Fatalf("Send = %q, %v", id, err)
+	}
+	run(t, tr, sink)
+	// (the reply first: the fake takes reactions once a poll asked for them)
+	fake.UserReplies(dm, alice, "nice", fake.SentTo(111)[1])
+	sink.waitInbound(t, 1)
+	fake.UserReacts(dm, alice, 2, "👍")
+	fake.UserReacts(dm, alice, 1, "🎉")
+	got := sink.waitInbound(t, 3)
+	if got[0].ReplyTo != id {
+		t.Errorf("reply to part 2 of %q arrives with ReplyTo %q: no message of the core has that id", id, got[0].ReplyTo)
+	}
+	for _, in := range got[1:] {
+		if in.ReactTo != id {
+			t.Errorf("reaction %q to a part of %q arrives with ReactTo %q: no message of the core has that id", in.Reactions, id, in.ReactTo)
+		}
+	}
+	// The user's own message (3) is its own.
+	fake.UserReplies(dm, alice, "and this", fake.SentTo(111)[0])
+	if got := sink.waitInbound(t, 4); got[3].ReplyTo != id {
+		t.Errorf("reply to part 1 arrives with ReplyTo %q, want %q", got[3].ReplyTo, id)
+	}
+	reply := got[0]
+	fake.UserReacts(dm, alice, 3, "👀")
+	if got := sink.waitInbound(t, 5); got[4].ReactTo != reply.ID {
+		t.Errorf("reaction to the user's own message %s arrives with ReactTo %q", reply.ID, got[4].ReactTo)
+	}
+}
+
+// A correction that grew into more messages is known by the correction's
+// id; a reaction to a message it added refers to that id, and a reaction to
+// the original's message keeps the original's id.
+func TestReactionToPartAddedByCorrection(t *testing.T) {
+	tr, fake := newTest(t, ModePolling, nil)
+	fake.AddChat(dm)
+	sink := newSink()
+	sink.linked["111"] = "alice@example.test"
+	ctx := testCtx(t)
+	id, err := tr.Send(ctx, transports.Outbound{To: "111", Body: "short", ID: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	corr, err := tr.Send(ctx, transports.Outbound{To: "111", Body: strings.Repeat("x", maxText) + " tail", ID: "2", Replaces: id})
+	if err != nil || corr != "111:1,2" {
+		t.Fatalf("correction = %q, %v", corr, err)
+	}
+	run(t, tr, sink)
+	fake.UserReplies(dm, alice, "nice", fake.SentTo(111)[1])
+	fake.UserReplies(dm, alice, "and", fake.SentTo(111)[0])
+	got := sink.waitInbound(t, 2)
+	if got[0].ReplyTo != corr || got[1].ReplyTo != id {
+		t.Errorf("replies to the added part and the original: ReplyTo %q and %q, want %q and %q", got[0].ReplyTo, got[1].ReplyTo, corr, id)
+	}
+}
+
+// failingKV is a state whose writes fail while failing is set.
+type failingKV struct {
+	memKV
+	failing atomic.Bool
+}
+
+func (k *failingKV) SetUntil(ctx context.Context, key, value string, expires time.Time) error {
+	if k.failing.Load() {
+		return errTest
+	}
+	return k.memKV.SetUntil(ctx, key, value, expires)
+}
+
+// When the parts of a long message cannot be recorded, the send fails for
+// now, and its retry records them without sending anything again.
+func TestPartsNotRecordedRetried(t *testing.T) {
+	kv := &failingKV{}
+	tr, fake := newTest(t, ModePolling, kv)
+	fake.AddChat(dm)
+	ctx := testCtx(t)
+	out := transports.Outbound{To: "111", Body: strings.Repeat("x", maxText) + " tail", ID: "1"}
+	kv.failing.Store(true)
+	_, err := tr.Send(ctx, out)
+	if pe, _ := err.(*transports.Error); pe == nil || !pe.Temporary() {
+		t.Fatalf("Send with the state down: %v, want a temporary error", err)
+	}
+	kv.failing.Store(false)
+	id, err := tr.Send(ctx, out)
+	if err != nil || id != "111:1,2" {
+		t.Fatalf("retry = %q, %v", id, err)
+	}
+	if n := len(fake.SentTo(111)); n != 2 {
+		t.Errorf("the chat holds %d messages, want the 2 parts once", n)
+	}
+	if whole, _ := tr.wholeOf(ctx, "111:2"); whole != id {
+		t.Errorf("part 2 is known as %q, want %q", whole, id)
 	}
 }

@@ -67,10 +67,52 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 		}
 		ids = append(ids, id)
 	}
+	rid := remoteID(chat, ids)
+	if len(ids) > 1 {
+		if err := t.recordParts(ctx, chat, ids, rid); err != nil {
+			return "", t.failedPart(out.ID, ids, err)
+		}
+	}
 	t.mu.Lock()
 	delete(t.progress, out.ID)
 	t.mu.Unlock()
-	return remoteID(chat, ids), nil
+	return rid, nil
+}
+
+// partsKept is how long the transport remembers the message that a part of
+// a long one belongs to: as long as the core keeps its records of sends
+// (14 days).
+const partsKept = 14 * 24 * time.Hour
+
+// partKey is where the id Send returned for the message that the Telegram
+// message key (CHAT:ID) is a part of is kept in the transport's state.
+func partKey(key string) string { return "part:" + key }
+
+// recordParts remembers that each of ids in chat is a part of whole, the
+// remote id of several messages, so that a reply or a reaction to any of
+// them refers to whole, the id the core knows. (A message sent alone is
+// known by its own id: nothing is recorded for it.) A failure is
+// temporary: the job is retried, and the retry records the parts again
+// without sending them.
+func (t *Transport) recordParts(ctx context.Context, chat int64, ids []int, whole string) error {
+	expires := time.Now().Add(partsKept)
+	for _, id := range ids {
+		if err := t.state.SetUntil(ctx, partKey(messageKey(chat, id)), whole, expires); err != nil {
+			return &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram",
+				Message: "recording the parts of a message sent: " + err.Error()}
+		}
+	}
+	return nil
+}
+
+// wholeOf returns the id Send returned for the message that key (CHAT:ID)
+// is a part of, or key itself, a message of its own or someone else's.
+func (t *Transport) wholeOf(ctx context.Context, key string) (string, error) {
+	whole, err := t.state.Get(ctx, partKey(key))
+	if err != nil || whole == "" {
+		return key, err
+	}
+	return whole, nil
 }
 
 // partial is a job's parts sent before one failed for now.
@@ -189,6 +231,20 @@ func (t *Transport) edit(ctx context.Context, job string, chat int64, original s
 			return fail(err)
 		}
 	}
+	whole := remoteID(chat, final)
+	// The messages sent anew are known by the correction's id; the
+	// original's keep theirs.
+	var fresh []int
+	for _, id := range final {
+		if !slices.Contains(ids, id) {
+			fresh = append(fresh, id)
+		}
+	}
+	if len(final) > 1 {
+		if err := t.recordParts(ctx, chat, fresh, whole); err != nil {
+			return fail(err)
+		}
+	}
 	t.mu.Lock()
 	delete(t.progress, job)
 	t.mu.Unlock()
@@ -201,7 +257,7 @@ func (t *Transport) edit(ctx context.Context, job string, chat int64, original s
 	if len(final) == 0 {
 		return original, nil
 	}
-	return remoteID(chat, final), nil
+	return whole, nil
 }
 
 // ReceiptOnAccept implements transports.ReceiptOnAccept: the Bot API has no

@@ -107,10 +107,16 @@ func (t *Transport) sendMedia(ctx context.Context, chat int64, out transports.Ou
 		}
 		ids = append(ids, id)
 	}
+	rid := remoteID(chat, ids)
+	if len(ids) > 1 {
+		if err := t.recordParts(ctx, chat, ids, rid); err != nil {
+			return fail(err)
+		}
+	}
 	t.mu.Lock()
 	delete(t.progress, out.ID)
 	t.mu.Unlock()
-	return remoteID(chat, ids), nil
+	return rid, nil
 }
 
 // sendFile sends the file at rawURL to chat: by its URL when Telegram can
