@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -283,6 +284,12 @@ func remoteID(chat int64, ids []int) string {
 	return fmt.Sprintf("%d:%s", chat, strings.Join(s, ","))
 }
 
+// parseRemoteID reads a remote id: one that Send returned ("CHAT:ID,ID..."),
+// or the id of an XMPP stanza of a message received from Telegram, which
+// the core passes on for a reply or a reaction to it: "CHAT:ID" for its
+// text, "CHAT:ID-mN" for its N-th attachment, "CHAT:ID:eU" for an edit of
+// it (update U), "CHAT:ID:eU-mN" for the edit's attachment. Each is
+// message ID of CHAT.
 func parseRemoteID(s string) (int64, []int, bool) {
 	c, list, ok := strings.Cut(s, ":")
 	if !ok {
@@ -291,6 +298,9 @@ func parseRemoteID(s string) (int64, []int, bool) {
 	chat, err := strconv.ParseInt(c, 10, 64)
 	if err != nil {
 		return 0, nil, false
+	}
+	if m := stanzaSuffix.FindStringSubmatchIndex(list); m != nil {
+		list = list[:m[2]]
 	}
 	var ids []int
 	for _, p := range strings.Split(list, ",") {
@@ -302,6 +312,10 @@ func parseRemoteID(s string) (int64, []int, bool) {
 	}
 	return chat, ids, true
 }
+
+// stanzaSuffix matches what the stanza id of a message received from
+// Telegram adds to its message id: an edit's update, an attachment's index.
+var stanzaSuffix = regexp.MustCompile(`^[0-9]+((?::e[0-9]+)?(?:-m[0-9]+)?)$`)
 
 // split cuts text into parts of at most limit UTF-16 units, at the last
 // line break or space that fits, else at a character boundary. A part of

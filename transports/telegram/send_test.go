@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -310,5 +311,75 @@ func TestSendTrailingWhitespacePastTheLimit(t *testing.T) {
 	}
 	if texts := visible(fake, 111); len(texts) != 2 || strings.TrimSpace(texts[1]) != strings.Repeat("z", maxText) {
 		t.Errorf("the chat holds %d messages, want the text and the corrected one", len(texts))
+	}
+}
+
+// The XMPP stanzas of Telegram messages carry ids the core makes from
+// Inbound.ID: "CHAT:MSG" for the text, "CHAT:MSG-m0" for the attachment of
+// a captioned photo (component/sink.go inboundStanzas), "CHAT:MSG:eUPDATE"
+// for an edit (receive.go). A reaction or a reply from XMPP to such a
+// stanza reaches Send with that id, and goes to message MSG.
+func TestParseRemoteIDOfReceivedStanzas(t *testing.T) {
+	for in, want := range map[string]string{
+		"111:5":          "111 [5]",
+		"111:5,6,7":      "111 [5 6 7]",
+		"111:5-m0":       "111 [5]",
+		"111:5-m12":      "111 [5]",
+		"111:5:e7":       "111 [5]",
+		"111:5:e7-m0":    "111 [5]",
+		"-1001234:42-m1": "-1001234 [42]",
+		"-1001234:42:e9": "-1001234 [42]",
+		// Refused:
+		"111":          "",
+		"111:":         "",
+		"111:5-m":      "",
+		"111:5-mx":     "",
+		"111:5:e":      "",
+		"111:5:x7":     "",
+		"111:5-m0:e7":  "",
+		"111:5-m0-m1":  "",
+		"111:5:e7:e8":  "",
+		"111:5,6-m0":   "",
+		"111:5-1":      "",
+		"x:5-m0":       "",
+		"111:5-m0 ":    "",
+		"111:e7":       "",
+		"111:-m0":      "",
+		"111:5:e7-m0x": "",
+	} {
+		chat, ids, ok := parseRemoteID(in)
+		got := ""
+		if ok {
+			got = fmt.Sprint(chat, " ", ids)
+		}
+		if got != want {
+			t.Errorf("parseRemoteID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A reaction and a reply from XMPP to the attachment stanza of a captioned
+// photo, or to the stanza of an edit, reach the Telegram message.
+func TestReactAndReplyToAttachmentAndEditedStanza(t *testing.T) {
+	tr, fake := newTest(t, ModePolling, nil)
+	fake.AddChat(dm)
+	sink := newSink()
+	sink.linked["111"] = "alice@example.test"
+	run(t, tr, sink)
+	m := fake.UserSendsPhoto(dm, alice, "look", []byte("\xff\xd8\xff\xe0 a photo"))
+	sink.waitInbound(t, 1)
+	ctx := testCtx(t)
+	for i, target := range []string{messageKey(111, m.MessageID) + "-m0", messageKey(111, m.MessageID) + ":e7"} {
+		_, err := tr.Send(ctx, transports.Outbound{To: "111", ID: "r" + target, ReactTo: target, Reactions: []string{"👍"}})
+		if err != nil {
+			t.Errorf("reaction to the stanza %q of message %d: %v", target, m.MessageID, err)
+		}
+		if _, err := tr.Send(ctx, transports.Outbound{To: "111", ID: "q" + target, Body: "yes", ReplyTo: target}); err != nil {
+			t.Fatal(err)
+		}
+		sent := fake.SentTo(111)
+		if r := sent[len(sent)-1].ReplyToMessage; r == nil || r.MessageID != m.MessageID {
+			t.Errorf("%d: the reply to the stanza %q does not answer message %d: %+v", i, target, m.MessageID, r)
+		}
 	}
 }
