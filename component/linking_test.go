@@ -166,7 +166,8 @@ func TestLinkFlow(t *testing.T) {
 }
 
 // Inbound messages: a config link asks to subscribe with the first message;
-// edits are corrections; media are OOB URLs; an unlinked chat reaches nobody.
+// edits are corrections (of a message with a file, with the file's link);
+// media are OOB URLs; an unlinked chat reaches nobody.
 func TestDeliverLinked(t *testing.T) {
 	ctx := context.Background()
 	g, _, store := linkedGateway(t)
@@ -175,6 +176,13 @@ func TestDeliverLinked(t *testing.T) {
 		{From: "+15550002222", ID: "7:1:e5", Body: "hello!", Replaces: "7:1"},
 		{From: "+15550002222", ID: "7:2", Body: "look", Media: []string{"https://gw/media/tg/s/f/photo.jpg"}},
 		{From: "+15550002222", ID: "7:3", Media: []string{"https://gw/media/tg/s/g/voice.oga"}},
+		// A caption added to a file sent without one: the correction
+		// replaces the file's own stanza, and keeps its link.
+		{From: "+15550002222", ID: "7:3:e6", Body: "listen", Replaces: "7:3", Media: []string{"https://gw/media/tg/s/g/voice.oga"}},
+		// A caption edited: the text's stanza is corrected, the link kept.
+		{From: "+15550002222", ID: "7:2:e7", Body: "look at this", Replaces: "7:2", Media: []string{"https://gw/media/tg/s/f/photo.jpg"}},
+		// A caption removed: the link alone, as a file without a caption.
+		{From: "+15550002222", ID: "7:2:e8", Replaces: "7:2", Media: []string{"https://gw/media/tg/s/f/photo.jpg"}},
 	}
 	for _, in := range ins {
 		if err := g.Deliver(ctx, in); err != nil {
@@ -188,6 +196,9 @@ func TestDeliverLinked(t *testing.T) {
 <message type="chat" id="7:2" ` + c + `><body>look</body><origin-id xmlns="urn:xmpp:sid:0" id="7:2"></origin-id></message>
 <message type="chat" id="7:2-m0" ` + c + `><body>https://gw/media/tg/s/f/photo.jpg</body><origin-id xmlns="urn:xmpp:sid:0" id="7:2-m0"></origin-id><x xmlns="jabber:x:oob"><url>https://gw/media/tg/s/f/photo.jpg</url></x></message>
 <message type="chat" id="7:3" ` + c + `><body>https://gw/media/tg/s/g/voice.oga</body><origin-id xmlns="urn:xmpp:sid:0" id="7:3"></origin-id><x xmlns="jabber:x:oob"><url>https://gw/media/tg/s/g/voice.oga</url></x></message>
+<message type="chat" id="7:3:e6" ` + c + `><body>listen&#xA;https://gw/media/tg/s/g/voice.oga</body><replace xmlns="urn:xmpp:message-correct:0" id="7:3"></replace><origin-id xmlns="urn:xmpp:sid:0" id="7:3:e6"></origin-id><x xmlns="jabber:x:oob"><url>https://gw/media/tg/s/g/voice.oga</url></x></message>
+<message type="chat" id="7:2:e7" ` + c + `><body>look at this&#xA;https://gw/media/tg/s/f/photo.jpg</body><replace xmlns="urn:xmpp:message-correct:0" id="7:2"></replace><origin-id xmlns="urn:xmpp:sid:0" id="7:2:e7"></origin-id><x xmlns="jabber:x:oob"><url>https://gw/media/tg/s/f/photo.jpg</url></x></message>
+<message type="chat" id="7:2:e8" ` + c + `><body>https://gw/media/tg/s/f/photo.jpg</body><replace xmlns="urn:xmpp:message-correct:0" id="7:2"></replace><origin-id xmlns="urn:xmpp:sid:0" id="7:2:e8"></origin-id><x xmlns="jabber:x:oob"><url>https://gw/media/tg/s/f/photo.jpg</url></x></message>
 `
 	if got := queuedFor(t, store, "tg"); got != want {
 		t.Errorf("queued\n%s\nwant\n%s", got, want)

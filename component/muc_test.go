@@ -190,6 +190,11 @@ var roomSteps = []roomStep{
 	27: { // a chat state alone to one member (typing) is dropped, not answered once a keystroke
 		in: `<message type="chat" id="pm27" from="alice@example.test/phone" to="+15550003333@tg.example.test/Bob"><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`,
 	},
+	28: { // an edited caption: one correction, with the file's link
+		deliver: &transports.Inbound{From: "+15550003333", ID: "g2:e2", Body: "ship it today", Group: true, Sender: "Carol", Replaces: "g2", Media: []string{"https://gw/m/1.jpg"}},
+		queued: `<message type="groupchat" id="g2:e2" from="+15550003333@tg.example.test/Carol" to="alice@example.test/phone"><body>ship it today&#xA;https://gw/m/1.jpg</body><replace xmlns="urn:xmpp:message-correct:0" id="g2"></replace><origin-id xmlns="urn:xmpp:sid:0" id="g2:e2"></origin-id><stanza-id xmlns="urn:xmpp:sid:0" id="g2:e2" by="+15550003333@tg.example.test"></stanza-id><x xmlns="jabber:x:oob"><url>https://gw/m/1.jpg</url></x></message>` +
+			`<message type="groupchat" id="g2:e2" from="+15550003333@tg.example.test/Carol" to="alice@example.test/tablet"><body>ship it today&#xA;https://gw/m/1.jpg</body><replace xmlns="urn:xmpp:message-correct:0" id="g2"></replace><origin-id xmlns="urn:xmpp:sid:0" id="g2:e2"></origin-id><stanza-id xmlns="urn:xmpp:sid:0" id="g2:e2" by="+15550003333@tg.example.test"></stanza-id><x xmlns="jabber:x:oob"><url>https://gw/m/1.jpg</url></x></message>`,
+	},
 }
 
 func TestRoomSteps(t *testing.T) {

@@ -224,9 +224,15 @@ func (g *Gateway) recipients(ctx context.Context, in transports.Inbound, contact
 
 // inboundStanzas renders in for user: its text (a correction if it replaces
 // an earlier message), then each attachment as an XEP-0066 URL that is also
-// the body, so that every client shows something. If occupant is set, user
-// is a full JID in the room that contact is (core.RoomDelivery), and the
-// stanzas are groupchat messages from occupant, the sender's occupant JID.
+// the body, so that every client shows something. A correction of a
+// message with attachments (an edited caption) is one stanza: its text,
+// then the attachments' links, one a line, with the first as its XEP-0066
+// URL: a correction replaces the whole message, and the message it
+// corrects may have been the attachment's own stanza (a photo sent without
+// a caption), which would otherwise turn into the caption alone. If
+// occupant is set, user is a full JID in the room that contact is
+// (core.RoomDelivery), and the stanzas are groupchat messages from
+// occupant, the sender's occupant JID.
 func inboundStanzas(in transports.Inbound, contact, user, suffix string, reply *replyRef, occupant, nick string) [][]byte {
 	var out [][]byte
 	id := in.ID + suffix
@@ -238,10 +244,18 @@ func inboundStanzas(in transports.Inbound, contact, user, suffix string, reply *
 	} else {
 		sid = func(string) *stanzaID { return nil }
 	}
-	if in.Body != "" || len(in.Media) == 0 {
+	if in.Body != "" || len(in.Media) == 0 || in.Replaces != "" {
 		m := message{Type: typ, ID: id, From: from, To: user, Body: in.Body, Nick: nick, OriginID: &originID{ID: id}, StanzaID: sid(id)}
 		if in.Replaces != "" {
 			m.Replace = &replace{ID: in.Replaces + suffix}
+			if len(in.Media) > 0 {
+				links := strings.Join(in.Media, "\n")
+				if m.Body != "" {
+					links = m.Body + "\n" + links
+				}
+				m.Body, m.OOB = links, &oob{URL: in.Media[0]}
+				in.Media = nil // in the correction
+			}
 		}
 		if reply != nil {
 			m.Reply = reply

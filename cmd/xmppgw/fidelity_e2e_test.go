@@ -232,6 +232,64 @@ func TestReactions(t *testing.T) {
 	})
 }
 
+// TestTelegramPartsAttachmentsAndEdits: a reaction and a reply in Telegram
+// to the second part of a long message from XMPP refer to the XMPP
+// message; a reaction from XMPP to a captioned photo's attachment stanza
+// reaches the photo; a caption added to a photo sent without one arrives
+// as a correction that keeps the photo's link.
+func TestTelegramPartsAttachmentsAndEdits(t *testing.T) {
+	forEachServer(t, func(t *testing.T, server string) {
+		e := startEnv(t, envOptions{server: server, chats: map[string]string{"111": "alice@example.test"}})
+		ctx := testCtx(t)
+		alice := e.login(t, "alice")
+		contact := "111@telegram.example.test"
+
+		e.tg.AddChat(tgDM)
+		long := strings.Repeat("x", 4096) + " tail"
+		alice.Send(ctx, `<message type="chat" id="long1" to="`+contact+`"><body>`+long+`</body><request xmlns="urn:xmpp:receipts"/></message>`)
+		rc := nextWhere(t, alice, "the receipt", func(s xmpptest.Stanza) bool { return strings.Contains(s.XML, `id="long1"`) })
+		sent := e.tg.SentTo(111)
+		if len(sent) != 2 {
+			t.Fatalf("Telegram got %d messages, want 2 parts (%s)", len(sent), rc.XML)
+		}
+		e.tg.UserReplies(tgDM, tgAlice, "got it", sent[1])
+		got := nextWhere(t, alice, "the reply", func(s xmpptest.Stanza) bool { return strings.HasSuffix(s.Body, "got it") })
+		if !strings.Contains(got.XML, `id="long1"`) || !strings.Contains(got.XML, "urn:xmpp:reply:0") {
+			t.Errorf("reply to part 2 from Telegram: %s", got.XML)
+		}
+		e.tg.UserReacts(tgDM, tgAlice, sent[1].MessageID, "🎉")
+		got = nextWhere(t, alice, "the reaction", func(s xmpptest.Stanza) bool { return strings.Contains(s.XML, "urn:xmpp:reactions:0") })
+		var r struct {
+			Reactions struct {
+				ID string `xml:"id,attr"`
+			} `xml:"urn:xmpp:reactions:0 reactions"`
+		}
+		if err := xml.Unmarshal([]byte(got.XML), &r); err != nil || r.Reactions.ID != "long1" {
+			t.Errorf("reaction to part 2 from Telegram: %s", got.XML)
+		}
+
+		photo := []byte("\xff\xd8\xff\xe0 a photo")
+		m := e.tg.UserSendsPhoto(tgDM, tgAlice, "look", photo)
+		att := nextWhere(t, alice, "the photo", func(s xmpptest.Stanza) bool { return strings.Contains(s.XML, "jabber:x:oob") })
+		alice.Send(ctx, `<message type="chat" id="re1" to="`+contact+`"><reactions xmlns="urn:xmpp:reactions:0" id="`+att.ID+
+			`"><reaction>👍</reaction></reactions><store xmlns="urn:xmpp:hints"/></message>`)
+		if err := e.tg.WaitFor(ctx, func() bool { return len(e.tg.Reactions()) == 1 }); err != nil {
+			t.Fatal("no setMessageReaction for the attachment's stanza:", err)
+		}
+		if rr := e.tg.Reactions()[0]; rr.MessageID != m.MessageID {
+			t.Errorf("reaction %+v, want on message %d", rr, m.MessageID)
+		}
+
+		bare := e.tg.UserSendsPhoto(tgDM, tgAlice, "", photo)
+		orig := nextWhere(t, alice, "the bare photo", func(s xmpptest.Stanza) bool { return strings.Contains(s.XML, "jabber:x:oob") })
+		e.tg.UserEdits(tgDM, tgAlice, bare.MessageID, "the view")
+		corr := nextWhere(t, alice, "the correction", func(s xmpptest.Stanza) bool { return strings.Contains(s.XML, "urn:xmpp:message-correct:0") })
+		if !strings.Contains(corr.XML, `id="`+orig.ID+`"`) || corr.Body != "the view\n"+orig.Body || !strings.Contains(corr.XML, "jabber:x:oob") {
+			t.Errorf("caption added to %s: %s", orig.XML, corr.XML)
+		}
+	})
+}
+
 // TestContactVCard: a contact's vCard (XEP-0054) carries the Telegram
 // person's name and profile photo; an SMS contact's, its number.
 func TestContactVCard(t *testing.T) {

@@ -71,17 +71,18 @@ func (t *Transport) handle(ctx context.Context, sink transports.Sink, u update) 
 			in.Quote = r.Caption
 		}
 	}
+	// An edit carries the message's file too: the correction replaces the
+	// whole message, which may have been the file alone (a caption added
+	// to a photo sent without one).
+	in.Media = t.media(msg)
 	if edited {
 		// The event is the update: Telegram delivers one update again with
 		// its id, and two edits in one second (the edit date's unit) have
 		// ids of their own.
 		in.Replaces = in.ID
 		in.ID += ":e" + strconv.Itoa(u.UpdateID)
-	} else {
-		in.Media = t.media(msg)
-		if in.Body == "" && len(in.Media) == 0 {
-			in.Body = "[" + describeUnsupported(msg) + "]"
-		}
+	} else if in.Body == "" && len(in.Media) == 0 {
+		in.Body = "[" + describeUnsupported(msg) + "]"
 	}
 	if !msg.Chat.IsPrivate() {
 		in.Group, in.Sender, in.SenderID = true, senderName(msg), senderID(msg)

@@ -287,3 +287,36 @@ func TestPartsNotRecordedRetried(t *testing.T) {
 		t.Errorf("part 2 is known as %q, want %q", whole, id)
 	}
 }
+
+// A photo sent without a caption arrives as an Inbound with Media and no
+// Body, which the core renders as one stanza, the file's URL. When the
+// Telegram user then adds a caption, the edit (a correction of that
+// stanza, which replaces the whole message) carries the photo too, so the
+// photo does not turn into the caption alone.
+func TestCaptionAddedToPhotoKeepsPhoto(t *testing.T) {
+	tr, fake := newTest(t, ModePolling, nil)
+	sink := newSink()
+	sink.linked["111"] = "alice@example.test"
+	run(t, tr, sink)
+	m := fake.UserSendsPhoto(dm, alice, "", []byte("\xff\xd8\xff\xe0 a photo"))
+	got := sink.waitInbound(t, 1)
+	if got[0].Body != "" || len(got[0].Media) != 1 {
+		t.Fatalf("photo: %+v", got[0])
+	}
+	fake.UserEdits(dm, alice, m.MessageID, "the view from the office")
+	got = sink.waitInbound(t, 2)
+	edit := got[1]
+	if edit.Replaces != got[0].ID || edit.Body != "the view from the office" {
+		t.Fatalf("edit: %+v", edit)
+	}
+	if len(edit.Media) != 1 || !strings.Contains(edit.Media[0], "/photo.jpg") {
+		t.Errorf("the caption added to photo %s arrives as a correction %q with media %q, want the photo's URL", got[0].ID, edit.Body, edit.Media)
+	}
+	// An edit of a text has none.
+	txt := fake.UserSends(dm, alice, "hello")
+	sink.waitInbound(t, 3)
+	fake.UserEdits(dm, alice, txt.MessageID, "hello!")
+	if got := sink.waitInbound(t, 4); len(got[3].Media) != 0 || got[3].Body != "hello!" {
+		t.Errorf("edited text: %+v", got[3])
+	}
+}
