@@ -50,6 +50,7 @@ type Transport struct {
 	policy   *transports.FetchPolicy // which addresses users' attachment URLs may reach
 	state    transports.KV           // where inbound media URLs are kept; may be nil
 	memMedia sync.Map                // inbound media URLs when state is nil
+	parts    parts                   // sends of several messages (parts.go)
 
 	// Replaceable in tests.
 	httpTransport http.RoundTripper
@@ -118,6 +119,7 @@ func New(p transports.Params, s *Settings) (*Transport, error) {
 		fetchTransport: policy.Transport(),
 		now:            time.Now,
 	}
+	t.parts.progress, t.parts.mem = map[string]sentParts{}, map[string]string{}
 	t.signer = transports.NewMediaSigner(key.Sum(nil), p.MediaTTL, func() time.Time { return t.now() })
 	return t, nil
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +51,11 @@ const provider = "twilio"
 // Send implements transports.Transport: it creates a Message resource from
 // out.Account to out.To and returns its SID. Failures are *transports.Error.
 // Pacing is up to the caller (see Pace).
+//
+// A body longer than Twilio takes (maxSMS) is sent as several messages, in
+// order, the attachments with the first; the remote id lists their SIDs
+// ("SM…,SM…"). When a retry follows a partial send, the parts already sent
+// are not sent again.
 func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, error) {
 	if out.Empty() {
 		return "", transports.ErrEmpty(provider)
@@ -64,23 +70,59 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 
+	parts := smsParts(out)
+	sids := t.sentSoFar(out.ID)
+	for i := len(sids); i < len(parts); i++ {
+		if i > 0 { // the caller paced the first (see Pace)
+			if err := t.pace.wait(ctx, out.Account); err != nil {
+				return "", t.failedPart(out.ID, sids, &transports.Error{Kind: transports.KindUnavailable, Provider: provider,
+					Message: "waiting for the rate limit: " + err.Error()})
+			}
+		}
+		var media []string
+		if i == 0 {
+			media = out.Media
+		}
+		sid, e := t.create(ctx, out, parts[i], media, len(parts) > 1)
+		if e != nil {
+			return "", t.failedPart(out.ID, sids, e)
+		}
+		sids = append(sids, sid)
+	}
+	whole := strings.Join(sids, ",")
+	if len(sids) > 1 {
+		if e := t.recordParts(ctx, sids, whole); e != nil {
+			return "", t.failedPart(out.ID, sids, e)
+		}
+	}
+	t.sentAll(out.ID)
+	return whole, nil
+}
+
+// create sends one message of out, with body and media, and returns its
+// SID. part says it is one of several messages (see partMarker).
+func (t *Transport) create(ctx context.Context, out transports.Outbound, body string, media []string, part bool) (string, *transports.Error) {
 	api, rw := t.api(ctx)
 	defer rw.closeBody()
 
 	params := &openapi.CreateMessageParams{}
 	params.SetTo(string(out.To)).SetFrom(string(out.Account))
-	if body := smsBody(out); body != "" || len(out.Media) == 0 {
+	if body != "" || len(media) == 0 {
 		params.SetBody(body)
 	}
-	if len(out.Media) > 0 {
-		media, e := t.outboundMedia(ctx, out)
+	if len(media) > 0 {
+		urls, e := t.outboundMedia(ctx, out)
 		if e != nil {
 			return "", e
 		}
-		params.SetMediaUrl(media)
+		params.SetMediaUrl(urls)
 	}
 	if t.publicURL != "" {
-		params.SetStatusCallback(t.publicURL + "/status")
+		cb := t.publicURL + "/status"
+		if part {
+			cb += "?" + partMarker
+		}
+		params.SetStatusCallback(cb)
 	}
 
 	msg, err := api.CreateMessage(params)
@@ -130,7 +172,11 @@ func (t *Transport) api(ctx context.Context) (*openapi.ApiService, *rewriter) {
 
 // SentSince implements transports.Reconciler: it lists the newest Message
 // resources from out.Account to out.To and returns the SIDs of those with
-// out.Body created at or after since, oldest first.
+// out.Body created at or after since, oldest first. For a body sent as
+// several messages it returns each run of messages with the parts' bodies
+// in order, their SIDs joined as Send joins them; the parts of a run cut
+// short at the end (the provider has parts 1 and 2 of 3) become the job's
+// progress, so that the send goes on with part 3.
 //
 // With reconcile: resend it lists nothing and returns an error wrapping
 // transports.ErrCannotReconcile. So it does when the listing is answered
@@ -158,18 +204,54 @@ func (t *Transport) SentSince(ctx context.Context, out transports.Outbound, sinc
 		return nil, e
 	}
 	since = since.Truncate(time.Second) // Twilio's dates have whole seconds
-	var ids []string
+	var sids, bodies []string
 	for i := len(msgs) - 1; i >= 0; i-- {
 		m := msgs[i]
-		if m.Sid == nil || m.Body == nil || *m.Body != smsBody(out) || m.DateCreated == nil {
+		if m.Sid == nil || m.Body == nil || m.DateCreated == nil {
 			continue
 		}
 		created, err := time.Parse(time.RFC1123Z, *m.DateCreated)
 		if err == nil && !created.Before(since) {
-			ids = append(ids, *m.Sid)
+			sids, bodies = append(sids, *m.Sid), append(bodies, *m.Body)
 		}
 	}
+	parts := smsParts(out)
+	complete, partial := matchParts(sids, bodies, parts)
+	var ids []string
+	for _, set := range complete {
+		whole := strings.Join(set, ",")
+		if len(set) > 1 {
+			// Recorded before the core adopts it: reports on its parts
+			// may be waiting. Another job's is recorded as it was.
+			if e := t.recordParts(ctx, set, whole); e != nil {
+				return nil, e
+			}
+		}
+		ids = append(ids, whole)
+	}
+	if len(parts) > 1 {
+		t.resumeAfter(out.ID, complete, partial)
+	}
 	return ids, nil
+}
+
+// resumeAfter makes what SentSince found at the provider of job's parts its
+// progress: the parts of a send cut short (partial) are not sent again. The
+// job's own parts, known from an earlier attempt, are kept unless partial
+// goes on from them; a complete send that does is the job's, whole.
+func (t *Transport) resumeAfter(job string, complete [][]string, partial []string) {
+	t.parts.mu.Lock()
+	defer t.parts.mu.Unlock()
+	known := t.parts.progress[job].sids
+	for _, set := range complete {
+		if len(known) > 0 && slices.Equal(set[:len(known)], known) {
+			delete(t.parts.progress, job) // adopted by the core
+			return
+		}
+	}
+	if len(partial) > len(known) && slices.Equal(partial[:len(known)], known) {
+		t.parts.progress[job] = sentParts{sids: slices.Clone(partial), at: t.now()}
+	}
 }
 
 // cannotList reports whether an HTTP status answering the listing of

@@ -7,10 +7,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/transports"
@@ -136,7 +138,7 @@ func TestSendTwilioErrors(t *testing.T) {
 		0:  {to: "555", body: "x", kind: transports.KindInvalidAddress, code: "21211", message: "The 'To' number 555 is not a valid phone number."},
 		1:  {to: "", body: "x", kind: transports.KindInvalidAddress, code: "21604", message: "A 'To' phone number is required."},
 		2:  {hook: apiErr(400, 21602, "Message body is required."), kind: transports.KindRejected, code: "21602", message: "Message body is required."}, // an empty body never reaches Twilio (TestSendNeverEmpty)
-		3:  {body: strings.Repeat("x", 1601), kind: transports.KindRejected, code: "21617"},
+		3:  {hook: apiErr(400, 21617, "The concatenated message body exceeds the 1600 character limit."), kind: transports.KindRejected, code: "21617"}, // a longer body is split (TestSendLong)
 		4:  {hook: apiErr(400, 21610, "Attempt to send to unsubscribed recipient"), kind: transports.KindUnreachable, code: "21610", message: "Attempt to send to unsubscribed recipient"},
 		5:  {hook: apiErr(400, 21612, "The 'To' phone number is not currently reachable"), kind: transports.KindUnreachable, code: "21612"},
 		6:  {hook: apiErr(400, 21408, "Permission to send an SMS has not been enabled"), kind: transports.KindRejected, code: "21408"},
@@ -417,4 +419,211 @@ func TestSentSinceCannotList(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fastTransport is newTestTransport without the pace of one message a
+// second from a number, for sends of several parts.
+func fastTransport(t *testing.T, base string) *Transport {
+	tr := newTestTransport(t, base, publicURL)
+	tr.pace = newPacer(RateLimits{NumberPerSecond: 1000, TotalPerSecond: 1000})
+	return tr
+}
+
+// Twilio takes up to 1,600 characters a message and refuses more (21617):
+// a longer text (the core takes stanzas up to 64 KiB) goes out as several
+// SMS in order, cut at a space or a line break, never inside a surrogate
+// pair, and Send returns their SIDs joined.
+func TestSendLong(t *testing.T) {
+	f, base := startFake(t, testSID, testToken)
+	tr := fastTransport(t, base)
+	for _, body := range []string{
+		strings.Repeat("word ", 400),                                // 2,000 characters
+		strings.Repeat("line of text\n", 300),                       // 3,900
+		strings.Repeat("x", 1599) + "😀" + strings.Repeat("y", 1700), // the emoji's pair straddles 1,600
+	} {
+		before := len(f.Messages())
+		o := out("+15551234567", body)
+		o.ID = body[:20]
+		id, err := tr.Send(context.Background(), o)
+		if err != nil {
+			t.Fatalf("a %d-character SMS: %v", utf8.RuneCountInString(body), err)
+		}
+		msgs := f.Messages()[before:]
+		var sids, texts []string
+		for _, m := range msgs {
+			sids, texts = append(sids, m.SID), append(texts, m.Body)
+			if n := utf8.RuneCountInString(m.Body); n > maxSMS || strings.TrimSpace(m.Body) == "" || !utf8.ValidString(m.Body) {
+				t.Errorf("a part of %d characters: %q…", n, m.Body[:min(len(m.Body), 20)])
+			}
+			if m.StatusCallback != publicURL+"/status?"+partMarker {
+				t.Errorf("a part's status callback is %q", m.StatusCallback)
+			}
+		}
+		if len(msgs) < 2 || id != strings.Join(sids, ",") {
+			t.Errorf("Send = %q; Twilio has %d messages %q", id, len(msgs), sids)
+		}
+		if strings.Join(strings.Fields(strings.Join(texts, "")), "") != strings.Join(strings.Fields(body), "") {
+			t.Errorf("the parts do not add up to the text")
+		}
+	}
+	// A text that fits is one SMS, as before, with the plain callback; so
+	// is one that fits but for white space past the limit.
+	for _, body := range []string{strings.Repeat("z", maxSMS), strings.Repeat("é", maxSMS) + "\n\n"} {
+		before := len(f.Messages())
+		id, err := tr.Send(context.Background(), out("+15551234567", body))
+		if m := f.Messages()[before:]; err != nil || len(m) != 1 || id != m[0].SID || m[0].StatusCallback != publicURL+"/status" ||
+			strings.TrimSpace(m[0].Body) != strings.TrimSpace(body) {
+			t.Errorf("%d characters: %q, %v, %d messages", utf8.RuneCountInString(body), id, err, len(m))
+		}
+	}
+}
+
+// A part that fails for now (a 500) is retried with the job; the parts
+// Twilio took are not sent again, and the attachments go with the first.
+func TestSendLongResumes(t *testing.T) {
+	f, base := startFake(t, testSID, testToken)
+	tr := fastTransport(t, base)
+	n := 0
+	f.OnSend(func(twiliofake.Message) *twiliofake.APIError {
+		if n++; n == 2 {
+			return &twiliofake.APIError{Status: 500, Code: 20500, Message: "Internal Server Error"}
+		}
+		return nil
+	})
+	o := out("+15551234567", strings.Repeat("a ", 500)+strings.Repeat("b ", 500))
+	o.Media = []string{"https://files.example.org/a.jpg"}
+	tr.isPublic = func(context.Context, string) bool { return true }
+	_, err := tr.Send(context.Background(), o)
+	if pe, _ := err.(*transports.Error); pe == nil || !pe.Temporary() {
+		t.Fatalf("first attempt: %v, want a temporary error", err)
+	}
+	id, err := tr.Send(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.Messages()
+	if len(msgs) != 2 || id != msgs[0].SID+","+msgs[1].SID {
+		t.Fatalf("Send = %q; Twilio has %d messages, want the 2 parts once", id, len(msgs))
+	}
+	if len(msgs[0].MediaURLs) != 1 || len(msgs[1].MediaURLs) != 0 {
+		t.Errorf("attachments %q and %q, want them with the first part", msgs[0].MediaURLs, msgs[1].MediaURLs)
+	}
+}
+
+// A send of several parts whose outcome is unknown (the gateway died after
+// Twilio took parts 1 and 2 of 3) is checked before it is sent again: a
+// new transport (no progress in memory) finds the parts at Twilio, and the
+// send goes on with part 3. A send Twilio has whole is adopted as one, and
+// another job's identical send is told apart.
+func TestSentSinceParts(t *testing.T) {
+	f, base := startFake(t, testSID, testToken)
+	ctx := context.Background()
+	since := time.Now().Add(-time.Minute)
+	body := strings.Repeat("first ", 200) + strings.Repeat("second ", 200) + strings.Repeat("third ", 200)
+	o := out("+15551234567", body)
+	if n := len(smsParts(o)); n != 3 {
+		t.Fatalf("%d parts, want 3", n)
+	}
+
+	// An earlier job with the same text, sent whole.
+	earlier, err := fastTransport(t, base).Send(ctx, out("+15551234567", body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// This job: parts 1 and 2 taken, then the gateway dies.
+	n := 0
+	f.OnSend(func(twiliofake.Message) *twiliofake.APIError {
+		if n++; n == 3 {
+			return &twiliofake.APIError{Status: 500, Code: 20500, Message: "Internal Server Error"}
+		}
+		return nil
+	})
+	o.ID = "job2"
+	if _, err := fastTransport(t, base).Send(ctx, o); err == nil {
+		t.Fatal("want part 3 to fail")
+	}
+	f.OnSend(nil)
+	cut := f.Messages()[3:]
+
+	tr := fastTransport(t, base) // after the restart
+	ids, err := tr.SentSince(ctx, o, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 1 || ids[0] != earlier {
+		t.Errorf("SentSince = %q, want the earlier job's send %q only (the core skips it: it is known)", ids, earlier)
+	}
+	id, err := tr.Send(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.Messages()
+	if len(msgs) != 6 || id != cut[0].SID+","+cut[1].SID+","+msgs[5].SID {
+		t.Errorf("Send after the check = %q; Twilio has %d messages, want 6 (parts 1 and 2 not sent again)", id, len(msgs))
+	}
+	// Now Twilio has this job's send whole: the check finds it.
+	ids, err = fastTransport(t, base).SentSince(ctx, o, since)
+	if err != nil || len(ids) != 2 || ids[0] != earlier || ids[1] != id {
+		t.Errorf("SentSince = %q, %v, want %q and %q", ids, err, earlier, id)
+	}
+}
+
+// Delivery reports on the parts of a long SMS are reports on the message:
+// delivered once every part is, failed as soon as one fails; a report
+// that comes before the send is recorded (Twilio can be faster than its
+// API's answer) is kept and passed on once it is.
+func TestReportsOnParts(t *testing.T) {
+	f, base := startFake(t, testSID, testToken)
+	sink := &recSink{}
+	tr, hooks := hookServer(t, sink)
+	tr.apiBase, _ = url.Parse(base)
+	tr.pace = newPacer(RateLimits{NumberPerSecond: 1000, TotalPerSecond: 1000})
+	ctx := context.Background()
+	long := strings.Repeat("a ", 500) + strings.Repeat("b ", 500)
+
+	id, err := tr.Send(ctx, out("+15551234567", long))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.Messages()
+	status := func(m twiliofake.Message, state, code string) {
+		t.Helper()
+		if st, err := f.SendStatus(ctx, m, state, code); err != nil || st != 200 {
+			t.Fatalf("status %s: %d %v", state, st, err)
+		}
+	}
+	status(msgs[1], "delivered", "")
+	if _, n := sink.counts(); n != 0 {
+		t.Errorf("%d reports after part 2 was delivered, want none before part 1 is", n)
+	}
+	status(msgs[0], "delivered", "")
+	status(msgs[0], "delivered", "") // Twilio posting again
+	if len(sink.statuses) < 1 || sink.statuses[0] != (transports.Status{RemoteID: id, State: transports.StateDelivered}) {
+		t.Errorf("reports %+v, want delivered on %q", sink.statuses, id)
+	}
+
+	// A failure of one part, reported before the send is recorded.
+	sink.statuses = nil
+	var first string
+	f.OnSend(func(m twiliofake.Message) *twiliofake.APIError {
+		if first == "" {
+			first = m.SID
+			return nil
+		}
+		// Part 2 is being sent: part 1's report comes now.
+		if _, err := tr.partReport(ctx, transports.Status{RemoteID: first, State: transports.StateFailed, Code: "30003", Text: "Unreachable destination handset"}, true); err != nil {
+			t.Error(err)
+		}
+		return nil
+	})
+	o := out("+15551234567", long)
+	o.ID = "job2"
+	id2, err := tr.Send(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (transports.Status{RemoteID: id2, State: transports.StateFailed, Code: "30003", Text: "Unreachable destination handset"}); len(sink.statuses) != 1 || sink.statuses[0] != want {
+		t.Errorf("reports %+v, want %+v", sink.statuses, want)
+	}
+	_ = hooks
 }

@@ -39,6 +39,9 @@ var errorTexts = map[string]string{
 // Webhooks implements transports.WebhookReceiver. The handler expects the
 // "/hooks/<name>" prefix stripped and serves POST /inbound and POST /status.
 func (t *Transport) Webhooks(sink transports.Sink) http.Handler {
+	t.parts.mu.Lock()
+	t.parts.sink = sink
+	t.parts.mu.Unlock()
 	return &webhooks{t: t, sink: sink}
 }
 
@@ -221,7 +224,12 @@ func (h *webhooks) status(w http.ResponseWriter, r *http.Request, form url.Value
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if err := h.sink.Report(r.Context(), st); err != nil {
+	// A part of a send of several messages is reported on the send.
+	rep, err := h.t.partReport(r.Context(), st, r.URL.RawQuery == partMarker)
+	if err == nil && rep != nil {
+		err = h.sink.Report(r.Context(), *rep)
+	}
+	if err != nil {
 		h.t.log.Error("sms: status not stored; Twilio will retry", "provider_id", sid, "error", err)
 		http.Error(w, "sms: try again later", http.StatusServiceUnavailable)
 		return

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -317,47 +316,9 @@ func parseRemoteID(s string) (int64, []int, bool) {
 // Telegram adds to its message id: an edit's update, an attachment's index.
 var stanzaSuffix = regexp.MustCompile(`^[0-9]+((?::e[0-9]+)?(?:-m[0-9]+)?)$`)
 
-// split cuts text into parts of at most limit UTF-16 units, at the last
-// line break or space that fits, else at a character boundary. A part of
-// white space alone (a run of blank lines or spaces at a cut, at the end or
-// at the start) is left out: Telegram refuses it ("message text is empty")
-// after the parts before it went out. A text of white space alone has no
-// parts; callers refuse it first (transports.Outbound.Empty).
-func split(text string, limit int) []string {
-	var parts []string
-	keep := func(part string) {
-		if strings.TrimSpace(part) != "" {
-			parts = append(parts, part)
-		}
-	}
-	for utf16Len(text) > limit {
-		cut, units := len(text), 0 // cut: byte offset of the longest prefix that fits
-		for i, r := range text {
-			n := max(utf16.RuneLen(r), 1)
-			if units+n > limit {
-				cut = i
-				break
-			}
-			units += n
-		}
-		head := text[:cut]
-		// A break right after the fitting prefix counts too.
-		if i := strings.LastIndexAny(text[:cut+1], "\n "); i > cut/2 {
-			head = text[:i]
-			text = text[i+1:]
-		} else {
-			text = text[cut:]
-		}
-		keep(head)
-	}
-	keep(text)
-	return parts
-}
+// split cuts text into parts of at most limit UTF-16 units: see
+// transports.SplitText. It never makes a part of white space alone, which
+// Telegram refuses ("message text is empty").
+func split(text string, limit int) []string { return transports.SplitText(text, limit) }
 
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n += max(utf16.RuneLen(r), 1)
-	}
-	return n
-}
+func utf16Len(s string) int { return transports.UTF16Len(s) }
