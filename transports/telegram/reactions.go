@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -65,7 +66,7 @@ func (t *Transport) handleReaction(ctx context.Context, sink transports.Sink, up
 		}
 	}
 	err = sink.Deliver(ctx, in)
-	if err == transports.ErrNoRecipient {
+	if errors.Is(err, transports.ErrNoRecipient) {
 		return nil // an unlinked chat: nothing to tell
 	}
 	return err

@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"xmppgw/transports"
 )
@@ -318,5 +321,26 @@ func TestCaptionAddedToPhotoKeepsPhoto(t *testing.T) {
 	fake.UserEdits(dm, alice, txt.MessageID, "hello!")
 	if got := sink.waitInbound(t, 4); len(got[3].Media) != 0 || got[3].Body != "hello!" {
 		t.Errorf("edited text: %+v", got[3])
+	}
+}
+
+// wrappingSink wraps Deliver's errors, as a sink may.
+type wrappingSink struct{ *recSink }
+
+func (s wrappingSink) Deliver(ctx context.Context, in transports.Inbound) error {
+	if err := s.recSink.Deliver(ctx, in); err != nil {
+		return fmt.Errorf("delivering %s: %w", in.ID, err)
+	}
+	return nil
+}
+
+// A reaction in a chat linked to nobody is done with, even when the sink
+// wraps ErrNoRecipient: retrying it would not help.
+func TestReactionInUnlinkedChatWrappedError(t *testing.T) {
+	tr, _ := newTest(t, ModePolling, nil)
+	sink := wrappingSink{newSink()} // 111 is linked to nobody
+	err := tr.handleReaction(testCtx(t), sink, 7, &messageReaction{Chat: tgbotapi.Chat{ID: 111, Type: "private"}, MessageID: 1})
+	if err != nil {
+		t.Errorf("a reaction in an unlinked chat: %v, want it done with", err)
 	}
 }
