@@ -120,11 +120,12 @@ type Gateway struct {
 	backoff   func(attempt int) time.Duration
 	busy      sync.WaitGroup // running lane workers
 
-	in     *intake                         // stanzas read, waiting for their commit (intake.go)
-	router *router.Router                  // routes stanzas to handlers (routes.go)
-	mods   []core.Instance                 // the registered modules, built for g (routes.go)
-	life   atomic.Pointer[context.Context] // the gateway's lifetime, set by Run
-	bg     sync.WaitGroup                  // goroutines started with Go
+	in      *intake                         // stanzas read, waiting for their commit (intake.go)
+	refused *refusals                       // refusals waiting for a session (refusals.go)
+	router  *router.Router                  // routes stanzas to handlers (routes.go)
+	mods    []core.Instance                 // the registered modules, built for g (routes.go)
+	life    atomic.Pointer[context.Context] // the gateway's lifetime, set by Run
+	bg      sync.WaitGroup                  // goroutines started with Go
 
 	// nodeItems are the modules that list a disco#items node of the
 	// gateway JID, by node (routes.go, disco.go).
@@ -218,6 +219,7 @@ func New(o Options) *Gateway {
 	}
 	g.links = &links.Service{Store: o.Store, Transport: g.name, Domain: g.domain, Network: o.Identity.Name, Contacts: g.contacts}
 	g.in = newIntake(o.Store, intakeSize)
+	g.refused = newRefusals()
 	g.router = g.newRouter()
 	g.watchSessions()
 	g.login, _ = o.Transport.(transports.Login)
@@ -292,6 +294,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	// has ended, then what is left.
 	g.in.running.Store(true)
 	run(func() { g.intakeLoop(ctx) })
+	run(func() { g.refusalLoop(ctx) })
 	run(func() { defer g.stopIntake(); g.o.Conn.Run(connCtx, g, func() { wake(g.wakeIn) }) })
 	run(func() { defer stopConn(); defer close(writerDone); g.writeLoop(ctx) })
 	run(func() {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"mellium.im/xmlstream"
+	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/component/router"
@@ -36,13 +37,12 @@ import (
 // Before Run starts it (a Gateway used without Run, as in tests), a stanza
 // is committed on the caller's goroutine and refused through its writer.
 const (
-	intakeSize      = 1024                   // stanzas held before the read loop waits
-	maxIntakeGroup  = 256                    // jobs in one commit
-	intakeWait      = 2 * time.Millisecond   // longest a group gathers
-	intakeReplyFor  = 5 * time.Second        // bounds writing a group's answers
-	intakeRefuseFor = 2 * time.Minute        // bounds waiting for a session to write a failed group's refusals
-	intakeCommitTO  = storeTimeout           // bounds one group's commit
-	intakeLog       = "intake commit failed" // logged once per failed group
+	intakeSize     = 1024                   // stanzas held before the read loop waits
+	maxIntakeGroup = 256                    // jobs in one commit
+	intakeWait     = 2 * time.Millisecond   // longest a group gathers
+	intakeReplyFor = 5 * time.Second        // bounds writing a group's answers from the intake
+	intakeCommitTO = storeTimeout           // bounds one group's commit
+	intakeLog      = "intake commit failed" // logged once per failed group
 )
 
 // intake holds the stanzas handed over by the read loop until committed.
@@ -261,7 +261,7 @@ func (g *Gateway) commitGroup(ctx context.Context, group []*intakeItem, inline b
 	}
 	// What acknowledges the group's stanzas, or refuses them, in order:
 	// to each stanza's writer if inline, else to the session at once.
-	tctx, cancel := replyContext(ctx, err != nil)
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), intakeReplyFor)
 	defer cancel()
 	var later laterWriter
 	out := func(it *intakeItem) router.Writer {
@@ -294,42 +294,23 @@ func (g *Gateway) commitGroup(ctx context.Context, group []*intakeItem, inline b
 	if len(later) == 0 {
 		return
 	}
-	write := g.writeNow
 	if err != nil && g.in.refuse != nil {
-		write = g.in.refuse
-	}
-	for {
-		werr := write(tctx, later)
-		if werr == nil {
-			return
+		if werr := g.in.refuse(tctx, later); werr != nil {
+			g.log.Warn("could not write the refusals", "err", werr, "stanzas", len(later))
 		}
-		if tctx.Err() != nil {
-			g.log.Warn("could not write the answers to stanzas handed to the intake", "err", werr, "stanzas", len(later))
-			return
-		}
-		// The session broke during the write: again on the next one (an
-		// answer written before the break may then come twice).
-		select {
-		case <-tctx.Done():
-		case <-time.After(100 * time.Millisecond):
-		}
+		return
 	}
-}
-
-// replyContext bounds writing a group's answers to intakeReplyFor. A
-// refusal is the only word its sender gets that the message was not
-// stored, so a failed group's (refusing) waits for a session while the
-// XMPP server restarts or the link reconnects, up to intakeRefuseFor, and
-// at most intakeReplyFor more once ctx, the gateway's lifetime, ends. The
-// groups behind it wait meanwhile: with the session down nothing new is
-// read, and the store has just failed.
-func replyContext(ctx context.Context, refusing bool) (context.Context, context.CancelFunc) {
-	if !refusing {
-		return context.WithTimeout(context.WithoutCancel(ctx), intakeReplyFor)
+	s, werr := g.writeSession(tctx, nil, later)
+	switch {
+	case werr == nil:
+	case err != nil:
+		// The only word their senders get that the messages were not
+		// stored: kept for the next session, off the intake (whose wait
+		// would hold up the read loop, and with it the session's end).
+		g.refused.add(later, s)
+	default:
+		g.log.Warn("could not write the answers to stanzas handed to the intake", "err", werr, "stanzas", len(later))
 	}
-	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), intakeRefuseFor)
-	stop := context.AfterFunc(ctx, func() { time.AfterFunc(intakeReplyFor, cancel) })
-	return tctx, func() { stop(); cancel() }
 }
 
 // queued hands it's jobs, stored as res, to the dispatcher.
@@ -403,10 +384,31 @@ func (q *quota) remove(user string, at time.Time) {
 // writeNow writes stanzas to the current session in one flush, from a
 // goroutine other than the read loop (never from a handler).
 func (g *Gateway) writeNow(ctx context.Context, stanzas [][]byte) error {
+	_, err := g.writeSession(ctx, nil, stanzas)
+	return err
+}
+
+// writeSession is writeNow on the first session other than dead (nil: any)
+// to be up; it returns the session it wrote to, or nil if none came up.
+func (g *Gateway) writeSession(ctx context.Context, dead *xmpp.Session, stanzas [][]byte) (*xmpp.Session, error) {
 	s, err := g.o.Conn.Session(ctx)
-	if err != nil {
-		return err
+	for err == nil && s == dead {
+		// The session is broken but not yet replaced: wait for the next.
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+			s, err = g.o.Conn.Session(ctx)
+		}
 	}
+	if err != nil {
+		return nil, err
+	}
+	return s, writeTo(s, stanzas)
+}
+
+// writeTo writes stanzas to s in one flush.
+func writeTo(s *xmpp.Session, stanzas [][]byte) error {
 	w := s.TokenWriter()
 	defer w.Close()
 	for _, st := range stanzas {

@@ -55,10 +55,13 @@ func startIntake(t *testing.T, g *Gateway) {
 	ctx, cancel := context.WithCancel(context.Background())
 	g.in.running.Store(true)
 	go g.intakeLoop(ctx)
+	refusals := make(chan struct{})
+	go func() { defer close(refusals); g.refusalLoop(ctx) }()
 	t.Cleanup(func() {
 		g.stopIntake()
 		<-g.in.stopped
 		cancel()
+		<-refusals
 	})
 }
 
@@ -339,7 +342,45 @@ func TestIntakeRefusalsWaitEndsAtShutdown(t *testing.T) {
 	g.stopIntake()
 	select {
 	case <-g.in.stopped:
-	case <-time.After(intakeRefuseFor / 2):
+	case <-time.After(refusalsFor / 2):
 		t.Fatal("the intake still waits to write refusals after shutdown began")
+	}
+}
+
+// The link breaks while the read loop waits for room in a full intake and
+// the store fails: the session cannot end (nor a new one start) until the
+// read loop returns from its handler, so the intake must not wait for a
+// session to write its refusals. It moves on, and the refusals are written
+// on the next session.
+func TestIntakeRefusalsDoNotHoldUpTheReadLoop(t *testing.T) {
+	g, _, store := testGateway(t)
+	g.in = newIntake(store, 1) // a full intake with few stanzas
+	g.in.commit = func(context.Context, []mapping.Job) ([]mapping.Enqueued, error) {
+		time.Sleep(20 * time.Millisecond)
+		return nil, fmt.Errorf("%w: database is locked", mapping.ErrUnavailable)
+	}
+	sctx, scancel := context.WithCancel(context.Background())
+	defer scancel()
+	s, server := pipeSession(t, sctx, g)
+	g.o.Conn.Attach(s) // the session, as serveOnce sets it while Serve runs
+	startIntake(t, g)
+
+	handled := make(chan int, 10)
+	var msgs []string
+	for i := range 8 {
+		msgs = append(msgs, intakeMsg(fmt.Sprintf("m%d", i), "hi"))
+	}
+	readLoop(t, g, msgs, handled)
+	server.Close() // the XMPP server goes away: every write on s now fails
+	eventually(t, "the read loop handed every stanza over", func() bool { return len(handled) == len(msgs) })
+
+	read := sessionOutput(t, g) // the next session
+	got := read(len(msgs))
+	for _, m := range msgs {
+		id := m[strings.Index(m, `id="`):]
+		id = id[:strings.Index(id[4:], `"`)+5]
+		if strings.Count(got, `<message type="error" `+id) != 1 {
+			t.Errorf("the next session got %s's refusal %d times, want once:\n%s", id, strings.Count(got, `<message type="error" `+id), got)
+		}
 	}
 }
