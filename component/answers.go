@@ -2,6 +2,8 @@ package component
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
 	"sync"
 	"time"
@@ -69,18 +71,22 @@ func deskKey(transport, key string) string {
 
 // answerOnce runs offer once for key ("": every time): deliveries of one
 // key that overlap take turns (a webhook retried while the first waits on
-// Alertmanager), and one that offer handled is recorded, under key and
-// also's, so that a delivery again is handled without offer.
-func (g *Gateway) answerOnce(ctx context.Context, key string, also []string, offer func(ctx context.Context) (bool, error)) (bool, error) {
+// Alertmanager), and one that offer handled is recorded under marks (key
+// itself if none; the first is the one looked up), so that a delivery
+// again is handled without offer.
+func (g *Gateway) answerOnce(ctx context.Context, key string, marks []string, offer func(ctx context.Context) (bool, error)) (bool, error) {
 	if key == "" {
 		return offer(ctx)
+	}
+	if len(marks) == 0 {
+		marks = []string{key}
 	}
 	unlock, err := g.answering.lock(ctx, key)
 	if err != nil {
 		return false, err
 	}
 	defer unlock()
-	switch taken, err := g.o.Store.ToXMPP().Taken(ctx, g.name, key); {
+	switch taken, err := g.o.Store.ToXMPP().Taken(ctx, g.name, marks[0]); {
 	case err != nil:
 		return false, err
 	case taken:
@@ -92,7 +98,7 @@ func (g *Gateway) answerOnce(ctx context.Context, key string, also []string, off
 		// Answered: failing to record it only risks offering a delivery
 		// of it again (which the desk knows by its key), which is better
 		// than having it sent again now.
-		for _, k := range append([]string{key}, also...) {
+		for _, k := range marks {
 			if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, k); err != nil {
 				g.log.Warn("an answer to an alert could not be recorded as answered", "key", k, "err", err)
 			}
@@ -111,7 +117,8 @@ const answerTimeout = storeTimeout + alerts.SilenceTimeout
 // only as a recipient of one (an alert may go to any XMPP user), so that
 // strangers cannot have the gateway store answers for them. A message
 // resent with the same stanza id within alertWindow (a client
-// reconnecting) is answered once.
+// reconnecting) is answered once; another text under an id used before
+// (simple clients reuse ids) is another answer.
 func (g *Gateway) xmppAnswer(t router.Writer, in inStanza, from, to jid.JID, next func(ctx context.Context, t router.Writer)) {
 	body := *in.Body
 	replyTo := ""
@@ -119,21 +126,11 @@ func (g *Gateway) xmppAnswer(t router.Writer, in inStanza, from, to jid.JID, nex
 		replyTo = in.Reply.ID
 	}
 	bare := from.Bare().String()
-	var key string
-	var also []string
-	if in.ID != "" {
-		// Windowed, as simple clients reuse ids: a resend in the next
-		// window is known too.
-		w := time.Now().UnixMilli() / alertWindow.Milliseconds()
-		k := func(w int64) string {
-			return "answer-xmpp:" + bare + "\x00" + in.ID + "\x00" + strconv.FormatInt(w, 10)
-		}
-		key, also = k(w), []string{k(w + 1)}
-	}
+	key, marks := xmppAnswerKey(bare, in.ID, body, time.Now())
 	err := g.Later(from, t, func(ctx context.Context, t router.Writer) {
 		ctx, cancel := context.WithTimeout(ctx, answerTimeout)
 		defer cancel()
-		handled, err := g.answerOnce(ctx, key, also, func(ctx context.Context) (bool, error) {
+		handled, err := g.answerOnce(ctx, key, marks, func(ctx context.Context) (bool, error) {
 			return g.answers.Answer(ctx, bare, body, replyTo, deskKey(g.name, key), g.allowed(bare))
 		})
 		switch {
@@ -146,6 +143,26 @@ func (g *Gateway) xmppAnswer(t router.Writer, in inStanza, from, to jid.JID, nex
 	if err != nil {
 		g.reply(t, in, from, to, errLaterBusy)
 	}
+}
+
+// xmppAnswerKey is the key of an XMPP answer with stanza id and body
+// from bare ("" without an id): its sender, id and a hash of its text, so
+// that only the same text resent under the same id is one answer (simple
+// clients reuse ids). The key has no window: a resend crossing a window's
+// end takes turns with the first under it, and the desk knows both as one.
+// marks are what is recorded once it is answered: the key in the window of
+// now and in the next, so that the record expires with the windows.
+func xmppAnswerKey(bare, id, body string, now time.Time) (key string, marks []string) {
+	if id == "" {
+		return "", nil
+	}
+	h := sha256.Sum256([]byte(body))
+	key = "answer-xmpp:" + bare + "\x00" + id + "\x00" + hex.EncodeToString(h[:12])
+	w := now.UnixMilli() / alertWindow.Milliseconds()
+	for _, w := range []int64{w, w + 1} {
+		marks = append(marks, key+"\x00"+strconv.FormatInt(w, 10))
+	}
+	return key, marks
 }
 
 // keyLocks lets one caller at a time hold a key.

@@ -2,6 +2,9 @@ package component
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,14 +101,13 @@ func (a *keyedAnswers) Answer(_ context.Context, from, text, _, key string, _ bo
 }
 
 // An XMPP user's answer resent with the same stanza id (a client
-// reconnecting) is answered once, under a key of the sender's bare JID and
-// the id; another id is another answer, and one without an id has no key.
+// reconnecting) is answered once, under a key of the sender's bare JID,
+// the id and the text's hash, with no window; another id is another
+// answer, and one without an id has no key.
 func TestXMPPAnswerOnce(t *testing.T) {
 	g, _, _ := testGateway(t)
 	answers := &keyedAnswers{}
 	g.SetAnswers(answers, true)
-	window := func() string { return strconv.FormatInt(time.Now().UnixMilli()/alertWindow.Milliseconds(), 10) }
-	w := window()
 	send := func(from, id string) {
 		t.Helper()
 		attr := ""
@@ -123,16 +125,49 @@ func TestXMPPAnswerOnce(t *testing.T) {
 	if len(answers.answered) != 3 {
 		t.Fatalf("answered %q", answers.answered)
 	}
-	if window() != w {
-		t.Skip("the window turned during the test")
-	}
+	h := sha256.Sum256([]byte("ack K4"))
+	text := hex.EncodeToString(h[:12])
 	for i, want := range []string{
-		`alice@example.test ack K4 "sms\x00answer-xmpp:alice@example.test\x00m1\x00` + w + `"`,
-		`alice@example.test ack K4 "sms\x00answer-xmpp:alice@example.test\x00m2\x00` + w + `"`,
+		`alice@example.test ack K4 "sms\x00answer-xmpp:alice@example.test\x00m1\x00` + text + `"`,
+		`alice@example.test ack K4 "sms\x00answer-xmpp:alice@example.test\x00m2\x00` + text + `"`,
 		`alice@example.test ack K4 ""`,
 	} {
 		if answers.answered[i] != want {
 			t.Errorf("answer %d: %s, want %s", i, answers.answered[i], want)
 		}
+	}
+}
+
+// A second, different answer sent with an id the client used before
+// (simple clients reuse ids) is another answer, not a resend.
+func TestXMPPAnswerReusedIDOtherText(t *testing.T) {
+	g, _, _ := testGateway(t)
+	answers := &keyedAnswers{}
+	g.SetAnswers(answers, true)
+	send := func(body string) string {
+		t.Helper()
+		return handle(t, g, `<message type="chat" id="1" from="alice@example.test/phone" to="sms.example.test"><body>`+body+`</body></message>`)
+	}
+	send("ack K4")
+	out := send("silence K4 2h")
+	if len(answers.answered) != 2 {
+		t.Errorf("answers taken: %q (and wrote %q): the silence was dropped", answers.answered, out)
+	}
+}
+
+// A resend crossing a window's end has the first's key (the lock and the
+// desk see one answer), and finds the first's record in its own window.
+func TestXMPPAnswerKeyAcrossWindows(t *testing.T) {
+	end := time.UnixMilli((time.Now().UnixMilli()/alertWindow.Milliseconds() + 1) * alertWindow.Milliseconds())
+	k1, marks1 := xmppAnswerKey("alice@example.test", "m1", "ack K4", end.Add(-time.Second))
+	k2, marks2 := xmppAnswerKey("alice@example.test", "m1", "ack K4", end.Add(time.Second))
+	if k1 != k2 {
+		t.Errorf("keys %q and %q across a window's end", k1, k2)
+	}
+	if !slices.Contains(marks1, marks2[0]) {
+		t.Errorf("the resend looks up %q; the first recorded %q", marks2[0], marks1)
+	}
+	if k, _ := xmppAnswerKey("alice@example.test", "m1", "unack K4", end); k == k1 {
+		t.Errorf("another text under the same id has the same key %q", k)
 	}
 }
