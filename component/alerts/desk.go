@@ -45,36 +45,136 @@ type Desk struct {
 // groupBase is the key of n's group, whatever the route.
 func groupBase(n *Notification) string { return hashID("group", n.Receiver, n.GroupKey) }
 
-// find is the index in groups of the open group of route rid's share of
-// n's group (base), or -1. A group whose route is no longer in the config
-// (edited), or opened before routes had identities, is found by base (and
-// shared alerts, if several are), and taken as rid's: logged.
-func (d *Desk) find(groups []mapping.AlertGroup, n *Notification, base, rid string, alerts []Alert) int {
+// load returns the open groups. A group opened before routes had
+// identities (RouteID "") is given that of the route at its index, while
+// there is one (as it was found before), and, if n is its notification's,
+// its base: the next Save stores them.
+func (d *Desk) load(ctx context.Context, n *Notification) ([]mapping.AlertGroup, error) {
+	groups, err := d.book.Groups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range groups {
+		x := &groups[i]
+		if x.RouteID == "" {
+			switch {
+			case x.Route == -1:
+				x.RouteID = "explicit"
+			case x.Route >= 0 && x.Route < len(d.routes):
+				x.RouteID = d.routes[x.Route].id
+			}
+		}
+		if x.Base == "" && n != nil && x.Key == hashID("group", n.Receiver, n.GroupKey, strconv.Itoa(x.Route)) {
+			x.Base = groupBase(n)
+		}
+	}
+	return groups, nil
+}
+
+// fpSet is a set of fingerprints (see fingerprints).
+func fpSet(fps string) map[string]bool {
+	out := map[string]bool{}
+	if fps != "" {
+		for _, fp := range strings.Split(fps, ",") {
+			out[fp] = true
+		}
+	}
+	return out
+}
+
+// takesFiring reports whether the route with identity id is the first to
+// match one of n's firing alerts.
+func (d *Desk) takesFiring(id string, n *Notification) bool {
+	ri := d.route(id)
+	if ri < 0 {
+		return false
+	}
+	for _, a := range n.Alerts {
+		if a.Status == Resolved {
+			continue
+		}
+		if j := slices.IndexFunc(d.routes, func(r route) bool { return r.matches(a.Labels) }); j == ri {
+			return true
+		}
+	}
+	return false
+}
+
+// findFiring is the index in groups of the open group of route rid's
+// share of n's group (base), firing alerts firing, or -1. If there is
+// none, it adopts (and logs) an open group of base that a route edit
+// stranded: one whose route takes none of n's firing alerts and that
+// shares alerts with this share, the most if several do; else one whose
+// route is no longer in the config.
+func (d *Desk) findFiring(groups []mapping.AlertGroup, n *Notification, base, rid string, firing []Alert) int {
 	if i := slices.IndexFunc(groups, func(x mapping.AlertGroup) bool { return x.Base == base && x.RouteID == rid }); i >= 0 {
 		return i
 	}
-	var orphans []int
-	for i, x := range groups {
-		gone := x.RouteID != "" && d.route(x.RouteID) < 0
-		legacy := x.RouteID == "" && x.Key == hashID("group", n.Receiver, n.GroupKey, strconv.Itoa(x.Route))
-		if (gone && x.Base == base) || legacy {
-			orphans = append(orphans, i)
-		}
-	}
-	if len(orphans) == 0 {
+	if rid == "explicit" {
 		return -1
 	}
-	pick := orphans[0]
-	for _, i := range orphans {
-		for _, a := range alerts {
-			if slices.Contains(strings.Split(groups[i].Firing, ","), fingerprint(a)) {
-				pick = i
+	share := fpSet(fingerprints(firing))
+	pick, best := -1, 0
+	for i, x := range groups {
+		if x.Base != base || x.RouteID == "explicit" || x.Firing == "" || d.takesFiring(x.RouteID, n) {
+			continue
+		}
+		overlap := 0
+		for fp := range fpSet(x.Firing) {
+			if share[fp] {
+				overlap++
 			}
 		}
+		gone := d.route(x.RouteID) < 0
+		switch {
+		case overlap > best:
+			pick, best = i, overlap
+		case pick < 0 && gone:
+			pick = i
+		}
 	}
-	d.log.Info("an open alert group's route is no longer in the config; the group is taken as a current route's", "code", groups[pick].Code)
+	if pick < 0 {
+		return -1
+	}
+	d.log.Info("an open alert group's route no longer takes its alerts; the group is taken by the route that does", "code", groups[pick].Code)
 	groups[pick].Base, groups[pick].RouteID = base, rid
 	return pick
+}
+
+// resolving is the indexes in groups of the open groups that route rid's
+// share of n's group (base), alerts all resolved, resolves: its own (base
+// and rid), and any other of base, whatever its route, whose firing alerts
+// n all resolves, some of them in this share (a route edit moved them).
+func (d *Desk) resolving(groups []mapping.AlertGroup, n *Notification, base, rid string, alerts []Alert) []int {
+	resolved := map[string]bool{}
+	for _, a := range n.Alerts {
+		if a.Status == Resolved {
+			resolved[fingerprint(a)] = true
+		}
+	}
+	share := fpSet(fingerprints(alerts))
+	var out []int
+	for i, x := range groups {
+		if x.Base != base {
+			continue
+		}
+		if x.RouteID == rid {
+			out = append(out, i)
+			continue
+		}
+		if x.Firing == "" || rid == "explicit" || x.RouteID == "explicit" {
+			continue
+		}
+		all, some := true, false
+		for fp := range fpSet(x.Firing) {
+			all = all && resolved[fp]
+			some = some || share[fp]
+		}
+		if all && some {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // route is the index of the route with identity id, or -1.
@@ -95,14 +195,9 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 	if g.route >= 0 {
 		rid = d.routes[g.route].id
 	}
-	groups, err := d.book.Groups(ctx)
+	groups, err := d.load(ctx, n)
 	if err != nil {
 		return nil, false, nil, err
-	}
-	i := d.find(groups, n, base, rid, g.alerts)
-	key := hashID("group", base, rid)
-	if i >= 0 {
-		key = groups[i].Key
 	}
 	var firing []Alert
 	for _, a := range g.alerts {
@@ -111,27 +206,15 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 		}
 	}
 	t := Render(n, g.alerts)
-	id := func(dest string) string { return notificationID(n, g.alerts, dest) }
+	key := hashID("group", base, rid)
 	if len(firing) == 0 {
-		if i < 0 { // never seen firing: as it comes
-			return textDeliveries(g.dests, t, id), false, nil, nil
-		}
-		cur := groups[i]
-		if cur.Firing != "" {
-			cur.Firing = "" // resolved: Escalate leaves it be
-			if err := d.book.Save(ctx, cur); err != nil {
-				return nil, false, nil, err
-			}
-		}
-		full, sms := coded(t, cur.Code, false)
-		out = d.deliveries(cur.Recipients, full, sms, id)
-		return out, false, func(ctx context.Context, stored bool) error {
-			if !stored {
-				return nil // kept open: the retry reaches every recipient
-			}
-			return d.closeResolved(ctx, key, cur.Recipients, full, sms, id)
-		}, nil
+		return d.resolve(ctx, n, g, groups, base, rid, t)
 	}
+	i := d.findFiring(groups, n, base, rid, firing)
+	if i >= 0 {
+		key = groups[i].Key
+	}
+	id := func(dest string) string { return notificationID(n, g.alerts, dest) }
 	fps := fingerprints(firing)
 	now := d.now()
 	var cur mapping.AlertGroup
@@ -184,6 +267,57 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 		}
 	}
 	return out, false, nil, nil
+}
+
+// resolve is notify for a share g of n whose alerts all resolved: the
+// groups it resolves (see resolving) are saved as resolved (no longer
+// escalated) and as rid's (so that a retry finds them), and notified to
+// every recipient; done closes them once the caller has queued them all.
+// A share of no open group is delivered as it comes.
+func (d *Desk) resolve(ctx context.Context, n *Notification, g group, groups []mapping.AlertGroup, base, rid string, t Text) (out []delivery, suppressed bool, done func(ctx context.Context, stored bool) error, err error) {
+	targets := d.resolving(groups, n, base, rid, g.alerts)
+	own := hashID("group", base, rid)
+	if len(targets) == 0 {
+		return textDeliveries(g.dests, t, func(dest string) string { return notificationID(n, g.alerts, dest) }), false, nil, nil
+	}
+	var closers []func(ctx context.Context) error
+	for _, i := range targets {
+		cur := groups[i]
+		if cur.Firing != "" || cur.Base != base || cur.RouteID != rid {
+			if cur.RouteID != rid {
+				d.log.Info("an open alert group resolved by another route's share (a route edit moved its alerts)", "code", cur.Code)
+			}
+			cur.Firing, cur.Base, cur.RouteID = "", base, rid // resolved: Escalate leaves it be
+			if err := d.book.Save(ctx, cur); err != nil {
+				return nil, false, nil, err
+			}
+		}
+		id := func(dest string) string { return notificationID(n, g.alerts, dest) }
+		if cur.Key != own {
+			key := cur.Key
+			id = func(dest string) string { return hashID("resolved", key, notificationID(n, g.alerts, dest)) }
+		}
+		full, sms := coded(t, cur.Code, false)
+		out = append(out, d.deliveries(cur.Recipients, full, sms, id)...)
+		closers = append(closers, func(ctx context.Context) error {
+			return d.closeResolved(ctx, cur.Key, cur.Recipients, full, sms, id)
+		})
+	}
+	return out, false, func(ctx context.Context, stored bool) error {
+		if !stored {
+			return nil // kept open: the retry reaches every recipient
+		}
+		var limited error
+		for _, c := range closers {
+			switch err := c(ctx); {
+			case errors.Is(err, ErrLimited):
+				limited = err
+			case err != nil:
+				return err
+			}
+		}
+		return limited
+	}, nil
 }
 
 // deliveries is full (sms for a phone) for each recipient JID; a recipient

@@ -821,3 +821,131 @@ func TestGroupsSurviveRouteEdits(t *testing.T) {
 		t.Errorf("after the resolution, %d group(s) still open", len(gs))
 	}
 }
+
+// shareEnv is a SQLite store, a limitedQueue and a clock, for Handlers
+// with routes of the test's choosing (handler).
+type shareEnv struct {
+	t   *testing.T
+	s   *mapping.Store
+	q   *limitedQueue
+	now time.Time
+}
+
+func newShareEnv(t *testing.T) *shareEnv {
+	s, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return &shareEnv{t: t, s: s, q: &limitedQueue{}, now: time.Date(2026, 12, 4, 3, 10, 0, 0, time.UTC)}
+}
+
+func (e *shareEnv) handler(routes []Route, book Book) *Handler {
+	if book == nil {
+		book = e.s.Alerts()
+	}
+	h, err := New(Options{Token: testToken, Routes: routes, Queue: e.q, Book: book, Silencer: &labelSilencer{},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	h.desk.now = func() time.Time { return e.now }
+	return h
+}
+
+// labelSilencer records the labels of each silence.
+type labelSilencer struct{ labels []map[string]string }
+
+func (r *labelSilencer) Silence(_ context.Context, labels map[string]string, _ time.Duration, _, _, _ string) (string, error) {
+	r.labels = append(r.labels, labels)
+	return "s-1", nil
+}
+
+// shareBody is a notification of HighLatency with alerts "status:instance:severity".
+func shareBody(alerts ...string) string {
+	n := Notification{Version: "4", GroupKey: `{}:{alertname="HighLatency"}`, Receiver: "xmppgw", Status: Resolved,
+		GroupLabels: map[string]string{"alertname": "HighLatency"}}
+	for _, a := range alerts {
+		f := strings.Split(a, ":")
+		if f[0] == Firing {
+			n.Status = Firing
+		}
+		n.Alerts = append(n.Alerts, Alert{Status: f[0], Fingerprint: "fp-" + f[1],
+			Labels: map[string]string{"alertname": "HighLatency", "severity": f[2], "instance": f[1]}})
+	}
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+func (e *shareEnv) post(h *Handler, body string) {
+	e.t.Helper()
+	if w := post(h, "POST", "Bearer "+testToken, body); w.Code != 200 {
+		e.t.Fatalf("POST: %d %s", w.Code, w.Body)
+	}
+}
+
+// A route added ahead of an open group's route, taking its alerts (README:
+// "routes added or reordered leave it be"): the resolution, the new
+// route's share, closes the old group, which escalates no more.
+func TestRouteAddedAheadResolvesOldGroup(t *testing.T) {
+	e := newShareEnv(t)
+	h1 := e.handler(deskRoutes, nil)
+	e.post(h1, shareBody("firing:db-1:critical"))
+	e.q.take()
+	routes2 := append([]Route{{Match: map[string]string{"instance": "db-1"}, To: []string{"dba@example.com"}}}, deskRoutes...)
+	h2 := e.handler(routes2, nil)
+	e.post(h2, shareBody("resolved:db-1:critical"))
+	e.q.take()
+	e.now = e.now.Add(20 * time.Minute)
+	if err := h2.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range e.q.take() {
+		t.Errorf("escalated after the alert resolved: %s: %q", x.to, x.text)
+	}
+	if gs, _ := e.s.Alerts().Groups(context.Background()); len(gs) != 0 {
+		t.Errorf("after the resolution, %d group(s) still open (code %s)", len(gs), gs[0].Code)
+	}
+}
+
+// A route removed whose alerts now fall to another route that already has
+// a group of the same Alertmanager group: the resolution closes the orphan
+// too (README: "its resolution closes it either way").
+func TestRouteRemovedOrphanClosedByResolution(t *testing.T) {
+	e := newShareEnv(t)
+	h1 := e.handler(deskRoutes, nil)
+	e.post(h1, shareBody("firing:db-1:critical", "firing:db-2:warning"))
+	e.q.take()
+	if gs, _ := e.s.Alerts().Groups(context.Background()); len(gs) != 2 {
+		t.Fatalf("groups: %d", len(gs))
+	}
+	h2 := e.handler(deskRoutes[1:], nil) // the critical route removed
+	e.post(h2, shareBody("resolved:db-1:critical", "resolved:db-2:warning"))
+	e.q.take()
+	if gs, _ := e.s.Alerts().Groups(context.Background()); len(gs) != 0 {
+		t.Errorf("after the resolution, %d group(s) still open (code %s, recipients %v)", len(gs), gs[0].Code, gs[0].Recipients)
+	}
+}
+
+// A route added ahead of an open group's route, taking all its firing
+// alerts: the new route's share takes the group, code and all, and its
+// recipients; no second group is opened for the same alerts. (Had the old
+// route kept some of them, the group would have stayed its.)
+func TestRouteAddedAheadTakesFiringGroup(t *testing.T) {
+	e := newShareEnv(t)
+	h1 := e.handler(deskRoutes, nil)
+	e.post(h1, shareBody("firing:db-1:critical"))
+	code := codeRE.FindStringSubmatch(e.q.take()[0].text)[1]
+	routes2 := append([]Route{{Match: map[string]string{"instance": "db-1"}, To: []string{"dba@example.com"}}}, deskRoutes...)
+	h2 := e.handler(routes2, nil)
+	e.post(h2, shareBody("firing:db-1:critical"))
+	var got []string
+	for _, x := range e.q.take() {
+		got = append(got, x.to+": #"+codeRE.FindStringSubmatch(x.text)[1])
+	}
+	slices.Sort(got)
+	gs, _ := e.s.Alerts().Groups(context.Background())
+	if len(gs) != 1 || !slices.Contains(got, "dba@example.com: #"+code) || !slices.Contains(got, "oncall@example.com: #"+code) {
+		t.Errorf("after the new route took db-1: %d groups, sent %q; want dba and the old recipients sent #%s", len(gs), got, code)
+	}
+}
