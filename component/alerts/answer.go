@@ -128,7 +128,7 @@ func (d *Desk) Answer(ctx context.Context, from, text, replyTo, key string, alwa
 // answer is Answer under the lock. It acts on every answer but a silence,
 // for which it returns the group to silence.
 func (d *Desk) answer(ctx context.Context, dest Destination, a answer, perr error, replyTo, key string, always bool) (handled bool, silence *mapping.AlertGroup, err error) {
-	groups, err := d.book.Groups(ctx)
+	groups, _, err := d.load(ctx, nil)
 	if err != nil {
 		return false, nil, err
 	}
@@ -193,7 +193,7 @@ func (d *Desk) silenced(ctx context.Context, dest Destination, a answer, g *mapp
 		return d.reply(ctx, dest, fmt.Sprintf("#%s is not silenced: %v", g.Code, serr))
 	}
 	text := fmt.Sprintf("#%s silenced for %s by %s (Alertmanager silence %s).", g.Code, a.dur, d.label(dest.JID), id)
-	groups, err := d.book.Groups(ctx)
+	groups, _, err := d.load(ctx, nil)
 	if err != nil {
 		return err
 	}

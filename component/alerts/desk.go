@@ -48,12 +48,14 @@ func groupBase(n *Notification) string { return hashID("group", n.Receiver, n.Gr
 // load returns the open groups. A group opened before routes had
 // identities (RouteID "") is given that of the route at its index, while
 // there is one (as it was found before), and, if n is its notification's,
-// its base: the next Save stores them.
-func (d *Desk) load(ctx context.Context, n *Notification) ([]mapping.AlertGroup, error) {
-	groups, err := d.book.Groups(ctx)
+// its base: the next Save stores them. given reports which were given a
+// route's identity.
+func (d *Desk) load(ctx context.Context, n *Notification) (groups []mapping.AlertGroup, given []bool, err error) {
+	groups, err = d.book.Groups(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	given = make([]bool, len(groups))
 	for i := range groups {
 		x := &groups[i]
 		if x.RouteID == "" {
@@ -63,12 +65,13 @@ func (d *Desk) load(ctx context.Context, n *Notification) ([]mapping.AlertGroup,
 			case x.Route >= 0 && x.Route < len(d.routes):
 				x.RouteID = d.routes[x.Route].id
 			}
+			given[i] = x.RouteID != ""
 		}
 		if x.Base == "" && n != nil && x.Key == hashID("group", n.Receiver, n.GroupKey, strconv.Itoa(x.Route)) {
 			x.Base = groupBase(n)
 		}
 	}
-	return groups, nil
+	return groups, given, nil
 }
 
 // fpSet is a set of fingerprints (see fingerprints).
@@ -195,7 +198,7 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 	if g.route >= 0 {
 		rid = d.routes[g.route].id
 	}
-	groups, err := d.load(ctx, n)
+	groups, _, err := d.load(ctx, n)
 	if err != nil {
 		return nil, false, nil, err
 	}
@@ -345,7 +348,7 @@ func (d *Desk) deliveries(recipients []string, full, sms string, id func(dest st
 func (d *Desk) closeResolved(ctx context.Context, key string, told []string, full, sms string, id func(dest string) string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	groups, err := d.book.Groups(ctx)
+	groups, _, err := d.load(ctx, nil)
 	if err != nil {
 		return err
 	}

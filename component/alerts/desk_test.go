@@ -949,3 +949,28 @@ func TestRouteAddedAheadTakesFiringGroup(t *testing.T) {
 		t.Errorf("after the new route took db-1: %d groups, sent %q; want dba and the old recipients sent #%s", len(gs), got, code)
 	}
 }
+
+// A group opened before the upgrade (migration 017: route_id = "") with
+// the config unchanged escalates by its route's index, as before, and is
+// stored with that route's identity.
+func TestLegacyGroupEscalatesByIndex(t *testing.T) {
+	e := newShareEnv(t)
+	h := e.handler(deskRoutes, nil)
+	gk := `{}:{alertname="HighLatency"}`
+	g := mapping.AlertGroup{Key: hashID("group", "xmppgw", gk, "0"), Code: "K4", Route: 0, Subject: "HighLatency",
+		Labels: map[string]string{"alertname": "HighLatency"}, Firing: "fp-db-1", FullText: "#K4 [FIRING:1] HighLatency",
+		SMSText: "#K4 [FIRING:1]", Recipients: []string{"oncall@example.com"}, Since: e.now}
+	if err := e.s.Alerts().Open(context.Background(), g); err != nil {
+		t.Fatal(err)
+	}
+	e.now = e.now.Add(6 * time.Minute)
+	if err := h.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.q.take(); len(got) != 1 || got[0].to != "lead@example.com" {
+		t.Errorf("an open group from before the upgrade, unacknowledged 6 minutes: escalated to %+v, want lead@example.com", got)
+	}
+	if gs, _ := e.s.Alerts().Groups(context.Background()); len(gs) != 1 || gs[0].RouteID != h.routes[0].id || gs[0].Steps != 1 {
+		t.Errorf("stored after escalating: %+v, want route %s and 1 step", gs, h.routes[0].id)
+	}
+}

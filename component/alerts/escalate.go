@@ -39,12 +39,19 @@ func (d *Desk) Run(ctx context.Context) {
 func (d *Desk) Escalate(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	groups, err := d.book.Groups(ctx)
+	groups, given, err := d.load(ctx, nil)
 	if err != nil {
 		return err
 	}
 	now := d.now()
-	for _, g := range groups {
+	for gi, g := range groups {
+		if given[gi] {
+			// Opened before routes had identities: escalated by its
+			// route's index, as it was, and stored with its identity.
+			if err := d.book.Save(ctx, g); err != nil {
+				return err
+			}
+		}
 		for i := range g.Answers {
 			if err := d.tell(ctx, &g, i); err != nil {
 				return err
