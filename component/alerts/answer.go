@@ -276,7 +276,7 @@ func (d *Desk) target(ctx context.Context, a answer, mine []mapping.AlertGroup, 
 }
 
 // maxAnswers is how many answers a group remembers (Answers): more, and
-// the oldest of those told to everyone are forgotten.
+// the oldest are forgotten, those told to everyone first.
 const maxAnswers = 16
 
 // answered is the index of the answer with key in g.Answers, or -1.
@@ -288,18 +288,30 @@ func answered(g mapping.AlertGroup, key string) int {
 // what every recipient is told of it; then tells them. Saved first, the
 // answer is acted on once: a delivery of it again only finishes telling.
 func (d *Desk) record(ctx context.Context, g mapping.AlertGroup, key, text string) error {
-	g.Answers = append(slices.Clone(g.Answers), mapping.AlertAnswer{Key: key, Text: text, Pending: slices.Clone(g.Recipients)})
-	for i := 0; len(g.Answers) > maxAnswers && i < len(g.Answers); {
-		if len(g.Answers[i].Pending) == 0 {
-			g.Answers = slices.Delete(g.Answers, i, i+1)
-			continue
-		}
-		i++
-	}
+	g.Answers = addAnswer(g.Answers, mapping.AlertAnswer{Key: key, Text: text, Pending: slices.Clone(g.Recipients)})
 	if err := d.book.Save(ctx, g); err != nil {
 		return err
 	}
 	return d.tell(ctx, &g, len(g.Answers)-1)
+}
+
+// addAnswer is answers with an added, bounded (maxAnswers). A recipient
+// an earlier notice still waits for (a rate cap refused it) is told only
+// an's: the later state is what matters.
+func addAnswer(answers []mapping.AlertAnswer, an mapping.AlertAnswer) []mapping.AlertAnswer {
+	answers = slices.Clone(answers)
+	for i := range answers {
+		answers[i].Pending = slices.DeleteFunc(slices.Clone(answers[i].Pending), func(r string) bool { return slices.Contains(an.Pending, r) })
+	}
+	answers = append(answers, an)
+	for len(answers) > maxAnswers {
+		i := slices.IndexFunc(answers, func(x mapping.AlertAnswer) bool { return len(x.Pending) == 0 })
+		if i < 0 {
+			i = 0
+		}
+		answers = slices.Delete(answers, i, i+1)
+	}
+	return answers
 }
 
 // tell sends g's answer i to the recipients not told yet, under ids of the

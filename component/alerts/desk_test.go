@@ -974,3 +974,57 @@ func TestLegacyGroupEscalatesByIndex(t *testing.T) {
 		t.Errorf("stored after escalating: %+v, want route %s and 1 step", gs, h.routes[0].id)
 	}
 }
+
+// A recipient over the cap while a user answers again and again: the
+// group keeps at most maxAnswers answers, the recipient waits for the
+// latest notice only (a later state supersedes an earlier), and one run
+// of Escalate tries no more than that; once the cap has room, the
+// recipient is told the latest.
+func TestAnswersBoundedWhileRefused(t *testing.T) {
+	e := newShareEnv(t)
+	h := e.handler(deskRoutes, nil)
+	e.post(h, shareBody("firing:db-1:critical"))
+	e.q.take()
+	e.q.limited, e.q.limit = "+15551234567@sms.test", true
+	for i := range 200 {
+		verb := "ack"
+		if i%2 == 1 {
+			verb = "unack"
+		}
+		gs, _ := e.s.Alerts().Groups(context.Background())
+		if _, err := h.Desk().Answer(context.Background(), "oncall@example.com", verb+" "+gs[0].Code, "", "", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gs, _ := e.s.Alerts().Groups(context.Background())
+	b, _ := json.Marshal(gs[0].Answers)
+	if len(gs[0].Answers) > maxAnswers {
+		t.Errorf("200 answers, one recipient over the cap: %d answers kept (%d bytes of JSON), bound %d", len(gs[0].Answers), len(b), maxAnswers)
+	}
+	// and every one is retried on each run of Escalate
+	e.q.take()
+	calls := 0
+	cq := &countingQueue{limitedQueue: e.q, n: &calls}
+	h.desk.q = cq
+	if err := h.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if calls > maxAnswers {
+		t.Errorf("one run of Escalate: %d refused Queue calls (each counts OverQuota)", calls)
+	}
+	e.q.take()
+	e.q.limit = false
+	e.now = e.now.Add(time.Hour)
+	if err := h.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var told []string
+	for _, x := range e.q.take() {
+		if x.to == "+15551234567@sms.test" {
+			told = append(told, x.text)
+		}
+	}
+	if len(told) != 1 || !strings.HasPrefix(told[0], "#"+gs[0].Code+" is no longer acknowledged") {
+		t.Errorf("once the cap has room, told the phone %d notices (%.200q); want the latest alone", len(told), told)
+	}
+}
