@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -28,7 +29,14 @@ type AlertQueue struct {
 	from jid.JID    // the alerts user, bare; zero if none is configured
 	gws  []*Gateway // the first one's JID sends to XMPP users
 	now  func() time.Time
+
+	mu      sync.Mutex
+	refused map[string]time.Time // delivery ids refused over a rate cap (counted once), when
 }
+
+// maxRefused bounds AlertQueue.refused: past it, ids refused over an hour
+// ago are forgotten.
+const maxRefused = 4096
 
 var _ alerts.Queue = (*AlertQueue)(nil)
 
@@ -139,16 +147,52 @@ func (q *AlertQueue) Queue(ctx context.Context, d alerts.Destination, id, text s
 	if r.g == nil {
 		return q.gws[0].queueAlertStanza(ctx, r.JID, id, text, q.now())
 	}
-	return r.g.queueAlertJob(ctx, q.from.String(), r.account, r.remote, id, text, q.now())
+	dup, err := r.g.queueAlertJob(ctx, q.from.String(), r.account, r.remote, id, text, q.now())
+	if errors.Is(err, alerts.ErrLimited) && q.firstRefusal(r.JID, id) {
+		// The desk tries a refused delivery again until the cap has room:
+		// counted once, not on every try.
+		r.g.Stats.OverQuota.Add(1)
+	} else if err == nil {
+		q.mu.Lock()
+		delete(q.refused, r.JID+"\x00"+id)
+		q.mu.Unlock()
+	}
+	return dup, err
+}
+
+// firstRefusal records that id to dest was refused over a rate cap, and
+// reports whether it was not before.
+func (q *AlertQueue) firstRefusal(dest, id string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	k := dest + "\x00" + id
+	if _, ok := q.refused[k]; ok {
+		return false
+	}
+	now := q.now()
+	if q.refused == nil {
+		q.refused = map[string]time.Time{}
+	}
+	if len(q.refused) >= maxRefused {
+		for k, t := range q.refused {
+			if now.Sub(t) > time.Hour {
+				delete(q.refused, k)
+			}
+		}
+	}
+	if len(q.refused) < maxRefused {
+		q.refused[k] = now
+	}
+	return true
 }
 
 // queueAlertJob stores an alert for a contact as a job from sender, like
 // handleMessage does for a user's message: the user's hourly cap applies,
 // the store dedupes a repeat of the same id and text, and the dispatcher
-// takes it from there.
+// takes it from there. A refusal over the cap is counted by the caller
+// (AlertQueue.Queue), once per delivery.
 func (g *Gateway) queueAlertJob(ctx context.Context, sender string, account, remote transports.Addr, id, text string, now time.Time) (bool, error) {
 	if g.quota != nil && !g.quota.allows(sender, now) {
-		g.Stats.OverQuota.Add(1)
 		return false, fmt.Errorf("%w: %s may send at most %d %s messages an hour", alerts.ErrLimited, sender, g.quota.limit, g.o.Identity.Name)
 	}
 	j := mapping.Job{

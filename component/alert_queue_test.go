@@ -231,3 +231,30 @@ func TestAlertQueueLimitsAndFailures(t *testing.T) {
 		t.Errorf("error stanza %s", got)
 	}
 }
+
+// A delivery refused over the hourly cap counts as over quota once,
+// however often the desk tries it again; another delivery counts again.
+func TestAlertQueueOverQuotaCountedOnce(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sms, _, smsT, _, _ := alertGateways(t)
+	sms.quota = newQuota(1)
+	smsT.SendFunc = func(transports.Outbound) (string, error) { return "SM1", nil }
+	go sms.dispatchLoop(ctx)
+	q, _ := NewAlertQueue("alice@example.test", []*Gateway{sms})
+	d, _ := q.Resolve("+15551234567")
+	if _, err := q.Queue(ctx, d, "alert-1", "one"); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if _, err := q.Queue(ctx, d, "alert-2", "two"); !errors.Is(err, alerts.ErrLimited) {
+			t.Fatalf("over the limit: %v", err)
+		}
+	}
+	if _, err := q.Queue(ctx, d, "alert-3", "three"); !errors.Is(err, alerts.ErrLimited) {
+		t.Fatalf("over the limit: %v", err)
+	}
+	if n := sms.Stats.OverQuota.Load(); n != 2 {
+		t.Errorf("two deliveries refused, one of them tried 5 times: OverQuota %d, want 2", n)
+	}
+}

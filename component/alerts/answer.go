@@ -316,8 +316,8 @@ func addAnswer(answers []mapping.AlertAnswer, an mapping.AlertAnswer) []mapping.
 
 // tell sends g's answer i to the recipients not told yet, under ids of the
 // answer's key, so that the queue takes each once. Those a rate cap
-// refuses stay pending, for a later run of Escalate; g is saved if that
-// changed.
+// refuses stay pending, for a later run of Escalate once their backoff
+// has passed (see backOff); g is saved if that changed.
 func (d *Desk) tell(ctx context.Context, g *mapping.AlertGroup, i int) error {
 	an := &g.Answers[i]
 	if len(an.Pending) == 0 {
@@ -335,6 +335,11 @@ func (d *Desk) tell(ctx context.Context, g *mapping.AlertGroup, i int) error {
 			d.refused[k] = true
 			d.log.Warn("an alert's notice refused over a rate limit; trying again", "code", g.Code, "to", x.dest.JID)
 		}
+	}
+	if len(pending) > 0 {
+		d.backOff(g.Key+"\x00"+an.Key, d.now())
+	} else {
+		delete(d.retry, g.Key+"\x00"+an.Key)
 	}
 	if slices.Equal(pending, an.Pending) {
 		return nil

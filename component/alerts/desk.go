@@ -40,6 +40,38 @@ type Desk struct {
 	now      func() time.Time
 	label    func(jid string) string // names a recipient for everyone
 	refused  map[string]bool         // what was logged once: a rate cap's refusals, routes gone
+	retry    map[string]backoff      // when to try again what a rate cap refused: steps, notices
+}
+
+// A step's page or a notice that a rate cap refused is tried again after
+// retryFirst, then twice as long each time, up to retryMax.
+const (
+	retryFirst = 30 * time.Second
+	retryMax   = 5 * time.Minute
+)
+
+// backoff is when to try a refused delivery again (at), and how long the
+// last wait was.
+type backoff struct {
+	at   time.Time
+	wait time.Duration
+}
+
+// due reports whether what k names may be tried at now.
+func (d *Desk) due(k string, now time.Time) bool {
+	b, ok := d.retry[k]
+	return !ok || !now.Before(b.at)
+}
+
+// backOff has what k names, refused at now, wait before it is tried again.
+func (d *Desk) backOff(k string, now time.Time) {
+	if d.retry == nil {
+		d.retry = map[string]backoff{}
+	}
+	b := d.retry[k]
+	b.wait = min(max(2*b.wait, retryFirst), retryMax)
+	b.at = now.Add(b.wait)
+	d.retry[k] = b
 }
 
 // groupBase is the key of n's group, whatever the route.
@@ -375,6 +407,11 @@ func (d *Desk) closeResolved(ctx context.Context, key string, told []string, ful
 	for k := range d.refused {
 		if strings.HasPrefix(k, key+"\x00") {
 			delete(d.refused, k)
+		}
+	}
+	for k := range d.retry {
+		if strings.HasPrefix(k, key+"\x00") {
+			delete(d.retry, k)
 		}
 	}
 	return nil

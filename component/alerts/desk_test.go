@@ -731,6 +731,11 @@ func TestNoticeRetriedOverRateCap(t *testing.T) {
 	}
 	e.expect("retried under the cap")
 	q.limit = false
+	if err := e.h.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("once the cap has room, before the backoff has passed")
+	e.now = e.now.Add(retryFirst)
 	for range 2 {
 		if err := e.h.Desk().Escalate(context.Background()); err != nil {
 			t.Fatal(err)
@@ -1026,5 +1031,65 @@ func TestAnswersBoundedWhileRefused(t *testing.T) {
 	}
 	if len(told) != 1 || !strings.HasPrefix(told[0], "#"+gs[0].Code+" is no longer acknowledged") {
 		t.Errorf("once the cap has room, told the phone %d notices (%.200q); want the latest alone", len(told), told)
+	}
+}
+
+// countingBook counts Saves.
+type countingBook struct {
+	Book
+	saves int
+}
+
+func (b *countingBook) Save(ctx context.Context, g mapping.AlertGroup) error {
+	b.saves++
+	return b.Book.Save(ctx, g)
+}
+
+// countingQueue counts Queue calls in n.
+type countingQueue struct {
+	*limitedQueue
+	n *int
+}
+
+func (q *countingQueue) Queue(ctx context.Context, d Destination, id, text string) (bool, error) {
+	*q.n++
+	return q.limitedQueue.Queue(ctx, d, id, text)
+}
+
+// An escalation step still refused over the cap: the runs of Escalate
+// that change nothing write nothing to the store (each Save held off
+// Prune), and the page is tried again after 30 s, then less and less
+// often, up to every 5 minutes, not every second.
+func TestRefusedEscalationBacksOff(t *testing.T) {
+	e := newShareEnv(t)
+	cb := &countingBook{Book: e.s.Alerts()}
+	h := e.handler(deskRoutes, cb)
+	e.post(h, shareBody("firing:db-1:critical"))
+	e.q.take()
+	e.now = e.now.Add(16 * time.Minute)
+	e.q.limited, e.q.limit = "+15550002222@sms.test", true
+	if err := h.Desk().Escalate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before := cb.saves
+	for range 60 {
+		e.now = e.now.Add(time.Second)
+		if err := h.Desk().Escalate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := cb.saves - before; n != 0 {
+		t.Errorf("60 runs of Escalate with the step still refused and nothing changed: %d store writes", n)
+	}
+	calls := 0
+	h.desk.q = &countingQueue{limitedQueue: e.q, n: &calls}
+	for range 540 { // 10 minutes since the refusal: tried at 30 s, 90 s, 210 s and 450 s
+		e.now = e.now.Add(time.Second)
+		if err := h.Desk().Escalate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls != 3 {
+		t.Errorf("a refused page in the 9 minutes after its first minute: tried %d times, want 3 (at 90 s, 210 s, 450 s)", calls)
 	}
 }

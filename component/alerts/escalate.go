@@ -35,7 +35,9 @@ func (d *Desk) Run(ctx context.Context) {
 // step's messages are queued before the step is saved as done, with ids
 // of their own: a crash between the two sends them again once the gateway
 // is back, and the queue takes them once. A step a rate cap refused for
-// some of its destinations stays due, and is sent to them on a later run.
+// some of its destinations stays due, and is sent to them on a later run,
+// after a backoff (30 s, doubling up to 5 minutes), as are refused
+// notices. A group is saved only if a page went out or a step is done.
 func (d *Desk) Escalate(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -53,6 +55,9 @@ func (d *Desk) Escalate(ctx context.Context) error {
 			}
 		}
 		for i := range g.Answers {
+			if !d.due(g.Key+"\x00"+g.Answers[i].Key, now) {
+				continue
+			}
 			if err := d.tell(ctx, &g, i); err != nil {
 				return err
 			}
@@ -69,13 +74,16 @@ func (d *Desk) Escalate(ctx context.Context) error {
 			continue
 		}
 		r := d.routes[ri]
-		changed := false
+		changed := false // saved only if a page went out or a step is done
 		for g.Steps < len(r.steps) && now.Sub(g.Since) >= r.Escalate[g.Steps].After {
-			done, err := d.escalate(ctx, &g, r)
+			if !d.due(g.Key+"\x00"+strconv.Itoa(g.Steps), now) {
+				break
+			}
+			done, sent, err := d.escalate(ctx, &g, r)
 			if err != nil {
 				return err
 			}
-			changed = true
+			changed = changed || done || sent
 			if !done {
 				break
 			}
@@ -91,9 +99,10 @@ func (d *Desk) Escalate(ctx context.Context) error {
 }
 
 // escalate sends g's next step to those of its destinations not sent it
-// yet (their pages are noted), who become recipients; done is false if a
-// rate cap refused some.
-func (d *Desk) escalate(ctx context.Context, g *mapping.AlertGroup, r route) (done bool, err error) {
+// yet (their pages are noted), who become recipients; sent reports
+// whether any was sent, done is false if a rate cap refused some: the step
+// is tried again after a backoff (see backOff).
+func (d *Desk) escalate(ctx context.Context, g *mapping.AlertGroup, r route) (done, sent bool, err error) {
 	after := r.Escalate[g.Steps].After
 	head := "Escalated: not acknowledged after " + after.String() + "."
 	sms := g.SMSText
@@ -109,7 +118,7 @@ func (d *Desk) escalate(ctx context.Context, g *mapping.AlertGroup, r route) (do
 	for _, o := range d.deliveries(to, head+"\n"+g.FullText, sms, func(dest string) string { return hashID("escalate", g.Key, step, dest) }) {
 		code, ok, err := d.book.NoteCode(ctx, o.id)
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		if !ok || code != g.Code {
 			out = append(out, o)
@@ -117,10 +126,10 @@ func (d *Desk) escalate(ctx context.Context, g *mapping.AlertGroup, r route) (do
 	}
 	refused, err := d.queue(ctx, out)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	pending := d.refused[g.Key+"\x00"+step]
-	var sent []string
+	var told []string
 	for _, o := range out {
 		if slices.Contains(refused, o) {
 			if !pending {
@@ -129,20 +138,22 @@ func (d *Desk) escalate(ctx context.Context, g *mapping.AlertGroup, r route) (do
 			continue
 		}
 		if err := d.book.Note(ctx, o.id, g.Code); err != nil {
-			return false, err
+			return false, false, err
 		}
-		sent = append(sent, o.dest.JID)
+		told = append(told, o.dest.JID)
 		if !slices.Contains(g.Recipients, o.dest.JID) {
 			g.Recipients = append(g.Recipients, o.dest.JID)
 		}
 	}
-	if len(sent) > 0 {
-		d.log.Info("alert escalated", "code", g.Code, "step", g.Steps, "to", sent)
+	if len(told) > 0 {
+		d.log.Info("alert escalated", "code", g.Code, "step", g.Steps, "to", told)
 	}
 	if len(refused) > 0 {
 		d.refused[g.Key+"\x00"+step] = true
-		return false, nil
+		d.backOff(g.Key+"\x00"+step, d.now())
+		return false, len(told) > 0, nil
 	}
 	delete(d.refused, g.Key+"\x00"+step)
-	return true, nil
+	delete(d.retry, g.Key+"\x00"+step)
+	return true, len(told) > 0, nil
 }
