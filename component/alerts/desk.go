@@ -278,13 +278,7 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 		}
 	}
 	cur.Subject = subjectOf(n, g.alerts, common(g.alerts, "alertname"))
-	cur.Labels = groupLabels(n, g.alerts)
-	if g.route >= 0 {
-		// The route's labels too: a silence covers this share of the group,
-		// not another route's.
-		cur.Labels = maps.Clone(cur.Labels)
-		maps.Copy(cur.Labels, d.routes[g.route].Match)
-	}
+	cur.Labels = silenceLabels(n, g.alerts)
 	cur.Firing = fps
 	cur.FullText, cur.SMSText = coded(t, cur.Code, true)
 	if i >= 0 {
@@ -478,20 +472,28 @@ func newlyFiring(were, now string) bool {
 	return false
 }
 
-// groupLabels are the labels a silence of the group matches: n's group
-// labels, or else the labels all of alerts share.
-func groupLabels(n *Notification, alerts []Alert) map[string]string {
-	if len(n.GroupLabels) > 0 {
-		return n.GroupLabels
-	}
+// silenceLabels are the labels a silence of a share of n's group matches:
+// those (name and value) all of its alerts have, which include the group's
+// labels and the route's match, so that it covers this share and not
+// another route's; n's group labels if they share none.
+func silenceLabels(n *Notification, alerts []Alert) map[string]string {
 	out := map[string]string{}
-	if len(alerts) == 0 {
-		return out
-	}
-	for k, v := range alerts[0].Labels {
-		if common(alerts, k) == v && v != "" {
+	if len(alerts) > 0 {
+	next:
+		for k, v := range alerts[0].Labels {
+			if v == "" {
+				continue
+			}
+			for _, a := range alerts[1:] {
+				if a.Labels[k] != v {
+					continue next
+				}
+			}
 			out[k] = v
 		}
+	}
+	if len(out) == 0 {
+		return maps.Clone(n.GroupLabels)
 	}
 	return out
 }

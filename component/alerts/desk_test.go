@@ -244,7 +244,7 @@ func TestDeskEscalationAndSilence(t *testing.T) {
 	told := "#" + code + " silenced for 2h0m0s by +15550002222 (Alertmanager silence s-1)."
 	e.expect("silence", "oncall@example.com: "+told, "+15551234567@sms.test: "+told, "-1001234@tg.test: "+told,
 		"lead@example.com: "+told, "+15550002222@sms.test: "+told)
-	if len(e.silences) != 1 || e.silences[0] != `{"alertname":"HighLatency","severity":"critical"} 2h0m0s +15550002222 silenced from xmppgw by +15550002222 (#`+code+`)` {
+	if len(e.silences) != 1 || e.silences[0] != `{"alertname":"HighLatency","instance":"db-1","severity":"critical"} 2h0m0s +15550002222 silenced from xmppgw by +15550002222 (#`+code+`)` {
 		t.Errorf("silences asked: %q", e.silences)
 	}
 	e.silenceErr = errors.New("Alertmanager refused the silence (400): bad matcher")
@@ -444,7 +444,7 @@ func TestSilenceMatchesRouteShare(t *testing.T) {
 		}
 	}
 	e.answer("oncall@example.com", "silence "+code+" 2h", "", false)
-	if want := `{"alertname":"HighLatency","severity":"critical"} 2h0m0s oncall@example.com silenced from xmppgw by oncall@example.com (#` + code + `)`; len(e.silences) != 1 || e.silences[0] != want {
+	if want := `{"alertname":"HighLatency","instance":"api-1","severity":"critical"} 2h0m0s oncall@example.com silenced from xmppgw by oncall@example.com (#` + code + `)`; len(e.silences) != 1 || e.silences[0] != want {
 		t.Errorf("oncall's silence of the critical share: %q, want %q", e.silences, want)
 	}
 }
@@ -1091,5 +1091,38 @@ func TestRefusedEscalationBacksOff(t *testing.T) {
 	}
 	if calls != 3 {
 		t.Errorf("a refused page in the 9 minutes after its first minute: tried %d times, want 3 (at 90 s, 210 s, 450 s)", calls)
+	}
+}
+
+// Routes: critical to oncall, everything else to ops (the catch-all, no
+// match labels). A silence of ops's share matches the labels its alerts
+// have in common, so it leaves oncall's critical share alone (README: "so
+// not for a share of the group another route took").
+func TestCatchAllSilenceSparesOtherShare(t *testing.T) {
+	e := newShareEnv(t)
+	h := e.handler(deskRoutes, nil)
+	e.post(h, shareBody("firing:db-1:critical", "firing:db-2:warning"))
+	var code string
+	for _, x := range e.q.take() {
+		if x.to == "ops@example.com" {
+			code = codeRE.FindStringSubmatch(x.text)[1]
+		}
+	}
+	if _, err := h.Desk().Answer(context.Background(), "ops@example.com", "silence "+code+" 2h", "", "", false); err != nil {
+		t.Fatal(err)
+	}
+	sil := h.desk.silencer.(*labelSilencer)
+	if len(sil.labels) != 1 {
+		t.Fatalf("silences: %v", sil.labels)
+	}
+	critical := map[string]string{"alertname": "HighLatency", "severity": "critical", "instance": "db-1"}
+	matches := true
+	for k, v := range sil.labels[0] {
+		if critical[k] != v {
+			matches = false
+		}
+	}
+	if matches {
+		t.Errorf("ops's silence %v of its warning share also silences oncall's critical alert %v", sil.labels[0], critical)
 	}
 }
