@@ -219,12 +219,20 @@ func (d *Desk) reply(ctx context.Context, dest Destination, s string) error {
 // unacknowledged group. If there is none, msg says why, listing mine's
 // codes.
 func (d *Desk) target(ctx context.Context, a answer, mine []mapping.AlertGroup, replyTo string) (*mapping.AlertGroup, string, error) {
+	// A group resolved but kept open until everyone is told (a rate cap
+	// refused some) is no longer one to answer.
+	var live []*mapping.AlertGroup
+	for i := range mine {
+		if mine[i].Firing != "" {
+			live = append(live, &mine[i])
+		}
+	}
 	codes := func() string {
-		if len(mine) == 0 {
+		if len(live) == 0 {
 			return "You have no open alerts."
 		}
 		var cs []string
-		for _, g := range mine {
+		for _, g := range live {
 			cs = append(cs, "#"+g.Code)
 		}
 		return "Your open alerts: " + strings.Join(cs, ", ") + "."
@@ -238,7 +246,9 @@ func (d *Desk) target(ctx context.Context, a answer, mine []mapping.AlertGroup, 
 		return nil
 	}
 	if a.code != "" {
-		if g := find(a.code); g != nil {
+		if g := find(a.code); g != nil && g.Firing == "" {
+			return nil, "#" + g.Code + " has resolved. " + codes(), nil
+		} else if g != nil {
 			return g, "", nil
 		}
 		return nil, "No open alert #" + a.code + " was sent to you. " + codes(), nil
@@ -249,7 +259,7 @@ func (d *Desk) target(ctx context.Context, a answer, mine []mapping.AlertGroup, 
 		switch {
 		case err != nil:
 			return nil, "", err
-		case ok && code == "":
+		case ok && code == "", ok && find(code) != nil && find(code).Firing == "":
 			return nil, "The alert you replied to has resolved. " + codes(), nil
 		}
 		if g := find(code); ok && g != nil {
@@ -258,15 +268,15 @@ func (d *Desk) target(ctx context.Context, a answer, mine []mapping.AlertGroup, 
 		return nil, "The message you replied to is not an open alert of yours. " + codes(), nil
 	}
 	var open []*mapping.AlertGroup
-	for i := range mine {
-		if mine[i].AckedBy == "" {
-			open = append(open, &mine[i])
+	for _, g := range live {
+		if g.AckedBy == "" {
+			open = append(open, g)
 		}
 	}
 	if len(open) == 1 {
 		return open[0], "", nil
 	}
-	if len(mine) == 0 {
+	if len(live) == 0 {
 		return nil, codes(), nil
 	}
 	if len(open) == 0 {
@@ -348,8 +358,15 @@ func (d *Desk) tell(ctx context.Context, g *mapping.AlertGroup, i int) error {
 	return d.book.Save(ctx, *g)
 }
 
-// status lists groups, for the status answer.
-func (d *Desk) status(groups []mapping.AlertGroup) string {
+// status lists groups, for the status answer: those still firing (a
+// group resolved but kept open until everyone is told is not).
+func (d *Desk) status(all []mapping.AlertGroup) string {
+	var groups []mapping.AlertGroup
+	for _, g := range all {
+		if g.Firing != "" {
+			groups = append(groups, g)
+		}
+	}
 	if len(groups) == 0 {
 		return "You have no open alerts."
 	}

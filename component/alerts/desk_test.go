@@ -1126,3 +1126,54 @@ func TestCatchAllSilenceSparesOtherShare(t *testing.T) {
 		t.Errorf("ops's silence %v of its warning share also silences oncall's critical alert %v", sil.labels[0], critical)
 	}
 }
+
+// A resolution refused over the cap leaves a resolved group open until
+// everyone is told: it is no longer one to answer. A bare ack takes the
+// one firing alert, status lists that one alone, and an ack of the
+// resolved one's code says it has resolved.
+func TestResolvedPendingGroupNotAnswered(t *testing.T) {
+	e := newShareEnv(t)
+	h := e.handler(deskRoutes, nil)
+	e.post(h, shareBody("firing:db-1:critical"))
+	resolvedCode := codeRE.FindStringSubmatch(e.q.take()[0].text)[1]
+	e.q.limited, e.q.limit = "+15551234567@sms.test", true
+	if w := post(h, "POST", "Bearer "+testToken, shareBody("resolved:db-1:critical")); w.Code != 429 {
+		t.Fatalf("resolution under the cap: %d", w.Code)
+	}
+	n := Notification{Version: "4", GroupKey: `{}:{alertname="DiskFull"}`, Receiver: "xmppgw", Status: Firing,
+		GroupLabels: map[string]string{"alertname": "DiskFull"},
+		Alerts:      []Alert{{Status: Firing, Fingerprint: "fp-disk", Labels: map[string]string{"alertname": "DiskFull", "severity": "critical"}}}}
+	b, _ := json.Marshal(n)
+	post(h, "POST", "Bearer "+testToken, string(b))
+	e.q.take()
+	if _, err := h.Desk().Answer(context.Background(), "oncall@example.com", "ack", "", "", false); err != nil {
+		t.Fatal(err)
+	}
+	var acked bool
+	for _, x := range e.q.take() {
+		if x.to == "oncall@example.com" && strings.HasPrefix(x.text, "Which one?") {
+			t.Errorf("a bare ack with one firing alert and one resolved: %q", x.text)
+		}
+		acked = acked || x.to == "oncall@example.com" && strings.Contains(x.text, " acknowledged by oncall@example.com")
+	}
+	if !acked {
+		t.Errorf("a bare ack with one firing alert and one resolved: the firing one not acknowledged")
+	}
+	ask := func(text string) string {
+		t.Helper()
+		if _, err := h.Desk().Answer(context.Background(), "oncall@example.com", text, "", "", false); err != nil {
+			t.Fatal(err)
+		}
+		got := e.q.take()
+		if len(got) != 1 {
+			t.Fatalf("%q answered with %+v", text, got)
+		}
+		return got[0].text
+	}
+	if got := ask("status"); strings.Contains(got, "#"+resolvedCode) || !strings.HasPrefix(got, "Open alerts:\n#") {
+		t.Errorf("status with one firing alert and one resolved (#%s): %q", resolvedCode, got)
+	}
+	if got := ask("ack " + resolvedCode); !strings.HasPrefix(got, "#"+resolvedCode+" has resolved.") {
+		t.Errorf("an ack of the resolved #%s: %q", resolvedCode, got)
+	}
+}
