@@ -54,11 +54,22 @@ type AlertGroup struct {
 }
 
 // AlertAnswer is an answer acted on: its key (the event it came in), what
-// every recipient is told of it, and those not told yet.
+// every recipient is told of it, and those not told yet; or a silence
+// asked for and not made yet (Silence; Text and Pending empty until it is).
 type AlertAnswer struct {
-	Key     string   `json:"key"`
-	Text    string   `json:"text"`
-	Pending []string `json:"pending,omitempty"`
+	Key     string        `json:"key"`
+	Text    string        `json:"text"`
+	Pending []string      `json:"pending,omitempty"`
+	Silence *AlertSilence `json:"silence,omitempty"`
+}
+
+// AlertSilence is a silence an answer asked for, kept before Alertmanager
+// is asked, so that it is made and told after a crash too.
+type AlertSilence struct {
+	Labels map[string]string `json:"labels"`
+	Dur    time.Duration     `json:"dur"`
+	By     string            `json:"by"` // the destination JID who asked
+	At     time.Time         `json:"at"` // when
 }
 
 // ErrCodeTaken is Open's error when another open group has the code.

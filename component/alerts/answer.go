@@ -111,23 +111,46 @@ func (d *Desk) Answer(ctx context.Context, from, text, replyTo, key string, alwa
 		key = simpleID("", "") // nothing to know it again by
 	}
 	d.mu.Lock()
-	handled, g, err := d.answer(ctx, dest, a, perr, replyTo, key, always)
+	handled, ps, err := d.answer(ctx, dest, a, perr, replyTo, key, always)
 	d.mu.Unlock()
-	if g == nil || err != nil {
+	if ps == nil || err != nil {
 		return handled, err
 	}
-	// A silence: Alertmanager is asked outside the lock, so that a slow
-	// one holds up nothing else. The key in the silence's comment has a
-	// second call for the same answer find the first's silence.
-	id, serr := d.silencer.Silence(ctx, g.Labels, a.dur, who(dest.JID), "silenced from xmppgw by "+d.label(dest.JID)+" (#"+g.Code+")", key)
+	return true, d.silence(ctx, *ps, false)
+}
+
+// pendingSilence is a silence recorded in group g (Answers, by key) and
+// not made yet.
+type pendingSilence struct {
+	g   mapping.AlertGroup
+	key string
+	s   mapping.AlertSilence
+}
+
+// silence makes ps in Alertmanager, outside the lock, so that a slow one
+// holds up nothing else (ps is marked in flight until it is done), and
+// tells everyone; or tells the one who asked why not. The answer's key in
+// the silence's comment has a second call for the same answer find the
+// first's silence. retry (Escalate, after a crash) keeps ps pending if
+// Alertmanager cannot be reached, for a later run, for an hour.
+func (d *Desk) silence(ctx context.Context, ps pendingSilence, retry bool) error {
+	id, serr := d.silencer.Silence(ctx, ps.s.Labels, ps.s.Dur, who(ps.s.By), "silenced from xmppgw by "+d.label(ps.s.By)+" (#"+ps.g.Code+")", ps.key)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return true, d.silenced(ctx, dest, a, g, key, id, serr)
+	delete(d.silencing, ps.g.Key+"\x00"+ps.key)
+	var unreachable *unreachable
+	if retry && errors.As(serr, &unreachable) && d.now().Sub(ps.s.At) < time.Hour {
+		d.log.Warn("a silence asked for before a restart cannot be made yet; trying again", "group", ps.g.Code, "err", serr, "cause", errors.Unwrap(serr))
+		d.backOff(ps.g.Key+"\x00"+ps.key, d.now())
+		return nil
+	}
+	return d.silenced(ctx, ps, id, serr)
 }
 
 // answer is Answer under the lock. It acts on every answer but a silence,
-// for which it returns the group to silence.
-func (d *Desk) answer(ctx context.Context, dest Destination, a answer, perr error, replyTo, key string, always bool) (handled bool, silence *mapping.AlertGroup, err error) {
+// which it records in its group, pending, before it returns it to make:
+// a crash before it is made and told leaves it for Escalate.
+func (d *Desk) answer(ctx context.Context, dest Destination, a answer, perr error, replyTo, key string, always bool) (handled bool, silence *pendingSilence, err error) {
 	groups, _, err := d.load(ctx, nil)
 	if err != nil {
 		return false, nil, err
@@ -143,6 +166,14 @@ func (d *Desk) answer(ctx context.Context, dest Destination, a answer, perr erro
 	}
 	for i := range mine {
 		if j := answered(mine[i], key); j >= 0 {
+			if s := mine[i].Answers[j].Silence; s != nil {
+				if d.silencing[mine[i].Key+"\x00"+key] {
+					return true, nil, nil // being made
+				}
+				// Recorded, and not made: a crash came between.
+				d.silencing[mine[i].Key+"\x00"+key] = true
+				return true, &pendingSilence{g: mine[i], key: key, s: *s}, nil
+			}
 			d.log.Info("an answer to an alert delivered again; acted on already", "code", mine[i].Code, "from", dest.JID)
 			return true, nil, d.tell(ctx, &mine[i], j)
 		}
@@ -179,32 +210,75 @@ func (d *Desk) answer(ctx context.Context, dest Destination, a answer, perr erro
 		if d.silencer == nil {
 			return true, nil, reply("Silences are off: the gateway has no alerts.alertmanager_url.")
 		}
-		return true, g, nil
+		ps := pendingSilence{key: key, s: mapping.AlertSilence{Labels: g.Labels, Dur: a.dur, By: dest.JID, At: now}}
+		g.Answers = addAnswer(g.Answers, mapping.AlertAnswer{Key: key, Silence: &ps.s})
+		if err := d.book.Save(ctx, *g); err != nil {
+			return true, nil, err
+		}
+		ps.g = *g
+		d.silencing[g.Key+"\x00"+key] = true
+		return true, &ps, nil
 	}
 	return true, nil, nil
 }
 
-// silenced finishes a silence of g that Alertmanager made as id, or
-// refused with serr: g is looked up again, as it may have changed or
-// closed meanwhile.
-func (d *Desk) silenced(ctx context.Context, dest Destination, a answer, g *mapping.AlertGroup, key, id string, serr error) error {
-	if serr != nil {
-		d.log.Warn("an alert group could not be silenced", "group", g.Code, "err", serr, "cause", errors.Unwrap(serr))
-		return d.reply(ctx, dest, fmt.Sprintf("#%s is not silenced: %v", g.Code, serr))
+// silenced finishes ps, which Alertmanager made as id, or refused with
+// serr: its group is looked up again, as it may have changed or closed
+// meanwhile, and the pending silence is replaced by what everyone is told,
+// or dropped (the one who asked is told why).
+func (d *Desk) silenced(ctx context.Context, ps pendingSilence, id string, serr error) error {
+	dest, err := d.q.Resolve(ps.s.By)
+	if err != nil {
+		d.log.Warn("who asked for a silence no longer resolves", "to", ps.s.By, "err", err)
+		dest = Destination{JID: ps.s.By}
 	}
-	text := fmt.Sprintf("#%s silenced for %s by %s (Alertmanager silence %s).", g.Code, a.dur, d.label(dest.JID), id)
 	groups, _, err := d.load(ctx, nil)
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(groups, func(x mapping.AlertGroup) bool { return x.Key == g.Key })
+	i := slices.IndexFunc(groups, func(x mapping.AlertGroup) bool { return x.Key == ps.g.Key })
+	j := -1
+	if i >= 0 {
+		j = answered(groups[i], ps.key)
+		if j >= 0 && groups[i].Answers[j].Silence == nil {
+			return d.tell(ctx, &groups[i], j) // a delivery of the same answer was first
+		}
+		if j >= 0 {
+			groups[i].Answers = slices.Delete(slices.Clone(groups[i].Answers), j, j+1)
+		}
+	}
+	if serr != nil {
+		d.log.Warn("an alert group could not be silenced", "group", ps.g.Code, "err", serr, "cause", errors.Unwrap(serr))
+		if j >= 0 {
+			if err := d.book.Save(ctx, groups[i]); err != nil {
+				return err
+			}
+		}
+		return d.reply(ctx, dest, fmt.Sprintf("#%s is not silenced: %v", ps.g.Code, serr))
+	}
+	text := fmt.Sprintf("#%s silenced for %s by %s (Alertmanager silence %s).", ps.g.Code, ps.s.Dur, d.label(ps.s.By), id)
 	if i < 0 {
 		return d.reply(ctx, dest, text+" It has resolved meanwhile.")
 	}
-	if j := answered(groups[i], key); j >= 0 {
-		return d.tell(ctx, &groups[i], j) // a delivery of the same answer was first
+	return d.record(ctx, groups[i], ps.key, text)
+}
+
+// pendingSilences are the silences recorded in groups and not made, nor
+// being made, whose backoff (after Alertmanager could not be reached) has
+// passed; they are marked in flight.
+func (d *Desk) pendingSilences(groups []mapping.AlertGroup, now time.Time) []pendingSilence {
+	var out []pendingSilence
+	for _, g := range groups {
+		for _, an := range g.Answers {
+			k := g.Key + "\x00" + an.Key
+			if an.Silence == nil || d.silencing[k] || !d.due(k, now) {
+				continue
+			}
+			d.silencing[k] = true
+			out = append(out, pendingSilence{g: g, key: an.Key, s: *an.Silence})
+		}
 	}
-	return d.record(ctx, groups[i], key, text)
+	return out
 }
 
 // reply sends s to dest alone.
@@ -315,7 +389,7 @@ func addAnswer(answers []mapping.AlertAnswer, an mapping.AlertAnswer) []mapping.
 	}
 	answers = append(answers, an)
 	for len(answers) > maxAnswers {
-		i := slices.IndexFunc(answers, func(x mapping.AlertAnswer) bool { return len(x.Pending) == 0 })
+		i := slices.IndexFunc(answers, func(x mapping.AlertAnswer) bool { return len(x.Pending) == 0 && x.Silence == nil })
 		if i < 0 {
 			i = 0
 		}

@@ -41,6 +41,8 @@ type Desk struct {
 	label    func(jid string) string // names a recipient for everyone
 	refused  map[string]bool         // what was logged once: a rate cap's refusals, routes gone
 	retry    map[string]backoff      // when to try again what a rate cap refused: steps, notices
+	// silences being made (group key, answer key), outside the lock
+	silencing map[string]bool
 }
 
 // A step's page or a notice that a rate cap refused is tried again after

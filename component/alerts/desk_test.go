@@ -250,6 +250,12 @@ func TestDeskEscalationAndSilence(t *testing.T) {
 	e.silenceErr = errors.New("Alertmanager refused the silence (400): bad matcher")
 	e.answer("+15550002222", "silence "+code+" 1d", "", false)
 	e.expect("refused silence", "+15550002222@sms.test: #"+code+" is not silenced: Alertmanager refused the silence (400): bad matcher")
+	gs, _ := e.h.desk.book.Groups(context.Background())
+	for _, an := range gs[0].Answers {
+		if an.Silence != nil {
+			t.Errorf("a refused silence is still pending: %+v", an)
+		}
+	}
 }
 
 func TestParseAnswer(t *testing.T) {
@@ -1175,5 +1181,50 @@ func TestResolvedPendingGroupNotAnswered(t *testing.T) {
 	}
 	if got := ask("ack " + resolvedCode); !strings.HasPrefix(got, "#"+resolvedCode+" has resolved.") {
 		t.Errorf("an ack of the resolved #%s: %q", resolvedCode, got)
+	}
+}
+
+// A silence is recorded with its group before Alertmanager is asked: a
+// crash between the two (here: the desk never gets to ask) leaves it for
+// Escalate after the restart, which makes it (Alertmanager finds it again
+// by its mark, if it was made) and tells everyone, once.
+func TestSilenceCompletedAfterCrash(t *testing.T) {
+	e := newDeskEnv(t)
+	ctx := context.Background()
+	e.notify("firing:db-1")
+	code := codeRE.FindStringSubmatch(e.q.take()[0].text)[1]
+	dest, _ := e.q.Resolve("+15551234567")
+	a, _, _ := parseAnswer("silence " + code + " 2h")
+	e.h.desk.mu.Lock()
+	_, ps, err := e.h.desk.answer(ctx, dest, a, nil, "", "sms\x00answer:SM9", false)
+	e.h.desk.mu.Unlock()
+	if err != nil || ps == nil {
+		t.Fatalf("silence answer: %v %v", ps, err)
+	}
+	e.expect("before Alertmanager is asked")
+	// The gateway restarts.
+	h2, err := New(Options{Token: testToken, Routes: deskRoutes, Queue: e.q, Book: e.h.desk.book, Silencer: e,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2.desk.now = func() time.Time { return e.now }
+	for range 2 {
+		if err := h2.Desk().Escalate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	told := "#" + code + " silenced for 2h0m0s by +15551234567 (Alertmanager silence s-1)."
+	e.expect("after the restart", "oncall@example.com: "+told, "+15551234567@sms.test: "+told, "-1001234@tg.test: "+told)
+	if len(e.silences) != 1 || !strings.Contains(e.silences[0], `"instance":"db-1"`) || !strings.Contains(e.silences[0], " 2h0m0s +15551234567 ") {
+		t.Errorf("silences: %q", e.silences)
+	}
+	// The same answer delivered again: acted on already.
+	if handled, err := h2.Desk().Answer(ctx, "+15551234567", "silence "+code+" 2h", "", "sms\x00answer:SM9", false); !handled || err != nil {
+		t.Fatal(handled, err)
+	}
+	e.expect("the answer again")
+	if len(e.silences) != 1 {
+		t.Errorf("silences after the answer again: %q", e.silences)
 	}
 }

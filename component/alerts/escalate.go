@@ -29,7 +29,8 @@ func (d *Desk) Run(ctx context.Context) {
 	}
 }
 
-// Escalate sends the notices of answers a rate cap refused, and each open,
+// Escalate makes the silences answers asked for and a crash left unmade
+// (see Answer), sends the notices of answers a rate cap refused, and each open,
 // unacknowledged group whose next escalation
 // step is due to that step's destinations, who become its recipients. A
 // step's messages are queued before the step is saved as done, with ids
@@ -39,19 +40,40 @@ func (d *Desk) Run(ctx context.Context) {
 // after a backoff (30 s, doubling up to 5 minutes), as are refused
 // notices. A group is saved only if a page went out or a step is done.
 func (d *Desk) Escalate(ctx context.Context) error {
+	silences, err := d.escalateLocked(ctx)
+	for _, ps := range silences {
+		if err != nil || ctx.Err() != nil {
+			// Not tried: tried on a later run.
+			d.mu.Lock()
+			delete(d.silencing, ps.g.Key+"\x00"+ps.key)
+			d.mu.Unlock()
+			continue
+		}
+		err = d.silence(ctx, ps, true)
+	}
+	return err
+}
+
+// escalateLocked is Escalate under the lock; it returns the silences
+// recorded and never made (a crash came between), to make outside it.
+func (d *Desk) escalateLocked(ctx context.Context) ([]pendingSilence, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	groups, given, err := d.load(ctx, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	now := d.now()
+	var silences []pendingSilence
+	if d.silencer != nil {
+		silences = d.pendingSilences(groups, now)
+	}
 	for gi, g := range groups {
 		if given[gi] {
 			// Opened before routes had identities: escalated by its
 			// route's index, as it was, and stored with its identity.
 			if err := d.book.Save(ctx, g); err != nil {
-				return err
+				return silences, err
 			}
 		}
 		for i := range g.Answers {
@@ -59,7 +81,7 @@ func (d *Desk) Escalate(ctx context.Context) error {
 				continue
 			}
 			if err := d.tell(ctx, &g, i); err != nil {
-				return err
+				return silences, err
 			}
 		}
 		if g.AckedBy != "" || g.Firing == "" || g.RouteID == "explicit" {
@@ -81,7 +103,7 @@ func (d *Desk) Escalate(ctx context.Context) error {
 			}
 			done, sent, err := d.escalate(ctx, &g, r)
 			if err != nil {
-				return err
+				return silences, err
 			}
 			changed = changed || done || sent
 			if !done {
@@ -91,11 +113,11 @@ func (d *Desk) Escalate(ctx context.Context) error {
 		}
 		if changed {
 			if err := d.book.Save(ctx, g); err != nil {
-				return err
+				return silences, err
 			}
 		}
 	}
-	return nil
+	return silences, nil
 }
 
 // escalate sends g's next step to those of its destinations not sent it

@@ -87,7 +87,7 @@ func New(o Options) (*Handler, error) {
 	}
 	if o.Book != nil {
 		h.desk = &Desk{book: o.Book, q: o.Queue, routes: h.routes, silencer: o.Silencer, log: o.Logger, now: time.Now, label: o.Label,
-			refused: map[string]bool{}}
+			refused: map[string]bool{}, silencing: map[string]bool{}}
 		if h.desk.label == nil {
 			h.desk.label = who
 		}
