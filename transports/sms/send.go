@@ -55,7 +55,8 @@ const provider = "twilio"
 // A body longer than Twilio takes (maxSMS) is sent as several messages, in
 // order, the attachments with the first; the remote id lists their SIDs
 // ("SM…,SM…"). When a retry follows a partial send, the parts already sent
-// are not sent again.
+// are not sent again. A failure after a part was sent is never
+// KindRateLimited (see partlySent).
 func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, error) {
 	if out.Empty() {
 		return "", transports.ErrEmpty(provider)
@@ -85,7 +86,7 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 		}
 		sid, e := t.create(ctx, out, parts[i], media, len(parts) > 1)
 		if e != nil {
-			return "", t.failedPart(out.ID, sids, e)
+			return "", t.failedPart(out.ID, sids, partlySent(e, sids))
 		}
 		sids = append(sids, sid)
 	}
@@ -97,6 +98,24 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 	}
 	t.sentAll(out.ID)
 	return whole, nil
+}
+
+// partlySent is e, the failure of a part after the parts sids were sent,
+// as Send returns it. A refusal for now (KindRateLimited: 429, 14107,
+// 21611) tells the core that the provider took nothing, and the core then
+// forgets that a send began (component/dispatch.go); but the provider took
+// the parts before, so such a failure is returned as KindUnavailable, with
+// the provider's code, message and RetryAfter: the core keeps its
+// in-flight mark and checks (SentSince) from the send's first attempt
+// before it sends again, even after a restart that lost the progress kept
+// in memory.
+func partlySent(e *transports.Error, sids []string) *transports.Error {
+	if len(sids) == 0 || e.Kind != transports.KindRateLimited {
+		return e
+	}
+	c := *e
+	c.Kind = transports.KindUnavailable
+	return &c
 }
 
 // create sends one message of out, with body and media, and returns its
@@ -176,7 +195,9 @@ func (t *Transport) api(ctx context.Context) (*openapi.ApiService, *rewriter) {
 // several messages it returns each run of messages with the parts' bodies
 // in order, their SIDs joined as Send joins them; the parts of a run cut
 // short at the end (the provider has parts 1 and 2 of 3) become the job's
-// progress, so that the send goes on with part 3.
+// progress, so that the send goes on with part 3. The parts this
+// transport knows the job sent start the match even if they were created
+// before since: a run that goes on from them is the job's.
 //
 // With reconcile: resend it lists nothing and returns an error wrapping
 // transports.ErrCannotReconcile. So it does when the listing is answered
@@ -204,10 +225,20 @@ func (t *Transport) SentSince(ctx context.Context, out transports.Outbound, sinc
 		return nil, e
 	}
 	since = since.Truncate(time.Second) // Twilio's dates have whole seconds
-	var sids, bodies []string
+	parts := smsParts(out)
+	// The job's parts known sent (its progress) start the match, wherever
+	// they fall: a run may go on from them after since, when the window
+	// begins after the first attempt (its parts are this job's).
+	var known []string
+	if len(parts) > 1 {
+		if known = t.sentSoFar(out.ID); len(known) > len(parts) {
+			known = nil
+		}
+	}
+	sids, bodies := slices.Clone(known), slices.Clone(parts[:len(known)])
 	for i := len(msgs) - 1; i >= 0; i-- {
 		m := msgs[i]
-		if m.Sid == nil || m.Body == nil || m.DateCreated == nil {
+		if m.Sid == nil || m.Body == nil || m.DateCreated == nil || slices.Contains(known, *m.Sid) {
 			continue
 		}
 		created, err := time.Parse(time.RFC1123Z, *m.DateCreated)
@@ -215,7 +246,6 @@ func (t *Transport) SentSince(ctx context.Context, out transports.Outbound, sinc
 			sids, bodies = append(sids, *m.Sid), append(bodies, *m.Body)
 		}
 	}
-	parts := smsParts(out)
 	complete, partial := matchParts(sids, bodies, parts)
 	var ids []string
 	for _, set := range complete {

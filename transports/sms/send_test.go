@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -626,4 +627,149 @@ func TestReportsOnParts(t *testing.T) {
 		t.Errorf("reports %+v, want %+v", sink.statuses, want)
 	}
 	_ = hooks
+}
+
+// countBody is how many messages the fake holds with body.
+func countBody(f *twiliofake.Fake, body string) int {
+	n := 0
+	for _, m := range f.Messages() {
+		if m.Body == body {
+			n++
+		}
+	}
+	return n
+}
+
+// A part refused for now (429, 14107, 21611) after Twilio took the parts
+// before it is not KindRateLimited: that tells the core nothing was taken,
+// and the core would forget that the send began, so that after a restart
+// (the progress was in memory) part 1 went out again. It is
+// KindUnavailable with Twilio's code: the core checks first, from the
+// first attempt, and the send goes on with the part refused. A refusal of
+// part 1 is still KindRateLimited.
+func TestSendLongRateLimitedAfterAPart(t *testing.T) {
+	for _, refusal := range []twiliofake.APIError{
+		{Status: 429, Code: 20429, Message: "Too Many Requests"},
+		{Status: 400, Code: 14107, Message: "Reply rate limit hit"},
+		{Status: 400, Code: 21611, Message: "This 'From' number has exceeded the maximum number of queued messages"},
+	} {
+		t.Run(strconv.Itoa(refusal.Code), func(t *testing.T) {
+			f, base := startFake(t, testSID, testToken)
+			ctx := context.Background()
+			o := out("+15551234567", strings.Repeat("a ", 500)+strings.Repeat("b ", 500))
+			parts := smsParts(o)
+			if len(parts) != 2 {
+				t.Fatalf("%d parts", len(parts))
+			}
+			refuse := func(n int32) {
+				var calls atomic.Int32
+				f.OnSend(func(twiliofake.Message) *twiliofake.APIError {
+					if calls.Add(1) == n {
+						return &refusal
+					}
+					return nil
+				})
+			}
+
+			// Part 1 refused: nothing was taken.
+			refuse(1)
+			_, err := fastTransport(t, base).Send(ctx, o)
+			if pe, _ := err.(*transports.Error); pe == nil || pe.Kind != transports.KindRateLimited {
+				t.Errorf("part 1 refused: %v, want KindRateLimited", err)
+			}
+
+			// Part 2 refused: part 1 was taken.
+			since := time.Now()
+			refuse(2)
+			_, err = fastTransport(t, base).Send(ctx, o)
+			pe, _ := err.(*transports.Error)
+			if pe == nil || pe.Kind != transports.KindUnavailable || pe.Code != strconv.Itoa(refusal.Code) {
+				t.Fatalf("part 2 refused: %v, want KindUnavailable with code %d", err, refusal.Code)
+			}
+			f.OnSend(nil)
+
+			// Restart: the core checks from the first attempt (its in-flight
+			// mark is kept), then sends.
+			tr := fastTransport(t, base)
+			if ids, err := tr.SentSince(ctx, o, since.Add(-2*time.Second)); err != nil || len(ids) != 0 {
+				t.Fatalf("SentSince = %q, %v; want none", ids, err)
+			}
+			if _, err := tr.Send(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			if c1, c2 := countBody(f, parts[0]), countBody(f, parts[1]); c1 != 1 || c2 != 1 {
+				t.Errorf("part 1 went out %d times, part 2 %d times; want once each", c1, c2)
+			}
+		})
+	}
+}
+
+// partlySent keeps what the provider said of a refusal, its RetryAfter
+// too, and changes only its kind.
+func TestPartlySent(t *testing.T) {
+	e := &transports.Error{Kind: transports.KindRateLimited, Provider: provider, Code: "20429", Message: "Too Many Requests", RetryAfter: 7 * time.Second}
+	if got := partlySent(e, nil); got != e {
+		t.Errorf("nothing sent: %+v, want the error as it is", got)
+	}
+	want := *e
+	want.Kind = transports.KindUnavailable
+	if got := partlySent(e, []string{"SM1"}); *got != want || e.Kind != transports.KindRateLimited {
+		t.Errorf("a part sent: %+v, want %+v (and the original unchanged)", got, want)
+	}
+	for _, k := range []transports.Kind{transports.KindUnavailable, transports.KindUnknown, transports.KindRejected, transports.KindUnreachable} {
+		e := &transports.Error{Kind: k, Provider: provider}
+		if got := partlySent(e, []string{"SM1"}); got.Kind != k {
+			t.Errorf("%s after a part: %s", k, got.Kind)
+		}
+	}
+}
+
+// The parts a job is known to have sent start SentSince's match even when
+// the window begins after them: an attempt whose part 2 was taken but
+// answered too late is found whole, with the part 1 of an earlier attempt
+// that lies before since, and part 2 is not sent again.
+func TestSentSinceGoesOnFromKnownParts(t *testing.T) {
+	f, base := startFake(t, testSID, testToken)
+	tr := fastTransport(t, base)
+	var n atomic.Int32
+	f.OnSend(func(twiliofake.Message) *twiliofake.APIError {
+		switch n.Add(1) {
+		case 2:
+			return &twiliofake.APIError{Status: 500, Code: 20500, Message: "Internal Server Error"}
+		case 3:
+			time.Sleep(1500 * time.Millisecond) // taken, answered late
+		}
+		return nil
+	})
+	o := out("+15551234567", strings.Repeat("a ", 500)+strings.Repeat("b ", 500))
+	parts := smsParts(o)
+	if _, err := tr.Send(context.Background(), o); err == nil {
+		t.Fatal("first attempt: want part 2 to fail")
+	}
+	time.Sleep(1100 * time.Millisecond) // part 1 lies a second before the window
+	since := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	_, err := tr.Send(ctx, o)
+	cancel()
+	if pe, _ := err.(*transports.Error); pe == nil || !pe.Temporary() {
+		t.Fatalf("second attempt: %v, want a temporary error (timeout)", err)
+	}
+	msgs, err := f.Wait(context.Background(), 2) // Twilio stores part 2
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := tr.SentSince(context.Background(), o, since)
+	if want := msgs[0].SID + "," + msgs[1].SID; err != nil || len(ids) != 1 || ids[0] != want {
+		t.Fatalf("SentSince = %q, %v; want [%s]", ids, err, want)
+	}
+	if c := countBody(f, parts[1]); c != 1 {
+		t.Errorf("part 2 went to the phone %d times", c)
+	}
+	if p := tr.sentSoFar(o.ID); len(p) != 0 {
+		t.Errorf("progress %q kept after the send was found whole", p)
+	}
+	// Without the known parts, a window after part 1 finds nothing.
+	if ids, err := fastTransport(t, base).SentSince(context.Background(), o, since); err != nil || len(ids) != 0 {
+		t.Errorf("a new transport: SentSince = %q, %v; want none", ids, err)
+	}
 }
