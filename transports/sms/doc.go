@@ -29,7 +29,8 @@
 // again on connecting: else Send fails with transports.KindNotAllowed.
 //
 // Phone numbers are normalised to E.164 ("+15551234567") with
-// github.com/nyaruka/phonenumbers. The package never logs the auth token nor
+// github.com/nyaruka/phonenumbers; 3 to 8 digits without "+" are a short
+// code, kept as they are, in both directions. The package never logs the auth token nor
 // puts it in an error.
 //
 // The subpackage twiliofake is an in-process fake of Twilio for tests and

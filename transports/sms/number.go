@@ -122,10 +122,32 @@ func badNumber(s, why string) string {
 func notSpace(r rune) bool { return r != ' ' }
 
 // ParseAddr implements transports.Transport with the configured default
-// region; see ParseNumber.
+// region; see ParseNumber. A string of 3 to 8 digits without "+" is a
+// short code, kept as it is, as the webhook keeps an inbound From
+// (senderAddr): a reply to 80888@sms... goes to the short code 80888,
+// never to the national number 80888 of the default region (+4980888 with
+// DE), someone else's. A national number of up to 8 digits must be
+// written with its "+" and country code.
 // Results are cached: parsing is costly, and the same numbers recur.
 func (t *Transport) ParseAddr(s string) (transports.Addr, error) {
+	if isShortCode(s) {
+		return transports.Addr(s), nil
+	}
 	return t.numbers.parse(s, t.settings.DefaultRegion)
+}
+
+// isShortCode reports whether s is a short code: 3 to 8 digits, nothing
+// else.
+func isShortCode(s string) bool {
+	if len(s) < 3 || len(s) > 8 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // numberCache remembers ParseNumber's results for recent inputs.

@@ -60,6 +60,50 @@ func TestParseAddrUsesRegion(t *testing.T) {
 	}
 }
 
+// A string of 3 to 8 digits without "+" is a short code both ways: an
+// SMS from 80888 arrives from 80888@sms..., and a reply to that JID goes
+// to the short code 80888, whatever default_region says (with DE it was
+// read as the national number +4980888, a stranger's). Longer digit
+// strings are national numbers of default_region, as before; a national
+// number of up to 8 digits needs its "+".
+func TestParseAddrShortCode(t *testing.T) {
+	cases := []struct {
+		region, in string
+		want       transports.Addr // "" for an error
+	}{
+		{"DE", "80888", "80888"},
+		{"US", "80888", "80888"},
+		{"NL", "123", "123"},
+		{"AT", "12345678", "12345678"},
+		{"DK", "12345678", "12345678"}, // not +4512345678: that needs its "+"
+		{"DK", "+4512345678", "+4512345678"},
+		{"DE", "+4980888", "+4980888"},
+		{"DE", "030123456", "+4930123456"}, // 9 digits: a national number
+		{"US", "5551234567", "+15551234567"},
+		{"US", "12", ""},
+		{"US", "808 88", ""},    // not digits alone: read as a number, too short
+		{"US", "123456789", ""}, // 9 digits: a national number, and not a possible one
+	}
+	for _, tc := range cases {
+		tr, err := New(transports.Params{Name: "sms", Domain: "sms.example.test"}, &Settings{
+			AccountSID: testSID, AuthToken: testToken, APIURL: "https://api.twilio.com",
+			DefaultRegion: tc.region, Numbers: map[string]string{"alice@example.test": "+4915112345678"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := tr.ParseAddr(tc.in)
+		if got != tc.want || (err == nil) != (tc.want != "") {
+			t.Errorf("%s: ParseAddr(%q) = %q, %v; want %q", tc.region, tc.in, got, err, tc.want)
+		}
+		if err == nil {
+			if again, err := tr.ParseAddr(string(got)); again != got || err != nil {
+				t.Errorf("%s: ParseAddr(%q) = %q, %v; not a fixed point", tc.region, got, again, err)
+			}
+		}
+	}
+}
+
 // FuzzParseAddr checks that ParseNumber never panics and that what it accepts
 // is a fixed point in E.164 form.
 func FuzzParseAddr(f *testing.F) {

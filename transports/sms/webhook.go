@@ -262,8 +262,8 @@ var shortSender = regexp.MustCompile(`^(?:[0-9]{3,8}|[A-Za-z0-9 ]{0,10}[A-Za-z][
 // short code 80888 read with DE would be +4980888, and replies would go to
 // that number, someone else's.
 func senderAddr(t *Transport, s string) (transports.Addr, error) {
-	if strings.HasPrefix(s, "+") {
-		return t.ParseAddr(s)
+	if strings.HasPrefix(s, "+") || isShortCode(s) {
+		return t.ParseAddr(s) // a short code as it is, as replies to it are
 	}
 	if shortSender.MatchString(s) {
 		return transports.Addr(s), nil
