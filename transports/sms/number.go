@@ -127,13 +127,39 @@ func notSpace(r rune) bool { return r != ' ' }
 // (senderAddr): a reply to 80888@sms... goes to the short code 80888,
 // never to the national number 80888 of the default region (+4980888 with
 // DE), someone else's. A national number of up to 8 digits must be
-// written with its "+" and country code.
+// written with its "+" and country code: one of 3 to 8 digits written
+// with punctuation ("808-88") is refused, neither a short code nor read
+// with the default region.
 // Results are cached: parsing is costly, and the same numbers recur.
 func (t *Transport) ParseAddr(s string) (transports.Addr, error) {
 	if isShortCode(s) {
 		return transports.Addr(s), nil
 	}
+	if d := shortDigits(s); d >= 3 && d <= 8 {
+		return "", fmt.Errorf("sms: %q is not a phone number: a short code is written as its digits alone, "+
+			"a national number of up to 8 digits with its \"+\" and country code", s)
+	}
 	return t.numbers.parse(s, t.settings.DefaultRegion)
+}
+
+// shortDigits counts the digits of s, a number without "+" written with
+// digits and the punctuation ParseNumber allows; it returns -1 for any
+// other s.
+func shortDigits(s string) int {
+	if len(s) > maxNumberLen {
+		return -1
+	}
+	d := 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			d++
+		case strings.ContainsRune(" -.()", r):
+		default:
+			return -1
+		}
+	}
+	return d
 }
 
 // isShortCode reports whether s is a short code: 3 to 8 digits, nothing

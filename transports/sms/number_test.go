@@ -81,7 +81,8 @@ func TestParseAddrShortCode(t *testing.T) {
 		{"DE", "030123456", "+4930123456"}, // 9 digits: a national number
 		{"US", "5551234567", "+15551234567"},
 		{"US", "12", ""},
-		{"US", "808 88", ""},    // not digits alone: read as a number, too short
+		{"US", "808 88", ""},    // not digits alone: neither a short code nor a number
+		{"DE", "808-88", ""},    // not +4980888
 		{"US", "123456789", ""}, // 9 digits: a national number, and not a possible one
 	}
 	for _, tc := range cases {

@@ -156,11 +156,7 @@ func (h *webhooks) inbound(w http.ResponseWriter, r *http.Request, form url.Valu
 			return
 		}
 	}
-	from, err := senderAddr(h.t, form.Get("From"))
-	if err != nil {
-		http.Error(w, "sms: invalid From: "+err.Error(), http.StatusBadRequest)
-		return
-	}
+	from := senderAddr(h.t, form.Get("From"))
 	to, err := h.t.ParseAddr(form.Get("To"))
 	if err != nil {
 		http.Error(w, "sms: invalid To: "+err.Error(), http.StatusBadRequest)
@@ -249,24 +245,55 @@ func failureText(code, message string) string {
 	return "delivery failed"
 }
 
-// shortSender matches short codes (3-8 digits) and alphanumeric sender ids
-// (at least one letter; 11 characters by the GSM standard, up to 21 taken,
-// as some carriers pass longer ones), which send SMS but are not phone
-// numbers.
-var shortSender = regexp.MustCompile(`^(?:[0-9]{3,8}|[A-Za-z0-9 ]{0,10}[A-Za-z][A-Za-z0-9 ]{0,10})$`)
+// shortSender matches alphanumeric sender ids (at least one letter; 11
+// characters by the GSM standard, up to 21 taken, as some carriers pass
+// longer ones), which send SMS but are not phone numbers.
+var shortSender = regexp.MustCompile(`^[A-Za-z0-9 ]{0,10}[A-Za-z][A-Za-z0-9 ]{0,10}$`)
 
-// senderAddr normalises an inbound From: a phone number in E.164, or a short
-// code or alphanumeric sender id as it is, so such messages are not lost.
-// Twilio writes a phone number's From in E.164, with its "+"; a From
-// without one is never read as a national number of default_region: the
-// short code 80888 read with DE would be +4980888, and replies would go to
-// that number, someone else's.
-func senderAddr(t *Transport, s string) (transports.Addr, error) {
-	if strings.HasPrefix(s, "+") || isShortCode(s) {
-		return t.ParseAddr(s) // a short code as it is, as replies to it are
+// senderAddr normalises an inbound From as ParseAddr reads a reply's
+// address, so that a reply goes where the SMS came from: a phone number in
+// E.164 (Twilio writes it with its "+"; 9 or more digits without one are a
+// national number of default_region, as some gateways write an MSISDN), or
+// a short code (3 to 8 digits alone) as it is. An alphanumeric sender id
+// is kept as it is. Any other From (a "+" that is no number, 3 to 8 digits
+// with punctuation, other characters) is kept as an opaque sender (see
+// opaqueSender), logged at warn: the message is delivered, as Twilio does
+// not retry a 4xx, and a reply to it is refused (ParseAddr).
+func senderAddr(t *Transport, s string) transports.Addr {
+	if a, err := t.ParseAddr(s); err == nil {
+		return a
 	}
 	if shortSender.MatchString(s) {
-		return transports.Addr(s), nil
+		return transports.Addr(s)
 	}
-	return "", fmt.Errorf("sms: %q is neither a phone number in E.164 form nor a short code or sender id", s)
+	a := opaqueSender(s)
+	t.log.Warn("sms: inbound From is neither a phone number nor a short code or sender id; kept as the sender's name",
+		"from", s, "sender", string(a))
+	return a
+}
+
+// maxOpaque bounds an opaque sender, in bytes.
+const maxOpaque = 64
+
+// opaqueSender is a From that is not an address as a name that always
+// makes a JID's local part (XEP-0106 escapes what the JID syntax forbids):
+// printable ASCII but '%' as it is, every other byte (white space, control
+// and non-ASCII characters, which PRECIS may refuse) as %XX, cut at
+// maxOpaque bytes. The same From always gives the same name.
+func opaqueSender(s string) transports.Addr {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var enc string
+		if c > ' ' && c < 0x7f && c != '%' {
+			enc = string(c)
+		} else {
+			enc = fmt.Sprintf("%%%02X", c)
+		}
+		if b.Len()+len(enc) > maxOpaque {
+			break
+		}
+		b.WriteString(enc)
+	}
+	return transports.Addr(b.String())
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"xmppgw/internal/fake/twiliofake"
+	"xmppgw/mapping"
 	"xmppgw/transports"
 )
 
@@ -182,8 +183,10 @@ func TestWebhooks(t *testing.T) {
 		7: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Del("MessageSid") })}, status: 400, body: "missing MessageSid"},
 		8: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Del("From") })}, status: 400, body: "missing From"},
 		9: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Del("To") })}, status: 400, body: "missing To"},
-		10: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("From", "+12") })}, status: 400,
-			body: `invalid From: sms: "+12" is not a valid phone number`},
+		// A "+" that is no number: kept as the sender's name, not refused
+		// (Twilio does not retry a 4xx: the SMS would be lost).
+		10: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("From", "+12") })}, status: 200,
+			inbound: []transports.Inbound{{Account: "+15550001111", From: "+12", ID: sid, Body: "hello", Time: fixedNow}}},
 		11: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("To", "nope") })}, status: 400, body: "invalid To"},
 		12: {req: hookReq{path: "/inbound", form: inboundForm(nil)}, sinkErr: errSink, status: 503},
 		13: {req: hookReq{method: http.MethodGet, path: "/inbound"}, status: 405},
@@ -248,10 +251,10 @@ func TestWebhooks(t *testing.T) {
 		39: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("MessageSid", "0f8e2c3a-1b2c-4d5e-8f90-a1b2c3d4e5f6") })},
 			status: 200, inbound: []transports.Inbound{{Account: "+15550001111", From: "+15551234567", ID: "0f8e2c3a-1b2c-4d5e-8f90-a1b2c3d4e5f6",
 				Body: "hello", Time: fixedNow}}},
-		// A From without "+" is no national number (Twilio writes numbers
-		// in E.164): neither a short code nor a sender id, it is refused.
-		40: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("From", "555-123-4567") })}, status: 400,
-			body: "invalid From"},
+		// 9 digits or more without "+" are a national number of
+		// default_region, formatted or not.
+		40: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("From", "555-123-4567") })}, status: 200,
+			inbound: []transports.Inbound{{Account: "+15550001111", From: "+15551234567", ID: sid, Body: "hello", Time: fixedNow}}},
 	}
 	for i, tc := range cases {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
@@ -327,13 +330,16 @@ func FuzzInboundWebhook(f *testing.F) {
 			t.Fatalf("unsigned request delivered")
 		}
 		for _, in := range sink.inbound {
-			for i, a := range []transports.Addr{in.From, in.Account} {
-				if i == 0 && shortSender.MatchString(string(a)) {
-					continue // a short code or alphanumeric sender id, kept as sent
-				}
-				if again, err := tr.ParseAddr(string(a)); err != nil || again != a {
-					t.Fatalf("delivered a non-normalised address %q", a)
-				}
+			// A reply goes where the SMS came from, or nowhere (a sender
+			// id or an opaque sender); the sender makes a JID.
+			if again, err := tr.ParseAddr(string(in.From)); err == nil && again != in.From {
+				t.Fatalf("an SMS from %q, a reply to it goes to %q", in.From, again)
+			}
+			if _, err := mapping.ContactJID(in.From, "sms.example.test"); err != nil {
+				t.Fatalf("an SMS from %q, which makes no JID: %v", in.From, err)
+			}
+			if again, err := tr.ParseAddr(string(in.Account)); err != nil || again != in.Account {
+				t.Fatalf("delivered a non-normalised address %q", in.Account)
 			}
 		}
 	})
@@ -373,6 +379,61 @@ func TestShortCodeSenderIsNotANationalNumber(t *testing.T) {
 		sink.mu.Unlock()
 		if got != "80888" {
 			t.Errorf("default_region %s: an SMS from the short code 80888 arrives from %q: replies would go to that number", region, got)
+		}
+	}
+}
+
+// A From that is neither a phone number in E.164 nor a short code nor a
+// sender id is never answered 400, which Twilio does not retry: 9 digits
+// or more without "+" are a national number of default_region (an MSISDN
+// as many SMS gateways write it), as before; anything else is kept as an
+// opaque sender that makes a JID (XEP-0106 escaped), to which no reply can
+// go, never to a national number of 8 digits or fewer.
+func TestInboundFromOfAnyForm(t *testing.T) {
+	sink := &recSink{}
+	tr, hooks := hookServer(t, sink)
+	f := twiliofake.New(testSID, testToken)
+	for _, tc := range []struct {
+		from string
+		want transports.Addr
+		name bool // an opaque sender or a sender id: no reply goes to it
+	}{
+		{"15551234567", "+15551234567", false},
+		{"5551234567", "+15551234567", false},
+		{"(555) 123-4567", "+15551234567", false},
+		{"+15551234567", "+15551234567", false},
+		{"80888", "80888", false},
+		{"MyBank", "MyBank", true},
+		{"808-88", "808-88", true}, // not read as a national number
+		{"+12", "+12", true},
+		{"123456789", "123456789", true}, // no US number
+		{"Bank\u00e9 @home/x", "Bank%C3%A9%20@home/x", true},
+		{"a%b\tc", "a%25b%09c", true},
+		{"   ", "%20%20%20", true},
+		{"+1 555 INFO", "+1%20555%20INFO", true},
+		{strings.Repeat("\u20ac", 40), transports.Addr(strings.Repeat("%E2%82%AC", 7)), true},
+	} {
+		n, _ := sink.counts()
+		_, status, err := f.SendInbound(context.Background(), hooks+"/inbound", tc.from, testAlice, "hello")
+		if err != nil || status != 200 {
+			t.Errorf("From %q: %d %v, want 200", tc.from, status, err)
+			continue
+		}
+		sink.mu.Lock()
+		got := sink.inbound[n].From
+		sink.mu.Unlock()
+		if got != tc.want {
+			t.Errorf("From %q arrives from %q, want %q", tc.from, got, tc.want)
+		}
+		if _, err := mapping.ContactJID(got, "sms.example.test"); err != nil {
+			t.Errorf("From %q: %q makes no JID: %v", tc.from, got, err)
+		}
+		again, err := tr.ParseAddr(string(got))
+		switch {
+		case tc.name && err == nil:
+			t.Errorf("From %q: a reply to %q goes to %q", tc.from, got, again)
+		case !tc.name && (err != nil || again != got):
+			t.Errorf("From %q: a reply to %q goes to %q, %v", tc.from, got, again, err)
 		}
 	}
 }
