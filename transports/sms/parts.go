@@ -186,10 +186,26 @@ func (t *Transport) partReport(ctx context.Context, st transports.Status, marked
 		return nil, err
 	}
 	if whole == "" {
-		// Twilio can report before its API answers the send.
+		// Twilio can report before its API answers the send, and its
+		// reports come in any order: a "sent" after "delivered" or
+		// "failed" is not kept over it.
+		if !final(st.State) {
+			v, err := t.get(ctx, pendingKey(st.RemoteID))
+			if err != nil {
+				return nil, err
+			}
+			if kept, ok := decodeStatus(st.RemoteID, v); ok && final(kept.State) {
+				return nil, nil
+			}
+		}
 		return nil, t.set(ctx, pendingKey(st.RemoteID), encodeStatus(st))
 	}
 	return t.ofWhole(ctx, whole, st)
+}
+
+// final reports whether a part in state s will not change state again.
+func final(s transports.State) bool {
+	return s == transports.StateDelivered || s == transports.StateFailed
 }
 
 // ofWhole is st, on a part of the send whole, as a report on whole, or nil

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -771,5 +773,76 @@ func TestSentSinceGoesOnFromKnownParts(t *testing.T) {
 	// Without the known parts, a window after part 1 finds nothing.
 	if ids, err := fastTransport(t, base).SentSince(context.Background(), o, since); err != nil || len(ids) != 0 {
 		t.Errorf("a new transport: SentSince = %q, %v; want none", ids, err)
+	}
+}
+
+// Twilio's status callbacks come in any order. Reports on a part that
+// come before its send is recorded are kept, but a "sent" never replaces
+// a "delivered" or "failed" already kept: that lost the delivered report,
+// and the message never got its receipt.
+func TestEarlyReportsOutOfOrder(t *testing.T) {
+	f, base := startFake(t, testSID, testToken)
+	sink := &recSink{}
+	tr, _ := hookServer(t, sink)
+	tr.apiBase, _ = url.Parse(base)
+	tr.pace = newPacer(RateLimits{NumberPerSecond: 1000, TotalPerSecond: 1000})
+	ctx := context.Background()
+	var mu sync.Mutex
+	var first *twiliofake.Message
+	f.OnSend(func(m twiliofake.Message) *twiliofake.APIError {
+		mu.Lock()
+		defer mu.Unlock()
+		if first == nil {
+			first = &m
+			return nil
+		}
+		// Part 2 is being sent: part 1's reports come now, out of order.
+		for _, s := range []string{"delivered", "sent"} {
+			if st, err := f.SendStatus(ctx, *first, s, ""); err != nil || st != 200 {
+				t.Errorf("status %s: %d %v", s, st, err)
+			}
+		}
+		return nil
+	})
+	id, err := tr.Send(ctx, out("+15551234567", strings.Repeat("a ", 500)+strings.Repeat("b ", 500)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.OnSend(nil)
+	msgs := f.Messages()
+	if st, err := f.SendStatus(ctx, msgs[1], "delivered", ""); err != nil || st != 200 {
+		t.Fatalf("status: %d %v", st, err)
+	}
+	sink.mu.Lock()
+	got := slices.Clone(sink.statuses)
+	sink.mu.Unlock()
+	if !slices.Contains(got, transports.Status{RemoteID: id, State: transports.StateDelivered}) {
+		t.Errorf("both parts delivered, but no delivered report on %q: %+v", id, got)
+	}
+
+	// What is kept of a part's early reports, in each order.
+	for i, order := range [][]transports.State{
+		{transports.StateDelivered, transports.StateSent},
+		{transports.StateFailed, transports.StateSent},
+		{transports.StateSent, transports.StateDelivered},
+		{transports.StateSent, transports.StateFailed, transports.StateSent},
+		{transports.StateSent},
+	} {
+		sid := fmt.Sprintf("SM%032d", i)
+		for _, s := range order {
+			if rep, err := tr.partReport(ctx, transports.Status{RemoteID: sid, State: s}, true); rep != nil || err != nil {
+				t.Fatalf("an early report: %+v, %v", rep, err)
+			}
+		}
+		want := order[len(order)-1]
+		for _, s := range order {
+			if final(s) {
+				want = s
+			}
+		}
+		v, _ := tr.get(ctx, pendingKey(sid))
+		if kept, _ := decodeStatus(sid, v); kept.State != want {
+			t.Errorf("after %v, %q is kept, want %q", order, kept.State, want)
+		}
 	}
 }
