@@ -44,5 +44,5 @@ func Example() {
 	fmt.Println(m.From, "->", m.To, m.Body, m.StatusCallback)
 
 	// Twilio's webhooks go to tr.Webhooks(sink), mounted at /hooks/sms/.
-	// Output: +15550001111 -> +15551234567 hi https://gw.example.com/hooks/sms/status
+	// Output: +15550001111 -> +15551234567 hi https://gw.example.com/hooks/sms/status#rc=5&rp=all
 }

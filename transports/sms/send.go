@@ -141,7 +141,7 @@ func (t *Transport) create(ctx context.Context, out transports.Outbound, body st
 		if part {
 			cb += "?" + partMarker
 		}
-		params.SetStatusCallback(cb)
+		params.SetStatusCallback(cb + statusOverrides)
 	}
 
 	msg, err := api.CreateMessage(params)

@@ -53,7 +53,7 @@ func TestSendSuccess(t *testing.T) {
 	}
 	m := msgs[0]
 	want := twiliofake.Message{SID: sid, From: testAlice, To: "+15551234567", Body: "hello & ünïcode",
-		StatusCallback: publicURL + "/status", Created: m.Created}
+		StatusCallback: publicURL + "/status#rc=5&rp=all", Created: m.Created}
 	if fmt.Sprint(m) != fmt.Sprint(want) {
 		t.Errorf("sent %+v\nwant %+v", m, want)
 	}
@@ -458,7 +458,7 @@ func TestSendLong(t *testing.T) {
 			if n := utf8.RuneCountInString(m.Body); n > maxSMS || strings.TrimSpace(m.Body) == "" || !utf8.ValidString(m.Body) {
 				t.Errorf("a part of %d characters: %q…", n, m.Body[:min(len(m.Body), 20)])
 			}
-			if m.StatusCallback != publicURL+"/status?"+partMarker {
+			if m.StatusCallback != publicURL+"/status?"+partMarker+"#rc=5&rp=all" {
 				t.Errorf("a part's status callback is %q", m.StatusCallback)
 			}
 		}
@@ -474,7 +474,7 @@ func TestSendLong(t *testing.T) {
 	for _, body := range []string{strings.Repeat("z", maxSMS), strings.Repeat("é", maxSMS) + "\n\n"} {
 		before := len(f.Messages())
 		id, err := tr.Send(context.Background(), out("+15551234567", body))
-		if m := f.Messages()[before:]; err != nil || len(m) != 1 || id != m[0].SID || m[0].StatusCallback != publicURL+"/status" ||
+		if m := f.Messages()[before:]; err != nil || len(m) != 1 || id != m[0].SID || m[0].StatusCallback != publicURL+"/status#rc=5&rp=all" ||
 			strings.TrimSpace(m[0].Body) != strings.TrimSpace(body) {
 			t.Errorf("%d characters: %q, %v, %d messages", utf8.RuneCountInString(body), id, err, len(m))
 		}

@@ -81,7 +81,7 @@ func TestStatusEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := f.Messages()[0]
-	if m.StatusCallback != hooks+"/status" {
+	if m.StatusCallback != hooks+"/status#rc=5&rp=all" {
 		t.Fatalf("StatusCallback %q", m.StatusCallback)
 	}
 	for _, s := range []struct{ status, code string }{{"queued", ""}, {"sent", ""}, {"undelivered", "30003"}} {
@@ -95,6 +95,70 @@ func TestStatusEndToEnd(t *testing.T) {
 	}
 	if !reflect.DeepEqual(sink.statuses, want) {
 		t.Errorf("reported %+v\nwant %+v", sink.statuses, want)
+	}
+}
+
+// The status callback of every message sent asks Twilio to retry any
+// failure (#rc=5&rp=all): without it a report answered 503 is never
+// retried. The fragment is not sent; a callback signed over the URL
+// without it (as Twilio's request is) or with it (the URL the gateway
+// set) is taken, on /status only and only with these overrides.
+func TestStatusCallbackRetried(t *testing.T) {
+	sink := &recSink{}
+	tr, hooks := hookServer(t, sink)
+	f, base := startFake(t, testSID, testToken)
+	tr.apiBase, _ = url.Parse(base)
+	tr.pace = newPacer(RateLimits{NumberPerSecond: 1000, TotalPerSecond: 1000})
+	ctx := context.Background()
+	for _, body := range []string{"hi", strings.Repeat("a ", 500) + strings.Repeat("b ", 500)} {
+		before := len(f.Messages())
+		if _, err := tr.Send(ctx, out("+15551234567", body)); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range f.Messages()[before:] {
+			cb, frag, _ := strings.Cut(m.StatusCallback, "#")
+			if !strings.HasPrefix(cb, hooks+"/status") || frag != "rc=5&rp=all" {
+				t.Fatalf("StatusCallback %q, want %s/status...#rc=5&rp=all", m.StatusCallback, hooks)
+			}
+			form := url.Values{"MessageSid": {m.SID}, "AccountSid": {testSID}, "MessageStatus": {"sent"}}
+			post := func(signedFor, to string) int {
+				t.Helper()
+				req, _ := http.NewRequest(http.MethodPost, to, strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("X-Twilio-Signature", twiliofake.Sign(testToken, signedFor, form))
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			// The fake signs the callback URL as set, fragment and all.
+			if st, err := f.SendStatus(ctx, m, "sent", ""); err != nil || st != 200 {
+				t.Errorf("a callback signed over %q: %d %v", m.StatusCallback, st, err)
+			}
+			if st := post(cb, m.StatusCallback); st != 200 {
+				t.Errorf("a callback signed over %q: %d", cb, st)
+			}
+			if st := post(cb+"#rc=1", m.StatusCallback); st != 403 {
+				t.Errorf("a callback signed over another fragment: %d, want 403", st)
+			}
+			sink.mu.Lock()
+			sink.err = errSink
+			sink.mu.Unlock()
+			if st := post(cb, m.StatusCallback); st != 503 {
+				t.Errorf("a report the store cannot take: %d, want 503 (Twilio retries it)", st)
+			}
+			sink.mu.Lock()
+			sink.err = nil
+			sink.mu.Unlock()
+		}
+	}
+	// The inbound webhook's URL is the operator's: its fragment is not
+	// signed over.
+	in := twiliofake.New(testSID, testToken)
+	if _, st, err := in.SendInbound(ctx, hooks+"/inbound#rc=5&rp=all", "+15551234567", testAlice, "hi"); err != nil || st != 403 {
+		t.Errorf("an inbound webhook signed over the overrides: %d %v, want 403", st, err)
 	}
 }
 
