@@ -16,13 +16,18 @@ import (
 const maxSMS = 1600
 
 // smsParts is the text of each message out is sent as: one, or several for
-// a body over maxSMS.
+// a body over maxSMS. A body of white space alone over maxSMS has no part
+// of text (SplitText leaves white space out): it is one message without a
+// body, its attachments alone (Send refuses one without them: Empty).
 func smsParts(out transports.Outbound) []string {
 	body := smsBody(out)
 	if transports.UTF16Len(body) <= maxSMS {
 		return []string{body}
 	}
-	return transports.SplitText(body, maxSMS)
+	if parts := transports.SplitText(body, maxSMS); len(parts) > 0 {
+		return parts
+	}
+	return []string{""}
 }
 
 // partsKept is how long the transport remembers which send a message was a

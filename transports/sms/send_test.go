@@ -846,3 +846,31 @@ func TestEarlyReportsOutOfOrder(t *testing.T) {
 		}
 	}
 }
+
+// A body of white space alone past 1,600 characters with an attachment is
+// not empty, but has no part of text: it is sent as one SMS with the
+// attachment alone (nothing was sent, and Send returned "", nil).
+func TestSendLongWhiteSpaceWithMedia(t *testing.T) {
+	f, base := startFake(t, testSID, testToken)
+	tr := fastTransport(t, base)
+	tr.isPublic = func(context.Context, string) bool { return true }
+	o := out("+15551234567", strings.Repeat(" ", 1700)+strings.Repeat("\n", 10))
+	o.Media = []string{"https://files.example.org/a.jpg"}
+	id, err := tr.Send(context.Background(), o)
+	msgs := f.Messages()
+	if err != nil || len(msgs) != 1 || id != msgs[0].SID {
+		t.Fatalf("Send = %q, %v; Twilio has %d messages, want 1", id, err, len(msgs))
+	}
+	if m := msgs[0]; m.Body != "" || len(m.MediaURLs) != 1 || m.MediaURLs[0] != o.Media[0] {
+		t.Errorf("sent body %q with %q, want the attachment alone", m.Body, m.MediaURLs)
+	}
+	// The check before a retry finds it.
+	if ids, err := tr.SentSince(context.Background(), o, time.Now().Add(-time.Minute)); err != nil || len(ids) != 1 || ids[0] != id {
+		t.Errorf("SentSince = %q, %v; want [%s]", ids, err, id)
+	}
+	// Without an attachment there is nothing to send.
+	o.Media = nil
+	if _, err := tr.Send(context.Background(), o); err == nil {
+		t.Error("white space alone was taken")
+	}
+}
