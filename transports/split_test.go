@@ -29,6 +29,15 @@ func TestSplitText(t *testing.T) {
 		// Flags are pairs of regional indicators (2 units each).
 		{"flags", "ab🇩🇪🇫🇷🇮🇹", []string{"ab🇩🇪🇫🇷", "🇮🇹"}},
 		{"flags at an odd cut", "abc🇩🇪🇫🇷🇮🇹", []string{"abc🇩🇪", "🇫🇷🇮🇹"}},
+		// A spacing vowel sign (Mc) stays with its letter: कि is क and ि.
+		{"spacing mark", "abcdefghiकि", []string{"abcdefghi", "कि"}},
+		{"spacing mark in Tamil", "abcdefghiகொ", []string{"abcdefghi", "கொ"}},
+		// Hangul written in jamo: 한 is ᄒ ᅡ ᆫ (L V T), 가 is ᄀ ᅡ.
+		{"hangul jamo LVT", "abcdefgh한", []string{"abcdefgh", "한"}},
+		{"hangul jamo LV", "abcdefghi가", []string{"abcdefghi", "가"}},
+		{"hangul syllable and T", "abcdefghi각", []string{"abcdefghi", "각"}},
+		{"hangul L and syllable", "abcdefghiᄀ가", []string{"abcdefghi", "ᄀ가"}},
+		{"hangul syllables", "abcdefgh한국어", []string{"abcdefgh한국", "어"}},
 		// One cluster longer than a part is cut between characters.
 		{"one long cluster", "e" + strings.Repeat("\u0301", 12), []string{"e" + strings.Repeat("\u0301", 9), strings.Repeat("\u0301", 3)}},
 	} {
