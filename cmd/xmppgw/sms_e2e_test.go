@@ -31,7 +31,7 @@ func TestSMSRoundTrip(t *testing.T) {
 		}
 		m := msgs[0]
 		if m.To != "+15551234567" || m.From != aliceNum || m.Body != "disk full on db1" ||
-			m.StatusCallback != e.public+"/hooks/sms/status" {
+			m.StatusCallback != e.public+"/hooks/sms/status#rc=5&rp=all" {
 			t.Fatalf("Twilio got %+v", m)
 		}
 
