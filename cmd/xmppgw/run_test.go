@@ -175,6 +175,61 @@ func TestRunStrandedTransportAndStoreDropTransport(t *testing.T) {
 	}
 }
 
+// Rows the gateway writes itself under names that are no transport's (the
+// readiness probe's under "", a transport's core state under NAME+"#core")
+// are not reported as strangers at start, and drop-transport refuses
+// those names.
+func TestRunNoStrandedWarningAboutOwnRows(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "gw.db")
+	path := runConfig(t, db, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	store, err := mapping.OpenSQLite(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What /readyz (CheckWrite) and a telegram-user gateway (loadOwnKey) write.
+	if err := store.CheckWrite(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.KV("sms#core").Set(ctx, "own-message-key", "00"); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+
+	cfg, err := configs.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logb bytes.Buffer
+	sctx, stop := context.WithCancel(ctx)
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(sctx, cfg, slog.New(slog.NewTextHandler(&syncWriter{w: &logb}, nil)), ready) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(logb.String(), "\n") {
+		if strings.Contains(line, "transport name the config does not have") {
+			t.Errorf("a false stranded warning at start: %s", line)
+		}
+	}
+
+	for _, name := range []string{"", "sms#core"} {
+		var out, errb bytes.Buffer
+		if code := run(ctx, []string{"store", "drop-transport", "-config", path, "-yes", name}, &out, &errb); code != exitUsage ||
+			!strings.Contains(errb.String(), "is not a transport name") {
+			t.Errorf("drop-transport %q: exit %d, want %d: %s%s", name, code, exitUsage, out.String(), errb.String())
+		}
+	}
+}
+
 // syncWriter serialises writes to w.
 type syncWriter struct {
 	mu sync.Mutex

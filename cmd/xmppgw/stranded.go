@@ -14,8 +14,9 @@ import (
 
 const storeUsage = `usage:
   xmppgw store drop-transport -config FILE [-yes] NAME
-      print what the store holds under transport name NAME, which the
-      config does not have; with -yes, delete it
+      print what the store holds under transport name NAME (with the
+      gateway's own rows for it, under NAME#...), which the config does
+      not have; with -yes, delete it
 `
 
 // cmdStore works on the store as a whole.
@@ -34,6 +35,9 @@ func cmdStore(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // dropTransport prints what the store holds under name, a transport name
 // the config does not have, and deletes it if yes.
 func dropTransport(ctx context.Context, cfg *configs.Config, store *mapping.Store, name string, yes bool, stdout io.Writer) error {
+	if name == "" || strings.Contains(name, mapping.OwnRowsSep) {
+		return usageError{fmt.Sprintf("%q is not a transport name: rows under the empty name are the gateway's own, and those under NAME%s… are dropped with NAME", name, mapping.OwnRowsSep)}
+	}
 	for _, tc := range cfg.Transports {
 		if tc.Name == name {
 			return usageError{fmt.Sprintf("transport %s is in the config (%s:%d): its rows are in use; remove it from the config first", name, cfg.File, tc.Line)}
@@ -68,7 +72,9 @@ func describeRows(r mapping.TransportRows) string {
 // config does not have (a transport renamed or removed). Messages waiting
 // there would never be delivered: it refuses to start, naming each such
 // name with its counts and what to do. Other rows alone (links, state) are
-// logged as a warning.
+// logged as a warning. The gateway's own rows are not strangers (see
+// mapping.TransportNames): those under "" belong to no transport, those
+// under NAME#… to NAME.
 func checkStranded(ctx context.Context, cfg *configs.Config, store *mapping.Store, log *slog.Logger) error {
 	names, err := store.TransportNames(ctx)
 	if err != nil {
