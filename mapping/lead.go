@@ -49,8 +49,10 @@ const (
 // an exclusive flock(2) on the lock file beside the database (LockPath),
 // or fails at once with an error wrapping ErrLocked if another process
 // (another `xmppgw run`) holds it. The lock is held until release or
-// Close, or the process ends; lost never closes. Other stores opened on
-// the file (the shell's commands) do not lead and may work beside it.
+// Close, or the process ends; lost never closes. A store opened by
+// OpenSQLiteLeading took the lock before opening the database: its first
+// Lead returns that lock. Other stores opened on the file (the shell's
+// commands) do not lead and may work beside it.
 func (s *Store) Lead(ctx context.Context) (lost <-chan struct{}, release func(), err error) {
 	if !s.d.shared {
 		return s.leadFile()
@@ -245,34 +247,48 @@ var errLockHeld = errors.New("lock held elsewhere")
 func LockPath(path string) string { return path + ".lock" }
 
 // leadFile is Lead on SQLite: the lock on LockPath, held until release or
-// Close.
+// Close; on a store opened by OpenSQLiteLeading, the lock it took.
 func (s *Store) leadFile() (<-chan struct{}, func(), error) {
-	path := LockPath(s.path)
 	s.fileLeadMu.Lock()
 	defer s.fileLeadMu.Unlock()
 	if s.fileLead != nil {
-		return nil, nil, fmt.Errorf("%w: %s: this store leads already", ErrLocked, path)
+		if s.fileLeadUnclaimed {
+			s.fileLeadUnclaimed = false
+			return make(chan struct{}), s.unlockFile, nil
+		}
+		return nil, nil, fmt.Errorf("%w: %s: this store leads already", ErrLocked, LockPath(s.path))
 	}
 	select {
 	case <-s.closed:
 		return nil, nil, fmt.Errorf("%w: store closed", ErrUnavailable)
 	default:
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := lockStore(s.path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("mapping: open the store's lock file: %w", err)
+		return nil, nil, err
+	}
+	s.fileLead = f
+	return make(chan struct{}), s.unlockFile, nil
+}
+
+// lockStore takes the lock of the SQLite store at path, without waiting,
+// and returns the lock file that holds it.
+func lockStore(path string) (*os.File, error) {
+	lpath := LockPath(path)
+	f, err := os.OpenFile(lpath, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("mapping: open the store's lock file: %w", err)
 	}
 	switch err := lockFile(f); {
 	case errors.Is(err, errLockHeld):
 		f.Close()
-		return nil, nil, fmt.Errorf("%w: %s is held: another xmppgw runs on the store %s (stop it first; only one gateway may use a SQLite store)",
-			ErrLocked, path, s.path)
+		return nil, fmt.Errorf("%w: %s is held: another xmppgw runs on the store %s (stop it first; only one gateway may use a SQLite store)",
+			ErrLocked, lpath, path)
 	case err != nil:
 		f.Close()
-		return nil, nil, fmt.Errorf("mapping: lock %s: %w", path, err)
+		return nil, fmt.Errorf("mapping: lock %s: %w", lpath, err)
 	}
-	s.fileLead = f
-	return make(chan struct{}), s.unlockFile, nil
+	return f, nil
 }
 
 // unlockFile gives up the SQLite store's lock, if held.
@@ -281,6 +297,6 @@ func (s *Store) unlockFile() {
 	defer s.fileLeadMu.Unlock()
 	if s.fileLead != nil {
 		s.fileLead.Close()
-		s.fileLead = nil
+		s.fileLead, s.fileLeadUnclaimed = nil, false
 	}
 }

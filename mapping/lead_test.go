@@ -3,6 +3,7 @@ package mapping
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,6 +65,73 @@ func TestLeadSQLiteOneProcess(t *testing.T) {
 	releaseB()
 	// Close gives the lead up too.
 	if _, _, err := a.Lead(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if _, releaseB, err = b.Lead(ctx); err != nil {
+		t.Fatalf("after Close, another cannot lead: %v", err)
+	}
+	releaseB()
+}
+
+// A process that will lead the SQLite store (a second `xmppgw run`, maybe
+// of a newer binary) takes the lock before it opens the database: refused,
+// it has not touched the file, not even brought its schema up to date
+// under the gateway running on it. Holding the lock, its first Lead
+// returns it; Close lets it go.
+func TestOpenSQLiteLeadingLocksBeforeOpening(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gw.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	lock, err := lockStore(path) // the running gateway's
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := OpenSQLiteLeading(ctx, path); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "another xmppgw runs") {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("OpenSQLiteLeading beside a leader: err %v, want ErrLocked", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused OpenSQLiteLeading touched the database: %v", err)
+	}
+	lock.Close()
+
+	a, err := OpenSQLiteLeading(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenSQLiteLeading(ctx, path); !errors.Is(err, ErrLocked) {
+		t.Errorf("a second OpenSQLiteLeading: err %v, want ErrLocked", err)
+	}
+	b := openTest(t, DriverSQLite, path, "") // the shell's
+	if _, _, err := b.Lead(ctx); !errors.Is(err, ErrLocked) {
+		t.Errorf("Lead beside a store opened leading: err %v, want ErrLocked", err)
+	}
+	lost, release, err := a.Lead(ctx)
+	if err != nil {
+		t.Fatalf("the first Lead of a store opened leading: %v", err)
+	}
+	if _, _, err := a.Lead(ctx); !errors.Is(err, ErrLocked) {
+		t.Errorf("a second Lead of a store opened leading: err %v, want ErrLocked", err)
+	}
+	select {
+	case <-lost:
+		t.Error("lost closed")
+	default:
+	}
+	release()
+	_, releaseB, err := b.Lead(ctx)
+	if err != nil {
+		t.Fatalf("after release, another cannot lead: %v", err)
+	}
+	releaseB()
+	a.Close()
+
+	// Close lets the lock go, though no Lead took it.
+	a, err = OpenSQLiteLeading(ctx, path)
+	if err != nil {
 		t.Fatal(err)
 	}
 	a.Close()

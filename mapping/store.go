@@ -47,6 +47,9 @@ type Store struct {
 	path       string     // SQLite: the database file
 	fileLeadMu sync.Mutex // guards fileLead
 	fileLead   *os.File   // SQLite: the locked lock file while leading (see Lead), or nil
+	// fileLeadUnclaimed: fileLead was taken at open (OpenSQLiteLeading)
+	// and no Lead has returned it yet.
+	fileLeadUnclaimed bool
 
 	probeMu sync.Mutex
 	probe   *writeProbe    // the last CheckWrite write, or nil
@@ -76,11 +79,49 @@ func Open(ctx context.Context, driver, path, dsn string) (*Store, error) {
 // SQLite store at path and brings its schema up to date. An existing file
 // keeps its mode.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+	return openSQLite(ctx, path, false)
+}
+
+// OpenSQLiteLeading is OpenSQLite for the process that leads the store
+// (`xmppgw run`, `xmppgw store drop-transport -yes`): it first takes the
+// store's lock as Lead does, failing at once with an error wrapping
+// ErrLocked if another process holds it, so that a refused open has not
+// touched the database, not even brought its schema up to date under the
+// gateway running on it. The store holds the lock until Close; the first
+// Lead on it returns that lock.
+func OpenSQLiteLeading(ctx context.Context, path string) (*Store, error) {
+	return openSQLite(ctx, path, true)
+}
+
+// openSQLite is OpenSQLite, taking the lock first if lead.
+func openSQLite(ctx context.Context, path string, lead bool) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("mapping: create store directory: %w", err)
 		}
 	}
+	var lock *os.File
+	if lead {
+		var err error
+		if lock, err = lockStore(path); err != nil {
+			return nil, err
+		}
+	}
+	s, err := openSQLiteFile(ctx, path)
+	if err != nil {
+		if lock != nil {
+			lock.Close()
+		}
+		return nil, err
+	}
+	if lock != nil {
+		s.fileLead, s.fileLeadUnclaimed = lock, true
+	}
+	return s, nil
+}
+
+// openSQLiteFile opens the SQLite store at path, whose directory exists.
+func openSQLiteFile(ctx context.Context, path string) (*Store, error) {
 	// Create the file private (0600) before SQLite does (0644 less the
 	// umask): its -wal and -shm files take the database file's mode.
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)

@@ -45,13 +45,14 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
 // and runs them until ctx is done. If ready is not nil it receives the HTTP
 // listener's address once everything is started.
 func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready chan<- string) error {
-	store, err := openStore(ctx, cfg)
+	// SQLite's lead is a lock file, taken at once or refused, before the
+	// database is opened: a second run on the same file stops here, before
+	// it serves anything or migrates the schema under the running one.
+	store, err := openStoreLeading(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	// SQLite's lead is a lock file, taken at once or refused: a second
-	// run on the same file stops here, before it serves anything.
 	var held *heldLead
 	if store.Driver() == mapping.DriverSQLite {
 		lost, release, err := store.Lead(ctx)
@@ -232,6 +233,17 @@ func prune(ctx context.Context, store *mapping.Store, log *slog.Logger) {
 		case <-time.After(time.Hour):
 		}
 	}
+}
+
+// openStoreLeading opens cfg's store for the process that leads it: on
+// SQLite the store's lock is taken first (see mapping.OpenSQLiteLeading),
+// failing at once if another process holds it; PostgreSQL's lead is
+// taken later, by Lead.
+func openStoreLeading(ctx context.Context, cfg *configs.Config) (*mapping.Store, error) {
+	if cfg.Store.Driver == mapping.DriverSQLite {
+		return mapping.OpenSQLiteLeading(ctx, cfg.Store.Path)
+	}
+	return openStore(ctx, cfg)
 }
 
 // heldLead is a lead taken before serve starts its work (SQLite's).

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -97,6 +99,39 @@ func TestRunSecondOnOneSQLiteStore(t *testing.T) {
 	errb.Reset()
 	if code := run(ctx, []string{"links", "list", "-config", path}, &out, &errb); code != exitOK {
 		t.Errorf("links list beside run: exit %d: %s", code, errb.String())
+	}
+}
+
+// A second run, maybe of a newer binary started by hand, is refused before
+// it opens the database: it must not bring the schema up to date under
+// the running gateway. Here the schema looks one migration behind: a
+// second run that migrated would apply it again.
+func TestRunSecondDoesNotMigrate(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "gw.db")
+	path := runConfig(t, db, "")
+	startServe(t, path)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	raw, err := sql.Open("sqlite", "file:"+db+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var version int
+	if err := raw.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version-1)); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run(ctx, []string{"run", "-config", path}, &out, &errb); code != exitFailure || !strings.Contains(errb.String(), "another xmppgw runs") {
+		t.Errorf("second run: exit %d, want %d refused for the lock: %s", code, exitFailure, errb.String())
+	}
+	var after int
+	if err := raw.QueryRowContext(ctx, "PRAGMA user_version").Scan(&after); err != nil || after != version-1 {
+		t.Errorf("after a refused second run the schema version is %d (%v), want %d untouched", after, err, version-1)
 	}
 }
 
