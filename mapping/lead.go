@@ -70,6 +70,53 @@ func (s *Store) Lead(ctx context.Context) (lost <-chan struct{}, release func(),
 	return l.lost, l.release, nil
 }
 
+// TryLead is Lead for a short task that no gateway may run beside (a
+// command deleting rows a gateway uses): it does not wait. If another
+// process leads the store it fails at once with an error wrapping
+// ErrLocked. On SQLite it is Lead; on PostgreSQL it asks once for the
+// leader lock, held until release or Close (its session is not watched:
+// hold it no longer than the task).
+func (s *Store) TryLead(ctx context.Context) (release func(), err error) {
+	if !s.d.shared {
+		_, release, err := s.leadFile()
+		return release, err
+	}
+	if !s.addLeader() {
+		return nil, fmt.Errorf("%w: store closed", ErrUnavailable)
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		s.leaders.Done()
+		return nil, unavailable(err)
+	}
+	held, err := tryLock(ctx, conn)
+	if err != nil || !held {
+		discard(conn) // frees the lock if it was granted with the answer lost
+		s.leaders.Done()
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		return nil, fmt.Errorf("%w: another xmppgw runs on this store (it holds the leader lock; a standby would take it as soon as it is free): stop them first", ErrLocked)
+	}
+	var once sync.Once
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer s.leaders.Done()
+		defer close(done)
+		select {
+		case <-stop:
+		case <-s.closed:
+		}
+		l := lead{conn: conn}
+		l.unlock()
+	}()
+	return func() {
+		once.Do(func() { close(stop) })
+		<-done
+	}, nil
+}
+
 // addLeader counts one more Lead for Close to wait for, unless the store
 // is closed.
 func (s *Store) addLeader() bool {

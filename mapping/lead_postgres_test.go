@@ -5,6 +5,7 @@ package mapping
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 	"xmppgw/internal/pgtest"
@@ -120,4 +121,58 @@ func TestLeadExpiresWhenLeaderVanishes(t *testing.T) {
 	if d := time.Since(start); d < leadIdle-time.Second {
 		t.Errorf("b led after %v, before a's session could have expired", d)
 	}
+}
+
+// TryLead, for a command no gateway may run beside, does not wait: it
+// fails at once while another leads, and once it holds the lock no one
+// else leads until it releases it (or its store is closed).
+func TestTryLeadPostgres(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.Database(t)
+	a := openTest(t, DriverPostgres, "", dsn)
+	b := openTest(t, DriverPostgres, "", dsn)
+
+	_, releaseA, err := a.Lead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := b.TryLead(ctx); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "another xmppgw runs on this store") {
+		t.Fatalf("TryLead beside a leader: err %v, want ErrLocked", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("TryLead took %v to fail: it must not wait", d)
+	}
+	releaseA()
+	releaseB, err := b.TryLead(ctx)
+	if err != nil {
+		t.Fatalf("TryLead with no leader: %v", err)
+	}
+	waitA := leadAsync(a, ctx)
+	select {
+	case r := <-waitA:
+		t.Fatalf("a leads while b's TryLead holds the lock (err %v)", r.err)
+	case <-time.After(2500 * time.Millisecond):
+	}
+	releaseB()
+	releaseB() // idempotent
+	select {
+	case r := <-waitA:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		r.release()
+	case <-time.After(5 * time.Second):
+		t.Fatal("a does not lead after b's TryLead released")
+	}
+	// Close gives it up too.
+	if _, err := b.TryLead(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	_, releaseA, err = a.Lead(ctx)
+	if err != nil {
+		t.Fatalf("after Close, a cannot lead: %v", err)
+	}
+	releaseA()
 }

@@ -3,11 +3,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -23,6 +25,7 @@ import (
 	"xmppgw/internal/gwtest"
 	"xmppgw/internal/pgtest"
 	"xmppgw/internal/xmpptest"
+	"xmppgw/mapping"
 )
 
 // failoverTakeover bounds how long the standby may take to become active
@@ -242,5 +245,57 @@ func waitFor(t *testing.T, ctx context.Context, what string, ok func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		case <-time.After(50 * time.Millisecond):
 		}
+	}
+}
+
+// pgConfig is runConfig with the PostgreSQL store at dsn.
+func pgConfig(t *testing.T, dsn, extra string) string {
+	t.Helper()
+	path := runConfig(t, "unused.db", extra)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := strings.Replace(string(b), "store:\n  path: unused.db\n", fmt.Sprintf("store:\n  driver: postgres\n  dsn: %q\n", dsn), 1)
+	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// On PostgreSQL drop-transport -yes is refused while an instance leads
+// the store (holding the leader lock it tries for, without waiting), and
+// deletes once none does.
+func TestStoreDropTransportPostgres(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dsn := pgtest.Database(t)
+	path := pgConfig(t, dsn, "")
+	active, err := mapping.Open(ctx, mapping.DriverPostgres, "", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer active.Close()
+	if err := active.Links().AddLink(ctx, "old", "111", "alice@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	_, release, err := active.Lead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run(ctx, []string{"store", "drop-transport", "-config", path, "-yes", "old"}, &out, &errb); code != exitFailure ||
+		!strings.Contains(errb.String(), "another xmppgw runs on this store") || out.Len() != 0 {
+		t.Errorf("drop-transport -yes beside an active instance: exit %d, want %d refused: %s%s", code, exitFailure, out.String(), errb.String())
+	}
+	if n, err := active.CountTransport(ctx, "old"); err != nil || n.Links != 1 {
+		t.Errorf("after the refusal, old has %+v (%v), want its link", n, err)
+	}
+	release()
+	out.Reset()
+	errb.Reset()
+	if code := run(ctx, []string{"store", "drop-transport", "-config", path, "-yes", "old"}, &out, &errb); code != exitOK ||
+		out.String() != "deleted under transport old: 0 jobs for the provider, 0 stanzas for XMPP, 1 links, 0 other rows\n" {
+		t.Errorf("drop-transport -yes with no instance running: exit %d: %q %s", code, out.String(), errb.String())
 	}
 }

@@ -265,6 +265,76 @@ func TestRunNoStrandedWarningAboutOwnRows(t *testing.T) {
 	}
 }
 
+// drop-transport -yes is refused on the store of a running gateway, which
+// may still use the name (the operator renamed the transport in the file,
+// then dropped the old name before restarting); without -yes it prints.
+// Once the gateway has stopped, it deletes.
+func TestStoreDropTransportRefusedWhileRunning(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "gw.db")
+	path := runConfig(t, db, "")
+	cfg, err := configs.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(sctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+
+	shell, err := mapping.OpenSQLite(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Beside the starting gateway's writes this may meet SQLITE_BUSY at
+	// once (busy_timeout notwithstanding): try again.
+	for i := 0; ; i++ {
+		err := shell.Links().AddLink(ctx, "sms", "+15557654321", "alice@example.com")
+		if err == nil {
+			break
+		}
+		if i == 50 {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	shell.Close()
+
+	b, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), "- name: sms\n", "- name: sms2\n", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run(ctx, []string{"store", "drop-transport", "-config", path, "-yes", "sms"}, &out, &errb); code != exitFailure ||
+		!strings.Contains(errb.String(), "another xmppgw runs") || !strings.Contains(errb.String(), "stop it first") || out.Len() != 0 {
+		t.Errorf("drop-transport -yes beside a running gateway: exit %d, want %d refused: %s%s", code, exitFailure, out.String(), errb.String())
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run(ctx, []string{"store", "drop-transport", "-config", path, "sms"}, &out, &errb); code != exitOK ||
+		!strings.HasPrefix(out.String(), "would delete under transport sms: 0 jobs for the provider, 0 stanzas for XMPP, 1 links") {
+		t.Errorf("drop-transport without -yes beside a running gateway: exit %d: %q %s", code, out.String(), errb.String())
+	}
+
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run(ctx, []string{"store", "drop-transport", "-config", path, "-yes", "sms"}, &out, &errb); code != exitOK ||
+		!strings.HasPrefix(out.String(), "deleted under transport sms: 0 jobs for the provider, 0 stanzas for XMPP, 1 links") {
+		t.Errorf("drop-transport -yes once the gateway stopped: exit %d: %q %s", code, out.String(), errb.String())
+	}
+}
+
 // syncWriter serialises writes to w.
 type syncWriter struct {
 	mu sync.Mutex

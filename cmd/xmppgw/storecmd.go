@@ -19,7 +19,12 @@ type storeCommand struct {
 	usage string         // printed for a wrong command line
 	arity map[string]int // verb -> how many arguments it takes
 	flags func(fs *flag.FlagSet)
-	run   func(ctx context.Context, verb string, args []string, cfg *configs.Config, store *mapping.Store, stdout io.Writer) error
+	// lead, if set, tells whether the verb (its flags parsed) must lead
+	// the store, because no gateway may run beside it: it is refused if
+	// another process leads. On SQLite the lock is taken before the store
+	// is opened (nor is it migrated if refused).
+	lead func(verb string) bool
+	run  func(ctx context.Context, verb string, args []string, cfg *configs.Config, store *mapping.Store, stdout io.Writer) error
 }
 
 // main parses args, loads the config, opens its store and runs the verb.
@@ -59,12 +64,25 @@ func (c storeCommand) main(ctx context.Context, args []string, stdout, stderr io
 			return exitFailure
 		}
 	}
-	store, err := openStore(ctx, cfg)
+	leads := c.lead != nil && c.lead(verb)
+	open := openStore
+	if leads {
+		open = openStoreLeading
+	}
+	store, err := open(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, prefix, err)
 		return exitFailure
 	}
 	defer store.Close()
+	if leads {
+		release, err := store.TryLead(ctx)
+		if err != nil {
+			fmt.Fprintln(stderr, prefix, err)
+			return exitFailure
+		}
+		defer release()
+	}
 	err = c.run(ctx, verb, fs.Args(), cfg, store, stdout)
 	var ue usageError
 	switch {

@@ -16,7 +16,8 @@ const storeUsage = `usage:
   xmppgw store drop-transport -config FILE [-yes] NAME
       print what the store holds under transport name NAME (with the
       gateway's own rows for it, under NAME#...), which the config does
-      not have; with -yes, delete it
+      not have; with -yes, delete it, which is refused while a gateway
+      runs on the store (stop it first)
 `
 
 // cmdStore works on the store as a whole.
@@ -26,6 +27,9 @@ func cmdStore(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		flags: func(fs *flag.FlagSet) {
 			yes = fs.Bool("yes", false, "drop-transport: delete, not only print")
 		},
+		// A running gateway may still use the name (its config edited
+		// before its restart): deleting waits until it is stopped.
+		lead: func(string) bool { return *yes },
 		run: func(ctx context.Context, _ string, args []string, cfg *configs.Config, store *mapping.Store, stdout io.Writer) error {
 			return dropTransport(ctx, cfg, store, args[0], *yes, stdout)
 		},
