@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // to end a lock session
 
+	"xmppgw/configs"
 	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/gwtest"
 	"xmppgw/internal/pgtest"
@@ -297,5 +299,62 @@ func TestStoreDropTransportPostgres(t *testing.T) {
 	if code := run(ctx, []string{"store", "drop-transport", "-config", path, "-yes", "old"}, &out, &errb); code != exitOK ||
 		out.String() != "deleted under transport old: 0 jobs for the provider, 0 stanzas for XMPP, 1 links, 0 other rows\n" {
 		t.Errorf("drop-transport -yes with no instance running: exit %d: %q %s", code, out.String(), errb.String())
+	}
+}
+
+// On PostgreSQL a standby does not judge the rows of the active instance
+// (whose config may differ during a rolling change): it waits as a
+// standby, and runs the stranded check once it becomes active, refusing
+// then if messages wait under a name its config lacks.
+func TestStandbyChecksStrandedOnceActive(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dsn := pgtest.Database(t)
+	path := pgConfig(t, dsn, "")
+	active, err := mapping.Open(ctx, mapping.DriverPostgres, "", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer active.Close()
+	// The active instance's transport is still called old-sms.
+	if _, _, err := active.Jobs().Enqueue(ctx, mapping.Job{Transport: "old-sms", Sender: "alice@example.com/pc",
+		Account: "+15550001111", Remote: "+15557654321", Body: "hi", StanzaID: "s1"}); err != nil {
+		t.Fatal(err)
+	}
+	_, release, err := active.Lead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+
+	cfg, err := configs.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(sctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("a standby stopped at start: %v", err)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("a standby stopped while another instance was active: %v", err)
+	case <-time.After(2 * time.Second):
+	}
+	release()
+	took := time.Now()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), `"old-sms" (1 jobs for the provider, 0 stanzas for XMPP)`) {
+			t.Errorf("once active: %v, want the refusal naming old-sms", err)
+		}
+		t.Logf("refused %v after taking over", time.Since(took).Round(time.Millisecond))
+	case <-time.After(30 * time.Second):
+		t.Fatal("no refusal 30 s after the active instance stopped")
 	}
 }

@@ -61,9 +61,11 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 		}
 		held = &heldLead{lost, release}
 		defer release()
-	}
-	if err := checkStranded(ctx, cfg, store, log); err != nil {
-		return err
+		// The stranded check runs once this instance leads: on SQLite at
+		// once, on PostgreSQL when it becomes active (below).
+		if err := checkStranded(ctx, cfg, store, log); err != nil {
+			return err
+		}
 	}
 
 	// Operations endpoints answer on every instance; the rest (webhooks,
@@ -126,6 +128,13 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 	} else if lost, release, err = lead(ctx, store, log); err != nil {
 		shutdownHTTP(srv)
 		return nil // stopped while a standby
+	} else if err := checkStranded(ctx, cfg, store, log); err != nil {
+		// On PostgreSQL the rows are the active instance's until this one
+		// leads: a standby, maybe with a config newer than the active
+		// one's, does not judge them.
+		release()
+		shutdownHTTP(srv)
+		return err
 	}
 	active.Store(true)
 	metrics.Active.Set(1)
