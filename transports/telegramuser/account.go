@@ -22,11 +22,14 @@ import (
 // resumes a stored session), then follows the account's updates.
 type account struct {
 	t      *Transport
-	user   string                 // bare JID
-	resume atomic.Bool            // a stored session: no sign-in questions are asked
-	gaveUp atomic.Bool            // the session ended for good (revoked, sealed): logged out
-	up     atomic.Bool            // signed in, on a connected client
-	cl     atomic.Pointer[client] // the current client (run makes a new one after a failure)
+	user   string      // bare JID
+	resume atomic.Bool // a stored session: no sign-in questions are asked
+	gaveUp atomic.Bool // the session ended for good (revoked, sealed): logged out
+	// leaving is set while the user's logout ends the session at Telegram;
+	// left, when Telegram ended it meanwhile (its answer may not come).
+	leaving, left atomic.Bool
+	up            atomic.Bool            // signed in, on a connected client
+	cl            atomic.Pointer[client] // the current client (run makes a new one after a failure)
 
 	answers   chan answer   // sign-in answers (login.go)
 	poke      chan struct{} // an update was pushed: read the difference
@@ -134,6 +137,10 @@ func (a *account) run(ctx context.Context) {
 			return
 		}
 		if errors.Is(err, errRevoked) || tgerr.Is(err, "AUTH_KEY_UNREGISTERED", "SESSION_REVOKED", "USER_DEACTIVATED", "SESSION_EXPIRED") {
+			if a.leaving.Load() {
+				a.left.Store(true) // the user's own logout: Logout forgets it and answers
+				return
+			}
 			a.revoked(ctx)
 			return
 		}

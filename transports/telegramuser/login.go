@@ -111,6 +111,10 @@ func (t *Transport) loggedIn(user string, a *account) bool {
 	return a != nil && !a.gaveUp.Load() && (a.resume.Load() || a.self.Load() != 0)
 }
 
+// leaveWait bounds Logout's wait for a session whose auth.logOut was cut
+// off to stop, if Telegram ended it.
+const leaveWait = 5 * time.Second
+
 // Logout implements transports.Login. A session that is up is ended at
 // Telegram, then deleted (if Telegram does not answer, it keeps running:
 // the user may try again). One that is not up (resuming, or restarting
@@ -129,7 +133,19 @@ func (t *Transport) Logout(ctx context.Context, user string) error {
 		}
 	}
 	if a != nil && a.up.Load() {
-		if _, err := a.api().AuthLogOut(ctx); err != nil && !tgerr.Is(err, "AUTH_KEY_UNREGISTERED") {
+		a.leaving.Store(true)
+		defer a.leaving.Store(false)
+		_, err := a.api().AuthLogOut(ctx)
+		if _, rpc := tgerr.As(err); err != nil && !rpc {
+			// Telegram may end the session before its answer comes, and
+			// the request is then cut off: wait for the session to stop.
+			select {
+			case <-a.cancel:
+			case <-time.After(leaveWait):
+			case <-ctx.Done():
+			}
+		}
+		if err != nil && !tgerr.Is(err, "AUTH_KEY_UNREGISTERED") && !a.left.Load() {
 			return fmt.Errorf("Telegram did not end the session: %w", err)
 		}
 		if err := a.end(ctx); err != nil {

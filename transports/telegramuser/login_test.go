@@ -286,3 +286,49 @@ func TestLoginFailingEarlyAnswersAtOnce(t *testing.T) {
 		t.Errorf("the phone answer of a sign-in that failed: %v, want the failure", err)
 	}
 }
+
+// Telegram may end a logging-out session before its answer to auth.logOut
+// comes: another request of the client meets the ended key, the session
+// stops, and the request is cut off. That is the logout done: it succeeds,
+// and the user is not told that Telegram ended their session.
+func TestLogoutWhenTheSessionEndsFirst(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	e := newFakeEnv(t, ctx)
+	me := e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
+	carol := e.mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
+	e.mt.AddContact(me.ID, carol.ID)
+	sink := newAccountSink()
+	tr, stop := e.run(t, ctx, sink)
+	defer stop()
+	signInAt(t, tr, e.mt, "+15550001111")
+	a := tr.account(testUser)
+
+	release := e.mt.HoldCalls(tg.AuthLogOutRequestTypeID)
+	defer release()
+	done := make(chan error, 1)
+	go func() { done <- tr.Logout(ctx, testUser) }()
+	waitFor(t, ctx, "auth.logOut never reached Telegram", func() bool { return e.mt.CallsOf(tg.AuthLogOutRequestTypeID) == 1 })
+	e.mt.Revoke(me.ID) // Telegram ends the session before it answers
+	e.mt.Post(carol.ID, tguserfake.Peer{User: me.ID}, "are you there?", 0) // read within 30 s
+	waitFor(t, ctx, "the session never stopped", func() bool {
+		select {
+		case <-a.cancel:
+			return true
+		default:
+			return false
+		}
+	})
+	release()
+	if err := <-done; err != nil {
+		t.Errorf("Logout: %v, want done", err)
+	}
+	if _, ok := tr.Accounts()[testUser]; ok {
+		t.Error("after Logout the user is still logged in")
+	}
+	for _, n := range sink.Notices(testUser) {
+		if strings.Contains(n, "Telegram ended your session") {
+			t.Errorf("the user who logged out was told: %q", n)
+		}
+	}
+}
