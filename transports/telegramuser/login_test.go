@@ -309,7 +309,7 @@ func TestLogoutWhenTheSessionEndsFirst(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- tr.Logout(ctx, testUser) }()
 	waitFor(t, ctx, "auth.logOut never reached Telegram", func() bool { return e.mt.CallsOf(tg.AuthLogOutRequestTypeID) == 1 })
-	e.mt.Revoke(me.ID) // Telegram ends the session before it answers
+	e.mt.Revoke(me.ID)                                                     // Telegram ends the session before it answers
 	e.mt.Post(carol.ID, tguserfake.Peer{User: me.ID}, "are you there?", 0) // read within 30 s
 	waitFor(t, ctx, "the session never stopped", func() bool {
 		select {
