@@ -38,6 +38,7 @@ fuzz: ## run each fuzz target for FUZZTIME executions
 	$(GO) test -run='^$$' -fuzz='^FuzzParseAddr$$' -fuzztime=$(FUZZTIME) ./transports/sms/
 	$(GO) test -run='^$$' -fuzz='^FuzzInboundWebhook$$' -fuzztime=$(FUZZTIME) ./transports/sms/
 	$(GO) test -run='^$$' -fuzz='^FuzzHandleStanza$$' -fuzztime=$(FUZZTIME) ./component/
+	$(GO) test -run='^$$' -fuzz='^FuzzAddrOf$$' -fuzztime=$(FUZZTIME) ./mapping/
 	$(GO) test -run='^$$' -fuzz='^FuzzWebhookUpdate$$' -fuzztime=$(FUZZTIME) ./transports/telegram/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseChatID$$' -fuzztime=$(FUZZTIME) ./transports/telegram/
 	$(GO) test -run='^$$' -fuzz='^FuzzAlertPayload$$' -fuzztime=$(FUZZTIME) ./component/alerts/

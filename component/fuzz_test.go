@@ -101,6 +101,10 @@ func FuzzHandleStanza(f *testing.F) {
 	}
 	f.Add(`<message type="chat" id="c" from="alice@example.test/p" to="+15550002222@tg.example.test"><body>x</body><replace xmlns="urn:xmpp:message-correct:0" id=""/></message>`)
 	f.Add(`<message type="chat" from="alice@example.test/p" to="+15550002222@tg.example.test"><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`)
+	f.Add(`<message type="chat" id="e" from="mallory@evil.example/r" to="abcdefgh\2f@tg.example.test"><body>x</body></message>`)
+	f.Add(`<presence from="alice@example.test/p" to="my\20bank\2f\3a@sms.example.test/nick"/>`)
+	f.Add(`<message type="chat" id="e" from="alice@example.test/p" to="abcdefgh\2f@sms.example.test"><body>x</body></message>`)
+	f.Add(`<message type="chat" id="e" from="alice@example.test/p" to="abcdefgh\2f@tg.example.test"><body>x</body></message>`)
 	sms, _, _ := testGateway(f)
 	tg, _, _ := linkedGateway(f)
 	f.Fuzz(func(t *testing.T, in string) {
@@ -115,6 +119,9 @@ func FuzzHandleStanza(f *testing.F) {
 			}
 			if !wellFormed(out) {
 				t.Fatalf("wrote malformed XML %q", out)
+			}
+			if n := g.Stats.Panics.Load(); n > 0 {
+				t.Fatalf("handling panicked (recovered, answered internal-server-error)\ninput: %q\nwrote: %q", in, out)
 			}
 		}
 	})

@@ -144,6 +144,7 @@ type Stats struct {
 	OverQuota  atomic.Int64 // messages refused over a user's hourly limit
 	Refused    atomic.Int64 // stanzas answered with an error (bad address, not allowed, too big...)
 	Malformed  atomic.Int64 // malformed XML from the server (the session is restarted)
+	Panics     atomic.Int64 // stanzas whose handling panicked (answered internal-server-error)
 
 	// UncheckedResends counts sends of unknown outcome repeated without a
 	// check (transports.ErrCannotReconcile): each is a possible duplicate.

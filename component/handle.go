@@ -5,13 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"time"
-	"xmppgw/component/router"
-	"xmppgw/mapping"
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
+
+	"xmppgw/component/router"
+	"xmppgw/mapping"
 )
 
 var _ xmpp.Handler = (*Gateway)(nil)
@@ -62,10 +64,27 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 		g.reply(w, in, from, g.domain, newError("modify", "jid-malformed", "invalid recipient address"))
 		return nil
 	}
+	defer g.recoverStanza(w, in, from, to)
 	s := router.NewStanza(tokens, from, to, g.target(to))
 	s.Read = read
 	g.router.Dispatch(g.baseCtx(), w, s)
 	return nil
+}
+
+// recoverStanza ends a panic in a stanza's handling on the read loop,
+// which nothing else recovers (the process would exit): a well-formed
+// stanza never ends the stream. The stanza gets internal-server-error, and
+// the panic is logged with its stack.
+func (g *Gateway) recoverStanza(w router.Writer, in inStanza, from, to jid.JID) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	g.Stats.Panics.Add(1)
+	g.countError("panic")
+	g.log.Error("handling a stanza panicked; answered internal-server-error", "stanza_id", in.ID, "from", from.String(),
+		"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	g.reply(w, in, from, to, newError("cancel", "internal-server-error", ""))
 }
 
 // keepFromParseable blanks, in start, every attribute named from in a
