@@ -317,6 +317,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 		}
 	})
 	wg.Wait()
+	if n := g.refused.held(); n > 0 {
+		g.log.Warn("refusals not written: shutting down with the XMPP link down", "stanzas", n)
+	}
 	return nil
 }
 

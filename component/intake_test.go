@@ -384,3 +384,26 @@ func TestIntakeRefusalsDoNotHoldUpTheReadLoop(t *testing.T) {
 		}
 	}
 }
+
+// A batch of refusals dropped over the bound while it was being written
+// is not mistaken for the next one: that one stays, to be written.
+func TestRefusalsDropWhileWriting(t *testing.T) {
+	r := newRefusals()
+	batch := func(tag string) [][]byte {
+		s := make([][]byte, 256)
+		for i := range s {
+			s[i] = []byte(fmt.Sprintf("<%s n='%d'/>", tag, i))
+		}
+		return s
+	}
+	r.add(batch("b1"), nil)
+	b1, _, _ := r.first() // being written
+	for i := 2; i <= 17; i++ {
+		r.add(batch(fmt.Sprintf("b%d", i)), nil) // past maxRefusals: b1 is dropped
+	}
+	r.done(b1.id, true, nil)
+	next, ok, dropped := r.first()
+	if !ok || string(next.stanzas[0]) != "<b2 n='0'/>" || dropped != 256 {
+		t.Errorf("after b1 was written: next %v %q, dropped %d; want b2 next, b1's 256 dropped", ok, next.stanzas[0], dropped)
+	}
+}

@@ -27,11 +27,13 @@ type refusals struct {
 	n       int           // stanzas held
 	wake    chan struct{} // signalled when a batch is added
 	dropped int           // stanzas dropped, not yet logged
+	seq     uint64        // the last batch's id
 }
 
 // refusalBatch is refusals in order, with the session a write of them
 // failed on (nil if none was up), and when they are given up.
 type refusalBatch struct {
+	id      uint64
 	stanzas [][]byte
 	dead    *xmpp.Session
 	until   time.Time
@@ -42,7 +44,8 @@ func newRefusals() *refusals { return &refusals{wake: make(chan struct{}, 1)} }
 // add keeps stanzas, whose write to dead failed, for the next session.
 func (r *refusals) add(stanzas [][]byte, dead *xmpp.Session) {
 	r.mu.Lock()
-	r.batches = append(r.batches, refusalBatch{stanzas: stanzas, dead: dead, until: time.Now().Add(refusalsFor)})
+	r.seq++
+	r.batches = append(r.batches, refusalBatch{id: r.seq, stanzas: stanzas, dead: dead, until: time.Now().Add(refusalsFor)})
 	r.n += len(stanzas)
 	for r.n > maxRefusals && len(r.batches) > 1 {
 		r.n -= len(r.batches[0].stanzas)
@@ -68,11 +71,13 @@ func (r *refusals) first() (b refusalBatch, ok bool, dropped int) {
 	return r.batches[0], true, dropped
 }
 
-// done removes the oldest batch, or marks dead as where its write failed.
-func (r *refusals) done(written bool, dead *xmpp.Session) {
+// done removes batch id, if still held, once written or given up, or
+// marks dead as where its write failed. (add may have dropped it while it
+// was being written.)
+func (r *refusals) done(id uint64, written bool, dead *xmpp.Session) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.batches) == 0 {
+	if len(r.batches) == 0 || r.batches[0].id != id {
 		return
 	}
 	if written || time.Now().After(r.batches[0].until) {
@@ -81,6 +86,13 @@ func (r *refusals) done(written bool, dead *xmpp.Session) {
 		return
 	}
 	r.batches[0].dead = dead
+}
+
+// held reports how many stanzas are held.
+func (r *refusals) held() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
 }
 
 // refusalLoop writes the kept refusals, oldest first, each on a session
@@ -104,12 +116,11 @@ func (g *Gateway) refusalLoop(ctx context.Context) {
 		s, err := g.writeSession(wctx, b.dead, b.stanzas)
 		cancel()
 		if ctx.Err() != nil {
-			g.log.Warn("refusals not written: shutting down", "stanzas", len(b.stanzas))
-			return
+			return // what is held is logged when Run ends
 		}
 		if err != nil && !time.Now().Before(b.until) {
 			g.log.Log(ctx, slog.LevelWarn, "refusals not written: the XMPP link stayed down", "stanzas", len(b.stanzas), "err", err)
 		}
-		r.done(err == nil, s)
+		r.done(b.id, err == nil, s)
 	}
 }
