@@ -27,7 +27,8 @@ type account struct {
 	gaveUp atomic.Bool // the session ended for good (revoked, sealed): logged out
 	// leaving is set while the user's logout ends the session at Telegram;
 	// left, when Telegram ended it meanwhile (its answer may not come).
-	leaving, left atomic.Bool
+	leaveMu       sync.Mutex
+	leaving, left bool
 	up            atomic.Bool            // signed in, on a connected client
 	cl            atomic.Pointer[client] // the current client (run makes a new one after a failure)
 
@@ -137,9 +138,8 @@ func (a *account) run(ctx context.Context) {
 			return
 		}
 		if errors.Is(err, errRevoked) || tgerr.Is(err, "AUTH_KEY_UNREGISTERED", "SESSION_REVOKED", "USER_DEACTIVATED", "SESSION_EXPIRED") {
-			if a.leaving.Load() {
-				a.left.Store(true) // the user's own logout: Logout forgets it and answers
-				return
+			if a.leftForLogout() {
+				return // the user's own logout: Logout forgets it and answers
 			}
 			a.revoked(ctx)
 			return
@@ -246,6 +246,25 @@ func (a *account) signedIn(ctx context.Context, self *tg.User) error {
 		a.t.log.Warn("reading the account's contacts failed", "user", a.user, "err", err)
 	}
 	return nil
+}
+
+// leftForLogout reports whether a logout is under way, and if so notes that
+// Telegram ended the session for it.
+func (a *account) leftForLogout() bool {
+	a.leaveMu.Lock()
+	defer a.leaveMu.Unlock()
+	a.left = a.left || a.leaving
+	return a.leaving
+}
+
+// setLeaving marks a logout under way (on) or over, and reports whether
+// Telegram ended the session for it meanwhile.
+func (a *account) setLeaving(on bool) (left bool) {
+	a.leaveMu.Lock()
+	defer a.leaveMu.Unlock()
+	left = a.left
+	a.leaving, a.left = on, false
+	return left
 }
 
 // revoked forgets a session Telegram ended and tells the user.

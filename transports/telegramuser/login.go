@@ -133,8 +133,7 @@ func (t *Transport) Logout(ctx context.Context, user string) error {
 		}
 	}
 	if a != nil && a.up.Load() {
-		a.leaving.Store(true)
-		defer a.leaving.Store(false)
+		a.setLeaving(true)
 		_, err := a.api().AuthLogOut(ctx)
 		if _, rpc := tgerr.As(err); err != nil && !rpc {
 			// Telegram may end the session before its answer comes, and
@@ -145,9 +144,11 @@ func (t *Transport) Logout(ctx context.Context, user string) error {
 			case <-ctx.Done():
 			}
 		}
-		if err != nil && !tgerr.Is(err, "AUTH_KEY_UNREGISTERED") && !a.left.Load() {
+		if err != nil && !tgerr.Is(err, "AUTH_KEY_UNREGISTERED") && !a.setLeaving(false) {
 			return fmt.Errorf("Telegram did not end the session: %w", err)
 		}
+		// Until the session has stopped, its end is this logout's.
+		defer a.setLeaving(false)
 		if err := a.end(ctx); err != nil {
 			return err
 		}
