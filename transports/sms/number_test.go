@@ -1,6 +1,7 @@
 package sms
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -158,5 +159,31 @@ func TestNumberCacheKeepsOnlyShortInputs(t *testing.T) {
 	}
 	if len(c.m) != 1 || keys > maxNumberLen {
 		t.Errorf("the cache keeps %d inputs of %d bytes, want the one number", len(c.m), keys)
+	}
+}
+
+// A short code configured as a user's or an inbox's number follows
+// ParseAddr's rule (3 to 8 digits alone are a short code, whatever the
+// default region): an SMS to it, To=80888, reaches its owner (with DE it
+// was read as +4980888, and SMS to the short code reached nobody).
+func TestConfiguredShortCodeMatchesInboundTo(t *testing.T) {
+	tr, err := New(transports.Params{Name: "sms", Domain: "sms.example.test", PublicURL: "https://gw.example/hooks/sms"}, &Settings{
+		AccountSID: testSID, AuthToken: testToken, DefaultRegion: "DE",
+		Numbers: map[string]string{"alice@example.test": "80888"},
+	})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	inboundTo, err := tr.ParseAddr("80888")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tr.Accounts()["alice@example.test"]; got != inboundTo || got != "80888" {
+		t.Errorf("numbers: alice: 80888 (default_region DE) is %q; an SMS to it is for %q", got, inboundTo)
+	}
+	s := &Settings{AccountSID: testSID, AuthToken: testToken, DefaultRegion: "DE",
+		Numbers: map[string]string{"alice@example.test": "808-88"}}
+	if probs := s.Validate(); len(probs) != 1 || !strings.Contains(fmt.Sprint(probs), "a short code is written as its digits alone") {
+		t.Errorf("numbers: 808-88: %v, want refused as neither a short code nor a phone number", probs)
 	}
 }

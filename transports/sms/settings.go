@@ -181,7 +181,7 @@ func (s *Settings) Validate() []transports.Problem {
 			add(key, "duplicates another entry for %s", jid)
 			continue
 		}
-		num, msg := parseNumber(s.Numbers[k], region)
+		num, msg := ownNumber(s.Numbers[k], region)
 		if msg != "" {
 			add(key, "%s", msg)
 			continue
@@ -201,7 +201,7 @@ func (s *Settings) Validate() []transports.Problem {
 	for i := range s.Inboxes {
 		box := &s.Inboxes[i]
 		key := fmt.Sprintf("inboxes[%d]", i)
-		num, msg := parseNumber(box.Number, region)
+		num, msg := ownNumber(box.Number, region)
 		switch {
 		case msg != "":
 			add(key+".number", "%s", msg)
@@ -286,4 +286,20 @@ func (s Settings) LogValue() slog.Value {
 		slog.Int("numbers", len(s.Numbers)),
 		slog.String("reconcile", s.Reconcile),
 	)
+}
+
+// ownNumber reads a number the gateway sends from (numbers:, an inbox's
+// number) by ParseAddr's rule: 3 to 8 digits alone are a short code, kept
+// as written (an SMS to it comes with that To); 3 to 8 digits with
+// punctuation are refused; anything else is a phone number.
+func ownNumber(s, region string) (num, problem string) {
+	s = strings.TrimSpace(s)
+	if isShortCode(s) {
+		return s, ""
+	}
+	if d := shortDigits(s); d >= 3 && d <= 8 {
+		return "", fmt.Sprintf("%q is not a phone number: a short code is written as its digits alone, "+
+			"a national number of up to 8 digits with its \"+\" and country code", s)
+	}
+	return parseNumber(s, region)
 }
