@@ -87,7 +87,7 @@ func TestValidate(t *testing.T) {
 				prob("numbers.bob", `"bob" is not a bare JID (want user@domain)`),
 				prob("numbers.carol@example.com/res", `"carol@example.com/res" is not a bare JID (want user@domain)`),
 				prob("numbers.dave@@example.com", `"dave@@example.com" is not a bare JID (want user@domain)`),
-				prob("numbers.erin@example.com", `"555-1234" is not a valid phone number (area code missing)`),
+				prob("numbers.erin@example.com", `"555-1234" is not a phone number: a short code is written as its digits alone, a national number of up to 8 digits with its "+" and country code`),
 				prob("numbers.frank@example.com", "empty phone number"),
 				prob("numbers.gina@example.com", `"call me" is not a valid phone number (unexpected 'c')`),
 			},
