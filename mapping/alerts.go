@@ -35,7 +35,7 @@ func (s *Store) Alerts() AlertTable { return AlertTable{s} }
 // AlertGroup is an open alert group: one route's share of one Alertmanager
 // group, from its first firing notification until it resolves.
 type AlertGroup struct {
-	Key        string // the receiver, group key and route: stable for the group
+	Key        string // unique, stable for the group: its base, route when opened and a nonce (look it up by Base and RouteID)
 	Code       string // unique among open groups
 	Route      int    // the route's index when opened; see RouteID
 	RouteID    string // the route's identity; "" if opened before it was kept

@@ -181,7 +181,9 @@ func (d *Desk) findFiring(groups []mapping.AlertGroup, n *Notification, base, ri
 // resolving is the indexes in groups of the open groups that route rid's
 // share of n's group (base), alerts all resolved, resolves: its own (base
 // and rid), and any other of base, whatever its route, whose firing alerts
-// n all resolves, some of them in this share (a route edit moved them).
+// n all resolves, some of them in this share (a route edit moved them),
+// unless its route takes one of n's firing alerts (it fires on, and that
+// share updates it).
 func (d *Desk) resolving(groups []mapping.AlertGroup, n *Notification, base, rid string, alerts []Alert) []int {
 	resolved := map[string]bool{}
 	for _, a := range n.Alerts {
@@ -199,7 +201,7 @@ func (d *Desk) resolving(groups []mapping.AlertGroup, n *Notification, base, rid
 			out = append(out, i)
 			continue
 		}
-		if x.Firing == "" || rid == "explicit" || x.RouteID == "explicit" {
+		if x.Firing == "" || rid == "explicit" || x.RouteID == "explicit" || d.takesFiring(x.RouteID, n) {
 			continue
 		}
 		all, some := true, false
@@ -243,14 +245,10 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 		}
 	}
 	t := Render(n, g.alerts)
-	key := hashID("group", base, rid)
 	if len(firing) == 0 {
 		return d.resolve(ctx, n, g, groups, base, rid, t)
 	}
 	i := d.findFiring(groups, n, base, rid, firing)
-	if i >= 0 {
-		key = groups[i].Key
-	}
 	id := func(dest string) string { return notificationID(n, g.alerts, dest) }
 	fps := fingerprints(firing)
 	now := d.now()
@@ -272,6 +270,9 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 		for _, x := range groups {
 			taken[x.Code] = true
 		}
+		// A key of its own: a group another route adopted (findFiring) or
+		// resolved keeps the key it was opened with.
+		key := hashID("group", base, rid, simpleID("", ""))
 		cur = mapping.AlertGroup{Key: key, Code: newCode(taken), Route: g.route, RouteID: rid, Base: base, Since: now}
 	}
 	for _, dest := range g.dests {
@@ -307,13 +308,13 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 // A share of no open group is delivered as it comes.
 func (d *Desk) resolve(ctx context.Context, n *Notification, g group, groups []mapping.AlertGroup, base, rid string, t Text) (out []delivery, suppressed bool, done func(ctx context.Context, stored bool) error, err error) {
 	targets := d.resolving(groups, n, base, rid, g.alerts)
-	own := hashID("group", base, rid)
 	if len(targets) == 0 {
 		return textDeliveries(g.dests, t, func(dest string) string { return notificationID(n, g.alerts, dest) }), false, nil, nil
 	}
 	var closers []func(ctx context.Context) error
 	for _, i := range targets {
 		cur := groups[i]
+		own := cur.RouteID == rid
 		if cur.Firing != "" || cur.Base != base || cur.RouteID != rid {
 			if cur.RouteID != rid {
 				d.log.Info("an open alert group resolved by another route's share (a route edit moved its alerts)", "code", cur.Code)
@@ -324,7 +325,7 @@ func (d *Desk) resolve(ctx context.Context, n *Notification, g group, groups []m
 			}
 		}
 		id := func(dest string) string { return notificationID(n, g.alerts, dest) }
-		if cur.Key != own {
+		if !own {
 			key := cur.Key
 			id = func(dest string) string { return hashID("resolved", key, notificationID(n, g.alerts, dest)) }
 		}

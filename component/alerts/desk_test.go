@@ -961,6 +961,60 @@ func TestRouteAddedAheadTakesFiringGroup(t *testing.T) {
 	}
 }
 
+// A route added ahead adopts an open group (its alert db-1 is the new
+// route's now), then a new critical alert fires next to db-1: the critical
+// route's share opens a group of its own, whose key is not the adopted
+// group's (which was opened by the critical route): every notification of
+// the Alertmanager group is taken, not answered 503.
+func TestAdoptedGroupLeavesItsRouteRoomForANewGroup(t *testing.T) {
+	e := newShareEnv(t)
+	h1 := e.handler(deskRoutes, nil)
+	e.post(h1, shareBody("firing:db-1:critical"))
+	e.q.take()
+	routes2 := append([]Route{{Match: map[string]string{"instance": "db-1"}, To: []string{"dba@example.com"}}}, deskRoutes...)
+	h2 := e.handler(routes2, nil)
+	e.post(h2, shareBody("firing:db-1:critical")) // adopted
+	e.q.take()
+	for try := range 2 {
+		if w := post(h2, "POST", "Bearer "+testToken, shareBody("firing:db-1:critical", "firing:db-3:critical")); w.Code != 200 {
+			t.Errorf("try %d: db-3 fires next to the adopted db-1: %d %s", try, w.Code, strings.TrimSpace(w.Body.String()))
+		}
+	}
+	if gs, _ := e.s.Alerts().Groups(context.Background()); len(gs) != 2 {
+		t.Errorf("groups open: %d, want 2 (the adopted db-1, the critical db-3)", len(gs))
+	}
+}
+
+// A route added ahead takes an open group's alert db-1, which resolves
+// while a new alert (db-3) fires in the group's own route, in one
+// notification: the group is left to its route, which still fires, and
+// db-3 is paged under its code (it was closed and a new group opened under
+// its key: 503 on every retry).
+func TestResolutionBesideNewAlertLeavesGroupToItsRoute(t *testing.T) {
+	e := newShareEnv(t)
+	h1 := e.handler(deskRoutes, nil)
+	e.post(h1, shareBody("firing:db-1:critical"))
+	code := codeRE.FindStringSubmatch(e.q.take()[0].text)[1]
+	routes2 := append([]Route{{Match: map[string]string{"instance": "db-1"}, To: []string{"dba@example.com"}}}, deskRoutes...)
+	h2 := e.handler(routes2, nil)
+	body := shareBody("resolved:db-1:critical", "firing:db-3:critical")
+	for try := range 2 {
+		if w := post(h2, "POST", "Bearer "+testToken, body); w.Code != 200 {
+			t.Fatalf("try %d: %d %s", try, w.Code, strings.TrimSpace(w.Body.String()))
+		}
+	}
+	paged := false
+	for _, x := range e.q.take() {
+		if x.to == "oncall@example.com" && strings.HasPrefix(x.text, "#"+code+" [FIRING:1]") && strings.Contains(x.text, "db-3") {
+			paged = true
+		}
+	}
+	gs, _ := e.s.Alerts().Groups(context.Background())
+	if !paged || len(gs) != 1 || gs[0].Code != code || gs[0].Firing != "fp-db-3" {
+		t.Errorf("db-3 paged as #%s: %v; groups %+v", code, paged, gs)
+	}
+}
+
 // A group opened before the upgrade (migration 017: route_id = "") with
 // the config unchanged escalates by its route's index, as before, and is
 // stored with that route's identity.
