@@ -281,7 +281,11 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 		}
 	}
 	cur.Subject = subjectOf(n, g.alerts, common(g.alerts, "alertname"))
-	cur.Labels = silenceLabels(n, g.alerts)
+	var match map[string]string
+	if g.route >= 0 {
+		match = d.routes[g.route].Match
+	}
+	cur.Labels = silenceLabels(n, g.alerts, match)
 	cur.Firing = fps
 	cur.FullText, cur.SMSText = coded(t, cur.Code, true)
 	if i >= 0 {
@@ -477,9 +481,10 @@ func newlyFiring(were, now string) bool {
 
 // silenceLabels are the labels a silence of a share of n's group matches:
 // those (name and value) all of its alerts have, which include the group's
-// labels and the route's match, so that it covers this share and not
-// another route's; n's group labels if they share none.
-func silenceLabels(n *Notification, alerts []Alert) map[string]string {
+// labels, and the route's match, empty values too (a label missing, which
+// an Alertmanager matcher name="" matches too), so that it covers this
+// share and not another route's; n's group labels if there are none.
+func silenceLabels(n *Notification, alerts []Alert, match map[string]string) map[string]string {
 	out := map[string]string{}
 	if len(alerts) > 0 {
 	next:
@@ -495,6 +500,7 @@ func silenceLabels(n *Notification, alerts []Alert) map[string]string {
 			out[k] = v
 		}
 	}
+	maps.Copy(out, match)
 	if len(out) == 0 {
 		return maps.Clone(n.GroupLabels)
 	}

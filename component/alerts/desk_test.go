@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -1151,6 +1152,52 @@ func TestRefusedEscalationBacksOff(t *testing.T) {
 	}
 	if calls != 3 {
 		t.Errorf("a refused page in the 9 minutes after its first minute: tried %d times, want 3 (at 90 s, 210 s, 450 s)", calls)
+	}
+}
+
+// postN posts n to h.
+func postN(t *testing.T, h *Handler, n Notification) {
+	t.Helper()
+	b, _ := json.Marshal(n)
+	if w := post(h, "POST", "Bearer "+testToken, string(b)); w.Code != 200 {
+		t.Fatalf("POST: %d %s", w.Code, w.Body)
+	}
+}
+
+// hl is a HighLatency alert of instance, with extra labels.
+func hl(status, instance string, extra map[string]string) Alert {
+	l := map[string]string{"alertname": "HighLatency", "instance": instance}
+	maps.Copy(l, extra)
+	return Alert{Status: status, Fingerprint: "fp-" + instance, Labels: l}
+}
+
+// A route whose match has an empty value (team: "", the label missing):
+// its silence keeps that matcher (Alertmanager's team="" matches a missing
+// label), so it does not silence another team's alerts of the group.
+func TestSilenceKeepsEmptyRouteMatch(t *testing.T) {
+	e := newShareEnv(t)
+	routes := []Route{
+		{Match: map[string]string{"team": "a"}, To: []string{"alice@example.com"}},
+		{Match: map[string]string{"team": ""}, To: []string{"bob@example.com"}},
+	}
+	h := e.handler(routes, nil)
+	n := Notification{Version: "4", GroupKey: `{}:{alertname="HighLatency"}`, Receiver: "xmppgw", Status: Firing,
+		GroupLabels: map[string]string{"alertname": "HighLatency"},
+		Alerts:      []Alert{hl(Firing, "db-1", nil), hl(Firing, "db-2", nil), hl(Firing, "db-3", map[string]string{"team": "a"})}}
+	postN(t, h, n)
+	var code string
+	for _, x := range e.q.take() {
+		if x.to == "bob@example.com" {
+			code = codeRE.FindStringSubmatch(x.text)[1]
+		}
+	}
+	if _, err := h.Desk().Answer(context.Background(), "bob@example.com", "silence "+code+" 2h", "", "ev-1", false); err != nil {
+		t.Fatal(err)
+	}
+	sil := h.desk.silencer.(*labelSilencer)
+	want := map[string]string{"alertname": "HighLatency", "team": ""}
+	if len(sil.labels) != 1 || !maps.Equal(sil.labels[0], want) {
+		t.Errorf("bob's silence (route match team=\"\"): %v, want %v", sil.labels, want)
 	}
 }
 
