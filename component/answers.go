@@ -126,12 +126,23 @@ func (g *Gateway) xmppAnswer(t router.Writer, in inStanza, from, to jid.JID, nex
 		replyTo = in.Reply.ID
 	}
 	bare := from.Bare().String()
-	key, marks := xmppAnswerKey(bare, in.ID, body, time.Now())
+	now := time.Now()
+	key, marks := xmppAnswerKey(bare, in.ID, body, now)
 	err := g.Later(from, t, func(ctx context.Context, t router.Writer) {
 		ctx, cancel := context.WithTimeout(ctx, answerTimeout)
 		defer cancel()
 		handled, err := g.answerOnce(ctx, key, marks, func(ctx context.Context) (bool, error) {
-			return g.answers.Answer(ctx, bare, body, replyTo, deskKey(g.name, key), g.allowed(bare))
+			dk, first, err := g.xmppDeskKey(ctx, key, now)
+			if err != nil {
+				return false, err
+			}
+			handled, err := g.answers.Answer(ctx, bare, body, replyTo, deskKey(g.name, dk), g.allowed(bare))
+			if handled && first != "" {
+				if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, first); err != nil {
+					g.log.Warn("an answer to an alert could not be recorded as begun", "key", first, "err", err)
+				}
+			}
+			return handled, err
 		})
 		switch {
 		case err != nil:
@@ -149,9 +160,10 @@ func (g *Gateway) xmppAnswer(t router.Writer, in inStanza, from, to jid.JID, nex
 // from bare ("" without an id): its sender, id and a hash of its text, so
 // that only the same text resent under the same id is one answer (simple
 // clients reuse ids). The key has no window: a resend crossing a window's
-// end takes turns with the first under it, and the desk knows both as one.
-// marks are what is recorded once it is answered: the key in the window of
-// now and in the next, so that the record expires with the windows.
+// end takes turns with the first under it (the desk knows it by the
+// window of the first delivery: xmppDeskKey). marks are what is recorded
+// once it is answered: the key in the window of now and in the next, so
+// that the record expires with the windows.
 func xmppAnswerKey(bare, id, body string, now time.Time) (key string, marks []string) {
 	if id == "" {
 		return "", nil
@@ -163,6 +175,28 @@ func xmppAnswerKey(bare, id, body string, now time.Time) (key string, marks []st
 		marks = append(marks, key+"\x00"+strconv.FormatInt(w, 10))
 	}
 	return key, marks
+}
+
+// xmppDeskKey is the key the desk knows the XMPP answer key (see
+// xmppAnswerKey), delivered at now, by: key in the window of its first
+// delivery, so that a resend within alertWindow is one answer to the desk
+// across a window's end (the first may have failed after the desk acted),
+// and the same text under the same id later on is another. A delivery
+// whose previous window's first mark is found is in that window; any other
+// is in its own, and first is the mark to record once the desk took it.
+func (g *Gateway) xmppDeskKey(ctx context.Context, key string, now time.Time) (dk, first string, err error) {
+	if key == "" {
+		return "", "", nil
+	}
+	w := now.UnixMilli() / alertWindow.Milliseconds()
+	in := func(w int64) string { return key + "\x00" + strconv.FormatInt(w, 10) }
+	switch taken, err := g.o.Store.ToXMPP().Taken(ctx, g.name, in(w-1)+"\x00first"); {
+	case err != nil:
+		return "", "", err
+	case taken:
+		return in(w - 1), "", nil
+	}
+	return in(w), in(w) + "\x00first", nil
 }
 
 // keyLocks lets one caller at a time hold a key.

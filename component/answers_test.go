@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -102,8 +103,8 @@ func (a *keyedAnswers) Answer(_ context.Context, from, text, _, key string, _ bo
 
 // An XMPP user's answer resent with the same stanza id (a client
 // reconnecting) is answered once, under a key of the sender's bare JID,
-// the id and the text's hash, with no window; another id is another
-// answer, and one without an id has no key.
+// the id and the text's hash, and the window of its first delivery;
+// another id is another answer, and one without an id has no key.
 func TestXMPPAnswerOnce(t *testing.T) {
 	g, _, _ := testGateway(t)
 	answers := &keyedAnswers{}
@@ -127,12 +128,13 @@ func TestXMPPAnswerOnce(t *testing.T) {
 	}
 	h := sha256.Sum256([]byte("ack K4"))
 	text := hex.EncodeToString(h[:12])
+	window := regexp.MustCompile(`\\x00[0-9]+"$`) // the first delivery's
 	for i, want := range []string{
 		`alice@example.test ack K4 "sms\x00answer-xmpp:alice@example.test\x00m1\x00` + text + `"`,
 		`alice@example.test ack K4 "sms\x00answer-xmpp:alice@example.test\x00m2\x00` + text + `"`,
 		`alice@example.test ack K4 ""`,
 	} {
-		if answers.answered[i] != want {
+		if got := window.ReplaceAllString(answers.answered[i], `"`); got != want || i < 2 && got == answers.answered[i] {
 			t.Errorf("answer %d: %s, want %s", i, answers.answered[i], want)
 		}
 	}
@@ -155,8 +157,9 @@ func TestXMPPAnswerReusedIDOtherText(t *testing.T) {
 	}
 }
 
-// A resend crossing a window's end has the first's key (the lock and the
-// desk see one answer), and finds the first's record in its own window.
+// A resend crossing a window's end has the first's key (it takes turns
+// with the first under its lock), and finds the first's record in its own
+// window.
 func TestXMPPAnswerKeyAcrossWindows(t *testing.T) {
 	end := time.UnixMilli((time.Now().UnixMilli()/alertWindow.Milliseconds() + 1) * alertWindow.Milliseconds())
 	k1, marks1 := xmppAnswerKey("alice@example.test", "m1", "ack K4", end.Add(-time.Second))
@@ -169,5 +172,29 @@ func TestXMPPAnswerKeyAcrossWindows(t *testing.T) {
 	}
 	if k, _ := xmppAnswerKey("alice@example.test", "m1", "unack K4", end); k == k1 {
 		t.Errorf("another text under the same id has the same key %q", k)
+	}
+}
+
+// The desk knows an XMPP answer by the window of its first delivery: a
+// resend across a window's end after a first delivery the desk took (and
+// that failed after) has the first's desk key, and the same text under
+// the same id an hour later (a client reusing ids) another key.
+func TestXMPPDeskKeyFirstWindow(t *testing.T) {
+	g, _, store := testGateway(t)
+	ctx := context.Background()
+	end := time.UnixMilli((time.Now().UnixMilli()/alertWindow.Milliseconds() + 1) * alertWindow.Milliseconds())
+	key, _ := xmppAnswerKey("alice@example.test", "1", "ack K4", end)
+	dk1, first, err := g.xmppDeskKey(ctx, key, end.Add(-time.Second))
+	if err != nil || first == "" {
+		t.Fatalf("first delivery: %q %q %v", dk1, first, err)
+	}
+	if _, err := store.ToXMPP().Accept(ctx, g.name, first); err != nil { // the desk took it
+		t.Fatal(err)
+	}
+	if dk2, _, _ := g.xmppDeskKey(ctx, key, end.Add(time.Second)); dk2 != dk1 {
+		t.Errorf("a resend across the window's end: desk key %q, the first's %q", dk2, dk1)
+	}
+	if dk3, _, _ := g.xmppDeskKey(ctx, key, end.Add(time.Hour)); dk3 == dk1 {
+		t.Errorf("the same text under id 1 an hour later: the first's desk key %q", dk3)
 	}
 }

@@ -720,6 +720,37 @@ func TestAnswerActedOnOnce(t *testing.T) {
 	}
 }
 
+// A client reusing stanza ids sends "ack K" under an id it used for "ack
+// K" before (after an unack, an hour later): the gateway gives the desk
+// the key of the first delivery's window (component.xmppDeskKey), another
+// than the first's, so the new ack is acted on, not dropped as delivered
+// again.
+func TestAckUnderReusedIDLaterActedOn(t *testing.T) {
+	e := newDeskEnv(t)
+	e.notify("firing:db-1")
+	code := codeRE.FindStringSubmatch(e.q.take()[0].text)[1]
+	key := func(text string, window int) string {
+		return "xmpp\x00answer-xmpp:oncall@example.com\x001\x00hash(" + text + ")\x00" + strconv.Itoa(window)
+	}
+	ans := func(text, key string) {
+		t.Helper()
+		if _, err := e.h.Desk().Answer(context.Background(), "oncall@example.com", text, "", key, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ans("ack "+code, key("ack", 0))
+	e.now = e.now.Add(time.Minute)
+	ans("unack "+code, key("unack", 0))
+	e.sent()
+	e.now = e.now.Add(time.Hour)
+	ans("ack "+code, key("ack", 6))
+	got := e.sent()
+	gs, _ := e.h.desk.book.Groups(context.Background())
+	if len(gs) != 1 || gs[0].AckedBy == "" {
+		t.Errorf("a new ack an hour later under a reused id: group acked by %q, sent %q", gs[0].AckedBy, got)
+	}
+}
+
 // An acknowledgement's notice a rate cap refuses for one recipient is sent
 // to them, once, on a run of Escalate once the cap has room.
 func TestNoticeRetriedOverRateCap(t *testing.T) {
