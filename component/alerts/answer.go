@@ -127,14 +127,21 @@ type pendingSilence struct {
 	s   mapping.AlertSilence
 }
 
+// errSilencesOff is why a silence is not made without a Silencer.
+var errSilencesOff = errors.New("silences are off: the gateway has no alerts.alertmanager_url")
+
 // silence makes ps in Alertmanager, outside the lock, so that a slow one
 // holds up nothing else (ps is marked in flight until it is done), and
-// tells everyone; or tells the one who asked why not. The answer's key in
+// tells everyone; or tells the one who asked why not (with no Silencer:
+// silences are off, ps is dropped). The answer's key in
 // the silence's comment has a second call for the same answer find the
 // first's silence. retry (Escalate, after a crash) keeps ps pending if
 // Alertmanager cannot be reached, for a later run, for an hour.
 func (d *Desk) silence(ctx context.Context, ps pendingSilence, retry bool) error {
-	id, serr := d.silencer.Silence(ctx, ps.s.Labels, ps.s.Dur, who(ps.s.By), "silenced from xmppgw by "+d.label(ps.s.By)+" (#"+ps.g.Code+")", ps.key)
+	id, serr := "", errSilencesOff // recorded before a restart without alertmanager_url: dropped
+	if d.silencer != nil {
+		id, serr = d.silencer.Silence(ctx, ps.s.Labels, ps.s.Dur, who(ps.s.By), "silenced from xmppgw by "+d.label(ps.s.By)+" (#"+ps.g.Code+")", ps.key)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.silencing, ps.g.Key+"\x00"+ps.key)

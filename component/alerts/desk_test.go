@@ -1360,3 +1360,50 @@ func TestSilenceCompletedAfterCrash(t *testing.T) {
 		t.Errorf("silences after the answer again: %q", e.silences)
 	}
 }
+
+// A silence recorded pending, then a restart without alertmanager_url
+// (silences off): Escalate, or the answer delivered again, drops it and
+// tells who asked that silences are off (it called a nil Silencer).
+func TestPendingSilenceDroppedWithoutSilencer(t *testing.T) {
+	for _, retry := range []string{"Escalate", "Answer"} {
+		t.Run(retry, func(t *testing.T) {
+			e := newDeskEnv(t)
+			ctx := context.Background()
+			e.notify("firing:db-1")
+			code := codeRE.FindStringSubmatch(e.q.take()[0].text)[1]
+			dest, _ := e.q.Resolve("+15551234567")
+			a, _, _ := parseAnswer("silence " + code + " 2h")
+			e.h.desk.mu.Lock()
+			_, ps, err := e.h.desk.answer(ctx, dest, a, nil, "", "sms\x00answer:SM9", false)
+			e.h.desk.mu.Unlock()
+			if err != nil || ps == nil {
+				t.Fatalf("silence answer: %v %v", ps, err)
+			}
+			h2, err := New(Options{Token: testToken, Routes: deskRoutes, Queue: e.q, Book: e.h.desk.book,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h2.desk.now = func() time.Time { return e.now }
+			if retry == "Escalate" {
+				err = h2.Desk().Escalate(ctx)
+			} else {
+				_, err = h2.Desk().Answer(ctx, "+15551234567", "silence "+code+" 2h", "", "sms\x00answer:SM9", false)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.expect("dropped", "+15551234567@sms.test: #"+code+" is not silenced: silences are off: the gateway has no alerts.alertmanager_url")
+			gs, _ := e.h.desk.book.Groups(ctx)
+			for _, an := range gs[0].Answers {
+				if an.Silence != nil {
+					t.Errorf("still pending: %+v", an)
+				}
+			}
+			if err := h2.Desk().Escalate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			e.expect("after")
+		})
+	}
+}

@@ -30,7 +30,7 @@ func (d *Desk) Run(ctx context.Context) {
 }
 
 // Escalate makes the silences answers asked for and a crash left unmade
-// (see Answer), sends the notices of answers a rate cap refused, and each open,
+// (see Answer; with silences off since, it drops them and tells who asked), sends the notices of answers a rate cap refused, and each open,
 // unacknowledged group whose next escalation
 // step is due to that step's destinations, who become its recipients. A
 // step's messages are queued before the step is saved as done, with ids
@@ -64,10 +64,7 @@ func (d *Desk) escalateLocked(ctx context.Context) ([]pendingSilence, error) {
 		return nil, err
 	}
 	now := d.now()
-	var silences []pendingSilence
-	if d.silencer != nil {
-		silences = d.pendingSilences(groups, now)
-	}
+	silences := d.pendingSilences(groups, now)
 	for gi, g := range groups {
 		if given[gi] {
 			// Opened before routes had identities: escalated by its
