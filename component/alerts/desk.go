@@ -140,9 +140,9 @@ func (d *Desk) takesFiring(id string, n *Notification) bool {
 // findFiring is the index in groups of the open group of route rid's
 // share of n's group (base), firing alerts firing, or -1. If there is
 // none, it adopts (and logs) an open group of base that a route edit
-// stranded: one whose route takes none of n's firing alerts and that
-// shares alerts with this share, the most if several do; else one whose
-// route is no longer in the config.
+// stranded: one whose route (if still in the config) takes none of n's
+// firing alerts and that shares alerts with this share, the most if
+// several do. A group sharing none is left to its resolution.
 func (d *Desk) findFiring(groups []mapping.AlertGroup, n *Notification, base, rid string, firing []Alert) int {
 	if i := slices.IndexFunc(groups, func(x mapping.AlertGroup) bool { return x.Base == base && x.RouteID == rid }); i >= 0 {
 		return i
@@ -162,12 +162,8 @@ func (d *Desk) findFiring(groups []mapping.AlertGroup, n *Notification, base, ri
 				overlap++
 			}
 		}
-		gone := d.route(x.RouteID) < 0
-		switch {
-		case overlap > best:
+		if overlap > best {
 			pick, best = i, overlap
-		case pick < 0 && gone:
-			pick = i
 		}
 	}
 	if pick < 0 {

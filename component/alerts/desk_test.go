@@ -1047,6 +1047,48 @@ func TestResolutionBesideNewAlertLeavesGroupToItsRoute(t *testing.T) {
 	}
 }
 
+// Team a's route edited (a new identity) with team b's route ahead of it:
+// team b's firing share, with no group of its own, does not adopt team
+// a's orphan, with which it shares no alert; team a's share, whose alert
+// the orphan has, takes it, code and all.
+func TestOrphanNotAdoptedWithoutSharedAlert(t *testing.T) {
+	e := newShareEnv(t)
+	v1 := []Route{
+		{Match: map[string]string{"team": "a"}, To: []string{"alice@example.com"}},
+		{Match: map[string]string{"team": "b"}, To: []string{"bob@example.com"}},
+	}
+	h1 := e.handler(v1, nil)
+	mk := func(alerts ...Alert) Notification {
+		return Notification{Version: "4", GroupKey: `{}:{alertname="HighLatency"}`, Receiver: "xmppgw", Status: Firing,
+			GroupLabels: map[string]string{"alertname": "HighLatency"}, Alerts: alerts}
+	}
+	a1 := hl(Firing, "db-1", map[string]string{"team": "a"})
+	b1 := hl(Firing, "db-2", map[string]string{"team": "b"})
+	postN(t, h1, mk(a1))
+	codeA := codeRE.FindStringSubmatch(e.q.take()[0].text)[1]
+	v2 := []Route{
+		{Match: map[string]string{"team": "b"}, To: []string{"bob@example.com"}},
+		{Match: map[string]string{"team": "a"}, To: []string{"alice@example.com", "alice-phone@example.com"}}, // edited
+	}
+	h2 := e.handler(v2, nil)
+	postN(t, h2, mk(a1, b1))
+	var got []string
+	for _, x := range e.q.take() {
+		got = append(got, x.to+": "+strings.SplitN(x.text, "\n", 2)[0])
+	}
+	slices.Sort(got)
+	gs, _ := e.s.Alerts().Groups(context.Background())
+	for _, g := range gs {
+		if g.Code == codeA && (g.RouteID != h2.routes[1].id || g.Firing != "fp-db-1") {
+			t.Errorf("team a's #%s taken by team b's route (firing %s, recipients %v)", codeA, g.Firing, g.Recipients)
+		}
+	}
+	if len(gs) != 2 || !slices.Contains(got, "alice-phone@example.com: #"+codeA+" [FIRING:1] HighLatency") ||
+		slices.Contains(got, "bob@example.com: #"+codeA+" [FIRING:1] HighLatency") {
+		t.Errorf("%d groups; sent %q", len(gs), got)
+	}
+}
+
 // A group opened before the upgrade (migration 017: route_id = "") with
 // the config unchanged escalates by its route's index, as before, and is
 // stored with that route's identity.
