@@ -119,15 +119,15 @@ func fpSet(fps string) map[string]bool {
 	return out
 }
 
-// takesFiring reports whether the route with identity id is the first to
-// match one of n's firing alerts.
-func (d *Desk) takesFiring(id string, n *Notification) bool {
+// takes reports whether the route with identity id is the first to match
+// one of n's firing alerts, or of its resolved ones too if resolved.
+func (d *Desk) takes(id string, n *Notification, resolved bool) bool {
 	ri := d.route(id)
 	if ri < 0 {
 		return false
 	}
 	for _, a := range n.Alerts {
-		if a.Status == Resolved {
+		if a.Status == Resolved && !resolved {
 			continue
 		}
 		if j := slices.IndexFunc(d.routes, func(r route) bool { return r.matches(a.Labels) }); j == ri {
@@ -153,7 +153,7 @@ func (d *Desk) findFiring(groups []mapping.AlertGroup, n *Notification, base, ri
 	share := fpSet(fingerprints(firing))
 	pick, best := -1, 0
 	for i, x := range groups {
-		if x.Base != base || x.RouteID == "explicit" || x.Firing == "" || d.takesFiring(x.RouteID, n) {
+		if x.Base != base || x.RouteID == "explicit" || x.Firing == "" || d.takes(x.RouteID, n, false) {
 			continue
 		}
 		overlap := 0
@@ -179,7 +179,8 @@ func (d *Desk) findFiring(groups []mapping.AlertGroup, n *Notification, base, ri
 // and rid), and any other of base, whatever its route, whose firing alerts
 // n all resolves, some of them in this share (a route edit moved them),
 // unless its route takes one of n's firing alerts (it fires on, and that
-// share updates it).
+// share updates it); and, for a retry, any other of base resolved but kept
+// open (Firing ""), unless its route takes one of n's alerts.
 func (d *Desk) resolving(groups []mapping.AlertGroup, n *Notification, base, rid string, alerts []Alert) []int {
 	resolved := map[string]bool{}
 	for _, a := range n.Alerts {
@@ -197,7 +198,18 @@ func (d *Desk) resolving(groups []mapping.AlertGroup, n *Notification, base, rid
 			out = append(out, i)
 			continue
 		}
-		if x.Firing == "" || rid == "explicit" || x.RouteID == "explicit" || d.takesFiring(x.RouteID, n) {
+		if rid == "explicit" || x.RouteID == "explicit" {
+			continue
+		}
+		if x.Firing == "" {
+			// Resolved, and kept open until everyone is told (a retry):
+			// its route's share, if n has one, closes it.
+			if !d.takes(x.RouteID, n, true) {
+				out = append(out, i)
+			}
+			continue
+		}
+		if d.takes(x.RouteID, n, false) {
 			continue
 		}
 		all, some := true, false
@@ -303,8 +315,9 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 
 // resolve is notify for a share g of n whose alerts all resolved: the
 // groups it resolves (see resolving) are saved as resolved (no longer
-// escalated) and as rid's (so that a retry finds them), and notified to
-// every recipient; done closes them once the caller has queued them all.
+// escalated), with their routes (another route's share does not reuse
+// them while they are kept open), and notified to every recipient; done
+// closes them once the caller has queued them all.
 // A share of no open group is delivered as it comes.
 func (d *Desk) resolve(ctx context.Context, n *Notification, g group, groups []mapping.AlertGroup, base, rid string, t Text) (out []delivery, suppressed bool, done func(ctx context.Context, stored bool) error, err error) {
 	targets := d.resolving(groups, n, base, rid, g.alerts)
@@ -315,11 +328,11 @@ func (d *Desk) resolve(ctx context.Context, n *Notification, g group, groups []m
 	for _, i := range targets {
 		cur := groups[i]
 		own := cur.RouteID == rid
-		if cur.Firing != "" || cur.Base != base || cur.RouteID != rid {
-			if cur.RouteID != rid {
+		if cur.Firing != "" || cur.Base != base {
+			if !own {
 				d.log.Info("an open alert group resolved by another route's share (a route edit moved its alerts)", "code", cur.Code)
 			}
-			cur.Firing, cur.Base, cur.RouteID = "", base, rid // resolved: Escalate leaves it be
+			cur.Firing, cur.Base = "", base // resolved: Escalate leaves it be
 			if err := d.book.Save(ctx, cur); err != nil {
 				return nil, false, nil, err
 			}

@@ -1089,6 +1089,51 @@ func TestOrphanNotAdoptedWithoutSharedAlert(t *testing.T) {
 	}
 }
 
+// The critical route removed; a resolution of both shares, all the
+// catch-all's now, closes its own group and the critical orphan, whose
+// notice the cap refuses for the phone (429): the orphan is kept open with
+// its route, so the catch-all's next warning is not sent to the critical
+// recipients under its code, and Alertmanager's retry closes it.
+func TestResolvedOrphanKeptOpenKeepsItsRoute(t *testing.T) {
+	for _, next := range []string{"warning", "retry"} {
+		t.Run(next, func(t *testing.T) {
+			e := newShareEnv(t)
+			h1 := e.handler(deskRoutes, nil)
+			e.post(h1, shareBody("firing:db-1:critical"))
+			e.now = e.now.Add(time.Minute) // the orphan is the older group
+			e.post(h1, shareBody("firing:db-1:critical", "firing:db-2:warning"))
+			e.q.take()
+			h2 := e.handler(deskRoutes[1:], nil)
+			e.q.limited, e.q.limit = "+15551234567@sms.test", true
+			resolution := shareBody("resolved:db-1:critical", "resolved:db-2:warning")
+			if w := post(h2, "POST", "Bearer "+testToken, resolution); w.Code != 429 {
+				t.Fatalf("resolution under the cap: %d %s", w.Code, w.Body)
+			}
+			e.q.take()
+			e.q.limit = false
+			if next == "warning" {
+				e.post(h2, shareBody("firing:db-5:warning"))
+				for _, x := range e.q.take() {
+					if x.to != "ops@example.com" {
+						t.Errorf("a warning of the catch-all route (ops) sent to %s: %.60q", x.to, x.text)
+					}
+				}
+				return
+			}
+			e.post(h2, resolution)
+			var got []string
+			for _, x := range e.q.take() {
+				if !x.duplicated {
+					got = append(got, x.to)
+				}
+			}
+			if gs, _ := e.s.Alerts().Groups(context.Background()); len(gs) != 0 || !slices.Equal(got, []string{"+15551234567@sms.test"}) {
+				t.Errorf("after the retry: %d group(s) open, sent to %q (want the phone alone)", len(gs), got)
+			}
+		})
+	}
+}
+
 // A group opened before the upgrade (migration 017: route_id = "") with
 // the config unchanged escalates by its route's index, as before, and is
 // stored with that route's identity.
