@@ -270,11 +270,12 @@ func (d *Desk) silenced(ctx context.Context, ps pendingSilence, id string, serr 
 	return d.record(ctx, groups[i], ps.key, text)
 }
 
-// pendingSilences are the silences recorded in groups and not made, nor
-// being made, whose backoff (after Alertmanager could not be reached) has
-// passed; they are marked in flight.
+// pendingSilences is the first of the silences recorded in groups and not
+// made, nor being made, whose backoff (after Alertmanager could not be
+// reached) has passed, marked in flight; one a run of Escalate, so that
+// an Alertmanager slow to answer holds up no run (and its pages) for
+// longer than one try.
 func (d *Desk) pendingSilences(groups []mapping.AlertGroup, now time.Time) []pendingSilence {
-	var out []pendingSilence
 	for _, g := range groups {
 		for _, an := range g.Answers {
 			k := g.Key + "\x00" + an.Key
@@ -282,10 +283,10 @@ func (d *Desk) pendingSilences(groups []mapping.AlertGroup, now time.Time) []pen
 				continue
 			}
 			d.silencing[k] = true
-			out = append(out, pendingSilence{g: g, key: an.Key, s: *an.Silence})
+			return []pendingSilence{{g: g, key: an.Key, s: *an.Silence}}
 		}
 	}
-	return out
+	return nil
 }
 
 // reply sends s to dest alone.

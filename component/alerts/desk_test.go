@@ -1494,3 +1494,47 @@ func TestPendingSilenceDroppedWithoutSilencer(t *testing.T) {
 		})
 	}
 }
+
+// unreachableSilencer fails as an Alertmanager dropping connections does,
+// counting its calls.
+type unreachableSilencer struct{ calls int }
+
+func (u *unreachableSilencer) Silence(context.Context, map[string]string, time.Duration, string, string, string) (string, error) {
+	u.calls++
+	return "", &unreachable{errors.New("connection reset")}
+}
+
+// Pending silences left by a crash are tried one a run of Escalate: with
+// Alertmanager dropping connections (each try taking its timeout), a run
+// and its pages wait for one try, not one for each silence.
+func TestPendingSilencesOneARun(t *testing.T) {
+	e := newDeskEnv(t)
+	ctx := context.Background()
+	e.notify("firing:db-1")
+	code := codeRE.FindStringSubmatch(e.q.take()[0].text)[1]
+	dest, _ := e.q.Resolve("+15551234567")
+	for _, text := range []string{"silence " + code + " 2h", "silence " + code + " 1d", "silence " + code + " 30m"} {
+		a, _, _ := parseAnswer(text)
+		e.h.desk.mu.Lock()
+		_, ps, err := e.h.desk.answer(ctx, dest, a, nil, "", "sms\x00answer:"+text, false)
+		e.h.desk.mu.Unlock()
+		if err != nil || ps == nil {
+			t.Fatalf("silence answer: %v %v", ps, err)
+		}
+	}
+	am := &unreachableSilencer{}
+	h2, err := New(Options{Token: testToken, Routes: deskRoutes, Queue: e.q, Book: e.h.desk.book, Silencer: am,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2.desk.now = func() time.Time { return e.now }
+	for run := 1; run <= 3; run++ {
+		if err := h2.Desk().Escalate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if am.calls != run {
+			t.Fatalf("after %d run(s) of Escalate: %d tries of Alertmanager", run, am.calls)
+		}
+	}
+}

@@ -29,8 +29,9 @@ func (d *Desk) Run(ctx context.Context) {
 	}
 }
 
-// Escalate makes the silences answers asked for and a crash left unmade
-// (see Answer; with silences off since, it drops them and tells who asked), sends the notices of answers a rate cap refused, and each open,
+// Escalate makes the silences answers asked for and a crash left unmade,
+// one a run, after the pages (see Answer; with silences off since, it
+// drops them and tells who asked), sends the notices of answers a rate cap refused, and each open,
 // unacknowledged group whose next escalation
 // step is due to that step's destinations, who become its recipients. A
 // step's messages are queued before the step is saved as done, with ids
