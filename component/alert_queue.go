@@ -34,8 +34,8 @@ type AlertQueue struct {
 	refused map[string]time.Time // delivery ids refused over a rate cap (counted once), when
 }
 
-// maxRefused bounds AlertQueue.refused: past it, ids refused over an hour
-// ago are forgotten.
+// maxRefused bounds AlertQueue.refused: past it, the id refused first is
+// forgotten.
 const maxRefused = 4096
 
 var _ alerts.Queue = (*AlertQueue)(nil)
@@ -169,20 +169,19 @@ func (q *AlertQueue) firstRefusal(dest, id string) bool {
 	if _, ok := q.refused[k]; ok {
 		return false
 	}
-	now := q.now()
 	if q.refused == nil {
 		q.refused = map[string]time.Time{}
 	}
 	if len(q.refused) >= maxRefused {
+		oldest := ""
 		for k, t := range q.refused {
-			if now.Sub(t) > time.Hour {
-				delete(q.refused, k)
+			if oldest == "" || t.Before(q.refused[oldest]) {
+				oldest = k
 			}
 		}
+		delete(q.refused, oldest)
 	}
-	if len(q.refused) < maxRefused {
-		q.refused[k] = now
-	}
+	q.refused[k] = q.now()
 	return true
 }
 

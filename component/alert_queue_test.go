@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -256,5 +257,31 @@ func TestAlertQueueOverQuotaCountedOnce(t *testing.T) {
 	}
 	if n := sms.Stats.OverQuota.Load(); n != 2 {
 		t.Errorf("two deliveries refused, one of them tried 5 times: OverQuota %d, want 2", n)
+	}
+}
+
+// Once maxRefused refusals younger than an hour are recorded, a new one is
+// recorded all the same, in place of the oldest: its retries do not count
+// again (it was not stored, and counted on every try).
+func TestAlertQueueRefusalsFullEvictOldest(t *testing.T) {
+	sms, _, _, _, _ := alertGateways(t)
+	q, _ := NewAlertQueue("alice@example.test", []*Gateway{sms})
+	now := time.Date(2026, 12, 4, 3, 10, 0, 0, time.UTC)
+	q.now = func() time.Time { return now }
+	for i := range maxRefused {
+		now = now.Add(time.Millisecond)
+		if !q.firstRefusal("+15551234567@sms.example.test", "alert-"+strconv.Itoa(i)) {
+			t.Fatalf("refusal %d counted as a retry", i)
+		}
+	}
+	now = now.Add(time.Millisecond)
+	if !q.firstRefusal("+15551234567@sms.example.test", "alert-new") {
+		t.Fatal("a new refusal past the bound counted as a retry")
+	}
+	if q.firstRefusal("+15551234567@sms.example.test", "alert-new") {
+		t.Error("a retry of the new refusal counted again")
+	}
+	if len(q.refused) != maxRefused || q.firstRefusal("+15551234567@sms.example.test", "alert-1") {
+		t.Errorf("%d refusals recorded; the second oldest forgotten", len(q.refused))
 	}
 }
