@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"strconv"
 	"strings"
 
 	"mellium.im/xmpp/jid"
@@ -11,7 +12,41 @@ import (
 // ContactJID returns the JID of the remote contact addr on the gateway
 // domain, escaping the address per XEP-0106 where needed.
 func ContactJID(addr transports.Addr, domain string) (jid.JID, error) {
-	return jid.New(jid.Escape.String(string(addr)), domain, "")
+	return jid.New(escape(string(addr)), domain, "")
+}
+
+// escape escapes s per XEP-0106 for a JID's local part: each character of
+// the table below as \XX, and a backslash as \5c where an escape follows
+// it (elsewhere it stays). (mellium.im/xmpp v0.23.0's jid.Escape drops
+// characters of long inputs.)
+func escape(s string) string {
+	if !strings.ContainsAny(s, ` "&'/:<>@\`) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' && isEscape(s[i+1:]):
+			b.WriteString(`\5c`)
+		case strings.IndexByte(` "&'/:<>@`, c) >= 0:
+			b.WriteByte('\\')
+			b.WriteString(strconv.FormatUint(uint64(c), 16))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// isEscape reports whether s begins with the two hex digits of an escape.
+func isEscape(s string) bool {
+	if len(s) < 2 {
+		return false
+	}
+	_, ok := unescapes[strings.ToLower(s[:2])]
+	return ok
 }
 
 // AddrOf returns the foreign address written in j's local part, unescaped.
@@ -39,12 +74,10 @@ func unescape(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 <= len(s) {
-			if c, ok := unescapes[strings.ToLower(s[i+1:i+3])]; ok {
-				b.WriteByte(c)
-				i += 2
-				continue
-			}
+		if s[i] == '\\' && isEscape(s[i+1:]) {
+			b.WriteByte(unescapes[strings.ToLower(s[i+1:i+3])])
+			i += 2
+			continue
 		}
 		b.WriteByte(s[i])
 	}
