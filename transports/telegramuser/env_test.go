@@ -128,17 +128,26 @@ type chat struct {
 	*fakeEnv
 	me, carol   tguserfake.User
 	tr          *Transport
-	sink        *transporttest.Sink
-	account, to transports.Addr // Alice's account, and Carol's address
+	sink        *transporttest.Sink // newChat's (nil with newChatOn)
+	account, to transports.Addr     // Alice's account, and Carol's address
 }
 
 func newChat(t *testing.T, ctx context.Context) *chat {
 	t.Helper()
-	c := &chat{fakeEnv: newFakeEnv(t, ctx), sink: &transporttest.Sink{}}
+	sink := &transporttest.Sink{}
+	c := newChatOn(t, ctx, sink)
+	c.sink = sink
+	return c
+}
+
+// newChatOn is newChat with the transport's sink.
+func newChatOn(t *testing.T, ctx context.Context, sink transports.Sink) *chat {
+	t.Helper()
+	c := &chat{fakeEnv: newFakeEnv(t, ctx)}
 	c.me = c.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
 	c.carol = c.mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
 	c.mt.AddContact(c.me.ID, c.carol.ID)
-	tr, stop := c.run(t, ctx, c.sink)
+	tr, stop := c.run(t, ctx, sink)
 	t.Cleanup(stop)
 	signInAt(t, tr, c.mt, "+15550001111")
 	c.tr, c.account, c.to = tr, tr.Accounts()[testUser], transports.Addr(strconv.FormatInt(c.carol.ID, 10))

@@ -294,14 +294,9 @@ func TestLoginFailingEarlyAnswersAtOnce(t *testing.T) {
 func TestLogoutWhenTheSessionEndsFirst(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	e := newFakeEnv(t, ctx)
-	me := e.mt.AddUser(tguserfake.User{Phone: "+15550001111", FirstName: "Alice"})
-	carol := e.mt.AddUser(tguserfake.User{Phone: "+15550002222", FirstName: "Carol"})
-	e.mt.AddContact(me.ID, carol.ID)
 	sink := newAccountSink()
-	tr, stop := e.run(t, ctx, sink)
-	defer stop()
-	signInAt(t, tr, e.mt, "+15550001111")
+	c := newChatOn(t, ctx, sink)
+	e, me, carol, tr := c.fakeEnv, c.me, c.carol, c.tr
 	a := tr.account(testUser)
 
 	release := e.mt.HoldCalls(tg.AuthLogOutRequestTypeID)
