@@ -98,3 +98,51 @@ func TestSQLiteSyncsCommits(t *testing.T) {
 		}
 	}
 }
+
+// A write transaction that reads before it writes does not fail because
+// another process (a shell command beside `run`) committed in between:
+// SQLite write transactions take the write lock when they begin, so the
+// other one waits for it (busy_timeout) instead. A deferred transaction
+// would get SQLITE_BUSY at its first write, at once, with no wait.
+func TestSQLiteWriteTransactionsBeginImmediate(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	path := filepath.Join(t.TempDir(), "gw.db")
+	a, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := OpenSQLite(ctx, path) // the other process
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	tx, err := a.begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM kv`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	other := make(chan error, 1)
+	go func() { other <- b.KV("t").Set(ctx, "b", "v") }()
+	select {
+	case err := <-other: // it did not wait for a's transaction
+		if err != nil {
+			t.Fatalf("the other store's write: %v", err)
+		}
+	case <-time.After(300 * time.Millisecond): // it waits, as it should
+	}
+	if _, err := tx.ExecContext(ctx, upsertKV, "t", "a", "v", int64(0)); err != nil {
+		tx.tx.Rollback()
+		t.Fatalf("write after a read, with another store's commit between: %v", err)
+	}
+	if err := tx.tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-other; err != nil {
+		t.Fatalf("the other store's write, after the first committed: %v", err)
+	}
+}

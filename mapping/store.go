@@ -138,6 +138,11 @@ func openSQLiteFile(ctx context.Context, path string) (*Store, error) {
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "wal_autocheckpoint(0)") // see checkpointer
 	q.Add("_pragma", "journal_size_limit(67108864)")
+	// Write transactions take the write lock when they begin, waiting for
+	// another process's (busy_timeout): a deferred one that read first
+	// would fail at its first write, at once, if another process had
+	// committed since (SQLITE_BUSY_SNAPSHOT).
+	q.Add("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("mapping: open %s: %w", path, err)
