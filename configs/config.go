@@ -47,6 +47,9 @@ type Store struct {
 type HTTP struct {
 	Listen    string `yaml:"listen"`     // host:port; port 0 picks a free one
 	PublicURL string `yaml:"public_url"` // absolute http(s) URL, no trailing slash
+	// OpsListen, if set, is where /healthz, /readyz, /metrics (and
+	// pprof) answer instead of Listen.
+	OpsListen string `yaml:"ops_listen"`
 }
 
 // Access says who may use the gateway.

@@ -224,6 +224,14 @@ func TestParseProblems(t *testing.T) {
 				`gw.yaml:2: xmpp.server: must be host:port`,
 				`gw.yaml:4: http.listen: the port must be a number from 0 to 65535`,
 			}},
+		{name: "ops_listen", yaml: edit("127.0.0.1:0", "127.0.0.1:8080\n  ops_listen: 127.0.0.1:8080"),
+			want: []string{
+				`gw.yaml:5: http.ops_listen: must differ from http.listen`,
+			}},
+		{name: "ops_listen host:port", yaml: edit("127.0.0.1:0", "127.0.0.1:0\n  ops_listen: 9090"),
+			want: []string{
+				`gw.yaml:5: http.ops_listen: must be host:port`,
+			}},
 		{name: "server needs a host and a port", yaml: edit("localhost:5347", ":5347"),
 			want: []string{
 				`gw.yaml:2: xmpp.server: the host is missing; write host:port`,
@@ -382,7 +390,7 @@ func TestParseValid(t *testing.T) {
 				File:   "example.yaml",
 				XMPP:   XMPP{Server: "127.0.0.1:5347"},
 				Store:  Store{Driver: "sqlite", Path: "data/xmppgw.db"},
-				HTTP:   HTTP{Listen: "127.0.0.1:8080", PublicURL: "https://gw.example.com"},
+				HTTP:   HTTP{Listen: "127.0.0.1:8080", PublicURL: "https://gw.example.com", OpsListen: "127.0.0.1:9090"},
 				Access: Access{Allow: []string{"example.com", "ops@other.org"}},
 				Admins: []string{"ops@other.org"},
 				Log:    Log{Level: "info", Format: "text"},
@@ -401,7 +409,7 @@ func TestParseValid(t *testing.T) {
 				t.Fatalf("got %d transports, want 2", len(c.Transports))
 			}
 			tr := c.Transports[0]
-			if tr.Name != "sms" || tr.Type != "twilio" || tr.Domain != "sms.example.com" || tr.Secret != "s1-component-secret" || tr.Line != 45 ||
+			if tr.Name != "sms" || tr.Type != "twilio" || tr.Domain != "sms.example.com" || tr.Secret != "s1-component-secret" || tr.Line != 46 ||
 				tr.RetryFor != DefaultRetryFor {
 				t.Errorf("got transport %+v", tr)
 			}
@@ -503,11 +511,11 @@ transports:
 func TestExampleNeedsItsVariables(t *testing.T) {
 	_, err := Parse("example.yaml", Example, nil)
 	want := []string{
-		"example.yaml:48: transports[0].secret: environment variable SMS_COMPONENT_SECRET is not set",
-		"example.yaml:51: transports[0].settings.account_sid: environment variable TWILIO_ACCOUNT_SID is not set",
-		"example.yaml:52: transports[0].settings.auth_token: environment variable TWILIO_AUTH_TOKEN is not set",
-		"example.yaml:61: transports[1].secret: environment variable TG_COMPONENT_SECRET is not set",
-		"example.yaml:63: transports[1].settings.token: environment variable TELEGRAM_BOT_TOKEN is not set",
+		"example.yaml:49: transports[0].secret: environment variable SMS_COMPONENT_SECRET is not set",
+		"example.yaml:52: transports[0].settings.account_sid: environment variable TWILIO_ACCOUNT_SID is not set",
+		"example.yaml:53: transports[0].settings.auth_token: environment variable TWILIO_AUTH_TOKEN is not set",
+		"example.yaml:62: transports[1].secret: environment variable TG_COMPONENT_SECRET is not set",
+		"example.yaml:64: transports[1].settings.token: environment variable TELEGRAM_BOT_TOKEN is not set",
 	}
 	if got := problemsOf(t, err); !reflect.DeepEqual(got, want) {
 		t.Errorf("got\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))

@@ -198,6 +198,12 @@ func (p *parser) validateHTTP(h *HTTP) {
 	if p.require("http.listen", h.Listen) {
 		p.hostPort("http.listen", h.Listen, true)
 	}
+	if h.OpsListen != "" {
+		p.hostPort("http.ops_listen", h.OpsListen, true)
+		if h.OpsListen == h.Listen && !strings.HasSuffix(h.Listen, ":0") {
+			p.invalid("http.ops_listen", "must differ from http.listen")
+		}
+	}
 	if !p.require("http.public_url", h.PublicURL) {
 		return
 	}

@@ -69,11 +69,16 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 	}
 
 	// Operations endpoints answer on every instance; the rest (webhooks,
-	// media, alerts) only on the active one: a standby answers 503.
+	// media, alerts) only on the active one: a standby answers 503. With
+	// http.ops_listen they answer on a listener of their own.
 	var active atomic.Bool
 	ops := http.NewServeMux()
 	mux := http.NewServeMux()
-	ops.Handle("/", standbyGate(&active, mux))
+	public := standbyGate(&active, mux)
+	if cfg.HTTP.OpsListen == "" {
+		ops.Handle("/", public)
+		public = ops
+	}
 	ops.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -107,17 +112,21 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 
 	ops.Handle("GET /readyz", readyHandler(&active, store, gateways, log))
 
-	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	srv := &httpServers{log: log}
+	addr, err := srv.listen(cfg.HTTP.Listen, public)
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
 	}
-	srv := &http.Server{Handler: ops, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	httpErr := make(chan error, 1)
-	go func() { httpErr <- srv.Serve(ln) }()
-	log.Info("xmppgw started", "version", version, "http", ln.Addr().String(), "transports", len(gateways), "store", store.Driver())
+	opsAddr := addr
+	if cfg.HTTP.OpsListen != "" {
+		if opsAddr, err = srv.listen(cfg.HTTP.OpsListen, ops); err != nil {
+			srv.Close()
+			return fmt.Errorf("http ops_listen: %w", err)
+		}
+	}
+	log.Info("xmppgw started", "version", version, "http", addr, "ops", opsAddr, "transports", len(gateways), "store", store.Driver())
 	if ready != nil {
-		ready <- ln.Addr().String()
+		ready <- addr
 	}
 
 	// Only the instance holding the store's lock connects the components.
@@ -126,14 +135,14 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 	if held != nil {
 		lost = held.lost
 	} else if lost, release, err = lead(ctx, store, log); err != nil {
-		shutdownHTTP(srv)
+		srv.Shutdown()
 		return nil // stopped while a standby
 	} else if err := checkStranded(ctx, cfg, store, log); err != nil {
 		// On PostgreSQL the rows are the active instance's until this one
 		// leads: a standby, maybe with a config newer than the active
 		// one's, does not judge them.
 		release()
-		shutdownHTTP(srv)
+		srv.Shutdown()
 		return err
 	}
 	active.Store(true)
@@ -158,7 +167,7 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 	select {
 	case <-ctx.Done():
 		err = nil
-	case err = <-httpErr:
+	case err = <-srv.errs:
 		err = fmt.Errorf("http: %w", err)
 	case <-lost:
 		// Another instance may hold the lock by now. Stop at once, as a
@@ -171,7 +180,7 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 	}
 	// Stop intake first, then let the gateways finish what is in flight.
 	log.Info("shutting down")
-	shutdownHTTP(srv)
+	srv.Shutdown()
 	stopGateways()
 	wg.Wait()
 	log.Info("stopped")
@@ -312,8 +321,43 @@ func standbyGate(active *atomic.Bool, h http.Handler) http.Handler {
 	})
 }
 
-func shutdownHTTP(srv *http.Server) {
+// httpServers are the gateway's HTTP listeners: one, or two with
+// http.ops_listen. The first to fail sends its error to errs.
+type httpServers struct {
+	log  *slog.Logger
+	srvs []*http.Server
+	errs chan error
+}
+
+// listen serves h on addr and returns the address it listens on.
+func (s *httpServers) listen(addr string, h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	if s.errs == nil {
+		s.errs = make(chan error, 2)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	s.srvs = append(s.srvs, srv)
+	go func() { s.errs <- srv.Serve(ln) }()
+	return ln.Addr().String(), nil
+}
+
+// Shutdown stops the listeners, letting requests in flight finish for up
+// to 5 seconds.
+func (s *httpServers) Shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	srv.Shutdown(ctx)
+	for _, srv := range s.srvs {
+		srv.Shutdown(ctx)
+	}
+}
+
+// Close stops the listeners at once.
+func (s *httpServers) Close() {
+	for _, srv := range s.srvs {
+		srv.Close()
+	}
 }

@@ -52,8 +52,9 @@ transports:
 	return f
 }
 
-// startServe runs serve on the config at path until the test ends.
-func startServe(t *testing.T, path string) {
+// startServe runs serve on the config at path until the test ends and
+// returns its http.listen address.
+func startServe(t *testing.T, path string) string {
 	t.Helper()
 	cfg, err := configs.Load(path)
 	if err != nil {
@@ -63,8 +64,9 @@ func startServe(t *testing.T, path string) {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
+	var addr string
 	select {
-	case <-ready:
+	case addr = <-ready:
 	case err := <-done:
 		cancel()
 		t.Fatalf("serve: %v", err)
@@ -75,6 +77,7 @@ func startServe(t *testing.T, path string) {
 			t.Errorf("serve stopped with %v", err)
 		}
 	})
+	return addr
 }
 
 // A second `xmppgw run` on the SQLite file of a running one fails at once,
