@@ -56,6 +56,16 @@ transports:
 // returns its http.listen address.
 func startServe(t *testing.T, path string) string {
 	t.Helper()
+	addr, _ := serveLogging(t, path, io.Discard)
+	return addr
+}
+
+// serveLogging runs serve on the config at path, logging to w, and returns
+// its http.listen address and a function that stops it and waits for it
+// to return (called at the test's end if not before): read what w got only
+// after it.
+func serveLogging(t *testing.T, path string, w io.Writer) (string, func()) {
+	t.Helper()
 	cfg, err := configs.Load(path)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +73,7 @@ func startServe(t *testing.T, path string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(&syncWriter{w: w}, nil)), ready) }()
 	var addr string
 	select {
 	case addr = <-ready:
@@ -71,13 +81,17 @@ func startServe(t *testing.T, path string) string {
 		cancel()
 		t.Fatalf("serve: %v", err)
 	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve stopped with %v", err)
-		}
-	})
-	return addr
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve stopped with %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return addr, stop
 }
 
 // A second `xmppgw run` on the SQLite file of a running one fails at once,
@@ -190,24 +204,9 @@ func TestRunStrandedTransportAndStoreDropTransport(t *testing.T) {
 	}
 
 	// Now it starts, warning about gone's link.
-	cfg, err := configs.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var logb bytes.Buffer
-	sctx, stop := context.WithCancel(ctx)
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- serve(sctx, cfg, slog.New(slog.NewTextHandler(&syncWriter{w: &logb}, nil)), ready) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("serve after the drop: %v", err)
-	}
+	_, stop := serveLogging(t, path, &logb)
 	stop()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
 	if log := logb.String(); !strings.Contains(log, "level=WARN") || !strings.Contains(log, "name=gone links=1") {
 		t.Errorf("no warning about the link under gone:\n%s", log)
 	}
@@ -235,24 +234,9 @@ func TestRunNoStrandedWarningAboutOwnRows(t *testing.T) {
 	}
 	store.Close()
 
-	cfg, err := configs.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var logb bytes.Buffer
-	sctx, stop := context.WithCancel(ctx)
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- serve(sctx, cfg, slog.New(slog.NewTextHandler(&syncWriter{w: &logb}, nil)), ready) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	}
+	_, stop := serveLogging(t, path, &logb)
 	stop()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
 	for _, line := range strings.Split(logb.String(), "\n") {
 		if strings.Contains(line, "transport name the config does not have") {
 			t.Errorf("a false stranded warning at start: %s", line)

@@ -78,7 +78,8 @@ func describeRows(r mapping.TransportRows) string {
 // name with its counts and what to do. Other rows alone (links, state) are
 // logged as a warning. The gateway's own rows are not strangers (see
 // mapping.TransportNames): those under "" belong to no transport, those
-// under NAME#… to NAME.
+// under NAME#… to NAME. Then it checks that no transport's domain changed
+// under stanzas waiting for XMPP (checkDomains).
 func checkStranded(ctx context.Context, cfg *configs.Config, store *mapping.Store, log *slog.Logger) error {
 	names, err := store.TransportNames(ctx)
 	if err != nil {
@@ -106,7 +107,7 @@ func checkStranded(ctx context.Context, cfg *configs.Config, store *mapping.Stor
 			"to_drop", fmt.Sprintf("xmppgw store drop-transport -config %s -yes %s", cfg.File, name))
 	}
 	if len(stranded) == 0 {
-		return nil
+		return checkDomains(ctx, cfg, store, log)
 	}
 	return fmt.Errorf("the store holds messages waiting under transport names the config does not have (a transport renamed or removed?): %s; "+
 		"to deliver them, put the transport back under that name; to drop them and everything else under that name, run "+
