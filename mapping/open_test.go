@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,5 +145,42 @@ func TestSQLiteWriteTransactionsBeginImmediate(t *testing.T) {
 	}
 	if err := <-other; err != nil {
 		t.Fatalf("the other store's write, after the first committed: %v", err)
+	}
+}
+
+// store.path is a file name, whatever it holds: "?", "#" and "%" do not
+// make SQLite open another file (a query, a fragment, an escape), nor
+// does a leading "//" (an authority).
+func TestSQLitePathIsAFileName(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, name := range []string{"gw#a.db", "gw?mode=memory", "gw%41.db", "gw%.db"} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, name)
+		s, err := OpenSQLite(ctx, path)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := s.KV("t").Set(ctx, "k", "v"); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range entries {
+			got = append(got, e.Name())
+		}
+		if want := []string{name}; !slices.Equal(got, want) { // the WAL is checkpointed and removed at close
+			t.Errorf("%s: the directory holds %q, want %q", name, got, want)
+		}
+		if fi, err := os.Stat(path); err != nil || fi.Size() == 0 || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, %v: want the database, mode 0600", name, fi, err)
+		}
+	}
+	if got := uriPath("//tmp/gw.db"); got != "/tmp/gw.db" {
+		t.Errorf(`uriPath("//tmp/gw.db") = %q`, got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -143,7 +144,7 @@ func openSQLiteFile(ctx context.Context, path string) (*Store, error) {
 	// would fail at its first write, at once, if another process had
 	// committed since (SQLITE_BUSY_SNAPSHOT).
 	q.Add("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := sql.Open("sqlite", "file:"+uriPath(path)+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("mapping: open %s: %w", path, err)
 	}
@@ -158,6 +159,12 @@ func openSQLiteFile(ctx context.Context, path string) (*Store, error) {
 	s.path = path
 	go s.ckpt.run(s)
 	return s, nil
+}
+
+// uriPath is path in a SQLite URI filename: "?" and "#" would start its
+// query and fragment, "%" an escape, and a leading "//" an authority.
+func uriPath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.Clean(path))
 }
 
 // start migrates db and starts the committer of a new Store on it; it
