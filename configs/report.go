@@ -21,22 +21,45 @@ func (p *parser) addForeign(line int, key, msg string) {
 	p.add(line, p.redact(key), p.redact(msg))
 }
 
-// redact replaces every value that came from the environment with the
-// config text it replaced. Very short values are left alone: they are not
-// secrets, and replacing them would garble ordinary words.
+// redact replaces every value that came from the environment, in any
+// case (a check may quote it normalised), with the config text it
+// replaced. Very short values are left alone: they are not secrets, and
+// replacing them would garble ordinary words.
 func (p *parser) redact(s string) string {
 	type sub struct{ value, text string }
 	var subs []sub
 	for n, text := range p.orig {
-		if len(n.Value) >= 4 && strings.Contains(s, n.Value) {
+		if len(n.Value) >= 4 && indexFold(s, n.Value) >= 0 {
 			subs = append(subs, sub{n.Value, text})
 		}
 	}
 	sort.Slice(subs, func(i, j int) bool { return len(subs[i].value) > len(subs[j].value) })
 	for _, r := range subs {
-		s = strings.ReplaceAll(s, r.value, r.text)
+		var b strings.Builder
+		for {
+			i := indexFold(s, r.value)
+			if i < 0 {
+				break
+			}
+			b.WriteString(s[:i])
+			b.WriteString(r.text)
+			s = s[i+len(r.value):]
+		}
+		b.WriteString(s)
+		s = b.String()
 	}
 	return s
+}
+
+// indexFold is the byte index of the first match of sub in s under Unicode
+// case folding, of sub's length, or -1.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
 }
 
 // invalid reports a bad value at path, unless that value was already

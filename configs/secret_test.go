@@ -29,3 +29,20 @@ func TestSecretLength(t *testing.T) {
 		}
 	}
 }
+
+// An expanded value is hidden in a problem's message also when the message
+// quotes it in another case (a JID normalised, lower-cased).
+func TestExpandedValueHiddenInAnyCase(t *testing.T) {
+	env := func(name string) (string, bool) {
+		if name == "FOLDED" {
+			return "Folded-Hunter2-Secret", true
+		}
+		return lookupTestEnv(name)
+	}
+	_, err := Parse("gw.yaml", []byte(edit("token: ${TOKEN}", "token: ${FOLDED}")), env)
+	got := problemsOf(t, err)
+	want := []string{`gw.yaml:14: transports[0].settings.token: "${FOLDED}" is not canonical`}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

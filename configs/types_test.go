@@ -24,6 +24,9 @@ func (s *testSettings) Validate() []transports.Problem {
 	case strings.HasPrefix(s.Token, "bad"):
 		// Quotes the value, as a careless transport might.
 		ps = append(ps, transports.Problem{Key: "token", Msg: fmt.Sprintf("%q is malformed", s.Token)})
+	case strings.HasPrefix(s.Token, "Folded"):
+		// Quotes the value normalised, as a JID's check does.
+		ps = append(ps, transports.Problem{Key: "token", Msg: fmt.Sprintf("%q is not canonical", strings.ToLower(s.Token))})
 	}
 	for _, user := range slices.Sorted(maps.Keys(s.Numbers)) {
 		if !strings.HasPrefix(s.Numbers[user], "+") {
