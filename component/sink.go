@@ -43,6 +43,7 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 	}
 	if len(users) == 0 {
 		g.Stats.Unowned.Add(1)
+		g.countError("no_recipient")
 		g.log.Warn("inbound message reaches nobody; acknowledged and dropped",
 			"account", in.Account, "remote", in.From, "provider_id", in.ID)
 		return transports.ErrNoRecipient

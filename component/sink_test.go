@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"xmppgw/component/contacts"
 	"xmppgw/mapping"
 	"xmppgw/transports"
@@ -51,11 +54,16 @@ func TestDeliver(t *testing.T) {
 
 	// 3: a number nobody owns is acknowledged, counted, and queues nothing.
 	g, _, store = testGateway(t)
+	g.o.Metrics = NewMetrics(prometheus.NewRegistry())
 	if err := g.Deliver(ctx, transports.Inbound{Account: "+15559999999", From: "+15551234567", ID: "SM2", Body: "x"}); !errors.Is(err, transports.ErrNoRecipient) {
 		t.Fatalf("got %v, want ErrNoRecipient", err)
 	}
 	if got := queued(t, store); got != "" || g.Stats.Unowned.Load() != 1 {
 		t.Errorf("3: queued %q, unowned %d", got, g.Stats.Unowned.Load())
+	}
+	var m dto.Metric
+	if err := g.o.Metrics.Errors.WithLabelValues(g.name, "no_recipient").Write(&m); err != nil || m.GetCounter().GetValue() != 1 {
+		t.Errorf(`3: xmppgw_errors_total{kind="no_recipient"} = %v (%v), want 1`, m.GetCounter().GetValue(), err)
 	}
 
 	// 4: a number the address book names has its name as the XEP-0172
