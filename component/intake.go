@@ -2,6 +2,7 @@ package component
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,7 +51,16 @@ type intake struct {
 	items   chan *intakeItem
 	stop    chan struct{} // closed when the read loop has ended: drain and return
 	stopped chan struct{} // closed when the loop has returned
-	running atomic.Bool   // the loop runs: hand stanzas to it
+	running atomic.Bool   // the loop runs: hand stanzas to it (cleared under mu)
+
+	// mu orders a hand-over's check of running with the loop's end: the
+	// loop clears running under it, then reads until every hand-over begun
+	// before (handing) is done, so no item is left in items unread.
+	mu      sync.Mutex
+	handing sync.WaitGroup
+	// checked, if set, runs in submit between the check of running and
+	// the hand-over (tests).
+	checked func()
 
 	// waits counts the stanzas for which the read loop waited for room.
 	waits atomic.Int64
@@ -156,22 +166,45 @@ func (g *Gateway) queueMessageThen(t router.Writer, in inStanza, from, to jid.JI
 // Run (or after the intake has stopped), it commits it at once instead.
 func (g *Gateway) submit(it *intakeItem) {
 	in := g.in
-	if in.running.Load() {
-		in.pending.Add(1)
-		select {
-		case in.items <- it:
-			return
-		default:
-		}
-		in.waits.Add(1)
-		select {
-		case in.items <- it: // back-pressure: the read loop waits here
-			return
-		case <-in.stopped:
-			in.pending.Add(-1)
-		}
+	if !in.handOver() {
+		g.commitGroup(g.baseCtx(), []*intakeItem{it}, true)
+		return
 	}
-	g.commitGroup(g.baseCtx(), []*intakeItem{it}, true)
+	defer in.handing.Done()
+	if in.checked != nil {
+		in.checked()
+	}
+	in.pending.Add(1)
+	select {
+	case in.items <- it:
+		return
+	default:
+	}
+	in.waits.Add(1)
+	in.items <- it // back-pressure: the read loop waits here; the loop reads until it is in
+}
+
+// handOver reports whether the loop runs, and if so counts a hand-over
+// in handing, which the caller ends once its item is in items.
+func (in *intake) handOver() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if !in.running.Load() {
+		return false
+	}
+	in.handing.Add(1)
+	return true
+}
+
+// close ends the hand-overs (submit commits at once from now on) and
+// returns a channel closed once those begun before are done.
+func (in *intake) close() <-chan struct{} {
+	in.mu.Lock()
+	in.running.Store(false)
+	in.mu.Unlock()
+	handed := make(chan struct{})
+	go func() { in.handing.Wait(); close(handed) }()
+	return handed
 }
 
 // afterCommits reports whether v, an answer a handler writes, must wait
@@ -192,19 +225,29 @@ func (g *Gateway) afterCommits(t router.Writer, v any) bool {
 func (g *Gateway) intakeLoop(ctx context.Context) {
 	in := g.in
 	defer close(in.stopped)
-	defer in.running.Store(false)
 	for {
 		var first *intakeItem
 		select {
 		case first = <-in.items:
 		case <-in.stop:
-			// No more stanzas can come: commit the rest.
+			// The read loop has ended, but a step (Later) may still hand
+			// something over: commit until the hand-overs begun are done,
+			// then the rest; later ones commit at once (submit).
+			handed := in.close()
 			for {
 				select {
 				case first = <-in.items:
 					g.commitGroup(ctx, g.gather(first), false)
-				default:
-					return
+					continue
+				case <-handed:
+				}
+				for {
+					select {
+					case first = <-in.items:
+						g.commitGroup(ctx, g.gather(first), false)
+					default:
+						return
+					}
 				}
 			}
 		}

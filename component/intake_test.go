@@ -407,3 +407,32 @@ func TestRefusalsDropWhileWriting(t *testing.T) {
 		t.Errorf("after b1 was written: next %v %q, dropped %d; want b2 next, b1's 256 dropped", ok, next.stanzas[0], dropped)
 	}
 }
+
+// A stanza handed to the intake as it stops (the read loop has ended, a
+// step hands over what it read before) is committed: the intake's last
+// commits wait for a hand-over that found it running, and none is left
+// unread in its queue.
+func TestIntakeHandOverAsItStops(t *testing.T) {
+	g, _, store := testGateway(t)
+	checked, release := make(chan struct{}), make(chan struct{})
+	g.in.checked = func() { close(checked); <-release }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g.in.running.Store(true)
+	go g.intakeLoop(ctx)
+	handled := make(chan int, 1)
+	readLoop(t, g, []string{intakeMsg("m1", "one")}, handled)
+	<-checked // the intake runs: the stanza is being handed over
+	g.stopIntake()
+	eventually(t, "the intake no longer takes hand-overs", func() bool { return !g.in.running.Load() })
+	close(release)
+	<-handled
+	<-g.in.stopped
+	jobs, err := store.Jobs().Pending(context.Background(), "sms", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 || jobs[0].StanzaID != "m1" || g.in.pending.Load() != 0 {
+		t.Errorf("handed over as the intake stopped: %d jobs stored, %d items not done with; want m1 stored", len(jobs), g.in.pending.Load())
+	}
+}

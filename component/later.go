@@ -34,8 +34,9 @@ type laterQueue struct {
 // called for each user (from's bare JID), so one user's slow step holds
 // back only that user's. Past laterPerUser steps of from's, or laterAll
 // in all, f does not run and Later returns errLaterBusy for the caller to
-// answer with. Before Run (a Gateway used without Run, as in tests), f
-// runs at once on t.
+// answer with. f's ctx is the gateway's lifetime: see core.Core.Later for
+// what f must do once it ends. Before Run (a Gateway used without Run, as
+// in tests), f runs at once on t.
 func (g *Gateway) Later(from jid.JID, t router.Writer, f func(ctx context.Context, w router.Writer)) error {
 	return g.step(from, t, f, false)
 }

@@ -59,7 +59,10 @@ type Core interface {
 	// user's stanzas read before. A handler that commits calls it and
 	// returns. When too many of from's steps (or everyone's) are in
 	// flight, f does not run and Later returns the error to refuse the
-	// stanza with (wait/resource-constraint).
+	// stanza with (wait/resource-constraint). f's ctx is the gateway's
+	// lifetime, which ends at shutdown while stanzas are still read and
+	// stored: f must answer the stanza it carries then too (finish its
+	// work, bounded, on context.WithoutCancel, or refuse it), never drop it.
 	Later(from jid.JID, w router.Writer, f func(ctx context.Context, w router.Writer)) error
 	// Await is Later for a stanza that must not be refused (a presence):
 	// when too many steps are in flight, the read loop waits for one to

@@ -24,18 +24,11 @@ func (r *rooms) message(ctx context.Context, w router.Writer, s *router.Stanza) 
 		return r.relay(ctx, w, s, room)
 	}
 	// A join (or leave) of the sender's is in flight: the message waits
-	// for it, in the order read.
+	// for it, in the order read, and is relayed (or refused) even if
+	// shutdown begins meanwhile.
 	turn := r.turns.take(key)
 	r.c.Await(s.From, w, func(ctx context.Context, w router.Writer) {
-		defer turn.done()
-		select {
-		case <-turn.before():
-		case <-ctx.Done():
-			return
-		}
-		if err := r.relay(ctx, w, s, room); err != nil {
-			w.Encode(router.Refusal(s, router.ErrorFor(err)))
-		}
+		turn.run(ctx, w, s, func(ctx context.Context, w router.Writer) error { return r.relay(ctx, w, s, room) })
 	})
 	return nil
 }

@@ -1,6 +1,7 @@
 package muc
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"sync"
@@ -206,7 +207,7 @@ func (t *turns) busy(key string) bool {
 type turn struct {
 	t          *turns
 	key        string
-	prev, mine chan struct{}
+	prev, mine chan struct{} // closed when the taker before is done; when this one is
 }
 
 // take, called in order (on the read loop), returns the taker's turn.
@@ -226,9 +227,6 @@ func (t *turns) take(key string) *turn {
 	return &turn{t: t, key: key, prev: prev, mine: mine}
 }
 
-// before is closed when the taker before is done (at once if none).
-func (u *turn) before() <-chan struct{} { return u.prev }
-
 // done lets the next taker go.
 func (u *turn) done() {
 	u.t.mu.Lock()
@@ -237,4 +235,53 @@ func (u *turn) done() {
 	}
 	u.t.mu.Unlock()
 	close(u.mine)
+}
+
+// turnAtShutdown bounds how long, once the gateway is shutting down, a
+// step waits for the takers before it: a join ends within storeTimeout.
+var turnAtShutdown = 2 * storeTimeout
+
+// errTurnAtShutdown refuses a stanza whose turn did not come in time at
+// shutdown.
+var errTurnAtShutdown = stanza.NewError("wait", "resource-constraint", "the gateway is shutting down; send it again shortly")
+
+// run is a step (core.Core.Await) that handles s, a stanza read: once the
+// takers before u are done, f answers it (an error refuses it), then the
+// next taker goes. ctx is the gateway's lifetime, which ends at shutdown
+// while stanzas are still read and stored: s is answered all the same.
+// f's work is not cut short (its context is never cancelled: f bounds its
+// own), and if the takers before are not done within turnAtShutdown of the
+// shutdown, s is refused with wait/resource-constraint.
+func (u *turn) run(ctx context.Context, w router.Writer, s *router.Stanza, f func(ctx context.Context, w router.Writer) error) {
+	defer u.done()
+	if !u.wait(ctx) {
+		w.Encode(router.Refusal(s, errTurnAtShutdown))
+		return
+	}
+	if err := f(context.WithoutCancel(ctx), w); err != nil {
+		w.Encode(router.Refusal(s, router.ErrorFor(err)))
+	}
+}
+
+// wait waits for the takers before u, and reports whether they are done:
+// once ctx has ended, for at most turnAtShutdown more.
+func (u *turn) wait(ctx context.Context) bool {
+	select {
+	case <-u.prev: // done already, whether ctx has ended or not
+		return true
+	default:
+	}
+	select {
+	case <-u.prev:
+		return true
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(turnAtShutdown)
+	defer t.Stop()
+	select {
+	case <-u.prev:
+		return true
+	case <-t.C:
+		return false
+	}
 }

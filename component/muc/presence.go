@@ -32,18 +32,13 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 		// read loop, and one at a time per room and full JID, in the order
 		// read: a leave that comes while its join is asked about waits for
 		// it. (Anyone else's is answered here: that asks no one.)
-		// A presence is never refused for being one too many: Await.
+		// A presence is never refused for being one too many: Await. It
+		// is answered even if shutdown begins meanwhile (turn.run).
 		turn := r.turns.take(occupantKey(room, full))
 		r.c.Await(s.From, w, func(ctx context.Context, w router.Writer) {
-			defer turn.done()
-			select {
-			case <-turn.before():
-			case <-ctx.Done():
-				return
-			}
-			if err := r.occupy(ctx, w, s, room, full, nick); err != nil {
-				w.Encode(router.Refusal(s, router.ErrorFor(err)))
-			}
+			turn.run(ctx, w, s, func(ctx context.Context, w router.Writer) error {
+				return r.occupy(ctx, w, s, room, full, nick)
+			})
 		})
 		return nil
 	}
