@@ -307,7 +307,7 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 			g.observeRequest(began, err)
 		}
 		if err == nil {
-			g.sent(ctx, j, remoteID)
+			g.sent(ctx, j, ownID(out, remoteID))
 			return
 		}
 		pe := providerError(err)
@@ -358,6 +358,17 @@ func (g *Gateway) providerID(ctx context.Context, j mapping.Job, stanzaID string
 		return stanzaID
 	}
 	return id
+}
+
+// ownID is remoteID, the id Send returned for out, if it names a message
+// of its own: a retraction or a reaction that returns the id of the
+// message it refers to (against transports.Transport.Send's contract)
+// gets "", so that its record does not stand for that message.
+func ownID(out transports.Outbound, remoteID string) string {
+	if remoteID != "" && (remoteID == out.Retracts || remoteID == out.ReactTo) {
+		return ""
+	}
+	return remoteID
 }
 
 // sent records that the provider took j as remoteID, and passes on the

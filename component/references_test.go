@@ -2,6 +2,9 @@ package component
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -102,5 +105,86 @@ func TestReferencesByOriginID(t *testing.T) {
 	defer mu.Unlock()
 	if len(calls) != len(steps) {
 		t.Errorf("%d sends after the refusals, want %d: %+v", len(calls), len(steps), calls[len(steps):])
+	}
+}
+
+// A reaction or a retraction never stands for the message it refers to,
+// whatever id the transport's Send answers it with: "" (the contract), an
+// id of its own (SMS says a reaction in words), or (against the contract)
+// the id of the message it refers to. Afterwards, a correction and a
+// retraction of the message reacted to find it, and a contact's replies to
+// it, or to the contact's message the user reacted to, refer to them.
+func TestReferencesAfterReaction(t *testing.T) {
+	const head = `<message type="chat" from="alice@example.test/web" to="+15551234567@sms.example.test" `
+	in := []string{
+		head + `id="s1"><body>helo</body></message>`,
+		head + `id="s2"><reactions xmlns="urn:xmpp:reactions:0" id="s1"><reaction>👍</reaction></reactions></message>`,
+		head + `id="s3"><reactions xmlns="urn:xmpp:reactions:0" id="in-1"><reaction>👀</reaction></reactions></message>`,
+		head + `id="s4"><body>hello</body><replace xmlns="urn:xmpp:message-correct:0" id="s1"/></message>`,
+		head + `id="s5"><retract xmlns="urn:xmpp:message-retract:1" id="s1"/></message>`,
+	}
+	// What the contact's replies to R1 and to in-1 become.
+	const replies = `<message type="chat" id="in-2" from="+15551234567@sms.example.test" to="alice@example.test"><body>re helo</body><reply xmlns="urn:xmpp:reply:0" id="s1" to="alice@example.test"></reply><origin-id xmlns="urn:xmpp:sid:0" id="in-2"></origin-id></message>` +
+		`<message type="chat" id="in-3" from="+15551234567@sms.example.test" to="alice@example.test"><body>see above</body><reply xmlns="urn:xmpp:reply:0" id="in-1" to="+15551234567@sms.example.test"></reply><origin-id xmlns="urn:xmpp:sid:0" id="in-3"></origin-id></message>`
+	cases := []struct {
+		name  string
+		react func(out transports.Outbound, n int) string // Send's id for a reaction or a retraction
+	}{
+		0: {"no id", func(transports.Outbound, int) string { return "" }},
+		1: {"an id of its own", func(_ transports.Outbound, n int) string { return "R" + strconv.Itoa(n) }},
+		2: {"the id referred to", func(out transports.Outbound, _ int) string { return out.ReactTo + out.Retracts }},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &costly{limit: 100}
+			var mu sync.Mutex
+			var sends []string
+			c.SendFunc = func(out transports.Outbound) (string, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				sends = append(sends, fmt.Sprintf("body=%q replaces=%q react=%q %q retracts=%q", out.Body, out.Replaces, out.ReactTo, out.Reactions, out.Retracts))
+				switch {
+				case out.ReactTo != "" || out.Retracts != "":
+					return tc.react(out, len(sends)), nil
+				case out.Replaces != "":
+					return out.Replaces, nil // an edit keeps the message's id
+				}
+				return "R" + strconv.Itoa(len(sends)), nil
+			}
+			g, store := costlyGateway(t, c)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			go g.dispatchLoop(ctx)
+			for k, st := range in {
+				if out := handle(t, g, st); out != "" {
+					t.Fatalf("%d: stanza %d answered %s", i, k, out)
+				}
+				drain(t, ctx, store)
+			}
+			for _, r := range []transports.Inbound{
+				{Account: "+15550001111", From: "+15551234567", ID: "in-2", Body: "re helo", ReplyTo: "R1"},
+				{Account: "+15550001111", From: "+15551234567", ID: "in-3", Body: "see above", ReplyTo: "in-1"},
+			} {
+				if err := g.Deliver(ctx, r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := []string{
+				`body="helo" replaces="" react="" [] retracts=""`,
+				`body="" replaces="" react="R1" ["👍"] retracts=""`,
+				`body="" replaces="" react="in-1" ["👀"] retracts=""`,
+				`body="hello" replaces="R1" react="" [] retracts=""`,
+				`body="" replaces="" react="" [] retracts="R1"`,
+			}
+			mu.Lock()
+			got := strings.Join(sends, "\n")
+			mu.Unlock()
+			if got != strings.Join(want, "\n") {
+				t.Errorf("%d: sent\n%s\nwant\n%s", i, got, strings.Join(want, "\n"))
+			}
+			if q := queued(t, store); q != replies {
+				t.Errorf("%d: to the user\n%s\nwant\n%s", i, q, replies)
+			}
+		})
 	}
 }

@@ -212,6 +212,46 @@ func TestSentIDAndCorrections(t *testing.T) {
 	})
 }
 
+// A reaction's or a retraction's send never replaces the record of
+// another send, even under the same provider id (a transport that answers
+// it with the id of the message it refers to): delivery reports, replies
+// and references still find that message. One of its own is recorded.
+func TestSentReactionKeepsOthersRecord(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		send := func(j Job, remoteID string) {
+			t.Helper()
+			j.Transport, j.Sender, j.Remote = "tg", "alice@x.test/web", "5"
+			id, _, err := s.Jobs().Enqueue(ctx, j)
+			if err != nil {
+				t.Fatal(err)
+			}
+			j.ID = id
+			if _, err := s.Jobs().Sent(ctx, j, remoteID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		send(Job{Body: "helo", StanzaID: "m1"}, "5:10")
+		send(Job{StanzaID: "r1", ReactTo: "m1", Reactions: []string{"👍"}}, "5:10")
+		send(Job{StanzaID: "x1", Retracts: "m1"}, "5:10")
+		send(Job{StanzaID: "r2", ReactTo: "m1", Reactions: []string{"👀"}}, "5:11") // said in a message of its own
+		tests := []struct{ remoteID, stanza string }{
+			0: {"5:10", "m1"},
+			1: {"5:11", "r2"},
+		}
+		for i, tt := range tests {
+			rec, ok, err := s.Jobs().LookupSent(ctx, "tg", Report{RemoteID: tt.remoteID, State: "delivered"})
+			if err != nil || !ok || rec.StanzaID != tt.stanza {
+				t.Errorf("%d: LookupSent(%s) = %+v, %v, %v; want stanza %s", i, tt.remoteID, rec, ok, err, tt.stanza)
+			}
+		}
+		if id, ok, err := s.Jobs().SentID(ctx, "tg", "5", "alice@x.test", "m1"); err != nil || !ok || id != "5:10" {
+			t.Errorf("SentID(m1) = %q, %v, %v; want 5:10", id, ok, err)
+		}
+	})
+}
+
 func TestImportLinks(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, open opener) {
 		ctx := context.Background()

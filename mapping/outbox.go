@@ -57,14 +57,15 @@ const (
 	markUnresolved = `UPDATE outbox SET inflight = created
 		WHERE transport = ? AND inflight = 0 AND created < ?`
 	selectStanzaID = `SELECT stanza_id FROM sent WHERE transport = ? AND remote_id = ?`
-	// Sent's record of a send: a new one replaces any of the same
-	// provider id, a correction's does not.
+	// Sent's record of a send: a new message's replaces any of the same
+	// provider id; a correction's, a retraction's or a reaction's does
+	// not (recordSentKeep).
 	recordSent = `INSERT INTO sent (transport, remote_id, sender, remote, stanza_id, receipt, markable, created, resend_key)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (transport, remote_id) DO UPDATE SET sender = excluded.sender, remote = excluded.remote,
 			stanza_id = excluded.stanza_id, receipt = excluded.receipt, markable = excluded.markable,
 			created = excluded.created, resend_key = excluded.resend_key`
-	recordSentCorrection = `INSERT INTO sent (transport, remote_id, sender, remote, stanza_id, receipt, markable, created, resend_key)
+	recordSentKeep = `INSERT INTO sent (transport, remote_id, sender, remote, stanza_id, receipt, markable, created, resend_key)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (transport, remote_id) DO NOTHING`
 )
@@ -301,6 +302,8 @@ type Report struct {
 // Sent removes job j from the queue and remembers that the provider accepted
 // it as remoteID, so delivery reports can find the sender, and queues the
 // stanzas for XMPP (what acknowledges the acceptance), in one transaction.
+// Only a new message's record replaces one of the same remoteID: a
+// correction's, a retraction's or a reaction's never does.
 // It returns the reports on remoteID that arrived before this call: they
 // stay stored until ReportedEarly, so that a crash in between leaves them
 // for EarlyReportsSent.
@@ -328,22 +331,24 @@ func (h JobTable) Sent(ctx context.Context, j Job, remoteID string, stanzas ...[
 			return keepResendKey(ctx, tx, j, s.millis())
 		}
 		// A correction keeps the record of the message it edits: later
-		// corrections refer to the original's stanza id too.
+		// corrections refer to the original's stanza id too. A retraction
+		// or a reaction never stands for another send's message.
 		q := recordSent
-		if j.Replaces != "" {
-			q = recordSentCorrection
+		keep := j.Replaces != "" || j.Retracts != "" || j.ReactTo != ""
+		if keep {
+			q = recordSentKeep
 		}
 		res, err := tx.ExecContext(ctx, q, j.Transport, remoteID, j.Sender, j.Remote, j.StanzaID, j.Receipt, j.Markable, s.millis(),
 			resendKeyOf(j))
 		if err != nil {
 			return err
 		}
-		if j.Replaces != "" && s.resend != nil {
+		if keep && s.resend != nil {
 			n, err := res.RowsAffected()
 			if err != nil {
 				return err
 			}
-			if n == 0 { // sent keeps the original's row
+			if n == 0 { // sent keeps the other send's row
 				if err := keepResendKey(ctx, tx, j, s.millis()); err != nil {
 					return err
 				}

@@ -168,6 +168,14 @@ type Transport interface {
 	// the transport can classify it. It never sends an empty message: an
 	// Outbound with nothing to send (Outbound.Empty) gets ErrEmpty, before
 	// any request.
+	//
+	// The id names the message out became, for delivery reports, replies
+	// and later corrections: a new message's, or for a correction the
+	// message edited (or sent in its place). A retraction or a reaction
+	// returns "", unless it was sent as a message of its own (SMS says a
+	// reaction in words): then that message's id. Never the id of the
+	// message it refers to (out.Retracts, out.ReactTo): the core would take
+	// the reaction for that message.
 	Send(ctx context.Context, out Outbound) (remoteID string, err error)
 }
 

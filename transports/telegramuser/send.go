@@ -106,7 +106,7 @@ func (a *account) send(ctx context.Context, out transports.Outbound) (string, er
 		if err != nil {
 			return "", sendError(err)
 		}
-		return out.Retracts, nil
+		return "", nil // no message of its own (see transports.Transport.Send)
 	case out.ReactTo != "":
 		r, ok := a.refTo(chat, out.ReactTo)
 		if !ok {
@@ -119,7 +119,7 @@ func (a *account) send(ctx context.Context, out transports.Outbound) (string, er
 		if _, err := api.MessagesSendReaction(ctx, req); err != nil {
 			return "", sendError(err)
 		}
-		return out.ReactTo, nil
+		return "", nil // no message of its own (see transports.Transport.Send)
 	case out.Replaces != "":
 		r, ok := a.refTo(chat, out.Replaces)
 		if !ok {

@@ -53,6 +53,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 			t.Errorf("empty messages made %d requests to the provider", n)
 		}
 	})
+	t.Run("ReactionAndRetractionIDs", func(t *testing.T) { checkReferenceIDs(t, newHarness(t)) })
 	t.Run("InboundStableID", func(t *testing.T) { checkInboundID(t, newHarness(t)) })
 	t.Run("FailedDeliverRetried", func(t *testing.T) {
 		h := newHarness(t)
@@ -148,6 +149,33 @@ func checkSendErrors(t *testing.T, h *Harness) {
 	h.FailSends(0)
 	if id, err := h.Transport.Send(context.Background(), h.Outbound); err != nil || id == "" {
 		t.Errorf("once the provider answers again: Send = %q, %v; want a provider id", id, err)
+	}
+}
+
+// checkReferenceIDs: a reaction to a message Send returned, and its
+// retraction, are sent (or refused, KindRejected, by a network that cannot)
+// and never answered with that message's id: the core would take them for
+// it (see transports.Transport.Send).
+func checkReferenceIDs(t *testing.T, h *Harness) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	id, err := h.Transport.Send(ctx, h.Outbound)
+	if err != nil || id == "" {
+		t.Fatalf("Send = %q, %v; want a provider id", id, err)
+	}
+	base := transports.Outbound{Account: h.Outbound.Account, To: h.Outbound.To}
+	react, retract := base, base
+	react.ID, react.ReactTo, react.Reactions = h.Outbound.ID+"-react", id, []string{"👍"}
+	retract.ID, retract.Retracts = h.Outbound.ID+"-retract", id
+	for _, out := range []transports.Outbound{react, retract} {
+		got, err := h.Transport.Send(ctx, out)
+		var pe *transports.Error
+		switch {
+		case err != nil && (!errors.As(err, &pe) || pe.Kind != transports.KindRejected):
+			t.Errorf("Send(%s of %q) failed: %v; want it sent, or refused as KindRejected", out.ID, id, err)
+		case err == nil && got == id:
+			t.Errorf("Send(%s of %q) = %q: the id of the message it refers to; want \"\" or an id of its own", out.ID, id, got)
+		}
 	}
 }
 
