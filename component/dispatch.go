@@ -253,6 +253,11 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 		return
 	}
 	rec, _ := g.o.Transport.(transports.Reconciler)
+	// Past RetryFor, a send whose outcome is unknown is not made again:
+	// last is the failure its sender is told of unless a check finds the
+	// message at the provider, and checks that fail go on until lastUntil.
+	var last, sendErr *transports.Error // sendErr: the last send's failure
+	var lastUntil time.Time
 	for attempt := j.Attempts; ; attempt++ {
 		var remoteID string
 		var err error
@@ -261,6 +266,12 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 			// A send began before and its outcome is unknown: ask first.
 			remoteID, found, err = g.reconcile(ctx, rec, j, out)
 			switch {
+			case last != nil && errors.Is(err, transports.ErrCannotReconcile), last != nil && err == nil && !found:
+				// Not there, or no way to know: the failure stands.
+				g.Stats.Failed.Add(1)
+				g.log.Warn("message failed", "stanza_id", j.StanzaID, "err", last)
+				g.failJob(ctx, j, last)
+				return
 			case errors.Is(err, transports.ErrCannotReconcile):
 				// No way to know: at least once, a possible duplicate.
 				g.Stats.UncheckedResends.Add(1)
@@ -315,12 +326,32 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 			// The check failed, not the send: whatever the listing's
 			// answer, the message may still go out.
 			pe = checkError(pe)
+		} else {
+			sendErr = pe
 		}
-		if !pe.Temporary() || time.Since(j.Created) > g.o.RetryFor {
+		switch {
+		case !pe.Temporary(), last != nil && time.Now().After(lastUntil):
 			g.Stats.Failed.Add(1)
 			g.log.Warn("message failed", "stanza_id", j.StanzaID, "err", pe)
 			g.failJob(ctx, j, pe)
 			return
+		case last != nil:
+			// The last check failed: it is made again, as within RetryFor.
+		case time.Since(j.Created) <= g.o.RetryFor:
+		case rec == nil || j.Inflight.IsZero() || pe.Kind == transports.KindRateLimited:
+			// The provider surely did not take it, or cannot be asked.
+			g.Stats.Failed.Add(1)
+			g.log.Warn("message failed", "stanza_id", j.StanzaID, "err", pe)
+			g.failJob(ctx, j, pe)
+			return
+		default:
+			// Past RetryFor, the outcome unknown: one check first, which
+			// adopts the message if the provider has it; while checks
+			// fail, they go on for up to RetryFor more.
+			last, lastUntil = pe, time.Now().Add(g.o.RetryFor)
+			if checkFailed && sendErr != nil {
+				last = sendErr
+			}
 		}
 		g.Stats.Retries.Add(1)
 		if g.o.Metrics != nil {
@@ -336,7 +367,11 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 		if pe.RetryAfter > wait {
 			wait = pe.RetryAfter
 		}
-		g.log.Info("send failed; will retry", "stanza_id", j.StanzaID, "err", pe, "retry_in", wait.Round(time.Millisecond))
+		msg := "send failed; will retry"
+		if last != nil {
+			msg = "send of unknown outcome past retry_for; will check at the provider before reporting it failed"
+		}
+		g.log.Info(msg, "stanza_id", j.StanzaID, "err", pe, "retry_in", wait.Round(time.Millisecond))
 		if !sleep(ctx, wait) {
 			return
 		}

@@ -210,3 +210,71 @@ func (s *syncLog) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// A send of unknown outcome (a timeout) past retry_for, as happens to a
+// backlog older than retry_for after an outage, is not reported failed
+// before one check at the provider: found, it is adopted; not found (or
+// not to be found: the provider cannot list), the timeout is reported and
+// it is not sent again; a check that fails is made again, the message
+// delayed, not dropped.
+func TestUnknownOutcomePastRetryFor(t *testing.T) {
+	const timedOut = `<message type="error" id="r1" from="+15551234567@sms.example.test" to="alice@example.test/a"><error type="wait" by="sms.example.test"><remote-server-timeout ` + errNS + `></remote-server-timeout><text ` + errNS + `>fake: request timed out</text></error></message>`
+	auth := &transports.Error{Kind: transports.KindAuth, Provider: "fake", Code: "20003", Message: "Authenticate"}
+	cannot := fmt.Errorf("%w: %w", transports.ErrCannotReconcile, &transports.Error{Kind: transports.KindRejected, Provider: "fake", Message: "HTTP 404"})
+	cases := []struct {
+		name       string
+		taken      bool                 // the timed-out send reached the provider
+		check      func(call int) error // the listing's errors
+		provider   string               // what the provider holds at the end
+		checks     int
+		reconciled int64
+		queued     string // to the sender
+	}{
+		0: {name: "the provider had it: adopted", taken: true, check: func(int) error { return nil },
+			provider: "hi", checks: 1, reconciled: 1},
+		1: {name: "the provider does not have it: the timeout, no resend", check: func(int) error { return nil },
+			checks: 1, queued: timedOut},
+		2: {name: "the check fails once, then finds it: adopted", taken: true,
+			check:    func(call int) error { return []error{auth, nil}[min(call, 1)] },
+			provider: "hi", checks: 2, reconciled: 1},
+		3: {name: "the provider cannot list: the timeout, no resend", taken: true, check: func(int) error { return cannot },
+			provider: "hi", checks: 1, queued: timedOut},
+	}
+	for i, tc := range cases {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			l := &lister{taken: tc.taken, check: tc.check}
+			l.SendFunc = l.send
+			var logs syncLog
+			g, store := listerGateway(t, l, &logs)
+			g.o.RetryFor = 100 * time.Millisecond
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if got := handle(t, g, `<message type="chat" id="r1" from="alice@example.test/a" to="+15551234567@sms.example.test"><body>hi</body></message>`); got != "" {
+				t.Fatalf("%s: answered %s", tc.name, got)
+			}
+			time.Sleep(150 * time.Millisecond) // queued past retry_for before its first attempt (a backlog)
+			done := make(chan struct{})
+			go func() { defer close(done); g.dispatchLoop(ctx) }()
+			defer func() { cancel(); <-done }()
+			for ctx.Err() == nil {
+				if jobs, _ := store.Jobs().Pending(ctx, "sms", 0, 10); len(jobs) == 0 {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("%s: the job is still queued", tc.name)
+			}
+			l.mu.Lock()
+			provider, checks := strings.Join(l.provider, ","), l.calls
+			l.mu.Unlock()
+			if provider != tc.provider || checks != tc.checks || g.Stats.Reconciled.Load() != tc.reconciled {
+				t.Errorf("%s: provider holds [%s] after %d checks, %d adopted; want [%s], %d, %d",
+					tc.name, provider, checks, g.Stats.Reconciled.Load(), tc.provider, tc.checks, tc.reconciled)
+			}
+			if got := queued(t, store); got != tc.queued {
+				t.Errorf("%s: to the sender\n%s\nwant\n%s", tc.name, got, tc.queued)
+			}
+		})
+	}
+}

@@ -102,17 +102,20 @@ var ErrCannotReconcile = errors.New("the provider's messages cannot be listed")
 // and the recipient may get the message twice.
 //
 // The core calls SentSince before every new attempt at a send whose outcome
-// is unknown, never for a first attempt.
+// is unknown, never for a first attempt; and past retry_for, before it
+// reports such a send failed (then no new attempt follows).
 type Reconciler interface {
 	// SentSince returns the provider's ids of messages from out.Account to
 	// out.To with out.Body, created at or after since, oldest first.
 	//
 	// An error that wraps ErrCannotReconcile means the check cannot be made
-	// (see there); the core sends again at once. Any other error means the
-	// check failed this time (a timeout, a 5xx, a 429, an unreadable
-	// answer): the core treats it as a temporary failure of the send, waits
-	// and checks again, within the transport's retry_for; its RetryAfter,
-	// if it is a *Error, is honoured. It must not block beyond ctx.
+	// (see there); the core sends again at once (past retry_for, reports
+	// the send failed). Any other error means the check failed this time (a
+	// timeout, a 5xx, a 429, an unreadable answer): the core treats it as a
+	// temporary failure of the send, waits and checks again, within the
+	// transport's retry_for (past it, for up to retry_for more); its
+	// RetryAfter, if it is a *Error, is honoured. It must not block beyond
+	// ctx.
 	SentSince(ctx context.Context, out Outbound, since time.Time) ([]string, error)
 }
 
