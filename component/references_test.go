@@ -188,3 +188,58 @@ func TestReferencesAfterReaction(t *testing.T) {
 		})
 	}
 }
+
+// A client whose stanza ids started over (simple clients reuse ids) means
+// its last message of an id: a retraction, a correction, a reaction or a
+// reply to that id acts on it, not on the first ever sent with it.
+func TestReferencesToAReusedID(t *testing.T) {
+	const head = `<message type="chat" from="alice@example.test/web" to="+15551234567@sms.example.test" `
+	cases := []struct {
+		ref  string // the reference to id 1, after R1 and R2 were sent with it
+		want string // the send it causes
+	}{
+		0: {`id="1"><body>/me retracted</body><retract xmlns="urn:xmpp:message-retract:1" id="1"/></message>`, `retracts="R2"`},
+		1: {`id="3"><body>second!</body><replace xmlns="urn:xmpp:message-correct:0" id="1"/></message>`, `body="second!" replaces="R2"`},
+		2: {`id="3"><reactions xmlns="urn:xmpp:reactions:0" id="1"><reaction>👍</reaction></reactions></message>`, `react="R2"`},
+		3: {`id="3"><body>yes</body><reply xmlns="urn:xmpp:reply:0" id="1"/></message>`, `body="yes" reply="R2"`},
+	}
+	for i, tc := range cases {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			c := &costly{limit: 100}
+			var mu sync.Mutex
+			var sends []string
+			c.SendFunc = func(out transports.Outbound) (string, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				var s []string
+				for _, f := range [][2]string{{"body", out.Body}, {"replaces", out.Replaces}, {"retracts", out.Retracts}, {"react", out.ReactTo}, {"reply", out.ReplyTo}} {
+					if f[1] != "" {
+						s = append(s, f[0]+"="+strconv.Quote(f[1]))
+					}
+				}
+				sends = append(sends, strings.Join(s, " "))
+				return "R" + strconv.Itoa(len(sends)), nil
+			}
+			g, store := costlyGateway(t, c)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			go g.dispatchLoop(ctx)
+			for k, in := range []string{
+				head + `id="1"><body>first message</body></message>`,  // R1
+				head + `id="1"><body>second message</body></message>`, // R2: the ids started over
+				head + tc.ref,
+			} {
+				if out := handle(t, g, in); out != "" {
+					t.Fatalf("%d: stanza %d answered %s", i, k, out)
+				}
+				drain(t, ctx, store)
+				time.Sleep(2 * time.Millisecond) // recorded in distinct milliseconds
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(sends) != 3 || sends[2] != tc.want {
+				t.Errorf("%d: sent %q; want the third %s", i, sends, tc.want)
+			}
+		})
+	}
+}

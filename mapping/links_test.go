@@ -252,6 +252,51 @@ func TestSentReactionKeepsOthersRecord(t *testing.T) {
 	})
 }
 
+// A client that reuses stanza ids means its last message of an id: a
+// reference (correction, retraction, reaction, reply) finds the message
+// recorded last under it, whether by its stanza id (sent) or by an
+// origin-id or a correction's (sent_ref).
+func TestSentIDReusedID(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		at := time.UnixMilli(1_700_000_000_000)
+		s.now = func() time.Time { return at }
+		steps := []struct {
+			sender string
+			job    Job
+			id     string            // the provider's id
+			want   map[string]string // alice's ref -> SentID afterwards
+		}{
+			0: {"alice@x.test/a", Job{Body: "one", StanzaID: "1"}, "R1", map[string]string{"1": "R1"}},
+			1: {"alice@x.test/b", Job{Body: "two", StanzaID: "1"}, "R2", map[string]string{"1": "R2"}},
+			2: {"bob@x.test/a", Job{Body: "bob's", StanzaID: "1"}, "R3", map[string]string{"1": "R2"}},
+			3: {"alice@x.test/a", Job{Body: "four", StanzaID: "4", OriginID: "o"}, "R4", map[string]string{"o": "R4", "4": "R4"}},
+			4: {"alice@x.test/a", Job{Body: "five", StanzaID: "o"}, "R5", map[string]string{"o": "R5", "4": "R4"}},
+			5: {"alice@x.test/a", Job{Body: "two!", StanzaID: "6", Replaces: "1"}, "R6", map[string]string{"1": "R6", "6": "R6"}},
+			6: {"alice@x.test/a", Job{Body: "seven", StanzaID: "1"}, "R7", map[string]string{"1": "R7", "6": "R6"}},
+		}
+		for i, st := range steps {
+			at = at.Add(time.Second)
+			j := st.job
+			j.Transport, j.Sender, j.Remote = "sms", st.sender, "+15551234567"
+			id, _, err := s.Jobs().Enqueue(ctx, j)
+			if err != nil {
+				t.Fatal(err)
+			}
+			j.ID = id
+			if _, err := s.Jobs().Sent(ctx, j, st.id); err != nil {
+				t.Fatal(err)
+			}
+			for ref, want := range st.want {
+				if got, ok, err := s.Jobs().SentID(ctx, "sms", "+15551234567", "alice@x.test", ref); err != nil || !ok || got != want {
+					t.Errorf("%d: SentID(%s) = %q, %v, %v; want %q", i, ref, got, ok, err, want)
+				}
+			}
+		}
+	})
+}
+
 func TestImportLinks(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, open opener) {
 		ctx := context.Background()

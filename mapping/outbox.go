@@ -45,10 +45,10 @@ const (
 	insertEarlyReport = `INSERT INTO early_report
 		(transport, remote_id, state, code, text, created) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (transport, remote_id, state) DO NOTHING`
-	selectSentRef = `SELECT remote_id FROM sent_ref
+	selectSentRef = `SELECT remote_id, created FROM sent_ref
 		WHERE transport = ? AND remote = ? AND sender = ? AND ref = ?`
-	selectSentByStanza = `SELECT remote_id, sender FROM sent
-		WHERE transport = ? AND remote = ? AND stanza_id = ? ORDER BY created`
+	selectSentByStanza = `SELECT remote_id, sender, created FROM sent
+		WHERE transport = ? AND remote = ? AND stanza_id = ? ORDER BY created DESC`
 	selectLastWriter = `SELECT jid FROM last_writer
 		WHERE transport = ? AND account = ? AND remote = ?`
 	selectSendsSince = `SELECT sender, created FROM outbox WHERE transport = ? AND created >= ?
@@ -495,32 +495,39 @@ func (h JobTable) LookupSent(ctx context.Context, transport string, r Report) (S
 
 // SentID returns the provider's id for the message that user (a bare JID)
 // sent to remote and refers to as ref: its stanza id or origin-id, or a
-// correction's, if it was sent and is still remembered.
+// correction's, if it was sent and is still remembered. A client that
+// reuses ids means its last message of that id: of several, the one
+// recorded last wins (a tie goes to sent_ref's, which a correction moves).
 func (h JobTable) SentID(ctx context.Context, transport, remote, user, ref string) (string, bool, error) {
 	s := h.s
 	if ref == "" {
 		return "", false, nil
 	}
-	var id string
-	err := s.queryRow(ctx, selectSentRef, transport, remote, user, ref).Scan(&id)
-	if err == nil {
-		return id, true, nil
-	}
-	if err != sql.ErrNoRows {
+	var refID string
+	var refAt int64
+	err := s.queryRow(ctx, selectSentRef, transport, remote, user, ref).Scan(&refID, &refAt)
+	byRef := err == nil
+	if err != nil && err != sql.ErrNoRows {
 		return "", false, unavailable(err)
 	}
-	type send struct{ id, sender string }
-	sends, err := queryAll(ctx, s.query, func(r *sql.Rows, v *send) error { return r.Scan(&v.id, &v.sender) },
+	type send struct {
+		id, sender string
+		at         int64
+	}
+	sends, err := queryAll(ctx, s.query, func(r *sql.Rows, v *send) error { return r.Scan(&v.id, &v.sender, &v.at) },
 		selectSentByStanza, transport, remote, ref)
 	if err != nil {
 		return "", false, unavailable(err)
 	}
-	for _, v := range sends {
+	for _, v := range sends { // the newest first
 		if bare(v.sender) == user {
-			return v.id, true, nil
+			if !byRef || v.at > refAt {
+				return v.id, true, nil
+			}
+			break
 		}
 	}
-	return "", false, nil
+	return refID, byRef, nil
 }
 
 // LastWriter returns the bare JID of the user who last wrote to remote from
