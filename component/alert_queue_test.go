@@ -227,8 +227,8 @@ func TestAlertQueueLimitsAndFailures(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	// A user's own message still gets an error stanza.
-	if got := string(failureStanza("m1", "+15551234567@sms.example.test", "alice@example.test/phone", newError("cancel", "recipient-unavailable", "x"))); got !=
-		`<message type="error" id="m1" from="+15551234567@sms.example.test" to="alice@example.test/phone"><error type="cancel"><recipient-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></recipient-unavailable><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">x</text></error></message>` {
+	if got := string(failureStanza("m1", "+15551234567@sms.example.test", "alice@example.test/phone", newError("wait", "recipient-unavailable", "x"))); got !=
+		`<message type="error" id="m1" from="+15551234567@sms.example.test" to="alice@example.test/phone"><error type="wait"><recipient-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></recipient-unavailable><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">x</text></error></message>` {
 		t.Errorf("error stanza %s", got)
 	}
 }

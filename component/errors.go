@@ -28,7 +28,9 @@ func errorFor(pe *transports.Error, by string) *stanzaError {
 		// text alone, which names no provider, host or network error.
 		e = newError("modify", "not-acceptable", pe.Message)
 	case transports.KindUnreachable:
-		e = newError("cancel", "recipient-unavailable", pe.Error())
+		// RFC 6120 8.3.3.13: recipient-unavailable is of type wait (the
+		// recipient may come back), not cancel.
+		e = newError("wait", "recipient-unavailable", pe.Error())
 	case transports.KindAuth:
 		e = newError("cancel", "service-unavailable", pe.Error())
 	default: // temporary failures that outlasted the retry period

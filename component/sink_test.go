@@ -115,7 +115,7 @@ func TestReport(t *testing.T) {
 		2: {transports.Status{RemoteID: "R1", State: transports.StateDelivered}, ``}, // replayed callback
 		3: {transports.Status{RemoteID: "R2", State: transports.StateDelivered}, ``}, // no receipt asked
 		4: {transports.Status{RemoteID: "R2", State: transports.StateFailed, Code: "30003", Text: "Unreachable destination handset"},
-			`<message type="error" id="r2" from="+15551234567@sms.example.test" to="alice@example.test/phone"><error type="cancel" by="sms.example.test"><recipient-unavailable ` + errNS + `></recipient-unavailable><text ` + errNS + `>SMS error 30003: Unreachable destination handset</text></error></message>`},
+			`<message type="error" id="r2" from="+15551234567@sms.example.test" to="alice@example.test/phone"><error type="wait" by="sms.example.test"><recipient-unavailable ` + errNS + `></recipient-unavailable><text ` + errNS + `>SMS error 30003: Unreachable destination handset</text></error></message>`},
 		5: {transports.Status{RemoteID: "unknown", State: transports.StateDelivered}, ``},
 		6: {transports.Status{RemoteID: "R3", State: transports.StateDelivered}, // XEP-0184 and XEP-0333 asked
 			`<message id="rcpt-R3" from="+15551234567@sms.example.test" to="alice@example.test/phone"><received xmlns="urn:xmpp:receipts" id="r3"></received><received xmlns="urn:xmpp:chat-markers:0" id="r3"></received></message>`},
@@ -218,7 +218,7 @@ func TestEarlyReportLeftAtStart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := `<message type="error" id="m9" from="+15551234567@sms.example.test" to="alice@example.test/phone"><error type="cancel" by="sms.example.test"><recipient-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></recipient-unavailable><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">SMS error 30003: Unreachable destination handset</text></error></message>`
+	want := `<message type="error" id="m9" from="+15551234567@sms.example.test" to="alice@example.test/phone"><error type="wait" by="sms.example.test"><recipient-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></recipient-unavailable><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">SMS error 30003: Unreachable destination handset</text></error></message>`
 	if got := queued(t, store); got != want {
 		t.Errorf("queued\n%s\nwant\n%s", got, want)
 	}
