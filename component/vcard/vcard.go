@@ -24,8 +24,9 @@ const (
 	fetchTimeout = 15 * time.Second
 	// storeTimeout bounds the handler's look-up of a link.
 	storeTimeout = 5 * time.Second
-	// maxFetches bounds the pictures fetched at once, for vCards and
-	// presences together.
+	// maxFetches bounds the fetches under way at once (pictures, and the
+	// names of a signed-in account's contacts), for vCards and presences
+	// together.
 	maxFetches = 4
 )
 
@@ -57,7 +58,7 @@ type Instance struct {
 	// perUser: users sign in to accounts of their own (transports.Login),
 	// and each sees its contacts' pictures through its own.
 	perUser bool
-	// fetches bounds the pictures fetched at once.
+	// fetches bounds the fetches under way at once.
 	fetches chan struct{}
 	hashes  hashes
 	now     func() time.Time
@@ -90,12 +91,14 @@ func (v *Instance) Routes() []router.Route {
 }
 
 // handle answers an XEP-0054 vCard request for a contact: its name (the
-// address book's, a linked chat's title or person's name, or the address)
-// and, where the
-// transport can fetch it, its picture. The picture is fetched off the read
-// loop; the answer then goes through the queue to XMPP, followed by the
-// contact's presence if its picture's hash is new (XEP-0153). A get
-// carries nothing to read: the request's payload is not decoded.
+// address book's, a linked chat's title or person's name, the name a
+// signed-in account knows it by, or the address) and, where the transport
+// can fetch it, its picture. What must be fetched is fetched off the read
+// loop, within the fetch bound; the answer then goes through the queue to
+// XMPP, followed by the contact's presence if its picture's hash is new
+// (XEP-0153). With every fetch slot taken, it is answered at once with
+// what is known. A get carries nothing to read: the request's payload is
+// not decoded.
 func (v *Instance) handle(ctx context.Context, w router.Writer, s *router.Stanza) error {
 	user := s.From.Bare().String()
 	if !v.c.Allowed(user) {
@@ -122,17 +125,12 @@ func (v *Instance) handle(ctx context.Context, w router.Writer, s *router.Stanza
 	if n := v.c.ContactName(s.To.Bare().String()); n != "" {
 		card.FN = n // the operator's address book names it
 	}
-	named := card.FN != string(remote)
-	if v.av == nil || !v.acquire() { // no pictures, or too many fetches under way: the name only
-		if v.namer != nil && !named {
-			v.c.Go(func(ctx context.Context) {
-				card.FN = v.nameOf(ctx, user, remote)
-				if err := v.c.Queue(ctx, stanza.IQ{Type: "result", ID: s.ID, From: s.To.String(), To: s.From.String(), Payload: card}); err != nil {
-					v.c.Logger().Warn("cannot queue a vCard answer", "err", err)
-				}
-			})
-			return nil
-		}
+	// Where there is something to fetch (the name a signed-in account
+	// knows the contact by, its picture), it takes one of the fetch slots;
+	// with none free, the answer is what is known, at once: a vCard get
+	// starts no unbounded work.
+	lookUpName := v.namer != nil && card.FN == string(remote)
+	if v.av == nil && !lookUpName || !v.acquire() {
 		router.Result(w, s, card)
 		return nil
 	}
@@ -141,18 +139,20 @@ func (v *Instance) handle(ctx context.Context, w router.Writer, s *router.Stanza
 		defer v.release()
 		ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 		defer cancel()
-		if v.namer != nil && !named {
+		if lookUpName {
 			card.FN = v.nameOf(ctx, user, remote)
 		}
-		data, mimeType, err := v.av.Avatar(ctx, user, remote)
 		var then []stanza.Presence
-		if err != nil {
-			v.c.Logger().Info("cannot fetch a contact's picture; its vCard has none", "remote", remote, "err", err)
-		} else {
-			if len(data) > 0 {
-				card.Photo = &Photo{Type: mimeType, BinVal: base64.StdEncoding.EncodeToString(data)}
+		if v.av != nil {
+			data, mimeType, err := v.av.Avatar(ctx, user, remote)
+			if err != nil {
+				v.c.Logger().Info("cannot fetch a contact's picture; its vCard has none", "remote", remote, "err", err)
+			} else {
+				if len(data) > 0 {
+					card.Photo = &Photo{Type: mimeType, BinVal: base64.StdEncoding.EncodeToString(data)}
+				}
+				then = v.learn(v.keyOf(user, remote), data, user)
 			}
-			then = v.learn(v.keyOf(user, remote), data, user)
 		}
 		answer.Payload = card
 		if err := v.c.Queue(ctx, answer); err != nil {

@@ -147,6 +147,24 @@ func newAccounts(photo []byte) *accounts {
 	}
 }
 
+// namesOnly is a transport users sign in to whose accounts name their
+// contacts (as accounts does) but fetch no pictures.
+type namesOnly struct {
+	*transporttest.Transport
+	a *accounts
+}
+
+func (n namesOnly) BeginLogin(ctx context.Context, user string) transports.Prompt {
+	return n.a.BeginLogin(ctx, user)
+}
+func (n namesOnly) LoginAnswer(ctx context.Context, user, field, value string) (*transports.Prompt, string, error) {
+	return n.a.LoginAnswer(ctx, user, field, value)
+}
+func (n namesOnly) Logout(ctx context.Context, user string) error { return n.a.Logout(ctx, user) }
+func (n namesOnly) ContactName(ctx context.Context, user string, remote transports.Addr) (string, error) {
+	return n.a.ContactName(ctx, user, remote)
+}
+
 // linkedPictures is a Linker with pictures, like Telegram; plainPictures
 // has pictures but no links.
 type linkedPictures struct {
@@ -199,7 +217,7 @@ func TestVCard(t *testing.T) {
 	}
 	tests := []struct {
 		name     string
-		tr       string // "plain" (no links, no pictures), "linked", "pictures" (linked, with pictures), "unlinked-pictures", "closed", "accounts" (users sign in)
+		tr       string // "plain" (no links, no pictures), "linked", "pictures" (linked, with pictures), "unlinked-pictures", "closed", "accounts" (users sign in), "names" (users sign in; names, no pictures)
 		in       string
 		target   router.Target
 		busy     bool // every fetch slot taken
@@ -278,6 +296,18 @@ func TestVCard(t *testing.T) {
 			queued: `<iq type="result" id="v20" from="+15550002228@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>+15550002228</FN></vCard></iq>` +
 				presence("+15550002228", ""),
 			fetchers: 1},
+		20: {name: "signed-in accounts, every fetch slot taken: the address, at once", tr: "accounts", busy: true,
+			in:  `<iq type="get" id="v21" ` + alice + ` to="+15550002227@tg.example.test">` + get,
+			out: `<iq type="result" id="v21" from="+15550002227@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>+15550002227</FN></vCard></iq>`},
+		21: {name: "signed-in accounts with names but no pictures: the name, through the queue", tr: "names",
+			in:     `<iq type="get" id="v22" ` + alice + ` to="+15550002227@tg.example.test">` + get,
+			queued: `<iq type="result" id="v22" from="+15550002227@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>Carol</FN></vCard></iq>`},
+		22: {name: "signed-in accounts with names, every fetch slot taken: the address, at once", tr: "names", busy: true,
+			in:  `<iq type="get" id="v23" ` + alice + ` to="+15550002227@tg.example.test">` + get,
+			out: `<iq type="result" id="v23" from="+15550002227@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>+15550002227</FN></vCard></iq>`},
+		23: {name: "signed-in accounts, the address book names it: no look-up", tr: "names", busy: true,
+			in:  `<iq type="get" id="v24" ` + alice + ` to="+15550002226@tg.example.test">` + get,
+			out: `<iq type="result" id="v24" from="+15550002226@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>Dana &lt;on call&gt;</FN></vCard></iq>`},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -298,6 +328,8 @@ func TestVCard(t *testing.T) {
 			switch tc.tr {
 			case "accounts":
 				tr = acc
+			case "names":
+				tr = namesOnly{acc.Transport, acc}
 			case "plain":
 				tr = &linked.Transport
 			case "linked", "closed":
