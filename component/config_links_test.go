@@ -50,6 +50,7 @@ func TestConfigLinksAskedOnConnect(t *testing.T) {
 		2: {"privilege for another domain", strings.ReplaceAll(grantRoster, `from="example.test"`, `from="other.test"`), sub, ``},
 		3: {"no XEP-0356: asked after privilegeWait", ``, sub, ``},
 		4: {"roster privilege after the ping's answer (ejabberd)", ``, push, grantRoster},
+		5: {"another domain's advertisement first, the server's after the ping's answer", strings.ReplaceAll(grantRoster, `from="example.test"`, `from="evil.test"`), push, grantRoster},
 	}
 	for i, tt := range tests {
 		g, _, store := linkedGateway(t)

@@ -36,6 +36,11 @@ func (g *Gateway) Allowed(bare string) bool { return g.allowed(bare) }
 // Admin implements core.Core.
 func (g *Gateway) Admin(bare string) bool { return g.o.Admin != nil && g.o.Admin(bare) }
 
+// UserDomain implements core.Core.
+func (g *Gateway) UserDomain(domain string) bool {
+	return g.o.UserDomain != nil && g.o.UserDomain(domain)
+}
+
 // Inbox implements core.Core.
 func (g *Gateway) Inbox(room string) (transports.Inbox, bool) {
 	b, ok := g.inboxes[room]

@@ -34,8 +34,12 @@ type Options struct {
 	Allowed func(bare string) bool
 	// Admin reports whether a bare JID may run the admin commands. Nil
 	// allows nobody.
-	Admin   func(bare string) bool
-	Version string // reported by XEP-0092
+	Admin func(bare string) bool
+	// UserDomain reports whether some users of a domain may use the
+	// gateway (the domains of access.allow's entries): only their servers'
+	// XEP-0356 grants are read. Nil: none.
+	UserDomain func(domain string) bool
+	Version    string // reported by XEP-0092
 
 	// RetryFor is how long temporary provider failures are retried before
 	// the sender gets an error; zero means 10 minutes.

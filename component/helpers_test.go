@@ -35,13 +35,14 @@ func testGateway(t testing.TB) (*Gateway, *transporttest.Transport, *mapping.Sto
 		"carol@example.test": "+15550001111",
 	}}
 	g := New(Options{
-		Transport: tr,
-		Identity:  transports.Identity{Gateway: "sms", Name: "SMS", Prompt: "Phone number", Desc: "Enter a phone number"},
-		Store:     store,
-		Conn:      &conn.Conn{Domain: jid.MustParse("sms.example.test")},
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Allowed:   func(b string) bool { return strings.HasSuffix(b, "@example.test") },
-		Version:   "test",
+		Transport:  tr,
+		Identity:   transports.Identity{Gateway: "sms", Name: "SMS", Prompt: "Phone number", Desc: "Enter a phone number"},
+		Store:      store,
+		Conn:       &conn.Conn{Domain: jid.MustParse("sms.example.test")},
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Allowed:    func(b string) bool { return strings.HasSuffix(b, "@example.test") },
+		UserDomain: func(d string) bool { return d == "example.test" },
+		Version:    "test",
 	})
 	return g, tr, store
 }

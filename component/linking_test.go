@@ -31,12 +31,13 @@ func linkedGateway(t testing.TB) (*Gateway, *transporttest.Linked, *mapping.Stor
 	tr := &transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"},
 		Links: map[transports.Addr]string{"+15550002222": "alice@example.test"}}
 	g := New(Options{
-		Transport: tr,
-		Identity:  transports.Identity{Gateway: "telegram", Name: "Telegram", Prompt: "Chat ID"},
-		Store:     store,
-		Conn:      &conn.Conn{Domain: jid.MustParse("tg.example.test")},
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Allowed:   func(b string) bool { return strings.HasSuffix(b, "@example.test") },
+		Transport:  tr,
+		Identity:   transports.Identity{Gateway: "telegram", Name: "Telegram", Prompt: "Chat ID"},
+		Store:      store,
+		Conn:       &conn.Conn{Domain: jid.MustParse("tg.example.test")},
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Allowed:    func(b string) bool { return strings.HasSuffix(b, "@example.test") },
+		UserDomain: func(d string) bool { return d == "example.test" },
 	})
 	if err := store.Links().SyncStaticLinks(context.Background(), "tg", map[string]string{"+15550002222": "alice@example.test"}); err != nil {
 		t.Fatal(err)

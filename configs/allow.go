@@ -12,6 +12,7 @@ import (
 type allowIndex struct {
 	domains map[string]bool // the domain entries
 	bares   map[string]bool // the bare JID entries
+	users   map[string]bool // the domains of every entry
 
 	mu      sync.Mutex
 	answers map[string]bool // by the JID asked about, at most maxAnswers
@@ -27,15 +28,17 @@ const (
 // newAllowIndex indexes allow, whose entries are canonical; one that does
 // not parse matches nothing, as in Allowed.
 func newAllowIndex(allow []string) *allowIndex {
-	ix := &allowIndex{domains: map[string]bool{}, bares: map[string]bool{}, answers: map[string]bool{}}
+	ix := &allowIndex{domains: map[string]bool{}, bares: map[string]bool{}, users: map[string]bool{}, answers: map[string]bool{}}
 	for _, a := range allow {
 		e, err := jid.Parse(a)
 		switch {
 		case err != nil:
 		case e.Localpart() == "":
 			ix.domains[e.Domainpart()] = true
+			ix.users[e.Domainpart()] = true
 		default:
 			ix.bares[e.Bare().String()] = true
+			ix.users[e.Domainpart()] = true
 		}
 	}
 	return ix

@@ -81,6 +81,26 @@ type Transport struct {
 	Line     int                 `yaml:"-"` // line of this list item
 }
 
+// UserDomain reports whether some users of domain may use the gateway:
+// access.allow lists the domain, or a bare JID of it. These are the
+// domains whose servers' XEP-0356 grants the gateway reads. Case does not
+// matter.
+func (c *Config) UserDomain(domain string) bool {
+	d, err := jid.Parse(domain)
+	if err != nil || d.Localpart() != "" || d.Resourcepart() != "" {
+		return false
+	}
+	if ix := c.Access.index; ix != nil {
+		return ix.users[d.Domainpart()]
+	}
+	for _, a := range c.Access.Allow {
+		if e, err := jid.Parse(a); err == nil && e.Domainpart() == d.Domainpart() {
+			return true
+		}
+	}
+	return false
+}
+
 // Allowed reports whether the user with the given bare JID may use the
 // gateway: its domain or the bare JID itself must be listed in access.allow.
 // Both sides are compared in canonical form, so case does not matter.

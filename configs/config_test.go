@@ -55,6 +55,36 @@ func testAllowed(t *testing.T, c *Config) {
 	}
 }
 
+// UserDomain: the domains of access.allow's entries, domains and bare JIDs
+// alike; not their subdomains.
+func TestUserDomain(t *testing.T) {
+	allow := []string{"example.com", "ops@other.org", "not a jid@"}
+	for _, c := range []*Config{
+		{Access: Access{Allow: allow}},
+		{Access: Access{Allow: allow, index: newAllowIndex(allow)}},
+	} {
+		for i, tt := range []struct {
+			domain string
+			want   bool
+		}{
+			{"example.com", true},
+			{"EXAMPLE.com", true},
+			{"other.org", true},
+			{"sub.example.com", false},
+			{"evil.test", false},
+			{"ops@other.org", false},
+			{"", false},
+		} {
+			if got := c.UserDomain(tt.domain); got != tt.want {
+				t.Errorf("indexed=%v %d: UserDomain(%q) = %v, want %v", c.Access.index != nil, i, tt.domain, got, tt.want)
+			}
+		}
+	}
+	if (&Config{}).UserDomain("example.com") {
+		t.Error("an empty allow list serves a domain")
+	}
+}
+
 // The answers kept are bounded, and right after they start over.
 func TestAllowIndexBounded(t *testing.T) {
 	ix := newAllowIndex([]string{"example.com"})

@@ -216,17 +216,18 @@ func newGateway(cfg *configs.Config, tc configs.Transport, store *mapping.Store,
 		return nil, fmt.Errorf("transport %s: domain: %w", tc.Name, err)
 	}
 	g := component.New(component.Options{
-		Transport: tr,
-		Identity:  typ.Identity,
-		Store:     store,
-		Conn:      &conn.Conn{Server: cfg.XMPP.Server, Domain: domain, Secret: []byte(tc.Secret), Logger: tlog},
-		Logger:    log,
-		Allowed:   cfg.Allowed,
-		Admin:     cfg.Admin,
-		Version:   version,
-		RetryFor:  tc.RetryFor,
-		Metrics:   metrics,
-		Names:     book,
+		Transport:  tr,
+		Identity:   typ.Identity,
+		Store:      store,
+		Conn:       &conn.Conn{Server: cfg.XMPP.Server, Domain: domain, Secret: []byte(tc.Secret), Logger: tlog},
+		Logger:     log,
+		Allowed:    cfg.Allowed,
+		Admin:      cfg.Admin,
+		UserDomain: cfg.UserDomain,
+		Version:    version,
+		RetryFor:   tc.RetryFor,
+		Metrics:    metrics,
+		Names:      book,
 	})
 	if wr, ok := tr.(transports.WebhookReceiver); ok {
 		prefix := "/hooks/" + tc.Name

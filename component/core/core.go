@@ -28,6 +28,10 @@ type Core interface {
 	// its admin commands.
 	Allowed(bare string) bool
 	Admin(bare string) bool
+	// UserDomain reports whether some users of domain may use the gateway
+	// (access.allow names the domain or a JID of it): the servers whose
+	// XEP-0356 grants count. The domains are the config's, a few.
+	UserDomain(domain string) bool
 	// ContactName is the address book's name for a contact (its bare
 	// JID), or "". It never blocks.
 	ContactName(contact string) string

@@ -11,7 +11,9 @@
 //
 // Only a message from a server's domain to the gateway JID is an
 // advertisement: a user's message that carries such an element goes on to
-// the core's message route (router.Pass), as any other message.
+// the core's message route (router.Pass), as any other message. And only
+// the advertisement of a domain the gateway has users of (access.allow
+// names it or a JID of it) counts; any other server's is ignored.
 //
 // Where roster "set" is granted, a linked contact is pushed straight into
 // the user's roster (in a group named after the transport) instead of

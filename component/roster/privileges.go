@@ -43,11 +43,19 @@ func (p *privilegeElem) messageOutgoing() bool {
 // advertisement handles the server's privilege advertisement: it records
 // whether the server's domain lets the gateway set rosters. It answers
 // nothing. A message that is not from a server is no advertisement: it
-// goes on to the core's message route, as any other message.
+// goes on to the core's message route, as any other message. One from a
+// domain no user of the gateway is of (core.Core.UserDomain: any server
+// can send one, over s2s) is ignored: it neither grants anything nor ends
+// the wait for the user's server's (askConfigLinksOnConnect), and it is
+// not kept.
 func (r *Roster) advertisement(_ context.Context, _ router.Writer, s *router.Stanza) error {
 	from := s.From
 	if from.Localpart() != "" || from.Resourcepart() != "" || from.Domainpart() == r.c.Domain().Domainpart() {
 		return router.Pass
+	}
+	if !r.c.UserDomain(from.Domainpart()) {
+		r.quiet.Info("server privileges (XEP-0356) from a domain access.allow does not name; ignored", "server", from.String())
+		return nil
 	}
 	var p privilegeElem
 	for _, ns := range []string{NSPrivilege2, NSPrivilege1} {
@@ -66,12 +74,13 @@ func (r *Roster) advertisement(_ context.Context, _ router.Writer, s *router.Sta
 
 // privileges records, per user domain, whether its server lets the gateway
 // set rosters. It lives in memory: the server tells again after every
-// connection, and it is forgotten when the connection drops.
+// connection, and it is forgotten when the connection drops. Only the
+// config's user domains are recorded, so it holds a few.
 type privileges struct {
 	mu      sync.Mutex
 	roster  map[string]bool // domain -> roster set granted
 	message map[string]bool // domain -> messages as its users granted
-	heard   chan struct{}   // closed once a server has advertised, since the last reset
+	heard   chan struct{}   // closed once a user domain's server has advertised, since the last reset
 }
 
 func (p *privileges) set(domain string, ok, message bool) {
@@ -86,8 +95,8 @@ func (p *privileges) set(domain string, ok, message bool) {
 	}
 }
 
-// advertised returns a channel closed once a server has advertised its
-// privileges on the current session.
+// advertised returns a channel closed once a user domain's server has
+// advertised its privileges on the current session.
 func (p *privileges) advertised() <-chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"xmppgw/component/core"
 	"xmppgw/component/router"
 	"xmppgw/component/stanza"
+	"xmppgw/internal/quietlog"
 	"xmppgw/transports"
 )
 
@@ -32,6 +33,7 @@ func init() {
 type Roster struct {
 	c      core.Core
 	log    *slog.Logger
+	quiet  *slog.Logger      // for what any server can make it log (quietlog)
 	linker transports.Linker // nil unless contacts are linked one by one
 	signIn bool              // users sign in to the transport (transports.Login)
 	privs  privileges
@@ -46,7 +48,7 @@ var (
 
 // New builds the module for the gateway c.
 func New(c core.Core) core.Instance {
-	r := &Roster{c: c, log: c.Logger()}
+	r := &Roster{c: c, log: c.Logger(), quiet: quietlog.New(c.Logger())}
 	r.linker, _ = c.Transport().(transports.Linker)
 	_, r.signIn = c.Transport().(transports.Login)
 	return r

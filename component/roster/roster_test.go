@@ -3,6 +3,7 @@ package roster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func TestPrivilegeAdvertisement(t *testing.T) {
 		out      string
 	}{
 		0:  {"v2 roster both", grantRoster, "example.test", true, ""},
-		1:  {"v2 roster set", `<message from="other.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="set"/></privilege></message>`, "other.test", true, ""},
+		1:  {"v2 roster set", `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="set"/></privilege></message>`, "example.test", true, ""},
 		2:  {"v1 roster both", `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:1"><perm access="roster" type="both"/></privilege></message>`, "example.test", true, ""},
 		3:  {"roster get only", `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="get"/><perm access="presence" type="roster"/></privilege></message>`, "example.test", false, ""},
 		4:  {"no perm", `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"/></message>`, "example.test", false, ""},
@@ -44,6 +45,7 @@ func TestPrivilegeAdvertisement(t *testing.T) {
 		8:  {"grants of two elements add up", `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:1"><perm access="message" type="outgoing"/></privilege><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege></message>`, "example.test", true, ""},
 		9:  {"a user's message to a contact", `<message type="chat" from="alice@example.test/pc" to="+15550002222@tg.example.test"><body>hi</body><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege></message>`, "example.test", false, toCore},
 		10: {"to a contact, not the gateway", `<message from="example.test" to="+15550002222@tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege></message>`, "example.test", false, toCore},
+		11: {"from a domain no user is of: ignored", `<message from="other.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/></privilege></message>`, "other.test", false, ""},
 	}
 	for i, tt := range tests {
 		r, _ := newRoster(t)
@@ -72,6 +74,36 @@ func TestPrivilegeAdvertisement(t *testing.T) {
 	handle(t, r, `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"></privilege></message>`)
 	if r.privs.rosterSet("bob@example.test") {
 		t.Error("privilege kept after the server withdrew it")
+	}
+}
+
+// Only the advertisements of the gateway's user domains count: another
+// domain's (any server can send one) grants nothing, is not kept and does
+// not end the wait for the user domain's server's.
+func TestAdvertisementOfAnotherDomain(t *testing.T) {
+	r, _ := newRoster(t)
+	for i := range 100 {
+		handle(t, r, strings.ReplaceAll(grantRoster, `from="example.test"`, fmt.Sprintf(`from="evil%d.test"`, i)))
+	}
+	select {
+	case <-r.privs.advertised():
+		t.Error("other domains' advertisements ended the wait for the user domain's")
+	default:
+	}
+	if n := len(r.privs.roster) + len(r.privs.message); n != 0 {
+		t.Errorf("%d grants kept for domains no user is of", n)
+	}
+	if r.privs.rosterSet("bob@evil1.test") || r.privs.messageAs("bob@evil1.test") {
+		t.Error("another domain's advertisement granted something")
+	}
+	handle(t, r, grantRoster)
+	select {
+	case <-r.privs.advertised():
+	default:
+		t.Error("the user domain's advertisement did not end the wait")
+	}
+	if !r.privs.rosterSet("alice@example.test") {
+		t.Error("the user domain's grant is not kept")
 	}
 }
 
@@ -252,6 +284,7 @@ func TestConfigLinksAskedOnConnect(t *testing.T) {
 		2: {"privilege for another domain", strings.ReplaceAll(grantRoster, `from="example.test"`, `from="other.test"`), sub, ``},
 		3: {"no XEP-0356: asked after privilegeWait", ``, sub, ``},
 		4: {"roster privilege after the ping's answer (ejabberd)", ``, push, grantRoster},
+		5: {"another domain's advertisement first, the server's after the ping's answer", strings.ReplaceAll(grantRoster, `from="example.test"`, `from="evil.test"`), push, grantRoster},
 	}
 	for i, tt := range tests {
 		r, c := newRoster(t)

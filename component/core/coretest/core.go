@@ -17,7 +17,8 @@ import (
 )
 
 // Core is a gateway for a transport on a domain, whose users are the JIDs
-// of example.test and whose admin is admin@example.test.
+// of example.test (its one user domain) and whose admin is
+// admin@example.test.
 type Core struct {
 	core.Core // nil: what Core does not implement panics
 
@@ -51,6 +52,7 @@ func (c *Core) Store() *mapping.Store             { return c.store }
 func (c *Core) Context() context.Context          { return context.Background() }
 func (c *Core) Allowed(bare string) bool          { return strings.HasSuffix(bare, "@example.test") }
 func (c *Core) Admin(bare string) bool            { return bare == "admin@example.test" }
+func (c *Core) UserDomain(domain string) bool     { return domain == "example.test" }
 func (c *Core) ContactName(contact string) string { return c.Names[contact] }
 func (c *Core) Inbox(room string) (transports.Inbox, bool) {
 	b, ok := c.Inboxes[room]
