@@ -50,12 +50,34 @@ func wellFormed(in string) bool { return wellFormedTop(in, nil) }
 // stanzas reports whether in is a sequence of well-formed stanzas of the
 // component stream (message, presence, iq), with only whitespace between.
 func stanzas(in string) bool {
-	return wellFormedTop(in, func(n xml.Name) bool {
-		return n.Space == "" && (n.Local == "message" || n.Local == "presence" || n.Local == "iq")
+	return wellFormedTop(in, func(e xml.StartElement) bool {
+		return e.Name.Space == "" && (e.Name.Local == "message" || e.Name.Local == "presence" || e.Name.Local == "iq")
 	})
 }
 
-func wellFormedTop(in string, top func(xml.Name) bool) bool {
+// topLevel returns the top-level elements of in, a well-formed sequence.
+func topLevel(in string) []xml.StartElement {
+	var out []xml.StartElement
+	wellFormedTop(in, func(e xml.StartElement) bool {
+		out = append(out, e.Copy())
+		return true
+	})
+	return out
+}
+
+// attr is e's attribute name in no namespace: the last one, as the
+// gateway reads a stanza's header (headerOf).
+func attr(e xml.StartElement, name string) string {
+	v := ""
+	for _, a := range e.Attr {
+		if a.Name.Space == "" && a.Name.Local == name {
+			v = a.Value
+		}
+	}
+	return v
+}
+
+func wellFormedTop(in string, top func(xml.StartElement) bool) bool {
 	d := xml.NewDecoder(strings.NewReader(in))
 	depth := 0
 	for {
@@ -68,7 +90,7 @@ func wellFormedTop(in string, top func(xml.Name) bool) bool {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if depth == 0 && top != nil && !top(t.Name) {
+			if depth == 0 && top != nil && !top(t) {
 				return false
 			}
 			depth++
@@ -84,10 +106,18 @@ func wellFormedTop(in string, top func(xml.Name) bool) bool {
 	}
 }
 
-// FuzzHandleStanza feeds arbitrary input to a real session served by the
-// gateway. Properties: a well-formed stanza never ends the stream, whatever
-// its values; whatever the gateway writes is well-formed XML; it never
-// panics.
+// FuzzHandleStanza feeds arbitrary input to real sessions served by four
+// gateways: SMS (testGateway), a linked Telegram bot (linkedGateway), one
+// whose groups are rooms (roomGateway: package muc) and one users sign in
+// to (slowLoginGateway, answering at once); admin@example.test is an admin
+// of each. Its seeds reach every module: MUC, ad-hoc commands, vCards,
+// registration, XEP-0356 advertisements and the answers to roster pushes.
+// Properties: a well-formed stanza never ends the stream, whatever its
+// values; whatever the gateway writes is well-formed XML; no handling
+// panics, not even one the read loop recovers. And for one well-formed
+// stanza alone: an error, an IQ result or a headline is never answered
+// with an error (RFC 6120 8.3.1), and an IQ get or set with an id is
+// answered exactly once (8.2.3).
 func FuzzHandleStanza(f *testing.F) {
 	for _, tc := range handleTests {
 		f.Add(tc.in)
@@ -99,6 +129,19 @@ func FuzzHandleStanza(f *testing.F) {
 	for _, tc := range badValueTests {
 		f.Add(tc.in)
 	}
+	for _, tc := range adhocTests {
+		f.Add(tc.in)
+	}
+	for _, st := range roomSteps {
+		if st.in != "" {
+			f.Add(st.in)
+		}
+	}
+	for _, s := range moduleSeeds {
+		for _, d := range []string{"sms.example.test", "tg.example.test"} {
+			f.Add(strings.ReplaceAll(s, "DOM", d))
+		}
+	}
 	f.Add(`<message type="chat" id="c" from="alice@example.test/p" to="+15550002222@tg.example.test"><body>x</body><replace xmlns="urn:xmpp:message-correct:0" id=""/></message>`)
 	f.Add(`<message type="chat" from="alice@example.test/p" to="+15550002222@tg.example.test"><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`)
 	f.Add(`<message type="chat" id="e" from="mallory@evil.example/r" to="abcdefgh\2f@tg.example.test"><body>x</body></message>`)
@@ -107,24 +150,109 @@ func FuzzHandleStanza(f *testing.F) {
 	f.Add(`<message type="chat" id="e" from="alice@example.test/p" to="abcdefgh\2f@tg.example.test"><body>x</body></message>`)
 	sms, _, _ := testGateway(f)
 	tg, _, _ := linkedGateway(f)
+	rooms, roomStore := roomGateway(f)
+	signIn, login := slowLoginGateway(f)
+	close(login.gate) // its network answers at once
+	gateways := []*Gateway{sms, tg, rooms, signIn}
+	for _, g := range gateways {
+		g.o.Admin = func(b string) bool { return b == "admin@example.test" }
+	}
 	f.Fuzz(func(t *testing.T, in string) {
+		// An input may remove the rooms' links (an unregistration): the
+		// next finds them again, or none could reach the rooms after it.
+		if err := roomStore.Links().ImportLinks(context.Background(), "tg", roomLinks); err != nil {
+			t.Fatal(err)
+		}
 		wf := stanzas(in)
-		for _, g := range []*Gateway{sms, tg} {
+		var one *xml.StartElement // the stanza, if in is one well-formed stanza of a size the gateway reads
+		if top := topLevel(in); wf && len(top) == 1 && len(in) <= DefaultMaxStanza/2 {
+			one = &top[0]
+		}
+		for i, g := range gateways {
 			out, err := serve(t, g, in)
 			if err != nil {
 				if wf {
-					t.Fatalf("well-formed stanzas ended the stream: %v\ninput: %q\nwrote: %q", err, in, out)
+					t.Fatalf("gateway %d: well-formed stanzas ended the stream: %v\ninput: %q\nwrote: %q", i, err, in, out)
 				}
 				continue // XML that is not well-formed may end the stream
 			}
 			if !wellFormed(out) {
-				t.Fatalf("wrote malformed XML %q", out)
+				t.Fatalf("gateway %d: wrote malformed XML %q", i, out)
 			}
 			if n := g.Stats.Panics.Load(); n > 0 {
-				t.Fatalf("handling panicked (recovered, answered internal-server-error)\ninput: %q\nwrote: %q", in, out)
+				t.Fatalf("gateway %d: handling panicked (recovered, answered internal-server-error)\ninput: %q\nwrote: %q", i, in, out)
+			}
+			if one != nil {
+				answeredOnce(t, i, *one, in, out)
 			}
 		}
 	})
+}
+
+// answeredOnce checks what the gateway (number i) wrote, out, for the one
+// stanza s (input in): an error, an IQ result or a headline gets no error;
+// an IQ get or set with an id gets exactly one result or error with its
+// id.
+func answeredOnce(t *testing.T, i int, s xml.StartElement, in, out string) {
+	t.Helper()
+	typ, written := attr(s, "type"), topLevel(out)
+	if typ == "error" || s.Name.Local == "iq" && typ == "result" || s.Name.Local == "message" && typ == "headline" {
+		for _, a := range written {
+			if attr(a, "type") == "error" {
+				t.Fatalf("gateway %d: a %s of type %s was answered with an error\ninput: %q\nwrote: %q", i, s.Name.Local, typ, in, out)
+			}
+		}
+	}
+	if id := attr(s, "id"); s.Name.Local == "iq" && (typ == "get" || typ == "set") && id != "" {
+		n := 0
+		for _, a := range written {
+			if a.Name.Local == "iq" && attr(a, "id") == id && (attr(a, "type") == "result" || attr(a, "type") == "error") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("gateway %d: an IQ %s was answered %d times\ninput: %q\nwrote: %q", i, typ, n, in, out)
+		}
+	}
+}
+
+// moduleSeeds reach the modules on each domain (DOM): MUC on the rooms
+// gateway (+15550003333 is alice's group), ad-hoc commands (the sign-in
+// gateway's login among them), vCards, XEP-0356 advertisements and the
+// answers to roster pushes, registration, multicast.
+var moduleSeeds = []string{
+	`<presence id="j1" from="alice@example.test/pc" to="+15550003333@DOM/al"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="5"/></x></presence>`,
+	`<presence id="j1" from="alice@example.test/pc" to="+15550003333@DOM/al"><x xmlns="http://jabber.org/protocol/muc"/></presence><message type="groupchat" id="u1" from="alice@example.test/pc" to="+15550003333@DOM"><body>on it</body></message>`,
+	`<presence type="unavailable" from="alice@example.test/pc" to="+15550003333@DOM/al"/>`,
+	`<presence id="j26" from="alice@example.test/pc" to="+15550003333@DOM"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
+	`<iq type="set" id="q1" from="alice@example.test/pc" to="+15550003333@DOM"><query xmlns="urn:xmpp:mam:2" queryid="f"><set xmlns="http://jabber.org/protocol/rsm"><max>5</max><before/></set></query></iq>`,
+	`<iq type="set" id="q2" from="alice@example.test/pc" to="+15550003333@DOM"><query xmlns="urn:xmpp:mam:2"><set xmlns="http://jabber.org/protocol/rsm"><after>x</after></set></query></iq>`,
+	`<iq type="get" id="sp1" from="alice@example.test/pc" to="+15550003333@DOM/al"><ping xmlns="urn:xmpp:ping"/></iq>`,
+	`<iq type="get" id="di1" from="alice@example.test/pc" to="+15550003333@DOM"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
+	`<message type="error" id="g9" from="alice@example.test/pc" to="+15550003333@DOM/Bob"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`,
+	`<message type="chat" id="pm1" from="alice@example.test/phone" to="+15550003333@DOM/Bob"><body>only for Bob</body></message>`,
+	`<iq type="set" id="c1" from="alice@example.test/pc" to="DOM"><command xmlns="http://jabber.org/protocol/commands" node="links" action="execute"/></iq>`,
+	`<iq type="set" id="c2" from="alice@example.test/pc" to="DOM"><command xmlns="http://jabber.org/protocol/commands" node="unlink"/></iq>`,
+	`<iq type="set" id="c3" from="alice@example.test/pc" to="DOM"><command xmlns="http://jabber.org/protocol/commands" node="unlink" sessionid="s"><x xmlns="jabber:x:data" type="submit"><field var="chats"><value>+15550002222</value></field></x></command></iq>`,
+	`<iq type="set" id="c4" from="admin@example.test/pc" to="DOM"><command xmlns="http://jabber.org/protocol/commands" node="send-test" sessionid="s"><x xmlns="jabber:x:data" type="submit"><field var="to"><value>+15550002222</value></field><field var="text"><value>t</value></field></x></command></iq>`,
+	`<iq type="set" id="c5" from="alice@example.test/pc" to="DOM"><command xmlns="http://jabber.org/protocol/commands" node="login"/></iq>`,
+	`<iq type="set" id="c6" from="alice@example.test/pc" to="DOM"><command xmlns="http://jabber.org/protocol/commands" node="login" sessionid="s1"><x xmlns="jabber:x:data" type="submit"><field var="phone"><value>+15550001111</value></field></x></command></iq>`,
+	`<iq type="set" id="c7" from="admin@example.test/pc" to="DOM"><command xmlns="http://jabber.org/protocol/commands" node="admin-link" sessionid="s"><x xmlns="jabber:x:data" type="submit"><field var="user"><value>bob@example.test</value></field><field var="chat"><value>+15550004444</value></field></x></command></iq>`,
+	`<iq type="set" id="c8" from="admin@example.test/pc" to="DOM"><command xmlns="http://jabber.org/protocol/commands" node="stats"/></iq>`,
+	`<iq type="set" id="c9" from="admin@example.test/pc" to="DOM"><command xmlns="http://jabber.org/protocol/commands" node="admin-links" action="cancel" sessionid="s"/></iq>`,
+	`<iq type="get" id="v1" from="alice@example.test/pc" to="+15550002222@DOM"><vCard xmlns="vcard-temp"/></iq>`,
+	`<iq type="get" id="v2" from="alice@example.test/pc" to="+15550003333@DOM/al"><vCard xmlns="vcard-temp"/></iq>`,
+	`<message from="example.test" to="DOM"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/><perm access="message" type="outgoing"/></privilege></message>`,
+	`<message from="evil.test" to="DOM"><privilege xmlns="urn:xmpp:privilege:1"><perm access="roster" type="set"/></privilege></message>`,
+	`<iq type="error" id="roster.add.KzE1NTUwMDAyMjIyQHRnLmV4YW1wbGUudGVzdA.0011223344556677" from="alice@example.test" to="DOM"><error type="auth"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`,
+	`<iq type="result" id="roster.remove.KzE1NTUwMDAyMjIyQHRnLmV4YW1wbGUudGVzdA.0011223344556677" from="alice@example.test" to="DOM"/>`,
+	`<iq type="error" id="roster.add.KzE1NTUwMDAyMjIyQHNtcy5leGFtcGxlLnRlc3Q.0011223344556677" from="alice@example.test" to="DOM"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`,
+	`<iq type="get" id="r1" from="alice@example.test/pc" to="DOM"><query xmlns="jabber:iq:register"/></iq>`,
+	`<iq type="set" id="r2" from="alice@example.test/pc" to="DOM"><query xmlns="jabber:iq:register"><remove/></query></iq>`,
+	`<iq type="set" id="r3" from="alice@example.test/pc" to="DOM"><query xmlns="jabber:iq:register"><username>x</username></query></iq>`,
+	`<message type="chat" id="l1" from="alice@example.test/pc" to="DOM"><body>link</body></message>`,
+	`<message id="mc" from="alice@example.test/pc" to="DOM"><body>hi</body><addresses xmlns="http://jabber.org/protocol/address"><address type="to" jid="+15550002222@DOM"/><address type="bcc" jid="+15550004444@DOM"/></addresses></message>`,
+	`<message type="headline" id="h1" from="alice@example.test/pc" to="+15550002222@DOM"><body>news</body></message>`,
 }
 
 // badValueTests are well-formed stanzas with values that do not fit their

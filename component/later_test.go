@@ -39,7 +39,7 @@ func (s *slowLogin) LoginAnswer(ctx context.Context, _, _, _ string) (*transport
 }
 func (s *slowLogin) Logout(context.Context, string) error { return transports.ErrNotLoggedIn }
 
-func slowLoginGateway(t *testing.T) (*Gateway, *slowLogin) {
+func slowLoginGateway(t testing.TB) (*Gateway, *slowLogin) {
 	t.Helper()
 	store, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
 	if err != nil {

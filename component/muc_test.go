@@ -46,14 +46,17 @@ func roomGateway(t testing.TB) (*Gateway, *mapping.Store) {
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Allowed:   func(b string) bool { return strings.HasSuffix(b, "@example.test") },
 	})
-	if err := store.Links().ImportLinks(context.Background(), "tg", []mapping.Link{
-		{Remote: "+15550002222", User: "alice@example.test", Name: "Alice"},
-		{Remote: "+15550003333", User: "alice@example.test", Name: "Ops team"},
-		{Remote: "+15550003334", User: "bob@example.test", Name: "Bob's"},
-	}); err != nil {
+	if err := store.Links().ImportLinks(context.Background(), "tg", roomLinks); err != nil {
 		t.Fatal(err)
 	}
 	return g, store
+}
+
+// roomLinks are roomGateway's links.
+var roomLinks = []mapping.Link{
+	{Remote: "+15550002222", User: "alice@example.test", Name: "Alice"},
+	{Remote: "+15550003333", User: "alice@example.test", Name: "Ops team"},
+	{Remote: "+15550003334", User: "bob@example.test", Name: "Bob's"},
 }
 
 var stampRE = regexp.MustCompile(`stamp="[0-9T:.Z-]+"`)
