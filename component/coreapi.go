@@ -61,6 +61,13 @@ func (g *Gateway) baseCtx() context.Context {
 	return context.Background()
 }
 
+// readCtx is the context of a stanza's handling on the read loop: the
+// gateway's lifetime without its end. A stanza read is handled whole,
+// also while the gateway shuts down (the read loop runs until the writer
+// is done): a store lookup on the ended lifetime would refuse what the
+// server already counts as delivered. Handlers bound their own calls.
+func (g *Gateway) readCtx() context.Context { return context.WithoutCancel(g.baseCtx()) }
+
 // Go implements core.Core: Run waits for f before it returns.
 func (g *Gateway) Go(f func(ctx context.Context)) {
 	g.bg.Add(1)

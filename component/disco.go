@@ -123,7 +123,7 @@ func (g *Gateway) roomTitle(from, to jid.JID) (string, bool) {
 	if err != nil || !g.isRoom(remote) {
 		return "", false
 	}
-	ctx, cancel := context.WithTimeout(g.baseCtx(), storeTimeout)
+	ctx, cancel := context.WithTimeout(g.readCtx(), storeTimeout)
 	defer cancel()
 	l, ok, err := g.o.Store.Links().LinkOf(ctx, g.name, string(remote))
 	if err != nil || !ok || l.User != bare {

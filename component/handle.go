@@ -67,7 +67,7 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 	defer g.recoverStanza(w, in, from, to)
 	s := router.NewStanza(tokens, from, to, g.target(to))
 	s.Read = read
-	g.router.Dispatch(g.baseCtx(), w, s)
+	g.router.Dispatch(g.readCtx(), w, s)
 	return nil
 }
 

@@ -42,7 +42,7 @@ func (g *Gateway) handleMessage(t router.Writer, in inStanza, from, to jid.JID) 
 		g.reply(t, in, from, to, newError("auth", "forbidden", bare+" may not use this gateway"))
 		return
 	}
-	ctx, cancel := context.WithTimeout(g.baseCtx(), storeTimeout)
+	ctx, cancel := context.WithTimeout(g.readCtx(), storeTimeout)
 	defer cancel()
 	if to.Localpart() == "" {
 		if in.Addresses != nil {

@@ -44,7 +44,7 @@ func (g *Gateway) handlePresence(t router.Writer, in inStanza, from, to jid.JID)
 			contact = c
 		}
 		if g.linker != nil {
-			ctx, cancel := context.WithTimeout(g.baseCtx(), storeTimeout)
+			ctx, cancel := context.WithTimeout(g.readCtx(), storeTimeout)
 			linked, err = g.linkedTo(ctx, remote, bare)
 			cancel()
 			if err != nil {
