@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -168,13 +169,35 @@ type MediaFile struct {
 }
 
 // ErrMediaTooLarge is returned by ServeMedia for a file longer than its
-// Limit: nothing was written if its Size said so, else the body was cut.
+// Limit: nothing was written if its Size said so, else the body was cut
+// (and the error also wraps ErrMediaCut).
 var ErrMediaTooLarge = errors.New("media file too large")
+
+// ErrMediaCut is wrapped by ServeMedia's error when the answer was already
+// under way (status and headers sent) and the file could not be sent
+// whole: the file failed, ran past its Limit or its Size, or ended short
+// of its Size, or the client went away. The handler must then end with
+// AbortMedia, so that the client sees a failed transfer, not a short
+// file that looks complete.
+var ErrMediaCut = errors.New("media file cut short")
+
+// AbortMedia ends a media handler whose answer ServeMedia cut short (err
+// wraps ErrMediaCut) by panicking with http.ErrAbortHandler: net/http then
+// breaks the connection (HTTP/1) or resets the stream (HTTP/2) without
+// ending the body, and logs nothing. Call it last, after cleaning up and
+// logging; for any other err it does nothing.
+func AbortMedia(err error) {
+	if errors.Is(err, ErrMediaCut) {
+		panic(http.ErrAbortHandler)
+	}
+}
 
 // ServeMedia writes f as the answer to r (GET or HEAD): the Content-Type
 // chosen by MediaType, Content-Disposition inline for passive types and
-// attachment for the rest, the headers of SetMediaHeaders, and the body.
-// A file whose Size exceeds its Limit gets 413.
+// attachment for the rest, the headers of SetMediaHeaders, Content-Length
+// if f.Size is known, and the body. A file whose Size exceeds its Limit
+// gets 413 and nothing else. Once the body is under way, a failure wraps
+// ErrMediaCut: see AbortMedia.
 func ServeMedia(w http.ResponseWriter, r *http.Request, f MediaFile) error {
 	h := w.Header()
 	SetMediaHeaders(h)
@@ -211,11 +234,22 @@ func ServeMedia(w http.ResponseWriter, r *http.Request, f MediaFile) error {
 	// of megabytes to a slow client takes longer. Each write gets
 	// mediaIdle: a client that stops reading is let go that much later,
 	// one that reads slowly is served (up to the handler's own bound).
-	if _, err := io.Copy(progressWriter{w, http.NewResponseController(w)}, io.LimitReader(br, f.Limit)); err != nil {
-		return err
+	limit := f.Limit
+	if f.Size >= 0 {
+		limit = f.Size
+	}
+	n, err := io.Copy(progressWriter{w, http.NewResponseController(w)}, io.LimitReader(br, limit))
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: %w", ErrMediaCut, err)
+	case f.Size >= 0 && n < f.Size:
+		return fmt.Errorf("%w: the file ended after %d of its %d bytes", ErrMediaCut, n, f.Size)
 	}
 	if _, err := br.ReadByte(); err == nil {
-		return ErrMediaTooLarge // without a Size: the client got the first Limit bytes
+		if f.Size >= 0 {
+			return fmt.Errorf("%w: the file is longer than its %d bytes", ErrMediaCut, f.Size)
+		}
+		return fmt.Errorf("%w: %w", ErrMediaCut, ErrMediaTooLarge) // the client got the first Limit bytes
 	}
 	return nil
 }

@@ -2,8 +2,11 @@ package transports
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -58,37 +61,100 @@ func TestMediaType(t *testing.T) {
 	}
 }
 
+// brokenBody yields data, then fails as an upstream that broke off.
+type brokenBody struct{ data string }
+
+func (b *brokenBody) Read(p []byte) (int, error) {
+	if b.data == "" {
+		return 0, io.ErrUnexpectedEOF
+	}
+	n := copy(p, b.data)
+	b.data = b.data[n:]
+	return n, nil
+}
+
+// TestServeMedia serves each file to a real HTTP client on loopback (a
+// ResponseRecorder cannot show what a client receives): a file that could
+// not be sent whole is a failed transfer for the client (its read of the
+// body fails), never a short file that looks complete; one known to be too
+// large is 413 with nothing of it sent.
 func TestServeMedia(t *testing.T) {
+	big := "GIF89a" + strings.Repeat("x", 10000)
 	tests := []struct {
 		method string
 		file   MediaFile
-		status int
+		status int // 0: the request fails
 		header map[string]string
 		body   string
-		err    error
+		broken bool  // the client's read of the body fails
+		err    error // what ServeMedia returns wraps it
 	}{
-		{http.MethodGet, MediaFile{Body: strings.NewReader("<html><script>x</script>"), Size: -1, Name: "invoice.html", Declared: []string{"text/html"}, Limit: 100},
-			200, map[string]string{"Content-Type": "application/octet-stream", "Content-Disposition": `attachment; filename=invoice.html`, "Content-Length": ""},
-			"<html><script>x</script>", nil},
-		{http.MethodGet, MediaFile{Body: strings.NewReader("\x89PNG\r\n\x1a\nxx"), Size: 10, Name: "a/b/x.svg", Limit: 100},
+		0: {http.MethodGet, MediaFile{Body: strings.NewReader("<html><script>x</script>"), Size: -1, Name: "invoice.html", Declared: []string{"text/html"}, Limit: 100},
+			200, map[string]string{"Content-Type": "application/octet-stream", "Content-Disposition": `attachment; filename=invoice.html`},
+			"<html><script>x</script>", false, nil},
+		1: {http.MethodGet, MediaFile{Body: strings.NewReader("\x89PNG\r\n\x1a\nxx"), Size: 10, Name: "a/b/x.svg", Limit: 100},
 			200, map[string]string{"Content-Type": "image/png", "Content-Disposition": `inline; filename=x.svg`, "Content-Length": "10"},
-			"\x89PNG\r\n\x1a\nxx", nil},
-		{http.MethodHead, MediaFile{Body: strings.NewReader("GIF89a"), Size: 6, Limit: 100},
-			200, map[string]string{"Content-Type": "image/gif", "Content-Disposition": "inline", "Content-Length": "6"}, "", nil},
-		{http.MethodGet, MediaFile{Body: strings.NewReader("GIF89a"), Size: 6, Name: "café.gif", Limit: 100},
-			200, map[string]string{"Content-Disposition": `inline; filename*=utf-8''caf%C3%A9.gif`}, "GIF89a", nil},
-		{http.MethodGet, MediaFile{Body: strings.NewReader("GIF89a"), Size: 6, Limit: 5},
-			413, map[string]string{"Content-Disposition": ""}, "media: file too large\n", ErrMediaTooLarge},
-		{http.MethodGet, MediaFile{Body: strings.NewReader("GIF89a-and-more"), Size: -1, Limit: 6},
-			200, map[string]string{"Content-Type": "image/gif"}, "GIF89a", ErrMediaTooLarge},
+			"\x89PNG\r\n\x1a\nxx", false, nil},
+		2: {http.MethodHead, MediaFile{Body: strings.NewReader("GIF89a"), Size: 6, Limit: 100},
+			200, map[string]string{"Content-Type": "image/gif", "Content-Disposition": "inline", "Content-Length": "6"}, "", false, nil},
+		3: {http.MethodGet, MediaFile{Body: strings.NewReader("GIF89a"), Size: 6, Name: "café.gif", Limit: 100},
+			200, map[string]string{"Content-Disposition": `inline; filename*=utf-8''caf%C3%A9.gif`}, "GIF89a", false, nil},
+		// Known to be too large: 413, nothing of the file.
+		4: {http.MethodGet, MediaFile{Body: strings.NewReader("GIF89a"), Size: 6, Limit: 5},
+			413, map[string]string{"Content-Disposition": "", "Content-Length": "22"}, "media: file too large\n", false, ErrMediaTooLarge},
+		// Past net/http's buffer (4 KB), status and headers are on their
+		// way before the failure is known; the transfer then fails.
+		// Longer than Limit, found out on the way:
+		5: {http.MethodGet, MediaFile{Body: strings.NewReader(big + "-and-more"), Size: -1, Limit: int64(len(big))},
+			200, map[string]string{"Content-Type": "image/gif"}, big, true, ErrMediaTooLarge},
+		// The upstream breaks off, with or without a size:
+		6: {http.MethodGet, MediaFile{Body: &brokenBody{big}, Size: -1, Limit: 1 << 20},
+			200, map[string]string{"Content-Length": ""}, big, true, ErrMediaCut},
+		7: {http.MethodGet, MediaFile{Body: &brokenBody{big}, Size: 20000, Limit: 1 << 20},
+			200, map[string]string{"Content-Length": "20000"}, big, true, ErrMediaCut},
+		// The upstream ends early, or runs on, against the size it gave:
+		8: {http.MethodGet, MediaFile{Body: strings.NewReader(big), Size: 20000, Limit: 1 << 20},
+			200, map[string]string{"Content-Length": "20000"}, big, true, ErrMediaCut},
+		9: {http.MethodGet, MediaFile{Body: strings.NewReader(big + "-and-more"), Size: int64(len(big)), Limit: 1 << 20},
+			200, map[string]string{"Content-Length": strconv.Itoa(len(big))}, big, false, ErrMediaCut},
+		// Failed within the buffer: no answer at all.
+		10: {http.MethodGet, MediaFile{Body: &brokenBody{big[:1000]}, Size: -1, Limit: 1 << 20},
+			0, nil, "", true, ErrMediaCut},
+		// Failed within its first 512 bytes, read before answering: 502.
+		11: {http.MethodGet, MediaFile{Body: &brokenBody{"GIF89a"}, Size: -1, Limit: 100},
+			502, map[string]string{"Content-Type": "text/plain; charset=utf-8"}, "media: the file cannot be fetched\n", false, io.ErrUnexpectedEOF},
 	}
 	for i, tt := range tests {
-		w := httptest.NewRecorder()
-		err := ServeMedia(w, httptest.NewRequest(tt.method, "/x", nil), tt.file)
-		if w.Code != tt.status || w.Body.String() != tt.body || err != tt.err {
-			t.Errorf("%02d: %d %q %v; want %d %q %v", i, w.Code, w.Body.String(), err, tt.status, tt.body, tt.err)
+		errc := make(chan error, 1)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			err := ServeMedia(w, r, tt.file)
+			errc <- err
+			AbortMedia(err)
+		}))
+		req, _ := http.NewRequest(tt.method, srv.URL+"/x", nil)
+		resp, err := srv.Client().Do(req)
+		if err != nil || tt.status == 0 {
+			if serr := <-errc; err == nil || tt.status != 0 || !errors.Is(serr, tt.err) {
+				t.Errorf("%02d: %v, ServeMedia returned %v; want status %d", i, err, serr, tt.status)
+			}
+			if err == nil {
+				resp.Body.Close()
+			}
+			srv.Close()
+			continue
 		}
-		h := w.Result().Header
+		b, rerr := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		serr := <-errc
+		srv.Close()
+		if resp.StatusCode != tt.status || string(b) != tt.body || (rerr != nil) != tt.broken {
+			t.Errorf("%02d: %d, %d bytes %.40q, read error %v; want %d, %d bytes %.40q, broken %v",
+				i, resp.StatusCode, len(b), b, rerr, tt.status, len(tt.body), tt.body, tt.broken)
+		}
+		if (tt.err == nil) != (serr == nil) || (tt.err != nil && !errors.Is(serr, tt.err)) {
+			t.Errorf("%02d: ServeMedia returned %v, want %v", i, serr, tt.err)
+		}
+		h := resp.Header
 		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Content-Security-Policy") != "sandbox; default-src 'none'" {
 			t.Errorf("%02d: headers %v", i, h)
 		}

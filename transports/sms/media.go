@@ -239,7 +239,8 @@ func (t *Transport) serveOutbound(ctx context.Context, w http.ResponseWriter, r 
 
 // relay fetches req and streams its body to w as transports.ServeMedia does,
 // named name, with the origin's Content-Type and ctype as the declared
-// types: 502 if the origin fails, 413 if it is larger than maxMedia.
+// types: 502 if the origin fails, 413 if it is larger than maxMedia; a
+// transfer cut short is aborted (see transports.AbortMedia).
 func (t *Transport) relay(w http.ResponseWriter, r *http.Request, req *http.Request, name, ctype string, rt http.RoundTripper, logArgs ...any) {
 	c := &http.Client{Transport: rt, CheckRedirect: func(req *http.Request, via []*http.Request) error {
 		if len(via) >= 10 {
@@ -279,6 +280,7 @@ func (t *Transport) relay(w http.ResponseWriter, r *http.Request, req *http.Requ
 	case err != nil:
 		t.log.Warn("sms media: relay failed", append(logArgs, "error", t.redact(errText(err)))...)
 	}
+	transports.AbortMedia(err)
 }
 
 // errText is err's text without the URL of a *url.Error, which may carry

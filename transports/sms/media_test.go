@@ -376,3 +376,33 @@ func TestInboundMediaCount(t *testing.T) {
 		}
 	}
 }
+
+// TestMediaCutShort: an origin that breaks off in the middle of a file of
+// unknown size (chunked) is a failed transfer for whoever reads the
+// gateway's URL (Twilio), not a 200 whose short body ends cleanly.
+func TestMediaCutShort(t *testing.T) {
+	f, base := startFake(t, testSID, testToken)
+	upload := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/jpeg")
+		io.WriteString(w, "\xff\xd8\xff\xe0"+strings.Repeat("x", 10000))
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler) // the origin breaks off
+	}))
+	t.Cleanup(upload.Close)
+	e := newMediaEnv(t, base, testToken)
+	setPolicy(t, e.tr, []string{"127.0.0.1"}, nil)
+	o := out("+15551234567", "")
+	o.Media = []string{upload.URL + "/cut.jpg"}
+	if _, err := e.tr.Send(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(f.Messages()[0].MediaURLs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusOK && err == nil {
+		t.Errorf("200 with %d bytes and no error: a cut file looked complete", len(b))
+	}
+}

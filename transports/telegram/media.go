@@ -121,5 +121,6 @@ func (t *Transport) Media() http.Handler {
 		if err != nil {
 			t.log.Warn("media: serving failed", "err", t.scrub(err.Error()))
 		}
+		transports.AbortMedia(err)
 	})
 }

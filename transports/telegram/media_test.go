@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"xmppgw/internal/fake/botfake"
 	"xmppgw/transports"
 )
 
@@ -99,5 +100,46 @@ func TestMediaExpiry(t *testing.T) {
 		if status, _, _ := mediaGet(t, tt.url); status != tt.status {
 			t.Errorf("%02d GET %s at +%v: %d, want %d", i, tt.url, tt.at.Sub(time.Unix(1_700_000_000, 0)), status, tt.status)
 		}
+	}
+}
+
+// TestMediaCutShort: Telegram's file server breaking off in the middle of
+// a file sent without a length is a failed transfer for the client, not a
+// 200 whose short body ends cleanly.
+func TestMediaCutShort(t *testing.T) {
+	fake := botfake.New(testToken)
+	t.Cleanup(fake.Close)
+	h := fake.Handler()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/file/") {
+			io.WriteString(w, "%PDF-1.4\n"+strings.Repeat("x", 10000))
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(api.Close)
+	tr, err := New(transports.Params{Name: "telegram", Domain: "telegram.example.test",
+		MediaURL: "https://gw.example.test/media/telegram", State: &memKV{}},
+		&Settings{Token: testToken, APIURL: api.URL, Mode: ModePolling})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.pollTimeout = time.Second
+	sink := newSink()
+	sink.linked["111"] = "alice@example.test"
+	run(t, tr, sink)
+	fake.UserSendsDocument(dm, alice, "", "report.pdf", "application/pdf", make([]byte, 20000))
+	in := sink.waitInbound(t, 1)[0]
+	srv := httptest.NewServer(http.StripPrefix("/media/telegram", tr.Media()))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + strings.TrimPrefix(in.Media[0], "https://gw.example.test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusOK && err == nil {
+		t.Errorf("200 with %d bytes and no error: a cut file looked complete", len(b))
 	}
 }

@@ -325,8 +325,8 @@ func (a *account) deliver(ctx context.Context, m *tg.Message, edit bool) error {
 			}
 		}
 	}
-	if loc, name, ok := mediaOf(m); ok && loc != nil {
-		in.Media = []string{a.mediaURL(r, name)}
+	if f, ok := mediaOf(m); ok {
+		in.Media = []string{a.mediaURL(r, f.name)}
 	}
 	if in.Body == "" && len(in.Media) == 0 {
 		return nil // nothing the gateway relays

@@ -51,29 +51,40 @@ func newSigner(p transports.Params, sessionKey string) *transports.MediaSigner {
 	return transports.NewMediaSigner(k[:], p.MediaTTL, nil)
 }
 
-// mediaOf returns the file of a message's media and its name, if it has
-// one the gateway relays (a photo or a document).
-func mediaOf(m *tg.Message) (tg.InputFileLocationClass, string, bool) {
+// mediaFile is the file of a message's media.
+type mediaFile struct {
+	loc  tg.InputFileLocationClass
+	name string
+	size int64 // in bytes, -1 if Telegram did not say (served as Content-Length)
+}
+
+// mediaOf returns the file of a message's media, if it has one the
+// gateway relays (a photo or a document).
+func mediaOf(m *tg.Message) (mediaFile, bool) {
 	switch md := m.Media.(type) {
 	case *tg.MessageMediaPhoto:
 		p, ok := md.Photo.(*tg.Photo)
 		if !ok || len(p.Sizes) == 0 {
-			return nil, "", false
+			return mediaFile{}, false
 		}
-		size := ""
+		typ, size := "", int64(-1)
 		for _, s := range p.Sizes { // the largest comes last
 			switch s := s.(type) {
 			case *tg.PhotoSize:
-				size = s.Type
+				typ, size = s.Type, int64(s.Size)
 			case *tg.PhotoSizeProgressive:
-				size = s.Type
+				typ, size = s.Type, -1
+				if len(s.Sizes) > 0 { // the sizes of its prefixes: the whole file's last
+					size = int64(s.Sizes[len(s.Sizes)-1])
+				}
 			}
 		}
-		return &tg.InputPhotoFileLocation{ID: p.ID, AccessHash: p.AccessHash, FileReference: p.FileReference, ThumbSize: size}, "photo.jpg", size != ""
+		loc := &tg.InputPhotoFileLocation{ID: p.ID, AccessHash: p.AccessHash, FileReference: p.FileReference, ThumbSize: typ}
+		return mediaFile{loc: loc, name: "photo.jpg", size: knownSize(size)}, typ != ""
 	case *tg.MessageMediaDocument:
 		d, ok := md.Document.(*tg.Document)
 		if !ok {
-			return nil, "", false
+			return mediaFile{}, false
 		}
 		name := "file"
 		for _, a := range d.Attributes {
@@ -81,9 +92,18 @@ func mediaOf(m *tg.Message) (tg.InputFileLocationClass, string, bool) {
 				name = f.FileName
 			}
 		}
-		return &tg.InputDocumentFileLocation{ID: d.ID, AccessHash: d.AccessHash, FileReference: d.FileReference}, name, true
+		loc := &tg.InputDocumentFileLocation{ID: d.ID, AccessHash: d.AccessHash, FileReference: d.FileReference}
+		return mediaFile{loc: loc, name: name, size: knownSize(d.Size)}, true
 	}
-	return nil, "", false
+	return mediaFile{}, false
+}
+
+// knownSize is a size Telegram gave, or -1 for none (0: no file is empty).
+func knownSize(n int64) int64 {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }
 
 // mediaURL is the gateway URL of message r's attachment in a's box.
@@ -120,44 +140,49 @@ func (t *Transport) Media() http.Handler {
 		defer a.mediaLoad.release()
 		ctx, cancel := context.WithTimeout(r.Context(), transports.MediaWriteTimeout) // the client may read slowly
 		defer cancel()
-		loc, err := a.location(ctx, id)
+		f, ok, err := a.location(ctx, id)
 		if err != nil {
 			t.log.Warn("media: reading the message failed", "err", err)
 			http.Error(w, "telegram media: the file cannot be fetched from Telegram", http.StatusBadGateway)
 			return
 		}
-		if loc == nil {
+		if !ok {
 			http.NotFound(w, r)
+			return
+		}
+		if f.size > maxMedia { // 413, before anything is read
+			transports.ServeMedia(w, r, transports.MediaFile{Body: http.NoBody, Size: f.size, Name: parts[4], Limit: maxMedia})
+			t.log.Info("media: file too large", "size", f.size)
 			return
 		}
 		pr, pw := io.Pipe()
 		done := make(chan error, 1)
 		go func() {
-			_, err := downloader.NewDownloader().Download(a.api(), loc).Stream(ctx, pw)
+			_, err := downloader.NewDownloader().Download(a.api(), f.loc).Stream(ctx, pw)
 			pw.CloseWithError(err)
 			done <- err
 		}()
-		err = transports.ServeMedia(w, r, transports.MediaFile{Body: pr, Size: -1, Name: parts[4], Limit: maxMedia})
+		err = transports.ServeMedia(w, r, transports.MediaFile{Body: pr, Size: f.size, Name: parts[4], Limit: maxMedia})
 		pr.CloseWithError(io.ErrClosedPipe)
 		cancel()
 		<-done
 		if err != nil {
 			t.log.Warn("media: serving failed", "err", err)
 		}
+		transports.AbortMedia(err)
 	})
 }
 
 // location reads message r of the account's box again, for a fresh file
-// reference; nil if it has no media (or the account is no longer in its
-// channel).
-func (a *account) location(ctx context.Context, r ref) (tg.InputFileLocationClass, error) {
+// reference; ok is false if it has no media (or the account is no longer
+// in its channel).
+func (a *account) location(ctx context.Context, r ref) (f mediaFile, ok bool, err error) {
 	var res tg.MessagesMessagesClass
-	var err error
 	ids := []tg.InputMessageClass{&tg.InputMessageID{ID: r.id}}
 	if r.channel != 0 {
 		c, ok := a.peers.channel(r.channel)
 		if !ok {
-			return nil, nil
+			return mediaFile{}, false, nil
 		}
 		res, err = a.api().ChannelsGetMessages(ctx, &tg.ChannelsGetMessagesRequest{
 			Channel: &tg.InputChannel{ChannelID: c.ID, AccessHash: c.AccessHash}, ID: ids})
@@ -165,7 +190,7 @@ func (a *account) location(ctx context.Context, r ref) (tg.InputFileLocationClas
 		res, err = a.api().MessagesGetMessages(ctx, ids)
 	}
 	if err != nil {
-		return nil, err
+		return mediaFile{}, false, err
 	}
 	var msgs []tg.MessageClass
 	switch r := res.(type) {
@@ -178,11 +203,10 @@ func (a *account) location(ctx context.Context, r ref) (tg.InputFileLocationClas
 	}
 	for _, m := range msgs {
 		if m, ok := m.(*tg.Message); ok && m.ID == r.id {
-			loc, _, ok := mediaOf(m)
-			if ok {
-				return loc, nil
+			if f, ok := mediaOf(m); ok {
+				return f, true, nil
 			}
 		}
 	}
-	return nil, nil
+	return mediaFile{}, false, nil
 }

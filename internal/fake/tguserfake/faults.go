@@ -42,15 +42,31 @@ func (s *Server) takeFlood(id uint32) *tgerr.Error {
 }
 
 // Fail makes every call of the RPC typeID fail with err, until Fail is
-// called again with nil.
+// called again with nil (which clears FailAfter too).
 func (s *Server) Fail(typeID uint32, err *tgerr.Error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err == nil {
 		delete(s.fails, typeID)
+		delete(s.failsAfter, typeID)
 		return
 	}
 	s.fails[typeID] = err
+}
+
+// failAfter is a FailAfter rule: left more calls succeed, then all fail.
+type failAfter struct {
+	left int
+	err  *tgerr.Error
+}
+
+// FailAfter lets the next n calls of the RPC typeID through, then makes
+// every later one fail with err, until Fail(typeID, nil): Telegram
+// breaking off in the middle of a download, say.
+func (s *Server) FailAfter(typeID uint32, n int, err *tgerr.Error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failsAfter[typeID] = &failAfter{left: max(n, 0), err: err}
 }
 
 // HoldCalls makes calls of the RPC typeID wait, unanswered, until release

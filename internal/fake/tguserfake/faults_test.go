@@ -36,6 +36,27 @@ func TestFloodWait(t *testing.T) {
 	}
 }
 
+func TestFailAfter(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	cl := loggedIn(t, s, s.AddUser(ann))
+	const getContacts = tg.ContactsGetContactsRequestTypeID
+	s.FailAfter(getContacts, 2, tgerr.New(500, "INTERNAL"))
+	for i := range 4 {
+		_, err := cl.api.ContactsGetContacts(cl.ctx, 0)
+		if i < 2 && err != nil {
+			t.Fatalf("call %d: %v, want it through", i, err)
+		}
+		if i >= 2 {
+			wantRPCError(t, err, 500, "INTERNAL")
+		}
+	}
+	s.Fail(getContacts, nil)
+	if _, err := cl.api.ContactsGetContacts(cl.ctx, 0); err != nil {
+		t.Fatalf("after Fail(nil): %v", err)
+	}
+}
+
 func TestRevoke(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)

@@ -71,6 +71,7 @@ type Server struct {
 	uploads    map[uploadKey]*upload
 	flood      map[uint32]*floodRule
 	fails      map[uint32]*tgerr.Error  // Fail: methods that fail until cleared
+	failsAfter map[uint32]*failAfter    // FailAfter: methods that fail after some calls, until cleared
 	holds      map[uint32]chan struct{} // HoldCalls: methods that wait for release
 	held       map[uint32]int           // Held: calls waiting
 	calls      int                      // Calls
@@ -139,6 +140,7 @@ func Start(ctx context.Context, addr string, log *slog.Logger) (*Server, error) 
 		uploads:    map[uploadKey]*upload{},
 		flood:      map[uint32]*floodRule{},
 		fails:      map[uint32]*tgerr.Error{},
+		failsAfter: map[uint32]*failAfter{},
 		holds:      map[uint32]chan struct{}{},
 		held:       map[uint32]int{},
 		callsOf:    map[uint32]int{},
@@ -285,6 +287,13 @@ func (s *Server) onMessage(srv *tgtest.Server, req *tgtest.Request) error {
 		c.user = k.user
 	}
 	floodErr := s.takeFlood(id)
+	if f := s.failsAfter[id]; f != nil {
+		if f.left > 0 {
+			f.left--
+		} else {
+			floodErr = f.err
+		}
+	}
 	if s.fails[id] != nil {
 		floodErr = s.fails[id]
 	}
