@@ -10,7 +10,9 @@
 // X-Telegram-Bot-Api-Secret-Token). Attachments are served to XMPP users
 // under /media/<name>/<sig>/<expiry>/<file id>/<name>, signed over the whole
 // path, so that the bot token never appears in a URL (see
-// transports.ServeMedia for how they are labelled). A user's attachment that
+// transports.ServeMedia for how they are labelled); one larger than the
+// Bot API lets bots download (20 MB, or 50 MB with local_mode) is a note
+// in the body instead. A user's attachment that
 // Telegram cannot fetch itself is uploaded by the gateway, only from an
 // address transports.Params.Fetch allows.
 // Sends are paced to Telegram's published limits.

@@ -2,10 +2,13 @@ package telegram
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -13,37 +16,67 @@ import (
 	"xmppgw/transports"
 )
 
-// maxMedia caps a file relayed to XMPP; the Bot API serves up to 20 MB.
-const maxMedia = 50 << 20
+// Limits on files relayed to XMPP.
+const (
+	// botDownloadMax is the largest file Telegram's Bot API lets a bot
+	// download (getFile refuses the rest).
+	botDownloadMax = 20 << 20
+	// maxMedia caps a file relayed from a Bot API server in local mode,
+	// which serves files of any size.
+	maxMedia = 50 << 20
+)
 
-// media returns the gateway URLs of msg's attachment, if it has one.
-func (t *Transport) media(msg *tgbotapi.Message) []string {
-	var id, name string
+// downloadLimit is the largest file the gateway relays to XMPP.
+func (t *Transport) downloadLimit() int64 {
+	if t.s.LocalMode {
+		return maxMedia
+	}
+	return botDownloadMax
+}
+
+// media returns the gateway URLs of msg's attachment, if it has one. An
+// attachment larger than downloadLimit gets no URL, which could never
+// work: note names it instead, for the message's body.
+func (t *Transport) media(msg *tgbotapi.Message) (urls []string, note string) {
+	var (
+		id, name string
+		size     int
+	)
 	switch {
 	case len(msg.Photo) > 0:
 		p := msg.Photo[len(msg.Photo)-1] // the largest size comes last
-		id, name = p.FileID, "photo.jpg"
+		id, name, size = p.FileID, "photo.jpg", p.FileSize
 	case msg.Document != nil:
-		id, name = msg.Document.FileID, msg.Document.FileName
+		id, name, size = msg.Document.FileID, msg.Document.FileName, msg.Document.FileSize
 	case msg.Voice != nil:
-		id, name = msg.Voice.FileID, "voice"+extension(msg.Voice.MimeType, ".oga")
+		id, name, size = msg.Voice.FileID, "voice"+extension(msg.Voice.MimeType, ".oga"), msg.Voice.FileSize
 	case msg.Audio != nil:
-		id, name = msg.Audio.FileID, msg.Audio.FileName
+		id, name, size = msg.Audio.FileID, msg.Audio.FileName, msg.Audio.FileSize
 	case msg.Video != nil:
-		id, name = msg.Video.FileID, msg.Video.FileName
+		id, name, size = msg.Video.FileID, msg.Video.FileName, msg.Video.FileSize
 	case msg.VideoNote != nil:
-		id, name = msg.VideoNote.FileID, "video.mp4"
+		id, name, size = msg.VideoNote.FileID, "video.mp4", msg.VideoNote.FileSize
 	case msg.Animation != nil:
-		id, name = msg.Animation.FileID, msg.Animation.FileName
+		id, name, size = msg.Animation.FileID, msg.Animation.FileName, msg.Animation.FileSize
 	case msg.Sticker != nil:
-		id, name = msg.Sticker.FileID, "sticker.webp"
+		id, name, size = msg.Sticker.FileID, "sticker.webp", msg.Sticker.FileSize
 	default:
-		return nil
+		return nil, ""
 	}
 	if name == "" {
 		name = "file"
 	}
-	return []string{t.mediaURL + "/" + t.signer.Sign(0, id, name) + "/" + url.PathEscape(id) + "/" + url.PathEscape(name)}
+	if limit := t.downloadLimit(); int64(size) > limit {
+		return nil, fmt.Sprintf("[%s (%s) is not relayed: the gateway can fetch files of up to %d MB from Telegram]",
+			name, megabytes(int64(size)), limit>>20)
+	}
+	return []string{t.mediaURL + "/" + t.signer.Sign(0, id, name) + "/" + url.PathEscape(id) + "/" + url.PathEscape(name)}, ""
+}
+
+// megabytes writes n bytes in MB, rounded up to a tenth (a file just
+// over a limit does not look equal to it).
+func megabytes(n int64) string {
+	return strconv.FormatFloat(math.Ceil(float64(n)*10/(1<<20))/10, 'f', 1, 64) + " MB"
 }
 
 func extension(mimeType, def string) string {
@@ -96,7 +129,7 @@ func (t *Transport) Media() http.Handler {
 			http.Error(w, "telegram media: the file cannot be fetched from Telegram", status)
 			return
 		}
-		if f.FileSize > maxMedia {
+		if f.FileSize > t.downloadLimit() {
 			http.Error(w, "telegram media: file too large", http.StatusRequestEntityTooLarge)
 			return
 		}
@@ -117,7 +150,7 @@ func (t *Transport) Media() http.Handler {
 		// Telegram's own types: its Content-Type, then its file_path's
 		// extension (photos/file_1.jpg), which the bytes overrule.
 		err = transports.ServeMedia(w, r, transports.MediaFile{Body: resp.Body, Size: resp.ContentLength, Name: name,
-			Declared: []string{resp.Header.Get("Content-Type"), mime.TypeByExtension(path.Ext(f.FilePath))}, Limit: maxMedia})
+			Declared: []string{resp.Header.Get("Content-Type"), mime.TypeByExtension(path.Ext(f.FilePath))}, Limit: t.downloadLimit()})
 		if err != nil {
 			t.log.Warn("media: serving failed", "err", t.scrub(err.Error()))
 		}

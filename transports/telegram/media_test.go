@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
 	"xmppgw/internal/fake/botfake"
 	"xmppgw/transports"
 )
@@ -141,5 +143,52 @@ func TestMediaCutShort(t *testing.T) {
 	b, err := io.ReadAll(resp.Body)
 	if resp.StatusCode == http.StatusOK && err == nil {
 		t.Errorf("200 with %d bytes and no error: a cut file looked complete", len(b))
+	}
+}
+
+// TestInboundFileTooLarge: Telegram's Bot API lets bots download files of
+// up to 20 MB (a user may send 2 GB); a server in local mode serves any,
+// of which the gateway relays up to 50 MB. A larger file gets no link,
+// which could never work, but a note naming it and its size in the body.
+func TestInboundFileTooLarge(t *testing.T) {
+	const mb = 1 << 20
+	hosted, _ := newTest(t, ModePolling, nil)
+	local, _ := newTest(t, ModePolling, nil)
+	local.s.LocalMode = true
+	tests := []struct {
+		tr   *Transport
+		msg  tgbotapi.Message
+		link bool
+		note string
+	}{
+		0: {hosted, tgbotapi.Message{Document: &tgbotapi.Document{FileID: "D", FileName: "holiday.mp4", FileSize: 20 * mb}}, true, ""},
+		1: {hosted, tgbotapi.Message{Document: &tgbotapi.Document{FileID: "D", FileName: "holiday.mp4", FileSize: 20*mb + 1}}, false,
+			"[holiday.mp4 (20.1 MB) is not relayed: the gateway can fetch files of up to 20 MB from Telegram]"},
+		2: {hosted, tgbotapi.Message{Video: &tgbotapi.Video{FileID: "V", FileSize: 1536 * mb}}, false,
+			"[file (1536.0 MB) is not relayed: the gateway can fetch files of up to 20 MB from Telegram]"},
+		3: {hosted, tgbotapi.Message{Audio: &tgbotapi.Audio{FileID: "A", FileName: "talk.m4a", FileSize: 25 * mb}}, false,
+			"[talk.m4a (25.0 MB) is not relayed: the gateway can fetch files of up to 20 MB from Telegram]"},
+		4: {hosted, tgbotapi.Message{Document: &tgbotapi.Document{FileID: "D", FileName: "a.pdf"}}, true, ""}, // size unknown
+		5: {local, tgbotapi.Message{Document: &tgbotapi.Document{FileID: "D", FileName: "holiday.mp4", FileSize: 21 * mb}}, true, ""},
+		6: {local, tgbotapi.Message{Animation: &tgbotapi.Animation{FileID: "G", FileName: "cat.mp4", FileSize: 50*mb + mb/2}}, false,
+			"[cat.mp4 (50.5 MB) is not relayed: the gateway can fetch files of up to 50 MB from Telegram]"},
+	}
+	for i, tt := range tests {
+		urls, note := tt.tr.media(&tt.msg)
+		if (len(urls) == 1) != tt.link || note != tt.note {
+			t.Errorf("%02d: %q, %q; want a link %v, note %q", i, urls, note, tt.link, tt.note)
+		}
+	}
+
+	// Through the Bot API: the note follows the caption; no link.
+	tr, fake := newTest(t, ModePolling, nil)
+	sink := newSink()
+	sink.linked["111"] = "alice@example.test"
+	run(t, tr, sink)
+	fake.UserSendsDocument(dm, alice, "our holiday", "holiday.mp4", "video/mp4", make([]byte, 21*mb))
+	in := sink.waitInbound(t, 1)[0]
+	want := "our holiday\n[holiday.mp4 (21.0 MB) is not relayed: the gateway can fetch files of up to 20 MB from Telegram]"
+	if in.Body != want || len(in.Media) != 0 {
+		t.Errorf("inbound %q with media %q; want %q and none", in.Body, in.Media, want)
 	}
 }

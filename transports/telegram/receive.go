@@ -74,7 +74,14 @@ func (t *Transport) handle(ctx context.Context, sink transports.Sink, u update) 
 	// An edit carries the message's file too: the correction replaces the
 	// whole message, which may have been the file alone (a caption added
 	// to a photo sent without one).
-	in.Media = t.media(msg)
+	var note string
+	in.Media, note = t.media(msg)
+	switch {
+	case note != "" && in.Body != "":
+		in.Body += "\n" + note
+	case note != "":
+		in.Body = note
+	}
 	if edited {
 		// The event is the update: Telegram delivers one update again with
 		// its id, and two edits in one second (the edit date's unit) have

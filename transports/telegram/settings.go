@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -27,6 +28,7 @@ var (
 //
 //	token: 123456:ABC...          # from @BotFather; required
 //	api_url: https://api.telegram.org  # or a self-hosted Bot API server
+//	local_mode: false             # true: api_url is a Bot API server run with --local
 //	mode: polling                 # or webhook
 //	webhook_secret: ...           # required in webhook mode
 //	chats:                        # static links: chat id -> bare JID
@@ -36,8 +38,11 @@ var (
 //	  group_per_minute: 20
 //	  total_per_second: 30
 type Settings struct {
-	Token         string            `yaml:"token"`
-	APIURL        string            `yaml:"api_url"`
+	Token  string `yaml:"token"`
+	APIURL string `yaml:"api_url"`
+	// LocalMode says api_url is a Bot API server run with --local, which
+	// lets bots download files of any size (the hosted one: 20 MB).
+	LocalMode     bool              `yaml:"local_mode"`
 	Mode          string            `yaml:"mode"`
 	WebhookSecret string            `yaml:"webhook_secret"`
 	Chats         map[string]string `yaml:"chats"`
@@ -112,6 +117,8 @@ func (s *Settings) Validate() []transports.Problem {
 	}
 	if msg := transports.SettleAPIURL(&s.APIURL, DefaultAPIURL); msg != "" {
 		add("api_url", "%s", msg)
+	} else if u, _ := url.Parse(s.APIURL); s.LocalMode && strings.EqualFold(u.Hostname(), "api.telegram.org") {
+		add("local_mode", "is for a self-hosted Bot API server run with --local, not %s (set api_url to your server)", s.APIURL)
 	}
 	if s.Mode == "" {
 		s.Mode = ModePolling
@@ -183,8 +190,8 @@ func (s *Settings) Validate() []transports.Problem {
 
 // String describes s without its secrets.
 func (s Settings) String() string {
-	return fmt.Sprintf("{token:%s api_url:%s mode:%s webhook_secret:%s chats:%v}",
-		transports.Redacted(s.Token), s.APIURL, s.Mode, transports.Redacted(s.WebhookSecret), s.Chats)
+	return fmt.Sprintf("{token:%s api_url:%s local_mode:%v mode:%s webhook_secret:%s chats:%v}",
+		transports.Redacted(s.Token), s.APIURL, s.LocalMode, s.Mode, transports.Redacted(s.WebhookSecret), s.Chats)
 }
 
 // GoString is String, for %#v.
@@ -195,6 +202,7 @@ func (s Settings) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("token", transports.Redacted(s.Token)),
 		slog.String("api_url", s.APIURL),
+		slog.Bool("local_mode", s.LocalMode),
 		slog.String("mode", s.Mode),
 		slog.Int("chats", len(s.Chats)),
 	)
