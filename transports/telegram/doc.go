@@ -13,7 +13,7 @@
 // transports.ServeMedia for how they are labelled); one larger than the
 // Bot API lets bots download (20 MB, or 50 MB with local_mode) is a note
 // in the body instead. A user's attachment that
-// Telegram cannot fetch itself is uploaded by the gateway, only from an
-// address transports.Params.Fetch allows.
+// Telegram cannot fetch itself, or does not take by URL, is uploaded by the
+// gateway, only from an address transports.Params.Fetch allows.
 // Sends are paced to Telegram's published limits.
 package telegram

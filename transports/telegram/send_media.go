@@ -17,12 +17,16 @@ import (
 	"xmppgw/transports"
 )
 
-// Limits on outbound attachments.
+// Limits on outbound attachments (Bot API, "Sending files").
 const (
-	maxCaption    = 1024     // UTF-16 units of a media caption
-	maxUpload     = 50 << 20 // what the Bot API accepts from bots
-	headTimeout   = 10 * time.Second
-	uploadTimeout = 2 * time.Minute // fetching the file and uploading it
+	maxCaption     = 1024     // UTF-16 units of a media caption
+	maxUpload      = 50 << 20 // what the Bot API accepts from bots
+	maxPhotoUpload = 10 << 20 // what sendPhoto accepts uploaded
+	maxURLPhoto    = 5 << 20  // sendPhoto by URL
+	maxURLVoice    = 1 << 20  // sendVoice by URL (larger: sent as a file)
+	maxURLFile     = 20 << 20 // any other method by URL
+	headTimeout    = 10 * time.Second
+	uploadTimeout  = 2 * time.Minute // fetching the file and uploading it
 )
 
 // isPublicURL tells whether Telegram's servers could fetch a URL
@@ -120,7 +124,9 @@ func (t *Transport) sendMedia(ctx context.Context, chat int64, out transports.Ou
 }
 
 // sendFile sends the file at rawURL to chat: by its URL when Telegram can
-// fetch it, else uploaded by the gateway.
+// fetch it and takes it by URL (takesByURL, from what a HEAD says), else
+// uploaded by the gateway. A by-URL send Telegram refuses (400) is
+// uploaded instead, once: a refusal sent nothing, so nothing is sent twice.
 func (t *Transport) sendFile(ctx context.Context, chat int64, rawURL, caption string, replyTo int) (int, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -139,55 +145,121 @@ func (t *Transport) sendFile(ctx context.Context, chat int64, rawURL, caption st
 		p["reply_to_message_id"] = strconv.Itoa(replyTo)
 		p["allow_sending_without_reply"] = "true"
 	}
-	var m sentMessage
 	if isPublicURL(ctx, rawURL) {
-		mm := methodFor(t.headType(ctx, rawURL), name)
-		p[mm.field] = rawURL
-		err := t.call(ctx, mm.method, p, &m)
-		return m.MessageID, err
+		ctype, size := t.head(ctx, rawURL)
+		if mm := methodFor(ctype, name); takesByURL(mm, ctype, name, size) {
+			var m sentMessage
+			p[mm.field] = rawURL
+			err := t.call(ctx, mm.method, p, &m)
+			if !refused(err) {
+				return m.MessageID, err
+			}
+			delete(p, mm.field)
+			t.log.Info("Telegram refused an attachment by URL; the gateway uploads it", "method", mm.method, "err", err)
+		}
 	}
+	return t.uploadFile(ctx, p, rawURL, name)
+}
 
-	// The gateway fetches it: only from an address the fetch policy allows
-	// (checked first, and again on every connection), and the user learns
-	// nothing of the network but that.
+// takesByURL reports whether Telegram takes a file by its URL with mm,
+// given its Content-Type (else its name's extension) and size (-1 if
+// unknown): photos up to 5 MB, Ogg voice notes up to 1 MB (a larger one
+// would become a file), and documents up to 20 MB that are PDF or ZIP,
+// the only types sendDocument takes by URL. A photo or document of
+// unknown size is tried (a refusal is uploaded instead).
+func takesByURL(mm mediaMethod, ctype, name string, size int64) bool {
+	mt, _, _ := mime.ParseMediaType(ctype)
+	if mt == "" || mt == "application/octet-stream" {
+		mt, _, _ = mime.ParseMediaType(mime.TypeByExtension(strings.ToLower(path.Ext(name))))
+	}
+	switch mm {
+	case methodPhoto:
+		return size <= maxURLPhoto
+	case methodVoice:
+		return mt == "audio/ogg" && size >= 0 && size <= maxURLVoice
+	}
+	switch mt {
+	case "application/pdf", "application/zip", "application/x-zip-compressed":
+		return size <= maxURLFile
+	}
+	return false
+}
+
+// refused reports whether err is Telegram's refusal of a request (400),
+// which sent nothing.
+func refused(err error) bool {
+	pe, ok := err.(*transports.Error)
+	return ok && pe.Kind == transports.KindRejected && pe.Code == strconv.Itoa(http.StatusBadRequest)
+}
+
+// uploadFile fetches rawURL under the fetch policy (checked first, and
+// again on every connection; the user learns nothing of the network but
+// that) and uploads it with p: as a photo, voice note or document by its
+// type, a photo too large for sendPhoto (10 MB) as a document.
+func (t *Transport) uploadFile(ctx context.Context, p tgbotapi.Params, rawURL, name string) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, uploadTimeout)
 	defer cancel()
+	id, photoTooLarge, err := t.upload1(ctx, p, rawURL, name, false)
+	if photoTooLarge {
+		// Its size was unknown: its upload was cut off at 10 MB, so
+		// nothing was sent. It goes again, fetched anew, as a document.
+		id, _, err = t.upload1(ctx, p, rawURL, name, true)
+	}
+	return id, err
+}
+
+// upload1 fetches rawURL and uploads it once, as a document if asDocument.
+// photoTooLarge reports a photo of unknown size cut off at sendPhoto's
+// limit (nothing sent).
+func (t *Transport) upload1(ctx context.Context, p tgbotapi.Params, rawURL, name string, asDocument bool) (id int, photoTooLarge bool, err error) {
 	att, fe := transports.FetchAttachment(ctx, t.policy, t.fetch, rawURL, "Telegram", maxUpload, t.log)
 	if fe != nil {
-		return 0, fe
+		return 0, false, fe
 	}
 	defer att.Body.Close()
 	mm := methodFor(att.Type, name)
+	if asDocument || (mm == methodPhoto && att.Size > maxPhotoUpload) {
+		mm = methodDocument
+	}
 	if name == "" {
 		name = "file" + extension(att.Type, "")
 	}
-	body := &cappedReader{r: att.Body, left: maxUpload}
-	err = t.upload(ctx, mm.method, p, tgbotapi.RequestFile{Name: mm.field, Data: tgbotapi.FileReader{Name: name, Reader: body}}, &m)
-	if body.over {
-		return 0, tooLarge()
+	limit := int64(maxUpload)
+	if mm == methodPhoto {
+		limit = maxPhotoUpload
 	}
-	return m.MessageID, err
+	var m sentMessage
+	body := &cappedReader{r: att.Body, left: limit}
+	err = t.upload(ctx, mm.method, p, tgbotapi.RequestFile{Name: mm.field, Data: tgbotapi.FileReader{Name: name, Reader: body}}, &m)
+	switch {
+	case body.over && mm == methodPhoto:
+		return 0, true, err
+	case body.over:
+		return 0, false, tooLarge()
+	}
+	return m.MessageID, false, err
 }
 
 func tooLarge() *transports.Error { return transports.AttachmentTooLarge("Telegram", maxUpload) }
 
-// headType returns the Content-Type a HEAD of rawURL answers, or "".
-func (t *Transport) headType(ctx context.Context, rawURL string) string {
+// head returns the Content-Type ("" if none) and length (-1 if unknown)
+// a HEAD of rawURL answers.
+func (t *Transport) head(ctx context.Context, rawURL string) (ctype string, size int64) {
 	ctx, cancel := context.WithTimeout(ctx, headTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, rawURL, nil)
 	if err != nil {
-		return ""
+		return "", -1
 	}
 	resp, err := t.fetch.Do(req)
 	if err != nil {
-		return ""
+		return "", -1
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return ""
+		return "", -1
 	}
-	return resp.Header.Get("Content-Type")
+	return resp.Header.Get("Content-Type"), resp.ContentLength
 }
 
 // upload makes one multipart Bot API request bound to ctx, like call.

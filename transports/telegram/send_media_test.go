@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -136,33 +138,183 @@ func TestSendMediaByURL(t *testing.T) {
 	publicHosts(t, fs.URL)
 	ctx := testCtx(t)
 	// Marked public, the URL goes to Telegram as it is; the fake, like
-	// Telegram, cannot fetch 127.0.0.1 and says so.
+	// Telegram, cannot fetch 127.0.0.1 and refuses it (400): the gateway
+	// uploads it instead, once.
 	id, err := tr.Send(ctx, transports.Outbound{To: "111", ID: "u1", Body: "see", Media: []string{fs.URL + "/pic"}})
-	if err == nil {
-		t.Fatalf("the fake accepted a loopback URL: %q", id)
+	if err != nil || id != "111:1" {
+		t.Fatalf("Send = %q, %v", id, err)
 	}
-	if pe, ok := err.(*transports.Error); !ok || pe.Kind != transports.KindRejected ||
-		!strings.Contains(pe.Message, "failed to get HTTP URL content") {
-		t.Fatalf("err %v", err)
+	if got := fake.Media(); len(got) != 1 || got[0].Method != "sendPhoto" || got[0].URL != "" || string(got[0].Data) != "PNG" || got[0].Caption != "see" {
+		t.Errorf("fake got %+v", got)
 	}
-	if fs.heads.Load() != 1 || fs.gets.Load() != 0 {
-		t.Errorf("file server: %d HEAD, %d GET; want 1, 0", fs.heads.Load(), fs.gets.Load())
+	if fs.heads.Load() != 1 || fs.gets.Load() != 1 {
+		t.Errorf("file server: %d HEAD, %d GET; want 1, 1", fs.heads.Load(), fs.gets.Load())
 	}
 	// A public name: HEAD fails (no such host), so the extension decides.
 	publicHosts(t, "https://cdn.example.invalid/")
 	id, err = tr.Send(ctx, transports.Outbound{To: "111", ID: "u2", Body: "see",
-		Media: []string{"https://cdn.example.invalid/img/dog.webp", "https://cdn.example.invalid/f/data.csv"}})
-	if err != nil || id != "111:1,2" {
+		Media: []string{"https://cdn.example.invalid/img/dog.webp", "https://cdn.example.invalid/f/data.pdf"}})
+	if err != nil || id != "111:2,3" {
 		t.Fatalf("Send = %q, %v", id, err)
 	}
-	got := fake.Media()
+	got := fake.Media()[1:]
 	if len(got) != 2 || got[0].Method != "sendPhoto" || got[0].URL != "https://cdn.example.invalid/img/dog.webp" ||
 		got[0].Caption != "see" || got[0].Data != nil ||
-		got[1].Method != "sendDocument" || got[1].URL != "https://cdn.example.invalid/f/data.csv" || got[1].Caption != "" {
+		got[1].Method != "sendDocument" || got[1].URL != "https://cdn.example.invalid/f/data.pdf" || got[1].Caption != "" {
 		t.Errorf("fake got %+v", got)
 	}
 }
 
+// sizedServer serves files by path with their types, each with its
+// Content-Length unless chunked, and counts HEADs and GETs per path.
+type sizedServer struct {
+	*httptest.Server
+	mu    sync.Mutex
+	heads map[string]int
+	gets  map[string]int
+	fail  map[string]int // path -> GETs still answered 503
+}
+
+type sizedFile struct {
+	ctype   string
+	data    []byte
+	chunked bool
+}
+
+func newSizedServer(t *testing.T, files map[string]sizedFile) *sizedServer {
+	s := &sizedServer{heads: map[string]int{}, gets: map[string]int{}, fail: map[string]int{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		if r.Method == http.MethodHead {
+			s.heads[r.URL.Path]++
+		} else {
+			s.gets[r.URL.Path]++
+		}
+		fail := r.Method == http.MethodGet && s.fail[r.URL.Path] > 0
+		if fail {
+			s.fail[r.URL.Path]--
+		}
+		s.mu.Unlock()
+		f, ok := files[r.URL.Path]
+		switch {
+		case fail:
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		case !ok:
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", f.ctype)
+		if !f.chunked {
+			w.Header().Set("Content-Length", strconv.Itoa(len(f.data)))
+		}
+		if r.Method == http.MethodGet {
+			w.Write(f.data)
+		}
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *sizedServer) counts(path string) (heads, gets int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.heads[path], s.gets[path]
+}
+
+// TestSendMediaByURLOrUpload: a public attachment is sent by its URL only
+// when Telegram takes it so (Bot API, "Sending files": photos up to 5 MB,
+// Ogg voice notes up to 1 MB, sendDocument only PDF or ZIP, up to 20 MB),
+// judged from what a HEAD says; anything else is fetched and uploaded
+// (an mp4, an m4a, a docx or a txt from an XMPP upload service, which
+// Telegram refuses by URL, for good). A photo over sendPhoto's 10 MB goes
+// as a document, its size known or found out on the way.
+func TestSendMediaByURLOrUpload(t *testing.T) {
+	tr, fake := newTest(t, ModePolling, nil)
+	fake.AddChat(dm)
+	const mb = 1 << 20
+	blob := func(head string, n int) []byte { b := make([]byte, n); copy(b, head); return b }
+	files := map[string]sizedFile{
+		"/cat.png":     {ctype: "image/png", data: blob("\x89PNG", 1000)},
+		"/big.jpg":     {ctype: "image/jpeg", data: blob("\xff\xd8\xff", 6*mb)},
+		"/huge.jpg":    {ctype: "image/jpeg", data: blob("\xff\xd8\xff", 11*mb)},
+		"/stream.jpg":  {ctype: "image/jpeg", data: blob("\xff\xd8\xff", 11*mb), chunked: true},
+		"/a.pdf":       {ctype: "application/pdf", data: blob("%PDF", 1000)},
+		"/big.zip":     {ctype: "application/zip", data: blob("PK", 21*mb)},
+		"/report.docx": {ctype: "application/vnd.openxmlformats-officedocument.wordprocessingml.document", data: blob("PK", 1000)},
+		"/clip.mp4":    {ctype: "video/mp4", data: blob("\x00\x00\x00\x18ftypmp42", 1000)},
+		"/talk.m4a":    {ctype: "audio/mp4", data: blob("\x00\x00\x00\x18ftypM4A ", 1000)},
+		"/notes.txt":   {ctype: "text/plain", data: blob("notes", 1000)},
+		"/hi.ogg":      {ctype: "audio/ogg", data: blob("OggS", 1000)},
+		"/long.ogg":    {ctype: "audio/ogg", data: blob("OggS", 2*mb)},
+	}
+	fs := newSizedServer(t, files)
+	// The upload service is on the gateway's host, under a public-looking
+	// name: HEAD and GET reach it, and the fake takes its URLs.
+	port := fs.URL[strings.LastIndex(fs.URL, ":")+1:]
+	base := "http://upload.example.test:" + port
+	setPolicy(t, tr, []string{"upload.example.test", "files.example.test"},
+		map[string]string{"upload.example.test": "127.0.0.1", "files.example.test": "127.0.0.1"})
+	publicHosts(t, base)
+	private := "http://files.example.test:" + port // not public: always uploaded
+	ctx := testCtx(t)
+	tests := []struct {
+		base, path string
+		refuse     string // a method Telegram refuses once (400)
+		method     string // how it was sent
+		byURL      bool
+		heads      int
+		gets       int
+	}{
+		0:  {base, "/cat.png", "", "sendPhoto", true, 1, 0},
+		1:  {base, "/big.jpg", "", "sendPhoto", false, 1, 1},     // over 5 MB by URL
+		2:  {base, "/huge.jpg", "", "sendDocument", false, 1, 1}, // over 10 MB uploaded as a photo
+		3:  {private, "/stream.jpg", "", "sendDocument", false, 0, 2},
+		4:  {base, "/a.pdf", "", "sendDocument", true, 1, 0},
+		5:  {base, "/big.zip", "", "sendDocument", false, 1, 1}, // over 20 MB by URL
+		6:  {base, "/report.docx", "", "sendDocument", false, 1, 1},
+		7:  {base, "/clip.mp4", "", "sendDocument", false, 1, 1},
+		8:  {base, "/talk.m4a", "", "sendDocument", false, 1, 1},
+		9:  {base, "/notes.txt", "", "sendDocument", false, 1, 1},
+		10: {base, "/hi.ogg", "", "sendVoice", true, 1, 0},
+		11: {base, "/long.ogg", "", "sendVoice", false, 1, 1}, // over 1 MB by URL
+		// Refused by URL: uploaded instead, once.
+		12: {base, "/a.pdf", "sendDocument", "sendDocument", false, 1, 1},
+		// Of unknown size, refused by URL (over 5 MB), then cut off at
+		// sendPhoto's 10 MB: fetched again, and sent as a document.
+		13: {base, "/stream.jpg", "sendPhoto", "sendDocument", false, 1, 2},
+	}
+	for i, tt := range tests {
+		if tt.refuse != "" {
+			fake.Fail(tt.refuse, 1, http.StatusBadRequest, "Bad Request: failed to get HTTP URL content", 0)
+		}
+		h0, g0 := fs.counts(tt.path)
+		before := len(fake.Media())
+		id, err := tr.Send(ctx, transports.Outbound{To: "111", ID: "b" + strconv.Itoa(i), Media: []string{tt.base + tt.path}})
+		if err != nil {
+			t.Errorf("%02d %s: %v", i, tt.path, err)
+			continue
+		}
+		got := fake.Media()[before:]
+		if len(got) != 1 || id != "111:"+strconv.Itoa(got[0].MessageID) {
+			t.Errorf("%02d %s: Send = %q; the fake got %d files", i, tt.path, id, len(got))
+			continue
+		}
+		g := got[0]
+		want := files[tt.path].data
+		switch {
+		case g.Method != tt.method:
+			t.Errorf("%02d %s: %s, want %s", i, tt.path, g.Method, tt.method)
+		case tt.byURL && (g.URL != tt.base+tt.path || g.Data != nil):
+			t.Errorf("%02d %s: URL %q, %d bytes uploaded; want it by URL", i, tt.path, g.URL, len(g.Data))
+		case !tt.byURL && (g.URL != "" || !bytes.Equal(g.Data, want)):
+			t.Errorf("%02d %s: URL %q, %d bytes uploaded; want all %d uploaded", i, tt.path, g.URL, len(g.Data), len(want))
+		}
+		if heads, gets := fs.counts(tt.path); heads-h0 != tt.heads || gets-g0 != tt.gets {
+			t.Errorf("%02d %s: %d HEAD, %d GET; want %d, %d", i, tt.path, heads-h0, gets-g0, tt.heads, tt.gets)
+		}
+	}
+}
 func TestSendMediaCaption(t *testing.T) {
 	tr, fake := newTest(t, ModePolling, nil)
 	fake.AddChat(dm)
@@ -300,6 +452,70 @@ func TestMethodFor(t *testing.T) {
 	} {
 		if got := methodFor(tc.ct, tc.name); got != tc.want {
 			t.Errorf("methodFor(%q, %q) = %v, want %v", tc.ct, tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestSendMediaFallbackRetry: a retry after a part failed for now does not
+// send again the files already sent, one uploaded after Telegram refused
+// its URL included.
+func TestSendMediaFallbackRetry(t *testing.T) {
+	tr, fake := newTest(t, ModePolling, nil)
+	fake.AddChat(dm)
+	fs := newSizedServer(t, map[string]sizedFile{
+		"/a.pdf":       {ctype: "application/pdf", data: []byte("%PDF-1.4")},
+		"/report.docx": {ctype: "application/vnd.openxmlformats-officedocument.wordprocessingml.document", data: []byte("PK docx")},
+	})
+	fs.fail["/report.docx"] = 1 // the upload service fails once
+	port := fs.URL[strings.LastIndex(fs.URL, ":")+1:]
+	base := "http://upload.example.test:" + port
+	setPolicy(t, tr, []string{"upload.example.test"}, map[string]string{"upload.example.test": "127.0.0.1"})
+	publicHosts(t, base)
+	ctx := testCtx(t)
+	fake.Fail("sendDocument", 1, http.StatusBadRequest, "Bad Request: wrong type of the web page content", 0)
+	o := transports.Outbound{To: "111", ID: "r1", Body: "the report", Media: []string{base + "/a.pdf", base + "/report.docx"}}
+	_, err := tr.Send(ctx, o)
+	if pe, ok := err.(*transports.Error); !ok || !pe.Temporary() {
+		t.Fatalf("first try: %v, want a temporary failure", err)
+	}
+	id, err := tr.Send(ctx, o)
+	if err != nil || id != "111:1,2" {
+		t.Fatalf("retry = %q, %v", id, err)
+	}
+	got := fake.Media()
+	if len(got) != 2 || string(got[0].Data) != "%PDF-1.4" || got[0].Caption != "the report" || got[0].URL != "" ||
+		string(got[1].Data) != "PK docx" || got[1].Caption != "" {
+		t.Errorf("sent %+v", got)
+	}
+	if _, gets := fs.counts("/a.pdf"); gets != 1 {
+		t.Errorf("a.pdf fetched %d times, want 1", gets)
+	}
+}
+
+func TestTakesByURL(t *testing.T) {
+	for i, tc := range []struct {
+		mm       mediaMethod
+		ct, name string
+		size     int64
+		want     bool
+	}{
+		0:  {methodPhoto, "image/jpeg", "a.jpg", 5 << 20, true},
+		1:  {methodPhoto, "image/jpeg", "a.jpg", 5<<20 + 1, false},
+		2:  {methodPhoto, "", "a.jpg", -1, true}, // tried; a refusal is uploaded
+		3:  {methodVoice, "audio/ogg", "v.ogg", 1 << 20, true},
+		4:  {methodVoice, "audio/ogg", "v.ogg", 1<<20 + 1, false},
+		5:  {methodVoice, "audio/ogg", "v.ogg", -1, false}, // might become a file
+		6:  {methodVoice, "audio/opus", "v.opus", 1000, false},
+		7:  {methodDocument, "application/pdf", "a.pdf", 20 << 20, true},
+		8:  {methodDocument, "application/pdf", "a.pdf", 20<<20 + 1, false},
+		9:  {methodDocument, "application/zip; charset=binary", "", -1, true},
+		10: {methodDocument, "application/octet-stream", "a.pdf", 100, true},
+		11: {methodDocument, "application/octet-stream", "a.docx", 100, false},
+		12: {methodDocument, "video/mp4", "a.mp4", 100, false},
+		13: {methodDocument, "text/plain", "a.pdf", 100, false}, // the type says, not the name
+	} {
+		if got := takesByURL(tc.mm, tc.ct, tc.name, tc.size); got != tc.want {
+			t.Errorf("%02d takesByURL(%v, %q, %q, %d) = %v, want %v", i, tc.mm, tc.ct, tc.name, tc.size, got, tc.want)
 		}
 	}
 }
