@@ -14,7 +14,9 @@ type Media struct {
 	// FetchAllow lists what users' attachment URLs may reach although it is
 	// not on the Internet (loopback, private, link-local, ... are refused by
 	// default): host names ("upload.example.com", allowed whatever they
-	// resolve to), IP addresses and CIDR prefixes ("10.1.2.0/24").
+	// resolve to), IP addresses and CIDR prefixes ("10.1.2.0/24"), each on
+	// the port it names ("upload.example.com:443", "[fd12::1]:443",
+	// "10.1.2.0/24:443") or, without one, on every port.
 	FetchAllow []string `yaml:"fetch_allow"`
 	// URLTTL is how long a signed media URL works (default 720h, 30 days).
 	URLTTL time.Duration `yaml:"url_ttl"`
@@ -30,8 +32,9 @@ const (
 func (p *parser) validateMedia(m *Media) {
 	for i, s := range m.FetchAllow {
 		key := "media.fetch_allow[" + strconv.Itoa(i) + "]"
-		if _, _, err := transports.ParseFetchAllow(s); err != nil {
-			p.invalid(key, fmt.Sprintf("%s %s; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24)",
+		if _, _, _, err := transports.ParseFetchAllow(s); err != nil {
+			p.invalid(key, fmt.Sprintf("%s %s; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24), "+
+				"best with the port (upload.example.com:443, 10.1.2.3:443, [fd12::1]:443, 10.1.2.0/24:443)",
 				quoteShort(p.text(key)), err))
 		}
 	}

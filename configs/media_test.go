@@ -21,17 +21,17 @@ func TestMediaProblems(t *testing.T) {
     - upload.example.com
     - https://upload.example.com
     - 10.1.2.0/33
-    - upload.example.com:5281
+    - upload.example.com:99999
     - "*.example.com"
     - [10.0.0.1]
     - fe80::1%eth0
 `), []string{
-			`gw.yaml:20: media.fetch_allow[1]: "https://upload.example.com" is not a host name, an IP address or a CIDR prefix; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24)`,
-			`gw.yaml:21: media.fetch_allow[2]: "10.1.2.0/33" is not a valid CIDR prefix; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24)`,
-			`gw.yaml:22: media.fetch_allow[3]: "upload.example.com:5281" is not a host name, an IP address or a CIDR prefix; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24)`,
-			`gw.yaml:23: media.fetch_allow[4]: "*.example.com" is not a host name, an IP address or a CIDR prefix; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24)`,
+			`gw.yaml:20: media.fetch_allow[1]: "https://upload.example.com" is not a host name, an IP address or a CIDR prefix; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24), best with the port (upload.example.com:443, 10.1.2.3:443, [fd12::1]:443, 10.1.2.0/24:443)`,
+			`gw.yaml:21: media.fetch_allow[2]: "10.1.2.0/33" is not a valid CIDR prefix; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24), best with the port (upload.example.com:443, 10.1.2.3:443, [fd12::1]:443, 10.1.2.0/24:443)`,
+			`gw.yaml:22: media.fetch_allow[3]: "upload.example.com:99999" has a bad port (want 1 to 65535); write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24), best with the port (upload.example.com:443, 10.1.2.3:443, [fd12::1]:443, 10.1.2.0/24:443)`,
+			`gw.yaml:23: media.fetch_allow[4]: "*.example.com" is not a host name, an IP address or a CIDR prefix; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24), best with the port (upload.example.com:443, 10.1.2.3:443, [fd12::1]:443, 10.1.2.0/24:443)`,
 			`gw.yaml:24: media.fetch_allow[5]: expected a string, got a list`,
-			`gw.yaml:25: media.fetch_allow[6]: "fe80::1%eth0" must not have an IPv6 zone; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24)`,
+			`gw.yaml:25: media.fetch_allow[6]: "fe80::1%eth0" must not have an IPv6 zone; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24), best with the port (upload.example.com:443, 10.1.2.3:443, [fd12::1]:443, 10.1.2.0/24:443)`,
 		}},
 		1: {"ttl too short", withMedia("  url_ttl: 10m\n"), []string{
 			`gw.yaml:18: media.url_ttl: must be between 1h and 8784h (366 days; leave it out for the default, 720h)`,
@@ -67,8 +67,8 @@ func TestMediaValid(t *testing.T) {
 		want Media
 	}{
 		0: {base, Media{URLTTL: 30 * 24 * time.Hour}},
-		1: {withMedia("  fetch_allow: [Upload.Example.com, 10.1.2.0/24, \"::1\"]\n  url_ttl: 168h\n"),
-			Media{FetchAllow: []string{"Upload.Example.com", "10.1.2.0/24", "::1"}, URLTTL: 7 * 24 * time.Hour}},
+		1: {withMedia("  fetch_allow: [Upload.Example.com, 10.1.2.0/24, \"::1\", upload.example.com:5281, \"[fd12::1]:443\", 10.1.2.0/24:443]\n  url_ttl: 168h\n"),
+			Media{FetchAllow: []string{"Upload.Example.com", "10.1.2.0/24", "::1", "upload.example.com:5281", "[fd12::1]:443", "10.1.2.0/24:443"}, URLTTL: 7 * 24 * time.Hour}},
 		2: {withMedia("  fetch_allow: []\n"), Media{FetchAllow: []string{}, URLTTL: 30 * 24 * time.Hour}},
 		3: {withMedia("  url_ttl:\n"), Media{URLTTL: 30 * 24 * time.Hour}}, // null: as if absent
 	}

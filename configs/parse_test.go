@@ -394,7 +394,7 @@ func TestParseValid(t *testing.T) {
 				Access: Access{Allow: []string{"example.com", "ops@other.org"}},
 				Admins: []string{"ops@other.org"},
 				Log:    Log{Level: "info", Format: "text"},
-				Media:  Media{FetchAllow: []string{"upload.example.com"}, URLTTL: 30 * 24 * time.Hour},
+				Media:  Media{FetchAllow: []string{"upload.example.com:443"}, URLTTL: 30 * 24 * time.Hour},
 			}
 			got := *c
 			got.Transports = nil

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -120,44 +121,96 @@ const (
 // FetchPolicy decides which addresses the gateway may fetch users' URLs
 // from: any address on the Internet, and of the rest (loopback, private,
 // unique local, carrier-grade NAT, link-local, multicast, unspecified,
-// broadcast and reserved ranges) only those media.fetch_allow names. The
-// zero value is not usable; use NewFetchPolicy. It is safe for concurrent
-// use.
+// broadcast and reserved ranges) only those media.fetch_allow names, on
+// the port it names or, without one, on every port. The zero value is not
+// usable; use NewFetchPolicy. It is safe for concurrent use.
 type FetchPolicy struct {
-	names    map[string]bool // host names allowed whatever they resolve to
-	prefixes []netip.Prefix  // addresses allowed though denied by default
+	names    map[string][]uint16 // host names allowed whatever they resolve to, on these ports (anyPort: all)
+	prefixes []allowedPrefix     // addresses allowed though denied by default
 	lookup   func(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
+// anyPort in a media.fetch_allow entry: it names no port, so every port is
+// allowed.
+const anyPort = 0
+
+// allowedPrefix is a prefix media.fetch_allow allows, on one port or all.
+type allowedPrefix struct {
+	prefix netip.Prefix
+	port   uint16 // anyPort: every port
+}
+
+func (a allowedPrefix) allows(addr netip.Addr, port uint16) bool {
+	return a.prefix.Contains(addr) && (a.port == anyPort || a.port == port)
+}
+
+// errNotAllowEntry is ParseFetchAllow's error for what is no entry at all.
+var errNotAllowEntry = errors.New("is not a host name, an IP address or a CIDR prefix")
+
 // ParseFetchAllow reads one media.fetch_allow entry: a host name
 // ("upload.example.com"), an IP address ("10.1.2.3", "::1") or a CIDR
-// prefix ("10.1.2.0/24", "fd12:3456::/48"). It returns the lower-case name
-// or the prefix, whichever it is.
-func ParseFetchAllow(s string) (name string, prefix netip.Prefix, err error) {
-	if before, _, isPrefix := strings.Cut(s, "/"); isPrefix && !strings.Contains(s, "://") {
-		p, err := netip.ParsePrefix(s)
+// prefix ("10.1.2.0/24", "fd12:3456::/48"), each of which may name a port:
+// "upload.example.com:5281", "10.1.2.3:443", "[::1]:443" (an IPv6
+// address in brackets), "10.1.2.0/24:443" and "fd12:3456::/48:443" (the
+// port after the prefix length). It returns the lower-case name or the
+// prefix, whichever it is, and the port (anyPort, 0, if none is named:
+// every port).
+func ParseFetchAllow(s string) (name string, prefix netip.Prefix, port uint16, err error) {
+	if strings.Contains(s, "://") {
+		return "", netip.Prefix{}, 0, errNotAllowEntry
+	}
+	if before, bits, isPrefix := strings.Cut(s, "/"); isPrefix {
+		if b, ps, hasPort := strings.Cut(bits, ":"); hasPort {
+			if port, err = parsePort(ps); err != nil {
+				return "", netip.Prefix{}, 0, err
+			}
+			bits = b
+		}
+		p, err := netip.ParsePrefix(before + "/" + bits)
 		switch {
 		case err != nil && net.ParseIP(before) != nil:
-			return "", netip.Prefix{}, errors.New("is not a valid CIDR prefix")
+			return "", netip.Prefix{}, 0, errors.New("is not a valid CIDR prefix")
 		case err != nil:
-			return "", netip.Prefix{}, errors.New("is not a host name, an IP address or a CIDR prefix")
+			return "", netip.Prefix{}, 0, errNotAllowEntry
 		case p.Addr().Is4In6() && p.Bits() >= 96:
 			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 		}
-		return "", p.Masked(), nil
+		return "", p.Masked(), port, nil
 	}
-	if a, err := netip.ParseAddr(s); err == nil {
+	host := s
+	if strings.HasPrefix(s, "[") || strings.Count(s, ":") == 1 {
+		// [v6]:port, v4:port or name:port.
+		h, ps, err := net.SplitHostPort(s)
+		if err != nil || (strings.HasPrefix(s, "[") && !strings.Contains(h, ":")) {
+			return "", netip.Prefix{}, 0, errNotAllowEntry
+		}
+		if port, err = parsePort(ps); err != nil {
+			return "", netip.Prefix{}, 0, err
+		}
+		host = h
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
 		if a.Zone() != "" {
-			return "", netip.Prefix{}, errors.New("must not have an IPv6 zone")
+			return "", netip.Prefix{}, 0, errors.New("must not have an IPv6 zone")
 		}
 		a = a.Unmap()
-		return "", netip.PrefixFrom(a, a.BitLen()), nil
+		return "", netip.PrefixFrom(a, a.BitLen()), port, nil
 	}
-	host := strings.ToLower(strings.TrimSuffix(s, "."))
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	if !hostName(host) {
-		return "", netip.Prefix{}, errors.New("is not a host name, an IP address or a CIDR prefix")
+		return "", netip.Prefix{}, 0, errNotAllowEntry
 	}
-	return host, netip.Prefix{}, nil
+	return host, netip.Prefix{}, port, nil
+}
+
+// parsePort reads a port of a media.fetch_allow entry: 1 to 65535, in
+// decimal without leading zeros.
+func parsePort(s string) (uint16, error) {
+	n, err := strconv.ParseUint(s, 10, 16)
+	if err != nil || n == 0 || strconv.FormatUint(n, 10) != s {
+		return 0, errors.New("has a bad port (want 1 to 65535)")
+	}
+	return uint16(n), nil
 }
 
 // hostName reports whether s is a DNS host name: dot-separated labels of
@@ -182,16 +235,16 @@ func hostName(s string) bool {
 // NewFetchPolicy returns a policy that also allows the entries of allow
 // (see ParseFetchAllow); nil allows nothing beyond the Internet.
 func NewFetchPolicy(allow []string) (*FetchPolicy, error) {
-	p := &FetchPolicy{names: map[string]bool{}, lookup: net.DefaultResolver.LookupNetIP}
+	p := &FetchPolicy{names: map[string][]uint16{}, lookup: net.DefaultResolver.LookupNetIP}
 	for _, s := range allow {
-		name, prefix, err := ParseFetchAllow(s)
+		name, prefix, port, err := ParseFetchAllow(s)
 		if err != nil {
 			return nil, fmt.Errorf("fetch_allow %q: %w", s, err)
 		}
 		if name != "" {
-			p.names[name] = true
+			p.names[name] = append(p.names[name], port)
 		} else {
-			p.prefixes = append(p.prefixes, prefix)
+			p.prefixes = append(p.prefixes, allowedPrefix{prefix, port})
 		}
 	}
 	return p, nil
@@ -212,56 +265,65 @@ func (p *FetchPolicy) WithLookup(lookup func(ctx context.Context, network, host 
 	return &cp
 }
 
-// AllowedAddr reports whether the gateway may connect to a.
-func (p *FetchPolicy) AllowedAddr(a netip.Addr) bool {
+// AllowedAddr reports whether the gateway may connect to a on port.
+func (p *FetchPolicy) AllowedAddr(a netip.Addr, port uint16) bool {
 	if !deniedAddr(a) {
 		return true
 	}
 	a = a.Unmap().WithZone("")
 	for _, pr := range p.prefixes {
-		if pr.Contains(a) {
+		if pr.allows(a, port) {
 			return true
 		}
 	}
 	return false
 }
 
-// allowedName reports whether host (a name from a URL) is allowed by name.
-func (p *FetchPolicy) allowedName(host string) bool {
-	return len(p.names) > 0 && p.names[strings.ToLower(strings.TrimSuffix(host, "."))]
+// allowedName reports whether host (a name from a URL) is allowed by name
+// on port.
+func (p *FetchPolicy) allowedName(host string, port uint16) bool {
+	ports, ok := p.names[strings.ToLower(strings.TrimSuffix(host, "."))]
+	return ok && (slices.Contains(ports, anyPort) || slices.Contains(ports, port))
 }
 
 // Control is a net.Dialer Control hook: it refuses a connection to an
-// address the policy does not allow. address is the resolved "ip:port".
+// address and port the policy does not allow. address is the resolved
+// "ip:port".
 func (p *FetchPolicy) Control(_, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
+	host, ps, err := net.SplitHostPort(address)
 	if err != nil {
 		return &notAllowedError{what: address}
 	}
 	a, err := netip.ParseAddr(host)
-	if err != nil || !p.AllowedAddr(a) {
-		return &notAllowedError{what: host}
+	port, perr := strconv.ParseUint(ps, 10, 16)
+	if err != nil || perr != nil || !p.AllowedAddr(a, uint16(port)) {
+		return &notAllowedError{what: address}
 	}
 	return nil
 }
 
 // Check tells, before anything is fetched, whether rawURL may be fetched:
-// an http or https URL whose host is allowed by name, or whose every
-// address is allowed. A host name that does not resolve is not allowed; a
-// failed lookup is returned as it is. The fetch itself is checked again at
-// connect time (see Transport), as DNS may answer differently then.
+// an http or https URL whose host is allowed by name on its port, or whose
+// every address is allowed on it. A host name that does not resolve is not
+// allowed; a failed lookup is returned as it is. The fetch itself is
+// checked again at connect time (see Transport), as DNS may answer
+// differently then.
 func (p *FetchPolicy) Check(ctx context.Context, rawURL string) error {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		return &notAllowedError{what: "a URL that is not http or https"}
 	}
 	host := u.Hostname()
-	if p.allowedName(host) {
+	port, ok := urlPort(u)
+	if !ok {
+		return &notAllowedError{what: u.Host + " (bad port)"}
+	}
+	if p.allowedName(host, port) {
 		return nil
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
-		if !p.AllowedAddr(a) {
-			return &notAllowedError{what: host}
+		if !p.AllowedAddr(a, port) {
+			return &notAllowedError{what: u.Host}
 		}
 		return nil
 	}
@@ -274,11 +336,24 @@ func (p *FetchPolicy) Check(ctx context.Context, rawURL string) error {
 		return fmt.Errorf("transports: looking up %s: %w", host, err)
 	}
 	for _, a := range addrs {
-		if !p.AllowedAddr(a) {
-			return &notAllowedError{what: host + " (" + a.Unmap().String() + ")"}
+		if !p.AllowedAddr(a, port) {
+			return &notAllowedError{what: u.Host + " (" + a.Unmap().String() + ")"}
 		}
 	}
 	return nil
+}
+
+// urlPort is the port u names, or its scheme's (80, 443).
+func urlPort(u *url.URL) (uint16, bool) {
+	ps := u.Port()
+	if ps == "" {
+		if u.Scheme == "https" {
+			return 443, true
+		}
+		return 80, true
+	}
+	n, err := strconv.ParseUint(ps, 10, 16)
+	return uint16(n), err == nil && n != 0
 }
 
 // Transport returns an http.RoundTripper for fetching users' URLs under
@@ -300,7 +375,7 @@ func (p *FetchPolicy) Transport() http.RoundTripper {
 
 // dial resolves addr's host with the policy's resolver and connects to its
 // addresses in turn, each checked by Control unless the host is allowed by
-// name.
+// name on addr's port.
 func (p *FetchPolicy) dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -311,8 +386,8 @@ func (p *FetchPolicy) dial(ctx context.Context, network, addr string) (net.Conn,
 		return nil, fmt.Errorf("transports: bad port in %q", addr)
 	}
 	d := &net.Dialer{Timeout: fetchDialTimeout, KeepAlive: 30 * time.Second}
-	if !p.allowedName(host) {
-		d.Control = p.Control
+	if !p.allowedName(host, uint16(port)) {
+		d.Control = p.Control // checks the address and the port dialled
 	}
 	var addrs []netip.Addr
 	if a, err := netip.ParseAddr(host); err == nil {

@@ -92,33 +92,53 @@ func TestDeniedAddr(t *testing.T) {
 }
 
 func TestParseFetchAllow(t *testing.T) {
+	const notEntry = "is not a host name, an IP address or a CIDR prefix"
+	const badPort = "has a bad port (want 1 to 65535)"
 	tests := []struct {
 		in     string
 		name   string
 		prefix string
+		port   uint16
 		err    string
 	}{
-		{"upload.example.com", "upload.example.com", "", ""},
-		{"Upload.Example.COM.", "upload.example.com", "", ""},
-		{"localhost", "localhost", "", ""},
-		{"10.1.2.3", "", "10.1.2.3/32", ""},
-		{"10.1.2.0/24", "", "10.1.2.0/24", ""},
-		{"10.1.2.3/24", "", "10.1.2.0/24", ""},
-		{"::1", "", "::1/128", ""},
-		{"fd12:3456::/48", "", "fd12:3456::/48", ""},
-		{"::ffff:10.0.0.0/104", "", "10.0.0.0/8", ""},
-		{"::ffff:127.0.0.1", "", "127.0.0.1/32", ""},
-		{"10.1.2.0/33", "", "", "is not a valid CIDR prefix"},
-		{"fe80::1%eth0", "", "", "must not have an IPv6 zone"},
-		{"https://upload.example.com", "", "", "is not a host name, an IP address or a CIDR prefix"},
-		{"upload.example.com:5281", "", "", "is not a host name, an IP address or a CIDR prefix"},
-		{"*.example.com", "", "", "is not a host name, an IP address or a CIDR prefix"},
-		{"upload.example.com/x", "", "", "is not a host name, an IP address or a CIDR prefix"},
-		{"-bad.example.com", "", "", "is not a host name, an IP address or a CIDR prefix"},
-		{"", "", "", "is not a host name, an IP address or a CIDR prefix"},
+		0:  {"upload.example.com", "upload.example.com", "", 0, ""},
+		1:  {"Upload.Example.COM.", "upload.example.com", "", 0, ""},
+		2:  {"localhost", "localhost", "", 0, ""},
+		3:  {"10.1.2.3", "", "10.1.2.3/32", 0, ""},
+		4:  {"10.1.2.0/24", "", "10.1.2.0/24", 0, ""},
+		5:  {"10.1.2.3/24", "", "10.1.2.0/24", 0, ""},
+		6:  {"::1", "", "::1/128", 0, ""},
+		7:  {"fd12:3456::/48", "", "fd12:3456::/48", 0, ""},
+		8:  {"::ffff:10.0.0.0/104", "", "10.0.0.0/8", 0, ""},
+		9:  {"::ffff:127.0.0.1", "", "127.0.0.1/32", 0, ""},
+		10: {"10.1.2.0/33", "", "", 0, "is not a valid CIDR prefix"},
+		11: {"fe80::1%eth0", "", "", 0, "must not have an IPv6 zone"},
+		12: {"https://upload.example.com", "", "", 0, notEntry},
+		13: {"*.example.com", "", "", 0, notEntry},
+		14: {"upload.example.com/x", "", "", 0, notEntry},
+		15: {"-bad.example.com", "", "", 0, notEntry},
+		16: {"", "", "", 0, notEntry},
+		// With a port.
+		17: {"upload.example.com:5281", "upload.example.com", "", 5281, ""},
+		18: {"Upload.Example.com.:443", "upload.example.com", "", 443, ""},
+		19: {"10.1.2.3:443", "", "10.1.2.3/32", 443, ""},
+		20: {"[::1]:8443", "", "::1/128", 8443, ""},
+		21: {"[::ffff:10.1.2.3]:443", "", "10.1.2.3/32", 443, ""},
+		22: {"10.1.2.0/24:443", "", "10.1.2.0/24", 443, ""},
+		23: {"fd12:3456::/48:443", "", "fd12:3456::/48", 443, ""},
+		24: {"upload.example.com:0", "", "", 0, badPort},
+		25: {"upload.example.com:65536", "", "", 0, badPort},
+		26: {"upload.example.com:0443", "", "", 0, badPort},
+		27: {"upload.example.com:https", "", "", 0, badPort},
+		28: {"10.1.2.0/24:", "", "", 0, badPort},
+		29: {"[::1]", "", "", 0, notEntry},
+		30: {"[upload.example.com]:443", "", "", 0, notEntry},
+		31: {"[10.1.2.3]:443", "", "", 0, notEntry},
+		32: {"[fe80::1%eth0]:443", "", "", 0, "must not have an IPv6 zone"},
+		33: {"10.1.2.0/33:443", "", "", 0, "is not a valid CIDR prefix"},
 	}
 	for i, tt := range tests {
-		name, prefix, err := ParseFetchAllow(tt.in)
+		name, prefix, port, err := ParseFetchAllow(tt.in)
 		gotErr := ""
 		if err != nil {
 			gotErr = err.Error()
@@ -127,8 +147,9 @@ func TestParseFetchAllow(t *testing.T) {
 		if prefix.IsValid() {
 			gotPrefix = prefix.String()
 		}
-		if name != tt.name || gotPrefix != tt.prefix || gotErr != tt.err {
-			t.Errorf("%02d ParseFetchAllow(%q) = %q, %q, %q; want %q, %q, %q", i, tt.in, name, gotPrefix, gotErr, tt.name, tt.prefix, tt.err)
+		if name != tt.name || gotPrefix != tt.prefix || port != tt.port || gotErr != tt.err {
+			t.Errorf("%02d ParseFetchAllow(%q) = %q, %q, %d, %q; want %q, %q, %d, %q",
+				i, tt.in, name, gotPrefix, port, gotErr, tt.name, tt.prefix, tt.port, tt.err)
 		}
 	}
 }
@@ -137,7 +158,8 @@ func TestParseFetchAllow(t *testing.T) {
 // would with each resolved address.
 func TestFetchPolicyControl(t *testing.T) {
 	def := DefaultFetchPolicy()
-	allow, err := NewFetchPolicy([]string{"upload.example.com", "10.1.2.0/24", "fd12:3456::/48", "::ffff:192.168.7.7"})
+	allow, err := NewFetchPolicy([]string{"upload.example.com", "10.1.2.0/24", "fd12:3456::/48", "::ffff:192.168.7.7",
+		"10.5.0.0/16:443", "10.6.0.1:8443", "[fd99::1]:443", "fd98::/64:443", "fd98::/64:8443"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,15 +188,29 @@ func TestFetchPolicyControl(t *testing.T) {
 		{"224.0.0.251:5353", false, false},
 		{"not-an-address", false, false},
 		{"upload.example.com:443", false, false}, // names are checked before, in dial
+		// Entries with a port allow that port alone.
+		{"10.5.3.4:443", false, true},
+		{"10.5.3.4:22", false, false},
+		{"[::ffff:10.5.3.4]:443", false, true},
+		{"10.6.0.1:8443", false, true},
+		{"10.6.0.1:443", false, false},
+		{"10.6.0.2:8443", false, false},
+		{"[fd99::1]:443", false, true},
+		{"[fd99::1]:80", false, false},
+		{"[fd98::7]:443", false, true},
+		{"[fd98::7]:8443", false, true},
+		{"[fd98::7]:9000", false, false},
+		{"10.1.2.7:22", false, true}, // without a port: every port
 	}
 	for i, tt := range tests {
 		for _, c := range []struct {
+			name string
 			p    *FetchPolicy
 			want bool
-		}{{def, tt.def}, {allow, tt.with}} {
+		}{{"the default policy", def, tt.def}, {"fetch_allow", allow, tt.with}} {
 			err := c.p.Control("tcp", tt.address, nil)
 			if (err == nil) != c.want || (err != nil && !errors.Is(err, ErrNotAllowed)) {
-				t.Errorf("%02d Control(%q) with %v = %v, want allowed %v", i, tt.address, c.p.prefixes, err, c.want)
+				t.Errorf("%02d Control(%q) with %s = %v, want allowed %v", i, tt.address, c.name, err, c.want)
 			}
 		}
 	}
@@ -198,11 +234,13 @@ func fakeLookup(table map[string][]string) func(context.Context, string, string)
 }
 
 func TestFetchPolicyCheck(t *testing.T) {
-	p, err := NewFetchPolicy([]string{"upload.example.com", "10.1.2.0/24"})
+	p, err := NewFetchPolicy([]string{"upload.example.com", "10.1.2.0/24", "files.internal:8443", "10.7.0.0/16:443", "[fd99::1]:5281"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p = p.WithLookup(fakeLookup(map[string][]string{
+		"files.internal":     {"10.8.0.1"},
+		"web.lan":            {"10.7.1.1"},
 		"files.example.com":  {"93.184.216.34", "2606:2800:220:1::1"},
 		"upload.example.com": {"10.9.9.9"},
 		"internal.example":   {"10.0.0.7"},
@@ -238,6 +276,20 @@ func TestFetchPolicyCheck(t *testing.T) {
 		{"file:///etc/passwd", refused},
 		{"/relative", refused},
 		{"https://timeout.test/a", lookupFailed},
+		// Entries with a port: that port alone (a URL's default by its scheme).
+		{"https://files.internal:8443/a.jpg", ok},
+		{"https://FILES.internal.:8443/a.jpg", ok},
+		{"https://files.internal/a.jpg", refused},
+		{"http://files.internal:8080/a.jpg", refused},
+		{"https://10.7.2.3/a.jpg", ok},
+		{"http://10.7.2.3/a.jpg", refused},
+		{"https://10.7.2.3:8443/a.jpg", refused},
+		{"https://web.lan/a.jpg", ok},
+		{"http://web.lan/a.jpg", refused},
+		{"http://[fd99::1]:5281/a.jpg", ok},
+		{"http://[fd99::1]/a.jpg", refused},
+		{"https://upload.example.com:8443/a.jpg", ok}, // without a port: every port
+		{"http://10.1.2.3:0/a", refused},
 	}
 	for i, tt := range tests {
 		err := p.Check(context.Background(), tt.url)
@@ -331,6 +383,21 @@ func TestFetchPolicyTransport(t *testing.T) {
 	err = get(byName, "http://upload.example:"+ru.Port()+"/file")
 	if !errors.Is(err, ErrNotAllowed) {
 		t.Errorf("redirect to the canary: %v, want refused", err)
+	}
+	// Allowed on the redirector's port alone, by address or by name: the
+	// canary, on another port of the same address, is not.
+	for _, allow := range []string{"127.0.0.1:" + ru.Port(), "upload.example:" + ru.Port()} {
+		p, err := NewFetchPolicy([]string{allow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p = p.WithLookup(lookup)
+		for _, u := range []string{"http://upload.example:" + ru.Port() + "/file", "http://127.0.0.1:" + ru.Port() + "/file",
+			"http://upload.example:" + port + "/metrics", c.URL + "/metrics"} {
+			if err := get(p, u); !errors.Is(err, ErrNotAllowed) {
+				t.Errorf("allowing %s, GET %s: %v, want refused", allow, u, err)
+			}
+		}
 	}
 	if n := c.hits.Load(); n != 0 {
 		t.Fatalf("the canary got %d requests, want 0", n)
