@@ -20,7 +20,16 @@ import (
 const (
 	maxMedia     = 20 << 20
 	maxMediaURLs = 10 // Twilio's limit of MediaUrl per message, both ways
+)
 
+// How many media GETs the transport serves at once; past them, a GET is
+// answered 503 with Retry-After: 1. Each inbound one calls Twilio's API
+// with the account's credentials; each of a user's attachments fetches it
+// from the user's server, when Twilio sends an MMS: enough for all the
+// attachments of one MMS at once.
+const (
+	inMediaAtOnce  = 8
+	outMediaAtOnce = 2 * maxMediaURLs
 )
 
 // mediaExt is the preferred file extension of common MMS types; others get
@@ -164,7 +173,8 @@ func (t *Transport) outboundMedia(ctx context.Context, out transports.Outbound) 
 //     to pick up, under the fetch policy.
 //
 // The signature covers the expiry and the whole path; a bad or expired one
-// is 404. Nothing is stored. Files are served as transports.ServeMedia
+// is 404. At most inMediaAtOnce and outMediaAtOnce of each are served at
+// once (then 503). Nothing is stored. Files are served as transports.ServeMedia
 // does: labelled by their bytes or the provider's type, only passive
 // images, audio and video inline.
 func (t *Transport) Media() http.Handler {
@@ -190,6 +200,11 @@ func (t *Transport) Media() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
+		if !t.inLoad.Acquire(inMediaAtOnce) {
+			transports.MediaBusy(w, "sms media: too many files are being fetched; try again in a moment")
+			return
+		}
+		defer t.inLoad.Release()
 		var val string
 		if t.state != nil {
 			if val, err = t.state.Get(ctx, mediaKey(sid, n)); err != nil {
@@ -229,6 +244,11 @@ func (t *Transport) serveOutbound(ctx context.Context, w http.ResponseWriter, r 
 		http.NotFound(w, r)
 		return
 	}
+	if !t.outLoad.Acquire(outMediaAtOnce) {
+		transports.MediaBusy(w, "sms media: too many files are being fetched; try again in a moment")
+		return
+	}
+	defer t.outLoad.Release()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		http.NotFound(w, r)

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -406,3 +407,58 @@ func TestMediaCutShort(t *testing.T) {
 		t.Errorf("200 with %d bytes and no error: a cut file looked complete", len(b))
 	}
 }
+
+// TestMediaRequestsBounded: anyone holding one media URL could otherwise
+// start any number of Twilio API calls (inbound media) or fetches from a
+// user's server (outbound attachments) at once. At most inMediaAtOnce and
+// outMediaAtOnce are served at once; the others get 503 with Retry-After.
+func TestMediaRequestsBounded(t *testing.T) {
+	api, upload := newHolder(t), newHolder(t)
+	e := newMediaEnv(t, api.URL, testToken)
+	form := url.Values{"NumMedia": {"1"}, "MediaUrl0": {api.URL + "/2010-04-01/Accounts/" + testSID + "/Messages/MM3/Media/ME1"},
+		"MediaContentType0": {"image/jpeg"}}
+	urls, _, err := e.tr.inboundMedia(context.Background(), "MM3", form)
+	if err != nil || len(urls) != 1 {
+		t.Fatalf("inboundMedia: %q %v", urls, err)
+	}
+	const n = 40
+	served, busy := transporttest.MediaBurst(t, urls[0], n, inMediaAtOnce, api.count, api.release)
+	if served != inMediaAtOnce || busy != n-inMediaAtOnce {
+		t.Errorf("inbound: %d served, %d answered 503; want %d and %d", served, busy, inMediaAtOnce, n-inMediaAtOnce)
+	}
+	if code, _, _ := get(t, urls[0]); code != http.StatusOK {
+		t.Errorf("inbound: a GET after the others ended: %d", code)
+	}
+
+	setPolicy(t, e.tr, []string{"127.0.0.1"}, nil)
+	private := upload.URL + "/up/cat.jpg"
+	enc := base64.RawURLEncoding.EncodeToString([]byte(private))
+	out := e.media + "/out/" + e.tr.signedPath(outboundTTL, enc, "out", private)
+	served, busy = transporttest.MediaBurst(t, out, n, outMediaAtOnce, upload.count, upload.release)
+	if served != outMediaAtOnce || busy != n-outMediaAtOnce {
+		t.Errorf("outbound: %d served, %d answered 503; want %d and %d", served, busy, outMediaAtOnce, n-outMediaAtOnce)
+	}
+}
+
+// holder is an origin that holds every request until release.
+type holder struct {
+	*httptest.Server
+	gate chan struct{}
+	once sync.Once
+	held atomic.Int32
+}
+
+func newHolder(t *testing.T) *holder {
+	h := &holder{gate: make(chan struct{})}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.held.Add(1)
+		<-h.gate
+		w.Header().Set("Content-Type", "image/jpeg")
+		io.WriteString(w, "\xff\xd8\xff\xe0 a jpeg")
+	}))
+	t.Cleanup(func() { h.release(); h.Close() })
+	return h
+}
+
+func (h *holder) count() int { return int(h.held.Load()) }
+func (h *holder) release()   { h.once.Do(func() { close(h.gate) }) }

@@ -51,6 +51,8 @@ type Transport struct {
 	state    transports.KV           // where inbound media URLs are kept; may be nil
 	memMedia sync.Map                // inbound media URLs when state is nil
 	parts    parts                   // sends of several messages (parts.go)
+	inLoad   transports.MediaSlots   // GETs of inbound media being served (media.go)
+	outLoad  transports.MediaSlots   // GETs of users' attachments being served (media.go)
 
 	// Replaceable in tests.
 	httpTransport http.RoundTripper

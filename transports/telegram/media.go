@@ -26,6 +26,11 @@ const (
 	maxMedia = 50 << 20
 )
 
+// mediaAtOnce is how many media GETs the transport serves at once (each
+// calls getFile and downloads the file); past it, a GET is answered 503
+// with Retry-After: 1.
+const mediaAtOnce = 8
+
 // downloadLimit is the largest file the gateway relays to XMPP.
 func (t *Transport) downloadLimit() int64 {
 	if t.s.LocalMode {
@@ -102,7 +107,8 @@ type telegramFile struct {
 
 // Media implements transports.MediaServer: GET /<signature>/<expiry>/<file
 // id>/<name> fetches the file from Telegram and streams it. The signature
-// covers the expiry, the file id and the name; the token stays inside. The
+// covers the expiry, the file id and the name; the token stays inside. At
+// most mediaAtOnce are served at once. The
 // Content-Type comes from the file's bytes or Telegram's type, never from
 // the name, and only passive images, audio and video are served inline
 // (see transports.ServeMedia).
@@ -116,6 +122,11 @@ func (t *Transport) Media() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
+		if !t.mediaLoad.Acquire(mediaAtOnce) {
+			transports.MediaBusy(w, "telegram media: too many files are being fetched; try again in a moment")
+			return
+		}
+		defer t.mediaLoad.Release()
 		fileID, name := parts[2], parts[3]
 		ctx, cancel := context.WithTimeout(r.Context(), transports.MediaWriteTimeout) // the client may read slowly
 		defer cancel()

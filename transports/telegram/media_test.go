@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 
 	"xmppgw/internal/fake/botfake"
 	"xmppgw/transports"
+	"xmppgw/transports/transporttest"
 )
 
 // mediaGet GETs u and returns the status, the headers and the body.
@@ -190,5 +193,50 @@ func TestInboundFileTooLarge(t *testing.T) {
 	want := "our holiday\n[holiday.mp4 (21.0 MB) is not relayed: the gateway can fetch files of up to 20 MB from Telegram]"
 	if in.Body != want || len(in.Media) != 0 {
 		t.Errorf("inbound %q with media %q; want %q and none", in.Body, in.Media, want)
+	}
+}
+
+// TestMediaRequestsBounded: anyone holding one media URL could otherwise
+// start any number of getFile calls and downloads at once. At most
+// mediaAtOnce are served at once; the others get 503 with Retry-After.
+func TestMediaRequestsBounded(t *testing.T) {
+	fake := botfake.New(testToken)
+	t.Cleanup(fake.Close)
+	h := fake.Handler()
+	gate := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(gate) }) }
+	t.Cleanup(release)
+	var held atomic.Int32
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/file/") { // the download waits
+			held.Add(1)
+			<-gate
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(api.Close)
+	tr, err := New(transports.Params{Name: "telegram", Domain: "telegram.example.test",
+		MediaURL: "https://gw.example.test/media/telegram", State: &memKV{}},
+		&Settings{Token: testToken, APIURL: api.URL, Mode: ModePolling})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.pollTimeout = time.Second
+	sink := newSink()
+	sink.linked["111"] = "alice@example.test"
+	run(t, tr, sink)
+	fake.UserSendsPhoto(dm, alice, "", []byte("\xff\xd8\xff\xe0 a photo"))
+	in := sink.waitInbound(t, 1)[0]
+	srv := httptest.NewServer(http.StripPrefix("/media/telegram", tr.Media()))
+	defer srv.Close()
+	u := srv.URL + strings.TrimPrefix(in.Media[0], "https://gw.example.test")
+	const n = 40
+	served, busy := transporttest.MediaBurst(t, u, n, mediaAtOnce, func() int { return int(held.Load()) }, release)
+	if served != mediaAtOnce || busy != n-mediaAtOnce {
+		t.Errorf("%d served, %d answered 503; want %d and %d", served, busy, mediaAtOnce, n-mediaAtOnce)
+	}
+	if status, _, _ := mediaGet(t, u); status != http.StatusOK {
+		t.Errorf("a GET after the others ended: %d", status)
 	}
 }

@@ -45,6 +45,7 @@ type Transport struct {
 	fetch     *http.Client            // users' attachment URLs, under policy
 	policy    *transports.FetchPolicy // which addresses fetch may reach
 	pace      *pacer
+	mediaLoad transports.MediaSlots // media GETs being served (media.go)
 
 	pollTimeout time.Duration // getUpdates long-poll timeout
 

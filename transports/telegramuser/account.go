@@ -32,12 +32,12 @@ type account struct {
 	up            atomic.Bool            // signed in, on a connected client
 	cl            atomic.Pointer[client] // the current client (run makes a new one after a failure)
 
-	answers   chan answer   // sign-in answers (login.go)
-	poke      chan struct{} // an update was pushed: read the difference
-	live      chan pushed   // pushed updates that no difference holds (reactions)
-	self      atomic.Int64  // the Telegram user id once signed in
-	sendPause atomic.Int64  // Unix nanoseconds: sends wait until then (Send)
-	mediaLoad mediaSlots    // media GETs being served (media.go)
+	answers   chan answer           // sign-in answers (login.go)
+	poke      chan struct{}         // an update was pushed: read the difference
+	live      chan pushed           // pushed updates that no difference holds (reactions)
+	self      atomic.Int64          // the Telegram user id once signed in
+	sendPause atomic.Int64          // Unix nanoseconds: sends wait until then (Send)
+	mediaLoad transports.MediaSlots // media GETs being served (media.go)
 	peers     peers
 	where     chatOf          // the chat of recent messages
 	marks     channelMarks    // channels to read (channels.go)

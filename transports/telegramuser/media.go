@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 
 	"github.com/gotd/td/telegram/downloader"
 	"github.com/gotd/td/tg"
@@ -30,20 +29,6 @@ const maxMedia = 50 << 20
 // reads the message, then the file, with a part buffer of its own); past
 // it, a GET is answered 503 with Retry-After: 1.
 const mediaAtOnce = 4
-
-// mediaSlots counts an account's media GETs being served.
-type mediaSlots struct{ n atomic.Int32 }
-
-// acquire takes a slot, if one of mediaAtOnce is free.
-func (m *mediaSlots) acquire() bool {
-	if m.n.Add(1) > mediaAtOnce {
-		m.n.Add(-1)
-		return false
-	}
-	return true
-}
-
-func (m *mediaSlots) release() { m.n.Add(-1) }
 
 // newSigner signs media URLs with a key derived from the session key.
 func newSigner(p transports.Params, sessionKey string) *transports.MediaSigner {
@@ -130,14 +115,13 @@ func (t *Transport) Media() http.Handler {
 			http.Error(w, "telegram media: the account is not signed in", http.StatusNotFound)
 			return
 		}
-		if !a.mediaLoad.acquire() {
+		if !a.mediaLoad.Acquire(mediaAtOnce) {
 			// As the account's Telegram session is the user's: no more
 			// requests on it for anyone holding a URL.
-			w.Header().Set("Retry-After", "1")
-			http.Error(w, "telegram media: too many files are being read from this account; try again in a moment", http.StatusServiceUnavailable)
+			transports.MediaBusy(w, "telegram media: too many files are being read from this account; try again in a moment")
 			return
 		}
-		defer a.mediaLoad.release()
+		defer a.mediaLoad.Release()
 		ctx, cancel := context.WithTimeout(r.Context(), transports.MediaWriteTimeout) // the client may read slowly
 		defer cancel()
 		f, ok, err := a.location(ctx, id)
