@@ -121,7 +121,7 @@ func TestSMSErrors(t *testing.T) {
 			0: {mallory, "+15551234567@sms.example.test", "forbidden", "auth", "mallory@example.test may not use this gateway"},
 			1: {alice, "12@sms.example.test", "jid-malformed", "modify", `"12"`},
 			2: {bob, "+15551234567@sms.example.test", "registration-required", "auth", "bob@example.test has no"},
-			3: {alice, "+15550009999@sms.example.test", "", "cancel", "21610"},
+			3: {alice, "+15550009999@sms.example.test", "recipient-unavailable", "wait", "21610"},
 		}
 		for i, tc := range tests {
 			id := "e" + string(rune('0'+i))
