@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"xmppgw/transports"
@@ -69,28 +70,31 @@ func (a *blockingAnswers) Answer(context.Context, string, string, string, string
 }
 
 // Two deliveries of one event that overlap (the provider retries while the
-// first waits on Alertmanager) are answered once.
+// first waits on Alertmanager) are answered once. In a bubble,
+// synctest.Wait returns once both are blocked: the first on Alertmanager,
+// the second on the first, so they certainly overlap.
 func TestContactAnswerOverlapping(t *testing.T) {
-	g, _, _ := testGateway(t)
-	answers := &blockingAnswers{release: make(chan struct{})}
-	g.SetAnswers(answers, false)
-	ctx := context.Background()
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	synctest.Test(t, func(t *testing.T) {
+		g, _, _ := testGateway(t)
+		answers := &blockingAnswers{release: make(chan struct{})}
+		g.SetAnswers(answers, false)
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		deliver := func() {
 			if err := g.Deliver(ctx, transports.Inbound{Account: "+15550001111", From: "+15550002222", ID: "SM1", Body: "ack 1"}); err != nil {
 				t.Error(err)
 			}
-		}()
-	}
-	time.Sleep(50 * time.Millisecond) // both deliveries under way
-	close(answers.release)
-	wg.Wait()
-	if answers.n != 1 {
-		t.Errorf("answered %d times", answers.n)
-	}
+		}
+		wg.Go(deliver)
+		synctest.Wait() // the first waits on Alertmanager
+		wg.Go(deliver)
+		synctest.Wait() // and the second on the first
+		close(answers.release)
+		wg.Wait()
+		if answers.n != 1 {
+			t.Errorf("answered %d times", answers.n)
+		}
+	})
 }
 
 // keyedAnswers records each answer with its desk key.

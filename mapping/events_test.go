@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -95,20 +96,34 @@ func TestEventsNotTakenOnFailure(t *testing.T) {
 			t.Errorf("Accept after a failed one: dup %v, err %v; want taken", dup, err)
 		}
 	})
-	e := newEvents()
-	k := hashKey("sms", "SM9")
-	if dup, err := e.claim(context.Background(), "sms", k, 0); dup || err != nil {
-		t.Fatalf("claim: %v, %v", dup, err)
-	}
-	got := make(chan bool)
-	go func() {
-		dup, _ := e.claim(context.Background(), "sms", k, 0)
-		got <- dup
-	}()
-	e.done("sms", k, false, 1, 0)
-	if <-got {
-		t.Error("a waiter found the event taken after the first delivery failed")
-	}
+	// In a bubble, synctest.Wait returns once the second claim is blocked
+	// waiting on the first: it is certainly a waiter when the first fails.
+	synctest.Test(t, func(t *testing.T) {
+		e := newEvents()
+		k := hashKey("sms", "SM9")
+		if dup, err := e.claim(context.Background(), "sms", k, 0); dup || err != nil {
+			t.Fatalf("claim: %v, %v", dup, err)
+		}
+		got := make(chan bool)
+		go func() {
+			dup, err := e.claim(context.Background(), "sms", k, 0)
+			if err != nil {
+				t.Error(err)
+			}
+			got <- dup
+		}()
+		synctest.Wait()
+		e.done("sms", k, false, 1, 0)
+		if <-got {
+			t.Fatal("a waiter found the event taken after the first delivery failed")
+		}
+		// The waiter holds the claim now: once it commits, a delivery
+		// again is a duplicate.
+		e.done("sms", k, true, 2, 0)
+		if dup, err := e.claim(context.Background(), "sms", k, 0); !dup || err != nil {
+			t.Errorf("after the waiter took it: dup %v, err %v; want dup", dup, err)
+		}
+	})
 }
 
 // One transport's events do not push another's out of its window.
