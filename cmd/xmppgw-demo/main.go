@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/xml"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -151,6 +155,12 @@ func demo(ctx context.Context, gateway, dir string) error {
 	step("gateway -> Twilio: POST /2010-04-01/Accounts/%s/Messages.json", gwtest.TwilioSID)
 	hop("From=%s To=%s Body=%q", m.From, m.To, m.Body)
 	hop("StatusCallback=%s -> 201 Created, sid %s", m.StatusCallback, m.SID)
+	if err := wantSMS(m, aliceNum, oncallNum, alert); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(m.StatusCallback, public+"/hooks/sms/status") {
+		return fmt.Errorf("status callback %q, want one at %s/hooks/sms/status", m.StatusCallback, public)
+	}
 
 	step("Twilio -> gateway: the on-call phone replies (signed webhook)")
 	sid, status, err := sandbox.SendInbound(ctx, public+"/hooks/sms/inbound", oncallNum, aliceNum, "on it, looking at db1")
@@ -168,8 +178,8 @@ func demo(ctx context.Context, gateway, dir string) error {
 		return err
 	}
 	hop("%s", reply.XML)
-	if reply.Body != "on it, looking at db1" || reply.From != oncallNum+"@sms.example.test" {
-		return errors.New("unexpected reply")
+	if err := wantChat(reply, oncallNum+"@sms.example.test", "on it, looking at db1"); err != nil {
+		return err
 	}
 
 	step("Twilio reports her message delivered: alice gets an XEP-0184 receipt")
@@ -181,17 +191,23 @@ func demo(ctx context.Context, gateway, dir string) error {
 		return err
 	}
 	hop("%s", rcpt.XML)
-	if !strings.Contains(rcpt.XML, `id="alert-1"`) {
-		return errors.New("unexpected receipt")
+	if id, _, ok := child(rcpt.XML, "urn:xmpp:receipts", "received"); rcpt.From != oncallNum+"@sms.example.test" || !ok || id != "alert-1" {
+		return fmt.Errorf("want a <received xmlns=\"urn:xmpp:receipts\" id=\"alert-1\"/> from %s@sms.example.test, got %s", oncallNum, rcpt.XML)
 	}
 
-	step("a forged webhook (no signature) is refused")
-	resp, err := http.PostForm(public+"/hooks/sms/inbound", sandbox.InboundForm("SMforged", oncallNum, aliceNum, "forged"))
+	// The forgery is well formed (a MessageSid as Twilio's): only its
+	// missing signature is wrong.
+	forged := forgedSID()
+	step("a forged webhook (MessageSid %s, no signature) is refused", forged)
+	resp, err := http.PostForm(public+"/hooks/sms/inbound", sandbox.InboundForm(forged, oncallNum, aliceNum, "forged"))
 	if err != nil {
 		return err
 	}
 	resp.Body.Close()
 	hop("HTTP %d", resp.StatusCode)
+	if resp.StatusCode != http.StatusForbidden {
+		return fmt.Errorf("a forged webhook: HTTP %d, want 403", resp.StatusCode)
+	}
 
 	if err := telegramDemo(ctx, alice, tg); err != nil {
 		return err
@@ -221,9 +237,14 @@ func telegramDemo(ctx context.Context, alice *xmpptest.Client, tg *botfake.Fake)
 		return err
 	}
 	hop("gateway: %s", m.Body)
-	code := regexp.MustCompile(`/link ([A-Z0-9]{8})`).FindStringSubmatch(m.Body)
+	code := regexp.MustCompile(`/link ([A-Z0-9]{8}) `).FindStringSubmatch(m.Body)
 	if code == nil {
-		return errors.New("no link code in the gateway's answer")
+		return errors.New("no link code in the gateway's answer: " + m.XML)
+	}
+	howTo := "To link a Telegram chat, send /link " + code[1] + " to @" + tg.Bot().Username +
+		" in that chat (for a group, add the bot to it first). The code works once, within 15 minutes."
+	if m.Type != "chat" || m.Body != howTo {
+		return fmt.Errorf("the gateway answered %s, want a chat message %q", m.XML, howTo)
 	}
 
 	step("in Telegram, the chat sends /link %s to the bot", code[1])
@@ -233,6 +254,9 @@ func telegramDemo(ctx context.Context, alice *xmpptest.Client, tg *botfake.Fake)
 		return err
 	}
 	hop("alice gets: %s", sub.XML)
+	if sub.From != contact {
+		return fmt.Errorf("a subscription request from %q, want %s", sub.From, contact)
+	}
 	if err := alice.Send(ctx, `<presence type="subscribed" to="`+contact+`"/>`); err != nil {
 		return err
 	}
@@ -241,6 +265,10 @@ func telegramDemo(ctx context.Context, alice *xmpptest.Client, tg *botfake.Fake)
 		return err
 	}
 	hop("bot answers in Telegram: %s", replies[0].Text)
+	linked := "Linked: messages in this chat now reach alice@example.test over XMPP, as " + contact + "."
+	if replies[0].Chat.ID != chat.ID || replies[0].Text != linked {
+		return fmt.Errorf("the bot answered %q in chat %d, want %q in %d", replies[0].Text, replies[0].Chat.ID, linked, chat.ID)
+	}
 
 	step("Telegram -> XMPP: the chat writes, alice receives it from %s", contact)
 	tg.UserSends(chat, tgUser, "restarting db1 now")
@@ -249,6 +277,9 @@ func telegramDemo(ctx context.Context, alice *xmpptest.Client, tg *botfake.Fake)
 		return err
 	}
 	hop("%s", got.XML)
+	if err := wantChat(got, contact, "restarting db1 now"); err != nil {
+		return err
+	}
 
 	step("XMPP -> Telegram: alice answers; the bot sends it with sendMessage")
 	raw = `<message type="chat" id="tg-1" to="` + contact + `"><body>thanks, watching the graphs</body></message>`
@@ -261,8 +292,8 @@ func telegramDemo(ctx context.Context, alice *xmpptest.Client, tg *botfake.Fake)
 		return err
 	}
 	hop("sendMessage chat_id=%d text=%q -> message_id %d", sent[1].Chat.ID, sent[1].Text, sent[1].MessageID)
-	if sent[1].Text != "thanks, watching the graphs" {
-		return errors.New("unexpected Telegram message")
+	if sent[1].Chat.ID != chat.ID || sent[1].Text != "thanks, watching the graphs" {
+		return fmt.Errorf("the bot sent %q to chat %d, want %q to %d", sent[1].Text, sent[1].Chat.ID, "thanks, watching the graphs", chat.ID)
 	}
 	return nil
 }
@@ -287,39 +318,49 @@ func telegramUserDemo(ctx context.Context, alice *xmpptest.Client, mt *tguserfak
 	answer := func(field, value string) string {
 		return `<x xmlns="jabber:x:data" type="submit"><field var="` + field + `"><value>` + value + `</value></field></x>`
 	}
-	asked := regexp.MustCompile(`var="(\w+)"[^>]*label="([^"]*)"`)
-	say := func(s xmpptest.Stanza) {
-		if m := asked.FindStringSubmatch(s.XML); m != nil {
-			hop("gateway asks %s: %q", m[1], m[2])
+	// ask checks that the gateway's answer s asks for field, alone.
+	ask := func(s xmpptest.Stanza, field string) error {
+		c := parseCommand(s)
+		if c.Status != "executing" || len(c.Fields) != 1 || c.Fields[0].Var != field {
+			return fmt.Errorf("want the command to ask for %s, got %s", field, s.XML)
 		}
-		if m := regexp.MustCompile(`<note[^>]*>([^<]*)</note>`).FindStringSubmatch(s.XML); m != nil {
-			hop("gateway: %s", m[1])
-		}
+		hop("gateway asks %s: %q", field, c.Fields[0].Label)
+		return nil
 	}
 	step("alice runs the command \"Log in to Telegram\" on tg.example.test (XEP-0050)")
 	s, err := command("tu1", "")
 	if err != nil {
 		return err
 	}
-	say(s)
+	if err := ask(s, "phone"); err != nil {
+		return err
+	}
 	step("she gives her phone number; Telegram (auth.sendCode) sends her a code")
 	if s, err = command("tu2", answer("phone", aliceNum)); err != nil {
 		return err
 	}
-	say(s)
+	if err := ask(s, "code"); err != nil {
+		return err
+	}
 	code := mt.LastCode(aliceNum)
+	if code == "" {
+		return errors.New("Telegram sent no code to " + aliceNum)
+	}
 	step("she types the code %s; her account has a two-step password, so it is asked (SRP, auth.checkPassword)", code)
 	if s, err = command("tu3", answer("code", code)); err != nil {
 		return err
 	}
-	say(s)
+	if err := ask(s, "password"); err != nil {
+		return err
+	}
 	if s, err = command("tu4", answer("password", "correct horse")); err != nil {
 		return err
 	}
-	say(s)
-	if !strings.Contains(s.XML, `status="completed"`) {
+	done := "You are logged in to Telegram as Alice (" + aliceNum + "). Your chats are being added to your contacts."
+	if c := parseCommand(s); c.Status != "completed" || c.Note != done {
 		return errors.New("the login did not complete: " + s.XML)
 	}
+	hop("gateway: %s", done)
 
 	step("her Telegram contact asks to join her roster, named as in Telegram")
 	sub, err := next(ctx, alice, func(s xmpptest.Stanza) bool {
@@ -329,6 +370,9 @@ func telegramUserDemo(ctx context.Context, alice *xmpptest.Client, mt *tguserfak
 		return err
 	}
 	hop("%s", sub.XML)
+	if _, nick, _ := child(sub.XML, "http://jabber.org/protocol/nick", "nick"); nick != "Dana Scully" {
+		return fmt.Errorf("want the nick Dana Scully in %s", sub.XML)
+	}
 
 	step("Telegram -> XMPP: Dana writes to her; updates.getDifference reads it, alice receives it from %s", contact)
 	mt.Post(dana.ID, tguserfake.Peer{User: me.ID}, "are you coming to the standup?", 0)
@@ -337,6 +381,9 @@ func telegramUserDemo(ctx context.Context, alice *xmpptest.Client, mt *tguserfak
 		return err
 	}
 	hop("%s", got.XML)
+	if err := wantChat(got, contact, "are you coming to the standup?"); err != nil {
+		return err
+	}
 
 	step("XMPP -> Telegram: alice answers from her own account (messages.sendMessage)")
 	raw := `<message type="chat" id="tu-1" to="` + contact + `"><body>on my way</body></message>`
@@ -346,7 +393,7 @@ func telegramUserDemo(ctx context.Context, alice *xmpptest.Client, mt *tguserfak
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if sent := mt.Sent(me.ID); len(sent) > 0 && sent[len(sent)-1].Text == "on my way" {
+		if sent := mt.Sent(me.ID); len(sent) > 0 && sent[len(sent)-1].Text == "on my way" && sent[len(sent)-1].Peer == (tguserfake.Peer{User: dana.ID}) {
 			hop("Telegram has message %d from Alice to Dana: %q", sent[len(sent)-1].ID, sent[len(sent)-1].Text)
 			return nil
 		}
@@ -391,10 +438,18 @@ func onCall(ctx context.Context, am *amtest.Alertmanager, sandbox *twiliofake.Fa
 	hop("alice: %q", page.Body)
 	code := regexp.MustCompile(`^#([A-Z0-9]+) `).FindStringSubmatch(page.Body)
 	if code == nil {
-		return errors.New("no code in the page")
+		return errors.New("no code in the page: " + page.XML)
+	}
+	firing := "#" + code[1] + " [FIRING:1] DiskFull (severity=critical)\n- db-1: /var is 95% full\n"
+	if err := wantSMS(msgs[0], aliceNum, oncallNum, firing+"Reply: ack "+code[1]); err != nil {
+		return err
+	}
+	if page.Body != firing+`Reply "ack `+code[1]+`" to acknowledge.` {
+		return fmt.Errorf("alice's page: %q", page.Body)
 	}
 
 	step("the phone texts back \"ack\" (a signed Twilio webhook)")
+	acked := time.Now()
 	if _, status, err := sandbox.SendInbound(ctx, public+"/hooks/sms/inbound", oncallNum, aliceNum, "ack"); err != nil || status != http.StatusOK {
 		return fmt.Errorf("the phone's ack: %d %v", status, err)
 	}
@@ -410,18 +465,99 @@ func onCall(ctx context.Context, am *amtest.Alertmanager, sandbox *twiliofake.Fa
 		return err
 	}
 	hop("SMS To=%s Body=%q", msgs[1].To, msgs[1].Body)
-	if !strings.HasPrefix(told.Body, "#"+code[1]+" acknowledged by "+oncallNum) {
-		return errors.New("unexpected acknowledgement")
+	// The notice gives the time in minutes: any minute since the ack.
+	var notices []string
+	for at := acked.UTC().Truncate(time.Minute); !at.After(time.Now()); at = at.Add(time.Minute) {
+		notices = append(notices, "#"+code[1]+" acknowledged by "+oncallNum+" at "+at.Format("15:04")+" UTC.")
+	}
+	if !slices.Contains(notices, told.Body) {
+		return fmt.Errorf("alice was told %q, want one of %q", told.Body, notices)
+	}
+	if err := wantSMS(msgs[1], aliceNum, oncallNum, told.Body); err != nil {
+		return err
 	}
 
 	step("bob, the lead, would get it after 3 s unacknowledged: waiting 4 s, he gets nothing")
 	wait, cancel := context.WithTimeout(ctx, 4*time.Second)
 	defer cancel()
-	if m, err := next(wait, bob, fromGateway); err == nil {
-		return fmt.Errorf("bob got %q: an acknowledged alert escalated", m.Body)
+	m, err := next(wait, bob, func(s xmpptest.Stanza) bool { return s.Name == "message" })
+	switch {
+	case err == nil:
+		return fmt.Errorf("bob got %s: an acknowledged alert escalated", m.XML)
+	case !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
+		return fmt.Errorf("waiting for bob's messages: %w", err)
 	}
-	hop("no escalation: #%s is acknowledged", code[1])
+	// Nothing came, and not because his connection died.
+	if err := bob.Ping(ctx); err != nil {
+		return fmt.Errorf("bob's connection after the wait: %w", err)
+	}
+	hop("no escalation: #%s is acknowledged (bob's connection alive, nothing received)", code[1])
 	return nil
+}
+
+// command is an XEP-0050 command in an iq result: its status, its form's
+// fields and its note. An iq of another type is the zero command.
+type command struct {
+	Status string `xml:"status,attr"`
+	Fields []struct {
+		Var   string `xml:"var,attr"`
+		Label string `xml:"label,attr"`
+	} `xml:"jabber:x:data x>field"`
+	Note string `xml:"note"`
+}
+
+func parseCommand(s xmpptest.Stanza) command {
+	var iq struct {
+		Command command `xml:"http://jabber.org/protocol/commands command"`
+	}
+	if s.Name != "iq" || s.Type != "result" || xml.Unmarshal([]byte(s.XML), &iq) != nil {
+		return command{}
+	}
+	return iq.Command
+}
+
+// wantSMS checks a message sent through Twilio.
+func wantSMS(m twiliofake.Message, from, to, body string) error {
+	if m.From != from || m.To != to || m.Body != body {
+		return fmt.Errorf("SMS From=%s To=%s Body=%q, want From=%s To=%s Body=%q", m.From, m.To, m.Body, from, to, body)
+	}
+	return nil
+}
+
+// wantChat checks a chat message received over XMPP.
+func wantChat(s xmpptest.Stanza, from, body string) error {
+	if s.Name != "message" || s.Type != "chat" || s.From != from || s.Body != body {
+		return fmt.Errorf("want a chat message from %s with body %q, got %s", from, body, s.XML)
+	}
+	return nil
+}
+
+// child returns the id attribute and the text of the stanza raw's first
+// child element space local.
+func child(raw, space, local string) (id, text string, ok bool) {
+	var v struct {
+		Children []struct {
+			XMLName xml.Name
+			ID      string `xml:"id,attr"`
+			Text    string `xml:",chardata"`
+		} `xml:",any"`
+	}
+	if xml.Unmarshal([]byte(raw), &v) != nil {
+		return "", "", false
+	}
+	for _, c := range v.Children {
+		if c.XMLName.Space == space && c.XMLName.Local == local {
+			return c.ID, c.Text, true
+		}
+	}
+	return "", "", false
+}
+
+// forgedSID is a well-formed MessageSid: "SM" and 32 hex digits.
+func forgedSID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return "SM" + hex.EncodeToString(b[:])
 }
 
 // fromGateway matches a chat message from the SMS gateway's own JID.
