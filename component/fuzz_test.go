@@ -49,11 +49,16 @@ func wellFormed(in string) bool { return wellFormedTop(in, nil) }
 
 // stanzas reports whether in is a sequence of well-formed stanzas of the
 // component stream (message, presence, iq), with only whitespace between.
+// A stanza has the stream's namespace ("" here: in has no header), that
+// namespace written out, or jabber:client, as a server may route them.
 func stanzas(in string) bool {
 	return wellFormedTop(in, func(e xml.StartElement) bool {
-		return e.Name.Space == "" && (e.Name.Local == "message" || e.Name.Local == "presence" || e.Name.Local == "iq")
+		return stanzaNS[e.Name.Space] && (e.Name.Local == "message" || e.Name.Local == "presence" || e.Name.Local == "iq")
 	})
 }
+
+// stanzaNS are the namespaces of a stanza on the component stream.
+var stanzaNS = map[string]bool{"": true, "jabber:component:accept": true, "jabber:client": true}
 
 // topLevel returns the top-level elements of in, a well-formed sequence.
 func topLevel(in string) []xml.StartElement {
@@ -360,6 +365,23 @@ func TestWellFormedWhitespace(t *testing.T) {
 	} {
 		if got := wellFormed(in); got != want {
 			t.Errorf("wellFormed(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+// stanzas takes message, presence and iq in the stream's namespaces as
+// stanzas, and nothing else.
+func TestStanzasNamespaces(t *testing.T) {
+	for in, want := range map[string]bool{
+		`<message/><presence/><iq/>`:                 true,
+		`<message xmlns="jabber:component:accept"/>`: true,
+		`<iq xmlns="jabber:client"/>`:                true,
+		`<c:presence xmlns:c="jabber:client"/>`:      true,
+		`<message xmlns="jabber:server"/>`:           false,
+		`<body/>`:                                    false,
+	} {
+		if got := stanzas(in); got != want {
+			t.Errorf("stanzas(%q) = %v, want %v", in, got, want)
 		}
 	}
 }
