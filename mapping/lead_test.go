@@ -43,13 +43,10 @@ func TestLeadSQLiteOneProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
+	// A Lead that waited would never return while a holds the lock.
 	_, _, err = b.Lead(ctx)
 	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), LockPath(path)) || !strings.Contains(err.Error(), "another xmppgw runs") {
 		t.Fatalf("a second leader on the same SQLite file: err %v, want ErrLocked naming %s", err, LockPath(path))
-	}
-	if d := time.Since(start); d > 500*time.Millisecond {
-		t.Errorf("the second Lead took %v to fail: it must not wait", d)
 	}
 	// The shell's commands share the file while it is held.
 	shell := openTest(t, DriverSQLite, path, "")
