@@ -60,16 +60,22 @@ func TestDeniedAddr(t *testing.T) {
 		{"2002:808:808::1", true},     // 6to4 at all: a tunnel the host may have
 		{"2001:0:4136:e378::1", true}, // Teredo
 		{"2001:4860::8888", false},    // next to Teredo: on the Internet
+		{"192.0.0.9", true},           // IETF protocol assignments (RFC 6890)
+		{"192.0.1.1", false},          // past them
 		{"192.0.2.10", true},          // documentation
 		{"198.51.100.10", true},
 		{"203.0.113.10", true},
-		{"192.88.99.1", true},  // 6to4 relay
-		{"2001:2::10", true},   // benchmarking
-		{"2001:20::10", true},  // ORCHIDv2
-		{"2001:1ff::1", true},  // the end of the IETF block
-		{"2001:200::1", false}, // past it: on the Internet
-		{"3fff::10", true},     // documentation
-		{"5f00::10", true},     // SRv6
+		{"192.88.99.1", true},   // 6to4 relay
+		{"2001:2::10", true},    // benchmarking
+		{"2001:20::10", true},   // ORCHIDv2
+		{"2001:1ff::1", true},   // the end of the IETF block
+		{"2001:200::1", false},  // past it: on the Internet
+		{"2001:db8::1", true},   // documentation
+		{"2001:db9::1", false},  // past it
+		{"3fff::10", true},      // documentation (RFC 9637)
+		{"5f00::10", true},      // SRv6
+		{"100::1", true},        // discard-only (RFC 6666)
+		{"100:0:0:1::1", false}, // past its /64
 		{"93.184.216.34", false},
 		{"8.8.8.8", false},
 		{"100.63.255.255", false}, // just outside CGNAT
@@ -88,6 +94,24 @@ func TestDeniedAddr(t *testing.T) {
 	}
 	if !deniedAddr(netip.Addr{}) {
 		t.Error("the zero Addr is not denied")
+	}
+	// Each prefix has an address of its own above, in no other prefix:
+	// without the prefix, that address would be allowed and fail the test.
+	for _, p := range deniedPrefixes {
+		own := false
+		for _, tt := range tests {
+			a := netip.MustParseAddr(tt.addr).Unmap().WithZone("")
+			n := 0
+			for _, q := range deniedPrefixes {
+				if q.Contains(a) {
+					n++
+				}
+			}
+			own = own || tt.denied && p.Contains(a) && n == 1
+		}
+		if !own {
+			t.Errorf("%s has no address of its own in the table", p)
+		}
 	}
 }
 
@@ -315,12 +339,27 @@ type canary struct {
 func newCanary(t *testing.T) *canary {
 	t.Helper()
 	c := &canary{}
-	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	c.Server = serve4(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		c.hits.Add(1)
 		fmt.Fprint(w, "secret")
 	}))
-	t.Cleanup(c.Close)
 	return c
+}
+
+// serve4 serves h on 127.0.0.1, not on [::1] as httptest.NewServer may
+// when IPv4 is missing: the tests reach it by that address.
+func serve4(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen on 127.0.0.1: %v", err)
+	}
+	s := httptest.NewUnstartedServer(h)
+	s.Listener.Close()
+	s.Listener = l
+	s.Start()
+	t.Cleanup(s.Close)
+	return s
 }
 
 // TestFetchPolicyTransport fetches through the policy's transport: every way
@@ -331,14 +370,10 @@ func TestFetchPolicyTransport(t *testing.T) {
 	c := newCanary(t)
 	cu, _ := url.Parse(c.URL)
 	port := cu.Port()
-	if cu.Hostname() != "127.0.0.1" {
-		t.Skipf("the test server is on %s, not 127.0.0.1", cu.Hostname())
-	}
 	// An allowed host (by name) that redirects to the canary.
-	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	redirector := serve4(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, c.URL+"/metrics", http.StatusFound)
 	}))
-	t.Cleanup(redirector.Close)
 	ru, _ := url.Parse(redirector.URL)
 	lookup := fakeLookup(map[string][]string{
 		"evil.example":     {"127.0.0.1"},
