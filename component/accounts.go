@@ -15,14 +15,18 @@ import (
 // their contacts join the user's roster, and the user is told when a
 // session ends.
 
-var _ transports.AccountSink = (*Gateway)(nil)
+var (
+	_ transports.AccountSink = (*Gateway)(nil)
+	_ transports.Access      = (*Gateway)(nil)
+)
 
 // Contacts implements transports.AccountSink: each contact is added to the
 // roster of the user signed in as account, with its name, by the stanzas
 // the roster module makes (a roster push where the server grants it, else
-// a subscription request), queued durably.
+// a subscription request), queued durably. A user not in access.allow is
+// told nothing (see signedInUsers).
 func (g *Gateway) Contacts(ctx context.Context, account transports.Addr, contacts []transports.Contact) error {
-	users := g.ownersOfAccount(account)
+	users := g.signedInUsers(account)
 	if len(users) == 0 {
 		return transports.ErrNoRecipient
 	}
@@ -38,6 +42,18 @@ func (g *Gateway) Contacts(ctx context.Context, account transports.Addr, contact
 		}
 	}
 	return g.queueStanzas(ctx, stanzas...)
+}
+
+// signedInUsers returns the users signed in as account who may use the
+// gateway: one the operator took out of access.allow is sent nothing of
+// the account's (the transport does not resume such a user's session, see
+// transports.Access; this holds for one that runs all the same).
+func (g *Gateway) signedInUsers(account transports.Addr) []string {
+	users, barred := g.allowedOnly(g.ownersOfAccount(account))
+	if len(barred) > 0 {
+		g.log.Debug("nothing of the account relayed to users not in access.allow", "account", account, "user", strings.Join(barred, ","))
+	}
+	return users
 }
 
 // Notify implements transports.AccountSink: a chat message from the
@@ -63,7 +79,7 @@ func (g *Gateway) Presence(ctx context.Context, account, remote transports.Addr,
 		}
 	}
 	var stanzas [][]byte
-	for _, u := range g.ownersOfAccount(account) {
+	for _, u := range g.signedInUsers(account) {
 		p.To = u
 		stanzas = append(stanzas, render(p))
 	}
@@ -79,7 +95,7 @@ func (g *Gateway) Typing(ctx context.Context, account, remote transports.Addr) e
 		return err
 	}
 	var stanzas [][]byte
-	for _, u := range g.ownersOfAccount(account) {
+	for _, u := range g.signedInUsers(account) {
 		stanzas = append(stanzas, []byte(`<message type="chat" from="`+xmlAttr(jid.String())+`" to="`+xmlAttr(u)+
 			`"><composing xmlns="`+nsChatState+`"/><no-store xmlns="urn:xmpp:hints"/></message>`))
 	}

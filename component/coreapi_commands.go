@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -41,6 +42,20 @@ func (g *Gateway) AddLink(ctx context.Context, remote transports.Addr, user stri
 // RemoveLink implements core.Core.
 func (g *Gateway) RemoveLink(ctx context.Context, remote transports.Addr) (string, error) {
 	return g.unlink(ctx, remote, nil)
+}
+
+// RemoveOwnLink implements core.Core.
+func (g *Gateway) RemoveOwnLink(ctx context.Context, remote transports.Addr, user string) error {
+	err := g.o.Store.Links().UnlinkOwn(ctx, g.name, string(remote), user, func(user string) [][]byte { return g.links.Unlinked(user, remote) })
+	switch {
+	case errors.Is(err, mapping.ErrNotLinked):
+		return err
+	case err != nil:
+		return linkError(err)
+	}
+	g.log.Info("chat unlinked", "remote", remote, "user", user)
+	wake(g.wakeIn)
+	return nil
 }
 
 // SendTest implements core.Core.

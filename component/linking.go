@@ -43,11 +43,14 @@ func (g *Gateway) link(ctx context.Context, remote transports.Addr, name, code s
 			render(message{Type: "chat", From: g.domain.String(), To: user,
 				Body: fmt.Sprintf("Linked %s chat %s: it is your contact %s.", g.o.Identity.Name, describe(name, remote), contact)}))
 	}
+	// The code of a user the operator took out of access.allow is
+	// refused as an unknown one.
+	lt := g.o.Store.Links().WithOwners(g.allowed)
 	var user string
 	if by != nil {
-		user, err = g.o.Store.Links().RedeemGroupLinkCode(ctx, g.name, code, string(remote), name, *by, stanzas)
+		user, err = lt.RedeemGroupLinkCode(ctx, g.name, code, string(remote), name, *by, stanzas)
 	} else {
-		user, err = g.o.Store.Links().RedeemLinkCode(ctx, g.name, code, string(remote), name, stanzas)
+		user, err = lt.RedeemLinkCode(ctx, g.name, code, string(remote), name, stanzas)
 	}
 	if err != nil {
 		return "", g.linkRefused(err, remote, by)

@@ -29,10 +29,14 @@ type registerQuery struct {
 // current one while it is good for a few minutes more, else a fresh one);
 // submitting it sends the code again as a chat message; removing the registration
 // unlinks every chat the user linked with a code. For an account transport
-// (SMS) it shows the user's number, which the operator sets.
+// (SMS) it shows the user's number, which the operator sets. A user not
+// allowed (one the operator took out of access.allow) may still remove
+// the registration, which removes their own data: their links, or their
+// session.
 func (g *Gateway) register(t router.Writer, in inStanza, from, to jid.JID) {
 	user := from.Bare().String()
-	if !g.allowed(user) {
+	removal := in.Type == "set" && in.Payload.Remove != nil && (g.login != nil || g.linker != nil)
+	if !g.allowed(user) && !removal {
 		g.reply(t, in, from, to, newError("auth", "forbidden", user+" may not use this gateway"))
 		return
 	}

@@ -37,16 +37,25 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 	if box, ok := g.inboxAt[in.Account]; ok && g.inboxSink != nil {
 		return g.deliverInbox(ctx, in, box, contact)
 	}
-	users, err := g.recipients(ctx, in, contact.String())
+	users, barred, err := g.recipients(ctx, in, contact.String())
 	if err != nil {
 		return err
 	}
 	if len(users) == 0 {
 		g.Stats.Unowned.Add(1)
 		g.countError("no_recipient")
-		g.log.Warn("inbound message reaches nobody; acknowledged and dropped",
-			"account", in.Account, "remote", in.From, "provider_id", in.ID)
+		if len(barred) > 0 {
+			g.log.Warn("inbound message reaches nobody: its user is not in access.allow; acknowledged and dropped",
+				"account", in.Account, "remote", in.From, "provider_id", in.ID, "user", strings.Join(barred, ","))
+		} else {
+			g.log.Warn("inbound message reaches nobody; acknowledged and dropped",
+				"account", in.Account, "remote", in.From, "provider_id", in.ID)
+		}
 		return transports.ErrNoRecipient
+	}
+	if len(barred) > 0 {
+		g.log.Info("inbound message not delivered to users not in access.allow",
+			"account", in.Account, "remote", in.From, "provider_id", in.ID, "user", strings.Join(barred, ","))
 	}
 	// A reply or a reaction refers to a message of the contact's (its
 	// stanza id is the provider's id) or to one the user sent (recorded
@@ -193,34 +202,53 @@ func (g *Gateway) stored(in transports.Inbound, ids []int64, dup bool, start tim
 	return true
 }
 
-// recipients returns the bare JIDs that in goes to.
-func (g *Gateway) recipients(ctx context.Context, in transports.Inbound, contact string) ([]string, error) {
+// recipients returns the bare JIDs that in goes to, and those it would
+// go to but that are not allowed to use the gateway (barred): a user the
+// operator took out of access.allow keeps their links and their account
+// until they remove them, and receives nothing meanwhile.
+func (g *Gateway) recipients(ctx context.Context, in transports.Inbound, contact string) (users, barred []string, err error) {
 	if g.linker != nil {
 		l, ok, err := g.o.Store.Links().LinkOf(ctx, g.name, string(in.From))
 		if err != nil || !ok {
-			return nil, err
+			return nil, nil, err
+		}
+		if !g.allowed(l.User) {
+			return nil, []string{l.User}, nil
 		}
 		if !l.Asked {
 			// A link from the shell, or one from the config not asked yet
 			// (see package roster): the contact asks to subscribe
 			// with its first message, when its name is known.
 			if _, err := g.o.Store.Links().MarkAsked(ctx, g.name, l.Remote, in.Name, g.links.AddContact(contact, l.User, in.Name)...); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
-		return []string{l.User}, nil
+		return []string{l.User}, nil, nil
 	}
-	users := g.ownersOfAccount(in.Account)
+	users, barred = g.allowedOnly(g.ownersOfAccount(in.Account))
 	if len(users) > 1 {
 		last, err := g.o.Store.Jobs().LastWriter(ctx, g.name, string(in.Account), string(in.From))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if slices.Contains(users, last) {
 			users = []string{last}
 		}
 	}
-	return users, nil
+	return users, barred, nil
+}
+
+// allowedOnly splits users into those allowed to use the gateway and the
+// others (barred), each in the order given.
+func (g *Gateway) allowedOnly(users []string) (allowed, barred []string) {
+	for _, u := range users {
+		if g.allowed(u) {
+			allowed = append(allowed, u)
+		} else {
+			barred = append(barred, u)
+		}
+	}
+	return allowed, barred
 }
 
 // inboundStanzas renders in for user: its text (a correction if it replaces

@@ -7,8 +7,11 @@ import (
 	"mellium.im/xmpp/jid"
 )
 
-// validateAdmins checks that each admin is a bare JID, and normalises it.
-func (p *parser) validateAdmins(admins []string) {
+// validateAdmins checks that each admin is a bare JID that allowed (the
+// config's access.allow, already validated) accepts, and normalises it: an
+// admin not allowed would run the admin commands while everything else,
+// their own links included, refuses them.
+func (p *parser) validateAdmins(admins []string, allowed func(bare string) bool) {
 	for i, s := range admins {
 		key := "admins[" + strconv.Itoa(i) + "]"
 		j, err := jid.Parse(s)
@@ -17,6 +20,8 @@ func (p *parser) validateAdmins(admins []string) {
 			p.invalid(key, fmt.Sprintf("%s is not a bare JID (user@domain)", quoteShort(p.text(key))))
 		case j.Resourcepart() != "":
 			p.invalid(key, "must be a bare JID, without a /resource")
+		case !allowed(j.String()):
+			p.invalid(key, fmt.Sprintf("%s is not covered by access.allow; add it (or its domain) there, or remove it here", j.String()))
 		default:
 			admins[i] = j.String()
 		}

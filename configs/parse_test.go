@@ -263,6 +263,11 @@ func TestParseProblems(t *testing.T) {
 				`gw.yaml:7: access.allow[2]: "a b@c" is not a domain or a bare JID`,
 				`gw.yaml:7: access.allow[3]: "" is not a domain or a bare JID`,
 			}},
+		{name: "admins not covered by access.allow", yaml: edit("access:\n", "admins: [ops@other.org, bob@example.com, 'Ops@Other.Org']\naccess:\n"),
+			want: []string{
+				`gw.yaml:6: admins[0]: ops@other.org is not covered by access.allow; add it (or its domain) there, or remove it here`,
+				`gw.yaml:6: admins[2]: ops@other.org is not covered by access.allow; add it (or its domain) there, or remove it here`,
+			}},
 		{name: "transport name and type", yaml: edit("name: t1", "name: T1", "type: testtype", "type: testtyp"),
 			want: []string{
 				`gw.yaml:9: transports[0].name: must be lower-case letters, digits, '-' and '_', starting with a letter or digit`,

@@ -39,7 +39,7 @@ func (p *parser) validate(c *Config, raw []transportFile) {
 	if !p.hasProblem("access.allow") {
 		p.allow = c.Access.index
 	}
-	p.validateAdmins(c.Admins)
+	p.validateAdmins(c.Admins, c.Allowed)
 	p.validateLog(&c.Log)
 	p.validateAlerts(c.Alerts)
 	p.validateMedia(&c.Media)

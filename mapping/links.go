@@ -15,6 +15,7 @@ import (
 const (
 	staticRemotes    = `SELECT remote FROM links WHERE transport = ? AND static = TRUE`
 	deleteLink       = `DELETE FROM links WHERE transport = ? AND remote = ?`
+	deleteOwnLink    = `DELETE FROM links WHERE transport = ? AND remote = ? AND jid = ? AND static = FALSE`
 	upsertStaticLink = `INSERT INTO links (transport, remote, jid, name, static, asked, created)
 		VALUES (?, ?, ?, '', TRUE, FALSE, ?)
 		ON CONFLICT (transport, remote) DO UPDATE SET static = TRUE, jid = excluded.jid,
@@ -186,13 +187,22 @@ func (h LinkTable) CurrentLinkCode(ctx context.Context, transport, user string, 
 	return code, time.UnixMilli(expires), true, nil
 }
 
+// WithOwners returns the links whose RedeemLinkCode and
+// RedeemGroupLinkCode refuse a code of a user that owners rejects (one no
+// longer allowed to use the gateway) as they refuse an unknown code
+// (ErrBadCode), in the transaction that reads the code's owner.
+func (h LinkTable) WithOwners(owners func(user string) bool) LinkTable {
+	h.owners = owners
+	return h
+}
+
 // RedeemLinkCode links remote (named name) to the user who asked for code,
 // using the code up, and queues stanzas(user) for XMPP in the same
 // transaction. It returns the user. Errors other than ErrUnavailable are
 // meant to be shown to the remote. It is for a one-to-one chat, whose one
 // person is whoever asks; a group's member asks with RedeemGroupLinkCode.
 func (h LinkTable) RedeemLinkCode(ctx context.Context, transport, code, remote, name string, stanzas func(user string) [][]byte) (string, error) {
-	return h.s.redeem(ctx, transport, code, remote, name, nil, stanzas)
+	return h.s.redeem(ctx, transport, code, remote, name, nil, h.owners, stanzas)
 }
 
 // RedeemGroupLinkCode is RedeemLinkCode for a group, asked by who: any
@@ -200,10 +210,10 @@ func (h LinkTable) RedeemLinkCode(ctx context.Context, transport, code, remote, 
 // member who linked it; a linked group only that member or an
 // administrator may link again (ErrNotLinker).
 func (h LinkTable) RedeemGroupLinkCode(ctx context.Context, transport, code, remote, name string, who Asker, stanzas func(user string) [][]byte) (string, error) {
-	return h.s.redeem(ctx, transport, code, remote, name, &who, stanzas)
+	return h.s.redeem(ctx, transport, code, remote, name, &who, h.owners, stanzas)
 }
 
-func (s *Store) redeem(ctx context.Context, transport, code, remote, name string, who *Asker, stanzas func(user string) [][]byte) (string, error) {
+func (s *Store) redeem(ctx context.Context, transport, code, remote, name string, who *Asker, owners func(string) bool, stanzas func(user string) [][]byte) (string, error) {
 	by := ""
 	if who != nil {
 		by = who.Member
@@ -213,7 +223,7 @@ func (s *Store) redeem(ctx context.Context, transport, code, remote, name string
 	err := s.txRefusable(ctx, func(tx *sqlTx, refuse func(error) error) error {
 		err := tx.QueryRowContext(ctx, codeOwner,
 			transport, code, s.millis()).Scan(&user)
-		if err == sql.ErrNoRows {
+		if err == sql.ErrNoRows || err == nil && owners != nil && !owners(user) {
 			return refuse(ErrBadCode)
 		}
 		if err != nil {
@@ -273,16 +283,27 @@ func linkChange(ctx context.Context, tx *sqlTx, transport, remote string, who *A
 // one-to-one chat, or a request from the XMPP side; a group's member asks
 // with UnlinkGroup.
 func (h LinkTable) Unlink(ctx context.Context, transport, remote string, stanzas func(user string) [][]byte) (string, error) {
-	return h.s.unlink(ctx, transport, remote, nil, stanzas)
+	return h.s.unlink(ctx, transport, remote, nil, "", stanzas)
+}
+
+// UnlinkOwn is Unlink asked by user, from XMPP, for a chat of their own:
+// the link is removed only if it still links remote to user, checked by
+// the statement that removes it. A link to anyone else, or to nobody, is
+// ErrNotLinked (one answer: who linked what is not for others to learn).
+func (h LinkTable) UnlinkOwn(ctx context.Context, transport, remote, user string, stanzas func(user string) [][]byte) error {
+	_, err := h.s.unlink(ctx, transport, remote, nil, user, stanzas)
+	return err
 }
 
 // UnlinkGroup is Unlink asked by who, a member of the group remote: only
 // the member who linked it or an administrator may (ErrNotLinker).
 func (h LinkTable) UnlinkGroup(ctx context.Context, transport, remote string, who Asker, stanzas func(user string) [][]byte) (string, error) {
-	return h.s.unlink(ctx, transport, remote, &who, stanzas)
+	return h.s.unlink(ctx, transport, remote, &who, "", stanzas)
 }
 
-func (s *Store) unlink(ctx context.Context, transport, remote string, who *Asker, stanzas func(user string) [][]byte) (string, error) {
+// unlink removes remote's link, asked by who (a group's member, or nil);
+// if own is set, only while it links remote to own.
+func (s *Store) unlink(ctx context.Context, transport, remote string, who *Asker, own string, stanzas func(user string) [][]byte) (string, error) {
 	var user string
 	err := s.txRefusable(ctx, func(tx *sqlTx, refuse func(error) error) error {
 		var refusal error
@@ -291,12 +312,22 @@ func (s *Store) unlink(ctx context.Context, transport, remote string, who *Asker
 		switch {
 		case err != nil:
 			return err
+		case user == "" || own != "" && user != own:
+			return refuse(ErrNotLinked)
 		case refusal != nil:
 			return refuse(refusal)
-		case user == "":
-			return refuse(ErrNotLinked)
 		}
-		if _, err := tx.ExecContext(ctx, deleteLink, transport, remote); err != nil {
+		if own == "" {
+			_, err = tx.ExecContext(ctx, deleteLink, transport, remote)
+		} else {
+			var res sql.Result
+			if res, err = tx.ExecContext(ctx, deleteOwnLink, transport, remote, own); err == nil {
+				if n, _ := res.RowsAffected(); n == 0 {
+					return refuse(ErrNotLinked) // changed since it was read
+				}
+			}
+		}
+		if err != nil {
 			return err
 		}
 		return queueAll(ctx, tx, transport, stanzas(user), s.millis())

@@ -16,7 +16,11 @@ type StanzaTable struct{ s *Store }
 
 // LinkTable holds the chats bound to XMPP users (links) and the one-time
 // codes that bind them (link_codes).
-type LinkTable struct{ s *Store }
+type LinkTable struct {
+	s *Store
+	// owners, if set, says whose codes may be redeemed (WithOwners).
+	owners func(user string) bool
+}
 
 // RoomTable holds the rooms' history and members (room_history,
 // room_members).
@@ -29,7 +33,7 @@ func (s *Store) Jobs() JobTable { return JobTable{s} }
 func (s *Store) ToXMPP() StanzaTable { return StanzaTable{s} }
 
 // Links is the store's links.
-func (s *Store) Links() LinkTable { return LinkTable{s} }
+func (s *Store) Links() LinkTable { return LinkTable{s: s} }
 
 // Rooms is the store's rooms.
 func (s *Store) Rooms() RoomTable { return RoomTable{s} }

@@ -70,6 +70,15 @@ type AccountSink interface {
 	Typing(ctx context.Context, account, remote Addr) error
 }
 
+// Access is implemented by the core's Sink: whether user (a bare JID) may
+// use the gateway (the config's access.allow). A Login transport does not
+// resume, at start, the stored session of a user who may not (the
+// operator took them out): it logs that, and the user may still log out
+// from XMPP, which deletes the session.
+type Access interface {
+	Allowed(user string) bool
+}
+
 // MemberRooms is implemented by Login transports whose groups are rooms
 // (Rooms): a user may join a group's room while their own account is in
 // the group.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/xml"
+	"slices"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -103,6 +104,10 @@ type command struct {
 	node, name string
 	admin      bool // only for admins
 	linked     bool // only for transports whose chats are linked one by one
+	// own removes the user's own data (their links, their session): a
+	// user not allowed (one the operator took out of access.allow) may
+	// still run it, and nothing else.
+	own bool
 	// form returns the form to fill in, or a note when there is nothing to
 	// ask (nothing to unlink). Nil for commands that run at once.
 	form func(m *Commands, ctx context.Context, user string) (*stanza.Form, *note, error)
@@ -113,21 +118,25 @@ type command struct {
 
 // available returns the commands user may run here, in display order.
 func (m *Commands) available(user string) []command {
-	admin := m.c.Admin(user)
-	if !admin && !m.c.Allowed(user) {
-		return nil
-	}
 	var cs []command
 	if m.login != nil {
 		cs = m.loginCommands()
 	}
-	for _, c := range commands {
-		if (c.admin && !admin) || (c.linked && !m.linked) {
-			continue
-		}
-		cs = append(cs, c)
+	cs = append(cs, commands...)
+	return slices.DeleteFunc(cs, func(c command) bool { return !m.may(user, c) })
+}
+
+// may reports whether user may run c here: an admin command an admin, the
+// others a user allowed to use the gateway; a command that removes the
+// user's own data anyone.
+func (m *Commands) may(user string, c command) bool {
+	switch {
+	case c.linked && !m.linked:
+		return false
+	case c.admin:
+		return m.c.Admin(user)
 	}
-	return cs
+	return c.own || m.c.Allowed(user) || m.c.Admin(user)
 }
 
 // storeTimeout bounds the store work of one command.
@@ -158,7 +167,7 @@ func (m *Commands) handle(ctx context.Context, w router.Writer, s *router.Stanza
 	switch {
 	case cmd == nil || (cmd.linked && !m.linked):
 		return stanza.NewError("cancel", "item-not-found", "no such command: "+req.Node)
-	case (cmd.admin && !m.c.Admin(user)) || (!m.c.Allowed(user) && !m.c.Admin(user)):
+	case !m.may(user, *cmd):
 		return stanza.NewError("auth", "forbidden", user+" may not run "+req.Node)
 	}
 	if cmd.node == nodeLogin && m.login != nil && req.Action != "cancel" {

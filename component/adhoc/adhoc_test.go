@@ -75,6 +75,22 @@ func (f *fakeCore) RemoveLink(_ context.Context, remote transports.Addr) (string
 	return "bob@example.test", nil
 }
 
+// RemoveOwnLink answers as the store would, from its links, without
+// removing any.
+func (f *fakeCore) RemoveOwnLink(ctx context.Context, remote transports.Addr, user string) error {
+	f.calls = append(f.calls, fmt.Sprintf("RemoveOwnLink %s %s", remote, user))
+	l, ok, err := f.Store().Links().LinkOf(ctx, f.Name(), string(remote))
+	switch {
+	case err != nil:
+		return err
+	case !ok || l.User != user:
+		return fmt.Errorf("store: %w", mapping.ErrNotLinked)
+	case l.Static:
+		return &transports.LinkError{Msg: "set in the config"}
+	}
+	return nil
+}
+
 func (f *fakeCore) SendTest(_ context.Context, from jid.JID, remote transports.Addr, text string) error {
 	f.calls = append(f.calls, fmt.Sprintf("SendTest %s %s %q", from, remote, text))
 	return f.sendErr
@@ -242,14 +258,15 @@ func TestCommandsLinked(t *testing.T) {
 			`<iq type="result" id="u2" from="tg.example.test" to="alice@example.test/pc"><command ` + cmdNS + ` node="unlink" status="completed"><note type="info">No chat that you linked is linked to you (links set in the config stay).</note></command></iq>`, nil},
 		4: { // alice cannot unlink bob's chat
 			`<iq type="set" id="u3" from="alice@example.test/pc" to="tg.example.test"><command xmlns="http://jabber.org/protocol/commands" node="unlink" sessionid="y"><x xmlns="jabber:x:data" type="submit"><field var="chats"><value>+15550003333</value></field></x></command></iq>`,
-			`<iq type="result" id="u3" from="tg.example.test" to="alice@example.test/pc"><command ` + cmdNS + ` node="unlink" sessionid="y" status="completed"><note type="error">+15550003333 is not linked to you.</note></command></iq>`, nil},
+			`<iq type="result" id="u3" from="tg.example.test" to="alice@example.test/pc"><command ` + cmdNS + ` node="unlink" sessionid="y" status="completed"><note type="error">+15550003333 is not linked to you.</note></command></iq>`,
+			[]string{"RemoveOwnLink +15550003333 alice@example.test"}},
 		5: { // no chat chosen
 			`<iq type="set" id="u4" from="bob@example.test/pc" to="tg.example.test"><command xmlns="http://jabber.org/protocol/commands" node="unlink" sessionid="z"><x xmlns="jabber:x:data" type="submit"><field var="chats"><value> </value></field></x></command></iq>`,
 			`<iq type="result" id="u4" from="tg.example.test" to="bob@example.test/pc"><command ` + cmdNS + ` node="unlink" sessionid="z" status="completed"><note type="error">Choose at least one chat to unlink.</note></command></iq>`, nil},
 		6: { // bob unlinks his chat; a bad one stops the rest
 			`<iq type="set" id="u5" from="bob@example.test/pc" to="tg.example.test"><command xmlns="http://jabber.org/protocol/commands" node="unlink" sessionid="z"><x xmlns="jabber:x:data" type="submit"><field var="chats"><value>+15550003333</value><value>nope</value></field></x></command></iq>`,
 			`<iq type="result" id="u5" from="tg.example.test" to="bob@example.test/pc"><command ` + cmdNS + ` node="unlink" sessionid="z" status="completed"><note type="error">Unlinked +15550003333. Stopped: nope: fake: &#34;nope&#34; is not an E.164 number</note></command></iq>`,
-			[]string{"RemoveLink +15550003333"}},
+			[]string{"RemoveOwnLink +15550003333 bob@example.test"}},
 		7: { // the admin's link form
 			`<iq type="set" id="a1" from="admin@example.test/pc" to="tg.example.test"><command xmlns="http://jabber.org/protocol/commands" node="admin-link"/></iq>`,
 			`<iq type="result" id="a1" from="tg.example.test" to="admin@example.test/pc"><command ` + cmdNS + ` node="admin-link" sessionid="S" status="executing"><actions execute="complete"><complete></complete></actions><x xmlns="jabber:x:data" type="form"><title>Link a Telegram chat to a user</title><field var="user" type="jid-single" label="XMPP user (bare JID)"><required></required></field><field var="chat" type="text-single" label="Chat ID"><required></required></field></x></command></iq>`, nil},
@@ -323,6 +340,9 @@ func TestItems(t *testing.T) {
 			item("tg.example.test", "stats", "Queue and error statistics (admin)"),
 			item("tg.example.test", "send-test", "Send a test message (admin)"),
 		}},
+		// Anyone may unlink their own chats: a user taken out of
+		// access.allow has no other way to.
+		5: {tg, "mallory@evil.test/x", []core.Item{item("tg.example.test", "unlink", "Unlink chats")}},
 	}
 	for i, tt := range tests {
 		if got := tt.m.Items(jid.MustParse(tt.from)); !reflect.DeepEqual(got, tt.want) {

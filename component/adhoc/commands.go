@@ -15,12 +15,12 @@ import (
 )
 
 // commands are the gateway's XEP-0050 commands. Users see their own links
-// and link or unlink chats; admins manage everyone's links, read the
+// and link or unlink chats (a user no longer allowed may still unlink); admins manage everyone's links, read the
 // statistics and send a test message.
 var commands = []command{
 	{node: "links", name: "My links", run: (*Commands).myLinks},
 	{node: "link", name: "Link a chat", linked: true, run: (*Commands).link},
-	{node: "unlink", name: "Unlink chats", linked: true, form: (*Commands).unlinkForm, run: (*Commands).unlink},
+	{node: "unlink", name: "Unlink chats", linked: true, own: true, form: (*Commands).unlinkForm, run: (*Commands).unlink},
 	{node: "admin-links", name: "All links (admin)", admin: true, run: (*Commands).allLinks},
 	{node: "admin-link", name: "Link a chat to a user (admin)", admin: true, linked: true, form: (*Commands).adminLinkForm, run: (*Commands).adminLink},
 	{node: "admin-unlink", name: "Remove a link (admin)", admin: true, linked: true, form: (*Commands).adminUnlinkForm, run: (*Commands).adminUnlink},
@@ -84,16 +84,16 @@ func (m *Commands) unlink(ctx context.Context, from jid.JID, f *stanza.Form) (no
 		if err != nil {
 			return stop(c + ": " + err.Error()), nil
 		}
-		if l, ok, err := m.c.Store().Links().LinkOf(ctx, m.c.Name(), string(remote)); err != nil {
-			return note{}, err
-		} else if !ok || l.User != user {
+		// Removed only while it is the user's: the check and the removal
+		// are one statement.
+		err = m.c.RemoveOwnLink(ctx, remote, user)
+		var le *transports.LinkError
+		switch {
+		case errors.Is(err, mapping.ErrNotLinked):
 			return stop(c + " is not linked to you."), nil
-		}
-		if _, err := m.c.RemoveLink(ctx, remote); err != nil {
-			var le *transports.LinkError
-			if errors.As(err, &le) {
-				return stop(c + ": " + le.Msg), nil
-			}
+		case errors.As(err, &le):
+			return stop(c + ": " + le.Msg), nil
+		case err != nil:
 			return note{}, err
 		}
 		done = append(done, string(remote))

@@ -15,7 +15,7 @@ import (
 // The sign-in commands of a transport users sign in to (transports.Login):
 // "login" asks the transport's questions in turn (phone number, code,
 // password), one form per stage of one XEP-0050 session; "logout" ends the
-// session. The transport keeps the sign-in's state, by user.
+// session (a user no longer allowed may still run it). The transport keeps the sign-in's state, by user.
 
 // Nodes of the sign-in commands.
 const (
@@ -32,7 +32,7 @@ func (m *Commands) loginCommands() []command {
 	name := m.c.Identity().Name
 	return []command{
 		{node: nodeLogin, name: "Log in to " + name},
-		{node: nodeLogout, name: "Log out of " + name, run: (*Commands).logout},
+		{node: nodeLogout, name: "Log out of " + name, own: true, run: (*Commands).logout},
 	}
 }
 

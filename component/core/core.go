@@ -119,6 +119,12 @@ type Core interface {
 	// roster and the user is told. It returns that user; a
 	// *transports.LinkError says why the link cannot be removed.
 	RemoveLink(ctx context.Context, remote transports.Addr) (user string, err error)
+	// RemoveOwnLink is RemoveLink asked by user for a chat of their own:
+	// the link is removed only while it links remote to user (the store
+	// checks it as it removes it). An error wrapping mapping.ErrNotLinked
+	// means it does not (it links another user, or none); a
+	// *transports.LinkError says why else it cannot be removed.
+	RemoveOwnLink(ctx context.Context, remote transports.Addr, user string) error
 	// SendTest queues text for remote as a message from the XMPP address
 	// from, through the same queue and lanes as any message, with no
 	// quota. Where users have accounts, from sends from its own and a

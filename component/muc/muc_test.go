@@ -38,7 +38,11 @@ type fakeCore struct {
 	*coretest.Core
 	tr      roomLinked
 	relayed []string // the bodies relayed, in order
+	barred  string   // a user of example.test not allowed (taken out of access.allow)
 }
+
+// Allowed is coretest's, but for barred.
+func (f *fakeCore) Allowed(bare string) bool { return bare != f.barred && f.Core.Allowed(bare) }
 
 func (f *fakeCore) Relay(ctx context.Context, w router.Writer, s *router.Stanza, _ transports.Addr,
 	then func(context.Context, router.Writer, *stanza.Message)) error {

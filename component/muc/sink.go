@@ -17,7 +17,8 @@ const anonymousMember = "member"
 
 // RoomInbound implements core.RoomSink: a member speaks under their nick;
 // the message goes to the user's resources in the room, if the user alone
-// receives it; the history keeps its text and attachments.
+// receives it and may use the gateway; the history keeps its text and
+// attachments.
 func (r *rooms) RoomInbound(ctx context.Context, in transports.Inbound, room jid.JID, users []string) (core.RoomDelivery, error) {
 	d := core.RoomDelivery{Sender: in.Sender, Keep: r.tr.RoomHistory()}
 	if in.Group {
@@ -30,7 +31,7 @@ func (r *rooms) RoomInbound(ctx context.Context, in transports.Inbound, room jid
 		d.Sender = nick
 	}
 	d.From = occupantJID(room, d.Sender)
-	if len(users) == 1 {
+	if len(users) == 1 && r.c.Allowed(users[0]) {
 		d.To = r.joined.of(room.String(), users[0])
 	}
 	d.History = historyEntries(in, d.Sender)

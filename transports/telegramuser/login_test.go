@@ -165,14 +165,14 @@ func TestStoredUsersListWithoutIDs(t *testing.T) {
 	ctx := context.Background()
 	tr, _ := offlineAccount(t, ctx)
 	tr.p.State.Set(ctx, keyUsers, `["bob@example.test","carol@example.test"]`)
-	users, err := tr.loadUsers(ctx)
+	users, err := tr.loadUsers(ctx, func(string) bool { return true })
 	if err != nil || len(users) != 2 || len(tr.Accounts()) != 0 {
 		t.Fatalf("users %v, %v; accounts %v", users, err, tr.Accounts())
 	}
 	if err := tr.setSignedIn(ctx, "bob@example.test", "42"); err != nil {
 		t.Fatal(err)
 	}
-	users, err = tr.loadUsers(ctx)
+	users, err = tr.loadUsers(ctx, func(string) bool { return true })
 	if err != nil || len(users) != 2 || tr.Accounts()["bob@example.test"] != "42" {
 		t.Errorf("users %v, %v; accounts %v", users, err, tr.Accounts())
 	}

@@ -106,8 +106,9 @@ func (t *Transport) ParseAddr(s string) (transports.Addr, error) {
 
 // Accounts implements transports.Transport: the signed-in users, each with
 // their Telegram user id, those whose stored session is still resuming
-// included (their messages wait for it). It is a snapshot: it changes as
-// users sign in and out (transports.Login).
+// included (their messages wait for it), but not those the sink does not
+// allow (transports.Access), whose sessions are not resumed. It is a
+// snapshot: it changes as users sign in and out (transports.Login).
 func (t *Transport) Accounts() map[string]transports.Addr { return *t.signedIn.Load() }
 
 // Run implements transports.Transport: it resumes the stored sessions and
@@ -128,15 +129,27 @@ func (t *Transport) Run(ctx context.Context, sink transports.Sink) error {
 	t.mu.Lock()
 	t.run.Store(&runState{ctx: ctx, sink: sink, wg: &wg})
 	t.mu.Unlock()
-	users, err := t.loadUsers(ctx)
+	// A user the operator took out of access.allow keeps the stored
+	// session, not resumed: nothing of theirs is relayed.
+	allowed := func(string) bool { return true }
+	if a, ok := sink.(transports.Access); ok {
+		allowed = a.Allowed
+	}
+	users, err := t.loadUsers(ctx, allowed)
 	for err != nil {
 		t.log.Error("reading the signed-in users failed; retrying", "err", err)
 		if !sleep(ctx, retryPause) {
 			return nil
 		}
-		users, err = t.loadUsers(ctx)
+		users, err = t.loadUsers(ctx, allowed)
 	}
 	for _, u := range slices.Sorted(maps.Keys(users)) {
+		if !allowed(u) {
+			t.log.Warn("a stored Telegram session is not resumed: the user is not in access.allow", "user", u,
+				"clean_up", "the user may log out from XMPP (remove their registration with "+t.p.Domain+
+					", or run the command \"Log out of Telegram\"), which deletes the session; or add them to access.allow again")
+			continue
+		}
 		t.start(u, true)
 	}
 	<-ctx.Done()
@@ -263,8 +276,8 @@ func (t *Transport) dropSignedIn(user string) {
 }
 
 // loadUsers reads the stored users list, and takes those whose Telegram
-// user id it holds for signed in.
-func (t *Transport) loadUsers(ctx context.Context) (map[string]transports.Addr, error) {
+// user id it holds, and that allowed accepts, for signed in.
+func (t *Transport) loadUsers(ctx context.Context, allowed func(user string) bool) (map[string]transports.Addr, error) {
 	t.listMu.Lock()
 	defer t.listMu.Unlock()
 	users, err := t.users(ctx)
@@ -273,7 +286,7 @@ func (t *Transport) loadUsers(ctx context.Context) (map[string]transports.Addr, 
 	}
 	m := maps.Clone(*t.signedIn.Load())
 	for u, id := range users {
-		if id != "" {
+		if id != "" && allowed(u) {
 			m[u] = id
 		}
 	}
