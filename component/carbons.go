@@ -2,11 +2,7 @@ package component
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/xml"
 	"strings"
 
@@ -20,65 +16,28 @@ import (
 // permission, as the user's own message to the contact: the server routes
 // it as if the user's client had sent it, so XEP-0280 carbons put it in
 // every client's history. The server delivers it to the contact, that is,
-// back to the gateway: its id is marked (an HMAC under a key kept in the
-// store), and a message with a marked id is not relayed again.
+// back to the gateway: its id is marked (marks.go), and a message with a
+// marked id is not relayed again.
 
 // ownIDPrefix starts the id of a user's own message sent as the user.
 const ownIDPrefix = "own-"
 
-// ownKeyName is the store key (in the core's KV) of the marking key.
-const ownKeyName = "own-message-key"
-
-// loadOwnKey reads the marking key from the store, making it the first
-// time.
-func (g *Gateway) loadOwnKey(ctx context.Context) error {
-	kv := g.o.Store.KV(g.name + "#core")
-	v, err := kv.Get(ctx, ownKeyName)
-	if err != nil {
-		return err
-	}
-	if v == "" {
-		b := make([]byte, 32)
-		rand.Read(b)
-		v = hex.EncodeToString(b)
-		if err := kv.Set(ctx, ownKeyName, v); err != nil {
-			return err
-		}
-	}
-	key, err := hex.DecodeString(v)
-	if err != nil {
-		return err
-	}
-	g.ownKey.Store(&key)
-	return nil
-}
-
 // ownID is the marked id of the user's own message with provider id id.
 func (g *Gateway) ownID(id string) string {
-	return ownIDPrefix + id + "-" + g.ownMAC(id)
-}
-
-func (g *Gateway) ownMAC(id string) string {
-	k := g.ownKey.Load()
-	if k == nil {
-		return ""
-	}
-	m := hmac.New(sha256.New, *k)
-	m.Write([]byte(id))
-	return hex.EncodeToString(m.Sum(nil)[:12])
+	return ownIDPrefix + id + "-" + g.mark(id)
 }
 
 // ownEcho reports whether a message from the user to a contact is one the
 // gateway sent as the user (its id is marked): it is not relayed.
 func (g *Gateway) ownEcho(from jid.JID, id string) bool {
-	if g.ownKey.Load() == nil || !strings.HasPrefix(id, ownIDPrefix) || from.Resourcepart() != "" {
+	if g.markKey.Load() == nil || !strings.HasPrefix(id, ownIDPrefix) || from.Resourcepart() != "" {
 		return false
 	}
 	i := strings.LastIndexByte(id, '-')
 	if i <= len(ownIDPrefix) {
 		return false
 	}
-	return hmac.Equal([]byte(id[i+1:]), []byte(g.ownMAC(id[len(ownIDPrefix):i])))
+	return hmac.Equal([]byte(id[i+1:]), []byte(g.mark(id[len(ownIDPrefix):i])))
 }
 
 // forwarded is XEP-0356's privileged message: <message/> to the user's
@@ -100,7 +59,7 @@ type forwarded struct {
 // user through the server (if its server grants it), or nil.
 func (g *Gateway) ownMessage(in transports.Inbound, contact, user string) []byte {
 	c := g.contacts()
-	if c == nil || g.ownKey.Load() == nil || !c.MessageAs(user) || in.Body == "" {
+	if c == nil || g.markKey.Load() == nil || !c.MessageAs(user) || in.Body == "" {
 		return nil
 	}
 	u, err := jid.Parse(user)

@@ -24,11 +24,11 @@ func TestOwnEcho(t *testing.T) {
 	if g.ownEcho(jid.MustParse("alice@example.test"), "own-x-00") {
 		t.Error("an echo without a key")
 	}
-	g.ownKey.Store(&key)
+	g.markKey.Store(&key)
 	id := g.ownID("1000001:5")
 	other := &Gateway{}
 	otherKey := []byte("another key, another gateway....")
-	other.ownKey.Store(&otherKey)
+	other.markKey.Store(&otherKey)
 	for _, tt := range []struct {
 		from, id string
 		want     bool

@@ -67,7 +67,6 @@ type Gateway struct {
 	quiet  *slog.Logger                 // log for what any XMPP user can make it log (quietlog)
 	owners map[transports.Addr][]string // account -> bare JIDs, sorted; see ownersOfAccount
 	login  transports.Login             // the transport, if users sign in to it
-	ownKey atomic.Pointer[[]byte]       // marks the user's own messages sent as the user (carbons.go)
 	linker transports.Linker            // nil unless contacts are linked one by one
 	typer  transports.Typer             // nil unless the transport shows typing
 	reader transports.Reader            // nil unless the transport marks chats read
@@ -86,6 +85,8 @@ type Gateway struct {
 	reach           atomic.Pointer[reachability] // whether the network can be reached
 	typing          chan struct{}                // bounds typing notifications in flight
 	avatars         core.Avatars                 // the module that knows contacts' pictures (routes.go, avatar.go)
+
+	markKey atomic.Pointer[[]byte] // marks ids of stanzas whose answers come back (marks.go)
 
 	wakeOut     chan struct{}    // new jobs for the provider, to be read from the store
 	handoff     chan mapping.Job // new jobs for the provider, in id order
@@ -277,9 +278,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if g.quota != nil {
 		g.persist(ctx, g.seedQuota)
 	}
-	if g.login != nil {
-		g.persist(ctx, g.loadOwnKey)
-	}
+	g.persist(ctx, g.loadMarkKey)
 	g.persist(ctx, g.reportEarlyLeft)
 	g.started = time.Now()
 	if _, ok := g.o.Transport.(transports.Reconciler); ok {

@@ -42,6 +42,9 @@ func linkedGateway(t testing.TB) (*Gateway, *transporttest.Linked, *mapping.Stor
 	if err := store.Links().SyncStaticLinks(context.Background(), "tg", map[string]string{"+15550002222": "alice@example.test"}); err != nil {
 		t.Fatal(err)
 	}
+	if err := g.loadMarkKey(context.Background()); err != nil { // as Run does
+		t.Fatal(err)
+	}
 	return g, tr, store
 }
 

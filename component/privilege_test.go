@@ -12,8 +12,8 @@ import (
 
 const grantRoster = `<message from="example.test" to="tg.example.test"><privilege xmlns="urn:xmpp:privilege:2"><perm access="roster" type="both"/><perm access="message" type="outgoing"/></privilege></message>`
 
-// rosterIDs matches roster push ids; rosterID normalises their random end.
-var rosterIDs = regexp.MustCompile(`id="(roster\.(?:add|remove)\.[A-Za-z0-9_-]+)\.[0-9a-f]{16}"`)
+// rosterIDs matches roster push ids; rosterID normalises their nonce and mark.
+var rosterIDs = regexp.MustCompile(`id="(roster\.(?:add|remove)\.[A-Za-z0-9_-]+)\.[0-9a-f]{16}\.[0-9a-f]{24}"`)
 
 func rosterID(s string) string { return rosterIDs.ReplaceAllString(s, `id="$1.N"`) }
 

@@ -38,6 +38,11 @@ type Core interface {
 	// Inbox returns the transport's team inbox whose room is the local
 	// part room (see transports.Inboxes).
 	Inbox(room string) (transports.Inbox, bool)
+	// Mark is data's mark: an HMAC under the gateway's key, which the
+	// store keeps (the same across restarts) and nobody else has, for ids
+	// of stanzas whose answers come back to the gateway. It is "" until Run
+	// has read the key: a check against "" must fail.
+	Mark(data string) string
 	// Context is the gateway's lifetime; work started by a handler derives
 	// its context from it, never from context.Background.
 	Context() context.Context

@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -22,13 +23,43 @@ const storeTimeout = 5 * time.Second
 
 const idPrefix = "roster."
 
-// pushID names a roster push: op ("add" or "remove") and the contact are in
-// it, so that an error answered later (even after a restart) can be acted
-// on.
-func pushID(op, contact string) string {
+// pushID names a roster push of op ("add" or "remove") for contact in
+// user's roster: op and contact are in it, so that an error answered
+// later (even after a restart) can be acted on, with a nonce and a mark
+// (core.Core.Mark) over all of them and user, so that only an answer from
+// user (see pushAnswer) to a push the gateway sent is.
+func (r *Roster) pushID(op, contact, user string) string {
 	b := make([]byte, 8)
 	rand.Read(b)
-	return idPrefix + op + "." + base64.RawURLEncoding.EncodeToString([]byte(contact)) + "." + hex.EncodeToString(b)
+	head := idPrefix + op + "." + base64.RawURLEncoding.EncodeToString([]byte(contact)) + "." + hex.EncodeToString(b)
+	return head + "." + r.c.Mark(pushMarked(head, user))
+}
+
+// pushMarked is what a push's mark is made over: its id up to the mark,
+// and the user it was sent to.
+func pushMarked(head, user string) string { return head + "\x00" + user }
+
+// parsePushID returns the op and contact of a push the gateway sent to
+// user with id id, or ok false.
+func (r *Roster) parsePushID(id, user string) (op, contact string, ok bool) {
+	i := strings.LastIndexByte(id, '.')
+	if i < 0 {
+		return "", "", false
+	}
+	head, mark := id[:i], id[i+1:]
+	want := r.c.Mark(pushMarked(head, user))
+	if want == "" || !hmac.Equal([]byte(mark), []byte(want)) {
+		return "", "", false
+	}
+	parts := strings.Split(head, ".")
+	if len(parts) != 4 {
+		return "", "", false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil {
+		return "", "", false
+	}
+	return parts[1], string(b), true
 }
 
 // item is one jabber:iq:roster item.
@@ -48,7 +79,7 @@ type query struct {
 // roster, on the privilege the user's server granted.
 func (r *Roster) push(op, contact, user string, it item) stanza.IQ {
 	it.JID = contact
-	return stanza.IQ{Type: "set", ID: pushID(op, contact), From: r.c.Domain().String(), To: user,
+	return stanza.IQ{Type: "set", ID: r.pushID(op, contact, user), From: r.c.Domain().String(), To: user,
 		Payload: query{Items: []item{it}}}
 }
 
@@ -81,26 +112,22 @@ func (a *answer) condition() (cond, text string) {
 }
 
 // pushAnswer handles the server's answer to a roster push: an IQ result or
-// error with a push's id, from the user's bare JID (a client could not
-// send that). Other answers to the gateway JID are ignored, as the router
-// would. An error is logged and, if the link still stands as pushed, the
-// subscription presences are sent instead.
+// error with the id of a push the gateway sent, from the bare JID of the
+// user it was sent to (a client could not send that; the id's mark ties
+// it to the user). Other answers to the gateway JID are ignored, as the
+// router would: any server can send an error with a push's id. An error
+// is logged and, if the link still stands as pushed, the subscription
+// presences are sent instead.
 func (r *Roster) pushAnswer(ctx context.Context, _ router.Writer, s *router.Stanza) error {
 	if !strings.HasPrefix(s.ID, idPrefix) || s.From.Resourcepart() != "" {
 		return nil
 	}
-	parts := strings.Split(s.ID, ".")
-	var contact string
-	if len(parts) == 4 {
-		if b, err := base64.RawURLEncoding.DecodeString(parts[2]); err == nil {
-			contact = string(b)
-		}
-	}
-	op := ""
-	if len(parts) > 1 {
-		op = parts[1]
-	}
 	user := s.From.Bare().String()
+	op, contact, ok := r.parsePushID(s.ID, user)
+	if !ok {
+		r.log.Debug("an answer with a roster push's id that is no push of the gateway's to its sender; ignored", "from", user, "stanza_id", s.ID)
+		return nil
+	}
 	if s.Type == "result" {
 		r.log.Debug("roster push applied", "op", op, "user", user, "contact", contact)
 		return nil

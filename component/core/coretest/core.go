@@ -2,6 +2,9 @@ package coretest
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"strings"
@@ -54,6 +57,14 @@ func (c *Core) Allowed(bare string) bool          { return strings.HasSuffix(bar
 func (c *Core) Admin(bare string) bool            { return bare == "admin@example.test" }
 func (c *Core) UserDomain(domain string) bool     { return domain == "example.test" }
 func (c *Core) ContactName(contact string) string { return c.Names[contact] }
+
+// Mark is an HMAC of data under a fixed key.
+func (c *Core) Mark(data string) string {
+	m := hmac.New(sha256.New, []byte("coretest mark key"))
+	m.Write([]byte(data))
+	return hex.EncodeToString(m.Sum(nil)[:12])
+}
+
 func (c *Core) Inbox(room string) (transports.Inbox, bool) {
 	b, ok := c.Inboxes[room]
 	return b, ok
