@@ -3,11 +3,13 @@ package component
 import (
 	"context"
 	"encoding/xml"
+	"slices"
 
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/component/router"
 	"xmppgw/mapping"
+	"xmppgw/transports"
 )
 
 // XEP-0030 service discovery. disco#info is built from the features the
@@ -107,21 +109,41 @@ func (g *Gateway) discoInfo(node string, gatewayJID bool) discoInfo {
 	return q
 }
 
-// roomTitle returns the title of the linked group at to, if to is one and
-// from may see it: an allowed user the group is linked to. Anyone else is
-// answered as for a JID that is no room (a contact's bare features), so
-// that disco tells nobody else which groups are linked, nor their titles.
+// roomTitle returns the title of the room at to, if to is one and from
+// may see it: an allowed user who may join it. That is a member of a team
+// inbox; the user a group is linked to; for a group of the user's own
+// account (transports.MemberRooms), a user with a resource in the room
+// (whether the account is in the group is the network's to say, which
+// the read loop never asks). Anyone else is answered as for a JID that is
+// no room (a contact's bare features), so that disco tells nobody else
+// which rooms there are, nor their titles.
 func (g *Gateway) roomTitle(from, to jid.JID) (string, bool) {
-	if g.roomer == nil || to.Localpart() == "" || to.Resourcepart() != "" {
+	if to.Localpart() == "" || to.Resourcepart() != "" {
 		return "", false
 	}
 	bare := from.Bare().String()
 	if !g.allowed(bare) {
 		return "", false
 	}
+	if box, ok := g.inboxes[to.Localpart()]; ok {
+		if !slices.Contains(box.Members, bare) {
+			return "", false
+		}
+		return "Team inbox " + string(box.Account), true
+	}
+	if g.roomer == nil {
+		return "", false
+	}
 	remote, err := g.o.Transport.ParseAddr(mapping.AddrOf(to))
 	if err != nil || !g.isRoom(remote) {
 		return "", false
+	}
+	if _, ok := g.o.Transport.(transports.MemberRooms); ok {
+		room, err := g.contactJID(remote)
+		if err != nil || g.rooms == nil {
+			return "", false
+		}
+		return g.rooms.Occupied(room, bare)
 	}
 	ctx, cancel := context.WithTimeout(g.readCtx(), storeTimeout)
 	defer cancel()

@@ -28,6 +28,10 @@ type RoomSink interface {
 	// is shown to users (bare JIDs). in.Sender is the member's name as
 	// the sink shows it: on one line, trimmed.
 	RoomInbound(ctx context.Context, in transports.Inbound, room jid.JID, users []string) (RoomDelivery, error)
+	// Occupied reports whether user (a bare JID) has a resource in room
+	// (a group's JID), and the room's subject as it was sent on joining.
+	// It never blocks: the core asks it on the read loop.
+	Occupied(room jid.JID, user string) (subject string, ok bool)
 }
 
 // RoomDelivery is how an inbound message of a room is shown.

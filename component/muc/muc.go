@@ -88,8 +88,9 @@ func (r *rooms) Routes() []router.Route {
 // occupants remembers, in memory, which full JIDs are in which room and
 // under which nick.
 type occupants struct {
-	mu    sync.Mutex
-	rooms map[string]map[string]string // room bare JID -> full JID -> nick
+	mu       sync.Mutex
+	rooms    map[string]map[string]string // room bare JID -> full JID -> nick
+	subjects map[string]string            // room bare JID -> its subject, sent on the last join
 }
 
 // join records full in room as nick and reports whether it was in already.
@@ -109,6 +110,27 @@ func (o *occupants) join(room, full, nick string) (was bool) {
 	return was
 }
 
+// setSubject records room's subject, as a join was sent it; it is
+// forgotten with the room's last occupant.
+func (o *occupants) setSubject(room, subject string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if _, ok := o.rooms[room]; !ok {
+		return
+	}
+	if o.subjects == nil {
+		o.subjects = map[string]string{}
+	}
+	o.subjects[room] = subject
+}
+
+// subject returns room's subject, if it has occupants.
+func (o *occupants) subject(room string) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.subjects[room]
+}
+
 // leave forgets full in room and returns its nick.
 func (o *occupants) leave(room, full string) (string, bool) {
 	o.mu.Lock()
@@ -118,6 +140,7 @@ func (o *occupants) leave(room, full string) (string, bool) {
 		delete(o.rooms[room], full)
 		if len(o.rooms[room]) == 0 {
 			delete(o.rooms, room)
+			delete(o.subjects, room)
 		}
 	}
 	return nick, ok

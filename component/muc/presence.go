@@ -91,7 +91,9 @@ func (r *rooms) join(ctx context.Context, w router.Writer, room jid.JID, join *s
 			return stanza.NewError("cancel", "conflict", "a member of the group goes by that nick; choose another")
 		}
 	}
-	if was := r.joined.join(room.String(), full, nick); was && join == nil {
+	was := r.joined.join(room.String(), full, nick)
+	r.joined.setSubject(room.String(), subject)
+	if was && join == nil {
 		w.Encode(selfPresence(room, nick, full, "")) // a presence update or a new nick
 		return nil
 	}

@@ -81,3 +81,11 @@ func historyEntries(in transports.Inbound, sender string) []mapping.RoomEntry {
 	}
 	return out
 }
+
+// Occupied implements core.RoomSink.
+func (r *rooms) Occupied(room jid.JID, user string) (string, bool) {
+	if len(r.joined.of(room.String(), user)) == 0 {
+		return "", false
+	}
+	return r.joined.subject(room.String()), true
+}
