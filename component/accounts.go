@@ -64,20 +64,23 @@ func (g *Gateway) Notify(ctx context.Context, user, text string) error {
 }
 
 // Presence implements transports.AccountSink: the contact's presence to
-// the user signed in as account, queued durably. A contact that is not
-// online is shown as extended away, with when it was last seen.
+// the user signed in as account, queued durably, and kept in memory to
+// answer probes. A contact that is not online is shown as extended away,
+// with when it was last seen.
 func (g *Gateway) Presence(ctx context.Context, account, remote transports.Addr, online bool, lastSeen time.Time) error {
 	jid, err := g.contactJID(remote)
 	if err != nil {
 		return err
 	}
-	p := stanza.Presence{From: jid.String()}
+	var now shown
 	if !online {
-		p.Show = "xa"
+		now.show = "xa"
 		if !lastSeen.IsZero() {
-			p.Status = "Last seen " + lastSeen.UTC().Format("2006-01-02 15:04") + " UTC"
+			now.status = "Last seen " + lastSeen.UTC().Format("2006-01-02 15:04") + " UTC"
 		}
 	}
+	g.presences.set(account, remote, now) // for probes (presence.go)
+	p := stanza.Presence{From: jid.String(), Show: now.show, Status: now.status}
 	var stanzas [][]byte
 	for _, u := range g.signedInUsers(account) {
 		p.To = u

@@ -86,7 +86,8 @@ type Gateway struct {
 	typing          chan struct{}                // bounds typing notifications in flight
 	avatars         core.Avatars                 // the module that knows contacts' pictures (routes.go, avatar.go)
 
-	markKey atomic.Pointer[[]byte] // marks ids of stanzas whose answers come back (marks.go)
+	markKey   atomic.Pointer[[]byte] // marks ids of stanzas whose answers come back (marks.go)
+	presences contactPresences       // contacts' presence, as a Login transport last reported it (contact_presence.go)
 
 	wakeOut     chan struct{}    // new jobs for the provider, to be read from the store
 	handoff     chan mapping.Job // new jobs for the provider, in id order

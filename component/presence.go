@@ -12,9 +12,11 @@ import (
 
 // handlePresence answers subscriptions and probes. The gateway JID shows
 // whether the network can be reached. A contact of a Linker transport is
-// available to the user it is linked to and refuses everyone else; other
-// contacts (phone numbers, which have no presence of their own) are always
-// available.
+// available to the user it is linked to and refuses everyone else; a
+// contact of a transport users sign in to (telegram-user) is shown as the
+// network last reported it to the user's account (a group, which has no
+// presence, is available); other contacts (phone numbers, which have no
+// presence of their own) are always available.
 func (g *Gateway) handlePresence(t router.Writer, in inStanza, from, to jid.JID) {
 	// Joins and leaves of rooms, and errors from their occupants, are
 	// package muc's.
@@ -63,6 +65,10 @@ func (g *Gateway) handlePresence(t router.Writer, in inStanza, from, to jid.JID)
 		available.Avatar = g.avatarUpdate(u, remote)
 		if available.Avatar == nil && in.Type != "unsubscribe" {
 			g.refreshAvatar(remote, u)
+		}
+		if g.login != nil && !g.isRoom(remote) {
+			s := g.presences.get(g.o.Transport.Accounts()[u], remote)
+			available.Show, available.Status = s.show, s.status
 		}
 	}
 	switch {
