@@ -65,7 +65,7 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 		return nil
 	}
 	defer g.recoverStanza(w, in, from, to)
-	s := router.NewStanza(tokens, from, to, g.target(to))
+	s := router.NewStanza(tokens, from, to, g.target(from, to))
 	s.Read = read
 	g.router.Dispatch(g.readCtx(), w, s)
 	return nil
@@ -134,12 +134,16 @@ func readWholeStanza(r xml.TokenReader) ([]xml.Token, error) {
 	}
 }
 
-// target says what to is: the gateway, a room, an occupant or a contact.
-func (g *Gateway) target(to jid.JID) router.Target {
+// target says what to is, for a stanza from from: the gateway, a room, an
+// occupant or a contact. A team inbox's room (a name in the config) is one
+// only for a sender allowed to use the gateway: to anyone else its JID is
+// a contact's, as any other name is, so that no answer tells which names
+// are inboxes.
+func (g *Gateway) target(from, to jid.JID) router.Target {
 	if to.Localpart() == "" {
 		return router.Gateway
 	}
-	if _, ok := g.inboxes[to.Localpart()]; ok {
+	if _, ok := g.inboxes[to.Localpart()]; ok && g.allowed(from.Bare().String()) {
 		if to.Resourcepart() != "" {
 			return router.Occupant
 		}

@@ -25,6 +25,10 @@ func (g *Gateway) handleMessage(t router.Writer, in inStanza, from, to jid.JID) 
 	case "headline":
 		return // RFC 6121: never answered
 	default: // groupchat to a room is package muc's
+		if bare := from.Bare().String(); !g.allowed(bare) {
+			g.reply(t, in, from, to, newError("auth", "forbidden", bare+" may not use this gateway"))
+			return
+		}
 		g.reply(t, in, from, to, newError("cancel", "feature-not-implemented", "only chat and normal messages are relayed"))
 		return
 	}

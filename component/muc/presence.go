@@ -259,12 +259,16 @@ func selfPresence(room jid.JID, nick, full, typ string) stanza.Presence {
 		MUCUser: &stanza.MUCUser{Item: item, Status: []stanza.MUCStatus{{Code: 100}, {Code: 110}}}}
 }
 
-// noRoom refuses a join of a contact that is no group, at contact/nick; a
-// join element in a presence to a contact's bare JID is no join, and is
+// noRoom refuses a join of a contact that is no group, at contact/nick
+// (forbidden for a sender not allowed, as a join of a room is); a join
+// element in a presence to a contact's bare JID is no join, and is
 // ignored.
 func (r *rooms) noRoom(_ context.Context, _ router.Writer, s *router.Stanza) error {
 	if s.To.Resourcepart() == "" {
 		return nil
+	}
+	if bare := s.From.Bare().String(); !r.c.Allowed(bare) {
+		return stanza.NewError("auth", "forbidden", bare+" may not use this gateway")
 	}
 	return stanza.NewError("cancel", "item-not-found", "only a group can be joined as a room")
 }
