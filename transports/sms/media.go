@@ -22,14 +22,16 @@ const (
 	maxMediaURLs = 10 // Twilio's limit of MediaUrl per message, both ways
 )
 
-// How many media GETs the transport serves at once; past them, a GET is
-// answered 503 with Retry-After: 1. Each inbound one calls Twilio's API
-// with the account's credentials; each of a user's attachments fetches it
-// from the user's server, when Twilio sends an MMS: enough for all the
-// attachments of one MMS at once.
+// How many media GETs the transport serves at once (and at most
+// transports.MediaPerURL of one URL); past them, a GET waits for a slot
+// (transports.MediaSlots), then is answered 503. Each inbound one calls
+// Twilio's API with the account's credentials: enough for one MMS's media
+// opened at once, and another's. Each of a user's attachments is fetched
+// from the user's server when Twilio sends an MMS: enough for four MMS's
+// attachments fetched at once.
 const (
-	inMediaAtOnce  = 8
-	outMediaAtOnce = 2 * maxMediaURLs
+	inMediaAtOnce  = 16
+	outMediaAtOnce = 4 * maxMediaURLs
 )
 
 // mediaExt is the preferred file extension of common MMS types; others get
@@ -174,7 +176,8 @@ func (t *Transport) outboundMedia(ctx context.Context, out transports.Outbound) 
 //
 // The signature covers the expiry and the whole path; a bad or expired one
 // is 404. At most inMediaAtOnce and outMediaAtOnce of each are served at
-// once (then 503). Nothing is stored. Files are served as transports.ServeMedia
+// once, transports.MediaPerURL of one URL (past them, a GET waits for a
+// slot, then gets 503). Nothing is stored. Files are served as transports.ServeMedia
 // does: labelled by their bytes or the provider's type, only passive
 // images, audio and video inline.
 func (t *Transport) Media() http.Handler {
@@ -200,11 +203,12 @@ func (t *Transport) Media() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		if !t.inLoad.Acquire(inMediaAtOnce) {
+		key := sid + "/" + file
+		if !t.inLoad.Acquire(ctx, inMediaAtOnce, key) {
 			transports.MediaBusy(w, "sms media: too many files are being fetched; try again in a moment")
 			return
 		}
-		defer t.inLoad.Release()
+		defer t.inLoad.Release(key)
 		var val string
 		if t.state != nil {
 			if val, err = t.state.Get(ctx, mediaKey(sid, n)); err != nil {
@@ -244,11 +248,11 @@ func (t *Transport) serveOutbound(ctx context.Context, w http.ResponseWriter, r 
 		http.NotFound(w, r)
 		return
 	}
-	if !t.outLoad.Acquire(outMediaAtOnce) {
+	if !t.outLoad.Acquire(ctx, outMediaAtOnce, enc) {
 		transports.MediaBusy(w, "sms media: too many files are being fetched; try again in a moment")
 		return
 	}
-	defer t.outLoad.Release()
+	defer t.outLoad.Release(enc)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		http.NotFound(w, r)

@@ -411,32 +411,75 @@ func TestMediaCutShort(t *testing.T) {
 // TestMediaRequestsBounded: anyone holding one media URL could otherwise
 // start any number of Twilio API calls (inbound media) or fetches from a
 // user's server (outbound attachments) at once. At most inMediaAtOnce and
-// outMediaAtOnce are served at once; the others get 503 with Retry-After.
+// outMediaAtOnce reach them at once, and transports.MediaPerURL of one URL;
+// the others wait for a slot and are served as those before them finish,
+// not refused: neither XMPP clients nor Twilio retry a 503. One MMS's 10
+// media, opened at once, never wait; nor do three MMS's attachments,
+// fetched at once by Twilio.
 func TestMediaRequestsBounded(t *testing.T) {
-	api, upload := newHolder(t), newHolder(t)
-	e := newMediaEnv(t, api.URL, testToken)
-	form := url.Values{"NumMedia": {"1"}, "MediaUrl0": {api.URL + "/2010-04-01/Accounts/" + testSID + "/Messages/MM3/Media/ME1"},
-		"MediaContentType0": {"image/jpeg"}}
-	urls, _, err := e.tr.inboundMedia(context.Background(), "MM3", form)
-	if err != nil || len(urls) != 1 {
-		t.Fatalf("inboundMedia: %q %v", urls, err)
+	inbound := func(t *testing.T, api *holder, e *mediaEnv, n int) []string {
+		var urls []string
+		for m := 0; len(urls) < n; m++ {
+			sid := "MM" + strconv.Itoa(m)
+			form := url.Values{"NumMedia": {strconv.Itoa(min(n-len(urls), maxMediaURLs))}}
+			for i := range min(n-len(urls), maxMediaURLs) {
+				form.Set("MediaUrl"+strconv.Itoa(i), api.URL+"/2010-04-01/Accounts/"+testSID+"/Messages/"+sid+"/Media/ME"+strconv.Itoa(i))
+				form.Set("MediaContentType"+strconv.Itoa(i), "image/jpeg")
+			}
+			u, _, err := e.tr.inboundMedia(context.Background(), sid, form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			urls = append(urls, u...)
+		}
+		return urls
 	}
-	const n = 40
-	served, busy := transporttest.MediaBurst(t, urls[0], n, inMediaAtOnce, api.count, api.release)
-	if served != inMediaAtOnce || busy != n-inMediaAtOnce {
-		t.Errorf("inbound: %d served, %d answered 503; want %d and %d", served, busy, inMediaAtOnce, n-inMediaAtOnce)
+	outbound := func(t *testing.T, up *holder, e *mediaEnv, n int) []string {
+		setPolicy(t, e.tr, []string{"127.0.0.1"}, nil)
+		var urls []string
+		for i := range n {
+			private := up.URL + "/up/" + strconv.Itoa(i) + ".jpg"
+			enc := base64.RawURLEncoding.EncodeToString([]byte(private))
+			urls = append(urls, e.media+"/out/"+e.tr.signedPath(outboundTTL, enc, "out", private))
+		}
+		return urls
 	}
-	if code, _, _ := get(t, urls[0]); code != http.StatusOK {
-		t.Errorf("inbound: a GET after the others ended: %d", code)
-	}
-
-	setPolicy(t, e.tr, []string{"127.0.0.1"}, nil)
-	private := upload.URL + "/up/cat.jpg"
-	enc := base64.RawURLEncoding.EncodeToString([]byte(private))
-	out := e.media + "/out/" + e.tr.signedPath(outboundTTL, enc, "out", private)
-	served, busy = transporttest.MediaBurst(t, out, n, outMediaAtOnce, upload.count, upload.release)
-	if served != outMediaAtOnce || busy != n-outMediaAtOnce {
-		t.Errorf("outbound: %d served, %d answered 503; want %d and %d", served, busy, outMediaAtOnce, n-outMediaAtOnce)
+	same := func(u []string) []string { return []string{u[0], u[0], u[0], u[0], u[0]} }
+	for i, c := range []struct {
+		name  string
+		urls  func(*testing.T, *holder, *mediaEnv) []string
+		limit int
+		out   bool
+	}{
+		0: {"one MMS's 10 media", func(t *testing.T, h *holder, e *mediaEnv) []string { return inbound(t, h, e, maxMediaURLs) }, inMediaAtOnce, false},
+		1: {"more inbound media than the bound", func(t *testing.T, h *holder, e *mediaEnv) []string { return inbound(t, h, e, inMediaAtOnce+5) }, inMediaAtOnce, false},
+		2: {"one inbound URL 5 times", func(t *testing.T, h *holder, e *mediaEnv) []string { return same(inbound(t, h, e, 1)) }, transports.MediaPerURL, false},
+		3: {"three MMS's 30 attachments", func(t *testing.T, h *holder, e *mediaEnv) []string { return outbound(t, h, e, 3*maxMediaURLs) }, outMediaAtOnce, true},
+		4: {"more attachments than the bound", func(t *testing.T, h *holder, e *mediaEnv) []string { return outbound(t, h, e, outMediaAtOnce+5) }, outMediaAtOnce, true},
+		5: {"one attachment's URL 5 times", func(t *testing.T, h *holder, e *mediaEnv) []string { return same(outbound(t, h, e, 1)) }, transports.MediaPerURL, true},
+	} {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			h := newHolder(t)
+			api := h.URL
+			if c.out {
+				api = "http://127.0.0.1:1"
+			}
+			e := newMediaEnv(t, api, testToken)
+			slots := &e.tr.inLoad
+			if c.out {
+				slots = &e.tr.outLoad
+			}
+			waiting := func() int { _, n := slots.Load(); return n }
+			transporttest.MediaBurst(t, c.urls(t, h, e), c.limit, h.count, waiting, h.release)
+			// Every slot is given back.
+			deadline := time.Now().Add(5 * time.Second)
+			for serving, waiting := slots.Load(); serving+waiting > 0; serving, waiting = slots.Load() {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: %d slots still taken, %d waiting", c.name, serving, waiting)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
 	}
 }
 

@@ -27,9 +27,11 @@ const (
 )
 
 // mediaAtOnce is how many media GETs the transport serves at once (each
-// calls getFile and downloads the file); past it, a GET is answered 503
-// with Retry-After: 1.
-const mediaAtOnce = 8
+// calls getFile and downloads the file), and at most
+// transports.MediaPerURL of one URL: enough for an album of 10 opened at
+// once, and more. Past it, a GET waits for a slot (transports.MediaSlots),
+// then is answered 503.
+const mediaAtOnce = 16
 
 // downloadLimit is the largest file the gateway relays to XMPP.
 func (t *Transport) downloadLimit() int64 {
@@ -108,7 +110,7 @@ type telegramFile struct {
 // Media implements transports.MediaServer: GET /<signature>/<expiry>/<file
 // id>/<name> fetches the file from Telegram and streams it. The signature
 // covers the expiry, the file id and the name; the token stays inside. At
-// most mediaAtOnce are served at once. The
+// most mediaAtOnce are served at once (see transports.MediaSlots). The
 // Content-Type comes from the file's bytes or Telegram's type, never from
 // the name, and only passive images, audio and video are served inline
 // (see transports.ServeMedia).
@@ -122,12 +124,13 @@ func (t *Transport) Media() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		if !t.mediaLoad.Acquire(mediaAtOnce) {
+		fileID, name := parts[2], parts[3]
+		key := fileID + "/" + name
+		if !t.mediaLoad.Acquire(r.Context(), mediaAtOnce, key) {
 			transports.MediaBusy(w, "telegram media: too many files are being fetched; try again in a moment")
 			return
 		}
-		defer t.mediaLoad.Release()
-		fileID, name := parts[2], parts[3]
+		defer t.mediaLoad.Release(key)
 		ctx, cancel := context.WithTimeout(r.Context(), transports.MediaWriteTimeout) // the client may read slowly
 		defer cancel()
 		var f telegramFile

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -198,45 +199,62 @@ func TestInboundFileTooLarge(t *testing.T) {
 
 // TestMediaRequestsBounded: anyone holding one media URL could otherwise
 // start any number of getFile calls and downloads at once. At most
-// mediaAtOnce are served at once; the others get 503 with Retry-After.
+// mediaAtOnce are served at once (an album of 10 opened at once never
+// waits), and transports.MediaPerURL of one URL; the others wait for a
+// slot and are served as those before them finish, not refused.
 func TestMediaRequestsBounded(t *testing.T) {
-	fake := botfake.New(testToken)
-	t.Cleanup(fake.Close)
-	h := fake.Handler()
-	gate := make(chan struct{})
-	var once sync.Once
-	release := func() { once.Do(func() { close(gate) }) }
-	t.Cleanup(release)
-	var held atomic.Int32
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/file/") { // the download waits
-			held.Add(1)
-			<-gate
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(api.Close)
-	tr, err := New(transports.Params{Name: "telegram", Domain: "telegram.example.test",
-		MediaURL: "https://gw.example.test/media/telegram", State: &memKV{}},
-		&Settings{Token: testToken, APIURL: api.URL, Mode: ModePolling})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.pollTimeout = time.Second
-	sink := newSink()
-	sink.linked["111"] = "alice@example.test"
-	run(t, tr, sink)
-	fake.UserSendsPhoto(dm, alice, "", []byte("\xff\xd8\xff\xe0 a photo"))
-	in := sink.waitInbound(t, 1)[0]
-	srv := httptest.NewServer(http.StripPrefix("/media/telegram", tr.Media()))
-	defer srv.Close()
-	u := srv.URL + strings.TrimPrefix(in.Media[0], "https://gw.example.test")
-	const n = 40
-	served, busy := transporttest.MediaBurst(t, u, n, mediaAtOnce, func() int { return int(held.Load()) }, release)
-	if served != mediaAtOnce || busy != n-mediaAtOnce {
-		t.Errorf("%d served, %d answered 503; want %d and %d", served, busy, mediaAtOnce, n-mediaAtOnce)
-	}
-	if status, _, _ := mediaGet(t, u); status != http.StatusOK {
-		t.Errorf("a GET after the others ended: %d", status)
+	for i, c := range []struct {
+		files, opens, limit int
+	}{
+		0: {10, 1, mediaAtOnce},              // an album
+		1: {mediaAtOnce + 5, 1, mediaAtOnce}, // more than the bound
+		2: {1, 5, transports.MediaPerURL},    // one URL, five times
+		3: {3, 5, mediaAtOnce},               // three URLs, five times each
+	} {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			fake := botfake.New(testToken)
+			t.Cleanup(fake.Close)
+			h := fake.Handler()
+			gate := make(chan struct{})
+			var once sync.Once
+			release := func() { once.Do(func() { close(gate) }) }
+			t.Cleanup(release)
+			var held atomic.Int32
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasPrefix(r.URL.Path, "/file/") { // the download waits
+					held.Add(1)
+					<-gate
+				}
+				h.ServeHTTP(w, r)
+			}))
+			t.Cleanup(api.Close)
+			tr, err := New(transports.Params{Name: "telegram", Domain: "telegram.example.test",
+				MediaURL: "https://gw.example.test/media/telegram", State: &memKV{}},
+				&Settings{Token: testToken, APIURL: api.URL, Mode: ModePolling})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr.pollTimeout = time.Second
+			sink := newSink()
+			sink.linked["111"] = "alice@example.test"
+			run(t, tr, sink)
+			fake.UserSendsPhoto(dm, alice, "", []byte("\xff\xd8\xff\xe0 a photo"))
+			in := sink.waitInbound(t, 1)[0]
+			srv := httptest.NewServer(http.StripPrefix("/media/telegram", tr.Media()))
+			defer srv.Close()
+			// The photo under other names: other URLs, each signed.
+			fileID := strings.Split(strings.TrimPrefix(in.Media[0], "https://gw.example.test/media/telegram/"), "/")[2]
+			var urls []string
+			for f := range c.files {
+				name := "photo" + strconv.Itoa(f) + ".jpg"
+				u := srv.URL + "/media/telegram/" + tr.signer.Sign(0, fileID, name) + "/" + fileID + "/" + name
+				for range c.opens {
+					urls = append(urls, u)
+				}
+			}
+			limit := min(c.limit, c.files*transports.MediaPerURL)
+			waiting := func() int { _, n := tr.mediaLoad.Load(); return n }
+			transporttest.MediaBurst(t, urls, limit, func() int { return int(held.Load()) }, waiting, release)
+		})
 	}
 }

@@ -26,9 +26,11 @@ var _ transports.MediaServer = (*Transport)(nil)
 const maxMedia = 50 << 20
 
 // mediaAtOnce is how many media GETs one account serves at once (each
-// reads the message, then the file, with a part buffer of its own); past
-// it, a GET is answered 503 with Retry-After: 1.
-const mediaAtOnce = 4
+// reads the message, then the file, with a part buffer of its own), and
+// at most transports.MediaPerURL of one URL: an album of 10 opened at
+// once. Past it, a GET waits for a slot (transports.MediaSlots), then is
+// answered 503.
+const mediaAtOnce = 10
 
 // newSigner signs media URLs with a key derived from the session key.
 func newSigner(p transports.Params, sessionKey string) *transports.MediaSigner {
@@ -115,13 +117,14 @@ func (t *Transport) Media() http.Handler {
 			http.Error(w, "telegram media: the account is not signed in", http.StatusNotFound)
 			return
 		}
-		if !a.mediaLoad.Acquire(mediaAtOnce) {
+		key := parts[3] + "/" + parts[4]
+		if !a.mediaLoad.Acquire(r.Context(), mediaAtOnce, key) {
 			// As the account's Telegram session is the user's: no more
 			// requests on it for anyone holding a URL.
 			transports.MediaBusy(w, "telegram media: too many files are being read from this account; try again in a moment")
 			return
 		}
-		defer a.mediaLoad.Release()
+		defer a.mediaLoad.Release(key)
 		ctx, cancel := context.WithTimeout(r.Context(), transports.MediaWriteTimeout) // the client may read slowly
 		defer cancel()
 		f, ok, err := a.location(ctx, id)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,14 +16,16 @@ import (
 	"github.com/gotd/td/tgerr"
 
 	"xmppgw/internal/fake/tguserfake"
+	"xmppgw/transports"
 )
 
 // Each GET of a media URL makes the account read the message and the file
 // from Telegram: anyone holding one URL could otherwise keep any number of
 // those requests in flight on the user's session (and a part buffer for
-// each). At most mediaAtOnce run at once per account; the others are
-// answered 503 with Retry-After: 1, with the media headers (nothing served
-// there runs as a page), without a request.
+// each). At most mediaAtOnce run at once per account (an album of 10
+// opened at once never waits), and transports.MediaPerURL of one URL; the
+// others wait for a slot, without a request, and are served as those
+// before them finish, not refused (clients do not retry a 503).
 func TestMediaRequestsBoundedPerAccount(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -37,71 +40,65 @@ func TestMediaRequestsBoundedPerAccount(t *testing.T) {
 		}
 		return url != ""
 	})
-	path := strings.TrimPrefix(url, "https://gw.example.test/media/tg")
-	const getMessages = tg.MessagesGetMessagesRequestTypeID
-	release := c.mt.HoldCalls(getMessages)
-	defer release()
-	h := c.tr.Media()
-	const n = 40
-	var (
-		wg  sync.WaitGroup
-		mu  sync.Mutex
-		got []*httptest.ResponseRecorder
-	)
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rctx, rcancel := context.WithTimeout(ctx, 20*time.Second)
-			defer rcancel()
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil).WithContext(rctx))
-			mu.Lock()
-			got = append(got, w)
-			mu.Unlock()
-		}()
+	// The photo under other names: other URLs, each signed.
+	parts := strings.Split(strings.TrimPrefix(url, "https://gw.example.test/media/tg/"), "/")
+	a := c.tr.byID(transports.Addr(parts[2]))
+	id, ok := parseRef(parts[3])
+	if a == nil || !ok {
+		t.Fatalf("no account or message in %q", url)
 	}
-	// Those past the limit are answered at once, while the others wait.
-	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-	defer wcancel()
-	waitFor(t, wctx, "the GETs past the limit were not answered while the others wait", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(got) >= n-mediaAtOnce && c.mt.Held(getMessages) == mediaAtOnce
-	})
-	time.Sleep(200 * time.Millisecond) // any more would be held by now
-	if held := c.mt.Held(getMessages); held != mediaAtOnce {
-		t.Errorf("%d messages.getMessages requests in flight at once on one account; want %d", held, mediaAtOnce)
-	}
-	release()
-	wg.Wait()
-	served, busy := 0, 0
-	for _, w := range got {
-		switch w.Code {
-		case http.StatusOK:
-			if w.Body.String() != string(jpeg) {
-				t.Errorf("served %q", w.Body.String())
+	for i, tc := range []struct{ files, opens, limit int }{
+		0: {10, 1, 10},                       // an album
+		1: {mediaAtOnce + 4, 1, mediaAtOnce}, // more than the bound
+		2: {1, 5, transports.MediaPerURL},    // one URL, five times
+	} {
+		var paths []string
+		for f := range tc.files {
+			p := strings.TrimPrefix(a.mediaURL(id, "p"+strconv.Itoa(f)+".jpg"), "https://gw.example.test/media/tg")
+			for range tc.opens {
+				paths = append(paths, p)
 			}
-			served++
-		case http.StatusServiceUnavailable:
-			busy++
-			hd := w.Header()
-			if hd.Get("Retry-After") != "1" || hd.Get("X-Content-Type-Options") != "nosniff" ||
-				!strings.Contains(hd.Get("Content-Security-Policy"), "sandbox") || !strings.HasPrefix(hd.Get("Content-Type"), "text/plain") {
-				t.Errorf("a GET past the limit was answered with headers %v", hd)
-			}
-		default:
-			t.Errorf("a GET answered %d: %s", w.Code, w.Body.String())
 		}
-	}
-	if served != mediaAtOnce || busy != n-mediaAtOnce {
-		t.Errorf("%d served, %d answered 503; want %d and %d", served, busy, mediaAtOnce, n-mediaAtOnce)
-	}
-	// Once those are done, the URL is served again.
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil).WithContext(ctx))
-	if w.Code != http.StatusOK {
-		t.Errorf("a GET after the others ended: %d %s", w.Code, w.Body.String())
+		const getMessages = tg.MessagesGetMessagesRequestTypeID
+		release := c.mt.HoldCalls(getMessages)
+		h := c.tr.Media()
+		var (
+			wg  sync.WaitGroup
+			mu  sync.Mutex
+			got []*httptest.ResponseRecorder
+		)
+		for _, p := range paths {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, p, nil).WithContext(ctx))
+				mu.Lock()
+				got = append(got, w)
+				mu.Unlock()
+			}()
+		}
+		waiting := func() int { _, n := a.mediaLoad.Load(); return n }
+		wantWaiting := len(paths) - tc.limit
+		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		waitFor(t, wctx, "the GETs never reached Telegram or a wait", func() bool {
+			return c.mt.Held(getMessages) >= tc.limit && waiting() >= wantWaiting
+		})
+		wcancel()
+		mu.Lock()
+		answered := len(got)
+		mu.Unlock()
+		if held, w := c.mt.Held(getMessages), waiting(); held != tc.limit || w != wantWaiting || answered != 0 {
+			t.Errorf("%d: %d messages.getMessages in flight on one account, %d GETs waiting, %d answered; want %d, %d and none",
+				i, held, w, answered, tc.limit, wantWaiting)
+		}
+		release()
+		wg.Wait()
+		for _, w := range got {
+			if w.Code != http.StatusOK || w.Body.String() != string(jpeg) {
+				t.Errorf("%d: a GET answered %d %q", i, w.Code, w.Body.String())
+			}
+		}
 	}
 }
 
