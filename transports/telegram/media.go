@@ -2,13 +2,10 @@ package telegram
 
 import (
 	"context"
-	"fmt"
-	"math"
 	"mime"
 	"net/http"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -74,16 +71,9 @@ func (t *Transport) media(msg *tgbotapi.Message) (urls []string, note string) {
 		name = "file"
 	}
 	if limit := t.downloadLimit(); int64(size) > limit {
-		return nil, fmt.Sprintf("[%s (%s) is not relayed: the gateway can fetch files of up to %d MB from Telegram]",
-			name, megabytes(int64(size)), limit>>20)
+		return nil, transports.TooLargeNote(name, int64(size), limit, "Telegram")
 	}
 	return []string{t.mediaURL + "/" + t.signer.Sign(0, id, name) + "/" + url.PathEscape(id) + "/" + url.PathEscape(name)}, ""
-}
-
-// megabytes writes n bytes in MB, rounded up to a tenth (a file just
-// over a limit does not look equal to it).
-func megabytes(n int64) string {
-	return strconv.FormatFloat(math.Ceil(float64(n)*10/(1<<20))/10, 'f', 1, 64) + " MB"
 }
 
 func extension(mimeType, def string) string {

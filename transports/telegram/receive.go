@@ -76,12 +76,7 @@ func (t *Transport) handle(ctx context.Context, sink transports.Sink, u update) 
 	// to a photo sent without one).
 	var note string
 	in.Media, note = t.media(msg)
-	switch {
-	case note != "" && in.Body != "":
-		in.Body += "\n" + note
-	case note != "":
-		in.Body = note
-	}
+	in.Body = transports.WithNote(in.Body, note)
 	if edited {
 		// The event is the update: Telegram delivers one update again with
 		// its id, and two edits in one second (the edit date's unit) have

@@ -326,7 +326,12 @@ func (a *account) deliver(ctx context.Context, m *tg.Message, edit bool) error {
 		}
 	}
 	if f, ok := mediaOf(m); ok {
-		in.Media = []string{a.mediaURL(r, f.name)}
+		if f.size > maxMedia {
+			// No link, which could only answer 413: a note says why.
+			in.Body = transports.WithNote(in.Body, transports.TooLargeNote(f.name, f.size, maxMedia, "Telegram"))
+		} else {
+			in.Media = []string{a.mediaURL(r, f.name)}
+		}
 	}
 	if in.Body == "" && len(in.Media) == 0 {
 		return nil // nothing the gateway relays

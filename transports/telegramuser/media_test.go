@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 
 	"xmppgw/internal/fake/tguserfake"
 	"xmppgw/transports"
+	"xmppgw/transports/transporttest"
 )
 
 // Each GET of a media URL makes the account read the message and the file
@@ -106,7 +108,8 @@ func TestMediaRequestsBoundedPerAccount(t *testing.T) {
 // on loopback. A document is served with its size as Content-Length; one
 // Telegram breaks off in the middle (upload.getFile fails after its first
 // part) is a failed transfer for the client, not a 200 with a short body
-// that ends cleanly; one over maxMedia is 413 before any of it is read.
+// that ends cleanly. One over maxMedia comes with a note and no link; a
+// link to it (handed out before the note) is 413 before any of it is read.
 func TestMediaServedWholeOrFailed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -121,11 +124,23 @@ func TestMediaServedWholeOrFailed(t *testing.T) {
 	c.mt.PostMedia(c.carol.ID, me, "cut", tguserfake.File{Name: "cut.pdf", MIME: "application/pdf", Data: cut})
 	c.mt.PostMedia(c.carol.ID, me, "huge", tguserfake.File{Name: "huge.bin", MIME: "application/octet-stream", Data: huge})
 	urls := map[string]string{}
+	const hugeNote = "huge\n[huge.bin (50.1 MB) is not relayed: the gateway can fetch files of up to 50 MB from Telegram]"
 	waitFor(t, ctx, "the documents never came", func() bool {
-		for _, body := range []string{"whole", "cut", "huge"} {
+		for _, body := range []string{"whole", "cut"} {
 			if in, ok := relayed(c.sink, body); ok && len(in.Media) > 0 {
 				urls[body] = in.Media[0]
 			}
+		}
+		if in, ok := relayed(c.sink, hugeNote); ok {
+			if len(in.Media) != 0 {
+				t.Fatalf("huge: links %q with the note", in.Media)
+			}
+			a := c.tr.byID(in.Account)
+			r, ok := a.boxID(in.ID)
+			if !ok {
+				t.Fatalf("huge: id %q", in.ID)
+			}
+			urls["huge"] = a.mediaURL(r, "huge.bin")
 		}
 		return len(urls) == 3
 	})
@@ -164,5 +179,47 @@ func TestMediaServedWholeOrFailed(t *testing.T) {
 	resp, b, err = get("whole")
 	if resp.StatusCode != http.StatusOK || err != nil || !bytes.Equal(b, whole) || resp.ContentLength != int64(len(whole)) {
 		t.Errorf("whole: %d, %d bytes (Content-Length %d), %v; want 200 and all %d", resp.StatusCode, len(b), resp.ContentLength, err, len(whole))
+	}
+}
+
+// TestInboundFileTooLarge: a file over maxMedia, which the media handler
+// could only answer 413, comes with no link but a note in the body,
+// after the caption, naming it and its size. A file at the limit, or of
+// a size Telegram does not give, gets its link.
+func TestInboundFileTooLarge(t *testing.T) {
+	sink := &transporttest.Sink{}
+	p := transports.Params{State: &transporttest.KV{}, MediaURL: "https://gw.example.test/media/tg"}
+	tr := &Transport{log: slog.New(slog.NewTextHandler(io.Discard, nil)), p: p, signer: newSigner(p, "key")}
+	tr.run.Store(&runState{ctx: context.Background(), sink: sink})
+	a := &account{t: tr}
+	a.self.Store(1000)
+	doc := func(name string, size int64) tg.MessageMediaClass {
+		return &tg.MessageMediaDocument{Document: &tg.Document{ID: 1, Size: size,
+			Attributes: []tg.DocumentAttributeClass{&tg.DocumentAttributeFilename{FileName: name}}}}
+	}
+	for i, c := range []struct {
+		caption string
+		media   tg.MessageMediaClass
+		body    string
+		link    bool
+	}{
+		0: {"our holiday", doc("holiday.mp4", maxMedia+1), "our holiday\n[holiday.mp4 (50.1 MB) is not relayed: the gateway can fetch files of up to 50 MB from Telegram]", false},
+		1: {"", doc("talk.m4a", 1536<<20), "[talk.m4a (1536.0 MB) is not relayed: the gateway can fetch files of up to 50 MB from Telegram]", false},
+		2: {"", doc("", 60<<20), "[file (60.0 MB) is not relayed: the gateway can fetch files of up to 50 MB from Telegram]", false},
+		3: {"at the limit", doc("a.pdf", maxMedia), "at the limit", true},
+		4: {"", doc("b.pdf", 0), "", true}, // size unknown
+	} {
+		m := &tg.Message{ID: 10 + i, PeerID: &tg.PeerUser{UserID: 7}, Message: c.caption, Date: 90, Media: c.media}
+		if err := a.deliver(context.Background(), m, false); err != nil {
+			t.Fatal(err)
+		}
+		got := sink.Inbound()
+		if len(got) != i+1 {
+			t.Fatalf("%d: %d messages relayed", i, len(got))
+		}
+		in := got[i]
+		if in.Body != c.body || (len(in.Media) == 1) != c.link || len(in.Media) > 1 {
+			t.Errorf("%d: %q with links %q; want %q and a link %v", i, in.Body, in.Media, c.body, c.link)
+		}
 	}
 }
