@@ -34,7 +34,7 @@ func (p *parser) validateMedia(m *Media) {
 		key := "media.fetch_allow[" + strconv.Itoa(i) + "]"
 		if _, _, _, err := transports.ParseFetchAllow(s); err != nil {
 			p.invalid(key, fmt.Sprintf("%s %s; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24), "+
-				"best with the port (upload.example.com:443, 10.1.2.3:443, [fd12::1]:443, 10.1.2.0/24:443)",
+				"best with the port (upload.example.com:443, 10.1.2.3:443, \"[fd12::1]:443\" with the quotes, 10.1.2.0/24:443)",
 				quoteShort(p.text(key)), err))
 		}
 	}

@@ -25,13 +25,15 @@ func TestMediaProblems(t *testing.T) {
     - "*.example.com"
     - [10.0.0.1]
     - fe80::1%eth0
+    - fd12::5:8080
 `), []string{
-			`gw.yaml:20: media.fetch_allow[1]: "https://upload.example.com" is not a host name, an IP address or a CIDR prefix; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24), best with the port (upload.example.com:443, 10.1.2.3:443, [fd12::1]:443, 10.1.2.0/24:443)`,
-			`gw.yaml:21: media.fetch_allow[2]: "10.1.2.0/33" is not a valid CIDR prefix; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24), best with the port (upload.example.com:443, 10.1.2.3:443, [fd12::1]:443, 10.1.2.0/24:443)`,
-			`gw.yaml:22: media.fetch_allow[3]: "upload.example.com:99999" has a bad port (want 1 to 65535); write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24), best with the port (upload.example.com:443, 10.1.2.3:443, [fd12::1]:443, 10.1.2.0/24:443)`,
-			`gw.yaml:23: media.fetch_allow[4]: "*.example.com" is not a host name, an IP address or a CIDR prefix; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24), best with the port (upload.example.com:443, 10.1.2.3:443, [fd12::1]:443, 10.1.2.0/24:443)`,
+			`gw.yaml:20: media.fetch_allow[1]: "https://upload.example.com" is not a host name, an IP address or a CIDR prefix; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24), best with the port (upload.example.com:443, 10.1.2.3:443, "[fd12::1]:443" with the quotes, 10.1.2.0/24:443)`,
+			`gw.yaml:21: media.fetch_allow[2]: "10.1.2.0/33" is not a valid CIDR prefix; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24), best with the port (upload.example.com:443, 10.1.2.3:443, "[fd12::1]:443" with the quotes, 10.1.2.0/24:443)`,
+			`gw.yaml:22: media.fetch_allow[3]: "upload.example.com:99999" has a bad port (want 1 to 65535); write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24), best with the port (upload.example.com:443, 10.1.2.3:443, "[fd12::1]:443" with the quotes, 10.1.2.0/24:443)`,
+			`gw.yaml:23: media.fetch_allow[4]: "*.example.com" is not a host name, an IP address or a CIDR prefix; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24), best with the port (upload.example.com:443, 10.1.2.3:443, "[fd12::1]:443" with the quotes, 10.1.2.0/24:443)`,
 			`gw.yaml:24: media.fetch_allow[5]: expected a string, got a list`,
-			`gw.yaml:25: media.fetch_allow[6]: "fe80::1%eth0" must not have an IPv6 zone; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24), best with the port (upload.example.com:443, 10.1.2.3:443, [fd12::1]:443, 10.1.2.0/24:443)`,
+			`gw.yaml:25: media.fetch_allow[6]: "fe80::1%eth0" must not have an IPv6 zone; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24), best with the port (upload.example.com:443, 10.1.2.3:443, "[fd12::1]:443" with the quotes, 10.1.2.0/24:443)`,
+			`gw.yaml:26: media.fetch_allow[7]: "fd12::5:8080" is ambiguous: an IPv6 address with a port needs brackets, quoted in YAML: "[fd12::5]:8080" for port 8080 of fd12::5, or "[fd12::5:8080]" for the address fd12::5:8080 on every port; write a host name (upload.example.com), an IP address (10.1.2.3) or a CIDR prefix (10.1.2.0/24), best with the port (upload.example.com:443, 10.1.2.3:443, "[fd12::1]:443" with the quotes, 10.1.2.0/24:443)`,
 		}},
 		1: {"ttl too short", withMedia("  url_ttl: 10m\n"), []string{
 			`gw.yaml:18: media.url_ttl: must be between 1h and 8784h (366 days; leave it out for the default, 720h)`,

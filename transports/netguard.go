@@ -152,9 +152,11 @@ var errNotAllowEntry = errors.New("is not a host name, an IP address or a CIDR p
 // prefix ("10.1.2.0/24", "fd12:3456::/48"), each of which may name a port:
 // "upload.example.com:5281", "10.1.2.3:443", "[::1]:443" (an IPv6
 // address in brackets), "10.1.2.0/24:443" and "fd12:3456::/48:443" (the
-// port after the prefix length). It returns the lower-case name or the
-// prefix, whichever it is, and the port (anyPort, 0, if none is named:
-// every port).
+// port after the prefix length). "[fd12::1]" is an IPv6 address alone;
+// one without brackets whose last group is all digits ("fd12::5:8080")
+// could be an address with a port, and is refused. It returns the
+// lower-case name or the prefix, whichever it is, and the port (anyPort,
+// 0, if none is named: every port).
 func ParseFetchAllow(s string) (name string, prefix netip.Prefix, port uint16, err error) {
 	if strings.Contains(s, "://") {
 		return "", netip.Prefix{}, 0, errNotAllowEntry
@@ -178,7 +180,13 @@ func ParseFetchAllow(s string) (name string, prefix netip.Prefix, port uint16, e
 		return "", p.Masked(), port, nil
 	}
 	host := s
-	if strings.HasPrefix(s, "[") || strings.Count(s, ":") == 1 {
+	switch {
+	case strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]"):
+		// [v6]: every port.
+		if host = s[1 : len(s)-1]; !strings.Contains(host, ":") {
+			return "", netip.Prefix{}, 0, errNotAllowEntry
+		}
+	case strings.HasPrefix(s, "[") || strings.Count(s, ":") == 1:
 		// [v6]:port, v4:port or name:port.
 		h, ps, err := net.SplitHostPort(s)
 		if err != nil || (strings.HasPrefix(s, "[") && !strings.Contains(h, ":")) {
@@ -188,6 +196,10 @@ func ParseFetchAllow(s string) (name string, prefix netip.Prefix, port uint16, e
 			return "", netip.Prefix{}, 0, err
 		}
 		host = h
+	default:
+		if err := portLikeTail(s); err != nil {
+			return "", netip.Prefix{}, 0, err
+		}
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
 		if a.Zone() != "" {
@@ -201,6 +213,29 @@ func ParseFetchAllow(s string) (name string, prefix netip.Prefix, port uint16, e
 		return "", netip.Prefix{}, 0, errNotAllowEntry
 	}
 	return host, netip.Prefix{}, port, nil
+}
+
+// portLikeTail refuses an IPv6 address written without brackets whose
+// last group is all decimal digits after another address: a port, or
+// part of the address? ("fd12::5:8080" is the address fd12::5:8080, or
+// port 8080 of fd12::5). The error says how to write either.
+func portLikeTail(s string) error {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return nil
+	}
+	addr, tail := s[:i], s[i+1:]
+	if tail == "" || strings.Trim(tail, "0123456789") != "" || !strings.Contains(addr, ":") {
+		return nil
+	}
+	if _, err := netip.ParseAddr(addr); err != nil {
+		return nil
+	}
+	withPort := fmt.Sprintf(`an IPv6 address with a port needs brackets, quoted in YAML: "[%s]:%s"`, addr, tail)
+	if _, err := netip.ParseAddr(s); err != nil {
+		return errors.New("is not an IP address: " + withPort)
+	}
+	return fmt.Errorf(`is ambiguous: %s for port %s of %s, or "[%s]" for the address %s on every port`, withPort, tail, addr, s, s)
 }
 
 // parsePort reads a port of a media.fetch_allow entry: 1 to 65535, in

@@ -155,11 +155,22 @@ func TestParseFetchAllow(t *testing.T) {
 		26: {"upload.example.com:0443", "", "", 0, badPort},
 		27: {"upload.example.com:https", "", "", 0, badPort},
 		28: {"10.1.2.0/24:", "", "", 0, badPort},
-		29: {"[::1]", "", "", 0, notEntry},
+		29: {"[::1]", "", "::1/128", 0, ""},
 		30: {"[upload.example.com]:443", "", "", 0, notEntry},
 		31: {"[10.1.2.3]:443", "", "", 0, notEntry},
 		32: {"[fe80::1%eth0]:443", "", "", 0, "must not have an IPv6 zone"},
 		33: {"10.1.2.0/33:443", "", "", 0, "is not a valid CIDR prefix"},
+		// IPv6 without brackets whose last group could be a port.
+		34: {"fd12::5:8080", "", "", 0, `is ambiguous: an IPv6 address with a port needs brackets, quoted in YAML: "[fd12::5]:8080" for port 8080 of fd12::5, or "[fd12::5:8080]" for the address fd12::5:8080 on every port`},
+		35: {"::1:443", "", "", 0, `is ambiguous: an IPv6 address with a port needs brackets, quoted in YAML: "[::1]:443" for port 443 of ::1, or "[::1:443]" for the address ::1:443 on every port`},
+		36: {"::ffff:10.1.2.3:443", "", "", 0, `is not an IP address: an IPv6 address with a port needs brackets, quoted in YAML: "[::ffff:10.1.2.3]:443"`},
+		37: {"[fd12::5:8080]", "", "fd12::5:8080/128", 0, ""},
+		38: {"[fd12::5]:8080", "", "fd12::5/128", 8080, ""},
+		39: {"fd12::5:abcd", "", "fd12::5:abcd/128", 0, ""},
+		40: {"fd12:0:0:0:0:0:0:5", "", "fd12::5/128", 0, ""}, // seven groups before the last are no address
+		41: {"fd12::", "", "fd12::/128", 0, ""},
+		42: {"[10.1.2.3]", "", "", 0, notEntry},
+		43: {"[]", "", "", 0, notEntry},
 	}
 	for i, tt := range tests {
 		name, prefix, port, err := ParseFetchAllow(tt.in)
