@@ -117,7 +117,8 @@ func (s *Settings) Validate() []transports.Problem {
 	}
 	if msg := transports.SettleAPIURL(&s.APIURL, DefaultAPIURL); msg != "" {
 		add("api_url", "%s", msg)
-	} else if u, _ := url.Parse(s.APIURL); s.LocalMode && strings.EqualFold(u.Hostname(), "api.telegram.org") {
+	} else if u, _ := url.Parse(s.APIURL); s.LocalMode && strings.EqualFold(strings.TrimRight(u.Hostname(), "."), "api.telegram.org") {
+		// Telegram's own server however spelled: any case, a trailing dot.
 		add("local_mode", "is for a self-hosted Bot API server run with --local, not %s (set api_url to your server)", s.APIURL)
 	}
 	if s.Mode == "" {

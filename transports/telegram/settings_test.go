@@ -20,6 +20,8 @@ func TestSettingsValidate(t *testing.T) {
 		{"bad api_url", Settings{Token: "1:a", APIURL: "ftp://x"}, []string{"api_url: must be an absolute http or https URL"}},
 		{"local mode on Telegram's own server", Settings{Token: "1:a", LocalMode: true, APIURL: "https://API.Telegram.org/"},
 			[]string{"local_mode: is for a self-hosted Bot API server run with --local, not https://API.Telegram.org (set api_url to your server)"}},
+		{"local mode on Telegram's own server, with a trailing dot", Settings{Token: "1:a", LocalMode: true, APIURL: "https://Api.Telegram.Org.:443"},
+			[]string{"local_mode: is for a self-hosted Bot API server run with --local, not https://Api.Telegram.Org.:443 (set api_url to your server)"}},
 		{"local mode by default", Settings{Token: "1:a", LocalMode: true},
 			[]string{"local_mode: is for a self-hosted Bot API server run with --local, not https://api.telegram.org (set api_url to your server)"}},
 		{"local mode", Settings{Token: "1:a", LocalMode: true, APIURL: "http://127.0.0.1:8081"}, nil},
