@@ -188,3 +188,42 @@ func TestBarredSignedInUser(t *testing.T) {
 		t.Errorf("logged out: %q", got)
 	}
 }
+
+// A change of the network's reachability is announced to the users with
+// links who are allowed, not to bob once barred: it would tell him he
+// still has links, and he receives nothing.
+func TestBarredUserNotAnnounced(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var barred atomic.Bool
+	var logs syncLog
+	g, store := barredGateway(t, &transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}, &barred, &logs)
+	for remote, user := range map[transports.Addr]string{"+15550003333": "bob@example.test", "+15550004444": "alice@example.test"} {
+		if _, err := g.Redeem(ctx, remote, "Team chat", linkCodeOf(t, g, user)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	queuedFor(t, store, "tg") // the links' notices, taken
+	barred.Store(true)
+	loopCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); g.announceLoop(loopCtx) }()
+	g.Reachable(false, "Telegram is down")
+	var got string
+	eventually(t, "alice told", func() bool {
+		q, err := store.ToXMPP().Pending(ctx, "tg", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = ""
+		for _, s := range q {
+			got += string(s.Stanza)
+		}
+		return strings.Contains(got, `to="alice@example.test"`)
+	})
+	stop()
+	<-done
+	if want := `<presence type="unavailable" from="tg.example.test" to="alice@example.test"><status>Telegram is down</status></presence>`; got != want {
+		t.Errorf("announced\n%s\nwant\n%s", got, want)
+	}
+}

@@ -78,17 +78,42 @@ func TestProbeAnswersLastReportedPresence(t *testing.T) {
 	}
 }
 
-// The presences kept are bounded: past maxPresences, one is forgotten
-// (and answered as not known) for each new contact.
+// The presences kept are bounded, per account and in all: an account past
+// its share forgets its own, and one account's churn does not push out
+// another's.
 func TestContactPresencesBounded(t *testing.T) {
 	var c contactPresences
-	for i := range maxPresences + 10 {
-		c.set("+15550000001", transports.Addr(strconv.Itoa(i)), shown{})
+	c.set("+15550000001", "alice-contact", shown{"away", "lunch"})
+	for i := range 10 * maxPresences {
+		c.set("+15550000002", transports.Addr(strconv.Itoa(i)), shown{})
 	}
-	if n := len(c.m); n != maxPresences {
-		t.Errorf("%d kept, want %d", n, maxPresences)
+	if n := len(c.m["+15550000002"]); n != maxAccountPresences || c.total != maxAccountPresences+1 {
+		t.Errorf("the churning account keeps %d (%d in all), want %d (%d)", n, c.total, maxAccountPresences, maxAccountPresences+1)
 	}
-	if s := c.get("+15550000002", "0"); s != (shown{"xa", unknownStatus}) {
-		t.Errorf("another account's contact: %+v", s)
+	if s := c.get("+15550000001", "alice-contact"); s != (shown{"away", "lunch"}) {
+		t.Errorf("another account's contact after the churn: %+v", s)
+	}
+	// Many accounts, each within its share: the whole is bounded, the
+	// account holding most giving way.
+	for a := range 9 {
+		for i := range maxAccountPresences {
+			c.set(transports.Addr("+1555100000"+strconv.Itoa(a)), transports.Addr(strconv.Itoa(i)), shown{})
+		}
+	}
+	if c.total != maxPresences {
+		t.Errorf("%d kept in all, want %d", c.total, maxPresences)
+	}
+	n := 0
+	for _, of := range c.m {
+		n += len(of)
+	}
+	if n != c.total {
+		t.Errorf("counted %d, kept %d", c.total, n)
+	}
+	if s := c.get("+15550000001", "alice-contact"); s != (shown{"away", "lunch"}) {
+		t.Errorf("the smallest account's contact: %+v", s)
+	}
+	if s := c.get("+15550000003", "0"); s != (shown{"xa", unknownStatus}) {
+		t.Errorf("an account never reported: %+v", s)
 	}
 }

@@ -47,6 +47,7 @@ func (g *Gateway) announceLoop(ctx context.Context) {
 		c, cancel := context.WithTimeout(ctx, storeTimeout)
 		users, err := g.o.Store.Links().LinkedUsers(c, g.name)
 		if err == nil {
+			users, _ = g.allowedOnly(users) // a user taken out of access.allow is told nothing
 			stanzas := make([][]byte, len(users))
 			for i, u := range users {
 				stanzas[i] = render(g.gatewayPresence(u))

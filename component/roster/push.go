@@ -132,6 +132,12 @@ func (r *Roster) pushAnswer(ctx context.Context, _ router.Writer, s *router.Stan
 		r.log.Debug("roster push applied", "op", op, "user", user, "contact", contact)
 		return nil
 	}
+	if !r.c.Allowed(user) {
+		// Pushed before the operator took the user out of access.allow:
+		// the fallback would tell them of the link, with its name.
+		r.log.Debug("an answer to a roster push from a user no longer allowed; ignored", "user", user, "stanza_id", s.ID)
+		return nil
+	}
 	var a answer
 	if err := s.Decode(&a); err != nil {
 		r.log.Warn("an answer to a roster push could not be read", "err", err, "stanza_id", s.ID)

@@ -57,3 +57,21 @@ func TestRosterPushAnswerOnlyFromItsUser(t *testing.T) {
 		}
 	}
 }
+
+// An answer to a push sent to a user the operator has since taken out of
+// access.allow is not acted on: the fallback would send them a
+// subscription request with the address book's name. coretest allows
+// only @example.test, so bob@other.test stands for such a user.
+func TestPushAnswerOfBarredUser(t *testing.T) {
+	const contact = "+15550004444@tg.example.test"
+	r, c := newRosterWith(t, func(l *transporttest.Linked) transports.Transport { return signInLinked{l} })
+	c.Names = map[string]string{contact: "CEO private line"}
+	if c.Allowed("bob@other.test") {
+		t.Fatal("bob@other.test is allowed")
+	}
+	id := r.push("add", contact, "bob@other.test", item{}).ID
+	handle(t, r, `<iq type="error" id="`+id+`" from="bob@other.test" to="tg.example.test"><error type="cancel"><not-allowed xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`)
+	if got := pending(t, c.Store()); got != "" {
+		t.Errorf("queued for a user not in access.allow:\n%s", got)
+	}
+}
