@@ -45,8 +45,9 @@ func TestConformance(t *testing.T) {
 				"+1 (555) 123-4567": "+15551234567",
 				"+15551234567":      "+15551234567",
 				"+44 20 7946 0958":  "+442079460958",
+				"#MyBank":           "#mybank",
 			},
-			Invalid:  []string{"", "hello", "+1", "15551234567x", "+0123456789"},
+			Invalid:  []string{"", "hello", "+1", "15551234567x", "+0123456789", "#", "#on.call"},
 			Outbound: transports.Outbound{ID: "m1", Account: testAlice, To: "+15551234567", Body: "disk full on db1"},
 			Requests: func() int { return int(requests.Load()) },
 			FailSends: func(status int) {

@@ -30,8 +30,10 @@
 //
 // Phone numbers are normalised to E.164 ("+15551234567") with
 // github.com/nyaruka/phonenumbers; 3 to 8 digits without "+" are a short
-// code, kept as they are, in both directions. The package never logs the auth token nor
-// puts it in an error.
+// code, kept as they are, in both directions. A sender that is neither
+// (an alphanumeric sender id, anything else) has an address starting with
+// "#", so that its contact JID is no team inbox's room (sender.go). The
+// package never logs the auth token nor puts it in an error.
 //
 // The subpackage twiliofake is an in-process fake of Twilio for tests and
 // demos.

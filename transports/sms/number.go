@@ -121,17 +121,28 @@ func badNumber(s, why string) string {
 
 func notSpace(r rune) bool { return r != ' ' }
 
-// ParseAddr implements transports.Transport with the configured default
-// region; see ParseNumber. A string of 3 to 8 digits without "+" is a
-// short code, kept as it is, as the webhook keeps an inbound From
-// (senderAddr): a reply to 80888@sms... goes to the short code 80888,
-// never to the national number 80888 of the default region (+4980888 with
-// DE), someone else's. A national number of up to 8 digits must be
-// written with its "+" and country code: one of 3 to 8 digits written
-// with punctuation ("808-88") is refused, neither a short code nor read
-// with the default region.
-// Results are cached: parsing is costly, and the same numbers recur.
+// ParseAddr implements transports.Transport: a phone number or short code
+// (see numberAddr), or the address of a sender that is no number
+// (senderMark first, see parseSenderName): a sender id's is taken, an
+// opaque sender's refused.
 func (t *Transport) ParseAddr(s string) (transports.Addr, error) {
+	if strings.HasPrefix(s, senderMark) {
+		return parseSenderName(s)
+	}
+	return t.numberAddr(s)
+}
+
+// numberAddr reads a phone number with the configured default region
+// (see ParseNumber). A string of 3 to 8 digits without "+" is a short
+// code, kept as it is, as the webhook keeps an inbound From (senderAddr):
+// a reply to 80888@sms... goes to the short code 80888, never to the
+// national number 80888 of the default region (+4980888 with DE), someone
+// else's. A national number of up to 8 digits must be written with its
+// "+" and country code: one of 3 to 8 digits written with punctuation
+// ("808-88") is refused, neither a short code nor read with the default
+// region.
+// Results are cached: parsing is costly, and the same numbers recur.
+func (t *Transport) numberAddr(s string) (transports.Addr, error) {
 	if isShortCode(s) {
 		return transports.Addr(s), nil
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"xmppgw/mapping"
 	"xmppgw/transports"
 )
 
@@ -107,16 +108,35 @@ func TestParseAddrShortCode(t *testing.T) {
 }
 
 // FuzzParseAddr checks that ParseNumber never panics and that what it accepts
-// is a fixed point in E.164 form.
+// is a fixed point in E.164 form; and that what ParseAddr accepts is a
+// fixed point whose contact JID is no team inbox room's and reads back,
+// case-folded, as the same address.
 func FuzzParseAddr(f *testing.F) {
 	for _, s := range []string{"+15551234567", "+1 (555) 123-4567", "555-123-4567", "12", "07700 900123",
-		"+44 7700 900123", "+800 1234 5678", "+39 06 1234 5678", "+", "(", "0", "+0", "+9999999999999999"} {
+		"+44 7700 900123", "+800 1234 5678", "+39 06 1234 5678", "+", "(", "0", "+0", "+9999999999999999",
+		"80888", "#MyBank", "#my bank", "#on.call", "#"} {
 		f.Add(s, "US")
 		f.Add(s, "GB")
 	}
 	f.Add("06 1234 5678", "IT")
 	f.Add("030 123456", "DE")
+	tr := newTestTransport(f, "https://api.twilio.com", "")
 	f.Fuzz(func(t *testing.T, s, region string) {
+		if a, err := tr.ParseAddr(s); err == nil {
+			if again, err := tr.ParseAddr(string(a)); err != nil || again != a {
+				t.Fatalf("ParseAddr(%q) = %q, but ParseAddr(%q) = %q, %v", s, a, a, again, err)
+			}
+			j, err := mapping.ContactJID(a, "sms.example.test")
+			if err != nil {
+				t.Fatalf("ParseAddr(%q) = %q, which makes no JID: %v", s, a, err)
+			}
+			if roomName.MatchString(j.Localpart()) {
+				t.Fatalf("ParseAddr(%q) = %q, whose JID %s is a room's", s, a, j)
+			}
+			if back, err := tr.ParseAddr(mapping.AddrOf(j)); err != nil || back != a {
+				t.Fatalf("ParseAddr(%q) = %q, but its JID %s reads back as %q, %v", s, a, j, back, err)
+			}
+		}
 		got, err := ParseNumber(s, region)
 		if err != nil {
 			if got != "" {

@@ -125,7 +125,7 @@ func (t *Transport) create(ctx context.Context, out transports.Outbound, body st
 	defer rw.closeBody()
 
 	params := &openapi.CreateMessageParams{}
-	params.SetTo(string(out.To)).SetFrom(string(out.Account))
+	params.SetTo(providerAddr(out.To)).SetFrom(string(out.Account))
 	if body != "" || len(media) == 0 {
 		params.SetBody(body)
 	}
@@ -214,7 +214,7 @@ func (t *Transport) SentSince(ctx context.Context, out transports.Outbound, sinc
 	api, rw := t.api(ctx)
 	defer rw.closeBody()
 	params := &openapi.ListMessageParams{}
-	params.SetTo(string(out.To)).SetFrom(string(out.Account)).SetPageSize(100).SetLimit(100)
+	params.SetTo(providerAddr(out.To)).SetFrom(string(out.Account)).SetPageSize(100).SetLimit(100)
 	msgs, err := api.ListMessage(params) // newest first
 	if err != nil {
 		e := t.classify(ctx, err, rw)

@@ -64,6 +64,10 @@ type InboxSettings struct {
 }
 
 // roomName is an inbox room's local part: a short name that is no number.
+// It starts with a letter, as no SMS sender's address does (a number's
+// starts with "+", a short code's with a digit, any other sender's with
+// senderMark: see sender.go), so that no sender's contact JID, case-folded,
+// is a room's. Keep the two rules so (TestNoSenderIsARoom).
 var roomName = regexp.MustCompile(`^[a-z][a-z0-9._-]{0,63}$`)
 
 // Values of Settings.Reconcile.

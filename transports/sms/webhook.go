@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strings"
 	"time"
 
 	"xmppgw/transports"
@@ -168,7 +167,7 @@ func (h *webhooks) inbound(w http.ResponseWriter, r *http.Request, form url.Valu
 		}
 	}
 	from := senderAddr(h.t, form.Get("From"))
-	to, err := h.t.ParseAddr(form.Get("To"))
+	to, err := h.t.numberAddr(form.Get("To"))
 	if err != nil {
 		http.Error(w, "sms: invalid To: "+err.Error(), http.StatusBadRequest)
 		return
@@ -254,57 +253,4 @@ func failureText(code, message string) string {
 		return message
 	}
 	return "delivery failed"
-}
-
-// shortSender matches alphanumeric sender ids (at least one letter; 11
-// characters by the GSM standard, up to 21 taken, as some carriers pass
-// longer ones), which send SMS but are not phone numbers.
-var shortSender = regexp.MustCompile(`^[A-Za-z0-9 ]{0,10}[A-Za-z][A-Za-z0-9 ]{0,10}$`)
-
-// senderAddr normalises an inbound From as ParseAddr reads a reply's
-// address, so that a reply goes where the SMS came from: a phone number in
-// E.164 (Twilio writes it with its "+"; 9 or more digits without one are a
-// national number of default_region, as some gateways write an MSISDN), or
-// a short code (3 to 8 digits alone) as it is. An alphanumeric sender id
-// is kept as it is. Any other From (a "+" that is no number, 3 to 8 digits
-// with punctuation, other characters) is kept as an opaque sender (see
-// opaqueSender), logged at warn: the message is delivered, as Twilio does
-// not retry a 4xx, and a reply to it is refused (ParseAddr).
-func senderAddr(t *Transport, s string) transports.Addr {
-	if a, err := t.ParseAddr(s); err == nil {
-		return a
-	}
-	if shortSender.MatchString(s) {
-		return transports.Addr(s)
-	}
-	a := opaqueSender(s)
-	t.log.Warn("sms: inbound From is neither a phone number nor a short code or sender id; kept as the sender's name",
-		"from", s, "sender", string(a))
-	return a
-}
-
-// maxOpaque bounds an opaque sender, in bytes.
-const maxOpaque = 64
-
-// opaqueSender is a From that is not an address as a name that always
-// makes a JID's local part (XEP-0106 escapes what the JID syntax forbids):
-// printable ASCII but '%' as it is, every other byte (white space, control
-// and non-ASCII characters, which PRECIS may refuse) as %XX, cut at
-// maxOpaque bytes. The same From always gives the same name.
-func opaqueSender(s string) transports.Addr {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		var enc string
-		if c > ' ' && c < 0x7f && c != '%' {
-			enc = string(c)
-		} else {
-			enc = fmt.Sprintf("%%%02X", c)
-		}
-		if b.Len()+len(enc) > maxOpaque {
-			break
-		}
-		b.WriteString(enc)
-	}
-	return transports.Addr(b.String())
 }

@@ -250,7 +250,7 @@ func TestWebhooks(t *testing.T) {
 		// A "+" that is no number: kept as the sender's name, not refused
 		// (Twilio does not retry a 4xx: the SMS would be lost).
 		10: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("From", "+12") })}, status: 200,
-			inbound: []transports.Inbound{{Account: "+15550001111", From: "+12", ID: sid, Body: "hello", Time: fixedNow}}},
+			inbound: []transports.Inbound{{Account: "+15550001111", From: "#+12", ID: sid, Body: "hello", Time: fixedNow}}},
 		11: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("To", "nope") })}, status: 400, body: "invalid To"},
 		12: {req: hookReq{path: "/inbound", form: inboundForm(nil)}, sinkErr: errSink, status: 503},
 		13: {req: hookReq{method: http.MethodGet, path: "/inbound"}, status: 405},
@@ -289,8 +289,10 @@ func TestWebhooks(t *testing.T) {
 		30: {req: hookReq{path: "/status?token=abc", form: statusForm("sent", "")}, status: 200,
 			statuses: []transports.Status{{RemoteID: sid, State: transports.StateSent}}},
 		31: {req: hookReq{path: "/", form: inboundForm(nil)}, status: 404},
+		// A sender id: #, then the id in lower case (as the JID is), so
+		// that OnCall is no team inbox room oncall@.
 		32: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("From", "MyBank") })}, status: 200,
-			inbound: []transports.Inbound{{Account: "+15550001111", From: "MyBank", ID: sid, Body: "hello", Time: fixedNow}}},
+			inbound: []transports.Inbound{{Account: "+15550001111", From: "#mybank", ID: sid, Body: "hello", Time: fixedNow}}},
 		33: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("From", "72345") })}, status: 200,
 			inbound: []transports.Inbound{{Account: "+15550001111", From: "72345", ID: sid, Body: "hello", Time: fixedNow}}},
 		// A captured webhook reshaped under its signature: NumMedia folded
@@ -319,6 +321,12 @@ func TestWebhooks(t *testing.T) {
 		// default_region, formatted or not.
 		40: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("From", "555-123-4567") })}, status: 200,
 			inbound: []transports.Inbound{{Account: "+15550001111", From: "+15551234567", ID: sid, Body: "hello", Time: fixedNow}}},
+		41: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("From", "OnCall") })}, status: 200,
+			inbound: []transports.Inbound{{Account: "+15550001111", From: "#oncall", ID: sid, Body: "hello", Time: fixedNow}}},
+		42: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("From", "on.call") })}, status: 200,
+			inbound: []transports.Inbound{{Account: "+15550001111", From: "#on.call", ID: sid, Body: "hello", Time: fixedNow}}},
+		// To is one of the gateway's numbers, never a sender's name.
+		43: {req: hookReq{path: "/inbound", form: inboundForm(func(f url.Values) { f.Set("To", "#mybank") })}, status: 400, body: "invalid To"},
 	}
 	for i, tc := range cases {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
@@ -361,6 +369,9 @@ func TestRun(t *testing.T) {
 func FuzzInboundWebhook(f *testing.F) {
 	f.Add(inboundForm(nil).Encode(), true, false, uint8(0))
 	f.Add(inboundForm(nil).Encode(), false, false, uint8(0))
+	for _, from := range []string{"OnCall", "on.call", "#mybank", "80888", "+12"} {
+		f.Add(inboundForm(func(v url.Values) { v.Set("From", from) }).Encode(), true, false, uint8(0))
+	}
 	f.Add(statusForm("failed", "30003").Encode(), true, false, uint8(1))
 	f.Add(statusForm("delivered", "").Encode(), true, true, uint8(1))
 	f.Add("From=%2B15551234567&To=5550001111&MessageSid=SM1", true, true, uint8(0))
@@ -394,13 +405,23 @@ func FuzzInboundWebhook(f *testing.F) {
 			t.Fatalf("unsigned request delivered")
 		}
 		for _, in := range sink.inbound {
-			// A reply goes where the SMS came from, or nowhere (a sender
-			// id or an opaque sender); the sender makes a JID.
-			if again, err := tr.ParseAddr(string(in.From)); err == nil && again != in.From {
-				t.Fatalf("an SMS from %q, a reply to it goes to %q", in.From, again)
-			}
-			if _, err := mapping.ContactJID(in.From, "sms.example.test"); err != nil {
+			// The sender makes a JID, no team inbox room's whatever its
+			// name; a reply to that JID (case-folded) goes where the SMS
+			// came from, or nowhere (an opaque sender's), never to a
+			// number or sender id it did not come from.
+			j, err := mapping.ContactJID(in.From, "sms.example.test")
+			if err != nil {
 				t.Fatalf("an SMS from %q, which makes no JID: %v", in.From, err)
+			}
+			if roomName.MatchString(j.Localpart()) {
+				t.Fatalf("an SMS from %q arrives from %s, a room's JID", in.From, j)
+			}
+			for _, a := range []string{string(in.From), mapping.AddrOf(j)} {
+				if again, err := tr.ParseAddr(a); err == nil && again != in.From {
+					t.Fatalf("an SMS from %q, a reply to %q goes to %q", in.From, a, again)
+				} else if err != nil && !strings.HasPrefix(string(in.From), senderMark) {
+					t.Fatalf("an SMS from the number %q, a reply to %q is refused: %v", in.From, a, err)
+				}
 			}
 			if again, err := tr.ParseAddr(string(in.Account)); err != nil || again != in.Account {
 				t.Fatalf("delivered a non-normalised address %q", in.Account)
@@ -452,7 +473,8 @@ func TestShortCodeSenderIsNotANationalNumber(t *testing.T) {
 // or more without "+" are a national number of default_region (an MSISDN
 // as many SMS gateways write it), as before; anything else is kept as an
 // opaque sender that makes a JID (XEP-0106 escaped), to which no reply can
-// go, never to a national number of 8 digits or fewer.
+// go, never to a national number of 8 digits or fewer. A sender id and an
+// opaque sender start with "#", so that neither is a team inbox's room.
 func TestInboundFromOfAnyForm(t *testing.T) {
 	sink := &recSink{}
 	tr, hooks := hookServer(t, sink)
@@ -460,22 +482,22 @@ func TestInboundFromOfAnyForm(t *testing.T) {
 	for _, tc := range []struct {
 		from string
 		want transports.Addr
-		name bool // an opaque sender or a sender id: no reply goes to it
+		name bool // an opaque sender: no reply goes to it
 	}{
 		{"15551234567", "+15551234567", false},
 		{"5551234567", "+15551234567", false},
 		{"(555) 123-4567", "+15551234567", false},
 		{"+15551234567", "+15551234567", false},
 		{"80888", "80888", false},
-		{"MyBank", "MyBank", true},
-		{"808-88", "808-88", true}, // not read as a national number
-		{"+12", "+12", true},
-		{"123456789", "123456789", true}, // no US number
-		{"Bank\u00e9 @home/x", "Bank%C3%A9%20@home/x", true},
-		{"a%b\tc", "a%25b%09c", true},
-		{"   ", "%20%20%20", true},
-		{"+1 555 INFO", "+1%20555%20INFO", true},
-		{strings.Repeat("\u20ac", 40), transports.Addr(strings.Repeat("%E2%82%AC", 7)), true},
+		{"MyBank", "#mybank", false}, // a reply goes to Twilio, which refuses it
+		{"808-88", "#808-88", true},  // not read as a national number
+		{"+12", "#+12", true},
+		{"123456789", "#123456789", true}, // no US number
+		{"Bank\u00e9 @home/x", "#Bank%C3%A9%20@home/x", true},
+		{"a%b\tc", "#a%25b%09c", true},
+		{"   ", "#%20%20%20", true},
+		{"+1 555 INFO", "#+1%20555%20INFO", true},
+		{strings.Repeat("\u20ac", 40), transports.Addr("#" + strings.Repeat("%E2%82%AC", 7)), true},
 	} {
 		n, _ := sink.counts()
 		_, status, err := f.SendInbound(context.Background(), hooks+"/inbound", tc.from, testAlice, "hello")
