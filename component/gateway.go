@@ -114,6 +114,7 @@ type Gateway struct {
 	later     map[string]*laterQueue // Later's steps in flight, by user (later.go)
 	laterFree *sync.Cond             // on laterMu: a step ended
 	laterN    int                    // their number
+	laterIdle chan struct{}          // closed while none is in flight (nil: not asked for yet); see stepsIdle
 
 	mu        sync.Mutex
 	lanes     map[string]*lane // one ordered queue per (account, remote)
@@ -151,6 +152,7 @@ type Stats struct {
 	Refused    atomic.Int64 // stanzas answered with an error (bad address, not allowed, too big...)
 	Malformed  atomic.Int64 // malformed XML from the server (the session is restarted)
 	Panics     atomic.Int64 // stanzas whose handling panicked (answered internal-server-error)
+	Unwritten  atomic.Int64 // answers not written: their session had ended for good (shutdown)
 
 	// UncheckedResends counts sends of unknown outcome repeated without a
 	// check (transports.ErrCannotReconcile): each is a possible duplicate.
@@ -292,7 +294,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 		go func() { defer wg.Done(); f() }()
 	}
 	// The connection outlives ctx until the writer has finished its batch, so a
-	// clean shutdown leaves nothing to be written twice.
+	// clean shutdown leaves nothing to be written twice, and until the steps
+	// in flight (Later) have finished and their answers are written
+	// (settle): they answer stanzas read on this session.
 	connCtx, stopConn := context.WithCancel(context.WithoutCancel(ctx))
 	writerDone := make(chan struct{})
 	// The intake commits what the read loop hands it until the read loop
@@ -301,10 +305,10 @@ func (g *Gateway) Run(ctx context.Context) error {
 	run(func() { g.intakeLoop(ctx) })
 	run(func() { g.refusalLoop(ctx) })
 	run(func() { defer g.stopIntake(); g.o.Conn.Run(connCtx, g, func() { wake(g.wakeIn) }) })
-	run(func() { defer stopConn(); defer close(writerDone); g.writeLoop(ctx) })
+	run(func() { defer stopConn(); defer close(writerDone); g.writeLoop(ctx); g.settle(connCtx) })
 	run(func() {
-		// Do not wait for the writer forever: past the grace period the
-		// link closes anyway, and what is unconfirmed stays stored.
+		// Do not wait for the writer (and settle) forever: past the grace
+		// period the link closes anyway, and what is unconfirmed stays stored.
 		<-ctx.Done()
 		select {
 		case <-writerDone:

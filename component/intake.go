@@ -96,6 +96,9 @@ type intakeItem struct {
 	// resends), on the intake's goroutine: what w is given is written to
 	// the session then (to t before Run).
 	then func(ctx context.Context, w router.Writer)
+	// written, if set, is closed once the answers of the group it is in
+	// are written (or given up): a marker (Gateway.settle).
+	written chan struct{}
 }
 
 // msgTarget is one contact a message goes to, and the account it is sent
@@ -290,6 +293,13 @@ func (g *Gateway) commitGroup(ctx context.Context, group []*intakeItem, inline b
 	if !inline {
 		defer g.in.done(group)
 	}
+	defer func() {
+		for _, it := range group {
+			if it.written != nil {
+				close(it.written)
+			}
+		}
+	}()
 	var jobs []mapping.Job
 	for _, it := range group {
 		jobs = append(jobs, it.jobs...)

@@ -35,8 +35,9 @@ type laterQueue struct {
 // back only that user's. Past laterPerUser steps of from's, or laterAll
 // in all, f does not run and Later returns errLaterBusy for the caller to
 // answer with. f's ctx is the gateway's lifetime: see core.Core.Later for
-// what f must do once it ends. Before Run (a Gateway used without Run, as
-// in tests), f runs at once on t.
+// what f must do once it ends; Run keeps the session open for the steps
+// in flight at shutdown (settle). Before Run (a Gateway used without Run,
+// as in tests), f runs at once on t.
 func (g *Gateway) Later(from jid.JID, t router.Writer, f func(ctx context.Context, w router.Writer)) error {
 	return g.step(from, t, f, false)
 }
@@ -72,6 +73,9 @@ func (g *Gateway) step(from jid.JID, t router.Writer, f func(ctx context.Context
 		g.later[key] = q
 	}
 	q.n++
+	if g.laterN == 0 {
+		g.laterIdle = nil // closed, if made: no longer idle
+	}
 	g.laterN++
 	before, mine := q.tail, make(chan struct{})
 	q.tail = mine
@@ -83,16 +87,90 @@ func (g *Gateway) step(from jid.JID, t router.Writer, f func(ctx context.Context
 		if before != nil {
 			<-before
 		}
-		if len(out) == 0 {
-			return
-		}
-		g.submit(&intakeItem{t: discard{}, then: func(_ context.Context, w router.Writer) {
-			for _, v := range out {
-				w.Encode(v)
-			}
-		}})
+		g.handOver(out)
 	})
 	return nil
+}
+
+// handOver hands a step's answers to the intake, which writes them after
+// the answers to the stanzas read before. Once the intake has stopped
+// (the session has ended for good: shutdown) they are counted and logged.
+func (g *Gateway) handOver(out heldWriter) {
+	if len(out) == 0 {
+		return
+	}
+	var lost heldWriter // written to only if committed at once, on this goroutine
+	g.submit(&intakeItem{t: &lost, then: func(_ context.Context, w router.Writer) {
+		for _, v := range out {
+			w.Encode(v)
+		}
+	}})
+	if len(lost) > 0 {
+		g.unwritten(len(lost))
+	}
+}
+
+// unwritten counts and logs n answers that are not written: the session
+// they answer has ended for good (shutdown).
+func (g *Gateway) unwritten(n int) {
+	g.Stats.Unwritten.Add(int64(n))
+	g.log.Warn("answers not written: the XMPP session has ended", "stanzas", n)
+}
+
+// stepsAtShutdown bounds how long Run keeps the session open at shutdown,
+// once the writer is done, for the steps in flight to finish and their
+// answers to be written: a room's step waits for its turn for at most
+// turnAtShutdown (two storeTimeouts, package muc) once shutdown begins,
+// then bounds its store calls by storeTimeout.
+const stepsAtShutdown = 3 * storeTimeout
+
+// settle waits, at shutdown, until no step is in flight and the answers
+// handed to the intake before are written, for at most stepsAtShutdown
+// or until ctx ends. It returns at once when nothing is in flight and
+// nothing waits in the intake.
+func (g *Gateway) settle(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, stepsAtShutdown)
+	defer cancel()
+	for {
+		select {
+		case <-g.stepsIdle():
+		case <-ctx.Done():
+			g.log.Warn("closing the XMPP session with steps in flight: their answers will not be written", "steps", g.steps())
+			return
+		}
+		written := make(chan struct{})
+		g.submit(&intakeItem{t: discard{}, written: written})
+		select {
+		case <-written:
+		case <-ctx.Done():
+			g.log.Warn("closing the XMPP session with answers not yet written", "stanzas", g.in.pending.Load())
+			return
+		}
+		if g.steps() == 0 {
+			return
+		}
+		// A stanza read meanwhile began a step: wait for it too.
+	}
+}
+
+// stepsIdle returns a channel closed while no step is in flight.
+func (g *Gateway) stepsIdle() <-chan struct{} {
+	g.laterMu.Lock()
+	defer g.laterMu.Unlock()
+	if g.laterIdle == nil {
+		g.laterIdle = make(chan struct{})
+		if g.laterN == 0 {
+			close(g.laterIdle)
+		}
+	}
+	return g.laterIdle
+}
+
+// steps is how many steps are in flight.
+func (g *Gateway) steps() int {
+	g.laterMu.Lock()
+	defer g.laterMu.Unlock()
+	return g.laterN
 }
 
 // laterDone ends a step of the user key, whose answers were handed over.
@@ -105,6 +183,9 @@ func (g *Gateway) laterDone(key string, q *laterQueue, mine chan struct{}) {
 	if q.n == 0 {
 		delete(g.later, key)
 	}
+	if g.laterN == 0 && g.laterIdle != nil {
+		close(g.laterIdle)
+	}
 	g.laterFree.Broadcast()
 }
 
@@ -114,7 +195,7 @@ type heldWriter []any
 // Encode keeps v.
 func (w *heldWriter) Encode(v any) { *w = append(*w, v) }
 
-// discard is the writer of an answer that comes after the session ended.
+// discard is the writer of what has no answers (settle's marker).
 type discard struct{}
 
 // Encode drops v.
