@@ -5,6 +5,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/component/core"
 	"xmppgw/component/router"
 )
 
@@ -87,7 +88,10 @@ func (g *Gateway) step(from jid.JID, t router.Writer, f func(ctx context.Context
 		if before != nil {
 			<-before
 		}
-		g.handOver(out)
+		g.handOver(out.held)
+		for _, then := range out.after {
+			then()
+		}
 	})
 	return nil
 }
@@ -95,7 +99,7 @@ func (g *Gateway) step(from jid.JID, t router.Writer, f func(ctx context.Context
 // handOver hands a step's answers to the intake, which writes them after
 // the answers to the stanzas read before. Once the intake has stopped
 // (the session has ended for good: shutdown) they are counted and logged.
-func (g *Gateway) handOver(out heldWriter) {
+func (g *Gateway) handOver(out []any) {
 	if len(out) == 0 {
 		return
 	}
@@ -105,8 +109,8 @@ func (g *Gateway) handOver(out heldWriter) {
 			w.Encode(v)
 		}
 	}})
-	if len(lost) > 0 {
-		g.unwritten(len(lost))
+	if len(lost.held) > 0 {
+		g.unwritten(len(lost.held))
 	}
 }
 
@@ -189,11 +193,20 @@ func (g *Gateway) laterDone(key string, q *laterQueue, mine chan struct{}) {
 	g.laterFree.Broadcast()
 }
 
-// heldWriter keeps what is encoded to it.
-type heldWriter []any
+// heldWriter is a step's writer: it keeps what is encoded to it, and
+// what to run once that is handed over (core.HandOver).
+type heldWriter struct {
+	held  []any
+	after []func()
+}
+
+var _ core.HandOver = (*heldWriter)(nil)
 
 // Encode keeps v.
-func (w *heldWriter) Encode(v any) { *w = append(*w, v) }
+func (w *heldWriter) Encode(v any) { w.held = append(w.held, v) }
+
+// AfterHandOver implements core.HandOver.
+func (w *heldWriter) AfterHandOver(f func()) { w.after = append(w.after, f) }
 
 // discard is the writer of what has no answers (settle's marker).
 type discard struct{}

@@ -73,7 +73,9 @@ type Core interface {
 	// stored: f must answer the stanza it carries then too (finish its
 	// work, bounded, on context.WithoutCancel, or refuse it), never drop it.
 	// The session stays open at shutdown until the steps in flight have
-	// returned and their answers are written (for a bounded while).
+	// returned and their answers are written (for a bounded while). A step
+	// that holds back the user's next stanzas lets them go with
+	// AfterHandOver(w, ...), so that their answers follow its own.
 	Later(from jid.JID, w router.Writer, f func(ctx context.Context, w router.Writer)) error
 	// Await is Later for a stanza that must not be refused (a presence):
 	// when too many steps are in flight, the read loop waits for one to

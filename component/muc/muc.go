@@ -274,9 +274,11 @@ var errTurnAtShutdown = stanza.NewError("wait", "resource-constraint", "the gate
 // while stanzas are still read and stored: s is answered all the same.
 // f's work is not cut short (its context is never cancelled: f bounds its
 // own), and if the takers before are not done within turnAtShutdown of the
-// shutdown, s is refused with wait/resource-constraint.
+// shutdown, s is refused with wait/resource-constraint. The next taker
+// goes once what w holds is handed over (core.AfterHandOver): its answers
+// (a message's reflection) come after these (the join's self-presence).
 func (u *turn) run(ctx context.Context, w router.Writer, s *router.Stanza, f func(ctx context.Context, w router.Writer) error) {
-	defer u.done()
+	defer core.AfterHandOver(w, u.done)
 	if !u.wait(ctx) {
 		w.Encode(router.Refusal(s, errTurnAtShutdown))
 		return

@@ -65,3 +65,44 @@ func TestTurnAtShutdown(t *testing.T) {
 		}
 	}
 }
+
+// stepWriter is a step's writer (core.HandOver): it holds what is written
+// until handOver.
+type stepWriter struct {
+	routertest.Writer
+	held  []any
+	after []func()
+}
+
+func (w *stepWriter) Encode(v any)           { w.held = append(w.held, v) }
+func (w *stepWriter) AfterHandOver(f func()) { w.after = append(w.after, f) }
+
+func (w *stepWriter) handOver() {
+	for _, v := range w.held {
+		w.Writer.Encode(v)
+	}
+	for _, f := range w.after {
+		f()
+	}
+}
+
+// With a step's writer, whose answers are held until the step ends, the
+// next taker of the key goes once they are handed over, not when the
+// work returns: its answers (a message's reflection) then come after
+// these (the join's self-presence).
+func TestTurnEndsAtHandOver(t *testing.T) {
+	const msg = `<message type="groupchat" id="u1" from="alice@example.test/pc" to="+15550003333@tg.example.test"><body>on it</body></message>`
+	var ts turns
+	u := ts.take("k")
+	var w stepWriter
+	u.run(context.Background(), &w, routertest.Stanza(t, msg, router.Room), func(context.Context, router.Writer) error {
+		return stanza.NewError("modify", "not-acceptable", "join the room before writing to it")
+	})
+	if !ts.busy("k") || w.String() != "" {
+		t.Fatalf("the next taker goes before the answers are handed over (written %q)", w.String())
+	}
+	w.handOver()
+	if want := refusal("message", "u1", ops, pc, "modify", "not-acceptable", "join the room before writing to it"); ts.busy("k") || w.String() != want {
+		t.Errorf("after the hand-over: busy %v, written\n%s\nwant\n%s", ts.busy("k"), w.String(), want)
+	}
+}
