@@ -35,10 +35,11 @@ type laterQueue struct {
 // called for each user (from's bare JID), so one user's slow step holds
 // back only that user's. Past laterPerUser steps of from's, or laterAll
 // in all, f does not run and Later returns errLaterBusy for the caller to
-// answer with. f's ctx is the gateway's lifetime: see core.Core.Later for
-// what f must do once it ends; Run keeps the session open for the steps
-// in flight at shutdown (settle). Before Run (a Gateway used without Run,
-// as in tests), f runs at once on t.
+// answer with. f's ctx is readCtx, as a handler's on the read loop: the
+// gateway's lifetime without its end (f bounds its own calls), since a
+// stanza read at shutdown is handled as before; Run keeps the session open
+// for the steps in flight then (settle). Before Run (a Gateway used
+// without Run, as in tests), f runs at once on t.
 func (g *Gateway) Later(from jid.JID, t router.Writer, f func(ctx context.Context, w router.Writer)) error {
 	return g.step(from, t, f, false)
 }
@@ -52,7 +53,7 @@ func (g *Gateway) Await(from jid.JID, t router.Writer, f func(ctx context.Contex
 // step is Later, or Await if wait is set.
 func (g *Gateway) step(from jid.JID, t router.Writer, f func(ctx context.Context, w router.Writer), wait bool) error {
 	if !g.in.running.Load() {
-		f(g.baseCtx(), t)
+		f(g.readCtx(), t)
 		return nil
 	}
 	key := from.Bare().String()
@@ -81,10 +82,10 @@ func (g *Gateway) step(from jid.JID, t router.Writer, f func(ctx context.Context
 	before, mine := q.tail, make(chan struct{})
 	q.tail = mine
 	g.laterMu.Unlock()
-	g.Go(func(ctx context.Context) {
+	g.Go(func(context.Context) {
 		defer g.laterDone(key, q, mine)
 		var out heldWriter
-		f(ctx, &out)
+		f(g.readCtx(), &out)
 		if before != nil {
 			<-before
 		}

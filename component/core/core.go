@@ -69,11 +69,12 @@ type Core interface {
 	// returns. When too many of from's steps (or everyone's) are in
 	// flight, f does not run and Later returns the error to refuse the
 	// stanza with (wait/resource-constraint). f's ctx is the gateway's
-	// lifetime, which ends at shutdown while stanzas are still read and
-	// stored: f must answer the stanza it carries then too (finish its
-	// work, bounded, on context.WithoutCancel, or refuse it), never drop it.
-	// The session stays open at shutdown until the steps in flight have
-	// returned and their answers are written (for a bounded while). A step
+	// lifetime without its end, as a handler's on the read loop: stanzas
+	// are still read and answered at shutdown, so f must bound its own
+	// calls (Context tells whether shutdown has begun), and answer the
+	// stanza it carries, never drop it. The session stays open at
+	// shutdown until the steps in flight have returned and their answers
+	// are written (for a bounded while). A step
 	// that holds back the user's next stanzas lets them go with
 	// AfterHandOver(w, ...), so that their answers follow its own.
 	Later(from jid.JID, w router.Writer, f func(ctx context.Context, w router.Writer)) error

@@ -46,7 +46,7 @@ func New(c core.Core) core.Instance {
 	if !groups && !inboxes {
 		return nil
 	}
-	return &rooms{c: c, tr: tr}
+	return &rooms{c: c, tr: tr, turns: turns{life: c.Context}}
 }
 
 // Routes implements core.Instance.
@@ -211,6 +211,9 @@ func occupantJID(room jid.JID, nick string) string {
 // turns orders work done off the read loop by key: each taker waits for
 // the one before it, in the order taken.
 type turns struct {
+	// life is the gateway's lifetime (core.Core.Context), which ends when
+	// shutdown begins; nil: one that never ends.
+	life func() context.Context
 	mu   sync.Mutex
 	tail map[string]chan struct{} // the last taker's, closed when it is done
 }
@@ -270,16 +273,16 @@ var errTurnAtShutdown = stanza.NewError("wait", "resource-constraint", "the gate
 
 // run is a step (core.Core.Await) that handles s, a stanza read: once the
 // takers before u are done, f answers it (an error refuses it), then the
-// next taker goes. ctx is the gateway's lifetime, which ends at shutdown
-// while stanzas are still read and stored: s is answered all the same.
-// f's work is not cut short (its context is never cancelled: f bounds its
-// own), and if the takers before are not done within turnAtShutdown of the
-// shutdown, s is refused with wait/resource-constraint. The next taker
+// next taker goes. ctx is the step's, which shutdown does not end: s is
+// answered all the same, and f's work is not cut short (f bounds its
+// own); but if the takers before are not done within turnAtShutdown of
+// the shutdown (the end of the turns' lifetime), s is refused with
+// wait/resource-constraint. The next taker
 // goes once what w holds is handed over (core.AfterHandOver): its answers
 // (a message's reflection) come after these (the join's self-presence).
 func (u *turn) run(ctx context.Context, w router.Writer, s *router.Stanza, f func(ctx context.Context, w router.Writer) error) {
 	defer core.AfterHandOver(w, u.done)
-	if !u.wait(ctx) {
+	if !u.wait() {
 		w.Encode(router.Refusal(s, errTurnAtShutdown))
 		return
 	}
@@ -289,17 +292,21 @@ func (u *turn) run(ctx context.Context, w router.Writer, s *router.Stanza, f fun
 }
 
 // wait waits for the takers before u, and reports whether they are done:
-// once ctx has ended, for at most turnAtShutdown more.
-func (u *turn) wait(ctx context.Context) bool {
+// once the lifetime has ended, for at most turnAtShutdown more.
+func (u *turn) wait() bool {
 	select {
-	case <-u.prev: // done already, whether ctx has ended or not
+	case <-u.prev: // done already, whether the lifetime has ended or not
 		return true
 	default:
+	}
+	var ended <-chan struct{} // never, without a lifetime
+	if u.t.life != nil {
+		ended = u.t.life().Done()
 	}
 	select {
 	case <-u.prev:
 		return true
-	case <-ctx.Done():
+	case <-ended:
 	}
 	t := time.NewTimer(turnAtShutdown)
 	defer t.Stop()

@@ -10,9 +10,10 @@ import (
 	"xmppgw/component/stanza"
 )
 
-// A step of a stanza read (turn.run) answers it at shutdown too: its
-// work runs once the steps before are done, on a context that shutdown
-// does not cancel; if they are not done in time, the stanza is refused.
+// A step of a stanza read (turn.run) answers it at shutdown (the turns'
+// lifetime ended) too: its work runs once the steps before are done, on a
+// context that shutdown does not cancel; if they are not done in time, the
+// stanza is refused.
 func TestTurnAtShutdown(t *testing.T) {
 	defer func(d time.Duration) { turnAtShutdown = d }(turnAtShutdown)
 	turnAtShutdown = 20 * time.Millisecond
@@ -40,18 +41,18 @@ func TestTurnAtShutdown(t *testing.T) {
 			n = 1
 		}
 		for range n {
-			var ts turns
+			life, cancel := context.WithCancel(context.Background())
+			ts := turns{life: func() context.Context { return life }}
 			before, u := ts.take("k"), ts.take("k")
 			if !tc.stuck {
 				before.done()
 			}
-			ctx, cancel := context.WithCancel(context.Background())
 			if tc.ended {
 				cancel()
 			}
 			var w routertest.Writer
 			ran, live := false, false
-			u.run(ctx, &w, routertest.Stanza(t, msg, router.Room), func(ctx context.Context, _ router.Writer) error {
+			u.run(context.Background(), &w, routertest.Stanza(t, msg, router.Room), func(ctx context.Context, _ router.Writer) error {
 				ran, live = true, ctx.Err() == nil
 				return tc.err
 			})

@@ -22,7 +22,8 @@ const (
 const (
 	// fetchTimeout bounds fetching a contact's picture.
 	fetchTimeout = 15 * time.Second
-	// storeTimeout bounds the handler's look-up of a link.
+	// storeTimeout bounds the handler's look-up of a link, and queueing
+	// an answer.
 	storeTimeout = 5 * time.Second
 	// maxFetches bounds the fetches under way at once (pictures, and the
 	// names of a signed-in account's contacts), for vCards and presences
@@ -155,11 +156,15 @@ func (v *Instance) handle(ctx context.Context, w router.Writer, s *router.Stanza
 			}
 		}
 		answer.Payload = card
-		if err := v.c.Queue(ctx, answer); err != nil {
+		// The get is answered also once shutdown has begun, which cuts
+		// the fetches short: with what is known.
+		qctx, qcancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+		defer qcancel()
+		if err := v.c.Queue(qctx, answer); err != nil {
 			v.c.Logger().Warn("cannot queue a vCard answer", "err", err)
 			return
 		}
-		v.queue(ctx, remote, then)
+		v.queue(qctx, remote, then)
 	})
 	return nil
 }

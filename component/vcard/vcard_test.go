@@ -37,11 +37,14 @@ func newCore(tr transports.Transport, store *mapping.Store) *fakeCore {
 	return &fakeCore{Core: coretest.New("tg.example.test", tr, store)}
 }
 
-func (c *fakeCore) Queue(_ context.Context, v any) error {
+func (c *fakeCore) Queue(ctx context.Context, v any) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.failing {
 		return errors.New("store down")
+	}
+	if err := ctx.Err(); err != nil {
+		return err // as the store does
 	}
 	c.queued.Write(stanza.Render(v))
 	return nil
@@ -222,6 +225,7 @@ func TestVCard(t *testing.T) {
 		target   router.Target
 		busy     bool // every fetch slot taken
 		failing  bool // Queue fails
+		ended    bool // the gateway's lifetime has ended: shutdown has begun
 		out      string
 		queued   string
 		fetchers int // pictures fetched
@@ -308,6 +312,11 @@ func TestVCard(t *testing.T) {
 		23: {name: "signed-in accounts, the address book names it: no look-up", tr: "names", busy: true,
 			in:  `<iq type="get" id="v24" ` + alice + ` to="+15550002226@tg.example.test">` + get,
 			out: `<iq type="result" id="v24" from="+15550002226@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>Dana &lt;on call&gt;</FN></vCard></iq>`},
+		24: {name: "read once shutdown has begun: answered all the same", tr: "pictures", ended: true,
+			in: `<iq type="get" id="v25" ` + alice + to223 + get,
+			queued: `<iq type="result" id="v25" from="+15550002223@tg.example.test" to="alice@example.test/pc"><vCard xmlns="vcard-temp"><FN>Nobody</FN><PHOTO><TYPE>image/png</TYPE><BINVAL>iVBORyBuZXc=</BINVAL></PHOTO></vCard></iq>` +
+				presence("+15550002223", sha1Hex(photo)),
+			fetchers: 1},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -345,6 +354,11 @@ func TestVCard(t *testing.T) {
 			c := newCore(tr, store)
 			c.Names = map[string]string{"+15550002226@tg.example.test": "Dana <on call>", "+15550003333@tg.example.test": "Walter"}
 			c.failing = tc.failing
+			if tc.ended {
+				life, stop := context.WithCancel(context.Background())
+				stop()
+				c.Life = life
+			}
 			v := New(c)
 			if tc.busy {
 				for range maxFetches {

@@ -31,6 +31,9 @@ type Core struct {
 	Names map[string]string
 	// Inboxes are the team inboxes, by room.
 	Inboxes map[string]transports.Inbox
+	// Life is the gateway's lifetime, Context and Go's context (nil: one
+	// that never ends).
+	Life context.Context
 
 	tr     transports.Transport
 	store  *mapping.Store
@@ -52,7 +55,6 @@ func (c *Core) Identity() transports.Identity     { return c.Ident }
 func (c *Core) Logger() *slog.Logger              { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 func (c *Core) Transport() transports.Transport   { return c.tr }
 func (c *Core) Store() *mapping.Store             { return c.store }
-func (c *Core) Context() context.Context          { return context.Background() }
 func (c *Core) Allowed(bare string) bool          { return strings.HasSuffix(bare, "@example.test") }
 func (c *Core) Admin(bare string) bool            { return bare == "admin@example.test" }
 func (c *Core) UserDomain(domain string) bool     { return domain == "example.test" }
@@ -65,6 +67,14 @@ func (c *Core) Mark(data string) string {
 	return hex.EncodeToString(m.Sum(nil)[:12])
 }
 
+// Context is Life, or a context that never ends.
+func (c *Core) Context() context.Context {
+	if c.Life != nil {
+		return c.Life
+	}
+	return context.Background()
+}
+
 func (c *Core) Inbox(room string) (transports.Inbox, bool) {
 	b, ok := c.Inboxes[room]
 	return b, ok
@@ -75,7 +85,7 @@ func (c *Core) Go(f func(ctx context.Context)) {
 	c.bg.Add(1)
 	go func() {
 		defer c.bg.Done()
-		f(context.Background())
+		f(c.Context())
 	}()
 }
 
