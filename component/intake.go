@@ -32,6 +32,10 @@ import (
 // every stanza of the group is answered with wait/resource-constraint, in
 // order, written to the session from the intake's goroutine.
 //
+// Once the read loop has ended (Run closes the session only at shutdown),
+// what answers the last groups is counted and logged (Stats.Unwritten),
+// not written: no session will come to write it to.
+//
 // A crash loses at most what was read but not yet committed: at most
 // intakeSize stanzas, the same window as the socket's kernel buffer.
 //
@@ -48,10 +52,14 @@ const (
 
 // intake holds the stanzas handed over by the read loop until committed.
 type intake struct {
-	items   chan *intakeItem
-	stop    chan struct{} // closed when the read loop has ended: drain and return
-	stopped chan struct{} // closed when the loop has returned
-	running atomic.Bool   // the loop runs: hand stanzas to it (cleared under mu)
+	items chan *intakeItem
+	// readEnded ends when the read loop has ended, and with it the session
+	// for good (Run closes it only at shutdown): drain and return, and
+	// write no more answers (endRead ends it).
+	readEnded context.Context
+	endRead   context.CancelFunc
+	stopped   chan struct{} // closed when the loop has returned
+	running   atomic.Bool   // the loop runs: hand stanzas to it (cleared under mu)
 
 	// mu orders a hand-over's check of running with the loop's end: the
 	// loop clears running under it, then reads until every hand-over begun
@@ -75,12 +83,13 @@ type intake struct {
 }
 
 func newIntake(store *mapping.Store, size int) *intake {
-	return &intake{
+	in := &intake{
 		items:   make(chan *intakeItem, size),
-		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
 		commit:  store.Jobs().EnqueueBatch,
 	}
+	in.readEnded, in.endRead = context.WithCancel(context.Background())
+	return in
 }
 
 // intakeItem is one stanza's jobs.
@@ -232,7 +241,7 @@ func (g *Gateway) intakeLoop(ctx context.Context) {
 		var first *intakeItem
 		select {
 		case first = <-in.items:
-		case <-in.stop:
+		case <-in.readEnded.Done():
 			// The read loop has ended, but a step (Later) may still hand
 			// something over: commit until the hand-overs begun are done,
 			// then the rest; later ones commit at once (submit).
@@ -283,7 +292,7 @@ func (g *Gateway) gather(first *intakeItem) []*intakeItem {
 }
 
 // stopIntake tells the intake that the read loop has ended.
-func (g *Gateway) stopIntake() { close(g.in.stop) }
+func (g *Gateway) stopIntake() { g.in.endRead() }
 
 // commitGroup stores the jobs of group in one transaction, then hands them
 // to the dispatcher; or, if that fails, refuses every stanza of the group,
@@ -347,15 +356,25 @@ func (g *Gateway) commitGroup(ctx context.Context, group []*intakeItem, inline b
 	if len(later) == 0 {
 		return
 	}
+	if g.in.readEnded.Err() != nil {
+		// The intake's last commits: no session will come to write them to.
+		g.unwritten(len(later))
+		return
+	}
 	if err != nil && g.in.refuse != nil {
 		if werr := g.in.refuse(tctx, later); werr != nil {
 			g.log.Warn("could not write the refusals", "err", werr, "stanzas", len(later))
 		}
 		return
 	}
+	// The wait for a session ends when the read loop does.
+	stop := context.AfterFunc(g.in.readEnded, cancel)
 	s, werr := g.writeSession(tctx, nil, later)
+	stop()
 	switch {
 	case werr == nil:
+	case g.in.readEnded.Err() != nil:
+		g.unwritten(len(later))
 	case err != nil:
 		// The only word their senders get that the messages were not
 		// stored: kept for the next session, off the intake (whose wait
