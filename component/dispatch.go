@@ -413,11 +413,18 @@ func (g *Gateway) sent(ctx context.Context, j mapping.Job, remoteID string) {
 	g.countMessage("out")
 	g.log.Debug("sent", "stanza_id", j.StanzaID, "provider_id", remoteID)
 	var receipt [][]byte
-	if g.receiptOnAccept && (j.Receipt || j.Markable) && remoteID != "" {
+	if g.receiptOnAccept && (j.Receipt || j.Markable) {
 		// No delivery report will come: the provider's acceptance is the
-		// receipt, stored with the send's record.
+		// receipt, stored with the send's record. A send accepted without
+		// an id of its own (a retraction or a reaction, see
+		// transports.Transport.Send) is acknowledged all the same, under
+		// the job's id.
+		id := remoteID
+		if id == "" {
+			id = "job-" + strconv.FormatInt(j.ID, 10)
+		}
 		if contact, err := g.contactJID(transports.Addr(j.Remote)); err == nil {
-			receipt = append(receipt, receiptStanza(remoteID, contact.String(), j.Sender, j.StanzaID, j.Receipt, j.Markable))
+			receipt = append(receipt, receiptStanza(id, contact.String(), j.Sender, j.StanzaID, j.Receipt, j.Markable))
 		}
 	}
 	var early []mapping.Report
