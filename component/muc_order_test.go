@@ -19,15 +19,15 @@ import (
 	"xmppgw/transports/transporttest"
 )
 
-// memberRooms is roomLinked whose rooms are the user's own groups
+// heldMemberRooms is roomLinked whose rooms are the user's own groups
 // (transports.MemberRooms): the membership check of group +155500033300
 // waits for hold to be closed.
-type memberRooms struct {
+type heldMemberRooms struct {
 	roomLinked
 	hold chan struct{}
 }
 
-func (m memberRooms) Member(ctx context.Context, _ string, group transports.Addr) (string, bool, error) {
+func (m heldMemberRooms) Member(ctx context.Context, _ string, group transports.Addr) (string, bool, error) {
 	if group == "+155500033300" {
 		select {
 		case <-m.hold:
@@ -67,7 +67,7 @@ func TestRoomReflectionAfterSelfPresence(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	tr := memberRooms{roomLinked: roomLinked{&transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}}, hold: make(chan struct{})}
+	tr := heldMemberRooms{roomLinked: roomLinked{&transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}}, hold: make(chan struct{})}
 	var logs syncBuffer
 	g := New(Options{
 		Transport: tr,
