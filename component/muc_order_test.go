@@ -1,13 +1,11 @@
 package component
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,24 +36,6 @@ func (m heldMemberRooms) Member(ctx context.Context, _ string, group transports.
 	return "Group " + string(group), true, nil
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use (a log).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // Alice joins room A, whose membership check is slow, then room B, and
 // writes to B. B's join is done first, but its answers go after A's (a
 // user's answers keep the order of the user's stanzas); her message to B
@@ -68,7 +48,7 @@ func TestRoomReflectionAfterSelfPresence(t *testing.T) {
 	}
 	t.Cleanup(func() { store.Close() })
 	tr := heldMemberRooms{roomLinked: roomLinked{&transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}}, hold: make(chan struct{})}
-	var logs syncBuffer
+	var logs syncLog
 	g := New(Options{
 		Transport: tr,
 		Identity:  transports.Identity{Gateway: "telegram", Name: "Telegram", Prompt: "Chat ID"},
