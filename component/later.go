@@ -89,25 +89,26 @@ func (g *Gateway) step(from jid.JID, t router.Writer, f func(ctx context.Context
 		if before != nil {
 			<-before
 		}
-		g.handOver(out.held)
-		for _, then := range out.after {
-			then()
-		}
+		g.handOver(&out)
 	})
 	return nil
 }
 
 // handOver hands a step's answers to the intake, which writes them after
-// the answers to the stanzas read before. Once the intake has stopped
-// (the session has ended for good: shutdown) they are counted and logged.
-func (g *Gateway) handOver(out []any) {
-	if len(out) == 0 {
+// the answers to the stanzas read before, then what is to follow them
+// (core.AfterWritten). Once the intake has stopped (the session has ended
+// for good: shutdown) they are counted and logged.
+func (g *Gateway) handOver(out *heldWriter) {
+	if len(out.held) == 0 && len(out.after) == 0 {
 		return
 	}
 	var lost heldWriter // written to only if committed at once, on this goroutine
 	g.submit(&intakeItem{t: &lost, then: func(_ context.Context, w router.Writer) {
-		for _, v := range out {
+		for _, v := range out.held {
 			w.Encode(v)
+		}
+		for _, f := range out.after {
+			f(w)
 		}
 	}})
 	if len(lost.held) > 0 {
@@ -195,19 +196,19 @@ func (g *Gateway) laterDone(key string, q *laterQueue, mine chan struct{}) {
 }
 
 // heldWriter is a step's writer: it keeps what is encoded to it, and
-// what to run once that is handed over (core.HandOver).
+// what to run once that is written (core.Held).
 type heldWriter struct {
 	held  []any
-	after []func()
+	after []func(w router.Writer)
 }
 
-var _ core.HandOver = (*heldWriter)(nil)
+var _ core.Held = (*heldWriter)(nil)
 
 // Encode keeps v.
 func (w *heldWriter) Encode(v any) { w.held = append(w.held, v) }
 
-// AfterHandOver implements core.HandOver.
-func (w *heldWriter) AfterHandOver(f func()) { w.after = append(w.after, f) }
+// AfterWritten implements core.Held.
+func (w *heldWriter) AfterWritten(f func(w router.Writer)) { w.after = append(w.after, f) }
 
 // discard is the writer of what has no answers (settle's marker).
 type discard struct{}

@@ -2,10 +2,12 @@ package component
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,33 +38,49 @@ func (m heldMemberRooms) Member(ctx context.Context, _ string, group transports.
 	return "Group " + string(group), true, nil
 }
 
-// Alice joins room A, whose membership check is slow, then room B, and
-// writes to B. B's join is done first, but its answers go after A's (a
-// user's answers keep the order of the user's stanzas); her message to B
-// waits for them: she gets its reflection after her self-presence in B,
-// never before (XEP-0045 clients take nothing from a room before it).
-func TestRoomReflectionAfterSelfPresence(t *testing.T) {
+// heldRoomsGateway is a gateway whose rooms are the user's own groups,
+// the membership check of +155500033300 held until the returned release
+// (called at cleanup too), and which logs to logs.
+func heldRoomsGateway(t *testing.T, logs *syncLog) (g *Gateway, read func() string, release func()) {
+	t.Helper()
 	store, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
 	tr := heldMemberRooms{roomLinked: roomLinked{&transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}}, hold: make(chan struct{})}
-	var logs syncLog
-	g := New(Options{
+	g = New(Options{
 		Transport: tr,
 		Identity:  transports.Identity{Gateway: "telegram", Name: "Telegram", Prompt: "Chat ID"},
 		Store:     store,
 		Conn:      &conn.Conn{Domain: jid.MustParse("tg.example.test")},
-		Logger:    slog.New(slog.NewTextHandler(&logs, nil)),
+		Logger:    slog.New(slog.NewTextHandler(logs, nil)),
 		Allowed:   func(b string) bool { return strings.HasSuffix(b, "@example.test") },
 	})
 	if err := store.Links().ImportLinks(context.Background(), "tg",
 		[]mapping.Link{{Remote: "+155500033301", User: "alice@example.test", Name: "B"}}); err != nil {
 		t.Fatal(err)
 	}
-	read := sessionWritten(t, g)
+	read = sessionWritten(t, g)
 	startIntake(t, g)
+	var once sync.Once
+	release = func() { once.Do(func() { close(tr.hold) }) }
+	t.Cleanup(func() {
+		release()
+		eventually(t, "the steps done", func() bool { return laterSteps(g) == 0 })
+	})
+	return g, read, release
+}
+
+// Alice joins room A, whose membership check is slow, then room B, and
+// writes to B. B's join is done first, but its answers go after A's (a
+// user's answers keep the order of the user's stanzas); her message to B
+// is relayed once B's join is done, and its reflection waits for them: she
+// gets it after her self-presence in B, never before (XEP-0045 clients
+// take nothing from a room before it).
+func TestRoomReflectionAfterSelfPresence(t *testing.T) {
+	var logs syncLog
+	g, read, release := heldRoomsGateway(t, &logs)
 	out := feed(t, g, []string{
 		`<presence from="alice@example.test/pc" to="+155500033300@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
 		`<presence from="alice@example.test/pc" to="+155500033301@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
@@ -75,7 +93,7 @@ func TestRoomReflectionAfterSelfPresence(t *testing.T) {
 		return strings.Contains(logs.String(), `"user joined a room" transport=tg room=+155500033301`)
 	})
 	time.Sleep(100 * time.Millisecond) // room for the message to pass (the defect)
-	close(tr.hold)
+	release()
 	const want = `<presence from="+155500033300@tg.example.test/al" to="alice@example.test/pc"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant" jid="alice@example.test/pc"></item><status code="100"></status><status code="110"></status></x></presence>` +
 		`<message type="groupchat" from="+155500033300@tg.example.test" to="alice@example.test/pc"><subject>Group +155500033300</subject></message>` +
 		`<presence from="+155500033301@tg.example.test/al" to="alice@example.test/pc"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant" jid="alice@example.test/pc"></item><status code="100"></status><status code="110"></status></x></presence>` +
@@ -89,5 +107,60 @@ func TestRoomReflectionAfterSelfPresence(t *testing.T) {
 	})
 	if got != want {
 		t.Errorf("written\n%s\nwant\n%s", got, want)
+	}
+}
+
+// Alice's join of room A waits on a slow membership check (up to the
+// join's storeTimeout; an earlier sign-in step of hers, up to 60 s, holds
+// her answers back the same way). She joins room B, done at once, and
+// writes 40 messages to B, then bob asks the gateway something. Bob's
+// stanza is read and answered while A's check is held: one user's slow
+// step never stops the read loop for everyone. Alice's messages are
+// relayed, and their reflections wait for her self-presence in B (behind
+// A's answers).
+func TestOneUsersSlowJoinLeavesTheReadLoop(t *testing.T) {
+	var logs syncLog
+	g, read, release := heldRoomsGateway(t, &logs)
+	feed(t, g, []string{
+		`<presence from="alice@example.test/pc" to="+155500033300@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
+		`<presence from="alice@example.test/pc" to="+155500033301@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
+	})
+	eventually(t, "B joined", func() bool {
+		return strings.Contains(logs.String(), `"user joined a room" transport=tg room=+155500033301`)
+	})
+	time.Sleep(50 * time.Millisecond) // B's join work has returned long since
+	const n = 40
+	var in []string
+	for i := range n {
+		in = append(in, fmt.Sprintf(`<message type="groupchat" id="m%d" from="alice@example.test/pc" to="+155500033301@tg.example.test"><body>msg %d</body></message>`, i, i))
+	}
+	in = append(in, `<iq type="get" id="bob1" from="bob@example.test/phone" to="tg.example.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`)
+	fed := make(chan string, 1)
+	go func() { fed <- feed(t, g, in) }()
+	var out string
+	select {
+	case out = <-fed:
+	case <-time.After(3 * time.Second): // well within the check's own bound (storeTimeout)
+		release()
+		<-fed
+		t.Fatalf("the read loop waits for alice's check of room A: bob's stanza not read (alice's steps in flight: %d)", laterSteps(g))
+	}
+	eventually(t, "bob answered", func() bool { return strings.Contains(out+read(), `id="bob1"`) })
+	if got := read(); strings.Contains(got, "<body>msg ") {
+		t.Errorf("a reflection written before alice's self-presence in B:\n%s", got)
+	}
+	release()
+	eventually(t, "every reflection written", func() bool { return strings.Count(read(), "<body>msg ") == n })
+	got := read()
+	self := strings.Index(got, `<presence from="+155500033301@tg.example.test/al" to="alice@example.test/pc"`)
+	if first := strings.Index(got, "<body>msg "); self < 0 || first < self {
+		t.Errorf("self-presence in B at %d, first reflection at %d:\n%s", self, first, got)
+	}
+	jobs, err := g.o.Store.Jobs().Pending(context.Background(), "tg", 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != n {
+		t.Errorf("%d messages stored, want %d", len(jobs), n)
 	}
 }

@@ -74,9 +74,9 @@ type Core interface {
 	// calls (Context tells whether shutdown has begun), and answer the
 	// stanza it carries, never drop it. The session stays open at
 	// shutdown until the steps in flight have returned and their answers
-	// are written (for a bounded while). A step
-	// that holds back the user's next stanzas lets them go with
-	// AfterHandOver(w, ...), so that their answers follow its own.
+	// are written (for a bounded while). What must follow a step's
+	// answers (a message's reflection after a join's self-presence) waits
+	// for them with AfterWritten(w, ...).
 	Later(from jid.JID, w router.Writer, f func(ctx context.Context, w router.Writer)) error
 	// Await is Later for a stanza that must not be refused (a presence):
 	// when too many steps are in flight, the read loop waits for one to

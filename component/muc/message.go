@@ -20,22 +20,26 @@ func (r *rooms) message(ctx context.Context, w router.Writer, s *router.Stanza) 
 	}
 	room := s.To.Bare()
 	key := occupantKey(room, s.From.String())
+	// The reflection follows the answers of the sender's last join (or
+	// leave), which are written in the order of her steps: after those
+	// of an earlier, slower one (another room's).
+	prev := r.turns.answering(key)
 	if !r.turns.busy(key) {
-		return r.relay(ctx, w, s, room)
+		return r.relay(ctx, w, s, room, prev)
 	}
 	// A join (or leave) of the sender's is in flight: the message waits
-	// for it, in the order read, and is relayed (or refused) even if
+	// for its work, in the order read, and is relayed (or refused) even if
 	// shutdown begins meanwhile.
 	turn := r.turns.take(key)
 	r.c.Await(s.From, w, func(ctx context.Context, w router.Writer) {
-		turn.run(ctx, w, s, func(ctx context.Context, w router.Writer) error { return r.relay(ctx, w, s, room) })
+		turn.run(ctx, w, s, func(ctx context.Context, w router.Writer) error { return r.relay(ctx, w, s, room, prev) })
 	})
 	return nil
 }
 
 // relay is message for s to room, once the sender's joins before it are
-// done.
-func (r *rooms) relay(ctx context.Context, w router.Writer, s *router.Stanza, room jid.JID) error {
+// done; its reflection follows prev (the answers of the last of them).
+func (r *rooms) relay(ctx context.Context, w router.Writer, s *router.Stanza, room jid.JID, prev *answers) error {
 	nick, ok := r.joined.nick(room.String(), s.From.String())
 	if !ok {
 		return stanza.NewError("modify", "not-acceptable", "join the room before writing to it")
@@ -47,7 +51,7 @@ func (r *rooms) relay(ctx context.Context, w router.Writer, s *router.Stanza, ro
 	user := s.From.Bare().String()
 	return r.c.Relay(ctx, w, s, remote, func(ctx context.Context, w router.Writer, m *stanza.Message) {
 		r.keepOwn(ctx, string(remote), nick, m, r.tr.RoomHistory())
-		r.reflect(w, room, user, nick, *m)
+		r.reflect(prev.after(w), room, user, nick, *m)
 	})
 }
 

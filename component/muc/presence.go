@@ -33,8 +33,10 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 		// read: a leave that comes while its join is asked about waits for
 		// it. (Anyone else's is answered here: that asks no one.)
 		// A presence is never refused for being one too many: Await. It
-		// is answered even if shutdown begins meanwhile (turn.run).
-		turn := r.turns.take(occupantKey(room, full))
+		// is answered even if shutdown begins meanwhile (turn.run). The
+		// reflections of the user's next messages to the room follow its
+		// answers (takeAnswered).
+		turn := r.turns.takeAnswered(occupantKey(room, full))
 		r.c.Await(s.From, w, func(ctx context.Context, w router.Writer) {
 			turn.run(ctx, w, s, func(ctx context.Context, w router.Writer) error {
 				return r.occupy(ctx, w, s, room, full, nick)

@@ -67,43 +67,67 @@ func TestTurnAtShutdown(t *testing.T) {
 	}
 }
 
-// stepWriter is a step's writer (core.HandOver): it holds what is written
-// until handOver.
+// stepWriter is a step's writer (core.Held): it holds what is written
+// until it is written out (writeOut).
 type stepWriter struct {
 	routertest.Writer
 	held  []any
-	after []func()
+	after []func(router.Writer)
 }
 
-func (w *stepWriter) Encode(v any)           { w.held = append(w.held, v) }
-func (w *stepWriter) AfterHandOver(f func()) { w.after = append(w.after, f) }
+func (w *stepWriter) Encode(v any)                       { w.held = append(w.held, v) }
+func (w *stepWriter) AfterWritten(f func(router.Writer)) { w.after = append(w.after, f) }
 
-func (w *stepWriter) handOver() {
+func (w *stepWriter) writeOut() {
 	for _, v := range w.held {
 		w.Writer.Encode(v)
 	}
 	for _, f := range w.after {
-		f()
+		f(&w.Writer)
 	}
 }
 
-// With a step's writer, whose answers are held until the step ends, the
-// next taker of the key goes once they are handed over, not when the
-// work returns: its answers (a message's reflection) then come after
-// these (the join's self-presence).
-func TestTurnEndsAtHandOver(t *testing.T) {
-	const msg = `<message type="groupchat" id="u1" from="alice@example.test/pc" to="+15550003333@tg.example.test"><body>on it</body></message>`
+// A join's step (takeAnswered) lets the next taker of its key go once
+// its work returns, while its answers are still held (behind the user's
+// slower steps): the read loop never waits for them. What must follow
+// them (a message's reflection, through answering's after) is held until
+// they are written, then written right after them; and after that, at
+// once.
+func TestTurnAnswersFollowed(t *testing.T) {
+	const (
+		join       = `<presence from="alice@example.test/pc" to="+15550003333@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>`
+		self       = `<presence from="+15550003333@tg.example.test/al" to="alice@example.test/pc"></presence>`
+		reflection = `<message type="groupchat" id="u1" from="+15550003333@tg.example.test/al" to="alice@example.test/pc"><body>on it</body></message>`
+		next       = `<message type="groupchat" id="u2" from="+15550003333@tg.example.test/al" to="alice@example.test/pc"><body>and this</body></message>`
+	)
 	var ts turns
-	u := ts.take("k")
+	u := ts.takeAnswered("k")
 	var w stepWriter
-	u.run(context.Background(), &w, routertest.Stanza(t, msg, router.Room), func(context.Context, router.Writer) error {
-		return stanza.NewError("modify", "not-acceptable", "join the room before writing to it")
+	u.run(context.Background(), &w, routertest.Stanza(t, join, router.Room), func(_ context.Context, w router.Writer) error {
+		w.Encode(stanza.Presence{From: "+15550003333@tg.example.test/al", To: "alice@example.test/pc"})
+		return nil
 	})
-	if !ts.busy("k") || w.String() != "" {
-		t.Fatalf("the next taker goes before the answers are handed over (written %q)", w.String())
+	if ts.busy("k") {
+		t.Fatal("the next taker waits for the join's answers to be written, not only its work")
 	}
-	w.handOver()
-	if want := refusal("message", "u1", ops, pc, "modify", "not-acceptable", "join the room before writing to it"); ts.busy("k") || w.String() != want {
-		t.Errorf("after the hand-over: busy %v, written\n%s\nwant\n%s", ts.busy("k"), w.String(), want)
+	prev := ts.answering("k")
+	if prev == nil {
+		t.Fatal("no answers to follow while the join's are not written")
+	}
+	var session routertest.Writer // the intake's writer, earlier in the session
+	prev.after(&session).Encode(stanza.Message{Type: "groupchat", ID: "u1", From: "+15550003333@tg.example.test/al", To: "alice@example.test/pc", Body: "on it"})
+	if session.String() != "" || w.Writer.String() != "" {
+		t.Fatalf("written before the join's answers: %q, %q", session.String(), w.Writer.String())
+	}
+	w.writeOut()
+	if got := w.Writer.String(); got != self+reflection {
+		t.Errorf("written with the join's answers\n%s\nwant\n%s", got, self+reflection)
+	}
+	prev.after(&session).Encode(stanza.Message{Type: "groupchat", ID: "u2", From: "+15550003333@tg.example.test/al", To: "alice@example.test/pc", Body: "and this"})
+	if session.String() != next {
+		t.Errorf("once they are written, written at once: %q, want %q", session.String(), next)
+	}
+	if ts.answering("k") != nil {
+		t.Error("answers kept once written")
 	}
 }
