@@ -11,7 +11,8 @@ import (
 
 // Bounds on Later's steps in flight: a user's, and everyone's. A step
 // past either is refused (errLaterBusy), so the read loop never waits for
-// them and one user cannot hold back the others.
+// them and one user cannot hold back the others. Await's steps count
+// toward both, but only laterAll holds them back (see Await).
 const (
 	laterPerUser = 32
 	laterAll     = 1024
@@ -44,8 +45,11 @@ func (g *Gateway) Later(from jid.JID, t router.Writer, f func(ctx context.Contex
 	return g.step(from, t, f, false)
 }
 
-// Await implements core.Core: Later, but past the bounds it waits for a
-// step to end (the read loop waits: back-pressure) instead of refusing.
+// Await implements core.Core: Later, but never refused. Past laterPerUser
+// steps of from's it goes on all the same: a user's steps stay in flight
+// until her slowest earlier one's answers are handed over (up to a
+// minute), and the read loop must not wait on one user. Past laterAll in
+// all, it waits for a step to end (the read loop waits: back-pressure).
 func (g *Gateway) Await(from jid.JID, t router.Writer, f func(ctx context.Context, w router.Writer)) {
 	g.step(from, t, f, true)
 }
@@ -60,7 +64,7 @@ func (g *Gateway) step(from jid.JID, t router.Writer, f func(ctx context.Context
 	g.laterMu.Lock()
 	for {
 		q := g.later[key]
-		if (q == nil || q.n < laterPerUser) && g.laterN < laterAll {
+		if (wait || q == nil || q.n < laterPerUser) && g.laterN < laterAll {
 			break
 		}
 		if !wait {

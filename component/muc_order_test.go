@@ -164,3 +164,37 @@ func TestOneUsersSlowJoinLeavesTheReadLoop(t *testing.T) {
 		t.Errorf("%d messages stored, want %d", len(jobs), n)
 	}
 }
+
+// Alice's join of room A waits on a slow membership check, and her client
+// autojoins 40 more rooms (more than laterPerUser): their work is done at
+// once, but their answers wait for A's, and so do their steps. Bob's
+// stanza is read and answered meanwhile: a user's presences past her
+// bound of steps are neither refused nor a reason for the read loop to
+// wait (only the bound on everyone's steps is). Every join is answered
+// once A's check is.
+func TestOneUsersJoinsBehindASlowOneLeaveTheReadLoop(t *testing.T) {
+	var logs syncLog
+	g, read, release := heldRoomsGateway(t, &logs)
+	const n = 40
+	in := []string{joinN(0, "")}
+	for i := 1; i <= n; i++ {
+		in = append(in, joinN(i, ""))
+	}
+	in = append(in, `<iq type="get" id="bob1" from="bob@example.test/phone" to="tg.example.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`)
+	fed := make(chan string, 1)
+	go func() { fed <- feed(t, g, in) }()
+	var out string
+	select {
+	case out = <-fed:
+	case <-time.After(3 * time.Second): // well within the check's own bound (storeTimeout)
+		release()
+		<-fed
+		t.Fatalf("the read loop waits for alice's check of room A: bob's stanza not read (alice's steps in flight: %d)", laterSteps(g))
+	}
+	eventually(t, "bob answered", func() bool { return strings.Contains(out+read(), `id="bob1"`) })
+	release()
+	eventually(t, "every join answered", func() bool { return strings.Count(read(), `<status code="110">`) == n+1 })
+	if strings.Contains(out+read(), `type="error"`) {
+		t.Errorf("a join refused:\n%s", out+read())
+	}
+}

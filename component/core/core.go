@@ -79,8 +79,8 @@ type Core interface {
 	// for them with AfterWritten(w, ...).
 	Later(from jid.JID, w router.Writer, f func(ctx context.Context, w router.Writer)) error
 	// Await is Later for a stanza that must not be refused (a presence):
-	// when too many steps are in flight, the read loop waits for one to
-	// end.
+	// past the user's bound it goes on all the same; when too many of
+	// everyone's steps are in flight, the read loop waits for one to end.
 	Await(from jid.JID, w router.Writer, f func(ctx context.Context, w router.Writer))
 	// Barrier waits until the component session is up and the server has
 	// routed back a ping written after everything before it, so that what
