@@ -28,7 +28,15 @@ func (*inboxSMS) Inboxes() []transports.Inbox {
 // team inbox oncall; alice has a number of her own.
 func inboxGateway(t *testing.T) (*Gateway, *mapping.Store) {
 	t.Helper()
-	store, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
+	g, store, _ := inboxGatewayAt(t)
+	return g, store
+}
+
+// inboxGatewayAt is inboxGateway, and returns the path of its SQLite file.
+func inboxGatewayAt(t *testing.T) (*Gateway, *mapping.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "gw.db")
+	store, err := mapping.OpenSQLite(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +50,7 @@ func inboxGateway(t *testing.T) (*Gateway, *mapping.Store) {
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Allowed:   func(b string) bool { return strings.HasSuffix(b, "@example.test") },
 	})
-	return g, store
+	return g, store, path
 }
 
 // memberRooms is a transport users sign in to whose +1555000333x contacts

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -164,4 +165,35 @@ func TestMessageRightAfterJoin(t *testing.T) {
 		jobs, err := g.o.Store.Jobs().Pending(context.Background(), "tg", 0, 10)
 		return err == nil && len(jobs) == 1 && jobs[0].Remote == "+15550003333" && jobs[0].Body == "on it"
 	})
+}
+
+// A member of a team inbox writes to it right after her join, as to a
+// group (TestMessageRightAfterJoin): the message waits for the join (whose
+// nick commit waits a moment for a busy store), is relayed from the
+// inbox's number, and its reflection comes after her self-presence.
+func TestInboxMessageRightAfterJoin(t *testing.T) {
+	g, store, path := inboxGatewayAt(t)
+	read := sessionWritten(t, g)
+	startIntake(t, g)
+	holdStore(t, path, 200*time.Millisecond)
+	if out := feed(t, g, []string{
+		`<presence from="alice@example.test/pc" to="oncall@sms.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
+		`<message type="groupchat" id="u1" from="alice@example.test/pc" to="oncall@sms.example.test"><body>+15557654321: on it</body></message>`,
+	}); out != "" {
+		t.Errorf("answered on the read loop:\n%s", out)
+	}
+	const want = `<presence from="oncall@sms.example.test/al" to="alice@example.test/pc"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant" jid="alice@example.test/pc"></item><status code="100"></status><status code="110"></status></x></presence>` +
+		`<message type="groupchat" from="oncall@sms.example.test" to="alice@example.test/pc"><subject>Team inbox +15550009999</subject></message>` +
+		`<message type="groupchat" id="u1" from="oncall@sms.example.test/al" to="alice@example.test/pc"><body>to +15557654321: on it</body><stanza-id xmlns="urn:xmpp:sid:0" id="u1" by="oncall@sms.example.test"></stanza-id></message>`
+	eventually(t, "every answer written", func() bool { return laterSteps(g) == 0 && g.in.pending.Load() == 0 })
+	if got := regexp.MustCompile(` id="[0-9a-f]{16}"`).ReplaceAllString(read(), ""); got != want {
+		t.Errorf("written\n%s\nwant\n%s", got, want)
+	}
+	jobs, err := store.Jobs().Pending(context.Background(), "sms", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 || jobs[0].Account != "+15550009999" || jobs[0].Remote != "+15557654321" || jobs[0].Body != "on it" {
+		t.Errorf("stored %+v, want one job from +15550009999 to +15557654321: on it", jobs)
+	}
 }

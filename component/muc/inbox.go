@@ -54,8 +54,9 @@ func (r *rooms) InboxInbound(ctx context.Context, in transports.Inbound, box tra
 // from the inbox's number: the sender of the text it replies to (XEP-0461),
 // or the number it starts with. Once stored, the room's history keeps it
 // and every member in the room sees it, from its writer, with whom it went
-// to. A message for nobody gets a hint.
-func (r *rooms) inboxMessage(ctx context.Context, w router.Writer, s *router.Stanza, box transports.Inbox) error {
+// to, after prev (the answers of the sender's last join: see message). A
+// message for nobody gets a hint.
+func (r *rooms) inboxMessage(ctx context.Context, w router.Writer, s *router.Stanza, box transports.Inbox, prev *answers) error {
 	room := s.To.Bare()
 	nick, ok := r.joined.nick(room.String(), s.From.String())
 	if !ok {
@@ -119,9 +120,10 @@ func (r *rooms) inboxMessage(ctx context.Context, w router.Writer, s *router.Sta
 		r.keepOwn(ctx, box.Room, nick, &shown, inboxHistory)
 		shown.Type, shown.From = "groupchat", occupantJID(room, nick)
 		shown.StanzaID = &stanza.StanzaID{ID: sent.ID, By: room.String()}
+		out := prev.after(w)
 		for _, f := range r.joined.all(room.String()) {
 			shown.To = f
-			w.Encode(shown)
+			out.Encode(shown)
 		}
 		r.c.Logger().Info("a member answered from a team inbox", "room", box.Room, "member", user, "to", to)
 	})

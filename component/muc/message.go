@@ -15,25 +15,24 @@ import (
 // in the room's history and reflects it to each of the user's resources in
 // the room (XEP-0045): the network never echoes the bot's own messages.
 func (r *rooms) message(ctx context.Context, w router.Writer, s *router.Stanza) error {
-	if box, ok := r.c.Inbox(s.To.Localpart()); ok {
-		return r.inboxMessage(ctx, w, s, box)
-	}
 	room := s.To.Bare()
 	key := occupantKey(room, s.From.String())
 	// The reflection follows the answers of the sender's last join (or
 	// leave), which are written in the order of her steps: after those
 	// of an earlier, slower one (another room's).
 	prev := r.turns.answering(key)
+	send := func(ctx context.Context, w router.Writer) error { return r.relay(ctx, w, s, room, prev) }
+	if box, ok := r.c.Inbox(room.Localpart()); ok {
+		send = func(ctx context.Context, w router.Writer) error { return r.inboxMessage(ctx, w, s, box, prev) }
+	}
 	if !r.turns.busy(key) {
-		return r.relay(ctx, w, s, room, prev)
+		return send(ctx, w)
 	}
 	// A join (or leave) of the sender's is in flight: the message waits
 	// for its work, in the order read, and is relayed (or refused) even if
 	// shutdown begins meanwhile.
 	turn := r.turns.take(key)
-	r.c.Await(s.From, w, func(ctx context.Context, w router.Writer) {
-		turn.run(ctx, w, s, func(ctx context.Context, w router.Writer) error { return r.relay(ctx, w, s, room, prev) })
-	})
+	r.c.Await(s.From, w, func(ctx context.Context, w router.Writer) { turn.run(ctx, w, s, send) })
 	return nil
 }
 
