@@ -110,11 +110,12 @@ type Gateway struct {
 	answersXMPP bool     // users' messages to the gateway's JID are offered to answers
 	answering   keyLocks // provider events being offered to answers, one delivery at a time
 
-	laterMu   sync.Mutex
-	later     map[string]*laterQueue // Later's steps in flight, by user (later.go)
-	laterFree *sync.Cond             // on laterMu: a step ended
-	laterN    int                    // their number
-	laterIdle chan struct{}          // closed while none is in flight (nil: not asked for yet); see stepsIdle
+	laterMu    sync.Mutex
+	later      map[string]*laterQueue // Later's steps in flight, by user (later.go)
+	laterFree  *sync.Cond             // on laterMu: a step ended
+	laterN     int                    // their number
+	laterIdle  chan struct{}          // closed while none is in flight (nil: not asked for yet); see stepsIdle
+	laterBegun uint64                 // how many have begun, ever (settle)
 
 	mu        sync.Mutex
 	lanes     map[string]*lane // one ordered queue per (account, remote)

@@ -83,6 +83,7 @@ func (g *Gateway) step(from jid.JID, t router.Writer, f func(ctx context.Context
 		g.laterIdle = nil // closed, if made: no longer idle
 	}
 	g.laterN++
+	g.laterBegun++
 	before, mine := q.tail, make(chan struct{})
 	q.tail = mine
 	g.laterMu.Unlock()
@@ -148,6 +149,12 @@ func (g *Gateway) settle(ctx context.Context) {
 			g.log.Warn("closing the XMPP session with steps in flight: their answers will not be written", "steps", g.steps())
 			return
 		}
+		n, begun := g.stepCounts()
+		if n > 0 {
+			continue // one began since
+		}
+		// Every step begun so far has handed its answers over: a marker
+		// behind them is written after them.
 		written := make(chan struct{})
 		g.submit(&intakeItem{t: discard{}, written: written})
 		select {
@@ -156,10 +163,12 @@ func (g *Gateway) settle(ctx context.Context) {
 			g.log.Warn("closing the XMPP session with answers not yet written", "stanzas", g.in.pending.Load())
 			return
 		}
-		if g.steps() == 0 {
+		if _, now := g.stepCounts(); now == begun {
 			return
 		}
-		// A stanza read meanwhile began a step: wait for it too.
+		// A stanza read meanwhile began a step, which may be in flight,
+		// or may have ended already with its answers behind the marker:
+		// wait for it too.
 	}
 }
 
@@ -178,9 +187,15 @@ func (g *Gateway) stepsIdle() <-chan struct{} {
 
 // steps is how many steps are in flight.
 func (g *Gateway) steps() int {
+	n, _ := g.stepCounts()
+	return n
+}
+
+// stepCounts is how many steps are in flight, and how many have begun.
+func (g *Gateway) stepCounts() (inFlight int, begun uint64) {
 	g.laterMu.Lock()
 	defer g.laterMu.Unlock()
-	return g.laterN
+	return g.laterN, g.laterBegun
 }
 
 // laterDone ends a step of the user key, whose answers were handed over.

@@ -202,6 +202,76 @@ func TestSettle(t *testing.T) {
 	}
 }
 
+// At shutdown, a stanza read while settle waits for its marker (behind
+// messages whose commit is slow) begins a step that answers at once, and
+// ends before the marker is written: its answer is behind the marker in
+// the intake. settle waits for it too, and returns (Run then closes the
+// session) only once it is written.
+func TestSettleWaitsForAStepBegunMeanwhile(t *testing.T) {
+	g, _, _ := testGateway(t)
+	read := sessionWritten(t, g)
+	entered := make(chan chan struct{}, 10)
+	g.in.commit = func(ctx context.Context, jobs []mapping.Job) ([]mapping.Enqueued, error) {
+		gate := make(chan struct{})
+		entered <- gate
+		<-gate
+		res := make([]mapping.Enqueued, len(jobs))
+		for i := range res {
+			res[i].Dup = true // taken as resends: nothing to dispatch
+		}
+		return res, nil
+	}
+	startIntake(t, g)
+	item := func(id string) *intakeItem {
+		return &intakeItem{t: discard{}, user: "bob@example.test",
+			jobs: []mapping.Job{{Transport: "tg", Sender: "bob@example.test", Remote: "+15557654321", Body: id, StanzaID: id}}}
+	}
+	next := func() chan struct{} {
+		select {
+		case gate := <-entered:
+			return gate
+		case <-time.After(10 * time.Second):
+			t.Fatal("no commit")
+			return nil
+		}
+	}
+	// Messages read before SIGTERM are being committed (a busy store).
+	g.submit(item("x"))
+	gateX := next()
+	g.submit(item("y"))
+	settled := make(chan struct{})
+	go func() { defer close(settled); g.settle(context.Background()) }()
+	isSettled := func() bool {
+		select {
+		case <-settled:
+			return true
+		default:
+			return false
+		}
+	}
+	eventually(t, "the marker handed over", func() bool { return g.in.pending.Load() == 3 })
+	close(gateX)
+	gateY := next() // the group [y, marker] is being committed
+	// A stanza read meanwhile begins a step, which answers at once.
+	if err := g.Later(jid.MustParse("alice@example.test/pc"), discard{}, func(_ context.Context, w router.Writer) {
+		w.Encode(message{Type: "chat", ID: "step-answer", From: "tg.example.test", To: "alice@example.test/pc", Body: "your code"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the step ended", func() bool { return laterSteps(g) == 0 && g.in.pending.Load() == 3 })
+	g.submit(item("w")) // read after it
+	close(gateY)
+	gateW := next() // the group [the step's answer, w] is being committed
+	// settle has returned, or handed over a marker behind them.
+	eventually(t, "settle returned or waits", func() bool { return isSettled() || g.in.pending.Load() == 3 })
+	if isSettled() {
+		t.Error("settle returned (Run closes the session) while the answer of a step begun meanwhile waits to be written")
+	}
+	close(gateW)
+	eventually(t, "settled", isSettled)
+	eventually(t, "the step's answer written", func() bool { return strings.Contains(read(), `id="step-answer"`) })
+}
+
 // A step that ends once the session has ended for good (the intake has
 // stopped: shutdown) has its answers counted and logged, not dropped
 // silently.
