@@ -12,14 +12,18 @@ import (
 // Bounds on Later's steps in flight: a user's, and everyone's. A step
 // past either is refused (errLaterBusy), so the read loop never waits for
 // them and one user cannot hold back the others. Await's steps count
-// toward both, but only laterAll holds them back (see Await).
+// toward both, but only laterAll holds them back (see Await); past
+// awaitPerUser of a user's, her stanzas that would Await are refused
+// (Crowded), so that she alone cannot fill laterAll and make the read
+// loop wait for everyone.
 const (
 	laterPerUser = 32
+	awaitPerUser = 256
 	laterAll     = 1024
 )
 
 // errLaterBusy refuses a step past Later's bounds.
-var errLaterBusy = newError("wait", "resource-constraint", "too many of your requests are in progress; try again shortly")
+var errLaterBusy = core.ErrCrowded
 
 // laterQueue is one user's steps in flight.
 type laterQueue struct {
@@ -48,10 +52,19 @@ func (g *Gateway) Later(from jid.JID, t router.Writer, f func(ctx context.Contex
 // Await implements core.Core: Later, but never refused. Past laterPerUser
 // steps of from's it goes on all the same: a user's steps stay in flight
 // until her slowest earlier one's answers are handed over (up to a
-// minute), and the read loop must not wait on one user. Past laterAll in
-// all, it waits for a step to end (the read loop waits: back-pressure).
+// minute), and the read loop must not wait on one user. Callers refuse
+// past awaitPerUser (Crowded) before calling it. Past laterAll in all, it
+// waits for a step to end (the read loop waits: back-pressure).
 func (g *Gateway) Await(from jid.JID, t router.Writer, f func(ctx context.Context, w router.Writer)) {
 	g.step(from, t, f, true)
+}
+
+// Crowded implements core.Core: from has awaitPerUser steps in flight.
+func (g *Gateway) Crowded(from jid.JID) bool {
+	g.laterMu.Lock()
+	defer g.laterMu.Unlock()
+	q := g.later[from.Bare().String()]
+	return q != nil && q.n >= awaitPerUser
 }
 
 // step is Later, or Await if wait is set.

@@ -198,3 +198,39 @@ func TestOneUsersJoinsBehindASlowOneLeaveTheReadLoop(t *testing.T) {
 		t.Errorf("a join refused:\n%s", out+read())
 	}
 }
+
+// Alice's join of room A waits on a slow check, and she sends more
+// presences behind it than her share (awaitPerUser): those past it are
+// refused (wait/resource-constraint), so she alone cannot fill everyone's
+// bound (laterAll) and make the read loop wait for her: bob's stanza is
+// read and answered while her check is held.
+func TestOneUserCannotFillEveryonesSteps(t *testing.T) {
+	var logs syncLog
+	g, read, release := heldRoomsGateway(t, &logs)
+	in := []string{joinN(0, "")}
+	for range laterAll + 8 {
+		in = append(in, joinN(1, ""))
+	}
+	in = append(in, `<iq type="get" id="bob1" from="bob@example.test/phone" to="tg.example.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`)
+	fed := make(chan string, 1)
+	go func() { fed <- feed(t, g, in) }()
+	var out string
+	select {
+	case out = <-fed:
+	case <-time.After(3 * time.Second): // well within the check's own bound (storeTimeout)
+		n := laterSteps(g)
+		release()
+		<-fed
+		t.Fatalf("the read loop waits for alice's check of room A: bob's stanza not read (steps in flight: %d)", n)
+	}
+	if n := laterSteps(g); n != awaitPerUser {
+		t.Errorf("alice's steps in flight: %d, want her share, %d", n, awaitPerUser)
+	}
+	const refused = `<presence type="error" from="+155500033301@tg.example.test/al" to="alice@example.test/pc"><error type="wait"><resource-constraint xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></resource-constraint><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">too many of your requests are in progress; try again shortly</text></error></presence>`
+	if got, want := strings.Count(out, refused), laterAll+8+1-awaitPerUser; got != want {
+		t.Errorf("%d presences refused on the read loop, want %d; first answers:\n%.2000s", got, want, out)
+	}
+	eventually(t, "bob answered", func() bool { return strings.Contains(out+read(), `id="bob1"`) })
+	release()
+	eventually(t, "the steps done", func() bool { return laterSteps(g) == 0 })
+}

@@ -78,10 +78,17 @@ type Core interface {
 	// answers (a message's reflection after a join's self-presence) waits
 	// for them with AfterWritten(w, ...).
 	Later(from jid.JID, w router.Writer, f func(ctx context.Context, w router.Writer)) error
-	// Await is Later for a stanza that must not be refused (a presence):
-	// past the user's bound it goes on all the same; when too many of
-	// everyone's steps are in flight, the read loop waits for one to end.
+	// Await is Later for a stanza that must not be refused for a burst
+	// (a client autojoining its rooms): past the user's bound for Later
+	// it goes on all the same, up to Crowded, which the caller checks
+	// first; when too many of everyone's steps are in flight, the read
+	// loop waits for one to end.
 	Await(from jid.JID, w router.Writer, f func(ctx context.Context, w router.Writer))
+	// Crowded reports whether from has so many steps in flight that
+	// another would take the others' share of everyone's bound: a handler
+	// that would Await refuses the stanza instead, with ErrCrowded, before
+	// it takes any turn (a turn taken must run).
+	Crowded(from jid.JID) bool
 	// Barrier waits until the component session is up and the server has
 	// routed back a ping written after everything before it, so that what
 	// the server sent on connecting (XEP-0356's grants) has been handled.

@@ -17,3 +17,7 @@ func StoreError(err error) *stanza.Error {
 	}
 	return stanza.NewError("wait", cond, "the gateway cannot store messages right now; try again later")
 }
+
+// ErrCrowded refuses a stanza whose sender has too many steps in flight
+// (Later past its bounds, or a handler that would Await past Crowded).
+var ErrCrowded = stanza.NewError("wait", "resource-constraint", "too many of your requests are in progress; try again shortly")

@@ -5,6 +5,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"xmppgw/component/core"
 	"xmppgw/component/router"
 	"xmppgw/component/stanza"
 	"xmppgw/mapping"
@@ -31,6 +32,9 @@ func (r *rooms) message(ctx context.Context, w router.Writer, s *router.Stanza) 
 	// A join (or leave) of the sender's is in flight: the message waits
 	// for its work, in the order read, and is relayed (or refused) even if
 	// shutdown begins meanwhile.
+	if r.c.Crowded(s.From) {
+		return core.ErrCrowded // before a turn is taken: a turn taken must run
+	}
 	turn := r.turns.take(key)
 	r.c.Await(s.From, w, func(ctx context.Context, w router.Writer) { turn.run(ctx, w, s, send) })
 	return nil

@@ -36,6 +36,9 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 		// is answered even if shutdown begins meanwhile (turn.run). The
 		// reflections of the user's next messages to the room follow its
 		// answers (takeAnswered).
+		if r.c.Crowded(s.From) {
+			return core.ErrCrowded // before a turn is taken: a turn taken must run
+		}
 		turn := r.turns.takeAnswered(occupantKey(room, full))
 		r.c.Await(s.From, w, func(ctx context.Context, w router.Writer) {
 			turn.run(ctx, w, s, func(ctx context.Context, w router.Writer) error {

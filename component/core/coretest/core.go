@@ -111,6 +111,9 @@ func (c *Core) Later(_ jid.JID, w router.Writer, f func(context.Context, router.
 	return nil
 }
 
+// Crowded is false: steps run at once here.
+func (c *Core) Crowded(jid.JID) bool { return false }
+
 // Await is Later, which never refuses here.
 func (c *Core) Await(from jid.JID, w router.Writer, f func(context.Context, router.Writer)) {
 	c.Later(from, w, f)
