@@ -134,17 +134,7 @@ func TestOneUsersSlowJoinLeavesTheReadLoop(t *testing.T) {
 	for i := range n {
 		in = append(in, fmt.Sprintf(`<message type="groupchat" id="m%d" from="alice@example.test/pc" to="+155500033301@tg.example.test"><body>msg %d</body></message>`, i, i))
 	}
-	in = append(in, `<iq type="get" id="bob1" from="bob@example.test/phone" to="tg.example.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`)
-	fed := make(chan string, 1)
-	go func() { fed <- feed(t, g, in) }()
-	var out string
-	select {
-	case out = <-fed:
-	case <-time.After(3 * time.Second): // well within the check's own bound (storeTimeout)
-		release()
-		<-fed
-		t.Fatalf("the read loop waits for alice's check of room A: bob's stanza not read (alice's steps in flight: %d)", laterSteps(g))
-	}
+	out := feedPastHeld(t, g, in, release)
 	eventually(t, "bob answered", func() bool { return strings.Contains(out+read(), `id="bob1"`) })
 	if got := read(); strings.Contains(got, "<body>msg ") {
 		t.Errorf("a reflection written before alice's self-presence in B:\n%s", got)
@@ -180,17 +170,7 @@ func TestOneUsersJoinsBehindASlowOneLeaveTheReadLoop(t *testing.T) {
 	for i := 1; i <= n; i++ {
 		in = append(in, joinN(i, ""))
 	}
-	in = append(in, `<iq type="get" id="bob1" from="bob@example.test/phone" to="tg.example.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`)
-	fed := make(chan string, 1)
-	go func() { fed <- feed(t, g, in) }()
-	var out string
-	select {
-	case out = <-fed:
-	case <-time.After(3 * time.Second): // well within the check's own bound (storeTimeout)
-		release()
-		<-fed
-		t.Fatalf("the read loop waits for alice's check of room A: bob's stanza not read (alice's steps in flight: %d)", laterSteps(g))
-	}
+	out := feedPastHeld(t, g, in, release)
 	eventually(t, "bob answered", func() bool { return strings.Contains(out+read(), `id="bob1"`) })
 	release()
 	eventually(t, "every join answered", func() bool { return strings.Count(read(), `<status code="110">`) == n+1 })
@@ -211,18 +191,7 @@ func TestOneUserCannotFillEveryonesSteps(t *testing.T) {
 	for range laterAll + 8 {
 		in = append(in, joinN(1, ""))
 	}
-	in = append(in, `<iq type="get" id="bob1" from="bob@example.test/phone" to="tg.example.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`)
-	fed := make(chan string, 1)
-	go func() { fed <- feed(t, g, in) }()
-	var out string
-	select {
-	case out = <-fed:
-	case <-time.After(3 * time.Second): // well within the check's own bound (storeTimeout)
-		n := laterSteps(g)
-		release()
-		<-fed
-		t.Fatalf("the read loop waits for alice's check of room A: bob's stanza not read (steps in flight: %d)", n)
-	}
+	out := feedPastHeld(t, g, in, release)
 	if n := laterSteps(g); n != awaitPerUser {
 		t.Errorf("alice's steps in flight: %d, want her share, %d", n, awaitPerUser)
 	}
@@ -233,4 +202,26 @@ func TestOneUserCannotFillEveryonesSteps(t *testing.T) {
 	eventually(t, "bob answered", func() bool { return strings.Contains(out+read(), `id="bob1"`) })
 	release()
 	eventually(t, "the steps done", func() bool { return laterSteps(g) == 0 })
+}
+
+// feedPastHeld feeds in, then bob's disco#info, to g while a step of
+// alice's is held (release lets it go), and returns what was answered on
+// the read loop. It fails the test if the read loop waits for the held
+// step: bob's stanza is not read within 3 s, well within the step's own
+// bound (storeTimeout).
+func feedPastHeld(t *testing.T, g *Gateway, in []string, release func()) string {
+	t.Helper()
+	in = append(in, `<iq type="get" id="bob1" from="bob@example.test/phone" to="tg.example.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`)
+	fed := make(chan string, 1)
+	go func() { fed <- feed(t, g, in) }()
+	select {
+	case out := <-fed:
+		return out
+	case <-time.After(3 * time.Second):
+		n := laterSteps(g)
+		release()
+		<-fed
+		t.Fatalf("the read loop waits for alice's held step: bob's stanza not read (steps in flight: %d)", n)
+		return ""
+	}
 }
