@@ -14,6 +14,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/component/conn"
+	"xmppgw/internal/logbuf"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 	"xmppgw/transports/transporttest"
@@ -25,7 +26,7 @@ import (
 
 // barredGateway is a gateway for tr on tg.example.test whose users are
 // the JIDs of example.test, but bob@example.test once barred is set.
-func barredGateway(t *testing.T, tr transports.Transport, barred *atomic.Bool, logs *syncLog) (*Gateway, *mapping.Store) {
+func barredGateway(t *testing.T, tr transports.Transport, barred *atomic.Bool, logs *logbuf.Buffer) (*Gateway, *mapping.Store) {
 	t.Helper()
 	store, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
 	if err != nil {
@@ -65,7 +66,7 @@ func linkCodeOf(t *testing.T, g *Gateway, user string) string {
 func TestBarredUserOfLinkedChats(t *testing.T) {
 	ctx := context.Background()
 	var barred atomic.Bool
-	var logs syncLog
+	var logs logbuf.Buffer
 	g, store := barredGateway(t, &transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}, &barred, &logs)
 	if _, err := g.Redeem(ctx, "+15550003333", "Team chat", linkCodeOf(t, g, "bob@example.test")); err != nil {
 		t.Fatal(err)
@@ -144,7 +145,7 @@ func TestBarredSignedInUser(t *testing.T) {
 	ctx := context.Background()
 	var barred atomic.Bool
 	barred.Store(true)
-	var logs syncLog
+	var logs logbuf.Buffer
 	tr := &signInFake{Transport: transporttest.Transport{TransportName: "tg", Accts: map[string]transports.Addr{"bob@example.test": "+15550000007"}}}
 	g, store := barredGateway(t, tr, &barred, &logs)
 	if err := g.Deliver(ctx, transports.Inbound{Account: "+15550000007", From: "+15550004444", ID: "m1", Body: "hi bob"}); !errors.Is(err, transports.ErrNoRecipient) {
@@ -196,7 +197,7 @@ func TestBarredUserNotAnnounced(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var barred atomic.Bool
-	var logs syncLog
+	var logs logbuf.Buffer
 	g, store := barredGateway(t, &transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}, &barred, &logs)
 	for remote, user := range map[transports.Addr]string{"+15550003333": "bob@example.test", "+15550004444": "alice@example.test"} {
 		if _, err := g.Redeem(ctx, remote, "Team chat", linkCodeOf(t, g, user)); err != nil {

@@ -14,6 +14,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/component/conn"
+	"xmppgw/internal/logbuf"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 	"xmppgw/transports/transporttest"
@@ -41,7 +42,7 @@ func (m heldMemberRooms) Member(ctx context.Context, _ string, group transports.
 // heldRoomsGateway is a gateway whose rooms are the user's own groups,
 // the membership check of +155500033300 held until the returned release
 // (called at cleanup too), and which logs to logs.
-func heldRoomsGateway(t *testing.T, logs *syncLog) (g *Gateway, read func() string, release func()) {
+func heldRoomsGateway(t *testing.T, logs *logbuf.Buffer) (g *Gateway, read func() string, release func()) {
 	t.Helper()
 	store, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
 	if err != nil {
@@ -79,7 +80,7 @@ func heldRoomsGateway(t *testing.T, logs *syncLog) (g *Gateway, read func() stri
 // gets it after her self-presence in B, never before (XEP-0045 clients
 // take nothing from a room before it).
 func TestRoomReflectionAfterSelfPresence(t *testing.T) {
-	var logs syncLog
+	var logs logbuf.Buffer
 	g, read, release := heldRoomsGateway(t, &logs)
 	out := feed(t, g, []string{
 		`<presence from="alice@example.test/pc" to="+155500033300@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
@@ -119,7 +120,7 @@ func TestRoomReflectionAfterSelfPresence(t *testing.T) {
 // relayed, and their reflections wait for her self-presence in B (behind
 // A's answers).
 func TestOneUsersSlowJoinLeavesTheReadLoop(t *testing.T) {
-	var logs syncLog
+	var logs logbuf.Buffer
 	g, read, release := heldRoomsGateway(t, &logs)
 	feed(t, g, []string{
 		`<presence from="alice@example.test/pc" to="+155500033300@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
@@ -163,7 +164,7 @@ func TestOneUsersSlowJoinLeavesTheReadLoop(t *testing.T) {
 // wait (only the bound on everyone's steps is). Every join is answered
 // once A's check is.
 func TestOneUsersJoinsBehindASlowOneLeaveTheReadLoop(t *testing.T) {
-	var logs syncLog
+	var logs logbuf.Buffer
 	g, read, release := heldRoomsGateway(t, &logs)
 	const n = 40
 	in := []string{joinN(0, "")}
@@ -185,7 +186,7 @@ func TestOneUsersJoinsBehindASlowOneLeaveTheReadLoop(t *testing.T) {
 // bound (laterAll) and make the read loop wait for her: bob's stanza is
 // read and answered while her check is held.
 func TestOneUserCannotFillEveryonesSteps(t *testing.T) {
-	var logs syncLog
+	var logs logbuf.Buffer
 	g, read, release := heldRoomsGateway(t, &logs)
 	in := []string{joinN(0, "")}
 	for range laterAll + 8 {

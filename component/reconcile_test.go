@@ -1,7 +1,6 @@
 package component
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/component/conn"
+	"xmppgw/internal/logbuf"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 	"xmppgw/transports/transporttest"
@@ -117,7 +117,7 @@ func TestReconcileCheckFails(t *testing.T) {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			l := &lister{taken: tc.taken, check: tc.check}
 			l.SendFunc = l.send
-			var logs syncLog
+			var logs logbuf.Buffer
 			g, store := listerGateway(t, l, &logs)
 			if tc.retryFor != 0 {
 				g.o.RetryFor = tc.retryFor
@@ -166,7 +166,7 @@ func TestReconcileCheckFails(t *testing.T) {
 	}
 }
 
-func listerGateway(t *testing.T, l *lister, logs *syncLog) (*Gateway, *mapping.Store) {
+func listerGateway(t *testing.T, l *lister, logs *logbuf.Buffer) (*Gateway, *mapping.Store) {
 	t.Helper()
 	store, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
 	if err != nil {
@@ -191,24 +191,6 @@ func dropTime(_ []string, a slog.Attr) slog.Attr {
 		return slog.Attr{}
 	}
 	return a
-}
-
-// syncLog is a log buffer safe for concurrent writes.
-type syncLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncLog) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncLog) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // A send of unknown outcome (a timeout) past retry_for, as happens to a
@@ -244,7 +226,7 @@ func TestUnknownOutcomePastRetryFor(t *testing.T) {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			l := &lister{taken: tc.taken, check: tc.check}
 			l.SendFunc = l.send
-			var logs syncLog
+			var logs logbuf.Buffer
 			g, store := listerGateway(t, l, &logs)
 			g.o.RetryFor = 100 * time.Millisecond
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

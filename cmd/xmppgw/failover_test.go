@@ -25,6 +25,7 @@ import (
 	"xmppgw/configs"
 	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/gwtest"
+	"xmppgw/internal/logbuf"
 	"xmppgw/internal/pgtest"
 	"xmppgw/internal/xmpptest"
 	"xmppgw/mapping"
@@ -192,7 +193,7 @@ func TestFailoverLostLock(t *testing.T) {
 type instance struct {
 	*gwtest.Process
 	url  string
-	logs *syncBuffer
+	logs *logbuf.Buffer
 }
 
 // startInstance starts a gateway process on g's Config with the SMS
@@ -214,7 +215,7 @@ func startInstance(t *testing.T, bin, name string, g *gwtest.Env, dsn string) *i
 	if err := cfg.Write(path); err != nil {
 		t.Fatal(err)
 	}
-	in := &instance{url: url, logs: &syncBuffer{}}
+	in := &instance{url: url, logs: &logbuf.Buffer{}}
 	if in.Process, err = gwtest.Exec(bin, path, in.logs); err != nil {
 		t.Fatal(err)
 	}

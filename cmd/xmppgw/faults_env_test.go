@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"xmppgw/internal/fake/tguserfake"
 	"xmppgw/internal/fake/twiliofake"
 	"xmppgw/internal/gwtest"
+	"xmppgw/internal/logbuf"
 	"xmppgw/internal/xmpptest"
 )
 
@@ -69,29 +69,12 @@ type faultEnv struct {
 
 	mu   sync.Mutex
 	proc *gwtest.Process
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs *logbuf.Buffer
 }
 
 func startFaultEnv(t *testing.T, net *faultNet) *faultEnv {
 	t.Helper()
-	e := &faultEnv{t: t, bin: gatewayBinary(t), logs: &syncBuffer{}}
+	e := &faultEnv{t: t, bin: gatewayBinary(t), logs: &logbuf.Buffer{}}
 	g := gwtest.Start(t, gwtest.Options{Users: map[string]string{"alice": "pw", "bob": "pw"}, TelegramUser: net != nil && net.mtproto})
 	e.p, e.twilio, e.tg, e.mt, e.public, e.cfgPath = g.Server.(*xmpptest.Prosody), g.Twilio, g.Bot, g.MTProto, g.Public, g.ConfigPath
 	chats := map[string]string{}

@@ -1,15 +1,14 @@
 package telegramuser
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"xmppgw/internal/fake/tguserfake"
+	"xmppgw/internal/logbuf"
 	"xmppgw/transports"
 	"xmppgw/transports/transporttest"
 )
@@ -22,24 +21,6 @@ type barringSink struct {
 }
 
 func (s barringSink) Allowed(user string) bool { return user != s.barred }
-
-// syncBuffer is a log written by the transport's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A user the operator took out of access.allow keeps their stored session,
 // but it is not resumed at the next start: the log names the user and
@@ -54,7 +35,7 @@ func TestSessionOfUserNotAllowedNotResumed(t *testing.T) {
 	signInAt(t, tr, e.mt, "+15550001111")
 	stop()
 
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	tr, err := New(transports.Params{Name: "tg", Domain: "tg.example.test", MediaURL: "https://gw.example.test/media/tg", State: e.kv,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))}, e.s)
 	if err != nil {
