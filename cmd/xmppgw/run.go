@@ -95,8 +95,8 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 	}
 	book := contacts.New(nil, store.Contacts(), log)
 	var gateways []*component.Gateway
-	for _, tc := range cfg.Transports {
-		g, err := newGateway(cfg, tc, store, log, mux, metrics, book)
+	for i := range cfg.Transports {
+		g, err := newGateway(cfg, i, store, log, mux, metrics, book)
 		if err != nil {
 			return err
 		}
@@ -187,8 +187,10 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 	return err
 }
 
-// newGateway builds one transport and its gateway, mounting its webhooks.
-func newGateway(cfg *configs.Config, tc configs.Transport, store *mapping.Store, log *slog.Logger, mux *http.ServeMux, metrics *component.Metrics, book *contacts.Book) (*component.Gateway, error) {
+// newGateway builds the config's transport i and its gateway, mounting its
+// webhooks.
+func newGateway(cfg *configs.Config, i int, store *mapping.Store, log *slog.Logger, mux *http.ServeMux, metrics *component.Metrics, book *contacts.Book) (*component.Gateway, error) {
+	tc := cfg.Transports[i]
 	typ, ok := transports.Lookup(tc.Type)
 	if !ok {
 		return nil, fmt.Errorf("transport %s: unknown type %q", tc.Name, tc.Type)
@@ -216,10 +218,11 @@ func newGateway(cfg *configs.Config, tc configs.Transport, store *mapping.Store,
 		return nil, fmt.Errorf("transport %s: domain: %w", tc.Name, err)
 	}
 	g := component.New(component.Options{
-		Transport:  tr,
-		Identity:   typ.Identity,
-		Store:      store,
-		Conn:       &conn.Conn{Server: cfg.XMPP.Server, Domain: domain, Secret: []byte(tc.Secret), Logger: tlog},
+		Transport: tr,
+		Identity:  typ.Identity,
+		Store:     store,
+		Conn: &conn.Conn{Server: cfg.XMPP.Server, Domain: domain, Secret: []byte(tc.Secret), Logger: tlog,
+			Origin: conn.Origin{Domain: fmt.Sprintf("transports[%d].domain", i), Server: "xmpp.server", Secret: fmt.Sprintf("transports[%d].secret", i)}},
 		Logger:     log,
 		Allowed:    cfg.Allowed,
 		Admin:      cfg.Admin,

@@ -44,7 +44,7 @@ func TestSenderIDIsNoInboxRoom(t *testing.T) {
 	defer store.Close()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mux := http.NewServeMux()
-	g, err := newGateway(cfg, cfg.Transports[0], store, log, mux,
+	g, err := newGateway(cfg, 0, store, log, mux,
 		component.NewMetrics(prometheus.NewRegistry()), contacts.New(nil, store.Contacts(), log))
 	if err != nil {
 		t.Fatal(err)

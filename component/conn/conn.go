@@ -27,6 +27,9 @@ type Conn struct {
 	Domain jid.JID // the component's domain
 	Secret []byte
 	Logger *slog.Logger
+	// Origin names where the operator set Domain, Server and Secret, for
+	// the likely causes of a refused handshake (see handshakeError).
+	Origin Origin
 	// OnChange, if set, is called when a session comes up (true) or goes
 	// down (false).
 	OnChange func(up bool)
@@ -142,7 +145,7 @@ func (l *Conn) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error
 	conn.SetDeadline(time.Time{})
 	if err != nil {
 		conn.Close()
-		return &startError{"handshake", fmt.Errorf("component: handshake as %s: %w", l.Domain, err)}
+		return &startError{"handshake", l.handshakeError(err)}
 	}
 	l.Logger.Info("component: connected", "server", l.Server, "domain", l.Domain.String())
 
