@@ -132,3 +132,32 @@ func TestJobsByID(t *testing.T) {
 		}
 	})
 }
+
+// Replace rewrites waiting stanzas in place, keeping their ids and order;
+// another transport's, and ids no longer waiting, are left alone.
+func TestReplaceStanzas(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		ids, _, err := s.ToXMPP().AcceptIDs(ctx, "sms", "", []byte("<a/>"), []byte("<b/>"), []byte("<c/>"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, _, err := s.ToXMPP().AcceptIDs(ctx, "tg", "", []byte("<t/>"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ToXMPP().Written(ctx, "sms", ids[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ToXMPP().Replace(ctx, "sms", []Queued{{ID: ids[0], Stanza: []byte("<x/>")}, {ID: ids[2], Stanza: []byte("<c2/>")}, {ID: other[0], Stanza: []byte("<y/>")}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := queuedStanzas(t, s, "sms"); !reflect.DeepEqual(got, []string{"<b/>", "<c2/>"}) {
+			t.Errorf("sms after Replace: %q", got)
+		}
+		if got := queuedStanzas(t, s, "tg"); !reflect.DeepEqual(got, []string{"<t/>"}) {
+			t.Errorf("tg after Replace: %q", got)
+		}
+	})
+}

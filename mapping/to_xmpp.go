@@ -14,6 +14,7 @@ const (
 	selectPendingStanzas = `SELECT id, stanza FROM to_xmpp
 		WHERE transport = ? AND id > ? ORDER BY id LIMIT ?`
 	deleteWritten = `DELETE FROM to_xmpp WHERE transport = ? AND id <= ?`
+	updateStanza  = `UPDATE to_xmpp SET stanza = ? WHERE transport = ? AND id = ?`
 	selectSeenKey = `SELECT 1 FROM seen WHERE transport = ? AND key = ? AND created >= ?`
 )
 
@@ -127,6 +128,21 @@ func (h StanzaTable) PendingAfter(ctx context.Context, transport string, after i
 	out, err := queryAll(ctx, s.query, func(r *sql.Rows, q *Queued) error { return r.Scan(&q.ID, &q.Stanza) },
 		selectPendingStanzas, transport, after, limit)
 	return out, unavailable(err)
+}
+
+// Replace stores new serialisations of stanzas of transport waiting for
+// XMPP, by queue id, in one transaction; ids no longer waiting are
+// skipped. It is for the start, before anything writes them (a domain
+// changed: see cmd/xmppgw's checkDomains).
+func (h StanzaTable) Replace(ctx context.Context, transport string, stanzas []Queued) error {
+	return h.s.tx(ctx, func(tx *sqlTx) error {
+		for _, q := range stanzas {
+			if _, err := tx.ExecContext(ctx, updateStanza, q.Stanza, transport, q.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Written removes stanzas of transport up to and including id, once they

@@ -5,46 +5,81 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 
+	"xmppgw/component"
+	"xmppgw/component/conn"
+	"xmppgw/component/stanza"
 	"xmppgw/configs"
 	"xmppgw/mapping"
 )
 
-// domainKey is the core's record (in the KV NAME#core) of the domain a
-// transport's stanzas were last written under.
-const domainKey = "domain"
+// The core's records (in the KV NAME#core) of a transport's domains.
+const (
+	// domainKey is the domain a component session of the transport last
+	// connected with: the server has it, and users' rosters may hold its
+	// contacts. xmppgw before queuedDomainKey recorded here the domain it
+	// started with, connected or not.
+	domainKey = "domain"
+	// queuedDomainKey is the domain the transport last started with: the
+	// stanzas waiting for XMPP are written from it. Missing in a store of
+	// an older xmppgw, where domainKey says it.
+	queuedDomainKey = "queued_domain"
+)
 
-// checkDomains compares each transport's domain with the one it ran under
-// last. Stanzas waiting for XMPP are stored written, their from in the old
-// domain, and the server refuses them from the new one (invalid-from),
-// holding up every later one: while any wait, a changed domain refuses to
-// start, naming what to do. Without any, the change is recorded and
-// logged: users' rosters keep the old contacts' JIDs.
+// checkDomains compares each transport's domain with the one it started
+// with last, whose stanzas wait for XMPP, written, their from in that
+// domain; the server refuses them from the new one (invalid-from),
+// holding up every later one. If that domain ever connected, a changed
+// domain refuses to start while any wait, naming what to do. If it never
+// did (a typo in a first config), the server never routed anything from
+// it, so no roster knows its JIDs: the waiting stanzas are moved to the
+// new domain (stanza.RenameDomain) and the move is logged. A change from
+// the domain that connected last is logged: users' rosters keep the old
+// contacts' JIDs.
 func checkDomains(ctx context.Context, cfg *configs.Config, store *mapping.Store, log *slog.Logger) error {
 	var stuck []string
 	for _, tc := range cfg.Transports {
-		kv := store.KV(tc.Name + mapping.OwnRowsSep + "core")
-		last, err := kv.Get(ctx, domainKey)
+		kv := coreKV(store, tc.Name)
+		connected, err := kv.Get(ctx, domainKey)
 		if err != nil {
 			return fmt.Errorf("store: transport %s: %w", tc.Name, err)
 		}
-		if last == tc.Domain {
+		queued, err := kv.Get(ctx, queuedDomainKey)
+		if err != nil {
+			return fmt.Errorf("store: transport %s: %w", tc.Name, err)
+		}
+		if queued == "" {
+			queued = connected
+		}
+		if queued == tc.Domain {
 			continue
 		}
-		if last != "" {
+		if queued != "" {
 			_, in, err := store.Depth(ctx, tc.Name)
 			if err != nil {
 				return fmt.Errorf("store: transport %s: %w", tc.Name, err)
 			}
-			if in > 0 {
+			switch {
+			case in > 0 && queued == connected:
 				stuck = append(stuck, fmt.Sprintf("transport %s (%s:%d): domain %s, was %s, with %d stanzas waiting for XMPP from %s",
-					tc.Name, cfg.File, tc.Line, tc.Domain, last, in, last))
+					tc.Name, cfg.File, tc.Line, tc.Domain, queued, in, queued))
 				continue
+			case in > 0:
+				n, err := moveWaiting(ctx, store, tc.Name, queued, tc.Domain, !cfg.UserDomain(queued), log)
+				if err != nil {
+					return fmt.Errorf("store: transport %s: %w", tc.Name, err)
+				}
+				log.Warn("transport domain changed from one that never connected: the stanzas waiting for XMPP now come from the new domain "+
+					"(the server never routed anything from the old one, so no roster has its JIDs)",
+					"transport", tc.Name, "domain", tc.Domain, "was", queued, "stanzas", n)
 			}
-			log.Warn("transport domain changed: contacts have new JIDs, and users' rosters keep the old ones until removed",
-				"transport", tc.Name, "domain", tc.Domain, "was", last)
 		}
-		if err := kv.Set(ctx, domainKey, tc.Domain); err != nil {
+		if connected != "" && connected != tc.Domain {
+			log.Warn("transport domain changed: contacts have new JIDs, and users' rosters keep the old ones until removed",
+				"transport", tc.Name, "domain", tc.Domain, "was", connected)
+		}
+		if err := kv.Set(ctx, queuedDomainKey, tc.Domain); err != nil {
 			return fmt.Errorf("store: transport %s: %w", tc.Name, err)
 		}
 	}
@@ -53,4 +88,56 @@ func checkDomains(ctx context.Context, cfg *configs.Config, store *mapping.Store
 	}
 	return fmt.Errorf("%s; the XMPP server refuses stanzas from the old domain (invalid-from), and they hold up every later one: "+
 		"run once more with the old domain until xmppgw_queue_depth{queue=\"in\"} is 0, then change it", strings.Join(stuck, "; "))
+}
+
+// moveWaiting moves transport's stanzas waiting for XMPP from the domain
+// old to repl (all their JIDs in old if nested, else only their from: old
+// is also a domain of users) and returns how many changed. A stanza that
+// does not parse is left as it is, with a warning.
+func moveWaiting(ctx context.Context, store *mapping.Store, transport, old, repl string, nested bool, log *slog.Logger) (int, error) {
+	moved := 0
+	for after := int64(0); ; {
+		page, err := store.ToXMPP().PendingAfter(ctx, transport, after, 256)
+		if err != nil || len(page) == 0 {
+			return moved, err
+		}
+		var changed []mapping.Queued
+		for _, q := range page {
+			b, n, err := stanza.RenameDomain(q.Stanza, old, repl, nested)
+			switch {
+			case err != nil:
+				log.Warn("a stanza waiting for XMPP does not parse; left as it is", "transport", transport, "queue_id", q.ID, "err", err)
+			case n > 0:
+				changed = append(changed, mapping.Queued{ID: q.ID, Stanza: b})
+			}
+		}
+		if err := store.ToXMPP().Replace(ctx, transport, changed); err != nil {
+			return moved, err
+		}
+		moved += len(changed)
+		after = page[len(page)-1].ID
+	}
+}
+
+// coreKV is the core's KV of transport.
+func coreKV(store *mapping.Store, transport string) mapping.KV {
+	return store.KV(transport + mapping.OwnRowsSep + "core")
+}
+
+// recordConnected records domain as the transport's that connected
+// (domainKey) once the run's first component session is up: only then
+// does the server have it.
+func recordConnected(g *component.Gateway, c *conn.Conn, kv mapping.KV, domain string) {
+	var done atomic.Bool
+	next := c.OnChange
+	c.OnChange = func(up bool) {
+		if next != nil {
+			next(up)
+		}
+		if up && !done.Swap(true) {
+			g.Go(func(ctx context.Context) {
+				g.Persist(ctx, func(ctx context.Context) error { return kv.Set(ctx, domainKey, domain) })
+			})
+		}
+	}
 }

@@ -61,8 +61,9 @@ func TestRunDomainChange(t *testing.T) {
 	}
 }
 
-// A store that never recorded a domain takes the config's, without a
-// warning, and keeps it.
+// A first start records the domain it started with, the one stanzas are
+// written under, without a warning; not as the one that connected, which
+// only a component session records.
 func TestRunDomainRecorded(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -78,7 +79,11 @@ func TestRunDomainRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if d, err := store.KV("sms#core").Get(ctx, domainKey); err != nil || d != "sms.example.com" {
-		t.Errorf("recorded domain %q, %v; want sms.example.com", d, err)
+	kv := coreKV(store, "sms")
+	if d, err := kv.Get(ctx, queuedDomainKey); err != nil || d != "sms.example.com" {
+		t.Errorf("recorded start domain %q, %v; want sms.example.com", d, err)
+	}
+	if d, err := kv.Get(ctx, domainKey); err != nil || d != "" {
+		t.Errorf("recorded connected domain %q, %v; want none: xmpp.server never answered", d, err)
 	}
 }

@@ -217,12 +217,13 @@ func newGateway(cfg *configs.Config, i int, store *mapping.Store, log *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("transport %s: domain: %w", tc.Name, err)
 	}
+	c := &conn.Conn{Server: cfg.XMPP.Server, Domain: domain, Secret: []byte(tc.Secret), Logger: tlog,
+		Origin: conn.Origin{Domain: fmt.Sprintf("transports[%d].domain", i), Server: "xmpp.server", Secret: fmt.Sprintf("transports[%d].secret", i)}}
 	g := component.New(component.Options{
-		Transport: tr,
-		Identity:  typ.Identity,
-		Store:     store,
-		Conn: &conn.Conn{Server: cfg.XMPP.Server, Domain: domain, Secret: []byte(tc.Secret), Logger: tlog,
-			Origin: conn.Origin{Domain: fmt.Sprintf("transports[%d].domain", i), Server: "xmpp.server", Secret: fmt.Sprintf("transports[%d].secret", i)}},
+		Transport:  tr,
+		Identity:   typ.Identity,
+		Store:      store,
+		Conn:       c,
 		Logger:     log,
 		Allowed:    cfg.Allowed,
 		Admin:      cfg.Admin,
@@ -232,6 +233,7 @@ func newGateway(cfg *configs.Config, i int, store *mapping.Store, log *slog.Logg
 		Metrics:    metrics,
 		Names:      book,
 	})
+	recordConnected(g, c, coreKV(store, tc.Name), tc.Domain)
 	if wr, ok := tr.(transports.WebhookReceiver); ok {
 		prefix := "/hooks/" + tc.Name
 		mux.Handle(prefix+"/", http.StripPrefix(prefix, logRefusals(tlog, metrics.WebhookRefusals.MustCurryWith(prometheus.Labels{"transport": tc.Name}), wr.Webhooks(g))))

@@ -78,8 +78,8 @@ func describeRows(r mapping.TransportRows) string {
 // name with its counts and what to do. Other rows alone (links, state) are
 // logged as a warning. The gateway's own rows are not strangers (see
 // mapping.TransportNames): those under "" belong to no transport, those
-// under NAME#… to NAME. Then it checks that no transport's domain changed
-// under stanzas waiting for XMPP (checkDomains).
+// under NAME#… to NAME. Then it checks what a transport's changed domain
+// does to the stanzas waiting for XMPP (checkDomains).
 func checkStranded(ctx context.Context, cfg *configs.Config, store *mapping.Store, log *slog.Logger) error {
 	names, err := store.TransportNames(ctx)
 	if err != nil {
