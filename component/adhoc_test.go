@@ -28,7 +28,7 @@ var adhocTests = []struct{ name, in, out string }{
 		`<iq type="result" id="c3" from="sms.example.test" to="mallory@evil.test/x"><query xmlns="http://jabber.org/protocol/disco#items" node="http://jabber.org/protocol/commands"></query></iq>`},
 	{"an admin without a number cannot send a test SMS",
 		`<iq type="set" id="c10" from="admin@example.test/pc" to="sms.example.test"><command xmlns="http://jabber.org/protocol/commands" node="send-test" sessionid="abc" action="complete"><x xmlns="jabber:x:data" type="submit"><field var="to"><value>+15557654321</value></field></x></command></iq>`,
-		`<iq type="result" id="c10" from="sms.example.test" to="admin@example.test/pc"><command ` + cmdNS + ` node="send-test" sessionid="abc" status="completed"><note type="error">admin@example.test has no SMS account on this gateway; ask the operator to add one</note></command></iq>`},
+		`<iq type="result" id="c10" from="sms.example.test" to="admin@example.test/pc"><command ` + cmdNS + ` node="send-test" sessionid="abc" status="completed"><note type="error">admin@example.test has no SMS account on transport &#34;sms&#34;: add it to that transport&#39;s numbers (an admin&#39;s messages, test messages too, go out from the admin&#39;s own number)</note></command></iq>`},
 	{"registration shows the number",
 		`<iq type="get" id="r1" from="alice@example.test/pc" to="sms.example.test"><query xmlns="jabber:iq:register"/></iq>`,
 		`<iq type="result" id="r1" from="sms.example.test" to="alice@example.test/pc"><query xmlns="jabber:iq:register"><instructions>Your SMS number is +15550001111. Write to NUMBER@sms.example.test to reach a contact from it. The operator assigns numbers.</instructions><registered></registered><phone>+15550001111</phone></query></iq>`},

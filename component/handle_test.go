@@ -173,3 +173,15 @@ func TestHandleQueuesJob(t *testing.T) {
 		t.Errorf("job %+v", j)
 	}
 }
+
+// An admin without a number is the operator: the refusal names the key
+// to set, and says that an admin's messages go from the admin's own number.
+func TestHandleAdminWithoutNumber(t *testing.T) {
+	g, _, _ := testGateway(t)
+	g.o.Admin = func(b string) bool { return b == "bob@example.test" }
+	want := `<message type="error" id="m1" from="+15551234567@sms.example.test" to="bob@example.test/pc"><error type="auth"><registration-required ` + errNS + `></registration-required>` +
+		`<text ` + errNS + `>bob@example.test has no SMS account on transport &#34;sms&#34;: add it to that transport&#39;s numbers (an admin&#39;s messages, test messages too, go out from the admin&#39;s own number)</text></error></message>`
+	if out := handle(t, g, `<message type="chat" id="m1" from="bob@example.test/pc" to="+15551234567@sms.example.test"><body>hi</body></message>`); out != want {
+		t.Errorf("wrote\n%s\nwant\n%s", out, want)
+	}
+}

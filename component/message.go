@@ -134,6 +134,12 @@ func (g *Gateway) accountFor(ctx context.Context, user string, remote transports
 		return "", newError("auth", "registration-required",
 			user+" is not logged in to "+g.o.Identity.Name+"; run the command \"Log in to "+g.o.Identity.Name+"\" on "+g.domain.String())
 	}
+	if !ok && g.Admin(user) {
+		// An admin is the operator: name the key to set, as for alerts.
+		return "", newError("auth", "registration-required", fmt.Sprintf(
+			"%s has no %s account on transport %q: add it to that transport's numbers (an admin's messages, test messages too, go out from the admin's own number)",
+			user, g.o.Identity.Name, g.name))
+	}
 	if !ok {
 		return "", newError("auth", "registration-required",
 			user+" has no "+g.o.Identity.Name+" account on this gateway; ask the operator to add one")

@@ -128,7 +128,7 @@ func TestProfanity(t *testing.T) {
 		alice.Type("/msg " + bad + " anyone there?")
 		alice.WaitForRe(`\S+ ! Error from ` + q(bad) + `: .*"\+1" is not a valid phone number`)
 		bob.Type("/msg " + sms + " hello from bob")
-		bob.WaitForRe(`\S+ ! Error from ` + q(sms) + `: .*bob@example\.test has no SMS account on this gateway`)
+		bob.WaitForRe(`\S+ ! Error from ` + q(sms) + `: .*bob@example\.test has no SMS account on transport .sms.: add it to that transport.s numbers`)
 		if n := len(e.twilio.Messages()); n != 1 {
 			t.Fatalf("Twilio got %d messages, want the first one only", n)
 		}
