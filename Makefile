@@ -7,13 +7,16 @@ LDFLAGS := -X main.version=$(VERSION)
 # of the window on a busy machine (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 30000x
 
-.PHONY: build deps test unit clients faults fuzz fuzz-corpus bench demo vet clean
+.PHONY: build deps demo-deps test unit clients faults fuzz fuzz-corpus bench demo vet clean
 
 build: ## bin/xmppgw
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/xmppgw ./cmd/xmppgw
 
-deps: ## install the Debian and npm packages the tests and the demo use (prosody, ejabberd, postgresql, slixmpp, sendxmpp, chromium, profanity, tmux; converse.js, playwright-core)
-	bash scripts/install-deps.sh
+deps: ## install the Debian and npm packages the tests use (prosody, ejabberd, postgresql, slixmpp, sendxmpp, chromium, profanity, tmux, alertmanager; Debian's nodejs and npm only if npm is not on PATH; converse.js, playwright-core)
+	bash scripts/install-deps.sh test
+
+demo-deps: ## install only what the demo uses (prosody, alertmanager)
+	bash scripts/install-deps.sh demo
 
 vet:
 	$(GO) vet -tags integration ./...
@@ -52,7 +55,7 @@ bench: deps build ## performance figures behind Prosody and ejabberd, each a rat
 	$(GO) test -run='^$$' -bench=. -benchtime=3000x ./component/ ./mapping/ | tee .bench-micro.txt
 	timeout 600 $(GO) run ./cmd/xmppgw-bench -gateway bin/xmppgw -micro .bench-micro.txt
 
-demo: deps build ## the on-call loop on loopback: an Alertmanager alert to a phone, "ack" by SMS, everyone told, no escalation; then SMS and Telegram chats, and a user's own Telegram account
+demo: demo-deps build ## the on-call loop on loopback: an Alertmanager alert to a phone, "ack" by SMS, everyone told, no escalation; then SMS and Telegram chats, and a user's own Telegram account
 	$(GO) run ./cmd/xmppgw-demo -gateway bin/xmppgw
 
 clean:

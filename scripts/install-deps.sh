@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# install-deps.sh installs the Debian packages the integration tests need:
-# real XMPP servers (prosody, with prosody-modules for mod_privilege, and
-# ejabberd), two third-party clients (python3-slixmpp, sendxmpp), PostgreSQL
-# for the shared store, and the end-user clients' parts (chromium for
-# Converse.js, profanity, tmux), and Prometheus Alertmanager for the on-call
-# tests. Then it installs the npm packages pinned in
+# install-deps.sh [--dry-run] [test|demo] installs the Debian packages that
+# `make test` or `make demo` needs.
+#
+# test (the default, `make deps`): real XMPP servers (prosody, with
+# prosody-modules for mod_privilege, and ejabberd), two third-party clients
+# (python3-slixmpp, sendxmpp), PostgreSQL for the shared store, the
+# end-user clients' parts (chromium for Converse.js, profanity, tmux), and
+# Prometheus Alertmanager for the on-call tests; Debian's nodejs and npm
+# only when npm is not on PATH (an existing Node.js and npm are used as
+# they are, never replaced; with node but no npm, only npm is added). Then
+# it installs the npm packages pinned in
 # internal/clienttest/web/package-lock.json (converse.js, playwright-core).
+#
+# demo (`make demo`): only what cmd/xmppgw-demo starts, prosody and
+# prometheus-alertmanager; no npm.
+#
+# --dry-run prints what would be installed and installs nothing.
 # It is idempotent: packages already installed are left alone and
 # `apt-get update` only runs when something is missing. Safe without stdin (CI).
 set -euo pipefail
-
-PACKAGES=(prosody prosody-modules ejabberd python3-slixmpp sendxmpp postgresql chromium profanity tmux prometheus-alertmanager)
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -35,9 +43,38 @@ has_commands() {
 	profanity) command -v profanity >/dev/null 2>&1 ;;
 	tmux) command -v tmux >/dev/null 2>&1 ;;
 	prometheus-alertmanager) command -v prometheus-alertmanager >/dev/null 2>&1 ;;
+	nodejs) command -v node >/dev/null 2>&1 ;;
+	npm) command -v npm >/dev/null 2>&1 ;;
 	*) return 1 ;;
 	esac
 }
+
+dry_run=0
+if [[ "${1:-}" == "--dry-run" ]]; then
+	dry_run=1
+	shift
+fi
+profile="${1:-test}"
+case "$profile" in
+test)
+	PACKAGES=(prosody prosody-modules ejabberd python3-slixmpp sendxmpp postgresql chromium profanity tmux prometheus-alertmanager)
+	with_npm=1
+	if ! command -v npm >/dev/null 2>&1; then
+		if command -v node >/dev/null 2>&1; then
+			log "npm not on PATH (node is: $(command -v node)): adding Debian's npm"
+			PACKAGES+=(npm)
+		else
+			log "npm not on PATH: adding Debian's nodejs and npm"
+			PACKAGES+=(nodejs npm)
+		fi
+	fi
+	;;
+demo)
+	PACKAGES=(prosody prometheus-alertmanager)
+	with_npm=0
+	;;
+*) die "usage: install-deps.sh [--dry-run] [test|demo]" ;;
+esac
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -51,14 +88,20 @@ for pkg in "${PACKAGES[@]}"; do
 	fi
 done
 
-# npm_packages installs the web client's npm packages, exactly as locked.
+# npm_packages installs the web client's npm packages, exactly as locked
+# (test only).
 npm_packages() {
+	((with_npm)) || return 0
 	local web
 	web="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/internal/clienttest/web"
 	# npm ci writes node_modules/.package-lock.json: newer than the lockfile
 	# means installed from it.
 	if [[ "$web/node_modules/.package-lock.json" -nt "$web/package-lock.json" ]]; then
 		log "npm packages: already installed"
+		return
+	fi
+	if ((dry_run)); then
+		log "would run: npm ci in $web"
 		return
 	fi
 	command -v npm >/dev/null 2>&1 || die "npm not found: install Node.js and npm"
@@ -68,6 +111,11 @@ npm_packages() {
 
 if ((${#missing[@]} == 0)); then
 	log "all Debian packages present"
+	npm_packages
+	exit 0
+fi
+if ((dry_run)); then
+	log "would install: ${missing[*]}"
 	npm_packages
 	exit 0
 fi
