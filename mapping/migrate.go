@@ -50,6 +50,14 @@ func migrationsOf(d *dialect, fsys fs.FS, dir string) ([]migration, error) {
 	return out, nil
 }
 
+// lastOf is the number of the last of ms, or 0 if there is none.
+func lastOf(ms []migration) int {
+	if len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].n
+}
+
 // dialectLines keeps the lines of body for dialect name: those with no
 // "-- only:" mark, and those marked for it, without the mark.
 func dialectLines(body, name string) string {
@@ -72,7 +80,9 @@ func dialectLines(body, name string) string {
 }
 
 // migrate applies the migrations the database lacks, each in a transaction
-// of its own with the record of its number.
+// of its own with the record of its number. A schema newer than the last
+// migration known (a newer release ran on it) is refused with a
+// *SchemaError: this code would work on tables it does not know.
 func (s *Store) migrate(ctx context.Context) error {
 	return s.migrateFrom(ctx, migrations, "migrations")
 }
@@ -86,6 +96,9 @@ func (s *Store) migrateFrom(ctx context.Context, fsys fs.FS, dir string) error {
 	all, err := migrationsOf(s.d, fsys, dir)
 	if err != nil {
 		return err
+	}
+	if latest := lastOf(all); version > latest {
+		return &SchemaError{Have: version, Want: latest}
 	}
 	for _, m := range all {
 		if m.n <= version {
