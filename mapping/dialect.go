@@ -54,6 +54,9 @@ type dialect struct {
 	schemaVersion func(ctx context.Context, q querier) (int, error)
 	// setSchemaVersion records migration n as applied, in tx.
 	setSchemaVersion func(ctx context.Context, tx *sql.Tx, n int) error
+	// userTables counts the database's tables, those of the schema
+	// version's record aside.
+	userTables string
 }
 
 // querier is what *sql.DB and *sql.Tx share for reads.
@@ -76,6 +79,7 @@ var sqliteDialect = &dialect{
 		_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", n))
 		return err
 	},
+	userTables: `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`,
 }
 
 // Advisory lock keys of the store on PostgreSQL (64-bit, database-wide).
@@ -121,6 +125,9 @@ var postgresDialect = &dialect{
 		_, err := tx.ExecContext(ctx, "INSERT INTO schema_version (version) VALUES ($1)", n)
 		return err
 	},
+	// The store's tables are made in the current schema (the first of
+	// the search_path that exists).
+	userTables: `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name <> 'schema_version'`,
 }
 
 // validText returns args with each string made storable as PostgreSQL

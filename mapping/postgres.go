@@ -24,6 +24,11 @@ const (
 // Several processes may open the same database; see Lead. Errors never
 // quote dsn, which may hold a password.
 func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
+	return openPostgres(ctx, dsn, true)
+}
+
+// openPostgres is OpenPostgres, migrating the schema or checking it.
+func openPostgres(ctx context.Context, dsn string, migrate bool) (*Store, error) {
 	if dsn == "" {
 		return nil, errors.New("mapping: the postgres store needs a dsn")
 	}
@@ -43,7 +48,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 		// pgx's connect errors name host, user and database, not the password.
 		return nil, fmt.Errorf("%w: connect to postgres: %v", ErrUnavailable, err)
 	}
-	return start(ctx, db, postgresDialect)
+	return start(ctx, db, postgresDialect, migrate)
 }
 
 // isUndefinedTable reports whether err is PostgreSQL's "relation does not

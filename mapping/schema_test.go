@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"strconv"
@@ -22,15 +23,35 @@ func storeAt(t *testing.T, f func(t *testing.T, driver, path, dsn string)) {
 	})
 }
 
-// setSchema records n as the store's schema, as a release with n
-// migrations would have left it.
-func setSchema(t *testing.T, driver, path, dsn string, n int) {
+// created makes the store, as the gateway's first run does.
+func created(t *testing.T, driver, path, dsn string) {
 	t.Helper()
 	s, err := Open(context.Background(), driver, path, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	s.Close()
+}
+
+// databaseOf opens the store's database without the store.
+func databaseOf(t *testing.T, driver, path, dsn string) *sql.DB {
+	t.Helper()
+	name, src := "sqlite", "file:"+path
+	if driver == DriverPostgres {
+		name, src = "pgx", dsn
+	}
+	db, err := sql.Open(name, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// setSchema records n as the schema of the store created, as a release
+// with n migrations would have left it.
+func setSchema(t *testing.T, driver, path, dsn string, n int) {
+	t.Helper()
 	q := "PRAGMA user_version = " + strconv.Itoa(n)
 	if driver == DriverPostgres {
 		q = "DELETE FROM schema_version WHERE version > " + strconv.Itoa(n)
@@ -38,9 +59,11 @@ func setSchema(t *testing.T, driver, path, dsn string, n int) {
 			q = "INSERT INTO schema_version (version) VALUES (" + strconv.Itoa(n) + ")"
 		}
 	}
-	if _, err := s.db.Exec(q); err != nil {
+	db := databaseOf(t, driver, path, dsn)
+	if _, err := db.Exec(q); err != nil {
 		t.Fatal(q, err)
 	}
+	db.Close()
 }
 
 // latestSchema is the number of this code's last migration.
@@ -58,6 +81,7 @@ func latestSchema(t *testing.T) int {
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	storeAt(t, func(t *testing.T, driver, path, dsn string) {
 		latest := latestSchema(t)
+		created(t, driver, path, dsn)
 		setSchema(t, driver, path, dsn, latest+1)
 		s, err := Open(context.Background(), driver, path, dsn)
 		if err == nil {

@@ -61,17 +61,34 @@ type Store struct {
 // or DriverPostgres at dsn (path must be empty), bringing its schema up to
 // date. Errors never quote dsn, which may hold a password.
 func Open(ctx context.Context, driver, path, dsn string) (*Store, error) {
+	return open(ctx, driver, path, dsn, false, true)
+}
+
+// OpenExisting opens the store of driver as Open does, for the shell's
+// commands, which may run beside a gateway of another release: it never
+// creates nor migrates the schema. A store whose schema is not this
+// code's, an empty one, and a database with tables but no xmppgw schema
+// (another application's) are refused with a *SchemaError; a SQLite
+// file before any of its settings is changed. With lead, a SQLite store's
+// lock is taken first, as OpenSQLiteLeading does.
+func OpenExisting(ctx context.Context, driver, path, dsn string, lead bool) (*Store, error) {
+	return open(ctx, driver, path, dsn, lead, false)
+}
+
+// open is Open, taking a SQLite store's lock first if lead, and migrating
+// or checking the schema.
+func open(ctx context.Context, driver, path, dsn string, lead, migrate bool) (*Store, error) {
 	switch driver {
 	case DriverSQLite:
 		if dsn != "" {
 			return nil, errors.New("mapping: a dsn is for postgres; sqlite takes a path")
 		}
-		return OpenSQLite(ctx, path)
+		return openSQLite(ctx, path, lead, migrate)
 	case DriverPostgres:
 		if path != "" {
 			return nil, errors.New("mapping: a path is for sqlite; postgres takes a dsn")
 		}
-		return OpenPostgres(ctx, dsn)
+		return openPostgres(ctx, dsn, migrate)
 	}
 	return nil, fmt.Errorf("mapping: unknown store driver %q (want %q or %q)", driver, DriverSQLite, DriverPostgres)
 }
@@ -80,35 +97,44 @@ func Open(ctx context.Context, driver, path, dsn string) (*Store, error) {
 // SQLite store at path and brings its schema up to date. An existing file
 // keeps its mode.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
-	return openSQLite(ctx, path, false)
+	return openSQLite(ctx, path, false, true)
 }
 
 // OpenSQLiteLeading is OpenSQLite for the process that leads the store
-// (`xmppgw run`, `xmppgw store drop-transport -yes`): it first takes the
-// store's lock as Lead does, failing at once with an error wrapping
-// ErrLocked if another process holds it, so that a refused open has not
-// touched the database, not even brought its schema up to date under the
-// gateway running on it. The store holds the lock until Close; the first
-// Lead on it returns that lock.
+// (`xmppgw run`; `xmppgw store drop-transport -yes` leads through
+// OpenExisting): it first takes the store's lock as Lead does, failing at
+// once with an error wrapping ErrLocked if another process holds it, so
+// that a refused open has not touched the database, not even brought its
+// schema up to date under the gateway running on it. The store holds the
+// lock until Close; the first Lead on it returns that lock.
 func OpenSQLiteLeading(ctx context.Context, path string) (*Store, error) {
-	return openSQLite(ctx, path, true)
+	return openSQLite(ctx, path, true, true)
 }
 
-// openSQLite is OpenSQLite, taking the lock first if lead.
-func openSQLite(ctx context.Context, path string, lead bool) (*Store, error) {
-	if dir := filepath.Dir(path); dir != "" {
+// openSQLite is OpenSQLite, taking the lock first if lead. Without
+// migrate, the file must exist and have this code's schema.
+func openSQLite(ctx context.Context, path string, lead, migrate bool) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" && migrate {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("mapping: create store directory: %w", err)
 		}
 	}
 	var lock *os.File
+	var err error
 	if lead {
-		var err error
 		if lock, err = lockStore(path); err != nil {
 			return nil, err
 		}
 	}
-	s, err := openSQLiteFile(ctx, path)
+	if !migrate {
+		// Before the pragmas below: another application's file must
+		// not even be switched to WAL.
+		err = probeSQLite(ctx, path)
+	}
+	var s *Store
+	if err == nil {
+		s, err = openSQLiteFile(ctx, path, migrate)
+	}
 	if err != nil {
 		if lock != nil {
 			lock.Close()
@@ -121,8 +147,9 @@ func openSQLite(ctx context.Context, path string, lead bool) (*Store, error) {
 	return s, nil
 }
 
-// openSQLiteFile opens the SQLite store at path, whose directory exists.
-func openSQLiteFile(ctx context.Context, path string) (*Store, error) {
+// openSQLiteFile opens the SQLite store at path, whose directory exists,
+// migrating it or checking its schema.
+func openSQLiteFile(ctx context.Context, path string, migrate bool) (*Store, error) {
 	// Create the file private (0600) before SQLite does (0644 less the
 	// umask): its -wal and -shm files take the database file's mode.
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
@@ -152,7 +179,7 @@ func openSQLiteFile(ctx context.Context, path string) (*Store, error) {
 	// (so there is no SQLITE_BUSY), one for reads and preparing statements,
 	// one for the checkpointer.
 	db.SetMaxOpenConns(3)
-	s, err := start(ctx, db, sqliteDialect)
+	s, err := start(ctx, db, sqliteDialect, migrate)
 	if err != nil {
 		return nil, err
 	}
@@ -167,14 +194,19 @@ func uriPath(path string) string {
 	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.Clean(path))
 }
 
-// start migrates db and starts the committer of a new Store on it; it
-// closes db if it fails.
-func start(ctx context.Context, db *sql.DB, d *dialect) (*Store, error) {
+// start migrates db (or, without migrate, checks that its schema is this
+// code's) and starts the committer of a new Store on it; it closes db if
+// it fails.
+func start(ctx context.Context, db *sql.DB, d *dialect, migrate bool) (*Store, error) {
 	s := &Store{db: db, d: d, now: time.Now, writes: make(chan *write), closed: make(chan struct{}), stopped: make(chan struct{})}
 	if d == sqliteDialect {
 		s.ckpt = &checkpointer{wake: make(chan struct{}, 1), done: make(chan struct{})}
 	}
-	if err := s.migrate(ctx); err != nil {
+	check := s.migrate
+	if !migrate {
+		check = func(ctx context.Context) error { return checkSchema(ctx, d, db) }
+	}
+	if err := check(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -77,7 +77,7 @@ func TestCheckZeroDurations(t *testing.T) {
 	}
 }
 
-// check parses a PostgreSQL dsn as run's openStore does: what run would
+// check parses a PostgreSQL dsn as run's store does: what run would
 // refuse, check refuses, without quoting the password.
 func TestCheckDSNAsRunParsesIt(t *testing.T) {
 	for dsn, want := range map[string]string{

@@ -259,15 +259,15 @@ func prune(ctx context.Context, store *mapping.Store, log *slog.Logger) {
 	}
 }
 
-// openStoreLeading opens cfg's store for the process that leads it: on
-// SQLite the store's lock is taken first (see mapping.OpenSQLiteLeading),
-// failing at once if another process holds it; PostgreSQL's lead is
-// taken later, by Lead.
+// openStoreLeading opens cfg's store for run, which leads it, bringing
+// its schema up to date: on SQLite the store's lock is taken first (see
+// mapping.OpenSQLiteLeading), failing at once if another process holds
+// it; PostgreSQL's lead is taken later, by Lead.
 func openStoreLeading(ctx context.Context, cfg *configs.Config) (*mapping.Store, error) {
 	if cfg.Store.Driver == mapping.DriverSQLite {
 		return mapping.OpenSQLiteLeading(ctx, cfg.Store.Path)
 	}
-	return openStore(ctx, cfg)
+	return mapping.Open(ctx, cfg.Store.Driver, cfg.Store.Path, cfg.Store.DSN)
 }
 
 // heldLead is a lead taken before serve starts its work (SQLite's).

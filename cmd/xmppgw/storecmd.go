@@ -22,12 +22,13 @@ type storeCommand struct {
 	// lead, if set, tells whether the verb (its flags parsed) must lead
 	// the store, because no gateway may run beside it: it is refused if
 	// another process leads. On SQLite the lock is taken before the store
-	// is opened (nor is it migrated if refused).
+	// is opened.
 	lead func(verb string) bool
 	run  func(ctx context.Context, verb string, args []string, cfg *configs.Config, store *mapping.Store, stdout io.Writer) error
 }
 
-// main parses args, loads the config, opens its store and runs the verb.
+// main parses args, loads the config, opens its store (as it is: a
+// schema other than this release's is refused) and runs the verb.
 // A usageError from run exits with exitUsage, any other error with
 // exitFailure.
 func (c storeCommand) main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -65,11 +66,9 @@ func (c storeCommand) main(ctx context.Context, args []string, stdout, stderr io
 		}
 	}
 	leads := c.lead != nil && c.lead(verb)
-	open := openStore
-	if leads {
-		open = openStoreLeading
-	}
-	store, err := open(ctx, cfg)
+	// Never migrated: a gateway of another release may run on the store
+	// (see mapping.OpenExisting).
+	store, err := mapping.OpenExisting(ctx, cfg.Store.Driver, cfg.Store.Path, cfg.Store.DSN, leads)
 	if err != nil {
 		fmt.Fprintln(stderr, prefix, err)
 		return exitFailure
