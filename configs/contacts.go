@@ -29,7 +29,7 @@ func (p *parser) validateContacts(c map[string]string) {
 			_, contact := domains[j.Domainpart()]
 			if err != nil || !contact || j.Localpart() == "" || j.Resourcepart() != "" {
 				p.add(p.lineNear(key), "contacts", fmt.Sprintf("%s is neither an international number (+15557654321) nor a transport's contact (ADDRESS@%s)",
-					quoteShort(k), firstDomain(domains)))
+					quoteWord(k), firstDomain(domains)))
 				continue
 			}
 		}

@@ -34,7 +34,7 @@ func (p *parser) entries(n *yaml.Node, path string, depth int) []entry {
 			continue
 		}
 		if line, dup := seen[rk.Value]; dup {
-			p.add(k.Line, path, fmt.Sprintf("key %s is repeated (first on line %d)", quoteShort(rk.Value), line))
+			p.add(k.Line, path, fmt.Sprintf("key %s is repeated (first on line %d)", quoteWord(rk.Value), line))
 			continue
 		}
 		seen[rk.Value] = k.Line

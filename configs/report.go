@@ -154,14 +154,20 @@ func (p *parser) describe(n *yaml.Node) string {
 		if !ok {
 			t = n.Value
 		}
-		// "auth_token:abc…" (a key with no space after its colon) or a URL
-		// where a mapping belongs: what follows the colon may be a secret.
-		if i := strings.IndexByte(t, ':'); i > 0 && !strings.ContainsAny(t[:i], " \t") {
-			return quoteShort(t[:i+1]+"…") + " (is a space missing after the colon?)"
-		}
-		return quoteShort(t)
+		return quoteWord(t)
 	}
 	return "an alias"
+}
+
+// quoteWord quotes t, config text read as one word: a scalar, or a key. A
+// word such as "auth_token:abc" (a key with no space after its colon,
+// which YAML reads as one word) or a URL is quoted only to its colon: what
+// follows may be a secret.
+func quoteWord(t string) string {
+	if i := strings.IndexByte(t, ':'); i > 0 && !strings.ContainsAny(t[:i], " \t") {
+		return quoteShort(t[:i+1]+"…") + " (is a space missing after the colon?)"
+	}
+	return quoteShort(t)
 }
 
 // quoteShort quotes s, cut to a readable length.

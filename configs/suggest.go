@@ -5,7 +5,11 @@ import "fmt"
 // unknown says that word is not one of known, suggesting the closest:
 // `unknown key "sever" (did you mean "server"?)`.
 func unknown(what, word string, known []string) string {
-	msg := fmt.Sprintf("unknown %s %s", what, quoteShort(word))
+	q := quoteWord(word)
+	msg := fmt.Sprintf("unknown %s %s", what, q)
+	if q != quoteShort(word) {
+		return msg // cut at a colon, with its hint
+	}
 	if s := closest(word, known); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
