@@ -29,6 +29,8 @@ type Config struct {
 	// Contacts names numbers (+15557654321, on every SMS transport) and
 	// transports' contacts (their JIDs) for the address book.
 	Contacts map[string]string `yaml:"contacts"`
+	// ContactLines is the line of each key of Contacts.
+	ContactLines map[string]int `yaml:"-"`
 }
 
 // XMPP is the connection to the XMPP server.

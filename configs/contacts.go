@@ -1,10 +1,12 @@
 package configs
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"regexp"
 	"slices"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -20,19 +22,37 @@ const MaxContactName = 100
 // validateContacts checks the address book: each key a number in
 // international form or a transport's contact, each name one short line.
 // That a contact's address parses is checked at startup, by its transport.
-func (p *parser) validateContacts(c map[string]string) {
+// Two keys naming one contact (JIDs compared canonical) are refused: the
+// gateway would keep either name. It returns the line of each key
+// (Config.ContactLines), nil if there is none.
+func (p *parser) validateContacts(c map[string]string) map[string]int {
+	if len(c) == 0 {
+		return nil
+	}
 	domains := p.transportDomains()
-	for _, k := range slices.Sorted(maps.Keys(c)) {
+	lines := map[string]int{}
+	for k := range c {
+		lines[k] = p.lineNear("contacts." + k)
+	}
+	first := map[string]string{} // contact -> the first key naming it
+	for _, k := range ContactKeys(c, lines) {
 		key := "contacts." + k
+		contact := k
 		if !e164.MatchString(k) {
 			j, err := jid.Parse(k)
-			_, contact := domains[j.Domainpart()]
-			if err != nil || !contact || j.Localpart() == "" || j.Resourcepart() != "" {
-				p.add(p.lineNear(key), "contacts", fmt.Sprintf("%s is neither an international number (+15557654321) nor a transport's contact (ADDRESS@%s)",
+			_, known := domains[j.Domainpart()]
+			if err != nil || !known || j.Localpart() == "" || j.Resourcepart() != "" {
+				p.add(lines[k], "contacts", fmt.Sprintf("%s is neither an international number (+15557654321) nor a transport's contact (ADDRESS@%s)",
 					quoteWord(k), firstDomain(domains)))
 				continue
 			}
+			contact = j.String()
 		}
+		if prev, dup := first[contact]; dup {
+			p.invalid(key, SameContact(prev, lines[prev]))
+			continue
+		}
+		first[contact] = k
 		name := c[k]
 		switch {
 		case name == "":
@@ -43,6 +63,21 @@ func (p *parser) validateContacts(c map[string]string) {
 			p.invalid(key, "the name must be one line, without control characters")
 		}
 	}
+	return lines
+}
+
+// ContactKeys returns the keys of contacts in the order of their lines,
+// as lines (Config.ContactLines) gives them.
+func ContactKeys(contacts map[string]string, lines map[string]int) []string {
+	return slices.SortedFunc(maps.Keys(contacts), func(a, b string) int {
+		return cmp.Or(cmp.Compare(lines[a], lines[b]), strings.Compare(a, b))
+	})
+}
+
+// SameContact says that a key names the same contact as the key first, on
+// line.
+func SameContact(first string, line int) string {
+	return fmt.Sprintf("the same contact as %s (line %d)", quoteWord(first), line)
 }
 
 // firstDomain is an example transport domain for a message.

@@ -30,3 +30,20 @@ func TestContactsProblems(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// Two keys naming one contact (here its domain in another case) are
+// refused, the later naming the first and its line: the gateway would
+// keep either name.
+func TestContactsSameContactTwice(t *testing.T) {
+	yaml := base + `contacts:
+  "123@t1.example.com": Dana
+  "+15557654321": Walter
+  "123@T1.EXAMPLE.COM": Fox
+`
+	_, err := Parse("gw.yaml", []byte(yaml), lookupTestEnv)
+	got := problemsOf(t, err)
+	want := []string{`gw.yaml:20: contacts.123@T1.EXAMPLE.COM: the same contact as "123@t1.example.com" (line 18)`}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

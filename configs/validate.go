@@ -44,7 +44,7 @@ func (p *parser) validate(c *Config, raw []transportFile) {
 	p.validateAlerts(c.Alerts)
 	p.validateMedia(&c.Media)
 	c.Transports = p.validateTransports(raw)
-	p.validateContacts(c.Contacts)
+	c.ContactLines = p.validateContacts(c.Contacts)
 }
 
 // validateStore checks the store's driver and its location: a file for

@@ -150,15 +150,22 @@ func listContacts(ctx context.Context, cfg *configs.Config, store *mapping.Store
 
 // loadAddressBook gives book the config's names, their keys read by the
 // gateways' transports (a number stays a number; a contact's JID is made
-// canonical), and reads the store's.
+// canonical), and reads the store's. Two keys the transport reads as one
+// contact are refused, as check refuses two spellings of one JID: either
+// name would be kept.
 func loadAddressBook(ctx context.Context, book *contacts.Book, cfg *configs.Config, gws []*component.Gateway) error {
 	static := map[string]string{}
-	for k, name := range cfg.Contacts {
+	first := map[string]string{} // book key -> the config's key read as it
+	for _, k := range configs.ContactKeys(cfg.Contacts, cfg.ContactLines) {
 		key, err := contactKey(k, gws)
 		if err != nil {
 			return fmt.Errorf("%s: contacts: %q: %v", cfg.File, k, err)
 		}
-		static[key] = name
+		if prev, dup := first[key]; dup {
+			return fmt.Errorf("%s:%d: contacts.%s: %s", cfg.File, cfg.ContactLines[k], k, configs.SameContact(prev, cfg.ContactLines[prev]))
+		}
+		first[key] = k
+		static[key] = cfg.Contacts[k]
 	}
 	book.SetStatic(static)
 	return book.Load(ctx)

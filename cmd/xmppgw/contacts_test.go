@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 
+	"xmppgw/configs"
 	"xmppgw/internal/gwtest"
 	"xmppgw/mapping"
 )
@@ -67,5 +69,36 @@ func TestContactsCommand(t *testing.T) {
 	errb.Reset()
 	if code := run(context.Background(), []string{"contacts", "import", "-config", path, filepath.Join(dir, "none.vcf")}, &out, &errb); code != exitUsage {
 		t.Errorf("a missing file: exit %d: %s", code, errb.String())
+	}
+}
+
+// Two contacts keys that check takes as two JIDs but the transport reads
+// as one contact (a national number and the same number in international
+// form) are refused when run starts, the later naming the first and its
+// line: the address book would keep either name.
+func TestRunRefusesTwoKeysForOneContact(t *testing.T) {
+	path := runConfig(t, filepath.Join(t.TempDir(), "gw.db"), `contacts:
+  "+15557654321@sms.example.com": Dana Scully
+  "5557654321@sms.example.com": Fox Mulder
+`)
+	cfg, err := configs.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.DiscardHandler), ready) }()
+	select {
+	case <-ready:
+		cancel()
+		<-done
+		t.Fatal("run started with two names for +15557654321")
+	case err := <-done:
+		want := path + `:23: contacts.5557654321@sms.example.com: the same contact as "+15557654321@sms.example.com" (line 22)`
+		if err == nil || err.Error() != want {
+			t.Errorf("run stopped with %v\nwant %s", err, want)
+		}
 	}
 }
