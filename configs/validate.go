@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -223,8 +225,9 @@ func (p *parser) validateHTTP(h *HTTP) {
 	}
 }
 
-// hostPort checks that value is host:port. listen allows an empty host
-// (all interfaces) and port 0 (any free port).
+// hostPort checks that value is host:port, the host an IP address or a
+// DNS name. listen allows an empty host (all interfaces) and port 0 (any
+// free port).
 func (p *parser) hostPort(key, value string, listen bool) {
 	host, port, err := net.SplitHostPort(value)
 	if err != nil {
@@ -235,10 +238,16 @@ func (p *parser) hostPort(key, value string, listen bool) {
 	if listen {
 		min = 0
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < min || n > 65535 {
+	_, ipErr := netip.ParseAddr(host)
+	switch n, err := strconv.Atoi(port); {
+	case err != nil || n < min || n > 65535:
 		p.invalid(key, fmt.Sprintf("the port must be a number from %d to 65535", min))
-	} else if host == "" && !listen {
+	case host == "" && !listen:
 		p.invalid(key, "the host is missing; write host:port")
+	case strings.IndexFunc(host, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
+		p.invalid(key, "the host has white space or control characters in it")
+	case host != "" && ipErr != nil && !transports.HostName(host):
+		p.invalid(key, "the host must be an IP address or a DNS name")
 	}
 }
 

@@ -209,7 +209,7 @@ func ParseFetchAllow(s string) (name string, prefix netip.Prefix, port uint16, e
 		return "", netip.PrefixFrom(a, a.BitLen()), port, nil
 	}
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	if !hostName(host) {
+	if !HostName(host) {
 		return "", netip.Prefix{}, 0, errNotAllowEntry
 	}
 	return host, netip.Prefix{}, port, nil
@@ -248,9 +248,11 @@ func parsePort(s string) (uint16, error) {
 	return uint16(n), nil
 }
 
-// hostName reports whether s is a DNS host name: dot-separated labels of
-// letters, digits and hyphens, not starting or ending with a hyphen.
-func hostName(s string) bool {
+// HostName reports whether s is a DNS host name: dot-separated labels of
+// letters, digits, hyphens and underscores, not starting or ending with a
+// hyphen, in any case, with or without a final dot.
+func HostName(s string) bool {
+	s = strings.TrimSuffix(s, ".")
 	if s == "" || len(s) > 253 {
 		return false
 	}
@@ -259,7 +261,7 @@ func hostName(s string) bool {
 			return false
 		}
 		for _, c := range l {
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 				return false
 			}
 		}
