@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -202,8 +203,9 @@ func (p *parser) validateHTTP(h *HTTP) {
 	}
 	if h.OpsListen != "" {
 		p.hostPort("http.ops_listen", h.OpsListen, true)
-		if h.OpsListen == h.Listen && !strings.HasSuffix(h.Listen, ":0") {
-			p.invalid("http.ops_listen", "must differ from http.listen")
+		if !p.hasProblem("http.listen") && !p.hasProblem("http.ops_listen") && sameListener(h.Listen, h.OpsListen) {
+			p.invalid("http.ops_listen", fmt.Sprintf("takes the port of http.listen (line %d) on the same address: "+
+				"give it another port (an empty host, 0.0.0.0 and :: are every address; localhost is 127.0.0.1 and ::1)", p.lineNear("http.listen")))
 		}
 	}
 	if !p.require("http.public_url", h.PublicURL) {
@@ -249,6 +251,40 @@ func (p *parser) hostPort(key, value string, listen bool) {
 	case host != "" && ipErr != nil && !transports.HostName(host):
 		p.invalid(key, "the host must be an IP address or a DNS name")
 	}
+}
+
+// sameListener reports whether two valid listen addresses would take the
+// same socket: the same port, not 0 (any free port), with a wildcard host
+// on either side, or the same address or name on both, localhost being
+// 127.0.0.1 and ::1. No name is looked up.
+func sameListener(a, b string) bool {
+	ha, pa, _ := net.SplitHostPort(a)
+	hb, pb, _ := net.SplitHostPort(b)
+	na, _ := strconv.Atoi(pa)
+	nb, _ := strconv.Atoi(pb)
+	if na != nb || na == 0 {
+		return false
+	}
+	aa, anyA := listenHost(ha)
+	ab, anyB := listenHost(hb)
+	return anyA || anyB || slices.ContainsFunc(aa, func(s string) bool { return slices.Contains(ab, s) })
+}
+
+// listenHost is what a listen address's host names, without looking it
+// up: every address (true), or addresses or a name, canonical.
+func listenHost(host string) ([]string, bool) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		a = a.Unmap()
+		return []string{a.String()}, a.IsUnspecified()
+	}
+	name := strings.ToLower(strings.TrimSuffix(host, "."))
+	switch {
+	case name == "":
+		return nil, true
+	case name == "localhost":
+		return []string{"127.0.0.1", "::1"}, false
+	}
+	return []string{name}, false
 }
 
 func (p *parser) validateAccess(a *Access) {
