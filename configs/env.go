@@ -50,6 +50,17 @@ func (p *parser) expandScalar(n *yaml.Node, path string) {
 	if !strings.Contains(n.Value, "$") {
 		return
 	}
+	if name, ok := strings.CutPrefix(n.Value, "$"); ok && isVarName(name) {
+		// $NAME, as a shell writes it: surely meant as the variable. The
+		// value is not quoted (it may be a secret) unless it names one.
+		msg := "a value of $ and a name is not read from the environment: write ${NAME} to read the variable, or $$ for a literal $"
+		if _, set := p.env(name); set {
+			msg = fmt.Sprintf("$%s is not read from the environment: write ${%[1]s} to read the variable, or $$ for a literal $", name)
+		}
+		p.add(n.Line, path, msg)
+		p.failed[n] = true
+		return
+	}
 	value, unset, err := expand(n.Value, p.env)
 	if err != nil {
 		p.add(n.Line, path, err.Error())

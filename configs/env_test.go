@@ -44,3 +44,28 @@ func TestExpand(t *testing.T) {
 		})
 	}
 }
+
+// A whole value of $NAME, as a shell writes a variable, is refused, not
+// taken as the literal: the message names the variable only if it is set
+// (else the value may be a literal secret). $$ still makes a literal $,
+// and a $ elsewhere stays as it is.
+func TestBareDollarName(t *testing.T) {
+	tests := []struct {
+		old, new string
+		want     []string
+	}{
+		{"secret: ${SECRET}", "secret: $SECRET", []string{
+			`gw.yaml:12: transports[0].secret: $SECRET is not read from the environment: write ${SECRET} to read the variable, or $$ for a literal $`}},
+		{"token: ${TOKEN}", `token: "$Hunter2_unset"`, []string{
+			`gw.yaml:14: transports[0].settings.token: a value of $ and a name is not read from the environment: write ${NAME} to read the variable, or $$ for a literal $`}},
+		{"token: ${TOKEN}", "token: $$TOKEN", nil},
+		{"token: ${TOKEN}", "token: pa$TOKEN", nil},
+		{"token: ${TOKEN}", "token: $1abc", nil},
+	}
+	for _, tt := range tests {
+		_, err := Parse("gw.yaml", []byte(edit(tt.old, tt.new)), lookupTestEnv)
+		if got := problemsOf(t, err); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: got %q, want %q", tt.new, got, tt.want)
+		}
+	}
+}
