@@ -21,7 +21,7 @@ func (p *parser) validateAdmins(admins []string, allowed func(bare string) bool)
 		case j.Resourcepart() != "":
 			p.invalid(key, "must be a bare JID, without a /resource")
 		case !allowed(j.String()):
-			p.invalid(key, fmt.Sprintf("%s is not covered by access.allow; add it (or its domain) there, or remove it here", j.String()))
+			p.invalid(key, fmt.Sprintf("%s is not covered by access.allow; add it (or its domain) there, or remove it here", quoteShort(p.text(key))))
 		default:
 			admins[i] = j.String()
 		}

@@ -265,8 +265,8 @@ func TestParseProblems(t *testing.T) {
 			}},
 		{name: "admins not covered by access.allow", yaml: edit("access:\n", "admins: [ops@other.org, bob@example.com, 'Ops@Other.Org']\naccess:\n"),
 			want: []string{
-				`gw.yaml:6: admins[0]: ops@other.org is not covered by access.allow; add it (or its domain) there, or remove it here`,
-				`gw.yaml:6: admins[2]: ops@other.org is not covered by access.allow; add it (or its domain) there, or remove it here`,
+				`gw.yaml:6: admins[0]: "ops@other.org" is not covered by access.allow; add it (or its domain) there, or remove it here`,
+				`gw.yaml:6: admins[2]: "Ops@Other.Org" is not covered by access.allow; add it (or its domain) there, or remove it here`,
 			}},
 		{name: "transport name and type", yaml: edit("name: t1", "name: T1", "type: testtype", "type: testtyp"),
 			want: []string{

@@ -22,9 +22,9 @@ func (p *parser) addForeign(line int, key, msg string) {
 }
 
 // redact replaces every value that came from the environment, in any
-// case (a check may quote it normalised), with the config text it
-// replaced. Very short values are left alone: they are not secrets, and
-// replacing them would garble ordinary words.
+// case (a check may quote it normalised), and a phone number in any form,
+// with the config text it replaced. Very short values are left alone:
+// they are not secrets, and replacing them would garble ordinary words.
 func (p *parser) redact(s string) string {
 	type sub struct{ value, text string }
 	var subs []sub
@@ -48,8 +48,62 @@ func (p *parser) redact(s string) string {
 		b.WriteString(s)
 		s = b.String()
 	}
+	for n, text := range p.orig {
+		s = redactNumber(s, phoneDigits(n.Value), text)
+	}
 	return s
 }
+
+// phoneDigits is the significant digits of v if it reads as a phone number
+// written with punctuation ("+1 (555) 000-1111", "07700 900123"), which a
+// check may quote normalised (+15550001111, +447700900123), or "".
+func phoneDigits(v string) string {
+	if strings.Trim(v, "0123456789+-(). /") != "" {
+		return ""
+	}
+	var d []byte
+	for i := 0; i < len(v); i++ {
+		if isDigit(v[i]) && (len(d) > 0 || v[i] != '0') { // without the trunk prefix 0
+			d = append(d, v[i])
+		}
+	}
+	if len(d) < 6 {
+		return ""
+	}
+	return string(d)
+}
+
+// redactNumber replaces in s each run of digits (with a leading "+") that
+// holds digits, a number with another country code or form, with text.
+func redactNumber(s, digits, text string) string {
+	if digits == "" {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, digits)
+		if i < 0 {
+			break
+		}
+		start, end := i, i+len(digits)
+		for start > 0 && isDigit(s[start-1]) {
+			start--
+		}
+		if start > 0 && s[start-1] == '+' {
+			start--
+		}
+		for end < len(s) && isDigit(s[end]) {
+			end++
+		}
+		b.WriteString(s[:start])
+		b.WriteString(text)
+		s = s[end:]
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // indexFold is the byte index of the first match of sub in s under Unicode
 // case folding, of sub's length, or -1.

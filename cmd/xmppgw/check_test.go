@@ -168,3 +168,33 @@ func TestCheckBotTokenOnTwoTransports(t *testing.T) {
 		"gw.yaml:29: transports[2].settings.token: this bot token is already in use on transport tg1",
 	}, "123456:abcdef")
 }
+
+// README: expanded variables never appear in error messages. An admin
+// from the environment is quoted by the access.allow check, and a number
+// from the environment written with spaces and punctuation is quoted
+// normalised (+15550001111), which is not the value, by the checks of two
+// users with one number and of a number on two transports: each problem
+// shows the config text instead.
+func TestCheckHidesExpandedValues(t *testing.T) {
+	t.Setenv("NUM", "+1 (555) 000-1111")
+	t.Setenv("ADMIN", "hidden-admin@other.org")
+	y := strings.Replace(checkBase, "access:\n", "admins: [\"${ADMIN}\"]\naccess:\n", 1) + `        carol@example.com: "${NUM}"
+`
+	wantCheckProblems(t, y, []string{
+		`gw.yaml:6: admins[0]: "${ADMIN}" is not covered by access.allow`,
+		"gw.yaml:19: transports[0].settings.numbers.carol@example.com: ${NUM} is already the number of alice@example.com",
+	}, "hidden-admin", "5550001111", "555) 000")
+	y = checkBase + `  - name: sms2
+    type: twilio
+    domain: sms2.example.com
+    secret: sms-component-secret
+    settings:
+      account_sid: AC123
+      auth_token: tok3n
+      numbers:
+        bob@example.com: "${NUM}"
+`
+	wantCheckProblems(t, y, []string{
+		"gw.yaml:26: transports[1].settings.numbers.bob@example.com: ${NUM} is already alice@example.com's number on transport sms",
+	}, "5550001111", "555) 000")
+}
