@@ -108,7 +108,7 @@ func implementsAny(t reflect.Type, ifaces ...reflect.Type) bool {
 
 func (p *parser) mismatch(n *yaml.Node, want, path string) {
 	p.bad[path] = true
-	p.add(n.Line, path, fmt.Sprintf("expected %s, got %s", want, p.describe(n)))
+	p.add(n.Line, path, fmt.Sprintf("expected %s, got %s", want, p.describe(n))+quotedHint(n, want))
 }
 
 // want names what a value of type t looks like in YAML.

@@ -107,7 +107,7 @@ func TestParseProblems(t *testing.T) {
 			}},
 		{name: "tab", yaml: edit("  listen:", "\tlisten:"),
 			want: []string{
-				`gw.yaml:4: found character that cannot start any token`,
+				`gw.yaml:4: found character that cannot start any token (YAML indents with spaces, not tabs)`,
 			}},
 		{name: "control character", yaml: edit("t1.example.com", "t1.example.com\x01"),
 			want: []string{

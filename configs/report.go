@@ -200,6 +200,9 @@ func (p *parser) text(path string) string {
 func (p *parser) describe(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
+		if t := p.flowBracketPort(n); t != "" {
+			return "a mapping (" + bracketHint(t) + ")"
+		}
 		return "a mapping"
 	case yaml.SequenceNode:
 		return "a list"

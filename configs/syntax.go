@@ -52,7 +52,7 @@ func (p *parser) syntaxError(err error, data []byte) {
 	case parserErrors[msg]:
 		line++
 	}
-	p.add(line, "", msg)
+	p.add(line, "", msg+syntaxHint(msg, line, data))
 }
 
 // isReaderError reports whether msg is one of yaml.v3's errors about the

@@ -14,6 +14,7 @@ import (
 type testSettings struct {
 	Token   string            `yaml:"token"`
 	Numbers map[string]string `yaml:"numbers"`
+	Count   int               `yaml:"count"`
 }
 
 func (s *testSettings) Validate() []transports.Problem {
