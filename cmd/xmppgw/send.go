@@ -19,7 +19,7 @@ import (
 )
 
 // sendUsage is the usage line of xmppgw send.
-const sendUsage = "usage: xmppgw send [-config FILE] [-url URL] [-token TOKEN] [--to JID ...] [TEXT... | -]"
+const sendUsage = "usage: xmppgw send [-config FILE] [-url URL] [-token TOKEN] [-id KEY] [--to JID ...] [TEXT... | -]"
 
 // sendTimeout bounds one xmppgw send request.
 const sendTimeout = 30 * time.Second
