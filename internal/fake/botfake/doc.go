@@ -24,7 +24,10 @@
 // limit, long polling with timeout up to 50 s, allowed_updates, 409 while
 // a webhook is set or when a newer getUpdates call takes over);
 // sendMessage (4096 UTF-16 code units, replies, parse_mode names);
-// editMessageText (only the bot's messages, "message is not modified");
+// editMessageText (only the bot's messages, "message is not modified",
+// "there is no text in the message to edit" for a file's message);
+// editMessageCaption (the caption of a file the bot sent; "there is no
+// caption in the message to edit" for a text);
 // deleteMessage; sendChatAction; getFile; getChat; getChatMember (members
 // are the users who wrote in the chat, "member" unless SetMemberStatus
 // made them "administrator", "creator" or else); setWebhook,

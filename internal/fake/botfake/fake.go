@@ -45,15 +45,16 @@ type Fake struct {
 	srv     *httptest.Server
 	changed chan struct{} // closed and replaced on every change
 
-	chats   map[int64]*chatState
-	sent    []*Message
-	edits   []Edit
-	deleted []Deleted
-	reacted []Reaction     // setMessageReaction calls
-	avatars map[int64]File // user id -> profile photo (SetProfilePhoto)
-	actions []Action
-	calls   map[string]int
-	offsets []int
+	chats        map[int64]*chatState
+	sent         []*Message
+	edits        []Edit
+	captionEdits []Edit // editMessageCaption calls
+	deleted      []Deleted
+	reacted      []Reaction     // setMessageReaction calls
+	avatars      map[int64]File // user id -> profile photo (SetProfilePhoto)
+	actions      []Action
+	calls        map[string]int
+	offsets      []int
 
 	queue        []queuedUpdate
 	nextUpdateID int

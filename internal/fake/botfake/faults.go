@@ -14,13 +14,13 @@ type failure struct {
 }
 
 // rateLimited are the methods SetRateLimit throttles.
-var rateLimited = map[string]bool{"sendmessage": true, "editmessagetext": true, "sendchataction": true}
+var rateLimited = map[string]bool{"sendmessage": true, "editmessagetext": true, "editmessagecaption": true, "sendchataction": true}
 
 // Kick makes the bot "removed" from a chat: from now on sendMessage,
-// editMessageText, deleteMessage and sendChatAction to it answer 403 with
-// description, e.g. "Forbidden: bot was kicked from the group chat" or
-// "Forbidden: bot was blocked by the user". An empty description picks
-// one of these by the chat's type. Unkick undoes it.
+// editMessageText, editMessageCaption, deleteMessage and sendChatAction to
+// it answer 403 with description, e.g. "Forbidden: bot was kicked from the
+// group chat" or "Forbidden: bot was blocked by the user". An empty
+// description picks one of these by the chat's type. Unkick undoes it.
 func (f *Fake) Kick(chatID int64, description string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -103,8 +103,8 @@ func (f *Fake) faultLocked(method string) *apiError {
 	return nil
 }
 
-// SetRateLimit throttles sendMessage, editMessageText and sendChatAction
-// together to perSecond calls (a token bucket holding one call); calls
+// SetRateLimit throttles sendMessage, editMessageText, editMessageCaption
+// and sendChatAction together to perSecond calls (a token bucket holding one call); calls
 // over the rate answer 429 with retry_after 1. 0 turns it off.
 func (f *Fake) SetRateLimit(perSecond float64) {
 	f.mu.Lock()

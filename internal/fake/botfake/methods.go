@@ -175,6 +175,11 @@ func (f *Fake) editMessageText(_ *http.Request, p params) (any, *apiError) {
 	if m.From == nil || m.From.ID != f.bot().ID {
 		return nil, badRequest("message can't be edited")
 	}
+	if m.hasMedia() {
+		// A photo's, a document's or a voice note's caption is changed
+		// with editMessageCaption.
+		return nil, badRequest("there is no text in the message to edit")
+	}
 	if m.Text == text && m.ParseMode == p["parse_mode"] && m.replyMarkup == p["reply_markup"] {
 		return nil, badRequest("message is not modified: specified new message content and reply markup " +
 			"are exactly the same as a current content and reply markup of the message")

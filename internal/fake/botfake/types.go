@@ -109,7 +109,8 @@ type Update struct {
 	MyChatMember      *ChatMemberUpdated `json:"my_chat_member,omitempty"`
 }
 
-// Edit is one successful editMessageText call.
+// Edit is one successful editMessageText call (Text is the new text), or
+// one of editMessageCaption (Text is the new caption, "" if removed).
 type Edit struct {
 	ChatID    int64
 	MessageID int
@@ -135,6 +136,10 @@ type WebhookAttempt struct {
 	Status   int
 	Err      string
 }
+
+// hasMedia reports whether m carries a file: a photo, a document or a
+// voice note, whose text is its caption.
+func (m *Message) hasMedia() bool { return m.Photo != nil || m.Document != nil || m.Voice != nil }
 
 // clone returns a deep copy, so callers cannot change the fake's state.
 func (m *Message) clone() Message {
