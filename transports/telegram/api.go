@@ -116,3 +116,11 @@ func editGone(err error) bool {
 	var pe *transports.Error
 	return errors.As(err, &pe) && strings.Contains(pe.Message, "message to edit not found")
 }
+
+// noText reports whether err is Telegram's refusal of editMessageText on a
+// message that carries a file (its caption is changed with
+// editMessageCaption).
+func noText(err error) bool {
+	var pe *transports.Error
+	return errors.As(err, &pe) && strings.Contains(pe.Message, "there is no text in the message to edit")
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +24,7 @@ type sentMessage struct {
 
 // Send implements transports.Transport. A long text is sent as several
 // messages; the remote id lists them all ("CHAT:ID,ID..."). A correction
-// (out.Replaces set) edits them; a retraction deletes them. A reply answers
+// (out.Replaces set) edits them (see edit); a retraction deletes them. A reply answers
 // the first message of out.ReplyTo. When a retry follows a partial send, the
 // parts already sent are not sent again.
 func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, error) {
@@ -35,6 +34,13 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 	chat := chatID(out.To)
 	if out.Retracts != "" {
 		return "", t.retract(ctx, chat, out.Retracts)
+	}
+	if out.Replaces != "" {
+		// A correction replaces the whole message, so it carries the
+		// original's attachments again: they are not sent anew.
+		if c, ids, ok := parseRemoteID(out.Replaces); ok && c == chat {
+			return t.edit(ctx, chat, out, ids)
+		}
 	}
 	if len(out.Media) > 0 {
 		return t.sendMedia(ctx, chat, out)
@@ -47,11 +53,6 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 		replyTo = ids[0]
 	}
 	parts := split(out.Body, maxText)
-	if out.Replaces != "" {
-		if c, ids, ok := parseRemoteID(out.Replaces); ok && c == chat {
-			return t.edit(ctx, out.ID, chat, out.Replaces, ids, parts)
-		}
-	}
 	t.mu.Lock()
 	ids := t.progress[out.ID].ids
 	t.mu.Unlock()
@@ -184,80 +185,6 @@ func (t *Transport) retract(ctx context.Context, chat int64, remote string) erro
 		}
 	}
 	return nil
-}
-
-// edit replaces the text of the messages ids with parts: parts beyond the
-// old messages are sent as new ones, old messages beyond the parts deleted.
-// As in Send, a retry of job after a part failed for now resumes after the
-// parts done: those sent anew (a text that grew, a message deleted
-// meanwhile) are not sent again.
-func (t *Transport) edit(ctx context.Context, job string, chat int64, original string, ids []int, parts []string) (string, error) {
-	// The messages the corrected text is in, once edited: the original's,
-	// and any sent for a text that grew or a part deleted meanwhile. Their
-	// ids are the correction's remote id, so that later corrections and a
-	// retraction reach them all.
-	t.mu.Lock()
-	final := slices.Clone(t.progress[job].ids)
-	t.mu.Unlock()
-	fail := func(err error) (string, error) { return "", t.failedPart(job, final, err) }
-	for i := len(final); i < len(parts); i++ {
-		part := parts[i]
-		if i >= len(ids) {
-			id, err := t.sendText(ctx, chat, part, true, 0)
-			if err != nil {
-				return fail(err)
-			}
-			final = append(final, id)
-			continue
-		}
-		if i > 0 { // the caller paced the first
-			if err := t.pace.wait(ctx, chat); err != nil {
-				return fail(&transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: err.Error()})
-			}
-		}
-		err := t.call(ctx, "editMessageText", tgbotapi.Params{
-			"chat_id": strconv.FormatInt(chat, 10), "message_id": strconv.Itoa(ids[i]), "text": part}, nil)
-		switch {
-		case err == nil, notModified(err):
-			final = append(final, ids[i])
-		case editGone(err):
-			// Deleted meanwhile: the correction goes out as a new message.
-			id, err := t.sendText(ctx, chat, part, true, 0)
-			if err != nil {
-				return fail(err)
-			}
-			final = append(final, id)
-		default:
-			return fail(err)
-		}
-	}
-	whole := remoteID(chat, final)
-	// The messages sent anew are known by the correction's id; the
-	// original's keep theirs.
-	var fresh []int
-	for _, id := range final {
-		if !slices.Contains(ids, id) {
-			fresh = append(fresh, id)
-		}
-	}
-	if len(final) > 1 {
-		if err := t.recordParts(ctx, chat, fresh, whole); err != nil {
-			return fail(err)
-		}
-	}
-	t.mu.Lock()
-	delete(t.progress, job)
-	t.mu.Unlock()
-	for _, id := range ids[min(len(parts), len(ids)):] {
-		err := t.call(ctx, "deleteMessage", tgbotapi.Params{"chat_id": strconv.FormatInt(chat, 10), "message_id": strconv.Itoa(id)}, nil)
-		if err != nil {
-			t.log.Info("deleting the surplus part of an edited message failed", "chat", chat, "err", err)
-		}
-	}
-	if len(final) == 0 {
-		return original, nil
-	}
-	return whole, nil
 }
 
 // ReceiptOnAccept implements transports.ReceiptOnAccept: the Bot API has no

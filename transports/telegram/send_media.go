@@ -112,6 +112,9 @@ func (t *Transport) sendMedia(ctx context.Context, chat int64, out transports.Ou
 		ids = append(ids, id)
 	}
 	rid := remoteID(chat, ids)
+	if err := t.recordMedia(ctx, chat, ids[len(texts):]); err != nil {
+		return fail(err)
+	}
 	if len(ids) > 1 {
 		if err := t.recordParts(ctx, chat, ids, rid); err != nil {
 			return fail(err)
