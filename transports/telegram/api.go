@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,13 +18,30 @@ import (
 // requestTimeout bounds one Bot API request other than a long poll.
 const requestTimeout = 30 * time.Second
 
-// ctxClient binds the library's requests, which carry no context, to one.
+// ctxClient binds the library's requests, which carry no context, to one,
+// and notes the HTTP status of the answer, which the library ignores: an
+// answer that is not Bot API JSON is known by it alone.
 type ctxClient struct {
-	ctx context.Context
-	c   *http.Client
+	ctx    context.Context
+	c      *http.Client
+	status *int // the answer's HTTP status; 0 if none came
 }
 
-func (c ctxClient) Do(r *http.Request) (*http.Response, error) { return c.c.Do(r.WithContext(c.ctx)) }
+func (c ctxClient) Do(r *http.Request) (*http.Response, error) {
+	resp, err := c.c.Do(r.WithContext(c.ctx))
+	if resp != nil {
+		*c.status = resp.StatusCode
+	}
+	return resp, err
+}
+
+// newBot is the library's client for one request bound to ctx; status
+// gets the answer's HTTP status.
+func (t *Transport) newBot(ctx context.Context, status *int) *tgbotapi.BotAPI {
+	bot := &tgbotapi.BotAPI{Token: t.s.Token, Client: ctxClient{ctx, t.http, status}}
+	bot.SetAPIEndpoint(t.endpoint)
+	return bot
+}
 
 // call makes one Bot API request bound to ctx and decodes its result into
 // out (if not nil). Failures are *transports.Error without the token.
@@ -34,17 +52,16 @@ func (t *Transport) call(ctx context.Context, method string, p tgbotapi.Params, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	bot := &tgbotapi.BotAPI{Token: t.s.Token, Client: ctxClient{ctx, t.http}}
-	bot.SetAPIEndpoint(t.endpoint)
-	resp, err := bot.MakeRequest(method, p)
-	return t.result(method, resp, err, out)
+	var status int
+	resp, err := t.newBot(ctx, &status).MakeRequest(method, p)
+	return t.result(method, status, resp, err, out)
 }
 
-// result is a Bot API answer to method: err classified, or its result
-// decoded into out (if not nil).
-func (t *Transport) result(method string, resp *tgbotapi.APIResponse, err error, out any) error {
+// result is a Bot API answer to method, with HTTP status: err classified,
+// or its result decoded into out (if not nil).
+func (t *Transport) result(method string, status int, resp *tgbotapi.APIResponse, err error, out any) error {
 	if err != nil {
-		return t.classify(err)
+		return t.classify(status, err)
 	}
 	if out != nil {
 		if err := json.Unmarshal(resp.Result, out); err != nil {
@@ -60,22 +77,28 @@ func (t *Transport) result(method string, resp *tgbotapi.APIResponse, err error,
 func (t *Transport) isAdmin(ctx context.Context, chat, user int64) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	bot := &tgbotapi.BotAPI{Token: t.s.Token, Client: ctxClient{ctx, t.http}}
-	bot.SetAPIEndpoint(t.endpoint)
-	m, err := bot.GetChatMember(tgbotapi.GetChatMemberConfig{
+	var status int
+	m, err := t.newBot(ctx, &status).GetChatMember(tgbotapi.GetChatMemberConfig{
 		ChatConfigWithUser: tgbotapi.ChatConfigWithUser{ChatID: chat, UserID: user}})
 	if err != nil {
-		return false, t.classify(err)
+		return false, t.classify(status, err)
 	}
 	return m.IsCreator() || m.IsAdministrator(), nil
 }
 
-// classify sorts a Bot API failure into a transports.Error.
-func (t *Transport) classify(err error) *transports.Error {
+// classify sorts a Bot API failure into a transports.Error; status is the
+// answer's HTTP status, 0 if none came.
+func (t *Transport) classify(status int, err error) *transports.Error {
 	var te *tgbotapi.Error
-	if !errors.As(err, &te) {
-		// Network failures and bodies that are not Bot API JSON (a proxy's
-		// error page) are temporary. URLs in them contain the token.
+	isAPI := errors.As(err, &te)
+	switch {
+	case status >= 400 && (!isAPI || te.Code == 0):
+		// An error answer, but not Bot API JSON (which always has an
+		// error_code): a proxy's or web server's page in front of api_url.
+		return notBotAPI(status)
+	case !isAPI:
+		// No answer, or one cut short or unreadable: temporary. URLs in
+		// network errors contain the token.
 		return &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: t.scrub(err.Error())}
 	}
 	e := &transports.Error{Provider: "Telegram", Code: strconv.Itoa(te.Code), Message: t.scrub(te.Message)}
@@ -95,6 +118,28 @@ func (t *Transport) classify(err error) *transports.Error {
 		e.Kind = transports.KindUnavailable
 	default:
 		e.Kind = transports.KindUnknown
+	}
+	return e
+}
+
+// notBotAPI is an error answer of HTTP status (400 or more) whose body is
+// not Bot API JSON, classified as its JSON form would be: 5xx and 408 are
+// temporary, 429 is a rate limit, 401 and 404 mean a wrong token or
+// api_url, and any other 4xx refuses the request for good (a proxy's 413
+// for an upload too large is not worth retrying until retry_for). The
+// text names the status, never the URL, which holds the token.
+func notBotAPI(status int) *transports.Error {
+	e := &transports.Error{Provider: "Telegram",
+		Message: fmt.Sprintf("HTTP %d %s from api_url (not a Bot API answer)", status, http.StatusText(status))}
+	switch {
+	case status == http.StatusTooManyRequests:
+		e.Kind = transports.KindRateLimited
+	case status == http.StatusUnauthorized || status == http.StatusNotFound:
+		e.Kind = transports.KindAuth
+	case status == http.StatusRequestTimeout, status >= 500:
+		e.Kind = transports.KindUnavailable
+	default:
+		e.Kind = transports.KindRejected
 	}
 	return e
 }

@@ -267,10 +267,9 @@ func (t *Transport) head(ctx context.Context, rawURL string) (ctype string, size
 
 // upload makes one multipart Bot API request bound to ctx, like call.
 func (t *Transport) upload(ctx context.Context, method string, p tgbotapi.Params, file tgbotapi.RequestFile, out any) error {
-	bot := &tgbotapi.BotAPI{Token: t.s.Token, Client: ctxClient{ctx, t.http}}
-	bot.SetAPIEndpoint(t.endpoint)
-	resp, err := bot.UploadFiles(method, p, []tgbotapi.RequestFile{file})
-	return t.result(method, resp, err, out)
+	var status int
+	resp, err := t.newBot(ctx, &status).UploadFiles(method, p, []tgbotapi.RequestFile{file})
+	return t.result(method, status, resp, err, out)
 }
 
 // cappedReader fails once more than left bytes were read.

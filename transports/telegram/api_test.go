@@ -1,0 +1,82 @@
+package telegram
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"xmppgw/transports"
+)
+
+// An answer that is not Bot API JSON (the error page of a reverse proxy or
+// web server in front of api_url) is known by its HTTP status alone, which
+// the library ignores: the error names it, and it is classified as its
+// JSON form would be, so that a 4xx is not retried until retry_for. The
+// token never shows.
+func TestAnswerNotBotAPI(t *testing.T) {
+	nginx413 := "<html><head><title>413 Request Entity Too Large</title></head><body><center><h1>413 Request Entity Too Large</h1></center><hr><center>nginx</center></body></html>"
+	tests := []struct {
+		status int
+		body   string
+		media  bool // the request is an upload (sendPhoto)
+		kind   transports.Kind
+		msg    string
+	}{
+		{413, nginx413, true, transports.KindRejected, "Telegram: HTTP 413 Request Entity Too Large from api_url (not a Bot API answer)"},
+		{413, nginx413, false, transports.KindRejected, "Telegram: HTTP 413 Request Entity Too Large from api_url (not a Bot API answer)"},
+		{404, "404 page not found\n", false, transports.KindAuth, "Telegram: HTTP 404 Not Found from api_url (not a Bot API answer)"},
+		{401, "<html>401 Authorization Required</html>", false, transports.KindAuth, "Telegram: HTTP 401 Unauthorized from api_url (not a Bot API answer)"},
+		{403, "<html><body>Forbidden</body></html>", false, transports.KindRejected, "Telegram: HTTP 403 Forbidden from api_url (not a Bot API answer)"},
+		{400, "", false, transports.KindRejected, "Telegram: HTTP 400 Bad Request from api_url (not a Bot API answer)"},
+		{408, "timeout", false, transports.KindUnavailable, "Telegram: HTTP 408 Request Timeout from api_url (not a Bot API answer)"},
+		{429, "slow down", false, transports.KindRateLimited, "Telegram: HTTP 429 Too Many Requests from api_url (not a Bot API answer)"},
+		{502, "<html>502 Bad Gateway</html>", false, transports.KindUnavailable, "Telegram: HTTP 502 Bad Gateway from api_url (not a Bot API answer)"},
+		{503, `{"error":"maintenance"}`, false, transports.KindUnavailable, "Telegram: HTTP 503 Service Unavailable from api_url (not a Bot API answer)"},
+	}
+	for _, tt := range tests {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(tt.status)
+			w.Write([]byte(tt.body))
+		}))
+		tr, err := New(transports.Params{Name: "telegram", State: &memKV{}}, &Settings{Token: testToken, APIURL: srv.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := transports.Outbound{To: "111", Body: "x", ID: "1"}
+		if tt.media {
+			allowLoopback(t, tr)
+			fs := newFileServer(t, map[string][2]string{"/up/cat.jpg": {"image/jpeg", "JPEGBYTES"}})
+			out.Media = []string{fs.URL + "/up/cat.jpg"}
+		}
+		_, err = tr.Send(testCtx(t), out)
+		srv.Close()
+		var pe *transports.Error
+		if !errors.As(err, &pe) || pe.Kind != tt.kind || err.Error() != tt.msg {
+			t.Errorf("HTTP %d (upload %v): got %v (%#v)\nwant %v: %s", tt.status, tt.media, err, pe, tt.kind, tt.msg)
+		}
+		if err != nil && strings.Contains(err.Error(), testToken) {
+			t.Errorf("HTTP %d: the error shows the token: %v", tt.status, err)
+		}
+	}
+
+	// A Bot API error is classified by its JSON, whatever the status; an
+	// answer of 200 that is not JSON is temporary, as before.
+	fake, _ := newTest(t, ModePolling, nil)
+	_, err := fake.Send(testCtx(t), transports.Outbound{To: "999", Body: "x", ID: "2"})
+	if pe, _ := err.(*transports.Error); pe == nil || pe.Error() != "Telegram error 400: Bad Request: chat not found" {
+		t.Errorf("Bot API 400: %v", err)
+	}
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>portal</html>")) }))
+	defer ok.Close()
+	tr, err := New(transports.Params{Name: "telegram", State: &memKV{}}, &Settings{Token: testToken, APIURL: ok.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tr.Send(testCtx(t), transports.Outbound{To: "111", Body: "x", ID: "3"})
+	if pe, _ := err.(*transports.Error); pe == nil || !pe.Temporary() {
+		t.Errorf("HTTP 200 with HTML: %v, want a temporary error", err)
+	}
+}
