@@ -75,3 +75,40 @@ func TestGroupCommands(t *testing.T) {
 		t.Errorf("%d getChatMember calls, want 8", got)
 	}
 }
+
+// When Telegram upgrades a linked group to a supergroup, the old group gets
+// a service message with migrate_to_chat_id: its user learns that the link
+// does not follow the new id and how to link the supergroup. The
+// supergroup's own service message (migrate_from_chat_id) finds it not
+// linked, and the bot tells it how to link itself.
+func TestGroupUpgradedToSupergroup(t *testing.T) {
+	tr, fake := newTest(t, ModePolling, nil)
+	sink := newSink()
+	sink.linked["-4001"] = "alice@example.test"
+	run(t, tr, sink)
+	fake.PushUpdate(json.RawMessage(`{"message":{"message_id":7,"from":{"id":111,"is_bot":false,"first_name":"Alice"},` +
+		`"chat":{"id":-4001,"type":"group","title":"Ops"},"date":1700000000,"migrate_to_chat_id":-1009999999999}}`))
+	got := sink.waitInbound(t, 1)
+	want := transports.Inbound{From: "-4001", ID: "-4001:7", Name: "Ops", Group: true, Sender: "Alice", SenderID: "111",
+		Body: `[Telegram upgraded this group to a supergroup, with a new id: -1009999999999. The link does not follow it: ` +
+			`messages to this address fail from now on, and the supergroup's reach no one until you link it: ` +
+			`send "link" to telegram.example.test, then /link CODE in the supergroup with the code you get. ` +
+			`Its address will be -1009999999999@telegram.example.test.]`}
+	got[0].Time = want.Time
+	if !reflect.DeepEqual(got[0], want) {
+		t.Errorf("the linked user gets\n%+v\nwant\n%+v", got[0], want)
+	}
+
+	fake.PushUpdate(json.RawMessage(`{"message":{"message_id":1,"from":{"id":111,"is_bot":false,"first_name":"Alice"},` +
+		`"chat":{"id":-1009999999999,"type":"supergroup","title":"Ops"},"date":1700000000,"migrate_from_chat_id":-4001}}`))
+	msgs, err := fake.WaitSent(testCtx(t), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := msgs[0]; m.Chat.ID != -1009999999999 || !strings.HasPrefix(m.Text, "This chat is not linked to anyone on XMPP") {
+		t.Errorf("the supergroup is told %q in %d, want how to link it", m.Text, m.Chat.ID)
+	}
+	if n := len(sink.got()); n != 1 {
+		t.Errorf("the sink got %d messages, want only the old group's", n)
+	}
+}

@@ -83,6 +83,8 @@ func (t *Transport) handle(ctx context.Context, sink transports.Sink, u update) 
 		// ids of their own.
 		in.Replaces = in.ID
 		in.ID += ":e" + strconv.Itoa(u.UpdateID)
+	} else if msg.MigrateToChatID != 0 {
+		in.Body = t.upgraded(msg.MigrateToChatID)
 	} else if in.Body == "" && len(in.Media) == 0 {
 		in.Body = "[" + describeUnsupported(msg) + "]"
 	}
@@ -353,6 +355,16 @@ func senderID(msg *tgbotapi.Message) string {
 	return ""
 }
 
+// upgraded tells the user a group is linked to that Telegram upgraded it
+// to supergroup to (the service message in the old group): the link does
+// not follow the new id, so the user learns how to link it again.
+func (t *Transport) upgraded(to int64) string {
+	return fmt.Sprintf("[Telegram upgraded this group to a supergroup, with a new id: %d. The link does not follow it: "+
+		"messages to this address fail from now on, and the supergroup's reach no one until you link it: "+
+		"send \"link\" to %s, then /link CODE in the supergroup with the code you get. "+
+		"Its address will be %d@%s.]", to, t.domain, to, t.domain)
+}
+
 // describeUnsupported names a message that has neither text nor a file.
 func describeUnsupported(msg *tgbotapi.Message) string {
 	switch {
@@ -370,6 +382,8 @@ func describeUnsupported(msg *tgbotapi.Message) string {
 		return msg.LeftChatMember.FirstName + " left"
 	case msg.NewChatTitle != "":
 		return "new chat title: " + msg.NewChatTitle
+	case msg.MigrateFromChatID != 0:
+		return fmt.Sprintf("upgraded to a supergroup from the group %d", msg.MigrateFromChatID)
 	}
 	return "a kind of Telegram message the gateway cannot show"
 }
