@@ -3,6 +3,7 @@ package component
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -253,6 +254,7 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 		return
 	}
 	rec, _ := g.o.Transport.(transports.Reconciler)
+	_, idempotent := g.o.Transport.(transports.IdempotentSender)
 	// Past RetryFor, a send whose outcome is unknown is not made again:
 	// last is the failure its sender is told of unless a check finds the
 	// message at the provider, and checks that fail go on until lastUntil.
@@ -274,21 +276,21 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 				return
 			case errors.Is(err, transports.ErrCannotReconcile):
 				// No way to know: at least once, a possible duplicate.
-				g.Stats.UncheckedResends.Add(1)
-				if g.o.Metrics != nil {
-					g.o.Metrics.UncheckedResends.WithLabelValues(g.name).Inc()
-				}
-				g.log.Warn("a send of unknown outcome cannot be checked at the provider; sending again, possibly a duplicate",
-					"stanza_id", j.StanzaID, "err", err)
+				g.uncheckedResend(j, err)
 				err = nil
 			case err != nil:
 				checkFailed = true
 			}
 		}
 		if err == nil && !found {
-			if rec != nil && j.Inflight.IsZero() {
+			// A transport that cannot be asked sends again what the
+			// provider may have taken: at least once, a possible
+			// duplicate, unless the provider takes a repeated send once.
+			resend := rec == nil && !idempotent && !j.Inflight.IsZero()
+			if j.Inflight.IsZero() {
 				// Kept in memory; the store learns it only if the outcome
-				// stays unknown, or from an unclean shutdown (see Run).
+				// stays unknown, or, for a Reconciler, from an unclean
+				// shutdown (see Run).
 				j.Inflight = time.Now()
 			}
 			if g.pacer != nil {
@@ -309,6 +311,13 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 			if start, ok := g.outClock.take(j.ID); ok {
 				g.observe("out", start)
 			}
+			if resend {
+				why := error(transports.ErrCannotReconcile)
+				if sendErr != nil {
+					why = fmt.Errorf("%w; the last attempt: %w", why, sendErr)
+				}
+				g.uncheckedResend(j, why)
+			}
 			// A request in flight finishes even if shutdown begins meanwhile.
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 			began := time.Now()
@@ -328,6 +337,12 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 			pe = checkError(pe)
 		} else {
 			sendErr = pe
+			if pe.Kind == transports.KindRateLimited || pe.NotSent {
+				// A refusal, or no request made: the provider surely did
+				// not take the message. A timeout or a 5xx leaves it
+				// unknown.
+				j.Inflight = time.Time{}
+			}
 		}
 		switch {
 		case !pe.Temporary(), last != nil && time.Now().After(lastUntil):
@@ -338,7 +353,7 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 		case last != nil:
 			// The last check failed: it is made again, as within RetryFor.
 		case time.Since(j.Created) <= g.o.RetryFor:
-		case rec == nil || j.Inflight.IsZero() || pe.Kind == transports.KindRateLimited:
+		case rec == nil || j.Inflight.IsZero():
 			// The provider surely did not take it, or cannot be asked.
 			g.Stats.Failed.Add(1)
 			g.log.Warn("message failed", "stanza_id", j.StanzaID, "err", pe)
@@ -357,11 +372,6 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 		if g.o.Metrics != nil {
 			g.o.Metrics.Retries.WithLabelValues(g.name).Inc()
 		}
-		// A refusal means the provider surely did not take the message; a
-		// timeout or a 5xx leaves it unknown.
-		if pe.Kind == transports.KindRateLimited {
-			j.Inflight = time.Time{}
-		}
 		g.persist(ctx, func(c context.Context) error { return g.o.Store.Jobs().Attempted(c, j.ID, j.Inflight) })
 		wait := g.backoff(attempt)
 		if pe.RetryAfter > wait {
@@ -376,6 +386,18 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 			return
 		}
 	}
+}
+
+// uncheckedResend counts and logs a send of j whose earlier attempt's
+// outcome is unknown, made again without a check at the provider (why):
+// the recipient may get it twice.
+func (g *Gateway) uncheckedResend(j mapping.Job, why error) {
+	g.Stats.UncheckedResends.Add(1)
+	if g.o.Metrics != nil {
+		g.o.Metrics.UncheckedResends.WithLabelValues(g.name).Inc()
+	}
+	g.log.Warn("a send of unknown outcome cannot be checked at the provider; sending again, possibly a duplicate",
+		"stanza_id", j.StanzaID, "err", why)
 }
 
 // providerID returns the provider's id of the message that j's sender knows

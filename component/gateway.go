@@ -156,7 +156,8 @@ type Stats struct {
 	Unwritten  atomic.Int64 // answers not written: their session had ended for good (shutdown)
 
 	// UncheckedResends counts sends of unknown outcome repeated without a
-	// check (transports.ErrCannotReconcile): each is a possible duplicate.
+	// check (no transports.Reconciler, or transports.ErrCannotReconcile):
+	// each is a possible duplicate.
 	UncheckedResends atomic.Int64
 }
 

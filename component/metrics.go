@@ -25,8 +25,9 @@ type Metrics struct {
 	// Retries counts provider requests retried after a temporary failure.
 	Retries *prometheus.CounterVec
 	// UncheckedResends counts sends of unknown outcome repeated without a
-	// check at the provider (it cannot list its messages, or the operator
-	// chose not to): each may have reached the recipient twice.
+	// check at the provider (the transport cannot ask it, it cannot list
+	// its messages, or the operator chose not to): each may have reached
+	// the recipient twice.
 	UncheckedResends *prometheus.CounterVec
 	// Requests times provider requests, by outcome ("ok" or an error kind).
 	Requests *prometheus.HistogramVec

@@ -25,7 +25,7 @@ type Attachment struct {
 // address. A failure is a *Error for provider: an address the policy
 // refuses is AttachmentNotAllowed; a URL that is not http(s), an HTTP
 // error or a declared size over limit is KindRejected; a 5xx, a 429 or no
-// answer is KindUnavailable. No text names the address; log gets the
+// answer is KindUnavailable, NotSent (nothing went to the provider). No text names the address; log gets the
 // details, without the URL (it may carry a secret).
 func FetchAttachment(ctx context.Context, policy *FetchPolicy, client *http.Client, rawURL, provider string, limit int64, log *slog.Logger) (*Attachment, *Error) {
 	u, err := url.Parse(rawURL)
@@ -38,7 +38,7 @@ func FetchAttachment(ctx context.Context, policy *FetchPolicy, client *http.Clie
 			return AttachmentNotAllowed(provider)
 		}
 		log.Warn("fetching an attachment failed", "host", u.Host, "err", urlFree(err))
-		return &Error{Kind: KindUnavailable, Provider: provider, Message: "the attachment could not be fetched"}
+		return &Error{Kind: KindUnavailable, Provider: provider, Message: "the attachment could not be fetched", NotSent: true}
 	}
 	if err := policy.Check(ctx, rawURL); err != nil {
 		return nil, failed(err)
@@ -54,7 +54,7 @@ func FetchAttachment(ctx context.Context, policy *FetchPolicy, client *http.Clie
 	var e *Error
 	switch {
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		e = &Error{Kind: KindUnavailable, Provider: provider, Message: fmt.Sprintf("fetching the attachment: HTTP %d", resp.StatusCode)}
+		e = &Error{Kind: KindUnavailable, Provider: provider, Message: fmt.Sprintf("fetching the attachment: HTTP %d", resp.StatusCode), NotSent: true}
 	case resp.StatusCode != http.StatusOK:
 		e = &Error{Kind: KindRejected, Provider: provider, Message: fmt.Sprintf("fetching the attachment: HTTP %d", resp.StatusCode)}
 	case resp.ContentLength > limit:

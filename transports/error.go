@@ -49,6 +49,12 @@ type Error struct {
 	Code       string        // the provider's own error code, if any
 	Message    string        // the provider's message; must not contain secrets
 	RetryAfter time.Duration // when the provider said when to retry
+	// NotSent tells that the provider surely did not take what a retry
+	// would send again: no request was made (the connection was refused,
+	// the name did not resolve, an attachment could not be fetched). A
+	// temporary failure without it, other than KindRateLimited, leaves
+	// the outcome unknown, and a retry may make a duplicate.
+	NotSent bool
 }
 
 func (e *Error) Error() string {

@@ -119,6 +119,14 @@ type Reconciler interface {
 	SentSince(ctx context.Context, out Outbound, since time.Time) ([]string, error)
 }
 
+// IdempotentSender is implemented by transports whose provider takes a
+// Send repeated for the same job (out.ID) once (telegram-user's random_id):
+// a send of unknown outcome made again is no possible duplicate, and the
+// core does not count it as one.
+type IdempotentSender interface {
+	IdempotentSends()
+}
+
 // Pacer is implemented by transports that keep sends within the provider's
 // rate limits. The core calls Pace before each Send, outside its bound on
 // concurrent requests, so a contact waiting for its turn holds up no other.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -99,7 +100,8 @@ func (t *Transport) classify(status int, err error) *transports.Error {
 	case !isAPI:
 		// No answer, or one cut short or unreadable: temporary. URLs in
 		// network errors contain the token.
-		return &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: t.scrub(err.Error())}
+		return &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: t.scrub(err.Error()),
+			NotSent: notConnected(err)}
 	}
 	e := &transports.Error{Provider: "Telegram", Code: strconv.Itoa(te.Code), Message: t.scrub(te.Message)}
 	lower := strings.ToLower(te.Message)
@@ -120,6 +122,14 @@ func (t *Transport) classify(status int, err error) *transports.Error {
 		e.Kind = transports.KindUnknown
 	}
 	return e
+}
+
+// notConnected reports whether err is a failure to connect to api_url (a
+// name that did not resolve, a connection refused, a proxy not reached):
+// the request was not sent, so Telegram surely did not take it.
+func notConnected(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && (oe.Op == "dial" || oe.Op == "proxyconnect")
 }
 
 // notBotAPI is an error answer of HTTP status (400 or more) whose body is

@@ -2,6 +2,8 @@ package telegram
 
 import (
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -78,5 +80,54 @@ func TestAnswerNotBotAPI(t *testing.T) {
 	_, err = tr.Send(testCtx(t), transports.Outbound{To: "111", Body: "x", ID: "3"})
 	if pe, _ := err.(*transports.Error); pe == nil || !pe.Temporary() {
 		t.Errorf("HTTP 200 with HTML: %v, want a temporary error", err)
+	}
+}
+
+// A failure that sent nothing to Telegram says so (NotSent), so that the
+// core does not count its retry as a possible duplicate: a connection
+// refused, an attachment that could not be fetched. A connection cut after
+// the request went out leaves the outcome unknown.
+func TestFailureThatSentNothing(t *testing.T) {
+	reset := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // the request arrived whole...
+		c, _, _ := w.(http.Hijacker).Hijack()
+		c.(*net.TCPConn).SetLinger(0)
+		c.Close() // ...and its answer is lost
+	}))
+	defer reset.Close()
+	tests := []struct {
+		name    string
+		apiURL  string
+		media   string // an attachment's path on the file server, if any
+		notSent bool
+	}{
+		{"connection refused", "http://127.0.0.1:1", "", true},
+		{"connection reset after the request", reset.URL, "", false},
+		{"the attachment's server answers 503", reset.URL, "/busy.jpg", true},
+		{"the attachment's server is down", reset.URL, "/down", true},
+	}
+	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	}))
+	defer busy.Close()
+	for _, tt := range tests {
+		tr, err := New(transports.Params{Name: "telegram", State: &memKV{}}, &Settings{Token: testToken, APIURL: tt.apiURL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := transports.Outbound{To: "111", Body: "x", ID: "1"}
+		switch tt.media {
+		case "/busy.jpg":
+			allowLoopback(t, tr)
+			out.Media = []string{busy.URL + tt.media}
+		case "/down":
+			allowLoopback(t, tr)
+			out.Media = []string{"http://127.0.0.1:1/down.jpg"}
+		}
+		_, err = tr.Send(testCtx(t), out)
+		var pe *transports.Error
+		if !errors.As(err, &pe) || !pe.Temporary() || pe.NotSent != tt.notSent {
+			t.Errorf("%s: %#v (%v), want temporary, NotSent %v", tt.name, pe, err, tt.notSent)
+		}
 	}
 }

@@ -161,17 +161,6 @@ func (t *Transport) edit(ctx context.Context, chat int64, out transports.Outboun
 	return whole, nil
 }
 
-// waitTurn waits for chat's turn if paced.
-func (t *Transport) waitTurn(ctx context.Context, chat int64, paced bool) error {
-	if !paced {
-		return nil
-	}
-	if err := t.pace.wait(ctx, chat); err != nil {
-		return &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: "waiting for the rate limit: " + err.Error()}
-	}
-	return nil
-}
-
 // editPart sets the text of message id to part and returns the message
 // that holds it: id, or a new message if id was deleted meanwhile. A
 // message that turns out to carry a file (sent before files were

@@ -152,13 +152,24 @@ func (t *Transport) Pace(ctx context.Context, out transports.Outbound) error {
 	return t.pace.wait(ctx, chatID(out.To))
 }
 
+// waitTurn waits for chat's turn if paced. Its failure (ctx ended) sent
+// nothing.
+func (t *Transport) waitTurn(ctx context.Context, chat int64, paced bool) error {
+	if !paced {
+		return nil
+	}
+	if err := t.pace.wait(ctx, chat); err != nil {
+		return &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram",
+			Message: "waiting for the rate limit: " + err.Error(), NotSent: true}
+	}
+	return nil
+}
+
 // sendText sends one message of at most maxText, waiting for its turn first
 // if paced, as a reply to message replyTo unless it is 0.
 func (t *Transport) sendText(ctx context.Context, chat int64, text string, paced bool, replyTo int) (int, error) {
-	if paced {
-		if err := t.pace.wait(ctx, chat); err != nil {
-			return 0, &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram", Message: "waiting for the rate limit: " + err.Error()}
-		}
+	if err := t.waitTurn(ctx, chat, paced); err != nil {
+		return 0, err
 	}
 	var m sentMessage
 	p := tgbotapi.Params{"chat_id": strconv.FormatInt(chat, 10), "text": text}

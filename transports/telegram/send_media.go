@@ -94,11 +94,8 @@ func (t *Transport) sendMedia(ctx context.Context, chat int64, out transports.Ou
 		if i < len(texts) {
 			id, err = t.sendText(ctx, chat, texts[i], i > 0, reply)
 		} else {
-			if i > 0 {
-				if err := t.pace.wait(ctx, chat); err != nil {
-					return fail(&transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram",
-						Message: "waiting for the rate limit: " + err.Error()})
-				}
+			if err := t.waitTurn(ctx, chat, i > 0); err != nil {
+				return fail(err)
 			}
 			c := ""
 			if i == len(texts) {

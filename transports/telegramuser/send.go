@@ -185,6 +185,13 @@ func (a *account) sendPending(ctx context.Context, to transports.Addr, chat peer
 	return r, nil
 }
 
+var _ transports.IdempotentSender = (*Transport)(nil)
+
+// IdempotentSends implements transports.IdempotentSender: a send repeated
+// for the same job has the same random_id (randomID), which Telegram
+// takes once.
+func (t *Transport) IdempotentSends() {}
+
 // randomID derives a send's random_id from the job's stable id.
 func randomID(jobID string) int64 {
 	h := sha256.Sum256([]byte("xmppgw telegram-user send\x00" + jobID))
