@@ -352,6 +352,15 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 			return
 		case last != nil:
 			// The last check failed: it is made again, as within RetryFor.
+		case !checkFailed && pe.Kind == transports.KindRateLimited && pe.RetryAfter > 0 &&
+			time.Now().Add(pe.RetryAfter).After(j.Created.Add(g.o.RetryFor)):
+			// The provider took nothing and asks for a wait that ends
+			// past RetryFor: the sender learns it now, not after the wait.
+			pe = waitTooLong(pe, time.Until(j.Created.Add(g.o.RetryFor)))
+			g.Stats.Failed.Add(1)
+			g.log.Warn("message failed", "stanza_id", j.StanzaID, "err", pe)
+			g.failJob(ctx, j, pe)
+			return
 		case time.Since(j.Created) <= g.o.RetryFor:
 		case rec == nil || j.Inflight.IsZero():
 			// The provider surely did not take it, or cannot be asked.
@@ -484,6 +493,21 @@ func (g *Gateway) reconcile(ctx context.Context, rec transports.Reconciler, j ma
 		}
 	}
 	return "", false, nil
+}
+
+// waitTooLong is pe, a rate limit whose wait (RetryAfter) ends past the
+// time left of the job's retry_for, as its sender is told of it.
+func waitTooLong(pe *transports.Error, left time.Duration) *transports.Error {
+	round := func(d time.Duration) time.Duration {
+		if d < time.Second {
+			return d.Round(time.Millisecond)
+		}
+		return d.Round(time.Second)
+	}
+	e := *pe
+	e.Message = fmt.Sprintf("%s (the wait asked for, %s, ends past retry_for: %s left)",
+		pe.Message, round(pe.RetryAfter), round(max(left, 0)))
+	return &e
 }
 
 // checkError is a failed reconciliation as a failure of the send: always
