@@ -257,7 +257,6 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 		return d.resolve(ctx, n, g, groups, base, rid, t)
 	}
 	i := d.findFiring(groups, n, base, rid, firing)
-	id := func(dest string) string { return notificationID(n, g.alerts, dest) }
 	fps := fingerprints(firing)
 	now := d.now()
 	var cur mapping.AlertGroup
@@ -304,7 +303,7 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 	if err != nil {
 		return nil, false, nil, err
 	}
-	out = d.deliveries(cur.Recipients, cur.FullText, cur.SMSText, id)
+	out = d.deliveries(cur.Recipients, cur.FullText, cur.SMSText, func(dest string) string { return notificationID(n, cur.Key, g.alerts, dest) })
 	for _, o := range out {
 		if err := d.book.Note(ctx, o.id, cur.Code); err != nil {
 			return nil, false, nil, err
@@ -322,7 +321,7 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 func (d *Desk) resolve(ctx context.Context, n *Notification, g group, groups []mapping.AlertGroup, base, rid string, t Text) (out []delivery, suppressed bool, done func(ctx context.Context, stored bool) error, err error) {
 	targets := d.resolving(groups, n, base, rid, g.alerts)
 	if len(targets) == 0 {
-		return textDeliveries(g.dests, t, func(dest string) string { return notificationID(n, g.alerts, dest) }), false, nil, nil
+		return textDeliveries(g.dests, t, func(dest string) string { return notificationID(n, "", g.alerts, dest) }), false, nil, nil
 	}
 	var closers []func(ctx context.Context) error
 	for _, i := range targets {
@@ -337,11 +336,7 @@ func (d *Desk) resolve(ctx context.Context, n *Notification, g group, groups []m
 				return nil, false, nil, err
 			}
 		}
-		id := func(dest string) string { return notificationID(n, g.alerts, dest) }
-		if !own {
-			key := cur.Key
-			id = func(dest string) string { return hashID("resolved", key, notificationID(n, g.alerts, dest)) }
-		}
+		id := func(dest string) string { return notificationID(n, cur.Key, g.alerts, dest) }
 		full, sms := coded(t, cur.Code, false)
 		out = append(out, d.deliveries(cur.Recipients, full, sms, id)...)
 		closers = append(closers, func(ctx context.Context) error {

@@ -292,7 +292,7 @@ func (h *Handler) deliveries(ctx context.Context, req Request) (out []batch, unr
 	}
 	for _, g := range gs {
 		if h.desk == nil {
-			add(g.dests, Render(n, g.alerts), func(dest string) string { return notificationID(n, g.alerts, dest) })
+			add(g.dests, Render(n, g.alerts), func(dest string) string { return notificationID(n, "", g.alerts, dest) })
 			continue
 		}
 		ds, quiet, done, err := h.desk.notify(ctx, n, g)

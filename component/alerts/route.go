@@ -145,13 +145,17 @@ next:
 
 // notificationID is the stable id of a group of alerts for one
 // destination: the same for Alertmanager's retries of a notification.
-func notificationID(n *Notification, alerts []Alert, dest string) string {
+// episode is the key of the open group it notifies ("" for none): an
+// alert that resolves and fires again opens a new group, whose
+// notifications must not pass for a retry of the last episode's (their
+// texts are the same when the new group draws the same code).
+func notificationID(n *Notification, episode string, alerts []Alert, dest string) string {
 	fps := make([]string, len(alerts))
 	for i, a := range alerts {
 		fps[i] = a.Status + ":" + fingerprint(a)
 	}
 	slices.Sort(fps)
-	return hashID("am", n.Receiver, n.GroupKey, n.Status, strings.Join(fps, ","), dest)
+	return hashID("am", n.Receiver, n.GroupKey, n.Status, strings.Join(fps, ","), dest, episode)
 }
 
 // simpleID is the id of a simple request for one destination: stable if
