@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,7 +43,7 @@ func (g *Gateway) contactAnswer(ctx context.Context, in transports.Inbound, cont
 	if in.ID != "" {
 		key = "answer:" + in.ID
 	}
-	return g.answerOnce(ctx, key, nil, func(ctx context.Context) (bool, error) {
+	return g.answerOnce(ctx, key, func(ctx context.Context) (bool, error) {
 		replyTo := ""
 		if in.ReplyTo != "" {
 			id, found, err := g.o.Store.Jobs().StanzaIDOf(ctx, g.name, in.ReplyTo)
@@ -71,22 +72,18 @@ func deskKey(transport, key string) string {
 
 // answerOnce runs offer once for key ("": every time): deliveries of one
 // key that overlap take turns (a webhook retried while the first waits on
-// Alertmanager), and one that offer handled is recorded under marks (key
-// itself if none; the first is the one looked up), so that a delivery
-// again is handled without offer.
-func (g *Gateway) answerOnce(ctx context.Context, key string, marks []string, offer func(ctx context.Context) (bool, error)) (bool, error) {
+// Alertmanager), and one that offer handled is recorded, so that a
+// delivery again is handled without offer.
+func (g *Gateway) answerOnce(ctx context.Context, key string, offer func(ctx context.Context) (bool, error)) (bool, error) {
 	if key == "" {
 		return offer(ctx)
-	}
-	if len(marks) == 0 {
-		marks = []string{key}
 	}
 	unlock, err := g.answering.lock(ctx, key)
 	if err != nil {
 		return false, err
 	}
 	defer unlock()
-	switch taken, err := g.o.Store.ToXMPP().Taken(ctx, g.name, marks[0]); {
+	switch taken, err := g.o.Store.ToXMPP().Taken(ctx, g.name, key); {
 	case err != nil:
 		return false, err
 	case taken:
@@ -98,10 +95,8 @@ func (g *Gateway) answerOnce(ctx context.Context, key string, marks []string, of
 		// Answered: failing to record it only risks offering a delivery
 		// of it again (which the desk knows by its key), which is better
 		// than having it sent again now.
-		for _, k := range marks {
-			if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, k); err != nil {
-				g.log.Warn("an answer to an alert could not be recorded as answered", "key", k, "err", err)
-			}
+		if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, key); err != nil {
+			g.log.Warn("an answer to an alert could not be recorded as answered", "key", key, "err", err)
 		}
 	}
 	return handled, err
@@ -116,9 +111,8 @@ const answerTimeout = storeTimeout + alerts.SilenceTimeout
 // use the gateway is answered even without an open alert; anyone else
 // only as a recipient of one (an alert may go to any XMPP user), so that
 // strangers cannot have the gateway store answers for them. A message
-// resent with the same stanza id within alertWindow (a client
-// reconnecting) is answered once; another text under an id used before
-// (simple clients reuse ids) is another answer.
+// resent with the same stanza id and text within alertWindow of its first
+// delivery (a client reconnecting) is answered once (xmppAnswerOnce).
 func (g *Gateway) xmppAnswer(t router.Writer, in inStanza, from, to jid.JID, next func(ctx context.Context, t router.Writer)) {
 	body := *in.Body
 	replyTo := ""
@@ -127,22 +121,12 @@ func (g *Gateway) xmppAnswer(t router.Writer, in inStanza, from, to jid.JID, nex
 	}
 	bare := from.Bare().String()
 	now := time.Now()
-	key, marks := xmppAnswerKey(bare, in.ID, body, now)
+	key := xmppAnswerKey(bare, in.ID, body)
 	err := g.Later(from, t, func(ctx context.Context, t router.Writer) {
 		ctx, cancel := context.WithTimeout(ctx, answerTimeout)
 		defer cancel()
-		handled, err := g.answerOnce(ctx, key, marks, func(ctx context.Context) (bool, error) {
-			dk, first, err := g.xmppDeskKey(ctx, key, now)
-			if err != nil {
-				return false, err
-			}
-			handled, err := g.answers.Answer(ctx, bare, body, replyTo, deskKey(g.name, dk), g.allowed(bare))
-			if handled && first != "" {
-				if _, err := g.o.Store.ToXMPP().Accept(ctx, g.name, first); err != nil {
-					g.log.Warn("an answer to an alert could not be recorded as begun", "key", first, "err", err)
-				}
-			}
-			return handled, err
+		handled, err := g.xmppAnswerOnce(ctx, key, now, func(ctx context.Context, dk string) (bool, error) {
+			return g.answers.Answer(ctx, bare, body, replyTo, deskKey(g.name, dk), g.allowed(bare))
 		})
 		switch {
 		case err != nil:
@@ -159,44 +143,61 @@ func (g *Gateway) xmppAnswer(t router.Writer, in inStanza, from, to jid.JID, nex
 // xmppAnswerKey is the key of an XMPP answer with stanza id and body
 // from bare ("" without an id): its sender, id and a hash of its text, so
 // that only the same text resent under the same id is one answer (simple
-// clients reuse ids). The key has no window: a resend crossing a window's
-// end takes turns with the first under it (the desk knows it by the
-// window of the first delivery: xmppDeskKey). marks are what is recorded
-// once it is answered: the key in the window of now and in the next, so
-// that the record expires with the windows.
-func xmppAnswerKey(bare, id, body string, now time.Time) (key string, marks []string) {
+// clients reuse ids).
+func xmppAnswerKey(bare, id, body string) string {
 	if id == "" {
-		return "", nil
+		return ""
 	}
 	h := sha256.Sum256([]byte(body))
-	key = "answer-xmpp:" + bare + "\x00" + id + "\x00" + hex.EncodeToString(h[:12])
-	w := now.UnixMilli() / alertWindow.Milliseconds()
-	for _, w := range []int64{w, w + 1} {
-		marks = append(marks, key+"\x00"+strconv.FormatInt(w, 10))
-	}
-	return key, marks
+	return "answer-xmpp:" + bare + "\x00" + id + "\x00" + hex.EncodeToString(h[:12])
 }
 
-// xmppDeskKey is the key the desk knows the XMPP answer key (see
-// xmppAnswerKey), delivered at now, by: key in the window of its first
-// delivery, so that a resend within alertWindow is one answer to the desk
-// across a window's end (the first may have failed after the desk acted),
-// and the same text under the same id later on is another. A delivery
-// whose previous window's first mark is found is in that window; any other
-// is in its own, and first is the mark to record once the desk took it.
-func (g *Gateway) xmppDeskKey(ctx context.Context, key string, now time.Time) (dk, first string, err error) {
+// xmppAnswerOnce runs offer for the XMPP answer key ("": every time),
+// delivered at, unless it was answered within alertWindow before: a
+// delivery within alertWindow of the first delivery the desk took is the
+// same answer (handled without offer once it was answered; the desk knows
+// it by the first's key, dk, should the first have failed after the desk
+// acted), and the same text under the same id later on is another answer.
+// Deliveries of one key take turns. The core's KV holds, under key, when
+// the first was delivered, and "+" once it was answered.
+func (g *Gateway) xmppAnswerOnce(ctx context.Context, key string, at time.Time, offer func(ctx context.Context, dk string) (bool, error)) (bool, error) {
 	if key == "" {
-		return "", "", nil
+		return offer(ctx, "")
 	}
-	w := now.UnixMilli() / alertWindow.Milliseconds()
-	in := func(w int64) string { return key + "\x00" + strconv.FormatInt(w, 10) }
-	switch taken, err := g.o.Store.ToXMPP().Taken(ctx, g.name, in(w-1)+"\x00first"); {
-	case err != nil:
-		return "", "", err
-	case taken:
-		return in(w - 1), "", nil
+	unlock, err := g.answering.lock(ctx, key)
+	if err != nil {
+		return false, err
 	}
-	return in(w), in(w) + "\x00first", nil
+	defer unlock()
+	kv := g.coreKV()
+	v, err := kv.Get(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	first, took := at.UnixMilli(), false
+	ms, done := strings.CutSuffix(v, "+")
+	if t, perr := strconv.ParseInt(ms, 10, 64); perr == nil && at.Sub(time.UnixMilli(t)).Abs() < alertWindow {
+		if done {
+			g.log.Info("an answer to an alert delivered again; answered already", "key", key)
+			return true, nil
+		}
+		first, took = t, true // the desk took the first: its key
+	}
+	dk := key + "\x00" + strconv.FormatInt(first, 10)
+	handled, err := offer(ctx, dk)
+	if handled && (err == nil || !took) {
+		// Failing to record it only risks offering a delivery of it again
+		// (which the desk knows by dk), which is better than having it
+		// sent again now.
+		rec := strconv.FormatInt(first, 10)
+		if err == nil {
+			rec += "+"
+		}
+		if err := kv.SetUntil(ctx, key, rec, time.UnixMilli(first).Add(alertWindow)); err != nil {
+			g.log.Warn("an answer to an alert could not be recorded", "key", key, "err", err)
+		}
+	}
+	return handled, err
 }
 
 // keyLocks lets one caller at a time hold a key.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -107,7 +107,7 @@ func (a *keyedAnswers) Answer(_ context.Context, from, text, _, key string, _ bo
 
 // An XMPP user's answer resent with the same stanza id (a client
 // reconnecting) is answered once, under a key of the sender's bare JID,
-// the id and the text's hash, and the window of its first delivery;
+// the id and the text's hash, and the time of its first delivery;
 // another id is another answer, and one without an id has no key.
 func TestXMPPAnswerOnce(t *testing.T) {
 	g, _, _ := testGateway(t)
@@ -132,13 +132,13 @@ func TestXMPPAnswerOnce(t *testing.T) {
 	}
 	h := sha256.Sum256([]byte("ack K4"))
 	text := hex.EncodeToString(h[:12])
-	window := regexp.MustCompile(`\\x00[0-9]+"$`) // the first delivery's
+	first := regexp.MustCompile(`\\x00[0-9]+"$`) // the first delivery's time
 	for i, want := range []string{
 		`alice@example.test ack K4 "sms\x00answer-xmpp:alice@example.test\x00m1\x00` + text + `"`,
 		`alice@example.test ack K4 "sms\x00answer-xmpp:alice@example.test\x00m2\x00` + text + `"`,
 		`alice@example.test ack K4 ""`,
 	} {
-		if got := window.ReplaceAllString(answers.answered[i], `"`); got != want || i < 2 && got == answers.answered[i] {
+		if got := first.ReplaceAllString(answers.answered[i], `"`); got != want || i < 2 && got == answers.answered[i] {
 			t.Errorf("answer %d: %s, want %s", i, answers.answered[i], want)
 		}
 	}
@@ -161,44 +161,65 @@ func TestXMPPAnswerReusedIDOtherText(t *testing.T) {
 	}
 }
 
-// A resend crossing a window's end has the first's key (it takes turns
-// with the first under its lock), and finds the first's record in its own
-// window.
-func TestXMPPAnswerKeyAcrossWindows(t *testing.T) {
-	end := time.UnixMilli((time.Now().UnixMilli()/alertWindow.Milliseconds() + 1) * alertWindow.Milliseconds())
-	k1, marks1 := xmppAnswerKey("alice@example.test", "m1", "ack K4", end.Add(-time.Second))
-	k2, marks2 := xmppAnswerKey("alice@example.test", "m1", "ack K4", end.Add(time.Second))
-	if k1 != k2 {
-		t.Errorf("keys %q and %q across a window's end", k1, k2)
+// An XMPP answer resent with the same stanza id and text is the same
+// answer within 10 minutes of its first delivery (README), wherever the
+// clock's 10-minute marks fall, and another answer from then on, whose
+// own resends are then the same answer for 10 minutes.
+func TestXMPPAnswerResentWithinTenMinutes(t *testing.T) {
+	g, _, _ := testGateway(t)
+	ctx := context.Background()
+	key := xmppAnswerKey("alice@example.test", "1", "status")
+	start := time.Now().Truncate(time.Millisecond)
+	var dks []string
+	for i, c := range []struct {
+		after   time.Duration // since the first delivery
+		offered bool
+	}{
+		0: {0, true},
+		1: {30 * time.Second, false},
+		2: {10*time.Minute - time.Millisecond, false},
+		3: {10 * time.Minute, true}, // another answer
+		4: {19 * time.Minute, false},
+		5: {20*time.Minute - time.Millisecond, false},
+		6: {20 * time.Minute, true},
+	} {
+		offered := false
+		handled, err := g.xmppAnswerOnce(ctx, key, start.Add(c.after), func(_ context.Context, dk string) (bool, error) {
+			offered = true
+			dks = append(dks, dk)
+			return true, nil
+		})
+		if err != nil || !handled || offered != c.offered {
+			t.Errorf("%d: delivered %v after the first: handled %v, offered to the desk %v (want %v), err %v", i, c.after, handled, offered, c.offered, err)
+		}
 	}
-	if !slices.Contains(marks1, marks2[0]) {
-		t.Errorf("the resend looks up %q; the first recorded %q", marks2[0], marks1)
-	}
-	if k, _ := xmppAnswerKey("alice@example.test", "m1", "unack K4", end); k == k1 {
-		t.Errorf("another text under the same id has the same key %q", k)
+	if len(dks) == 3 && (dks[0] == dks[1] || dks[1] == dks[2]) {
+		t.Errorf("the desk knows three answers by the keys %q", dks)
 	}
 }
 
-// The desk knows an XMPP answer by the window of its first delivery: a
-// resend across a window's end after a first delivery the desk took (and
-// that failed after) has the first's desk key, and the same text under
-// the same id an hour later (a client reusing ids) another key.
-func TestXMPPDeskKeyFirstWindow(t *testing.T) {
-	g, _, store := testGateway(t)
+// A delivery the desk took but that failed after (the store) is offered
+// again when resent within 10 minutes, under the first's desk key (the
+// desk knows it, and acts once), and then no more; the same text under the
+// same id an hour later (a client reusing ids) has another key.
+func TestXMPPAnswerResentAfterFailureKeepsDeskKey(t *testing.T) {
+	g, _, _ := testGateway(t)
 	ctx := context.Background()
-	end := time.UnixMilli((time.Now().UnixMilli()/alertWindow.Milliseconds() + 1) * alertWindow.Milliseconds())
-	key, _ := xmppAnswerKey("alice@example.test", "1", "ack K4", end)
-	dk1, first, err := g.xmppDeskKey(ctx, key, end.Add(-time.Second))
-	if err != nil || first == "" {
-		t.Fatalf("first delivery: %q %q %v", dk1, first, err)
+	key := xmppAnswerKey("alice@example.test", "1", "ack K4")
+	start := time.Now()
+	var dks []string
+	deliver := func(after time.Duration, err error) {
+		t.Helper()
+		g.xmppAnswerOnce(ctx, key, start.Add(after), func(_ context.Context, dk string) (bool, error) {
+			dks = append(dks, dk)
+			return true, err
+		})
 	}
-	if _, err := store.ToXMPP().Accept(ctx, g.name, first); err != nil { // the desk took it
-		t.Fatal(err)
-	}
-	if dk2, _, _ := g.xmppDeskKey(ctx, key, end.Add(time.Second)); dk2 != dk1 {
-		t.Errorf("a resend across the window's end: desk key %q, the first's %q", dk2, dk1)
-	}
-	if dk3, _, _ := g.xmppDeskKey(ctx, key, end.Add(time.Hour)); dk3 == dk1 {
-		t.Errorf("the same text under id 1 an hour later: the first's desk key %q", dk3)
+	deliver(0, errors.New("store down"))
+	deliver(9*time.Minute, nil)
+	deliver(9*time.Minute+time.Second, nil) // answered: not offered
+	deliver(time.Hour, nil)
+	if len(dks) != 3 || dks[0] != dks[1] || dks[2] == dks[0] {
+		t.Errorf("desk keys offered: %q; want the first's again, then another", dks)
 	}
 }

@@ -351,5 +351,9 @@ const storeTimeout = 5 * time.Second
 // Name is the transport's name.
 func (g *Gateway) Name() string { return g.name }
 
+// coreKV is the core's own key-value state in the store, beside its
+// transport's.
+func (g *Gateway) coreKV() mapping.KV { return g.o.Store.KV(g.name + mapping.OwnRowsSep + "core") }
+
 // Connected reports whether the component session is up.
 func (g *Gateway) Connected() bool { return g.o.Conn.Connected() }

@@ -22,7 +22,7 @@ const markKeyName = "own-message-key"
 // loadMarkKey reads the marking key from the store, making it the first
 // time.
 func (g *Gateway) loadMarkKey(ctx context.Context) error {
-	kv := g.o.Store.KV(g.name + "#core")
+	kv := g.coreKV()
 	v, err := kv.Get(ctx, markKeyName)
 	if err != nil {
 		return err

@@ -722,7 +722,7 @@ func TestAnswerActedOnOnce(t *testing.T) {
 
 // A client reusing stanza ids sends "ack K" under an id it used for "ack
 // K" before (after an unack, an hour later): the gateway gives the desk
-// the key of the first delivery's window (component.xmppDeskKey), another
+// the key of the first delivery's time (component.xmppAnswerOnce), another
 // than the first's, so the new ack is acted on, not dropped as delivered
 // again.
 func TestAckUnderReusedIDLaterActedOn(t *testing.T) {
