@@ -105,6 +105,9 @@ type intakeItem struct {
 	// resends), on the intake's goroutine: what w is given is written to
 	// the session then (to t before Run).
 	then func(ctx context.Context, w router.Writer)
+	// resent is set, before then runs, if every job was found queued
+	// already: the stanza was resent, and nothing new is stored.
+	resent bool
 	// written, if set, is closed once the answers of the group it is in
 	// are written (or given up): a marker (Gateway.settle).
 	written chan struct{}
@@ -127,16 +130,20 @@ func (g *Gateway) queueMessage(t router.Writer, in inStanza, from, to jid.JID, t
 
 // queueMessageThen is queueMessage, with then run once the message is
 // stored (see intakeItem.then): what acknowledges it, such as a room's
-// reflection.
+// reflection. resent tells then that the message was found queued
+// already (see intakeItem.resent).
 func (g *Gateway) queueMessageThen(t router.Writer, in inStanza, from, to jid.JID,
-	then func(ctx context.Context, w router.Writer), targets ...msgTarget) {
+	then func(ctx context.Context, w router.Writer, resent bool), targets ...msgTarget) {
 	p := messageParts(in)
 	if e := overLimits(in, p); e != nil {
 		g.reply(t, in, from, to, e)
 		return
 	}
 	sender, user := g.jids.strings(in.From, from)
-	it := &intakeItem{in: in, from: from, to: to, user: user, t: t, then: then}
+	it := &intakeItem{in: in, from: from, to: to, user: user, t: t}
+	if then != nil {
+		it.then = func(ctx context.Context, w router.Writer) { then(ctx, w, it.resent) }
+	}
 	for _, tg := range targets {
 		j := mapping.Job{
 			Transport: g.name,
@@ -385,9 +392,11 @@ func (g *Gateway) commitGroup(ctx context.Context, group []*intakeItem, inline b
 	}
 }
 
-// queued hands it's jobs, stored as res, to the dispatcher.
+// queued hands it's jobs, stored as res, to the dispatcher, and marks it
+// resent if every one was found queued already.
 func (g *Gateway) queued(it *intakeItem, res []mapping.Enqueued, now time.Time) {
 	queued := 0
+	defer func() { it.resent = len(it.jobs) > 0 && queued == 0 }()
 	for i, j := range it.jobs {
 		r := res[i]
 		if r.Dup {

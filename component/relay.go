@@ -13,19 +13,19 @@ import (
 // Relay implements core.Core: what handleMessage does with a message to a
 // contact, for a module's message to remote (a room's groupchat message).
 func (g *Gateway) Relay(ctx context.Context, w router.Writer, s *router.Stanza, remote transports.Addr,
-	then func(ctx context.Context, w router.Writer, m *stanza.Message)) error {
+	then func(ctx context.Context, w router.Writer, m *stanza.Message, resent bool)) error {
 	return g.relay(ctx, w, s, "", remote, nil, then)
 }
 
 // RelayFrom implements core.Core.
 func (g *Gateway) RelayFrom(ctx context.Context, w router.Writer, s *router.Stanza, account, remote transports.Addr, body string,
-	then func(ctx context.Context, w router.Writer, m *stanza.Message)) error {
+	then func(ctx context.Context, w router.Writer, m *stanza.Message, resent bool)) error {
 	return g.relay(ctx, w, s, account, remote, &body, then)
 }
 
 // relay is Relay, from account if it is set, with body if it is not nil.
 func (g *Gateway) relay(ctx context.Context, w router.Writer, s *router.Stanza, account, remote transports.Addr, body *string,
-	then func(ctx context.Context, w router.Writer, m *stanza.Message)) error {
+	then func(ctx context.Context, w router.Writer, m *stanza.Message, resent bool)) error {
 	in, err := g.readInStanza(s)
 	if err != nil {
 		return err
@@ -51,7 +51,7 @@ func (g *Gateway) relay(ctx context.Context, w router.Writer, s *router.Stanza, 
 		return e
 	}
 	m := relayed(in)
-	g.queueMessageThen(w, in, s.From, s.To, func(ctx context.Context, w router.Writer) { then(ctx, w, m) },
+	g.queueMessageThen(w, in, s.From, s.To, func(ctx context.Context, w router.Writer, resent bool) { then(ctx, w, m, resent) },
 		msgTarget{remote, account})
 	return nil
 }

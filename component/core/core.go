@@ -101,19 +101,19 @@ type Core interface {
 	// from and be within the hourly quota; then the message becomes a job,
 	// stored by the intake. It returns the error that refuses s (a
 	// *stanza.Error, or a bad value: router.BadRequest). Once the job is
-	// stored (or found queued already: a resend), then is called, possibly
-	// on another goroutine, with the writer for what acknowledges the
-	// message and the message as the core read it: its id, body, first
-	// attachment, correction, retraction, reactions, reply and the reply's
-	// fallback. A message the store refuses is answered by the core, and
-	// then is not called.
+	// stored (or found queued already: a resend, which resent reports),
+	// then is called, possibly on another goroutine, with the writer for
+	// what acknowledges the message and the message as the core read it:
+	// its id, body, first attachment, correction, retraction, reactions,
+	// reply and the reply's fallback. A message the store refuses is
+	// answered by the core, and then is not called.
 	Relay(ctx context.Context, w router.Writer, s *router.Stanza, remote transports.Addr,
-		then func(ctx context.Context, w router.Writer, m *stanza.Message)) error
+		then func(ctx context.Context, w router.Writer, m *stanza.Message, resent bool)) error
 	// RelayFrom is Relay from account (a team inbox's number, which the
 	// sender need not own), with body in place of the message's body (a
 	// text without its addressee).
 	RelayFrom(ctx context.Context, w router.Writer, s *router.Stanza, account, remote transports.Addr, body string,
-		then func(ctx context.Context, w router.Writer, m *stanza.Message)) error
+		then func(ctx context.Context, w router.Writer, m *stanza.Message, resent bool)) error
 
 	// Links and operation, for the ad-hoc commands (package adhoc). The
 	// link methods are for a transports.Linker only.

@@ -55,7 +55,8 @@ func (r *rooms) InboxInbound(ctx context.Context, in transports.Inbound, box tra
 // or the number it starts with. Once stored, the room's history keeps it
 // and every member in the room sees it, from its writer, with whom it went
 // to, after prev (the answers of the sender's last join: see message). A
-// message for nobody gets a hint.
+// resend (found queued already) is shown again to the sender's resources
+// only, which may not have had it. A message for nobody gets a hint.
 func (r *rooms) inboxMessage(ctx context.Context, w router.Writer, s *router.Stanza, box transports.Inbox, prev *answers) error {
 	room := s.To.Bare()
 	nick, ok := r.joined.nick(room.String(), s.From.String())
@@ -113,19 +114,25 @@ func (r *rooms) inboxMessage(ctx context.Context, w router.Writer, s *router.Sta
 	} else {
 		label += " (" + string(to) + ")"
 	}
-	return r.c.RelayFrom(ctx, w, s, box.Account, to, body, func(ctx context.Context, w router.Writer, sent *stanza.Message) {
+	return r.c.RelayFrom(ctx, w, s, box.Account, to, body, func(ctx context.Context, w router.Writer, sent *stanza.Message, resent bool) {
 		shown := *sent
 		shown.Body = "to " + label + ": " + sent.Body
 		shown.Reply, shown.Fallback = nil, nil
 		r.keepOwn(ctx, box.Room, nick, &shown, inboxHistory)
 		shown.Type, shown.From = "groupchat", occupantJID(room, nick)
 		shown.StanzaID = &stanza.StanzaID{ID: sent.ID, By: room.String()}
+		fulls := r.joined.all(room.String())
+		if resent {
+			fulls = r.joined.of(room.String(), user)
+		}
 		out := prev.after(w)
-		for _, f := range r.joined.all(room.String()) {
+		for _, f := range fulls {
 			shown.To = f
 			out.Encode(shown)
 		}
-		r.c.Logger().Info("a member answered from a team inbox", "room", box.Room, "member", user, "to", to)
+		if !resent {
+			r.c.Logger().Info("a member answered from a team inbox", "room", box.Room, "member", user, "to", to)
+		}
 	})
 }
 

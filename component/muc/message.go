@@ -52,7 +52,7 @@ func (r *rooms) relay(ctx context.Context, w router.Writer, s *router.Stanza, ro
 		return stanza.NewError("modify", "jid-malformed", err.Error())
 	}
 	user := s.From.Bare().String()
-	return r.c.Relay(ctx, w, s, remote, func(ctx context.Context, w router.Writer, m *stanza.Message) {
+	return r.c.Relay(ctx, w, s, remote, func(ctx context.Context, w router.Writer, m *stanza.Message, _ bool) {
 		r.keepOwn(ctx, string(remote), nick, m, r.tr.RoomHistory())
 		r.reflect(prev.after(w), room, user, nick, *m)
 	})

@@ -45,7 +45,7 @@ type fakeCore struct {
 func (f *fakeCore) Allowed(bare string) bool { return bare != f.barred && f.Core.Allowed(bare) }
 
 func (f *fakeCore) Relay(ctx context.Context, w router.Writer, s *router.Stanza, _ transports.Addr,
-	then func(context.Context, router.Writer, *stanza.Message)) error {
+	then func(context.Context, router.Writer, *stanza.Message, bool)) error {
 	var m struct {
 		Body string `xml:"body"`
 	}
@@ -53,7 +53,7 @@ func (f *fakeCore) Relay(ctx context.Context, w router.Writer, s *router.Stanza,
 		return err
 	}
 	f.relayed = append(f.relayed, m.Body)
-	then(ctx, w, &stanza.Message{ID: s.ID, Body: m.Body})
+	then(ctx, w, &stanza.Message{ID: s.ID, Body: m.Body}, false)
 	return nil
 }
 
