@@ -19,7 +19,7 @@ const (
 		WHERE transport = ? AND room = ? ORDER BY id DESC LIMIT ?`
 	selectRoomMembers = `SELECT name FROM room_members WHERE transport = ? AND room = ?
 		AND member NOT LIKE 'xmpp:%' ORDER BY name`
-	countRoomEntry  = `SELECT COUNT(*) FROM room_history WHERE transport = ? AND room = ? AND sender = ? AND stanza_id = ?`
+	countRoomEntry  = `SELECT COUNT(*) FROM room_history WHERE transport = ? AND room = ? AND sender = ? AND stanza_id = ? AND body = ?`
 	selectRoomEntry = `SELECT sender, stanza_id, body, oob, replaces, created FROM room_history
 		WHERE transport = ? AND room = ? AND stanza_id = ? ORDER BY id DESC LIMIT 1`
 	selectNickHolder = `SELECT member FROM room_members WHERE transport = ? AND room = ? AND name = ?`
@@ -98,16 +98,20 @@ func (h RoomTable) RoomMembers(ctx context.Context, transport, room string) ([]s
 // KeepOwnRoomMessage keeps the user's own message e (Sender is the user's
 // nick) in its room's history, trimmed to the last keep, without making
 // the user a member. It is written after the message's job is queued, in
-// a transaction of its own: a resend of a stanza id already kept from the
-// same nick is kept once.
-func (h RoomTable) KeepOwnRoomMessage(ctx context.Context, transport string, e RoomEntry, keep int) error {
+// a transaction of its own. A message resent (its job was found queued
+// already: the same stanza id and content within the resend window) is
+// kept unless an entry of the same nick, stanza id and body is kept: the
+// first delivery may have been cut short between its job and its entry.
+// Any other message is kept, whatever its stanza id: simple clients
+// number ids from 1 on each connection.
+func (h RoomTable) KeepOwnRoomMessage(ctx context.Context, transport string, e RoomEntry, keep int, resent bool) error {
 	s := h.s
 	now := s.millis()
 	return s.tx(ctx, func(tx *sqlTx) error {
-		if e.StanzaID != "" {
+		if resent {
 			var n int
 			if err := tx.QueryRowContext(ctx, countRoomEntry,
-				transport, e.Room, e.Sender, e.StanzaID).Scan(&n); err != nil {
+				transport, e.Room, e.Sender, e.StanzaID, e.Body).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {

@@ -56,7 +56,7 @@ func TestRoomHistory(t *testing.T) {
 }
 
 // The user's own messages are kept in order with the members', count
-// toward the room's limit, are kept once per stanza id, and do not make
+// toward the room's limit, are kept once when resent, and do not make
 // the user a member.
 func TestKeepOwnRoomMessage(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, open opener) {
@@ -66,15 +66,15 @@ func TestKeepOwnRoomMessage(t *testing.T) {
 			t.Fatal(err)
 		}
 		own := RoomEntry{Room: "-100", Sender: "al", StanzaID: "u1", Body: "on it"}
-		for range 2 { // a resend is kept once
-			if err := s.Rooms().KeepOwnRoomMessage(ctx, "tg", own, 3); err != nil {
+		for _, resent := range []bool{false, true} { // a resend is kept once
+			if err := s.Rooms().KeepOwnRoomMessage(ctx, "tg", own, 3, resent); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if _, _, err := s.Rooms().AcceptRoom(ctx, "tg", "in:2", []RoomEntry{{Room: "-100", Sender: "Carol", StanzaID: "m2", Body: "ok"}}, 3); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Rooms().KeepOwnRoomMessage(ctx, "tg", RoomEntry{Room: "-100", Sender: "al", StanzaID: "u2", Body: "on it!", Replaces: "u1"}, 3); err != nil {
+		if err := s.Rooms().KeepOwnRoomMessage(ctx, "tg", RoomEntry{Room: "-100", Sender: "al", StanzaID: "u2", Body: "on it!", Replaces: "u1"}, 3, false); err != nil {
 			t.Fatal(err)
 		}
 		h, err := s.Rooms().RoomHistory(ctx, "tg", "-100", 10)
@@ -91,6 +91,43 @@ func TestKeepOwnRoomMessage(t *testing.T) {
 		members, err := s.Rooms().RoomMembers(ctx, "tg", "-100")
 		if err != nil || !slices.Equal(members, []string{"Bob", "Carol"}) {
 			t.Errorf("members %q, %v", members, err)
+		}
+	})
+}
+
+// A client numbering stanza ids from 1 on each connection sends two
+// messages with id "1": both are kept, and so is the same text under it
+// again when it is no resend; a resend whose first delivery was cut short
+// before it was kept is kept, once.
+func TestKeepOwnRoomMessageReusedID(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		for i, c := range []struct {
+			body   string
+			resent bool
+		}{
+			{"to +15557654321: on my way", false},
+			{"to +15550004444: db2 restarted", false},
+			{"to +15550004444: db2 restarted", true}, // its resend
+			{"to +15557654321: on my way", false},    // the same text again, later
+			{"to +15550005555: lost", true},          // resent; the first was not kept
+			{"to +15550005555: lost", true},
+		} {
+			if err := s.Rooms().KeepOwnRoomMessage(ctx, "sms", RoomEntry{Room: "oncall", Sender: "alice", StanzaID: "1", Body: c.body}, 500, c.resent); err != nil {
+				t.Fatalf("%d: %v", i, err)
+			}
+		}
+		h, err := s.Rooms().RoomHistory(ctx, "sms", "oncall", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range h {
+			got = append(got, e.Body)
+		}
+		if want := []string{"to +15557654321: on my way", "to +15550004444: db2 restarted", "to +15557654321: on my way", "to +15550005555: lost"}; !slices.Equal(got, want) {
+			t.Errorf("history %q\nwant %q", got, want)
 		}
 	})
 }

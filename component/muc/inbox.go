@@ -118,7 +118,7 @@ func (r *rooms) inboxMessage(ctx context.Context, w router.Writer, s *router.Sta
 		shown := *sent
 		shown.Body = "to " + label + ": " + sent.Body
 		shown.Reply, shown.Fallback = nil, nil
-		r.keepOwn(ctx, box.Room, nick, &shown, inboxHistory)
+		r.keepOwn(ctx, box.Room, nick, &shown, inboxHistory, resent)
 		shown.Type, shown.From = "groupchat", occupantJID(room, nick)
 		shown.StanzaID = &stanza.StanzaID{ID: sent.ID, By: room.String()}
 		fulls := r.joined.all(room.String())

@@ -52,8 +52,8 @@ func (r *rooms) relay(ctx context.Context, w router.Writer, s *router.Stanza, ro
 		return stanza.NewError("modify", "jid-malformed", err.Error())
 	}
 	user := s.From.Bare().String()
-	return r.c.Relay(ctx, w, s, remote, func(ctx context.Context, w router.Writer, m *stanza.Message, _ bool) {
-		r.keepOwn(ctx, string(remote), nick, m, r.tr.RoomHistory())
+	return r.c.Relay(ctx, w, s, remote, func(ctx context.Context, w router.Writer, m *stanza.Message, resent bool) {
+		r.keepOwn(ctx, string(remote), nick, m, r.tr.RoomHistory(), resent)
 		r.reflect(prev.after(w), room, user, nick, *m)
 	})
 }
@@ -71,8 +71,10 @@ func (r *rooms) reflect(w router.Writer, room jid.JID, user, nick string, m stan
 // keepOwn keeps the user's own groupchat message m (a text or an
 // attachment, or an edit of one) in the history of room (its key in the
 // store), which keeps keep messages, from the nick it was sent under: a
-// failure is logged, the message is sent all the same.
-func (r *rooms) keepOwn(ctx context.Context, room, nick string, m *stanza.Message, keep int) {
+// failure is logged, the message is sent all the same. A message resent
+// (its job was found queued already) is kept only if it was not kept
+// before (the first delivery cut short: see KeepOwnRoomMessage).
+func (r *rooms) keepOwn(ctx context.Context, room, nick string, m *stanza.Message, keep int, resent bool) {
 	if m.Retract != nil || m.Reacts != nil {
 		return
 	}
@@ -89,7 +91,7 @@ func (r *rooms) keepOwn(ctx context.Context, room, nick string, m *stanza.Messag
 	if e.Body == "" {
 		return
 	}
-	if err := r.c.Store().Rooms().KeepOwnRoomMessage(ctx, r.c.Name(), e, keep); err != nil {
+	if err := r.c.Store().Rooms().KeepOwnRoomMessage(ctx, r.c.Name(), e, keep, resent); err != nil {
 		r.c.Logger().Warn("cannot keep the user's message in the room's history", "room", room, "err", err)
 	}
 }
