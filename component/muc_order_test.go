@@ -226,3 +226,51 @@ func feedPastHeld(t *testing.T, g *Gateway, in []string, release func()) string 
 		return ""
 	}
 }
+
+// Alice's join of group A waits on its slow membership check, and she
+// joins group B, done at once, its answers held behind A's. A member of B
+// writes, then a one-to-one contact of hers, whose message the store's
+// queue writes after B's. Alice gets B's message only after her
+// self-presence in B (XEP-0045: a client takes nothing from a room it has
+// not finished joining), as her own reflections.
+func TestGroupMessageAfterSelfPresence(t *testing.T) {
+	var logs logbuf.Buffer
+	tr := heldMemberRooms{roomLinked: roomLinked{&transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}}, hold: make(chan struct{})}
+	var once sync.Once
+	release := func() { once.Do(func() { close(tr.hold) }) }
+	t.Cleanup(release)
+	g, srv, _, _, _ := runningRoomsOf(t, &logs, tr)
+	ctx := context.Background()
+	if err := g.o.Store.Links().ImportLinks(ctx, "tg", []mapping.Link{{Remote: "+155500033301", User: "alice@example.test", Name: "B"}, {Remote: "+15550002222", User: "alice@example.test", Name: "Dana"}}); err != nil {
+		t.Fatal(err)
+	}
+	const alice = "alice@example.test/pc"
+	srv.in <- `<presence from="` + alice + `" to="+155500033300@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>` +
+		`<presence from="` + alice + `" to="+155500033301@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>`
+	eventually(t, "B joined", func() bool {
+		return strings.Contains(logs.String(), `"user joined a room" transport=tg room=+155500033301`)
+	})
+	for _, in := range []transports.Inbound{
+		{From: "+155500033301", ID: "n1", Body: "anyone on db1?", Group: true, Sender: "Bob", SenderID: "42"},
+		{From: "+15550002222", ID: "n2", Body: "call me"},
+	} {
+		if err := g.Deliver(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "Dana's message written", func() bool {
+		return strings.Contains(strings.Join(writtenTo(srv, "alice@example.test"), ""), "call me")
+	})
+	release()
+	eventually(t, "B's answers and message written", func() bool { return len(writtenTo(srv, alice)) == 5 })
+	want := []string{
+		`<presence from="+155500033300@tg.example.test/al" to="alice@example.test/pc"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant" jid="alice@example.test/pc"></item><status code="100"></status><status code="110"></status></x></presence>`,
+		`<message type="groupchat" from="+155500033300@tg.example.test" to="alice@example.test/pc"><subject>Group +155500033300</subject></message>`,
+		`<presence from="+155500033301@tg.example.test/al" to="alice@example.test/pc"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant" jid="alice@example.test/pc"></item><status code="100"></status><status code="110"></status></x></presence>`,
+		`<message type="groupchat" from="+155500033301@tg.example.test" to="alice@example.test/pc"><subject>Group +155500033301</subject></message>`,
+		`<message type="groupchat" id="n1" from="+155500033301@tg.example.test/Bob" to="alice@example.test/pc"><body>anyone on db1?</body><origin-id xmlns="urn:xmpp:sid:0" id="n1"></origin-id><stanza-id xmlns="urn:xmpp:sid:0" id="n1" by="+155500033301@tg.example.test"></stanza-id></message>`,
+	}
+	if got := writtenTo(srv, alice); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("alice got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

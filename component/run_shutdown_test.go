@@ -29,6 +29,12 @@ import (
 // the returned sigterm is called; ran is closed when Run has returned.
 func runningRooms(t *testing.T, logs io.Writer) (g *Gateway, srv *fakeServer, path string, sigterm func(), ran chan struct{}) {
 	t.Helper()
+	return runningRoomsOf(t, logs, roomLinked{&transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}})
+}
+
+// runningRoomsOf is runningRooms with the transport tr.
+func runningRoomsOf(t *testing.T, logs io.Writer, tr transports.Transport) (g *Gateway, srv *fakeServer, path string, sigterm func(), ran chan struct{}) {
+	t.Helper()
 	const domain = "tg.example.test"
 	srv = startFakeServer(t, domain)
 	path = filepath.Join(t.TempDir(), "gw.db")
@@ -38,7 +44,7 @@ func runningRooms(t *testing.T, logs io.Writer) (g *Gateway, srv *fakeServer, pa
 	}
 	t.Cleanup(func() { store.Close() })
 	g = New(Options{
-		Transport: roomLinked{&transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}},
+		Transport: tr,
 		Identity:  transports.Identity{Gateway: "telegram", Name: "Telegram", Prompt: "Chat ID"},
 		Store:     store,
 		Conn:      &conn.Conn{Server: srv.addr, Domain: jid.MustParse(domain), Secret: []byte("s3cret"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},

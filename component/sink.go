@@ -87,9 +87,8 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 		}
 		in.Sender = room.Sender
 	}
-	joined := room.To
-	var stanzas [][]byte
-	for _, f := range joined {
+	inRoom := len(room.To)+len(room.Joining) > 0
+	copies := func(f string) [][]byte { // a room occupant's
 		var ref *replyRef
 		switch {
 		case own != "":
@@ -98,22 +97,24 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 			ref = &replyRef{ID: target, To: contact.String()}
 		}
 		if in.ReactTo != "" {
-			stanzas = append(stanzas, render(message{Type: "groupchat", ID: in.ID, From: room.From, To: f,
-				Reacts: &reactions{ID: ref.ID, Reactions: in.Reactions}, Store: &struct{}{}}))
-			continue
+			return [][]byte{render(message{Type: "groupchat", ID: in.ID, From: room.From, To: f,
+				Reacts: &reactions{ID: ref.ID, Reactions: in.Reactions}, Store: &struct{}{}})}
 		}
 		if in.Retracts != "" {
-			stanzas = append(stanzas, retraction("groupchat", in.ID, room.From, f, in.Retracts))
-			continue
+			return [][]byte{retraction("groupchat", in.ID, room.From, f, in.Retracts)}
 		}
-		stanzas = append(stanzas, inboundStanzas(in, contact.String(), f, "", ref, room.From, "")...)
+		return inboundStanzas(in, contact.String(), f, "", ref, room.From, "")
 	}
-	if len(joined) == 0 && in.Group {
+	var stanzas [][]byte
+	for _, f := range room.To {
+		stanzas = append(stanzas, copies(f)...)
+	}
+	if !inRoom && in.Group {
 		in.Body = prefixLines(in.Sender, in.Body)
 	}
 
 	for i, u := range users {
-		if len(joined) > 0 {
+		if inRoom {
 			break // in the room instead
 		}
 		suffix := ""
@@ -165,13 +166,31 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 	if !g.stored(in, ids, dup, start) {
 		return nil
 	}
+	g.holdForJoining(ctx, room, copies)
 	// XEP-0153: the first message of a contact whose picture hash is not
 	// known yet has it learned, in the background (not for a room the
 	// user is in: its occupants' presences carry no picture).
-	if len(joined) == 0 {
+	if !inRoom {
 		g.refreshAvatar(in.From, users...)
 	}
 	return nil
+}
+
+// holdForJoining gives each of d's Joining its copies of a room's message
+// just stored, to be written after its join's answers (see
+// core.RoomDelivery); those whose joins were answered meanwhile are queued
+// as To's were. A failure to queue them is logged: the message is stored,
+// and in the room's history.
+func (g *Gateway) holdForJoining(ctx context.Context, d core.RoomDelivery, copies func(full string) [][]byte) {
+	var late [][]byte
+	for _, f := range d.Joining {
+		if c := copies(f); !d.Hold(f, c) {
+			late = append(late, c...)
+		}
+	}
+	if err := g.queueStanzas(ctx, late...); err != nil {
+		g.log.Warn("cannot queue a room's message for occupants who just joined; they see it in the history", "err", err, "stanzas", len(late))
+	}
 }
 
 // retraction renders an XEP-0424 retraction of the message id, with the

@@ -23,3 +23,22 @@ func AfterWritten(w router.Writer, f func(w router.Writer)) {
 	}
 	f(w)
 }
+
+// Prompt is implemented by a step's writer that can also write at once.
+type Prompt interface {
+	// Now returns a writer whose stanzas are written at once: not after
+	// what the step's writer holds nor after the user's earlier steps,
+	// but in order with everything else the session is given.
+	Now() router.Writer
+}
+
+// Now returns a writer for what a step tells others of its work (a
+// join's presence to the room's other occupants), which must not wait
+// behind the user's own answers: written at once if w is a step's writer
+// (Prompt); w itself otherwise, which holds nothing back.
+func Now(w router.Writer) router.Writer {
+	if p, ok := w.(Prompt); ok {
+		return p.Now()
+	}
+	return w
+}

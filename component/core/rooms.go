@@ -39,13 +39,24 @@ type RoomDelivery struct {
 	// Sender is the name the message is shown under: for a member of the
 	// group, their nick in the room; "" for the group itself.
 	Sender string
-	// To are the full JIDs of the user's resources in the room, sorted:
-	// each gets a groupchat copy of the message from From (the sender's
-	// occupant JID), with an XEP-0359 stanza id by the room. With none,
-	// the room is shown as a one-to-one contact, its lines prefixed with
-	// Sender.
+	// To are the full JIDs of the user's resources in the room (a team
+	// inbox's: every member's) whose joins are answered, sorted: each
+	// gets a groupchat copy of the message from From (the sender's
+	// occupant JID), with an XEP-0359 stanza id by the room. With none
+	// (and none Joining), the room is shown as a one-to-one contact, its
+	// lines prefixed with Sender.
 	To   []string
 	From string
+	// Joining are the full JIDs of the room's occupants (the user's, for
+	// a group) whose joins are not answered yet (their answers wait
+	// behind the user's earlier steps): they get the same copies as To,
+	// but not before those answers. Once the message is stored, new (no
+	// duplicate), the sink gives Hold each one's copies, which it holds
+	// for them in memory, to be written right after the answers; if they
+	// are written by then, Hold reports false, and the sink queues the
+	// copies as To's.
+	Joining []string
+	Hold    func(full string, stanzas [][]byte) bool
 	// History is what the room's history keeps of the message, and Keep
 	// how many of the room's last entries it keeps.
 	History []mapping.RoomEntry

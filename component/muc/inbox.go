@@ -3,6 +3,7 @@ package muc
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 
 	"mellium.im/xmpp/jid"
@@ -44,7 +45,7 @@ func (r *rooms) InboxInbound(ctx context.Context, in transports.Inbound, box tra
 		return d, err
 	}
 	d.Sender, d.From = nick, occupantJID(room, nick)
-	d.To = r.joined.all(room.String())
+	r.audience(&d, room, r.joined.all(room.String()))
 	in.From = transports.Addr(box.Room) // the history is the room's
 	d.History = historyEntries(in, nick)
 	return d, nil
@@ -54,9 +55,12 @@ func (r *rooms) InboxInbound(ctx context.Context, in transports.Inbound, box tra
 // from the inbox's number: the sender of the text it replies to (XEP-0461),
 // or the number it starts with. Once stored, the room's history keeps it
 // and every member in the room sees it, from its writer, with whom it went
-// to, after prev (the answers of the sender's last join: see message). A
-// resend (found queued already) is shown again to the sender's resources
-// only, which may not have had it. A message for nobody gets a hint.
+// to: the sender's resources after prev (the answers of the sender's last
+// join: see message), the others at once, each after its own join's
+// answers (occupants.joiningOf), so that everyone sees the room in the
+// history's order. A resend (found queued already) is shown again to the
+// sender's resources only, which may not have had it. A message for nobody
+// gets a hint.
 func (r *rooms) inboxMessage(ctx context.Context, w router.Writer, s *router.Stanza, box transports.Inbox, prev *answers) error {
 	room := s.To.Bare()
 	nick, ok := r.joined.nick(room.String(), s.From.String())
@@ -121,14 +125,17 @@ func (r *rooms) inboxMessage(ctx context.Context, w router.Writer, s *router.Sta
 		r.keepOwn(ctx, box.Room, nick, &shown, inboxHistory, resent)
 		shown.Type, shown.From = "groupchat", occupantJID(room, nick)
 		shown.StanzaID = &stanza.StanzaID{ID: sent.ID, By: room.String()}
-		fulls := r.joined.all(room.String())
-		if resent {
-			fulls = r.joined.of(room.String(), user)
-		}
-		out := prev.after(w)
-		for _, f := range fulls {
+		own := r.joined.of(room.String(), user)
+		for _, f := range r.joined.all(room.String()) {
+			a := r.joined.joiningOf(room.String(), f)
+			switch {
+			case slices.Contains(own, f):
+				a = later(prev, a)
+			case resent:
+				continue
+			}
 			shown.To = f
-			out.Encode(shown)
+			a.after(w).Encode(shown)
 		}
 		if !resent {
 			r.c.Logger().Info("a member answered from a team inbox", "room", box.Room, "member", user, "to", to)

@@ -54,17 +54,18 @@ func (r *rooms) relay(ctx context.Context, w router.Writer, s *router.Stanza, ro
 	user := s.From.Bare().String()
 	return r.c.Relay(ctx, w, s, remote, func(ctx context.Context, w router.Writer, m *stanza.Message, resent bool) {
 		r.keepOwn(ctx, string(remote), nick, m, r.tr.RoomHistory(), resent)
-		r.reflect(prev.after(w), room, user, nick, *m)
+		r.reflect(w, prev, room, user, nick, *m)
 	})
 }
 
 // reflect sends the user's groupchat message m back to each of the user's
-// resources in the room, from the user's occupant.
-func (r *rooms) reflect(w router.Writer, room jid.JID, user, nick string, m stanza.Message) {
+// resources in the room, from the user's occupant: after prev (see
+// message), and after the resource's own join's answers.
+func (r *rooms) reflect(w router.Writer, prev *answers, room jid.JID, user, nick string, m stanza.Message) {
 	m.Type, m.From = "groupchat", occupantJID(room, nick)
 	for _, f := range r.joined.of(room.String(), user) {
 		m.To = f
-		w.Encode(m)
+		later(prev, r.joined.joiningOf(room.String(), f)).after(w).Encode(m)
 	}
 }
 

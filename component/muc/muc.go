@@ -90,10 +90,17 @@ type occupants struct {
 	mu       sync.Mutex
 	rooms    map[string]map[string]string // room bare JID -> full JID -> nick
 	subjects map[string]string            // room bare JID -> its subject, sent on the last join
+	// joining is, by occupantKey, the answers of the join that seated a
+	// full JID (its self-presence, the history, the subject), which may
+	// wait behind the user's earlier steps: nothing of the room reaches
+	// it before them (XEP-0045 7.2).
+	joining map[string]*answers
 }
 
-// join records full in room as nick and reports whether it was in already.
-func (o *occupants) join(room, full, nick string) (was bool) {
+// join records full in room as nick and reports whether it was in
+// already. A full JID new to the room is seated by a's answers (nil: at
+// once): see joiningOf.
+func (o *occupants) join(room, full, nick string, a *answers) (was bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.rooms == nil {
@@ -106,7 +113,28 @@ func (o *occupants) join(room, full, nick string) (was bool) {
 	}
 	_, was = occ[full]
 	occ[full] = nick
+	if !was && a != nil {
+		if o.joining == nil {
+			o.joining = map[string]*answers{}
+		}
+		o.joining[room+"\x00"+full] = a
+	}
 	return was
+}
+
+// joiningOf returns the answers of the join that seated full in room if
+// they may not be written yet, or nil: what the room sends full follows
+// them (answers.after, answers.hold).
+func (o *occupants) joiningOf(room, full string) *answers {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	key := room + "\x00" + full
+	a := o.joining[key]
+	if a != nil && a.isWritten() {
+		delete(o.joining, key)
+		return nil
+	}
+	return a
 }
 
 // setSubject records room's subject, as a join was sent it; it is
@@ -137,6 +165,7 @@ func (o *occupants) leave(room, full string) (string, bool) {
 	nick, ok := o.rooms[room][full]
 	if ok {
 		delete(o.rooms[room], full)
+		delete(o.joining, room+"\x00"+full)
 		if len(o.rooms[room]) == 0 {
 			delete(o.rooms, room)
 			delete(o.subjects, room)

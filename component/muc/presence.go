@@ -42,17 +42,17 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 		turn := r.turns.takeAnswered(occupantKey(room, full))
 		r.c.Await(s.From, w, func(ctx context.Context, w router.Writer) {
 			turn.run(ctx, w, s, func(ctx context.Context, w router.Writer) error {
-				return r.occupy(ctx, w, s, room, full, nick)
+				return r.occupy(ctx, w, s, room, full, nick, turn.answers)
 			})
 		})
 		return nil
 	}
-	return r.occupy(ctx, w, s, room, full, nick)
+	return r.occupy(ctx, w, s, room, full, nick, nil)
 }
 
 // occupy is presence for s from full to room as nick: a join, a presence
-// update or leaving.
-func (r *rooms) occupy(ctx context.Context, w router.Writer, s *router.Stanza, room jid.JID, full, nick string) error {
+// update or leaving. a are its answers (nil: written at once with w).
+func (r *rooms) occupy(ctx context.Context, w router.Writer, s *router.Stanza, room jid.JID, full, nick string, a *answers) error {
 	_, inbox := r.c.Inbox(room.Localpart())
 	if s.Type == "unavailable" {
 		if n, ok := r.joined.leave(room.String(), full); ok {
@@ -71,12 +71,14 @@ func (r *rooms) occupy(ctx context.Context, w router.Writer, s *router.Stanza, r
 	if !r.c.Allowed(bare) {
 		return stanza.NewError("auth", "forbidden", bare+" may not use this gateway")
 	}
-	return r.join(ctx, w, room, join, bare, full, nick, inbox)
+	return r.join(ctx, w, room, join, bare, full, nick, inbox, a)
 }
 
 // join is presence for a join or a presence update of full (as nick, bare
-// JID bare) in room, once allowed; join is its join element, or nil.
-func (r *rooms) join(ctx context.Context, w router.Writer, room jid.JID, join *stanza.MUCJoin, bare, full, nick string, inbox bool) error {
+// JID bare) in room, once allowed; join is its join element, or nil. a
+// are its answers: a full JID new to the room is sent nothing of the
+// room before them (occupants.joiningOf).
+func (r *rooms) join(ctx context.Context, w router.Writer, room jid.JID, join *stanza.MUCJoin, bare, full, nick string, inbox bool, a *answers) error {
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	store, name := r.c.Store(), r.c.Name()
@@ -96,7 +98,7 @@ func (r *rooms) join(ctx context.Context, w router.Writer, room jid.JID, join *s
 			return stanza.NewError("cancel", "conflict", "a member of the group goes by that nick; choose another")
 		}
 	}
-	was := r.joined.join(room.String(), full, nick)
+	was := r.joined.join(room.String(), full, nick, a)
 	r.joined.setSubject(room.String(), subject)
 	if was && join == nil {
 		w.Encode(selfPresence(room, nick, full, "")) // a presence update or a new nick
@@ -152,14 +154,17 @@ func (r *rooms) join(ctx context.Context, w router.Writer, room jid.JID, join *s
 }
 
 // tellOthers sends nick's presence (typ "" or "unavailable") in room to
-// the room's other occupants than full.
+// the room's other occupants than full, at once (core.Now): not behind
+// the answers of full's user, whose messages they see at once too; each
+// after its own join's answers.
 func (r *rooms) tellOthers(w router.Writer, room jid.JID, full, nick, typ string) {
 	role := "participant"
 	if typ == "unavailable" {
 		role = "none"
 	}
+	now := core.Now(w)
 	for _, o := range r.joined.others(room.String(), full) {
-		w.Encode(stanza.Presence{Type: typ, From: occupantJID(room, nick), To: o.full,
+		r.joined.joiningOf(room.String(), o.full).after(now).Encode(stanza.Presence{Type: typ, From: occupantJID(room, nick), To: o.full,
 			MUCUser: &stanza.MUCUser{Item: stanza.MUCItem{Affiliation: "member", Role: role}}})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"xmppgw/component/core"
+	"xmppgw/component/stanza"
 	"xmppgw/mapping"
 	"xmppgw/transports"
 )
@@ -32,10 +33,38 @@ func (r *rooms) RoomInbound(ctx context.Context, in transports.Inbound, room jid
 	}
 	d.From = occupantJID(room, d.Sender)
 	if len(users) == 1 && r.c.Allowed(users[0]) {
-		d.To = r.joined.of(room.String(), users[0])
+		r.audience(&d, room, r.joined.of(room.String(), users[0]))
 	}
 	d.History = historyEntries(in, d.Sender)
 	return d, nil
+}
+
+// audience sets d's To, Joining and Hold for fulls, full JIDs in room:
+// those whose join is answered get the message's copies at once; the
+// others once it is (occupants.joiningOf).
+func (r *rooms) audience(d *core.RoomDelivery, room jid.JID, fulls []string) {
+	var joining map[string]*answers
+	for _, f := range fulls {
+		a := r.joined.joiningOf(room.String(), f)
+		if a == nil {
+			d.To = append(d.To, f)
+			continue
+		}
+		if joining == nil {
+			joining = map[string]*answers{}
+		}
+		joining[f] = a
+		d.Joining = append(d.Joining, f)
+	}
+	if joining != nil {
+		d.Hold = func(full string, stanzas [][]byte) bool {
+			vs := make([]any, len(stanzas))
+			for i, st := range stanzas {
+				vs[i] = stanza.Raw(st)
+			}
+			return joining[full].hold(vs...)
+		}
+	}
 }
 
 // memberNick returns the nick that in's sender speaks under in room: its

@@ -25,6 +25,7 @@ type turns struct {
 	// unwritten is, by key, the answers of the last taker that has them
 	// (takeAnswered), while they are not written.
 	unwritten map[string]*answers
+	seq       uint64 // the last answers' (see answers.seq)
 }
 
 // occupantKey is the key of turns for full's presences in room.
@@ -68,9 +69,10 @@ func (t *turns) take(key string) *turn {
 // has written them.
 func (t *turns) takeAnswered(key string) *turn {
 	u := t.take(key)
-	u.answers = &answers{t: t, key: key}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.seq++
+	u.answers = &answers{t: t, key: key, seq: t.seq}
 	if t.unwritten == nil {
 		t.unwritten = map[string]*answers{}
 	}
@@ -162,6 +164,9 @@ func (u *turn) wait() bool {
 type answers struct {
 	t   *turns
 	key string
+	// seq orders answers as taken (on the read loop), which is the order
+	// one user's are written in.
+	seq uint64
 
 	mu      sync.Mutex
 	written bool  // the answers are written
@@ -176,6 +181,35 @@ func (a *answers) after(w router.Writer) router.Writer {
 		return w
 	}
 	return following{a, w}
+}
+
+// later is whichever of one user's answers a and b is written last (nil
+// if both are): what follows it follows both.
+func later(a, b *answers) *answers {
+	if a == nil || b != nil && b.seq > a.seq {
+		return b
+	}
+	return a
+}
+
+// isWritten reports whether a's answers are written.
+func (a *answers) isWritten() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.written
+}
+
+// hold holds vs for a's answers, to be written right after them, and
+// reports whether it did: false once they are written (the caller writes
+// vs itself).
+func (a *answers) hold(vs ...any) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.written {
+		return false
+	}
+	a.follow = append(a.follow, vs...)
+	return true
 }
 
 // markWritten marks a's answers written, and writes what followed them to w
@@ -202,12 +236,10 @@ type following struct {
 }
 
 // Encode writes v to w if the answers are written, or holds it for them.
+// It writes outside the lock: w may wait (core.Now's writer, on a full
+// intake), and what markWritten writes is written by then.
 func (f following) Encode(v any) {
-	f.a.mu.Lock()
-	defer f.a.mu.Unlock()
-	if f.a.written {
+	if !f.a.hold(v) {
 		f.w.Encode(v)
-		return
 	}
-	f.a.follow = append(f.a.follow, v)
 }

@@ -218,8 +218,15 @@ func NewError(typ, cond, text string) *Error {
 	return &Error{Type: typ, Condition: Condition{xml.Name{Space: NSStanzas, Local: cond}}, Text: text}
 }
 
+// Raw is a stanza serialised already (by Render): Render returns it as
+// it is.
+type Raw []byte
+
 // Render serialises a stanza for the store or the wire.
 func Render(v any) []byte {
+	if r, ok := v.(Raw); ok {
+		return r
+	}
 	b, err := xml.Marshal(v)
 	if err != nil {
 		// Only a programming error (an unmarshalable type) gets here.
