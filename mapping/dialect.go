@@ -82,12 +82,25 @@ var sqliteDialect = &dialect{
 	userTables: `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`,
 }
 
-// Advisory lock keys of the store on PostgreSQL (64-bit, database-wide).
+// Advisory lock keys of the store on PostgreSQL (64-bit, database-wide),
+// as they are in the schema public; see schemaLock for other schemas.
 const (
 	migrateLockKey int64 = 0x786d_7070_6777_0001 // "xmppgw" 1: migrations
 	leaderLockKey  int64 = 0x786d_7070_6777_0002 // "xmppgw" 2: Lead
 	writeLockKey   int64 = 0x786d_7070_6777_0003 // "xmppgw" 3: write transactions
 )
+
+// schemaLock is the SQL of the advisory lock key key of the store in the
+// session's schema (current_schema(), which the DSN's search_path sets):
+// advisory locks are database-wide, so that each deployment in a schema of
+// its own leads, writes and migrates apart from the others. In the schema
+// public it is key itself, as before schemas had keys of their own; in
+// another it is key XOR a hash of the schema's name (hashtextextended, as
+// stable across PostgreSQL versions as hash partitioning needs it to be).
+func schemaLock(key int64) string {
+	return fmt.Sprintf("(CASE WHEN coalesce(current_schema(), 'public') = 'public' THEN %d"+
+		" ELSE %d # hashtextextended(current_schema(), 0) END)", key, key)
+}
 
 var postgresDialect = &dialect{
 	name:      DriverPostgres,
@@ -100,12 +113,12 @@ var postgresDialect = &dialect{
 	// out, so a reader resuming after the last id it saw misses none (and
 	// Written's "up to id" deletes only what was read), and each write
 	// sees every write committed before it (RedeemLinkCode, LookupSent).
-	lockWrites:    "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(writeLockKey, 10) + ")",
+	lockWrites:    "SELECT pg_advisory_xact_lock(" + schemaLock(writeLockKey) + ")",
 	commitTimeout: 30 * time.Second,
 	// Two processes may start at once on a new database: the transaction
 	// lock makes the second wait, then find the migrations applied.
 	lockSchema: func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", migrateLockKey); err != nil {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock("+schemaLock(migrateLockKey)+")"); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (

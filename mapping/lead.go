@@ -187,7 +187,7 @@ func tryLock(ctx context.Context, conn *sql.Conn) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, leadCheck)
 	defer cancel()
 	var held bool
-	err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", leaderLockKey).Scan(&held)
+	err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock("+schemaLock(leaderLockKey)+")").Scan(&held)
 	return held, err
 }
 
@@ -249,7 +249,7 @@ func (l *lead) check() error {
 func (l *lead) unlock() {
 	ctx, cancel := context.WithTimeout(context.Background(), leadCheck)
 	defer cancel()
-	l.conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", leaderLockKey)
+	l.conn.ExecContext(ctx, "SELECT pg_advisory_unlock("+schemaLock(leaderLockKey)+")")
 	discard(l.conn)
 }
 
