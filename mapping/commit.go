@@ -22,6 +22,10 @@ type write struct {
 	// patient says that no request waits on this commit (see txPatient):
 	// its group may wait for company.
 	patient bool
+	// unlocked says that f needs no other process's writes kept out (see
+	// txUnlocked): a group of such writes alone does not take the
+	// dialect's write lock.
+	unlocked bool
 }
 
 // tx runs f in a transaction and returns once it is committed (nil) or
@@ -66,8 +70,22 @@ func (s *Store) txPatient(ctx context.Context, f func(*sqlTx) error) error {
 	return s.submit(ctx, f, true, true)
 }
 
+// txUnlocked is tx for a write that needs no other process's writes kept
+// out while it runs (dialect.lockWrites): it inserts into no table read by
+// id (outbox, to_xmpp), and what it writes does not depend on what it
+// reads. A shell command's bulk write (an import) is then no wait for the
+// gateway's writes.
+func (s *Store) txUnlocked(ctx context.Context, f func(*sqlTx) error) error {
+	return s.send(&write{ctx: ctx, f: f, done: make(chan error, 1), unlocked: true})
+}
+
 func (s *Store) submit(ctx context.Context, f func(*sqlTx) error, rerun, patient bool) error {
-	w := &write{ctx: ctx, f: f, done: make(chan error, 1), rerun: rerun, patient: patient}
+	return s.send(&write{ctx: ctx, f: f, done: make(chan error, 1), rerun: rerun, patient: patient})
+}
+
+// send hands w to the committer and returns its outcome.
+func (s *Store) send(w *write) error {
+	ctx := w.ctx
 	select {
 	case s.writes <- w:
 	case <-ctx.Done():
@@ -251,7 +269,11 @@ func (s *Store) commitGroup(group []*write) {
 			w.done <- unavailable(err)
 		}
 	}
-	t, err := s.begin(ctx)
+	lock := false
+	for _, w := range group {
+		lock = lock || !w.unlocked
+	}
+	t, err := s.begin(ctx, lock)
 	if err != nil {
 		fail(err)
 		return
@@ -322,10 +344,10 @@ func (s *Store) commitGroup(group []*write) {
 // dead ones in the pool, each failing once when next used.
 const beginTries = 3
 
-// begin starts a write transaction (taking the dialect's write lock). It
-// tries again on another connection if that fails, which is safe: nothing
-// has been written yet.
-func (s *Store) begin(ctx context.Context) (*sqlTx, error) {
+// begin starts a write transaction (taking the dialect's write lock if
+// lock). It tries again on another connection if that fails, which is
+// safe: nothing has been written yet.
+func (s *Store) begin(ctx context.Context, lock bool) (*sqlTx, error) {
 	var err error
 	for range beginTries {
 		var tx *sql.Tx
@@ -333,7 +355,7 @@ func (s *Store) begin(ctx context.Context) (*sqlTx, error) {
 			continue
 		}
 		t := &sqlTx{tx: tx, s: s, ctx: ctx}
-		if s.d.lockWrites != "" {
+		if lock && s.d.lockWrites != "" {
 			if _, err = t.ExecContext(ctx, s.d.lockWrites); err != nil {
 				tx.Rollback()
 				continue

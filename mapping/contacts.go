@@ -5,14 +5,11 @@ import (
 	"database/sql"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // The SQL of this file, with "?" placeholders that the dialect binds.
-const (
-	selectContacts = `SELECT key, name FROM contacts`
-	upsertContact  = `INSERT INTO contacts (key, name, updated) VALUES (?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET name = excluded.name, updated = excluded.updated`
-)
+const selectContacts = `SELECT key, name FROM contacts`
 
 // ContactTable holds the address book's imported names (contacts).
 type ContactTable struct{ s *Store }
@@ -34,16 +31,42 @@ func (h ContactTable) Names(ctx context.Context) (map[string]string, error) {
 	return out, nil
 }
 
-// Import stores names (key -> name), replacing those of the same keys, in
-// one transaction.
+// importChunk is the most names Import writes in one statement, each in a
+// transaction of its own.
+const importChunk = 512
+
+// Import stores names (key -> name), replacing those of the same keys. It
+// writes them in chunks, each one statement in a transaction of its own
+// that keeps no other writer waiting (txUnlocked), so that an address book
+// of any size is no wait for a running gateway; if it fails, some chunks
+// may be stored (importing again is harmless).
 func (h ContactTable) Import(ctx context.Context, names map[string]string) error {
 	s := h.s
-	return s.tx(ctx, func(tx *sqlTx) error {
-		for _, k := range slices.Sorted(maps.Keys(names)) {
-			if _, err := tx.ExecContext(ctx, upsertContact, k, names[k], s.millis()); err != nil {
-				return err
-			}
+	keys := slices.Sorted(maps.Keys(names))
+	for len(keys) > 0 {
+		// Chunks of powers of two: few statements to prepare.
+		n := importChunk
+		for n > len(keys) {
+			n /= 2
 		}
-		return nil
-	})
+		args := make([]any, 0, 3*n)
+		now := s.millis()
+		for _, k := range keys[:n] {
+			args = append(args, k, names[k], now)
+		}
+		keys = keys[n:]
+		if err := s.txUnlocked(ctx, func(tx *sqlTx) error {
+			_, err := tx.ExecContext(ctx, upsertContacts(n), args...)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// upsertContacts inserts or replaces n contacts (key, name, updated).
+func upsertContacts(n int) string {
+	return `INSERT INTO contacts (key, name, updated) VALUES (?, ?, ?)` + strings.Repeat(`, (?, ?, ?)`, n-1) + `
+		ON CONFLICT (key) DO UPDATE SET name = excluded.name, updated = excluded.updated`
 }

@@ -119,7 +119,7 @@ func TestSQLiteWriteTransactionsBeginImmediate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	tx, err := a.begin(ctx)
+	tx, err := a.begin(ctx, true)
 	if err != nil {
 		t.Fatal(err)
 	}
