@@ -176,3 +176,39 @@ func TestTryLeadPostgres(t *testing.T) {
 	}
 	releaseA()
 }
+
+// A leader whose host vanishes (no socket closed) in the middle of a write
+// transaction, its session idle in that transaction holding the write
+// lock: the server ends that session too (txIdle), so the store that
+// takes the lead can write.
+func TestNewLeaderWritesAfterLeaderVanishedMidWrite(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.Database(t)
+	cut := pgtest.NewProxy(t, dsn)
+	a := openTest(t, DriverPostgres, "", cut.DSN())
+	b := openTest(t, DriverPostgres, "", dsn)
+	lostA, releaseA, err := a.Lead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer releaseA()
+	held, frozen := make(chan struct{}), make(chan struct{})
+	wroteA := make(chan error, 1)
+	go func() { wroteA <- a.tx(ctx, func(*sqlTx) error { close(held); <-frozen; return nil }) }()
+	<-held
+	cut.Cut()
+	close(frozen) // a's commit never reaches the server
+	<-lostA
+
+	_, releaseB, err := b.Lead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer releaseB()
+	if err := b.KV("t").Set(ctx, "k", "v"); err != nil {
+		t.Errorf("b, leading, cannot write after a vanished mid-write: %v", err)
+	}
+	if err := <-wroteA; err == nil {
+		t.Error("a's write, cut off, reported committed")
+	}
+}

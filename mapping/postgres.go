@@ -40,7 +40,7 @@ func openPostgres(ctx context.Context, dsn string, migrate bool) (*Store, error)
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = postgresConnectTimeout
 	}
-	db := stdlib.OpenDB(*cfg)
+	db := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(setSession))
 	db.SetMaxOpenConns(postgresMaxConns)
 	db.SetMaxIdleConns(postgresMaxConns)
 	if err := db.PingContext(ctx); err != nil {
