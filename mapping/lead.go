@@ -35,7 +35,8 @@ const (
 //
 // lost is closed if the lead is lost without release being called: the
 // database session that holds it failed, or the store was closed. The
-// caller must then stop acting as leader. The lead may be held elsewhere a
+// caller must then stop acting as leader; after a failed session, Close
+// waits for no answer from the database (the process is to stop at once). The lead may be held elsewhere a
 // few seconds before lost is closed here (the session is checked every
 // second): leadership is for avoiding double work, not a fence.
 // release gives the lead up; it is idempotent and safe after lost.
@@ -65,6 +66,7 @@ func (s *Store) Lead(ctx context.Context) (lost <-chan struct{}, release func(),
 		s.leaders.Done()
 		return nil, nil, err
 	}
+	s.leadLost.Store(false)
 	l := &lead{s: s, conn: conn, lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 	go l.watch()
 	return l.lost, l.release, nil
@@ -229,6 +231,7 @@ func (l *lead) watch() {
 			return
 		case <-tick.C:
 			if err := l.check(); err != nil {
+				l.s.leadLost.Store(true)
 				discard(l.conn)
 				close(l.lost)
 				return

@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
 	"xmppgw/internal/pgtest"
 )
 
@@ -208,7 +210,64 @@ func TestNewLeaderWritesAfterLeaderVanishedMidWrite(t *testing.T) {
 	if err := b.KV("t").Set(ctx, "k", "v"); err != nil {
 		t.Errorf("b, leading, cannot write after a vanished mid-write: %v", err)
 	}
+	a.Close() // after the lost lead, not waiting for a's commit to time out
 	if err := <-wroteA; err == nil {
 		t.Error("a's write, cut off, reported committed")
+	}
+}
+
+// A store that lost its lead to a network cut (a partition: no socket
+// closed) closes at once: its write in flight fails unacknowledged
+// instead of waiting for the commit's timeout, as the process must stop
+// before another leads.
+func TestCloseAfterLeadCutOff(t *testing.T) {
+	ctx := context.Background()
+	cut := pgtest.NewProxy(t, pgtest.Database(t))
+	a := openTest(t, DriverPostgres, "", cut.DSN())
+	lost, release, err := a.Lead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	cut.Cut()
+	wrote := make(chan error, 1)
+	go func() { wrote <- a.KV("t").Set(ctx, "k", "in flight") }()
+	<-lost
+	a.Close()
+	if err := <-wrote; !errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the write in flight: %v; want it cut off (ErrUnavailable), not timed out", err)
+	}
+}
+
+// closeNow, on a store cut off from its server, sends the server nothing
+// more (so waits for no answer, as close's goodbyes on each connection
+// would), and its write in flight fails at once.
+func TestCloseNowSendsNothingWhenCutOff(t *testing.T) {
+	ctx := context.Background()
+	cut := pgtest.NewProxy(t, pgtest.Database(t))
+	a := openTest(t, DriverPostgres, "", cut.DSN())
+	var wg sync.WaitGroup
+	for range 4 { // connections with prepared statements, as a running gateway has
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.KV("t").Set(ctx, "k", "v")
+			a.KV("t").Get(ctx, "k")
+		}()
+	}
+	wg.Wait()
+	cut.Cut()
+	wrote := make(chan error, 1)
+	go func() { wrote <- a.KV("t").Set(ctx, "k", "in flight") }()
+	for cut.Heard() == 0 { // the write's first statement is sent: it waits for the answer
+		time.Sleep(10 * time.Millisecond)
+	}
+	heard := cut.Heard()
+	a.closeNow()
+	if err := <-wrote; !errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the write in flight: %v; want it cut off (ErrUnavailable), not timed out", err)
+	}
+	if n := cut.Heard() - heard; n != 0 {
+		t.Errorf("closeNow sent the cut-off server %d more (bytes, connections): it waited for answers", n)
 	}
 }

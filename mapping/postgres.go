@@ -40,6 +40,8 @@ func openPostgres(ctx context.Context, dsn string, migrate bool) (*Store, error)
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = postgresConnectTimeout
 	}
+	socks := &sockets{}
+	cfg.DialFunc = socks.dial(cfg.DialFunc)
 	db := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(setSession))
 	db.SetMaxOpenConns(postgresMaxConns)
 	db.SetMaxIdleConns(postgresMaxConns)
@@ -48,7 +50,12 @@ func openPostgres(ctx context.Context, dsn string, migrate bool) (*Store, error)
 		// pgx's connect errors name host, user and database, not the password.
 		return nil, fmt.Errorf("%w: connect to postgres: %v", ErrUnavailable, err)
 	}
-	return start(ctx, db, postgresDialect, migrate)
+	s, err := start(ctx, db, postgresDialect, migrate)
+	if err != nil {
+		return nil, err
+	}
+	s.socks = socks
+	return s, nil
 }
 
 // isUndefinedTable reports whether err is PostgreSQL's "relation does not

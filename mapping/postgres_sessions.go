@@ -2,9 +2,13 @@ package mapping
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // txIdle is how long the server keeps a session of the store that sits
@@ -24,4 +28,72 @@ const txIdle = leadIdle
 func setSession(ctx context.Context, c *pgx.Conn) error {
 	_, err := c.Exec(ctx, fmt.Sprintf("SET idle_in_transaction_session_timeout = %d", txIdle.Milliseconds()))
 	return err
+}
+
+// errCut is the error of a dial after closeNow.
+var errCut = errors.New("mapping: store closed at once")
+
+// sockets are the network connections of a PostgreSQL store, so that
+// closeNow can cut them all without waiting for a server that may not
+// answer.
+type sockets struct {
+	mu   sync.Mutex
+	open map[*socket]struct{}
+	cut  bool // no more connections
+}
+
+// dial wraps d so that each connection it makes is one of ss.
+func (ss *sockets) dial(d pgconn.DialFunc) pgconn.DialFunc {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if ss.isCut() {
+			return nil, errCut
+		}
+		c, err := d(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		ss.mu.Lock()
+		defer ss.mu.Unlock()
+		if ss.cut {
+			c.Close()
+			return nil, errCut
+		}
+		sc := &socket{Conn: c, ss: ss}
+		if ss.open == nil {
+			ss.open = map[*socket]struct{}{}
+		}
+		ss.open[sc] = struct{}{}
+		return sc, nil
+	}
+}
+
+func (ss *sockets) isCut() bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.cut
+}
+
+// cutAll closes every connection and refuses new ones: whatever waits on
+// one fails at once, and nothing more is sent to the server.
+func (ss *sockets) cutAll() {
+	ss.mu.Lock()
+	open := ss.open
+	ss.open, ss.cut = nil, true
+	ss.mu.Unlock()
+	for c := range open {
+		c.Conn.Close()
+	}
+}
+
+// socket is a connection of sockets.
+type socket struct {
+	net.Conn
+	ss *sockets
+}
+
+func (c *socket) Close() error {
+	c.ss.mu.Lock()
+	delete(c.ss.open, c)
+	c.ss.mu.Unlock()
+	return c.Conn.Close()
 }

@@ -52,6 +52,9 @@ type Store struct {
 	// and no Lead has returned it yet.
 	fileLeadUnclaimed bool
 
+	socks    *sockets    // PostgreSQL: the pool's connections, for closeNow
+	leadLost atomic.Bool // a Lead's session failed: Close is closeNow
+
 	probeMu sync.Mutex
 	probe   *writeProbe    // the last CheckWrite write, or nil
 	probes  sync.WaitGroup // CheckWrite writes under way, done before the db closes
@@ -232,8 +235,17 @@ func start(ctx context.Context, db *sql.DB, d *dialect, migrate bool) (*Store, e
 func (s *Store) Driver() string { return s.d.name }
 
 // Close stops accepting writes, ends any leadership held (see Lead) and
-// closes the store.
+// closes the store. Once the store has lost its lead (Lead's lost closed
+// because its session failed), the process must stop at once: Close then
+// does not wait for a database that may not answer (see closeNow).
 func (s *Store) Close() error {
+	if s.leadLost.Load() {
+		return s.closeNow()
+	}
+	return s.close()
+}
+
+func (s *Store) close() error {
 	s.closeMu.Lock()
 	s.closeOnce.Do(func() { close(s.closed) })
 	s.closeMu.Unlock()
@@ -246,6 +258,32 @@ func (s *Store) Close() error {
 	err := s.db.Close()
 	s.unlockFile() // after the last write
 	return err
+}
+
+// closeNowGrace is how long closeNow lets a write in flight finish before
+// it cuts the connections.
+const closeNowGrace = time.Second
+
+// closeNow is close without waiting for the database: on PostgreSQL, once
+// the write in flight is done or closeNowGrace has passed, it cuts the
+// store's connections, sending nothing more. A write still in flight fails
+// with ErrUnavailable, unacknowledged, and the server ends the sessions,
+// rolling back what they had not committed. On SQLite it is close.
+func (s *Store) closeNow() error {
+	if s.socks == nil {
+		return s.close()
+	}
+	s.closeMu.Lock()
+	s.closeOnce.Do(func() { close(s.closed) })
+	s.closeMu.Unlock()
+	grace := time.NewTimer(closeNowGrace)
+	defer grace.Stop()
+	select {
+	case <-s.stopped:
+	case <-grace.C:
+	}
+	s.socks.cutAll()
+	return s.close()
 }
 
 // Ping reports whether the store answers.

@@ -173,7 +173,10 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 		// Another instance may hold the lock by now. Stop at once, as a
 		// crash would, without finishing anything: what is unfinished is in
 		// the store, and the next leader treats it as after a crash. A
-		// supervisor restarts this process as a standby.
+		// supervisor restarts this process as a standby. The deferred
+		// store.Close waits for no answer from the database after a lost
+		// lead: a write not committed by then was not acknowledged.
+		log.Error("lost the store's active lock: stopping at once")
 		srv.Close()
 		stopGateways()
 		return errLostLead
