@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -25,18 +26,26 @@ const (
 	// stanzas waiting for XMPP are written from it. Missing in a store of
 	// an older xmppgw, where domainKey says it.
 	queuedDomainKey = "queued_domain"
+	// movingKey lists, space-separated, the domains of a move of the
+	// waiting stanzas (moveWaiting) that has not finished: those it moves
+	// from and the one it moves to. It is recorded before the move, which
+	// commits page by page, and cleared after it: a move interrupted (a
+	// store error, a kill) leaves stanzas from any of them, and the next
+	// start moves them all to its domain.
+	movingKey = "moving_domains"
 )
 
 // checkDomains compares each transport's domain with the one it started
 // with last, whose stanzas wait for XMPP, written, their from in that
-// domain; the server refuses them from the new one (invalid-from),
-// holding up every later one. If that domain ever connected, a changed
-// domain refuses to start while any wait, naming what to do. If it never
-// did (a typo in a first config), the server never routed anything from
-// it, so no roster knows its JIDs: the waiting stanzas are moved to the
-// new domain (stanza.RenameDomain) and the move is logged. A change from
-// the domain that connected last is logged: users' rosters keep the old
-// contacts' JIDs.
+// domain (or in any domain of an unfinished move: movingKey); the server
+// refuses them from the new one (invalid-from), holding up every later
+// one. If that domain ever connected, a changed domain refuses to start
+// while any wait, naming what to do. If it never did (a typo in a first
+// config), the server never routed anything from it, so no roster knows
+// its JIDs: the waiting stanzas are moved to the new domain
+// (stanza.RenameDomain) and the move is logged. A change from the domain
+// that connected last is logged: users' rosters keep the old contacts'
+// JIDs.
 func checkDomains(ctx context.Context, cfg *configs.Config, store *mapping.Store, log *slog.Logger) error {
 	var stuck []string
 	for _, tc := range cfg.Transports {
@@ -49,30 +58,39 @@ func checkDomains(ctx context.Context, cfg *configs.Config, store *mapping.Store
 		if err != nil {
 			return fmt.Errorf("store: transport %s: %w", tc.Name, err)
 		}
+		moving, err := kv.Get(ctx, movingKey)
+		if err != nil {
+			return fmt.Errorf("store: transport %s: %w", tc.Name, err)
+		}
 		if queued == "" {
 			queued = connected
 		}
-		if queued == tc.Domain {
+		from, unfinished := waitingFrom(tc.Domain, queued, moving), moving != ""
+		if queued == tc.Domain && len(from) == 0 {
 			continue
 		}
-		if queued != "" {
+		if len(from) > 0 {
 			_, in, err := store.Depth(ctx, tc.Name)
 			if err != nil {
 				return fmt.Errorf("store: transport %s: %w", tc.Name, err)
 			}
 			switch {
-			case in > 0 && queued == connected:
+			case in > 0 && slices.Contains(from, connected):
 				stuck = append(stuck, fmt.Sprintf("transport %s (%s:%d): domain %s, was %s, with %d stanzas waiting for XMPP from %s",
-					tc.Name, cfg.File, tc.Line, tc.Domain, queued, in, queued))
+					tc.Name, cfg.File, tc.Line, tc.Domain, connected, in, connected))
 				continue
 			case in > 0:
-				n, err := moveWaiting(ctx, store, tc.Name, queued, tc.Domain, !cfg.UserDomain(queued), log)
+				if err := kv.Set(ctx, movingKey, strings.Join(from, " ")+" "+tc.Domain); err != nil {
+					return fmt.Errorf("store: transport %s: %w", tc.Name, err)
+				}
+				unfinished = true
+				n, err := moveWaiting(ctx, store, tc.Name, from, tc.Domain, cfg.UserDomain, log)
 				if err != nil {
 					return fmt.Errorf("store: transport %s: %w", tc.Name, err)
 				}
 				log.Warn("transport domain changed from one that never connected: the stanzas waiting for XMPP now come from the new domain "+
 					"(the server never routed anything from the old one, so no roster has its JIDs)",
-					"transport", tc.Name, "domain", tc.Domain, "was", queued, "stanzas", n)
+					"transport", tc.Name, "domain", tc.Domain, "was", strings.Join(from, ","), "stanzas", n)
 			}
 		}
 		if connected != "" && connected != tc.Domain {
@@ -82,6 +100,11 @@ func checkDomains(ctx context.Context, cfg *configs.Config, store *mapping.Store
 		if err := kv.Set(ctx, queuedDomainKey, tc.Domain); err != nil {
 			return fmt.Errorf("store: transport %s: %w", tc.Name, err)
 		}
+		if unfinished {
+			if err := kv.Set(ctx, movingKey, ""); err != nil {
+				return fmt.Errorf("store: transport %s: %w", tc.Name, err)
+			}
+		}
 	}
 	if len(stuck) == 0 {
 		return nil
@@ -90,11 +113,25 @@ func checkDomains(ctx context.Context, cfg *configs.Config, store *mapping.Store
 		"run once more with the old domain until xmppgw_queue_depth{queue=\"in\"} is 0, then change it", strings.Join(stuck, "; "))
 }
 
-// moveWaiting moves transport's stanzas waiting for XMPP from the domain
-// old to repl (all their JIDs in old if nested, else only their from: old
-// is also a domain of users) and returns how many changed. A stanza that
-// does not parse is left as it is, with a warning.
-func moveWaiting(ctx context.Context, store *mapping.Store, transport, old, repl string, nested bool, log *slog.Logger) (int, error) {
+// waitingFrom returns the domains other than domain the stanzas waiting
+// for XMPP may be from: queued, and those of an unfinished move (moving,
+// movingKey's value).
+func waitingFrom(domain, queued, moving string) []string {
+	var from []string
+	for _, d := range append([]string{queued}, strings.Fields(moving)...) {
+		if d != "" && d != domain && !slices.Contains(from, d) {
+			from = append(from, d)
+		}
+	}
+	return from
+}
+
+// moveWaiting moves transport's stanzas waiting for XMPP from the domains
+// from to repl (all their JIDs in one if nested, else only their from:
+// it is also a domain of users, userDomain) and returns how many changed.
+// It commits a page at a time. A stanza that does not parse is left as
+// it is, with a warning.
+func moveWaiting(ctx context.Context, store *mapping.Store, transport string, from []string, repl string, userDomain func(string) bool, log *slog.Logger) (int, error) {
 	moved := 0
 	for after := int64(0); ; {
 		page, err := store.ToXMPP().PendingAfter(ctx, transport, after, 256)
@@ -102,12 +139,19 @@ func moveWaiting(ctx context.Context, store *mapping.Store, transport, old, repl
 			return moved, err
 		}
 		var changed []mapping.Queued
+	stanzas:
 		for _, q := range page {
-			b, n, err := stanza.RenameDomain(q.Stanza, old, repl, nested)
-			switch {
-			case err != nil:
-				log.Warn("a stanza waiting for XMPP does not parse; left as it is", "transport", transport, "queue_id", q.ID, "err", err)
-			case n > 0:
+			b, changes := q.Stanza, 0
+			for _, old := range from {
+				var n int
+				b, n, err = stanza.RenameDomain(b, old, repl, !userDomain(old))
+				if err != nil {
+					log.Warn("a stanza waiting for XMPP does not parse; left as it is", "transport", transport, "queue_id", q.ID, "err", err)
+					continue stanzas
+				}
+				changes += n
+			}
+			if changes > 0 {
 				changed = append(changed, mapping.Queued{ID: q.ID, Stanza: b})
 			}
 		}
