@@ -17,8 +17,12 @@ var (
 	// bracketPort is a value "[host]:port" unquoted, alone on its line (a
 	// list item or a key's value), which YAML reads as a flow list.
 	bracketPort = regexp.MustCompile(`^\s*(?:-\s+|[^\s#'"\-\[{][^#'":]*:\s+)(\[[^\]\s'"]*\]:[0-9]+)\s*(?:#.*)?$`)
-	// keyNoSpace is a key with no space after its colon: "domain:x".
-	keyNoSpace = regexp.MustCompile(`^\s*(?:-\s+)?([A-Za-z_][A-Za-z0-9_]*):[^\s:/]`)
+	// keyNoSpace is a key with no space after its colon: "domain:x", the
+	// line's or a list item's ("- " before it).
+	keyNoSpace = regexp.MustCompile(`^\s*(-\s+)?([A-Za-z_][A-Za-z0-9_]*):[^\s:/]`)
+	// itemPort is a list item "name:port", a valid host and port (a
+	// fetch_allow entry: "- minio:9000").
+	itemPort = regexp.MustCompile(`^\s*-\s+[A-Za-z_][A-Za-z0-9_]*:[0-9]+\s*(?:#.*)?$`)
 )
 
 // syntaxHint returns a hint for yaml.v3's syntax error msg reported at
@@ -42,12 +46,16 @@ func syntaxHint(msg string, line int, data []byte) string {
 		msg == "found character that cannot start any token" && strings.Contains(indentOf(at(line)), "\t"):
 		return " (YAML indents with spaces, not tabs)"
 	case msg == "could not find expected ':'", msg == "mapping values are not allowed in this context":
-		// The key is on the line, or the line before, which the
-		// scanner read on into.
-		for _, n := range []int{line, line - 1} {
-			if m := keyNoSpace.FindStringSubmatch(at(n)); m != nil {
-				return fmt.Sprintf(" (%sis a space missing after %q?)", where(n), m[1]+":")
-			}
+		// The key is on the line, or on the line before, a mapping's
+		// line (a list item "- a:b" is a valid string) that the scanner
+		// read on into this one: not less indented, else its block ended.
+		if m := keyNoSpace.FindStringSubmatch(at(line)); m != nil && !itemPort.MatchString(at(line)) {
+			return fmt.Sprintf(" (is a space missing after %q?)", m[2]+":")
+		}
+		prev := at(line - 1)
+		if m := keyNoSpace.FindStringSubmatch(prev); m != nil && m[1] == "" &&
+			strings.TrimSpace(at(line)) != "" && len(indentOf(at(line))) >= len(indentOf(prev)) {
+			return fmt.Sprintf(" (%sis a space missing after %q?)", where(line-1), m[2]+":")
 		}
 	case parserErrors[msg]:
 		// Reported at the start of the collection holding it.

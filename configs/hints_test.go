@@ -52,3 +52,43 @@ func TestYAMLHints(t *testing.T) {
 		}
 	}
 }
+
+// A line YAML reads as valid is not blamed for an error on the next: a
+// list item "name:port" (a fetch_allow entry, a single-label host as
+// docker and k8s services have), or a "key:value"-like string that is a
+// key's whole value, before a line less indented. A mapping's line with
+// no space after the colon, port or not, still is.
+func TestYAMLHintSparesValidLines(t *testing.T) {
+	tests := []struct {
+		name, old, new string
+		want           string
+	}{
+		{"a host:port item before a key missing its colon", "access:\n", "media:\n  fetch_allow:\n    - minio:9000\n  url_ttl 1h\naccess:\n",
+			`gw.yaml:9: could not find expected ':'`},
+		{"a host:port item before a top-level key missing its colon", "access:\n", "media:\n  fetch_allow:\n    - minio:9000\ncontacts\n  \"+15557654321\": Dana\naccess:\n",
+			`gw.yaml:9: could not find expected ':'`},
+		{"a host:port value before a less indented key missing its colon", "  listen: 127.0.0.1:0\n  public_url: https://gw.example.com/\n",
+			"  listen:\n    localhost:8080\n  public_url https://gw.example.com/\n",
+			`gw.yaml:6: could not find expected ':'`},
+		{"a mapping's key:port, read on into the next line", "  listen: 127.0.0.1:0\n", "  listen:8080\n",
+			`gw.yaml:5: mapping values are not allowed in this context (line 4: is a space missing after "listen:"?)`},
+	}
+	for _, tt := range tests {
+		_, err := Parse("gw.yaml", []byte(edit(tt.old, tt.new)), lookupTestEnv)
+		if got, want := problemsOf(t, err), []string{tt.want}; !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got\n%s\nwant\n%s", tt.name, strings.Join(got, "\n"), tt.want)
+		}
+	}
+}
+
+// A list item "name:port" is never hinted at, even on the line YAML
+// names; one "key:text" is (a mapping meant: "- name:t1").
+func TestYAMLHintListItemPort(t *testing.T) {
+	const msg = "could not find expected ':'"
+	if got := syntaxHint(msg, 2, []byte("fetch_allow:\n  - minio:9000\n")); got != "" {
+		t.Errorf("hint for - minio:9000: %q, want none", got)
+	}
+	if got, want := syntaxHint(msg, 2, []byte("transports:\n  - name:t1\n")), ` (is a space missing after "name:"?)`; got != want {
+		t.Errorf("hint for - name:t1: %q, want %q", got, want)
+	}
+}
