@@ -226,7 +226,7 @@ func TestParseProblems(t *testing.T) {
 			}},
 		{name: "ops_listen", yaml: edit("127.0.0.1:0", "127.0.0.1:8080\n  ops_listen: 127.0.0.1:8080"),
 			want: []string{
-				`gw.yaml:5: http.ops_listen: takes the port of http.listen (line 4) on the same address: give it another port (an empty host, 0.0.0.0 and :: are every address; localhost is 127.0.0.1 and ::1)`,
+				`gw.yaml:5: http.ops_listen: takes the port of http.listen (line 4) on the same address: give it another port (an empty host, 0.0.0.0 and :: are every address; localhost is 127.0.0.1)`,
 			}},
 		{name: "ops_listen host:port", yaml: edit("127.0.0.1:0", "127.0.0.1:0\n  ops_listen: 9090"),
 			want: []string{

@@ -205,7 +205,7 @@ func (p *parser) validateHTTP(h *HTTP) {
 		p.hostPort("http.ops_listen", h.OpsListen, true)
 		if !p.hasProblem("http.listen") && !p.hasProblem("http.ops_listen") && sameListener(h.Listen, h.OpsListen) {
 			p.invalid("http.ops_listen", fmt.Sprintf("takes the port of http.listen (line %d) on the same address: "+
-				"give it another port (an empty host, 0.0.0.0 and :: are every address; localhost is 127.0.0.1 and ::1)", p.lineNear("http.listen")))
+				"give it another port (an empty host, 0.0.0.0 and :: are every address; localhost is 127.0.0.1)", p.lineNear("http.listen")))
 		}
 	}
 	if !p.require("http.public_url", h.PublicURL) {
@@ -256,7 +256,8 @@ func (p *parser) hostPort(key, value string, listen bool) {
 // sameListener reports whether two valid listen addresses would take the
 // same socket: the same port, not 0 (any free port), with a wildcard host
 // on either side, or the same address or name on both, localhost being
-// 127.0.0.1 and ::1. No name is looked up.
+// 127.0.0.1 (net.Listen binds one address of a name, its first IPv4 one:
+// "localhost:P" beside "[::1]:P" binds). No name is looked up.
 func sameListener(a, b string) bool {
 	ha, pa, _ := net.SplitHostPort(a)
 	hb, pb, _ := net.SplitHostPort(b)
@@ -282,7 +283,7 @@ func listenHost(host string) ([]string, bool) {
 	case name == "":
 		return nil, true
 	case name == "localhost":
-		return []string{"127.0.0.1", "::1"}, false
+		return []string{"127.0.0.1"}, false
 	}
 	return []string{name}, false
 }
