@@ -290,7 +290,7 @@ func TestParseProblems(t *testing.T) {
         bob@example.com: "+15550001111"
 `,
 			want: []string{
-				`gw.yaml:24: transports[1].settings.numbers.bob@example.com: +15550001111 is already alice@example.com's number on transport t1`,
+				`gw.yaml:24: transports[1].settings.numbers.bob@example.com: "+15550001111" is already alice@example.com's number on transport t1`,
 			}},
 		{name: "retry_for zero: only an absent retry_for takes the default", yaml: edit("    secret: ${SECRET}\n", "    secret: ${SECRET}\n    retry_for: 0s\n"),
 			want: []string{`gw.yaml:13: transports[0].retry_for: must be between 1s and 168h (leave it out for the default, 10m)`}},

@@ -18,22 +18,35 @@ func (p *parser) add(line int, key, msg string) {
 // addForeign records a problem whose message comes from elsewhere (a
 // transport type, a yaml.Unmarshaler), hiding any expanded value it quotes.
 func (p *parser) addForeign(line int, key, msg string) {
-	p.add(line, p.redact(key), p.redact(msg))
+	p.add(line, p.redact(key, nil), p.redact(msg, p.pos[key].node))
 }
 
-// redact replaces every value that came from the environment, in any
-// case (a check may quote it normalised), and a phone number in any form,
-// with the config text it replaced. Very short values are left alone:
-// they are not secrets, and replacing them would garble ordinary words.
-func (p *parser) redact(s string) string {
-	type sub struct{ value, text string }
+// redact replaces every value that came from the environment, as it is
+// or trimmed, in any case (a check may quote it so), with the config text
+// it replaced: own's text, for own's value, if another's is the same
+// (own is the node the problem is about, or nil). Very short values are
+// left alone: they are not secrets, and replacing them would garble
+// ordinary words. A check must not quote a value otherwise changed (a
+// number normalised): redact cannot know it.
+func (p *parser) redact(s string, own *yaml.Node) string {
+	type sub struct {
+		value, text string
+		own         bool
+	}
 	var subs []sub
 	for n, text := range p.orig {
-		if len(n.Value) >= 4 && indexFold(s, n.Value) >= 0 {
-			subs = append(subs, sub{n.Value, text})
+		for _, v := range []string{n.Value, strings.TrimSpace(n.Value)} {
+			if len(v) >= 4 && indexFold(s, v) >= 0 {
+				subs = append(subs, sub{v, text, n == own})
+			}
 		}
 	}
-	sort.Slice(subs, func(i, j int) bool { return len(subs[i].value) > len(subs[j].value) })
+	sort.Slice(subs, func(i, j int) bool {
+		if len(subs[i].value) != len(subs[j].value) {
+			return len(subs[i].value) > len(subs[j].value)
+		}
+		return subs[i].own && !subs[j].own
+	})
 	for _, r := range subs {
 		var b strings.Builder
 		for {
@@ -48,62 +61,8 @@ func (p *parser) redact(s string) string {
 		b.WriteString(s)
 		s = b.String()
 	}
-	for n, text := range p.orig {
-		s = redactNumber(s, phoneDigits(n.Value), text)
-	}
 	return s
 }
-
-// phoneDigits is the significant digits of v if it reads as a phone number
-// written with punctuation ("+1 (555) 000-1111", "07700 900123"), which a
-// check may quote normalised (+15550001111, +447700900123), or "".
-func phoneDigits(v string) string {
-	if strings.Trim(v, "0123456789+-(). /") != "" {
-		return ""
-	}
-	var d []byte
-	for i := 0; i < len(v); i++ {
-		if isDigit(v[i]) && (len(d) > 0 || v[i] != '0') { // without the trunk prefix 0
-			d = append(d, v[i])
-		}
-	}
-	if len(d) < 6 {
-		return ""
-	}
-	return string(d)
-}
-
-// redactNumber replaces in s each run of digits (with a leading "+") that
-// holds digits, a number with another country code or form, with text.
-func redactNumber(s, digits, text string) string {
-	if digits == "" {
-		return s
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(s, digits)
-		if i < 0 {
-			break
-		}
-		start, end := i, i+len(digits)
-		for start > 0 && isDigit(s[start-1]) {
-			start--
-		}
-		if start > 0 && s[start-1] == '+' {
-			start--
-		}
-		for end < len(s) && isDigit(s[end]) {
-			end++
-		}
-		b.WriteString(s[:start])
-		b.WriteString(text)
-		s = s[end:]
-	}
-	b.WriteString(s)
-	return b.String()
-}
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // indexFold is the byte index of the first match of sub in s under Unicode
 // case folding, of sub's length, or -1.

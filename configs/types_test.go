@@ -50,7 +50,7 @@ func (s *testSettings) UserJIDs() map[string]string {
 func (s *testSettings) Claims() []transports.Claim {
 	var out []transports.Claim
 	for _, user := range slices.Sorted(maps.Keys(s.Numbers)) {
-		out = append(out, transports.Claim{Key: "numbers." + user, ID: "number " + s.Numbers[user], Shown: s.Numbers[user], Use: user + "'s number"})
+		out = append(out, transports.Claim{Key: "numbers." + user, ID: "number " + s.Numbers[user], Use: user + "'s number"})
 	}
 	return out
 }

@@ -429,7 +429,11 @@ func (p *parser) claim(claims map[string]claimed, t Transport, path string) {
 			claims[cl.ID] = claimed{cl, name}
 		case prev.transport != name: // within one transport, Validate checks
 			key := path + ".settings." + cl.Key
-			p.addForeign(p.lineNear(key), key, fmt.Sprintf("%s is already %s on transport %s", cl.Shown, prev.Use, prev.transport))
+			shown := cl.Shown
+			if shown == "" {
+				shown = quoteShort(p.text(key))
+			}
+			p.addForeign(p.lineNear(key), key, fmt.Sprintf("%s is already %s on transport %s", shown, prev.Use, prev.transport))
 		}
 	}
 }

@@ -60,8 +60,12 @@ type Claim struct {
 	// ID is the thing claimed, compared across every transport's claims:
 	// it starts with its kind ("twilio number +15550001111"). It may be a
 	// secret: it is never shown.
-	ID    string
-	Shown string // how a problem names it: "+15550001111", "this bot token"
+	ID string
+	// Shown is how a problem names it ("this bot token"); empty, the
+	// problem quotes the config text of Key as written ("${NUM}",
+	// "+1 555 000 1111"), for a value that is no secret but may come
+	// from the environment, and that the ID holds normalised.
+	Shown string
 	Use   string // what it is used as here: "alice@example.com's number", "in use"
 }
 

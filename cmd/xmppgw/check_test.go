@@ -142,9 +142,49 @@ func TestCheckNumberOnTwoTransports(t *testing.T) {
           members: [bob@example.com]
 `
 	wantCheckProblems(t, y, []string{
-		"gw.yaml:26: transports[1].settings.numbers.bob@example.com: +15550001111 is already alice@example.com's number on transport sms",
-		"gw.yaml:35: transports[2].settings.inboxes[0].number: +15550001111 is already alice@example.com's number on transport sms",
+		`gw.yaml:26: transports[1].settings.numbers.bob@example.com: "+1 555 000 1111" is already alice@example.com's number on transport sms`,
+		`gw.yaml:35: transports[2].settings.inboxes[0].number: "+15550001111" is already alice@example.com's number on transport sms`,
 	}, "tok3n")
+}
+
+// A number from the environment is quoted by the checks of one number
+// twice (two users, a user and an inbox, two transports) as its config
+// text, the one of the line the problem is at: not normalised, which for a
+// national number whose trunk prefix is not 0 (Russia's 8) shares no run
+// of digits with the value. A value quoted trimmed is hidden too.
+func TestCheckHidesNationalNumbersFromEnv(t *testing.T) {
+	t.Setenv("NUM1", "8 912 345-67-89")
+	t.Setenv("NUM2", "8 912 345-67-89")
+	t.Setenv("NUM3", "  555-1234  ")
+	ru := strings.Replace(checkBase, "      numbers:\n        alice@example.com: \"+15550001111\"\n",
+		"      default_region: RU\n      numbers:\n        alice@example.com: \"${NUM1}\"\n", 1)
+	hidden := []string{"9123456789", "912 345", "555-1234"}
+	wantCheckProblems(t, ru+`        carol@example.com: "${NUM2}"
+        dave@example.com: "${NUM3}"
+`, []string{
+		`gw.yaml:19: transports[0].settings.numbers.carol@example.com: "${NUM2}" is already the number of alice@example.com`,
+		`gw.yaml:20: transports[0].settings.numbers.dave@example.com: "${NUM3}" is not a phone number`,
+	}, hidden...)
+	wantCheckProblems(t, ru+`      inboxes:
+        - number: "${NUM2}"
+          room: support
+          members: [bob@example.com]
+`, []string{
+		`gw.yaml:20: transports[0].settings.inboxes[0].number: "${NUM2}" is the number of alice@example.com; an inbox's number is the inbox's alone`,
+	}, hidden...)
+	wantCheckProblems(t, ru+`  - name: sms2
+    type: twilio
+    domain: sms2.example.com
+    secret: sms-component-secret
+    settings:
+      account_sid: AC123
+      auth_token: tok3n
+      default_region: RU
+      numbers:
+        bob@example.com: "${NUM2}"
+`, []string{
+		`gw.yaml:28: transports[1].settings.numbers.bob@example.com: "${NUM2}" is already alice@example.com's number on transport sms`,
+	}, hidden...)
 }
 
 // One bot token on two telegram transports: both would poll its updates
@@ -182,7 +222,7 @@ func TestCheckHidesExpandedValues(t *testing.T) {
 `
 	wantCheckProblems(t, y, []string{
 		`gw.yaml:6: admins[0]: "${ADMIN}" is not covered by access.allow`,
-		"gw.yaml:19: transports[0].settings.numbers.carol@example.com: ${NUM} is already the number of alice@example.com",
+		`gw.yaml:19: transports[0].settings.numbers.carol@example.com: "${NUM}" is already the number of alice@example.com`,
 	}, "hidden-admin", "5550001111", "555) 000")
 	y = checkBase + `  - name: sms2
     type: twilio
@@ -195,6 +235,6 @@ func TestCheckHidesExpandedValues(t *testing.T) {
         bob@example.com: "${NUM}"
 `
 	wantCheckProblems(t, y, []string{
-		"gw.yaml:26: transports[1].settings.numbers.bob@example.com: ${NUM} is already alice@example.com's number on transport sms",
+		`gw.yaml:26: transports[1].settings.numbers.bob@example.com: "${NUM}" is already alice@example.com's number on transport sms`,
 	}, "5550001111", "555) 000")
 }

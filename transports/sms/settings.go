@@ -122,11 +122,11 @@ func (s *Settings) Claims() []transports.Claim {
 	var out []transports.Claim
 	for _, user := range slices.Sorted(maps.Keys(s.Numbers)) {
 		num := s.Numbers[user]
-		out = append(out, transports.Claim{Key: "numbers." + user, ID: "twilio number " + num, Shown: num, Use: user + "'s number"})
+		out = append(out, transports.Claim{Key: "numbers." + user, ID: "twilio number " + num, Use: user + "'s number"})
 	}
 	for i, box := range s.Inboxes {
 		out = append(out, transports.Claim{Key: fmt.Sprintf("inboxes[%d].number", i), ID: "twilio number " + box.Number,
-			Shown: box.Number, Use: "inbox " + box.Room + "'s number"})
+			Use: "inbox " + box.Room + "'s number"})
 	}
 	return out
 }
@@ -191,8 +191,11 @@ func (s *Settings) Validate() []transports.Problem {
 			continue
 		}
 		if other, taken := owner[num]; taken {
-			// Inbound messages to the number could not be routed.
-			add(key, "%s is already the number of %s", num, other)
+			// Inbound messages to the number could not be routed. The
+			// number is quoted as written: the config replaces a value
+			// from the environment with its text, which it cannot do
+			// with the normalised form.
+			add(key, "%q is already the number of %s", s.Numbers[k], other)
 			continue
 		}
 		owner[num] = jid
@@ -210,7 +213,7 @@ func (s *Settings) Validate() []transports.Problem {
 		case msg != "":
 			add(key+".number", "%s", msg)
 		case owner[num] != "":
-			add(key+".number", "%s is the number of %s; an inbox's number is the inbox's alone", num, owner[num])
+			add(key+".number", "%q is the number of %s; an inbox's number is the inbox's alone", box.Number, owner[num])
 		default:
 			box.Number = num
 			owner[num] = "inbox " + box.Room

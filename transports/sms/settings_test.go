@@ -100,7 +100,7 @@ func TestValidate(t *testing.T) {
 			}},
 			want: []transports.Problem{
 				prob("numbers.alice@example.com", "duplicates another entry for alice@example.com"),
-				prob("numbers.bob@example.com", "+15551234567 is already the number of alice@example.com"),
+				prob("numbers.bob@example.com", `"555 123 4567" is already the number of alice@example.com`),
 			},
 		},
 		11: {
@@ -233,7 +233,7 @@ func TestValidateInboxes(t *testing.T) {
 		}}
 	got := s.Validate()
 	want := []transports.Problem{
-		prob("inboxes[1].number", "+15550001111 is the number of alice@example.com; an inbox's number is the inbox's alone"),
+		prob("inboxes[1].number", `"+15550001111" is the number of alice@example.com; an inbox's number is the inbox's alone`),
 		prob("inboxes[1].room", `"+15550001111" is not a room name (a letter, then letters, digits, '.', '_' or '-'; at most 64)`),
 		prob("inboxes[1].members", "at least one member (a bare JID) is required"),
 		prob("inboxes[2].number", `"12" is not a valid phone number (too short)`),
