@@ -356,7 +356,7 @@ func (s *Store) begin(ctx context.Context, lock bool) (*sqlTx, error) {
 		}
 		t := &sqlTx{tx: tx, s: s, ctx: ctx}
 		if lock && s.d.lockWrites != "" {
-			if _, err = t.ExecContext(ctx, s.d.lockWrites); err != nil {
+			if _, err = t.ExecContext(ctx, s.d.lockWrites, s.locks.write); err != nil {
 				tx.Rollback()
 				continue
 			}

@@ -39,8 +39,9 @@ type dialect struct {
 	shared bool
 
 	// lockWrites, if set, is the first statement of every write
-	// transaction: it makes the transaction the only one writing the
-	// database until it ends, across processes.
+	// transaction, with the store's write lock key (lockKeys.write) as its
+	// argument: it makes the transaction the only one writing the store
+	// until it ends, across processes.
 	lockWrites string
 
 	// commitTimeout bounds one group commit (0: unbounded), so that writers
@@ -48,8 +49,9 @@ type dialect struct {
 	commitTimeout time.Duration
 
 	// lockSchema makes the rest of tx the only migration running on the
-	// database, across processes.
-	lockSchema func(ctx context.Context, tx *sql.Tx) error
+	// store, across processes; key is the store's migration lock key
+	// (lockKeys.migrate).
+	lockSchema func(ctx context.Context, tx *sql.Tx, key int64) error
 	// schemaVersion returns the number of the last migration applied.
 	schemaVersion func(ctx context.Context, q querier) (int, error)
 	// setSchemaVersion records migration n as applied, in tx.
@@ -69,7 +71,7 @@ var sqliteDialect = &dialect{
 	bind: func(q string) string { return q },
 	// The committer is the only writer and SQLite serialises transactions:
 	// nothing to lock.
-	lockSchema: func(context.Context, *sql.Tx) error { return nil },
+	lockSchema: func(context.Context, *sql.Tx, int64) error { return nil },
 	schemaVersion: func(ctx context.Context, q querier) (int, error) {
 		var v int
 		err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
@@ -80,26 +82,6 @@ var sqliteDialect = &dialect{
 		return err
 	},
 	userTables: `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`,
-}
-
-// Advisory lock keys of the store on PostgreSQL (64-bit, database-wide),
-// as they are in the schema public; see schemaLock for other schemas.
-const (
-	migrateLockKey int64 = 0x786d_7070_6777_0001 // "xmppgw" 1: migrations
-	leaderLockKey  int64 = 0x786d_7070_6777_0002 // "xmppgw" 2: Lead
-	writeLockKey   int64 = 0x786d_7070_6777_0003 // "xmppgw" 3: write transactions
-)
-
-// schemaLock is the SQL of the advisory lock key key of the store in the
-// session's schema (current_schema(), which the DSN's search_path sets):
-// advisory locks are database-wide, so that each deployment in a schema of
-// its own leads, writes and migrates apart from the others. In the schema
-// public it is key itself, as before schemas had keys of their own; in
-// another it is key XOR a hash of the schema's name (hashtextextended, as
-// stable across PostgreSQL versions as hash partitioning needs it to be).
-func schemaLock(key int64) string {
-	return fmt.Sprintf("(CASE WHEN coalesce(current_schema(), 'public') = 'public' THEN %d"+
-		" ELSE %d # hashtextextended(current_schema(), 0) END)", key, key)
 }
 
 var postgresDialect = &dialect{
@@ -113,12 +95,12 @@ var postgresDialect = &dialect{
 	// out, so a reader resuming after the last id it saw misses none (and
 	// Written's "up to id" deletes only what was read), and each write
 	// sees every write committed before it (RedeemLinkCode, LookupSent).
-	lockWrites:    "SELECT pg_advisory_xact_lock(" + schemaLock(writeLockKey) + ")",
+	lockWrites:    "SELECT pg_advisory_xact_lock(?)",
 	commitTimeout: 30 * time.Second,
 	// Two processes may start at once on a new database: the transaction
 	// lock makes the second wait, then find the migrations applied.
-	lockSchema: func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock("+schemaLock(migrateLockKey)+")"); err != nil {
+	lockSchema: func(ctx context.Context, tx *sql.Tx, key int64) error {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", key); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (

@@ -11,7 +11,9 @@
 // (a server that several processes may share: OpenPostgres), with the same
 // contract; Open picks one by name. The files:
 //
-//   - store.go: Open, OpenSQLite, the Store; postgres.go: OpenPostgres.
+//   - store.go: Open, OpenSQLite, the Store; postgres.go: OpenPostgres;
+//     postgres_locks.go: its advisory lock keys, fixed at open from the
+//     schema holding its tables.
 //   - dialect.go: what differs between the two (placeholders, schema
 //     version, locks); queries are written once with ? placeholders.
 //   - migrate.go, migrations/{sqlite,postgres}/NNN_*.sql: the schema, the

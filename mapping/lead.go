@@ -91,7 +91,7 @@ func (s *Store) TryLead(ctx context.Context) (release func(), err error) {
 		s.leaders.Done()
 		return nil, unavailable(err)
 	}
-	held, err := tryLock(ctx, conn)
+	held, err := tryLock(ctx, conn, s.locks.leader)
 	if err != nil || !held {
 		discard(conn) // frees the lock if it was granted with the answer lost
 		s.leaders.Done()
@@ -110,7 +110,7 @@ func (s *Store) TryLead(ctx context.Context) (release func(), err error) {
 		case <-stop:
 		case <-s.closed:
 		}
-		l := lead{conn: conn}
+		l := lead{s: s, conn: conn}
 		l.unlock()
 	}()
 	return func() {
@@ -151,7 +151,7 @@ func (s *Store) acquireLead(ctx context.Context) (*sql.Conn, error) {
 			}
 		}
 		if conn != nil {
-			held, err := tryLock(ctx, conn)
+			held, err := tryLock(ctx, conn, s.locks.leader)
 			if held {
 				expireWhenIdle(ctx, conn)
 				return conn, nil
@@ -184,12 +184,12 @@ func (s *Store) acquireLead(ctx context.Context) (*sql.Conn, error) {
 	}
 }
 
-// tryLock asks once for the leader lock on conn.
-func tryLock(ctx context.Context, conn *sql.Conn) (bool, error) {
+// tryLock asks once for the leader lock, key, on conn.
+func tryLock(ctx context.Context, conn *sql.Conn, key int64) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, leadCheck)
 	defer cancel()
 	var held bool
-	err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock("+schemaLock(leaderLockKey)+")").Scan(&held)
+	err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&held)
 	return held, err
 }
 
@@ -252,7 +252,7 @@ func (l *lead) check() error {
 func (l *lead) unlock() {
 	ctx, cancel := context.WithTimeout(context.Background(), leadCheck)
 	defer cancel()
-	l.conn.ExecContext(ctx, "SELECT pg_advisory_unlock("+schemaLock(leaderLockKey)+")")
+	l.conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", l.s.locks.leader)
 	discard(l.conn)
 }
 

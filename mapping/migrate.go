@@ -105,7 +105,7 @@ func (s *Store) migrateFrom(ctx context.Context, fsys fs.FS, dir string) error {
 			continue
 		}
 		err = s.rawTx(ctx, func(tx *sql.Tx) error {
-			if err := s.d.lockSchema(ctx, tx); err != nil {
+			if err := s.d.lockSchema(ctx, tx, s.locks.migrate); err != nil {
 				return err
 			}
 			// Read again under the lock: another process may have applied it.

@@ -53,6 +53,7 @@ type Store struct {
 	fileLeadUnclaimed bool
 
 	socks    *sockets    // PostgreSQL: the pool's connections, for closeNow
+	locks    lockKeys    // PostgreSQL: the advisory lock keys, fixed at open
 	leadLost atomic.Bool // a Lead's session failed: Close is closeNow
 
 	probeMu sync.Mutex
@@ -205,6 +206,12 @@ func start(ctx context.Context, db *sql.DB, d *dialect, migrate bool) (*Store, e
 	if d == sqliteDialect {
 		s.ckpt = &checkpointer{wake: make(chan struct{}, 1), done: make(chan struct{})}
 	}
+	if d.shared {
+		if err := s.fixLockKeys(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	check := s.migrate
 	if !migrate {
 		check = func(ctx context.Context) error { return checkSchema(ctx, d, db) }
@@ -212,6 +219,12 @@ func start(ctx context.Context, db *sql.DB, d *dialect, migrate bool) (*Store, e
 	if err := check(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if d.shared {
+		if err := s.checkLockKeys(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	if err := s.countEarlyReports(ctx); err != nil {
 		db.Close()
