@@ -184,7 +184,8 @@ func TestTryLeadPostgres(t *testing.T) {
 // lock: the server ends that session too (txIdle), so the store that
 // takes the lead can write.
 func TestNewLeaderWritesAfterLeaderVanishedMidWrite(t *testing.T) {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	dsn := pgtest.Database(t)
 	cut := pgtest.NewProxy(t, dsn)
 	a := openTest(t, DriverPostgres, "", cut.DSN())
@@ -197,10 +198,18 @@ func TestNewLeaderWritesAfterLeaderVanishedMidWrite(t *testing.T) {
 	held, frozen := make(chan struct{}), make(chan struct{})
 	wroteA := make(chan error, 1)
 	go func() { wroteA <- a.tx(ctx, func(*sqlTx) error { close(held); <-frozen; return nil }) }()
-	<-held
+	select {
+	case <-held:
+	case err := <-wroteA:
+		t.Fatalf("a's write transaction did not start: %v", err)
+	}
 	cut.Cut()
 	close(frozen) // a's commit never reaches the server
-	<-lostA
+	select {
+	case <-lostA:
+	case <-ctx.Done():
+		t.Fatal("a never learnt it lost the lead after the cut")
+	}
 
 	_, releaseB, err := b.Lead(ctx)
 	if err != nil {
@@ -211,8 +220,13 @@ func TestNewLeaderWritesAfterLeaderVanishedMidWrite(t *testing.T) {
 		t.Errorf("b, leading, cannot write after a vanished mid-write: %v", err)
 	}
 	a.Close() // after the lost lead, not waiting for a's commit to time out
-	if err := <-wroteA; err == nil {
-		t.Error("a's write, cut off, reported committed")
+	select {
+	case err := <-wroteA:
+		if err == nil {
+			t.Error("a's write, cut off, reported committed")
+		}
+	case <-ctx.Done():
+		t.Fatal("a's write, cut off, never ended")
 	}
 }
 
