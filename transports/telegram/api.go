@@ -62,7 +62,7 @@ func (t *Transport) call(ctx context.Context, method string, p tgbotapi.Params, 
 // or its result decoded into out (if not nil).
 func (t *Transport) result(method string, status int, resp *tgbotapi.APIResponse, err error, out any) error {
 	if err != nil {
-		return t.classify(status, err)
+		return t.classify(status, withCode(status, resp, err))
 	}
 	if out != nil {
 		if err := json.Unmarshal(resp.Result, out); err != nil {
@@ -87,6 +87,27 @@ func (t *Transport) isAdmin(ctx context.Context, chat, user int64) (bool, error)
 	return m.IsCreator() || m.IsAdministrator(), nil
 }
 
+// withCode returns err with the error_code of the Bot API answer it came
+// from. The library leaves Code out of the errors of uploads (UploadFiles),
+// though their answer is Bot API JSON: its error_code is taken from resp,
+// or, for an answer with a description alone, from the HTTP status.
+func withCode(status int, resp *tgbotapi.APIResponse, err error) error {
+	var te *tgbotapi.Error
+	if !errors.As(err, &te) || te.Code != 0 {
+		return err
+	}
+	e := *te
+	switch {
+	case resp != nil && resp.ErrorCode != 0:
+		e.Code = resp.ErrorCode
+	case e.Message != "" && status >= 400:
+		e.Code = status
+	default:
+		return err
+	}
+	return &e
+}
+
 // classify sorts a Bot API failure into a transports.Error; status is the
 // answer's HTTP status, 0 if none came.
 func (t *Transport) classify(status int, err error) *transports.Error {
@@ -95,7 +116,8 @@ func (t *Transport) classify(status int, err error) *transports.Error {
 	switch {
 	case status >= 400 && (!isAPI || te.Code == 0):
 		// An error answer, but not Bot API JSON (which always has an
-		// error_code): a proxy's or web server's page in front of api_url.
+		// error_code; see withCode for uploads): a proxy's or web
+		// server's page in front of api_url.
 		return notBotAPI(status)
 	case !isAPI:
 		// No answer, or one cut short or unreadable: temporary. URLs in

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"xmppgw/transports"
 )
@@ -15,8 +16,10 @@ import (
 // An answer that is not Bot API JSON (the error page of a reverse proxy or
 // web server in front of api_url) is known by its HTTP status alone, which
 // the library ignores: the error names it, and it is classified as its
-// JSON form would be, so that a 4xx is not retried until retry_for. The
-// token never shows.
+// JSON form would be, so that a 4xx is not retried until retry_for. Bot
+// API JSON answering an upload, whose error the library builds without
+// its code, is Telegram's answer all the same: its description, kind and
+// retry_after are kept. The token never shows.
 func TestAnswerNotBotAPI(t *testing.T) {
 	nginx413 := "<html><head><title>413 Request Entity Too Large</title></head><body><center><h1>413 Request Entity Too Large</h1></center><hr><center>nginx</center></body></html>"
 	tests := []struct {
@@ -25,17 +28,31 @@ func TestAnswerNotBotAPI(t *testing.T) {
 		media  bool // the request is an upload (sendPhoto)
 		kind   transports.Kind
 		msg    string
+		retry  time.Duration
 	}{
-		{413, nginx413, true, transports.KindRejected, "Telegram: HTTP 413 Request Entity Too Large from api_url (not a Bot API answer)"},
-		{413, nginx413, false, transports.KindRejected, "Telegram: HTTP 413 Request Entity Too Large from api_url (not a Bot API answer)"},
-		{404, "404 page not found\n", false, transports.KindAuth, "Telegram: HTTP 404 Not Found from api_url (not a Bot API answer)"},
-		{401, "<html>401 Authorization Required</html>", false, transports.KindAuth, "Telegram: HTTP 401 Unauthorized from api_url (not a Bot API answer)"},
-		{403, "<html><body>Forbidden</body></html>", false, transports.KindRejected, "Telegram: HTTP 403 Forbidden from api_url (not a Bot API answer)"},
-		{400, "", false, transports.KindRejected, "Telegram: HTTP 400 Bad Request from api_url (not a Bot API answer)"},
-		{408, "timeout", false, transports.KindUnavailable, "Telegram: HTTP 408 Request Timeout from api_url (not a Bot API answer)"},
-		{429, "slow down", false, transports.KindRateLimited, "Telegram: HTTP 429 Too Many Requests from api_url (not a Bot API answer)"},
-		{502, "<html>502 Bad Gateway</html>", false, transports.KindUnavailable, "Telegram: HTTP 502 Bad Gateway from api_url (not a Bot API answer)"},
-		{503, `{"error":"maintenance"}`, false, transports.KindUnavailable, "Telegram: HTTP 503 Service Unavailable from api_url (not a Bot API answer)"},
+		{413, nginx413, true, transports.KindRejected, "Telegram: HTTP 413 Request Entity Too Large from api_url (not a Bot API answer)", 0},
+		{413, nginx413, false, transports.KindRejected, "Telegram: HTTP 413 Request Entity Too Large from api_url (not a Bot API answer)", 0},
+		{404, "404 page not found\n", false, transports.KindAuth, "Telegram: HTTP 404 Not Found from api_url (not a Bot API answer)", 0},
+		{401, "<html>401 Authorization Required</html>", false, transports.KindAuth, "Telegram: HTTP 401 Unauthorized from api_url (not a Bot API answer)", 0},
+		{403, "<html><body>Forbidden</body></html>", false, transports.KindRejected, "Telegram: HTTP 403 Forbidden from api_url (not a Bot API answer)", 0},
+		{400, "", false, transports.KindRejected, "Telegram: HTTP 400 Bad Request from api_url (not a Bot API answer)", 0},
+		{408, "timeout", false, transports.KindUnavailable, "Telegram: HTTP 408 Request Timeout from api_url (not a Bot API answer)", 0},
+		{429, "slow down", false, transports.KindRateLimited, "Telegram: HTTP 429 Too Many Requests from api_url (not a Bot API answer)", 0},
+		{502, "<html>502 Bad Gateway</html>", false, transports.KindUnavailable, "Telegram: HTTP 502 Bad Gateway from api_url (not a Bot API answer)", 0},
+		{503, `{"error":"maintenance"}`, false, transports.KindUnavailable, "Telegram: HTTP 503 Service Unavailable from api_url (not a Bot API answer)", 0},
+		// Bot API JSON answering an upload: the library leaves the code
+		// out of its error, yet it is Telegram's answer, classified by
+		// its JSON (a description alone: by the HTTP status).
+		{403, `{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}`, true,
+			transports.KindUnreachable, "Telegram error 403: Forbidden: bot was blocked by the user", 0},
+		{400, `{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}`, true,
+			transports.KindUnreachable, "Telegram error 400: Bad Request: chat not found", 0},
+		{400, `{"ok":false,"error_code":400,"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":-1001234567890}}`, true,
+			transports.KindUnreachable, "Telegram error 400: Bad Request: group chat was upgraded to a supergroup chat", 0},
+		{429, `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 3600","parameters":{"retry_after":3600}}`, true,
+			transports.KindRateLimited, "Telegram error 429: Too Many Requests: retry after 3600", time.Hour},
+		{403, `{"ok":false,"description":"Forbidden: bot was kicked from the group chat"}`, true,
+			transports.KindUnreachable, "Telegram error 403: Forbidden: bot was kicked from the group chat", 0},
 	}
 	for _, tt := range tests {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -56,8 +73,8 @@ func TestAnswerNotBotAPI(t *testing.T) {
 		_, err = tr.Send(testCtx(t), out)
 		srv.Close()
 		var pe *transports.Error
-		if !errors.As(err, &pe) || pe.Kind != tt.kind || err.Error() != tt.msg {
-			t.Errorf("HTTP %d (upload %v): got %v (%#v)\nwant %v: %s", tt.status, tt.media, err, pe, tt.kind, tt.msg)
+		if !errors.As(err, &pe) || pe.Kind != tt.kind || err.Error() != tt.msg || pe.RetryAfter != tt.retry {
+			t.Errorf("HTTP %d (upload %v): got %v (%#v)\nwant %v: %s, retry after %v", tt.status, tt.media, err, pe, tt.kind, tt.msg, tt.retry)
 		}
 		if err != nil && strings.Contains(err.Error(), testToken) {
 			t.Errorf("HTTP %d: the error shows the token: %v", tt.status, err)
