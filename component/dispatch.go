@@ -352,10 +352,13 @@ func (g *Gateway) sendJob(ctx context.Context, j mapping.Job) {
 			return
 		case last != nil:
 			// The last check failed: it is made again, as within RetryFor.
-		case !checkFailed && pe.Kind == transports.KindRateLimited && pe.RetryAfter > 0 &&
+		case !checkFailed && pe.Kind == transports.KindRateLimited && !pe.PartSent && pe.RetryAfter > 0 &&
 			time.Now().Add(pe.RetryAfter).After(j.Created.Add(g.o.RetryFor)):
 			// The provider took nothing and asks for a wait that ends
 			// past RetryFor: the sender learns it now, not after the wait.
+			// Once part of the message went out, the wait is honoured
+			// instead, and the rest sent after it (one attempt past
+			// RetryFor): failing would leave the recipient half of it.
 			pe = waitTooLong(pe, time.Until(j.Created.Add(g.o.RetryFor)))
 			g.Stats.Failed.Add(1)
 			g.log.Warn("message failed", "stanza_id", j.StanzaID, "err", pe)

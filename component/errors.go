@@ -15,7 +15,8 @@ func providerError(err error) *transports.Error {
 	return &transports.Error{Kind: transports.KindUnknown, Provider: "transport", Message: err.Error()}
 }
 
-// errorFor maps a provider failure to the stanza error the sender gets.
+// errorFor maps a provider failure to the stanza error the sender gets,
+// which says so when part of the message was delivered (PartSent).
 func errorFor(pe *transports.Error, by string) *stanzaError {
 	var e *stanzaError
 	switch pe.Kind {
@@ -35,6 +36,10 @@ func errorFor(pe *transports.Error, by string) *stanzaError {
 		e = newError("cancel", "service-unavailable", pe.Error())
 	default: // temporary failures that outlasted the retry period
 		e = newError("wait", "remote-server-timeout", pe.Error())
+	}
+	if pe.PartSent {
+		// The recipient has the first part: a resend repeats it.
+		e.Text += " (part of the message was delivered)"
 	}
 	e.By = by
 	return e

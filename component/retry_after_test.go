@@ -13,7 +13,10 @@ import (
 // A rate limit's wait (Telegram's retry_after, Twilio's Retry-After) is
 // honoured within retry_for; one that ends past it fails the message at
 // once, naming the wait, rather than keeping the sender waiting for it (a
-// 429 means the provider took nothing).
+// 429 means the provider took nothing). Unless part of the message went
+// out before the 429 (PartSent): then the wait is honoured and the rest
+// sent after it, once past retry_for; a failure then says that part was
+// delivered.
 func TestRetryAfterPastRetryFor(t *testing.T) {
 	failed := func(text string) string {
 		return `<message type="error" id="r1" from="+15551234567@sms.example.test" to="alice@example.test/a"><error type="wait" by="sms.example.test"><remote-server-timeout ` +
@@ -22,6 +25,7 @@ func TestRetryAfterPastRetryFor(t *testing.T) {
 	cases := []struct {
 		name       string
 		retryAfter []time.Duration // the waits the 429s ask for; the next send succeeds
+		partSent   bool            // the 429s came after part of the message went out
 		sends      int
 		took       time.Duration // until the sender is told, or the message sent
 		queued     string        // to the sender
@@ -34,6 +38,11 @@ func TestRetryAfterPastRetryFor(t *testing.T) {
 		2: {name: "waits within retry_for until one ends past it", retryAfter: []time.Duration{4 * time.Minute, 4 * time.Minute, 4 * time.Minute},
 			sends: 3, took: 8 * time.Minute,
 			queued: failed("fake error 429: Too Many Requests (the wait asked for, 4m0s, ends past retry_for: 2m0s left)")},
+		3: {name: "part sent, then an hour's wait: waited, then the rest sent", retryAfter: []time.Duration{time.Hour},
+			partSent: true, sends: 2, took: time.Hour},
+		4: {name: "part sent, then an hour's wait twice: failed past retry_for, saying part was delivered",
+			retryAfter: []time.Duration{time.Hour, time.Hour}, partSent: true, sends: 2, took: time.Hour,
+			queued: failed("fake error 429: Too Many Requests (part of the message was delivered)")},
 	}
 	for i, tc := range cases {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
@@ -46,7 +55,7 @@ func TestRetryAfterPastRetryFor(t *testing.T) {
 					sends++
 					if sends <= len(tc.retryAfter) {
 						return "", &transports.Error{Kind: transports.KindRateLimited, Provider: "fake", Code: "429",
-							Message: "Too Many Requests", RetryAfter: tc.retryAfter[sends-1]}
+							Message: "Too Many Requests", RetryAfter: tc.retryAfter[sends-1], PartSent: tc.partSent}
 					}
 					return "P1", nil
 				}

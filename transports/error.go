@@ -55,6 +55,13 @@ type Error struct {
 	// temporary failure without it, other than KindRateLimited, leaves
 	// the outcome unknown, and a retry may make a duplicate.
 	NotSent bool
+	// PartSent tells that part of the message went out before the
+	// failure (a long text's first messages, the text before a file):
+	// the recipient has it. A retry of the same job sends only the rest
+	// (the transport remembers the parts sent), so the core waits out a
+	// rate limit's RetryAfter rather than failing the message at once,
+	// and a failure reported to the sender says that part was delivered.
+	PartSent bool
 }
 
 func (e *Error) Error() string {

@@ -167,7 +167,9 @@ type Transport interface {
 	// the network and must honour ctx. A failure is returned as *Error when
 	// the transport can classify it. It never sends an empty message: an
 	// Outbound with nothing to send (Outbound.Empty) gets ErrEmpty, before
-	// any request.
+	// any request. A transport that sends a message as several requests
+	// and fails after some went out sets Error.PartSent, and a retry of
+	// the same job (same Outbound.ID) then sends only the rest.
 	//
 	// The id names the message out became, for delivery reports, replies
 	// and later corrections: a new message's, or for a correction the

@@ -116,7 +116,7 @@ func (t *Transport) edit(ctx context.Context, chat int64, out transports.Outboun
 	t.mu.Lock()
 	final := slices.Clone(t.progress[out.ID].ids)
 	t.mu.Unlock()
-	fail := func(err error) (string, error) { return "", t.failedPart(out.ID, final, err) }
+	fail := func(err error) (string, error) { return "", t.failedPart(out.ID, final, len(final) > 0, err) }
 	requests := 0
 	for i := len(final); i < len(steps); i++ {
 		// The caller paced the first request (see Pace); the rest wait.

@@ -64,14 +64,14 @@ func (t *Transport) Send(ctx context.Context, out transports.Outbound) (string, 
 		}
 		id, err := t.sendText(ctx, chat, parts[i], i > 0, reply)
 		if err != nil {
-			return "", t.failedPart(out.ID, ids, err)
+			return "", t.failedPart(out.ID, ids, len(ids) > 0, err)
 		}
 		ids = append(ids, id)
 	}
 	rid := remoteID(chat, ids)
 	if len(ids) > 1 {
 		if err := t.recordParts(ctx, chat, ids, rid); err != nil {
-			return "", t.failedPart(out.ID, ids, err)
+			return "", t.failedPart(out.ID, ids, len(ids) > 0, err)
 		}
 	}
 	t.mu.Lock()
@@ -129,8 +129,14 @@ const progressKept = 8 * 24 * time.Hour
 
 // failedPart records, after a part of job id failed with err, the parts
 // sent before it (ids) for the retry if err is temporary, or forgets them
-// if the job will not be retried. It returns err.
-func (t *Transport) failedPart(id string, ids []int, err error) error {
+// if the job will not be retried. It returns err, marked PartSent if
+// partSent: the chat shows part of the message already.
+func (t *Transport) failedPart(id string, ids []int, partSent bool, err error) error {
+	if pe, ok := err.(*transports.Error); ok && partSent {
+		e := *pe
+		e.PartSent = true
+		err = &e
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if pe, ok := err.(*transports.Error); !ok || !pe.Temporary() {

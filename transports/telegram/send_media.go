@@ -80,7 +80,7 @@ func (t *Transport) sendMedia(ctx context.Context, chat int64, out transports.Ou
 	t.mu.Lock()
 	ids := t.progress[out.ID].ids
 	t.mu.Unlock()
-	fail := func(err error) (string, error) { return "", t.failedPart(out.ID, ids, err) }
+	fail := func(err error) (string, error) { return "", t.failedPart(out.ID, ids, len(ids) > 0, err) }
 	for i := len(ids); i < len(texts)+len(out.Media); i++ {
 		// The caller paced the first message (see Pace); the rest wait here.
 		reply := 0

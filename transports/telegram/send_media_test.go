@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"xmppgw/transports"
 )
@@ -517,5 +519,47 @@ func TestTakesByURL(t *testing.T) {
 		if got := takesByURL(tc.mm, tc.ct, tc.name, tc.size); got != tc.want {
 			t.Errorf("%02d takesByURL(%v, %q, %q, %d) = %v, want %v", i, tc.mm, tc.ct, tc.name, tc.size, got, tc.want)
 		}
+	}
+}
+
+// A 429 after part of a message went out (the long text sent before its
+// photo) says so (PartSent) and keeps Telegram's wait, so that the core
+// waits it out instead of failing the message as one Telegram took nothing
+// of; the retry sends the photo alone. Whether the photo goes by URL or is
+// uploaded.
+func TestRateLimitAfterPartSent(t *testing.T) {
+	for _, byURL := range []bool{true, false} {
+		t.Run("by URL "+strconv.FormatBool(byURL), func(t *testing.T) {
+			tr, fake := newTest(t, ModePolling, nil)
+			fake.AddChat(dm)
+			allowLoopback(t, tr)
+			fs := newFileServer(t, map[string][2]string{"/up/cat.jpg": {"image/jpeg", "JPEGBYTES"}})
+			if byURL {
+				publicHosts(t, fs.URL)
+			}
+			fake.Fail("sendPhoto", 1, http.StatusTooManyRequests, "", 3600)
+			out := transports.Outbound{To: "111", ID: "1", Body: strings.Repeat("word ", 300), Media: []string{fs.URL + "/up/cat.jpg"}}
+			ctx := testCtx(t)
+			_, err := tr.Send(ctx, out)
+			pe, _ := err.(*transports.Error)
+			if pe == nil || pe.Kind != transports.KindRateLimited || !pe.PartSent || pe.RetryAfter != time.Hour {
+				t.Fatalf("Send after the text went out = %#v (%v), want rate limited, PartSent, retry after 1h", pe, err)
+			}
+			id, err := tr.Send(ctx, out)
+			if err != nil || id != "111:1,2" {
+				t.Fatalf("retry = %q, %v", id, err)
+			}
+			if s, want := shows(fake, 111), []string{"1 text (1500 chars)", "2 photo "}; !slices.Equal(s, want) {
+				t.Errorf("the chat shows %q, want %q", s, want)
+			}
+		})
+	}
+	// A 429 before anything went out took nothing: not PartSent.
+	tr, fake := newTest(t, ModePolling, nil)
+	fake.AddChat(dm)
+	fake.Fail("sendMessage", 1, http.StatusTooManyRequests, "", 3600)
+	_, err := tr.Send(testCtx(t), transports.Outbound{To: "111", ID: "1", Body: strings.Repeat("word ", 1000)})
+	if pe, _ := err.(*transports.Error); pe == nil || pe.Kind != transports.KindRateLimited || pe.PartSent {
+		t.Errorf("a 429 on the first part: %#v (%v), want rate limited, not PartSent", pe, err)
 	}
 }

@@ -156,12 +156,12 @@ func TestProgressForgotten(t *testing.T) {
 	temp := &transports.Error{Kind: transports.KindUnavailable, Provider: "Telegram"}
 	tr.progress["old"] = partial{ids: []int{1}, at: time.Now().Add(-progressKept - time.Minute)}
 	tr.progress["recent"] = partial{ids: []int{2}, at: time.Now().Add(-progressKept + time.Hour)}
-	tr.failedPart("new", []int{3}, temp)
+	tr.failedPart("new", []int{3}, true, temp)
 	got := slices.Sorted(maps.Keys(tr.progress))
 	if want := []string{"new", "recent"}; !slices.Equal(got, want) {
 		t.Errorf("kept the parts of %q, want %q", got, want)
 	}
-	tr.failedPart("recent", nil, &transports.Error{Kind: transports.KindRejected, Provider: "Telegram"})
+	tr.failedPart("recent", nil, false, &transports.Error{Kind: transports.KindRejected, Provider: "Telegram"})
 	if _, ok := tr.progress["recent"]; ok {
 		t.Error("parts kept after a failure for good")
 	}
