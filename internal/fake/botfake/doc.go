@@ -27,7 +27,10 @@
 // editMessageText (only the bot's messages, "message is not modified",
 // "there is no text in the message to edit" for a file's message);
 // editMessageCaption (the caption of a file the bot sent; "there is no
-// caption in the message to edit" for a text);
+// caption in the message to edit" for a text); editMessageMedia (a photo
+// or document, uploaded as "attach://<name>", by URL or by file_id, in
+// place of a file the bot sent; "message media can't be edited" for a
+// voice note);
 // deleteMessage; sendChatAction; getFile; getChat; getChatMember (members
 // are the users who wrote in the chat, "member" unless SetMemberStatus
 // made them "administrator", "creator" or else); setWebhook,

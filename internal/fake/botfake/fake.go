@@ -49,6 +49,7 @@ type Fake struct {
 	sent         []*Message
 	edits        []Edit
 	captionEdits []Edit // editMessageCaption calls
+	mediaEdits   []Edit // editMessageMedia calls
 	deleted      []Deleted
 	reacted      []Reaction     // setMessageReaction calls
 	avatars      map[int64]File // user id -> profile photo (SetProfilePhoto)

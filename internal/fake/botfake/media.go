@@ -35,7 +35,7 @@ func init() {
 type MediaSent struct {
 	ChatID    int64
 	MessageID int
-	Method    string // "sendPhoto", "sendDocument" or "sendVoice"
+	Method    string // "sendPhoto", "sendDocument" or "sendVoice"; "editMessageMedia" once replaced
 	Caption   string
 	URL       string // the HTTP URL given instead of a file, if any
 	FileName  string // the upload's file name, if uploaded
@@ -52,7 +52,8 @@ type sentFile struct {
 }
 
 // Media returns the files the bot sent, oldest first (deleted messages
-// included).
+// included), as they are now: a file replaced by editMessageMedia is the
+// new one.
 func (f *Fake) Media() []MediaSent {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -105,15 +106,8 @@ func sendFileMethod(field string) handler {
 		if e := checkParseMode(p["parse_mode"]); e != nil {
 			return nil, e
 		}
-		if in.data != nil {
-			switch {
-			case len(in.data) > maxUploadBytes:
-				return nil, &apiError{Code: http.StatusRequestEntityTooLarge, Description: "Request Entity Too Large"}
-			case field == "photo" && len(in.data) > maxPhotoBytes:
-				return nil, badRequest("PHOTO_INVALID_DIMENSIONS")
-			case len(in.data) == 0:
-				return nil, badRequest("file must be non-empty")
-			}
+		if e := checkUpload(field, in); e != nil {
+			return nil, e
 		}
 
 		f.mu.Lock()
@@ -132,59 +126,95 @@ func sendFileMethod(field string) handler {
 				return nil, badRequest("message to be replied not found")
 			}
 		}
-		var known *storedFile
-		if in.fileID != "" {
-			if known = f.files[in.fileID]; known == nil {
-				return nil, badRequest("wrong file identifier/HTTP URL specified")
-			}
+		known, e := f.knownFileLocked(in)
+		if e != nil {
+			return nil, e
 		}
 		bot := f.bot()
 		cs.lastID++
 		m := &Message{MessageID: cs.lastID, From: &bot, Date: time.Now().Unix(), Chat: cs.chat,
 			ReplyToMessage: reply, Caption: caption, ParseMode: p["parse_mode"],
 			DisableNotification: p.bool("disable_notification")}
-		file := func(prefix, dir, ext, mimeType string) File {
-			switch {
-			case known != nil:
-				return known.File
-			case in.data != nil:
-				return f.addFileLocked(prefix, dir, ext, mimeType, in.data)
-			}
-			n := f.nextFile // fetched from the URL by Telegram: not downloadable here
-			f.nextFile++
-			return File{FileID: fmt.Sprintf("%sAAxkBAAI%06dURL", prefix, n), FileUniqueID: fmt.Sprintf("AQAD%06d", n)}
-		}
-		switch field {
-		case "photo":
-			w, h := 800, 600
-			if cfg, _, err := image.DecodeConfig(bytes.NewReader(in.data)); err == nil && cfg.Width > 0 {
-				w, h = cfg.Width, cfg.Height
-			}
-			fl := file("AgACAgIA", "photos", ".jpg", "image/jpeg")
-			m.Photo = []PhotoSize{{FileID: fl.FileID, FileUniqueID: fl.FileUniqueID, Width: w, Height: h, FileSize: fl.FileSize}}
-			in.fileID = fl.FileID
-		case "voice":
-			fl := file("AwACAgIA", "voice", ".oga", "audio/ogg")
-			m.Voice = &Voice{FileID: fl.FileID, FileUniqueID: fl.FileUniqueID, Duration: max(len(in.data)/4000, 1),
-				MimeType: "audio/ogg", FileSize: fl.FileSize}
-			in.fileID = fl.FileID
-		default:
-			ext := strings.ToLower(path.Ext(in.name))
-			fl := file("BQACAgIA", "documents", ext, in.mimeType)
-			name := in.name
-			if in.url != "" {
-				name = path.Base(in.url)
-			}
-			m.Document = &Document{FileID: fl.FileID, FileUniqueID: fl.FileUniqueID, FileName: name,
-				MimeType: in.mimeType, FileSize: fl.FileSize}
-			in.fileID = fl.FileID
-		}
-		m.file = &in
+		f.attachLocked(m, field, in, known)
 		cs.msgs[m.MessageID] = m
 		f.sent = append(f.sent, m)
 		f.notifyLocked()
 		return m.clone(), nil
 	}
+}
+
+// checkUpload applies Telegram's limits to in, a file sent as field
+// ("photo", "document" or "voice"), if it was uploaded.
+func checkUpload(field string, in sentFile) *apiError {
+	if in.data == nil {
+		return nil
+	}
+	switch {
+	case len(in.data) > maxUploadBytes:
+		return &apiError{Code: http.StatusRequestEntityTooLarge, Description: "Request Entity Too Large"}
+	case field == "photo" && len(in.data) > maxPhotoBytes:
+		return badRequest("PHOTO_INVALID_DIMENSIONS")
+	case len(in.data) == 0:
+		return badRequest("file must be non-empty")
+	}
+	return nil
+}
+
+// knownFileLocked returns the file Telegram has that in names by its
+// file_id, if it does so.
+func (f *Fake) knownFileLocked(in sentFile) (*storedFile, *apiError) {
+	if in.fileID == "" {
+		return nil, nil
+	}
+	known := f.files[in.fileID]
+	if known == nil {
+		return nil, badRequest("wrong file identifier/HTTP URL specified")
+	}
+	return known, nil
+}
+
+// attachLocked makes in, a file sent as field ("photo", "document" or
+// "voice"), the file of m: known if Telegram has it already, else stored
+// if uploaded, else (fetched by Telegram from its URL) not downloadable.
+func (f *Fake) attachLocked(m *Message, field string, in sentFile, known *storedFile) {
+	file := func(prefix, dir, ext, mimeType string) File {
+		switch {
+		case known != nil:
+			return known.File
+		case in.data != nil:
+			return f.addFileLocked(prefix, dir, ext, mimeType, in.data)
+		}
+		n := f.nextFile // fetched from the URL by Telegram: not downloadable here
+		f.nextFile++
+		return File{FileID: fmt.Sprintf("%sAAxkBAAI%06dURL", prefix, n), FileUniqueID: fmt.Sprintf("AQAD%06d", n)}
+	}
+	m.Photo, m.Document, m.Voice = nil, nil, nil
+	switch field {
+	case "photo":
+		w, h := 800, 600
+		if cfg, _, err := image.DecodeConfig(bytes.NewReader(in.data)); err == nil && cfg.Width > 0 {
+			w, h = cfg.Width, cfg.Height
+		}
+		fl := file("AgACAgIA", "photos", ".jpg", "image/jpeg")
+		m.Photo = []PhotoSize{{FileID: fl.FileID, FileUniqueID: fl.FileUniqueID, Width: w, Height: h, FileSize: fl.FileSize}}
+		in.fileID = fl.FileID
+	case "voice":
+		fl := file("AwACAgIA", "voice", ".oga", "audio/ogg")
+		m.Voice = &Voice{FileID: fl.FileID, FileUniqueID: fl.FileUniqueID, Duration: max(len(in.data)/4000, 1),
+			MimeType: "audio/ogg", FileSize: fl.FileSize}
+		in.fileID = fl.FileID
+	default:
+		ext := strings.ToLower(path.Ext(in.name))
+		fl := file("BQACAgIA", "documents", ext, in.mimeType)
+		name := in.name
+		if in.url != "" {
+			name = path.Base(in.url)
+		}
+		m.Document = &Document{FileID: fl.FileID, FileUniqueID: fl.FileUniqueID, FileName: name,
+			MimeType: in.mimeType, FileSize: fl.FileSize}
+		in.fileID = fl.FileID
+	}
+	m.file = &in
 }
 
 // fileParam reads the file parameter field of a send method.
