@@ -201,3 +201,18 @@ func noText(err error) bool {
 	var pe *transports.Error
 	return errors.As(err, &pe) && strings.Contains(pe.Message, "there is no text in the message to edit")
 }
+
+// noCaption reports whether err is Telegram's refusal of
+// editMessageCaption on a text message.
+func noCaption(err error) bool {
+	var pe *transports.Error
+	return errors.As(err, &pe) && strings.Contains(pe.Message, "there is no caption in the message to edit")
+}
+
+// mediaNotEditable reports whether err is Telegram's refusal to replace
+// the file of a message (editMessageMedia) that cannot have another: a
+// voice note.
+func mediaNotEditable(err error) bool {
+	var pe *transports.Error
+	return errors.As(err, &pe) && strings.Contains(pe.Message, "message media can't be edited")
+}

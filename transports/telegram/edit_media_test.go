@@ -1,10 +1,14 @@
 package telegram
 
 import (
+	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"xmppgw/internal/fake/botfake"
 	"xmppgw/transports"
@@ -92,22 +96,15 @@ func TestCorrectionOfMessageWithFile(t *testing.T) {
 			fake.AddChat(dm)
 			allowLoopback(t, tr)
 			fs := newFileServer(t, map[string][2]string{"/up/cat.jpg": {"image/jpeg", "JPEGBYTES"}})
-			files := func(m []string) []string {
-				var out []string
-				for range m {
-					out = append(out, fs.URL+"/up/cat.jpg")
-				}
-				return out
-			}
 			ctx := testCtx(t)
 			first := tt.first
-			first.To, first.ID, first.Media = "111", "1", files(first.Media)
+			first.To, first.ID, first.Media = "111", "1", catFiles(fs, first.Media)
 			id, err := tr.Send(ctx, first)
 			if err != nil {
 				t.Fatal(err)
 			}
 			corr := tt.correction
-			corr.To, corr.ID, corr.Media, corr.Replaces = "111", "2", files(corr.Media), id
+			corr.To, corr.ID, corr.Media, corr.Replaces = "111", "2", catFiles(fs, corr.Media), id
 			got, err := tr.Send(ctx, corr)
 			if err != nil {
 				t.Fatalf("correction: %v", err)
@@ -195,5 +192,204 @@ func TestCorrectionAddingFileRetried(t *testing.T) {
 	}
 	if s, want := shows(fake, 111), []string{"1 text see", "2 photo "}; !slices.Equal(s, want) {
 		t.Errorf("after the next correction the chat shows %q, want %q", s, want)
+	}
+}
+
+// forgetFiles removes the transport's records of the files of keys
+// (CHAT:ID), as for a message sent before files were recorded, or whose
+// records expired while the core still knows the message.
+func forgetFiles(ctx context.Context, kv *memKV, keys ...string) {
+	for _, k := range keys {
+		kv.Set(ctx, mediaKey(k), "")
+	}
+}
+
+// A file whose record is missing is never taken for a surplus part of the
+// text and deleted: Telegram's refusal of editMessageCaption on a text
+// tells the surplus texts, which are deleted, from files, which are kept
+// (their caption removed: the text is in the text messages) and recorded
+// again.
+func TestCorrectionKeepsUnrecordedFile(t *testing.T) {
+	long := strings.Repeat("word ", 300)    // 1,500 units: more than a caption holds
+	longer := strings.Repeat("word ", 1000) // two text messages
+	tests := []struct {
+		name       string
+		first      transports.Outbound // Media "cat" is the test's photo
+		forget     []string            // the records lost
+		correction transports.Outbound
+		wantID     string
+		want       []string // what the chat shows after it (see shows)
+		recorded   []string // the files recorded after it
+	}{
+		{name: "long text and photo, corrected by the text alone",
+			first: transports.Outbound{Body: long, Media: []string{"cat"}}, forget: []string{"111:2"},
+			correction: transports.Outbound{Body: long + "!"},
+			wantID:     "111:1,2", want: []string{"1 text (1501 chars)", "2 photo "}, recorded: []string{"111:2"}},
+		{name: "long text and photo, corrected short",
+			first: transports.Outbound{Body: long, Media: []string{"cat"}}, forget: []string{"111:2"},
+			correction: transports.Outbound{Body: "short now"},
+			wantID:     "111:1,2", want: []string{"1 text short now", "2 photo "}, recorded: []string{"111:2"}},
+		{name: "two texts and photo, corrected to one text",
+			first: transports.Outbound{Body: longer, Media: []string{"cat"}}, forget: []string{"111:3"},
+			correction: transports.Outbound{Body: "short now"},
+			wantID:     "111:1,3", want: []string{"1 text short now", "3 photo "}, recorded: []string{"111:3"}},
+		{name: "photo with a caption, the caption removed",
+			first: transports.Outbound{Body: "a cat", Media: []string{"cat"}}, forget: []string{"111:1"},
+			correction: transports.Outbound{Media: []string{"cat"}},
+			wantID:     "111:1", want: []string{"1 photo "}, recorded: []string{"111:1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kv := &memKV{}
+			tr, fake := newTest(t, ModePolling, kv)
+			fake.AddChat(dm)
+			allowLoopback(t, tr)
+			fs := newFileServer(t, map[string][2]string{"/up/cat.jpg": {"image/jpeg", "JPEGBYTES"}})
+			ctx := testCtx(t)
+			first, corr := tt.first, tt.correction
+			first.To, first.ID, first.Media = "111", "1", catFiles(fs, first.Media)
+			id, err := tr.Send(ctx, first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			forgetFiles(ctx, kv, tt.forget...)
+			corr.To, corr.ID, corr.Media, corr.Replaces = "111", "2", catFiles(fs, corr.Media), id
+			got, err := tr.Send(ctx, corr)
+			if err != nil || got != tt.wantID {
+				t.Errorf("correction = %q, %v; want %q", got, err, tt.wantID)
+			}
+			if s := shows(fake, 111); !slices.Equal(s, tt.want) {
+				t.Errorf("the chat shows %q, want %q (deleted: %+v)", s, tt.want, fake.Deleted())
+			}
+			if n := len(fake.Media()); n != 1 {
+				t.Errorf("%d files sent, want the first one only", n)
+			}
+			for _, k := range tt.recorded {
+				if v, _ := kv.Get(ctx, mediaKey(k)); v == "" {
+					t.Errorf("%s is not recorded as a file", k)
+				}
+			}
+		})
+	}
+}
+
+// A correction carrying the file again, of a photo whose record is
+// missing, changes the caption and does not send the photo a second time:
+// Telegram's refusal of editMessageText finds it a file before the
+// correction's files are counted.
+func TestCorrectionWithFileOfUnrecordedPhoto(t *testing.T) {
+	long := strings.Repeat("word ", 300)
+	tests := []struct {
+		name              string
+		first, correction transports.Outbound // Media "cat" is the test's photo
+		forget            string
+		wantID            string
+		want              []string
+	}{
+		{name: "a photo with a caption",
+			first: transports.Outbound{Body: "a cat", Media: []string{"cat"}}, forget: "111:1",
+			correction: transports.Outbound{Body: "a dog", Media: []string{"cat"}},
+			wantID:     "111:1", want: []string{"1 photo a dog"}},
+		{name: "a long text and its photo",
+			first: transports.Outbound{Body: long, Media: []string{"cat"}}, forget: "111:2",
+			correction: transports.Outbound{Body: long + "!", Media: []string{"cat"}},
+			wantID:     "111:1,2", want: []string{"1 text (1501 chars)", "2 photo "}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kv := &memKV{}
+			tr, fake := newTest(t, ModePolling, kv)
+			fake.AddChat(dm)
+			allowLoopback(t, tr)
+			fs := newFileServer(t, map[string][2]string{"/up/cat.jpg": {"image/jpeg", "JPEGBYTES"}})
+			ctx := testCtx(t)
+			first, corr := tt.first, tt.correction
+			first.To, first.ID, first.Media = "111", "1", catFiles(fs, first.Media)
+			id, err := tr.Send(ctx, first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			forgetFiles(ctx, kv, tt.forget)
+			corr.To, corr.ID, corr.Media, corr.Replaces = "111", "2", catFiles(fs, corr.Media), id
+			for i := range 2 { // the same correction again: nothing more
+				corr.ID = strconv.Itoa(2 + i)
+				got, err := tr.Send(ctx, corr)
+				if err != nil || got != tt.wantID {
+					t.Errorf("correction %d = %q, %v; want %q", i+1, got, err, tt.wantID)
+				}
+				corr.Replaces = got
+			}
+			if s := shows(fake, 111); !slices.Equal(s, tt.want) {
+				t.Errorf("the chat shows %q, want %q", s, tt.want)
+			}
+			if n := len(fake.Media()); n != 1 {
+				t.Errorf("%d files sent, want the first one only: %+v", n, fake.Media())
+			}
+		})
+	}
+}
+
+// catFiles is the test's photo once for each of m.
+func catFiles(fs *fileServer, m []string) []string {
+	var out []string
+	for range m {
+		out = append(out, fs.URL+"/up/cat.jpg")
+	}
+	return out
+}
+
+// writesKV is a state that notes the keys written.
+type writesKV struct {
+	memKV
+	mu      sync.Mutex
+	written []string
+}
+
+func (k *writesKV) SetUntil(ctx context.Context, key, value string, expires time.Time) error {
+	k.mu.Lock()
+	k.written = append(k.written, key)
+	k.mu.Unlock()
+	return k.memKV.SetUntil(ctx, key, value, expires)
+}
+
+// take returns the keys written since the last call, sorted.
+func (k *writesKV) take() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	w := k.written
+	k.written = nil
+	slices.Sort(w)
+	return w
+}
+
+// Every correction records anew the files and parts of the message it
+// reaches, as the core renews its record of the message (14 days from the
+// correction): otherwise a file's record, expired while the core still
+// knows the message, leaves the file to be taken for text.
+func TestCorrectionRefreshesRecords(t *testing.T) {
+	kv := &writesKV{}
+	tr, fake := newTest(t, ModePolling, kv)
+	fake.AddChat(dm)
+	allowLoopback(t, tr)
+	fs := newFileServer(t, map[string][2]string{"/up/cat.jpg": {"image/jpeg", "JPEGBYTES"}})
+	ctx := testCtx(t)
+	long := strings.Repeat("word ", 300)
+	cat := fs.URL + "/up/cat.jpg"
+	id, err := tr.Send(ctx, transports.Outbound{To: "111", ID: "1", Body: long, Media: []string{cat}})
+	if err != nil || id != "111:1,2" {
+		t.Fatalf("Send = %q, %v", id, err)
+	}
+	kv.take()
+	if got, err := tr.Send(ctx, transports.Outbound{To: "111", ID: "2", Body: long + "!", Replaces: id}); err != nil || got != id {
+		t.Fatalf("correction = %q, %v", got, err)
+	}
+	want := []string{mediaKey("111:2"), partKey("111:1"), partKey("111:2")}
+	if got := kv.take(); !slices.Equal(got, want) {
+		t.Errorf("the correction wrote %q, want %q", got, want)
+	}
+	for key, v := range map[string]string{mediaKey("111:2"): urlHash(cat), partKey("111:1"): id, partKey("111:2"): id} {
+		if got, _ := kv.Get(ctx, key); got != v {
+			t.Errorf("%s = %q, want %q", key, got, v)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -101,7 +102,7 @@ func (t *Transport) sendMedia(ctx context.Context, chat int64, out transports.Ou
 			if i == len(texts) {
 				c = caption
 			}
-			id, err = t.sendFile(ctx, chat, out.Media[i-len(texts)], c, reply)
+			id, err = t.putFile(ctx, out.Media[i-len(texts)], fileDest{chat: chat, caption: c, replyTo: reply})
 		}
 		if err != nil {
 			return fail(err)
@@ -109,7 +110,11 @@ func (t *Transport) sendMedia(ctx context.Context, chat int64, out transports.Ou
 		ids = append(ids, id)
 	}
 	rid := remoteID(chat, ids)
-	if err := t.recordMedia(ctx, chat, ids[len(texts):]); err != nil {
+	files := make([]fileRef, len(out.Media))
+	for i, u := range out.Media {
+		files[i] = fileRef{ids[len(texts)+i], urlHash(u)}
+	}
+	if err := t.recordMedia(ctx, chat, files); err != nil {
 		return fail(err)
 	}
 	if len(ids) > 1 {
@@ -123,11 +128,68 @@ func (t *Transport) sendMedia(ctx context.Context, chat int64, out transports.Ou
 	return rid, nil
 }
 
-// sendFile sends the file at rawURL to chat: by its URL when Telegram can
-// fetch it and takes it by URL (takesByURL, from what a HEAD says), else
-// uploaded by the gateway. A by-URL send Telegram refuses (400) is
-// uploaded instead, once: a refusal sent nothing, so nothing is sent twice.
-func (t *Transport) sendFile(ctx context.Context, chat int64, rawURL, caption string, replyTo int) (int, error) {
+// fileDest is where putFile puts a file: a new message in chat (a reply to
+// message replyTo unless it is 0), or, if replacing is set, that message
+// of chat, whose file it replaces (editMessageMedia); with caption.
+type fileDest struct {
+	chat      int64
+	replacing int
+	caption   string
+	replyTo   int
+}
+
+// inputMedia is the Bot API's InputMedia, for editMessageMedia.
+type inputMedia struct {
+	Type    string `json:"type"`
+	Media   string `json:"media"`
+	Caption string `json:"caption,omitempty"`
+}
+
+// kind is how a file that methodFor sends with mm goes to d:
+// editMessageMedia takes no voice notes, so one replacing a file goes as a
+// document.
+func (d fileDest) kind(mm mediaMethod) mediaMethod {
+	if d.replacing != 0 && mm == methodVoice {
+		return methodDocument
+	}
+	return mm
+}
+
+// request returns the Bot API method and parameters that put a file of
+// kind mm to d: file is its URL, or "" for an upload, which goes in the
+// multipart part named field.
+func (d fileDest) request(mm mediaMethod, file string) (method string, p tgbotapi.Params, field string) {
+	p = tgbotapi.Params{"chat_id": strconv.FormatInt(d.chat, 10)}
+	if d.replacing != 0 {
+		p["message_id"] = strconv.Itoa(d.replacing)
+		im := inputMedia{Type: mm.field, Media: file, Caption: d.caption}
+		if file == "" {
+			im.Media = "attach://file"
+		}
+		j, _ := json.Marshal(im)
+		p["media"] = string(j)
+		return "editMessageMedia", p, "file"
+	}
+	if d.caption != "" {
+		p["caption"] = d.caption
+	}
+	if d.replyTo != 0 {
+		p["reply_to_message_id"] = strconv.Itoa(d.replyTo)
+		p["allow_sending_without_reply"] = "true"
+	}
+	if file != "" {
+		p[mm.field] = file
+	}
+	return mm.method, p, mm.field
+}
+
+// putFile puts the file at rawURL where d says and returns the message
+// that holds it: by its URL when Telegram can fetch it and takes it by URL
+// (takesByURL, from what a HEAD says), else uploaded by the gateway. A
+// by-URL request Telegram refuses (400) is uploaded instead, once, unless
+// the refusal is about the message replaced: a refusal sent nothing, so
+// nothing is sent twice.
+func (t *Transport) putFile(ctx context.Context, rawURL string, d fileDest) (int, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return 0, &transports.Error{Kind: transports.KindRejected, Provider: "Telegram",
@@ -137,28 +199,21 @@ func (t *Transport) sendFile(ctx context.Context, chat int64, rawURL, caption st
 	if name == "/" || name == "." {
 		name = ""
 	}
-	p := tgbotapi.Params{"chat_id": strconv.FormatInt(chat, 10)}
-	if caption != "" {
-		p["caption"] = caption
-	}
-	if replyTo != 0 {
-		p["reply_to_message_id"] = strconv.Itoa(replyTo)
-		p["allow_sending_without_reply"] = "true"
-	}
 	if isPublicURL(ctx, rawURL) {
 		ctype, size := t.head(ctx, rawURL)
-		if mm := methodFor(ctype, name); takesByURL(mm, ctype, name, size) {
+		if mm := d.kind(methodFor(ctype, name)); takesByURL(mm, ctype, name, size) {
 			var m sentMessage
-			p[mm.field] = rawURL
-			err := t.call(ctx, mm.method, p, &m)
-			if !refused(err) {
+			method, p, _ := d.request(mm, rawURL)
+			err := t.call(ctx, method, p, &m)
+			if !refused(err) || editGone(err) || mediaNotEditable(err) || notModified(err) {
+				// Accepted, or refused for the message replaced,
+				// not for the URL.
 				return m.MessageID, err
 			}
-			delete(p, mm.field)
-			t.log.Info("Telegram refused an attachment by URL; the gateway uploads it", "method", mm.method, "err", err)
+			t.log.Info("Telegram refused an attachment by URL; the gateway uploads it", "method", method, "err", err)
 		}
 	}
-	return t.uploadFile(ctx, p, rawURL, name)
+	return t.uploadFile(ctx, d, rawURL, name)
 }
 
 // takesByURL reports whether Telegram takes a file by its URL with mm,
@@ -194,16 +249,16 @@ func refused(err error) bool {
 
 // uploadFile fetches rawURL under the fetch policy (checked first, and
 // again on every connection; the user learns nothing of the network but
-// that) and uploads it with p: as a photo, voice note or document by its
+// that) and uploads it to d: as a photo, voice note or document by its
 // type, a photo too large for sendPhoto (10 MB) as a document.
-func (t *Transport) uploadFile(ctx context.Context, p tgbotapi.Params, rawURL, name string) (int, error) {
+func (t *Transport) uploadFile(ctx context.Context, d fileDest, rawURL, name string) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, uploadTimeout)
 	defer cancel()
-	id, photoTooLarge, err := t.upload1(ctx, p, rawURL, name, false)
+	id, photoTooLarge, err := t.upload1(ctx, d, rawURL, name, false)
 	if photoTooLarge {
 		// Its size was unknown: its upload was cut off at 10 MB, so
 		// nothing was sent. It goes again, fetched anew, as a document.
-		id, _, err = t.upload1(ctx, p, rawURL, name, true)
+		id, _, err = t.upload1(ctx, d, rawURL, name, true)
 	}
 	return id, err
 }
@@ -211,13 +266,13 @@ func (t *Transport) uploadFile(ctx context.Context, p tgbotapi.Params, rawURL, n
 // upload1 fetches rawURL and uploads it once, as a document if asDocument.
 // photoTooLarge reports a photo of unknown size cut off at sendPhoto's
 // limit (nothing sent).
-func (t *Transport) upload1(ctx context.Context, p tgbotapi.Params, rawURL, name string, asDocument bool) (id int, photoTooLarge bool, err error) {
+func (t *Transport) upload1(ctx context.Context, d fileDest, rawURL, name string, asDocument bool) (id int, photoTooLarge bool, err error) {
 	att, fe := transports.FetchAttachment(ctx, t.policy, t.fetch, rawURL, "Telegram", maxUpload, t.log)
 	if fe != nil {
 		return 0, false, fe
 	}
 	defer att.Body.Close()
-	mm := methodFor(att.Type, name)
+	mm := d.kind(methodFor(att.Type, name))
 	if asDocument || (mm == methodPhoto && att.Size > maxPhotoUpload) {
 		mm = methodDocument
 	}
@@ -230,7 +285,8 @@ func (t *Transport) upload1(ctx context.Context, p tgbotapi.Params, rawURL, name
 	}
 	var m sentMessage
 	body := &cappedReader{r: att.Body, left: limit}
-	err = t.upload(ctx, mm.method, p, tgbotapi.RequestFile{Name: mm.field, Data: tgbotapi.FileReader{Name: name, Reader: body}}, &m)
+	method, p, field := d.request(mm, "")
+	err = t.upload(ctx, method, p, tgbotapi.RequestFile{Name: field, Data: tgbotapi.FileReader{Name: name, Reader: body}}, &m)
 	switch {
 	case body.over && mm == methodPhoto:
 		return 0, true, err
