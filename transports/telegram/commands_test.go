@@ -1,6 +1,11 @@
 package telegram
 
 import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"xmppgw/internal/fake/botfake"
@@ -12,7 +17,7 @@ import (
 // poll loop, and the linked chat's message is delivered while most of them
 // still wait.
 func TestCommandFloodDoesNotHoldUpOthers(t *testing.T) {
-	tr, fake := newDefaultRates(t)
+	tr, fake := newDefaultRates(t, nil)
 	sink := newSink()
 	sink.linked["111"] = "alice@example.test"
 	run(t, tr, sink)
@@ -52,9 +57,19 @@ func TestCommandsAreWholeTexts(t *testing.T) {
 
 // A chat flooding the bot with commands has at most two answers waiting:
 // the answer to another chat's command waits behind those two only, and
-// the rest of the flood's answers are dropped.
+// the rest of the flood's answers are dropped. The bot's answers are held
+// until the poll loop has handled every update (as when sending is slow):
+// however busy the machine, none goes out before the flood is read.
 func TestCommandFloodAnswersCapped(t *testing.T) {
-	tr, fake := newDefaultRates(t)
+	read := make(chan struct{})
+	var once sync.Once
+	kv := &hookKV{onSet: func(key, value string) {
+		if key == offsetKey && value == "8" { // past the 7 updates below
+			once.Do(func() { close(read) })
+		}
+	}}
+	tr, fake := newDefaultRates(t, kv)
+	tr.http = &http.Client{Transport: heldTransport{next: tr.http.Transport, method: "sendMessage", until: read}}
 	run(t, tr, newSink())
 	stranger := botfake.User{ID: 999, FirstName: "Mallory"}
 	sdm := botfake.Chat{ID: 999, Type: "private", FirstName: "Mallory"}
@@ -66,28 +81,60 @@ func TestCommandFloodAnswersCapped(t *testing.T) {
 	if err := fake.WaitFor(ctx, func() bool { return len(fake.SentTo(111)) == 1 }); err != nil {
 		t.Fatalf("alice's command was never answered: %v", err)
 	}
-	before := 0
+	var order []int64
 	for _, m := range fake.Sent() {
-		if m.Chat.ID == 111 {
-			break
-		}
-		before++
+		order = append(order, m.Chat.ID)
 	}
-	if before > 2 {
-		t.Errorf("alice's answer waited behind %d of the flood's", before)
+	if want := []int64{999, 999, 111}; !slices.Equal(order, want) {
+		t.Errorf("answers went to %v, want %v: two of the flood's, then alice's, the rest dropped", order, want)
 	}
 }
 
+// hookKV is a state that calls onSet on every Set.
+type hookKV struct {
+	memKV
+	onSet func(key, value string)
+}
+
+func (k *hookKV) Set(ctx context.Context, key, value string) error {
+	err := k.memKV.Set(ctx, key, value)
+	k.onSet(key, value)
+	return err
+}
+
+// heldTransport holds the requests of a Bot API method until a channel
+// is closed.
+type heldTransport struct {
+	next   http.RoundTripper
+	method string
+	until  <-chan struct{}
+}
+
+func (h heldTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/"+h.method) {
+		select {
+		case <-h.until:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	}
+	return h.next.RoundTrip(r)
+}
+
 // newDefaultRates is newTest with the default rate limits (one message a
-// second to a chat), as a real bot has them.
-func newDefaultRates(t *testing.T) (*Transport, *botfake.Fake) {
+// second to a chat), as a real bot has them, and state kv (nil: a fresh
+// one).
+func newDefaultRates(t *testing.T, kv transports.KV) (*Transport, *botfake.Fake) {
 	t.Helper()
 	fake := botfake.New(testToken)
 	base := fake.Start()
 	t.Cleanup(fake.Close)
+	if kv == nil {
+		kv = &memKV{}
+	}
 	s := &Settings{Token: testToken, APIURL: base, Mode: ModePolling}
 	tr, err := New(transports.Params{Name: "telegram", Domain: "telegram.example.test",
-		PublicURL: "https://gw.example.test/hooks/telegram", MediaURL: "https://gw.example.test/media/telegram", State: &memKV{}}, s)
+		PublicURL: "https://gw.example.test/hooks/telegram", MediaURL: "https://gw.example.test/media/telegram", State: kv}, s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -171,6 +171,34 @@ func newTest(t testing.TB, mode string, kv transports.KV) (*Transport, *botfake.
 	return tr, fake
 }
 
+// handlerTransport serves each request with h in the calling goroutine,
+// without a network.
+type handlerTransport struct{ h http.Handler }
+
+func (ht handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	ht.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
+}
+
+// newInMemory is newTest with rate limits l and no network: the fake
+// serves the transport's requests in the calling goroutine. In a synctest
+// bubble the pacer and the fake's flood control then run on the bubble's
+// clock, and a request takes no time.
+func newInMemory(t *testing.T, l RateLimits) (*Transport, *botfake.Fake) {
+	t.Helper()
+	fake := botfake.New(testToken) // not started: nothing listens
+	t.Cleanup(fake.Close)
+	s := &Settings{Token: testToken, APIURL: "http://bot-api.example.invalid", Mode: ModePolling, RateLimits: l}
+	tr, err := New(transports.Params{Name: "telegram", Domain: "telegram.example.test",
+		MediaURL: "https://gw.example.test/media/telegram", State: &memKV{}}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.http = &http.Client{Transport: handlerTransport{fake.Handler()}}
+	return tr, fake
+}
+
 // run runs tr until the test ends.
 func run(t *testing.T, tr *Transport, sink transports.Sink) context.CancelFunc {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -183,6 +211,16 @@ func run(t *testing.T, tr *Transport, sink transports.Sink) context.CancelFunc {
 
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// uploadCtx bounds one send of files of several MB: under -race, on a
+// machine busy with other tests, each takes seconds. The bound is
+// generous (the transport's own for an upload, and more): only a hang
+// reaches it.
+func uploadCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*uploadTimeout)
 	t.Cleanup(cancel)
 	return ctx
 }

@@ -3,6 +3,7 @@ package telegram
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -259,7 +260,6 @@ func TestSendMediaByURLOrUpload(t *testing.T) {
 		map[string]string{"upload.example.test": "127.0.0.1", "files.example.test": "127.0.0.1"})
 	publicHosts(t, base)
 	private := "http://files.example.test:" + port // not public: always uploaded
-	ctx := testCtx(t)
 	tests := []struct {
 		base, path string
 		refuse     string // a method Telegram refuses once (400)
@@ -287,36 +287,39 @@ func TestSendMediaByURLOrUpload(t *testing.T) {
 		13: {base, "/stream.jpg", "sendPhoto", "sendDocument", false, 1, 2},
 	}
 	for i, tt := range tests {
-		if tt.refuse != "" {
-			fake.Fail(tt.refuse, 1, http.StatusBadRequest, "Bad Request: failed to get HTTP URL content", 0)
-		}
-		h0, g0 := fs.counts(tt.path)
-		before := len(fake.Media())
-		id, err := tr.Send(ctx, transports.Outbound{To: "111", ID: "b" + strconv.Itoa(i), Media: []string{tt.base + tt.path}})
-		if err != nil {
-			t.Errorf("%02d %s: %v", i, tt.path, err)
-			continue
-		}
-		got := fake.Media()[before:]
-		if len(got) != 1 || id != "111:"+strconv.Itoa(got[0].MessageID) {
-			t.Errorf("%02d %s: Send = %q; the fake got %d files", i, tt.path, id, len(got))
-			continue
-		}
-		g := got[0]
-		want := files[tt.path].data
-		switch {
-		case g.Method != tt.method:
-			t.Errorf("%02d %s: %s, want %s", i, tt.path, g.Method, tt.method)
-		case tt.byURL && (g.URL != tt.base+tt.path || g.Data != nil):
-			t.Errorf("%02d %s: URL %q, %d bytes uploaded; want it by URL", i, tt.path, g.URL, len(g.Data))
-		case !tt.byURL && (g.URL != "" || !bytes.Equal(g.Data, want)):
-			t.Errorf("%02d %s: URL %q, %d bytes uploaded; want all %d uploaded", i, tt.path, g.URL, len(g.Data), len(want))
-		}
-		if heads, gets := fs.counts(tt.path); heads-h0 != tt.heads || gets-g0 != tt.gets {
-			t.Errorf("%02d %s: %d HEAD, %d GET; want %d, %d", i, tt.path, heads-h0, gets-g0, tt.heads, tt.gets)
-		}
+		t.Run(fmt.Sprintf("%02d %s", i, tt.path), func(t *testing.T) {
+			if tt.refuse != "" {
+				fake.Fail(tt.refuse, 1, http.StatusBadRequest, "Bad Request: failed to get HTTP URL content", 0)
+			}
+			h0, g0 := fs.counts(tt.path)
+			before := len(fake.Media())
+			// Megabytes each way, under -race on a loaded machine: a
+			// bound of its own, generous, that only a hang reaches.
+			id, err := tr.Send(uploadCtx(t), transports.Outbound{To: "111", ID: "b" + strconv.Itoa(i), Media: []string{tt.base + tt.path}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := fake.Media()[before:]
+			if len(got) != 1 || id != "111:"+strconv.Itoa(got[0].MessageID) {
+				t.Fatalf("Send = %q; the fake got %d files", id, len(got))
+			}
+			g := got[0]
+			want := files[tt.path].data
+			switch {
+			case g.Method != tt.method:
+				t.Errorf("%s, want %s", g.Method, tt.method)
+			case tt.byURL && (g.URL != tt.base+tt.path || g.Data != nil):
+				t.Errorf("URL %q, %d bytes uploaded; want it by URL", g.URL, len(g.Data))
+			case !tt.byURL && (g.URL != "" || !bytes.Equal(g.Data, want)):
+				t.Errorf("URL %q, %d bytes uploaded; want all %d uploaded", g.URL, len(g.Data), len(want))
+			}
+			if heads, gets := fs.counts(tt.path); heads-h0 != tt.heads || gets-g0 != tt.gets {
+				t.Errorf("%d HEAD, %d GET; want %d, %d", heads-h0, gets-g0, tt.heads, tt.gets)
+			}
+		})
 	}
 }
+
 func TestSendMediaCaption(t *testing.T) {
 	tr, fake := newTest(t, ModePolling, nil)
 	fake.AddChat(dm)
