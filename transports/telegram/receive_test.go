@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -85,7 +86,11 @@ func TestPollingUpdates(t *testing.T) {
 	}
 	_ = photo
 
-	// The offset is kept past every handled update.
+	// The offset is kept past every handled update: once stored, the next
+	// poll asks from there.
+	if err := fake.WaitFor(testCtx(t), func() bool { return slices.Contains(fake.Offsets(), 6) }); err != nil {
+		t.Fatalf("no poll from offset 6: %v (offsets %v)", err, fake.Offsets())
+	}
 	if v, _ := kv.Get(context.Background(), offsetKey); v != "6" {
 		t.Errorf("stored offset %q, want 6", v)
 	}
@@ -155,13 +160,14 @@ func TestCommands(t *testing.T) {
 		{"/link@otherbot X", ""}, // not for us: an ordinary (unlinked) message
 	}
 	for _, st := range steps {
-		before := len(fake.SentTo(111))
+		// Counted before the message: its answer may come at once.
+		before, sent := len(fake.SentTo(111)), len(fake.Sent())
 		fake.UserSends(dm, alice, st.send)
 		if st.reply == "" {
 			// Wait until the update was consumed, then check nothing was said.
 			fake.WaitFor(ctx, func() bool { return fake.Pending() == 0 && fake.Calls("getUpdates") > 0 })
 			fake.UserSends(dm, alice, "/start") // a marker that always gets an answer
-			msgs, err := fake.WaitSent(ctx, len(fake.Sent())+1)
+			msgs, err := fake.WaitSent(ctx, sent+1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -170,7 +176,7 @@ func TestCommands(t *testing.T) {
 			}
 			continue
 		}
-		msgs, err := fake.WaitSent(ctx, len(fake.Sent())+1)
+		msgs, err := fake.WaitSent(ctx, sent+1)
 		if err != nil {
 			t.Fatalf("%q: %v", st.send, err)
 		}
