@@ -6,7 +6,6 @@ import (
 
 	"mellium.im/xmpp/jid"
 
-	"xmppgw/component/conn"
 	"xmppgw/component/core"
 	"xmppgw/mapping"
 	"xmppgw/transports"
@@ -105,5 +104,5 @@ func (g *Gateway) Barrier(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return conn.Barrier(ctx, s, g.domain)
+	return g.o.Conn.Barrier(ctx, s)
 }

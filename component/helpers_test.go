@@ -110,7 +110,7 @@ func pipeSession(t *testing.T, ctx context.Context, g *Gateway) (*xmpp.Session, 
 		t.Fatal(err)
 	}
 	served := make(chan struct{})
-	go func() { defer close(served); s.Serve(g) }()
+	go func() { defer close(served); s.Serve(g.o.Conn.Handler(g)) }()
 	t.Cleanup(func() { client.Close(); <-served })
 	return s, server
 }

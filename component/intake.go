@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
 
@@ -474,7 +473,8 @@ func (g *Gateway) writeNow(ctx context.Context, stanzas [][]byte) error {
 func (g *Gateway) writeSession(ctx context.Context, dead *xmpp.Session, stanzas [][]byte) (*xmpp.Session, error) {
 	s, err := g.o.Conn.Session(ctx)
 	for err == nil && s == dead {
-		// The session is broken but not yet replaced: wait for the next.
+		// A write to dead failed, which ended it, but it is still up
+		// (it was closing): wait for the next.
 		select {
 		case <-ctx.Done():
 			err = ctx.Err()
@@ -485,17 +485,5 @@ func (g *Gateway) writeSession(ctx context.Context, dead *xmpp.Session, stanzas 
 	if err != nil {
 		return nil, err
 	}
-	return s, writeTo(s, stanzas)
-}
-
-// writeTo writes stanzas to s in one flush.
-func writeTo(s *xmpp.Session, stanzas [][]byte) error {
-	w := s.TokenWriter()
-	defer w.Close()
-	for _, st := range stanzas {
-		if _, err := xmlstream.Copy(w, newRawReader(st)); err != nil {
-			return err
-		}
-	}
-	return w.Flush()
+	return s, g.o.Conn.Write(s, stanzas)
 }

@@ -92,7 +92,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"transport"}),
 		Restarts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xmppgw_component_restarts_total",
-			Help: "Component sessions that ended or failed to start, by cause: dial, handshake, stream_error, malformed, closed, io.",
+			Help: "Component sessions that ended or failed to start, by cause: dial, handshake, stream_error, malformed, closed, unanswered, io.",
 		}, []string{"transport", "cause"}),
 		WebhookRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xmppgw_webhook_refusals_total",

@@ -42,54 +42,13 @@ type Conn struct {
 	// and 30s.
 	MinBackoff, MaxBackoff time.Duration
 
-	mu      sync.Mutex
-	session *xmpp.Session
-	up      chan struct{} // closed while a session is up; replaced when it drops
-}
+	// WriteTimeout bounds one write to the server; zero means writeTimeout.
+	WriteTimeout time.Duration
 
-// Attach makes s the session that is up, without dialing, as after a
-// handshake; Attach(nil) makes none up. It is for tests that serve a
-// session over a pipe: Run manages the session itself.
-func (l *Conn) Attach(s *xmpp.Session) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.session = s
-	if s != nil {
-		close(l.upChan())
-		l.up = nil
-	}
-}
-
-// Connected reports whether a session is up.
-func (l *Conn) Connected() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.session != nil
-}
-
-// Session waits until a session is up and returns it.
-func (l *Conn) Session(ctx context.Context) (*xmpp.Session, error) {
-	for {
-		l.mu.Lock()
-		s, up := l.session, l.upChan()
-		l.mu.Unlock()
-		if s != nil {
-			return s, nil
-		}
-		select {
-		case <-up:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
-
-// upChan returns the channel closed when the next session comes up. l.mu held.
-func (l *Conn) upChan() chan struct{} {
-	if l.up == nil {
-		l.up = make(chan struct{})
-	}
-	return l.up
+	mu    sync.Mutex
+	live  *live                         // the session that is up, or nil
+	up    chan struct{}                 // closed while a session is up; replaced when it drops
+	pings map[string]chan barrierAnswer // Barrier's pings waiting for their answer, by id
 }
 
 // Run connects and serves h until ctx is done, reconnecting as needed.
@@ -136,7 +95,11 @@ func (l *Conn) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error
 	if err != nil {
 		return &startError{"dial", fmt.Errorf("component: dial: %w", err)}
 	}
-	conn := writeDeadlineConn{raw}
+	timeout := l.WriteTimeout
+	if timeout == 0 {
+		timeout = writeTimeout
+	}
+	conn := writeDeadlineConn{raw, timeout}
 	// The handshake gets ctx itself, not a shorter-lived one: mellium watches
 	// it in a goroutine that may fire after NewSession returns and would then
 	// break the established session. A connection deadline bounds it instead.
@@ -149,11 +112,7 @@ func (l *Conn) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error
 	}
 	l.Logger.Info("component: connected", "server", l.Server, "domain", l.Domain.String())
 
-	l.mu.Lock()
-	l.session = s
-	close(l.upChan())
-	l.up = nil
-	l.mu.Unlock()
+	lv := l.setLive(s)
 	if onUp != nil {
 		onUp()
 	}
@@ -172,16 +131,17 @@ func (l *Conn) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error
 		conn.SetReadDeadline(time.Now().Add(2 * time.Second))
 		s.Close()
 	})
-	err = s.Serve(h)
+	err = s.Serve(l.Handler(h))
 	stop()
 
-	l.mu.Lock()
-	l.session = nil
-	l.mu.Unlock()
+	l.drop(lv, nil)
 	if l.OnChange != nil {
 		l.OnChange(false)
 	}
 	conn.Close()
+	if cause := lv.cause(); cause != nil {
+		err = cause // the gateway ended it: Serve's error is the closed connection
+	}
 	if err == nil {
 		err = errServerClosed
 	}
@@ -217,15 +177,19 @@ func (s *servedHandler) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.Star
 
 // restartCause names why a session ended, for the restarts metric:
 // dial, handshake, stream_error (the server sent one), malformed (XML that
-// is not well-formed), closed (the server closed it) or io (the connection
-// failed).
+// is not well-formed), closed (the server closed it), unanswered (the
+// server did not answer a write barrier's ping in time, or answered it
+// with an error) or io (the connection failed, or a write did).
 func restartCause(err error) string {
 	var se *startError
 	var serr stream.Error
 	var syn *xml.SyntaxError
+	var ee *endError
 	switch {
 	case errors.As(err, &se):
 		return se.stage
+	case errors.As(err, &ee):
+		return ee.cause
 	case errors.As(err, &syn) && syn.Msg == "unexpected EOF":
 		// The connection ended mid-stream (a server restarting), not XML
 		// that is not well-formed.
@@ -244,10 +208,13 @@ func restartCause(err error) string {
 // breaks the session (and the connection is made again) instead of blocking it.
 const writeTimeout = 30 * time.Second
 
-// writeDeadlineConn sets a write deadline before every write.
-type writeDeadlineConn struct{ net.Conn }
+// writeDeadlineConn sets a write deadline timeout ahead before every write.
+type writeDeadlineConn struct {
+	net.Conn
+	timeout time.Duration
+}
 
 func (c writeDeadlineConn) Write(b []byte) (int, error) {
-	c.Conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
 	return c.Conn.Write(b)
 }

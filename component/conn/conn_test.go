@@ -34,6 +34,8 @@ func TestRestartCause(t *testing.T) {
 		{fmt.Errorf("reading: %w", &xml.SyntaxError{Msg: "unexpected EOF", Line: 1}), "closed"},
 		{fmt.Errorf("serving: %w", stream.Conflict), "stream_error"},
 		{errServerClosed, "closed"},
+		{&endError{"unanswered", errors.New("no answer")}, "unanswered"},
+		{fmt.Errorf("serving: %w", &endError{"io", errors.New("i/o timeout")}), "io"},
 		{io.ErrUnexpectedEOF, "io"},
 		{nil, "io"},
 	}
@@ -81,7 +83,7 @@ func TestSessionWaits(t *testing.T) {
 	}
 	got := make(chan error, 1)
 	go func() { _, err := c.Session(ctx); got <- err }()
-	s, _ := pipeSession(t, ctx, domain)
+	s, _ := pipeSession(t, ctx, c)
 	c.Attach(s)
 	if err := <-got; err != nil {
 		t.Fatal(err)
@@ -145,7 +147,7 @@ func TestWriterConfirmsAfterBarrier(t *testing.T) {
 		{ID: 2, Stanza: []byte(`<message xmlns="jabber:component:accept" to="a@example.test" from="2@sms.example.test" id="m2"><body>two</body></message>`)},
 	}}
 	c := &Conn{Domain: domain}
-	s, server := pipeSession(t, ctx, domain)
+	s, server := pipeSession(t, ctx, c)
 	c.Attach(s)
 	var written [][]mapping.Queued
 	w := &Writer{
@@ -247,7 +249,7 @@ func TestWriterOneBarrierForQueuedBatches(t *testing.T) {
 	}
 	q := &memQueue{written: make(chan int64, 4), items: []mapping.Queued{{ID: 1, Stanza: []byte(msg(1))}}}
 	c := &Conn{Domain: domain}
-	s, server := pipeSession(t, ctx, domain)
+	s, server := pipeSession(t, ctx, c)
 	c.Attach(s)
 	wake := make(chan struct{}, 1)
 	w := &Writer{

@@ -2,19 +2,13 @@ package conn
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/xml"
-	"fmt"
+	"errors"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
-	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
-	"mellium.im/xmpp/jid"
 
-	"xmppgw/component/stanza"
 	"xmppgw/internal/backoff"
 	"xmppgw/mapping"
 )
@@ -31,8 +25,10 @@ type Queue interface {
 
 // Writer writes the stanzas of Queue to Conn's session in order, waiting
 // while the component is disconnected. A batch leaves the store only once
-// the server has routed it (see Barrier), so none is lost when the server or
-// the connection goes away mid-batch. Batches are pipelined: the next is
+// the server has routed it (see Conn.Barrier), so none is lost when the
+// server or the connection goes away mid-batch: a write or a barrier that
+// fails ends the session, and what it did not confirm is written again on
+// the next as soon as it is up. Batches are pipelined: the next is
 // written while the server confirms the last, and one confirmation covers
 // every batch written while the one before it was in flight. If the
 // process dies between the server's answer and the commit, stanzas are
@@ -55,24 +51,24 @@ type Writer struct {
 
 // Run writes until ctx is done; the confirmations in flight finish first.
 func (wr *Writer) Run(ctx context.Context) {
-	w := &writer{Writer: wr, waits: make(chan *barrierWait, maxInflightBatches), broken: make(chan struct{}, 1)}
+	w := &writer{Writer: wr, waits: make(chan *barrierWait, maxInflightBatches)}
 	confirmed := make(chan struct{})
 	go func() { defer close(confirmed); w.confirm(ctx) }()
 	defer func() {
 		close(w.waits) // let the confirmations in flight finish first
 		<-confirmed
 	}()
-	var sess *xmpp.Session
-	var cursor int64 // the last queue id written to sess
+	var sess *xmpp.Session    // the session written to
+	var ended <-chan struct{} // closed when sess ends
+	var cursor int64          // the last queue id written to sess
 	for ctx.Err() == nil {
 		select {
-		case <-w.broken:
-			// A batch went unconfirmed: write again all that is unconfirmed.
+		case <-ended:
+			// What sess did not confirm goes again, on the next session,
+			// as soon as it is up: a write to sess failed, its barrier
+			// failed, or the server went away.
+			sess, ended = nil, nil
 			cursor = w.confirmedUpTo.Load()
-			if ctx.Err() == nil {
-				backoff.Sleep(ctx, 200*time.Millisecond)
-			}
-			continue
 		default:
 		}
 		batch, err := wr.Queue.After(ctx, cursor, 256)
@@ -88,8 +84,7 @@ func (wr *Writer) Run(ctx context.Context) {
 			case <-ctx.Done():
 			case <-wr.Wake:
 			case <-time.After(wr.Poll): // what another process stored
-			case <-w.broken:
-				w.signalBroken() // handled at the top of the loop
+			case <-ended: // handled at the top of the loop
 			}
 			continue
 		}
@@ -99,18 +94,23 @@ func (wr *Writer) Run(ctx context.Context) {
 		}
 		if s != sess {
 			// A new session: what the old one did not confirm goes again.
-			sess = s
-			w.session.Store(s)
+			sess, ended = s, wr.Conn.ended(s)
 			if c := w.confirmedUpTo.Load(); cursor > c {
 				cursor = c
 				continue
 			}
 		}
-		if err := writeBatch(s, batch); err != nil {
+		if err := wr.Conn.Write(s, stanzasOf(batch)); err != nil {
 			if ctx.Err() == nil {
 				wr.Log.Warn("writing to the server failed; will resend after reconnect", "err", err)
 			}
-			w.signalBroken()
+			// s has ended (the top of the loop starts over), unless it
+			// was closing already (shutdown).
+			select {
+			case <-ended:
+			case <-ctx.Done():
+			case <-time.After(200 * time.Millisecond):
+			}
 			continue
 		}
 		if wr.OnWritten != nil {
@@ -129,10 +129,8 @@ const maxInflightBatches = 4
 // writer is the state Run shares with its confirmations.
 type writer struct {
 	*Writer
-	waits         chan *barrierWait            // in the order the batches were written
-	broken        chan struct{}                // a batch went unconfirmed
-	confirmedUpTo atomic.Int64                 // the last queue id removed from the store
-	session       atomic.Pointer[xmpp.Session] // the session being written to
+	waits         chan *barrierWait // in the order the batches were written
+	confirmedUpTo atomic.Int64      // the last queue id removed from the store
 }
 
 // barrierWait is one written batch waiting for the server.
@@ -141,18 +139,14 @@ type barrierWait struct {
 	sess *xmpp.Session
 }
 
-func (w *writer) signalBroken() {
-	select {
-	case w.broken <- struct{}{}:
-	default:
-	}
-}
-
 // confirm removes batches from the store as the server confirms them, in
 // order. One barrier at a time is in flight, and it covers every batch
 // written to its session before it, so a busy writer's batches share one
 // (a ping and its answer through the server, and a store write). A later
-// confirmation also covers an earlier batch whose ping timed out.
+// confirmation also covers an earlier batch whose ping timed out. A
+// barrier on a session that has ended fails at once, so the next session's
+// do not wait behind it; a barrier that fails ends its session (see
+// Conn.Barrier), and Run writes what is unconfirmed again on the next.
 func (w *writer) confirm(ctx context.Context) {
 	var next *barrierWait
 	for {
@@ -166,17 +160,9 @@ func (w *writer) confirm(ctx context.Context) {
 		}
 		bw, next = coalesce(bw, w.waits)
 		// A batch is confirmed even if shutdown begins meanwhile.
-		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), BarrierTimeout)
-		err := Barrier(bctx, bw.sess, w.Conn.Domain)
-		cancel()
-		if err != nil {
-			// Only the current session's failures matter: the writer has
-			// already started over for a new one.
-			if bw.sess == w.session.Load() {
-				if ctx.Err() == nil {
-					w.Log.Warn("the server did not confirm a batch; will resend", "err", err)
-				}
-				w.signalBroken()
+		if err := w.Conn.Barrier(context.WithoutCancel(ctx), bw.sess); err != nil {
+			if ctx.Err() == nil && !errors.Is(err, errSessionEnded) {
+				w.Log.Warn("the server did not confirm a batch; will resend after reconnect", "err", err)
 			}
 			continue
 		}
@@ -209,62 +195,11 @@ func coalesce(first *barrierWait, waits <-chan *barrierWait) (last, next *barrie
 	}
 }
 
-// writeBatch writes stanzas to the session with one flush.
-func writeBatch(s *xmpp.Session, batch []mapping.Queued) error {
-	w := s.TokenWriter()
-	defer w.Close()
-	for _, q := range batch {
-		if _, err := xmlstream.Copy(w, stanza.NewRawReader(q.Stanza)); err != nil {
-			return err
-		}
+// stanzasOf returns the batch's stanzas.
+func stanzasOf(batch []mapping.Queued) [][]byte {
+	out := make([][]byte, len(batch))
+	for i, q := range batch {
+		out[i] = q.Stanza
 	}
-	return w.Flush()
-}
-
-// BarrierTimeout bounds the wait for the server to route a batch.
-const BarrierTimeout = 30 * time.Second
-
-// Barrier returns once the server has processed everything written to s
-// before it: it sends a ping from the component's domain to itself, which
-// the server routes back only after the stanzas ahead of it on the stream.
-// XEP-0114 has no acknowledgements of its own. The ping's id is random, and
-// only an answer from domain counts: a user who could guess the id and
-// answer first would otherwise have a batch removed from the store before
-// the server routed it.
-func Barrier(ctx context.Context, s *xmpp.Session, domain jid.JID) error {
-	ctx, cancel := context.WithTimeout(ctx, BarrierTimeout)
-	defer cancel()
-	d := domain.String()
-	id := barrierID()
-	r, err := s.SendIQ(ctx, stanza.NewRawReader(stanza.Render(stanza.IQ{Type: "get", ID: id, From: d, To: d, Payload: pingQuery{}})))
-	if err != nil {
-		return fmt.Errorf("waiting for the server to route a batch: %w", err)
-	}
-	defer r.Close()
-	var res struct {
-		Type string `xml:"type,attr"`
-		From string `xml:"from,attr"`
-	}
-	if err := xml.NewTokenDecoder(r).Decode(&res); err != nil {
-		return fmt.Errorf("the server's answer to a batch: %w", err)
-	}
-	// The session reads our own domain in from as "" (mellium blanks it).
-	if res.From != "" && res.From != d {
-		return fmt.Errorf("an answer to a batch's ping came from %q, not from %s", res.From, d)
-	}
-	if res.Type != "result" {
-		return fmt.Errorf("the server answered a batch with an iq of type %q", res.Type)
-	}
-	return nil
-}
-
-// barrierID returns a new ping id no one else can guess: 128 random bits.
-func barrierID() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return "barrier-" + hex.EncodeToString(b)
-}
-
-type pingQuery struct {
-	XMLName xml.Name `xml:"urn:xmpp:ping ping"`
+	return out
 }
