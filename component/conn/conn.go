@@ -100,11 +100,18 @@ func (l *Conn) serveOnce(ctx context.Context, h xmpp.Handler, onUp func()) error
 		timeout = writeTimeout
 	}
 	conn := writeDeadlineConn{raw, timeout}
-	// The handshake gets ctx itself, not a shorter-lived one: mellium watches
-	// it in a goroutine that may fire after NewSession returns and would then
-	// break the established session. A connection deadline bounds it instead.
+	// A connection deadline bounds the handshake, and closing the
+	// connection ends it when ctx does. mellium gets a ctx that never ends:
+	// when its ctx ends, it sets a deadline in the past and at once clears
+	// it, which would remove this one (the handshake would then wait for
+	// a silent server forever), or, if that fires after NewSession has
+	// returned, break the established session.
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	s, err := xcomp.NewSession(ctx, l.Domain, l.Secret, conn)
+	stopClose := context.AfterFunc(ctx, func() { conn.Close() })
+	s, err := xcomp.NewSession(context.WithoutCancel(ctx), l.Domain, l.Secret, conn)
+	if !stopClose() && err == nil {
+		err = ctx.Err() // shutdown: the connection is closed
+	}
 	conn.SetDeadline(time.Time{})
 	if err != nil {
 		conn.Close()
