@@ -36,10 +36,7 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 		if errors.Is(err, errTooBig) {
 			return g.tooBig(w, lim, start)
 		}
-		g.Stats.Malformed.Add(1)
-		g.countError("malformed")
-		g.log.Error("malformed XML from the server; reconnecting", "err", err)
-		return err // the stream cannot continue
+		return g.malformed(err)
 	}
 	in := headerOf(*start)
 	if in.From == "" {
@@ -183,8 +180,7 @@ func (w tokenWriter) Encode(v any) { w.g.encode(w.t, v) }
 // tooBig skips the rest of a stanza over the size limit and refuses it.
 func (g *Gateway) tooBig(t router.Writer, lim *limitReader, start *xml.StartElement) error {
 	if err := lim.skipRest(); err != nil {
-		g.Stats.Malformed.Add(1)
-		return err
+		return g.malformed(err)
 	}
 	in := headerOf(*start)
 	g.quiet.Warn("stanza over the size limit refused", "from", in.From, "stanza_id", in.ID, "limit", g.o.MaxStanza)
@@ -201,6 +197,15 @@ func (g *Gateway) tooBig(t router.Writer, lim *limitReader, start *xml.StartElem
 	return nil
 }
 
+// malformed counts and logs err, XML from the server that is not
+// well-formed, and returns it: the stream cannot continue.
+func (g *Gateway) malformed(err error) error {
+	g.Stats.Malformed.Add(1)
+	g.countError("malformed")
+	g.log.Error("malformed XML from the server; reconnecting", "err", err)
+	return err
+}
+
 // answerUnaddressable answers an IQ request (a get or a set; never a
 // result or an error, nor any other stanza) whose from is not a JID the
 // gateway can parse (servers' and mellium's address rules may differ).
@@ -210,7 +215,7 @@ func (g *Gateway) answerUnaddressable(t router.Writer, in inStanza) {
 	if in.XMLName.Local != "iq" || (in.Type != "get" && in.Type != "set") {
 		return
 	}
-	g.Stats.Refused.Add(1)
+	g.countRefusal("jid-malformed")
 	t.Encode(iq{Type: "error", ID: in.ID, From: g.domain.String(), To: in.From,
 		Error: newError("modify", "jid-malformed", "invalid sender address")})
 }

@@ -145,6 +145,9 @@ func (g *Gateway) handToIntake(write func(w router.Writer)) {
 // they answer has ended for good (shutdown).
 func (g *Gateway) unwritten(n int) {
 	g.Stats.Unwritten.Add(int64(n))
+	if g.o.Metrics != nil {
+		g.o.Metrics.Unwritten.WithLabelValues(g.name).Add(float64(n))
+	}
 	g.log.Warn("answers not written: the XMPP session has ended", "stanzas", n)
 }
 

@@ -38,6 +38,9 @@ type Metrics struct {
 	// Restarts counts component sessions that ended or failed to start,
 	// by cause (see conn.Conn.OnRestart).
 	Restarts *prometheus.CounterVec
+	// Unwritten counts answers to stanzas read from the server that were
+	// not written: their session had ended for good (shutdown).
+	Unwritten *prometheus.CounterVec
 	// WebhookRefusals counts provider webhooks answered with a 4xx status,
 	// by status: unsigned, malformed, of the wrong method...
 	WebhookRefusals *prometheus.CounterVec
@@ -94,6 +97,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "xmppgw_component_restarts_total",
 			Help: "Component sessions that ended or failed to start, by cause: dial, handshake, stream_error, malformed, closed, unanswered, io.",
 		}, []string{"transport", "cause"}),
+		Unwritten: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xmppgw_answers_unwritten_total",
+			Help: "Answers to stanzas read from the XMPP server that were not written: their session had ended for good (shutdown).",
+		}, []string{"transport"}),
 		WebhookRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xmppgw_webhook_refusals_total",
 			Help: "Provider webhook requests refused with a 4xx status, by transport and status.",
@@ -105,7 +112,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		queues: &queueCollector{},
 	}
 	reg.MustRegister(m.Latency, m.Messages, m.Errors, m.Refusals, m.Retries, m.UncheckedResends, m.Requests,
-		m.Connected, m.Reconnects, m.Restarts, m.WebhookRefusals, m.Active, m.queues)
+		m.Connected, m.Reconnects, m.Restarts, m.Unwritten, m.WebhookRefusals, m.Active, m.queues)
 	return m
 }
 
