@@ -357,3 +357,7 @@ func (g *Gateway) coreKV() mapping.KV { return g.o.Store.KV(g.name + mapping.Own
 
 // Connected reports whether the component session is up.
 func (g *Gateway) Connected() bool { return g.o.Conn.Connected() }
+
+// ConnectError returns why the last attempt to connect failed (the dial
+// or the handshake), or nil once a session has come up since.
+func (g *Gateway) ConnectError() error { return g.o.Conn.ConnectError() }

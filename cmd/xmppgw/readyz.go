@@ -16,11 +16,24 @@ import (
 // readyStoreTimeout bounds how long /readyz waits for the store.
 const readyStoreTimeout = 2 * time.Second
 
+// componentLink is what /readyz asks of a transport's gateway
+// (*component.Gateway).
+type componentLink interface {
+	Name() string
+	Connected() bool
+	// ConnectError is why the last attempt to connect failed, or nil.
+	ConnectError() error
+}
+
+var _ componentLink = (*component.Gateway)(nil)
+
 // readyHandler answers /readyz: 200 "ready" on the active instance while
 // the store can be written and every component is connected, else 503 and
-// why. The answer never holds the store's own error (it may name hosts,
-// users or files): that is logged, at most once a minute.
-func readyHandler(active *atomic.Bool, store *mapping.Store, gateways []*component.Gateway, log *slog.Logger) http.HandlerFunc {
+// why: for a component that is not, with why its last attempt to connect
+// failed (the dial's or the handshake's error, which names no secret).
+// The answer never holds the store's own error (it may name hosts, users
+// or files): that is logged, at most once a minute.
+func readyHandler[L componentLink](active *atomic.Bool, store *mapping.Store, gateways []L, log *slog.Logger) http.HandlerFunc {
 	var mu sync.Mutex
 	var lastWarn time.Time
 	warn := func(err error) {
@@ -53,7 +66,11 @@ func readyHandler(active *atomic.Bool, store *mapping.Store, gateways []*compone
 		}
 		for _, g := range gateways {
 			if !g.Connected() {
-				http.Error(w, "transport "+g.Name()+": component not connected", http.StatusServiceUnavailable)
+				msg := "transport " + g.Name() + ": component not connected"
+				if err := g.ConnectError(); err != nil {
+					msg += ": " + err.Error()
+				}
+				http.Error(w, msg, http.StatusServiceUnavailable)
 				return
 			}
 		}

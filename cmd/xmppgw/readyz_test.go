@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -41,7 +42,7 @@ func TestReadyzStore(t *testing.T) {
 			var logs bytes.Buffer
 			var active atomic.Bool
 			active.Store(true)
-			h := readyHandler(&active, store, nil, slog.New(slog.NewTextHandler(&logs, nil)))
+			h := readyHandler(&active, store, []componentLink(nil), slog.New(slog.NewTextHandler(&logs, nil)))
 			tt.spoil(t, store, path)
 
 			w := httptest.NewRecorder()
@@ -53,6 +54,47 @@ func TestReadyzStore(t *testing.T) {
 				t.Errorf("log lacks %q:\n%s", tt.log, logs.String())
 			}
 		})
+	}
+}
+
+// fakeLink is a transport's component link for /readyz.
+type fakeLink struct {
+	name string
+	up   bool
+	err  error
+}
+
+func (l fakeLink) Name() string        { return l.name }
+func (l fakeLink) Connected() bool     { return l.up }
+func (l fakeLink) ConnectError() error { return l.err }
+
+// /readyz names a component that is not connected, with why its last
+// attempt to connect failed, if it did.
+func TestReadyzComponentNotConnected(t *testing.T) {
+	refused := errors.New("component: handshake as tg.example.test: not-authorized; likely causes: transports[1].secret is not the server's secret for tg.example.test")
+	tests := []struct {
+		links []fakeLink
+		code  int
+		body  string
+	}{
+		0: {[]fakeLink{{name: "sms", up: true}, {name: "telegram", up: true}}, 200, "ready\n"},
+		1: {[]fakeLink{{name: "sms", up: true}, {name: "telegram"}}, 503, "transport telegram: component not connected\n"},
+		2: {[]fakeLink{{name: "sms", up: true}, {name: "telegram", err: refused}}, 503, "transport telegram: component not connected: " + refused.Error() + "\n"},
+	}
+	store, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var active atomic.Bool
+	active.Store(true)
+	for i, tt := range tests {
+		h := readyHandler(&active, store, tt.links, slog.New(slog.DiscardHandler))
+		w := httptest.NewRecorder()
+		h(w, httptest.NewRequest("GET", "/readyz", nil))
+		if body, _ := io.ReadAll(w.Result().Body); w.Code != tt.code || string(body) != tt.body {
+			t.Errorf("%d: readyz: %d %q, want %d %q", i, w.Code, body, tt.code, tt.body)
+		}
 	}
 }
 

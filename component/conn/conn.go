@@ -45,10 +45,11 @@ type Conn struct {
 	// WriteTimeout bounds one write to the server; zero means writeTimeout.
 	WriteTimeout time.Duration
 
-	mu    sync.Mutex
-	live  *live                         // the session that is up, or nil
-	up    chan struct{}                 // closed while a session is up; replaced when it drops
-	pings map[string]chan barrierAnswer // Barrier's pings waiting for their answer, by id
+	mu     sync.Mutex
+	live   *live                         // the session that is up, or nil
+	up     chan struct{}                 // closed while a session is up; replaced when it drops
+	failed error                         // why the last attempt to connect failed, until a session is up
+	pings  map[string]chan barrierAnswer // Barrier's pings waiting for their answer, by id
 }
 
 // Run connects and serves h until ctx is done, reconnecting as needed.
@@ -79,7 +80,15 @@ func (l *Conn) Run(ctx context.Context, h xmpp.Handler, onUp func()) error {
 		}
 		wait := policy.Delay(attempt)
 		attempt++
-		l.Logger.Warn("component: disconnected, reconnecting", "server", l.Server,
+		msg := "component: disconnected, reconnecting"
+		var se *startError
+		if errors.As(err, &se) { // no session came up
+			msg = "component: could not connect, retrying"
+			l.mu.Lock()
+			l.failed = err
+			l.mu.Unlock()
+		}
+		l.Logger.Warn(msg, "server", l.Server,
 			"domain", l.Domain.String(), "cause", cause, "err", err, "retry_in", wait.Round(time.Millisecond))
 		if !backoff.Sleep(ctx, wait) {
 			return nil

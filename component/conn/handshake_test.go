@@ -111,10 +111,36 @@ func TestHandshakeRefusedLogged(t *testing.T) {
 		MinBackoff: time.Hour, MaxBackoff: time.Hour}
 	l.OnRestart = func(string) { cancel() } // the line is logged after the restart is counted
 	l.Run(ctx, nil, nil)
-	want := `level=WARN msg="component: disconnected, reconnecting" server=` + l.Server + ` domain=sms.example.test cause=handshake ` +
+	want := `level=WARN msg="component: could not connect, retrying" server=` + l.Server + ` domain=sms.example.test cause=handshake ` +
 		`err="component: handshake as sms.example.test: host-unknown; likely causes: transports[0].domain (sms.example.test) is not declared as a component on the server ` +
 		`(Prosody: Component \"sms.example.test\"), or xmpp.server is not the server's component port (Prosody answers host-unknown on its client port too)"`
 	if !strings.Contains(logb.String(), want) {
 		t.Errorf("log\n%s\nwant a line with\n%s", logb.String(), want)
+	}
+}
+
+// A refused handshake is why the component is not connected
+// (ConnectError, for /readyz), without the secret, until a session comes
+// up.
+func TestConnectErrorUntilConnected(t *testing.T) {
+	const secret = "s3cret-s3cret-s3cret"
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l := &Conn{Server: refuseHandshake(t, `<not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>`), Domain: jid.MustParse("sms.example.test"),
+		Secret: []byte(secret), Logger: slog.New(slog.DiscardHandler), Origin: Origin{Secret: "transports[0].secret"},
+		MinBackoff: time.Hour, MaxBackoff: time.Hour}
+	if err := l.ConnectError(); err != nil {
+		t.Fatalf("ConnectError before any attempt: %v", err)
+	}
+	l.OnRestart = func(string) { cancel() }
+	l.Run(ctx, nil, nil)
+	want := `component: handshake as sms.example.test: not-authorized; likely causes: transports[0].secret is not the server's secret for sms.example.test`
+	if err := l.ConnectError(); err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), secret) {
+		t.Errorf("ConnectError() = %v, want %s... without the secret", err, want)
+	}
+	s, _ := pipeSession(t, context.Background(), l)
+	l.Attach(s)
+	if err := l.ConnectError(); err != nil {
+		t.Errorf("ConnectError() with a session up = %v, want nil", err)
 	}
 }

@@ -77,6 +77,7 @@ func (l *Conn) setLive(s *xmpp.Session) *live {
 		l.live.finish(nil)
 	}
 	l.live = lv
+	l.failed = nil
 	close(l.upChan())
 	l.up = nil
 	return lv
@@ -127,6 +128,15 @@ func (l *Conn) Connected() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.live != nil
+}
+
+// ConnectError returns why the last attempt to connect failed (the dial or
+// the handshake), or nil once a session has come up since. It never holds
+// the secret.
+func (l *Conn) ConnectError() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.failed
 }
 
 // Session waits until a session is up and returns it.
