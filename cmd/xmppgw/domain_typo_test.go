@@ -35,17 +35,28 @@ func withDomain(t *testing.T, path, domain string) string {
 func textIn(t *testing.T, addr, sid, body string) {
 	t.Helper()
 	form := twiliofake.New("AC123", "tok3n").InboundForm(sid, "+15557654321", "+15550001111", body)
-	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/hooks/sms/inbound", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", twiliofake.Sign("tok3n", "https://gw.example.com/hooks/sms/inbound", form))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	// serve says it is ready once it listens, a moment before it is the
+	// active instance; until then a webhook is refused with 503 (not
+	// stored), and sent again here as a retrying sender would.
+	for range 100 {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/hooks/sms/inbound", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", twiliofake.Sign("tok3n", "https://gw.example.com/hooks/sms/inbound", form))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		switch resp.StatusCode {
+		case http.StatusOK:
+			return
+		case http.StatusServiceUnavailable:
+			time.Sleep(50 * time.Millisecond)
+		default:
+			t.Fatalf("webhook: %d", resp.StatusCode)
+		}
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("webhook: %d", resp.StatusCode)
-	}
+	t.Fatal("webhook: still 503 after 100 tries")
 }
 
 // waiting returns the stanzas the store at db holds for XMPP under sms.
