@@ -43,13 +43,20 @@ func (d heldDesk) Answer(_ context.Context, from, _, _, _ string, _ bool) (bool,
 // taking answers to alerts from XMPP.
 func runningTeamInbox(t *testing.T, logs io.Writer, desk Answers) (*Gateway, *fakeServer, *teamInbox) {
 	t.Helper()
+	return runningTeamInboxOf(t, logs, desk, nil)
+}
+
+// runningTeamInboxOf is runningTeamInbox where users have numbers of
+// their own, accts (user's bare JID -> number).
+func runningTeamInboxOf(t *testing.T, logs io.Writer, desk Answers, accts map[string]transports.Addr) (*Gateway, *fakeServer, *teamInbox) {
+	t.Helper()
 	srv := startFakeServer(t, "sms.example.test")
 	store, err := mapping.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "gw.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	tr := &teamInbox{Transport: transporttest.Transport{TransportName: "sms"}}
+	tr := &teamInbox{Transport: transporttest.Transport{TransportName: "sms", Accts: accts}}
 	g := New(Options{
 		Transport: tr,
 		Identity:  transports.Identity{Gateway: "sms", Name: "SMS", Prompt: "Phone number"},

@@ -199,9 +199,11 @@ func enqueue(ctx context.Context, tx *sqlTx, j Job, now int64, seenTable bool) (
 }
 
 // resendKey identifies an XMPP message for the resend window: its sender
-// (bare), recipient, stanza id and everything it carries. Simple clients
-// reuse ids, so two messages with one id but other contents (two
-// pictures, whose bodies are empty; two reactions) are two messages.
+// (bare), the account it is sent from, its recipient, stanza id and
+// everything it carries. Simple clients reuse ids, so two messages with
+// one id but other contents (two pictures, whose bodies are empty; two
+// reactions) are two messages; and one text under one id sent from two
+// numbers (the user's own, then a team inbox's) is two messages.
 func resendKey(j Job) string {
 	h := sha256.New()
 	for _, part := range [][]string{{j.Body, j.Replaces, j.ReplyTo, j.Quote, j.Retracts, j.ReactTo}, j.Media, j.Reactions} {
@@ -212,7 +214,7 @@ func resendKey(j Job) string {
 		h.Write([]byte{1})
 	}
 	sum := h.Sum(nil)
-	return "out:" + bare(j.Sender) + "\x00" + j.Remote + "\x00" + j.StanzaID + "\x00" + hex.EncodeToString(sum[:12])
+	return "out:" + bare(j.Sender) + "\x00" + j.Account + "\x00" + j.Remote + "\x00" + j.StanzaID + "\x00" + hex.EncodeToString(sum[:12])
 }
 
 // Pending returns up to limit jobs of transport with ids above after, oldest

@@ -11,7 +11,7 @@ import (
 
 // The SQL of this file, with "?" placeholders that the dialect binds.
 const (
-	selectQueuedResendKeys = `SELECT transport, sender, remote, body, stanza_id,
+	selectQueuedResendKeys = `SELECT transport, sender, account, remote, body, stanza_id,
 		replaces, reply_to, quote, media, retracts, react_to, reactions, created FROM outbox
 		WHERE stanza_id <> '' ORDER BY id`
 	selectSentResendKeys = `SELECT resend_key, created FROM sent ORDER BY rowid DESC`
@@ -59,7 +59,7 @@ func (s *Store) loadResendKeys(ctx context.Context) error {
 	jobs, err := queryAll(ctx, s.db.QueryContext, func(r *sql.Rows, e *windowEntry) error {
 		var j Job
 		var media, reactions string
-		if err := r.Scan(&j.Transport, &j.Sender, &j.Remote, &j.Body, &j.StanzaID,
+		if err := r.Scan(&j.Transport, &j.Sender, &j.Account, &j.Remote, &j.Body, &j.StanzaID,
 			&j.Replaces, &j.ReplyTo, &j.Quote, &media, &j.Retracts, &j.ReactTo, &reactions, &e.at); err != nil {
 			return err
 		}

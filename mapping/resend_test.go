@@ -74,8 +74,9 @@ func TestResendKeysBounded(t *testing.T) {
 
 // A message that failed may be sent again by its sender, in the same run:
 // that is no resend. Two messages with one id but other contents (two
-// pictures with empty bodies, two reactions) are two messages; the same
-// message again is a resend, after reopening too.
+// pictures with empty bodies, two reactions), or with the same contents
+// from another account (the user's own number, then a team inbox's), are
+// two messages; the same message again is a resend, after reopening too.
 func TestResendKeyContents(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, open opener) {
 		ctx := context.Background()
@@ -107,10 +108,19 @@ func TestResendKeyContents(t *testing.T) {
 			enqueue("contents of their own", j, false)
 		}
 		enqueue("a picture again", pdf, true)
+		text := base
+		text.Body = "on my way"
+		inbox := text
+		inbox.Account = "+15550009999"
+		enqueue("a text", text, false)
+		enqueue("the same text from another account", inbox, false)
+		enqueue("the inbox's text again", inbox, true)
 		s.Close()
 		s = open(t)
 		enqueue("a picture again, after reopening", cat, true)
 		enqueue("a reaction again, after reopening", down, true)
+		enqueue("the text again, after reopening", text, true)
+		enqueue("the inbox's text again, after reopening", inbox, true)
 	})
 }
 
