@@ -18,15 +18,22 @@ const (
 	updateAlertGroup = `UPDATE alert_groups SET subject = ?, labels = ?, firing = ?, full_text = ?, sms_text = ?,
 		recipients = ?, acked_by = ?, acked_at = ?, steps = ?, since = ?, answers = ?, route_id = ?, base = ?, updated = ? WHERE key = ?`
 	deleteAlertGroup = `DELETE FROM alert_groups WHERE key = ? RETURNING code`
-	closeAlertNotes  = `UPDATE alert_notes SET code = '', created = ? WHERE code = ?`
-	insertAlertNote  = `INSERT INTO alert_notes (id, code, created) VALUES (?, ?, ?)
+	keepClosedGroup  = `INSERT INTO alert_closed (key, code, route, route_id, base, recipients, closed)
+		SELECT key, code, route, route_id, base, recipients, ? FROM alert_groups WHERE key = ?
+		ON CONFLICT (key) DO UPDATE SET closed = excluded.closed`
+	selectClosedGroups = `SELECT key, code, route, route_id, base, recipients FROM alert_closed
+		WHERE closed >= ? ORDER BY closed DESC, key`
+	pruneClosedGroups = `DELETE FROM alert_closed WHERE closed < ?`
+	closeAlertNotes   = `UPDATE alert_notes SET code = '', created = ? WHERE code = ?`
+	insertAlertNote   = `INSERT INTO alert_notes (id, code, created) VALUES (?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET code = excluded.code`
 	selectAlertNote = `SELECT code FROM alert_notes WHERE id = ?`
 	countAlertCode  = `SELECT count(*) FROM alert_groups WHERE code = ?`
 )
 
 // AlertTable holds the open alert groups, with their codes and recipients
-// (alert_groups), and the notifications sent for them (alert_notes).
+// (alert_groups), the notifications sent for them (alert_notes), and the
+// groups closed lately (alert_closed).
 type AlertTable struct{ s *Store }
 
 // Alerts is the store's alert groups.
@@ -137,12 +144,26 @@ func (h AlertTable) Save(ctx context.Context, g AlertGroup) error {
 	})
 }
 
+// alertClosedKept is how long a closed group is kept for Closed: longer
+// than Alertmanager retries one notification, and than the windows in
+// which the queues know its notices' ids (10 minutes).
+const alertClosedKept = 20 * time.Minute
+
 // Close forgets a resolved group; its code is free again, and its
 // notifications are kept with no code (NoteCode: "", true) until Prune, so
-// that a reply to one is known to be about a closed group.
+// that a reply to one is known to be about a closed group. Its key, code,
+// route and recipients are kept for alertClosedKept (Closed); those
+// closed before that are forgotten.
 func (h AlertTable) Close(ctx context.Context, key string) error {
 	s := h.s
 	return s.tx(ctx, func(tx *sqlTx) error {
+		now := s.millis()
+		if _, err := tx.ExecContext(ctx, pruneClosedGroups, now-alertClosedKept.Milliseconds()); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, keepClosedGroup, now, key); err != nil {
+			return err
+		}
 		codes, err := queryAll(ctx, tx.QueryContext, scanValue[string], deleteAlertGroup, key)
 		if err != nil {
 			return err
@@ -154,6 +175,25 @@ func (h AlertTable) Close(ctx context.Context, key string) error {
 		}
 		return nil
 	})
+}
+
+// Closed returns the groups closed in the last alertClosedKept, the last
+// closed first, with their key, code, route, route identity, base and
+// recipients (Firing ""): a resolution that finds no open group may be
+// Alertmanager's retry of the one that closed one of them.
+func (h AlertTable) Closed(ctx context.Context) ([]AlertGroup, error) {
+	s := h.s
+	gs, err := queryAll(ctx, s.query, func(r *sql.Rows, g *AlertGroup) error {
+		var recipients string
+		if err := r.Scan(&g.Key, &g.Code, &g.Route, &g.RouteID, &g.Base, &recipients); err != nil {
+			return err
+		}
+		if recipients != "" {
+			g.Recipients = strings.Split(recipients, "\n")
+		}
+		return nil
+	}, selectClosedGroups, s.millis()-alertClosedKept.Milliseconds())
+	return gs, unavailable(err)
 }
 
 // Note records that the notification with stanza id id was for the group

@@ -126,3 +126,89 @@ func TestAlertNotesOfClosedGroupPruned(t *testing.T) {
 		}
 	})
 }
+
+// A closed group's key, code, route and recipients are kept for 20
+// minutes from its closing (Closed, the last closed first), then
+// forgotten: by the next Close, or by Prune.
+func TestAlertGroupsClosedKept(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		t0 := time.UnixMilli(1_700_000_000_000)
+		now := t0
+		s.now = func() time.Time { return now }
+		g := AlertGroup{Key: "alert-g", Code: "AB", Route: 1, RouteID: "alert-route", Base: "alert-base", Labels: map[string]string{},
+			Recipients: []string{"bob@example.test", "+15551234567@sms.example.test"}, Since: t0}
+		h := AlertGroup{Key: "alert-h", Code: "CD", RouteID: "explicit", Base: "alert-base", Labels: map[string]string{}, Since: t0}
+		for _, x := range []AlertGroup{g, h} {
+			if err := s.Alerts().Open(ctx, x); err != nil {
+				t.Fatal(err)
+			}
+		}
+		closed := func() []AlertGroup {
+			t.Helper()
+			gs, err := s.Alerts().Closed(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return gs
+		}
+		if gs := closed(); len(gs) != 0 {
+			t.Errorf("closed before any Close: %+v", gs)
+		}
+		if err := s.Alerts().Close(ctx, g.Key); err != nil {
+			t.Fatal(err)
+		}
+		now = t0.Add(time.Minute)
+		if err := s.Alerts().Close(ctx, h.Key); err != nil {
+			t.Fatal(err)
+		}
+		kept := func(x AlertGroup) AlertGroup {
+			return AlertGroup{Key: x.Key, Code: x.Code, Route: x.Route, RouteID: x.RouteID, Base: x.Base, Recipients: x.Recipients}
+		}
+		for _, c := range []struct {
+			at   time.Time
+			want []AlertGroup
+		}{
+			{t0.Add(time.Minute), []AlertGroup{kept(h), kept(g)}},
+			{t0.Add(20 * time.Minute), []AlertGroup{kept(h), kept(g)}},
+			{t0.Add(20*time.Minute + time.Millisecond), []AlertGroup{kept(h)}},
+			{t0.Add(21*time.Minute + time.Millisecond), nil},
+		} {
+			now = c.at
+			if gs := closed(); !reflect.DeepEqual(gs, c.want) {
+				t.Errorf("closed at %v:\n%+v\nwant\n%+v", c.at.Sub(t0), gs, c.want)
+			}
+		}
+		rows := func() int {
+			t.Helper()
+			var n int
+			if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM alert_closed").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := rows(); n != 2 {
+			t.Fatalf("%d closed groups stored before any pruning, want 2", n)
+		}
+		// The next Close forgets g (closed over 20 minutes ago), not h.
+		now = t0.Add(20*time.Minute + time.Millisecond)
+		i := AlertGroup{Key: "alert-i", Code: "AB", Labels: map[string]string{}, Since: now}
+		if err := s.Alerts().Open(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Alerts().Close(ctx, i.Key); err != nil {
+			t.Fatal(err)
+		}
+		if n := rows(); n != 2 {
+			t.Errorf("%d closed groups stored after the next Close, want h and i", n)
+		}
+		now = t0.Add(41 * time.Minute)
+		if err := s.Prune(ctx, t0); err != nil {
+			t.Fatal(err)
+		}
+		if n := rows(); n != 0 {
+			t.Errorf("%d closed groups stored after Prune, want none", n)
+		}
+	})
+}

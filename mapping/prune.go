@@ -22,8 +22,9 @@ const (
 // Prune forgets dedupe keys, sent-message records and unmatched early
 // reports older than before, alert groups not heard of since before (an
 // Alertmanager that never sends their resolution) with their
-// notifications, closed groups' notifications closed before before, and
-// expired link codes. Queued messages are never pruned.
+// notifications, closed groups' notifications closed before before, closed
+// groups kept longer than alertClosedKept (see Closed), and expired link
+// codes. Queued messages are never pruned.
 func (s *Store) Prune(ctx context.Context, before time.Time) error {
 	ms := before.UnixMilli()
 	err := s.tx(ctx, func(tx *sqlTx) error {
@@ -55,6 +56,9 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, pruneAlertNotes, ms); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, pruneClosedGroups, s.millis()-alertClosedKept.Milliseconds()); err != nil {
 			return err
 		}
 		// Recounted here, in the committer, so no insert slips between.

@@ -30,7 +30,7 @@ func TestShellCommandsDoNotMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	for _, q := range []string{"ALTER TABLE alert_groups DROP COLUMN route_id", "ALTER TABLE alert_groups DROP COLUMN base", "PRAGMA user_version = 16"} {
+	for _, q := range []string{"DROP TABLE alert_closed", "ALTER TABLE alert_groups DROP COLUMN route_id", "ALTER TABLE alert_groups DROP COLUMN base", "PRAGMA user_version = 16"} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatal(q, err)
 		}
@@ -42,7 +42,7 @@ func TestShellCommandsDoNotMigrate(t *testing.T) {
 	} {
 		var out, errb bytes.Buffer
 		code := run(ctx, args, &out, &errb)
-		want := "the store's schema is 16, older than this xmppgw's 17: stop the older xmppgw running on it, then start this release's `xmppgw run`, which migrates it"
+		want := "the store's schema is 16, older than this xmppgw's 18: stop the older xmppgw running on it, then start this release's `xmppgw run`, which migrates it"
 		if code != exitFailure || !strings.Contains(errb.String(), want) {
 			t.Errorf("%s: exit %d: %s%s\nwant %d saying %q", strings.Join(args[:2], " "), code, out.String(), errb.String(), exitFailure, want)
 		}

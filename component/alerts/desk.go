@@ -22,6 +22,7 @@ type Book interface {
 	Open(ctx context.Context, g mapping.AlertGroup) error
 	Save(ctx context.Context, g mapping.AlertGroup) error
 	Close(ctx context.Context, key string) error
+	Closed(ctx context.Context) ([]mapping.AlertGroup, error)
 	Note(ctx context.Context, id, code string) error
 	NoteCode(ctx context.Context, id string) (string, bool, error)
 }
@@ -317,10 +318,15 @@ func (d *Desk) notify(ctx context.Context, n *Notification, g group) (out []deli
 // escalated), with their routes (another route's share does not reuse
 // them while they are kept open), and notified to every recipient; done
 // closes them once the caller has queued them all.
-// A share of no open group is delivered as it comes.
+// A share of no open group may be Alertmanager's retry of the resolution
+// that closed one (see retried); else it is delivered as it comes.
 func (d *Desk) resolve(ctx context.Context, n *Notification, g group, groups []mapping.AlertGroup, base, rid string, t Text) (out []delivery, suppressed bool, done func(ctx context.Context, stored bool) error, err error) {
 	targets := d.resolving(groups, n, base, rid, g.alerts)
 	if len(targets) == 0 {
+		out, ok, err := d.retried(ctx, n, g, base, rid, t)
+		if err != nil || ok {
+			return out, false, nil, err
+		}
 		return textDeliveries(g.dests, t, func(dest string) string { return notificationID(n, "", g.alerts, dest) }), false, nil, nil
 	}
 	var closers []func(ctx context.Context) error
@@ -358,6 +364,31 @@ func (d *Desk) resolve(ctx context.Context, n *Notification, g group, groups []m
 		}
 		return limited
 	}, nil
+}
+
+// retried is resolve for a share g of n that resolves no open group, if
+// it resolves a group closed lately (Book.Closed, kept 20 minutes): the
+// share is Alertmanager's retry of the resolution that closed it (its
+// answer lost, or too slow), and is delivered as that one was, to the
+// group's recipients, with its ids and texts (its code), so that the
+// queues take it for a retry. Of the groups it resolves, the last closed
+// of each route is taken (the latest episode of a flapping alert).
+func (d *Desk) retried(ctx context.Context, n *Notification, g group, base, rid string, t Text) (out []delivery, ok bool, err error) {
+	closed, err := d.book.Closed(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	routes := map[string]bool{}
+	for _, i := range d.resolving(closed, n, base, rid, g.alerts) {
+		cur := closed[i] // the last closed first
+		if routes[cur.RouteID] {
+			continue
+		}
+		routes[cur.RouteID] = true
+		full, sms := coded(t, cur.Code, false)
+		out = append(out, d.deliveries(cur.Recipients, full, sms, func(dest string) string { return notificationID(n, cur.Key, g.alerts, dest) })...)
+	}
+	return out, len(routes) > 0, nil
 }
 
 // deliveries is full (sms for a phone) for each recipient JID; a recipient
