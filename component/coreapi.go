@@ -95,6 +95,9 @@ func (g *Gateway) queueStanzas(ctx context.Context, stanzas ...[]byte) error {
 // Queued implements core.Core.
 func (g *Gateway) Queued() { wake(g.wakeIn) }
 
+// Writing implements core.Core: writeLoop runs.
+func (g *Gateway) Writing() bool { return g.writing.Load() }
+
 // Persist implements core.Core.
 func (g *Gateway) Persist(ctx context.Context, f func(context.Context) error) { g.persist(ctx, f) }
 

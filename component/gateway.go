@@ -94,6 +94,7 @@ type Gateway struct {
 	jids        jidCache         // the from and to JIDs of stanzas, parsed
 	contactJIDs jidCache         // contacts' JIDs, by address (contactJID)
 	wakeIn      chan struct{}    // new stanzas for XMPP
+	writing     atomic.Bool      // writeLoop runs (Writing)
 	wakeReach   chan struct{}    // the network's reachability changed
 	sem         chan struct{}    // bounds concurrent Send calls
 

@@ -21,6 +21,9 @@ func (g *Gateway) deliverInbox(ctx context.Context, in transports.Inbound, box t
 		return err
 	}
 	d, err := g.inboxSink.InboxInbound(ctx, in, box, room, contact.String())
+	if d.Done != nil {
+		defer d.Done() // once stored and held (core.RoomDelivery)
+	}
 	if err != nil {
 		return err
 	}

@@ -104,6 +104,14 @@ type intakeItem struct {
 	// resends), on the intake's goroutine: what w is given is written to
 	// the session then (to t before Run).
 	then func(ctx context.Context, w router.Writer)
+	// after, if set, runs once what the thens of the group it is in gave
+	// the session is written to it (the write has returned), or given up,
+	// on the intake's goroutine, after the group's thens: with a writer
+	// that writes each stanza to that session at once, or drops and counts
+	// it if the group's were not written (with it.t before Run). What
+	// follows a step's answers and must not overtake them goes there
+	// (core.AfterWritten).
+	after func(w router.Writer)
 	// resent is set, before then runs, if every job was found queued
 	// already: the stanza was resent, and nothing new is stored.
 	resent bool
@@ -315,6 +323,11 @@ func (g *Gateway) commitGroup(ctx context.Context, group []*intakeItem, inline b
 			}
 		}
 	}()
+	// What the thens gave the session, once written: its session, or nil
+	// if it was not. Each item's after runs then (before written closes).
+	var wrote *xmpp.Session
+	written := false
+	defer func() { g.afterWritten(ctx, group, inline, wrote, written) }()
 	var jobs []mapping.Job
 	for _, it := range group {
 		jobs = append(jobs, it.jobs...)
@@ -360,6 +373,7 @@ func (g *Gateway) commitGroup(ctx context.Context, group []*intakeItem, inline b
 		}
 	}
 	if len(later) == 0 {
+		written = true // nothing to write: after writes to the current session
 		return
 	}
 	if g.in.readEnded.Err() != nil {
@@ -368,15 +382,18 @@ func (g *Gateway) commitGroup(ctx context.Context, group []*intakeItem, inline b
 		return
 	}
 	if err != nil && g.in.refuse != nil {
-		if werr := g.in.refuse(tctx, later); werr != nil {
+		werr := g.in.refuse(tctx, later)
+		if werr != nil {
 			g.log.Warn("could not write the refusals", "err", werr, "stanzas", len(later))
 		}
+		written = werr == nil
 		return
 	}
 	// The wait for a session ends when the read loop does.
 	stop := context.AfterFunc(g.in.readEnded, cancel)
 	s, werr := g.writeSession(tctx, nil, later)
 	stop()
+	wrote, written = s, werr == nil
 	switch {
 	case werr == nil:
 	case g.in.readEnded.Err() != nil:
@@ -388,6 +405,75 @@ func (g *Gateway) commitGroup(ctx context.Context, group []*intakeItem, inline b
 		g.refused.add(later, s)
 	default:
 		g.log.Warn("could not write the answers to stanzas handed to the intake", "err", werr, "stanzas", len(later))
+	}
+}
+
+// afterWritten runs the afters of group's items (intakeItem.after), in
+// order, once its answers are written (written), to session wrote (nil:
+// the current one, if nothing was to be written), or given up: with each
+// item's own writer if inline (before Run), else with a writer that writes
+// at once to that session, or drops what it is given if they were not
+// written.
+func (g *Gateway) afterWritten(ctx context.Context, group []*intakeItem, inline bool, wrote *xmpp.Session, written bool) {
+	var w *followWriter
+	for _, it := range group {
+		switch {
+		case it.after == nil:
+			continue
+		case inline:
+			it.after(it.t)
+			continue
+		case w == nil:
+			w = &followWriter{g: g, s: wrote, dropped: !written}
+			var cancel context.CancelFunc
+			w.ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), intakeReplyFor)
+			stop := context.AfterFunc(g.in.readEnded, cancel) // no session will come
+			defer func() { stop(); cancel(); w.done() }()
+		}
+		it.after(w)
+	}
+}
+
+// followWriter writes each stanza encoded to it to the session s (nil:
+// the current one) at once, in one flush, from the intake's goroutine
+// (afterWritten); or, if dropped, or once it fails, drops and counts it.
+type followWriter struct {
+	g       *Gateway
+	ctx     context.Context
+	s       *xmpp.Session
+	dropped bool
+	lost    int // stanzas dropped
+	err     error
+}
+
+// Encode writes v to the session.
+func (w *followWriter) Encode(v any) {
+	if w.dropped || w.g.in.readEnded.Err() != nil {
+		w.lost++
+		return
+	}
+	st := [][]byte{render(v)}
+	if w.s != nil {
+		w.err = writeTo(w.s, st)
+	} else {
+		w.s, w.err = w.g.writeSession(w.ctx, nil, st)
+	}
+	if w.err != nil {
+		w.dropped = true
+		w.lost++
+	}
+}
+
+// done logs and counts what was dropped.
+func (w *followWriter) done() {
+	switch {
+	case w.lost == 0:
+	case w.g.in.readEnded.Err() != nil || w.err == nil:
+		// The session ended, or the answers they follow were not written:
+		// a joining client joins again, and gets them from the history.
+		w.g.unwritten(w.lost)
+	default:
+		w.g.log.Warn("could not write what followed the answers to stanzas handed to the intake", "err", w.err, "stanzas", w.lost)
 	}
 }
 

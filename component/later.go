@@ -102,7 +102,7 @@ func (g *Gateway) step(from jid.JID, t router.Writer, f func(ctx context.Context
 	g.laterMu.Unlock()
 	g.Go(func(context.Context) {
 		defer g.laterDone(key, q, mine)
-		out := heldWriter{g: g}
+		var out heldWriter
 		f(g.readCtx(), &out)
 		if before != nil {
 			<-before
@@ -113,17 +113,19 @@ func (g *Gateway) step(from jid.JID, t router.Writer, f func(ctx context.Context
 }
 
 // handOver hands a step's answers to the intake, which writes them after
-// the answers to the stanzas read before, then what is to follow them
-// (core.AfterWritten). Once the intake has stopped (the session has ended
-// for good: shutdown) they are counted and logged.
+// the answers to the stanzas read before, and once that write has returned
+// runs what is to follow them (core.AfterWritten). Once the intake has
+// stopped (the session has ended for good: shutdown) they are counted and
+// logged.
 func (g *Gateway) handOver(out *heldWriter) {
 	if len(out.held) == 0 && len(out.after) == 0 {
 		return
 	}
-	g.handToIntake(func(w router.Writer) {
+	g.handToIntakeThen(func(w router.Writer) {
 		for _, v := range out.held {
 			w.Encode(v)
 		}
+	}, func(w router.Writer) {
 		for _, f := range out.after {
 			f(w)
 		}
@@ -133,9 +135,13 @@ func (g *Gateway) handOver(out *heldWriter) {
 // handToIntake has the intake run write, with the session's writer, after
 // the answers handed to it before. Once the intake has stopped (shutdown),
 // what write encodes is counted and logged.
-func (g *Gateway) handToIntake(write func(w router.Writer)) {
+func (g *Gateway) handToIntake(write func(w router.Writer)) { g.handToIntakeThen(write, nil) }
+
+// handToIntakeThen is handToIntake, with after, if set, run once what write
+// encodes is written (see intakeItem.after).
+func (g *Gateway) handToIntakeThen(write, after func(w router.Writer)) {
 	var lost heldWriter // written to only if committed at once, on this goroutine
-	g.submit(&intakeItem{t: &lost, then: func(_ context.Context, w router.Writer) { write(w) }})
+	g.submit(&intakeItem{t: &lost, then: func(_ context.Context, w router.Writer) { write(w) }, after: after})
 	if len(lost.held) > 0 {
 		g.unwritten(len(lost.held))
 	}
@@ -240,31 +246,17 @@ func (g *Gateway) laterDone(key string, q *laterQueue, mine chan struct{}) {
 // heldWriter is a step's writer: it keeps what is encoded to it, and
 // what to run once that is written (core.Held).
 type heldWriter struct {
-	g     *Gateway // for Now; nil in a writer that is never a step's
 	held  []any
 	after []func(w router.Writer)
 }
 
-var (
-	_ core.Held   = (*heldWriter)(nil)
-	_ core.Prompt = (*heldWriter)(nil)
-)
+var _ core.Held = (*heldWriter)(nil)
 
 // Encode keeps v.
 func (w *heldWriter) Encode(v any) { w.held = append(w.held, v) }
 
 // AfterWritten implements core.Held.
 func (w *heldWriter) AfterWritten(f func(w router.Writer)) { w.after = append(w.after, f) }
-
-// Now implements core.Prompt: each stanza is handed to the intake as it
-// is encoded.
-func (w *heldWriter) Now() router.Writer { return promptWriter{w.g} }
-
-// promptWriter is a step's writer for what is written at once (core.Now).
-type promptWriter struct{ g *Gateway }
-
-// Encode hands v to the intake.
-func (w promptWriter) Encode(v any) { w.g.handToIntake(func(w router.Writer) { w.Encode(v) }) }
 
 // discard is the writer of what has no answers (settle's marker).
 type discard struct{}

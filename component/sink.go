@@ -82,7 +82,11 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 	var room core.RoomDelivery
 	isRoom := g.rooms != nil && g.isRoom(in.From)
 	if isRoom {
-		if room, err = g.rooms.RoomInbound(ctx, in, contact, users); err != nil {
+		room, err = g.rooms.RoomInbound(ctx, in, contact, users)
+		if room.Done != nil {
+			defer room.Done() // once stored and held (core.RoomDelivery)
+		}
+		if err != nil {
 			return err
 		}
 		in.Sender = room.Sender
@@ -178,9 +182,9 @@ func (g *Gateway) Deliver(ctx context.Context, in transports.Inbound) error {
 
 // holdForJoining gives each of d's Joining its copies of a room's message
 // just stored, to be written after its join's answers (see
-// core.RoomDelivery); those whose joins were answered meanwhile are queued
-// as To's were. A failure to queue them is logged: the message is stored,
-// and in the room's history.
+// core.RoomDelivery); while d is not Done, none is written meanwhile. If
+// one was, its copies are queued as To's were. A failure to queue them is
+// logged: the message is stored, and in the room's history.
 func (g *Gateway) holdForJoining(ctx context.Context, d core.RoomDelivery, copies func(full string) [][]byte) {
 	var late [][]byte
 	for _, f := range d.Joining {

@@ -9,8 +9,11 @@ import (
 
 // writeLoop writes the stanzas stored for XMPP to the server until ctx is
 // done (package conn: in order, each batch removed from the store only once
-// the server has routed it).
+// the server has routed it). Writing reports whether it runs: it is
+// cleared only once the writer has written its last.
 func (g *Gateway) writeLoop(ctx context.Context) {
+	g.writing.Store(true)
+	defer g.writing.Store(false)
 	w := &conn.Writer{
 		Conn:    g.o.Conn,
 		Queue:   xmppQueue{g.o.Store, g.name},

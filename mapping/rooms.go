@@ -97,34 +97,42 @@ func (h RoomTable) RoomMembers(ctx context.Context, transport, room string) ([]s
 
 // KeepOwnRoomMessage keeps the user's own message e (Sender is the user's
 // nick) in its room's history, trimmed to the last keep, without making
-// the user a member. It is written after the message's job is queued, in
-// a transaction of its own. A message resent (its job was found queued
+// the user a member, and queues stanzas for XMPP (its copies for the
+// room's occupants), in one transaction: the history's order is the
+// queue's. It is written after the message's job is queued, in a
+// transaction of its own. A message resent (its job was found queued
 // already: the same stanza id and content within the resend window) is
 // kept unless an entry of the same nick, stanza id and body is kept: the
 // first delivery may have been cut short between its job and its entry.
 // Any other message is kept, whatever its stanza id: simple clients
 // number ids from 1 on each connection.
-func (h RoomTable) KeepOwnRoomMessage(ctx context.Context, transport string, e RoomEntry, keep int, resent bool) error {
+func (h RoomTable) KeepOwnRoomMessage(ctx context.Context, transport string, e RoomEntry, keep int, resent bool, stanzas ...[]byte) error {
 	s := h.s
 	now := s.millis()
 	return s.tx(ctx, func(tx *sqlTx) error {
+		var kept int
 		if resent {
-			var n int
 			if err := tx.QueryRowContext(ctx, countRoomEntry,
-				transport, e.Room, e.Sender, e.StanzaID, e.Body).Scan(&n); err != nil {
+				transport, e.Room, e.Sender, e.StanzaID, e.Body).Scan(&kept); err != nil {
 				return err
 			}
-			if n > 0 {
-				return nil
+		}
+		if kept == 0 {
+			if _, err := tx.ExecContext(ctx, insertRoomEntry,
+				transport, e.Room, e.Sender, e.StanzaID, e.Body, e.OOB, e.Replaces, now); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, trimRoomHistory,
+				transport, e.Room, transport, e.Room, keep); err != nil {
+				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, insertRoomEntry,
-			transport, e.Room, e.Sender, e.StanzaID, e.Body, e.OOB, e.Replaces, now); err != nil {
-			return err
+		for _, st := range stanzas {
+			if err := queueStanza(ctx, tx, transport, st, now); err != nil {
+				return err
+			}
 		}
-		_, err := tx.ExecContext(ctx, trimRoomHistory,
-			transport, e.Room, transport, e.Room, keep)
-		return err
+		return nil
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -98,7 +99,8 @@ func TestKeepOwnRoomMessage(t *testing.T) {
 // A client numbering stanza ids from 1 on each connection sends two
 // messages with id "1": both are kept, and so is the same text under it
 // again when it is no resend; a resend whose first delivery was cut short
-// before it was kept is kept, once.
+// before it was kept is kept, once. Each one's copies for the occupants
+// are queued with it, a resend's too.
 func TestKeepOwnRoomMessageReusedID(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, open opener) {
 		ctx := context.Background()
@@ -114,9 +116,22 @@ func TestKeepOwnRoomMessageReusedID(t *testing.T) {
 			{"to +15550005555: lost", true},          // resent; the first was not kept
 			{"to +15550005555: lost", true},
 		} {
-			if err := s.Rooms().KeepOwnRoomMessage(ctx, "sms", RoomEntry{Room: "oncall", Sender: "alice", StanzaID: "1", Body: c.body}, 500, c.resent); err != nil {
+			copies := []byte(fmt.Sprintf(`<message id="c%d"/>`, i))
+			if err := s.Rooms().KeepOwnRoomMessage(ctx, "sms", RoomEntry{Room: "oncall", Sender: "alice", StanzaID: "1", Body: c.body}, 500, c.resent, copies); err != nil {
 				t.Fatalf("%d: %v", i, err)
 			}
+		}
+		// Its copies are queued with it, kept again or not.
+		q, err := s.ToXMPP().Pending(ctx, "sms", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var queued []string
+		for _, st := range q {
+			queued = append(queued, string(st.Stanza))
+		}
+		if want := `<message id="c0"/><message id="c1"/><message id="c2"/><message id="c3"/><message id="c4"/><message id="c5"/>`; strings.Join(queued, "") != want {
+			t.Errorf("queued %q\nwant %s", queued, want)
 		}
 		h, err := s.Rooms().RoomHistory(ctx, "sms", "oncall", 10)
 		if err != nil {

@@ -57,6 +57,12 @@ type Core interface {
 	// directly, with a Store method that queues them in its transaction
 	// (Accept with a key, MarkAsked...), so that it writes them now.
 	Queued()
+	// Writing reports whether what is queued (Queue, Queued) is written
+	// to the session the core reads stanzas from: false before the core
+	// runs, and once its writer has stopped at shutdown (what is queued
+	// then waits for the next start). What answers a stanza read goes
+	// with the step's writer then.
+	Writing() bool
 	// Persist runs f, a store write, until it succeeds, retrying failures
 	// with the core's backoff. Once ctx has ended it retries for the grace
 	// period only, then gives up: the next start must redo the work.

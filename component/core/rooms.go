@@ -22,7 +22,8 @@ import (
 // (Store.RoomNick); it must not write to the session nor queue stanzas or
 // history itself: the sink stores the message's stanzas and what the
 // history keeps of it in one transaction, once, deduplicated by the
-// provider's id.
+// provider's id, then gives Hold the joining occupants' copies, then calls
+// the delivery's Done.
 type RoomSink interface {
 	// RoomInbound says how in, a message of the group whose JID is room,
 	// is shown to users (bare JIDs). in.Sender is the member's name as
@@ -57,6 +58,11 @@ type RoomDelivery struct {
 	// copies as To's.
 	Joining []string
 	Hold    func(full string, stanzas [][]byte) bool
+	// Done, if set, is called by the sink once it has stored the message
+	// and given Hold the copies, or failed to: the room's order (which
+	// occupant gets its copies which way, and the history's order) is
+	// the sink's until then, and the copies' way cannot change meanwhile.
+	Done func()
 	// History is what the room's history keeps of the message, and Keep
 	// how many of the room's last entries it keeps.
 	History []mapping.RoomEntry

@@ -15,7 +15,9 @@
 // refuses (private.go), XEP-0410 self-pings (ping.go), XEP-0313 queries of
 // a room's kept history (mam.go), the errors by which a client's server
 // says it is gone, and, for the sink (core.RoomSink, core.InboxSink), how
-// inbound messages are shown in a room (sink.go, inbox.go). Which
+// inbound messages are shown in a room (sink.go, inbox.go); order.go says
+// how a room's traffic reaches each occupant in the order of its history,
+// and never before the occupant's own presence. Which
 // resources are in which room is kept in memory: a restart forgets it, and
 // clients join again when they reconnect or when a self-ping gets
 // not-acceptable.

@@ -45,6 +45,7 @@ func (r *rooms) InboxInbound(ctx context.Context, in transports.Inbound, box tra
 		return d, err
 	}
 	d.Sender, d.From = nick, occupantJID(room, nick)
+	d.Done = r.turns.order.lock(room.String())
 	r.audience(&d, room, r.joined.all(room.String()))
 	in.From = transports.Addr(box.Room) // the history is the room's
 	d.History = historyEntries(in, nick)
@@ -57,10 +58,10 @@ func (r *rooms) InboxInbound(ctx context.Context, in transports.Inbound, box tra
 // and every member in the room sees it, from its writer, with whom it went
 // to: the sender's resources after prev (the answers of the sender's last
 // join: see message), the others at once, each after its own join's
-// answers (occupants.joiningOf), so that everyone sees the room in the
-// history's order. A resend (found queued already) is shown again to the
-// sender's resources only, which may not have had it. A message for nobody
-// gets a hint.
+// answers (occupants.joiningOf); by the routes of order.go, so that
+// everyone sees the room in the history's order. A resend (found queued
+// already) is shown again to the sender's resources only, which may not
+// have had it. A message for nobody gets a hint.
 func (r *rooms) inboxMessage(ctx context.Context, w router.Writer, s *router.Stanza, box transports.Inbox, prev *answers) error {
 	room := s.To.Bare()
 	nick, ok := r.joined.nick(room.String(), s.From.String())
@@ -119,24 +120,28 @@ func (r *rooms) inboxMessage(ctx context.Context, w router.Writer, s *router.Sta
 		label += " (" + string(to) + ")"
 	}
 	return r.c.RelayFrom(ctx, w, s, box.Account, to, body, func(ctx context.Context, w router.Writer, sent *stanza.Message, resent bool) {
+		unlock := r.turns.order.lock(room.String())
+		defer unlock()
 		shown := *sent
 		shown.Body = "to " + label + ": " + sent.Body
 		shown.Reply, shown.Fallback = nil, nil
-		r.keepOwn(ctx, box.Room, nick, &shown, inboxHistory, resent)
+		kept := shown
 		shown.Type, shown.From = "groupchat", occupantJID(room, nick)
 		shown.StanzaID = &stanza.StanzaID{ID: sent.ID, By: room.String()}
+		c := r.copiesOf(room.String(), w)
 		own := r.joined.of(room.String(), user)
 		for _, f := range r.joined.all(room.String()) {
-			a := r.joined.joiningOf(room.String(), f)
+			var a *answers
 			switch {
 			case slices.Contains(own, f):
-				a = later(prev, a)
+				a = prev
 			case resent:
 				continue
 			}
 			shown.To = f
-			a.after(w).Encode(shown)
+			c.to(f, a, shown)
 		}
+		r.keepOwn(ctx, box.Room, nick, &kept, inboxHistory, resent, c)
 		if !resent {
 			r.c.Logger().Info("a member answered from a team inbox", "room", box.Room, "member", user, "to", to)
 		}

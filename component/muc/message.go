@@ -53,32 +53,34 @@ func (r *rooms) relay(ctx context.Context, w router.Writer, s *router.Stanza, ro
 	}
 	user := s.From.Bare().String()
 	return r.c.Relay(ctx, w, s, remote, func(ctx context.Context, w router.Writer, m *stanza.Message, resent bool) {
-		r.keepOwn(ctx, string(remote), nick, m, r.tr.RoomHistory(), resent)
-		r.reflect(w, prev, room, user, nick, *m)
+		unlock := r.turns.order.lock(room.String())
+		defer unlock()
+		c := r.copiesOf(room.String(), w)
+		r.reflect(c, prev, room, user, nick, *m)
+		r.keepOwn(ctx, string(remote), nick, m, r.tr.RoomHistory(), resent, c)
 	})
 }
 
 // reflect sends the user's groupchat message m back to each of the user's
-// resources in the room, from the user's occupant: after prev (see
-// message), and after the resource's own join's answers.
-func (r *rooms) reflect(w router.Writer, prev *answers, room jid.JID, user, nick string, m stanza.Message) {
+// resources in the room, from the user's occupant, as c routes it: after
+// prev (see message), and after the resource's own join's answers.
+func (r *rooms) reflect(c *copies, prev *answers, room jid.JID, user, nick string, m stanza.Message) {
 	m.Type, m.From = "groupchat", occupantJID(room, nick)
 	for _, f := range r.joined.of(room.String(), user) {
 		m.To = f
-		later(prev, r.joined.joiningOf(room.String(), f)).after(w).Encode(m)
+		c.to(f, prev, m)
 	}
 }
 
 // keepOwn keeps the user's own groupchat message m (a text or an
 // attachment, or an edit of one) in the history of room (its key in the
-// store), which keeps keep messages, from the nick it was sent under: a
-// failure is logged, the message is sent all the same. A message resent
+// store), which keeps keep messages, from the nick it was sent under, and
+// queues what c kept for the queue (m's copies) in the same transaction:
+// a failure is logged, the message is sent all the same. A message resent
 // (its job was found queued already) is kept only if it was not kept
-// before (the first delivery cut short: see KeepOwnRoomMessage).
-func (r *rooms) keepOwn(ctx context.Context, room, nick string, m *stanza.Message, keep int, resent bool) {
-	if m.Retract != nil || m.Reacts != nil {
-		return
-	}
+// before (the first delivery cut short: see KeepOwnRoomMessage). The
+// caller holds the room's lock.
+func (r *rooms) keepOwn(ctx context.Context, room, nick string, m *stanza.Message, keep int, resent bool, c *copies) {
 	e := mapping.RoomEntry{Room: room, Sender: nick, StanzaID: m.ID, Body: m.Body}
 	if m.OOB != nil {
 		e.OOB = m.OOB.URL
@@ -89,10 +91,16 @@ func (r *rooms) keepOwn(ctx context.Context, room, nick string, m *stanza.Messag
 	if m.Replace != nil {
 		e.Replaces = m.Replace.ID
 	}
-	if e.Body == "" {
+	if m.Retract != nil || m.Reacts != nil || e.Body == "" {
+		c.store(ctx) // nothing kept
 		return
 	}
-	if err := r.c.Store().Rooms().KeepOwnRoomMessage(ctx, r.c.Name(), e, keep, resent); err != nil {
+	if err := r.c.Store().Rooms().KeepOwnRoomMessage(ctx, r.c.Name(), e, keep, resent, c.queued...); err != nil {
 		r.c.Logger().Warn("cannot keep the user's message in the room's history", "room", room, "err", err)
+		c.store(ctx) // its copies all the same
+		return
+	}
+	if len(c.queued) > 0 {
+		r.c.Queued()
 	}
 }

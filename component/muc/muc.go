@@ -93,7 +93,8 @@ type occupants struct {
 	// joining is, by occupantKey, the answers of the join that seated a
 	// full JID (its self-presence, the history, the subject), which may
 	// wait behind the user's earlier steps: nothing of the room reaches
-	// it before them (XEP-0045 7.2).
+	// it before them (XEP-0045 7.2); or later answers of the user's that
+	// the room's traffic to it waits behind (await, order.go).
 	joining map[string]*answers
 }
 
@@ -122,9 +123,9 @@ func (o *occupants) join(room, full, nick string, a *answers) (was bool) {
 	return was
 }
 
-// joiningOf returns the answers of the join that seated full in room if
-// they may not be written yet, or nil: what the room sends full follows
-// them (answers.after, answers.hold).
+// joiningOf returns the answers that what room sends full waits behind,
+// if they are not written yet (those of the join that seated it, or later
+// ones: await), or nil (see order.go).
 func (o *occupants) joiningOf(room, full string) *answers {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -135,6 +136,26 @@ func (o *occupants) joiningOf(room, full string) *answers {
 		return nil
 	}
 	return a
+}
+
+// await has what room sends full wait behind a (answers of full's user
+// not written yet) if they are written after those it waits behind now:
+// full's own message's reflection held behind a is not overtaken by the
+// room's next message to full (see order.go).
+func (o *occupants) await(room, full string, a *answers) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if _, ok := o.rooms[room][full]; !ok {
+		return
+	}
+	key := room + "\x00" + full
+	if cur := o.joining[key]; cur != nil && cur != a && later(cur, a) == cur && !cur.isWritten() {
+		return
+	}
+	if o.joining == nil {
+		o.joining = map[string]*answers{}
+	}
+	o.joining[key] = a
 }
 
 // setSubject records room's subject, as a join was sent it; it is

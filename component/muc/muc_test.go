@@ -320,6 +320,9 @@ func TestRoomInbound(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%d: %v", i, err)
 		}
+		if got.Done != nil {
+			got.Done()
+		}
 		if !equal(got, c.want) {
 			t.Errorf("%d: %+v\nwant %+v", i, got, c.want)
 		}

@@ -39,7 +39,7 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 		if r.c.Crowded(s.From) {
 			return core.ErrCrowded // before a turn is taken: a turn taken must run
 		}
-		turn := r.turns.takeAnswered(occupantKey(room, full))
+		turn := r.turns.takeAnswered(occupantKey(room, full), room.String())
 		r.c.Await(s.From, w, func(ctx context.Context, w router.Writer) {
 			turn.run(ctx, w, s, func(ctx context.Context, w router.Writer) error {
 				return r.occupy(ctx, w, s, room, full, nick, turn.answers)
@@ -55,11 +55,16 @@ func (r *rooms) presence(ctx context.Context, w router.Writer, s *router.Stanza)
 func (r *rooms) occupy(ctx context.Context, w router.Writer, s *router.Stanza, room jid.JID, full, nick string, a *answers) error {
 	_, inbox := r.c.Inbox(room.Localpart())
 	if s.Type == "unavailable" {
-		if n, ok := r.joined.leave(room.String(), full); ok {
+		unlock := r.turns.order.lock(room.String())
+		n, ok := r.joined.leave(room.String(), full)
+		if ok && inbox {
+			ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+			r.tellOthers(ctx, w, room, full, n, "unavailable")
+			cancel()
+		}
+		unlock()
+		if ok {
 			w.Encode(selfPresence(room, n, full, "unavailable"))
-			if inbox {
-				r.tellOthers(w, room, full, n, "unavailable")
-			}
 		}
 		return nil
 	}
@@ -77,7 +82,8 @@ func (r *rooms) occupy(ctx context.Context, w router.Writer, s *router.Stanza, r
 // join is presence for a join or a presence update of full (as nick, bare
 // JID bare) in room, once allowed; join is its join element, or nil. a
 // are its answers: a full JID new to the room is sent nothing of the
-// room before them (occupants.joiningOf).
+// room before them (occupants.joiningOf). It seats full and reads the
+// history under the room's lock (order.go).
 func (r *rooms) join(ctx context.Context, w router.Writer, room jid.JID, join *stanza.MUCJoin, bare, full, nick string, inbox bool, a *answers) error {
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
@@ -98,6 +104,8 @@ func (r *rooms) join(ctx context.Context, w router.Writer, room jid.JID, join *s
 			return stanza.NewError("cancel", "conflict", "a member of the group goes by that nick; choose another")
 		}
 	}
+	unlock := r.turns.order.lock(room.String())
+	defer unlock()
 	was := r.joined.join(room.String(), full, nick, a)
 	r.joined.setSubject(room.String(), subject)
 	if was && join == nil {
@@ -116,7 +124,7 @@ func (r *rooms) join(ctx context.Context, w router.Writer, room jid.JID, join *s
 				members = append(members, o.nick)
 			}
 		}
-		r.tellOthers(w, room, full, nick, "")
+		r.tellOthers(ctx, w, room, full, nick, "")
 	}
 	for _, m := range members {
 		if m == nick {
@@ -154,19 +162,21 @@ func (r *rooms) join(ctx context.Context, w router.Writer, room jid.JID, join *s
 }
 
 // tellOthers sends nick's presence (typ "" or "unavailable") in room to
-// the room's other occupants than full, at once (core.Now): not behind
-// the answers of full's user, whose messages they see at once too; each
-// after its own join's answers.
-func (r *rooms) tellOthers(w router.Writer, room jid.JID, full, nick, typ string) {
+// the room's other occupants than full, each by its route (order.go): not
+// behind the answers of full's user, whose messages they see at once too;
+// each after its own join's answers. w is the step's writer, for when the
+// store's queue is no longer written. The caller holds the room's lock.
+func (r *rooms) tellOthers(ctx context.Context, w router.Writer, room jid.JID, full, nick, typ string) {
 	role := "participant"
 	if typ == "unavailable" {
 		role = "none"
 	}
-	now := core.Now(w)
+	c := r.copiesOf(room.String(), w)
 	for _, o := range r.joined.others(room.String(), full) {
-		r.joined.joiningOf(room.String(), o.full).after(now).Encode(stanza.Presence{Type: typ, From: occupantJID(room, nick), To: o.full,
+		c.to(o.full, nil, stanza.Presence{Type: typ, From: occupantJID(room, nick), To: o.full,
 			MUCUser: &stanza.MUCUser{Item: stanza.MUCItem{Affiliation: "member", Role: role}}})
 	}
+	c.store(ctx)
 }
 
 // roomJID is the room of to (a room's or an occupant's JID), canonical: a

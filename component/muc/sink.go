@@ -33,6 +33,7 @@ func (r *rooms) RoomInbound(ctx context.Context, in transports.Inbound, room jid
 	}
 	d.From = occupantJID(room, d.Sender)
 	if len(users) == 1 && r.c.Allowed(users[0]) {
+		d.Done = r.turns.order.lock(room.String())
 		r.audience(&d, room, r.joined.of(room.String(), users[0]))
 	}
 	d.History = historyEntries(in, d.Sender)
@@ -40,8 +41,11 @@ func (r *rooms) RoomInbound(ctx context.Context, in transports.Inbound, room jid
 }
 
 // audience sets d's To, Joining and Hold for fulls, full JIDs in room:
-// those whose join is answered get the message's copies at once; the
-// others once it is (occupants.joiningOf).
+// those whose join is answered get the message's copies through the
+// store's queue; the others once it is, held behind its answers
+// (occupants.joiningOf, order.go). The caller holds the room's lock, which
+// d.Done releases once the sink has stored the message and held the
+// copies: the route cannot change in between.
 func (r *rooms) audience(d *core.RoomDelivery, room jid.JID, fulls []string) {
 	var joining map[string]*answers
 	for _, f := range fulls {

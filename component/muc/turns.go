@@ -20,8 +20,11 @@ type turns struct {
 	// life is the gateway's lifetime (core.Core.Context), which ends when
 	// shutdown begins; nil: one that never ends.
 	life func() context.Context
-	mu   sync.Mutex
-	tail map[string]chan struct{} // the last taker's, closed when it is done
+	// order is the rooms' locks, which order what a room sends its
+	// occupants (order.go); answers are marked written under them.
+	order roomOrder
+	mu    sync.Mutex
+	tail  map[string]chan struct{} // the last taker's, closed when it is done
 	// unwritten is, by key, the answers of the last taker that has them
 	// (takeAnswered), while they are not written.
 	unwritten map[string]*answers
@@ -65,14 +68,14 @@ func (t *turns) take(key string) *turn {
 }
 
 // takeAnswered is take for a taker whose answers what the user writes next
-// must follow (a join's self-presence): answering returns them until run
-// has written them.
-func (t *turns) takeAnswered(key string) *turn {
+// must follow (a join's self-presence) in room (its bare JID): answering
+// returns them until run has written them.
+func (t *turns) takeAnswered(key, room string) *turn {
 	u := t.take(key)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.seq++
-	u.answers = &answers{t: t, key: key, seq: t.seq}
+	u.answers = &answers{t: t, key: key, room: room, seq: t.seq}
 	if t.unwritten == nil {
 		t.unwritten = map[string]*answers{}
 	}
@@ -115,7 +118,8 @@ var errTurnAtShutdown = stanza.NewError("wait", "resource-constraint", "the gate
 // are not done within turnAtShutdown of the shutdown (the end of the
 // turns' lifetime), s is refused with wait/resource-constraint. The
 // answers of a taker that has them (takeAnswered) are marked written once
-// they are (core.AfterWritten), which lets what follows them go.
+// their write to the session has returned (core.AfterWritten), which lets
+// what follows them go.
 func (u *turn) run(ctx context.Context, w router.Writer, s *router.Stanza, f func(ctx context.Context, w router.Writer) error) {
 	defer u.done()
 	if u.answers != nil {
@@ -159,11 +163,13 @@ func (u *turn) wait() bool {
 
 // answers are a taker's answers (a join's self-presence), which a step
 // writes once the user's steps before it have written theirs, and what
-// must follow them (the user's message's reflection): held until they are
-// written. The room's turn does not wait for that: only its work.
+// must follow them (the user's message's reflection, the room's traffic to
+// a joining client: see order.go): held until they are written. The
+// room's turn does not wait for that: only its work.
 type answers struct {
-	t   *turns
-	key string
+	t    *turns
+	key  string
+	room string // the room's bare JID, whose lock marks them written
 	// seq orders answers as taken (on the read loop), which is the order
 	// one user's are written in.
 	seq uint64
@@ -171,16 +177,6 @@ type answers struct {
 	mu      sync.Mutex
 	written bool  // the answers are written
 	follow  []any // what waits for them
-}
-
-// after returns a writer whose stanzas follow a's answers: w itself once
-// they are written (or if a is nil); until then they are held, and
-// written right after them.
-func (a *answers) after(w router.Writer) router.Writer {
-	if a == nil {
-		return w
-	}
-	return following{a, w}
 }
 
 // later is whichever of one user's answers a and b is written last (nil
@@ -201,7 +197,8 @@ func (a *answers) isWritten() bool {
 
 // hold holds vs for a's answers, to be written right after them, and
 // reports whether it did: false once they are written (the caller writes
-// vs itself).
+// vs itself). Under the room's lock (order.go), it holds whatever
+// isWritten said last.
 func (a *answers) hold(vs ...any) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -212,34 +209,24 @@ func (a *answers) hold(vs ...any) bool {
 	return true
 }
 
-// markWritten marks a's answers written, and writes what followed them to w
-// (the writer they were written with: core.AfterWritten).
+// markWritten is called once a's answers are written to the session (the
+// write returned: core.AfterWritten), with a writer that writes to it at
+// once: it writes what followed them, in order, then marks them written,
+// under the room's lock, so that what the room sends from then on goes
+// the other route (order.go) only once all that is written.
 func (a *answers) markWritten(w router.Writer) {
+	unlock := a.t.order.lock(a.room)
+	defer unlock()
 	a.mu.Lock()
-	a.written = true
 	for _, v := range a.follow {
 		w.Encode(v)
 	}
 	a.follow = nil
+	a.written = true
 	a.mu.Unlock()
 	a.t.mu.Lock()
 	defer a.t.mu.Unlock()
 	if a.t.unwritten[a.key] == a {
 		delete(a.t.unwritten, a.key)
-	}
-}
-
-// following is answers.after's writer.
-type following struct {
-	a *answers
-	w router.Writer
-}
-
-// Encode writes v to w if the answers are written, or holds it for them.
-// It writes outside the lock: w may wait (core.Now's writer, on a full
-// intake), and what markWritten writes is written by then.
-func (f following) Encode(v any) {
-	if !f.a.hold(v) {
-		f.w.Encode(v)
 	}
 }

@@ -34,6 +34,8 @@ type Core struct {
 	// Life is the gateway's lifetime, Context and Go's context (nil: one
 	// that never ends).
 	Life context.Context
+	// Writes is Writing's answer.
+	Writes bool
 
 	tr     transports.Transport
 	store  *mapping.Store
@@ -97,6 +99,10 @@ func (c *Core) Persist(ctx context.Context, f func(context.Context) error) {
 	for f(ctx) != nil && ctx.Err() == nil {
 	}
 }
+
+// Writing is Writes: whether what is queued is written to the session
+// (default: not, as before the core runs).
+func (c *Core) Writing() bool { return c.Writes }
 
 // Queued counts the calls; QueuedCalls returns the count.
 func (c *Core) Queued()            { c.queued.Add(1) }
