@@ -133,3 +133,50 @@ func TestInboxMembersGetTheAnswerBeforeTheTextAfterIt(t *testing.T) {
 		}
 	}
 }
+
+// Alice's client is in group B, and joins it again (a join presence with
+// <x/>, as a client does that believes it left: after a failed XEP-0410
+// self-ping, or a stream resumption that failed), while her join of group
+// A waits on its slow membership check: the rejoin's answers (occupants,
+// self-presence, history, subject) wait behind A's. A member of B writes
+// meanwhile: the message is held for the rejoining client, and comes
+// right after the rejoin's answers, never before its self-presence.
+func TestRejoinOfASeatedClientBeforeTheRoomsTraffic(t *testing.T) {
+	var logs logbuf.Buffer
+	tr := heldMemberRooms{roomLinked: roomLinked{&transporttest.Linked{Transport: transporttest.Transport{TransportName: "tg"}}}, hold: make(chan struct{})}
+	var once sync.Once
+	checked := func() { once.Do(func() { close(tr.hold) }) }
+	t.Cleanup(checked)
+	g, srv, _, _, _ := runningRoomsOf(t, &logs, tr)
+	ctx := context.Background()
+	if err := g.o.Store.Links().ImportLinks(ctx, "tg", []mapping.Link{{Remote: "+155500033301", User: "alice@example.test", Name: "B"}}); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		alice  = "alice@example.test/pc"
+		joinB  = `<presence from="` + alice + `" to="+155500033301@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>`
+		joined = `"user joined a room" transport=tg room=+155500033301`
+	)
+	srv.in <- joinB
+	eventually(t, "B's first join answered", func() bool { return len(writtenTo(srv, alice)) == 2 })
+	srv.in <- `<presence from="` + alice + `" to="+155500033300@tg.example.test/al"><x xmlns="http://jabber.org/protocol/muc"/></presence>` + joinB
+	eventually(t, "B joined again", func() bool { return strings.Count(logs.String(), joined) == 2 })
+	if err := g.Deliver(ctx, transports.Inbound{From: "+155500033301", ID: "n1", Body: "anyone on db1?", Group: true, Sender: "Bob", SenderID: "42"}); err != nil {
+		t.Fatal(err)
+	}
+	queueWritten(t, g)
+	checked()
+	eventually(t, "A's and B's answers and the message written", func() bool { return len(writtenTo(srv, alice)) == 7 })
+	selfB := `<presence from="+155500033301@tg.example.test/al" to="alice@example.test/pc"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant" jid="alice@example.test/pc"></item><status code="100"></status><status code="110"></status></x></presence>`
+	subjectB := `<message type="groupchat" from="+155500033301@tg.example.test" to="alice@example.test/pc"><subject>Group +155500033301</subject></message>`
+	want := []string{
+		selfB, subjectB,
+		`<presence from="+155500033300@tg.example.test/al" to="alice@example.test/pc"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant" jid="alice@example.test/pc"></item><status code="100"></status><status code="110"></status></x></presence>`,
+		`<message type="groupchat" from="+155500033300@tg.example.test" to="alice@example.test/pc"><subject>Group +155500033300</subject></message>`,
+		selfB, subjectB,
+		`<message type="groupchat" id="n1" from="+155500033301@tg.example.test/Bob" to="alice@example.test/pc"><body>anyone on db1?</body><origin-id xmlns="urn:xmpp:sid:0" id="n1"></origin-id><stanza-id xmlns="urn:xmpp:sid:0" id="n1" by="+155500033301@tg.example.test"></stanza-id></message>`,
+	}
+	if got := writtenTo(srv, alice); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("alice got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

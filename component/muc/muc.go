@@ -99,9 +99,10 @@ type occupants struct {
 }
 
 // join records full in room as nick and reports whether it was in
-// already. A full JID new to the room is seated by a's answers (nil: at
-// once): see joiningOf.
-func (o *occupants) join(room, full, nick string, a *answers) (was bool) {
+// already. A full JID new to the room, or joining it again (rejoin: a
+// join element, from a client that believes it left), is seated by a's
+// answers (nil: at once): see joiningOf.
+func (o *occupants) join(room, full, nick string, a *answers, rejoin bool) (was bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.rooms == nil {
@@ -114,7 +115,7 @@ func (o *occupants) join(room, full, nick string, a *answers) (was bool) {
 	}
 	_, was = occ[full]
 	occ[full] = nick
-	if !was && a != nil {
+	if (!was || rejoin) && a != nil {
 		if o.joining == nil {
 			o.joining = map[string]*answers{}
 		}

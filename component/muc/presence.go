@@ -81,9 +81,9 @@ func (r *rooms) occupy(ctx context.Context, w router.Writer, s *router.Stanza, r
 
 // join is presence for a join or a presence update of full (as nick, bare
 // JID bare) in room, once allowed; join is its join element, or nil. a
-// are its answers: a full JID new to the room is sent nothing of the
-// room before them (occupants.joiningOf). It seats full and reads the
-// history under the room's lock (order.go).
+// are its answers: a full JID new to the room, or joining it again, is
+// sent nothing of the room before them (occupants.joiningOf). It seats
+// full and reads the history under the room's lock (order.go).
 func (r *rooms) join(ctx context.Context, w router.Writer, room jid.JID, join *stanza.MUCJoin, bare, full, nick string, inbox bool, a *answers) error {
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
@@ -106,7 +106,7 @@ func (r *rooms) join(ctx context.Context, w router.Writer, room jid.JID, join *s
 	}
 	unlock := r.turns.order.lock(room.String())
 	defer unlock()
-	was := r.joined.join(room.String(), full, nick, a)
+	was := r.joined.join(room.String(), full, nick, a, join != nil)
 	r.joined.setSubject(room.String(), subject)
 	if was && join == nil {
 		w.Encode(selfPresence(room, nick, full, "")) // a presence update or a new nick
