@@ -454,7 +454,7 @@ func (w *followWriter) Encode(v any) {
 	}
 	st := [][]byte{render(v)}
 	if w.s != nil {
-		w.err = writeTo(w.s, st)
+		w.err = w.g.o.Conn.Write(w.s, st)
 	} else {
 		w.s, w.err = w.g.writeSession(w.ctx, nil, st)
 	}
