@@ -52,7 +52,8 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	closeStore := sync.OnceValue(store.Close)
+	defer closeStore()
 	var held *heldLead
 	if store.Driver() == mapping.DriverSQLite {
 		lost, release, err := store.Lead(ctx)
@@ -178,7 +179,23 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger, ready cha
 		// lead: a write not committed by then was not acknowledged.
 		log.Error("lost the store's active lock: stopping at once")
 		srv.Close()
+		// The store fails its write in flight at once (Close waits for no
+		// answer after a lost lead), and the gateways, stopping, tell the
+		// senders of what they read but could not store: they get
+		// lostLeadGrace for it, no more, and their work is not finished.
+		// What is still running then ends with the process.
+		closing := make(chan struct{})
+		go func() { defer close(closing); closeStore() }()
 		stopGateways()
+		stopped := make(chan struct{})
+		go func() { wg.Wait(); close(stopped) }()
+		grace := time.NewTimer(lostLeadGrace)
+		defer grace.Stop()
+		select {
+		case <-stopped:
+		case <-grace.C:
+		}
+		<-closing
 		return errLostLead
 	}
 	// Stop intake first, then let the gateways finish what is in flight.
@@ -281,6 +298,10 @@ type heldLead struct {
 
 // errLostLead ends serve when the active lock is lost; the caller must exit
 // the process at once (the gateways are not waited for).
+// lostLeadGrace is how long, after a lost lead, the gateways get to refuse
+// what they read but could not store, before the process exits.
+const lostLeadGrace = 3 * time.Second
+
 var errLostLead = errors.New("lost the store's active lock (its database session failed); exiting so that one instance stays active")
 
 // lead waits until this instance holds the store's active lock (at once
