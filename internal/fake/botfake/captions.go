@@ -17,14 +17,7 @@ func init() {
 func (f *Fake) editMessageCaption(_ *http.Request, p params) (any, *apiError) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if p["inline_message_id"] != "" && p["chat_id"] == "" {
-		return nil, badRequest("message to edit not found") // inline messages are not faked
-	}
-	cs, e := f.targetLocked(p, true)
-	if e != nil {
-		return nil, e
-	}
-	id, e := messageIDParam(p, "message to edit not found")
+	cs, id, e := f.editTargetLocked(p)
 	if e != nil {
 		return nil, e
 	}

@@ -91,6 +91,23 @@ func checkParseMode(mode string) *apiError {
 	return badRequest("unsupported parse_mode")
 }
 
+// editTargetLocked is the chat and message an edit method names
+// (chat_id, message_id); inline messages are not faked.
+func (f *Fake) editTargetLocked(p params) (*chatState, int, *apiError) {
+	if p["inline_message_id"] != "" && p["chat_id"] == "" {
+		return nil, 0, badRequest("message to edit not found")
+	}
+	cs, e := f.targetLocked(p, true)
+	if e != nil {
+		return nil, 0, e
+	}
+	id, e := messageIDParam(p, "message to edit not found")
+	if e != nil {
+		return nil, 0, e
+	}
+	return cs, id, nil
+}
+
 // messageIDParam reads message_id; what names the error for a bad one.
 func messageIDParam(p params, what string) (int, *apiError) {
 	if strings.TrimSpace(p["message_id"]) == "" {
@@ -150,14 +167,7 @@ func (f *Fake) sendMessage(_ *http.Request, p params) (any, *apiError) {
 func (f *Fake) editMessageText(_ *http.Request, p params) (any, *apiError) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if p["inline_message_id"] != "" && p["chat_id"] == "" {
-		return nil, badRequest("message to edit not found") // inline messages are not faked
-	}
-	cs, e := f.targetLocked(p, true)
-	if e != nil {
-		return nil, e
-	}
-	id, e := messageIDParam(p, "message to edit not found")
+	cs, id, e := f.editTargetLocked(p)
 	if e != nil {
 		return nil, e
 	}
