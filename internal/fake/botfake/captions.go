@@ -28,12 +28,9 @@ func (f *Fake) editMessageCaption(_ *http.Request, p params) (any, *apiError) {
 	if e := checkParseMode(p["parse_mode"]); e != nil {
 		return nil, e
 	}
-	m := cs.msgs[id]
-	if m == nil {
-		return nil, badRequest("message to edit not found")
-	}
-	if m.From == nil || m.From.ID != f.bot().ID {
-		return nil, badRequest("message can't be edited")
+	m, e := f.ownMessageLocked(cs, id)
+	if e != nil {
+		return nil, e
 	}
 	if !m.hasMedia() {
 		return nil, badRequest("there is no caption in the message to edit")

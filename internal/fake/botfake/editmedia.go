@@ -60,12 +60,9 @@ func (f *Fake) editMessageMedia(r *http.Request, p params) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	m := cs.msgs[id]
-	if m == nil {
-		return nil, badRequest("message to edit not found")
-	}
-	if m.From == nil || m.From.ID != f.bot().ID {
-		return nil, badRequest("message can't be edited")
+	m, e := f.ownMessageLocked(cs, id)
+	if e != nil {
+		return nil, e
 	}
 	if m.Voice != nil {
 		return nil, badRequest("message media can't be edited")

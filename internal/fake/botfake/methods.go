@@ -108,6 +108,18 @@ func (f *Fake) editTargetLocked(p params) (*chatState, int, *apiError) {
 	return cs, id, nil
 }
 
+// ownMessageLocked is message id of cs for an edit: one the bot sent.
+func (f *Fake) ownMessageLocked(cs *chatState, id int) (*Message, *apiError) {
+	m := cs.msgs[id]
+	if m == nil {
+		return nil, badRequest("message to edit not found")
+	}
+	if m.From == nil || m.From.ID != f.bot().ID {
+		return nil, badRequest("message can't be edited")
+	}
+	return m, nil
+}
+
 // messageIDParam reads message_id; what names the error for a bad one.
 func messageIDParam(p params, what string) (int, *apiError) {
 	if strings.TrimSpace(p["message_id"]) == "" {
@@ -178,12 +190,9 @@ func (f *Fake) editMessageText(_ *http.Request, p params) (any, *apiError) {
 	if e := checkParseMode(p["parse_mode"]); e != nil {
 		return nil, e
 	}
-	m := cs.msgs[id]
-	if m == nil {
-		return nil, badRequest("message to edit not found")
-	}
-	if m.From == nil || m.From.ID != f.bot().ID {
-		return nil, badRequest("message can't be edited")
+	m, e := f.ownMessageLocked(cs, id)
+	if e != nil {
+		return nil, e
 	}
 	if m.hasMedia() {
 		// A photo's, a document's or a voice note's caption is changed
