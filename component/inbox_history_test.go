@@ -31,6 +31,10 @@ func TestInboxAnswersUnderOneIDBothInHistory(t *testing.T) {
 		reflection := `<body>to ` + c.body + `</body><stanza-id xmlns="urn:xmpp:sid:0" id="1" by="oncall@sms.example.test"></stanza-id></message>`
 		eventually(t, "reflected", func() bool { return strings.Contains(strings.Join(writtenTo(srv, c.full), ""), reflection) })
 		srv.in <- `<presence type="unavailable" from="` + c.full + `" to="oncall@sms.example.test/alice"/>`
+		// Her leave is answered before bob joins: he finds the room empty.
+		eventually(t, "left", func() bool {
+			return strings.Contains(strings.Join(writtenTo(srv, c.full), ""), `<presence type="unavailable" from="oncall@sms.example.test/alice"`)
+		})
 	}
 	const bob = "bob@example.test/pc"
 	joinInbox(t, srv, bob, "bob")
